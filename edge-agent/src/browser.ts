@@ -1,0 +1,30 @@
+// Browser entry of @flotilla/edge-agent: the same core on IndexedDB, onnxruntime-web (wasm) and MQTT over WebSocket.
+import { startWith, type CommonAgentOptions } from './core/compose.ts';
+import type { Agent } from './core/agent.ts';
+import { IndexedDbStorage } from './storage/indexeddb-storage.ts';
+import { OnnxWebRuntime, type OnnxWebRuntimeOptions } from './runtime/onnx-web-runtime.ts';
+import type { AgentStorage } from './storage/agent-storage.ts';
+
+/** Options of {@link createBrowserAgent}. */
+export interface BrowserAgentOptions extends CommonAgentOptions {
+  /** IndexedDB database name. Default `flotilla-agent-{deviceId}`. */
+  databaseName?: string;
+  /** Another storage instead of IndexedDB. */
+  storage?: AgentStorage;
+  /** onnxruntime-web settings; `wasmPaths` must point at locally served ort-wasm files. */
+  ort?: OnnxWebRuntimeOptions;
+}
+
+/** Starts an agent in a page: `mqttUrl` (or the server's `ws` URL [WIRE-3.2]) must be a `ws(s)://…/mqtt` URL. */
+export async function createBrowserAgent(o: BrowserAgentOptions): Promise<Agent> {
+  const storage = o.storage ?? (await IndexedDbStorage.open(o.databaseName ?? `flotilla-agent-${o.deviceId}`));
+  return startWith(o, { storage, runtime: new OnnxWebRuntime(o.ort) }, 'ws');
+}
+
+export { Agent } from './core/agent.ts';
+export type { AgentEvents, StateChange } from './core/agent-options.ts';
+export type { ModelInfo } from './core/active-model.ts';
+export type { Prediction, BatchPrediction } from './core/predictions.ts';
+export { AgentError, isAgentError } from './errors.ts';
+export { IndexedDbStorage } from './storage/indexeddb-storage.ts';
+export { OnnxWebRuntime } from './runtime/onnx-web-runtime.ts';

@@ -1,0 +1,104 @@
+// `flotilla agent`: runs the edge agent as a daemon, optionally serving predictions on a local port.
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire/index';
+import { createAgent } from '../index.ts';
+import type { StepPhase } from '../update/state-machine.ts';
+import { startPredictServer } from './predict-server.ts';
+
+interface AgentFlags {
+  server?: string;
+  deviceId: string;
+  token?: string;
+  data: string;
+  mqttUrl?: string;
+  trustedKey: string[];
+  blobTransport: 'mqtt' | 'http';
+  serve?: string;
+  serveHost: string;
+  windowSec?: string;
+  probeBudgetMs?: string;
+  offline?: boolean;
+  json?: boolean;
+}
+
+/** Adds `agent` to the `flotilla` program. */
+export function registerAgentCommand(program: Command): Command {
+  return program
+    .command('agent')
+    .description('Run the edge agent: follow the server\'s desired model, verify and install it atomically, serve predictions, send telemetry.')
+    .requiredOption('--device-id <id>', 'device id [A-Za-z0-9_-], up to 64 characters')
+    .requiredOption('--data <dir>', 'data folder (state, model slots, telemetry queue)')
+    .option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given')
+    .option('--token <token>', 'device token (or FLOTILLA_DEVICE_TOKEN)')
+    .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
+    .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
+    .addOption(new Option('--blob-transport <kind>', 'how chunks travel').choices(['mqtt', 'http']).default('mqtt'))
+    .option('--serve <port>', 'serve predictions on this local port (0: any free port)')
+    .option('--serve-host <host>', 'address for --serve', '127.0.0.1')
+    .option('--window-sec <s>', 'telemetry window until the server sets one (default 60)')
+    .option('--probe-budget-ms <ms>', 'time budget for loading and self-testing a new model (default 10000)')
+    .option('--offline', 'no server: serve the installed model only')
+    .option('--json', 'one JSON line per event on stdout')
+    .action((flags: AgentFlags) => runAgent(flags));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runAgent(f: AgentFlags): Promise<void> {
+  const out = (type: string, data: Record<string, unknown>) => {
+    if (f.json) process.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
+    else process.stderr.write(`[agent] ${type} ${JSON.stringify(data)}\n`);
+  };
+  const keys = [...f.trustedKey, ...(process.env.FLOTILLA_TRUSTED_KEYS?.split(',').filter(Boolean) ?? [])].map((k) => (existsSync(k) ? readFileSync(k, 'utf8') : k));
+  const agent = await createAgent({
+    deviceId: f.deviceId,
+    token: f.token ?? process.env.FLOTILLA_DEVICE_TOKEN,
+    server: f.server,
+    mqttUrl: f.mqttUrl,
+    dataDir: f.data,
+    trustedKeys: keys,
+    blobTransport: f.blobTransport,
+    offline: f.offline,
+    telemetry: f.windowSec ? { windowSec: Number(f.windowSec) } : {},
+    probeBudgetMs: f.probeBudgetMs ? Number(f.probeBudgetMs) : undefined,
+    onStep: crashHook(process.env.FLOTILLA_AGENT_CRASH_AT),
+    log: (line) => out('log', { line }),
+  });
+  agent.on('state', (s) => out('state', { ...s }));
+  agent.on('model', (m) => out('model', { ...m }));
+  agent.on('settled', (s) => out('settled', { ...s }));
+  agent.on('connection', (c) => out('connection', { ...c }));
+  agent.on('telemetry', (w) => out('telemetry', { seq: w.seq, requests: w.requests, dropped: w.dropped }));
+  agent.on('rejected', (r) => out('rejected', { ...r }));
+  agent.on('error', (e) => out('error', { ...e }));
+  const serve = f.serve !== undefined ? await startPredictServer(agent, Number(f.serve), f.serveHost) : null;
+  out('ready', { model: agent.model, state: agent.state, serve: serve?.url ?? null, pid: process.pid });
+  // A pending promise does not keep Node alive; an offline agent has no socket that would.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  clearInterval(keepAlive);
+  serve?.server.close();
+  await agent.close();
+  out('stopped', {});
+}
+
+/**
+ * `FLOTILLA_AGENT_CRASH_AT=<state>:<before|after>` kills this process with SIGKILL at that step
+ * boundary of the update flow: the crash tests' way to lose power at an exact point.
+ */
+function crashHook(spec: string | undefined): ((state: DeployState, phase: StepPhase) => void) | undefined {
+  if (!spec) return undefined;
+  const [state, phase] = spec.split(':');
+  if (!(DEPLOY_STATES as readonly string[]).includes(state ?? '') || (phase !== 'before' && phase !== 'after')) {
+    throw new Error(`FLOTILLA_AGENT_CRASH_AT must be <state>:<before|after>, got ${spec}`);
+  }
+  return (s, p) => {
+    if (s === state && p === phase) process.kill(process.pid, 'SIGKILL');
+  };
+}

@@ -1,0 +1,347 @@
+// The agent core: composes storage, runtime, update flow, telemetry and the server link; serves predictions.
+import { sha256Hex, type Sha256Hex } from '@flotilla/firmware-bundler';
+import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire/index';
+import { AgentError, describeError, errorCode } from '../errors.ts';
+import { readJson, writeJson } from '../storage/agent-storage.ts';
+import { TelemetryService } from '../telemetry/telemetry-service.ts';
+import { ChunkStore } from '../update/chunk-store.ts';
+import { otherSlot, readPointer, servingSlot, tryReadSlot, writePointer } from '../update/slots.ts';
+import { StateMachine, type Transition } from '../update/state-machine.ts';
+import { createSteps } from '../update/steps.ts';
+import { UpdateEngine } from '../update/update-engine.ts';
+import { loadRecord, type UpdateRecord } from '../update/update-record.ts';
+import { AGENT_VERSION } from '../version.ts';
+import { finishUse, type ActiveModel, type ModelInfo } from './active-model.ts';
+import type { AgentCoreOptions, AgentEvents } from './agent-options.ts';
+import { Emitter } from './events.ts';
+import { ModelHost } from './model-host.ts';
+import { argmax, confidenceOf, type BatchPrediction, type Prediction } from './predictions.ts';
+import { Reporter } from './reporter.ts';
+import { prepareSideload, type InstallResult } from './sideload.ts';
+
+const DESIRED_KEY = 'state/desired.json';
+const SESSION_KEY = 'state/session.json';
+/** Predictions remembered for feedback (oldest forgotten first). */
+const FEEDBACK_MEMORY = 10_000;
+
+/** A running agent. Create it with `createAgent` (Node) or `createBrowserAgent`. */
+export class Agent {
+  private readonly events = new Emitter<AgentEvents>();
+  private readonly recent = new Map<string, number>();
+  private readonly bootId = Math.random().toString(36).slice(2, 8);
+  private counter = 0;
+  private closed = false;
+  private lastDesired = '';
+  private host!: ModelHost;
+  private engine!: UpdateEngine;
+  private telemetry!: TelemetryService;
+  private reporter!: Reporter;
+  private chunks!: ChunkStore;
+  private readonly hash: Sha256Hex;
+  private readonly now: () => number;
+
+  private constructor(private readonly o: AgentCoreOptions) {
+    this.hash = o.hash ?? sha256Hex;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Opens the agent: serves the verified model on disk at once, resumes an interrupted update, connects. */
+  static async start(o: AgentCoreOptions): Promise<Agent> {
+    const a = new Agent(o);
+    await a.open();
+    return a;
+  }
+
+  /** The serving model, or null before the first install. */
+  get model(): ModelInfo | null {
+    return this.host.current?.info ?? null;
+  }
+
+  /** The deployment state [WIRE-4.1]. */
+  get state(): DeployState {
+    return this.engine.record.state;
+  }
+
+  /** Whether the server link is up. */
+  get online(): boolean {
+    return this.o.link?.online ?? false;
+  }
+
+  /** Telemetry windows on disk waiting for the server's ack. */
+  get telemetryBacklog(): number {
+    return this.telemetry.backlog;
+  }
+
+  /** The persisted update record (read-only view, for diagnostics). */
+  get updateRecord(): Readonly<UpdateRecord> {
+    return this.engine.record;
+  }
+
+  on<K extends keyof AgentEvents>(event: K, fn: (payload: AgentEvents[K]) => void): () => void {
+    return this.events.on(event, fn);
+  }
+
+  once<K extends keyof AgentEvents>(event: K, filter?: (payload: AgentEvents[K]) => boolean): Promise<AgentEvents[K]> {
+    return this.events.once(event, filter);
+  }
+
+  /**
+   * Runs one row through the serving model, with the manifest's preprocessing applied first.
+   * `row` holds the model input's values without the batch dimension (e.g. 784 pixels).
+   * Throws AGENT_NO_MODEL, AGENT_INPUT_INVALID or AGENT_INFERENCE_FAILED; never fails because of an update.
+   */
+  async predict(row: ArrayLike<number>): Promise<Prediction> {
+    const m = this.acquire();
+    const t0 = performance.now();
+    const input = new Float32Array(m.rowSize);
+    let out;
+    try {
+      m.pipeline.apply(row, input, 0);
+      out = await m.session.run({ [m.inputName]: { data: input, dims: [1, ...m.rowDims] } });
+    } catch (err) {
+      this.telemetry.window.recordError(performance.now() - t0);
+      throw asInferenceError(err);
+    } finally {
+      finishUse(m);
+    }
+    const latencyMs = performance.now() - t0;
+    const outputs: Record<string, Float32Array> = {};
+    for (const name in out) outputs[name] = out[name]!.data;
+    return this.answer(m, outputs, input, 0, row, latencyMs);
+  }
+
+  /**
+   * Runs many rows in one call: a Float32Array of n × rowSize values, or an array of rows. Models
+   * with a fixed batch dimension run the rows one after another; the result is the same.
+   */
+  async predictBatch(rows: Float32Array | readonly ArrayLike<number>[]): Promise<BatchPrediction> {
+    const m = this.acquire();
+    const t0 = performance.now();
+    const list: ArrayLike<number>[] = rows instanceof Float32Array ? splitRows(rows, m.rowSize) : [...rows];
+    const n = list.length;
+    const input = new Float32Array(n * m.rowSize);
+    let perRow: Record<string, Float32Array>[];
+    try {
+      if (n === 0) throw new AgentError('AGENT_INPUT_INVALID', 'a batch needs at least one row');
+      list.forEach((r, i) => m.pipeline.apply(r, input, i * m.rowSize));
+      perRow = m.batchable ? await runBatch(m, input, n) : await runRows(m, input, n);
+    } catch (err) {
+      this.telemetry.window.recordError(performance.now() - t0, Math.max(1, n));
+      throw asInferenceError(err);
+    } finally {
+      finishUse(m);
+    }
+    const latencyMs = performance.now() - t0;
+    const predictions = perRow.map((outputs, i) => this.answer(m, outputs, input, i * m.rowSize, list[i]!, latencyMs));
+    return { predictions, model: m.info, latencyMs };
+  }
+
+  /**
+   * The true label of an earlier prediction (a class index, or a label the manifest lists).
+   * Counted in the window (`feedback.labelled/correct`) and attached to the sample, if sampled.
+   * Returns false when the prediction is unknown (too old, or from an earlier run).
+   */
+  feedback(predictionId: string, label: number | string): boolean {
+    const top1 = this.recent.get(predictionId);
+    if (top1 === undefined) return false;
+    const index = typeof label === 'number' ? label : (this.host.current?.manifest.labels?.indexOf(label) ?? -1);
+    if (!Number.isInteger(index) || index < 0) throw new AgentError('AGENT_INPUT_INVALID', `unknown label ${JSON.stringify(label)}`);
+    this.recent.delete(predictionId);
+    this.telemetry.window.recordFeedback(index === top1);
+    this.telemetry.sampler.label(predictionId, index);
+    return true;
+  }
+
+  /**
+   * Installs a bundle file from local bytes (factory provisioning, an app shipping its first model)
+   * through the same verified update flow as a server update.
+   */
+  async install(bundle: Uint8Array): Promise<InstallResult> {
+    const prepared = await prepareSideload(bundle, this.chunks, this.hash);
+    const record = await this.engine.sideload(prepared);
+    const serving = this.host.current;
+    const ok = serving?.envelopeDigest === prepared.manifestDigest;
+    return { ok, model: serving?.info ?? null, reason: ok ? 'installed' : (record.lastFailed?.reason ?? record.lastError ?? 'not installed') };
+  }
+
+  /** Resolves once no update is running (the desired bundle serves, or failed and was reported). */
+  settled(): Promise<void> {
+    return this.engine.idle();
+  }
+
+  /** Closes the current telemetry window now and publishes what is queued. */
+  flushTelemetry(): Promise<void> {
+    return this.telemetry.closeWindow();
+  }
+
+  /** Stops between update steps, keeps the last window on disk, says offline, releases the model. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.engine.stop();
+    await this.telemetry.close();
+    await this.o.link?.close();
+    this.host.swap(null);
+    await this.o.storage.close();
+  }
+
+  private acquire(): ActiveModel {
+    if (this.closed) throw new AgentError('AGENT_CLOSED', 'the agent is closed');
+    const m = this.host.current;
+    if (!m) throw new AgentError('AGENT_NO_MODEL', 'no verified model is installed yet');
+    m.inflight++;
+    return m;
+  }
+
+  private answer(m: ActiveModel, outputs: Record<string, Float32Array>, input: Float32Array, offset: number, raw: ArrayLike<number>, latencyMs: number): Prediction {
+    const primary = outputs[m.primaryOutput] ?? new Float32Array(1);
+    const top1 = argmax(primary);
+    const confidence = confidenceOf(primary, top1);
+    const predictionId = `${this.bootId}-${(this.counter++).toString(36)}`;
+    this.telemetry.window.recordPrediction(input, offset, top1, confidence, latencyMs);
+    this.recent.set(predictionId, top1);
+    if (this.recent.size > FEEDBACK_MEMORY) this.recent.delete(this.recent.keys().next().value!);
+    if (this.telemetry.sampler.rate > 0) this.telemetry.sampler.offer(predictionId, raw, m.rowDims, top1, confidence, this.now());
+    const label = m.manifest.labels?.[top1];
+    return { predictionId, outputs, top1, ...(label !== undefined ? { label } : {}), confidence, model: m.info, latencyMs };
+  }
+
+  private async open(): Promise<void> {
+    const { storage, link } = this.o;
+    this.chunks = new ChunkStore(storage, this.hash);
+    this.host = new ModelHost(this.o.runtime, (model, previous) => {
+      this.events.emit('model', { model, previous });
+      if (this.telemetry) void this.telemetry.closeWindow().catch(() => undefined);
+    });
+    let record = await loadRecord(storage);
+    await this.serveInstalled(record);
+    const served = this.host.current?.info.sequence ?? 0;
+    if (served > record.highSequence) record = { ...record, highSequence: served };
+    this.telemetry = await TelemetryService.open(storage, link, () => this.host.current, this.o.telemetry ?? {}, this.now, (w) => this.events.emit('telemetry', w));
+    this.reporter = new Reporter(link, () => this.reported());
+    const machine = new StateMachine(storage, createSteps({
+      storage, chunks: this.chunks, source: this.o.blobSource, host: this.host, trusted: this.o.trustedKeys, hash: this.hash,
+      agentVersion: AGENT_VERSION, runtime: this.o.runtime, now: this.now, probeBudgetMs: this.o.probeBudgetMs ?? 10_000,
+      onChunkRejected: (digest, reason) => this.events.emit('rejected', { digest, reason }),
+    }), { maxResumes: this.o.maxResumes, onStep: this.o.onStep, onTransition: (t) => this.onTransition(t) });
+    this.engine = new UpdateEngine({
+      machine, host: this.host, record,
+      onSettled: (r) => {
+        this.events.emit('settled', { model: this.model, state: r.state, lastFailed: r.lastFailed });
+        void this.reporter.flush();
+      },
+      onError: (err) => this.events.emit('error', { code: errorCode(err), message: describeError(err) }),
+    });
+    const saved = await readJson<unknown>(storage, DESIRED_KEY);
+    const desired = saved ? DesiredState.safeParse(saved) : null;
+    if (desired?.success) this.applyDesired(desired.data, false);
+    if (link) {
+      link.on('desired', (p) => {
+        const d = decodeMessage(DesiredState, p);
+        if (d) this.applyDesired(d, true);
+      });
+      link.on('ack', (p) => {
+        const ack = decodeMessage(Ack, p);
+        if (ack) void this.telemetry.onAck(ack).catch(() => undefined);
+      });
+      link.onConnection((online) => {
+        this.events.emit('connection', { online });
+        this.telemetry.onConnection(online);
+      });
+    }
+    await this.engine.start();
+    link?.start();
+  }
+
+  /** Serves the slot the pointer names, falling back to the other verified slot if it was damaged. */
+  private async serveInstalled(record: UpdateRecord): Promise<void> {
+    const { storage } = this.o;
+    const pointer = await readPointer(storage);
+    const want = servingSlot(pointer);
+    let installed = await tryReadSlot(storage, want, this.o.trustedKeys, this.hash);
+    if (!installed && want && record.state === 'idle') {
+      // The serving slot did not verify (disk damage): serve the other one if it does, and say so.
+      installed = await tryReadSlot(storage, otherSlot(want), this.o.trustedKeys, this.hash);
+      if (installed) await writePointer(storage, { current: installed.slot, fallback: null, trial: false });
+      this.events.emit('error', { code: 'AGENT_SLOT_INVALID', message: `slot ${want} did not verify; ${installed ? `serving slot ${installed.slot}` : 'no model to serve'}` });
+    }
+    if (!installed) return;
+    try {
+      this.host.swap(await this.host.load(installed));
+    } catch (err) {
+      this.events.emit('error', { code: errorCode(err), message: describeError(err) });
+    }
+  }
+
+  private applyDesired(d: DesiredState, fresh: boolean): void {
+    const text = JSON.stringify(d);
+    if (text === this.lastDesired) return;
+    this.lastDesired = text;
+    if (fresh) void writeJson(this.o.storage, DESIRED_KEY, d).catch(() => undefined);
+    this.telemetry.setPolicy(d.telemetry);
+    this.engine.setDesired(d.bundle);
+  }
+
+  private onTransition(t: Transition): void {
+    const bundleId = t.target?.id ?? null;
+    this.events.emit('state', { from: t.from, to: t.to, event: t.event, reason: t.reason, bundleId });
+    this.reporter.status({ v: 1, seq: t.seq, bundleId, from: t.from, to: t.to, event: t.event, reason: t.reason, at: new Date(this.now()).toISOString() });
+  }
+
+  private async reported(): Promise<ReportedState> {
+    const m = this.host.current;
+    const r = this.engine.record;
+    return {
+      v: 1,
+      agentVersion: AGENT_VERSION,
+      runtime: this.o.runtime.name.slice(0, 64),
+      state: r.state,
+      model: m?.info ?? null,
+      bundleId: m ? (r.history.find((h) => h.manifestDigest === m.envelopeDigest)?.id ?? null) : null,
+      freeStorageBytes: await this.o.storage.freeBytes().catch(() => null),
+      lastError: r.lastError,
+      at: new Date(this.now()).toISOString(),
+    };
+  }
+
+  /** A new presence session number, persisted so it grows across restarts [WIRE-2.6]. */
+  static async nextSession(storage: AgentCoreOptions['storage']): Promise<number> {
+    const cur = (await readJson<{ session: number }>(storage, SESSION_KEY))?.session ?? 0;
+    await writeJson(storage, SESSION_KEY, { session: cur + 1 });
+    return cur + 1;
+  }
+}
+
+function asInferenceError(err: unknown): Error {
+  if (err instanceof AgentError) return err;
+  return new AgentError('AGENT_INFERENCE_FAILED', `inference failed: ${(err as Error)?.message ?? err}`, { cause: err });
+}
+
+function splitRows(data: Float32Array, rowSize: number): Float32Array[] {
+  if (data.length === 0 || data.length % rowSize !== 0) throw new AgentError('AGENT_INPUT_INVALID', `a batch needs a multiple of ${rowSize} values, got ${data.length}`);
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < data.length; i += rowSize) rows.push(data.subarray(i, i + rowSize));
+  return rows;
+}
+
+async function runBatch(m: ActiveModel, input: Float32Array, n: number): Promise<Record<string, Float32Array>[]> {
+  const out = await m.session.run({ [m.inputName]: { data: input, dims: [n, ...m.rowDims] } });
+  const rows: Record<string, Float32Array>[] = Array.from({ length: n }, () => ({}));
+  for (const name in out) {
+    const t = out[name]!;
+    const per = t.data.length / n;
+    for (let i = 0; i < n; i++) rows[i]![name] = t.dims[0] === n ? t.data.subarray(i * per, (i + 1) * per) : t.data;
+  }
+  return rows;
+}
+
+async function runRows(m: ActiveModel, input: Float32Array, n: number): Promise<Record<string, Float32Array>[]> {
+  const rows: Record<string, Float32Array>[] = [];
+  for (let i = 0; i < n; i++) {
+    const out = await m.session.run({ [m.inputName]: { data: input.subarray(i * m.rowSize, (i + 1) * m.rowSize), dims: [1, ...m.rowDims] } });
+    const row: Record<string, Float32Array> = {};
+    for (const name in out) row[name] = out[name]!.data;
+    rows.push(row);
+  }
+  return rows;
+}

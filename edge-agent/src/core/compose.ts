@@ -1,0 +1,73 @@
+// Shared option handling of the Node and browser entries: validation, trusted keys, link and blob source.
+import { decodePublicKeyFile, trustedKeys as indexKeys, type TrustedKeys } from '@flotilla/firmware-bundler';
+import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
+import { AgentError } from '../errors.ts';
+import type { AgentStorage } from '../storage/agent-storage.ts';
+import type { BackoffOptions } from '../transport/backoff.ts';
+import type { BlobSource } from '../transport/blob-source.ts';
+import { fetchConnectionInfo } from '../transport/connection-info.ts';
+import { HttpBlobSource } from '../transport/http-blob-source.ts';
+import { MqttBlobSource } from '../transport/mqtt-blob-source.ts';
+import { MqttLink } from '../transport/mqtt-link.ts';
+import type { ServerLink } from '../transport/server-link.ts';
+import type { AgentCoreOptions } from './agent-options.ts';
+import { Agent } from './agent.ts';
+
+/** Options both entries share (each adds its storage and runtime choices). */
+export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' | 'probeBudgetMs' | 'maxResumes' | 'onStep' | 'now' | 'log'> {
+  /** Device id [WIRE-1.2]. */
+  deviceId: string;
+  /** Device token: MQTT password [WIRE-1.6] and HTTP bearer [WIRE-3.1]. */
+  token?: string;
+  /** Server base URL (`http://host:port`): asked for the broker address [WIRE-3.2], serves HTTP blobs. */
+  server?: string;
+  /** Broker URL; when given the server is not asked. `mqtt://` in Node, `ws://…/mqtt` in browsers. */
+  mqttUrl?: string;
+  /** Public keys this device trusts: raw 32-byte keys, 64-character hex, or public key file text. */
+  trustedKeys: readonly (Uint8Array | string)[];
+  /** Topic prefix [WIRE-1.1]. Default `flotilla/v1` (or what the server says). */
+  prefix?: string;
+  /** How chunks travel: over MQTT [WIRE-2.7] (default) or HTTP [WIRE-3.1]. */
+  blobTransport?: 'mqtt' | 'http';
+  /** Run without a server: serve and accept `agent.install` only. Default false. */
+  offline?: boolean;
+  /** Reconnect delays. Default 1 s doubling to 60 s, with jitter. */
+  backoff?: BackoffOptions;
+}
+
+/** Validates the options, builds link and blob source, and starts the core on `storage` and `runtime`. */
+export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOptions, 'storage' | 'runtime' | 'hash'>, brokerField: 'mqtt' | 'ws'): Promise<Agent> {
+  if (!DEVICE_ID.test(o.deviceId)) throw new AgentError('AGENT_CONFIG_INVALID', `device id ${JSON.stringify(o.deviceId)} must match ${DEVICE_ID} [WIRE-1.2]`);
+  const keys = parseTrustedKeys(o.trustedKeys);
+  let link: ServerLink | null = null;
+  let blobSource: BlobSource | null = null;
+  if (!o.offline) {
+    if (!o.token) throw new AgentError('AGENT_CONFIG_INVALID', 'a device token is required (or offline: true)');
+    if (!o.mqttUrl && !o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'give a server URL or a broker URL (or offline: true)');
+    const token = o.token;
+    const url = o.mqttUrl ?? (async () => {
+      const info = await fetchConnectionInfo(o.server!, o.deviceId, token);
+      const u = info[brokerField];
+      if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
+      return { url: u, prefix: info.prefix };
+    });
+    link = new MqttLink({ url, deviceId: o.deviceId, token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(parts.storage as AgentStorage) });
+    if (o.blobTransport === 'http') {
+      if (!o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'HTTP blob transport needs the server URL');
+      blobSource = new HttpBlobSource({ server: o.server, deviceId: o.deviceId, token });
+    } else {
+      blobSource = new MqttBlobSource(link);
+    }
+  }
+  return Agent.start({ ...o, ...parts, deviceId: o.deviceId, trustedKeys: keys, link, blobSource });
+}
+
+/** Indexes trusted keys by key id; throws AGENT_CONFIG_INVALID when there is none or one is not a key. */
+export function parseTrustedKeys(list: readonly (Uint8Array | string)[]): TrustedKeys {
+  if (!list.length) throw new AgentError('AGENT_CONFIG_INVALID', 'at least one trusted public key is required');
+  try {
+    return indexKeys(list.map((k) => (typeof k === 'string' ? decodePublicKeyFile(k) : k)));
+  } catch (err) {
+    throw new AgentError('AGENT_CONFIG_INVALID', `trusted key: ${(err as Error).message}`, { cause: err });
+  }
+}

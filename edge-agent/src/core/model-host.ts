@@ -1,0 +1,41 @@
+// Holds the serving model: one reference swapped in one assignment, the old session released when idle.
+import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
+import type { InstalledModel } from '../update/slots.ts';
+import { loadActiveModel, retire, type ActiveModel, type ModelInfo } from './active-model.ts';
+
+/** The model predictions use. Updates load a candidate beside it and swap only after it passed its probe. */
+export class ModelHost {
+  private model: ActiveModel | null = null;
+
+  constructor(
+    readonly runtime: InferenceRuntime,
+    private readonly onChange: (info: ModelInfo | null, previous: ModelInfo | null) => void,
+  ) {}
+
+  /** The serving model, or null. */
+  get current(): ActiveModel | null {
+    return this.model;
+  }
+
+  /** Loads `installed` as a candidate; it serves nothing until {@link swap}. */
+  load(installed: InstalledModel): Promise<ActiveModel> {
+    return loadActiveModel(installed, this.runtime);
+  }
+
+  /** Makes `next` the serving model (one assignment) and retires the old one once its predictions end. */
+  swap(next: ActiveModel | null): void {
+    const previous = this.model;
+    if (previous === next) return;
+    this.model = next;
+    if (previous) retire(previous);
+    this.onChange(next?.info ?? null, previous?.info ?? null);
+  }
+
+  /** Serves `installed` unless it already serves (same slot and envelope). */
+  async ensure(installed: InstalledModel | null): Promise<void> {
+    if (!installed) return this.swap(null);
+    const m = this.model;
+    if (m && m.slot === installed.slot && m.envelopeDigest === installed.envelopeDigest) return;
+    this.swap(await this.load(installed));
+  }
+}

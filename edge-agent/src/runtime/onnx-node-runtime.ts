@@ -1,0 +1,38 @@
+// InferenceRuntime on onnxruntime-node: the native CPU build, for agents running under Node.
+import * as ort from 'onnxruntime-node';
+import { AgentError } from '../errors.ts';
+import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';
+import { OrtSession, type Float32TensorCtor } from './ort-session.ts';
+
+/** Options of {@link OnnxNodeRuntime}. */
+export interface OnnxNodeRuntimeOptions {
+  /** Intra-op threads per session. Default 1: edge devices share few cores with the host app. */
+  intraOpThreads?: number;
+  /** Highest opset reported to bundles. Default 24. */
+  maxOpset?: number;
+}
+
+/** {@link InferenceRuntime} on onnxruntime-node's CPU execution provider. */
+export class OnnxNodeRuntime implements InferenceRuntime {
+  readonly name = `onnxruntime-node ${ort.env.versions?.node ?? 'unknown'}`;
+  readonly executionProviders = ['cpu', 'CPUExecutionProvider'] as const;
+  readonly maxOpset: number;
+
+  constructor(private readonly options: OnnxNodeRuntimeOptions = {}) {
+    this.maxOpset = options.maxOpset ?? 24;
+  }
+
+  async load(modelBytes: Uint8Array): Promise<ModelSession> {
+    try {
+      const session = await ort.InferenceSession.create(modelBytes, {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: this.options.intraOpThreads ?? 1,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      return new OrtSession(session, ort.Tensor as unknown as Float32TensorCtor);
+    } catch (err) {
+      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-node could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
+    }
+  }
+}

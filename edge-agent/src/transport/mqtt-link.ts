@@ -1,0 +1,199 @@
+// ServerLink on mqtt.js (TCP in Node, WebSocket in browsers): own reconnect loop with backoff, presence and last will.
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { deviceTopic, DEVICE_SUBSCRIBE, parseDeviceTopic, type DevicePublish, type DeviceSubscribe } from '@flotilla/firmware-bundler/wire/index';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import type { ServerLink } from './server-link.ts';
+
+/** Options of {@link MqttLink}. */
+export interface MqttLinkOptions {
+  /**
+   * `mqtt://host:port` (Node) or `ws://host:port/mqtt` (browsers), or a function that asks the
+   * server [WIRE-3.2] before each attempt (a failure counts as a failed attempt and backs off).
+   */
+  url: string | (() => Promise<{ url: string; prefix?: string }>);
+  deviceId: string;
+  token: string;
+  /** Topic prefix [WIRE-1.1]. Default `flotilla/v1`. */
+  prefix: string;
+  /** Returns the next presence session number, persisted so it grows across restarts [WIRE-2.6]. */
+  nextSession: () => Promise<number>;
+  /** Reconnect delays. Default 1 s growing to 60 s, with jitter. */
+  backoff?: BackoffOptions;
+  /** MQTT keepalive in seconds. Default 30. */
+  keepaliveSec?: number;
+  /** Diagnostics. */
+  log?: (message: string) => void;
+}
+
+/**
+ * {@link ServerLink} over MQTT 3.1.1. mqtt.js's own reconnect uses a fixed period, so each attempt
+ * here is a fresh client with `reconnectPeriod: 0` and the delay comes from {@link backoffDelay};
+ * a fresh client also lets every attempt carry a last will with its own session number.
+ */
+export class MqttLink implements ServerLink {
+  private client: MqttClient | null = null;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  private started = false;
+  private connected = false;
+  private session = 0;
+  private prefix: string;
+  private readonly handlers = new Map<string, Set<(p: Uint8Array) => void>>();
+  private readonly connectionHandlers = new Set<(online: boolean) => void>();
+  // mqtt.js may never call back a QoS 1 publish whose connection died; these are failed on loss.
+  private readonly unacked = new Set<(err: Error) => void>();
+
+  constructor(private readonly o: MqttLinkOptions) {
+    this.prefix = o.prefix;
+  }
+
+  get online(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    void this.connectOnce();
+  }
+
+  publish(leaf: DevicePublish, payload: Uint8Array | string, options: { retain?: boolean } = {}): Promise<void> {
+    const client = this.client;
+    if (!client || !this.connected) return Promise.reject(new Error('offline'));
+    return new Promise((resolve, reject) => {
+      this.unacked.add(reject);
+      client.publish(this.topic(leaf), toBuffer(payload), { qos: 1, retain: options.retain ?? false }, (err) => {
+        this.unacked.delete(reject);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  on(leaf: DeviceSubscribe, fn: (payload: Uint8Array) => void): () => void {
+    const set = this.handlers.get(leaf) ?? new Set();
+    set.add(fn);
+    this.handlers.set(leaf, set);
+    return () => set.delete(fn);
+  }
+
+  onConnection(fn: (online: boolean) => void): () => void {
+    this.connectionHandlers.add(fn);
+    return () => this.connectionHandlers.delete(fn);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const client = this.client;
+    this.client = null;
+    if (!client) return;
+    if (this.connected) {
+      // A clean disconnect suppresses the will, so say offline explicitly first [WIRE-2.6].
+      await new Promise<void>((r) => client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: false, session: this.session }), { qos: 1, retain: true }, () => r()));
+    }
+    this.setConnected(false);
+    await new Promise<void>((r) => client.end(false, {}, () => r()));
+  }
+
+  private topic(leaf: DevicePublish | DeviceSubscribe): string {
+    return deviceTopic(this.prefix, this.o.deviceId, leaf);
+  }
+
+  private async connectOnce(): Promise<void> {
+    this.timer = null;
+    if (this.closed) return;
+    let session: number;
+    try {
+      session = await this.o.nextSession();
+    } catch {
+      session = this.session + 1;
+    }
+    if (this.closed) return;
+    let url: string;
+    try {
+      if (typeof this.o.url === 'string') url = this.o.url;
+      else {
+        const info = await this.o.url();
+        url = info.url;
+        if (info.prefix) this.prefix = info.prefix;
+      }
+    } catch (err) {
+      this.scheduleReconnect(`no broker address: ${(err as Error)?.message ?? err}`);
+      return;
+    }
+    if (this.closed) return;
+    this.session = session;
+    const opts: IClientOptions = {
+      clientId: this.o.deviceId,
+      username: this.o.deviceId,
+      password: this.o.token,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      keepalive: this.o.keepaliveSec ?? 30,
+      will: { topic: this.topic('presence'), payload: JSON.stringify({ v: 1, online: false, session }), qos: 1, retain: true },
+    };
+    const client = connect(url, opts);
+    this.client = client;
+    let lost = false;
+    const onLost = (why: string) => {
+      if (lost) return;
+      lost = true;
+      client.removeAllListeners('message');
+      client.end(true);
+      if (this.client === client) this.client = null;
+      for (const fail of this.unacked) fail(new Error(`connection lost: ${why}`));
+      this.unacked.clear();
+      this.setConnected(false);
+      this.scheduleReconnect(why);
+    };
+    client.on('connect', () => {
+      client.subscribe(DEVICE_SUBSCRIBE.map((leaf) => this.topic(leaf)), { qos: 1 }, (err, granted) => {
+        if (err || granted?.some((g) => g.qos === 128)) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'}`);
+        this.attempt = 0;
+        client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: true, session }), { qos: 1, retain: true });
+        this.setConnected(true);
+      });
+    });
+    client.on('message', (topic, payload) => {
+      const parsed = parseDeviceTopic(this.prefix, topic);
+      const set = parsed && parsed.deviceId === this.o.deviceId ? this.handlers.get(parsed.leaf) : undefined;
+      if (!set) return;
+      const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+      for (const fn of set) {
+        try {
+          fn(bytes);
+        } catch (err) {
+          this.o.log?.(`handler for ${topic} threw: ${(err as Error)?.message ?? err}`);
+        }
+      }
+    });
+    client.on('close', () => onLost('connection closed'));
+    client.on('error', (err) => onLost(err.message));
+    client.on('offline', () => onLost('offline'));
+  }
+
+  private scheduleReconnect(why: string): void {
+    if (this.closed || this.timer) return;
+    const delay = backoffDelay(this.attempt++, this.o.backoff);
+    this.o.log?.(`mqtt: ${why}; reconnecting in ${Math.round(delay)} ms`);
+    this.timer = setTimeout(() => void this.connectOnce(), delay);
+  }
+
+  private setConnected(online: boolean): void {
+    if (this.connected === online) return;
+    this.connected = online;
+    for (const fn of this.connectionHandlers) fn(online);
+  }
+}
+
+function toBuffer(payload: Uint8Array | string): Buffer | string {
+  if (typeof payload === 'string') return payload;
+  // Node's mqtt.js wants a Buffer; browsers have no global Buffer, and mqtt.js's bundled polyfill
+  // sizes and writes a plain Uint8Array correctly.
+  if (typeof Buffer === 'undefined') return payload as Buffer;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}

@@ -1,0 +1,104 @@
+// Runs the update flow: save the state, then act, then let the table pick the next state; a loop guard caps restarts.
+import type { DeployState } from '@flotilla/firmware-bundler/wire/index';
+import type { AgentStorage } from '../storage/agent-storage.ts';
+import { failureOf, type StepHandler, type StepOutcome } from './steps.ts';
+import { CANCELLABLE, nextState, type UpdateEvent } from './transitions.ts';
+import { saveRecord, type UpdateRecord, type UpdateTarget } from './update-record.ts';
+
+/** One state change, as reported to the server [WIRE-2.4] and to the app. */
+export interface Transition {
+  seq: number;
+  from: DeployState;
+  to: DeployState;
+  event: UpdateEvent;
+  reason: string;
+  /** The bundle the update is about (kept on the move to idle, when the record forgets it). */
+  target: UpdateTarget | null;
+  record: UpdateRecord;
+}
+
+/** Where a crash-test hook fires: after the state is saved and before its step, or after the step and before the next save. */
+export type StepPhase = 'before' | 'after';
+
+/** Options of {@link StateMachine}. */
+export interface StateMachineOptions {
+  /** Resumes of one update after restarts before the loop guard ends it. Default 5. */
+  maxResumes?: number;
+  /** Called after each transition is saved (reporting must not block the flow, so errors are ignored). */
+  onTransition?: (t: Transition) => void;
+  /** Test hook at each step boundary (the crash tests kill the process here). */
+  onStep?: (state: DeployState, phase: StepPhase) => void;
+}
+
+/**
+ * The Mender-style runner. Each state's step only reports an event; {@link nextState} decides.
+ * The record is written (atomically) with the new state BEFORE that state's step runs, so a power
+ * cut anywhere resumes the step that was interrupted, and every step is idempotent.
+ */
+export class StateMachine {
+  constructor(
+    private readonly storage: AgentStorage,
+    private readonly steps: Record<Exclude<DeployState, 'idle'>, StepHandler>,
+    private readonly o: StateMachineOptions = {},
+  ) {}
+
+  /** Starts an update from idle: saves `downloading` with its target. */
+  begin(record: UpdateRecord, target: UpdateTarget, reason: string): Promise<UpdateRecord> {
+    return this.move(record, { event: 'update', reason }, { target, slot: null, previous: null, resumes: 0, failure: null });
+  }
+
+  /**
+   * Called once at start-up for a record left mid-update: counts the resume and, past the limit,
+   * ends the update through the table's `loop_guard` row instead of trying the same step again.
+   */
+  async resume(record: UpdateRecord): Promise<UpdateRecord> {
+    if (record.state === 'idle') return record;
+    const resumes = record.resumes + 1;
+    const limit = this.o.maxResumes ?? 5;
+    if (resumes > limit) {
+      const reason = `AGENT_LOOP_GUARD: update resumed ${resumes - 1} times in ${record.state}, limit ${limit}`;
+      return this.move({ ...record, resumes }, { event: 'loop_guard', reason }, { failure: reason });
+    }
+    const next = { ...record, resumes };
+    await saveRecord(this.storage, next);
+    return next;
+  }
+
+  /**
+   * Runs steps until idle. `signal` aborting means "the desired bundle changed": cancel if still
+   * allowed. `shouldStop` (the agent closing) ends the loop between steps; the saved state resumes later.
+   */
+  async run(record: UpdateRecord, signal: AbortSignal, shouldStop: () => boolean = () => false): Promise<UpdateRecord> {
+    let r = record;
+    while (r.state !== 'idle' && !shouldStop()) {
+      const state = r.state;
+      let outcome: StepOutcome;
+      if (signal.aborted && CANCELLABLE.has(state)) {
+        outcome = { event: 'cancel', reason: 'the desired bundle changed' };
+      } else {
+        this.o.onStep?.(state, 'before');
+        try {
+          outcome = await this.steps[state](r, CANCELLABLE.has(state) ? signal : new AbortController().signal);
+        } catch (err) {
+          outcome = signal.aborted && CANCELLABLE.has(state) ? { event: 'cancel', reason: 'the desired bundle changed' } : failureOf(err);
+        }
+        this.o.onStep?.(state, 'after');
+      }
+      r = await this.move(r, outcome, { ...outcome.patch, ...(outcome.event === 'failure' ? { failure: outcome.reason } : {}) });
+    }
+    return r;
+  }
+
+  private async move(r: UpdateRecord, outcome: { event: UpdateEvent; reason: string }, patch: Partial<UpdateRecord>): Promise<UpdateRecord> {
+    const to = nextState(r.state, outcome.event);
+    let next: UpdateRecord = { ...r, ...patch, state: to, statusSeq: r.statusSeq + 1 };
+    if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null };
+    await saveRecord(this.storage, next);
+    try {
+      this.o.onTransition?.({ seq: r.statusSeq, from: r.state, to, event: outcome.event, reason: outcome.reason, target: r.target ?? next.target, record: next });
+    } catch {
+      /* reporting never changes the flow */
+    }
+    return next;
+  }
+}

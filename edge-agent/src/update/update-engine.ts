@@ -1,0 +1,120 @@
+// Decides when to update: compares the desired bundle with what serves, runs the state machine, cancels stale work.
+import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
+import type { ModelHost } from '../core/model-host.ts';
+import { CANCELLABLE } from './transitions.ts';
+import type { StateMachine } from './state-machine.ts';
+import type { UpdateRecord, UpdateTarget } from './update-record.ts';
+
+/** Options of {@link UpdateEngine}. */
+export interface UpdateEngineOptions {
+  machine: StateMachine;
+  host: ModelHost;
+  record: UpdateRecord;
+  /** Called each time the engine has nothing left to do for what is desired. */
+  onSettled: (record: UpdateRecord) => void;
+  onError: (err: unknown) => void;
+}
+
+/** One update at a time; a newer desired bundle cancels one that has not been activated yet. */
+export class UpdateEngine {
+  record: UpdateRecord;
+  private desired: BundleRef | null = null;
+  private readonly sideloads: { target: UpdateTarget; done: (r: UpdateRecord) => void }[] = [];
+  private running: Promise<void> | null = null;
+  private controller = new AbortController();
+  private stopped = false;
+  private current: UpdateTarget | null = null;
+
+  constructor(private readonly o: UpdateEngineOptions) {
+    this.record = o.record;
+  }
+
+  /** Resumes an update a restart interrupted (through the loop guard), then follows the desired state. */
+  async start(): Promise<void> {
+    if (this.record.state !== 'idle') this.record = await this.o.machine.resume(this.record);
+    this.kick();
+  }
+
+  /** A new desired bundle (null: keep what runs) [WIRE-2.2]. */
+  setDesired(bundle: BundleRef | null): void {
+    this.desired = bundle;
+    const cur = this.current;
+    if (cur && cur.source === 'server' && cur.manifestDigest !== bundle?.manifestDigest && CANCELLABLE.has(this.record.state)) this.controller.abort();
+    this.kick();
+  }
+
+  /** Installs a bundle whose blobs are already in the chunk store; resolves with the record once it is done. */
+  sideload(target: UpdateTarget): Promise<UpdateRecord> {
+    return new Promise((done) => {
+      this.sideloads.push({ target, done });
+      this.kick();
+    });
+  }
+
+  /** Stops between steps; the saved state resumes on the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.controller.abort();
+    await this.running;
+  }
+
+  /** Resolves when no update runs. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.loop()
+      .catch((err) => this.o.onError(err))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return this.finishSideloads();
+      if (this.record.state !== 'idle') {
+        this.controller = new AbortController();
+        const target = this.record.target;
+        this.current = target;
+        this.record = await this.o.machine.run(this.record, this.controller.signal, () => this.stopped);
+        this.current = null;
+        if (target?.source === 'sideload' && this.record.state === 'idle') this.finishSideloads(target.manifestDigest);
+        continue;
+      }
+      const next = this.pick();
+      if (!next) {
+        this.o.onSettled(this.record);
+        return;
+      }
+      this.record = await this.o.machine.begin(this.record, next, next.source === 'sideload' ? 'sideloaded bundle' : 'desired state names a new bundle');
+    }
+  }
+
+  /** The next bundle to install: a pending sideload first, then the desired one unless it serves or failed here. */
+  private pick(): UpdateTarget | null {
+    const serving = this.o.host.current?.envelopeDigest;
+    const side = this.sideloads[0];
+    if (side) {
+      if (side.target.manifestDigest !== serving) return side.target;
+      this.finishSideloads(side.target.manifestDigest);
+      return this.pick();
+    }
+    const d = this.desired;
+    const failed = this.record.lastFailed;
+    if (!d || d.manifestDigest === serving || (failed?.manifestDigest === d.manifestDigest && failed.rollback === (d.rollback === true))) return null;
+    return { ...d, source: 'server' };
+  }
+
+  /** Resolves the sideloads of `digest` (all of them when none is given). */
+  private finishSideloads(digest?: string): void {
+    for (let i = this.sideloads.length - 1; i >= 0; i--) {
+      const s = this.sideloads[i]!;
+      if (digest !== undefined && s.target.manifestDigest !== digest) continue;
+      this.sideloads.splice(i, 1);
+      s.done(this.record);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// The update flow's persisted record: the state and everything a resumed step needs, saved atomically before each step.
+import type { BundleRef, DeployState } from '@flotilla/firmware-bundler/wire/index';
+import { DEPLOY_STATES } from '@flotilla/firmware-bundler/wire/index';
+import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
+
+/** One of the two model slots. */
+export type SlotName = 'a' | 'b';
+
+/** The bundle an update installs: a desired-state reference, or one built for a local sideload. */
+export interface UpdateTarget extends BundleRef {
+  /** Where missing blobs come from: the server, or nowhere (a sideload put every blob in place first). */
+  source: 'server' | 'sideload';
+}
+
+/** Everything the update flow persists (one JSON file, written whole). */
+export interface UpdateRecord {
+  v: 1;
+  state: DeployState;
+  target: UpdateTarget | null;
+  /** Slot being staged, and the slot that served when staging began. */
+  slot: SlotName | null;
+  previous: SlotName | null;
+  /** Times this update was resumed after a restart; the loop guard ends it past the limit. */
+  resumes: number;
+  /** Why the update is failing (set on the failure event, read by rolling_back and failed). */
+  failure: string | null;
+  /** Highest sequence ever committed: the anti-rollback floor (SPEC §10.2 R2). */
+  highSequence: number;
+  /** Bundles committed here, newest last (an operator rollback may return to them) [WIRE-2.2]. */
+  history: { manifestDigest: string; id: string }[];
+  /** The last bundle that failed (and whether it came as a rollback order); not retried until the desired bundle changes. */
+  lastFailed: { manifestDigest: string; rollback: boolean; reason: string } | null;
+  lastError: string | null;
+  /** Sequence number of the next status event [WIRE-2.4]. */
+  statusSeq: number;
+}
+
+/** Storage key of the record. */
+export const RECORD_KEY = 'state/update.json';
+/** Most bundles kept in `history`. */
+export const HISTORY_LIMIT = 32;
+
+/** The record of a device that never installed anything. */
+export function initialRecord(): UpdateRecord {
+  return { v: 1, state: 'idle', target: null, slot: null, previous: null, resumes: 0, failure: null, highSequence: 0, history: [], lastFailed: null, lastError: null, statusSeq: 0 };
+}
+
+/** Loads the record; a missing or unreadable one starts fresh (the slot pointer still says what serves). */
+export async function loadRecord(storage: AgentStorage): Promise<UpdateRecord> {
+  const r = await readJson<UpdateRecord>(storage, RECORD_KEY);
+  if (!r || r.v !== 1 || !(DEPLOY_STATES as readonly string[]).includes(r.state)) return initialRecord();
+  return { ...initialRecord(), ...r };
+}
+
+/** Saves the record atomically (write-temp-fsync-rename in FileStorage, one transaction in IndexedDB). */
+export function saveRecord(storage: AgentStorage, record: UpdateRecord): Promise<void> {
+  return writeJson(storage, RECORD_KEY, record);
+}

@@ -1,0 +1,50 @@
+// Checking a target bundle's envelope: digest, trusted signature, expiry, anti-rollback, runtime fit, and identity.
+import { BundleError, verifyManifest, type Sha256Hex, type TrustedKeys, type VerifiedManifest } from '@flotilla/firmware-bundler';
+import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import { AgentError } from '../errors.ts';
+import { compilePipeline } from '../preprocess/pipeline.ts';
+import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
+import type { UpdateRecord, UpdateTarget } from './update-record.ts';
+
+/** What the device knows about itself when it judges a bundle. */
+export interface DevicePolicy {
+  trusted: TrustedKeys;
+  agentVersion: string;
+  runtime: Pick<InferenceRuntime, 'maxOpset' | 'executionProviders'>;
+  /** Clock in ms since the epoch. */
+  now: () => number;
+  hash: Sha256Hex;
+}
+
+/**
+ * Verifies the envelope of `target` (SPEC §10.1-10.2, [WIRE-2.2, 2.7]) in this order: its SHA-256
+ * is the `manifestDigest` named (AGENT_ENVELOPE_INVALID), a trusted signature (BUNDLE_KEY_UNTRUSTED,
+ * BUNDLE_SIGNATURE_INVALID), the manifest (BUNDLE_MALFORMED …), expiry (BUNDLE_EXPIRED), sequence
+ * above every committed one unless this is an operator rollback to a bundle run here before
+ * (BUNDLE_ROLLBACK), runtime requirements and preprocessing ops (BUNDLE_RUNTIME_INCOMPATIBLE), and
+ * finally that it is the model, version and sequence the desired state named (AGENT_BUNDLE_MISMATCH).
+ */
+export function verifyTarget(envelope: Uint8Array, target: UpdateTarget, record: Pick<UpdateRecord, 'highSequence' | 'history'>, p: DevicePolicy): VerifiedManifest {
+  if (p.hash(envelope) !== target.manifestDigest) throw new AgentError('AGENT_ENVELOPE_INVALID', `envelope does not hash to ${target.manifestDigest}`);
+  const env = decodeEnvelope(envelope);
+  if (!env) throw new AgentError('AGENT_ENVELOPE_INVALID', 'envelope is not { v, manifest, signatures } [WIRE-2.7]');
+  const operatorRollback = target.rollback === true && record.history.some((h) => h.manifestDigest === target.manifestDigest);
+  const verified = verifyManifest(env.manifestBytes, env.signatures, p.trusted, {
+    now: p.now(),
+    installedSequence: operatorRollback || record.highSequence === 0 ? undefined : record.highSequence,
+    agentVersion: p.agentVersion,
+    maxOpset: p.runtime.maxOpset,
+    executionProviders: p.runtime.executionProviders,
+  });
+  const m = verified.manifest;
+  const input = m.signature?.inputs[0];
+  if (input) {
+    const rest = input.shape.slice(1);
+    if (rest.every((d): d is number => typeof d === 'number')) compilePipeline(m.preprocessing, rest);
+    else throw new BundleError('BUNDLE_RUNTIME_INCOMPATIBLE', `input ${input.name} has dynamic dimensions beyond the batch`, 'SPEC §10.2 R3');
+  }
+  if (m.model.name !== target.model || m.model.version !== target.version || m.model.sequence !== target.sequence) {
+    throw new AgentError('AGENT_BUNDLE_MISMATCH', `desired ${target.model} ${target.version} #${target.sequence}, envelope holds ${m.model.name} ${m.model.version} #${m.model.sequence}`);
+  }
+  return verified;
+}

@@ -1,0 +1,50 @@
+// Lint rules that keep the dependency arrows pointing one way (see docs/architecture.md):
+// firmware-bundler imports no other package; the edge agent never imports the server;
+// the web console imports only the server's types; production code never imports test helpers.
+import tseslint from 'typescript-eslint';
+
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const noTestHelpers = { group: ['@flotilla/test', '@flotilla/test/*'], message: 'Only tests may import test helpers.' };
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', 'test-output/**', '.flotilla/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  {
+    files: ['firmware-bundler/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([
+      { group: ['@flotilla/server', '@flotilla/server/*', '@flotilla/edge-agent', '@flotilla/edge-agent/*', '**/server/src/**', '**/edge-agent/src/**'], message: 'firmware-bundler is the shared contract: it imports no other Flotilla package.' },
+      noTestHelpers,
+    ]),
+  },
+  {
+    files: ['edge-agent/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([
+      { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], message: 'The edge agent never imports the server.' },
+      noTestHelpers,
+    ]),
+  },
+  {
+    files: ['web-console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*', '@flotilla/firmware-bundler', '@flotilla/firmware-bundler/*'], message: 'The console talks to the server API only.' },
+          { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], allowTypeImports: true, message: 'The console imports only the server\'s types (import type ...).' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['server/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([noTestHelpers]),
+  },
+);

@@ -1,0 +1,69 @@
+// The HTTP API: one Hono app with OpenAPI-described routes under /api/v1, health endpoints, and errors as JSON.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Services } from './app-env.ts';
+import type { AppEnv } from './app-env.ts';
+import { authenticate } from './auth-middleware.ts';
+import { errorBody, handleError, validationHook } from './errors.ts';
+import { datasetRoutes } from './routes/datasets.ts';
+import { healthRoutes } from './routes/health.ts';
+import { modelRoutes } from './routes/models.ts';
+import { runRoutes } from './routes/runs.ts';
+import { sweepRoutes } from './routes/sweeps.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { blobRoutes } from './routes/blobs.ts';
+import { bundleRoutes } from './routes/bundles.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { docsRoutes } from './routes/docs.ts';
+import type { FleetServices } from './routes/fleet-services.ts';
+import { keyRoutes } from './routes/keys.ts';
+import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
+import type { SweepService } from '../runs/sweep-service.ts';
+import type { DatasetService } from '../services/dataset-service.ts';
+
+export interface AppServices extends Services {
+  datasets: DatasetService;
+  sweeps: SweepService;
+  fleet: FleetServices;
+}
+
+export type ApiApp = ReturnType<typeof buildApi>;
+
+function buildApi(s: AppServices) {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never })
+    .route('/', datasetRoutes(s))
+    .route('/', runRoutes(s))
+    .route('/', sweepRoutes(s))
+    .route('/', modelRoutes(s))
+    .route('/', tokenRoutes())
+    .route('/', deviceRoutes(s.fleet))
+    .route('/', bundleRoutes(s.fleet))
+    .route('/', keyRoutes(s.fleet));
+}
+
+/** Builds the whole HTTP app around already-opened services. */
+export function createApp(s: AppServices) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
+  app.onError(handleError);
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.use('*', async (c, next) => {
+    c.set('services', s);
+    const t0 = performance.now();
+    await next();
+    s.log.debug('http', { method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - t0).toFixed(1) });
+  });
+  app.use('*', httpMetrics(s.fleet.metrics));
+  app.route('/', healthRoutes(s));
+  app.route('/', metricsRoutes(s.fleet.metrics));
+  app.route('/', docsRoutes());
+  // Devices read blobs with their own credential [WIRE-3.1]: mounted before operator authentication.
+  app.route('/api/v1', blobRoutes(s.fleet, s));
+  app.use('/api/v1/*', authenticate);
+  const api = buildApi(s);
+  app.route('/api/v1', api);
+  app.doc('/api/openapi.json', {
+    openapi: '3.0.3',
+    info: { title: 'Flotilla API', version: '1', description: 'Datasets, training runs, sweeps, the model registry, and fleet delivery.' },
+    servers: [{ url: '/api/v1' }],
+  });
+  return app;
+}

@@ -1,0 +1,58 @@
+// Signed bundles made from registered model versions: create, list, show.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { DeliveryError } from '../../delivery/delivery-error.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRole } from '../auth-middleware.ts';
+import { limitBody, type FleetServices } from './fleet-services.ts';
+
+const Bundle = z.object({
+  id: z.string(), model: z.string(), modelVersion: z.number(), version: z.string(), sequence: z.number(), manifestDigest: z.string(),
+  envelopeDigest: z.string(), keyId: z.string(), chunkDigests: z.array(z.string()), bytes: z.number(), payloadBytes: z.number(),
+  artifact: z.string(), createdAt: z.string(), createdBy: z.string(),
+}).openapi('Bundle');
+const Extra = z.unknown().optional();
+const CreateBundle = z.object({
+  model: z.string().min(1).max(200).openapi({ description: 'name@version, name@alias, or name (latest)', example: 'digits@3' }),
+  version: z.string().max(64).optional().openapi({ description: 'semantic version for the manifest; default <registry version>.0.0' }),
+  artifact: z.string().max(200).optional().openapi({ description: 'default model.int8.onnx if present, else model.onnx' }),
+  expiresInSeconds: z.number().int().positive().max(10 * 365 * 24 * 3600).optional(),
+  avgChunkSize: z.number().int().min(256).max(262_144).optional(),
+  labels: z.array(z.string().max(200)).max(10_000).optional(),
+  preprocessing: Extra, selfTests: Extra, referenceProfile: Extra, runtime: Extra, quantization: Extra, signature: Extra,
+}).strict();
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+export function bundleRoutes(f: FleetServices) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.post('/bundles', requireRole('operator'), limitBody(8 * 1024 * 1024));
+  return app
+    .openapi(
+      createRoute({
+        method: 'post', path: '/bundles', summary: 'Make a signed, chunked bundle from a model version\'s ONNX artifact',
+        request: { body: json(CreateBundle) },
+        responses: { 201: { description: 'created', ...json(Bundle) } },
+      }),
+      async (c) => c.json(await f.bundles.create(c.req.valid('json') as never, c.get('actor').id), 201),
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/bundles', summary: 'Bundles, newest first',
+        request: { query: z.object({ model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+        responses: { 200: { description: 'bundles', ...json(z.object({ bundles: z.array(Bundle) })) } },
+      }),
+      async (c) => c.json({ bundles: await f.bundles.list(c.req.valid('query')) }, 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/bundles/{id}', summary: 'One bundle by id (or a unique prefix of 8+ hex characters)',
+        request: { params: z.object({ id: z.string() }) },
+        responses: { 200: { description: 'bundle', ...json(Bundle) } },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const b = await f.bundles.get(id);
+        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`, 404);
+        return c.json(b, 200);
+      },
+    );
+}

@@ -1,0 +1,66 @@
+// Dataset versions: list, show, and CSV import as a streamed upload (never held whole in memory).
+import { Readable } from 'node:stream';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { ApiError, badRequest, notFound } from '../../errors/api-error.ts';
+import type { AppEnv } from '../app-env.ts';
+import type { AppServices } from '../app.ts';
+import { requireRole } from '../auth-middleware.ts';
+
+/** Largest CSV upload accepted over HTTP (bytes). */
+export const MAX_CSV_UPLOAD = 1024 * 1024 * 1024;
+
+const Dataset = z.object({
+  digest: z.string(), name: z.string(), bytes: z.number(), rows: z.number(), featureShape: z.array(z.number()),
+  featureNames: z.array(z.string()), classes: z.array(z.string()), report: z.unknown(), parents: z.array(z.string()),
+  source: z.string(), createdAt: z.string(),
+});
+
+export function datasetRoutes(s: AppServices) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.post('/datasets', requireRole('operator'));
+  return app
+    .openapi(
+      createRoute({ method: 'get', path: '/datasets', summary: 'List dataset versions', responses: { 200: { description: 'versions', content: { 'application/json': { schema: z.object({ datasets: z.array(Dataset) }) } } } } }),
+      async (c) => c.json({ datasets: await s.store.datasets.list() }, 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/datasets/{ref}', summary: 'One dataset version (name for the latest, name@digest, or digest prefix)',
+        request: { params: z.object({ ref: z.string() }) },
+        responses: { 200: { description: 'version', content: { 'application/json': { schema: Dataset } } } },
+      }),
+      async (c) => {
+        const { ref } = c.req.valid('param');
+        const d = await s.store.datasets.resolve(decodeURIComponent(ref));
+        if (!d) throw notFound('dataset', ref);
+        return c.json(d, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/datasets', summary: 'Import a CSV (request body, text/csv, streamed): numeric features plus a label column',
+        request: { query: z.object({ name: z.string(), label: z.string(), maxBadRows: z.coerce.number().int().min(0).optional() }) },
+        responses: { 201: { description: 'imported', content: { 'application/json': { schema: z.object({ dataset: Dataset, report: z.unknown(), existed: z.boolean() }) } } } },
+      }),
+      async (c) => {
+        const { name, label, maxBadRows } = c.req.valid('query');
+        const body = c.req.raw.body;
+        if (!body) throw badRequest('CSV_EMPTY', 'the request body is empty: send the CSV file as the body');
+        const declared = Number(c.req.header('content-length') ?? NaN);
+        if (declared > MAX_CSV_UPLOAD) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `CSV uploads are limited to ${MAX_CSV_UPLOAD} bytes`);
+        const r = await s.datasets.importCsv(limitBytes(Readable.fromWeb(body as never), MAX_CSV_UPLOAD), { name, label, maxBadRows, source: 'csv upload' });
+        await s.store.audit.record({ actor: c.get('actor').id, action: 'dataset.import', subject: `${name}@${r.dataset.digest}`, detail: { rows: r.dataset.rows } });
+        return c.json(r, 201);
+      },
+    );
+}
+
+/** Passes chunks through until `max` bytes, then fails the stream (chunked uploads declare no length). */
+async function* limitBytes(src: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const chunk of src) {
+    seen += chunk.byteLength;
+    if (seen > max) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `CSV uploads are limited to ${max} bytes`);
+    yield chunk;
+  }
+}

@@ -1,0 +1,144 @@
+// Device provisioning and inspection: add (one), import (CSV), list (paged, filtered), show,
+// relabel, revoke, and desired state (one device or many).
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
+import { badRequest } from '../../errors/api-error.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRole } from '../auth-middleware.ts';
+import { limitBody, type FleetServices } from './fleet-services.ts';
+
+const Label = z.string().min(1).max(64);
+const DeviceId = z.string().regex(DEVICE_ID, 'device ids match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]');
+const Device = z.record(z.string(), z.unknown()).openapi('Device');
+const NewDevice = z.object({
+  id: DeviceId.optional().openapi({ description: 'Default: generated (dev-xxxxxxxxxxxx)', example: 'car-0001' }),
+  name: z.string().max(200).optional(),
+  tags: z.array(Label).max(64).optional().openapi({ example: ['car', 'eu'] }),
+  groups: z.array(Label).max(64).optional().openapi({ example: ['canary'] }),
+  attributes: z.record(z.string().max(64), z.string().max(1000)).optional(),
+}).strict();
+const Provisioned = z.object({ id: z.string(), token: z.string().openapi({ description: 'Shown once: the server keeps only its hash' }), device: Device });
+const Desired = z.object({
+  bundle: z.string().min(8).max(64).nullable().openapi({ description: 'Bundle id (or unique prefix of 8+ hex), or null to keep what runs' }),
+  rollback: z.boolean().optional().openapi({ description: 'Operator-ordered return to an older bundle [WIRE-2.2]' }),
+}).strict();
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+export function deviceRoutes(f: FleetServices) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.on(['POST', 'PUT', 'PATCH'], ['/devices', '/devices/*'], requireRole('operator'));
+  const importLimit = limitBody(32 * 1024 * 1024);
+  const jsonLimit = limitBody(1024 * 1024);
+  app.on(['POST', 'PUT', 'PATCH'], ['/devices', '/devices/*'], (c, next) => (c.req.path.endsWith('/devices/import') ? importLimit : jsonLimit)(c, next));
+  return app
+    .openapi(
+      createRoute({
+        method: 'post', path: '/devices', summary: 'Provision a device: returns its id and token (the token is shown once)',
+        request: { body: json(NewDevice) },
+        responses: { 201: { description: 'provisioned', ...json(Provisioned) } },
+      }),
+      async (c) => {
+        const [p] = await f.devices.provision([c.req.valid('json')], c.get('actor').id);
+        return c.json(p as never, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/devices/import',
+        summary: 'Provision many devices from a CSV body (text/csv): columns id, name, tags, groups (";"-separated), any other column is an attribute. All or none.',
+        responses: { 201: { description: 'provisioned', ...json(z.object({ count: z.number(), devices: z.array(z.object({ id: z.string(), token: z.string() })) })) } },
+      }),
+      async (c) => {
+        const text = await c.req.text();
+        const made = await f.devices.importCsv(text, c.get('actor').id);
+        return c.json({ count: made.length, devices: made.map((p) => ({ id: p.id, token: p.token })) }, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/devices', summary: 'List devices, paged by id; filter by tag, group, online, reported model version and state',
+        request: {
+          query: z.object({
+            tag: z.string().optional(), group: z.string().optional(),
+            online: z.enum(['true', 'false']).optional(),
+            model: z.string().optional().openapi({ description: 'name@version as reported, or "none"' }),
+            state: z.string().optional().openapi({ description: 'reported deployment state [WIRE-4.1]' }),
+            revoked: z.enum(['true', 'false']).optional(),
+            after: z.string().optional().openapi({ description: 'cursor: the `next` of the previous page' }),
+            limit: z.coerce.number().int().min(1).max(1000).optional(),
+          }),
+        },
+        responses: { 200: { description: 'a page', ...json(z.object({ devices: z.array(Device), next: z.string().nullable(), total: z.number() })) } },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        const filter = {
+          tag: q.tag, group: q.group, online: q.online === undefined ? undefined : q.online === 'true', modelVersion: q.model,
+          deployState: q.state, revoked: q.revoked === 'true',
+        };
+        const page = await f.devices.list({ ...filter, after: q.after, limit: q.limit });
+        const total = await f.devices.countMatching(filter);
+        return c.json({ ...page, total } as never, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/devices/desired', summary: 'Set the desired bundle of many devices at once',
+        request: { body: json(Desired.extend({ devices: z.array(DeviceId).min(1).max(10_000) }).strict()) },
+        responses: { 200: { description: 'updated', ...json(z.object({ updated: z.array(z.string()), skipped: z.array(z.string()), bundle: z.unknown() })) } },
+      }),
+      async (c) => {
+        const b = c.req.valid('json');
+        return c.json(await f.delivery.setDesired(b.devices, b.bundle, { rollback: b.rollback, actor: c.get('actor').id }) as never, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/devices/{id}', summary: 'One device: labels, presence, reported and desired state, refusal counters, recent events',
+        request: { params: z.object({ id: z.string() }), query: z.object({ events: z.coerce.number().int().min(0).max(500).optional() }) },
+        responses: { 200: { description: 'device', ...json(Device) } },
+      }),
+      async (c) => c.json(await f.devices.show(c.req.valid('param').id, c.req.valid('query').events) as never, 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'patch', path: '/devices/{id}', summary: 'Rename, add or remove tags and groups',
+        request: {
+          params: z.object({ id: z.string() }),
+          body: json(z.object({
+            name: z.string().max(200).optional(), addTags: z.array(Label).max(64).optional(), removeTags: z.array(Label).max(64).optional(),
+            addGroups: z.array(Label).max(64).optional(), removeGroups: z.array(Label).max(64).optional(),
+          }).strict()),
+        },
+        responses: { 200: { description: 'updated', ...json(Device) } },
+      }),
+      async (c) => c.json(await f.devices.relabel(c.req.valid('param').id, c.req.valid('json'), c.get('actor').id) as never, 200),
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/devices/{id}/revoke', summary: 'Revoke a device: disconnected at once, and it cannot reconnect',
+        request: { params: z.object({ id: z.string() }), body: { ...json(z.object({ reason: z.string().max(500).optional() }).strict()), required: false } },
+        responses: { 200: { description: 'revoked', ...json(Device) } },
+      }),
+      async (c) => {
+        const body = (c.req.valid('json') ?? {}) as { reason?: string };
+        return c.json(await f.devices.revoke(c.req.valid('param').id, c.get('actor').id, body.reason) as never, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'put', path: '/devices/{id}/desired', summary: 'Set the bundle the device should run (published retained, QoS 1) [WIRE-2.2]',
+        request: { params: z.object({ id: z.string() }), body: json(Desired) },
+        responses: { 200: { description: 'the published desired state', ...json(Device) } },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const b = c.req.valid('json');
+        const r = await f.delivery.setDesired([id], b.bundle, { rollback: b.rollback, actor: c.get('actor').id });
+        if (r.updated.length === 0) await f.devices.show(id); // unknown → DEVICE_NOT_FOUND; revoked → below
+        if (r.updated.length === 0) throw badRequest('DEVICE_REVOKED', `device '${id}' is revoked`);
+        const d = await f.devices.show(id, 0);
+        return c.json({ desired: d.desired, desiredRev: d.desiredRev } as never, 200);
+      },
+    );
+}

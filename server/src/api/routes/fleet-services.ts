@@ -1,0 +1,28 @@
+// What the fleet routes (devices, bundles, blobs, keys, metrics) are given by the composition root.
+import type { BrokerLink } from '../../broker/broker-link.ts';
+import type { BundleService } from '../../delivery/bundle-service.ts';
+import type { DeliveryService } from '../../delivery/delivery-service.ts';
+import type { SigningKey } from '../../delivery/signing-key.ts';
+import type { DeviceService } from '../../devices/device-service.ts';
+import type { MetricsRegistry } from '../../metrics/registry.ts';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from '../../errors/api-error.ts';
+
+export interface FleetServices {
+  devices: DeviceService;
+  bundles: BundleService;
+  delivery: DeliveryService;
+  broker: BrokerLink;
+  key: SigningKey;
+  metrics: MetricsRegistry;
+  /** Counts blob bytes served over HTTP [WIRE-3.1]. */
+  onHttpBlobBytes(n: number): void;
+}
+
+/** Refuses request bodies over `max` bytes with 413 before they are read whole. */
+export const limitBody = (max: number) => bodyLimit({
+  maxSize: max,
+  onError: () => {
+    throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `request bodies here are limited to ${max} bytes`);
+  },
+});

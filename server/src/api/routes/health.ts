@@ -1,0 +1,16 @@
+// Liveness and readiness: no token needed, cheap enough for a load balancer to poll.
+import { Hono } from 'hono';
+import type { AppEnv, Services } from '../app-env.ts';
+
+export function healthRoutes(s: Services) {
+  return new Hono<AppEnv>()
+    .get('/healthz', (c) => c.json({ ok: true }))
+    .get('/readyz', async (c) => {
+      try {
+        await s.store.tokens.count();
+        return c.json({ ok: true, store: s.store.kind });
+      } catch (e) {
+        return c.json({ ok: false, error: { code: 'STORE_UNAVAILABLE', message: String(e) } }, 503);
+      }
+    });
+}

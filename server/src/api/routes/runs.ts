@@ -1,0 +1,113 @@
+// Training runs: start (validated before any worker starts), list, show, compare, cancel, and live progress over SSE.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { notFound } from '../../errors/api-error.ts';
+import type { AppEnv } from '../app-env.ts';
+import type { AppServices } from '../app.ts';
+import { requireRole } from '../auth-middleware.ts';
+import { compareRuns } from '../../runs/compare-runs.ts';
+
+export const StartRun = z.object({
+  dataset: z.string().min(1).openapi({ example: 'mnist' }),
+  model: z.string().optional(),
+  spec: z.unknown().optional(),
+  hyper: z.record(z.string(), z.unknown()).optional(),
+  splitSeed: z.number().int().nonnegative().optional(),
+  backend: z.enum(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).optional(),
+  description: z.string().max(1000).optional(),
+});
+
+const RunSchema = z.record(z.string(), z.unknown());
+
+export function runRoutes(s: AppServices) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.post('/runs', requireRole('operator'));
+  app.post('/runs/*', requireRole('operator'));
+  return app
+    .openapi(
+      createRoute({
+        method: 'post', path: '/runs', summary: 'Start a training run (202: queued; follow /runs/{id}/events)',
+        request: { body: { content: { 'application/json': { schema: StartRun } } } },
+        responses: { 202: { description: 'queued', content: { 'application/json': { schema: RunSchema } } } },
+      }),
+      async (c) => c.json(await s.runs.start(c.req.valid('json'), c.get('actor').id) as never, 202),
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/runs', summary: 'List runs (newest first)',
+        request: { query: z.object({ sweep: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+        responses: { 200: { description: 'runs', content: { 'application/json': { schema: z.object({ runs: z.array(RunSchema) }) } } } },
+      }),
+      async (c) => {
+        const q = c.req.valid('query');
+        return c.json({ runs: await s.store.runs.list({ sweepId: q.sweep, model: q.model, limit: q.limit }) as never[] }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/runs/compare', summary: 'Two runs side by side: parameters, lineage and metrics, with differences marked',
+        request: { query: z.object({ a: z.string(), b: z.string() }) },
+        responses: { 200: { description: 'comparison', content: { 'application/json': { schema: RunSchema } } } },
+      }),
+      async (c) => {
+        const { a, b } = c.req.valid('query');
+        const [ra, rb] = await Promise.all([s.store.runs.get(a), s.store.runs.get(b)]);
+        if (!ra) throw notFound('run', a);
+        if (!rb) throw notFound('run', b);
+        return c.json(compareRuns(ra, rb) as never, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/runs/{id}', summary: 'One run with its lineage, history and metrics',
+        request: { params: z.object({ id: z.string() }) },
+        responses: { 200: { description: 'run', content: { 'application/json': { schema: RunSchema } } } },
+      }),
+      async (c) => {
+        const r = await s.store.runs.get(c.req.valid('param').id);
+        if (!r) throw notFound('run', c.req.valid('param').id);
+        const version = (await s.store.models.listVersions(r.model)).find((v) => v.runId === r.id);
+        return c.json({ ...r, modelVersion: version?.version ?? null } as never, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a queued or running run',
+        request: { params: z.object({ id: z.string() }) },
+        responses: { 200: { description: 'cancelling', content: { 'application/json': { schema: RunSchema } } } },
+      }),
+      async (c) => c.json(await s.runs.cancel(c.req.valid('param').id, c.get('actor').id) as never, 200),
+    )
+    .get('/runs/:id/events', async (c) => {
+      const id = c.req.param('id');
+      const run = await s.store.runs.get(id);
+      if (!run) throw notFound('run', id);
+      return streamSSE(c, async (stream) => {
+        let closed = false;
+        const queue: string[] = [];
+        let wake: (() => void) | null = null;
+        const off = s.runs.events.on(id, (e) => {
+          queue.push(JSON.stringify(e));
+          wake?.();
+        });
+        stream.onAbort(() => {
+          closed = true;
+          wake?.();
+        });
+        // Replay what already happened so a late subscriber sees the whole history.
+        for (const record of run.history) await stream.writeSSE({ event: 'epoch', data: JSON.stringify({ type: 'epoch', runId: id, record }) });
+        await stream.writeSSE({ event: 'status', data: JSON.stringify({ type: 'status', runId: id, status: run.status, error: run.error }) });
+        let ended = ['succeeded', 'failed', 'cancelled'].includes(run.status);
+        while (!closed && !ended) {
+          if (queue.length === 0) await new Promise<void>((r) => { wake = r; setTimeout(r, 15_000); });
+          wake = null;
+          if (queue.length === 0) { await stream.writeSSE({ event: 'ping', data: '{}' }); continue; }
+          const msg = queue.shift()!;
+          const e = JSON.parse(msg) as { type: string; status?: string };
+          await stream.writeSSE({ event: e.type, data: msg });
+          if (e.type === 'status' && ['succeeded', 'failed', 'cancelled'].includes(e.status!)) ended = true;
+        }
+        off();
+      });
+    });
+}

@@ -1,0 +1,249 @@
+// `npm run bench -- broker`: the embedded broker next to Debian's mosquitto under the same load, in
+// the same run: idle devices and memory per device, QoS 1 capacity, latency, and delivery at 2× load.
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchReport } from './bench-types.ts';
+import { BENCH_PREFIX, BENCH_SERVICE, benchDeviceId, benchToken } from './broker-fleet.ts';
+import type { IdleResult, LoadgenCommand, LoadResult } from './broker-loadgen.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const MOSQUITTO = '/usr/sbin/mosquitto';
+
+interface Target {
+  name: 'flotilla' | 'mosquitto';
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface TargetFigures {
+  idle: IdleResult;
+  rssBeforeMB: number;
+  rssIdleMB: number;
+  kbPerDevice: number;
+  /** The highest ramp step that was delivered whole, on time. */
+  capacity: LoadResult;
+  ramp: LoadResult[];
+  latency: LoadResult;
+  overload: LoadResult;
+}
+
+/** Sizes of each phase; `quick` shrinks them for a look in under a minute. */
+function plan(quick: boolean) {
+  return {
+    idleDevices: quick ? 1000 : 10_000,
+    publishers: quick ? 100 : 1000,
+    warmupMs: quick ? 500 : 1000,
+    stepMs: quick ? 1500 : 2500,
+    durationMs: quick ? 3000 : 8000,
+    payloadBytes: 128,
+    /** First ramp rate (msg/s) and the factor between steps. */
+    rampStart: 2000,
+    rampFactor: 1.3,
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => undefined);
+  const p = plan(opts.quick ?? false);
+  const loadgen = fork(join(HERE, 'broker-loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T>(cmd: LoadgenCommand) => request<T>(loadgen, cmd);
+  const results: Partial<Record<Target['name'], TargetFigures>> = {};
+  const haveMosquitto = spawnSync(MOSQUITTO, ['-h']).error === undefined;
+  try {
+    for (const name of ['flotilla', 'mosquitto'] as const) {
+      if (name === 'mosquitto' && !haveMosquitto) {
+        log('mosquitto is not installed (apt-get install mosquitto): skipping the comparison');
+        continue;
+      }
+      const target = name === 'flotilla' ? await startFlotilla(p.idleDevices) : await startMosquitto(p.idleDevices);
+      try {
+        await sleep(1000);
+        const rssBeforeMB = rssMB(target.pid);
+        log(`${name}: connecting ${p.idleDevices} idle devices`);
+        const idle = await ask<IdleResult>({ type: 'idle', port: target.port, count: p.idleDevices });
+        await sleep(2000);
+        const rssIdleMB = rssMB(target.pid);
+        await ask({ type: 'closeIdle' });
+        await sleep(1500);
+        await ask({ type: 'setup', port: target.port, publishers: p.publishers, payloadBytes: p.payloadBytes });
+        // Capacity: raise the offered rate until a step is not delivered whole and on time.
+        const ramp: LoadResult[] = [];
+        for (let rate = p.rampStart; ; rate = Math.round(rate * p.rampFactor)) {
+          const r = await ask<LoadResult>({ type: 'step', rate, window: 1, warmupMs: p.warmupMs, durationMs: p.stepMs });
+          ramp.push(r);
+          log(`${name}: offered ${rate} msg/s, delivered ${Math.round(r.deliveredPerSec)}, lost ${r.lost}, p99 ${r.p99Ms.toFixed(1)} ms`);
+          if (!sustained(r) || ramp.length >= 20) break;
+        }
+        const passed = ramp.filter(sustained);
+        const capacity = passed[passed.length - 1] ?? ramp[0]!;
+        const cap = Math.max(1, capacity.deliveredPerSec);
+        log(`${name}: sustainable ${Math.round(cap)} msg/s; latency at half of it`);
+        const latency = await ask<LoadResult>({ type: 'step', rate: Math.round(cap / 2), window: 1, warmupMs: p.warmupMs, durationMs: p.durationMs });
+        log(`${name}: offering twice that (${Math.round(cap * 2)} msg/s)`);
+        const overload = await ask<LoadResult>({ type: 'step', rate: Math.round(cap * 2), window: 1, warmupMs: p.warmupMs, durationMs: p.durationMs });
+        await ask({ type: 'teardown' });
+        results[name] = { idle, rssBeforeMB, rssIdleMB, kbPerDevice: ((rssIdleMB - rssBeforeMB) * 1024) / Math.max(1, idle.connected), capacity, ramp, latency, overload };
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    loadgen.kill();
+  }
+  return report(results, p);
+}
+
+/** A step is sustained when (nearly) all it offered was delivered, nothing accepted was lost, and p99 stayed under a second. */
+const sustained = (r: LoadResult) => r.rate !== null && r.deliveredPerSec >= 0.95 * r.rate && r.lost === 0 && r.p99Ms < 1000;
+
+function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType<typeof plan>): BenchReport {
+  const figures: BenchReport['figures'] = { idleDevicesOffered: p.idleDevices, publishers: p.publishers, payloadBytes: p.payloadBytes };
+  const rows: string[][] = [];
+  for (const [name, f] of Object.entries(r) as [Target['name'], TargetFigures][]) {
+    const ratio = f.overload.deliveredPerSec / Math.max(1, f.capacity.deliveredPerSec);
+    Object.assign(figures, {
+      [`${name}IdleDevices`]: f.idle.connected,
+      [`${name}IdleRssMB`]: round(f.rssIdleMB),
+      [`${name}KBPerDevice`]: round(f.kbPerDevice),
+      [`${name}CapacityMsgPerSec`]: Math.round(f.capacity.deliveredPerSec),
+      [`${name}CapacityLost`]: f.capacity.lost,
+      [`${name}CapacityDuplicates`]: f.capacity.duplicates,
+      [`${name}P50Ms`]: round(f.latency.p50Ms),
+      [`${name}P99Ms`]: round(f.latency.p99Ms),
+      [`${name}LatencyLost`]: f.latency.lost,
+      [`${name}OverloadOfferedMsgPerSec`]: Math.round(f.overload.offered / f.overload.seconds),
+      [`${name}OverloadAcceptedMsgPerSec`]: Math.round(f.overload.acceptedPerSec),
+      [`${name}OverloadDeliveredMsgPerSec`]: Math.round(f.overload.deliveredPerSec),
+      [`${name}OverloadRatio`]: round(ratio),
+      [`${name}OverloadLost`]: f.overload.lost,
+      [`${name}OverloadDuplicates`]: f.overload.duplicates,
+    });
+    rows.push([
+      name, `${f.idle.connected}`, `${round(f.rssIdleMB)} MB`, `${round(f.kbPerDevice)} KB`, `${Math.round(f.capacity.deliveredPerSec)}`,
+      `${round(f.latency.p50Ms)} / ${round(f.latency.p99Ms)} ms`, `${Math.round(f.overload.deliveredPerSec)} (${Math.round(ratio * 100)}%)`,
+      `${f.capacity.lost + f.latency.lost + f.overload.lost} / ${f.capacity.duplicates + f.latency.duplicates + f.overload.duplicates}`,
+    ]);
+  }
+  const markdown = [
+    '## Broker',
+    '',
+    `${p.idleDevices} idle devices, then ${p.publishers} devices publishing ${p.payloadBytes}-byte QoS 1 telemetry to one QoS 1 subscriber`,
+    '(raw-socket load generator in a child process; both brokers authenticate every device and apply topic ACLs).',
+    '',
+    '| broker | idle devices | RSS with them | per device | capacity (msg/s delivered) | p50 / p99 at half capacity | delivered at 2× capacity | lost / duplicated |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+  ].join('\n');
+  return { name: 'broker', figures, markdown };
+}
+
+async function startFlotilla(devices: number): Promise<Target> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'broker-host.ts')], {
+    env: { ...process.env, BENCH_DEVICES: String(devices) }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await firstLine(child);
+  const port = (JSON.parse(line) as { port: number }).port;
+  return { name: 'flotilla', pid: child.pid!, port, stop: () => stopChild(child) };
+}
+
+async function startMosquitto(devices: number): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-mosq-'));
+  const port = await freePort();
+  const users = [`${BENCH_SERVICE.username}:${BENCH_SERVICE.password}`];
+  for (let i = 0; i < devices; i++) users.push(`${benchDeviceId(i)}:${benchToken(benchDeviceId(i))}`);
+  writeFileSync(join(dir, 'passwd'), `${users.join('\n')}\n`);
+  const hashed = spawnSync('/usr/bin/mosquitto_passwd', ['-U', join(dir, 'passwd')]);
+  if (hashed.status !== 0) throw new Error(`mosquitto_passwd failed: ${hashed.stderr}`);
+  // The same rules as the embedded broker: a device writes its own subtree, reads its own desired state.
+  writeFileSync(join(dir, 'acl'), [
+    `pattern write ${BENCH_PREFIX}/devices/%u/telemetry`,
+    `pattern read ${BENCH_PREFIX}/devices/%u/desired`,
+    `user ${BENCH_SERVICE.username}`,
+    `topic read ${BENCH_PREFIX}/#`,
+    '',
+  ].join('\n'));
+  writeFileSync(join(dir, 'mosquitto.conf'), [
+    `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`,
+    'persistence false', 'set_tcp_nodelay true', 'max_connections -1', 'log_dest none',
+    ...(process.getuid?.() === 0 ? ['user root'] : []), '',
+  ].join('\n'));
+  const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port);
+  return {
+    name: 'mosquitto', pid: child.pid!, port,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function request<T>(child: ChildProcess, cmd: LoadgenCommand): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { ok: boolean; result?: T; error?: string }) => (m.ok ? resolve(m.result as T) : reject(new Error(m.error))));
+    child.send(cmd);
+  });
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`broker host exited with ${code}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      r();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number) => Math.round(x * 100) / 100;

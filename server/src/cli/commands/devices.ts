@@ -1,0 +1,120 @@
+// `flotilla devices ...`: provision (one or from a CSV), list, show, relabel, revoke, and set desired bundles.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.ts';
+import { client, serverOptions } from '../common.ts';
+import { emit, table } from '../output.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerDeviceCommands(program: Command): void {
+  const devices = program.command('devices').alias('device').description('The fleet: provision devices, inspect them, point them at bundles');
+
+  serverOptions(devices.command('add').description('Provision one device; prints its id and token (the token is shown once)')
+    .option('--id <id>', 'device id (default: generated); [A-Za-z0-9][A-Za-z0-9_-]{0,63}')
+    .option('--name <name>', 'display name')
+    .option('--tag <tag>', 'a tag (repeatable)', collect, [])
+    .option('--group <group>', 'a group; its broadcasts reach the device (repeatable)', collect, [])
+    .option('--attr <key=value>', 'an attribute (repeatable)', collect, []))
+    .action(async (o) => {
+      const attributes = Object.fromEntries((o.attr as string[]).map((a) => {
+        const eq = a.indexOf('=');
+        if (eq <= 0) throw new CliError('USAGE', `--attr expects key=value, got '${a}'`, EXIT.USAGE);
+        return [a.slice(0, eq), a.slice(eq + 1)];
+      }));
+      const r = await client(o).request('POST', '/api/v1/devices', { id: o.id, name: o.name, tags: o.tag, groups: o.group, attributes });
+      emit(o, r, () => `${r.id}\ntoken: ${r.token}\nStore the token on the device now: it is not shown again.`);
+    });
+
+  serverOptions(devices.command('import <file>')
+    .description('Provision every device in a CSV (columns: id, name, tags, groups separated by ";", other columns become attributes). All or none.')
+    .option('--out <file>', 'write id,token lines to this file (mode 0600) instead of printing tokens'))
+    .action(async (file: string, o) => {
+      let csv: string;
+      try {
+        csv = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new CliError('FILE_UNREADABLE', `cannot read ${file}: ${(e as Error).message}`, EXIT.USAGE);
+      }
+      const api = client(o);
+      const res = await api.raw('POST', '/api/v1/devices/import', { body: csv, headers: { 'content-type': 'text/csv' } });
+      const text = await res.text();
+      const r = text ? JSON.parse(text) : null;
+      if (!res.ok) throw new CliError(r?.error?.code ?? `HTTP_${res.status}`, r?.error?.message ?? text, res.status === 401 || res.status === 403 ? EXIT.AUTH : EXIT.REJECTED);
+      if (o.out) writeFileSync(o.out, `id,token\n${r.devices.map((d: any) => `${d.id},${d.token}`).join('\n')}\n`, { mode: 0o600 });
+      const shown = o.out ? { count: r.count, tokensFile: o.out } : r;
+      emit(o, shown, () => (o.out ? `provisioned ${r.count} devices; tokens in ${o.out}` : table(['ID', 'TOKEN'], r.devices.map((d: any) => [d.id, d.token]))));
+    });
+
+  serverOptions(devices.command('list').description('List devices (paged by id on the server)')
+    .option('--tag <tag>', 'only devices with this tag')
+    .option('--group <group>', 'only devices in this group')
+    .option('--online', 'only connected devices')
+    .option('--offline', 'only disconnected devices')
+    .option('--model <name@version>', 'only devices reporting this model version ("none": no model)')
+    .option('--state <state>', 'only devices in this deployment state')
+    .option('--revoked', 'list revoked devices instead')
+    .option('--limit <n>', 'devices per page (1-1000)', '100')
+    .option('--after <id>', 'start after this id (the previous page\'s next)')
+    .option('--all', 'follow every page'))
+    .action(async (o) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of [['tag', o.tag], ['group', o.group], ['model', o.model], ['state', o.state], ['limit', o.limit], ['after', o.after]] as const) if (v) q.set(k, v);
+      if (o.online) q.set('online', 'true');
+      if (o.offline) q.set('online', 'false');
+      if (o.revoked) q.set('revoked', 'true');
+      const api = client(o);
+      const all: any[] = [];
+      let page: any;
+      for (;;) {
+        page = await api.request('GET', `/api/v1/devices?${q}`);
+        all.push(...page.devices);
+        if (!o.all || !page.next) break;
+        q.set('after', page.next);
+      }
+      emit(o, { devices: all, next: page.next, total: page.total }, () => `${table(['ID', 'ONLINE', 'MODEL', 'STATE', 'TAGS', 'GROUPS', 'LAST SEEN'],
+        all.map((d) => [d.id, d.online ? 'yes' : 'no', d.modelVersion, d.deployState, d.tags.join(' '), d.groups.join(' '), d.lastSeenAt]))}\n${all.length} of ${page.total}${page.next ? ` (more: --after ${page.next})` : ''}`);
+    });
+
+  serverOptions(devices.command('show <id>').description('One device: presence, reported state (model version), desired state, refusals, recent events')
+    .option('--events <n>', 'recent events to include', '20'))
+    .action(async (id: string, o) => {
+      const d = await client(o).request('GET', `/api/v1/devices/${encodeURIComponent(id)}?events=${Number(o.events) || 0}`);
+      emit(o, d, () => [
+        `${d.id}${d.revokedAt ? ` (revoked ${d.revokedAt})` : ''}  ${d.connected ? 'connected' : 'not connected'}, last seen ${d.lastSeenAt ?? 'never'}`,
+        `tags: ${d.tags.join(' ') || '-'}   groups: ${d.groups.join(' ') || '-'}`,
+        `reported: ${d.modelVersion ?? 'no model'}, state ${d.deployState ?? '-'}${d.reported?.lastError ? `, last error: ${d.reported.lastError}` : ''}`,
+        `desired (rev ${d.desiredRev}): ${d.desired?.bundle ? `${d.desired.bundle.model}@${d.desired.bundle.version} (${d.desired.bundle.id.slice(0, 12)})` : 'none'}`,
+        `refused/shed: ${Object.entries(d.counters).filter(([, n]) => (n as number) > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}`,
+        '', 'events:', ...d.events.map((e: any) => `  ${e.at} ${e.kind}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`),
+      ].join('\n'));
+    });
+
+  serverOptions(devices.command('revoke <id>').description('Revoke a device: disconnected at once, and it cannot reconnect')
+    .option('--reason <text>', 'kept in the audit record'))
+    .action(async (id: string, o) => {
+      const d = await client(o).request('POST', `/api/v1/devices/${encodeURIComponent(id)}/revoke`, o.reason ? { reason: o.reason } : {});
+      emit(o, d, () => `revoked ${d.id}`);
+    });
+
+  serverOptions(devices.command('tag <id>').description('Add or remove tags and groups')
+    .option('--add <tag>', 'add a tag (repeatable)', collect, [])
+    .option('--remove <tag>', 'remove a tag (repeatable)', collect, [])
+    .option('--add-group <group>', 'add a group (repeatable)', collect, [])
+    .option('--remove-group <group>', 'remove a group (repeatable)', collect, []))
+    .action(async (id: string, o) => {
+      const d = await client(o).request('PATCH', `/api/v1/devices/${encodeURIComponent(id)}`, { addTags: o.add, removeTags: o.remove, addGroups: o.addGroup, removeGroups: o.removeGroup });
+      emit(o, d, () => `${d.id}: tags ${d.tags.join(' ') || '-'}; groups ${d.groups.join(' ') || '-'}`);
+    });
+
+  serverOptions(devices.command('desired <ids...>').description('Point devices at a bundle (published retained, QoS 1), or clear with --none')
+    .option('--bundle <id>', 'bundle id (or a unique prefix of 8+ hex characters)')
+    .option('--none', 'no bundle: keep running what they run')
+    .option('--rollback', 'an operator-ordered return to an older bundle'))
+    .action(async (ids: string[], o) => {
+      if (!o.bundle === !o.none) throw new CliError('USAGE', 'give either --bundle ID or --none', EXIT.USAGE);
+      const r = await client(o).request('POST', '/api/v1/devices/desired', { devices: ids, bundle: o.none ? null : o.bundle, rollback: o.rollback || undefined });
+      emit(o, r, () => `desired state published to ${r.updated.length} device(s)${r.skipped.length ? `; skipped (unknown or revoked): ${r.skipped.join(' ')}` : ''}`);
+      if (r.updated.length === 0) process.exitCode = EXIT.FAILED;
+    });
+}

@@ -1,0 +1,174 @@
+// `flotilla rollout ...`: create staged rollouts, watch them, and pause, resume, advance, abort or roll back.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.ts';
+import { client, serverOptions } from '../common.ts';
+import { emit, pct, table } from '../output.ts';
+import { parseDuration, parseStagesShorthand } from '../../rollouts/rollout-spec.ts';
+import { describeTarget, parseTargetShorthand } from '../../rollouts/target.ts';
+
+const FINAL = ['completed', 'aborted', 'rolled_back'];
+const ACTIONS = {
+  start: 'Start a draft rollout',
+  pause: 'Pause: notify no more devices until resumed',
+  resume: 'Resume a paused rollout (gates are judged again)',
+  advance: 'Approve a waiting stage, or force past the current one (skips its bake and gates)',
+  abort: 'Stop notifying devices; devices keep what they have (see rollback)',
+  rollback: 'Send every notified device back to the bundle it ran before',
+} as const;
+
+/** Flags as usage errors (exit 2), not server refusals. */
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new CliError('USAGE', (e as Error).message, EXIT.USAGE);
+  }
+}
+
+const counts = (c: Record<string, number> | undefined) => Object.entries(c ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+
+function verdict(v: any, stageState: string): string {
+  if (!v) return '-';
+  if (v.failures?.length) return `FAIL ${v.failures.map((f: any) => `${f.gate}=${+Number(f.value).toFixed(4)}`).join(',')}`;
+  if (v.insufficient) return `waiting (${v.stats?.reporting ?? 0}/${v.stats?.devices ?? 0} reporting)`;
+  if (!v.pass) return '-';
+  return stageState === 'active' ? 'healthy, baking' : 'pass';
+}
+
+/** The human status view: one header line, a row per stage, the totals. */
+export function renderStatus(s: any): string {
+  const head = `${s.id}  ${s.state}  ${s.bundle.model}@${s.bundle.version}  stage ${s.current + 1}/${s.stages.length}  target ${describeTarget(s.target)}`;
+  const rows = s.stages.map((st: any) => [
+    st.index + 1, st.percent !== null ? `${st.percent}%` : `${st.count} dev`, st.shadow ? 'shadow' : '', st.state, st.devices,
+    st.bakeEndsAt ?? '-', counts(st.counts), verdict(st.verdict, st.state),
+  ]);
+  const stats = s.stages[s.current]?.verdict?.stats;
+  return [
+    head,
+    table(['STAGE', 'SIZE', 'MODE', 'STATE', 'DEVICES', 'BAKE ENDS', 'DEVICE STATES', 'GATES'], rows),
+    `devices: ${s.devices} in stages; ${counts(s.counts)}${stats ? `; current stage error rate ${pct(stats.errorRate)}` : ''}`,
+    s.actions.length ? `actions: ${s.actions.join(', ')}` : 'final',
+  ].join('\n');
+}
+
+export function registerRolloutCommands(program: Command): void {
+  const ro = program.command('rollout').alias('rollouts').description('Staged rollouts: canary stages, health gates, shadow runs, approval, rollback');
+
+  serverOptions(ro.command('create').description('Create and start a rollout: flotilla rollout create --model NAME@VERSION --target tag=car --stages 10,50,100')
+    .option('--model <ref>', 'model version to roll out (NAME@VERSION; its newest bundle)')
+    .option('--bundle <id>', 'bundle id to roll out (instead of --model)')
+    .option('--target <spec>', 'devices: tag=T, group=G, device=ID, attr.NAME=V (comma-separated, all must hold) or all')
+    .option('--stages <list>', 'cumulative percents (N), counts (Nd), shadow stages (shadow:N)', '10,50,100')
+    .option('--bake <duration>', 'bake time per stage: 90, 90s, 10m, 2h', '10m')
+    .option('--gate <key=value...>', 'gate limit for every stage, e.g. maxErrorRate=0.01 maxP95LatencyMs=50 (null turns a gate off)')
+    .option('--approval', 'wait for `rollout advance` after each passing stage')
+    .option('--on-gate-fail <what>', 'pause | abort (abort rolls the stage back)', 'pause')
+    .option('--rate <n>', 'devices notified per minute', '1000')
+    .option('--ramp <factor>', 'multiply the rate by this every minute of a stage', '1')
+    .option('--no-late-joiners', 'do not include devices that match the target later')
+    .option('--supersede', 'take devices over from other active rollouts of the same model')
+    .option('--draft', 'create without starting (start it with `rollout start`)')
+    .option('--reason <text>', 'why (kept in the audit record)', '')
+    .option('--file <spec.json>', 'a full rollout request as JSON (flags given explicitly override it)'))
+    .action(async (o, cmd: Command) => {
+      const explicit = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      const base = o.file ? usage(() => JSON.parse(readFileSync(o.file, 'utf8'))) : {};
+      const gates = usage(() => Object.fromEntries((o.gate ?? []).map((g: string) => {
+        const [k, v] = g.split('=');
+        if (!k || v === undefined || (v !== 'null' && !Number.isFinite(Number(v)))) throw new Error(`--gate '${g}' is not NAME=NUMBER or NAME=null`);
+        return [k, v === 'null' ? null : Number(v)];
+      })));
+      const req: Record<string, any> = { ...base };
+      if (o.model) req.model = o.model;
+      if (o.bundle) req.bundle = o.bundle;
+      if (o.target) req.target = usage(() => parseTargetShorthand(o.target));
+      if (!req.target) throw new CliError('USAGE', 'name the devices with --target (for example --target tag=car)', EXIT.USAGE);
+      if (!req.model && !req.bundle) throw new CliError('USAGE', 'name what to roll out with --model NAME@VERSION or --bundle ID', EXIT.USAGE);
+      if (!base.stages || explicit('stages') || explicit('bake')) {
+        req.stages = usage(() => parseStagesShorthand(o.stages, parseDuration(o.bake)));
+      }
+      if (Object.keys(gates).length) req.stages = req.stages.map((s: any) => ({ ...s, gates: { ...s.gates, ...gates } }));
+      const policy = { ...(base.policy ?? {}) };
+      if (!base.policy || explicit('approval')) policy.advance = o.approval ? 'approval' : (policy.advance ?? 'auto');
+      if (!base.policy || explicit('onGateFail')) policy.onGateFail = o.onGateFail;
+      if (!base.policy || explicit('lateJoiners')) policy.includeLateJoiners = o.lateJoiners;
+      if (!base.policy || explicit('rate') || explicit('ramp')) policy.rate = { devicesPerMinute: Number(o.rate), rampFactor: Number(o.ramp) };
+      req.policy = policy;
+      if (o.supersede) req.supersede = true;
+      if (o.draft) req.draft = true;
+      if (o.reason) req.reason = o.reason;
+      const s = await client(o).request('POST', '/api/v1/rollouts', req);
+      emit(o, s, () => `created ${s.id} (${s.state}): ${s.bundle.model}@${s.bundle.version} to ${s.devices} devices\n\n${renderStatus(s)}`);
+    });
+
+  serverOptions(ro.command('status <id>').description('State, per-stage progress, device counts by state and gate verdicts')
+    .option('--watch', 'keep showing live progress until the rollout ends (Ctrl-C stops watching, not the rollout)')
+    .option('--interval <sec>', 'seconds between refreshes with --watch', '2'))
+    .action(async (id: string, o) => {
+      const api = client(o);
+      const get = () => api.request('GET', `/api/v1/rollouts/${encodeURIComponent(id)}`);
+      if (!o.watch) {
+        const s = await get();
+        emit(o, s, () => renderStatus(s));
+        return;
+      }
+      const ms = Math.max(0.2, Number(o.interval) || 2) * 1000;
+      let stop = false;
+      const onSigint = () => {
+        stop = true;
+      };
+      process.once('SIGINT', onSigint);
+      try {
+        for (;;) {
+          const s = await get();
+          // --json --watch prints one JSON object per line (NDJSON), so it can be piped.
+          if (o.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+          else process.stdout.write(`${process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${renderStatus(s)}\n\n`);
+          if (stop || FINAL.includes(s.state)) break;
+          await new Promise((res) => setTimeout(res, ms));
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
+  serverOptions(ro.command('list').description('Rollouts, newest first').option('--state <state>', 'only this state').option('--model <name>', 'only this model'))
+    .action(async (o) => {
+      const q = new URLSearchParams();
+      if (o.state) q.set('state', o.state);
+      if (o.model) q.set('model', o.model);
+      const { rollouts } = await client(o).request('GET', `/api/v1/rollouts?${q}`);
+      emit(o, { rollouts }, () => table(['ROLLOUT', 'STATE', 'MODEL', 'STAGE', 'TARGET', 'CREATED', 'BY'],
+        rollouts.map((r: any) => [r.id, r.state, `${r.bundle.model}@${r.bundle.version}`, `${r.current + 1}/${r.stages.length}`, describeTarget(r.target), r.createdAt, r.createdBy])));
+    });
+
+  for (const [action, help] of Object.entries(ACTIONS)) {
+    serverOptions(ro.command(`${action} <id>`).description(help).requiredOption('--reason <text>', 'why (kept in the audit record)'))
+      .action(async (id: string, o) => {
+        const s = await client(o).request('POST', `/api/v1/rollouts/${encodeURIComponent(id)}/${action}`, { reason: o.reason });
+        emit(o, s, () => `${action}: ${s.id} is ${s.state}\n\n${renderStatus(s)}`);
+      });
+  }
+
+  serverOptions(ro.command('device <id> <deviceId>').description('One device in a rollout: its stage, state and timeline')).action(async (id: string, deviceId: string, o) => {
+    const d = await client(o).request('GET', `/api/v1/rollouts/${encodeURIComponent(id)}/devices/${encodeURIComponent(deviceId)}`);
+    emit(o, d, () => [`${d.deviceId} in ${d.rolloutId}: stage ${d.stage === null ? '-' : d.stage + 1}, ${d.state}`,
+      table(['AT', 'KIND', 'STATE', 'DETAIL'], d.timeline.map((e: any) => [e.at, e.kind, e.state, e.detail === undefined ? '' : JSON.stringify(e.detail)]))].join('\n'));
+  });
+
+  serverOptions(ro.command('events <id>').description('State changes, gate verdicts and operator actions (who, when, why)')).action(async (id: string, o) => {
+    const { events } = await client(o).request('GET', `/api/v1/rollouts/${encodeURIComponent(id)}/events`);
+    emit(o, { events }, () => table(['AT', 'EVENT', 'FROM', 'TO', 'STAGE', 'BY', 'REASON'],
+      events.map((e: any) => [e.at, e.kind, e.from, e.to, e.stage === null ? '-' : e.stage + 1, e.actor, e.reason])));
+  });
+
+  serverOptions(ro.command('preview').description('How many devices a target matches now and how stages would split them')
+    .requiredOption('--target <spec>', 'as for create').option('--stages <list>', 'as for create').option('--model <name>', 'also count devices other active rollouts of this model hold'))
+    .action(async (o) => {
+      usage(() => parseTargetShorthand(o.target));
+      const q = new URLSearchParams({ target: o.target, ...(o.stages ? { stages: o.stages } : {}), ...(o.model ? { model: o.model } : {}) });
+      const p = await client(o).request('GET', `/api/v1/rollouts/preview?${q}`);
+      emit(o, p, () => `${p.matching} devices match (${p.online} online); stage sizes ${p.stageSizes.join(', ')}${o.model ? `; ${p.held} held by other active rollouts` : ''}`);
+    });
+}

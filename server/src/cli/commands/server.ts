@@ -1,0 +1,48 @@
+// `flotilla server`: the whole system on embedded defaults (SQLite, blob files, training workers).
+import type { Command } from 'commander';
+import { resolveConfig } from '../../config.ts';
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Start the Flotilla server with embedded defaults (no external services)')
+    .option('--data <dir>', 'data folder (env FLOTILLA_DATA; default ./.flotilla)')
+    .option('--host <host>', 'HTTP address to bind (default 127.0.0.1)')
+    .option('--port <n>', 'HTTP port (default 8080; 0 = any free port)')
+    .option('--mqtt-port <n>', 'MQTT TCP port (default 1883; 0 = any free port)')
+    .option('--mqtts-port <n>', 'MQTT over TLS port, used with --tls-cert/--tls-key (default 8883; 0 = any free port)')
+    .option('--tls-cert <file>', 'PEM certificate: enables MQTT over TLS, HTTPS and WSS (env FLOTILLA_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert (env FLOTILLA_TLS_KEY)')
+    .option('--broker-limits <json>', 'broker bounds to override, e.g. \'{"drainTimeoutMs":5000}\' (env FLOTILLA_BROKER_LIMITS)')
+    .option('--store <uri>', 'metadata store URI (default sqlite under the data folder)')
+    .option('--log-level <level>', 'debug | info | warn | error | silent (default info)')
+    .option('--json', 'print the listening addresses as one JSON line')
+    .addHelpText('after', '\nA fresh data folder gets an admin token written to <data>/admin-token (mode 0600);\nset FLOTILLA_ADMIN_TOKEN to choose it instead.')
+    .action(async (o) => {
+      const config = resolveConfig({
+        data: o.data, host: o.host, port: o.port === undefined ? undefined : Number(o.port),
+        mqttPort: o.mqttPort === undefined ? undefined : Number(o.mqttPort), store: o.store, logLevel: o.logLevel,
+        mqttsPort: o.mqttsPort === undefined ? undefined : Number(o.mqttsPort), tlsCert: o.tlsCert, tlsKey: o.tlsKey,
+        brokerLimits: o.brokerLimits === undefined ? undefined : JSON.parse(o.brokerLimits),
+      });
+      // Imported here so that `flotilla --help` and the client commands start fast.
+      const { startServer } = await import('../../main.ts');
+      const s = await startServer(config);
+      const info = { url: s.url, port: s.port, mqttUrl: s.mqttUrl, mqttsUrl: s.mqttsUrl, wsUrl: s.wsUrl, dataDir: config.dataDir, adminTokenFile: s.admin.tokenFile, store: s.store.kind };
+      if (o.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+      else {
+        process.stdout.write(`Flotilla server listening on ${s.url}\n  mqtt: ${[s.mqttUrl, s.mqttsUrl, s.wsUrl].filter(Boolean).join('  ')}\n  data: ${config.dataDir}\n`);
+        if (s.admin.tokenFile) process.stdout.write(`  admin token: ${s.admin.tokenFile}${s.admin.created ? ' (new)' : ''}\n`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = async () => {
+          const t = setTimeout(() => process.exit(0), 5000);
+          t.unref();
+          await s.close();
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,52 @@
+// The `flotilla` CLI: one program, a command per job, --help everywhere, --json where it reports.
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT, EXIT_HELP } from './exit-codes.ts';
+import { registerServerCommand } from './commands/server.ts';
+import { registerDatasetCommands } from './commands/datasets.ts';
+import { registerTrainCommands } from './commands/train.ts';
+import { registerRunCommands } from './commands/runs.ts';
+import { registerModelCommands } from './commands/models.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
+import { registerBenchCommand } from './commands/bench.ts';
+import { registerBundleCommands as registerBundleFileCommands } from '@flotilla/firmware-bundler/cli/index';
+import { registerDeviceCommands } from './commands/devices.ts';
+import { registerBundleCommands } from './commands/bundles.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('flotilla')
+    .description('Flotilla: train, convert, bundle, deliver and monitor ML models on fleets of edge devices.')
+    .addHelpText('after', `\n${EXIT_HELP}\n\nStart here: flotilla server, then flotilla train --dataset mnist.`)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServerCommand(program);
+  registerDatasetCommands(program);
+  registerTrainCommands(program);
+  registerRunCommands(program);
+  registerModelCommands(program);
+  registerTokenCommands(program);
+  registerBenchCommand(program);
+  registerBundleFileCommands(program);
+  registerDeviceCommands(program);
+  registerBundleCommands(program);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.OK;
+      if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'USAGE', message: e.message } })}\n`);
+      return EXIT.USAGE;
+    }
+    const err = e instanceof CliError ? e : new CliError((e as { code?: string }).code ?? 'FAILED', (e as Error).message ?? String(e));
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })}\n`);
+    else process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+    return err.exit;
+  }
+}

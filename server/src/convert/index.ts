@@ -1,0 +1,21 @@
+// Public face of model conversion: TensorFlow.js → ONNX export, ONNX import checks, int8 quantization, parity gate.
+export { ConvertError, ExportError, QuantizeError, type ConvertErrorCode } from './convert-error.ts';
+export type { ModelSignature, TensorSignature } from './signature.ts';
+export { exportTfjsModel, type ExportedModel, type ExportOptions } from './tfjs-export/export-tfjs-model.ts';
+export { SUPPORTED_LAYERS } from './tfjs-export/layer-registry.ts';
+export { SUPPORTED_ACTIVATIONS } from './tfjs-export/layers/activations.ts';
+export { loadTfjsModelFromFiles } from './load-tfjs-model.ts';
+export { describeOnnx, inspectOnnx, type OnnxInspection } from './inspect-onnx.ts';
+export { signatureOf } from './onnx-signature.ts';
+export { quantizeStatic, type QuantizedModel, type StaticQuantizeOptions } from './quantize/quantize-static.ts';
+export { isDenseOnly, quantizeDynamic } from './quantize/quantize-dynamic.ts';
+export type { AppliedCalibration, CalibrationSettings } from './quantize/calibrate.ts';
+export { evaluateParity, sha256Hex, type ModelFigures, type ParityInput, type ParityReport } from './evaluate-parity.ts';
+export { parityGate, type GateDecision, type GateOverride, type GateThresholds } from './parity-gate.ts';
+export { quantizeWithReport, type QuantizationReport, type QuantizeRequest } from './quantize-with-report.ts';
+export { toSamples, type SampleSet, type Samples } from './samples.ts';
+export { readNpy, type NpyArray } from './npy.ts';
+export { parseSampleJson, readSampleFile, type SampleFile } from './calibration-file.ts';
+export { openSession, type SessionSettings } from './ort-runner.ts';
+export { configureOrtWeb, openWebSession } from './ort-web-node.ts';
+export { medianLatencies, type LatencyCase, type LatencyOptions } from './latency.ts';

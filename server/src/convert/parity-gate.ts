@@ -1,0 +1,56 @@
+// The parity gate: may an int8 model be bundled in place of its float parent? An operator override is recorded.
+import type { ParityReport } from './evaluate-parity.ts';
+
+/** Gate thresholds. */
+export interface GateThresholds {
+  /** Largest accuracy drop allowed, in percentage points; default 0.5. */
+  maxAccuracyDrop?: number;
+  /** Smallest top-1 agreement allowed, 0..1; default 0.99. */
+  minTop1Agreement?: number;
+}
+
+/** An operator's decision to bundle a model that failed the gate. */
+export interface GateOverride {
+  /** Who overrode (user or token name). */
+  by: string;
+  reason: string;
+  /** ISO time; defaults to now. */
+  at?: string;
+}
+
+export interface GateDecision {
+  /** Whether the figures meet the thresholds. */
+  passed: boolean;
+  /** Whether bundling is allowed: passed, or failed and overridden. */
+  allowed: boolean;
+  /** One line per threshold missed. */
+  failures: string[];
+  /** Checks that could not be made (e.g. accuracy without labels). */
+  skipped: string[];
+  thresholds: Required<GateThresholds>;
+  /** Present when an override was given. */
+  override?: Required<GateOverride>;
+}
+
+/** Applies the gate to a parity report; with `override`, a failed gate still allows bundling and says who decided. */
+export function parityGate(report: ParityReport, thresholds: GateThresholds = {}, override?: GateOverride): GateDecision {
+  const t = { maxAccuracyDrop: thresholds.maxAccuracyDrop ?? 0.5, minTop1Agreement: thresholds.minTop1Agreement ?? 0.99 };
+  const failures: string[] = [];
+  const skipped: string[] = [];
+  if (report.accuracyDropPoints === null) skipped.push('accuracy drop (no labels)');
+  else if (report.accuracyDropPoints > t.maxAccuracyDrop) {
+    failures.push(`accuracy drops ${report.accuracyDropPoints.toFixed(2)} points (limit ${t.maxAccuracyDrop})`);
+  }
+  if (report.top1Agreement < t.minTop1Agreement) {
+    failures.push(`top-1 agreement ${(report.top1Agreement * 100).toFixed(2)}% is below ${(t.minTop1Agreement * 100).toFixed(2)}%`);
+  }
+  const passed = failures.length === 0;
+  return {
+    passed,
+    allowed: passed || override !== undefined,
+    failures,
+    skipped,
+    thresholds: t,
+    ...(override ? { override: { by: override.by, reason: override.reason, at: override.at ?? new Date().toISOString() } } : {}),
+  };
+}

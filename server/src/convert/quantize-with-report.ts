@@ -1,0 +1,105 @@
+// One call from a float model to an int8 model with its report: mode choice, calibration, parity and the gate.
+import { decodeModel } from '@flotilla/firmware-bundler/onnx/index';
+import * as ort from 'onnxruntime-node';
+import { evaluateParity, type ParityReport } from './evaluate-parity.ts';
+import { medianLatencies } from './latency.ts';
+import { signatureOf, singleFloatInput } from './onnx-signature.ts';
+import { openSession } from './ort-runner.ts';
+import { parityGate, type GateDecision, type GateOverride, type GateThresholds } from './parity-gate.ts';
+import { sliceBatch, toSamples, type SampleSet } from './samples.ts';
+import type { AppliedCalibration, CalibrationSettings } from './quantize/calibrate.ts';
+import { isDenseOnly, quantizeDynamic } from './quantize/quantize-dynamic.ts';
+import { quantizeStatic, type QuantizedModel } from './quantize/quantize-static.ts';
+
+export interface QuantizeRequest {
+  floatBytes: Uint8Array;
+  /** Calibration samples: a sample of the training split (static mode). */
+  calibration: SampleSet;
+  /** Held-out samples (test split) and their labels, for the parity report. */
+  evaluation: { inputs: SampleSet; labels?: ArrayLike<number> };
+  /** `auto` (default): static, or dynamic when the model is dense-only and dynamic runs faster. */
+  mode?: 'auto' | 'static' | 'dynamic';
+  calibrationSettings?: CalibrationSettings;
+  gate?: GateThresholds;
+  override?: GateOverride;
+  /** Batch size for evaluation and batched latency; default 64. */
+  batchSize?: number;
+}
+
+/** Everything the registry stores with an int8 model version. */
+export interface QuantizationReport {
+  mode: 'static' | 'dynamic';
+  /** Why this mode, with the latencies compared when both were built. */
+  modeReason: string;
+  /** Median latency (µs, onnxruntime-node) of each candidate built, at batch 1 and batch N. */
+  candidates: Partial<Record<'static' | 'dynamic', { batch1: number; batchN: number }>>;
+  /** Calibration as applied; null in dynamic mode, which needs none. */
+  calibration: AppliedCalibration | null;
+  scheme: { weights: string; activations: string; bias: string };
+  /** Op types left in float. */
+  floatOps: string[];
+  /** Preparation steps (opset upgrade, BatchNorm folding, ...). */
+  notes: string[];
+  parity: ParityReport;
+  gate: GateDecision;
+}
+
+async function candidateLatency(models: QuantizedModel[], inputs: SampleSet, batchSize: number): Promise<Record<string, { batch1: number; batchN: number }>> {
+  const sig = signatureOf(decodeModel(models[0]!.bytes));
+  const input = singleFloatInput(sig);
+  const samples = toSamples(inputs, input.shape);
+  const feed = (n: number) => {
+    const { data, dims } = sliceBatch(samples, 0, n);
+    return { [input.name]: new ort.Tensor('float32', data.slice(), dims) };
+  };
+  const sessions = await Promise.all(models.map((m) => openSession(m.bytes)));
+  const cases = sessions.flatMap((s, i) => [
+    { name: `${models[i]!.mode}:1`, run: () => s.run(feed(1)) },
+    { name: `${models[i]!.mode}:n`, run: () => s.run(feed(batchSize)) },
+  ]);
+  const med = await medianLatencies(cases, { budgetMs: 1500 });
+  await Promise.all(sessions.map((s) => s.release()));
+  return Object.fromEntries(models.map((m) => [m.mode, { batch1: med[`${m.mode}:1`]!, batchN: med[`${m.mode}:n`]! }]));
+}
+
+/**
+ * Quantizes, evaluates against the float parent and applies the parity gate. In `auto` mode a dense-only
+ * model is quantized both ways and the faster one (geometric mean of batch-1 and batch-N latency) is kept.
+ */
+export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8Bytes: Uint8Array; report: QuantizationReport }> {
+  const mode = req.mode ?? 'auto';
+  const batchSize = req.batchSize ?? 64;
+  const ops = (decodeModel(req.floatBytes).graph?.node ?? []).map((n) => n.opType ?? '');
+  const dense = isDenseOnly(ops);
+  const built: QuantizedModel[] = [];
+  if (mode !== 'dynamic') built.push(await quantizeStatic(req.floatBytes, req.calibration, { calibration: req.calibrationSettings }));
+  if (mode === 'dynamic' || (mode === 'auto' && dense)) built.push(await quantizeDynamic(req.floatBytes));
+  let chosen = built[0]!;
+  let modeReason = mode === 'auto' ? 'static: the model has convolutions; dynamic mode is for dense-only models' : `${mode} requested`;
+  let candidates: QuantizationReport['candidates'] = {};
+  if (built.length === 2) {
+    candidates = await candidateLatency(built, req.evaluation.inputs, batchSize);
+    const score = (m: 'static' | 'dynamic') => Math.sqrt(candidates[m]!.batch1 * candidates[m]!.batchN);
+    chosen = score('dynamic') < score('static') ? built[1]! : built[0]!;
+    const s = candidates.static!;
+    const d = candidates.dynamic!;
+    modeReason = `${chosen.mode}: faster on onnxruntime-node (static ${s.batch1}/${s.batchN} µs, dynamic ${d.batch1}/${d.batchN} µs at batch 1/${batchSize})`;
+  }
+  const parity = await evaluateParity({ floatBytes: req.floatBytes, int8Bytes: chosen.bytes, inputs: req.evaluation.inputs, labels: req.evaluation.labels, batchSize });
+  const report: QuantizationReport = {
+    mode: chosen.mode,
+    modeReason,
+    candidates,
+    calibration: chosen.calibration ?? null,
+    scheme: {
+      weights: 'int8 symmetric per output channel',
+      activations: chosen.mode === 'static' ? 'uint8 asymmetric per tensor, calibrated' : 'uint8 per tensor, computed at run time',
+      bias: chosen.mode === 'static' ? 'int32 (input scale × weight scale)' : 'float',
+    },
+    floatOps: chosen.floatOps,
+    notes: chosen.notes,
+    parity,
+    gate: parityGate(parity, req.gate, req.override),
+  };
+  return { int8Bytes: chosen.bytes, report };
+}

@@ -1,0 +1,105 @@
+// Runs the float model over calibration samples and records each activation's range (min-max or percentile).
+import { DataType, decodeModel, encodeModel, makeValueInfo, type ModelProto } from '@flotilla/firmware-bundler/onnx/index';
+import { batchSizeFor, openSession, runInBatches } from '../ort-runner.ts';
+import { takeSamples, type Samples } from '../samples.ts';
+import { percentileOfSorted } from './quant-math.ts';
+
+/** How activation ranges are measured. */
+export interface CalibrationSettings {
+  /** `minmax` (default) takes the observed extremes; `percentile` clips outliers. */
+  method?: 'minmax' | 'percentile';
+  /** Percentile kept at each end for `percentile`; default 99.999. */
+  percentile?: number;
+  /** Calibration samples used at most; default 512. */
+  maxSamples?: number;
+  /** Batch size of calibration runs; default 64. */
+  batchSize?: number;
+}
+
+/** Settings as applied, for the report. */
+export interface AppliedCalibration {
+  method: 'minmax' | 'percentile';
+  percentile?: number;
+  samples: number;
+}
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/** Values kept per tensor for percentiles; beyond it every k-th value is kept. */
+const PERCENTILE_CAP = 1 << 20;
+
+class RangeCollector {
+  min = Infinity;
+  max = -Infinity;
+  private readonly kept: Float32Array[] = [];
+  private keptCount = 0;
+
+  constructor(private readonly stride: number) {}
+
+  add(values: Float32Array, keep: boolean): void {
+    let lo = this.min;
+    let hi = this.max;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    this.min = lo;
+    this.max = hi;
+    if (!keep || this.keptCount >= PERCENTILE_CAP) return;
+    const picked = this.stride <= 1 ? values.slice() : values.filter((_, i) => i % this.stride === 0);
+    this.kept.push(picked);
+    this.keptCount += picked.length;
+  }
+
+  percentiles(p: number): Range {
+    const all = new Float32Array(this.keptCount);
+    let o = 0;
+    for (const k of this.kept) {
+      all.set(k, o);
+      o += k.length;
+    }
+    all.sort();
+    return { min: percentileOfSorted(all, 100 - p), max: percentileOfSorted(all, p) };
+  }
+}
+
+/**
+ * Ranges of `tensors` over the samples, measured with onnxruntime-node on a copy of the model that
+ * exposes them as outputs. Graph inputs are measured from the samples directly.
+ */
+export async function calibrateRanges(
+  model: ModelProto,
+  inputName: string,
+  inputShape: (number | null)[],
+  tensors: string[],
+  allSamples: Samples,
+  settings: CalibrationSettings = {},
+): Promise<{ ranges: Map<string, Range>; applied: AppliedCalibration }> {
+  const method = settings.method ?? 'minmax';
+  const p = settings.percentile ?? 99.999;
+  const samples = takeSamples(allSamples, settings.maxSamples ?? 512);
+  const copy = decodeModel(encodeModel(model));
+  const graph = copy.graph!;
+  const outputs = new Set((graph.output ?? []).map((o) => o.name));
+  const fetch = tensors.filter((t) => t !== inputName);
+  for (const t of fetch) if (!outputs.has(t)) (graph.output ??= []).push(makeValueInfo(t, DataType.FLOAT));
+  const perSample = samples.sampleShape.reduce((a, b) => a * b, 1);
+  const collectors = new Map(tensors.map((t) => [t, new RangeCollector(1)]));
+  const session = await openSession(encodeModel(copy), { optimization: 'disabled' });
+  const batch = batchSizeFor(inputShape, settings.batchSize ?? 64);
+  const keep = method === 'percentile';
+  if (collectors.has(inputName)) collectors.get(inputName)!.add(samples.data.subarray(0, samples.count * perSample), keep);
+  if (fetch.length) {
+    await runInBatches(session, inputName, samples, batch, typeof inputShape[0] === 'number', (out) => {
+      for (const t of fetch) collectors.get(t)!.add(out[t]!.data as Float32Array, keep);
+    }, fetch);
+  }
+  await session.release();
+  const ranges = new Map<string, Range>();
+  for (const [t, c] of collectors) ranges.set(t, keep ? c.percentiles(p) : { min: c.min, max: c.max });
+  return { ranges, applied: { method, ...(keep ? { percentile: p } : {}), samples: samples.count } };
+}

@@ -1,0 +1,77 @@
+// Scale and zero-point arithmetic of int8 quantization: activations uint8 asymmetric, weights int8 symmetric per channel.
+
+/** Quantization parameters of one activation tensor (per tensor, uint8). */
+export interface ActivationParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** Rounds half to even, as QuantizeLinear does. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * uint8 parameters covering [min, max]. The range is widened to include 0 so that 0 is exact (padding,
+ * ReLU outputs); a range starting at 0 gets zero point 0, the type minimum, which is what lets
+ * onnxruntime drop a Relu or Clip in front of the QuantizeLinear.
+ */
+export function activationParams(min: number, max: number): ActivationParams {
+  const lo = Math.min(0, min);
+  const hi = Math.max(0, max);
+  if (!(hi - lo > 0) || !Number.isFinite(hi - lo)) return { scale: 1, zeroPoint: 0 };
+  const scale = (hi - lo) / 255;
+  const zeroPoint = Math.min(255, Math.max(0, roundHalfEven(-lo / scale)));
+  return { scale, zeroPoint };
+}
+
+/** A quantized weight: int8 values with one scale per output channel (zero points are all 0). */
+export interface QuantizedWeight {
+  values: Int8Array;
+  scales: Float32Array;
+}
+
+/**
+ * Symmetric int8 per-channel quantization over [-127, 127] along `axis` of a tensor with `dims`
+ * (127 rather than 128 keeps the range symmetric, so negating a weight never saturates).
+ */
+export function quantizeWeightPerChannel(values: Float32Array, dims: number[], axis: number): QuantizedWeight {
+  const channels = dims[axis]!;
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const absMax = new Float32Array(channels);
+  for (let i = 0; i < values.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    const a = Math.abs(values[i]!);
+    if (a > absMax[c]!) absMax[c] = a;
+  }
+  const scales = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) scales[c] = absMax[c]! > 0 ? absMax[c]! / 127 : 1;
+  const q = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const c = Math.floor(i / inner) % channels;
+    q[i] = Math.max(-127, Math.min(127, roundHalfEven(values[i]! / scales[c]!)));
+  }
+  return { values: q, scales };
+}
+
+/** int32 bias with scale inputScale × weightScale[c] and zero point 0, as QLinearConv and QGemm expect. */
+export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { values: Int32Array; scales: Float32Array } {
+  const scales = new Float32Array(bias.length);
+  const values = new Int32Array(bias.length);
+  for (let c = 0; c < bias.length; c++) {
+    const s = inputScale * (weightScales.length === 1 ? weightScales[0]! : weightScales[c]!);
+    scales[c] = s;
+    values[c] = Math.max(-2147483647, Math.min(2147483647, roundHalfEven(bias[c]! / s)));
+  }
+  return { values, scales };
+}
+
+/** The p-th percentile (0..100) of a sorted array, by linear interpolation. */
+export function percentileOfSorted(sorted: Float32Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}

@@ -1,0 +1,125 @@
+// What the quantizer upgrades (old opsets, PyTorch-style graphs) and what it refuses rather than produce a wrong model.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeModel, float, floatTensor, makeNode, opsetVersion } from '@flotilla/firmware-bundler/onnx/index';
+import { onnxCheckerMissing } from '@flotilla/test/support/tools';
+import { evaluateParity } from '../evaluate-parity.ts';
+import { openSession } from '../ort-runner.ts';
+import { modelOf, pytorchLikeMlp, randomNormal } from '../testing/onnx-fixtures.ts';
+import { onnxCheck } from '../testing/onnx-checker.ts';
+import { quantizeDynamic } from './quantize-dynamic.ts';
+import { quantizeStatic } from './quantize-static.ts';
+
+const work = mkdtempSync(path.join(tmpdir(), 'flotilla-q-refuse-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const samples = (n: number, width: number, seed: number) => ({ data: randomNormal(n * width, seed), shape: [n, width] });
+const checked: Record<string, Uint8Array> = {};
+
+async function optimizedOps(bytes: Uint8Array, name: string): Promise<string[]> {
+  const file = path.join(work, `${name}.onnx`);
+  await (await openSession(bytes, { optimization: 'extended', optimizedModelPath: file })).release();
+  return (decodeModel(new Uint8Array(readFileSync(file))).graph?.node ?? []).map((n) => n.opType ?? '');
+}
+
+/** Opset 10 classifier: Gemm, Clip with min/max attributes, Unsqueeze/Squeeze with axes attributes, Softmax(axis=1). */
+function opset10Model(): Uint8Array {
+  return modelOf(
+    10,
+    [
+      makeNode('Gemm', ['x', 'w1', 'b1'], ['h'], { transB: 1 }),
+      makeNode('Clip', ['h'], ['c'], { min: float(0), max: float(6) }),
+      makeNode('Unsqueeze', ['c'], ['u'], { axes: [2] }),
+      makeNode('Squeeze', ['u'], ['s'], { axes: [2] }),
+      makeNode('Gemm', ['s', 'w2', 'b2'], ['logits']),
+      makeNode('Softmax', ['logits'], ['y'], { axis: 1 }),
+    ],
+    [floatTensor('w1', [16, 10], randomNormal(160, 11, 0.5)), floatTensor('b1', [16], randomNormal(16, 12, 0.2)), floatTensor('w2', [16, 5], randomNormal(80, 13, 0.5)), floatTensor('b2', [5], randomNormal(5, 14, 0.2))],
+    [10],
+    [5],
+  );
+}
+
+describe('models made elsewhere', () => {
+  it('quantizes a PyTorch-style MLP (transB=1 Gemm, MatMul + Add) into fused int8 kernels', async () => {
+    const floatBytes = pytorchLikeMlp();
+    const q = await quantizeStatic(floatBytes, samples(256, 12, 21));
+    const r = await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: samples(1000, 12, 22), latency: false });
+    expect(r.top1Agreement).toBeGreaterThanOrEqual(0.97);
+    expect(r.accuracyDropPoints).toBeNull();
+    const ops = await optimizedOps(q.bytes, 'pytorch');
+    expect(ops).toContain('QGemm');
+    // The MatMul + Add pair became a Gemm before quantization, so all three layers run as QGemm.
+    expect(ops.filter((o) => o === 'QGemm')).toHaveLength(3);
+    expect(q.notes).toContain('fused 1 MatMul + Add pair(s) into Gemm');
+    checked.pytorch = q.bytes;
+    const d = await quantizeDynamic(floatBytes);
+    const rd = await evaluateParity({ floatBytes, int8Bytes: d.bytes, inputs: samples(1000, 12, 22), latency: false });
+    expect(rd.top1Agreement).toBeGreaterThanOrEqual(0.97);
+    checked.pytorchDynamic = d.bytes;
+  });
+
+  it('upgrades opset 10 to 13 (Clip, Squeeze, Unsqueeze attributes become inputs; 2-D Softmax keeps its meaning)', async () => {
+    const floatBytes = opset10Model();
+    const q = await quantizeStatic(floatBytes, samples(256, 10, 31));
+    expect(q.notes).toContain('upgraded opset 10 → 13');
+    expect(opsetVersion(decodeModel(q.bytes))).toBe(13);
+    const r = await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: samples(1000, 10, 32), latency: false });
+    expect(r.top1Agreement).toBeGreaterThanOrEqual(0.97);
+    expect(r.maxAbsDiff).toBeLessThan(0.1);
+    checked.opset10 = q.bytes;
+  });
+});
+
+describe('refusals', () => {
+  const calib = samples(16, 4, 41);
+  const w = floatTensor('w', [4, 3], randomNormal(12, 42));
+
+  it('refuses an opset older than 7', async () => {
+    const bytes = modelOf(6, [makeNode('MatMul', ['x', 'w'], ['y'])], [w], [4], [3], 3);
+    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({ code: 'QUANT_OPSET_TOO_OLD' });
+  });
+
+  it('refuses an old opset with an op it cannot carry over, naming it', async () => {
+    const bytes = modelOf(9, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Upsample', ['m', 's'], ['y'])], [w, floatTensor('s', [2], [1, 2])], [4], undefined, 4);
+    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({ code: 'QUANT_OPSET_TOO_OLD', message: expect.stringMatching(/Upsample/) });
+  });
+
+  it('refuses an old Softmax that is not over the last axis (its meaning changed in opset 13)', async () => {
+    const w3 = floatTensor('w', [4, 5], randomNormal(20, 43));
+    const bytes = modelOf(11, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Softmax', ['m'], ['y'])], [w3], [3, 4], [3, 5]);
+    await expect(quantizeStatic(bytes, { data: randomNormal(16 * 12, 44), shape: [16, 3, 4] })).rejects.toMatchObject({
+      code: 'QUANT_OPSET_TOO_OLD',
+      message: expect.stringMatching(/Softmax/),
+    });
+  });
+
+  it('refuses custom ops, control flow and already-quantized models', async () => {
+    const custom = modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Frobnicate', ['m'], ['y'], {}, undefined, 'com.example')], [w], [4], [3]);
+    await expect(quantizeStatic(custom, calib)).rejects.toMatchObject({ code: 'QUANT_UNSUPPORTED_OP', message: expect.stringMatching(/Frobnicate/) });
+    const branch = { name: 'b', node: [makeNode('Identity', ['m'], ['o'])], output: [{ name: 'o' }] };
+    const ctrl = modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('If', ['c'], ['y'], { then_branch: branch, else_branch: branch })], [w, floatTensor('c', [], [1])], [4], [3]);
+    await expect(quantizeStatic(ctrl, calib)).rejects.toMatchObject({ code: 'QUANT_UNSUPPORTED_OP', message: expect.stringMatching(/If/) });
+    const once = await quantizeStatic(modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Relu', ['m'], ['y'])], [w], [4], [3]), calib);
+    await expect(quantizeStatic(once.bytes, calib)).rejects.toMatchObject({ code: 'QUANT_UNSUPPORTED_OP', message: expect.stringMatching(/already quantized/) });
+  });
+
+  it('refuses calibration data that does not fit, and graphs with nothing to quantize', async () => {
+    const bytes = modelOf(13, [makeNode('MatMul', ['x', 'w'], ['y'])], [w], [4], [3]);
+    await expect(quantizeStatic(bytes, { data: new Float32Array(15), shape: [3, 5] })).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION' });
+    await expect(quantizeStatic(bytes, [])).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION' });
+    await expect(quantizeStatic(bytes, [new Float32Array(5)])).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION' });
+    const relu = modelOf(13, [makeNode('Relu', ['x'], ['y'])], [], [4], [4]);
+    await expect(quantizeStatic(relu, calib)).rejects.toMatchObject({ code: 'QUANT_NOTHING_TO_QUANTIZE' });
+    await expect(quantizeStatic(new Uint8Array([1, 2, 3]), calib)).rejects.toMatchObject({ code: 'ONNX_INVALID' });
+  });
+});
+
+describe.skipIf(onnxCheckerMissing())('quantized imported models pass the ONNX checker (full_check)', () => {
+  it('PyTorch-style static and dynamic, upgraded opset 10', () => {
+    expect(Object.keys(checked).sort()).toEqual(['opset10', 'pytorch', 'pytorchDynamic']);
+    expect(onnxCheck(checked)).toEqual({ pytorch: null, pytorchDynamic: null, opset10: null });
+  });
+});

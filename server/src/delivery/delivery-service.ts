@@ -1,0 +1,97 @@
+// Desired state [WIRE-2.2]: the database is the source of truth; each change bumps the device's
+// revision and is published retained with QoS 1, and every desired state is re-published on start.
+// Also answers which blobs a device may fetch [WIRE-2.7].
+import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy } from '@flotilla/firmware-bundler/wire/index';
+import type { BrokerLink } from '../broker/broker-link.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BundleRecord } from '../store/entities.ts';
+import type { Store } from '../store/store.ts';
+import { DeliveryError } from './delivery-error.ts';
+
+/** Telemetry policy a desired state carries until an operator sets another. */
+export const DEFAULT_TELEMETRY: TelemetryPolicy = { windowSec: 60, sampleRate: 0, sampleBudgetBytes: 0 };
+
+export interface SetDesiredResult {
+  /** Devices whose desired state changed (and was published). */
+  updated: string[];
+  /** Ids that are unknown or revoked (nothing was done for them). */
+  skipped: string[];
+  bundle: BundleRef | null;
+}
+
+export class DeliveryService {
+  /** bundle id → digests a device running it may fetch; bundles never change, so this never goes stale. */
+  private readonly fetchable = new Map<string, Set<string>>();
+
+  constructor(private readonly deps: { store: Store; link: BrokerLink; log: Logger; prefix: string }) {}
+
+  /** Re-publishes every stored desired state (retained), so the broker holds them again after a restart. */
+  async republishAll(): Promise<number> {
+    let after: string | null = null;
+    let n = 0;
+    for (;;) {
+      const page = await this.deps.store.devices.listDesired(after, 500);
+      if (page.length === 0) return n;
+      await Promise.all(page.map((d) => this.publish(d.id, d.desired)));
+      n += page.length;
+      after = page[page.length - 1]!.id;
+    }
+  }
+
+  /**
+   * Points devices at a bundle (id or unique prefix), or at none with null. The rollout engine
+   * calls this too. `rollback` marks an operator-ordered return to an older bundle [WIRE-2.2].
+   */
+  async setDesired(deviceIds: string[], bundleRef: string | null, opts: { rollback?: boolean; actor?: string } = {}): Promise<SetDesiredResult> {
+    const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
+    if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`, 404);
+    const bundle = record ? toBundleRef(record, opts.rollback) : null;
+    const issuedAt = new Date().toISOString();
+    const stored = await this.deps.store.devices.setDesired([...new Set(deviceIds)], (rev, device) => {
+      const prev = device.desired as Partial<DesiredState> | null;
+      const desired: DesiredState = { v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, shadow: prev?.shadow ?? null, issuedAt };
+      return desired as unknown as Record<string, unknown>;
+    }, record?.id ?? null);
+    for (const [id, desired] of stored) {
+      await this.deps.store.devices.addEvent({ deviceId: id, at: issuedAt, kind: 'desired', detail: { rev: desired.rev, bundle: record?.id ?? null, actor: opts.actor ?? null } });
+    }
+    await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
+    return { updated: [...stored.keys()], skipped: deviceIds.filter((id) => !stored.has(id)), bundle };
+  }
+
+  /** Digests the device may fetch: the envelopes, chunks and files of its desired and shadow bundles. */
+  async fetchableBy(deviceId: string): Promise<Set<string>> {
+    const d = await this.deps.store.devices.get(deviceId);
+    const desired = d?.desired as Partial<DesiredState> | null | undefined;
+    if (!d || d.revokedAt || !desired) return new Set();
+    const out = new Set<string>();
+    for (const ref of [desired.bundle, desired.shadow]) {
+      if (!ref) continue;
+      for (const digest of await this.digestsOf(ref.id)) out.add(digest);
+    }
+    return out;
+  }
+
+  private async digestsOf(bundleId: string): Promise<Set<string>> {
+    let s = this.fetchable.get(bundleId);
+    if (!s) {
+      const b = await this.deps.store.bundles.get(bundleId);
+      s = new Set(b ? [b.id, b.envelopeDigest, ...b.chunkDigests] : []);
+      if (this.fetchable.size > 1000) this.fetchable.clear();
+      this.fetchable.set(bundleId, s);
+    }
+    return s;
+  }
+
+  private publish(deviceId: string, desired: Record<string, unknown>): Promise<void> {
+    return this.deps.link.publish({ topic: deviceTopic(this.deps.prefix, deviceId, 'desired'), payload: encodeMessage(desired), qos: 1, retain: true });
+  }
+}
+
+/** The reference a desired state carries [WIRE-2.2]; `manifestDigest` names the signed envelope. */
+export function toBundleRef(b: BundleRecord, rollback?: boolean): BundleRef {
+  return BundleRef.parse({
+    id: b.id, model: b.model, version: b.version, sequence: b.sequence, manifestDigest: b.envelopeDigest, bytes: b.bytes,
+    ...(rollback ? { rollback: true } : {}),
+  });
+}

@@ -1,0 +1,71 @@
+// Bulk provisioning input: a CSV with an `id` column (may be empty to generate one), optional
+// `name`, `tags` and `groups` (separated by `;` or spaces), and any other column as an attribute.
+import { DeviceError } from './device-error.ts';
+
+export interface DeviceRow {
+  /** 1-based line number in the file, for error messages. */
+  line: number;
+  id: string | null;
+  name?: string;
+  tags: string[];
+  groups: string[];
+  attributes: Record<string, string>;
+}
+
+/** Most rows one import may hold. */
+export const MAX_IMPORT_ROWS = 100_000;
+
+/** Parses the whole file; every problem is reported at once, with its line, and nothing is returned then. */
+export function parseDeviceCsv(text: string): DeviceRow[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
+  if (!header.includes('id')) throw new DeviceError('DEVICE_CSV_INVALID', "the CSV needs a header line with an 'id' column (and optionally name, tags, groups, attributes)");
+  const rows: DeviceRow[] = [];
+  const problems: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    const cells = splitCsvLine(raw);
+    if (cells.length !== header.length) {
+      problems.push(`line ${i + 1}: ${cells.length} cells, the header has ${header.length}`);
+      continue;
+    }
+    const row: DeviceRow = { line: i + 1, id: null, tags: [], groups: [], attributes: {} };
+    header.forEach((h, k) => {
+      const v = cells[k]!.trim();
+      if (h === 'id') row.id = v || null;
+      else if (h === 'name') row.name = v || undefined;
+      else if (h === 'tags') row.tags = v.split(/[;\s]+/).filter(Boolean);
+      else if (h === 'groups') row.groups = v.split(/[;\s]+/).filter(Boolean);
+      else if (v !== '') row.attributes[h] = v;
+    });
+    rows.push(row);
+    if (rows.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `an import holds at most ${MAX_IMPORT_ROWS} devices`, 413);
+  }
+  if (problems.length) throw new DeviceError('DEVICE_CSV_INVALID', `${problems.length} malformed line(s): ${problems.slice(0, 10).join('; ')}`, 400, problems);
+  if (rows.length === 0) throw new DeviceError('DEVICE_CSV_INVALID', 'the CSV has a header but no devices');
+  return rows;
+}
+
+/** Splits one CSV line with RFC 4180 quoting (no embedded newlines: device rows do not need them). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"' && cur === '') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}

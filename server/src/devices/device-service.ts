@@ -1,0 +1,147 @@
+// The device registry: provisioning (one, many, CSV), credentials, labels, revocation, and the
+// authority the broker asks on every connect.
+import { deviceTopic } from '@flotilla/firmware-bundler/wire/index';
+import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/broker-link.ts';
+import { hashMatches } from '../broker/embedded-aedes-broker.ts';
+import type { CounterSet } from '../broker/device-counters.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Device, DeviceEvent, DeviceFilter } from '../store/entities.ts';
+import type { DevicePage, Store } from '../store/store.ts';
+import { hashDeviceToken, isDeviceId, LABEL, newDeviceId, newDeviceToken } from './device-credentials.ts';
+import { parseDeviceCsv, MAX_IMPORT_ROWS } from './device-csv.ts';
+import { DeviceError } from './device-error.ts';
+
+export interface ProvisionInput {
+  /** Default: a generated `dev-xxxxxxxxxxxx`. */
+  id?: string;
+  name?: string;
+  tags?: string[];
+  groups?: string[];
+  attributes?: Record<string, string>;
+}
+
+/** A new device with its token; the token exists only in this value (the store keeps its hash). */
+export interface Provisioned {
+  id: string;
+  token: string;
+  device: Device;
+}
+
+/** A device as `devices show` presents it: the entity plus live broker state and its timeline. */
+export interface DeviceView extends Device {
+  connected: boolean;
+  counters: CounterSet;
+  events: DeviceEvent[];
+}
+
+export class DeviceService implements DeviceAuthority {
+  private link: BrokerLink | null = null;
+
+  constructor(private readonly deps: { store: Store; log: Logger; prefix: string }) {}
+
+  /** The broker is created after this service (it needs it as its authority). */
+  attachBroker(link: BrokerLink): void {
+    this.link = link;
+  }
+
+  async authenticate(deviceId: string, secret: string): Promise<DeviceIdentity | null> {
+    const cred = await this.deps.store.devices.credential(deviceId);
+    if (!cred || cred.revoked || !hashMatches(cred.tokenHash, secret)) return null;
+    return { deviceId, groups: cred.groups };
+  }
+
+  /** Creates all the devices or none; each gets a fresh token. */
+  async provision(inputs: ProvisionInput[], actor: string): Promise<Provisioned[]> {
+    if (inputs.length === 0) throw new DeviceError('DEVICE_CSV_INVALID', 'nothing to provision');
+    if (inputs.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `at most ${MAX_IMPORT_ROWS} devices at once`, 413);
+    const seen = new Set<string>();
+    const prepared = inputs.map((d, i) => {
+      const id = d.id ?? newDeviceId();
+      const where = inputs.length > 1 ? ` (device ${i + 1})` : '';
+      if (!isDeviceId(id)) throw new DeviceError('DEVICE_ID_INVALID', `device id '${id.slice(0, 80)}'${where} must match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]`);
+      if (seen.has(id)) throw new DeviceError('DEVICE_ID_INVALID', `device id '${id}' appears twice in this batch`);
+      seen.add(id);
+      checkLabels(d.tags, 'tag', where);
+      checkLabels(d.groups, 'group', where);
+      return { input: d, id, token: newDeviceToken() };
+    });
+    const created = await this.deps.store.devices.createMany(prepared.map((p) => ({
+      id: p.id, tokenHash: hashDeviceToken(p.token), name: p.input.name, tags: p.input.tags, groups: p.input.groups, attributes: p.input.attributes,
+    })));
+    const at = new Date().toISOString();
+    for (const d of created) await this.deps.store.devices.addEvent({ deviceId: d.id, at, kind: 'provisioned', detail: { actor } });
+    await this.deps.store.audit.record({ actor, action: 'device.provision', subject: created.length === 1 ? created[0]!.id : `${created.length} devices`, detail: { ids: created.slice(0, 100).map((d) => d.id) } });
+    return created.map((device, i) => ({ id: device.id, token: prepared[i]!.token, device }));
+  }
+
+  /** Provisions every row of a CSV (see device-csv.ts), all or none. */
+  async importCsv(text: string, actor: string): Promise<Provisioned[]> {
+    const rows = parseDeviceCsv(text);
+    try {
+      return await this.provision(rows.map((r) => ({ id: r.id ?? undefined, name: r.name, tags: r.tags, groups: r.groups, attributes: r.attributes })), actor);
+    } catch (e) {
+      // Point at the CSV line rather than the batch position.
+      if (e instanceof DeviceError) {
+        const m = /\(device (\d+)\)/.exec(e.message);
+        if (m) throw new DeviceError(e.code, e.message.replace(m[0], `(line ${rows[Number(m[1]) - 1]!.line})`), e.status);
+      }
+      throw e;
+    }
+  }
+
+  list(filter: DeviceFilter & { after?: string; limit?: number }): Promise<DevicePage> {
+    return this.deps.store.devices.list(filter);
+  }
+
+  countMatching(filter: DeviceFilter): Promise<number> {
+    return this.deps.store.devices.count(filter);
+  }
+
+  async show(id: string, events = 20): Promise<DeviceView> {
+    const d = await this.deps.store.devices.get(id);
+    if (!d) throw notFound(id);
+    return {
+      ...d,
+      connected: this.link?.isConnected(id) ?? false,
+      counters: this.link?.counters.of(id) ?? ({} as CounterSet),
+      events: await this.deps.store.devices.events(id, events),
+    };
+  }
+
+  /** Revokes the credential and disconnects the device at once; it cannot reconnect. */
+  async revoke(id: string, actor: string, reason = 'revoked by operator'): Promise<Device> {
+    const d = await this.deps.store.devices.get(id);
+    if (!d) throw notFound(id);
+    if (!d.revokedAt) {
+      await this.deps.store.devices.revoke(id);
+      await this.deps.store.devices.addEvent({ deviceId: id, at: new Date().toISOString(), kind: 'revoked', detail: { actor, reason } });
+      await this.deps.store.audit.record({ actor, action: 'device.revoke', subject: id, detail: { reason } });
+    }
+    this.link?.disconnect(id, reason);
+    // Its retained desired state goes too: nothing is kept for a device that can never read it.
+    await this.link?.publish({ topic: deviceTopic(this.deps.prefix, id, 'desired'), payload: '', retain: true }).catch(() => undefined);
+    return (await this.deps.store.devices.get(id))!;
+  }
+
+  /** Adds and removes tags and groups. A device that lost a group is reconnected so its broadcast subscription ends. */
+  async relabel(id: string, change: { addTags?: string[]; removeTags?: string[]; addGroups?: string[]; removeGroups?: string[]; name?: string }, actor: string): Promise<Device> {
+    const d = await this.deps.store.devices.get(id);
+    if (!d) throw notFound(id);
+    checkLabels(change.addTags, 'tag', '');
+    checkLabels(change.addGroups, 'group', '');
+    const tags = [...d.tags, ...(change.addTags ?? [])].filter((t) => !(change.removeTags ?? []).includes(t));
+    const groups = [...d.groups, ...(change.addGroups ?? [])].filter((g) => !(change.removeGroups ?? []).includes(g));
+    const updated = (await this.deps.store.devices.update(id, { tags, groups, name: change.name }))!;
+    await this.deps.store.devices.addEvent({ deviceId: id, at: new Date().toISOString(), kind: 'relabelled', detail: { actor, tags: updated.tags, groups: updated.groups } });
+    if (d.groups.some((g) => !updated.groups.includes(g))) this.link?.disconnect(id, 'group membership changed');
+    return updated;
+  }
+}
+
+function checkLabels(labels: string[] | undefined, what: string, where: string): void {
+  for (const l of labels ?? []) {
+    if (!LABEL.test(l)) throw new DeviceError('DEVICE_LABEL_INVALID', `${what} '${l.slice(0, 80)}'${where} must be 1-64 characters of letters, digits, '_', '.', '-'`);
+  }
+}
+
+const notFound = (id: string) => new DeviceError('DEVICE_NOT_FOUND', `device '${id}' was not found`, 404);

@@ -1,0 +1,16 @@
+// Benjamini-Hochberg step-up on a worked example, and the family size standing in for untested streams.
+import { describe, expect, it } from 'vitest';
+import { benjaminiHochberg } from './false-discovery.ts';
+
+describe('benjaminiHochberg', () => {
+  it('steps up: the largest rank under its line takes every smaller p-value with it', () => {
+    // q = 0.05, m = 5: lines 0.01, 0.02, 0.03, 0.04, 0.05. Rank 3 (0.028 ≤ 0.03) is the largest under; rank 2 (0.021 > 0.02) comes along.
+    expect(benjaminiHochberg([0.045, 0.001, 0.028, 0.5, 0.021], 0.05)).toEqual([false, true, true, false, true]);
+  });
+
+  it('a larger family (untested streams as p = 1) makes it stricter', () => {
+    expect(benjaminiHochberg([0.004, 0.3], 0.01)).toEqual([true, false]);
+    expect(benjaminiHochberg([0.004, 0.3], 0.01, 100)).toEqual([false, false]);
+    expect(benjaminiHochberg([], 0.01)).toEqual([]);
+  });
+});

@@ -1,0 +1,99 @@
+// Hourly rollups: a window's counts added into the bucket of its hour, for the fleet, each cohort and the device.
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import { mergeHistogram, type Histogram } from './histogram.ts';
+import { modelKey } from './model-reference.ts';
+
+/** What a rollup is for: the whole fleet (id `*`), one cohort (id = tag) or one device (id = device id). */
+export type Scope = 'fleet' | 'cohort' | 'device';
+export const SCOPES: readonly Scope[] = ['fleet', 'cohort', 'device'];
+export const FLEET_ID = '*';
+/** Model key of windows sent while no model was active. */
+export const NO_MODEL = '(none)';
+export const HOUR_MS = 3_600_000;
+
+/** Summable counts of any number of windows. */
+export interface RollupCounts {
+  windows: number;
+  requests: number;
+  errors: number;
+  /** Windows agents reported dropping from full offline queues. */
+  dropped: number;
+  latency: Histogram | null;
+  /** Predicted-class counts, by class index. */
+  predictions: number[];
+  confidence: Histogram | null;
+  /** Feature name → counts on the reference bins. */
+  features: Record<string, number[]>;
+  feedback: { labelled: number; correct: number; byClass?: { labelled: number[]; correct: number[] } };
+  shadow: { requests: number; errors: number; agreements: number };
+}
+
+/** One hour bucket of one scope and model. */
+export interface Rollup extends RollupCounts {
+  scope: Scope;
+  id: string;
+  model: string;
+  /** Start of the hour, ms since the epoch (UTC). */
+  hour: number;
+}
+
+export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
+export const windowModel = (w: TelemetryWindow): string => (w.model ? modelKey(w.model) : NO_MODEL);
+
+export function emptyCounts(): RollupCounts {
+  return {
+    windows: 0, requests: 0, errors: 0, dropped: 0, latency: null, predictions: [], confidence: null, features: {},
+    feedback: { labelled: 0, correct: 0 }, shadow: { requests: 0, errors: 0, agreements: 0 },
+  };
+}
+
+/** Element-wise a += b, growing `a` when `b` is longer (vectors of different lengths never throw). */
+export function addVector(a: number[], b: readonly number[]): number[] {
+  for (let i = 0; i < b.length; i++) a[i] = (a[i] ?? 0) + b[i]!;
+  return a;
+}
+
+/** Adds `c` into `acc` (mutated and returned). */
+export function addCounts(acc: RollupCounts, c: RollupCounts): RollupCounts {
+  acc.windows += c.windows;
+  acc.requests += c.requests;
+  acc.errors += c.errors;
+  acc.dropped += c.dropped;
+  if (c.latency) acc.latency = mergeHistogram(acc.latency, c.latency);
+  addVector(acc.predictions, c.predictions);
+  if (c.confidence) acc.confidence = mergeHistogram(acc.confidence, c.confidence);
+  for (const [name, counts] of Object.entries(c.features)) acc.features[name] = addVector(acc.features[name] ?? [], counts);
+  acc.feedback.labelled += c.feedback.labelled;
+  acc.feedback.correct += c.feedback.correct;
+  if (c.feedback.byClass) {
+    const bc = (acc.feedback.byClass ??= { labelled: [], correct: [] });
+    addVector(bc.labelled, c.feedback.byClass.labelled);
+    addVector(bc.correct, c.feedback.byClass.correct);
+  }
+  acc.shadow.requests += c.shadow.requests;
+  acc.shadow.errors += c.shadow.errors;
+  acc.shadow.agreements += c.shadow.agreements;
+  return acc;
+}
+
+/** One window as rollup counts (sharing no arrays with the window). */
+export function countsOfWindow(w: TelemetryWindow): RollupCounts {
+  const c = emptyCounts();
+  c.windows = 1;
+  c.requests = w.requests;
+  c.errors = w.errors;
+  c.dropped = w.dropped;
+  c.latency = mergeHistogram(null, w.latencyMs.hist);
+  c.predictions = [...w.predictions];
+  c.confidence = mergeHistogram(null, w.confidence);
+  for (const [name, counts] of Object.entries(w.features)) c.features[name] = [...counts];
+  c.feedback = { labelled: w.feedback.labelled, correct: w.feedback.correct };
+  if (w.feedback.byClass) c.feedback.byClass = { labelled: [...w.feedback.byClass.labelled], correct: [...w.feedback.byClass.correct] };
+  if (w.shadow) c.shadow = { requests: w.shadow.requests, errors: w.shadow.errors, agreements: w.shadow.agreements };
+  return c;
+}
+
+/** The rollup buckets one device's window belongs to: the fleet, each of its cohorts, and the device. */
+export function rollupKeys(deviceId: string, cohorts: readonly string[]): { scope: Scope; id: string }[] {
+  return [{ scope: 'fleet', id: FLEET_ID }, ...cohorts.map((id) => ({ scope: 'cohort' as const, id })), { scope: 'device', id: deviceId }];
+}

@@ -1,0 +1,140 @@
+// SqliteTelemetryStore: telemetry in SQLite (better-sqlite3), tables from migration 'telemetry' in store/sqlite/migrations.ts.
+import type { Db } from '../store/sqlite/db.ts';
+import type { Alert } from './alert.ts';
+import type { ModelReference } from './model-reference.ts';
+import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type Rollup, type RollupCounts, type Scope } from './rollup.ts';
+import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from './telemetry-store.ts';
+
+interface RollupRow {
+  scope: Scope;
+  scope_id: string;
+  hour_ms: number;
+  model: string;
+  body: string;
+}
+
+interface WindowRow {
+  device_id: string;
+  model: string;
+  cohorts: string;
+  received_ms: number;
+  body: string;
+}
+
+interface Pending {
+  scope: Scope;
+  id: string;
+  hour: number;
+  model: string;
+  counts: RollupCounts;
+}
+
+/** Telemetry on an already-opened, migrated database handle (see `openDb`). */
+export class SqliteTelemetryStore implements TelemetryStore {
+  readonly kind = 'sqlite';
+  private readonly insertWindow;
+  private readonly getRollup;
+  private readonly putRollup;
+  private readonly insertTx;
+
+  constructor(private readonly db: Db) {
+    this.insertWindow = db.prepare(
+      // ON CONFLICT, not OR IGNORE: only the (device, seq) key may be skipped; any other violation must fail the batch.
+      'INSERT INTO telemetry_windows (device_id, seq, start_ms, end_ms, model, cohorts, received_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING',
+    );
+    this.getRollup = db.prepare('SELECT body FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms = ? AND model = ?');
+    this.putRollup = db.prepare(
+      `INSERT INTO telemetry_rollups (scope, scope_id, hour_ms, model, windows, requests, errors, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, scope_id, hour_ms, model) DO UPDATE SET windows = excluded.windows, requests = excluded.requests, errors = excluded.errors, body = excluded.body`,
+    );
+    this.insertTx = db.transaction((records: readonly WindowRecord[]) => this.insertBatch(records));
+  }
+
+  private insertBatch(records: readonly WindowRecord[]): boolean[] {
+    // Rollups are summed in memory first, so a batch touches each (scope, hour, model) row once.
+    const pending = new Map<string, Pending>();
+    const fresh = records.map((r) => {
+      const w = r.window;
+      const start = Date.parse(w.start);
+      const model = windowModel(w);
+      const info = this.insertWindow.run(r.deviceId, w.seq, start, Date.parse(w.end), model, JSON.stringify(r.cohorts), r.receivedAt, JSON.stringify(w));
+      if (info.changes !== 1) return false;
+      const counts = countsOfWindow(w);
+      const hour = hourOf(start);
+      for (const { scope, id } of rollupKeys(r.deviceId, r.cohorts)) {
+        const key = `${scope}\u0000${id}\u0000${hour}\u0000${model}`;
+        let p = pending.get(key);
+        if (!p) pending.set(key, (p = { scope, id, hour, model, counts: emptyCounts() }));
+        addCounts(p.counts, counts);
+      }
+      return true;
+    });
+    for (const p of pending.values()) {
+      const row = this.getRollup.get(p.scope, p.id, p.hour, p.model) as { body: string } | undefined;
+      const total = row ? addCounts(JSON.parse(row.body) as RollupCounts, p.counts) : p.counts;
+      this.putRollup.run(p.scope, p.id, p.hour, p.model, total.windows, total.requests, total.errors, JSON.stringify(total));
+    }
+    return fresh;
+  }
+
+  async insertWindows(records: readonly WindowRecord[]): Promise<boolean[]> {
+    return records.length === 0 ? [] : this.insertTx(records);
+  }
+
+  async rollups(q: RollupQuery): Promise<Rollup[]> {
+    const id = q.scope === 'fleet' ? '*' : q.id;
+    const rows = (q.model
+      ? this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? AND model = ? ORDER BY hour_ms, model').all(q.scope, id, q.from, q.to, q.model)
+      : this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, model').all(q.scope, id, q.from, q.to)) as RollupRow[];
+    return rows.map((r) => ({ scope: r.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) }));
+  }
+
+  async windows(q: { deviceId: string; from?: number; to?: number; limit?: number }): Promise<StoredWindow[]> {
+    const rows = this.db
+      .prepare('SELECT device_id, model, cohorts, received_ms, body FROM telemetry_windows WHERE device_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms DESC, seq DESC LIMIT ?')
+      .all(q.deviceId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit ?? 100) as WindowRow[];
+    return rows.map((r) => ({ deviceId: r.device_id, model: r.model, cohorts: JSON.parse(r.cohorts) as string[], receivedAt: r.received_ms, window: JSON.parse(r.body) }));
+  }
+
+  async prune(cut: { windowsBefore: number; rollupsBefore: number; alertsBefore: number }): Promise<PruneResult> {
+    return this.db.transaction(() => ({
+      windows: this.db.prepare('DELETE FROM telemetry_windows WHERE start_ms < ?').run(cut.windowsBefore).changes,
+      rollups: this.db.prepare('DELETE FROM telemetry_rollups WHERE hour_ms < ?').run(cut.rollupsBefore).changes,
+      alerts: this.db.prepare("DELETE FROM telemetry_alerts WHERE state = 'resolved' AND updated_at < ?").run(new Date(cut.alertsBefore).toISOString()).changes,
+    }))();
+  }
+
+  async putAlert(a: Alert): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO telemetry_alerts (id, cohort, model, state, opened_at, updated_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, body = excluded.body`,
+      )
+      .run(a.id, a.cohort, a.model, a.state, a.openedAt, a.updatedAt, JSON.stringify(a));
+  }
+
+  async getAlert(id: string): Promise<Alert | null> {
+    const row = this.db.prepare('SELECT body FROM telemetry_alerts WHERE id = ?').get(id) as { body: string } | undefined;
+    return row ? (JSON.parse(row.body) as Alert) : null;
+  }
+
+  async listAlerts(f: AlertFilter = {}): Promise<Alert[]> {
+    const conditions = (['state', 'cohort', 'model'] as const).filter((k) => f[k] !== undefined);
+    const where = conditions.map((k) => `${k} = ?`);
+    const args: unknown[] = conditions.map((k) => f[k]);
+    const sql = `SELECT body FROM telemetry_alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit ?? 100) as { body: string }[]).map((r) => JSON.parse(r.body) as Alert);
+  }
+
+  async putReference(model: string, ref: ModelReference): Promise<void> {
+    this.db
+      .prepare('INSERT INTO telemetry_references (model, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at')
+      .run(model, JSON.stringify(ref), new Date().toISOString());
+  }
+
+  async listReferences(): Promise<{ model: string; reference: ModelReference }[]> {
+    return (this.db.prepare('SELECT model, body FROM telemetry_references ORDER BY model').all() as { model: string; body: string }[]).map((r) => ({
+      model: r.model, reference: JSON.parse(r.body) as ModelReference,
+    }));
+  }
+}

@@ -1,0 +1,71 @@
+// The TelemetryStore seam: telemetry windows, hourly rollups, drift alerts and model references.
+// SQLite by default (sqlite-telemetry-store.ts); every implementation runs telemetry-store-contract.ts.
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { Alert, AlertState } from './alert.ts';
+import type { ModelReference } from './model-reference.ts';
+import type { Rollup, Scope } from './rollup.ts';
+
+/** One window to store, as the monitoring service accepted it. */
+export interface WindowRecord {
+  deviceId: string;
+  /** The device's cohorts (tags) when the window arrived; at least one. */
+  cohorts: string[];
+  window: TelemetryWindow;
+  /** When the server received it, ms since the epoch. */
+  receivedAt: number;
+}
+
+export interface StoredWindow extends WindowRecord {
+  model: string;
+}
+
+export interface RollupQuery {
+  scope: Scope;
+  /** Cohort tag or device id; ignored for the fleet. */
+  id: string;
+  /** One model (`name@version`); all models when absent. */
+  model?: string;
+  /** Hours starting at or after `from` and before `to`, ms since the epoch. */
+  from: number;
+  to: number;
+}
+
+export interface AlertFilter {
+  state?: AlertState;
+  cohort?: string;
+  model?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+export interface PruneResult {
+  windows: number;
+  rollups: number;
+  alerts: number;
+}
+
+export interface TelemetryStore {
+  readonly kind: string;
+  /**
+   * Stores windows in one transaction, each (deviceId, seq) at most once [WIRE-2.5], and adds the new ones
+   * to their hourly rollups (fleet, each cohort, device). Returns, per input, whether it was new; a
+   * duplicate (stored before, or earlier in the same batch) changes nothing.
+   */
+  insertWindows(records: readonly WindowRecord[]): Promise<boolean[]>;
+  /** Hourly rollups of one scope, ordered by hour then model. */
+  rollups(q: RollupQuery): Promise<Rollup[]>;
+  /** One device's stored windows, newest first (default limit 100). */
+  windows(q: { deviceId: string; from?: number; to?: number; limit?: number }): Promise<StoredWindow[]>;
+  /**
+   * Retention: deletes windows that started before `windowsBefore`, rollups of hours before
+   * `rollupsBefore`, and resolved alerts last updated before `alertsBefore` (all ms since the epoch).
+   */
+  prune(cut: { windowsBefore: number; rollupsBefore: number; alertsBefore: number }): Promise<PruneResult>;
+  /** Inserts or replaces an alert by id. */
+  putAlert(a: Alert): Promise<void>;
+  getAlert(id: string): Promise<Alert | null>;
+  listAlerts(f?: AlertFilter): Promise<Alert[]>;
+  /** Inserts or replaces the reference of a model version. */
+  putReference(model: string, ref: ModelReference): Promise<void>;
+  listReferences(): Promise<{ model: string; reference: ModelReference }[]>;
+}

@@ -1,0 +1,44 @@
+// A device's state within one rollout, and how a deployment status event [WIRE-2.4] moves it.
+import type { DeployState } from '@flotilla/firmware-bundler/wire/messages';
+
+export const ROLLOUT_DEVICE_STATES = [
+  'planned', 'excluded', 'notified',
+  'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back',
+  'updated', 'failed', 'rollback_pending', 'rolled_back', 'superseded',
+] as const;
+/**
+ * `planned`: assigned to a stage, not yet told. `excluded`: beyond the last stage's share of the
+ * target. `notified`: its desired (or shadow) state names the bundle. The agent's states follow.
+ * `updated`: committed. `failed`: the install failed or the agent rolled itself back.
+ * `rollback_pending` → `rolled_back`: the engine asked it back to its previous bundle.
+ * `superseded`: a newer rollout of the same model took the device over.
+ */
+export type RolloutDeviceState = (typeof ROLLOUT_DEVICE_STATES)[number];
+
+/** States in which the device has been told about the bundle (and may need rolling back). */
+export const NOTIFIED_STATES: readonly RolloutDeviceState[] = [
+  'notified', 'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back', 'updated', 'failed',
+];
+
+/** States that still belong to the rollout (counted by gates and by the conflict rule). */
+export const isMember = (s: RolloutDeviceState): boolean => s !== 'excluded' && s !== 'superseded';
+
+/**
+ * The next state after the agent reports `from → to`. Events for devices the rollout has not told
+ * anything, or has let go, change nothing (they still go on the timeline).
+ */
+export function nextDeviceState(current: RolloutDeviceState, ev: { from: DeployState; to: DeployState }): RolloutDeviceState {
+  if (current === 'planned' || current === 'excluded' || current === 'superseded') return current;
+  if (current === 'rollback_pending' || current === 'rolled_back') {
+    if (ev.to === 'idle') return 'rolled_back';
+    return ev.to === 'failed' ? 'failed' : 'rollback_pending';
+  }
+  if (ev.to === 'failed') return 'failed';
+  if (ev.to === 'idle') {
+    if (ev.from === 'committing') return 'updated';
+    // Back to idle through rolling_back: the self-test failed and the agent restored its old model.
+    if (ev.from === 'rolling_back') return 'failed';
+    return current;
+  }
+  return ev.to;
+}

@@ -1,0 +1,275 @@
+// RolloutEngine: creates rollouts, drives them on each tick, takes operator actions and agent status
+// events. All state lives in the RolloutStore, so a new engine on the same store resumes exactly.
+import { randomBytes } from 'node:crypto';
+import { cohortHash, cumulativeQuotas, planCohorts } from './cohorts.ts';
+import { isMember, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
+import type { DeployState } from '@flotilla/firmware-bundler/wire/messages';
+import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
+import { systemClock } from './ports.ts';
+import { RolloutError } from './rollout-error.ts';
+import { transition, type RolloutState } from './rollout-machine.ts';
+import { parseRolloutRequest, type Stage } from './rollout-spec.ts';
+import { pendingStage, RolloutStep } from './rollout-step.ts';
+import type { RolloutStore } from './rollout-store.ts';
+import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from './rollout-types.ts';
+import { leaveStage, notifyDue, passStage, judge, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
+import { buildStatus, type RolloutStatus } from './rollout-status.ts';
+import type { Target } from './target.ts';
+
+export interface RolloutEngineDeps {
+  store: RolloutStore;
+  devices: DeviceDirectory;
+  desired: DesiredStatePort;
+  health: HealthPort;
+  bundles: BundleResolver;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Also records creation and every operator action in the server-wide audit trail, when given. */
+  audit?: { record(a: { actor: string; action: string; subject: string; detail: unknown }): Promise<void> };
+  /** Default: `ro_` + 12 random hex digits. */
+  newId?: () => string;
+}
+
+export type OperatorAction = 'start' | 'pause' | 'resume' | 'advance' | 'abort' | 'rollback';
+export const OPERATOR_ACTIONS: readonly OperatorAction[] = ['start', 'pause', 'resume', 'advance', 'abort', 'rollback'];
+
+/** A deployment status event [WIRE-2.4] as the engine needs it. */
+export interface DeviceStatus {
+  bundleId: string | null;
+  from: DeployState;
+  to: DeployState;
+  event?: string;
+  reason?: string;
+  /** The device's own clock, kept in the timeline; the engine's clock orders entries. */
+  at?: string;
+}
+
+export interface TickReport {
+  stepped: string[];
+  errors: { rolloutId: string; code: string; message: string }[];
+}
+
+export class RolloutEngine {
+  private readonly clock: Clock;
+  private readonly newId: () => string;
+  private readonly driver: DriverDeps;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: RolloutEngineDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.newId = deps.newId ?? (() => `ro_${randomBytes(6).toString('hex')}`);
+    this.driver = { store: deps.store, devices: deps.devices, desired: deps.desired, health: deps.health };
+  }
+
+  /**
+   * Validates, resolves the bundle, plans cohorts and applies the conflict rule: a device is in at
+   * most one active rollout per model. Devices held by another active rollout of the same model make
+   * the request fail with ROLLOUT_CONFLICT, unless it says `supersede: true`; then those devices are
+   * marked `superseded` in the older rollout (which stops notifying, judging and rolling them back)
+   * and this rollout takes them over. Starts the rollout (and notifies its first devices) unless `draft`.
+   */
+  create(input: unknown, actor: string): Promise<RolloutStatus> {
+    return this.serial(async () => {
+      const spec = parseRolloutRequest(input);
+      const ref = spec.bundle !== undefined ? { bundle: spec.bundle } : { model: spec.model! };
+      const bundle = await this.deps.bundles.resolve(ref);
+      if (!bundle) throw new RolloutError('BUNDLE_NOT_FOUND', `no bundle for ${spec.bundle ?? spec.model}: build one first (flotilla bundle create)`);
+      const targets = await this.deps.devices.list(spec.target);
+      if (targets.length === 0) throw new RolloutError('NO_MATCHING_DEVICES', 'no device matches the target; check it with GET /rollouts/preview');
+      const id = this.newId();
+      const plan = planCohorts(id, spec.stages, targets.map((t) => t.id));
+      const members = [...plan].filter(([, s]) => s !== null).map(([d]) => d);
+      const held = await this.deps.store.holders(bundle.model, members);
+      if (held.length > 0 && !spec.supersede) {
+        const rollouts = [...new Set(held.map((h) => h.rolloutId))];
+        throw new RolloutError('ROLLOUT_CONFLICT',
+          `${held.length} device(s) are already in active rollout(s) ${rollouts.join(', ')} of model ${bundle.model}; finish or abort those, or pass supersede: true`,
+          { rollouts, devices: held.slice(0, 20), count: held.length });
+      }
+      const at = new Date(this.clock.now()).toISOString();
+      const r: Rollout = {
+        id, state: 'draft', model: bundle.model, bundle, target: spec.target, stages: spec.stages, policy: spec.policy,
+        current: 0, runtime: spec.stages.map(pendingStage), reason: spec.reason, createdBy: actor, createdAt: at, updatedAt: at,
+      };
+      const step = new RolloutStep(r, [], this.clock.now());
+      step.note('created', actor, spec.reason, { bundle: bundle.id, version: bundle.version, devices: members.length, matching: targets.length });
+      for (const [deviceId, stage] of plan) {
+        step.addDevice({
+          rolloutId: id, deviceId, stage, hash: cohortHash(id, deviceId), state: stage === null ? 'excluded' : 'planned',
+          previousBundleId: null, notifiedAt: null, updatedAt: at,
+        }, 'planned', { stage });
+      }
+      for (const h of held) step.foreignDevice(h.rolloutId, h.deviceId, 'superseded', 'superseded', { by: id });
+      for (const old of new Set(held.map((h) => h.rolloutId))) {
+        step.note('devices_superseded', actor, `superseded by ${id}`, { by: id, count: held.filter((h) => h.rolloutId === old).length }, old);
+      }
+      if (!spec.draft) {
+        step.fire('start', actor, spec.reason);
+        step.stageEvent(0, 'activate');
+      }
+      await this.deps.store.write(step.toWrite());
+      await this.audit(actor, 'rollout.create', id, { bundle: bundle.id, model: bundle.model, reason: spec.reason, superseded: held.length });
+      if (r.state === 'running') await this.step(id);
+      return this.statusOf(id);
+    });
+  }
+
+  /** Operator action on a rollout, recorded with who and why; illegal ones fail with ILLEGAL_TRANSITION. */
+  act(id: string, action: OperatorAction, actor: string, reason: string): Promise<RolloutStatus> {
+    return this.serial(async () => {
+      const step = await this.load(id);
+      const { r } = step;
+      const from = r.state;
+      const stageBefore = r.current;
+      if (action === 'start') {
+        step.fire('start', actor, reason);
+        step.stageEvent(0, 'activate');
+      } else if (action === 'pause' || action === 'abort') {
+        step.fire(action, actor, reason);
+      } else if (action === 'resume') {
+        step.fire('resume', actor, reason);
+        // A fresh rate window: a long pause must not bank a burst of notifications.
+        Object.assign(step.stage, { rateWindowAt: step.at, notifiedInWindow: 0 });
+      } else if (action === 'advance') {
+        transition('rollout', r.state, 'advance');
+        if (step.stage.state === 'passed') await leaveStage(this.driver, step, actor, reason, 'advance');
+        else await passStage(this.driver, step, actor, reason, true);
+      } else {
+        step.fire('rollback', actor, reason);
+        const touched = r.runtime.map((s, i) => (s.state === 'pending' ? -1 : i)).filter((i) => i >= 0);
+        await revertStages(this.driver, step, touched, `rolled back by ${actor}: ${reason}`);
+        for (const i of touched) if (r.runtime[i]!.state !== 'rolled_back') step.stageEvent(i, 'rollback');
+      }
+      await this.deps.store.write(step.toWrite());
+      await this.audit(actor, `rollout.${action}`, id, { reason, from, to: r.state, stage: stageBefore });
+      if (r.state === 'running') await this.step(id);
+      return this.statusOf(id);
+    });
+  }
+
+  /** Drives every running rollout one step; one rollout's failure does not stop the others. */
+  tick(): Promise<TickReport> {
+    return this.serial(async () => {
+      const report: TickReport = { stepped: [], errors: [] };
+      for (const r of await this.deps.store.list({ states: ['running'], limit: 10_000 })) {
+        try {
+          await this.step(r.id);
+          report.stepped.push(r.id);
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          report.errors.push({ rolloutId: r.id, code: err.code ?? 'INTERNAL', message: err.message });
+        }
+      }
+      return report;
+    });
+  }
+
+  /**
+   * Records a device's status event in the rollout it belongs to: the newest rollout whose bundle the
+   * event names (or, for a device being rolled back, whose previous bundle it names). Returns where it
+   * went, or null when no rollout claims it.
+   */
+  recordStatus(deviceId: string, ev: DeviceStatus): Promise<{ rolloutId: string; state: string } | null> {
+    return this.serial(async () => {
+      const rows = await this.deps.store.memberships(deviceId);
+      const m = rows.find((x) => (x.state === 'rollback_pending' || x.state === 'rolled_back'
+        ? x.previousBundleId === ev.bundleId
+        : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId));
+      if (!m) return null;
+      const state = nextDeviceState(m.state, ev);
+      const at = new Date(this.clock.now()).toISOString();
+      await this.deps.store.write({
+        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail: { from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null } } }],
+      });
+      return { rolloutId: m.rolloutId, state };
+    });
+  }
+
+  /**
+   * How many devices a target matches now, how many are online, how the stages would split them
+   * (sizes do not depend on the rollout id), and, given a model, how many an active rollout holds.
+   */
+  async preview(target: Target, opts: { stages?: readonly Pick<Stage, 'percent' | 'count'>[]; model?: string } = {}) {
+    const devices = await this.deps.devices.list(target);
+    const cum = cumulativeQuotas(opts.stages ?? [{ percent: 100 }], devices.length);
+    const held = opts.model ? await this.deps.store.holders(opts.model, devices.map((d) => d.id)) : [];
+    return {
+      matching: devices.length,
+      online: devices.filter((d) => d.online).length,
+      stageSizes: cum.map((c, i) => c - (i === 0 ? 0 : cum[i - 1]!)),
+      held: held.length,
+    };
+  }
+
+  /** A rollout's target against the fleet now: matching devices and the ones not yet in it. */
+  async previewRollout(id: string) {
+    const r = await this.get(id);
+    const devices = await this.deps.devices.list(r.target);
+    const known = new Set((await this.deps.store.devices(id)).map((d) => d.deviceId));
+    return {
+      rolloutId: id, matching: devices.length, online: devices.filter((d) => d.online).length,
+      inRollout: devices.filter((d) => known.has(d.id)).length, notYetIncluded: devices.filter((d) => !known.has(d.id)).length,
+      includeLateJoiners: r.policy.includeLateJoiners,
+    };
+  }
+
+  async get(id: string): Promise<Rollout> {
+    const r = await this.deps.store.get(id);
+    if (!r) throw new RolloutError('ROLLOUT_NOT_FOUND', `rollout '${id}' was not found`);
+    return r;
+  }
+
+  /** State, per-stage progress and device counts by state. */
+  statusOf(id: string): Promise<RolloutStatus> {
+    return this.get(id).then(async (r) => buildStatus(r, await this.deps.store.counts(id)));
+  }
+
+  list(filter: { states?: RolloutState[]; model?: string; limit?: number } = {}): Promise<Rollout[]> {
+    return this.deps.store.list(filter);
+  }
+
+  /** Device rows without timelines, in notification order. */
+  devices(id: string, filter: { stage?: number; states?: RolloutDeviceState[] } = {}): Promise<RolloutDevice[]> {
+    return this.deps.store.devices(id, filter);
+  }
+
+  async timeline(id: string, deviceId: string): Promise<RolloutDeviceDetail> {
+    await this.get(id);
+    const d = await this.deps.store.device(id, deviceId);
+    if (!d) throw new RolloutError('DEVICE_NOT_IN_ROLLOUT', `device '${deviceId}' is not in rollout '${id}'`);
+    return d;
+  }
+
+  async events(id: string): Promise<RolloutEventRecord[]> {
+    await this.get(id);
+    return this.deps.store.events(id);
+  }
+
+  /** One step of one running rollout, written in one transaction after the port calls it made. */
+  private async step(id: string): Promise<void> {
+    const step = await this.load(id);
+    if (step.r.state !== 'running') return;
+    if (step.r.policy.includeLateJoiners) await takeLateJoiners(this.driver, step);
+    for (let guard = 0; guard <= step.r.stages.length && step.r.state === 'running'; guard++) {
+      await notifyDue(this.driver, step);
+      if ((await judge(this.driver, step)) !== 'advanced') break;
+    }
+    await this.deps.store.write(step.toWrite());
+  }
+
+  private async load(id: string): Promise<RolloutStep> {
+    const r = await this.get(id);
+    return new RolloutStep(r, await this.deps.store.devices(id), this.clock.now());
+  }
+
+  private async audit(actor: string, action: string, subject: string, detail: unknown): Promise<void> {
+    await this.deps.audit?.record({ actor, action, subject, detail });
+  }
+
+  /** One operation at a time: ticks, actions and status events never interleave their reads and writes. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,31 @@
+// Errors of the rollout engine, each with a stable `code` and the HTTP status the API answers with.
+
+export type RolloutErrorCode =
+  | 'INVALID_ROLLOUT'
+  | 'BUNDLE_NOT_FOUND'
+  | 'ROLLOUT_NOT_FOUND'
+  | 'DEVICE_NOT_IN_ROLLOUT'
+  | 'ROLLOUT_CONFLICT'
+  | 'NO_MATCHING_DEVICES'
+  | 'ILLEGAL_TRANSITION';
+
+const STATUS: Record<RolloutErrorCode, number> = {
+  INVALID_ROLLOUT: 400,
+  BUNDLE_NOT_FOUND: 404,
+  ROLLOUT_NOT_FOUND: 404,
+  DEVICE_NOT_IN_ROLLOUT: 404,
+  ROLLOUT_CONFLICT: 409,
+  NO_MATCHING_DEVICES: 409,
+  ILLEGAL_TRANSITION: 409,
+};
+
+/** A refused rollout operation. Clients match on `code`, never on the message. */
+export class RolloutError extends Error {
+  readonly status: number;
+
+  constructor(readonly code: RolloutErrorCode, message: string, readonly details?: unknown) {
+    super(message);
+    this.name = 'RolloutError';
+    this.status = STATUS[code];
+  }
+}

@@ -1,0 +1,34 @@
+// Opens a SQLite file with the pragmas a single-writer server wants, and applies migrations.
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.ts';
+
+export type { Db };
+
+/** Opens (creating if needed) and migrates the database at `path` (':memory:' for tests). */
+export function openDb(path: string): Db {
+  const db = new Database(path);
+  // WAL lets readers (API) run beside the writer; NORMAL sync is durable across process crashes in WAL mode.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, new Date().toISOString());
+    })();
+  }
+}
+
+export const json = (v: unknown): string => JSON.stringify(v ?? null);
+export const parse = <T>(s: unknown): T => (s == null ? (null as T) : (JSON.parse(String(s)) as T));
+export const now = (): string => new Date().toISOString();

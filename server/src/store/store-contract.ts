@@ -1,0 +1,187 @@
+// The Store contract suite: every Store implementation runs these same cases (see sqlite-store.test.ts).
+import { describe, expect, it } from 'vitest';
+import type { Run } from './entities.ts';
+import type { Store } from './store.ts';
+
+const run = (id: string, over: Partial<Run> = {}): Run => ({
+  id, status: 'queued', model: 'm', sweepId: null, datasetDigest: 'd'.repeat(64), datasetName: 'ds', splitSeed: 1, spec: { layers: [] },
+  hyper: { epochs: 1 }, environment: { code: { commit: 'abc', dirty: false } }, history: [], metrics: null, artifacts: {}, error: null,
+  createdAt: new Date().toISOString(), startedAt: null, endedAt: null, createdBy: 'tester', ...over,
+});
+
+/** Runs the contract against a fresh store from `open` for every case. */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    const withStore = (fn: (s: Store) => Promise<void>) => async () => {
+      const s = await open();
+      try {
+        await fn(s);
+      } finally {
+        await s.close();
+      }
+    };
+
+    it('tokens: found by hash until revoked', withStore(async (s) => {
+      await s.tokens.create({ id: 't1', name: 'ci', role: 'operator', hash: 'h1' });
+      expect((await s.tokens.findByHash('h1'))?.role).toBe('operator');
+      expect(await s.tokens.findByHash('nope')).toBeNull();
+      expect(await s.tokens.revoke('t1')).toBe(true);
+      expect(await s.tokens.revoke('t1')).toBe(false);
+      expect(await s.tokens.findByHash('h1')).toBeNull();
+      expect(await s.tokens.count()).toBe(1);
+    }));
+
+    it('datasets: idempotent by name and digest, resolved by name, name@digest and digest prefix', withStore(async (s) => {
+      const base = { name: 'iris', bytes: 10, rows: 3, featureShape: [4], featureNames: ['a', 'b', 'c', 'd'], classes: ['x', 'y'], report: { rowsRead: 3 }, parents: [], source: 'csv' };
+      await s.datasets.put({ ...base, digest: 'a'.repeat(64), createdAt: '2026-01-01T00:00:00.000Z' });
+      await s.datasets.put({ ...base, digest: 'a'.repeat(64), createdAt: '2026-01-03T00:00:00.000Z' });
+      await s.datasets.put({ ...base, digest: 'b'.repeat(64), createdAt: '2026-01-02T00:00:00.000Z' });
+      expect((await s.datasets.list()).length).toBe(2);
+      expect((await s.datasets.resolve('iris'))?.digest).toBe('b'.repeat(64));
+      expect((await s.datasets.resolve('iris@aaaaaaaa'))?.digest).toBe('a'.repeat(64));
+      expect((await s.datasets.resolve('bbbbbbbbbb'))?.name).toBe('iris');
+      expect(await s.datasets.resolve('missing')).toBeNull();
+      expect((await s.datasets.get('a'.repeat(64)))?.featureNames).toEqual(['a', 'b', 'c', 'd']);
+    }));
+
+    it('runs: status, history appended in order, unfinished listed', withStore(async (s) => {
+      await s.runs.create(run('r1'));
+      await s.runs.create(run('r2', { sweepId: 'sw' }));
+      await s.runs.setStatus('r1', 'running', { startedAt: '2026-01-01T00:00:00.000Z' });
+      for (let e = 0; e < 3; e++) await s.runs.appendEpoch('r1', { epoch: e, loss: 1 / (e + 1), accuracy: 0.5, valLoss: 1, valAccuracy: 0.5, durationMs: 10, samplesPerSec: 100 });
+      await s.runs.finish('r1', { metrics: { accuracy: 0.97 }, artifacts: { 'model.json': 'x' } });
+      await s.runs.setStatus('r1', 'succeeded', { endedAt: '2026-01-01T00:01:00.000Z' });
+      const r1 = (await s.runs.get('r1'))!;
+      expect(r1.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+      expect(r1.metrics).toEqual({ accuracy: 0.97 });
+      expect(r1.startedAt).toBe('2026-01-01T00:00:00.000Z');
+      expect(r1.environment).toEqual({ code: { commit: 'abc', dirty: false } });
+      expect((await s.runs.listUnfinished()).map((r) => r.id)).toEqual(['r2']);
+      expect((await s.runs.list({ sweepId: 'sw' })).map((r) => r.id)).toEqual(['r2']);
+    }));
+
+    it('models: versions count up per model; aliases move atomically with history', withStore(async (s) => {
+      const v = { model: 'digits', runId: 'r1', format: 'tfjs' as const, artifacts: { a: '1' }, signature: null, metrics: { accuracy: 0.9 }, quantization: null, tags: [], description: '' };
+      expect((await s.models.addVersion(v)).version).toBe(1);
+      expect((await s.models.addVersion(v)).version).toBe(2);
+      expect((await s.models.addVersion({ ...v, model: 'other' })).version).toBe(1);
+      const m1 = await s.models.moveAlias({ model: 'digits', alias: 'champion', toVersion: 1, actor: 'a', reason: 'first' });
+      expect(m1.fromVersion).toBeNull();
+      const m2 = await s.models.moveAlias({ model: 'digits', alias: 'champion', toVersion: 2, actor: 'b', reason: 'better' });
+      expect(m2.fromVersion).toBe(1);
+      expect((await s.models.resolve('digits@champion'))?.version).toBe(2);
+      expect((await s.models.resolve('digits'))?.version).toBe(2);
+      expect((await s.models.resolve('digits@1'))?.aliases).toEqual([]);
+      expect((await s.models.resolve('digits@2'))?.aliases).toEqual(['champion']);
+      expect((await s.models.aliasHistory('digits')).map((h) => [h.fromVersion, h.toVersion, h.actor])).toEqual([[null, 1, 'a'], [1, 2, 'b']]);
+      await s.models.setQuantization('digits', 2, { gate: 'passed' }, { 'model.int8.onnx': 'q' });
+      const q = (await s.models.getVersion('digits', 2))!;
+      expect(q.artifacts).toEqual({ a: '1', 'model.int8.onnx': 'q' });
+      expect((await s.models.listModels()).find((m) => m.name === 'digits')).toEqual({ name: 'digits', latestVersion: 2, aliases: { champion: 2 } });
+    }));
+
+    it('sweeps and audit', withStore(async (s) => {
+      await s.sweeps.create({ id: 'sw', status: 'running', model: 'm', config: {}, runIds: [], createdAt: new Date().toISOString(), endedAt: null });
+      await s.sweeps.addRun('sw', 'r1');
+      await s.sweeps.addRun('sw', 'r2');
+      await s.sweeps.setStatus('sw', 'succeeded');
+      const sw = (await s.sweeps.get('sw'))!;
+      expect(sw.runIds).toEqual(['r1', 'r2']);
+      expect(sw.endedAt).not.toBeNull();
+      await s.audit.record({ actor: 'a', action: 'x', subject: 's1', detail: { n: 1 } });
+      await s.audit.record({ actor: 'a', action: 'y', subject: 's2', detail: null });
+      expect((await s.audit.list({ subject: 's1' })).map((r) => r.detail)).toEqual([{ n: 1 }]);
+      expect((await s.audit.list()).map((r) => r.action)).toEqual(['y', 'x']);
+    }));
+    it('devices: created in batches atomically, credentials by hash, duplicate ids refused', withStore(async (s) => {
+      const made = await s.devices.createMany([
+        { id: 'car-1', tokenHash: 'h1', tags: ['car', 'eu', 'car'], groups: ['g1'] },
+        { id: 'car-2', tokenHash: 'h2', tags: ['car'], attributes: { vin: 'x' } },
+      ]);
+      expect(made.map((d) => [d.id, d.tags, d.online, d.desiredRev])).toEqual([['car-1', ['car', 'eu'], false, 0], ['car-2', ['car'], false, 0]]);
+      await expect(s.devices.createMany([{ id: 'car-3', tokenHash: 'h3' }, { id: 'car-1', tokenHash: 'hx' }])).rejects.toMatchObject({ code: 'DEVICE_EXISTS' });
+      expect(await s.devices.get('car-3')).toBeNull();
+      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'] });
+      expect(await s.devices.credential('nope')).toBeNull();
+      expect(await s.devices.revoke('car-1')).toBe(true);
+      expect(await s.devices.revoke('car-1')).toBe(false);
+      expect((await s.devices.credential('car-1'))?.revoked).toBe(true);
+      expect((await s.devices.list()).devices.map((d) => d.id)).toEqual(['car-2']);
+      expect((await s.devices.list({ revoked: true })).devices.map((d) => d.id)).toEqual(['car-1']);
+    }));
+
+    it('devices: listing pages by id and filters by tag, group, online, model version and state', withStore(async (s) => {
+      await s.devices.createMany(Array.from({ length: 25 }, (_, i) => ({ id: `d${String(i).padStart(2, '0')}`, tokenHash: `h${i}`, tags: i % 2 ? ['odd'] : ['even'], groups: i < 5 ? ['canary'] : [] })));
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await s.devices.list({ limit: 10, after });
+        ids.push(...page.devices.map((d) => d.id));
+        if (!page.next) break;
+        after = page.next;
+      }
+      expect(ids.length).toBe(25);
+      expect(new Set(ids).size).toBe(25);
+      expect(await s.devices.count({ tag: 'odd' })).toBe(12);
+      expect((await s.devices.list({ group: 'canary' })).devices.map((d) => d.id)).toEqual(['d00', 'd01', 'd02', 'd03', 'd04']);
+      await s.devices.setReported('d03', { v: 1, state: 'idle', model: { name: 'm', version: '1.0.0', sequence: 1 } }, '2026-01-01T00:00:00.000Z');
+      expect((await s.devices.list({ modelVersion: 'm@1.0.0' })).devices.map((d) => d.id)).toEqual(['d03']);
+      expect(await s.devices.count({ modelVersion: 'none' })).toBe(24);
+      expect((await s.devices.list({ deployState: 'idle' })).devices.map((d) => d.id)).toEqual(['d03']);
+      expect((await s.devices.get('d03'))?.reported).toMatchObject({ state: 'idle' });
+      await s.devices.setPresence('d07', { online: true, at: '2026-01-01T00:00:00.000Z' });
+      expect((await s.devices.list({ online: true, tag: 'odd' })).devices.map((d) => d.id)).toEqual(['d07']);
+      const upd = await s.devices.update('d07', { tags: ['x'], groups: ['canary'] });
+      expect(upd?.tags).toEqual(['x']);
+      expect(await s.devices.count({ tag: 'odd' })).toBe(11);
+      expect(await s.devices.count({ group: 'canary' })).toBe(6);
+      expect(await s.devices.update('missing', { tags: [] })).toBeNull();
+      await s.devices.resetPresence();
+      expect(await s.devices.count({ online: true })).toBe(0);
+    }));
+
+    it('devices: a stale presence session never overrides a newer one [WIRE-2.6]', withStore(async (s) => {
+      await s.devices.createMany([{ id: 'p', tokenHash: 'h' }]);
+      expect(await s.devices.setPresence('p', { online: true, session: 5, at: '2026-01-01T00:00:01.000Z' })).toBe(true);
+      expect(await s.devices.setPresence('p', { online: false, session: 4, at: '2026-01-01T00:00:02.000Z' })).toBe(false);
+      expect((await s.devices.get('p'))).toMatchObject({ online: true, session: 5 });
+      expect(await s.devices.setPresence('p', { online: false, session: 5, at: '2026-01-01T00:00:03.000Z' })).toBe(true);
+      expect((await s.devices.get('p'))?.online).toBe(false);
+      await s.devices.touch(new Map([['p', '2026-01-01T00:00:09.000Z']]));
+      await s.devices.touch(new Map([['p', '2026-01-01T00:00:05.000Z']]));
+      expect((await s.devices.get('p'))?.lastSeenAt).toBe('2026-01-01T00:00:09.000Z');
+    }));
+
+    it('devices: desired state revisions grow per device; events are kept newest first', withStore(async (s) => {
+      await s.devices.createMany([{ id: 'a', tokenHash: 'h' }, { id: 'b', tokenHash: 'h2' }, { id: 'r', tokenHash: 'h3' }]);
+      await s.devices.revoke('r');
+      const first = await s.devices.setDesired(['a', 'b', 'r', 'zz'], (rev) => ({ rev, bundle: 'x' }), 'x');
+      expect([...first.entries()]).toEqual([['a', { rev: 1, bundle: 'x' }], ['b', { rev: 1, bundle: 'x' }]]);
+      const second = await s.devices.setDesired(['a'], (rev) => ({ rev, bundle: null }), null);
+      expect(second.get('a')).toEqual({ rev: 2, bundle: null });
+      expect(await s.devices.get('a')).toMatchObject({ desiredRev: 2, desiredBundleId: null, desired: { rev: 2, bundle: null } });
+      expect((await s.devices.listDesired(null, 10)).map((d) => d.id)).toEqual(['a', 'b']);
+      expect((await s.devices.listDesired('a', 10)).map((d) => d.id)).toEqual(['b']);
+      for (let i = 0; i < 3; i++) await s.devices.addEvent({ deviceId: 'a', at: `2026-01-01T00:00:0${i}.000Z`, kind: 'k', detail: { i } });
+      expect((await s.devices.events('a', 2)).map((e) => e.detail)).toEqual([{ i: 2 }, { i: 1 }]);
+    }));
+
+    it('bundles: sequences grow per model, found by id prefix, one sequence per model', withStore(async (s) => {
+      const b = (id: string, sequence: number, model = 'm') => ({
+        id: id.repeat(64), model, modelVersion: 1, version: '1.0.0', sequence, manifestDigest: 'c'.repeat(64), envelopeDigest: 'e'.repeat(64),
+        keyId: 'k', chunkDigests: ['1'.repeat(64)], bytes: 10, payloadBytes: 8, artifact: 'model.onnx', createdAt: new Date().toISOString(), createdBy: 't',
+      });
+      expect(await s.bundles.nextSequence('m')).toBe(1);
+      await s.bundles.create(b('a', 1));
+      await s.bundles.create(b('b', 2));
+      await s.bundles.create(b('d', 1, 'other'));
+      expect(await s.bundles.nextSequence('m')).toBe(3);
+      await expect(s.bundles.create(b('f', 2))).rejects.toMatchObject({ code: 'BUNDLE_SEQUENCE_TAKEN' });
+      expect((await s.bundles.get('bbbbbbbb'))?.sequence).toBe(2);
+      expect(await s.bundles.get('bbbb')).toBeNull();
+      expect((await s.bundles.get('a'.repeat(64)))?.chunkDigests).toEqual(['1'.repeat(64)]);
+      expect((await s.bundles.list({ model: 'm' })).length).toBe(2);
+      expect((await s.bundles.list()).length).toBe(3);
+    }));
+  });
+}
