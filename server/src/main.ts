@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.ts';
+import { ConversionService } from './conversion/conversion-service.ts';
 import { bootstrapAdmin, type AdminBootstrap } from './auth/bootstrap-admin.ts';
 import { FileBlobStore } from './blob/file-blob-store.ts';
 import type { ServerConfig } from './config.ts';
@@ -46,7 +47,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   if (!config.tlsCert !== !config.tlsKey) throw new Error('TLS needs both --tls-cert and --tls-key');
   const tls = config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
   const fleet = await openFleet({ dataDir: config.dataDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits }, store, blobs, log);
-  const app = createApp({ store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services });
+  const app = createApp({ store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion: new ConversionService(store, blobs) });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const https = tls ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {};

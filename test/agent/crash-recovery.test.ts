@@ -23,8 +23,9 @@ interface Trial {
   name: string;
   target: 'good' | 'bad';
   crashAt?: string;
-  /** ms after the first run reports ready. */
+  /** ms after the first run reports ready, or (with `afterFirstState`) after its first state change. */
   killAfterMs?: number;
+  afterFirstState?: boolean;
 }
 
 interface Outcome {
@@ -74,7 +75,7 @@ async function runTrial(trial: Trial, index: number): Promise<Outcome> {
     // Run 1: dies by SIGKILL, either at the hook or at a random moment.
     const first = spawnAgent(args, trial.crashAt ? { FLOTILLA_AGENT_CRASH_AT: trial.crashAt } : {});
     if (trial.killAfterMs !== undefined) {
-      await first.waitFor((l) => l.type === 'ready', 'first run ready');
+      await first.waitFor((l) => (trial.afterFirstState ? l.type === 'state' : l.type === 'ready'), 'first run ready');
       await new Promise((r) => setTimeout(r, trial.killAfterMs));
       first.proc.kill('SIGKILL');
     }
@@ -146,8 +147,9 @@ describe('SIGKILL during updates', () => {
     const trials: Trial[] = Array.from({ length: RANDOM_TRIALS }, (_, i) => ({
       name: `random #${i}`,
       target: i % 2 === 0 ? ('good' as const) : ('bad' as const),
-      // Spread over connect, download and every later step (an update here takes a few hundred ms).
-      killAfterMs: Math.floor(Math.random() * 900),
+      // Half from start-up (connect, desired, envelope), half from the first step on (an update here takes a few hundred ms).
+      killAfterMs: Math.floor(Math.random() * (i % 4 < 2 ? 600 : 250)),
+      afterFirstState: i % 4 >= 2,
     }));
     const results = await runAll(trials, 100);
     for (const o of results) check(o);

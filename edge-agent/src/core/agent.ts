@@ -32,6 +32,7 @@ export class Agent {
   private counter = 0;
   private closed = false;
   private lastDesired = '';
+  private begun: Promise<void> = Promise.resolve();
   private host!: ModelHost;
   private engine!: UpdateEngine;
   private telemetry!: TelemetryService;
@@ -165,8 +166,9 @@ export class Agent {
   }
 
   /** Resolves once no update is running (the desired bundle serves, or failed and was reported). */
-  settled(): Promise<void> {
-    return this.engine.idle();
+  async settled(): Promise<void> {
+    await this.begun;
+    await this.engine.idle();
   }
 
   /** Closes the current telemetry window now and publishes what is queued. */
@@ -178,6 +180,7 @@ export class Agent {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.begun;
     await this.engine.stop();
     await this.telemetry.close();
     await this.o.link?.close();
@@ -249,8 +252,18 @@ export class Agent {
         this.telemetry.onConnection(online);
       });
     }
-    await this.engine.start();
-    link?.start();
+    // Started on the next turn, so listeners attached right after `await createAgent()` see every
+    // state change of a resumed update and the first `settled`.
+    this.begun = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        if (this.closed) return resolve();
+        link?.start();
+        this.engine
+          .start()
+          .catch((err) => this.events.emit('error', { code: errorCode(err), message: describeError(err) }))
+          .finally(resolve);
+      }, 0),
+    );
   }
 
   /** Serves the slot the pointer names, falling back to the other verified slot if it was damaged. */

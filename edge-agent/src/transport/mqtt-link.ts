@@ -1,5 +1,5 @@
 // ServerLink on mqtt.js (TCP in Node, WebSocket in browsers): own reconnect loop with backoff, presence and last will.
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceTopic, DEVICE_SUBSCRIBE, parseDeviceTopic, type DevicePublish, type DeviceSubscribe } from '@flotilla/firmware-bundler/wire/index';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { ServerLink } from './server-link.ts';
@@ -136,7 +136,7 @@ export class MqttLink implements ServerLink {
       keepalive: this.o.keepaliveSec ?? 30,
       will: { topic: this.topic('presence'), payload: JSON.stringify({ v: 1, online: false, session }), qos: 1, retain: true },
     };
-    const client = connect(url, opts);
+    const client = mqtt.connect(url, opts);
     this.client = client;
     let lost = false;
     const onLost = (why: string) => {

@@ -10,12 +10,16 @@ import { modelRoutes } from './routes/models.ts';
 import { runRoutes } from './routes/runs.ts';
 import { sweepRoutes } from './routes/sweeps.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { conversionRoutes } from './routes/conversion.ts';
+import type { ConversionService } from '../conversion/conversion-service.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
 import type { FleetServices } from './routes/fleet-services.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { meRoutes } from './routes/me.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
 import type { SweepService } from '../runs/sweep-service.ts';
 import type { DatasetService } from '../services/dataset-service.ts';
@@ -24,6 +28,7 @@ export interface AppServices extends Services {
   datasets: DatasetService;
   sweeps: SweepService;
   fleet: FleetServices;
+  conversion: ConversionService;
 }
 
 export type ApiApp = ReturnType<typeof buildApi>;
@@ -33,11 +38,13 @@ function buildApi(s: AppServices) {
     .route('/', datasetRoutes(s))
     .route('/', runRoutes(s))
     .route('/', sweepRoutes(s))
+    .route('/', conversionRoutes(s))
     .route('/', modelRoutes(s))
     .route('/', tokenRoutes())
     .route('/', deviceRoutes(s.fleet))
     .route('/', bundleRoutes(s.fleet))
-    .route('/', keyRoutes(s.fleet));
+    .route('/', keyRoutes(s.fleet))
+    .route('/', meRoutes());
 }
 
 /** Builds the whole HTTP app around already-opened services. */
@@ -65,5 +72,6 @@ export function createApp(s: AppServices) {
     info: { title: 'Flotilla API', version: '1', description: 'Datasets, training runs, sweeps, the model registry, and fleet delivery.' },
     servers: [{ url: '/api/v1' }],
   });
+  app.route('/', consoleRoutes()); // last: the console answers only what nothing above did
   return app;
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchReport } from './bench-types.ts';
 import { BENCH_PREFIX, BENCH_SERVICE, benchDeviceId, benchToken } from './broker-fleet.ts';
-import type { IdleResult, LoadgenCommand, LoadResult } from './broker-loadgen.ts';
+import type { IdleResult, LoadgenCommand, PubResult, SubResult } from './broker-loadgen.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -20,16 +20,29 @@ interface Target {
   stop(): Promise<void>;
 }
 
+/** One measured step: both sides of the load generator and the broker's CPU over the window. */
+export interface StepResult extends PubResult, SubResult {
+  rate: number;
+  seconds: number;
+  /** Accepted but not delivered within the grace period. */
+  lost: number;
+  acceptedPerSec: number;
+  deliveredPerSec: number;
+  /** Broker process CPU over the window, percent of one core. */
+  brokerCpuPct: number;
+  brokerRssMB: number;
+}
+
 interface TargetFigures {
   idle: IdleResult;
   rssBeforeMB: number;
   rssIdleMB: number;
   kbPerDevice: number;
   /** The highest ramp step that was delivered whole, on time. */
-  capacity: LoadResult;
-  ramp: LoadResult[];
-  latency: LoadResult;
-  overload: LoadResult;
+  capacity: StepResult;
+  ramp: StepResult[];
+  latency: StepResult;
+  overload: StepResult;
 }
 
 /** Sizes of each phase; `quick` shrinks them for a look in under a minute. */
@@ -37,21 +50,23 @@ function plan(quick: boolean) {
   return {
     idleDevices: quick ? 1000 : 10_000,
     publishers: quick ? 100 : 1000,
-    warmupMs: quick ? 500 : 1000,
-    stepMs: quick ? 1500 : 2500,
+    stepMs: quick ? 1500 : 3000,
     durationMs: quick ? 3000 : 8000,
     payloadBytes: 128,
     /** First ramp rate (msg/s) and the factor between steps. */
     rampStart: 2000,
-    rampFactor: 1.3,
+    rampFactor: 1.25,
   };
 }
+
+const nowAbs = () => performance.timeOrigin + performance.now();
 
 export async function run(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => undefined);
   const p = plan(opts.quick ?? false);
-  const loadgen = fork(join(HERE, 'broker-loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = <T>(cmd: LoadgenCommand) => request<T>(loadgen, cmd);
+  const spawnGen = () => fork(join(HERE, 'broker-loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pubgen = spawnGen();
+  const subgen = spawnGen();
   const results: Partial<Record<Target['name'], TargetFigures>> = {};
   const haveMosquitto = spawnSync(MOSQUITTO, ['-h']).error === undefined;
   try {
@@ -65,41 +80,71 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         await sleep(1000);
         const rssBeforeMB = rssMB(target.pid);
         log(`${name}: connecting ${p.idleDevices} idle devices`);
-        const idle = await ask<IdleResult>({ type: 'idle', port: target.port, count: p.idleDevices });
+        const idle = await request<IdleResult>(pubgen, { type: 'idle', port: target.port, count: p.idleDevices });
         await sleep(2000);
         const rssIdleMB = rssMB(target.pid);
-        await ask({ type: 'closeIdle' });
+        await request(pubgen, { type: 'closeIdle' });
         await sleep(1500);
-        await ask({ type: 'setup', port: target.port, publishers: p.publishers, payloadBytes: p.payloadBytes });
+        await request(subgen, { type: 'setup', role: 'sub', port: target.port, publishers: p.publishers, payloadBytes: p.payloadBytes });
+        await request(pubgen, { type: 'setup', role: 'pub', port: target.port, publishers: p.publishers, payloadBytes: p.payloadBytes });
+        const step = (rate: number, durationMs: number) => measure(target.pid, pubgen, subgen, rate, durationMs);
+        await step(p.rampStart, p.stepMs); // warm-up, not counted
         // Capacity: raise the offered rate until a step is not delivered whole and on time.
-        const ramp: LoadResult[] = [];
+        const ramp: StepResult[] = [];
         for (let rate = p.rampStart; ; rate = Math.round(rate * p.rampFactor)) {
-          const r = await ask<LoadResult>({ type: 'step', rate, window: 1, warmupMs: p.warmupMs, durationMs: p.stepMs });
+          const r = await step(rate, p.stepMs);
           ramp.push(r);
-          log(`${name}: offered ${rate} msg/s, delivered ${Math.round(r.deliveredPerSec)}, lost ${r.lost}, p99 ${r.p99Ms.toFixed(1)} ms`);
+          log(`${name}: offered ${rate} msg/s: delivered ${Math.round(r.deliveredPerSec)}/s, lost ${r.lost}, p99 ${r.p99Ms.toFixed(1)} ms, broker CPU ${r.brokerCpuPct}%`);
           if (!sustained(r) || ramp.length >= 20) break;
         }
         const passed = ramp.filter(sustained);
         const capacity = passed[passed.length - 1] ?? ramp[0]!;
         const cap = Math.max(1, capacity.deliveredPerSec);
         log(`${name}: sustainable ${Math.round(cap)} msg/s; latency at half of it`);
-        const latency = await ask<LoadResult>({ type: 'step', rate: Math.round(cap / 2), window: 1, warmupMs: p.warmupMs, durationMs: p.durationMs });
+        const latency = await step(Math.round(cap / 2), p.durationMs);
         log(`${name}: offering twice that (${Math.round(cap * 2)} msg/s)`);
-        const overload = await ask<LoadResult>({ type: 'step', rate: Math.round(cap * 2), window: 1, warmupMs: p.warmupMs, durationMs: p.durationMs });
-        await ask({ type: 'teardown' });
+        const overload = await step(Math.round(cap * 2), p.durationMs);
+        log(`${name}: at 2x: accepted ${Math.round(overload.acceptedPerSec)}/s, delivered ${Math.round(overload.deliveredPerSec)}/s, lost ${overload.lost}, broker CPU ${overload.brokerCpuPct}%, RSS ${overload.brokerRssMB} MB`);
+        await request(pubgen, { type: 'teardown' });
+        await request(subgen, { type: 'teardown' });
         results[name] = { idle, rssBeforeMB, rssIdleMB, kbPerDevice: ((rssIdleMB - rssBeforeMB) * 1024) / Math.max(1, idle.connected), capacity, ramp, latency, overload };
       } finally {
         await target.stop();
       }
     }
   } finally {
-    loadgen.kill();
+    pubgen.kill();
+    subgen.kill();
   }
   return report(results, p);
 }
 
+/** Runs one open-loop step on both generators and samples the broker's CPU over its window. */
+async function measure(pid: number, pubgen: ChildProcess, subgen: ChildProcess, rate: number, durationMs: number): Promise<StepResult> {
+  const rampFrom = nowAbs() + 300;
+  const startAt = rampFrom + 700;
+  const cmd: LoadgenCommand = { type: 'step', rate, rampFrom, startAt, durationMs };
+  let cpu0 = 0;
+  let cpu1 = 0;
+  let rss = 0;
+  const t0 = setTimeout(() => (cpu0 = cpuSeconds(pid)), startAt - nowAbs());
+  const t1 = setTimeout(() => {
+    cpu1 = cpuSeconds(pid);
+    rss = rssMB(pid);
+  }, startAt + durationMs - nowAbs());
+  const [pub, sub] = await Promise.all([request<PubResult>(pubgen, cmd), request<SubResult>(subgen, cmd)]);
+  clearTimeout(t0);
+  clearTimeout(t1);
+  const seconds = durationMs / 1000;
+  return {
+    ...pub, ...sub, rate, seconds, lost: Math.max(0, pub.accepted - sub.delivered),
+    acceptedPerSec: pub.accepted / seconds, deliveredPerSec: sub.delivered / seconds,
+    brokerCpuPct: Math.round(((cpu1 - cpu0) / seconds) * 100), brokerRssMB: round(rss),
+  };
+}
+
 /** A step is sustained when (nearly) all it offered was delivered, nothing accepted was lost, and p99 stayed under a second. */
-const sustained = (r: LoadResult) => r.rate !== null && r.deliveredPerSec >= 0.95 * r.rate && r.lost === 0 && r.p99Ms < 1000;
+const sustained = (r: StepResult) => r.deliveredPerSec >= 0.95 * r.rate && r.lost === 0 && r.p99Ms < 1000;
 
 function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType<typeof plan>): BenchReport {
   const figures: BenchReport['figures'] = { idleDevicesOffered: p.idleDevices, publishers: p.publishers, payloadBytes: p.payloadBytes };
@@ -171,6 +216,9 @@ async function startMosquitto(devices: number): Promise<Target> {
   writeFileSync(join(dir, 'mosquitto.conf'), [
     `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`,
     'persistence false', 'set_tcp_nodelay true', 'max_connections -1', 'log_dest none',
+    // Defaults are 20 in flight and 1,000 queued per client, which drop QoS 1 messages to a subscriber
+    // that lags for half a second; raised so the comparison measures throughput, not queue policy.
+    'max_inflight_messages 100', 'max_queued_messages 100000',
     ...(process.getuid?.() === 0 ? ['user root'] : []), '',
   ].join('\n'));
   const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -189,6 +237,12 @@ function request<T>(child: ChildProcess, cmd: LoadgenCommand): Promise<T> {
     child.once('message', (m: { ok: boolean; result?: T; error?: string }) => (m.ok ? resolve(m.result as T) : reject(new Error(m.error))));
     child.send(cmd);
   });
+}
+
+/** User + system CPU seconds a process has used (from /proc, at the usual 100 ticks per second). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMB(pid: number): number {

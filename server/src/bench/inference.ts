@@ -70,7 +70,7 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   ];
   const cases: LatencyCase[] = runtimes.flatMap((r) => BATCHES.map((b) => ({ name: `${r.key}Batch${b}Us`, run: r.run(b) })));
   log(`measuring ${cases.length} cases, interleaved`);
-  const med = await medianLatencies(cases, { budgetMs: quick ? 3000 : 15000, warmup: quick ? 5 : 30 });
+  const med = await medianLatencies(cases, { budgetMs: quick ? 3000 : 15000, warmup: quick ? 20 : 30 });
   for (const s of [nf, nq, nd, wf, wq, wa]) await s!.release();
   for (const t of tfInputs.values()) t.dispose();
 

@@ -64,7 +64,10 @@ export class RawMqttClient extends EventEmitter {
       });
       parser.on('error', (err) => socket.destroy(err));
       socket.on('data', (d) => parser.parse(d));
-      socket.on('error', (err) => (connected ? client.emit('error', err) : fail(err)));
+      socket.on('error', (err) => {
+        if (!connected) fail(err);
+        else if (client.listenerCount('error') > 0) client.emit('error', err);
+      });
       socket.on('close', () => {
         client.closed = true;
         if (!connected) fail(new Error('connection closed before CONNACK'));

@@ -1,8 +1,10 @@
 // The embedded broker in-process with real sockets on loopback: authentication, authorization,
 // bounds on packets, rates and unacknowledged messages, and the server's own publish/subscribe.
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import { WebSocket } from 'ws';
 import { createLogger } from '../log/logger.ts';
 import { ConnectRefused, RawMqttClient } from '../bench/raw-mqtt.ts';
 import type { DeviceAuthority, InboundMessage } from './broker-link.ts';
@@ -132,6 +134,28 @@ describe('EmbeddedAedesBroker', () => {
     await c.publishAsync(`${P}/devices/dev-b/telemetry`, 'x', { qos: 1 });
     await until(() => inbox.some((m) => m.clientId === 'dev-b'));
     await c.endAsync();
+  });
+
+  it('accepts MQTT over WebSocket at /mqtt on an HTTP server, and nothing at other upgrade paths', async () => {
+    const http = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(http.address() as { port: number }).port}`;
+    const ws = new EmbeddedAedesBroker({ authority, log: createLogger('silent'), mqttPort: 0 });
+    ws.attachHttp(http, url);
+    const ep = await ws.start();
+    expect(ep.wsUrl).toBe(`${url.replace('http', 'ws')}/mqtt`);
+    const c = await mqtt.connectAsync(ep.wsUrl!, { clientId: 'dev-a', username: 'dev-a', password: 'secret-a', protocolVersion: 4, reconnectPeriod: 0 });
+    expect(await c.subscribeAsync(`${P}/devices/dev-a/desired`)).toEqual([expect.objectContaining({ qos: 0 })]);
+    await c.endAsync();
+    const status = await new Promise<number>((resolve) => {
+      const other = new WebSocket(`${url.replace('http', 'ws')}/elsewhere`, 'mqtt');
+      other.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      other.on('error', () => resolve(-1));
+    });
+    expect(status).toBe(404);
+    await expect(mqtt.connectAsync(ep.wsUrl!, { clientId: 'dev-a', username: 'dev-a', password: 'nope', reconnectPeriod: 0 })).rejects.toThrow();
+    await ws.close();
+    http.close();
   });
 
   it('compares credential hashes in constant time and only on equal length', () => {

@@ -50,6 +50,8 @@ interface Session {
   /** Unacknowledged QoS 1 messages sent to this client. */
   inflight: number;
   stream: GuardedStream;
+  /** Runs while the client owes us something (acks, or reading its socket); see {@link EmbeddedAedesBroker.owe}. */
+  stallTimer: NodeJS.Timeout | null;
 }
 
 /** Topic shed publishes are rewritten to: acknowledged as MQTT 3.1.1 requires, routed to no one. */
@@ -107,7 +109,9 @@ export class EmbeddedAedesBroker implements BrokerLink {
     });
     this.aedes.on('ack', (_packet, client) => {
       const session = client && this.sessions.get(client);
-      if (session && session.inflight > 0) session.inflight--;
+      if (!session) return;
+      if (session.inflight > 0) session.inflight--;
+      this.progress(session);
     });
     this.aedes.on('publish', (_packet, client) => {
       if (client) this.s.messagesIn++;
@@ -236,9 +240,14 @@ export class EmbeddedAedesBroker implements BrokerLink {
     if (!username || !password) return refuse(4, 'username (device id) and password (device token) are required');
     const stream = client.conn as GuardedStream;
     const admit = (identity: DeviceIdentity | null, service: boolean) => {
-      this.sessions.set(client, {
-        id: username, identity, service, inflight: 0, stream,
+      const session: Session = {
+        id: username, identity, service, inflight: 0, stream, stallTimer: null,
         bucket: new TokenBucket(this.limits.devicePublishRate, this.limits.devicePublishBurst),
+      };
+      this.sessions.set(client, session);
+      stream.on('flushed', () => this.progress(session));
+      stream.once('close', () => {
+        if (session.stallTimer) clearTimeout(session.stallTimer);
       });
       stream.authenticated();
       done(null, true);
@@ -309,12 +318,40 @@ export class EmbeddedAedesBroker implements BrokerLink {
       const qos = Math.min(packet.qos, subQos);
       if (session.stream.backedUp || (qos > 0 && session.inflight >= this.limits.maxInflightPerClient)) {
         this.counters.add(session.id, 'outboundShed');
+        this.owe(session);
         return null;
       }
-      if (qos > 0) session.inflight++;
+      if (qos > 0) {
+        session.inflight++;
+        this.owe(session);
+      }
     }
     this.s.messagesOut++;
     return packet;
+  }
+
+  /**
+   * Starts the stall timer when a device starts owing us acks or socket reads. Shedding keeps
+   * aedes from ever waiting on such a device, so its own drain timeout would never fire: this
+   * one does, after drainTimeoutMs without progress.
+   */
+  private owe(session: Session): void {
+    session.stallTimer ??= setTimeout(() => {
+      session.stallTimer = null;
+      if (session.inflight === 0 && !session.stream.backedUp) return;
+      this.s.drainTimeouts++;
+      this.opts.log.info('disconnecting a device that stopped reading', { device: session.id, unacknowledged: session.inflight });
+      session.stream.destroy(new Error('drain timeout'));
+    }, this.limits.drainTimeoutMs).unref();
+  }
+
+  /** An ack or a drained socket: the device is alive; stop or restart its stall timer. */
+  private progress(session: Session): void {
+    if (!session.stallTimer) return;
+    if (session.inflight === 0 && !session.stream.backedUp) {
+      clearTimeout(session.stallTimer);
+      session.stallTimer = null;
+    } else session.stallTimer.refresh();
   }
 }
 

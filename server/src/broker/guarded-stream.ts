@@ -78,6 +78,8 @@ export class GuardedStream extends Duplex {
     const cb = this.pendingWrite;
     this.pendingWrite = null;
     cb?.(err);
+    // The peer read something: the broker's stall timer counts this as progress.
+    if (cb && !err) this.emit('flushed');
   }
 
   private onData(chunk: Buffer): void {

@@ -8,6 +8,7 @@ import { registerRunCommands } from './commands/runs.ts';
 import { registerModelCommands } from './commands/models.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerBenchCommand } from './commands/bench.ts';
+import { registerConvertCommands } from './commands/convert.ts';
 import { registerBundleCommands as registerBundleFileCommands } from '@flotilla/firmware-bundler/cli/index';
 import { registerDeviceCommands } from './commands/devices.ts';
 import { registerBundleCommands } from './commands/bundles.ts';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerModelCommands(program);
   registerTokenCommands(program);
+  registerConvertCommands(program);
   registerBenchCommand(program);
   registerBundleFileCommands(program);
   registerDeviceCommands(program);

@@ -56,7 +56,7 @@ export class ChunkService {
     const mine = this.perDevice.get(id) ?? 0;
     if (this.active >= this.o.maxConcurrentTransfers || mine >= this.o.window) {
       // Refusing costs no disk read, so an overloaded server stays responsive [WIRE-2.8].
-      void this.answer(id, { v: 1, cid: req.cid, digest: req.digest, ok: false, code: 'BUSY' });
+      this.answer(id, { v: 1, cid: req.cid, digest: req.digest, ok: false, code: 'BUSY' }).catch(() => undefined);
       return;
     }
     this.active++;

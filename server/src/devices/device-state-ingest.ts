@@ -23,6 +23,7 @@ export class DeviceStateIngest {
   private readonly pending = new Set<Promise<unknown>>();
   /** Presence messages ignored as stale [WIRE-2.6]. */
   stalePresence = 0;
+  private closed = false;
 
   constructor(private readonly o: IngestOptions) {}
 
@@ -31,9 +32,11 @@ export class DeviceStateIngest {
     await store.devices.resetPresence();
     this.unsubscribe = await link.subscribe(`${prefix}/devices/#`, (m) => this.onMessage(m));
     link.onConnection({
-      connected: (id) => this.track(this.presence(id, true, 'connected')),
+      connected: (id) => {
+        if (!this.closed) this.track(this.presence(id, true, 'connected'));
+      },
       disconnected: (id, still) => {
-        if (!still) this.track(this.presence(id, false, 'disconnected'));
+        if (!still && !this.closed) this.track(this.presence(id, false, 'disconnected'));
       },
     });
     this.timer = setInterval(() => this.track(this.flush()), this.o.flushMs ?? 5000);
@@ -42,6 +45,8 @@ export class DeviceStateIngest {
 
   /** Stops taking messages and writes what is pending. */
   async close(): Promise<void> {
+    // Disconnections during the broker's own shutdown are not recorded: the next start marks every device offline.
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.unsubscribe?.();
     await Promise.allSettled([...this.pending]);
@@ -114,6 +119,7 @@ export class DeviceStateIngest {
 
   private track(p: Promise<unknown>): void {
     const t = p.catch((err) => this.o.log.error('device state write failed', { err: String((err as Error)?.stack ?? err) }));
+    if (this.closed) return;
     this.pending.add(t);
     void t.finally(() => this.pending.delete(t));
   }

@@ -5,6 +5,7 @@ import type { Alert, AlertChange, AlertFeature, DriftLevel } from './alert.ts';
 import { resolveDriftConfig, type DriftConfig } from './drift-config.ts';
 import { DriftStream, type WindowVerdict } from './drift-stream.ts';
 import { benjaminiHochberg } from './false-discovery.ts';
+import type { FeatureProfile } from '@flotilla/firmware-bundler/manifest/types';
 import { validateReference, type ModelReference } from './model-reference.ts';
 
 /** Stream names for the output distributions; input feature names may not start with '@'. */
@@ -55,6 +56,7 @@ interface Group {
   cohort: string;
   model: string;
   streams: DriftStream[];
+  byName: Map<string, DriftStream>;
   alert: Alert | null;
 }
 
@@ -63,10 +65,10 @@ const sep = '\u0000';
 
 export class DriftDetector {
   readonly config: DriftConfig;
-  private readonly refs = new Map<string, ModelReference>();
-  private readonly streams = new Map<string, DriftStream>();
+  private readonly refs = new Map<string, { ref: ModelReference; features: Map<string, FeatureProfile> }>();
+  private streamCount = 0;
   private readonly groups = new Map<string, Group>();
-  private closed: WindowVerdict[] = [];
+  private closed: { v: WindowVerdict; g: Group }[] = [];
 
   /**
    * @param config overrides of DEFAULT_DRIFT_CONFIG
@@ -80,15 +82,15 @@ export class DriftDetector {
   /** Registers (or replaces) the reference of model `key`; streams of that model restart their pooling. */
   setReference(key: string, ref: ModelReference): void {
     validateReference(ref);
-    this.refs.set(key, ref);
-    for (const s of this.streams.values()) {
-      if (s.model !== key) continue;
-      s.setReference(this.frequenciesFor(ref, s.name));
+    this.refs.set(key, { ref, features: new Map(ref.features.map((f) => [f.name, f])) });
+    for (const g of this.groups.values()) {
+      if (g.model !== key) continue;
+      for (const s of g.streams) s.setReference(this.frequenciesFor(ref, s.name));
     }
   }
 
   reference(key: string): ModelReference | undefined {
-    return this.refs.get(key);
+    return this.refs.get(key)?.ref;
   }
 
   private frequenciesFor(ref: ModelReference, stream: string): number[] | null {
@@ -100,17 +102,17 @@ export class DriftDetector {
   private group(cohort: string, model: string): Group {
     const key = cohort + sep + model;
     let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { cohort, model, streams: [], alert: null }));
+    if (!g) this.groups.set(key, (g = { cohort, model, streams: [], byName: new Map(), alert: null }));
     return g;
   }
 
   private stream(g: Group, name: string, frequencies: readonly number[] | null): DriftStream {
-    const key = g.cohort + sep + g.model + sep + name;
-    let s = this.streams.get(key);
+    let s = g.byName.get(name);
     if (!s) {
       s = new DriftStream(g.cohort, g.model, name, frequencies, this.config);
-      this.streams.set(key, s);
+      g.byName.set(name, s);
       g.streams.push(s);
+      this.streamCount++;
     }
     return s;
   }
@@ -121,15 +123,16 @@ export class DriftDetector {
    */
   observe(w: DetectorWindow): DriftIssue[] {
     const issues: DriftIssue[] = [];
-    const ref = this.refs.get(w.model);
+    const entry = this.refs.get(w.model);
+    const ref = entry?.ref;
     const g = this.group(w.cohort, w.model);
     const feed = (name: string, frequencies: readonly number[] | null, counts: readonly number[], key?: string) => {
       const r = this.stream(g, name, frequencies).add(counts, w.start, w.end, key);
       if (r === 'bin_count_mismatch') issues.push({ stream: name, reason: r });
-      else if (r && r !== 'learning_baseline') this.closed.push(r);
+      else if (r && r !== 'learning_baseline') this.closed.push({ v: r, g });
     };
     for (const name of Object.keys(w.features)) {
-      const profile = ref?.features.find((f) => f.name === name);
+      const profile = entry?.features.get(name);
       if (!profile) issues.push({ stream: name, reason: ref ? 'unknown_feature' : 'no_reference' });
       else feed(name, profile.frequencies, w.features[name]!);
     }
@@ -157,13 +160,13 @@ export class DriftDetector {
     this.closed = [];
     if (verdicts.length === 0) return [];
     const c = this.config;
-    const significant = benjaminiHochberg(verdicts.map((v) => v.scores.pValue), c.fdr, this.streams.size);
+    const significant = benjaminiHochberg(verdicts.map((x) => x.v.scores.pValue), c.fdr, this.streamCount);
     const touched = new Set<Group>();
-    verdicts.forEach((v, i) => {
+    verdicts.forEach(({ v, g }, i) => {
       const psi = v.scores.psi;
       const level: DriftLevel = !significant[i] ? 'ok' : psi >= c.psiAlert ? 'alert' : psi >= c.psiWarn ? 'warn' : 'ok';
       v.stream.step(v, level);
-      touched.add(this.group(v.stream.cohort, v.stream.model));
+      touched.add(g);
     });
     const changes: AlertChange[] = [];
     for (const g of touched) {
@@ -259,7 +262,7 @@ export class DriftDetector {
       if (a.state !== 'open') continue;
       const g = this.group(a.cohort, a.model);
       g.alert = structuredClone(a);
-      const ref = this.refs.get(a.model);
+      const ref = this.refs.get(a.model)?.ref;
       for (const f of a.features) {
         if (!f.active) continue;
         this.stream(g, f.name, ref ? this.frequenciesFor(ref, f.name) : null).resume(Date.parse(f.since), f.peakPsi);
@@ -270,7 +273,7 @@ export class DriftDetector {
   /** Live state of the streams, optionally of one cohort and/or model. */
   status(filter: { cohort?: string; model?: string } = {}): StreamStatus[] {
     const out: StreamStatus[] = [];
-    for (const s of this.streams.values()) {
+    for (const s of [...this.groups.values()].flatMap((g) => g.streams)) {
       if ((filter.cohort && s.cohort !== filter.cohort) || (filter.model && s.model !== filter.model)) continue;
       out.push({
         cohort: s.cohort, model: s.model, stream: s.name,

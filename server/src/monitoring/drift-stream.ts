@@ -2,7 +2,7 @@
 // pools counts into detection windows, learns a baseline when there is no reference, and keeps hysteresis.
 import type { DriftLevel } from './alert.ts';
 import type { DriftConfig } from './drift-config.ts';
-import { scoreAgainstBaseline, scoreAgainstReference, sum, type DriftScores } from './drift-metrics.ts';
+import { prepareReference, scoreAgainstBaseline, scorePrepared, sum, type DriftScores, type PreparedReference } from './drift-metrics.ts';
 
 /** A closed detection window, scored, waiting for the family-wide significance decision. */
 export interface WindowVerdict {
@@ -18,6 +18,8 @@ export type StreamIssue = 'bin_count_mismatch' | 'learning_baseline';
 
 export class DriftStream {
   private pending: number[] | null = null;
+  private pendingN = 0;
+  private prepared: PreparedReference | null;
   private pendingStart = Infinity;
   private pendingEnd = -Infinity;
   private baseline: number[] | null = null;
@@ -45,10 +47,12 @@ export class DriftStream {
     readonly name: string,
     private frequencies: readonly number[] | null,
     private readonly config: DriftConfig,
-  ) {}
+  ) {
+    this.prepared = frequencies ? prepareReference(frequencies, config.psiEpsilon) : null;
+  }
 
   get pendingCount(): number {
-    return this.pending ? sum(this.pending) : 0;
+    return this.pendingN;
   }
 
   get baselineCount(): number {
@@ -62,7 +66,9 @@ export class DriftStream {
   /** Replaces the reference (a re-registered model); pooled counts and the learned baseline are dropped. */
   setReference(frequencies: readonly number[] | null): void {
     this.frequencies = frequencies;
+    this.prepared = frequencies ? prepareReference(frequencies, this.config.psiEpsilon) : null;
     this.pending = null;
+    this.pendingN = 0;
     this.baseline = null;
     this.baselineKey = null;
   }
@@ -72,13 +78,13 @@ export class DriftStream {
    * confidence edges): a new layout restarts the baseline. Returns a verdict when a detection window closes.
    */
   add(counts: readonly number[], start: number, end: number, key = String(counts.length)): WindowVerdict | StreamIssue | null {
-    const n = sum(counts);
     if (this.frequencies) {
       if (counts.length !== this.frequencies.length) return 'bin_count_mismatch';
     } else {
       if (this.baselineKey !== key) {
         this.baseline = null;
         this.pending = null;
+        this.pendingN = 0;
         this.baselineKey = key;
       }
       if (!this.baseline || sum(this.baseline) < this.config.baselineSamples) {
@@ -86,17 +92,20 @@ export class DriftStream {
         return 'learning_baseline';
       }
     }
+    const n = sum(counts);
     if (n === 0) return null;
     this.pending = addInto(this.pending, counts);
+    this.pendingN += n;
     this.pendingStart = Math.min(this.pendingStart, start);
     this.pendingEnd = Math.max(this.pendingEnd, end);
-    if (sum(this.pending) < this.config.minSamples) return null;
+    if (this.pendingN < this.config.minSamples) return null;
     const c = this.config;
-    const scores = this.frequencies
-      ? scoreAgainstReference(this.pending, this.frequencies, c.psiEpsilon, c.minExpected)
+    const scores = this.prepared
+      ? scorePrepared(this.pending, this.prepared, c.minExpected)
       : scoreAgainstBaseline(this.pending, this.baseline!, c.psiEpsilon, c.minExpected);
     const verdict: WindowVerdict = { stream: this, scores, start: this.pendingStart, end: this.pendingEnd };
-    this.pending = null;
+    this.pending.fill(0);
+    this.pendingN = 0;
     this.pendingStart = Infinity;
     this.pendingEnd = -Infinity;
     return verdict;

@@ -6,7 +6,11 @@ export interface Histogram {
   counts: number[];
 }
 
-const sameEdges = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+function sameEdges(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** True when the histogram has k ≥ 1 bins, k+1 strictly increasing finite edges and non-negative counts. */
 export function isValidHistogram(h: Histogram): boolean {
@@ -24,8 +28,8 @@ export function isValidHistogram(h: Histogram): boolean {
  * exact for equal layouts and keeps totals for different ones.
  */
 export function mergeHistogram(into: Histogram | null, src: Histogram): Histogram {
-  if (src.counts.length === 0) return into ?? { edges: [...src.edges], counts: [] };
-  if (!into || into.counts.length === 0) return { edges: [...src.edges], counts: [...src.counts] };
+  if (src.counts.length === 0) return into ?? { edges: src.edges.slice(), counts: [] };
+  if (!into || into.counts.length === 0) return { edges: src.edges.slice(), counts: src.counts.slice() };
   if (sameEdges(into.edges, src.edges)) {
     for (let i = 0; i < src.counts.length; i++) into.counts[i]! += src.counts[i]!;
     return into;

@@ -4,6 +4,7 @@ import type { ReferenceProfile } from '@flotilla/firmware-bundler/manifest/types
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
 import type { Logger } from '../log/logger.ts';
 import type { Alert, AlertChange } from './alert.ts';
+import { deviceSetHealth, type DeviceSetHealth } from './device-set-health.ts';
 import type { DriftConfig } from './drift-config.ts';
 import { DriftDetector, type StreamStatus } from './drift-detector.ts';
 import { modelKey, type ModelReference } from './model-reference.ts';
@@ -13,6 +14,7 @@ import { HOUR_MS, hourOf, type Scope } from './rollup.ts';
 import { buildSeries, type Bucket, type Metric, type Series } from './series.ts';
 import type { AlertFilter, PruneResult, TelemetryStore, WindowRecord } from './telemetry-store.ts';
 import { WebhookNotifier, type WebhookTarget } from './webhook-notifier.ts';
+import { histogramMean } from './histogram.ts';
 import { checkWindow, type FeatureIssueReason, type WindowRejectReason } from './window-check.ts';
 
 /** Cohort of devices that carry no tags. */
@@ -233,6 +235,20 @@ export class MonitoringService {
     if (q.scope !== 'fleet' && !q.id) throw new MonitoringError('INVALID_QUERY', `scope '${q.scope}' needs an id`);
     const rollups = await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: hourOf(q.from), to: q.to });
     return buildSeries(rollups, { bucket: q.bucket, metrics: q.metrics, reference: (m) => this.detector.reference(m), epsilon: this.detector.config.psiEpsilon });
+  }
+
+  /**
+   * Health of `deviceIds` on `model` since `since` (ms), for rollout gates. Hour rollups are used, so
+   * telemetry from the hour `since` falls in counts too (a new model version has none before its
+   * rollout). `shadow`: the shadow model's figures from the devices' windows on any serving model.
+   * Confidence drop is against `baselineConfidence`, else the reference's confidence histogram mean.
+   */
+  async deviceSetHealth(q: { deviceIds: readonly string[]; model: string; since: number; shadow?: boolean; baselineConfidence?: number }): Promise<DeviceSetHealth> {
+    const rollups = await this.o.store.deviceRollups({ deviceIds: q.deviceIds, model: q.shadow ? undefined : q.model, from: hourOf(q.since), to: this.now() + HOUR_MS });
+    const reference = this.detector.reference(q.model);
+    const refConf = reference?.confidence;
+    const baselineConfidence = q.baselineConfidence ?? (refConf ? histogramMean({ edges: refConf.edges, counts: refConf.frequencies })?.mean ?? null : null);
+    return deviceSetHealth(rollups, { reference, baselineConfidence, shadow: q.shadow ?? false, epsilon: this.detector.config.psiEpsilon });
   }
 
   /** Live drift state of every stream (optionally one cohort and/or model). */

@@ -25,7 +25,8 @@ export interface RollupCounts {
   /** Feature name → counts on the reference bins. */
   features: Record<string, number[]>;
   feedback: { labelled: number; correct: number; byClass?: { labelled: number[]; correct: number[] } };
-  shadow: { requests: number; errors: number; agreements: number };
+  /** Shadow model [WIRE-2.2]: `latencyP95MsWeighted` is Σ window p95 × shadow requests (percentiles do not add; this gives a request-weighted mean). */
+  shadow: { requests: number; errors: number; agreements: number; latencyP95MsWeighted: number };
 }
 
 /** One hour bucket of one scope and model. */
@@ -43,17 +44,18 @@ export const windowModel = (w: TelemetryWindow): string => (w.model ? modelKey(w
 export function emptyCounts(): RollupCounts {
   return {
     windows: 0, requests: 0, errors: 0, dropped: 0, latency: null, predictions: [], confidence: null, features: {},
-    feedback: { labelled: 0, correct: 0 }, shadow: { requests: 0, errors: 0, agreements: 0 },
+    feedback: { labelled: 0, correct: 0 }, shadow: { requests: 0, errors: 0, agreements: 0, latencyP95MsWeighted: 0 },
   };
 }
 
-/** Element-wise a += b, growing `a` when `b` is longer (vectors of different lengths never throw). */
+/** Element-wise a += b, growing `a` with zeros when `b` is longer (vectors of different lengths never throw). */
 export function addVector(a: number[], b: readonly number[]): number[] {
-  for (let i = 0; i < b.length; i++) a[i] = (a[i] ?? 0) + b[i]!;
+  while (a.length < b.length) a.push(0);
+  for (let i = 0; i < b.length; i++) a[i]! += b[i]!;
   return a;
 }
 
-/** Adds `c` into `acc` (mutated and returned). */
+/** Adds `c` into `acc` (mutated and returned). Hot: runs once per window per rollup it belongs to. */
 export function addCounts(acc: RollupCounts, c: RollupCounts): RollupCounts {
   acc.windows += c.windows;
   acc.requests += c.requests;
@@ -62,7 +64,11 @@ export function addCounts(acc: RollupCounts, c: RollupCounts): RollupCounts {
   if (c.latency) acc.latency = mergeHistogram(acc.latency, c.latency);
   addVector(acc.predictions, c.predictions);
   if (c.confidence) acc.confidence = mergeHistogram(acc.confidence, c.confidence);
-  for (const [name, counts] of Object.entries(c.features)) acc.features[name] = addVector(acc.features[name] ?? [], counts);
+  for (const name in c.features) {
+    const dst = acc.features[name];
+    if (dst) addVector(dst, c.features[name]!);
+    else acc.features[name] = c.features[name]!.slice();
+  }
   acc.feedback.labelled += c.feedback.labelled;
   acc.feedback.correct += c.feedback.correct;
   if (c.feedback.byClass) {
@@ -73,6 +79,7 @@ export function addCounts(acc: RollupCounts, c: RollupCounts): RollupCounts {
   acc.shadow.requests += c.shadow.requests;
   acc.shadow.errors += c.shadow.errors;
   acc.shadow.agreements += c.shadow.agreements;
+  acc.shadow.latencyP95MsWeighted += c.shadow.latencyP95MsWeighted ?? 0;
   return acc;
 }
 
@@ -89,7 +96,7 @@ export function countsOfWindow(w: TelemetryWindow): RollupCounts {
   for (const [name, counts] of Object.entries(w.features)) c.features[name] = [...counts];
   c.feedback = { labelled: w.feedback.labelled, correct: w.feedback.correct };
   if (w.feedback.byClass) c.feedback.byClass = { labelled: [...w.feedback.byClass.labelled], correct: [...w.feedback.byClass.correct] };
-  if (w.shadow) c.shadow = { requests: w.shadow.requests, errors: w.shadow.errors, agreements: w.shadow.agreements };
+  if (w.shadow) c.shadow = { requests: w.shadow.requests, errors: w.shadow.errors, agreements: w.shadow.agreements, latencyP95MsWeighted: w.shadow.latencyP95Ms * w.shadow.requests };
   return c;
 }
 

@@ -32,7 +32,8 @@ export interface SeriesPoint {
   drift?: Record<string, DriftPoint>;
   estimatedAccuracy?: Estimate | null;
   fieldAccuracy?: { overall: Estimate | null; byClass: (Estimate | null)[] | null };
-  shadow?: { requests: number; errors: number; agreementRate: number | null };
+  /** `latencyP95Ms`: request-weighted mean of the windows' shadow p95. */
+  shadow?: { requests: number; errors: number; agreementRate: number | null; latencyP95Ms: number | null };
 }
 
 export interface Series {
@@ -71,7 +72,10 @@ function point(t: number, c: RollupCounts, metrics: ReadonlySet<Metric>, ref: Mo
   if (metrics.has('drift')) p.drift = ref ? driftOf(c, ref, epsilon) : {};
   if (metrics.has('estimatedAccuracy')) p.estimatedAccuracy = c.confidence ? estimatedAccuracy(c.confidence) : null;
   if (metrics.has('fieldAccuracy')) p.fieldAccuracy = fieldAccuracy(c.feedback);
-  if (metrics.has('shadow')) p.shadow = { requests: c.shadow.requests, errors: c.shadow.errors, agreementRate: c.shadow.requests > 0 ? c.shadow.agreements / c.shadow.requests : null };
+  if (metrics.has('shadow')) {
+    const n = c.shadow.requests;
+    p.shadow = { requests: n, errors: c.shadow.errors, agreementRate: n > 0 ? c.shadow.agreements / n : null, latencyP95Ms: n > 0 ? c.shadow.latencyP95MsWeighted / n : null };
+  }
   return p;
 }
 

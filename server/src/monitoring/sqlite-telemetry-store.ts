@@ -29,9 +29,17 @@ interface Pending {
   counts: RollupCounts;
 }
 
-/** Telemetry on an already-opened, migrated database handle (see `openDb`). */
+/** Rollup rows kept parsed in memory (most recently written); about 2 KB each. */
+const ROLLUP_CACHE_ROWS = 20_000;
+
+/**
+ * Telemetry on an already-opened, migrated database handle (see `openDb`). It must be the only writer of
+ * the telemetry tables: it keeps recently written rollup rows parsed in memory, so adding a window to
+ * its hour does not read and parse the row back each time.
+ */
 export class SqliteTelemetryStore implements TelemetryStore {
   readonly kind = 'sqlite';
+  private readonly cache = new Map<string, RollupCounts>();
   private readonly insertWindow;
   private readonly getRollup;
   private readonly putRollup;
@@ -61,24 +69,48 @@ export class SqliteTelemetryStore implements TelemetryStore {
       if (info.changes !== 1) return false;
       const counts = countsOfWindow(w);
       const hour = hourOf(start);
+      // The first bucket this window opens takes `counts` itself as its sum (no copy); later ones copy it.
+      let adopted = false;
       for (const { scope, id } of rollupKeys(r.deviceId, r.cohorts)) {
         const key = `${scope}\u0000${id}\u0000${hour}\u0000${model}`;
-        let p = pending.get(key);
-        if (!p) pending.set(key, (p = { scope, id, hour, model, counts: emptyCounts() }));
-        addCounts(p.counts, counts);
+        const p = pending.get(key);
+        if (p) addCounts(p.counts, counts);
+        else {
+          pending.set(key, { scope, id, hour, model, counts: adopted ? addCounts(emptyCounts(), counts) : counts });
+          adopted = true;
+        }
       }
       return true;
     });
-    for (const p of pending.values()) {
-      const row = this.getRollup.get(p.scope, p.id, p.hour, p.model) as { body: string } | undefined;
-      const total = row ? addCounts(JSON.parse(row.body) as RollupCounts, p.counts) : p.counts;
+    for (const [key, p] of pending) {
+      let total = this.cache.get(key);
+      if (total) {
+        this.cache.delete(key);
+        addCounts(total, p.counts);
+      } else {
+        const row = this.getRollup.get(p.scope, p.id, p.hour, p.model) as { body: string } | undefined;
+        total = row ? addCounts(JSON.parse(row.body) as RollupCounts, p.counts) : p.counts;
+      }
       this.putRollup.run(p.scope, p.id, p.hour, p.model, total.windows, total.requests, total.errors, JSON.stringify(total));
+      this.cache.set(key, total);
+    }
+    // Map order is insertion order and hits are re-inserted, so the first keys are the least recent.
+    for (const key of this.cache.keys()) {
+      if (this.cache.size <= ROLLUP_CACHE_ROWS) break;
+      this.cache.delete(key);
     }
     return fresh;
   }
 
   async insertWindows(records: readonly WindowRecord[]): Promise<boolean[]> {
-    return records.length === 0 ? [] : this.insertTx(records);
+    if (records.length === 0) return [];
+    try {
+      return this.insertTx(records);
+    } catch (e) {
+      // The transaction rolled back, but cached rows may already hold this batch's counts.
+      this.cache.clear();
+      throw e;
+    }
   }
 
   async rollups(q: RollupQuery): Promise<Rollup[]> {
@@ -89,14 +121,28 @@ export class SqliteTelemetryStore implements TelemetryStore {
     return rows.map((r) => ({ scope: r.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) }));
   }
 
+  async deviceRollups(q: { deviceIds: readonly string[]; model?: string; from: number; to: number }): Promise<Rollup[]> {
+    const out: Rollup[] = [];
+    // Chunks keep each statement well under SQLite's limit on bound parameters.
+    for (let i = 0; i < q.deviceIds.length; i += 500) {
+      const ids = q.deviceIds.slice(i, i + 500);
+      const sql = `SELECT * FROM telemetry_rollups WHERE scope = 'device' AND scope_id IN (${ids.map(() => '?').join(',')}) AND hour_ms >= ? AND hour_ms < ?${q.model ? ' AND model = ?' : ''}`;
+      const rows = this.db.prepare(sql).all(...ids, q.from, q.to, ...(q.model ? [q.model] : [])) as RollupRow[];
+      for (const r of rows) out.push({ scope: r.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) });
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id) || a.hour - b.hour || a.model.localeCompare(b.model));
+  }
+
   async windows(q: { deviceId: string; from?: number; to?: number; limit?: number }): Promise<StoredWindow[]> {
     const rows = this.db
-      .prepare('SELECT device_id, model, cohorts, received_ms, body FROM telemetry_windows WHERE device_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY start_ms DESC, seq DESC LIMIT ?')
+      // The (device_id, seq) key serves this: a device's seqs grow with time, so seq order is time order.
+      .prepare('SELECT device_id, model, cohorts, received_ms, body FROM telemetry_windows WHERE device_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY seq DESC LIMIT ?')
       .all(q.deviceId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit ?? 100) as WindowRow[];
     return rows.map((r) => ({ deviceId: r.device_id, model: r.model, cohorts: JSON.parse(r.cohorts) as string[], receivedAt: r.received_ms, window: JSON.parse(r.body) }));
   }
 
   async prune(cut: { windowsBefore: number; rollupsBefore: number; alertsBefore: number }): Promise<PruneResult> {
+    this.cache.clear();
     return this.db.transaction(() => ({
       windows: this.db.prepare('DELETE FROM telemetry_windows WHERE start_ms < ?').run(cut.windowsBefore).changes,
       rollups: this.db.prepare('DELETE FROM telemetry_rollups WHERE hour_ms < ?').run(cut.rollupsBefore).changes,

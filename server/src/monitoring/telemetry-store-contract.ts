@@ -62,12 +62,22 @@ export function telemetryStoreContract(name: string, open: () => Promise<{ store
       expect(first.latency).toEqual({ edges: [0, 5, 10], counts: [14, 6] });
       expect(first.confidence).toEqual({ edges: [0, 0.5, 1], counts: [4, 16] });
       expect(first.feedback).toEqual({ labelled: 8, correct: 6, byClass: { labelled: [4, 4], correct: [4, 2] } });
-      expect(first.shadow).toEqual({ requests: 10, errors: 0, agreements: 9 });
+      expect(first.shadow).toEqual({ requests: 10, errors: 0, agreements: 9, latencyP95MsWeighted: 30 });
       const north = await s.rollups({ scope: 'cohort', id: 'north', model: 'cam@1.0.0', from: H0, to: H0 + 2 * HOUR_MS });
       expect(north.map((r) => [r.id, r.hour - H0, r.windows])).toEqual([['north', 0, 1], ['north', HOUR_MS, 1]]);
       expect((await s.rollups({ scope: 'cohort', id: 'south', from: H0, to: H0 + HOUR_MS }))[0]?.features).toEqual({ light: [0, 0, 10] });
       expect((await s.rollups({ scope: 'device', id: 'd1', from: H0, to: H0 + 2 * HOUR_MS })).map((r) => r.windows)).toEqual([1, 1, 1]);
       expect(await s.rollups({ scope: 'cohort', id: 'nowhere', from: H0, to: H0 + 2 * HOUR_MS })).toEqual([]);
+    }));
+
+    it('lists the rollups of a set of devices, in chunks beyond any parameter limit', withStore(async (s) => {
+      const ids = Array.from({ length: 1200 }, (_, i) => `d${i}`);
+      await s.insertWindows(ids.map((id, i) => rec(id, ['c'], contractWindow(1, H0, i % 2 ? { model: { name: 'cam', version: '2.0.0', sequence: 2 } } : {}))));
+      const all = await s.deviceRollups({ deviceIds: [...ids, 'unknown'], from: H0, to: H0 + HOUR_MS });
+      expect(all).toHaveLength(1200);
+      expect(all[0]).toMatchObject({ scope: 'device', id: 'd0', windows: 1 });
+      expect(await s.deviceRollups({ deviceIds: ['d0', 'd1', 'd2'], model: 'cam@2.0.0', from: H0, to: H0 + HOUR_MS })).toEqual([expect.objectContaining({ id: 'd1' })]);
+      expect(await s.deviceRollups({ deviceIds: [], from: 0, to: H0 })).toEqual([]);
     }));
 
     it('sums vectors of different lengths and windows without a model without failing', withStore(async (s) => {

@@ -54,6 +54,8 @@ export interface TelemetryStore {
   insertWindows(records: readonly WindowRecord[]): Promise<boolean[]>;
   /** Hourly rollups of one scope, ordered by hour then model. */
   rollups(q: RollupQuery): Promise<Rollup[]>;
+  /** Hourly rollups of the listed devices (any number of ids), ordered by device, hour, model. */
+  deviceRollups(q: { deviceIds: readonly string[]; model?: string; from: number; to: number }): Promise<Rollup[]>;
   /** One device's stored windows, newest first (default limit 100). */
   windows(q: { deviceId: string; from?: number; to?: number; limit?: number }): Promise<StoredWindow[]>;
   /**

@@ -26,7 +26,6 @@ export interface CheckContext {
 /** [WIRE-1.2] */
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Cohort tags: 1-128 characters, no control characters (tags are free text in the device registry). */
-// eslint-disable-next-line no-control-regex
 const COHORT = /^[^\u0000-\u001f\u007f]{1,128}$/;
 export const isValidDeviceId = (s: string): boolean => DEVICE_ID.test(s);
 export const isValidCohort = (s: string): boolean => COHORT.test(s);

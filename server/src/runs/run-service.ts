@@ -151,7 +151,7 @@ export class RunService {
       return;
     }
     const job: RunJob = { runId: run.id, datasetPath: path, splitSeed: run.splitSeed, spec: run.spec, hyper: run.hyper, backend: req.backend };
-    const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
+    const worker = new Worker(new URL('../workers/worker-bootstrap.mjs', import.meta.url), {
       workerData: { entry: new URL('./run-worker.ts', import.meta.url).href, job },
     });
     const a = this.active.get(run.id)!;

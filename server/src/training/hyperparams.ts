@@ -7,11 +7,11 @@ export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 
 /**
  * Hyperparameters and their defaults (tuned on MNIST, see DEFAULT_DENSE_SPEC):
- * epochs 12, batchSize 64, learningRate 1e-3, optimizer adam, seed 42, validationSplit 0.1.
+ * epochs 15, batchSize 64, learningRate 1e-3, optimizer adam, seed 42, validationSplit 0.1.
  */
 export const HyperparamsSchema = z.strictObject({
-  /** Passes over the training data, 1..1000. Default 12. */
-  epochs: intIn(1, 1000).default(12),
+  /** Passes over the training data, 1..1000. Default 15. */
+  epochs: intIn(1, 1000).default(15),
   /** Samples per gradient step, 1..65536. Default 64. */
   batchSize: intIn(1, 65536).default(64),
   /** Optimizer step size, (0, 10]. Default 1e-3. */

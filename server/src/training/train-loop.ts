@@ -7,7 +7,7 @@ import { metricsFromProbabilities } from './metrics.ts';
 import { validateHyperparams, type Hyperparams, type HyperparamsInput } from './hyperparams.ts';
 import { findDropoutLayers, reseedDropout } from './layer-seeds.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from './prng.ts';
-import { HyperparamsError } from './training-errors.ts';
+import { DatasetError, HyperparamsError } from './training-errors.ts';
 
 /** Figures for one finished epoch. Losses are mean sparse categorical cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7]). */
 export interface EpochMetrics {
@@ -76,13 +76,14 @@ function makeOptimizer(h: Hyperparams): tf.Optimizer {
  * `hyper.seed`, dropout masks are re-seeded every step, and the caller seeds initial weights via
  * `buildModel`. The optimizer is created here and disposed at the end, so the only tensors left
  * behind are the model's own weights.
- * @throws HyperparamsError, DatasetError
+ * @throws HyperparamsError, DatasetError (empty training set, sizes or labels that do not fit the model)
  */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const parsed = validateHyperparams(opts.hyper);
   if (!parsed.ok) throw new HyperparamsError(parsed.errors);
   const hyper = parsed.hyper;
   const { model, train, validation, signal } = opts;
+  if (train.n === 0) throw new DatasetError('train: the set is empty');
   const inputShape = checkDatasetForModel(model, train, 'train');
   if (validation.n > 0) checkDatasetForModel(model, validation, 'validation');
 

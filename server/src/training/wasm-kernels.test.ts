@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
-import { registerWasmTrainingKernels } from './wasm-kernels.ts';
+import { registerWasmTrainingKernels, useWasmKernelReplacements } from './wasm-kernels.ts';
 
 type Case = { name: string; build: () => tf.Tensor[]; loss: (...t: tf.Tensor[]) => tf.Scalar };
 
@@ -44,6 +44,21 @@ describe('registerWasmTrainingKernels', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     expect(tf.getKernel('DepthwiseConv2dNativeBackpropFilter', 'wasm')).toBeDefined();
     expect(registerWasmTrainingKernels()).toEqual([]);
+  });
+});
+
+describe('useWasmKernelReplacements', () => {
+  // Pins tfjs-backend-wasm 4.22: if the stock kernel stops being wrong after an upgrade, the
+  // MaxPoolGrad replacement may no longer be needed.
+  it('switches to the stock kernels (stock MaxPoolGrad loses all-negative windows) and back', async () => {
+    const c: Case = { name: 'negative windows', build: () => [normal([1, 4, 4, 1], 3, -3)], loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')) };
+    const want = await gradsOn('cpu', c);
+    useWasmKernelReplacements(false);
+    const stock = await gradsOn('wasm', c);
+    useWasmKernelReplacements(true);
+    const ours = await gradsOn('wasm', c);
+    expect(Array.from(stock[0]!)).not.toEqual(Array.from(want[0]!));
+    expect(Array.from(ours[0]!)).toEqual(Array.from(want[0]!));
   });
 });
 

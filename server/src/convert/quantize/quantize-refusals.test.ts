@@ -2,10 +2,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeModel, float, floatTensor, makeNode, opsetVersion } from '@flotilla/firmware-bundler/onnx/index';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { evaluateParity } from '../evaluate-parity.ts';
+import { exportTfjsModel } from '../tfjs-export/export-tfjs-model.ts';
 import { openSession } from '../ort-runner.ts';
 import { modelOf, pytorchLikeMlp, randomNormal } from '../testing/onnx-fixtures.ts';
 import { onnxCheck } from '../testing/onnx-checker.ts';
@@ -73,6 +75,27 @@ describe('models made elsewhere', () => {
   });
 });
 
+describe('sensitive ops', () => {
+  it('leaves recurrent cells and a sigmoid head in float while quantizing the dense layers around them', async () => {
+    await tf.setBackend('cpu');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.lstm({ inputShape: [6, 3], units: 8, returnSequences: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        tf.layers.gru({ units: 6, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+        tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
+    const floatBytes = exportTfjsModel(model).bytes;
+    const q = await quantizeStatic(floatBytes, { data: randomNormal(128 * 18, 51), shape: [128, 6, 3] });
+    expect(q.floatOps).toEqual(expect.arrayContaining(['LSTM', 'GRU', 'Sigmoid']));
+    expect(q.quantizedWeights).toBe(2);
+    const r = await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: { data: randomNormal(200 * 18, 52), shape: [200, 6, 3] }, latency: false });
+    expect(r.maxAbsDiff).toBeLessThan(0.05);
+    checked.recurrent = q.bytes;
+  });
+});
+
 describe('refusals', () => {
   const calib = samples(16, 4, 41);
   const w = floatTensor('w', [4, 3], randomNormal(12, 42));
@@ -118,8 +141,8 @@ describe('refusals', () => {
 });
 
 describe.skipIf(onnxCheckerMissing())('quantized imported models pass the ONNX checker (full_check)', () => {
-  it('PyTorch-style static and dynamic, upgraded opset 10', () => {
-    expect(Object.keys(checked).sort()).toEqual(['opset10', 'pytorch', 'pytorchDynamic']);
-    expect(onnxCheck(checked)).toEqual({ pytorch: null, pytorchDynamic: null, opset10: null });
+  it('PyTorch-style static and dynamic, upgraded opset 10, recurrent', () => {
+    expect(Object.keys(checked).sort()).toEqual(['opset10', 'pytorch', 'pytorchDynamic', 'recurrent']);
+    expect(onnxCheck(checked)).toEqual({ pytorch: null, pytorchDynamic: null, opset10: null, recurrent: null });
   });
 });

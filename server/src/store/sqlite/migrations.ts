@@ -124,7 +124,6 @@ export const MIGRATIONS: Migration[] = [
         UNIQUE (device_id, seq)
       );
       CREATE INDEX telemetry_windows_start ON telemetry_windows(start_ms);
-      CREATE INDEX telemetry_windows_device ON telemetry_windows(device_id, start_ms);
       CREATE TABLE telemetry_rollups (
         scope TEXT NOT NULL, scope_id TEXT NOT NULL, hour_ms INTEGER NOT NULL, model TEXT NOT NULL,
         windows INTEGER NOT NULL, requests INTEGER NOT NULL, errors INTEGER NOT NULL, body TEXT NOT NULL,

@@ -1,0 +1,95 @@
+// Conversion routes: export a trained version to ONNX (+ int8), quantize an ONNX version, import ONNX models.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { ApiError, badRequest, notFound } from '../../errors/api-error.ts';
+import { MAX_ONNX_IMPORT, type ConversionService } from '../../conversion/conversion-service.ts';
+import type { Store } from '../../store/store.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRole } from '../auth-middleware.ts';
+
+const Obj = z.record(z.string(), z.unknown());
+const QuantizeFields = {
+  mode: z.enum(['auto', 'static', 'dynamic']).optional(),
+  method: z.enum(['minmax', 'percentile']).optional(),
+  maxAccuracyDrop: z.number().min(0).max(100).optional(),
+  minTop1Agreement: z.number().min(0).max(1).optional(),
+  calibrationSamples: z.number().int().min(8).max(10_000).optional(),
+  overrideReason: z.string().min(3).max(500).optional().openapi({ description: 'Allow bundling even if the parity gate fails; recorded with the report' }),
+};
+const ExportBody = z.object({ quantize: z.enum(['int8', 'none']).default('int8'), ...QuantizeFields });
+const QuantizeBody = z.object({
+  calibration: z.union([
+    z.object({ dataset: z.string().min(1) }),
+    z.object({ data: z.string().min(1).openapi({ description: 'base64 of little-endian float32 samples' }), shape: z.array(z.number().int().positive()).min(1).max(8) }),
+  ]),
+  evaluationDataset: z.string().optional(),
+  ...QuantizeFields,
+});
+
+function decodeSamples(b64: string, shape: number[]): Float32Array {
+  const bytes = Buffer.from(b64, 'base64');
+  const expected = shape.reduce((a, b) => a * b, 1) * 4;
+  if (bytes.byteLength !== expected) throw badRequest('CALIBRATION_FILE_INVALID', `calibration data has ${bytes.byteLength} bytes; shape [${shape.join(', ')}] needs ${expected}`);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+export function conversionRoutes(s: { store: Store; conversion: ConversionService }) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.post('/models/*', requireRole('operator'));
+  app.post('/runs/:id/export', requireRole('operator'));
+  const exportHandler = (refOf: (p: Record<string, string>) => Promise<string>) => async (c: any) => {
+    const body = c.req.valid('json');
+    const { overrideReason, ...rest } = body;
+    return c.json(await s.conversion.exportVersion(await refOf(c.req.valid('param')), { ...rest, overrideReason }, c.get('actor').id) as never, 200);
+  };
+  return app
+    .openapi(
+      createRoute({
+        method: 'post', path: '/models/{name}/versions/{ref}/export', summary: 'Export a trained version to ONNX and quantize it to int8 (with parity report and gate)',
+        request: { params: z.object({ name: z.string(), ref: z.string() }), body: { content: { 'application/json': { schema: ExportBody } } } },
+        responses: { 200: { description: 'exported', content: { 'application/json': { schema: Obj } } } },
+      }),
+      exportHandler(async (p) => `${p.name}@${p.ref}`),
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/runs/{id}/export', summary: 'Export the model version a run registered (same as the model route)',
+        request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: ExportBody } } } },
+        responses: { 200: { description: 'exported', content: { 'application/json': { schema: Obj } } } },
+      }),
+      exportHandler(async (p) => {
+        const run = await s.store.runs.get(p.id!);
+        if (!run) throw notFound('run', p.id!);
+        const v = (await s.store.models.listVersions(run.model)).find((x) => x.runId === run.id);
+        if (!v) throw new ApiError(409, 'RUN_NOT_REGISTERED', `run ${run.id} (${run.status}) registered no model version`);
+        return `${v.model}@${v.version}`;
+      }),
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/models/{name}/versions/{ref}/quantize', summary: 'Quantize an ONNX version to int8 with calibration samples (dataset or inline)',
+        request: { params: z.object({ name: z.string(), ref: z.string() }), body: { content: { 'application/json': { schema: QuantizeBody } } } },
+        responses: { 200: { description: 'quantized', content: { 'application/json': { schema: Obj } } } },
+      }),
+      async (c) => {
+        const { name, ref } = c.req.valid('param');
+        const { calibration, evaluationDataset, ...o } = c.req.valid('json');
+        const cal = 'dataset' in calibration ? { dataset: calibration.dataset } : { data: decodeSamples(calibration.data, calibration.shape), shape: calibration.shape };
+        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, evaluationDataset, o, c.get('actor').id) as never, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/models/import', summary: 'Register an ONNX model made elsewhere (request body: the .onnx bytes)',
+        request: { query: z.object({ name: z.string(), description: z.string().max(1000).optional() }) },
+        responses: { 201: { description: 'registered', content: { 'application/json': { schema: Obj } } } },
+      }),
+      async (c) => {
+        const { name, description } = c.req.valid('query');
+        const declared = Number(c.req.header('content-length') ?? NaN);
+        if (declared > MAX_ONNX_IMPORT) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
+        const bytes = new Uint8Array(await c.req.arrayBuffer());
+        if (bytes.byteLength === 0) throw badRequest('ONNX_INVALID', 'the request body is empty: send the .onnx file as the body');
+        return c.json(await s.conversion.importOnnx(bytes, name, description ?? '', c.get('actor').id) as never, 201);
+      },
+    );
+}
