@@ -15,7 +15,7 @@ export interface BrowserAgentOptions extends CommonAgentOptions {
   ort?: OnnxWebRuntimeOptions;
 }
 
-/** Starts an agent in a page: `mqttUrl` (or the server's `ws` URL [WIRE-3.2]) must be a `ws(s)://…/mqtt` URL. */
+/** Starts an agent in a page: `mqttUrl` (or the server's `ws` URL [WIRE-3.3]) must be a `ws(s)://…/mqtt` URL. */
 export async function createBrowserAgent(o: BrowserAgentOptions): Promise<Agent> {
   const storage = o.storage ?? (await IndexedDbStorage.open(o.databaseName ?? `flotilla-agent-${o.deviceId}`));
   return startWith(o, { storage, runtime: new OnnxWebRuntime(o.ort) }, 'ws');

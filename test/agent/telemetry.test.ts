@@ -58,7 +58,8 @@ describe('telemetry windows [WIRE-2.5]', () => {
     expect(w.confidence.counts.reduce((a, b) => a + b, 0)).toBe(6);
     expect(w.features.x0).toEqual([2, 4]);
     expect(w.features.mean_brightness).toEqual([2, 0, 0, 4]);
-    expect(w.feedback).toEqual({ labelled: 2, correct: 1 });
+    expect(w.feedback).toMatchObject({ labelled: 2, correct: 1 });
+    expect(w.feedback.byClass!.labelled.reduce((a, b) => a + b, 0)).toBe(2);
     const items = [...d.samples.values()].flatMap((s) => s.items);
     expect(items).toHaveLength(6);
     const first = items.find((i) => i.predictionId === preds[0]!.predictionId)!;

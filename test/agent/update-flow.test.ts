@@ -145,11 +145,24 @@ describe('refusing bad bundles (v1 keeps serving, the refusal is reported)', () 
     await t.agent.close();
   });
 
-  it('refuses an envelope that does not hash to the digest named, and a manifest that is not the one desired', async () => {
-    const t = await onV1('mismatch');
-    await h.setDesired(t.id, { ...v2.ref, version: '2.0.1' });
+  it('refetches a tampered envelope, refuses a blob that is no envelope, and a manifest that is not the one desired', async () => {
+    const t = await onV1('envelope');
+    // Named digest of something that is not an envelope (here: one of v2's chunks).
+    await h.setDesired(t.id, { ...v2.ref, manifestDigest: chunkDigests(v2)[0]! });
     await finished(t, 2);
-    expect(t.states[8]!.reason).toMatch(/^AGENT_BUNDLE_MISMATCH/);
+    expect(t.states[8]!.reason).toMatch(/^AGENT_ENVELOPE_INVALID/);
+    // The right envelope, but the desired state names another version.
+    await h.setDesired(t.id, { ...v2.ref, version: '2.0.1' });
+    await finished(t, 3);
+    expect(t.states.at(-2)!.reason).toMatch(/^AGENT_BUNDLE_MISMATCH/);
+    // Tampered in transit once: rejected, fetched again, installed.
+    const rejected: string[] = [];
+    t.agent.on('rejected', (r) => rejected.push(r.digest));
+    h.tamper.set(v2.ref.manifestDigest, 1);
+    await h.setDesired(t.id, v2.ref);
+    await finished(t, 4);
+    expect(rejected).toEqual([v2.ref.manifestDigest]);
+    expect(t.agent.model?.version).toBe('2.0.0');
     await t.agent.close();
   });
 

@@ -1,7 +1,8 @@
 // Desired and reported state against a real server process and real MQTT clients: delivery to an
 // online device and to one that connects later, reported state stored, presence with stale wills,
 // and a restart that keeps devices, tokens, desired states and bundles while devices reconnect.
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DesiredState } from '@flotilla/firmware-bundler/wire/index';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
@@ -125,6 +126,8 @@ describe('restart', () => {
     expect(shown.desired.bundle.id).toBe(bundleId);
     expect((await srv.api('GET', `/api/v1/bundles/${bundleId}`)).status).toBe(200);
     expect((await srv.api('GET', '/api/v1/keys')).body.keys).toHaveLength(1);
+    // The signing key made on first start is private to the server's user, and survived the restart.
+    expect(statSync(join(srv.dataDir, 'keys', 'signing.key')).mode & 0o777).toBe(0o600);
     await c.endAsync();
   });
 });

@@ -107,3 +107,21 @@ describe('revocation', () => {
     expect(missing.json.error.code).toBe('DEVICE_NOT_FOUND');
   });
 });
+
+describe('API surface', () => {
+  it('documents the fleet routes, renders them at /api/docs without any external resource, and exposes /metrics', async () => {
+    const doc = await (await fetch(`${srv.url}/api/openapi.json`)).json();
+    for (const path of ['/api/v1/devices', '/api/v1/devices/{id}/desired', '/api/v1/bundles', '/api/v1/blobs/{sha256}', '/api/v1/keys']) expect(doc.paths).toHaveProperty([path]);
+    const page = await fetch(`${srv.url}/api/docs`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain('/api/openapi.json');
+    expect(html).not.toMatch(/(src|href)=["']https?:/);
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    for (const name of ['flotilla_mqtt_connected_devices', 'flotilla_mqtt_messages_in_total', 'flotilla_mqtt_messages_out_total', 'flotilla_mqtt_refused_total', 'flotilla_chunk_bytes_served_total', 'flotilla_http_request_duration_seconds_bucket']) {
+      expect(metrics).toContain(name);
+    }
+    expect(metrics).toMatch(/flotilla_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/devices\/:id",status="200"\} \d+/);
+  });
+});
+

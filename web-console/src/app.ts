@@ -47,6 +47,8 @@ export function App() {
   useEffect(() => {
     main.current?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
+    // On a narrow screen the nav scrolls sideways: keep the current section in view.
+    document.querySelector('.nav a.active')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }, [route.parts.join('/')]);
 
   if (session.checking) return h('div', { class: 'center' }, h(Loading, { what: 'Checking your session' }));

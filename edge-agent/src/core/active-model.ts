@@ -28,6 +28,8 @@ export interface ActiveModel {
   readonly inputName: string;
   /** Model input dims without the batch dimension. */
   readonly rowDims: readonly number[];
+  /** `[1, ...rowDims]`, made once: the dims of a single-row call. */
+  readonly dims1: readonly number[];
   readonly rowSize: number;
   /** Whether the first input dimension is a free batch dimension. */
   readonly batchable: boolean;
@@ -35,6 +37,8 @@ export interface ActiveModel {
   readonly outputNames: readonly string[];
   /** The output whose argmax is top1 (the first one). */
   readonly primaryOutput: string;
+  /** Class labels from the manifest. */
+  readonly labels: readonly string[] | undefined;
   readonly extractFeatures: FeatureExtractor;
   readonly featureNames: readonly string[];
   inflight: number;
@@ -68,11 +72,13 @@ export async function loadActiveModel(installed: InstalledModel, runtime: Infere
       session,
       inputName: spec.name,
       rowDims: rest,
+      dims1: [1, ...rest],
       rowSize,
       batchable: typeof batch !== 'number',
       pipeline,
       outputNames: session.outputNames,
       primaryOutput,
+      labels: manifest.labels,
       extractFeatures: compileFeatures(features, pipeline.dims),
       featureNames: features.map((f) => f.name),
       inflight: 0,

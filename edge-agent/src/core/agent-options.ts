@@ -8,6 +8,7 @@ import type { ServerLink } from '../transport/server-link.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-service.ts';
 import type { StepPhase } from '../update/state-machine.ts';
 import type { ModelInfo } from './active-model.ts';
+import type { FailedBundle } from '../update/update-record.ts';
 
 /** The composed parts of an agent (Node and browser entries build these from their own options). */
 export interface AgentCoreOptions {
@@ -52,7 +53,7 @@ export interface AgentEvents extends Record<string, unknown> {
   /** Every deployment state change, with its reason [WIRE-2.4]. */
   state: StateChange;
   /** Nothing is left to do for the desired bundle: it serves, or it failed here (see `lastFailed`). */
-  settled: { model: ModelInfo | null; state: DeployState; lastFailed: { manifestDigest: string; rollback: boolean; reason: string } | null };
+  settled: { model: ModelInfo | null; state: DeployState; lastFailed: FailedBundle | null };
   /** The server connection came up or went down. */
   connection: { online: boolean };
   /** A telemetry window closed and was queued. */

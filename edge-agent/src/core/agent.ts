@@ -12,6 +12,7 @@ import { UpdateEngine } from '../update/update-engine.ts';
 import { loadRecord, type UpdateRecord } from '../update/update-record.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { finishUse, type ActiveModel, type ModelInfo } from './active-model.ts';
+import type { TensorValue } from '../runtime/inference-runtime.ts';
 import type { AgentCoreOptions, AgentEvents } from './agent-options.ts';
 import { Emitter } from './events.ts';
 import { ModelHost } from './model-host.ts';
@@ -27,7 +28,9 @@ const FEEDBACK_MEMORY = 10_000;
 /** A running agent. Create it with `createAgent` (Node) or `createBrowserAgent`. */
 export class Agent {
   private readonly events = new Emitter<AgentEvents>();
-  private readonly recent = new Map<string, number>();
+  // Feedback memory: the top-1 of the last FEEDBACK_MEMORY predictions, by prediction number (a ring, not
+  // a Map: this runs on every predict and must cost next to nothing).
+  private readonly recentTop1 = new Int32Array(FEEDBACK_MEMORY).fill(-1);
   private readonly bootId = Math.random().toString(36).slice(2, 8);
   private counter = 0;
   private closed = false;
@@ -95,20 +98,21 @@ export class Agent {
     const m = this.acquire();
     const t0 = performance.now();
     const input = new Float32Array(m.rowSize);
+    const feeds: Record<string, TensorValue> = {};
     let out;
     try {
       m.pipeline.apply(row, input, 0);
-      out = await m.session.run({ [m.inputName]: { data: input, dims: [1, ...m.rowDims] } });
+      feeds[m.inputName] = { data: input, dims: m.dims1 };
+      out = await m.session.run(feeds);
     } catch (err) {
       this.telemetry.window.recordError(performance.now() - t0);
       throw asInferenceError(err);
     } finally {
       finishUse(m);
     }
-    const latencyMs = performance.now() - t0;
     const outputs: Record<string, Float32Array> = {};
     for (const name in out) outputs[name] = out[name]!.data;
-    return this.answer(m, outputs, input, 0, row, latencyMs);
+    return this.answer(m, outputs, input, 0, row, t0);
   }
 
   /**
@@ -132,9 +136,8 @@ export class Agent {
     } finally {
       finishUse(m);
     }
-    const latencyMs = performance.now() - t0;
-    const predictions = perRow.map((outputs, i) => this.answer(m, outputs, input, i * m.rowSize, list[i]!, latencyMs));
-    return { predictions, model: m.info, latencyMs };
+    const predictions = perRow.map((outputs, i) => this.answer(m, outputs, input, i * m.rowSize, list[i]!, t0));
+    return { predictions, model: m.info, latencyMs: performance.now() - t0 };
   }
 
   /**
@@ -143,12 +146,15 @@ export class Agent {
    * Returns false when the prediction is unknown (too old, or from an earlier run).
    */
   feedback(predictionId: string, label: number | string): boolean {
-    const top1 = this.recent.get(predictionId);
-    if (top1 === undefined) return false;
+    const dash = predictionId.lastIndexOf('-');
+    const n = dash > 0 && predictionId.slice(0, dash) === this.bootId ? parseInt(predictionId.slice(dash + 1), 36) : NaN;
+    if (!(n >= 0 && n < this.counter && n >= this.counter - FEEDBACK_MEMORY)) return false;
+    const top1 = this.recentTop1[n % FEEDBACK_MEMORY]!;
+    if (top1 < 0) return false;
     const index = typeof label === 'number' ? label : (this.host.current?.manifest.labels?.indexOf(label) ?? -1);
     if (!Number.isInteger(index) || index < 0) throw new AgentError('AGENT_INPUT_INVALID', `unknown label ${JSON.stringify(label)}`);
-    this.recent.delete(predictionId);
-    this.telemetry.window.recordFeedback(index === top1);
+    this.recentTop1[n % FEEDBACK_MEMORY] = -1;
+    this.telemetry.window.recordFeedback(index, index === top1);
     this.telemetry.sampler.label(predictionId, index);
     return true;
   }
@@ -196,17 +202,20 @@ export class Agent {
     return m;
   }
 
-  private answer(m: ActiveModel, outputs: Record<string, Float32Array>, input: Float32Array, offset: number, raw: ArrayLike<number>, latencyMs: number): Prediction {
+  /** Post-processing and bookkeeping of one answered row; latency is measured up to here, from `t0`. */
+  private answer(m: ActiveModel, outputs: Record<string, Float32Array>, input: Float32Array, offset: number, raw: ArrayLike<number>, t0: number): Prediction {
     const primary = outputs[m.primaryOutput] ?? new Float32Array(1);
     const top1 = argmax(primary);
     const confidence = confidenceOf(primary, top1);
-    const predictionId = `${this.bootId}-${(this.counter++).toString(36)}`;
-    this.telemetry.window.recordPrediction(input, offset, top1, confidence, latencyMs);
-    this.recent.set(predictionId, top1);
-    if (this.recent.size > FEEDBACK_MEMORY) this.recent.delete(this.recent.keys().next().value!);
+    const n = this.counter++;
+    const predictionId = `${this.bootId}-${n.toString(36)}`;
+    this.recentTop1[n % FEEDBACK_MEMORY] = top1;
+    const label = m.labels?.[top1];
+    const p: Prediction = { predictionId, outputs, top1, confidence, model: m.info, latencyMs: performance.now() - t0 };
+    if (label !== undefined) p.label = label;
+    this.telemetry.window.recordPrediction(input, offset, top1, confidence, p.latencyMs);
     if (this.telemetry.sampler.rate > 0) this.telemetry.sampler.offer(predictionId, raw, m.rowDims, top1, confidence, this.now());
-    const label = m.manifest.labels?.[top1];
-    return { predictionId, outputs, top1, ...(label !== undefined ? { label } : {}), confidence, model: m.info, latencyMs };
+    return p;
   }
 
   private async open(): Promise<void> {

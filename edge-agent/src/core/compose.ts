@@ -19,7 +19,7 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
   deviceId: string;
   /** Device token: MQTT password [WIRE-1.6] and HTTP bearer [WIRE-3.1]. */
   token?: string;
-  /** Server base URL (`http://host:port`): asked for the broker address [WIRE-3.2], serves HTTP blobs. */
+  /** Server base URL (`http://host:port`): asked for the broker address [WIRE-3.3], serves HTTP blobs. */
   server?: string;
   /** Broker URL; when given the server is not asked. `mqtt://` in Node, `ws://…/mqtt` in browsers. */
   mqttUrl?: string;

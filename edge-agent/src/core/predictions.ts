@@ -14,7 +14,7 @@ export interface Prediction {
   /** Probability of `top1` in [0, 1]: the output itself when it is a distribution, else its softmax. */
   confidence: number;
   model: ModelInfo;
-  /** Wall time of the whole call in ms (preprocessing, inference, bookkeeping); a batch shares its time. */
+  /** Wall time in ms from the call to this answer (preprocessing, inference, post-processing). */
   latencyMs: number;
 }
 

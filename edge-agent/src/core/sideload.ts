@@ -1,5 +1,5 @@
 // Putting a local bundle file's blobs in the chunk store, so the update flow installs it like a download.
-import { manifestDigest, parseBundle, parseManifest, verifyChunk, type Sha256Hex } from '@flotilla/firmware-bundler';
+import { parseBundle, parseManifest, verifyChunk, type Sha256Hex } from '@flotilla/firmware-bundler';
 import { encodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
 import type { ChunkStore } from '../update/chunk-store.ts';
 import type { UpdateTarget } from '../update/update-record.ts';
@@ -30,7 +30,8 @@ export async function prepareSideload(bytes: Uint8Array, store: ChunkStore, hash
   }
   await store.put(envelopeDigest, envelope);
   return {
-    id: manifestDigest(parsed.manifestBytes),
+    // The bundle file's digest: what the server calls a bundle's id [WIRE-3.1].
+    id: hash(bytes),
     model: manifest.model.name,
     version: manifest.model.version,
     sequence: manifest.model.sequence,

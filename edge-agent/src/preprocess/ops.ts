@@ -4,10 +4,15 @@ import { BundleError, type JsonValue, type PreprocessingStep } from '@flotilla/f
 /** An in-place transform of one row; `dims` are the row's dimensions (no batch). */
 export type RowOp = (row: Float32Array, dims: readonly number[]) => void;
 
-/** A compiled step: its transform (null for a pure shape change) and the row dims after it. */
+/**
+ * A compiled step: its transform (null for a pure shape change) and the row dims after it. Steps
+ * that are one affine map for every element (x·a + b) say so in `affine`, so the pipeline can fold
+ * a run of them into the copy from the app's row: one pass instead of several.
+ */
 export interface CompiledOp {
   apply: RowOp | null;
   dims: readonly number[];
+  affine?: { a: number; b: number };
 }
 
 type Params = { [key: string]: JsonValue };
@@ -26,6 +31,7 @@ export const PREPROCESSING_OPS: Record<string, (params: Params, dims: readonly n
     const offset = num(p, 'offset', 0);
     return {
       dims,
+      affine: { a: factor, b: offset },
       apply: (row) => {
         for (let i = 0; i < row.length; i++) row[i] = row[i]! * factor + offset;
       },
@@ -42,6 +48,7 @@ export const PREPROCESSING_OPS: Record<string, (params: Params, dims: readonly n
     const mu = Array.from({ length: channels }, (_, c) => mean[c] ?? mean[0]!);
     return {
       dims,
+      ...(channels === 1 ? { affine: { a: inv[0]!, b: -mu[0]! * inv[0]! } } : {}),
       apply: (row) => {
         if (channels === 1) {
           const m = mu[0]!;

@@ -21,22 +21,33 @@ export function compilePipeline(pre: Preprocessing | undefined, rowDims: readonl
   let dims = rowDims;
   const ops: RowOp[] = [];
   const stepDims: (readonly number[])[] = [];
+  // Leading affine steps (scale, one-channel normalize) fold into a single x·a + b done while copying.
+  let a = 1;
+  let b = 0;
+  let folding = true;
   for (const step of pre?.steps ?? []) {
     const c = compileOp(step, dims);
-    if (c.apply) {
+    if (folding && c.affine) {
+      a *= c.affine.a;
+      b = b * c.affine.a + c.affine.b;
+    } else if (c.apply) {
+      folding = false;
       ops.push(c.apply);
       stepDims.push(dims);
     }
     dims = c.dims;
   }
-  const rowSize = rowDims.reduce((a, b) => a * b, 1);
+  const rowSize = rowDims.reduce((x, y) => x * y, 1);
+  const identity = a === 1 && b === 0;
   return {
     rowSize,
     dims,
     apply(src, dst, offset) {
       if (src.length !== rowSize) throw new AgentError('AGENT_INPUT_INVALID', `a row needs ${rowSize} values, got ${src.length}`);
+      if (identity) dst.set(src, offset);
+      else for (let i = 0; i < rowSize; i++) dst[offset + i] = src[i]! * a + b;
+      if (ops.length === 0) return;
       const row = dst.subarray(offset, offset + rowSize);
-      row.set(src);
       for (let i = 0; i < ops.length; i++) ops[i]!(row, stepDims[i]!);
     },
   };

@@ -19,6 +19,12 @@ describe('preprocessing', () => {
     expect(run([{ op: 'normalize', params: { mean: [1, 2], std: [1, 2], layout: 'chw' } }], [2, 2], [1, 2, 3, 4]).out).toEqual([0, 1, 0.5, 1]);
   });
 
+  it('folds leading affine steps into one pass with the same result as applying them in turn', () => {
+    const steps = [{ op: 'scale', params: { factor: 1 / 255 } }, { op: 'normalize', params: { mean: 0.5, std: 0.25 } }, { op: 'clip', params: { min: -1.5 } }, { op: 'scale', params: { factor: 2 } }];
+    const out = run(steps, [3], [0, 127.5, 255]).out;
+    expect(out).toEqual([-3, expect.closeTo(0, 5), expect.closeTo(4, 5)]);
+  });
+
   it('reshapes without touching values, and checks the element count', () => {
     expect(run([{ op: 'reshape', params: { shape: [2, 2] } }], [4], [1, 2, 3, 4])).toEqual({ out: [1, 2, 3, 4], dims: [2, 2] });
     expect(() => compilePipeline({ steps: [{ op: 'reshape', params: { shape: [3] } }] }, [4])).toThrow(/needs 3 values/);

@@ -22,24 +22,28 @@ export class OrtSession implements ModelSession {
     this.outputNames = session.outputNames;
   }
 
-  async run(feeds: Record<string, TensorValue>): Promise<Record<string, TensorValue>> {
+  run(feeds: Record<string, TensorValue>): Promise<Record<string, TensorValue>> {
     const ortFeeds: Record<string, Tensor> = {};
     for (const name in feeds) {
       const f = feeds[name]!;
       ortFeeds[name] = new this.TensorCtor('float32', f.data, f.dims);
     }
-    const out = await this.session.run(ortFeeds);
-    const result: Record<string, TensorValue> = {};
-    for (const name in out) {
-      const t = out[name]!;
-      result[name] = { data: t.data instanceof Float32Array ? t.data : toFloat32(t.data), dims: t.dims };
-    }
-    return result;
+    // Not `async`: on the prediction path every extra promise hop is measurable.
+    return this.session.run(ortFeeds).then(toValues);
   }
 
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+function toValues(out: InferenceSession.OnnxValueMapType): Record<string, TensorValue> {
+  const result: Record<string, TensorValue> = {};
+  for (const name in out) {
+    const t = out[name]!;
+    result[name] = { data: t.data instanceof Float32Array ? t.data : toFloat32(t.data), dims: t.dims };
+  }
+  return result;
 }
 
 function toFloat32(data: Tensor['data']): Float32Array {

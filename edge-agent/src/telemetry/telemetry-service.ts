@@ -21,6 +21,13 @@ export interface TelemetryOptions {
 
 type Kind = 'telemetry' | 'samples';
 
+/**
+ * Messages published per flush, then a pause: after a long outage the backlog goes out at about
+ * 40 messages/s, under the broker's per-device rate (50/s, bursts of 200 [WIRE-1.7]).
+ */
+const FLUSH_BATCH = 80;
+const FLUSH_PAUSE_MS = 2000;
+
 /** Owns the current window, the sampler and both on-disk queues. */
 export class TelemetryService {
   private agg: WindowAggregator;
@@ -31,6 +38,7 @@ export class TelemetryService {
   private readonly sentAt: Record<Kind, Map<number, number>> = { telemetry: new Map(), samples: new Map() };
   private flushing = false;
   private flushAgain = false;
+  private paced: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
   private constructor(
@@ -100,11 +108,19 @@ export class TelemetryService {
     }
     this.flushing = true;
     try {
+      let budget = FLUSH_BATCH;
       do {
         this.flushAgain = false;
-        await this.publishQueued('telemetry', this.queues.telemetry);
-        await this.publishQueued('samples', this.queues.samples);
-      } while (this.flushAgain && this.link.online);
+        budget = await this.publishQueued('telemetry', this.queues.telemetry, budget);
+        budget = await this.publishQueued('samples', this.queues.samples, budget);
+      } while (this.flushAgain && this.link.online && budget > 0);
+      if (budget <= 0 && !this.paced && !this.closed) {
+        this.paced = setTimeout(() => {
+          this.paced = null;
+          void this.flush();
+        }, FLUSH_PAUSE_MS);
+        (this.paced as { unref?: () => void }).unref?.();
+      }
     } finally {
       this.flushing = false;
     }
@@ -127,27 +143,31 @@ export class TelemetryService {
   /** Closes the last (partial) window so its counts are kept on disk for the next run, then stops. */
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.paced) clearTimeout(this.paced);
     await this.closeWindow().catch(() => undefined);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
   }
 
-  private async publishQueued(kind: Kind, queue: OutboxQueue<{ seq: number }>): Promise<void> {
+  /** Publishes what is due, at most `budget` messages; returns the budget left. */
+  private async publishQueued(kind: Kind, queue: OutboxQueue<{ seq: number }>, budget: number): Promise<number> {
     const resend = this.o.resendAfterMs ?? Math.max(10_000, 2 * this.windowSec * 1000);
     for (const seq of [...queue.pending()]) {
-      if (!this.link?.online) return;
+      if (!this.link?.online || budget <= 0) return budget;
       const last = this.sentAt[kind].get(seq);
       if (last !== undefined && this.now() - last < resend) continue;
       const msg = await queue.read(seq);
       if (!msg) continue;
       this.sentAt[kind].set(seq, this.now());
+      budget--;
       try {
         await this.link.publish(kind, JSON.stringify(msg));
       } catch {
         this.sentAt[kind].delete(seq);
-        return;
+        return budget;
       }
     }
+    return budget;
   }
 
   private schedule(): void {

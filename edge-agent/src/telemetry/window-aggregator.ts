@@ -20,6 +20,7 @@ export class WindowAggregator {
   private values = new Float64Array(0);
   private labelled = 0;
   private correct = 0;
+  private readonly byClass = { labelled: [] as number[], correct: [] as number[] };
 
   constructor(
     now: number,
@@ -62,9 +63,17 @@ export class WindowAggregator {
     for (let i = 0; i < rows; i++) this.latency.add(latencyMs);
   }
 
-  recordFeedback(correct: boolean): void {
+  /** One ground-truth label arrived: `label` is the true class index [WIRE-2.5.1]. */
+  recordFeedback(label: number, correct: boolean): void {
     this.labelled++;
     if (correct) this.correct++;
+    if (label >= 1000) return;
+    while (this.byClass.labelled.length <= label) {
+      this.byClass.labelled.push(0);
+      this.byClass.correct.push(0);
+    }
+    this.byClass.labelled[label]!++;
+    if (correct) this.byClass.correct[label]!++;
   }
 
   /** The finished window, ready to queue. */
@@ -83,7 +92,7 @@ export class WindowAggregator {
       predictions: this.predictions.slice(0, 1000),
       confidence: { edges: [...CONFIDENCE_EDGES], counts: this.confidence },
       features,
-      feedback: { labelled: this.labelled, correct: this.correct },
+      feedback: { labelled: this.labelled, correct: this.correct, ...(this.labelled ? { byClass: this.byClass } : {}) },
       shadow: null,
       dropped,
     };

@@ -1,4 +1,4 @@
-// Asking the server where its broker is [WIRE-3.2], so an agent needs only the server URL.
+// Asking the server where its broker is [WIRE-3.3], so an agent needs only the server URL.
 import { ConnectionInfo, decodeMessage } from '@flotilla/firmware-bundler/wire/index';
 import { AgentError } from '../errors.ts';
 
@@ -14,6 +14,6 @@ export async function fetchConnectionInfo(server: string, deviceId: string, toke
   const text = await res.text();
   if (!res.ok) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `${url} answered HTTP ${res.status}`);
   const info = decodeMessage(ConnectionInfo, text);
-  if (!info) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `${url} did not return connection info [WIRE-3.2]`);
+  if (!info) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `${url} did not return connection info [WIRE-3.3]`);
   return info;
 }

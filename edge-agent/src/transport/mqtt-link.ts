@@ -8,7 +8,7 @@ import type { ServerLink } from './server-link.ts';
 export interface MqttLinkOptions {
   /**
    * `mqtt://host:port` (Node) or `ws://host:port/mqtt` (browsers), or a function that asks the
-   * server [WIRE-3.2] before each attempt (a failure counts as a failed attempt and backs off).
+   * server [WIRE-3.3] before each attempt (a failure counts as a failed attempt and backs off).
    */
   url: string | (() => Promise<{ url: string; prefix?: string }>);
   deviceId: string;
@@ -91,10 +91,31 @@ export class MqttLink implements ServerLink {
     if (!client) return;
     if (this.connected) {
       // A clean disconnect suppresses the will, so say offline explicitly first [WIRE-2.6].
-      await new Promise<void>((r) => client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: false, session: this.session }), { qos: 1, retain: true }, () => r()));
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 2000);
+        client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: false, session: this.session }), { qos: 1, retain: true }, () => {
+          clearTimeout(timer);
+          r();
+        });
+      });
     }
+    const wasConnected = this.connected;
     this.setConnected(false);
-    await new Promise<void>((r) => client.end(false, {}, () => r()));
+    client.removeAllListeners('close');
+    client.removeAllListeners('error');
+    client.on('error', () => undefined);
+    if (!wasConnected) return void client.end(true);
+    // A graceful DISCONNECT, but never wait more than 2 s for a broker that stopped answering.
+    await new Promise<void>((r) => {
+      const timer = setTimeout(() => {
+        client.end(true);
+        r();
+      }, 2000);
+      client.end(false, {}, () => {
+        clearTimeout(timer);
+        r();
+      });
+    });
   }
 
   private topic(leaf: DevicePublish | DeviceSubscribe): string {

@@ -23,7 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Scripted steps: each succeeds unless named in `fail`; every call is logged with the state the disk held. */
 function scripted(fail: Set<Step>, log: string[]): Record<Step, StepHandler> {
-  const make = (s: Step): StepHandler => async (r) => {
+  const make = (s: Step): StepHandler => async () => {
     const saved = await loadRecord(storage);
     log.push(`${s}${saved.state === s ? '' : ` (disk says ${saved.state})`}`);
     if (fail.has(s)) throw new Error(`${s} broke`);
@@ -131,6 +131,8 @@ describe('cancelling', () => {
     const started = await sm.begin(initialRecord(), TARGET, 'x');
     const r = await sm.run(started, new AbortController().signal, () => n++ >= 2);
     expect(r.state).toBe('staging');
-    expect((await loadRecord(storage)).state).toBe('staging');
+    expect(await loadRecord(storage)).toMatchObject({ state: 'staging', cleanStop: true });
+    // A clean stop is not a crash: resuming after it does not count towards the loop guard.
+    expect((await sm.resume(r)).resumes).toBe(0);
   });
 });

@@ -53,13 +53,13 @@ export class StateMachine {
    */
   async resume(record: UpdateRecord): Promise<UpdateRecord> {
     if (record.state === 'idle') return record;
-    const resumes = record.resumes + 1;
+    const resumes = record.resumes + (record.cleanStop ? 0 : 1);
     const limit = this.o.maxResumes ?? 5;
     if (resumes > limit) {
       const reason = `AGENT_LOOP_GUARD: update resumed ${resumes - 1} times in ${record.state}, limit ${limit}`;
       return this.move({ ...record, resumes }, { event: 'loop_guard', reason }, { failure: reason });
     }
-    const next = { ...record, resumes };
+    const next = { ...record, resumes, cleanStop: false };
     await saveRecord(this.storage, next);
     return next;
   }
@@ -80,18 +80,27 @@ export class StateMachine {
         try {
           outcome = await this.steps[state](r, CANCELLABLE.has(state) ? signal : new AbortController().signal);
         } catch (err) {
+          // Closing the agent interrupts a step without judging it: the saved state resumes on the next start.
+          if (shouldStop()) return this.markCleanStop(r);
           outcome = signal.aborted && CANCELLABLE.has(state) ? { event: 'cancel', reason: 'the desired bundle changed' } : failureOf(err);
         }
         this.o.onStep?.(state, 'after');
       }
       r = await this.move(r, outcome, { ...outcome.patch, ...(outcome.event === 'failure' ? { failure: outcome.reason } : {}) });
     }
-    return r;
+    return r.state !== 'idle' ? this.markCleanStop(r) : r;
+  }
+
+  /** A clean stop mid-update is not a crash: the next start resumes without counting it for the loop guard. */
+  private async markCleanStop(r: UpdateRecord): Promise<UpdateRecord> {
+    const next = { ...r, cleanStop: true };
+    await saveRecord(this.storage, next);
+    return next;
   }
 
   private async move(r: UpdateRecord, outcome: { event: UpdateEvent; reason: string }, patch: Partial<UpdateRecord>): Promise<UpdateRecord> {
     const to = nextState(r.state, outcome.event);
-    let next: UpdateRecord = { ...r, ...patch, state: to, statusSeq: r.statusSeq + 1 };
+    let next: UpdateRecord = { ...r, ...patch, state: to, statusSeq: r.statusSeq + 1, cleanStop: false };
     if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null };
     await saveRecord(this.storage, next);
     try {

@@ -10,7 +10,7 @@ import { downloadChunks, fetchBlob } from './downloader.ts';
 import { probeModel } from './self-test.ts';
 import { clearSlot, heldChunks, otherSlot, readPointer, readSlot, sealSlot, servingSlot, tryReadSlot, writePointer, writeSlotFile } from './slots.ts';
 import type { AgentStorage } from '../storage/agent-storage.ts';
-import { HISTORY_LIMIT, type UpdateRecord, type UpdateTarget } from './update-record.ts';
+import { HISTORY_LIMIT, targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 import { verifyTarget, type DevicePolicy } from './verifier.ts';
 import type { UpdateEvent } from './transitions.ts';
 
@@ -155,7 +155,7 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       }
       await d.chunks.prune();
       const reason = r.failure ?? 'unknown failure';
-      return ok(`update ended: ${reason}`, { lastFailed: r.target ? { manifestDigest: r.target.manifestDigest, rollback: r.target.rollback === true, reason } : null, lastError: reason });
+      return ok(`update ended: ${reason}`, { lastFailed: r.target ? { key: targetKey(r.target), manifestDigest: r.target.manifestDigest, reason } : null, lastError: reason });
     },
   };
 }

@@ -30,7 +30,12 @@ describe('transition table [WIRE-4.1]', () => {
       const seen = new Set([from]);
       for (let changed = true; changed; ) {
         changed = false;
-        for (const [a, b] of edges) if (seen.has(a) && !seen.has(b)) (seen.add(b), (changed = true));
+        for (const [a, b] of edges) {
+          if (seen.has(a) && !seen.has(b)) {
+            seen.add(b);
+            changed = true;
+          }
+        }
       }
       return seen;
     };

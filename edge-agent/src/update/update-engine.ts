@@ -3,7 +3,7 @@ import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
 import type { ModelHost } from '../core/model-host.ts';
 import { CANCELLABLE } from './transitions.ts';
 import type { StateMachine } from './state-machine.ts';
-import type { UpdateRecord, UpdateTarget } from './update-record.ts';
+import { targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 
 /** Options of {@link UpdateEngine}. */
 export interface UpdateEngineOptions {
@@ -103,8 +103,7 @@ export class UpdateEngine {
       return this.pick();
     }
     const d = this.desired;
-    const failed = this.record.lastFailed;
-    if (!d || d.manifestDigest === serving || (failed?.manifestDigest === d.manifestDigest && failed.rollback === (d.rollback === true))) return null;
+    if (!d || d.manifestDigest === serving || this.record.lastFailed?.key === targetKey(d)) return null;
     return { ...d, source: 'server' };
   }
 

@@ -12,6 +12,18 @@ export interface UpdateTarget extends BundleRef {
   source: 'server' | 'sideload';
 }
 
+/** A bundle that failed here, and why. */
+export interface FailedBundle {
+  key: string;
+  manifestDigest: string;
+  reason: string;
+}
+
+/** Identity of a desired bundle reference: any field changing (a rollback order included) makes it a new request. */
+export function targetKey(t: Pick<UpdateTarget, 'id' | 'manifestDigest' | 'model' | 'version' | 'sequence' | 'rollback'>): string {
+  return [t.id, t.manifestDigest, t.model, t.version, t.sequence, t.rollback === true ? 'rollback' : ''].join('|');
+}
+
 /** Everything the update flow persists (one JSON file, written whole). */
 export interface UpdateRecord {
   v: 1;
@@ -20,16 +32,18 @@ export interface UpdateRecord {
   /** Slot being staged, and the slot that served when staging began. */
   slot: SlotName | null;
   previous: SlotName | null;
-  /** Times this update was resumed after a restart; the loop guard ends it past the limit. */
+  /** Times this update was resumed after a crash; the loop guard ends it past the limit. */
   resumes: number;
+  /** The agent was closed cleanly mid-update (so the next resume is not counted as a crash). */
+  cleanStop: boolean;
   /** Why the update is failing (set on the failure event, read by rolling_back and failed). */
   failure: string | null;
   /** Highest sequence ever committed: the anti-rollback floor (SPEC §10.2 R2). */
   highSequence: number;
   /** Bundles committed here, newest last (an operator rollback may return to them) [WIRE-2.2]. */
   history: { manifestDigest: string; id: string }[];
-  /** The last bundle that failed (and whether it came as a rollback order); not retried until the desired bundle changes. */
-  lastFailed: { manifestDigest: string; rollback: boolean; reason: string } | null;
+  /** The last bundle that failed; not retried until the desired bundle reference changes (`key`, see {@link targetKey}). */
+  lastFailed: FailedBundle | null;
   lastError: string | null;
   /** Sequence number of the next status event [WIRE-2.4]. */
   statusSeq: number;
@@ -42,7 +56,7 @@ export const HISTORY_LIMIT = 32;
 
 /** The record of a device that never installed anything. */
 export function initialRecord(): UpdateRecord {
-  return { v: 1, state: 'idle', target: null, slot: null, previous: null, resumes: 0, failure: null, highSequence: 0, history: [], lastFailed: null, lastError: null, statusSeq: 0 };
+  return { v: 1, state: 'idle', target: null, slot: null, previous: null, resumes: 0, cleanStop: false, failure: null, highSequence: 0, history: [], lastFailed: null, lastError: null, statusSeq: 0 };
 }
 
 /** Loads the record; a missing or unreadable one starts fresh (the slot pointer still says what serves). */

@@ -109,7 +109,7 @@ export const Envelope = z.object({
 });
 export type Envelope = z.infer<typeof Envelope>;
 
-/** [WIRE-3.2] where a device finds the broker. */
+/** [WIRE-3.3] where a device finds the broker. */
 export const ConnectionInfo = z.object({
   v, prefix: z.string().min(1).max(128), mqtt: z.string().regex(/^mqtts?:\/\//).max(2000).nullable(), ws: z.string().regex(/^wss?:\/\//).max(2000).nullable(),
 });

@@ -1,7 +1,8 @@
 // Child process that runs the embedded broker alone for the benchmark, with the bench fleet's
 // credentials in memory. Prints `{"port":N}` once listening; stops on SIGTERM.
 import { createHash } from 'node:crypto';
-import { EmbeddedAedesBroker, hashMatches } from '../broker/embedded-aedes-broker.ts';
+import { EmbeddedAedesBroker } from '../broker/embedded-aedes-broker.ts';
+import { hashMatches } from '../broker/secret-hash.ts';
 import { createLogger } from '../log/logger.ts';
 import { BENCH_SERVICE, benchDeviceId, benchToken } from './broker-fleet.ts';
 
@@ -27,3 +28,5 @@ process.stdout.write(`${JSON.stringify({ port: Number(new URL(ep.mqttUrl).port) 
 process.on('SIGTERM', () => {
   void broker.close().then(() => process.exit(0));
 });
+// On SIGUSR2, print the broker's own counters (for checking a run by hand).
+process.on('SIGUSR2', () => process.stderr.write(`${JSON.stringify({ stats: broker.stats(), counters: broker.counters.total() })}\n`));

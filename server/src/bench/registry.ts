@@ -6,5 +6,6 @@ export const BENCHMARKS: Record<string, { description: string; load: () => Promi
   inference: { description: 'median latency batch 1/64: tfjs wasm, onnxruntime-node float/int8, onnxruntime-web float/adapter', load: () => import('./inference.ts') },
   bundle: { description: 'bundle diff: bytes a device must fetch after a last-layer-only retrain', load: () => import('./bundle-diff.ts') },
   broker: { description: 'embedded aedes vs Debian mosquitto: idle devices, QoS 1 throughput, latency, overload', load: () => import('./broker.ts') },
+  telemetry: { description: 'telemetry windows/s ingested with drift computed into SQLite, and end-to-end lag', load: () => import('./telemetry.ts') },
   agent: { description: 'agent.predict overhead vs a bare onnxruntime session; agent resident memory', load: () => import('./agent.ts') },
 };

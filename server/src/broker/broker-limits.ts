@@ -17,6 +17,13 @@ export interface BrokerLimits {
   devicePublishRate: number;
   /** Burst allowance per device (bucket size), messages. Default 200. */
   devicePublishBurst: number;
+  /**
+   * Publishes accepted and still being routed, over all clients. Beyond it, a publish waits before
+   * it is acknowledged, so publishers are pushed back instead of the broker queueing. Without this
+   * bound aedes 1.2 queues without limit under overload and its router (mqemitter) drains that queue
+   * recursively: at 30k msg/s offered it delivered nothing and died of a stack overflow. Default 500.
+   */
+  maxInflightPublishes: number;
   /** Connections, authenticated or not, at once. Default 50,000. */
   maxConnections: number;
   /** Bytes buffered toward one client before further messages to it are shed. Default 256 KiB. */
@@ -38,6 +45,7 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxInflightPerClient: 32,
   devicePublishRate: 50,
   devicePublishBurst: 200,
+  maxInflightPublishes: 500,
   maxConnections: 50_000,
   maxClientBufferBytes: 256 * 1024,
   maxConcurrentTransfers: 256,

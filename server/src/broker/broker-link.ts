@@ -65,6 +65,9 @@ export interface BrokerStats {
   /** Connections dropped for an oversized or stalled frame (before or after authentication). */
   framesRefused: number;
   drainTimeouts: number;
+  /** Most inbound publishes ever being routed at once, and how many had to wait for a slot (push-back). */
+  admissionPeak: number;
+  admissionWaits: number;
 }
 
 /** The broker as the rest of the server uses it. */

@@ -8,7 +8,8 @@ import { WebSocket } from 'ws';
 import { createLogger } from '../log/logger.ts';
 import { ConnectRefused, RawMqttClient } from '../bench/raw-mqtt.ts';
 import type { DeviceAuthority, InboundMessage } from './broker-link.ts';
-import { EmbeddedAedesBroker, hashMatches } from './embedded-aedes-broker.ts';
+import { EmbeddedAedesBroker } from './embedded-aedes-broker.ts';
+import { hashMatches } from './secret-hash.ts';
 
 const P = 'flotilla/v1';
 const tokens: Record<string, string> = { 'dev-a': 'secret-a', 'dev-b': 'secret-b', 'dev-slow': 'secret-s', 'dev-fast': 'secret-f' };

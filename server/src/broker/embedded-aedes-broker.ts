@@ -4,17 +4,18 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
 import type { Logger } from '../log/logger.ts';
 import { canPublish, canSubscribe, mayRetain } from './acl.ts';
+import { AdmissionGate } from './admission-gate.ts';
 import type {
   BrokerEndpoints, BrokerLink, BrokerStats, ConnectionListener, DeviceAuthority, DeviceIdentity, InboundMessage, OutboundMessage,
 } from './broker-link.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { DeviceCounters } from './device-counters.ts';
 import { GuardedStream } from './guarded-stream.ts';
+import { hashMatches } from './secret-hash.ts';
 import { attachWebSocket, boundPort, closeServer, listenTcp, listenTls, WS_PATH, type Transport } from './listeners.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -52,6 +53,9 @@ interface Session {
   stream: GuardedStream;
   /** Runs while the client owes us something (acks, or reading its socket); see {@link EmbeddedAedesBroker.owe}. */
   stallTimer: NodeJS.Timeout | null;
+  /** This client's publishes admitted and not yet routed (see AdmissionGate). */
+  admitted: number;
+  readonly closed: boolean;
 }
 
 /** Topic shed publishes are rewritten to: acknowledged as MQTT 3.1.1 requires, routed to no one. */
@@ -70,6 +74,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
   private readonly servers: Server[] = [];
   private detachWs: (() => void) | null = null;
   private connections = 0;
+  private readonly gate: AdmissionGate;
   private readonly s = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, connectRefused: 0, framesRefused: 0, drainTimeouts: 0 };
   private endpoints: BrokerEndpoints | null = null;
   private http: { server: HttpServer | HttpsServer; url?: string } | null;
@@ -78,6 +83,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     this.limits = resolveBrokerLimits(opts.limits);
     this.http = opts.httpServer ? { server: opts.httpServer, url: opts.httpUrl } : null;
+    this.gate = new AdmissionGate(this.limits.maxInflightPublishes);
     this.aedes = new Aedes({
       connectTimeout: this.limits.connectTimeoutMs,
       drainTimeout: this.limits.drainTimeoutMs,
@@ -94,6 +100,11 @@ export class EmbeddedAedesBroker implements BrokerLink {
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => this.authorizeForward(client, packet),
+      published: (_packet, client, cb) => {
+        const session = client && this.sessions.get(client);
+        if (session) this.gate.routed(session);
+        cb(null);
+      },
     });
     this.aedes.on('clientReady', (client) => {
       const session = this.sessions.get(client);
@@ -194,7 +205,10 @@ export class EmbeddedAedesBroker implements BrokerLink {
   }
 
   stats(): BrokerStats {
-    return { connectedDevices: this.live.size, pendingConnections: Math.max(0, this.connections - this.aedes.connectedClients), ...this.s };
+    return {
+      connectedDevices: this.live.size, pendingConnections: Math.max(0, this.connections - this.aedes.connectedClients), ...this.s,
+      admissionPeak: this.gate.peak, admissionWaits: this.gate.waited,
+    };
   }
 
   async close(): Promise<void> {
@@ -241,13 +255,17 @@ export class EmbeddedAedesBroker implements BrokerLink {
     const stream = client.conn as GuardedStream;
     const admit = (identity: DeviceIdentity | null, service: boolean) => {
       const session: Session = {
-        id: username, identity, service, inflight: 0, stream, stallTimer: null,
+        id: username, identity, service, inflight: 0, stream, stallTimer: null, admitted: 0,
         bucket: new TokenBucket(this.limits.devicePublishRate, this.limits.devicePublishBurst),
+        get closed() {
+          return stream.destroyed;
+        },
       };
       this.sessions.set(client, session);
       stream.on('flushed', () => this.progress(session));
       stream.once('close', () => {
         if (session.stallTimer) clearTimeout(session.stallTimer);
+        this.gate.forget(session);
       });
       stream.authenticated();
       done(null, true);
@@ -273,7 +291,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
   private authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
     const session = client && this.sessions.get(client);
     if (!session) return cb(new Error('publish without an authenticated session'));
-    if (session.service) return cb(packet.topic.startsWith('$') ? new Error('reserved topic') : null);
+    if (session.service) return packet.topic.startsWith('$') ? cb(new Error('reserved topic')) : this.admit(session, cb);
     if (!canPublish(this.prefix, session.id, packet.topic)) {
       this.counters.add(session.id, 'publishRefused');
       this.opts.log.info('mqtt publish refused', { device: session.id, topic: packet.topic.slice(0, 200) });
@@ -282,17 +300,26 @@ export class EmbeddedAedesBroker implements BrokerLink {
     }
     if (packet.retain && !mayRetain(this.prefix, packet.topic)) packet.retain = false;
     const verdict = session.bucket.take();
-    if (verdict.kind === 'ok') return cb(null);
+    if (verdict.kind === 'ok') return this.admit(session, cb);
     if (verdict.kind === 'delay') {
       // Push back: this client's next packets are read only after this one is let through.
       this.counters.add(session.id, 'rateDelayed');
-      setTimeout(() => cb(null), verdict.ms);
+      setTimeout(() => this.admit(session, cb), verdict.ms);
       return;
     }
     this.counters.add(session.id, 'rateShed');
     packet.topic = SHED_TOPIC;
     packet.retain = false;
-    cb(null);
+    this.admit(session, cb);
+  }
+
+  /**
+   * aedes acknowledges a QoS 1 PUBLISH before routing it, and reads a client's next packets only
+   * after routing. Holding the acknowledgement at the gate is what turns overload into TCP
+   * push-back on publishers instead of an ever longer routing queue.
+   */
+  private admit(session: Session, cb: (err?: Error | null) => void): void {
+    this.gate.admit(session, cb);
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
@@ -353,11 +380,4 @@ export class EmbeddedAedesBroker implements BrokerLink {
       session.stallTimer = null;
     } else session.stallTimer.refresh();
   }
-}
-
-/** Constant-time comparison of sha256(secret) with a stored hex hash. */
-export function hashMatches(storedHex: string, secret: Buffer | string): boolean {
-  const got = createHash('sha256').update(secret).digest();
-  const want = Buffer.from(storedHex, 'hex');
-  return want.length === got.length && timingSafeEqual(want, got);
 }

@@ -2,7 +2,7 @@
 // authority the broker asks on every connect.
 import { deviceTopic } from '@flotilla/firmware-bundler/wire/index';
 import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/broker-link.ts';
-import { hashMatches } from '../broker/embedded-aedes-broker.ts';
+import { hashMatches } from '../broker/secret-hash.ts';
 import type { CounterSet } from '../broker/device-counters.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Device, DeviceEvent, DeviceFilter } from '../store/entities.ts';

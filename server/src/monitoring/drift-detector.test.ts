@@ -129,4 +129,17 @@ describe('DriftDetector', () => {
     d.observe(win(rng, 21, 500, 0.5));
     expect(d.evaluate()[0]?.type).toBe('raised');
   });
+
+  it('forgets cohorts idle for 7 days that have no open alert', () => {
+    let now = T0;
+    const d = new DriftDetector({}, undefined, () => new Date(now));
+    d.setReference(MODEL, ref);
+    const rng = seededRandom(6);
+    d.observe(win(rng, 0, 300, 0, 'old'));
+    d.evaluate();
+    now += 8 * 24 * 3_600_000;
+    d.observe(win(rng, 1, 300, 0, 'new'));
+    d.evaluate();
+    expect([...new Set(d.status().map((s) => s.cohort))]).toEqual(['new']);
+  });
 });

@@ -62,11 +62,20 @@ interface Group {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const sep = '\u0000';
+/** Streams that received data within this long count in the false-discovery family, ms (24 h). */
+const FAMILY_ACTIVE_MS = 24 * 3_600_000;
+/** Groups without data for this long and without an open alert are forgotten, ms (7 days). */
+const FORGET_AFTER_MS = 7 * 24 * 3_600_000;
+/** How often the family size is recounted and idle groups swept, ms. */
+const SWEEP_EVERY_MS = 60_000;
 
 export class DriftDetector {
   readonly config: DriftConfig;
   private readonly refs = new Map<string, { ref: ModelReference; features: Map<string, FeatureProfile> }>();
-  private streamCount = 0;
+  /** Streams with data in the last FAMILY_ACTIVE_MS, recounted every SWEEP_EVERY_MS, and those created since. */
+  private activeStreams = 0;
+  private createdSinceSweep = 0;
+  private lastSweep = -Infinity;
   private readonly groups = new Map<string, Group>();
   private closed: { v: WindowVerdict; g: Group }[] = [];
 
@@ -112,7 +121,7 @@ export class DriftDetector {
       s = new DriftStream(g.cohort, g.model, name, frequencies, this.config);
       g.byName.set(name, s);
       g.streams.push(s);
-      this.streamCount++;
+      this.createdSinceSweep++;
     }
     return s;
   }
@@ -123,11 +132,14 @@ export class DriftDetector {
    */
   observe(w: DetectorWindow): DriftIssue[] {
     const issues: DriftIssue[] = [];
+    const now = this.now().getTime();
     const entry = this.refs.get(w.model);
     const ref = entry?.ref;
     const g = this.group(w.cohort, w.model);
     const feed = (name: string, frequencies: readonly number[] | null, counts: readonly number[], key?: string) => {
-      const r = this.stream(g, name, frequencies).add(counts, w.start, w.end, key);
+      const stream = this.stream(g, name, frequencies);
+      stream.lastActivity = now;
+      const r = stream.add(counts, w.start, w.end, key);
       if (r === 'bin_count_mismatch') issues.push({ stream: name, reason: r });
       else if (r && r !== 'learning_baseline') this.closed.push({ v: r, g });
     };
@@ -160,7 +172,8 @@ export class DriftDetector {
     this.closed = [];
     if (verdicts.length === 0) return [];
     const c = this.config;
-    const significant = benjaminiHochberg(verdicts.map((x) => x.v.scores.pValue), c.fdr, this.streamCount);
+    const family = this.familySize();
+    const significant = benjaminiHochberg(verdicts.map((x) => x.v.scores.pValue), c.fdr, family);
     const touched = new Set<Group>();
     verdicts.forEach(({ v, g }, i) => {
       const psi = v.scores.psi;
@@ -174,6 +187,30 @@ export class DriftDetector {
       if (change) changes.push(change);
     }
     return changes;
+  }
+
+  /**
+   * The false-discovery family: every stream that received data in the last 24 h, tested now or not.
+   * Streams of retired model versions and silent cohorts drop out, so sensitivity does not erode as
+   * versions accumulate; groups idle for 7 days without an open alert are forgotten.
+   */
+  private familySize(): number {
+    const now = this.now().getTime();
+    if (now - this.lastSweep >= SWEEP_EVERY_MS) {
+      this.lastSweep = now;
+      let active = 0;
+      for (const [key, g] of this.groups) {
+        const last = Math.max(-Infinity, ...g.streams.map((s) => s.lastActivity));
+        if (!g.alert && now - last > FORGET_AFTER_MS) {
+          this.groups.delete(key);
+          continue;
+        }
+        for (const s of g.streams) if (now - s.lastActivity <= FAMILY_ACTIVE_MS) active++;
+      }
+      this.activeStreams = active;
+      this.createdSinceSweep = 0;
+    }
+    return this.activeStreams + this.createdSinceSweep;
   }
 
   private feature(s: DriftStream): AlertFeature {

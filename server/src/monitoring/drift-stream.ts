@@ -35,6 +35,8 @@ export class DriftStream {
   runWindows = 0;
   peakPsi = 0;
   windowsTested = 0;
+  /** When the stream last received counts (detector clock, ms). */
+  lastActivity = -Infinity;
   last: { scores: DriftScores; level: DriftLevel; start: number; end: number } | null = null;
 
   /**

@@ -1,6 +1,7 @@
 // Monitoring: telemetry storage and rollups, drift detection, performance estimates, alerts and their API.
 export type { Alert, AlertChange, AlertChangeType, AlertFeature, AlertSeverity, AlertState, DriftLevel } from './alert.ts';
 export { DEFAULT_DRIFT_CONFIG, resolveDriftConfig, type DriftConfig } from './drift-config.ts';
+export { deviceSetHealth, type DeviceSetHealth } from './device-set-health.ts';
 export { CONFIDENCE_STREAM, DriftDetector, PREDICTION_STREAM, type DetectorWindow, type DriftIssue, type StreamStatus } from './drift-detector.ts';
 export { chiSquareGoodnessOfFit, chiSquareHomogeneity, DEFAULT_MIN_EXPECTED, DEFAULT_PSI_EPSILON, jensenShannon, psi, type DriftScores } from './drift-metrics.ts';
 export { benjaminiHochberg } from './false-discovery.ts';

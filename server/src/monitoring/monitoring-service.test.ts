@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDb } from '../store/sqlite/db.ts';
 import type { AlertChange } from './alert.ts';
+import { psi } from './drift-metrics.ts';
 import { MonitoringError } from './monitoring-error.ts';
 import { MonitoringService, type IngestItem, type MonitoringOptions } from './monitoring-service.ts';
 import { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
@@ -93,6 +94,25 @@ describe('MonitoringService ingest', () => {
     expect(fleet?.points.map((p) => p.requests)).toEqual([20, 10]);
     await expect(m.service.series({ ...q, scope: 'cohort' })).rejects.toMatchObject({ code: 'INVALID_QUERY' });
     await expect(m.service.series({ ...q, scope: 'fleet', to: T0 })).rejects.toBeInstanceOf(MonitoringError);
+    await m.close();
+  });
+
+  it('judges a set of devices on one model since a time, for rollout gates (serving and shadow)', async () => {
+    const m = await open();
+    await m.service.setReference('cam@1.0.0', { features: [LIGHT] });
+    const shadow = { model: { name: 'cam', version: '2.0.0', sequence: 2 }, requests: 10, errors: 1, agreements: 8, latencyP95Ms: 4 };
+    await m.service.ingest([item('d1', 1, { shadow }), item('d2', 2), item('d3', 3, { model: { name: 'other', version: '1', sequence: 1 } })]);
+    const h = await m.service.deviceSetHealth({ deviceIds: ['d1', 'd2', 'd3', 'd4'], model: 'cam@1.0.0', since: T0, baselineConfidence: 0.8 });
+    expect(h.reporting).toBe(2);
+    expect(h.errorRate).toBe(0.1);
+    // Latency [14, 6] on edges 0, 5, 10: the 19th of 20 lies 5/6 into the second bin.
+    expect(h.p95LatencyMs).toBeCloseTo(5 + 5 * (5 / 6), 9);
+    expect(h.confidenceDrop).toBeCloseTo(0.8 - 0.65, 12);
+    expect(h.driftScore).toBeCloseTo(psi([2, 4, 14], LIGHT.frequencies), 12);
+    expect(h.disagreement).toBeNull();
+    const s = await m.service.deviceSetHealth({ deviceIds: ['d1', 'd2'], model: 'cam@2.0.0', since: T0, shadow: true });
+    expect(s).toEqual({ reporting: 1, errorRate: 0.1, p95LatencyMs: 4, confidenceDrop: null, driftScore: null, disagreement: expect.closeTo(0.2, 12) });
+    expect((await m.service.deviceSetHealth({ deviceIds: ['d1'], model: 'cam@1.0.0', since: T0 })).confidenceDrop).toBeNull();
     await m.close();
   });
 

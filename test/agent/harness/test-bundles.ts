@@ -1,6 +1,6 @@
 // Signed test bundles of the classifier: good, failing its self-test, expired, signed by a rogue key, older.
 import { encodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
-import { manifestDigest, packBundle, sha256Hex, type PackInput, type Signer } from '@flotilla/firmware-bundler';
+import { packBundle, sha256Hex, type PackInput, type Signer } from '@flotilla/firmware-bundler';
 import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
 import { trustedSigner } from './test-keys.ts';
 import { classifierModel, referenceOutputs, sampleRow, type ClassifierSpec } from './test-models.ts';
@@ -11,7 +11,7 @@ export interface TestBundle {
   bytes: Uint8Array;
   /** Envelope bytes and the chunks, by digest: what the harness serves [WIRE-2.7]. */
   blobs: Map<string, Uint8Array>;
-  /** The desired-state reference [WIRE-2.2]. */
+  /** The desired-state reference [WIRE-2.2]; `id` is the bundle file's sha256, as the server names it [WIRE-3.1]. */
   ref: BundleRef;
   model: Uint8Array;
   version: string;
@@ -66,7 +66,7 @@ export async function makeBundle(o: MakeBundleOptions): Promise<TestBundle> {
   return {
     bytes: packed.bytes,
     blobs,
-    ref: { id: manifestDigest(packed.manifestBytes), model: 'classifier', version: o.version, sequence: o.sequence, manifestDigest: sha256Hex(envelope), bytes: packed.bytes.length },
+    ref: { id: sha256Hex(packed.bytes), model: 'classifier', version: o.version, sequence: o.sequence, manifestDigest: sha256Hex(envelope), bytes: packed.bytes.length },
     model,
     version: o.version,
     sequence: o.sequence,

@@ -29,5 +29,8 @@ export const getDevice = (id: string, events = 100) => unwrap<DeviceView>(core.d
 /** Devices matching a filter, counted by the server (one row fetched). */
 export const countDevices = (q: Omit<DeviceQuery, 'after' | 'limit'>) => listDevices({ ...q, limit: 1 }).then((r) => r.total);
 
+/** Makes a signed, chunked bundle from a version's ONNX artifact (int8 when there is one). */
+export const createBundle = (model: string, version?: string) => unwrap<BundleRecord>(core.bundles.$post({ json: { model, ...(version ? { version } : {}) } }));
+
 export const listBundles = (q: { model?: string; limit?: number } = {}) =>
   unwrap<{ bundles: BundleRecord[] }>(core.bundles.$get({ query: { model: q.model, limit: q.limit === undefined ? undefined : String(q.limit) } as never })).then((r) => r.bundles);

@@ -9,6 +9,8 @@ export type StartSweepBody = Parameters<typeof core.sweeps.$post>[0]['json'];
 
 export const listDatasets = () => unwrap<{ datasets: DatasetVersion[] }>(core.datasets.$get()).then((r) => r.datasets);
 
+export const getDataset = (ref: string) => unwrap<DatasetVersion>(core.datasets[':ref'].$get({ param: { ref } }));
+
 export const listRuns = (q: { sweep?: string; model?: string; limit?: number } = {}) =>
   unwrap<{ runs: Run[] }>(core.runs.$get({ query: { sweep: q.sweep, model: q.model, limit: q.limit === undefined ? undefined : String(q.limit) } as never })).then((r) => r.runs);
 export const getRun = (id: string) => unwrap<RunWithVersion>(core.runs[':id'].$get({ param: { id } }));
@@ -22,5 +24,8 @@ export const getSweep = (id: string) => unwrap<{ sweep: Sweep; trials: RankedTri
 export const listModels = () => unwrap<{ models: ModelSummary[] }>(core.models.$get()).then((r) => r.models);
 export const getModel = (name: string) =>
   unwrap<{ name: string; versions: ModelVersion[]; aliasHistory: AliasMove[] }>(core.models[':name'].$get({ param: { name } }));
+/** Exports a trained version to ONNX and quantizes it to int8 (with the parity report and gate); seconds, not minutes. */
+export const exportVersion = (name: string, version: number) =>
+  unwrap<Record<string, unknown>>(core.models[':name'].versions[':ref'].export.$post({ param: { name, ref: String(version) }, json: { quantize: 'int8' } }));
 export const moveAlias = (name: string, alias: string, version: number, reason: string) =>
   unwrap<AliasMove>(core.models[':name'].aliases[':alias'].$put({ param: { name, alias }, json: { version, reason } }));

@@ -50,7 +50,7 @@ export function ConfirmDialog(p: ConfirmProps) {
       h('div', { class: 'dialog-body' }, p.children),
       needReason
         ? h('label', { class: 'field' }, h('span', null, 'Reason'),
-          h('textarea', { name: 'reason', rows: 2, required: true, maxLength: 500, value: reason, placeholder: 'Why? Kept in the audit record.', onInput: (e: Event) => setReason((e.currentTarget as HTMLTextAreaElement).value) }))
+          h('textarea', { name: 'reason', rows: 2, 'aria-required': 'true', maxLength: 500, value: reason, placeholder: 'Why? Kept in the audit record.', onInput: (e: Event) => setReason((e.currentTarget as HTMLTextAreaElement).value) }))
         : null,
       error ? h('p', { class: 'notice error', role: 'alert' }, error) : null,
       h('div', { class: 'dialog-actions' },

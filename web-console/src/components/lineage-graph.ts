@@ -21,7 +21,7 @@ export interface LineageEdge {
 
 const COLUMNS: LineageKind[] = ['dataset', 'run', 'model', 'quantized', 'bundle', 'rollout'];
 const TITLES: Record<LineageKind, string> = { dataset: 'Dataset', run: 'Training run', model: 'Model', quantized: 'Quantized (int8)', bundle: 'Bundle', rollout: 'Rollout' };
-const W = 150;
+const W = 166;
 const NH = 46;
 const GAP_X = 34;
 const GAP_Y = 12;

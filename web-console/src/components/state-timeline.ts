@@ -26,7 +26,8 @@ export function lanes(events: DeviceEvent[], now = Date.now()): { presence: Segm
   for (const e of sorted) {
     const t = Date.parse(e.at);
     const d = (e.detail ?? {}) as { to?: string; state?: string };
-    if (e.kind === 'online' || e.kind === 'offline') push(presence, t, e.kind);
+    if (e.kind === 'online' || e.kind === 'connected') push(presence, t, 'online');
+    else if (e.kind === 'offline' || e.kind === 'disconnected') push(presence, t, 'offline');
     else if (e.kind === 'status' && d.to) push(deploy, t, d.to);
     else if (e.kind === 'reported' && d.state) push(deploy, t, d.state);
   }
@@ -37,14 +38,21 @@ export function StateTimeline({ events, label }: { events: DeviceEvent[]; label:
   const { ref, width } = useWidth<HTMLElement>();
   const now = Date.now();
   const { presence, deploy } = lanes(events, now);
-  const t0 = Math.min(now - 60_000, ...[...presence, ...deploy].map((s) => s.from));
+  // From a little before the first event (at least a minute of history, so a new device is not a sliver).
+  const first = Math.min(now, ...[...presence, ...deploy].map((s) => s.from));
+  const t0 = now - Math.max(60_000, (now - first) * 1.05);
   const LW = 84;
   const sx = linear(t0, now, LW, width - 8);
   const lane = (segs: Segment[], y: number, name: string) => h('g', { key: name },
     h('text', { class: 'axis', x: 0, y: y + 9, dy: '0.32em' }, name),
     h('rect', { class: 'lane-bg', x: LW, y, width: width - 8 - LW, height: 18, rx: 3 }),
-    segs.map((s, i) => h('rect', { key: `${name}${i}`, class: `seg tone-${toneOf(s.state)}`, x: sx(s.from), y, width: Math.max(2, sx(s.to) - sx(s.from)), height: 18 },
-      h('title', null, `${s.state}: ${new Date(s.from).toLocaleString('en-GB')} → ${s.to === now ? 'now' : new Date(s.to).toLocaleString('en-GB')}`))));
+    segs.map((s, i) => {
+      const w = Math.max(2, sx(s.to) - sx(s.from));
+      return h('g', { key: `${name}${i}` },
+        h('rect', { class: `seg tone-${toneOf(s.state)}`, x: sx(s.from), y, width: w, height: 18 },
+          h('title', null, `${s.state}: ${new Date(s.from).toLocaleString('en-GB')} → ${s.to === now ? 'now' : new Date(s.to).toLocaleString('en-GB')}`)),
+        w > s.state.length * 7 + 8 ? h('text', { class: 'seg-label', x: sx(s.from) + 5, y: y + 9, dy: '0.32em' }, s.state.replace(/_/g, ' ')) : null);
+    }));
   const summary = `${label}: ${deploy.map((s) => s.state).join(' → ') || 'no deployment events'}; ${presence.at(-1)?.state ?? 'presence unknown'} now`;
   return h('figure', { class: 'chart timeline', ref },
     h('svg', { width, height: 74, role: 'img', 'aria-label': summary },

@@ -22,6 +22,7 @@ function describe(e: DeviceEvent): string {
     case 'reported': return `reports ${d.state}${d.model ? `, runs ${d.model.name}@${d.model.version}` : ', no model'}${d.lastError ? `; last error: ${d.lastError}` : ''}`;
     case 'desired': return `told to run bundle ${d.bundle ? shortId(d.bundle) : 'none'} (rev ${d.rev}${d.actor ? `, by ${d.actor}` : ''})`;
     case 'online': case 'offline': return `${e.kind} (session ${d.session ?? '–'})`;
+    case 'connected': case 'disconnected': return `${e.kind} to the broker`;
     case 'revoked': return `revoked by ${d.actor}: ${d.reason}`;
     case 'relabelled': return `labels now: tags ${(d.tags ?? []).join(', ') || 'none'}; groups ${(d.groups ?? []).join(', ') || 'none'}`;
     case 'provisioned': return `provisioned by ${d.actor}`;
@@ -96,6 +97,6 @@ export function DevicePage({ id }: { id: string }) {
             ? h('ul', { class: 'error-list' }, errors.map((e, i) => h('li', { key: i }, h('span', { class: 'muted small' }, stamp(e.at)), h('div', { class: 'mono small' }, e.text))))
             : h('p', { class: 'notice muted' }, 'No errors reported.')),
           h(Section, { title: 'Events' }, h('ol', { class: 'event-log', reversed: true }, [...d.events].reverse().slice(0, 60).map((e) => h('li', { key: e.id },
-            h('span', { class: 'muted small', title: stamp(e.at) }, ago(e.at)), ' ', h(StatusBadge, { state: e.kind === 'status' ? String((e.detail as any)?.to ?? 'info') : e.kind, label: e.kind }), ' ', h('span', { class: 'small' }, describe(e))))))));
+            h('span', { class: 'muted small', title: stamp(e.at) }, ago(e.at)), ' ', h(StatusBadge, { state: e.kind === 'status' ? String((e.detail as any)?.to ?? 'info') : e.kind === 'connected' ? 'online' : e.kind === 'disconnected' ? 'offline' : e.kind, label: e.kind }), ' ', h('span', { class: 'small' }, describe(e))))))));
     }));
 }

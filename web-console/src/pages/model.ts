@@ -2,9 +2,11 @@
 // metrics, confusion matrix and quantization report, and two versions' runs compared side by side.
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
-import { getModel } from '../api/registry.ts';
+import { createBundle } from '../api/fleet.ts';
+import { exportVersion, getDataset, getModel, getRun } from '../api/registry.ts';
 import { useResource } from '../api/use-resource.ts';
 import type { AliasMove, ModelVersion, QuantizationReport } from '../api/types.ts';
+import { ActionButton } from '../components/action-button.ts';
 import { BarChart } from '../components/charts/bar-chart.ts';
 import { LineChart } from '../components/charts/line-chart.ts';
 import { ConfusionMatrix } from '../components/confusion-matrix.ts';
@@ -21,14 +23,21 @@ import { loadLineage } from './model-lineage.ts';
 
 const metric = (v: ModelVersion, k: string) => (typeof v.metrics?.[k] === 'number' ? (v.metrics[k] as number) : null);
 
-function VersionDetail({ v }: { v: ModelVersion }) {
-  const lineage = useResource(() => loadLineage(v), [v.model, v.version]);
+function VersionDetail({ v, onChange }: { v: ModelVersion; onChange(): void }) {
+  const lineage = useResource(() => loadLineage(v), [v.model, v.version, Boolean(v.quantization)]);
+  // Class names live with the dataset the run trained on.
+  const names = useResource(() => (v.runId ? getRun(v.runId).then((r) => getDataset(r.datasetDigest)).then((d) => d.classes) : Promise.resolve([])), [v.runId]);
   const per = (v.metrics?.perClass ?? []) as { class: number; f1: number; precision: number; recall: number; support: number }[];
-  const classes = ((v.signature as { labels?: string[] } | null)?.labels) ?? per.map((p) => String(p.class));
+  const classes = names.data?.length ? names.data : ((v.signature as { labels?: string[] } | null)?.labels) ?? per.map((p) => String(p.class));
   const confusion = v.metrics?.confusion as number[][] | undefined;
   const latency = v.metrics?.latency as { batch1P50Ms?: number; batch1P95Ms?: number } | undefined;
   return h('div', null,
-    h(Section, { title: `Lineage of v${v.version}`, id: 'lineage' }, guard(lineage, 'Lineage', (l) => h(LineageGraph, { ...l, label: `Lineage of ${v.model} v${v.version}` }))),
+    h(Section, {
+      title: `Lineage of v${v.version}`, id: 'lineage',
+      actions: v.artifacts['model.onnx'] || v.artifacts['model.int8.onnx']
+        ? h(ActionButton, { label: 'Make bundle', run: () => createBundle(`${v.model}@${v.version}`), onDone: lineage.reload })
+        : null,
+    }, guard(lineage, 'Lineage', (l) => h(LineageGraph, { ...l, label: `Lineage of ${v.model} v${v.version}` }))),
     h('div', { class: 'grid-3' },
       h(Section, { title: 'Metrics (test split)' }, h('dl', { class: 'kv' },
         h('dt', null, 'Accuracy'), h('dd', null, pct(metric(v, 'accuracy'), 2)),
@@ -39,7 +48,14 @@ function VersionDetail({ v }: { v: ModelVersion }) {
         h('dt', null, 'Test samples'), h('dd', null, num(metric(v, 'testSamples') ?? metric(v, 'n'))))),
       h(Section, { title: 'F1 per class' }, per.length ? h(BarChart, { label: 'F1 score per class', max: 1, format: (x) => num(x, 2), bars: per.map((p) => ({ label: classes[p.class] ?? String(p.class), value: p.f1, tone: p.f1 < 0.5 ? 'bad' as const : 'info' as const })) }) : h('p', { class: 'notice muted' }, 'No per-class metrics.')),
       h(Section, { title: 'Confusion matrix' }, confusion ? h(ConfusionMatrix, { matrix: confusion, labels: classes }) : h('p', { class: 'notice muted' }, 'Not recorded.'))),
-    h(Section, { title: 'Quantization report', id: 'quantization' }, h(QuantizationReportView, { report: v.quantization as Partial<QuantizationReport> | null })));
+    h(Section, {
+      title: 'Quantization report', id: 'quantization',
+      actions: v.format === 'tfjs' ? h(ActionButton, {
+        label: v.quantization ? 'Export again' : 'Export to ONNX + int8',
+        confirm: { title: `Export v${v.version} to ONNX and int8?`, body: 'Converts the trained model to ONNX, quantizes it to int8 calibrated on its training data, and compares the two on held-out samples (the parity gate). It takes a few seconds.', confirmLabel: 'Export', reason: false },
+        run: () => exportVersion(v.model, v.version), onDone: onChange,
+      }) : null,
+    }, h(QuantizationReportView, { report: v.quantization as Partial<QuantizationReport> | null })));
 }
 
 export function ModelPage({ name, query }: { name: string; query: URLSearchParams }) {
@@ -82,7 +98,7 @@ export function ModelPage({ name, query }: { name: string; query: URLSearchParam
               label: 'Test accuracy by version', x: 'number', xLabel: (x) => `v${x}`, y: (v) => pct(v, 0), height: 140,
               series: [{ name: 'accuracy', points: history.map((v) => ({ x: v.version, y: metric(v, 'accuracy') })) }, { name: 'macro F1', points: history.map((v) => ({ x: v.version, y: metric(v, 'macroF1') })), dashed: true }],
             })) : null)),
-        h(VersionDetail, { v: selected, key: selected.version }),
+        h(VersionDetail, { v: selected, key: selected.version, onChange: model.reload }),
         m.aliasHistory.length ? h(Section, { title: 'Alias history' }, h(DataTable<AliasMove>, {
           caption: 'Alias moves, newest first', rows: [...m.aliasHistory].reverse(), rowKey: (a) => `${a.alias}${a.at}`,
           columns: [

@@ -2,6 +2,7 @@
 // accuracy and traffic, for the fleet, one cohort (a tag) or one device, and the live drift state.
 import { h } from 'preact';
 import { acknowledgeAlert, getDrift, getSeries, listAlerts, type SeriesQuery } from '../api/monitoring.ts';
+import { useCan } from '../api/session.ts';
 import { useStream } from '../api/sse.ts';
 import { useResource } from '../api/use-resource.ts';
 import type { Alert, StreamStatus } from '../api/types.ts';
@@ -18,6 +19,7 @@ import { MonitoringCharts } from './monitoring-charts.ts';
 const RANGES: Record<string, number> = { '6h': 6 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
 
 function Alerts({ scope, id, model }: { scope: string; id: string; model: string }) {
+  const can = useCan('operator');
   const cohort = scope === 'cohort' ? id : undefined;
   const alerts = useResource(() => listAlerts({ cohort, model: model || undefined, limit: 50 }), [cohort, model], 30_000);
   const live = useStream(alerts.missing ? null : `/monitoring/stream?scope=${scope === 'device' ? 'fleet' : scope}${cohort ? `&id=${encodeURIComponent(cohort)}` : ''}`, { alert: () => alerts.reload() });
@@ -33,9 +35,9 @@ function Alerts({ scope, id, model }: { scope: string; id: string; model: string
         { label: 'Cohort', cell: (a) => (a.cohort === '*' ? 'fleet' : h('a', { href: href('monitoring', { scope: 'cohort', id: a.cohort }) }, a.cohort)) },
         { label: 'Since', cell: (a) => h('span', { title: stamp(a.since) }, ago(a.since)) },
         { label: 'Handled', cell: (a) => (a.resolvedBy ? `resolved by ${a.resolvedBy}` : a.acknowledgedBy ? `ack. by ${a.acknowledgedBy}` : '–'), class: 'hide-narrow' },
-        { label: 'Actions', cell: (a) => (a.state === 'open' ? h('span', { class: 'row gap' },
+        ...(!can ? [] : [{ label: 'Actions', cell: (a: Alert) => (a.state === 'open' ? h('span', { class: 'row gap' },
           !a.acknowledgedAt ? h(ActionButton, { label: 'Acknowledge', run: () => acknowledgeAlert(a.id), onDone: alerts.reload }) : null,
-          h(ActionButton, { label: 'Resolve', confirm: { title: 'Resolve this alert?', body: 'Drift that persists raises a new alert.', reason: false }, run: () => resolveAlert(a.id), onDone: alerts.reload })) : null) },
+          h(ActionButton, { label: 'Resolve', confirm: { title: 'Resolve this alert?', body: 'Drift that persists raises a new alert.', reason: false }, run: () => resolveAlert(a.id), onDone: alerts.reload })) : null) }]),
       ],
     })));
 }

@@ -31,13 +31,13 @@ export function OverviewPage() {
   const f = fleet.data;
   const na = (missing: boolean, v: string) => (missing ? 'n/a' : v);
   return h('div', { class: 'page' },
-    h(PageHeader, { title: 'Overview', sub: h('span', null, 'The fleet and the models on it, now. ', h(StatusBadge, { state: live === 'live' ? 'live' : live, label: live === 'live' ? 'live updates' : `updates ${live}` })) }),
+    h(PageHeader, { title: 'Overview', sub: h('span', null, 'The fleet and the models on it, now. ', alerts.missing ? null : h(StatusBadge, { state: live, label: live === 'live' ? 'live updates' : `updates ${live}` })) }),
     h('div', { class: 'stats' },
       h(Stat, { label: 'Fleet size', value: na(fleet.missing, f ? num(f.total) : '…'), detail: 'provisioned devices', href: href('devices') }),
       h(Stat, { label: 'Online now', value: na(fleet.missing, f ? num(f.online) : '…'), detail: f && f.total ? `${pct(f.online / f.total, 0)} of the fleet` : ' ', href: href('devices', { online: 'true' }), tone: 'ok' }),
-      h(Stat, { label: 'Model versions in the field', value: na(fleet.missing, f ? num(f.versions.filter((v) => v.version !== 'none' && v.version !== 'other').length) : '…'), detail: f?.versions[0] ? `most common: ${f.versions[0].version}` : ' ' }),
+      h(Stat, { label: 'Model versions in the field', value: na(fleet.missing, f ? num(f.versions.filter((v) => v.version !== 'none' && v.version !== 'other').length) : '…'), detail: common(f) }),
       h(Stat, { label: 'Active rollouts', value: na(rollouts.missing, rollouts.data ? num(active.length) : '…'), detail: active.some((r) => r.state !== 'running') ? `${active.filter((r) => r.state !== 'running').length} waiting on a person` : ' ', href: href('rollouts'), tone: active.length ? 'info' : undefined }),
-      h(Stat, { label: 'Open alerts', value: na(alerts.missing, alerts.data ? num(open.length) : '…'), detail: open.some((a) => a.severity === 'critical') ? `${open.filter((a) => a.severity === 'critical').length} critical` : ' ', href: href('monitoring'), tone: open.length ? 'bad' : 'ok' })),
+      h(Stat, { label: 'Open alerts', value: na(alerts.missing, alerts.data ? num(open.length) : '…'), detail: open.some((a) => a.severity === 'critical') ? `${open.filter((a) => a.severity === 'critical').length} critical` : ' ', href: href('monitoring'), tone: alerts.missing || !alerts.data ? undefined : open.length ? 'bad' : 'ok' })),
     h('div', { class: 'grid-2' },
       h(Section, { title: 'Model versions in the field' },
         guard(fleet, 'Devices', (d) => h(BarChart, {
@@ -63,6 +63,12 @@ export function OverviewPage() {
         guard(rollouts, 'Rollouts', () => h(RolloutProgressList, { rollouts: active, empty: 'No rollout is running.' }))),
       h(Section, { title: 'Open alerts', actions: h('a', { class: 'btn', href: href('monitoring') }, 'Monitoring') },
         guard(alerts, 'Alerts', (list) => h(AlertList, { alerts: list })))));
+}
+
+/** The most common version devices actually report (not "none"). */
+function common(f: { versions: { version: string; devices: number }[] } | undefined): string {
+  const top = f?.versions.find((v) => v.version !== 'none' && v.version !== 'other');
+  return top ? `most common: ${top.version}` : f ? 'no device reports a model yet' : ' ';
 }
 
 export function AlertList({ alerts }: { alerts: Alert[] }) {

@@ -60,14 +60,15 @@ function StageCard({ s, rollout, now }: { s: RolloutStatus['stages'][number]; ro
     h('details', { class: 'gates', open: current }, h('summary', null, 'Gates'), h(Gates, { s: s as never })));
 }
 
-function Devices({ id, device }: { id: string; device: string | null }) {
+function Devices({ id, device, stages }: { id: string; device: string | null; stages: number }) {
   const [stage, setStage] = useState<string>('');
+  const [all, setAll] = useState(false);
   const list = useResource(() => rolloutDevices(id, stage === '' ? {} : { stage: Number(stage) }), [id, stage], 5_000);
   const one = useResource(() => (device ? rolloutDevice(id, device) : Promise.resolve(null)), [id, device], device ? 5_000 : undefined);
   return h(Section, {
     title: 'Devices', id: 'rollout-devices',
     actions: h('label', { class: 'field inline' }, h('span', null, 'Stage'), h('select', { value: stage, onChange: (e: Event) => setStage((e.currentTarget as HTMLSelectElement).value) },
-      h('option', { value: '' }, 'all'), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => h('option', { key: i, value: String(i) }, `stage ${i + 1}`)))),
+      h('option', { value: '' }, 'all'), Array.from({ length: stages }, (_, i) => i).map((i) => h('option', { key: i, value: String(i) }, `stage ${i + 1}`)))),
   },
   device ? guard(one, 'Device timeline', (d) => d && h('div', { class: 'card inset' },
     h('div', { class: 'row gap' }, h('strong', { class: 'mono' }, d.deviceId), h(StatusBadge, { state: d.state }), h('a', { href: href(['devices', d.deviceId]) }, 'Device page'),
@@ -75,7 +76,7 @@ function Devices({ id, device }: { id: string; device: string | null }) {
     h('ol', { class: 'event-log' }, d.timeline.map((t, i) => h('li', { key: i }, h('span', { class: 'muted small' }, stamp(t.at)), ' ', h(StatusBadge, { state: t.state }), ` ${t.kind}`,
       t.detail ? h('span', { class: 'small muted' }, ` ${typeof t.detail === 'string' ? t.detail : JSON.stringify(t.detail)}`) : null))))) : null,
   guard(list, 'Devices', (rows) => h(DataTable<RolloutDevice>, {
-    caption: 'Devices in this rollout, in notification order', rows: rows.slice(0, 200), rowKey: (r) => r.deviceId, empty: 'No devices assigned yet.',
+    caption: 'Devices in this rollout, in notification order', rows: all ? rows : rows.slice(0, 50), rowKey: (r) => r.deviceId, empty: 'No devices assigned yet.',
     columns: [
       { label: 'Device', cell: (r) => h('a', { class: 'mono', href: href(['rollouts', id, r.deviceId]) }, r.deviceId) },
       { label: 'Stage', cell: (r) => (r.stage === null ? 'excluded' : String(r.stage + 1)), class: 'num' },
@@ -84,7 +85,9 @@ function Devices({ id, device }: { id: string; device: string | null }) {
       { label: 'Previous bundle', cell: (r) => h('span', { class: 'mono' }, shortId(r.previousBundleId, 10)), class: 'hide-narrow' },
     ],
   })),
-  list.data && list.data.length > 200 ? h('p', { class: 'muted small' }, `Showing the first 200 of ${num(list.data.length)}.`) : null);
+  list.data && list.data.length > 50 && !all
+    ? h('p', { class: 'muted small' }, `The first 50 of ${num(list.data.length)}. `, h('button', { type: 'button', class: 'btn btn-quiet', onClick: () => setAll(true) }, `Show all ${num(list.data.length)}`))
+    : null);
 }
 
 function Events({ id, version }: { id: string; version: string }) {
@@ -119,6 +122,6 @@ export function RolloutViewPage({ id, device }: { id: string; device: string | n
       h(Section, { title: `${num(r.devices)} devices in ${r.stages.length} stage${r.stages.length === 1 ? '' : 's'}` },
         h(StateBar, { counts: r.counts, label: 'All devices of the rollout by state' }),
         h('ol', { class: 'stages' }, r.stages.map((s) => h(StageCard, { key: s.index, s, rollout: r, now })))),
-      h(Devices, { id: r.id, device }),
+      h(Devices, { id: r.id, device, stages: r.stages.length }),
       h(Events, { id: r.id, version: `${r.state}:${r.current}:${r.updatedAt}` }))));
 }

@@ -84,6 +84,9 @@ function Review({ d, bundle, live, set }: { d: WizardDraft; bundle: BundleRecord
       h('dt', null, 'Advance'), h('dd', null, d.advance === 'auto' ? 'automatically when a stage\'s gates hold' : 'only when an operator approves each stage'),
       h('dt', null, 'On a failed gate'), h('dd', null, d.onGateFail === 'pause' ? 'pause and wait for a person' : 'abort the rollout'),
       h('dt', null, 'Pace'), h('dd', null, `at most ${num(d.devicesPerMinute)} devices a minute`)),
+    live.preview?.held ? h('label', { class: 'check notice unavailable' },
+      h('input', { type: 'checkbox', name: 'supersede', checked: d.supersede, onChange: () => set({ supersede: !d.supersede }) }),
+      ` Take over the ${num(live.preview.held)} device${live.preview.held === 1 ? '' : 's'} another active rollout of this model holds (that rollout lets them go)`) : null,
     h('label', { class: 'field' }, h('span', null, 'Reason (kept in the audit record)'),
       h('input', { name: 'reason', value: d.reason, maxLength: 500, placeholder: 'why this rollout', onInput: (e: Event) => set({ reason: val(e) }) })));
 }

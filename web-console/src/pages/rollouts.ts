@@ -21,7 +21,7 @@ export function RolloutsPage() {
   const list = useResource(() => listRollouts({ limit: 200 }), [], 4_000);
   return h('div', { class: 'page' },
     h(PageHeader, { title: 'Rollouts', sub: 'Staged deliveries of a bundle to a target, gated on install success and model health.',
-      actions: can ? h('a', { class: 'btn btn-primary', href: href(['rollouts', 'new']) }, 'New rollout') : null }),
+      actions: can && !list.missing ? h('a', { class: 'btn btn-primary', href: href(['rollouts', 'new']) }, 'New rollout') : null }),
     guard(list, 'Rollouts', (rows) => h('div', null,
       h(Section, { title: 'In progress' }, h(RolloutProgressList, { rollouts: rows.filter((r) => ACTIVE.has(r.state)), empty: 'Nothing is rolling out right now.' })),
       h(Section, { title: 'All rollouts' }, h(DataTable<Row>, {

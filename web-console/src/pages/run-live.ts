@@ -64,14 +64,14 @@ export function RunLive({ id }: { id: string }) {
       rd.startedAt && rd.endedAt ? ` · took ${duration(Date.parse(rd.endedAt) - Date.parse(rd.startedAt))}` : ''),
     error || rd.error ? h('p', { class: 'notice error', role: 'alert' }, error ?? rd.error?.message) : null,
     h('div', { class: 'grid-2' },
-      h(LineChart, { label: 'Accuracy by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, y: (v) => pct(v, 0), height: 160, series: [
+      h('div', null, h('h3', null, 'Accuracy'), h(LineChart, { label: 'Accuracy by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, y: (v) => pct(v, 0), height: 160, series: [
         { name: 'train accuracy', points: history.map((e) => ({ x: e.epoch, y: e.accuracy })) },
-        { name: 'val accuracy', points: history.map((e) => ({ x: e.epoch, y: e.valAccuracy })) },
-      ] }),
-      h(LineChart, { label: 'Loss by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, height: 160, series: [
-        { name: 'train loss', points: history.map((e) => ({ x: e.epoch, y: e.loss })) },
-        { name: 'val loss', points: history.map((e) => ({ x: e.epoch, y: e.valLoss })), dashed: true },
+        { name: 'val accuracy', points: history.map((e) => ({ x: e.epoch, y: e.valAccuracy })), color: 0, dashed: true },
       ] })),
+      h('div', null, h('h3', null, 'Loss'), h(LineChart, { label: 'Loss by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, height: 160, series: [
+        { name: 'train loss', points: history.map((e) => ({ x: e.epoch, y: e.loss })) },
+        { name: 'val loss', points: history.map((e) => ({ x: e.epoch, y: e.valLoss })), dashed: true, color: 0 },
+      ] }))),
     rd.status === 'succeeded' && rd.modelVersion !== null ? h('div', { class: 'row gap wrap result' },
       h('span', null, 'Registered as ', h('a', { href: href(['models', rd.model], { v: rd.modelVersion }) }, h('strong', null, `${rd.model} v${rd.modelVersion}`)),
         ` · test accuracy ${pct(rd.metrics?.accuracy as number | undefined)}`),

@@ -48,10 +48,10 @@ export function RunsComparePage({ query }: { query: URLSearchParams }) {
       const differing = d.rows.filter((r) => r.differs).length;
       return h('div', null,
         h('div', { class: 'grid-2' },
-          h(Section, { title: 'Validation accuracy by epoch' }, h(LineChart, { label: 'Validation accuracy by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, y: (v) => pct(v, 0), series: [{ name: `A ${a}`, points: curve(d.ra, 'valAccuracy') }, { name: `B ${b}`, points: curve(d.rb, 'valAccuracy') }] })),
+          h(Section, { title: 'Validation accuracy by epoch' }, h(LineChart, { label: 'Validation accuracy by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, y: (v) => pct(v, 0), series: [{ name: `A ${a}`, points: curve(d.ra, 'valAccuracy') }, { name: `B ${b}`, points: curve(d.rb, 'valAccuracy'), color: 1 }] })),
           h(Section, { title: 'Loss by epoch' }, h(LineChart, { label: 'Training and validation loss by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, series: [
-            { name: `A train`, points: curve(d.ra, 'loss') }, { name: `B train`, points: curve(d.rb, 'loss') },
-            { name: `A val`, points: curve(d.ra, 'valLoss'), dashed: true }, { name: `B val`, points: curve(d.rb, 'valLoss'), dashed: true },
+            { name: 'A train', points: curve(d.ra, 'loss'), color: 0 }, { name: 'B train', points: curve(d.rb, 'loss'), color: 1 },
+            { name: 'A val', points: curve(d.ra, 'valLoss'), dashed: true, color: 0 }, { name: 'B val', points: curve(d.rb, 'valLoss'), dashed: true, color: 1 },
           ] }))),
         h(Section, {
           title: `Side by side · ${differing} of ${d.rows.length} fields differ`,

@@ -26,6 +26,8 @@ export interface WizardDraft {
   advance: 'auto' | 'approval';
   onGateFail: 'pause' | 'abort';
   devicesPerMinute: number;
+  /** Take devices over from other active rollouts of the same model. */
+  supersede: boolean;
   reason: string;
 }
 
@@ -39,7 +41,7 @@ export const PRESETS: { label: string; stages: number[] }[] = [
 
 export const initialDraft = (bundle: string | null): WizardDraft => ({
   bundle, target: { kind: 'tags', words: '', attributes: '' }, stages: PRESETS[0]!.stages.map((p) => stage(p)),
-  advance: 'auto', onGateFail: 'pause', devicesPerMinute: 1000, reason: '',
+  advance: 'auto', onGateFail: 'pause', devicesPerMinute: 1000, supersede: false, reason: '',
 });
 
 const words = (s: string) => s.split(/[\s,]+/).map((w) => w.trim()).filter(Boolean);
@@ -87,6 +89,7 @@ export function requestOf(d: WizardDraft): RolloutRequestInput {
       ...(s.gates ? { gates: gatesOf(s.gates) } : {}),
     })),
     policy: { advance: d.advance, onGateFail: d.onGateFail, rate: { devicesPerMinute: d.devicesPerMinute } },
+    supersede: d.supersede,
     reason: d.reason,
   };
 }

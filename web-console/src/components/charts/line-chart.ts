@@ -15,6 +15,8 @@ export interface LineSeries {
   points: LinePoint[];
   /** Dashed: a reference or estimate next to a measurement. */
   dashed?: boolean;
+  /** Palette slot (0-7); default the series' position. Two series of one thing share a colour. */
+  color?: number;
 }
 
 export interface LineChartProps {
@@ -85,20 +87,20 @@ export function LineChart(p: LineChartProps) {
       niceTicks(lo, hi, 4).map((t) => h('g', { key: `y${t}`, class: 'grid' },
         h('line', { x1: M.left, x2: width - M.right, y1: sy(t), y2: sy(t) }),
         h('text', { x: M.left - 6, y: sy(t), dy: '0.32em', 'text-anchor': 'end' }, fmtY(t)))),
-      hasData ? xTicks.map((t) => h('text', { key: `x${t}`, class: 'axis', x: sx(t), y: height - 6, 'text-anchor': 'middle' }, xText(t))) : null,
+      hasData ? xTicks.map((t) => h('text', { key: `x${t}`, class: 'axis', x: sx(t), y: height - 6, 'text-anchor': sx(t) > width - M.right - 30 ? 'end' : sx(t) < M.left + 30 ? 'start' : 'middle' }, xText(t))) : null,
       (p.thresholds ?? []).map((t) => h('g', { key: `t${t.label}`, class: `threshold tone-${t.tone ?? 'warn'}` },
         h('line', { x1: M.left, x2: width - M.right, y1: sy(t.y), y2: sy(t.y) }),
         h('text', { x: width - M.right - 2, y: sy(t.y) - 3, 'text-anchor': 'end' }, t.label))),
-      p.series.map((s, i) => h('path', { key: s.name, class: `line s${i % 8}${s.dashed ? ' dashed' : ''}`, d: path(s.points) })),
+      p.series.map((s, i) => h('path', { key: s.name, class: `line s${(s.color ?? i) % 8}${s.dashed ? ' dashed' : ''}`, d: path(s.points) })),
       p.series.map((s, i) => s.points.filter((q) => q.y !== null).length === 1
-        ? s.points.filter((q) => q.y !== null).map((q) => h('circle', { key: `${s.name}-dot`, class: `dot s${i % 8}`, cx: sx(q.x), cy: sy(q.y!), r: 3 }))
+        ? s.points.filter((q) => q.y !== null).map((q) => h('circle', { key: `${s.name}-dot`, class: `dot s${(s.color ?? i) % 8}`, cx: sx(q.x), cy: sy(q.y!), r: 3 }))
         : null),
       hx !== null && hx !== undefined ? h('line', { class: 'cursor', x1: sx(hx), x2: sx(hx), y1: M.top, y2: height - M.bottom }) : null,
       !hasData ? h('text', { class: 'axis', x: width / 2, y: height / 2, 'text-anchor': 'middle' }, 'No data in this range') : null),
     h('figcaption', { class: 'legend' },
       p.series.map((s, i) => {
         const at = hx === null || hx === undefined ? null : s.points.find((q) => q.x === hx);
-        return h('span', { key: s.name, class: 'legend-item' }, h('i', { class: `swatch s${i % 8}${s.dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }), s.name,
+        return h('span', { key: s.name, class: 'legend-item' }, h('i', { class: `swatch s${(s.color ?? i) % 8}${s.dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }), s.name,
           at && at.y !== null ? h('b', null, ` ${fmtY(at.y)}`) : null);
       }),
       hx !== null && hx !== undefined ? h('span', { class: 'legend-at muted' }, isTime ? new Date(hx).toLocaleString('en-GB') : `${xText(hx)}`) : null));
