@@ -15,6 +15,15 @@ import { RunService } from './runs/run-service.ts';
 import { SweepService } from './runs/sweep-service.ts';
 import { DatasetService } from './services/dataset-service.ts';
 import { openStore } from './store/open-store.ts';
+import { openDb } from './store/sqlite/db.ts';
+import { bundleExtras } from './delivery/bundle-extras.ts';
+import { MonitoringService } from './monitoring/monitoring-service.ts';
+import { SqliteTelemetryStore } from './monitoring/sqlite-telemetry-store.ts';
+import { TelemetryIngest } from './monitoring/telemetry-ingest.ts';
+import { modelKey } from './monitoring/model-reference.ts';
+import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
+import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
+import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
 import type { Store } from './store/store.ts';
 
 export interface RunningServer {
@@ -46,8 +55,33 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sweeps = new SweepService(store, runs);
   if (!config.tlsCert !== !config.tlsKey) throw new Error('TLS needs both --tls-cert and --tls-key');
   const tls = config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
-  const fleet = await openFleet({ dataDir: config.dataDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits }, store, blobs, log);
-  const app = createApp({ store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion: new ConversionService(store, blobs) });
+  // Telemetry has its own SQLite file: it takes most of the write volume, and its store is its only writer.
+  const telemetryDb = config.store?.startsWith('postgres') ? null : openDb(join(config.dataDir, 'telemetry.db'));
+  const monitoring = await MonitoringService.open({ store: new SqliteTelemetryStore(telemetryDb ?? openDb(':memory:')), log, validateSchema: false });
+  monitoring.startRetention();
+  let engine: Engine | null = null;
+  let brokerEndpoints: import('./broker/broker-link.ts').BrokerEndpoints | null = null;
+  const fleet = await openFleet({
+    dataDir: config.dataDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits,
+    onStatus: (id, e) => engine?.recordStatus(id, { bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at }),
+    bundleExtras: (mv, artifact) => bundleExtras(store, blobs, mv, artifact),
+    onBundle: (_b, m) => monitoring.setReference(modelKey(m.model), m.referenceProfile ?? { features: [] }, m.labels),
+  }, store, blobs, log);
+  engine = new RolloutEngine({
+    store: store.rollouts, audit: store.audit, devices: deviceDirectory(store), desired: desiredStatePort(fleet.services.delivery),
+    health: healthPort(monitoring), bundles: bundleResolver(store),
+  });
+  const ticker = startRolloutTicker(engine, {
+    // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
+    intervalMs: Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : undefined,
+    onReport: (r) => { if (r.errors.length) log.warn('rollout tick', { errors: r.errors }); },
+    onError: (e) => log.error('rollout tick failed', { err: String((e as Error)?.stack ?? e) }),
+  });
+  const telemetry = new TelemetryIngest({ link: fleet.services.broker, store, monitoring, log, prefix: DEFAULT_PREFIX });
+  const app = createApp({
+    store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion: new ConversionService(store, blobs),
+    monitoring, rollouts: engine, brokerEndpoints: () => brokerEndpoints,
+  });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const https = tls ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {};
@@ -58,6 +92,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info('listening', { url, dataDir: config.dataDir });
   const mqtt = await fleet.start(server as import('node:http').Server, url);
+  brokerEndpoints = mqtt;
+  await telemetry.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -65,7 +101,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((r) => server.close(() => r()));
+        await ticker.stop();
+        await telemetry.close();
         await fleet.close();
+        await monitoring.close();
+        telemetryDb?.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await httpClosed;
         await runs.close();

@@ -110,8 +110,9 @@ describe('restart', () => {
     await srv.api('PUT', `/api/v1/devices/${d.id}/desired`, { bundle: bundleId });
     const mqttPort = new URL(srv.info.mqttUrl).port;
     const c = await deviceClient(srv.info.mqttUrl, d, { reconnectPeriod: 300 });
+    const retained = nextMessage(c, topic(d.id, 'desired'));
     await c.subscribeAsync(topic(d.id, 'desired'), { qos: 1 });
-    await nextMessage(c, topic(d.id, 'desired'));
+    await retained;
     let messages = 0;
     c.on('message', () => messages++);
     c.on('connect', () => void c.subscribe(topic(d.id, 'desired'), { qos: 1 }));

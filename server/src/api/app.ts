@@ -11,8 +11,13 @@ import { runRoutes } from './routes/runs.ts';
 import { sweepRoutes } from './routes/sweeps.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { conversionRoutes } from './routes/conversion.ts';
+import { monitoringRoutes } from '../monitoring/routes.ts';
+import type { MonitoringService } from '../monitoring/monitoring-service.ts';
+import { rolloutRoutes, type RolloutEngine } from '../rollouts/index.ts';
 import type { ConversionService } from '../conversion/conversion-service.ts';
 import { blobRoutes } from './routes/blobs.ts';
+import { connectionRoutes } from './routes/connection.ts';
+import type { BrokerEndpoints } from '../broker/broker-link.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -29,6 +34,10 @@ export interface AppServices extends Services {
   sweeps: SweepService;
   fleet: FleetServices;
   conversion: ConversionService;
+  monitoring: MonitoringService;
+  rollouts: RolloutEngine;
+  /** Broker URLs once it listens (null before). */
+  brokerEndpoints?: () => BrokerEndpoints | null;
 }
 
 export type ApiApp = ReturnType<typeof buildApi>;
@@ -39,6 +48,8 @@ function buildApi(s: AppServices) {
     .route('/', runRoutes(s))
     .route('/', sweepRoutes(s))
     .route('/', conversionRoutes(s))
+    .route('/', monitoringRoutes({ monitoring: s.monitoring }))
+    .route('/', rolloutRoutes({ engine: s.rollouts }))
     .route('/', modelRoutes(s))
     .route('/', tokenRoutes())
     .route('/', deviceRoutes(s.fleet))
@@ -64,6 +75,7 @@ export function createApp(s: AppServices) {
   app.route('/', docsRoutes());
   // Devices read blobs with their own credential [WIRE-3.1]: mounted before operator authentication.
   app.route('/api/v1', blobRoutes(s.fleet, s));
+  app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
   app.use('/api/v1/*', authenticate);
   const api = buildApi(s);
   app.route('/api/v1', api);

@@ -111,24 +111,31 @@ async function setup(c: Extract<LoadgenCommand, { type: 'setup' }>): Promise<nul
   return null;
 }
 
+/** Unacknowledged QoS 1 messages a publisher keeps at most, like a device's in-flight window (mosquitto's default is 20). */
+const PUBLISHER_WINDOW = 20;
+
 async function pubStep(c: Extract<LoadgenCommand, { type: 'step' }>): Promise<PubResult> {
   const end = c.startAt + c.durationMs;
   const inWindow = (t: number) => t >= c.startAt && t < end;
   let offered = 0, sent = 0, accepted = 0;
   let outstanding = 0;
+  const perPub = new Uint16Array(pubs.length);
   const send = (i: number, t: number) => {
     const pub = pubs[i]!;
     const counted = inWindow(t);
     if (counted) offered++;
-    if (pub.socket.writableNeedDrain || pub.closed) return;
+    // A full window or a full socket is the broker pushing back: the message is not sent.
+    if (perPub[i]! >= PUBLISHER_WINDOW || pub.socket.writableNeedDrain || pub.closed) return;
     const payload = Buffer.alloc(payloadBytes);
     payload.writeUInt32LE(i, 0);
     payload.writeUInt32LE(seqs[i]!++, 4);
     payload.writeDoubleLE(t, 8);
     if (counted) sent++;
     outstanding++;
+    perPub[i]!++;
     void pub.publish(topics[i]!, payload, 1).then(() => {
       outstanding--;
+      perPub[i]!--;
       if (counted) accepted++;
     });
   };

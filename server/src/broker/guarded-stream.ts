@@ -16,17 +16,33 @@ export interface GuardOptions {
   onBytes(direction: 'in' | 'out', n: number): void;
 }
 
+/**
+ * Bytes handed to aedes at once. aedes parses whatever one read returns and dispatches every packet
+ * in it at the same time, so this bounds how many parsed packets one connection can have waiting
+ * (at the admission gate, say): about 8 KiB of them rather than a whole 64 KiB socket read.
+ */
+const SLICE = 8 * 1024;
+/** Bytes received but not yet handed to aedes before the socket stops being read (TCP push-back). */
+const INBOX_LIMIT = 2 * SLICE;
+
 /** A Duplex over `inner` (TCP, TLS or WebSocket stream) that aedes reads and writes instead. */
 export class GuardedStream extends Duplex {
   private readonly guard: FrameGuard;
   private partialTimer: NodeJS.Timeout | null = null;
   private pendingWrite: ((err?: Error | null) => void) | null = null;
+  private readonly inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  private wantsData = false;
+  private ended = false;
 
   constructor(private readonly inner: Duplex, private readonly opts: GuardOptions) {
-    super({ allowHalfOpen: false, writableHighWaterMark: opts.writeHighWaterMark });
+    super({ allowHalfOpen: false, writableHighWaterMark: opts.writeHighWaterMark, readableHighWaterMark: SLICE });
     this.guard = new FrameGuard(opts.preAuthMaxPacketBytes);
     inner.on('data', (chunk: Buffer) => this.onData(chunk));
-    inner.on('end', () => this.push(null));
+    inner.on('end', () => {
+      this.ended = true;
+      this.pump();
+    });
     inner.on('error', (err) => this.destroy(err));
     inner.on('close', () => this.destroy());
     inner.on('drain', () => this.flushPending(null));
@@ -43,7 +59,22 @@ export class GuardedStream extends Duplex {
   }
 
   override _read(): void {
-    this.inner.resume();
+    this.wantsData = true;
+    this.pump();
+  }
+
+  /** Hands buffered bytes to aedes a slice at a time, as fast as it reads them. */
+  private pump(): void {
+    while (this.wantsData && this.inboxBytes > 0) {
+      const head = this.inbox[0]!;
+      const slice = head.length <= SLICE ? head : head.subarray(0, SLICE);
+      if (slice === head) this.inbox.shift();
+      else this.inbox[0] = head.subarray(SLICE);
+      this.inboxBytes -= slice.length;
+      this.wantsData = this.push(slice);
+    }
+    if (this.inboxBytes === 0 && this.ended) this.push(null);
+    else if (this.inboxBytes < INBOX_LIMIT && !this.inner.destroyed) this.inner.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -93,7 +124,10 @@ export class GuardedStream extends Duplex {
     if (this.guard.midPacket) {
       this.partialTimer ??= setTimeout(() => this.refuse('PARTIAL_PACKET_TIMEOUT'), this.opts.partialPacketTimeoutMs).unref();
     }
-    if (!this.push(chunk)) this.inner.pause();
+    this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    if (this.inboxBytes >= INBOX_LIMIT) this.inner.pause();
+    this.pump();
   }
 
   private refuse(reason: FrameViolation | 'PARTIAL_PACKET_TIMEOUT'): void {

@@ -9,6 +9,7 @@ import { registerModelCommands } from './commands/models.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerBenchCommand } from './commands/bench.ts';
 import { registerConvertCommands } from './commands/convert.ts';
+import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerAgentCommand } from '@flotilla/edge-agent/cli/agent-command';
 import { registerBundleCommands as registerBundleFileCommands } from '@flotilla/firmware-bundler/cli/index';
 import { registerDeviceCommands } from './commands/devices.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerTokenCommands(program);
   registerConvertCommands(program);
+  registerRolloutCommands(program);
   registerAgentCommand(program);
   registerBenchCommand(program);
   registerBundleFileCommands(program);

@@ -1,7 +1,7 @@
 // Makes signed bundles from registered model versions: picks the ONNX artifact, assigns the next
 // sequence number, packs and signs with the firmware-bundler library, and stores the bundle file,
 // its envelope [WIRE-2.7] and every chunk as content-addressed blobs.
-import { packBundle, TENSOR_DTYPES, type IoSignature, type PackInput } from '@flotilla/firmware-bundler';
+import { packBundle, TENSOR_DTYPES, type BundleManifest, type IoSignature, type PackInput } from '@flotilla/firmware-bundler';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { BundleRecord, ModelVersion } from '../store/entities.ts';
 import { StoreError } from '../store/store-error.ts';
@@ -12,6 +12,9 @@ import type { SigningKey } from './signing-key.ts';
 
 /** Manifest fields a caller may add to what the registry knows. */
 export type ManifestExtras = Partial<Pick<PackInput, 'labels' | 'preprocessing' | 'selfTests' | 'referenceProfile' | 'runtime' | 'quantization' | 'signature'>>;
+
+/** Computes manifest fields from the registry for a version and the artifact being shipped. */
+export type BundleExtrasFn = (mv: ModelVersion, artifact: string) => Promise<ManifestExtras & { lineage?: PackInput['lineage'] }>;
 
 export interface CreateBundleInput extends ManifestExtras {
   /** `name@version`, `name@alias` or `name` (latest). */
@@ -30,7 +33,7 @@ export class BundleService {
   /** One bundle at a time per model, so sequence numbers are handed out without gaps or clashes. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: { store: Store; blobs: BlobStore; key: SigningKey }) {}
+  constructor(private readonly deps: { store: Store; blobs: BlobStore; key: SigningKey; extras?: BundleExtrasFn; onCreated?: (b: BundleRecord, manifest: BundleManifest) => Promise<void> }) {}
 
   async create(input: CreateBundleInput, actor: string): Promise<BundleRecord> {
     const mv = await this.deps.store.models.resolve(input.model);
@@ -55,6 +58,7 @@ export class BundleService {
     }
     const bytes = await blobs.get(digest);
     if (!bytes) throw new DeliveryError('BLOB_MISSING', `artifact blob ${digest} of ${mv.model}@${mv.version} is missing from the blob store`, 500);
+    const computed = (await this.deps.extras?.(mv, artifact)) ?? {};
     const sequence = await store.bundles.nextSequence(mv.model);
     const packed = await packBundle({
       name: mv.model,
@@ -62,14 +66,14 @@ export class BundleService {
       sequence,
       files: [{ path: artifact, bytes, mediaType: 'application/onnx' }],
       modelFile: artifact,
-      lineage: mv.runId ? { runId: mv.runId } : undefined,
-      signature: input.signature ?? ioSignatureOf(mv.signature),
-      labels: input.labels,
-      preprocessing: input.preprocessing,
-      selfTests: input.selfTests,
-      referenceProfile: input.referenceProfile,
-      runtime: input.runtime,
-      quantization: input.quantization,
+      lineage: computed.lineage ?? (mv.runId ? { runId: mv.runId } : undefined),
+      signature: input.signature ?? computed.signature ?? ioSignatureOf(mv.signature),
+      labels: input.labels ?? computed.labels,
+      preprocessing: input.preprocessing ?? computed.preprocessing,
+      selfTests: input.selfTests ?? computed.selfTests,
+      referenceProfile: input.referenceProfile ?? computed.referenceProfile,
+      runtime: input.runtime ?? computed.runtime,
+      quantization: input.quantization ?? computed.quantization,
       expiresInSeconds: input.expiresInSeconds,
       avgChunkSize: input.avgChunkSize,
       extensions: { registry: { model: mv.model, version: mv.version } },
@@ -92,6 +96,7 @@ export class BundleService {
       if (e instanceof StoreError && e.code === 'BUNDLE_EXISTS') return (await store.bundles.get(record.id))!;
       throw e;
     }
+    await this.deps.onCreated?.(record, packed.manifest);
     await store.audit.record({ actor, action: 'bundle.create', subject: record.id, detail: { model: mv.model, version: mv.version, sequence } });
     return record;
   }

@@ -8,8 +8,16 @@ import type { BundleRecord } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { DeliveryError } from './delivery-error.ts';
 
-/** Telemetry policy a desired state carries until an operator sets another. */
-export const DEFAULT_TELEMETRY: TelemetryPolicy = { windowSec: 60, sampleRate: 0, sampleBudgetBytes: 0 };
+/**
+ * Telemetry policy a desired state carries until an operator sets another. Window 60 s, or env
+ * FLOTILLA_TELEMETRY_WINDOW_SEC: simulated fleets and tests need verdicts in seconds, not minutes.
+ */
+export const DEFAULT_TELEMETRY: TelemetryPolicy = { windowSec: telemetryWindowSec(process.env.FLOTILLA_TELEMETRY_WINDOW_SEC), sampleRate: 0, sampleBudgetBytes: 0 };
+
+function telemetryWindowSec(env: string | undefined): number {
+  const n = Number(env);
+  return Number.isInteger(n) && n >= 1 && n <= 3600 ? n : 60;
+}
 
 export interface SetDesiredResult {
   /** Devices whose desired state changed (and was published). */

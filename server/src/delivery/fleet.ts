@@ -19,6 +19,10 @@ import { BundleService } from './bundle-service.ts';
 import { ChunkService } from './chunk-service.ts';
 import { DeliveryService } from './delivery-service.ts';
 import { loadOrCreateSigningKey } from './signing-key.ts';
+import type { StatusEvent } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleExtrasFn } from './bundle-service.ts';
+import type { BundleManifest } from '@flotilla/firmware-bundler';
+import type { BundleRecord } from '../store/entities.ts';
 
 export interface FleetConfig {
   dataDir: string;
@@ -29,6 +33,12 @@ export interface FleetConfig {
   /** Certificate and key files (PEM) for MQTT over TLS, WSS and HTTPS. */
   tls?: { certFile: string; keyFile: string };
   brokerLimits?: Partial<BrokerLimits>;
+  /** Deployment status events from devices, for the rollout engine. */
+  onStatus?: (deviceId: string, event: StatusEvent) => Promise<unknown> | void;
+  /** Manifest fields computed from the registry for every new bundle (labels, profile, self-tests, ...). */
+  bundleExtras?: BundleExtrasFn;
+  /** Called once a bundle is stored (monitoring registers its reference profile). */
+  onBundle?: (b: BundleRecord, manifest: BundleManifest) => Promise<void>;
 }
 
 export interface Fleet {
@@ -48,14 +58,14 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const broker = new EmbeddedAedesBroker({ authority: devices, log: log.child({ svc: 'broker' }), prefix, limits: config.brokerLimits, host: config.host, mqttPort: config.mqttPort, tls });
   devices.attachBroker(broker);
   const delivery = new DeliveryService({ store, link: broker, log, prefix });
-  const bundles = new BundleService({ store, blobs, key });
+  const bundles = new BundleService({ store, blobs, key, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
   const served = metrics.counter('flotilla_chunk_bytes_served_total', 'Blob bytes served to devices, by transport');
   const chunks = new ChunkService({
     link: broker, blobs, delivery, log, prefix, maxConcurrentTransfers: broker.limits.maxConcurrentTransfers, window: broker.limits.chunkWindow,
     maxResponseBytes: broker.limits.maxChunkResponseBytes, onServed: (n) => served.inc({ transport: 'mqtt' }, n),
   });
-  const ingest = new DeviceStateIngest({ store, link: broker, log, prefix });
+  const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
 
   const services: FleetServices = { devices, bundles, delivery, broker, key, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };

@@ -13,6 +13,8 @@ export interface IngestOptions {
   prefix: string;
   /** Last-seen times are written in one batch this often, ms. Default 5000. */
   flushMs?: number;
+  /** Called for every valid deployment status event [WIRE-2.4] (the rollout engine counts installs and failures). */
+  onStatus?: (deviceId: string, event: StatusEvent) => Promise<unknown> | void;
 }
 
 export class DeviceStateIngest {
@@ -97,6 +99,7 @@ export class DeviceStateIngest {
     const s = decodeMessage(StatusEvent, payload);
     if (!s) return this.invalid(id, 'status');
     await this.o.store.devices.addEvent({ deviceId: id, at, kind: 'status', detail: s });
+    await this.o.onStatus?.(id, s);
   }
 
   private async presence(id: string, online: boolean, kind: string): Promise<void> {

@@ -1,6 +1,6 @@
 // GET /metrics in the Prometheus text format, and the middleware that times every HTTP request.
 import { Hono, type MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../app-env.ts';
 import type { Histogram, MetricsRegistry } from '../../metrics/registry.ts';
 
@@ -13,7 +13,15 @@ export function httpMetrics(registry: MetricsRegistry): MiddlewareHandler<AppEnv
   return async (c, next) => {
     const t0 = performance.now();
     await next();
-    const route = c.res.status === 404 && !c.req.routePath ? 'unmatched' : routePath(c, -1);
+    // The handler's pattern, not a middleware's ('*'): the last matched route bound to a method.
+    const routes = matchedRoutes(c);
+    let route = 'unmatched';
+    for (let i = routes.length - 1; i >= 0; i--) {
+      if (routes[i]!.method !== 'ALL') {
+        route = routes[i]!.path;
+        break;
+      }
+    }
     h.observe({ method: c.req.method, route, status: String(c.res.status) }, (performance.now() - t0) / 1000);
   };
 }

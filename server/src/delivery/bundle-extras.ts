@@ -1,0 +1,114 @@
+// What the registry knows that a bundle's manifest should carry: labels, lineage, the quantization report,
+// self-test vectors computed with onnxruntime on held-out rows, and a reference feature profile computed
+// from the training split with the agent's own feature code, so devices histogram live inputs on the same bins.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { histogram, type FeatureProfile, type SelfTestVector } from '@flotilla/firmware-bundler';
+import { compileFeatures } from '@flotilla/edge-agent/preprocess/features';
+import { AGENT_VERSION } from '@flotilla/edge-agent/version';
+import type { BlobStore } from '../blob/blob-store.ts';
+import { decodeDataset } from '../datasets/canonical-format.ts';
+import { splitIndices, takeRows } from '../datasets/splits.ts';
+import type { Dataset } from '../training/dataset-types.ts';
+import type { ModelVersion } from '../store/entities.ts';
+import type { Store } from '../store/store.ts';
+import { DeliveryError } from './delivery-error.ts';
+import type { ManifestExtras } from './bundle-service.ts';
+
+/** Bins per monitored feature. Ten deciles keep the expected count per bin ≥ 20 at the detector's 200-sample minimum. */
+export const PROFILE_BINS = 10;
+/** Training rows used for the profile (more adds little precision and costs bundle-time CPU). */
+export const PROFILE_ROWS = 4000;
+/** Self-test vectors per bundle. */
+export const SELF_TESTS = 4;
+/** Most index features monitored for tabular data. */
+export const MAX_TABULAR_FEATURES = 32;
+
+/** Reference profile on `rows`: image summaries for images, one feature per column for tables. */
+export function referenceProfile(rows: Dataset, featureNames: string[]): FeatureProfile[] {
+  const dims = rows.featureShape;
+  const image = dims.length === 3 && dims[0]! >= 8 && dims[1]! >= 8;
+  const wanted: FeatureProfile[] = image
+    ? ['mean_brightness', 'contrast', 'edge_density'].map((name) => ({ name, edges: [], frequencies: [] }))
+    : Array.from({ length: Math.min(MAX_TABULAR_FEATURES, dims.reduce((a, b) => a * b, 1)) }, (_, i) => ({ name: featureNames[i] ?? `f${i}`, index: i, edges: [], frequencies: [] }));
+  const extract = compileFeatures(wanted, dims);
+  const per = dims.reduce((a, b) => a * b, 1);
+  const values = wanted.map(() => new Float64Array(rows.n));
+  const scratch = new Float64Array(wanted.length);
+  for (let r = 0; r < rows.n; r++) {
+    extract(rows.x, r * per, scratch);
+    for (let f = 0; f < wanted.length; f++) values[f]![r] = scratch[f]!;
+  }
+  return wanted.map((w, f) => {
+    const edges = quantileEdges(values[f]!, PROFILE_BINS);
+    const counts = histogram({ edges }, values[f]!);
+    return { ...w, edges, frequencies: counts.map((c) => c / rows.n), count: rows.n };
+  });
+}
+
+/** Strictly increasing edges at the quantiles of `v` (ties collapse bins; a constant feature gets one bin). */
+export function quantileEdges(v: Float64Array, bins: number): number[] {
+  const s = Float64Array.from(v).sort();
+  const lo = s[0]!;
+  const hi = s[s.length - 1]!;
+  if (!(hi > lo)) return [lo, lo + 1];
+  const edges = [lo];
+  for (let b = 1; b < bins; b++) {
+    const q = s[Math.floor((b * s.length) / bins)]!;
+    if (q > edges[edges.length - 1]!) edges.push(q);
+  }
+  // The last edge sits just above the maximum so the largest training value lands in the last bin.
+  edges.push(hi + (hi - lo) * 1e-6);
+  return edges;
+}
+
+async function selfTests(onnx: Uint8Array, rows: Dataset, names: { input: string; output: string }): Promise<SelfTestVector[]> {
+  const session = await ort.InferenceSession.create(onnx);
+  const per = rows.featureShape.reduce((a, b) => a * b, 1);
+  const out: SelfTestVector[] = [];
+  for (let i = 0; i < Math.min(SELF_TESTS, rows.n); i++) {
+    const x = rows.x.slice(i * per, (i + 1) * per);
+    const res = await session.run({ [names.input]: new ort.Tensor('float32', x, [1, ...rows.featureShape]) });
+    const y = res[names.output]!.data as Float32Array;
+    // int8 kernels differ slightly between CPUs and between onnxruntime-node and -web; 0.02 is far below a class flip.
+    out.push({ name: `test-row-${i}`, inputs: { [names.input]: Array.from(x) }, expected: { [names.output]: Array.from(y) }, tolerance: { abs: 0.02, rel: 0.02 } });
+  }
+  await session.release();
+  return out;
+}
+
+/** Manifest extras for a registry version; refuses an int8 artifact whose parity gate failed without override. */
+export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVersion, artifact: string): Promise<ManifestExtras & { lineage?: Record<string, string> }> {
+  const q = mv.quantization as { gate?: { allowed?: boolean; failures?: string[] }; parity?: Record<string, any>; calibration?: { samples?: number }; mode?: string; opset?: number } | null;
+  if (artifact === 'model.int8.onnx' && q?.gate && q.gate.allowed === false) {
+    throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`, 409);
+  }
+  const extras: ManifestExtras & { lineage?: Record<string, string> } = {
+    runtime: { minAgentVersion: AGENT_VERSION, executionProviders: ['cpu'], ...(q?.opset ? { opset: q.opset } : {}) },
+  };
+  const onnxSig = (q as { signature?: ManifestExtras['signature'] } | null)?.signature;
+  if (onnxSig) extras.signature = onnxSig;
+  if (q?.parity && artifact === 'model.int8.onnx') {
+    extras.quantization = {
+      scheme: q.mode === 'dynamic' ? 'int8-dynamic' : 'int8-qdq', weightType: 'int8', activationType: 'uint8', perChannel: true,
+      ...(q.calibration?.samples ? { calibrationSamples: q.calibration.samples } : {}),
+      floatParentDigest: q.parity.float?.digest,
+      metrics: Object.fromEntries(Object.entries({ top1Agreement: q.parity.top1Agreement, accuracyDropPoints: q.parity.accuracyDropPoints, sizeRatio: q.parity.sizeRatio }).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
+    };
+  }
+  const run = mv.runId ? await store.runs.get(mv.runId) : null;
+  const ds = run ? await store.datasets.get(run.datasetDigest) : null;
+  const path = ds ? blobs.localPath(ds.digest) : null;
+  if (!run || !ds || !path) return extras;
+  const code = run.environment.code as { commit?: string | null; dirty?: boolean | null } | undefined;
+  extras.lineage = { datasetDigest: ds.digest, runId: run.id, ...(code?.commit ? { codeVersion: `${code.commit}${code.dirty ? '-dirty' : ''}` } : {}) };
+  extras.labels = ds.classes;
+  const { data } = decodeDataset(new Uint8Array(readFileSync(path)));
+  const split = splitIndices(data.n, { seed: run.splitSeed, train: 0.8, validation: 0.1, test: 0.1 });
+  extras.referenceProfile = { features: referenceProfile(takeRows(data, split.train.subarray(0, PROFILE_ROWS)), ds.featureNames) };
+  const onnx = await blobs.get(mv.artifacts[artifact]!);
+  const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
+  const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };
+  if (onnx) extras.selfTests = await selfTests(onnx, takeRows(data, split.test.subarray(0, SELF_TESTS)), names);
+  return extras;
+}

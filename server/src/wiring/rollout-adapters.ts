@@ -1,0 +1,68 @@
+// Adapters between the rollout engine's ports and the fleet: device registry, delivery, monitoring, bundles.
+import type { BundleResolver, DesiredStatePort, DeviceDirectory, HealthPort, TargetDevice } from '../rollouts/index.ts';
+import { matchesTarget, type Target } from '../rollouts/target.ts';
+import { DeliveryError } from '../delivery/delivery-error.ts';
+import { toBundleRef, type DeliveryService } from '../delivery/delivery-service.ts';
+import type { MonitoringService } from '../monitoring/monitoring-service.ts';
+import type { Device } from '../store/entities.ts';
+import type { Store } from '../store/store.ts';
+
+const toTarget = (d: Device): TargetDevice => ({
+  id: d.id, tags: d.tags, groups: d.groups, attributes: d.attributes, online: d.online,
+  currentBundleId: ((d.reported as { bundleId?: string | null } | null)?.bundleId ?? null) || ((d.desired as { bundle?: { id?: string } | null } | null)?.bundle?.id ?? null),
+});
+
+/** Pages through the registry (narrowed by the target's first tag or group when it has one) and filters with the engine's own rule. */
+export function deviceDirectory(store: Store): DeviceDirectory {
+  return {
+    async list(target: Target) {
+      const out: TargetDevice[] = [];
+      const filter = target.tags?.length ? { tag: target.tags[0] } : target.groups?.length === 1 ? { group: target.groups[0] } : {};
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.devices.list({ ...filter, after, limit: 1000 });
+        for (const d of page.devices) if (!d.revokedAt && matchesTarget(d, target)) out.push(toTarget(d));
+        if (!page.next) return out;
+        after = page.next;
+      }
+    },
+    async get(ids) {
+      const found = await Promise.all(ids.map((id) => store.devices.get(id)));
+      return found.filter((d): d is Device => d !== null && !d.revokedAt).map(toTarget);
+    },
+  };
+}
+
+export function desiredStatePort(delivery: DeliveryService): DesiredStatePort {
+  return {
+    async setDesired(deviceIds, what) {
+      if ('rollbackTo' in what) await delivery.setDesired([...deviceIds], what.rollbackTo, { rollback: true, actor: 'rollout-engine' });
+      else await delivery.setDesired([...deviceIds], what.id, { actor: 'rollout-engine' });
+    },
+    async setShadow() {
+      // Agents do not run shadow models yet; refusing keeps a shadow stage from passing on no evidence.
+      throw new DeliveryError('SHADOW_UNSUPPORTED', 'shadow stages are not supported by this agent version', 409);
+    },
+  };
+}
+
+export function healthPort(monitoring: MonitoringService): HealthPort {
+  return {
+    stageStats: (q) => monitoring.deviceSetHealth({ deviceIds: q.deviceIds, model: `${q.bundle.model}@${q.bundle.version}`, since: Date.parse(q.since), shadow: q.shadow }),
+  };
+}
+
+export function bundleResolver(store: Store): BundleResolver {
+  return {
+    async resolve(ref) {
+      if ('bundle' in ref) {
+        const b = await store.bundles.get(ref.bundle);
+        return b ? toBundleRef(b) : null;
+      }
+      const mv = await store.models.resolve(ref.model);
+      if (!mv) return null;
+      const newest = (await store.bundles.list({ model: mv.model, limit: 500 })).find((b) => b.modelVersion === mv.version);
+      return newest ? toBundleRef(newest) : null;
+    },
+  };
+}
