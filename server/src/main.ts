@@ -25,6 +25,10 @@ import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from 
 import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
 import type { Store } from './store/store.ts';
+import { JsonPolicyStore } from './retraining/retraining-policy.ts';
+import { RetrainingService } from './retraining/retraining-service.ts';
+import { SamplesIngest } from './retraining/samples-ingest.ts';
+import { SqliteFieldSampleStore } from './retraining/sqlite-field-sample-store.ts';
 
 export interface RunningServer {
   url: string;
@@ -78,9 +82,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onError: (e) => log.error('rollout tick failed', { err: String((e as Error)?.stack ?? e) }),
   });
   const telemetry = new TelemetryIngest({ link: fleet.services.broker, store, monitoring, log, prefix: DEFAULT_PREFIX });
+  const conversion = new ConversionService(store, blobs);
+  // Field samples have their own SQLite file (inputs are large and written in bursts), whatever the main store is.
+  const samplesDb = openDb(join(config.dataDir, 'field-samples.db'));
+  const fieldSamples = new SqliteFieldSampleStore(samplesDb);
+  const samplesIngest = new SamplesIngest({ link: fleet.services.broker, store, samples: fieldSamples, log, prefix: DEFAULT_PREFIX });
+  const retraining = new RetrainingService({
+    store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.dataDir), log,
+    startCanary: (ref, actor) => engine!.create({ model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' }, actor),
+  });
+  const stopRetrainOnAlert = monitoring.onAlert((c) => retraining.onAlert(c));
+  retraining.startTriggers();
   const app = createApp({
-    store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion: new ConversionService(store, blobs),
-    monitoring, rollouts: engine, brokerEndpoints: () => brokerEndpoints,
+    store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion,
+    monitoring, rollouts: engine, retraining, brokerEndpoints: () => brokerEndpoints,
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -94,6 +109,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const mqtt = await fleet.start(server as import('node:http').Server, url);
   brokerEndpoints = mqtt;
   await telemetry.start();
+  await samplesIngest.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -103,9 +119,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         const httpClosed = new Promise<void>((r) => server.close(() => r()));
         await ticker.stop();
         await telemetry.close();
+        stopRetrainOnAlert();
+        await samplesIngest.close();
+        await retraining.close();
         await fleet.close();
         await monitoring.close();
         telemetryDb?.close();
+        samplesDb.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await httpClosed;
         await runs.close();

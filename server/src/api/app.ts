@@ -28,6 +28,8 @@ import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
 import type { SweepService } from '../runs/sweep-service.ts';
 import type { DatasetService } from '../services/dataset-service.ts';
+import { retrainingRoutes } from '../retraining/routes.ts';
+import type { RetrainingService } from '../retraining/retraining-service.ts';
 
 export interface AppServices extends Services {
   datasets: DatasetService;
@@ -36,6 +38,7 @@ export interface AppServices extends Services {
   conversion: ConversionService;
   monitoring: MonitoringService;
   rollouts: RolloutEngine;
+  retraining: RetrainingService;
   /** Broker URLs once it listens (null before). */
   brokerEndpoints?: () => BrokerEndpoints | null;
 }
@@ -50,6 +53,7 @@ function buildApi(s: AppServices) {
     .route('/', conversionRoutes(s))
     .route('/', monitoringRoutes({ monitoring: s.monitoring }))
     .route('/', rolloutRoutes({ engine: s.rollouts }))
+    .route('/', retrainingRoutes({ retraining: s.retraining }))
     .route('/', modelRoutes(s))
     .route('/', tokenRoutes())
     .route('/', deviceRoutes(s.fleet))

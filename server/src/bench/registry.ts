@@ -7,5 +7,6 @@ export const BENCHMARKS: Record<string, { description: string; load: () => Promi
   bundle: { description: 'bundle diff: bytes a device must fetch after a last-layer-only retrain', load: () => import('./bundle-diff.ts') },
   broker: { description: 'embedded aedes vs Debian mosquitto: idle devices, QoS 1 throughput, latency, overload', load: () => import('./broker.ts') },
   telemetry: { description: 'telemetry windows/s ingested with drift computed into SQLite, and end-to-end lag', load: () => import('./telemetry.ts') },
+  rollout: { description: 'rollout to 1,000 simulated agents: seconds until all run a ~1 MB bundle, bytes served, last-layer delta', load: () => import('./rollout.ts') },
   agent: { description: 'agent.predict overhead vs a bare onnxruntime session; agent resident memory', load: () => import('./agent.ts') },
 };

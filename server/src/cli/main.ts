@@ -14,6 +14,8 @@ import { registerAgentCommand } from '@flotilla/edge-agent/cli/agent-command';
 import { registerBundleCommands as registerBundleFileCommands } from '@flotilla/firmware-bundler/cli/index';
 import { registerDeviceCommands } from './commands/devices.ts';
 import { registerBundleCommands } from './commands/bundles.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerRetrainCommands } from './commands/retrain.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerBundleFileCommands(program);
   registerDeviceCommands(program);
   registerBundleCommands(program);
+  registerSimulateCommand(program);
+  registerRetrainCommands(program);
   return program;
 }
 

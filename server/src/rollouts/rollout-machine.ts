@@ -120,7 +120,8 @@ export function evaluateGates(stage: { shadow: boolean; gates: Gates }, stats: S
   const failureRate = stats.failed / stats.devices;
   if (failureRate > g.maxFailureRate) failures.push({ gate: 'maxFailureRate', value: failureRate, limit: g.maxFailureRate });
   const missing: (keyof Gates)[] = [];
-  const reportingShort = stats.reporting === 0 || stats.reporting / stats.devices < g.minReporting;
+  // minReporting 0 means the operator gates on install success alone: no telemetry is awaited.
+  const reportingShort = g.minReporting > 0 && (stats.reporting === 0 || stats.reporting / stats.devices < g.minReporting);
   if (!reportingShort) {
     const health: [keyof Gates, number | null, number | null][] = stage.shadow
       ? [['maxErrorRate', stats.errorRate, g.maxErrorRate], ['maxP95LatencyMs', stats.p95LatencyMs, g.maxP95LatencyMs], ['maxDisagreement', stats.disagreement, g.maxDisagreement]]

@@ -138,4 +138,19 @@ export const MIGRATIONS: Migration[] = [
       CREATE TABLE telemetry_references (model TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);
     `,
   },
+  {
+    id: 5,
+    name: 'field_samples',
+    // Field samples (server/src/retraining): sampled device inputs with predictions and feedback labels,
+    // unique per (device, prediction id) so a resent batch is stored once; labelled rows are read by time.
+    sql: `
+      CREATE TABLE field_samples (
+        device_id TEXT NOT NULL, prediction_id TEXT NOT NULL, cohorts TEXT NOT NULL, model TEXT NOT NULL,
+        input BLOB NOT NULL, shape TEXT NOT NULL, prediction INTEGER NOT NULL, confidence REAL NOT NULL,
+        label INTEGER, at TEXT NOT NULL, received_ms INTEGER NOT NULL,
+        PRIMARY KEY (device_id, prediction_id)
+      );
+      CREATE INDEX field_samples_labelled ON field_samples(model, at) WHERE label IS NOT NULL;
+    `,
+  },
 ];

@@ -1,0 +1,69 @@
+// `flotilla retrain ...`: retrain a model's champion on field samples, gate the challenger, set retraining policies.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.ts';
+import { client, serverOptions } from '../common.ts';
+import { emit, pct } from '../output.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function renderJob(j: any): string {
+  const v = j.verdict;
+  const acc = (s: any) => (s ? `field ${pct(s.field)} test ${pct(s.test)}` : '-');
+  return [
+    `${j.id}  ${j.model}  ${j.status}  trigger ${j.trigger}${j.error ? `  error: ${j.error}` : ''}`,
+    j.dataset ? `dataset ${j.dataset.name}@${j.dataset.digest.slice(0, 12)} (parents ${j.dataset.parents.map((p: string) => p.slice(0, 12)).join(',')}; ${j.dataset.fieldRows} field rows, ${j.dataset.holdoutRows} held out)` : '',
+    j.champion ? `champion ${j.champion}: ${acc(v?.input.champion)}` : '',
+    j.challenger ? `challenger ${j.challenger}: ${acc(v?.input.challenger)}` : '',
+    v ? (v.blessed ? `BLESSED (field ${v.fieldDelta} pts, test ${v.testDelta} pts)${j.canary ? `; canary of ${j.canary} started` : ''}` : `REFUSED: ${v.failures.join('; ')}`) : '',
+  ].filter(Boolean).join('\n');
+}
+
+export function registerRetrainCommands(program: Command): void {
+  const rt = serverOptions(program.command('retrain').description('Continuous training: retrain a champion on field samples and gate the challenger')
+    .option('--model <name>', 'registered model to retrain (its policy says which data)')
+    .option('--no-wait', 'return the job id at once instead of waiting for the verdict'))
+    .action(async (o) => {
+      if (!o.model) throw new CliError('USAGE', 'name the model: flotilla retrain --model NAME', EXIT.USAGE);
+      const api = client(o);
+      let job = await api.request('POST', `/api/v1/models/${encodeURIComponent(o.model)}/retrain`);
+      while (o.wait && job.status === 'running') {
+        await sleep(2000);
+        job = await api.request('GET', `/api/v1/retraining/${encodeURIComponent(job.id)}`);
+      }
+      emit(o, job, () => renderJob(job));
+      if (job.status === 'failed' || job.status === 'refused') process.exitCode = EXIT.FAILED;
+    });
+
+  serverOptions(rt.command('status').description('A retrain job: status, dataset lineage and the gate verdict').argument('<id>'))
+    .action(async (id: string, o) => {
+      const job = await client(o).request('GET', `/api/v1/retraining/${encodeURIComponent(id)}`);
+      emit(o, job, () => renderJob(job));
+    });
+
+  serverOptions(rt.command('policy').description('Show, or set with --file or flags, the retraining policy of a model')
+    .requiredOption('--model <name>', 'registered model')
+    .option('--file <json>', 'the whole policy as JSON')
+    .option('--parent <dataset>', 'dataset the field samples are added to (e.g. mnist)')
+    .option('--cohorts <list>', 'comma-separated cohort tags (default all)')
+    .option('--holdout <fraction>', 'share of newest samples held out for the gate', '0.2')
+    .option('--on-drift', 'retrain when a drift alert is raised')
+    .option('--min-samples <n>', 'retrain after this many new labelled samples', '0')
+    .option('--margin <points>', 'field-accuracy points the challenger must gain', '2')
+    .option('--tolerance <points>', 'test-accuracy points the challenger may lose', '1')
+    .option('--after <what>', 'canary | wait', 'wait'))
+    .action(async (o) => {
+      const api = client(o);
+      const path = `/api/v1/models/${encodeURIComponent(o.model)}/retraining-policy`;
+      let policy: unknown;
+      if (o.file) policy = await api.request('PUT', path, JSON.parse(readFileSync(o.file, 'utf8')));
+      else if (o.parent) {
+        policy = await api.request('PUT', path, {
+          trigger: { onDriftAlert: Boolean(o.onDrift), minLabelledSamples: Number(o.minSamples) },
+          data: { parent: o.parent, ...(o.cohorts ? { cohorts: String(o.cohorts).split(',') } : {}), holdoutFraction: Number(o.holdout) },
+          gate: { margin: Number(o.margin), tolerance: Number(o.tolerance) }, after: o.after,
+        });
+      } else policy = await api.request('GET', path);
+      emit(o, policy, () => JSON.stringify(policy, null, 2));
+    });
+}

@@ -1,0 +1,56 @@
+// Field datasets: lineage names the parent, the bytes (and so the digest) depend only on the content, the
+// newest samples are held out, cohorts filter, and the parent's test rows stay out of training data.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeDataset } from '../datasets/canonical-format.ts';
+import { buildFieldDataset } from './field-dataset.ts';
+import { openWorld, sample } from './retraining-test-kit.ts';
+
+let world: Awaited<ReturnType<typeof openWorld>>;
+beforeEach(async () => {
+  world = await openWorld();
+});
+afterEach(async () => world.close());
+
+describe('buildFieldDataset', () => {
+  it('records the parent digest as lineage and holds out the newest samples', async () => {
+    await world.samples.insertMany(Array.from({ length: 10 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })));
+    const r = await buildFieldDataset(world, { parent: 'toy', holdoutFraction: 0.3 });
+    expect(r.version.parents).toEqual([world.parent.digest]);
+    expect(r.version.name).toBe('toy-field');
+    expect(r.version.source).toContain('7 labelled');
+    expect(r.fieldRows).toBe(7);
+    expect(r.holdout.n).toBe(3);
+    expect(r.parentTest.n).toBe(10);
+    // 90 parent train/validation rows + 7 field rows; the parent's 10 test rows are left out.
+    const stored = decodeDataset((await world.blobs.get(r.version.digest))!).data;
+    expect(stored.n).toBe(97);
+    expect(await world.store.datasets.get(r.version.digest)).not.toBeNull();
+  });
+
+  it('is deterministic: the same samples, inserted in any order, give the same digest', async () => {
+    const rows = Array.from({ length: 8 }, (_, i) => sample(i % 2 ? 'cam-1' : 'cam-2', i, { snowy: i % 3 === 0 }));
+    await world.samples.insertMany(rows);
+    const a = await buildFieldDataset(world, { parent: 'toy' });
+    const other = await openWorld();
+    try {
+      await other.samples.insertMany([...rows].reverse());
+      const b = await buildFieldDataset(other, { parent: 'toy' });
+      expect(b.version.digest).toBe(a.version.digest);
+      expect(Array.from(b.holdout.x)).toEqual(Array.from(a.holdout.x));
+    } finally {
+      await other.close();
+    }
+    expect((await buildFieldDataset(world, { parent: 'toy' })).version.digest).toBe(a.version.digest);
+  });
+
+  it('takes only the named cohorts and only labelled samples', async () => {
+    await world.samples.insertMany([
+      ...Array.from({ length: 4 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })),
+      ...Array.from({ length: 6 }, (_, i) => sample('cam-2', i, { cohorts: ['sunny'] })),
+      sample('cam-3', 0, { cohorts: ['snowy'], label: null }),
+    ]);
+    const r = await buildFieldDataset(world, { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 });
+    expect(r.fieldRows + r.holdout.n).toBe(4);
+    expect(r.version.source).toContain('cohorts snowy');
+  });
+});

@@ -1,0 +1,37 @@
+// The FieldSampleStore seam: sampled device inputs with predictions and feedback labels, for retraining.
+
+/** One sampled inference from a device, as stored. */
+export interface FieldSample {
+  deviceId: string;
+  predictionId: string;
+  /** The device's tags when the sample arrived (its cohorts). */
+  cohorts: string[];
+  /** Model name the device ran (from its reported state); 'unknown' before any report. */
+  model: string;
+  /** Raw float32 input values, little-endian. */
+  input: Uint8Array;
+  shape: number[];
+  prediction: number;
+  confidence: number;
+  /** True class index from feedback, or null while unlabelled. */
+  label: number | null;
+  /** When the device made the prediction (ISO 8601). */
+  at: string;
+}
+
+export interface LabelledQuery {
+  cohort?: string;
+  model?: string;
+  /** ISO time; only samples predicted at or after it. */
+  since?: string;
+  /** Most rows returned (newest first are kept; rows come back oldest first). */
+  limit: number;
+}
+
+export interface FieldSampleStore {
+  /** Inserts samples; a (device, predictionId) already stored is kept as is, or gains its label. Returns rows newly inserted. */
+  insertMany(samples: readonly FieldSample[]): Promise<number>;
+  /** Labelled samples, oldest first (by `at`, then device and prediction id for a stable order). */
+  labelled(q: LabelledQuery): Promise<FieldSample[]>;
+  countLabelled(q: Omit<LabelledQuery, 'limit'>): Promise<number>;
+}

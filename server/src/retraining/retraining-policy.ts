@@ -1,0 +1,65 @@
+// Per-model retraining policies: what triggers a retrain, which data, what to train, what follows a blessing.
+// Kept as one JSON file under the data dir: a handful of policies, edited rarely, read on every trigger.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const RetrainingPolicy = z.object({
+  trigger: z.object({
+    /** Retrain when monitoring raises a drift alert on this model. */
+    onDriftAlert: z.boolean().default(false),
+    /** Retrain once this many new labelled field samples arrived since the last retrain (0: off). */
+    minLabelledSamples: z.number().int().nonnegative().default(0),
+    /** Retrain at least this often, seconds (absent: no schedule). */
+    scheduleSec: z.number().int().positive().optional(),
+  }).strict(),
+  data: z.object({
+    /** Parent dataset (name or digest) the field samples are added to, e.g. `mnist`. */
+    parent: z.string().min(1),
+    /** Only these cohorts' samples (all cohorts when absent). */
+    cohorts: z.array(z.string().min(1)).max(64).optional(),
+    /** Share of the newest samples kept out for the gate (default 0.2). */
+    holdoutFraction: z.number().min(0.05).max(0.9).default(0.2),
+  }).strict(),
+  train: z.object({
+    /** Hyperparameters layered over the champion's. */
+    hyper: z.record(z.string(), z.unknown()).optional(),
+    spec: z.literal('champion').default('champion'),
+  }).strict().default({ spec: 'champion' }),
+  gate: z.object({ margin: z.number().min(0).optional(), tolerance: z.number().min(0).optional() }).strict().default({}),
+  /** After a blessing: start a canary rollout, or wait for an operator. */
+  after: z.enum(['canary', 'wait']).default('wait'),
+}).strict();
+export type RetrainingPolicy = z.infer<typeof RetrainingPolicy>;
+export type RetrainingPolicyInput = z.input<typeof RetrainingPolicy>;
+
+export interface PolicyStore {
+  get(model: string): RetrainingPolicy | null;
+  put(model: string, p: RetrainingPolicy): void;
+  list(): Record<string, RetrainingPolicy>;
+}
+
+/** Policies in `<dataDir>/retraining-policies.json`, rewritten atomically on every change. */
+export class JsonPolicyStore implements PolicyStore {
+  private readonly path: string;
+  private readonly policies: Record<string, RetrainingPolicy>;
+
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'retraining-policies.json');
+    this.policies = existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, RetrainingPolicy>) : {};
+  }
+
+  get(model: string): RetrainingPolicy | null {
+    return this.policies[model] ?? null;
+  }
+
+  put(model: string, p: RetrainingPolicy): void {
+    this.policies[model] = p;
+    writeFileSync(`${this.path}.tmp`, JSON.stringify(this.policies, null, 2));
+    renameSync(`${this.path}.tmp`, this.path);
+  }
+
+  list(): Record<string, RetrainingPolicy> {
+    return { ...this.policies };
+  }
+}

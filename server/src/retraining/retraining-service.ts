@@ -1,0 +1,212 @@
+// Continuous training: per model, build a field dataset, retrain the champion's spec on it, export int8,
+// gate the challenger against the champion, and on a blessing move the `challenger` alias (and maybe canary).
+import { randomBytes } from 'node:crypto';
+import type { BlobStore } from '../blob/blob-store.ts';
+import type { ConversionService } from '../conversion/conversion-service.ts';
+import { ApiError, badRequest, notFound } from '../errors/api-error.ts';
+import type { Logger } from '../log/logger.ts';
+import type { AlertChange } from '../monitoring/alert.ts';
+import type { RunService } from '../runs/run-service.ts';
+import type { ModelVersion } from '../store/entities.ts';
+import type { Store } from '../store/store.ts';
+import { evaluateChallenger, type GateVerdict } from './challenger-gate.ts';
+import type { FieldSampleStore } from './field-sample-store.ts';
+import { buildFieldDataset } from './field-dataset.ts';
+import { RetrainingPolicy, type PolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
+
+export type RetrainStatus = 'running' | 'blessed' | 'refused' | 'failed';
+
+export interface RetrainJob {
+  id: string;
+  model: string;
+  status: RetrainStatus;
+  /** What started it: `manual`, `drift:<alertId>`, `samples`, `schedule`. */
+  trigger: string;
+  actor: string;
+  startedAt: string;
+  endedAt: string | null;
+  dataset: { digest: string; name: string; parents: string[]; fieldRows: number; holdoutRows: number } | null;
+  champion: string | null;
+  challenger: string | null;
+  runId: string | null;
+  verdict: GateVerdict | null;
+  /** Bundle ref handed to `startCanary`, when the policy says `canary`. */
+  canary: string | null;
+  error: string | null;
+}
+
+export interface RetrainingDeps {
+  store: Store;
+  blobs: BlobStore;
+  samples: FieldSampleStore;
+  runs: Pick<RunService, 'start' | 'wait'>;
+  conversion: Pick<ConversionService, 'exportVersion'>;
+  policies: PolicyStore;
+  log: Logger;
+  /** Starts a canary rollout of `model@version`; given by the composition root. */
+  startCanary?: (modelRef: string, actor: string) => Promise<unknown>;
+}
+
+const INT8 = 'model.int8.onnx';
+
+export class RetrainingService {
+  private readonly jobs = new Map<string, RetrainJob>();
+  private readonly busy = new Map<string, Promise<RetrainJob>>();
+  private readonly lastAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  /** Triggers count from here on a fresh process: samples older than it were there before any policy ran. */
+  private readonly bornAt = Date.now();
+
+  constructor(private readonly d: RetrainingDeps) {}
+
+  setPolicy(model: string, input: RetrainingPolicyInput): RetrainingPolicy {
+    const r = RetrainingPolicy.safeParse(input);
+    if (!r.success) throw badRequest('INVALID_RETRAINING_POLICY', `retraining policy is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    this.d.policies.put(model, r.data);
+    return r.data;
+  }
+
+  policy(model: string): RetrainingPolicy {
+    const p = this.d.policies.get(model);
+    if (!p) throw notFound('retraining policy', model);
+    return p;
+  }
+
+  /** Starts a retrain in the background; a model already retraining returns that job. */
+  start(model: string, actor: string, trigger = 'manual', override?: Partial<RetrainingPolicy>): RetrainJob {
+    const running = [...this.jobs.values()].find((j) => j.model === model && j.status === 'running');
+    if (running) return running;
+    const policy = { ...this.policy(model), ...override };
+    const job: RetrainJob = {
+      id: `rt_${randomBytes(6).toString('hex')}`, model, status: 'running', trigger, actor, startedAt: new Date().toISOString(), endedAt: null,
+      dataset: null, champion: null, challenger: null, runId: null, verdict: null, canary: null, error: null,
+    };
+    this.jobs.set(job.id, job);
+    this.lastAt.set(model, Date.now());
+    const done = this.execute(job, policy).catch((e: unknown) => {
+      job.status = 'failed';
+      job.error = e instanceof ApiError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
+      return job;
+    }).then(async (j) => {
+      j.endedAt = new Date().toISOString();
+      this.busy.delete(j.id);
+      await this.d.store.audit.record({ actor, action: 'model.retrain', subject: j.id, detail: j });
+      this.d.log.info('retrain finished', { id: j.id, model, status: j.status, failures: j.verdict?.failures ?? null, error: j.error });
+      return j;
+    }).catch((e: unknown) => {
+      // Only the audit write can fail here (e.g. the store closed during shutdown); the job itself is kept.
+      this.d.log.error('retrain audit failed', { id: job.id, err: String(e) });
+      return job;
+    });
+    this.busy.set(job.id, done);
+    return job;
+  }
+
+  /** Runs the whole retrain and resolves with the finished job. */
+  retrain(model: string, actor: string, override?: Partial<RetrainingPolicy>): Promise<RetrainJob> {
+    return this.wait(this.start(model, actor, 'manual', override).id);
+  }
+
+  async wait(id: string): Promise<RetrainJob> {
+    return (await this.busy.get(id)) ?? this.get(id);
+  }
+
+  /** A job of this process, else its audit record (jobs end in the audit log). */
+  async get(id: string): Promise<RetrainJob> {
+    const j = this.jobs.get(id);
+    if (j) return j;
+    const [a] = await this.d.store.audit.list({ subject: id, limit: 1 });
+    if (!a || a.action !== 'model.retrain') throw notFound('retrain', id);
+    return a.detail as RetrainJob;
+  }
+
+  private async int8(v: ModelVersion, actor: string): Promise<{ bytes: Uint8Array; parityPassed: boolean }> {
+    let digest = v.artifacts[INT8];
+    let gate = (v.quantization as { gate?: { passed?: boolean } } | null)?.gate;
+    if (!digest) {
+      const out = await this.d.conversion.exportVersion(`${v.model}@${v.version}`, { quantize: 'int8' }, actor);
+      digest = out.int8?.digest;
+      gate = out.gate as { passed?: boolean } | undefined;
+    }
+    const bytes = digest ? await this.d.blobs.get(digest) : null;
+    if (!bytes) throw new ApiError(409, 'INT8_MISSING', `${v.model}@${v.version} has no int8 model`);
+    return { bytes, parityPassed: gate?.passed === true };
+  }
+
+  private async execute(job: RetrainJob, p: RetrainingPolicy): Promise<RetrainJob> {
+    const { store, runs } = this.d;
+    const champion = await store.models.resolve(`${job.model}@champion`);
+    if (!champion?.runId) throw new ApiError(409, 'NO_CHAMPION', `${job.model} has no trained champion to retrain from`);
+    job.champion = `${champion.model}@${champion.version}`;
+    const championRun = await store.runs.get(champion.runId);
+    if (!championRun) throw notFound('run', champion.runId);
+    const championInt8 = await this.int8(champion, job.actor);
+    const ds = await buildFieldDataset(this.d, {
+      parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, splitSeed: championRun.splitSeed,
+    });
+    job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
+    const run = await runs.start({
+      dataset: ds.version.digest, model: job.model, spec: championRun.spec, hyper: { ...championRun.hyper, ...p.train.hyper },
+      splitSeed: championRun.splitSeed, description: `retrain ${job.id} of ${job.champion} on ${ds.version.name}@${ds.version.digest.slice(0, 12)}`,
+    }, job.actor);
+    job.runId = run.id;
+    const finished = await runs.wait(run.id);
+    if (finished.status !== 'succeeded') throw new ApiError(409, 'RETRAIN_RUN_FAILED', `run ${run.id} ended ${finished.status}: ${JSON.stringify(finished.error)}`);
+    const challenger = (await store.models.listVersions(job.model)).find((v) => v.runId === run.id);
+    if (!challenger) throw new ApiError(409, 'CHALLENGER_NOT_REGISTERED', `run ${run.id} registered no version`);
+    job.challenger = `${challenger.model}@${challenger.version}`;
+    const challengerInt8 = await this.int8(challenger, job.actor);
+    job.verdict = await evaluateChallenger({
+      championInt8: championInt8.bytes, challengerInt8: challengerInt8.bytes, holdout: ds.holdout, test: ds.parentTest,
+      parityPassed: challengerInt8.parityPassed, thresholds: p.gate,
+    });
+    if (!job.verdict.blessed) {
+      job.status = 'refused';
+      return job;
+    }
+    await store.models.moveAlias({ model: job.model, alias: 'challenger', toVersion: challenger.version, actor: job.actor, reason: `blessed by retrain ${job.id}` });
+    if (p.after === 'canary' && this.d.startCanary) {
+      // The blessing stands even if no canary can start (e.g. no bundle built yet): an operator can start one.
+      try {
+        await this.d.startCanary(job.challenger, job.actor);
+        job.canary = job.challenger;
+      } catch (e) {
+        job.error = `blessed, but the canary did not start: ${(e as Error)?.message ?? String(e)}`;
+      }
+    }
+    job.status = 'blessed';
+    return job;
+  }
+
+  /** Drift trigger: a raised alert on a model whose policy says `onDriftAlert` starts a retrain. */
+  onAlert(change: AlertChange): void {
+    if (change.type !== 'raised') return;
+    const model = change.alert.model.split('@')[0]!;
+    if (this.d.policies.get(model)?.trigger.onDriftAlert) this.start(model, 'system:retraining', `drift:${change.alert.id}`);
+  }
+
+  /** Sample-count and schedule triggers, checked every `intervalMs` (default 30 s). */
+  startTriggers(intervalMs = 30_000): void {
+    this.timer ??= setInterval(() => void this.checkTriggers().catch((e: unknown) => this.d.log.error('retraining trigger failed', { err: String(e) })), intervalMs);
+    this.timer.unref();
+  }
+
+  async checkTriggers(now = Date.now()): Promise<string[]> {
+    const started: string[] = [];
+    for (const [model, p] of Object.entries(this.d.policies.list())) {
+      const last = this.lastAt.get(model) ?? this.bornAt;
+      const since = new Date(last).toISOString();
+      const fresh = p.trigger.minLabelledSamples > 0 ? await this.d.samples.countLabelled({ model, since }) : 0;
+      const why = p.trigger.minLabelledSamples > 0 && fresh >= p.trigger.minLabelledSamples ? 'samples'
+        : p.trigger.scheduleSec && now - last >= p.trigger.scheduleSec * 1000 ? 'schedule' : null;
+      if (why) started.push(this.start(model, 'system:retraining', why).id);
+    }
+    return started;
+  }
+
+  /** Stops the triggers. Running jobs are not awaited: their training runs end with the run service. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,89 @@
+// Samples ingest: valid batches are stored once (resends deduplicated by device and prediction id) and
+// acknowledged by seq; invalid payloads, spoofed topics and shape mismatches are dropped and counted.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeMessage, Ack, toBase64 } from '@flotilla/firmware-bundler/wire/index';
+import type { InboundMessage, OutboundMessage } from '../broker/broker-link.ts';
+import { createLogger } from '../log/logger.ts';
+import { SamplesIngest } from './samples-ingest.ts';
+import { openWorld } from './retraining-test-kit.ts';
+
+/** The two BrokerLink calls the ingest uses, in memory. */
+class FakeLink {
+  handler: ((m: InboundMessage) => void) | null = null;
+  filter = '';
+  readonly published: OutboundMessage[] = [];
+  async subscribe(filter: string, handler: (m: InboundMessage) => void) {
+    this.filter = filter;
+    this.handler = handler;
+    return async () => { this.handler = null; };
+  }
+  async publish(m: OutboundMessage) {
+    this.published.push(m);
+  }
+  send(deviceId: string, body: unknown, clientId: string | null = deviceId) {
+    const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    this.handler!({ topic: `flotilla/devices/${deviceId}/samples`, payload, qos: 1, retain: false, clientId });
+  }
+}
+
+const item = (i: number, label: number | null = i % 10) => ({
+  predictionId: `p${i}`, input: toBase64(new Uint8Array(Float32Array.from([i, 0, 1]).buffer)), shape: [3], prediction: 0, confidence: 0.5, label,
+  at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+});
+
+let world: Awaited<ReturnType<typeof openWorld>>;
+let link: FakeLink;
+let ingest: SamplesIngest;
+
+beforeEach(async () => {
+  world = await openWorld();
+  await world.store.devices.createMany([{ id: 'cam-1', tokenHash: 'x', tags: ['snowy'] }]);
+  link = new FakeLink();
+  ingest = new SamplesIngest({ link, store: world.store, samples: world.samples, log: createLogger('silent'), prefix: 'flotilla', maxDelayMs: 5 });
+  await ingest.start();
+});
+afterEach(async () => {
+  await ingest.close();
+  await world.close();
+});
+
+const settle = async () => {
+  await new Promise((r) => setTimeout(r, 30));
+  await ingest.flush();
+};
+
+describe('SamplesIngest', () => {
+  it('stores items with the device cohorts, dedups resends, and acks every stored seq', async () => {
+    expect(link.filter).toBe('flotilla/devices/+/samples');
+    link.send('cam-1', { v: 1, seq: 1, items: [item(1), item(2), item(3, null)] });
+    await settle();
+    link.send('cam-1', { v: 1, seq: 1, items: [item(1), item(2), item(3, 7)] }); // a resend; the label arrived since
+    link.send('cam-1', { v: 1, seq: 2, items: [item(4)] });
+    await settle();
+    expect(ingest.stored).toBe(4);
+    const rows = await world.samples.labelled({ limit: 100 });
+    expect(rows.map((r) => r.predictionId)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(rows[2]!.label).toBe(7);
+    expect(rows[0]!.cohorts).toEqual(['snowy']);
+    expect(Array.from(new Float32Array(rows[1]!.input.slice().buffer))).toEqual([2, 0, 1]);
+    expect(await world.samples.countLabelled({ cohort: 'snowy' })).toBe(4);
+    expect(await world.samples.countLabelled({ cohort: 'sunny' })).toBe(0);
+    const acks = link.published.map((m) => ({ topic: m.topic, ack: decodeMessage(Ack, m.payload as Uint8Array) }));
+    expect(acks).toEqual([
+      { topic: 'flotilla/devices/cam-1/ack', ack: { v: 1, kind: 'samples', seqs: [1] } },
+      { topic: 'flotilla/devices/cam-1/ack', ack: { v: 1, kind: 'samples', seqs: [1, 2] } },
+    ]);
+  });
+
+  it('drops and counts invalid payloads, ignores spoofed topics, skips items whose input does not fit the shape', async () => {
+    link.send('cam-1', 'not json');
+    link.send('cam-1', { v: 2, seq: 1, items: [] });
+    link.send('cam-1', { v: 1, seq: 3, items: [item(1)] }, 'cam-2');
+    link.send('cam-1', { v: 1, seq: 4, items: [{ ...item(5), shape: [4] }, item(6)] });
+    await settle();
+    expect(ingest.invalid).toBe(2);
+    expect(ingest.invalidItems).toBe(1);
+    expect((await world.samples.labelled({ limit: 10 })).map((r) => r.predictionId)).toEqual(['p6']);
+    expect(link.published).toHaveLength(1);
+  });
+});

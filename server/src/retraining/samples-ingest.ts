@@ -1,0 +1,102 @@
+// MQTT → field samples: collects sampled inputs from devices, stores them in batches, then acknowledges each
+// batch it stored — resends too — so agents free their sample queues (same pattern as telemetry-ingest.ts).
+import { Ack, decodeMessage, deviceTopic, encodeMessage, fromBase64, parseDeviceTopic, SampleBatch } from '@flotilla/firmware-bundler/wire/index';
+import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
+
+export interface SamplesIngestOptions {
+  link: Pick<BrokerLink, 'subscribe' | 'publish'>;
+  store: Pick<Store, 'devices'>;
+  samples: FieldSampleStore;
+  log: Logger;
+  prefix: string;
+  /** Longest a batch waits before it is stored, ms (default 100). */
+  maxDelayMs?: number;
+}
+
+interface Pending {
+  deviceId: string;
+  seq: number;
+  rows: FieldSample[];
+}
+
+export class SamplesIngest {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => Promise<void>) | null = null;
+  /** Payloads dropped because they were not valid sample batches [WIRE-2.1]. */
+  invalid = 0;
+  /** Items dropped because their input did not match their shape (the rest of the batch is kept). */
+  invalidItems = 0;
+  /** Rows newly stored (resends not counted). */
+  stored = 0;
+
+  constructor(private readonly o: SamplesIngestOptions) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.o.link.subscribe(`${this.o.prefix}/devices/+/samples`, (m) => this.onMessage(m));
+  }
+
+  async close(): Promise<void> {
+    await this.unsubscribe?.();
+    await this.flush();
+  }
+
+  private onMessage(m: InboundMessage): void {
+    const t = parseDeviceTopic(this.o.prefix, m.topic);
+    // A device may only publish its own samples: the topic must name the publishing client.
+    if (!t || m.clientId === null || t.deviceId !== m.clientId) return;
+    const batch = decodeMessage(SampleBatch, m.payload);
+    if (!batch) {
+      this.invalid++;
+      return;
+    }
+    void this.enqueue(t.deviceId, batch);
+  }
+
+  private async enqueue(deviceId: string, batch: SampleBatch): Promise<void> {
+    const d = await this.o.store.devices.get(deviceId);
+    const reported = d?.reported as { model?: { name?: string } | null } | null | undefined;
+    const model = reported?.model?.name ?? d?.modelVersion?.split('@')[0] ?? 'unknown';
+    const rows: FieldSample[] = [];
+    for (const it of batch.items) {
+      const input = fromBase64(it.input);
+      const values = it.shape.reduce((a, b) => a * b, 1);
+      if (!input || input.length !== values * 4) {
+        this.invalidItems++;
+        continue;
+      }
+      rows.push({ deviceId, predictionId: it.predictionId, cohorts: d?.tags ?? [], model, input, shape: it.shape, prediction: it.prediction, confidence: it.confidence, label: it.label, at: it.at });
+    }
+    this.pending.push({ deviceId, seq: batch.seq, rows });
+    this.timer ??= setTimeout(() => void this.flush(), this.o.maxDelayMs ?? 100);
+  }
+
+  /** Stores what is pending, then acknowledges it; one flush at a time, in arrival order. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        this.stored += await this.o.samples.insertMany(batch.flatMap((p) => p.rows));
+        const byDevice = new Map<string, number[]>();
+        for (const p of batch) byDevice.set(p.deviceId, [...(byDevice.get(p.deviceId) ?? []), p.seq]);
+        await Promise.all([...byDevice].map(([id, seqs]) => this.o.link.publish({
+          topic: deviceTopic(this.o.prefix, id, 'ack'), payload: encodeMessage({ v: 1, kind: 'samples', seqs } satisfies Ack), qos: 1,
+        })));
+      } catch (e) {
+        // Not acknowledged: the agents keep the samples and send them again.
+        this.o.log.error('sample batch failed', { batches: batch.length, err: String((e as Error)?.stack ?? e) });
+      }
+    });
+    return this.flushing;
+  }
+}
