@@ -113,14 +113,14 @@ describe('rollouts on a simulated fleet', () => {
     const mid = await until(() => status(id), (s) => s.stages[0].state === 'passed' || s.state !== 'running', 30_000, 'canary passed');
     expect(mid.state).toBe('running');
     const { dataDir, token } = srv;
+    const ports = ['--port', String(new URL(srv.url).port), '--mqtt-port', String(new URL(srv.info.mqttUrl).port)];
     expect(await srv.stop()).toBe(0);
-    // Same data folder, new ports: the fleet is pointed at the new broker, as after a DNS change.
-    srv = await startServerProcess({ dataDir, token, env: ENV });
-    await sim.retarget(srv.url, srv.info.mqttUrl);
+    // Same data folder and ports: the agents keep running and reconnect on their own, as after a deploy.
+    srv = await startServerProcess({ dataDir, token, env: ENV, args: ports });
     const s = await waitState(id, ['completed', 'paused', 'aborted'], 60_000);
     expect(s.state).toBe('completed');
     await allOn('1.0.3');
-    // Status events sent around the restart arrive late; the device rows still converge.
+    // Status events queued while the broker was away are sent on reconnect, so every row ends `updated`.
     await until(() => status(id), (x) => x.counts.updated === DEVICES, 20_000, 'every device row updated');
   }, 120_000);
 
@@ -135,7 +135,8 @@ describe('rollouts on a simulated fleet', () => {
       const oneStage = (bundleId: string) => ({ bundle: bundleId, target: { tags: ['faulty'] }, stages: [{ percent: 100, bakeSec: 0, gates: { ...GATES, minReporting: 0, maxFailureRate: 1 } }] });
       await srv.api('POST', '/api/v1/rollouts', oneStage(good));
       await until(() => faulty.versions(), (v) => v['1.0.0'] === 8, 60_000, 'faulty fleet on 1.0.0');
-      const next = await bundle({ model, version: '1.0.4' });
+      // The float artifact: other model bytes than 1.0.0's int8 ones, so the broken stacks see a new model.
+      const next = await bundle({ model, version: '1.0.4', artifact: 'model.onnx' });
       await srv.api('POST', '/api/v1/rollouts', oneStage(next));
       const breaks = faulty.state().filter((d) => d.faults.includes('selfTestFail')).map((d) => d.id);
       await until(() => faulty.state(), (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')), 60_000, 'healthy devices on 1.0.4, broken ones back on 1.0.0');
@@ -146,4 +147,12 @@ describe('rollouts on a simulated fleet', () => {
       await faulty.close();
     }
   }, 150_000);
+
+  it('`flotilla simulate` runs a fleet for --duration and reports it as JSON', async () => {
+    const r = await runCli(['simulate', '--devices', '3', '--tags', 'cli', '--rate', '2', '--crash-rate', '1', '--duration', '4', '--server', srv.url, '--json'], env());
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(out).toMatchObject({ devices: 3, versions: { none: 3 }, cohorts: { cli: { devices: 3 } } });
+    expect((await srv.api('GET', '/api/v1/devices?tag=cli')).body.devices).toHaveLength(3);
+  }, 60_000);
 });
