@@ -54,13 +54,16 @@ export class SimDevice {
   /** Starts the agent (serving what its data folder holds) and the traffic and crash timers. */
   start(): Promise<void> {
     this.starting ??= (async () => {
-      this.agent = await createAgent({
-        deviceId: this.c.id, token: this.c.token, server: this.c.server, mqttUrl: this.c.mqttUrl, dataDir: this.c.dataDir,
-        trustedKeys: this.c.trustedKeys, runtime: this.runtime, telemetry: { windowSec: this.c.telemetryWindowSec },
-        // Short backoff: a simulated fleet should find a restarted server within seconds.
-        backoff: { minMs: 200, maxMs: 2000 },
-      });
-      this.starting = null;
+      try {
+        this.agent = await createAgent({
+          deviceId: this.c.id, token: this.c.token, server: this.c.server, mqttUrl: this.c.mqttUrl, dataDir: this.c.dataDir,
+          trustedKeys: this.c.trustedKeys, runtime: this.runtime, telemetry: { windowSec: this.c.telemetryWindowSec },
+          // Short backoff: a simulated fleet should find a restarted server within seconds.
+          backoff: { minMs: 200, maxMs: 2000 },
+        });
+      } finally {
+        this.starting = null;
+      }
       if (this.closed) return void (await this.agent.close());
       this.scheduleTraffic();
       this.scheduleCrash();
@@ -83,10 +86,11 @@ export class SimDevice {
   }
 
   private async stop(): Promise<void> {
+    // A start in flight finishes first, so the timers it sets are cleared too.
+    await this.starting?.catch(() => undefined);
     if (this.traffic) clearTimeout(this.traffic);
     if (this.crashTimer) clearTimeout(this.crashTimer);
     this.traffic = this.crashTimer = null;
-    await this.starting?.catch(() => undefined);
     const a = this.agent;
     this.agent = null;
     await a?.close();
