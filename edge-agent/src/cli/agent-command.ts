@@ -12,6 +12,7 @@ interface AgentFlags {
   token?: string;
   data: string;
   mqttUrl?: string;
+  ca?: string;
   trustedKey: string[];
   blobTransport: 'mqtt' | 'http';
   serve?: string;
@@ -32,6 +33,7 @@ export function registerAgentCommand(program: Command): Command {
     .option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given')
     .option('--token <token>', 'device token (or FLOTILLA_DEVICE_TOKEN)')
     .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
+    .option('--ca <file>', 'PEM CA the broker\'s TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS')
     .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
     .addOption(new Option('--blob-transport <kind>', 'how chunks travel').choices(['mqtt', 'http']).default('mqtt'))
     .option('--serve <port>', 'serve predictions on this local port (0: any free port)')
@@ -58,6 +60,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
     token: f.token ?? process.env.FLOTILLA_DEVICE_TOKEN,
     server: f.server,
     mqttUrl: f.mqttUrl,
+    ca: f.ca ? readFileSync(f.ca, 'utf8') : undefined,
     dataDir: f.data,
     trustedKeys: keys,
     blobTransport: f.blobTransport,

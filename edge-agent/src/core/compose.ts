@@ -33,6 +33,8 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
   offline?: boolean;
   /** Reconnect delays. Default 1 s doubling to 60 s, with jitter. */
   backoff?: BackoffOptions;
+  /** PEM CA the broker's TLS certificate must chain to (Node; HTTPS to the server uses NODE_EXTRA_CA_CERTS). */
+  ca?: string | Uint8Array;
 }
 
 /** Validates the options, builds link and blob source, and starts the core on `storage` and `runtime`. */
@@ -51,7 +53,7 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
       if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
       return { url: u, prefix: info.prefix };
     });
-    link = new MqttLink({ url, deviceId: o.deviceId, token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(parts.storage as AgentStorage) });
+    link = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(parts.storage as AgentStorage) });
     if (o.blobTransport === 'http') {
       if (!o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'HTTP blob transport needs the server URL');
       blobSource = new HttpBlobSource({ server: o.server, deviceId: o.deviceId, token });

@@ -19,6 +19,8 @@ export interface MqttLinkOptions {
   nextSession: () => Promise<number>;
   /** Reconnect delays. Default 1 s growing to 60 s, with jitter. */
   backoff?: BackoffOptions;
+  /** PEM certificate(s) the broker's TLS certificate must chain to (mqtts:// and wss://); default: the system's CAs. */
+  ca?: string | Uint8Array;
   /** MQTT keepalive in seconds. Default 30. */
   keepaliveSec?: number;
   /** Diagnostics. */
@@ -156,6 +158,8 @@ export class MqttLink implements ServerLink {
       connectTimeout: 10_000,
       keepalive: this.o.keepaliveSec ?? 30,
       will: { topic: this.topic('presence'), payload: JSON.stringify({ v: 1, online: false, session }), qos: 1, retain: true },
+      // TLS: verify the broker against the configured CA (never switched off).
+      ...(this.o.ca ? { ca: typeof this.o.ca === 'string' ? this.o.ca : Buffer.from(this.o.ca), rejectUnauthorized: true, wsOptions: { ca: this.o.ca } } : {}),
     };
     const client = mqtt.connect(url, opts);
     this.client = client;

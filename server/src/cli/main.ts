@@ -16,6 +16,7 @@ import { registerDeviceCommands } from './commands/devices.ts';
 import { registerBundleCommands } from './commands/bundles.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerRetrainCommands } from './commands/retrain.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerBundleCommands(program);
   registerSimulateCommand(program);
   registerRetrainCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -11,8 +11,20 @@ import { DeliveryError } from './delivery-error.ts';
 /**
  * Telemetry policy a desired state carries until an operator sets another. Window 60 s, or env
  * FLOTILLA_TELEMETRY_WINDOW_SEC: simulated fleets and tests need verdicts in seconds, not minutes.
+ * No field samples (rate 0, budget 0 bytes), or env FLOTILLA_TELEMETRY_SAMPLE_RATE (0-1) and
+ * FLOTILLA_TELEMETRY_SAMPLE_BYTES: the demo retrains on field samples without an operator step.
  */
-export const DEFAULT_TELEMETRY: TelemetryPolicy = { windowSec: telemetryWindowSec(process.env.FLOTILLA_TELEMETRY_WINDOW_SEC), sampleRate: 0, sampleBudgetBytes: 0 };
+export const DEFAULT_TELEMETRY: TelemetryPolicy = {
+  windowSec: telemetryWindowSec(process.env.FLOTILLA_TELEMETRY_WINDOW_SEC),
+  sampleRate: bounded(process.env.FLOTILLA_TELEMETRY_SAMPLE_RATE, 0, 1),
+  sampleBudgetBytes: Math.floor(bounded(process.env.FLOTILLA_TELEMETRY_SAMPLE_BYTES, 0, Number.MAX_SAFE_INTEGER)),
+};
+
+/** A number from the environment within [min, max], else 0. */
+function bounded(env: string | undefined, min: number, max: number): number {
+  const n = Number(env);
+  return env !== undefined && Number.isFinite(n) && n >= min && n <= max ? n : 0;
+}
 
 function telemetryWindowSec(env: string | undefined): number {
   const n = Number(env);

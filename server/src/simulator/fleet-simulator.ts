@@ -85,6 +85,7 @@ export class FleetSimulator {
     private readonly baseDir: string,
     private readonly ownsBaseDir: boolean,
     private readonly proxy: FlakyProxy | null,
+    private readonly transforms: Map<string, InputTransform>,
   ) {}
 
   /** Provisions (unless given `provisioned`), then starts every agent; resolves once all have started. */
@@ -117,7 +118,8 @@ export class FleetSimulator {
     }
     const flakyRate = o.flakyRate ?? 0;
     const proxy = flakyRate > 0 && mqttUrl ? await startFlakyProxy(mqttUrl, { random }) : null;
-    const input = o.rate === 0 ? null : await inputSource(o.transforms ?? {}, random);
+    const transforms = resolveTransforms(o.transforms ?? {});
+    const input = o.rate === 0 ? null : await inputSource(transforms, random);
     const ownsBaseDir = !o.baseDir;
     const baseDir = o.baseDir ?? mkdtempSync(join(tmpdir(), 'flotilla-sim-'));
     const runtime = nativeRuntime();
@@ -131,7 +133,7 @@ export class FleetSimulator {
         telemetryWindowSec: o.telemetryWindowSec ?? 5, nextInput: input, rate: o.rate ?? 1, feedbackRate: o.feedbackRate ?? 1, random,
       });
     });
-    const sim = new FleetSimulator(devices, baseDir, ownsBaseDir, proxy);
+    const sim = new FleetSimulator(devices, baseDir, ownsBaseDir, proxy, transforms);
     await sim.each((d) => d.start(), o.startConcurrency ?? 25, o.log && ((n) => o.log!(`started ${n}/${devices.length} agents`)));
     return sim;
   }
@@ -173,6 +175,12 @@ export class FleetSimulator {
     return out;
   }
 
+  /** Sets (or with null, clears) a cohort's input transform from the next prediction on: weather changes mid-run. */
+  setTransform(cohort: string, t: InputTransform | string | null): void {
+    if (t === null) this.transforms.delete(cohort);
+    else this.transforms.set(cohort, resolveTransforms({ [cohort]: t }).get(cohort)!);
+  }
+
   /** Connection drops the flaky-link proxy made. */
   get linkDrops(): number {
     return this.proxy?.drops ?? 0;
@@ -202,16 +210,20 @@ export class FleetSimulator {
   }
 }
 
-/** Random MNIST rows with labels, transformed per cohort. */
-async function inputSource(transforms: Record<string, InputTransform | string>, random: () => number) {
-  const ds: Dataset = await loadMnist();
-  const per = featureSize(ds);
+function resolveTransforms(transforms: Record<string, InputTransform | string>): Map<string, InputTransform> {
   const byCohort = new Map<string, InputTransform>();
   for (const [cohort, t] of Object.entries(transforms)) {
     const fn = typeof t === 'string' ? TRANSFORMS[t] : t;
     if (!fn) throw new Error(`unknown input transform '${String(t)}' (known: ${Object.keys(TRANSFORMS).join(', ')})`);
     byCohort.set(cohort, fn);
   }
+  return byCohort;
+}
+
+/** Random MNIST rows with labels, transformed per cohort; reads the map on every draw, so changes apply at once. */
+async function inputSource(byCohort: Map<string, InputTransform>, random: () => number) {
+  const ds: Dataset = await loadMnist();
+  const per = featureSize(ds);
   return (cohort: string) => {
     const i = Math.floor(random() * ds.n);
     const row = ds.x.subarray(i * per, (i + 1) * per);
