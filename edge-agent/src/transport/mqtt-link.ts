@@ -159,7 +159,7 @@ export class MqttLink implements ServerLink {
       keepalive: this.o.keepaliveSec ?? 30,
       will: { topic: this.topic('presence'), payload: JSON.stringify({ v: 1, online: false, session }), qos: 1, retain: true },
       // TLS: verify the broker against the configured CA (never switched off).
-      ...(this.o.ca ? { ca: typeof this.o.ca === 'string' ? this.o.ca : Buffer.from(this.o.ca), rejectUnauthorized: true, wsOptions: { ca: this.o.ca } } : {}),
+      ...(this.o.ca ? tlsOptions(this.o.ca) : {}),
     };
     const client = mqtt.connect(url, opts);
     this.client = client;
@@ -213,6 +213,12 @@ export class MqttLink implements ServerLink {
     this.connected = online;
     for (const fn of this.connectionHandlers) fn(online);
   }
+}
+
+/** Client TLS settings that verify the broker against `ca`, for mqtts:// and wss:// alike. */
+function tlsOptions(ca: string | Uint8Array): Pick<IClientOptions, 'ca' | 'rejectUnauthorized' | 'wsOptions'> {
+  const pem = typeof ca === 'string' ? ca : Buffer.from(ca);
+  return { ca: pem, rejectUnauthorized: true, wsOptions: { ca: pem } };
 }
 
 function toBuffer(payload: Uint8Array | string): Buffer | string {
