@@ -19,11 +19,11 @@ export interface DemoOptions {
   epochs: number;
   /** Seconds of traffic measured in each phase (before, during and after the snow). Default 20. */
   phaseSec: number;
-  /** Seconds of snow before retraining: the field samples it yields are what the retrain learns from. Default 40. */
+  /** Seconds of snow before retraining: the field samples it yields are what the retrain learns from. Default 60. */
   snowSec: number;
   /** Training epochs of the retrain on the field dataset. Default 8. */
   retrainEpochs: number;
-  /** Predictions per device per second. Default 3. */
+  /** Predictions per device per second. Default 4. */
   rate: number;
   /** Data folder. Default a fresh temporary one. */
   dataDir?: string;

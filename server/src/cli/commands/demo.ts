@@ -10,9 +10,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--devices <n>', 'simulated devices', '50')
     .option('--epochs <n>', 'training epochs of v1 and the retrain', '4')
     .option('--phase-sec <n>', 'seconds of traffic measured before, during and after the snow', '20')
-    .option('--snow-sec <n>', 'seconds of snow before retraining (its field samples feed the retrain)', '40')
+    .option('--snow-sec <n>', 'seconds of snow before retraining (its field samples feed the retrain)', '60')
     .option('--retrain-epochs <n>', 'training epochs of the retrain', '8')
-    .option('--rate <n>', 'predictions per device per second', '3')
+    .option('--rate <n>', 'predictions per device per second', '4')
     .option('--data <dir>', 'data folder (default: a fresh temporary one)')
     .option('--port <n>', 'HTTP port (default: any free one)', '0')
     .action(async (o) => {
