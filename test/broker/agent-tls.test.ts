@@ -1,36 +1,24 @@
 // The edge agent over MQTT/TLS: it verifies the broker against a configured CA made at test time, and
 // without that CA it refuses the server (and keeps retrying) rather than connect unverified.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAgent } from '@flotilla/edge-agent';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { until } from '../delivery/fleet-kit.ts';
+import { httpsJson, makeTestCertificate } from '../support/tls-kit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-agent-tls-'));
 let srv: ServerHandle;
 let ca: string;
 
-function https<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${srv.url}${path}`, { method, ca, headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : null }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const https = <T = any>(method: string, path: string, body?: unknown) => httpsJson<T>(ca, srv.token, method, `${srv.url}${path}`, body);
 
 beforeAll(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
-  srv = await startServerProcess({ args: ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--mqtts-port', '0'] });
+  const cert = makeTestCertificate(dir);
+  ca = cert.ca.toString('utf8');
+  srv = await startServerProcess({ args: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--mqtts-port', '0'] });
 });
 afterAll(async () => {
   await srv?.dispose();

@@ -1,13 +1,13 @@
 // TLS with a certificate made at test time: MQTT over TLS, WSS and HTTPS on one server, verified
 // against that certificate as the CA; a client without the CA is refused by its own TLS check.
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { mosquittoMissing } from '../support/tools.ts';
+import { httpsJson, makeTestCertificate } from '../support/tls-kit.ts';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { reportedState, topic, until } from '../delivery/fleet-kit.ts';
 
@@ -15,24 +15,12 @@ const dir = mkdtempSync(join(tmpdir(), 'flotilla-tls-'));
 let srv: ServerHandle;
 let ca: Buffer;
 
-/** JSON over HTTPS, trusting only the test CA. */
-function https<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, ca, headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : null }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const https = <T = any>(method: string, url: string, body?: unknown) => httpsJson<T>(ca, srv.token, method, url, body);
 
 beforeAll(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
-  ca = readFileSync(join(dir, 'cert.pem'));
-  srv = await startServerProcess({ args: ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem'), '--mqtts-port', '0'] });
+  const cert = makeTestCertificate(dir);
+  ca = cert.ca;
+  srv = await startServerProcess({ args: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--mqtts-port', '0'] });
 });
 afterAll(async () => {
   await srv?.dispose();
