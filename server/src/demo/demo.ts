@@ -15,7 +15,7 @@ import { accuracyBetween, type CohortSnapshot, type DemoSummary, type Phase, typ
 export interface DemoOptions {
   /** Devices, round-robin over car, phone, sensor. Default 50. */
   devices: number;
-  /** Training epochs of v1 and of the retrain. Default 4. */
+  /** Training epochs of v1. Default 4. */
   epochs: number;
   /** Seconds of traffic measured in each phase (before, during and after the snow). Default 20. */
   phaseSec: number;

@@ -8,7 +8,7 @@ export function registerDemoCommand(program: Command): void {
     .description('Train, bundle and roll out a model to 50 simulated devices, snow on the cars, drift, retrain and recover')
     .option('--ci', 'print a JSON summary and exit (non-zero if a step failed) instead of keeping the server running')
     .option('--devices <n>', 'simulated devices', '50')
-    .option('--epochs <n>', 'training epochs of v1 and the retrain', '4')
+    .option('--epochs <n>', 'training epochs of v1', '4')
     .option('--phase-sec <n>', 'seconds of traffic measured before, during and after the snow', '20')
     .option('--snow-sec <n>', 'seconds of snow before retraining (its field samples feed the retrain)', '60')
     .option('--retrain-epochs <n>', 'training epochs of the retrain', '8')
