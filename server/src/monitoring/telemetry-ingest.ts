@@ -1,7 +1,8 @@
 // MQTT → monitoring: collects telemetry windows from devices, stores them in batches (500 windows or
 // 100 ms), and acknowledges every window it has stored — resends too — so agents free their queues [WIRE-2.5].
-import { Ack, decodeMessage, deviceTopic, encodeMessage, parseDeviceTopic, TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
-import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
+import { Ack, deviceTopic, encodeMessage, TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { BrokerLink } from '../broker/broker-link.ts';
+import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestItem, MonitoringService } from './monitoring-service.ts';
@@ -32,24 +33,14 @@ export class TelemetryIngest {
   constructor(private readonly o: TelemetryIngestOptions) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.o.link.subscribe(`${this.o.prefix}/devices/+/telemetry`, (m) => this.onMessage(m));
+    this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'telemetry', TelemetryWindow,
+      (id, window) => void this.enqueue(id, window), () => this.invalid++);
   }
 
   async close(): Promise<void> {
     await this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     await this.flush();
-  }
-
-  private onMessage(m: InboundMessage): void {
-    const t = parseDeviceTopic(this.o.prefix, m.topic);
-    if (!t || m.clientId === null || t.deviceId !== m.clientId) return;
-    const window = decodeMessage(TelemetryWindow, m.payload);
-    if (!window) {
-      this.invalid++;
-      return;
-    }
-    void this.enqueue(t.deviceId, window);
   }
 
   private async enqueue(deviceId: string, window: TelemetryWindow): Promise<void> {

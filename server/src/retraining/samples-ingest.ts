@@ -1,7 +1,8 @@
 // MQTT → field samples: collects sampled inputs from devices, stores them in batches, then acknowledges each
 // batch it stored — resends too — so agents free their sample queues (same pattern as telemetry-ingest.ts).
-import { Ack, decodeMessage, deviceTopic, encodeMessage, fromBase64, parseDeviceTopic, SampleBatch } from '@flotilla/firmware-bundler/wire/index';
-import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
+import { Ack, deviceTopic, encodeMessage, fromBase64, SampleBatch } from '@flotilla/firmware-bundler/wire/index';
+import type { BrokerLink } from '../broker/broker-link.ts';
+import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
@@ -37,24 +38,13 @@ export class SamplesIngest {
   constructor(private readonly o: SamplesIngestOptions) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.o.link.subscribe(`${this.o.prefix}/devices/+/samples`, (m) => this.onMessage(m));
+    this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'samples', SampleBatch,
+      (id, batch) => void this.enqueue(id, batch), () => this.invalid++);
   }
 
   async close(): Promise<void> {
     await this.unsubscribe?.();
     await this.flush();
-  }
-
-  private onMessage(m: InboundMessage): void {
-    const t = parseDeviceTopic(this.o.prefix, m.topic);
-    // A device may only publish its own samples: the topic must name the publishing client.
-    if (!t || m.clientId === null || t.deviceId !== m.clientId) return;
-    const batch = decodeMessage(SampleBatch, m.payload);
-    if (!batch) {
-      this.invalid++;
-      return;
-    }
-    void this.enqueue(t.deviceId, batch);
   }
 
   private async enqueue(deviceId: string, batch: SampleBatch): Promise<void> {

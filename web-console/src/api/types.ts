@@ -24,15 +24,8 @@ export interface ModelSummary {
   aliases: Record<string, number>;
 }
 
-/** One trial of a sweep, ranked by validation accuracy. */
-export interface RankedTrial {
-  rank: number;
-  runId: string;
-  status: string;
-  hyper: Record<string, unknown>;
-  valAccuracy: number | null;
-  testAccuracy: number | null;
-}
+/** One trial of a sweep, ranked by validation accuracy (the server's own type). */
+export type { RankedTrial } from '../../../server/src/runs/sweep-service.ts';
 
 /** The wizard's live count: how many devices a target matches and how the stages split them. */
 export interface RolloutPreview {
