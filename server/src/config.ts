@@ -19,8 +19,20 @@ export interface ServerConfig {
   tlsKey?: string;
   /** Broker bounds to change from their defaults (JSON in env FLOTILLA_BROKER_LIMITS); see broker-limits.ts. */
   brokerLimits?: Partial<BrokerLimits>;
+  /**
+   * External MQTT broker (Mosquitto 2 with dynamic security), `mqtt://[user:password@]host:port`, instead
+   * of the embedded one (env FLOTILLA_MQTT_URL); see docs/external-broker.md.
+   */
+  mqttUrl?: string;
+  /** The broker's dynsec admin user and password, unless in `mqttUrl` (env FLOTILLA_MQTT_ADMIN_USER, FLOTILLA_MQTT_ADMIN_PASSWORD). */
+  mqttAdminUser?: string;
+  mqttAdminPassword?: string;
+  /** The broker URL devices are told, when it differs from `mqttUrl` (env FLOTILLA_MQTT_PUBLIC_URL). */
+  mqttPublicUrl?: string;
   /** Store URI (default: SQLite under the data folder). */
   store?: string;
+  /** Blob store URI: `s3://BUCKET/PREFIX?endpoint=URL&region=R` (default: files under the data folder). */
+  blobs?: string;
   /** Training runs at once (default 1). */
   maxConcurrentRuns: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -37,8 +49,31 @@ export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, 
     tlsCert: flags.tlsCert ?? (env.FLOTILLA_TLS_CERT || undefined),
     tlsKey: flags.tlsKey ?? (env.FLOTILLA_TLS_KEY || undefined),
     brokerLimits: flags.brokerLimits ?? (env.FLOTILLA_BROKER_LIMITS ? (JSON.parse(env.FLOTILLA_BROKER_LIMITS) as Partial<BrokerLimits>) : undefined),
+    ...externalBroker(flags, env),
     store: flags.store ?? env.FLOTILLA_STORE,
+    blobs: flags.blobs ?? (env.FLOTILLA_BLOBS || undefined),
     maxConcurrentRuns: int(flags.maxConcurrentRuns ?? env.FLOTILLA_MAX_RUNS, 1),
     logLevel: (flags.logLevel ?? env.FLOTILLA_LOG_LEVEL ?? 'info') as ServerConfig['logLevel'],
   };
+}
+
+type BrokerFields = Pick<ServerConfig, 'mqttUrl' | 'mqttAdminUser' | 'mqttAdminPassword' | 'mqttPublicUrl'>;
+
+/** The external broker settings, checked here so that a typo fails at start with a clear message. */
+function externalBroker(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv): BrokerFields {
+  const mqttUrl = flags.mqttUrl ?? (env.FLOTILLA_MQTT_URL || undefined);
+  if (!mqttUrl) return {};
+  let url: URL;
+  try {
+    url = new URL(mqttUrl);
+  } catch {
+    throw new Error(`--mqtt-url '${mqttUrl}' is not a URL (expected mqtt://[user:password@]host:port)`);
+  }
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new Error(`--mqtt-url must start with mqtt:// or mqtts://, not ${url.protocol}//`);
+  const mqttAdminUser = flags.mqttAdminUser ?? (env.FLOTILLA_MQTT_ADMIN_USER || undefined) ?? (decodeURIComponent(url.username) || undefined);
+  const mqttAdminPassword = flags.mqttAdminPassword ?? (env.FLOTILLA_MQTT_ADMIN_PASSWORD || undefined) ?? (decodeURIComponent(url.password) || undefined);
+  if (!mqttAdminUser || !mqttAdminPassword) {
+    throw new Error('an external broker needs its dynamic-security admin credentials: in --mqtt-url (mqtt://user:password@host:port) or --mqtt-admin-user/--mqtt-admin-password');
+  }
+  return { mqttUrl, mqttAdminUser, mqttAdminPassword, mqttPublicUrl: flags.mqttPublicUrl ?? (env.FLOTILLA_MQTT_PUBLIC_URL || undefined) };
 }
