@@ -15,7 +15,13 @@ export async function bootstrapAdmin(tokens: TokenStore, dataDir: string, envTok
   const tokenFile = join(dataDir, 'admin-token');
   if (envToken) {
     if (!(await tokens.findByHash(hashToken(envToken)))) {
-      await issueToken(tokens, 'admin (FLOTILLA_ADMIN_TOKEN)', 'admin', envToken);
+      try {
+        await issueToken(tokens, 'admin (FLOTILLA_ADMIN_TOKEN)', 'admin', envToken);
+      } catch (e) {
+        // Another server process on the same store registered it first (the hash is unique).
+        if (!(await tokens.findByHash(hashToken(envToken)))) throw e;
+        return { tokenFile: null, created: false };
+      }
       return { tokenFile: null, created: true };
     }
     return { tokenFile: null, created: false };

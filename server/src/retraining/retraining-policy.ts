@@ -1,6 +1,6 @@
 // Per-model retraining policies: what triggers a retrain, which data, what to train, what follows a blessing.
 // Kept as one JSON file under the data dir: a handful of policies, edited rarely, read on every trigger.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -42,24 +42,41 @@ export interface PolicyStore {
 /** Policies in `<dataDir>/retraining-policies.json`, rewritten atomically on every change. */
 export class JsonPolicyStore implements PolicyStore {
   private readonly path: string;
-  private readonly policies: Record<string, RetrainingPolicy>;
+  private policies: Record<string, RetrainingPolicy> = {};
+  private loadedMtime = -1;
 
-  constructor(dataDir: string) {
-    this.path = join(dataDir, 'retraining-policies.json');
-    this.policies = existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, RetrainingPolicy>) : {};
+  /** `dir` is the data folder, or the folder every server process shares (--shared-dir). */
+  constructor(dir: string) {
+    this.path = join(dir, 'retraining-policies.json');
+    this.reload();
   }
 
   get(model: string): RetrainingPolicy | null {
+    this.reload();
     return this.policies[model] ?? null;
   }
 
   put(model: string, p: RetrainingPolicy): void {
+    this.reload();
     this.policies[model] = p;
-    writeFileSync(`${this.path}.tmp`, JSON.stringify(this.policies, null, 2));
-    renameSync(`${this.path}.tmp`, this.path);
+    // Unique temp name: another server process may write the shared file at the same moment.
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.policies, null, 2));
+    renameSync(tmp, this.path);
+    this.loadedMtime = statSync(this.path).mtimeMs;
   }
 
   list(): Record<string, RetrainingPolicy> {
+    this.reload();
     return { ...this.policies };
+  }
+
+  /** Re-reads the file when another process changed it (policies change rarely; a stat is cheap). */
+  private reload(): void {
+    if (!existsSync(this.path)) return;
+    const mtime = statSync(this.path).mtimeMs;
+    if (mtime === this.loadedMtime) return;
+    this.policies = JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, RetrainingPolicy>;
+    this.loadedMtime = mtime;
   }
 }
