@@ -1,4 +1,4 @@
-// Chooses a Store implementation from a URI: `sqlite:PATH` (default) today, `postgres://` later.
+// Chooses a Store implementation from a URI: `sqlite:PATH` (the default) or `postgres://` / `postgresql://`.
 import { join } from 'node:path';
 import type { Store } from './store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
@@ -7,5 +7,10 @@ import { openSqliteStore } from './sqlite/sqlite-store.ts';
 export async function openStore(uri: string | undefined, dataDir: string): Promise<Store> {
   if (!uri || uri === 'sqlite') return openSqliteStore(join(dataDir, 'flotilla.db'));
   if (uri.startsWith('sqlite:')) return openSqliteStore(uri.slice('sqlite:'.length));
-  throw new Error(`unsupported store '${uri}': use sqlite:PATH (PostgreSQL support is planned)`);
+  if (uri.startsWith('postgres://') || uri.startsWith('postgresql://')) {
+    // Loaded on demand: a SQLite server never loads the PostgreSQL driver.
+    const { openPostgresStore } = await import('./postgres/postgres-store.ts');
+    return openPostgresStore(uri);
+  }
+  throw new Error(`unsupported store '${uri}': use sqlite:PATH or postgres://user:pass@host:port/db`);
 }

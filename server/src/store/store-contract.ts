@@ -166,6 +166,41 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await s.devices.events('a', 2)).map((e) => e.detail)).toEqual([{ i: 2 }, { i: 1 }]);
     }));
 
+    it('devices: ids are ordered and paged by byte order, whatever the database locale', withStore(async (s) => {
+      const ids = ['b', 'a_1', 'B', 'a1', '_x', 'a-1', 'Z9'];
+      await s.devices.createMany(ids.map((id, i) => ({ id, tokenHash: `h${i}` })));
+      const byteOrder = [...ids].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      expect((await s.devices.list()).devices.map((d) => d.id)).toEqual(byteOrder);
+      const first = await s.devices.list({ limit: 3 });
+      expect(first.next).toBe(byteOrder[2]);
+      expect((await s.devices.list({ after: first.next!, limit: 100 })).devices.map((d) => d.id)).toEqual(byteOrder.slice(3));
+      await s.devices.setDesired(ids, (rev) => ({ rev }), null);
+      expect((await s.devices.listDesired(null, 100)).map((d) => d.id)).toEqual(byteOrder);
+    }));
+
+    it('devices: what a device reports comes back exactly as written (key order, a NUL in its error text)', withStore(async (s) => {
+      await s.devices.createMany([{ id: 'e', tokenHash: 'h' }]);
+      const reported = { v: 1, state: 'failed', lastError: 'bad\u0000byte', model: { version: '1.0.0', name: 'm' }, zeta: 1, alpha: 2 };
+      await s.devices.setReported('e', reported, '2026-01-01T00:00:00.000Z');
+      expect(JSON.stringify((await s.devices.get('e'))!.reported)).toBe(JSON.stringify(reported));
+      await s.devices.addEvent({ deviceId: 'e', at: '2026-01-01T00:00:00.000Z', kind: 'status', detail: { reason: 'nul\u0000here', b: 1, a: 2 } });
+      expect(JSON.stringify((await s.devices.events('e'))[0]!.detail)).toBe(JSON.stringify({ reason: 'nul\u0000here', b: 1, a: 2 }));
+      const desired = await s.devices.setDesired(['e'], (rev) => ({ v: 1, rev, zz: 'last-first', aa: null }), null);
+      expect(JSON.stringify((await s.devices.listDesired(null, 1))[0]!.desired)).toBe(JSON.stringify(desired.get('e')));
+    }));
+
+    it('devices: a duplicate inside one batch fails the whole batch; each device keeps its newest 500 events', withStore(async (s) => {
+      await expect(s.devices.createMany([{ id: 'x', tokenHash: 'h' }, { id: 'y', tokenHash: 'h' }, { id: 'x', tokenHash: 'h2' }]))
+        .rejects.toMatchObject({ code: 'DEVICE_EXISTS', message: "device 'x' already exists" });
+      expect(await s.devices.count()).toBe(0);
+      await s.devices.createMany([{ id: 'x', tokenHash: 'h' }]);
+      for (let i = 0; i < 600; i++) await s.devices.addEvent({ deviceId: 'x', at: '2026-01-01T00:00:00.000Z', kind: 'k', detail: { i } });
+      const kept = await s.devices.events('x', 1000);
+      expect(kept.length).toBe(500);
+      expect(kept[0]!.detail).toEqual({ i: 599 });
+      expect(kept.at(-1)!.detail).toEqual({ i: 100 });
+    }));
+
     it('bundles: sequences grow per model, found by id prefix, one sequence per model', withStore(async (s) => {
       const b = (id: string, sequence: number, model = 'm') => ({
         id: id.repeat(64), model, modelVersion: 1, version: '1.0.0', sequence, manifestDigest: 'c'.repeat(64), envelopeDigest: 'e'.repeat(64),
@@ -182,6 +217,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await s.bundles.get('a'.repeat(64)))?.chunkDigests).toEqual(['1'.repeat(64)]);
       expect((await s.bundles.list({ model: 'm' })).length).toBe(2);
       expect((await s.bundles.list()).length).toBe(3);
+      await expect(s.bundles.create({ ...b('a', 9) })).rejects.toMatchObject({ code: 'BUNDLE_EXISTS' });
     }));
   });
 }

@@ -1,0 +1,197 @@
+// PostgreSQL DeviceStore: the fleet registry, presence, reported and desired state, and each device's timeline.
+// Several server processes may share the database: every multi-row write locks its rows in id order
+// first (so two writers never deadlock), and revisions are computed under those row locks.
+import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../entities.ts';
+import { StoreError } from '../store-error.ts';
+import type { DevicePage, DeviceStore } from '../store.ts';
+import { type Pool, withTx } from './pg-db.ts';
+import { iso, isoOrNull, json, jsonText, now, num, params, type Queryable, type Row, uniqueViolation } from './pg-values.ts';
+
+/** Events kept per device; older ones are pruned as new ones arrive. */
+const EVENTS_KEPT = 500;
+/** Devices inserted per statement by createMany (one JSON parameter each). */
+const INSERT_CHUNK = 1000;
+
+const toEntity = (r: Row): Device => ({
+  id: r.id as string, name: r.name as string, tags: r.tags as string[], groups: r.groups as string[],
+  attributes: r.attributes as Record<string, string>, createdAt: iso(r.created_at), revokedAt: isoOrNull(r.revoked_at),
+  lastSeenAt: isoOrNull(r.last_seen_at), online: r.online as boolean, session: num(r.session),
+  reported: (r.reported as Device['reported']) ?? null, reportedAt: isoOrNull(r.reported_at),
+  modelVersion: (r.model_version as string) ?? null, deployState: (r.deploy_state as string) ?? null,
+  desired: (r.desired as Device['desired']) ?? null, desiredRev: r.desired_rev as number, desiredBundleId: (r.desired_bundle as string) ?? null,
+});
+
+/** `name@version` of a reported model, or null; used as an indexed filter column. */
+function modelVersionOf(reported: Record<string, unknown>): string | null {
+  const m = reported.model as { name?: unknown; version?: unknown } | null | undefined;
+  return m && typeof m.name === 'string' && typeof m.version === 'string' ? `${m.name}@${m.version}` : null;
+}
+
+/** Locks the rows of `ids` that exist, in id order, and returns them. */
+async function lockInOrder(c: Queryable, ids: string[], extra = ''): Promise<Row[]> {
+  return (await c.query(`SELECT * FROM devices WHERE id = ANY($1::text[]) ${extra} ORDER BY id FOR UPDATE`, [ids])).rows;
+}
+
+export class PostgresDeviceStore implements DeviceStore {
+  constructor(private readonly pool: Pool) {}
+
+  async createMany(devices: NewDevice[]): Promise<Device[]> {
+    if (devices.length === 0) return [];
+    const at = now();
+    const rows = devices.map((d) => ({
+      id: d.id, token_hash: d.tokenHash, name: d.name ?? d.id, tags: unique(d.tags), groups: unique(d.groups), attributes: d.attributes ?? {}, created_at: at,
+    }));
+    const made = new Map<string, Device>();
+    try {
+      await withTx(this.pool, async (c) => {
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+          const { rows: inserted } = await c.query(
+            `INSERT INTO devices (id, token_hash, name, tags, groups, attributes, created_at)
+             SELECT x.id, x.token_hash, x.name, x.tags, x.groups, x.attributes, x.created_at
+             FROM jsonb_to_recordset($1::jsonb) AS x(id text, token_hash text, name text, tags text[], groups text[], attributes jsonb, created_at timestamptz)
+             RETURNING *`,
+            [json(rows.slice(i, i + INSERT_CHUNK))],
+          );
+          for (const r of inserted) made.set(r.id, toEntity(r));
+        }
+      });
+    } catch (e) {
+      const dup = uniqueViolation(e);
+      if (dup?.constraint === 'devices_pkey') {
+        const id = /^Key \(id\)=\((.*)\) already exists/.exec(dup.detail)?.[1] ?? '?';
+        throw new StoreError('DEVICE_EXISTS', `device '${id}' already exists`);
+      }
+      throw e;
+    }
+    return devices.map((d) => made.get(d.id)!);
+  }
+
+  async get(id: string): Promise<Device | null> {
+    const { rows } = await this.pool.query('SELECT * FROM devices WHERE id = $1', [id]);
+    return rows[0] ? toEntity(rows[0]) : null;
+  }
+
+  async credential(id: string): Promise<{ tokenHash: string; revoked: boolean; groups: string[] } | null> {
+    const r = (await this.pool.query('SELECT token_hash, revoked_at, groups FROM devices WHERE id = $1', [id])).rows[0];
+    return r ? { tokenHash: r.token_hash, revoked: r.revoked_at != null, groups: r.groups } : null;
+  }
+
+  async list(filter: DeviceFilter & { after?: string; limit?: number } = {}): Promise<DevicePage> {
+    const limit = Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 1000);
+    const { args, p } = params();
+    const where = whereOf(filter, p);
+    if (filter.after) where.push(`id > ${p(filter.after)}`);
+    const { rows } = await this.pool.query(`SELECT * FROM devices WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${p(limit + 1)}`, args);
+    const devices = rows.slice(0, limit).map(toEntity);
+    return { devices, next: rows.length > limit ? devices[devices.length - 1]!.id : null };
+  }
+
+  async count(filter: DeviceFilter = {}): Promise<number> {
+    const { args, p } = params();
+    const where = whereOf(filter, p);
+    return num((await this.pool.query(`SELECT COUNT(*) AS n FROM devices WHERE ${where.join(' AND ')}`, args)).rows[0].n);
+  }
+
+  async update(id: string, patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> }): Promise<Device | null> {
+    return withTx(this.pool, async (c) => {
+      const cur = (await lockInOrder(c, [id]))[0];
+      if (!cur) return null;
+      const d = toEntity(cur);
+      const { rows } = await c.query('UPDATE devices SET name = $2, tags = $3::text[], groups = $4::text[], attributes = $5::jsonb WHERE id = $1 RETURNING *',
+        [id, patch.name ?? d.name, patch.tags ? unique(patch.tags) : d.tags, patch.groups ? unique(patch.groups) : d.groups, json(patch.attributes ?? d.attributes)]);
+      return toEntity(rows[0]);
+    });
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const r = await this.pool.query('UPDATE devices SET revoked_at = $2, online = false WHERE id = $1 AND revoked_at IS NULL', [id, now()]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async setPresence(id: string, p: { online: boolean; session?: number; at: string }): Promise<boolean> {
+    // One statement: PostgreSQL re-checks `session <= $4` on the newest row version, so a stale will loses
+    // even when another process updates the same device at the same moment.
+    const r = p.session === undefined
+      ? await this.pool.query('UPDATE devices SET online = $2, last_seen_at = $3 WHERE id = $1', [id, p.online, p.at])
+      : await this.pool.query('UPDATE devices SET online = $2, last_seen_at = $3, session = $4 WHERE id = $1 AND session <= $4', [id, p.online, p.at, p.session]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async touch(seen: ReadonlyMap<string, string>): Promise<void> {
+    if (seen.size === 0) return;
+    const entries = [...seen].map(([id, at]) => ({ id, at }));
+    await withTx(this.pool, async (c) => {
+      await c.query('SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [entries.map((e) => e.id)]);
+      await c.query(`UPDATE devices d SET last_seen_at = x.at FROM jsonb_to_recordset($1::jsonb) AS x(id text, at timestamptz)
+        WHERE d.id = x.id AND (d.last_seen_at IS NULL OR d.last_seen_at < x.at)`, [json(entries)]);
+    });
+  }
+
+  async setReported(id: string, reported: Record<string, unknown>, at: string): Promise<void> {
+    const state = typeof reported.state === 'string' ? reported.state : null;
+    await this.pool.query('UPDATE devices SET reported = $2::json, reported_at = $3, model_version = $4, deploy_state = $5, last_seen_at = $3 WHERE id = $1',
+      [id, jsonText(reported), at, modelVersionOf(reported), state]);
+  }
+
+  async setDesired(ids: string[], make: (rev: number, device: Device) => Record<string, unknown>, bundleId: string | null): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    if (ids.length === 0) return out;
+    await withTx(this.pool, async (c) => {
+      // Row locks taken before reading the revision: a second process's setDesired on the same device waits
+      // here and then reads the revision this one wrote, so revisions are unique and strictly increasing.
+      const current = new Map((await lockInOrder(c, [...new Set(ids)], 'AND revoked_at IS NULL')).map((r) => [r.id as string, toEntity(r)]));
+      for (const id of ids) {
+        const d = current.get(id);
+        if (!d) continue;
+        const desired = make(d.desiredRev + 1, d);
+        current.set(id, { ...d, desired, desiredRev: d.desiredRev + 1, desiredBundleId: bundleId });
+        out.set(id, desired);
+      }
+      if (out.size === 0) return;
+      const updates = [...out.keys()].map((id) => ({ id, rev: current.get(id)!.desiredRev, desired: out.get(id) }));
+      await c.query(`UPDATE devices d SET desired = x.desired, desired_rev = x.rev, desired_bundle = $2
+        FROM json_to_recordset($1::json) AS x(id text, rev integer, desired json) WHERE d.id = x.id`, [jsonText(updates), bundleId]);
+    });
+    return out;
+  }
+
+  async listDesired(after: string | null, limit: number): Promise<{ id: string; desired: Record<string, unknown> }[]> {
+    const { rows } = await this.pool.query('SELECT id, desired FROM devices WHERE desired IS NOT NULL AND revoked_at IS NULL AND id > $1 ORDER BY id LIMIT $2',
+      [after ?? '', limit]);
+    return rows.map((r) => ({ id: r.id, desired: r.desired }));
+  }
+
+  async resetPresence(): Promise<void> {
+    await this.pool.query('UPDATE devices SET online = false WHERE id IN (SELECT id FROM devices WHERE online ORDER BY id FOR UPDATE)');
+  }
+
+  async addEvent(e: Omit<DeviceEvent, 'id'>): Promise<void> {
+    const { rows } = await this.pool.query('INSERT INTO device_events (device_id, at, kind, detail) VALUES ($1, $2, $3, $4::json) RETURNING id',
+      [e.deviceId, e.at, e.kind, jsonText(e.detail)]);
+    // Prune rarely: only when this insert could have pushed the device past the bound.
+    if (num(rows[0].id) % 50 === 0) {
+      await this.pool.query(`DELETE FROM device_events WHERE device_id = $1 AND id <= (
+        SELECT id FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, [e.deviceId, EVENTS_KEPT]);
+    }
+  }
+
+  async events(id: string, limit = 50): Promise<DeviceEvent[]> {
+    const { rows } = await this.pool.query('SELECT * FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [id, Math.min(limit, EVENTS_KEPT)]);
+    return rows.map((r) => ({ id: num(r.id), deviceId: r.device_id, at: iso(r.at), kind: r.kind, detail: r.detail ?? null }));
+  }
+}
+
+/** WHERE terms for a filter; tags and groups are GIN-indexed array containment. */
+function whereOf(f: DeviceFilter, p: (v: unknown) => string): string[] {
+  const where: string[] = [f.revoked ? 'revoked_at IS NOT NULL' : 'revoked_at IS NULL'];
+  if (f.tag !== undefined) where.push(`tags @> ARRAY[${p(f.tag)}::text]`);
+  if (f.group !== undefined) where.push(`groups @> ARRAY[${p(f.group)}::text]`);
+  if (f.online !== undefined) where.push(`online = ${p(f.online)}`);
+  if (f.modelVersion !== undefined) where.push(f.modelVersion === 'none' ? 'model_version IS NULL' : `model_version = ${p(f.modelVersion)}`);
+  if (f.deployState !== undefined) where.push(`deploy_state = ${p(f.deployState)}`);
+  return where;
+}
+
+function unique(xs: string[] | undefined): string[] {
+  return [...new Set(xs ?? [])].sort();
+}
