@@ -36,3 +36,20 @@ describe('startRolloutTicker', () => {
     expect([calls, reports.length]).toEqual([3, 2]);
   });
 });
+
+describe('startRolloutTicker with a lease', () => {
+  it('ticks only while the lease says this process holds it', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    let mine = false;
+    const engine = { tick: async (): Promise<TickReport> => ({ stepped: [`t${++calls}`], errors: [] }) };
+    const reports: TickReport[] = [];
+    const t = startRolloutTicker(engine, { intervalMs: 1000, onReport: (r) => reports.push(r), lease: async () => mine });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect([calls, reports.length]).toEqual([0, 0]);
+    mine = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect([calls, reports.length]).toEqual([2, 2]);
+    await t.stop();
+  });
+});

@@ -1,0 +1,93 @@
+// Usage: `const samples = await PostgresFieldSampleStore.open(pool)` (runs FIELD_SAMPLE_PG_MIGRATIONS under 'field_sample_migrations').
+// PostgreSQL FieldSampleStore: the field_samples table of sqlite-field-sample-store.ts, safe with several ingesting processes.
+import type { FieldSample, FieldSampleStore, LabelledQuery } from '../../retraining/field-sample-store.ts';
+import { migrate, withTx, type PgMigration, type Pool } from './pg-db.ts';
+
+/** Keys and times sort with COLLATE "C", as SQLite compares them (ISO times order correctly byte by byte). */
+export const FIELD_SAMPLE_PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    id: 1,
+    name: 'field_samples',
+    sql: `
+      CREATE TABLE field_samples (
+        device_id TEXT COLLATE "C" NOT NULL, prediction_id TEXT COLLATE "C" NOT NULL, cohorts TEXT[] NOT NULL, model TEXT NOT NULL,
+        input BYTEA NOT NULL, shape INTEGER[] NOT NULL, prediction INTEGER NOT NULL, confidence DOUBLE PRECISION NOT NULL,
+        label INTEGER, at TEXT COLLATE "C" NOT NULL, received_ms BIGINT NOT NULL,
+        PRIMARY KEY (device_id, prediction_id)
+      );
+      CREATE INDEX field_samples_labelled ON field_samples(model, at) WHERE label IS NOT NULL;
+    `,
+  },
+];
+
+interface Row {
+  device_id: string; prediction_id: string; cohorts: string[]; model: string; input: Buffer; shape: number[];
+  prediction: number; confidence: number; label: number | null; at: string;
+}
+
+const key = (s: FieldSample) => `${s.deviceId}\u0000${s.predictionId}`;
+
+export class PostgresFieldSampleStore implements FieldSampleStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Migrates the field_samples table and returns a store on `pool`. */
+  static async open(pool: Pool): Promise<PostgresFieldSampleStore> {
+    await migrate(pool, 'field_sample_migrations', FIELD_SAMPLE_PG_MIGRATIONS);
+    return new PostgresFieldSampleStore(pool);
+  }
+
+  async insertMany(samples: readonly FieldSample[]): Promise<number> {
+    // Copies within the batch fold into the first (taking the first label any copy has), as SQLite's
+    // row-by-row upsert would; sorted keys make two processes lock rows in the same order.
+    const byKey = new Map<string, FieldSample>();
+    for (const s of samples) {
+      const first = byKey.get(key(s));
+      if (!first) byKey.set(key(s), s);
+      else if (first.label === null && s.label !== null) byKey.set(key(s), { ...first, label: s.label });
+    }
+    const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s);
+    if (rows.length === 0) return 0;
+    const now = Date.now();
+    return withTx(this.pool, async (c) => {
+      const ins = await c.query(`INSERT INTO field_samples (device_id, prediction_id, cohorts, model, input, shape, prediction, confidence, label, at, received_ms)
+          SELECT d, p, ARRAY(SELECT jsonb_array_elements_text(co::jsonb)), m, i, ARRAY(SELECT jsonb_array_elements_text(sh::jsonb)::int), pr, cf, l, a, $11
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::int[], $8::float8[], $9::int[], $10::text[])
+            WITH ORDINALITY AS x(d, p, co, m, i, sh, pr, cf, l, a, o) ORDER BY o
+          ON CONFLICT (device_id, prediction_id) DO NOTHING`,
+      [rows.map((s) => s.deviceId), rows.map((s) => s.predictionId), rows.map((s) => JSON.stringify(s.cohorts)), rows.map((s) => s.model),
+        rows.map((s) => Buffer.from(s.input)), rows.map((s) => JSON.stringify(s.shape)), rows.map((s) => s.prediction), rows.map((s) => s.confidence),
+        rows.map((s) => s.label), rows.map((s) => s.at), now]);
+      // A resend may carry a label the first copy lacked (feedback arrives late): keep the row, take the label.
+      const late = rows.filter((s) => s.label !== null);
+      if (late.length) {
+        await c.query(`UPDATE field_samples f SET label = x.l FROM unnest($1::text[], $2::text[], $3::int[]) AS x(d, p, l)
+            WHERE f.device_id = x.d AND f.prediction_id = x.p AND f.label IS NULL`,
+        [late.map((s) => s.deviceId), late.map((s) => s.predictionId), late.map((s) => s.label)]);
+      }
+      return ins.rowCount ?? 0;
+    });
+  }
+
+  private where(q: Omit<LabelledQuery, 'limit'>): { sql: string; args: unknown[] } {
+    return {
+      sql: 'label IS NOT NULL AND ($1::text IS NULL OR model = $1) AND ($2::text IS NULL OR at >= $2) AND ($3::text IS NULL OR $3 = ANY(cohorts))',
+      args: [q.model ?? null, q.since ?? null, q.cohort ?? null],
+    };
+  }
+
+  async labelled(q: LabelledQuery): Promise<FieldSample[]> {
+    const w = this.where(q);
+    const { rows } = await this.pool.query<Row>(`SELECT * FROM (SELECT * FROM field_samples WHERE ${w.sql} ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $4) f
+        ORDER BY at, device_id, prediction_id`, [...w.args, q.limit]);
+    return rows.map((r) => ({
+      deviceId: r.device_id, predictionId: r.prediction_id, cohorts: r.cohorts, model: r.model, input: new Uint8Array(r.input), shape: r.shape,
+      prediction: r.prediction, confidence: r.confidence, label: r.label, at: r.at,
+    }));
+  }
+
+  async countLabelled(q: Omit<LabelledQuery, 'limit'>): Promise<number> {
+    const w = this.where(q);
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM field_samples WHERE ${w.sql}`, w.args);
+    return Number(rows[0]!.n);
+  }
+}
