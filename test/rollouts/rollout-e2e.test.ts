@@ -4,13 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetSimulator } from '../../server/src/simulator/index.ts';
 import { runCli, startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { until } from '../delivery/fleet-kit.ts';
+import { E2E_ENV as ENV, E2E_GATES as GATES, rolloutKit, trainDigits } from './rollout-kit.ts';
 
 const DEVICES = 15;
 const TAG = 'e2e';
-// Fast verdicts: 2 s telemetry windows, a 500 ms rollout tick, 2 s bakes.
-const ENV = { FLOTILLA_TELEMETRY_WINDOW_SEC: '2', FLOTILLA_ROLLOUT_TICK_MS: '500' };
-// Health gates that a 1-epoch model passes; the install failure gate stays at its default 5%.
-const GATES = { minReporting: 0.5, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null };
 const stages = (percents: number[], bakeSec = 2) => percents.map((percent) => ({ percent, bakeSec, gates: GATES }));
 
 let srv: ServerHandle;
@@ -18,30 +15,12 @@ let sim: FleetSimulator;
 let model: string;
 let good: string;
 
-const env = () => ({ FLOTILLA_TOKEN: srv.token });
-const status = async (id: string) => (await srv.api('GET', `/api/v1/rollouts/${id}`)).body;
-const rolloutDevices = async (id: string): Promise<{ deviceId: string; stage: number | null; state: string; notifiedAt: string | null }[]> =>
-  (await srv.api('GET', `/api/v1/rollouts/${id}/devices`)).body.devices;
-const waitState = (id: string, states: string[], ms = 60_000) => until(() => status(id), (s) => states.includes(s.state), ms, `rollout ${id} in ${states}`);
-const bundle = async (body: Record<string, unknown>): Promise<string> => {
-  const r = await srv.api('POST', '/api/v1/bundles', body);
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.id;
-};
-const create = async (body: Record<string, unknown>) => {
-  const r = await srv.api('POST', '/api/v1/rollouts', { target: { tags: [TAG] }, ...body });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.id as string;
-};
+const { env, status, rolloutDevices, waitState, bundle, create } = rolloutKit(() => srv, { tags: [TAG] });
 const allOn = (version: string, ms = 30_000) => until(() => sim.versions(), (v) => v[version] === DEVICES, ms, `every device on ${version}`);
 
 beforeAll(async () => {
   srv = await startServerProcess({ env: ENV });
-  const t = await runCli(['train', '--dataset', 'mnist', '--model', 'digits', '--epochs', '1', '--server', srv.url, '--json'], env());
-  expect(t.code, t.stderr).toBe(0);
-  const x = await runCli(['export', '--run', JSON.parse(t.stdout).runId, '--quantize', 'int8', '--override', 'e2e test model', '--server', srv.url, '--json'], env());
-  expect(x.code, x.stderr + x.stdout).toBe(0);
-  model = `digits@${JSON.parse(x.stdout).version}`;
+  model = await trainDigits(srv);
   good = await bundle({ model, version: '1.0.0' });
   sim = await FleetSimulator.start({ server: srv.url, token: srv.token, devices: DEVICES, tags: [TAG], rate: 3, telemetryWindowSec: 2, transforms: { phone: 'snow' } });
 }, 180_000);

@@ -60,6 +60,8 @@ export interface AgentEvents extends Record<string, unknown> {
   telemetry: TelemetryWindow;
   /** A downloaded blob failed verification and is fetched again. */
   rejected: { digest: string; reason: string };
+  /** The shadow model was loaded (model), unloaded (null), or could not be loaded (error) [WIRE-2.2.1]. */
+  shadow: { model: ModelInfo | null; error?: { code: string; message: string } };
   /** Something went wrong outside any call the app made. */
   error: { code: string; message: string };
 }

@@ -2,6 +2,7 @@
 import { binIndex, type FeatureProfile } from '@flotilla/firmware-bundler';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
 import type { ActiveModel, ModelInfo } from '../core/active-model.ts';
+import { ShadowTally } from '../shadow/shadow-tally.ts';
 import { LATENCY_EDGES_MS, LatencyStats } from './latency-stats.ts';
 
 /** Confidence histogram edges: ten bins of 0.1. */
@@ -21,6 +22,8 @@ export class WindowAggregator {
   private labelled = 0;
   private correct = 0;
   private readonly byClass = { labelled: [] as number[], correct: [] as number[] };
+  /** Shadow runs that finished in this window [WIRE-2.2.1]. */
+  readonly shadow: ShadowTally;
 
   constructor(
     now: number,
@@ -29,6 +32,7 @@ export class WindowAggregator {
   ) {
     this.startedAt = now;
     this.latency = new LatencyStats(random);
+    this.shadow = new ShadowTally(random);
     if (model) {
       this.profiles = (model.manifest.referenceProfile?.features ?? []).filter((f) => model.featureNames.includes(f.name));
       for (const p of this.profiles) this.features.set(p.name, { profile: p, counts: new Array<number>(p.edges.length - 1).fill(0) });
@@ -93,7 +97,7 @@ export class WindowAggregator {
       confidence: { edges: [...CONFIDENCE_EDGES], counts: this.confidence },
       features,
       feedback: { labelled: this.labelled, correct: this.correct, ...(this.labelled ? { byClass: this.byClass } : {}) },
-      shadow: null,
+      shadow: this.shadow.summary(),
       dropped,
     };
   }

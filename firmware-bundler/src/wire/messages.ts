@@ -24,9 +24,10 @@ export const TelemetryPolicy = z.object({
 });
 export type TelemetryPolicy = z.infer<typeof TelemetryPolicy>;
 
-/** [WIRE-2.2] */
+/** [WIRE-2.2]; `shadowRate` [WIRE-2.2.1] is optional and additive. */
 export const DesiredState = z.object({
-  v, rev: count, bundle: BundleRef.nullable(), telemetry: TelemetryPolicy, shadow: BundleRef.nullable(), issuedAt: z.string(),
+  v, rev: count, bundle: BundleRef.nullable(), telemetry: TelemetryPolicy, shadow: BundleRef.nullable(),
+  shadowRate: z.number().min(0).max(1).optional(), issuedAt: z.string(),
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 

@@ -69,7 +69,7 @@ export class DeliveryService {
     const issuedAt = new Date().toISOString();
     const stored = await this.deps.store.devices.setDesired([...new Set(deviceIds)], (rev, device) => {
       const prev = device.desired as Partial<DesiredState> | null;
-      const desired: DesiredState = { v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, shadow: prev?.shadow ?? null, issuedAt };
+      const desired: DesiredState = { ...keepShadow(prev), v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, issuedAt };
       return desired as unknown as Record<string, unknown>;
     }, record?.id ?? null);
     for (const [id, desired] of stored) {
@@ -77,6 +77,53 @@ export class DeliveryService {
     }
     await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
     return { updated: [...stored.keys()], skipped: deviceIds.filter((id) => !stored.has(id)), bundle };
+  }
+
+  /**
+   * Sets the shadow bundle (id or unique prefix) that devices run beside the serving one without
+   * answering the app [WIRE-2.2.1], or clears it with null; `rate` is the share of predict calls the
+   * shadow sees (default all). The serving bundle is left as it is. Devices whose shadow is already
+   * this one are left alone (no new revision), so the rollout engine may repeat the call.
+   */
+  async setShadow(deviceIds: string[], bundleRef: string | null, opts: { rate?: number; actor?: string } = {}): Promise<SetDesiredResult> {
+    const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
+    if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`, 404);
+    if (opts.rate !== undefined && !(opts.rate >= 0 && opts.rate <= 1)) throw new DeliveryError('SHADOW_RATE_INVALID', `shadow rate ${opts.rate} is not within 0..1`, 400);
+    const shadow = record ? toBundleRef(record) : null;
+    const issuedAt = new Date().toISOString();
+    // The store writes one serving-bundle column per call: group the devices by the bundle they keep.
+    const groups = new Map<string | null, string[]>();
+    const known = new Set<string>();
+    for (const id of new Set(deviceIds)) {
+      const d = await this.deps.store.devices.get(id);
+      if (!d || d.revokedAt) continue;
+      known.add(id);
+      const prev = d.desired as Partial<DesiredState> | null;
+      if ((prev?.shadow?.id ?? null) === (shadow?.id ?? null) && prev?.shadowRate === opts.rate) continue;
+      groups.set(d.desiredBundleId, [...(groups.get(d.desiredBundleId) ?? []), id]);
+    }
+    const updated: string[] = [];
+    for (const [bundleId, ids] of groups) {
+      const stored = await this.deps.store.devices.setDesired(ids, (rev, device) => {
+        const prev = device.desired as Partial<DesiredState> | null;
+        const desired: DesiredState = {
+          v: 1, rev, bundle: prev?.bundle ?? null, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, shadow,
+          ...(shadow && opts.rate !== undefined ? { shadowRate: opts.rate } : {}), issuedAt,
+        };
+        return desired as unknown as Record<string, unknown>;
+      }, bundleId);
+      for (const [id, desired] of stored) {
+        await this.deps.store.devices.addEvent({ deviceId: id, at: issuedAt, kind: 'shadow', detail: { rev: desired.rev, shadow: record?.id ?? null, actor: opts.actor ?? null } });
+        updated.push(id);
+      }
+      await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
+    }
+    return { updated, skipped: deviceIds.filter((id) => !known.has(id)), bundle: shadow };
+  }
+
+  /** Stops the devices' shadow runs [WIRE-2.2.1]; same as `setShadow(ids, null)`. */
+  clearShadow(deviceIds: string[], opts: { actor?: string } = {}): Promise<SetDesiredResult> {
+    return this.setShadow(deviceIds, null, opts);
   }
 
   /** Digests the device may fetch: the envelopes, chunks and files of its desired and shadow bundles. */
@@ -106,6 +153,11 @@ export class DeliveryService {
   private publish(deviceId: string, desired: Record<string, unknown>): Promise<void> {
     return this.deps.link.publish({ topic: deviceTopic(this.deps.prefix, deviceId, 'desired'), payload: encodeMessage(desired), qos: 1, retain: true });
   }
+}
+
+/** The shadow fields of a previous desired state, carried over when only the serving bundle changes. */
+function keepShadow(prev: Partial<DesiredState> | null): Pick<DesiredState, 'shadow' | 'shadowRate'> {
+  return { shadow: prev?.shadow ?? null, ...(prev?.shadow && prev.shadowRate !== undefined ? { shadowRate: prev.shadowRate } : {}) };
 }
 
 /** The reference a desired state carries [WIRE-2.2]; `manifestDigest` names the signed envelope. */

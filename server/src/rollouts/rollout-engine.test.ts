@@ -89,6 +89,52 @@ describe('RolloutEngine', () => {
     }
   });
 
+  it.each([
+    { why: 'the shadow gate fails with onGateFail=abort', gates: { maxDisagreement: 0.1 }, act: null },
+    { why: 'an operator aborts mid-shadow', gates: { maxDisagreement: 0.9 }, act: 'abort' },
+  ] as const)('a shadow stage ends cleared when $why: nothing to roll back, nobody served the bundle', async (c) => {
+    const stages = [{ percent: 10, bakeSec: 600, shadow: true, gates: c.gates }, { percent: 100, bakeSec: 60 }];
+    const r = await setup(20, request([], { stages, policy: { onGateFail: 'abort' } }));
+    r.health.override = (q) => (q.shadow ? { disagreement: 0.5, errorRate: 0.01, p95LatencyMs: 3, confidenceDrop: null, driftScore: null } : {});
+    await at(r, 30);
+    if (c.act) await r.engine.act(r.id, c.act, 'tok_lead', 'not this one');
+    const st = await r.engine.statusOf(r.id);
+    const canary = await stageIds(r, r.id, 0);
+    expect(st.state).toBe('aborted');
+    expect(r.delivery.calls.map((x) => x.kind === 'shadow' ? x.what : `desired:${x.what}`)).toEqual([BUNDLE, 'clear']);
+    expect(r.delivery.calls[1]!.ids.sort()).toEqual(canary.sort());
+    expect(st.stages[0]!.counts).toEqual({ rolled_back: 2 });
+    if (!c.act) expect(st.stages[0]!.verdict?.failures).toEqual([{ gate: 'maxDisagreement', value: 0.5, limit: 0.1 }]);
+  });
+
+  it('a promoted shadow device that fails its install fails the next stage, and goes back with it', async () => {
+    const stages = [{ percent: 10, bakeSec: 60, shadow: true }, { percent: 100, bakeSec: 60 }];
+    // 10 devices: the failed one is 10% of stage 2's judged devices (5% allowed).
+    const r = await setup(10, request([], { stages, policy: { onGateFail: 'abort' } }));
+    r.health.override = (q) => (q.shadow ? { disagreement: 0.01, confidenceDrop: null, driftScore: null } : {});
+    await at(r, 60);
+    const [a] = await stageIds(r, r.id, 0);
+    expect((await r.engine.statusOf(r.id)).current).toBe(1);
+    await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'probing', to: 'rolling_back', event: 'self_test_failed' });
+    await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'rolling_back', to: 'idle', event: 'rolled_back' });
+    await at(r, 70);
+    const st = await r.engine.statusOf(r.id);
+    expect(st.state).toBe('aborted');
+    expect(st.stages[1]!.verdict?.failures.map((f) => f.gate)).toEqual(['maxFailureRate']);
+    expect(r.delivery.calls.some((x) => x.what === `rollback:${OLD_BUNDLE}` && x.ids.includes(a!))).toBe(true);
+  });
+
+  it('a shadow stage is judged on the shadow error rate and p95 too', async () => {
+    const stages = [{ percent: 10, bakeSec: 60, shadow: true, gates: { maxP95LatencyMs: 50 } }, { percent: 100, bakeSec: 60 }];
+    const r = await setup(20, request([], { stages }));
+    r.health.override = (q) => (q.shadow ? { disagreement: 0.01, errorRate: 0.3, p95LatencyMs: 80, confidenceDrop: null, driftScore: null } : {});
+    await at(r, 60);
+    const st = await r.engine.statusOf(r.id);
+    expect(st.state).toBe('paused');
+    expect(st.stages[0]!.verdict?.failures.map((f) => f.gate)).toEqual(['maxErrorRate', 'maxP95LatencyMs']);
+    expect(r.delivery.calls.filter((x) => x.kind === 'desired')).toEqual([]);
+  });
+
   it('approval policy: a passed stage waits for advance, however long', async () => {
     const r = await setup(20, request([10, 100], { policy: { advance: 'approval' } }));
     for (const sec of [60, 600, 6000]) await at(r, sec);

@@ -28,6 +28,12 @@ export interface RolloutEngineDeps {
   audit?: { record(a: { actor: string; action: string; subject: string; detail: unknown }): Promise<void> };
   /** Default: `ro_` + 12 random hex digits. */
   newId?: () => string;
+  /**
+   * Serializes operations with the engines of other server processes on the same store (default: this
+   * process only). Each operation reads the rollout, decides and writes it whole, so two processes
+   * interleaving on one rollout (a tick and a pause, two status events) would overwrite each other.
+   */
+  mutex?: { run<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 export type OperatorAction = 'start' | 'pause' | 'resume' | 'advance' | 'abort' | 'rollback';
@@ -124,8 +130,12 @@ export class RolloutEngine {
       if (action === 'start') {
         step.fire('start', actor, reason);
         step.stageEvent(0, 'activate');
-      } else if (action === 'pause' || action === 'abort') {
+      } else if (action === 'pause') {
         step.fire(action, actor, reason);
+      } else if (action === 'abort') {
+        step.fire(action, actor, reason);
+        // Aborting leaves serving devices as they are, but a shadow run has no reason to go on.
+        if (r.stages[r.current]!.shadow) await revertStages(this.driver, step, [r.current], `aborted by ${actor}: ${reason}`);
       } else if (action === 'resume') {
         step.fire('resume', actor, reason);
         // A fresh rate window: a long pause must not bank a burst of notifications.
@@ -266,9 +276,11 @@ export class RolloutEngine {
     await this.deps.audit?.record({ actor, action, subject, detail });
   }
 
-  /** One operation at a time: ticks, actions and status events never interleave their reads and writes. */
+  /** One operation at a time (across processes with `mutex`): ticks, actions and status events never interleave their reads and writes. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    const { mutex } = this.deps;
+    const locked = mutex ? () => mutex.run(fn) : fn;
+    const run = this.queue.then(locked, locked);
     this.queue = run.catch(() => undefined);
     return run;
   }

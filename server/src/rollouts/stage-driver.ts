@@ -102,7 +102,9 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
     return leaveStage(d, step, 'engine', 'the stage passed its gates', 'stage_passed');
   }
   if (rt.state !== 'active') return 'stopped';
-  const members = step.rows.filter((x) => x.stage === i && isMember(x.state));
+  // Devices a passed shadow stage just promoted install the bundle during this stage: judged with it.
+  const judged = i > 0 && r.stages[i - 1]!.shadow ? [i - 1, i] : [i];
+  const members = step.rows.filter((x) => x.stage !== null && judged.includes(x.stage) && isMember(x.state));
   const notified = members.filter((x) => NOTIFIED_STATES.includes(x.state));
   const health = notified.length === 0
     ? { reporting: 0, errorRate: null, p95LatencyMs: null, confidenceDrop: null, driftScore: null, disagreement: null }
@@ -134,8 +136,10 @@ async function failStage(d: DriverDeps, step: RolloutStep, failures: GateFailure
     return 'stopped';
   }
   step.fire('gate_failed_abort', 'engine', reason, detail);
-  step.stageEvent(step.r.current, 'fail');
-  await revertStages(d, step, [step.r.current], `gate failed: ${reason}`);
+  const i = step.r.current;
+  step.stageEvent(i, 'fail');
+  // The devices a passed shadow stage promoted were judged with this stage, so they go back with it.
+  await revertStages(d, step, i > 0 && step.r.stages[i - 1]!.shadow ? [i - 1, i] : [i], `gate failed: ${reason}`);
   return 'stopped';
 }
 

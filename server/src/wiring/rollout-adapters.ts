@@ -1,7 +1,6 @@
 // Adapters between the rollout engine's ports and the fleet: device registry, delivery, monitoring, bundles.
 import type { BundleResolver, DesiredStatePort, DeviceDirectory, HealthPort, TargetDevice } from '../rollouts/index.ts';
 import { matchesTarget, type Target } from '../rollouts/target.ts';
-import { DeliveryError } from '../delivery/delivery-error.ts';
 import { toBundleRef, type DeliveryService } from '../delivery/delivery-service.ts';
 import type { MonitoringService } from '../monitoring/monitoring-service.ts';
 import type { Device } from '../store/entities.ts';
@@ -39,9 +38,8 @@ export function desiredStatePort(delivery: DeliveryService): DesiredStatePort {
       if ('rollbackTo' in what) await delivery.setDesired([...deviceIds], what.rollbackTo, { rollback: true, actor: 'rollout-engine' });
       else await delivery.setDesired([...deviceIds], what.id, { actor: 'rollout-engine' });
     },
-    async setShadow() {
-      // Agents do not run shadow models yet; refusing keeps a shadow stage from passing on no evidence.
-      throw new DeliveryError('SHADOW_UNSUPPORTED', 'shadow stages are not supported by this agent version', 409);
+    async setShadow(deviceIds, bundle) {
+      await delivery.setShadow([...deviceIds], bundle?.id ?? null, { actor: 'rollout-engine' });
     },
   };
 }

@@ -25,7 +25,7 @@ export interface DeviceRecord {
   reported: ReportedState | null;
   presence: { online: boolean; session: number }[];
   rev: number;
-  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy } | null;
+  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy; shadow?: BundleRef | null; shadowRate?: number } | null;
   /** Chunk requests served, by digest. */
   served: Map<string, number>;
 }
@@ -106,10 +106,10 @@ export class HarnessServer {
   }
 
   /** Publishes a retained desired state for the device [WIRE-2.2]. */
-  async setDesired(deviceId: string, bundle: BundleRef | null, telemetry: Partial<TelemetryPolicy> = {}): Promise<void> {
+  async setDesired(deviceId: string, bundle: BundleRef | null, telemetry: Partial<TelemetryPolicy> = {}, shadow: { bundle: BundleRef | null; rate?: number } = { bundle: null }): Promise<void> {
     const d = this.device(deviceId);
     d.rev++;
-    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry } };
+    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry }, shadow: shadow.bundle, shadowRate: shadow.rate };
     await this.publishDesired(deviceId);
   }
 
@@ -168,7 +168,7 @@ export class HarnessServer {
   private async publishDesired(deviceId: string): Promise<void> {
     const d = this.device(deviceId);
     if (!d.desired || !this.aedes) return;
-    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: null, issuedAt: new Date().toISOString() }));
+    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: d.desired.shadow ?? null, shadowRate: d.desired.shadowRate, issuedAt: new Date().toISOString() }));
     await this.publish(deviceTopic(this.prefix, deviceId, 'desired'), payload, true);
   }
 

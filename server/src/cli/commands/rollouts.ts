@@ -59,7 +59,7 @@ export function registerRolloutCommands(program: Command): void {
     .option('--model <ref>', 'model version to roll out (NAME@VERSION; its newest bundle)')
     .option('--bundle <id>', 'bundle id to roll out (instead of --model)')
     .option('--target <spec>', 'devices: tag=T, group=G, device=ID, attr.NAME=V (comma-separated, all must hold) or all')
-    .option('--stages <list>', 'cumulative percents (N), counts (Nd), shadow stages (shadow:N)', '10,50,100')
+    .option('--stages <list>', 'cumulative percents (N), counts (Nd), shadow stages (shadow:N: the model runs beside the serving one without answering, gated on maxDisagreement, error rate and p95; passing promotes those devices)', '10,50,100')
     .option('--bake <duration>', 'bake time per stage: 90, 90s, 10m, 2h', '10m')
     .option('--gate <key=value...>', 'gate limit for every stage, e.g. maxErrorRate=0.01 maxP95LatencyMs=50 (null turns a gate off)')
     .option('--approval', 'wait for `rollout advance` after each passing stage')
