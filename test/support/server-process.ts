@@ -28,6 +28,8 @@ export interface StartOptions {
   token?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Whether dispose() deletes the data folder. Default: only a folder made here (no `dataDir` given). */
+  removeOnDispose?: boolean;
 }
 
 export async function startServerProcess(o: StartOptions = {}): Promise<ServerHandle> {
@@ -82,10 +84,29 @@ export async function startServerProcess(o: StartOptions = {}): Promise<ServerHa
     },
     async dispose() {
       await handle.stop();
-      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (o.removeOnDispose ?? !o.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return handle;
+}
+
+/** `--port` and `--mqtt-port` arguments that listen where `srv` listened (the WebSocket broker shares the HTTP port). */
+export function samePorts(srv: ServerHandle): string[] {
+  return ['--port', new URL(srv.url).port, '--mqtt-port', new URL(srv.info.mqttUrl).port];
+}
+
+/**
+ * Stops `srv` (SIGTERM; throws unless it exits cleanly) and starts a new server process on the same
+ * data folder, admin token and ports, as after a deploy: agents reconnect by themselves. `whileDown`
+ * runs while nothing listens (an outage). `o.removeOnDispose` defaults to true: the caller disposes
+ * the new handle instead of the old one.
+ */
+export async function restartServerProcess(srv: ServerHandle, o: Omit<StartOptions, 'dataDir' | 'token'> & { whileDown?: () => Promise<void> } = {}): Promise<ServerHandle> {
+  const code = await srv.stop();
+  if (code !== 0) throw new Error(`server exited with ${code} on SIGTERM; stderr:\n${srv.logs().slice(-4000)}`);
+  const { whileDown, args = [], ...rest } = o;
+  await whileDown?.();
+  return startServerProcess({ removeOnDispose: true, ...rest, dataDir: srv.dataDir, token: srv.token, args: [...samePorts(srv), ...args] });
 }
 
 /** Runs the real CLI as a child process and collects its output and exit code. */

@@ -19,6 +19,8 @@ import { ModelHost } from './model-host.ts';
 import { argmax, confidenceOf, type BatchPrediction, type Prediction } from './predictions.ts';
 import { Reporter } from './reporter.ts';
 import { prepareSideload, type InstallResult } from './sideload.ts';
+import { loadShadow } from '../shadow/shadow-loader.ts';
+import { ShadowRunner } from '../shadow/shadow-runner.ts';
 
 const DESIRED_KEY = 'state/desired.json';
 const SESSION_KEY = 'state/session.json';
@@ -41,6 +43,7 @@ export class Agent {
   private telemetry!: TelemetryService;
   private reporter!: Reporter;
   private chunks!: ChunkStore;
+  private shadow!: ShadowRunner;
   private readonly hash: Sha256Hex;
   private readonly now: () => number;
 
@@ -59,6 +62,11 @@ export class Agent {
   /** The serving model, or null before the first install. */
   get model(): ModelInfo | null {
     return this.host.current?.info ?? null;
+  }
+
+  /** The shadow model running beside the serving one (never answering), or null [WIRE-2.2.1]. */
+  get shadowModel(): ModelInfo | null {
+    return this.shadow.info;
   }
 
   /** The deployment state [WIRE-4.1]. */
@@ -188,7 +196,9 @@ export class Agent {
     this.closed = true;
     await this.begun;
     await this.engine.stop();
+    this.shadow.close();
     await this.telemetry.close();
+    await this.reporter.settled();
     await this.o.link?.close();
     this.host.swap(null);
     await this.o.storage.close();
@@ -215,6 +225,8 @@ export class Agent {
     if (label !== undefined) p.label = label;
     this.telemetry.window.recordPrediction(input, offset, top1, confidence, p.latencyMs);
     if (this.telemetry.sampler.rate > 0) this.telemetry.sampler.offer(predictionId, raw, m.rowDims, top1, confidence, this.now());
+    // After every bit of the answer is measured and recorded: the shadow never adds to its latency.
+    if (this.shadow.info) this.shadow.offer(raw, { top1, width: primary.length, value: primary[0] ?? NaN });
     return p;
   }
 
@@ -223,14 +235,15 @@ export class Agent {
     this.chunks = new ChunkStore(storage, this.hash);
     this.host = new ModelHost(this.o.runtime, (model, previous) => {
       this.events.emit('model', { model, previous });
-      if (this.telemetry) void this.telemetry.closeWindow().catch(() => undefined);
+      // Not while closing: close() closed the last window already, and the storage is going away.
+      if (this.telemetry && !this.closed) void this.telemetry.closeWindow().catch(() => undefined);
     });
     let record = await loadRecord(storage);
     await this.serveInstalled(record);
     const served = this.host.current?.info.sequence ?? 0;
     if (served > record.highSequence) record = { ...record, highSequence: served };
     this.telemetry = await TelemetryService.open(storage, link, () => this.host.current, this.o.telemetry ?? {}, this.now, (w) => this.events.emit('telemetry', w));
-    this.reporter = new Reporter(link, () => this.reported());
+    this.reporter = await Reporter.open(link, storage, () => this.reported());
     const machine = new StateMachine(storage, createSteps({
       storage, chunks: this.chunks, source: this.o.blobSource, host: this.host, trusted: this.o.trustedKeys, hash: this.hash,
       agentVersion: AGENT_VERSION, runtime: this.o.runtime, now: this.now, probeBudgetMs: this.o.probeBudgetMs ?? 10_000,
@@ -243,6 +256,18 @@ export class Agent {
         void this.reporter.flush();
       },
       onError: (err) => this.events.emit('error', { code: errorCode(err), message: describeError(err) }),
+    });
+    this.shadow = new ShadowRunner({
+      load: (ref, signal) => loadShadow(ref, {
+        source: this.o.blobSource, runtime: this.o.runtime, trusted: this.o.trustedKeys, hash: this.hash, agentVersion: AGENT_VERSION, now: this.now,
+        record: () => this.engine.record, serving: async () => tryReadSlot(storage, servingSlot(await readPointer(storage)), this.o.trustedKeys, this.hash),
+        probeBudgetMs: this.o.probeBudgetMs ?? 10_000, onChunkRejected: (digest, reason) => this.events.emit('rejected', { digest, reason }),
+      }, signal),
+      record: (model, outcome, ms) => this.telemetry.window.shadow.record(model, outcome, ms),
+      onChange: (model, error) => {
+        this.events.emit('shadow', { model, ...(error ? { error } : {}) });
+        if (error) this.events.emit('error', error);
+      },
     });
     const saved = await readJson<unknown>(storage, DESIRED_KEY);
     const desired = saved ? DesiredState.safeParse(saved) : null;
@@ -302,6 +327,7 @@ export class Agent {
     if (fresh) void writeJson(this.o.storage, DESIRED_KEY, d).catch(() => undefined);
     this.telemetry.setPolicy(d.telemetry);
     this.engine.setDesired(d.bundle);
+    this.shadow.set(d.shadow, d.shadowRate ?? 1);
   }
 
   private onTransition(t: Transition): void {

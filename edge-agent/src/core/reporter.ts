@@ -1,18 +1,17 @@
 // Reports to the server: each state change as a status event [WIRE-2.4], the current state as retained `reported` [WIRE-2.3].
 import type { ReportedState, StatusEvent } from '@flotilla/firmware-bundler/wire/index';
+import type { AgentStorage } from '../storage/agent-storage.ts';
 import type { ServerLink } from '../transport/server-link.ts';
+import { StatusOutbox } from './status-outbox.ts';
 
-/** Status events kept in memory while offline; the retained `reported` state always carries the latest anyway. */
-const OUTBOX_LIMIT = 500;
-
-/** Publishes status events in order and the retained reported state, re-sending after reconnects. */
+/** Publishes status events in order and the retained reported state, re-sending after reconnects and restarts. */
 export class Reporter {
-  private readonly outbox: StatusEvent[] = [];
   private flushing = false;
   private again = false;
 
-  constructor(
+  private constructor(
     private readonly link: ServerLink | null,
+    private readonly outbox: StatusOutbox,
     private readonly reported: () => Promise<ReportedState>,
   ) {
     link?.onConnection((online) => {
@@ -20,10 +19,19 @@ export class Reporter {
     });
   }
 
+  /** Opens the reporter with the status events an earlier run could not send; they go out on the next connect. */
+  static async open(link: ServerLink | null, storage: AgentStorage, reported: () => Promise<ReportedState>): Promise<Reporter> {
+    return new Reporter(link, await StatusOutbox.open(storage), reported);
+  }
+
   status(event: StatusEvent): void {
-    this.outbox.push(event);
-    if (this.outbox.length > OUTBOX_LIMIT) this.outbox.shift();
+    void this.outbox.push(event);
     void this.flush();
+  }
+
+  /** Resolves when the unsent status events are on disk. */
+  settled(): Promise<void> {
+    return this.outbox.settled();
   }
 
   /** Publishes the current reported state (and anything queued). */
@@ -37,9 +45,10 @@ export class Reporter {
     try {
       do {
         this.again = false;
-        while (this.outbox.length && this.link.online) {
-          await this.link.publish('status', JSON.stringify(this.outbox[0]));
-          this.outbox.shift();
+        for (let e = this.outbox.peek(); e && this.link.online; e = this.outbox.peek()) {
+          await this.link.publish('status', JSON.stringify(e));
+          // Unless a full outbox dropped it meanwhile.
+          if (this.outbox.peek() === e) void this.outbox.shift();
         }
         if (this.link.online) await this.link.publish('reported', JSON.stringify(await this.reported()), { retain: true });
       } while (this.again && this.link.online);

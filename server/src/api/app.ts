@@ -1,5 +1,6 @@
 // The HTTP API: one Hono app with OpenAPI-described routes under /api/v1, health endpoints, and errors as JSON.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { cors } from 'hono/cors';
 import type { Services } from './app-env.ts';
 import type { AppEnv } from './app-env.ts';
 import { authenticate } from './auth-middleware.ts';
@@ -77,6 +78,11 @@ export function createApp(s: AppServices) {
   app.route('/', healthRoutes(s));
   app.route('/', metricsRoutes(s.fleet.metrics));
   app.route('/', docsRoutes());
+  // Browser agents run on their app's origin, not the server's: the two device-credential routes answer
+  // cross-origin requests. Any origin is safe here: the credential is a bearer header, never a cookie.
+  const deviceCors = cors({ origin: '*', allowHeaders: ['authorization', 'range', 'if-none-match', 'if-range'], exposeHeaders: ['etag', 'content-range', 'accept-ranges'], maxAge: 600 });
+  app.use('/api/v1/blobs/*', deviceCors);
+  app.use('/api/v1/devices/:id/connection', deviceCors);
   // Devices read blobs with their own credential [WIRE-3.1]: mounted before operator authentication.
   app.route('/api/v1', blobRoutes(s.fleet, s));
   app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
