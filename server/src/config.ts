@@ -31,6 +31,11 @@ export interface ServerConfig {
   mqttPublicUrl?: string;
   /** Store URI (default: SQLite under the data folder). */
   store?: string;
+  /**
+   * Folder for what every server process must see alike: the bundle signing key (`keys/`) and the
+   * retraining policies. Default: the data folder. Several processes point it at one shared folder.
+   */
+  sharedDir?: string;
   /** Blob store URI: `s3://BUCKET/PREFIX?endpoint=URL&region=R` (default: files under the data folder). */
   blobs?: string;
   /** Training runs at once (default 1). */
@@ -52,6 +57,7 @@ export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, 
     ...externalBroker(flags, env),
     store: flags.store ?? env.FLOTILLA_STORE,
     blobs: flags.blobs ?? (env.FLOTILLA_BLOBS || undefined),
+    sharedDir: (flags.sharedDir ?? env.FLOTILLA_SHARED_DIR) ? resolve((flags.sharedDir ?? env.FLOTILLA_SHARED_DIR)!) : undefined,
     maxConcurrentRuns: int(flags.maxConcurrentRuns ?? env.FLOTILLA_MAX_RUNS, 1),
     logLevel: (flags.logLevel ?? env.FLOTILLA_LOG_LEVEL ?? 'info') as ServerConfig['logLevel'],
   };

@@ -2,12 +2,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.ts';
 import { ConversionService } from './conversion/conversion-service.ts';
 import { bootstrapAdmin, type AdminBootstrap } from './auth/bootstrap-admin.ts';
-import { FileBlobStore } from './blob/file-blob-store.ts';
+import { openBlobStore } from './blob/open-blob-store.ts';
 import type { ServerConfig } from './config.ts';
 import { openFleet } from './delivery/fleet.ts';
 import { createLogger, type Logger } from './log/logger.ts';
@@ -15,10 +14,8 @@ import { RunService } from './runs/run-service.ts';
 import { SweepService } from './runs/sweep-service.ts';
 import { DatasetService } from './services/dataset-service.ts';
 import { openStore } from './store/open-store.ts';
-import { openDb } from './store/sqlite/db.ts';
 import { bundleExtras } from './delivery/bundle-extras.ts';
 import { MonitoringService } from './monitoring/monitoring-service.ts';
-import { SqliteTelemetryStore } from './monitoring/sqlite-telemetry-store.ts';
 import { TelemetryIngest } from './monitoring/telemetry-ingest.ts';
 import { modelKey } from './monitoring/model-reference.ts';
 import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
@@ -28,7 +25,8 @@ import type { Store } from './store/store.ts';
 import { JsonPolicyStore } from './retraining/retraining-policy.ts';
 import { RetrainingService } from './retraining/retraining-service.ts';
 import { SamplesIngest } from './retraining/samples-ingest.ts';
-import { SqliteFieldSampleStore } from './retraining/sqlite-field-sample-store.ts';
+import { leaseGate, newHolderId } from './store/lease.ts';
+import { openSideStores } from './wiring/side-stores.ts';
 
 export interface RunningServer {
   url: string;
@@ -49,7 +47,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   mkdirSync(config.dataDir, { recursive: true });
   const log = createLogger(config.logLevel, { svc: 'flotilla' });
   const store = await openStore(config.store, config.dataDir);
-  const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+  const blobs = openBlobStore(config.blobs, config.dataDir);
   const admin = await bootstrapAdmin(store.tokens, config.dataDir);
   const runs = new RunService({ store, blobs, log, maxConcurrent: config.maxConcurrentRuns });
   const abandoned = await runs.recover();
@@ -59,36 +57,42 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sweeps = new SweepService(store, runs);
   if (!config.tlsCert !== !config.tlsKey) throw new Error('TLS needs both --tls-cert and --tls-key');
   const tls = config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : undefined;
-  // Telemetry has its own SQLite file: it takes most of the write volume, and its store is its only writer.
-  const telemetryDb = config.store?.startsWith('postgres') ? null : openDb(join(config.dataDir, 'telemetry.db'));
-  const monitoring = await MonitoringService.open({ store: new SqliteTelemetryStore(telemetryDb ?? openDb(':memory:')), log, validateSchema: false });
+  // Telemetry, field samples and leases: SQLite files here, or the shared PostgreSQL database (docs/postgres.md).
+  const side = await openSideStores(config.store, config.dataDir);
+  const holder = newHolderId();
+  const monitoring = await MonitoringService.open({ store: side.telemetry, log, validateSchema: false });
   monitoring.startRetention();
   let engine: Engine | null = null;
   let brokerEndpoints: import('./broker/broker-link.ts').BrokerEndpoints | null = null;
   const fleet = await openFleet({
-    dataDir: config.dataDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits,
+    dataDir: config.dataDir, sharedDir: config.sharedDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits,
+    externalBroker: config.mqttUrl ? { url: config.mqttUrl, username: config.mqttAdminUser!, password: config.mqttAdminPassword!, publicUrl: config.mqttPublicUrl } : undefined,
     onStatus: (id, e) => engine?.recordStatus(id, { bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at }),
     bundleExtras: (mv, artifact) => bundleExtras(store, blobs, mv, artifact),
     onBundle: (_b, m) => monitoring.setReference(modelKey(m.model), m.referenceProfile ?? { features: [] }, m.labels),
   }, store, blobs, log);
   engine = new RolloutEngine({
     store: store.rollouts, audit: store.audit, devices: deviceDirectory(store), desired: desiredStatePort(fleet.services.delivery),
-    health: healthPort(monitoring), bundles: bundleResolver(store),
+    health: healthPort(monitoring), bundles: bundleResolver(store), mutex: side.rolloutMutex, actor: `engine@${holder}`,
   });
+  // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
+  const tickMs = Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : 5000;
+  // Once-only work runs in the process holding its lease; a TTL of three rounds survives a slow round.
+  const leaseError = (e: unknown) => log.warn('lease check failed', { err: String(e) });
+  const rolloutLease = leaseGate(side.leases, 'rollouts', holder, 3 * tickMs, leaseError);
+  const retrainingLease = leaseGate(side.leases, 'retraining', holder, 3 * 30_000, leaseError);
   const ticker = startRolloutTicker(engine, {
-    // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
-    intervalMs: Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : undefined,
+    intervalMs: tickMs, lease: rolloutLease.check,
     onReport: (r) => { if (r.errors.length) log.warn('rollout tick', { errors: r.errors }); },
     onError: (e) => log.error('rollout tick failed', { err: String((e as Error)?.stack ?? e) }),
   });
   const telemetry = new TelemetryIngest({ link: fleet.services.broker, store, monitoring, log, prefix: DEFAULT_PREFIX });
   const conversion = new ConversionService(store, blobs);
-  // Field samples have their own SQLite file (inputs are large and written in bursts), whatever the main store is.
-  const samplesDb = openDb(join(config.dataDir, 'field-samples.db'));
-  const fieldSamples = new SqliteFieldSampleStore(samplesDb);
+  const fieldSamples = side.samples;
   const samplesIngest = new SamplesIngest({ link: fleet.services.broker, store, samples: fieldSamples, log, prefix: DEFAULT_PREFIX });
   const retraining = new RetrainingService({
-    store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.dataDir), log,
+    store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.sharedDir ?? config.dataDir), log,
+    triggerLease: retrainingLease.check,
     startCanary: (ref, actor) => engine!.create({ model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' }, actor),
   });
   const stopRetrainOnAlert = monitoring.onAlert((c) => retraining.onAlert(c));
@@ -118,14 +122,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closing ??= (async () => {
         const httpClosed = new Promise<void>((r) => server.close(() => r()));
         await ticker.stop();
+        await rolloutLease.release();
         await telemetry.close();
         stopRetrainOnAlert();
         await samplesIngest.close();
         await retraining.close();
+        await retrainingLease.release();
         await fleet.close();
         await monitoring.close();
-        telemetryDb?.close();
-        samplesDb.close();
+        await side.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await httpClosed;
         await runs.close();

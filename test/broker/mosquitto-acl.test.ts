@@ -1,13 +1,12 @@
 // An independent client, Debian's mosquitto_sub/mosquitto_pub, proves the broker's authorization
 // rules [WIRE-1.3..1.6] against a real server: no connection without a valid credential, and a
-// device reads and writes only its own subtree and its groups' broadcasts.
+// device reads and writes only its own subtree and its groups' broadcasts. The same suite runs against
+// the embedded broker and an external Mosquitto 2 with dynamic security (broker-backends.ts).
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mosquittoMissing } from '../support/tools.ts';
-import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
+import type { ServerHandle } from '../support/server-process.ts';
 import { linearOnnx, mqttPort, provision, registerOnnxModel, reportedState, topic, until } from '../delivery/fleet-kit.ts';
-
-const skip = mosquittoMissing();
+import { BACKENDS } from './broker-backends.ts';
 
 let srv: ServerHandle;
 let a: { id: string; token: string };
@@ -30,9 +29,14 @@ const as = (d: { id: string; token: string }) => ['-i', d.id, '-u', d.id, '-P', 
 /** Subscribes, waits up to 2 s for one message. */
 const sub = (who: string[], filter: string) => run('mosquitto_sub', [...who, '-t', filter, '-C', '1', '-W', '2', '-q', '1']);
 
-describe.skipIf(skip)('authorization, seen by mosquitto clients', () => {
+describe.each(BACKENDS)('authorization on the $name broker, seen by mosquitto clients', (backend) => {
+  const skip = backend.missing();
+  if (skip) {
+    it.skip(skip, () => undefined);
+    return;
+  }
   beforeAll(async () => {
-    srv = await startServerProcess();
+    srv = await backend.start();
     a = await provision(srv, { id: 'dev-a', groups: ['canary'] });
     b = await provision(srv, { id: 'dev-b', groups: ['fleet-b'] });
     await registerOnnxModel(srv, 'acl', linearOnnx(8, 2));
@@ -48,13 +52,15 @@ describe.skipIf(skip)('authorization, seen by mosquitto clients', () => {
     expect(none.out).toMatch(/bad user name or password|not authori[sz]ed/i);
     const wrong = await sub(['-i', a.id, '-u', a.id, '-P', 'fdt_wrong'], topic(a.id, 'desired'));
     expect(wrong.code).not.toBe(0);
-    expect(wrong.out).toMatch(/bad user name or password/i);
+    expect(wrong.out).toMatch(backend.refusal.credential);
     // A's credential may not take B's client id (which would kick B off the broker).
     const borrowed = await sub(['-i', b.id, '-u', a.id, '-P', a.token], topic(a.id, 'desired'));
     expect(borrowed.code).not.toBe(0);
-    expect(borrowed.out).toMatch(/identifier rejected/i);
+    expect(borrowed.out).toMatch(backend.refusal.clientId);
+    // CleanSession 0: refused by the embedded broker [WIRE-1.6]; a documented gap with Mosquitto.
     const persistent = await sub([...as(a), '-c'], topic(a.id, 'desired'));
-    expect(persistent.out).toMatch(/identifier rejected/i);
+    if (backend.gaps.persistentSessionsAccepted) expect(persistent.code).toBe(0);
+    else expect(persistent.out).toMatch(/identifier rejected/i);
   });
 
   it('lets a device read its own retained desired state and its group broadcast', async () => {
@@ -83,19 +89,21 @@ describe.skipIf(skip)('authorization, seen by mosquitto clients', () => {
     expect(r.out).not.toMatch(/"rev"/);
   });
 
-  it('refuses A a publish into B\'s subtree: dropped, A disconnected, counted; B\'s own publish is stored', async () => {
-    const before = (await srv.api('GET', `/api/v1/devices/${a.id}`)).body.counters.publishRefused;
+  it('refuses A a publish into B\'s subtree: dropped (and counted where the broker can tell); B\'s own publish is stored', async () => {
+    const before = (await srv.api('GET', `/api/v1/devices/${a.id}`)).body.counters.publishRefused ?? 0;
     const forged = JSON.stringify(reportedState({ name: 'evil', version: '6.6.6', sequence: 666 }));
     const listening = sub(as(b), topic(b.id, 'desired'));
     await run('mosquitto_pub', [...as(a), '-t', topic(b.id, 'reported'), '-m', forged, '-q', '1']);
     await run('mosquitto_pub', [...as(a), '-t', topic(b.id, 'desired'), '-m', '{"v":1,"rev":99}', '-q', '1', '-r']);
     const seenByB = await listening;
     expect(seenByB.out).not.toContain('"rev":99');
-    await until(() => srv.api('GET', `/api/v1/devices/${a.id}`), (r) => r.body.counters.publishRefused >= before + 2);
+    if (!backend.gaps.refusalsUncounted) {
+      await until(() => srv.api('GET', `/api/v1/devices/${a.id}`), (r) => r.body.counters.publishRefused >= before + 2);
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      expect(metrics).toMatch(/flotilla_mqtt_device_publish_refused_total\{device="dev-a"\} [1-9]/);
+      expect(metrics).toMatch(/flotilla_mqtt_refused_total\{kind="subscribe"\} [1-9]/);
+    } else await new Promise((r) => setTimeout(r, 1000));
     expect((await srv.api('GET', `/api/v1/devices/${b.id}`)).body.reported).toBeNull();
-    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-    expect(metrics).toMatch(/flotilla_mqtt_device_publish_refused_total\{device="dev-a"\} [1-9]/);
-    expect(metrics).toMatch(/flotilla_mqtt_refused_total\{kind="subscribe"\} [1-9]/);
     // Positive control: B publishing its own state is accepted and stored.
     await run('mosquitto_pub', [...as(b), '-t', topic(b.id, 'reported'), '-m', JSON.stringify(reportedState({ name: 'acl', version: '1.0.0', sequence: 1 })), '-q', '1']);
     const shown = await until(() => srv.api('GET', `/api/v1/devices/${b.id}`), (r) => r.body.reported !== null);

@@ -1,20 +1,23 @@
 // `npm run bench -- broker`: the embedded broker next to Debian's mosquitto under the same load, in
 // the same run: idle devices and memory per device, QoS 1 capacity, latency, and delivery at 2× load.
+// Three targets: `flotilla` (embedded aedes), `external` (Mosquitto 2 with dynamic security, as
+// `flotilla server --mqtt-url` drives it) and `mosquitto` (plain password and ACL files, a reference).
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchReport } from './bench-types.ts';
 import { BENCH_PREFIX, BENCH_SERVICE, benchDeviceId, benchToken } from './broker-fleet.ts';
+import { dynsecSeed } from '../broker/dynsec-seed.ts';
 import type { IdleResult, LoadgenCommand, PubResult, SubResult } from './broker-loadgen.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
 interface Target {
-  name: 'flotilla' | 'mosquitto';
+  name: 'flotilla' | 'external' | 'mosquitto';
   pid: number;
   port: number;
   stop(): Promise<void>;
@@ -72,12 +75,12 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const haveMosquitto = spawnSync(MOSQUITTO, ['-h']).error === undefined;
   try {
     const only = process.env.FLOTILLA_BENCH_BROKER_ONLY;
-    for (const name of (['flotilla', 'mosquitto'] as const).filter((n) => !only || n === only)) {
-      if (name === 'mosquitto' && !haveMosquitto) {
-        log('mosquitto is not installed (apt-get install mosquitto): skipping the comparison');
+    for (const name of (['flotilla', 'external', 'mosquitto'] as const).filter((n) => !only || n === only)) {
+      if (name !== 'flotilla' && (!haveMosquitto || (name === 'external' && !DYNSEC))) {
+        log(`mosquitto${name === 'external' ? ' with its dynamic-security plugin' : ''} is not installed (apt-get install mosquitto): skipping ${name}`);
         continue;
       }
-      const target = name === 'flotilla' ? await startFlotilla(p.idleDevices) : await startMosquitto(p.idleDevices);
+      const target = name === 'flotilla' ? await startFlotilla(p.idleDevices) : await startMosquitto(p.idleDevices, name === 'external');
       try {
         await sleep(1000);
         const rssBeforeMB = rssMB(target.pid);
@@ -159,6 +162,7 @@ function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType
     const ratio = f.overload.deliveredPerSec / Math.max(1, f.capacity.deliveredPerSec);
     Object.assign(figures, {
       [`${name}IdleDevices`]: f.idle.connected,
+      [`${name}RssBeforeMB`]: round(f.rssBeforeMB),
       [`${name}IdleRssMB`]: round(f.rssIdleMB),
       [`${name}KBPerDevice`]: round(f.kbPerDevice),
       [`${name}CapacityMsgPerSec`]: Math.round(f.capacity.deliveredPerSec),
@@ -178,7 +182,7 @@ function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType
       [`${name}OverloadDuplicates`]: f.overload.duplicates,
     });
     rows.push([
-      name, `${f.idle.connected}`, `${round(f.rssIdleMB)} MB`, `${round(f.kbPerDevice)} KB`, `${Math.round(f.capacity.deliveredPerSec)}`,
+      name, `${f.idle.connected}`, `${round(f.rssBeforeMB)} MB`, `${round(f.rssIdleMB)} MB`, `${round(f.kbPerDevice)} KB`, `${Math.round(f.capacity.deliveredPerSec)}`,
       `${round(f.latency.p50Ms)} / ${round(f.latency.p99Ms)} ms`, `${Math.round(f.overload.deliveredPerSec)} (${Math.round(ratio * 100)}%)`,
       `${f.capacity.lost + f.latency.lost + f.overload.lost} / ${f.capacity.duplicates + f.latency.duplicates + f.overload.duplicates}`,
     ]);
@@ -188,13 +192,17 @@ function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType
     '',
     `${p.idleDevices} idle devices, then ${p.publishers} devices publishing ${p.payloadBytes}-byte QoS 1 telemetry to one QoS 1 subscriber`,
     '(raw-socket load generators in two child processes, publishers and subscriber; each publisher keeps at most 20 unacknowledged',
-    'messages, so a broker that delays acknowledgements pushes back; both brokers authenticate every device and apply topic ACLs;',
-    'mosquitto runs with max_inflight_messages 100 and max_queued_messages 100000). Capacity is the highest offered rate delivered',
+    'messages, so a broker that delays acknowledgements pushes back; every broker authenticates each device and applies topic ACLs;',
+    'both mosquitto runs use max_inflight_messages 100 and max_queued_messages 100000). `flotilla` is the embedded broker; `external`',
+    'is Mosquitto 2 with its dynamic-security plugin holding one client and one role per device, exactly as `flotilla server',
+    '--mqtt-url` keeps them (docs/external-broker.md), with its log on $SYS for connection events; `mosquitto` is the same broker with',
+    'a plain password file and %u ACL patterns, for reference. "RSS before they connect" includes each broker\'s credentials for the',
+    `fleet (for \`external\`, the plugin's ${p.idleDevices} clients and roles). Capacity is the highest offered rate delivered`,
     'whole, unlost and with p99 under 1 s (3 s steps, ×1.25); "delivered" counts arrivals during the window; "lost" is accepted but',
     'not delivered within 30 s. The machine has 2 cores shared by broker, generators and other work: figures are noisy.',
     '',
-    '| broker | idle devices | RSS with them | per device | capacity (msg/s delivered) | p50 / p99 at half capacity | delivered at 2× capacity | lost / duplicated |',
-    '|---|---|---|---|---|---|---|---|',
+    '| broker | idle devices | RSS before they connect | RSS with them | per connection | capacity (msg/s delivered) | p50 / p99 at half capacity | delivered at 2× capacity | lost / duplicated |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
   ].join('\n');
@@ -210,9 +218,40 @@ async function startFlotilla(devices: number): Promise<Target> {
   return { name: 'flotilla', pid: child.pid!, port, stop: () => stopChild(child) };
 }
 
-async function startMosquitto(devices: number): Promise<Target> {
+async function startMosquitto(devices: number, dynsec: boolean): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-mosq-'));
   const port = await freePort();
+  const auth = dynsec ? dynsecFiles(dir, devices) : passwordFiles(dir, devices);
+  writeFileSync(join(dir, 'mosquitto.conf'), [
+    `listener ${port} 127.0.0.1`, 'allow_anonymous false', ...auth,
+    'persistence false', 'set_tcp_nodelay true', 'max_connections -1',
+    // Defaults are 20 in flight and 1,000 queued per client, which drop QoS 1 messages to a subscriber
+    // that lags for half a second; raised so the comparison measures throughput, not queue policy.
+    'max_inflight_messages 100', 'max_queued_messages 100000',
+    ...(process.getuid?.() === 0 ? ['user root'] : []), '',
+  ].join('\n'));
+  const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port);
+  return {
+    name: dynsec ? 'external' : 'mosquitto', pid: child.pid!, port,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const DYNSEC = ['/usr/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'].map((d) => join(d, 'mosquitto_dynamic_security.so')).find((f) => existsSync(f));
+
+/** The external back end: the server's dynsec clients and roles (written as a file: see dynsec-seed.ts), the service account as the server's user. */
+function dynsecFiles(dir: string, devices: number): string[] {
+  const fleet = Array.from({ length: devices }, (_, i) => ({ deviceId: benchDeviceId(i), token: benchToken(benchDeviceId(i)), groups: [] }));
+  writeFileSync(join(dir, 'dynamic-security.json'), JSON.stringify(dynsecSeed({ prefix: BENCH_PREFIX, admin: BENCH_SERVICE, devices: fleet })));
+  // Notice-level log on $SYS is what the server reads connections from.
+  return [`plugin ${DYNSEC}`, `plugin_opt_config_file ${join(dir, 'dynamic-security.json')}`, 'log_dest topic', 'log_type error', 'log_type warning', 'log_type notice'];
+}
+
+function passwordFiles(dir: string, devices: number): string[] {
   const users = [`${BENCH_SERVICE.username}:${BENCH_SERVICE.password}`];
   for (let i = 0; i < devices; i++) users.push(`${benchDeviceId(i)}:${benchToken(benchDeviceId(i))}`);
   writeFileSync(join(dir, 'passwd'), `${users.join('\n')}\n`);
@@ -226,23 +265,7 @@ async function startMosquitto(devices: number): Promise<Target> {
     `topic read ${BENCH_PREFIX}/#`,
     '',
   ].join('\n'));
-  writeFileSync(join(dir, 'mosquitto.conf'), [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`,
-    'persistence false', 'set_tcp_nodelay true', 'max_connections -1', 'log_dest none',
-    // Defaults are 20 in flight and 1,000 queued per client, which drop QoS 1 messages to a subscriber
-    // that lags for half a second; raised so the comparison measures throughput, not queue policy.
-    'max_inflight_messages 100', 'max_queued_messages 100000',
-    ...(process.getuid?.() === 0 ? ['user root'] : []), '',
-  ].join('\n'));
-  const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitForPort(port);
-  return {
-    name: 'mosquitto', pid: child.pid!, port,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return [`password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`, 'log_dest none'];
 }
 
 function request<T>(child: ChildProcess, cmd: LoadgenCommand): Promise<T> {

@@ -70,6 +70,19 @@ export interface BrokerStats {
   admissionWaits: number;
 }
 
+/**
+ * Registry changes an external broker must mirror, since it checks device credentials itself (its
+ * own salted hashes) instead of asking {@link DeviceAuthority}. The embedded broker has none.
+ */
+export interface CredentialSync {
+  /** New devices with their plaintext tokens: the only moment the server has them. */
+  provisioned(devices: readonly { deviceId: string; token: string; groups: readonly string[] }[]): Promise<void>;
+  /** The device may never connect again; it is disconnected. */
+  revoked(deviceId: string): Promise<void>;
+  /** The device's groups are now `groups` (a device that lost one is reconnected). */
+  regrouped(deviceId: string, groups: readonly string[]): Promise<void>;
+}
+
 /** The broker as the rest of the server uses it. */
 export interface BrokerLink {
   /** Starts listening; resolves to the endpoints devices use. */
@@ -83,6 +96,10 @@ export interface BrokerLink {
   isConnected(deviceId: string): boolean;
   onConnection(listener: ConnectionListener): void;
   stats(): BrokerStats;
+  /** Stats this back end cannot observe (always 0 in {@link stats}); metrics leave them out. */
+  readonly unavailableStats?: readonly (keyof BrokerStats)[];
+  /** Present when the broker keeps its own copy of device credentials (external brokers). */
+  readonly credentials?: CredentialSync;
   /** Per-device refusals and sheds. */
   readonly counters: DeviceCounters;
   /** Stops accepting, disconnects everyone, releases ports. */

@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
 import type { FleetServices } from '../api/routes/fleet-services.ts';
 import type { BlobStore } from '../blob/blob-store.ts';
-import type { BrokerEndpoints } from '../broker/broker-link.ts';
-import type { BrokerLimits } from '../broker/broker-limits.ts';
+import type { BrokerEndpoints, BrokerLink } from '../broker/broker-link.ts';
+import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.ts';
 import { DEVICE_COUNTERS } from '../broker/device-counters.ts';
 import { EmbeddedAedesBroker } from '../broker/embedded-aedes-broker.ts';
+import { MosquittoDynsecLink } from '../broker/mosquitto-dynsec-link.ts';
 import { DeviceService } from '../devices/device-service.ts';
 import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
@@ -26,6 +27,8 @@ import type { BundleRecord } from '../store/entities.ts';
 
 export interface FleetConfig {
   dataDir: string;
+  /** Where the signing key lives (`<sharedDir>/keys`); default the data folder. */
+  sharedDir?: string;
   host: string;
   mqttPort: number;
   /** MQTT over TLS port, used when `tls` is set. */
@@ -33,6 +36,8 @@ export interface FleetConfig {
   /** Certificate and key files (PEM) for MQTT over TLS, WSS and HTTPS. */
   tls?: { certFile: string; keyFile: string };
   brokerLimits?: Partial<BrokerLimits>;
+  /** An external Mosquitto 2 with dynamic security instead of the embedded broker (docs/external-broker.md). */
+  externalBroker?: { url: string; username: string; password: string; publicUrl?: string };
   /** Deployment status events from devices, for the rollout engine. */
   onStatus?: (deviceId: string, event: StatusEvent) => Promise<unknown> | void;
   /** Manifest fields computed from the registry for every new bundle (labels, profile, self-tests, ...). */
@@ -51,19 +56,26 @@ export interface Fleet {
 
 export async function openFleet(config: FleetConfig, store: Store, blobs: BlobStore, log: Logger): Promise<Fleet> {
   const prefix = DEFAULT_PREFIX;
-  const key = await loadOrCreateSigningKey(config.dataDir);
-  if (key.created) log.info('created the bundle signing key', { keyId: key.keyId, dir: `${config.dataDir}/keys` });
+  const keyHome = config.sharedDir ?? config.dataDir;
+  const key = await loadOrCreateSigningKey(keyHome);
+  if (key.created) log.info('created the bundle signing key', { keyId: key.keyId, dir: `${keyHome}/keys` });
   const devices = new DeviceService({ store, log, prefix });
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), port: config.mqttsPort } : undefined;
-  const broker = new EmbeddedAedesBroker({ authority: devices, log: log.child({ svc: 'broker' }), prefix, limits: config.brokerLimits, host: config.host, mqttPort: config.mqttPort, tls });
+  const limits = resolveBrokerLimits(config.brokerLimits);
+  const ext = config.externalBroker;
+  const embedded = ext ? null : new EmbeddedAedesBroker({ authority: devices, log: log.child({ svc: 'broker' }), prefix, limits, host: config.host, mqttPort: config.mqttPort, tls });
+  const broker: BrokerLink = embedded ?? new MosquittoDynsecLink({
+    url: ext!.url, username: ext!.username, password: ext!.password, publicUrl: ext!.publicUrl, log: log.child({ svc: 'broker' }), prefix,
+    registry: async (after, limit) => devices.list({ after: after ?? undefined, limit }),
+  });
   devices.attachBroker(broker);
   const delivery = new DeliveryService({ store, link: broker, log, prefix });
   const bundles = new BundleService({ store, blobs, key, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
   const served = metrics.counter('flotilla_chunk_bytes_served_total', 'Blob bytes served to devices, by transport');
   const chunks = new ChunkService({
-    link: broker, blobs, delivery, log, prefix, maxConcurrentTransfers: broker.limits.maxConcurrentTransfers, window: broker.limits.chunkWindow,
-    maxResponseBytes: broker.limits.maxChunkResponseBytes, onServed: (n) => served.inc({ transport: 'mqtt' }, n),
+    link: broker, blobs, delivery, log, prefix, maxConcurrentTransfers: limits.maxConcurrentTransfers, window: limits.chunkWindow,
+    maxResponseBytes: limits.maxChunkResponseBytes, onServed: (n) => served.inc({ transport: 'mqtt' }, n),
   });
   const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
@@ -73,7 +85,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   return {
     services,
     async start(http, httpUrl) {
-      broker.attachHttp(http, httpUrl);
+      embedded?.attachHttp(http, httpUrl);
       const endpoints = await broker.start();
       started = true;
       await ingest.start();
@@ -91,8 +103,10 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   };
 }
 
-function registerBrokerMetrics(m: MetricsRegistry, broker: EmbeddedAedesBroker, chunks: ChunkService): void {
-  const stat = (k: keyof ReturnType<typeof broker.stats>) => () => broker.stats()[k];
+function registerBrokerMetrics(m: MetricsRegistry, broker: BrokerLink, chunks: ChunkService): void {
+  const unavailable = new Set(broker.unavailableStats ?? []);
+  // A stat the back end cannot observe is left out of /metrics rather than reported as a false 0.
+  const stat = (k: keyof ReturnType<typeof broker.stats>) => () => (unavailable.has(k) ? [] : broker.stats()[k]);
   m.gauge('flotilla_mqtt_connected_devices', 'Devices connected to the broker now', stat('connectedDevices'));
   m.gauge('flotilla_mqtt_pending_connections', 'Connections not yet authenticated', stat('pendingConnections'));
   m.gauge('flotilla_mqtt_messages_in_total', 'MQTT messages received from clients', stat('messagesIn'), 'counter');

@@ -68,10 +68,27 @@ export class DeviceService implements DeviceAuthority {
     const created = await this.deps.store.devices.createMany(prepared.map((p) => ({
       id: p.id, tokenHash: hashDeviceToken(p.token), name: p.input.name, tags: p.input.tags, groups: p.input.groups, attributes: p.input.attributes,
     })));
+    await this.syncProvisioned(created.map((d, i) => ({ deviceId: d.id, token: prepared[i]!.token, groups: d.groups })), actor);
     const at = new Date().toISOString();
     for (const d of created) await this.deps.store.devices.addEvent({ deviceId: d.id, at, kind: 'provisioned', detail: { actor } });
     await this.deps.store.audit.record({ actor, action: 'device.provision', subject: created.length === 1 ? created[0]!.id : `${created.length} devices`, detail: { ids: created.slice(0, 100).map((d) => d.id) } });
     return created.map((device, i) => ({ id: device.id, token: prepared[i]!.token, device }));
+  }
+
+  /**
+   * An external broker keeps its own credentials and gets each token now, the only time it is known.
+   * If it refuses, the new devices are revoked: a device the broker cannot authenticate must not look usable.
+   */
+  private async syncProvisioned(devices: { deviceId: string; token: string; groups: string[] }[], actor: string): Promise<void> {
+    const sync = this.link?.credentials;
+    if (!sync) return;
+    try {
+      await sync.provisioned(devices);
+    } catch (err) {
+      for (const d of devices) await this.deps.store.devices.revoke(d.deviceId);
+      await this.deps.store.audit.record({ actor, action: 'device.provision', subject: `${devices.length} devices`, detail: { failed: String((err as Error).message), revoked: true } });
+      throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', `the MQTT broker did not take the new credentials (the devices were revoked; provision them again): ${(err as Error).message}`, 502);
+    }
   }
 
   /** Provisions every row of a CSV (see device-csv.ts), all or none. */
@@ -117,7 +134,9 @@ export class DeviceService implements DeviceAuthority {
       await this.deps.store.devices.addEvent({ deviceId: id, at: new Date().toISOString(), kind: 'revoked', detail: { actor, reason } });
       await this.deps.store.audit.record({ actor, action: 'device.revoke', subject: id, detail: { reason } });
     }
-    this.link?.disconnect(id, reason);
+    // An external broker forgets the credential (and drops the connection) itself.
+    if (this.link?.credentials) await this.link.credentials.revoked(id);
+    else this.link?.disconnect(id, reason);
     // Its retained desired state goes too: nothing is kept for a device that can never read it.
     await this.link?.publish({ topic: deviceTopic(this.deps.prefix, id, 'desired'), payload: '', retain: true }).catch(() => undefined);
     return (await this.deps.store.devices.get(id))!;
@@ -133,7 +152,10 @@ export class DeviceService implements DeviceAuthority {
     const groups = [...d.groups, ...(change.addGroups ?? [])].filter((g) => !(change.removeGroups ?? []).includes(g));
     const updated = (await this.deps.store.devices.update(id, { tags, groups, name: change.name }))!;
     await this.deps.store.devices.addEvent({ deviceId: id, at: new Date().toISOString(), kind: 'relabelled', detail: { actor, tags: updated.tags, groups: updated.groups } });
-    if (d.groups.some((g) => !updated.groups.includes(g))) this.link?.disconnect(id, 'group membership changed');
+    // An external broker applies the new groups to its own ACLs (and reconnects a device that lost one).
+    if (this.link?.credentials) {
+      if (updated.groups.join('\n') !== d.groups.join('\n')) await this.link.credentials.regrouped(id, updated.groups);
+    } else if (d.groups.some((g) => !updated.groups.includes(g))) this.link?.disconnect(id, 'group membership changed');
     return updated;
   }
 }

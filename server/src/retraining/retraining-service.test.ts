@@ -18,7 +18,7 @@ function run(id: string, datasetDigest: string, hyper: Record<string, unknown> =
   };
 }
 
-function service(canary = vi.fn(async () => ({}))) {
+function service(canary = vi.fn(async () => ({})), triggerLease?: () => Promise<boolean>) {
   let n = 0;
   const runs = {
     async start(req: { dataset: string; hyper?: Record<string, unknown> }) {
@@ -40,7 +40,7 @@ function service(canary = vi.fn(async () => ({}))) {
       return { model, version: Number(version), float: null, int8: { digest: blob.digest }, top1Agreement: 1, gate, report: null } as never;
     },
   };
-  return new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, policies: new JsonPolicyStore(world.dir), log: createLogger('silent'), startCanary: canary });
+  return new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, policies: new JsonPolicyStore(world.dir), log: createLogger('silent'), startCanary: canary, triggerLease });
 }
 
 beforeEach(async () => {
@@ -107,5 +107,20 @@ describe('RetrainingService.retrain', () => {
     expect(await rt.checkTriggers()).toEqual([]);
     await world.samples.insertMany(Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })));
     expect(await rt.checkTriggers()).toHaveLength(1);
+  });
+
+  it('fires automatic triggers only while holding the retraining lease', async () => {
+    let mine = false;
+    const rt = service(undefined, async () => mine);
+    rt.setPolicy('toy', { trigger: { onDriftAlert: true, minLabelledSamples: 5 }, data: { parent: 'toy' } });
+    next = { weights: WEIGHTS.good, parity: true };
+    await world.samples.insertMany(Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })));
+    rt.onAlert({ type: 'raised', alert: { id: 'a1', model: 'toy@1' } as never });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await rt.checkTriggers()).toEqual([]);
+    expect(started).toHaveLength(0);
+    mine = true;
+    const [id] = await rt.checkTriggers();
+    expect((await rt.wait(id!)).trigger).toBe('samples');
   });
 });

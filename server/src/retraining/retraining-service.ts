@@ -5,7 +5,7 @@ import type { BlobStore } from '../blob/blob-store.ts';
 import type { ConversionService } from '../conversion/conversion-service.ts';
 import { ApiError, badRequest, notFound } from '../errors/api-error.ts';
 import type { Logger } from '../log/logger.ts';
-import type { AlertChange } from '../monitoring/alert.ts';
+import type { Alert, AlertChange } from '../monitoring/alert.ts';
 import type { RunService } from '../runs/run-service.ts';
 import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
@@ -45,6 +45,12 @@ export interface RetrainingDeps {
   log: Logger;
   /** Starts a canary rollout of `model@version`; given by the composition root. */
   startCanary?: (modelRef: string, actor: string) => Promise<unknown>;
+  /**
+   * Automatic triggers (drift alerts, sample counts, schedules) fire only when this resolves true: the
+   * 'retraining' lease where several server processes share a database, so one retrain starts, not one
+   * per process. Default: always. Manual retrains ignore it.
+   */
+  triggerLease?: () => Promise<boolean>;
 }
 
 const INT8 = 'model.int8.onnx';
@@ -54,6 +60,8 @@ export class RetrainingService {
   private readonly busy = new Map<string, Promise<RetrainJob>>();
   private readonly lastAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** model → the poll of a drift retrain waiting for labelled samples (one per model). */
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
   /** Triggers count from here on a fresh process: samples older than it were there before any policy ran. */
   private readonly bornAt = Date.now();
 
@@ -109,6 +117,11 @@ export class RetrainingService {
 
   async wait(id: string): Promise<RetrainJob> {
     return (await this.busy.get(id)) ?? this.get(id);
+  }
+
+  /** Jobs of this process for `model`, newest first (older ones are in the audit log). */
+  list(model: string): RetrainJob[] {
+    return [...this.jobs.values()].filter((j) => j.model === model).reverse();
   }
 
   /** A job of this process, else its audit record (jobs end in the audit log). */
@@ -182,7 +195,31 @@ export class RetrainingService {
   onAlert(change: AlertChange): void {
     if (change.type !== 'raised') return;
     const model = change.alert.model.split('@')[0]!;
-    if (this.d.policies.get(model)?.trigger.onDriftAlert) this.start(model, 'system:retraining', `drift:${change.alert.id}`);
+    if (!this.d.policies.get(model)?.trigger.onDriftAlert) return;
+    const fire = () => this.startAfterSamples(model, change.alert);
+    const lease = this.d.triggerLease;
+    if (!lease) fire();
+    else void lease().then((mine) => { if (mine) fire(); }, (e: unknown) => this.d.log.error('retraining lease check failed', { err: String(e) }));
+  }
+
+  /** A drift retrain, started once the policy's `samplesAfterAlert` labelled samples arrived since the drift began (polled every second). */
+  private startAfterSamples(model: string, alert: Alert): void {
+    const p = this.d.policies.get(model);
+    const need = p?.trigger.samplesAfterAlert ?? 0;
+    const fire = () => this.start(model, 'system:retraining', `drift:${alert.id}`);
+    if (!p || need <= 0) return void fire();
+    if (this.waiting.has(model)) return;
+    const cohorts = p.data.cohorts?.length ? p.data.cohorts : [alert.cohort];
+    const count = async () => (await Promise.all(cohorts.map((cohort) => this.d.samples.countLabelled({ model, cohort, since: alert.since })))).reduce((a, b) => a + b, 0);
+    const poll: NodeJS.Timeout = setInterval(() => void count().then((n) => {
+      if (n < need || this.waiting.get(model) !== poll) return;
+      clearInterval(poll);
+      this.waiting.delete(model);
+      fire();
+    }, (e: unknown) => this.d.log.error('retraining sample count failed', { err: String(e) })), 1000);
+    poll.unref();
+    this.waiting.set(model, poll);
+    this.d.log.info('drift retrain waits for labelled samples', { model, alert: alert.id, cohorts, need });
   }
 
   /** Sample-count and schedule triggers, checked every `intervalMs` (default 30 s). */
@@ -193,6 +230,7 @@ export class RetrainingService {
 
   async checkTriggers(now = Date.now()): Promise<string[]> {
     const started: string[] = [];
+    if (this.d.triggerLease && !(await this.d.triggerLease())) return started;
     for (const [model, p] of Object.entries(this.d.policies.list())) {
       const last = this.lastAt.get(model) ?? this.bornAt;
       const since = new Date(last).toISOString();
@@ -207,6 +245,8 @@ export class RetrainingService {
   /** Stops the triggers. Running jobs are not awaited: their training runs end with the run service. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    for (const poll of this.waiting.values()) clearInterval(poll);
+    this.waiting.clear();
     this.timer = null;
   }
 }

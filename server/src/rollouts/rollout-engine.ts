@@ -28,6 +28,8 @@ export interface RolloutEngineDeps {
   audit?: { record(a: { actor: string; action: string; subject: string; detail: unknown }): Promise<void> };
   /** Default: `ro_` + 12 random hex digits. */
   newId?: () => string;
+  /** Who ticks' decisions are recorded as (default `engine`); the server passes `engine@<lease holder>`. */
+  actor?: string;
   /**
    * Serializes operations with the engines of other server processes on the same store (default: this
    * process only). Each operation reads the rollout, decides and writes it whole, so two processes
@@ -64,7 +66,7 @@ export class RolloutEngine {
   constructor(private readonly deps: RolloutEngineDeps) {
     this.clock = deps.clock ?? systemClock;
     this.newId = deps.newId ?? (() => `ro_${randomBytes(6).toString('hex')}`);
-    this.driver = { store: deps.store, devices: deps.devices, desired: deps.desired, health: deps.health };
+    this.driver = { store: deps.store, devices: deps.devices, desired: deps.desired, health: deps.health, actor: deps.actor };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface DriverDeps {
   devices: DeviceDirectory;
   desired: DesiredStatePort;
   health: HealthPort;
+  /** Who the engine's own decisions are recorded as (default `engine`; `engine@<process>` when several serve one store). */
+  actor?: string;
 }
 
 /** What the step should do next: keep going (a stage was left), or stop for this tick. */
@@ -96,10 +98,10 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
   if (rt.state === 'passed') {
     // Resumed after a pause taken while this stage awaited approval: it still needs one.
     if (r.policy.advance === 'approval') {
-      step.fire('await_approval', 'engine', 'the stage passed its gates; waiting for approval', { stage: i });
+      step.fire('await_approval', d.actor ?? 'engine', 'the stage passed its gates; waiting for approval', { stage: i });
       return 'stopped';
     }
-    return leaveStage(d, step, 'engine', 'the stage passed its gates', 'stage_passed');
+    return leaveStage(d, step, d.actor ?? 'engine', 'the stage passed its gates', 'stage_passed');
   }
   if (rt.state !== 'active') return 'stopped';
   // Devices a passed shadow stage just promoted install the bundle during this stage: judged with it.
@@ -117,7 +119,7 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
   if (rt.bakeStartedAt === null || step.rows.some((x) => x.state === 'planned' && x.stage !== null && x.stage <= i)) return 'stopped';
   const bakeEnd = Date.parse(rt.bakeStartedAt) + stage.bakeSec * 1000;
   if (members.length > 0 && step.nowMs < bakeEnd) return 'stopped';
-  if (verdict.pass) return passStage(d, step, 'engine', 'the stage passed its gates', false);
+  if (verdict.pass) return passStage(d, step, d.actor ?? 'engine', 'the stage passed its gates', false);
   if (step.nowMs >= bakeEnd + stage.timeoutSec * 1000) {
     const value = stats.devices === 0 ? 0 : stats.reporting / stats.devices;
     return failStage(d, step, [{ gate: 'minReporting', value, limit: stage.gates.minReporting }], verdict, `no verdict ${stage.timeoutSec}s after the bake: `);
@@ -132,10 +134,10 @@ async function failStage(d: DriverDeps, step: RolloutStep, failures: GateFailure
   const reason = prefix + failures.map(describe).join('; ');
   const detail = { stage: step.r.current, failures, verdict };
   if (step.r.policy.onGateFail === 'pause') {
-    step.fire('gate_failed', 'engine', reason, detail);
+    step.fire('gate_failed', d.actor ?? 'engine', reason, detail);
     return 'stopped';
   }
-  step.fire('gate_failed_abort', 'engine', reason, detail);
+  step.fire('gate_failed_abort', d.actor ?? 'engine', reason, detail);
   const i = step.r.current;
   step.stageEvent(i, 'fail');
   // The devices a passed shadow stage promoted were judged with this stage, so they go back with it.
@@ -149,7 +151,7 @@ export async function passStage(d: DriverDeps, step: RolloutStep, actor: string,
   step.stageEvent(i, 'pass');
   const last = i === step.r.stages.length - 1;
   if (!forced && !last && step.r.policy.advance === 'approval') {
-    step.fire('await_approval', 'engine', 'the stage passed its gates; waiting for approval', { stage: i });
+    step.fire('await_approval', d.actor ?? 'engine', 'the stage passed its gates; waiting for approval', { stage: i });
     return 'stopped';
   }
   return leaveStage(d, step, actor, reason, forced ? 'advance' : 'stage_passed');
@@ -162,7 +164,7 @@ export async function leaveStage(d: DriverDeps, step: RolloutStep, actor: string
   if (r.stages[i]!.shadow) await promote(d, step, i);
   if (i === r.stages.length - 1) {
     if (event === 'advance') step.fire('advance', actor, reason, { stage: i });
-    step.fire('finish', 'engine', 'the last stage passed', { stage: i });
+    step.fire('finish', d.actor ?? 'engine', 'the last stage passed', { stage: i });
     return 'stopped';
   }
   step.fire(event, actor, reason, { from: i, to: i + 1 });

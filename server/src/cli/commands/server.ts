@@ -19,6 +19,7 @@ export function registerServerCommand(program: Command): void {
     .option('--mqtt-admin-password <pw>', 'its password (env FLOTILLA_MQTT_ADMIN_PASSWORD)')
     .option('--mqtt-public-url <url>', 'broker URL told to devices when not --mqtt-url (env FLOTILLA_MQTT_PUBLIC_URL)')
     .option('--store <uri>', 'metadata store URI (default sqlite under the data folder)')
+    .option('--shared-dir <dir>', 'folder all server processes share: signing key and retraining policies (env FLOTILLA_SHARED_DIR; default the data folder)')
     .option('--blobs <uri>', 's3://BUCKET/PREFIX?endpoint=URL&region=R keeps blobs in S3-compatible storage, cached under the data folder (env FLOTILLA_BLOBS; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)')
     .option('--log-level <level>', 'debug | info | warn | error | silent (default info)')
     .option('--json', 'print the listening addresses as one JSON line')
@@ -26,7 +27,7 @@ export function registerServerCommand(program: Command): void {
     .action(async (o) => {
       const config = resolveConfig({
         data: o.data, host: o.host, port: o.port === undefined ? undefined : Number(o.port),
-        mqttPort: o.mqttPort === undefined ? undefined : Number(o.mqttPort), store: o.store, blobs: o.blobs, logLevel: o.logLevel,
+        mqttPort: o.mqttPort === undefined ? undefined : Number(o.mqttPort), store: o.store, blobs: o.blobs, sharedDir: o.sharedDir, logLevel: o.logLevel,
         mqttsPort: o.mqttsPort === undefined ? undefined : Number(o.mqttsPort), tlsCert: o.tlsCert, tlsKey: o.tlsKey,
         brokerLimits: o.brokerLimits === undefined ? undefined : JSON.parse(o.brokerLimits),
         mqttUrl: o.mqttUrl, mqttAdminUser: o.mqttAdminUser, mqttAdminPassword: o.mqttAdminPassword, mqttPublicUrl: o.mqttPublicUrl,
