@@ -76,7 +76,7 @@ export async function startServerProcess(o: StartOptions = {}): Promise<ServerHa
       return { status: res.status, body: parsed };
     },
     stop(signal = 'SIGTERM') {
-      if (proc.exitCode !== null) return Promise.resolve(proc.exitCode);
+      if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
       return new Promise((r) => {
         proc.once('exit', (code) => r(code));
         proc.kill(signal);

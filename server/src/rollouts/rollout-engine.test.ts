@@ -196,6 +196,18 @@ describe('RolloutEngine', () => {
     expect((await r.engine.statusOf(id)).state).toBe('completed');
   });
 
+  it('ignores a repeated or late status event (at least once delivery, several server processes)', async () => {
+    const r = await setup(20, request([10, 100]));
+    const [a] = await stageIds(r, r.id, 0);
+    await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start', seq: 4 });
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed', seq: 9 })).toEqual({ rolloutId: r.id, state: 'updated' });
+    // A copy of seq 4 handled late by another process must not move the device back to downloading.
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start', seq: 4 })).toEqual({ rolloutId: r.id, state: 'updated' });
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed', seq: 9 })).toEqual({ rolloutId: r.id, state: 'updated' });
+    const tl = await r.engine.timeline(r.id, a!);
+    expect(tl.timeline.filter((e) => e.kind === 'status').map((e) => e.state)).toEqual(['downloading', 'updated']);
+  });
+
   it('status events build the timeline, and install failures count against maxFailureRate', async () => {
     const r = await setup(20, request([10, 100]));
     const [a, b] = await stageIds(r, r.id, 0);

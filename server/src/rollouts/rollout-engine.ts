@@ -50,6 +50,12 @@ export interface DeviceStatus {
   reason?: string;
   /** The device's own clock, kept in the timeline; the engine's clock orders entries. */
   at?: string;
+  /**
+   * The agent's status sequence [WIRE-2.4] (persisted with its update state, so it grows across
+   * restarts). An event at or below the newest one recorded is a repeat or arrived late (at least
+   * once delivery; several server processes each taking events): it must not move the state back.
+   */
+  seq?: number;
 }
 
 export interface TickReport {
@@ -188,10 +194,15 @@ export class RolloutEngine {
         ? x.previousBundleId === ev.bundleId
         : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId));
       if (!m) return null;
+      if (ev.seq !== undefined) {
+        const timeline = (await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? [];
+        const newest = Math.max(-1, ...timeline.map((e) => (e.kind === 'status' ? Number((e.detail as { seq?: number } | undefined)?.seq ?? -1) : -1)));
+        if (ev.seq <= newest) return { rolloutId: m.rolloutId, state: m.state };
+      }
       const state = nextDeviceState(m.state, ev);
       const at = new Date(this.clock.now()).toISOString();
       await this.deps.store.write({
-        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail: { from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null } } }],
+        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail: { from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null, seq: ev.seq ?? null } } }],
       });
       return { rolloutId: m.rolloutId, state };
     });
