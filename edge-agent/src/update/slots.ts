@@ -1,7 +1,8 @@
 // The two model slots and the pointer that names the serving one; a slot counts only if it verifies end to end.
-import { checkManifestSignatures, parseManifest, type BundleManifest, type Sha256Hex, type TrustedKeys } from '@flotilla/firmware-bundler';
+import { parseManifest, type BundleManifest, type Sha256Hex, type TrustedKeys } from '@flotilla/firmware-bundler';
 import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
 import { AgentError } from '../errors.ts';
+import { checkSignaturesOnce } from './signature-memo.ts';
 import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
 import type { SlotName } from './update-record.ts';
 
@@ -76,7 +77,7 @@ export async function readSlot(storage: AgentStorage, slot: SlotName, trusted: T
   if (!env) throw invalid(slot, 'envelope is malformed');
   let manifest: BundleManifest;
   try {
-    checkManifestSignatures(env.manifestBytes, env.signatures, trusted);
+    checkSignaturesOnce(env.manifestBytes, env.signatures, trusted, hash);
     manifest = parseManifest(env.manifestBytes);
   } catch (err) {
     throw invalid(slot, (err as Error).message, err);

@@ -76,8 +76,10 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       const t = targetOf(r);
       const { manifest, keyIds } = verifyTarget(await envelopeOf(t), t, r, d);
       const held = heldChunks(await serving());
+      // Chunks from the store are hashed as they are read (and held ones come from a verified file), so
+      // assembling checks lengths and each file's SHA-256 without hashing every chunk a second time.
       for (const file of manifest.files) {
-        await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), { sha256: hash });
+        await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), { sha256: hash, chunksVerified: true });
       }
       return ok(`${manifest.model.name} ${manifest.model.version} #${manifest.model.sequence} signed by ${keyIds.join(', ')}; ${manifest.files.length} file(s) verified`);
     },
@@ -94,7 +96,7 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       await clearSlot(d.storage, slot);
       if (pointer.fallback === slot) await writePointer(d.storage, { ...pointer, fallback: null });
       for (const file of manifest.files) {
-        const bytes = await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), { sha256: hash });
+        const bytes = await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), { sha256: hash, chunksVerified: true });
         await writeSlotFile(d.storage, slot, file.path, bytes);
       }
       await sealSlot(d.storage, slot, envelope);

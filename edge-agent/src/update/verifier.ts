@@ -1,9 +1,10 @@
 // Checking a target bundle's envelope: digest, trusted signature, expiry, anti-rollback, runtime fit, and identity.
-import { BundleError, verifyManifest, type Sha256Hex, type TrustedKeys, type VerifiedManifest } from '@flotilla/firmware-bundler';
+import { assertManifestSize, BundleError, checkPolicy, parseManifest, type Sha256Hex, type TrustedKeys, type VerifiedManifest } from '@flotilla/firmware-bundler';
 import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
 import { AgentError } from '../errors.ts';
 import { compilePipeline } from '../preprocess/pipeline.ts';
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
+import { checkSignaturesOnce } from './signature-memo.ts';
 import type { UpdateRecord, UpdateTarget } from './update-record.ts';
 
 /** What the device knows about itself when it judges a bundle. */
@@ -29,13 +30,19 @@ export function verifyTarget(envelope: Uint8Array, target: UpdateTarget, record:
   const env = decodeEnvelope(envelope);
   if (!env) throw new AgentError('AGENT_ENVELOPE_INVALID', 'envelope is not { v, manifest, signatures } [WIRE-2.7]');
   const operatorRollback = target.rollback === true && record.history.some((h) => h.manifestDigest === target.manifestDigest);
-  const verified = verifyManifest(env.manifestBytes, env.signatures, p.trusted, {
+  // verifyManifest's order (size, signatures over the raw bytes before any parsing, manifest, policy),
+  // with the signature check remembered across the steps of one update.
+  assertManifestSize(env.manifestBytes);
+  const keyIds = checkSignaturesOnce(env.manifestBytes, env.signatures, p.trusted, p.hash);
+  const parsed = parseManifest(env.manifestBytes);
+  checkPolicy(parsed, {
     now: p.now(),
     installedSequence: operatorRollback || record.highSequence === 0 ? undefined : record.highSequence,
     agentVersion: p.agentVersion,
     maxOpset: p.runtime.maxOpset,
     executionProviders: p.runtime.executionProviders,
   });
+  const verified: VerifiedManifest = { manifest: parsed, manifestDigest: p.hash(env.manifestBytes), keyIds };
   const m = verified.manifest;
   const input = m.signature?.inputs[0];
   if (input) {

@@ -14,9 +14,13 @@ export interface BenchServer {
   mqttUrl: string;
   token: string;
   dataDir: string;
+  /** The server's process id (for its CPU time). */
+  pid: number;
   api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
   /** `flotilla_chunk_bytes_served_total`, all transports together. */
   bytesServed(): Promise<number>;
+  /** `flotilla_chunk_requests_total` by outcome (ok, BUSY, …), and `shed`: messages the broker dropped toward devices that were not reading. */
+  chunkAnswers(): Promise<Record<string, number>>;
   /** Adds a model version with one ONNX artifact straight into the store (WAL lets it run beside the server). */
   registerOnnx(name: string, onnx: Uint8Array): Promise<number>;
   close(): Promise<void>;
@@ -47,10 +51,20 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     return text ? JSON.parse(text) : null;
   };
   return {
-    url: info.url, mqttUrl: info.mqttUrl, token, dataDir, api,
+    url: info.url, mqttUrl: info.mqttUrl, token, dataDir, pid: proc.pid!, api,
     async bytesServed() {
       const text = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
       return text.split('\n').filter((l) => l.startsWith('flotilla_chunk_bytes_served_total')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    },
+    async chunkAnswers() {
+      const text = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+      const out: Record<string, number> = {};
+      for (const l of text.split('\n')) {
+        const m = /^flotilla_chunk_requests_total\{outcome="([^"]+)"\} (\S+)/.exec(l);
+        if (m) out[m[1]!] = Number(m[2]);
+        if (l.startsWith('flotilla_mqtt_device_outbound_shed_total')) out.shed = (out.shed ?? 0) + Number(l.split(' ').at(-1));
+      }
+      return out;
     },
     async registerOnnx(name, onnx) {
       const blob = await new FileBlobStore(join(dataDir, 'blobs')).put(onnx);

@@ -2,11 +2,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMnist } from '../training/mnist-data.ts';
-import { featureSize, type Dataset } from '../training/dataset-types.ts';
+import { DeviceGroup, resolveTransforms, seeded, type Shard } from './device-group.ts';
 import { startFlakyProxy, type FlakyProxy } from './flaky-proxy.ts';
-import { TRANSFORMS, type InputTransform } from './input-transforms.ts';
-import { nativeRuntime, SimDevice } from './sim-device.ts';
+import type { InputTransform } from './input-transforms.ts';
+import { ProcessShard } from './process-shard.ts';
+import type { DeviceRow, DeviceSpec } from './shard-protocol.ts';
+import type { SimDevice } from './sim-device.ts';
 
 /** Options of {@link FleetSimulator.start}. Rates are shares of the fleet, 0..1, drawn per device. */
 export interface SimulatorOptions {
@@ -47,6 +48,12 @@ export interface SimulatorOptions {
   startConcurrency?: number;
   /** Seed of every random draw (faults, inputs, gaps). Default 1. */
   seed?: number;
+  /**
+   * Processes the devices run in. 1 (default): all in this process, as `devices`. More: that many
+   * worker processes share them, each with its own event loop, heap and I/O threads (a thousand
+   * agents saturate one event loop); transforms must then be given by name.
+   */
+  processes?: number;
   /** Progress lines while starting. */
   log?: (line: string) => void;
 }
@@ -73,19 +80,15 @@ export interface CohortStats {
   accuracy: number | null;
 }
 
-/** Park-Miller with a splitmix start: reproducible fleets from one seed. */
-function seeded(seed: number): () => number {
-  let s = (seed * 2654435761) % 2147483647 || 1;
-  return () => (s = (s * 48271) % 2147483647) / 2147483647;
-}
-
 export class FleetSimulator {
   private constructor(
+    /** The agents of this process; empty when they run in worker processes (see `processes`). */
     readonly devices: SimDevice[],
+    private readonly fleet: { id: string; token: string; cohort: string }[],
+    private readonly shards: Shard[],
     private readonly baseDir: string,
     private readonly ownsBaseDir: boolean,
     private readonly proxy: FlakyProxy | null,
-    private readonly transforms: Map<string, InputTransform>,
   ) {}
 
   /** Provisions (unless given `provisioned`), then starts every agent; resolves once all have started. */
@@ -118,40 +121,76 @@ export class FleetSimulator {
     }
     const flakyRate = o.flakyRate ?? 0;
     const proxy = flakyRate > 0 && mqttUrl ? await startFlakyProxy(mqttUrl, { random }) : null;
-    const transforms = resolveTransforms(o.transforms ?? {});
-    const input = o.rate === 0 ? null : await inputSource(transforms, random);
     const ownsBaseDir = !o.baseDir;
     const baseDir = o.baseDir ?? mkdtempSync(join(tmpdir(), 'flotilla-sim-'));
-    const runtime = nativeRuntime();
-    const devices = fleet.map((d) => {
+    const specs: DeviceSpec[] = fleet.map((d) => {
       const dataDir = join(baseDir, d.id);
       mkdirSync(dataDir, { recursive: true });
       const faults = { crash: random() < (o.crashRate ?? 0), flaky: random() < flakyRate, slow: random() < (o.slowRate ?? 0), selfTestFail: random() < (o.selfTestFailRate ?? 0) };
-      return new SimDevice({
-        ...d, dataDir, trustedKeys, server: o.server, mqttUrl: faults.flaky && proxy ? proxy.url : mqttUrl!, faults, runtime,
+      return {
+        ...d, dataDir, trustedKeys, server: o.server, mqttUrl: faults.flaky && proxy ? proxy.url : mqttUrl!, faults,
         slowDelayMs: o.slowDelayMs ?? 250, crashEverySec: o.crashEverySec ?? 20, restartDelayMs: o.restartDelayMs ?? 1000,
-        telemetryWindowSec: o.telemetryWindowSec ?? 5, nextInput: input, rate: o.rate ?? 1, feedbackRate: o.feedbackRate ?? 1, random,
-      });
+        telemetryWindowSec: o.telemetryWindowSec ?? 5, rate: o.rate ?? 1, feedbackRate: o.feedbackRate ?? 1,
+      };
     });
-    const sim = new FleetSimulator(devices, baseDir, ownsBaseDir, proxy, transforms);
-    await sim.each((d) => d.start(), o.startConcurrency ?? 25, o.log && ((n) => o.log!(`started ${n}/${devices.length} agents`)));
-    return sim;
+    const processes = Math.max(1, Math.min(Math.floor(o.processes ?? 1), specs.length));
+    const concurrency = o.startConcurrency ?? 25;
+    const progress = o.log && ((n: number) => o.log!(`started ${n}/${specs.length} agents`));
+    if (processes === 1) {
+      const group = await DeviceGroup.create(specs, o.transforms ?? {}, random);
+      const sim = new FleetSimulator(group.devices, fleet, [group], baseDir, ownsBaseDir, proxy);
+      await group.start(concurrency, progress);
+      return sim;
+    }
+    const named: Record<string, string> = {};
+    for (const [cohort, t] of Object.entries(o.transforms ?? {})) {
+      if (typeof t !== 'string') throw new Error(`with processes > 1 the transform of '${cohort}' must be a name (see TRANSFORMS), not a function`);
+      named[cohort] = t;
+    }
+    resolveTransforms(named); // an unknown name throws here, before any worker starts
+    // Contiguous slices, so each worker's share of every cohort matches the fleet's; started together.
+    const per = Math.ceil(specs.length / processes);
+    const started = new Array<number>(processes).fill(0);
+    const settled = await Promise.allSettled(Array.from({ length: processes }, (_, i) => ProcessShard.start({
+      devices: specs.slice(i * per, (i + 1) * per), transforms: named, seed: (o.seed ?? 1) + 7919 * (i + 1),
+      startConcurrency: Math.max(1, Math.ceil(concurrency / processes)), reportMs: 100,
+      onStarted: (n) => {
+        started[i] = n;
+        progress?.(started.reduce((a, b) => a + b, 0));
+      },
+    })));
+    const shards = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(shards.map((s) => s.close()));
+      await proxy?.close();
+      throw failed.reason;
+    }
+    return new FleetSimulator([], fleet, shards, baseDir, ownsBaseDir, proxy);
   }
 
   /** Ids, tokens and cohorts, to start another simulator on the same fleet (and `baseDir`). */
   get provisioned(): { id: string; token: string; cohort: string }[] {
-    return this.devices.map((d) => ({ id: d.c.id, token: d.c.token, cohort: d.c.cohort }));
+    return this.fleet.map((d) => ({ id: d.id, token: d.token, cohort: d.cohort }));
+  }
+
+  /** Devices in the fleet, wherever they run. */
+  get size(): number {
+    return this.fleet.length;
+  }
+
+  /** Process ids of the worker processes (none when the devices run in this process). */
+  get workerPids(): number[] {
+    return this.shards.flatMap((s) => (s instanceof ProcessShard ? [s.pid] : []));
   }
 
   get dataDir(): string {
     return this.baseDir;
   }
 
+  /** Every device's state (from worker processes: as last reported, at most 100 ms old). */
   state(): SimDeviceState[] {
-    return this.devices.map((d) => ({
-      id: d.c.id, cohort: d.c.cohort, version: d.agent?.model?.version ?? null, state: d.agent?.state ?? null, online: d.agent?.online ?? false,
-      faults: Object.entries(d.c.faults).filter(([, on]) => on).map(([k]) => k), predictions: d.stats.predictions, crashes: d.stats.crashes,
-    }));
+    return this.rows().map((r) => r.state);
   }
 
   /** How many devices serve each model version (`none` for no model). */
@@ -163,22 +202,24 @@ export class FleetSimulator {
 
   cohorts(): Record<string, CohortStats> {
     const out: Record<string, CohortStats> = {};
-    for (const d of this.devices) {
-      const c = (out[d.c.cohort] ??= { devices: 0, predictions: 0, errors: 0, labelled: 0, accuracy: null });
+    for (const { state, stats } of this.rows()) {
+      const c = (out[state.cohort] ??= { devices: 0, predictions: 0, errors: 0, labelled: 0, accuracy: null });
       c.devices++;
-      c.predictions += d.stats.predictions;
-      c.errors += d.stats.errors;
-      c.labelled += d.stats.labelled;
-      c.accuracy = ((c.accuracy ?? 0) * (c.labelled - d.stats.labelled) + d.stats.correct) / Math.max(1, c.labelled);
+      c.predictions += stats.predictions;
+      c.errors += stats.errors;
+      c.labelled += stats.labelled;
+      c.accuracy = ((c.accuracy ?? 0) * (c.labelled - stats.labelled) + stats.correct) / Math.max(1, c.labelled);
     }
     for (const c of Object.values(out)) if (c.labelled === 0) c.accuracy = null;
     return out;
   }
 
-  /** Sets (or with null, clears) a cohort's input transform from the next prediction on: weather changes mid-run. */
+  /**
+   * Sets (or with null, clears) a cohort's input transform from the next prediction on: weather changes
+   * mid-run. In-process devices apply it before this returns; worker processes once they have read it.
+   */
   setTransform(cohort: string, t: InputTransform | string | null): void {
-    if (t === null) this.transforms.delete(cohort);
-    else this.transforms.set(cohort, resolveTransforms({ [cohort]: t }).get(cohort)!);
+    for (const s of this.shards) s.setTransform(cohort, t);
   }
 
   /** Connection drops the flaky-link proxy made. */
@@ -188,46 +229,16 @@ export class FleetSimulator {
 
   /** Points every agent at a restarted server (new ports): each closes and restarts on its data folder. */
   async retarget(server: string, mqttUrl: string): Promise<void> {
-    await this.each((d) => d.retarget(server, mqttUrl), 25);
+    await Promise.all(this.shards.map((s) => s.retarget(server, mqttUrl)));
   }
 
   async close(): Promise<void> {
-    await this.each((d) => d.close(), 50);
+    await Promise.all(this.shards.map((s) => s.close()));
     await this.proxy?.close();
     if (this.ownsBaseDir) rmSync(this.baseDir, { recursive: true, force: true });
   }
 
-  private async each(fn: (d: SimDevice) => Promise<void>, concurrency: number, progress?: (done: number) => void): Promise<void> {
-    let next = 0;
-    let done = 0;
-    const worker = async () => {
-      while (next < this.devices.length) {
-        await fn(this.devices[next++]!);
-        if (++done % 100 === 0) progress?.(done);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, this.devices.length) }, worker));
+  private rows(): DeviceRow[] {
+    return this.shards.flatMap((s) => s.rows());
   }
-}
-
-function resolveTransforms(transforms: Record<string, InputTransform | string>): Map<string, InputTransform> {
-  const byCohort = new Map<string, InputTransform>();
-  for (const [cohort, t] of Object.entries(transforms)) {
-    const fn = typeof t === 'string' ? TRANSFORMS[t] : t;
-    if (!fn) throw new Error(`unknown input transform '${String(t)}' (known: ${Object.keys(TRANSFORMS).join(', ')})`);
-    byCohort.set(cohort, fn);
-  }
-  return byCohort;
-}
-
-/** Random MNIST rows with labels, transformed per cohort; reads the map on every draw, so changes apply at once. */
-async function inputSource(byCohort: Map<string, InputTransform>, random: () => number) {
-  const ds: Dataset = await loadMnist();
-  const per = featureSize(ds);
-  return (cohort: string) => {
-    const i = Math.floor(random() * ds.n);
-    const row = ds.x.subarray(i * per, (i + 1) * per);
-    const t = byCohort.get(cohort);
-    return { row: t ? t(row, random) : row, label: ds.y[i]! };
-  };
 }

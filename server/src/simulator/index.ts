@@ -1,5 +1,6 @@
-// The fleet simulator's public face: many real agents in one process, with injected faults and cohort inputs.
+// The fleet simulator's public face: many real agents, in this process or in worker processes, with injected faults and cohort inputs.
 export { FleetSimulator, type SimulatorOptions, type SimDeviceState, type CohortStats } from './fleet-simulator.ts';
-export { FaultyRuntime, type RuntimeFaults } from './sim-runtime.ts';
+export { FaultyRuntime, SharedSessionRuntime, type RuntimeFaults } from './sim-runtime.ts';
+export { SimStorage } from './sim-storage.ts';
 export { startFlakyProxy, type FlakyProxy } from './flaky-proxy.ts';
 export { snow, TRANSFORMS, type InputTransform } from './input-transforms.ts';

@@ -1,6 +1,7 @@
 // One simulated device: a real agent on its own data folder, its inference traffic, and its injected crashes.
 import { createAgent, OnnxNodeRuntime, type Agent, type InferenceRuntime } from '@flotilla/edge-agent';
-import { FaultyRuntime } from './sim-runtime.ts';
+import { FaultyRuntime, SharedSessionRuntime } from './sim-runtime.ts';
+import { SimStorage } from './sim-storage.ts';
 
 /** What the fleet gives each device to run. */
 export interface SimDeviceConfig {
@@ -13,7 +14,7 @@ export interface SimDeviceConfig {
   mqttUrl: string;
   /** Faults drawn for this device. */
   faults: { crash: boolean; flaky: boolean; slow: boolean; selfTestFail: boolean };
-  /** Shared native runtime (one onnxruntime binding for the whole process). */
+  /** Shared native runtime (one onnxruntime binding, and one session per model, for the whole process). */
   runtime: InferenceRuntime;
   slowDelayMs: number;
   /** Mean seconds between crashes of a crashing device, and the downtime before it restarts. */
@@ -56,7 +57,7 @@ export class SimDevice {
     this.starting ??= (async () => {
       try {
         this.agent = await createAgent({
-          deviceId: this.c.id, token: this.c.token, server: this.c.server, mqttUrl: this.c.mqttUrl, dataDir: this.c.dataDir,
+          deviceId: this.c.id, token: this.c.token, server: this.c.server, mqttUrl: this.c.mqttUrl, storage: await SimStorage.open(this.c.dataDir),
           trustedKeys: this.c.trustedKeys, runtime: this.runtime, telemetry: { windowSec: this.c.telemetryWindowSec },
           // Short backoff: a simulated fleet should find a restarted server within seconds.
           backoff: { minMs: 200, maxMs: 2000 },
@@ -134,4 +135,5 @@ export class SimDevice {
   }
 }
 
-export const nativeRuntime = (): InferenceRuntime => new OnnxNodeRuntime();
+/** The process's runtime: onnxruntime-node, one session per distinct model for all its devices. */
+export const nativeRuntime = (): InferenceRuntime => new SharedSessionRuntime(new OnnxNodeRuntime());

@@ -56,3 +56,85 @@ export class FaultyRuntime implements InferenceRuntime {
     };
   }
 }
+
+/**
+ * One onnxruntime session per distinct model, shared by every simulated device that loads it: a
+ * thousand devices in one process need one copy of a 1 MB model, not a thousand (each device still
+ * loads, probes and releases it through its own handle). Sessions are reference-counted and released
+ * when the last device lets go.
+ */
+export class SharedSessionRuntime implements InferenceRuntime {
+  // By a cheap fingerprint, then compared byte for byte (a memcmp is ~10x cheaper than a SHA-256 of 1 MB).
+  private readonly sessions = new Map<string, { bytes: Uint8Array; session: Promise<ModelSession>; users: number }[]>();
+
+  constructor(private readonly inner: InferenceRuntime) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  get executionProviders(): readonly string[] {
+    return this.inner.executionProviders;
+  }
+
+  get maxOpset(): number {
+    return this.inner.maxOpset;
+  }
+
+  /** Distinct models held now (for tests and the bench notes). */
+  get distinctSessions(): number {
+    let n = 0;
+    for (const list of this.sessions.values()) n += list.length;
+    return n;
+  }
+
+  async load(modelBytes: Uint8Array): Promise<ModelSession> {
+    const key = fingerprint(modelBytes);
+    const list = this.sessions.get(key) ?? [];
+    this.sessions.set(key, list);
+    let e = list.find((x) => Buffer.from(x.bytes.buffer, x.bytes.byteOffset, x.bytes.byteLength).equals(modelBytes));
+    if (!e) {
+      const made = { bytes: modelBytes.slice(), session: this.inner.load(modelBytes), users: 0 };
+      made.session.catch(() => this.forget(key, made));
+      list.push(made);
+      e = made;
+    }
+    const entry = e;
+    entry.users++;
+    let session: ModelSession;
+    try {
+      session = await entry.session;
+    } catch (err) {
+      entry.users--;
+      throw err;
+    }
+    let released = false;
+    return {
+      inputs: session.inputs,
+      outputNames: session.outputNames,
+      run: (feeds) => session.run(feeds),
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (--entry.users > 0) return;
+        this.forget(key, entry);
+        await session.release();
+      },
+    };
+  }
+
+  private forget(key: string, entry: { bytes: Uint8Array }): void {
+    const list = this.sessions.get(key);
+    if (!list) return;
+    const rest = list.filter((x) => x !== entry);
+    if (rest.length) this.sessions.set(key, rest);
+    else this.sessions.delete(key);
+  }
+}
+
+/** Length and an FNV-1a hash of every 4093rd byte: enough to tell models apart before comparing them. */
+function fingerprint(b: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i += 4093) h = Math.imul(h ^ b[i]!, 16777619);
+  return `${b.length}:${(h >>> 0).toString(36)}`;
+}

@@ -1,4 +1,5 @@
 // `flotilla simulate`: runs a fleet of real agents in this process against a server, with injected faults.
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { ApiClient } from '../api-client.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
@@ -40,7 +41,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--self-test-fail-rate <x>', 'share of devices on which every new model fails its self-test', share('--self-test-fail-rate'), 0)
     .option('--duration <sec>', 'stop after this many seconds (default: until Ctrl-C)', positive('--duration'))
     .option('--data <dir>', 'folder for the device data folders (default: a temporary one, removed at the end)')
-    .option('--seed <n>', 'seed of every random draw', positive('--seed'), 1))
+    .option('--seed <n>', 'seed of every random draw', positive('--seed'), 1)
+    .option('--processes <n>', 'worker processes the devices run in (default: one per core; 1 runs them in this process)', positive('--processes')))
     .action(async (o) => {
       const api = new ApiClient(o);
       const token = api.headers().authorization?.replace(/^Bearer /, '');
@@ -49,12 +51,12 @@ export function registerSimulateCommand(program: Command): void {
       const opts: SimulatorOptions = {
         server: api.base, token, devices: Math.floor(o.devices), cohorts: String(o.tags).split(',').filter(Boolean), tags: o.tag, rate: o.rate,
         transforms: transforms(o.transform), crashRate: o.crashRate, flakyRate: o.flakyRate, slowRate: o.slowRate, selfTestFailRate: o.selfTestFailRate,
-        baseDir: o.data, seed: o.seed, log,
+        baseDir: o.data, seed: o.seed, processes: Math.max(1, Math.floor(o.processes ?? availableParallelism())), log,
       };
       const t0 = Date.now();
       const sim = await FleetSimulator.start(opts);
       const summary = () => ({
-        devices: sim.devices.length, seconds: Math.round((Date.now() - t0) / 1000), online: sim.state().filter((d) => d.online).length,
+        devices: sim.size, seconds: Math.round((Date.now() - t0) / 1000), online: sim.state().filter((d) => d.online).length,
         versions: sim.versions(), cohorts: sim.cohorts(), crashes: sim.state().reduce((n, d) => n + d.crashes, 0), linkDrops: sim.linkDrops,
       });
       const live = process.stderr.isTTY && !o.json;
