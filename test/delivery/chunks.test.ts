@@ -1,12 +1,12 @@
 // Chunked download of a real signed bundle, as a device does it: over MQTT (envelope, signature
 // check, chunks with a window of outstanding requests) and over HTTP (ranges, resume, ETag).
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { decodePublicKeyFile, openBundle, verifyManifest, type BundleManifest } from '@flotilla/firmware-bundler';
-import { decodeChunkResponse, DesiredState, Envelope, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire/index';
+import { DesiredState, Envelope } from '@flotilla/firmware-bundler/wire/index';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
-import { deviceClient, linearOnnx, nextMessage, provision, registerOnnxModel, topic } from './fleet-kit.ts';
+import { chunkFetcher as fetcher, deviceClient, linearOnnx, nextMessage, provision, registerOnnxModel, topic } from './fleet-kit.ts';
 
 let srv: ServerHandle;
 let onnx: Uint8Array;
@@ -31,26 +31,6 @@ afterAll(async () => {
   await c?.endAsync();
   await srv?.dispose();
 });
-
-/** Sends chunk requests and collects their responses by correlation id. */
-function fetcher(client: MqttClient, id: string) {
-  const waiting = new Map<string, (r: { header: ChunkResponseHeader; bytes: Uint8Array }) => void>();
-  client.on('message', (t, payload) => {
-    if (t !== topic(id, 'chunks/res')) return;
-    const r = decodeChunkResponse(payload);
-    if (r) waiting.get(r.header.cid)?.(r);
-  });
-  return (digest: string, extra: { offset?: number; length?: number } = {}) => new Promise<{ header: ChunkResponseHeader; bytes: Uint8Array }>((resolve, reject) => {
-    const cid = randomUUID().slice(0, 12);
-    const timer = setTimeout(() => reject(new Error(`no response for ${digest}`)), 10_000);
-    waiting.set(cid, (r) => {
-      clearTimeout(timer);
-      waiting.delete(cid);
-      resolve(r);
-    });
-    void client.publishAsync(topic(id, 'chunks/req'), JSON.stringify({ v: 1, cid, digest, ...extra }), { qos: 1 });
-  });
-}
 
 describe('chunked download over MQTT [WIRE-2.7, 2.8]', () => {
   it('fetches the envelope, verifies the signature with the published key, then every chunk with a window of 8', async () => {

@@ -1,8 +1,10 @@
 // Helpers shared by the fleet integration tests: a real ONNX model registered in a running server's
 // store, provisioned devices, device-side MQTT clients, and small waiting utilities.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { decodeChunkResponse, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire/index';
 import { encodeModel, floatTensor, makeModel, makeNode, makeValueInfo, DataType } from '@flotilla/firmware-bundler/onnx/index';
 import { FileBlobStore } from '../../server/src/blob/file-blob-store.ts';
 import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
@@ -93,3 +95,23 @@ export const reportedState = (model: { name: string; version: string; sequence: 
 });
 
 export const mqttPort = (srv: ServerHandle) => Number(new URL(srv.info.mqttUrl).port);
+
+/** Sends chunk requests and collects their responses by correlation id. */
+export function chunkFetcher(client: MqttClient, id: string) {
+  const waiting = new Map<string, (r: { header: ChunkResponseHeader; bytes: Uint8Array }) => void>();
+  client.on('message', (t, payload) => {
+    if (t !== topic(id, 'chunks/res')) return;
+    const r = decodeChunkResponse(payload);
+    if (r) waiting.get(r.header.cid)?.(r);
+  });
+  return (digest: string, extra: { offset?: number; length?: number } = {}) => new Promise<{ header: ChunkResponseHeader; bytes: Uint8Array }>((resolve, reject) => {
+    const cid = randomUUID().slice(0, 12);
+    const timer = setTimeout(() => reject(new Error(`no response for ${digest}`)), 10_000);
+    waiting.set(cid, (r) => {
+      clearTimeout(timer);
+      waiting.delete(cid);
+      resolve(r);
+    });
+    void client.publishAsync(topic(id, 'chunks/req'), JSON.stringify({ v: 1, cid, digest, ...extra }), { qos: 1 });
+  });
+}

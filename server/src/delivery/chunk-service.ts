@@ -1,5 +1,6 @@
 // Serves blobs to devices over MQTT [WIRE-2.7, 2.8]: request/response with correlation ids, a
-// window of outstanding requests per device, a cap on concurrent transfers, BUSY beyond it.
+// window of outstanding requests per device, a cap on concurrent transfers with a bounded wait line
+// behind it, BUSY beyond both.
 import { ChunkRequest, decodeMessage, deviceTopic, encodeChunkResponse, parseDeviceTopic, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire/index';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
@@ -27,6 +28,12 @@ export type ChunkErrorCode = 'BUSY' | 'NOT_ALLOWED' | 'NOT_FOUND' | 'RANGE' | 'I
 
 export class ChunkService {
   private active = 0;
+  /** Requests waiting for a transfer slot, oldest first; bounded by `queueLimit`. */
+  private readonly waiting: { id: string; req: ChunkRequest }[] = [];
+  /** Every device's full window fits for 32 slots' worth of devices (8,192 requests at the defaults). */
+  private get queueLimit(): number {
+    return this.o.maxConcurrentTransfers * 32;
+  }
   private readonly perDevice = new Map<string, number>();
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly inFlight = new Set<Promise<void>>();
@@ -41,6 +48,8 @@ export class ChunkService {
 
   async close(): Promise<void> {
     await this.unsubscribe?.();
+    // Waiting requests are dropped: their devices ask again after reconnecting.
+    this.waiting.length = 0;
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -54,18 +63,29 @@ export class ChunkService {
     }
     const id = t.deviceId;
     const mine = this.perDevice.get(id) ?? 0;
-    if (this.active >= this.o.maxConcurrentTransfers || mine >= this.o.window) {
-      // Refusing costs no disk read, so an overloaded server stays responsive [WIRE-2.8].
+    // Over the device's window, or with the wait line full too: refusing costs no disk read, so an
+    // overloaded server stays responsive [WIRE-2.8].
+    if (mine >= this.o.window || (this.active >= this.o.maxConcurrentTransfers && this.waiting.length >= this.queueLimit)) {
       this.answer(id, { v: 1, cid: req.cid, digest: req.digest, ok: false, code: 'BUSY' }).catch(() => undefined);
       return;
     }
-    this.active++;
     this.perDevice.set(id, mine + 1);
+    // Over the transfer cap, a request waits its turn instead of being refused: a waiting request is a
+    // few dozen bytes, while a BUSY costs both sides a round trip and the device a backoff (with a
+    // thousand devices updating at once, BUSY answers outnumbered chunks served).
+    if (this.active >= this.o.maxConcurrentTransfers) this.waiting.push({ id, req });
+    else this.transfer(id, req);
+  }
+
+  private transfer(id: string, req: ChunkRequest): void {
+    this.active++;
     const work = this.serve(id, req).finally(() => {
       this.active--;
       const n = (this.perDevice.get(id) ?? 1) - 1;
       if (n <= 0) this.perDevice.delete(id);
       else this.perDevice.set(id, n);
+      const next = this.waiting.shift();
+      if (next) this.transfer(next.id, next.req);
     });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
