@@ -47,11 +47,13 @@ const NOTES = [
   'each an Ed25519 verification of ~2.4 ms in pure JS), and assembling from already-verified chunks no longer hashes every chunk twice (each file\'s',
   'SHA-256 is still checked).',
   '',
-  'What limits it now: CPU. A v1 rollout costs 120–135 CPU seconds (simulator 70–80, server 47–55), so on 2 cores it cannot finish in 60 s even on',
-  'an idle machine, and other jobs shared it during these runs (1,000-device runs on 2026-11-27: v1 66–136 s, v2 16–40 s). The biggest single waste',
-  'is the server\'s cap of 256 concurrent chunk transfers (`maxConcurrentTransfers`): 1,000 devices × 8 requests in flight meet it, and every BUSY answer',
-  'costs a round trip on both sides plus the device\'s backoff. Measured once here with `FLOTILLA_BROKER_LIMITS=\'{"maxConcurrentTransfers":2048}\'`: v1 took',
-  '55 s with 44 BUSY answers instead of ~120,000, and simulator plus server needed ~80 CPU seconds. That limit is left at its default here.',
+  'Server change: chunk requests over the cap of 256 concurrent transfers now wait in a bounded line (32 × the cap) instead of drawing BUSY. Before it,',
+  '1,000 devices × 8 requests in flight drew ~120,000 BUSY answers per v1 rollout (a round trip on both sides and a device backoff each) and a v1',
+  'rollout cost 120–135 CPU seconds; after it, 0 BUSY answers and ~80 CPU seconds (simulator plus server).',
+  '',
+  'What limits it now: CPU (~80 CPU seconds for v1 on 2 cores, shared here with the simulated fleet itself) and a stall: in the recorded run ~370',
+  'devices sat still for ~15 s at 63% done, the agents\' chunk request timeout, so some requests or responses were lost under load and retried;',
+  'where they are lost (broker socket buffers or the simulator\'s event loops) is not yet pinned down. Other jobs shared the machine during these runs.',
 ];
 
 /** Rolls `bundle` out to the fleet and waits until every agent serves `version`; seconds, bytes served, CPU seconds used. */
