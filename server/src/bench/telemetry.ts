@@ -1,5 +1,6 @@
-// `npm run bench -- telemetry`: telemetry windows ingested per second with drift computed, into a real
-// SQLite file, and the end-to-end lag from a window's creation to its drift verdict.
+// `npm run bench -- telemetry`: telemetry windows ingested per second with drift computed, and the
+// end-to-end lag from a window's creation to its drift verdict, into a real SQLite file and, side by side
+// in the same run, a real PostgreSQL database (a throwaway local cluster) when PostgreSQL is installed.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,10 @@ import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
 import { openDb } from '../store/sqlite/db.ts';
 import { MonitoringService, type IngestItem } from '../monitoring/monitoring-service.ts';
 import { SqliteTelemetryStore } from '../monitoring/sqlite-telemetry-store.ts';
+import type { TelemetryStore } from '../monitoring/telemetry-store.ts';
+import { openPool } from '../store/postgres/pg-db.ts';
+import { PostgresTelemetryStore } from '../store/postgres/postgres-telemetry-store.ts';
+import { postgresBinDir, startPostgres } from '../store/postgres/temp-cluster.ts';
 import { seededRandom, simulatedReference, simulateWindow } from '../monitoring/telemetry-sim.ts';
 import type { BenchOptions, BenchReport } from './bench-types.ts';
 
@@ -26,18 +31,71 @@ const quantile = (xs: number[], q: number) => {
 const round = (x: number, d = 1) => Number(x.toFixed(d));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface Backend {
+  store: TelemetryStore;
+  /** Bytes the back end holds for the telemetry written, when measurable. */
+  bytes(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+async function sqliteBackend(): Promise<Backend> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-telemetry-'));
+  const dbPath = join(dir, 'telemetry.db');
+  const db = openDb(dbPath);
+  return {
+    store: new SqliteTelemetryStore(db),
+    bytes: async () => statSync(dbPath).size + (statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0),
+    async close() {
+      if (db.open) db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const cluster = await startPostgres();
+  const pool = openPool(await cluster.createDatabase('bench_telemetry'));
+  return {
+    store: await PostgresTelemetryStore.open(pool),
+    bytes: async () => Number((await pool.query<{ b: string }>('SELECT pg_database_size(current_database()) AS b')).rows[0]!.b),
+    async close() {
+      await pool.end();
+      await cluster.stop();
+    },
+  };
+}
+
 export async function run(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => {});
+  const sqlite = await measure(opts, 'sqlite', await sqliteBackend());
+  const postgres = postgresBinDir() ? await measure(opts, 'postgres', await postgresBackend()) : null;
+  if (!postgres) log('telemetry: PostgreSQL is not installed (apt-get install postgresql): measuring SQLite only');
+  // Flat figures (the bench registry prints them as one JSON object): SQLite's as before, PostgreSQL's prefixed.
+  const figures: Record<string, string | number | boolean> = { backend: 'sqlite', postgresMeasured: postgres !== null };
+  for (const [k, v] of Object.entries(sqlite.figures)) if (v !== null) figures[k] = v;
+  for (const [k, v] of Object.entries(postgres?.figures ?? {})) if (v !== null) figures[`postgres${k[0]!.toUpperCase()}${k.slice(1)}`] = v;
+  const pgPart = postgres ? `\n\n### PostgreSQL, same workload, same run\n\n${postgres.markdown}` : '\n\nPostgreSQL was not installed, so only SQLite was measured.';
+  const markdown = `${sqlite.markdown}${pgPart}
+
+Each window is schema-checked, stored once per (device, seq) in one transaction per batch, added to its
+hourly rollups (fleet, both cohorts, device), and tested for drift on 10 features, predictions and
+confidence in both cohorts (PSI, Jensen-Shannon, χ² with Benjamini-Hochberg), all on one core. Lag is from
+a window's creation to the end of the ingest call that gave its drift verdict, with windows batched by up
+to ${BATCH} or 100 ms. PostgreSQL runs as a local throwaway cluster on the same 2 cores (fsync off, as a
+test cluster), reached over TCP on 127.0.0.1: a production server on its own machine adds network
+round trips and durable commits, and takes the database's CPU off the ingesting process's cores.`;
+  return { name: 'telemetry', figures, markdown };
+}
+
+async function measure(opts: BenchOptions, label: string, backend: Backend): Promise<{ figures: Record<string, number | boolean | null>; markdown: string }> {
   const log = opts.log ?? (() => {});
   const devices = opts.quick ? 2000 : 10_000;
   const rounds = opts.quick ? 1 : 3;
   const lagSeconds = opts.quick ? 1 : 4;
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-telemetry-'));
-  const dbPath = join(dir, 'telemetry.db');
-  const db = openDb(dbPath);
   try {
     const rng = seededRandom(42);
     const sim = simulatedReference(rng, FEATURES);
-    const service = await MonitoringService.open({ store: new SqliteTelemetryStore(db) });
+    const service = await MonitoringService.open({ store: backend.store });
     await service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, { predictions: sim.predictions, confidence: sim.confidence });
     const now = Date.now();
     const templates: TelemetryWindow[] = Array.from({ length: TEMPLATES }, (_, i) =>
@@ -54,7 +112,7 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     // Throughput: every device's windows for `rounds` minutes, in batches of 500, as fast as they go.
     const items: IngestItem[] = [];
     for (let r = 0; r < rounds; r++) for (let d = 0; d < devices; d++) items.push(item(d, r, now - (rounds + 2 - r) * 60_000));
-    log(`telemetry: ingesting ${items.length} windows from ${devices} devices in batches of ${BATCH}`);
+    log(`telemetry (${label}): ingesting ${items.length} windows from ${devices} devices in batches of ${BATCH}`);
     const batchMs: number[] = [];
     let alerts = 0;
     const t0 = performance.now();
@@ -71,7 +129,7 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     const windowsPerSecond = items.length / seconds;
     // Windows per second of this process's CPU time: what one core does, whatever else the machine runs.
     const windowsPerCpuSecond = items.length / ((cpu.user + cpu.system) / 1e6);
-    log(`telemetry: ${Math.round(windowsPerSecond)} windows/s wall, ${Math.round(windowsPerCpuSecond)} per CPU-second`);
+    log(`telemetry (${label}): ${Math.round(windowsPerSecond)} windows/s wall, ${Math.round(windowsPerCpuSecond)} per CPU-second of this process`);
 
     // Lag: windows created at a steady rate (half the measured throughput, capped at the goal), batched by
     // up to 500 windows or 100 ms as an MQTT handler would, ingested; lag = verdict time − creation time.
@@ -104,7 +162,7 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     }
     clearInterval(producer);
     await service.close();
-    const fileBytes = statSync(dbPath).size + (statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+    const storedBytes = await backend.bytes();
 
     const figures = {
       windowsPerSecond: Math.round(windowsPerSecond),
@@ -122,26 +180,19 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
       lagWindows: lags.length,
       lagP50Ms: round(quantile(lags, 0.5)),
       lagP99Ms: round(quantile(lags, 0.99)),
-      dbBytesPerWindow: Math.round(fileBytes / (items.length + lags.length)),
+      dbBytesPerWindow: storedBytes === null ? null : Math.round(storedBytes / (items.length + lags.length)),
       alertsRaised: alerts,
     };
-    const markdown = `| measure | value |
+    const markdown = `| ${label} | value |
 |---|---|
 | windows ingested with drift computed | **${figures.windowsPerSecond.toLocaleString('en')} /s** (goal ${GOAL.toLocaleString('en')} /s: ${figures.goalMet ? 'met' : 'not met'}) |
 | same, per second of the process's CPU time | ${figures.windowsPerCpuSecond.toLocaleString('en')} /s |
 | workload | ${items.length.toLocaleString('en')} windows from ${devices.toLocaleString('en')} devices, batches of ${BATCH}, ${FEATURES} features × 10 bins, 2 cohorts each |
 | batch of ${BATCH}: p50 / p99 | ${figures.batchP50Ms} / ${figures.batchP99Ms} ms |
 | end-to-end lag at ${figures.lagRatePerSecond.toLocaleString('en')} windows/s: p50 / p99 | ${figures.lagP50Ms} / ${figures.lagP99Ms} ms |
-| SQLite bytes per window (window + rollups) | ${figures.dbBytesPerWindow.toLocaleString('en')} |
-
-Each window is schema-checked, stored once per (device, seq) in one transaction per batch, added to its
-hourly rollups (fleet, both cohorts, device), and tested for drift on 10 features, predictions and
-confidence in both cohorts (PSI, Jensen-Shannon, χ² with Benjamini-Hochberg), all on one core. Lag is from
-a window's creation to the end of the ingest call that gave its drift verdict, with windows batched by up
-to ${BATCH} or 100 ms.`;
-    return { name: 'telemetry', figures, markdown };
+| ${label === 'sqlite' ? 'SQLite file' : 'PostgreSQL database'} bytes per window (window + rollups) | ${figures.dbBytesPerWindow?.toLocaleString('en') ?? '-'} |`;
+    return { figures, markdown };
   } finally {
-    if (db.open) db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await backend.close();
   }
 }
