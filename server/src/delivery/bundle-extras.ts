@@ -105,7 +105,10 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   extras.labels = ds.classes;
   const { data } = decodeDataset(new Uint8Array(readFileSync(path)));
   const split = splitIndices(data.n, { seed: run.splitSeed, train: 0.8, validation: 0.1, test: 0.1 });
-  extras.referenceProfile = { features: referenceProfile(takeRows(data, split.train.subarray(0, PROFILE_ROWS)), ds.featureNames) };
+  // Split indices come back sorted, and datasets are often ordered by class (MNIST is): every k-th row, not the first
+  // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
+  const step = Math.max(1, Math.ceil(split.train.length / PROFILE_ROWS));
+  extras.referenceProfile = { features: referenceProfile(takeRows(data, split.train.filter((_, i) => i % step === 0)), ds.featureNames) };
   const onnx = await blobs.get(mv.artifacts[artifact]!);
   const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
   const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };

@@ -1,7 +1,9 @@
-// Demo steps that talk to the API: bundle a registered version and roll it out canary-first, timing it.
+// Demo steps that talk to the API: bundle a registered version and roll it out canary-first, timing it and
+// measuring the bytes the server sent for it.
 import { createProgressBar } from '../cli/progress.ts';
 import type { FleetSimulator } from '../simulator/index.ts';
 import type { RolloutSummary } from './summary.ts';
+import { bytesServed } from './delivery-bytes.ts';
 
 export type Api = <T = any>(method: string, path: string, body?: unknown) => Promise<T>;
 
@@ -27,11 +29,14 @@ export async function makeBundle(api: Api, model: string, version: string): Prom
   return { id: b.id, bytes: Number(b.bytes ?? b.size ?? 0) };
 }
 
-/** Rolls a bundle out to the tagged fleet, 10% canary then 100%, and waits until every device serves `version`. */
-export async function rollOut(api: Api, sim: FleetSimulator, o: { bundle: { id: string; bytes: number }; version: string; tag: string; bakeSec: number; progress: boolean }): Promise<RolloutSummary> {
+/** Rolls a bundle out to every device, 10% canary then 100%, and waits until every device serves `version`. */
+export async function rollOut(api: Api, sim: FleetSimulator, o: {
+  bundle: { id: string; bytes: number }; version: string; bakeSec: number; progress: boolean; server: string; token: string;
+}): Promise<RolloutSummary> {
+  const sentBefore = await bytesServed(o.server, o.token);
   const t0 = Date.now();
   const stages = [10, 100].map((percent) => ({ percent, bakeSec: o.bakeSec, gates: GATES }));
-  const r = await api('POST', '/api/v1/rollouts', { bundle: o.bundle.id, target: { tags: [o.tag] }, stages, reason: `demo: ${o.version}` });
+  const r = await api('POST', '/api/v1/rollouts', { bundle: o.bundle.id, target: { all: true }, stages, reason: `demo: ${o.version}` });
   const total = sim.devices.length;
   const bar = createProgressBar(`rollout ${o.version}`, process.stderr, o.progress);
   const s = await until(() => api('GET', `/api/v1/rollouts/${r.id}`), (x) => {
@@ -41,6 +46,6 @@ export async function rollOut(api: Api, sim: FleetSimulator, o: { bundle: { id: 
   if (s.state === 'completed') await until(() => sim.versions(), (v) => v[o.version] === total, 60_000, `every device on ${o.version}`);
   bar.stop();
   if (s.state !== 'completed') throw new Error(`rollout ${r.id} ended ${s.state}: ${JSON.stringify(s.stages?.map((x: any) => x.verdict))}`);
-  // Every device fetched the bundle once (a fresh version to all of them), whatever the status counts say yet.
-  return { version: o.version, bundle: o.bundle.id, state: s.state, durationMs: Date.now() - t0, bytesSent: total * o.bundle.bytes };
+  const durationMs = Date.now() - t0;
+  return { version: o.version, bundle: o.bundle.id, bundleBytes: o.bundle.bytes, devices: total, state: s.state, durationMs, bytesSent: (await bytesServed(o.server, o.token)) - sentBefore };
 }

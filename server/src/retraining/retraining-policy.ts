@@ -8,6 +8,11 @@ export const RetrainingPolicy = z.object({
   trigger: z.object({
     /** Retrain when monitoring raises a drift alert on this model. */
     onDriftAlert: z.boolean().default(false),
+    /**
+     * With onDriftAlert: first wait for this many labelled field samples (from the policy's cohorts, else the
+     * alert's) predicted since the drift began, since a retrain cannot learn a shift it has no labels of. 0: at once.
+     */
+    samplesAfterAlert: z.number().int().nonnegative().max(1_000_000).default(0),
     /** Retrain once this many new labelled field samples arrived since the last retrain (0: off). */
     minLabelledSamples: z.number().int().nonnegative().default(0),
     /** Retrain at least this often, seconds (absent: no schedule). */

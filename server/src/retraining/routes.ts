@@ -37,6 +37,10 @@ export function retrainingRoutes(d: RetrainingRouteDeps) {
       async (c) => c.json(r.start(c.req.valid('param').name, c.get('actor').id) as never, 202),
     )
     .openapi(
+      createRoute({ method: 'get', path: '/models/{name}/retraining', summary: 'Retrain jobs of a model in this server process, newest first', request: { params: Name }, responses: json(200, '{ jobs }') }),
+      async (c) => c.json({ jobs: r.list(c.req.valid('param').name) } as never, 200),
+    )
+    .openapi(
       createRoute({
         method: 'get', path: '/retraining/{id}', summary: 'A retrain job: status, dataset lineage, challenger and the gate verdict',
         request: { params: z.object({ id: z.string().min(1).max(64) }) }, responses: json(200, 'job'),

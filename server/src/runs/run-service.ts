@@ -138,7 +138,8 @@ export class RunService {
         .finally(async () => {
           this.running--;
           this.active.delete(next.run.id);
-          next.resolve((await this.o.store.runs.get(next.run.id))!);
+          // After close() the store may already be closed: waiters get the run as queued (its record tells the rest).
+          next.resolve(this.closed ? next.run : (await this.o.store.runs.get(next.run.id))!);
           this.pump();
         });
     }
