@@ -2,11 +2,12 @@
 // config and dynamic-security.json whose admin user the server then connects as (--mqtt-url).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynsecSeed } from '../../server/src/broker/dynsec-seed.ts';
 import { missingTool } from './tools.ts';
+import { freePort } from '../../server/src/net/free-port.ts';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const CTRL = '/usr/bin/mosquitto_ctrl';
@@ -37,17 +38,6 @@ export interface MosquittoBroker {
   logs(): string;
   /** Stops the broker and deletes its folder. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const accepts = (port: number) => new Promise<boolean>((resolve) => {

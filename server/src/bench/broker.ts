@@ -4,7 +4,7 @@
 // `flotilla server --mqtt-url` drives it) and `mosquitto` (plain password and ACL files, a reference).
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import type { BenchOptions, BenchReport } from './bench-types.ts';
 import { BENCH_PREFIX, BENCH_SERVICE, benchDeviceId, benchToken } from './broker-fleet.ts';
 import { dynsecSeed } from '../broker/dynsec-seed.ts';
 import type { IdleResult, LoadgenCommand, PubResult, SubResult } from './broker-loadgen.ts';
+import { freePort } from '../net/free-port.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -307,15 +308,6 @@ function stopChild(child: ChildProcess): Promise<void> {
       r();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
   });
 }
 

@@ -104,3 +104,12 @@ export function countsOfWindow(w: TelemetryWindow): RollupCounts {
 export function rollupKeys(deviceId: string, cohorts: readonly string[]): { scope: Scope; id: string }[] {
   return [{ scope: 'fleet', id: FLEET_ID }, ...cohorts.map((id) => ({ scope: 'cohort' as const, id })), { scope: 'device', id: deviceId }];
 }
+
+/** Rollup counts waiting to be added to one stored rollup row (a store's batch accumulator). */
+export interface PendingRollup {
+  scope: Scope;
+  id: string;
+  hour: number;
+  model: string;
+  counts: RollupCounts;
+}

@@ -2,7 +2,7 @@
 import type { Db } from '../store/sqlite/db.ts';
 import type { Alert } from './alert.ts';
 import type { ModelReference } from './model-reference.ts';
-import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type Rollup, type RollupCounts, type Scope } from './rollup.ts';
+import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from './rollup.ts';
 import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from './telemetry-store.ts';
 
 interface RollupRow {
@@ -21,13 +21,6 @@ interface WindowRow {
   body: string;
 }
 
-interface Pending {
-  scope: Scope;
-  id: string;
-  hour: number;
-  model: string;
-  counts: RollupCounts;
-}
 
 /** Rollup rows kept parsed in memory (most recently written); about 2 KB each. */
 const ROLLUP_CACHE_ROWS = 20_000;
@@ -60,7 +53,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   private insertBatch(records: readonly WindowRecord[]): boolean[] {
     // Rollups are summed in memory first, so a batch touches each (scope, hour, model) row once.
-    const pending = new Map<string, Pending>();
+    const pending = new Map<string, PendingRollup>();
     const fresh = records.map((r) => {
       const w = r.window;
       const start = Date.parse(w.start);

@@ -11,7 +11,8 @@ type Row = Record<string, unknown>;
 /** Timeline entries kept per (rollout, device): enough for a story, bounded against a chatty agent. */
 const TIMELINE_KEEP = 200;
 
-const toRollout = (r: Row): Rollout => {
+/** A `rollouts` row (JSON text columns `spec`, `runtime`) as a Rollout; the PostgreSQL store shares it. */
+export const toRollout = (r: Row): Rollout => {
   const spec = parse<Pick<Rollout, 'bundle' | 'target' | 'stages' | 'policy' | 'reason'>>(r.spec);
   const rt = parse<Pick<Rollout, 'current' | 'runtime'>>(r.runtime);
   return {

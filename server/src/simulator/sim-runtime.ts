@@ -16,11 +16,9 @@ export interface RuntimeFaults {
 const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Wraps `inner` with `faults`; `firstModel` remembers the first model bytes ever loaded. */
-export class FaultyRuntime implements InferenceRuntime {
-  private firstModel: string | null = null;
-
-  constructor(private readonly inner: InferenceRuntime, private readonly faults: RuntimeFaults) {}
+/** A runtime that wraps another and answers for it everywhere but `load`. */
+abstract class WrappedRuntime implements InferenceRuntime {
+  constructor(protected readonly inner: InferenceRuntime) {}
 
   get name(): string {
     return this.inner.name;
@@ -32,6 +30,17 @@ export class FaultyRuntime implements InferenceRuntime {
 
   get maxOpset(): number {
     return this.inner.maxOpset;
+  }
+
+  abstract load(modelBytes: Uint8Array): Promise<ModelSession>;
+}
+
+/** Wraps `inner` with `faults`; `firstModel` remembers the first model bytes ever loaded. */
+export class FaultyRuntime extends WrappedRuntime {
+  private firstModel: string | null = null;
+
+  constructor(inner: InferenceRuntime, private readonly faults: RuntimeFaults) {
+    super(inner);
   }
 
   async load(modelBytes: Uint8Array): Promise<ModelSession> {
@@ -63,23 +72,9 @@ export class FaultyRuntime implements InferenceRuntime {
  * loads, probes and releases it through its own handle). Sessions are reference-counted and released
  * when the last device lets go.
  */
-export class SharedSessionRuntime implements InferenceRuntime {
+export class SharedSessionRuntime extends WrappedRuntime {
   // By a cheap fingerprint, then compared byte for byte (a memcmp is ~10x cheaper than a SHA-256 of 1 MB).
   private readonly sessions = new Map<string, { bytes: Uint8Array; session: Promise<ModelSession>; users: number }[]>();
-
-  constructor(private readonly inner: InferenceRuntime) {}
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get executionProviders(): readonly string[] {
-    return this.inner.executionProviders;
-  }
-
-  get maxOpset(): number {
-    return this.inner.maxOpset;
-  }
 
   /** Distinct models held now (for tests and the bench notes). */
   get distinctSessions(): number {

@@ -4,6 +4,7 @@ import type { RolloutDeviceState } from '../../rollouts/device-state.ts';
 import { ACTIVE_STATES, type RolloutState } from '../../rollouts/rollout-machine.ts';
 import type { DeviceChange, Membership, RolloutStore, RolloutWrite } from '../../rollouts/rollout-store.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from '../../rollouts/rollout-types.ts';
+import { toRollout } from '../../rollouts/sqlite-rollout-store.ts';
 import { migrate, withTx, type PgMigration, type Pool, type PoolClient } from './pg-db.ts';
 
 type Row = Record<string, unknown>;
@@ -47,15 +48,6 @@ export const ROLLOUT_PG_MIGRATIONS: readonly PgMigration[] = [
 const json = (v: unknown): string => JSON.stringify(v ?? null);
 const parse = <T>(s: unknown): T => (s == null ? (null as T) : (JSON.parse(String(s)) as T));
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
-
-const toRollout = (r: Row): Rollout => {
-  const spec = parse<Pick<Rollout, 'bundle' | 'target' | 'stages' | 'policy' | 'reason'>>(r.spec);
-  const rt = parse<Pick<Rollout, 'current' | 'runtime'>>(r.runtime);
-  return {
-    id: r.id as string, state: r.state as RolloutState, model: r.model as string, ...spec, ...rt,
-    createdBy: r.created_by as string, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-  };
-};
 
 const toDevice = (r: Row): RolloutDevice => ({
   rolloutId: r.rollout_id as string, deviceId: r.device_id as string, stage: num(r.stage), hash: Number(r.hash),

@@ -2,7 +2,7 @@
 // PostgreSQL TelemetryStore, safe with several server processes writing at once (see insertWindows).
 import type { Alert } from '../../monitoring/alert.ts';
 import type { ModelReference } from '../../monitoring/model-reference.ts';
-import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
+import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
 import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
 import { migrate, withTx, type PgMigration, type Pool, type PoolClient } from './pg-db.ts';
 
@@ -42,13 +42,6 @@ interface RollupRow {
   body: string;
 }
 
-interface Pending {
-  scope: Scope;
-  id: string;
-  hour: number;
-  model: string;
-  counts: RollupCounts;
-}
 
 const toRollup = (r: RollupRow): Rollup => ({ scope: r.scope, id: r.scope_id, model: r.model, hour: Number(r.hour_ms), ...(JSON.parse(r.body) as RollupCounts) });
 /** Code-unit order, the same in every process (locks are taken in this order). */
@@ -169,7 +162,7 @@ async function insertBatch(c: PoolClient, records: readonly WindowRecord[]): Pro
     const key = `${r.deviceId}\u0000${r.window.seq}`;
     return fresh.delete(key);
   });
-  const pending = new Map<string, Pending>();
+  const pending = new Map<string, PendingRollup>();
   records.forEach((r, i) => {
     if (!out[i]) return;
     const w = r.window;

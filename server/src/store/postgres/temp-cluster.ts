@@ -3,10 +3,10 @@
 // `stop()` or when the process exits. Each caller gets fresh databases from `createDatabase()`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../../net/free-port.ts';
 
 /** The newest installed server's bin folder (Debian keeps them under /usr/lib/postgresql/<major>/bin). */
 export function postgresBinDir(): string | null {
@@ -23,17 +23,6 @@ export interface TestPostgres {
   /** Creates an empty database and returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 let dbCounter = 0;
