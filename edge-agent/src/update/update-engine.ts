@@ -21,6 +21,8 @@ export class UpdateEngine {
   private desired: BundleRef | null = null;
   private readonly sideloads: { target: UpdateTarget; done: (r: UpdateRecord) => void }[] = [];
   private running: Promise<void> | null = null;
+  /** Work arrived while the loop ran: run it once more. */
+  private kickAgain = false;
   private controller = new AbortController();
   private stopped = false;
   private current: UpdateTarget | null = null;
@@ -64,11 +66,21 @@ export class UpdateEngine {
   }
 
   private kick(): void {
-    if (this.running || this.stopped) return;
+    if (this.stopped) return;
+    if (this.running) {
+      // The loop may already have looked for work and be on its way out (two desired states can arrive
+      // in one socket read, both within the same turn): look again once it has finished.
+      this.kickAgain = true;
+      return;
+    }
     this.running = this.loop()
       .catch((err) => this.o.onError(err))
       .finally(() => {
         this.running = null;
+        if (this.kickAgain) {
+          this.kickAgain = false;
+          this.kick();
+        }
       });
   }
 
