@@ -120,7 +120,9 @@ describe('rollouts on a simulated fleet', () => {
       const breaks = faulty.state().filter((d) => d.faults.includes('selfTestFail')).map((d) => d.id);
       await until(() => faulty.state(), (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')), 60_000, 'healthy devices on 1.0.4, broken ones back on 1.0.0');
       expect(faulty.state().reduce((n, d) => n + d.crashes, 0)).toBeGreaterThan(0);
-      expect(faulty.linkDrops).toBeGreaterThan(0);
+      // Links live 3–10 s; a fleet that converged sooner still has to ride out its first drops.
+      await until(() => faulty.linkDrops, (n) => n > 0, 20_000, 'a flaky link dropped');
+      await until(() => faulty.state(), (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')), 30_000, 'the fleet still converged after the drops');
       expect(faulty.cohorts().sensor!.predictions).toBeGreaterThan(0);
     } finally {
       await faulty.close();
