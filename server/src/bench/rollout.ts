@@ -51,9 +51,9 @@ const NOTES = [
   '1,000 devices × 8 requests in flight drew ~120,000 BUSY answers per v1 rollout (a round trip on both sides and a device backoff each) and a v1',
   'rollout cost 120–135 CPU seconds; after it, 0 BUSY answers and ~80 CPU seconds (simulator plus server).',
   '',
-  'What limits it now: CPU (~80 CPU seconds for v1 on 2 cores, shared here with the simulated fleet itself) and a stall: in the recorded run ~370',
-  'devices sat still for ~15 s at 63% done, the agents\' chunk request timeout, so some requests or responses were lost under load and retried;',
-  'where they are lost (broker socket buffers or the simulator\'s event loops) is not yet pinned down. Other jobs shared the machine during these runs.',
+  'What limits it: CPU (~80–90 CPU seconds for v1 on 2 cores, shared with the simulated fleet itself). On a quiet machine v1 took 50 s (recorded',
+  'above); a run while another job shared the cores took 74.9 s and showed a ~15 s stall at 63% done, the agents\' chunk request timeout: some',
+  'requests or responses were lost under load and retried; where they are lost (broker socket buffers or the simulator\'s event loops) is not yet pinned down.',
 ];
 
 /** Rolls `bundle` out to the fleet and waits until every agent serves `version`; seconds, bytes served, CPU seconds used. */
