@@ -137,28 +137,4 @@ describe.skipIf(postgresMissing())('PostgresStore', () => {
       expect((await s.audit.list())[0]!.detail).toEqual({ text: 'a\ufffdb', literal: '\\u0000' });
     });
   });
-
-  it('lists a 10,000-device fleet by page and filter without scanning it for every page', async () => {
-    const s = await openPostgresStore(await pg.db('fleet'));
-    await withStores([s], async () => {
-      const id = (i: number) => `d${String(i).padStart(5, '0')}`;
-      await s.devices.createMany(Array.from({ length: 10_000 }, (_, i) => ({
-        id: id(i), tokenHash: `h${i}`, tags: [i % 100 === 0 ? 'rare' : 'common', i % 2 ? 'odd' : 'even'], groups: [`g${i % 10}`],
-      })));
-      const online = new Map<string, string>();
-      for (let i = 0; i < 10_000; i += 7) online.set(id(i), '2026-01-01T00:00:00.000Z');
-      await Promise.all([...online.keys()].map((d) => s.devices.setPresence(d, { online: true, at: '2026-01-01T00:00:00.000Z' })));
-      const t0 = performance.now();
-      const rare = await s.devices.list({ tag: 'rare', limit: 50 });
-      const page = await s.devices.list({ online: true, after: 'd05000', limit: 100 });
-      const group = await s.devices.count({ group: 'g3', online: true });
-      const elapsed = performance.now() - t0;
-      expect(rare.devices).toHaveLength(50);
-      expect(rare.next).toBe('d04900');
-      expect(page.devices[0]!.id).toBe('d05005');
-      expect(group).toBeGreaterThan(100);
-      // Generous: these are index lookups, milliseconds even on a loaded machine.
-      expect(elapsed).toBeLessThan(2000);
-    });
-  });
 });
