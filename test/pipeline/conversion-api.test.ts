@@ -82,10 +82,12 @@ describe.skipIf(onnxCheckerMissing())('ONNX models made elsewhere', () => {
 import numpy as np, onnx
 from onnx import TensorProto, helper, numpy_helper
 r = np.random.default_rng(3)
-w1 = numpy_helper.from_array(r.standard_normal((256, 64)).astype(np.float32), 'w1')
-b1 = numpy_helper.from_array(r.standard_normal(256).astype(np.float32), 'b1')
-w2 = numpy_helper.from_array(r.standard_normal((3, 256)).astype(np.float32), 'w2')
-b2 = numpy_helper.from_array(r.standard_normal(3).astype(np.float32), 'b2')
+def linear(o, i):
+    # nn.Linear's own initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)): weights the size a PyTorch export has
+    return (r.uniform(-1, 1, (o, i)) / np.sqrt(i)).astype(np.float32), (r.uniform(-1, 1, o) / np.sqrt(i)).astype(np.float32)
+W1, B1 = linear(256, 64)
+W2, B2 = linear(3, 256)
+w1, b1, w2, b2 = (numpy_helper.from_array(a, n) for a, n in ((W1, 'w1'), (B1, 'b1'), (W2, 'w2'), (B2, 'b2')))
 nodes = [helper.make_node('Gemm', ['x', 'w1', 'b1'], ['h'], transB=1), helper.make_node('Relu', ['h'], ['a']),
          helper.make_node('Gemm', ['a', 'w2', 'b2'], ['logits'], transB=1)]
 g = helper.make_graph(nodes, 'torch_jit', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 64])],

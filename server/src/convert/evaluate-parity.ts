@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { decodeModel } from '@flotilla/firmware-bundler/onnx/index';
 import { QuantizeError } from './convert-error.ts';
+import { kernelSafety, type KernelSafety } from './kernel-safety.ts';
 import { medianLatencies } from './latency.ts';
 import { signatureOf, singleFloatInput } from './onnx-signature.ts';
 import { batchSizeFor, openSession, runInBatches } from './ort-runner.ts';
@@ -42,6 +43,11 @@ export interface ParityReport {
   outputName: string;
   /** Runtime that produced every figure, e.g. `onnxruntime-node 1.30.0`. */
   runtime: string;
+  /**
+   * Whether the figures hold on every device CPU: int8 weights outside [-64, 63] saturate on x86 CPUs
+   * without VNNI, so the same file would compute something else there than on the CPU that measured it.
+   */
+  kernelSafety: KernelSafety;
 }
 
 export interface ParityInput {
@@ -142,5 +148,6 @@ export async function evaluateParity(input: ParityInput): Promise<ParityReport> 
     meanAbsDiff: values ? sumAbs / values : 0,
     outputName,
     runtime: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}`,
+    kernelSafety: kernelSafety(decodeModel(input.int8Bytes)),
   };
 }

@@ -15,6 +15,7 @@ const report = (drop: number | null, agreement: number): ParityReport => ({
   meanAbsDiff: 0.01,
   outputName: 'output',
   runtime: 'onnxruntime-node 1.30.0',
+  kernelSafety: { int8Tensors: 4, min: -63, max: 63, outside: [] },
 });
 
 describe('parityGate', () => {

@@ -92,7 +92,7 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
     candidates,
     calibration: chosen.calibration ?? null,
     scheme: {
-      weights: 'int8 symmetric per output channel',
+      weights: 'int8 symmetric per output channel, 7-bit range [-63, 63] (exact on every x86 and ARM kernel, VNNI or not)',
       activations: chosen.mode === 'static' ? 'uint8 asymmetric per tensor, calibrated' : 'uint8 per tensor, computed at run time',
       bias: chosen.mode === 'static' ? 'int32 (input scale × weight scale)' : 'float',
     },
