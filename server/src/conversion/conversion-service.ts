@@ -17,6 +17,8 @@ export interface QuantizeOptions {
   method?: QuantizeSettings['method'];
   maxAccuracyDrop?: number;
   minTop1Agreement?: number;
+  maxRelativeL2?: number;
+  minCosine?: number;
   calibrationSamples?: number;
   /** Bundle even if the parity gate fails; the reason is recorded. */
   overrideReason?: string;
@@ -29,7 +31,15 @@ export interface ConversionOutcome {
   int8: { digest: string; path: string | null; bytes: number; accuracy: number | null } | null;
   top1Agreement: number | null;
   gate: unknown;
+  /** What int8 was compared with float on (quantize only): a test split, held-out inputs, or the calibration samples. */
+  evaluatedOn?: string;
   report: unknown;
+}
+
+function describeEvaluation(source: string | { shape: number[] } | undefined, cal: SampleSource): string {
+  if (typeof source === 'string') return `test split of dataset ${source}`;
+  if (source) return `${source.shape[0]} held-out inline samples`;
+  return cal.kind === 'dataset' ? 'test split of the calibration dataset' : 'the calibration samples themselves (no held-out inputs given)';
 }
 
 const ENTRY = new URL('./conversion-worker.ts', import.meta.url);
@@ -41,7 +51,7 @@ export class ConversionService {
     if (o.quantize === 'none') return null;
     return {
       mode: o.mode ?? 'auto', method: o.method ?? 'minmax', calibrationSamples: o.calibrationSamples ?? 512,
-      gate: { maxAccuracyDrop: o.maxAccuracyDrop, minTop1Agreement: o.minTop1Agreement },
+      gate: { maxAccuracyDrop: o.maxAccuracyDrop, minTop1Agreement: o.minTop1Agreement, maxRelativeL2: o.maxRelativeL2, minCosine: o.minCosine },
       override: o.overrideReason ? { by: actor, reason: o.overrideReason } : undefined,
     };
   }
@@ -75,7 +85,13 @@ export class ConversionService {
   }
 
   /** Quantizes an (imported or exported) ONNX version with calibration from a dataset or inline samples. */
-  async quantizeVersion(ref: string, calibration: { dataset?: string; data?: Float32Array; shape?: number[] }, evaluationDataset: string | undefined, o: QuantizeOptions, actor: string): Promise<ConversionOutcome> {
+  async quantizeVersion(
+    ref: string,
+    calibration: { dataset?: string; data?: Float32Array; shape?: number[] },
+    evaluationSource: string | { data: Float32Array; shape: number[] } | undefined,
+    o: QuantizeOptions,
+    actor: string,
+  ): Promise<ConversionOutcome> {
     const v = await this.resolve(ref);
     const onnx = await this.blob(v.artifacts['model.onnx'], 'model.onnx (export the version first)');
     const settings = this.settings({ ...o, quantize: 'int8' }, actor)!;
@@ -88,9 +104,14 @@ export class ConversionService {
     if (calibration.dataset) cal = await fromDataset(calibration.dataset);
     else if (calibration.data && calibration.shape) cal = { kind: 'inline', data: calibration.data, shape: calibration.shape };
     else throw badRequest('CALIBRATION_REQUIRED', 'give calibration samples: a dataset name, or a .npy/JSON file of inputs');
-    const evaluation = evaluationDataset ? await fromDataset(evaluationDataset) : cal.kind === 'dataset' ? cal : null;
+    // Held-out inputs of their own (a dataset's test split or inline samples); inline calibration without them
+    // is evaluated on itself, which the report's `evaluation` field says.
+    const evaluation: SampleSource | null =
+      typeof evaluationSource === 'string' ? await fromDataset(evaluationSource)
+        : evaluationSource ? { kind: 'inline', data: evaluationSource.data, shape: evaluationSource.shape }
+          : cal.kind === 'dataset' ? cal : null;
     const job: ConversionJob = { type: 'quantize', onnx, calibration: cal, evaluation, settings };
-    return this.finish(v, await runWorkerJob<ConversionResult>(ENTRY, job), actor, { source: 'quantize', calibration: calibration.dataset ?? 'inline samples' });
+    return this.finish(v, await runWorkerJob<ConversionResult>(ENTRY, job), actor, { source: 'quantize', calibration: calibration.dataset ?? 'inline samples', evaluation: describeEvaluation(evaluationSource, cal) });
   }
 
   /** Registers an ONNX model made elsewhere after onnxruntime loads it; records its signature. */
@@ -120,7 +141,8 @@ export class ConversionService {
     const int8 = r.int8Onnx ? await this.blobs.put(r.int8Onnx) : null;
     const report = r.report as (Record<string, any> & { parity: any; gate: any }) | null;
     const artifacts: Record<string, string> = { 'model.onnx': float.digest, ...(int8 ? { 'model.int8.onnx': int8.digest } : {}) };
-    const quantization = { ...(report ?? {}), opset: r.opset, signature: r.signature, floatDigest: float.digest, int8Digest: int8?.digest ?? null, createdAt: new Date().toISOString(), createdBy: actor };
+    const evaluatedOn = typeof detail.evaluation === 'string' ? { evaluatedOn: detail.evaluation } : {};
+    const quantization = { ...(report ?? {}), ...evaluatedOn, opset: r.opset, signature: r.signature, floatDigest: float.digest, int8Digest: int8?.digest ?? null, createdAt: new Date().toISOString(), createdBy: actor };
     await this.store.models.setQuantization(v.model, v.version, quantization, artifacts);
     await this.store.audit.record({ actor, action: int8 ? 'model.quantize' : 'model.export', subject: `${v.model}@${v.version}`, detail: { ...detail, gate: report?.gate ?? null } });
     return {
@@ -129,6 +151,7 @@ export class ConversionService {
       int8: int8 ? { digest: int8.digest, path: this.blobs.localPath(int8.digest), bytes: int8.bytes, accuracy: report?.parity?.int8?.accuracy ?? null } : null,
       top1Agreement: report?.parity?.top1Agreement ?? null,
       gate: report?.gate ?? null,
+      ...evaluatedOn,
       report,
     };
   }

@@ -12,6 +12,8 @@ const QuantizeFields = {
   method: z.enum(['minmax', 'percentile']).optional(),
   maxAccuracyDrop: z.number().min(0).max(100).optional(),
   minTop1Agreement: z.number().min(0).max(1).optional(),
+  maxRelativeL2: z.number().min(0).max(10).optional().openapi({ description: 'Parity gate: largest relative L2 error of each non-classifier output (default 0.05)' }),
+  minCosine: z.number().min(-1).max(1).optional().openapi({ description: 'Parity gate: smallest cosine similarity of each non-classifier output (default 0.99)' }),
   calibrationSamples: z.number().int().min(8).max(10_000).optional(),
   overrideReason: z.string().min(3).max(500).optional().openapi({ description: 'Allow bundling even if the parity gate fails; recorded with the report' }),
 };
@@ -22,6 +24,10 @@ const QuantizeBody = z.object({
     z.object({ data: z.string().min(1).openapi({ description: 'base64 of little-endian float32 samples' }), shape: z.array(z.number().int().positive()).min(1).max(8) }),
   ]),
   evaluationDataset: z.string().optional(),
+  evaluation: z
+    .object({ data: z.string().min(1).openapi({ description: 'base64 of little-endian float32 samples' }), shape: z.array(z.number().int().positive()).min(1).max(8) })
+    .optional()
+    .openapi({ description: 'Held-out inputs (no labels) to compare int8 with float on, kept apart from the calibration samples' }),
   ...QuantizeFields,
 });
 
@@ -72,9 +78,11 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
       }),
       async (c) => {
         const { name, ref } = c.req.valid('param');
-        const { calibration, evaluationDataset, ...o } = c.req.valid('json');
+        const { calibration, evaluationDataset, evaluation, ...o } = c.req.valid('json');
+        if (evaluation && evaluationDataset) throw badRequest('EVALUATION_AMBIGUOUS', 'give held-out inputs or an evaluation dataset, not both');
         const cal = 'dataset' in calibration ? { dataset: calibration.dataset } : { data: decodeSamples(calibration.data, calibration.shape), shape: calibration.shape };
-        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, evaluationDataset, o, c.get('actor').id) as never, 200);
+        const held = evaluation ? { data: decodeSamples(evaluation.data, evaluation.shape), shape: evaluation.shape } : evaluationDataset;
+        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, held, o, c.get('actor').id) as never, 200);
       },
     )
     .openapi(
