@@ -9,7 +9,8 @@ import type { Logger } from '../log/logger.ts';
 import type { ModelVersion, Run } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { validateHyperparams } from '../training/hyperparams.ts';
-import { DEFAULT_DENSE_SPEC, validateModelSpec } from '../training/model-spec.ts';
+import { DEFAULT_DENSE_SPEC } from '../training/model-spec.ts';
+import { validateModelSpec } from '../training/validate-model-spec.ts';
 import { RunEvents } from './run-events.ts';
 import type { FromWorker, RunJob } from './run-protocol.ts';
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, badRequest, notFound } from '../../errors/api-error.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 
 /** Largest CSV upload accepted over HTTP (bytes). */

@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { badRequest, notFound } from '../../errors/api-error.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 
 const Obj = z.record(z.string(), z.unknown());

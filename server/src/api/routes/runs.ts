@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { notFound } from '../../errors/api-error.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { compareRuns } from '../../runs/compare-runs.ts';
 
