@@ -11,8 +11,8 @@ import { runRoutes } from './routes/runs.ts';
 import { sweepRoutes } from './routes/sweeps.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { conversionRoutes } from './routes/conversion.ts';
-import { monitoringRoutes } from '../monitoring/routes.ts';
-import { rolloutRoutes } from '../rollouts/index.ts';
+import { monitoringRoutes } from './routes/monitoring.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { connectionRoutes } from './routes/connection.ts';
 import { bundleRoutes } from './routes/bundles.ts';
@@ -22,7 +22,7 @@ import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
-import { retrainingRoutes } from '../retraining/routes.ts';
+import { retrainingRoutes } from './routes/retraining.ts';
 
 export type ApiApp = ReturnType<typeof buildApi>;
 
