@@ -4,7 +4,7 @@ import { DomainError, notFoundMessage } from '../errors/domain-error.ts';
 
 export class ApiError extends DomainError<string> {
   constructor(status: number, code: string, message: string, details?: unknown) {
-    super(code, message, status, details);
+    super(code, message, details, status);
   }
 }
 

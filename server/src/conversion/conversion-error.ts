@@ -1,9 +1,9 @@
 // Errors of conversion requests, with stable codes and the HTTP status the API answers with.
-import { DomainError, notFoundMessage } from '../errors/domain-error.ts';
+import { DomainError } from '../errors/domain-error.ts';
 
 export type ConversionErrorCode = 'NOT_FOUND' | 'DATASET_MISSING' | 'ARTIFACT_MISSING' | 'CALIBRATION_REQUIRED' | 'INVALID_MODEL_NAME' | 'PAYLOAD_TOO_LARGE';
 
-const STATUS: Record<ConversionErrorCode, number> = {
+const STATUSES: Record<ConversionErrorCode, number> = {
   NOT_FOUND: 404,
   DATASET_MISSING: 409,
   ARTIFACT_MISSING: 409,
@@ -18,10 +18,6 @@ export class ConversionError extends DomainError<string> {
    * code, or CONVERSION_FAILED): the model, not the server, is at fault, so those are 400s.
    */
   constructor(code: ConversionErrorCode | (string & {}), message: string) {
-    super(code, message, STATUS[code as ConversionErrorCode] ?? 400);
-  }
-
-  static notFound(what: string, id: string) {
-    return new ConversionError('NOT_FOUND', notFoundMessage(what, id));
+    super(code, message, undefined, STATUSES[code as ConversionErrorCode] ?? 400);
   }
 }

@@ -32,7 +32,7 @@ export class ConvertError extends DomainError<ConvertErrorCode> {
   declare readonly details?: Record<string, unknown>;
 
   constructor(code: ConvertErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, 400, details);
+    super(code, message, details, 400);
   }
 }
 

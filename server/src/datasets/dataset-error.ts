@@ -25,12 +25,9 @@ export type DatasetErrorCode =
   | 'INVALID_DATASET_NAME'
   | 'LABEL_REQUIRED';
 
-/** Every dataset error is the upload's or the request's fault: a 400, whatever the code. */
-const STATUS = 400;
-
 export class DatasetError extends DomainError<DatasetErrorCode> {
-  /** `details`: structured context for the API and CLI (e.g. the first bad rows); never needed to match. */
+  /** `details`: e.g. the first bad rows. Every dataset error is the upload's or the request's fault: a 400. */
   constructor(code: DatasetErrorCode, message: string, details?: unknown) {
-    super(code, message, STATUS, details);
+    super(code, message, details, 400);
   }
 }

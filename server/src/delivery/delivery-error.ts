@@ -5,7 +5,7 @@ export type DeliveryErrorCode =
   | 'MODEL_VERSION_NOT_FOUND' | 'BUNDLE_ARTIFACT_MISSING' | 'BUNDLE_NOT_FOUND' | 'BLOB_MISSING' | 'DEVICE_IDS_INVALID'
   | 'PARITY_GATE_FAILED' | 'SHADOW_RATE_INVALID';
 
-const STATUS: Record<DeliveryErrorCode, number> = {
+const STATUSES: Record<DeliveryErrorCode, number> = {
   MODEL_VERSION_NOT_FOUND: 404,
   BUNDLE_ARTIFACT_MISSING: 409,
   BUNDLE_NOT_FOUND: 404,
@@ -17,7 +17,5 @@ const STATUS: Record<DeliveryErrorCode, number> = {
 };
 
 export class DeliveryError extends DomainError<DeliveryErrorCode> {
-  constructor(code: DeliveryErrorCode, message: string) {
-    super(code, message, STATUS[code]);
-  }
+  static override readonly statuses = STATUSES;
 }

@@ -3,7 +3,7 @@ import { DomainError } from '../errors/domain-error.ts';
 
 export type DeviceErrorCode = 'DEVICE_ID_INVALID' | 'DEVICE_LABEL_INVALID' | 'DEVICE_NOT_FOUND' | 'DEVICE_CSV_INVALID' | 'DEVICE_BATCH_TOO_LARGE' | 'DEVICE_BROKER_SYNC_FAILED';
 
-const STATUS: Record<DeviceErrorCode, number> = {
+const STATUSES: Record<DeviceErrorCode, number> = {
   DEVICE_ID_INVALID: 400,
   DEVICE_LABEL_INVALID: 400,
   DEVICE_NOT_FOUND: 404,
@@ -14,7 +14,5 @@ const STATUS: Record<DeviceErrorCode, number> = {
 };
 
 export class DeviceError extends DomainError<DeviceErrorCode> {
-  constructor(code: DeviceErrorCode, message: string, details?: unknown) {
-    super(code, message, STATUS[code], details);
-  }
+  static override readonly statuses = STATUSES;
 }

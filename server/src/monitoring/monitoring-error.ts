@@ -8,7 +8,7 @@ export type MonitoringErrorCode =
   | 'ALERT_NOT_FOUND'
   | 'ALERT_STATE';
 
-const STATUS: Record<MonitoringErrorCode, number> = {
+const STATUSES: Record<MonitoringErrorCode, number> = {
   INVALID_REFERENCE: 400,
   INVALID_COUNTS: 400,
   INVALID_QUERY: 400,
@@ -17,7 +17,5 @@ const STATUS: Record<MonitoringErrorCode, number> = {
 };
 
 export class MonitoringError extends DomainError<MonitoringErrorCode> {
-  constructor(code: MonitoringErrorCode, message: string) {
-    super(code, message, STATUS[code]);
-  }
+  static override readonly statuses = STATUSES;
 }

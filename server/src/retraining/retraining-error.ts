@@ -1,9 +1,9 @@
 // Errors of retraining, with stable codes and the HTTP status the API answers with.
-import { DomainError, notFoundMessage } from '../errors/domain-error.ts';
+import { DomainError } from '../errors/domain-error.ts';
 
 export type RetrainingErrorCode = 'NOT_FOUND' | 'INVALID_RETRAINING_POLICY' | 'INT8_MISSING' | 'NO_CHAMPION' | 'RETRAIN_RUN_FAILED' | 'CHALLENGER_NOT_REGISTERED';
 
-const STATUS: Record<RetrainingErrorCode, number> = {
+const STATUSES: Record<RetrainingErrorCode, number> = {
   NOT_FOUND: 404,
   INVALID_RETRAINING_POLICY: 400,
   INT8_MISSING: 409,
@@ -13,11 +13,5 @@ const STATUS: Record<RetrainingErrorCode, number> = {
 };
 
 export class RetrainingError extends DomainError<RetrainingErrorCode> {
-  constructor(code: RetrainingErrorCode, message: string) {
-    super(code, message, STATUS[code]);
-  }
-
-  static notFound(what: string, id: string) {
-    return new RetrainingError('NOT_FOUND', notFoundMessage(what, id));
-  }
+  static override readonly statuses = STATUSES;
 }

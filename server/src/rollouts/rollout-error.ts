@@ -10,7 +10,7 @@ export type RolloutErrorCode =
   | 'NO_MATCHING_DEVICES'
   | 'ILLEGAL_TRANSITION';
 
-const STATUS: Record<RolloutErrorCode, number> = {
+const STATUSES: Record<RolloutErrorCode, number> = {
   INVALID_ROLLOUT: 400,
   BUNDLE_NOT_FOUND: 404,
   ROLLOUT_NOT_FOUND: 404,
@@ -22,7 +22,5 @@ const STATUS: Record<RolloutErrorCode, number> = {
 
 /** A refused rollout operation. Clients match on `code`, never on the message. */
 export class RolloutError extends DomainError<RolloutErrorCode> {
-  constructor(code: RolloutErrorCode, message: string, details?: unknown) {
-    super(code, message, STATUS[code], details);
-  }
+  static override readonly statuses = STATUSES;
 }

@@ -1,9 +1,9 @@
 // Errors of training runs and sweeps, with stable codes and the HTTP status the API answers with.
-import { DomainError, notFoundMessage } from '../errors/domain-error.ts';
+import { DomainError } from '../errors/domain-error.ts';
 
 export type RunErrorCode = 'NOT_FOUND' | 'INVALID_MODEL_SPEC' | 'INVALID_HYPERPARAMETERS' | 'INVALID_MODEL_NAME' | 'INVALID_SWEEP' | 'RUN_FINISHED';
 
-const STATUS: Record<RunErrorCode, number> = {
+const STATUSES: Record<RunErrorCode, number> = {
   NOT_FOUND: 404,
   INVALID_MODEL_SPEC: 400,
   INVALID_HYPERPARAMETERS: 400,
@@ -13,11 +13,5 @@ const STATUS: Record<RunErrorCode, number> = {
 };
 
 export class RunError extends DomainError<RunErrorCode> {
-  constructor(code: RunErrorCode, message: string, details?: unknown) {
-    super(code, message, STATUS[code], details);
-  }
-
-  static notFound(what: string, id: string) {
-    return new RunError('NOT_FOUND', notFoundMessage(what, id));
-  }
+  static override readonly statuses = STATUSES;
 }

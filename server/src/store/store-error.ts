@@ -3,14 +3,12 @@ import { DomainError } from '../errors/domain-error.ts';
 
 export type StoreErrorCode = 'DEVICE_EXISTS' | 'BUNDLE_SEQUENCE_TAKEN' | 'BUNDLE_EXISTS';
 
-const STATUS: Record<StoreErrorCode, number> = {
+const STATUSES: Record<StoreErrorCode, number> = {
   DEVICE_EXISTS: 409,
   BUNDLE_SEQUENCE_TAKEN: 409,
   BUNDLE_EXISTS: 409,
 };
 
 export class StoreError extends DomainError<StoreErrorCode> {
-  constructor(code: StoreErrorCode, message: string) {
-    super(code, message, STATUS[code]);
-  }
+  static override readonly statuses = STATUSES;
 }

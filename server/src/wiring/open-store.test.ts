@@ -3,20 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { postgresMissing, startPostgres } from '@flotilla/test/support/postgres';
 import { METADATA_MIGRATIONS_TABLE } from '../store/postgres/migrations.ts';
 import { openPool } from '../store/postgres/pg-db.ts';
-import { pgScratch } from '../store/postgres/pg-test-kit.ts';
-import type { Store } from '../store/store.ts';
+import { pgScratch, withStores } from '../store/postgres/pg-test-kit.ts';
 import { openStore } from './open-store.ts';
 
 const pg = pgScratch(startPostgres);
-
-/** Runs `fn` on stores that are closed afterwards, whatever happens. */
-async function withStores(stores: Store[], fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } finally {
-    await Promise.all(stores.map((s) => s.close()));
-  }
-}
 
 describe.skipIf(postgresMissing())('openStore on PostgreSQL', () => {
   it('opens from a postgres:// or postgresql:// URI, keeps data across reopen and does not re-run migrations', async () => {

@@ -6,19 +6,10 @@ import type { Store } from '../store.ts';
 import { storeContract } from '../store-contract.ts';
 import { openPool } from './pg-db.ts';
 import { postgresMissing, startPostgres } from '@flotilla/test/support/postgres';
-import { pgScratch } from './pg-test-kit.ts';
+import { pgScratch, withStores } from './pg-test-kit.ts';
 import { openPostgresStore, parseStoreUrl } from './postgres-store.ts';
 
 const pg = pgScratch(startPostgres);
-
-/** Runs `fn` on stores that are closed afterwards, whatever happens. */
-async function withStores(stores: Store[], fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } finally {
-    await Promise.all(stores.map((s) => s.close()));
-  }
-}
 
 describe('parseStoreUrl', () => {
   it('takes pool_max off the URL and refuses a bad one', () => {
