@@ -1,7 +1,7 @@
 // The console end to end in headless Chromium against a real server process: sign-in, the overview,
 // the model registry (versions, aliases, moving one with confirmation), training with live progress
 // over SSE and promotion, two runs compared, a viewer who is offered nothing and refused when forcing,
-// and the layout on a narrow screen. Screenshots of each page go to test-output/ and docs/screenshots/.
+// and the layout on a narrow screen. Screenshots of each page go to test-output/screenshots/ (`npm run docs:screenshots` refreshes docs/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing } from '../support/tools.ts';

@@ -1,6 +1,6 @@
 // Conversion in the registry: export a trained version to ONNX and int8, import ONNX models made elsewhere,
 // quantize them; every int8 model's report and gate verdict is stored with its registry version.
-import { ApiError, badRequest, notFound } from '../errors/api-error.ts';
+import { ConversionError } from './conversion-error.ts';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
@@ -58,22 +58,22 @@ export class ConversionService {
 
   private async datasetSource(digest: string, splitSeed: number): Promise<SampleSource> {
     const path = this.blobs.localPath(digest);
-    if (!path || !(await this.blobs.has(digest))) throw new ApiError(409, 'DATASET_MISSING', `dataset blob ${digest} is missing from the blob store`);
+    if (!path || !(await this.blobs.has(digest))) throw new ConversionError('DATASET_MISSING', `dataset blob ${digest} is missing from the blob store`);
     return { kind: 'dataset', path, splitSeed };
   }
 
   private async blob(digest: string | undefined, what: string): Promise<Uint8Array> {
     const bytes = digest ? await this.blobs.get(digest) : null;
-    if (!bytes) throw new ApiError(409, 'ARTIFACT_MISSING', `${what} is missing from the blob store`);
+    if (!bytes) throw new ConversionError('ARTIFACT_MISSING', `${what} is missing from the blob store`);
     return bytes;
   }
 
   /** Exports a trained (tfjs) version to ONNX, quantizes it, and stores both with the report. */
   async exportVersion(ref: string, o: QuantizeOptions, actor: string): Promise<ConversionOutcome> {
     const v = await this.resolve(ref);
-    if (v.format !== 'tfjs' || !v.runId) throw badRequest('NOT_A_TFJS_MODEL', `${v.model}@${v.version} is an imported ${v.format} model: use quantize instead of export`);
+    if (v.format !== 'tfjs' || !v.runId) throw new ConversionError('NOT_A_TFJS_MODEL', `${v.model}@${v.version} is an imported ${v.format} model: use quantize instead of export`);
     const run = await this.store.runs.get(v.runId);
-    if (!run) throw notFound('run', v.runId);
+    if (!run) throw ConversionError.notFound('run', v.runId);
     const job: ConversionJob = {
       type: 'export',
       modelJson: new TextDecoder().decode(await this.blob(v.artifacts['model.json'], 'model.json')),
@@ -97,13 +97,13 @@ export class ConversionService {
     const settings = this.settings({ ...o, quantize: 'int8' }, actor)!;
     const fromDataset = async (name: string) => {
       const ds = await this.store.datasets.resolve(name);
-      if (!ds) throw notFound('dataset', name);
+      if (!ds) throw ConversionError.notFound('dataset', name);
       return this.datasetSource(ds.digest, 42);
     };
     let cal: SampleSource;
     if (calibration.dataset) cal = await fromDataset(calibration.dataset);
     else if (calibration.data && calibration.shape) cal = { kind: 'inline', data: calibration.data, shape: calibration.shape };
-    else throw badRequest('CALIBRATION_REQUIRED', 'give calibration samples: a dataset name, or a .npy/JSON file of inputs');
+    else throw new ConversionError('CALIBRATION_REQUIRED', 'give calibration samples: a dataset name, or a .npy/JSON file of inputs');
     // Held-out inputs of their own (a dataset's test split or inline samples); inline calibration without them
     // is evaluated on itself, which the report's `evaluation` field says.
     const evaluation: SampleSource | null =
@@ -116,8 +116,8 @@ export class ConversionService {
 
   /** Registers an ONNX model made elsewhere after onnxruntime loads it; records its signature. */
   async importOnnx(bytes: Uint8Array, name: string, description: string, actor: string): Promise<ModelVersion> {
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name)) throw badRequest('INVALID_MODEL_NAME', `model name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
-    if (bytes.byteLength > MAX_ONNX_IMPORT) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name)) throw new ConversionError('INVALID_MODEL_NAME', `model name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (bytes.byteLength > MAX_ONNX_IMPORT) throw new ConversionError('PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
     const info = await inspectOnnx(bytes);
     const blob = await this.blobs.put(bytes);
     const v = await this.store.models.addVersion({
@@ -131,12 +131,12 @@ export class ConversionService {
 
   private async resolve(ref: string): Promise<ModelVersion> {
     const v = await this.store.models.resolve(ref);
-    if (!v) throw notFound('model version', ref);
+    if (!v) throw ConversionError.notFound('model version', ref);
     return v;
   }
 
   private async finish(v: ModelVersion, r: ConversionResult, actor: string, detail: Record<string, unknown>): Promise<ConversionOutcome> {
-    if (!r.ok) throw badRequest(r.code, r.message);
+    if (!r.ok) throw new ConversionError(r.code, r.message);
     const float = await this.blobs.put(r.floatOnnx);
     const int8 = r.int8Onnx ? await this.blobs.put(r.int8Onnx) : null;
     const report = r.report as (Record<string, any> & { parity: any; gate: any }) | null;

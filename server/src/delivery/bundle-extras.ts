@@ -90,7 +90,7 @@ function weightRangeMetrics(parity: Record<string, any>): Record<string, number>
 export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVersion, artifact: string): Promise<ManifestExtras & { lineage?: Record<string, string> }> {
   const q = mv.quantization as { gate?: { allowed?: boolean; failures?: string[] }; parity?: Record<string, any>; calibration?: { samples?: number }; mode?: string; opset?: number } | null;
   if (artifact === 'model.int8.onnx' && q?.gate && q.gate.allowed === false) {
-    throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`, 409);
+    throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`);
   }
   const extras: ManifestExtras & { lineage?: Record<string, string> } = {
     runtime: { minAgentVersion: AGENT_VERSION, executionProviders: ['cpu'], ...(q?.opset ? { opset: q.opset } : {}) },

@@ -1,6 +1,6 @@
 // Conversion routes: export a trained version to ONNX (+ int8), quantize an ONNX version, import ONNX models.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ApiError, badRequest, notFound } from '../../errors/api-error.ts';
+import { ApiError, badRequest, notFound } from '../api-error.ts';
 import { MAX_ONNX_IMPORT, type ConversionService } from '../../conversion/conversion-service.ts';
 import type { Store } from '../../store/store.ts';
 import type { AppEnv } from '../app-env.ts';

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { floatTensor, makeNode } from '@flotilla/firmware-bundler/onnx/index';
-import { FileBlobStore } from '../blob/file-blob-store.ts';
-import { modelOf } from '../convert/testing/onnx-fixtures.ts';
-import { encodeDataset } from '../datasets/canonical-format.ts';
-import type { Dataset } from '../datasets/dataset-types.ts';
-import { openDb } from '../store/sqlite/db.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
-import type { FieldSample } from './field-sample-store.ts';
-import { SqliteFieldSampleStore } from './sqlite-field-sample-store.ts';
+import { FileBlobStore } from '../../server/src/blob/file-blob-store.ts';
+import { modelOf } from '../../server/src/convert/testing/onnx-fixtures.ts';
+import { encodeDataset } from '../../server/src/datasets/canonical-format.ts';
+import type { Dataset } from '../../server/src/datasets/dataset-types.ts';
+import { openDb } from '../../server/src/store/sqlite/db.ts';
+import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
+import type { FieldSample } from '../../server/src/retraining/field-sample-store.ts';
+import { SqliteFieldSampleStore } from '../../server/src/store/sqlite/sqlite-field-sample-store.ts';
 
 /**
  * The toy world: 3 features, 2 classes. Clean rows are one-hot on feature 0 or 1 (the class); "snow" sets

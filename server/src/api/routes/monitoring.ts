@@ -1,14 +1,14 @@
 // Monitoring API: metric series, live drift state, alerts (list, acknowledge, resolve) and a live SSE stream.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import type { AppEnv } from '../api/app-env.ts';
-import { requireRole } from '../api/auth-middleware.ts';
-import type { AlertChange } from './alert.ts';
-import { MonitoringError } from './monitoring-error.ts';
-import type { WindowEvent } from './monitoring-events.ts';
-import type { MonitoringService } from './monitoring-service.ts';
-import { SCOPES } from './rollup.ts';
-import { BUCKETS, METRICS, type Metric } from './series.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRole } from '../auth-middleware.ts';
+import type { AlertChange } from '../../monitoring/alert.ts';
+import { MonitoringError } from '../../monitoring/monitoring-error.ts';
+import type { WindowEvent } from '../../monitoring/monitoring-events.ts';
+import type { MonitoringService } from '../../monitoring/monitoring-service.ts';
+import { SCOPES } from '../../monitoring/rollup.ts';
+import { BUCKETS, METRICS, type Metric } from '../../monitoring/series.ts';
 
 export interface MonitoringRouteDeps {
   monitoring: MonitoringService;

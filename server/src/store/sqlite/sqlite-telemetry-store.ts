@@ -1,9 +1,9 @@
 // SqliteTelemetryStore: telemetry in SQLite (better-sqlite3), tables from migration 'telemetry' in store/sqlite/migrations.ts.
-import type { Db } from '../store/sqlite/db.ts';
-import type { Alert } from './alert.ts';
-import type { ModelReference } from './model-reference.ts';
-import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from './rollup.ts';
-import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from './telemetry-store.ts';
+import type { Db } from './db.ts';
+import type { Alert } from '../../monitoring/alert.ts';
+import type { ModelReference } from '../../monitoring/model-reference.ts';
+import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
+import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
 
 interface RollupRow {
   scope: Scope;

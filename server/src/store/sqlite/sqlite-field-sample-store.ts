@@ -1,6 +1,6 @@
 // FieldSampleStore on SQLite (table `field_samples`, migration 5).
-import type { Db } from '../store/sqlite/db.ts';
-import type { FieldSample, FieldSampleStore, LabelledQuery } from './field-sample-store.ts';
+import type { Db } from './db.ts';
+import type { FieldSample, FieldSampleStore, LabelledQuery } from '../../retraining/field-sample-store.ts';
 
 interface Row {
   device_id: string; prediction_id: string; cohorts: string; model: string; input: Buffer; shape: string;

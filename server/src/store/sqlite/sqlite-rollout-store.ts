@@ -1,25 +1,16 @@
 // SQLite RolloutStore (tables from migration 3): rollouts, rollout_devices, rollout_events.
-import type { RolloutDeviceState } from './device-state.ts';
-import type { RolloutState } from './rollout-machine.ts';
-import type { Membership, RolloutStore, RolloutWrite } from './rollout-store.ts';
-import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from './rollout-types.ts';
-import { ACTIVE_STATES } from './rollout-machine.ts';
-import { type Db, json, parse } from '../store/sqlite/db.ts';
+import type { RolloutDeviceState } from '../../rollouts/device-state.ts';
+import type { RolloutState } from '../../rollouts/rollout-machine.ts';
+import type { Membership, RolloutStore, RolloutWrite } from '../../rollouts/rollout-store.ts';
+import { toRollout } from '../../rollouts/rollout-row.ts';
+import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from '../../rollouts/rollout-types.ts';
+import { ACTIVE_STATES } from '../../rollouts/rollout-machine.ts';
+import { type Db, json, parse } from './db.ts';
 
 type Row = Record<string, unknown>;
 
 /** Timeline entries kept per (rollout, device): enough for a story, bounded against a chatty agent. */
 const TIMELINE_KEEP = 200;
-
-/** A `rollouts` row (JSON text columns `spec`, `runtime`) as a Rollout; the PostgreSQL store shares it. */
-export const toRollout = (r: Row): Rollout => {
-  const spec = parse<Pick<Rollout, 'bundle' | 'target' | 'stages' | 'policy' | 'reason'>>(r.spec);
-  const rt = parse<Pick<Rollout, 'current' | 'runtime'>>(r.runtime);
-  return {
-    id: r.id as string, state: r.state as RolloutState, model: r.model as string, ...spec, ...rt,
-    createdBy: r.created_by as string, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-  };
-};
 
 const toDevice = (r: Row): RolloutDevice => ({
   rolloutId: r.rollout_id as string, deviceId: r.device_id as string, stage: (r.stage as number | null) ?? null, hash: r.hash as number,

@@ -1,14 +1,14 @@
 // HTTP routes for rollouts: create, list, status with per-state counts, device timelines, previews and
 // operator actions. Viewers read; operators act. Mounted under /api/v1 by the API app.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../api/app-env.ts';
-import { requireRole } from '../api/auth-middleware.ts';
-import { validationHook } from '../api/errors.ts';
-import { ROLLOUT_DEVICE_STATES } from './device-state.ts';
-import { OPERATOR_ACTIONS, type RolloutEngine } from './rollout-engine.ts';
-import { ROLLOUT_STATES } from './rollout-machine.ts';
-import { parseStagesShorthand, RolloutRequest } from './rollout-spec.ts';
-import { parseTargetShorthand } from './target.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRole } from '../auth-middleware.ts';
+import { validationHook } from '../errors.ts';
+import { ROLLOUT_DEVICE_STATES } from '../../rollouts/device-state.ts';
+import { OPERATOR_ACTIONS, type RolloutEngine } from '../../rollouts/rollout-engine.ts';
+import { ROLLOUT_STATES } from '../../rollouts/rollout-machine.ts';
+import { parseStagesShorthand, RolloutRequest } from '../../rollouts/rollout-spec.ts';
+import { parseTargetShorthand } from '../../rollouts/target.ts';
 
 export interface RolloutRouteDeps {
   engine: RolloutEngine;

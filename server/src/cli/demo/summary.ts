@@ -1,6 +1,6 @@
 // The demo's closing numbers: field accuracy per cohort and phase (from simulator snapshots), alerts, the retrain
 // and the gate, rollouts with the bytes the server measured sending.
-import type { CohortStats } from '../simulator/index.ts';
+import type { CohortStats } from '../../simulator/index.ts';
 import type { StepRecord } from './narrator.ts';
 
 export type Phase = 'before' | 'during' | 'after';

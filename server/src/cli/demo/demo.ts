@@ -3,12 +3,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../cli/api-client.ts';
-import { followRun } from '../cli/commands/train.ts';
-import { resolveConfig } from '../config.ts';
-import { startServer, type RunningServer } from '../main.ts';
-import { FleetSimulator } from '../simulator/index.ts';
-import { DEFAULT_CNN_SPEC } from '../training/model-spec.ts';
+import { ApiClient } from '../api-client.ts';
+import { followRun } from '../commands/train.ts';
+import { resolveConfig } from '../../config.ts';
+import { startServer, type RunningServer } from '../../main.ts';
+import { FleetSimulator } from '../../simulator/index.ts';
+import { DEFAULT_CNN_SPEC } from '../../training/model-spec.ts';
 import { makeBundle, rollOut, sleep, until, type Api } from './fleet-steps.ts';
 import { Narrator } from './narrator.ts';
 import { followRetrain, loopPolicy, policyRetrain, retrainSummary, tryWorseChallenger } from './retrain-steps.ts';

@@ -16,12 +16,12 @@ import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import type { Store } from '../store/store.ts';
-import { BundleService } from './bundle-service.ts';
-import { ChunkService } from './chunk-service.ts';
-import { DeliveryService } from './delivery-service.ts';
-import { loadOrCreateSigningKey } from './signing-key.ts';
+import { BundleService } from '../delivery/bundle-service.ts';
+import { ChunkService } from '../delivery/chunk-service.ts';
+import { DeliveryService } from '../delivery/delivery-service.ts';
+import { loadOrCreateSigningKey } from '../delivery/signing-key.ts';
 import type { StatusEvent } from '@flotilla/firmware-bundler/wire/index';
-import type { BundleExtrasFn } from './bundle-service.ts';
+import type { BundleExtrasFn } from '../delivery/bundle-service.ts';
 import type { BundleManifest } from '@flotilla/firmware-bundler';
 import type { BundleRecord } from '../store/entities.ts';
 

@@ -1,8 +1,8 @@
 // Retraining API: per-model policies, manual retrains (202 + job id), and a job's status and gate verdict.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../api/app-env.ts';
-import { requireRole } from '../api/auth-middleware.ts';
-import type { RetrainingService } from './retraining-service.ts';
+import type { AppEnv } from '../app-env.ts';
+import { requireRole } from '../auth-middleware.ts';
+import type { RetrainingService } from '../../retraining/retraining-service.ts';
 
 export interface RetrainingRouteDeps {
   retraining: RetrainingService;

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../store/sqlite/db.ts';
+import { openDb } from './db.ts';
 import { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
-import { contractWindow, telemetryStoreContract } from './telemetry-store-contract.ts';
+import { contractWindow, telemetryStoreContract } from '../../monitoring/telemetry-store-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-telemetry-'));
 let n = 0;

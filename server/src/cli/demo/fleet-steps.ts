@@ -1,7 +1,7 @@
 // Demo steps that talk to the API: bundle a registered version and roll it out canary-first, timing it and
 // measuring the bytes the server sent for it.
-import { createProgressBar } from '../cli/progress.ts';
-import type { FleetSimulator } from '../simulator/index.ts';
+import { createProgressBar } from '../progress.ts';
+import type { FleetSimulator } from '../../simulator/index.ts';
 import type { RolloutSummary } from './summary.ts';
 import { bytesServed } from './delivery-bytes.ts';
 

@@ -1,7 +1,7 @@
 // The SQLite RolloutStore against the contract, opened through the whole SqliteStore (migration 3 included).
 import { afterAll, describe, expect, it } from 'vitest';
-import { rolloutStoreContract, sampleRollout } from './rollout-store-contract.ts';
-import { scratch } from './rollout-test-kit.ts';
+import { rolloutStoreContract, sampleRollout } from '../../rollouts/rollout-store-contract.ts';
+import { scratch } from '@flotilla/test/support/rollout-test-kit';
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());
@@ -13,7 +13,7 @@ rolloutStoreContract('sqlite file', async () => {
 
 describe('SqliteRolloutStore', () => {
   it('keeps rollouts across reopen', async () => {
-    const { openSqliteStore } = await import('../store/sqlite/sqlite-store.ts');
+    const { openSqliteStore } = await import('./sqlite-store.ts');
     const a = openSqliteStore(tmp.path('reopen.db'));
     await a.rollouts.write({ rollout: sampleRollout('ro_keep') });
     await a.close();

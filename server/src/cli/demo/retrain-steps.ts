@@ -1,7 +1,7 @@
 // Demo steps around retraining: the policy that closes the loop on a drift alert, finding and following the
 // retrain that policy starts, and a deliberately undertrained challenger that the gate has to refuse.
-import type { ApiClient } from '../cli/api-client.ts';
-import { followRun } from '../cli/commands/train.ts';
+import type { ApiClient } from '../api-client.ts';
+import { followRun } from '../commands/train.ts';
 import { until, type Api } from './fleet-steps.ts';
 import type { RetrainSummary } from './summary.ts';
 

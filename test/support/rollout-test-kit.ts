@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BundleRef } from '@flotilla/firmware-bundler/wire/messages';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
-import type { Store } from '../store/store.ts';
-import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort, StageHealth, StageQuery, TargetDevice } from './ports.ts';
-import { RolloutEngine, type RolloutEngineDeps } from './rollout-engine.ts';
-import { matchesTarget, type Target } from './target.ts';
+import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../server/src/store/store.ts';
+import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort, StageHealth, StageQuery, TargetDevice } from '../../server/src/rollouts/ports.ts';
+import { RolloutEngine, type RolloutEngineDeps } from '../../server/src/rollouts/rollout-engine.ts';
+import { matchesTarget, type Target } from '../../server/src/rollouts/target.ts';
 
 export const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 
@@ -91,12 +91,14 @@ export class FakeBundles implements BundleResolver {
 }
 
 /** A scratch folder of SQLite files, removed by `cleanup`. */
-export function scratch(): { path(name: string): string; open(name: string): Store; cleanup(): void } {
+export function scratch(): { path(name: string): string; open(name: string): Store; openFile(file: string): Store; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-rollouts-'));
   let n = 0;
   return {
     path: (name) => join(dir, name),
     open: (name) => openSqliteStore(join(dir, `${name}-${n++}.db`)),
+    // Reopening one file stands for a server restart.
+    openFile: (file) => openSqliteStore(file),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,11 +1,11 @@
 // The rollout routes over HTTP semantics: roles, status codes, error codes, and the OpenAPI document.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AppEnv } from '../api/app-env.ts';
-import { handleError } from '../api/errors.ts';
-import type { Role } from '../store/entities.ts';
-import { request, rig, scratch, type Rig } from './rollout-test-kit.ts';
-import { rolloutRoutes } from './routes.ts';
+import type { AppEnv } from '../app-env.ts';
+import { handleError } from '../errors.ts';
+import type { Role } from '../../store/entities.ts';
+import { request, rig, scratch, type Rig } from '@flotilla/test/support/rollout-test-kit';
+import { rolloutRoutes } from './rollouts.ts';
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());

@@ -4,11 +4,11 @@ import { serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AppEnv } from '../api/app-env.ts';
-import { handleError } from '../api/errors.ts';
-import { registerRolloutCommands } from '../cli/commands/rollouts.ts';
-import { rig, scratch, type Rig } from './rollout-test-kit.ts';
-import { rolloutRoutes } from './routes.ts';
+import type { AppEnv } from '../../api/app-env.ts';
+import { handleError } from '../../api/errors.ts';
+import { registerRolloutCommands } from './rollouts.ts';
+import { rig, scratch, type Rig } from '@flotilla/test/support/rollout-test-kit';
+import { rolloutRoutes } from '../../api/routes/rollouts.ts';
 
 const tmp = scratch();
 let r: Rig;

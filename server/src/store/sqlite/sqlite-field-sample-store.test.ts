@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { openDb } from '../store/sqlite/db.ts';
-import { fieldSampleStoreContract } from './field-sample-store-contract.ts';
+import { openDb } from './db.ts';
+import { fieldSampleStoreContract } from '../../retraining/field-sample-store-contract.ts';
 import { SqliteFieldSampleStore } from './sqlite-field-sample-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-samples-'));
