@@ -104,10 +104,18 @@ export const ChunkResponseHeader = z.object({
 });
 export type ChunkResponseHeader = z.infer<typeof ChunkResponseHeader>;
 
+const MAX_ENVELOPE_MANIFEST_CHARS = 4_000_000;
+
 /** [WIRE-2.7] the signed envelope a device fetches by `manifestDigest`. */
 export const Envelope = z.object({
-  v, manifest: z.string().max(4_000_000), signatures: z.array(z.object({ keyId: z.string().max(64), signature: z.string().max(200) })).min(1).max(8),
+  v, manifest: z.string().max(MAX_ENVELOPE_MANIFEST_CHARS), signatures: z.array(z.object({ keyId: z.string().max(64), signature: z.string().max(200) })).min(1).max(8),
 });
+
+/**
+ * Largest envelope a device downloads [WIRE-2.7.1]: the base64 manifest plus eight signatures and the
+ * JSON around them fit with room to spare; anything bigger could never decode, so it is never buffered.
+ */
+export const MAX_ENVELOPE_BYTES = MAX_ENVELOPE_MANIFEST_CHARS + 64 * 1024;
 export type Envelope = z.infer<typeof Envelope>;
 
 /** [WIRE-3.3] where a device finds the broker. */
