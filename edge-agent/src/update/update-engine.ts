@@ -1,6 +1,8 @@
 // Decides when to update: compares the desired bundle with what serves, runs the state machine, cancels stale work.
 import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
 import type { ModelHost } from '../core/model-host.ts';
+import { describeError } from '../errors.ts';
+import { backoffDelay, type BackoffOptions } from '../transport/backoff.ts';
 import { CANCELLABLE } from './transitions.ts';
 import type { StateMachine } from './state-machine.ts';
 import { targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';
@@ -13,6 +15,8 @@ export interface UpdateEngineOptions {
   /** Called each time the engine has nothing left to do for what is desired. */
   onSettled: (record: UpdateRecord) => void;
   onError: (err: unknown) => void;
+  /** Delay before retrying an update that stalled (its state could not be saved). Default 1 s doubling to 5 min. */
+  retry?: BackoffOptions;
 }
 
 /** One update at a time; a newer desired bundle cancels one that has not been activated yet. */
@@ -26,6 +30,9 @@ export class UpdateEngine {
   private controller = new AbortController();
   private stopped = false;
   private current: UpdateTarget | null = null;
+  /** Stalls in a row, for the retry backoff; the loop reloads the saved record before going on after one. */
+  private stalls = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly o: UpdateEngineOptions) {
     this.record = o.record;
@@ -56,6 +63,7 @@ export class UpdateEngine {
   /** Stops between steps; the saved state resumes on the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.controller.abort();
     await this.running;
   }
@@ -74,7 +82,7 @@ export class UpdateEngine {
       return;
     }
     this.running = this.loop()
-      .catch((err) => this.o.onError(err))
+      .catch((err) => this.stall(err))
       .finally(() => {
         this.running = null;
         if (this.kickAgain) {
@@ -84,7 +92,26 @@ export class UpdateEngine {
       });
   }
 
+  /**
+   * The loop threw: a state could not be saved (a full disk, typically), so nothing moved on and
+   * nothing would until the next desired state. Report it to the server as a `stalled` status event
+   * about the bundle (the rollout sees it) and try again after a backoff.
+   */
+  private stall(err: unknown): void {
+    this.o.onError(err);
+    if (this.stopped) return;
+    const delay = backoffDelay(this.stalls++, this.o.retry ?? { minMs: 1000, maxMs: 300_000 });
+    const reason = `${describeError(err)}; retry ${this.stalls} in ${Math.round(delay)} ms`;
+    this.record = this.o.machine.stalled(this.record, this.record.target ?? this.current, reason);
+    this.current = null;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+  }
+
   private async loop(): Promise<void> {
+    if (this.stalls > 0) this.record = await this.o.machine.reload(this.record);
     for (;;) {
       if (this.stopped) return this.finishSideloads();
       if (this.record.state !== 'idle') {
@@ -98,9 +125,11 @@ export class UpdateEngine {
       }
       const next = this.pick();
       if (!next) {
+        this.stalls = 0;
         this.o.onSettled(this.record);
         return;
       }
+      this.current = next;
       this.record = await this.o.machine.begin(this.record, next, next.source === 'sideload' ? 'sideloaded bundle' : 'desired state names a new bundle');
     }
   }

@@ -1,0 +1,76 @@
+// A disk that fills up as an update starts: the agent reports the stall to the server (a status event
+// about the bundle, so the rollout sees it), retries with backoff, and installs once writes work again.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AgentError, FileStorage, type AgentStorage } from '@flotilla/edge-agent';
+import { HarnessServer } from './harness/harness-server.ts';
+import { makeBundle, type TestBundle } from './harness/test-bundles.ts';
+import { newDeviceId, path, startTestAgent } from './harness/agents.ts';
+import { waitUntil } from './harness/wait.ts';
+
+/** The agent's real file storage, whose writes fail as on a full disk while `full` is set. */
+class FillableDisk implements AgentStorage {
+  full = false;
+  failedWrites = 0;
+  constructor(private readonly disk: FileStorage) {}
+  read(key: string) { return this.disk.read(key); }
+  delete(key: string) { return this.disk.delete(key); }
+  list(prefix: string) { return this.disk.list(prefix); }
+  freeBytes() { return this.full ? Promise.resolve(0) : this.disk.freeBytes(); }
+  close() { return this.disk.close(); }
+  write(key: string, bytes: Uint8Array) {
+    if (!this.full) return this.disk.write(key, bytes);
+    this.failedWrites++;
+    return Promise.reject(new AgentError('AGENT_STORAGE_FAILED', `storage write of ${key} failed: ENOSPC: no space left on device`));
+  }
+}
+
+const HAPPY = 'idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→committing committing→idle';
+
+let h: HarnessServer;
+let v1: TestBundle;
+let v2: TestBundle;
+beforeAll(async () => {
+  h = await HarnessServer.start();
+  v1 = await makeBundle({ version: '1.0.0', sequence: 1 });
+  v2 = await makeBundle({ version: '2.0.0', sequence: 2, model: { headSeed: 5 } });
+  h.addBlobs(v1.blobs);
+  h.addBlobs(v2.blobs);
+});
+afterAll(() => h.close());
+
+it('reports a full disk at the start of an update as a stalled status event, retries with backoff, and installs once space is back', async () => {
+  const id = newDeviceId('full-disk');
+  h.addDevice(id);
+  await h.setDesired(id, v1.ref);
+  const disk = new FillableDisk(await FileStorage.open(mkdtempSync(join(tmpdir(), 'agent-full-'))));
+  const t = await startTestAgent(h, id, { storage: disk });
+  await waitUntil(() => t.agent.model?.version === '1.0.0' && t.agent.state === 'idle', 'v1 installed');
+  const d = h.device(id);
+
+  disk.full = true;
+  await h.setDesired(id, v2.ref);
+  const first = await waitUntil(() => d.statuses.find((s) => s.event === 'stalled'), 'a stalled status event at the server');
+  expect(first).toMatchObject({ bundleId: v2.ref.id, from: 'idle', to: 'idle' });
+  expect(first.reason).toMatch(/^AGENT_STORAGE_FAILED: storage write of state\/update\.json failed: ENOSPC.*; retry 1 in \d+ ms$/);
+  // Still trying: a second attempt stalls too, and says so.
+  const second = await waitUntil(() => d.statuses.find((s) => s.event === 'stalled' && s.reason.includes('retry 2 in')), 'a second stalled attempt');
+  expect(second.seq).toBeGreaterThan(first.seq);
+  expect(t.agent.model?.version).toBe('1.0.0');
+
+  disk.full = false;
+  await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
+  await waitUntil(() => d.statuses.some((s) => s.from === 'committing' && s.to === 'idle'), 'the commit reported');
+  // Every event has its own number, so the server's duplicate check drops none of the retry's [WIRE-2.4].
+  const seqs = d.statuses.map((s) => s.seq);
+  expect(new Set(seqs).size).toBe(seqs.length);
+  // The stalls come first, then the whole update as usual.
+  const events = d.statuses.filter((s) => s.bundleId === v2.ref.id);
+  const stalls = events.filter((s) => s.event === 'stalled').length;
+  expect(events.slice(0, stalls).every((s) => s.event === 'stalled')).toBe(true);
+  expect(path(events.slice(stalls))).toBe(HAPPY);
+  expect(disk.failedWrites).toBeGreaterThan(0);
+  await t.agent.close();
+});
