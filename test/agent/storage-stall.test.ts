@@ -1,4 +1,4 @@
-// A disk that fills up as an update starts: the agent reports the stall to the server (a status event
+// A disk that fills up as an update starts: the agent reports the failure to the server (a status event
 // about the bundle, so the rollout sees it), retries with backoff, and installs once writes work again.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { waitUntil } from './harness/wait.ts';
 /** The agent's real file storage, whose writes fail as on a full disk while `full` is set. */
 class FillableDisk implements AgentStorage {
   full = false;
+  /** Only writes under this prefix fail while `full` (big blobs fail first on a nearly full disk). */
+  only = '';
   failedWrites = 0;
   constructor(private readonly disk: FileStorage) {}
   read(key: string) { return this.disk.read(key); }
@@ -21,7 +23,7 @@ class FillableDisk implements AgentStorage {
   freeBytes() { return this.full ? Promise.resolve(0) : this.disk.freeBytes(); }
   close() { return this.disk.close(); }
   write(key: string, bytes: Uint8Array) {
-    if (!this.full) return this.disk.write(key, bytes);
+    if (!this.full || !key.startsWith(this.only)) return this.disk.write(key, bytes);
     this.failedWrites++;
     return Promise.reject(new AgentError('AGENT_STORAGE_FAILED', `storage write of ${key} failed: ENOSPC: no space left on device`));
   }
@@ -62,7 +64,7 @@ it('reports a full disk at the start of an update as a stalled status event, ret
 
   disk.full = false;
   await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
-  await waitUntil(() => d.statuses.some((s) => s.from === 'committing' && s.to === 'idle'), 'the commit reported');
+  await waitUntil(() => d.statuses.some((s) => s.bundleId === v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
   // Every event has its own number, so the server's duplicate check drops none of the retry's [WIRE-2.4].
   const seqs = d.statuses.map((s) => s.seq);
   expect(new Set(seqs).size).toBe(seqs.length);
@@ -72,5 +74,29 @@ it('reports a full disk at the start of an update as a stalled status event, ret
   expect(events.slice(0, stalls).every((s) => s.event === 'stalled')).toBe(true);
   expect(path(events.slice(stalls))).toBe(HAPPY);
   expect(disk.failedWrites).toBeGreaterThan(0);
+  await t.agent.close();
+});
+
+it('retries an update that failed because chunks could not be stored, and installs once space is back', async () => {
+  const id = newDeviceId('full-chunks');
+  h.addDevice(id);
+  await h.setDesired(id, v1.ref);
+  const disk = new FillableDisk(await FileStorage.open(mkdtempSync(join(tmpdir(), 'agent-full-'))));
+  const t = await startTestAgent(h, id, { storage: disk });
+  await waitUntil(() => t.agent.model?.version === '1.0.0' && t.agent.state === 'idle', 'v1 installed');
+  const d = h.device(id);
+
+  disk.only = 'chunks/';
+  disk.full = true;
+  await h.setDesired(id, v2.ref);
+  // Reported as a failure of this bundle, with the storage error as the reason, and tried again.
+  const failures = () => d.statuses.filter((s) => s.bundleId === v2.ref.id && s.to === 'failed');
+  await waitUntil(() => failures().length >= 2, 'two failed attempts reported at the server');
+  expect(failures()[0]!.reason).toMatch(/^AGENT_STORAGE_FAILED: storage write of chunks\/[0-9a-f]{64} failed: ENOSPC/);
+  expect(t.agent.model?.version).toBe('1.0.0');
+
+  disk.full = false;
+  await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
+  await waitUntil(() => d.statuses.some((s) => s.bundleId === v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
   await t.agent.close();
 });

@@ -32,7 +32,11 @@ export class UpdateEngine {
   private current: UpdateTarget | null = null;
   /** Stalls in a row, for the retry backoff; the loop reloads the saved record before going on after one. */
   private stalls = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** A bundle that failed on storage (not on its contents): tried again once this timer fires. */
+  private storageRetry: { key: string; due: boolean } | null = null;
+  /** Storage failures in a row, for that retry's backoff; reset by an update that gets through. */
+  private storageFailures = 0;
 
   constructor(private readonly o: UpdateEngineOptions) {
     this.record = o.record;
@@ -63,7 +67,7 @@ export class UpdateEngine {
   /** Stops between steps; the saved state resumes on the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const t of this.timers) clearTimeout(t);
     this.controller.abort();
     await this.running;
   }
@@ -104,10 +108,7 @@ export class UpdateEngine {
     const reason = `${describeError(err)}; retry ${this.stalls} in ${Math.round(delay)} ms`;
     this.record = this.o.machine.stalled(this.record, this.record.target ?? this.current, reason);
     this.current = null;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.kick();
-    }, delay);
+    this.later(delay);
   }
 
   private async loop(): Promise<void> {
@@ -120,6 +121,7 @@ export class UpdateEngine {
         this.current = target;
         this.record = await this.o.machine.run(this.record, this.controller.signal, () => this.stopped);
         this.current = null;
+        this.retryOnStorageFailure();
         if (target?.source === 'sideload' && this.record.state === 'idle') this.finishSideloads(target.manifestDigest);
         continue;
       }
@@ -134,6 +136,29 @@ export class UpdateEngine {
     }
   }
 
+  /**
+   * A bundle that failed because storage did (a full disk while fetching or staging) says nothing about
+   * the bundle: the failure was reported (the `failed` status event), and it is tried again after a backoff.
+   */
+  private retryOnStorageFailure(): void {
+    const failed = this.record.state === 'idle' ? this.record.lastFailed : null;
+    if (!failed) this.storageFailures = 0;
+    if (!failed?.reason.startsWith('AGENT_STORAGE_FAILED') || this.stopped) return;
+    const retry = { key: failed.key, due: false };
+    this.storageRetry = retry;
+    this.later(backoffDelay(this.storageFailures++, this.o.retry ?? { minMs: 1000, maxMs: 300_000 }), () => (retry.due = true));
+  }
+
+  /** Runs `before` and looks for work again after `ms`. */
+  private later(ms: number, before: () => void = () => undefined): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      before();
+      this.kick();
+    }, ms);
+    this.timers.add(t);
+  }
+
   /** The next bundle to install: a pending sideload first, then the desired one unless it serves or failed here. */
   private pick(): UpdateTarget | null {
     const serving = this.o.host.current?.envelopeDigest;
@@ -144,7 +169,11 @@ export class UpdateEngine {
       return this.pick();
     }
     const d = this.desired;
-    if (!d || d.manifestDigest === serving || this.record.lastFailed?.key === targetKey(d)) return null;
+    if (!d || d.manifestDigest === serving) return null;
+    if (this.record.lastFailed?.key === targetKey(d)) {
+      if (this.storageRetry?.key !== targetKey(d) || !this.storageRetry.due) return null;
+      this.storageRetry = null;
+    }
     return { ...d, source: 'server' };
   }
 
