@@ -65,4 +65,13 @@ describe('downloads are bounded by what the manifest says [WIRE-2.7.1]', () => {
     expect(reason).toContain(`larger than the ${chunk.length} bytes expected (server sent or claimed ${CLAIMED})`);
     expect(h.httpRequests.filter((r) => r.digest === chunk.digest)).toHaveLength(1);
   });
+
+  it('over HTTP without a Content-Length, the body is cut off once it outgrows the chunk length', async () => {
+    const chunk = firstChunk();
+    h.inflate.set(chunk.digest, CLAIMED);
+    h.httpNoLength = true;
+    const reason = await failedReason({ server: h.httpUrl, blobTransport: 'http' });
+    expect(reason).toMatch(new RegExp(`larger than the ${chunk.length} bytes expected \\(server sent or claimed \\d+\\)`));
+    expect(h.httpRequests.filter((r) => r.digest === chunk.digest)).toHaveLength(1);
+  });
 });

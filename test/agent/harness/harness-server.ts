@@ -52,6 +52,8 @@ export class HarnessServer {
    * Content-Length, and bytes past the real blob are zeros, so a trusting device buffers all of it.
    */
   readonly inflate = new Map<string, number>();
+  /** HTTP blob responses leave out Content-Length (chunked), so only the bytes themselves tell the size. */
+  httpNoLength = false;
   /** Bytes sent per blob digest, over MQTT and HTTP together. */
   readonly sentBytes = new Map<string, number>();
   /** Chunk requests answered BUSY before serving normally [WIRE-2.8]. */
@@ -288,7 +290,7 @@ export class HarnessServer {
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     const body = blob.subarray(start);
-    const headers = { 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) };
+    const headers = { 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream', ...(this.httpNoLength ? {} : { 'content-length': String(body.length) }) };
     if (m) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${blob.length - 1}/${blob.length}` });
     else res.writeHead(200, headers);
     if (this.httpCutAfter !== null && !m && body.length > this.httpCutAfter) {
