@@ -12,10 +12,13 @@ let srv: ServerHandle;
 let c: MqttClient;
 let device: { id: string; token: string };
 let given: { name: string; version: string };
+/** A bundle the server made but never gave this device in its desired state. */
+let other: { id: string; version: string };
 const acked = new Set<number>();
 
 beforeAll(async () => {
   srv = await startServerProcess();
+  other = await serverBundle(srv, 'kws');
   const b = await serverBundle(srv, 'kws');
   given = { name: 'kws', version: b.version };
   device = await deviceFor(srv, b.id);
@@ -67,4 +70,26 @@ it('clips a window claiming more predictions than its length allows at the top r
   await send(telemetryWindow(100, given, 1e12, 60));
   // 60 s at 1,000 predictions per second, on top of the 7 the first test stored.
   expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000 });
+});
+
+it('also accepts the bundle the device reports running, as the server knows that bundle, never as the device names it', async () => {
+  const reported = (bundleId: string | null, model: { name: string; version: string }) => c.publishAsync(topic(device.id, 'reported'), JSON.stringify({
+    v: 1, agentVersion: '1', runtime: 'ort', state: 'idle', model: { ...model, sequence: 1 }, bundleId, freeStorageBytes: null, lastError: null, at: new Date().toISOString(),
+  }), { qos: 1, retain: true });
+  const reportedNow = async (bundleId: string | null) => {
+    for (let i = 0; i < 500; i++) {
+      if ((await srv.api('GET', `/api/v1/devices/${device.id}`)).body.reported?.bundleId === bundleId) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('reported state not stored');
+  };
+  // Claims a model by name with no bundle the server knows: still refused.
+  await reported(null, { name: 'invented', version: '1.0.0' });
+  await reportedNow(null);
+  await send(telemetryWindow(200, { name: 'invented', version: '1.0.0' }, 3));
+  // Reports a real bundle of the server's (installed earlier, say): its model counts.
+  await reported(other.id, { name: 'kws', version: other.version });
+  await reportedNow(other.id);
+  await send(telemetryWindow(201, { name: 'kws', version: other.version }, 4));
+  expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000, [`kws@${other.version}`]: 4 });
 });
