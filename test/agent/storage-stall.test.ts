@@ -3,11 +3,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { AgentError, FileStorage, type AgentStorage } from '@flotilla/edge-agent';
-import { HarnessServer } from './harness/harness-server.ts';
-import { makeBundle, type TestBundle } from './harness/test-bundles.ts';
-import { newDeviceId, path, startTestAgent } from './harness/agents.ts';
+import { path } from './harness/agents.ts';
+import { deviceOnV1, HAPPY, twoVersionsSuite } from './harness/two-versions.ts';
 import { waitUntil } from './harness/wait.ts';
 
 /** The agent's real file storage, whose writes fail as on a full disk while `full` is set. */
@@ -29,33 +28,22 @@ class FillableDisk implements AgentStorage {
   }
 }
 
-const HAPPY = 'idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→committing committing→idle';
+const env = twoVersionsSuite();
 
-let h: HarnessServer;
-let v1: TestBundle;
-let v2: TestBundle;
-beforeAll(async () => {
-  h = await HarnessServer.start();
-  v1 = await makeBundle({ version: '1.0.0', sequence: 1 });
-  v2 = await makeBundle({ version: '2.0.0', sequence: 2, model: { headSeed: 5 } });
-  h.addBlobs(v1.blobs);
-  h.addBlobs(v2.blobs);
-});
-afterAll(() => h.close());
+/** A device on v1 whose agent keeps its data on a disk the test can fill. */
+async function onFillableDisk(label: string) {
+  const disk = new FillableDisk(await FileStorage.open(mkdtempSync(join(tmpdir(), 'agent-full-'))));
+  const t = await deviceOnV1(env.h, env.v1, label, { storage: disk });
+  return { t, disk, d: env.h.device(t.id) };
+}
 
 it('reports a full disk at the start of an update as a stalled status event, retries with backoff, and installs once space is back', async () => {
-  const id = newDeviceId('full-disk');
-  h.addDevice(id);
-  await h.setDesired(id, v1.ref);
-  const disk = new FillableDisk(await FileStorage.open(mkdtempSync(join(tmpdir(), 'agent-full-'))));
-  const t = await startTestAgent(h, id, { storage: disk });
-  await waitUntil(() => t.agent.model?.version === '1.0.0' && t.agent.state === 'idle', 'v1 installed');
-  const d = h.device(id);
+  const { t, disk, d } = await onFillableDisk('full-disk');
 
   disk.full = true;
-  await h.setDesired(id, v2.ref);
+  await env.h.setDesired(t.id, env.v2.ref);
   const first = await waitUntil(() => d.statuses.find((s) => s.event === 'stalled'), 'a stalled status event at the server');
-  expect(first).toMatchObject({ bundleId: v2.ref.id, from: 'idle', to: 'idle' });
+  expect(first).toMatchObject({ bundleId: env.v2.ref.id, from: 'idle', to: 'idle' });
   expect(first.reason).toMatch(/^AGENT_STORAGE_FAILED: storage write of state\/update\.json failed: ENOSPC.*; retry 1 in \d+ ms$/);
   // Still trying: a second attempt stalls too, and says so.
   const second = await waitUntil(() => d.statuses.find((s) => s.event === 'stalled' && s.reason.includes('retry 2 in')), 'a second stalled attempt');
@@ -64,12 +52,12 @@ it('reports a full disk at the start of an update as a stalled status event, ret
 
   disk.full = false;
   await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
-  await waitUntil(() => d.statuses.some((s) => s.bundleId === v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
+  await waitUntil(() => d.statuses.some((s) => s.bundleId === env.v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
   // Every event has its own number, so the server's duplicate check drops none of the retry's [WIRE-2.4].
   const seqs = d.statuses.map((s) => s.seq);
   expect(new Set(seqs).size).toBe(seqs.length);
   // The stalls come first, then the whole update as usual.
-  const events = d.statuses.filter((s) => s.bundleId === v2.ref.id);
+  const events = d.statuses.filter((s) => s.bundleId === env.v2.ref.id);
   const stalls = events.filter((s) => s.event === 'stalled').length;
   expect(events.slice(0, stalls).every((s) => s.event === 'stalled')).toBe(true);
   expect(path(events.slice(stalls))).toBe(HAPPY);
@@ -78,25 +66,19 @@ it('reports a full disk at the start of an update as a stalled status event, ret
 });
 
 it('retries an update that failed because chunks could not be stored, and installs once space is back', async () => {
-  const id = newDeviceId('full-chunks');
-  h.addDevice(id);
-  await h.setDesired(id, v1.ref);
-  const disk = new FillableDisk(await FileStorage.open(mkdtempSync(join(tmpdir(), 'agent-full-'))));
-  const t = await startTestAgent(h, id, { storage: disk });
-  await waitUntil(() => t.agent.model?.version === '1.0.0' && t.agent.state === 'idle', 'v1 installed');
-  const d = h.device(id);
+  const { t, disk, d } = await onFillableDisk('full-chunks');
 
   disk.only = 'chunks/';
   disk.full = true;
-  await h.setDesired(id, v2.ref);
+  await env.h.setDesired(t.id, env.v2.ref);
   // Reported as a failure of this bundle, with the storage error as the reason, and tried again.
-  const failures = () => d.statuses.filter((s) => s.bundleId === v2.ref.id && s.to === 'failed');
+  const failures = () => d.statuses.filter((s) => s.bundleId === env.v2.ref.id && s.to === 'failed');
   await waitUntil(() => failures().length >= 2, 'two failed attempts reported at the server');
   expect(failures()[0]!.reason).toMatch(/^AGENT_STORAGE_FAILED: storage write of chunks\/[0-9a-f]{64} failed: ENOSPC/);
   expect(t.agent.model?.version).toBe('1.0.0');
 
   disk.full = false;
   await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
-  await waitUntil(() => d.statuses.some((s) => s.bundleId === v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
+  await waitUntil(() => d.statuses.some((s) => s.bundleId === env.v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
   await t.agent.close();
 });
