@@ -23,7 +23,11 @@ export interface UpgradeRule {
   same: number;
   /** Rewrites a node written for an opset older than `same`; without one such a node is refused. */
   rewrite?: (n: NodeProto, ctx: RuleContext) => void;
+  /** Why an op can never be carried over (ops that opset 13 does not define at all). */
+  never?: string;
 }
+
+const never = (why: string): UpgradeRule => ({ same: Infinity, never: why });
 
 const rankOf = (ctx: RuleContext, name: string) => ctx.shapes.info.get(name)?.dims?.length;
 const elemOf = (ctx: RuleContext, name: string) => ctx.shapes.info.get(name)?.elemType ?? DataType.FLOAT;
@@ -209,6 +213,10 @@ export const UPGRADE_RULES: Record<string, UpgradeRule> = {
       attrToInput(n, ctx, 'split', 1);
     },
   },
+  // Experimental ops of opsets 1 to 9, dropped in opset 10 without a defined replacement.
+  ATen: never('an arbitrary PyTorch kernel named by attribute; ONNX has no definition of what it computes'),
+  ...Object.fromEntries(['Affine', 'ConstantFill', 'Crop', 'DynamicSlice', 'GRUUnit', 'GivenTensorFill', 'ImageScaler', 'ParametricSoftplus', 'Scale', 'ScaledTanh']
+    .map((op) => [op, never('an experimental op removed in opset 10; opset 13 does not define it')])),
   Softmax: { same: 13, rewrite: legacySoftmax },
   LogSoftmax: { same: 13, rewrite: legacySoftmax },
   Hardmax: { same: 13, rewrite: legacySoftmax },

@@ -43,6 +43,7 @@ export function upgradeOpset(model: ModelProto): OpsetUpgrade {
     if ((n.attribute ?? []).some((a) => a.g || a.graphs?.length)) refuse('nodes with subgraphs (control flow) are not upgraded');
     const rule = UPGRADE_RULES[op];
     if (!rule) refuse('no upgrade rule for this op');
+    if (rule!.never) refuse(rule!.never);
     carried.add(op);
     if (from >= rule!.same) continue;
     if (!rule!.rewrite) refuse(`its definition changed after opset ${from} and there is no rewrite for it`);
