@@ -77,13 +77,22 @@ function foldOnce(graph: GraphProto): number {
   const valueOf = (name: string): ConstValue | undefined => {
     if (!values.has(name)) {
       const t = tensors.get(name);
-      values.set(name, t ? constFromTensor(t) : undefined);
+      values.set(name, t && elementCount(t.dims) <= MAX_FOLDED_ELEMENTS ? constFromTensor(t) : undefined);
     }
     return values.get(name);
   };
   let folded = 0;
   const keep: NodeProto[] = [];
   for (const n of graph.node ?? []) {
+    // An Identity of a constant (PyTorch's shared weights) becomes a renamed copy, without decoding the data.
+    const alias = n.opType === 'Identity' && isDefaultDomain(n) && !outputs.has(n.output?.[0] ?? '') ? tensors.get(n.input?.[0] ?? '') : undefined;
+    if (alias) {
+      const t = { ...alias, name: n.output?.[0] ?? '' };
+      tensors.set(t.name, t);
+      (graph.initializer ??= []).push(t);
+      folded++;
+      continue;
+    }
     const outs = isDefaultDomain(n) && !(n.output ?? []).some((o) => outputs.has(o)) ? foldNode(n, valueOf, (name) => shapes.info.get(name)?.dims) : undefined;
     if (!outs) {
       keep.push(n);
@@ -111,7 +120,6 @@ function foldNode(n: NodeProto, valueOf: (name: string) => ConstValue | undefine
   if (!(n.input ?? []).length || (n.output?.length ?? 0) !== 1) return undefined;
   const ins = (n.input ?? []).map((i) => (i ? valueOf(i) : undefined));
   if ((n.input ?? []).some((name, i) => name && !ins[i])) return undefined;
-  if (ins.some((v) => v && v.data.length > MAX_FOLDED_ELEMENTS)) return undefined;
   return evaluateNode(n, ins);
 }
 

@@ -4,6 +4,7 @@
 import { constFromTensor, type ConstValue } from './const-value.ts';
 import { findAttribute, intAttr, intsAttr, isDefaultDomain, stringAttr } from './graph-query.ts';
 import { DataType, type GraphProto, type NodeProto, type ValueInfoProto } from './onnx-types.ts';
+import { elementCount } from './tensor-data.ts';
 
 /** A dimension: a size, or a symbol standing for one size (two dims with the same symbol are equal). */
 export type Dim = number | string;
@@ -33,8 +34,9 @@ export function inferShapes(graph: GraphProto): ShapeInfo {
   for (const t of graph.initializer ?? []) {
     if (!t.name) continue;
     if (!inputs.has(t.name)) info.set(t.name, { elemType: t.dataType, dims: [...(t.dims ?? [])] });
-    const c = inputs.has(t.name) ? undefined : constFromTensor(t);
-    if (c && c.data.length <= 64) consts.set(t.name, c);
+    // Only small constants (shapes, axes, scales) matter here; decoding every weight would be slow.
+    const c = inputs.has(t.name) || elementCount(t.dims) > 64 ? undefined : constFromTensor(t);
+    if (c) consts.set(t.name, c);
   }
   for (const n of graph.node ?? []) {
     const outs = isDefaultDomain(n) ? inferNode(n, (name) => info.get(name) ?? {}, (name) => consts.get(name)) : [];
@@ -43,8 +45,8 @@ export function inferShapes(graph: GraphProto): ShapeInfo {
     });
     if (n.opType === 'Constant' && isDefaultDomain(n)) {
       const t = findAttribute(n, 'value')?.t;
-      const c = t ? constFromTensor(t) : undefined;
-      if (c && c.data.length <= 64) consts.set(n.output?.[0] ?? '', c);
+      const c = t && elementCount(t.dims) <= 64 ? constFromTensor(t) : undefined;
+      if (c) consts.set(n.output?.[0] ?? '', c);
     }
   }
   return { info, consts };
