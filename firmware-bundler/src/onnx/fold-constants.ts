@@ -4,7 +4,7 @@
 import { evaluateNode, MAX_FOLDED_ELEMENTS } from './const-eval.ts';
 import { constFromTensor, constToTensor, type ConstValue } from './const-value.ts';
 import { renameUses } from './graph-edit.ts';
-import { findAttribute, GraphIndex, isDefaultDomain } from './graph-query.ts';
+import { findAttribute, GraphIndex, intAttr, isDefaultDomain } from './graph-query.ts';
 import { pruneUnused } from './graph-prune.ts';
 import { DataType, type GraphProto, type NodeProto, type TensorProto } from './onnx-types.ts';
 import { inferShapes, isStatic } from './shape-inference.ts';
@@ -27,6 +27,7 @@ export function foldConstants(graph: GraphProto): FoldStats {
     if (!n) break;
   }
   stats.removedIdentities = removeIdentities(graph);
+  removeDeadNodes(graph);
   pruneUnused(graph);
   return stats;
 }
@@ -83,6 +84,8 @@ function foldOnce(graph: GraphProto): number {
   };
   let folded = 0;
   const keep: NodeProto[] = [];
+  /** Shape outputs → the dims they hold (some symbolic), so Gather can pick out the static ones. */
+  const shapeValues = new Map<string, (number | string)[] | undefined>();
   for (const n of graph.node ?? []) {
     // An Identity of a constant (PyTorch's shared weights) becomes a renamed copy, without decoding the data.
     const alias = n.opType === 'Identity' && isDefaultDomain(n) && !outputs.has(n.output?.[0] ?? '') ? tensors.get(n.input?.[0] ?? '') : undefined;
@@ -93,7 +96,9 @@ function foldOnce(graph: GraphProto): number {
       folded++;
       continue;
     }
-    const outs = isDefaultDomain(n) && !(n.output ?? []).some((o) => outputs.has(o)) ? foldNode(n, valueOf, (name) => shapes.info.get(name)?.dims) : undefined;
+    const partial = isDefaultDomain(n) ? foldShapeGather(n, shapeValues, valueOf) : undefined;
+    if (n.opType === 'Shape' && isDefaultDomain(n)) shapeValues.set(n.output?.[0] ?? '', shapes.info.get(n.input?.[0] ?? '')?.dims);
+    const outs = partial ?? (isDefaultDomain(n) && !(n.output ?? []).some((o) => outputs.has(o)) ? foldNode(n, valueOf, (name) => shapes.info.get(name)?.dims) : undefined);
     if (!outs) {
       keep.push(n);
       continue;
@@ -121,6 +126,28 @@ function foldNode(n: NodeProto, valueOf: (name: string) => ConstValue | undefine
   const ins = (n.input ?? []).map((i) => (i ? valueOf(i) : undefined));
   if ((n.input ?? []).some((name, i) => name && !ins[i])) return undefined;
   return evaluateNode(n, ins);
+}
+
+/** Drops default-domain nodes none of whose outputs is read (e.g. a Shape whose Gather was folded); ONNX ops have no side effects. */
+function removeDeadNodes(graph: GraphProto): void {
+  for (;;) {
+    const index = new GraphIndex(graph);
+    const live = (o: string) => !!o && (index.consumers.has(o) || index.graphOutputs.has(o));
+    const before = graph.node?.length ?? 0;
+    graph.node = (graph.node ?? []).filter((n) => !isDefaultDomain(n) || (n.output ?? []).some(live));
+    if (graph.node.length === before) return;
+  }
+}
+
+/** Gather of static entries from the Shape of a partly dynamic tensor (x.shape[1] with a dynamic batch). */
+function foldShapeGather(n: NodeProto, shapeValues: Map<string, (number | string)[] | undefined>, valueOf: (name: string) => ConstValue | undefined): ConstValue[] | undefined {
+  if (n.opType !== 'Gather' || intAttr(n, 'axis', 0) !== 0) return undefined;
+  const dims = shapeValues.get(n.input?.[0] ?? '');
+  const idx = valueOf(n.input?.[1] ?? '');
+  if (!dims || !idx) return undefined;
+  const picked = idx.data.map((i) => dims[i < 0 ? i + dims.length : i]);
+  if (!picked.every((d) => typeof d === 'number')) return undefined;
+  return [{ dataType: DataType.INT64, dims: idx.dims, data: picked as number[] }];
 }
 
 /**

@@ -189,7 +189,8 @@ function inferNode(n: NodeProto, get: Get, c: GetConst): TensorInfo[] {
     case 'Pad': {
       const pads = findAttribute(n, 'pads') ? intsAttr(n, 'pads', []) : c(n.input?.[1] ?? '')?.data;
       if (!d || !pads) return [{ elemType: t, dims: d?.map(() => fresh()) }];
-      return [{ elemType: t, dims: d.map((v, i) => (typeof v === 'number' ? v + pads[i]! + pads[i + d.length]! : fresh())) }];
+      const grow = (i: number) => pads[i]! + pads[i + d.length]!;
+      return [{ elemType: t, dims: d.map((v, i) => (typeof v === 'number' ? v + grow(i) : grow(i) === 0 ? v : fresh())) }];
     }
     case 'Resize':
     case 'Upsample':
@@ -280,11 +281,19 @@ function reshapeDims(d: Dim[] | undefined, shape: number[] | undefined, allowZer
   if (!shape) return undefined;
   const out: Dim[] = shape.map((s, i) => (s === 0 && !allowZero ? (d?.[i] ?? fresh()) : s));
   const minus = out.indexOf(-1);
-  if (minus >= 0) {
-    const known = out.filter((_, i) => i !== minus);
-    out[minus] = d && isStatic(d) && isStatic(known) ? d.reduce((a, b) => a * b, 1) / known.reduce((a, b) => a * b, 1) : fresh();
-  }
+  if (minus >= 0) out[minus] = inferredDim(d, out.filter((_, i) => i !== minus));
   return out;
+}
+
+/** The -1 of a Reshape: input size / other output dims, when the symbolic dims on both sides cancel (e.g. [N,3,4] → [N,-1]). */
+function inferredDim(input: Dim[] | undefined, others: Dim[]): Dim {
+  if (!input) return fresh();
+  const symbols = input.filter((v) => typeof v === 'string').sort();
+  const otherSymbols = others.filter((v) => typeof v === 'string').sort();
+  if (symbols.length !== otherSymbols.length || symbols.some((v, i) => v !== otherSymbols[i] || v.startsWith('?'))) return fresh();
+  const num = (ds: Dim[]) => ds.reduce<number>((a, b) => a * (typeof b === 'number' ? b : 1), 1);
+  const size = num(input) / num(others);
+  return Number.isInteger(size) ? size : fresh();
 }
 
 function sliceDims(n: NodeProto, d: Dim[] | undefined, c: GetConst): Dim[] | undefined {
