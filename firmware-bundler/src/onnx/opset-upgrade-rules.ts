@@ -177,7 +177,13 @@ export const UPGRADE_RULES: Record<string, UpgradeRule> = {
   Erf: same(9), Expand: same(8), ConstantOfShape: same(9), Where: same(9), NonZero: same(9), Sign: same(9), Sin: same(7), Cos: same(7),
   MeanVarianceNormalization: same(9), IsNaN: same(9), IsInf: same(10), Mod: same(10), Round: same(11), Range: same(11), CumSum: same(11),
   ScatterND: same(11), ScatterElements: same(11), GatherElements: same(11), GatherND: same(11), Einsum: same(12), ThresholdedRelu: same(10),
-  NonMaxSuppression: same(10), Resize: { same: 11, rewrite: toResize13 }, Upsample: { same: 99, rewrite: toResize13 },
+  NonMaxSuppression: same(10), Compress: same(9), Shrink: same(9), EyeLike: same(9), Celu: same(12), GreaterOrEqual: same(12), LessOrEqual: same(12),
+  Tan: same(7), Asin: same(7), Acos: same(7), Atan: same(7), Sinh: same(9), Cosh: same(9), Asinh: same(9), Acosh: same(9), Atanh: same(9),
+  ReverseSequence: same(10), RoiAlign: same(10), Det: same(11), Unique: same(11), BitShift: same(11),
+  // OneHot before 11 treats negative indices as out of range (all off_value); 11 counts them from the end.
+  OneHot: same(11),
+  QuantizeLinear: same(10), DequantizeLinear: same(10), QLinearConv: same(10), QLinearMatMul: same(10), MatMulInteger: same(10), ConvInteger: same(10),
+  DynamicQuantizeLinear: same(11), Resize: { same: 11, rewrite: toResize13 }, Upsample: { same: 99, rewrite: toResize13 },
   Scatter: { same: 99, rewrite: (n) => void (n.opType = 'ScatterElements') },
   ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'And', 'Or', 'Xor'].map((op) => [op, { same: 7, rewrite: legacyBroadcast }])),
   PRelu: {

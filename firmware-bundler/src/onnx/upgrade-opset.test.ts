@@ -48,7 +48,8 @@ describe('upgradeOpset', () => {
       }
       return undefined;
     };
-    expect(refusal(modelOf(9, [makeNode('Compress', ['x', 'c'], ['y'])]))).toMatchObject({ code: 'ONNX_UPGRADE_REFUSED', op: 'Compress', reason: 'no upgrade rule for this op' });
+    expect(refusal(modelOf(9, [makeNode('MaxUnpool', ['x', 'i'], ['y'])]))).toMatchObject({ code: 'ONNX_UPGRADE_REFUSED', op: 'MaxUnpool', reason: 'no upgrade rule for this op' });
+    expect(refusal(modelOf(9, [makeNode('OneHot', ['x', 'd', 'v'], ['y'])]))).toMatchObject({ op: 'OneHot', reason: expect.stringMatching(/changed after opset 9/) });
     expect(refusal(modelOf(9, [makeNode('ImageScaler', ['x'], ['y'], { scale: float(2) })]))).toMatchObject({ op: 'ImageScaler', reason: expect.stringMatching(/experimental/) });
     const branch = { name: 'b', node: [makeNode('Identity', ['x'], ['o'])], output: [{ name: 'o' }] };
     expect(refusal(modelOf(11, [makeNode('If', ['c'], ['y'], { then_branch: branch, else_branch: branch })]))).toMatchObject({ op: 'If', reason: expect.stringMatching(/subgraph/) });
