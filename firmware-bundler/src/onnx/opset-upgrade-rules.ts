@@ -155,12 +155,12 @@ function legacyRecurrent(n: NodeProto, ctx: RuleContext): void {
   dropAttributes(n, 'output_sequence');
 }
 
-const dropLegacy = (n: NodeProto) => dropAttributes(n, 'consumed_inputs');
-const same = (since: number): UpgradeRule => ({ same: since, rewrite: dropLegacy });
+/** An op whose nodes from opset `since` on mean what they mean at 13; older nodes are refused (no rewrite). */
+const same = (since: number): UpgradeRule => ({ same: since });
 
 /** The upgrade rules by op type (default domain). An op missing here is refused: nobody checked its history. */
 export const UPGRADE_RULES: Record<string, UpgradeRule> = {
-  // Unchanged for float tensors apart from the legacy consumed_inputs hint (removed in opset 6).
+  // Unchanged for float tensors apart from the legacy consumed_inputs hint (removed in opset 6; the driver drops it).
   ...Object.fromEntries(
     ['Abs', 'Ceil', 'Exp', 'Floor', 'Log', 'Neg', 'Reciprocal', 'Relu', 'Sigmoid', 'Sqrt', 'Tanh', 'Elu', 'LeakyRelu', 'Selu', 'HardSigmoid',
       'Softplus', 'Softsign', 'Conv', 'Flatten', 'Gather', 'Transpose', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'Identity', 'MatMul',
@@ -191,7 +191,6 @@ export const UPGRADE_RULES: Record<string, UpgradeRule> = {
     rewrite: (n, ctx) => {
       const slope = ctx.shapes.info.get(n.input?.[1] ?? '')?.dims;
       if (!slope || slope.some((d) => d !== 1)) ctx.refuse('opset-6 PRelu slope broadcasting differs from numpy broadcasting unless the slope has one element');
-      dropLegacy(n);
     },
   },
   Gemm: { same: 7, rewrite: (n) => dropAttributes(n, 'broadcast') },

@@ -45,6 +45,11 @@ export function upgradeOpset(model: ModelProto): OpsetUpgrade {
     if (!rule) refuse('no upgrade rule for this op');
     if (rule!.never) refuse(rule!.never);
     carried.add(op);
+    // consumed_inputs (opsets 1 to 5) was a memory-reuse hint with no effect on results; opset 6 removed it.
+    if (from < 6 && n.attribute?.some((a) => a.name === 'consumed_inputs')) {
+      n.attribute = n.attribute.filter((a) => a.name !== 'consumed_inputs');
+      rewritten.add(op);
+    }
     if (from >= rule!.same) continue;
     if (!rule!.rewrite) refuse(`its definition changed after opset ${from} and there is no rewrite for it`);
     rule!.rewrite!(n, { from, edit, shapes, used, refuse });
