@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, inferShapes, normalizeModel, opsetVersion } from '@flotilla/firmware-bundler/onnx/index';
 import { readNpy } from '@flotilla/server/convert/npy';
+import { quantizeStatic } from '@flotilla/server/convert/quantize/quantize-static';
 import { onnxCheck } from '@flotilla/server/convert/testing/onnx-checker';
 import { verifyUpgrade } from '@flotilla/server/convert/upgrade/verify-upgrade';
 import { onnxCheckerMissing, torchMissing } from '../support/tools.ts';
@@ -80,6 +81,17 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('upgrade corpus: exporte
     console.log(`[corpus] normalised ${outcomes.length - failed.length}/${outcomes.length}; worst rel. L2 ${worst.toExponential(2)}; rewritten ops (models):`, Object.fromEntries([...rewrites].sort()));
     expect(failed).toEqual([]);
   }, 240_000);
+
+  it('the static quantizer now takes old-opset exports with Constant-node weights (it refused all of them before)', async () => {
+    const picked = manifest.models.filter((m) => m.constantNodes && m.opset < 13 && m.inputs[0]!.dtype === 'float32');
+    expect(picked.length).toBeGreaterThanOrEqual(10);
+    for (const m of picked) {
+      const calib = readNpy(new Uint8Array(readFileSync(path.join(dir, m.calib))));
+      const q = await quantizeStatic(new Uint8Array(readFileSync(path.join(dir, m.file))), { data: calib.data, shape: calib.shape });
+      expect(q.quantizedWeights, m.file).toBeGreaterThan(0);
+      expect(opsetVersion(decodeModel(q.bytes)), m.file).toBe(13);
+    }
+  }, 120_000);
 
   it('every normalised model passes the ONNX checker (full_check)', () => {
     expect(Object.keys(normalised)).toHaveLength(manifest.models.length);
