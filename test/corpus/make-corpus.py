@@ -9,6 +9,7 @@ Small inputs (64x64 images, 64-frame spectrograms, 32-token sequences) keep it t
 """
 import json
 import math
+import multiprocessing
 import os
 import sys
 import warnings
@@ -224,29 +225,39 @@ def export(arch, ctor, kind, opset, folding, dynamic, out_dir):
     return name, in_name, evals
 
 
+def build(task):
+    """One (architecture, opset) export plus, for some, its Constant-node variant; runs in a worker process."""
+    ai, arch, opset, oi, out_dir = task
+    torch.set_num_threads(1)
+    ctor, kind = ARCHS[arch]
+    folding = (ai + oi) % 2 == 0
+    dynamic = (ai + oi) % 3 != 2
+    try:
+        name, in_name, evals = export(arch, ctor, kind, opset, folding, dynamic, out_dir)
+    except Exception as e:  # noqa: BLE001 - the exporter's own limits are recorded, not fatal
+        return [], [{"arch": arch, "opset": opset, "reason": str(e).splitlines()[0][:300]}]
+    entry = {"file": name + ".onnx", "arch": arch, "opset": opset, "constantFolding": folding, "dynamicBatch": dynamic,
+             "constantNodes": False, "kind": "other" if kind == "segment" else "classifier", "data": kind,
+             "inputs": [{"name": in_name, "shape": ["batch" if dynamic else evals.shape[0], *evals.shape[1:]], "dtype": str(evals.dtype)}],
+             "calib": name + ".calib.npy", "eval": name + ".eval.npy"}
+    models = [entry]
+    # Weights in Constant nodes: one variant per architecture, at an old opset where it hurts most.
+    if opset == (9 if ai % 2 == 0 else 11):
+        cname = name + "-constnodes"
+        constants_as_nodes(os.path.join(out_dir, entry["file"]), os.path.join(out_dir, cname + ".onnx"))
+        models.append({**entry, "file": cname + ".onnx", "constantNodes": True})
+    return models, []
+
+
 def main():
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
-    models, skipped = [], []
-    for ai, (arch, (ctor, kind)) in enumerate(ARCHS.items()):
-        for oi, opset in enumerate(OPSETS):
-            folding = (ai + oi) % 2 == 0
-            dynamic = (ai + oi) % 3 != 2
-            try:
-                name, in_name, evals = export(arch, ctor, kind, opset, folding, dynamic, out_dir)
-            except Exception as e:  # noqa: BLE001 - the exporter's own limits are recorded, not fatal
-                skipped.append({"arch": arch, "opset": opset, "reason": str(e).splitlines()[0][:300]})
-                continue
-            entry = {"file": name + ".onnx", "arch": arch, "opset": opset, "constantFolding": folding, "dynamicBatch": dynamic,
-                     "constantNodes": False, "kind": "other" if kind == "segment" else "classifier", "data": kind,
-                     "inputs": [{"name": in_name, "shape": ["batch" if dynamic else evals.shape[0], *evals.shape[1:]], "dtype": str(evals.dtype)}],
-                     "calib": name + ".calib.npy", "eval": name + ".eval.npy"}
-            models.append(entry)
-            # Weights in Constant nodes: one variant per architecture, at an old opset where it hurts most.
-            if opset == (9 if ai % 2 == 0 else 11):
-                cname = name + "-constnodes"
-                constants_as_nodes(os.path.join(out_dir, entry["file"]), os.path.join(out_dir, cname + ".onnx"))
-                models.append({**entry, "file": cname + ".onnx", "constantNodes": True})
+    tasks = [(ai, arch, opset, oi, out_dir) for ai, arch in enumerate(ARCHS) for oi, opset in enumerate(OPSETS)]
+    # Two workers: the corpus must build in a few minutes on a 2-core CI machine; results keep task order.
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(build, tasks, chunksize=1)
+    models = [m for ms, _ in results for m in ms]
+    skipped = [s for _, ss in results for s in ss]
     manifest = {"torch": torch.__version__, "onnx": onnx.__version__, "models": models, "skipped": skipped}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
