@@ -1,8 +1,8 @@
 // Static int8 quantization in QDQ form: calibrated uint8 activations, int8 per-channel weights, int32 biases.
+import * as ort from 'onnxruntime-node';
 import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx/index';
 import { QuantizeError } from '../convert-error.ts';
 import { signatureOf, singleFloatInput } from '../onnx-signature.ts';
-import * as ort from 'onnxruntime-node';
 import { batchSizeFor, openSession } from '../ort-runner.ts';
 import { sliceBatch, toSamples, type SampleSet, type Samples } from '../samples.ts';
 import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
