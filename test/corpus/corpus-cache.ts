@@ -1,6 +1,6 @@
 // Builds the exported-model corpus (make-corpus.py) once per version of the script, outside git, and reuses it.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,10 @@ export function ensureCorpus(): { dir: string; manifest: CorpusManifest } {
     if (r.status !== 0) throw new Error(`make-corpus.py failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
     rmSync(dir, { recursive: true, force: true });
     renameSync(partial, dir);
+    // Corpora of older script versions (about 500 MB each) are of no further use.
+    for (const old of readdirSync(tmpdir())) {
+      if (/^flotilla-corpus-[0-9a-f]{16}$/.test(old) && path.join(tmpdir(), old) !== dir) rmSync(path.join(tmpdir(), old), { recursive: true, force: true });
+    }
   }
   return { dir, manifest: JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as CorpusManifest };
 }
