@@ -85,7 +85,7 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
       calibrationCandidates = picked.candidates;
     } else built.push(await quantizeStatic(req.floatBytes, req.calibration, { calibration: { ...rest, method } }));
   }
-  if (mode === 'dynamic' || (mode === 'auto' && dense)) built.push(await quantizeDynamic(req.floatBytes));
+  if (mode === 'dynamic' || (mode === 'auto' && dense)) built.push(await quantizeDynamic(req.floatBytes, { samples: req.calibration }));
   let chosen = built[0]!;
   let modeReason = mode === 'auto' ? 'static: the model has convolutions; dynamic mode is for dense-only models' : `${mode} requested`;
   let candidates: QuantizationReport['candidates'] = {};

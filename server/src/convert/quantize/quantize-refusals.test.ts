@@ -76,6 +76,14 @@ describe('models made elsewhere', () => {
     expect(r.maxAbsDiff).toBeLessThan(0.1);
     checked.opset10 = q.bytes;
   });
+
+  it('quantizes an upgraded model dynamically only after checking the rewrite on sample inputs', async () => {
+    const floatBytes = opset10Model();
+    await expect(quantizeDynamic(floatBytes)).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION', message: expect.stringMatching(/rewrote Clip, Softmax, Squeeze, Unsqueeze; give sample inputs/) });
+    const d = await quantizeDynamic(floatBytes, { samples: samples(64, 10, 33) });
+    const r = await evaluateParity({ floatBytes, int8Bytes: d.bytes, inputs: samples(1000, 10, 32), latency: false });
+    expect(r.top1Agreement).toBeGreaterThanOrEqual(0.97);
+  });
 });
 
 describe('sensitive ops', () => {

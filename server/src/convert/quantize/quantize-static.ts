@@ -72,7 +72,7 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
 }
 
 /** The normaliser's rewrites are trusted only once the float model computes what the original does on calibration data. */
-async function checkNormalised(original: Uint8Array, normalised: { bytes: Uint8Array; ops: string[] }, input: { name: string; shape: (number | null)[] }, samples: Samples): Promise<void> {
+export async function checkNormalised(original: Uint8Array, normalised: { bytes: Uint8Array; ops: string[] }, input: { name: string; shape: (number | null)[] }, samples: Samples): Promise<void> {
   const batch = batchSizeFor(input.shape, 8);
   const feeds: Record<string, ort.Tensor>[] = [];
   for (let start = 0; start < Math.min(samples.count, 32); start += batch) {
