@@ -18,7 +18,10 @@ export interface CorpusModel {
   data: 'image' | 'audio' | 'sequence' | 'tokens' | 'segment';
   inputs: { name: string; shape: (number | string)[]; dtype: string }[];
   calib: string;
+  /** The export's trace sample (4 rows, or 1 for a fixed batch): the upgrade check feeds it whole. */
   eval: string;
+  /** 48 held-out rows for int8 parity, apart from calibration. */
+  heldout: string;
 }
 
 export interface CorpusManifest {

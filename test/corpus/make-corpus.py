@@ -212,7 +212,10 @@ def export(arch, ctor, kind, opset, folding, dynamic, out_dir):
     torch.manual_seed(7)
     model = ctor().eval()
     rng = np.random.default_rng(11)
-    calib, evals = inputs_for(kind, rng, 8), inputs_for(kind, rng, 4 if dynamic else 1)
+    calib, evals = inputs_for(kind, rng, 32), inputs_for(kind, rng, 4 if dynamic else 1)
+    # Held-out inputs for int8 parity, apart from calibration and from the export's trace sample; a fixed-batch
+    # model runs them one at a time.
+    heldout = inputs_for(kind, rng, 48)
     name = f"{arch}-op{opset}-{'fold' if folding else 'nofold'}-{'dyn' if dynamic else 'fixed'}"
     path = os.path.join(out_dir, name + ".onnx")
     in_name = "ids" if kind == "tokens" else "input"
@@ -222,6 +225,7 @@ def export(arch, ctor, kind, opset, folding, dynamic, out_dir):
                           input_names=[in_name], output_names=["output"], dynamic_axes=axes)
     np.save(os.path.join(out_dir, name + ".calib.npy"), calib)
     np.save(os.path.join(out_dir, name + ".eval.npy"), evals)
+    np.save(os.path.join(out_dir, name + ".heldout.npy"), heldout)
     return name, in_name, evals
 
 
@@ -239,7 +243,7 @@ def build(task):
     entry = {"file": name + ".onnx", "arch": arch, "opset": opset, "constantFolding": folding, "dynamicBatch": dynamic,
              "constantNodes": False, "kind": "other" if kind == "segment" else "classifier", "data": kind,
              "inputs": [{"name": in_name, "shape": ["batch" if dynamic else evals.shape[0], *evals.shape[1:]], "dtype": str(evals.dtype)}],
-             "calib": name + ".calib.npy", "eval": name + ".eval.npy"}
+             "calib": name + ".calib.npy", "eval": name + ".eval.npy", "heldout": name + ".heldout.npy"}
     models = [entry]
     # Weights in Constant nodes: one variant per architecture, at an old opset where it hurts most.
     if opset == (9 if ai % 2 == 0 else 11):

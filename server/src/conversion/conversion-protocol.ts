@@ -10,7 +10,7 @@ export type SampleSource =
 
 export interface QuantizeSettings {
   mode: 'auto' | 'static' | 'dynamic';
-  /** Calibration method; `auto` tries each and keeps the int8 model closest to float. */
+  /** Calibration method; `auto` tries min-max, entropy, percentile in turn until one meets the gate. */
   method: 'minmax' | 'percentile' | 'entropy' | 'auto';
   gate: GateThresholds;
   override?: GateOverride;

@@ -6,8 +6,8 @@ import { QuantizeError } from './convert-error.ts';
 import { kernelSafety, type KernelSafety } from './kernel-safety.ts';
 import { argmax, OutputComparison, outputKind, type OutputParity } from './output-agreement.ts';
 import { medianLatencies } from './latency.ts';
-import { signatureOf, singleFloatInput } from './onnx-signature.ts';
-import { batchSizeFor, openSession, runInBatches } from './ort-runner.ts';
+import { signatureOf, singleModelInput } from './onnx-signature.ts';
+import { batchSizeFor, inputTensor, openSession, runInBatches } from './ort-runner.ts';
 import { sliceBatch, toSamples, type SampleSet, type Samples } from './samples.ts';
 
 /** Figures of one model in a {@link ParityReport}. */
@@ -71,7 +71,7 @@ export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(byte
 async function latencyOf(sessions: ort.InferenceSession[], inputName: string, samples: Samples, batchSize: number): Promise<{ batch1: number; batchN: number }[]> {
   const feeds = (n: number) => {
     const { data, dims } = sliceBatch(samples, 0, n);
-    return { [inputName]: new ort.Tensor('float32', data.slice(), dims) };
+    return { [inputName]: inputTensor(samples.dtype, data.slice(), dims) };
   };
   const one = feeds(1);
   const many = feeds(batchSize);
@@ -86,9 +86,9 @@ async function latencyOf(sessions: ort.InferenceSession[], inputName: string, sa
 /** Runs both models over the samples with onnxruntime-node and compares them. */
 export async function evaluateParity(input: ParityInput): Promise<ParityReport> {
   const sig = signatureOf(decodeModel(input.floatBytes));
-  const { name: inputName, shape } = singleFloatInput(sig);
+  const { name: inputName, shape, dtype } = singleModelInput(sig);
   const outputName = sig.outputs[0]?.name ?? '';
-  const samples = toSamples(input.inputs, shape);
+  const samples = toSamples(input.inputs, shape, dtype);
   if (input.labels && input.labels.length < samples.count) {
     throw new QuantizeError('QUANT_BAD_CALIBRATION', `${input.labels.length} labels for ${samples.count} samples`);
   }

@@ -3,8 +3,8 @@ import { decodeModel } from '@flotilla/firmware-bundler/onnx/index';
 import * as ort from 'onnxruntime-node';
 import { evaluateParity, type ParityReport } from './evaluate-parity.ts';
 import { medianLatencies } from './latency.ts';
-import { signatureOf, singleFloatInput } from './onnx-signature.ts';
-import { openSession } from './ort-runner.ts';
+import { signatureOf, singleModelInput } from './onnx-signature.ts';
+import { inputTensor, openSession } from './ort-runner.ts';
 import { parityGate, type GateDecision, type GateOverride, type GateThresholds } from './parity-gate.ts';
 import { sliceBatch, toSamples, type SampleSet } from './samples.ts';
 import type { AppliedCalibration, CalibrationSettings } from './quantize/calibrate.ts';
@@ -20,7 +20,7 @@ export interface QuantizeRequest {
   evaluation: { inputs: SampleSet; labels?: ArrayLike<number> };
   /** `auto` (default): static, or dynamic when the model is dense-only and dynamic runs faster. */
   mode?: 'auto' | 'static' | 'dynamic';
-  /** `method: 'auto'` quantizes with min-max, percentile and entropy and keeps the closest to float. */
+  /** `method: 'auto'`: min-max, then entropy, then percentile, keeping the first that meets the gate (see choose-calibration). */
   calibrationSettings?: Omit<CalibrationSettings, 'method'> & { method?: CalibrationSettings['method'] | 'auto' };
   gate?: GateThresholds;
   override?: GateOverride;
@@ -50,11 +50,11 @@ export interface QuantizationReport {
 
 async function candidateLatency(models: QuantizedModel[], inputs: SampleSet, batchSize: number): Promise<Record<string, { batch1: number; batchN: number }>> {
   const sig = signatureOf(decodeModel(models[0]!.bytes));
-  const input = singleFloatInput(sig);
-  const samples = toSamples(inputs, input.shape);
+  const input = singleModelInput(sig);
+  const samples = toSamples(inputs, input.shape, input.dtype);
   const feed = (n: number) => {
     const { data, dims } = sliceBatch(samples, 0, n);
-    return { [input.name]: new ort.Tensor('float32', data.slice(), dims) };
+    return { [input.name]: inputTensor(samples.dtype, data.slice(), dims) };
   };
   const sessions = await Promise.all(models.map((m) => openSession(m.bytes)));
   const cases = sessions.flatMap((s, i) => [
@@ -80,7 +80,7 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
   if (mode !== 'dynamic') {
     const { method, ...rest } = req.calibrationSettings ?? {};
     if (method === 'auto') {
-      const picked = await chooseCalibration(req.floatBytes, req.calibration, rest);
+      const picked = await chooseCalibration(req.floatBytes, req.calibration, rest, req.gate);
       built.push(picked.model);
       calibrationCandidates = picked.candidates;
     } else built.push(await quantizeStatic(req.floatBytes, req.calibration, { calibration: { ...rest, method } }));

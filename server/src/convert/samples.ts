@@ -1,5 +1,6 @@
 // Model input samples (calibration and evaluation sets) in either accepted form, cut into batches.
 import { QuantizeError } from './convert-error.ts';
+import type { SampleDtype } from './onnx-signature.ts';
 
 /**
  * Input samples for one model input: a list of flattened samples, or one tensor whose first dimension
@@ -12,7 +13,10 @@ export interface Samples {
   /** Shape of one sample (no batch dimension). */
   sampleShape: number[];
   count: number;
+  /** Values as float32; integer inputs are converted when fed (`inputTensor`). */
   data: Float32Array;
+  /** The model input's element type; default float32. */
+  dtype?: SampleDtype;
 }
 
 const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
@@ -21,7 +25,11 @@ const product = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
  * Normalizes a {@link SampleSet} against the model input's shape (batch first; null dims are dynamic).
  * Throws `QUANT_BAD_CALIBRATION` when sizes or shapes do not fit.
  */
-export function toSamples(set: SampleSet, inputShape: (number | null)[]): Samples {
+export function toSamples(set: SampleSet, inputShape: (number | null)[], dtype?: SampleDtype): Samples {
+  return { ...toFloatSamples(set, inputShape), ...(dtype && dtype !== 'float32' ? { dtype } : {}) };
+}
+
+function toFloatSamples(set: SampleSet, inputShape: (number | null)[]): Samples {
   const modelSample = inputShape.slice(1);
   if (Array.isArray(set)) {
     if (set.length === 0) throw new QuantizeError('QUANT_BAD_CALIBRATION', 'no samples given');
@@ -64,5 +72,5 @@ export function sliceBatch(s: Samples, start: number, size: number): { data: Flo
 /** The first `count` samples (or all when fewer). */
 export function takeSamples(s: Samples, count: number): Samples {
   const n = Math.min(count, s.count);
-  return { sampleShape: s.sampleShape, count: n, data: s.data.subarray(0, n * product(s.sampleShape)) };
+  return { ...s, count: n, data: s.data.subarray(0, n * product(s.sampleShape)) };
 }

@@ -18,7 +18,7 @@ import { transpose2d } from '../tfjs-export/layer-info.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { findWeightedOps } from './qdq-plan.ts';
 import { quantizeWeightPerChannel } from './quant-math.ts';
-import { signatureOf, singleFloatInput } from '../onnx-signature.ts';
+import { signatureOf, singleModelInput } from '../onnx-signature.ts';
 import { toSamples, type SampleSet } from '../samples.ts';
 import { checkNormalised, type QuantizedModel, type StaticQuantizeOptions } from './quantize-static.ts';
 
@@ -41,8 +41,8 @@ export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuanti
     // Dynamic mode needs no calibration, but a rewritten graph (upgraded ops, folded constants) is trusted only
     // after it is checked on inputs; dropping Identity nodes or typing outputs changes nothing it computes.
     if (!opts.samples) throw new QuantizeError('QUANT_BAD_CALIBRATION', `normalising the model rewrote ${normalised.ops.join(', ')}; give sample inputs so the rewrite can be checked against the original`);
-    const input = singleFloatInput(signatureOf(model));
-    await checkNormalised(bytes, normalised, input, toSamples(opts.samples, input.shape));
+    const input = singleModelInput(signatureOf(model));
+    await checkNormalised(bytes, normalised, input, toSamples(opts.samples, input.shape, input.dtype));
   }
   const graph = model.graph!;
   const ops = (graph.node ?? []).map((n) => n.opType ?? '');

@@ -2,8 +2,8 @@
 import * as ort from 'onnxruntime-node';
 import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx/index';
 import { QuantizeError } from '../convert-error.ts';
-import { signatureOf, singleFloatInput } from '../onnx-signature.ts';
-import { batchSizeFor, openSession } from '../ort-runner.ts';
+import { signatureOf, singleModelInput } from '../onnx-signature.ts';
+import { batchSizeFor, inputTensor, openSession } from '../ort-runner.ts';
 import { sliceBatch, toSamples, type SampleSet, type Samples } from '../samples.ts';
 import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
 import { calibrateRanges, type AppliedCalibration, type CalibrationSettings } from './calibrate.ts';
@@ -45,8 +45,8 @@ export interface StaticQuantizeOptions {
  */
 export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, opts: StaticQuantizeOptions = {}): Promise<QuantizedModel> {
   const { model, notes, normalised } = prepareForQuantization(bytes);
-  const input = singleFloatInput(signatureOf(model));
-  const samples = toSamples(calibration, input.shape);
+  const input = singleModelInput(signatureOf(model));
+  const samples = toSamples(calibration, input.shape, input.dtype);
   if (normalised) await checkNormalised(bytes, normalised, input, samples);
   const graph = model.graph!;
   const plan = planQdq(graph);
@@ -77,7 +77,7 @@ export async function checkNormalised(original: Uint8Array, normalised: { bytes:
   const feeds: Record<string, ort.Tensor>[] = [];
   for (let start = 0; start < Math.min(samples.count, 32); start += batch) {
     const { data, dims } = sliceBatch(samples, start, batch);
-    if (dims[0] === batch || input.shape[0] === null) feeds.push({ [input.name]: new ort.Tensor('float32', data, dims) });
+    if (dims[0] === batch || input.shape[0] === null) feeds.push({ [input.name]: inputTensor(samples.dtype, data, dims) });
   }
   await verifyUpgrade(original, normalised.bytes, feeds, normalised.ops);
 }
