@@ -64,7 +64,7 @@ describe('training runs', () => {
     expect(run.environment.code).toHaveProperty('commit');
     expect(run.environment.code).toHaveProperty('dirty');
     expect(run.environment.packages['@tensorflow/tfjs']).toMatch(/^\d+\.\d+\.\d+/);
-    expect(run.environment.backend.name).toMatch(/^(wasm|cpu|tfjs-node|tfjs-node-gpu)$/);
+    expect(run.environment.backend.name).toMatch(/^(wasm|cpu|tfjs-node|tfjs-node-gpu|webgpu)$/);
     expect(run.environment.hardware.cores).toBeGreaterThan(0);
     expect(run.environment.hardware.cpuModel).toBeTruthy();
     expect(run.environment.split).toEqual({ train: 8000, validation: 1000, test: 1000 });

@@ -32,3 +32,8 @@ export const gccMissing = () => missingTool('gcc', toolWorks('gcc'), 'apt-get in
 export const mosquittoMissing = () =>
   missingTool('mosquitto', toolWorks('/usr/sbin/mosquitto', ['-h']) || existsSync('/usr/sbin/mosquitto'), 'apt-get install mosquitto mosquitto-clients');
 export const chromiumMissing = () => missingTool('chromium', existsSync('/usr/bin/chromium'), 'apt-get install chromium');
+/** Where scripts/install-lavapipe.sh puts Mesa lavapipe 25's ICD file (override: FLOTILLA_LAVAPIPE_ICD). */
+export const lavapipeIcd = () => process.env.FLOTILLA_LAVAPIPE_ICD ?? '/opt/flotilla-lavapipe/lvp_icd.json';
+/** lavapipe 25 and the Vulkan loader, for the webgpu backend's software-adapter tests. */
+export const lavapipeMissing = () =>
+  missingTool('lavapipe 25', existsSync(lavapipeIcd()) && existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1'), 'scripts/install-lavapipe.sh');
