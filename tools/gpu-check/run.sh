@@ -19,12 +19,11 @@ if [ -z "$NODE" ] || ! "$NODE" -e 'const [a,b]=process.versions.node.split(".").
 fi
 note "node $("$NODE" --version) at $NODE"
 
-# Vulkan loader: the system's libvulkan.so.1, else Debian's libvulkan1 unpacked here. Dawn dlopens
-# it, so LD_LIBRARY_PATH must be set before node starts.
+# Vulkan loader: the system's libvulkan.so.1, else Debian's (payload vulkan/). Dawn dlopens it, so
+# LD_LIBRARY_PATH must be set before node starts.
 # grep without -q: -q stops reading early, ldconfig dies of SIGPIPE and pipefail calls it a miss.
 if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1 ' >/dev/null; then
-  dpkg-deb -x "$HERE"/libvulkan1_*.deb "$WORK/vulkan" 2>/dev/null || { mkdir -p "$WORK/vulkan" && (cd "$WORK/vulkan" && ar p "$HERE"/libvulkan1_*.deb data.tar.xz | tar -xJf -); }
-  export LD_LIBRARY_PATH="$WORK/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export LD_LIBRARY_PATH="$WORK/vulkan${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   note "using the packed Vulkan loader"
 fi
 

@@ -66,6 +66,8 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const quick = opts.quick ?? false;
   const { train } = splitDataset(await loadMnist(), 1);
   const figures: BenchReport['figures'] = { batchSize: BATCH, cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown', cores: os.cpus().length };
+  // A shared machine's other work lowers every absolute figure; the ratios measured side by side hold up better.
+  figures['loadAverageAtStart'] = Math.round(os.loadavg()[0]! * 10) / 10;
   const infos = new Map<Backend, BackendInfo | string>();
   for (const variant of VARIANTS) {
     const info = await activate(variant);
@@ -111,6 +113,7 @@ function markdown(figures: BenchReport['figures'], quick: boolean): string {
     `Machine: ${machineSummary()}. Batch ${BATCH}, Adam, MNIST digits, one epoch through \`trainModel\` after a warm-up batch.`,
     `wasm: SIMD ${figures['wasmSimd']}, ${figures['wasmThreads']} thread (tfjs-backend-wasm runs single-threaded under Node).`,
     `webgpu adapter: ${figures['webgpuAdapter']}.`,
+    `Load average when the run started: ${figures['loadAverageAtStart']} on ${figures['cores']} cores (above the core count, absolute figures are low; compare ratios).`,
     '',
     `| model | ${VARIANTS.map((v) => v.label).join(' | ')} | webgpu / wasm | wasm / cpu | Flotilla / stock kernels |`,
     '|---|---|---|---|---|---|---|---|',

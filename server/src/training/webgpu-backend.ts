@@ -39,6 +39,14 @@ export async function probeWebgpu(): Promise<WebgpuProbe> {
   } catch (err) {
     return { ok: false, reason: `the optional packages webgpu and @tensorflow/tfjs-backend-webgpu did not load: ${firstLine(err)}` };
   }
+  try {
+    return await startDawn(dawn, tfWebgpu);
+  } catch (err) {
+    return { ok: false, reason: `Dawn could not open the GPU: ${firstLine(err)}` };
+  }
+}
+
+async function startDawn(dawn: typeof import('webgpu'), tfWebgpu: typeof import('@tensorflow/tfjs-backend-webgpu')): Promise<WebgpuProbe> {
   // tfjs-backend-webgpu refers to GPUBufferUsage, GPUMapMode, ... as globals, as in a browser.
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
   const gpu = dawn.create([]);
