@@ -1,9 +1,18 @@
 // Lint rules that keep the dependency arrows pointing one way (see docs/architecture.md):
 // firmware-bundler imports no other package; the edge agent never imports the server;
-// the web console imports only the server's types; production code never imports test helpers.
+// the web console imports only the server's types; production code never imports test helpers;
+// inside the server, domain folders (tests included) never import HTTP, composition, programs or a
+// store engine. Import circles are checked by test/architecture/import-graph.test.ts.
 import tseslint from 'typescript-eslint';
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+// Server folders above the domains: HTTP, composition, programs and the storage engines.
+const storeEngines = ['sqlite', 'postgres'];
+const serverOuterLayers = ['api', 'wiring', 'cli', 'bench', ...storeEngines.map((e) => `store/${e}`)].map((dir) => `server/src/${dir}/**`).concat('server/src/main.ts');
+const domainStaysDown = {
+  group: ['**/api/**', '**/wiring/**', '**/main.ts', '**/cli/**', '**/bench/**', ...storeEngines.map((e) => `**/${e}/**`)],
+  message: 'A domain may not import api/, wiring/, main.ts, cli/, bench/ or a store engine: move the code down, or plug it in from wiring/ (docs/architecture.md).',
+};
 const noTestHelpers = { group: ['@flotilla/test', '@flotilla/test/*'], message: 'Only tests may import test helpers.' };
 
 export default tseslint.config(
@@ -46,5 +55,18 @@ export default tseslint.config(
     files: ['server/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: restrict([noTestHelpers]),
+  },
+  {
+    // Domains own their ports and contracts; the layers above them plug in (docs/architecture.md).
+    // Test files too: a domain test that needs a real engine gets it from @flotilla/test/support.
+    files: ['server/src/**/*.test.ts'],
+    ignores: serverOuterLayers,
+    rules: restrict([domainStaysDown]),
+  },
+  {
+    // Repeats noTestHelpers: a later block's options replace an earlier block's for the same rule.
+    files: ['server/src/**/*.ts'],
+    ignores: [...serverOuterLayers, '**/*.test.ts'],
+    rules: restrict([domainStaysDown, noTestHelpers]),
   },
 );

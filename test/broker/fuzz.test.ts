@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
-import { RawMqttClient } from '../../server/src/bench/raw-mqtt.ts';
+import { RawMqttClient } from '../../server/src/broker/raw-mqtt.ts';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { mqttPort, provision, reportedState, topic, until } from '../delivery/fleet-kit.ts';
 

@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqttPacket from 'mqtt-packet';
-import { RawMqttClient } from '../../server/src/bench/raw-mqtt.ts';
+import { RawMqttClient } from '../../server/src/broker/raw-mqtt.ts';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { deviceClient, linearOnnx, mqttPort, nextMessage, provision, registerOnnxModel, rssMiB, topic } from '../delivery/fleet-kit.ts';
 

@@ -1,7 +1,7 @@
 // The console end to end in headless Chromium against a real server process: sign-in, the overview,
 // the model registry (versions, aliases, moving one with confirmation), training with live progress
 // over SSE and promotion, two runs compared, a viewer who is offered nothing and refused when forcing,
-// and the layout on a narrow screen. Screenshots of each page go to test-output/ and docs/screenshots/.
+// and the layout on a narrow screen. Screenshots of each page go to test-output/screenshots/ (`npm run docs:screenshots` refreshes docs/).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing } from '../support/tools.ts';
@@ -21,7 +21,9 @@ describe.skipIf(skip)('web console (Chromium, real server)', () => {
     [s, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
     await importToyDataset(s.srv);
     const a = await trainToy(s.srv, { epochs: 3, learningRate: 0.001 });
-    const b = await trainToy(s.srv, { epochs: 4, learningRate: 0.01 });
+    // v2 is trained to a usable model (about 63% after 4 epochs): an undertrained classifier sits on near-ties that
+    // any int8 rounding flips, and one flip in the 30 test rows fails the 99% agreement gate this test exports through.
+    const b = await trainToy(s.srv, { epochs: 25, learningRate: 0.01 });
     runs = { a: a.id, b: b.id };
     await s.srv.api('PUT', '/api/v1/models/toy-classifier/aliases/champion', { version: 1, reason: 'first usable version' });
     for (let i = 0; i < 6; i++) await s.srv.api('POST', '/api/v1/devices', { id: `cam-${i}`, tags: ['camera', i % 2 ? 'eu' : 'us'] });
@@ -99,7 +101,7 @@ describe.skipIf(skip)('web console (Chromium, real server)', () => {
     await dialog.getByRole('button', { name: 'Export' }).click();
     await dialog.waitFor({ state: 'detached', timeout: 60_000 });
     const report = page.locator('#quantization');
-    await report.getByText(/parity gate (passed|failed)/).waitFor();
+    await report.getByText(/parity gate passed/).waitFor();
     expect(await report.textContent()).toMatch(/Top-1 agreement.*of \d+ samples/);
     await page.getByRole('button', { name: 'Make bundle' }).click();
     await page.getByRole('img', { name: /Quantized \(int8\) int8; then Bundle toy-classifier@2\.0\.0/ }).waitFor();
@@ -155,7 +157,7 @@ describe.skipIf(skip)('web console (Chromium, real server)', () => {
     const row = page.getByRole('row', { name: /hyper\.epochs/ });
     await row.waitFor();
     expect(await row.getAttribute('class')).toBe('differs');
-    expect(await row.textContent()).toMatch(/34/);
+    expect(await row.textContent()).toMatch(/325/);
     expect(await page.getByRole('row', { name: /splitSeed/ }).getAttribute('class')).toBeNull();
     await page.getByRole('img', { name: /Validation accuracy by epoch/ }).waitFor();
     await screenshot(page, 'runs-compare');

@@ -1,12 +1,11 @@
 // The fleet side of the console in headless Chromium against a real server with simulated devices
 // (real MQTT clients): find a device by tag and open its page; create a staged rollout through the
-// wizard, watch it advance and pause it; see a drift alert appear live. Parts of the server these
-// need are checked first: a test skips with the reason if its routes are absent.
+// wizard, watch it advance and pause it; see a drift alert appear live.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing } from '../support/tools.ts';
 import { go, launchBrowser, openConsole, screenshot } from './support/browser.ts';
-import { importToyDataset, missingRoute, startConsoleServer, trainToy, type ConsoleServer } from './support/console-harness.ts';
+import { importToyDataset, startConsoleServer, trainToy, type ConsoleServer } from './support/console-harness.ts';
 import { SimDevice } from './support/sim-devices.ts';
 
 const skip = chromiumMissing();
@@ -21,7 +20,6 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
 
   beforeAll(async () => {
     [s, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
-    if (await missingRoute(s.srv, '/api/v1/devices')) return;
     // 24 cars in two regions and 6 trucks; 14 of the cars are online and run v1.0.0.
     const specs = [
       ...Array.from({ length: 24 }, (_, i) => ({ id: `car-${String(i).padStart(3, '0')}`, tags: ['car', i % 2 ? 'north' : 'south'], attributes: { hw: i % 3 ? 'rev2' : 'rev1' } })),
@@ -39,9 +37,7 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
     await s?.srv.dispose();
   });
 
-  it('finds devices by tag, pages through them on the server, and opens one', async (ctx) => {
-    const missing = await missingRoute(s.srv, '/api/v1/devices');
-    if (missing) return ctx.skip(missing);
+  it('finds devices by tag, pages through them on the server, and opens one', async () => {
     await go(page, '#/devices', 'Devices');
     await page.getByRole('row', { name: /car-000/ }).waitFor();
     await page.getByRole('searchbox', { name: 'Tag' }).fill('truck');
@@ -62,9 +58,7 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
     await screenshot(page, 'device');
   });
 
-  it('stays fast with 10,000 more devices: the server pages and counts, the browser holds one page', async (ctx) => {
-    const missing = await missingRoute(s.srv, '/api/v1/devices');
-    if (missing) return ctx.skip(missing);
+  it('stays fast with 10,000 more devices: the server pages and counts, the browser holds one page', async () => {
     let csv = 'id,tags\n';
     for (let i = 0; i < 10_000; i++) csv += `fleet-${String(i).padStart(5, '0')},sensor${i % 10 ? '' : ';hot'}\n`;
     const imported = await fetch(`${s.url}/api/v1/devices/import`, { method: 'POST', headers: { authorization: `Bearer ${s.tokens.admin}`, 'content-type': 'text/csv' }, body: csv });
@@ -94,15 +88,13 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
     expect(await page.getByText('1–50 of 1,000').count()).toBe(1);
   });
 
-  it('creates a staged rollout through the wizard, watches it advance, and pauses it', async (ctx) => {
-    const missing = await missingRoute(s.srv, '/api/v1/rollouts');
-    if (missing) return ctx.skip(missing);
+  it('creates a staged rollout through the wizard, watches it advance, and pauses it', async () => {
     await importToyDataset(s.srv);
     await trainToy(s.srv);
     const exported = await s.srv.api('POST', '/api/v1/models/toy-classifier/versions/1/export', { quantize: 'int8' });
-    if (exported.status !== 200) return ctx.skip(`the server cannot export a trained model to ONNX yet: ${exported.body?.error?.code} ${exported.body?.error?.message}`);
+    expect(exported.status, JSON.stringify(exported.body)).toBe(200);
     const bundle = await s.srv.api('POST', '/api/v1/bundles', { model: 'toy-classifier@1', version: '1.1.0' });
-    if (bundle.status !== 201) return ctx.skip(`no bundle can be made from a trained model yet: ${bundle.body?.error?.code} ${bundle.body?.error?.message}`);
+    expect(bundle.status, JSON.stringify(bundle.body)).toBe(201);
 
     await go(page, '#/rollouts/new', 'New rollout');
     const wiz = page.locator('form.wizard');
@@ -150,9 +142,7 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
     await screenshot(page, 'rollouts');
   }, 240_000);
 
-  it('shows a drift alert as it appears, without a reload', async (ctx) => {
-    const missing = await missingRoute(s.srv, '/api/v1/monitoring/alerts');
-    if (missing) return ctx.skip(missing);
+  it('shows a drift alert as it appears, without a reload', async () => {
     await go(page, '#/monitoring', 'Monitoring');
     await page.locator('#alerts .badge', { hasText: 'live' }).waitFor();
     await page.evaluate(() => ((window as any).__noReload = true));

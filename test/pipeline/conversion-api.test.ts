@@ -41,8 +41,13 @@ describe('flotilla export --run ID --quantize int8', () => {
     expect(v.artifacts['model.onnx']).toBe(out.float.digest);
     expect(v.artifacts['model.int8.onnx']).toBe(out.int8.digest);
     expect(v.quantization.parity.top1Agreement).toBe(out.top1Agreement);
-    expect(v.quantization.calibration.method).toBe('minmax');
-    expect(v.quantization.gate.thresholds).toEqual({ maxAccuracyDrop: 0.5, minTop1Agreement: 0.99 });
+    // `auto` keeps whichever mode ran faster here: dynamic needs no calibration.
+    // Calibration defaults to `auto`: the kept method is one of the three tried, each shown in the report.
+    if (v.quantization.mode === 'static') {
+      expect(v.quantization.calibrationCandidates.map((c: any) => c.method)).toEqual(['minmax', 'percentile', 'entropy']);
+      expect(['minmax', 'percentile', 'entropy']).toContain(v.quantization.calibration.method);
+    } else expect(v.quantization.calibration).toBeNull();
+    expect(v.quantization.gate.thresholds).toEqual({ maxAccuracyDrop: 0.5, minTop1Agreement: 0.99, maxRelativeL2: 0.05, minCosine: 0.99 });
   }, 240_000);
 
   it.skipIf(onnxCheckerMissing())('both files pass the official ONNX checker with full checking', () => {
@@ -76,16 +81,19 @@ describe.skipIf(onnxCheckerMissing())('ONNX models made elsewhere', () => {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-import-'));
   const model = join(dir, 'torch-like.onnx');
   const npy = join(dir, 'calibration.npy');
+  const evalNpy = join(dir, 'held-out.npy');
   beforeAll(() => {
     // Gemm with transB=1 (how PyTorch exports nn.Linear), opset 17, dynamic batch, plus a float32 .npy file.
     const script = `
 import numpy as np, onnx
 from onnx import TensorProto, helper, numpy_helper
 r = np.random.default_rng(3)
-w1 = numpy_helper.from_array(r.standard_normal((256, 64)).astype(np.float32), 'w1')
-b1 = numpy_helper.from_array(r.standard_normal(256).astype(np.float32), 'b1')
-w2 = numpy_helper.from_array(r.standard_normal((3, 256)).astype(np.float32), 'w2')
-b2 = numpy_helper.from_array(r.standard_normal(3).astype(np.float32), 'b2')
+def linear(o, i):
+    # nn.Linear's own initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)): weights the size a PyTorch export has
+    return (r.uniform(-1, 1, (o, i)) / np.sqrt(i)).astype(np.float32), (r.uniform(-1, 1, o) / np.sqrt(i)).astype(np.float32)
+W1, B1 = linear(256, 64)
+W2, B2 = linear(3, 256)
+w1, b1, w2, b2 = (numpy_helper.from_array(a, n) for a, n in ((W1, 'w1'), (B1, 'b1'), (W2, 'w2'), (B2, 'b2')))
 nodes = [helper.make_node('Gemm', ['x', 'w1', 'b1'], ['h'], transB=1), helper.make_node('Relu', ['h'], ['a']),
          helper.make_node('Gemm', ['a', 'w2', 'b2'], ['logits'], transB=1)]
 g = helper.make_graph(nodes, 'torch_jit', [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 64])],
@@ -95,6 +103,7 @@ m.ir_version = 8
 onnx.checker.check_model(m, full_check=True)
 open('${model}', 'wb').write(m.SerializeToString())
 np.save('${npy}', r.standard_normal((128, 64)).astype(np.float32))
+np.save('${evalNpy}', r.standard_normal((300, 64)).astype(np.float32))
 `;
     const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
@@ -125,6 +134,19 @@ np.save('${npy}', r.standard_normal((128, 64)).astype(np.float32))
     expect(out.top1Agreement).toBeGreaterThan(0.9);
     expect(out.float.accuracy).toBeNull();
     expect(onnxCheck({ int8: readFileSync(out.int8.path) })).toEqual({ int8: null });
+  }, 120_000);
+
+  it('compares int8 with float on held-out inputs given with --eval, apart from the calibration samples', async () => {
+    const r = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--eval', evalNpy, '--server', srv.url, '--json'], env());
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.evaluatedOn).toBe('300 held-out inline samples');
+    expect(out.report.parity.samples).toBe(300);
+    expect(out.report.parity.outputs).toEqual([expect.objectContaining({ name: 'logits', kind: 'classifier' })]);
+    const human = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--server', srv.url], env());
+    expect(human.stdout).toMatch(/compared on the calibration samples themselves \(no held-out inputs given\)/);
+    const both = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--eval', evalNpy, '--evaluation', 'mnist', '--server', srv.url, '--json'], env());
+    expect(both.code).toBe(2);
   }, 120_000);
 
   it('refuses calibration that does not fit the model, clearly', async () => {

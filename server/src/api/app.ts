@@ -1,8 +1,7 @@
 // The HTTP API: one Hono app with OpenAPI-described routes under /api/v1, health endpoints, and errors as JSON.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
-import type { Services } from './app-env.ts';
-import type { AppEnv } from './app-env.ts';
+import type { AppEnv, AppServices } from './app-env.ts';
 import { authenticate } from './auth-middleware.ts';
 import { errorBody, handleError, validationHook } from './errors.ts';
 import { datasetRoutes } from './routes/datasets.ts';
@@ -12,37 +11,18 @@ import { runRoutes } from './routes/runs.ts';
 import { sweepRoutes } from './routes/sweeps.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { conversionRoutes } from './routes/conversion.ts';
-import { monitoringRoutes } from '../monitoring/routes.ts';
-import type { MonitoringService } from '../monitoring/monitoring-service.ts';
-import { rolloutRoutes, type RolloutEngine } from '../rollouts/index.ts';
-import type { ConversionService } from '../conversion/conversion-service.ts';
+import { monitoringRoutes } from './routes/monitoring.ts';
+import { rolloutRoutes } from './routes/rollouts.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { connectionRoutes } from './routes/connection.ts';
-import type { BrokerEndpoints } from '../broker/broker-link.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
-import type { FleetServices } from './routes/fleet-services.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
-import type { SweepService } from '../runs/sweep-service.ts';
-import type { DatasetService } from '../services/dataset-service.ts';
-import { retrainingRoutes } from '../retraining/routes.ts';
-import type { RetrainingService } from '../retraining/retraining-service.ts';
-
-export interface AppServices extends Services {
-  datasets: DatasetService;
-  sweeps: SweepService;
-  fleet: FleetServices;
-  conversion: ConversionService;
-  monitoring: MonitoringService;
-  rollouts: RolloutEngine;
-  retraining: RetrainingService;
-  /** Broker URLs once it listens (null before). */
-  brokerEndpoints?: () => BrokerEndpoints | null;
-}
+import { retrainingRoutes } from './routes/retraining.ts';
 
 export type ApiApp = ReturnType<typeof buildApi>;
 

@@ -1,7 +1,7 @@
 // Bearer-token authentication and role checks. Every /api route needs at least a viewer token.
 import type { MiddlewareHandler } from 'hono';
 import { hashToken, roleAllows } from '../auth/tokens.ts';
-import { ApiError } from '../errors/api-error.ts';
+import { ApiError } from './api-error.ts';
 import type { Role } from '../store/entities.ts';
 import type { AppEnv } from './app-env.ts';
 

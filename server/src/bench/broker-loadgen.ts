@@ -2,7 +2,7 @@
 // so ten thousand devices and tens of thousands of messages a second stay cheap. One process
 // publishes, another subscribes, so neither starves the other. Commands arrive over IPC; each
 // answers with one result message. Times are absolute (timeOrigin + now) so both sides agree.
-import { RawMqttClient } from './raw-mqtt.ts';
+import { RawMqttClient } from '../broker/raw-mqtt.ts';
 import { BENCH_SERVICE, benchDeviceId, benchToken, telemetryTopic } from './broker-fleet.ts';
 
 export type LoadgenCommand =

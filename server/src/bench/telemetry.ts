@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
 import { openDb } from '../store/sqlite/db.ts';
 import { MonitoringService, type IngestItem } from '../monitoring/monitoring-service.ts';
-import { SqliteTelemetryStore } from '../monitoring/sqlite-telemetry-store.ts';
+import { SqliteTelemetryStore } from '../store/sqlite/sqlite-telemetry-store.ts';
 import type { TelemetryStore } from '../monitoring/telemetry-store.ts';
 import { openPool } from '../store/postgres/pg-db.ts';
 import { PostgresTelemetryStore } from '../store/postgres/postgres-telemetry-store.ts';

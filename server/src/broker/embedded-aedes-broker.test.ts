@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { WebSocket } from 'ws';
 import { createLogger } from '../log/logger.ts';
-import { ConnectRefused, RawMqttClient } from '../bench/raw-mqtt.ts';
+import { ConnectRefused, RawMqttClient } from './raw-mqtt.ts';
 import type { DeviceAuthority, InboundMessage } from './broker-link.ts';
 import { EmbeddedAedesBroker } from './embedded-aedes-broker.ts';
 import { hashMatches } from './secret-hash.ts';

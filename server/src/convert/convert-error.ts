@@ -1,4 +1,5 @@
 // Errors of ONNX export, import and quantization, each with a stable `code` the API and CLI match on.
+import { DomainError } from '../errors/domain-error.ts';
 
 /** Stable codes of {@link ConvertError} and its subclasses. */
 export type ConvertErrorCode =
@@ -20,18 +21,20 @@ export type ConvertErrorCode =
   | 'QUANT_DYNAMIC_UNSUPPORTED'
   /** Nothing in the graph can be quantized (no Conv, Gemm or MatMul with constant weights). */
   | 'QUANT_NOTHING_TO_QUANTIZE'
+  /** An upgraded/normalised model whose outputs differ from the original's beyond tolerance (names the rewritten ops). */
+  | 'UPGRADE_MISMATCH'
   /** A calibration file that is not valid JSON or `.npy` of a supported dtype. */
   | 'CALIBRATION_FILE_INVALID';
 
-/** Base class: every failure of the convert module carries a stable code. */
-export class ConvertError extends Error {
-  constructor(
-    readonly code: ConvertErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'ConvertError';
+/**
+ * Base class: every failure of the convert module carries a stable code. Each is the model's or the
+ * calibration data's fault (a 400 when it reaches the API).
+ */
+export class ConvertError extends DomainError<ConvertErrorCode> {
+  declare readonly details?: Record<string, unknown>;
+
+  constructor(code: ConvertErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details, 400);
   }
 }
 

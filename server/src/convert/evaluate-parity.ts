@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { decodeModel } from '@flotilla/firmware-bundler/onnx/index';
 import { QuantizeError } from './convert-error.ts';
+import { kernelSafety, type KernelSafety } from './kernel-safety.ts';
+import { argmax, OutputComparison, outputKind, type OutputParity } from './output-agreement.ts';
 import { medianLatencies } from './latency.ts';
 import { signatureOf, singleFloatInput } from './onnx-signature.ts';
 import { batchSizeFor, openSession, runInBatches } from './ort-runner.ts';
@@ -38,10 +40,17 @@ export interface ParityReport {
   maxAbsDiff: number;
   /** Mean absolute difference between corresponding outputs. */
   meanAbsDiff: number;
-  /** Output compared (the first graph output). */
+  /** Output the top-level figures describe (the first graph output). */
   outputName: string;
+  /** Every output compared on its own terms: top-1 for classifier outputs, relative L2 and cosine for all. */
+  outputs: OutputParity[];
   /** Runtime that produced every figure, e.g. `onnxruntime-node 1.30.0`. */
   runtime: string;
+  /**
+   * Whether the figures hold on every device CPU: int8 weights outside [-64, 63] saturate on x86 CPUs
+   * without VNNI, so the same file would compute something else there than on the CPU that measured it.
+   */
+  kernelSafety: KernelSafety;
 }
 
 export interface ParityInput {
@@ -58,12 +67,6 @@ export interface ParityInput {
 }
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-function argmax(values: Float32Array, start: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (values[start + i]! > values[start + best]!) best = i;
-  return best;
-}
 
 async function latencyOf(sessions: ort.InferenceSession[], inputName: string, samples: Samples, batchSize: number): Promise<{ batch1: number; batchN: number }[]> {
   const feeds = (n: number) => {
@@ -93,10 +96,19 @@ export async function evaluateParity(input: ParityInput): Promise<ParityReport> 
   const batch = batchSizeFor(shape, preferred);
   const fixed = typeof shape[0] === 'number';
   const [fs, qs] = [await openSession(input.floatBytes), await openSession(input.int8Bytes)];
-  const outs: Float32Array[][] = [[], []];
+  const outputNames = sig.outputs.map((o) => o.name);
+  const outs: Record<string, Float32Array>[][] = [[], []];
+  const rowsPerBatch: number[] = [];
   for (const [k, s] of [fs, qs].entries()) {
-    await runInBatches(s, inputName, samples, batch, fixed, (o) => outs[k]!.push(o[outputName]!.data as Float32Array), [outputName]);
+    await runInBatches(s, inputName, samples, batch, fixed, (o, _start, count) => {
+      outs[k]!.push(Object.fromEntries(outputNames.map((name) => [name, o[name]!.data as Float32Array])));
+      if (k === 0) rowsPerBatch.push(count);
+    }, outputNames);
   }
+  const perOutput = sig.outputs.map((o) => new OutputComparison(o.name, outputKind(o.dtype, o.shape)));
+  outs[0]!.forEach((batchOut, b) => {
+    for (const c of perOutput) c.add(batchOut[c.name]!, outs[1]![b]![c.name]!, rowsPerBatch[b]!);
+  });
   let agree = 0;
   let correctF = 0;
   let correctQ = 0;
@@ -105,8 +117,8 @@ export async function evaluateParity(input: ParityInput): Promise<ParityReport> 
   let values = 0;
   let n = 0;
   for (let b = 0; b < outs[0]!.length; b++) {
-    const f = outs[0]![b]!;
-    const q = outs[1]![b]!;
+    const f = outs[0]![b]![outputName]!;
+    const q = outs[1]![b]![outputName]!;
     const rows = Math.min(batch, samples.count - n);
     const cols = f.length / rows;
     for (let r = 0; r < rows; r++, n++) {
@@ -141,6 +153,8 @@ export async function evaluateParity(input: ParityInput): Promise<ParityReport> 
     maxAbsDiff: maxAbs,
     meanAbsDiff: values ? sumAbs / values : 0,
     outputName,
+    outputs: perOutput.map((c) => c.result()),
     runtime: `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common}`,
+    kernelSafety: kernelSafety(decodeModel(input.int8Bytes)),
   };
 }

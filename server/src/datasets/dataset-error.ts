@@ -1,4 +1,5 @@
 // Errors from dataset import, encoding and splitting. Callers match on `code`, never on the message.
+import { DomainError } from '../errors/domain-error.ts';
 
 /**
  * Stable error codes. `CSV_RAGGED`, `CSV_NON_NUMERIC` and `CSV_BAD_QUOTE` also appear per row in an
@@ -20,16 +21,13 @@ export type DatasetErrorCode =
   | 'CSV_NON_NUMERIC'
   | 'CSV_BAD_QUOTE'
   | 'SPLIT_INVALID'
-  | 'ROW_INDEX_OUT_OF_RANGE';
+  | 'ROW_INDEX_OUT_OF_RANGE'
+  | 'INVALID_DATASET_NAME'
+  | 'LABEL_REQUIRED';
 
-export class DatasetError extends Error {
-  constructor(
-    readonly code: DatasetErrorCode,
-    message: string,
-    /** Structured context for the API and CLI (e.g. the first bad rows); never needed to match. */
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'DatasetError';
+export class DatasetError extends DomainError<DatasetErrorCode> {
+  /** `details`: e.g. the first bad rows. Every dataset error is the upload's or the request's fault: a 400. */
+  constructor(code: DatasetErrorCode, message: string, details?: unknown) {
+    super(code, message, details, 400);
   }
 }

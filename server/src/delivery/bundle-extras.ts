@@ -77,11 +77,20 @@ async function selfTests(onnx: Uint8Array, rows: Dataset, names: { input: string
   return out;
 }
 
+/**
+ * The int8 weight range a device can check against its own CPU (SPEC §4.5): outside [-64, 63] the model
+ * saturates on x86 CPUs without VNNI. Reports stored before the check carry no range and add nothing.
+ */
+function weightRangeMetrics(parity: Record<string, any>): Record<string, number> {
+  const k = parity.kernelSafety as { min?: number; max?: number } | undefined;
+  return typeof k?.min === 'number' && typeof k.max === 'number' ? { int8WeightMin: k.min, int8WeightMax: k.max } : {};
+}
+
 /** Manifest extras for a registry version; refuses an int8 artifact whose parity gate failed without override. */
 export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVersion, artifact: string): Promise<ManifestExtras & { lineage?: Record<string, string> }> {
   const q = mv.quantization as { gate?: { allowed?: boolean; failures?: string[] }; parity?: Record<string, any>; calibration?: { samples?: number }; mode?: string; opset?: number } | null;
   if (artifact === 'model.int8.onnx' && q?.gate && q.gate.allowed === false) {
-    throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`, 409);
+    throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`);
   }
   const extras: ManifestExtras & { lineage?: Record<string, string> } = {
     runtime: { minAgentVersion: AGENT_VERSION, executionProviders: ['cpu'], ...(q?.opset ? { opset: q.opset } : {}) },
@@ -93,7 +102,7 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
       scheme: q.mode === 'dynamic' ? 'int8-dynamic' : 'int8-qdq', weightType: 'int8', activationType: 'uint8', perChannel: true,
       ...(q.calibration?.samples ? { calibrationSamples: q.calibration.samples } : {}),
       floatParentDigest: q.parity.float?.digest,
-      metrics: Object.fromEntries(Object.entries({ top1Agreement: q.parity.top1Agreement, accuracyDropPoints: q.parity.accuracyDropPoints, sizeRatio: q.parity.sizeRatio }).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
+      metrics: Object.fromEntries(Object.entries({ top1Agreement: q.parity.top1Agreement, accuracyDropPoints: q.parity.accuracyDropPoints, sizeRatio: q.parity.sizeRatio, ...weightRangeMetrics(q.parity) }).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
     };
   }
   const run = mv.runId ? await store.runs.get(mv.runId) : null;

@@ -37,7 +37,7 @@ export class BundleService {
 
   async create(input: CreateBundleInput, actor: string): Promise<BundleRecord> {
     const mv = await this.deps.store.models.resolve(input.model);
-    if (!mv) throw new DeliveryError('MODEL_VERSION_NOT_FOUND', `model version '${input.model}' is not registered`, 404);
+    if (!mv) throw new DeliveryError('MODEL_VERSION_NOT_FOUND', `model version '${input.model}' is not registered`);
     return this.serialized(mv.model, () => this.pack(mv, input, actor));
   }
 
@@ -54,10 +54,10 @@ export class BundleService {
     const artifact = input.artifact ?? ('model.int8.onnx' in mv.artifacts ? 'model.int8.onnx' : 'model.onnx');
     const digest = mv.artifacts[artifact];
     if (!digest) {
-      throw new DeliveryError('BUNDLE_ARTIFACT_MISSING', `${mv.model}@${mv.version} has no '${artifact}' artifact (it has: ${Object.keys(mv.artifacts).join(', ') || 'none'}); export it to ONNX first`, 409);
+      throw new DeliveryError('BUNDLE_ARTIFACT_MISSING', `${mv.model}@${mv.version} has no '${artifact}' artifact (it has: ${Object.keys(mv.artifacts).join(', ') || 'none'}); export it to ONNX first`);
     }
     const bytes = await blobs.get(digest);
-    if (!bytes) throw new DeliveryError('BLOB_MISSING', `artifact blob ${digest} of ${mv.model}@${mv.version} is missing from the blob store`, 500);
+    if (!bytes) throw new DeliveryError('BLOB_MISSING', `artifact blob ${digest} of ${mv.model}@${mv.version} is missing from the blob store`);
     const computed = (await this.deps.extras?.(mv, artifact)) ?? {};
     const sequence = await store.bundles.nextSequence(mv.model);
     const packed = await packBundle({

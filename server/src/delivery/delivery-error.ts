@@ -1,12 +1,21 @@
 // Errors of bundle making and delivery, with stable codes and the HTTP status the API answers with.
+import { DomainError } from '../errors/domain-error.ts';
 
 export type DeliveryErrorCode =
   | 'MODEL_VERSION_NOT_FOUND' | 'BUNDLE_ARTIFACT_MISSING' | 'BUNDLE_NOT_FOUND' | 'BLOB_MISSING' | 'DEVICE_IDS_INVALID'
   | 'PARITY_GATE_FAILED' | 'SHADOW_RATE_INVALID';
 
-export class DeliveryError extends Error {
-  constructor(readonly code: DeliveryErrorCode, message: string, readonly status = 400) {
-    super(message);
-    this.name = 'DeliveryError';
-  }
+const STATUSES: Record<DeliveryErrorCode, number> = {
+  MODEL_VERSION_NOT_FOUND: 404,
+  BUNDLE_ARTIFACT_MISSING: 409,
+  BUNDLE_NOT_FOUND: 404,
+  // A blob the store lists but cannot read: the server's fault, not the request's.
+  BLOB_MISSING: 500,
+  DEVICE_IDS_INVALID: 400,
+  PARITY_GATE_FAILED: 409,
+  SHADOW_RATE_INVALID: 400,
+};
+
+export class DeliveryError extends DomainError<DeliveryErrorCode> {
+  static override readonly statuses = STATUSES;
 }

@@ -64,7 +64,7 @@ export class DeliveryService {
    */
   async setDesired(deviceIds: string[], bundleRef: string | null, opts: { rollback?: boolean; actor?: string } = {}): Promise<SetDesiredResult> {
     const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
-    if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`, 404);
+    if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`);
     const bundle = record ? toBundleRef(record, opts.rollback) : null;
     const issuedAt = new Date().toISOString();
     const stored = await this.deps.store.devices.setDesired([...new Set(deviceIds)], (rev, device) => {
@@ -87,8 +87,8 @@ export class DeliveryService {
    */
   async setShadow(deviceIds: string[], bundleRef: string | null, opts: { rate?: number; actor?: string } = {}): Promise<SetDesiredResult> {
     const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
-    if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`, 404);
-    if (opts.rate !== undefined && !(opts.rate >= 0 && opts.rate <= 1)) throw new DeliveryError('SHADOW_RATE_INVALID', `shadow rate ${opts.rate} is not within 0..1`, 400);
+    if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`);
+    if (opts.rate !== undefined && !(opts.rate >= 0 && opts.rate <= 1)) throw new DeliveryError('SHADOW_RATE_INVALID', `shadow rate ${opts.rate} is not within 0..1`);
     const shadow = record ? toBundleRef(record) : null;
     const issuedAt = new Date().toISOString();
     // The store writes one serving-bundle column per call: group the devices by the bundle they keep.

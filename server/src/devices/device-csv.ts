@@ -40,9 +40,9 @@ export function parseDeviceCsv(text: string): DeviceRow[] {
       else if (v !== '') row.attributes[h] = v;
     });
     rows.push(row);
-    if (rows.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `an import holds at most ${MAX_IMPORT_ROWS} devices`, 413);
+    if (rows.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `an import holds at most ${MAX_IMPORT_ROWS} devices`);
   }
-  if (problems.length) throw new DeviceError('DEVICE_CSV_INVALID', `${problems.length} malformed line(s): ${problems.slice(0, 10).join('; ')}`, 400, problems);
+  if (problems.length) throw new DeviceError('DEVICE_CSV_INVALID', `${problems.length} malformed line(s): ${problems.slice(0, 10).join('; ')}`, problems);
   if (rows.length === 0) throw new DeviceError('DEVICE_CSV_INVALID', 'the CSV has a header but no devices');
   return rows;
 }

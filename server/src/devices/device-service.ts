@@ -53,7 +53,7 @@ export class DeviceService implements DeviceAuthority {
   /** Creates all the devices or none; each gets a fresh token. */
   async provision(inputs: ProvisionInput[], actor: string): Promise<Provisioned[]> {
     if (inputs.length === 0) throw new DeviceError('DEVICE_CSV_INVALID', 'nothing to provision');
-    if (inputs.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `at most ${MAX_IMPORT_ROWS} devices at once`, 413);
+    if (inputs.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `at most ${MAX_IMPORT_ROWS} devices at once`);
     const seen = new Set<string>();
     const prepared = inputs.map((d, i) => {
       const id = d.id ?? newDeviceId();
@@ -87,7 +87,7 @@ export class DeviceService implements DeviceAuthority {
     } catch (err) {
       for (const d of devices) await this.deps.store.devices.revoke(d.deviceId);
       await this.deps.store.audit.record({ actor, action: 'device.provision', subject: `${devices.length} devices`, detail: { failed: String((err as Error).message), revoked: true } });
-      throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', `the MQTT broker did not take the new credentials (the devices were revoked; provision them again): ${(err as Error).message}`, 502);
+      throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', `the MQTT broker did not take the new credentials (the devices were revoked; provision them again): ${(err as Error).message}`);
     }
   }
 
@@ -100,7 +100,7 @@ export class DeviceService implements DeviceAuthority {
       // Point at the CSV line rather than the batch position.
       if (e instanceof DeviceError) {
         const m = /\(device (\d+)\)/.exec(e.message);
-        if (m) throw new DeviceError(e.code, e.message.replace(m[0], `(line ${rows[Number(m[1]) - 1]!.line})`), e.status);
+        if (m) throw new DeviceError(e.code, e.message.replace(m[0], `(line ${rows[Number(m[1]) - 1]!.line})`));
       }
       throw e;
     }
@@ -166,4 +166,4 @@ function checkLabels(labels: string[] | undefined, what: string, where: string):
   }
 }
 
-const notFound = (id: string) => new DeviceError('DEVICE_NOT_FOUND', `device '${id}' was not found`, 404);
+const notFound = (id: string) => new DeviceError('DEVICE_NOT_FOUND', `device '${id}' was not found`);

@@ -4,11 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../store/sqlite/db.ts';
+import { openSqliteTelemetry } from '@flotilla/test/support/telemetry-store';
 import type { Alert } from './alert.ts';
 import type { ModelReference } from './model-reference.ts';
 import { MonitoringService } from './monitoring-service.ts';
-import { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
 import { seededRandom, simulatedReference, simulateWindow } from './telemetry-sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-drift-sim-'));
@@ -23,8 +22,8 @@ const SNOW = { features: ['f1', 'f4', 'f7'], fraction: 0.3 };
 async function fleet(seed: number, outputsInReference: boolean) {
   const rng = seededRandom(seed);
   const sim = simulatedReference(rng);
-  const db = openDb(join(dir, `sim-${seed}-${outputsInReference}.db`));
-  const service = await MonitoringService.open({ store: new SqliteTelemetryStore(db), now: () => T0 + 200 * 60_000 });
+  const telemetry = openSqliteTelemetry(join(dir, `sim-${seed}-${outputsInReference}.db`));
+  const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 200 * 60_000 });
   const extra: Pick<ModelReference, 'predictions' | 'confidence'> = outputsInReference ? { predictions: sim.predictions, confidence: sim.confidence } : {};
   await service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, extra);
   const raised: { round: number; alert: Alert }[] = [];
@@ -38,7 +37,7 @@ async function fleet(seed: number, outputsInReference: boolean) {
     expect(res.accepted).toBe(batch.length);
     for (const alert of res.alertsRaised) raised.push({ round: r, alert });
   };
-  return { service, raised, round, close: async () => { await service.close(); db.close(); } };
+  return { service, raised, round, close: async () => { await service.close(); telemetry.close(); } };
 }
 
 describe('drift must-show', () => {

@@ -1,4 +1,4 @@
-// Monitoring: telemetry storage and rollups, drift detection, performance estimates, alerts and their API.
+// Monitoring: telemetry storage and rollups, drift detection, performance estimates, alerts (HTTP: api/routes/monitoring.ts).
 export type { Alert, AlertChange, AlertChangeType, AlertFeature, AlertSeverity, AlertState, DriftLevel } from './alert.ts';
 export { DEFAULT_DRIFT_CONFIG, resolveDriftConfig, type DriftConfig } from './drift-config.ts';
 export { deviceSetHealth, type DeviceSetHealth } from './device-set-health.ts';
@@ -13,9 +13,7 @@ export {
   type IngestItem, type IngestResult, type MonitoringOptions, type MonitoringStats, type RetentionConfig, type SeriesQuery,
 } from './monitoring-service.ts';
 export { estimatedAccuracy, fieldAccuracy, wilsonInterval, type Estimate } from './performance-estimate.ts';
-export { monitoringRoutes, type MonitoringRouteDeps } from './routes.ts';
 export { BUCKETS, METRICS, type Bucket, type Metric, type Series, type SeriesPoint } from './series.ts';
-export { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
 export type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from './telemetry-store.ts';
 export type { WebhookPayload, WebhookTarget } from './webhook-notifier.ts';
 export type { FeatureIssueReason, WindowRejectReason } from './window-check.ts';

@@ -1,4 +1,5 @@
 // Errors from the monitoring library, each with a stable `code` that the API and tests match on.
+import { DomainError } from '../errors/domain-error.ts';
 
 export type MonitoringErrorCode =
   | 'INVALID_REFERENCE'
@@ -7,13 +8,14 @@ export type MonitoringErrorCode =
   | 'ALERT_NOT_FOUND'
   | 'ALERT_STATE';
 
-export class MonitoringError extends Error {
-  /** HTTP status the API answers with when this error reaches it. */
-  readonly status: number;
+const STATUSES: Record<MonitoringErrorCode, number> = {
+  INVALID_REFERENCE: 400,
+  INVALID_COUNTS: 400,
+  INVALID_QUERY: 400,
+  ALERT_NOT_FOUND: 404,
+  ALERT_STATE: 409,
+};
 
-  constructor(readonly code: MonitoringErrorCode, message: string) {
-    super(message);
-    this.name = 'MonitoringError';
-    this.status = code === 'ALERT_NOT_FOUND' ? 404 : code === 'ALERT_STATE' ? 409 : 400;
-  }
+export class MonitoringError extends DomainError<MonitoringErrorCode> {
+  static override readonly statuses = STATUSES;
 }

@@ -5,12 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDb } from '../store/sqlite/db.ts';
+import { openSqliteTelemetry } from '@flotilla/test/support/telemetry-store';
 import type { AlertChange } from './alert.ts';
 import { psi } from './drift-metrics.ts';
 import { MonitoringError } from './monitoring-error.ts';
 import { MonitoringService, type IngestItem, type MonitoringOptions } from './monitoring-service.ts';
-import { SqliteTelemetryStore } from './sqlite-telemetry-store.ts';
 import { contractWindow } from './telemetry-store-contract.ts';
 import { seededRandom, simulatedReference, simulateWindow } from './telemetry-sim.ts';
 
@@ -22,10 +21,10 @@ const T0 = Date.parse('2026-03-01T10:00:00Z');
 const LIGHT = { name: 'light', edges: [0, 1, 2, 3], frequencies: [0.2, 0.3, 0.5] };
 
 async function open(over: Partial<MonitoringOptions> = {}, path = join(dir, `m${files++}.db`)) {
-  const db = openDb(path);
+  const telemetry = openSqliteTelemetry(path);
   let ids = 0;
-  const service = await MonitoringService.open({ store: new SqliteTelemetryStore(db), now: () => T0 + 3_600_000, newId: () => `alert-${++ids}`, ...over });
-  return { service, path, close: async () => { await service.close(); db.close(); } };
+  const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 3_600_000, newId: () => `alert-${++ids}`, ...over });
+  return { service, path, close: async () => { await service.close(); telemetry.close(); } };
 }
 
 const item = (deviceId: string, seq: number, over: Parameters<typeof contractWindow>[2] = {}, cohorts = ['north']): IngestItem => ({ deviceId, cohorts, window: contractWindow(seq, T0 + seq * 60_000, over) });

@@ -1,4 +1,4 @@
-// The TelemetryStore contract suite: every implementation runs these same cases (see sqlite-telemetry-store.test.ts).
+// The TelemetryStore contract suite: every implementation runs these same cases (see store/sqlite/ and store/postgres/).
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from './alert.ts';

@@ -1,5 +1,5 @@
 // The TelemetryStore seam: telemetry windows, hourly rollups, drift alerts and model references.
-// SQLite by default (sqlite-telemetry-store.ts); every implementation runs telemetry-store-contract.ts.
+// SQLite by default (store/sqlite/sqlite-telemetry-store.ts); every implementation runs telemetry-store-contract.ts.
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
 import type { Alert, AlertState } from './alert.ts';
 import type { ModelReference } from './model-reference.ts';

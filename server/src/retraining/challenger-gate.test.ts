@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateChallenger, judgeChallenger } from './challenger-gate.ts';
 import { onnxAccuracy } from './onnx-accuracy.ts';
-import { classifier, cleanRows, snowyRows, WEIGHTS } from './retraining-test-kit.ts';
+import { classifier, cleanRows, snowyRows, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
 
 const champion = { field: 0.8, test: 0.97 };
 

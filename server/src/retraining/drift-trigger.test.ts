@@ -5,7 +5,7 @@ import { createLogger } from '../log/logger.ts';
 import type { Alert } from '../monitoring/alert.ts';
 import { JsonPolicyStore } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
-import { openWorld, sample } from './retraining-test-kit.ts';
+import { openWorld, sample } from '@flotilla/test/support/retraining-test-kit';
 
 let world: Awaited<ReturnType<typeof openWorld>>;
 let rt: RetrainingService;

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeDataset } from '../datasets/canonical-format.ts';
 import { buildFieldDataset } from './field-dataset.ts';
-import { openWorld, sample } from './retraining-test-kit.ts';
+import { openWorld, sample } from '@flotilla/test/support/retraining-test-kit';
 
 let world: Awaited<ReturnType<typeof openWorld>>;
 beforeEach(async () => {

@@ -4,7 +4,7 @@ import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset, encodeDataset, featuresPerRow } from '../datasets/canonical-format.ts';
 import type { Dataset } from '../datasets/dataset-types.ts';
 import { splitIndices, takeRows } from '../datasets/splits.ts';
-import { notFound } from '../errors/api-error.ts';
+import { RetrainingError } from './retraining-error.ts';
 import type { DatasetVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
@@ -45,7 +45,7 @@ export interface FieldDatasetDeps {
 export async function loadDataset(deps: Pick<FieldDatasetDeps, 'store' | 'blobs'>, ref: string): Promise<{ version: DatasetVersion; data: Dataset }> {
   const version = await deps.store.datasets.resolve(ref);
   const bytes = version ? await deps.blobs.get(version.digest) : null;
-  if (!version || !bytes) throw notFound('dataset', ref);
+  if (!version || !bytes) throw RetrainingError.notFound('dataset', ref);
   return { version, data: decodeDataset(bytes).data };
 }
 

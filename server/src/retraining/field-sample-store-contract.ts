@@ -1,4 +1,4 @@
-// The FieldSampleStore contract: every implementation runs these cases (sqlite-field-sample-store.test.ts, the PostgreSQL one).
+// The FieldSampleStore contract: every implementation runs these cases (in store/sqlite/ and store/postgres/).
 import { describe, expect, it } from 'vitest';
 import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
 

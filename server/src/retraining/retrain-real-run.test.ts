@@ -6,7 +6,7 @@ import { createLogger } from '../log/logger.ts';
 import { RunService } from '../runs/run-service.ts';
 import { JsonPolicyStore } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
-import { openWorld, sample } from './retraining-test-kit.ts';
+import { openWorld, sample } from '@flotilla/test/support/retraining-test-kit';
 
 let world: Awaited<ReturnType<typeof openWorld>>;
 let runs: RunService;

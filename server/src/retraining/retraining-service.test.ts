@@ -5,7 +5,7 @@ import { createLogger } from '../log/logger.ts';
 import type { Run } from '../store/entities.ts';
 import { JsonPolicyStore } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
-import { classifier, openWorld, sample, WEIGHTS } from './retraining-test-kit.ts';
+import { classifier, openWorld, sample, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
 
 let world: Awaited<ReturnType<typeof openWorld>>;
 let next: { weights: number[]; parity: boolean };

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { ConversionService } from '../conversion/conversion-service.ts';
-import { ApiError, badRequest, notFound } from '../errors/api-error.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import { RetrainingError } from './retraining-error.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Alert, AlertChange } from '../monitoring/alert.ts';
 import type { RunService } from '../runs/run-service.ts';
@@ -69,14 +70,14 @@ export class RetrainingService {
 
   setPolicy(model: string, input: RetrainingPolicyInput): RetrainingPolicy {
     const r = RetrainingPolicy.safeParse(input);
-    if (!r.success) throw badRequest('INVALID_RETRAINING_POLICY', `retraining policy is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!r.success) throw new RetrainingError('INVALID_RETRAINING_POLICY', `retraining policy is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     this.d.policies.put(model, r.data);
     return r.data;
   }
 
   policy(model: string): RetrainingPolicy {
     const p = this.d.policies.get(model);
-    if (!p) throw notFound('retraining policy', model);
+    if (!p) throw RetrainingError.notFound('retraining policy', model);
     return p;
   }
 
@@ -93,7 +94,7 @@ export class RetrainingService {
     this.lastAt.set(model, Date.now());
     const done = this.execute(job, policy).catch((e: unknown) => {
       job.status = 'failed';
-      job.error = e instanceof ApiError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
+      job.error = e instanceof DomainError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
       return job;
     }).then(async (j) => {
       j.endedAt = new Date().toISOString();
@@ -129,7 +130,7 @@ export class RetrainingService {
     const j = this.jobs.get(id);
     if (j) return j;
     const [a] = await this.d.store.audit.list({ subject: id, limit: 1 });
-    if (!a || a.action !== 'model.retrain') throw notFound('retrain', id);
+    if (!a || a.action !== 'model.retrain') throw RetrainingError.notFound('retrain', id);
     return a.detail as RetrainJob;
   }
 
@@ -142,17 +143,17 @@ export class RetrainingService {
       gate = out.gate as { passed?: boolean } | undefined;
     }
     const bytes = digest ? await this.d.blobs.get(digest) : null;
-    if (!bytes) throw new ApiError(409, 'INT8_MISSING', `${v.model}@${v.version} has no int8 model`);
+    if (!bytes) throw new RetrainingError('INT8_MISSING', `${v.model}@${v.version} has no int8 model`);
     return { bytes, parityPassed: gate?.passed === true };
   }
 
   private async execute(job: RetrainJob, p: RetrainingPolicy): Promise<RetrainJob> {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
-    if (!champion?.runId) throw new ApiError(409, 'NO_CHAMPION', `${job.model} has no trained champion to retrain from`);
+    if (!champion?.runId) throw new RetrainingError('NO_CHAMPION', `${job.model} has no trained champion to retrain from`);
     job.champion = `${champion.model}@${champion.version}`;
     const championRun = await store.runs.get(champion.runId);
-    if (!championRun) throw notFound('run', champion.runId);
+    if (!championRun) throw RetrainingError.notFound('run', champion.runId);
     const championInt8 = await this.int8(champion, job.actor);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, splitSeed: championRun.splitSeed,
@@ -164,9 +165,9 @@ export class RetrainingService {
     }, job.actor);
     job.runId = run.id;
     const finished = await runs.wait(run.id);
-    if (finished.status !== 'succeeded') throw new ApiError(409, 'RETRAIN_RUN_FAILED', `run ${run.id} ended ${finished.status}: ${JSON.stringify(finished.error)}`);
+    if (finished.status !== 'succeeded') throw new RetrainingError('RETRAIN_RUN_FAILED', `run ${run.id} ended ${finished.status}: ${JSON.stringify(finished.error)}`);
     const challenger = (await store.models.listVersions(job.model)).find((v) => v.runId === run.id);
-    if (!challenger) throw new ApiError(409, 'CHALLENGER_NOT_REGISTERED', `run ${run.id} registered no version`);
+    if (!challenger) throw new RetrainingError('CHALLENGER_NOT_REGISTERED', `run ${run.id} registered no version`);
     job.challenger = `${challenger.model}@${challenger.version}`;
     const challengerInt8 = await this.int8(challenger, job.actor);
     job.verdict = await evaluateChallenger({

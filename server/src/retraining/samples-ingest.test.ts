@@ -5,7 +5,7 @@ import { decodeMessage, Ack, toBase64 } from '@flotilla/firmware-bundler/wire/in
 import type { InboundMessage, OutboundMessage } from '../broker/broker-link.ts';
 import { createLogger } from '../log/logger.ts';
 import { SamplesIngest } from './samples-ingest.ts';
-import { openWorld } from './retraining-test-kit.ts';
+import { openWorld } from '@flotilla/test/support/retraining-test-kit';
 
 /** The two BrokerLink calls the ingest uses, in memory. */
 class FakeLink {

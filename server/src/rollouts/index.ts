@@ -1,4 +1,4 @@
-// The rollout engine's public face: the engine and its ports, the request schema, routes, store seam.
+// The rollout engine's public face: the engine and its ports, the request schema, store seam (routes: api/routes/rollouts.ts).
 //
 // Wiring (in server/src/main.ts): `new RolloutEngine({ store: store.rollouts, devices, desired, health,
 // bundles, audit: store.audit })` with adapters for the four ports, `startRolloutTicker(engine)`, and
@@ -13,8 +13,6 @@ export { evaluateGates, transition, ROLLOUT_STATES, STAGE_STATES, type GateVerdi
 export { ROLLOUT_DEVICE_STATES, type RolloutDeviceState } from './device-state.ts';
 export { cohortHash, planCohorts } from './cohorts.ts';
 export type { RolloutStore, RolloutWrite, Membership } from './rollout-store.ts';
-export { SqliteRolloutStore } from './sqlite-rollout-store.ts';
 export type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord, TimelineEntry } from './rollout-types.ts';
 export type { RolloutStatus, StageStatus } from './rollout-status.ts';
-export { rolloutRoutes, type RolloutRouteDeps } from './routes.ts';
 export { startRolloutTicker, type RolloutTicker } from './rollout-ticker.ts';

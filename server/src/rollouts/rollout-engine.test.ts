@@ -1,6 +1,6 @@
 // The engine against a real SQLite file and in-memory ports: stages, gates, shadow, approval, pacing, conflicts.
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleRef, FakeClock, OLD_BUNDLE, request, rig, scratch, type Rig } from './rollout-test-kit.ts';
+import { bundleRef, FakeClock, OLD_BUNDLE, request, rig, scratch, type Rig } from '@flotilla/test/support/rollout-test-kit';
 import type { RolloutError } from './rollout-error.ts';
 
 const tmp = scratch();
@@ -331,8 +331,7 @@ describe('restart', () => {
   const DEVICES = 30;
   async function scenario(restartAfter: number | null) {
     const file = tmp.path(`restart-${restartAfter}.db`);
-    const { openSqliteStore } = await import('../store/sqlite/sqlite-store.ts');
-    let store = openSqliteStore(file);
+    let store = tmp.openFile(file);
     const shared = { clock: new FakeClock() };
     let r = rig(store, shared);
     r.fleet.add(DEVICES);
@@ -345,7 +344,7 @@ describe('restart', () => {
       if (k === restartAfter) {
         // Throw the engine and the store handle away; a new process opens the same file.
         await store.close();
-        store = openSqliteStore(file);
+        store = tmp.openFile(file);
         r = rig(store, { ...shared, fleet, delivery, health });
       }
       shared.clock.advance(30);

@@ -1,4 +1,5 @@
 // Errors of the rollout engine, each with a stable `code` and the HTTP status the API answers with.
+import { DomainError } from '../errors/domain-error.ts';
 
 export type RolloutErrorCode =
   | 'INVALID_ROLLOUT'
@@ -9,7 +10,7 @@ export type RolloutErrorCode =
   | 'NO_MATCHING_DEVICES'
   | 'ILLEGAL_TRANSITION';
 
-const STATUS: Record<RolloutErrorCode, number> = {
+const STATUSES: Record<RolloutErrorCode, number> = {
   INVALID_ROLLOUT: 400,
   BUNDLE_NOT_FOUND: 404,
   ROLLOUT_NOT_FOUND: 404,
@@ -20,12 +21,6 @@ const STATUS: Record<RolloutErrorCode, number> = {
 };
 
 /** A refused rollout operation. Clients match on `code`, never on the message. */
-export class RolloutError extends Error {
-  readonly status: number;
-
-  constructor(readonly code: RolloutErrorCode, message: string, readonly details?: unknown) {
-    super(message);
-    this.name = 'RolloutError';
-    this.status = STATUS[code];
-  }
+export class RolloutError extends DomainError<RolloutErrorCode> {
+  static override readonly statuses = STATUSES;
 }

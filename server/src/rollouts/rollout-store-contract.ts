@@ -1,4 +1,4 @@
-// The RolloutStore contract: every implementation runs these cases (see sqlite-rollout-store.test.ts).
+// The RolloutStore contract: every implementation runs these cases (see store/sqlite/ and store/postgres/).
 import { describe, expect, it } from 'vitest';
 import type { RolloutStore } from './rollout-store.ts';
 import type { Rollout, RolloutDevice } from './rollout-types.ts';

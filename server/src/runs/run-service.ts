@@ -3,13 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { BlobStore } from '../blob/blob-store.ts';
-import { ApiError, badRequest, notFound } from '../errors/api-error.ts';
+import { RunError } from './run-error.ts';
 import { codeVersion, hardware, packageVersions } from '../lineage/environment.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ModelVersion, Run } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { validateHyperparams } from '../training/hyperparams.ts';
-import { DEFAULT_DENSE_SPEC, validateModelSpec } from '../training/model-spec.ts';
+import { DEFAULT_DENSE_SPEC } from '../training/model-spec.ts';
+import { validateModelSpec } from '../training/validate-model-spec.ts';
 import { RunEvents } from './run-events.ts';
 import type { FromWorker, RunJob } from './run-protocol.ts';
 
@@ -65,17 +66,17 @@ export class RunService {
     return left.length;
   }
 
-  /** Validates the request, records a queued run and schedules it. Throws ApiError on invalid input. */
+  /** Validates the request, records a queued run and schedules it. Throws RunError on invalid input. */
   async start(req: StartRunRequest, actor: string): Promise<Run> {
     const ds = await this.o.store.datasets.resolve(req.dataset);
-    if (!ds) throw notFound('dataset', req.dataset);
+    if (!ds) throw RunError.notFound('dataset', req.dataset);
     const spec = req.spec ?? DEFAULT_DENSE_SPEC;
     const checked = validateModelSpec(spec, { inputShape: ds.featureShape, numClasses: ds.classes.length });
-    if (!checked.ok) throw badRequest('INVALID_MODEL_SPEC', `model spec is invalid: ${checked.errors.join('; ')}`, checked.errors);
+    if (!checked.ok) throw new RunError('INVALID_MODEL_SPEC', `model spec is invalid: ${checked.errors.join('; ')}`, checked.errors);
     const hyper = validateHyperparams(req.hyper ?? {});
-    if (!hyper.ok) throw badRequest('INVALID_HYPERPARAMETERS', `hyperparameters are invalid: ${hyper.errors.join('; ')}`, hyper.errors);
+    if (!hyper.ok) throw new RunError('INVALID_HYPERPARAMETERS', `hyperparameters are invalid: ${hyper.errors.join('; ')}`, hyper.errors);
     const model = req.model ?? `${ds.name}-classifier`;
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(model)) throw badRequest('INVALID_MODEL_NAME', `model name '${model}' must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(model)) throw new RunError('INVALID_MODEL_NAME', `model name '${model}' must be 1-64 letters, digits, '.', '_' or '-'`);
     const run: Run = {
       id: `run_${randomBytes(6).toString('hex')}`, status: 'queued', model, sweepId: req.sweepId ?? null,
       datasetDigest: ds.digest, datasetName: ds.name, splitSeed: req.splitSeed ?? 42, spec, hyper: hyper.hyper as unknown as Record<string, unknown>,
@@ -98,17 +99,17 @@ export class RunService {
     const a = this.active.get(runId);
     if (a) return a.done;
     const r = await this.o.store.runs.get(runId);
-    if (!r) throw notFound('run', runId);
+    if (!r) throw RunError.notFound('run', runId);
     return r;
   }
 
   /** Cancels a queued or running run; the worker stops between batches. */
   async cancel(runId: string, actor: string): Promise<Run> {
     const run = await this.o.store.runs.get(runId);
-    if (!run) throw notFound('run', runId);
+    if (!run) throw RunError.notFound('run', runId);
     const a = this.active.get(runId);
     if (!a || ['succeeded', 'failed', 'cancelled'].includes(run.status)) {
-      throw new ApiError(409, 'RUN_FINISHED', `run ${runId} already ended (${run.status})`);
+      throw new RunError('RUN_FINISHED', `run ${runId} already ended (${run.status})`);
     }
     a.cancelRequested = true;
     await this.o.store.audit.record({ actor, action: 'run.cancel', subject: runId, detail: null });

@@ -1,7 +1,7 @@
 // Sweeps: a grid or random search over hyperparameters, run as ordinary runs with a concurrency
 // limit, ranked on the validation split; the winner alone is registered in the model registry.
 import { randomBytes } from 'node:crypto';
-import { badRequest, notFound } from '../errors/api-error.ts';
+import { RunError } from './run-error.ts';
 import type { Run, Sweep } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import type { RunService, StartRunRequest } from './run-service.ts';
@@ -57,11 +57,11 @@ export class SweepService {
 
   async start(req: SweepRequest, actor: string): Promise<Sweep> {
     const keys = Object.keys(req.space ?? {});
-    if (keys.length === 0) throw badRequest('INVALID_SWEEP', 'space must name at least one hyperparameter with candidate values');
-    for (const k of keys) if (!Array.isArray(req.space[k]) || req.space[k]!.length === 0) throw badRequest('INVALID_SWEEP', `space.${k} must be a non-empty list`);
-    if (req.method === 'random' && !(Number.isInteger(req.trials) && req.trials! > 0)) throw badRequest('INVALID_SWEEP', 'random search needs trials >= 1');
+    if (keys.length === 0) throw new RunError('INVALID_SWEEP', 'space must name at least one hyperparameter with candidate values');
+    for (const k of keys) if (!Array.isArray(req.space[k]) || req.space[k]!.length === 0) throw new RunError('INVALID_SWEEP', `space.${k} must be a non-empty list`);
+    if (req.method === 'random' && !(Number.isInteger(req.trials) && req.trials! > 0)) throw new RunError('INVALID_SWEEP', 'random search needs trials >= 1');
     const points = req.method === 'grid' ? gridPoints(req.space).slice(0, req.trials ?? Infinity) : randomPoints(req.space, req.trials!, req.seed ?? 1);
-    if (points.length > 200) throw badRequest('INVALID_SWEEP', `${points.length} trials is more than the limit of 200`);
+    if (points.length > 200) throw new RunError('INVALID_SWEEP', `${points.length} trials is more than the limit of 200`);
     const sweep: Sweep = {
       id: `swp_${randomBytes(6).toString('hex')}`, status: 'running', model: req.model ?? `${req.dataset}-classifier`,
       config: { ...req }, runIds: [], createdAt: new Date().toISOString(), endedAt: null,
@@ -81,7 +81,7 @@ export class SweepService {
   /** Trials ranked by validation accuracy (best first); unfinished trials last. */
   async ranking(sweepId: string): Promise<{ sweep: Sweep; trials: RankedTrial[] }> {
     const sweep = await this.store.sweeps.get(sweepId);
-    if (!sweep) throw notFound('sweep', sweepId);
+    if (!sweep) throw RunError.notFound('sweep', sweepId);
     const runs = await this.store.runs.list({ sweepId, limit: 1000 });
     const ranked = runs
       .map((r) => ({ r, v: lastVal(r) }))

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { encodeDataset } from '../datasets/canonical-format.ts';
 import { importCsv } from '../datasets/csv-import.ts';
-import { badRequest } from '../errors/api-error.ts';
+import { DatasetError } from '../datasets/dataset-error.ts';
 import type { DatasetVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { loadMnist } from '../training/mnist-data.ts';
@@ -31,8 +31,8 @@ export class DatasetService {
 
   /** Streams a CSV into a new (or existing, when the content is the same) dataset version. */
   async importCsv(source: Readable | AsyncIterable<Uint8Array>, opts: { name: string; label: string; source?: string; maxBadRows?: number }): Promise<{ dataset: DatasetVersion; report: unknown; existed: boolean }> {
-    if (!NAME.test(opts.name)) throw badRequest('INVALID_DATASET_NAME', `dataset name '${opts.name}' must be 1-64 letters, digits, '.', '_' or '-'`);
-    if (!opts.label) throw badRequest('LABEL_REQUIRED', 'name the label column (--label COLUMN, or ?label= over HTTP)');
+    if (!NAME.test(opts.name)) throw new DatasetError('INVALID_DATASET_NAME', `dataset name '${opts.name}' must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (!opts.label) throw new DatasetError('LABEL_REQUIRED', 'name the label column (--label COLUMN, or ?label= over HTTP)');
     const r = await importCsv(source as never, { label: opts.label, blobs: this.blobs, maxBadRows: opts.maxBadRows });
     const before = await this.store.datasets.resolve(`${opts.name}@${r.digest}`);
     const dataset = await this.store.datasets.put({

@@ -6,7 +6,7 @@ import { DeviceGroup, resolveTransforms, seeded, type Shard } from './device-gro
 import { startFlakyProxy, type FlakyProxy } from './flaky-proxy.ts';
 import type { InputTransform } from './input-transforms.ts';
 import { ProcessShard } from './process-shard.ts';
-import type { DeviceRow, DeviceSpec } from './shard-protocol.ts';
+import type { DeviceRow, DeviceSpec, SimDeviceState } from './shard-protocol.ts';
 import type { SimDevice } from './sim-device.ts';
 
 /** Options of {@link FleetSimulator.start}. Rates are shares of the fleet, 0..1, drawn per device. */
@@ -56,19 +56,6 @@ export interface SimulatorOptions {
   processes?: number;
   /** Progress lines while starting. */
   log?: (line: string) => void;
-}
-
-/** One device as the simulator sees it. */
-export interface SimDeviceState {
-  id: string;
-  cohort: string;
-  /** Version of the model it serves, or null. */
-  version: string | null;
-  state: string | null;
-  online: boolean;
-  faults: string[];
-  predictions: number;
-  crashes: number;
 }
 
 export interface CohortStats {

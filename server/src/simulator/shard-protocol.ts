@@ -1,9 +1,21 @@
 // What the simulator and its worker processes say to each other over the IPC channel.
 import type { SimDeviceConfig, SimDeviceStats } from './sim-device.ts';
-import type { SimDeviceState } from './fleet-simulator.ts';
 
 /** A device as a worker process receives it: its config without the parts that are functions. */
 export type DeviceSpec = Omit<SimDeviceConfig, 'runtime' | 'nextInput' | 'random'>;
+
+/** One device as the simulator sees it (reported by its worker process, hence here). */
+export interface SimDeviceState {
+  id: string;
+  cohort: string;
+  /** Version of the model it serves, or null. */
+  version: string | null;
+  state: string | null;
+  online: boolean;
+  faults: string[];
+  predictions: number;
+  crashes: number;
+}
 
 /** One device's state and counters, as reported to the simulator. */
 export interface DeviceRow {

@@ -1,15 +1,14 @@
 // Errors a store raises for conflicts the caller can act on; `code` is stable, `status` is the HTTP mapping.
+import { DomainError } from '../errors/domain-error.ts';
 
 export type StoreErrorCode = 'DEVICE_EXISTS' | 'BUNDLE_SEQUENCE_TAKEN' | 'BUNDLE_EXISTS';
 
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    /** HTTP status the API answers with (409 for every conflict so far). */
-    readonly status = 409,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
+const STATUSES: Record<StoreErrorCode, number> = {
+  DEVICE_EXISTS: 409,
+  BUNDLE_SEQUENCE_TAKEN: 409,
+  BUNDLE_EXISTS: 409,
+};
+
+export class StoreError extends DomainError<StoreErrorCode> {
+  static override readonly statuses = STATUSES;
 }

@@ -1,7 +1,8 @@
 // Builds an uncompiled tfjs LayersModel from a validated spec, with every random initializer seeded.
 import * as tf from '@tensorflow/tfjs';
 import { planLayers, type PlannedLayer } from './layer-plan.ts';
-import { validateModelSpec, type ModelContext, type ModelSpec } from './model-spec.ts';
+import type { ModelContext, ModelSpec } from './model-spec.ts';
+import { validateModelSpec } from './validate-model-spec.ts';
 import { deriveSeed } from './prng.ts';
 import { ModelSpecError } from './training-errors.ts';
 import { unwrapTopology } from './topology-check.ts';

@@ -9,9 +9,10 @@ export { DEFAULT_HYPERPARAMS, HyperparamsSchema, OPTIMIZERS, validateHyperparams
 export { ECE_BINS, metricsFromProbabilities, type ClassMetrics, type ClassificationMetrics } from './metrics.ts';
 export { loadMnist } from './mnist-data.ts';
 export {
-  ACTIVATIONS, DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, LAYER_TYPES, MAX_PARAMETERS, WIDE_CNN_SPEC, validateModelSpec,
-  type LayerListSpec, type LayerSpec, type ModelContext, type ModelSpec, type TopologySpec, type ValidationResult,
+  ACTIVATIONS, DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, LAYER_TYPES, WIDE_CNN_SPEC,
+  type LayerListSpec, type LayerSpec, type ModelContext, type ModelSpec, type TopologySpec,
 } from './model-spec.ts';
+export { MAX_PARAMETERS, validateModelSpec, type ValidationResult } from './validate-model-spec.ts';
 export { trainModel, type BatchProgress, type EpochMetrics, type TrainOptions, type TrainResult } from './train-loop.ts';
 export { BackendUnavailableError, DatasetError, HyperparamsError, ModelSpecError } from './training-errors.ts';
 export { registerWasmTrainingKernels, useWasmKernelReplacements } from './wasm-kernels.ts';

@@ -1,7 +1,8 @@
 // Spec and hyperparameter validation: every error names its place; shapes are checked before building.
 import { describe, expect, it } from 'vitest';
 import { validateHyperparams, DEFAULT_HYPERPARAMS } from './hyperparams.ts';
-import { DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, validateModelSpec } from './model-spec.ts';
+import { DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC } from './model-spec.ts';
+import { validateModelSpec } from './validate-model-spec.ts';
 
 const mnist = { inputShape: [28, 28, 1], numClasses: 10 };
 const errorsOf = (spec: unknown, ctx = mnist) => {

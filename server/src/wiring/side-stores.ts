@@ -2,10 +2,10 @@
 // cross-process mutex. SQLite files in the data folder by default; the shared PostgreSQL database
 // (one pool) when the main store is PostgreSQL, so several server processes see the same data.
 import { join } from 'node:path';
-import { SqliteTelemetryStore } from '../monitoring/sqlite-telemetry-store.ts';
+import { SqliteTelemetryStore } from '../store/sqlite/sqlite-telemetry-store.ts';
 import type { TelemetryStore } from '../monitoring/telemetry-store.ts';
 import type { FieldSampleStore } from '../retraining/field-sample-store.ts';
-import { SqliteFieldSampleStore } from '../retraining/sqlite-field-sample-store.ts';
+import { SqliteFieldSampleStore } from '../store/sqlite/sqlite-field-sample-store.ts';
 import { LocalLeaseStore, type LeaseStore } from '../store/lease.ts';
 import { openDb } from '../store/sqlite/db.ts';
 

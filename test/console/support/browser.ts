@@ -1,5 +1,6 @@
 // Headless Chromium (the system's, driven by playwright-core) on the console: sign in, wait for live
-// data, and keep a 1280x800 screenshot of each page as test output and for the README.
+// data, and keep a 1280x800 screenshot of each page as test output. A test run leaves the checkout
+// alone: only `npm run docs:screenshots` (FLOTILLA_DOCS_SCREENSHOTS=1) refreshes docs/screenshots/.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -7,7 +8,7 @@ import { REPO } from '../../support/server-process.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(REPO, 'test-output/screenshots');
-const DOCS = join(REPO, 'docs/screenshots');
+const DOCS = process.env.FLOTILLA_DOCS_SCREENSHOTS === '1' ? join(REPO, 'docs/screenshots') : null;
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
@@ -47,13 +48,12 @@ export async function go(page: Page, hash: string, heading?: string | RegExp): P
   if (heading) await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
 
-/** Saves test-output/screenshots/<name>.png (the viewport, 1280x800) and copies it to docs/screenshots/. */
+/** Saves test-output/screenshots/<name>.png (the viewport, 1280x800), and into docs/screenshots/ when asked. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  mkdirSync(DOCS, { recursive: true });
   const file = join(SHOTS, `${name}.png`);
   // Let charts measure their width and the last poll land before the picture is taken.
   await page.waitForTimeout(300);
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
-  copyFileSync(file, join(DOCS, `${name}.png`));
+  if (DOCS) copyFileSync(file, join(DOCS, `${name}.png`));
 }

@@ -56,17 +56,3 @@ export async function trainToy(srv: ServerHandle, hyper: Record<string, unknown>
     await new Promise((res) => setTimeout(res, 200));
   }
 }
-
-/**
- * Null when the server has `path` (any answer but the API's "no route" 404), else a reason to skip:
- * parts of the API are still being built, and these tests light up when they land.
- */
-export async function missingRoute(srv: ServerHandle, path: string): Promise<string | null> {
-  const r = await srv.api('GET', path);
-  if (r.status === 404 && String(r.body?.error?.message ?? '').startsWith('no route for')) {
-    const reason = `the server has no ${path} yet`;
-    console.warn(`[skip] ${reason}`);
-    return reason;
-  }
-  return null;
-}

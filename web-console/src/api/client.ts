@@ -3,8 +3,8 @@
 // wrappers beside this file, since most routes describe them only as JSON objects.
 import { hc } from 'hono/client';
 import type { ApiApp } from '../../../server/src/api/app.ts';
-import type { monitoringRoutes } from '../../../server/src/monitoring/routes.ts';
-import type { rolloutRoutes } from '../../../server/src/rollouts/routes.ts';
+import type { monitoringRoutes } from '../../../server/src/api/routes/monitoring.ts';
+import type { rolloutRoutes } from '../../../server/src/api/routes/rollouts.ts';
 import { API_BASE, authHeaders } from './http.ts';
 
 const options = { headers: authHeaders };

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { hashToken } from '../../auth/tokens.ts';
-import { ApiError } from '../../errors/api-error.ts';
+import { ApiError } from '../api-error.ts';
 import type { AppEnv, Services } from '../app-env.ts';
 import type { FleetServices } from './fleet-services.ts';
 

@@ -51,7 +51,7 @@ export function bundleRoutes(f: FleetServices) {
       async (c) => {
         const { id } = c.req.valid('param');
         const b = await f.bundles.get(id);
-        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`, 404);
+        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
         return c.json(b, 200);
       },
     );

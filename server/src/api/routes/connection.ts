@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
 import type { BrokerEndpoints } from '../../broker/broker-link.ts';
-import { ApiError } from '../../errors/api-error.ts';
+import { ApiError } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { FleetServices } from './fleet-services.ts';
 

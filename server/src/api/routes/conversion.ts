@@ -1,6 +1,6 @@
 // Conversion routes: export a trained version to ONNX (+ int8), quantize an ONNX version, import ONNX models.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ApiError, badRequest, notFound } from '../../errors/api-error.ts';
+import { ApiError, badRequest, notFound } from '../api-error.ts';
 import { MAX_ONNX_IMPORT, type ConversionService } from '../../conversion/conversion-service.ts';
 import type { Store } from '../../store/store.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -9,9 +9,11 @@ import { requireRole } from '../auth-middleware.ts';
 const Obj = z.record(z.string(), z.unknown());
 const QuantizeFields = {
   mode: z.enum(['auto', 'static', 'dynamic']).optional(),
-  method: z.enum(['minmax', 'percentile']).optional(),
+  method: z.enum(['minmax', 'percentile', 'entropy', 'auto']).optional().openapi({ description: 'Calibration method; auto (default) tries min-max, percentile and entropy and keeps the int8 model closest to float' }),
   maxAccuracyDrop: z.number().min(0).max(100).optional(),
   minTop1Agreement: z.number().min(0).max(1).optional(),
+  maxRelativeL2: z.number().min(0).max(10).optional().openapi({ description: 'Parity gate: largest relative L2 error of each non-classifier output (default 0.05)' }),
+  minCosine: z.number().min(-1).max(1).optional().openapi({ description: 'Parity gate: smallest cosine similarity of each non-classifier output (default 0.99)' }),
   calibrationSamples: z.number().int().min(8).max(10_000).optional(),
   overrideReason: z.string().min(3).max(500).optional().openapi({ description: 'Allow bundling even if the parity gate fails; recorded with the report' }),
 };
@@ -22,6 +24,10 @@ const QuantizeBody = z.object({
     z.object({ data: z.string().min(1).openapi({ description: 'base64 of little-endian float32 samples' }), shape: z.array(z.number().int().positive()).min(1).max(8) }),
   ]),
   evaluationDataset: z.string().optional(),
+  evaluation: z
+    .object({ data: z.string().min(1).openapi({ description: 'base64 of little-endian float32 samples' }), shape: z.array(z.number().int().positive()).min(1).max(8) })
+    .optional()
+    .openapi({ description: 'Held-out inputs (no labels) to compare int8 with float on, kept apart from the calibration samples' }),
   ...QuantizeFields,
 });
 
@@ -72,9 +78,11 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
       }),
       async (c) => {
         const { name, ref } = c.req.valid('param');
-        const { calibration, evaluationDataset, ...o } = c.req.valid('json');
+        const { calibration, evaluationDataset, evaluation, ...o } = c.req.valid('json');
+        if (evaluation && evaluationDataset) throw badRequest('EVALUATION_AMBIGUOUS', 'give held-out inputs or an evaluation dataset, not both');
         const cal = 'dataset' in calibration ? { dataset: calibration.dataset } : { data: decodeSamples(calibration.data, calibration.shape), shape: calibration.shape };
-        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, evaluationDataset, o, c.get('actor').id) as never, 200);
+        const held = evaluation ? { data: decodeSamples(evaluation.data, evaluation.shape), shape: evaluation.shape } : evaluationDataset;
+        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, held, o, c.get('actor').id) as never, 200);
       },
     )
     .openapi(

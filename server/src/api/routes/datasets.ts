@@ -1,9 +1,9 @@
 // Dataset versions: list, show, and CSV import as a streamed upload (never held whole in memory).
 import { Readable } from 'node:stream';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ApiError, badRequest, notFound } from '../../errors/api-error.ts';
+import { ApiError, badRequest, notFound } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 
 /** Largest CSV upload accepted over HTTP (bytes). */

@@ -2,7 +2,7 @@
 // relabel, revoke, and desired state (one device or many).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
-import { badRequest } from '../../errors/api-error.ts';
+import { badRequest } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';

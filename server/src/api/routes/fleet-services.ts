@@ -6,7 +6,7 @@ import type { SigningKey } from '../../delivery/signing-key.ts';
 import type { DeviceService } from '../../devices/device-service.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError } from '../../errors/api-error.ts';
+import { ApiError } from '../api-error.ts';
 
 export interface FleetServices {
   devices: DeviceService;

@@ -1,8 +1,8 @@
 // The model registry: models, versions, aliases (champion, challenger, any name) and their audit trail.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { badRequest, notFound } from '../../errors/api-error.ts';
+import { badRequest, notFound } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 
 const Obj = z.record(z.string(), z.unknown());

@@ -1,9 +1,9 @@
 // Training runs: start (validated before any worker starts), list, show, compare, cancel, and live progress over SSE.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { notFound } from '../../errors/api-error.ts';
+import { notFound } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { compareRuns } from '../../runs/compare-runs.ts';
 

@@ -1,7 +1,7 @@
 // Sweeps: start a grid or random search, and read its trials ranked on the validation split.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { StartRun } from './runs.ts';
 

@@ -1,7 +1,7 @@
 // Operator tokens (admin only): issue with a role, list, revoke.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { issueToken, ROLES } from '../../auth/tokens.ts';
-import { notFound } from '../../errors/api-error.ts';
+import { notFound } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 

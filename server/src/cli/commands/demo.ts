@@ -36,8 +36,8 @@ export function registerDemoCommand(program: Command): void {
       process.env.FLOTILLA_TELEMETRY_SAMPLE_RATE ??= '1';
       process.env.FLOTILLA_TELEMETRY_SAMPLE_BYTES ??= String(64 << 20);
       process.env.FLOTILLA_ADMIN_TOKEN ??= `demo-${randomBytes(16).toString('hex')}`;
-      const { runDemo } = await import('../../demo/demo.ts');
-      const { renderSummary } = await import('../../demo/summary.ts');
+      const { runDemo } = await import('../demo/demo.ts');
+      const { renderSummary } = await import('../demo/summary.ts');
       const { summary, server, sim, dataDir, madeDataDir } = await runDemo({
         ...opts, dataDir: o.data, progress: !o.ci || Boolean(process.stderr.isTTY),
       });

@@ -2,12 +2,16 @@
 import { DataType, decodeModel, encodeModel, makeValueInfo, type ModelProto } from '@flotilla/firmware-bundler/onnx/index';
 import { batchSizeFor, openSession, runInBatches } from '../ort-runner.ts';
 import { takeSamples, type Samples } from '../samples.ts';
-import { percentileOfSorted } from './quant-math.ts';
+import { entropyRange } from './entropy-range.ts';
+import { percentileOfSorted, type Range } from './quant-math.ts';
 
 /** How activation ranges are measured. */
 export interface CalibrationSettings {
-  /** `minmax` (default) takes the observed extremes; `percentile` clips outliers. */
-  method?: 'minmax' | 'percentile';
+  /**
+   * `minmax` (default) takes the observed extremes; `percentile` clips outliers at a percentile; `entropy`
+   * clips where the 8-bit histogram loses least information (KL divergence).
+   */
+  method?: CalibrationMethod;
   /** Percentile kept at each end for `percentile`; default 99.999. */
   percentile?: number;
   /** Calibration samples used at most; default 512. */
@@ -16,17 +20,17 @@ export interface CalibrationSettings {
   batchSize?: number;
 }
 
+/** How one activation's range is chosen from what calibration observed. */
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+
 /** Settings as applied, for the report. */
 export interface AppliedCalibration {
-  method: 'minmax' | 'percentile';
+  method: CalibrationMethod;
   percentile?: number;
   samples: number;
 }
 
-export interface Range {
-  min: number;
-  max: number;
-}
+export type { Range } from './quant-math.ts';
 
 /** Values kept per tensor for percentiles; beyond it every k-th value is kept. */
 const PERCENTILE_CAP = 1 << 20;
@@ -55,15 +59,23 @@ class RangeCollector {
     this.keptCount += picked.length;
   }
 
-  percentiles(p: number): Range {
+  private keptValues(): Float32Array {
     const all = new Float32Array(this.keptCount);
     let o = 0;
     for (const k of this.kept) {
       all.set(k, o);
       o += k.length;
     }
-    all.sort();
+    return all;
+  }
+
+  percentiles(p: number): Range {
+    const all = this.keptValues().sort();
     return { min: percentileOfSorted(all, 100 - p), max: percentileOfSorted(all, p) };
+  }
+
+  entropy(): Range {
+    return entropyRange(this.keptValues(), { min: this.min, max: this.max });
   }
 }
 
@@ -91,7 +103,7 @@ export async function calibrateRanges(
   const collectors = new Map(tensors.map((t) => [t, new RangeCollector(1)]));
   const session = await openSession(encodeModel(copy), { optimization: 'disabled' });
   const batch = batchSizeFor(inputShape, settings.batchSize ?? 64);
-  const keep = method === 'percentile';
+  const keep = method !== 'minmax';
   if (collectors.has(inputName)) collectors.get(inputName)!.add(samples.data.subarray(0, samples.count * perSample), keep);
   if (fetch.length) {
     await runInBatches(session, inputName, samples, batch, typeof inputShape[0] === 'number', (out) => {
@@ -100,6 +112,6 @@ export async function calibrateRanges(
   }
   await session.release();
   const ranges = new Map<string, Range>();
-  for (const [t, c] of collectors) ranges.set(t, keep ? c.percentiles(p) : { min: c.min, max: c.max });
-  return { ranges, applied: { method, ...(keep ? { percentile: p } : {}), samples: samples.count } };
+  for (const [t, c] of collectors) ranges.set(t, method === 'percentile' ? c.percentiles(p) : method === 'entropy' ? c.entropy() : { min: c.min, max: c.max });
+  return { ranges, applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count } };
 }

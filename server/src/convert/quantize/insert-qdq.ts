@@ -8,12 +8,12 @@ import {
   type NodeProto,
   type TensorProto,
 } from '@flotilla/firmware-bundler/onnx/index';
-import { activationParams, quantizeBias, quantizeWeightPerChannel, type ActivationParams } from './quant-math.ts';
+import { activationParams, quantizeBias, quantizeWeightPerChannel, WEIGHT_QMAX, type ActivationParams } from './quant-math.ts';
 import type { QdqPlan } from './qdq-plan.ts';
 import type { Range } from './calibrate.ts';
 
-/** Rewrites `graph` in place; returns the number of weights quantized. */
-export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, Range>): number {
+/** Rewrites `graph` in place; returns the number of weights quantized. `weightQmax`: see {@link WEIGHT_QMAX}. */
+export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, Range>, weightQmax = WEIGHT_QMAX): number {
   const index = new GraphIndex(graph);
   const inits: TensorProto[] = [];
   const head: NodeProto[] = [];
@@ -59,7 +59,7 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
     if (!qw) {
       const t = index.initializers.get(wName)!;
       const dims = t.dims ?? [];
-      const { values, scales } = quantizeWeightPerChannel(readTensorAsFloat32(t), dims, w.weightAxis);
+      const { values, scales } = quantizeWeightPerChannel(readTensorAsFloat32(t), dims, w.weightAxis, weightQmax);
       // A weight shared by ops that need different channel axes gets one quantized copy per axis.
       const base = [...weightCache.keys()].some((k) => k.startsWith(`${wName}|`)) ? `${wName}_axis${w.weightAxis}` : wName;
       inits.push(

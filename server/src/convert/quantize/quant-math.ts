@@ -1,5 +1,11 @@
 // Scale and zero-point arithmetic of int8 quantization: activations uint8 asymmetric, weights int8 symmetric per channel.
 
+/** The range of values an activation tensor is quantized over. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
 /** Quantization parameters of one activation tensor (per tensor, uint8). */
 export interface ActivationParams {
   scale: number;
@@ -26,6 +32,17 @@ export function activationParams(min: number, max: number): ActivationParams {
   return { scale, zeroPoint };
 }
 
+/**
+ * Largest magnitude of an int8 weight. On x86 CPUs without VNNI (AVX2 only), onnxruntime's u8s8 kernels
+ * multiply uint8 activations by int8 weights with `vpmaddubsw`, which adds each pair of products into an
+ * int16 with saturation: 2 × 255 × 127 overflows, 2 × 255 × 63 = 32,130 does not. With weights in
+ * [-63, 63] ("reduce range", onnxruntime's own advice for these CPUs) every kernel path — AVX2, AVX-512,
+ * VNNI, ARM dot products, the reference kernels — computes the same exact integer sums, so a model that
+ * passes the parity gate on this server computes the same thing on every device. The price is one bit of
+ * weight resolution (BENCHMARKS.md, "int8 weight range").
+ */
+export const WEIGHT_QMAX = 63;
+
 /** A quantized weight: int8 values with one scale per output channel (zero points are all 0). */
 export interface QuantizedWeight {
   values: Int8Array;
@@ -33,10 +50,11 @@ export interface QuantizedWeight {
 }
 
 /**
- * Symmetric int8 per-channel quantization over [-127, 127] along `axis` of a tensor with `dims`
- * (127 rather than 128 keeps the range symmetric, so negating a weight never saturates).
+ * Symmetric int8 per-channel quantization over [-qmax, qmax] along `axis` of a tensor with `dims`
+ * (symmetric, so negating a weight never saturates). `qmax` is {@link WEIGHT_QMAX} unless a caller
+ * deliberately asks for the full range (benchmarks and tests of the kernel-safety check).
  */
-export function quantizeWeightPerChannel(values: Float32Array, dims: number[], axis: number): QuantizedWeight {
+export function quantizeWeightPerChannel(values: Float32Array, dims: number[], axis: number, qmax = WEIGHT_QMAX): QuantizedWeight {
   const channels = dims[axis]!;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const absMax = new Float32Array(channels);
@@ -46,11 +64,11 @@ export function quantizeWeightPerChannel(values: Float32Array, dims: number[], a
     if (a > absMax[c]!) absMax[c] = a;
   }
   const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = absMax[c]! > 0 ? absMax[c]! / 127 : 1;
+  for (let c = 0; c < channels; c++) scales[c] = absMax[c]! > 0 ? absMax[c]! / qmax : 1;
   const q = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const c = Math.floor(i / inner) % channels;
-    q[i] = Math.max(-127, Math.min(127, roundHalfEven(values[i]! / scales[c]!)));
+    q[i] = Math.max(-qmax, Math.min(qmax, roundHalfEven(values[i]! / scales[c]!)));
   }
   return { values: q, scales };
 }

@@ -2,13 +2,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, foldInt8Weights } from '@flotilla/firmware-bundler/onnx/index';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { exportTfjsModel } from '../tfjs-export/export-tfjs-model.ts';
 import { evaluateParity } from '../evaluate-parity.ts';
 import { openSession } from '../ort-runner.ts';
+import { FROZEN_CNN_TRAIN_ROWS, trainFrozenMnistCnn } from '../testing/mnist-cnn.ts';
 import { argmaxRows, loadMnistSplit, type MnistSplit } from '../testing/mnist-mlp.ts';
 import { runOnnx } from '../testing/model-runner.ts';
 import { onnxCheck } from '../testing/onnx-checker.ts';
@@ -16,7 +16,6 @@ import { useTfjsWasm } from '../testing/tfjs-wasm-node.ts';
 import { quantizeStatic, type QuantizedModel } from './quantize-static.ts';
 import { quantizeDynamic } from './quantize-dynamic.ts';
 
-const L = tf.layers;
 let split: MnistSplit;
 let floatBytes: Uint8Array;
 let int8: QuantizedModel;
@@ -27,33 +26,8 @@ const testSet = () => ({ data: split.test.x.subarray(0, TEST * 784), shape: [TES
 beforeAll(async () => {
   await useTfjsWasm();
   split = loadMnistSplit();
-  // Random, frozen convolutions with a trained classifier on top: the wasm backend has no convolution
-  // gradients (Conv2DBackpropFilter) and the cpu backend takes minutes, while random filters are enough
-  // features to make the int8/float comparison meaningful on real digits.
-  const frozen = { trainable: false };
-  const seeded = (seed: number) => ({ kernelInitializer: tf.initializers.glorotUniform({ seed }) });
-  const model = tf.sequential({
-    layers: [
-      L.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, padding: 'same', useBias: false, ...seeded(1), ...frozen }),
-      L.batchNormalization({ ...frozen }),
-      L.reLU({}),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 12, kernelSize: [3, 2], strides: [2, 1], activation: 'relu', biasInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: 3 }), ...seeded(2), ...frozen }),
-      L.maxPooling2d({ poolSize: 2, padding: 'same' }),
-      L.flatten(),
-      L.dense({ units: 10, activation: 'softmax', ...seeded(4) }),
-    ],
-  });
-  const bn = model.layers[1]!;
-  const c = 8;
-  bn.setWeights([tf.randomUniform([c], 0.5, 1.5, 'float32', 5), tf.randomNormal([c], 0, 0.1, 'float32', 6), tf.randomNormal([c], 0, 0.1, 'float32', 7), tf.randomUniform([c], 0.05, 0.2, 'float32', 8)]);
-  model.compile({ optimizer: tf.train.adam(3e-3), loss: 'sparseCategoricalCrossentropy' });
-  const n = 3000;
-  const xs = tf.tensor4d(split.train.x.subarray(0, n * 784), [n, 28, 28, 1]);
-  const ys = tf.tensor1d(Float32Array.from(split.train.y.subarray(0, n)));
-  // No shuffling (the split is already shuffled) so every run trains the same model.
-  await model.fit(xs, ys, { epochs: 3, batchSize: 64, verbose: 0, shuffle: false });
-  floatBytes = exportTfjsModel(model).bytes;
+  floatBytes = exportTfjsModel(await trainFrozenMnistCnn(split)).bytes;
+  const n = FROZEN_CNN_TRAIN_ROWS;
   int8 = await quantizeStatic(floatBytes, { data: split.train.x.subarray(n * 784, (n + 256) * 784), shape: [256, 28, 28, 1] });
 }, 180_000);
 

@@ -18,7 +18,7 @@ import { transpose2d } from '../tfjs-export/layer-info.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { findWeightedOps } from './qdq-plan.ts';
 import { quantizeWeightPerChannel } from './quant-math.ts';
-import type { QuantizedModel } from './quantize-static.ts';
+import type { QuantizedModel, StaticQuantizeOptions } from './quantize-static.ts';
 
 /** Whether a model can be quantized dynamically: it has Gemm/MatMul weights and no convolutions. */
 export function isDenseOnly(ops: Iterable<string>): boolean {
@@ -29,9 +29,10 @@ export function isDenseOnly(ops: Iterable<string>): boolean {
 /**
  * Quantizes the weights of every Gemm/MatMul to int8 (per output column) and their inputs at run time
  * (DynamicQuantizeLinear, uint8), the pattern onnxruntime fuses into DynamicQuantizeMatMul. No calibration
- * is needed. Refuses models with convolutions (`QUANT_DYNAMIC_UNSUPPORTED`).
+ * is needed. Refuses models with convolutions (`QUANT_DYNAMIC_UNSUPPORTED`). `weightQmax` as in
+ * {@link StaticQuantizeOptions}.
  */
-export async function quantizeDynamic(bytes: Uint8Array): Promise<QuantizedModel> {
+export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuantizeOptions, 'weightQmax'> = {}): Promise<QuantizedModel> {
   const { model, notes } = prepareForQuantization(bytes);
   const graph = model.graph!;
   const ops = (graph.node ?? []).map((n) => n.opType ?? '');
@@ -63,7 +64,7 @@ export async function quantizeDynamic(bytes: Uint8Array): Promise<QuantizedModel
       values = transpose2d(values, dims[0]!, dims[1]!);
       dims = [dims[1]!, dims[0]!];
     }
-    const qw = quantizeWeightPerChannel(values, dims, 1);
+    const qw = quantizeWeightPerChannel(values, dims, 1, opts.weightQmax);
     inits.push(
       makeTensor(`${prefix}_W_quantized`, dims, qw.values),
       makeTensor(`${prefix}_W_scale`, [dims[1]!], qw.scales),

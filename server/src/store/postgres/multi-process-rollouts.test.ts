@@ -2,7 +2,7 @@
 // database drive one rollout: its first stage is left exactly once and each device is told once.
 import { describe, expect, it } from 'vitest';
 import { RolloutEngine } from '../../rollouts/rollout-engine.ts';
-import { FakeBundles, FakeClock, FakeFleet, RecordingDelivery, request, ScriptedHealth } from '../../rollouts/rollout-test-kit.ts';
+import { FakeBundles, FakeClock, FakeFleet, RecordingDelivery, request, ScriptedHealth } from '@flotilla/test/support/rollout-test-kit';
 import { startRolloutTicker } from '../../rollouts/rollout-ticker.ts';
 import { leaseGate, newHolderId } from '../lease.ts';
 import { advisoryMutex } from './advisory-mutex.ts';

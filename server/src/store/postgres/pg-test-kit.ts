@@ -1,6 +1,7 @@
 // Test helper: one throwaway PostgreSQL cluster per test file (started on first use), a fresh database per call.
 // Test files pass `startPostgres` from @flotilla/test/support/postgres (only tests may import test helpers).
 import { afterAll } from 'vitest';
+import type { Store } from '../store.ts';
 import { openPool, type Pool } from './pg-db.ts';
 
 interface Cluster {
@@ -23,4 +24,13 @@ export function pgScratch(start: () => Promise<Cluster>) {
     return p;
   };
   return { db, pool };
+}
+
+/** Runs `fn` on stores that are closed afterwards, whatever happens. */
+export async function withStores(stores: Store[], fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+  }
 }

@@ -1,5 +1,5 @@
 // Usage: `const samples = await PostgresFieldSampleStore.open(pool)` (runs FIELD_SAMPLE_PG_MIGRATIONS under 'field_sample_migrations').
-// PostgreSQL FieldSampleStore: the field_samples table of sqlite-field-sample-store.ts, safe with several ingesting processes.
+// PostgreSQL FieldSampleStore: the field_samples table of ../sqlite/sqlite-field-sample-store.ts, safe with several ingesting processes.
 import type { FieldSample, FieldSampleStore, LabelledQuery } from '../../retraining/field-sample-store.ts';
 import { migrate, withTx, type PgMigration, type Pool } from './pg-db.ts';
 

@@ -1,10 +1,10 @@
 // Usage: `const rollouts = await PostgresRolloutStore.open(pool)` (runs ROLLOUT_PG_MIGRATIONS under 'rollout_migrations').
-// PostgreSQL RolloutStore: rollouts, rollout_devices, rollout_events; the same rows as sqlite-rollout-store.ts.
+// PostgreSQL RolloutStore: rollouts, rollout_devices, rollout_events; the same rows as ../sqlite/sqlite-rollout-store.ts.
 import type { RolloutDeviceState } from '../../rollouts/device-state.ts';
 import { ACTIVE_STATES, type RolloutState } from '../../rollouts/rollout-machine.ts';
 import type { DeviceChange, Membership, RolloutStore, RolloutWrite } from '../../rollouts/rollout-store.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from '../../rollouts/rollout-types.ts';
-import { toRollout } from '../../rollouts/sqlite-rollout-store.ts';
+import { toRollout } from '../../rollouts/rollout-row.ts';
 import { migrate, withTx, type PgMigration, type Pool, type PoolClient } from './pg-db.ts';
 
 type Row = Record<string, unknown>;

@@ -2,25 +2,14 @@
 // cluster), plus what only a shared server database can show: reopening, concurrent migration, and
 // two processes (two pools) writing the same rows at once.
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../open-store.ts';
 import type { Store } from '../store.ts';
 import { storeContract } from '../store-contract.ts';
-import { METADATA_MIGRATIONS_TABLE } from './migrations.ts';
 import { openPool } from './pg-db.ts';
 import { postgresMissing, startPostgres } from '@flotilla/test/support/postgres';
-import { pgScratch } from './pg-test-kit.ts';
+import { pgScratch, withStores } from './pg-test-kit.ts';
 import { openPostgresStore, parseStoreUrl } from './postgres-store.ts';
 
 const pg = pgScratch(startPostgres);
-
-/** Runs `fn` on stores that are closed afterwards, whatever happens. */
-async function withStores(stores: Store[], fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } finally {
-    await Promise.all(stores.map((s) => s.close()));
-  }
-}
 
 describe('parseStoreUrl', () => {
   it('takes pool_max off the URL and refuses a bad one', () => {
@@ -32,24 +21,6 @@ describe('parseStoreUrl', () => {
 
 describe.skipIf(postgresMissing())('PostgresStore', () => {
   storeContract('postgres', async () => openPostgresStore(await pg.db('contract')));
-
-  it('opens from a postgres:// or postgresql:// URI, keeps data across reopen and does not re-run migrations', async () => {
-    const url = await pg.db('reopen');
-    const a = await openStore(`${url}?pool_max=2`, '/nonexistent');
-    expect(a.kind).toBe('postgres');
-    await a.tokens.create({ id: 't', name: 'x', role: 'admin', hash: 'h' });
-    await a.close();
-    const check = openPool(url);
-    const applied = async () => (await check.query(`SELECT id, applied_at FROM ${METADATA_MIGRATIONS_TABLE} ORDER BY id`)).rows;
-    const before = await applied();
-    const b = await openStore(url.replace(/^postgres:/, 'postgresql:'), '/nonexistent');
-    await withStores([b], async () => {
-      expect((await b.tokens.findByHash('h'))?.id).toBe('t');
-      expect(await applied()).toEqual(before);
-      expect(before.map((r) => r.id)).toEqual([1, 2]);
-    });
-    await check.end();
-  });
 
   it('lets two processes migrate the same empty database at the same time', async () => {
     const url = await pg.db('race');

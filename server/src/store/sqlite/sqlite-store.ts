@@ -8,7 +8,7 @@ import { SqliteModelStore } from './models.ts';
 import { SqliteRunStore } from './runs.ts';
 import { SqliteAuditStore, SqliteSweepStore } from './sweeps-audit.ts';
 import { SqliteTokenStore } from './tokens.ts';
-import { SqliteRolloutStore } from '../../rollouts/sqlite-rollout-store.ts';
+import { SqliteRolloutStore } from './sqlite-rollout-store.ts';
 
 /** Opens the SQLite store at `path` (':memory:' for tests). */
 export function openSqliteStore(path: string): Store {

@@ -1,0 +1,59 @@
+// FieldSampleStore on SQLite (table `field_samples`, migration 5).
+import type { Db } from './db.ts';
+import type { FieldSample, FieldSampleStore, LabelledQuery } from '../../retraining/field-sample-store.ts';
+
+interface Row {
+  device_id: string; prediction_id: string; cohorts: string; model: string; input: Buffer; shape: string;
+  prediction: number; confidence: number; label: number | null; at: string;
+}
+
+export class SqliteFieldSampleStore implements FieldSampleStore {
+  private readonly insertTx;
+
+  constructor(private readonly db: Db) {
+    // A resend may carry a label the first copy lacked (feedback arrives late): keep the row, take the label.
+    const insert = db.prepare(`INSERT INTO field_samples (device_id, prediction_id, cohorts, model, input, shape, prediction, confidence, label, at, received_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (device_id, prediction_id) DO UPDATE SET label = COALESCE(field_samples.label, excluded.label)`);
+    const exists = db.prepare('SELECT 1 FROM field_samples WHERE device_id = ? AND prediction_id = ?');
+    this.insertTx = db.transaction((rows: readonly FieldSample[]) => {
+      let added = 0;
+      const now = Date.now();
+      for (const s of rows) {
+        const before = exists.get(s.deviceId, s.predictionId);
+        insert.run(s.deviceId, s.predictionId, JSON.stringify(s.cohorts), s.model, Buffer.from(s.input), JSON.stringify(s.shape), s.prediction, s.confidence, s.label, s.at, now);
+        if (!before) added++;
+      }
+      return added;
+    });
+  }
+
+  async insertMany(samples: readonly FieldSample[]): Promise<number> {
+    return this.insertTx(samples);
+  }
+
+  private where(q: Omit<LabelledQuery, 'limit'>): { sql: string; args: unknown[] } {
+    const parts = ['label IS NOT NULL'];
+    const args: unknown[] = [];
+    if (q.model) { parts.push('model = ?'); args.push(q.model); }
+    if (q.since) { parts.push('at >= ?'); args.push(q.since); }
+    if (q.cohort) { parts.push('EXISTS (SELECT 1 FROM json_each(cohorts) WHERE value = ?)'); args.push(q.cohort); }
+    return { sql: parts.join(' AND '), args };
+  }
+
+  async labelled(q: LabelledQuery): Promise<FieldSample[]> {
+    const w = this.where(q);
+    const rows = this.db.prepare(`SELECT * FROM (SELECT * FROM field_samples WHERE ${w.sql} ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT ?)
+      ORDER BY at, device_id, prediction_id`).all(...w.args, q.limit) as Row[];
+    return rows.map((r) => ({
+      deviceId: r.device_id, predictionId: r.prediction_id, cohorts: JSON.parse(r.cohorts) as string[], model: r.model,
+      input: new Uint8Array(r.input), shape: JSON.parse(r.shape) as number[], prediction: r.prediction, confidence: r.confidence,
+      label: r.label, at: r.at,
+    }));
+  }
+
+  async countLabelled(q: Omit<LabelledQuery, 'limit'>): Promise<number> {
+    const w = this.where(q);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM field_samples WHERE ${w.sql}`).get(...w.args) as { n: number }).n;
+  }
+}
