@@ -1,5 +1,5 @@
-// One InferenceRuntime contract run against the native runtime and the wasm one (STYLE: a suite per seam),
-// plus probing: self-test vectors within tolerance and a time budget.
+// One InferenceRuntime contract run against the native runtime (CPU, and WebGPU on Mesa lavapipe) and
+// the wasm one (STYLE: a suite per seam), plus probing: self-test vectors within tolerance and a time budget.
 import { describe, expect, it } from 'vitest';
 import { buildManifest, type BundleManifest } from '@flotilla/firmware-bundler';
 import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeTensor, makeValueInfo } from '@flotilla/firmware-bundler/onnx/index';
@@ -7,6 +7,7 @@ import { OnnxNodeRuntime, isAgentError, type InferenceRuntime } from '@flotilla/
 import { OnnxWebRuntime } from '@flotilla/edge-agent/runtime/onnx-web-runtime';
 import { probeModel } from '@flotilla/edge-agent/update/self-test';
 import { classifierModel, referenceOutputs, sampleRow } from './harness/test-models.ts';
+import { lavapipeIcd, lavapipeMissing } from '../support/tools.ts';
 
 /** x[N,4] · dequantize(int8 W[4,2]) : what an int8-QDQ bundle looks like, for the wasm fold path. */
 function int8Model(): Uint8Array {
@@ -20,10 +21,19 @@ function int8Model(): Uint8Array {
   }));
 }
 
+const noLavapipe = lavapipeMissing();
+// Read by the Vulkan loader when onnxruntime's Dawn first looks for an adapter.
+if (!noLavapipe) process.env.VK_DRIVER_FILES = lavapipeIcd();
+
 const runtimes: [string, () => InferenceRuntime][] = [
   ['OnnxNodeRuntime', () => new OnnxNodeRuntime()],
   ['OnnxWebRuntime (wasm)', () => new OnnxWebRuntime()],
+  ...(noLavapipe ? [] : [['OnnxNodeRuntime (webgpu on lavapipe)', () => new OnnxNodeRuntime({ executionProvider: 'webgpu' })] as [string, () => InferenceRuntime]]),
 ];
+
+it('a webgpu OnnxNodeRuntime offers webgpu then cpu, so bundles built for cpu still pass the policy', () => {
+  expect(new OnnxNodeRuntime({ executionProvider: 'webgpu' }).executionProviders).toEqual(['webgpu', 'cpu']);
+});
 
 describe.each(runtimes)('InferenceRuntime contract: %s', (_name, make) => {
   it('loads a model, reports its inputs and runs a batch like the reference', async () => {

@@ -37,6 +37,16 @@ describe('training runs', () => {
     expect((await srv.api('GET', '/api/v1/runs')).body.runs.length).toBe(before);
   });
 
+  it('fails a run that asks for webgpu where there is no GPU, saying why, instead of training on wasm', async () => {
+    const start = await srv.api('POST', '/api/v1/runs', { dataset: 'mnist', hyper: SMALL, backend: 'webgpu' });
+    expect(start.status).toBe(202);
+    const run = await waitRun(start.body.id);
+    expect(run.status).toBe('failed');
+    // No Vulkan driver here, or only lavapipe when VK_DRIVER_FILES points at it (refused without FLOTILLA_WEBGPU_ALLOW_SOFTWARE).
+    expect(run.error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/webgpu is unavailable: (Dawn saw no Vulkan device|only the software adapter)/) });
+    expect(run.modelVersion ?? null).toBeNull();
+  });
+
   it('trains, evaluates, records full lineage, registers a version, and stays responsive meanwhile', async () => {
     const start = await srv.api('POST', '/api/v1/runs', { dataset: 'mnist', hyper: SMALL });
     expect(start.status).toBe(202);
@@ -64,7 +74,7 @@ describe('training runs', () => {
     expect(run.environment.code).toHaveProperty('commit');
     expect(run.environment.code).toHaveProperty('dirty');
     expect(run.environment.packages['@tensorflow/tfjs']).toMatch(/^\d+\.\d+\.\d+/);
-    expect(run.environment.backend.name).toMatch(/^(wasm|cpu|tfjs-node|tfjs-node-gpu)$/);
+    expect(run.environment.backend.name).toMatch(/^(wasm|cpu|tfjs-node|tfjs-node-gpu|webgpu)$/);
     expect(run.environment.hardware.cores).toBeGreaterThan(0);
     expect(run.environment.hardware.cpuModel).toBeTruthy();
     expect(run.environment.split).toEqual({ train: 8000, validation: 1000, test: 1000 });

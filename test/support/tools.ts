@@ -35,3 +35,8 @@ export const chromiumMissing = () => missingTool('chromium', existsSync('/usr/bi
 /** python3 with torch, torchvision and onnx (Debian python3-torch python3-torchvision python3-onnx), for the model corpus. */
 export const torchMissing = () =>
   missingTool('python3-torch', toolWorks('/usr/bin/python3', ['-c', 'import torch, torchvision, onnx']), 'apt-get install python3-torch python3-torchvision python3-onnx');
+/** Where scripts/install-lavapipe.sh puts Mesa lavapipe 25's ICD file (override: FLOTILLA_LAVAPIPE_ICD). */
+export const lavapipeIcd = () => process.env.FLOTILLA_LAVAPIPE_ICD ?? '/opt/flotilla-lavapipe/lvp_icd.json';
+/** lavapipe 25 and the Vulkan loader, for the webgpu backend's software-adapter tests. */
+export const lavapipeMissing = () =>
+  missingTool('lavapipe 25', existsSync(lavapipeIcd()) && existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1'), 'scripts/install-lavapipe.sh');

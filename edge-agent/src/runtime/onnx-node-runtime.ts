@@ -1,4 +1,4 @@
-// InferenceRuntime on onnxruntime-node: the native CPU build, for agents running under Node.
+// InferenceRuntime on onnxruntime-node: the native build (CPU, or WebGPU through its built-in Dawn), for agents under Node.
 import * as ort from 'onnxruntime-node';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';
@@ -10,22 +10,30 @@ export interface OnnxNodeRuntimeOptions {
   intraOpThreads?: number;
   /** Highest opset reported to bundles. Default 24. */
   maxOpset?: number;
+  /**
+   * 'webgpu' runs models on the GPU through onnxruntime's WebGPU provider (Dawn on Vulkan: needs
+   * libvulkan1 and a Vulkan driver), with the CPU taking the operators it lacks. A device without a
+   * usable adapter then fails to load models with AGENT_MODEL_LOAD_FAILED rather than quietly using
+   * the CPU. Default 'cpu'.
+   */
+  executionProvider?: 'cpu' | 'webgpu';
 }
 
-/** {@link InferenceRuntime} on onnxruntime-node's CPU execution provider. */
+/** {@link InferenceRuntime} on onnxruntime-node's CPU (default) or WebGPU execution provider. */
 export class OnnxNodeRuntime implements InferenceRuntime {
   readonly name = `onnxruntime-node ${ort.env.versions?.node ?? 'unknown'}`;
-  readonly executionProviders = ['cpu', 'CPUExecutionProvider'] as const;
+  readonly executionProviders: readonly string[];
   readonly maxOpset: number;
 
   constructor(private readonly options: OnnxNodeRuntimeOptions = {}) {
     this.maxOpset = options.maxOpset ?? 24;
+    this.executionProviders = options.executionProvider === 'webgpu' ? ['webgpu', 'cpu'] : ['cpu', 'CPUExecutionProvider'];
   }
 
   async load(modelBytes: Uint8Array): Promise<ModelSession> {
     try {
       const session = await ort.InferenceSession.create(modelBytes, {
-        executionProviders: ['cpu'],
+        executionProviders: this.options.executionProvider === 'webgpu' ? ['webgpu', 'cpu'] : ['cpu'],
         intraOpNumThreads: this.options.intraOpThreads ?? 1,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',

@@ -2,7 +2,7 @@
 import type { BenchModule } from './bench-types.ts';
 
 export const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
-  training: { description: 'training throughput (samples/s), wasm vs cpu backend, same model', load: () => import('./training.ts') },
+  training: { description: 'training throughput (samples/s), webgpu vs wasm vs cpu backend, same models', load: () => import('./training.ts') },
   inference: { description: 'median latency batch 1/64: tfjs wasm, onnxruntime-node float/int8, onnxruntime-web float/adapter', load: () => import('./inference.ts') },
   bundle: { description: 'bundle diff: bytes a device must fetch after a last-layer-only retrain', load: () => import('./bundle-diff.ts') },
   broker: { description: 'embedded aedes vs external Mosquitto + dynsec vs plain mosquitto: idle devices, QoS 1 throughput, latency, overload', load: () => import('./broker.ts') },

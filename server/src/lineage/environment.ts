@@ -52,7 +52,7 @@ const require = createRequire(import.meta.url);
 /** Installed versions of the packages that decide a model's numbers. */
 export function packageVersions(): Record<string, string> {
   const out: Record<string, string> = { node: process.versions.node };
-  for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'onnxruntime-web', '@flotilla/server']) {
+  for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu', 'onnxruntime-node', 'onnxruntime-web', '@flotilla/server']) {
     try {
       const pkgPath = require.resolve(`${name}/package.json`);
       out[name] = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;

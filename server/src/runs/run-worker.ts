@@ -22,7 +22,8 @@ port.on('message', (m: ToWorker) => {
 const send = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 async function main(): Promise<void> {
-  const backend = await selectBackend(job.backend ? { prefer: job.backend as never } : {});
+  // Asking for webgpu means asking for the GPU: a run that silently fell back to wasm would hide why.
+  const backend = await selectBackend(job.backend ? { prefer: job.backend as never, strict: job.backend === 'webgpu' } : {});
   const { data } = decodeDataset(new Uint8Array(readFileSync(job.datasetPath)));
   const split = splitIndices(data.n, { seed: job.splitSeed, train: 0.8, validation: 0.1, test: 0.1 });
   const train = takeRows(data, split.train);

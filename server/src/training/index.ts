@@ -9,7 +9,7 @@ export { DEFAULT_HYPERPARAMS, HyperparamsSchema, OPTIMIZERS, validateHyperparams
 export { ECE_BINS, metricsFromProbabilities, type ClassMetrics, type ClassificationMetrics } from './metrics.ts';
 export { loadMnist } from './mnist-data.ts';
 export {
-  ACTIVATIONS, DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, LAYER_TYPES,
+  ACTIVATIONS, DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, LAYER_TYPES, WIDE_CNN_SPEC,
   type LayerListSpec, type LayerSpec, type ModelContext, type ModelSpec, type TopologySpec,
 } from './model-spec.ts';
 export { MAX_PARAMETERS, validateModelSpec, type ValidationResult } from './validate-model-spec.ts';

@@ -13,7 +13,7 @@ export const StartRun = z.object({
   spec: z.unknown().optional(),
   hyper: z.record(z.string(), z.unknown()).optional(),
   splitSeed: z.number().int().nonnegative().optional(),
-  backend: z.enum(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']).optional(),
+  backend: z.enum(['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']).optional(),
   description: z.string().max(1000).optional(),
 });
 

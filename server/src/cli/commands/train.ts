@@ -54,7 +54,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--epochs <n>', 'epochs').option('--batch-size <n>', 'batch size').option('--learning-rate <x>', 'learning rate')
     .option('--optimizer <name>', 'adam | sgd | rmsprop').option('--seed <n>', 'seed of weights and shuffling')
     .option('--split-seed <n>', 'seed of the 80/10/10 train/validation/test split (default 42)')
-    .option('--backend <name>', 'tfjs-node-gpu | tfjs-node | wasm | cpu (default: best available)')
+    .option('--backend <name>', 'tfjs-node-gpu | webgpu | tfjs-node | wasm | cpu (default: best available; webgpu fails rather than falls back)')
     .option('--detach', 'start the run and return its id without waiting'))
     .action(async (o) => {
       const c = client(o);
