@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""Exports a corpus of real ONNX models (torch.onnx, random weights, fixed seed) for the upgrader tests.
+"""Exports a corpus of real ONNX models (torch.onnx, fixed seeds, briefly trained) for the upgrader and quantizer tests.
 
 Usage: make-corpus.py OUT_DIR
 Writes OUT_DIR/<name>.onnx, OUT_DIR/<name>.calib.npy, OUT_DIR/<name>.eval.npy and OUT_DIR/manifest.json,
 and prints the manifest. Exports that the exporter itself cannot do (an op missing at an old opset) are
 listed under "skipped" with the exporter's message, so the corpus says what it does not cover.
 Small inputs (64x64 images, 64-frame spectrograms, 32-token sequences) keep it to a few minutes on 2 cores.
+Each architecture is first trained for a few steps on a learnable rule over data-like inputs: a shipped model has
+decision margins, while a randomly initialised classifier puts its top two logits within rounding of each other,
+which would make any int8 parity figure noise.
 """
 import json
 import math
@@ -208,9 +211,64 @@ def constants_as_nodes(src, dst):
     onnx.save(m, dst)
 
 
+FIT_STEPS = 120
+
+
+def rule_features(kind, x):
+    """Coarse features a fixed random rule labels by: pooled pixels, band means, frames, or a bag of token ids."""
+    n = x.shape[0]
+    if kind == "tokens":
+        return np.stack([np.bincount(row, minlength=VOCAB) for row in x]).astype(np.float32)
+    if kind == "image":
+        return x.reshape(n, 3, 8, IMG // 8, 8, IMG // 8).mean(axis=(3, 5)).reshape(n, -1)
+    if kind == "audio":
+        return x.mean(axis=2)
+    return x.reshape(n, -1)
+
+
+def fit(model, kind):
+    """A few Adam steps towards labels from a fixed random linear rule, so the model has real decision margins."""
+    rng = np.random.default_rng(5)
+    x = inputs_for(kind, rng, 512)
+    xt = torch.from_numpy(x)
+    with torch.no_grad():
+        out = model.eval()(xt[:2])
+    classes = out.shape[-1]
+    feats = rule_features(kind, x)
+    feats = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-6)
+    y = torch.from_numpy((feats @ np.random.default_rng(6).normal(size=(feats.shape[1], classes))).argmax(axis=1))
+    # Heads that end in softmax or log_softmax are trained on their log-probabilities.
+    probs = bool(torch.allclose(out.sum(dim=-1), torch.ones(2), atol=1e-4))
+    logp = bool(torch.allclose(out.exp().sum(dim=-1), torch.ones(2), atol=1e-4))
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    model.train()
+    for step in range(FIT_STEPS):
+        idx = torch.from_numpy(rng.integers(0, len(x), 32))
+        o = model(xt[idx])
+        loss = F.nll_loss(torch.log(o + 1e-9), y[idx]) if probs else F.nll_loss(o, y[idx]) if logp else F.cross_entropy(o, y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def train_arch(task):
+    """Trains one architecture once; every opset's export starts from the same weights."""
+    arch, out_dir = task
+    torch.set_num_threads(1)
+    torch.manual_seed(7)
+    ctor, kind = ARCHS[arch]
+    model = ctor()
+    if kind != "segment":
+        fit(model, kind)
+    torch.save(model.state_dict(), os.path.join(out_dir, f"_{arch}.pt"))
+
+
 def export(arch, ctor, kind, opset, folding, dynamic, out_dir):
     torch.manual_seed(7)
-    model = ctor().eval()
+    model = ctor()
+    model.load_state_dict(torch.load(os.path.join(out_dir, f"_{arch}.pt")))
+    model.eval()
     rng = np.random.default_rng(11)
     calib, evals = inputs_for(kind, rng, 32), inputs_for(kind, rng, 4 if dynamic else 1)
     # Held-out inputs for int8 parity, apart from calibration and from the export's trace sample; a fixed-batch
@@ -259,7 +317,10 @@ def main():
     tasks = [(ai, arch, opset, oi, out_dir) for ai, arch in enumerate(ARCHS) for oi, opset in enumerate(OPSETS)]
     # Two workers: the corpus must build in a few minutes on a 2-core CI machine; results keep task order.
     with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(train_arch, [(arch, out_dir) for arch in ARCHS], chunksize=1)
         results = pool.map(build, tasks, chunksize=1)
+    for arch in ARCHS:
+        os.remove(os.path.join(out_dir, f"_{arch}.pt"))
     models = [m for ms, _ in results for m in ms]
     skipped = [s for _, ss in results for s in ss]
     manifest = {"torch": torch.__version__, "onnx": onnx.__version__, "models": models, "skipped": skipped}
