@@ -35,6 +35,7 @@ export { Agent } from './core/agent.ts';
 export type { AgentEvents, StateChange } from './core/agent-options.ts';
 export type { CommonAgentOptions } from './core/compose.ts';
 export type { ModelInfo } from './core/active-model.ts';
+export type { ReadyOptions } from './core/ready.ts';
 export type { Prediction, BatchPrediction } from './core/predictions.ts';
 export type { InstallResult } from './core/sideload.ts';
 export { AgentError, AGENT_ERROR_CODES, isAgentError, type AgentErrorCode } from './errors.ts';
