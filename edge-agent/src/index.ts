@@ -41,11 +41,11 @@ export type { InstallResult } from './core/sideload.ts';
 export { AgentError, AGENT_ERROR_CODES, isAgentError, type AgentErrorCode } from './errors.ts';
 export { AGENT_VERSION } from './version.ts';
 export { FileStorage } from './storage/file-storage.ts';
-export type { AgentStorage } from './storage/agent-storage.ts';
+export { assertKey, type AgentStorage } from './storage/agent-storage.ts';
 export { OnnxNodeRuntime } from './runtime/onnx-node-runtime.ts';
 export type { InferenceRuntime, ModelSession, TensorValue } from './runtime/inference-runtime.ts';
 export type { TelemetryOptions } from './telemetry/telemetry-service.ts';
 export { PREPROCESSING_OPS } from './preprocess/ops.ts';
-export { SUMMARY_FEATURES } from './preprocess/features.ts';
-export { contrast, edgeDensity, imageLayout, luminance, meanBrightness } from './preprocess/image-features.ts';
+// The feature contract lives in the bundle package (the server computes reference profiles with it).
+export { SUMMARY_FEATURES, contrast, edgeDensity, imageLayout, luminance, meanBrightness } from '@flotilla/firmware-bundler';
 export { TRANSITIONS } from './update/transitions.ts';

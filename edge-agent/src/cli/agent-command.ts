@@ -1,7 +1,7 @@
 // `flotilla agent`: runs the edge agent as a daemon, optionally serving predictions on a local port.
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire/index';
+import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire';
 import { createAgent } from '../index.ts';
 import type { StepPhase } from '../update/state-machine.ts';
 import { startPredictServer } from './predict-server.ts';

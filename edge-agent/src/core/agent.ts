@@ -1,6 +1,6 @@
 // The agent core: composes storage, runtime, update flow, telemetry and the server link; serves predictions.
 import { sha256Hex, type Sha256Hex } from '@flotilla/firmware-bundler';
-import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire/index';
+import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire';
 import { AgentError, describeError, errorCode } from '../errors.ts';
 import { readJson, writeJson } from '../storage/agent-storage.ts';
 import { TelemetryService } from '../telemetry/telemetry-service.ts';

@@ -10,7 +10,7 @@ import {
   valueInfoDims,
   type ModelProto,
   type NodeProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from '../convert-error.ts';
 
 /** Lowest opset this quantizer targets; per-axis QuantizeLinear/DequantizeLinear arrived in 13. */

@@ -1,5 +1,5 @@
 // Static int8 quantization in QDQ form: calibrated uint8 activations, int8 per-channel weights, int32 biases.
-import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx/index';
+import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from '../convert-error.ts';
 import { signatureOf, singleFloatInput } from '../onnx-signature.ts';
 import { openSession } from '../ort-runner.ts';
