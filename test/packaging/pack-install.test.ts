@@ -109,3 +109,16 @@ describe('npm pack → npm install into a fresh app', () => {
     }
   }, 180_000);
 });
+
+describe('the server tarball', () => {
+  it('ships the CLI and its source without tests, and declares tsx, which its bin registers at run time', async () => {
+    const [report] = JSON.parse(await npm(join(REPO, 'server'), ['pack', '--dry-run', '--json', '--loglevel=error']));
+    const files = (report.files as { path: string }[]).map((f) => f.path);
+    expect(files).toContain('bin/flotilla.mjs');
+    expect(files).toContain('src/cli/main.ts');
+    expect(files.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(REPO, 'server/package.json'), 'utf8'));
+    expect(manifest.dependencies).toHaveProperty('tsx');
+    expect(manifest.dependencies).not.toHaveProperty('protobufjs');
+  });
+});
