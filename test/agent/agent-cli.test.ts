@@ -1,7 +1,7 @@
 // `flotilla agent` as a daemon (run with tsx from edge-agent/bin): learns the broker from the server,
 // installs the model, serves predictions and feedback on a local port, shuts down cleanly on SIGTERM.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +61,12 @@ describe('flotilla agent (CLI)', () => {
     expect(one.body.outputs.y).toHaveLength(3);
     const batch = await post('/v1/predict', { inputs: [sampleRow(16, 1), sampleRow(16, 2)] });
     expect(batch.body.predictions).toHaveLength(2);
-    expect((await post('/v1/feedback', { predictionId: one.body.predictionId, label: 'dog' })).body).toEqual({ matched: true });
+    // Feedback needs the token the agent keeps in its data folder (the ready line says where, never what).
+    expect(ready.serveTokenFile).toBe(join(data, 'serve-token'));
+    expect((await post('/v1/feedback', { predictionId: one.body.predictionId, label: 'dog' })).status).toBe(401);
+    const token = readFileSync(ready.serveTokenFile, 'utf8').trim();
+    const feedback = await fetch(`${ready.serve}/v1/feedback`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ predictionId: one.body.predictionId, label: 'dog' }) });
+    expect(await feedback.json()).toEqual({ matched: true });
     expect(await post('/v1/predict', { input: [1, 2, 3] })).toMatchObject({ status: 400, body: { error: { code: 'AGENT_INPUT_INVALID' } } });
     expect(await post('/v1/predict', 'not json')).toMatchObject({ status: 400 });
     expect((await fetch(`${ready.serve}/nope`)).status).toBe(404);

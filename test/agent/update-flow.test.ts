@@ -9,34 +9,22 @@ import { rogueSigner, TRUSTED_HEX } from './harness/test-keys.ts';
 import { sampleRow } from './harness/test-models.ts';
 import { newDeviceId, path, startTestAgent, type TestAgent } from './harness/agents.ts';
 import { waitUntil } from './harness/wait.ts';
+import { deviceOnV1, HAPPY, harnessWithTwoVersions } from './harness/two-versions.ts';
 
-const HAPPY = 'idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→committing committing→idle';
 const ROW = sampleRow(16, 7);
 
 let h: HarnessServer;
 let v1: TestBundle;
 let v2: TestBundle;
 beforeAll(async () => {
-  h = await HarnessServer.start();
-  v1 = await makeBundle({ version: '1.0.0', sequence: 1 });
-  // Same first layer, new head: most chunks are shared with v1.
-  v2 = await makeBundle({ version: '2.0.0', sequence: 2, model: { headSeed: 5 } });
-  h.addBlobs(v1.blobs);
-  h.addBlobs(v2.blobs);
+  ({ h, v1, v2 } = await harnessWithTwoVersions());
 });
 afterAll(() => h.close());
 
 const chunkDigests = (b: TestBundle) => uniqueChunks(parseManifest(decodeEnvelope(b.blobs.get(b.ref.manifestDigest)!)!.manifestBytes)).map((c) => c.digest);
 
 /** A device that runs v1, installed over MQTT. */
-async function onV1(label: string, o = {}): Promise<TestAgent & { id: string }> {
-  const id = newDeviceId(label);
-  h.addDevice(id);
-  await h.setDesired(id, v1.ref);
-  const t = await startTestAgent(h, id, o);
-  await waitUntil(() => t.agent.model?.version === '1.0.0' && t.agent.state === 'idle', 'v1 installed');
-  return { ...t, id };
-}
+const onV1 = (label: string, o = {}) => deviceOnV1(h, v1, label, o);
 
 /** Waits until the device reported the update as finished (back to idle) `n` times. */
 const finished = (t: TestAgent, n = 1) => waitUntil(() => t.states.filter((s) => s.to === 'idle').length >= n, `${n} finished update(s)`);

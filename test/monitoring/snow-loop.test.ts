@@ -60,5 +60,5 @@ describe('the snow loop: flotilla demo --ci, shortened', () => {
     } finally {
       await srv.stop();
     }
-  }, 420_000);
+  }, 600_000);
 });

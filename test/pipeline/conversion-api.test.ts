@@ -42,8 +42,11 @@ describe('flotilla export --run ID --quantize int8', () => {
     expect(v.artifacts['model.int8.onnx']).toBe(out.int8.digest);
     expect(v.quantization.parity.top1Agreement).toBe(out.top1Agreement);
     // `auto` keeps whichever mode ran faster here: dynamic needs no calibration.
-    if (v.quantization.mode === 'static') expect(v.quantization.calibration.method).toBe('minmax');
-    else expect(v.quantization.calibration).toBeNull();
+    // Calibration defaults to `auto`: the kept method is one of the three tried, each shown in the report.
+    if (v.quantization.mode === 'static') {
+      expect(v.quantization.calibrationCandidates.map((c: any) => c.method)).toEqual(['minmax', 'percentile', 'entropy']);
+      expect(['minmax', 'percentile', 'entropy']).toContain(v.quantization.calibration.method);
+    } else expect(v.quantization.calibration).toBeNull();
     expect(v.quantization.gate.thresholds).toEqual({ maxAccuracyDrop: 0.5, minTop1Agreement: 0.99, maxRelativeL2: 0.05, minCosine: 0.99 });
   }, 240_000);
 

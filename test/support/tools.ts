@@ -32,3 +32,6 @@ export const gccMissing = () => missingTool('gcc', toolWorks('gcc'), 'apt-get in
 export const mosquittoMissing = () =>
   missingTool('mosquitto', toolWorks('/usr/sbin/mosquitto', ['-h']) || existsSync('/usr/sbin/mosquitto'), 'apt-get install mosquitto mosquitto-clients');
 export const chromiumMissing = () => missingTool('chromium', existsSync('/usr/bin/chromium'), 'apt-get install chromium');
+/** python3 with torch, torchvision and onnx (Debian python3-torch python3-torchvision python3-onnx), for the model corpus. */
+export const torchMissing = () =>
+  missingTool('python3-torch', toolWorks('/usr/bin/python3', ['-c', 'import torch, torchvision, onnx']), 'apt-get install python3-torch python3-torchvision python3-onnx');

@@ -1,9 +1,11 @@
 // `flotilla agent`: runs the edge agent as a daemon, optionally serving predictions on a local port.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire';
 import { createAgent } from '../index.ts';
 import type { StepPhase } from '../update/state-machine.ts';
+import { loadOrCreateServeToken, SERVE_TOKEN_FILE } from './local-token.ts';
 import { startPredictServer } from './predict-server.ts';
 
 interface AgentFlags {
@@ -36,7 +38,7 @@ export function registerAgentCommand(program: Command): Command {
     .option('--ca <file>', 'PEM CA the broker\'s TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS')
     .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
     .addOption(new Option('--blob-transport <kind>', 'how chunks travel').choices(['mqtt', 'http']).default('mqtt'))
-    .option('--serve <port>', 'serve predictions on this local port (0: any free port)')
+    .option('--serve <port>', 'serve predictions on this local port (0: any free port); feedback needs the token in <data>/serve-token (or FLOTILLA_SERVE_TOKEN)')
     .option('--serve-host <host>', 'address for --serve', '127.0.0.1')
     .option('--window-sec <s>', 'telemetry window until the server sets one (default 60)')
     .option('--probe-budget-ms <ms>', 'time budget for loading and self-testing a new model (default 10000)')
@@ -77,8 +79,11 @@ async function runAgent(f: AgentFlags): Promise<void> {
   agent.on('telemetry', (w) => out('telemetry', { seq: w.seq, requests: w.requests, dropped: w.dropped }));
   agent.on('rejected', (r) => out('rejected', { ...r }));
   agent.on('error', (e) => out('error', { ...e }));
-  const serve = f.serve !== undefined ? await startPredictServer(agent, Number(f.serve), f.serveHost) : null;
-  out('ready', { model: agent.model, state: agent.state, serve: serve?.url ?? null, pid: process.pid });
+  const token = f.serve !== undefined ? (process.env.FLOTILLA_SERVE_TOKEN || (await loadOrCreateServeToken(f.data))) : null;
+  const serve = token !== null ? await startPredictServer(agent, { port: Number(f.serve), host: f.serveHost, token }) : null;
+  // The token file's place, never the token: event lines end up in logs.
+  const tokenFile = serve && !process.env.FLOTILLA_SERVE_TOKEN ? join(f.data, SERVE_TOKEN_FILE) : null;
+  out('ready', { model: agent.model, state: agent.state, serve: serve?.url ?? null, serveTokenFile: tokenFile, pid: process.pid });
   // A pending promise does not keep Node alive; an offline agent has no socket that would.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {

@@ -4,41 +4,67 @@ import type { AddressInfo } from 'node:net';
 import type { Agent } from '../core/agent.ts';
 import { AgentError, errorCode, isAgentError } from '../errors.ts';
 import type { Prediction } from '../core/predictions.ts';
+import { allowedHosts, checkCaller, checkToken, LocalRefusal } from './local-guard.ts';
 
-/** Largest request body, in bytes. */
-const MAX_BODY = 16 * 1024 * 1024;
+/** Options of {@link startPredictServer}. */
+export interface PredictServerOptions {
+  /** Port (0: any free port). */
+  port: number;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** What `POST /v1/feedback` must carry as `Authorization: Bearer <token>` (see `loadOrCreateServeToken`). */
+  token: string;
+  /** Most rows in one `inputs` batch. Default 1000 (more ties up inference for everyone else). */
+  maxRows?: number;
+  /** Largest request body, in bytes. Default 4 MiB. */
+  maxBodyBytes?: number;
+}
+
+type Limits = Required<Pick<PredictServerOptions, 'maxRows' | 'maxBodyBytes' | 'token'>> & { hosts: ReadonlySet<string> };
 
 /**
  * Serves `POST /v1/predict` (`{ input: number[] }` or `{ inputs: number[][] }`), `POST /v1/feedback`
- * (`{ predictionId, label }`) and `GET /v1/status` on `host:port` (port 0: any free port).
+ * (`{ predictionId, label }`, with the token) and `GET /v1/status` on `host:port`, to local callers only:
+ * requests with a foreign Host (DNS rebinding) or from a web page (Origin) are refused.
  */
-export async function startPredictServer(agent: Agent, port: number, host = '127.0.0.1'): Promise<{ url: string; server: Server }> {
+export async function startPredictServer(agent: Agent, o: PredictServerOptions): Promise<{ url: string; server: Server }> {
+  const host = o.host ?? '127.0.0.1';
+  const limits: Limits = { token: o.token, maxRows: o.maxRows ?? 1000, maxBodyBytes: o.maxBodyBytes ?? 4 * 1024 * 1024, hosts: new Set() };
   const server = createServer((req, res) => {
-    handle(agent, req, res).catch((err) => send(res, statusOf(err), { error: { code: errorCode(err), message: (err as Error).message } }));
+    handle(agent, limits, req, res).catch((err) => {
+      // Whatever of the body is still coming is read and dropped, never kept.
+      req.resume();
+      const code = err instanceof LocalRefusal ? err.code : errorCode(err);
+      send(res, statusOf(err), { error: { code, message: (err as Error).message } });
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(o.port, host, () => resolve());
   });
   const a = server.address() as AddressInfo;
-  return { url: `http://${a.address}:${a.port}`, server };
+  limits.hosts = allowedHosts(host, a.port);
+  return { url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, server };
 }
 
-async function handle(agent: Agent, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(agent: Agent, limits: Limits, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  checkCaller(req, limits.hosts);
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/v1/status') {
     return send(res, 200, { model: agent.model, state: agent.state, online: agent.online, telemetryBacklog: agent.telemetryBacklog, lastFailed: agent.updateRecord.lastFailed });
   }
   if (req.method === 'POST' && path === '/v1/predict') {
-    const body = await readBody(req);
+    const body = await readBody(req, limits.maxBodyBytes);
     if (Array.isArray(body.inputs)) {
+      if (body.inputs.length > limits.maxRows) throw new LocalRefusal(413, 'TOO_MANY_ROWS', `a batch holds at most ${limits.maxRows} rows, got ${body.inputs.length}`);
       const batch = await agent.predictBatch(body.inputs.map(asRow));
       return send(res, 200, { predictions: batch.predictions.map(plain), model: batch.model, latencyMs: batch.latencyMs });
     }
     return send(res, 200, plain(await agent.predict(asRow(body.input))));
   }
   if (req.method === 'POST' && path === '/v1/feedback') {
-    const body = await readBody(req);
+    checkToken(req, limits.token);
+    const body = await readBody(req, limits.maxBodyBytes);
     if (typeof body.predictionId !== 'string' || (typeof body.label !== 'number' && typeof body.label !== 'string')) throw invalid('feedback needs { predictionId, label }');
     return send(res, 200, { matched: agent.feedback(body.predictionId, body.label) });
   }
@@ -56,12 +82,14 @@ function asRow(v: unknown): number[] {
   return v;
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readBody(req: IncomingMessage, max: number): Promise<Record<string, unknown>> {
+  const tooLarge = () => new LocalRefusal(413, 'BODY_TOO_LARGE', `request body exceeds ${max} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > max) throw tooLarge();
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw invalid(`request body exceeds ${MAX_BODY} bytes`);
+    if (size > max) throw tooLarge();
     parts.push(chunk as Buffer);
   }
   try {
@@ -76,6 +104,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 const invalid = (message: string) => new AgentError('AGENT_INPUT_INVALID', message);
 
 function statusOf(err: unknown): number {
+  if (err instanceof LocalRefusal) return err.status;
   if (isAgentError(err, 'AGENT_INPUT_INVALID')) return 400;
   if (isAgentError(err, 'AGENT_NO_MODEL') || isAgentError(err, 'AGENT_CLOSED')) return 503;
   return 500;

@@ -2,7 +2,7 @@
 import { concatBytes } from '@flotilla/firmware-bundler';
 import { AgentError } from '../errors.ts';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.ts';
-import type { BlobSource } from './blob-source.ts';
+import { oversizeError, type BlobSource } from './blob-source.ts';
 
 /** Options of {@link HttpBlobSource}. */
 export interface HttpBlobSourceOptions {
@@ -20,7 +20,7 @@ export interface HttpBlobSourceOptions {
 export class HttpBlobSource implements BlobSource {
   constructor(private readonly o: HttpBlobSourceOptions) {}
 
-  async fetch(digest: string, signal?: AbortSignal): Promise<Uint8Array> {
+  async fetch(digest: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     const url = `${this.o.server.replace(/\/+$/, '')}/api/v1/blobs/${digest}`;
     const parts: Uint8Array[] = [];
     let got = 0;
@@ -56,15 +56,25 @@ export class HttpBlobSource implements BlobSource {
         const len = res.headers.get('content-length');
         total = len !== null ? Number(len) : null;
       }
+      if (total !== null && total > maxBytes) {
+        await res.body?.cancel();
+        throw oversizeError(digest, total, maxBytes);
+      }
       try {
         const reader = res.body!.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          // A body longer than it said (or than allowed, with no length given) stops here, not in memory.
+          if (got + value.length > maxBytes) {
+            await reader.cancel();
+            throw oversizeError(digest, got + value.length, maxBytes);
+          }
           parts.push(value);
           got += value.length;
         }
-      } catch {
+      } catch (err) {
+        if (err instanceof AgentError) throw err;
         if (signal?.aborted) throw signal.reason;
         continue; // body broke off: resume from `got`
       }

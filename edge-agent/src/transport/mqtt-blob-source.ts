@@ -3,7 +3,7 @@ import { concatBytes } from '@flotilla/firmware-bundler';
 import { decodeChunkResponse, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.ts';
-import type { BlobSource } from './blob-source.ts';
+import { oversizeError, type BlobSource } from './blob-source.ts';
 import type { ServerLink } from './server-link.ts';
 
 /** Options of {@link MqttBlobSource}. */
@@ -52,7 +52,7 @@ export class MqttBlobSource implements BlobSource {
     });
   }
 
-  async fetch(digest: string, signal?: AbortSignal): Promise<Uint8Array> {
+  async fetch(digest: string, maxBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     await this.acquire(signal);
     try {
       const parts: Uint8Array[] = [];
@@ -62,7 +62,7 @@ export class MqttBlobSource implements BlobSource {
         let r: Response;
         try {
           await this.untilOnline(signal);
-          r = await this.request(digest, offset, signal);
+          r = await this.request(digest, offset, Math.max(1, Math.min(this.o.pageBytes ?? 262_144, maxBytes - offset)), signal);
         } catch (err) {
           if (!(err instanceof Retry)) throw err;
           await sleep(backoffDelay(failures++, this.o.backoff ?? { minMs: 250, maxMs: 10_000 }), signal);
@@ -76,6 +76,9 @@ export class MqttBlobSource implements BlobSource {
           throw new AgentError('AGENT_DOWNLOAD_FAILED', `server refused blob ${digest}: ${r.header.code ?? 'no code'}`);
         }
         if ((r.header.offset ?? 0) !== offset) continue;
+        // The claimed total and the bytes actually sent are both held to the caller's bound.
+        const claimed = Math.max(r.header.total ?? 0, offset + r.bytes.length);
+        if (claimed > maxBytes) throw oversizeError(digest, claimed, maxBytes);
         failures = 0;
         parts.push(r.bytes.slice());
         offset += r.bytes.length;
@@ -87,7 +90,7 @@ export class MqttBlobSource implements BlobSource {
     }
   }
 
-  private request(digest: string, offset: number, signal?: AbortSignal): Promise<Response> {
+  private request(digest: string, offset: number, length: number, signal?: AbortSignal): Promise<Response> {
     const cid = `${this.cidPrefix}-${this.nextCid++}`;
     return new Promise<Response>((resolve, reject) => {
       const timer = setTimeout(() => done(() => reject(new Retry('timeout'))), this.o.timeoutMs ?? 15_000);
@@ -100,7 +103,7 @@ export class MqttBlobSource implements BlobSource {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(cid, { resolve: (r) => done(() => resolve(r)), reject: (e) => done(() => reject(e)) });
-      const req = { v: 1, cid, digest, offset, length: this.o.pageBytes ?? 262_144 };
+      const req = { v: 1, cid, digest, offset, length };
       this.link.publish('chunks/req', JSON.stringify(req)).catch(() => done(() => reject(new Retry('publish failed'))));
     });
   }

@@ -1,5 +1,6 @@
 // Fetching the blobs a bundle needs and the device lacks: each one verified before it is stored, a bad one fetched again.
 import { verifyChunk, isBundleError, type Sha256Hex, type UniqueChunk } from '@flotilla/firmware-bundler';
+import { MAX_ENVELOPE_BYTES } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import type { BlobSource } from '../transport/blob-source.ts';
 import type { ChunkStore } from './chunk-store.ts';
@@ -33,7 +34,7 @@ export async function downloadChunks(plan: readonly UniqueChunk[], source: BlobS
   const worker = async () => {
     while (next < plan.length) {
       const chunk = plan[next++]!;
-      const bytes = await fetchVerified(chunk.digest, (b) => verifyChunk(chunk, b, hash), source, o, report);
+      const bytes = await fetchVerified(chunk.digest, chunk.length, (b) => verifyChunk(chunk, b, hash), source, o, report);
       await store.put(chunk.digest, bytes);
       report.fetched++;
       report.bytes += bytes.length;
@@ -43,17 +44,17 @@ export async function downloadChunks(plan: readonly UniqueChunk[], source: BlobS
   return report;
 }
 
-/** Fetches one blob whose only known property is its digest (the envelope), verified the same way. */
+/** Fetches one blob whose only known property is its digest (the envelope), verified the same way and no larger than any envelope may be. */
 export function fetchBlob(digest: string, source: BlobSource, hash: Sha256Hex, o: DownloadOptions = {}): Promise<Uint8Array> {
   const check = (b: Uint8Array) => {
     if (hash(b) !== digest) throw new AgentError('AGENT_ENVELOPE_INVALID', `blob does not hash to ${digest}`);
   };
-  return fetchVerified(digest, check, source, o, { fetched: 0, bytes: 0, rejected: 0 });
+  return fetchVerified(digest, MAX_ENVELOPE_BYTES, check, source, o, { fetched: 0, bytes: 0, rejected: 0 });
 }
 
-async function fetchVerified(digest: string, check: (b: Uint8Array) => void, source: BlobSource, o: DownloadOptions, report: DownloadReport): Promise<Uint8Array> {
+async function fetchVerified(digest: string, maxBytes: number, check: (b: Uint8Array) => void, source: BlobSource, o: DownloadOptions, report: DownloadReport): Promise<Uint8Array> {
   for (let tries = 1; ; tries++) {
-    const bytes = await source.fetch(digest, o.signal);
+    const bytes = await source.fetch(digest, maxBytes, o.signal);
     try {
       check(bytes);
       return bytes;

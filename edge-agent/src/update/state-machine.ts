@@ -3,14 +3,15 @@ import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import { failureOf, type StepHandler, type StepOutcome } from './steps.ts';
 import { CANCELLABLE, nextState, type UpdateEvent } from './transitions.ts';
-import { saveRecord, type UpdateRecord, type UpdateTarget } from './update-record.ts';
+import { loadRecord, saveRecord, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 
 /** One state change, as reported to the server [WIRE-2.4] and to the app. */
 export interface Transition {
   seq: number;
   from: DeployState;
   to: DeployState;
-  event: UpdateEvent;
+  /** `stalled`: the flow could not go on (its state could not be saved) and will be retried; the state stays. */
+  event: UpdateEvent | 'stalled';
   reason: string;
   /** The bundle the update is about (kept on the move to idle, when the record forgets it). */
   target: UpdateTarget | null;
@@ -36,6 +37,12 @@ export interface StateMachineOptions {
  * cut anywhere resumes the step that was interrupted, and every step is idempotent.
  */
 export class StateMachine {
+  /**
+   * The next status event number: a stalled report takes a number the record could not save, and a
+   * record read back after a failed write may be behind, so numbers never repeat for the server [WIRE-2.4].
+   */
+  private nextSeq = 0;
+
   constructor(
     private readonly storage: AgentStorage,
     private readonly steps: Record<Exclude<DeployState, 'idle'>, StepHandler>,
@@ -91,6 +98,33 @@ export class StateMachine {
     return r.state !== 'idle' ? this.markCleanStop(r) : r;
   }
 
+  /**
+   * Reports that the flow could not go on from `record` (typically a write failing on a full disk)
+   * and will be retried: a `stalled` status event about `target` that leaves the state as it is.
+   * Saves nothing (the storage is what failed); the reason also becomes the reported `lastError`.
+   */
+  stalled(record: UpdateRecord, target: UpdateTarget | null, reason: string): UpdateRecord {
+    const seq = Math.max(record.statusSeq, this.nextSeq);
+    this.nextSeq = seq + 1;
+    const next = { ...record, statusSeq: seq + 1, lastError: reason };
+    try {
+      this.o.onTransition?.({ seq, from: record.state, to: record.state, event: 'stalled', reason, target, record: next });
+    } catch {
+      /* reporting never changes the flow */
+    }
+    return next;
+  }
+
+  /**
+   * The record as storage holds it, for a retry after a stall: a write that failed mid-flow leaves the
+   * saved state behind the one in memory, and steps are idempotent from the saved one. Not a resume
+   * after a crash, so the loop guard does not count it.
+   */
+  async reload(current: UpdateRecord): Promise<UpdateRecord> {
+    const saved = await loadRecord(this.storage);
+    return { ...saved, statusSeq: Math.max(saved.statusSeq, this.nextSeq, current.statusSeq), lastError: current.lastError };
+  }
+
   /** A clean stop mid-update is not a crash: the next start resumes without counting it for the loop guard. */
   private async markCleanStop(r: UpdateRecord): Promise<UpdateRecord> {
     const next = { ...r, cleanStop: true };
@@ -100,11 +134,13 @@ export class StateMachine {
 
   private async move(r: UpdateRecord, outcome: { event: UpdateEvent; reason: string }, patch: Partial<UpdateRecord>): Promise<UpdateRecord> {
     const to = nextState(r.state, outcome.event);
-    let next: UpdateRecord = { ...r, ...patch, state: to, statusSeq: r.statusSeq + 1, cleanStop: false };
+    const seq = Math.max(r.statusSeq, this.nextSeq);
+    let next: UpdateRecord = { ...r, ...patch, state: to, statusSeq: seq + 1, cleanStop: false };
     if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null };
     await saveRecord(this.storage, next);
+    this.nextSeq = seq + 1;
     try {
-      this.o.onTransition?.({ seq: r.statusSeq, from: r.state, to, event: outcome.event, reason: outcome.reason, target: r.target ?? next.target, record: next });
+      this.o.onTransition?.({ seq, from: r.state, to, event: outcome.event, reason: outcome.reason, target: r.target ?? next.target, record: next });
     } catch {
       /* reporting never changes the flow */
     }

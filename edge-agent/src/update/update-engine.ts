@@ -1,6 +1,8 @@
 // Decides when to update: compares the desired bundle with what serves, runs the state machine, cancels stale work.
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import type { ModelHost } from '../core/model-host.ts';
+import { describeError } from '../errors.ts';
+import { backoffDelay, type BackoffOptions } from '../transport/backoff.ts';
 import { CANCELLABLE } from './transitions.ts';
 import type { StateMachine } from './state-machine.ts';
 import { targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';
@@ -13,6 +15,8 @@ export interface UpdateEngineOptions {
   /** Called each time the engine has nothing left to do for what is desired. */
   onSettled: (record: UpdateRecord) => void;
   onError: (err: unknown) => void;
+  /** Delay before retrying an update that stalled (its state could not be saved). Default 1 s doubling to 5 min. */
+  retry?: BackoffOptions;
 }
 
 /** One update at a time; a newer desired bundle cancels one that has not been activated yet. */
@@ -26,6 +30,13 @@ export class UpdateEngine {
   private controller = new AbortController();
   private stopped = false;
   private current: UpdateTarget | null = null;
+  /** Stalls in a row, for the retry backoff; the loop reloads the saved record before going on after one. */
+  private stalls = 0;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** A bundle that failed on storage (not on its contents): tried again once this timer fires. */
+  private storageRetry: { key: string; due: boolean } | null = null;
+  /** Storage failures in a row, for that retry's backoff; reset by an update that gets through. */
+  private storageFailures = 0;
 
   constructor(private readonly o: UpdateEngineOptions) {
     this.record = o.record;
@@ -56,6 +67,7 @@ export class UpdateEngine {
   /** Stops between steps; the saved state resumes on the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
     this.controller.abort();
     await this.running;
   }
@@ -74,7 +86,7 @@ export class UpdateEngine {
       return;
     }
     this.running = this.loop()
-      .catch((err) => this.o.onError(err))
+      .catch((err) => this.stall(err))
       .finally(() => {
         this.running = null;
         if (this.kickAgain) {
@@ -84,7 +96,23 @@ export class UpdateEngine {
       });
   }
 
+  /**
+   * The loop threw: a state could not be saved (a full disk, typically), so nothing moved on and
+   * nothing would until the next desired state. Report it to the server as a `stalled` status event
+   * about the bundle (the rollout sees it) and try again after a backoff.
+   */
+  private stall(err: unknown): void {
+    this.o.onError(err);
+    if (this.stopped) return;
+    const delay = backoffDelay(this.stalls++, this.o.retry ?? { minMs: 1000, maxMs: 300_000 });
+    const reason = `${describeError(err)}; retry ${this.stalls} in ${Math.round(delay)} ms`;
+    this.record = this.o.machine.stalled(this.record, this.record.target ?? this.current, reason);
+    this.current = null;
+    this.later(delay);
+  }
+
   private async loop(): Promise<void> {
+    if (this.stalls > 0) this.record = await this.o.machine.reload(this.record);
     for (;;) {
       if (this.stopped) return this.finishSideloads();
       if (this.record.state !== 'idle') {
@@ -93,16 +121,42 @@ export class UpdateEngine {
         this.current = target;
         this.record = await this.o.machine.run(this.record, this.controller.signal, () => this.stopped);
         this.current = null;
+        this.retryOnStorageFailure();
         if (target?.source === 'sideload' && this.record.state === 'idle') this.finishSideloads(target.manifestDigest);
         continue;
       }
       const next = this.pick();
       if (!next) {
+        this.stalls = 0;
         this.o.onSettled(this.record);
         return;
       }
+      this.current = next;
       this.record = await this.o.machine.begin(this.record, next, next.source === 'sideload' ? 'sideloaded bundle' : 'desired state names a new bundle');
     }
+  }
+
+  /**
+   * A bundle that failed because storage did (a full disk while fetching or staging) says nothing about
+   * the bundle: the failure was reported (the `failed` status event), and it is tried again after a backoff.
+   */
+  private retryOnStorageFailure(): void {
+    const failed = this.record.state === 'idle' ? this.record.lastFailed : null;
+    if (!failed) this.storageFailures = 0;
+    if (!failed?.reason.startsWith('AGENT_STORAGE_FAILED') || this.stopped) return;
+    const retry = { key: failed.key, due: false };
+    this.storageRetry = retry;
+    this.later(backoffDelay(this.storageFailures++, this.o.retry ?? { minMs: 1000, maxMs: 300_000 }), () => (retry.due = true));
+  }
+
+  /** Runs `before` and looks for work again after `ms`. */
+  private later(ms: number, before: () => void = () => undefined): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      before();
+      this.kick();
+    }, ms);
+    this.timers.add(t);
   }
 
   /** The next bundle to install: a pending sideload first, then the desired one unless it serves or failed here. */
@@ -115,7 +169,11 @@ export class UpdateEngine {
       return this.pick();
     }
     const d = this.desired;
-    if (!d || d.manifestDigest === serving || this.record.lastFailed?.key === targetKey(d)) return null;
+    if (!d || d.manifestDigest === serving) return null;
+    if (this.record.lastFailed?.key === targetKey(d)) {
+      if (this.storageRetry?.key !== targetKey(d) || !this.storageRetry.due) return null;
+      this.storageRetry = null;
+    }
     return { ...d, source: 'server' };
   }
 

@@ -5,7 +5,9 @@ export type OnnxErrorCode =
   /** The bytes are not a well-formed protobuf ModelProto (truncated, bad wire type, bad UTF-8). */
   | 'ONNX_MALFORMED'
   /** The model is well-formed but uses something this library cannot handle (external data, a dtype). */
-  | 'ONNX_UNSUPPORTED';
+  | 'ONNX_UNSUPPORTED'
+  /** A node cannot be carried over to the target opset without changing its meaning (see UpgradeError). */
+  | 'ONNX_UPGRADE_REFUSED';
 
 /** A failure to read, write or transform an ONNX model. */
 export class OnnxError extends Error {

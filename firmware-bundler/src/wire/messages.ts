@@ -5,11 +5,40 @@ const v = z.literal(1);
 const digest = z.string().regex(/^[0-9a-f]{64}$/);
 const count = z.number().int().nonnegative();
 
+/**
+ * Bounds on what one device message may carry [WIRE-2.9]: every string and array a device sends is
+ * capped, so no single message can make the server store, index or sum more than this.
+ */
+export const WIRE_LIMITS = Object.freeze({
+  /** Model and feature names (as in a bundle reference). */
+  nameChars: 128,
+  /** Model versions. */
+  versionChars: 64,
+  /** Ids a device makes up: chunk request `cid`, `predictionId`, status `event`, error `code`. */
+  idChars: 64,
+  /** Timestamps (ISO 8601 fits in 30). */
+  timeChars: 40,
+  /** Free-text reasons and errors. */
+  reasonChars: 2000,
+  /** Classes a window counts (`predictions`, `feedback.byClass`). */
+  classes: 1000,
+  /** Histogram bins (latency, confidence, each feature). */
+  bins: 256,
+  /** Features in one window. */
+  features: 256,
+});
+
+/** A string of at most `max` characters, with an error that says so. */
+const text = (max: number, min = 0) => z.string().min(min, `must not be empty`).max(max, `at most ${max} characters`);
+const time = text(WIRE_LIMITS.timeChars, 1);
+/** A model as a device names it: what it serves, or its shadow. */
+const ModelRef = z.object({ name: text(WIRE_LIMITS.nameChars, 1), version: text(WIRE_LIMITS.versionChars, 1), sequence: z.number().int() });
+
 /** A bundle named in a desired state [WIRE-2.2]. */
 export const BundleRef = z.object({
   id: digest,
-  model: z.string().min(1).max(128),
-  version: z.string().min(1).max(64),
+  model: text(WIRE_LIMITS.nameChars, 1),
+  version: text(WIRE_LIMITS.versionChars, 1),
   sequence: z.number().int().positive(),
   manifestDigest: digest,
   bytes: count,
@@ -27,7 +56,7 @@ export type TelemetryPolicy = z.infer<typeof TelemetryPolicy>;
 /** [WIRE-2.2]; `shadowRate` [WIRE-2.2.1] is optional and additive. */
 export const DesiredState = z.object({
   v, rev: count, bundle: BundleRef.nullable(), telemetry: TelemetryPolicy, shadow: BundleRef.nullable(),
-  shadowRate: z.number().min(0).max(1).optional(), issuedAt: z.string(),
+  shadowRate: z.number().min(0).max(1).optional(), issuedAt: time,
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
@@ -36,38 +65,41 @@ export type DeployState = (typeof DEPLOY_STATES)[number];
 
 /** [WIRE-2.3] */
 export const ReportedState = z.object({
-  v, agentVersion: z.string().max(64), runtime: z.string().max(64), state: z.enum(DEPLOY_STATES),
-  model: z.object({ name: z.string(), version: z.string(), sequence: z.number().int() }).nullable(),
-  bundleId: digest.nullable(), freeStorageBytes: count.nullable(), lastError: z.string().max(2000).nullable(), at: z.string(),
+  v, agentVersion: text(64), runtime: text(64), state: z.enum(DEPLOY_STATES),
+  model: ModelRef.nullable(),
+  bundleId: digest.nullable(), freeStorageBytes: count.nullable(), lastError: text(WIRE_LIMITS.reasonChars).nullable(), at: time,
 });
 export type ReportedState = z.infer<typeof ReportedState>;
 
 /** [WIRE-2.4] */
 export const StatusEvent = z.object({
   v, seq: count, bundleId: digest.nullable(), from: z.enum(DEPLOY_STATES), to: z.enum(DEPLOY_STATES),
-  event: z.string().max(64), reason: z.string().max(2000), at: z.string(),
+  event: text(WIRE_LIMITS.idChars), reason: text(WIRE_LIMITS.reasonChars), at: time,
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 
-const Histogram = z.object({ edges: z.array(z.number()).max(257), counts: z.array(count).max(256) });
+const Histogram = z.object({ edges: z.array(z.number()).max(WIRE_LIMITS.bins + 1), counts: z.array(count).max(WIRE_LIMITS.bins) });
+const perClass = z.array(count).max(WIRE_LIMITS.classes, `at most ${WIRE_LIMITS.classes} classes`);
 
 /** [WIRE-2.5] one telemetry window. Counts only: bandwidth stays bounded whatever the traffic. */
 export const TelemetryWindow = z.object({
-  v, seq: count, start: z.string(), end: z.string(),
-  model: z.object({ name: z.string(), version: z.string(), sequence: z.number().int() }).nullable(),
+  v, seq: count, start: time, end: time,
+  model: ModelRef.nullable(),
   requests: count, errors: count,
   latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number(), hist: Histogram }),
-  predictions: z.array(count).max(1000),
+  predictions: perClass,
   confidence: Histogram,
   /** Feature name → counts on the manifest's reference bins. */
-  features: z.record(z.string(), z.array(count).max(256)),
+  features: z.record(z.string(), z.array(count).max(WIRE_LIMITS.bins))
+    .refine((f) => Object.keys(f).length <= WIRE_LIMITS.features, `at most ${WIRE_LIMITS.features} features`)
+    .refine((f) => Object.keys(f).every((k) => k.length >= 1 && k.length <= WIRE_LIMITS.nameChars), `feature names have 1 to ${WIRE_LIMITS.nameChars} characters`),
   feedback: z.object({
     labelled: count, correct: count,
     /** Optional [WIRE-2.5.1]: the same counts split by true class (index = label index), for field accuracy per class. */
-    byClass: z.object({ labelled: z.array(count).max(1000), correct: z.array(count).max(1000) }).optional(),
+    byClass: z.object({ labelled: perClass, correct: perClass }).optional(),
   }),
   shadow: z.object({
-    model: z.object({ name: z.string(), version: z.string(), sequence: z.number().int() }),
+    model: ModelRef,
     requests: count, errors: count, agreements: count, latencyP95Ms: z.number(),
   }).nullable(),
   /** Windows this agent dropped because its offline queue was full, since the last report. */
@@ -79,8 +111,8 @@ export type TelemetryWindow = z.infer<typeof TelemetryWindow>;
 export const SampleBatch = z.object({
   v, seq: count,
   items: z.array(z.object({
-    predictionId: z.string().max(64), input: z.string().max(1_000_000), shape: z.array(z.number().int()).max(8),
-    prediction: z.number().int(), confidence: z.number(), label: z.number().int().nullable(), at: z.string(),
+    predictionId: text(WIRE_LIMITS.idChars), input: text(1_000_000), shape: z.array(z.number().int()).max(8),
+    prediction: z.number().int(), confidence: z.number(), label: z.number().int().nullable(), at: time,
   })).max(1000),
 });
 export type SampleBatch = z.infer<typeof SampleBatch>;
@@ -95,19 +127,27 @@ export type Ack = z.infer<typeof Ack>;
 
 /** [WIRE-2.7] */
 export const ChunkRequest = z.object({
-  v, cid: z.string().min(1).max(64), digest, offset: count.optional(), length: z.number().int().positive().optional(),
+  v, cid: text(WIRE_LIMITS.idChars, 1), digest, offset: count.optional(), length: z.number().int().positive().optional(),
 });
 export type ChunkRequest = z.infer<typeof ChunkRequest>;
 
 export const ChunkResponseHeader = z.object({
-  v, cid: z.string(), digest, ok: z.boolean(), code: z.string().optional(), total: count.optional(), offset: count.optional(),
+  v, cid: text(WIRE_LIMITS.idChars), digest, ok: z.boolean(), code: text(WIRE_LIMITS.idChars).optional(), total: count.optional(), offset: count.optional(),
 });
 export type ChunkResponseHeader = z.infer<typeof ChunkResponseHeader>;
 
+const MAX_ENVELOPE_MANIFEST_CHARS = 4_000_000;
+
 /** [WIRE-2.7] the signed envelope a device fetches by `manifestDigest`. */
 export const Envelope = z.object({
-  v, manifest: z.string().max(4_000_000), signatures: z.array(z.object({ keyId: z.string().max(64), signature: z.string().max(200) })).min(1).max(8),
+  v, manifest: z.string().max(MAX_ENVELOPE_MANIFEST_CHARS), signatures: z.array(z.object({ keyId: z.string().max(64), signature: z.string().max(200) })).min(1).max(8),
 });
+
+/**
+ * Largest envelope a device downloads [WIRE-2.7.1]: the base64 manifest plus eight signatures and the
+ * JSON around them fit with room to spare; anything bigger could never decode, so it is never buffered.
+ */
+export const MAX_ENVELOPE_BYTES = MAX_ENVELOPE_MANIFEST_CHARS + 64 * 1024;
 export type Envelope = z.infer<typeof Envelope>;
 
 /** [WIRE-3.3] where a device finds the broker. */
@@ -116,15 +156,28 @@ export const ConnectionInfo = z.object({
 });
 export type ConnectionInfo = z.infer<typeof ConnectionInfo>;
 
+/** A parsed message, or why it is invalid: the first problems as `path: message` [WIRE-2.1]. */
+export type ParsedMessage<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Parses JSON bytes against a schema and says what is wrong when they do not fit (never throws). */
+export function parseMessage<T>(schema: z.ZodType<T>, payload: Uint8Array | string): ParsedMessage<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch {
+    return { ok: false, error: 'not UTF-8 JSON' };
+  }
+  const r = schema.safeParse(json);
+  if (r.success) return { ok: true, value: r.data };
+  // Paths are cut short: a key is the sender's text, and an error must stay small enough to log.
+  const where = (path: PropertyKey[]) => path.map((p) => String(p).slice(0, 40)).join('.') || '(message)';
+  return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${where(i.path)}: ${i.message}`).join('; ') };
+}
+
 /** Parses JSON bytes against a schema; returns null (never throws) on anything invalid [WIRE-2.1]. */
 export function decodeMessage<T>(schema: z.ZodType<T>, payload: Uint8Array | string): T | null {
-  try {
-    const text = typeof payload === 'string' ? payload : new TextDecoder('utf-8', { fatal: true }).decode(payload);
-    const r = schema.safeParse(JSON.parse(text));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+  const r = parseMessage(schema, payload);
+  return r.ok ? r.value : null;
 }
 
 export const encodeMessage = (m: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(m));

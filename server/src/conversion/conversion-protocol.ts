@@ -10,7 +10,8 @@ export type SampleSource =
 
 export interface QuantizeSettings {
   mode: 'auto' | 'static' | 'dynamic';
-  method: 'minmax' | 'percentile';
+  /** Calibration method; `auto` tries each and keeps the int8 model closest to float. */
+  method: 'minmax' | 'percentile' | 'entropy' | 'auto';
   gate: GateThresholds;
   override?: GateOverride;
   /** Calibration samples taken (default 512). */

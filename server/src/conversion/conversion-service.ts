@@ -50,7 +50,7 @@ export class ConversionService {
   private settings(o: QuantizeOptions, actor: string): QuantizeSettings | null {
     if (o.quantize === 'none') return null;
     return {
-      mode: o.mode ?? 'auto', method: o.method ?? 'minmax', calibrationSamples: o.calibrationSamples ?? 512,
+      mode: o.mode ?? 'auto', method: o.method ?? 'auto', calibrationSamples: o.calibrationSamples ?? 512,
       gate: { maxAccuracyDrop: o.maxAccuracyDrop, minTop1Agreement: o.minTop1Agreement, maxRelativeL2: o.maxRelativeL2, minCosine: o.minCosine },
       override: o.overrideReason ? { by: actor, reason: o.overrideReason } : undefined,
     };

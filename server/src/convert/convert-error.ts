@@ -21,6 +21,8 @@ export type ConvertErrorCode =
   | 'QUANT_DYNAMIC_UNSUPPORTED'
   /** Nothing in the graph can be quantized (no Conv, Gemm or MatMul with constant weights). */
   | 'QUANT_NOTHING_TO_QUANTIZE'
+  /** An upgraded/normalised model whose outputs differ from the original's beyond tolerance (names the rewritten ops). */
+  | 'UPGRADE_MISMATCH'
   /** A calibration file that is not valid JSON or `.npy` of a supported dtype. */
   | 'CALIBRATION_FILE_INVALID';
 

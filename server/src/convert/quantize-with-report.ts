@@ -8,6 +8,7 @@ import { openSession } from './ort-runner.ts';
 import { parityGate, type GateDecision, type GateOverride, type GateThresholds } from './parity-gate.ts';
 import { sliceBatch, toSamples, type SampleSet } from './samples.ts';
 import type { AppliedCalibration, CalibrationSettings } from './quantize/calibrate.ts';
+import { chooseCalibration, type CalibrationCandidate } from './quantize/choose-calibration.ts';
 import { isDenseOnly, quantizeDynamic } from './quantize/quantize-dynamic.ts';
 import { quantizeStatic, type QuantizedModel } from './quantize/quantize-static.ts';
 
@@ -19,7 +20,8 @@ export interface QuantizeRequest {
   evaluation: { inputs: SampleSet; labels?: ArrayLike<number> };
   /** `auto` (default): static, or dynamic when the model is dense-only and dynamic runs faster. */
   mode?: 'auto' | 'static' | 'dynamic';
-  calibrationSettings?: CalibrationSettings;
+  /** `method: 'auto'` quantizes with min-max, percentile and entropy and keeps the closest to float. */
+  calibrationSettings?: Omit<CalibrationSettings, 'method'> & { method?: CalibrationSettings['method'] | 'auto' };
   gate?: GateThresholds;
   override?: GateOverride;
   /** Batch size for evaluation and batched latency; default 64. */
@@ -35,6 +37,8 @@ export interface QuantizationReport {
   candidates: Partial<Record<'static' | 'dynamic', { batch1: number; batchN: number }>>;
   /** Calibration as applied; null in dynamic mode, which needs none. */
   calibration: AppliedCalibration | null;
+  /** With calibration method `auto`: how each method compared with float on the calibration samples. */
+  calibrationCandidates?: CalibrationCandidate[];
   scheme: { weights: string; activations: string; bias: string };
   /** Op types left in float. */
   floatOps: string[];
@@ -72,8 +76,16 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
   const ops = (decodeModel(req.floatBytes).graph?.node ?? []).map((n) => n.opType ?? '');
   const dense = isDenseOnly(ops);
   const built: QuantizedModel[] = [];
-  if (mode !== 'dynamic') built.push(await quantizeStatic(req.floatBytes, req.calibration, { calibration: req.calibrationSettings }));
-  if (mode === 'dynamic' || (mode === 'auto' && dense)) built.push(await quantizeDynamic(req.floatBytes));
+  let calibrationCandidates: CalibrationCandidate[] | undefined;
+  if (mode !== 'dynamic') {
+    const { method, ...rest } = req.calibrationSettings ?? {};
+    if (method === 'auto') {
+      const picked = await chooseCalibration(req.floatBytes, req.calibration, rest);
+      built.push(picked.model);
+      calibrationCandidates = picked.candidates;
+    } else built.push(await quantizeStatic(req.floatBytes, req.calibration, { calibration: { ...rest, method } }));
+  }
+  if (mode === 'dynamic' || (mode === 'auto' && dense)) built.push(await quantizeDynamic(req.floatBytes, { samples: req.calibration }));
   let chosen = built[0]!;
   let modeReason = mode === 'auto' ? 'static: the model has convolutions; dynamic mode is for dense-only models' : `${mode} requested`;
   let candidates: QuantizationReport['candidates'] = {};
@@ -91,6 +103,7 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
     modeReason,
     candidates,
     calibration: chosen.calibration ?? null,
+    ...(calibrationCandidates && chosen.mode === 'static' ? { calibrationCandidates } : {}),
     scheme: {
       weights: 'int8 symmetric per output channel, 7-bit range [-63, 63] (exact on every x86 and ARM kernel, VNNI or not)',
       activations: chosen.mode === 'static' ? 'uint8 asymmetric per tensor, calibrated' : 'uint8 per tensor, computed at run time',

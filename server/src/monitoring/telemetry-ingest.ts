@@ -6,6 +6,9 @@ import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestItem, MonitoringService } from './monitoring-service.ts';
+import { modelKey } from './model-reference.ts';
+import { desiredModels, ModelAdmission } from './window-admission.ts';
+import { clipWindow } from './window-clip.ts';
 
 export interface TelemetryIngestOptions {
   link: BrokerLink;
@@ -17,24 +20,41 @@ export interface TelemetryIngestOptions {
   batchSize?: number;
   /** Longest a window waits for its batch, ms (default 100). */
   maxDelayMs?: number;
-  /** How long a device's tags are cached, ms (default 60 s). */
+  /** How long a device's tags and given models are cached, ms (default 60 s). */
   tagTtlMs?: number;
+  /** Predictions per second a device is credited with at most (default 1000) [WIRE-2.10]. */
+  maxPredictionsPerSec?: number;
+}
+
+/** What the ingest knows of a device: its cohorts, and the models the server gave it [WIRE-2.10]. */
+interface DeviceFacts {
+  tags: string[];
+  given: string[];
+  until: number;
 }
 
 export class TelemetryIngest {
-  private pending: IngestItem[] = [];
+  /** Windows waiting for the next flush; a refused one is only acknowledged, never stored. */
+  private pending: (IngestItem & { refused?: string })[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private unsubscribe: (() => Promise<void>) | null = null;
-  private readonly tags = new Map<string, { tags: string[]; until: number }>();
+  private readonly facts = new Map<string, DeviceFacts>();
+  private readonly admission = new ModelAdmission();
   /** Payloads dropped before storage because they were not valid windows [WIRE-2.1]. */
   invalid = 0;
+  /** Windows refused because they name a model the device was not given [WIRE-2.10]. */
+  refused = 0;
 
   constructor(private readonly o: TelemetryIngestOptions) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'telemetry', TelemetryWindow,
-      (id, window) => void this.enqueue(id, window), () => this.invalid++);
+      (id, window) => void this.enqueue(id, window), (id, error) => {
+        this.invalid++;
+        // Debug only: a device sending garbage on purpose must not be able to flood the log.
+        this.o.log.debug('invalid telemetry window dropped', { device: id, error });
+      });
   }
 
   async close(): Promise<void> {
@@ -43,19 +63,31 @@ export class TelemetryIngest {
     await this.flush();
   }
 
-  private async enqueue(deviceId: string, window: TelemetryWindow): Promise<void> {
-    this.pending.push({ deviceId, cohorts: await this.cohortsOf(deviceId), window });
+  private async enqueue(deviceId: string, received: TelemetryWindow): Promise<void> {
+    let facts = await this.factsOf(deviceId);
+    const window = clipWindow(received, this.o.maxPredictionsPerSec);
+    // A model missing from cached facts may be one given since: look again before refusing.
+    if (window.model && !facts.given.includes(modelKey(window.model))) facts = await this.factsOf(deviceId, true);
+    const refused = this.admission.check(deviceId, window, facts.given) ?? undefined;
+    if (refused) {
+      this.refused++;
+      this.o.log.warn('telemetry window refused', { device: deviceId, seq: window.seq, reason: refused });
+    }
+    this.pending.push({ deviceId, cohorts: facts.tags, window, refused });
     if (this.pending.length >= (this.o.batchSize ?? 500)) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.o.maxDelayMs ?? 100);
   }
 
-  private async cohortsOf(deviceId: string): Promise<string[]> {
-    const hit = this.tags.get(deviceId);
-    if (hit && hit.until > Date.now()) return hit.tags;
+  private async factsOf(deviceId: string, fresh = false): Promise<DeviceFacts> {
+    const hit = this.facts.get(deviceId);
+    if (hit && hit.until > Date.now() && !fresh) return hit;
     const d = await this.o.store.devices.get(deviceId);
-    const tags = d?.tags ?? [];
-    this.tags.set(deviceId, { tags, until: Date.now() + (this.o.tagTtlMs ?? 60_000) });
-    return tags;
+    // The bundle it reports running counts only as the server knows it (a bundle id it made), never by the model name the device claims.
+    const reported = typeof d?.reported?.bundleId === 'string' ? await this.o.store.bundles.get(d.reported.bundleId) : null;
+    const given = [...desiredModels(d), ...(reported && reported.id === d?.reported?.bundleId ? [modelKey({ name: reported.model, version: reported.version })] : [])];
+    const facts = { tags: d?.tags ?? [], given, until: Date.now() + (this.o.tagTtlMs ?? 60_000) };
+    this.facts.set(deviceId, facts);
+    return facts;
   }
 
   /** Stores what is pending, then acknowledges it; one flush at a time, in arrival order. */
@@ -69,9 +101,9 @@ export class TelemetryIngest {
     if (batch.length === 0) return this.flushing;
     this.flushing = this.flushing.then(async () => {
       try {
-        const r = await this.o.monitoring.ingest(batch);
+        const r = await this.o.monitoring.ingest(batch.filter((it) => !it.refused));
         if (r.rejected.length) this.o.log.warn('telemetry windows rejected', { count: r.rejected.length, first: r.rejected[0] });
-        // Rejected windows are acknowledged too: resending an invalid window can never make it valid.
+        // Rejected and refused windows are acknowledged too: resending one can never make it valid.
         const byDevice = new Map<string, number[]>();
         for (const it of batch) byDevice.set(it.deviceId, [...(byDevice.get(it.deviceId) ?? []), it.window.seq]);
         await Promise.all([...byDevice].map(([id, seqs]) => this.o.link.publish({

@@ -47,6 +47,15 @@ export class HarnessServer {
   readonly blobs = new Map<string, Uint8Array>();
   /** Blob digest → responses still to corrupt (one flipped byte each): the tampering man in the middle. */
   readonly tamper = new Map<string, number>();
+  /**
+   * Blob digest → the size the server lies about: chunk responses claim it as `total` and HTTP as
+   * Content-Length, and bytes past the real blob are zeros, so a trusting device buffers all of it.
+   */
+  readonly inflate = new Map<string, number>();
+  /** HTTP blob responses leave out Content-Length (chunked), so only the bytes themselves tell the size. */
+  httpNoLength = false;
+  /** Bytes sent per blob digest, over MQTT and HTTP together. */
+  readonly sentBytes = new Map<string, number>();
   /** Chunk requests answered BUSY before serving normally [WIRE-2.8]. */
   busyResponses = 0;
   /** Whole-blob HTTP responses are cut short after this many bytes (Range requests are not), to exercise resume. */
@@ -232,14 +241,16 @@ export class HarnessServer {
     if (!blob) return this.publish(topic, Buffer.from(encodeChunkResponse({ ...head, ok: false, code: 'NOT_FOUND' })));
     d.served.set(req.digest, (d.served.get(req.digest) ?? 0) + 1);
     const offset = req.offset ?? 0;
-    let bytes = blob.subarray(offset, req.length ? offset + req.length : undefined);
+    const total = this.inflate.get(req.digest) ?? blob.length;
+    let bytes = padded(blob, total).subarray(offset, req.length ? Math.min(total, offset + req.length) : total);
+    this.count(req.digest, bytes.length);
     const left = this.tamper.get(req.digest) ?? 0;
     if (left > 0) {
       this.tamper.set(req.digest, left - 1);
       bytes = bytes.slice();
       bytes[0] = bytes[0]! ^ 0xff;
     }
-    await this.publish(topic, Buffer.from(encodeChunkResponse({ ...head, ok: true, total: blob.length, offset }, bytes)));
+    await this.publish(topic, Buffer.from(encodeChunkResponse({ ...head, ok: true, total, offset }, bytes)));
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -267,26 +278,41 @@ export class HarnessServer {
     end(res, 404, 'not found');
   }
 
+  private count(digest: string, n: number): void {
+    this.sentBytes.set(digest, (this.sentBytes.get(digest) ?? 0) + n);
+  }
+
   private serveBlob(digest: string, req: IncomingMessage, res: ServerResponse): void {
-    const blob = this.blobs.get(digest);
+    const real = this.blobs.get(digest);
     this.httpRequests.push({ digest, range: req.headers.range ?? null });
-    if (!blob) return end(res, 404, 'no such blob');
+    if (!real) return end(res, 404, 'no such blob');
+    const blob = padded(real, this.inflate.get(digest) ?? real.length);
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     const body = blob.subarray(start);
-    const headers = { 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) };
+    const headers = { 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream', ...(this.httpNoLength ? {} : { 'content-length': String(body.length) }) };
     if (m) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${blob.length - 1}/${blob.length}` });
     else res.writeHead(200, headers);
     if (this.httpCutAfter !== null && !m && body.length > this.httpCutAfter) {
       const cut = this.httpCutAfter;
+      this.count(digest, cut);
       res.write(body.subarray(0, cut), () => res.destroy());
       return;
     }
+    this.count(digest, body.length);
     res.end(body);
   }
 }
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+/** `blob` followed by zeros up to `size` bytes (the blob itself when it is that long already). */
+function padded(blob: Uint8Array, size: number): Uint8Array {
+  if (size <= blob.length) return blob;
+  const out = new Uint8Array(size);
+  out.set(blob);
+  return out;
+}
 
 function end(res: ServerResponse, status: number, body: string | Uint8Array, type = 'text/plain'): void {
   res.writeHead(status, { 'content-type': type });

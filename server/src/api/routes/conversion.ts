@@ -9,7 +9,7 @@ import { requireRole } from '../auth-middleware.ts';
 const Obj = z.record(z.string(), z.unknown());
 const QuantizeFields = {
   mode: z.enum(['auto', 'static', 'dynamic']).optional(),
-  method: z.enum(['minmax', 'percentile']).optional(),
+  method: z.enum(['minmax', 'percentile', 'entropy', 'auto']).optional().openapi({ description: 'Calibration method; auto (default) tries min-max, percentile and entropy and keeps the int8 model closest to float' }),
   maxAccuracyDrop: z.number().min(0).max(100).optional(),
   minTop1Agreement: z.number().min(0).max(1).optional(),
   maxRelativeL2: z.number().min(0).max(10).optional().openapi({ description: 'Parity gate: largest relative L2 error of each non-classifier output (default 0.05)' }),

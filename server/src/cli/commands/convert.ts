@@ -11,7 +11,7 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 function gateOptions(cmd: Command): Command {
   return cmd
     .option('--mode <mode>', 'auto | static | dynamic (auto: static, or dynamic for dense-only models when faster)')
-    .option('--method <method>', 'calibration: minmax | percentile', 'minmax')
+    .option('--method <method>', 'calibration: auto | minmax | percentile | entropy (auto tries each and keeps the int8 model closest to float)', 'auto')
     .option('--max-accuracy-drop <points>', 'parity gate: largest accuracy drop in points (default 0.5)')
     .option('--min-top1-agreement <fraction>', 'parity gate: smallest top-1 agreement of each classifier output (default 0.99)')
     .option('--max-rel-l2 <fraction>', 'parity gate: largest relative L2 error of each other output (default 0.05)')

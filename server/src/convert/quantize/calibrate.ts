@@ -3,7 +3,7 @@ import { DataType, decodeModel, encodeModel, makeValueInfo, type ModelProto } fr
 import { batchSizeFor, openSession, runInBatches } from '../ort-runner.ts';
 import { takeSamples, type Samples } from '../samples.ts';
 import { entropyRange } from './entropy-range.ts';
-import { percentileOfSorted } from './quant-math.ts';
+import { percentileOfSorted, type Range } from './quant-math.ts';
 
 /** How activation ranges are measured. */
 export interface CalibrationSettings {
@@ -30,10 +30,7 @@ export interface AppliedCalibration {
   samples: number;
 }
 
-export interface Range {
-  min: number;
-  max: number;
-}
+export type { Range } from './quant-math.ts';
 
 /** Values kept per tensor for percentiles; beyond it every k-th value is kept. */
 const PERCENTILE_CAP = 1 << 20;

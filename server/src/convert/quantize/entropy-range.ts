@@ -1,6 +1,6 @@
 // Entropy (KL-divergence) calibration: the clipping threshold whose 8-bit histogram loses the least information,
 // the method TensorRT introduced and onnxruntime's CalibrationMethod.Entropy uses.
-import type { Range } from './calibrate.ts';
+import type { Range } from './quant-math.ts';
 
 /** Histogram bins over [0, max |x|]; 2048 as in TensorRT and onnxruntime. */
 const BINS = 2048;

@@ -1,21 +1,24 @@
-// Checks and normalizes a float model before quantization: refusals, opset upgrade, Identity/Dropout removal, BatchNorm folding.
+// Checks and normalizes a float model before quantization: refusals, the toolkit's normaliser (opset upgrade to 13,
+// Constant nodes → initializers, constant folding, Identity/Dropout removal), BatchNorm folding, MatMul + Add fusion.
 import {
   DataType,
   decodeModel,
+  encodeModel,
   floatAttr,
   GraphIndex,
   intAttr,
   isDefaultDomain,
   makeTensor,
+  normalizeModel,
   pruneUnused,
   readTensorAsFloat32,
+  UpgradeError,
   type GraphProto,
   type ModelProto,
   type NodeProto,
 } from '@flotilla/firmware-bundler/onnx';
 import { ConvertError, QuantizeError } from '../convert-error.ts';
 import { fuseMatMulAdd } from './fuse-matmul-add.ts';
-import { upgradeToOpset13 } from './opset-upgrade.ts';
 
 /** Ops that mean the model is already quantized. */
 const QUANTIZED_OPS = new Set([
@@ -29,6 +32,11 @@ export interface PreparedModel {
   model: ModelProto;
   /** What was changed, for the report. */
   notes: string[];
+  /**
+   * The normalised float model and the ops it rewrote, when the normaliser changed anything; callers with
+   * inputs check it against the original (server/src/convert/upgrade/verify-upgrade.ts) before trusting it.
+   */
+  normalised?: { bytes: Uint8Array; ops: string[] };
 }
 
 /**
@@ -45,15 +53,26 @@ export function prepareForQuantization(bytes: Uint8Array): PreparedModel {
   const graph = model.graph;
   if (!graph?.node?.length) throw new ConvertError('ONNX_INVALID', 'the model has no graph nodes');
   refuseUnsupported(graph);
-  const notes = upgradeToOpset13(model);
-  const removed = removeInferenceIdentities(graph);
-  if (removed) notes.push(`removed ${removed} Identity/Dropout node(s)`);
+  const { notes, normalised } = normalize(model);
   const folded = foldBatchNorms(graph);
   if (folded) notes.push(`folded ${folded} BatchNormalization node(s) into the preceding Conv/Gemm`);
   const gemms = fuseMatMulAdd(graph);
   if (gemms) notes.push(`fused ${gemms} MatMul + Add pair(s) into Gemm`);
   pruneUnused(graph);
-  return { model, notes };
+  return { model, notes, ...(normalised ? { normalised } : {}) };
+}
+
+/** Runs the toolkit's normaliser; its refusal (an op that cannot be carried over to opset 13) keeps the quantizer's code. */
+function normalize(model: ModelProto): { notes: string[]; normalised?: PreparedModel['normalised'] } {
+  try {
+    const r = normalizeModel(model);
+    if (!r.notes.length) return { notes: [] };
+    const ops = [...new Set([...r.upgrade.rewritten, ...(r.fold.folded || r.fold.constantNodes ? ['Constant folding'] : [])])];
+    return { notes: r.notes, normalised: { bytes: encodeModel(model), ops } };
+  } catch (err) {
+    if (!(err instanceof UpgradeError)) throw err;
+    throw new QuantizeError('QUANT_OPSET_TOO_OLD', `${err.message}; convert the model to opset 13 first`, { opset: err.fromOpset, op: err.op, reason: err.reason });
+  }
 }
 
 function refuseUnsupported(graph: GraphProto): void {
@@ -73,29 +92,6 @@ function refuseUnsupported(graph: GraphProto): void {
       throw new QuantizeError('QUANT_UNSUPPORTED_OP', `input/output '${vi.name}' is not float32; quantize the float32 model`, { tensor: vi.name });
     }
   }
-}
-
-/** Renames every use of `from` to `to` in node inputs. */
-function rewire(graph: GraphProto, from: string, to: string): void {
-  for (const n of graph.node ?? []) if (n.input?.includes(from)) n.input = n.input.map((i) => (i === from ? to : i));
-}
-
-function removeInferenceIdentities(graph: GraphProto): number {
-  const outputs = new Set((graph.output ?? []).map((o) => o.name));
-  let removed = 0;
-  for (const n of [...(graph.node ?? [])]) {
-    if (!isDefaultDomain(n) || (n.opType !== 'Identity' && n.opType !== 'Dropout')) continue;
-    const index = new GraphIndex(graph);
-    const out = n.output?.[0] ?? '';
-    const mask = n.output?.[1];
-    if (outputs.has(out) || (mask && (index.consumers.has(mask) || outputs.has(mask)))) continue;
-    // Dropout is an identity only when not in training mode (its optional third input).
-    if (n.opType === 'Dropout' && n.input?.[2]) continue;
-    rewire(graph, out, n.input?.[0] ?? '');
-    graph.node = graph.node!.filter((x) => x !== n);
-    removed++;
-  }
-  return removed;
 }
 
 /** y = x·s + t with s = γ/√(σ²+ε), t = β − μ·s, folded into the weights of the Conv or Gemm that feeds BatchNormalization. */

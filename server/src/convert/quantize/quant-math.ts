@@ -1,5 +1,11 @@
 // Scale and zero-point arithmetic of int8 quantization: activations uint8 asymmetric, weights int8 symmetric per channel.
 
+/** The range of values an activation tensor is quantized over. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
 /** Quantization parameters of one activation tensor (per tensor, uint8). */
 export interface ActivationParams {
   scale: number;

@@ -18,7 +18,9 @@ import { transpose2d } from '../tfjs-export/layer-info.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { findWeightedOps } from './qdq-plan.ts';
 import { quantizeWeightPerChannel } from './quant-math.ts';
-import type { QuantizedModel, StaticQuantizeOptions } from './quantize-static.ts';
+import { signatureOf, singleFloatInput } from '../onnx-signature.ts';
+import { toSamples, type SampleSet } from '../samples.ts';
+import { checkNormalised, type QuantizedModel, type StaticQuantizeOptions } from './quantize-static.ts';
 
 /** Whether a model can be quantized dynamically: it has Gemm/MatMul weights and no convolutions. */
 export function isDenseOnly(ops: Iterable<string>): boolean {
@@ -29,11 +31,19 @@ export function isDenseOnly(ops: Iterable<string>): boolean {
 /**
  * Quantizes the weights of every Gemm/MatMul to int8 (per output column) and their inputs at run time
  * (DynamicQuantizeLinear, uint8), the pattern onnxruntime fuses into DynamicQuantizeMatMul. No calibration
- * is needed. Refuses models with convolutions (`QUANT_DYNAMIC_UNSUPPORTED`). `weightQmax` as in
+ * is needed, but a model the normaliser rewrote (old opset, Constant weights) is checked on `samples` first.
+ * Refuses models with convolutions (`QUANT_DYNAMIC_UNSUPPORTED`). `weightQmax` as in
  * {@link StaticQuantizeOptions}.
  */
-export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuantizeOptions, 'weightQmax'> = {}): Promise<QuantizedModel> {
-  const { model, notes } = prepareForQuantization(bytes);
+export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuantizeOptions, 'weightQmax'> & { samples?: SampleSet } = {}): Promise<QuantizedModel> {
+  const { model, notes, normalised } = prepareForQuantization(bytes);
+  if (normalised && normalised.ops.length > 0) {
+    // Dynamic mode needs no calibration, but a rewritten graph (upgraded ops, folded constants) is trusted only
+    // after it is checked on inputs; dropping Identity nodes or typing outputs changes nothing it computes.
+    if (!opts.samples) throw new QuantizeError('QUANT_BAD_CALIBRATION', `normalising the model rewrote ${normalised.ops.join(', ')}; give sample inputs so the rewrite can be checked against the original`);
+    const input = singleFloatInput(signatureOf(model));
+    await checkNormalised(bytes, normalised, input, toSamples(opts.samples, input.shape));
+  }
   const graph = model.graph!;
   const ops = (graph.node ?? []).map((n) => n.opType ?? '');
   if (!isDenseOnly(ops)) {

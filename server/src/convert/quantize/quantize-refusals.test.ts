@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
 import { decodeModel, float, floatTensor, makeNode, opsetVersion } from '@flotilla/firmware-bundler/onnx';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { evaluateParity } from '../evaluate-parity.ts';
@@ -11,6 +12,8 @@ import { exportTfjsModel } from '../tfjs-export/export-tfjs-model.ts';
 import { openSession } from '../ort-runner.ts';
 import { modelOf, pytorchLikeMlp, randomNormal } from '../testing/onnx-fixtures.ts';
 import { onnxCheck } from '../testing/onnx-checker.ts';
+import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
+import { prepareForQuantization } from './prepare-graph.ts';
 import { quantizeDynamic } from './quantize-dynamic.ts';
 import { quantizeStatic } from './quantize-static.ts';
 
@@ -66,12 +69,20 @@ describe('models made elsewhere', () => {
   it('upgrades opset 10 to 13 (Clip, Squeeze, Unsqueeze attributes become inputs; 2-D Softmax keeps its meaning)', async () => {
     const floatBytes = opset10Model();
     const q = await quantizeStatic(floatBytes, samples(256, 10, 31));
-    expect(q.notes).toContain('upgraded opset 10 → 13');
+    expect(q.notes).toContain('upgraded opset 10 → 13 (rewrote Clip, Softmax, Squeeze, Unsqueeze)');
     expect(opsetVersion(decodeModel(q.bytes))).toBe(13);
     const r = await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: samples(1000, 10, 32), latency: false });
     expect(r.top1Agreement).toBeGreaterThanOrEqual(0.97);
     expect(r.maxAbsDiff).toBeLessThan(0.1);
     checked.opset10 = q.bytes;
+  });
+
+  it('quantizes an upgraded model dynamically only after checking the rewrite on sample inputs', async () => {
+    const floatBytes = opset10Model();
+    await expect(quantizeDynamic(floatBytes)).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION', message: expect.stringMatching(/rewrote Clip, Softmax, Squeeze, Unsqueeze; give sample inputs/) });
+    const d = await quantizeDynamic(floatBytes, { samples: samples(64, 10, 33) });
+    const r = await evaluateParity({ floatBytes, int8Bytes: d.bytes, inputs: samples(1000, 10, 32), latency: false });
+    expect(r.top1Agreement).toBeGreaterThanOrEqual(0.97);
   });
 });
 
@@ -100,23 +111,44 @@ describe('refusals', () => {
   const calib = samples(16, 4, 41);
   const w = floatTensor('w', [4, 3], randomNormal(12, 42));
 
-  it('refuses an opset older than 7', async () => {
+  /** The normalised float model computes what the original does (onnxruntime, rel. L2 ≤ 1e-5) and quantizes at opset 13. */
+  async function expectUpgraded(bytes: Uint8Array, set: { data: Float32Array; shape: number[] }, rewrote: RegExp, key: string) {
+    const prepared = prepareForQuantization(bytes);
+    expect(prepared.notes.join('; ')).toMatch(rewrote);
+    const feed = { x: new ort.Tensor('float32', set.data, set.shape) };
+    const check = await verifyUpgrade(bytes, prepared.normalised!.bytes, [feed], prepared.normalised!.ops);
+    expect(check.maxRelL2).toBeLessThanOrEqual(1e-5);
+    const q = await quantizeStatic(bytes, set);
+    expect(opsetVersion(decodeModel(q.bytes))).toBe(13);
+    checked[key] = q.bytes;
+  }
+
+  it('upgrades opset 6 (the oldest onnxruntime runs) and checks the result against the original', async () => {
     const bytes = modelOf(6, [makeNode('MatMul', ['x', 'w'], ['y'])], [w], [4], [3], 3);
-    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({ code: 'QUANT_OPSET_TOO_OLD' });
+    await expectUpgraded(bytes, samples(16, 4, 41), /upgraded opset 6 → 13/, 'opset6');
   });
 
-  it('refuses an old opset with an op it cannot carry over, naming it', async () => {
+  it('carries an opset-9 Upsample over as Resize (asymmetric, floor), checked against the original', async () => {
     const bytes = modelOf(9, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Upsample', ['m', 's'], ['y'])], [w, floatTensor('s', [2], [1, 2])], [4], undefined, 4);
-    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({ code: 'QUANT_OPSET_TOO_OLD', message: expect.stringMatching(/Upsample/) });
+    await expectUpgraded(bytes, samples(16, 4, 41), /rewrote .*Upsample/, 'upsample');
   });
 
-  it('refuses an old Softmax that is not over the last axis (its meaning changed in opset 13)', async () => {
+  it('carries an old Softmax over axis 1 of a rank-3 tensor over as Flatten → Softmax → Reshape', async () => {
     const w3 = floatTensor('w', [4, 5], randomNormal(20, 43));
     const bytes = modelOf(11, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Softmax', ['m'], ['y'])], [w3], [3, 4], [3, 5]);
-    await expect(quantizeStatic(bytes, { data: randomNormal(16 * 12, 44), shape: [16, 3, 4] })).rejects.toMatchObject({
-      code: 'QUANT_OPSET_TOO_OLD',
-      message: expect.stringMatching(/Softmax/),
-    });
+    await expectUpgraded(bytes, { data: randomNormal(16 * 12, 44), shape: [16, 3, 4] }, /rewrote .*Softmax/, 'softmax');
+  });
+
+  it('quantizes a detector whose weights sit in Constant nodes', async () => {
+    const bytes = modelOf(11, [makeNode('Constant', [], ['w'], { value: w }), makeNode('MatMul', ['x', 'w'], ['y'])], [], [4], [3]);
+    const q = await quantizeStatic(bytes, calib);
+    expect(q.quantizedWeights).toBe(1);
+    expect(q.notes).toContain('moved 1 Constant node(s) into initializers');
+  });
+
+  it('refuses an old op that opset 13 has no definition for (ATen, an arbitrary PyTorch kernel), naming it', async () => {
+    const bytes = modelOf(9, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('ATen', ['m'], ['y'], { operator: 'roll' })], [w], [4], [3]);
+    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({ code: 'QUANT_OPSET_TOO_OLD', message: expect.stringMatching(/ATen.*PyTorch kernel/) });
   });
 
   it('refuses custom ops, control flow and already-quantized models', async () => {
@@ -141,8 +173,8 @@ describe('refusals', () => {
 });
 
 describe.skipIf(onnxCheckerMissing())('quantized imported models pass the ONNX checker (full_check)', () => {
-  it('PyTorch-style static and dynamic, upgraded opset 10, recurrent', () => {
-    expect(Object.keys(checked).sort()).toEqual(['opset10', 'pytorch', 'pytorchDynamic', 'recurrent']);
-    expect(onnxCheck(checked)).toEqual({ pytorch: null, pytorchDynamic: null, opset10: null, recurrent: null });
+  it('PyTorch-style static and dynamic, upgraded opsets 6, 9 (Upsample), 10 and 11 (Softmax), recurrent', () => {
+    expect(Object.keys(checked).sort()).toEqual(['opset10', 'opset6', 'pytorch', 'pytorchDynamic', 'recurrent', 'softmax', 'upsample']);
+    expect(onnxCheck(checked)).toEqual({ pytorch: null, pytorchDynamic: null, opset10: null, recurrent: null, opset6: null, upsample: null, softmax: null });
   });
 });

@@ -1,9 +1,11 @@
 // Static int8 quantization in QDQ form: calibrated uint8 activations, int8 per-channel weights, int32 biases.
+import * as ort from 'onnxruntime-node';
 import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from '../convert-error.ts';
 import { signatureOf, singleFloatInput } from '../onnx-signature.ts';
-import { openSession } from '../ort-runner.ts';
-import { toSamples, type SampleSet } from '../samples.ts';
+import { batchSizeFor, openSession } from '../ort-runner.ts';
+import { sliceBatch, toSamples, type SampleSet, type Samples } from '../samples.ts';
+import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
 import { calibrateRanges, type AppliedCalibration, type CalibrationSettings } from './calibrate.ts';
 import { insertQdq } from './insert-qdq.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
@@ -42,9 +44,10 @@ export interface StaticQuantizeOptions {
  * onnxruntime-node, which is checked before returning.
  */
 export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, opts: StaticQuantizeOptions = {}): Promise<QuantizedModel> {
-  const { model, notes } = prepareForQuantization(bytes);
+  const { model, notes, normalised } = prepareForQuantization(bytes);
   const input = singleFloatInput(signatureOf(model));
   const samples = toSamples(calibration, input.shape);
+  if (normalised) await checkNormalised(bytes, normalised, input, samples);
   const graph = model.graph!;
   const plan = planQdq(graph);
   if (plan.weighted.length === 0) {
@@ -66,4 +69,15 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     floatOps: plan.floatOps,
     notes,
   };
+}
+
+/** The normaliser's rewrites are trusted only once the float model computes what the original does on calibration data. */
+export async function checkNormalised(original: Uint8Array, normalised: { bytes: Uint8Array; ops: string[] }, input: { name: string; shape: (number | null)[] }, samples: Samples): Promise<void> {
+  const batch = batchSizeFor(input.shape, 8);
+  const feeds: Record<string, ort.Tensor>[] = [];
+  for (let start = 0; start < Math.min(samples.count, 32); start += batch) {
+    const { data, dims } = sliceBatch(samples, start, batch);
+    if (dims[0] === batch || input.shape[0] === null) feeds.push({ [input.name]: new ort.Tensor('float32', data, dims) });
+  }
+  await verifyUpgrade(original, normalised.bytes, feeds, normalised.ops);
 }

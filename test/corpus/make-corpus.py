@@ -1,0 +1,268 @@
+#!/usr/bin/python3
+"""Exports a corpus of real ONNX models (torch.onnx, random weights, fixed seed) for the upgrader tests.
+
+Usage: make-corpus.py OUT_DIR
+Writes OUT_DIR/<name>.onnx, OUT_DIR/<name>.calib.npy, OUT_DIR/<name>.eval.npy and OUT_DIR/manifest.json,
+and prints the manifest. Exports that the exporter itself cannot do (an op missing at an old opset) are
+listed under "skipped" with the exporter's message, so the corpus says what it does not cover.
+Small inputs (64x64 images, 64-frame spectrograms, 32-token sequences) keep it to a few minutes on 2 cores.
+"""
+import json
+import math
+import multiprocessing
+import os
+import sys
+import warnings
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision.models as tvm
+from onnx import numpy_helper
+
+warnings.filterwarnings("ignore")
+torch.set_num_threads(2)
+OPSETS = [9, 11, 13, 17]
+IMG = 64
+VOCAB = 100
+
+
+class Attention(nn.Module):
+    """Plain multi-head self-attention; nn.MultiheadAttention's fused fast path does not trace at old opsets."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads, self.qkv, self.proj = heads, nn.Linear(dim, dim * 3), nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // self.heads), dim=-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(b, t, d))
+
+
+class Block(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.n1, self.att, self.n2 = nn.LayerNorm(dim), Attention(dim, heads), nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, dim * 2), nn.GELU(), nn.Dropout(0.1), nn.Linear(dim * 2, dim))
+
+    def forward(self, x):
+        x = x + self.att(self.n1(x))
+        return x + self.mlp(self.n2(x))
+
+
+class TinyViT(nn.Module):
+    def __init__(self, dim=48, patch=8, classes=10):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, patch, patch)
+        self.cls = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, (IMG // patch) ** 2 + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(Block(dim, 4), Block(dim, 4))
+        self.norm, self.head = nn.LayerNorm(dim), nn.Linear(dim, classes)
+
+    def forward(self, x):
+        p = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(p.shape[0], -1, -1), p], dim=1) + self.pos
+        return self.head(self.norm(self.blocks(x))[:, 0])
+
+
+class TokenEncoder(nn.Module):
+    """A tiny text classifier on int64 token ids: Embedding (Gather), attention blocks, mean pool."""
+
+    def __init__(self, dim=32, classes=4):
+        super().__init__()
+        self.emb, self.pos = nn.Embedding(VOCAB, dim), nn.Parameter(torch.randn(1, 32, dim) * 0.02)
+        self.blocks, self.head = nn.Sequential(Block(dim, 2), Block(dim, 2)), nn.Linear(dim, classes)
+
+    def forward(self, ids):
+        x = self.emb(ids) + self.pos[:, : ids.shape[1]]
+        return torch.log_softmax(self.head(self.blocks(x).mean(dim=1)), dim=-1)
+
+
+class SeqModel(nn.Module):
+    """LSTM then GRU over feature frames (e.g. sensor or keyword-spotting features)."""
+
+    def __init__(self, feats=12, classes=5):
+        super().__init__()
+        self.lstm = nn.LSTM(feats, 24, batch_first=True)
+        self.gru = nn.GRU(24, 16, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(32, classes)
+
+    def forward(self, x):
+        h, _ = self.lstm(x)
+        h, _ = self.gru(h)
+        return self.head(h[:, -1])
+
+
+class AudioConv(nn.Module):
+    """1-D conv keyword spotter on a 40-band log-mel spectrogram: Conv1d, BatchNorm1d, pooling, padding."""
+
+    def __init__(self, classes=6):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(40, 32, 5, padding=2), nn.BatchNorm1d(32), nn.ReLU(), nn.MaxPool1d(3, 2, ceil_mode=True),
+            nn.Conv1d(32, 32, 3, dilation=2), nn.BatchNorm1d(32), nn.ReLU6(), nn.AvgPool1d(2),
+            nn.Conv1d(32, 48, 3, groups=4), nn.ReLU(),
+        )
+        self.head = nn.Linear(48, classes)
+
+    def forward(self, x):
+        h = self.body(F.pad(x, (1, 1), mode="reflect"))
+        return torch.softmax(self.head(h.amax(dim=2)), dim=1)
+
+
+class TinySegmenter(nn.Module):
+    """Encoder-decoder with Upsample/Resize, Pad, Split and a channel softmax (an old-opset axis-1 Softmax on rank 4)."""
+
+    def __init__(self, classes=3):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.BatchNorm2d(16), nn.ReLU())
+        self.mid = nn.Conv2d(8, 8, 3, padding=1)
+        self.dec = nn.Conv2d(16, classes, 1)
+
+    def forward(self, x):
+        h = self.enc(x)
+        a, b = torch.split(h, 8, dim=1)
+        b = self.mid(F.pad(b, (0, 0, 0, 0), value=0.0))
+        h = torch.cat([a, torch.clamp(b, -2.0, 2.0)], dim=1)
+        h = F.interpolate(h, scale_factor=2, mode="nearest")
+        return torch.softmax(self.dec(h), dim=1)
+
+
+def vision(ctor):
+    return lambda: ctor(num_classes=10)
+
+
+ARCHS = {
+    "mobilenet_v2": (vision(tvm.mobilenet_v2), "image"),
+    "mobilenet_v3_small": (vision(tvm.mobilenet_v3_small), "image"),
+    "resnet18": (vision(tvm.resnet18), "image"),
+    "squeezenet1_1": (vision(tvm.squeezenet1_1), "image"),
+    "shufflenet_v2_x0_5": (vision(tvm.shufflenet_v2_x0_5), "image"),
+    "efficientnet_b0": (vision(tvm.efficientnet_b0), "image"),
+    "mnasnet0_5": (vision(tvm.mnasnet0_5), "image"),
+    "regnet_y_400mf": (vision(tvm.regnet_y_400mf), "image"),
+    "tiny_vit": (TinyViT, "image"),
+    "seq_lstm_gru": (SeqModel, "sequence"),
+    "audio_conv1d": (AudioConv, "audio"),
+    "token_encoder": (TokenEncoder, "tokens"),
+    "tiny_segmenter": (TinySegmenter, "segment"),
+}
+
+
+def smooth_images(rng, n):
+    """Images with smooth structure (blurred blobs and gradients), normalised like ImageNet inputs."""
+    yy, xx = np.mgrid[0:IMG, 0:IMG] / IMG
+    out = np.empty((n, 3, IMG, IMG), np.float32)
+    for i in range(n):
+        for c in range(3):
+            img = rng.uniform(-0.5, 0.5) * xx + rng.uniform(-0.5, 0.5) * yy
+            for _ in range(4):
+                cx, cy, s = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.05, 0.3)
+                img = img + rng.uniform(-1, 1) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * s * s))
+            out[i, c] = (img - img.mean()) / (img.std() + 1e-6)
+    return out
+
+
+def spectrograms(rng, n, frames=64, bands=40):
+    """Log-mel-like: a falling spectral envelope, a few harmonic tracks and onsets, plus a little noise."""
+    f = np.arange(bands)[:, None]
+    out = np.empty((n, bands, frames), np.float32)
+    for i in range(n):
+        env = -0.08 * f + rng.normal(0, 0.3, (1, frames)).cumsum(axis=1) * 0.1
+        for _ in range(3):
+            track = rng.uniform(3, bands - 3) + np.sin(np.arange(frames) / rng.uniform(4, 12)) * 2
+            env = env + 2.0 * np.exp(-((f - track[None, :]) ** 2) / 4.0)
+        out[i] = env + rng.normal(0, 0.1, (bands, frames))
+    return out
+
+
+def inputs_for(kind, rng, n):
+    if kind in ("image", "segment"):
+        return smooth_images(rng, n)
+    if kind == "audio":
+        return spectrograms(rng, n)
+    if kind == "sequence":
+        t = np.linspace(0, 4 * np.pi, 20)[None, :, None]
+        phase = rng.uniform(0, 2 * np.pi, (n, 1, 12))
+        return (np.sin(t + phase) + rng.normal(0, 0.1, (n, 20, 12))).astype(np.float32)
+    return rng.integers(0, VOCAB, (n, 32)).astype(np.int64)
+
+
+def constants_as_nodes(src, dst):
+    """Moves every initializer into a Constant node, as some exporters and hand-edited detectors do."""
+    m = onnx.load(src)
+    g = m.graph
+    nodes = [onnx.helper.make_node("Constant", [], [t.name], value=t) for t in g.initializer]
+    inits = {t.name for t in g.initializer}
+    kept_inputs = [i for i in g.input if i.name not in inits]
+    del g.input[:]
+    g.input.extend(kept_inputs)
+    del g.initializer[:]
+    new_nodes = nodes + list(g.node)
+    del g.node[:]
+    g.node.extend(new_nodes)
+    onnx.save(m, dst)
+
+
+def export(arch, ctor, kind, opset, folding, dynamic, out_dir):
+    torch.manual_seed(7)
+    model = ctor().eval()
+    rng = np.random.default_rng(11)
+    calib, evals = inputs_for(kind, rng, 8), inputs_for(kind, rng, 4 if dynamic else 1)
+    name = f"{arch}-op{opset}-{'fold' if folding else 'nofold'}-{'dyn' if dynamic else 'fixed'}"
+    path = os.path.join(out_dir, name + ".onnx")
+    in_name = "ids" if kind == "tokens" else "input"
+    axes = {in_name: {0: "batch"}, "output": {0: "batch"}} if dynamic else None
+    with torch.no_grad():
+        torch.onnx.export(model, torch.from_numpy(evals), path, opset_version=opset, do_constant_folding=folding,
+                          input_names=[in_name], output_names=["output"], dynamic_axes=axes)
+    np.save(os.path.join(out_dir, name + ".calib.npy"), calib)
+    np.save(os.path.join(out_dir, name + ".eval.npy"), evals)
+    return name, in_name, evals
+
+
+def build(task):
+    """One (architecture, opset) export plus, for some, its Constant-node variant; runs in a worker process."""
+    ai, arch, opset, oi, out_dir = task
+    torch.set_num_threads(1)
+    ctor, kind = ARCHS[arch]
+    folding = (ai + oi) % 2 == 0
+    dynamic = (ai + oi) % 3 != 2
+    try:
+        name, in_name, evals = export(arch, ctor, kind, opset, folding, dynamic, out_dir)
+    except Exception as e:  # noqa: BLE001 - the exporter's own limits are recorded, not fatal
+        return [], [{"arch": arch, "opset": opset, "reason": str(e).splitlines()[0][:300]}]
+    entry = {"file": name + ".onnx", "arch": arch, "opset": opset, "constantFolding": folding, "dynamicBatch": dynamic,
+             "constantNodes": False, "kind": "other" if kind == "segment" else "classifier", "data": kind,
+             "inputs": [{"name": in_name, "shape": ["batch" if dynamic else evals.shape[0], *evals.shape[1:]], "dtype": str(evals.dtype)}],
+             "calib": name + ".calib.npy", "eval": name + ".eval.npy"}
+    models = [entry]
+    # Weights in Constant nodes: one variant per architecture, at an old opset where it hurts most.
+    if opset == (9 if ai % 2 == 0 else 11):
+        cname = name + "-constnodes"
+        constants_as_nodes(os.path.join(out_dir, entry["file"]), os.path.join(out_dir, cname + ".onnx"))
+        models.append({**entry, "file": cname + ".onnx", "constantNodes": True})
+    return models, []
+
+
+def main():
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    tasks = [(ai, arch, opset, oi, out_dir) for ai, arch in enumerate(ARCHS) for oi, opset in enumerate(OPSETS)]
+    # Two workers: the corpus must build in a few minutes on a 2-core CI machine; results keep task order.
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(build, tasks, chunksize=1)
+    models = [m for ms, _ in results for m in ms]
+    skipped = [s for _, ss in results for s in ss]
+    manifest = {"torch": torch.__version__, "onnx": onnx.__version__, "models": models, "skipped": skipped}
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print(json.dumps(manifest, indent=1))
+
+
+if __name__ == "__main__":
+    main()

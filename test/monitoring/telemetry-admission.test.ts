@@ -1,0 +1,95 @@
+// [WIRE-2.10] A hostile device against the real server's telemetry ingest: windows for models it was never
+// given make no streams, and inflated counts are clipped to what its window length allows. Every window is
+// still acknowledged, so an honest agent's queue never clogs.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
+import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
+import { deviceClient, topic } from '../delivery/fleet-kit.ts';
+import { deviceFor, serverBundle } from '../agent/server-kit.ts';
+
+let srv: ServerHandle;
+let c: MqttClient;
+let device: { id: string; token: string };
+let given: { name: string; version: string };
+/** A bundle the server made but never gave this device in its desired state. */
+let other: { id: string; version: string };
+const acked = new Set<number>();
+
+beforeAll(async () => {
+  srv = await startServerProcess();
+  other = await serverBundle(srv, 'kws');
+  const b = await serverBundle(srv, 'kws');
+  given = { name: 'kws', version: b.version };
+  device = await deviceFor(srv, b.id);
+  c = await deviceClient(srv.info.mqttUrl, device);
+  c.on('message', (t, p) => {
+    if (t === topic(device.id, 'ack')) for (const s of JSON.parse(String(p)).seqs as number[]) acked.add(s);
+  });
+  await c.subscribeAsync(topic(device.id, 'ack'), { qos: 1 });
+}, 60_000);
+afterAll(async () => {
+  await c?.endAsync();
+  await srv?.dispose();
+});
+
+function telemetryWindow(seq: number, model: { name: string; version: string }, requests: number, sec = 60): TelemetryWindow {
+  const end = Date.now() - 1000;
+  return {
+    v: 1, seq, start: new Date(end - sec * 1000).toISOString(), end: new Date(end).toISOString(), model: { ...model, sequence: 1 },
+    requests, errors: 0, latencyMs: { p50: 1, p95: 2, p99: 3, hist: { edges: [0, 10], counts: [requests] } },
+    predictions: [requests, 0, 0], confidence: { edges: [0, 1], counts: [requests] }, features: {},
+    feedback: { labelled: 0, correct: 0 }, shadow: null, dropped: 0,
+  };
+}
+
+async function send(...windows: TelemetryWindow[]): Promise<void> {
+  for (const w of windows) await c.publishAsync(topic(device.id, 'telemetry'), JSON.stringify(w), { qos: 1 });
+  const deadline = Date.now() + 15_000;
+  while (!windows.every((w) => acked.has(w.seq))) {
+    if (Date.now() > deadline) throw new Error(`windows ${windows.map((w) => w.seq)} not acknowledged; got ${[...acked]}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function seriesByModel(): Promise<Record<string, number>> {
+  const r = await srv.api('GET', `/api/v1/monitoring/series?scope=device&id=${device.id}&metrics=requests`);
+  expect(r.status).toBe(200);
+  const out: Record<string, number> = {};
+  for (const s of r.body.series) out[s.model] = s.points.reduce((n: number, p: { requests?: number }) => n + (p.requests ?? 0), 0);
+  return out;
+}
+
+it('stores windows only for the model the device was given, and acknowledges the refused ones too', async () => {
+  const fakes = Array.from({ length: 20 }, (_, i) => telemetryWindow(10 + i, { name: `fake-${i}`, version: '1.0.0' }, 5));
+  await send(telemetryWindow(1, given, 7), ...fakes, telemetryWindow(2, { name: 'kws', version: '9.9.9' }, 5));
+  expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 });
+});
+
+it('clips a window claiming more predictions than its length allows at the top rate', async () => {
+  await send(telemetryWindow(100, given, 1e12, 60));
+  // 60 s at 1,000 predictions per second, on top of the 7 the first test stored.
+  expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000 });
+});
+
+it('also accepts the bundle the device reports running, as the server knows that bundle, never as the device names it', async () => {
+  const reported = (bundleId: string | null, model: { name: string; version: string }) => c.publishAsync(topic(device.id, 'reported'), JSON.stringify({
+    v: 1, agentVersion: '1', runtime: 'ort', state: 'idle', model: { ...model, sequence: 1 }, bundleId, freeStorageBytes: null, lastError: null, at: new Date().toISOString(),
+  }), { qos: 1, retain: true });
+  const reportedNow = async (bundleId: string | null) => {
+    for (let i = 0; i < 500; i++) {
+      if ((await srv.api('GET', `/api/v1/devices/${device.id}`)).body.reported?.bundleId === bundleId) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('reported state not stored');
+  };
+  // Claims a model by name with no bundle the server knows: still refused.
+  await reported(null, { name: 'invented', version: '1.0.0' });
+  await reportedNow(null);
+  await send(telemetryWindow(200, { name: 'invented', version: '1.0.0' }, 3));
+  // Reports a real bundle of the server's (installed earlier, say): its model counts.
+  await reported(other.id, { name: 'kws', version: other.version });
+  await reportedNow(other.id);
+  await send(telemetryWindow(201, { name: 'kws', version: other.version }, 4));
+  expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000, [`kws@${other.version}`]: 4 });
+});
