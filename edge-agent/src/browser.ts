@@ -24,6 +24,7 @@ export async function createBrowserAgent(o: BrowserAgentOptions): Promise<Agent>
 export { Agent } from './core/agent.ts';
 export type { AgentEvents, StateChange } from './core/agent-options.ts';
 export type { ModelInfo } from './core/active-model.ts';
+export type { ReadyOptions } from './core/ready.ts';
 export type { Prediction, BatchPrediction } from './core/predictions.ts';
 export { AgentError, isAgentError } from './errors.ts';
 export { IndexedDbStorage } from './storage/indexeddb-storage.ts';

@@ -11,6 +11,8 @@ export const AGENT_ERROR_CODES = [
   'AGENT_INPUT_INVALID',
   /** The agent was closed. */
   'AGENT_CLOSED',
+  /** `agent.ready({ timeoutMs })` saw no model serve in time. */
+  'AGENT_READY_TIMEOUT',
   /** Reading or writing the agent's storage failed. */
   'AGENT_STORAGE_FAILED',
   /** The runtime could not load a model. */

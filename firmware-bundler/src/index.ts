@@ -55,3 +55,5 @@ export { diffManifests, planFetch, type BundleDiff, type FileDiff } from './diff
 export { inspectBundle, type BundleInspection, type InspectOptions } from './inspect.ts';
 export { binIndex, histogram } from './profile.ts';
 export { generateC, type ExportCFiles, type ExportCInput } from './export-c/generate-c.ts';
+export { SUMMARY_FEATURES, compileFeatures, type FeatureExtractor } from './features/features.ts';
+export { contrast, edgeDensity, imageLayout, luminance, meanBrightness, type ImageLayout } from './features/image-features.ts';

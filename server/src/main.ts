@@ -20,7 +20,7 @@ import { TelemetryIngest } from './monitoring/telemetry-ingest.ts';
 import { modelKey } from './monitoring/model-reference.ts';
 import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
 import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
-import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { Store } from './store/store.ts';
 import { JsonPolicyStore } from './retraining/retraining-policy.ts';
 import { RetrainingService } from './retraining/retraining-service.ts';

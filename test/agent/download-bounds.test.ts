@@ -2,7 +2,7 @@
 // chunk length (or the envelope limit) and fails the update with a clear reason, over MQTT and HTTP.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseManifest, uniqueChunks } from '@flotilla/firmware-bundler';
-import { decodeEnvelope, MAX_ENVELOPE_BYTES } from '@flotilla/firmware-bundler/wire/index';
+import { decodeEnvelope, MAX_ENVELOPE_BYTES } from '@flotilla/firmware-bundler/wire';
 import { HarnessServer } from './harness/harness-server.ts';
 import { makeBundle, type TestBundle } from './harness/test-bundles.ts';
 import { newDeviceId, startTestAgent, type TestAgent } from './harness/agents.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAgent } from '@flotilla/edge-agent';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { restartServerProcess, startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { sampleRow } from './harness/test-models.ts';
 import { waitUntil } from './harness/wait.ts';

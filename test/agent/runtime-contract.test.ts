@@ -2,10 +2,10 @@
 // the wasm one (STYLE: a suite per seam), plus probing: self-test vectors within tolerance and a time budget.
 import { describe, expect, it } from 'vitest';
 import { buildManifest, type BundleManifest } from '@flotilla/firmware-bundler';
-import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeTensor, makeValueInfo } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeTensor, makeValueInfo } from '@flotilla/firmware-bundler/onnx';
 import { OnnxNodeRuntime, isAgentError, type InferenceRuntime } from '@flotilla/edge-agent';
-import { OnnxWebRuntime } from '@flotilla/edge-agent/runtime/onnx-web-runtime';
-import { probeModel } from '@flotilla/edge-agent/update/self-test';
+import { OnnxWebRuntime } from '@flotilla/edge-agent/browser';
+import { probeModel } from '@flotilla/edge-agent/testing';
 import { classifierModel, referenceOutputs, sampleRow } from './harness/test-models.ts';
 import { lavapipeIcd, lavapipeMissing } from '../support/tools.ts';
 

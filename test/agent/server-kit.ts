@@ -2,7 +2,7 @@
 // devices, the server's trust anchor, and what the server stored (device events, telemetry windows).
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { ServerHandle } from '../support/server-process.ts';
 import { registerOnnxModel } from '../delivery/fleet-kit.ts';
 import { classifierModel, type ClassifierSpec } from './harness/test-models.ts';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxNodeRuntime, type InferenceRuntime, type ModelSession } from '@flotilla/edge-agent';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { HarnessServer } from './harness/harness-server.ts';
 import { makeBundle, type TestBundle } from './harness/test-bundles.ts';
 import { referenceOutputs, sampleRow } from './harness/test-models.ts';

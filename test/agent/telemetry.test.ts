@@ -1,7 +1,7 @@
 // What a window carries: classes, confidence, features on the reference bins, feedback, samples within the
 // server's rate and budget, the server's window length; and a full offline queue reporting what it dropped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromBase64, type TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import { fromBase64, type TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { HarnessServer } from './harness/harness-server.ts';
 import { makeBundle, type TestBundle } from './harness/test-bundles.ts';
 import { sampleRow } from './harness/test-models.ts';

@@ -1,7 +1,7 @@
 // The update flow end to end against the harness: install, delta, hostile bundles, rollbacks, transports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueChunks, parseManifest } from '@flotilla/firmware-bundler';
-import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import { decodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import { createAgent } from '@flotilla/edge-agent';
 import { HarnessServer } from './harness/harness-server.ts';
 import { makeBundle, type TestBundle } from './harness/test-bundles.ts';
@@ -236,7 +236,7 @@ describe('operator rollback, sideload, transports and hostile messages', () => {
     intruder.publish(`flotilla/v1/devices/${t.id}/desired`, JSON.stringify({ v: 1, rev: 99, bundle: null, telemetry: { windowSec: 1, sampleRate: 0, sampleBudgetBytes: 0 }, shadow: null, issuedAt: 'x' }));
     intruder.end();
     // … and what the broker does deliver is validated: garbage in every subscribed topic.
-    const { deviceTopic } = await import('@flotilla/firmware-bundler/wire/index');
+    const { deviceTopic } = await import('@flotilla/firmware-bundler/wire');
     const aedesPublish = (leaf: 'desired' | 'ack' | 'chunks/res', payload: Buffer) => (h as unknown as { publish(t: string, p: Buffer): Promise<void> }).publish(deviceTopic(h.prefix, t.id, leaf), payload);
     await aedesPublish('desired', Buffer.from('{"v":2}'));
     await aedesPublish('desired', Buffer.from([0xff, 0xfe]));

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MosquittoDynsecLink } from '../../server/src/broker/mosquitto-dynsec-link.ts';
 import { createLogger } from '../../server/src/log/logger.ts';
-import { decodeChunkResponse, DesiredState } from '@flotilla/firmware-bundler/wire/index';
+import { decodeChunkResponse, DesiredState } from '@flotilla/firmware-bundler/wire';
 import { deviceClient, linearOnnx, nextMessage, provision, registerOnnxModel, reportedState, topic, until } from '../delivery/fleet-kit.ts';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto.ts';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';

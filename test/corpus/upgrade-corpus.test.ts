@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel, inferShapes, normalizeModel, opsetVersion } from '@flotilla/firmware-bundler/onnx/index';
+import { decodeModel, encodeModel, inferShapes, normalizeModel, opsetVersion } from '@flotilla/firmware-bundler/onnx';
 import { readNpy } from '@flotilla/server/convert/npy';
 import { quantizeStatic } from '@flotilla/server/convert/quantize/quantize-static';
 import { onnxCheck } from '@flotilla/server/convert/testing/onnx-checker';

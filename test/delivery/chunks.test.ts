@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { decodePublicKeyFile, openBundle, verifyManifest, type BundleManifest } from '@flotilla/firmware-bundler';
-import { DesiredState, Envelope } from '@flotilla/firmware-bundler/wire/index';
+import { DesiredState, Envelope } from '@flotilla/firmware-bundler/wire';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { chunkFetcher as fetcher, deviceClient, linearOnnx, nextMessage, provision, registerOnnxModel, topic } from './fleet-kit.ts';
 

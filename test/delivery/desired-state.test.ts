@@ -4,7 +4,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DesiredState } from '@flotilla/firmware-bundler/wire/index';
+import { DesiredState } from '@flotilla/firmware-bundler/wire';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { deviceClient, linearOnnx, nextMessage, provision, registerOnnxModel, reportedState, topic, until } from './fleet-kit.ts';
 

@@ -3,7 +3,7 @@
 // still acknowledged, so an honest agent's queue never clogs.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { deviceClient, topic } from '../delivery/fleet-kit.ts';
 import { deviceFor, serverBundle } from '../agent/server-kit.ts';

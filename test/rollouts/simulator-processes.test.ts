@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxNodeRuntime } from '@flotilla/edge-agent';
-import { storageContract } from '../../edge-agent/src/storage/storage-contract.ts';
+import { storageContract } from '@flotilla/edge-agent/testing';
 import { startBenchServer, type BenchServer } from '../../server/src/bench/rollout-server.ts';
 import { FleetSimulator } from '../../server/src/simulator/index.ts';
 import { SharedSessionRuntime } from '../../server/src/simulator/sim-runtime.ts';

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { floatTensor, makeNode } from '@flotilla/firmware-bundler/onnx/index';
+import { floatTensor, makeNode } from '@flotilla/firmware-bundler/onnx';
 import { FileBlobStore } from '../../server/src/blob/file-blob-store.ts';
 import { modelOf } from '../../server/src/convert/testing/onnx-fixtures.ts';
 import { encodeDataset } from '../../server/src/datasets/canonical-format.ts';

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/messages';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../server/src/store/store.ts';
 import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort, StageHealth, StageQuery, TargetDevice } from '../../server/src/rollouts/ports.ts';

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire/index';
+import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire';
 import { createAgent } from '../index.ts';
 import type { StepPhase } from '../update/state-machine.ts';
 import { loadOrCreateServeToken, SERVE_TOKEN_FILE } from './local-token.ts';

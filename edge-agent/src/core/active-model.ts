@@ -1,7 +1,7 @@
 // A loaded, verified model ready to serve: session, compiled preprocessing and features, and an in-flight count.
 import type { BundleManifest, TensorSpec } from '@flotilla/firmware-bundler';
 import { AgentError } from '../errors.ts';
-import { compileFeatures, type FeatureExtractor } from '../preprocess/features.ts';
+import { compileFeatures, type FeatureExtractor } from '@flotilla/firmware-bundler';
 import { compilePipeline, type Pipeline } from '../preprocess/pipeline.ts';
 import type { InferenceRuntime, ModelSession } from '../runtime/inference-runtime.ts';
 import type { InstalledModel } from '../update/slots.ts';

@@ -1,6 +1,6 @@
 // The options of the transport-independent agent core, and its events.
 import type { Sha256Hex, TrustedKeys } from '@flotilla/firmware-bundler';
-import type { DeployState, TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { DeployState, TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
 import type { BlobSource } from '../transport/blob-source.ts';

@@ -1,6 +1,6 @@
 // The agent core: composes storage, runtime, update flow, telemetry and the server link; serves predictions.
 import { sha256Hex, type Sha256Hex } from '@flotilla/firmware-bundler';
-import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire/index';
+import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire';
 import { AgentError, describeError, errorCode } from '../errors.ts';
 import { readJson, writeJson } from '../storage/agent-storage.ts';
 import { TelemetryService } from '../telemetry/telemetry-service.ts';
@@ -19,6 +19,7 @@ import { ModelHost } from './model-host.ts';
 import { argmax, confidenceOf, type BatchPrediction, type Prediction } from './predictions.ts';
 import { Reporter } from './reporter.ts';
 import { prepareSideload, type InstallResult } from './sideload.ts';
+import { waitForModel, type ReadyOptions } from './ready.ts';
 import { loadShadow } from '../shadow/shadow-loader.ts';
 import { ShadowRunner } from '../shadow/shadow-runner.ts';
 
@@ -36,6 +37,8 @@ export class Agent {
   private readonly bootId = Math.random().toString(36).slice(2, 8);
   private counter = 0;
   private closed = false;
+  /** Aborted by close(): pending `ready()` waits reject instead of hanging. */
+  private readonly closing = new AbortController();
   private lastDesired = '';
   private begun: Promise<void> = Promise.resolve();
   private host!: ModelHost;
@@ -179,6 +182,16 @@ export class Agent {
     return { ok, model: serving?.info ?? null, reason: ok ? 'installed' : (record.lastFailed?.reason ?? record.lastError ?? 'not installed') };
   }
 
+  /**
+   * Resolves with the serving model as soon as one serves: at once when a verified model was on disk,
+   * else after the first update (or `install`) passed its probe. On a fresh device call this before
+   * `predict`, which throws AGENT_NO_MODEL until then. Rejects with AGENT_CLOSED when the agent closes
+   * first, or AGENT_READY_TIMEOUT after `timeoutMs`.
+   */
+  ready(o?: ReadyOptions): Promise<ModelInfo> {
+    return waitForModel(this.closed ? null : this.model, this.events, this.closing.signal, o);
+  }
+
   /** Resolves once no update is running (the desired bundle serves, or failed and was reported). */
   async settled(): Promise<void> {
     await this.begun;
@@ -194,13 +207,15 @@ export class Agent {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     await this.begun;
     await this.engine.stop();
     this.shadow.close();
     await this.telemetry.close();
     await this.reporter.settled();
     await this.o.link?.close();
-    this.host.swap(null);
+    // Released without a `model` event: closing is not a model change ("now serving null").
+    this.host.release();
     await this.o.storage.close();
   }
 

@@ -1,6 +1,6 @@
 // Shared option handling of the Node and browser entries: validation, trusted keys, link and blob source.
 import { decodePublicKeyFile, trustedKeys as indexKeys, type TrustedKeys } from '@flotilla/firmware-bundler';
-import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';

@@ -31,6 +31,13 @@ export class ModelHost {
     this.onChange(next?.info ?? null, previous?.info ?? null);
   }
 
+  /** Drops the serving model on close: retired once its predictions end, no change reported. */
+  release(): void {
+    const previous = this.model;
+    this.model = null;
+    if (previous) retire(previous);
+  }
+
   /** Serves `installed` unless it already serves (same slot and envelope). */
   async ensure(installed: InstalledModel | null): Promise<void> {
     if (!installed) return this.swap(null);

@@ -1,5 +1,5 @@
 // Reports to the server: each state change as a status event [WIRE-2.4], the current state as retained `reported` [WIRE-2.3].
-import type { ReportedState, StatusEvent } from '@flotilla/firmware-bundler/wire/index';
+import type { ReportedState, StatusEvent } from '@flotilla/firmware-bundler/wire';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import type { ServerLink } from '../transport/server-link.ts';
 import { StatusOutbox } from './status-outbox.ts';

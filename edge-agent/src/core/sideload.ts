@@ -1,6 +1,6 @@
 // Putting a local bundle file's blobs in the chunk store, so the update flow installs it like a download.
 import { parseBundle, parseManifest, verifyChunk, type Sha256Hex } from '@flotilla/firmware-bundler';
-import { encodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import { encodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import type { ChunkStore } from '../update/chunk-store.ts';
 import type { UpdateTarget } from '../update/update-record.ts';
 import type { ModelInfo } from './active-model.ts';

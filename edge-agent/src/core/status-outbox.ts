@@ -1,5 +1,5 @@
 // Deployment status events waiting to be sent [WIRE-2.4], kept on disk so an agent restarted while offline still reports them.
-import type { StatusEvent } from '@flotilla/firmware-bundler/wire/index';
+import type { StatusEvent } from '@flotilla/firmware-bundler/wire';
 import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
 
 const KEY = 'state/status-outbox.json';

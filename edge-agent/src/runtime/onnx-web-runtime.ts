@@ -1,6 +1,6 @@
 // InferenceRuntime on onnxruntime-web (wasm) for browsers; int8 weights are folded to float at load time.
 import * as ort from 'onnxruntime-web/wasm';
-import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx/index';
+import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';
 import { OrtSession, type Float32TensorCtor } from './ort-session.ts';

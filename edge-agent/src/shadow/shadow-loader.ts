@@ -1,7 +1,7 @@
 // Fetching and verifying a shadow bundle along the update path, into memory: never a slot, never served.
 import { assembleFileAsync, planFetch } from '@flotilla/firmware-bundler';
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
-import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
+import { decodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import { retire, loadActiveModel, type ActiveModel } from '../core/active-model.ts';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';

@@ -1,5 +1,5 @@
 // The shadow model: loaded beside the serving one, run after each sampled answer, never answering the app.
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import { finishUse, retire, type ActiveModel, type ModelInfo } from '../core/active-model.ts';
 import { describeError, errorCode } from '../errors.ts';
 import { compareShadow, type ServingAnswer } from './shadow-compare.ts';

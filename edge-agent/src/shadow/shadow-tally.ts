@@ -1,5 +1,5 @@
 // One telemetry window's shadow counts [WIRE-2.2.1]: runs, errors, agreements with the serving answer, latency.
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { ModelInfo } from '../core/active-model.ts';
 import { LatencyStats } from '../telemetry/latency-stats.ts';
 

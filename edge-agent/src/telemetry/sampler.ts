@@ -1,6 +1,6 @@
 // Sampled inputs with their predictions, at the server's rate and byte budget, labelled when feedback arrives.
-import type { SampleBatch } from '@flotilla/firmware-bundler/wire/index';
-import { toBase64 } from '@flotilla/firmware-bundler/wire/index';
+import type { SampleBatch } from '@flotilla/firmware-bundler/wire';
+import { toBase64 } from '@flotilla/firmware-bundler/wire';
 
 export type SampleItem = SampleBatch['items'][number];
 

@@ -1,5 +1,5 @@
 // One window's counts: latency percentiles and histogram, classes, confidence bins, errors, feedback.
-import { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { describe, expect, it } from 'vitest';
 import { LatencyStats, RESERVOIR_SIZE } from './latency-stats.ts';
 import { WindowAggregator } from './window-aggregator.ts';

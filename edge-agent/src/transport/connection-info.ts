@@ -1,5 +1,5 @@
 // Asking the server where its broker is [WIRE-3.3], so an agent needs only the server URL.
-import { ConnectionInfo, decodeMessage } from '@flotilla/firmware-bundler/wire/index';
+import { ConnectionInfo, decodeMessage } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 
 /** GET `{server}/api/v1/devices/{id}/connection`; throws AGENT_BOOTSTRAP_FAILED. */

@@ -1,6 +1,6 @@
 // BlobSource over MQTT [WIRE-2.7, 2.8]: chunks/req → chunks/res, paged by offset, at most `window` requests in flight.
 import { concatBytes } from '@flotilla/firmware-bundler';
-import { decodeChunkResponse, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire/index';
+import { decodeChunkResponse, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.ts';
 import { oversizeError, type BlobSource } from './blob-source.ts';

@@ -1,6 +1,6 @@
 // ServerLink on mqtt.js (TCP in Node, WebSocket in browsers): own reconnect loop with backoff, presence and last will.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { deviceTopic, DEVICE_SUBSCRIBE, parseDeviceTopic, type DevicePublish, type DeviceSubscribe } from '@flotilla/firmware-bundler/wire/index';
+import { deviceTopic, DEVICE_SUBSCRIBE, parseDeviceTopic, type DevicePublish, type DeviceSubscribe } from '@flotilla/firmware-bundler/wire';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { ServerLink } from './server-link.ts';
 

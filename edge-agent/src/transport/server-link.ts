@@ -1,5 +1,5 @@
 // The ServerLink seam: the agent core's one view of its server connection (MQTT over TCP or WebSocket).
-import type { DevicePublish, DeviceSubscribe } from '@flotilla/firmware-bundler/wire/index';
+import type { DevicePublish, DeviceSubscribe } from '@flotilla/firmware-bundler/wire';
 
 /** The message channel between agent and server [WIRE-1]. Implementation: `MqttLink`. */
 export interface ServerLink {

@@ -1,6 +1,6 @@
 // Fetching the blobs a bundle needs and the device lacks: each one verified before it is stored, a bad one fetched again.
 import { verifyChunk, isBundleError, type Sha256Hex, type UniqueChunk } from '@flotilla/firmware-bundler';
-import { MAX_ENVELOPE_BYTES } from '@flotilla/firmware-bundler/wire/index';
+import { MAX_ENVELOPE_BYTES } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import type { BlobSource } from '../transport/blob-source.ts';
 import type { ChunkStore } from './chunk-store.ts';

@@ -1,6 +1,6 @@
 // The two model slots and the pointer that names the serving one; a slot counts only if it verifies end to end.
 import { parseManifest, type BundleManifest, type Sha256Hex, type TrustedKeys } from '@flotilla/firmware-bundler';
-import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import { decodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import { checkSignaturesOnce } from './signature-memo.ts';
 import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DeployState } from '@flotilla/firmware-bundler/wire/index';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStorage } from '../storage/file-storage.ts';
 import { StateMachine, type Transition } from './state-machine.ts';

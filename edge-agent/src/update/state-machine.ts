@@ -1,5 +1,5 @@
 // Runs the update flow: save the state, then act, then let the table pick the next state; a loop guard caps restarts.
-import type { DeployState } from '@flotilla/firmware-bundler/wire/index';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import { failureOf, type StepHandler, type StepOutcome } from './steps.ts';
 import { CANCELLABLE, nextState, type UpdateEvent } from './transitions.ts';

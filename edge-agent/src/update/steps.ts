@@ -1,6 +1,6 @@
 // The step of each deployment state: it acts, then reports an event and a reason; the table picks what follows.
 import { assembleFileAsync, planFetch, type Sha256Hex } from '@flotilla/firmware-bundler';
-import type { DeployState } from '@flotilla/firmware-bundler/wire/index';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import { AgentError, describeError } from '../errors.ts';
 import { retire } from '../core/active-model.ts';
 import type { ModelHost } from '../core/model-host.ts';

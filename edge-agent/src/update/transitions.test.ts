@@ -1,5 +1,5 @@
 // The transition table's invariants: complete, deterministic, and every failure after activation rolls back.
-import { DEPLOY_STATES } from '@flotilla/firmware-bundler/wire/index';
+import { DEPLOY_STATES } from '@flotilla/firmware-bundler/wire';
 import { describe, expect, it } from 'vitest';
 import { allows, nextState, TRANSITIONS } from './transitions.ts';
 

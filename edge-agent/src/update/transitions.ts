@@ -1,5 +1,5 @@
 // The one transition table of the update flow [WIRE-4.1]: states report events, this table picks the next state.
-import type { DeployState } from '@flotilla/firmware-bundler/wire/index';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
 
 /**
  * What a state reports when its step ends. `cancel`: the desired bundle changed before anything

@@ -1,6 +1,6 @@
 // The engine's wake-ups: a desired state that arrives while the loop is finishing is not lost.
 import { expect, it } from 'vitest';
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import type { ModelHost } from '../core/model-host.ts';
 import type { StateMachine } from './state-machine.ts';
 import { UpdateEngine } from './update-engine.ts';

@@ -1,5 +1,5 @@
 // Decides when to update: compares the desired bundle with what serves, runs the state machine, cancels stale work.
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import type { ModelHost } from '../core/model-host.ts';
 import { describeError } from '../errors.ts';
 import { backoffDelay, type BackoffOptions } from '../transport/backoff.ts';

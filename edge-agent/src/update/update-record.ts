@@ -1,6 +1,6 @@
 // The update flow's persisted record: the state and everything a resumed step needs, saved atomically before each step.
-import type { BundleRef, DeployState } from '@flotilla/firmware-bundler/wire/index';
-import { DEPLOY_STATES } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleRef, DeployState } from '@flotilla/firmware-bundler/wire';
+import { DEPLOY_STATES } from '@flotilla/firmware-bundler/wire';
 import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
 
 /** One of the two model slots. */

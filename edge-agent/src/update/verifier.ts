@@ -1,6 +1,6 @@
 // Checking a target bundle's envelope: digest, trusted signature, expiry, anti-rollback, runtime fit, and identity.
 import { assertManifestSize, BundleError, checkPolicy, parseManifest, type Sha256Hex, type TrustedKeys, type VerifiedManifest } from '@flotilla/firmware-bundler';
-import { decodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import { decodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import { compilePipeline } from '../preprocess/pipeline.ts';
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';

@@ -1,7 +1,7 @@
 // Every API error leaves as `{ "error": { "code", "message" } }` with the right HTTP status.
 import { randomUUID } from 'node:crypto';
 import { BundleError } from '@flotilla/firmware-bundler';
-import { OnnxError } from '@flotilla/firmware-bundler/onnx/index';
+import { OnnxError } from '@flotilla/firmware-bundler/onnx';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';

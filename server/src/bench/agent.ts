@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { createEd25519Signer, generateKeyPair, packBundle, toHex } from '@flotilla/firmware-bundler';
-import { DataType, encodeModel, floatTensor, int64Tensor, makeModel, makeNode, makeValueInfo } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, encodeModel, floatTensor, int64Tensor, makeModel, makeNode, makeValueInfo } from '@flotilla/firmware-bundler/onnx';
 import { createAgent } from '@flotilla/edge-agent';
 import type { BenchOptions, BenchReport } from './bench-types.ts';
 

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as ortNode from 'onnxruntime-node';
-import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx/index';
+import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx';
 import { exportTfjsModel } from '../convert/tfjs-export/export-tfjs-model.ts';
 import { evaluateParity } from '../convert/evaluate-parity.ts';
 import { medianLatencies, type LatencyCase } from '../convert/latency.ts';

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { openDb } from '../store/sqlite/db.ts';
 import { MonitoringService, type IngestItem } from '../monitoring/monitoring-service.ts';
 import { SqliteTelemetryStore } from '../store/sqlite/sqlite-telemetry-store.ts';

@@ -1,6 +1,6 @@
 // Who may publish and subscribe where [WIRE-1.3..1.5]: a device touches only its own subtree and
 // the broadcast topics of its groups. Pure functions, so every rule is tested on its own.
-import { DEVICE_PUBLISH, DEVICE_SUBSCRIBE, groupTopic, parseDeviceTopic } from '@flotilla/firmware-bundler/wire/index';
+import { DEVICE_PUBLISH, DEVICE_SUBSCRIBE, groupTopic, parseDeviceTopic } from '@flotilla/firmware-bundler/wire';
 import type { DeviceIdentity } from './broker-link.ts';
 
 const PUBLISH_LEAVES = new Set<string>(DEVICE_PUBLISH);

@@ -1,7 +1,7 @@
 // A device message over a bound [WIRE-2.9] through the real embedded broker: dropped, with the field and the bound named.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { createLogger } from '../log/logger.ts';
 import type { DeviceAuthority } from './broker-link.ts';
 import { subscribeDeviceMessages } from './device-messages.ts';

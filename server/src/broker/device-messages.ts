@@ -1,7 +1,7 @@
 // Subscribes the server to one leaf of every device's subtree and hands on only valid messages that a
 // device published into its own subtree [WIRE-1.3, WIRE-2.1]; the rest are counted by the caller.
 import type { ZodType } from 'zod';
-import { parseDeviceTopic, parseMessage } from '@flotilla/firmware-bundler/wire/index';
+import { parseDeviceTopic, parseMessage } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from './broker-link.ts';
 
 /** Resolves to the unsubscribe function. `onInvalid` gets payloads that fail `schema`, with which field broke which bound [WIRE-2.9]. */

@@ -1,7 +1,7 @@
 // The wire spec's authorization rules [WIRE-1.3..1.5] written as Mosquitto dynamic-security objects:
 // one client and one role per device, one group and one role per Flotilla group, and the server's
 // own role. Pure functions, so the mapping is tested without a broker.
-import { DEVICE_PUBLISH, DEVICE_SUBSCRIBE, deviceTopic, groupTopic } from '@flotilla/firmware-bundler/wire/index';
+import { DEVICE_PUBLISH, DEVICE_SUBSCRIBE, deviceTopic, groupTopic } from '@flotilla/firmware-bundler/wire';
 import type { DynsecCommand } from './dynsec-client.ts';
 
 /** Marks the dynsec clients this server owns; reconciling never touches any other client. */

@@ -5,7 +5,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
-import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
 import { canPublish, canSubscribe, mayRetain } from './acl.ts';
 import { AdmissionGate } from './admission-gate.ts';

@@ -3,7 +3,7 @@
 // keeps in step with the registry; the server is one more (privileged) MQTT client.
 import { randomBytes } from 'node:crypto';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { DEFAULT_PREFIX, DEVICE_PUBLISH, parseDeviceTopic } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX, DEVICE_PUBLISH, parseDeviceTopic } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
 import type {
   BrokerEndpoints, BrokerLink, BrokerStats, ConnectionListener, CredentialSync, InboundMessage, OutboundMessage,

@@ -1,7 +1,7 @@
 // Compares a float model and its int8 version on held-out samples: accuracy, top-1 agreement, output error, size, latency.
 import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
-import { decodeModel } from '@flotilla/firmware-bundler/onnx/index';
+import { decodeModel } from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from './convert-error.ts';
 import { kernelSafety, type KernelSafety } from './kernel-safety.ts';
 import { argmax, OutputComparison, outputKind, type OutputParity } from './output-agreement.ts';

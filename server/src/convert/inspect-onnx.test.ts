@@ -1,6 +1,6 @@
 // Importing ONNX made elsewhere: validated by onnxruntime, signature and opset recorded, junk refused.
 import { describe, expect, it } from 'vitest';
-import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeValueInfo } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeValueInfo } from '@flotilla/firmware-bundler/onnx';
 import { inspectOnnx } from './inspect-onnx.ts';
 import { pytorchLikeMlp } from './testing/onnx-fixtures.ts';
 

@@ -1,5 +1,5 @@
 // Validates ONNX bytes made anywhere (e.g. exported from PyTorch) by loading them, and describes them for the registry.
-import { decodeModel, opsetVersion, type ModelProto } from '@flotilla/firmware-bundler/onnx/index';
+import { decodeModel, opsetVersion, type ModelProto } from '@flotilla/firmware-bundler/onnx';
 import { ConvertError } from './convert-error.ts';
 import { sha256Hex } from './evaluate-parity.ts';
 import { signatureOf } from './onnx-signature.ts';

@@ -2,7 +2,7 @@
 // with the QDQ reference, and a parity gate that refuses a full-range model whatever CPU runs the gate.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DataType, decodeModel, encodeModel, floatTensor, makeNode, readTensor, type TensorProto } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, decodeModel, encodeModel, floatTensor, makeNode, readTensor, type TensorProto } from '@flotilla/firmware-bundler/onnx';
 import { evaluateParity } from './evaluate-parity.ts';
 import { kernelSafety } from './kernel-safety.ts';
 import { parityGate } from './parity-gate.ts';

@@ -1,5 +1,5 @@
 // Whether an int8 model computes the same thing on every CPU's onnxruntime kernels, read from the model file itself.
-import { DataType, readTensor, type ModelProto } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, readTensor, type ModelProto } from '@flotilla/firmware-bundler/onnx';
 
 /**
  * int8 values every onnxruntime kernel path multiplies exactly. x86 CPUs without VNNI (AVX2 only) run

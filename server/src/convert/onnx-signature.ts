@@ -1,5 +1,5 @@
 // Reads a model's input/output signature from its graph (initializers listed as inputs are not inputs).
-import { dataTypeName, type ModelProto, type ValueInfoProto } from '@flotilla/firmware-bundler/onnx/index';
+import { dataTypeName, type ModelProto, type ValueInfoProto } from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from './convert-error.ts';
 import type { ModelSignature, TensorSignature } from './signature.ts';
 

@@ -3,9 +3,8 @@
 // from the training split with the agent's own feature code, so devices histogram live inputs on the same bins.
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { histogram, type FeatureProfile, type SelfTestVector } from '@flotilla/firmware-bundler';
-import { compileFeatures } from '@flotilla/edge-agent/preprocess/features';
-import { AGENT_VERSION } from '@flotilla/edge-agent/version';
+import { compileFeatures, histogram, type FeatureProfile, type SelfTestVector } from '@flotilla/firmware-bundler';
+import { AGENT_VERSION } from '@flotilla/edge-agent';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset } from '../datasets/canonical-format.ts';
 import { splitIndices, takeRows } from '../datasets/splits.ts';

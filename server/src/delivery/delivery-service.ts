@@ -1,7 +1,7 @@
 // Desired state [WIRE-2.2]: the database is the source of truth; each change bumps the device's
 // revision and is published retained with QoS 1, and every desired state is re-published on start.
 // Also answers which blobs a device may fetch [WIRE-2.7].
-import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy } from '@flotilla/firmware-bundler/wire/index';
+import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BundleRecord } from '../store/entities.ts';

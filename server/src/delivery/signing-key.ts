@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEd25519Signer, type Signer } from '@flotilla/firmware-bundler';
-import { loadSecretKey, writeKeyPair } from '@flotilla/firmware-bundler/node/index';
+import { loadSecretKey, writeKeyPair } from '@flotilla/firmware-bundler/node';
 
 export interface SigningKey {
   signer: Signer;

@@ -4,7 +4,7 @@
 // random token cannot be guessed however fast the hash is, so a fast hash loses nothing, and it
 // keeps a reconnect storm of ten thousand devices cheap for the broker.
 import { createHash, randomBytes } from 'node:crypto';
-import { DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
+import { DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 
 /** A fresh device token: `fdt_` and 24 random bytes in base64url (192 bits). */
 export const newDeviceToken = (): string => `fdt_${randomBytes(24).toString('base64url')}`;

@@ -1,6 +1,6 @@
 // The device registry: provisioning (one, many, CSV), credentials, labels, revocation, and the
 // authority the broker asks on every connect.
-import { deviceTopic } from '@flotilla/firmware-bundler/wire/index';
+import { deviceTopic } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/broker-link.ts';
 import { hashMatches } from '../broker/secret-hash.ts';
 import type { CounterSet } from '../broker/device-counters.ts';

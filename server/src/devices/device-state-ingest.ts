@@ -1,7 +1,7 @@
 // Takes in what devices say about themselves: reported state [WIRE-2.3], deployment status
 // [WIRE-2.4], presence [WIRE-2.6] and, for every message, last-seen. Invalid payloads are dropped
 // and counted [WIRE-2.1], never fatal.
-import { decodeMessage, parseDeviceTopic, Presence, ReportedState, StatusEvent } from '@flotilla/firmware-bundler/wire/index';
+import { decodeMessage, parseDeviceTopic, Presence, ReportedState, StatusEvent } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';

@@ -5,7 +5,7 @@ import type { Alert, AlertChange, AlertFeature, DriftLevel } from './alert.ts';
 import { resolveDriftConfig, type DriftConfig } from './drift-config.ts';
 import { DriftStream, type WindowVerdict } from './drift-stream.ts';
 import { benjaminiHochberg } from './false-discovery.ts';
-import type { FeatureProfile } from '@flotilla/firmware-bundler/manifest/types';
+import type { FeatureProfile } from '@flotilla/firmware-bundler';
 import { validateReference, type ModelReference } from './model-reference.ts';
 
 /** Stream names for the output distributions; input feature names may not start with '@'. */

@@ -1,5 +1,5 @@
 // What a model's live traffic is compared against: the bundle's reference profile plus optional output distributions.
-import type { BundleManifest, FeatureProfile, ReferenceProfile } from '@flotilla/firmware-bundler/manifest/types';
+import type { BundleManifest, FeatureProfile, ReferenceProfile } from '@flotilla/firmware-bundler';
 import { MonitoringError } from './monitoring-error.ts';
 
 /** Reference distributions of one model version, keyed by `modelKey`. */

@@ -1,7 +1,7 @@
 // The monitoring service: ingests telemetry batches, keeps rollups and drift detectors current, raises and
 // publishes alerts (events for SSE, webhooks), answers series queries, and applies retention.
-import type { ReferenceProfile } from '@flotilla/firmware-bundler/manifest/types';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { ReferenceProfile } from '@flotilla/firmware-bundler';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
 import type { Alert, AlertChange } from './alert.ts';
 import { deviceSetHealth, type DeviceSetHealth } from './device-set-health.ts';

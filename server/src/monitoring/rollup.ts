@@ -1,5 +1,5 @@
 // Hourly rollups: a window's counts added into the bucket of its hour, for the fleet, each cohort and the device.
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { mergeHistogram, type Histogram } from './histogram.ts';
 import { modelKey } from './model-reference.ts';
 

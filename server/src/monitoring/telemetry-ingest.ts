@@ -1,6 +1,6 @@
 // MQTT → monitoring: collects telemetry windows from devices, stores them in batches (500 windows or
 // 100 ms), and acknowledges every window it has stored — resends too — so agents free their queues [WIRE-2.5].
-import { Ack, deviceTopic, encodeMessage, TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import { Ack, deviceTopic, encodeMessage, TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';

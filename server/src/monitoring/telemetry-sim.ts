@@ -1,6 +1,6 @@
 // Seeded synthetic telemetry for the statistical tests and the benchmark: windows drawn from a reference.
-import type { FeatureProfile } from '@flotilla/firmware-bundler/manifest/types';
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { FeatureProfile } from '@flotilla/firmware-bundler';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { ModelReference } from './model-reference.ts';
 
 /** mulberry32: a small, fast, seedable PRNG returning numbers in [0, 1). */

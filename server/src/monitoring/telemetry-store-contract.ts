@@ -1,5 +1,5 @@
 // The TelemetryStore contract suite: every implementation runs these same cases (see store/sqlite/ and store/postgres/).
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from './alert.ts';
 import { HOUR_MS } from './rollup.ts';

@@ -1,6 +1,6 @@
 // The TelemetryStore seam: telemetry windows, hourly rollups, drift alerts and model references.
 // SQLite by default (store/sqlite/sqlite-telemetry-store.ts); every implementation runs telemetry-store-contract.ts.
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { Alert, AlertState } from './alert.ts';
 import type { ModelReference } from './model-reference.ts';
 import type { Rollup, Scope } from './rollup.ts';

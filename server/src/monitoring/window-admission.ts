@@ -1,6 +1,6 @@
 // Which models one device may send telemetry about [WIRE-2.10]: the ones the server gave it, so a device can
 // neither invent model streams nor push numbers into another model's fleet figures.
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { Device } from '../store/entities.ts';
 import { modelKey } from './model-reference.ts';
 

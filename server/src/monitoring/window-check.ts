@@ -1,5 +1,5 @@
 // Checks one incoming window before it is stored: refuses what cannot be summed, keeps only features the reference can judge.
-import { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { isValidHistogram } from './histogram.ts';
 import type { ModelReference } from './model-reference.ts';
 

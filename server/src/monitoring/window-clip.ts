@@ -1,6 +1,6 @@
 // Caps what one telemetry window can add to fleet sums: no device answers more predictions than its window
 // length allows at the fleet's top prediction rate, so one device cannot outweigh the fleet.
-import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire/messages';
+import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 
 /** Predictions per second one device is credited with at most. Default of {@link clipWindow}. */
 export const MAX_PREDICTIONS_PER_SEC = 1000;

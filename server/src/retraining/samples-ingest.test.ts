@@ -1,7 +1,7 @@
 // Samples ingest: valid batches are stored once (resends deduplicated by device and prediction id) and
 // acknowledged by seq; invalid payloads, spoofed topics and shape mismatches are dropped and counted.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeMessage, Ack, toBase64 } from '@flotilla/firmware-bundler/wire/index';
+import { decodeMessage, Ack, toBase64 } from '@flotilla/firmware-bundler/wire';
 import type { InboundMessage, OutboundMessage } from '../broker/broker-link.ts';
 import { createLogger } from '../log/logger.ts';
 import { SamplesIngest } from './samples-ingest.ts';

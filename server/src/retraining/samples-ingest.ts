@@ -1,6 +1,6 @@
 // MQTT → field samples: collects sampled inputs from devices, stores them in batches, then acknowledges each
 // batch it stored — resends too — so agents free their sample queues (same pattern as telemetry-ingest.ts).
-import { Ack, deviceTopic, encodeMessage, fromBase64, SampleBatch } from '@flotilla/firmware-bundler/wire/index';
+import { Ack, deviceTopic, encodeMessage, fromBase64, SampleBatch } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';

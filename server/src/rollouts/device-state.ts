@@ -1,5 +1,5 @@
 // A device's state within one rollout, and how a deployment status event [WIRE-2.4] moves it.
-import type { DeployState } from '@flotilla/firmware-bundler/wire/messages';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
 
 export const ROLLOUT_DEVICE_STATES = [
   'planned', 'excluded', 'notified',

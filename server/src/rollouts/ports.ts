@@ -1,6 +1,6 @@
 // The engine's ports: what it needs from the fleet, delivery, monitoring and the registry, and a clock.
 // The composition root writes the adapters (see index.ts); tests use in-memory fakes.
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/messages';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import type { StageStats } from './rollout-machine.ts';
 import type { Target, TargetFacts } from './target.ts';
 

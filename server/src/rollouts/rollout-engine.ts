@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { cohortHash, cumulativeQuotas, planCohorts } from './cohorts.ts';
 import { isMember, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
-import type { DeployState } from '@flotilla/firmware-bundler/wire/messages';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
 import { systemClock } from './ports.ts';
 import { RolloutError } from './rollout-error.ts';

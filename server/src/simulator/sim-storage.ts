@@ -1,8 +1,7 @@
 // AgentStorage for simulated devices: FileStorage's folder layout and atomic renames, without fsync and thread hops.
 import { mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AgentError, FileStorage, type AgentStorage } from '@flotilla/edge-agent';
-import { assertKey } from '@flotilla/edge-agent/storage/agent-storage';
+import { AgentError, assertKey, FileStorage, type AgentStorage } from '@flotilla/edge-agent';
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException)?.code;
 

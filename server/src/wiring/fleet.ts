@@ -3,7 +3,7 @@
 // the broker also listens for WebSocket upgrades on the HTTP server.
 import type { Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { FleetServices } from '../api/routes/fleet-services.ts';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { BrokerEndpoints, BrokerLink } from '../broker/broker-link.ts';
@@ -20,7 +20,7 @@ import { BundleService } from '../delivery/bundle-service.ts';
 import { ChunkService } from '../delivery/chunk-service.ts';
 import { DeliveryService } from '../delivery/delivery-service.ts';
 import { loadOrCreateSigningKey } from '../delivery/signing-key.ts';
-import type { StatusEvent } from '@flotilla/firmware-bundler/wire/index';
+import type { StatusEvent } from '@flotilla/firmware-bundler/wire';
 import type { BundleExtrasFn } from '../delivery/bundle-service.ts';
 import type { BundleManifest } from '@flotilla/firmware-bundler';
 import type { BundleRecord } from '../store/entities.ts';

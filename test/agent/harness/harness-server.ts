@@ -11,7 +11,7 @@ import {
   ChunkRequest, DEFAULT_PREFIX, Presence, ReportedState, SampleBatch, StatusEvent, TelemetryWindow,
   decodeMessage, deviceTopic, encodeChunkResponse, parseDeviceTopic,
   type BundleRef, type TelemetryPolicy,
-} from '@flotilla/firmware-bundler/wire/index';
+} from '@flotilla/firmware-bundler/wire';
 
 /** What the harness knows about one device. */
 export interface DeviceRecord {

@@ -1,7 +1,7 @@
 // Signed test bundles of the classifier: good, failing its self-test, expired, signed by a rogue key, older.
-import { encodeEnvelope } from '@flotilla/firmware-bundler/wire/index';
+import { encodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import { packBundle, sha256Hex, type PackInput, type Signer } from '@flotilla/firmware-bundler';
-import type { BundleRef } from '@flotilla/firmware-bundler/wire/index';
+import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import { trustedSigner } from './test-keys.ts';
 import { classifierModel, referenceOutputs, sampleRow, type ClassifierSpec } from './test-models.ts';
 

@@ -1,5 +1,5 @@
 // Small real ONNX classifiers for agent tests, built with the bundler's graph helpers (a few KB each).
-import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeValueInfo } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeValueInfo } from '@flotilla/firmware-bundler/onnx';
 import * as ort from 'onnxruntime-node';
 
 /** Shape of the test classifier: x[N, inputs] → relu(x·W1 + b1)·W2 + b2 → softmax → y[N, classes]. */

@@ -2,7 +2,7 @@
 // endpoint) that report state, follow their desired bundle through the deployment states
 // [WIRE-2.4], and send telemetry windows [WIRE-2.5]. No model runs; only the wire is real.
 import mqtt, { type MqttClient } from 'mqtt';
-import { DEFAULT_PREFIX, deviceTopic, type DeployState, type TelemetryWindow } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX, deviceTopic, type DeployState, type TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 
 interface Model {
   name: string;

@@ -1,6 +1,6 @@
 // [WIRE-3.3] Where a device finds the broker: asked with the device's own credential, before operator auth.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire/index';
+import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { BrokerEndpoints } from '../../broker/broker-link.ts';
 import { ApiError } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';

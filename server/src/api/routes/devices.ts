@@ -1,7 +1,7 @@
 // Device provisioning and inspection: add (one), import (CSV), list (paged, filtered), show,
 // relabel, revoke, and desired state (one device or many).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { DEVICE_ID } from '@flotilla/firmware-bundler/wire/index';
+import { DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import { badRequest } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';

@@ -1,5 +1,5 @@
 // Runs the float model over calibration samples and records each activation's range (min-max or percentile).
-import { DataType, decodeModel, encodeModel, makeValueInfo, type ModelProto } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, decodeModel, encodeModel, makeValueInfo, type ModelProto } from '@flotilla/firmware-bundler/onnx';
 import { batchSizeFor, openSession, runInBatches } from '../ort-runner.ts';
 import { takeSamples, type Samples } from '../samples.ts';
 import { entropyRange } from './entropy-range.ts';

@@ -1,5 +1,5 @@
 // Rewrites MatMul + Add(bias) on matrices as one Gemm, the form onnxruntime quantizes into a single QGemm.
-import { GraphIndex, isDefaultDomain, makeNode, readTensorAsFloat32, valueInfoDims, type GraphProto } from '@flotilla/firmware-bundler/onnx/index';
+import { GraphIndex, isDefaultDomain, makeNode, readTensorAsFloat32, valueInfoDims, type GraphProto } from '@flotilla/firmware-bundler/onnx';
 
 /** Ops whose output has the rank of their first input. */
 const RANK_PRESERVING = new Set([

@@ -7,7 +7,7 @@ import {
   type GraphProto,
   type NodeProto,
   type TensorProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 import { activationParams, quantizeBias, quantizeWeightPerChannel, WEIGHT_QMAX, type ActivationParams } from './quant-math.ts';
 import type { QdqPlan } from './qdq-plan.ts';
 import type { Range } from './calibrate.ts';

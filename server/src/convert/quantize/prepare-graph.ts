@@ -16,7 +16,7 @@ import {
   type GraphProto,
   type ModelProto,
   type NodeProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 import { ConvertError, QuantizeError } from '../convert-error.ts';
 import { fuseMatMulAdd } from './fuse-matmul-add.ts';
 

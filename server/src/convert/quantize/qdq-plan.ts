@@ -8,7 +8,7 @@ import {
   readTensorAsFloat32,
   type GraphProto,
   type NodeProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 
 /** A Conv, Gemm or MatMul whose weight becomes int8 (per output channel) and bias int32. */
 export interface WeightedOp {

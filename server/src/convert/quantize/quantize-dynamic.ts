@@ -11,7 +11,7 @@ import {
   readTensorAsFloat32,
   type NodeProto,
   type TensorProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from '../convert-error.ts';
 import { openSession } from '../ort-runner.ts';
 import { transpose2d } from '../tfjs-export/layer-info.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel, foldInt8Weights } from '@flotilla/firmware-bundler/onnx/index';
+import { decodeModel, foldInt8Weights } from '@flotilla/firmware-bundler/onnx';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { exportTfjsModel } from '../tfjs-export/export-tfjs-model.ts';
 import { evaluateParity } from '../evaluate-parity.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { decodeModel, float, floatTensor, makeNode, opsetVersion } from '@flotilla/firmware-bundler/onnx/index';
+import { decodeModel, float, floatTensor, makeNode, opsetVersion } from '@flotilla/firmware-bundler/onnx';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { evaluateParity } from '../evaluate-parity.ts';
 import { exportTfjsModel } from '../tfjs-export/export-tfjs-model.ts';

@@ -1,6 +1,6 @@
 // Static int8 quantization in QDQ form: calibrated uint8 activations, int8 per-channel weights, int32 biases.
 import * as ort from 'onnxruntime-node';
-import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx/index';
+import { encodeModel, pruneUnused } from '@flotilla/firmware-bundler/onnx';
 import { QuantizeError } from '../convert-error.ts';
 import { signatureOf, singleModelInput } from '../onnx-signature.ts';
 import { batchSizeFor, inputTensor, openSession } from '../ort-runner.ts';

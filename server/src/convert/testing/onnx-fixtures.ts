@@ -9,7 +9,7 @@ import {
   makeValueInfo,
   type NodeProto,
   type TensorProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 
 /** Deterministic pseudo-random normal values (Box-Muller over an LCG). */
 export function randomNormal(n: number, seed: number, scale = 1): Float32Array {

@@ -6,7 +6,7 @@ import {
   type AttrValue,
   type NodeProto,
   type TensorProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 
 /**
  * A tensor of the ONNX graph being built. `shape` is always the Keras shape (batch first, null when

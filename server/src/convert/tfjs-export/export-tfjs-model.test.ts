@@ -1,7 +1,7 @@
 // Float export parity: every supported layer type, random weights, odd shapes, against TensorFlow.js predict within 1e-4.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel, opsetVersion } from '@flotilla/firmware-bundler/onnx/index';
+import { decodeModel, opsetVersion } from '@flotilla/firmware-bundler/onnx';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { exportTfjsModel, type ExportedModel } from './export-tfjs-model.ts';
 import { SUPPORTED_LAYERS } from './layer-registry.ts';

@@ -1,6 +1,6 @@
 // Exports a TensorFlow.js layers model to an ONNX model (opset 13, IR 7 by default) with a dynamic batch dimension.
 import type * as tf from '@tensorflow/tfjs';
-import { DataType, encodeModel, makeModel, makeValueInfo } from '@flotilla/firmware-bundler/onnx/index';
+import { DataType, encodeModel, makeModel, makeValueInfo } from '@flotilla/firmware-bundler/onnx';
 import { ExportContext, type Value } from './export-context.ts';
 import { describeLayer } from './layer-info.ts';
 import { LAYER_CONVERTERS, SUPPORTED_LAYERS } from './layer-registry.ts';

@@ -17,7 +17,7 @@ import {
   opsetVersion,
   type NodeProto,
   type TensorProto,
-} from '@flotilla/firmware-bundler/onnx/index';
+} from '@flotilla/firmware-bundler/onnx';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { onnxCheck } from '../testing/onnx-checker.ts';
 import { randomNormal } from '../testing/onnx-fixtures.ts';

@@ -1,5 +1,5 @@
 // Keras activation functions and activation layers (ReLU, LeakyReLU, ELU, PReLU, Softmax, ...) as ONNX ops.
-import { float } from '@flotilla/firmware-bundler/onnx/index';
+import { float } from '@flotilla/firmware-bundler/onnx';
 import type { ExportContext, Value } from '../export-context.ts';
 import { requireWeight, unsupportedConfig, type LayerConverter } from '../layer-info.ts';
 import { ExportError } from '../../convert-error.ts';

@@ -1,5 +1,5 @@
 // Keras BatchNormalization (inference form, moving statistics) as ONNX BatchNormalization.
-import { float } from '@flotilla/firmware-bundler/onnx/index';
+import { float } from '@flotilla/firmware-bundler/onnx';
 import { requireWeight, unsupportedConfig, type LayerConverter } from '../layer-info.ts';
 
 export const batchNormLayer: LayerConverter = (ctx, layer, [input]) => {

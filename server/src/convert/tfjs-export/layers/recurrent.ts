@@ -1,5 +1,5 @@
 // Keras LSTM, GRU and SimpleRNN as the ONNX recurrent ops, with TensorFlow.js's gate orders and activations.
-import { floats, type AttrValue } from '@flotilla/firmware-bundler/onnx/index';
+import { floats, type AttrValue } from '@flotilla/firmware-bundler/onnx';
 import type { ExportContext, Value } from '../export-context.ts';
 import { requireWeight, transpose2d, unsupportedConfig, type LayerConverter, type LayerInfo } from '../layer-info.ts';
 

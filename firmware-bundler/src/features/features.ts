@@ -1,5 +1,5 @@
-// Values of the manifest's monitored features for one model input row, to histogram on the reference bins.
-import type { FeatureProfile } from '@flotilla/firmware-bundler';
+// The feature contract (shared by the agent and the server's reference profiles): values of the manifest's monitored features for one model input row, to histogram on the reference bins.
+import type { FeatureProfile } from '../manifest/types.ts';
 import { imageLayout, luminance } from './image-features.ts';
 
 /**
