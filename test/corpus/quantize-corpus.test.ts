@@ -68,7 +68,7 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
 
   beforeAll(() => {
     ({ dir, manifest } = ensureCorpus());
-  }, 420_000);
+  }, 900_000);
 
   it('quantizes at least 90% of the corpus through the parity gate; the rest is refused or failed with a reason', async () => {
     for (const m of manifest.models) {

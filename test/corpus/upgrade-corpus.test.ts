@@ -43,7 +43,7 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('upgrade corpus: exporte
 
   beforeAll(() => {
     ({ dir, manifest } = ensureCorpus());
-  }, 420_000);
+  }, 900_000);
 
   it('holds at least 30 models across the architectures, opsets 9/11/13/17, folding on and off, and Constant-node weights', () => {
     const ms = manifest.models;
