@@ -2,10 +2,10 @@
 // were folded into one: a recorded digest or split seed must keep naming the same rows forever.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeDataset } from './canonical-format.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { mulberry32, splitIndices, takeRows } from './splits.ts';
-import { randomPoints } from '../runs/sweep-service.ts';
+import { encodeDataset } from '../../server/src/datasets/canonical-format.ts';
+import { canonicalJson } from '../../server/src/datasets/canonical-json.ts';
+import { mulberry32, splitIndices, takeRows } from '../../server/src/datasets/splits.ts';
+import { randomPoints } from '../../server/src/runs/sweep-service.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const n = 30;
