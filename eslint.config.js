@@ -46,7 +46,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*', '@flotilla/firmware-bundler', '@flotilla/firmware-bundler/*'], message: 'The console talks to the server API only.' },
-          { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], allowTypeImports: true, message: 'The console imports only the server\'s types (import type ...).' },
+          { regex: '^(@flotilla/server(?!/api$)(/.*)?|.*/server/src/.*)$', message: 'The console sees the server through its API face only: import type { ... } from \'@flotilla/server/api\'.' },
+          { group: ['@flotilla/server/api'], allowTypeImports: true, message: 'The console imports only the API\'s types (import type ...).' },
         ],
       }],
     },
