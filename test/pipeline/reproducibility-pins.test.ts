@@ -3,8 +3,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encodeDataset } from '../../server/src/datasets/canonical-format.ts';
-import { canonicalJson } from '../../server/src/datasets/canonical-json.ts';
-import { mulberry32, splitIndices, takeRows } from '../../server/src/datasets/splits.ts';
+import { canonicalJson } from '@flotilla/firmware-bundler';
+import { splitIndices, takeRows } from '../../server/src/datasets/splits.ts';
+import { seededRandom } from '../../server/src/random/seeded-random.ts';
 import { randomPoints } from '../../server/src/runs/sweep-service.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -35,7 +36,7 @@ describe('reproducibility pins', () => {
   });
 
   it('draws the same PRNG stream and sweep trials for a seed', () => {
-    const r = mulberry32(2026);
+    const r = seededRandom(2026);
     expect(Array.from({ length: 4 }, () => r())).toEqual([0.45540769933722913, 0.30849614599719644, 0.6611574492417276, 0.6184752183035016]);
     expect(randomPoints({ lr: [0.1, 0.01, 0.001], batch: [16, 32] }, 4, 7)).toEqual([
       { lr: 0.1, batch: 16 }, { lr: 0.001, batch: 32 }, { lr: 0.01, batch: 16 }, { lr: 0.01, batch: 16 },

@@ -2,9 +2,9 @@
 import os from 'node:os';
 import { selectBackend, type BackendInfo } from '../training/backend.ts';
 import { buildModel } from '../training/build-model.ts';
-import { splitDataset, takeRows } from '../training/dataset-split.ts';
-import type { Dataset } from '../training/dataset-types.ts';
-import { loadMnist } from '../training/mnist-data.ts';
+import { splitDataset, takeRows } from '../datasets/splits.ts';
+import type { Dataset } from '../datasets/dataset-types.ts';
+import { loadMnist } from '../datasets/mnist-data.ts';
 import { DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, type LayerListSpec } from '../training/model-spec.ts';
 import { trainModel } from '../training/train-loop.ts';
 import { useWasmKernelReplacements } from '../training/wasm-kernels.ts';
@@ -43,7 +43,8 @@ async function measure(spec: LayerListSpec, data: Dataset, n: number): Promise<n
 export async function run(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
   const quick = opts.quick ?? false;
-  const { train } = splitDataset(await loadMnist(), 1);
+  const mnist = await loadMnist();
+  const { train } = splitDataset(mnist, { seed: 1, stratify: mnist.y });
   const figures: BenchReport['figures'] = { batchSize: BATCH, cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown', cores: os.cpus().length };
   let wasmInfo: BackendInfo | undefined;
   const models = [['dense', DEFAULT_DENSE_SPEC], ['cnn', DEFAULT_CNN_SPEC]] as const;

@@ -11,7 +11,8 @@ import { openDb } from '../../store/sqlite/db.ts';
 import { MonitoringService } from '../../monitoring/monitoring-service.ts';
 import { monitoringRoutes } from './monitoring.ts';
 import { SqliteTelemetryStore } from '../../store/sqlite/sqlite-telemetry-store.ts';
-import { seededRandom, simulatedReference, simulateWindow } from '../../monitoring/telemetry-sim.ts';
+import { seededRandom } from '../../random/seeded-random.ts';
+import { simulatedReference, simulateWindow } from '../../monitoring/telemetry-sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-monitoring-api-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
