@@ -6,7 +6,8 @@ import type { z } from '@hono/zod-openapi';
 import type { monitoringRoutes } from './routes/monitoring.ts';
 import type { rolloutRoutes } from './routes/rollouts.ts';
 import type { ModelSummary as ModelSummarySchema, SweepRanking as SweepRankingSchema } from './schemas/registry.ts';
-import type { TargetPreview, RolloutPreview as RolloutPreviewSchema } from './schemas/rollouts.ts';
+import type { TargetPreview, RolloutPreview as RolloutPreviewSchema, RolloutStatus as RolloutStatusSchema } from './schemas/rollouts.ts';
+import type { RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
 import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema } from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
 
@@ -34,11 +35,15 @@ export type { StreamStatus } from '../monitoring/drift-detector.ts';
 export type { DriftConfig } from '../monitoring/drift-config.ts';
 export type { Estimate } from '../monitoring/performance-estimate.ts';
 export type { Histogram } from '../monitoring/histogram.ts';
-export type { RetrainJob } from '../retraining/retraining-service.ts';
+export type { ImportReport } from '../datasets/import-report.ts';
 export type { RetrainingPolicy, RetrainingPolicyInput } from '../retraining/retraining-policy.ts';
 export type { ConversionOutcome } from '../conversion/conversion-service.ts';
 export type { ParityReport, QuantizationReport } from '../convert/index.ts';
 
+/** A retrain job as the API answers it: status, dataset lineage, challenger and the gate verdict. */
+export type RetrainJob = z.infer<typeof RetrainJobSchema>;
+/** A rollout's status view as the API answers it: stages with counts and verdicts, device counts, allowed actions. */
+export type RolloutStatusAnswer = z.infer<typeof RolloutStatusSchema>;
 /** A registered model as listed: its newest version and where each alias points. */
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 /** A sweep and its trials ranked by validation accuracy. */

@@ -48,6 +48,8 @@ export const Alert = z.object({
 
 export { RetrainingPolicy };
 
+const Accuracies = z.object({ field: z.number().nullable(), test: z.number().nullable() });
+
 export const RetrainJob = z.object({
   id: z.string(), model: z.string(), status: z.enum(['running', 'blessed', 'refused', 'failed']), trigger: z.string(), actor: z.string(),
   startedAt: z.string(), endedAt: z.string().nullable(),
@@ -55,7 +57,8 @@ export const RetrainJob = z.object({
   champion: z.string().nullable(), challenger: z.string().nullable(), runId: z.string().nullable(),
   verdict: z.object({
     blessed: z.boolean(), failures: z.array(z.string()), margin: z.number(), tolerance: z.number(), fieldDelta: z.number().nullable(),
-    testDelta: z.number().nullable(), input: z.unknown(),
+    testDelta: z.number().nullable(),
+    input: z.object({ champion: Accuracies, challenger: Accuracies, parityPassed: z.boolean() }),
   }).nullable(),
   canary: z.string().nullable(), error: z.string().nullable(),
 }).openapi('RetrainJob');

@@ -8,7 +8,15 @@ import { Target } from '../../rollouts/target.ts';
 
 const DeviceState = z.enum(ROLLOUT_DEVICE_STATES);
 const Counts = z.record(z.string(), z.number()).openapi({ description: 'Devices by rollout device state' });
-const Verdict = z.object({ pass: z.boolean(), failures: z.array(z.unknown()), at: z.string(), stats: z.unknown() }).catchall(z.unknown());
+const num = z.number().nullable();
+const StageStats = z.object({
+  devices: z.number(), failed: z.number(), reporting: z.number(), errorRate: num, p95LatencyMs: num, confidenceDrop: num, driftScore: num, disagreement: num,
+});
+const Verdict = z.object({
+  pass: z.boolean(), failures: z.array(z.object({ gate: z.string(), value: z.number(), limit: z.number() })),
+  insufficient: z.literal(true).optional().openapi({ description: 'Too few devices reporting, or a gated metric not measured yet: wait' }),
+  missing: z.array(z.string()).optional(), at: z.string(), stats: StageStats,
+});
 
 export const Rollout = z.object({
   id: z.string(), state: z.enum(ROLLOUT_STATES), model: z.string(), bundle: BundleRef, target: Target, stages: z.array(Stage), policy: Policy,
