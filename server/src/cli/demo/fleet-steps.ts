@@ -2,6 +2,7 @@
 // measuring the bytes the server sent for it.
 import { createProgressBar } from '../progress.ts';
 import type { FleetSimulator } from '../../simulator/index.ts';
+import type { RolloutStatusAnswer } from '../../api/contract.ts';
 import type { RolloutSummary } from './summary.ts';
 import { bytesServed } from './delivery-bytes.ts';
 
@@ -39,13 +40,13 @@ export async function rollOut(api: Api, sim: FleetSimulator, o: {
   const r = await api('POST', '/api/v1/rollouts', { bundle: o.bundle.id, target: { all: true }, stages, reason: `demo: ${o.version}` });
   const total = sim.devices.length;
   const bar = createProgressBar(`rollout ${o.version}`, process.stderr, o.progress);
-  const s = await until(() => api('GET', `/api/v1/rollouts/${r.id}`), (x) => {
+  const s = await until(() => api<RolloutStatusAnswer>('GET', `/api/v1/rollouts/${r.id}`), (x) => {
     bar.update(sim.versions()[o.version] ?? 0, total, `stage ${Number(x.current ?? 0) + 1}/${stages.length} ${x.state}`);
     return ['completed', 'paused', 'aborted', 'rolled_back'].includes(x.state);
   }, 120_000, `rollout of ${o.version}`);
   if (s.state === 'completed') await until(() => sim.versions(), (v) => v[o.version] === total, 60_000, `every device on ${o.version}`);
   bar.stop();
-  if (s.state !== 'completed') throw new Error(`rollout ${r.id} ended ${s.state}: ${JSON.stringify(s.stages?.map((x: any) => x.verdict))}`);
+  if (s.state !== 'completed') throw new Error(`rollout ${r.id} ended ${s.state}: ${JSON.stringify(s.stages.map((x) => x.verdict))}`);
   const durationMs = Date.now() - t0;
   return { version: o.version, bundle: o.bundle.id, bundleBytes: o.bundle.bytes, devices: total, state: s.state, durationMs, bytesSent: (await bytesServed(o.server, o.token)) - sentBefore };
 }
