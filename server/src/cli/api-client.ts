@@ -26,7 +26,7 @@ export class ApiClient {
   }
 
   /** An untyped call, for what the typed API cannot express (streamed uploads, raw bytes); prefer `typedApi`. */
-  async request<T = any>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
+  async request<T = unknown>(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<T> {
     const res = await this.raw(method, path, {
       ...init,
       body: body === undefined ? init.body : JSON.stringify(body),

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Alert } from '../../api/contract.ts';
+import type { Alert, ConversionOutcome, Run } from '../../api/contract.ts';
 import { ApiClient } from '../api-client.ts';
 import { followRun } from '../commands/train.ts';
 import { resolveConfig } from '../../config.ts';
@@ -81,8 +81,8 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
   try {
     const v1 = await n.step(`training v1, a small CNN, on MNIST (${o.epochs} epochs)`, () => train(client, api, o, n));
     const b1 = await n.step('exporting to ONNX, quantizing to int8 and bundling v1', async () => {
-      const x = await api('POST', `/api/v1/runs/${v1.runId}/export`, { quantize: 'int8', overrideReason: 'demo model' });
-      const version = Number(x.version ?? x.modelVersion ?? v1.modelVersion);
+      const x = await api<ConversionOutcome>('POST', `/api/v1/runs/${v1.runId}/export`, { quantize: 'int8', overrideReason: 'demo model' });
+      const version = x.version;
       await api('PUT', `/api/v1/models/${MODEL}/aliases/champion`, { version, reason: 'demo: first model' });
       const b = await makeBundle(api, `${MODEL}@${version}`, '1.0.0');
       versions.push(`1.0.0 = ${MODEL}@${version} (test accuracy ${pctOf(v1.accuracy)})`);
@@ -165,7 +165,7 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
 }
 
 async function train(client: ApiClient, api: Api, o: DemoOptions, n: Narrator): Promise<{ runId: string; modelVersion: number; accuracy: number | null }> {
-  const run = await api('POST', '/api/v1/runs', { dataset: 'mnist', model: MODEL, spec: DEFAULT_CNN_SPEC, hyper: { epochs: o.epochs } });
+  const run = await api<Run>('POST', '/api/v1/runs', { dataset: 'mnist', model: MODEL, spec: DEFAULT_CNN_SPEC, hyper: { epochs: o.epochs } });
   const done = await followRun(client, run.id, o.progress);
   if (done.status !== 'succeeded') throw new Error(`run ${run.id} ended ${done.status}: ${JSON.stringify(done.error)}`);
   if (done.modelVersion === null) throw new Error(`run ${run.id} succeeded but registered no model version`);
