@@ -1,6 +1,7 @@
 // Lint rules that keep the dependency arrows pointing one way (see docs/architecture.md):
-// firmware-bundler imports no other package; the edge agent never imports the server;
-// the web console imports only the server's types; production code never imports test helpers;
+// firmware-bundler imports no other package; the edge agent never imports the server; the web
+// console imports only the types of the server's API face, and the CLI reaches HTTP only through it;
+// production code never imports test helpers;
 // inside the server, domain folders (tests included) never import HTTP, composition, programs or a
 // store engine. Import circles are checked by test/architecture/import-graph.test.ts.
 import tseslint from 'typescript-eslint';
@@ -69,5 +70,14 @@ export default tseslint.config(
     files: ['server/src/**/*.ts'],
     ignores: [...serverOuterLayers, '**/*.test.ts'],
     rules: restrict([domainStaysDown, noTestHelpers]),
+  },
+  {
+    // The CLI is a client like the console: it sees HTTP only through the API face (api/contract.ts).
+    files: ['server/src/cli/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([
+      { group: ['**/api/*', '!**/api/contract.ts'], message: 'The CLI sees the API through api/contract.ts (types) and the typed client (cli/typed-api.ts) only.' },
+      noTestHelpers,
+    ]),
   },
 );
