@@ -1,6 +1,7 @@
 // Lint rules that keep the dependency arrows pointing one way (see docs/architecture.md):
-// firmware-bundler imports no other package; the edge agent never imports the server;
-// the web console imports only the server's types; production code never imports test helpers;
+// firmware-bundler imports no other package; the edge agent never imports the server; the web
+// console imports only the types of the server's API face, and the CLI reaches HTTP only through it;
+// production code never imports test helpers;
 // inside the server, domain folders (tests included) never import HTTP, composition, programs or a
 // store engine. Import circles are checked by test/architecture/import-graph.test.ts.
 import tseslint from 'typescript-eslint';
@@ -46,7 +47,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*', '@flotilla/firmware-bundler', '@flotilla/firmware-bundler/*'], message: 'The console talks to the server API only.' },
-          { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], allowTypeImports: true, message: 'The console imports only the server\'s types (import type ...).' },
+          { regex: '^(@flotilla/server(?!/api$)(/.*)?|.*/server/src/.*)$', message: 'The console sees the server through its API face only: import type { ... } from \'@flotilla/server/api\'.' },
+          { group: ['@flotilla/server/api'], allowTypeImports: true, message: 'The console imports only the API\'s types (import type ...).' },
         ],
       }],
     },
@@ -68,5 +70,14 @@ export default tseslint.config(
     files: ['server/src/**/*.ts'],
     ignores: [...serverOuterLayers, '**/*.test.ts'],
     rules: restrict([domainStaysDown, noTestHelpers]),
+  },
+  {
+    // The CLI is a client like the console: it sees HTTP only through the API face (api/contract.ts).
+    files: ['server/src/cli/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([
+      { group: ['**/api/*', '!**/api/contract.ts'], message: 'The CLI sees the API through api/contract.ts (types) and the typed client (cli/typed-api.ts) only.' },
+      noTestHelpers,
+    ]),
   },
 );

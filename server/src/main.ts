@@ -12,7 +12,7 @@ import { openFleet } from './wiring/fleet.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { RunService } from './runs/run-service.ts';
 import { SweepService } from './runs/sweep-service.ts';
-import { DatasetService } from './services/dataset-service.ts';
+import { DatasetCatalog } from './datasets/dataset-catalog.ts';
 import { openStore } from './wiring/open-store.ts';
 import { bundleExtras } from './delivery/bundle-extras.ts';
 import { MonitoringService } from './monitoring/monitoring-service.ts';
@@ -52,7 +52,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const runs = new RunService({ store, blobs, log, maxConcurrent: config.maxConcurrentRuns });
   const abandoned = await runs.recover();
   if (abandoned > 0) log.warn('runs left unfinished by the previous process were marked failed', { count: abandoned });
-  const datasets = new DatasetService(store, blobs);
+  const datasets = new DatasetCatalog(store, blobs);
   await datasets.ensureBuiltins();
   const sweeps = new SweepService(store, runs);
   if (!config.tlsCert !== !config.tlsKey) throw new Error('TLS needs both --tls-cert and --tls-key');

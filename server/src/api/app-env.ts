@@ -8,7 +8,7 @@ import type { RetrainingService } from '../retraining/retraining-service.ts';
 import type { RolloutEngine } from '../rollouts/rollout-engine.ts';
 import type { RunService } from '../runs/run-service.ts';
 import type { SweepService } from '../runs/sweep-service.ts';
-import type { DatasetService } from '../services/dataset-service.ts';
+import type { DatasetCatalog } from '../datasets/dataset-catalog.ts';
 import type { Role } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import type { FleetServices } from './routes/fleet-services.ts';
@@ -30,7 +30,7 @@ export interface Services {
 
 /** Everything the whole app is built around (here, not in app.ts, so route modules need not import the app). */
 export interface AppServices extends Services {
-  datasets: DatasetService;
+  datasets: DatasetCatalog;
   sweeps: SweepService;
   fleet: FleetServices;
   conversion: ConversionService;

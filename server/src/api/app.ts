@@ -27,7 +27,7 @@ import { retrainingRoutes } from './routes/retraining.ts';
 export type ApiApp = ReturnType<typeof buildApi>;
 
 function buildApi(s: AppServices) {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never })
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     .route('/', datasetRoutes(s))
     .route('/', runRoutes(s))
     .route('/', sweepRoutes(s))
@@ -45,7 +45,7 @@ function buildApi(s: AppServices) {
 
 /** Builds the whole HTTP app around already-opened services. */
 export function createApp(s: AppServices) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.use('*', async (c, next) => {

@@ -12,7 +12,8 @@ import type { TelemetryStore } from '../monitoring/telemetry-store.ts';
 import { openPool } from '../store/postgres/pg-db.ts';
 import { PostgresTelemetryStore } from '../store/postgres/postgres-telemetry-store.ts';
 import { postgresBinDir, startPostgres } from '../store/postgres/temp-cluster.ts';
-import { seededRandom, simulatedReference, simulateWindow } from '../monitoring/telemetry-sim.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { simulatedReference, simulateWindow } from '../monitoring/telemetry-sim.ts';
 import type { BenchOptions, BenchReport } from './bench-types.ts';
 
 /** The goal, windows per second. */

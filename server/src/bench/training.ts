@@ -3,9 +3,9 @@ import os from 'node:os';
 import { selectBackend, type BackendInfo } from '../training/backend.ts';
 import { BackendUnavailableError } from '../training/training-errors.ts';
 import { buildModel } from '../training/build-model.ts';
-import { splitDataset, takeRows } from '../training/dataset-split.ts';
-import type { Dataset } from '../training/dataset-types.ts';
-import { loadMnist } from '../training/mnist-data.ts';
+import { splitDataset, takeRows } from '../datasets/splits.ts';
+import type { Dataset } from '../datasets/dataset-types.ts';
+import { loadMnist } from '../datasets/mnist-data.ts';
 import { DEFAULT_CNN_SPEC, DEFAULT_DENSE_SPEC, WIDE_CNN_SPEC, type LayerListSpec } from '../training/model-spec.ts';
 import { trainModel } from '../training/train-loop.ts';
 import { useWasmKernelReplacements } from '../training/wasm-kernels.ts';
@@ -64,7 +64,8 @@ async function activate(variant: Variant): Promise<BackendInfo | string> {
 export async function run(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
   const quick = opts.quick ?? false;
-  const { train } = splitDataset(await loadMnist(), 1);
+  const mnist = await loadMnist();
+  const { train } = splitDataset(mnist, { seed: 1, stratify: mnist.y });
   const figures: BenchReport['figures'] = { batchSize: BATCH, cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown', cores: os.cpus().length };
   // A shared machine's other work lowers every absolute figure; the ratios measured side by side hold up better.
   figures['loadAverageAtStart'] = Math.round(os.loadavg()[0]! * 10) / 10;

@@ -1,6 +1,7 @@
 // Options shared by the commands that talk to a server, and the action wrapper that maps errors to exit codes.
 import type { Command } from 'commander';
 import { ApiClient } from './api-client.ts';
+import { typedApi } from './typed-api.ts';
 
 export interface ServerOpts {
   server?: string;
@@ -17,3 +18,6 @@ export function serverOptions(cmd: Command): Command {
 }
 
 export const client = (o: ServerOpts) => new ApiClient(o);
+
+/** The typed API client (see typed-api.ts) for a command's --server and --token. */
+export const api = (o: ServerOpts) => typedApi(client(o));

@@ -1,6 +1,5 @@
 // One call from a float model to an int8 model with its report: mode choice, calibration, parity and the gate.
 import { decodeModel } from '@flotilla/firmware-bundler/onnx';
-import * as ort from 'onnxruntime-node';
 import { evaluateParity, type ParityReport } from './evaluate-parity.ts';
 import { medianLatencies } from './latency.ts';
 import { signatureOf, singleModelInput } from './onnx-signature.ts';

@@ -11,7 +11,7 @@
 //                 0-3 spaces so the features start 4-byte aligned
 //   then          rows * product(featureShape) float32, row-major; finite, +0 never -0     [FDS1-5]
 //   then          rows int32 labels, each an index into `classes`                          [FDS1-6]
-import { canonicalJson } from './canonical-json.ts';
+import { BundleError, canonicalJson } from '@flotilla/firmware-bundler';
 import { sortClasses } from './class-order.ts';
 import { DatasetError } from './dataset-error.ts';
 import type { Dataset, DatasetMeta } from './dataset-types.ts';
@@ -41,7 +41,7 @@ export function encodedSize(meta: DatasetMeta): number {
 export function encodeDatasetHeader(meta: DatasetMeta): Uint8Array {
   const problem = metaProblem(meta);
   if (problem) throw new DatasetError('DATASET_INVALID', `dataset header is invalid: ${problem}`);
-  const json = new TextEncoder().encode(canonicalJson(pick(meta)));
+  const json = new TextEncoder().encode(headerJson(pick(meta)));
   const h = Math.ceil(json.byteLength / 4) * 4;
   const out = new Uint8Array(FDS_PREFIX_BYTES + h).fill(0x20, FDS_PREFIX_BYTES + json.byteLength);
   out.set(new TextEncoder().encode(FDS_MAGIC), 0);
@@ -134,6 +134,17 @@ function swap32(bytes: Uint8Array): Uint8Array {
     out[i + 3] = bytes[i]!;
   }
   return out;
+}
+
+// The bundle format's canonical JSON (RFC 8785), the one encoder in the project; metaProblem has already
+// refused every missing member, so its leaving out `undefined` never changes a header.
+function headerJson(meta: DatasetMeta): string {
+  try {
+    return canonicalJson(meta);
+  } catch (e) {
+    if (e instanceof BundleError) throw new DatasetError('DATASET_INVALID', `dataset header has no canonical form: ${e.message}`);
+    throw e;
+  }
 }
 
 function pick(m: DatasetMeta): DatasetMeta {

@@ -11,5 +11,5 @@ export type { ImportCsvOptions, ImportResult } from './csv-import.ts';
 export type { CsvSource } from './text-chunks.ts';
 export type { BadRow, ImportReport } from './import-report.ts';
 export { MAX_LISTED_BAD_ROWS } from './import-report.ts';
-export { splitIndices, takeRows, mulberry32 } from './splits.ts';
+export { splitDataset, splitIndices, takeRows } from './splits.ts';
 export type { SplitFractions, SplitIndices } from './splits.ts';

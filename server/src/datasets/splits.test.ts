@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from './dataset-error.ts';
 import type { Dataset } from './dataset-types.ts';
-import { mulberry32, splitIndices, takeRows } from './splits.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { splitIndices, takeRows } from './splits.ts';
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -14,12 +15,12 @@ function code(f: () => unknown): string | undefined {
   return undefined;
 }
 
-describe('mulberry32', () => {
+describe('seededRandom', () => {
   it('produces the pinned sequence, so recorded seeds keep meaning the same split', () => {
-    const rng = mulberry32(42);
+    const rng = seededRandom(42);
     const first = Array.from({ length: 4 }, () => Math.round(rng() * 2 ** 32));
     expect(first).toEqual(PINNED_42);
-    const r = mulberry32(7);
+    const r = seededRandom(7);
     for (let i = 0; i < 1000; i++) {
       const v = r();
       expect(v >= 0 && v < 1).toBe(true);
@@ -96,5 +97,5 @@ describe('takeRows', () => {
   });
 });
 
-// The first outputs of mulberry32(42), times 2^32.
+// The first outputs of seededRandom(42), times 2^32.
 const PINNED_42 = [2581720956, 1925393290, 3661312704, 2876485805];

@@ -3,6 +3,7 @@
 import { DatasetError } from './dataset-error.ts';
 import type { Dataset } from './dataset-types.ts';
 import { featuresPerRow } from './canonical-format.ts';
+import { seededRandom } from '../random/seeded-random.ts';
 
 export interface SplitFractions {
   /** PRNG seed, an integer in [0, 2^32). */
@@ -28,21 +29,7 @@ export interface SplitIndices {
 }
 
 /**
- * mulberry32 (Tommy Ettinger, public domain): a 32-bit-state PRNG, returning floats in [0, 1) with
- * 32 bits of resolution. Not cryptographic; chosen because it is tiny and identical everywhere.
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Splits rows 0..n-1: shuffle with Fisher-Yates driven by mulberry32(seed), then cut. Sizes use the
+ * Splits rows 0..n-1: shuffle with Fisher-Yates driven by seededRandom(seed) (mulberry32), then cut. Sizes use the
  * largest-remainder method, so they always sum to n (ties go to train, then validation).
  * Throws `SPLIT_INVALID` for a bad n, seed, shares or stratify length.
  */
@@ -53,7 +40,7 @@ export function splitIndices(n: number, opts: SplitFractions): SplitIndices {
   if (!shares.every((s) => Number.isFinite(s) && s >= 0)) invalid(`shares must be non-negative numbers, got ${shares.join(', ')}`);
   if (Math.abs(shares[0]! + shares[1]! + shares[2]! - 1) > 1e-9) invalid(`shares must sum to 1, got ${shares.join(' + ')}`);
   if (opts.stratify && opts.stratify.length !== n) invalid(`stratify has ${opts.stratify.length} labels for ${n} rows`);
-  const rng = mulberry32(opts.seed);
+  const rng = seededRandom(opts.seed);
   const parts: number[][] = [[], [], []];
   for (const group of groups(n, opts.stratify)) {
     shuffle(group, rng);
@@ -67,8 +54,14 @@ export function splitIndices(n: number, opts: SplitFractions): SplitIndices {
   return { train: train!, validation: validation!, test: test! };
 }
 
+/** The three splits of `data` as datasets, rows in ascending order (see splitIndices). */
+export function splitDataset(data: Dataset, opts: SplitFractions): { train: Dataset; validation: Dataset; test: Dataset } {
+  const s = splitIndices(data.n, opts);
+  return { train: takeRows(data, s.train), validation: takeRows(data, s.validation), test: takeRows(data, s.test) };
+}
+
 /** The rows `idx` of `data`, in that order, as a new dataset. Throws `ROW_INDEX_OUT_OF_RANGE`. */
-export function takeRows(data: Dataset, idx: Int32Array): Dataset {
+export function takeRows(data: Dataset, idx: ArrayLike<number>): Dataset {
   const f = featuresPerRow(data.featureShape);
   const x = new Float32Array(idx.length * f);
   const y = new Int32Array(idx.length);

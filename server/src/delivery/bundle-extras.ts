@@ -8,7 +8,7 @@ import { AGENT_VERSION } from '@flotilla/edge-agent';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset } from '../datasets/canonical-format.ts';
 import { splitIndices, takeRows } from '../datasets/splits.ts';
-import type { Dataset } from '../training/dataset-types.ts';
+import type { Dataset } from '../datasets/dataset-types.ts';
 import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { DeliveryError } from './delivery-error.ts';

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { CONFIDENCE_STREAM, DriftDetector, PREDICTION_STREAM, type DetectorWindow } from './drift-detector.ts';
 import type { ModelReference } from './model-reference.ts';
 import { MonitoringError } from './monitoring-error.ts';
-import { multinomial, seededRandom, snowShift } from './telemetry-sim.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { multinomial, snowShift } from './telemetry-sim.ts';
 
 const FREQ = [0.1, 0.2, 0.3, 0.2, 0.1, 0.1];
 const ref: ModelReference = { features: [{ name: 'light', edges: [0, 1, 2, 3, 4, 5, 6], frequencies: FREQ }, { name: 'motion', edges: [0, 1, 2, 3, 4, 5, 6], frequencies: FREQ }] };

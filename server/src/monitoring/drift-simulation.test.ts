@@ -8,7 +8,8 @@ import { openSqliteTelemetry } from '@flotilla/test/support/telemetry-store';
 import type { Alert } from './alert.ts';
 import type { ModelReference } from './model-reference.ts';
 import { MonitoringService } from './monitoring-service.ts';
-import { seededRandom, simulatedReference, simulateWindow } from './telemetry-sim.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { simulatedReference, simulateWindow } from './telemetry-sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-drift-sim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,8 @@ import { psi } from './drift-metrics.ts';
 import { MonitoringError } from './monitoring-error.ts';
 import { MonitoringService, type IngestItem, type MonitoringOptions } from './monitoring-service.ts';
 import { contractWindow } from './telemetry-store-contract.ts';
-import { seededRandom, simulatedReference, simulateWindow } from './telemetry-sim.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { simulatedReference, simulateWindow } from './telemetry-sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-monitoring-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

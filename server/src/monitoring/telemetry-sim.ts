@@ -3,18 +3,6 @@ import type { FeatureProfile } from '@flotilla/firmware-bundler';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { ModelReference } from './model-reference.ts';
 
-/** mulberry32: a small, fast, seedable PRNG returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `n` draws from the categorical distribution `p` (shares summing to 1), as counts per category. */
 export function multinomial(rng: () => number, n: number, p: readonly number[]): number[] {
   const cdf: number[] = [];

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { openSession } from '../convert/index.ts';
 import type { Dataset } from '../datasets/dataset-types.ts';
-import { featureSize } from '../training/dataset-types.ts';
+import { featureSize } from '../datasets/dataset-types.ts';
 
 /** Fraction of rows (0..1) whose argmax output equals the label; null for an empty dataset. */
 export async function onnxAccuracy(model: Uint8Array, data: Dataset, batchSize = 256): Promise<number | null> {

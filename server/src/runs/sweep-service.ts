@@ -1,6 +1,7 @@
 // Sweeps: a grid or random search over hyperparameters, run as ordinary runs with a concurrency
 // limit, ranked on the validation split; the winner alone is registered in the model registry.
 import { randomBytes } from 'node:crypto';
+import { seededRandom } from '../random/seeded-random.ts';
 import { RunError } from './run-error.ts';
 import type { Run, Sweep } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
@@ -36,16 +37,9 @@ export function gridPoints(space: Record<string, (number | string)[]>): Record<s
   );
 }
 
-/** `n` points drawn with replacement from the space by a seeded PRNG (mulberry32). */
+/** `n` points drawn with replacement from the space by the seeded PRNG. */
 export function randomPoints(space: Record<string, (number | string)[]>, n: number, seed: number): Record<string, number | string>[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(seed);
   return Array.from({ length: n }, () =>
     Object.fromEntries(Object.entries(space).map(([k, vs]) => [k, vs[Math.floor(rand() * vs.length)]!])));
 }

@@ -1,6 +1,6 @@
 // The devices one process runs: built from specs, started with bounded concurrency, reported as rows.
-import { loadMnist } from '../training/mnist-data.ts';
-import { featureSize, type Dataset } from '../training/dataset-types.ts';
+import { loadMnist } from '../datasets/mnist-data.ts';
+import { featureSize, type Dataset } from '../datasets/dataset-types.ts';
 import { TRANSFORMS, type InputTransform } from './input-transforms.ts';
 import type { DeviceRow, DeviceSpec } from './shard-protocol.ts';
 import { nativeRuntime, SimDevice } from './sim-device.ts';

@@ -1,27 +1,27 @@
 // Moves rows of a Dataset into tensors and runs batched prediction, sized to the model's own input shape.
 import * as tf from '@tensorflow/tfjs';
-import { featureSize, type Dataset } from './dataset-types.ts';
-import { DatasetError } from './training-errors.ts';
+import { featureSize, type Dataset } from '../datasets/dataset-types.ts';
+import { DatasetFitError } from './training-errors.ts';
 
 /**
  * The per-sample input shape to feed `model`: its declared input shape, which must hold as many
  * values as one sample of `ds` (so a [784] model can read [28,28,1] digits and vice versa).
- * @throws DatasetError when sizes, labels or class counts do not fit the model.
+ * @throws DatasetFitError when sizes, labels or class counts do not fit the model.
  */
 export function checkDatasetForModel(model: tf.LayersModel, ds: Dataset, what: string): number[] {
   const fs = featureSize(ds);
-  if (ds.x.length !== ds.n * fs) throw new DatasetError(`${what}: x holds ${ds.x.length} values, expected n * ${fs} = ${ds.n * fs}`);
-  if (ds.y.length !== ds.n) throw new DatasetError(`${what}: y holds ${ds.y.length} labels, expected n = ${ds.n}`);
+  if (ds.x.length !== ds.n * fs) throw new DatasetFitError(`${what}: x holds ${ds.x.length} values, expected n * ${fs} = ${ds.n * fs}`);
+  if (ds.y.length !== ds.n) throw new DatasetFitError(`${what}: y holds ${ds.y.length} labels, expected n = ${ds.n}`);
   for (let i = 0; i < ds.n; i++) {
     const label = ds.y[i]!;
-    if (label < 0 || label >= ds.numClasses) throw new DatasetError(`${what}: y[${i}] = ${label} is outside 0..${ds.numClasses - 1}`);
+    if (label < 0 || label >= ds.numClasses) throw new DatasetFitError(`${what}: y[${i}] = ${label} is outside 0..${ds.numClasses - 1}`);
   }
   const input = model.inputs[0]!.shape.slice(1);
   if (input.some((d) => d === null) || (input as number[]).reduce((a, b) => a * b, 1) !== fs) {
-    throw new DatasetError(`${what}: samples of shape [${ds.featureShape.join(',')}] do not fit the model input [${input.join(',')}]`);
+    throw new DatasetFitError(`${what}: samples of shape [${ds.featureShape.join(',')}] do not fit the model input [${input.join(',')}]`);
   }
   const classes = model.outputs[0]!.shape[1];
-  if (classes !== ds.numClasses) throw new DatasetError(`${what}: ${ds.numClasses} classes but the model outputs ${String(classes)}`);
+  if (classes !== ds.numClasses) throw new DatasetFitError(`${what}: ${ds.numClasses} classes but the model outputs ${String(classes)}`);
   return input as number[];
 }
 

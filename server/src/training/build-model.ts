@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { planLayers, type PlannedLayer } from './layer-plan.ts';
 import type { ModelContext, ModelSpec } from './model-spec.ts';
 import { validateModelSpec } from './validate-model-spec.ts';
-import { deriveSeed } from './prng.ts';
+import { deriveSeed } from '../random/seeded-random.ts';
 import { ModelSpecError } from './training-errors.ts';
 import { unwrapTopology } from './topology-check.ts';
 

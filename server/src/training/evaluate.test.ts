@@ -3,19 +3,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
 import { predictProbabilities } from './batches.ts';
 import { buildModel } from './build-model.ts';
-import { splitDataset, takeRows } from './dataset-split.ts';
+import type { Dataset } from '../datasets/dataset-types.ts';
 import { evaluateModel } from './evaluate.ts';
 import { metricsFromProbabilities } from './metrics.ts';
-import { loadMnist } from './mnist-data.ts';
 import { trainModel } from './train-loop.ts';
+import { mnistSplit, sampleRows } from './training-test-kit.ts';
 
 describe('evaluateModel', () => {
-  const data = { train: null as never, test: null as never } as { train: ReturnType<typeof takeRows>; test: ReturnType<typeof takeRows> };
+  const data = { train: null as never, test: null as never } as { train: Dataset; test: Dataset };
   beforeAll(async () => {
     await selectBackend({ prefer: 'wasm', strict: true });
-    const split = splitDataset(await loadMnist(), 3);
-    data.train = takeRows(split.train, Array.from({ length: 400 }, (_, i) => i));
-    data.test = takeRows(split.test, Array.from({ length: 300 }, (_, i) => i));
+    const split = await mnistSplit(3);
+    data.train = sampleRows(split.train, 400, 3);
+    data.test = sampleRows(split.test, 300, 3);
   });
 
   it('reports the metrics of its predictions, and latency', async () => {

@@ -1,8 +1,8 @@
 // Evaluates a trained model on a held-out Dataset: quality metrics plus prediction latency.
 import * as tf from '@tensorflow/tfjs';
 import { checkDatasetForModel, gatherInputs, predictProbabilities } from './batches.ts';
-import type { Dataset } from './dataset-types.ts';
-import { DatasetError } from './training-errors.ts';
+import type { Dataset } from '../datasets/dataset-types.ts';
+import { DatasetFitError } from './training-errors.ts';
 import { metricsFromProbabilities, type ClassificationMetrics } from './metrics.ts';
 
 export interface LatencyFigures {
@@ -50,7 +50,7 @@ async function timeRuns(model: tf.LayersModel, x: tf.Tensor, runs: number): Prom
 export async function evaluateModel(model: tf.LayersModel, test: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const batchSize = opts.batchSize ?? 256;
   const runs = opts.latencyRuns ?? 100;
-  if (test.n === 0) throw new DatasetError('test: the set is empty');
+  if (test.n === 0) throw new DatasetFitError('test: the set is empty');
   const inputShape = checkDatasetForModel(model, test, 'test');
   const t0 = performance.now();
   const probs = await predictProbabilities(model, test, batchSize);

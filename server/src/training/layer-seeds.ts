@@ -1,6 +1,6 @@
 // Re-seeds dropout layers before each training step, so masks differ per step yet repeat per run.
 import type * as tf from '@tensorflow/tfjs';
-import { deriveSeed } from './prng.ts';
+import { deriveSeed } from '../random/seeded-random.ts';
 
 /** Layer classes whose masks come from `tf.dropout(..., this.seed)` read at call time. */
 const SEEDED_AT_CALL = new Set(['Dropout', 'SpatialDropout1D']);

@@ -1,8 +1,8 @@
 // The bundled MNIST digits load offline and deterministically; splits are stratified and reproducible.
 import { describe, expect, it } from 'vitest';
-import { splitDataset } from './dataset-split.ts';
-import { loadMnist } from './mnist-data.ts';
-import { deriveSeed, mulberry32, shuffleInPlace } from './prng.ts';
+import { splitDataset } from '../datasets/splits.ts';
+import { loadMnist } from '../datasets/mnist-data.ts';
+import { deriveSeed, seededRandom, shuffleInPlace } from '../random/seeded-random.ts';
 import { findDropoutLayers, reseedDropout } from './layer-seeds.ts';
 
 /** Byte-wise equality; vitest's deep equality is far too slow for millions of floats. */
@@ -25,13 +25,15 @@ describe('loadMnist', () => {
 describe('splitDataset', () => {
   it('splits 80/10/10 per class, disjointly, the same way for the same seed', async () => {
     const ds = await loadMnist();
-    const a = splitDataset(ds, 7);
-    expect([a.train.n, a.validation.n, a.test.n]).toEqual([8000, 999, 1001]);
+    const split = (seed: number) => splitDataset(ds, { seed, stratify: ds.y });
+    const a = split(7);
+    expect(a.train.n + a.validation.n + a.test.n).toBe(ds.n);
+    expect(Math.abs(a.train.n - 8000)).toBeLessThanOrEqual(10);
     // Stratified: every class keeps its share in the test split (to rounding).
     counts(a.test.y).forEach((c, k) => expect(Math.abs(c - counts(ds.y)[k]! / 10)).toBeLessThanOrEqual(1));
-    const b = splitDataset(ds, 7);
+    const b = split(7);
     expect(sameBytes(b.test.x, a.test.x) && sameBytes(b.train.y, a.train.y)).toBe(true);
-    expect(sameBytes(splitDataset(ds, 8).test.x, a.test.x)).toBe(false);
+    expect(sameBytes(split(8).test.x, a.test.x)).toBe(false);
     // Disjoint and complete: every image lands in exactly one split (pixel sums as fingerprints).
     const key = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784).reduce((s, v, j) => s + v * (j + 1), 0).toFixed(3);
     const all = [a.train, a.validation, a.test].flatMap((d) => Array.from({ length: d.n }, (_, i) => key(d.x, i)));
@@ -42,9 +44,9 @@ describe('splitDataset', () => {
 
 describe('seeded randomness', () => {
   it('shuffles reproducibly', () => {
-    const a = shuffleInPlace([...Array(20).keys()], mulberry32(1));
-    expect(shuffleInPlace([...Array(20).keys()], mulberry32(1))).toEqual(a);
-    expect(shuffleInPlace([...Array(20).keys()], mulberry32(2))).not.toEqual(a);
+    const a = shuffleInPlace([...Array(20).keys()], seededRandom(1));
+    expect(shuffleInPlace([...Array(20).keys()], seededRandom(1))).toEqual(a);
+    expect(shuffleInPlace([...Array(20).keys()], seededRandom(2))).not.toEqual(a);
     expect([...a].sort((x, y) => x - y)).toEqual([...Array(20).keys()]);
   });
 

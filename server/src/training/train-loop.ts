@@ -2,12 +2,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { checkDatasetForModel, gatherInputs, predictProbabilities } from './batches.ts';
-import type { Dataset } from './dataset-types.ts';
+import type { Dataset } from '../datasets/dataset-types.ts';
 import { metricsFromProbabilities } from './metrics.ts';
 import { validateHyperparams, type Hyperparams, type HyperparamsInput } from './hyperparams.ts';
 import { findDropoutLayers, reseedDropout } from './layer-seeds.ts';
-import { deriveSeed, mulberry32, shuffleInPlace } from './prng.ts';
-import { DatasetError, HyperparamsError } from './training-errors.ts';
+import { deriveSeed, seededRandom, shuffleInPlace } from '../random/seeded-random.ts';
+import { DatasetFitError, HyperparamsError } from './training-errors.ts';
 
 /** Figures for one finished epoch. Losses are mean sparse categorical cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7]). */
 export interface EpochMetrics {
@@ -76,21 +76,21 @@ function makeOptimizer(h: Hyperparams): tf.Optimizer {
  * `hyper.seed`, dropout masks are re-seeded every step, and the caller seeds initial weights via
  * `buildModel`. The optimizer is created here and disposed at the end, so the only tensors left
  * behind are the model's own weights.
- * @throws HyperparamsError, DatasetError (empty training set, sizes or labels that do not fit the model)
+ * @throws HyperparamsError, DatasetFitError (empty training set, sizes or labels that do not fit the model)
  */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const parsed = validateHyperparams(opts.hyper);
   if (!parsed.ok) throw new HyperparamsError(parsed.errors);
   const hyper = parsed.hyper;
   const { model, train, validation, signal } = opts;
-  if (train.n === 0) throw new DatasetError('train: the set is empty');
+  if (train.n === 0) throw new DatasetFitError('train: the set is empty');
   const inputShape = checkDatasetForModel(model, train, 'train');
   if (validation.n > 0) checkDatasetForModel(model, validation, 'validation');
 
   const optimizer = makeOptimizer(hyper);
   model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const dropouts = findDropoutLayers(model);
-  const random = mulberry32(deriveSeed(hyper.seed, 0x5eed));
+  const random = seededRandom(deriveSeed(hyper.seed, 0x5eed));
   const order = Int32Array.from({ length: train.n }, (_, i) => i);
   const batchesPerEpoch = Math.ceil(train.n / hyper.batchSize);
   const history: EpochMetrics[] = [];

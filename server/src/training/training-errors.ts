@@ -16,8 +16,8 @@ export class HyperparamsError extends DomainError<'INVALID_HYPERPARAMETERS'> {
   }
 }
 
-/** A dataset does not fit the model or is internally inconsistent. */
-export class DatasetError extends DomainError<'INVALID_DATASET'> {
+/** A dataset does not fit the model or is internally inconsistent (datasets/ refuses bad files with its own DatasetError). */
+export class DatasetFitError extends DomainError<'INVALID_DATASET'> {
   constructor(message: string) {
     super('INVALID_DATASET', message, undefined, 400);
   }

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { lavapipeIcd, lavapipeMissing } from '@flotilla/test/support/tools';
 import { selectBackend } from './backend.ts';
 import { buildModel } from './build-model.ts';
-import { splitDataset, takeRows } from './dataset-split.ts';
-import { loadMnist } from './mnist-data.ts';
+import { splitDataset, takeRows } from '../datasets/splits.ts';
+import { loadMnist } from '../datasets/mnist-data.ts';
 import { DEFAULT_CNN_SPEC } from './model-spec.ts';
 import { trainModel } from './train-loop.ts';
 
@@ -18,7 +18,8 @@ if (!missing) process.env.VK_DRIVER_FILES = lavapipeIcd();
 
 async function trainFewBatches(backend: 'webgpu' | 'wasm') {
   const info = await selectBackend({ prefer: backend, strict: true, allowSoftwareGpu: true });
-  const { train, validation } = splitDataset(await loadMnist(), 1);
+  const mnist = await loadMnist();
+  const { train, validation } = splitDataset(mnist, { seed: 1, stratify: mnist.y });
   const part = takeRows(train, Array.from({ length: 128 }, (_, i) => i * 50));
   const val = takeRows(validation, Array.from({ length: 64 }, (_, i) => i * 15));
   const model = await buildModel(DEFAULT_CNN_SPEC, { inputShape: part.featureShape, numClasses: 10, seed: 11 });

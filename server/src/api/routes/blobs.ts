@@ -45,7 +45,8 @@ export function blobRoutes(f: FleetServices, s: Services) {
       const stream = s.blobs.stream(digest, { start, end });
       if (!stream) throw new ApiError(404, 'NOT_FOUND', `blob ${digest} was not found`);
       f.onHttpBlobBytes(length);
-      return c.body(Readable.toWeb(stream) as never, status, headers);
+      // node:stream/web and the DOM declare ReadableStream separately; at run time they are the same class.
+      return c.body(Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>, status, headers);
     },
   );
 }

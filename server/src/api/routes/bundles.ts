@@ -1,15 +1,13 @@
 // Signed bundles made from registered model versions: create, list, show.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { CreateBundleInput } from '../../delivery/bundle-service.ts';
 import { DeliveryError } from '../../delivery/delivery-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
+import { Bundle } from '../schemas/fleet.ts';
+import { jsonBody as json } from '../schemas/respond.ts';
 
-const Bundle = z.object({
-  id: z.string(), model: z.string(), modelVersion: z.number(), version: z.string(), sequence: z.number(), manifestDigest: z.string(),
-  envelopeDigest: z.string(), keyId: z.string(), chunkDigests: z.array(z.string()), bytes: z.number(), payloadBytes: z.number(),
-  artifact: z.string(), createdAt: z.string(), createdBy: z.string(),
-}).openapi('Bundle');
 const Extra = z.unknown().optional();
 const CreateBundle = z.object({
   model: z.string().min(1).max(200).openapi({ description: 'name@version, name@alias, or name (latest)', example: 'digits@3' }),
@@ -20,7 +18,6 @@ const CreateBundle = z.object({
   labels: z.array(z.string().max(200)).max(10_000).optional(),
   preprocessing: Extra, selfTests: Extra, referenceProfile: Extra, runtime: Extra, quantization: Extra, signature: Extra,
 }).strict();
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 export function bundleRoutes(f: FleetServices) {
   const app = new OpenAPIHono<AppEnv>();
@@ -32,7 +29,7 @@ export function bundleRoutes(f: FleetServices) {
         request: { body: json(CreateBundle) },
         responses: { 201: { description: 'created', ...json(Bundle) } },
       }),
-      async (c) => c.json(await f.bundles.create(c.req.valid('json') as never, c.get('actor').id), 201),
+      async (c) => c.json(await f.bundles.create(c.req.valid('json') as CreateBundleInput, c.get('actor').id), 201),
     )
     .openapi(
       createRoute({

@@ -5,8 +5,9 @@ import { MAX_ONNX_IMPORT, type ConversionService } from '../../conversion/conver
 import type { Store } from '../../store/store.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
+import { respond } from '../schemas/respond.ts';
+import { ConversionOutcome, ModelVersion } from '../schemas/registry.ts';
 
-const Obj = z.record(z.string(), z.unknown());
 const QuantizeFields = {
   mode: z.enum(['auto', 'static', 'dynamic']).optional(),
   method: z.enum(['minmax', 'percentile', 'entropy', 'auto']).optional().openapi({ description: 'Calibration method; auto (default) tries min-max, then entropy, then percentile, keeping the first whose int8 model meets the gate on the calibration samples (else the closest)' }),
@@ -42,39 +43,42 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
   const app = new OpenAPIHono<AppEnv>();
   app.post('/models/*', requireRole('operator'));
   app.post('/runs/:id/export', requireRole('operator'));
-  const exportHandler = (refOf: (p: Record<string, string>) => Promise<string>) => async (c: any) => {
-    const body = c.req.valid('json');
+  const exportTo = (ref: string, body: z.infer<typeof ExportBody>, actor: string) => {
     const { overrideReason, ...rest } = body;
-    return c.json(await s.conversion.exportVersion(await refOf(c.req.valid('param')), { ...rest, overrideReason }, c.get('actor').id) as never, 200);
+    return s.conversion.exportVersion(ref, { ...rest, overrideReason }, actor);
   };
   return app
     .openapi(
       createRoute({
         method: 'post', path: '/models/{name}/versions/{ref}/export', summary: 'Export a trained version to ONNX and quantize it to int8 (with parity report and gate)',
         request: { params: z.object({ name: z.string(), ref: z.string() }), body: { content: { 'application/json': { schema: ExportBody } } } },
-        responses: { 200: { description: 'exported', content: { 'application/json': { schema: Obj } } } },
+        responses: respond(200, 'exported', ConversionOutcome),
       }),
-      exportHandler(async (p) => `${p.name}@${p.ref}`),
+      async (c) => {
+        const p = c.req.valid('param');
+        return c.json(await exportTo(`${p.name}@${p.ref}`, c.req.valid('json'), c.get('actor').id), 200);
+      },
     )
     .openapi(
       createRoute({
         method: 'post', path: '/runs/{id}/export', summary: 'Export the model version a run registered (same as the model route)',
         request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: ExportBody } } } },
-        responses: { 200: { description: 'exported', content: { 'application/json': { schema: Obj } } } },
+        responses: respond(200, 'exported', ConversionOutcome),
       }),
-      exportHandler(async (p) => {
-        const run = await s.store.runs.get(p.id!);
-        if (!run) throw notFound('run', p.id!);
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const run = await s.store.runs.get(id);
+        if (!run) throw notFound('run', id);
         const v = (await s.store.models.listVersions(run.model)).find((x) => x.runId === run.id);
         if (!v) throw new ApiError(409, 'RUN_NOT_REGISTERED', `run ${run.id} (${run.status}) registered no model version`);
-        return `${v.model}@${v.version}`;
-      }),
+        return c.json(await exportTo(`${v.model}@${v.version}`, c.req.valid('json'), c.get('actor').id), 200);
+      },
     )
     .openapi(
       createRoute({
         method: 'post', path: '/models/{name}/versions/{ref}/quantize', summary: 'Quantize an ONNX version to int8 with calibration samples (dataset or inline)',
         request: { params: z.object({ name: z.string(), ref: z.string() }), body: { content: { 'application/json': { schema: QuantizeBody } } } },
-        responses: { 200: { description: 'quantized', content: { 'application/json': { schema: Obj } } } },
+        responses: respond(200, 'quantized', ConversionOutcome),
       }),
       async (c) => {
         const { name, ref } = c.req.valid('param');
@@ -82,14 +86,14 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
         if (evaluation && evaluationDataset) throw badRequest('EVALUATION_AMBIGUOUS', 'give held-out inputs or an evaluation dataset, not both');
         const cal = 'dataset' in calibration ? { dataset: calibration.dataset } : { data: decodeSamples(calibration.data, calibration.shape), shape: calibration.shape };
         const held = evaluation ? { data: decodeSamples(evaluation.data, evaluation.shape), shape: evaluation.shape } : evaluationDataset;
-        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, held, o, c.get('actor').id) as never, 200);
+        return c.json(await s.conversion.quantizeVersion(`${name}@${ref}`, cal, held, o, c.get('actor').id), 200);
       },
     )
     .openapi(
       createRoute({
         method: 'post', path: '/models/import', summary: 'Register an ONNX model made elsewhere (request body: the .onnx bytes)',
         request: { query: z.object({ name: z.string(), description: z.string().max(1000).optional() }) },
-        responses: { 201: { description: 'registered', content: { 'application/json': { schema: Obj } } } },
+        responses: respond(201, 'registered', ModelVersion),
       }),
       async (c) => {
         const { name, description } = c.req.valid('query');
@@ -97,7 +101,7 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
         if (declared > MAX_ONNX_IMPORT) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
         const bytes = new Uint8Array(await c.req.arrayBuffer());
         if (bytes.byteLength === 0) throw badRequest('ONNX_INVALID', 'the request body is empty: send the .onnx file as the body');
-        return c.json(await s.conversion.importOnnx(bytes, name, description ?? '', c.get('actor').id) as never, 201);
+        return c.json(await s.conversion.importOnnx(bytes, name, description ?? '', c.get('actor').id), 201);
       },
     );
 }

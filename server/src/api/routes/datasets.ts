@@ -1,19 +1,16 @@
 // Dataset versions: list, show, and CSV import as a streamed upload (never held whole in memory).
 import { Readable } from 'node:stream';
+// The DOM and node:stream/web declare ReadableStream apart; the request body is the same object either way.
+import type { ReadableStream as WebStream } from 'node:stream/web';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, badRequest, notFound } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
+import { Dataset } from '../schemas/registry.ts';
 
 /** Largest CSV upload accepted over HTTP (bytes). */
 export const MAX_CSV_UPLOAD = 1024 * 1024 * 1024;
-
-const Dataset = z.object({
-  digest: z.string(), name: z.string(), bytes: z.number(), rows: z.number(), featureShape: z.array(z.number()),
-  featureNames: z.array(z.string()), classes: z.array(z.string()), report: z.unknown(), parents: z.array(z.string()),
-  source: z.string(), createdAt: z.string(),
-});
 
 export function datasetRoutes(s: AppServices) {
   const app = new OpenAPIHono<AppEnv>();
@@ -48,7 +45,7 @@ export function datasetRoutes(s: AppServices) {
         if (!body) throw badRequest('CSV_EMPTY', 'the request body is empty: send the CSV file as the body');
         const declared = Number(c.req.header('content-length') ?? NaN);
         if (declared > MAX_CSV_UPLOAD) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `CSV uploads are limited to ${MAX_CSV_UPLOAD} bytes`);
-        const r = await s.datasets.importCsv(limitBytes(Readable.fromWeb(body as never), MAX_CSV_UPLOAD), { name, label, maxBadRows, source: 'csv upload' });
+        const r = await s.datasets.importCsv(limitBytes(Readable.fromWeb(body as WebStream), MAX_CSV_UPLOAD), { name, label, maxBadRows, source: 'csv upload' });
         await s.store.audit.record({ actor: c.get('actor').id, action: 'dataset.import', subject: `${name}@${r.dataset.digest}`, detail: { rows: r.dataset.rows } });
         return c.json(r, 201);
       },

@@ -6,10 +6,11 @@ import { badRequest } from '../api-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
+import { DesiredState, Device, DevicePage, DeviceView, Provisioned, SetDesiredResult } from '../schemas/fleet.ts';
+import { jsonBody as json } from '../schemas/respond.ts';
 
 const Label = z.string().min(1).max(64);
 const DeviceId = z.string().regex(DEVICE_ID, 'device ids match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]');
-const Device = z.record(z.string(), z.unknown()).openapi('Device');
 const NewDevice = z.object({
   id: DeviceId.optional().openapi({ description: 'Default: generated (dev-xxxxxxxxxxxx)', example: 'car-0001' }),
   name: z.string().max(200).optional(),
@@ -17,12 +18,10 @@ const NewDevice = z.object({
   groups: z.array(Label).max(64).optional().openapi({ example: ['canary'] }),
   attributes: z.record(z.string().max(64), z.string().max(1000)).optional(),
 }).strict();
-const Provisioned = z.object({ id: z.string(), token: z.string().openapi({ description: 'Shown once: the server keeps only its hash' }), device: Device });
 const Desired = z.object({
   bundle: z.string().min(8).max(64).nullable().openapi({ description: 'Bundle id (or unique prefix of 8+ hex), or null to keep what runs' }),
   rollback: z.boolean().optional().openapi({ description: 'Operator-ordered return to an older bundle [WIRE-2.2]' }),
 }).strict();
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 export function deviceRoutes(f: FleetServices) {
   const app = new OpenAPIHono<AppEnv>();
@@ -39,7 +38,7 @@ export function deviceRoutes(f: FleetServices) {
       }),
       async (c) => {
         const [p] = await f.devices.provision([c.req.valid('json')], c.get('actor').id);
-        return c.json(p as never, 201);
+        return c.json(p!, 201);
       },
     )
     .openapi(
@@ -68,7 +67,7 @@ export function deviceRoutes(f: FleetServices) {
             limit: z.coerce.number().int().min(1).max(1000).optional(),
           }),
         },
-        responses: { 200: { description: 'a page', ...json(z.object({ devices: z.array(Device), next: z.string().nullable(), total: z.number() })) } },
+        responses: { 200: { description: 'a page', ...json(DevicePage) } },
       }),
       async (c) => {
         const q = c.req.valid('query');
@@ -78,27 +77,27 @@ export function deviceRoutes(f: FleetServices) {
         };
         const page = await f.devices.list({ ...filter, after: q.after, limit: q.limit });
         const total = await f.devices.countMatching(filter);
-        return c.json({ ...page, total } as never, 200);
+        return c.json({ ...page, total }, 200);
       },
     )
     .openapi(
       createRoute({
         method: 'post', path: '/devices/desired', summary: 'Set the desired bundle of many devices at once',
         request: { body: json(Desired.extend({ devices: z.array(DeviceId).min(1).max(10_000) }).strict()) },
-        responses: { 200: { description: 'updated', ...json(z.object({ updated: z.array(z.string()), skipped: z.array(z.string()), bundle: z.unknown() })) } },
+        responses: { 200: { description: 'updated', ...json(SetDesiredResult) } },
       }),
       async (c) => {
         const b = c.req.valid('json');
-        return c.json(await f.delivery.setDesired(b.devices, b.bundle, { rollback: b.rollback, actor: c.get('actor').id }) as never, 200);
+        return c.json(await f.delivery.setDesired(b.devices, b.bundle, { rollback: b.rollback, actor: c.get('actor').id }), 200);
       },
     )
     .openapi(
       createRoute({
         method: 'get', path: '/devices/{id}', summary: 'One device: labels, presence, reported and desired state, refusal counters, recent events',
         request: { params: z.object({ id: z.string() }), query: z.object({ events: z.coerce.number().int().min(0).max(500).optional() }) },
-        responses: { 200: { description: 'device', ...json(Device) } },
+        responses: { 200: { description: 'device', ...json(DeviceView) } },
       }),
-      async (c) => c.json(await f.devices.show(c.req.valid('param').id, c.req.valid('query').events) as never, 200),
+      async (c) => c.json(await f.devices.show(c.req.valid('param').id, c.req.valid('query').events), 200),
     )
     .openapi(
       createRoute({
@@ -112,7 +111,7 @@ export function deviceRoutes(f: FleetServices) {
         },
         responses: { 200: { description: 'updated', ...json(Device) } },
       }),
-      async (c) => c.json(await f.devices.relabel(c.req.valid('param').id, c.req.valid('json'), c.get('actor').id) as never, 200),
+      async (c) => c.json(await f.devices.relabel(c.req.valid('param').id, c.req.valid('json'), c.get('actor').id), 200),
     )
     .openapi(
       createRoute({
@@ -122,14 +121,14 @@ export function deviceRoutes(f: FleetServices) {
       }),
       async (c) => {
         const body = (c.req.valid('json') ?? {}) as { reason?: string };
-        return c.json(await f.devices.revoke(c.req.valid('param').id, c.get('actor').id, body.reason) as never, 200);
+        return c.json(await f.devices.revoke(c.req.valid('param').id, c.get('actor').id, body.reason), 200);
       },
     )
     .openapi(
       createRoute({
         method: 'put', path: '/devices/{id}/desired', summary: 'Set the bundle the device should run (published retained, QoS 1) [WIRE-2.2]',
         request: { params: z.object({ id: z.string() }), body: json(Desired) },
-        responses: { 200: { description: 'the published desired state', ...json(Device) } },
+        responses: { 200: { description: 'the published desired state', ...json(DesiredState) } },
       }),
       async (c) => {
         const { id } = c.req.valid('param');
@@ -138,7 +137,7 @@ export function deviceRoutes(f: FleetServices) {
         if (r.updated.length === 0) await f.devices.show(id); // unknown → DEVICE_NOT_FOUND; revoked → below
         if (r.updated.length === 0) throw badRequest('DEVICE_REVOKED', `device '${id}' is revoked`);
         const d = await f.devices.show(id, 0);
-        return c.json({ desired: d.desired, desiredRev: d.desiredRev } as never, 200);
+        return c.json({ desired: d.desired, desiredRev: d.desiredRev }, 200);
       },
     );
 }

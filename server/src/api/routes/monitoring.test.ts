@@ -11,7 +11,8 @@ import { openDb } from '../../store/sqlite/db.ts';
 import { MonitoringService } from '../../monitoring/monitoring-service.ts';
 import { monitoringRoutes } from './monitoring.ts';
 import { SqliteTelemetryStore } from '../../store/sqlite/sqlite-telemetry-store.ts';
-import { seededRandom, simulatedReference, simulateWindow } from '../../monitoring/telemetry-sim.ts';
+import { seededRandom } from '../../random/seeded-random.ts';
+import { simulatedReference, simulateWindow } from '../../monitoring/telemetry-sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-monitoring-api-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +31,7 @@ async function setup() {
     window: simulateWindow(rng, sim, { seq: seq++, start: new Date(T0 + r * 60_000), requests: 300, shift: shift ? { features: ['f0'], fraction: 0.5 } : undefined }),
   })));
   // The real app authenticates first; here a header picks the caller's role.
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
   app.use('*', async (c, next) => {
     c.set('actor', { id: 'tok_test', name: 'test', role: (c.req.header('x-role') ?? 'viewer') as Role });

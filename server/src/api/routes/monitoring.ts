@@ -9,13 +9,14 @@ import type { WindowEvent } from '../../monitoring/monitoring-events.ts';
 import type { MonitoringService } from '../../monitoring/monitoring-service.ts';
 import { SCOPES } from '../../monitoring/rollup.ts';
 import { BUCKETS, METRICS, type Metric } from '../../monitoring/series.ts';
+import { respond } from '../schemas/respond.ts';
+import { Alert, DriftAnswer, SeriesAnswer } from '../schemas/monitoring.ts';
 
 export interface MonitoringRouteDeps {
   monitoring: MonitoringService;
 }
 
-const Obj = z.record(z.string(), z.unknown());
-const json = (description: string, schema: z.ZodType = Obj) => ({ 200: { description, content: { 'application/json': { schema } } } });
+const json = <T extends z.ZodType>(description: string, schema: T) => respond(200, description, schema);
 const DAY_MS = 86_400_000;
 /** Live windows are sent in batches at most this often, ms, so a busy fleet cannot flood a browser. */
 const SSE_FLUSH_MS = 1000;
@@ -57,7 +58,7 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
     .openapi(
       createRoute({
         method: 'get', path: '/monitoring/series', summary: 'Metric time series (hourly or daily) for the fleet, a cohort or one device, one series per model',
-        request: { query: SeriesQuery }, responses: json('series'),
+        request: { query: SeriesQuery }, responses: json('series', SeriesAnswer),
       }),
       async (c) => {
         const q = c.req.valid('query');
@@ -66,38 +67,38 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
         const metrics = metricList(q.metrics ?? q.metric);
         const scope = q.scope as (typeof SCOPES)[number];
         const series = await m.series({ scope, id: q.id, model: q.model, from, to, bucket: q.bucket, metrics });
-        return c.json({ scope, id: scope === 'fleet' ? '*' : q.id, bucket: q.bucket, from: new Date(from).toISOString(), to: new Date(to).toISOString(), series } as never, 200);
+        return c.json({ scope, id: scope === 'fleet' ? '*' : q.id, bucket: q.bucket, from: new Date(from).toISOString(), to: new Date(to).toISOString(), series }, 200);
       },
     )
     .openapi(
       createRoute({
         method: 'get', path: '/monitoring/drift', summary: 'Live drift state per cohort, model and feature, with the detector settings',
-        request: { query: z.object({ cohort: z.string().optional(), model: z.string().optional() }) }, responses: json('drift'),
+        request: { query: z.object({ cohort: z.string().optional(), model: z.string().optional() }) }, responses: json('drift', DriftAnswer),
       }),
-      async (c) => c.json({ config: m.driftConfig, streams: m.drift(c.req.valid('query')) } as never, 200),
+      async (c) => c.json({ config: m.driftConfig, streams: m.drift(c.req.valid('query')) }, 200),
     )
     .openapi(
       createRoute({
         method: 'get', path: '/monitoring/alerts', summary: 'Drift alerts, newest first',
         request: { query: z.object({ state: z.enum(['open', 'resolved']).optional(), cohort: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        responses: json('alerts'),
+        responses: json('alerts', z.object({ alerts: z.array(Alert) })),
       }),
-      async (c) => c.json({ alerts: await m.alerts(c.req.valid('query')) } as never, 200),
+      async (c) => c.json({ alerts: await m.alerts(c.req.valid('query')) }, 200),
     )
     .openapi(
-      createRoute({ method: 'get', path: '/monitoring/alerts/{id}', summary: 'One alert', request: { params: z.object({ id: z.string() }) }, responses: json('alert') }),
-      async (c) => c.json(await m.alert(c.req.valid('param').id) as never, 200),
+      createRoute({ method: 'get', path: '/monitoring/alerts/{id}', summary: 'One alert', request: { params: z.object({ id: z.string() }) }, responses: json('alert', Alert) }),
+      async (c) => c.json(await m.alert(c.req.valid('param').id), 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/monitoring/alerts/{id}/ack', summary: 'Acknowledge an open alert (operator)', request: { params: z.object({ id: z.string() }) }, responses: json('acknowledged') }),
-      async (c) => c.json(await m.acknowledge(c.req.valid('param').id, c.get('actor').id) as never, 200),
+      createRoute({ method: 'post', path: '/monitoring/alerts/{id}/ack', summary: 'Acknowledge an open alert (operator)', request: { params: z.object({ id: z.string() }) }, responses: json('acknowledged', Alert) }),
+      async (c) => c.json(await m.acknowledge(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .openapi(
       createRoute({
         method: 'post', path: '/monitoring/alerts/{id}/resolve', summary: 'Resolve an open alert by hand (operator); drift that persists raises a new one',
-        request: { params: z.object({ id: z.string() }) }, responses: json('resolved'),
+        request: { params: z.object({ id: z.string() }) }, responses: json('resolved', Alert),
       }),
-      async (c) => c.json(await m.resolve(c.req.valid('param').id, c.get('actor').id) as never, 200),
+      async (c) => c.json(await m.resolve(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .get('/monitoring/stream', (c) => {
       // SSE: `alert` events at once; `windows` batches (count, requests, errors, first 50) at most once a second.

@@ -9,18 +9,19 @@ import { OPERATOR_ACTIONS, type RolloutEngine } from '../../rollouts/rollout-eng
 import { ROLLOUT_STATES } from '../../rollouts/rollout-machine.ts';
 import { parseStagesShorthand, RolloutRequest } from '../../rollouts/rollout-spec.ts';
 import { parseTargetShorthand } from '../../rollouts/target.ts';
+import { respond } from '../schemas/respond.ts';
+import { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEvent, RolloutPreview, RolloutStatus, TargetPreview } from '../schemas/rollouts.ts';
 
 export interface RolloutRouteDeps {
   engine: RolloutEngine;
 }
 
-const Obj = z.record(z.string(), z.unknown());
-const json = (description: string, schema: z.ZodType = Obj) => ({ 200: { description, content: { 'application/json': { schema } } } });
+const json = <T extends z.ZodType>(description: string, schema: T) => respond(200, description, schema);
 const Id = z.object({ id: z.string().min(1).max(64) });
 
 export function rolloutRoutes(deps: RolloutRouteDeps) {
   const { engine } = deps;
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook as never });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.get('/rollouts', requireRole('viewer'));
   app.get('/rollouts/*', requireRole('viewer'));
   app.post('/rollouts', requireRole('operator'));
@@ -30,68 +31,68 @@ export function rolloutRoutes(deps: RolloutRouteDeps) {
       createRoute({
         method: 'get', path: '/rollouts/preview', summary: 'Live count of devices a target matches, and how stages would split them (console wizard)',
         request: { query: z.object({ target: z.string().min(1).max(2000), stages: z.string().max(200).optional(), model: z.string().max(128).optional() }) },
-        responses: json('preview'),
+        responses: json('preview', TargetPreview),
       }),
       async (c) => {
         const q = c.req.valid('query');
         const stages = q.stages ? parseStagesShorthand(q.stages) : undefined;
-        return c.json(await engine.preview(parseTargetShorthand(q.target), { ...(stages ? { stages } : {}), ...(q.model ? { model: q.model } : {}) }) as never, 200);
+        return c.json(await engine.preview(parseTargetShorthand(q.target), { ...(stages ? { stages } : {}), ...(q.model ? { model: q.model } : {}) }), 200);
       },
     )
     .openapi(
       createRoute({
         method: 'post', path: '/rollouts', summary: 'Create a rollout (starts it unless draft); refuses devices another active rollout of the model holds, unless supersede',
         request: { body: { content: { 'application/json': { schema: RolloutRequest } } } },
-        responses: { 201: { description: 'created', content: { 'application/json': { schema: Obj } } } },
+        responses: respond(201, 'created', RolloutStatus),
       }),
-      async (c) => c.json(await engine.create(c.req.valid('json'), c.get('actor').id) as never, 201),
+      async (c) => c.json(await engine.create(c.req.valid('json'), c.get('actor').id), 201),
     )
     .openapi(
       createRoute({
         method: 'get', path: '/rollouts', summary: 'Rollouts, newest first',
         request: { query: z.object({ state: z.enum(ROLLOUT_STATES).optional(), model: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        responses: json('rollouts'),
+        responses: json('rollouts', z.object({ rollouts: z.array(Rollout) })),
       }),
       async (c) => {
         const q = c.req.valid('query');
         const list = await engine.list({ ...(q.state ? { states: [q.state] } : {}), ...(q.model ? { model: q.model } : {}), ...(q.limit ? { limit: q.limit } : {}) });
-        return c.json({ rollouts: list.map(({ runtime: _r, ...rest }) => rest) } as never, 200);
+        return c.json({ rollouts: list.map(({ runtime: _r, ...rest }) => rest) }, 200);
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/rollouts/{id}', summary: 'State, stages with per-state device counts and gate verdicts', request: { params: Id }, responses: json('status') }),
-      async (c) => c.json(await engine.statusOf(c.req.valid('param').id) as never, 200),
+      createRoute({ method: 'get', path: '/rollouts/{id}', summary: 'State, stages with per-state device counts and gate verdicts', request: { params: Id }, responses: json('status', RolloutStatus) }),
+      async (c) => c.json(await engine.statusOf(c.req.valid('param').id), 200),
     )
     .openapi(
-      createRoute({ method: 'get', path: '/rollouts/{id}/events', summary: 'State changes, gate verdicts and operator actions (who, when, why), oldest first', request: { params: Id }, responses: json('events') }),
-      async (c) => c.json({ events: await engine.events(c.req.valid('param').id) } as never, 200),
+      createRoute({ method: 'get', path: '/rollouts/{id}/events', summary: 'State changes, gate verdicts and operator actions (who, when, why), oldest first', request: { params: Id }, responses: json('events', z.object({ events: z.array(RolloutEvent) })) }),
+      async (c) => c.json({ events: await engine.events(c.req.valid('param').id) }, 200),
     )
     .openapi(
-      createRoute({ method: 'get', path: '/rollouts/{id}/preview', summary: 'The rollout\'s target against the fleet now: matching devices and those not yet included', request: { params: Id }, responses: json('preview') }),
-      async (c) => c.json(await engine.previewRollout(c.req.valid('param').id) as never, 200),
+      createRoute({ method: 'get', path: '/rollouts/{id}/preview', summary: 'The rollout\'s target against the fleet now: matching devices and those not yet included', request: { params: Id }, responses: json('preview', RolloutPreview) }),
+      async (c) => c.json(await engine.previewRollout(c.req.valid('param').id), 200),
     )
     .openapi(
       createRoute({
         method: 'get', path: '/rollouts/{id}/devices', summary: 'The rollout\'s devices in notification order, by stage and state',
         request: { params: Id, query: z.object({ stage: z.coerce.number().int().min(0).optional(), state: z.enum(ROLLOUT_DEVICE_STATES).optional() }) },
-        responses: json('devices'),
+        responses: json('devices', z.object({ devices: z.array(RolloutDevice) })),
       }),
       async (c) => {
         const { id } = c.req.valid('param');
         const q = c.req.valid('query');
         await engine.get(id);
         const devices = await engine.devices(id, { ...(q.stage !== undefined ? { stage: q.stage } : {}), ...(q.state ? { states: [q.state] } : {}) });
-        return c.json({ devices } as never, 200);
+        return c.json({ devices }, 200);
       },
     )
     .openapi(
       createRoute({
         method: 'get', path: '/rollouts/{id}/devices/{deviceId}', summary: 'One device in the rollout: stage, state and timeline of every status event',
-        request: { params: z.object({ id: z.string().min(1).max(64), deviceId: z.string().min(1).max(128) }) }, responses: json('timeline'),
+        request: { params: z.object({ id: z.string().min(1).max(64), deviceId: z.string().min(1).max(128) }) }, responses: json('timeline', RolloutDeviceDetail),
       }),
       async (c) => {
         const { id, deviceId } = c.req.valid('param');
-        return c.json(await engine.timeline(id, deviceId) as never, 200);
+        return c.json(await engine.timeline(id, deviceId), 200);
       },
     )
     .openapi(
@@ -101,12 +102,12 @@ export function rolloutRoutes(deps: RolloutRouteDeps) {
           params: z.object({ id: z.string().min(1).max(64), action: z.enum(OPERATOR_ACTIONS as [string, ...string[]]) }),
           body: { content: { 'application/json': { schema: z.object({ reason: z.string().min(1).max(500) }) } } },
         },
-        responses: json('status after the action'),
+        responses: json('status after the action', RolloutStatus),
       }),
       async (c) => {
         const { id, action } = c.req.valid('param');
         const { reason } = c.req.valid('json');
-        return c.json(await engine.act(id, action as (typeof OPERATOR_ACTIONS)[number], c.get('actor').id, reason) as never, 200);
+        return c.json(await engine.act(id, action as (typeof OPERATOR_ACTIONS)[number], c.get('actor').id, reason), 200);
       },
     );
 }

@@ -6,6 +6,8 @@ import type { AppEnv } from '../app-env.ts';
 import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { compareRuns } from '../../runs/compare-runs.ts';
+import { jsonBody } from '../schemas/respond.ts';
+import { Comparison, Run, RunWithVersion } from '../schemas/registry.ts';
 
 export const StartRun = z.object({
   dataset: z.string().min(1).openapi({ example: 'mnist' }),
@@ -17,8 +19,6 @@ export const StartRun = z.object({
   description: z.string().max(1000).optional(),
 });
 
-const RunSchema = z.record(z.string(), z.unknown());
-
 export function runRoutes(s: AppServices) {
   const app = new OpenAPIHono<AppEnv>();
   app.post('/runs', requireRole('operator'));
@@ -28,55 +28,55 @@ export function runRoutes(s: AppServices) {
       createRoute({
         method: 'post', path: '/runs', summary: 'Start a training run (202: queued; follow /runs/{id}/events)',
         request: { body: { content: { 'application/json': { schema: StartRun } } } },
-        responses: { 202: { description: 'queued', content: { 'application/json': { schema: RunSchema } } } },
+        responses: { 202: { description: 'queued', ...jsonBody(Run) } },
       }),
-      async (c) => c.json(await s.runs.start(c.req.valid('json'), c.get('actor').id) as never, 202),
+      async (c) => c.json(await s.runs.start(c.req.valid('json'), c.get('actor').id), 202),
     )
     .openapi(
       createRoute({
         method: 'get', path: '/runs', summary: 'List runs (newest first)',
         request: { query: z.object({ sweep: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        responses: { 200: { description: 'runs', content: { 'application/json': { schema: z.object({ runs: z.array(RunSchema) }) } } } },
+        responses: { 200: { description: 'runs', ...jsonBody(z.object({ runs: z.array(Run) })) } },
       }),
       async (c) => {
         const q = c.req.valid('query');
-        return c.json({ runs: await s.store.runs.list({ sweepId: q.sweep, model: q.model, limit: q.limit }) as never[] }, 200);
+        return c.json({ runs: await s.store.runs.list({ sweepId: q.sweep, model: q.model, limit: q.limit }) }, 200);
       },
     )
     .openapi(
       createRoute({
         method: 'get', path: '/runs/compare', summary: 'Two runs side by side: parameters, lineage and metrics, with differences marked',
         request: { query: z.object({ a: z.string(), b: z.string() }) },
-        responses: { 200: { description: 'comparison', content: { 'application/json': { schema: RunSchema } } } },
+        responses: { 200: { description: 'comparison', ...jsonBody(Comparison) } },
       }),
       async (c) => {
         const { a, b } = c.req.valid('query');
         const [ra, rb] = await Promise.all([s.store.runs.get(a), s.store.runs.get(b)]);
         if (!ra) throw notFound('run', a);
         if (!rb) throw notFound('run', b);
-        return c.json(compareRuns(ra, rb) as never, 200);
+        return c.json(compareRuns(ra, rb), 200);
       },
     )
     .openapi(
       createRoute({
         method: 'get', path: '/runs/{id}', summary: 'One run with its lineage, history and metrics',
         request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'run', content: { 'application/json': { schema: RunSchema } } } },
+        responses: { 200: { description: 'run', ...jsonBody(RunWithVersion) } },
       }),
       async (c) => {
         const r = await s.store.runs.get(c.req.valid('param').id);
         if (!r) throw notFound('run', c.req.valid('param').id);
         const version = (await s.store.models.listVersions(r.model)).find((v) => v.runId === r.id);
-        return c.json({ ...r, modelVersion: version?.version ?? null } as never, 200);
+        return c.json({ ...r, modelVersion: version?.version ?? null }, 200);
       },
     )
     .openapi(
       createRoute({
         method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a queued or running run',
         request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'cancelling', content: { 'application/json': { schema: RunSchema } } } },
+        responses: { 200: { description: 'cancelling', ...jsonBody(Run) } },
       }),
-      async (c) => c.json(await s.runs.cancel(c.req.valid('param').id, c.get('actor').id) as never, 200),
+      async (c) => c.json(await s.runs.cancel(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .get('/runs/:id/events', async (c) => {
       const id = c.req.param('id');

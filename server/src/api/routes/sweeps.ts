@@ -4,6 +4,8 @@ import type { AppEnv } from '../app-env.ts';
 import type { AppServices } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { StartRun } from './runs.ts';
+import { jsonBody } from '../schemas/respond.ts';
+import { Sweep, SweepRanking } from '../schemas/registry.ts';
 
 const StartSweep = StartRun.extend({
   method: z.enum(['grid', 'random']),
@@ -21,16 +23,16 @@ export function sweepRoutes(s: AppServices) {
       createRoute({
         method: 'post', path: '/sweeps', summary: 'Start a hyperparameter sweep (every trial validated before any trains)',
         request: { body: { content: { 'application/json': { schema: StartSweep } } } },
-        responses: { 202: { description: 'started', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+        responses: { 202: { description: 'started', ...jsonBody(Sweep) } },
       }),
-      async (c) => c.json(await s.sweeps.start(c.req.valid('json'), c.get('actor').id) as never, 202),
+      async (c) => c.json(await s.sweeps.start(c.req.valid('json'), c.get('actor').id), 202),
     )
     .openapi(
       createRoute({
         method: 'get', path: '/sweeps/{id}', summary: 'A sweep and its trials ranked by validation accuracy',
         request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'ranking', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+        responses: { 200: { description: 'ranking', ...jsonBody(SweepRanking) } },
       }),
-      async (c) => c.json(await s.sweeps.ranking(c.req.valid('param').id) as never, 200),
+      async (c) => c.json(await s.sweeps.ranking(c.req.valid('param').id), 200),
     );
 }

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { client, serverOptions } from '../common.ts';
+import { api, serverOptions } from '../common.ts';
+import { answer } from '../typed-api.ts';
 import { emit, table } from '../output.ts';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
@@ -33,20 +34,19 @@ export function registerBundleCommands(program: Command): void {
         expiresInSeconds: o.expiresIn === undefined ? undefined : Number(o.expiresIn),
         avgChunkSize: o.chunkSize === undefined ? undefined : Number(o.chunkSize),
       };
-      const b = await client(o).request('POST', '/api/v1/bundles', body);
+      const b = await answer(api(o).bundles.$post({ json: body }));
       emit(o, b, () => `${b.id}\n${b.model}@${b.version} sequence ${b.sequence}, ${kb(b.bytes)}, ${b.chunkDigests.length} chunks, signed by ${b.keyId}`);
     });
 
   serverOptions(bundles.command('list').description('Bundles, newest first').option('--model <name>', 'only this model').option('--limit <n>', 'at most this many', '100'))
     .action(async (o) => {
-      const q = new URLSearchParams({ limit: o.limit, ...(o.model ? { model: o.model } : {}) });
-      const { bundles: list } = await client(o).request('GET', `/api/v1/bundles?${q}`);
+      const { bundles: list } = await answer(api(o).bundles.$get({ query: { limit: o.limit, model: o.model || undefined } }));
       emit(o, { bundles: list }, () => table(['ID', 'MODEL', 'VERSION', 'SEQ', 'SIZE', 'CHUNKS', 'CREATED'],
-        list.map((b: any) => [b.id.slice(0, 16), b.model, b.version, b.sequence, kb(b.bytes), b.chunkDigests.length, b.createdAt])));
+        list.map((b) => [b.id.slice(0, 16), b.model, b.version, b.sequence, kb(b.bytes), b.chunkDigests.length, b.createdAt])));
     });
 
   serverOptions(bundles.command('show <id>').description('One bundle (id or unique prefix of 8+ hex characters)')).action(async (id: string, o) => {
-    const b = await client(o).request('GET', `/api/v1/bundles/${encodeURIComponent(id)}`);
+    const b = await answer(api(o).bundles[':id'].$get({ param: { id: encodeURIComponent(id) } }));
     emit(o, b, () => [
       `${b.id}`, `${b.model}@${b.version} (registry v${b.modelVersion}), sequence ${b.sequence}`,
       `${kb(b.bytes)} file, ${kb(b.payloadBytes)} payload (${b.artifact}), ${b.chunkDigests.length} chunks`,

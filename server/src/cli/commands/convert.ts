@@ -3,7 +3,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readSampleFile } from '../../convert/calibration-file.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { client, serverOptions } from '../common.ts';
+import type { ConversionOutcome, ModelVersion, QuantizationReport } from '../../api/contract.ts';
+import { apiFailure, parseBody } from '../api-client.ts';
+import { api, client, serverOptions, type ServerOpts } from '../common.ts';
+import { answer } from '../typed-api.ts';
 import { emit, pct } from '../output.ts';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
@@ -19,28 +22,36 @@ function gateOptions(cmd: Command): Command {
     .option('--override <reason>', 'allow bundling even if the parity gate fails (recorded with the report)');
 }
 
-function gateBody(o: any) {
+function gateBody(o: Record<string, string | undefined>) {
+  const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   return {
-    mode: o.mode, method: o.method,
-    maxAccuracyDrop: o.maxAccuracyDrop === undefined ? undefined : Number(o.maxAccuracyDrop),
-    minTop1Agreement: o.minTop1Agreement === undefined ? undefined : Number(o.minTop1Agreement),
-    maxRelativeL2: o.maxRelL2 === undefined ? undefined : Number(o.maxRelL2),
-    minCosine: o.minCosine === undefined ? undefined : Number(o.minCosine),
+    mode: o.mode as 'auto' | 'static' | 'dynamic' | undefined, method: o.method as 'minmax' | 'percentile' | undefined,
+    maxAccuracyDrop: number(o.maxAccuracyDrop), minTop1Agreement: number(o.minTop1Agreement), maxRelativeL2: number(o.maxRelL2), minCosine: number(o.minCosine),
     overrideReason: o.override,
   };
 }
 
-function report(o: any, r: any): void {
+/** The parity gate's verdict as stored with the report (an open object in the API). */
+interface GateVerdict {
+  passed: boolean;
+  allowed: boolean;
+  failures: string[];
+  override?: { by: string; reason: string };
+}
+
+function report(o: ServerOpts, r: ConversionOutcome): void {
+  const q = r.report as QuantizationReport | null;
+  const gate = r.gate as GateVerdict | null;
   emit(o, r, () => [
     `${r.model}@${r.version}`,
     `  float  ${kb(r.float.bytes).padStart(10)}  accuracy ${pct(r.float.accuracy)}  ${r.float.path}`,
     ...(r.int8 ? [`  int8   ${kb(r.int8.bytes).padStart(10)}  accuracy ${pct(r.int8.accuracy)}  ${r.int8.path}  (${(100 * r.int8.bytes / r.float.bytes).toFixed(1)}% of float)`] : []),
-    ...(r.top1Agreement === null ? [] : [`  top-1 agreement ${pct(r.top1Agreement)}; mode ${r.report?.mode}: ${r.report?.modeReason}`]),
+    ...(r.top1Agreement === null ? [] : [`  top-1 agreement ${pct(r.top1Agreement)}; mode ${q?.mode}: ${q?.modeReason}`]),
     ...(r.evaluatedOn ? [`  compared on ${r.evaluatedOn}`] : []),
-    ...(r.report?.parity?.outputs?.length > 1 ? r.report.parity.outputs.map((p: any) => `  output ${p.name}: ${p.kind === 'classifier' ? `top-1 ${pct(p.top1Agreement)}, ` : ''}relative L2 ${p.relativeL2.toFixed(4)}, cosine ${p.cosine.toFixed(4)}`) : []),
-    ...(r.gate ? [`  parity gate: ${r.gate.passed ? 'passed' : `FAILED (${r.gate.failures.join('; ')})`}${r.gate.override ? `, overridden by ${r.gate.override.by}: ${r.gate.override.reason}` : ''}`] : []),
+    ...((q?.parity.outputs.length ?? 0) > 1 ? q!.parity.outputs.map((p) => `  output ${p.name}: ${p.kind === 'classifier' ? `top-1 ${pct(p.top1Agreement)}, ` : ''}relative L2 ${p.relativeL2.toFixed(4)}, cosine ${p.cosine.toFixed(4)}`) : []),
+    ...(gate ? [`  parity gate: ${gate.passed ? 'passed' : `FAILED (${gate.failures.join('; ')})`}${gate.override ? `, overridden by ${gate.override.by}: ${gate.override.reason}` : ''}`] : []),
   ].join('\n'));
-  if (r.gate && !r.gate.allowed) process.exitCode = EXIT.FAILED;
+  if (gate && !gate.allowed) process.exitCode = EXIT.FAILED;
 }
 
 export function registerConvertCommands(program: Command): void {
@@ -52,12 +63,11 @@ export function registerConvertCommands(program: Command): void {
     .addHelpText('after', '\nExit 1 when the parity gate fails (the models are stored anyway; pass --override to allow bundling).')
     .action(async (o) => {
       if (!o.run === !o.model) throw new CliError('USAGE', 'name exactly one of --run ID or --model NAME@VERSION', EXIT.USAGE);
-      const body = { quantize: o.quantize, ...gateBody(o) };
-      const path = o.run ? `/api/v1/runs/${encodeURIComponent(o.run)}/export` : (() => {
-        const [name, ref] = String(o.model).split('@');
-        return `/api/v1/models/${encodeURIComponent(name!)}/versions/${encodeURIComponent(ref ?? 'latest')}/export`;
-      })();
-      report(o, await client(o).request('POST', path, body));
+      const json = { quantize: o.quantize, ...gateBody(o) };
+      const [name, ref] = String(o.model).split('@');
+      report(o, await answer(o.run
+        ? api(o).runs[':id'].export.$post({ param: { id: encodeURIComponent(o.run) }, json })
+        : api(o).models[':name'].versions[':ref'].export.$post({ param: { name: encodeURIComponent(name!), ref: encodeURIComponent(ref ?? 'latest') }, json })));
     });
 
   serverOptions(gateOptions(program.command('quantize')
@@ -77,8 +87,8 @@ export function registerConvertCommands(program: Command): void {
       };
       const calibration = existsSync(o.calibration) && statSync(o.calibration).isFile() ? await inline(o.calibration) : { dataset: o.calibration };
       const evaluation = o.eval ? await inline(o.eval) : undefined;
-      const body = { calibration, evaluationDataset: o.evaluation, evaluation, calibrationSamples: Number(o.samples), ...gateBody(o) };
-      report(o, await client(o).request('POST', `/api/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(ref)}/quantize`, body));
+      const json = { calibration, evaluationDataset: o.evaluation, evaluation, calibrationSamples: Number(o.samples), ...gateBody(o) };
+      report(o, await answer(api(o).models[':name'].versions[':ref'].quantize.$post({ param: { name: encodeURIComponent(name), ref: encodeURIComponent(ref) }, json })));
     });
 
   const models = program.commands.find((c) => c.name() === 'models')!;
@@ -97,11 +107,11 @@ export function registerConvertCommands(program: Command): void {
       const c = client(o);
       const res = await c.raw('POST', `/api/v1/models/import?${q}`, { body: new Uint8Array(bytes), headers: { "content-type": "application/octet-stream" } });
       const text = await res.text();
-      const parsed = text ? JSON.parse(text) : null;
-      if (!res.ok) {
-        const { apiFailure } = await import('../api-client.ts');
-        throw apiFailure(res.status, parsed, text);
-      }
-      emit(o, parsed, () => `${parsed.model}@${parsed.version}: inputs ${JSON.stringify(parsed.signature.inputs)} outputs ${JSON.stringify(parsed.signature.outputs)}`);
+      const parsed = parseBody(text);
+      if (!res.ok) throw apiFailure(res.status, parsed, text);
+      // Raw bytes go around the typed client; the answer is the route's (a registered version).
+      const v = parsed as ModelVersion;
+      const sig = v.signature as { inputs?: unknown; outputs?: unknown } | null;
+      emit(o, v, () => `${v.model}@${v.version}: inputs ${JSON.stringify(sig?.inputs)} outputs ${JSON.stringify(sig?.outputs)}`);
     });
 }

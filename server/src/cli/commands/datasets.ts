@@ -3,8 +3,10 @@ import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { apiFailure } from '../api-client.ts';
-import { client, serverOptions } from '../common.ts';
+import type { DatasetVersion, ImportReport } from '../../api/contract.ts';
+import { apiFailure, parseBody } from '../api-client.ts';
+import { api, client, serverOptions } from '../common.ts';
+import { answer } from '../typed-api.ts';
 import { emit, table } from '../output.ts';
 
 export function registerDatasetCommands(program: Command): void {
@@ -28,9 +30,10 @@ export function registerDatasetCommands(program: Command): void {
         headers: { 'content-type': 'text/csv', 'content-length': String(size) },
       });
       const text = await res.text();
-      const parsed = safeJson(text);
+      const parsed = parseBody(text);
       if (!res.ok) throw apiFailure(res.status, parsed, text);
-      const { dataset: d, report: r, existed } = parsed;
+      // Streamed uploads go around the typed client (it sends bodies whole); the answer's type is the route's.
+      const { dataset: d, report: r, existed } = parsed as { dataset: DatasetVersion; report: ImportReport; existed: boolean };
       emit(o, parsed, () => [
         `${existed ? 'Already had' : 'Imported'} ${d.name}@${d.digest.slice(0, 12)}: ${d.rows} rows, ${d.featureShape.join('x')} features, ${d.classes.length} classes`,
         `  rows read ${r.rowsRead}, kept ${r.rowsKept}, duplicates dropped ${r.duplicatesDropped}, bad rows ${r.badRowCount ?? r.badRows?.length ?? 0}`,
@@ -40,21 +43,13 @@ export function registerDatasetCommands(program: Command): void {
     });
 
   serverOptions(ds.command('list').description('List dataset versions')).action(async (o) => {
-    const { datasets } = await client(o).request('GET', '/api/v1/datasets');
+    const { datasets } = await answer(api(o).datasets.$get());
     emit(o, { datasets }, () => table(['NAME', 'DIGEST', 'ROWS', 'FEATURES', 'CLASSES', 'SOURCE'],
-      datasets.map((d: any) => [d.name, d.digest.slice(0, 12), d.rows, d.featureShape.join('x'), d.classes.length, d.source])));
+      datasets.map((d) => [d.name, d.digest.slice(0, 12), d.rows, d.featureShape.join('x'), d.classes.length, d.source])));
   });
 
   serverOptions(ds.command('show <ref>').description('Show a dataset version (name, name@digest or digest prefix)')).action(async (ref: string, o) => {
-    const d = await client(o).request('GET', `/api/v1/datasets/${encodeURIComponent(ref)}`);
+    const d = await answer(api(o).datasets[':ref'].$get({ param: { ref: encodeURIComponent(ref) } }));
     emit(o, d, () => JSON.stringify(d, null, 2));
   });
-}
-
-function safeJson(t: string): any {
-  try {
-    return JSON.parse(t);
-  } catch {
-    return null;
-  }
 }

@@ -2,7 +2,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { client, serverOptions } from '../common.ts';
+import type { ApiErrorBody, Device } from '../../api/contract.ts';
+import { parseBody } from '../api-client.ts';
+import { api, client, serverOptions } from '../common.ts';
+import { answer } from '../typed-api.ts';
 import { emit, table } from '../output.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -22,7 +25,7 @@ export function registerDeviceCommands(program: Command): void {
         if (eq <= 0) throw new CliError('USAGE', `--attr expects key=value, got '${a}'`, EXIT.USAGE);
         return [a.slice(0, eq), a.slice(eq + 1)];
       }));
-      const r = await client(o).request('POST', '/api/v1/devices', { id: o.id, name: o.name, tags: o.tag, groups: o.group, attributes });
+      const r = await answer(api(o).devices.$post({ json: { id: o.id, name: o.name, tags: o.tag, groups: o.group, attributes } }));
       emit(o, r, () => `${r.id}\ntoken: ${r.token}\nStore the token on the device now: it is not shown again.`);
     });
 
@@ -36,14 +39,18 @@ export function registerDeviceCommands(program: Command): void {
       } catch (e) {
         throw new CliError('FILE_UNREADABLE', `cannot read ${file}: ${(e as Error).message}`, EXIT.USAGE);
       }
-      const api = client(o);
-      const res = await api.raw('POST', '/api/v1/devices/import', { body: csv, headers: { 'content-type': 'text/csv' } });
+      // A CSV body: the route reads it as text, so it goes around the typed client, typed by the route's answer.
+      const res = await client(o).raw('POST', '/api/v1/devices/import', { body: csv, headers: { 'content-type': 'text/csv' } });
       const text = await res.text();
-      const r = text ? JSON.parse(text) : null;
-      if (!res.ok) throw new CliError(r?.error?.code ?? `HTTP_${res.status}`, r?.error?.message ?? text, res.status === 401 || res.status === 403 ? EXIT.AUTH : EXIT.REJECTED);
-      if (o.out) writeFileSync(o.out, `id,token\n${r.devices.map((d: any) => `${d.id},${d.token}`).join('\n')}\n`, { mode: 0o600 });
+      const parsed = parseBody(text);
+      if (!res.ok) {
+        const e = (parsed as Partial<ApiErrorBody> | null)?.error;
+        throw new CliError(e?.code ?? `HTTP_${res.status}`, e?.message ?? text, res.status === 401 || res.status === 403 ? EXIT.AUTH : EXIT.REJECTED);
+      }
+      const r = parsed as { count: number; devices: { id: string; token: string }[] };
+      if (o.out) writeFileSync(o.out, `id,token\n${r.devices.map((d) => `${d.id},${d.token}`).join('\n')}\n`, { mode: 0o600 });
       const shown = o.out ? { count: r.count, tokensFile: o.out } : r;
-      emit(o, shown, () => (o.out ? `provisioned ${r.count} devices; tokens in ${o.out}` : table(['ID', 'TOKEN'], r.devices.map((d: any) => [d.id, d.token]))));
+      emit(o, shown, () => (o.out ? `provisioned ${r.count} devices; tokens in ${o.out}` : table(['ID', 'TOKEN'], r.devices.map((d) => [d.id, d.token]))));
     });
 
   serverOptions(devices.command('list').description('List devices (paged by id on the server)')
@@ -58,19 +65,18 @@ export function registerDeviceCommands(program: Command): void {
     .option('--after <id>', 'start after this id (the previous page\'s next)')
     .option('--all', 'follow every page'))
     .action(async (o) => {
-      const q = new URLSearchParams();
-      for (const [k, v] of [['tag', o.tag], ['group', o.group], ['model', o.model], ['state', o.state], ['limit', o.limit], ['after', o.after]] as const) if (v) q.set(k, v);
-      if (o.online) q.set('online', 'true');
-      if (o.offline) q.set('online', 'false');
-      if (o.revoked) q.set('revoked', 'true');
-      const api = client(o);
-      const all: any[] = [];
-      let page: any;
+      const online = o.offline ? 'false' as const : o.online ? 'true' as const : undefined;
+      const query = {
+        tag: o.tag || undefined, group: o.group || undefined, model: o.model || undefined, state: o.state || undefined, limit: o.limit || undefined,
+        after: o.after || undefined, online, revoked: o.revoked ? 'true' as const : undefined,
+      };
+      const devicesApi = api(o).devices;
+      const all: Device[] = [];
+      let page = await answer(devicesApi.$get({ query }));
       for (;;) {
-        page = await api.request('GET', `/api/v1/devices?${q}`);
         all.push(...page.devices);
         if (!o.all || !page.next) break;
-        q.set('after', page.next);
+        page = await answer(devicesApi.$get({ query: { ...query, after: page.next } }));
       }
       emit(o, { devices: all, next: page.next, total: page.total }, () => `${table(['ID', 'ONLINE', 'MODEL', 'STATE', 'TAGS', 'GROUPS', 'LAST SEEN'],
         all.map((d) => [d.id, d.online ? 'yes' : 'no', d.modelVersion, d.deployState, d.tags.join(' '), d.groups.join(' '), d.lastSeenAt]))}\n${all.length} of ${page.total}${page.next ? ` (more: --after ${page.next})` : ''}`);
@@ -79,21 +85,22 @@ export function registerDeviceCommands(program: Command): void {
   serverOptions(devices.command('show <id>').description('One device: presence, reported state (model version), desired state, refusals, recent events')
     .option('--events <n>', 'recent events to include', '20'))
     .action(async (id: string, o) => {
-      const d = await client(o).request('GET', `/api/v1/devices/${encodeURIComponent(id)}?events=${Number(o.events) || 0}`);
+      const d = await answer(api(o).devices[':id'].$get({ param: { id: encodeURIComponent(id) }, query: { events: String(Number(o.events) || 0) } }));
+      const bundle = (d.desired as { bundle?: { id: string; model: string; version: string } } | null)?.bundle;
       emit(o, d, () => [
         `${d.id}${d.revokedAt ? ` (revoked ${d.revokedAt})` : ''}  ${d.connected ? 'connected' : 'not connected'}, last seen ${d.lastSeenAt ?? 'never'}`,
         `tags: ${d.tags.join(' ') || '-'}   groups: ${d.groups.join(' ') || '-'}`,
         `reported: ${d.modelVersion ?? 'no model'}, state ${d.deployState ?? '-'}${d.reported?.lastError ? `, last error: ${d.reported.lastError}` : ''}`,
-        `desired (rev ${d.desiredRev}): ${d.desired?.bundle ? `${d.desired.bundle.model}@${d.desired.bundle.version} (${d.desired.bundle.id.slice(0, 12)})` : 'none'}`,
-        `refused/shed: ${Object.entries(d.counters).filter(([, n]) => (n as number) > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}`,
-        '', 'events:', ...d.events.map((e: any) => `  ${e.at} ${e.kind}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`),
+        `desired (rev ${d.desiredRev}): ${bundle ? `${bundle.model}@${bundle.version} (${bundle.id.slice(0, 12)})` : 'none'}`,
+        `refused/shed: ${Object.entries(d.counters).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}`,
+        '', 'events:', ...d.events.map((e) => `  ${e.at} ${e.kind}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`),
       ].join('\n'));
     });
 
   serverOptions(devices.command('revoke <id>').description('Revoke a device: disconnected at once, and it cannot reconnect')
     .option('--reason <text>', 'kept in the audit record'))
     .action(async (id: string, o) => {
-      const d = await client(o).request('POST', `/api/v1/devices/${encodeURIComponent(id)}/revoke`, o.reason ? { reason: o.reason } : {});
+      const d = await answer(api(o).devices[':id'].revoke.$post({ param: { id: encodeURIComponent(id) }, json: o.reason ? { reason: o.reason } : {} }));
       emit(o, d, () => `revoked ${d.id}`);
     });
 
@@ -103,7 +110,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--add-group <group>', 'add a group (repeatable)', collect, [])
     .option('--remove-group <group>', 'remove a group (repeatable)', collect, []))
     .action(async (id: string, o) => {
-      const d = await client(o).request('PATCH', `/api/v1/devices/${encodeURIComponent(id)}`, { addTags: o.add, removeTags: o.remove, addGroups: o.addGroup, removeGroups: o.removeGroup });
+      const d = await answer(api(o).devices[':id'].$patch({ param: { id: encodeURIComponent(id) }, json: { addTags: o.add, removeTags: o.remove, addGroups: o.addGroup, removeGroups: o.removeGroup } }));
       emit(o, d, () => `${d.id}: tags ${d.tags.join(' ') || '-'}; groups ${d.groups.join(' ') || '-'}`);
     });
 
@@ -113,7 +120,7 @@ export function registerDeviceCommands(program: Command): void {
     .option('--rollback', 'an operator-ordered return to an older bundle'))
     .action(async (ids: string[], o) => {
       if (!o.bundle === !o.none) throw new CliError('USAGE', 'give either --bundle ID or --none', EXIT.USAGE);
-      const r = await client(o).request('POST', '/api/v1/devices/desired', { devices: ids, bundle: o.none ? null : o.bundle, rollback: o.rollback || undefined });
+      const r = await answer(api(o).devices.desired.$post({ json: { devices: ids, bundle: o.none ? null : o.bundle, rollback: o.rollback || undefined } }));
       emit(o, r, () => `desired state published to ${r.updated.length} device(s)${r.skipped.length ? `; skipped (unknown or revoked): ${r.skipped.join(' ')}` : ''}`);
       if (r.updated.length === 0) process.exitCode = EXIT.FAILED;
     });

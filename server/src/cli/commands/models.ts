@@ -1,25 +1,26 @@
 // `flotilla models ...`: the registry: list, show versions and aliases, move an alias.
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { client, serverOptions } from '../common.ts';
+import { api, serverOptions } from '../common.ts';
+import { answer } from '../typed-api.ts';
 import { emit, pct, table } from '../output.ts';
 
 export function registerModelCommands(program: Command): void {
   const models = program.command('models').alias('model').description('The model registry: versions, aliases, lineage');
 
   serverOptions(models.command('list').description('Registered models')).action(async (o) => {
-    const { models: list } = await client(o).request('GET', '/api/v1/models');
+    const { models: list } = await answer(api(o).models.$get());
     emit(o, { models: list }, () => table(['MODEL', 'LATEST', 'ALIASES'],
-      list.map((m: any) => [m.name, m.latestVersion, Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')])));
+      list.map((m) => [m.name, m.latestVersion, Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')])));
   });
 
   serverOptions(models.command('show <name>').description('Versions of a model (newest first) and its alias history')).action(async (name: string, o) => {
-    const m = await client(o).request('GET', `/api/v1/models/${encodeURIComponent(name)}`);
+    const m = await answer(api(o).models[':name'].$get({ param: { name: encodeURIComponent(name) } }));
     emit(o, m, () => [
       table(['VERSION', 'FORMAT', 'RUN', 'ACCURACY', 'ALIASES', 'CREATED'],
-        m.versions.map((v: any) => [v.version, v.format, v.runId, pct(v.metrics?.accuracy), v.aliases.join(' '), v.createdAt])),
+        m.versions.map((v) => [v.version, v.format, v.runId, pct(v.metrics?.accuracy), v.aliases.join(' '), v.createdAt])),
       '', 'alias history:',
-      ...m.aliasHistory.map((h: any) => `  ${h.at} ${h.alias}: v${h.fromVersion ?? '-'} -> v${h.toVersion} by ${h.actor} (${h.reason})`),
+      ...m.aliasHistory.map((h) => `  ${h.at} ${h.alias}: v${h.fromVersion ?? '-'} -> v${h.toVersion} by ${h.actor} (${h.reason})`),
     ].join('\n'));
   });
 
@@ -29,7 +30,9 @@ export function registerModelCommands(program: Command): void {
     .action(async (ref: string, alias: string, o) => {
       const [name, version] = ref.split('@');
       if (!name || !version || !/^\d+$/.test(version)) throw new CliError('USAGE', `expected NAME@VERSION, got '${ref}'`, EXIT.USAGE);
-      const move = await client(o).request('PUT', `/api/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, { version: Number(version), reason: o.reason });
+      const move = await answer(api(o).models[':name'].aliases[':alias'].$put({
+        param: { name: encodeURIComponent(name), alias: encodeURIComponent(alias) }, json: { version: Number(version), reason: o.reason },
+      }));
       emit(o, move, () => `${name}@${alias}: v${move.fromVersion ?? '-'} -> v${move.toVersion}`);
     });
 }

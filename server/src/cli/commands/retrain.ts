@@ -2,17 +2,19 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { client, serverOptions } from '../common.ts';
+import type { RetrainJob } from '../../api/contract.ts';
+import { answer } from '../typed-api.ts';
+import { api as typedApi, serverOptions } from '../common.ts';
 import { emit, pct } from '../output.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function renderJob(j: any): string {
+function renderJob(j: RetrainJob): string {
   const v = j.verdict;
-  const acc = (s: any) => (s ? `field ${pct(s.field)} test ${pct(s.test)}` : '-');
+  const acc = (s: { field: number | null; test: number | null } | undefined) => (s ? `field ${pct(s.field)} test ${pct(s.test)}` : '-');
   return [
     `${j.id}  ${j.model}  ${j.status}  trigger ${j.trigger}${j.error ? `  error: ${j.error}` : ''}`,
-    j.dataset ? `dataset ${j.dataset.name}@${j.dataset.digest.slice(0, 12)} (parents ${j.dataset.parents.map((p: string) => p.slice(0, 12)).join(',')}; ${j.dataset.fieldRows} field rows, ${j.dataset.holdoutRows} held out)` : '',
+    j.dataset ? `dataset ${j.dataset.name}@${j.dataset.digest.slice(0, 12)} (parents ${j.dataset.parents.map((p) => p.slice(0, 12)).join(',')}; ${j.dataset.fieldRows} field rows, ${j.dataset.holdoutRows} held out)` : '',
     j.champion ? `champion ${j.champion}: ${acc(v?.input.champion)}` : '',
     j.challenger ? `challenger ${j.challenger}: ${acc(v?.input.challenger)}` : '',
     v ? (v.blessed ? `BLESSED (field ${v.fieldDelta} pts, test ${v.testDelta} pts)${j.canary ? `; canary of ${j.canary} started` : ''}` : `REFUSED: ${v.failures.join('; ')}`) : '',
@@ -25,11 +27,11 @@ export function registerRetrainCommands(program: Command): void {
     .option('--no-wait', 'return the job id at once instead of waiting for the verdict'))
     .action(async (o) => {
       if (!o.model) throw new CliError('USAGE', 'name the model: flotilla retrain --model NAME', EXIT.USAGE);
-      const api = client(o);
-      let job = await api.request('POST', `/api/v1/models/${encodeURIComponent(o.model)}/retrain`);
+      const api = typedApi(o);
+      let job = await answer(api.models[':name'].retrain.$post({ param: { name: encodeURIComponent(o.model) } }));
       while (o.wait && job.status === 'running') {
         await sleep(2000);
-        job = await api.request('GET', `/api/v1/retraining/${encodeURIComponent(job.id)}`);
+        job = await answer(api.retraining[':id'].$get({ param: { id: encodeURIComponent(job.id) } }));
       }
       emit(o, job, () => renderJob(job));
       if (job.status === 'failed' || job.status === 'refused') process.exitCode = EXIT.FAILED;
@@ -37,7 +39,7 @@ export function registerRetrainCommands(program: Command): void {
 
   serverOptions(rt.command('status').description('A retrain job: status, dataset lineage and the gate verdict').argument('<id>'))
     .action(async (id: string, o) => {
-      const job = await client(o).request('GET', `/api/v1/retraining/${encodeURIComponent(id)}`);
+      const job = await answer(typedApi(o).retraining[':id'].$get({ param: { id: encodeURIComponent(id) } }));
       emit(o, job, () => renderJob(job));
     });
 
@@ -53,17 +55,17 @@ export function registerRetrainCommands(program: Command): void {
     .option('--tolerance <points>', 'test-accuracy points the challenger may lose', '1')
     .option('--after <what>', 'canary | wait', 'wait'))
     .action(async (o) => {
-      const api = client(o);
-      const path = `/api/v1/models/${encodeURIComponent(o.model)}/retraining-policy`;
+      const route = typedApi(o).models[':name']['retraining-policy'];
+      const param = { name: encodeURIComponent(o.model) };
       let policy: unknown;
-      if (o.file) policy = await api.request('PUT', path, JSON.parse(readFileSync(o.file, 'utf8')));
+      if (o.file) policy = await answer(route.$put({ param, json: JSON.parse(readFileSync(o.file, 'utf8')) }));
       else if (o.parent) {
-        policy = await api.request('PUT', path, {
+        policy = await answer(route.$put({ param, json: {
           trigger: { onDriftAlert: Boolean(o.onDrift), minLabelledSamples: Number(o.minSamples) },
           data: { parent: o.parent, ...(o.cohorts ? { cohorts: String(o.cohorts).split(',') } : {}), holdoutFraction: Number(o.holdout) },
           gate: { margin: Number(o.margin), tolerance: Number(o.tolerance) }, after: o.after,
-        });
-      } else policy = await api.request('GET', path);
+        } }));
+      } else policy = await answer(route.$get({ param }));
       emit(o, policy, () => JSON.stringify(policy, null, 2));
     });
 }

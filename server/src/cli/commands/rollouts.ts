@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
-import { client, serverOptions } from '../common.ts';
+import type { RolloutRequestInput, RolloutStatusAnswer } from '../../api/contract.ts';
+import { api, serverOptions } from '../common.ts';
+import { answer } from '../typed-api.ts';
 import { emit, pct, table } from '../output.ts';
 import { parseDuration, parseStagesShorthand } from '../../rollouts/rollout-spec.ts';
 import { describeTarget, parseTargetShorthand } from '../../rollouts/target.ts';
@@ -28,18 +30,18 @@ function usage<T>(fn: () => T): T {
 
 const counts = (c: Record<string, number> | undefined) => Object.entries(c ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
 
-function verdict(v: any, stageState: string): string {
+function verdict(v: RolloutStatusAnswer['stages'][number]['verdict'], stageState: string): string {
   if (!v) return '-';
-  if (v.failures?.length) return `FAIL ${v.failures.map((f: any) => `${f.gate}=${+Number(f.value).toFixed(4)}`).join(',')}`;
+  if (v.failures?.length) return `FAIL ${v.failures.map((f) => `${f.gate}=${+Number(f.value).toFixed(4)}`).join(',')}`;
   if (v.insufficient) return `waiting (${v.stats?.reporting ?? 0}/${v.stats?.devices ?? 0} reporting)`;
   if (!v.pass) return '-';
   return stageState === 'active' ? 'healthy, baking' : 'pass';
 }
 
 /** The human status view: one header line, a row per stage, the totals. */
-export function renderStatus(s: any): string {
+export function renderStatus(s: RolloutStatusAnswer): string {
   const head = `${s.id}  ${s.state}  ${s.bundle.model}@${s.bundle.version}  stage ${s.current + 1}/${s.stages.length}  target ${describeTarget(s.target)}`;
-  const rows = s.stages.map((st: any) => [
+  const rows = s.stages.map((st) => [
     st.index + 1, st.percent !== null ? `${st.percent}%` : `${st.count} dev`, st.shadow ? 'shadow' : '', st.state, st.devices,
     st.bakeEndsAt ?? '-', counts(st.counts), verdict(st.verdict, st.state),
   ]);
@@ -79,7 +81,7 @@ export function registerRolloutCommands(program: Command): void {
         if (!k || v === undefined || (v !== 'null' && !Number.isFinite(Number(v)))) throw new Error(`--gate '${g}' is not NAME=NUMBER or NAME=null`);
         return [k, v === 'null' ? null : Number(v)];
       })));
-      const req: Record<string, any> = { ...base };
+      const req: Record<string, unknown> & { stages?: { gates?: object }[] } = { ...base };
       if (o.model) req.model = o.model;
       if (o.bundle) req.bundle = o.bundle;
       if (o.target) req.target = usage(() => parseTargetShorthand(o.target));
@@ -88,7 +90,7 @@ export function registerRolloutCommands(program: Command): void {
       if (!base.stages || explicit('stages') || explicit('bake')) {
         req.stages = usage(() => parseStagesShorthand(o.stages, parseDuration(o.bake)));
       }
-      if (Object.keys(gates).length) req.stages = req.stages.map((s: any) => ({ ...s, gates: { ...s.gates, ...gates } }));
+      if (Object.keys(gates).length) req.stages = req.stages?.map((s) => ({ ...s, gates: { ...s.gates, ...gates } }));
       const policy = { ...(base.policy ?? {}) };
       if (!base.policy || explicit('approval')) policy.advance = o.approval ? 'approval' : (policy.advance ?? 'auto');
       if (!base.policy || explicit('onGateFail')) policy.onGateFail = o.onGateFail;
@@ -98,7 +100,8 @@ export function registerRolloutCommands(program: Command): void {
       if (o.supersede) req.supersede = true;
       if (o.draft) req.draft = true;
       if (o.reason) req.reason = o.reason;
-      const s = await client(o).request('POST', '/api/v1/rollouts', req);
+      // The flags and --file make an unchecked request; the server validates it (and says what is wrong).
+      const s = await answer(api(o).rollouts.$post({ json: req as RolloutRequestInput }));
       emit(o, s, () => `created ${s.id} (${s.state}): ${s.bundle.model}@${s.bundle.version} to ${s.devices} devices\n\n${renderStatus(s)}`);
     });
 
@@ -106,8 +109,8 @@ export function registerRolloutCommands(program: Command): void {
     .option('--watch', 'keep showing live progress until the rollout ends (Ctrl-C stops watching, not the rollout)')
     .option('--interval <sec>', 'seconds between refreshes with --watch', '2'))
     .action(async (id: string, o) => {
-      const api = client(o);
-      const get = () => api.request('GET', `/api/v1/rollouts/${encodeURIComponent(id)}`);
+      const route = api(o).rollouts[':id'];
+      const get = () => answer(route.$get({ param: { id: encodeURIComponent(id) } }));
       if (!o.watch) {
         const s = await get();
         emit(o, s, () => renderStatus(s));
@@ -135,40 +138,36 @@ export function registerRolloutCommands(program: Command): void {
 
   serverOptions(ro.command('list').description('Rollouts, newest first').option('--state <state>', 'only this state').option('--model <name>', 'only this model'))
     .action(async (o) => {
-      const q = new URLSearchParams();
-      if (o.state) q.set('state', o.state);
-      if (o.model) q.set('model', o.model);
-      const { rollouts } = await client(o).request('GET', `/api/v1/rollouts?${q}`);
+      const { rollouts } = await answer(api(o).rollouts.$get({ query: { state: o.state || undefined, model: o.model || undefined } }));
       emit(o, { rollouts }, () => table(['ROLLOUT', 'STATE', 'MODEL', 'STAGE', 'TARGET', 'CREATED', 'BY'],
-        rollouts.map((r: any) => [r.id, r.state, `${r.bundle.model}@${r.bundle.version}`, `${r.current + 1}/${r.stages.length}`, describeTarget(r.target), r.createdAt, r.createdBy])));
+        rollouts.map((r) => [r.id, r.state, `${r.bundle.model}@${r.bundle.version}`, `${r.current + 1}/${r.stages.length}`, describeTarget(r.target), r.createdAt, r.createdBy])));
     });
 
   for (const [action, help] of Object.entries(ACTIONS)) {
     serverOptions(ro.command(`${action} <id>`).description(help).requiredOption('--reason <text>', 'why (kept in the audit record)'))
       .action(async (id: string, o) => {
-        const s = await client(o).request('POST', `/api/v1/rollouts/${encodeURIComponent(id)}/${action}`, { reason: o.reason });
+        const s = await answer(api(o).rollouts[':id'][':action'].$post({ param: { id: encodeURIComponent(id), action }, json: { reason: o.reason } }));
         emit(o, s, () => `${action}: ${s.id} is ${s.state}\n\n${renderStatus(s)}`);
       });
   }
 
   serverOptions(ro.command('device <id> <deviceId>').description('One device in a rollout: its stage, state and timeline')).action(async (id: string, deviceId: string, o) => {
-    const d = await client(o).request('GET', `/api/v1/rollouts/${encodeURIComponent(id)}/devices/${encodeURIComponent(deviceId)}`);
+    const d = await answer(api(o).rollouts[':id'].devices[':deviceId'].$get({ param: { id: encodeURIComponent(id), deviceId: encodeURIComponent(deviceId) } }));
     emit(o, d, () => [`${d.deviceId} in ${d.rolloutId}: stage ${d.stage === null ? '-' : d.stage + 1}, ${d.state}`,
-      table(['AT', 'KIND', 'STATE', 'DETAIL'], d.timeline.map((e: any) => [e.at, e.kind, e.state, e.detail === undefined ? '' : JSON.stringify(e.detail)]))].join('\n'));
+      table(['AT', 'KIND', 'STATE', 'DETAIL'], d.timeline.map((e) => [e.at, e.kind, e.state, e.detail === undefined ? '' : JSON.stringify(e.detail)]))].join('\n'));
   });
 
   serverOptions(ro.command('events <id>').description('State changes, gate verdicts and operator actions (who, when, why)')).action(async (id: string, o) => {
-    const { events } = await client(o).request('GET', `/api/v1/rollouts/${encodeURIComponent(id)}/events`);
+    const { events } = await answer(api(o).rollouts[':id'].events.$get({ param: { id: encodeURIComponent(id) } }));
     emit(o, { events }, () => table(['AT', 'EVENT', 'FROM', 'TO', 'STAGE', 'BY', 'REASON'],
-      events.map((e: any) => [e.at, e.kind, e.from, e.to, e.stage === null ? '-' : e.stage + 1, e.actor, e.reason])));
+      events.map((e) => [e.at, e.kind, e.from, e.to, e.stage === null ? '-' : e.stage + 1, e.actor, e.reason])));
   });
 
   serverOptions(ro.command('preview').description('How many devices a target matches now and how stages would split them')
     .requiredOption('--target <spec>', 'as for create').option('--stages <list>', 'as for create').option('--model <name>', 'also count devices other active rollouts of this model hold'))
     .action(async (o) => {
       usage(() => parseTargetShorthand(o.target));
-      const q = new URLSearchParams({ target: o.target, ...(o.stages ? { stages: o.stages } : {}), ...(o.model ? { model: o.model } : {}) });
-      const p = await client(o).request('GET', `/api/v1/rollouts/preview?${q}`);
+      const p = await answer(api(o).rollouts.preview.$get({ query: { target: o.target, stages: o.stages || undefined, model: o.model || undefined } }));
       emit(o, p, () => `${p.matching} devices match (${p.online} online); stage sizes ${p.stageSizes.join(', ')}${o.model ? `; ${p.held} held by other active rollouts` : ''}`);
     });
 }

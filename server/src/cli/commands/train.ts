@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
 import type { ApiClient } from '../api-client.ts';
-import { client, serverOptions } from '../common.ts';
+import { api, client, serverOptions } from '../common.ts';
+import { answer, typedApi } from '../typed-api.ts';
 import { emit, pct, table } from '../output.ts';
 import { createProgressBar } from '../progress.ts';
 import { readSse } from '../sse.ts';
@@ -25,7 +26,7 @@ function hyperFrom(o: Record<string, string | undefined>): Record<string, unknow
 }
 
 /** Follows a run's SSE stream with a progress bar until it ends; returns the final run. */
-export async function followRun(c: ApiClient, runId: string, showProgress: boolean): Promise<any> {
+export async function followRun(c: ApiClient, runId: string, showProgress: boolean) {
   const bar = createProgressBar(`training ${runId}`, process.stderr, showProgress);
   const res = await c.raw('GET', `/api/v1/runs/${runId}/events`);
   let epochs = 1;
@@ -42,7 +43,7 @@ export async function followRun(c: ApiClient, runId: string, showProgress: boole
     }
   }
   bar.stop();
-  return c.request('GET', `/api/v1/runs/${runId}`);
+  return answer(typedApi(c).runs[':id'].$get({ param: { id: runId } }));
 }
 
 export function registerTrainCommands(program: Command): void {
@@ -58,18 +59,19 @@ export function registerTrainCommands(program: Command): void {
     .option('--detach', 'start the run and return its id without waiting'))
     .action(async (o) => {
       const c = client(o);
-      const run = await c.request('POST', '/api/v1/runs', {
+      const runs = typedApi(c).runs;
+      const run = await answer(runs.$post({ json: {
         dataset: o.dataset, model: o.model, spec: readSpec(o.spec), hyper: hyperFrom(o),
         splitSeed: o.splitSeed === undefined ? undefined : Number(o.splitSeed), backend: o.backend,
-      });
+      } }));
       if (o.detach) return emit(o, { runId: run.id, status: run.status }, () => `started ${run.id}`);
-      const onSigint = () => void c.request('POST', `/api/v1/runs/${run.id}/cancel`).catch(() => undefined);
+      const onSigint = () => void answer(runs[':id'].cancel.$post({ param: { id: run.id } })).catch(() => undefined);
       process.once('SIGINT', onSigint);
       const done = await followRun(c, run.id, !o.json || Boolean(process.stderr.isTTY));
       process.off('SIGINT', onSigint);
       const out = {
         runId: done.id, status: done.status, model: done.model, modelVersion: done.modelVersion,
-        metrics: done.metrics, backend: done.environment?.backend?.name ?? null, datasetDigest: done.datasetDigest,
+        metrics: done.metrics, backend: (done.environment.backend as { name?: string } | undefined)?.name ?? null, datasetDigest: done.datasetDigest,
         durationMs: done.startedAt && done.endedAt ? Date.parse(done.endedAt) - Date.parse(done.startedAt) : null,
         error: done.error,
       };
@@ -97,24 +99,25 @@ export function registerTrainCommands(program: Command): void {
         if (!k || !v) throw new CliError('USAGE', `--param must look like name=v1,v2 (got '${p}')`, EXIT.USAGE);
         space[k] = v.split(',').map((x) => (Number.isFinite(Number(x)) ? Number(x) : x));
       }
-      const c = client(o);
-      const sweep = await c.request('POST', '/api/v1/sweeps', {
+      const sweeps = api(o).sweeps;
+      const sweep = await answer(sweeps.$post({ json: {
         dataset: o.dataset, model: o.model, spec: readSpec(o.spec), method: o.method, space,
         trials: o.trials ? Number(o.trials) : undefined, concurrency: Number(o.concurrency),
         hyper: o.epochs ? { epochs: Number(o.epochs) } : undefined,
-      });
+      } }));
       const bar = createProgressBar(`sweep ${sweep.id}`, process.stderr, !o.json || Boolean(process.stderr.isTTY));
-      let r: any;
+      const ranking = () => answer(sweeps[':id'].$get({ param: { id: sweep.id } }));
+      let r = await ranking();
       for (;;) {
-        r = await c.request('GET', `/api/v1/sweeps/${sweep.id}`);
-        const ended = r.trials.filter((t: any) => ['succeeded', 'failed', 'cancelled'].includes(t.status)).length;
+        const ended = r.trials.filter((t) => ['succeeded', 'failed', 'cancelled'].includes(t.status)).length;
         bar.update(ended, r.trials.length, `${ended}/${r.trials.length} trials`);
         if (r.sweep.status !== 'running') break;
         await new Promise((res) => setTimeout(res, 1000));
+        r = await ranking();
       }
       bar.stop();
       emit(o, { sweepId: sweep.id, status: r.sweep.status, trials: r.trials }, () => table(['RANK', 'RUN', 'STATUS', 'HYPERPARAMETERS', 'VAL ACC', 'TEST ACC'],
-        r.trials.map((t: any) => [t.rank, t.runId, t.status, JSON.stringify(t.hyper), pct(t.valAccuracy), pct(t.testAccuracy)])));
+        r.trials.map((t) => [t.rank, t.runId, t.status, JSON.stringify(t.hyper), pct(t.valAccuracy), pct(t.testAccuracy)])));
       if (r.sweep.status !== 'succeeded') process.exitCode = EXIT.FAILED;
     });
 }

@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Alert, ConversionOutcome, Run } from '../../api/contract.ts';
 import { ApiClient } from '../api-client.ts';
 import { followRun } from '../commands/train.ts';
 import { resolveConfig } from '../../config.ts';
@@ -80,8 +81,8 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
   try {
     const v1 = await n.step(`training v1, a small CNN, on MNIST (${o.epochs} epochs)`, () => train(client, api, o, n));
     const b1 = await n.step('exporting to ONNX, quantizing to int8 and bundling v1', async () => {
-      const x = await api('POST', `/api/v1/runs/${v1.runId}/export`, { quantize: 'int8', overrideReason: 'demo model' });
-      const version = Number(x.version ?? x.modelVersion ?? v1.modelVersion);
+      const x = await api<ConversionOutcome>('POST', `/api/v1/runs/${v1.runId}/export`, { quantize: 'int8', overrideReason: 'demo model' });
+      const version = x.version;
       await api('PUT', `/api/v1/models/${MODEL}/aliases/champion`, { version, reason: 'demo: first model' });
       const b = await makeBundle(api, `${MODEL}@${version}`, '1.0.0');
       versions.push(`1.0.0 = ${MODEL}@${version} (test accuracy ${pctOf(v1.accuracy)})`);
@@ -101,9 +102,9 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
     const job = await n.step(`snow on the cars' cameras: waiting for the drift alert, then for the retraining policy`, async () => {
       fleet.setTransform(SNOWY, 'snow');
       snaps.snow = fleet.cohorts();
-      const open = () => api('GET', '/api/v1/monitoring/alerts?state=open').then((r) => (r.alerts ?? []) as any[]);
+      const open = () => api<{ alerts?: Alert[] }>('GET', '/api/v1/monitoring/alerts?state=open').then((r) => r.alerts ?? []);
       const alert = (await until(open, (as) => as.some((a) => a.cohort === SNOWY), 90_000, `a drift alert on the ${SNOWY}s`)).find((a) => a.cohort === SNOWY)!;
-      n.say(`ALERT ${alert.id}: ${alert.severity} drift on ${alert.model} in cohort ${alert.cohort} (${alert.features.map((f: any) => f.name).join(', ')}; since ${alert.since})`);
+      n.say(`ALERT ${alert.id}: ${alert.severity} drift on ${alert.model} in cohort ${alert.cohort} (${alert.features.map((f) => f.name).join(', ')}; since ${alert.since})`);
       const secs = o.fieldSamples / Math.max(1, o.rate * Math.ceil(o.devices / COHORTS.length));
       const j = await policyRetrain(api, MODEL, Math.max(120_000, secs * 3000));
       snaps.s2 = fleet.cohorts();
@@ -117,8 +118,8 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
       const d = await followRetrain(client, api, job.id, o.progress, (l) => n.say(l));
       s.retrain = retrainSummary(d);
       n.say(`verdict: ${d.status} ${d.challenger ?? ''}: field ${fmtDelta(d.verdict?.fieldDelta)}, test ${fmtDelta(d.verdict?.testDelta)} vs the champion`);
-      if (d.status !== 'blessed') throw new Error(`challenger ${d.status}: ${s.retrain.failures.join('; ')}`);
-      return d;
+      if (d.status !== 'blessed' || !d.challenger) throw new Error(`challenger ${d.status}: ${s.retrain.failures.join('; ')}`);
+      return { ...d, challenger: d.challenger };
     });
     // A hasty challenger goes to the gate meanwhile (its verdict is awaited after the measurements), which saves a
     // training run's worth of waiting; the champion it is judged against is still v1.
@@ -164,18 +165,20 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
 }
 
 async function train(client: ApiClient, api: Api, o: DemoOptions, n: Narrator): Promise<{ runId: string; modelVersion: number; accuracy: number | null }> {
-  const run = await api('POST', '/api/v1/runs', { dataset: 'mnist', model: MODEL, spec: DEFAULT_CNN_SPEC, hyper: { epochs: o.epochs } });
+  const run = await api<Run>('POST', '/api/v1/runs', { dataset: 'mnist', model: MODEL, spec: DEFAULT_CNN_SPEC, hyper: { epochs: o.epochs } });
   const done = await followRun(client, run.id, o.progress);
   if (done.status !== 'succeeded') throw new Error(`run ${run.id} ended ${done.status}: ${JSON.stringify(done.error)}`);
-  n.say(`${run.id}: ${MODEL} v${done.modelVersion}, test accuracy ${pctOf(done.metrics?.accuracy)}`);
-  return { runId: run.id, modelVersion: done.modelVersion, accuracy: done.metrics?.accuracy ?? null };
+  if (done.modelVersion === null) throw new Error(`run ${run.id} succeeded but registered no model version`);
+  const accuracy = typeof done.metrics?.accuracy === 'number' ? done.metrics.accuracy : null;
+  n.say(`${run.id}: ${MODEL} v${done.modelVersion}, test accuracy ${pctOf(accuracy)}`);
+  return { runId: run.id, modelVersion: done.modelVersion, accuracy };
 }
 
 /** Every alert so far, or none when the server cannot say (the summary is written even after a failure). */
 async function alertList(api: Api): Promise<AlertSummary[]> {
   try {
-    const r = await api('GET', '/api/v1/monitoring/alerts');
-    return (r.alerts ?? []).map((a: any) => ({ id: a.id, cohort: a.cohort, model: a.model, severity: a.severity, state: a.state }));
+    const r = await api<{ alerts?: Alert[] }>('GET', '/api/v1/monitoring/alerts');
+    return (r.alerts ?? []).map((a) => ({ id: a.id, cohort: a.cohort, model: a.model, severity: a.severity, state: a.state }));
   } catch {
     return [];
   }

@@ -2,10 +2,12 @@
 // measuring the bytes the server sent for it.
 import { createProgressBar } from '../progress.ts';
 import type { FleetSimulator } from '../../simulator/index.ts';
+import type { BundleRecord, RolloutStatusAnswer } from '../../api/contract.ts';
 import type { RolloutSummary } from './summary.ts';
 import { bytesServed } from './delivery-bytes.ts';
 
-export type Api = <T = any>(method: string, path: string, body?: unknown) => Promise<T>;
+/** An untyped call whose answer the caller names with a type from the API face. */
+export type Api = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /** Gates a demo model passes: install success only (the fleet is simulated, its health is the story later). */
 const GATES = { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null };
@@ -25,8 +27,8 @@ export async function until<T>(get: () => Promise<T> | T, done: (v: T) => boolea
 
 /** Builds a signed bundle of `model` (`name@version`) as semver `version`; returns its id and size in bytes. */
 export async function makeBundle(api: Api, model: string, version: string): Promise<{ id: string; bytes: number }> {
-  const b = await api('POST', '/api/v1/bundles', { model, version });
-  return { id: b.id, bytes: Number(b.bytes ?? b.size ?? 0) };
+  const b = await api<BundleRecord>('POST', '/api/v1/bundles', { model, version });
+  return { id: b.id, bytes: b.bytes };
 }
 
 /** Rolls a bundle out to every device, 10% canary then 100%, and waits until every device serves `version`. */
@@ -36,16 +38,16 @@ export async function rollOut(api: Api, sim: FleetSimulator, o: {
   const sentBefore = await bytesServed(o.server, o.token);
   const t0 = Date.now();
   const stages = [10, 100].map((percent) => ({ percent, bakeSec: o.bakeSec, gates: GATES }));
-  const r = await api('POST', '/api/v1/rollouts', { bundle: o.bundle.id, target: { all: true }, stages, reason: `demo: ${o.version}` });
+  const r = await api<RolloutStatusAnswer>('POST', '/api/v1/rollouts', { bundle: o.bundle.id, target: { all: true }, stages, reason: `demo: ${o.version}` });
   const total = sim.devices.length;
   const bar = createProgressBar(`rollout ${o.version}`, process.stderr, o.progress);
-  const s = await until(() => api('GET', `/api/v1/rollouts/${r.id}`), (x) => {
+  const s = await until(() => api<RolloutStatusAnswer>('GET', `/api/v1/rollouts/${r.id}`), (x) => {
     bar.update(sim.versions()[o.version] ?? 0, total, `stage ${Number(x.current ?? 0) + 1}/${stages.length} ${x.state}`);
     return ['completed', 'paused', 'aborted', 'rolled_back'].includes(x.state);
   }, 120_000, `rollout of ${o.version}`);
   if (s.state === 'completed') await until(() => sim.versions(), (v) => v[o.version] === total, 60_000, `every device on ${o.version}`);
   bar.stop();
-  if (s.state !== 'completed') throw new Error(`rollout ${r.id} ended ${s.state}: ${JSON.stringify(s.stages?.map((x: any) => x.verdict))}`);
+  if (s.state !== 'completed') throw new Error(`rollout ${r.id} ended ${s.state}: ${JSON.stringify(s.stages.map((x) => x.verdict))}`);
   const durationMs = Date.now() - t0;
   return { version: o.version, bundle: o.bundle.id, bundleBytes: o.bundle.bytes, devices: total, state: s.state, durationMs, bytesSent: (await bytesServed(o.server, o.token)) - sentBefore };
 }

@@ -1,5 +1,6 @@
 // Demo steps around retraining: the policy that closes the loop on a drift alert, finding and following the
 // retrain that policy starts, and a deliberately undertrained challenger that the gate has to refuse.
+import type { RetrainJob } from '../../api/contract.ts';
 import type { ApiClient } from '../api-client.ts';
 import { followRun } from '../commands/train.ts';
 import { until, type Api } from './fleet-steps.ts';
@@ -26,32 +27,33 @@ export function worsePolicy(o: { cohort: string }) {
 }
 
 /** Waits for a retrain of `model` that a drift alert started (the policy's doing, not the demo's). */
-export async function policyRetrain(api: Api, model: string, timeoutMs: number): Promise<any> {
-  const r = await until(() => api('GET', `/api/v1/models/${model}/retraining`), (x) => x.jobs.some((j: any) => j.trigger.startsWith('drift:')), timeoutMs,
+export async function policyRetrain(api: Api, model: string, timeoutMs: number): Promise<RetrainJob> {
+  const r = await until(() => api<{ jobs: RetrainJob[] }>('GET', `/api/v1/models/${model}/retraining`), (x) => x.jobs.some((j) => j.trigger.startsWith('drift:')), timeoutMs,
     `the retraining policy to start a retrain (it waits for labelled field samples after the drift alert)`, 1000);
-  return r.jobs.find((j: any) => j.trigger.startsWith('drift:'));
+  return r.jobs.find((j) => j.trigger.startsWith('drift:'))!;
 }
 
 /** Follows a retrain job (its training run's progress too) to its verdict. */
-export async function followRetrain(client: ApiClient, api: Api, id: string, progress: boolean, say: (line: string) => void): Promise<any> {
-  const withRun = await until(() => api('GET', `/api/v1/retraining/${id}`), (x) => Boolean(x.runId) || x.status !== 'running', 120_000, 'the retrain run');
+export async function followRetrain(client: ApiClient, api: Api, id: string, progress: boolean, say: (line: string) => void): Promise<RetrainJob> {
+  const job = () => api<RetrainJob>('GET', `/api/v1/retraining/${id}`);
+  const withRun = await until(job, (x) => Boolean(x.runId) || x.status !== 'running', 120_000, 'the retrain run');
   if (withRun.dataset) say(`field dataset ${withRun.dataset.name}: ${withRun.dataset.fieldRows} labelled field rows added to the parent, ${withRun.dataset.holdoutRows} newest held out for the gate`);
   if (withRun.runId) await followRun(client, withRun.runId, progress);
-  return until(() => api('GET', `/api/v1/retraining/${id}`), (x) => x.status !== 'running', 180_000, 'the gate verdict', 1000);
+  return until(job, (x) => x.status !== 'running', 180_000, 'the gate verdict', 1000);
 }
 
 /**
  * Sets the hasty policy, retrains and waits for the verdict. The caller puts the loop policy back when it is done
  * measuring: until then no alert on the new model starts another retrain (it would compete for the CPU).
  */
-export async function tryWorseChallenger(client: ApiClient, api: Api, model: string, o: { cohort: string; progress: boolean; say: (line: string) => void }): Promise<any> {
+export async function tryWorseChallenger(client: ApiClient, api: Api, model: string, o: { cohort: string; progress: boolean; say: (line: string) => void }): Promise<RetrainJob> {
   await api('PUT', `/api/v1/models/${model}/retraining-policy`, worsePolicy(o));
-  const job = await api('POST', `/api/v1/models/${model}/retrain`);
+  const job = await api<RetrainJob>('POST', `/api/v1/models/${model}/retrain`);
   return followRetrain(client, api, job.id, o.progress, o.say);
 }
 
 /** A job as the summary reports it. */
-export function retrainSummary(j: any): RetrainSummary {
+export function retrainSummary(j: RetrainJob): RetrainSummary {
   return {
     id: j.id, trigger: j.trigger, status: j.status, challenger: j.challenger ?? null,
     fieldRows: j.dataset?.fieldRows ?? null, holdoutRows: j.dataset?.holdoutRows ?? null,

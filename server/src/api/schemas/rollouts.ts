@@ -1,0 +1,54 @@
+// Response schemas of rollouts: the rollout, its status view, devices, timelines, events and previews.
+import { z } from '@hono/zod-openapi';
+import { BundleRef } from '@flotilla/firmware-bundler/wire';
+import { ROLLOUT_DEVICE_STATES } from '../../rollouts/device-state.ts';
+import { ROLLOUT_STATES, STAGE_STATES } from '../../rollouts/rollout-machine.ts';
+import { Policy, Stage } from '../../rollouts/rollout-spec.ts';
+import { Target } from '../../rollouts/target.ts';
+
+const DeviceState = z.enum(ROLLOUT_DEVICE_STATES);
+const Counts = z.record(z.string(), z.number()).openapi({ description: 'Devices by rollout device state' });
+const num = z.number().nullable();
+const StageStats = z.object({
+  devices: z.number(), failed: z.number(), reporting: z.number(), errorRate: num, p95LatencyMs: num, confidenceDrop: num, driftScore: num, disagreement: num,
+});
+const Verdict = z.object({
+  pass: z.boolean(), failures: z.array(z.object({ gate: z.string(), value: z.number(), limit: z.number() })),
+  insufficient: z.literal(true).optional().openapi({ description: 'Too few devices reporting, or a gated metric not measured yet: wait' }),
+  missing: z.array(z.string()).optional(), at: z.string(), stats: StageStats,
+});
+
+export const Rollout = z.object({
+  id: z.string(), state: z.enum(ROLLOUT_STATES), model: z.string(), bundle: BundleRef, target: Target, stages: z.array(Stage), policy: Policy,
+  current: z.number(), reason: z.string(), createdBy: z.string(), createdAt: z.string(), updatedAt: z.string(),
+}).openapi('Rollout');
+
+const StageStatus = z.object({
+  index: z.number(), percent: z.number().nullable(), count: z.number().nullable(), shadow: z.boolean(), bakeSec: z.number(),
+  state: z.enum(STAGE_STATES), activatedAt: z.string().nullable(), bakeStartedAt: z.string().nullable(), bakeEndsAt: z.string().nullable(),
+  endedAt: z.string().nullable(), devices: z.number(), counts: Counts, verdict: Verdict.nullable(), timeoutSec: z.number(), gates: z.unknown(),
+});
+
+export const RolloutStatus = Rollout.omit({ stages: true }).extend({
+  counts: Counts, devices: z.number(), stages: z.array(StageStatus), actions: z.array(z.string()).openapi({ description: 'Operator actions the state allows now' }),
+}).openapi('RolloutStatus');
+
+export const RolloutDevice = z.object({
+  rolloutId: z.string(), deviceId: z.string(), stage: z.number().nullable(), hash: z.number(), state: DeviceState,
+  previousBundleId: z.string().nullable(), notifiedAt: z.string().nullable(), updatedAt: z.string(),
+});
+
+export const RolloutDeviceDetail = RolloutDevice.extend({
+  timeline: z.array(z.object({ at: z.string(), kind: z.string(), state: DeviceState, detail: z.unknown().optional() })),
+});
+
+export const RolloutEvent = z.object({
+  id: z.number(), rolloutId: z.string(), at: z.string(), actor: z.string(), kind: z.string(), from: z.enum(ROLLOUT_STATES).nullable(),
+  to: z.enum(ROLLOUT_STATES).nullable(), stage: z.number().nullable(), reason: z.string(), detail: z.unknown(),
+});
+
+export const TargetPreview = z.object({ matching: z.number(), online: z.number(), stageSizes: z.array(z.number()), held: z.number() });
+
+export const RolloutPreview = z.object({
+  rolloutId: z.string(), matching: z.number(), online: z.number(), inRollout: z.number(), notYetIncluded: z.number(), includeLateJoiners: z.boolean(),
+});
