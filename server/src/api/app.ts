@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import type { AppEnv, AppServices } from './app-env.ts';
 import { authenticate } from './auth-middleware.ts';
+import { limitBodies } from './body-limits.ts';
 import { errorBody, handleError, validationHook } from './errors.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -67,6 +68,8 @@ export function createApp(s: AppServices) {
   app.route('/api/v1', blobRoutes(s.fleet, s));
   app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
   app.use('/api/v1/*', authenticate);
+  // After authentication: an anonymous client cannot make the server buffer even a limited body.
+  app.use('/api/v1/*', limitBodies());
   const api = buildApi(s);
   app.route('/api/v1', api);
   app.doc('/api/openapi.json', {
