@@ -65,6 +65,15 @@ const SHED_TOPIC = '$flotilla/shed';
 
 type AuthError = Error & { returnCode: number };
 
+/**
+ * A username as it may be logged: a device or operator token put in the username field by mistake (it has
+ * the tokens' prefix) is a secret, and a log is no place for it.
+ */
+export function loggableUsername(username: string | undefined): string | undefined {
+  if (username === undefined) return undefined;
+  return /^(fdt|flt)_/.test(username) ? `${username.slice(0, 4)}… (a token, not logged)` : username.slice(0, 64);
+}
+
 export class EmbeddedAedesBroker implements BrokerLink {
   readonly counters = new DeviceCounters();
   readonly limits: BrokerLimits;
@@ -269,7 +278,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthError | null, ok: boolean | null) => void): void {
     const refuse = (returnCode: number, message: string) => {
       this.s.connectRefused++;
-      this.opts.log.info('mqtt connect refused', { username: username?.slice(0, 64), reason: message });
+      this.opts.log.info('mqtt connect refused', { username: loggableUsername(username), reason: message });
       done(Object.assign(new Error(message), { returnCode }), null);
     };
     if (!username || !password) return refuse(4, 'username (device id) and password (device token) are required');
