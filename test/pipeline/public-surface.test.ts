@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectRefused, RawMqttClient } from '../../server/src/broker/raw-mqtt.ts';
-import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
+import { runCli, startServerProcess, type ServerHandle } from '../support/server-process.ts';
 
 let srv: ServerHandle;
 beforeAll(async () => {
@@ -81,4 +81,13 @@ it('does not log a token sent as the MQTT username', async () => {
   for (let i = 0; i < 100 && !srv.logs().includes('mqtt connect refused'); i++) await new Promise((r) => setTimeout(r, 20));
   expect(srv.logs()).toContain('mqtt connect refused');
   expect(srv.logs()).not.toContain(secret);
+});
+
+it('shows a device\'s escape sequences as text in `devices show`, not as terminal commands', async () => {
+  const name = 'cam\x1b]0;owned\x07\x1b[2J';
+  expect((await srv.api('POST', '/api/v1/devices', { id: 'cam-esc', name })).status).toBe(201);
+  const r = await runCli(['devices', 'show', 'cam-esc', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
+  expect(r.code).toBe(0);
+  expect(r.stdout).not.toMatch(/[\x1b\x07]/);
+  expect(r.stdout).toContain('\\x1b]0;owned\\x07');
 });

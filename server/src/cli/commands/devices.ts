@@ -81,7 +81,7 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (id: string, o) => {
       const d = await client(o).request('GET', `/api/v1/devices/${encodeURIComponent(id)}?events=${Number(o.events) || 0}`);
       emit(o, d, () => [
-        `${d.id}${d.revokedAt ? ` (revoked ${d.revokedAt})` : ''}  ${d.connected ? 'connected' : 'not connected'}, last seen ${d.lastSeenAt ?? 'never'}`,
+        `${d.id}${d.name ? ` "${d.name}"` : ''}${d.revokedAt ? ` (revoked ${d.revokedAt})` : ''}  ${d.connected ? 'connected' : 'not connected'}, last seen ${d.lastSeenAt ?? 'never'}`,
         `tags: ${d.tags.join(' ') || '-'}   groups: ${d.groups.join(' ') || '-'}`,
         `reported: ${d.modelVersion ?? 'no model'}, state ${d.deployState ?? '-'}${d.reported?.lastError ? `, last error: ${d.reported.lastError}` : ''}`,
         `desired (rev ${d.desiredRev}): ${d.desired?.bundle ? `${d.desired.bundle.model}@${d.desired.bundle.version} (${d.desired.bundle.id.slice(0, 12)})` : 'none'}`,
