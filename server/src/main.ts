@@ -26,6 +26,7 @@ import { JsonPolicyStore } from './retraining/retraining-policy.ts';
 import { makeDataPrivate } from './wiring/private-data.ts';
 import { RetrainingService } from './retraining/retraining-service.ts';
 import { SamplesIngest } from './retraining/samples-ingest.ts';
+import { retentionFromEnv, SampleRetention } from './retraining/sample-retention.ts';
 import { leaseGate, newHolderId } from './store/lease.ts';
 import { openSideStores } from './wiring/side-stores.ts';
 
@@ -115,6 +116,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   brokerEndpoints = mqtt;
   await telemetry.start();
   await samplesIngest.start();
+  const sampleRetention = new SampleRetention({ samples: fieldSamples, limits: retentionFromEnv(), log });
+  sampleRetention.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -126,6 +129,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await rolloutLease.release();
         await telemetry.close();
         stopRetrainOnAlert();
+        sampleRetention.stop();
         await samplesIngest.close();
         await retraining.close();
         await retrainingLease.release();
