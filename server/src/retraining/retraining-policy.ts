@@ -25,6 +25,8 @@ export const RetrainingPolicy = z.object({
     cohorts: z.array(z.string().min(1)).max(64).optional(),
     /** Share of the newest samples kept out for the gate (default 0.2). */
     holdoutFraction: z.number().min(0.05).max(0.9).default(0.2),
+    /** Use a label's samples only when this many distinct devices sent them (default 1); 2 or more keeps one device from poisoning a retrain. */
+    minDevicesPerLabel: z.number().int().min(1).max(10_000).default(1),
   }).strict(),
   train: z.object({
     /** Hyperparameters layered over the champion's. */
