@@ -150,7 +150,8 @@ class ImportRun {
     const index = new Map(classes.map((c, i) => [c, i]));
     const remap = Int32Array.from(names, (n) => index.get(n)!);
     const { digest, bytes, meta } = await this.writer.finish(classes, remap);
-    const labelBalance: Record<string, number> = {};
+    // No prototype: labels are file content, and `__proto__` or `constructor` must be counted like any other.
+    const labelBalance: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const c of classes) labelBalance[c] = this.labelCounts[this.labelIds.get(c)!]!;
     return { digest, bytes, meta, report: this.tally.report(labelBalance, blankLines) };
   }
