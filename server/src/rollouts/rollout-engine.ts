@@ -219,6 +219,12 @@ export class RolloutEngine {
   }
 
   private async previewNow(target: Target, opts: { stages?: readonly Pick<Stage, 'percent' | 'count'>[]; model?: string }) {
+    // Without a model nothing needs the ids: count where the devices are instead of loading 50k of them.
+    const counted = opts.model ? null : await this.deps.devices.count?.(target);
+    if (counted) {
+      const cum = cumulativeQuotas(opts.stages ?? [{ percent: 100 }], counted.matching);
+      return { ...counted, stageSizes: cum.map((c, i) => c - (i === 0 ? 0 : cum[i - 1]!)), held: 0 };
+    }
     const devices = await this.deps.devices.list(target);
     const cum = cumulativeQuotas(opts.stages ?? [{ percent: 100 }], devices.length);
     const held = opts.model ? await this.deps.store.holders(opts.model, devices.map((d) => d.id)) : [];
