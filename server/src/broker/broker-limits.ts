@@ -29,7 +29,7 @@ export interface BrokerLimits {
    * after descriptors reserved for the HTTP side (connection-ceiling.ts).
    */
   maxConnections: number;
-  /** Connections from one source address that have not authenticated yet. Default 128 (a simulator starts devices 25 at a time from one host). */
+  /** Connections from one source address that have not authenticated yet. Default 256: a gateway or a simulator starts many devices from one address. */
   maxPendingPerSource: number;
   /** Bytes buffered toward one client before further messages to it are shed. Default 256 KiB. */
   maxClientBufferBytes: number;
@@ -52,7 +52,7 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   devicePublishBurst: 200,
   maxInflightPublishes: 500,
   maxConnections: 50_000,
-  maxPendingPerSource: 128,
+  maxPendingPerSource: 256,
   maxClientBufferBytes: 256 * 1024,
   maxConcurrentTransfers: 256,
   chunkWindow: 8,
