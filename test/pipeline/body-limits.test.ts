@@ -64,7 +64,6 @@ describe('JSON body limits', () => {
   it.each([
     ['POST', '/api/v1/runs'],
     ['POST', '/api/v1/sweeps'],
-    ['POST', '/api/v1/rollouts'],
     ['PUT', '/api/v1/models/m/aliases/prod'],
     ['PUT', '/api/v1/models/m/retraining-policy'],
     ['POST', '/api/v1/models/m/versions/1/export'],
@@ -74,6 +73,14 @@ describe('JSON body limits', () => {
     expect(r.status).toBe(413);
     expect(r.body.error?.code).toBe('PAYLOAD_TOO_LARGE');
     expect(r.body.error?.message).toContain('1048576 bytes');
+  });
+
+  it('lets a rollout name many devices, up to its own 16 MiB limit', async () => {
+    const many = await send('POST', '/api/v1/rollouts', JSON.stringify({ target: { deviceIds: Array.from({ length: 100_000 }, (_, i) => `device-${i}`) } }));
+    expect(many.status).not.toBe(413);
+    const over = await send('POST', '/api/v1/rollouts', bigJson(17 * MiB));
+    expect(over.status).toBe(413);
+    expect(over.body.error?.message).toMatch(/rollout requests .*16777216 bytes/);
   });
 
   it('counts a chunked body that declares no length', async () => {

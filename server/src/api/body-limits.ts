@@ -28,6 +28,8 @@ const LIMITS: Limit[] = [
   // Calibration and evaluation samples may come inline, base64-encoded.
   { method: 'POST', path: /^\/api\/v1\/models\/[^/]+\/versions\/[^/]+\/quantize$/, max: 64 * MiB, what: 'quantize requests (inline samples included)' },
   { method: 'POST', path: /^\/api\/v1\/devices\/import$/, max: 32 * MiB, what: 'device imports' },
+  // A target may name up to 100,000 device ids of up to 128 characters.
+  { method: 'POST', path: /^\/api\/v1\/rollouts$/, max: 16 * MiB, what: 'rollout requests' },
   { method: 'POST', path: /^\/api\/v1\/bundles$/, max: 8 * MiB, what: 'bundle uploads' },
 ];
 
