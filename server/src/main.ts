@@ -1,5 +1,5 @@
 // Composition root of the server: reads config, opens the seams, wires the services, serves HTTP.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -23,8 +23,10 @@ import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from '.
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { Store } from './store/store.ts';
 import { JsonPolicyStore } from './retraining/retraining-policy.ts';
+import { makeDataPrivate } from './wiring/private-data.ts';
 import { RetrainingService } from './retraining/retraining-service.ts';
 import { SamplesIngest } from './retraining/samples-ingest.ts';
+import { retentionFromEnv, SampleRetention } from './retraining/sample-retention.ts';
 import { leaseGate, newHolderId } from './store/lease.ts';
 import { openSideStores } from './wiring/side-stores.ts';
 
@@ -44,7 +46,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  makeDataPrivate([config.dataDir, ...(config.sharedDir ? [config.sharedDir] : [])]);
   const log = createLogger(config.logLevel, { svc: 'flotilla' });
   const store = await openStore(config.store, config.dataDir);
   const blobs = openBlobStore(config.blobs, config.dataDir);
@@ -114,6 +116,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   brokerEndpoints = mqtt;
   await telemetry.start();
   await samplesIngest.start();
+  const sampleRetention = new SampleRetention({ samples: fieldSamples, limits: retentionFromEnv(), log });
+  sampleRetention.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -125,6 +129,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await rolloutLease.release();
         await telemetry.close();
         stopRetrainOnAlert();
+        sampleRetention.stop();
         await samplesIngest.close();
         await retraining.close();
         await retrainingLease.release();

@@ -3,6 +3,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import type { AppEnv, AppServices } from './app-env.ts';
 import { authenticate } from './auth-middleware.ts';
+import { limitBodies } from './body-limits.ts';
+import { docsHeaders, guardMetrics } from './public-pages.ts';
 import { errorBody, handleError, validationHook } from './errors.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -56,7 +58,10 @@ export function createApp(s: AppServices) {
   });
   app.use('*', httpMetrics(s.fleet.metrics));
   app.route('/', healthRoutes(s));
+  app.use('/metrics', guardMetrics());
   app.route('/', metricsRoutes(s.fleet.metrics));
+  app.use('/api/docs', docsHeaders());
+  app.use('/api/openapi.json', docsHeaders());
   app.route('/', docsRoutes());
   // Browser agents run on their app's origin, not the server's: the two device-credential routes answer
   // cross-origin requests. Any origin is safe here: the credential is a bearer header, never a cookie.
@@ -67,6 +72,8 @@ export function createApp(s: AppServices) {
   app.route('/api/v1', blobRoutes(s.fleet, s));
   app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
   app.use('/api/v1/*', authenticate);
+  // After authentication: an anonymous client cannot make the server buffer even a limited body.
+  app.use('/api/v1/*', limitBodies());
   const api = buildApi(s);
   app.route('/api/v1', api);
   app.doc('/api/openapi.json', {

@@ -5,10 +5,20 @@ import { ApiError } from './api-error.ts';
 import type { Role } from '../store/entities.ts';
 import type { AppEnv } from './app-env.ts';
 
-/** Resolves the caller from `Authorization: Bearer <token>` (or `?token=` for EventSource, which cannot set headers). */
+/**
+ * The event streams, the only routes that take `?token=`: EventSource cannot set headers. Anywhere else a
+ * token in the URL would end up in proxy logs, browser history and Referer headers.
+ */
+const SSE_ROUTES = /^\/api\/v1\/(monitoring\/stream|runs\/[^/]+\/events)$/;
+
+/** Resolves the caller from `Authorization: Bearer <token>` (or `?token=` on the event streams). */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header('authorization');
-  const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : c.req.query('token');
+  const fromQuery = c.req.method === 'GET' && SSE_ROUTES.test(c.req.path) ? c.req.query('token') : undefined;
+  if (!header && fromQuery === undefined && c.req.query('token') !== undefined) {
+    throw new ApiError(401, 'UNAUTHENTICATED', '?token= is accepted only on the event streams (monitoring/stream, runs/{id}/events): send Authorization: Bearer <token>');
+  }
+  const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : fromQuery;
   if (!secret) throw new ApiError(401, 'UNAUTHENTICATED', 'missing operator token: send Authorization: Bearer <token>');
   const token = await c.get('services').store.tokens.findByHash(hashToken(secret));
   if (!token) throw new ApiError(401, 'UNAUTHENTICATED', 'unknown or revoked operator token');

@@ -28,6 +28,8 @@ export function handleError(err: Error, c: Context<AppEnv>) {
     return c.json(errorBody(err.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'HTTP_ERROR', err.message || 'request refused'), err.status);
   }
   if (err instanceof SyntaxError) return c.json(errorBody('INVALID_JSON', `request body is not valid JSON: ${err.message}`), 400);
+  // decodeURIComponent on a path or query part with a stray `%` (e.g. /datasets/%25, decoded twice): the client's mistake.
+  if (err instanceof URIError) return c.json(errorBody('INVALID_PATH', `the request has a malformed percent-encoding (${err.message}): encode % as %25`), 400);
   const requestId = logFailure(c, err);
   return c.json(errorBody('INTERNAL', `internal error; see the server log for request ${requestId}`, { requestId }), 500);
 }

@@ -24,8 +24,13 @@ export interface BrokerLimits {
    * recursively: at 30k msg/s offered it delivered nothing and died of a stack overflow. Default 500.
    */
   maxInflightPublishes: number;
-  /** Connections, authenticated or not, at once. Default 50,000. */
+  /**
+   * Connections, authenticated or not, at once. Default 50,000, lowered at start to what `ulimit -n` leaves
+   * after descriptors reserved for the HTTP side (connection-ceiling.ts).
+   */
   maxConnections: number;
+  /** Connections from one source address that have not authenticated yet. Default 256: a gateway or a simulator starts many devices from one address. */
+  maxPendingPerSource: number;
   /** Bytes buffered toward one client before further messages to it are shed. Default 256 KiB. */
   maxClientBufferBytes: number;
   /** Concurrent chunk transfers the server serves at once [WIRE-2.8]. Default 256. */
@@ -47,6 +52,7 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   devicePublishBurst: 200,
   maxInflightPublishes: 500,
   maxConnections: 50_000,
+  maxPendingPerSource: 256,
   maxClientBufferBytes: 256 * 1024,
   maxConcurrentTransfers: 256,
   chunkWindow: 8,

@@ -13,9 +13,11 @@ import type {
   BrokerEndpoints, BrokerLink, BrokerStats, ConnectionListener, DeviceAuthority, DeviceIdentity, InboundMessage, OutboundMessage,
 } from './broker-link.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
+import { connectionCeiling } from './connection-ceiling.ts';
 import { DeviceCounters } from './device-counters.ts';
 import { GuardedStream } from './guarded-stream.ts';
 import { hashMatches } from './secret-hash.ts';
+import { SourceLimit } from './source-limit.ts';
 import { attachWebSocket, boundPort, closeServer, listenTcp, listenTls, WS_PATH, type Transport } from './listeners.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -63,6 +65,15 @@ const SHED_TOPIC = '$flotilla/shed';
 
 type AuthError = Error & { returnCode: number };
 
+/**
+ * A username as it may be logged: a device or operator token put in the username field by mistake (it has
+ * the tokens' prefix) is a secret, and a log is no place for it.
+ */
+export function loggableUsername(username: string | undefined): string | undefined {
+  if (username === undefined) return undefined;
+  return /^(fdt|flt)_/.test(username) ? `${username.slice(0, 4)}… (a token, not logged)` : username.slice(0, 64);
+}
+
 export class EmbeddedAedesBroker implements BrokerLink {
   readonly counters = new DeviceCounters();
   readonly limits: BrokerLimits;
@@ -75,13 +86,21 @@ export class EmbeddedAedesBroker implements BrokerLink {
   private detachWs: (() => void) | null = null;
   private connections = 0;
   private readonly gate: AdmissionGate;
+  private readonly pendingBySource: SourceLimit;
+  /** Streams still holding a pending slot, with their source. */
+  private readonly pending = new WeakMap<Duplex, string | undefined>();
   private readonly s = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, connectRefused: 0, framesRefused: 0, drainTimeouts: 0 };
   private endpoints: BrokerEndpoints | null = null;
   private http: { server: HttpServer | HttpsServer; url?: string } | null;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
     this.prefix = opts.prefix ?? DEFAULT_PREFIX;
-    this.limits = resolveBrokerLimits(opts.limits);
+    const limits = resolveBrokerLimits(opts.limits);
+    this.limits = { ...limits, maxConnections: connectionCeiling(limits.maxConnections) };
+    if (this.limits.maxConnections < limits.maxConnections) {
+      opts.log.info('mqtt connections capped by the open-file limit', { configured: limits.maxConnections, ceiling: this.limits.maxConnections });
+    }
+    this.pendingBySource = new SourceLimit(this.limits.maxPendingPerSource);
     this.http = opts.httpServer ? { server: opts.httpServer, url: opts.httpUrl } : null;
     this.gate = new AdmissionGate(this.limits.maxInflightPublishes);
     this.aedes = new Aedes({
@@ -144,7 +163,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
     await this.aedes.listen();
     const host = this.opts.host ?? '127.0.0.1';
     const urlHost = host.includes(':') ? `[${host}]` : host;
-    const accept = (stream: Duplex, transport: Transport) => this.accept(stream, transport);
+    const accept = (stream: Duplex, transport: Transport, source: string | undefined) => this.accept(stream, transport, source);
     const tcp = await listenTcp(host, this.opts.mqttPort ?? 1883, accept);
     this.servers.push(tcp);
     let mqttsUrl: string | null = null;
@@ -219,8 +238,8 @@ export class EmbeddedAedesBroker implements BrokerLink {
     await Promise.all(closing);
   }
 
-  private accept(stream: Duplex, transport: Transport): void {
-    if (this.connections >= this.limits.maxConnections || this.aedes.closed) {
+  private accept(stream: Duplex, transport: Transport, source: string | undefined): void {
+    if (this.connections >= this.limits.maxConnections || this.aedes.closed || !this.pendingBySource.take(source)) {
       this.s.connectRefused++;
       stream.destroy();
       return;
@@ -240,15 +259,26 @@ export class EmbeddedAedesBroker implements BrokerLink {
         else this.s.bytesOut += n;
       },
     });
-    guarded.once('close', () => this.connections--);
+    this.pending.set(guarded, source);
+    guarded.once('close', () => {
+      this.connections--;
+      this.authenticatedSource(guarded);
+    });
     guarded.on('error', () => undefined);
     this.aedes.handle(guarded);
+  }
+
+  /** Gives back the stream's pending slot for its source, once. */
+  private authenticatedSource(stream: Duplex): void {
+    if (!this.pending.has(stream)) return;
+    this.pendingBySource.release(this.pending.get(stream));
+    this.pending.delete(stream);
   }
 
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthError | null, ok: boolean | null) => void): void {
     const refuse = (returnCode: number, message: string) => {
       this.s.connectRefused++;
-      this.opts.log.info('mqtt connect refused', { username: username?.slice(0, 64), reason: message });
+      this.opts.log.info('mqtt connect refused', { username: loggableUsername(username), reason: message });
       done(Object.assign(new Error(message), { returnCode }), null);
     };
     if (!username || !password) return refuse(4, 'username (device id) and password (device token) are required');
@@ -268,6 +298,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
         this.gate.forget(session);
       });
       stream.authenticated();
+      this.authenticatedSource(stream);
       done(null, true);
     };
     const serviceHash = this.opts.serviceAccounts?.[username];

@@ -7,7 +7,8 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
 export type Transport = 'mqtt' | 'mqtts' | 'ws';
-export type Accept = (stream: Duplex, transport: Transport) => void;
+/** `source` is the client's address, for limits per source. */
+export type Accept = (stream: Duplex, transport: Transport, source: string | undefined) => void;
 
 /** Path of the MQTT-over-WebSocket endpoint on the HTTP server. */
 export const WS_PATH = '/mqtt';
@@ -16,7 +17,7 @@ export const WS_PATH = '/mqtt';
 export async function listenTcp(host: string, port: number, accept: Accept): Promise<Server> {
   const server = createServer({ noDelay: true }, (socket: Socket) => {
     socket.setNoDelay(true);
-    accept(socket, 'mqtt');
+    accept(socket, 'mqtt', socket.remoteAddress);
   });
   await listen(server, host, port);
   return server;
@@ -26,7 +27,7 @@ export async function listenTcp(host: string, port: number, accept: Accept): Pro
 export async function listenTls(host: string, port: number, tls: { cert: string | Buffer; key: string | Buffer }, handshakeTimeoutMs: number, accept: Accept): Promise<Server> {
   const server = createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: handshakeTimeoutMs, minVersion: 'TLSv1.2' }, (socket: TLSSocket) => {
     socket.setNoDelay(true);
-    accept(socket, 'mqtts');
+    accept(socket, 'mqtts', socket.remoteAddress);
   });
   // A failed handshake is the client's problem; it must not reach the process as an 'error'.
   server.on('tlsClientError', () => undefined);
@@ -50,7 +51,7 @@ export function attachWebSocket(http: HttpServer | HttpsServer, maxPayload: numb
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       stream.on('error', () => undefined);
-      accept(stream, 'ws');
+      accept(stream, 'ws', req.socket.remoteAddress);
     });
   };
   http.on('upgrade', onUpgrade);

@@ -4,10 +4,19 @@ export interface OutputOptions {
   json?: boolean;
 }
 
-/** Prints `value` as JSON (with --json) or the human rendering. */
+/** Prints `value` as JSON (with --json) or the human rendering, with control characters made visible. */
 export function emit(opts: OutputOptions, value: unknown, human: () => string): void {
   if (opts.json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  else process.stdout.write(`${human()}\n`);
+  else process.stdout.write(`${printable(human())}\n`);
+}
+
+/**
+ * Text safe for a terminal: what devices report (an error, a name) may carry escape sequences that would
+ * recolour, retitle or rewrite the operator's screen. C0 controls other than newline and tab, DEL and C1
+ * controls are shown as `\xNN` instead.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** A fixed-width text table. */

@@ -153,6 +153,29 @@ describe('importCsv: refusals leave nothing behind', () => {
     expect(e).toMatchObject({ code: 'CSV_LABEL_MISSING', details: { label: 'class', columns: ['sepal', 'petal', 'y'] } });
   });
 
+  it('counts labels and columns named __proto__ or constructor like any other', async () => {
+    const r = await run('__proto__,b,y\n1,2,__proto__\n3,4,constructor\n5,6,__proto__\n7,8,toString\n,9,toString\n');
+    expect(Object.entries(r.report.labelBalance).sort()).toEqual([['__proto__', 2], ['constructor', 1], ['toString', 1]]);
+    expect(Object.entries(r.report.missingValues)).toEqual([['__proto__', 1]]);
+  });
+
+  it('CSV_TOO_MANY_COLUMNS for a 50,000-column header, at once and with the limit named', async () => {
+    const header = `${Array.from({ length: 50_000 }, (_, i) => `c${i}`).join(',')},y`;
+    const t0 = performance.now();
+    const e = await failure(`${header}\n`);
+    expect(e.code).toBe('CSV_TOO_MANY_COLUMNS');
+    expect(e.message).toContain('10000');
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('finds a repeated name in a wide header in one pass, and keeps the error small', async () => {
+    const header = `${Array.from({ length: 9_999 }, (_, i) => `c${i}`).join(',')},c5`;
+    const e = await failure(`${header}\n`, { label: 'c0' });
+    expect(e.code).toBe('CSV_BAD_HEADER');
+    expect(e.message).toContain('"c5" twice');
+    expect(JSON.stringify(e.details).length).toBeLessThan(1000);
+  });
+
   it('CSV_BAD_HEADER for blank or repeated column names or a broken header; CSV_NO_FEATURES for a label alone', async () => {
     expect((await failure('a,,y\n1,2,p\n')).code).toBe('CSV_BAD_HEADER');
     expect((await failure('a,a,y\n1,2,p\n')).code).toBe('CSV_BAD_HEADER');

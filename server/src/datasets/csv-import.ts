@@ -150,7 +150,8 @@ class ImportRun {
     const index = new Map(classes.map((c, i) => [c, i]));
     const remap = Int32Array.from(names, (n) => index.get(n)!);
     const { digest, bytes, meta } = await this.writer.finish(classes, remap);
-    const labelBalance: Record<string, number> = {};
+    // No prototype: labels are file content, and `__proto__` or `constructor` must be counted like any other.
+    const labelBalance: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const c of classes) labelBalance[c] = this.labelCounts[this.labelIds.get(c)!]!;
     return { digest, bytes, meta, report: this.tally.report(labelBalance, blankLines) };
   }
@@ -170,15 +171,26 @@ class ImportRun {
   }
 }
 
+/** Most columns a dataset may have: wider files are refused before any per-column work (50k froze the server). */
+export const MAX_CSV_COLUMNS = 10_000;
+
+/** The first column names, for messages and details that must stay small however wide the header is. */
+const someColumns = (columns: readonly string[]) => (columns.length > 20 ? [...columns.slice(0, 20), `… ${columns.length - 20} more`] : [...columns]);
+
 function readHeader(header: CsvRecord, label: string): CsvLayout {
   if (header.malformed) throw new DatasetError('CSV_BAD_HEADER', `the header row is malformed: ${header.malformed}`);
+  if (header.fields.length > MAX_CSV_COLUMNS) {
+    throw new DatasetError('CSV_TOO_MANY_COLUMNS', `the header has ${header.fields.length} columns; at most ${MAX_CSV_COLUMNS} are allowed`, { columns: header.fields.length, max: MAX_CSV_COLUMNS });
+  }
   const columns = header.fields.map((f) => f.trim());
   const blank = columns.findIndex((c) => c === '');
-  if (blank >= 0) throw new DatasetError('CSV_BAD_HEADER', `header column ${blank + 1} has no name`, { columns });
-  const dup = columns.find((c, i) => columns.indexOf(c) !== i);
-  if (dup !== undefined) throw new DatasetError('CSV_BAD_HEADER', `header names column "${dup}" twice`, { columns });
+  if (blank >= 0) throw new DatasetError('CSV_BAD_HEADER', `header column ${blank + 1} has no name`, { columns: someColumns(columns) });
+  // One pass with a Set: indexOf per column was quadratic in the header width.
+  const seen = new Set<string>();
+  const dup = columns.find((c) => seen.size === seen.add(c).size);
+  if (dup !== undefined) throw new DatasetError('CSV_BAD_HEADER', `header names column "${dup}" twice`, { columns: someColumns(columns) });
   const labelIndex = columns.indexOf(label.trim());
-  if (labelIndex < 0) throw new DatasetError('CSV_LABEL_MISSING', `label column "${label}" is not in the header (${columns.join(', ')})`, { label, columns });
+  if (labelIndex < 0) throw new DatasetError('CSV_LABEL_MISSING', `label column "${label}" is not in the header (${someColumns(columns).join(', ')})`, { label, columns: someColumns(columns) });
   if (columns.length < 2) throw new DatasetError('CSV_NO_FEATURES', 'the file has a label column but no feature columns', { columns });
   return { columns, labelIndex };
 }

@@ -11,6 +11,7 @@ export type DatasetErrorCode =
   | 'CSV_EMPTY'
   | 'CSV_NO_ROWS'
   | 'CSV_BAD_HEADER'
+  | 'CSV_TOO_MANY_COLUMNS'
   | 'CSV_NO_FEATURES'
   | 'CSV_LABEL_MISSING'
   | 'CSV_BAD_ENCODING'

@@ -79,7 +79,7 @@ export class ReportTally {
   }
 
   report(labelBalance: Record<string, number>, blankLines: number): ImportReport {
-    const missingValues: Record<string, number> = {};
+    const missingValues: Record<string, number> = Object.create(null) as Record<string, number>; // column names are file content
     this.columns.forEach((name, c) => {
       if (this.missing[c]) missingValues[name] = this.missing[c]!;
     });

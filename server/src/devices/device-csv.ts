@@ -14,11 +14,16 @@ export interface DeviceRow {
 
 /** Most rows one import may hold. */
 export const MAX_IMPORT_ROWS = 100_000;
+/** Most columns: id, name, tags, groups and attributes; wider is not a device list. */
+export const MAX_IMPORT_COLUMNS = 64;
 
 /** Parses the whole file; every problem is reported at once, with its line, and nothing is returned then. */
 export function parseDeviceCsv(text: string): DeviceRow[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
+  if (header.length > MAX_IMPORT_COLUMNS) {
+    throw new DeviceError('DEVICE_CSV_INVALID', `the CSV header has ${header.length} columns; at most ${MAX_IMPORT_COLUMNS} are allowed (id, name, tags, groups and attributes)`);
+  }
   if (!header.includes('id')) throw new DeviceError('DEVICE_CSV_INVALID', "the CSV needs a header line with an 'id' column (and optionally name, tags, groups, attributes)");
   const rows: DeviceRow[] = [];
   const problems: string[] = [];

@@ -27,6 +27,20 @@ describe('buildFieldDataset', () => {
     expect(await world.store.datasets.get(r.version.digest)).not.toBeNull();
   });
 
+  it('leaves out a label that fewer than minDevicesPerLabel devices sent, however many samples one device sent', async () => {
+    // cam-evil alone sends 40 samples all labelled 1; label 0 comes from two devices.
+    await world.samples.insertMany([
+      ...Array.from({ length: 40 }, (_, i) => sample('cam-evil', 100 + i, { label: 1 })),
+      ...Array.from({ length: 3 }, (_, i) => sample('cam-1', i, { label: 0 })),
+      ...Array.from({ length: 3 }, (_, i) => sample('cam-2', 10 + i, { label: 0 })),
+    ]);
+    const r = await buildFieldDataset(world, { parent: 'toy', holdoutFraction: 0.5, minDevicesPerLabel: 2 });
+    expect(r.fieldRows + r.holdout.n).toBe(6);
+    expect(r.version.source).toContain('left out (fewer than 2 devices)');
+    const open = await buildFieldDataset(world, { parent: 'toy', holdoutFraction: 0.5 });
+    expect(open.fieldRows + open.holdout.n).toBe(46);
+  });
+
   it('is deterministic: the same samples, inserted in any order, give the same digest', async () => {
     const rows = Array.from({ length: 8 }, (_, i) => sample(i % 2 ? 'cam-1' : 'cam-2', i, { snowy: i % 3 === 0 }));
     await world.samples.insertMany(rows);

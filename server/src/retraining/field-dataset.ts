@@ -24,6 +24,11 @@ export interface FieldDatasetRequest {
   maxSamples?: number;
   /** Name of the new version (default `<parent>-field`). */
   name?: string;
+  /**
+   * A label's samples are used only when at least this many distinct devices sent them (default 1): one
+   * device, however many samples it sends, then cannot teach the model a label by itself.
+   */
+  minDevicesPerLabel?: number;
 }
 
 export interface FieldDataset {
@@ -82,11 +87,25 @@ function concat(a: Dataset, b: Dataset): Dataset {
 }
 
 /** Builds (or finds, when the content is the same) the field dataset version. */
+/** The samples whose label came from at least `min` distinct devices, and the labels that did not. */
+function withEnoughDevices(samples: readonly FieldSample[], min: number): { kept: FieldSample[]; dropped: number[] } {
+  if (min <= 1) return { kept: [...samples], dropped: [] };
+  const devices = new Map<number, Set<string>>();
+  for (const s of samples) {
+    let d = devices.get(s.label!);
+    if (!d) devices.set(s.label!, (d = new Set()));
+    d.add(s.deviceId);
+  }
+  const dropped = [...devices].filter(([, d]) => d.size < min).map(([label]) => label).sort((a, b) => a - b);
+  return { kept: samples.filter((s) => !dropped.includes(s.label!)), dropped };
+}
+
 export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetRequest): Promise<FieldDataset> {
   const { version: parent, data } = await loadDataset(deps, r.parent);
   const size = featuresPerRow(parent.featureShape);
   // Samples whose size or label do not fit the parent cannot join it; they are skipped, not fatal.
-  const usable = (await samplesFor(deps, r)).filter((s) => s.input.byteLength === size * 4 && s.label !== null && s.label >= 0 && s.label < parent.classes.length);
+  const fitting = (await samplesFor(deps, r)).filter((s) => s.input.byteLength === size * 4 && s.label !== null && s.label >= 0 && s.label < parent.classes.length);
+  const { kept: usable, dropped } = withEnoughDevices(fitting, r.minDevicesPerLabel ?? 1);
   const holdoutCount = Math.ceil(usable.length * Math.min(Math.max(r.holdoutFraction ?? 0.2, 0), 0.9));
   const train = usable.slice(0, usable.length - holdoutCount);
   const split = splitIndices(data.n, { seed: r.splitSeed ?? 42, train: 0.8, validation: 0.1, test: 0.1 });
@@ -98,7 +117,8 @@ export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetR
   const version = await deps.store.datasets.put({
     digest: blob.digest, name: r.name ?? `${parent.name}-field`, bytes: blob.bytes, rows: merged.n, featureShape: parent.featureShape,
     featureNames: parent.featureNames, classes: parent.classes, report: null, parents: [parent.digest],
-    source: `field samples: ${train.length} labelled (${scope}) + ${parent.name} train/validation rows (seed ${r.splitSeed ?? 42}); ${holdoutCount} newest held out`,
+    source: `field samples: ${train.length} labelled (${scope}) + ${parent.name} train/validation rows (seed ${r.splitSeed ?? 42}); ${holdoutCount} newest held out`
+      + (dropped.length ? `; labels ${dropped.map((l) => parent.classes[l]).join(', ')} left out (fewer than ${r.minDevicesPerLabel} devices)` : ''),
     createdAt: new Date().toISOString(),
   });
   return {

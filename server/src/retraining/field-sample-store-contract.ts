@@ -53,6 +53,24 @@ export function fieldSampleStoreContract(name: string, open: () => Promise<{ sto
       expect(await s.labelled({ cohort: 'sunny', limit: 10 })).toEqual([]);
     }));
 
+    it('prunes by the time samples were received, then the oldest received beyond a byte budget', withStore(async (s) => {
+      const tick = () => new Promise((r) => setTimeout(r, 5));
+      await s.insertMany([contractSample('cam-1', 1), contractSample('cam-1', 2)]);
+      await tick();
+      const between = Date.now();
+      await tick();
+      await s.insertMany([contractSample('cam-1', 3), contractSample('cam-2', 4)]);
+      await tick();
+      await s.insertMany([contractSample('cam-2', 5)]);
+      expect(await s.prune({ receivedBefore: between, maxBytes: 1e12 })).toBe(2);
+      expect(await s.countLabelled({})).toBe(3);
+      // Each input is 12 bytes: 24 keeps the two received last.
+      expect(await s.prune({ receivedBefore: 0, maxBytes: 24 })).toBe(1);
+      expect((await s.labelled({ limit: 10 })).map((r) => `${r.deviceId}/${r.predictionId}`).sort()).toEqual(['cam-2/p4', 'cam-2/p5']);
+      expect(await s.prune({ receivedBefore: Date.now() + 1, maxBytes: 1e12 })).toBe(2);
+      expect(await s.countLabelled({})).toBe(0);
+    }));
+
     it('orders samples predicted at the same time by device, then prediction id', withStore(async (s) => {
       const at = '2026-01-01T00:00:00.000Z';
       await s.insertMany([contractSample('b', 1, { at }), contractSample('a', 2, { at }), contractSample('a', 1, { at })]);

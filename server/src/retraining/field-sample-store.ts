@@ -34,4 +34,10 @@ export interface FieldSampleStore {
   /** Labelled samples, oldest first (by `at`, then device and prediction id for a stable order). */
   labelled(q: LabelledQuery): Promise<FieldSample[]>;
   countLabelled(q: Omit<LabelledQuery, 'limit'>): Promise<number>;
+  /**
+   * Retention: deletes samples the server received before `receivedBefore` (ms since the epoch; the server's
+   * clock, not the device's `at`), then the oldest received until their inputs total at most `maxBytes`.
+   * Returns rows deleted.
+   */
+  prune(o: { receivedBefore: number; maxBytes: number }): Promise<number>;
 }

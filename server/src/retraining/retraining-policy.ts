@@ -25,6 +25,8 @@ export const RetrainingPolicy = z.object({
     cohorts: z.array(z.string().min(1)).max(64).optional(),
     /** Share of the newest samples kept out for the gate (default 0.2). */
     holdoutFraction: z.number().min(0.05).max(0.9).default(0.2),
+    /** Use a label's samples only when this many distinct devices sent them (default 1); 2 or more keeps one device from poisoning a retrain. */
+    minDevicesPerLabel: z.number().int().min(1).max(10_000).default(1),
   }).strict(),
   train: z.object({
     /** Hyperparameters layered over the champion's. */
@@ -47,7 +49,8 @@ export interface PolicyStore {
 /** Policies in `<dataDir>/retraining-policies.json`, rewritten atomically on every change. */
 export class JsonPolicyStore implements PolicyStore {
   private readonly path: string;
-  private policies: Record<string, RetrainingPolicy> = {};
+  // A Map: model names are operator input, and `__proto__` or `constructor` must be just names.
+  private policies = new Map<string, RetrainingPolicy>();
   private loadedMtime = -1;
 
   /** `dir` is the data folder, or the folder every server process shares (--shared-dir). */
@@ -58,22 +61,25 @@ export class JsonPolicyStore implements PolicyStore {
 
   get(model: string): RetrainingPolicy | null {
     this.reload();
-    return this.policies[model] ?? null;
+    return this.policies.get(model) ?? null;
   }
 
   put(model: string, p: RetrainingPolicy): void {
     this.reload();
-    this.policies[model] = p;
+    const next = new Map(this.policies).set(model, p);
     // Unique temp name: another server process may write the shared file at the same moment.
     const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.policies, null, 2));
+    // Serialized before anything changes: a policy that cannot be written is refused, not kept in memory
+    // where it would break every later write.
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(next), null, 2));
     renameSync(tmp, this.path);
+    this.policies = next;
     this.loadedMtime = statSync(this.path).mtimeMs;
   }
 
   list(): Record<string, RetrainingPolicy> {
     this.reload();
-    return { ...this.policies };
+    return Object.fromEntries(this.policies);
   }
 
   /** Re-reads the file when another process changed it (policies change rarely; a stat is cheap). */
@@ -81,7 +87,8 @@ export class JsonPolicyStore implements PolicyStore {
     if (!existsSync(this.path)) return;
     const mtime = statSync(this.path).mtimeMs;
     if (mtime === this.loadedMtime) return;
-    this.policies = JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, RetrainingPolicy>;
+    // JSON.parse keeps a `__proto__` key as an own property; Object.entries hands it over as a name.
+    this.policies = new Map(Object.entries(JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, RetrainingPolicy>));
     this.loadedMtime = mtime;
   }
 }

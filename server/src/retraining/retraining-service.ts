@@ -157,6 +157,7 @@ export class RetrainingService {
     const championInt8 = await this.int8(champion, job.actor);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, splitSeed: championRun.splitSeed,
+      minDevicesPerLabel: p.data.minDevicesPerLabel,
     });
     job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
     const run = await runs.start({

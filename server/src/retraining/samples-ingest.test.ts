@@ -34,12 +34,18 @@ const item = (i: number, label: number | null = i % 10) => ({
 let world: Awaited<ReturnType<typeof openWorld>>;
 let link: FakeLink;
 let ingest: SamplesIngest;
+let clock = Date.UTC(2026, 0, 1);
+
+/** Gives devices a desired state whose telemetry policy asks for samples (or, with rate 0, for none). */
+const askForSamples = (ids: string[], sampleBudgetBytes = 1 << 20, sampleRate = 1) =>
+  world.store.devices.setDesired(ids, (rev) => ({ v: 1, rev, bundle: null, shadow: null, issuedAt: new Date(clock).toISOString(), telemetry: { windowSec: 60, sampleRate, sampleBudgetBytes } }), null);
 
 beforeEach(async () => {
   world = await openWorld();
-  await world.store.devices.createMany([{ id: 'cam-1', tokenHash: 'x', tags: ['snowy'] }]);
+  await world.store.devices.createMany([{ id: 'cam-1', tokenHash: 'x', tags: ['snowy'] }, { id: 'cam-2', tokenHash: 'y', tags: [] }]);
+  await askForSamples(['cam-1']);
   link = new FakeLink();
-  ingest = new SamplesIngest({ link, store: world.store, samples: world.samples, log: createLogger('silent'), prefix: 'flotilla', maxDelayMs: 5 });
+  ingest = new SamplesIngest({ link, store: world.store, samples: world.samples, log: createLogger('silent'), prefix: 'flotilla', maxDelayMs: 5, now: () => clock });
   await ingest.start();
 });
 afterEach(async () => {
@@ -85,5 +91,27 @@ describe('SamplesIngest', () => {
     expect(ingest.invalidItems).toBe(1);
     expect((await world.samples.labelled({ limit: 10 })).map((r) => r.predictionId)).toEqual(['p6']);
     expect(link.published).toHaveLength(1);
+  });
+
+  it('stores nothing from a device whose desired state asks for no samples, and acknowledges it so it stops resending', async () => {
+    link.send('cam-2', { v: 1, seq: 1, items: [item(1)] }); // no desired state at all
+    await askForSamples(['cam-1'], 1 << 20, 0); // rate 0
+    link.send('cam-1', { v: 1, seq: 2, items: [item(2), item(3)] });
+    await settle();
+    expect(await world.samples.countLabelled({})).toBe(0);
+    expect(ingest.refused).toBe(3);
+    expect(link.published.map((m) => m.topic).sort()).toEqual(['flotilla/devices/cam-1/ack', 'flotilla/devices/cam-2/ack']);
+  });
+
+  it('stores at most twice the byte budget per window from one device and model, then again in the next window', async () => {
+    await askForSamples(['cam-1'], 24); // each item is 12 bytes: 4 fit in twice the budget
+    link.send('cam-1', { v: 1, seq: 1, items: Array.from({ length: 50 }, (_, i) => item(i)) });
+    await settle();
+    expect(await world.samples.countLabelled({})).toBe(4);
+    expect(ingest.refused).toBe(46);
+    clock += 61_000;
+    link.send('cam-1', { v: 1, seq: 2, items: [item(100), item(101)] });
+    await settle();
+    expect(await world.samples.countLabelled({})).toBe(6);
   });
 });

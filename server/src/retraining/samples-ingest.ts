@@ -6,6 +6,7 @@ import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
+import { SampleAdmission, samplingPolicy } from './sample-admission.ts';
 
 export interface SamplesIngestOptions {
   link: Pick<BrokerLink, 'subscribe' | 'publish'>;
@@ -15,6 +16,8 @@ export interface SamplesIngestOptions {
   prefix: string;
   /** Longest a batch waits before it is stored, ms (default 100). */
   maxDelayMs?: number;
+  /** Clock for the per-window byte budgets (tests). */
+  now?: () => number;
 }
 
 interface Pending {
@@ -34,8 +37,15 @@ export class SamplesIngest {
   invalidItems = 0;
   /** Rows newly stored (resends not counted). */
   stored = 0;
+  /** Items refused because the device's desired state asks for none, or its byte budget was spent. */
+  refused = 0;
+  private readonly admission: SampleAdmission;
+  /** Refusals already logged, by device: one line per device, not one per message. */
+  private readonly refusalLogged = new Set<string>();
 
-  constructor(private readonly o: SamplesIngestOptions) {}
+  constructor(private readonly o: SamplesIngestOptions) {
+    this.admission = new SampleAdmission(o.now);
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'samples', SampleBatch,
@@ -51,12 +61,23 @@ export class SamplesIngest {
     const d = await this.o.store.devices.get(deviceId);
     const reported = d?.reported as { model?: { name?: string } | null } | null | undefined;
     const model = reported?.model?.name ?? d?.modelVersion?.split('@')[0] ?? 'unknown';
+    const policy = samplingPolicy(d?.desired);
     const rows: FieldSample[] = [];
     for (const it of batch.items) {
       const input = fromBase64(it.input);
       const values = it.shape.reduce((a, b) => a * b, 1);
       if (!input || input.length !== values * 4) {
         this.invalidItems++;
+        continue;
+      }
+      const why = this.admission.admit(deviceId, model, policy, input.length);
+      if (why) {
+        // Still acknowledged below: a resend would be refused again, so the device may as well free it.
+        this.refused++;
+        if (this.refusalLogged.size < 10_000 && !this.refusalLogged.has(deviceId)) {
+          this.refusalLogged.add(deviceId);
+          this.o.log.warn('field samples refused', { deviceId, why });
+        }
         continue;
       }
       rows.push({ deviceId, predictionId: it.predictionId, cohorts: d?.tags ?? [], model, input, shape: it.shape, prediction: it.prediction, confidence: it.confidence, label: it.label, at: it.at });

@@ -20,6 +20,11 @@ export interface DeviceDirectory {
   list(target: Target): Promise<TargetDevice[]>;
   /** These devices; unknown or revoked ids are left out. */
   get(ids: readonly string[]): Promise<TargetDevice[]>;
+  /**
+   * How many devices match `target`, and how many of them are online, counted where the devices are
+   * (SQL) without listing them; null when this directory cannot count such a target and `list` must.
+   */
+  count?(target: Target): Promise<{ matching: number; online: number } | null>;
 }
 
 /**

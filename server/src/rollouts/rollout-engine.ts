@@ -6,6 +6,7 @@ import { isMember, nextDeviceState, type RolloutDeviceState } from './device-sta
 import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
 import { systemClock } from './ports.ts';
+import { HeavyReads } from './heavy-reads.ts';
 import { RolloutError } from './rollout-error.ts';
 import { transition, type RolloutState } from './rollout-machine.ts';
 import { parseRolloutRequest, type Stage } from './rollout-spec.ts';
@@ -67,6 +68,7 @@ export class RolloutEngine {
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly driver: DriverDeps;
+  private readonly heavy = new HeavyReads();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: RolloutEngineDeps) {
@@ -212,7 +214,17 @@ export class RolloutEngine {
    * How many devices a target matches now, how many are online, how the stages would split them
    * (sizes do not depend on the rollout id), and, given a model, how many an active rollout holds.
    */
-  async preview(target: Target, opts: { stages?: readonly Pick<Stage, 'percent' | 'count'>[]; model?: string } = {}) {
+  preview(target: Target, opts: { stages?: readonly Pick<Stage, 'percent' | 'count'>[]; model?: string } = {}) {
+    return this.heavy.run(`preview ${JSON.stringify([target, opts])}`, () => this.previewNow(target, opts));
+  }
+
+  private async previewNow(target: Target, opts: { stages?: readonly Pick<Stage, 'percent' | 'count'>[]; model?: string }) {
+    // Without a model nothing needs the ids: count where the devices are instead of loading 50k of them.
+    const counted = opts.model ? null : await this.deps.devices.count?.(target);
+    if (counted) {
+      const cum = cumulativeQuotas(opts.stages ?? [{ percent: 100 }], counted.matching);
+      return { ...counted, stageSizes: cum.map((c, i) => c - (i === 0 ? 0 : cum[i - 1]!)), held: 0 };
+    }
     const devices = await this.deps.devices.list(target);
     const cum = cumulativeQuotas(opts.stages ?? [{ percent: 100 }], devices.length);
     const held = opts.model ? await this.deps.store.holders(opts.model, devices.map((d) => d.id)) : [];
@@ -225,7 +237,11 @@ export class RolloutEngine {
   }
 
   /** A rollout's target against the fleet now: matching devices and the ones not yet in it. */
-  async previewRollout(id: string) {
+  previewRollout(id: string) {
+    return this.heavy.run(`rollout ${id}`, () => this.previewRolloutNow(id));
+  }
+
+  private async previewRolloutNow(id: string) {
     const r = await this.get(id);
     const devices = await this.deps.devices.list(r.target);
     const known = new Set((await this.deps.store.devices(id)).map((d) => d.deviceId));

@@ -8,7 +8,8 @@ export type RolloutErrorCode =
   | 'DEVICE_NOT_IN_ROLLOUT'
   | 'ROLLOUT_CONFLICT'
   | 'NO_MATCHING_DEVICES'
-  | 'ILLEGAL_TRANSITION';
+  | 'ILLEGAL_TRANSITION'
+  | 'ROLLOUT_BUSY';
 
 const STATUSES: Record<RolloutErrorCode, number> = {
   INVALID_ROLLOUT: 400,
@@ -18,6 +19,7 @@ const STATUSES: Record<RolloutErrorCode, number> = {
   ROLLOUT_CONFLICT: 409,
   NO_MATCHING_DEVICES: 409,
   ILLEGAL_TRANSITION: 409,
+  ROLLOUT_BUSY: 503,
 };
 
 /** A refused rollout operation. Clients match on `code`, never on the message. */

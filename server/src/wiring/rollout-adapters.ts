@@ -11,9 +11,21 @@ const toTarget = (d: Device): TargetDevice => ({
   currentBundleId: ((d.reported as { bundleId?: string | null } | null)?.bundleId ?? null) || ((d.desired as { bundle?: { id?: string } | null } | null)?.bundle?.id ?? null),
 });
 
+/** The registry filter that selects exactly what `matchesTarget` would, or null when none does. */
+function exactFilter(t: Target): { tag?: string; group?: string } | null {
+  if (t.deviceIds?.length || Object.keys(t.attributes ?? {}).length || (t.tags?.length ?? 0) > 1 || (t.groups?.length ?? 0) > 1) return null;
+  return { ...(t.tags?.length ? { tag: t.tags[0] } : {}), ...(t.groups?.length ? { group: t.groups[0] } : {}) };
+}
+
 /** Pages through the registry (narrowed by the target's first tag or group when it has one) and filters with the engine's own rule. */
 export function deviceDirectory(store: Store): DeviceDirectory {
   return {
+    async count(target: Target) {
+      const filter = exactFilter(target);
+      if (!filter) return null;
+      const [matching, online] = await Promise.all([store.devices.count(filter), store.devices.count({ ...filter, online: true })]);
+      return { matching, online };
+    },
     async list(target: Target) {
       const out: TargetDevice[] = [];
       const filter = target.tags?.length ? { tag: target.tags[0] } : target.groups?.length === 1 ? { group: target.groups[0] } : {};

@@ -28,7 +28,8 @@ const SSE_PING_MS = 15_000;
 function time(v: string | undefined, fallback: number, name: string): number {
   if (v === undefined || v === '') return fallback;
   const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw new MonitoringError('INVALID_QUERY', `${name} '${v}' is neither ISO 8601 nor ms since the epoch`);
+  // 8.64e15 ms is the last instant a Date can hold: beyond it every later toISOString throws.
+  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new MonitoringError('INVALID_QUERY', `${name} '${v.slice(0, 40)}' is neither ISO 8601 nor ms since the epoch (within years ±275,000)`);
   return t;
 }
 

@@ -88,7 +88,7 @@ export function registerDeviceCommands(program: Command): void {
       const d = await answer(api(o).devices[':id'].$get({ param: { id: encodeURIComponent(id) }, query: { events: String(Number(o.events) || 0) } }));
       const bundle = (d.desired as { bundle?: { id: string; model: string; version: string } } | null)?.bundle;
       emit(o, d, () => [
-        `${d.id}${d.revokedAt ? ` (revoked ${d.revokedAt})` : ''}  ${d.connected ? 'connected' : 'not connected'}, last seen ${d.lastSeenAt ?? 'never'}`,
+        `${d.id}${d.name ? ` "${d.name}"` : ''}${d.revokedAt ? ` (revoked ${d.revokedAt})` : ''}  ${d.connected ? 'connected' : 'not connected'}, last seen ${d.lastSeenAt ?? 'never'}`,
         `tags: ${d.tags.join(' ') || '-'}   groups: ${d.groups.join(' ') || '-'}`,
         `reported: ${d.modelVersion ?? 'no model'}, state ${d.deployState ?? '-'}${d.reported?.lastError ? `, last error: ${d.reported.lastError}` : ''}`,
         `desired (rev ${d.desiredRev}): ${bundle ? `${bundle.model}@${bundle.version} (${bundle.id.slice(0, 12)})` : 'none'}`,

@@ -90,4 +90,15 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
     const { rows } = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM field_samples WHERE ${w.sql}`, w.args);
     return Number(rows[0]!.n);
   }
+
+  async prune(o: { receivedBefore: number; maxBytes: number }): Promise<number> {
+    return withTx(this.pool, async (c) => {
+      const old = await c.query('DELETE FROM field_samples WHERE received_ms < $1', [o.receivedBefore]);
+      // Running total of input bytes from the newest received backwards: rows past the budget go.
+      const over = await c.query(`DELETE FROM field_samples f USING (
+          SELECT device_id, prediction_id, SUM(octet_length(input)) OVER (ORDER BY received_ms DESC, device_id DESC, prediction_id DESC) AS kept FROM field_samples
+        ) k WHERE k.kept > $1 AND f.device_id = k.device_id AND f.prediction_id = k.prediction_id`, [o.maxBytes]);
+      return (old.rowCount ?? 0) + (over.rowCount ?? 0);
+    });
+  }
 }

@@ -56,4 +56,16 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
     const w = this.where(q);
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM field_samples WHERE ${w.sql}`).get(...w.args) as { n: number }).n;
   }
+
+  async prune(o: { receivedBefore: number; maxBytes: number }): Promise<number> {
+    return this.db.transaction(() => {
+      const old = this.db.prepare('DELETE FROM field_samples WHERE received_ms < ?').run(o.receivedBefore).changes;
+      // Running total of input bytes from the newest received backwards: rows past the budget go.
+      const over = this.db.prepare(`DELETE FROM field_samples WHERE (device_id, prediction_id) IN (
+        SELECT device_id, prediction_id FROM (
+          SELECT device_id, prediction_id, SUM(length(input)) OVER (ORDER BY received_ms DESC, device_id DESC, prediction_id DESC) AS kept FROM field_samples
+        ) WHERE kept > ?)`).run(o.maxBytes).changes;
+      return old + over;
+    })();
+  }
 }
