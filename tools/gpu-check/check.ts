@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendInfo } from '../../server/src/training/backend.ts';
 import { predictProbabilities } from '../../server/src/training/batches.ts';
 import { buildModel } from '../../server/src/training/build-model.ts';
-import { splitDataset, takeRows } from '../../server/src/training/dataset-split.ts';
-import type { Dataset } from '../../server/src/training/dataset-types.ts';
+import { splitDataset, takeRows } from '../../server/src/datasets/splits.ts';
+import type { Dataset } from '../../server/src/datasets/dataset-types.ts';
 import { metricsFromProbabilities } from '../../server/src/training/metrics.ts';
-import { loadMnist } from '../../server/src/training/mnist-data.ts';
+import { loadMnist } from '../../server/src/datasets/mnist-data.ts';
 import { DEFAULT_CNN_SPEC, WIDE_CNN_SPEC, type LayerListSpec } from '../../server/src/training/model-spec.ts';
 import { trainModel, type EpochMetrics } from '../../server/src/training/train-loop.ts';
 import { watchGpu, type GpuUse } from './gpu-monitor.ts';
@@ -43,14 +43,17 @@ async function trainOn(backend: 'webgpu' | 'wasm', spec: LayerListSpec, train: D
 }
 
 async function main(): Promise<void> {
-  const { train, test: fullTest } = splitDataset(await loadMnist(), 42);
-  const test = takeRows(fullTest, Array.from({ length: Math.min(SIZES.test, fullTest.n) }, (_, i) => i));
+  const mnist = await loadMnist();
+  const { train, test: fullTest } = splitDataset(mnist, { seed: 42, stratify: mnist.y });
+  // Split rows come back in index order and MNIST is ordered by class: evenly spaced rows keep every class.
+  const spread = (n: number, of: number) => Array.from({ length: Math.min(n, of) }, (_, i) => Math.floor((i * of) / Math.min(n, of)));
+  const test = takeRows(fullTest, spread(SIZES.test, fullTest.n));
   const runs: RunFigures[] = [];
   let adapter: BackendInfo['adapter'] | null = null;
   let webgpuError: string | null = null;
   let gpuUse: GpuUse | null = null;
   for (const m of MODELS) {
-    const part = takeRows(train, Array.from({ length: Math.min(m.samples, train.n) }, (_, i) => i));
+    const part = takeRows(train, spread(m.samples, train.n));
     for (const backend of ['webgpu', 'wasm'] as const) {
       if ((performance.now() - started) / 1000 > deadlineS) {
         runs.push({ model: m.key, backend, error: `skipped: past the ${deadlineS} s deadline` });
