@@ -39,6 +39,9 @@ export interface RunServiceOptions {
   maxConcurrent?: number;
 }
 
+/** How long a webgpu run's worker is left alone before it is terminated (see runOne). */
+const WEBGPU_DRAIN_MS = 2000;
+
 interface Active {
   worker: Worker | null;
   cancelRequested: boolean;
@@ -178,6 +181,10 @@ export class RunService {
       worker.on('error', (e) => void finish('failed', { code: 'WORKER_CRASHED', message: String(e?.message ?? e) }));
       worker.on('exit', (code) => void finish(a.cancelRequested ? 'cancelled' : 'failed', { code: 'WORKER_EXITED', message: `training worker exited with code ${code}` }));
     });
+    // Dawn (the webgpu backend) delivers its last GPU callbacks on the worker's event loop a moment after
+    // training ends; terminating the worker before they run aborts the whole server process (a fatal napi
+    // error in a torn-down environment). Give them time to drain first.
+    if ((run.environment as { backend?: { name?: string } }).backend?.name === 'webgpu') await new Promise((r) => setTimeout(r, WEBGPU_DRAIN_MS));
     await worker.terminate();
   }
 
