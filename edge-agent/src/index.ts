@@ -16,6 +16,12 @@ export interface CreateAgentOptions extends CommonAgentOptions {
   storage?: AgentStorage;
   /** Another runtime. Default `new OnnxNodeRuntime()`. */
   runtime?: InferenceRuntime;
+  /**
+   * `'webgpu'`: offer onnxruntime's WebGPU provider (Dawn on Vulkan) as the accelerator; each model is
+   * probed on it and served there only when its bundle allows `webgpu`, its self-tests pass and it is
+   * faster than the CPU (see `agent.executionProvider`). Ignored when `accelerator` is given.
+   */
+  gpu?: 'webgpu';
 }
 
 /** SHA-256 hex with node:crypto (several times faster than the portable one). */
@@ -28,13 +34,15 @@ export const nodeSha256Hex = (bytes: Uint8Array): string => createHash('sha256')
 export async function createAgent(o: CreateAgentOptions): Promise<Agent> {
   if (!o.storage && !o.dataDir) throw new AgentError('AGENT_CONFIG_INVALID', 'give dataDir (or storage)');
   const storage = o.storage ?? (await FileStorage.open(o.dataDir!));
-  return startWith(o, { storage, runtime: o.runtime ?? new OnnxNodeRuntime(), hash: nodeSha256Hex }, 'mqtt');
+  const accelerator = o.accelerator ?? (o.gpu === 'webgpu' ? { runtime: new OnnxNodeRuntime({ executionProvider: 'webgpu' }) } : undefined);
+  return startWith({ ...o, accelerator }, { storage, runtime: o.runtime ?? new OnnxNodeRuntime(), hash: nodeSha256Hex }, 'mqtt');
 }
 
 export { Agent } from './core/agent.ts';
 export type { AgentEvents, StateChange } from './core/agent-options.ts';
 export type { CommonAgentOptions } from './core/compose.ts';
 export type { ModelInfo } from './core/active-model.ts';
+export type { AcceleratorOptions, ProviderChoice } from './core/accelerator.ts';
 export type { ReadyOptions } from './core/ready.ts';
 export type { Prediction, BatchPrediction } from './core/predictions.ts';
 export type { InstallResult } from './core/sideload.ts';

@@ -21,6 +21,7 @@ interface AgentFlags {
   serveHost: string;
   windowSec?: string;
   probeBudgetMs?: string;
+  gpu?: string;
   offline?: boolean;
   json?: boolean;
 }
@@ -42,6 +43,7 @@ export function registerAgentCommand(program: Command): Command {
     .option('--serve-host <host>', 'address for --serve', '127.0.0.1')
     .option('--window-sec <s>', 'telemetry window until the server sets one (default 60)')
     .option('--probe-budget-ms <ms>', 'time budget for loading and self-testing a new model (default 10000)')
+    .addOption(new Option('--gpu <provider>', 'offer the GPU: each model is probed there and served there only if its bundle allows it, its self-tests pass and it is faster (or FLOTILLA_AGENT_GPU)').choices(['webgpu', 'none']))
     .option('--offline', 'no server: serve the installed model only')
     .option('--json', 'one JSON line per event on stdout')
     .action((flags: AgentFlags) => runAgent(flags));
@@ -69,6 +71,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
     offline: f.offline,
     telemetry: f.windowSec ? { windowSec: Number(f.windowSec) } : {},
     probeBudgetMs: f.probeBudgetMs ? Number(f.probeBudgetMs) : undefined,
+    gpu: gpuChoice(f.gpu ?? process.env.FLOTILLA_AGENT_GPU),
     onStep: crashHook(process.env.FLOTILLA_AGENT_CRASH_AT),
     log: (line) => out('log', { line }),
   });
@@ -83,7 +86,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
   const serve = token !== null ? await startPredictServer(agent, { port: Number(f.serve), host: f.serveHost, token }) : null;
   // The token file's place, never the token: event lines end up in logs.
   const tokenFile = serve && !process.env.FLOTILLA_SERVE_TOKEN ? join(f.data, SERVE_TOKEN_FILE) : null;
-  out('ready', { model: agent.model, state: agent.state, serve: serve?.url ?? null, serveTokenFile: tokenFile, pid: process.pid });
+  out('ready', { model: agent.model, executionProvider: agent.executionProvider, state: agent.state, serve: serve?.url ?? null, serveTokenFile: tokenFile, pid: process.pid });
   // A pending promise does not keep Node alive; an offline agent has no socket that would.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
@@ -94,6 +97,12 @@ async function runAgent(f: AgentFlags): Promise<void> {
   serve?.server.close();
   await agent.close();
   out('stopped', {});
+}
+
+function gpuChoice(v: string | undefined): 'webgpu' | undefined {
+  if (v === undefined || v === '' || v === 'none') return undefined;
+  if (v === 'webgpu') return 'webgpu';
+  throw new Error(`--gpu / FLOTILLA_AGENT_GPU must be webgpu or none, got ${v}`);
 }
 
 /**

@@ -51,7 +51,7 @@ async function handle(agent: Agent, limits: Limits, req: IncomingMessage, res: S
   checkCaller(req, limits.hosts);
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/v1/status') {
-    return send(res, 200, { model: agent.model, state: agent.state, online: agent.online, telemetryBacklog: agent.telemetryBacklog, lastFailed: agent.updateRecord.lastFailed });
+    return send(res, 200, { model: agent.model, executionProvider: agent.executionProvider, state: agent.state, online: agent.online, telemetryBacklog: agent.telemetryBacklog, lastFailed: agent.updateRecord.lastFailed });
   }
   if (req.method === 'POST' && path === '/v1/predict') {
     const body = await readBody(req, limits.maxBodyBytes);

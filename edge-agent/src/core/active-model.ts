@@ -6,6 +6,7 @@ import { compilePipeline, type Pipeline } from '../preprocess/pipeline.ts';
 import type { InferenceRuntime, ModelSession } from '../runtime/inference-runtime.ts';
 import type { InstalledModel } from '../update/slots.ts';
 import type { SlotName } from '../update/update-record.ts';
+import type { ProviderChoice } from './accelerator.ts';
 
 /** Which model answered: what `predict` results and events carry. */
 export interface ModelInfo {
@@ -41,6 +42,8 @@ export interface ActiveModel {
   readonly labels: readonly string[] | undefined;
   readonly extractFeatures: FeatureExtractor;
   readonly featureNames: readonly string[];
+  /** The execution provider serving this model and why (set by the ModelHost that loaded it). */
+  provider?: ProviderChoice;
   inflight: number;
   retired: boolean;
 }

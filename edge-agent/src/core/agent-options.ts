@@ -8,6 +8,7 @@ import type { ServerLink } from '../transport/server-link.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-service.ts';
 import type { StepPhase } from '../update/state-machine.ts';
 import type { ModelInfo } from './active-model.ts';
+import type { AcceleratorOptions } from './accelerator.ts';
 import type { FailedBundle } from '../update/update-record.ts';
 
 /** The composed parts of an agent (Node and browser entries build these from their own options). */
@@ -24,6 +25,11 @@ export interface AgentCoreOptions {
   /** SHA-256 (hex). Default @noble/hashes; the Node entry passes node:crypto's. */
   hash?: Sha256Hex;
   telemetry?: TelemetryOptions;
+  /**
+   * A GPU runtime the agent may serve on. Each model is probed on it: kept only when the bundle lists its
+   * provider, the self-tests pass on it and it is faster than `runtime`; otherwise `runtime` serves.
+   */
+  accelerator?: AcceleratorOptions;
   /** Time budget of a probe (model load + self-tests) in ms. Default 10000. */
   probeBudgetMs?: number;
   /** Restarts an update may resume from before the loop guard ends it. Default 5. */

@@ -16,6 +16,7 @@ import type { TensorValue } from '../runtime/inference-runtime.ts';
 import type { AgentCoreOptions, AgentEvents } from './agent-options.ts';
 import { Emitter } from './events.ts';
 import { ModelHost } from './model-host.ts';
+import type { ProviderChoice } from './accelerator.ts';
 import { argmax, confidenceOf, type BatchPrediction, type Prediction } from './predictions.ts';
 import { Reporter } from './reporter.ts';
 import { prepareSideload, type InstallResult } from './sideload.ts';
@@ -68,6 +69,11 @@ export class Agent {
   }
 
   /** The shadow model running beside the serving one (never answering), or null [WIRE-2.2.1]. */
+  /** The execution provider serving the current model and why (`cpu` unless an accelerator earned it), or null. */
+  get executionProvider(): ProviderChoice | null {
+    return this.host?.current?.provider ?? null;
+  }
+
   get shadowModel(): ModelInfo | null {
     return this.shadow.info;
   }
@@ -252,7 +258,7 @@ export class Agent {
       this.events.emit('model', { model, previous });
       // Not while closing: close() closed the last window already, and the storage is going away.
       if (this.telemetry && !this.closed) void this.telemetry.closeWindow().catch(() => undefined);
-    });
+    }, this.o.accelerator && { options: this.o.accelerator, budgetMs: this.o.probeBudgetMs ?? 10_000 });
     let record = await loadRecord(storage);
     await this.serveInstalled(record);
     const served = this.host.current?.info.sequence ?? 0;
@@ -358,6 +364,7 @@ export class Agent {
       v: 1,
       agentVersion: AGENT_VERSION,
       runtime: this.o.runtime.name.slice(0, 64),
+      ...(m?.provider && { executionProvider: m.provider.provider.slice(0, 32) }),
       state: r.state,
       model: m?.info ?? null,
       bundleId: m ? (r.history.find((h) => h.manifestDigest === m.envelopeDigest)?.id ?? null) : null,

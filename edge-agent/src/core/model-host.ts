@@ -1,5 +1,6 @@
 // Holds the serving model: one reference swapped in one assignment, the old session released when idle.
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
+import { defaultProvider, ProbedRuntime, type AcceleratorOptions } from './accelerator.ts';
 import type { InstalledModel } from '../update/slots.ts';
 import { loadActiveModel, retire, type ActiveModel, type ModelInfo } from './active-model.ts';
 
@@ -10,6 +11,7 @@ export class ModelHost {
   constructor(
     readonly runtime: InferenceRuntime,
     private readonly onChange: (info: ModelInfo | null, previous: ModelInfo | null) => void,
+    private readonly accelerator?: { options: AcceleratorOptions; budgetMs: number },
   ) {}
 
   /** The serving model, or null. */
@@ -17,9 +19,17 @@ export class ModelHost {
     return this.model;
   }
 
-  /** Loads `installed` as a candidate; it serves nothing until {@link swap}. */
-  load(installed: InstalledModel): Promise<ActiveModel> {
-    return loadActiveModel(installed, this.runtime);
+  /** Loads `installed` as a candidate (on the accelerator when it earns it); it serves nothing until {@link swap}. */
+  async load(installed: InstalledModel): Promise<ActiveModel> {
+    if (!this.accelerator) {
+      const model = await loadActiveModel(installed, this.runtime);
+      model.provider = { provider: defaultProvider(this.runtime), reason: 'no accelerator configured' };
+      return model;
+    }
+    const probed = new ProbedRuntime(this.runtime, this.accelerator.options, installed.manifest, this.accelerator.budgetMs);
+    const model = await loadActiveModel(installed, probed);
+    model.provider = probed.choice ?? undefined;
+    return model;
   }
 
   /** Makes `next` the serving model (one assignment) and retires the old one once its predictions end. */

@@ -67,6 +67,8 @@ export type DeployState = (typeof DEPLOY_STATES)[number];
 export const ReportedState = z.object({
   v, agentVersion: text(64), runtime: text(64), state: z.enum(DEPLOY_STATES),
   model: ModelRef.nullable(),
+  /** [WIRE-2.3] additive: the execution provider serving `model` (`cpu`, `webgpu`, `wasm`). */
+  executionProvider: text(32).optional(),
   bundleId: digest.nullable(), freeStorageBytes: count.nullable(), lastError: text(WIRE_LIMITS.reasonChars).nullable(), at: time,
 });
 export type ReportedState = z.infer<typeof ReportedState>;

@@ -45,6 +45,8 @@ describe('device message limits [WIRE-2.9]', () => {
     const reported = { v: 1, agentVersion: '1', runtime: 'ort', state: 'idle', model: { ...model, name: 'x'.repeat(L.nameChars + 1) }, bundleId: null, freeStorageBytes: null, lastError: null, at };
     expect(error(ReportedState, reported)).toBe(`model.name: at most ${L.nameChars} characters`);
     expect(error(ReportedState, { ...reported, model, at: 'y'.repeat(1000) })).toBe(`at: at most ${L.timeChars} characters`);
+    expect(error(ReportedState, { ...reported, model, executionProvider: 'w'.repeat(33) })).toBe('executionProvider: at most 32 characters');
+    expect(ReportedState.safeParse({ ...reported, model, executionProvider: 'webgpu' }).success).toBe(true);
     expect(error(StatusEvent, { v: 1, seq: 0, bundleId: null, from: 'idle', to: 'idle', event: 'e'.repeat(L.idChars + 1), reason: '', at })).toBe(`event: at most ${L.idChars} characters`);
     expect(error(ChunkResponseHeader, { v: 1, cid: 'c'.repeat(L.idChars + 1), digest: 'a'.repeat(64), ok: false, code: 'BUSY' })).toBe(`cid: at most ${L.idChars} characters`);
     const item = { predictionId: 'p', input: '', shape: [1], prediction: 0, confidence: 1, label: null, at: 'z'.repeat(L.timeChars + 1) };

@@ -27,6 +27,11 @@ export interface CreateBundleInput extends ManifestExtras {
   expiresInSeconds?: number;
   /** Average chunk size in bytes (power of two, 256..262144). Default 16384. */
   avgChunkSize?: number;
+  /**
+   * Execution providers the bundle allows, in preference order (e.g. `['cpu', 'webgpu']`). Default the
+   * computed runtime's (`['cpu']`). An agent offered a GPU serves there only when its provider is listed.
+   */
+  executionProviders?: string[];
 }
 
 export class BundleService {
@@ -72,7 +77,7 @@ export class BundleService {
       preprocessing: input.preprocessing ?? computed.preprocessing,
       selfTests: input.selfTests ?? computed.selfTests,
       referenceProfile: input.referenceProfile ?? computed.referenceProfile,
-      runtime: input.runtime ?? computed.runtime,
+      runtime: withProviders(input.runtime ?? computed.runtime, input.executionProviders),
       quantization: input.quantization ?? computed.quantization,
       expiresInSeconds: input.expiresInSeconds,
       avgChunkSize: input.avgChunkSize,
@@ -123,4 +128,10 @@ function ioSignatureOf(sig: unknown): IoSignature | undefined {
   const s = sig as { inputs?: unknown; outputs?: unknown } | null;
   if (!s || !Array.isArray(s.inputs) || !Array.isArray(s.outputs) || !s.inputs.every(ok) || !s.outputs.every(ok)) return undefined;
   return { inputs: s.inputs, outputs: s.outputs } as IoSignature;
+}
+
+/** `runtime` with its providers replaced by `providers` when given (the rest of the requirements kept). */
+function withProviders(runtime: ManifestExtras['runtime'], providers: string[] | undefined): ManifestExtras['runtime'] {
+  if (!providers) return runtime;
+  return { ...runtime, executionProviders: providers };
 }

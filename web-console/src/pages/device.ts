@@ -78,6 +78,7 @@ export function DevicePage({ id }: { id: string }) {
             h('dt', null, 'Bundle'), h('dd', { class: 'mono', title: rep.bundleId ?? '' }, shortId(rep.bundleId)),
             h('dt', null, 'State'), h('dd', null, d.deployState ? h(StatusBadge, { state: d.deployState }) : '–'),
             h('dt', null, 'Agent'), h('dd', null, rep.agentVersion ? `${rep.agentVersion} · ${rep.runtime ?? ''}` : '–'),
+            h('dt', null, 'Serving on'), h('dd', null, rep.executionProvider ?? (rep.agentVersion ? 'cpu' : '–')),
             h('dt', null, 'Free storage'), h('dd', null, bytes(rep.freeStorageBytes)),
             h('dt', null, 'Reported'), h('dd', { title: stamp(d.reportedAt) }, ago(d.reportedAt)))),
           h(Section, { title: 'Desired' }, h('dl', { class: 'kv' },

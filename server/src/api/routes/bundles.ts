@@ -16,6 +16,8 @@ const CreateBundle = z.object({
   expiresInSeconds: z.number().int().positive().max(10 * 365 * 24 * 3600).optional(),
   avgChunkSize: z.number().int().min(256).max(262_144).optional(),
   labels: z.array(z.string().max(200)).max(10_000).optional(),
+  executionProviders: z.array(z.enum(['cpu', 'webgpu', 'wasm'])).min(1).max(8).optional()
+    .openapi({ description: 'providers the bundle allows, in preference order; list webgpu to let agents offered a GPU probe it', example: ['cpu', 'webgpu'] }),
   preprocessing: Extra, selfTests: Extra, referenceProfile: Extra, runtime: Extra, quantization: Extra, signature: Extra,
 }).strict();
 

@@ -6,6 +6,16 @@ import { api, serverOptions } from '../common.ts';
 import { answer } from '../typed-api.ts';
 import { emit, table } from '../output.ts';
 
+const PROVIDERS = ['cpu', 'webgpu', 'wasm'] as const;
+
+/** `cpu,webgpu` → the list, refusing names the API would refuse, before anything is sent. */
+function providerList(text: string): (typeof PROVIDERS)[number][] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.filter((p) => !(PROVIDERS as readonly string[]).includes(p));
+  if (!list.length || bad.length) throw new CliError('USAGE', `--execution-providers takes a comma-separated list of ${PROVIDERS.join(', ')}; got ${JSON.stringify(text)}`, EXIT.USAGE);
+  return list as (typeof PROVIDERS)[number][];
+}
+
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 export function registerBundleCommands(program: Command): void {
@@ -19,6 +29,7 @@ export function registerBundleCommands(program: Command): void {
     .option('--artifact <name>', 'artifact to ship (default model.int8.onnx if present, else model.onnx)')
     .option('--expires-in <seconds>', 'lifetime (default 365 days)')
     .option('--chunk-size <bytes>', 'average chunk size, a power of two 256..262144 (default 16384)')
+    .option('--execution-providers <list>', 'providers the bundle allows, comma-separated (cpu, webgpu, wasm); list webgpu to let agents with --gpu webgpu probe it (default cpu)')
     .option('--manifest <file>', 'JSON with extra manifest fields (labels, preprocessing, selfTests, referenceProfile, runtime, quantization, signature)'))
     .action(async (model: string, o) => {
       let extra: Record<string, unknown> = {};
@@ -33,6 +44,7 @@ export function registerBundleCommands(program: Command): void {
         ...extra, model, version: o.version, artifact: o.artifact,
         expiresInSeconds: o.expiresIn === undefined ? undefined : Number(o.expiresIn),
         avgChunkSize: o.chunkSize === undefined ? undefined : Number(o.chunkSize),
+        executionProviders: o.executionProviders === undefined ? undefined : providerList(o.executionProviders),
       };
       const b = await answer(api(o).bundles.$post({ json: body }));
       emit(o, b, () => `${b.id}\n${b.model}@${b.version} sequence ${b.sequence}, ${kb(b.bytes)}, ${b.chunkDigests.length} chunks, signed by ${b.keyId}`);

@@ -1,0 +1,116 @@
+// Choosing the execution provider a model serves on: the device's GPU only when the bundle allows it,
+// the self-tests pass on it within the bundle's tolerance, and it is measurably faster than the CPU.
+import type { BundleManifest } from '@flotilla/firmware-bundler';
+import { probeModel } from '../update/self-test.ts';
+import type { InferenceRuntime, ModelSession } from '../runtime/inference-runtime.ts';
+
+/** An accelerated runtime offered to the agent (e.g. `new OnnxNodeRuntime({ executionProvider: 'webgpu' })`). */
+export interface AcceleratorOptions {
+  runtime: InferenceRuntime;
+  /** The provider name a bundle must list in `runtime.executionProviders` to allow it. Default the runtime's first. */
+  provider?: string;
+  /** Timed rounds of the self-tests on each provider; the fastest round of each is compared. Default 3. */
+  rounds?: number;
+}
+
+/** Which provider serves a model, and why (reported in status [WIRE-2.3] and `agent.status()`). */
+export interface ProviderChoice {
+  provider: string;
+  reason: string;
+  /** Fastest self-test round on the CPU runtime and on the accelerator, in ms, when both ran. */
+  cpuMs?: number;
+  acceleratedMs?: number;
+}
+
+/** The provider a runtime serves on when nothing is probed: its first (`cpu`, `wasm`, `webgpu`). */
+export const defaultProvider = (runtime: InferenceRuntime): string => runtime.executionProviders[0] ?? 'cpu';
+
+/**
+ * An InferenceRuntime for one load: it loads the model on the CPU runtime and, where allowed, on the
+ * accelerator, runs the manifest's self-tests on both and keeps one session, releasing the other.
+ * The expected self-test outputs were computed by the CPU provider when the bundle was built, so
+ * "passes the self-tests" is "matches the CPU within the bundle's tolerance". Every reason to stay
+ * on the CPU is recorded; none of them fails the load (the CPU session still has its own probe ahead).
+ */
+export class ProbedRuntime implements InferenceRuntime {
+  /** Set by {@link load}. */
+  choice: ProviderChoice | null = null;
+
+  constructor(
+    private readonly cpu: InferenceRuntime,
+    private readonly accel: AcceleratorOptions,
+    private readonly manifest: BundleManifest,
+    private readonly budgetMs: number,
+  ) {}
+
+  get name(): string {
+    return this.cpu.name;
+  }
+  get executionProviders(): readonly string[] {
+    return this.cpu.executionProviders;
+  }
+  get maxOpset(): number {
+    return this.cpu.maxOpset;
+  }
+
+  async load(modelBytes: Uint8Array): Promise<ModelSession> {
+    const cpuName = defaultProvider(this.cpu);
+    const stay = (reason: string, timings: Partial<ProviderChoice> = {}) => {
+      this.choice = { provider: cpuName, reason, ...timings };
+    };
+    const cpuSession = await this.cpu.load(modelBytes);
+    const name = this.accel.provider ?? defaultProvider(this.accel.runtime);
+    const allowed = this.manifest.runtime?.executionProviders ?? [];
+    if (!allowed.includes(name)) {
+      stay(`the bundle does not allow ${name} (it lists ${allowed.join(', ') || 'no providers'})`);
+      return cpuSession;
+    }
+    if (!this.manifest.selfTests?.length) {
+      stay(`the bundle has no self-test vectors to check ${name} against the CPU`);
+      return cpuSession;
+    }
+    let accelSession: ModelSession;
+    try {
+      accelSession = await this.accel.runtime.load(modelBytes);
+    } catch (err) {
+      stay(`${name} could not load the model: ${oneLine(err)}`);
+      return cpuSession;
+    }
+    try {
+      const deadline = performance.now() + this.budgetMs / 2;
+      const left = () => Math.max(1, deadline - performance.now());
+      // The first run on each side pays for kernel compilation and uploads; it checks outputs, not speed.
+      await probeModel(cpuSession, this.manifest, left());
+      try {
+        await probeModel(accelSession, this.manifest, left());
+      } catch (err) {
+        stay(`${name} does not match the CPU within the bundle's tolerance: ${oneLine(err)}`);
+        await accelSession.release().catch(() => undefined);
+        return cpuSession;
+      }
+      let cpuMs = Infinity;
+      let acceleratedMs = Infinity;
+      for (let round = 0; round < (this.accel.rounds ?? 3); round++) {
+        cpuMs = Math.min(cpuMs, (await probeModel(cpuSession, this.manifest, left())).ms);
+        acceleratedMs = Math.min(acceleratedMs, (await probeModel(accelSession, this.manifest, left())).ms);
+      }
+      const timings = { cpuMs: round2(cpuMs), acceleratedMs: round2(acceleratedMs) };
+      if (!(acceleratedMs < cpuMs)) {
+        stay(`${name} is not faster (${timings.acceleratedMs} ms against ${timings.cpuMs} ms on ${cpuName})`, timings);
+        await accelSession.release().catch(() => undefined);
+        return cpuSession;
+      }
+      this.choice = { provider: name, reason: `${name} matches ${cpuName} and is faster (${timings.acceleratedMs} ms against ${timings.cpuMs} ms)`, ...timings };
+      await cpuSession.release().catch(() => undefined);
+      return accelSession;
+    } catch (err) {
+      // The CPU itself failed its self-tests or the budget ran out: the probing step will say so.
+      stay(`not compared: ${oneLine(err)}`);
+      await accelSession.release().catch(() => undefined);
+      return cpuSession;
+    }
+  }
+}
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
+const oneLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
