@@ -8,7 +8,7 @@ import { build } from 'vite';
 import { chromiumMissing } from '../support/tools.ts';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { REPO } from './harness/agent-process.ts';
-import { referenceOutputs, sampleRow } from './harness/test-models.ts';
+import { classifierModel, referenceOutputs, sampleRow } from './harness/test-models.ts';
 import { waitUntil } from './harness/wait.ts';
 import { deviceEvents, deviceFor, deviceRequests, serverBundle, serverKey, type ServerBundle } from './server-kit.ts';
 import { serveStatic, type StaticSite } from './static-site.ts';
@@ -82,4 +82,38 @@ describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against 
     expect(await bytesServed(srv)).toBe(served);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('offered the GPU (WebGPU on SwiftShader), probes a bundle that allows webgpu on it: both providers measured, the serving one reported to the server, outputs equal the reference', async () => {
+    const gpuBrowser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'],
+    });
+    try {
+      const row = sampleRow(16, 8);
+      const spec = { seed: 5, headSeed: 6 };
+      const onnx = classifierModel(spec);
+      const selfTests = [{ name: 'row-8', inputs: { x: row }, expected: { y: await referenceOutputs(onnx, row) }, tolerance: { abs: 1e-4 } }];
+      const gpuBundle = await serverBundle(srv, 'browser-gpu', spec, { selfTests, executionProviders: ['cpu', 'webgpu'] });
+      const gpuDevice = await deviceFor(srv, gpuBundle.id, 'browser-gpu-1');
+      const gpuPage = await gpuBrowser.newPage();
+      const pageErrors: string[] = [];
+      gpuPage.on('pageerror', (e) => pageErrors.push(e.message));
+      await gpuPage.goto(`${site.url}/index.html`);
+      expect(await gpuPage.evaluate(() => Boolean((navigator as { gpu?: unknown }).gpu))).toBe(true);
+      const started = await gpuPage.evaluate((c) => window.flotillaDemo.start(c), { ...config(), deviceId: gpuDevice.id, token: gpuDevice.token, gpu: 'webgpu' as const });
+      expect(started.model).toBe(gpuBundle.version);
+      const choice = (await gpuPage.evaluate(() => window.flotillaDemo.provider()))!;
+      // Both sides were measured; whichever won, the reason names the comparison, not a load failure or a mismatch.
+      expect(choice.cpuMs).toBeGreaterThan(0);
+      expect(choice.acceleratedMs).toBeGreaterThan(0);
+      expect(choice.reason).toMatch(choice.provider === 'webgpu' ? /^webgpu matches wasm and is faster/ : /^webgpu is not faster/);
+      const p = await gpuPage.evaluate((r) => window.flotillaDemo.predict(r), row);
+      expect(p.outputs.y!.map((v) => Number(v.toFixed(4)))).toEqual(selfTests[0]!.expected.y.map((v) => Number(v.toFixed(4))));
+      await waitUntil(async () => (await srv.api('GET', `/api/v1/devices/${gpuDevice.id}`)).body.reported?.executionProvider === choice.provider, 'serving provider reported');
+      await gpuPage.evaluate(() => window.flotillaDemo.stop());
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await gpuBrowser.close();
+    }
+  }, 180_000);
 });

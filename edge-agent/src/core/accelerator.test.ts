@@ -47,7 +47,7 @@ const manifest = (providers: string[], selfTests = true) => ({
 }) as unknown as BundleManifest;
 
 async function choose(m: BundleManifest, cpu: FakeRuntime, gpu: FakeRuntime) {
-  const probed = new ProbedRuntime(cpu, { runtime: gpu, rounds: 2 }, m, 10_000);
+  const probed = new ProbedRuntime(cpu, { runtime: gpu, rounds: 2 }, m);
   const session = await probed.load(new Uint8Array());
   const out = await session.run({ x: { data: Float32Array.from([3, 4]), dims: [1, 2] } });
   return { choice: probed.choice!, y: Array.from(out.y!.data) };
@@ -61,6 +61,8 @@ describe('ProbedRuntime: the GPU serves only when the bundle allows it, it match
     expect(choice.provider).toBe('webgpu');
     expect(choice.reason).toMatch(/matches cpu and is faster/);
     expect(choice.acceleratedMs!).toBeLessThan(choice.cpuMs!);
+    // The comparison's own time is reported, so the update's probe budget does not pay for it.
+    expect(choice.probeMs!).toBeGreaterThanOrEqual(choice.cpuMs! * 3);
     expect(y).toEqual([6, 8]);
     expect([cpu.released, gpu.released]).toEqual([1, 0]);
   });
@@ -92,9 +94,17 @@ describe('ProbedRuntime: the GPU serves only when the bundle allows it, it match
     expect(gpu.loads).toBe(0);
   });
 
+  it('stays on the CPU when the accelerator\'s first run does not finish within its budget, saying so rather than "does not match"', async () => {
+    const cpu = new FakeRuntime(['cpu']);
+    const probed = new ProbedRuntime(cpu, { runtime: new FakeRuntime(['webgpu'], { spinMs: 60 }), budgetMs: 30 }, manifest(['cpu', 'webgpu']));
+    await probed.load(new Uint8Array());
+    expect(probed.choice).toMatchObject({ provider: 'cpu', reason: "webgpu did not finish its first self-test run within the accelerator's 30 ms budget" });
+  });
+
   it('stays on the CPU with the first line of the reason when the accelerator cannot load the model', async () => {
     const { choice, y } = await choose(manifest(['cpu', 'webgpu']), new FakeRuntime(['cpu']), new FakeRuntime(['webgpu'], { failLoad: true }));
-    expect(choice).toEqual({ provider: 'cpu', reason: 'webgpu could not load the model: no adapter' });
+    expect(choice).toMatchObject({ provider: 'cpu', reason: 'webgpu could not load the model: no adapter' });
+    expect(choice.probeMs).toBeGreaterThanOrEqual(0);
     expect(y).toEqual([6, 8]);
   });
 });

@@ -11,6 +11,11 @@ export interface AcceleratorOptions {
   provider?: string;
   /** Timed rounds of the self-tests on each provider; the fastest round of each is compared. Default 3. */
   rounds?: number;
+  /**
+   * Time for the whole comparison in ms, beside the update's own probe budget (a GPU's first run compiles
+   * shaders: seconds on a software adapter). Running out keeps the CPU. Default 30000.
+   */
+  budgetMs?: number;
 }
 
 /** Which provider serves a model, and why (reported in status [WIRE-2.3] and `agent.status()`). */
@@ -20,6 +25,8 @@ export interface ProviderChoice {
   /** Fastest self-test round on the CPU runtime and on the accelerator, in ms, when both ran. */
   cpuMs?: number;
   acceleratedMs?: number;
+  /** Time the comparison took (loads, first runs, rounds), which the update's probe budget does not pay for. */
+  probeMs?: number;
 }
 
 /** The provider a runtime serves on when nothing is probed: its first (`cpu`, `wasm`, `webgpu`). */
@@ -35,12 +42,13 @@ export const defaultProvider = (runtime: InferenceRuntime): string => runtime.ex
 export class ProbedRuntime implements InferenceRuntime {
   /** Set by {@link load}. */
   choice: ProviderChoice | null = null;
+  /** Whether this load went as far as the accelerator (only then is there a comparison time to report). */
+  private triedAccelerator = false;
 
   constructor(
     private readonly cpu: InferenceRuntime,
     private readonly accel: AcceleratorOptions,
     private readonly manifest: BundleManifest,
-    private readonly budgetMs: number,
   ) {}
 
   get name(): string {
@@ -54,6 +62,14 @@ export class ProbedRuntime implements InferenceRuntime {
   }
 
   async load(modelBytes: Uint8Array): Promise<ModelSession> {
+    const t0 = performance.now();
+    this.triedAccelerator = false;
+    const session = await this.choose(modelBytes);
+    if (this.choice && this.triedAccelerator) this.choice.probeMs = round2(performance.now() - t0);
+    return session;
+  }
+
+  private async choose(modelBytes: Uint8Array): Promise<ModelSession> {
     const cpuName = defaultProvider(this.cpu);
     const stay = (reason: string, timings: Partial<ProviderChoice> = {}) => {
       this.choice = { provider: cpuName, reason, ...timings };
@@ -70,6 +86,7 @@ export class ProbedRuntime implements InferenceRuntime {
       return cpuSession;
     }
     let accelSession: ModelSession;
+    this.triedAccelerator = true;
     try {
       accelSession = await this.accel.runtime.load(modelBytes);
     } catch (err) {
@@ -77,14 +94,18 @@ export class ProbedRuntime implements InferenceRuntime {
       return cpuSession;
     }
     try {
-      const deadline = performance.now() + this.budgetMs / 2;
+      const budgetMs = this.accel.budgetMs ?? 30_000;
+      const deadline = performance.now() + budgetMs;
       const left = () => Math.max(1, deadline - performance.now());
       // The first run on each side pays for kernel compilation and uploads; it checks outputs, not speed.
       await probeModel(cpuSession, this.manifest, left());
       try {
         await probeModel(accelSession, this.manifest, left());
       } catch (err) {
-        stay(`${name} does not match the CPU within the bundle's tolerance: ${oneLine(err)}`);
+        const code = (err as { code?: string })?.code;
+        stay(code === 'AGENT_SELF_TEST_TIMEOUT'
+          ? `${name} did not finish its first self-test run within the accelerator's ${budgetMs} ms budget`
+          : `${name} does not match the CPU within the bundle's tolerance: ${oneLine(err)}`);
         await accelSession.release().catch(() => undefined);
         return cpuSession;
       }

@@ -258,7 +258,7 @@ export class Agent {
       this.events.emit('model', { model, previous });
       // Not while closing: close() closed the last window already, and the storage is going away.
       if (this.telemetry && !this.closed) void this.telemetry.closeWindow().catch(() => undefined);
-    }, this.o.accelerator && { options: this.o.accelerator, budgetMs: this.o.probeBudgetMs ?? 10_000 });
+    }, this.o.accelerator);
     let record = await loadRecord(storage);
     await this.serveInstalled(record);
     const served = this.host.current?.info.sequence ?? 0;

@@ -11,7 +11,7 @@ export class ModelHost {
   constructor(
     readonly runtime: InferenceRuntime,
     private readonly onChange: (info: ModelInfo | null, previous: ModelInfo | null) => void,
-    private readonly accelerator?: { options: AcceleratorOptions; budgetMs: number },
+    private readonly accelerator?: AcceleratorOptions,
   ) {}
 
   /** The serving model, or null. */
@@ -26,7 +26,7 @@ export class ModelHost {
       model.provider = { provider: defaultProvider(this.runtime), reason: 'no accelerator configured' };
       return model;
     }
-    const probed = new ProbedRuntime(this.runtime, this.accelerator.options, installed.manifest, this.accelerator.budgetMs);
+    const probed = new ProbedRuntime(this.runtime, this.accelerator, installed.manifest);
     const model = await loadActiveModel(installed, probed);
     model.provider = probed.choice ?? undefined;
     return model;

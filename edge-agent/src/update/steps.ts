@@ -117,7 +117,8 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       const t0 = performance.now();
       const candidate = await d.host.load(installed);
       try {
-        const left = Math.max(1, d.probeBudgetMs - (performance.now() - t0));
+        // Choosing a provider (a GPU's shader compilation) has its own budget: the probe's is the model's.
+        const left = Math.max(1, d.probeBudgetMs - (performance.now() - t0 - (candidate.provider?.probeMs ?? 0)));
         const report = await probeModel(candidate.session, installed.manifest, left);
         d.host.swap(candidate);
         return ok(`${report.vectors} self-test vector(s) passed (max |error| ${report.maxAbsError.toExponential(2)}) in ${Math.round(performance.now() - t0)} ms`);

@@ -1,5 +1,5 @@
 // The demo page's script: runs the agent from URL parameters and exposes `window.flotillaDemo` for tests.
-import { createBrowserAgent, type Agent, type Prediction } from '../browser.ts';
+import { createBrowserAgent, type Agent, type Prediction, type ProviderChoice } from '../browser.ts';
 
 /** What the demo needs, from the page URL or a test. */
 export interface DemoConfig {
@@ -11,6 +11,8 @@ export interface DemoConfig {
   /** URL prefix of the ort-wasm files; default: the wasm file vite emitted beside the bundle. */
   ortPath?: string;
   windowSec?: number;
+  /** Offer the GPU: the agent probes each model on WebGPU. */
+  gpu?: 'webgpu';
 }
 
 const log = (line: string) => {
@@ -29,6 +31,7 @@ async function start(c: DemoConfig): Promise<{ modelAtStart: string | null; mode
     server: c.server,
     trustedKeys: [c.trustedKey],
     ort: c.ortPath ? { wasmPaths: c.ortPath } : {},
+    gpu: c.gpu,
     telemetry: { windowSec: c.windowSec ?? 60 },
     backoff: { minMs: 200, maxMs: 2000 },
   });
@@ -50,6 +53,11 @@ async function predict(row: number[]): Promise<Omit<Prediction, 'outputs'> & { o
   return { ...p, outputs: Object.fromEntries(Object.entries(p.outputs).map(([k, v]) => [k, Array.from(v)])) };
 }
 
+/** Which execution provider serves the model, and why. */
+async function provider(): Promise<ProviderChoice | null> {
+  return agent?.executionProvider ?? null;
+}
+
 async function backlog(): Promise<number> {
   return agent?.telemetryBacklog ?? -1;
 }
@@ -61,10 +69,10 @@ async function stop(): Promise<void> {
 
 declare global {
   interface Window {
-    flotillaDemo: { start: typeof start; predict: typeof predict; backlog: typeof backlog; stop: typeof stop };
+    flotillaDemo: { start: typeof start; predict: typeof predict; backlog: typeof backlog; stop: typeof stop; provider: typeof provider };
   }
 }
-window.flotillaDemo = { start, predict, backlog, stop };
+window.flotillaDemo = { start, predict, backlog, stop, provider };
 
 const q = new URLSearchParams(location.search);
 if (q.get('device') && q.get('token') && q.get('key')) {
