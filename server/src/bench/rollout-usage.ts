@@ -26,6 +26,16 @@ export function peakRssBytes(pid: number): number | null {
   }
 }
 
+/** Current resident memory of `pid` in bytes (VmRSS), or null where /proc is unavailable. */
+export function rssBytes(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** CPU seconds of this process plus `pids`, summed (missing ones count 0). */
 export function totalCpuSeconds(pids: readonly number[], self = true): number {
   const own = self ? (process.cpuUsage().user + process.cpuUsage().system) / 1e6 : 0;

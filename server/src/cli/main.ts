@@ -8,6 +8,7 @@ import { registerRunCommands } from './commands/runs.ts';
 import { registerModelCommands } from './commands/models.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerBenchCommand } from './commands/bench.ts';
+import { registerSoakCommand } from './commands/soak.ts';
 import { registerConvertCommands } from './commands/convert.ts';
 import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerAgentCommand } from '@flotilla/edge-agent/cli';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRolloutCommands(program);
   registerAgentCommand(program);
   registerBenchCommand(program);
+  registerSoakCommand(program);
   registerBundleFileCommands(program);
   registerDeviceCommands(program);
   registerBundleCommands(program);

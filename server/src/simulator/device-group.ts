@@ -12,6 +12,8 @@ export interface Shard {
   retarget(server: string, mqttUrl: string): Promise<void>;
   /** Throws at once for a transform it cannot apply (unknown name; a function, in a worker process). */
   setTransform(cohort: string, t: InputTransform | string | null): void;
+  /** Stops traffic everywhere and flushes every device's telemetry window (devices stay connected). */
+  quiesce(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export class DeviceGroup implements Shard {
       state: {
         id: d.c.id, cohort: d.c.cohort, version: d.agent?.model?.version ?? null, state: d.agent?.state ?? null, online: d.agent?.online ?? false,
         faults: Object.entries(d.c.faults).filter(([, on]) => on).map(([k]) => k), predictions: d.stats.predictions, crashes: d.stats.crashes,
+        backlog: d.agent?.telemetryBacklog ?? 0,
       },
       stats: { ...d.stats },
     };
@@ -70,6 +73,10 @@ export class DeviceGroup implements Shard {
 
   retarget(server: string, mqttUrl: string): Promise<void> {
     return this.each((d) => d.retarget(server, mqttUrl), 25);
+  }
+
+  quiesce(): Promise<void> {
+    return this.each((d) => d.quiesce(), 50);
   }
 
   close(): Promise<void> {

@@ -209,6 +209,16 @@ export class FleetSimulator {
     for (const s of this.shards) s.setTransform(cohort, t);
   }
 
+  /** Stops every device's traffic and flushes its telemetry window; the agents stay connected to deliver. */
+  async quiesce(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.quiesce()));
+  }
+
+  /** Telemetry windows queued on devices and not yet acknowledged (from workers: at most one report old). */
+  backlog(): number {
+    return this.state().reduce((n, s) => n + s.backlog, 0);
+  }
+
   /** Connection drops the flaky-link proxy made. */
   get linkDrops(): number {
     return this.proxy?.drops ?? 0;

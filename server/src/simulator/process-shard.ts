@@ -28,7 +28,7 @@ export class ProcessShard implements Shard {
 
   private constructor(private readonly child: ChildProcess, devices: DeviceSpec[]) {
     this.latest = devices.map((d) => ({
-      state: { id: d.id, cohort: d.cohort, version: null, state: null, online: false, faults: Object.entries(d.faults).filter(([, on]) => on).map(([k]) => k), predictions: 0, crashes: 0 },
+      state: { id: d.id, cohort: d.cohort, version: null, state: null, online: false, faults: Object.entries(d.faults).filter(([, on]) => on).map(([k]) => k), predictions: 0, crashes: 0, backlog: 0 },
       stats: { predictions: 0, errors: 0, labelled: 0, correct: 0, crashes: 0 },
     }));
   }
@@ -76,6 +76,10 @@ export class ProcessShard implements Shard {
     if (t !== null) resolveTransforms({ [cohort]: t }); // an unknown name throws here, not in the worker
     // Fire and forget, like the in-process setter: the name was checked, so the worker cannot refuse it.
     this.command({ t: 'transform', id: this.nextId++, cohort, name: t }).catch(() => undefined);
+  }
+
+  quiesce(): Promise<void> {
+    return this.command({ t: 'quiesce', id: this.nextId++ });
   }
 
   async close(): Promise<void> {

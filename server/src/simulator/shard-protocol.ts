@@ -15,6 +15,8 @@ export interface SimDeviceState {
   faults: string[];
   predictions: number;
   crashes: number;
+  /** Telemetry windows queued on the device and not yet acknowledged by the server. */
+  backlog: number;
 }
 
 /** One device's state and counters, as reported to the simulator. */
@@ -28,6 +30,7 @@ export type ToShard =
   | { t: 'start'; devices: DeviceSpec[]; transforms: Record<string, string>; seed: number; startConcurrency: number; reportMs: number }
   | { t: 'retarget'; id: number; server: string; mqttUrl: string }
   | { t: 'transform'; id: number; cohort: string; name: string | null }
+  | { t: 'quiesce'; id: number }
   | { t: 'close'; id: number };
 
 /** Worker → parent. `rows` holds only the devices whose row changed since the last report, by index. */

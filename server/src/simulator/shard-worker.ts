@@ -33,6 +33,10 @@ async function handle(m: ToShard): Promise<void> {
   if (!group) throw new Error(`'${m.t}' before 'start'`);
   if (m.t === 'retarget') await group.retarget(m.server, m.mqttUrl);
   else if (m.t === 'transform') group.setTransform(m.cohort, m.name);
+  else if (m.t === 'quiesce') {
+    await group.quiesce();
+    report();
+  }
   else if (m.t === 'close') {
     if (reporter) clearInterval(reporter);
     await group.close();

@@ -45,6 +45,9 @@ export class SimDevice {
   private traffic: NodeJS.Timeout | null = null;
   private crashTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Set by quiesce(): no new traffic; the agent stays connected to deliver what it queued. */
+  private quiet = false;
+  private inflight: Promise<void> | null = null;
   private starting: Promise<void> | null = null;
 
   constructor(readonly c: SimDeviceConfig) {
@@ -98,10 +101,27 @@ export class SimDevice {
   }
 
   private scheduleTraffic(): void {
-    if (!this.c.nextInput || this.c.rate <= 0 || this.closed) return;
+    if (!this.c.nextInput || this.c.rate <= 0 || this.closed || this.quiet) return;
     // Exponential gaps: requests arrive as a Poisson process, not in lockstep across the fleet.
     const gap = (-Math.log(1 - this.c.random()) / this.c.rate) * 1000;
-    this.traffic = setTimeout(() => void this.predictOnce().finally(() => this.scheduleTraffic()), gap);
+    this.traffic = setTimeout(() => {
+      this.inflight = this.predictOnce().finally(() => {
+        this.inflight = null;
+        this.scheduleTraffic();
+      });
+    }, gap);
+  }
+
+  /**
+   * Stops this device's traffic and closes its telemetry window so it is sent; the agent stays online to
+   * deliver its queue (`agent.telemetryBacklog` falls to 0 once the server acknowledged every window).
+   */
+  async quiesce(): Promise<void> {
+    this.quiet = true;
+    if (this.traffic) clearTimeout(this.traffic);
+    this.traffic = null;
+    await this.inflight;
+    await this.agent?.flushTelemetry().catch(() => undefined);
   }
 
   private async predictOnce(): Promise<void> {
