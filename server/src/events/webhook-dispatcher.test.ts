@@ -7,16 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../store/sqlite/db.ts';
-import { SqliteEventLog } from '../store/sqlite/sqlite-event-log.ts';
-import { SqliteWebhookStore } from '../store/sqlite/sqlite-webhook-store.ts';
+import { openSqliteEventStores } from '@flotilla/test/support/event-stores';
+import type { EventLog } from './event-log.ts';
+import type { WebhookStore } from './webhook-store.ts';
 import { backoff, WebhookDispatcher } from './webhook-dispatcher.ts';
 import { verify } from './webhook-signature.ts';
 
 let dir: string;
-let db: Db;
-let log: SqliteEventLog;
-let hooks: SqliteWebhookStore;
+let stores: ReturnType<typeof openSqliteEventStores>;
+let log: EventLog;
+let hooks: WebhookStore;
 const servers: Server[] = [];
 
 async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<string> {
@@ -37,9 +37,8 @@ const hook = (id: string, url: string, events = ['*']) => hooks.create({
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-dispatch-'));
-  db = openDb(join(dir, 'events.db'));
-  log = new SqliteEventLog(db);
-  hooks = new SqliteWebhookStore(db);
+  stores = openSqliteEventStores(join(dir, 'events.db'));
+  ({ log, hooks } = stores);
 });
 
 afterEach(async () => {
@@ -47,7 +46,7 @@ afterEach(async () => {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
   }
-  db.close();
+  stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
