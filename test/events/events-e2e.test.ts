@@ -139,6 +139,16 @@ describe('events and webhooks end to end', () => {
     expect((await srv.api('GET', '/api/v1/events/page?after=0', undefined, viewer)).status).toBe(200);
     expect((await srv.api('GET', '/api/v1/events/page?after=-1')).status).toBe(400);
     expect((await srv.api('GET', '/api/v1/events/page?after=0', undefined, 'flt_wrong')).status).toBe(401);
+    // The CLI: help that explains, refusals as exit codes.
+    const env = { FLOTILLA_TOKEN: srv.token };
+    const help = await runCli(['webhooks', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/webhook-signature: v1,<base64 HMAC-SHA256/);
+    const refused = await runCli(['webhooks', 'add', 'ftp://127.0.0.1/x', '--events', '*', '--server', srv.url, '--json'], env);
+    expect(refused.code).toBe(6);
+    expect(refused.stdout + refused.stderr).toMatch(/only http and https/);
+    expect((await runCli(['events', 'list', '--after', 'abc', '--server', srv.url], env)).code).toBe(2);
+    expect((await runCli(['webhooks', 'list', '--server', srv.url, '--json'], { FLOTILLA_TOKEN: viewer })).code).toBe(4);
     // The secret is never shown again after creation.
     const listed = (await srv.api('GET', '/api/v1/webhooks')).body.webhooks;
     expect(listed).toHaveLength(3);
@@ -175,7 +185,10 @@ describe('events and webhooks end to end', () => {
     expect(good.got[2]!.event).toMatchObject({ data: { stage: 0, to: 'running', model: 'lin' } });
 
     // The receiver that is down: attempts fail (the delivery log says why) and it is not disabled.
-    const downLog = await until(() => srv.api('GET', `/api/v1/webhooks/${ids.down}/deliveries`), (x) => x.body.deliveries.length >= 3, 15_000, 'failed attempts logged');
+    // Six failed tries: what a one-minute outage costs with the default timings (1 + 2 + 4 + 8 + 16 + 32 s of
+    // backoff), here with a 100 ms base.
+    const downLog = await until(() => srv.api('GET', `/api/v1/webhooks/${ids.down}/deliveries`), (x) => x.body.deliveries.length >= 6, 20_000, 'failed attempts logged');
+    expect(downLog.body.deliveries.slice(-6).map((d: { attempt: number }) => d.attempt)).toEqual([6, 5, 4, 3, 2, 1]);
     expect(downLog.body.deliveries[0]).toMatchObject({ ok: false, status: null, type: 'flotilla.bundle.created' });
     expect(downLog.body.deliveries[0].error).toMatch(/ECONNREFUSED/);
     expect((await srv.api('GET', `/api/v1/webhooks/${ids.down}`)).body).toMatchObject({ enabled: true, disabledReason: null });

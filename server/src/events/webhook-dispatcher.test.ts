@@ -117,6 +117,10 @@ describe('WebhookDispatcher', () => {
     await d.round();
     expect(calls).toBe(1);
     expect(await hooks.get('wh_1')).toMatchObject({ enabled: true, failures: 1 });
+    // An operator resetting the hook (what `webhooks enable` does) ends the wait.
+    await hooks.update('wh_1', { failures: 0 });
+    await d.round();
+    expect(calls).toBe(2);
   });
 
   it('delivers nothing without the lease, and a shutdown mid-delivery is not a failure', async () => {

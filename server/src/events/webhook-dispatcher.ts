@@ -79,7 +79,8 @@ export class WebhookDispatcher {
     if (this.d.lease && !(await this.d.lease())) return;
     const hooks = (await this.d.hooks.list()).filter((h) => h.enabled);
     await Promise.all(hooks.map(async (h) => {
-      if ((this.retryAt.get(h.id) ?? 0) > Date.now()) return;
+      // A hook with no failures on record was just enabled again by an operator: no backoff to wait out.
+      if (h.failures > 0 && (this.retryAt.get(h.id) ?? 0) > Date.now()) return;
       const full = await this.d.hooks.get(h.id);
       if (full?.enabled) await this.drain(full);
     }));

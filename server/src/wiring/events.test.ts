@@ -13,6 +13,9 @@ import type { Store } from '../store/store.ts';
 import { JsonPolicyStore } from '../retraining/retraining-policy.ts';
 import { RetrainingService } from '../retraining/retraining-service.ts';
 import { openEvents, type EventsWiring } from './events.ts';
+import { openEventStores } from './event-stores.ts';
+import { pgScratch } from '../store/postgres/pg-test-kit.ts';
+import { postgresMissing, startPostgres } from '@flotilla/test/support/postgres';
 
 let dir: string;
 let store: Store;
@@ -89,5 +92,22 @@ describe('event wiring', () => {
     expect((await store.models.getVersion('m', v.version))?.version).toBe(1);
     events = await open();
     expect(await events.bus.log.head()).toBe(0);
+  });
+});
+
+describe.skipIf(postgresMissing())('event stores on PostgreSQL', () => {
+  const pg = pgScratch(startPostgres);
+
+  it('open on a postgres:// store URI (with pool_max); two opens at once migrate safely and share one log', async () => {
+    const url = await pg.db('events');
+    const [a, b] = await Promise.all([openEventStores(`${url}?pool_max=3`, dir), openEventStores(url, dir)]);
+    try {
+      await a.log.append({ type: 'rollout.created', subject: 'ro_1', data: { n: 1 } });
+      await b.log.append({ type: 'rollout.started', subject: 'ro_1', data: { n: 2 } });
+      expect((await a.log.after(0)).map((e) => [e.sequence, e.type])).toEqual([[1, 'flotilla.rollout.created'], [2, 'flotilla.rollout.started']]);
+      expect(await b.hooks.list()).toEqual([]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });
