@@ -2,12 +2,13 @@
 // rollout in order, each once, with a valid signature; a receiver that is down gets them afterwards in
 // order; a receiver that always fails is disabled and the API shows why; the SSE stream resumes exactly
 // after N across a server restart.
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearOnnx, provision, registerOnnxModel, until } from '../delivery/fleet-kit.ts';
-import { restartServerProcess, runCli, startServerProcess, type ServerHandle } from '../support/server-process.ts';
+import { FLOTILLA_BIN, restartServerProcess, runCli, startServerProcess, type ServerHandle } from '../support/server-process.ts';
 
 interface Received { headers: IncomingHttpHeaders; body: string; event: { id: string; sequence: number; type: string; subject: string } }
 
@@ -227,6 +228,21 @@ describe('events and webhooks end to end', () => {
     expect(live.map((x) => Number(x.id))).toEqual(Array.from({ length: all.head - 4 + 1 }, (_, i) => i + 5));
     expect(live.at(-1)!.event).toMatchObject({ type: 'flotilla.model.alias_moved', sequence: all.head + 1, subject: 'lin@stable' });
     expect((await srv.api('GET', `/api/v1/events?after=${all.head + 50}`)).status).toBe(400);
+    // `?token=` (EventSource cannot send headers) and a type filter; and the CLI's tail, resuming after N.
+    const filtered = await fetch(`${srv.url}/api/v1/events?after=0&types=bundle.*&token=${srv.token}`);
+    const reader = filtered.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(first).toMatch(/^data: \{.*"type":"flotilla\.bundle\.created".*\nid: 2\n/);
+    const tail = spawn(process.execPath, [FLOTILLA_BIN, 'events', 'tail', '--after', String(all.head - 1), '--json', '--server', srv.url], { env: { ...process.env, FLOTILLA_TOKEN: srv.token } });
+    try {
+      let out = '';
+      tail.stdout.on('data', (d) => (out += d));
+      await until(() => out.split('\n').filter(Boolean).length, (n) => n >= 2, 20_000, 'two lines from events tail');
+      expect(out.split('\n').filter(Boolean).map((l) => JSON.parse(l).sequence)).toEqual([all.head, all.head + 1]);
+    } finally {
+      tail.kill();
+    }
 
     const disabled = await until(() => srv.api('GET', `/api/v1/webhooks/${ids.failing}`), (x) => x.body.enabled === false, 20_000, 'failing hook disabled');
     expect(disabled.body.disabledReason).toMatch(/consecutive failed deliveries; last: HTTP 500 \(event 1 flotilla\.model\.alias_moved\)/);
