@@ -21,6 +21,8 @@ export interface WebhookView extends Webhook {
 }
 
 const MAX_URL = 2048;
+/** Hooks per server: each one is read every dispatch round and may hold a request open for the timeout. */
+export const MAX_WEBHOOKS = 100;
 
 /** Only http(s) URLs without credentials: a hook is an outgoing request the server makes on the admin's behalf. */
 export function checkUrl(raw: string): string {
@@ -51,6 +53,8 @@ export class WebhookService {
     const events = parseFilters(input.events);
     const secret = input.secret === undefined ? newSecret() : checkSecret(input.secret);
     const description = (input.description ?? '').slice(0, 500);
+    const count = (await this.hooks.list()).length;
+    if (count >= MAX_WEBHOOKS) throw new EventsError('TOO_MANY_WEBHOOKS', `there are already ${count} webhooks (at most ${MAX_WEBHOOKS}): remove one first (flotilla webhooks remove ID)`);
     const id = `wh_${randomBytes(8).toString('hex')}`;
     const hook = await this.hooks.create({
       id, url, events, secret, description, enabled: true, disabledReason: null, disabledAt: null, cursor: await this.log.head(), failures: 0,
