@@ -29,6 +29,7 @@ import { SamplesIngest } from './retraining/samples-ingest.ts';
 import { retentionFromEnv, SampleRetention } from './retraining/sample-retention.ts';
 import { leaseGate, newHolderId } from './store/lease.ts';
 import { openSideStores } from './wiring/side-stores.ts';
+import { openEvents } from './wiring/events.ts';
 
 export interface RunningServer {
   url: string;
@@ -62,6 +63,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // Telemetry, field samples and leases: SQLite files here, or the shared PostgreSQL database (docs/postgres.md).
   const side = await openSideStores(config.store, config.dataDir);
   const holder = newHolderId();
+  // Events (docs/events.md): from here on, registry, bundle, rollout, alert and retraining changes are published.
+  const events = await openEvents({ storeUri: config.store, dataDir: config.dataDir, store, leases: side.leases, holder, log });
   const monitoring = await MonitoringService.open({ store: side.telemetry, log, validateSchema: false });
   monitoring.startRetention();
   let engine: Engine | null = null;
@@ -76,6 +79,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   engine = new RolloutEngine({
     store: store.rollouts, audit: store.audit, devices: deviceDirectory(store), desired: desiredStatePort(fleet.services.delivery),
     health: healthPort(monitoring), bundles: bundleResolver(store), mutex: side.rolloutMutex, actor: `engine@${holder}`,
+    events: events.bus,
   });
   // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
   const tickMs = Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : 5000;
@@ -94,14 +98,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const samplesIngest = new SamplesIngest({ link: fleet.services.broker, store, samples: fieldSamples, log, prefix: DEFAULT_PREFIX });
   const retraining = new RetrainingService({
     store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.sharedDir ?? config.dataDir), log,
-    triggerLease: retrainingLease.check,
+    triggerLease: retrainingLease.check, events: events.bus,
     startCanary: (ref, actor) => engine!.create({ model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' }, actor),
   });
   const stopRetrainOnAlert = monitoring.onAlert((c) => retraining.onAlert(c));
+  const stopAlertEvents = monitoring.onAlert((c) => events.onAlert(c));
   retraining.startTriggers();
   const app = createApp({
     store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion,
     monitoring, rollouts: engine, retraining, brokerEndpoints: () => brokerEndpoints,
+    events: { log: events.bus.log, bus: events.bus, webhooks: events.webhooks },
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -129,12 +135,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await rolloutLease.release();
         await telemetry.close();
         stopRetrainOnAlert();
+        stopAlertEvents();
         sampleRetention.stop();
         await samplesIngest.close();
         await retraining.close();
         await retrainingLease.release();
         await fleet.close();
         await monitoring.close();
+        await events.close();
         await side.close();
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         await httpClosed;

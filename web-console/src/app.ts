@@ -16,10 +16,11 @@ import { RolloutsPage } from './pages/rollouts.ts';
 import { RunsComparePage } from './pages/runs-compare.ts';
 import { SignInPage } from './pages/sign-in.ts';
 import { TrainingPage } from './pages/training.ts';
+import { WebhooksPage } from './pages/webhooks.ts';
 import { href, useRoute, type Route } from './router.ts';
 
 const NAV: [section: string, label: string][] = [
-  ['overview', 'Overview'], ['devices', 'Devices'], ['models', 'Models'], ['training', 'Training'], ['rollouts', 'Rollouts'], ['monitoring', 'Monitoring'],
+  ['overview', 'Overview'], ['devices', 'Devices'], ['models', 'Models'], ['training', 'Training'], ['rollouts', 'Rollouts'], ['monitoring', 'Monitoring'], ['webhooks', 'Webhooks'],
 ];
 
 function page(r: Route) {
@@ -34,6 +35,7 @@ function page(r: Route) {
       if (id === 'new') return h(RolloutWizardPage, { query: r.query });
       return id ? h(RolloutViewPage, { id, device: sub ?? r.query.get('device') }) : h(RolloutsPage, null);
     case 'monitoring': return h(MonitoringPage, { query: r.query });
+    case 'webhooks': return h(WebhooksPage, null);
     default: return h('div', { class: 'notice' }, h('h1', null, 'No such page'), h('p', null, h('a', { href: href('overview') }, 'Go to the overview')));
   }
 }

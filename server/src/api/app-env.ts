@@ -12,6 +12,9 @@ import type { DatasetCatalog } from '../datasets/dataset-catalog.ts';
 import type { Role } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import type { FleetServices } from './routes/fleet-services.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { EventBus } from '../events/event-publisher.ts';
+import type { WebhookService } from '../events/webhook-service.ts';
 
 export interface Actor {
   /** Token id, or 'anonymous'. */
@@ -37,6 +40,8 @@ export interface AppServices extends Services {
   monitoring: MonitoringService;
   rollouts: RolloutEngine;
   retraining: RetrainingService;
+  /** The event log (the SSE stream reads it), the bus (wakes the stream) and webhooks. */
+  events: { log: EventLog; bus: Pick<EventBus, 'onEvent'>; webhooks: WebhookService };
   /** Broker URLs once it listens (null before). */
   brokerEndpoints?: () => BrokerEndpoints | null;
 }

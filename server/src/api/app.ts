@@ -25,6 +25,7 @@ import { meRoutes } from './routes/me.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
 import { retrainingRoutes } from './routes/retraining.ts';
+import { eventRoutes } from './routes/events.ts';
 
 export type ApiApp = ReturnType<typeof buildApi>;
 
@@ -42,7 +43,8 @@ function buildApi(s: AppServices) {
     .route('/', deviceRoutes(s.fleet))
     .route('/', bundleRoutes(s.fleet))
     .route('/', keyRoutes(s.fleet))
-    .route('/', meRoutes());
+    .route('/', meRoutes())
+    .route('/', eventRoutes(s.events));
 }
 
 /** Builds the whole HTTP app around already-opened services. */

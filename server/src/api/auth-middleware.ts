@@ -9,14 +9,14 @@ import type { AppEnv } from './app-env.ts';
  * The event streams, the only routes that take `?token=`: EventSource cannot set headers. Anywhere else a
  * token in the URL would end up in proxy logs, browser history and Referer headers.
  */
-const SSE_ROUTES = /^\/api\/v1\/(monitoring\/stream|runs\/[^/]+\/events)$/;
+const SSE_ROUTES = /^\/api\/v1\/(monitoring\/stream|runs\/[^/]+\/events|events)$/;
 
 /** Resolves the caller from `Authorization: Bearer <token>` (or `?token=` on the event streams). */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header('authorization');
   const fromQuery = c.req.method === 'GET' && SSE_ROUTES.test(c.req.path) ? c.req.query('token') : undefined;
   if (!header && fromQuery === undefined && c.req.query('token') !== undefined) {
-    throw new ApiError(401, 'UNAUTHENTICATED', '?token= is accepted only on the event streams (monitoring/stream, runs/{id}/events): send Authorization: Bearer <token>');
+    throw new ApiError(401, 'UNAUTHENTICATED', '?token= is accepted only on the event streams (monitoring/stream, runs/{id}/events, events): send Authorization: Bearer <token>');
   }
   const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : fromQuery;
   if (!secret) throw new ApiError(401, 'UNAUTHENTICATED', 'missing operator token: send Authorization: Bearer <token>');

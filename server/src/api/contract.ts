@@ -10,11 +10,15 @@ import type { TargetPreview, RolloutPreview as RolloutPreviewSchema, RolloutStat
 import type { RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
 import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema } from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
+import type { eventRoutes } from './routes/events.ts';
+import type { CreatedWebhook as CreatedWebhookSchema, Delivery as DeliverySchema, EventPage as EventPageSchema, Webhook as WebhookSchema } from './schemas/events.ts';
 
 /** Datasets, runs, sweeps, conversion, models, tokens, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
 export type { ApiApp } from './app.ts';
 /** Rollout routes alone: typed from their module, so a client can check them before a server mounts them. */
 export type RolloutApi = ReturnType<typeof rolloutRoutes>;
+/** Event and webhook routes alone: the event log (JSON pages; the SSE stream is `GET /events`), webhooks. */
+export type EventsApi = ReturnType<typeof eventRoutes>;
 /** Monitoring routes alone: series, drift, alerts. */
 export type MonitoringApi = ReturnType<typeof monitoringRoutes>;
 
@@ -39,6 +43,7 @@ export type { ImportReport } from '../datasets/import-report.ts';
 export type { RetrainingPolicy, RetrainingPolicyInput } from '../retraining/retraining-policy.ts';
 export type { ConversionOutcome } from '../conversion/conversion-service.ts';
 export type { ParityReport, QuantizationReport } from '../convert/index.ts';
+export type { CloudEvent, EventType } from '../events/cloud-event.ts';
 
 /** A retrain job as the API answers it: status, dataset lineage, challenger and the gate verdict. */
 export type RetrainJob = z.infer<typeof RetrainJobSchema>;
@@ -58,3 +63,11 @@ export type SetDesiredResult = z.infer<typeof SetDesiredResultSchema>;
 export type DevicePage = z.infer<typeof DevicePageSchema>;
 /** Every refusal: `{ error: { code, message, details? } }` with a stable code. */
 export type ApiErrorBody = ReturnType<typeof errorBody>;
+/** A webhook as listed: filters, enabled or disabled with the reason, cursor, last deliveries (never the secret). */
+export type WebhookAnswer = z.infer<typeof WebhookSchema>;
+/** The answer that created a webhook: the only one carrying its secret. */
+export type CreatedWebhook = z.infer<typeof CreatedWebhookSchema>;
+/** One delivery attempt of a webhook. */
+export type WebhookDelivery = z.infer<typeof DeliverySchema>;
+/** A page of the event log. */
+export type EventPage = z.infer<typeof EventPageSchema>;

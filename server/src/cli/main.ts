@@ -18,6 +18,7 @@ import { registerBundleCommands } from './commands/bundles.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerRetrainCommands } from './commands/retrain.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerWebhookCommands } from './commands/webhooks.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerRetrainCommands(program);
   registerDemoCommand(program);
+  registerWebhookCommands(program);
   return program;
 }
 

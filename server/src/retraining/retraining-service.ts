@@ -1,5 +1,6 @@
 // Continuous training: per model, build a field dataset, retrain the champion's spec on it, export int8,
 // gate the challenger against the champion, and on a blessing move the `challenger` alias (and maybe canary).
+import type { EventPublisher } from '../events/event-publisher.ts';
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { ConversionService } from '../conversion/conversion-service.ts';
@@ -52,6 +53,8 @@ export interface RetrainingDeps {
    * per process. Default: always. Manual retrains ignore it.
    */
   triggerLease?: () => Promise<boolean>;
+  /** Publishes `retrain.started` and `retrain.<blessed|refused|failed>` (docs/events.md). */
+  events?: EventPublisher;
 }
 
 const INT8 = 'model.int8.onnx';
@@ -99,6 +102,7 @@ export class RetrainingService {
     }).then(async (j) => {
       j.endedAt = new Date().toISOString();
       this.busy.delete(j.id);
+      await this.d.events?.publish(`retrain.${j.status as Exclude<RetrainStatus, 'running'>}`, j.id, { ...j });
       await this.d.store.audit.record({ actor, action: 'model.retrain', subject: j.id, detail: j });
       this.d.log.info('retrain finished', { id: j.id, model, status: j.status, failures: j.verdict?.failures ?? null, error: j.error });
       return j;
@@ -108,6 +112,7 @@ export class RetrainingService {
       return job;
     });
     this.busy.set(job.id, done);
+    void this.d.events?.publish('retrain.started', job.id, { ...job });
     return job;
   }
 

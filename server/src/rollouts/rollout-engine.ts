@@ -15,6 +15,8 @@ import type { RolloutStore } from './rollout-store.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from './rollout-types.ts';
 import { leaveStage, notifyDue, passStage, judge, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
 import { buildStatus, type RolloutStatus } from './rollout-status.ts';
+import type { EventPublisher } from '../events/event-publisher.ts';
+import { publishRolloutEvents } from './rollout-events.ts';
 import type { Target } from './target.ts';
 
 export interface RolloutEngineDeps {
@@ -37,6 +39,8 @@ export interface RolloutEngineDeps {
    * interleaving on one rollout (a tick and a pause, two status events) would overwrite each other.
    */
   mutex?: { run<T>(fn: () => Promise<T>): Promise<T> };
+  /** Publishes each transition (`rollout.created`, `rollout.stage_passed`, ...) after its write committed. */
+  events?: EventPublisher;
 }
 
 export type OperatorAction = 'start' | 'pause' | 'resume' | 'advance' | 'abort' | 'rollback';
@@ -123,7 +127,7 @@ export class RolloutEngine {
         step.fire('start', actor, spec.reason);
         step.stageEvent(0, 'activate');
       }
-      await this.deps.store.write(step.toWrite());
+      await this.persist(step);
       await this.audit(actor, 'rollout.create', id, { bundle: bundle.id, model: bundle.model, reason: spec.reason, superseded: held.length });
       if (r.state === 'running') await this.step(id);
       return this.statusOf(id);
@@ -160,7 +164,7 @@ export class RolloutEngine {
         await revertStages(this.driver, step, touched, `rolled back by ${actor}: ${reason}`);
         for (const i of touched) if (r.runtime[i]!.state !== 'rolled_back') step.stageEvent(i, 'rollback');
       }
-      await this.deps.store.write(step.toWrite());
+      await this.persist(step);
       await this.audit(actor, `rollout.${action}`, id, { reason, from, to: r.state, stage: stageBefore });
       if (r.state === 'running') await this.step(id);
       return this.statusOf(id);
@@ -293,7 +297,14 @@ export class RolloutEngine {
       await notifyDue(this.driver, step);
       if ((await judge(this.driver, step)) !== 'advanced') break;
     }
-    await this.deps.store.write(step.toWrite());
+    await this.persist(step);
+  }
+
+  /** Writes a step in one transaction, then publishes its transitions (after: an event never reports a change that rolled back). */
+  private async persist(step: RolloutStep): Promise<void> {
+    const w = step.toWrite();
+    await this.deps.store.write(w);
+    await publishRolloutEvents(this.deps.events, step.r, w.events ?? []);
   }
 
   private async load(id: string): Promise<RolloutStep> {

@@ -5,5 +5,5 @@ export type {
   DriftConfig, EpochRecord, Estimate, GateVerdict, Histogram, Metric, ModelSummary, ModelVersion, ParityReport, QuantizationReport,
   RankedTrial, Role, Rollout, RolloutDevice, RolloutDeviceDetail, RolloutDeviceState, RolloutEventRecord, RolloutPreview,
   RolloutRequestInput, RolloutState, RolloutStatus, Run, RunEvent, Series, SeriesPoint, StageStats, StageStatus, StreamStatus, Sweep,
-  TimelineEntry,
+  TimelineEntry, WebhookAnswer, WebhookDelivery,
 } from '@flotilla/server/api';

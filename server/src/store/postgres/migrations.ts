@@ -98,4 +98,31 @@ export const METADATA_PG_MIGRATIONS: PgMigration[] = [
       CREATE INDEX bundles_created ON bundles (created_at DESC, sequence DESC);
     `,
   },
+  {
+    id: 6,
+    name: 'events_webhooks',
+    // Events (server/src/events): the numbered event log, webhooks and their delivery logs. The sequence is
+    // taken from the one-row event_head table inside the appending transaction: its row lock serialises
+    // appenders until commit, so numbers are gap-free and commit in order (an identity column would leave
+    // gaps on rollback and let a reader see 12 before 11 commits).
+    sql: `
+      CREATE TABLE events (
+        seq BIGINT PRIMARY KEY, id TEXT COLLATE "C" NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL,
+        time TIMESTAMPTZ NOT NULL, data TEXT NOT NULL
+      );
+      CREATE TABLE event_head (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), seq BIGINT NOT NULL);
+      INSERT INTO event_head (seq) VALUES (0);
+      CREATE TABLE webhooks (
+        id TEXT COLLATE "C" PRIMARY KEY, url TEXT NOT NULL, events JSONB NOT NULL, secret TEXT NOT NULL, description TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL, disabled_reason TEXT, disabled_at TIMESTAMPTZ, cursor BIGINT NOT NULL, failures INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL, created_by TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, hook_id TEXT COLLATE "C" NOT NULL, event_id TEXT NOT NULL, seq BIGINT NOT NULL,
+        type TEXT NOT NULL, attempt INTEGER NOT NULL, ok BOOLEAN NOT NULL, status INTEGER, error TEXT, latency_ms INTEGER NOT NULL,
+        at TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (hook_id, id);
+    `,
+  },
 ];

@@ -153,4 +153,27 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX field_samples_labelled ON field_samples(model, at) WHERE label IS NOT NULL;
     `,
   },
+  {
+    id: 6,
+    name: 'events_webhooks',
+    // Events (server/src/events): the numbered event log (seq is the CloudEvents `sequence`, assigned
+    // max + 1 inside the appending transaction, so it is gap-free), webhooks with their delivery cursor,
+    // and each hook's delivery log.
+    sql: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, subject TEXT NOT NULL,
+        time TEXT NOT NULL, data TEXT NOT NULL
+      );
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL, description TEXT NOT NULL,
+        enabled INTEGER NOT NULL, disabled_reason TEXT, disabled_at TEXT, cursor INTEGER NOT NULL, failures INTEGER NOT NULL,
+        created_at TEXT NOT NULL, created_by TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, hook_id TEXT NOT NULL, event_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+        attempt INTEGER NOT NULL, ok INTEGER NOT NULL, status INTEGER, error TEXT, latency_ms INTEGER NOT NULL, at TEXT NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(hook_id, id);
+    `,
+  },
 ];

@@ -1,0 +1,83 @@
+// WebhookStore on PostgreSQL (tables `webhooks`, `webhook_deliveries`, metadata migration 6).
+import { DELIVERIES_KEPT, type DeliveryRecord, type Webhook, type WebhookStore, type WebhookWithSecret } from '../../events/webhook-store.ts';
+import { METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS } from './migrations.ts';
+import { migrate, withTx, type Pool } from './pg-db.ts';
+import { iso, isoOrNull } from './pg-values.ts';
+
+interface HookRow {
+  id: string; url: string; events: string[]; secret: string; description: string; enabled: boolean; disabled_reason: string | null;
+  disabled_at: unknown; cursor: string; failures: number; created_at: unknown; created_by: string;
+}
+
+interface DeliveryRow {
+  id: string; hook_id: string; event_id: string; seq: string; type: string; attempt: number; ok: boolean; status: number | null;
+  error: string | null; latency_ms: number; at: unknown;
+}
+
+const hook = (r: HookRow): WebhookWithSecret => ({
+  id: r.id, url: r.url, events: r.events, secret: r.secret, description: r.description, enabled: r.enabled, disabledReason: r.disabled_reason,
+  disabledAt: isoOrNull(r.disabled_at), cursor: Number(r.cursor), failures: r.failures, createdAt: iso(r.created_at), createdBy: r.created_by,
+});
+
+const withoutSecret = ({ secret: _secret, ...h }: WebhookWithSecret): Webhook => h;
+
+const COLUMNS: Record<string, string> = { enabled: 'enabled', disabledReason: 'disabled_reason', disabledAt: 'disabled_at', cursor: 'cursor', failures: 'failures' };
+
+export class PostgresWebhookStore implements WebhookStore {
+  private constructor(private readonly pool: Pool) {}
+
+  /** Migrates the metadata schema (a no-op when the metadata store already did). */
+  static async open(pool: Pool): Promise<PostgresWebhookStore> {
+    await migrate(pool, METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS);
+    return new PostgresWebhookStore(pool);
+  }
+
+  async create(h: WebhookWithSecret): Promise<Webhook> {
+    await this.pool.query(`INSERT INTO webhooks (id, url, events, secret, description, enabled, disabled_reason, disabled_at, cursor, failures, created_at, created_by)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [h.id, h.url, JSON.stringify(h.events), h.secret, h.description, h.enabled, h.disabledReason, h.disabledAt, h.cursor, h.failures, h.createdAt, h.createdBy]);
+    return withoutSecret(h);
+  }
+
+  async get(id: string): Promise<WebhookWithSecret | null> {
+    const { rows } = await this.pool.query<HookRow>('SELECT * FROM webhooks WHERE id = $1', [id]);
+    return rows[0] ? hook(rows[0]) : null;
+  }
+
+  async list(): Promise<Webhook[]> {
+    const { rows } = await this.pool.query<HookRow>('SELECT * FROM webhooks ORDER BY created_at, id');
+    return rows.map((r) => withoutSecret(hook(r)));
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return withTx(this.pool, async (c) => {
+      await c.query('DELETE FROM webhook_deliveries WHERE hook_id = $1', [id]);
+      return ((await c.query('DELETE FROM webhooks WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async update(id: string, patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>): Promise<boolean> {
+    const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
+    if (keys.length === 0) return !!(await this.get(id));
+    const values = keys.map((k) => patch[k] ?? null);
+    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ');
+    return ((await this.pool.query(`UPDATE webhooks SET ${sets} WHERE id = $1`, [id, ...values])).rowCount ?? 0) > 0;
+  }
+
+  async addDelivery(d: Omit<DeliveryRecord, 'id'>): Promise<void> {
+    await withTx(this.pool, async (c) => {
+      await c.query(`INSERT INTO webhook_deliveries (hook_id, event_id, seq, type, attempt, ok, status, error, latency_ms, at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [d.hookId, d.eventId, d.sequence, d.type, d.attempt, d.ok, d.status, d.error, d.latencyMs, d.at]);
+      await c.query(`DELETE FROM webhook_deliveries WHERE hook_id = $1 AND id < (
+        SELECT id FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, [d.hookId, DELIVERIES_KEPT - 1]);
+    });
+  }
+
+  async deliveries(hookId: string, limit = 50): Promise<DeliveryRecord[]> {
+    const { rows } = await this.pool.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT $2', [hookId, limit]);
+    return rows.map((r) => ({
+      id: Number(r.id), hookId: r.hook_id, eventId: r.event_id, sequence: Number(r.seq), type: r.type, attempt: r.attempt, ok: r.ok, status: r.status,
+      error: r.error, latencyMs: r.latency_ms, at: iso(r.at),
+    }));
+  }
+}
