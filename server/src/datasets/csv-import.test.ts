@@ -46,7 +46,7 @@ describe('importCsv: happy path', () => {
     expect(r.meta).toEqual({ featureNames: ['sepal', 'petal'], featureShape: [2], classes: ['setosa', 'versicolor', 'virginica'], rows: 4, dtype: 'float32' });
     expect(r.report).toEqual({
       rowsRead: 4, rowsKept: 4, duplicatesDropped: 0, rowsWithMissing: 0, missingValues: {}, constantColumns: [],
-      labelBalance: { setosa: 2, versicolor: 1, virginica: 1 }, badRows: [], badRowCount: 0, blankLines: 0,
+      labelBalance: { setosa: 2, versicolor: 1, virginica: 1 }, badRows: [], badRowCount: 0, blankLines: 0, scaleWarnings: [],
     });
     expect(filesUnder(kit.dir)).toEqual([`${r.digest.slice(0, 2)}/${r.digest}`]);
     expect(r.bytes).toBe((await kit.blobs.stat(r.digest))!.bytes);

@@ -1,6 +1,9 @@
 // The data quality report of a CSV import, and the running tallies it is built from.
 import type { RowCode } from './csv-row.ts';
 
+/** Range ratio between two features above which the report warns (see `scaleWarnings`). */
+export const SCALE_WARNING_RATIO = 100;
+
 /** How many bad rows a report lists; `badRowCount` counts them all. */
 export const MAX_LISTED_BAD_ROWS = 100;
 
@@ -34,6 +37,12 @@ export interface ImportReport {
   badRows: BadRow[];
   /** All rejected rows. */
   badRowCount: number;
+  /**
+   * Features whose value range dwarfs another's by more than SCALE_WARNING_RATIO: a model fed them unscaled
+   * learns mostly from the wide one. Training standardises rank-1 features by default; the warning is for
+   * whoever uses the data elsewhere, and so a surprising column shows up.
+   */
+  scaleWarnings: string[];
   /** Empty lines skipped. */
   blankLines: number;
 }
@@ -85,6 +94,29 @@ export class ReportTally {
     });
     const constantColumns = this.rowsKept ? this.featureNames.filter((_, i) => this.min[i] === this.max[i]) : [];
     const { rowsRead, rowsKept, duplicatesDropped, rowsWithMissing, badRows, badRowCount } = this;
-    return { rowsRead, rowsKept, duplicatesDropped, rowsWithMissing, missingValues, constantColumns, labelBalance, badRows: [...badRows], badRowCount, blankLines };
+    const scaleWarnings = this.rowsKept ? scaleWarningsOf(this.featureNames, this.min, this.max) : [];
+    return { rowsRead, rowsKept, duplicatesDropped, rowsWithMissing, missingValues, constantColumns, labelBalance, badRows: [...badRows], badRowCount, blankLines, scaleWarnings };
   }
 }
+
+/**
+ * One line naming the widest and the narrowest non-constant feature when their ranges differ by more than
+ * SCALE_WARNING_RATIO (one line, not one per pair: with many columns the pairs would drown the report).
+ */
+export function scaleWarningsOf(names: readonly string[], min: Float32Array, max: Float32Array): string[] {
+  let wide = -1;
+  let narrow = -1;
+  const spanOf = (i: number) => max[i]! - min[i]!;
+  names.forEach((_, i) => {
+    if (!(spanOf(i) > 0)) return;
+    if (wide < 0 || spanOf(i) > spanOf(wide)) wide = i;
+    if (narrow < 0 || spanOf(i) < spanOf(narrow)) narrow = i;
+  });
+  if (wide < 0) return [];
+  const ratio = spanOf(wide) / spanOf(narrow);
+  if (!(ratio > SCALE_WARNING_RATIO)) return [];
+  const span = (i: number) => `${names[i]} spans ${fmt(min[i]!)}..${fmt(max[i]!)}`;
+  return [`feature scales differ ${fmt(ratio)}×: ${span(wide)}, ${span(narrow)}. Training standardises features by default (hyperparameter standardize: false turns it off); scale them yourself for models trained elsewhere.`];
+}
+
+const fmt = (v: number) => Number(v.toPrecision(3)).toString();

@@ -10,6 +10,7 @@ import { evaluateModel } from '../training/evaluate.ts';
 import { buildModel } from '../training/build-model.ts';
 import { validateHyperparams } from '../training/hyperparams.ts';
 import { trainModel } from '../training/train-loop.ts';
+import { featureStats, standardizeRows, withStandardizeLayer, type FeatureStats } from '../training/standardize.ts';
 import type { FromWorker, RunJob, ToWorker } from './run-protocol.ts';
 import { classifierSignature } from './signature.ts';
 
@@ -33,9 +34,11 @@ async function main(): Promise<void> {
 
   const hyper = validateHyperparams(job.hyper);
   if (!hyper.ok) throw Object.assign(new Error(hyper.errors.join('; ')), { code: 'INVALID_HYPERPARAMETERS' });
-  const model = await buildModel(job.spec, { inputShape: data.featureShape, numClasses: data.numClasses, seed: hyper.hyper.seed });
+  const standardization = standardizationFor(hyper.hyper.standardize, data.featureShape, train);
+  const scaled = <T extends { x: Float32Array }>(rows: T): T => ('stats' in standardization ? standardizeRows(rows, standardization.stats) : rows);
+  const trained = await buildModel(job.spec, { inputShape: data.featureShape, numClasses: data.numClasses, seed: hyper.hyper.seed });
   const result = await trainModel({
-    model, train, validation, hyper: hyper.hyper, signal: abort.signal,
+    model: trained, train: scaled(train), validation: scaled(validation), hyper: hyper.hyper, signal: abort.signal,
     onEpoch: (record) => send({ type: 'epoch', record }),
     onBatch: (p) => send({ type: 'batch', epoch: p.epoch, batch: p.batch, batches: p.batchesPerEpoch, loss: p.loss }),
   });
@@ -43,11 +46,27 @@ async function main(): Promise<void> {
     send({ type: 'done', cancelled: true, metrics: {}, modelJson: '', weights: new Uint8Array(), signature: { inputs: [], outputs: [] } });
     return;
   }
+  // The saved model takes raw rows: the statistics become its first layer, and it is judged on raw test rows.
+  const model = 'stats' in standardization ? withStandardizeLayer(trained, standardization.stats) : trained;
   const evaluation = await evaluateModel(model, test, { batchSize: 256 });
   const saved = await saveModel(model);
   const signature = classifierSignature(data.featureShape, data.numClasses);
-  send({ type: 'done', cancelled: false, metrics: { ...evaluation, testSamples: test.n }, modelJson: saved.modelJson, weights: saved.weights, signature }, [saved.weights.buffer as ArrayBuffer]);
+  send({ type: 'done', cancelled: false, metrics: { ...evaluation, testSamples: test.n, standardization: describeStandardization(standardization) }, modelJson: saved.modelJson, weights: saved.weights, signature }, [saved.weights.buffer as ArrayBuffer]);
   model.dispose();
+}
+
+type Standardization = { stats: FeatureStats } | { skipped: string };
+
+/** Whether this run standardises its features, and why not when it does not. */
+function standardizationFor(wanted: boolean, featureShape: readonly number[], train: { x: Float32Array; n: number }): Standardization {
+  if (!wanted) return { skipped: 'turned off (standardize: false)' };
+  if (featureShape.length !== 1) return { skipped: `rank-${featureShape.length} inputs (images) are not standardised` };
+  return { stats: featureStats(train.x, train.n, featureShape[0]!) };
+}
+
+/** What the run's metrics record: the statistics the model's first layer applies, or why there is none. */
+function describeStandardization(s: Standardization): Record<string, unknown> {
+  return 'stats' in s ? { applied: true, layer: 'standardize', mean: s.stats.mean, std: s.stats.std } : { applied: false, reason: s.skipped };
 }
 
 /** Serialises a LayersModel to the standard model.json + one weights file (weights path 'weights.bin'). */

@@ -22,6 +22,12 @@ export const HyperparamsSchema = z.strictObject({
   seed: intIn(0, 4294967295).default(42),
   /** Fraction of the training data held out for validation when the caller has no validation set, [0, 0.5]. Default 0.1. */
   validationSplit: numberIn(0, 0.5).default(0.1),
+  /**
+   * Standardise rank-1 (tabular) features with the training split's mean and standard deviation, in a
+   * fixed first layer of the model, so every consumer of the model (export, quantization, agents) feeds it
+   * raw features. Default true; images (rank 3) are never standardised. Layer-list specs only.
+   */
+  standardize: z.boolean(must('must be true or false')).default(true),
 });
 
 export type Hyperparams = z.output<typeof HyperparamsSchema>;

@@ -37,7 +37,9 @@ export function registerDatasetCommands(program: Command): void {
       emit(o, parsed, () => [
         `${existed ? 'Already had' : 'Imported'} ${d.name}@${d.digest.slice(0, 12)}: ${d.rows} rows, ${d.featureShape.join('x')} features, ${d.classes.length} classes`,
         `  rows read ${r.rowsRead}, kept ${r.rowsKept}, duplicates dropped ${r.duplicatesDropped}, bad rows ${r.badRowCount ?? r.badRows?.length ?? 0}`,
+        ...(r.rowsWithMissing ? [`  rows dropped for a missing value ${r.rowsWithMissing} (${Object.entries(r.missingValues ?? {}).map(([c, n]) => `${c}: ${n}`).join(', ')})`] : []),
         ...(r.constantColumns?.length ? [`  constant columns: ${r.constantColumns.join(', ')}`] : []),
+        ...(r.scaleWarnings ?? []).map((w) => `  warning: ${w}`),
         ...((r.badRows ?? []).slice(0, 5).map((b: { line: number; reason: string }) => `  line ${b.line}: ${b.reason}`)),
       ].join('\n'));
     });
