@@ -87,6 +87,11 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
           calibrationSettings: { method: 'auto' },
         });
         outcomes.push({ file: m.file, passed: report.gate.passed, failures: report.gate.failures, sizeRatio: report.parity.sizeRatio, int8: int8Bytes });
+        const o = report.parity.outputs[0]!;
+        console.log(
+          `[corpus] ${m.file}: ${report.gate.passed ? 'passed' : 'failed'}, ${o.kind === 'classifier' ? `top-1 ${(o.top1Agreement! * 100).toFixed(1)}%` : `relative L2 ${o.relativeL2.toFixed(4)}`}, ` +
+            `size ${report.parity.sizeRatio.toFixed(3)}, ${report.calibration?.method}, ${report.keptFloat?.length ?? 0} activation(s) float, int8 ×${report.speed?.batch1Speedup} at batch 1`,
+        );
       } catch (err) {
         const e = err as { code?: string; message: string };
         outcomes.push({ file: m.file, passed: false, refused: `${e.code}: ${e.message}` });
