@@ -1,6 +1,7 @@
 // `npm run bench -- real-models`: the quantizer on real exported models (test/corpus/make-corpus.py, built on first use):
 // per model, float against int8 latency on onnxruntime-node at batch 1 measured side by side, sizes, and the gate's verdict.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { medianLatencies } from '../convert/latency.ts';
@@ -72,7 +73,9 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
     const e = err as { code?: string; message: string };
     verdict = `refused ${e.code ?? ''}: ${e.message.slice(0, 80)}`;
   }
-  const sessions = await Promise.all([floatBytes, ...(int8 ? [int8] : [])].map((b) => ort.InferenceSession.create(b)));
+  // One intra-op thread: what a small edge CPU gives a model, and immune to the stalls a spinning thread pool suffers
+  // when the machine is shared (2 threads on a loaded 2-core machine measured int8 50× slower in one run, float in another).
+  const sessions = await Promise.all([floatBytes, ...(int8 ? [int8] : [])].map((b) => ort.InferenceSession.create(b, { intraOpNumThreads: 1, interOpNumThreads: 1 })));
   const feed = firstRow(m, heldout);
   const cases = sessions.map((s, i) => ({ name: i === 0 ? 'float' : 'int8', run: () => s.run({ [s.inputNames[0]!]: feed }) }));
   const med = await medianLatencies(cases, { budgetMs: quick ? 1500 : 4000 });
@@ -100,8 +103,13 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const { dir, manifest } = ensureCorpus();
   const picked = manifest.models.filter((m) => m.opset === OPSET && !m.constantNodes && (quick ? QUICK : ARCHS).includes(m.arch));
   const rows: Row[] = [];
-  for (const m of picked) rows.push(await measure(dir, m, quick, log));
-  const figures: BenchReport['figures'] = { int8KernelPath: int8KernelPath(), models: rows.length };
+  const load: number[] = [];
+  for (const m of picked) {
+    rows.push(await measure(dir, m, quick, log));
+    load.push(os.loadavg()[0]!);
+  }
+  const loadNote = `load average ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} over the run (${os.cpus().length} cores)`;
+  const figures: BenchReport['figures'] = { int8KernelPath: int8KernelPath(), models: rows.length, maxLoadAverage: Math.max(...load) };
   for (const r of rows) {
     Object.assign(figures, {
       [`${r.arch}FloatBatch1Us`]: r.floatUs,
@@ -114,7 +122,8 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     '',
     `One corpus model for each of ${rows.length} architectures (opset ${OPSET}; test/corpus/make-corpus.py, torch-exported and briefly trained), quantized with the`,
     'product defaults (static, calibration `auto`, mixed precision where the gate needs it) and timed against its float parent in the same',
-    'run, interleaved. "Report said" is the quantize report\'s own speed verdict, made before any bundle.',
+    'run, interleaved, one intra-op thread each. "Report said" is the quantize report\'s own speed verdict, made before any bundle',
+    '(default thread pool, so it can differ from the single-thread figure here).',
     '',
     '| Model | float KB | int8 KB (ratio) | float µs | int8 µs | int8 speed-up | activations left float | gate | report said |',
     '|---|---:|---:|---:|---:|---:|---:|---|---|',
@@ -123,7 +132,9 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         `| ${r.file.replace('.onnx', '')} | ${r.floatKb} | ${r.int8Kb ?? '–'}${r.sizeRatio !== null ? ` (${r.sizeRatio})` : ''} | ${r.floatUs} | ${r.int8Us ?? '–'} | ${r.speedup !== null ? `×${r.speedup}` : '–'} | ${r.floatActivations} | ${r.verdict} | ${r.reportSaid || '–'} |`,
     ),
     '',
-    `Machine: ${machineSummary()}; int8 kernels: ${int8KernelPath()}. Weights are 7-bit so that every CPU computes the same sums;`,
+    `Machine: ${machineSummary()}; int8 kernels: ${int8KernelPath()}; ${loadNote}. A load above the core count makes every`,
+    'figure noisy and penalises the model with more (smaller) kernels, usually int8: rerun on a quiet machine before trusting a ratio.',
+    'Weights are 7-bit so that every CPU computes the same sums;',
     'without VNNI onnxruntime\'s u8s8 path is slower than on VNNI CPUs, so speed-ups measured here are a floor for VNNI devices.',
   ].join('\n');
   return { name: 'real-models', figures, markdown };
