@@ -70,9 +70,13 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     ({ dir, manifest } = ensureCorpus());
   }, 900_000);
 
-  // The issue's goal is 90% through the gate; measured here 43 of 63 (68%): MobileNetV2, ShuffleNetV2, RegNet and
-  // EfficientNet-B0 miss 99% top-1 agreement (EfficientNet by far: about 35%). This floor keeps what works working;
-  // raise it as the quantizer learns those architectures.
+  // The issue's goal is 90% through the gate; measured here 43 of 63 (68%) before mixed precision: MobileNetV2,
+  // ShuffleNetV2, RegNet and EfficientNet-B0 missed 99% top-1 agreement (EfficientNet by far: about 35%, the sum of
+  // ~240 per-tensor uint8 activations each costing ~4% relative L2, not one broken op). Mixed precision now leaves the
+  // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%);
+  // MobileNetV2 and ShuffleNetV2 miss the gate even with int8 weights alone (7-bit weight rounding, ~8% and ~13%)
+  // and stay refused by the gate. The full corpus has not been re-measured on an idle machine since, so the floor
+  // stays where it was measured; raise it from this test's log.
   const FLOOR = 0.65;
 
   it('quantizes the corpus through the parity gate (floor 65%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
@@ -87,6 +91,11 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
           calibrationSettings: { method: 'auto' },
         });
         outcomes.push({ file: m.file, passed: report.gate.passed, failures: report.gate.failures, sizeRatio: report.parity.sizeRatio, int8: int8Bytes });
+        const o = report.parity.outputs[0]!;
+        console.log(
+          `[corpus] ${m.file}: ${report.gate.passed ? 'passed' : 'failed'}, ${o.kind === 'classifier' ? `top-1 ${(o.top1Agreement! * 100).toFixed(1)}%` : `relative L2 ${o.relativeL2.toFixed(4)}`}, ` +
+            `size ${report.parity.sizeRatio.toFixed(3)}, ${report.calibration?.method}, ${report.keptFloat?.length ?? 0} activation(s) float, int8 ×${report.speed?.batch1Speedup} at batch 1`,
+        );
       } catch (err) {
         const e = err as { code?: string; message: string };
         outcomes.push({ file: m.file, passed: false, refused: `${e.code}: ${e.message}` });
@@ -100,7 +109,8 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     // Every model that did not pass says why: a refusal with a code, or the gate's failures.
     for (const o of outcomes.filter((x) => !x.passed)) expect(o.refused ?? o.failures!.join('; '), o.file).toMatch(/\w{3,}/);
     expect(passed.length / outcomes.length).toBeGreaterThanOrEqual(FLOOR);
-  }, 1_200_000);
+    // Mixed precision tries up to ~10 candidates for a model that needs it: ~12 minutes on an idle 2-core machine.
+  }, 3_600_000);
 
   it('no int8 model passes the gate while computing something else: an independent run on the held-out rows agrees', async () => {
     const wrong: string[] = [];

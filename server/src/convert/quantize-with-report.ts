@@ -1,4 +1,5 @@
 // One call from a float model to an int8 model with its report: mode choice, calibration, parity and the gate.
+import os from 'node:os';
 import { decodeModel } from '@flotilla/firmware-bundler/onnx';
 import { evaluateParity, type ParityReport } from './evaluate-parity.ts';
 import { medianLatencies } from './latency.ts';
@@ -41,6 +42,13 @@ export interface QuantizationReport {
   scheme: { weights: string; activations: string; bias: string };
   /** Op types left in float. */
   floatOps: string[];
+  /** Static mode: activations left float on purpose (mixed precision), each with the reason. */
+  keptFloat?: { tensor: string; op: string; reason: string }[];
+  /**
+   * int8 against float latency on this server's CPU (onnxruntime-node, from the parity run), said before any
+   * bundle is made: where int8 is slower, `slower` is true and `note` says so. Null when latency was not measured.
+   */
+  speed: { batch1Speedup: number; batchNSpeedup: number; slower: boolean; note: string } | null;
   /** Preparation steps (opset upgrade, BatchNorm folding, ...). */
   notes: string[];
   parity: ParityReport;
@@ -63,6 +71,25 @@ async function candidateLatency(models: QuantizedModel[], inputs: SampleSet, bat
   const med = await medianLatencies(cases, { budgetMs: 1500 });
   await Promise.all(sessions.map((s) => s.release()));
   return Object.fromEntries(models.map((m) => [m.mode, { batch1: med[`${m.mode}:1`]!, batchN: med[`${m.mode}:n`]! }]));
+}
+
+/** Float latency / int8 latency from the parity run, and a sentence a person deciding to bundle can act on. */
+export function speedOf(parity: ParityReport, batchSize: number): QuantizationReport['speed'] {
+  const f = parity.float.latencyUs;
+  const q = parity.int8.latencyUs;
+  if (!f || !q || !(q.batch1 > 0) || !(q.batchN > 0)) return null;
+  const b1 = Math.round((f.batch1 / q.batch1) * 100) / 100;
+  const bn = Math.round((f.batchN / q.batchN) * 100) / 100;
+  const slower = b1 < 1;
+  const cpu = cpuName();
+  const note = slower
+    ? `int8 is slower than float at batch 1 on this server's CPU (${cpu}): ${q.batch1} µs against ${f.batch1} µs (×${b1}); it saves size, not time, here — bundle the float model where latency matters more than bytes`
+    : `int8 is ×${b1} as fast as float at batch 1 (${q.batch1} µs against ${f.batch1} µs) and ×${bn} at batch ${batchSize} on this server's CPU (${cpu})`;
+  return { batch1Speedup: b1, batchNSpeedup: bn, slower, note };
+}
+
+function cpuName(): string {
+  return os.cpus()[0]?.model?.trim() || 'unknown CPU';
 }
 
 /**
@@ -109,7 +136,9 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
       bias: chosen.mode === 'static' ? 'int32 (input scale × weight scale)' : 'float',
     },
     floatOps: chosen.floatOps,
+    ...(chosen.keptFloat?.length ? { keptFloat: chosen.keptFloat } : {}),
     notes: chosen.notes,
+    speed: speedOf(parity, batchSize),
     parity,
     gate: parityGate(parity, req.gate, req.override),
   };

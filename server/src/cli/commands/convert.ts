@@ -48,6 +48,8 @@ function report(o: ServerOpts, r: ConversionOutcome): void {
     ...(r.int8 ? [`  int8   ${kb(r.int8.bytes).padStart(10)}  accuracy ${pct(r.int8.accuracy)}  ${r.int8.path}  (${(100 * r.int8.bytes / r.float.bytes).toFixed(1)}% of float)`] : []),
     ...(r.top1Agreement === null ? [] : [`  top-1 agreement ${pct(r.top1Agreement)}; mode ${q?.mode}: ${q?.modeReason}`]),
     ...(r.evaluatedOn ? [`  compared on ${r.evaluatedOn}`] : []),
+    ...(q?.speed ? [`  speed: ${q.speed.note}`] : []),
+    ...(q?.keptFloat?.length ? [`  mixed precision: ${q.keptFloat.length} activation(s) left float (see the report's keptFloat for which and why)`] : []),
     ...((q?.parity.outputs.length ?? 0) > 1 ? q!.parity.outputs.map((p) => `  output ${p.name}: ${p.kind === 'classifier' ? `top-1 ${pct(p.top1Agreement)}, ` : ''}relative L2 ${p.relativeL2.toFixed(4)}, cosine ${p.cosine.toFixed(4)}`) : []),
     ...(gate ? [`  parity gate: ${gate.passed ? 'passed' : `FAILED (${gate.failures.join('; ')})`}${gate.override ? `, overridden by ${gate.override.by}: ${gate.override.reason}` : ''}`] : []),
   ].join('\n'));

@@ -38,6 +38,9 @@ const PERCENTILE_CAP = 1 << 20;
 class RangeCollector {
   min = Infinity;
   max = -Infinity;
+  /** Sum of squares and count of every value seen, for the signal power the noise estimate is relative to. */
+  sumSq = 0;
+  count = 0;
   private readonly kept: Float32Array[] = [];
   private keptCount = 0;
 
@@ -46,13 +49,17 @@ class RangeCollector {
   add(values: Float32Array, keep: boolean): void {
     let lo = this.min;
     let hi = this.max;
+    let sq = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
+      sq += v * v;
     }
     this.min = lo;
     this.max = hi;
+    this.sumSq += sq;
+    this.count += values.length;
     if (!keep || this.keptCount >= PERCENTILE_CAP) return;
     const picked = this.stride <= 1 ? values.slice() : values.filter((_, i) => i % this.stride === 0);
     this.kept.push(picked);
@@ -80,6 +87,24 @@ class RangeCollector {
 }
 
 /**
+ * Rounding noise of uint8 over `r` relative to the tensor's mean square: (step² / 12) / E[x²]. A tensor whose
+ * range is set by a few outliers (one wide channel among narrow ones) has a coarse step for the values that
+ * matter and a high ratio; mixed precision leaves the highest ratios float first.
+ */
+export function noiseRatio(r: Range, meanSquare: number): number {
+  const step = (Math.max(0, r.max) - Math.min(0, r.min)) / 255;
+  if (!(meanSquare > 0)) return step > 0 ? Infinity : 0;
+  return (step * step) / 12 / meanSquare;
+}
+
+/** Calibrated ranges and, per tensor, the noise its quantization adds ({@link noiseRatio}). */
+export interface CalibratedRanges {
+  ranges: Map<string, Range>;
+  noise: Map<string, number>;
+  applied: AppliedCalibration;
+}
+
+/**
  * Ranges of `tensors` over the samples, measured with onnxruntime-node on a copy of the model that
  * exposes them as outputs. Graph inputs are measured from the samples directly.
  */
@@ -90,7 +115,7 @@ export async function calibrateRanges(
   tensors: string[],
   allSamples: Samples,
   settings: CalibrationSettings = {},
-): Promise<{ ranges: Map<string, Range>; applied: AppliedCalibration }> {
+): Promise<CalibratedRanges> {
   const method = settings.method ?? 'minmax';
   const p = settings.percentile ?? 99.999;
   const samples = takeSamples(allSamples, settings.maxSamples ?? 512);
@@ -112,6 +137,11 @@ export async function calibrateRanges(
   }
   await session.release();
   const ranges = new Map<string, Range>();
-  for (const [t, c] of collectors) ranges.set(t, method === 'percentile' ? c.percentiles(p) : method === 'entropy' ? c.entropy() : { min: c.min, max: c.max });
-  return { ranges, applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count } };
+  const noise = new Map<string, number>();
+  for (const [t, c] of collectors) {
+    const r = method === 'percentile' ? c.percentiles(p) : method === 'entropy' ? c.entropy() : { min: c.min, max: c.max };
+    ranges.set(t, r);
+    noise.set(t, noiseRatio(r, c.count ? c.sumSq / c.count : 0));
+  }
+  return { ranges, noise, applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count } };
 }

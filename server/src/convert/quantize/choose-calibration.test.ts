@@ -1,4 +1,5 @@
-// Calibration chosen per model: methods are tried in order until one meets the gate, the report shows how each fared.
+// Calibration chosen per model: methods are tried in order until one meets the gate, then mixed precision; the report
+// shows how each candidate fared, which activations stayed float and why, and whether int8 is slower than float.
 import { describe, expect, it } from 'vitest';
 import { quantizeWithReport } from '../quantize-with-report.ts';
 import { pytorchLikeMlp, randomNormal } from '../testing/onnx-fixtures.ts';
@@ -11,7 +12,7 @@ function heavyTailed(n: number, seed: number): { data: Float32Array; shape: numb
 }
 
 describe('calibration method auto', () => {
-  const request = (gate?: { minTop1Agreement: number }) => ({
+  const request = (gate?: { minTop1Agreement: number; maxRelativeL2?: number }) => ({
     floatBytes: pytorchLikeMlp(),
     calibration: heavyTailed(400, 5),
     evaluation: { inputs: heavyTailed(500, 6) },
@@ -26,14 +27,48 @@ describe('calibration method auto', () => {
     expect(report.calibration!.method).toBe('minmax');
   });
 
-  it('tries min-max, entropy and percentile when none meets the gate, and keeps the closest to float', async () => {
+  it('tries min-max, entropy and percentile, then int8 weights alone; when nothing meets the gate, keeps the closest fully int8 model', async () => {
     // Agreement above 100% cannot be met, so every method is tried and compared.
     const { report } = await quantizeWithReport(request({ minTop1Agreement: 1.01 }));
     const c = report.calibrationCandidates!;
-    expect(c.map((x) => x.method)).toEqual(['minmax', 'entropy', 'percentile']);
+    expect(c.map((x) => x.method).slice(0, 3)).toEqual(['minmax', 'entropy', 'percentile']);
+    // Mixed precision starts from its far end (every activation float); when that fails too, there is no bisection.
+    expect(c.slice(3)).toEqual([expect.objectContaining({ floatActivations: expect.any(Number), meetsGate: false })]);
     expect(c.every((x) => !x.meetsGate && x.relativeL2 > 0)).toBe(true);
-    const bestAgreement = Math.max(...c.map((x) => x.top1Agreement!));
-    const best = c.filter((x) => x.top1Agreement === bestAgreement).sort((a, b) => a.relativeL2 - b.relativeL2)[0]!;
+    const methods = c.slice(0, 3);
+    const bestAgreement = Math.max(...methods.map((x) => x.top1Agreement!));
+    const best = methods.filter((x) => x.top1Agreement === bestAgreement).sort((a, b) => a.relativeL2 - b.relativeL2)[0]!;
     expect(report.calibration!.method).toBe(best.method);
+    expect(report.keptFloat).toBeUndefined();
+  });
+
+  it('leaves the fewest noisiest activations float that meet the gate (mixed precision), each named with its reason', async () => {
+    // Measured on this fixture: fully int8 the logits are ~3.3% off float (relative L2), with int8 weights alone ~1.9%;
+    // a 2.5% limit therefore needs mixed precision.
+    const { report } = await quantizeWithReport(request({ minTop1Agreement: 0.98, maxRelativeL2: 0.025 }));
+    const c = report.calibrationCandidates!;
+    expect(c.slice(0, 3).every((x) => !x.meetsGate)).toBe(true);
+    const mixed = c.slice(3);
+    const meeting = mixed.filter((x) => x.meetsGate).map((x) => x.floatActivations!);
+    const failing = mixed.filter((x) => !x.meetsGate).map((x) => x.floatActivations!);
+    expect(meeting.length).toBeGreaterThan(0);
+    const kept = Math.min(...meeting);
+    // Bisection: one fewer float activation failed (or none at all, which the methods above already showed).
+    expect(kept === 1 || failing.includes(kept - 1)).toBe(true);
+    expect(report.keptFloat).toHaveLength(kept);
+    for (const k of report.keptFloat!) {
+      expect(k.tensor).not.toBe('');
+      expect(k.reason).toMatch(/mixed precision.*noise/);
+    }
+    expect(report.mode).toBe('static');
+  });
+
+  it('says in the report whether int8 runs slower than float on this CPU, before anything is bundled', async () => {
+    const { report } = await quantizeWithReport(request({ minTop1Agreement: 0.5 }));
+    const s = report.speed!;
+    const p = report.parity;
+    expect(s.batch1Speedup).toBeCloseTo(p.float.latencyUs!.batch1 / p.int8.latencyUs!.batch1, 1);
+    expect(s.slower).toBe(s.batch1Speedup < 1);
+    expect(s.note).toMatch(s.slower ? /slower than float/ : /as fast as float/);
   });
 });

@@ -1,6 +1,7 @@
 // Picks the calibration method per model: candidates are quantized and compared with the float model in turn; the
-// first that meets the parity gate is kept, else the closest. Judged on the calibration samples, so the held-out
-// parity report stays held out.
+// first that meets the parity gate is kept. When none does, mixed precision: the noisiest activations are left float,
+// as few as the gate allows (found by bisection). Judged on the calibration samples, so the held-out parity report
+// stays held out.
 import { evaluateParity } from '../evaluate-parity.ts';
 import { parityGate, type GateThresholds } from '../parity-gate.ts';
 import type { SampleSet } from '../samples.ts';
@@ -16,6 +17,8 @@ export interface CalibrationCandidate {
   relativeL2: number;
   /** Whether the gate's agreement thresholds hold on the calibration samples. */
   meetsGate: boolean;
+  /** Mixed-precision candidates: how many calibrated activations were left float (the noisiest first). */
+  floatActivations?: number;
 }
 
 /** In the order tried: the simplest first, since most models need nothing more. */
@@ -35,21 +38,65 @@ export async function chooseCalibration(
 ): Promise<{ model: QuantizedModel; candidates: CalibrationCandidate[] }> {
   let best: { model: QuantizedModel; c: CalibrationCandidate } | null = null;
   const candidates: CalibrationCandidate[] = [];
-  for (const method of CALIBRATION_METHODS) {
-    const model = await quantizeStatic(floatBytes, calibration, { calibration: { ...settings, method }, weightQmax });
+  const judge = async (model: QuantizedModel, method: CalibrationMethod, floatActivations?: number): Promise<CalibrationCandidate> => {
     const parity = await evaluateParity({ floatBytes, int8Bytes: model.bytes, inputs: calibration, latency: false });
     const classifier = parity.outputs.find((o) => o.kind === 'classifier');
     const c: CalibrationCandidate = {
       method,
       top1Agreement: classifier?.top1Agreement ?? null,
       relativeL2: parity.outputs.reduce((sum, o) => sum + o.relativeL2, 0) / Math.max(1, parity.outputs.length),
-      meetsGate: parityGate(parity, gate).passed,
+      // A few dozen calibration rows all agreeing says little about the next rows: classifier logits must also stay
+      // within the gate's relative L2 limit, the margin that lets the held-out report agree too.
+      meetsGate: parityGate(parity, gate).passed && parity.outputs.every((o) => o.relativeL2 <= (gate.maxRelativeL2 ?? 0.05)),
+      ...(floatActivations !== undefined ? { floatActivations } : {}),
     };
     candidates.push(c);
+    return c;
+  };
+  for (const method of CALIBRATION_METHODS) {
+    const model = await quantizeStatic(floatBytes, calibration, { calibration: { ...settings, method }, weightQmax });
+    const c = await judge(model, method);
     if (!best || better(c, best.c)) best = { model, c };
     if (c.meetsGate) return { model, candidates };
   }
-  return { model: best!.model, candidates };
+  const mixed = await mixedPrecision(floatBytes, calibration, settings, best!.model, judge, weightQmax);
+  return { model: mixed ?? best!.model, candidates };
+}
+
+/**
+ * The smallest k such that leaving the k noisiest activations float meets the gate on the calibration samples,
+ * by bisection between 0 (failed above) and every activation (int8 weights only); null when even that fails.
+ * Bisection assumes more float never hurts, which holds for the error but not exactly for agreement; each
+ * kept model is judged itself, so the assumption can only cost size or speed, never a wrong pass.
+ */
+async function mixedPrecision(
+  floatBytes: Uint8Array,
+  calibration: SampleSet,
+  settings: Omit<CalibrationSettings, 'method'>,
+  base: QuantizedModel,
+  judge: (model: QuantizedModel, method: CalibrationMethod, floatActivations: number) => Promise<CalibrationCandidate>,
+  weightQmax?: number,
+): Promise<QuantizedModel | null> {
+  const method = base.calibration!.method;
+  const order = base.sensitivity ?? [];
+  const build = (k: number) => {
+    const keepFloat = new Map(order.slice(0, k).map((s, i) => [s.tensor, `mixed precision: among the ${k} of ${order.length} activations with the most int8 rounding noise (rank ${i + 1}, noise/signal ${s.noiseRatio.toExponential(1)}); quantized, the model missed the parity gate on the calibration samples`]));
+    return quantizeStatic(floatBytes, calibration, { calibration: { ...settings, method }, weightQmax, keepFloat, calibrated: base.calibrated });
+  };
+  if (order.length === 0) return null;
+  let hi = order.length;
+  let hiModel = await build(hi);
+  if (!(await judge(hiModel, method, hi)).meetsGate) return null;
+  let lo = 0;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const model = await build(mid);
+    if ((await judge(model, method, mid)).meetsGate) {
+      hi = mid;
+      hiModel = model;
+    } else lo = mid;
+  }
+  return hiModel;
 }
 
 function better(a: CalibrationCandidate, b: CalibrationCandidate): boolean {

@@ -134,10 +134,16 @@ export function planQdq(graph: GraphProto): QdqPlan {
       }
     }
   }
+  return { weighted: [...weighted.values()], tensors, floatOps: floatOpsOf(graph, weighted, tensors) };
+}
+
+/** Op types that compute in float under a plan: neither weighted nor absorbed, nor between quantized tensors. */
+function floatOpsOf(graph: GraphProto, weighted: Map<NodeProto, WeightedOp>, tensors: Map<string, string>): string[] {
+  const index = new GraphIndex(graph);
   const absorbed = new Set<NodeProto>();
   for (const w of weighted.values()) {
     const users = index.consumersOf(w.node.output?.[0] ?? '');
-    if (users.length === 1 && absorbable(users[0]!) && tensors.has(users[0]!.output?.[0] ?? '')) absorbed.add(users[0]!);
+    if (users.length === 1 && users[0]!.opType !== undefined && ['Relu', 'Clip'].includes(users[0]!.opType) && tensors.has(users[0]!.output?.[0] ?? '')) absorbed.add(users[0]!);
   }
   const floatOps = new Set<string>();
   for (const n of graph.node ?? []) {
@@ -146,5 +152,17 @@ export function planQdq(graph: GraphProto): QdqPlan {
     const quantized = (n.output ?? []).some((o) => tensors.has(o)) && (n.input ?? []).some((i) => tensors.has(i));
     if (!quantized && op !== 'Identity') floatOps.add(op);
   }
-  return { weighted: [...weighted.values()], tensors, floatOps: [...floatOps].sort() };
+  return [...floatOps].sort();
+}
+
+/**
+ * The plan with the activations calibrated as `owners` left float (mixed precision): their QuantizeLinear/
+ * DequantizeLinear pairs go, along with those of layout-only ops that share their range. Any subset of pairs is a
+ * valid QDQ model; onnxruntime runs the ops next to a float tensor in float on dequantized values.
+ */
+export function withoutActivations(graph: GraphProto, plan: QdqPlan, owners: ReadonlySet<string>): QdqPlan {
+  if (owners.size === 0) return plan;
+  const tensors = new Map([...plan.tensors].filter(([, owner]) => !owners.has(owner)));
+  const weighted = new Map(plan.weighted.map((w) => [w.node, w]));
+  return { weighted: plan.weighted, tensors, floatOps: floatOpsOf(graph, weighted, tensors) };
 }

@@ -6,10 +6,10 @@ import { signatureOf, singleModelInput } from '../onnx-signature.ts';
 import { batchSizeFor, inputTensor, openSession } from '../ort-runner.ts';
 import { sliceBatch, toSamples, type SampleSet, type Samples } from '../samples.ts';
 import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
-import { calibrateRanges, type AppliedCalibration, type CalibrationSettings } from './calibrate.ts';
+import { calibrateRanges, type AppliedCalibration, type CalibratedRanges, type CalibrationSettings } from './calibrate.ts';
 import { insertQdq } from './insert-qdq.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
-import { planQdq } from './qdq-plan.ts';
+import { planQdq, withoutActivations } from './qdq-plan.ts';
 
 /** A quantized model and how it was made. */
 export interface QuantizedModel {
@@ -26,6 +26,17 @@ export interface QuantizedModel {
   floatOps: string[];
   /** Preparation steps applied (opset upgrade, BatchNorm folding, ...). */
   notes: string[];
+  /**
+   * Activations left float on purpose (mixed precision, static mode): the tensor, the op that produces it and
+   * why. Empty when every activation the plan could quantize is quantized.
+   */
+  keptFloat?: { tensor: string; op: string; reason: string }[];
+  /**
+   * Static mode: every calibrated activation, noisiest first (its uint8 rounding noise relative to its mean
+   * square), the order in which mixed precision leaves them float; and the calibration to reuse for that.
+   */
+  sensitivity?: { tensor: string; noiseRatio: number }[];
+  calibrated?: CalibratedRanges;
 }
 
 /** Options of {@link quantizeStatic}. */
@@ -36,6 +47,10 @@ export interface StaticQuantizeOptions {
    * the default costs: such a model saturates on x86 CPUs without VNNI, and the parity gate refuses it.
    */
   weightQmax?: number;
+  /** Activations (as in {@link QuantizedModel.sensitivity}) to leave float, each with the reason for the report. */
+  keepFloat?: ReadonlyMap<string, string>;
+  /** Ranges from an earlier call on the same model and samples with the same settings: skips calibration. */
+  calibrated?: CalibratedRanges;
 }
 
 /**
@@ -54,8 +69,13 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     throw new QuantizeError('QUANT_NOTHING_TO_QUANTIZE', 'the model has no Conv, Gemm or MatMul with constant float weights to quantize');
   }
   const owners = [...new Set(plan.tensors.values())];
-  const { ranges, applied } = await calibrateRanges(model, input.name, input.shape, owners, samples, opts.calibration);
-  const quantizedWeights = insertQdq(graph, plan, ranges, opts.weightQmax);
+  const calibrated = opts.calibrated ?? (await calibrateRanges(model, input.name, input.shape, owners, samples, opts.calibration));
+  const { ranges, noise, applied } = calibrated;
+  const keep = opts.keepFloat ?? new Map<string, string>();
+  const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType ?? ''] as const)));
+  const keptFloat = [...keep].filter(([t]) => owners.includes(t)).map(([tensor, reason]) => ({ tensor, op: producers.get(tensor) ?? 'graph input', reason }));
+  const mixed = withoutActivations(graph, plan, new Set(keep.keys()));
+  const quantizedWeights = insertQdq(graph, mixed, ranges, opts.weightQmax);
   pruneUnused(graph);
   const out = encodeModel(model);
   const session = await openSession(out);
@@ -65,9 +85,12 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     mode: 'static',
     calibration: applied,
     quantizedWeights,
-    quantizedActivations: plan.tensors.size,
-    floatOps: plan.floatOps,
+    quantizedActivations: mixed.tensors.size,
+    floatOps: mixed.floatOps,
     notes,
+    keptFloat,
+    sensitivity: owners.map((tensor) => ({ tensor, noiseRatio: noise.get(tensor) ?? 0 })).sort((a, b) => b.noiseRatio - a.noiseRatio),
+    calibrated,
   };
 }
 
