@@ -130,6 +130,13 @@ describe('named tensors', () => {
     expect(windows[0]).toMatchObject({ requests: 2, errors: 1, features: {}, predictions: [] });
   });
 
+  it('refuses preprocessing it could not apply (it belongs to the array form) before staging anything', async () => {
+    const r = await agent.install(await bundle(9, { preprocessing: { steps: [{ op: 'scale', params: { factor: 2 } }] } }));
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(/preprocessing needs one float32 input with fixed dimensions past the batch; input ids is int64/);
+    expect(agent.model?.sequence).toBe(1);
+  });
+
   it('checks self-test vectors with integer, bool and float16 inputs in their own types', async () => {
     const want = await truth([4n, 5n], [1, 0], Uint16Array.from([0x3c00, 0x3c00, 0x3c00, 0x3c00]), 1);
     const hn = Array.from(want.hn, (h) => new DataView(new Uint16Array([h]).buffer).getUint16(0, true)).map(halfValue);
