@@ -185,7 +185,7 @@ describe.skipIf(noTorch)('imported models: import → bundle → rollout → age
     expectSameJson(local.outputs.hn, want.hn!, 'gru hn over /v1/predict');
   });
 
-  it('the bundles carry every input and output with its type and shape, and `flotilla bundle inspect` prints them', async () => {
+  it('the bundles carry every input and output with its type and shape, and `bundle inspect` and `models import` print them', async () => {
     const bytes = new Uint8Array(await (await fetch(`${srv.url}/api/v1/blobs/${served.encoder!.bundleId}`, { headers: { authorization: `Bearer ${srv.token}` } })).arrayBuffer());
     const file = join(dir, 'encoder.fbundle');
     writeFileSync(file, bytes);
@@ -200,5 +200,11 @@ describe.skipIf(noTorch)('imported models: import → bundle → rollout → age
     expect(human.stdout).toContain('input     attention_mask int64 [?, ?]');
     expect(human.stdout).toContain('output    hidden float32 [?, ?, 32]');
     expect(readFileSync(file).length).toBe(bytes.length);
+    // `models import` prints each input and output the same way.
+    const again = await runCli(['models', 'import', join(dir, 'gru.onnx'), '--name', 'gru-again', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('input   x float32 [?, ?, 8]');
+    expect(again.stdout).toContain('input   h0 float32 [1, ?, 16]');
+    expect(again.stdout).toContain('output  hn float32 [1, ?, 16]');
   });
 });
