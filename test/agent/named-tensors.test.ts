@@ -101,6 +101,9 @@ describe('named tensors', () => {
     await refused({ ...ok, ids: { dims: [2], data: [1, 2] } }, /input ids has rank 2 \[\?, \?\], got dims \[2\]/);
     await refused({ ...ok, h0: { dims: [1, 5], data: [0, 0, 0, 0, 0] } }, /dimension 1 is fixed at 4, got 5/);
     await refused({ ...ok, ids: { dims: [1, 3], data: [1, 2] } }, /dims \[1, 3\] need 3 values, got 2/);
+    // ids and mask share the graph's symbol S (and N with h0): the model says they must agree.
+    await refused({ ...ok, ids: { dims: [1, 3], data: [1, 2, 3] } }, /dimension S must be the same in every input: ids has 3, mask has 2/);
+    await refused({ ...ok, h0: { dims: [2, STATE], data: new Array(2 * STATE).fill(0) } }, /dimension N must be the same in every input: ids has 1, h0 has 2/);
     await refused({ ...ok, ids: { dims: [1, 2], data: [1, 2.5] } }, /ids\[1\] = 2.5: int64 needs integers/);
     await refused({ ...ok, ids: { dims: [1, 2], data: [1, 2 ** 60] } }, /int64 needs integers within ±2\^53/);
     await refused({ ...ok, mask: { dims: [1, 2], data: [1, 2] } }, /mask\[1\] = 2: bool needs/);

@@ -36,7 +36,30 @@ export function namedFeeds(m: ActiveModel, inputs: NamedInputs, maxElements?: nu
     if (!Object.hasOwn(inputs, spec.name)) throw new AgentError('AGENT_INPUT_INVALID', `input ${spec.name} (${spec.dtype} ${shapeText(spec.shape)}) is missing; the model takes ${describeInputs(m)}`);
     feeds[spec.name] = toTensor(spec, inputs[spec.name], maxElements);
   }
+  checkSymbols(m, feeds);
   return feeds;
+}
+
+/**
+ * Dims the model names with one symbol (`batch`, `seq` in the ONNX graph, as the runtime reports them) must be
+ * equal across inputs: ids of 8 tokens with a mask of 7 is the app's mistake, said as such rather than as an
+ * error from deep inside the runtime.
+ */
+function checkSymbols(m: ActiveModel, feeds: Record<string, Tensor>): void {
+  const seen = new Map<string, { input: string; size: number }>();
+  for (const input of m.session.inputs) {
+    const dims = feeds[input.name]?.dims;
+    if (!dims || !input.shape) continue;
+    input.shape.forEach((symbol, i) => {
+      const size = dims[i];
+      if (typeof symbol !== 'string' || symbol === '' || size === undefined) return;
+      const first = seen.get(symbol);
+      if (!first) seen.set(symbol, { input: input.name, size });
+      else if (first.size !== size) {
+        throw new AgentError('AGENT_INPUT_INVALID', `dimension ${symbol} must be the same in every input: ${first.input} has ${first.size}, ${input.name} has ${size}`);
+      }
+    });
+  }
 }
 
 /**
