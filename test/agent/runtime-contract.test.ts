@@ -6,7 +6,9 @@ import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeTensor, ma
 import { OnnxNodeRuntime, isAgentError, type InferenceRuntime } from '@flotilla/edge-agent';
 import { OnnxWebRuntime } from '@flotilla/edge-agent/browser';
 import { probeModel } from '@flotilla/edge-agent/testing';
+import * as ort from 'onnxruntime-node';
 import { classifierModel, referenceOutputs, sampleRow } from './harness/test-models.ts';
+import { typedModel } from './harness/typed-models.ts';
 import { lavapipeIcd, lavapipeMissing } from '../support/tools.ts';
 
 /** x[N,4] · dequantize(int8 W[4,2]) : what an int8-QDQ bundle looks like, for the wasm fold path. */
@@ -40,13 +42,31 @@ describe.each(runtimes)('InferenceRuntime contract: %s', (_name, make) => {
     const rt = make();
     const model = classifierModel();
     const s = await rt.load(model);
-    expect(s.inputs).toEqual([{ name: 'x', shape: ['N', 16] }]);
+    expect(s.inputs).toEqual([{ name: 'x', shape: ['N', 16], type: 'float32' }]);
+    expect(s.outputs).toEqual([{ name: 'y', shape: ['N', 3], type: 'float32' }]);
     expect(s.outputNames).toEqual(['y']);
     const rows = [sampleRow(16, 1), sampleRow(16, 2), sampleRow(16, 3)];
     const out = await s.run({ x: { data: Float32Array.from(rows.flat()), dims: [3, 16] } });
     expect(out.y!.dims).toEqual([3, 3]);
     const want = (await Promise.all(rows.map((r) => referenceOutputs(model, r)))).flat();
     Array.from(out.y!.data).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    await s.release();
+  });
+
+  it('runs typed tensors (int64 ids, a bool mask, float16 state) and gives typed outputs like the reference', async () => {
+    const s = await make().load(typedModel());
+    expect(s.inputs.map((i) => i.type)).toEqual(['int64', 'bool', 'float16']);
+    const feeds = {
+      ids: { type: 'int64' as const, dims: [2, 3], data: BigInt64Array.from([1n, 2n, 3n, 9n, 0n, 4n]) },
+      mask: { type: 'bool' as const, dims: [2, 3], data: Uint8Array.from([1, 1, 0, 1, 1, 1]) },
+      h0: { type: 'float16' as const, dims: [2, 4], data: Uint16Array.from([0x3c00, 0, 0, 0, 0, 0, 0, 0xbc00]) },
+    };
+    const out = await s.runTensors!(feeds);
+    const ref = await ort.InferenceSession.create(typedModel());
+    const want = await ref.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)])));
+    expect(out.hn).toEqual({ type: 'float16', dims: [2, 4], data: want.hn!.data });
+    expect(out.count).toEqual({ type: 'int64', dims: [2], data: BigInt64Array.from([2n, 3n]) });
+    await ref.release();
     await s.release();
   });
 

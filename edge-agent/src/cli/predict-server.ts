@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Agent } from '../core/agent.ts';
 import { AgentError, errorCode, isAgentError } from '../errors.ts';
-import type { Prediction } from '../core/predictions.ts';
+import type { NamedPrediction, Prediction } from '../core/predictions.ts';
+import { isNamedInputs, type NamedInputs } from '../core/named-predict.ts';
+import { tensorToJson, type TensorJson } from '../runtime/tensors.ts';
 import { allowedHosts, checkCaller, checkToken, LocalRefusal } from './local-guard.ts';
 
 /** Options of {@link startPredictServer}. */
@@ -23,7 +25,8 @@ export interface PredictServerOptions {
 type Limits = Required<Pick<PredictServerOptions, 'maxRows' | 'maxBodyBytes' | 'token'>> & { hosts: ReadonlySet<string> };
 
 /**
- * Serves `POST /v1/predict` (`{ input: number[] }` or `{ inputs: number[][] }`), `POST /v1/feedback`
+ * Serves `POST /v1/predict` (`{ input: number[] }`, `{ inputs: number[][] }`, or named tensors
+ * `{ inputs: { name: { type, dims, data } } }` answered with typed outputs and their dims), `POST /v1/feedback`
  * (`{ predictionId, label }`, with the token) and `GET /v1/status` on `host:port`, to local callers only:
  * requests with a foreign Host (DNS rebinding) or from a web page (Origin) are refused.
  */
@@ -55,6 +58,7 @@ async function handle(agent: Agent, limits: Limits, req: IncomingMessage, res: S
   }
   if (req.method === 'POST' && path === '/v1/predict') {
     const body = await readBody(req, limits.maxBodyBytes);
+    if (isNamedInputs(body.inputs)) return send(res, 200, plainNamed(await agent.predictNamed(namedBody(body.inputs, limits), { maxElements: maxElements(limits) })));
     if (Array.isArray(body.inputs)) {
       if (body.inputs.length > limits.maxRows) throw new LocalRefusal(413, 'TOO_MANY_ROWS', `a batch holds at most ${limits.maxRows} rows, got ${body.inputs.length}`);
       const batch = await agent.predictBatch(body.inputs.map(asRow));
@@ -75,6 +79,29 @@ function plain(p: Prediction) {
   const outputs: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(p.outputs)) outputs[k] = Array.from(v);
   return { ...p, outputs };
+}
+
+function plainNamed(p: NamedPrediction) {
+  const outputs: Record<string, TensorJson> = {};
+  for (const [k, v] of Object.entries(p.outputs)) outputs[k] = tensorToJson(v);
+  return { ...p, outputs };
+}
+
+/**
+ * Each JSON tensor's element count is bounded by what the body cap can carry (2 bytes a number at the least),
+ * and its first dimension (the batch) by the row cap, before the agent allocates anything for it.
+ */
+const maxElements = (limits: Limits) => Math.floor(limits.maxBodyBytes / 2);
+
+function namedBody(inputs: NamedInputs, limits: Limits): NamedInputs {
+  for (const [name, t] of Object.entries(inputs)) {
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw invalid(`inputs.${name} must be { "type", "dims", "data" }`);
+    const dims = (t as { dims?: unknown }).dims;
+    if (Array.isArray(dims) && typeof dims[0] === 'number' && dims[0] > limits.maxRows) {
+      throw new LocalRefusal(413, 'TOO_MANY_ROWS', `inputs.${name}: a batch holds at most ${limits.maxRows} rows, got dims[0] = ${dims[0]}`);
+    }
+  }
+  return inputs;
 }
 
 function asRow(v: unknown): number[] {

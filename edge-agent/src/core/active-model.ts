@@ -1,9 +1,8 @@
 // A loaded, verified model ready to serve: session, compiled preprocessing and features, and an in-flight count.
-import type { BundleManifest, TensorSpec } from '@flotilla/firmware-bundler';
+import { compileFeatures, TENSOR_DTYPES, type BundleManifest, type FeatureExtractor, type IoSignature, type TensorSpec } from '@flotilla/firmware-bundler';
 import { AgentError } from '../errors.ts';
-import { compileFeatures, type FeatureExtractor } from '@flotilla/firmware-bundler';
 import { compilePipeline, type Pipeline } from '../preprocess/pipeline.ts';
-import type { InferenceRuntime, ModelSession } from '../runtime/inference-runtime.ts';
+import type { InferenceRuntime, ModelSession, SessionInput } from '../runtime/inference-runtime.ts';
 import type { InstalledModel } from '../update/slots.ts';
 import type { SlotName } from '../update/update-record.ts';
 import type { ProviderChoice } from './accelerator.ts';
@@ -26,8 +25,16 @@ export interface ActiveModel {
   readonly envelopeDigest: string;
   readonly manifest: BundleManifest;
   readonly session: ModelSession;
+  /** Every input and output with its element type and shape: the manifest's, else the runtime's. */
+  readonly signature: IoSignature;
+  /**
+   * Whether `predict(row)` (the array form) serves this model: one float32 input with fixed dims past
+   * the batch. Every model takes named tensors.
+   */
+  readonly rowInput: boolean;
+  /** The first input (the array form's). */
   readonly inputName: string;
-  /** Model input dims without the batch dimension. */
+  /** Model input dims without the batch dimension (empty when not {@link rowInput}). */
   readonly rowDims: readonly number[];
   /** `[1, ...rowDims]`, made once: the dims of a single-row call. */
   readonly dims1: readonly number[];
@@ -55,28 +62,32 @@ export async function loadActiveModel(installed: InstalledModel, runtime: Infere
   if (!bytes) throw new AgentError('AGENT_SLOT_INVALID', `model file ${manifest.model.file} is missing`);
   const session = await runtime.load(bytes);
   try {
-    const spec: Pick<TensorSpec, 'name' | 'shape'> | undefined = manifest.signature?.inputs[0] ?? toSpec(session.inputs[0]);
+    const signature = signatureOf(manifest, session);
+    const missing = signature.inputs.find((s) => !session.inputs.some((i) => i.name === s.name));
+    if (missing) throw new AgentError('AGENT_MODEL_LOAD_FAILED', `the manifest names input ${missing.name}, the model has ${session.inputs.map((i) => i.name).join(', ')}`);
+    const spec = signature.inputs[0];
     if (!spec) throw new AgentError('AGENT_MODEL_LOAD_FAILED', 'the model has no inputs');
-    if (!session.inputs.some((i) => i.name === spec.name)) throw new AgentError('AGENT_MODEL_LOAD_FAILED', `the manifest names input ${spec.name}, the model has ${session.inputs.map((i) => i.name).join(', ')}`);
-    const [batch, ...rest] = spec.shape;
-    if (!rest.every((d): d is number => typeof d === 'number' && d > 0)) {
-      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `input ${spec.name} has dynamic dimensions beyond the batch: [${spec.shape.join(', ')}]`);
-    }
-    const rowSize = rest.reduce((a, b) => a * b, 1);
-    const pipeline = compilePipeline(manifest.preprocessing, rest);
-    const features = (manifest.referenceProfile?.features ?? []).filter((f) => f.input === undefined || f.input === spec.name);
-    const primaryOutput = manifest.signature?.outputs[0]?.name ?? session.outputNames[0];
+    const primaryOutput = signature.outputs[0]?.name;
     if (!primaryOutput) throw new AgentError('AGENT_MODEL_LOAD_FAILED', 'the model has no outputs');
+    const [batch, ...rest] = spec.shape;
+    // The array form (`predict(row)`) needs one float32 input whose dims past the batch are fixed; any other
+    // model (several inputs, integer ids, a dynamic sequence length) is served through named tensors only.
+    const rowInput = signature.inputs.length === 1 && spec.dtype === 'float32' && rest.every((d): d is number => typeof d === 'number' && d > 0);
+    const rowDims = rowInput ? (rest as number[]) : [];
+    const pipeline = compilePipeline(rowInput ? manifest.preprocessing : undefined, rowDims);
+    const features = rowInput ? (manifest.referenceProfile?.features ?? []).filter((f) => f.input === undefined || f.input === spec.name) : [];
     return {
       info: { name: manifest.model.name, version: manifest.model.version, sequence: manifest.model.sequence },
       slot: installed.slot,
       envelopeDigest: installed.envelopeDigest,
       manifest,
       session,
+      signature,
+      rowInput,
       inputName: spec.name,
-      rowDims: rest,
-      dims1: [1, ...rest],
-      rowSize,
+      rowDims,
+      dims1: [1, ...rowDims],
+      rowSize: rowDims.reduce((a, b) => a * b, 1),
       batchable: typeof batch !== 'number',
       pipeline,
       outputNames: session.outputNames,
@@ -93,9 +104,15 @@ export async function loadActiveModel(installed: InstalledModel, runtime: Infere
   }
 }
 
-function toSpec(input: { name: string; shape: readonly (number | string | null)[] | null } | undefined): Pick<TensorSpec, 'name' | 'shape'> | undefined {
-  if (!input) return undefined;
-  return { name: input.name, shape: (input.shape ?? [null]).map((d) => (typeof d === 'number' ? d : null)) };
+/** The manifest's signature, else what the runtime reports (untyped tensors taken as float32). */
+function signatureOf(manifest: BundleManifest, session: ModelSession): IoSignature {
+  if (manifest.signature) return manifest.signature;
+  const spec = (t: SessionInput): TensorSpec => ({
+    name: t.name,
+    dtype: (TENSOR_DTYPES as readonly string[]).includes(t.type ?? '') ? (t.type as TensorSpec['dtype']) : 'float32',
+    shape: (t.shape ?? [null]).map((d) => (typeof d === 'number' ? d : null)),
+  });
+  return { inputs: session.inputs.map(spec), outputs: (session.outputs ?? session.outputNames.map((name) => ({ name, shape: null }))).map(spec) };
 }
 
 /** Releases the session once no prediction uses it any more. */

@@ -12,12 +12,13 @@ import { UpdateEngine } from '../update/update-engine.ts';
 import { loadRecord, type UpdateRecord } from '../update/update-record.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { finishUse, type ActiveModel, type ModelInfo } from './active-model.ts';
-import type { TensorValue } from '../runtime/inference-runtime.ts';
+import { runTensors, type TensorValue } from '../runtime/inference-runtime.ts';
 import type { AgentCoreOptions, AgentEvents } from './agent-options.ts';
 import { Emitter } from './events.ts';
 import { ModelHost } from './model-host.ts';
 import type { ProviderChoice } from './accelerator.ts';
-import { argmax, confidenceOf, type BatchPrediction, type Prediction } from './predictions.ts';
+import { argmax, confidenceOf, type BatchPrediction, type NamedPrediction, type Prediction } from './predictions.ts';
+import { classifyNamed, describeInputs, isNamedInputs, namedFeeds, type NamedInputs } from './named-predict.ts';
 import { Reporter } from './reporter.ts';
 import { prepareSideload, type InstallResult } from './sideload.ts';
 import { waitForModel, type ReadyOptions } from './ready.ts';
@@ -108,16 +109,28 @@ export class Agent {
 
   /**
    * Runs one row through the serving model, with the manifest's preprocessing applied first.
-   * `row` holds the model input's values without the batch dimension (e.g. 784 pixels).
+   * `row` holds the model input's values without the batch dimension (e.g. 784 pixels); this array form
+   * serves models with one float32 input whose dims past the batch are fixed.
    * Throws AGENT_NO_MODEL, AGENT_INPUT_INVALID or AGENT_INFERENCE_FAILED; never fails because of an update.
    */
-  async predict(row: ArrayLike<number>): Promise<Prediction> {
+  predict(row: ArrayLike<number>): Promise<Prediction>;
+  /**
+   * Runs named tensors through the serving model as given (no preprocessing), for any model: several
+   * inputs, any element type, dynamic dims at any size the model accepts, state tensors in and out.
+   * `{ input_ids: { type: 'int64', dims: [1, 8], data: [...] }, attention_mask: {...} }`; every output
+   * comes back typed, with its dims. Inputs are checked against the manifest's signature (AGENT_INPUT_INVALID).
+   */
+  predict(inputs: NamedInputs): Promise<NamedPrediction>;
+  async predict(x: ArrayLike<number> | NamedInputs): Promise<Prediction | NamedPrediction> {
+    if (isNamedInputs(x)) return this.predictNamed(x);
+    const row = x;
     const m = this.acquire();
     const t0 = performance.now();
     const input = new Float32Array(m.rowSize);
     const feeds: Record<string, TensorValue> = {};
     let out;
     try {
+      if (!m.rowInput) throw namedOnly(m);
       m.pipeline.apply(row, input, 0);
       feeds[m.inputName] = { data: input, dims: m.dims1 };
       out = await m.session.run(feeds);
@@ -132,6 +145,36 @@ export class Agent {
     return this.answer(m, outputs, input, 0, row, t0);
   }
 
+  /** The named form of {@link predict}; `maxElements` bounds each input's element count (the local server's cap). */
+  async predictNamed(inputs: NamedInputs, o: { maxElements?: number } = {}): Promise<NamedPrediction> {
+    const m = this.acquire();
+    const t0 = performance.now();
+    let out;
+    try {
+      out = await runTensors(m.session, namedFeeds(m, inputs, o.maxElements));
+    } catch (err) {
+      this.telemetry.window.recordError(performance.now() - t0);
+      throw asInferenceError(err);
+    } finally {
+      finishUse(m);
+    }
+    // Counted in telemetry (requests, latency, classes of a classifier) without input features: drift bins
+    // describe the array form's single input, and a record of arbitrary tensors has no agreed feature.
+    const c = classifyNamed(m, out);
+    const n = this.counter++;
+    const predictionId = `${this.bootId}-${n.toString(36)}`;
+    this.recentTop1[n % FEEDBACK_MEMORY] = c?.top1 ?? -1;
+    const p: NamedPrediction = { predictionId, outputs: out, model: m.info, latencyMs: performance.now() - t0 };
+    if (c) {
+      p.top1 = c.top1;
+      p.confidence = c.confidence;
+      const label = m.labels?.[c.top1];
+      if (label !== undefined) p.label = label;
+    }
+    this.telemetry.window.recordPrediction(null, 0, c?.top1 ?? -1, c?.confidence ?? 0, p.latencyMs);
+    return p;
+  }
+
   /**
    * Runs many rows in one call: a Float32Array of n × rowSize values, or an array of rows. Models
    * with a fixed batch dimension run the rows one after another; the result is the same.
@@ -139,7 +182,14 @@ export class Agent {
   async predictBatch(rows: Float32Array | readonly ArrayLike<number>[]): Promise<BatchPrediction> {
     const m = this.acquire();
     const t0 = performance.now();
-    const list: ArrayLike<number>[] = rows instanceof Float32Array ? splitRows(rows, m.rowSize) : [...rows];
+    let list: ArrayLike<number>[];
+    try {
+      if (!m.rowInput) throw namedOnly(m);
+      list = rows instanceof Float32Array ? splitRows(rows, m.rowSize) : [...rows];
+    } catch (err) {
+      finishUse(m);
+      throw err;
+    }
     const n = list.length;
     const input = new Float32Array(n * m.rowSize);
     let perRow: Record<string, Float32Array>[];
@@ -385,6 +435,11 @@ export class Agent {
 function asInferenceError(err: unknown): Error {
   if (err instanceof AgentError) return err;
   return new AgentError('AGENT_INFERENCE_FAILED', `inference failed: ${(err as Error)?.message ?? err}`, { cause: err });
+}
+
+/** The array form's refusal for a model that only takes named tensors, saying how to call it. */
+function namedOnly(m: ActiveModel): AgentError {
+  return new AgentError('AGENT_INPUT_INVALID', `${m.info.name} takes named tensors, not a row of numbers: call predict({ name: { type, dims, data } }) with ${describeInputs(m)}`);
 }
 
 function splitRows(data: Float32Array, rowSize: number): Float32Array[] {

@@ -1,4 +1,5 @@
 // What predict returns, and the arithmetic from raw outputs to top-1 class and confidence.
+import type { Tensor } from '../runtime/tensors.ts';
 import type { ModelInfo } from './active-model.ts';
 
 /** One answered row. */
@@ -49,4 +50,21 @@ export function confidenceOf(v: Float32Array, top: number): number {
   let z = 0;
   for (let i = 0; i < v.length; i++) z += Math.exp(v[i]! - max);
   return 1 / z;
+}
+
+/**
+ * The answer to a named-tensor call (`agent.predict({ ids: {...}, mask: {...} })`): every output as a
+ * typed tensor with its dims (batch included). `top1`, `label` and `confidence` are there when the model
+ * is a single-output classifier and the call was one row.
+ */
+export interface NamedPrediction {
+  /** Pass to `agent.feedback` when the true label becomes known (counted only for classifier answers). */
+  predictionId: string;
+  outputs: Record<string, Tensor>;
+  top1?: number;
+  label?: string;
+  confidence?: number;
+  model: ModelInfo;
+  /** Wall time in ms from the call to this answer. */
+  latencyMs: number;
 }

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';
-import { OrtSession, type Float32TensorCtor } from './ort-session.ts';
+import { OrtSession, type OrtTensorCtor } from './ort-session.ts';
 
 /** Options of {@link OnnxNodeRuntime}. */
 export interface OnnxNodeRuntimeOptions {
@@ -38,7 +38,7 @@ export class OnnxNodeRuntime implements InferenceRuntime {
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
       });
-      return new OrtSession(session, ort.Tensor as unknown as Float32TensorCtor);
+      return new OrtSession(session, ort.Tensor as unknown as OrtTensorCtor);
     } catch (err) {
       throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-node could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
     }

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';
-import { OrtSession, type Float32TensorCtor } from './ort-session.ts';
+import { OrtSession, type OrtTensorCtor } from './ort-session.ts';
 
 /** Options of {@link OnnxWebRuntime}. */
 export interface OnnxWebRuntimeOptions {
@@ -34,7 +34,7 @@ export class OnnxWebRuntime implements InferenceRuntime {
     try {
       const bytes = this.options.foldInt8 === false ? modelBytes : foldInt8Weights(modelBytes);
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-      return new OrtSession(session, ort.Tensor as unknown as Float32TensorCtor);
+      return new OrtSession(session, ort.Tensor as unknown as OrtTensorCtor);
     } catch (err) {
       throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-web could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
     }

@@ -4,7 +4,7 @@ import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';
 import type { OnnxWebRuntimeOptions } from './onnx-web-runtime.ts';
-import { OrtSession, type Float32TensorCtor } from './ort-session.ts';
+import { OrtSession, type OrtTensorCtor } from './ort-session.ts';
 
 type OrtWebGpu = typeof import('onnxruntime-web/webgpu');
 let ortModule: Promise<OrtWebGpu> | null = null;
@@ -36,7 +36,7 @@ export class OnnxWebGpuRuntime implements InferenceRuntime {
       // int8 weights are folded as on wasm: the WebGPU provider has no int8 kernels worth using.
       const bytes = this.options.foldInt8 === false ? modelBytes : foldInt8Weights(modelBytes);
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-      return new OrtSession(session, ort.Tensor as unknown as Float32TensorCtor);
+      return new OrtSession(session, ort.Tensor as unknown as OrtTensorCtor);
     } catch (err) {
       throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-web (webgpu) could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
     }

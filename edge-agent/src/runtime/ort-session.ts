@@ -1,29 +1,31 @@
 // The ModelSession both ONNX runtimes share: they expose the same onnxruntime-common API.
-import type { InferenceSession, Tensor, TypedTensor } from 'onnxruntime-common';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { ModelSession, SessionInput, TensorValue } from './inference-runtime.ts';
+import { floatToHalf, isTensorType, type Tensor, type TensorData } from './tensors.ts';
 
-/** The constructor of `ort.Tensor` for float32 data (node and web each bring their own). */
-export type Float32TensorCtor = new (type: 'float32', data: Float32Array, dims: readonly number[]) => TypedTensor<'float32'>;
+/** The constructor of `ort.Tensor` (node and web each bring their own). */
+export type OrtTensorCtor = new (type: string, data: TensorData, dims: readonly number[]) => OrtTensor;
 
-/** Wraps an onnxruntime session so the agent sees only float32 {@link TensorValue}s. */
+type Meta = readonly { name: string; isTensor?: boolean; type?: string; shape?: readonly (number | string)[] }[] | undefined;
+
+/** Wraps an onnxruntime session: float32 {@link TensorValue}s for the classic path, typed {@link Tensor}s for named inputs. */
 export class OrtSession implements ModelSession {
   readonly inputs: readonly SessionInput[];
+  readonly outputs: readonly SessionInput[];
   readonly outputNames: readonly string[];
 
   constructor(
     private readonly session: InferenceSession,
-    private readonly TensorCtor: Float32TensorCtor,
+    private readonly TensorCtor: OrtTensorCtor,
   ) {
-    const meta = (session as { inputMetadata?: readonly { name: string; isTensor?: boolean; shape?: readonly (number | string)[] }[] }).inputMetadata;
-    this.inputs = session.inputNames.map((name, i) => {
-      const m = meta?.[i];
-      return { name, shape: m && m.isTensor !== false && m.shape ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : null)) : null };
-    });
+    const s = session as { inputMetadata?: Meta; outputMetadata?: Meta };
+    this.inputs = describe(session.inputNames, s.inputMetadata);
+    this.outputs = describe(session.outputNames, s.outputMetadata);
     this.outputNames = session.outputNames;
   }
 
   run(feeds: Record<string, TensorValue>): Promise<Record<string, TensorValue>> {
-    const ortFeeds: Record<string, Tensor> = {};
+    const ortFeeds: Record<string, OrtTensor> = {};
     for (const name in feeds) {
       const f = feeds[name]!;
       ortFeeds[name] = new this.TensorCtor('float32', f.data, f.dims);
@@ -32,9 +34,30 @@ export class OrtSession implements ModelSession {
     return this.session.run(ortFeeds).then(toValues);
   }
 
+  runTensors(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const ortFeeds: Record<string, OrtTensor> = {};
+    for (const name in feeds) {
+      const f = feeds[name]!;
+      ortFeeds[name] = new this.TensorCtor(f.type, f.data, f.dims);
+    }
+    return this.session.run(ortFeeds).then(toTensors);
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+function describe(names: readonly string[], meta: Meta): SessionInput[] {
+  return names.map((name, i) => {
+    const m = meta?.[i];
+    const tensor = m && m.isTensor !== false;
+    return {
+      name,
+      shape: tensor && m.shape ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : null)) : null,
+      ...(tensor && typeof m.type === 'string' ? { type: m.type } : {}),
+    };
+  });
 }
 
 function toValues(out: InferenceSession.OnnxValueMapType): Record<string, TensorValue> {
@@ -46,7 +69,20 @@ function toValues(out: InferenceSession.OnnxValueMapType): Record<string, Tensor
   return result;
 }
 
-function toFloat32(data: Tensor['data']): Float32Array {
+function toTensors(out: InferenceSession.OnnxValueMapType): Record<string, Tensor> {
+  const result: Record<string, Tensor> = {};
+  for (const name in out) {
+    const t = out[name]!;
+    if (!isTensorType(t.type)) throw new Error(`output ${name} is of type ${t.type}, which the agent does not serve`);
+    let data = t.data as TensorData;
+    // Runtimes with Float16Array hand float16 out as numbers: the agent's form is always the half bits.
+    if (t.type === 'float16' && !(data instanceof Uint16Array)) data = Uint16Array.from(data as unknown as ArrayLike<number>, floatToHalf);
+    result[name] = { type: t.type, dims: t.dims, data };
+  }
+  return result;
+}
+
+function toFloat32(data: OrtTensor['data']): Float32Array {
   if (typeof data === 'string' || !(ArrayBuffer.isView(data) || Array.isArray(data))) return new Float32Array(0);
   const src = data as ArrayLike<number | bigint | string | boolean>;
   const out = new Float32Array(src.length);

@@ -45,14 +45,18 @@ export class WindowAggregator {
     return this.model?.info ?? null;
   }
 
-  /** One answered row: `input` is the model input after preprocessing, at `offset`. */
-  recordPrediction(input: Float32Array, offset: number, top1: number, confidence: number, latencyMs: number): void {
+  /**
+   * One answered row: `input` is the model input after preprocessing, at `offset`. A named-tensor call passes
+   * `input` null (no feature bins describe it) and `top1` -1 when its model is not a classifier.
+   */
+  recordPrediction(input: Float32Array | null, offset: number, top1: number, confidence: number, latencyMs: number): void {
     this.requests++;
     this.latency.add(latencyMs);
+    if (top1 < 0) return;
     while (this.predictions.length <= top1) this.predictions.push(0);
     this.predictions[top1]!++;
     this.confidence[binIndex(CONFIDENCE_EDGES, confidence)]!++;
-    if (this.profiles.length === 0 || !this.model) return;
+    if (this.profiles.length === 0 || !this.model || !input) return;
     this.model.extractFeatures(input, offset, this.values);
     for (let i = 0; i < this.profiles.length; i++) {
       const f = this.features.get(this.profiles[i]!.name)!;

@@ -44,11 +44,19 @@ export function verifyTarget(envelope: Uint8Array, target: UpdateTarget, record:
   });
   const verified: VerifiedManifest = { manifest: parsed, manifestDigest: p.hash(env.manifestBytes), keyIds };
   const m = verified.manifest;
-  const input = m.signature?.inputs[0];
+  const inputs = m.signature?.inputs ?? [];
+  const input = inputs[0];
+  const text = [...inputs, ...(m.signature?.outputs ?? [])].find((t) => t.dtype === 'string');
+  if (text) throw new BundleError('BUNDLE_RUNTIME_INCOMPATIBLE', `tensor ${text.name} is of type string, which this agent does not serve`, 'SPEC §10.2 R3');
   if (input) {
+    // Any signature is served (named tensors); preprocessing belongs to the array form, which needs one
+    // float32 input with fixed dims past the batch. A pipeline the agent could not apply is refused here.
     const rest = input.shape.slice(1);
-    if (rest.every((d): d is number => typeof d === 'number')) compilePipeline(m.preprocessing, rest);
-    else throw new BundleError('BUNDLE_RUNTIME_INCOMPATIBLE', `input ${input.name} has dynamic dimensions beyond the batch`, 'SPEC §10.2 R3');
+    const rowForm = inputs.length === 1 && input.dtype === 'float32' && rest.every((d): d is number => typeof d === 'number');
+    if (rowForm) compilePipeline(m.preprocessing, rest as number[]);
+    else if (m.preprocessing?.steps.length) {
+      throw new BundleError('BUNDLE_RUNTIME_INCOMPATIBLE', `preprocessing needs one float32 input with fixed dimensions past the batch; input ${input.name} is ${input.dtype} [${input.shape.map((d) => d ?? '?').join(', ')}], one of ${inputs.length}`, 'SPEC §10.2 R3');
+    }
   }
   if (m.model.name !== target.model || m.model.version !== target.version || m.model.sequence !== target.sequence) {
     throw new AgentError('AGENT_BUNDLE_MISMATCH', `desired ${target.model} ${target.version} #${target.sequence}, envelope holds ${m.model.name} ${m.model.version} #${m.model.sequence}`);

@@ -5,6 +5,10 @@ import { readBundleFile } from '../../node/bundle-files.ts';
 import { nodeSha256Hex } from '../../node/node-hash.ts';
 import { collect, defineAction, loadInput } from '../command-kit.ts';
 import { loadTrust } from '../trust.ts';
+import type { TensorSpec } from '../../manifest/types.ts';
+
+/** `input_ids int64 [?, ?]`: a signature tensor with dynamic dimensions as `?`. */
+const tensorLine = (t: TensorSpec) => `${t.name} ${t.dtype} [${t.shape.map((d) => d ?? '?').join(', ')}]`;
 
 /** Adds `inspect FILE [--trust PUBKEY]`. */
 export function registerInspect(bundle: Command): void {
@@ -27,6 +31,8 @@ export function registerInspect(bundle: Command): void {
         `signed by ${info.signedBy.join(', ')}${opts.trust ? `; verified: ${info.verifiedBy.join(', ')}` : ' (signature not checked: no --trust)'}`,
         `size      ${info.bundleBytes} bytes, ${info.chunkCount} chunks (avg target ${m.chunking.avgSize})`,
         ...m.files.map((f) => `file      ${f.path}  ${f.size} bytes  ${f.chunks.length} chunks  sha256 ${f.sha256}`),
+        ...(m.signature?.inputs ?? []).map((t) => `input     ${tensorLine(t)}`),
+        ...(m.signature?.outputs ?? []).map((t) => `output    ${tensorLine(t)}`),
         ...(m.labels ? [`labels    ${m.labels.join(', ')}`] : []),
         ...(m.runtime ? [`runtime   ${JSON.stringify(m.runtime)}`] : []),
       ],

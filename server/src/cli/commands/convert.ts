@@ -113,7 +113,9 @@ export function registerConvertCommands(program: Command): void {
       if (!res.ok) throw apiFailure(res.status, parsed, text);
       // Raw bytes go around the typed client; the answer is the route's (a registered version).
       const v = parsed as ModelVersion;
-      const sig = v.signature as { inputs?: unknown; outputs?: unknown } | null;
-      emit(o, v, () => `${v.model}@${v.version}: inputs ${JSON.stringify(sig?.inputs)} outputs ${JSON.stringify(sig?.outputs)}`);
+      type Io = { name: string; dtype: string; shape: (number | null)[] };
+      const sig = v.signature as { inputs?: Io[]; outputs?: Io[] } | null;
+      const line = (t: Io) => `${t.name} ${t.dtype} [${t.shape.map((d) => d ?? '?').join(', ')}]`;
+      emit(o, v, () => [`${v.model}@${v.version}`, ...(sig?.inputs ?? []).map((t) => `  input   ${line(t)}`), ...(sig?.outputs ?? []).map((t) => `  output  ${line(t)}`)].join('\n'));
     });
 }
