@@ -17,6 +17,7 @@ import { registerBundleCommands } from './commands/bundles.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerRetrainCommands } from './commands/retrain.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerKeyCommands } from './commands/keys.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerRetrainCommands(program);
   registerDemoCommand(program);
+  registerKeyCommands(program);
   return program;
 }
 

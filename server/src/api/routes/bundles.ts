@@ -12,7 +12,7 @@ const Extra = z.unknown().optional();
 const CreateBundle = z.object({
   model: z.string().min(1).max(200).openapi({ description: 'name@version, name@alias, or name (latest)', example: 'digits@3' }),
   version: z.string().max(64).optional().openapi({ description: 'semantic version for the manifest; default <registry version>.0.0' }),
-  artifact: z.string().max(200).optional().openapi({ description: 'default model.int8.onnx if present, else model.onnx' }),
+  artifact: z.string().max(200).optional().openapi({ description: 'default model.int8.onnx when present and smaller and not slower than model.onnx, else model.onnx' }),
   expiresInSeconds: z.number().int().positive().max(10 * 365 * 24 * 3600).optional(),
   avgChunkSize: z.number().int().min(256).max(262_144).optional(),
   labels: z.array(z.string().max(200)).max(10_000).optional(),

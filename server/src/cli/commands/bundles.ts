@@ -16,7 +16,7 @@ export function registerBundleCommands(program: Command): void {
 
   serverOptions(bundles.command('create <model>').description('Bundle a model version\'s ONNX artifact: MODEL@VERSION, MODEL@ALIAS or MODEL (latest)')
     .option('--version <semver>', 'version written into the manifest (default <registry version>.0.0)')
-    .option('--artifact <name>', 'artifact to ship (default model.int8.onnx if present, else model.onnx)')
+    .option('--artifact <name>', 'artifact to ship (default model.int8.onnx if present and smaller and not slower than model.onnx, else model.onnx)')
     .option('--expires-in <seconds>', 'lifetime (default 365 days)')
     .option('--chunk-size <bytes>', 'average chunk size, a power of two 256..262144 (default 16384)')
     .option('--manifest <file>', 'JSON with extra manifest fields (labels, preprocessing, selfTests, referenceProfile, runtime, quantization, signature)'))
