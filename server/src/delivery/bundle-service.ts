@@ -46,6 +46,14 @@ export class BundleService {
     return this.deps.store.bundles.get(idOrPrefix);
   }
 
+  /** The signed manifest of a bundle, parsed from its envelope: signature, labels, preprocessing, self-tests. */
+  async manifest(b: BundleRecord): Promise<BundleManifest> {
+    const bytes = await this.deps.blobs.get(b.envelopeDigest);
+    if (!bytes) throw new DeliveryError('BLOB_MISSING', `envelope ${b.envelopeDigest} of bundle ${b.id} is missing from the blob store`);
+    const envelope = JSON.parse(Buffer.from(bytes).toString('utf8')) as { manifest: string };
+    return JSON.parse(Buffer.from(envelope.manifest, 'base64').toString('utf8')) as BundleManifest;
+  }
+
   list(filter: { model?: string; limit?: number } = {}): Promise<BundleRecord[]> {
     return this.deps.store.bundles.list(filter);
   }

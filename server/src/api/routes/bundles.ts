@@ -5,7 +5,7 @@ import { DeliveryError } from '../../delivery/delivery-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
-import { Bundle } from '../schemas/fleet.ts';
+import { Bundle, BundleWithManifest } from '../schemas/fleet.ts';
 import { jsonBody as json } from '../schemas/respond.ts';
 
 const Extra = z.unknown().optional();
@@ -50,6 +50,20 @@ export function bundleRoutes(f: FleetServices) {
         const b = await f.bundles.get(id);
         if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
         return c.json(b, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/bundles/{id}/manifest',
+        summary: 'A bundle and its signed manifest: input/output signature, labels, preprocessing, self-tests (what /v1/predict on a device takes)',
+        request: { params: z.object({ id: z.string() }) },
+        responses: { 200: { description: 'bundle and manifest', ...json(BundleWithManifest) } },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const b = await f.bundles.get(id);
+        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
+        return c.json({ bundle: b, manifest: await f.bundles.manifest(b) as unknown as Record<string, unknown> }, 200);
       },
     );
 }

@@ -6,9 +6,11 @@ import { emit } from '../output.ts';
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').alias('key').description('The server\'s bundle signing keys');
-  serverOptions(keys.command('show').description('Key id, fingerprint and public key: start agents with --trust-fingerprint FINGERPRINT'))
+  serverOptions(keys.command('show').description('Key id, fingerprint and public key: start agents with --trust-fingerprint FINGERPRINT')
+    .option('--fingerprint', 'print only the signing key\'s fingerprint (for scripts)'))
     .action(async (o) => {
       const { keys: list } = await answer(api(o).keys.$get());
+      if (o.fingerprint && !o.json) return void process.stdout.write(`${list.map((k) => k.fingerprint).join('\n')}\n`);
       emit(o, { keys: list }, () => list.map((k) => [
         `key ${k.keyId}`,
         `  fingerprint ${k.fingerprint}`,
