@@ -35,6 +35,8 @@ export const AGENT_ERROR_CODES = [
   'AGENT_LOOP_GUARD',
   /** The server could not tell the agent where the broker is. */
   'AGENT_BOOTSTRAP_FAILED',
+  /** The server's bundle key does not match the fingerprint the agent was told to trust, or it could not be fetched. */
+  'AGENT_KEY_UNTRUSTED',
 ] as const;
 
 export type AgentErrorCode = (typeof AGENT_ERROR_CODES)[number];

@@ -24,8 +24,10 @@ export {
   createEd25519Signer,
   ed25519Verify,
   generateKeyPair,
+  keyFingerprint,
   keyIdOf,
   keyPairFromSecret,
+  normalizeFingerprint,
   type KeyPair,
 } from './keys/ed25519.ts';
 export type { Signer } from './keys/signer.ts';

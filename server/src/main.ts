@@ -40,6 +40,8 @@ export interface RunningServer {
   wsUrl: string | null;
   config: ServerConfig;
   admin: AdminBootstrap;
+  /** The bundle signing key's id and fingerprint, printed at start for operators to give agents. */
+  signingKey: { keyId: string; fingerprint: string };
   store: Store;
   log: Logger;
   /** Stops accepting, lets in-flight work end, closes the store. */
@@ -127,7 +129,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   let closing: Promise<void> | null = null;
   return {
-    url, port, ...mqtt, config, admin, store, log,
+    url, port, ...mqtt, config, admin, store, log, signingKey: { keyId: fleet.services.key.keyId, fingerprint: fleet.services.key.fingerprint },
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((r) => server.close(() => r()));

@@ -40,6 +40,9 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
   it('finds devices by tag, pages through them on the server, and opens one', async () => {
     await go(page, '#/devices', 'Devices');
     await page.getByRole('row', { name: /car-000/ }).waitFor();
+    // The key new agents are told to trust, as the server computes it.
+    const { keys } = (await s.srv.api('GET', '/api/v1/keys')).body;
+    await expect.poll(() => page.getByTestId('key-fingerprint').textContent()).toBe(keys[0].fingerprint);
     await page.getByRole('searchbox', { name: 'Tag' }).fill('truck');
     await expect.poll(() => page.locator('.page-header .sub').textContent()).toBe('6 match the filters');
     const rows = page.locator('table tbody tr');

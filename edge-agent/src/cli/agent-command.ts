@@ -5,7 +5,9 @@ import { Command, Option } from 'commander';
 import { DEPLOY_STATES, type DeployState } from '@flotilla/firmware-bundler/wire';
 import { createAgent } from '../index.ts';
 import type { StepPhase } from '../update/state-machine.ts';
+import { AgentError } from '../errors.ts';
 import { loadOrCreateServeToken, SERVE_TOKEN_FILE } from './local-token.ts';
+import { TRUSTED_KEY_FILE, trustedKeyFromServer } from './trust-on-first-use.ts';
 import { startPredictServer } from './predict-server.ts';
 
 interface AgentFlags {
@@ -16,6 +18,7 @@ interface AgentFlags {
   mqttUrl?: string;
   ca?: string;
   trustedKey: string[];
+  trustFingerprint?: string;
   blobTransport: 'mqtt' | 'http';
   serve?: string;
   serveHost: string;
@@ -31,10 +34,11 @@ export function registerAgentCommand(program: Command): Command {
   return program
     .command('agent')
     .description('Run the edge agent: follow the server\'s desired model, verify and install it atomically, serve predictions, send telemetry.')
-    .requiredOption('--device-id <id>', 'device id [A-Za-z0-9_-], up to 64 characters')
-    .requiredOption('--data <dir>', 'data folder (state, model slots, telemetry queue)')
-    .option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given')
+    .addOption(new Option('--device-id <id>', 'device id [A-Za-z0-9_-], up to 64 characters').env('FLOTILLA_DEVICE_ID').makeOptionMandatory())
+    .requiredOption('--data <dir>', 'data folder (state, model slots, telemetry queue, the trusted key)')
+    .addOption(new Option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given').env('FLOTILLA_SERVER'))
     .option('--token <token>', 'device token (or FLOTILLA_DEVICE_TOKEN)')
+    .addOption(new Option('--trust-fingerprint <SHA256:hex>', `on first start, fetch the server's bundle key and trust it only if it has this fingerprint (printed by \`flotilla server\` and \`flotilla keys show\`); kept in <data>/${TRUSTED_KEY_FILE}`).env('FLOTILLA_TRUST_FINGERPRINT'))
     .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
     .option('--ca <file>', 'PEM CA the broker\'s TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS')
     .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
@@ -46,6 +50,13 @@ export function registerAgentCommand(program: Command): Command {
     .addOption(new Option('--gpu <provider>', 'offer the GPU: each model is probed there and served there only if its bundle allows it, its self-tests pass and it is faster (or FLOTILLA_AGENT_GPU)').choices(['webgpu', 'none']))
     .option('--offline', 'no server: serve the installed model only')
     .option('--json', 'one JSON line per event on stdout')
+    .addHelpText('after', `
+Trusted keys: bundles install only when signed by a trusted key. Give the key itself (--trusted-key), or its
+fingerprint (--trust-fingerprint): the agent then fetches the key from --server on first start, refuses it
+unless the fingerprint matches, and keeps it in <data>/${TRUSTED_KEY_FILE} for every later start.
+
+Example: FLOTILLA_SERVER=http://127.0.0.1:8080 FLOTILLA_DEVICE_TOKEN=... flotilla agent --device-id cam-1 \\
+  --data ./cam-1 --trust-fingerprint SHA256:... --serve 8081`)
     .action((flags: AgentFlags) => runAgent(flags));
 }
 
@@ -59,6 +70,19 @@ async function runAgent(f: AgentFlags): Promise<void> {
     else process.stderr.write(`[agent] ${type} ${JSON.stringify(data)}\n`);
   };
   const keys = [...f.trustedKey, ...(process.env.FLOTILLA_TRUSTED_KEYS?.split(',').filter(Boolean) ?? [])].map((k) => (existsSync(k) ? readFileSync(k, 'utf8') : k));
+  const kept = join(f.data, TRUSTED_KEY_FILE);
+  if (f.trustFingerprint) {
+    if (!f.server && !existsSync(kept)) throw new AgentError('AGENT_CONFIG_INVALID', '--trust-fingerprint needs --server (or FLOTILLA_SERVER) on first start, to fetch the key from');
+    const trust = await trustedKeyFromServer({ server: f.server ?? '', fingerprint: f.trustFingerprint, dataDir: f.data });
+    out('trust', { ...trust });
+    keys.push(readFileSync(trust.keyFile, 'utf8'));
+  } else if (existsSync(kept)) {
+    // Trusted on an earlier start: keep trusting it when the flag is left off later.
+    keys.push(readFileSync(kept, 'utf8'));
+  }
+  if (keys.length === 0) {
+    throw new AgentError('AGENT_CONFIG_INVALID', 'no trusted bundle key: pass --trust-fingerprint SHA256:... (printed by `flotilla server`, or `flotilla keys show`) or --trusted-key FILE|HEX');
+  }
   const agent = await createAgent({
     deviceId: f.deviceId,
     token: f.token ?? process.env.FLOTILLA_DEVICE_TOKEN,

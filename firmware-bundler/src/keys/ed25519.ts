@@ -26,6 +26,24 @@ export function keyIdOf(publicKey: Uint8Array): string {
   return sha256Hex(publicKey).slice(0, 16);
 }
 
+/**
+ * The fingerprint operators compare out of band before a device trusts a key: `SHA256:` and the
+ * 64 hex characters of SHA-256 over the 32 raw public key bytes (the key id is its first 16).
+ */
+export function keyFingerprint(publicKey: Uint8Array): string {
+  assertLength(publicKey, PUBLIC_KEY_BYTES, 'public key');
+  return `SHA256:${sha256Hex(publicKey)}`;
+}
+
+/**
+ * A fingerprint as typed or pasted (`SHA256:ab12…`, any case, or the bare 64 hex) in the canonical
+ * {@link keyFingerprint} form; null when it is not one.
+ */
+export function normalizeFingerprint(text: string): string | null {
+  const hex = text.trim().replace(/^sha256:/i, '').toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? `SHA256:${hex}` : null;
+}
+
 /** A new random key pair, or the pair derived from a 32-byte `seed` (for test keys and HSM import). */
 export function generateKeyPair(seed?: Uint8Array): KeyPair {
   if (seed) assertLength(seed, SECRET_KEY_BYTES, 'seed');

@@ -1,6 +1,6 @@
 // Keys, key ids, key files and manifest signatures, including rotation and thresholds (SPEC §6).
 import { describe, expect, it } from 'vitest';
-import { createEd25519Signer, ed25519Verify, generateKeyPair, keyIdOf, keyPairFromSecret } from './ed25519.ts';
+import { createEd25519Signer, ed25519Verify, generateKeyPair, keyFingerprint, keyIdOf, keyPairFromSecret, normalizeFingerprint } from './ed25519.ts';
 import { decodePublicKeyFile, decodeSecretKeyFile, encodePublicKeyFile, encodeSecretKeyFile } from './key-file.ts';
 import { checkManifestSignatures, signManifest, signedMessage, SIGNATURE_CONTEXT } from './manifest-signature.ts';
 import { sha256Hex, toHex, utf8 } from '../bytes.ts';
@@ -29,6 +29,17 @@ describe('Ed25519 keys [SPEC §6.1, §6.2]', () => {
     const pair = generateKeyPair();
     expect(pair.keyId).toBe(sha256Hex(pair.publicKey).slice(0, 16));
     expect(keyIdOf(pair.publicKey)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('fingerprints a key as SHA256: and the full digest, and reads pasted fingerprints in any case', () => {
+    const pair = generateKeyPair();
+    const fp = keyFingerprint(pair.publicKey);
+    expect(fp).toBe(`SHA256:${sha256Hex(pair.publicKey)}`);
+    expect(fp.slice(7, 23)).toBe(pair.keyId);
+    expect(normalizeFingerprint(` sha256:${fp.slice(7).toUpperCase()} `)).toBe(fp);
+    expect(normalizeFingerprint(fp.slice(7))).toBe(fp);
+    expect(normalizeFingerprint(pair.keyId)).toBeNull();
+    expect(normalizeFingerprint(`SHA256:${fp.slice(7, 70)}zz`)).toBeNull();
   });
 
   it('refuses keys and seeds of the wrong length with BUNDLE_KEY_INVALID', () => {

@@ -73,6 +73,9 @@ export function createApp(s: AppServices) {
   // Devices read blobs with their own credential [WIRE-3.1]: mounted before operator authentication.
   app.route('/api/v1', blobRoutes(s.fleet, s));
   app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
+  // Public keys are public: a new agent fetches them before it has anything else, and trusts one only when its
+  // fingerprint matches what the operator gave it out of band (flotilla agent --trust-fingerprint).
+  app.route('/api/v1', keyRoutes(s.fleet));
   app.use('/api/v1/*', authenticate);
   // After authentication: an anonymous client cannot make the server buffer even a limited body.
   app.use('/api/v1/*', limitBodies());

@@ -1,12 +1,52 @@
 // The CLI's HTTP client: adds the operator token, turns API errors into CliErrors with exit codes.
 import { CliError, EXIT } from './exit-codes.ts';
 import { readAdminTokenFile } from '../auth/bootstrap-admin.ts';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ApiErrorBody } from '../api/contract.ts';
 
 export interface ClientOptions {
   server?: string;
   token?: string;
+  /** A file holding the operator token (first line). */
+  tokenFile?: string;
+}
+
+/** Where the CLI looks for an operator token, in order: for --help and for the error when none works. */
+export const TOKEN_SEARCH_HELP = [
+  '--token TOKEN, or --token-file FILE',
+  'env FLOTILLA_TOKEN (or FLOTILLA_ADMIN_TOKEN)',
+  'the admin-token file in the server\'s data folder: $FLOTILLA_DATA/admin-token, else ./.flotilla/admin-token',
+];
+
+/** The token to send and where it came from (null when none of TOKEN_SEARCH_HELP's places has one). */
+export function findToken(o: ClientOptions, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } | null {
+  if (o.token) return { token: o.token, from: '--token' };
+  if (o.tokenFile) {
+    let text: string;
+    try {
+      text = readFileSync(o.tokenFile, 'utf8');
+    } catch (e) {
+      throw new CliError('TOKEN_FILE_UNREADABLE', `cannot read --token-file ${o.tokenFile}: ${(e as Error).message}`, EXIT.USAGE);
+    }
+    const token = text.split('\n')[0]!.trim();
+    if (!token) throw new CliError('TOKEN_FILE_UNREADABLE', `--token-file ${o.tokenFile} is empty`, EXIT.USAGE);
+    return { token, from: `--token-file ${o.tokenFile}` };
+  }
+  if (env.FLOTILLA_TOKEN) return { token: env.FLOTILLA_TOKEN, from: 'FLOTILLA_TOKEN' };
+  if (env.FLOTILLA_ADMIN_TOKEN) return { token: env.FLOTILLA_ADMIN_TOKEN, from: 'FLOTILLA_ADMIN_TOKEN' };
+  const dir = resolve(env.FLOTILLA_DATA ?? '.flotilla');
+  const fromFile = readAdminTokenFile(dir);
+  return fromFile ? { token: fromFile, from: join(dir, 'admin-token') } : null;
+}
+
+/** What to do when the server refuses the token, or there was none: where the CLI looked and how to point it. */
+function tokenHint(found: { from: string } | null): string {
+  if (found) return ` (the token came from ${found.from}; pass another with --token, --token-file or FLOTILLA_TOKEN)`;
+  const dir = resolve(process.env.FLOTILLA_DATA ?? '.flotilla');
+  return ` (no operator token found: looked at ${TOKEN_SEARCH_HELP.join('; ')} (${join(dir, 'admin-token')} does not exist). `
+    + 'If the server was started with --data DIR, set FLOTILLA_DATA=DIR or pass --token-file DIR/admin-token; '
+    + 'make more tokens with flotilla tokens create)';
 }
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -14,12 +54,14 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export class ApiClient {
   readonly base: string;
   private readonly token: string | undefined;
+  private readonly found: { token: string; from: string } | null;
 
   constructor(o: ClientOptions) {
     this.base = (o.server ?? process.env.FLOTILLA_SERVER ?? DEFAULT_SERVER).replace(/\/$/, '');
-    this.token = o.token ?? process.env.FLOTILLA_TOKEN ?? process.env.FLOTILLA_ADMIN_TOKEN
-      ?? readAdminTokenFile(resolve(process.env.FLOTILLA_DATA ?? '.flotilla')) ?? undefined;
+    this.found = findToken(o);
+    this.token = this.found?.token;
   }
+
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
     return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
@@ -42,13 +84,21 @@ export class ApiClient {
     return this.fetch(`${this.base}${path}`, { method, ...init, headers: { ...this.headers(), ...(init.headers as Record<string, string>) }, ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
   }
 
-  /** fetch, with an unreachable server reported as such (exit 3) instead of a bare network error. */
+  /**
+   * fetch, with an unreachable server reported as such (exit 3) instead of a bare network error, and a
+   * refused token (401) reported with where the token came from, or every place looked at for one.
+   */
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    let res: Response;
     try {
-      return await fetch(input, init);
+      res = await fetch(input, init);
     } catch (e) {
       throw new CliError('SERVER_UNREACHABLE', `cannot reach the Flotilla server at ${this.base} (${(e as Error).cause ?? (e as Error).message}); start it with 'flotilla server' or pass --server URL`, EXIT.UNREACHABLE);
     }
+    if (res.status !== 401) return res;
+    const text = await res.text();
+    const e = apiFailure(401, parseBody(text), text);
+    throw new CliError(e.code, `${e.message}${tokenHint(this.found)}`, e.exit);
   };
 }
 
@@ -66,6 +116,5 @@ export function apiFailure(status: number, parsed: unknown, text: string): CliEr
   const code = error?.code ?? `HTTP_${status}`;
   const message = error?.message ?? (text.slice(0, 300) || `HTTP ${status}`);
   const exit = status === 401 || status === 403 ? EXIT.AUTH : status === 404 ? EXIT.NOT_FOUND : status >= 500 ? EXIT.FAILED : EXIT.REJECTED;
-  const hint = status === 401 ? ' (pass --token, or set FLOTILLA_TOKEN)' : '';
-  return new CliError(code, `${message}${hint}`, exit);
+  return new CliError(code, message, exit);
 }

@@ -1,11 +1,12 @@
 // Options shared by the commands that talk to a server, and the action wrapper that maps errors to exit codes.
 import type { Command } from 'commander';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, TOKEN_SEARCH_HELP } from './api-client.ts';
 import { typedApi } from './typed-api.ts';
 
 export interface ServerOpts {
   server?: string;
   token?: string;
+  tokenFile?: string;
   json?: boolean;
 }
 
@@ -13,8 +14,11 @@ export interface ServerOpts {
 export function serverOptions(cmd: Command): Command {
   return cmd
     .option('--server <url>', 'Flotilla server URL (env FLOTILLA_SERVER)', undefined)
-    .option('--token <token>', 'operator token (env FLOTILLA_TOKEN; defaults to FLOTILLA_ADMIN_TOKEN or ./.flotilla/admin-token)')
-    .option('--json', 'print one JSON object instead of text');
+    .option('--token <token>', 'operator token (env FLOTILLA_TOKEN); see "Operator token" below for where else the CLI looks')
+    .option('--token-file <file>', 'read the operator token from this file, e.g. DATA/admin-token')
+    .option('--json', 'print one JSON object instead of text')
+    .addHelpText('after', `\nOperator token, first found wins:\n${TOKEN_SEARCH_HELP.map((t, i) => `  ${i + 1}. ${t}`).join('\n')}\n`
+      + 'A server started with --data DIR keeps its admin token in DIR/admin-token: set FLOTILLA_DATA=DIR, or pass --token-file DIR/admin-token.');
 }
 
 export const client = (o: ServerOpts) => new ApiClient(o);

@@ -19,6 +19,7 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerRetrainCommands } from './commands/retrain.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerWebhookCommands } from './commands/webhooks.ts';
+import { registerKeyCommands } from './commands/keys.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerRetrainCommands(program);
   registerDemoCommand(program);
   registerWebhookCommands(program);
+  registerKeyCommands(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import type { BlobStore } from '../blob/blob-store.ts';
 import type { BundleRecord, ModelVersion } from '../store/entities.ts';
 import { StoreError } from '../store/store-error.ts';
 import type { Store } from '../store/store.ts';
+import { defaultArtifact } from './artifact-choice.ts';
 import { DeliveryError } from './delivery-error.ts';
 import { encodeEnvelope } from './envelope.ts';
 import type { SigningKey } from './signing-key.ts';
@@ -21,7 +22,7 @@ export interface CreateBundleInput extends ManifestExtras {
   model: string;
   /** Semantic version for the manifest. Default `<registry version>.0.0`. */
   version?: string;
-  /** Artifact name to ship. Default `model.int8.onnx` when the version has one, else `model.onnx`. */
+  /** Artifact name to ship. Default `model.int8.onnx` when the version has one that is smaller and not slower than its float parent (artifact-choice.ts), else `model.onnx`. */
   artifact?: string;
   /** Lifetime in seconds. Default 365 days. */
   expiresInSeconds?: number;
@@ -50,13 +51,21 @@ export class BundleService {
     return this.deps.store.bundles.get(idOrPrefix);
   }
 
+  /** The signed manifest of a bundle, parsed from its envelope: signature, labels, preprocessing, self-tests. */
+  async manifest(b: BundleRecord): Promise<BundleManifest> {
+    const bytes = await this.deps.blobs.get(b.envelopeDigest);
+    if (!bytes) throw new DeliveryError('BLOB_MISSING', `envelope ${b.envelopeDigest} of bundle ${b.id} is missing from the blob store`);
+    const envelope = JSON.parse(Buffer.from(bytes).toString('utf8')) as { manifest: string };
+    return JSON.parse(Buffer.from(envelope.manifest, 'base64').toString('utf8')) as BundleManifest;
+  }
+
   list(filter: { model?: string; limit?: number } = {}): Promise<BundleRecord[]> {
     return this.deps.store.bundles.list(filter);
   }
 
   private async pack(mv: ModelVersion, input: CreateBundleInput, actor: string): Promise<BundleRecord> {
     const { store, blobs, key } = this.deps;
-    const artifact = input.artifact ?? ('model.int8.onnx' in mv.artifacts ? 'model.int8.onnx' : 'model.onnx');
+    const artifact = input.artifact ?? defaultArtifact(mv).artifact;
     const digest = mv.artifacts[artifact];
     if (!digest) {
       throw new DeliveryError('BUNDLE_ARTIFACT_MISSING', `${mv.model}@${mv.version} has no '${artifact}' artifact (it has: ${Object.keys(mv.artifacts).join(', ') || 'none'}); export it to ONNX first`);

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEd25519Signer, type Signer } from '@flotilla/firmware-bundler';
+import { createEd25519Signer, keyFingerprint, type Signer } from '@flotilla/firmware-bundler';
 import { loadSecretKey, writeKeyPair } from '@flotilla/firmware-bundler/node';
 
 export interface SigningKey {
@@ -12,6 +12,8 @@ export interface SigningKey {
   /** The public key file's text (JSON with kind, keyId and hex key), as devices are given it. */
   publicKeyFile: string;
   publicKeyHex: string;
+  /** `SHA256:<hex>` of the public key: what an operator gives `flotilla agent --trust-fingerprint`. */
+  fingerprint: string;
   created: boolean;
 }
 
@@ -27,6 +29,7 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
     keyId: pair.keyId,
     publicKeyFile: await readFile(join(dir, 'signing.pub'), 'utf8'),
     publicKeyHex: Buffer.from(pair.publicKey).toString('hex'),
+    fingerprint: keyFingerprint(pair.publicKey),
     created,
   };
 }

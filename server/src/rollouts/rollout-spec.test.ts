@@ -58,11 +58,15 @@ describe('targets', () => {
   it.each([
     ['tag=car', true], ['tag=car,tag=eu', true], ['tag=car,tag=us', false], ['group=fleet-b,group=fleet-a', true],
     ['device=d2', false], ['attr.region=north,tag=car', true], ['attr.region=south', false], ['all', true],
+    ['id=d1', true], ['id=d2', false], ['devices=d1', true], ['tags=car', true],
   ])('%s matches: %s', (text, expected) => {
     expect(matchesTarget(car, parseTargetShorthand(text))).toBe(expected);
   });
   it.each(['', 'car', 'color=red', 'tag='])('refuses target %j', (text) => {
     expect(code(() => parseTargetShorthand(text))).toBe('INVALID_ROLLOUT');
+  });
+  it('reads id= as device=', () => {
+    expect(parseTargetShorthand('id=cam-1,device=cam-2')).toEqual({ deviceIds: ['cam-1', 'cam-2'] });
   });
 });
 

@@ -38,7 +38,7 @@ export function matchesTarget(d: TargetFacts, t: Target): boolean {
 
 /**
  * Parses `tag=car,group=eu,device=d1,attr.region=north` (or `all`) into a Target. Repeated keys
- * accumulate. Used by the CLI's `--target` and the preview route's query.
+ * accumulate; `id=` and `tags=`/`groups=`/`devices=` are synonyms of `device=`, `tag=`, `group=`. Used by the CLI's `--target` and the preview route's query.
  */
 export function parseTargetShorthand(text: string): Target {
   const t: { all?: boolean; tags?: string[]; groups?: string[]; deviceIds?: string[]; attributes?: Record<string, string> } = {};
@@ -50,12 +50,12 @@ export function parseTargetShorthand(text: string): Target {
     const eq = part.indexOf('=');
     const key = eq > 0 ? part.slice(0, eq) : '';
     const value = part.slice(eq + 1);
-    if (!key || !value) throw new RolloutError('INVALID_ROLLOUT', `target '${part}' is not KEY=VALUE (keys: tag, group, device, attr.NAME; or 'all')`);
-    if (key === 'tag') (t.tags ??= []).push(value);
-    else if (key === 'group') (t.groups ??= []).push(value);
-    else if (key === 'device') (t.deviceIds ??= []).push(value);
+    if (!key || !value) throw new RolloutError('INVALID_ROLLOUT', `target '${part}' is not KEY=VALUE (keys: tag, group, device (or id), attr.NAME; or 'all')`);
+    if (key === 'tag' || key === 'tags') (t.tags ??= []).push(value);
+    else if (key === 'group' || key === 'groups') (t.groups ??= []).push(value);
+    else if (key === 'device' || key === 'id' || key === 'devices') (t.deviceIds ??= []).push(value);
     else if (key.startsWith('attr.') && key.length > 5) (t.attributes ??= {})[key.slice(5)] = value;
-    else throw new RolloutError('INVALID_ROLLOUT', `unknown target key '${key}' (use tag, group, device, attr.NAME)`);
+    else throw new RolloutError('INVALID_ROLLOUT', `unknown target key '${key}' (use tag, group, device or id, attr.NAME)`);
   }
   const parsed = Target.safeParse(t);
   if (!parsed.success) throw new RolloutError('INVALID_ROLLOUT', `target '${text}': ${parsed.error.issues[0]?.message}`);

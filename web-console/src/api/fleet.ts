@@ -34,3 +34,7 @@ export const createBundle = (model: string, version?: string) => unwrap<BundleRe
 
 export const listBundles = (q: { model?: string; limit?: number } = {}) =>
   unwrap<{ bundles: BundleRecord[] }>(core.bundles.$get({ query: { model: q.model, limit: q.limit === undefined ? undefined : String(q.limit) } as never })).then((r) => r.bundles);
+
+/** The bundle signing keys with their fingerprints: what a new agent is told to trust (--trust-fingerprint). */
+export const listSigningKeys = () =>
+  unwrap<{ keys: { keyId: string; publicKey: string; fingerprint: string }[] }>(core.keys.$get()).then((r) => r.keys);

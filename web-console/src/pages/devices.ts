@@ -2,7 +2,7 @@
 // presence. Filters live in the URL, so a filtered view is a link you can send.
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { listBundles, listDevices, type DeviceQuery } from '../api/fleet.ts';
+import { listBundles, listDevices, listSigningKeys, type DeviceQuery } from '../api/fleet.ts';
 import { useResource } from '../api/use-resource.ts';
 import type { Device } from '../api/types.ts';
 import { DataTable, Pager, useCursorPages, type Column } from '../components/data-table.ts';
@@ -56,6 +56,7 @@ export function DevicesPage({ query }: { query: URLSearchParams }) {
   const pages = useCursorPages(key);
   const devices = useResource(() => listDevices({ ...filter, after: pages.cursor, limit: PAGE }), [key, pages.cursor], 10_000);
   const bundles = useResource(() => listBundles({ limit: 100 }).catch(() => []), []);
+  const keys = useResource(() => listSigningKeys().catch(() => []), []);
   const versions = [...new Set((bundles.data ?? []).map((b) => `${b.model}@${b.version}`))];
   const select = (name: string, label: string, options: [string, string][]) =>
     h('label', { class: 'field inline' }, h('span', null, label),
@@ -75,5 +76,15 @@ export function DevicesPage({ query }: { query: URLSearchParams }) {
       active.length ? h('button', { type: 'button', class: 'btn btn-quiet', onClick: () => navigate(href('devices'), true) }, 'Clear filters') : null),
     guard(devices, 'Devices', (d) => h('div', { class: 'card flush' },
       h(DataTable<Device>, { caption: 'Devices', columns, rows: d.devices, rowKey: (x) => x.id, empty: active.length ? 'No device matches these filters.' : 'No devices yet. Provision some with flotilla devices add or import.' }),
-      h(Pager, { label: 'Devices', page: pages.page, pageSize: PAGE, shown: d.devices.length, total: d.total, next: d.next, onNext: pages.next, onPrev: pages.prev }))));
+      h(Pager, { label: 'Devices', page: pages.page, pageSize: PAGE, shown: d.devices.length, total: d.total, next: d.next, onNext: pages.next, onPrev: pages.prev }))),
+    keys.data?.length ? h(AgentTrust, { fingerprint: keys.data[0]!.fingerprint }) : null);
+}
+
+/** How a new agent learns which bundle key to trust: the fingerprint, compared out of band (docs/walkthrough.md). */
+function AgentTrust({ fingerprint }: { fingerprint: string }) {
+  return h('section', { class: 'card', 'aria-label': 'Bundle signing key' },
+    h('h2', null, 'Bundle signing key'),
+    h('p', null, 'Agents install only bundles signed by a key they trust. Start a new agent with this fingerprint; it fetches the key on first start and refuses any other:'),
+    h('p', { class: 'mono', 'data-testid': 'key-fingerprint' }, fingerprint),
+    h('pre', { class: 'mono' }, `flotilla agent --server ${location.origin} --device-id ID --token TOKEN --data DIR \\\n  --trust-fingerprint ${fingerprint}`));
 }

@@ -5,14 +5,14 @@ import { DeliveryError } from '../../delivery/delivery-error.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
-import { Bundle } from '../schemas/fleet.ts';
+import { Bundle, BundleWithManifest } from '../schemas/fleet.ts';
 import { jsonBody as json } from '../schemas/respond.ts';
 
 const Extra = z.unknown().optional();
 const CreateBundle = z.object({
   model: z.string().min(1).max(200).openapi({ description: 'name@version, name@alias, or name (latest)', example: 'digits@3' }),
   version: z.string().max(64).optional().openapi({ description: 'semantic version for the manifest; default <registry version>.0.0' }),
-  artifact: z.string().max(200).optional().openapi({ description: 'default model.int8.onnx if present, else model.onnx' }),
+  artifact: z.string().max(200).optional().openapi({ description: 'default model.int8.onnx when present and smaller and not slower than model.onnx, else model.onnx' }),
   expiresInSeconds: z.number().int().positive().max(10 * 365 * 24 * 3600).optional(),
   avgChunkSize: z.number().int().min(256).max(262_144).optional(),
   labels: z.array(z.string().max(200)).max(10_000).optional(),
@@ -52,6 +52,20 @@ export function bundleRoutes(f: FleetServices) {
         const b = await f.bundles.get(id);
         if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
         return c.json(b, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'get', path: '/bundles/{id}/manifest',
+        summary: 'A bundle and its signed manifest: input/output signature, labels, preprocessing, self-tests (what /v1/predict on a device takes)',
+        request: { params: z.object({ id: z.string() }) },
+        responses: { 200: { description: 'bundle and manifest', ...json(BundleWithManifest) } },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const b = await f.bundles.get(id);
+        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
+        return c.json({ bundle: b, manifest: await f.bundles.manifest(b) as unknown as Record<string, unknown> }, 200);
       },
     );
 }

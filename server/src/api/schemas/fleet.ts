@@ -35,3 +35,9 @@ export const Bundle = z.object({
   envelopeDigest: z.string(), keyId: z.string(), chunkDigests: z.array(z.string()), bytes: z.number(), payloadBytes: z.number(),
   artifact: z.string(), createdAt: z.string(), createdBy: z.string(),
 }).openapi('Bundle');
+
+/** A bundle with its signed manifest (firmware-bundler SPEC §4), as JSON. */
+export const BundleWithManifest = z.object({
+  bundle: Bundle,
+  manifest: z.record(z.string(), z.unknown()).openapi({ description: 'the signed manifest: model, files, signature (inputs/outputs), labels, preprocessing, selfTests, ...' }),
+});

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readSampleFile } from '../../convert/calibration-file.ts';
+import { int8Drawback, type ParityFigures } from '../../delivery/artifact-choice.ts';
 import { CliError, EXIT } from '../exit-codes.ts';
 import type { ConversionOutcome, ModelVersion, QuantizationReport } from '../../api/contract.ts';
 import { apiFailure, parseBody } from '../api-client.ts';
@@ -51,6 +52,7 @@ function report(o: ServerOpts, r: ConversionOutcome): void {
     ...(q?.speed ? [`  speed: ${q.speed.note}`] : []),
     ...(q?.keptFloat?.length ? [`  mixed precision: ${q.keptFloat.length} activation(s) left float (see the report's keptFloat for which and why)`] : []),
     ...((q?.parity.outputs.length ?? 0) > 1 ? q!.parity.outputs.map((p) => `  output ${p.name}: ${p.kind === 'classifier' ? `top-1 ${pct(p.top1Agreement)}, ` : ''}relative L2 ${p.relativeL2.toFixed(4)}, cosine ${p.cosine.toFixed(4)}`) : []),
+    ...(r.int8 && int8Drawback(q?.parity as ParityFigures | undefined) ? [`  bundles ship the float model unless asked (--artifact model.int8.onnx): ${int8Drawback(q?.parity as ParityFigures | undefined)}`] : []),
     ...(gate ? [`  parity gate: ${gate.passed ? 'passed' : `FAILED (${gate.failures.join('; ')})`}${gate.override ? `, overridden by ${gate.override.by}: ${gate.override.reason}` : ''}`] : []),
   ].join('\n'));
   if (gate && !gate.allowed) process.exitCode = EXIT.FAILED;

@@ -18,7 +18,8 @@ export function registerDeviceCommands(program: Command): void {
     .option('--name <name>', 'display name')
     .option('--tag <tag>', 'a tag (repeatable)', collect, [])
     .option('--group <group>', 'a group; its broadcasts reach the device (repeatable)', collect, [])
-    .option('--attr <key=value>', 'an attribute (repeatable)', collect, []))
+    .option('--attr <key=value>', 'an attribute (repeatable)', collect, [])
+    .option('--save-token <file>', 'also write the device token to this file (mode 0600), e.g. for FLOTILLA_DEVICE_TOKEN=$(cat FILE)'))
     .action(async (o) => {
       const attributes = Object.fromEntries((o.attr as string[]).map((a) => {
         const eq = a.indexOf('=');
@@ -26,7 +27,8 @@ export function registerDeviceCommands(program: Command): void {
         return [a.slice(0, eq), a.slice(eq + 1)];
       }));
       const r = await answer(api(o).devices.$post({ json: { id: o.id, name: o.name, tags: o.tag, groups: o.group, attributes } }));
-      emit(o, r, () => `${r.id}\ntoken: ${r.token}\nStore the token on the device now: it is not shown again.`);
+      if (o.saveToken) writeFileSync(o.saveToken, `${r.token}\n`, { mode: 0o600 });
+      emit(o, r, () => `${r.id}\ntoken: ${r.token}\n${o.saveToken ? `(also in ${o.saveToken}) ` : ''}Store the token on the device now: it is not shown again.`);
     });
 
   serverOptions(devices.command('import <file>')

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.ts';
 import type { RolloutRequestInput, RolloutStatusAnswer } from '../../api/contract.ts';
-import { api, serverOptions } from '../common.ts';
+import { api, serverOptions, type ServerOpts } from '../common.ts';
 import { answer } from '../typed-api.ts';
 import { emit, pct, table } from '../output.ts';
 import { parseDuration, parseStagesShorthand } from '../../rollouts/rollout-spec.ts';
@@ -54,13 +54,30 @@ export function renderStatus(s: RolloutStatusAnswer): string {
   ].join('\n');
 }
 
+/**
+ * Posts the rollout. A model version with no bundle yet gets one first (as `flotilla bundle create MODEL`
+ * would make it: the default artifact and manifest), then the rollout names that bundle.
+ */
+async function createRollout(o: ServerOpts, req: Record<string, unknown>): Promise<RolloutStatusAnswer> {
+  try {
+    return await answer(api(o).rollouts.$post({ json: req as RolloutRequestInput }));
+  } catch (e) {
+    if (!(e instanceof CliError) || e.code !== 'BUNDLE_NOT_FOUND' || typeof req.model !== 'string' || req.bundle !== undefined) throw e;
+    if (!o.json) process.stderr.write(`${req.model} has no bundle yet: bundling it (flotilla bundle create ${req.model})...\n`);
+    const b = await answer(api(o).bundles.$post({ json: { model: req.model } }));
+    if (!o.json) process.stderr.write(`bundled ${b.model}@${b.version}: ${b.id.slice(0, 16)} (${b.artifact}, ${(b.bytes / 1024).toFixed(1)} KiB)\n`);
+    const { model: _model, ...rest } = req;
+    return answer(api(o).rollouts.$post({ json: { ...rest, bundle: b.id } as RolloutRequestInput }));
+  }
+}
+
 export function registerRolloutCommands(program: Command): void {
   const ro = program.command('rollout').alias('rollouts').description('Staged rollouts: canary stages, health gates, shadow runs, approval, rollback');
 
   serverOptions(ro.command('create').description('Create and start a rollout: flotilla rollout create --model NAME@VERSION --target tag=car --stages 10,50,100')
-    .option('--model <ref>', 'model version to roll out (NAME@VERSION; its newest bundle)')
+    .option('--model <ref>', 'model version to roll out (NAME@VERSION, NAME@ALIAS or NAME: its newest bundle, made now when it has none)')
     .option('--bundle <id>', 'bundle id to roll out (instead of --model)')
-    .option('--target <spec>', 'devices: tag=T, group=G, device=ID, attr.NAME=V (comma-separated, all must hold) or all')
+    .option('--target <spec>', 'devices: tag=T, group=G, device=ID (or id=ID), attr.NAME=V (comma-separated, all must hold) or all')
     .option('--stages <list>', 'cumulative percents (N), counts (Nd), shadow stages (shadow:N: the model runs beside the serving one without answering, gated on maxDisagreement, error rate and p95; passing promotes those devices)', '10,50,100')
     .option('--bake <duration>', 'bake time per stage: 90, 90s, 10m, 2h', '10m')
     .option('--gate <key=value...>', 'gate limit for every stage, e.g. maxErrorRate=0.01 maxP95LatencyMs=50 (null turns a gate off)')
@@ -101,7 +118,7 @@ export function registerRolloutCommands(program: Command): void {
       if (o.draft) req.draft = true;
       if (o.reason) req.reason = o.reason;
       // The flags and --file make an unchecked request; the server validates it (and says what is wrong).
-      const s = await answer(api(o).rollouts.$post({ json: req as RolloutRequestInput }));
+      const s = await createRollout(o, req);
       emit(o, s, () => `created ${s.id} (${s.state}): ${s.bundle.model}@${s.bundle.version} to ${s.devices} devices\n\n${renderStatus(s)}`);
     });
 

@@ -35,11 +35,12 @@ export function registerServerCommand(program: Command): void {
       // Imported here so that `flotilla --help` and the client commands start fast.
       const { startServer } = await import('../../main.ts');
       const s = await startServer(config);
-      const info = { url: s.url, port: s.port, mqttUrl: s.mqttUrl, mqttsUrl: s.mqttsUrl, wsUrl: s.wsUrl, dataDir: config.dataDir, adminTokenFile: s.admin.tokenFile, store: s.store.kind, blobs: config.blobs ? 's3' : 'files' };
+      const info = { url: s.url, port: s.port, mqttUrl: s.mqttUrl, mqttsUrl: s.mqttsUrl, wsUrl: s.wsUrl, dataDir: config.dataDir, adminTokenFile: s.admin.tokenFile, keyId: s.signingKey.keyId, keyFingerprint: s.signingKey.fingerprint, store: s.store.kind, blobs: config.blobs ? 's3' : 'files' };
       if (o.json) process.stdout.write(`${JSON.stringify(info)}\n`);
       else {
         process.stdout.write(`Flotilla server listening on ${s.url}\n  mqtt: ${[s.mqttUrl, s.mqttsUrl, s.wsUrl].filter(Boolean).join('  ')}\n  data: ${config.dataDir}\n`);
         if (s.admin.tokenFile) process.stdout.write(`  admin token: ${s.admin.tokenFile}${s.admin.created ? ' (new)' : ''}\n`);
+        process.stdout.write(`  bundle key: ${s.signingKey.fingerprint} (agents: --trust-fingerprint or FLOTILLA_TRUST_FINGERPRINT)\n`);
       }
       await new Promise<void>((resolve) => {
         const stop = async () => {
