@@ -7,7 +7,6 @@ import { AGENT_VERSION } from '@flotilla/edge-agent';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset } from '../datasets/canonical-format.ts';
 import { splitIndices, takeRows } from '../datasets/splits.ts';
-import type { Dataset } from '../datasets/dataset-types.ts';
 import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { PROFILE_ROWS, referenceProfile, selfTestVectors, SELF_TESTS } from '../monitoring/reference-from-rows.ts';
