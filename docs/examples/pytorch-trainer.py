@@ -11,7 +11,8 @@ Two ways to run it:
 2. As a retraining policy's outside trainer ({"trainer": {"kind": "command",
    "command": ["python3", "docs/examples/pytorch-trainer.py"], "timeoutSec": 600}}).
    Flotilla then runs it with FLOTILLA_TRAINER_MANIFEST naming a JSON manifest:
-       files.trainX / files.trainY      field dataset rows (.npy float32, samples first) and labels (.npy int64)
+       files.trainX / files.trainY      field dataset rows (.npy float32, samples first) and labels (.npy int64):
+                                        the parent dataset's rows, then dataset.fieldRows field samples last
        files.holdoutX / files.holdoutY  the newest field rows, held out for the champion/challenger gate
        files.trainCsv                   the same training rows as CSV (features..., label), for other tools
        signature                        the champion's input/output signature (the challenger must match it)
@@ -90,7 +91,14 @@ def from_manifest(path: str) -> None:
     sig = m["signature"]
     classes = len(m["labels"]) if m.get("labels") else int(sig["outputs"][0]["shape"][-1])
     hyper = m.get("hyper") or {}
-    print(f"training on {len(x)} rows of {m['dataset']['name']} for {m['champion']} ({classes} classes)", file=sys.stderr, flush=True)
+    # The field samples are what the champion got wrong in the field but there are few of them: repeat them
+    # (hyper.fieldWeight times, default 4) so they count against thousands of parent rows.
+    field = int(m["dataset"].get("fieldRows", 0))
+    weight = int(hyper.get("fieldWeight", 4))
+    if field > 0 and weight > 1:
+        x = np.concatenate([x] + [x[-field:]] * (weight - 1))
+        y = np.concatenate([y] + [y[-field:]] * (weight - 1))
+    print(f"training on {len(x)} rows of {m['dataset']['name']} ({field} field rows x{weight}) for {m['champion']} ({classes} classes)", file=sys.stderr, flush=True)
     model = train(x, y, classes, int(hyper.get("epochs", 5)), float(hyper.get("learningRate", 1e-3)), int(hyper.get("seed", 1)))
     print(f"held-out field accuracy {accuracy(model, hx, hy):.3f}", file=sys.stderr, flush=True)
     # The challenger keeps the champion's tensor names so the signature matches and agents swap it in place.

@@ -82,6 +82,7 @@ export async function trainOutside(conversion: Pick<ConversionService, 'importOn
     const manifest = {
       format: 'flotilla-trainer-job/1', job: o.jobId, model: o.champion.model, champion: `${o.champion.model}@${o.champion.version}`,
       signature: sig, labels: o.labels, featureShape: shape, hyper: o.hyper,
+      // The field samples are the last `fieldRows` training rows (after the parent's), which a trainer may weight up.
       dataset: { digest: v.digest, name: v.name, parents: v.parents, source: v.source, rows: o.train.n, fieldRows: o.field.fieldRows, holdoutRows: o.field.holdout.n },
       lineage: { champion: o.championLineage },
       files: paths, output: join(dir, 'model.onnx'),
