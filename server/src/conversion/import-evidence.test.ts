@@ -1,10 +1,9 @@
 // Import with evidence on a real store, blobs and onnxruntime: a good reference set gives the version a profile,
-// output histograms, calibration, labels and lineage that bundles carry; every malformed upload (shape, dtype,
+// output histograms, calibration, labels and lineage; every malformed upload (shape, dtype,
 // row count, labels, held-out rows, lineage) is refused with its own code and a message naming expected vs got,
 // and registers nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { floatTensor, makeNode } from '@flotilla/firmware-bundler/onnx';
-import { bundleExtras } from '../delivery/bundle-extras.ts';
 import { modelOf } from '../convert/testing/onnx-fixtures.ts';
 import { encodeNpy } from '../convert/npy-write.ts';
 import { ConversionService } from './conversion-service.ts';
@@ -33,7 +32,7 @@ async function refused(evidence: ImportEvidenceInput, code: string, message: str
 }
 
 describe('import with evidence', () => {
-  it('computes profile, output histograms, calibration and self-tests from the reference set; bundles carry them', async () => {
+  it('computes profile, output histograms, calibration and self-test rows from the reference set', async () => {
     const v = await conversion.importOnnx(model, 'toy', 'from elsewhere', 'op', {
       ...good(), evaluation: encodeNpy(rows(40), [40, 3]), evaluationLabels: encodeNpy(Int32Array.from({ length: 40 }, (_, i) => i % 2), [40]),
       lineage: json({ exporter: 'torch.onnx', commit: 'abc123' }),
@@ -46,12 +45,8 @@ describe('import with evidence', () => {
     // softmax of a 4-point margin: every confidence is 0.982, in the last bin.
     expect(ev.reference.confidence!.frequencies.at(-1)).toBe(1);
     expect(ev.reference.calibration).toMatchObject({ counts: [0, 0, 0, 0, 0, 0, 0, 0, 0, 40], accuracy: [null, null, null, null, null, null, null, null, null, 1] });
-    const extras = await bundleExtras(world.store, world.blobs, v, 'model.onnx');
-    expect(extras.labels).toEqual(['left', 'right']);
-    expect(extras.referenceProfile!.features).toEqual(ev.reference.features);
-    expect(extras.selfTests).toHaveLength(4);
-    expect(extras.selfTests![1]).toMatchObject({ inputs: { x: [0, 1, 1 / 64] } });
-    expect(extras.selfTests![1]!.expected.y![1]).toBeCloseTo(0.982, 3);
+    expect(ev.selfTestInputs).toHaveLength(4);
+    expect(ev.selfTestInputs[1]).toEqual([0, 1, 1 / 64]);
   });
 
   it('refuses a reference set of the wrong shape, type or size, naming what the model expects', async () => {
