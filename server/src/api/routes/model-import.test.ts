@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../convert/npy-write.ts';
 import { classifier, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
-import { startServerProcess, type ServerHandle } from '@flotilla/test/support/server-process';
+import { runCli, startServerProcess, type ServerHandle } from '@flotilla/test/support/server-process';
 
 let srv: ServerHandle;
 beforeAll(async () => {
@@ -29,6 +29,8 @@ describe('POST /api/v1/models/import (multipart)', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body).toMatchObject({ model: 'toy', version: 1, metrics: { referenceRows: 40, labels: ['clear', 'snowy'], import: { source: 'import', lineage: { commit: 'abc123' } } } });
     expect(Object.keys(r.body.artifacts).sort()).toEqual(['evidence.json', 'model.onnx']);
+    const show = await runCli(['models', 'show', 'toy', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
+    expect(show.stdout).toMatch(/lineage:\n {2}v1: imported by \S+ at \S+, sha256 [0-9a-f]{16}…, lineage \{"exporter":"torch\.onnx","commit":"abc123"\}/);
   });
 
   it('refuses evidence without a reference set, a malformed body and a bad reference set; nothing is registered', async () => {
