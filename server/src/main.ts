@@ -101,7 +101,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const retraining = new RetrainingService({
     store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.sharedDir ?? config.dataDir), log,
     triggerLease: retrainingLease.check, events: events.bus,
-    startCanary: (ref, actor) => engine!.create({ model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' }, actor),
+    startCanary: async (ref, actor) => {
+      // A blessed challenger has no bundle yet: build one (version `<registry version>.0.0`) so the canary can start.
+      const mv = await store.models.resolve(ref);
+      if (mv && !(await store.bundles.list({ model: mv.model, limit: 500 })).some((b) => b.modelVersion === mv.version)) await fleet.services.bundles.create({ model: ref }, actor);
+      return engine!.create({ model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' }, actor);
+    },
   });
   const stopRetrainOnAlert = monitoring.onAlert((c) => retraining.onAlert(c));
   const stopAlertEvents = monitoring.onAlert((c) => events.onAlert(c));

@@ -6,10 +6,13 @@ import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { inspectOnnx } from '../convert/index.ts';
 import { runWorkerJob } from '../workers/worker-job.ts';
+import { computeEvidence, type ImportEvidence, type ImportEvidenceInput, type ImportRecord } from './import-evidence.ts';
 import type { ConversionJob, ConversionResult, QuantizeSettings, SampleSource } from './conversion-protocol.ts';
 
 /** Largest ONNX file accepted for import (bytes). */
 export const MAX_ONNX_IMPORT = 256 * 1024 * 1024;
+/** Artifact name of an imported version's evidence (reference profile, labels, self-test rows, lineage). */
+export const EVIDENCE = 'evidence.json';
 
 export interface QuantizeOptions {
   quantize?: 'int8' | 'none';
@@ -114,19 +117,39 @@ export class ConversionService {
     return this.finish(v, await runWorkerJob<ConversionResult>(ENTRY, job), actor, { source: 'quantize', calibration: calibration.dataset ?? 'inline samples', evaluation: describeEvaluation(evaluationSource, cal) });
   }
 
-  /** Registers an ONNX model made elsewhere after onnxruntime loads it; records its signature. */
-  async importOnnx(bytes: Uint8Array, name: string, description: string, actor: string): Promise<ModelVersion> {
+  /**
+   * Registers an ONNX model made elsewhere after onnxruntime loads it; records its signature. With `evidence`
+   * (a reference set, labels, held-out rows, lineage) the evidence is validated and computed first, so a bad
+   * reference set registers nothing; the version then carries `evidence.json` and `metrics.import`.
+   */
+  async importOnnx(bytes: Uint8Array, name: string, description: string, actor: string, evidence?: ImportEvidenceInput, source: ImportRecord['source'] = 'import'): Promise<ModelVersion> {
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name)) throw new ConversionError('INVALID_MODEL_NAME', `model name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
     if (bytes.byteLength > MAX_ONNX_IMPORT) throw new ConversionError('PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
     const info = await inspectOnnx(bytes);
+    const record: ImportRecord = { source, digest: info.digest, importedBy: actor, importedAt: new Date().toISOString(), lineage: null };
+    const ev = evidence ? await computeEvidence(bytes, info.signature, evidence, record) : null;
     const blob = await this.blobs.put(bytes);
+    const evBlob = ev ? await this.blobs.put(new TextEncoder().encode(JSON.stringify(ev))) : null;
     const v = await this.store.models.addVersion({
-      model: name, runId: null, format: 'onnx', artifacts: { 'model.onnx': blob.digest },
-      signature: info.signature, metrics: { opset: info.opset, irVersion: info.irVersion, producer: info.producer, ops: info.ops, quantized: info.quantized },
-      quantization: null, tags: ['imported'], description,
+      model: name, runId: null, format: 'onnx', artifacts: { 'model.onnx': blob.digest, ...(evBlob ? { [EVIDENCE]: evBlob.digest } : {}) },
+      signature: info.signature,
+      metrics: {
+        opset: info.opset, irVersion: info.irVersion, producer: info.producer, ops: info.ops, quantized: info.quantized,
+        import: ev?.record ?? record,
+        ...(ev?.reference.evalAccuracy !== undefined ? { accuracy: ev.reference.evalAccuracy } : {}),
+        ...(ev ? { referenceRows: ev.reference.rows, labels: ev.labels } : {}),
+      },
+      quantization: null, tags: [source === 'trainer' ? 'trained-outside' : 'imported'], description,
     });
-    await this.store.audit.record({ actor, action: 'model.import', subject: `${name}@${v.version}`, detail: { digest: blob.digest, bytes: blob.bytes } });
+    await this.store.audit.record({ actor, action: 'model.import', subject: `${name}@${v.version}`, detail: { digest: blob.digest, bytes: blob.bytes, source, evidence: evBlob?.digest ?? null } });
     return v;
+  }
+
+  /** The evidence recorded with an imported version, or null when it came without a reference set. */
+  async evidence(v: ModelVersion): Promise<ImportEvidence | null> {
+    const digest = v.artifacts[EVIDENCE];
+    const bytes = digest ? await this.blobs.get(digest) : null;
+    return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as ImportEvidence) : null;
   }
 
   private async resolve(ref: string): Promise<ModelVersion> {

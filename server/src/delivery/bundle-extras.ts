@@ -1,80 +1,18 @@
 // What the registry knows that a bundle's manifest should carry: labels, lineage, the quantization report,
 // self-test vectors computed with onnxruntime on held-out rows, and a reference feature profile computed
 // from the training split with the agent's own feature code, so devices histogram live inputs on the same bins.
+// Imported models (no run) get the same from the evidence recorded at import (`imported-extras.ts`).
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
-import { compileFeatures, histogram, type FeatureProfile, type SelfTestVector } from '@flotilla/firmware-bundler';
 import { AGENT_VERSION } from '@flotilla/edge-agent';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset } from '../datasets/canonical-format.ts';
 import { splitIndices, takeRows } from '../datasets/splits.ts';
-import type { Dataset } from '../datasets/dataset-types.ts';
 import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
+import { PROFILE_ROWS, referenceProfile, selfTestVectors, SELF_TESTS } from '../monitoring/reference-from-rows.ts';
 import { DeliveryError } from './delivery-error.ts';
+import { importedExtras } from './imported-extras.ts';
 import type { ManifestExtras } from './bundle-service.ts';
-
-/** Bins per monitored feature. Ten deciles keep the expected count per bin ≥ 20 at the detector's 200-sample minimum. */
-export const PROFILE_BINS = 10;
-/** Training rows used for the profile (more adds little precision and costs bundle-time CPU). */
-export const PROFILE_ROWS = 4000;
-/** Self-test vectors per bundle. */
-export const SELF_TESTS = 4;
-/** Most index features monitored for tabular data. */
-export const MAX_TABULAR_FEATURES = 32;
-
-/** Reference profile on `rows`: image summaries for images, one feature per column for tables. */
-export function referenceProfile(rows: Dataset, featureNames: string[]): FeatureProfile[] {
-  const dims = rows.featureShape;
-  const image = dims.length === 3 && dims[0]! >= 8 && dims[1]! >= 8;
-  const wanted: FeatureProfile[] = image
-    ? ['mean_brightness', 'contrast', 'edge_density'].map((name) => ({ name, edges: [], frequencies: [] }))
-    : Array.from({ length: Math.min(MAX_TABULAR_FEATURES, dims.reduce((a, b) => a * b, 1)) }, (_, i) => ({ name: featureNames[i] ?? `f${i}`, index: i, edges: [], frequencies: [] }));
-  const extract = compileFeatures(wanted, dims);
-  const per = dims.reduce((a, b) => a * b, 1);
-  const values = wanted.map(() => new Float64Array(rows.n));
-  const scratch = new Float64Array(wanted.length);
-  for (let r = 0; r < rows.n; r++) {
-    extract(rows.x, r * per, scratch);
-    for (let f = 0; f < wanted.length; f++) values[f]![r] = scratch[f]!;
-  }
-  return wanted.map((w, f) => {
-    const edges = quantileEdges(values[f]!, PROFILE_BINS);
-    const counts = histogram({ edges }, values[f]!);
-    return { ...w, edges, frequencies: counts.map((c) => c / rows.n), count: rows.n };
-  });
-}
-
-/** Strictly increasing edges at the quantiles of `v` (ties collapse bins; a constant feature gets one bin). */
-export function quantileEdges(v: Float64Array, bins: number): number[] {
-  const s = Float64Array.from(v).sort();
-  const lo = s[0]!;
-  const hi = s[s.length - 1]!;
-  if (!(hi > lo)) return [lo, lo + 1];
-  const edges = [lo];
-  for (let b = 1; b < bins; b++) {
-    const q = s[Math.floor((b * s.length) / bins)]!;
-    if (q > edges[edges.length - 1]!) edges.push(q);
-  }
-  // The last edge sits just above the maximum so the largest training value lands in the last bin.
-  edges.push(hi + (hi - lo) * 1e-6);
-  return edges;
-}
-
-async function selfTests(onnx: Uint8Array, rows: Dataset, names: { input: string; output: string }): Promise<SelfTestVector[]> {
-  const session = await ort.InferenceSession.create(onnx);
-  const per = rows.featureShape.reduce((a, b) => a * b, 1);
-  const out: SelfTestVector[] = [];
-  for (let i = 0; i < Math.min(SELF_TESTS, rows.n); i++) {
-    const x = rows.x.slice(i * per, (i + 1) * per);
-    const res = await session.run({ [names.input]: new ort.Tensor('float32', x, [1, ...rows.featureShape]) });
-    const y = res[names.output]!.data as Float32Array;
-    // int8 kernels differ slightly between CPUs and between onnxruntime-node and -web; 0.02 is far below a class flip.
-    out.push({ name: `test-row-${i}`, inputs: { [names.input]: Array.from(x) }, expected: { [names.output]: Array.from(y) }, tolerance: { abs: 0.02, rel: 0.02 } });
-  }
-  await session.release();
-  return out;
-}
 
 /**
  * The int8 weight range a device can check against its own CPU (SPEC §4.5): outside [-64, 63] the model
@@ -104,7 +42,11 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
       metrics: Object.fromEntries(Object.entries({ top1Agreement: q.parity.top1Agreement, accuracyDropPoints: q.parity.accuracyDropPoints, sizeRatio: q.parity.sizeRatio, ...weightRangeMetrics(q.parity) }).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
     };
   }
-  const run = mv.runId ? await store.runs.get(mv.runId) : null;
+  const onnx = await blobs.get(mv.artifacts[artifact]!);
+  const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
+  const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };
+  if (!mv.runId) return { ...extras, ...(onnx ? await importedExtras(blobs, mv, onnx, names) : {}) };
+  const run = await store.runs.get(mv.runId);
   const ds = run ? await store.datasets.get(run.datasetDigest) : null;
   const path = ds ? blobs.localPath(ds.digest) : null;
   if (!run || !ds || !path) return extras;
@@ -117,9 +59,6 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
   const step = Math.max(1, Math.ceil(split.train.length / PROFILE_ROWS));
   extras.referenceProfile = { features: referenceProfile(takeRows(data, split.train.filter((_, i) => i % step === 0)), ds.featureNames) };
-  const onnx = await blobs.get(mv.artifacts[artifact]!);
-  const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
-  const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };
-  if (onnx) extras.selfTests = await selfTests(onnx, takeRows(data, split.test.subarray(0, SELF_TESTS)), names);
+  if (onnx) extras.selfTests = await selfTestVectors(onnx, takeRows(data, split.test.subarray(0, SELF_TESTS)), names);
   return extras;
 }

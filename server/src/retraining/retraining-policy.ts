@@ -4,6 +4,33 @@ import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** Longest an outside trainer may run, seconds (a day). */
+export const MAX_TRAINER_SEC = 86_400;
+
+/**
+ * A trainer outside Flotilla: a command the server runs (no shell; argv as given, killed with its process
+ * group at the time limit) or an HTTP endpoint it POSTs the job to. Either returns an ONNX file.
+ */
+export const OutsideTrainer = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('command'),
+    /** argv: the program and its arguments, e.g. ["python3", "docs/examples/pytorch-trainer.py"]. */
+    command: z.array(z.string().min(1).max(4096)).min(1).max(64),
+    /** Working directory (default: the server's). */
+    cwd: z.string().min(1).max(4096).optional(),
+    timeoutSec: z.number().int().positive().max(MAX_TRAINER_SEC).default(3600),
+    /** int8 (default): quantize the challenger (parity gate included) and gate int8 against int8; none: gate the float models. */
+    quantize: z.enum(['int8', 'none']).default('int8'),
+  }).strict(),
+  z.object({
+    kind: z.literal('http'),
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+    timeoutSec: z.number().int().positive().max(MAX_TRAINER_SEC).default(3600),
+    quantize: z.enum(['int8', 'none']).default('int8'),
+  }).strict(),
+]);
+export type OutsideTrainer = z.infer<typeof OutsideTrainer>;
+
 export const RetrainingPolicy = z.object({
   trigger: z.object({
     /** Retrain when monitoring raises a drift alert on this model. */
@@ -33,6 +60,11 @@ export const RetrainingPolicy = z.object({
     hyper: z.record(z.string(), z.unknown()).optional(),
     spec: z.literal('champion').default('champion'),
   }).strict().default({ spec: 'champion' }),
+  /**
+   * Train with this outside trainer instead of the built-in TensorFlow.js one (required for imported
+   * champions). Its ONNX file then goes through the same import, quantization, parity and challenger gates.
+   */
+  trainer: OutsideTrainer.optional(),
   gate: z.object({ margin: z.number().min(0).optional(), tolerance: z.number().min(0).optional() }).strict().default({}),
   /** After a blessing: start a canary rollout, or wait for an operator. */
   after: z.enum(['canary', 'wait']).default('wait'),

@@ -13,7 +13,8 @@ import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { evaluateChallenger, type GateVerdict } from './challenger-gate.ts';
 import type { FieldSampleStore } from './field-sample-store.ts';
-import { buildFieldDataset } from './field-dataset.ts';
+import { buildFieldDataset, loadDataset, type FieldDataset } from './field-dataset.ts';
+import { trainOutside } from './outside-retrain.ts';
 import { RetrainingPolicy, type PolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
 
 export type RetrainStatus = 'running' | 'blessed' | 'refused' | 'failed';
@@ -42,7 +43,8 @@ export interface RetrainingDeps {
   blobs: BlobStore;
   samples: FieldSampleStore;
   runs: Pick<RunService, 'start' | 'wait'>;
-  conversion: Pick<ConversionService, 'exportVersion'>;
+  /** importOnnx and quantizeVersion are needed for outside trainers (policies with `trainer`). */
+  conversion: Pick<ConversionService, 'exportVersion'> & Partial<Pick<ConversionService, 'importOnnx' | 'quantizeVersion' | 'evidence'>>;
   policies: PolicyStore;
   log: Logger;
   /** Starts a canary rollout of `model@version`; given by the composition root. */
@@ -155,7 +157,9 @@ export class RetrainingService {
   private async execute(job: RetrainJob, p: RetrainingPolicy): Promise<RetrainJob> {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
-    if (!champion?.runId) throw new RetrainingError('NO_CHAMPION', `${job.model} has no trained champion to retrain from`);
+    if (!champion) throw new RetrainingError('NO_CHAMPION', `${job.model} has no champion to retrain from: point the 'champion' alias at a version`);
+    if (p.trainer) return this.executeOutside(job, p, champion);
+    if (!champion.runId) throw new RetrainingError('NO_CHAMPION', `${job.model}@${champion.version} was imported, not trained here: give its retraining policy an outside trainer (trainer: { kind: 'command' | 'http', ... })`);
     job.champion = `${champion.model}@${champion.version}`;
     const championRun = await store.runs.get(champion.runId);
     if (!championRun) throw RetrainingError.notFound('run', champion.runId);
@@ -176,6 +180,51 @@ export class RetrainingService {
     if (!challenger) throw new RetrainingError('CHALLENGER_NOT_REGISTERED', `run ${run.id} registered no version`);
     job.challenger = `${challenger.model}@${challenger.version}`;
     const challengerInt8 = await this.int8(challenger, job.actor);
+    return this.judge(job, p, challenger, ds, championInt8, challengerInt8);
+  }
+
+  /**
+   * A retrain by an outside trainer: the field dataset goes to the trainer, its ONNX model is imported like an
+   * operator's (the field rows as reference set), quantized with its parity gate (unless the policy says
+   * `quantize: 'none'`), and judged by the same challenger gate as a native retrain.
+   */
+  private async executeOutside(job: RetrainJob, p: RetrainingPolicy, champion: ModelVersion): Promise<RetrainJob> {
+    const trainer = p.trainer!;
+    const { importOnnx, quantizeVersion, evidence } = this.d.conversion;
+    if (!importOnnx || !quantizeVersion || !evidence) throw new RetrainingError('TRAINER_FAILED', 'this server was started without the conversion service outside trainers need');
+    const conversion = this.d.conversion as Required<RetrainingDeps['conversion']>;
+    job.champion = `${champion.model}@${champion.version}`;
+    const championOnnx = champion.artifacts['model.onnx'] ? await this.d.blobs.get(champion.artifacts['model.onnx']) : null;
+    if (!championOnnx) throw new RetrainingError('NO_CHAMPION', `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`);
+    const ds = await buildFieldDataset(this.d, {
+      parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, minDevicesPerLabel: p.data.minDevicesPerLabel,
+    });
+    job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
+    const { data } = await loadDataset(this.d, ds.version.digest);
+    const ev = await conversion.evidence(champion);
+    const challenger = await trainOutside(conversion, {
+      jobId: job.id, actor: job.actor, trainer, champion, championOnnx, train: data, field: ds, labels: ev?.labels ?? ds.version.classes,
+      hyper: p.train.hyper ?? {}, championLineage: champion.metrics?.import ?? (champion.runId ? { runId: champion.runId } : null),
+    });
+    job.challenger = `${challenger.model}@${challenger.version}`;
+    if (trainer.quantize === 'none') {
+      const challengerOnnx = await this.d.blobs.get(challenger.artifacts['model.onnx']!);
+      return this.judge(job, p, challenger, ds, { bytes: championOnnx, parityPassed: true }, { bytes: challengerOnnx!, parityPassed: true });
+    }
+    const int8Of = async (v: ModelVersion) => {
+      if (v.artifacts[INT8]) return this.int8(v, job.actor);
+      // Calibrated on the field dataset version (its test split held out for the parity report).
+      const out = await conversion.quantizeVersion(`${v.model}@${v.version}`, { dataset: ds.version.digest }, undefined, {}, job.actor);
+      const bytes = out.int8 ? await this.d.blobs.get(out.int8.digest) : null;
+      if (!bytes) throw new RetrainingError('INT8_MISSING', `${v.model}@${v.version} has no int8 model after quantization`);
+      return { bytes, parityPassed: (out.gate as { passed?: boolean } | null)?.passed === true };
+    };
+    const championInt8 = await int8Of(champion);
+    return this.judge(job, p, challenger, ds, championInt8, await int8Of(challenger));
+  }
+
+  /** The challenger gate, then (on a blessing) the `challenger` alias and, when the policy says so, a canary. */
+  private async judge(job: RetrainJob, p: RetrainingPolicy, challenger: ModelVersion, ds: FieldDataset, championInt8: { bytes: Uint8Array; parityPassed: boolean }, challengerInt8: { bytes: Uint8Array; parityPassed: boolean }): Promise<RetrainJob> {
     job.verdict = await evaluateChallenger({
       championInt8: championInt8.bytes, challengerInt8: challengerInt8.bytes, holdout: ds.holdout, test: ds.parentTest,
       parityPassed: challengerInt8.parityPassed, thresholds: p.gate,
@@ -184,11 +233,11 @@ export class RetrainingService {
       job.status = 'refused';
       return job;
     }
-    await store.models.moveAlias({ model: job.model, alias: 'challenger', toVersion: challenger.version, actor: job.actor, reason: `blessed by retrain ${job.id}` });
+    await this.d.store.models.moveAlias({ model: job.model, alias: 'challenger', toVersion: challenger.version, actor: job.actor, reason: `blessed by retrain ${job.id}` });
     if (p.after === 'canary' && this.d.startCanary) {
       // The blessing stands even if no canary can start (e.g. no bundle built yet): an operator can start one.
       try {
-        await this.d.startCanary(job.challenger, job.actor);
+        await this.d.startCanary(job.challenger!, job.actor);
         job.canary = job.challenger;
       } catch (e) {
         job.error = `blessed, but the canary did not start: ${(e as Error)?.message ?? String(e)}`;

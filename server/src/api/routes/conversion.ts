@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, badRequest, notFound } from '../api-error.ts';
 import { MAX_ONNX_IMPORT, type ConversionService } from '../../conversion/conversion-service.ts';
+import type { ImportEvidenceInput } from '../../conversion/import-evidence.ts';
 import type { Store } from '../../store/store.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
@@ -37,6 +38,23 @@ function decodeSamples(b64: string, shape: number[]): Float32Array {
   const expected = shape.reduce((a, b) => a * b, 1) * 4;
   if (bytes.byteLength !== expected) throw badRequest('CALIBRATION_FILE_INVALID', `calibration data has ${bytes.byteLength} bytes; shape [${shape.join(', ')}] needs ${expected}`);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** The parts of a multipart import: the model and its evidence (a reference set is required with any other part). */
+async function importParts(form: FormData): Promise<{ model: Uint8Array; evidence?: ImportEvidenceInput }> {
+  const part = async (key: string): Promise<Uint8Array | undefined> => {
+    const v = form.get(key);
+    if (v === null) return undefined;
+    return typeof v === 'string' ? new TextEncoder().encode(v) : new Uint8Array(await v.arrayBuffer());
+  };
+  const model = await part('model');
+  if (!model || model.byteLength === 0) throw badRequest('ONNX_INVALID', "the multipart body has no 'model' part: send the .onnx file as 'model'");
+  const [reference, labels, evaluation, evaluationLabels, lineage] = await Promise.all(['reference', 'labels', 'eval', 'evalLabels', 'lineage'].map(part));
+  if (!reference) {
+    if (labels || evaluation || evaluationLabels || lineage) throw badRequest('REFERENCE_INVALID', "labels, held-out rows and lineage come with a reference set: add a 'reference' part (.npy of representative inputs)");
+    return { model };
+  }
+  return { model, evidence: { reference, labels, evaluation, evaluationLabels, lineage } };
 }
 
 export function conversionRoutes(s: { store: Store; conversion: ConversionService }) {
@@ -91,7 +109,8 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
     )
     .openapi(
       createRoute({
-        method: 'post', path: '/models/import', summary: 'Register an ONNX model made elsewhere (request body: the .onnx bytes)',
+        method: 'post', path: '/models/import',
+        summary: 'Register an ONNX model made elsewhere. Body: the .onnx bytes, or multipart/form-data with parts model (.onnx), reference (.npy), and optionally labels (JSON), eval and evalLabels (.npy), lineage (JSON)',
         request: { query: z.object({ name: z.string(), description: z.string().max(1000).optional() }) },
         responses: respond(201, 'registered', ModelVersion),
       }),
@@ -99,6 +118,17 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
         const { name, description } = c.req.valid('query');
         const declared = Number(c.req.header('content-length') ?? NaN);
         if (declared > MAX_ONNX_IMPORT) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
+        if (/^multipart\/form-data\b/i.test(c.req.header('content-type') ?? '')) {
+          let form: FormData;
+          try {
+            form = await c.req.formData();
+          } catch (e) {
+            if (e instanceof ApiError) throw e;
+            throw badRequest('MULTIPART_INVALID', `the multipart body does not parse (${(e as Error).message}): send parts model, reference, labels, eval, evalLabels, lineage`);
+          }
+          const { model, evidence } = await importParts(form);
+          return c.json(await s.conversion.importOnnx(model, name, description ?? '', c.get('actor').id, evidence), 201);
+        }
         const bytes = new Uint8Array(await c.req.arrayBuffer());
         if (bytes.byteLength === 0) throw badRequest('ONNX_INVALID', 'the request body is empty: send the .onnx file as the body');
         return c.json(await s.conversion.importOnnx(bytes, name, description ?? '', c.get('actor').id), 201);

@@ -97,19 +97,38 @@ export function registerConvertCommands(program: Command): void {
 
   const models = program.commands.find((c) => c.name() === 'models')!;
   serverOptions(models.command('import <file>')
-    .description('Register an ONNX model made elsewhere (e.g. exported from PyTorch); the server validates it in onnxruntime and records its signature')
+    .description('Register an ONNX model made elsewhere (e.g. exported from PyTorch); the server validates it in onnxruntime and records its signature. '
+      + 'With --reference it also computes what a native run gets (reference profile for drift, prediction and confidence histograms, self-tests, calibration) by running the model on those rows')
     .requiredOption('--name <name>', 'registered model name')
-    .option('--description <text>', 'free text'))
+    .option('--description <text>', 'free text')
+    .option('--reference <file.npy>', 'representative inputs (float32 .npy, samples first, at least 32 rows; a few hundred is better): the reference profile drift is measured against')
+    .option('--labels <file.json>', 'class names in output order (JSON array); with --reference')
+    .option('--eval <file.npy>', 'labelled held-out inputs (float32 .npy) for accuracy and the calibration map; with --eval-labels')
+    .option('--eval-labels <file.npy>', 'integer class of each --eval row (.npy, one dimension)')
+    .option('--lineage <file.json>', 'where the model came from (JSON object: exporter and its version, training repo and commit, dataset URIs); at most 64 KiB'))
+    .addHelpText('after', '\nExample:\n  flotilla models import model.onnx --name digits --reference ref.npy --labels labels.json --eval x.npy --eval-labels y.npy --lineage lineage.json')
     .action(async (file: string, o) => {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(file);
-      } catch {
-        throw new CliError('FILE_NOT_FOUND', `cannot read ${file}`, EXIT.USAGE);
-      }
+      const read = (f: string, what: string): Buffer => {
+        try {
+          return readFileSync(f);
+        } catch {
+          throw new CliError('FILE_NOT_FOUND', `cannot read ${what} ${f}`, EXIT.USAGE);
+        }
+      };
+      const bytes = read(file, 'the model');
+      if (!o.reference && (o.labels || o.eval || o.evalLabels || o.lineage)) throw new CliError('USAGE', '--labels, --eval, --eval-labels and --lineage come with --reference FILE.npy', EXIT.USAGE);
+      if (!o.eval !== !o.evalLabels) throw new CliError('USAGE', 'give --eval and --eval-labels together', EXIT.USAGE);
       const q = new URLSearchParams({ name: o.name, ...(o.description ? { description: o.description } : {}) });
+      let body: Uint8Array<ArrayBuffer> | FormData = new Uint8Array(bytes);
+      if (o.reference) {
+        const form = new FormData();
+        const parts: [string, string | undefined, string][] = [['model', file, 'the model'], ['reference', o.reference, 'the reference set'], ['labels', o.labels, 'the labels'],
+          ['eval', o.eval, 'the held-out inputs'], ['evalLabels', o.evalLabels, 'the held-out labels'], ['lineage', o.lineage, 'the lineage']];
+        for (const [key, f, what] of parts) if (f) form.append(key, new Blob([new Uint8Array(key === 'model' ? bytes : read(f, what))]), key);
+        body = form;
+      }
       const c = client(o);
-      const res = await c.raw('POST', `/api/v1/models/import?${q}`, { body: new Uint8Array(bytes), headers: { "content-type": "application/octet-stream" } });
+      const res = await c.raw('POST', `/api/v1/models/import?${q}`, body instanceof FormData ? { body } : { body, headers: { 'content-type': 'application/octet-stream' } });
       const text = await res.text();
       const parsed = parseBody(text);
       if (!res.ok) throw apiFailure(res.status, parsed, text);
@@ -118,6 +137,10 @@ export function registerConvertCommands(program: Command): void {
       type Io = { name: string; dtype: string; shape: (number | null)[] };
       const sig = v.signature as { inputs?: Io[]; outputs?: Io[] } | null;
       const line = (t: Io) => `${t.name} ${t.dtype} [${t.shape.map((d) => d ?? '?').join(', ')}]`;
-      emit(o, v, () => [`${v.model}@${v.version}`, ...(sig?.inputs ?? []).map((t) => `  input   ${line(t)}`), ...(sig?.outputs ?? []).map((t) => `  output  ${line(t)}`)].join('\n'));
+      const m = v.metrics as { referenceRows?: number; accuracy?: number; labels?: string[] | null } | null;
+      emit(o, v, () => [
+        `${v.model}@${v.version}`, ...(sig?.inputs ?? []).map((t) => `  input   ${line(t)}`), ...(sig?.outputs ?? []).map((t) => `  output  ${line(t)}`),
+        ...(m?.referenceRows ? [`  reference profile from ${m.referenceRows} rows${m.labels ? `, labels ${m.labels.join(', ')}` : ''}${typeof m.accuracy === 'number' ? `; held-out accuracy ${pct(m.accuracy)}` : ''}`] : []),
+      ].join('\n'));
     });
 }

@@ -5,6 +5,17 @@ import { api, serverOptions } from '../common.ts';
 import { answer } from '../typed-api.ts';
 import { emit, pct, table } from '../output.ts';
 
+/** Where imported versions came from (`metrics.import`): digest, who imported them, the lineage they came with. */
+function lineageLines(versions: { version: number; metrics: Record<string, unknown> | null }[]): string[] {
+  const lines: string[] = [];
+  for (const v of versions) {
+    const r = v.metrics?.import as { source?: string; digest?: string; importedBy?: string; importedAt?: string; lineage?: unknown } | undefined;
+    if (!r) continue;
+    lines.push(`  v${v.version}: ${r.source === 'trainer' ? 'from an outside trainer' : 'imported'} by ${r.importedBy} at ${r.importedAt}, sha256 ${r.digest?.slice(0, 16)}…${r.lineage ? `, lineage ${JSON.stringify(r.lineage)}` : ''}`);
+  }
+  return lines.length ? ['', 'lineage:', ...lines] : [];
+}
+
 export function registerModelCommands(program: Command): void {
   const models = program.command('models').alias('model').description('The model registry: versions, aliases, lineage');
 
@@ -19,6 +30,7 @@ export function registerModelCommands(program: Command): void {
     emit(o, m, () => [
       table(['VERSION', 'FORMAT', 'RUN', 'ACCURACY', 'ALIASES', 'CREATED'],
         m.versions.map((v) => [v.version, v.format, v.runId, pct(v.metrics?.accuracy), v.aliases.join(' '), v.createdAt])),
+      ...lineageLines(m.versions),
       '', 'alias history:',
       ...m.aliasHistory.map((h) => `  ${h.at} ${h.alias}: v${h.fromVersion ?? '-'} -> v${h.toVersion} by ${h.actor} (${h.reason})`),
     ].join('\n'));

@@ -53,17 +53,25 @@ export function registerRetrainCommands(program: Command): void {
     .option('--min-samples <n>', 'retrain after this many new labelled samples', '0')
     .option('--margin <points>', 'field-accuracy points the challenger must gain', '2')
     .option('--tolerance <points>', 'test-accuracy points the challenger may lose', '1')
-    .option('--after <what>', 'canary | wait', 'wait'))
+    .option('--after <what>', 'canary | wait', 'wait')
+    .option('--trainer-command <argv>', 'train with this command instead of the built-in trainer (split on spaces, no shell), e.g. "python3 docs/examples/pytorch-trainer.py"')
+    .option('--trainer-url <url>', 'or POST the job to this HTTP trainer, which answers with the ONNX file')
+    .option('--trainer-timeout <sec>', 'kill the outside trainer after this many seconds', '3600'))
+    .addHelpText('after', '\nOutside trainers and their job manifest: docs/bring-your-own-model.md')
     .action(async (o) => {
       const route = typedApi(o).models[':name']['retraining-policy'];
       const param = { name: encodeURIComponent(o.model) };
+      if (o.trainerCommand && o.trainerUrl) throw new CliError('USAGE', 'give --trainer-command or --trainer-url, not both', EXIT.USAGE);
+      const timeoutSec = Number(o.trainerTimeout);
+      const trainer = o.trainerCommand ? { trainer: { kind: 'command' as const, command: String(o.trainerCommand).split(' ').filter(Boolean), timeoutSec } }
+        : o.trainerUrl ? { trainer: { kind: 'http' as const, url: String(o.trainerUrl), timeoutSec } } : {};
       let policy: unknown;
       if (o.file) policy = await answer(route.$put({ param, json: JSON.parse(readFileSync(o.file, 'utf8')) }));
       else if (o.parent) {
         policy = await answer(route.$put({ param, json: {
           trigger: { onDriftAlert: Boolean(o.onDrift), minLabelledSamples: Number(o.minSamples) },
           data: { parent: o.parent, ...(o.cohorts ? { cohorts: String(o.cohorts).split(',') } : {}), holdoutFraction: Number(o.holdout) },
-          gate: { margin: Number(o.margin), tolerance: Number(o.tolerance) }, after: o.after,
+          gate: { margin: Number(o.margin), tolerance: Number(o.tolerance) }, after: o.after, ...trainer,
         } }));
       } else policy = await answer(route.$get({ param }));
       emit(o, policy, () => JSON.stringify(policy, null, 2));
