@@ -79,7 +79,7 @@ export class Agent {
 
   /** The deployment state [WIRE-4.1]. */
   get state(): DeployState {
-    return this.engine.record.state;
+    return this.engine.live.state;
   }
 
   /** Whether the server link is up. */
@@ -94,7 +94,7 @@ export class Agent {
 
   /** The persisted update record (read-only view, for diagnostics). */
   get updateRecord(): Readonly<UpdateRecord> {
-    return this.engine.record;
+    return this.engine.live;
   }
 
   on<K extends keyof AgentEvents>(event: K, fn: (payload: AgentEvents[K]) => void): () => void {
@@ -385,7 +385,7 @@ export class Agent {
 
   private async reported(): Promise<ReportedState> {
     const m = this.host.current;
-    const r = this.engine.record;
+    const r = this.engine.live;
     return {
       v: 1,
       agentVersion: AGENT_VERSION,

@@ -48,6 +48,8 @@ export class StateMachine {
    * record read back after a failed write may be behind, so numbers never repeat for the server [WIRE-2.4].
    */
   private nextSeq = 0;
+  /** The record as last saved by a transition: what the update is doing now, while `run` is still going. */
+  latest: UpdateRecord | null = null;
 
   constructor(
     private readonly storage: AgentStorage,
@@ -148,6 +150,7 @@ export class StateMachine {
     else if (to === 'failed' && !next.failureRetry) next = { ...next, failureRetry: { permanent: true, attempts: 0, retryAt: null } };
     if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null, failureRetry: null };
     await saveRecord(this.storage, next);
+    this.latest = next;
     this.nextSeq = seq + 1;
     try {
       this.o.onTransition?.({ seq, from: r.state, to, event: outcome.event, reason: outcome.reason, target: r.target ?? next.target, record: next });

@@ -44,6 +44,11 @@ export class UpdateEngine {
     this.record = o.record;
   }
 
+  /** The update's record now: mid-run the machine's last saved one (a waiting state lasts hours), else `record`. */
+  get live(): UpdateRecord {
+    return this.running ? (this.o.machine.latest ?? this.record) : this.record;
+  }
+
   /** Resumes an update a restart interrupted (through the loop guard), then follows the desired state. */
   async start(): Promise<void> {
     if (this.record.state !== 'idle') this.record = await this.o.machine.resume(this.record);

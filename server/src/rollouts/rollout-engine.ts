@@ -94,6 +94,9 @@ export class RolloutEngine {
   create(input: unknown, actor: string): Promise<RolloutStatus> {
     return this.serial(async () => {
       const spec = parseRolloutRequest(input);
+      if (spec.policy.schedule?.endAt && Date.parse(spec.policy.schedule.endAt) <= this.clock.now()) {
+        throw new RolloutError('INVALID_ROLLOUT', `policy.schedule.endAt: ${spec.policy.schedule.endAt} has passed; give a later end or none`);
+      }
       const ref = spec.bundle !== undefined ? { bundle: spec.bundle } : { model: spec.model! };
       const bundle = await this.deps.bundles.resolve(ref);
       if (!bundle) throw new RolloutError('BUNDLE_NOT_FOUND', `no bundle for ${spec.bundle ?? spec.model}: build one first (flotilla bundle create)`);
@@ -110,9 +113,6 @@ export class RolloutEngine {
           { rollouts, devices: held.slice(0, 20), count: held.length });
       }
       const at = new Date(this.clock.now()).toISOString();
-      if (spec.policy.schedule?.endAt && Date.parse(spec.policy.schedule.endAt) <= this.clock.now()) {
-        throw new RolloutError('INVALID_ROLLOUT', `policy.schedule.endAt: ${spec.policy.schedule.endAt} has passed; give a later end or none`);
-      }
       const r: Rollout = {
         id, state: 'draft', model: bundle.model, bundle, target: spec.target, stages: spec.stages, policy: spec.policy,
         current: 0, runtime: spec.stages.map(pendingStage), reason: spec.reason, createdBy: actor, createdAt: at, updatedAt: at,
