@@ -116,14 +116,17 @@ export class UpdateGate {
   changed(signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
-      const done = () => {
+      const cleanup = () => {
         clearTimeout(timer);
         this.wakers.delete(done);
         signal.removeEventListener('abort', onAbort);
+      };
+      const done = () => {
+        cleanup();
         resolve();
       };
       const onAbort = () => {
-        done();
+        cleanup();
         reject(signal.reason);
       };
       const timer = setTimeout(done, this.pollMs);
@@ -153,7 +156,7 @@ export class UpdateGate {
     }
     if (want.minBatteryPct !== undefined) {
       if (c.batteryPct === undefined) return unknown('battery level');
-      if (c.batteryPct < want.minBatteryPct) return `battery at ${c.batteryPct}%, needs ${want.minBatteryPct}%`;
+      if (c.batteryPct < want.minBatteryPct) return `battery below ${want.minBatteryPct}%`;
     }
     if (want.idle) {
       if (c.idle === undefined) return unknown('idle');
