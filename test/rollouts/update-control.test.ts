@@ -98,6 +98,10 @@ describe('update control on a real fleet', () => {
     }, 'tok1 reports what it waits on', 10_000);
     expect(tok.reported.update).toMatchObject({ bundleId: v2.id, waiting: { kind: 'window', until: '2026-12-07T17:00:00.000Z' } });
     expect(tok.reported.update.progress.chunks).toBe(tok.reported.update.progress.totalChunks);
+    const view = (await srv.api('GET', `/api/v1/rollouts/${id}/devices/${dev('tok1').id}`)).body;
+    expect(view).toMatchObject({ state: 'waiting_window', update: { bundleId: v2.id, waiting: { kind: 'window' } } });
+    const cliView = await runCli(['rollout', 'device', id, dev('tok1').id, '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
+    expect(cliView.stdout).toMatch(/waiting_window \(waiting on window since .*: outside the maintenance window \(Asia\/Tokyo\).*downloaded (\d+)\/\1 chunks/);
     const wait = (await timeline(id, dev('tok1').id)).find((e) => e.state === 'waiting_window')!;
     expect(wait.detail).toMatchObject({ from: 'staging', to: 'waiting_activation', waiting: { kind: 'window' } });
     expect(wait.detail.reason).toMatch(/outside the maintenance window \(Asia\/Tokyo\); it opens at 2026-12-07T17:00:00.000Z/);

@@ -13,6 +13,16 @@ export interface TargetDevice extends TargetFacts {
   online: boolean;
   /** Bundle id the device runs (or was last told to run) before this rollout; a rollback returns it there. */
   currentBundleId: string | null;
+  /** The update in flight as the device last reported it [WIRE-2.3.1]: what it waits on, download progress. */
+  update?: DeviceUpdateReport | null;
+}
+
+/** A device's latest report of its update in flight [WIRE-2.3.1]. */
+export interface DeviceUpdateReport {
+  bundleId: string;
+  waiting: { kind: string; reason: string; since: string; until?: string } | null;
+  progress: { bytes: number; totalBytes: number; chunks: number; totalChunks: number } | null;
+  attempt: number;
 }
 
 /** The fleet. Revoked devices are never listed. */

@@ -12,7 +12,7 @@ import { transition, type RolloutState } from './rollout-machine.ts';
 import { parseRolloutRequest, type Stage } from './rollout-spec.ts';
 import { pendingStage, RolloutStep } from './rollout-step.ts';
 import type { RolloutStore } from './rollout-store.ts';
-import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from './rollout-types.ts';
+import type { Rollout, RolloutDevice, RolloutDeviceView, RolloutEventRecord } from './rollout-types.ts';
 import { leaveStage, notifyDue, passStage, judge, retryFailed, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
 import { schedulePhase } from './update-control.ts';
 import type { WaitKind } from '@flotilla/firmware-bundler/wire';
@@ -307,11 +307,13 @@ export class RolloutEngine {
     return this.deps.store.devices(id, filter);
   }
 
-  async timeline(id: string, deviceId: string): Promise<RolloutDeviceDetail> {
-    await this.get(id);
+  async timeline(id: string, deviceId: string): Promise<RolloutDeviceView> {
+    const r = await this.get(id);
     const d = await this.deps.store.device(id, deviceId);
     if (!d) throw new RolloutError('DEVICE_NOT_IN_ROLLOUT', `device '${deviceId}' is not in rollout '${id}'`);
-    return d;
+    // The device keeps one latest report; it belongs to this rollout only while it names this bundle.
+    const report = (await this.deps.devices.get([deviceId]))[0]?.update ?? null;
+    return { ...d, update: report?.bundleId === r.bundle.id ? report : null };
   }
 
   async events(id: string): Promise<RolloutEventRecord[]> {

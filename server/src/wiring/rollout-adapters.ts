@@ -1,5 +1,6 @@
 // Adapters between the rollout engine's ports and the fleet: device registry, delivery, monitoring, bundles.
 import type { BundleResolver, DesiredStatePort, DeviceDirectory, HealthPort, TargetDevice } from '../rollouts/index.ts';
+import type { DeviceUpdateReport } from '../rollouts/ports.ts';
 import { matchesTarget, type Target } from '../rollouts/target.ts';
 import { devicePolicy } from '../rollouts/update-control.ts';
 import { toBundleRef, type DeliveryService } from '../delivery/delivery-service.ts';
@@ -10,6 +11,7 @@ import type { Store } from '../store/store.ts';
 const toTarget = (d: Device): TargetDevice => ({
   id: d.id, tags: d.tags, groups: d.groups, attributes: d.attributes, online: d.online,
   currentBundleId: ((d.reported as { bundleId?: string | null } | null)?.bundleId ?? null) || ((d.desired as { bundle?: { id?: string } | null } | null)?.bundle?.id ?? null),
+  update: (d.reported as { update?: DeviceUpdateReport | null } | null)?.update ?? null,
 });
 
 /** The registry filter that selects exactly what `matchesTarget` would, or null when none does. */

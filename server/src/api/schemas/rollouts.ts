@@ -43,6 +43,11 @@ export const RolloutDevice = z.object({
 });
 
 export const RolloutDeviceDetail = RolloutDevice.extend({
+  update: z.object({
+    bundleId: z.string(), attempt: z.number(),
+    waiting: z.object({ kind: z.string(), reason: z.string(), since: z.string(), until: z.string().optional() }).nullable(),
+    progress: z.object({ bytes: z.number(), totalBytes: z.number(), chunks: z.number(), totalChunks: z.number() }).nullable(),
+  }).nullable().openapi({ description: 'The device\'s latest report of this rollout\'s update in flight: what it waits on and its download progress' }),
   timeline: z.array(z.object({ at: z.string(), kind: z.string(), state: DeviceState, detail: z.unknown().optional() })),
 });
 

@@ -181,7 +181,10 @@ export function registerRolloutCommands(program: Command): void {
 
   serverOptions(ro.command('device <id> <deviceId>').description('One device in a rollout: its stage, state and timeline')).action(async (id: string, deviceId: string, o) => {
     const d = await answer(api(o).rollouts[':id'].devices[':deviceId'].$get({ param: { id: encodeURIComponent(id), deviceId: encodeURIComponent(deviceId) } }));
-    emit(o, d, () => [`${d.deviceId} in ${d.rolloutId}: stage ${d.stage === null ? '-' : d.stage + 1}, ${d.state}`,
+    const u = d.update;
+    const now = u ? [u.waiting ? `waiting on ${u.waiting.kind} since ${u.waiting.since}: ${u.waiting.reason}` : null,
+      u.progress ? `downloaded ${u.progress.chunks}/${u.progress.totalChunks} chunks (${u.progress.bytes}/${u.progress.totalBytes} bytes)` : null].filter(Boolean).join('; ') : '';
+    emit(o, d, () => [`${d.deviceId} in ${d.rolloutId}: stage ${d.stage === null ? '-' : d.stage + 1}, ${d.state}${now ? ` (${now})` : ''}`,
       table(['AT', 'KIND', 'STATE', 'DETAIL'], d.timeline.map((e) => [e.at, e.kind, e.state, e.detail === undefined ? '' : JSON.stringify(e.detail)]))].join('\n'));
   });
 
