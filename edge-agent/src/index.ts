@@ -55,6 +55,8 @@ export { assertKey, type AgentStorage } from './storage/agent-storage.ts';
 export { OnnxNodeRuntime } from './runtime/onnx-node-runtime.ts';
 export type { InferenceRuntime, ModelSession, TensorValue } from './runtime/inference-runtime.ts';
 export type { TelemetryOptions } from './telemetry/telemetry-service.ts';
+export type { DeviceConditions, UpdateLock } from './update/update-gate.ts';
+export type { RetryOptions } from './update/retry-policy.ts';
 export { PREPROCESSING_OPS } from './preprocess/ops.ts';
 // The feature contract lives in the bundle package (the server computes reference profiles with it).
 export { SUMMARY_FEATURES, contrast, edgeDensity, imageLayout, luminance, meanBrightness } from '@flotilla/firmware-bundler';

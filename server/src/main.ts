@@ -74,7 +74,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const fleet = await openFleet({
     dataDir: config.dataDir, sharedDir: config.sharedDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits,
     externalBroker: config.mqttUrl ? { url: config.mqttUrl, username: config.mqttAdminUser!, password: config.mqttAdminPassword!, publicUrl: config.mqttPublicUrl } : undefined,
-    onStatus: (id, e) => engine?.recordStatus(id, { bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at, seq: e.seq }),
+    onStatus: (id, e) => engine?.recordStatus(id, {
+      bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at, seq: e.seq, waiting: e.waiting, permanent: e.permanent, retryAt: e.retryAt,
+    }),
     bundleExtras: (mv, artifact) => bundleExtras(store, blobs, mv, artifact),
     onBundle: (_b, m) => monitoring.setReference(modelKey(m.model), m.referenceProfile ?? { features: [] }, m.labels),
   }, store, blobs, log);

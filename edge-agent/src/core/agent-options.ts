@@ -10,6 +10,7 @@ import type { StepPhase } from '../update/state-machine.ts';
 import type { ModelInfo } from './active-model.ts';
 import type { AcceleratorOptions } from './accelerator.ts';
 import type { FailedBundle } from '../update/update-record.ts';
+import type { RetryOptions } from '../update/retry-policy.ts';
 
 /** The composed parts of an agent (Node and browser entries build these from their own options). */
 export interface AgentCoreOptions {
@@ -40,6 +41,10 @@ export interface AgentCoreOptions {
   now?: () => number;
   /** Diagnostics (one line each). */
   log?: (line: string) => void;
+  /** How often a waiting update looks at the clock again (windows, the lock's maximum hold), in ms. Default 30000. */
+  updateCheckMs?: number;
+  /** Retries of transiently failed updates (storage, network) [WIRE-2.4.3]. Default 1 s doubling to 5 min, 8 attempts. */
+  updateRetry?: RetryOptions;
 }
 
 /** A deployment state change, as the app sees it. */

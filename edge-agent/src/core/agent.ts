@@ -23,6 +23,9 @@ import { Reporter } from './reporter.ts';
 import { prepareSideload, type InstallResult } from './sideload.ts';
 import { waitForModel, type ReadyOptions } from './ready.ts';
 import { loadShadow } from '../shadow/shadow-loader.ts';
+import { UpdateGate, type DeviceConditions, type UpdateLock } from '../update/update-gate.ts';
+import { failureJudge } from '../update/retry-policy.ts';
+import { UpdateReport } from './update-report.ts';
 import { ShadowRunner } from '../shadow/shadow-runner.ts';
 
 const DESIRED_KEY = 'state/desired.json';
@@ -49,6 +52,8 @@ export class Agent {
   private reporter!: Reporter;
   private chunks!: ChunkStore;
   private shadow!: ShadowRunner;
+  private gate!: UpdateGate;
+  private updateReport!: UpdateReport;
   private readonly hash: Sha256Hex;
   private readonly now: () => number;
 
@@ -81,7 +86,7 @@ export class Agent {
 
   /** The deployment state [WIRE-4.1]. */
   get state(): DeployState {
-    return this.engine.record.state;
+    return this.engine.live.state;
   }
 
   /** Whether the server link is up. */
@@ -96,7 +101,7 @@ export class Agent {
 
   /** The persisted update record (read-only view, for diagnostics). */
   get updateRecord(): Readonly<UpdateRecord> {
-    return this.engine.record;
+    return this.engine.live;
   }
 
   on<K extends keyof AgentEvents>(event: K, fn: (payload: AgentEvents[K]) => void): () => void {
@@ -248,6 +253,29 @@ export class Agent {
     return waitForModel(this.closed ? null : this.model, this.events, this.closing.signal, o);
   }
 
+  /**
+   * Reports the device's conditions [WIRE-2.2.2] (merged with earlier reports): a desired state's
+   * update policy may wait for an unmetered link, charging, a battery level, an idle device or free storage.
+   * A condition the policy asks for and the app never reported is unknown, and the update waits (and says so).
+   */
+  setConditions(c: DeviceConditions): void {
+    this.gate.setConditions(c);
+  }
+
+  /**
+   * Holds back activating a new model while the app must not see it change (a car in motion, a call in
+   * progress); downloads go on. Held at most the policy's `maxLockHoldSec` per update (default an hour),
+   * even for an urgent update. Release it as soon as the model may change.
+   */
+  holdUpdateLock(reason: string): UpdateLock {
+    return this.gate.hold(reason);
+  }
+
+  /** Looks at the clock again now (the windows and the lock's maximum hold): for apps and tests that move a custom `now`. */
+  recheckUpdate(): void {
+    this.gate.wake();
+  }
+
   /** Resolves once no update is running (the desired bundle serves, or failed and was reported). */
   async settled(): Promise<void> {
     await this.begun;
@@ -315,13 +343,16 @@ export class Agent {
     if (served > record.highSequence) record = { ...record, highSequence: served };
     this.telemetry = await TelemetryService.open(storage, link, () => this.host.current, this.o.telemetry ?? {}, this.now, (w) => this.events.emit('telemetry', w));
     this.reporter = await Reporter.open(link, storage, () => this.reported());
+    this.gate = new UpdateGate(this.now, () => storage.freeBytes(), this.o.updateCheckMs);
+    this.updateReport = new UpdateReport(() => void this.reporter.flush());
     const machine = new StateMachine(storage, createSteps({
       storage, chunks: this.chunks, source: this.o.blobSource, host: this.host, trusted: this.o.trustedKeys, hash: this.hash,
       agentVersion: AGENT_VERSION, runtime: this.o.runtime, now: this.now, probeBudgetMs: this.o.probeBudgetMs ?? 10_000,
       onChunkRejected: (digest, reason) => this.events.emit('rejected', { digest, reason }),
-    }), { maxResumes: this.o.maxResumes, onStep: this.o.onStep, onTransition: (t) => this.onTransition(t) });
+      gate: this.gate, onProgress: (id, p) => this.updateReport.onProgress(id, p),
+    }), { maxResumes: this.o.maxResumes, onStep: this.o.onStep, onTransition: (t) => this.onTransition(t), judgeFailure: failureJudge(this.now, this.o.updateRetry) });
     this.engine = new UpdateEngine({
-      machine, host: this.host, record,
+      machine, host: this.host, record, now: this.now,
       onSettled: (r) => {
         this.events.emit('settled', { model: this.model, state: r.state, lastFailed: r.lastFailed });
         void this.reporter.flush();
@@ -397,19 +428,20 @@ export class Agent {
     this.lastDesired = text;
     if (fresh) void writeJson(this.o.storage, DESIRED_KEY, d).catch(() => undefined);
     this.telemetry.setPolicy(d.telemetry);
-    this.engine.setDesired(d.bundle);
+    this.gate.setPolicy(d.update);
+    this.engine.setDesired(d.bundle, d.retry ?? 0);
     this.shadow.set(d.shadow, d.shadowRate ?? 1);
   }
 
   private onTransition(t: Transition): void {
     const bundleId = t.target?.id ?? null;
     this.events.emit('state', { from: t.from, to: t.to, event: t.event, reason: t.reason, bundleId });
-    this.reporter.status({ v: 1, seq: t.seq, bundleId, from: t.from, to: t.to, event: t.event, reason: t.reason, at: new Date(this.now()).toISOString() });
+    this.reporter.status({ v: 1, seq: t.seq, bundleId, from: t.from, to: t.to, event: t.event, reason: t.reason, at: new Date(this.now()).toISOString(), ...this.updateReport.statusFields(t) });
   }
 
   private async reported(): Promise<ReportedState> {
     const m = this.host.current;
-    const r = this.engine.record;
+    const r = this.engine.live;
     return {
       v: 1,
       agentVersion: AGENT_VERSION,
@@ -421,6 +453,7 @@ export class Agent {
       freeStorageBytes: await this.o.storage.freeBytes().catch(() => null),
       lastError: r.lastError,
       at: new Date(this.now()).toISOString(),
+      update: this.updateReport.reported(r),
     };
   }
 

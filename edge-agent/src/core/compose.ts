@@ -14,7 +14,7 @@ import type { AgentCoreOptions } from './agent-options.ts';
 import { Agent } from './agent.ts';
 
 /** Options both entries share (each adds its storage and runtime choices). */
-export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' | 'accelerator' | 'probeBudgetMs' | 'maxResumes' | 'onStep' | 'now' | 'log'> {
+export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' | 'accelerator' | 'probeBudgetMs' | 'maxResumes' | 'onStep' | 'now' | 'log' | 'updateCheckMs' | 'updateRetry'> {
   /** Device id [WIRE-1.2]. */
   deviceId: string;
   /** Device token: MQTT password [WIRE-1.6] and HTTP bearer [WIRE-3.1]. */

@@ -14,6 +14,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Called for every blob that failed verification and is being fetched again. */
   onRejected?: (digest: string, reason: string) => void;
+  /** Called after each stored chunk with the totals so far [WIRE-2.3.1]. */
+  onProgress?: (report: DownloadReport) => void;
 }
 
 /** Totals of a download. */
@@ -38,6 +40,7 @@ export async function downloadChunks(plan: readonly UniqueChunk[], source: BlobS
       await store.put(chunk.digest, bytes);
       report.fetched++;
       report.bytes += bytes.length;
+      o.onProgress?.(report);
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.parallel ?? 8, plan.length) }, worker));

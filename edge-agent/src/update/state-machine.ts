@@ -2,8 +2,8 @@
 import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import { failureOf, type StepHandler, type StepOutcome } from './steps.ts';
-import { CANCELLABLE, nextState, type UpdateEvent } from './transitions.ts';
-import { loadRecord, saveRecord, type UpdateRecord, type UpdateTarget } from './update-record.ts';
+import { CANCELLABLE, nextState, WAITING, type UpdateEvent } from './transitions.ts';
+import { loadRecord, saveRecord, targetKey, type FailedBundle, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 
 /** One state change, as reported to the server [WIRE-2.4] and to the app. */
 export interface Transition {
@@ -29,6 +29,12 @@ export interface StateMachineOptions {
   onTransition?: (t: Transition) => void;
   /** Test hook at each step boundary (the crash tests kill the process here). */
   onStep?: (state: DeployState, phase: StepPhase) => void;
+  /**
+   * Judges a failure as it happens [WIRE-2.4.3]: permanent, or transient with the time of the next try
+   * (null once the retries are used up). `attempts` counts this bundle's transient failures before this one.
+   * Default: every failure is permanent.
+   */
+  judgeFailure?: (reason: string, attempts: number) => { permanent: boolean; retryAt: number | null };
 }
 
 /**
@@ -42,6 +48,8 @@ export class StateMachine {
    * record read back after a failed write may be behind, so numbers never repeat for the server [WIRE-2.4].
    */
   private nextSeq = 0;
+  /** The record as last saved by a transition: what the update is doing now, while `run` is still going. */
+  latest: UpdateRecord | null = null;
 
   constructor(
     private readonly storage: AgentStorage,
@@ -60,7 +68,8 @@ export class StateMachine {
    */
   async resume(record: UpdateRecord): Promise<UpdateRecord> {
     if (record.state === 'idle') return record;
-    const resumes = record.resumes + (record.cleanStop ? 0 : 1);
+    // A restart while waiting (a night-long window, a phone switched off) is no sign of a crashing step.
+    const resumes = record.resumes + (record.cleanStop || WAITING.has(record.state) ? 0 : 1);
     const limit = this.o.maxResumes ?? 5;
     if (resumes > limit) {
       const reason = `AGENT_LOOP_GUARD: update resumed ${resumes - 1} times in ${record.state}, limit ${limit}`;
@@ -135,9 +144,13 @@ export class StateMachine {
   private async move(r: UpdateRecord, outcome: { event: UpdateEvent; reason: string }, patch: Partial<UpdateRecord>): Promise<UpdateRecord> {
     const to = nextState(r.state, outcome.event);
     const seq = Math.max(r.statusSeq, this.nextSeq);
-    let next: UpdateRecord = { ...r, ...patch, state: to, statusSeq: seq + 1, cleanStop: false };
-    if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null };
+    // What the update waits on lives only as long as the waiting state: every other step clears it.
+    let next: UpdateRecord = { ...r, ...patch, waiting: outcome.event === 'wait' ? (patch.waiting ?? null) : null, state: to, statusSeq: seq + 1, cleanStop: false };
+    if (to === 'failed' && r.state !== 'rolling_back') next = { ...next, failureRetry: this.judge(r, outcome.reason) };
+    else if (to === 'failed' && !next.failureRetry) next = { ...next, failureRetry: { permanent: true, attempts: 0, retryAt: null } };
+    if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null, failureRetry: null };
     await saveRecord(this.storage, next);
+    this.latest = next;
     this.nextSeq = seq + 1;
     try {
       this.o.onTransition?.({ seq, from: r.state, to, event: outcome.event, reason: outcome.reason, target: r.target ?? next.target, record: next });
@@ -145,5 +158,13 @@ export class StateMachine {
       /* reporting never changes the flow */
     }
     return next;
+  }
+
+  /** A failure as it happens: permanent or transient, counting this bundle's transient failures in a row. */
+  private judge(r: UpdateRecord, reason: string): Pick<FailedBundle, 'permanent' | 'attempts' | 'retryAt'> {
+    const key = r.target ? targetKey(r.target) : null;
+    const before = key !== null && r.lastFailed?.key === key && r.lastFailed.permanent === false ? (r.lastFailed.attempts ?? 0) : 0;
+    const v = this.o.judgeFailure?.(reason, before) ?? { permanent: true, retryAt: null };
+    return { permanent: v.permanent, attempts: v.permanent ? before : before + 1, retryAt: v.retryAt };
   }
 }

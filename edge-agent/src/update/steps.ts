@@ -13,10 +13,12 @@ import type { AgentStorage } from '../storage/agent-storage.ts';
 import { HISTORY_LIMIT, targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 import { verifyTarget, type DevicePolicy } from './verifier.ts';
 import type { UpdateEvent } from './transitions.ts';
+import type { GatePhase, UpdateGate } from './update-gate.ts';
+import type { UpdateProgress } from '@flotilla/firmware-bundler/wire';
 
 /** What a step reports: an event for the table, a reason for the server, and record fields to save with the next state. */
 export interface StepOutcome {
-  event: Extract<UpdateEvent, 'success' | 'failure' | 'cancel'>;
+  event: Extract<UpdateEvent, 'success' | 'failure' | 'cancel' | 'wait'>;
   reason: string;
   patch?: Partial<UpdateRecord>;
 }
@@ -34,6 +36,10 @@ export interface StepDeps extends DevicePolicy {
   /** Time budget of a probe (load + self-tests), in ms. */
   probeBudgetMs: number;
   onChunkRejected?: (digest: string, reason: string) => void;
+  /** Update control [WIRE-2.2.2]: what a download and an activation wait on. */
+  gate: UpdateGate;
+  /** Download progress of the bundle being fetched [WIRE-2.3.1]. */
+  onProgress?: (bundleId: string, p: UpdateProgress) => void;
 }
 
 const ok = (reason: string, patch?: Partial<UpdateRecord>): StepOutcome => ({ event: 'success', reason, patch });
@@ -52,10 +58,31 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
     return env;
   };
 
+  /**
+   * A waiting state's step: returns `success` once the gate lets the update go on, `wait` when it now
+   * waits on something else (a new status event says what), and otherwise sleeps until the next change.
+   */
+  const waitFor = async (phase: GatePhase, r: UpdateRecord, signal: AbortSignal): Promise<StepOutcome> => {
+    for (;;) {
+      const w = await d.gate.check(phase, r.waiting);
+      if (!w) {
+        const overdue = r.waiting?.kind === 'lock' && d.gate.lockReasons.length > 0;
+        return ok(overdue ? 'the update lock was held past the maximum hold the policy allows: going on anyway' : `the ${r.waiting?.kind ?? 'wait'} no longer holds the update back`);
+      }
+      if (w.kind !== r.waiting?.kind || w.reason !== r.waiting.reason) return { event: 'wait', reason: w.reason, patch: { waiting: w } };
+      await d.gate.changed(signal);
+    }
+  };
+
   return {
+    waiting_download: (r, signal) => waitFor('download', r, signal),
+    waiting_activation: (r, signal) => waitFor('activation', r, signal),
+
     // Envelope first and verified before any chunk is fetched: an untrusted, expired or older bundle costs one small download.
     async downloading(r, signal) {
       const t = targetOf(r);
+      const gated = await d.gate.check('download', null);
+      if (gated) return { event: 'wait', reason: gated.reason, patch: { waiting: gated } };
       let envelope = await d.chunks.get(t.manifestDigest);
       if (!envelope) {
         if (!d.source) throw new AgentError('AGENT_DOWNLOAD_FAILED', 'no server to fetch the envelope from');
@@ -67,7 +94,10 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       const stored = await d.chunks.digests();
       const plan = planFetch(manifest, (c) => stored.has(c) || held.has(c));
       if (plan.chunksToFetch > 0 && !d.source) throw new AgentError('AGENT_DOWNLOAD_FAILED', `${plan.chunksToFetch} chunks missing and no server to fetch them from`);
-      const got = plan.chunksToFetch > 0 ? await downloadChunks(plan.toFetch, d.source!, d.chunks, hash, { signal, onRejected: d.onChunkRejected }) : { fetched: 0, bytes: 0, rejected: 0 };
+      const totalBytes = plan.toFetch.reduce((n, c) => n + c.length, 0);
+      const progress = (done: { fetched: number; bytes: number }) => d.onProgress?.(t.id, { bytes: done.bytes, totalBytes, chunks: done.fetched, totalChunks: plan.toFetch.length });
+      progress({ fetched: 0, bytes: 0 });
+      const got = plan.chunksToFetch > 0 ? await downloadChunks(plan.toFetch, d.source!, d.chunks, hash, { signal, onRejected: d.onChunkRejected, onProgress: progress }) : { fetched: 0, bytes: 0, rejected: 0 };
       return ok(`fetched ${got.fetched} of ${plan.chunksTotal} chunks (${got.bytes} bytes), reused ${plan.chunksReused}, rejected and refetched ${got.rejected}`);
     },
 
@@ -101,6 +131,9 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       }
       await sealSlot(d.storage, slot, envelope);
       await readSlot(d.storage, slot, d.trusted, hash);
+      // Download now, activate later: a closed window, a held lock or an unmet condition waits with the old model serving.
+      const gated = await d.gate.check('activation', null);
+      if (gated) return { event: 'wait', reason: `staged in slot ${slot}; ${gated.reason}`, patch: { slot, previous, waiting: gated } };
       return ok(`staged in slot ${slot}`, { slot, previous });
     },
 
@@ -158,7 +191,8 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       }
       await d.chunks.prune();
       const reason = r.failure ?? 'unknown failure';
-      return ok(`update ended: ${reason}`, { lastFailed: r.target ? { key: targetKey(r.target), manifestDigest: r.target.manifestDigest, reason } : null, lastError: reason });
+      const judged = r.failureRetry ?? { permanent: true, attempts: 0, retryAt: null };
+      return ok(`update ended: ${reason}`, { lastFailed: r.target ? { key: targetKey(r.target), manifestDigest: r.target.manifestDigest, reason, ...judged } : null, lastError: reason });
     },
   };
 }

@@ -22,7 +22,18 @@ describe('transition table [WIRE-4.1]', () => {
   });
 
   it('allows cancelling only before anything was activated', () => {
-    expect(DEPLOY_STATES.filter((s) => allows(s, 'cancel'))).toEqual(['downloading', 'verifying', 'staging']);
+    expect(DEPLOY_STATES.filter((s) => allows(s, 'cancel'))).toEqual(['waiting_download', 'downloading', 'verifying', 'staging', 'waiting_activation']);
+  });
+
+  it('waits before the download and before the activation only, and returns from a wait to the step it held back [WIRE-4.2]', () => {
+    expect(DEPLOY_STATES.filter((s) => allows(s, 'wait'))).toEqual(['waiting_download', 'downloading', 'staging', 'waiting_activation']);
+    expect(nextState('downloading', 'wait')).toBe('waiting_download');
+    expect(nextState('waiting_download', 'success')).toBe('downloading');
+    expect(nextState('staging', 'wait')).toBe('waiting_activation');
+    expect(nextState('waiting_activation', 'wait')).toBe('waiting_activation');
+    expect(nextState('waiting_activation', 'success')).toBe('activating');
+    // Nothing was activated while waiting: a failure there goes straight to failed, not through a rollback.
+    expect(nextState('waiting_activation', 'failure')).toBe('failed');
   });
 
   it('reaches every state from idle and returns to idle from every state', () => {

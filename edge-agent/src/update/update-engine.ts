@@ -17,12 +17,16 @@ export interface UpdateEngineOptions {
   onError: (err: unknown) => void;
   /** Delay before retrying an update that stalled (its state could not be saved). Default 1 s doubling to 5 min. */
   retry?: BackoffOptions;
+  /** The agent's clock (retry times in the record are on it). Default Date.now. */
+  now?: () => number;
 }
 
 /** One update at a time; a newer desired bundle cancels one that has not been activated yet. */
 export class UpdateEngine {
   record: UpdateRecord;
   private desired: BundleRef | null = null;
+  /** The operator's retry nonce of the desired state [WIRE-2.2]. */
+  private desiredRetry = 0;
   private readonly sideloads: { target: UpdateTarget; done: (r: UpdateRecord) => void }[] = [];
   private running: Promise<void> | null = null;
   /** Work arrived while the loop ran: run it once more. */
@@ -33,24 +37,29 @@ export class UpdateEngine {
   /** Stalls in a row, for the retry backoff; the loop reloads the saved record before going on after one. */
   private stalls = 0;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  /** A bundle that failed on storage (not on its contents): tried again once this timer fires. */
-  private storageRetry: { key: string; due: boolean } | null = null;
-  /** Storage failures in a row, for that retry's backoff; reset by an update that gets through. */
-  private storageFailures = 0;
+  /** A bundle that failed transiently (storage, network; not its contents): tried again once this timer fires [WIRE-2.4.3]. */
+  private transientRetry: { key: string; due: boolean } | null = null;
 
   constructor(private readonly o: UpdateEngineOptions) {
     this.record = o.record;
   }
 
+  /** The update's record now: mid-run the machine's last saved one (a waiting state lasts hours), else `record`. */
+  get live(): UpdateRecord {
+    return this.running ? (this.o.machine.latest ?? this.record) : this.record;
+  }
+
   /** Resumes an update a restart interrupted (through the loop guard), then follows the desired state. */
   async start(): Promise<void> {
     if (this.record.state !== 'idle') this.record = await this.o.machine.resume(this.record);
+    this.scheduleRetry();
     this.kick();
   }
 
   /** A new desired bundle (null: keep what runs) [WIRE-2.2]. */
-  setDesired(bundle: BundleRef | null): void {
+  setDesired(bundle: BundleRef | null, retry = 0): void {
     this.desired = bundle;
+    this.desiredRetry = retry;
     const cur = this.current;
     if (cur && cur.source === 'server' && cur.manifestDigest !== bundle?.manifestDigest && CANCELLABLE.has(this.record.state)) this.controller.abort();
     this.kick();
@@ -119,9 +128,10 @@ export class UpdateEngine {
         this.controller = new AbortController();
         const target = this.record.target;
         this.current = target;
+        const failedBefore = this.record.lastFailed;
         this.record = await this.o.machine.run(this.record, this.controller.signal, () => this.stopped);
         this.current = null;
-        this.retryOnStorageFailure();
+        if (this.record.lastFailed !== failedBefore) this.scheduleRetry();
         if (target?.source === 'sideload' && this.record.state === 'idle') this.finishSideloads(target.manifestDigest);
         continue;
       }
@@ -137,16 +147,15 @@ export class UpdateEngine {
   }
 
   /**
-   * A bundle that failed because storage did (a full disk while fetching or staging) says nothing about
-   * the bundle: the failure was reported (the `failed` status event), and it is tried again after a backoff.
+   * A bundle that failed transiently (a full disk, a lost link) says nothing about the bundle: the
+   * failure was reported with its retry time (the `failed` status event), and it is tried again then.
    */
-  private retryOnStorageFailure(): void {
+  private scheduleRetry(): void {
     const failed = this.record.state === 'idle' ? this.record.lastFailed : null;
-    if (!failed) this.storageFailures = 0;
-    if (!failed?.reason.startsWith('AGENT_STORAGE_FAILED') || this.stopped) return;
+    if (failed?.retryAt == null || this.stopped) return;
     const retry = { key: failed.key, due: false };
-    this.storageRetry = retry;
-    this.later(backoffDelay(this.storageFailures++, this.o.retry ?? { minMs: 1000, maxMs: 300_000 }), () => (retry.due = true));
+    this.transientRetry = retry;
+    this.later(Math.max(0, failed.retryAt - (this.o.now ?? Date.now)()), () => (retry.due = true));
   }
 
   /** Runs `before` and looks for work again after `ms`. */
@@ -170,11 +179,12 @@ export class UpdateEngine {
     }
     const d = this.desired;
     if (!d || d.manifestDigest === serving) return null;
-    if (this.record.lastFailed?.key === targetKey(d)) {
-      if (this.storageRetry?.key !== targetKey(d) || !this.storageRetry.due) return null;
-      this.storageRetry = null;
+    const target: UpdateTarget = { ...d, source: 'server', ...(this.desiredRetry ? { retry: this.desiredRetry } : {}) };
+    if (this.record.lastFailed?.key === targetKey(target)) {
+      if (this.transientRetry?.key !== targetKey(target) || !this.transientRetry.due) return null;
+      this.transientRetry = null;
     }
-    return { ...d, source: 'server' };
+    return target;
   }
 
   /** Resolves the sideloads of `digest` (all of them when none is given). */

@@ -10,6 +10,8 @@ export type SlotName = 'a' | 'b';
 export interface UpdateTarget extends BundleRef {
   /** Where missing blobs come from: the server, or nowhere (a sideload put every blob in place first). */
   source: 'server' | 'sideload';
+  /** The operator's retry nonce of the desired state [WIRE-2.2]: a new one tries a failed bundle again. */
+  retry?: number;
 }
 
 /** A bundle that failed here, and why. */
@@ -17,11 +19,26 @@ export interface FailedBundle {
   key: string;
   manifestDigest: string;
   reason: string;
+  /** False: a transient failure (storage, network) [WIRE-2.4.3]. Absent in records of older agents: permanent. */
+  permanent?: boolean;
+  /** Transient failures of this bundle in a row. */
+  attempts?: number;
+  /** When (ms since the epoch, agent clock) the agent tries again; null: it does not (permanent, or retries used up). */
+  retryAt?: number | null;
+}
+
+/** What the update waits on [WIRE-2.4.2], with times in ms since the epoch (agent clock). */
+export interface StoredWaiting {
+  kind: 'window' | 'lock' | 'condition' | 'network';
+  reason: string;
+  since: number;
+  until: number | null;
 }
 
 /** Identity of a desired bundle reference: any field changing (a rollback order included) makes it a new request. */
-export function targetKey(t: Pick<UpdateTarget, 'id' | 'manifestDigest' | 'model' | 'version' | 'sequence' | 'rollback'>): string {
-  return [t.id, t.manifestDigest, t.model, t.version, t.sequence, t.rollback === true ? 'rollback' : ''].join('|');
+export function targetKey(t: Pick<UpdateTarget, 'id' | 'manifestDigest' | 'model' | 'version' | 'sequence' | 'rollback' | 'retry'>): string {
+  const key = [t.id, t.manifestDigest, t.model, t.version, t.sequence, t.rollback === true ? 'rollback' : ''].join('|');
+  return t.retry ? `${key}|retry ${t.retry}` : key;
 }
 
 /** Everything the update flow persists (one JSON file, written whole). */
@@ -47,6 +64,10 @@ export interface UpdateRecord {
   lastError: string | null;
   /** Sequence number of the next status event [WIRE-2.4]. */
   statusSeq: number;
+  /** What the update waits on in a waiting state [WIRE-4.2]; null otherwise. */
+  waiting: StoredWaiting | null;
+  /** How the failure in progress is judged (set on the move to `failed`, copied into `lastFailed` there). */
+  failureRetry: Pick<FailedBundle, 'permanent' | 'attempts' | 'retryAt'> | null;
 }
 
 /** Storage key of the record. */
@@ -56,7 +77,7 @@ export const HISTORY_LIMIT = 32;
 
 /** The record of a device that never installed anything. */
 export function initialRecord(): UpdateRecord {
-  return { v: 1, state: 'idle', target: null, slot: null, previous: null, resumes: 0, cleanStop: false, failure: null, highSequence: 0, history: [], lastFailed: null, lastError: null, statusSeq: 0 };
+  return { v: 1, state: 'idle', target: null, slot: null, previous: null, resumes: 0, cleanStop: false, failure: null, highSequence: 0, history: [], lastFailed: null, lastError: null, statusSeq: 0, waiting: null, failureRetry: null };
 }
 
 /** Loads the record; a missing or unreadable one starts fresh (the slot pointer still says what serves). */

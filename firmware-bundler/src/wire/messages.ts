@@ -1,5 +1,6 @@
 // Message schemas of the wire protocol [WIRE-2], validated on arrival by both ends.
 import { z } from 'zod';
+import { UpdatePolicy, WAIT_KINDS } from './update-policy.ts';
 
 const v = z.literal(1);
 const digest = z.string().regex(/^[0-9a-f]{64}$/);
@@ -53,30 +54,48 @@ export const TelemetryPolicy = z.object({
 });
 export type TelemetryPolicy = z.infer<typeof TelemetryPolicy>;
 
-/** [WIRE-2.2]; `shadowRate` [WIRE-2.2.1] is optional and additive. */
+/**
+ * [WIRE-2.2]; `shadowRate` [WIRE-2.2.1] is optional and additive, as are `update` (the update policy
+ * [WIRE-2.2.2]) and `retry` (an operator's retry nonce: a new value tries a bundle that failed here again).
+ */
 export const DesiredState = z.object({
   v, rev: count, bundle: BundleRef.nullable(), telemetry: TelemetryPolicy, shadow: BundleRef.nullable(),
-  shadowRate: z.number().min(0).max(1).optional(), issuedAt: time,
+  shadowRate: z.number().min(0).max(1).optional(), update: UpdatePolicy.optional(), retry: count.optional(), issuedAt: time,
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
-export const DEPLOY_STATES = ['idle', 'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back', 'failed'] as const;
+/** `waiting_download` and `waiting_activation` [WIRE-4.2]: the update waits on a condition, a window or a lock. */
+export const DEPLOY_STATES = [
+  'idle', 'waiting_download', 'downloading', 'verifying', 'staging', 'waiting_activation', 'activating', 'probing', 'committing', 'rolling_back', 'failed',
+] as const;
 export type DeployState = (typeof DEPLOY_STATES)[number];
 
-/** [WIRE-2.3] */
+/** What a device waits on [WIRE-2.4.2]: the kind, why in words, since when, and until when if it knows. */
+export const Waiting = z.object({
+  kind: z.enum(WAIT_KINDS), reason: text(WIRE_LIMITS.reasonChars), since: time, until: time.optional(),
+});
+export type Waiting = z.infer<typeof Waiting>;
+
+/** Download progress of the update in flight [WIRE-2.3.1]. */
+export const UpdateProgress = z.object({ bytes: count, totalBytes: count, chunks: count, totalChunks: count });
+export type UpdateProgress = z.infer<typeof UpdateProgress>;
+
+/** [WIRE-2.3]; `update` [WIRE-2.3.1] is optional and additive. */
 export const ReportedState = z.object({
   v, agentVersion: text(64), runtime: text(64), state: z.enum(DEPLOY_STATES),
   model: ModelRef.nullable(),
   /** [WIRE-2.3] additive: the execution provider serving `model` (`cpu`, `webgpu`, `wasm`). */
   executionProvider: text(32).optional(),
   bundleId: digest.nullable(), freeStorageBytes: count.nullable(), lastError: text(WIRE_LIMITS.reasonChars).nullable(), at: time,
+  update: z.object({ bundleId: digest, waiting: Waiting.nullable(), progress: UpdateProgress.nullable(), attempt: count }).nullable().optional(),
 });
 export type ReportedState = z.infer<typeof ReportedState>;
 
-/** [WIRE-2.4] */
+/** [WIRE-2.4]; `waiting` [WIRE-2.4.2], `permanent` and `retryAt` [WIRE-2.4.3] are optional and additive. */
 export const StatusEvent = z.object({
   v, seq: count, bundleId: digest.nullable(), from: z.enum(DEPLOY_STATES), to: z.enum(DEPLOY_STATES),
   event: text(WIRE_LIMITS.idChars), reason: text(WIRE_LIMITS.reasonChars), at: time,
+  waiting: Waiting.optional(), permanent: z.boolean().optional(), retryAt: time.optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 

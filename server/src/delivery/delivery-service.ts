@@ -1,7 +1,7 @@
 // Desired state [WIRE-2.2]: the database is the source of truth; each change bumps the device's
 // revision and is published retained with QoS 1, and every desired state is re-published on start.
 // Also answers which blobs a device may fetch [WIRE-2.7].
-import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy } from '@flotilla/firmware-bundler/wire';
+import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy, type UpdatePolicy } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BundleRecord } from '../store/entities.ts';
@@ -60,16 +60,24 @@ export class DeliveryService {
 
   /**
    * Points devices at a bundle (id or unique prefix), or at none with null. The rollout engine
-   * calls this too. `rollback` marks an operator-ordered return to an older bundle [WIRE-2.2].
+   * calls this too. `rollback` marks an operator-ordered return to an older bundle [WIRE-2.2]. `update`
+   * gives each device its update policy [WIRE-2.2.2] from its attributes (none: the device activates at
+   * once); `retry` bumps the device's retry nonce so its agent tries a bundle that failed there again.
    */
-  async setDesired(deviceIds: string[], bundleRef: string | null, opts: { rollback?: boolean; actor?: string } = {}): Promise<SetDesiredResult> {
+  async setDesired(deviceIds: string[], bundleRef: string | null, opts: { rollback?: boolean; actor?: string; update?: (attributes: Record<string, string>) => UpdatePolicy | undefined; retry?: boolean } = {}): Promise<SetDesiredResult> {
     const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
     if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`);
     const bundle = record ? toBundleRef(record, opts.rollback) : null;
     const issuedAt = new Date().toISOString();
     const stored = await this.deps.store.devices.setDesired([...new Set(deviceIds)], (rev, device) => {
       const prev = device.desired as Partial<DesiredState> | null;
-      const desired: DesiredState = { ...keepShadow(prev), v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, issuedAt };
+      const update = opts.update?.(device.attributes ?? {});
+      // The nonce stays while the bundle does: dropping it would look like a new request to the agent.
+      const retry = opts.retry ? (prev?.retry ?? 0) + 1 : prev?.bundle?.id === bundle?.id ? prev?.retry : undefined;
+      const desired: DesiredState = {
+        ...keepShadow(prev), v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY,
+        ...(update ? { update } : {}), ...(retry ? { retry } : {}), issuedAt,
+      };
       return desired as unknown as Record<string, unknown>;
     }, record?.id ?? null);
     for (const [id, desired] of stored) {
@@ -108,6 +116,7 @@ export class DeliveryService {
         const prev = device.desired as Partial<DesiredState> | null;
         const desired: DesiredState = {
           v: 1, rev, bundle: prev?.bundle ?? null, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, shadow,
+          ...(prev?.update ? { update: prev.update } : {}), ...(prev?.retry ? { retry: prev.retry } : {}),
           ...(shadow && opts.rate !== undefined ? { shadowRate: opts.rate } : {}), issuedAt,
         };
         return desired as unknown as Record<string, unknown>;

@@ -1,9 +1,10 @@
 // A device's state within one rollout, and how a deployment status event [WIRE-2.4] moves it.
-import type { DeployState } from '@flotilla/firmware-bundler/wire';
+import type { DeployState, WaitKind } from '@flotilla/firmware-bundler/wire';
 
 export const ROLLOUT_DEVICE_STATES = [
   'planned', 'excluded', 'notified',
   'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back',
+  'waiting_window', 'waiting_lock', 'waiting_condition', 'waiting_network',
   'updated', 'failed', 'rollback_pending', 'rolled_back', 'superseded',
 ] as const;
 /**
@@ -11,14 +12,20 @@ export const ROLLOUT_DEVICE_STATES = [
  * target. `notified`: its desired (or shadow) state names the bundle. The agent's states follow.
  * `updated`: committed. `failed`: the install failed or the agent rolled itself back.
  * `rollback_pending` → `rolled_back`: the engine asked it back to its previous bundle.
- * `superseded`: a newer rollout of the same model took the device over.
+ * `superseded`: a newer rollout of the same model took the device over. `waiting_*` [WIRE-2.4.2]: the
+ * agent waits on a maintenance window, the app's update lock, a device condition, or (`waiting_network`)
+ * it failed transiently and will try again at the time it gave.
  */
 export type RolloutDeviceState = (typeof ROLLOUT_DEVICE_STATES)[number];
 
 /** States in which the device has been told about the bundle (and may need rolling back). */
 export const NOTIFIED_STATES: readonly RolloutDeviceState[] = [
   'notified', 'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back', 'updated', 'failed',
+  'waiting_window', 'waiting_lock', 'waiting_condition', 'waiting_network',
 ];
+
+/** The waiting states, by what the devices wait on (the rollout status counts them per stage). */
+export const WAITING_STATES = { window: 'waiting_window', lock: 'waiting_lock', condition: 'waiting_condition', network: 'waiting_network' } as const;
 
 /** States that still belong to the rollout (counted by gates and by the conflict rule). */
 export const isMember = (s: RolloutDeviceState): boolean => s !== 'excluded' && s !== 'superseded';
@@ -27,13 +34,15 @@ export const isMember = (s: RolloutDeviceState): boolean => s !== 'excluded' && 
  * The next state after the agent reports `from → to`. Events for devices the rollout has not told
  * anything, or has let go, change nothing (they still go on the timeline).
  */
-export function nextDeviceState(current: RolloutDeviceState, ev: { from: DeployState; to: DeployState }): RolloutDeviceState {
+export function nextDeviceState(current: RolloutDeviceState, ev: { from: DeployState; to: DeployState; waiting?: { kind: WaitKind }; retryAt?: string }): RolloutDeviceState {
   if (current === 'planned' || current === 'excluded' || current === 'superseded') return current;
   if (current === 'rollback_pending' || current === 'rolled_back') {
     if (ev.to === 'idle') return 'rolled_back';
     return ev.to === 'failed' ? 'failed' : 'rollback_pending';
   }
-  if (ev.to === 'failed') return 'failed';
+  // A transient failure the agent will retry by itself is a wait on the network (or storage), not a failed install.
+  if (ev.to === 'failed') return ev.retryAt ? 'waiting_network' : 'failed';
+  if (ev.to === 'waiting_download' || ev.to === 'waiting_activation') return WAITING_STATES[ev.waiting?.kind ?? 'condition'];
   if (ev.to === 'idle') {
     if (ev.from === 'committing') return 'updated';
     // Back to idle through rolling_back: the self-test failed and the agent restored its old model.

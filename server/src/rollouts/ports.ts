@@ -3,6 +3,7 @@
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import type { StageStats } from './rollout-machine.ts';
 import type { Target, TargetFacts } from './target.ts';
+import type { RolloutUpdatePolicy } from './update-control.ts';
 
 /** The bundle a rollout delivers, exactly as a desired state names it [WIRE-2.2]. */
 export type RolloutBundle = BundleRef;
@@ -12,6 +13,16 @@ export interface TargetDevice extends TargetFacts {
   online: boolean;
   /** Bundle id the device runs (or was last told to run) before this rollout; a rollback returns it there. */
   currentBundleId: string | null;
+  /** The update in flight as the device last reported it [WIRE-2.3.1]: what it waits on, download progress. */
+  update?: DeviceUpdateReport | null;
+}
+
+/** A device's latest report of its update in flight [WIRE-2.3.1]. */
+export interface DeviceUpdateReport {
+  bundleId: string;
+  waiting: { kind: string; reason: string; since: string; until?: string } | null;
+  progress: { bytes: number; totalBytes: number; chunks: number; totalChunks: number } | null;
+  attempt: number;
 }
 
 /** The fleet. Revoked devices are never listed. */
@@ -27,6 +38,14 @@ export interface DeviceDirectory {
   count?(target: Target): Promise<{ matching: number; online: number } | null>;
 }
 
+/** How a rollout's desired state goes out [WIRE-2.2.2]. */
+export interface DesiredOptions {
+  /** The rollout's update policy, resolved per device by the adapter (the zone comes from an attribute). */
+  update?: RolloutUpdatePolicy;
+  /** Bump the devices' retry nonce, so agents try a bundle that failed there again. */
+  retry?: boolean;
+}
+
 /**
  * Delivery. Calls must be idempotent: the engine calls a port first and records the result after, so
  * a crash in between repeats the call (at least once) rather than losing it.
@@ -37,7 +56,7 @@ export interface DesiredStatePort {
    * the bundle, or `{ rollbackTo }` = the bundle id the device ran before (null: no model at all),
    * which the adapter publishes with `rollback: true`.
    */
-  setDesired(deviceIds: readonly string[], what: RolloutBundle | { rollbackTo: string | null }): Promise<void>;
+  setDesired(deviceIds: readonly string[], what: RolloutBundle | { rollbackTo: string | null }, opts?: DesiredOptions): Promise<void>;
   /** Sets (or, with null, clears) the shadow bundle that runs beside the serving one [WIRE-2.2 `shadow`]. */
   setShadow(deviceIds: readonly string[], bundle: RolloutBundle | null): Promise<void>;
 }

@@ -12,8 +12,10 @@ import { transition, type RolloutState } from './rollout-machine.ts';
 import { parseRolloutRequest, type Stage } from './rollout-spec.ts';
 import { pendingStage, RolloutStep } from './rollout-step.ts';
 import type { RolloutStore } from './rollout-store.ts';
-import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from './rollout-types.ts';
-import { leaveStage, notifyDue, passStage, judge, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
+import type { Rollout, RolloutDevice, RolloutDeviceView, RolloutEventRecord } from './rollout-types.ts';
+import { leaveStage, notifyDue, passStage, judge, retryFailed, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
+import { schedulePhase } from './update-control.ts';
+import type { WaitKind } from '@flotilla/firmware-bundler/wire';
 import { buildStatus, type RolloutStatus } from './rollout-status.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { publishRolloutEvents } from './rollout-events.ts';
@@ -55,6 +57,11 @@ export interface DeviceStatus {
   reason?: string;
   /** The device's own clock, kept in the timeline; the engine's clock orders entries. */
   at?: string;
+  /** What the agent waits on [WIRE-2.4.2] (waiting states only). */
+  waiting?: { kind: WaitKind; reason?: string; since?: string; until?: string };
+  /** Failures [WIRE-2.4.3]: whether the agent gave up for good, and when it tries again (transient ones). */
+  permanent?: boolean;
+  retryAt?: string;
   /**
    * The agent's status sequence [WIRE-2.4] (persisted with its update state, so it grows across
    * restarts). An event at or below the newest one recorded is a repeat or arrived late (at least
@@ -91,6 +98,9 @@ export class RolloutEngine {
   create(input: unknown, actor: string): Promise<RolloutStatus> {
     return this.serial(async () => {
       const spec = parseRolloutRequest(input);
+      if (spec.policy.schedule?.endAt && Date.parse(spec.policy.schedule.endAt) <= this.clock.now()) {
+        throw new RolloutError('INVALID_ROLLOUT', `policy.schedule.endAt: ${spec.policy.schedule.endAt} has passed; give a later end or none`);
+      }
       const ref = spec.bundle !== undefined ? { bundle: spec.bundle } : { model: spec.model! };
       const bundle = await this.deps.bundles.resolve(ref);
       if (!bundle) throw new RolloutError('BUNDLE_NOT_FOUND', `no bundle for ${spec.bundle ?? spec.model}: build one first (flotilla bundle create)`);
@@ -171,6 +181,28 @@ export class RolloutEngine {
     });
   }
 
+  /**
+   * Operator retry [issue 18]: the failed devices of `stage` get the desired state again with a new retry
+   * nonce, so their agents try the bundle once more. Refused on a finished or draft rollout.
+   */
+  retry(id: string, stage: number, actor: string, reason: string): Promise<RolloutStatus & { retried: number }> {
+    return this.serial(async () => {
+      const step = await this.load(id);
+      const { r } = step;
+      if (!['running', 'paused', 'waiting_approval'].includes(r.state)) {
+        throw new RolloutError('ILLEGAL_TRANSITION', `cannot retry devices of a rollout that is ${r.state.replace(/_/g, ' ')}`, { from: r.state, event: 'retry' });
+      }
+      if (!Number.isInteger(stage) || stage < 0 || stage >= r.stages.length) {
+        throw new RolloutError('INVALID_ROLLOUT', `stage ${stage} does not exist: the rollout has stages 0 to ${r.stages.length - 1}`);
+      }
+      const retried = await retryFailed(this.driver, step, stage, actor, reason);
+      step.note('retry', actor, reason, { stage, devices: retried });
+      await this.deps.store.write(step.toWrite());
+      await this.audit(actor, 'rollout.retry', id, { reason, stage, devices: retried });
+      return { ...(await this.statusOf(id)), retried };
+    });
+  }
+
   /** Drives every running rollout one step; one rollout's failure does not stop the others. */
   tick(): Promise<TickReport> {
     return this.serial(async () => {
@@ -208,7 +240,10 @@ export class RolloutEngine {
       const state = nextDeviceState(m.state, ev);
       const at = new Date(this.clock.now()).toISOString();
       await this.deps.store.write({
-        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail: { from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null, seq: ev.seq ?? null } } }],
+        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail: {
+          from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null, seq: ev.seq ?? null,
+          ...(ev.waiting ? { waiting: ev.waiting } : {}), ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}), ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
+        } } }],
       });
       return { rolloutId: m.rolloutId, state };
     });
@@ -276,11 +311,13 @@ export class RolloutEngine {
     return this.deps.store.devices(id, filter);
   }
 
-  async timeline(id: string, deviceId: string): Promise<RolloutDeviceDetail> {
-    await this.get(id);
+  async timeline(id: string, deviceId: string): Promise<RolloutDeviceView> {
+    const r = await this.get(id);
     const d = await this.deps.store.device(id, deviceId);
     if (!d) throw new RolloutError('DEVICE_NOT_IN_ROLLOUT', `device '${deviceId}' is not in rollout '${id}'`);
-    return d;
+    // The device keeps one latest report; it belongs to this rollout only while it names this bundle.
+    const report = (await this.deps.devices.get([deviceId]))[0]?.update ?? null;
+    return { ...d, update: report?.bundleId === r.bundle.id ? report : null };
   }
 
   async events(id: string): Promise<RolloutEventRecord[]> {
@@ -292,7 +329,7 @@ export class RolloutEngine {
   private async step(id: string): Promise<void> {
     const step = await this.load(id);
     if (step.r.state !== 'running') return;
-    if (step.r.policy.includeLateJoiners) await takeLateJoiners(this.driver, step);
+    if (step.r.policy.includeLateJoiners && schedulePhase(step.r.policy.schedule, step.nowMs) !== 'ended') await takeLateJoiners(this.driver, step);
     for (let guard = 0; guard <= step.r.stages.length && step.r.state === 'running'; guard++) {
       await notifyDue(this.driver, step);
       if ((await judge(this.driver, step)) !== 'advanced') break;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { RolloutError } from './rollout-error.ts';
 import { Target } from './target.ts';
+import { RolloutSchedule, RolloutUpdatePolicy } from './update-control.ts';
 
 const fraction = z.number().min(0).max(1);
 const DAY_SEC = 86_400;
@@ -55,6 +56,8 @@ export type Stage = z.infer<typeof Stage>;
  * Defaults: advance `auto`; `onGateFail` `pause` (a human decides; nothing on the devices changes);
  * late joiners included; 1000 devices per minute (about 17 new downloads a second for the broker and
  * chunk server) with no ramp. `rampFactor` multiplies the per-minute budget every minute of a stage.
+ * `schedule` and `update` (update control, docs/update-control.md) are optional: without them devices
+ * are told at once and activate as soon as the bundle is staged.
  */
 export const Policy = z.object({
   advance: z.enum(['auto', 'approval']).default('auto'),
@@ -64,6 +67,8 @@ export const Policy = z.object({
     devicesPerMinute: z.number().positive().max(1_000_000).default(1000),
     rampFactor: z.number().min(1).max(10).default(1),
   }).prefault({}),
+  schedule: RolloutSchedule.optional(),
+  update: RolloutUpdatePolicy.optional(),
 });
 export type Policy = z.infer<typeof Policy>;
 

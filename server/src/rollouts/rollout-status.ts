@@ -1,5 +1,6 @@
 // The status view of a rollout: its state, each stage's progress and verdict, and device counts by state.
-import type { RolloutDeviceState } from './device-state.ts';
+import { WAITING_STATES, type RolloutDeviceState } from './device-state.ts';
+import type { WaitKind } from '@flotilla/firmware-bundler/wire';
 import { allowedEvents, type RolloutEvent, type StageState } from './rollout-machine.ts';
 import type { Stage } from './rollout-spec.ts';
 import type { Rollout, StageRuntime } from './rollout-types.ts';
@@ -21,6 +22,8 @@ export interface StageStatus {
   /** Devices assigned to the stage (superseded and gone ones included, by state). */
   devices: number;
   counts: Partial<Record<RolloutDeviceState, number>>;
+  /** Devices that wait, by what on [WIRE-2.4.2]: a maintenance window, the app's lock, a condition, the network (a retry). */
+  waiting: Record<WaitKind, number>;
   verdict: StageRuntime['lastVerdict'];
 }
 
@@ -53,8 +56,18 @@ export function buildStatus(r: Rollout, counts: { stage: number | null; state: R
         bakeEndsAt: rt.bakeStartedAt ? new Date(Date.parse(rt.bakeStartedAt) + s.bakeSec * 1000).toISOString() : null,
         endedAt: rt.endedAt, devices: mine.reduce((n, c) => n + c.count, 0),
         counts: Object.fromEntries(mine.map((c) => [c.state, c.count])), verdict: rt.lastVerdict,
+        waiting: waitingOf(mine),
       };
     }),
     actions: allowedEvents('rollout', r.state).filter((e) => OPERATOR_EVENTS.includes(e)),
   };
+}
+
+/** Per-stage counts of waiting devices, by kind. */
+function waitingOf(counts: { state: RolloutDeviceState; count: number }[]): Record<WaitKind, number> {
+  const out = { window: 0, lock: 0, condition: 0, network: 0 };
+  for (const [kind, state] of Object.entries(WAITING_STATES) as [WaitKind, RolloutDeviceState][]) {
+    out[kind] = counts.filter((c) => c.state === state).reduce((n, c) => n + c.count, 0);
+  }
+  return out;
 }

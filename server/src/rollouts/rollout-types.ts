@@ -1,6 +1,6 @@
 // The rollout entities that leave the store: plain objects, never rows.
 import type { RolloutDeviceState } from './device-state.ts';
-import type { RolloutBundle } from './ports.ts';
+import type { DeviceUpdateReport, RolloutBundle } from './ports.ts';
 import type { GateVerdict, RolloutState, StageState, StageStats } from './rollout-machine.ts';
 import type { Policy, Stage } from './rollout-spec.ts';
 import type { Target } from './target.ts';
@@ -82,4 +82,10 @@ export interface RolloutEventRecord {
   stage: number | null;
   reason: string;
   detail: unknown;
+}
+
+/** A device in a rollout as the API shows it: its row and timeline, and what it last reported of this rollout's update. */
+export interface RolloutDeviceView extends RolloutDeviceDetail {
+  /** What it waits on and its download progress [WIRE-2.3.1], while its report names this rollout's bundle; else null. */
+  update: DeviceUpdateReport | null;
 }

@@ -9,6 +9,7 @@ import { evaluateGates, type GateFailure, type GateVerdict, type StageStats } fr
 import type { RolloutStep } from './rollout-step.ts';
 import type { RolloutStore } from './rollout-store.ts';
 import type { RolloutDevice } from './rollout-types.ts';
+import { schedulePhase } from './update-control.ts';
 
 export interface DriverDeps {
   store: RolloutStore;
@@ -60,6 +61,10 @@ export async function takeLateJoiners(d: DriverDeps, step: RolloutStep): Promise
 export async function notifyDue(d: DriverDeps, step: RolloutStep): Promise<void> {
   const { r } = step;
   const rt = step.stage;
+  const phase = schedulePhase(r.policy.schedule, step.nowMs);
+  // Before the scheduled start nobody is told (and no bake starts); after the end nobody new is.
+  if (phase === 'before') return;
+  if (phase === 'ended') return endSchedule(step);
   const due = step.rows.filter((x) => x.state === 'planned' && x.stage !== null && x.stage <= r.current);
   const allowed = notifyAllowance(r.policy.rate, (step.nowMs - Date.parse(rt.rateWindowAt ?? step.at)) / 1000) - rt.notifiedInWindow;
   const batch = due.slice(0, Math.max(0, allowed));
@@ -68,7 +73,7 @@ export async function notifyDue(d: DriverDeps, step: RolloutStep): Promise<void>
     const live = batch.filter((x) => info.has(x.deviceId));
     const shadowIds = live.filter((x) => shadowing(step, x.stage)).map((x) => x.deviceId);
     const serveIds = live.filter((x) => !shadowing(step, x.stage)).map((x) => x.deviceId);
-    if (serveIds.length) await d.desired.setDesired(serveIds, r.bundle);
+    if (serveIds.length) await d.desired.setDesired(serveIds, r.bundle, { update: r.policy.update });
     if (shadowIds.length) await d.desired.setShadow(shadowIds, r.bundle);
     for (const row of batch) {
       const dev = info.get(row.deviceId);
@@ -87,6 +92,28 @@ export async function notifyDue(d: DriverDeps, step: RolloutStep): Promise<void>
   if (rt.state === 'active' && rt.bakeStartedAt === null && !step.rows.some((x) => x.stage === r.current && x.state === 'planned')) {
     rt.bakeStartedAt = step.at;
   }
+}
+
+/**
+ * The schedule ended: devices not told yet leave the rollout (`excluded`, with the reason on their
+ * timeline), so the stage's bake can start and its gates judge the devices that were told; those finish
+ * their update as usual. Later stages are then empty and pass.
+ */
+function endSchedule(step: RolloutStep): void {
+  const rt = step.stage;
+  for (const row of step.rows) {
+    if (row.state === 'planned') step.device(row, 'excluded', 'schedule_ended', { endAt: step.r.policy.schedule?.endAt });
+  }
+  if (rt.state === 'active' && rt.bakeStartedAt === null) rt.bakeStartedAt = step.at;
+}
+
+/** Operator retry: the failed devices of stage `i` get the desired state again with a new retry nonce. */
+export async function retryFailed(d: DriverDeps, step: RolloutStep, i: number, actor: string, reason: string): Promise<number> {
+  const rows = step.rows.filter((x) => x.stage === i && x.state === 'failed');
+  if (rows.length === 0) return 0;
+  await d.desired.setDesired(rows.map((x) => x.deviceId), step.r.bundle, { update: step.r.policy.update, retry: true });
+  for (const row of rows) step.device(row, 'notified', 'retried', { actor, reason });
+  return rows.length;
 }
 
 /** Judges the current stage and acts on the verdict. */
@@ -179,7 +206,7 @@ async function promote(d: DriverDeps, step: RolloutStep, i: number): Promise<voi
   if (rows.length === 0) return;
   const ids = rows.map((x) => x.deviceId);
   await d.desired.setShadow(ids, null);
-  await d.desired.setDesired(ids, step.r.bundle);
+  await d.desired.setDesired(ids, step.r.bundle, { update: step.r.policy.update });
   for (const row of rows) step.device(row, 'notified', 'promoted');
 }
 

@@ -1,6 +1,8 @@
 // Adapters between the rollout engine's ports and the fleet: device registry, delivery, monitoring, bundles.
 import type { BundleResolver, DesiredStatePort, DeviceDirectory, HealthPort, TargetDevice } from '../rollouts/index.ts';
+import type { DeviceUpdateReport } from '../rollouts/ports.ts';
 import { matchesTarget, type Target } from '../rollouts/target.ts';
+import { devicePolicy } from '../rollouts/update-control.ts';
 import { toBundleRef, type DeliveryService } from '../delivery/delivery-service.ts';
 import type { MonitoringService } from '../monitoring/monitoring-service.ts';
 import type { Device } from '../store/entities.ts';
@@ -9,6 +11,7 @@ import type { Store } from '../store/store.ts';
 const toTarget = (d: Device): TargetDevice => ({
   id: d.id, tags: d.tags, groups: d.groups, attributes: d.attributes, online: d.online,
   currentBundleId: ((d.reported as { bundleId?: string | null } | null)?.bundleId ?? null) || ((d.desired as { bundle?: { id?: string } | null } | null)?.bundle?.id ?? null),
+  update: (d.reported as { update?: DeviceUpdateReport | null } | null)?.update ?? null,
 });
 
 /** The registry filter that selects exactly what `matchesTarget` would, or null when none does. */
@@ -46,9 +49,10 @@ export function deviceDirectory(store: Store): DeviceDirectory {
 
 export function desiredStatePort(delivery: DeliveryService): DesiredStatePort {
   return {
-    async setDesired(deviceIds, what) {
+    async setDesired(deviceIds, what, opts = {}) {
+      // A rollback carries no update policy: it is the operator's emergency exit and activates at once.
       if ('rollbackTo' in what) await delivery.setDesired([...deviceIds], what.rollbackTo, { rollback: true, actor: 'rollout-engine' });
-      else await delivery.setDesired([...deviceIds], what.id, { actor: 'rollout-engine' });
+      else await delivery.setDesired([...deviceIds], what.id, { actor: 'rollout-engine', retry: opts.retry, ...(opts.update ? { update: (attrs) => devicePolicy(opts.update, attrs) } : {}) });
     },
     async setShadow(deviceIds, bundle) {
       await delivery.setShadow([...deviceIds], bundle?.id ?? null, { actor: 'rollout-engine' });

@@ -10,7 +10,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import {
   ChunkRequest, DEFAULT_PREFIX, Presence, ReportedState, SampleBatch, StatusEvent, TelemetryWindow,
   decodeMessage, deviceTopic, encodeChunkResponse, parseDeviceTopic,
-  type BundleRef, type TelemetryPolicy,
+  type BundleRef, type TelemetryPolicy, type UpdatePolicy,
 } from '@flotilla/firmware-bundler/wire';
 
 /** What the harness knows about one device. */
@@ -25,7 +25,7 @@ export interface DeviceRecord {
   reported: ReportedState | null;
   presence: { online: boolean; session: number }[];
   rev: number;
-  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy; shadow?: BundleRef | null; shadowRate?: number } | null;
+  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy; shadow?: BundleRef | null; shadowRate?: number; update?: UpdatePolicy; retry?: number } | null;
   /** Chunk requests served, by digest. */
   served: Map<string, number>;
 }
@@ -115,10 +115,10 @@ export class HarnessServer {
   }
 
   /** Publishes a retained desired state for the device [WIRE-2.2]. */
-  async setDesired(deviceId: string, bundle: BundleRef | null, telemetry: Partial<TelemetryPolicy> = {}, shadow: { bundle: BundleRef | null; rate?: number } = { bundle: null }): Promise<void> {
+  async setDesired(deviceId: string, bundle: BundleRef | null, telemetry: Partial<TelemetryPolicy> = {}, shadow: { bundle: BundleRef | null; rate?: number } = { bundle: null }, control: { update?: UpdatePolicy; retry?: number } = {}): Promise<void> {
     const d = this.device(deviceId);
     d.rev++;
-    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry }, shadow: shadow.bundle, shadowRate: shadow.rate };
+    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry }, shadow: shadow.bundle, shadowRate: shadow.rate, ...control };
     await this.publishDesired(deviceId);
   }
 
@@ -177,7 +177,7 @@ export class HarnessServer {
   private async publishDesired(deviceId: string): Promise<void> {
     const d = this.device(deviceId);
     if (!d.desired || !this.aedes) return;
-    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: d.desired.shadow ?? null, shadowRate: d.desired.shadowRate, issuedAt: new Date().toISOString() }));
+    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: d.desired.shadow ?? null, shadowRate: d.desired.shadowRate, update: d.desired.update, retry: d.desired.retry, issuedAt: new Date().toISOString() }));
     await this.publish(deviceTopic(this.prefix, deviceId, 'desired'), payload, true);
   }
 

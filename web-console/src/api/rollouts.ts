@@ -18,5 +18,8 @@ export const previewTarget = (target: string, stages?: string, model?: string) =
   unwrap<RolloutPreview>(c.rollouts.preview.$get({ query: { target, stages, model } }));
 
 export const createRollout = (body: RolloutRequestInput) => request<Rollout>('POST', '/rollouts', body);
+/** Sends the failed devices of `stage` (0-based) their desired state again with a new retry nonce. */
+export const retryRolloutStage = (id: string, stage: number, reason: string) =>
+  unwrap<RolloutStatus & { retried: number }>(c.rollouts[':id'].retry.$post({ param: { id }, json: { stage, reason } }));
 export const actOnRollout = (id: string, action: RolloutAction, reason: string) =>
   unwrap<RolloutStatus>(c.rollouts[':id'][':action'].$post({ param: { id, action }, json: { reason } }));

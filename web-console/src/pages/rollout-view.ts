@@ -2,7 +2,7 @@
 // bake countdown and gate verdict, the devices themselves, and the audit trail of who did what and why.
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { actOnRollout, getRollout, rolloutDevice, rolloutDevices, rolloutEvents, type RolloutAction } from '../api/rollouts.ts';
+import { actOnRollout, getRollout, retryRolloutStage, rolloutDevice, rolloutDevices, rolloutEvents, type RolloutAction } from '../api/rollouts.ts';
 import { useResource } from '../api/use-resource.ts';
 import type { RolloutDevice, RolloutEventRecord, RolloutStatus, StageStatus } from '../api/types.ts';
 import { ActionButton } from '../components/action-button.ts';
@@ -44,7 +44,18 @@ function Gates({ s }: { s: StageStatus & { gates: Record<string, number | null |
       h('td', null, !v ? '' : failed.has(g.name as never) ? h(StatusBadge, { state: 'failed', label: 'fails' }) : v.missing?.includes(g.name as never) ? h(StatusBadge, { state: 'pending', label: 'waiting' }) : h(StatusBadge, { state: 'ok', label: 'holds' }))))));
 }
 
-function StageCard({ s, rollout, now }: { s: RolloutStatus['stages'][number]; rollout: RolloutStatus; now: number }) {
+const WAIT_LABELS = { window: 'a maintenance window', lock: 'an app\'s update lock', condition: 'a device condition', network: 'a retry (network or storage)' } as const;
+
+/** Devices of a stage that wait, by what on (update control); nothing when none waits. */
+function Waiting({ s }: { s: RolloutStatus['stages'][number] }) {
+  const parts = (Object.keys(WAIT_LABELS) as (keyof typeof WAIT_LABELS)[]).filter((k) => (s.waiting?.[k] ?? 0) > 0);
+  if (!parts.length) return null;
+  return h('p', { class: 'small', 'data-waiting': parts.map((k) => `${k}=${s.waiting[k]}`).join(' ') },
+    'Waiting: ', parts.map((k, i) => h('span', { key: k }, i ? ', ' : '', h('strong', null, num(s.waiting[k])), ` on ${WAIT_LABELS[k]}`)));
+}
+
+function StageCard({ s, rollout, now, reload }: { s: RolloutStatus['stages'][number]; rollout: RolloutStatus; now: number; reload: () => void }) {
+  const failed = s.counts.failed ?? 0;
   const current = s.index === rollout.current && LIVE.has(rollout.state);
   const bakeLeft = s.bakeEndsAt ? Date.parse(s.bakeEndsAt) - now : null;
   const size = s.percent !== null ? `${s.percent}%` : `${s.count} devices`;
@@ -55,6 +66,11 @@ function StageCard({ s, rollout, now }: { s: RolloutStatus['stages'][number]; ro
       s.activatedAt ? h('span', { class: 'muted small', title: stamp(s.activatedAt) }, `began ${ago(s.activatedAt)}`) : null,
       bakeLeft !== null && s.state === 'active' ? h('span', { class: 'small' }, bakeLeft > 0 ? `bake ends in ${duration(bakeLeft)}` : 'bake done, judging gates') : s.state === 'active' && !s.bakeStartedAt ? h('span', { class: 'muted small' }, `notifying devices; bake ${duration(s.bakeSec * 1000)} after the last`) : null),
     h(StateBar, { counts: s.counts, label: `Devices of stage ${s.index + 1} by state` }),
+    h(Waiting, { s }),
+    failed > 0 && ['running', 'paused', 'waiting_approval'].includes(rollout.state) ? h(ActionButton, {
+      label: `Retry ${num(failed)} failed`, confirm: { title: `Retry the failed devices of stage ${s.index + 1}?`, body: 'Their desired state goes out again with a new retry nonce, so their agents try the bundle once more.' },
+      run: (reason) => retryRolloutStage(rollout.id, s.index, reason), onDone: reload,
+    }) : null,
     s.verdict?.insufficient ? h('p', { class: 'small muted' }, 'Waiting for enough devices to report before judging health.') : null,
     s.verdict && s.verdict.failures.length ? h('p', { class: 'small notice error' }, `Gate failed: ${s.verdict.failures.map((f) => `${f.gate} ${num(f.value, 3)} > ${num(f.limit, 3)}`).join('; ')}`) : null,
     h('details', { class: 'gates', open: current }, h('summary', null, 'Gates'), h(Gates, { s: s as never })));
@@ -121,7 +137,7 @@ export function RolloutViewPage({ id, device }: { id: string; device: string | n
       }),
       h(Section, { title: `${num(r.devices)} devices in ${r.stages.length} stage${r.stages.length === 1 ? '' : 's'}` },
         h(StateBar, { counts: r.counts, label: 'All devices of the rollout by state' }),
-        h('ol', { class: 'stages' }, r.stages.map((s) => h(StageCard, { key: s.index, s, rollout: r, now })))),
+        h('ol', { class: 'stages' }, r.stages.map((s) => h(StageCard, { key: s.index, s, rollout: r, now, reload: status.reload })))),
       h(Devices, { id: r.id, device, stages: r.stages.length }),
       h(Events, { id: r.id, version: `${r.state}:${r.current}:${r.updatedAt}` }))));
 }

@@ -92,7 +92,7 @@ describe('rollout routes', () => {
     const doc = app.getOpenAPIDocument({ openapi: '3.0.3', info: { title: 't', version: '1' } });
     expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
       '/api/v1/rollouts', '/api/v1/rollouts/preview', '/api/v1/rollouts/{id}', '/api/v1/rollouts/{id}/devices',
-      '/api/v1/rollouts/{id}/devices/{deviceId}', '/api/v1/rollouts/{id}/events', '/api/v1/rollouts/{id}/preview', '/api/v1/rollouts/{id}/{action}',
+      '/api/v1/rollouts/{id}/devices/{deviceId}', '/api/v1/rollouts/{id}/events', '/api/v1/rollouts/{id}/preview', '/api/v1/rollouts/{id}/retry', '/api/v1/rollouts/{id}/{action}',
     ]);
   });
 });

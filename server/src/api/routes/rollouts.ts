@@ -10,7 +10,7 @@ import { ROLLOUT_STATES } from '../../rollouts/rollout-machine.ts';
 import { parseStagesShorthand, RolloutRequest } from '../../rollouts/rollout-spec.ts';
 import { parseTargetShorthand } from '../../rollouts/target.ts';
 import { respond } from '../schemas/respond.ts';
-import { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEvent, RolloutPreview, RolloutStatus, TargetPreview } from '../schemas/rollouts.ts';
+import { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEvent, RolloutPreview, RolloutRetryResult, RolloutStatus, TargetPreview } from '../schemas/rollouts.ts';
 
 export interface RolloutRouteDeps {
   engine: RolloutEngine;
@@ -93,6 +93,20 @@ export function rolloutRoutes(deps: RolloutRouteDeps) {
       async (c) => {
         const { id, deviceId } = c.req.valid('param');
         return c.json(await engine.timeline(id, deviceId), 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'post', path: '/rollouts/{id}/retry', summary: 'Retry the failed devices of a stage: their desired state goes out again with a new retry nonce (audited)',
+        request: {
+          params: Id,
+          body: { content: { 'application/json': { schema: z.object({ stage: z.number().int().min(0).max(19), reason: z.string().min(1).max(500) }) } } },
+        },
+        responses: json('status after the retry, with how many devices were retried', RolloutRetryResult),
+      }),
+      async (c) => {
+        const { stage, reason } = c.req.valid('json');
+        return c.json(await engine.retry(c.req.valid('param').id, stage, c.get('actor').id, reason), 200);
       },
     )
     .openapi(

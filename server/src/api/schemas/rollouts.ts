@@ -27,11 +27,15 @@ const StageStatus = z.object({
   index: z.number(), percent: z.number().nullable(), count: z.number().nullable(), shadow: z.boolean(), bakeSec: z.number(),
   state: z.enum(STAGE_STATES), activatedAt: z.string().nullable(), bakeStartedAt: z.string().nullable(), bakeEndsAt: z.string().nullable(),
   endedAt: z.string().nullable(), devices: z.number(), counts: Counts, verdict: Verdict.nullable(), timeoutSec: z.number(), gates: z.unknown(),
+  waiting: z.object({ window: z.number(), lock: z.number(), condition: z.number(), network: z.number() })
+    .openapi({ description: 'Devices of the stage that wait: on a maintenance window, the app\'s update lock, a device condition, or a retry after a transient failure' }),
 });
 
 export const RolloutStatus = Rollout.omit({ stages: true }).extend({
   counts: Counts, devices: z.number(), stages: z.array(StageStatus), actions: z.array(z.string()).openapi({ description: 'Operator actions the state allows now' }),
 }).openapi('RolloutStatus');
+
+export const RolloutRetryResult = RolloutStatus.extend({ retried: z.number().openapi({ description: 'Failed devices sent the desired state again' }) }).openapi('RolloutRetryResult');
 
 export const RolloutDevice = z.object({
   rolloutId: z.string(), deviceId: z.string(), stage: z.number().nullable(), hash: z.number(), state: DeviceState,
@@ -39,6 +43,11 @@ export const RolloutDevice = z.object({
 });
 
 export const RolloutDeviceDetail = RolloutDevice.extend({
+  update: z.object({
+    bundleId: z.string(), attempt: z.number(),
+    waiting: z.object({ kind: z.string(), reason: z.string(), since: z.string(), until: z.string().optional() }).nullable(),
+    progress: z.object({ bytes: z.number(), totalBytes: z.number(), chunks: z.number(), totalChunks: z.number() }).nullable(),
+  }).nullable().openapi({ description: 'The device\'s latest report of this rollout\'s update in flight: what it waits on and its download progress' }),
   timeline: z.array(z.object({ at: z.string(), kind: z.string(), state: DeviceState, detail: z.unknown().optional() })),
 });
 

@@ -8,6 +8,7 @@ import { answer } from '../typed-api.ts';
 import { emit, pct, table } from '../output.ts';
 import { parseDuration, parseStagesShorthand } from '../../rollouts/rollout-spec.ts';
 import { describeTarget, parseTargetShorthand } from '../../rollouts/target.ts';
+import { parseConditionShorthand, parseWindowShorthand } from '../../rollouts/update-control.ts';
 
 const FINAL = ['completed', 'aborted', 'rolled_back'];
 const ACTIONS = {
@@ -43,12 +44,12 @@ export function renderStatus(s: RolloutStatusAnswer): string {
   const head = `${s.id}  ${s.state}  ${s.bundle.model}@${s.bundle.version}  stage ${s.current + 1}/${s.stages.length}  target ${describeTarget(s.target)}`;
   const rows = s.stages.map((st) => [
     st.index + 1, st.percent !== null ? `${st.percent}%` : `${st.count} dev`, st.shadow ? 'shadow' : '', st.state, st.devices,
-    st.bakeEndsAt ?? '-', counts(st.counts), verdict(st.verdict, st.state),
+    st.bakeEndsAt ?? '-', counts(st.counts), counts(Object.fromEntries(Object.entries(st.waiting ?? {}).filter(([, n]) => n > 0))), verdict(st.verdict, st.state),
   ]);
   const stats = s.stages[s.current]?.verdict?.stats;
   return [
     head,
-    table(['STAGE', 'SIZE', 'MODE', 'STATE', 'DEVICES', 'BAKE ENDS', 'DEVICE STATES', 'GATES'], rows),
+    table(['STAGE', 'SIZE', 'MODE', 'STATE', 'DEVICES', 'BAKE ENDS', 'DEVICE STATES', 'WAITING ON', 'GATES'], rows),
     `devices: ${s.devices} in stages; ${counts(s.counts)}${stats ? `; current stage error rate ${pct(stats.errorRate)}` : ''}`,
     s.actions.length ? `actions: ${s.actions.join(', ')}` : 'final',
   ].join('\n');
@@ -86,6 +87,14 @@ export function registerRolloutCommands(program: Command): void {
     .option('--rate <n>', 'devices notified per minute', '1000')
     .option('--ramp <factor>', 'multiply the rate by this every minute of a stage', '1')
     .option('--no-late-joiners', 'do not include devices that match the target later')
+    .option('--start-at <time>', 'notify no device before this ISO time (e.g. 2026-12-24T22:00:00Z)')
+    .option('--end-at <time>', 'notify no new device after this ISO time; devices told before finish their update')
+    .option('--window <DAYS@HH:MM-HH:MM...>', 'maintenance windows in the device\'s local time (weekdays@22:00-04:00, sat,sun@01:00-05:00, daily@02:00-03:00): devices download at once but activate only inside one')
+    .option('--time-zone <zone>', 'IANA zone of the windows for devices without --tz-attribute (default UTC)')
+    .option('--tz-attribute <name>', 'device attribute holding each device\'s IANA zone (e.g. tz)')
+    .option('--urgent', 'activate outside the windows (an app\'s update lock still holds up to --max-lock-hold)')
+    .option('--max-lock-hold <duration>', 'longest an app\'s update lock may delay the activation: 90s, 10m, 2h (default 1h)')
+    .option('--require <condition...>', 'device conditions the app reports: unmetered, charging, idle, battery>=N, free>=BYTES')
     .option('--supersede', 'take devices over from other active rollouts of the same model')
     .option('--draft', 'create without starting (start it with `rollout start`)')
     .option('--reason <text>', 'why (kept in the audit record)', '')
@@ -113,6 +122,15 @@ export function registerRolloutCommands(program: Command): void {
       if (!base.policy || explicit('onGateFail')) policy.onGateFail = o.onGateFail;
       if (!base.policy || explicit('lateJoiners')) policy.includeLateJoiners = o.lateJoiners;
       if (!base.policy || explicit('rate') || explicit('ramp')) policy.rate = { devicesPerMinute: Number(o.rate), rampFactor: Number(o.ramp) };
+      if (o.startAt || o.endAt) policy.schedule = { ...policy.schedule, ...(o.startAt ? { startAt: o.startAt } : {}), ...(o.endAt ? { endAt: o.endAt } : {}) };
+      const update = { ...policy.update };
+      if (o.window) update.windows = usage(() => (o.window as string[]).map(parseWindowShorthand));
+      if (o.timeZone) update.timeZone = o.timeZone;
+      if (o.tzAttribute) update.timeZoneAttribute = o.tzAttribute;
+      if (o.urgent) update.urgent = true;
+      if (o.maxLockHold) update.maxLockHoldSec = usage(() => parseDuration(o.maxLockHold));
+      if (o.require) update.conditions = usage(() => parseConditionShorthand(o.require));
+      if (Object.keys(update).length) policy.update = update;
       req.policy = policy;
       if (o.supersede) req.supersede = true;
       if (o.draft) req.draft = true;
@@ -168,9 +186,22 @@ export function registerRolloutCommands(program: Command): void {
       });
   }
 
+  serverOptions(ro.command('retry <id>').description('Send the failed devices of a stage their desired state again, with a new retry nonce so their agents try once more')
+    .requiredOption('--stage <n>', 'stage number as `rollout status` shows it (1 = the first stage)')
+    .requiredOption('--reason <text>', 'why (kept in the audit record)'))
+    .action(async (id: string, o) => {
+      const stage = Number(o.stage);
+      if (!Number.isInteger(stage) || stage < 1) throw new CliError('USAGE', `--stage '${o.stage}' is not a stage number (1, 2, ...)`, EXIT.USAGE);
+      const s = await answer(api(o).rollouts[':id'].retry.$post({ param: { id: encodeURIComponent(id) }, json: { stage: stage - 1, reason: o.reason } }));
+      emit(o, s, () => `retry: ${s.retried} failed device(s) of stage ${stage} told to try again\n\n${renderStatus(s)}`);
+    });
+
   serverOptions(ro.command('device <id> <deviceId>').description('One device in a rollout: its stage, state and timeline')).action(async (id: string, deviceId: string, o) => {
     const d = await answer(api(o).rollouts[':id'].devices[':deviceId'].$get({ param: { id: encodeURIComponent(id), deviceId: encodeURIComponent(deviceId) } }));
-    emit(o, d, () => [`${d.deviceId} in ${d.rolloutId}: stage ${d.stage === null ? '-' : d.stage + 1}, ${d.state}`,
+    const u = d.update;
+    const now = u ? [u.waiting ? `waiting on ${u.waiting.kind} since ${u.waiting.since}: ${u.waiting.reason}` : null,
+      u.progress ? `downloaded ${u.progress.chunks}/${u.progress.totalChunks} chunks (${u.progress.bytes}/${u.progress.totalBytes} bytes)` : null].filter(Boolean).join('; ') : '';
+    emit(o, d, () => [`${d.deviceId} in ${d.rolloutId}: stage ${d.stage === null ? '-' : d.stage + 1}, ${d.state}${now ? ` (${now})` : ''}`,
       table(['AT', 'KIND', 'STATE', 'DETAIL'], d.timeline.map((e) => [e.at, e.kind, e.state, e.detail === undefined ? '' : JSON.stringify(e.detail)]))].join('\n'));
   });
 
