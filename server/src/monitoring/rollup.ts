@@ -16,6 +16,11 @@ export interface RollupCounts {
   windows: number;
   requests: number;
   errors: number;
+  /**
+   * Requests refused as bad input before the model ran [WIRE-2.5 `clientErrors`]; not in `requests` or
+   * `errors` (a malformed call says nothing about the model). Absent in rollups stored before it existed.
+   */
+  clientErrors?: number;
   /** Windows agents reported dropping from full offline queues. */
   dropped: number;
   latency: Histogram | null;
@@ -43,7 +48,7 @@ export const windowModel = (w: TelemetryWindow): string => (w.model ? modelKey(w
 
 export function emptyCounts(): RollupCounts {
   return {
-    windows: 0, requests: 0, errors: 0, dropped: 0, latency: null, predictions: [], confidence: null, features: {},
+    windows: 0, requests: 0, errors: 0, clientErrors: 0, dropped: 0, latency: null, predictions: [], confidence: null, features: {},
     feedback: { labelled: 0, correct: 0 }, shadow: { requests: 0, errors: 0, agreements: 0, latencyP95MsWeighted: 0 },
   };
 }
@@ -60,6 +65,7 @@ export function addCounts(acc: RollupCounts, c: RollupCounts): RollupCounts {
   acc.windows += c.windows;
   acc.requests += c.requests;
   acc.errors += c.errors;
+  acc.clientErrors = (acc.clientErrors ?? 0) + (c.clientErrors ?? 0);
   acc.dropped += c.dropped;
   if (c.latency) acc.latency = mergeHistogram(acc.latency, c.latency);
   addVector(acc.predictions, c.predictions);
@@ -89,6 +95,7 @@ export function countsOfWindow(w: TelemetryWindow): RollupCounts {
   c.windows = 1;
   c.requests = w.requests;
   c.errors = w.errors;
+  c.clientErrors = w.clientErrors ?? 0;
   c.dropped = w.dropped;
   c.latency = mergeHistogram(null, w.latencyMs.hist);
   c.predictions = [...w.predictions];

@@ -44,6 +44,30 @@ function Gates({ s }: { s: StageStatus & { gates: Record<string, number | null |
       h('td', null, !v ? '' : failed.has(g.name as never) ? h(StatusBadge, { state: 'failed', label: 'fails' }) : v.missing?.includes(g.name as never) ? h(StatusBadge, { state: 'pending', label: 'waiting' }) : h(StatusBadge, { state: 'ok', label: 'holds' }))))));
 }
 
+const failureText = (v: NonNullable<StageStatus['verdict']>) => v.failures.map((f) => `${f.gate} ${num(f.value, 3)} > ${num(f.limit, 3)}`).join('; ');
+const waitingText = (v: NonNullable<StageStatus['verdict']>) =>
+  v.waiting?.length ? v.waiting.map((w) => `${w.gate}: ${num(w.have)} of ${num(w.need)} ${w.unit}`).join('; ') : `${num(v.stats.reporting)} of ${num(v.stats.devices)} devices reporting`;
+
+/**
+ * One line for the stage's verdict, consistent with its state: a stage that ended says how it ended
+ * (its last verdict only explains an operator's advance over it); a live stage says fail, waiting
+ * (with what evidence it still needs) or holding, never two of them at once.
+ */
+function StageVerdict({ s, live }: { s: StageStatus; live: boolean }) {
+  const v = s.verdict;
+  if (!v) return null;
+  const client = v.stats.clientErrors ? ` ${num(v.stats.clientErrors)} bad-input request(s) were not counted as errors.` : '';
+  if (s.state === 'passed') {
+    return v.pass ? null : h('p', { class: 'small muted', 'data-verdict': 'advanced' }, `Passed on an operator's advance; the gates had said: ${v.failures.length ? failureText(v) : `waiting for ${waitingText(v)}`}.`);
+  }
+  if (s.state !== 'active') return v.failures.length ? h('p', { class: 'small notice error', 'data-verdict': 'fail' }, `Stage ${s.state.replace('_', ' ')}: ${failureText(v)}`) : null;
+  if (v.failures.length) return h('p', { class: 'small notice error', 'data-verdict': 'fail' }, `Gate failed: ${failureText(v)}.${client}`);
+  if (v.insufficient || v.state === 'waiting') {
+    return h('p', { class: 'small muted', 'data-verdict': 'waiting' }, `${live ? 'Waiting for evidence' : 'Paused for lack of evidence'}: ${waitingText(v)}.${client}`);
+  }
+  return h('p', { class: 'small muted', 'data-verdict': 'pass' }, `Gates hold.${client}`);
+}
+
 function StageCard({ s, rollout, now }: { s: RolloutStatus['stages'][number]; rollout: RolloutStatus; now: number }) {
   const current = s.index === rollout.current && LIVE.has(rollout.state);
   const bakeLeft = s.bakeEndsAt ? Date.parse(s.bakeEndsAt) - now : null;
@@ -55,8 +79,7 @@ function StageCard({ s, rollout, now }: { s: RolloutStatus['stages'][number]; ro
       s.activatedAt ? h('span', { class: 'muted small', title: stamp(s.activatedAt) }, `began ${ago(s.activatedAt)}`) : null,
       bakeLeft !== null && s.state === 'active' ? h('span', { class: 'small' }, bakeLeft > 0 ? `bake ends in ${duration(bakeLeft)}` : 'bake done, judging gates') : s.state === 'active' && !s.bakeStartedAt ? h('span', { class: 'muted small' }, `notifying devices; bake ${duration(s.bakeSec * 1000)} after the last`) : null),
     h(StateBar, { counts: s.counts, label: `Devices of stage ${s.index + 1} by state` }),
-    s.verdict?.insufficient ? h('p', { class: 'small muted' }, 'Waiting for enough devices to report before judging health.') : null,
-    s.verdict && s.verdict.failures.length ? h('p', { class: 'small notice error' }, `Gate failed: ${s.verdict.failures.map((f) => `${f.gate} ${num(f.value, 3)} > ${num(f.limit, 3)}`).join('; ')}`) : null,
+    h(StageVerdict, { s, live: rollout.state !== 'paused' }),
     h('details', { class: 'gates', open: current }, h('summary', null, 'Gates'), h(Gates, { s: s as never })));
 }
 
