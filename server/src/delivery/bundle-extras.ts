@@ -3,7 +3,7 @@
 // from the training split with the agent's own feature code, so devices histogram live inputs on the same bins.
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { compileFeatures, histogram, type FeatureProfile, type SelfTestVector } from '@flotilla/firmware-bundler';
+import { compileFeatures, histogram, type FeatureProfile, type JsonValue, type SelfTestVector } from '@flotilla/firmware-bundler';
 import { AGENT_VERSION } from '@flotilla/edge-agent';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset } from '../datasets/canonical-format.ts';
@@ -13,6 +13,8 @@ import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { DeliveryError } from './delivery-error.ts';
 import type { ManifestExtras } from './bundle-service.ts';
+import { COHORT_PROFILES_EXTENSION, MAX_COHORT_PROFILES, type CohortProfile } from '../monitoring/model-reference.ts';
+import { isFieldProvenance, type FieldProvenance } from '../retraining/field-dataset.ts';
 
 /** Bins per monitored feature. Ten deciles keep the expected count per bin ≥ 20 at the detector's 200-sample minimum. */
 export const PROFILE_BINS = 10;
@@ -23,8 +25,8 @@ export const SELF_TESTS = 4;
 /** Most index features monitored for tabular data. */
 export const MAX_TABULAR_FEATURES = 32;
 
-/** Reference profile on `rows`: image summaries for images, one feature per column for tables. */
-export function referenceProfile(rows: Dataset, featureNames: string[]): FeatureProfile[] {
+/** The monitored features of `rows` (image summaries for images, one per column for tables) and their values. */
+function featureValues(rows: Dataset, featureNames: string[]): { wanted: FeatureProfile[]; values: Float64Array[] } {
   const dims = rows.featureShape;
   const image = dims.length === 3 && dims[0]! >= 8 && dims[1]! >= 8;
   const wanted: FeatureProfile[] = image
@@ -38,11 +40,58 @@ export function referenceProfile(rows: Dataset, featureNames: string[]): Feature
     extract(rows.x, r * per, scratch);
     for (let f = 0; f < wanted.length; f++) values[f]![r] = scratch[f]!;
   }
+  return { wanted, values };
+}
+
+const frequenciesOn = (edges: number[], v: Float64Array) => histogram({ edges }, v).map((c) => c / v.length);
+
+/** Reference profile on `rows`: image summaries for images, one feature per column for tables. */
+export function referenceProfile(rows: Dataset, featureNames: string[]): FeatureProfile[] {
+  const { wanted, values } = featureValues(rows, featureNames);
   return wanted.map((w, f) => {
     const edges = quantileEdges(values[f]!, PROFILE_BINS);
-    const counts = histogram({ edges }, values[f]!);
-    return { ...w, edges, frequencies: counts.map((c) => c / rows.n), count: rows.n };
+    return { ...w, edges, frequencies: frequenciesOn(edges, values[f]!), count: rows.n };
   });
+}
+
+/** A cohort needs this many field rows of its own before it gets its own profile (fewer would be noise). */
+export const MIN_COHORT_ROWS = 200;
+
+/** Every k-th of `idx` so that at most `max` remain (datasets are often ordered by class: no prefix). */
+const spread = (idx: readonly number[], max: number) => {
+  const step = Math.max(1, Math.ceil(idx.length / max));
+  return Int32Array.from(idx.filter((_, i) => i % step === 0));
+};
+
+/**
+ * The reference of a model trained on a field dataset (issue 17): the bins come from its training rows
+ * (clean and field alike, so every input has a bin), but what a cohort is expected to send depends on
+ * the cohort. Cohorts that sent at least MIN_COHORT_ROWS of the field rows are profiled on those rows
+ * (snowy cars on snowy images); the model's own frequencies, which every other cohort is judged on, come
+ * from the parent's clean rows: a cohort whose data was not used is expected to send what it always did.
+ */
+export function fieldReference(data: Dataset, featureNames: string[], trainRows: Int32Array, prov: FieldProvenance): { features: FeatureProfile[]; cohorts: Record<string, CohortProfile> } {
+  const features = referenceProfile(takeRows(data, spread([...trainRows], PROFILE_ROWS)), featureNames);
+  const clean = spread(Array.from({ length: Math.min(prov.parentRows, data.n) }, (_, i) => i), PROFILE_ROWS);
+  const profileOf = (idx: Int32Array) => {
+    const { values } = featureValues(takeRows(data, idx), featureNames);
+    return features.map((f, i) => ({ name: f.name, frequencies: frequenciesOn(f.edges, values[i]!), count: idx.length }));
+  };
+  const base = clean.length > 0 ? profileOf(clean) : null;
+  const out = base ? features.map((f, i) => ({ ...f, frequencies: base[i]!.frequencies, count: base[i]!.count })) : features;
+  const byCohort = new Map<string, number[]>();
+  for (const g of prov.groups) {
+    for (const c of g.cohorts) {
+      const rows = byCohort.get(c) ?? [];
+      for (let r = g.start; r < Math.min(g.start + g.count, data.n); r++) rows.push(r);
+      byCohort.set(c, rows);
+    }
+  }
+  const cohorts: Record<string, CohortProfile> = {};
+  for (const [c, rows] of [...byCohort].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, MAX_COHORT_PROFILES)) {
+    if (rows.length >= MIN_COHORT_ROWS) cohorts[c] = { features: profileOf(spread(rows, PROFILE_ROWS)) };
+  }
+  return { features: out, cohorts };
 }
 
 /** Strictly increasing edges at the quantiles of `v` (ties collapse bins; a constant feature gets one bin). */
@@ -113,10 +162,16 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   extras.labels = ds.classes;
   const { data } = decodeDataset(new Uint8Array(readFileSync(path)));
   const split = splitIndices(data.n, { seed: run.splitSeed, train: 0.8, validation: 0.1, test: 0.1 });
-  // Split indices come back sorted, and datasets are often ordered by class (MNIST is): every k-th row, not the first
-  // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
-  const step = Math.max(1, Math.ceil(split.train.length / PROFILE_ROWS));
-  extras.referenceProfile = { features: referenceProfile(takeRows(data, split.train.filter((_, i) => i % step === 0)), ds.featureNames) };
+  if (isFieldProvenance(ds.report)) {
+    // Trained on some cohorts' field data: each cohort is profiled on what it is expected to send.
+    const ref = fieldReference(data, ds.featureNames, split.train, ds.report);
+    extras.referenceProfile = { features: ref.features };
+    if (Object.keys(ref.cohorts).length) extras.extensions = { [COHORT_PROFILES_EXTENSION]: ref.cohorts as unknown as JsonValue };
+  } else {
+    // Split indices come back sorted, and datasets are often ordered by class (MNIST is): every k-th row, not the first
+    // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
+    extras.referenceProfile = { features: referenceProfile(takeRows(data, spread([...split.train], PROFILE_ROWS)), ds.featureNames) };
+  }
   const onnx = await blobs.get(mv.artifacts[artifact]!);
   const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
   const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };

@@ -153,7 +153,10 @@ export function registerRolloutCommands(program: Command): void {
     serverOptions(ro.command(`${action} <id>`).description(help).requiredOption('--reason <text>', 'why (kept in the audit record)'))
       .action(async (id: string, o) => {
         const s = await answer(api(o).rollouts[':id'][':action'].$post({ param: { id: encodeURIComponent(id), action }, json: { reason: o.reason } }));
-        emit(o, s, () => `${action}: ${s.id} is ${s.state}\n\n${renderStatus(s)}`);
+        // A resume judges the gates again at once: say what they found when the rollout stays (or is again) paused.
+        const stage = s.stages[s.current];
+        const again = action === 'resume' && s.state === 'paused' && stage ? ` again: the gates still say ${verdict(stage.verdict, stage.state)}` : '';
+        emit(o, s, () => `${action}: ${s.id} is ${s.state}${again}\n\n${renderStatus(s)}`);
       });
   }
 
