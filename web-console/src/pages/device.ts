@@ -93,7 +93,7 @@ export function DevicePage({ id }: { id: string }) {
             ...Object.entries(d.attributes).flatMap(([k, v]) => [h('dt', { key: `k${k}` }, k), h('dd', { key: `v${k}` }, v)]),
             h('dt', null, 'Provisioned'), h('dd', null, stamp(d.createdAt))))),
         h(Section, { title: 'State timeline' }, h(StateTimeline, { events: d.events, label: `Timeline of ${d.id}` })),
-        h(Section, { title: 'Telemetry, last 24 h' }, h(Telemetry, { id: d.id })),
+        h(Section, { title: 'Telemetry, last 6 h by minute' }, h(Telemetry, { id: d.id })),
         h('div', { class: 'grid-2' },
           h(Section, { title: 'Last errors' }, errors.length
             ? h('ul', { class: 'error-list' }, errors.map((e, i) => h('li', { key: i }, h('span', { class: 'muted small' }, stamp(e.at)), h('div', { class: 'mono small' }, e.text))))

@@ -11,6 +11,8 @@ import { num, pct } from '../format.ts';
 const x = (t: string) => Date.parse(t);
 /** Model key of windows sent while no model was active (server: monitoring/rollup.ts NO_MODEL). */
 const NO_MODEL = '(none)';
+/** Fewest rows a bucket's drift point needs to be drawn. */
+const MIN_DRIFT_ROWS = 50;
 
 export function MonitoringCharts({ series: all, config }: { series: Series[]; config: DriftConfig | null }) {
   const series = all.filter((s) => s.model !== NO_MODEL || s.points.some((p) => (p.requests ?? 0) > 0));
@@ -20,7 +22,10 @@ export function MonitoringCharts({ series: all, config }: { series: Series[]; co
   const drift: LineSeries[] = [];
   for (const s of series) {
     const features = [...new Set(s.points.flatMap((p) => Object.keys(p.drift ?? {})))].sort();
-    for (const f of features) drift.push({ name: many ? `${f} (${s.model})` : f, points: s.points.map((p) => ({ x: x(p.t), y: p.drift?.[f]?.psi ?? null })), dashed: f.startsWith('@') });
+    // A bucket of a few rows (a rollout's self-tests, a minute with little traffic) has a PSI that is noise, and
+    // one such point would flatten the real line: left out, as the detector waits for its 200-sample windows.
+    const psiOf = (d: { psi: number; n: number } | undefined) => (d && d.n >= MIN_DRIFT_ROWS ? d.psi : null);
+    for (const f of features) drift.push({ name: many ? `${f} (${s.model})` : f, points: s.points.map((p) => ({ x: x(p.t), y: psiOf(p.drift?.[f]) })), dashed: f.startsWith('@') });
   }
   const latency = series.flatMap((s) => [
     { name: name(s, 'p50'), points: s.points.map((p) => ({ x: x(p.t), y: p.latency?.p50 ?? null })) },

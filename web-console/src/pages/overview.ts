@@ -45,7 +45,7 @@ export function OverviewPage() {
           label: 'Devices by reported model version',
           bars: d.versions.map((v) => ({ label: v.version, value: v.devices, href: v.version === 'other' ? undefined : href('devices', { model: v.version }), tone: v.version === 'none' ? 'muted' as const : 'info' as const })),
         }))),
-      h(Section, { title: 'Fleet traffic, last 6 h' },
+      h(Section, { title: 'Fleet traffic, last 6 h by minute' },
         guard(traffic, 'Monitoring', (d) => {
           const pts = new Map<number, { r: number; e: number }>();
           for (const s of d.series) for (const p of s.points) {
