@@ -79,6 +79,19 @@ describe('per-cohort reference of a model retrained on the cars\' field data', (
     expect(referenceForCohort(reference, 'phone').features[0]!.frequencies).toEqual(b.frequencies);
   });
 
+  it('profiles a cohort on its rows since the drift began when there are enough of them, on all of them otherwise', () => {
+    // The cars' 1000 field rows: 600 from before the snow (clean), then the 400 newest snowy ones.
+    const mixed: Dataset = { ...data, x: data.x.slice() };
+    const cleanRng = seededRandom(5);
+    for (let r = 3000; r < 3600; r++) mixed.x.set(draw(cleanRng, false), r * 3);
+    const upper = (f: number[]) => f.slice(Math.floor(f.length / 2)).reduce((a, x) => a + x, 0);
+    const carUpper = (recent?: number) => upper(fieldReference(mixed, NAMES, train, { ...prov, groups: [{ ...prov.groups[0]!, ...(recent === undefined ? {} : { recent }) }] }).cohorts.car!.features[0]!.frequencies);
+    expect(carUpper(400)).toBeGreaterThan(0.9);
+    expect(carUpper()).toBeLessThan(0.7);
+    // Too few rows since the drift for a profile: all of the cohort's rows, as without the count.
+    expect(carUpper(MIN_COHORT_ROWS - 1)).toBe(carUpper());
+  });
+
   it(`gives no cohort of fewer than ${MIN_COHORT_ROWS} field rows a profile of its own`, () => {
     const few: FieldProvenance = { ...prov, groups: [{ cohorts: ['car'], start: 3000, count: MIN_COHORT_ROWS - 1 }, { cohorts: ['bus'], start: 3000 + MIN_COHORT_ROWS, count: MIN_COHORT_ROWS }] };
     expect(Object.keys(fieldReference(data, NAMES, train, few).cohorts)).toEqual(['bus']);

@@ -67,8 +67,10 @@ const spread = (idx: readonly number[], max: number) => {
  * The reference of a model trained on a field dataset (issue 17): the bins come from its training rows
  * (clean and field alike, so every input has a bin), but what a cohort is expected to send depends on
  * the cohort. Cohorts that sent at least MIN_COHORT_ROWS of the field rows are profiled on those rows
- * (snowy cars on snowy images); the model's own frequencies, which every other cohort is judged on, come
- * from the parent's clean rows: a cohort whose data was not used is expected to send what it always did.
+ * (snowy cars on snowy images), on their rows since the drift began when the dataset says which those are
+ * and there are enough (a cohort's older rows predate the snow); the model's own frequencies, which every
+ * other cohort is judged on, come from the parent's clean rows: a cohort whose data was not used is
+ * expected to send what it always did.
  */
 export function fieldReference(data: Dataset, featureNames: string[], trainRows: Int32Array, prov: FieldProvenance): { features: FeatureProfile[]; cohorts: Record<string, CohortProfile> } {
   const features = referenceProfile(takeRows(data, spread([...trainRows], PROFILE_ROWS)), featureNames);
@@ -79,17 +81,22 @@ export function fieldReference(data: Dataset, featureNames: string[], trainRows:
   };
   const base = clean.length > 0 ? profileOf(clean) : null;
   const out = base ? features.map((f, i) => ({ ...f, frequencies: base[i]!.frequencies, count: base[i]!.count })) : features;
-  const byCohort = new Map<string, number[]>();
+  // A cohort's rows, and those of them since the drift began (a group's newest `recent` rows).
+  const byCohort = new Map<string, { all: number[]; recent: number[] }>();
   for (const g of prov.groups) {
+    const end = Math.min(g.start + g.count, data.n);
+    const recentFrom = g.recent === undefined ? end : Math.max(g.start, end - g.recent);
     for (const c of g.cohorts) {
-      const rows = byCohort.get(c) ?? [];
-      for (let r = g.start; r < Math.min(g.start + g.count, data.n); r++) rows.push(r);
+      const rows = byCohort.get(c) ?? { all: [], recent: [] };
+      for (let r = g.start; r < end; r++) (r >= recentFrom ? rows.recent : rows.all).push(r);
       byCohort.set(c, rows);
     }
   }
   const cohorts: Record<string, CohortProfile> = {};
   for (const [c, rows] of [...byCohort].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, MAX_COHORT_PROFILES)) {
-    if (rows.length >= MIN_COHORT_ROWS) cohorts[c] = { features: profileOf(spread(rows, PROFILE_ROWS)) };
+    // What the cohort sends now: its rows since the drift when there are enough of them, else all of them.
+    const now = rows.recent.length >= MIN_COHORT_ROWS ? rows.recent : [...rows.all, ...rows.recent].sort((a, b) => a - b);
+    if (now.length >= MIN_COHORT_ROWS) cohorts[c] = { features: profileOf(spread(now, PROFILE_ROWS)) };
   }
   return { features: out, cohorts };
 }

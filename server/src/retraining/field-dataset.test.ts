@@ -69,6 +69,10 @@ describe('buildFieldDataset', () => {
       groups: [{ cohorts: ['car'], start: 90, count: 3 }, { cohorts: ['car', 'phone'], start: 93, count: 2 }, { cohorts: ['phone'], start: 95, count: 3 }],
     });
     expect(isFieldProvenance(r.version.report)).toBe(true);
+    // Built after a drift that began at second 3 (the newest sample held out, so this is another version):
+    // each group counts its rows since then, its last ones.
+    const drift = await buildFieldDataset(world, { parent: 'toy', holdoutFraction: 0.1, recentSince: new Date(Date.UTC(2026, 0, 1, 0, 0, 3)).toISOString() });
+    expect((drift.version.report as { groups: { count: number; recent?: number }[] }).groups.map((g) => [g.count, g.recent])).toEqual([[3, 2], [1, 1], [3, 1]]);
     // The car group holds exactly the car device's (snowy) inputs.
     const stored = decodeDataset((await world.blobs.get(r.version.digest))!).data;
     const per = stored.x.length / stored.n;

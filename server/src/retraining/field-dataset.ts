@@ -29,6 +29,11 @@ export interface FieldDatasetRequest {
    * device, however many samples it sends, then cannot teach the model a label by itself.
    */
   minDevicesPerLabel?: number;
+  /**
+   * When the inputs changed (a drift alert's `since`): each group records how many of its rows arrived at or
+   * after it, so the new version can be profiled on what its cohorts send now rather than on the mix.
+   */
+  recentSince?: string;
 }
 
 /**
@@ -39,7 +44,11 @@ export interface FieldDatasetRequest {
 export interface FieldProvenance {
   kind: 'field';
   parentRows: number;
-  groups: { cohorts: string[]; start: number; count: number }[];
+  /**
+   * `recent`: of the group's `count` rows (in time order), the last ones that arrived at or after the
+   * request's `recentSince`; absent when the dataset was built without it.
+   */
+  groups: { cohorts: string[]; start: number; count: number; recent?: number }[];
 }
 
 export const isFieldProvenance = (r: unknown): r is FieldProvenance =>
@@ -130,10 +139,15 @@ export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetR
   const kept = Int32Array.from([...split.train, ...split.validation].sort((a, b) => a - b));
   const merged = concat(takeRows(data, kept), toDataset(train, parent.featureShape, parent.classes.length));
   const provenance: FieldProvenance = { kind: 'field', parentRows: kept.length, groups: [] };
+  const since = r.recentSince === undefined ? NaN : Date.parse(r.recentSince);
   train.forEach((x, i) => {
     const last = provenance.groups.at(-1);
-    if (last && last.cohorts.join('\u0000') === cohortKey(x)) last.count++;
-    else provenance.groups.push({ cohorts: [...x.cohorts].sort(), start: kept.length + i, count: 1 });
+    // Rows are in time order within a group, so its recent rows are its last ones.
+    const recent = Number.isNaN(since) ? undefined : Date.parse(x.at) >= since ? 1 : 0;
+    if (last && last.cohorts.join('\u0000') === cohortKey(x)) {
+      last.count++;
+      if (recent !== undefined) last.recent = (last.recent ?? 0) + recent;
+    } else provenance.groups.push({ cohorts: [...x.cohorts].sort(), start: kept.length + i, count: 1, ...(recent === undefined ? {} : { recent }) });
   });
   const meta = { featureNames: parent.featureNames, featureShape: parent.featureShape, classes: parent.classes, rows: merged.n, dtype: 'float32' as const };
   const blob = await deps.blobs.put(encodeDataset(meta, merged));
