@@ -88,6 +88,9 @@ describe('per-cohort reference of a model retrained on the cars\' field data', (
     const carUpper = (recent?: number) => upper(fieldReference(mixed, NAMES, train, { ...prov, groups: [{ ...prov.groups[0]!, ...(recent === undefined ? {} : { recent }) }] }).cohorts.car!.features[0]!.frequencies);
     expect(carUpper(400)).toBeGreaterThan(0.9);
     expect(carUpper()).toBeLessThan(0.7);
+    // The drift's start pooled the last clean rows too (480 "recent" rows, 80 of them clean): the newer half is clear of them.
+    expect(carUpper(480)).toBeGreaterThan(0.9);
+    expect(carUpper(480)).toBeCloseTo(carUpper(400), 1);
     // Too few rows since the drift for a profile: all of the cohort's rows, as without the count.
     expect(carUpper(MIN_COHORT_ROWS - 1)).toBe(carUpper());
   });

@@ -68,7 +68,8 @@ const spread = (idx: readonly number[], max: number) => {
  * (clean and field alike, so every input has a bin), but what a cohort is expected to send depends on
  * the cohort. Cohorts that sent at least MIN_COHORT_ROWS of the field rows are profiled on those rows
  * (snowy cars on snowy images), on their rows since the drift began when the dataset says which those are
- * and there are enough (a cohort's older rows predate the snow); the model's own frequencies, which every
+ * and there are enough (a cohort's older rows predate the snow; the newer half of them when that half has
+ * enough, clear of the transition); the model's own frequencies, which every
  * other cohort is judged on, come from the parent's clean rows: a cohort whose data was not used is
  * expected to send what it always did.
  */
@@ -81,22 +82,30 @@ export function fieldReference(data: Dataset, featureNames: string[], trainRows:
   };
   const base = clean.length > 0 ? profileOf(clean) : null;
   const out = base ? features.map((f, i) => ({ ...f, frequencies: base[i]!.frequencies, count: base[i]!.count })) : features;
-  // A cohort's rows, and those of them since the drift began (a group's newest `recent` rows).
-  const byCohort = new Map<string, { all: number[]; recent: number[] }>();
+  // A cohort's rows; those since the drift began (a group's newest `recent` rows); and the newer half of
+  // those, past the transition: the alert's `since` is the start of its first breaching detection window,
+  // which may have pooled the last seconds before the change.
+  const byCohort = new Map<string, { all: number[]; recent: number[]; settled: number[] }>();
   for (const g of prov.groups) {
     const end = Math.min(g.start + g.count, data.n);
     const recentFrom = g.recent === undefined ? end : Math.max(g.start, end - g.recent);
+    const settledFrom = g.recent === undefined ? end : Math.max(g.start, end - Math.ceil(g.recent / 2));
     for (const c of g.cohorts) {
-      const rows = byCohort.get(c) ?? { all: [], recent: [] };
-      for (let r = g.start; r < end; r++) (r >= recentFrom ? rows.recent : rows.all).push(r);
+      const rows = byCohort.get(c) ?? { all: [], recent: [], settled: [] };
+      for (let r = g.start; r < end; r++) {
+        rows.all.push(r);
+        if (r >= recentFrom) rows.recent.push(r);
+        if (r >= settledFrom) rows.settled.push(r);
+      }
       byCohort.set(c, rows);
     }
   }
   const cohorts: Record<string, CohortProfile> = {};
   for (const [c, rows] of [...byCohort].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, MAX_COHORT_PROFILES)) {
-    // What the cohort sends now: its rows since the drift when there are enough of them, else all of them.
-    const now = rows.recent.length >= MIN_COHORT_ROWS ? rows.recent : [...rows.all, ...rows.recent].sort((a, b) => a - b);
-    if (now.length >= MIN_COHORT_ROWS) cohorts[c] = { features: profileOf(spread(now, PROFILE_ROWS)) };
+    // What the cohort sends now: its settled rows since the drift when there are enough, else all since the
+    // drift, else all of its rows.
+    const now = [rows.settled, rows.recent, rows.all].find((x) => x.length >= MIN_COHORT_ROWS);
+    if (now) cohorts[c] = { features: profileOf(spread(now, PROFILE_ROWS)) };
   }
   return { features: out, cohorts };
 }
