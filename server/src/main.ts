@@ -17,7 +17,7 @@ import { openStore } from './wiring/open-store.ts';
 import { bundleExtras } from './delivery/bundle-extras.ts';
 import { MonitoringService } from './monitoring/monitoring-service.ts';
 import { TelemetryIngest } from './monitoring/telemetry-ingest.ts';
-import { modelKey } from './monitoring/model-reference.ts';
+import { referenceFromManifest } from './monitoring/model-reference.ts';
 import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
 import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
@@ -78,7 +78,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at, seq: e.seq, waiting: e.waiting, permanent: e.permanent, retryAt: e.retryAt,
     }),
     bundleExtras: (mv, artifact) => bundleExtras(store, blobs, mv, artifact),
-    onBundle: (_b, m) => monitoring.setReference(modelKey(m.model), m.referenceProfile ?? { features: [] }, m.labels),
+    onBundle: (_b, m) => {
+      // The manifest's profile, with the cohort profiles a retrain on some cohorts' field data added.
+      const { key, reference } = referenceFromManifest(m);
+      return monitoring.setReference(key, { features: reference.features }, reference.labels, reference.cohorts ? { cohorts: reference.cohorts } : {});
+    },
   }, store, blobs, log);
   engine = new RolloutEngine({
     store: store.rollouts, audit: store.audit, devices: deviceDirectory(store), desired: desiredStatePort(fleet.services.delivery),

@@ -73,6 +73,24 @@ describe('telemetry windows [WIRE-2.5]', () => {
     await agent.close();
   });
 
+  it('counts a malformed request as a client error, not as a request the model failed [WIRE-2.5.2]', async () => {
+    const id = newDeviceId('client-errors');
+    const d = h.addDevice(id);
+    await h.setDesired(id, bundle.ref, { windowSec: 3600 });
+    const { agent } = await startTestAgent(h, id);
+    await waitUntil(() => agent.model && agent.state === 'idle', 'installed');
+    await agent.flushTelemetry();
+    const before = d.windows.size;
+    for (let i = 0; i < 3; i++) await agent.predict(sampleRow(16, i));
+    await expect(agent.predict([1, 2, 3])).rejects.toMatchObject({ code: 'AGENT_INPUT_INVALID' });
+    await expect(agent.predictBatch([sampleRow(16, 1), [1]])).rejects.toMatchObject({ code: 'AGENT_INPUT_INVALID' });
+    await agent.flushTelemetry();
+    await waitUntil(() => d.windows.size > before, 'window');
+    const w = d.windows.get(Math.max(...d.windows.keys()))!;
+    expect({ requests: w.requests, errors: w.errors, clientErrors: w.clientErrors }).toEqual({ requests: 3, errors: 0, clientErrors: 3 });
+    await agent.close();
+  });
+
   it('samples within the byte budget and follows the window length the server sets', async () => {
     const id = newDeviceId('budget');
     const d = h.addDevice(id);

@@ -68,7 +68,9 @@ export class RecordingDelivery implements DesiredStatePort {
   }
 }
 
-export const HEALTHY: StageHealth = { reporting: 0, errorRate: 0.001, p95LatencyMs: 12, confidenceDrop: 0, driftScore: 0.01, disagreement: 0.02 };
+export const HEALTHY: StageHealth = {
+  reporting: 0, requests: 10_000, errors: 10, clientErrors: 0, driftSamples: 10_000, errorRate: 0.001, p95LatencyMs: 12, confidenceDrop: 0, driftScore: 0.01, disagreement: 0.02,
+};
 
 /** Every notified device reports, healthy, unless `override` says otherwise for a stage. */
 export class ScriptedHealth implements HealthPort {

@@ -1,7 +1,7 @@
 // The agent core: composes storage, runtime, update flow, telemetry and the server link; serves predictions.
 import { sha256Hex, type Sha256Hex } from '@flotilla/firmware-bundler';
 import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire';
-import { AgentError, describeError, errorCode } from '../errors.ts';
+import { AgentError, describeError, errorCode, isAgentError } from '../errors.ts';
 import { readJson, writeJson } from '../storage/agent-storage.ts';
 import { TelemetryService } from '../telemetry/telemetry-service.ts';
 import { ChunkStore } from '../update/chunk-store.ts';
@@ -140,7 +140,8 @@ export class Agent {
       feeds[m.inputName] = { data: input, dims: m.dims1 };
       out = await m.session.run(feeds);
     } catch (err) {
-      this.telemetry.window.recordError(performance.now() - t0);
+      if (isAgentError(err, 'AGENT_INPUT_INVALID')) this.telemetry.window.recordClientError();
+      else this.telemetry.window.recordError(performance.now() - t0);
       throw asInferenceError(err);
     } finally {
       finishUse(m);
@@ -203,7 +204,9 @@ export class Agent {
       list.forEach((r, i) => m.pipeline.apply(r, input, i * m.rowSize));
       perRow = m.batchable ? await runBatch(m, input, n) : await runRows(m, input, n);
     } catch (err) {
-      this.telemetry.window.recordError(performance.now() - t0, Math.max(1, n));
+      // Bad input is the caller's error [WIRE-2.5.2]: it must not read as the model failing.
+      if (isAgentError(err, 'AGENT_INPUT_INVALID')) this.telemetry.window.recordClientError(Math.max(1, n));
+      else this.telemetry.window.recordError(performance.now() - t0, Math.max(1, n));
       throw asInferenceError(err);
     } finally {
       finishUse(m);

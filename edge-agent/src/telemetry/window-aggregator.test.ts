@@ -23,6 +23,17 @@ describe('telemetry window', () => {
     expect(m.latencyMs.p50).toBe(3);
   });
 
+  it('counts bad input apart from model errors: neither a request nor an error [WIRE-2.5.2]', () => {
+    const w = new WindowAggregator(Date.parse('2030-01-01T00:00:00Z'), null);
+    w.recordPrediction(new Float32Array(4), 0, 1, 0.9, 1);
+    w.recordClientError();
+    w.recordClientError(3);
+    const m = w.close(1, Date.parse('2030-01-01T00:01:00Z'), 0);
+    expect(TelemetryWindow.safeParse(m).success).toBe(true);
+    expect(m).toMatchObject({ requests: 1, errors: 0, clientErrors: 4 });
+    expect(m.latencyMs.hist.counts.reduce((a, b) => a + b, 0)).toBe(1);
+  });
+
   it('keeps percentiles in bounded memory for any traffic', () => {
     const s = new LatencyStats(() => 0.5);
     for (let i = 1; i <= 100; i++) s.add(i);

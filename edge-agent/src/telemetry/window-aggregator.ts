@@ -13,6 +13,7 @@ export class WindowAggregator {
   readonly startedAt: number;
   private requests = 0;
   private errors = 0;
+  private clientErrors = 0;
   private readonly latency: LatencyStats;
   private predictions: number[] = [];
   private readonly confidence = new Array<number>(CONFIDENCE_EDGES.length - 1).fill(0);
@@ -71,6 +72,11 @@ export class WindowAggregator {
     for (let i = 0; i < rows; i++) this.latency.add(latencyMs);
   }
 
+  /** Rows refused as bad input before the model ran [WIRE-2.5.2]: not a request the model failed. */
+  recordClientError(rows = 1): void {
+    this.clientErrors += rows;
+  }
+
   /** One ground-truth label arrived: `label` is the true class index [WIRE-2.5.1]. */
   recordFeedback(label: number, correct: boolean): void {
     this.labelled++;
@@ -96,6 +102,7 @@ export class WindowAggregator {
       model: this.model?.info ?? null,
       requests: this.requests,
       errors: this.errors,
+      clientErrors: this.clientErrors,
       latencyMs: { ...this.latency.percentiles(), hist: { edges: [...LATENCY_EDGES_MS], counts: this.latency.counts } },
       predictions: this.predictions.slice(0, 1000),
       confidence: { edges: [...CONFIDENCE_EDGES], counts: this.confidence },

@@ -107,6 +107,11 @@ export const TelemetryWindow = z.object({
   v, seq: count, start: time, end: time,
   model: ModelRef.nullable(),
   requests: count, errors: count,
+  /**
+   * Optional [WIRE-2.5.2]: requests refused as bad input (wrong row size, not numbers) before the model
+   * ran; counted in neither `requests` nor `errors`. Absent from older agents, which counted them as both.
+   */
+  clientErrors: count.optional(),
   latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number(), hist: Histogram }),
   predictions: perClass,
   confidence: Histogram,

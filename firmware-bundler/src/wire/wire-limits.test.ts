@@ -23,6 +23,14 @@ const error = (schema: Parameters<typeof parseMessage>[0], m: unknown) => {
 };
 
 describe('device message limits [WIRE-2.9]', () => {
+  it('reads clientErrors when an agent sends it, and accepts windows of older agents without it [WIRE-2.5.2]', () => {
+    expect(parse(TelemetryWindow, telemetryWindow())).toMatchObject({ ok: true, value: { requests: 10 } });
+    expect((parse(TelemetryWindow, telemetryWindow()) as { value: { clientErrors?: number } }).value.clientErrors).toBeUndefined();
+    expect(parse(TelemetryWindow, telemetryWindow({ clientErrors: 3 }))).toMatchObject({ ok: true, value: { clientErrors: 3 } });
+    expect(error(TelemetryWindow, telemetryWindow({ clientErrors: -1 }))).toMatch(/clientErrors/);
+    expect(error(TelemetryWindow, telemetryWindow({ clientErrors: 1.5 }))).toMatch(/clientErrors/);
+  });
+
   it('accepts a telemetry window exactly at every limit', () => {
     const names = Array.from({ length: L.features }, (_, i) => `f${i}`.padEnd(L.nameChars, 'x'));
     const w = telemetryWindow({

@@ -3,6 +3,7 @@
 // from the training split with the agent's own feature code, so devices histogram live inputs on the same bins.
 // Imported models (no run) get the same from the evidence recorded at import (`imported-extras.ts`).
 import { readFileSync } from 'node:fs';
+import type { JsonValue } from '@flotilla/firmware-bundler';
 import { AGENT_VERSION } from '@flotilla/edge-agent';
 import type { BlobStore } from '../blob/blob-store.ts';
 import { decodeDataset } from '../datasets/canonical-format.ts';
@@ -13,6 +14,9 @@ import { PROFILE_ROWS, referenceProfile, selfTestVectors, SELF_TESTS } from '../
 import { DeliveryError } from './delivery-error.ts';
 import { importedExtras } from './imported-extras.ts';
 import type { ManifestExtras } from './bundle-service.ts';
+import { COHORT_PROFILES_EXTENSION } from '../monitoring/model-reference.ts';
+import { isFieldProvenance } from '../retraining/field-dataset.ts';
+import { fieldReference, spreadIndices } from './field-reference.ts';
 
 /**
  * The int8 weight range a device can check against its own CPU (SPEC §4.5): outside [-64, 63] the model
@@ -55,10 +59,16 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   extras.labels = ds.classes;
   const { data } = decodeDataset(new Uint8Array(readFileSync(path)));
   const split = splitIndices(data.n, { seed: run.splitSeed, train: 0.8, validation: 0.1, test: 0.1 });
-  // Split indices come back sorted, and datasets are often ordered by class (MNIST is): every k-th row, not the first
-  // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
-  const step = Math.max(1, Math.ceil(split.train.length / PROFILE_ROWS));
-  extras.referenceProfile = { features: referenceProfile(takeRows(data, split.train.filter((_, i) => i % step === 0)), ds.featureNames) };
+  if (isFieldProvenance(ds.report)) {
+    // Trained on some cohorts' field data: each cohort is profiled on what it is expected to send.
+    const ref = fieldReference(data, ds.featureNames, split.train, ds.report);
+    extras.referenceProfile = { features: ref.features };
+    if (Object.keys(ref.cohorts).length) extras.extensions = { [COHORT_PROFILES_EXTENSION]: ref.cohorts as unknown as JsonValue };
+  } else {
+    // Split indices come back sorted, and datasets are often ordered by class (MNIST is): every k-th row, not the first
+    // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
+    extras.referenceProfile = { features: referenceProfile(takeRows(data, spreadIndices([...split.train], PROFILE_ROWS)), ds.featureNames) };
+  }
   if (onnx) extras.selfTests = await selfTestVectors(onnx, takeRows(data, split.test.subarray(0, SELF_TESTS)), names);
   return extras;
 }

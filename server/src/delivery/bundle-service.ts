@@ -12,7 +12,7 @@ import { encodeEnvelope } from './envelope.ts';
 import type { SigningKey } from './signing-key.ts';
 
 /** Manifest fields a caller may add to what the registry knows. */
-export type ManifestExtras = Partial<Pick<PackInput, 'labels' | 'preprocessing' | 'selfTests' | 'referenceProfile' | 'runtime' | 'quantization' | 'signature'>>;
+export type ManifestExtras = Partial<Pick<PackInput, 'labels' | 'preprocessing' | 'selfTests' | 'referenceProfile' | 'runtime' | 'quantization' | 'signature' | 'extensions'>>;
 
 /** Computes manifest fields from the registry for a version and the artifact being shipped. */
 export type BundleExtrasFn = (mv: ModelVersion, artifact: string) => Promise<ManifestExtras & { lineage?: PackInput['lineage'] }>;
@@ -90,7 +90,8 @@ export class BundleService {
       quantization: input.quantization ?? computed.quantization,
       expiresInSeconds: input.expiresInSeconds,
       avgChunkSize: input.avgChunkSize,
-      extensions: { registry: { model: mv.model, version: mv.version } },
+      // Computed extensions (the cohort profiles of a model retrained on field data) beside the registry's.
+      extensions: { ...computed.extensions, registry: { model: mv.model, version: mv.version } },
     }, key.signer);
     // Chunks and envelope first, the bundle file last: a bundle id never names missing pieces.
     for (const c of packed.chunks) await blobs.put(c.bytes);

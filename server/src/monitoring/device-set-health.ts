@@ -8,6 +8,14 @@ import { addCounts, emptyCounts, type Rollup } from './rollup.ts';
 export interface DeviceSetHealth {
   /** Devices with at least one window (shadow: shadow requests) in the rollups given. */
   reporting: number;
+  /** Model calls (shadow: shadow runs), the evidence behind the rates below. */
+  requests: number;
+  /** Of those, the calls that failed. */
+  errors: number;
+  /** Requests refused as bad input before the model ran: counted, never in the error rate. */
+  clientErrors: number;
+  /** Rows counted into the drift features (the most of any reference feature): the evidence behind `driftScore`. */
+  driftSamples: number;
   /** Errors per request, 0-1 (shadow: the shadow model's). */
   errorRate: number | null;
   /** From the merged latency histograms (shadow: request-weighted mean of the windows' shadow p95). */
@@ -35,19 +43,25 @@ export function deviceSetHealth(rollups: readonly Rollup[], o: { reference?: Mod
   if (o.shadow) {
     const n = total.shadow.requests;
     return {
-      reporting: reporting.size, errorRate: n > 0 ? total.shadow.errors / n : null, p95LatencyMs: n > 0 ? total.shadow.latencyP95MsWeighted / n : null,
+      reporting: reporting.size, requests: n, errors: total.shadow.errors, clientErrors: total.clientErrors ?? 0, driftSamples: 0, errorRate: n > 0 ? total.shadow.errors / n : null, p95LatencyMs: n > 0 ? total.shadow.latencyP95MsWeighted / n : null,
       confidenceDrop: null, driftScore: null, disagreement: n > 0 ? 1 - total.shadow.agreements / n : null,
     };
   }
   const mean = total.confidence ? histogramMean(total.confidence)?.mean ?? null : null;
   let drift: number | null = null;
+  let driftSamples = 0;
   for (const f of o.reference?.features ?? []) {
     const counts = total.features[f.name];
     if (!counts || counts.length !== f.frequencies.length || sum(counts) === 0) continue;
     drift = Math.max(drift ?? 0, psi(counts, f.frequencies, o.epsilon));
+    driftSamples = Math.max(driftSamples, sum(counts));
   }
   return {
     reporting: reporting.size,
+    requests: total.requests,
+    errors: total.errors,
+    clientErrors: total.clientErrors ?? 0,
+    driftSamples,
     errorRate: total.requests > 0 ? total.errors / total.requests : null,
     p95LatencyMs: total.latency ? histogramQuantile(total.latency, 0.95) : null,
     confidenceDrop: mean !== null && o.baselineConfidence != null ? o.baselineConfidence - mean : null,

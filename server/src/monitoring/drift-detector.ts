@@ -94,7 +94,7 @@ export class DriftDetector {
     this.refs.set(key, { ref, features: new Map(ref.features.map((f) => [f.name, f])) });
     for (const g of this.groups.values()) {
       if (g.model !== key) continue;
-      for (const s of g.streams) s.setReference(this.frequenciesFor(ref, s.name));
+      for (const s of g.streams) s.setReference(this.frequenciesFor(ref, s.name, g.cohort));
     }
   }
 
@@ -102,10 +102,12 @@ export class DriftDetector {
     return this.refs.get(key)?.ref;
   }
 
-  private frequenciesFor(ref: ModelReference, stream: string): number[] | null {
+  /** A stream's expected frequencies: its cohort's own profile of the feature when the reference has one. */
+  private frequenciesFor(ref: ModelReference, stream: string, cohort: string): number[] | null {
     if (stream === PREDICTION_STREAM) return ref.predictions ?? null;
     if (stream === CONFIDENCE_STREAM) return ref.confidence?.frequencies ?? null;
-    return ref.features.find((f) => f.name === stream)?.frequencies ?? null;
+    return ref.cohorts?.[cohort]?.features.find((f) => f.name === stream)?.frequencies
+      ?? ref.features.find((f) => f.name === stream)?.frequencies ?? null;
   }
 
   private group(cohort: string, model: string): Group {
@@ -146,7 +148,7 @@ export class DriftDetector {
     for (const name of Object.keys(w.features)) {
       const profile = entry?.features.get(name);
       if (!profile) issues.push({ stream: name, reason: ref ? 'unknown_feature' : 'no_reference' });
-      else feed(name, profile.frequencies, w.features[name]!);
+      else feed(name, ref!.cohorts?.[w.cohort] ? this.frequenciesFor(ref!, name, w.cohort) : profile.frequencies, w.features[name]!);
     }
     if (w.predictions && w.predictions.length > 0) feed(PREDICTION_STREAM, ref?.predictions ?? null, w.predictions);
     if (w.confidence && w.confidence.counts.length > 0) {
@@ -302,7 +304,7 @@ export class DriftDetector {
       const ref = this.refs.get(a.model)?.ref;
       for (const f of a.features) {
         if (!f.active) continue;
-        this.stream(g, f.name, ref ? this.frequenciesFor(ref, f.name) : null).resume(Date.parse(f.since), f.peakPsi);
+        this.stream(g, f.name, ref ? this.frequenciesFor(ref, f.name, a.cohort) : null).resume(Date.parse(f.since), f.peakPsi);
       }
     }
   }

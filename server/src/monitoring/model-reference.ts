@@ -12,7 +12,24 @@ export interface ModelReference {
   predictions?: number[];
   /** Expected confidence histogram; without it a baseline is learned from the first windows. */
   confidence?: { edges: number[]; frequencies: number[] };
+  /**
+   * What particular cohorts are expected to send, where it differs from `features` (same features, same
+   * edges, other frequencies). A model retrained on one cohort's field data (snowy cars) expects that
+   * cohort's inputs to look like that data, and every other cohort's to look like the clean rows it was
+   * trained on: drift of a device's cohort is judged against its own profile when there is one.
+   */
+  cohorts?: Record<string, CohortProfile>;
 }
+
+/** One cohort's expected feature distributions, on the reference's bins. */
+export interface CohortProfile {
+  features: { name: string; frequencies: number[]; count?: number }[];
+}
+
+/** Most cohort profiles one reference may carry. */
+export const MAX_COHORT_PROFILES = 256;
+/** Bundle manifest extension (SPEC §4.12) carrying `ModelReference.cohorts` with the bundle. */
+export const COHORT_PROFILES_EXTENSION = 'flotilla.referenceCohorts';
 
 /** `name@version`: how telemetry, references and alerts name a model version. */
 export const modelKey = (m: { name: string; version: string }): string => `${m.name}@${m.version}`;
@@ -50,11 +67,37 @@ export function validateReference(ref: ModelReference): ModelReference {
     checkEdges('confidence', ref.confidence.edges, ref.confidence.frequencies.length);
     checkFrequencies('confidence', ref.confidence.frequencies);
   }
+  const cohorts = Object.entries(ref.cohorts ?? {});
+  if (cohorts.length > MAX_COHORT_PROFILES) throw new MonitoringError('INVALID_REFERENCE', `${cohorts.length} cohort profiles; at most ${MAX_COHORT_PROFILES}`);
+  for (const [cohort, p] of cohorts) {
+    if (!cohort || cohort.length > 128) throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort.slice(0, 40)}': names have 1 to 128 characters`);
+    for (const f of p.features) {
+      const base = ref.features.find((x) => x.name === f.name);
+      if (!base) throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort}': feature '${f.name}' is not in the reference`);
+      if (f.frequencies.length !== base.frequencies.length) throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort}', feature '${f.name}': ${f.frequencies.length} frequencies for ${base.frequencies.length} bins`);
+      checkFrequencies(`cohort '${cohort}', feature '${f.name}'`, f.frequencies);
+    }
+  }
   return ref;
 }
 
-/** Builds a reference from a bundle manifest (its `referenceProfile` and `labels`). */
-export function referenceFromManifest(m: Pick<BundleManifest, 'model' | 'labels' | 'referenceProfile'>, extra: Pick<ModelReference, 'predictions' | 'confidence'> = {}): { key: string; reference: ModelReference } {
+/** The reference as `cohort` should see it: its own feature frequencies where it has them, the model's elsewhere. */
+export function referenceForCohort(ref: ModelReference, cohort: string | undefined): ModelReference {
+  const own = cohort === undefined ? undefined : ref.cohorts?.[cohort];
+  if (!own) return ref;
+  const by = new Map(own.features.map((f) => [f.name, f]));
+  return { ...ref, features: ref.features.map((f) => (by.has(f.name) ? { ...f, frequencies: by.get(f.name)!.frequencies, count: by.get(f.name)!.count ?? f.count } : f)) };
+}
+
+/** Cohort profiles a manifest carries in its `flotilla.referenceCohorts` extension (SPEC §4.12), if any. */
+function cohortsOfManifest(extensions: Record<string, unknown> | undefined): Record<string, CohortProfile> | undefined {
+  const x = extensions?.[COHORT_PROFILES_EXTENSION];
+  return x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, CohortProfile>) : undefined;
+}
+
+/** Builds a reference from a bundle manifest (its `referenceProfile`, `labels` and cohort profiles). */
+export function referenceFromManifest(m: Pick<BundleManifest, 'model' | 'labels' | 'referenceProfile' | 'extensions'>, extra: Pick<ModelReference, 'predictions' | 'confidence'> = {}): { key: string; reference: ModelReference } {
   const profile: ReferenceProfile = m.referenceProfile ?? { features: [] };
-  return { key: modelKey(m.model), reference: validateReference({ features: profile.features, labels: m.labels, ...extra }) };
+  const cohorts = cohortsOfManifest(m.extensions);
+  return { key: modelKey(m.model), reference: validateReference({ features: profile.features, labels: m.labels, ...extra, ...(cohorts ? { cohorts } : {}) }) };
 }

@@ -97,6 +97,24 @@ describe('MonitoringService ingest', () => {
     await m.close();
   });
 
+  it('answers minute series for ranges up to 6 h: fleet and cohorts from minute rollups, a device from its windows', async () => {
+    const m = await open();
+    await m.service.setReference('cam@1.0.0', { features: [LIGHT] });
+    // Windows in minutes 1, 2, 2 and 5 (item() starts window `seq` at T0 + seq minutes; seq 3 is moved into minute 2).
+    await m.service.ingest([item('d1', 1), item('d1', 2), item('d2', 3, { start: new Date(T0 + 2 * 60_000 + 30_000).toISOString(), end: new Date(T0 + 2 * 60_000 + 40_000).toISOString() }), item('d1', 5)]);
+    const minutes = (xs: { points: { t: string; windows: number }[] }[]) => xs[0]!.points.map((p) => [(Date.parse(p.t) - T0) / 60_000, p.windows]);
+    const q = { from: T0, to: T0 + 15 * 60_000, bucket: 'minute' as const, metrics: ['requests', 'drift'] as const };
+    expect(minutes(await m.service.series({ scope: 'fleet', ...q }))).toEqual([[1, 1], [2, 2], [5, 1]]);
+    expect(minutes(await m.service.series({ scope: 'cohort', id: 'north', ...q }))).toEqual([[1, 1], [2, 2], [5, 1]]);
+    const device = await m.service.series({ scope: 'device', id: 'd1', ...q });
+    expect(minutes(device)).toEqual([[1, 1], [2, 1], [5, 1]]);
+    expect(device[0]!.points[0]!.drift!.light!.psi).toBeCloseTo(psi([1, 2, 7], LIGHT.frequencies), 12);
+    // The same traffic by hour is one point: why charts of the last hours use minutes.
+    expect(minutes(await m.service.series({ scope: 'fleet', ...q, bucket: 'hour' }))).toEqual([[0, 4]]);
+    await expect(m.service.series({ scope: 'fleet', ...q, to: T0 + 7 * 3_600_000 })).rejects.toMatchObject({ code: 'INVALID_QUERY', message: expect.stringMatching(/at most 6 h; ask for bucket=hour/) });
+    await m.close();
+  });
+
   it('judges a set of devices on one model since a time, for rollout gates (serving and shadow)', async () => {
     const m = await open();
     await m.service.setReference('cam@1.0.0', { features: [LIGHT] });
@@ -105,23 +123,28 @@ describe('MonitoringService ingest', () => {
     const h = await m.service.deviceSetHealth({ deviceIds: ['d1', 'd2', 'd3', 'd4'], model: 'cam@1.0.0', since: T0, baselineConfidence: 0.8 });
     expect(h.reporting).toBe(2);
     expect(h.errorRate).toBe(0.1);
+    // The evidence behind the rates, for the gates' minimums; bad input is counted apart.
+    expect([h.requests, h.errors, h.clientErrors, h.driftSamples]).toEqual([20, 2, 0, 20]);
     // Latency [14, 6] on edges 0, 5, 10: the 19th of 20 lies 5/6 into the second bin.
     expect(h.p95LatencyMs).toBeCloseTo(5 + 5 * (5 / 6), 9);
     expect(h.confidenceDrop).toBeCloseTo(0.8 - 0.65, 12);
     expect(h.driftScore).toBeCloseTo(psi([2, 4, 14], LIGHT.frequencies), 12);
     expect(h.disagreement).toBeNull();
     const s = await m.service.deviceSetHealth({ deviceIds: ['d1', 'd2'], model: 'cam@2.0.0', since: T0, shadow: true });
-    expect(s).toEqual({ reporting: 1, errorRate: 0.1, p95LatencyMs: 4, confidenceDrop: null, driftScore: null, disagreement: expect.closeTo(0.2, 12) });
+    expect(s).toEqual({ reporting: 1, requests: 10, errors: 1, clientErrors: 0, driftSamples: 0, errorRate: 0.1, p95LatencyMs: 4, confidenceDrop: null, driftScore: null, disagreement: expect.closeTo(0.2, 12) });
     expect((await m.service.deviceSetHealth({ deviceIds: ['d1'], model: 'cam@1.0.0', since: T0 })).confidenceDrop).toBeNull();
     await m.close();
   });
 
   it('applies retention: old windows and rollups go, and a window older than retention is refused', async () => {
     let now = T0 + 3_600_000;
-    const m = await open({ now: () => now, retention: { windowDays: 1, rollupDays: 2 } });
+    const m = await open({ now: () => now, retention: { windowDays: 1, rollupDays: 3 } });
     await m.service.ingest([item('d1', 1)]);
     now += 36 * 3_600_000;
     expect(await m.service.applyRetention()).toEqual({ windows: 1, rollups: 0, alerts: 0 });
+    // Minute rollups (fleet and cohort) are kept 48 h, the hours (fleet, cohort, device) rollupDays.
+    now += 13 * 3_600_000;
+    expect(await m.service.applyRetention()).toEqual({ windows: 0, rollups: 2, alerts: 0 });
     now += 24 * 3_600_000;
     expect(await m.service.applyRetention()).toEqual({ windows: 0, rollups: 3, alerts: 0 });
     expect((await m.service.ingest([item('d1', 2)])).rejected[0]?.reason).toBe('expired');

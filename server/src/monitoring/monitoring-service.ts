@@ -7,11 +7,11 @@ import type { Alert, AlertChange } from './alert.ts';
 import { deviceSetHealth, type DeviceSetHealth } from './device-set-health.ts';
 import type { DriftConfig } from './drift-config.ts';
 import { DriftDetector, type StreamStatus } from './drift-detector.ts';
-import { modelKey, type ModelReference } from './model-reference.ts';
+import { modelKey, referenceForCohort, type ModelReference } from './model-reference.ts';
 import { MonitoringError } from './monitoring-error.ts';
 import { MonitoringEvents } from './monitoring-events.ts';
-import { HOUR_MS, hourOf, type Scope } from './rollup.ts';
-import { buildSeries, type Bucket, type Metric, type Series } from './series.ts';
+import { addCounts, countsOfWindow, HOUR_MS, hourOf, MINUTE_RETENTION_MS, minuteOf, type Rollup, type Scope } from './rollup.ts';
+import { buildSeries, MAX_MINUTE_RANGE_MS, type Bucket, type Metric, type Series } from './series.ts';
 import type { AlertFilter, PruneResult, TelemetryStore, WindowRecord } from './telemetry-store.ts';
 import { WebhookNotifier, type WebhookTarget } from './webhook-notifier.ts';
 import { histogramMean } from './histogram.ts';
@@ -128,9 +128,12 @@ export class MonitoringService {
 
   /**
    * Registers what model `key` (`name@version`) is compared against: the bundle's reference profile, its
-   * labels, and optionally expected prediction shares and confidence histogram. Stored, so it survives restarts.
+   * labels, and optionally expected prediction shares, confidence histogram and per-cohort profiles
+   * (`cohorts`: what each cohort is expected to send, when it differs). Stored, so it survives restarts.
+   * Native bundles bring their cohort profiles in the manifest (see `referenceFromManifest`); an
+   * imported model's reference may pass them here the same way.
    */
-  async setReference(key: string, profile: ReferenceProfile, labels?: string[], extra: Pick<ModelReference, 'predictions' | 'confidence'> = {}): Promise<void> {
+  async setReference(key: string, profile: ReferenceProfile, labels?: string[], extra: Pick<ModelReference, 'predictions' | 'confidence' | 'cohorts'> = {}): Promise<void> {
     const ref: ModelReference = { features: profile.features, ...(labels ? { labels } : {}), ...extra };
     this.detector.setReference(key, ref);
     await this.o.store.putReference(key, ref);
@@ -233,8 +236,38 @@ export class MonitoringService {
   async series(q: SeriesQuery): Promise<Series[]> {
     if (!(q.to > q.from) || q.to - q.from > MAX_RANGE_MS) throw new MonitoringError('INVALID_QUERY', `need from < to, at most ${MAX_RANGE_MS / DAY_MS} days apart`);
     if (q.scope !== 'fleet' && !q.id) throw new MonitoringError('INVALID_QUERY', `scope '${q.scope}' needs an id`);
-    const rollups = await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: hourOf(q.from), to: q.to });
-    return buildSeries(rollups, { bucket: q.bucket, metrics: q.metrics, reference: (m) => this.detector.reference(m), epsilon: this.detector.config.psiEpsilon });
+    if (q.bucket === 'minute' && q.to - q.from > MAX_MINUTE_RANGE_MS) {
+      throw new MonitoringError('INVALID_QUERY', `minute buckets cover at most ${MAX_MINUTE_RANGE_MS / HOUR_MS} h; ask for bucket=hour for longer ranges`);
+    }
+    const rollups = q.bucket !== 'minute'
+      ? await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: hourOf(q.from), to: q.to })
+      : q.scope === 'device'
+        ? await this.deviceMinutes(q.id!, q.model, q.from, q.to)
+        : await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: minuteOf(q.from), to: q.to, resolution: 'minute' });
+    // A cohort's drift is drawn against what that cohort is expected to send.
+    const reference = (m: string) => {
+      const ref = this.detector.reference(m);
+      return ref && q.scope === 'cohort' ? referenceForCohort(ref, q.id) : ref;
+    };
+    return buildSeries(rollups, { bucket: q.bucket, metrics: q.metrics, reference, epsilon: this.detector.config.psiEpsilon });
+  }
+
+  /**
+   * One device's minutes, summed from its raw windows: a row per device and minute would cost more than
+   * the windows themselves. Bounded by the 6 h a minute series may cover (2 s windows: 10,800 of them).
+   */
+  private async deviceMinutes(deviceId: string, model: string | undefined, from: number, to: number): Promise<Rollup[]> {
+    const stored = await this.o.store.windows({ deviceId, from: minuteOf(from), to, limit: 20_000 });
+    const byKey = new Map<string, Rollup>();
+    for (const s of stored) {
+      if (model && s.model !== model) continue;
+      const minute = minuteOf(Date.parse(s.window.start));
+      const key = `${minute}\u0000${s.model}`;
+      const r = byKey.get(key);
+      if (r) addCounts(r, countsOfWindow(s.window));
+      else byKey.set(key, { scope: 'device', id: deviceId, model: s.model, hour: minute, ...countsOfWindow(s.window) });
+    }
+    return [...byKey.values()];
   }
 
   /**
@@ -306,7 +339,8 @@ export class MonitoringService {
   applyRetention(now = this.now()): Promise<PruneResult> {
     const t = this.retention;
     return this.o.store.prune({
-      windowsBefore: now - t.windowDays * DAY_MS, rollupsBefore: hourOf(now - t.rollupDays * DAY_MS), alertsBefore: now - t.resolvedAlertDays * DAY_MS,
+      windowsBefore: now - t.windowDays * DAY_MS, rollupsBefore: hourOf(now - t.rollupDays * DAY_MS), minuteRollupsBefore: minuteOf(now - MINUTE_RETENTION_MS),
+      alertsBefore: now - t.resolvedAlertDays * DAY_MS,
     });
   }
 

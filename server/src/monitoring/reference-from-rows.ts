@@ -24,8 +24,8 @@ export interface Rows {
   featureShape: number[];
 }
 
-/** Reference profile on `rows`: image summaries for images, one feature per column for tables. */
-export function referenceProfile(rows: Rows, featureNames: string[] = []): FeatureProfile[] {
+/** The monitored features of `rows` (image summaries for images, one per column for tables) and their values per row. */
+export function featureValues(rows: Rows, featureNames: string[] = []): { wanted: FeatureProfile[]; values: Float64Array[] } {
   const dims = rows.featureShape;
   const image = dims.length === 3 && dims[0]! >= 8 && dims[1]! >= 8;
   const wanted: FeatureProfile[] = image
@@ -39,10 +39,18 @@ export function referenceProfile(rows: Rows, featureNames: string[] = []): Featu
     extract(rows.x, r * per, scratch);
     for (let f = 0; f < wanted.length; f++) values[f]![r] = scratch[f]!;
   }
+  return { wanted, values };
+}
+
+/** Share of `v` in each bin of `edges`. */
+export const frequenciesOn = (edges: number[], v: Float64Array): number[] => histogram({ edges }, v).map((c) => c / v.length);
+
+/** Reference profile on `rows`: image summaries for images, one feature per column for tables. */
+export function referenceProfile(rows: Rows, featureNames: string[] = []): FeatureProfile[] {
+  const { wanted, values } = featureValues(rows, featureNames);
   return wanted.map((w, f) => {
     const edges = quantileEdges(values[f]!, PROFILE_BINS);
-    const counts = histogram({ edges }, values[f]!);
-    return { ...w, edges, frequencies: counts.map((c) => c / rows.n), count: rows.n };
+    return { ...w, edges, frequencies: frequenciesOn(edges, values[f]!), count: rows.n };
   });
 }
 

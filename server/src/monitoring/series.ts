@@ -1,15 +1,18 @@
-// Metric time series from hourly rollups: volumes, latency percentiles, distributions, drift and accuracy.
+// Metric time series from rollups (hourly, or by minute for the last hours): volumes, latency percentiles,
+// distributions, drift and accuracy.
 import { jensenShannon, psi, sum } from './drift-metrics.ts';
 import { histogramMean, histogramQuantile, type Histogram } from './histogram.ts';
 import type { ModelReference } from './model-reference.ts';
 import { estimatedAccuracy, fieldAccuracy, type Estimate } from './performance-estimate.ts';
-import { addCounts, emptyCounts, HOUR_MS, type Rollup, type RollupCounts } from './rollup.ts';
+import { addCounts, emptyCounts, HOUR_MS, MINUTE_MS, type Rollup, type RollupCounts } from './rollup.ts';
 
 export const METRICS = ['requests', 'errors', 'latency', 'predictions', 'confidence', 'drift', 'estimatedAccuracy', 'fieldAccuracy', 'shadow'] as const;
 export type Metric = (typeof METRICS)[number];
-export const BUCKETS = ['hour', 'day'] as const;
+export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];
-const BUCKET_MS: Record<Bucket, number> = { hour: HOUR_MS, day: 24 * HOUR_MS };
+export const BUCKET_MS: Record<Bucket, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: 24 * HOUR_MS };
+/** Longest range a minute series may cover (minute rollups are kept 48 h; 360 points is plenty for a chart). */
+export const MAX_MINUTE_RANGE_MS = 6 * HOUR_MS;
 
 export interface DriftPoint {
   psi: number;
@@ -80,7 +83,7 @@ function point(t: number, c: RollupCounts, metrics: ReadonlySet<Metric>, ref: Mo
 }
 
 /**
- * Turns hourly rollups into one series per model, summed into `bucket`s (UTC hours or days), with the
+ * Turns rollups into one series per model, summed into `bucket`s (UTC minutes, hours or days), with the
  * requested metrics. Drift compares each bucket's counts with the model's reference (PSI smoothing `epsilon`).
  */
 export function buildSeries(rollups: readonly Rollup[], o: { bucket: Bucket; metrics: readonly Metric[]; reference: (model: string) => ModelReference | undefined; epsilon?: number }): Series[] {

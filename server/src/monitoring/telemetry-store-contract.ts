@@ -70,6 +70,24 @@ export function telemetryStoreContract(name: string, open: () => Promise<{ store
       expect(await s.rollups({ scope: 'cohort', id: 'nowhere', from: H0, to: H0 + 2 * HOUR_MS })).toEqual([]);
     }));
 
+    it('rolls up by minute for the fleet and each cohort, apart from the hours; minute retention deletes only minutes', withStore(async (s) => {
+      await s.insertWindows([
+        rec('d1', ['north'], contractWindow(1, H0 + 10_000)),
+        rec('d2', ['north', 'south'], contractWindow(1, H0 + 50_000)),
+        rec('d1', ['north'], contractWindow(2, H0 + 3 * 60_000 + 1)),
+      ]);
+      const minutes = await s.rollups({ scope: 'fleet', id: '*', from: H0, to: H0 + HOUR_MS, resolution: 'minute' });
+      expect(minutes.map((r) => [r.scope, r.hour - H0, r.windows, r.requests])).toEqual([['fleet', 0, 2, 20], ['fleet', 3 * 60_000, 1, 10]]);
+      expect((await s.rollups({ scope: 'cohort', id: 'south', from: H0, to: H0 + HOUR_MS, resolution: 'minute' })).map((r) => [r.hour - H0, r.windows])).toEqual([[0, 1]]);
+      // The hours are as before, and no device gets minute rows.
+      expect((await s.rollups({ scope: 'fleet', id: '*', from: H0, to: H0 + HOUR_MS })).map((r) => [r.hour - H0, r.windows])).toEqual([[0, 3]]);
+      expect(await s.rollups({ scope: 'device', id: 'd1', from: H0, to: H0 + HOUR_MS, resolution: 'minute' })).toEqual([]);
+      const r = await s.prune({ windowsBefore: 0, rollupsBefore: 0, minuteRollupsBefore: H0 + 60_000, alertsBefore: 0 });
+      expect(r.rollups).toBe(3);
+      expect((await s.rollups({ scope: 'fleet', id: '*', from: H0, to: H0 + HOUR_MS, resolution: 'minute' })).map((x) => x.hour - H0)).toEqual([3 * 60_000]);
+      expect((await s.rollups({ scope: 'fleet', id: '*', from: H0, to: H0 + HOUR_MS }))[0]?.windows).toBe(3);
+    }));
+
     it('lists the rollups of a set of devices, in chunks beyond any parameter limit', withStore(async (s) => {
       const ids = Array.from({ length: 1200 }, (_, i) => `d${i}`);
       await s.insertWindows(ids.map((id, i) => rec(id, ['c'], contractWindow(1, H0, i % 2 ? { model: { name: 'cam', version: '2.0.0', sequence: 2 } } : {}))));
@@ -103,7 +121,8 @@ export function telemetryStoreContract(name: string, open: () => Promise<{ store
       await s.putAlert(alert('old', { state: 'resolved', updatedAt: '2026-03-01T10:00:00.000Z' }));
       await s.putAlert(alert('open', { updatedAt: '2026-03-01T10:00:00.000Z' }));
       const r = await s.prune({ windowsBefore: H0 + HOUR_MS, rollupsBefore: H0 + HOUR_MS, alertsBefore: Date.parse('2026-03-02T00:00:00Z') });
-      expect(r).toEqual({ windows: 1, rollups: 3, alerts: 1 });
+      // The hour of the fleet, cohort and device, and the minute of the fleet and cohort.
+      expect(r).toEqual({ windows: 1, rollups: 5, alerts: 1 });
       expect((await s.windows({ deviceId: 'd1' })).map((w) => w.window.seq)).toEqual([2]);
       expect((await s.rollups({ scope: 'fleet', id: '*', from: 0, to: H0 + 3 * HOUR_MS })).map((x) => x.hour)).toEqual([H0 + 2 * HOUR_MS]);
       expect((await s.listAlerts()).map((a) => a.id)).toEqual(['open']);

@@ -3,7 +3,7 @@
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { Alert, AlertState } from './alert.ts';
 import type { ModelReference } from './model-reference.ts';
-import type { Rollup, Scope } from './rollup.ts';
+import type { Resolution, Rollup, Scope } from './rollup.ts';
 
 /** One window to store, as the monitoring service accepted it. */
 export interface WindowRecord {
@@ -25,9 +25,11 @@ export interface RollupQuery {
   id: string;
   /** One model (`name@version`); all models when absent. */
   model?: string;
-  /** Hours starting at or after `from` and before `to`, ms since the epoch. */
+  /** Buckets starting at or after `from` and before `to`, ms since the epoch. */
   from: number;
   to: number;
+  /** `minute`: the minute rollups (fleet and cohorts only, kept MINUTE_RETENTION_MS). Default `hour`. */
+  resolution?: Resolution;
 }
 
 export interface AlertFilter {
@@ -36,6 +38,13 @@ export interface AlertFilter {
   model?: string;
   /** Newest first; default 100. */
   limit?: number;
+}
+
+export interface PruneCut {
+  windowsBefore: number;
+  rollupsBefore: number;
+  minuteRollupsBefore?: number;
+  alertsBefore: number;
 }
 
 export interface PruneResult {
@@ -48,11 +57,11 @@ export interface TelemetryStore {
   readonly kind: string;
   /**
    * Stores windows in one transaction, each (deviceId, seq) at most once [WIRE-2.5], and adds the new ones
-   * to their hourly rollups (fleet, each cohort, device). Returns, per input, whether it was new; a
+   * to their rollups (`rollupBuckets`: hourly for fleet, each cohort, device; by minute for fleet and cohorts). Returns, per input, whether it was new; a
    * duplicate (stored before, or earlier in the same batch) changes nothing.
    */
   insertWindows(records: readonly WindowRecord[]): Promise<boolean[]>;
-  /** Hourly rollups of one scope, ordered by hour then model. */
+  /** Rollups of one scope (hourly, or by minute), ordered by bucket then model. */
   rollups(q: RollupQuery): Promise<Rollup[]>;
   /** Hourly rollups of the listed devices (any number of ids), ordered by device, hour, model. */
   deviceRollups(q: { deviceIds: readonly string[]; model?: string; from: number; to: number }): Promise<Rollup[]>;
@@ -60,9 +69,10 @@ export interface TelemetryStore {
   windows(q: { deviceId: string; from?: number; to?: number; limit?: number }): Promise<StoredWindow[]>;
   /**
    * Retention: deletes windows that started before `windowsBefore`, rollups of hours before
-   * `rollupsBefore`, and resolved alerts last updated before `alertsBefore` (all ms since the epoch).
+   * `rollupsBefore`, minute rollups before `minuteRollupsBefore` (when given), and resolved alerts last
+   * updated before `alertsBefore` (all ms since the epoch).
    */
-  prune(cut: { windowsBefore: number; rollupsBefore: number; alertsBefore: number }): Promise<PruneResult>;
+  prune(cut: PruneCut): Promise<PruneResult>;
   /** Inserts or replaces an alert by id. */
   putAlert(a: Alert): Promise<void>;
   getAlert(id: string): Promise<Alert | null>;

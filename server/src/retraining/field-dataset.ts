@@ -29,7 +29,32 @@ export interface FieldDatasetRequest {
    * device, however many samples it sends, then cannot teach the model a label by itself.
    */
   minDevicesPerLabel?: number;
+  /**
+   * When the inputs changed (a drift alert's `since`): each group records how many of its rows arrived at or
+   * after it, so the new version can be profiled on what its cohorts send now rather than on the mix.
+   */
+  recentSince?: string;
 }
+
+/**
+ * Where a field dataset's rows came from, kept as the version's `report`: the parent's rows first
+ * (`parentRows` of them), then the field rows grouped by the cohorts (tags) of the devices that sent
+ * them. Bundles of a model trained on it profile each cohort on its own rows (bundle-extras.ts).
+ */
+export interface FieldProvenance {
+  kind: 'field';
+  parentRows: number;
+  /**
+   * `recent`: of the group's `count` rows (in time order), the last ones that arrived at or after the
+   * request's `recentSince`; absent when the dataset was built without it.
+   */
+  groups: { cohorts: string[]; start: number; count: number; recent?: number }[];
+}
+
+export const isFieldProvenance = (r: unknown): r is FieldProvenance =>
+  !!r && typeof r === 'object' && (r as FieldProvenance).kind === 'field' && Number.isInteger((r as FieldProvenance).parentRows) && Array.isArray((r as FieldProvenance).groups);
+
+const cohortKey = (s: FieldSample) => [...s.cohorts].sort().join('\u0000');
 
 export interface FieldDataset {
   version: DatasetVersion;
@@ -107,16 +132,29 @@ export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetR
   const fitting = (await samplesFor(deps, r)).filter((s) => s.input.byteLength === size * 4 && s.label !== null && s.label >= 0 && s.label < parent.classes.length);
   const { kept: usable, dropped } = withEnoughDevices(fitting, r.minDevicesPerLabel ?? 1);
   const holdoutCount = Math.ceil(usable.length * Math.min(Math.max(r.holdoutFraction ?? 0.2, 0), 0.9));
-  const train = usable.slice(0, usable.length - holdoutCount);
+  // Field rows grouped by their devices' cohorts (time order within a group): each cohort's rows are one run.
+  const train = usable.slice(0, usable.length - holdoutCount).map((x, i) => ({ x, i, k: cohortKey(x) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i)).map((e) => e.x);
   const split = splitIndices(data.n, { seed: r.splitSeed ?? 42, train: 0.8, validation: 0.1, test: 0.1 });
   const kept = Int32Array.from([...split.train, ...split.validation].sort((a, b) => a - b));
   const merged = concat(takeRows(data, kept), toDataset(train, parent.featureShape, parent.classes.length));
+  const provenance: FieldProvenance = { kind: 'field', parentRows: kept.length, groups: [] };
+  const since = r.recentSince === undefined ? NaN : Date.parse(r.recentSince);
+  train.forEach((x, i) => {
+    const last = provenance.groups.at(-1);
+    // Rows are in time order within a group, so its recent rows are its last ones.
+    const recent = Number.isNaN(since) ? undefined : Date.parse(x.at) >= since ? 1 : 0;
+    if (last && last.cohorts.join('\u0000') === cohortKey(x)) {
+      last.count++;
+      if (recent !== undefined) last.recent = (last.recent ?? 0) + recent;
+    } else provenance.groups.push({ cohorts: [...x.cohorts].sort(), start: kept.length + i, count: 1, ...(recent === undefined ? {} : { recent }) });
+  });
   const meta = { featureNames: parent.featureNames, featureShape: parent.featureShape, classes: parent.classes, rows: merged.n, dtype: 'float32' as const };
   const blob = await deps.blobs.put(encodeDataset(meta, merged));
   const scope = `${r.model ?? 'any model'}, cohorts ${r.cohorts?.length ? r.cohorts.join(',') : 'all'}`;
   const version = await deps.store.datasets.put({
     digest: blob.digest, name: r.name ?? `${parent.name}-field`, bytes: blob.bytes, rows: merged.n, featureShape: parent.featureShape,
-    featureNames: parent.featureNames, classes: parent.classes, report: null, parents: [parent.digest],
+    featureNames: parent.featureNames, classes: parent.classes, report: provenance, parents: [parent.digest],
     source: `field samples: ${train.length} labelled (${scope}) + ${parent.name} train/validation rows (seed ${r.splitSeed ?? 42}); ${holdoutCount} newest held out`
       + (dropped.length ? `; labels ${dropped.map((l) => parent.classes[l]).join(', ')} left out (fewer than ${r.minDevicesPerLabel} devices)` : ''),
     createdAt: new Date().toISOString(),

@@ -87,7 +87,8 @@ export class RetrainingService {
   }
 
   /** Starts a retrain in the background; a model already retraining returns that job. */
-  start(model: string, actor: string, trigger = 'manual', override?: Partial<RetrainingPolicy>): RetrainJob {
+  /** `driftSince`: when the drift that triggered it began; the new version's cohorts are profiled on their rows since then. */
+  start(model: string, actor: string, trigger = 'manual', override?: Partial<RetrainingPolicy>, driftSince?: string): RetrainJob {
     const running = [...this.jobs.values()].find((j) => j.model === model && j.status === 'running');
     if (running) return running;
     const policy = { ...this.policy(model), ...override };
@@ -97,7 +98,7 @@ export class RetrainingService {
     };
     this.jobs.set(job.id, job);
     this.lastAt.set(model, Date.now());
-    const done = this.execute(job, policy).catch((e: unknown) => {
+    const done = this.execute(job, policy, driftSince).catch((e: unknown) => {
       job.status = 'failed';
       job.error = e instanceof DomainError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
       return job;
@@ -154,7 +155,7 @@ export class RetrainingService {
     return { bytes, parityPassed: gate?.passed === true };
   }
 
-  private async execute(job: RetrainJob, p: RetrainingPolicy): Promise<RetrainJob> {
+  private async execute(job: RetrainJob, p: RetrainingPolicy, driftSince?: string): Promise<RetrainJob> {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
     if (!champion) throw new RetrainingError('NO_CHAMPION', `${job.model} has no champion to retrain from: point the 'champion' alias at a version`);
@@ -166,7 +167,7 @@ export class RetrainingService {
     const championInt8 = await this.int8(champion, job.actor);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, splitSeed: championRun.splitSeed,
-      minDevicesPerLabel: p.data.minDevicesPerLabel,
+      minDevicesPerLabel: p.data.minDevicesPerLabel, recentSince: driftSince,
     });
     job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
     const run = await runs.start({
@@ -262,7 +263,7 @@ export class RetrainingService {
   private startAfterSamples(model: string, alert: Alert): void {
     const p = this.d.policies.get(model);
     const need = p?.trigger.samplesAfterAlert ?? 0;
-    const fire = () => this.start(model, 'system:retraining', `drift:${alert.id}`);
+    const fire = () => this.start(model, 'system:retraining', `drift:${alert.id}`, undefined, alert.since);
     if (!p || need <= 0) return void fire();
     if (this.waiting.has(model)) return;
     const cohorts = p.data.cohorts?.length ? p.data.cohorts : [alert.cohort];

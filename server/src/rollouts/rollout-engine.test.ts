@@ -145,9 +145,10 @@ describe('RolloutEngine', () => {
   });
 
   it.each([
-    { why: 'too few devices report', health: { reporting: 2 } },
-    { why: 'a gated metric is not measured', health: { driftScore: null } },
-  ])('insufficient data ($why) waits, and fails only after the stage timeout', async (c) => {
+    { why: 'too few devices report', health: { reporting: 2 }, short: '2 of 4 devices for minReporting' },
+    { why: 'a gated metric is not measured', health: { driftScore: null, driftSamples: 0 }, short: '0 of 200 drift samples for maxDriftScore' },
+    { why: 'too few requests', health: { requests: 4, errors: 1, errorRate: 0.25 }, short: '4 of 50 requests for maxErrorRate; 4 of 50 requests for maxConfidenceDrop' },
+  ])('insufficient evidence ($why) waits, and only pauses (never fails) after the stage timeout', async (c) => {
     const r = await setup(10, request([], { stages: [{ percent: 50, bakeSec: 60, timeoutSec: 300 }, { percent: 100 }] }));
     r.health.override = () => c.health;
     for (const sec of [60, 200, 359]) {
@@ -159,8 +160,42 @@ describe('RolloutEngine', () => {
     const st = await r.engine.statusOf(r.id);
     expect(st.state).toBe('paused');
     expect(st.stages[0]!.verdict?.failures ?? []).toEqual([]);
+    expect(st.stages[0]!.verdict?.state).toBe('waiting');
     const ev = (await r.engine.events(r.id)).at(-1)!;
-    expect([ev.kind, (ev.detail as { failures: { gate: string }[] }).failures[0]!.gate]).toEqual(['gate_failed', 'minReporting']);
+    expect(ev.kind).toBe('insufficient_evidence');
+    expect(ev.reason).toBe(`insufficient evidence 300s after the bake: ${c.short}; resume to wait another 300s, or advance to pass the stage without it`);
+  });
+
+  it('resume on a stage paused for too little evidence judges again at once and waits another timeout; it proceeds once the evidence is there', async () => {
+    const r = await setup(10, request([], { stages: [{ percent: 50, bakeSec: 60, timeoutSec: 300 }, { percent: 100, bakeSec: 60 }] }));
+    r.health.override = () => ({ requests: 3, errors: 0 });
+    await at(r, 60);
+    await at(r, 360);
+    expect((await r.engine.statusOf(r.id)).state).toBe('paused');
+    await at(r, 400);
+    const resumed = await r.engine.act(r.id, 'resume', 'tok_op', 'more traffic coming');
+    expect([resumed.state, resumed.stages[0]!.verdict?.state, resumed.stages[0]!.verdict?.at]).toEqual(['running', 'waiting', new Date(r.clock.t).toISOString()]);
+    await at(r, 699);
+    expect((await r.engine.statusOf(r.id)).state).toBe('running');
+    await at(r, 700);
+    expect((await r.engine.statusOf(r.id)).state).toBe('paused');
+    r.health.override = () => ({});
+    const again = await r.engine.act(r.id, 'resume', 'tok_op', 'traffic is back');
+    expect([again.state, again.current, again.stages[0]!.state]).toEqual(['running', 1, 'passed']);
+  });
+
+  it('resume on a stage paused by a failing gate judges again: paused again with the fresh reason while it fails, on once it holds', async () => {
+    const r = await setup(10, request([], { stages: [{ percent: 50, bakeSec: 60 }, { percent: 100, bakeSec: 60 }] }));
+    r.health.override = () => ({ errorRate: 0.3 });
+    await at(r, 60);
+    expect((await r.engine.statusOf(r.id)).state).toBe('paused');
+    r.health.override = () => ({ errorRate: 0.1 });
+    const still = await r.engine.act(r.id, 'resume', 'tok_op', 'fixed?');
+    expect([still.state, still.stages[0]!.verdict?.failures]).toEqual(['paused', [{ gate: 'maxErrorRate', value: 0.1, limit: 0.02 }]]);
+    expect((await r.engine.events(r.id)).slice(-2).map((e) => [e.kind, e.reason])).toEqual([['resume', 'fixed?'], ['gate_failed', 'maxErrorRate 0.1 > 0.02']]);
+    r.health.override = () => ({});
+    const on = await r.engine.act(r.id, 'resume', 'tok_op', 'fixed now');
+    expect([on.state, on.current, on.stages[0]!.state]).toEqual(['running', 1, 'passed']);
   });
 
   it.each([

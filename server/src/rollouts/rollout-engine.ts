@@ -162,8 +162,10 @@ export class RolloutEngine {
         if (r.stages[r.current]!.shadow) await revertStages(this.driver, step, [r.current], `aborted by ${actor}: ${reason}`);
       } else if (action === 'resume') {
         step.fire('resume', actor, reason);
-        // A fresh rate window: a long pause must not bank a burst of notifications.
-        Object.assign(step.stage, { rateWindowAt: step.at, notifiedInWindow: 0 });
+        // A fresh rate window: a long pause must not bank a burst of notifications. A fresh wait for
+        // evidence too; the step below judges the gates again at once, so a stage paused by its gates
+        // proceeds if they pass now, or pauses again with the fresh reasons.
+        Object.assign(step.stage, { rateWindowAt: step.at, notifiedInWindow: 0, waitFrom: step.at });
       } else if (action === 'advance') {
         transition('rollout', r.state, 'advance');
         if (step.stage.state === 'passed') await leaveStage(this.driver, step, actor, reason, 'advance');

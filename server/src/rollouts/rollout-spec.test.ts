@@ -19,7 +19,7 @@ describe('rollout request', () => {
     const spec = parseRolloutRequest({ model: 'digits@3', target: { tags: ['car'] }, stages: parseStagesShorthand('10,50,100') });
     expect(spec.policy).toEqual({ advance: 'auto', onGateFail: 'pause', includeLateJoiners: true, rate: { devicesPerMinute: 1000, rampFactor: 1 } });
     expect(spec.stages[0]).toEqual({ percent: 10, bakeSec: 600, timeoutSec: 3600, shadow: false, gates: DEFAULT_GATES });
-    expect(DEFAULT_GATES).toEqual({ minReporting: 0.8, maxFailureRate: 0.05, maxErrorRate: 0.02, maxP95LatencyMs: null, maxConfidenceDrop: 0.05, maxDriftScore: 0.2, maxDisagreement: 0.1 });
+    expect(DEFAULT_GATES).toEqual({ minReporting: 0.8, maxFailureRate: 0.05, maxErrorRate: 0.02, maxP95LatencyMs: null, maxConfidenceDrop: 0.05, maxDriftScore: 0.2, maxDisagreement: 0.1, minRequests: 50, minDriftSamples: 200 });
     expect([spec.supersede, spec.draft, spec.reason]).toEqual([false, false, '']);
   });
 

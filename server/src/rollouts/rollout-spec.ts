@@ -19,6 +19,11 @@ const DAY_SEC = 86_400;
  * - `maxDriftScore` 0.2: PSI above 0.2 is the usual "significant shift" rule of thumb.
  * - `maxDisagreement` 0.1 (shadow stages only): a better model disagrees with the old one on a few
  *   percent of inputs; one in ten means it behaves differently, which a human should look at.
+ * - `minRequests` 50: the evidence the error rate, latency, confidence and disagreement gates need
+ *   before they judge (one bad call of four is not a 25% error rate); fewer means "wait".
+ * - `minDriftSamples` 200: rows the drift gate needs; PSI of a handful of inputs is noise.
+ * A gate short of its evidence waits until the stage's `timeoutSec`; then the stage pauses with
+ * "insufficient evidence" (never "gate failed"), and `resume` gives it another `timeoutSec`.
  */
 export const Gates = z.object({
   minReporting: fraction.default(0.8),
@@ -28,6 +33,8 @@ export const Gates = z.object({
   maxConfidenceDrop: fraction.nullable().default(0.05),
   maxDriftScore: z.number().min(0).nullable().default(0.2),
   maxDisagreement: fraction.nullable().default(0.1),
+  minRequests: z.number().int().min(0).max(1_000_000).default(50),
+  minDriftSamples: z.number().int().min(0).max(1_000_000).default(200),
 });
 export type Gates = z.infer<typeof Gates>;
 

@@ -16,6 +16,8 @@ export interface StageRuntime {
   rateWindowAt: string | null;
   /** Devices notified since `rateWindowAt`. */
   notifiedInWindow: number;
+  /** The latest operator resume: a stage waiting for evidence gets another `timeoutSec` from here. */
+  waitFrom?: string | null;
   /** The latest gate verdict, with the numbers it was made on. */
   lastVerdict: (GateVerdict & { at: string; stats: StageStats }) | null;
 }

@@ -5,7 +5,7 @@ import { cohortHash } from './cohorts.ts';
 import { isMember, NOTIFIED_STATES } from './device-state.ts';
 import type { DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
 import { notifyAllowance } from './rate-limit.ts';
-import { evaluateGates, type GateFailure, type GateVerdict, type StageStats } from './rollout-machine.ts';
+import { describeShort, evaluateGates, type GateFailure, type GateVerdict, type StageStats } from './rollout-machine.ts';
 import type { RolloutStep } from './rollout-step.ts';
 import type { RolloutStore } from './rollout-store.ts';
 import type { RolloutDevice } from './rollout-types.ts';
@@ -136,7 +136,7 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
   const members = step.rows.filter((x) => x.stage !== null && judged.includes(x.stage) && isMember(x.state));
   const notified = members.filter((x) => NOTIFIED_STATES.includes(x.state));
   const health = notified.length === 0
-    ? { reporting: 0, errorRate: null, p95LatencyMs: null, confidenceDrop: null, driftScore: null, disagreement: null }
+    ? { reporting: 0, requests: 0, errors: 0, clientErrors: 0, driftSamples: 0, errorRate: null, p95LatencyMs: null, confidenceDrop: null, driftScore: null, disagreement: null }
     : await d.health.stageStats({ rolloutId: r.id, stage: i, bundle: r.bundle, shadow: stage.shadow, deviceIds: notified.map((x) => x.deviceId), since: rt.activatedAt ?? step.at });
   const stats: StageStats = { ...health, devices: members.length, failed: members.filter((x) => x.state === 'failed').length };
   const verdict = evaluateGates(stage, stats);
@@ -147,9 +147,13 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
   const bakeEnd = Date.parse(rt.bakeStartedAt) + stage.bakeSec * 1000;
   if (members.length > 0 && step.nowMs < bakeEnd) return 'stopped';
   if (verdict.pass) return passStage(d, step, d.actor ?? 'engine', 'the stage passed its gates', false);
-  if (step.nowMs >= bakeEnd + stage.timeoutSec * 1000) {
-    const value = stats.devices === 0 ? 0 : stats.reporting / stats.devices;
-    return failStage(d, step, [{ gate: 'minReporting', value, limit: stage.gates.minReporting }], verdict, `no verdict ${stage.timeoutSec}s after the bake: `);
+  // The wait for evidence runs from the bake's end, or from the latest resume when that is later.
+  const waitFrom = Math.max(bakeEnd, rt.waitFrom ? Date.parse(rt.waitFrom) : 0);
+  if (step.nowMs >= waitFrom + stage.timeoutSec * 1000) {
+    const short = describeShort(verdict.waiting ?? []);
+    step.fire('insufficient_evidence', d.actor ?? 'engine',
+      `insufficient evidence ${stage.timeoutSec}s after the ${rt.waitFrom ? 'resume' : 'bake'}: ${short || 'no verdict'}; resume to wait another ${stage.timeoutSec}s, or advance to pass the stage without it`,
+      { stage: i, waiting: verdict.waiting ?? [], verdict });
   }
   return 'stopped';
 }

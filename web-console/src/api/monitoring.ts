@@ -11,7 +11,7 @@ export interface SeriesQuery {
   /** Milliseconds since the epoch. */
   from?: number;
   to?: number;
-  bucket?: 'hour' | 'day';
+  bucket?: 'minute' | 'hour' | 'day';
 }
 
 export const getSeries = (q: SeriesQuery) =>

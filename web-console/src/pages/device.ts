@@ -13,7 +13,7 @@ import { Presence, StatusBadge } from '../components/status-badge.ts';
 import { ago, bytes, pct, shortId, stamp } from '../format.ts';
 import { href } from '../router.ts';
 
-const DAY = 86_400_000;
+const TELEMETRY_SPAN = 6 * 3_600_000;
 
 function describe(e: DeviceEvent): string {
   const d = (e.detail ?? {}) as Record<string, any>;
@@ -44,14 +44,16 @@ function lastErrors(d: DeviceView): { at: string; text: string }[] {
 }
 
 function Telemetry({ id }: { id: string }) {
-  const s = useResource(() => getSeries({ scope: 'device', id, metrics: ['requests', 'errors', 'latency', 'confidence'], from: Date.now() - DAY }), [id], 60_000);
+  // By minute over the last 6 h (from the device's own windows): its last minutes show as lines, not one hourly dot.
+  const s = useResource(() => getSeries({ scope: 'device', id, metrics: ['requests', 'errors', 'latency', 'confidence'], from: Date.now() - TELEMETRY_SPAN, bucket: 'minute' }), [id], 15_000);
   return guard(s, 'Telemetry', (d) => {
     const pts = d.series.flatMap((x) => x.points.map((p) => ({ ...p, model: x.model, x: Date.parse(p.t) })));
     const by = (model: string) => pts.filter((p) => p.model === model);
-    const models = d.series.map((x) => x.model);
-    if (pts.length === 0) return h('p', { class: 'notice muted' }, 'No telemetry from this device in the last 24 hours.');
+    // Windows sent while no model was active ('(none)') answered nothing: no line of their own.
+    const models = d.series.map((x) => x.model).filter((m) => m !== '(none)' || d.series.length === 1);
+    if (pts.length === 0) return h('p', { class: 'notice muted' }, 'No telemetry from this device in the last 6 hours.');
     return h('div', { class: 'grid-3' },
-      h('div', null, h('h3', null, 'Requests per hour'), h(LineChart, { label: 'Requests per hour', height: 150, series: models.map((m) => ({ name: m, points: by(m).map((p) => ({ x: p.x, y: p.requests ?? null })) })) })),
+      h('div', null, h('h3', null, 'Requests per minute'), h(LineChart, { label: 'Requests per minute', height: 150, series: models.map((m) => ({ name: m, points: by(m).map((p) => ({ x: p.x, y: p.requests ?? null })) })) })),
       h('div', null, h('h3', null, 'Latency (ms)'), h(LineChart, { label: 'Latency', height: 150, series: models.flatMap((m) => [
         { name: `p50 ${m}`, points: by(m).map((p) => ({ x: p.x, y: p.latency?.p50 ?? null })) },
         { name: `p95 ${m}`, points: by(m).map((p) => ({ x: p.x, y: p.latency?.p95 ?? null })), dashed: true },
@@ -92,7 +94,7 @@ export function DevicePage({ id }: { id: string }) {
             ...Object.entries(d.attributes).flatMap(([k, v]) => [h('dt', { key: `k${k}` }, k), h('dd', { key: `v${k}` }, v)]),
             h('dt', null, 'Provisioned'), h('dd', null, stamp(d.createdAt))))),
         h(Section, { title: 'State timeline' }, h(StateTimeline, { events: d.events, label: `Timeline of ${d.id}` })),
-        h(Section, { title: 'Telemetry, last 24 h' }, h(Telemetry, { id: d.id })),
+        h(Section, { title: 'Telemetry, last 6 h by minute' }, h(Telemetry, { id: d.id })),
         h('div', { class: 'grid-2' },
           h(Section, { title: 'Last errors' }, errors.length
             ? h('ul', { class: 'error-list' }, errors.map((e, i) => h('li', { key: i }, h('span', { class: 'muted small' }, stamp(e.at)), h('div', { class: 'mono small' }, e.text))))

@@ -9,15 +9,23 @@ import { Section } from '../components/page-header.ts';
 import { num, pct } from '../format.ts';
 
 const x = (t: string) => Date.parse(t);
+/** Model key of windows sent while no model was active (server: monitoring/rollup.ts NO_MODEL). */
+const NO_MODEL = '(none)';
+/** Fewest rows a bucket's drift point needs to be drawn. */
+const MIN_DRIFT_ROWS = 50;
 
-export function MonitoringCharts({ series, config }: { series: Series[]; config: DriftConfig | null }) {
+export function MonitoringCharts({ series: all, config }: { series: Series[]; config: DriftConfig | null }) {
+  const series = all.filter((s) => s.model !== NO_MODEL || s.points.some((p) => (p.requests ?? 0) > 0));
   if (series.every((s) => s.points.length === 0)) return h('p', { class: 'notice muted' }, 'No telemetry in this range for this scope. Devices send summaries every window; they show up here within a minute of arriving.');
   const many = series.length > 1;
   const name = (s: Series, what: string) => (many ? `${what} ${s.model}` : what);
   const drift: LineSeries[] = [];
   for (const s of series) {
     const features = [...new Set(s.points.flatMap((p) => Object.keys(p.drift ?? {})))].sort();
-    for (const f of features) drift.push({ name: many ? `${f} (${s.model})` : f, points: s.points.map((p) => ({ x: x(p.t), y: p.drift?.[f]?.psi ?? null })), dashed: f.startsWith('@') });
+    // A bucket of a few rows (a rollout's self-tests, a minute with little traffic) has a PSI that is noise, and
+    // one such point would flatten the real line: left out, as the detector waits for its 200-sample windows.
+    const psiOf = (d: { psi: number; n: number } | undefined) => (d && d.n >= MIN_DRIFT_ROWS ? d.psi : null);
+    for (const f of features) drift.push({ name: many ? `${f} (${s.model})` : f, points: s.points.map((p) => ({ x: x(p.t), y: psiOf(p.drift?.[f]) })), dashed: f.startsWith('@') });
   }
   const latency = series.flatMap((s) => [
     { name: name(s, 'p50'), points: s.points.map((p) => ({ x: x(p.t), y: p.latency?.p50 ?? null })) },
@@ -32,8 +40,10 @@ export function MonitoringCharts({ series, config }: { series: Series[]; config:
     { name: name(s, 'requests'), points: s.points.map((p) => ({ x: x(p.t), y: p.requests ?? null })) },
     { name: name(s, 'errors'), points: s.points.map((p) => ({ x: x(p.t), y: p.errors?.count ?? null })) },
   ]);
-  // The mix of predictions and the confidence histogram over the whole range, for the first model.
-  const first = series[0]!;
+  // The mix of predictions and the confidence histogram over the whole range, for the model that answered most.
+  // Windows sent while no model was active ('(none)', the server's NO_MODEL) answered nothing: never shown here.
+  const answered = (s: Series) => s.points.reduce((n, p) => n + (p.predictions?.counts.reduce((a, b) => a + b, 0) ?? 0), 0);
+  const first = series.filter((s) => s.model !== NO_MODEL).sort((a, b) => answered(b) - answered(a))[0] ?? series[0]!;
   const labels = first.points.find((p) => p.predictions?.labels)?.predictions?.labels ?? null;
   const mix: number[] = [];
   for (const p of first.points) p.predictions?.counts.forEach((c, i) => (mix[i] = (mix[i] ?? 0) + c));

@@ -16,7 +16,7 @@ import { ago, num, stamp } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { MonitoringCharts } from './monitoring-charts.ts';
 
-const RANGES: Record<string, number> = { '6h': 6 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
+const RANGES: Record<string, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
 
 function Alerts({ scope, id, model }: { scope: string; id: string; model: string }) {
   const can = useCan('operator');
@@ -59,6 +59,9 @@ function DriftState({ cohort, model }: { cohort?: string; model?: string }) {
   })));
 }
 
+/** Minutes up to 6 h (the server keeps minute rollups 48 h), hours up to 2 days, then days. */
+export const bucketFor = (span: number): 'minute' | 'hour' | 'day' => (span <= 6 * 3_600_000 ? 'minute' : span <= 2 * 86_400_000 ? 'hour' : 'day');
+
 export function MonitoringPage({ query }: { query: URLSearchParams }) {
   const scope = (query.get('scope') ?? 'fleet') as NonNullable<SeriesQuery['scope']>;
   const id = query.get('id') ?? '';
@@ -67,7 +70,9 @@ export function MonitoringPage({ query }: { query: URLSearchParams }) {
   const set = (p: Record<string, string>) => navigate(href('monitoring', { scope, id, model, range, ...p }), true);
   const ready = scope === 'fleet' || id !== '';
   const span = RANGES[range]!;
-  const series = useResource(() => (ready ? getSeries({ scope, id: scope === 'fleet' ? undefined : id, model: model || undefined, from: Date.now() - span, bucket: span > 2 * 86_400_000 ? 'day' : 'hour' }) : Promise.resolve(null)), [scope, id, model, range], 60_000);
+  const bucket = bucketFor(span);
+  // Minute bins move every minute: refresh them often enough to see a dip and its recovery as they happen.
+  const series = useResource(() => (ready ? getSeries({ scope, id: scope === 'fleet' ? undefined : id, model: model || undefined, from: Date.now() - span, bucket }) : Promise.resolve(null)), [scope, id, model, range], bucket === 'minute' ? 10_000 : 60_000);
   const drift = useResource(() => getDrift({}), [], 30_000);
   const cohorts = [...new Set((drift.data?.streams ?? []).map((s) => s.cohort).filter((c) => c !== '*'))].sort();
   const models = [...new Set((drift.data?.streams ?? []).map((s) => s.model))].sort();

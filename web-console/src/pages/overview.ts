@@ -17,13 +17,14 @@ import { loadFleetSummary } from './fleet-summary.ts';
 import { RolloutProgressList } from './rollout-progress-list.ts';
 
 const ACTIVE = new Set(['running', 'paused', 'waiting_approval']);
-const DAY = 86_400_000;
+const TRAFFIC_SPAN = 6 * 3_600_000;
 
 export function OverviewPage() {
   const fleet = useResource(loadFleetSummary, [], 10_000);
   const rollouts = useResource(() => listRollouts({ limit: 50 }), [], 5_000);
   const alerts = useResource(() => listAlerts({ state: 'open', limit: 20 }), [], 30_000);
-  const traffic = useResource(() => getSeries({ scope: 'fleet', metrics: ['requests', 'errors'], from: Date.now() - DAY, bucket: 'hour' }), [], 60_000);
+  // By minute over the last 6 h: a rollout or an incident of the last minutes shows as a line, not one hourly dot.
+  const traffic = useResource(() => getSeries({ scope: 'fleet', metrics: ['requests', 'errors'], from: Date.now() - TRAFFIC_SPAN, bucket: 'minute' }), [], 15_000);
   const live = useStream(alerts.missing ? null : '/monitoring/stream', { alert: () => alerts.reload() });
 
   const active = rollouts.data?.filter((r) => ACTIVE.has(r.state)) ?? [];
@@ -44,7 +45,7 @@ export function OverviewPage() {
           label: 'Devices by reported model version',
           bars: d.versions.map((v) => ({ label: v.version, value: v.devices, href: v.version === 'other' ? undefined : href('devices', { model: v.version }), tone: v.version === 'none' ? 'muted' as const : 'info' as const })),
         }))),
-      h(Section, { title: 'Fleet traffic, last 24 h' },
+      h(Section, { title: 'Fleet traffic, last 6 h by minute' },
         guard(traffic, 'Monitoring', (d) => {
           const pts = new Map<number, { r: number; e: number }>();
           for (const s of d.series) for (const p of s.points) {
@@ -53,7 +54,7 @@ export function OverviewPage() {
             pts.set(t, { r: cur.r + (p.requests ?? 0), e: cur.e + (p.errors?.count ?? 0) });
           }
           const xs = [...pts.keys()].sort((a, b) => a - b);
-          return h(LineChart, { label: 'Inference requests and errors per hour', series: [
+          return h(LineChart, { label: 'Inference requests and errors per minute', series: [
             { name: 'requests', points: xs.map((x) => ({ x, y: pts.get(x)!.r })) },
             { name: 'errors', points: xs.map((x) => ({ x, y: pts.get(x)!.e })) },
           ] });

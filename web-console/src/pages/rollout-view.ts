@@ -54,6 +54,30 @@ function Waiting({ s }: { s: RolloutStatus['stages'][number] }) {
     'Waiting: ', parts.map((k, i) => h('span', { key: k }, i ? ', ' : '', h('strong', null, num(s.waiting[k])), ` on ${WAIT_LABELS[k]}`)));
 }
 
+const failureText = (v: NonNullable<StageStatus['verdict']>) => v.failures.map((f) => `${f.gate} ${num(f.value, 3)} > ${num(f.limit, 3)}`).join('; ');
+const waitingText = (v: NonNullable<StageStatus['verdict']>) =>
+  v.waiting?.length ? v.waiting.map((w) => `${w.gate}: ${num(w.have)} of ${num(w.need)} ${w.unit}`).join('; ') : `${num(v.stats.reporting)} of ${num(v.stats.devices)} devices reporting`;
+
+/**
+ * One line for the stage's verdict, consistent with its state: a stage that ended says how it ended
+ * (its last verdict only explains an operator's advance over it); a live stage says fail, waiting
+ * (with what evidence it still needs) or holding, never two of them at once.
+ */
+function StageVerdict({ s, live }: { s: StageStatus; live: boolean }) {
+  const v = s.verdict;
+  if (!v) return null;
+  const client = v.stats.clientErrors ? ` ${num(v.stats.clientErrors)} bad-input request(s) were not counted as errors.` : '';
+  if (s.state === 'passed') {
+    return v.pass ? null : h('p', { class: 'small muted', 'data-verdict': 'advanced' }, `Passed on an operator's advance; the gates had said: ${v.failures.length ? failureText(v) : `waiting for ${waitingText(v)}`}.`);
+  }
+  if (s.state !== 'active') return v.failures.length ? h('p', { class: 'small notice error', 'data-verdict': 'fail' }, `Stage ${s.state.replace('_', ' ')}: ${failureText(v)}`) : null;
+  if (v.failures.length) return h('p', { class: 'small notice error', 'data-verdict': 'fail' }, `Gate failed: ${failureText(v)}.${client}`);
+  if (v.insufficient || v.state === 'waiting') {
+    return h('p', { class: 'small muted', 'data-verdict': 'waiting' }, `${live ? 'Waiting for evidence' : 'Paused for lack of evidence'}: ${waitingText(v)}.${client}`);
+  }
+  return h('p', { class: 'small muted', 'data-verdict': 'pass' }, `Gates hold.${client}`);
+}
+
 function StageCard({ s, rollout, now, reload }: { s: RolloutStatus['stages'][number]; rollout: RolloutStatus; now: number; reload: () => void }) {
   const failed = s.counts.failed ?? 0;
   const current = s.index === rollout.current && LIVE.has(rollout.state);
@@ -71,8 +95,7 @@ function StageCard({ s, rollout, now, reload }: { s: RolloutStatus['stages'][num
       label: `Retry ${num(failed)} failed`, confirm: { title: `Retry the failed devices of stage ${s.index + 1}?`, body: 'Their desired state goes out again with a new retry nonce, so their agents try the bundle once more.' },
       run: (reason) => retryRolloutStage(rollout.id, s.index, reason), onDone: reload,
     }) : null,
-    s.verdict?.insufficient ? h('p', { class: 'small muted' }, 'Waiting for enough devices to report before judging health.') : null,
-    s.verdict && s.verdict.failures.length ? h('p', { class: 'small notice error' }, `Gate failed: ${s.verdict.failures.map((f) => `${f.gate} ${num(f.value, 3)} > ${num(f.limit, 3)}`).join('; ')}`) : null,
+    h(StageVerdict, { s, live: rollout.state !== 'paused' }),
     h('details', { class: 'gates', open: current }, h('summary', null, 'Gates'), h(Gates, { s: s as never })));
 }
 

@@ -48,7 +48,7 @@ const SeriesQuery = z.object({
   metric: z.string().optional().openapi({ description: 'one metric (same as metrics=)' }),
   from: z.string().optional().openapi({ description: 'ISO 8601 or ms; default 24 h before `to`' }),
   to: z.string().optional().openapi({ description: 'ISO 8601 or ms, exclusive; default now' }),
-  bucket: z.enum(BUCKETS).default('hour'),
+  bucket: z.enum(BUCKETS).default('hour').openapi({ description: 'minute (ranges up to 6 h: the last hours as lines), hour or day' }),
 });
 
 export function monitoringRoutes(d: MonitoringRouteDeps) {

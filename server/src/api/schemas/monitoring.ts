@@ -20,7 +20,7 @@ const SeriesPoint = z.object({
 });
 
 export const SeriesAnswer = z.object({
-  scope: z.string(), id: z.string().optional().openapi({ description: '`*` for the fleet' }), bucket: z.enum(['hour', 'day']), from: z.string(), to: z.string(),
+  scope: z.string(), id: z.string().optional().openapi({ description: '`*` for the fleet' }), bucket: z.enum(['minute', 'hour', 'day']).openapi({ description: 'minute (ranges up to 6 h), hour or day' }), from: z.string(), to: z.string(),
   series: z.array(z.object({ model: z.string(), points: z.array(SeriesPoint) })),
 });
 

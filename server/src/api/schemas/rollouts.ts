@@ -9,11 +9,18 @@ import { Target } from '../../rollouts/target.ts';
 const DeviceState = z.enum(ROLLOUT_DEVICE_STATES);
 const Counts = z.record(z.string(), z.number()).openapi({ description: 'Devices by rollout device state' });
 const num = z.number().nullable();
+const evidence = z.number().optional().openapi({ description: 'Evidence count (absent in verdicts recorded before it was counted)' });
 const StageStats = z.object({
-  devices: z.number(), failed: z.number(), reporting: z.number(), errorRate: num, p95LatencyMs: num, confidenceDrop: num, driftScore: num, disagreement: num,
+  devices: z.number(), failed: z.number(), reporting: z.number(),
+  requests: evidence, errors: evidence, clientErrors: evidence.openapi({ description: 'Requests refused as bad input: shown, never judged' }), driftSamples: evidence,
+  errorRate: num, p95LatencyMs: num, confidenceDrop: num, driftScore: num, disagreement: num,
 });
 const Verdict = z.object({
-  pass: z.boolean(), failures: z.array(z.object({ gate: z.string(), value: z.number(), limit: z.number() })),
+  pass: z.boolean(),
+  state: z.enum(['pass', 'fail', 'waiting']).optional().openapi({ description: 'pass; fail (a gate fails); waiting (none fails, some lack evidence)' }),
+  failures: z.array(z.object({ gate: z.string(), value: z.number(), limit: z.number() })),
+  waiting: z.array(z.object({ gate: z.string(), have: z.number(), need: z.number(), unit: z.string() })).optional()
+    .openapi({ description: 'Gates short of their minimum evidence: have of need units' }),
   insufficient: z.literal(true).optional().openapi({ description: 'Too few devices reporting, or a gated metric not measured yet: wait' }),
   missing: z.array(z.string()).optional(), at: z.string(), stats: StageStats,
 });

@@ -16,6 +16,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--rate <n>', 'predictions per device per second', '4')
     .option('--data <dir>', 'data folder (default: a fresh temporary one)')
     .option('--port <n>', 'HTTP port (default: any free one)', '0')
+    .option('--mqtt-port <n>', 'MQTT port of the embedded broker (default: any free one)', '0')
     .action(async (o) => {
       const num = (flag: string, v: string, min: number) => {
         const x = Number(v);
@@ -28,6 +29,7 @@ export function registerDemoCommand(program: Command): void {
       const opts = {
         devices: num('devices', o.devices, 3), epochs: num('epochs', o.epochs, 1), phaseSec: num('phase-sec', o.phaseSec, 1), fieldSamples: num('field-samples', o.fieldSamples, 1),
         retrainEpochs: num('retrain-epochs', o.retrainEpochs, 1), rate: num('rate', o.rate, 1), port: num('port', o.port, 0),
+        mqttPort: num('mqtt-port', o.mqttPort, 0),
       };
       // Set before the server modules load: they read these once. Short windows and ticks make verdicts take seconds,
       // and a field-sample policy feeds the retrain without an operator step.
@@ -38,10 +40,13 @@ export function registerDemoCommand(program: Command): void {
       process.env.FLOTILLA_ADMIN_TOKEN ??= `demo-${randomBytes(16).toString('hex')}`;
       const { runDemo } = await import('../demo/demo.ts');
       const { renderSummary } = await import('../demo/summary.ts');
+      const { Narrator } = await import('../demo/narrator.ts');
+      // The story goes to stdout; with --ci stdout holds only the JSON summary, so the story goes to stderr.
+      const out = o.ci ? process.stderr : process.stdout;
       const { summary, server, sim, dataDir, madeDataDir } = await runDemo({
         ...opts, dataDir: o.data, progress: !o.ci || Boolean(process.stderr.isTTY),
-      });
-      process.stderr.write(`\n${renderSummary(summary)}\n`);
+      }, new Narrator(out));
+      out.write(`\n${renderSummary(summary)}\n`);
       if (o.ci) {
         process.stdout.write(`${JSON.stringify(summary)}\n`);
         await sim?.close();
@@ -50,7 +55,7 @@ export function registerDemoCommand(program: Command): void {
         if (!summary.ok) process.exitCode = EXIT.FAILED;
         return;
       }
-      process.stderr.write(`\nConsole: ${server.url}/  (admin token: ${process.env.FLOTILLA_ADMIN_TOKEN}). Ctrl-C to stop.\n`);
+      out.write(`\nConsole: ${server.url}/  (admin token: ${process.env.FLOTILLA_ADMIN_TOKEN}). Ctrl-C to stop.\n`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await sim?.close();
       await server.close();

@@ -82,6 +82,19 @@ describe('flotilla rollout', () => {
     expect((await flotilla('pause', 'ro_nope')).error?.code).toBe('commander.missingMandatoryOptionValue');
   });
 
+  it('resume judges the gates again and says what they found; status says what a waiting gate still needs', async () => {
+    r.health.override = () => ({ errorRate: 0.3 });
+    const { id } = JSON.parse((await flotilla('create', '--model', 'digits@3', '--target', 'tag=car', '--stages', '100', '--bake', '0', '--json')).out);
+    expect(JSON.parse((await flotilla('status', id, '--json')).out).state).toBe('paused');
+    expect((await flotilla('resume', id, '--reason', 'try again')).out).toContain(`resume: ${id} is paused again: the gates still say FAIL maxErrorRate=0.3`);
+    r.health.override = () => ({ requests: 3, errors: 0 });
+    const waiting = (await flotilla('resume', id, '--reason', 'the bad input was the client\'s')).out;
+    expect(waiting).toContain(`resume: ${id} is running\n`);
+    expect(waiting).toContain('waiting: 3 of 50 requests');
+    r.health.override = () => ({});
+    await flotilla('abort', id, '--reason', 'done');
+  });
+
   it('previews a target', async () => {
     const p = JSON.parse((await flotilla('preview', '--target', 'tag=car', '--stages', '10,100', '--json')).out);
     expect(p).toEqual({ matching: 20, online: 20, stageSizes: [2, 18], held: 0 });

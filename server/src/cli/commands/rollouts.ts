@@ -33,10 +33,15 @@ const counts = (c: Record<string, number> | undefined) => Object.entries(c ?? {}
 
 function verdict(v: RolloutStatusAnswer['stages'][number]['verdict'], stageState: string): string {
   if (!v) return '-';
-  if (v.failures?.length) return `FAIL ${v.failures.map((f) => `${f.gate}=${+Number(f.value).toFixed(4)}`).join(',')}`;
+  // A stage that ended says how; its last verdict only explains an operator's advance over it.
+  if (stageState === 'passed') return v.pass ? 'pass' : 'passed on advance';
+  const failed = v.failures?.length ? `FAIL ${v.failures.map((f) => `${f.gate}=${+Number(f.value).toFixed(4)}`).join(',')}` : '';
+  if (stageState !== 'active') return failed ? `${stageState}: ${failed}` : stageState;
+  if (failed) return failed;
+  if (v.waiting?.length) return `waiting: ${v.waiting.map((w) => `${w.have} of ${w.need} ${w.unit}`).join(', ')}`;
   if (v.insufficient) return `waiting (${v.stats?.reporting ?? 0}/${v.stats?.devices ?? 0} reporting)`;
   if (!v.pass) return '-';
-  return stageState === 'active' ? 'healthy, baking' : 'pass';
+  return 'healthy, baking';
 }
 
 /** The human status view: one header line, a row per stage, the totals. */
@@ -47,10 +52,11 @@ export function renderStatus(s: RolloutStatusAnswer): string {
     st.bakeEndsAt ?? '-', counts(st.counts), counts(Object.fromEntries(Object.entries(st.waiting ?? {}).filter(([, n]) => n > 0))), verdict(st.verdict, st.state),
   ]);
   const stats = s.stages[s.current]?.verdict?.stats;
+  const client = stats?.clientErrors ? `, ${stats.clientErrors} bad-input request(s) not counted` : '';
   return [
     head,
     table(['STAGE', 'SIZE', 'MODE', 'STATE', 'DEVICES', 'BAKE ENDS', 'DEVICE STATES', 'WAITING ON', 'GATES'], rows),
-    `devices: ${s.devices} in stages; ${counts(s.counts)}${stats ? `; current stage error rate ${pct(stats.errorRate)}` : ''}`,
+    `devices: ${s.devices} in stages; ${counts(s.counts)}${stats ? `; current stage error rate ${pct(stats.errorRate)}${stats.requests !== undefined ? ` of ${stats.requests} requests` : ''}${client}` : ''}`,
     s.actions.length ? `actions: ${s.actions.join(', ')}` : 'final',
   ].join('\n');
 }
@@ -182,7 +188,10 @@ export function registerRolloutCommands(program: Command): void {
     serverOptions(ro.command(`${action} <id>`).description(help).requiredOption('--reason <text>', 'why (kept in the audit record)'))
       .action(async (id: string, o) => {
         const s = await answer(api(o).rollouts[':id'][':action'].$post({ param: { id: encodeURIComponent(id), action }, json: { reason: o.reason } }));
-        emit(o, s, () => `${action}: ${s.id} is ${s.state}\n\n${renderStatus(s)}`);
+        // A resume judges the gates again at once: say what they found when the rollout stays (or is again) paused.
+        const stage = s.stages[s.current];
+        const again = action === 'resume' && s.state === 'paused' && stage ? ` again: the gates still say ${verdict(stage.verdict, stage.state)}` : '';
+        emit(o, s, () => `${action}: ${s.id} is ${s.state}${again}\n\n${renderStatus(s)}`);
       });
   }
 

@@ -33,6 +33,8 @@ export interface DemoOptions {
   dataDir?: string;
   /** HTTP port (default 0: any free one). */
   port: number;
+  /** MQTT port of the embedded broker (default 0: any free one). */
+  mqttPort?: number;
   /** Progress bars on stderr. */
   progress: boolean;
 }
@@ -60,10 +62,14 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
   const s: Pick<DemoSummary, 'driftCohorts' | 'retrain' | 'gate'> = { driftCohorts: [], retrain: null, gate: { refusedWorse: false, worse: null } };
   let sim: FleetSimulator | null = null;
   let ok = true;
+  /** The registry version v1 was trained as (`digits@N`): the champion until v2 has been judged and rolled out. */
+  let championV1 = '';
 
   const server = await n.step(`starting a server with embedded defaults in ${dataDir}`, async () => {
-    const srv = await startServer(resolveConfig({ dataDir, port: o.port, mqttPort: 0, mqttsPort: 0, logLevel: 'warn' }));
-    n.say(`console and API at ${srv.url}, MQTT at ${srv.mqttUrl}`);
+    const srv = await startServer(resolveConfig({ dataDir, port: o.port, mqttPort: o.mqttPort ?? 0, mqttsPort: 0, logLevel: 'warn' }));
+    // At the start, so the story can be followed in the console while it runs.
+    n.say(`console: ${srv.url}/  (admin token: ${process.env.FLOTILLA_ADMIN_TOKEN})`);
+    n.say(`API at ${srv.url}/api/v1, MQTT at ${srv.mqttUrl}`);
     return srv;
   });
   const token = process.env.FLOTILLA_ADMIN_TOKEN!;
@@ -83,6 +89,7 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
     const b1 = await n.step('exporting to ONNX, quantizing to int8 and bundling v1', async () => {
       const x = await api<ConversionOutcome>('POST', `/api/v1/runs/${v1.runId}/export`, { quantize: 'int8', overrideReason: 'demo model' });
       const version = x.version;
+      championV1 = `${MODEL}@${version}`;
       await api('PUT', `/api/v1/models/${MODEL}/aliases/champion`, { version, reason: 'demo: first model' });
       const b = await makeBundle(api, `${MODEL}@${version}`, '1.0.0');
       versions.push(`1.0.0 = ${MODEL}@${version} (test accuracy ${pctOf(v1.accuracy)})`);
@@ -122,24 +129,36 @@ export async function runDemo(o: DemoOptions, n = new Narrator()): Promise<DemoR
       return { ...d, challenger: d.challenger };
     });
     // A hasty challenger goes to the gate meanwhile (its verdict is awaited after the measurements), which saves a
-    // training run's worth of waiting; the champion it is judged against is still v1.
+    // training run's worth of waiting. The champion it is judged against is v1: v2 becomes the champion only after
+    // that verdict, so the comparison is the one the narration names.
     const worse = tryWorseChallenger(client, api, MODEL, { cohort: SNOWY, progress: false, say: (l) => n.say(`worse challenger: ${l}`) })
       .then((w) => ({ w, e: null }), (e: unknown) => ({ w: null, e: e as Error }));
     // The policy says `after: wait`: the blessed challenger waits for an operator, and the demo is that operator.
-    rollouts.push(await n.step(`operator approves: bundling ${done.challenger} as v2, 10% canary, then everyone; it becomes the champion`, async () => {
+    rollouts.push(await n.step(`operator approves: bundling ${done.challenger} as v2, 10% canary, then everyone`, async () => {
       const b2 = await makeBundle(api, done.challenger, '2.0.0');
       versions.push(`2.0.0 = ${done.challenger} (retrained on field samples, blessed by the gate)`);
-      const r = await rollout(b2, '2.0.0');
-      await api('PUT', `/api/v1/models/${MODEL}/aliases/champion`, { version: Number(String(done.challenger).split('@')[1]), reason: `demo: ${done.id} blessed and rolled out` });
-      return r;
+      n.say(`v2's reference profiles the ${SNOWY}s on their snowy field rows and the other cohorts on the clean rows they always sent`);
+      return rollout(b2, '2.0.0');
     }));
     await n.step(`measuring field accuracy on v2 for ${o.phaseSec} s (the snow goes on)`, () => measure('s3', 's4', o.phaseSec * 1000));
-    await n.step('the gate\'s verdict on a deliberately worse challenger (retrained for 1 epoch at learning rate 1e-4)', async () => {
+    await n.step(`the gate's verdict on a deliberately worse challenger (retrained for 1 epoch at learning rate 1e-4) against the champion ${championV1}`, async () => {
       const { w, e } = await worse;
       if (!w) throw e;
       s.gate = { refusedWorse: w.status === 'refused' && (w.verdict?.failures?.length ?? 0) > 0, worse: retrainSummary(w) };
       n.say(`${w.id}: ${w.status} ${w.challenger ?? ''} vs champion ${w.champion}: ${s.gate.worse!.failures.join('; ') || 'no reasons'}`);
+      if (w.champion !== championV1) throw new Error(`the worse challenger was judged against ${w.champion}, not the champion ${championV1}`);
       if (!s.gate.refusedWorse) throw new Error(`the gate did not refuse a deliberately worse challenger (${w.status})`);
+    });
+    await n.step(`${done.challenger} becomes the champion; the cars' drift alert on v1 is resolved, its cause fixed`, async () => {
+      await api('PUT', `/api/v1/models/${MODEL}/aliases/champion`, { version: Number(String(done.challenger).split('@')[1]), reason: `demo: ${done.id} blessed and rolled out` });
+      // The v1 alert was real, and v2 answered it: no device runs v1 any more, so no window will ever resolve it.
+      const open = await api<{ alerts?: Alert[] }>('GET', '/api/v1/monitoring/alerts?state=open').then((r) => r.alerts ?? []);
+      for (const a of open.filter((x) => x.model.endsWith('@1.0.0'))) {
+        await api('POST', `/api/v1/monitoring/alerts/${encodeURIComponent(a.id)}/resolve`, { reason: `v2 (${done.challenger}) retrained on the field data is rolled out` });
+        n.say(`resolved ${a.id} (${a.cohort} on ${a.model})`);
+      }
+      const left = (await api<{ alerts?: Alert[] }>('GET', '/api/v1/monitoring/alerts?state=open').then((r) => r.alerts ?? []));
+      n.say(`open drift alerts now: ${left.length ? left.map((a) => `${a.cohort} on ${a.model} (${a.severity})`).join('; ') : 'none'}`);
     });
     await api('PUT', `/api/v1/models/${MODEL}/retraining-policy`, policy);
     n.say('the loop\'s retraining policy is back in place: the next drift alert retrains again');

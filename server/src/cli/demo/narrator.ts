@@ -1,4 +1,5 @@
-// The demo's voice: numbered steps with timings on stderr, so stdout stays free for the --ci JSON summary.
+// The demo's voice: numbered steps with timings, on stdout (logs and progress bars stay on stderr); with --ci
+// on stderr, so that stdout holds only the JSON summary.
 
 /** One finished step: its title, how long it took (ms) and whether it succeeded. */
 export interface StepRecord {
@@ -12,7 +13,7 @@ export class Narrator {
   readonly steps: StepRecord[] = [];
   private readonly started = Date.now();
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
   /** Prints a line indented under the current step. */
   say(line: string): void {

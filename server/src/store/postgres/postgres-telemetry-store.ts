@@ -2,8 +2,8 @@
 // PostgreSQL TelemetryStore, safe with several server processes writing at once (see insertWindows).
 import type { Alert } from '../../monitoring/alert.ts';
 import type { ModelReference } from '../../monitoring/model-reference.ts';
-import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
-import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
+import { addCounts, countsOfWindow, emptyCounts, rollupBuckets, storedScope, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
+import type { AlertFilter, PruneCut, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
 import { migrate, withTx, type PgMigration, type Pool, type PoolClient } from './pg-db.ts';
 
 /** Bodies are TEXT JSON as in SQLite (JSONB would refuse a `\u0000` a device put in a feature name). */
@@ -79,8 +79,8 @@ export class PostgresTelemetryStore implements TelemetryStore {
     const id = q.scope === 'fleet' ? '*' : q.id;
     const { rows } = await this.pool.query<RollupRow>(`SELECT scope, scope_id, hour_ms, model, body FROM telemetry_rollups
         WHERE scope = $1 AND scope_id = $2 AND hour_ms >= $3 AND hour_ms < $4 AND ($5::text IS NULL OR model = $5) ORDER BY hour_ms, model COLLATE "C"`,
-    [q.scope, id, q.from, q.to, q.model ?? null]);
-    return rows.map(toRollup);
+    [storedScope(q.scope, q.resolution), id, q.from, q.to, q.model ?? null]);
+    return rows.map((r) => ({ ...toRollup(r), scope: q.scope }));
   }
 
   async deviceRollups(q: { deviceIds: readonly string[]; model?: string; from: number; to: number }): Promise<Rollup[]> {
@@ -99,10 +99,12 @@ export class PostgresTelemetryStore implements TelemetryStore {
     return rows.map((r) => ({ deviceId: r.device_id, model: r.model, cohorts: JSON.parse(r.cohorts) as string[], receivedAt: Number(r.received_ms), window: JSON.parse(r.body) }));
   }
 
-  async prune(cut: { windowsBefore: number; rollupsBefore: number; alertsBefore: number }): Promise<PruneResult> {
+  async prune(cut: PruneCut): Promise<PruneResult> {
+    const minutes = [storedScope('fleet', 'minute'), storedScope('cohort', 'minute')];
     return withTx(this.pool, async (c) => ({
       windows: (await c.query('DELETE FROM telemetry_windows WHERE start_ms < $1', [cut.windowsBefore])).rowCount ?? 0,
-      rollups: (await c.query('DELETE FROM telemetry_rollups WHERE hour_ms < $1', [cut.rollupsBefore])).rowCount ?? 0,
+      rollups: ((await c.query('DELETE FROM telemetry_rollups WHERE hour_ms < $1', [cut.rollupsBefore])).rowCount ?? 0)
+        + (cut.minuteRollupsBefore === undefined ? 0 : (await c.query('DELETE FROM telemetry_rollups WHERE scope = ANY($1) AND hour_ms < $2', [minutes, cut.minuteRollupsBefore])).rowCount ?? 0),
       alerts: (await c.query("DELETE FROM telemetry_alerts WHERE state = 'resolved' AND updated_at < $1", [new Date(cut.alertsBefore).toISOString()])).rowCount ?? 0,
     }));
   }
@@ -167,9 +169,8 @@ async function insertBatch(c: PoolClient, records: readonly WindowRecord[]): Pro
     if (!out[i]) return;
     const w = r.window;
     const counts = countsOfWindow(w);
-    const hour = hourOf(Date.parse(w.start));
     const model = windowModel(w);
-    for (const { scope, id } of rollupKeys(r.deviceId, r.cohorts)) {
+    for (const { scope, id, bucket: hour } of rollupBuckets(r.deviceId, r.cohorts, Date.parse(w.start))) {
       const key = `${scope}\u0000${id}\u0000${hour}\u0000${model}`;
       const p = pending.get(key);
       if (p) addCounts(p.counts, counts);

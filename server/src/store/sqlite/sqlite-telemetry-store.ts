@@ -2,8 +2,8 @@
 import type { Db } from './db.ts';
 import type { Alert } from '../../monitoring/alert.ts';
 import type { ModelReference } from '../../monitoring/model-reference.ts';
-import { addCounts, countsOfWindow, emptyCounts, hourOf, rollupKeys, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
-import type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
+import { addCounts, countsOfWindow, emptyCounts, rollupBuckets, storedScope, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
+import type { AlertFilter, PruneCut, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
 
 interface RollupRow {
   scope: Scope;
@@ -61,10 +61,9 @@ export class SqliteTelemetryStore implements TelemetryStore {
       const info = this.insertWindow.run(r.deviceId, w.seq, start, Date.parse(w.end), model, JSON.stringify(r.cohorts), r.receivedAt, JSON.stringify(w));
       if (info.changes !== 1) return false;
       const counts = countsOfWindow(w);
-      const hour = hourOf(start);
       // The first bucket this window opens takes `counts` itself as its sum (no copy); later ones copy it.
       let adopted = false;
-      for (const { scope, id } of rollupKeys(r.deviceId, r.cohorts)) {
+      for (const { scope, id, bucket: hour } of rollupBuckets(r.deviceId, r.cohorts, start)) {
         const key = `${scope}\u0000${id}\u0000${hour}\u0000${model}`;
         const p = pending.get(key);
         if (p) addCounts(p.counts, counts);
@@ -108,10 +107,11 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   async rollups(q: RollupQuery): Promise<Rollup[]> {
     const id = q.scope === 'fleet' ? '*' : q.id;
+    const scope = storedScope(q.scope, q.resolution);
     const rows = (q.model
-      ? this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? AND model = ? ORDER BY hour_ms, model').all(q.scope, id, q.from, q.to, q.model)
-      : this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, model').all(q.scope, id, q.from, q.to)) as RollupRow[];
-    return rows.map((r) => ({ scope: r.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) }));
+      ? this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? AND model = ? ORDER BY hour_ms, model').all(scope, id, q.from, q.to, q.model)
+      : this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, model').all(scope, id, q.from, q.to)) as RollupRow[];
+    return rows.map((r) => ({ scope: q.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) }));
   }
 
   async deviceRollups(q: { deviceIds: readonly string[]; model?: string; from: number; to: number }): Promise<Rollup[]> {
@@ -134,11 +134,13 @@ export class SqliteTelemetryStore implements TelemetryStore {
     return rows.map((r) => ({ deviceId: r.device_id, model: r.model, cohorts: JSON.parse(r.cohorts) as string[], receivedAt: r.received_ms, window: JSON.parse(r.body) }));
   }
 
-  async prune(cut: { windowsBefore: number; rollupsBefore: number; alertsBefore: number }): Promise<PruneResult> {
+  async prune(cut: PruneCut): Promise<PruneResult> {
     this.cache.clear();
+    const minutes = [storedScope('fleet', 'minute'), storedScope('cohort', 'minute')];
     return this.db.transaction(() => ({
       windows: this.db.prepare('DELETE FROM telemetry_windows WHERE start_ms < ?').run(cut.windowsBefore).changes,
-      rollups: this.db.prepare('DELETE FROM telemetry_rollups WHERE hour_ms < ?').run(cut.rollupsBefore).changes,
+      rollups: this.db.prepare('DELETE FROM telemetry_rollups WHERE hour_ms < ?').run(cut.rollupsBefore).changes
+        + (cut.minuteRollupsBefore === undefined ? 0 : this.db.prepare('DELETE FROM telemetry_rollups WHERE scope IN (?, ?) AND hour_ms < ?').run(...minutes, cut.minuteRollupsBefore).changes),
       alerts: this.db.prepare("DELETE FROM telemetry_alerts WHERE state = 'resolved' AND updated_at < ?").run(new Date(cut.alertsBefore).toISOString()).changes,
     }))();
   }

@@ -1,0 +1,133 @@
+// Issue 17 part 4: after a retrain that only the cars needed (their snowy field rows joined the clean
+// training rows), the new version's reference says what each cohort should look like, so 100 further
+// in-distribution windows from every cohort raise no alert: cars are judged on snowy data, phones and
+// sensors on the clean data they always sent. The reference is computed by the bundle code from real rows,
+// travels as the manifest extension, and the real monitoring service judges windows binned from fresh draws.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { histogram } from '@flotilla/firmware-bundler';
+import type { Dataset } from '../../server/src/datasets/dataset-types.ts';
+import { fieldReference, MIN_COHORT_ROWS } from '../../server/src/delivery/field-reference.ts';
+import { referenceProfile } from '../../server/src/monitoring/reference-from-rows.ts';
+import { COHORT_PROFILES_EXTENSION, referenceForCohort, referenceFromManifest, validateReference, type ModelReference } from '../../server/src/monitoring/model-reference.ts';
+import { MonitoringService } from '../../server/src/monitoring/monitoring-service.ts';
+import { simulateWindow } from '../../server/src/monitoring/telemetry-sim.ts';
+import type { FieldProvenance } from '../../server/src/retraining/field-dataset.ts';
+import { seededRandom } from '../../server/src/random/seeded-random.ts';
+import { openSqliteTelemetry } from '../support/telemetry-store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'flotilla-cohort-ref-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const NAMES = ['brightness', 'contrast', 'noise'];
+const COHORTS = ['car', 'phone', 'sensor'];
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const MODEL = { name: 'cam', version: '2.0.0', sequence: 2 };
+
+/** One input row as each cohort's camera sends it: snow brightens and flattens the cars' images. */
+function draw(rng: () => number, snowy: boolean): number[] {
+  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+  return snowy ? [1.6 + 0.5 * normal(), 0.4 + 0.3 * normal(), rng()] : [normal(), 1 + 0.5 * normal(), rng()];
+}
+
+/** The retrain's dataset: 3000 clean parent rows, then 1000 snowy field rows from the cars. */
+function fieldDataset(rng: () => number): { data: Dataset; prov: FieldProvenance } {
+  const rows = [...Array.from({ length: 3000 }, () => draw(rng, false)), ...Array.from({ length: 1000 }, () => draw(rng, true))];
+  const data: Dataset = { x: Float32Array.from(rows.flat()), y: new Int32Array(rows.length), n: rows.length, featureShape: [3], numClasses: 2 };
+  return { data, prov: { kind: 'field', parentRows: 3000, groups: [{ cohorts: ['car'], start: 3000, count: 1000 }] } };
+}
+
+async function fleet(name: string, reference: ModelReference, seed: number) {
+  const rng = seededRandom(seed);
+  const telemetry = openSqliteTelemetry(join(dir, `${name}.db`));
+  const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 200 * 60_000 });
+  await service.setReference('cam@2.0.0', { features: reference.features }, undefined, reference.cohorts ? { cohorts: reference.cohorts } : {});
+  let seq = 0;
+  /** One round: 3 devices per cohort, each one window of 50-250 requests drawn from what its cohort really sends. */
+  const round = async (r: number) => {
+    const batch = COHORTS.flatMap((cohort) => Array.from({ length: 3 }, (_, d) => {
+      const n = 50 + Math.floor(rng() * 200);
+      const inputs = Array.from({ length: n }, () => draw(rng, cohort === 'car'));
+      const features = Object.fromEntries(reference.features.map((f, i) => [f.name, histogram({ edges: f.edges }, inputs.map((row) => row[i]!))]));
+      return { deviceId: `${cohort}-${d}`, cohorts: [cohort], window: { ...simulateWindow(rng, { features: [] }, { seq: seq++, start: new Date(T0 + r * 60_000), requests: n, model: MODEL }), features } };
+    }));
+    const res = await service.ingest(batch);
+    expect(res.accepted).toBe(batch.length);
+  };
+  return { service, round, close: async () => { await service.close(); telemetry.close(); } };
+}
+
+describe('per-cohort reference of a model retrained on the cars\' field data', () => {
+  const rng = seededRandom(17);
+  const { data, prov } = fieldDataset(rng);
+  const train = Int32Array.from({ length: data.n }, (_, i) => i);
+
+  it('profiles the cars on their snowy rows and every other cohort on the clean rows', () => {
+    const ref = fieldReference(data, NAMES, train, prov);
+    expect(Object.keys(ref.cohorts)).toEqual(['car']);
+    const b = ref.features[0]!;
+    // Snow brightens: the cars' profile puts its mass in the upper bins, the clean default in the lower ones.
+    const upper = (f: number[]) => f.slice(Math.floor(f.length / 2)).reduce((a, x) => a + x, 0);
+    expect(upper(ref.cohorts.car!.features[0]!.frequencies)).toBeGreaterThan(0.9);
+    expect(upper(b.frequencies)).toBeLessThan(0.4);
+    expect(b.count).toBe(3000);
+    expect(ref.cohorts.car!.features[0]!.count).toBe(1000);
+    // Through the manifest and back: what the server registers for the bundle.
+    const { reference } = referenceFromManifest({ model: { ...MODEL, file: 'model.onnx' }, referenceProfile: { features: ref.features }, extensions: { [COHORT_PROFILES_EXTENSION]: ref.cohorts as never } });
+    expect(referenceForCohort(reference, 'car').features[0]!.frequencies).toEqual(ref.cohorts.car!.features[0]!.frequencies);
+    expect(referenceForCohort(reference, 'phone').features[0]!.frequencies).toEqual(b.frequencies);
+  });
+
+  it('profiles a cohort on its rows since the drift began when there are enough of them, on all of them otherwise', () => {
+    // The cars' 1000 field rows: 600 from before the snow (clean), then the 400 newest snowy ones.
+    const mixed: Dataset = { ...data, x: data.x.slice() };
+    const cleanRng = seededRandom(5);
+    for (let r = 3000; r < 3600; r++) mixed.x.set(draw(cleanRng, false), r * 3);
+    const upper = (f: number[]) => f.slice(Math.floor(f.length / 2)).reduce((a, x) => a + x, 0);
+    const carUpper = (recent?: number) => upper(fieldReference(mixed, NAMES, train, { ...prov, groups: [{ ...prov.groups[0]!, ...(recent === undefined ? {} : { recent }) }] }).cohorts.car!.features[0]!.frequencies);
+    expect(carUpper(400)).toBeGreaterThan(0.9);
+    expect(carUpper()).toBeLessThan(0.7);
+    // The drift's start pooled the last clean rows too (480 "recent" rows, 80 of them clean): the newer half is clear of them.
+    expect(carUpper(480)).toBeGreaterThan(0.9);
+    expect(carUpper(480)).toBeCloseTo(carUpper(400), 1);
+    // Too few rows since the drift for a profile: all of the cohort's rows, as without the count.
+    expect(carUpper(MIN_COHORT_ROWS - 1)).toBe(carUpper());
+  });
+
+  it(`gives no cohort of fewer than ${MIN_COHORT_ROWS} field rows a profile of its own`, () => {
+    const few: FieldProvenance = { ...prov, groups: [{ cohorts: ['car'], start: 3000, count: MIN_COHORT_ROWS - 1 }, { cohorts: ['bus'], start: 3000 + MIN_COHORT_ROWS, count: MIN_COHORT_ROWS }] };
+    expect(Object.keys(fieldReference(data, NAMES, train, few).cohorts)).toEqual(['bus']);
+  });
+
+  it('refuses cohort profiles that do not fit the reference', () => {
+    const ref = fieldReference(data, NAMES, train, prov);
+    const bad = (cohorts: unknown) => () => validateReference({ features: ref.features, cohorts: cohorts as never });
+    expect(bad({ car: { features: [{ name: 'speed', frequencies: [1] }] } })).toThrow(/feature 'speed' is not in the reference/);
+    expect(bad({ car: { features: [{ name: 'brightness', frequencies: [1] }] } })).toThrow(/1 frequencies for \d+ bins/);
+    expect(bad({ car: { features: [{ name: 'brightness', frequencies: ref.features[0]!.frequencies.map(() => 1) }] } })).toThrow(/sum to/);
+    expect(bad({ '': { features: [] } })).toThrow(/1 to 128 characters/);
+  });
+
+  it('100 in-distribution windows from every cohort after the cars-only retrain raise no alert', async () => {
+    const ref = fieldReference(data, NAMES, train, prov);
+    const f = await fleet('per-cohort', { features: ref.features, cohorts: ref.cohorts }, 1);
+    for (let r = 0; r < 100; r++) await f.round(r);
+    expect(await f.service.alerts()).toEqual([]);
+    // Not vacuous: every cohort's features were tested window after window.
+    const features = f.service.drift().filter((s) => !s.stream.startsWith('@'));
+    expect(new Set(features.map((s) => s.cohort))).toEqual(new Set(COHORTS));
+    for (const s of features) expect(s.windowsTested).toBeGreaterThanOrEqual(100);
+    await f.close();
+  }, 60_000);
+
+  it('the same traffic against one profile of all training rows (the old way) alerts on the cohorts that never saw snow', async () => {
+    const mixed = referenceProfile({ ...data }, NAMES);
+    const f = await fleet('mixed', { features: mixed }, 1);
+    for (let r = 0; r < 20; r++) await f.round(r);
+    const open = await f.service.alerts({ state: 'open' });
+    expect(new Set(open.map((a) => a.cohort))).toEqual(new Set(COHORTS));
+    await f.close();
+  }, 60_000);
+});
