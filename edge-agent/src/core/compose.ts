@@ -10,6 +10,8 @@ import { HttpBlobSource } from '../transport/http-blob-source.ts';
 import { MqttBlobSource } from '../transport/mqtt-blob-source.ts';
 import { MqttLink } from '../transport/mqtt-link.ts';
 import type { ServerLink } from '../transport/server-link.ts';
+import { effectiveToken, keepCredentials } from '../identity/credential-keeper.ts';
+import { keepTrust, loadTrust } from '../identity/trust-keeper.ts';
 import type { AgentCoreOptions } from './agent-options.ts';
 import { Agent } from './agent.ts';
 
@@ -40,23 +42,37 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
 /** Validates the options, builds link and blob source, and starts the core on `storage` and `runtime`. */
 export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOptions, 'storage' | 'runtime' | 'hash'>, brokerField: 'mqtt' | 'ws'): Promise<Agent> {
   if (!DEVICE_ID.test(o.deviceId)) throw new AgentError('AGENT_CONFIG_INVALID', `device id ${JSON.stringify(o.deviceId)} must match ${DEVICE_ID} [WIRE-1.2]`);
-  const keys = parseTrustedKeys(o.trustedKeys);
+  const keys = parseTrustedKeys(o.trustedKeys) as Map<string, Uint8Array>;
+  const storage = parts.storage as AgentStorage;
+  // A trust update accepted earlier (SPEC §6.6) replaces the provisioned keys before anything is verified.
+  const trust = await loadTrust(storage, keys);
   let link: ServerLink | null = null;
   let blobSource: BlobSource | null = null;
   if (!o.offline) {
     if (!o.token) throw new AgentError('AGENT_CONFIG_INVALID', 'a device token is required (or offline: true)');
     if (!o.mqttUrl && !o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'give a server URL or a broker URL (or offline: true)');
-    const token = o.token;
+    // The token rotates [WIRE-2.11]: everything that presents it reads `credential.token` at the time.
+    const credential = { token: await effectiveToken(storage, o.token) };
     const url = o.mqttUrl ?? (async () => {
-      const info = await fetchConnectionInfo(o.server!, o.deviceId, token);
+      const info = await fetchConnectionInfo(o.server!, o.deviceId, credential.token);
       const u = info[brokerField];
       if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
       return { url: u, prefix: info.prefix };
     });
-    link = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(parts.storage as AgentStorage) });
+    const mqttLink = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(storage) });
+    link = mqttLink;
+    keepCredentials({
+      on: (fn) => mqttLink.on('credentials', fn), storage, configured: o.token, current: () => credential.token, log: o.log,
+      apply: (token) => {
+        credential.token = token;
+        mqttLink.useToken(token);
+      },
+    });
+    // Registered before the core's own desired-state handler, so a new key is trusted before the bundle is checked.
+    keepTrust({ on: (fn) => mqttLink.on('desired', fn), storage, keys, initial: trust, log: o.log });
     if (o.blobTransport === 'http') {
       if (!o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'HTTP blob transport needs the server URL');
-      blobSource = new HttpBlobSource({ server: o.server, deviceId: o.deviceId, token });
+      blobSource = new HttpBlobSource({ server: o.server, deviceId: o.deviceId, token: () => credential.token });
     } else {
       blobSource = new MqttBlobSource(link);
     }
