@@ -17,6 +17,8 @@ import { monitoringRoutes } from './routes/monitoring.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { connectionRoutes } from './routes/connection.ts';
+import { enrollRoutes } from './routes/enroll.ts';
+import { enrollmentRoutes } from './routes/enrollments.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -39,6 +41,7 @@ function buildApi(s: AppServices) {
     .route('/', retrainingRoutes({ retraining: s.retraining }))
     .route('/', modelRoutes(s))
     .route('/', tokenRoutes())
+    .route('/', enrollmentRoutes(s.fleet))
     .route('/', deviceRoutes(s.fleet))
     .route('/', bundleRoutes(s.fleet))
     .route('/', keyRoutes(s.fleet))
@@ -71,6 +74,8 @@ export function createApp(s: AppServices) {
   // Devices read blobs with their own credential [WIRE-3.1]: mounted before operator authentication.
   app.route('/api/v1', blobRoutes(s.fleet, s));
   app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
+  // A device's first start, authenticated by its claim alone (which no other route accepts).
+  app.route('/api/v1', enrollRoutes(s.fleet));
   app.use('/api/v1/*', authenticate);
   // After authentication: an anonymous client cannot make the server buffer even a limited body.
   app.use('/api/v1/*', limitBodies());
