@@ -11,7 +11,7 @@ import type { RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
 import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema } from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
 
-/** Datasets, runs, sweeps, conversion, models, tokens, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
+/** Datasets, runs, sweeps, conversion, models, tokens, enrollments, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
 export type { ApiApp } from './app.ts';
 /** Rollout routes alone: typed from their module, so a client can check them before a server mounts them. */
 export type RolloutApi = ReturnType<typeof rolloutRoutes>;
@@ -21,7 +21,9 @@ export type MonitoringApi = ReturnType<typeof monitoringRoutes>;
 export type {
   AliasMove, ApiToken, BundleRecord, DatasetVersion, Device, DeviceEvent, EpochRecord, ModelVersion, Role, Run, RunStatus, Sweep,
 } from '../store/entities.ts';
-export type { DeviceView, Provisioned } from '../devices/device-service.ts';
+export type { DeviceView, Provisioned, RotationResult } from '../devices/device-service.ts';
+export type { Enrollment, EnrollmentTemplate } from '../store/entities.ts';
+export type { Enrolled } from '../devices/enrollment-service.ts';
 export type { ComparisonRow } from '../runs/compare-runs.ts';
 export type { RunEvent } from '../runs/run-events.ts';
 export type { RankedTrial } from '../runs/sweep-service.ts';

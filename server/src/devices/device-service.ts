@@ -47,11 +47,16 @@ export interface RotationResult {
 export const DEFAULT_OVERLAP_MS = 24 * 3600_000;
 /** Devices rotated per store transaction (and per yield to other requests). */
 const ROTATE_CHUNK = 1000;
+/** How often a rotated device that has not reconnected with its new token is sent it again. */
+const RESEND_MS = 10_000;
 
 export class DeviceService implements DeviceAuthority {
   private link: BrokerLink | null = null;
   /** Devices that connected with their previous token: they are sent the current one once ready. */
   private readonly behind = new Set<string>();
+  /** Rotated devices not yet seen with their new token, with the end of their overlap window. */
+  private readonly unconfirmed = new Map<string, string>();
+  private resendTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: { store: Store; log: Logger; prefix: string; credentialKey?: CredentialKey }) {}
 
@@ -100,6 +105,7 @@ export class DeviceService implements DeviceAuthority {
       if (this.link?.credentials && changed.length) await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
       for (const c of changed) {
         this.behind.delete(c.id);
+        this.unconfirmed.set(c.id, oldValidUntil);
         if (this.link?.isConnected(c.id)) {
           notified++;
           await this.sendToken(c.id, c.generation, oldValidUntil);
@@ -119,8 +125,42 @@ export class DeviceService implements DeviceAuthority {
         after = page.next ?? undefined;
       } while (after);
     }
+    this.scheduleResend();
     await this.deps.store.audit.record({ actor, action: 'device.rotate', subject: target.ids?.length === 1 ? target.ids[0]! : `${rotated} devices`, detail: { rotated, oldValidUntil, filter: target.filter ?? null } });
     return { rotated, oldValidUntil, notified };
+  }
+
+  /**
+   * A rotation message can be lost (the broker sheds messages to a device whose socket is backed up, or
+   * the device drops before it acknowledges): every {@link RESEND_MS} the current token is sent again to
+   * each connected device that has not yet connected with it, until it does or its overlap ends.
+   */
+  private scheduleResend(): void {
+    if (this.resendTimer || this.unconfirmed.size === 0) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      void this.resendUnconfirmed().finally(() => this.scheduleResend());
+    }, RESEND_MS);
+    this.resendTimer.unref();
+  }
+
+  private async resendUnconfirmed(): Promise<void> {
+    const now = Date.now();
+    let n = 0;
+    for (const [id, until] of [...this.unconfirmed]) {
+      if (Date.parse(until) <= now) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      const cred = await this.deps.store.devices.credential(id).catch(() => null);
+      // No previous token left: the device connected with its new one (or was revoked).
+      if (!cred || cred.revoked || !cred.previousHash) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      if (this.link?.isConnected(id)) await this.sendToken(id, cred.generation, cred.previousUntil ?? until);
+      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
+    }
   }
 
   /** The device's current token again (it connected with the previous one). */
