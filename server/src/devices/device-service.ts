@@ -102,7 +102,6 @@ export class DeviceService implements DeviceAuthority {
     let notified = 0;
     const rotateChunk = async (ids: string[]) => {
       const changed = await this.deps.store.devices.rotateCredentials(ids, oldValidUntil, (id, g) => key.hash(id, g));
-      if (this.link?.credentials && changed.length) await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
       for (const c of changed) {
         this.behind.delete(c.id);
         this.unconfirmed.set(c.id, oldValidUntil);
@@ -111,6 +110,9 @@ export class DeviceService implements DeviceAuthority {
           await this.sendToken(c.id, c.generation, oldValidUntil);
         }
       }
+      // After the messages: an external broker may drop a client whose password changes, and a device
+      // must already hold its new token when it reconnects (one refused attempt at most, then backoff).
+      if (this.link?.credentials && changed.length) await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
       rotated += changed.length;
       onProgress?.(rotated);
       await yieldToEventLoop();
