@@ -37,6 +37,8 @@ export const BUNDLE_ERROR_CODES = [
   'BUNDLE_OUTPUT_EXISTS',
   /** Command-line usage error (missing or invalid flags, unreadable input file). */
   'BUNDLE_USAGE',
+  /** A trust update (SPEC §6.5) is malformed, not newer, or not signed by enough currently trusted keys. */
+  'BUNDLE_TRUST_UPDATE_INVALID',
 ] as const;
 
 /** One of {@link BUNDLE_ERROR_CODES}. */

@@ -31,6 +31,10 @@ export {
   type KeyPair,
 } from './keys/ed25519.ts';
 export type { Signer } from './keys/signer.ts';
+export {
+  TRUST_CONTEXT, TRUST_LIMITS, checkTrustDocument, initialTrust, signTrustUpdate, trustMessage, verifyTrustUpdate,
+  type TrustDocument, type TrustState, type TrustUpdate,
+} from './keys/trust-update.ts';
 export { PUBLIC_KEY_KIND, SECRET_KEY_KIND, decodePublicKeyFile, decodeSecretKeyFile, encodePublicKeyFile, encodeSecretKeyFile } from './keys/key-file.ts';
 export {
   SIGNATURE_CONTEXT,

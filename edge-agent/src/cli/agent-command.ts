@@ -14,6 +14,7 @@ interface AgentFlags {
   server?: string;
   deviceId: string;
   token?: string;
+  claim?: string;
   data: string;
   mqttUrl?: string;
   ca?: string;
@@ -39,6 +40,7 @@ export function registerAgentCommand(program: Command): Command {
     .addOption(new Option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given').env('FLOTILLA_SERVER'))
     .option('--token <token>', 'device token (or FLOTILLA_DEVICE_TOKEN)')
     .addOption(new Option('--trust-fingerprint <SHA256:hex>', `on first start, fetch the server's bundle key and trust it only if it has this fingerprint (printed by \`flotilla server\` and \`flotilla keys show\`); kept in <data>/${TRUSTED_KEY_FILE}`).env('FLOTILLA_TRUST_FINGERPRINT'))
+    .option('--claim <claim>', 'factory claim (or FLOTILLA_CLAIM), used when there is no token: the first start makes a key and enrolls with --device-id as serial')
     .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
     .option('--ca <file>', 'PEM CA the broker\'s TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS')
     .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
@@ -86,6 +88,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
   const agent = await createAgent({
     deviceId: f.deviceId,
     token: f.token ?? process.env.FLOTILLA_DEVICE_TOKEN,
+    claim: f.claim ?? process.env.FLOTILLA_CLAIM,
     server: f.server,
     mqttUrl: f.mqttUrl,
     ca: f.ca ? readFileSync(f.ca, 'utf8') : undefined,

@@ -10,6 +10,9 @@ import { HttpBlobSource } from '../transport/http-blob-source.ts';
 import { MqttBlobSource } from '../transport/mqtt-blob-source.ts';
 import { MqttLink } from '../transport/mqtt-link.ts';
 import type { ServerLink } from '../transport/server-link.ts';
+import { effectiveToken, keepCredentials } from '../identity/credential-keeper.ts';
+import { enrollWithClaim } from '../identity/enroll.ts';
+import { keepTrust, loadTrust } from '../identity/trust-keeper.ts';
 import type { AgentCoreOptions } from './agent-options.ts';
 import { Agent } from './agent.ts';
 
@@ -19,6 +22,11 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
   deviceId: string;
   /** Device token: MQTT password [WIRE-1.6] and HTTP bearer [WIRE-3.1]. */
   token?: string;
+  /**
+   * A factory claim [WIRE-3.4], used when no token is given: on first start the agent makes its own key,
+   * enrolls with `deviceId` as its serial and stores the identity it gets; later starts use that.
+   */
+  claim?: string;
   /** Server base URL (`http://host:port`): asked for the broker address [WIRE-3.3], serves HTTP blobs. */
   server?: string;
   /** Broker URL; when given the server is not asked. `mqtt://` in Node, `ws://…/mqtt` in browsers. */
@@ -40,23 +48,39 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
 /** Validates the options, builds link and blob source, and starts the core on `storage` and `runtime`. */
 export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOptions, 'storage' | 'runtime' | 'hash'>, brokerField: 'mqtt' | 'ws'): Promise<Agent> {
   if (!DEVICE_ID.test(o.deviceId)) throw new AgentError('AGENT_CONFIG_INVALID', `device id ${JSON.stringify(o.deviceId)} must match ${DEVICE_ID} [WIRE-1.2]`);
-  const keys = parseTrustedKeys(o.trustedKeys);
+  const keys = parseTrustedKeys(o.trustedKeys) as Map<string, Uint8Array>;
+  const storage = parts.storage as AgentStorage;
+  // A trust update accepted earlier (SPEC §6.6) replaces the provisioned keys before anything is verified.
+  const trust = await loadTrust(storage, keys);
   let link: ServerLink | null = null;
   let blobSource: BlobSource | null = null;
   if (!o.offline) {
-    if (!o.token) throw new AgentError('AGENT_CONFIG_INVALID', 'a device token is required (or offline: true)');
+    if (!o.token && !o.claim) throw new AgentError('AGENT_CONFIG_INVALID', 'a device token or a claim is required (or offline: true)');
     if (!o.mqttUrl && !o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'give a server URL or a broker URL (or offline: true)');
-    const token = o.token;
+    if (!o.token && !o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'enrolling with a claim needs the server URL');
+    const configured = o.token ?? (await enrollWithClaim({ server: o.server!, claim: o.claim!, serial: o.deviceId, storage })).token;
+    // The token rotates [WIRE-2.11]: everything that presents it reads `credential.token` at the time.
+    const credential = { token: await effectiveToken(storage, configured) };
     const url = o.mqttUrl ?? (async () => {
-      const info = await fetchConnectionInfo(o.server!, o.deviceId, token);
+      const info = await fetchConnectionInfo(o.server!, o.deviceId, credential.token);
       const u = info[brokerField];
       if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
       return { url: u, prefix: info.prefix };
     });
-    link = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(parts.storage as AgentStorage) });
+    const mqttLink = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(storage) });
+    link = mqttLink;
+    keepCredentials({
+      on: (fn) => mqttLink.on('credentials', fn), storage, configured, current: () => credential.token, log: o.log,
+      apply: (token) => {
+        credential.token = token;
+        mqttLink.useToken(token);
+      },
+    });
+    // Registered before the core's own desired-state handler, so a new key is trusted before the bundle is checked.
+    keepTrust({ on: (fn) => mqttLink.on('desired', fn), storage, keys, initial: trust, log: o.log });
     if (o.blobTransport === 'http') {
       if (!o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'HTTP blob transport needs the server URL');
-      blobSource = new HttpBlobSource({ server: o.server, deviceId: o.deviceId, token });
+      blobSource = new HttpBlobSource({ server: o.server, deviceId: o.deviceId, token: () => credential.token });
     } else {
       blobSource = new MqttBlobSource(link);
     }

@@ -35,8 +35,9 @@ export class FileStorage implements AgentStorage {
     const target = this.path(key);
     const temp = `${target}${TEMP_MARK}${Math.random().toString(36).slice(2, 8)}`;
     try {
-      await mkdir(dirname(target), { recursive: true });
-      const fh = await open(temp, 'w');
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      // Owner only: the folder holds the device's private key and tokens (identity/).
+      const fh = await open(temp, 'w', 0o600);
       try {
         await fh.writeFile(bytes);
         await fh.sync();

@@ -9,7 +9,8 @@ export interface HttpBlobSourceOptions {
   /** Server base URL, e.g. `http://127.0.0.1:8080`. */
   server: string;
   deviceId: string;
-  token: string;
+  /** The device token, or a function giving the current one (it rotates [WIRE-2.11]). */
+  token: string | (() => string);
   /** Delay between attempts. Default 500 ms growing to 30 s. */
   backoff?: BackoffOptions;
   /** fetch implementation. Default the global one. */
@@ -30,7 +31,7 @@ export class HttpBlobSource implements BlobSource {
       let res: Response;
       try {
         res = await (this.o.fetch ?? fetch)(url, {
-          headers: { authorization: `Bearer ${this.o.deviceId}:${this.o.token}`, ...(got > 0 ? { range: `bytes=${got}-` } : {}) },
+          headers: { authorization: `Bearer ${this.o.deviceId}:${typeof this.o.token === 'function' ? this.o.token() : this.o.token}`, ...(got > 0 ? { range: `bytes=${got}-` } : {}) },
           signal,
         });
       } catch (err) {

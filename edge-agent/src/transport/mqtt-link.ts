@@ -80,6 +80,18 @@ export class MqttLink implements ServerLink {
     return () => set.delete(fn);
   }
 
+  /**
+   * Connects with `token` from now on [WIRE-2.11] and reconnects at once, so the broker sees the new
+   * credential while the old one is still inside its overlap window. Unacknowledged publishes fail as
+   * on any loss (telemetry stays queued until acknowledged).
+   */
+  useToken(token: string): void {
+    this.o.token = token;
+    if (!this.client || this.closed) return;
+    this.attempt = 0;
+    this.client.end(true);
+  }
+
   onConnection(fn: (online: boolean) => void): () => void {
     this.connectionHandlers.add(fn);
     return () => this.connectionHandlers.delete(fn);
@@ -177,7 +189,8 @@ export class MqttLink implements ServerLink {
     };
     client.on('connect', () => {
       client.subscribe(DEVICE_SUBSCRIBE.map((leaf) => this.topic(leaf)), { qos: 1 }, (err, granted) => {
-        if (err || granted?.some((g) => g.qos === 128)) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'}`);
+        // `credentials` [WIRE-2.11] is optional: a broker whose rules predate it refuses it, and the device still runs.
+        if (err || granted?.some((g) => g.qos === 128 && !g.topic.endsWith('/credentials'))) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'}`);
         this.attempt = 0;
         client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: true, session }), { qos: 1, retain: true });
         this.setConnected(true);

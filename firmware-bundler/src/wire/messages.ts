@@ -54,13 +54,21 @@ export const TelemetryPolicy = z.object({
 });
 export type TelemetryPolicy = z.infer<typeof TelemetryPolicy>;
 
+/** [WIRE-2.2.3] a signed trust update (SPEC §6.6); the agent verifies the signatures itself. */
+export const TrustUpdateMessage = z.object({
+  v, version: z.number().int().positive(), keys: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(16),
+  threshold: z.number().int().positive().max(16), issuedAt: time,
+  signatures: z.array(z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), signature: z.string().regex(/^[0-9a-f]{128}$/) })).min(1).max(16),
+});
+
 /**
  * [WIRE-2.2]; `shadowRate` [WIRE-2.2.1] is optional and additive, as are `update` (the update policy
- * [WIRE-2.2.2]) and `retry` (an operator's retry nonce: a new value tries a bundle that failed here again).
+ * [WIRE-2.2.2]), `retry` (an operator's retry nonce: a new value tries a bundle that failed here again)
+ * and `trust` (a signed trust update [WIRE-2.2.3]).
  */
 export const DesiredState = z.object({
   v, rev: count, bundle: BundleRef.nullable(), telemetry: TelemetryPolicy, shadow: BundleRef.nullable(),
-  shadowRate: z.number().min(0).max(1).optional(), update: UpdatePolicy.optional(), retry: count.optional(), issuedAt: time,
+  shadowRate: z.number().min(0).max(1).optional(), update: UpdatePolicy.optional(), retry: count.optional(), trust: TrustUpdateMessage.optional(), issuedAt: time,
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
@@ -181,6 +189,15 @@ export const ConnectionInfo = z.object({
   v, prefix: z.string().min(1).max(128), mqtt: z.string().regex(/^mqtts?:\/\//).max(2000).nullable(), ws: z.string().regex(/^wss?:\/\//).max(2000).nullable(),
 });
 export type ConnectionInfo = z.infer<typeof ConnectionInfo>;
+
+/**
+ * [WIRE-2.11] a new device credential, server → device on `credentials` (QoS 1, never retained). The
+ * device stores it, reconnects with it, and the server refuses the old one after `oldValidUntil`.
+ */
+export const CredentialRotation = z.object({
+  v, token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/), generation: z.number().int().positive(), oldValidUntil: time, issuedAt: time,
+});
+export type CredentialRotation = z.infer<typeof CredentialRotation>;
 
 /** A parsed message, or why it is invalid: the first problems as `path: message` [WIRE-2.1]. */
 export type ParsedMessage<T> = { ok: true; value: T } | { ok: false; error: string };

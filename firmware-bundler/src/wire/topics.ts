@@ -7,7 +7,7 @@ export const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** [WIRE-1.3] what a device publishes. */
 export const DEVICE_PUBLISH = ['reported', 'status', 'telemetry', 'samples', 'chunks/req', 'presence'] as const;
 /** [WIRE-1.4] what a device subscribes to. */
-export const DEVICE_SUBSCRIBE = ['desired', 'chunks/res', 'ack'] as const;
+export const DEVICE_SUBSCRIBE = ['desired', 'chunks/res', 'ack', 'credentials'] as const;
 
 export type DevicePublish = (typeof DEVICE_PUBLISH)[number];
 export type DeviceSubscribe = (typeof DEVICE_SUBSCRIBE)[number];

@@ -17,6 +17,8 @@ import { monitoringRoutes } from './routes/monitoring.ts';
 import { rolloutRoutes } from './routes/rollouts.ts';
 import { blobRoutes } from './routes/blobs.ts';
 import { connectionRoutes } from './routes/connection.ts';
+import { enrollRoutes } from './routes/enroll.ts';
+import { enrollmentRoutes } from './routes/enrollments.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -40,6 +42,7 @@ function buildApi(s: AppServices) {
     .route('/', retrainingRoutes({ retraining: s.retraining }))
     .route('/', modelRoutes(s))
     .route('/', tokenRoutes())
+    .route('/', enrollmentRoutes(s.fleet))
     .route('/', deviceRoutes(s.fleet))
     .route('/', bundleRoutes(s.fleet))
     .route('/', keyRoutes(s.fleet))
@@ -76,6 +79,8 @@ export function createApp(s: AppServices) {
   // Public keys are public: a new agent fetches them before it has anything else, and trusts one only when its
   // fingerprint matches what the operator gave it out of band (flotilla agent --trust-fingerprint).
   app.route('/api/v1', keyRoutes(s.fleet));
+  // A device's first start, authenticated by its claim alone (which no other route accepts).
+  app.route('/api/v1', enrollRoutes(s.fleet));
   app.use('/api/v1/*', authenticate);
   // After authentication: an anonymous client cannot make the server buffer even a limited body.
   app.use('/api/v1/*', limitBodies());

@@ -13,7 +13,7 @@ import type { errorBody } from './errors.ts';
 import type { eventRoutes } from './routes/events.ts';
 import type { CreatedWebhook as CreatedWebhookSchema, Delivery as DeliverySchema, EventPage as EventPageSchema, Webhook as WebhookSchema } from './schemas/events.ts';
 
-/** Datasets, runs, sweeps, conversion, models, tokens, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
+/** Datasets, runs, sweeps, conversion, models, tokens, enrollments, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
 export type { ApiApp } from './app.ts';
 /** Rollout routes alone: typed from their module, so a client can check them before a server mounts them. */
 export type RolloutApi = ReturnType<typeof rolloutRoutes>;
@@ -25,7 +25,9 @@ export type MonitoringApi = ReturnType<typeof monitoringRoutes>;
 export type {
   AliasMove, ApiToken, BundleRecord, DatasetVersion, Device, DeviceEvent, EpochRecord, ModelVersion, Role, Run, RunStatus, Sweep,
 } from '../store/entities.ts';
-export type { DeviceView, Provisioned } from '../devices/device-service.ts';
+export type { DeviceView, Provisioned, RotationResult } from '../devices/device-service.ts';
+export type { Enrollment, EnrollmentTemplate } from '../store/entities.ts';
+export type { Enrolled } from '../devices/enrollment-service.ts';
 export type { ComparisonRow } from '../runs/compare-runs.ts';
 export type { RunEvent } from '../runs/run-events.ts';
 export type { RankedTrial } from '../runs/sweep-service.ts';

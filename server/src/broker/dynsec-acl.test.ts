@@ -5,7 +5,7 @@ describe('dynsec objects for the wire rules [WIRE-1.3..1.5]', () => {
   it('lets a device publish its device → server leaves and subscribe to its server → device leaves, literally', () => {
     const acls = deviceAcls('flotilla/v1', 'dev-a');
     expect(acls.filter((a) => a.acltype === 'publishClientSend').map((a) => a.topic.split('dev-a/')[1])).toEqual(['reported', 'status', 'telemetry', 'samples', 'chunks/req', 'presence']);
-    expect(acls.filter((a) => a.acltype === 'subscribeLiteral').map((a) => a.topic.split('dev-a/')[1])).toEqual(['desired', 'chunks/res', 'ack']);
+    expect(acls.filter((a) => a.acltype === 'subscribeLiteral').map((a) => a.topic.split('dev-a/')[1])).toEqual(['desired', 'chunks/res', 'ack', 'credentials']);
     // No wildcard anywhere: a pattern ACL would grant more than the wire spec allows.
     expect(acls.every((a) => a.allow && !/[+#%]/.test(a.topic))).toBe(true);
   });

@@ -61,6 +61,21 @@ export class DynsecSync implements CredentialSync {
     }
   }
 
+  /**
+   * One password per client: Mosquitto keeps no previous one, so a rotated device must reconnect with its
+   * new token (a connected one stays connected until then). Clients missing on the broker are created.
+   */
+  async rotated(devices: readonly { deviceId: string; token: string }[]): Promise<void> {
+    for (let i = 0; i < devices.length; i += MAX_BATCH) {
+      const batch = devices.slice(i, i + MAX_BATCH);
+      const answers = await this.dynsec.send(batch.map((d) => ({ command: 'setClientPassword', username: d.deviceId, password: d.token })));
+      for (const [j, d] of batch.entries()) {
+        const error = answers[j]!.error;
+        if (error) throw new Error(`mosquitto refused the new credential of ${d.deviceId}: ${error}`);
+      }
+    }
+  }
+
   async revoked(deviceId: string): Promise<void> {
     await this.dynsec.must(deleteDeviceCommands(deviceId), GONE);
   }

@@ -68,6 +68,7 @@ export class MosquittoDynsecLink implements BrokerLink {
   /** Registry changes go to the broker's dynsec clients; before start() they fail (the caller undoes them). */
   readonly credentials: CredentialSync = {
     provisioned: (devices) => this.synced().provisioned(devices),
+    rotated: (devices) => this.synced().rotated(devices),
     revoked: (deviceId) => this.synced().revoked(deviceId),
     regrouped: (deviceId, groups) => this.synced().regrouped(deviceId, groups),
   };

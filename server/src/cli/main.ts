@@ -14,6 +14,7 @@ import { registerRolloutCommands } from './commands/rollouts.ts';
 import { registerAgentCommand } from '@flotilla/edge-agent/cli';
 import { registerBundleCommands as registerBundleFileCommands } from '@flotilla/firmware-bundler/cli';
 import { registerDeviceCommands } from './commands/devices.ts';
+import { registerEnrollmentCommands } from './commands/enrollments.ts';
 import { registerBundleCommands } from './commands/bundles.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerRetrainCommands } from './commands/retrain.ts';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSoakCommand(program);
   registerBundleFileCommands(program);
   registerDeviceCommands(program);
+  registerEnrollmentCommands(program);
   registerBundleCommands(program);
   registerSimulateCommand(program);
   registerRetrainCommands(program);

@@ -1,12 +1,13 @@
 // The device registry: provisioning (one, many, CSV), credentials, labels, revocation, and the
 // authority the broker asks on every connect.
-import { deviceTopic } from '@flotilla/firmware-bundler/wire';
+import { deviceTopic, encodeMessage, type CredentialRotation } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/broker-link.ts';
 import { hashMatches } from '../broker/secret-hash.ts';
 import type { CounterSet } from '../broker/device-counters.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Device, DeviceEvent, DeviceFilter } from '../store/entities.ts';
 import type { DevicePage, Store } from '../store/store.ts';
+import type { CredentialKey } from './credential-key.ts';
 import { hashDeviceToken, isDeviceId, LABEL, newDeviceId, newDeviceToken } from './device-credentials.ts';
 import { parseDeviceCsv, MAX_IMPORT_ROWS } from './device-csv.ts';
 import { DeviceError } from './device-error.ts';
@@ -34,20 +35,153 @@ export interface DeviceView extends Device {
   events: DeviceEvent[];
 }
 
+/** What a rotation did: how many devices got a new token, and until when their old one is accepted. */
+export interface RotationResult {
+  rotated: number;
+  oldValidUntil: string;
+  /** Of the rotated devices, how many were connected and were sent their new token at once. */
+  notified: number;
+}
+
+/** Default overlap window: a device has this long to reconnect with its new token. */
+export const DEFAULT_OVERLAP_MS = 24 * 3600_000;
+/** Devices rotated per store transaction (and per yield to other requests). */
+const ROTATE_CHUNK = 1000;
+/** How often a rotated device that has not reconnected with its new token is sent it again. */
+const RESEND_MS = 10_000;
+
 export class DeviceService implements DeviceAuthority {
   private link: BrokerLink | null = null;
+  /** Devices that connected with their previous token: they are sent the current one once ready. */
+  private readonly behind = new Set<string>();
+  /** Rotated devices not yet seen with their new token, with the end of their overlap window. */
+  private readonly unconfirmed = new Map<string, string>();
+  private resendTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: { store: Store; log: Logger; prefix: string }) {}
+  constructor(private readonly deps: { store: Store; log: Logger; prefix: string; credentialKey?: CredentialKey }) {}
 
   /** The broker is created after this service (it needs it as its authority). */
   attachBroker(link: BrokerLink): void {
     this.link = link;
+    link.onConnection({
+      connected: (id) => {
+        if (this.behind.delete(id)) void this.resend(id);
+      },
+    });
   }
 
+  /**
+   * The current token, or the previous one inside its overlap window [WIRE-2.11]. The first connect with
+   * the current token ends the overlap (the old one is refused from then on); a connect with the previous
+   * one is answered with the current token again, for a device that missed its rotation message.
+   */
   async authenticate(deviceId: string, secret: string): Promise<DeviceIdentity | null> {
     const cred = await this.deps.store.devices.credential(deviceId);
-    if (!cred || cred.revoked || !hashMatches(cred.tokenHash, secret)) return null;
-    return { deviceId, groups: cred.groups };
+    if (!cred || cred.revoked) return null;
+    if (hashMatches(cred.tokenHash, secret)) {
+      if (cred.previousHash) await this.deps.store.devices.endOverlap(deviceId);
+      return { deviceId, groups: cred.groups };
+    }
+    if (cred.previousHash && cred.previousUntil && Date.parse(cred.previousUntil) > Date.now() && hashMatches(cred.previousHash, secret)) {
+      if (cred.generation > 0) this.behind.add(deviceId);
+      return { deviceId, groups: cred.groups };
+    }
+    return null;
+  }
+
+  /**
+   * Gives each live device matching `target` a new token [WIRE-2.11]: the old one stays valid for
+   * `overlapMs` (or until the device first connects with the new one). Connected devices are sent their
+   * new token at once; the others get it when they next connect with the old one inside the overlap. An
+   * external broker gets the new tokens (it keeps one per device, so there the old one ends at once).
+   */
+  async rotate(target: { ids?: string[]; filter?: DeviceFilter }, actor: string, overlapMs = DEFAULT_OVERLAP_MS, onProgress?: (done: number) => void): Promise<RotationResult> {
+    const key = this.requireKey();
+    const oldValidUntil = new Date(Date.now() + overlapMs).toISOString();
+    let rotated = 0;
+    let notified = 0;
+    const rotateChunk = async (ids: string[]) => {
+      const changed = await this.deps.store.devices.rotateCredentials(ids, oldValidUntil, (id, g) => key.hash(id, g));
+      for (const c of changed) {
+        this.behind.delete(c.id);
+        this.unconfirmed.set(c.id, oldValidUntil);
+        if (this.link?.isConnected(c.id)) {
+          notified++;
+          await this.sendToken(c.id, c.generation, oldValidUntil);
+        }
+      }
+      // After the messages: an external broker may drop a client whose password changes, and a device
+      // must already hold its new token when it reconnects (one refused attempt at most, then backoff).
+      if (this.link?.credentials && changed.length) await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
+      rotated += changed.length;
+      onProgress?.(rotated);
+      await yieldToEventLoop();
+    };
+    if (target.ids) {
+      for (let i = 0; i < target.ids.length; i += ROTATE_CHUNK) await rotateChunk(target.ids.slice(i, i + ROTATE_CHUNK));
+    } else {
+      let after: string | undefined;
+      do {
+        const page = await this.deps.store.devices.list({ ...target.filter, revoked: false, after, limit: ROTATE_CHUNK });
+        if (page.devices.length) await rotateChunk(page.devices.map((d) => d.id));
+        after = page.next ?? undefined;
+      } while (after);
+    }
+    this.scheduleResend();
+    await this.deps.store.audit.record({ actor, action: 'device.rotate', subject: target.ids?.length === 1 ? target.ids[0]! : `${rotated} devices`, detail: { rotated, oldValidUntil, filter: target.filter ?? null } });
+    return { rotated, oldValidUntil, notified };
+  }
+
+  /**
+   * A rotation message can be lost (the broker sheds messages to a device whose socket is backed up, or
+   * the device drops before it acknowledges): every {@link RESEND_MS} the current token is sent again to
+   * each connected device that has not yet connected with it, until it does or its overlap ends.
+   */
+  private scheduleResend(): void {
+    if (this.resendTimer || this.unconfirmed.size === 0) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      void this.resendUnconfirmed().finally(() => this.scheduleResend());
+    }, RESEND_MS);
+    this.resendTimer.unref();
+  }
+
+  private async resendUnconfirmed(): Promise<void> {
+    const now = Date.now();
+    let n = 0;
+    for (const [id, until] of [...this.unconfirmed]) {
+      if (Date.parse(until) <= now) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      const cred = await this.deps.store.devices.credential(id).catch(() => null);
+      // No previous token left: the device connected with its new one (or was revoked).
+      if (!cred || cred.revoked || !cred.previousHash) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      if (this.link?.isConnected(id)) await this.sendToken(id, cred.generation, cred.previousUntil ?? until);
+      if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
+    }
+  }
+
+  /** The device's current token again (it connected with the previous one). */
+  private async resend(id: string): Promise<void> {
+    const cred = await this.deps.store.devices.credential(id).catch(() => null);
+    if (!cred || cred.revoked || cred.generation === 0 || !cred.previousUntil) return;
+    await this.sendToken(id, cred.generation, cred.previousUntil);
+  }
+
+  private async sendToken(id: string, generation: number, oldValidUntil: string): Promise<void> {
+    const msg: CredentialRotation = { v: 1, token: this.requireKey().token(id, generation), generation, oldValidUntil, issuedAt: new Date().toISOString() };
+    // QoS 1, never retained: a token must not outlive the message on the broker.
+    await this.link?.publish({ topic: deviceTopic(this.deps.prefix, id, 'credentials'), payload: encodeMessage(msg), qos: 1, retain: false })
+      .catch((err: Error) => this.deps.log.warn('could not send a rotated credential', { device: id, err: err.message }));
+  }
+
+  private requireKey(): CredentialKey {
+    if (!this.deps.credentialKey) throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', 'this server has no credential key: rotation is not available');
+    return this.deps.credentialKey;
   }
 
   /** Creates all the devices or none; each gets a fresh token. */

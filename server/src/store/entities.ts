@@ -148,6 +148,42 @@ export interface NewDevice {
   attributes?: Record<string, string>;
 }
 
+/** What every device enrolled by one claim gets, and which serials it accepts. */
+export interface EnrollmentTemplate {
+  tags: string[];
+  groups: string[];
+  attributes: Record<string, string>;
+  /** Glob (`*`, `?`) a serial must match, or null for any [WIRE-1.2] id. */
+  serialPattern: string | null;
+  /** Whether a known serial may enroll again with a different key (a replaced board). */
+  allowReenroll: boolean;
+}
+
+/** A claim devices present once, on first start, to get their own identity. */
+export interface Enrollment {
+  /** `enr-` and 8 hex characters; part of the claim. */
+  id: string;
+  name: string;
+  quota: number;
+  /** Devices created by this claim (re-enrollments do not count). */
+  used: number;
+  expiresAt: string;
+  template: EnrollmentTemplate;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+}
+
+export interface NewEnrollment {
+  id: string;
+  name: string;
+  claimHash: string;
+  quota: number;
+  expiresAt: string;
+  template: EnrollmentTemplate;
+  createdBy: string;
+}
+
 /** Filters for listing devices; every field narrows the result. */
 export interface DeviceFilter {
   tag?: string;

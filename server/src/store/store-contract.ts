@@ -101,13 +101,64 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(made.map((d) => [d.id, d.tags, d.online, d.desiredRev])).toEqual([['car-1', ['car', 'eu'], false, 0], ['car-2', ['car'], false, 0]]);
       await expect(s.devices.createMany([{ id: 'car-3', tokenHash: 'h3' }, { id: 'car-1', tokenHash: 'hx' }])).rejects.toMatchObject({ code: 'DEVICE_EXISTS' });
       expect(await s.devices.get('car-3')).toBeNull();
-      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'] });
+      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'], generation: 0, previousHash: null, previousUntil: null });
       expect(await s.devices.credential('nope')).toBeNull();
       expect(await s.devices.revoke('car-1')).toBe(true);
       expect(await s.devices.revoke('car-1')).toBe(false);
       expect((await s.devices.credential('car-1'))?.revoked).toBe(true);
       expect((await s.devices.list()).devices.map((d) => d.id)).toEqual(['car-2']);
       expect((await s.devices.list({ revoked: true })).devices.map((d) => d.id)).toEqual(['car-1']);
+    }));
+
+    it('devices: rotation keeps the previous hash until the overlap ends, skips revoked devices', withStore(async (s) => {
+      await s.devices.createMany([{ id: 'r1', tokenHash: 'h1' }, { id: 'r2', tokenHash: 'h2' }, { id: 'r3', tokenHash: 'h3' }]);
+      await s.devices.revoke('r3');
+      const until = new Date(Date.now() + 60_000).toISOString();
+      const done = await s.devices.rotateCredentials(['r1', 'r2', 'r3', 'nope'], until, (id, g) => `${id}-g${g}`);
+      expect(done).toEqual([{ id: 'r1', generation: 1 }, { id: 'r2', generation: 1 }]);
+      expect(await s.devices.credential('r1')).toEqual({ tokenHash: 'r1-g1', revoked: false, groups: [], generation: 1, previousHash: 'h1', previousUntil: until });
+      await s.devices.rotateCredentials(['r1'], until, (id, g) => `${id}-g${g}`);
+      expect(await s.devices.credential('r1')).toMatchObject({ tokenHash: 'r1-g2', generation: 2, previousHash: 'r1-g1' });
+      await s.devices.endOverlap('r1');
+      expect(await s.devices.credential('r1')).toMatchObject({ tokenHash: 'r1-g2', previousHash: null, previousUntil: null });
+      expect((await s.devices.credential('r3'))?.tokenHash).toBe('h3');
+    }));
+
+    it('enrollments: quota, expiry, revocation, re-enrollment and replay, atomically', withStore(async (s) => {
+      const template = { tags: ['cars'], groups: ['g'], attributes: { cohort: 'cars' }, serialPattern: null, allowReenroll: false };
+      const future = new Date(Date.now() + 3600_000).toISOString();
+      await s.enrollments.create({ id: 'enr-00000001', name: 'factory-a', claimHash: 'c1', quota: 3, expiresAt: future, template, createdBy: 'op' });
+      await expect(s.enrollments.create({ id: 'enr-00000002', name: 'factory-a', claimHash: 'c2', quota: 1, expiresAt: future, template, createdBy: 'op' }))
+        .rejects.toMatchObject({ code: 'ENROLLMENT_EXISTS' });
+      expect((await s.enrollments.get('factory-a'))).toMatchObject({ id: 'enr-00000001', claimHash: 'c1', used: 0, template });
+      const at = new Date().toISOString();
+      const attempt = (serial: string, publicKey = `pk-${serial}`, proofAt = 1000) => ({
+        enrollmentId: 'enr-00000001', at, serial, publicKey, proofAt, device: { id: serial, tags: template.tags, groups: template.groups, attributes: template.attributes },
+      });
+      const hashOf = (id: string, g: number) => `${id}#${g}`;
+      // Concurrent attempts never exceed the quota.
+      const outs = await Promise.all(['s1', 's2', 's3', 's4', 's5'].map((x) => s.enrollments.enroll(attempt(x), hashOf)));
+      expect(outs.filter((o) => o.kind === 'created')).toHaveLength(3);
+      expect(outs.filter((o) => o.kind === 'refused' && o.reason === 'quota')).toHaveLength(2);
+      expect((await s.enrollments.get('enr-00000001'))?.used).toBe(3);
+      const first = outs.find((o) => o.kind === 'created')!;
+      const id = first.kind === 'created' ? first.device.id : '';
+      expect(await s.devices.credential(id)).toMatchObject({ tokenHash: `${id}#1`, generation: 1, groups: ['g'] });
+      expect((await s.devices.get(id))?.attributes).toEqual({ cohort: 'cars' });
+      // Same key, newer proof: re-enrolled (new generation, quota untouched); same proof again: replayed.
+      expect(await s.enrollments.enroll(attempt(id, `pk-${id}`, 2000), hashOf)).toMatchObject({ kind: 'reenrolled', generation: 2 });
+      expect(await s.enrollments.enroll(attempt(id, `pk-${id}`, 2000), hashOf)).toEqual({ kind: 'refused', reason: 'replayed' });
+      expect(await s.enrollments.enroll(attempt(id, 'other-key', 3000), hashOf)).toEqual({ kind: 'refused', reason: 'key-mismatch' });
+      expect((await s.enrollments.get('enr-00000001'))?.used).toBe(3);
+      await s.devices.createMany([{ id: 'manual', tokenHash: 'h' }]);
+      expect(await s.enrollments.enroll(attempt('manual'), hashOf)).toEqual({ kind: 'refused', reason: 'id-taken' });
+      await s.devices.revoke(id);
+      expect(await s.enrollments.enroll(attempt(id, `pk-${id}`, 4000), hashOf)).toEqual({ kind: 'refused', reason: 'device-revoked' });
+      expect(await s.enrollments.enroll({ ...attempt('late'), at: new Date(Date.now() + 7200_000).toISOString() }, hashOf)).toEqual({ kind: 'refused', reason: 'expired' });
+      expect(await s.enrollments.revoke('enr-00000001')).toBe(true);
+      expect(await s.enrollments.enroll(attempt(id, `pk-${id}`, 5000), hashOf)).toEqual({ kind: 'refused', reason: 'revoked' });
+      expect(await s.enrollments.enroll({ ...attempt('x'), enrollmentId: 'enr-ffffffff' }, hashOf)).toEqual({ kind: 'refused', reason: 'unknown' });
+      expect((await s.enrollments.list()).map((e) => e.name)).toEqual(['factory-a']);
     }));
 
     it('devices: listing pages by id and filters by tag, group, online, model version and state', withStore(async (s) => {

@@ -1,8 +1,8 @@
 // The Store seam: metadata split by domain. SQLite by default; each domain is its own interface
 // so a PostgreSQL store can implement them one at a time. All methods are async for that reason.
 import type {
-  AliasMove, ApiToken, AuditRecord, BundleRecord, DatasetVersion, Device, DeviceEvent, DeviceFilter, EpochRecord, ModelVersion,
-  NewDevice, Role, Run, RunStatus, Sweep,
+  AliasMove, ApiToken, AuditRecord, BundleRecord, DatasetVersion, Device, DeviceEvent, DeviceFilter, Enrollment, EpochRecord, ModelVersion,
+  NewDevice, NewEnrollment, Role, Run, RunStatus, Sweep,
 } from './entities.ts';
 import type { RolloutStore } from '../rollouts/rollout-store.ts';
 
@@ -71,8 +71,16 @@ export interface DeviceStore {
   /** Creates every device or none (a duplicate id fails the whole batch with DEVICE_EXISTS). */
   createMany(devices: NewDevice[]): Promise<Device[]>;
   get(id: string): Promise<Device | null>;
-  /** Token hash and revocation of a device, for authenticating it; null when unknown. */
-  credential(id: string): Promise<{ tokenHash: string; revoked: boolean; groups: string[] } | null>;
+  /** Token hashes and revocation of a device, for authenticating it; null when unknown. */
+  credential(id: string): Promise<DeviceCredential | null>;
+  /**
+   * Rotates each live device's token [WIRE-2.11]: the generation grows by one, the current hash becomes
+   * the previous one (accepted until `previousUntil`), and `hashOf(id, generation)` the current one.
+   * Revoked and unknown ids are skipped. Returns the rotated devices with their new generation.
+   */
+  rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string): Promise<{ id: string; generation: number }[]>;
+  /** Ends a device's overlap window: its previous token is refused from now on. */
+  endOverlap(id: string): Promise<void>;
   /** Pages by id (`after` is the last id of the previous page); `limit` defaults to 100, at most 1000. */
   list(filter?: DeviceFilter & { after?: string; limit?: number }): Promise<DevicePage>;
   count(filter?: DeviceFilter): Promise<number>;
@@ -103,6 +111,56 @@ export interface DeviceStore {
   events(id: string, limit?: number): Promise<DeviceEvent[]>;
 }
 
+/** What the broker checks a device's token against. */
+export interface DeviceCredential {
+  tokenHash: string;
+  revoked: boolean;
+  groups: string[];
+  /** Grows with every rotation; 0 for a token issued at provisioning (random, not derived). */
+  generation: number;
+  /** The token before the last rotation and when it stops being accepted (ISO), or null. */
+  previousHash: string | null;
+  previousUntil: string | null;
+}
+
+/** One device's enrollment attempt, already checked for proof and shape by the service. */
+export interface EnrollAttempt {
+  enrollmentId: string;
+  /** Now (ISO): the enrollment must not have expired by then. */
+  at: string;
+  /** The device to create when the serial is new (tokenHash is ignored: see `hashOf`). */
+  device: Omit<NewDevice, 'tokenHash'>;
+  serial: string;
+  /** The device's public key (base64 raw Ed25519). */
+  publicKey: string;
+  /** The proof's timestamp (ms): must be newer than the last accepted one for this serial. */
+  proofAt: number;
+}
+
+export type EnrollRefusal = 'unknown' | 'revoked' | 'expired' | 'quota' | 'key-mismatch' | 'replayed' | 'device-revoked' | 'id-taken';
+
+export type EnrollOutcome =
+  | { kind: 'created' | 'reenrolled'; device: Device; generation: number }
+  | { kind: 'refused'; reason: EnrollRefusal };
+
+export interface EnrollmentStore {
+  /** Creates an enrollment; a taken name fails with ENROLLMENT_EXISTS. */
+  create(e: NewEnrollment): Promise<Enrollment>;
+  /** By id or by name, with the claim hash (for checking a presented claim). */
+  get(idOrName: string): Promise<(Enrollment & { claimHash: string }) | null>;
+  /** Newest first. */
+  list(): Promise<Enrollment[]>;
+  /** Stops the claim from enrolling anything more; false when unknown or already revoked. */
+  revoke(id: string): Promise<boolean>;
+  /**
+   * In one transaction: checks the enrollment is live (not revoked, not expired at `at`), then either
+   * re-enrolls the device of this serial (same key, or any key when the template allows it; the proof
+   * must be newer than the last one) or creates it, counting it against the quota. Concurrent attempts
+   * can never exceed the quota. `hashOf(id, generation)` gives the token hash to store.
+   */
+  enroll(a: EnrollAttempt, hashOf: (id: string, generation: number) => string): Promise<EnrollOutcome>;
+}
+
 export interface BundleStore {
   /** Stores a bundle; a second bundle with the same model and sequence fails with BUNDLE_SEQUENCE_TAKEN. */
   create(b: BundleRecord): Promise<BundleRecord>;
@@ -123,6 +181,7 @@ export interface Store {
   sweeps: SweepStore;
   audit: AuditStore;
   devices: DeviceStore;
+  enrollments: EnrollmentStore;
   bundles: BundleStore;
   rollouts: RolloutStore;
   close(): Promise<void>;

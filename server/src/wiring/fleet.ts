@@ -3,6 +3,7 @@
 // the broker also listens for WebSocket upgrades on the HTTP server.
 import type { Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { FleetServices } from '../api/routes/fleet-services.ts';
 import type { BlobStore } from '../blob/blob-store.ts';
@@ -11,7 +12,9 @@ import { resolveBrokerLimits, type BrokerLimits } from '../broker/broker-limits.
 import { DEVICE_COUNTERS } from '../broker/device-counters.ts';
 import { EmbeddedAedesBroker } from '../broker/embedded-aedes-broker.ts';
 import { MosquittoDynsecLink } from '../broker/mosquitto-dynsec-link.ts';
+import { loadOrCreateCredentialKey } from '../devices/credential-key.ts';
 import { DeviceService } from '../devices/device-service.ts';
+import { EnrollmentService } from '../devices/enrollment-service.ts';
 import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
@@ -59,7 +62,8 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const keyHome = config.sharedDir ?? config.dataDir;
   const key = await loadOrCreateSigningKey(keyHome);
   if (key.created) log.info('created the bundle signing key', { keyId: key.keyId, dir: `${keyHome}/keys` });
-  const devices = new DeviceService({ store, log, prefix });
+  const credentialKey = await loadOrCreateCredentialKey(join(keyHome, 'keys'));
+  const devices = new DeviceService({ store, log, prefix, credentialKey });
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), port: config.mqttsPort } : undefined;
   const limits = resolveBrokerLimits(config.brokerLimits);
   const ext = config.externalBroker;
@@ -69,6 +73,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
     registry: async (after, limit) => devices.list({ after: after ?? undefined, limit }),
   });
   devices.attachBroker(broker);
+  const enrollments = new EnrollmentService({ store, log: log.child({ svc: 'enroll' }), key: credentialKey, sync: () => broker.credentials });
   const delivery = new DeliveryService({ store, link: broker, log, prefix });
   const bundles = new BundleService({ store, blobs, key, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
@@ -80,7 +85,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
 
-  const services: FleetServices = { devices, bundles, delivery, broker, key, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
+  const services: FleetServices = { devices, enrollments, bundles, delivery, broker, key, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
   let started = false;
   return {
     services,

@@ -25,7 +25,7 @@ export interface DeviceRecord {
   reported: ReportedState | null;
   presence: { online: boolean; session: number }[];
   rev: number;
-  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy; shadow?: BundleRef | null; shadowRate?: number; update?: UpdatePolicy; retry?: number } | null;
+  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy; shadow?: BundleRef | null; shadowRate?: number; update?: UpdatePolicy; retry?: number; trust?: unknown } | null;
   /** Chunk requests served, by digest. */
   served: Map<string, number>;
 }
@@ -118,7 +118,15 @@ export class HarnessServer {
   async setDesired(deviceId: string, bundle: BundleRef | null, telemetry: Partial<TelemetryPolicy> = {}, shadow: { bundle: BundleRef | null; rate?: number } = { bundle: null }, control: { update?: UpdatePolicy; retry?: number } = {}): Promise<void> {
     const d = this.device(deviceId);
     d.rev++;
-    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry }, shadow: shadow.bundle, shadowRate: shadow.rate, ...control };
+    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry }, shadow: shadow.bundle, shadowRate: shadow.rate, ...control, trust: d.desired?.trust };
+    await this.publishDesired(deviceId);
+  }
+
+  /** Publishes the desired state again with a trust update (SPEC §6.6) in it [WIRE-2.2.2]. */
+  async setTrust(deviceId: string, trust: unknown, bundle?: BundleRef | null): Promise<void> {
+    const d = this.device(deviceId);
+    d.rev++;
+    d.desired = { bundle: bundle === undefined ? (d.desired?.bundle ?? null) : bundle, telemetry: d.desired?.telemetry ?? DEFAULT_TELEMETRY, shadow: d.desired?.shadow, shadowRate: d.desired?.shadowRate, update: d.desired?.update, retry: d.desired?.retry, trust };
     await this.publishDesired(deviceId);
   }
 
@@ -171,13 +179,13 @@ export class HarnessServer {
   private ownTopic(client: Client, topic: string, kind: 'publish' | 'subscribe'): boolean {
     const t = parseDeviceTopic(this.prefix, topic);
     if (!t || t.deviceId !== client.id) return false;
-    return kind === 'publish' ? ['reported', 'status', 'telemetry', 'samples', 'chunks/req', 'presence'].includes(t.leaf) : ['desired', 'chunks/res', 'ack'].includes(t.leaf);
+    return kind === 'publish' ? ['reported', 'status', 'telemetry', 'samples', 'chunks/req', 'presence'].includes(t.leaf) : ['desired', 'chunks/res', 'ack', 'credentials'].includes(t.leaf);
   }
 
   private async publishDesired(deviceId: string): Promise<void> {
     const d = this.device(deviceId);
     if (!d.desired || !this.aedes) return;
-    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: d.desired.shadow ?? null, shadowRate: d.desired.shadowRate, update: d.desired.update, retry: d.desired.retry, issuedAt: new Date().toISOString() }));
+    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: d.desired.shadow ?? null, shadowRate: d.desired.shadowRate, update: d.desired.update, retry: d.desired.retry, trust: d.desired.trust, issuedAt: new Date().toISOString() }));
     await this.publish(deviceTopic(this.prefix, deviceId, 'desired'), payload, true);
   }
 

@@ -4,12 +4,14 @@ import type { BundleService } from '../../delivery/bundle-service.ts';
 import type { DeliveryService } from '../../delivery/delivery-service.ts';
 import type { SigningKey } from '../../delivery/signing-key.ts';
 import type { DeviceService } from '../../devices/device-service.ts';
+import type { EnrollmentService } from '../../devices/enrollment-service.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../api-error.ts';
 
 export interface FleetServices {
   devices: DeviceService;
+  enrollments: EnrollmentService;
   bundles: BundleService;
   delivery: DeliveryService;
   broker: BrokerLink;

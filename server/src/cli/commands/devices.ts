@@ -7,6 +7,7 @@ import { parseBody } from '../api-client.ts';
 import { api, client, serverOptions } from '../common.ts';
 import { answer } from '../typed-api.ts';
 import { emit, table } from '../output.ts';
+import { registerRotateCommand } from './enrollments.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -105,6 +106,8 @@ export function registerDeviceCommands(program: Command): void {
       const d = await answer(api(o).devices[':id'].revoke.$post({ param: { id: encodeURIComponent(id) }, json: o.reason ? { reason: o.reason } : {} }));
       emit(o, d, () => `revoked ${d.id}`);
     });
+
+  registerRotateCommand(devices);
 
   serverOptions(devices.command('tag <id>').description('Add or remove tags and groups')
     .option('--add <tag>', 'add a tag (repeatable)', collect, [])

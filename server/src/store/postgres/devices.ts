@@ -3,7 +3,7 @@
 // first (so two writers never deadlock), and revisions are computed under those row locks.
 import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
-import type { DevicePage, DeviceStore } from '../store.ts';
+import type { DeviceCredential, DevicePage, DeviceStore } from '../store.ts';
 import { type Pool, withTx } from './pg-db.ts';
 import { iso, isoOrNull, json, jsonText, now, num, params, type Queryable, type Row, uniqueViolation } from './pg-values.ts';
 
@@ -12,7 +12,7 @@ const EVENTS_KEPT = 500;
 /** Devices inserted per statement by createMany (one JSON parameter each). */
 const INSERT_CHUNK = 1000;
 
-const toEntity = (r: Row): Device => ({
+export const toEntity = (r: Row): Device => ({
   id: r.id as string, name: r.name as string, tags: r.tags as string[], groups: r.groups as string[],
   attributes: r.attributes as Record<string, string>, createdAt: iso(r.created_at), revokedAt: isoOrNull(r.revoked_at),
   lastSeenAt: isoOrNull(r.last_seen_at), online: r.online as boolean, session: num(r.session),
@@ -71,9 +71,30 @@ export class PostgresDeviceStore implements DeviceStore {
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
-  async credential(id: string): Promise<{ tokenHash: string; revoked: boolean; groups: string[] } | null> {
-    const r = (await this.pool.query('SELECT token_hash, revoked_at, groups FROM devices WHERE id = $1', [id])).rows[0];
-    return r ? { tokenHash: r.token_hash, revoked: r.revoked_at != null, groups: r.groups } : null;
+  async credential(id: string): Promise<DeviceCredential | null> {
+    const r = (await this.pool.query('SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until FROM devices WHERE id = $1', [id])).rows[0];
+    return r ? {
+      tokenHash: r.token_hash, revoked: r.revoked_at != null, groups: r.groups, generation: r.credential_generation,
+      previousHash: r.prev_token_hash ?? null, previousUntil: isoOrNull(r.prev_token_until),
+    } : null;
+  }
+
+  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string): Promise<{ id: string; generation: number }[]> {
+    if (ids.length === 0) return [];
+    return withTx(this.pool, async (c) => {
+      const rows = await lockInOrder(c, [...new Set(ids)], 'AND revoked_at IS NULL');
+      const changes = rows.map((r) => ({ id: r.id as string, generation: (r.credential_generation as number) + 1 }));
+      await c.query(
+        `UPDATE devices d SET prev_token_hash = d.token_hash, prev_token_until = $2, token_hash = x.token_hash, credential_generation = x.generation
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, token_hash text, generation int) WHERE d.id = x.id`,
+        [json(changes.map((ch) => ({ ...ch, token_hash: hashOf(ch.id, ch.generation) }))), previousUntil],
+      );
+      return changes;
+    });
+  }
+
+  async endOverlap(id: string): Promise<void> {
+    await this.pool.query('UPDATE devices SET prev_token_hash = NULL, prev_token_until = NULL WHERE id = $1 AND prev_token_hash IS NOT NULL', [id]);
   }
 
   async list(filter: DeviceFilter & { after?: string; limit?: number } = {}): Promise<DevicePage> {
@@ -104,7 +125,7 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async revoke(id: string): Promise<boolean> {
-    const r = await this.pool.query('UPDATE devices SET revoked_at = $2, online = false WHERE id = $1 AND revoked_at IS NULL', [id, now()]);
+    const r = await this.pool.query('UPDATE devices SET revoked_at = $2, online = false, prev_token_hash = NULL, prev_token_until = NULL WHERE id = $1 AND revoked_at IS NULL', [id, now()]);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -192,6 +213,6 @@ function whereOf(f: DeviceFilter, p: (v: unknown) => string): string[] {
   return where;
 }
 
-function unique(xs: string[] | undefined): string[] {
+export function unique(xs: string[] | undefined): string[] {
   return [...new Set(xs ?? [])].sort();
 }

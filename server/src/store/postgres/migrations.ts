@@ -125,4 +125,20 @@ export const METADATA_PG_MIGRATIONS: PgMigration[] = [
       CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (hook_id, id);
     `,
   },
+  {
+    id: 8,
+    name: 'identity',
+    // Enrollment by claim and rotating credentials: see the SQLite migration of the same id.
+    sql: `
+      CREATE TABLE enrollments (
+        id TEXT COLLATE "C" PRIMARY KEY, name TEXT COLLATE "C" NOT NULL UNIQUE, claim_hash TEXT NOT NULL, quota INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0, expires_at TIMESTAMPTZ NOT NULL, template JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+        created_by TEXT NOT NULL, revoked_at TIMESTAMPTZ
+      );
+      ALTER TABLE devices ADD COLUMN prev_token_hash TEXT, ADD COLUMN prev_token_until TIMESTAMPTZ,
+        ADD COLUMN credential_generation INTEGER NOT NULL DEFAULT 0, ADD COLUMN serial TEXT COLLATE "C",
+        ADD COLUMN public_key TEXT, ADD COLUMN enrollment_id TEXT, ADD COLUMN proof_at BIGINT;
+      CREATE UNIQUE INDEX devices_serial ON devices (serial) WHERE serial IS NOT NULL;
+    `,
+  },
 ];

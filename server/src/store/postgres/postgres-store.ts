@@ -3,6 +3,7 @@ import type { Store } from '../store.ts';
 import { PostgresBundleStore } from './bundles.ts';
 import { PostgresDatasetStore } from './datasets.ts';
 import { PostgresDeviceStore } from './devices.ts';
+import { PostgresEnrollmentStore } from './enrollments.ts';
 import { METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS } from './migrations.ts';
 import { PostgresModelStore } from './models.ts';
 import { migrate, openPool, type Pool } from './pg-db.ts';
@@ -57,6 +58,7 @@ export async function openPostgresStoreOn(pool: Pool): Promise<Store> {
     sweeps: new PostgresSweepStore(pool),
     audit: new PostgresAuditStore(pool),
     devices: new PostgresDeviceStore(pool),
+    enrollments: new PostgresEnrollmentStore(pool),
     bundles: new PostgresBundleStore(pool),
     rollouts,
     async close() {

@@ -1,7 +1,7 @@
 // SQLite DeviceStore: the fleet registry, presence, reported and desired state, and each device's timeline.
 import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
-import type { DevicePage, DeviceStore } from '../store.ts';
+import type { DeviceCredential, DevicePage, DeviceStore } from '../store.ts';
 import { type Db, json, now, parse } from './db.ts';
 
 type Row = Record<string, unknown>;
@@ -9,7 +9,7 @@ type Row = Record<string, unknown>;
 /** Events kept per device; older ones are pruned as new ones arrive. */
 const EVENTS_KEPT = 500;
 
-const toEntity = (r: Row): Device => ({
+export const toEntity = (r: Row): Device => ({
   id: r.id as string, name: r.name as string, tags: parse(r.tags), groups: parse(r.groups), attributes: parse(r.attributes),
   createdAt: r.created_at as string, revokedAt: (r.revoked_at as string) ?? null, lastSeenAt: (r.last_seen_at as string) ?? null,
   online: r.online === 1, session: r.session as number, reported: parse(r.reported), reportedAt: (r.reported_at as string) ?? null,
@@ -46,9 +46,33 @@ export class SqliteDeviceStore implements DeviceStore {
     return r ? toEntity(r) : null;
   }
 
-  async credential(id: string): Promise<{ tokenHash: string; revoked: boolean; groups: string[] } | null> {
-    const r = this.db.prepare('SELECT token_hash, revoked_at, groups FROM devices WHERE id = ?').get(id) as Row | undefined;
-    return r ? { tokenHash: r.token_hash as string, revoked: r.revoked_at != null, groups: parse(r.groups) } : null;
+  async credential(id: string): Promise<DeviceCredential | null> {
+    const r = this.db.prepare('SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until FROM devices WHERE id = ?').get(id) as Row | undefined;
+    return r ? {
+      tokenHash: r.token_hash as string, revoked: r.revoked_at != null, groups: parse(r.groups), generation: r.credential_generation as number,
+      previousHash: (r.prev_token_hash as string) ?? null, previousUntil: (r.prev_token_until as string) ?? null,
+    } : null;
+  }
+
+  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string): Promise<{ id: string; generation: number }[]> {
+    const get = this.db.prepare('SELECT credential_generation FROM devices WHERE id = ? AND revoked_at IS NULL');
+    const put = this.db.prepare(`UPDATE devices SET prev_token_hash = token_hash, prev_token_until = ?, token_hash = ?, credential_generation = ?
+      WHERE id = ?`);
+    const out: { id: string; generation: number }[] = [];
+    this.db.transaction(() => {
+      for (const id of ids) {
+        const r = get.get(id) as Row | undefined;
+        if (!r) continue;
+        const generation = (r.credential_generation as number) + 1;
+        put.run(previousUntil, hashOf(id, generation), generation, id);
+        out.push({ id, generation });
+      }
+    })();
+    return out;
+  }
+
+  async endOverlap(id: string): Promise<void> {
+    this.db.prepare('UPDATE devices SET prev_token_hash = NULL, prev_token_until = NULL WHERE id = ? AND prev_token_hash IS NOT NULL').run(id);
   }
 
   async list(filter: DeviceFilter & { after?: string; limit?: number } = {}): Promise<DevicePage> {
@@ -85,7 +109,7 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async revoke(id: string): Promise<boolean> {
-    return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0 WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes > 0;
+    return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0, prev_token_hash = NULL, prev_token_until = NULL WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes > 0;
   }
 
   async setPresence(id: string, p: { online: boolean; session?: number; at: string }): Promise<boolean> {
@@ -150,7 +174,8 @@ export class SqliteDeviceStore implements DeviceStore {
     return rows.map((r) => ({ id: r.id as number, deviceId: r.device_id as string, at: r.at as string, kind: r.kind as string, detail: parse(r.detail) }));
   }
 
-  private writeLabels(id: string, tags: string[], groups: string[]): void {
+  /** Writes the label index rows of one device (inside the caller's transaction). */
+  writeLabels(id: string, tags: string[], groups: string[]): void {
     const t = this.db.prepare('INSERT INTO device_tags (tag, device_id) VALUES (?, ?)');
     const g = this.db.prepare('INSERT INTO device_groups (grp, device_id) VALUES (?, ?)');
     for (const tag of tags) t.run(tag, id);
@@ -187,6 +212,6 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 }
 
-function unique(xs: string[] | undefined): string[] {
+export function unique(xs: string[] | undefined): string[] {
   return [...new Set(xs ?? [])].sort();
 }

@@ -176,4 +176,27 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(hook_id, id);
     `,
   },
+  {
+    id: 8,
+    name: 'identity',
+    // Enrollment by claim and rotating credentials (server/src/devices/enrollment-service.ts): an enrollment
+    // counts its devices against a quota; a device keeps its current token hash plus the previous one and
+    // when it stops being accepted (the overlap window), the generation its derived token was made from,
+    // and, when enrolled, its serial, public key and the time of its last accepted proof (replay guard).
+    sql: `
+      CREATE TABLE enrollments (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, claim_hash TEXT NOT NULL, quota INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0, expires_at TEXT NOT NULL, template TEXT NOT NULL, created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL, revoked_at TEXT
+      );
+      ALTER TABLE devices ADD COLUMN prev_token_hash TEXT;
+      ALTER TABLE devices ADD COLUMN prev_token_until TEXT;
+      ALTER TABLE devices ADD COLUMN credential_generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE devices ADD COLUMN serial TEXT;
+      ALTER TABLE devices ADD COLUMN public_key TEXT;
+      ALTER TABLE devices ADD COLUMN enrollment_id TEXT;
+      ALTER TABLE devices ADD COLUMN proof_at INTEGER;
+      CREATE UNIQUE INDEX devices_serial ON devices(serial) WHERE serial IS NOT NULL;
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import { SqliteBundleStore } from './bundles.ts';
 import { openDb } from './db.ts';
 import { SqliteDatasetStore } from './datasets.ts';
 import { SqliteDeviceStore } from './devices.ts';
+import { SqliteEnrollmentStore } from './enrollments.ts';
 import { SqliteModelStore } from './models.ts';
 import { SqliteRunStore } from './runs.ts';
 import { SqliteAuditStore, SqliteSweepStore } from './sweeps-audit.ts';
@@ -13,6 +14,7 @@ import { SqliteRolloutStore } from './sqlite-rollout-store.ts';
 /** Opens the SQLite store at `path` (':memory:' for tests). */
 export function openSqliteStore(path: string): Store {
   const db = openDb(path);
+  const devices = new SqliteDeviceStore(db);
   return {
     kind: 'sqlite',
     tokens: new SqliteTokenStore(db),
@@ -21,7 +23,8 @@ export function openSqliteStore(path: string): Store {
     models: new SqliteModelStore(db),
     sweeps: new SqliteSweepStore(db),
     audit: new SqliteAuditStore(db),
-    devices: new SqliteDeviceStore(db),
+    devices,
+    enrollments: new SqliteEnrollmentStore(db, devices),
     bundles: new SqliteBundleStore(db),
     rollouts: new SqliteRolloutStore(db),
     async close() {

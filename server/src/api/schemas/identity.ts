@@ -1,0 +1,26 @@
+// Response schemas of the identity routes: enrollments (claims), enrollment answers, credential rotation.
+import { z } from '@hono/zod-openapi';
+
+export const EnrollmentTemplate = z.object({
+  tags: z.array(z.string()), groups: z.array(z.string()), attributes: z.record(z.string(), z.string()),
+  serialPattern: z.string().nullable(), allowReenroll: z.boolean(),
+});
+
+export const Enrollment = z.object({
+  id: z.string(), name: z.string(), quota: z.number(), used: z.number(), expiresAt: z.string(), template: EnrollmentTemplate,
+  createdAt: z.string(), createdBy: z.string(), revokedAt: z.string().nullable(),
+}).openapi('Enrollment');
+
+export const CreatedEnrollment = z.object({
+  enrollment: Enrollment,
+  claim: z.string().openapi({ description: 'Shown once: the server keeps only its hash. Devices present it to POST /enroll only.' }),
+});
+
+export const EnrollmentList = z.object({ enrollments: z.array(Enrollment) });
+
+export const Enrolled = z.object({
+  v: z.literal(1), deviceId: z.string(), token: z.string().openapi({ description: 'The device token [WIRE-1.6]; rotates [WIRE-2.11]' }),
+  generation: z.number(), reenrolled: z.boolean(),
+});
+
+export const RotationResult = z.object({ rotated: z.number(), notified: z.number(), oldValidUntil: z.string() });
