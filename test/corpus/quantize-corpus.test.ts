@@ -75,11 +75,11 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // ~240 per-tensor uint8 activations each costing ~4% relative L2, not one broken op). Mixed precision now leaves the
   // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%);
   // MobileNetV2 and ShuffleNetV2 miss the gate even with int8 weights alone (7-bit weight rounding, ~8% and ~13%)
-  // and stay refused by the gate. The full corpus has not been re-measured on an idle machine since, so the floor
-  // stays where it was measured; raise it from this test's log.
-  const FLOOR = 0.65;
+  // and stay refused by the gate. Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%),
+  // every EfficientNet-B0 through; the floor leaves two models of margin for other CPUs' kernels.
+  const FLOOR = 0.73;
 
-  it('quantizes the corpus through the parity gate (floor 65%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
+  it('quantizes the corpus through the parity gate (floor 73%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
     for (const m of manifest.models) {
       const floatBytes = new Uint8Array(readFileSync(path.join(dir, m.file)));
       try {

@@ -85,6 +85,6 @@ function AgentTrust({ fingerprint }: { fingerprint: string }) {
   return h('section', { class: 'card', 'aria-label': 'Bundle signing key' },
     h('h2', null, 'Bundle signing key'),
     h('p', null, 'Agents install only bundles signed by a key they trust. Start a new agent with this fingerprint; it fetches the key on first start and refuses any other:'),
-    h('p', { class: 'mono', 'data-testid': 'key-fingerprint' }, fingerprint),
-    h('pre', { class: 'mono' }, `flotilla agent --server ${location.origin} --device-id ID --token TOKEN --data DIR \\\n  --trust-fingerprint ${fingerprint}`));
+    h('p', { class: 'mono wrap', 'data-testid': 'key-fingerprint' }, fingerprint),
+    h('pre', { class: 'mono agent-command' }, `flotilla agent --server ${location.origin} --device-id ID --token TOKEN --data DIR \\\n  --trust-fingerprint ${fingerprint}`));
 }
