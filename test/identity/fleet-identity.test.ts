@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt from 'mqtt';
+import { connectOnce } from './mqtt-connect.ts';
 import { generateKeyPair, toHex } from '@flotilla/firmware-bundler';
 import { createAgent, OnnxNodeRuntime, type Agent } from '@flotilla/edge-agent';
 import { SimStorage } from '../../server/src/simulator/sim-storage.ts';
@@ -62,20 +62,6 @@ async function tryConnect(url: string, id: string, token: string): Promise<'acce
   }
 }
 
-function connectOnce(url: string, id: string, token: string): Promise<'accepted' | number> {
-  return new Promise((resolve) => {
-    const c = mqtt.connect(url, { clientId: id, username: id, password: token, clean: true, reconnectPeriod: 0, connectTimeout: 10_000, protocolVersion: 4 });
-    c.on('connect', () => {
-      c.end(true);
-      resolve('accepted');
-    });
-    c.on('error', (err) => {
-      c.end(true);
-      const code = (err as { code?: unknown }).code;
-      resolve(typeof code === 'number' ? code : -1);
-    });
-  });
-}
 
 let claim: string;
 beforeAll(async () => {

@@ -16,25 +16,21 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** Peak resident memory of `pid` in bytes (VmHWM), or null where /proc is unavailable. */
-export function peakRssBytes(pid: number): number | null {
+/** A memory line of /proc/<pid>/status (`VmHWM`, `VmRSS`) in bytes, or null where /proc is unavailable. */
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
   }
 }
 
+/** Peak resident memory of `pid` in bytes (VmHWM), or null where /proc is unavailable. */
+export const peakRssBytes = (pid: number): number | null => statusBytes(pid, 'VmHWM');
+
 /** Current resident memory of `pid` in bytes (VmRSS), or null where /proc is unavailable. */
-export function rssBytes(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
+export const rssBytes = (pid: number): number | null => statusBytes(pid, 'VmRSS');
 
 /** CPU seconds of this process plus `pids`, summed (missing ones count 0). */
 export function totalCpuSeconds(pids: readonly number[], self = true): number {

@@ -2,44 +2,34 @@
 // output histograms, calibration, labels and lineage; every malformed upload (shape, dtype,
 // row count, labels, held-out rows, lineage) is refused with its own code and a message naming expected vs got,
 // and registers nothing.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { floatTensor, makeNode } from '@flotilla/firmware-bundler/onnx';
-import { modelOf } from '../convert/testing/onnx-fixtures.ts';
+import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../convert/npy-write.ts';
-import { ConversionService } from './conversion-service.ts';
 import type { ImportEvidenceInput } from './import-evidence.ts';
-import { openWorld } from '@flotilla/test/support/retraining-test-kit';
+import { TWO_CLASS_MODEL, useConversionWorld } from '@flotilla/test/support/import-kit';
 
-let world: Awaited<ReturnType<typeof openWorld>>;
-let conversion: ConversionService;
-beforeEach(async () => {
-  world = await openWorld();
-  conversion = new ConversionService(world.store, world.blobs);
-});
-afterEach(async () => world.close());
+const kit = useConversionWorld();
 
-/** [N, 3] → softmax over 2 classes: class 1 when feature 1 beats feature 0. */
-const model = modelOf(13, [makeNode('MatMul', ['x', 'W'], ['z']), makeNode('Softmax', ['z'], ['y'], { axis: -1 })], [floatTensor('W', [3, 2], Float32Array.from([4, 0, 0, 4, 0, 0]))], [3], [2]);
+const model = TWO_CLASS_MODEL;
 const rows = (n: number) => Float32Array.from(Array.from({ length: n }, (_, i) => (i % 2 ? [0, 1, i / n] : [1, 0, i / n])).flat());
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const good = (): ImportEvidenceInput => ({ reference: encodeNpy(rows(64), [64, 3]), labels: json(['left', 'right']) });
 
 async function refused(evidence: ImportEvidenceInput, code: string, message: string | RegExp) {
-  const err = await conversion.importOnnx(model, 'toy', '', 'op', evidence).then(() => null, (e: unknown) => e as { code: string; message: string; status: number });
+  const err = await kit.conversion().importOnnx(model, 'toy', '', 'op', evidence).then(() => null, (e: unknown) => e as { code: string; message: string; status: number });
   expect(err).toMatchObject({ code, status: 400 });
   expect(err!.message).toMatch(message);
-  expect(await world.store.models.listVersions('toy')).toEqual([]);
+  expect(await kit.world().store.models.listVersions('toy')).toEqual([]);
 }
 
 describe('import with evidence', () => {
   it('computes profile, output histograms, calibration and self-test rows from the reference set', async () => {
-    const v = await conversion.importOnnx(model, 'toy', 'from elsewhere', 'op', {
+    const v = await kit.conversion().importOnnx(model, 'toy', 'from elsewhere', 'op', {
       ...good(), evaluation: encodeNpy(rows(40), [40, 3]), evaluationLabels: encodeNpy(Int32Array.from({ length: 40 }, (_, i) => i % 2), [40]),
       lineage: json({ exporter: 'torch.onnx', commit: 'abc123' }),
     });
     expect(v.metrics).toMatchObject({ accuracy: 1, referenceRows: 64, labels: ['left', 'right'], import: { source: 'import', importedBy: 'op', lineage: { commit: 'abc123' } } });
     expect((v.metrics!.import as { digest: string }).digest).toBe(v.artifacts['model.onnx']);
-    const ev = (await conversion.evidence(v))!;
+    const ev = (await kit.conversion().evidence(v))!;
     expect(ev.reference.features.map((f) => f.name)).toEqual(['f0', 'f1', 'f2']);
     expect(ev.reference.predictions).toEqual([0.5, 0.5]);
     // softmax of a 4-point margin: every confidence is 0.982, in the last bin.
