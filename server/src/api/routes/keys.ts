@@ -2,7 +2,7 @@
 // fetch the keys on first start and check the fingerprint themselves. Rotate and retire (admin) issue a
 // signed trust update (SPEC §6.6) and give it to every device in a new desired state revision.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../app-env.ts';
+import type { AppEnv, Services } from '../app-env.ts';
 import { requireRole } from '../auth-middleware.ts';
 import type { TrustChange as TrustChangeResult } from '../../delivery/key-ring.ts';
 import type { FleetServices } from './fleet-services.ts';
@@ -35,7 +35,7 @@ export function keyRoutes(f: FleetServices) {
 export function keyAdminRoutes(f: FleetServices) {
   const app = new OpenAPIHono<AppEnv>();
   app.on(['POST'], '/keys/*', requireRole('admin'));
-  const after = async (audit: AppEnv['Variables']['services']['store']['audit'], actor: string, action: string, change: TrustChangeResult) => {
+  const after = async (audit: Services['store']['audit'], actor: string, action: string, change: TrustChangeResult) => {
     await audit.record({ actor, action, subject: change.keyId, detail: { version: change.version, threshold: change.threshold, active: change.active } });
     // Every device's next desired state revision carries the update; agents check it before any bundle.
     const devices = await f.delivery.publishTrust({ actor });
