@@ -90,7 +90,8 @@ export class DeliveryService {
       const issuedAt = new Date().toISOString();
       for (const [bundleId, ids] of groups) {
         const stored = await this.deps.store.devices.setDesired(ids, (rev, device) => {
-          const now = device.desiredBundleId ?? null;
+          // The bundle the stored state names now (what the serving-bundle column must say).
+          const now = (device.desired as Partial<DesiredState> | null)?.bundle?.id ?? null;
           if (now !== bundleId) moved.set(now, [...(moved.get(now) ?? []), device.id]);
           return { ...(device.desired ?? {}), v: 1, rev, trust, issuedAt };
         }, bundleId);
