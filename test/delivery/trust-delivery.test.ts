@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeMessage, DesiredState } from '@flotilla/firmware-bundler/wire';
-import type { BrokerLink, OutboundMessage } from '../broker/broker-link.ts';
-import { createLogger } from '../log/logger.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
-import type { Store } from '../store/store.ts';
-import { DEFAULT_TELEMETRY, DeliveryService } from './delivery-service.ts';
-import { KeyRing } from './key-ring.ts';
+import type { BrokerLink, OutboundMessage } from '../../server/src/broker/broker-link.ts';
+import { createLogger } from '../../server/src/log/logger.ts';
+import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../server/src/store/store.ts';
+import { DEFAULT_TELEMETRY, DeliveryService } from '../../server/src/delivery/delivery-service.ts';
+import { KeyRing } from '../../server/src/delivery/key-ring.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'trust-delivery-'));
 let store: Store;
