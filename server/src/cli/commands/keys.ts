@@ -32,7 +32,7 @@ function describe(r: TrustChangeAnswer, what: string): string {
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').alias('key').description('The server\'s bundle signing keys: show, rotate, retire')
     .addHelpText('after', LEAK_HELP);
-  serverOptions(keys.command('show').description('Trusted keys with fingerprints (* = signs new bundles) and the trust version: start agents with --trust-fingerprint FINGERPRINT')
+  serverOptions(keys.command('show').description('Trusted keys with fingerprints, which one signs new bundles, and the trust version: start agents with --trust-fingerprint FINGERPRINT')
     .option('--fingerprint', 'print only the active signing key\'s fingerprint (for scripts)'))
     .action(async (o) => {
       const r = await answer(api(o).keys.$get());
