@@ -140,7 +140,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   let closing: Promise<void> | null = null;
   return {
-    url, port, ...mqtt, config, admin, store, log, signingKey: { keyId: fleet.services.key.keyId, fingerprint: fleet.services.key.fingerprint },
+    url, port, ...mqtt, config, admin, store, log, signingKey: { keyId: fleet.services.keys.active().keyId, fingerprint: fleet.services.keys.active().fingerprint },
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((r) => server.close(() => r()));

@@ -22,7 +22,7 @@ import { enrollmentRoutes } from './routes/enrollments.ts';
 import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
-import { keyRoutes } from './routes/keys.ts';
+import { keyAdminRoutes, keyRoutes } from './routes/keys.ts';
 import { meRoutes } from './routes/me.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
@@ -46,6 +46,7 @@ function buildApi(s: AppServices) {
     .route('/', deviceRoutes(s.fleet))
     .route('/', bundleRoutes(s.fleet))
     .route('/', keyRoutes(s.fleet))
+    .route('/', keyAdminRoutes(s.fleet))
     .route('/', meRoutes())
     .route('/', eventRoutes(s.events));
 }

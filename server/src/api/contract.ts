@@ -10,6 +10,7 @@ import type { TargetPreview, RolloutPreview as RolloutPreviewSchema, RolloutStat
 import type { RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
 import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema } from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
+import type { KeyList as KeyListSchema, TrustChange as TrustChangeSchema } from './schemas/keys.ts';
 import type { eventRoutes } from './routes/events.ts';
 import type { CreatedWebhook as CreatedWebhookSchema, Delivery as DeliverySchema, EventPage as EventPageSchema, Webhook as WebhookSchema } from './schemas/events.ts';
 
@@ -63,6 +64,10 @@ export type RolloutTargetPreview = z.infer<typeof RolloutPreviewSchema>;
 export type SetDesiredResult = z.infer<typeof SetDesiredResultSchema>;
 /** One page of devices, with the cursor of the next. */
 export type DevicePage = z.infer<typeof DevicePageSchema>;
+/** The trusted bundle-signing keys (GET /keys): fingerprints, the active signer, the trust version and update. */
+export type KeyList = z.infer<typeof KeyListSchema>;
+/** What `keys rotate` or `keys retire` changed, and how many devices got the trust update. */
+export type TrustChangeAnswer = z.infer<typeof TrustChangeSchema>;
 /** Every refusal: `{ error: { code, message, details? } }` with a stable code. */
 export type ApiErrorBody = ReturnType<typeof errorBody>;
 /** A webhook as listed: filters, enabled or disabled with the reason, cursor, last deliveries (never the secret). */

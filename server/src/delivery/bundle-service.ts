@@ -39,7 +39,7 @@ export class BundleService {
   /** One bundle at a time per model, so sequence numbers are handed out without gaps or clashes. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: { store: Store; blobs: BlobStore; key: SigningKey; extras?: BundleExtrasFn; onCreated?: (b: BundleRecord, manifest: BundleManifest) => Promise<void> }) {}
+  constructor(private readonly deps: { store: Store; blobs: BlobStore; keys: { active(): SigningKey; refresh?(): Promise<void> }; extras?: BundleExtrasFn; onCreated?: (b: BundleRecord, manifest: BundleManifest) => Promise<void> }) {}
 
   async create(input: CreateBundleInput, actor: string): Promise<BundleRecord> {
     const mv = await this.deps.store.models.resolve(input.model);
@@ -64,7 +64,10 @@ export class BundleService {
   }
 
   private async pack(mv: ModelVersion, input: CreateBundleInput, actor: string): Promise<BundleRecord> {
-    const { store, blobs, key } = this.deps;
+    const { store, blobs } = this.deps;
+    // The active key when packing starts: a rotation meanwhile signs the next bundle, not half of this one.
+    await this.deps.keys.refresh?.();
+    const key = this.deps.keys.active();
     const artifact = input.artifact ?? defaultArtifact(mv).artifact;
     const digest = mv.artifacts[artifact];
     if (!digest) {

@@ -3,7 +3,8 @@ import { DomainError } from '../errors/domain-error.ts';
 
 export type DeliveryErrorCode =
   | 'MODEL_VERSION_NOT_FOUND' | 'BUNDLE_ARTIFACT_MISSING' | 'BUNDLE_NOT_FOUND' | 'BLOB_MISSING' | 'DEVICE_IDS_INVALID'
-  | 'PARITY_GATE_FAILED' | 'SHADOW_RATE_INVALID';
+  | 'PARITY_GATE_FAILED' | 'SHADOW_RATE_INVALID'
+  | 'KEY_NOT_FOUND' | 'KEY_ACTIVE' | 'KEY_LAST' | 'KEY_RING_FULL' | 'KEY_THRESHOLD_INVALID' | 'KEY_SIGNERS_MISSING' | 'KEY_STATE_INVALID';
 
 const STATUSES: Record<DeliveryErrorCode, number> = {
   MODEL_VERSION_NOT_FOUND: 404,
@@ -14,6 +15,15 @@ const STATUSES: Record<DeliveryErrorCode, number> = {
   DEVICE_IDS_INVALID: 400,
   PARITY_GATE_FAILED: 409,
   SHADOW_RATE_INVALID: 400,
+  // Trust rotation (key-ring.ts): refusals that leave the trusted keys as they were.
+  KEY_NOT_FOUND: 404,
+  KEY_ACTIVE: 409,
+  KEY_LAST: 409,
+  KEY_RING_FULL: 409,
+  KEY_THRESHOLD_INVALID: 400,
+  KEY_SIGNERS_MISSING: 409,
+  // The server's own key folder is damaged: not the request's fault.
+  KEY_STATE_INVALID: 500,
 };
 
 export class DeliveryError extends DomainError<DeliveryErrorCode> {

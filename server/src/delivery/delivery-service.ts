@@ -1,6 +1,8 @@
 // Desired state [WIRE-2.2]: the database is the source of truth; each change bumps the device's
 // revision and is published retained with QoS 1, and every desired state is re-published on start.
+// Every desired state carries the current signed trust update [WIRE-2.2.3] once keys were rotated.
 // Also answers which blobs a device may fetch [WIRE-2.7].
+import type { TrustUpdate } from '@flotilla/firmware-bundler';
 import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy, type UpdatePolicy } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
@@ -43,7 +45,66 @@ export class DeliveryService {
   /** bundle id → digests a device running it may fetch; bundles never change, so this never goes stale. */
   private readonly fetchable = new Map<string, Set<string>>();
 
-  constructor(private readonly deps: { store: Store; link: BrokerLink; log: Logger; prefix: string }) {}
+  /**
+   * `trust`: the current signed trust update (key-ring.ts), or null while the first key is the only one
+   * ever trusted (version 0: nothing to send).
+   */
+  constructor(private readonly deps: { store: Store; link: BrokerLink; log: Logger; prefix: string; trust?: () => TrustUpdate | null }) {}
+
+  /**
+   * Gives every device that has a desired state the current trust update, as a new revision (same
+   * bundle, shadow, policy and retry nonce), page by page like republishAll. Devices already holding
+   * this version are left alone, so a repeat after an interruption does only what is left. Agents that
+   * predate trust updates ignore the field. Returns how many devices got a new revision.
+   */
+  async publishTrust(opts: { actor?: string } = {}): Promise<number> {
+    const trust = this.deps.trust?.() ?? null;
+    if (!trust) return 0;
+    let after: string | null = null;
+    let n = 0;
+    for (;;) {
+      const page = await this.deps.store.devices.listDesired(after, 500);
+      if (page.length === 0) return n;
+      after = page[page.length - 1]!.id;
+      // The store writes one serving-bundle column per call: group by the bundle each device keeps.
+      const groups = new Map<string | null, string[]>();
+      for (const d of page) {
+        const prev = d.desired as Partial<DesiredState>;
+        if ((prev.trust?.version ?? 0) >= trust.version) continue;
+        const bundleId = prev.bundle?.id ?? null;
+        groups.set(bundleId, [...(groups.get(bundleId) ?? []), d.id]);
+      }
+      n += await this.writeTrust(groups, trust, opts.actor ?? null);
+    }
+  }
+
+  /**
+   * Writes `trust` into the devices' desired states, grouped by the serving bundle the page said they
+   * had. A device whose bundle changed since (an operator's setDesired in between) is written again
+   * with the bundle it has now, so its serving-bundle column never goes stale.
+   */
+  private async writeTrust(groups: Map<string | null, string[]>, trust: TrustUpdate, actor: string | null): Promise<number> {
+    const done = new Set<string>();
+    for (let pass = 0; groups.size > 0 && pass < 5; pass++) {
+      const moved = new Map<string | null, string[]>();
+      const issuedAt = new Date().toISOString();
+      for (const [bundleId, ids] of groups) {
+        const stored = await this.deps.store.devices.setDesired(ids, (rev, device) => {
+          // The bundle the stored state names now (what the serving-bundle column must say).
+          const now = (device.desired as Partial<DesiredState> | null)?.bundle?.id ?? null;
+          if (now !== bundleId) moved.set(now, [...(moved.get(now) ?? []), device.id]);
+          return { ...(device.desired ?? {}), v: 1, rev, trust, issuedAt };
+        }, bundleId);
+        for (const [id, desired] of stored) {
+          await this.deps.store.devices.addEvent({ deviceId: id, at: issuedAt, kind: 'desired', detail: { rev: desired.rev, trust: trust.version, actor } });
+        }
+        await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
+        for (const id of stored.keys()) done.add(id);
+      }
+      groups = moved;
+    }
+    return done.size;
+  }
 
   /** Re-publishes every stored desired state (retained), so the broker holds them again after a restart. */
   async republishAll(): Promise<number> {
@@ -76,7 +137,7 @@ export class DeliveryService {
       const retry = opts.retry ? (prev?.retry ?? 0) + 1 : prev?.bundle?.id === bundle?.id ? prev?.retry : undefined;
       const desired: DesiredState = {
         ...keepShadow(prev), v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY,
-        ...(update ? { update } : {}), ...(retry ? { retry } : {}), issuedAt,
+        ...(update ? { update } : {}), ...(retry ? { retry } : {}), ...this.trustField(prev), issuedAt,
       };
       return desired as unknown as Record<string, unknown>;
     }, record?.id ?? null);
@@ -117,7 +178,7 @@ export class DeliveryService {
         const desired: DesiredState = {
           v: 1, rev, bundle: prev?.bundle ?? null, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, shadow,
           ...(prev?.update ? { update: prev.update } : {}), ...(prev?.retry ? { retry: prev.retry } : {}),
-          ...(shadow && opts.rate !== undefined ? { shadowRate: opts.rate } : {}), issuedAt,
+          ...(shadow && opts.rate !== undefined ? { shadowRate: opts.rate } : {}), ...this.trustField(prev), issuedAt,
         };
         return desired as unknown as Record<string, unknown>;
       }, bundleId);
@@ -159,9 +220,30 @@ export class DeliveryService {
     return s;
   }
 
-  private publish(deviceId: string, desired: Record<string, unknown>): Promise<void> {
-    return this.deps.link.publish({ topic: deviceTopic(this.deps.prefix, deviceId, 'desired'), payload: encodeMessage(desired), qos: 1, retain: true });
+  /**
+   * `{ trust }`: the newer of the current trust update and the one the device's previous state carried
+   * (a server process sharing the key folder may not have reloaded a rotation yet), or nothing at version 0.
+   */
+  private trustField(prev: Partial<DesiredState> | null): { trust?: TrustUpdate } {
+    const trust = newerTrust(this.deps.trust?.() ?? null, prev?.trust ?? null);
+    return trust ? { trust } : {};
   }
+
+  /**
+   * Publishes retained. A stored state older than the current trust update (a publishTrust that a crash
+   * cut short) leaves with the current one: the agent checks it on its own, whatever the revision.
+   */
+  private publish(deviceId: string, desired: Record<string, unknown>): Promise<void> {
+    const trust = this.deps.trust?.() ?? null;
+    const stale = trust && ((desired as Partial<DesiredState>).trust?.version ?? 0) < trust.version;
+    const payload = stale ? { ...desired, trust } : desired;
+    return this.deps.link.publish({ topic: deviceTopic(this.deps.prefix, deviceId, 'desired'), payload: encodeMessage(payload), qos: 1, retain: true });
+  }
+}
+
+function newerTrust(a: TrustUpdate | null, b: TrustUpdate | null): TrustUpdate | null {
+  if (!a || !b) return a ?? b;
+  return b.version > a.version ? b : a;
 }
 
 /** The shadow fields of a previous desired state, carried over when only the serving bundle changes. */

@@ -22,7 +22,7 @@ import type { Store } from '../store/store.ts';
 import { BundleService } from '../delivery/bundle-service.ts';
 import { ChunkService } from '../delivery/chunk-service.ts';
 import { DeliveryService } from '../delivery/delivery-service.ts';
-import { loadOrCreateSigningKey } from '../delivery/signing-key.ts';
+import { KeyRing } from '../delivery/key-ring.ts';
 import type { StatusEvent } from '@flotilla/firmware-bundler/wire';
 import type { BundleExtrasFn } from '../delivery/bundle-service.ts';
 import type { BundleManifest } from '@flotilla/firmware-bundler';
@@ -30,7 +30,7 @@ import type { BundleRecord } from '../store/entities.ts';
 
 export interface FleetConfig {
   dataDir: string;
-  /** Where the signing key lives (`<sharedDir>/keys`); default the data folder. */
+  /** Where the signing keys and trust.json live (`<sharedDir>/keys`); default the data folder. */
   sharedDir?: string;
   host: string;
   mqttPort: number;
@@ -60,8 +60,9 @@ export interface Fleet {
 export async function openFleet(config: FleetConfig, store: Store, blobs: BlobStore, log: Logger): Promise<Fleet> {
   const prefix = DEFAULT_PREFIX;
   const keyHome = config.sharedDir ?? config.dataDir;
-  const key = await loadOrCreateSigningKey(keyHome);
-  if (key.created) log.info('created the bundle signing key', { keyId: key.keyId, dir: `${keyHome}/keys` });
+  const keys = await KeyRing.open(keyHome);
+  if (keys.created) log.info('created the bundle signing key', { keyId: keys.active().keyId, dir: `${keyHome}/keys` });
+  else if (keys.version > 0) log.info('bundle signing keys', { active: keys.active().keyId, trustVersion: keys.version, trusted: keys.list().length });
   const credentialKey = await loadOrCreateCredentialKey(join(keyHome, 'keys'));
   const devices = new DeviceService({ store, log, prefix, credentialKey });
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), port: config.mqttsPort } : undefined;
@@ -74,8 +75,8 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   });
   devices.attachBroker(broker);
   const enrollments = new EnrollmentService({ store, log: log.child({ svc: 'enroll' }), key: credentialKey, sync: () => broker.credentials });
-  const delivery = new DeliveryService({ store, link: broker, log, prefix });
-  const bundles = new BundleService({ store, blobs, key, extras: config.bundleExtras, onCreated: config.onBundle });
+  const delivery = new DeliveryService({ store, link: broker, log, prefix, trust: () => keys.trust() });
+  const bundles = new BundleService({ store, blobs, keys, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
   const served = metrics.counter('flotilla_chunk_bytes_served_total', 'Blob bytes served to devices, by transport');
   const chunks = new ChunkService({
@@ -85,7 +86,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
 
-  const services: FleetServices = { devices, enrollments, bundles, delivery, broker, key, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
+  const services: FleetServices = { devices, enrollments, bundles, delivery, broker, keys, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
   let started = false;
   return {
     services,

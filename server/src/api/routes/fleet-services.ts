@@ -2,7 +2,7 @@
 import type { BrokerLink } from '../../broker/broker-link.ts';
 import type { BundleService } from '../../delivery/bundle-service.ts';
 import type { DeliveryService } from '../../delivery/delivery-service.ts';
-import type { SigningKey } from '../../delivery/signing-key.ts';
+import type { KeyRing } from '../../delivery/key-ring.ts';
 import type { DeviceService } from '../../devices/device-service.ts';
 import type { EnrollmentService } from '../../devices/enrollment-service.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
@@ -15,7 +15,8 @@ export interface FleetServices {
   bundles: BundleService;
   delivery: DeliveryService;
   broker: BrokerLink;
-  key: SigningKey;
+  /** Bundle-signing keys: the active signer and the trust update devices get. */
+  keys: KeyRing;
   metrics: MetricsRegistry;
   /** Counts blob bytes served over HTTP [WIRE-3.1]. */
   onHttpBlobBytes(n: number): void;
