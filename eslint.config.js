@@ -17,7 +17,7 @@ const domainStaysDown = {
 const noTestHelpers = { group: ['@flotilla/test', '@flotilla/test/*'], message: 'Only tests may import test helpers.' };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'test-output/**', '.flotilla/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'test-output/**', '.flotilla/**', 'server/console/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -14,7 +14,7 @@ import { makeBundle, type TestBundle } from '../agent/harness/test-bundles.ts';
 import { TRUSTED_HEX } from '../agent/harness/test-keys.ts';
 import { referenceOutputs, sampleRow } from '../agent/harness/test-models.ts';
 import { serveStatic, type StaticSite } from '../agent/static-site.ts';
-import { folderBytes, freshApp, npm, packLibraries } from './pack-kit.ts';
+import { folderBytes, freshApp, npm, packWorkspaces } from './pack-kit.ts';
 
 const run = promisify(execFile);
 const ROW = sampleRow(16, 11);
@@ -32,7 +32,7 @@ const versionInRepo = (name: string): string => JSON.parse(readFileSync(join(REP
 
 beforeAll(async () => {
   const t0 = performance.now();
-  [tarballs, bundle] = await Promise.all([packLibraries(['edge-agent', 'firmware-bundler']), makeBundle({ version: '1.0.0', sequence: 1 })]);
+  [tarballs, bundle] = await Promise.all([packWorkspaces(['edge-agent', 'firmware-bundler']), makeBundle({ version: '1.0.0', sequence: 1 })]);
   const packed = performance.now();
   app = freshApp();
   writeFileSync(join(app, 'model.fbundle'), bundle.bytes);
@@ -108,17 +108,4 @@ describe('npm pack → npm install into a fresh app', () => {
       await browser.close();
     }
   }, 180_000);
-});
-
-describe('the server tarball', () => {
-  it('ships the CLI and its source without tests, and declares tsx, which its bin registers at run time', async () => {
-    const [report] = JSON.parse(await npm(join(REPO, 'server'), ['pack', '--dry-run', '--json', '--loglevel=error']));
-    const files = (report.files as { path: string }[]).map((f) => f.path);
-    expect(files).toContain('bin/flotilla.mjs');
-    expect(files).toContain('src/cli/main.ts');
-    expect(files.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
-    const manifest = JSON.parse(readFileSync(join(REPO, 'server/package.json'), 'utf8'));
-    expect(manifest.dependencies).toHaveProperty('tsx');
-    expect(manifest.dependencies).not.toHaveProperty('protobufjs');
-  });
 });

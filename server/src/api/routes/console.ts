@@ -9,8 +9,14 @@ import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../app-env.ts';
 import { errorBody } from '../errors.ts';
 
-/** Where `vite build` writes the console, relative to this file: <repo>/web-console/dist. */
-export const CONSOLE_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../web-console/dist');
+/** The server package's folder (server/ in the repository, node_modules/@flotilla/server when installed). */
+const SERVER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * Where the console build is: in the repository, the web-console workspace's `vite build` output
+ * (<repo>/web-console/dist); in an installed package, the copy `npm pack` built into the package's
+ * console/ (scripts/pack-server.mjs), since the web-console workspace is never published.
+ */
+export const CONSOLE_DIST = existsSync(join(SERVER_ROOT, '../web-console/package.json')) ? resolve(SERVER_ROOT, '../web-console/dist') : join(SERVER_ROOT, 'console');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
