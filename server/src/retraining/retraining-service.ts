@@ -16,6 +16,7 @@ import type { FieldSampleStore } from './field-sample-store.ts';
 import { buildFieldDataset, loadDataset, type FieldDataset } from './field-dataset.ts';
 import { trainOutside } from './outside-retrain.ts';
 import { RetrainingPolicy, type PolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
+import type { TrainerFile, TrainerFileShelf } from './trainer-files.ts';
 
 export type RetrainStatus = 'running' | 'blessed' | 'refused' | 'failed';
 
@@ -57,6 +58,8 @@ export interface RetrainingDeps {
   triggerLease?: () => Promise<boolean>;
   /** Publishes `retrain.started` and `retrain.<blessed|refused|failed>` (docs/events.md). */
   events?: EventPublisher;
+  /** Serves outside trainers their job's files by URL with a job token (GET /retraining/jobs/{id}/files/{name}). */
+  trainerFiles?: TrainerFileShelf;
 }
 
 const INT8 = 'model.int8.onnx';
@@ -133,6 +136,12 @@ export class RetrainingService {
     return [...this.jobs.values()].filter((j) => j.model === model).reverse();
   }
 
+  /** A file of a running outside trainer's job, for the holder of its download token (TRAINER_TOKEN_INVALID otherwise). */
+  trainerFile(jobId: string, name: string, token: string | undefined): TrainerFile {
+    if (!this.d.trainerFiles) throw new RetrainingError('TRAINER_TOKEN_INVALID', 'this server serves no trainer downloads');
+    return this.d.trainerFiles.open(jobId, name, token);
+  }
+
   /** A job of this process, else its audit record (jobs end in the audit log). */
   async get(id: string): Promise<RetrainJob> {
     const j = this.jobs.get(id);
@@ -206,6 +215,7 @@ export class RetrainingService {
     const challenger = await trainOutside(conversion, {
       jobId: job.id, actor: job.actor, trainer, champion, championOnnx, train: data, field: ds, labels: ev?.labels ?? ds.version.classes,
       hyper: p.train.hyper ?? {}, championLineage: champion.metrics?.import ?? (champion.runId ? { runId: champion.runId } : null),
+      downloads: this.d.trainerFiles,
     });
     job.challenger = `${challenger.model}@${challenger.version}`;
     if (trainer.quantize === 'none') {
