@@ -1,7 +1,8 @@
 // Issue 17, bring your own model: a challenger made by an outside trainer gets per-cohort references exactly
 // like a native retrain's. The retraining service runs a real (tiny) command trainer on a field dataset built
 // from the cars' snowy samples only, imports its ONNX model with evidence, and the real bundle-extras code
-// profiles each cohort from that dataset version's provenance; the real monitoring service then judges 100
+// profiles each cohort from that dataset version's provenance (cohorts without field rows on the imported
+// champion's reference rows); the real monitoring service then judges 100
 // rounds of in-distribution windows from every cohort against v2 and raises nothing, while the single profile
 // of the import evidence (the old way: field rows as the reference set) alerts on phones and sensors.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,10 +54,10 @@ beforeAll(async () => {
     digest: blob.digest, name: 'cam-clean', bytes: blob.bytes, rows: data.n, featureShape: [3], featureNames: meta.featureNames, classes: meta.classes,
     report: null, parents: [], source: 'test', createdAt: new Date().toISOString(),
   });
-  // The champion, imported with 400 clean rows as its reference set.
+  // The champion, imported with 2000 clean rows as its reference set: what its fleet sent.
   conversion = new ConversionService(world.store, world.blobs);
-  const ref = Float32Array.from(Array.from({ length: 400 }, () => draw(rng, false)).flat());
-  await conversion.importOnnx(classifier(WEIGHTS.champion), 'cam', 'champion', 'op', { reference: encodeNpy(ref, [400, 3]), labels: new TextEncoder().encode('["clear","snowy"]') });
+  const ref = Float32Array.from(Array.from({ length: 2000 }, () => draw(rng, false)).flat());
+  await conversion.importOnnx(classifier(WEIGHTS.champion), 'cam', 'champion', 'op', { reference: encodeNpy(ref, [2000, 3]), labels: new TextEncoder().encode('["clear","snowy"]') });
   await world.store.models.moveAlias({ model: 'cam', alias: 'champion', toVersion: 1, actor: 'test', reason: 'setup' });
   // Only the cars sent labelled samples, all snowy: 1250, of which the newest 250 are held out.
   const samples: FieldSample[] = Array.from({ length: 1250 }, (_, i) => ({
@@ -108,17 +109,17 @@ describe('per-cohort reference of a challenger made by an outside trainer on the
     expect(v2.tags).toEqual(['trained-outside']);
   });
 
-  it('bundles it with the cars profiled on their snowy rows and every other cohort on the parent\'s clean rows', async () => {
+  it('bundles it with the cars profiled on their snowy rows and every other cohort on the champion\'s import reference rows', async () => {
     const extras = await bundleExtras(world.store, world.blobs, v2, 'model.onnx');
-    const cohorts = extras.extensions?.[COHORT_PROFILES_EXTENSION] as Record<string, { features: { frequencies: number[]; count: number }[] }>;
+    const cohorts = extras.extensions?.[COHORT_PROFILES_EXTENSION] as unknown as Record<string, { features: { frequencies: number[]; count: number }[] }>;
     expect(Object.keys(cohorts)).toEqual(['car']);
     const upper = (f: number[]) => f.slice(Math.floor(f.length / 2)).reduce((a, x) => a + x, 0);
     const brightness = extras.referenceProfile!.features[0]!;
     expect(brightness.name).toBe('f0');
     expect(upper(cohorts.car!.features[0]!.frequencies)).toBeGreaterThan(0.9);
     expect(upper(brightness.frequencies)).toBeLessThan(0.4);
-    // The default is the parent's 2700 train/validation rows; the cars' profile their 1000 field rows.
-    expect(brightness.count).toBe(2700);
+    // The default is the imported champion's 2000 reference rows; the cars' profile their 1000 field rows.
+    expect(brightness.count).toBe(2000);
     expect(cohorts.car!.features[0]!.count).toBe(1000);
     // An operator's import (no field dataset behind it) keeps its evidence's single profile.
     const v1 = (await world.store.models.resolve('cam@1'))!;
