@@ -29,7 +29,7 @@ beforeAll(async () => {
   // The parent dataset (100 rows of three features) and an imported champion.
   const csv = ['a,b,snow,label', ...Array.from({ length: 100 }, (_, i) => (i % 2 ? '0,1,0,1' : '1,0,0,0'))].join('\n');
   expect((await srv.api('POST', '/api/v1/datasets?name=toy&label=label', `${csv}\n`)).status).toBe(201);
-  const imported = await fetch(`${srv.url}/api/v1/models/import?name=toy`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' }, body: classifier(WEIGHTS.champion) });
+  const imported = await fetch(`${srv.url}/api/v1/models/import?name=toy`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' }, body: classifier(WEIGHTS.champion) as Uint8Array<ArrayBuffer> });
   expect(imported.status).toBe(201);
   expect((await srv.api('PUT', '/api/v1/models/toy/aliases/champion', { version: 1, reason: 'imported' })).status).toBe(200);
   // The trainer: reads what it needs by URL, probes the token's limits, and answers with the champion it downloaded.
@@ -87,7 +87,9 @@ describe('trainer downloads by URL with a job token', () => {
     expect(Object.keys(m.urls).sort()).toEqual(['champion', 'holdoutX', 'holdoutY', 'trainCsv', 'trainX', 'trainY']);
     expect(m.urls.trainX).toBe(`${srv.url}/api/v1/retraining/jobs/${job.id}/files/train-x.npy`);
     expect(m.download.token).toMatch(/^ftj_/);
-    expect(Date.parse(m.download.expiresAt) - Date.parse(job.startedAt)).toBeLessThanOrEqual(61_000);
+    // It expires with the trainer's timeoutSec (60 s) after the files went up, within the job's life.
+    expect(Date.parse(m.download.expiresAt)).toBeGreaterThanOrEqual(Date.parse(job.startedAt) + 60_000);
+    expect(Date.parse(m.download.expiresAt)).toBeLessThanOrEqual(Date.parse(job.endedAt) + 60_000);
     // A small job's files also come inline; local paths are for command trainers only.
     expect(Object.keys(m.data).sort()).toEqual(Object.keys(m.urls).sort());
     expect(m.files).toBeUndefined();
