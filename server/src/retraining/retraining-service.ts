@@ -168,7 +168,7 @@ export class RetrainingService {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
     if (!champion) throw new RetrainingError('NO_CHAMPION', `${job.model} has no champion to retrain from: point the 'champion' alias at a version`);
-    if (p.trainer) return this.executeOutside(job, p, champion);
+    if (p.trainer) return this.executeOutside(job, p, champion, driftSince);
     if (!champion.runId) throw new RetrainingError('NO_CHAMPION', `${job.model}@${champion.version} was imported, not trained here: give its retraining policy an outside trainer (trainer: { kind: 'command' | 'http', ... })`);
     job.champion = `${champion.model}@${champion.version}`;
     const championRun = await store.runs.get(champion.runId);
@@ -198,7 +198,7 @@ export class RetrainingService {
    * operator's (the field rows as reference set), quantized with its parity gate (unless the policy says
    * `quantize: 'none'`), and judged by the same challenger gate as a native retrain.
    */
-  private async executeOutside(job: RetrainJob, p: RetrainingPolicy, champion: ModelVersion): Promise<RetrainJob> {
+  private async executeOutside(job: RetrainJob, p: RetrainingPolicy, champion: ModelVersion, driftSince?: string): Promise<RetrainJob> {
     const trainer = p.trainer!;
     const { importOnnx, quantizeVersion, evidence } = this.d.conversion;
     if (!importOnnx || !quantizeVersion || !evidence) throw new RetrainingError('TRAINER_FAILED', 'this server was started without the conversion service outside trainers need');
@@ -208,6 +208,8 @@ export class RetrainingService {
     if (!championOnnx) throw new RetrainingError('NO_CHAMPION', `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, minDevicesPerLabel: p.data.minDevicesPerLabel,
+      // As for a native retrain: the challenger's cohorts are profiled on their rows since the drift began.
+      recentSince: driftSince,
     });
     job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
     const { data } = await loadDataset(this.d, ds.version.digest);
