@@ -212,7 +212,8 @@ export class RetrainingService {
       recentSince: driftSince,
     });
     job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
-    const { data } = await loadDataset(this.d, ds.version.digest);
+    // By name and digest: a field dataset with no field rows has its parent's content, so the digest alone is ambiguous.
+    const { data } = await loadDataset(this.d, `${ds.version.name}@${ds.version.digest}`);
     const ev = await conversion.evidence(champion);
     const challenger = await trainOutside(conversion, {
       jobId: job.id, actor: job.actor, trainer, champion, championOnnx, train: data, field: ds, labels: ev?.labels ?? ds.version.classes,

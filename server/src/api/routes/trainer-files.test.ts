@@ -27,7 +27,7 @@ async function status(key: string, url: string, token?: string) {
 beforeAll(async () => {
   srv = await startServerProcess();
   // The parent dataset (100 rows of three features) and an imported champion.
-  const csv = ['a,b,snow,label', ...Array.from({ length: 100 }, (_, i) => (i % 2 ? '0,1,0,1' : '1,0,0,0'))].join('\n');
+  const csv = ['a,b,snow,label', ...Array.from({ length: 100 }, (_, i) => (i % 2 ? `0,1,${i / 100},1` : `1,0,${i / 100},0`))].join('\n');
   expect((await srv.api('POST', '/api/v1/datasets?name=toy&label=label', `${csv}\n`)).status).toBe(201);
   const imported = await fetch(`${srv.url}/api/v1/models/import?name=toy`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' }, body: classifier(WEIGHTS.champion) as Uint8Array<ArrayBuffer> });
   expect(imported.status).toBe(201);
@@ -95,7 +95,7 @@ describe('trainer downloads by URL with a job token', () => {
     expect(m.files).toBeUndefined();
     expect(seen.shape).toEqual([90, 3]);
     expect(seen.csvLines![0]).toBe('f0,f1,f2,label');
-    expect(seen.csvLines!.slice(1).every((l) => l === '1,0,0,0' || l === '0,1,0,1')).toBe(true);
+    expect(seen.csvLines!.slice(1).every((l) => /^(1,0,[\d.e-]+,0|0,1,[\d.e-]+,1)$/.test(l))).toBe(true);
     expect(seen.csvLines).toHaveLength(91);
     expect(seen.statuses).toEqual({
       trainX: 200, trainCsv: 200, champion: 200, unknownFile: 404,
