@@ -15,6 +15,8 @@ Two ways to run it:
                                         the parent dataset's rows, then dataset.fieldRows field samples last
        files.holdoutX / files.holdoutY  the newest field rows, held out for the champion/challenger gate
        files.trainCsv                   the same training rows as CSV (features..., label), for other tools
+       urls.*, download.token           the same files by URL (Authorization: Bearer <token>), for a trainer
+                                        whose disk is not the server's; used here when a local path is missing
        signature                        the champion's input/output signature (the challenger must match it)
        labels, champion, dataset, lineage, hyper
        output                           where to write model.onnx
@@ -82,12 +84,23 @@ def export(model: MLP, sample_shape, out: str, input_name: str, output_name: str
                       dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}}, opset_version=13)
 
 
+def load(m: dict, key: str) -> np.ndarray:
+    """A job file: from its local path when this machine has it, else downloaded with the job's token."""
+    path = (m.get("files") or {}).get(key)
+    if path and os.path.exists(path):
+        return np.load(path)
+    import io
+    import urllib.request
+    req = urllib.request.Request(m["urls"][key], headers={"Authorization": f"Bearer {m['download']['token']}"})
+    with urllib.request.urlopen(req, timeout=300) as res:
+        return np.load(io.BytesIO(res.read()))
+
+
 def from_manifest(path: str) -> None:
     with open(path) as f:
         m = json.load(f)
-    files = m["files"]
-    x, y = np.load(files["trainX"]), np.load(files["trainY"])
-    hx, hy = np.load(files["holdoutX"]), np.load(files["holdoutY"])
+    x, y = load(m, "trainX"), load(m, "trainY")
+    hx, hy = load(m, "holdoutX"), load(m, "holdoutY")
     sig = m["signature"]
     classes = len(m["labels"]) if m.get("labels") else int(sig["outputs"][0]["shape"][-1])
     hyper = m.get("hyper") or {}

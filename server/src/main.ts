@@ -18,6 +18,7 @@ import { bundleExtras } from './delivery/bundle-extras.ts';
 import { MonitoringService } from './monitoring/monitoring-service.ts';
 import { TelemetryIngest } from './monitoring/telemetry-ingest.ts';
 import { referenceFromManifest } from './monitoring/model-reference.ts';
+import { TrainerFileShelf } from './retraining/trainer-files.ts';
 import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
 import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
@@ -104,9 +105,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const conversion = new ConversionService(store, blobs);
   const fieldSamples = side.samples;
   const samplesIngest = new SamplesIngest({ link: fleet.services.broker, store, samples: fieldSamples, log, prefix: DEFAULT_PREFIX });
+  // Outside trainers download their job's files from this process: FLOTILLA_PUBLIC_URL when they reach it by
+  // another name (a load balancer, another host), else the URL it listens on (set once it listens).
+  let apiBase: string | null = null;
   const retraining = new RetrainingService({
     store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.sharedDir ?? config.dataDir), log,
-    triggerLease: retrainingLease.check, events: events.bus,
+    triggerLease: retrainingLease.check, events: events.bus, trainerFiles: new TrainerFileShelf(() => apiBase),
     startCanary: async (ref, actor) => {
       // A blessed challenger has no bundle yet: build one (version `<registry version>.0.0`) so the canary can start.
       const mv = await store.models.resolve(ref);
@@ -131,6 +135,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const port = (server.address() as AddressInfo).port;
   const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info('listening', { url, dataDir: config.dataDir });
+  apiBase = `${(process.env.FLOTILLA_PUBLIC_URL || url).replace(/\/+$/, '')}/api/v1`;
   const mqtt = await fleet.start(server as import('node:http').Server, url);
   brokerEndpoints = mqtt;
   await telemetry.start();

@@ -28,6 +28,7 @@ import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
 import { retrainingRoutes } from './routes/retraining.ts';
 import { eventRoutes } from './routes/events.ts';
+import { trainerFileRoutes } from './routes/trainer-files.ts';
 
 export type ApiApp = ReturnType<typeof buildApi>;
 
@@ -82,6 +83,8 @@ export function createApp(s: AppServices) {
   app.route('/api/v1', keyRoutes(s.fleet));
   // A device's first start, authenticated by its claim alone (which no other route accepts).
   app.route('/api/v1', enrollRoutes(s.fleet));
+  // An outside trainer's downloads, authenticated by its job's token alone (which no other route accepts).
+  app.route('/api/v1', trainerFileRoutes(s.retraining));
   app.use('/api/v1/*', authenticate);
   // After authentication: an anonymous client cannot make the server buffer even a limited body.
   app.use('/api/v1/*', limitBodies());

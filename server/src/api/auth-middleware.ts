@@ -1,6 +1,7 @@
 // Bearer-token authentication and role checks. Every /api route needs at least a viewer token.
 import type { MiddlewareHandler } from 'hono';
 import { hashToken, roleAllows } from '../auth/tokens.ts';
+import { TRAINER_TOKEN_PREFIX } from '../retraining/trainer-files.ts';
 import { ApiError } from './api-error.ts';
 import type { Role } from '../store/entities.ts';
 import type { AppEnv } from './app-env.ts';
@@ -20,6 +21,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : fromQuery;
   if (!secret) throw new ApiError(401, 'UNAUTHENTICATED', 'missing operator token: send Authorization: Bearer <token>');
+  if (secret.startsWith(TRAINER_TOKEN_PREFIX)) throw new ApiError(401, 'UNAUTHENTICATED', "a trainer job's download token works only on GET /api/v1/retraining/jobs/{id}/files/{name}: send an operator token here");
   const token = await c.get('services').store.tokens.findByHash(hashToken(secret));
   if (!token) throw new ApiError(401, 'UNAUTHENTICATED', 'unknown or revoked operator token');
   c.set('actor', { id: token.id, name: token.name, role: token.role });

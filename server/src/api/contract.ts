@@ -12,6 +12,7 @@ import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePa
 import type { errorBody } from './errors.ts';
 import type { KeyList as KeyListSchema, TrustChange as TrustChangeSchema } from './schemas/keys.ts';
 import type { eventRoutes } from './routes/events.ts';
+import type { trainerFileRoutes } from './routes/trainer-files.ts';
 import type { CreatedWebhook as CreatedWebhookSchema, Delivery as DeliverySchema, EventPage as EventPageSchema, Webhook as WebhookSchema } from './schemas/events.ts';
 
 /** Datasets, runs, sweeps, conversion, models, tokens, enrollments, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
@@ -22,6 +23,8 @@ export type RolloutApi = ReturnType<typeof rolloutRoutes>;
 export type EventsApi = ReturnType<typeof eventRoutes>;
 /** Monitoring routes alone: series, drift, alerts. */
 export type MonitoringApi = ReturnType<typeof monitoringRoutes>;
+/** An outside trainer's downloads (job token, not an operator token): `GET /retraining/jobs/{id}/files/{name}`. */
+export type TrainerFilesApi = ReturnType<typeof trainerFileRoutes>;
 
 export type {
   AliasMove, ApiToken, BundleRecord, DatasetVersion, Device, DeviceEvent, EpochRecord, ModelVersion, Role, Run, RunStatus, Sweep,
@@ -44,6 +47,7 @@ export type { Estimate } from '../monitoring/performance-estimate.ts';
 export type { Histogram } from '../monitoring/histogram.ts';
 export type { ImportReport } from '../datasets/import-report.ts';
 export type { RetrainingPolicy, RetrainingPolicyInput } from '../retraining/retraining-policy.ts';
+export type { TrainerDownloads } from '../retraining/trainer-files.ts';
 export type { ConversionOutcome } from '../conversion/conversion-service.ts';
 export type { ParityReport, QuantizationReport } from '../convert/index.ts';
 export type { CloudEvent, EventType } from '../events/cloud-event.ts';

@@ -7,6 +7,9 @@ import type { Store } from '../store/store.ts';
 import { inspectOnnx } from '../convert/index.ts';
 import { runWorkerJob } from '../workers/worker-job.ts';
 import { computeEvidence, type ImportEvidence, type ImportEvidenceInput, type ImportRecord } from './import-evidence.ts';
+import { readNpy } from '../convert/npy.ts';
+import { encodeNpy } from '../convert/npy-write.ts';
+import { spreadRows } from '../monitoring/reference-from-rows.ts';
 import type { ConversionJob, ConversionResult, QuantizeSettings, SampleSource } from './conversion-protocol.ts';
 
 /** Largest ONNX file accepted for import (bytes). */
@@ -129,6 +132,13 @@ export class ConversionService {
     const record: ImportRecord = { source, digest: info.digest, importedBy: actor, importedAt: new Date().toISOString(), lineage: null };
     const ev = evidence ? await computeEvidence(bytes, info.signature, evidence, record) : null;
     const blob = await this.blobs.put(bytes);
+    if (ev && evidence) {
+      // The reference rows themselves (float32, at most PROFILE_ROWS of them, spread): a retrain by an outside
+      // trainer profiles the cohorts that sent no field data on what this model's fleet sent before (issue 17).
+      const r = readNpy(evidence.reference);
+      const rows = spreadRows({ x: r.data, n: r.shape[0]!, featureShape: r.shape.slice(1) });
+      ev.referenceRows = (await this.blobs.put(encodeNpy(rows.x, [rows.n, ...rows.featureShape]))).digest;
+    }
     const evBlob = ev ? await this.blobs.put(new TextEncoder().encode(JSON.stringify(ev))) : null;
     const v = await this.store.models.addVersion({
       model: name, runId: null, format: 'onnx', artifacts: { 'model.onnx': blob.digest, ...(evBlob ? { [EVIDENCE]: evBlob.digest } : {}) },

@@ -4,6 +4,7 @@
 // and registers nothing.
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../convert/npy-write.ts';
+import { readNpy } from '../convert/npy.ts';
 import type { ImportEvidenceInput } from './import-evidence.ts';
 import { TWO_CLASS_MODEL, useConversionWorld } from '@flotilla/test/support/import-kit';
 
@@ -37,6 +38,10 @@ describe('import with evidence', () => {
     expect(ev.reference.calibration).toMatchObject({ counts: [0, 0, 0, 0, 0, 0, 0, 0, 0, 40], accuracy: [null, null, null, null, null, null, null, null, null, 1] });
     expect(ev.selfTestInputs).toHaveLength(4);
     expect(ev.selfTestInputs[1]).toEqual([0, 1, 1 / 64]);
+    // The rows themselves are kept (float32), for a later retrain by an outside trainer to profile cohorts on.
+    const kept = readNpy((await kit.world().blobs.get(ev.referenceRows!))!);
+    expect(kept.shape).toEqual([64, 3]);
+    expect(Array.from(kept.data.subarray(3, 6))).toEqual([0, 1, 1 / 64]);
   });
 
   it('refuses a reference set of the wrong shape, type or size, naming what the model expects', async () => {

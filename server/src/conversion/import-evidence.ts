@@ -48,6 +48,12 @@ export interface ImportEvidence {
   reference: RowsReference;
   /** Reference rows whose outputs a bundle's self-tests expect (recomputed with the bundled artifact). */
   selfTestInputs: number[][];
+  /**
+   * sha256 of a blob with the reference rows as float32 `.npy` (at most PROFILE_ROWS, spread); absent in
+   * evidence recorded before it was kept. A challenger of this model made by an outside trainer profiles
+   * the cohorts that sent no field data on these rows.
+   */
+  referenceRows?: string;
 }
 
 const bad = (code: string, msg: string): never => {

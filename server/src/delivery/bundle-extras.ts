@@ -49,7 +49,7 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   const onnx = await blobs.get(mv.artifacts[artifact]!);
   const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
   const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };
-  if (!mv.runId) return { ...extras, ...(onnx ? await importedExtras(blobs, mv, onnx, names) : {}) };
+  if (!mv.runId) return { ...extras, ...(onnx ? await importedExtras(store, blobs, mv, onnx, names) : {}) };
   const run = await store.runs.get(mv.runId);
   const ds = run ? await store.datasets.get(run.datasetDigest) : null;
   const path = ds ? blobs.localPath(ds.digest) : null;

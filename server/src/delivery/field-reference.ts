@@ -4,7 +4,7 @@ import type { FeatureProfile } from '@flotilla/firmware-bundler';
 import type { Dataset } from '../datasets/dataset-types.ts';
 import { takeRows } from '../datasets/splits.ts';
 import { MAX_COHORT_PROFILES, type CohortProfile } from '../monitoring/model-reference.ts';
-import { featureValues, frequenciesOn, PROFILE_ROWS, referenceProfile } from '../monitoring/reference-from-rows.ts';
+import { featureValues, frequenciesOn, PROFILE_ROWS, referenceProfile, spreadRows, type Rows } from '../monitoring/reference-from-rows.ts';
 import type { FieldProvenance } from '../retraining/field-dataset.ts';
 
 /** A cohort needs this many field rows of its own before it gets its own profile (fewer would be noise). */
@@ -24,16 +24,18 @@ export const spreadIndices = (idx: readonly number[], max: number): Int32Array =
  * and there are enough (a cohort's older rows predate the snow; the newer half of them when that half has
  * enough, clear of the transition); the model's own frequencies, which every
  * other cohort is judged on, come from the parent's clean rows: a cohort whose data was not used is
- * expected to send what it always did.
+ * expected to send what it always did. `cleanRows`, when given, stand for the parent's rows in that default
+ * (an imported champion's reference set: what its fleet sent before any field data, issue 17).
  */
-export function fieldReference(data: Dataset, featureNames: string[], trainRows: Int32Array, prov: FieldProvenance): { features: FeatureProfile[]; cohorts: Record<string, CohortProfile> } {
+export function fieldReference(data: Dataset, featureNames: string[], trainRows: Int32Array, prov: FieldProvenance, cleanRows?: Rows): { features: FeatureProfile[]; cohorts: Record<string, CohortProfile> } {
   const features = referenceProfile(takeRows(data, spreadIndices([...trainRows], PROFILE_ROWS)), featureNames);
   const clean = spreadIndices(Array.from({ length: Math.min(prov.parentRows, data.n) }, (_, i) => i), PROFILE_ROWS);
-  const profileOf = (idx: Int32Array) => {
-    const { values } = featureValues(takeRows(data, idx), featureNames);
-    return features.map((f, i) => ({ name: f.name, frequencies: frequenciesOn(f.edges, values[i]!), count: idx.length }));
+  const profileOfRows = (rows: Rows) => {
+    const { values } = featureValues(rows, featureNames);
+    return features.map((f, i) => ({ name: f.name, frequencies: frequenciesOn(f.edges, values[i]!), count: rows.n }));
   };
-  const base = clean.length > 0 ? profileOf(clean) : null;
+  const profileOf = (idx: Int32Array) => profileOfRows(takeRows(data, idx));
+  const base = cleanRows && cleanRows.n > 0 ? profileOfRows(spreadRows(cleanRows)) : clean.length > 0 ? profileOf(clean) : null;
   const out = base ? features.map((f, i) => ({ ...f, frequencies: base[i]!.frequencies, count: base[i]!.count })) : features;
   // A cohort's rows; those since the drift began (a group's newest `recent` rows); and the newer half of
   // those, past the transition: the alert's `since` is the start of its first breaching detection window,

@@ -16,7 +16,8 @@ import { readNpy } from '../convert/npy.ts';
 import { createLogger } from '../log/logger.ts';
 import { JsonPolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
-import { classifier, openWorld, sample, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
+import { encodeDataset } from '../datasets/canonical-format.ts';
+import { classifier, openWorld, sample, toyData, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
 
 let world: Awaited<ReturnType<typeof openWorld>>;
 let scratch: string;
@@ -87,6 +88,21 @@ describe('retraining with an outside trainer', () => {
     const ev = await conversion.evidence(v2);
     expect(ev!.reference.features.map((f) => f.name)).toEqual(['f0', 'f1', 'f2']);
     expect(ev!.reference.rows).toBe(105);
+  });
+
+  it('loads a field dataset with no field rows, whose content (and digest) is its parent\'s', async () => {
+    // Two rows: the split keeps both for training, so the field version holds exactly the parent's bytes.
+    const two = toyData([[1, 0, 0], [0, 1, 0]], [0, 1]);
+    const meta = { featureNames: ['a', 'b', 'snow'], featureShape: [3], classes: ['0', '1'] };
+    const blob = await world.blobs.put(encodeDataset({ ...meta, rows: 2, dtype: 'float32' }, two));
+    await world.store.datasets.put({ ...meta, digest: blob.digest, name: 'tiny', bytes: blob.bytes, rows: 2, report: null, parents: [], source: 'test', createdAt: new Date().toISOString() });
+    const rt = service();
+    rt.setPolicy('toy', { ...policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'good.onnx'))), data: { parent: 'tiny', cohorts: ['nobody'] } });
+    const job = await rt.retrain('toy', 'op');
+    expect(job.dataset).toMatchObject({ digest: blob.digest, name: 'tiny-field', fieldRows: 0 });
+    // The version loads (it used to be NOT_FOUND: two versions share the digest) and the trainer runs; its model
+    // is then refused for what it is: two rows are too few for a reference set.
+    expect(job.error).toMatch(/^REFERENCE_INVALID: the reference set has 2 rows/);
   });
 
   it('kills a trainer that runs past its limit, with its whole process group', async () => {

@@ -1,5 +1,6 @@
 // The outside trainer's half of a retrain: write the field dataset version for it (rows and labels as .npy,
-// CSV for small rows, the held-out split, a manifest with signature, labels, lineage), run it, check what it
+// CSV for small rows, the held-out split, a manifest with signature, labels, lineage, and download URLs with a
+// job-scoped token when this process serves HTTP: trainer-files.ts), run it, check what it
 // returns (an ONNX model onnxruntime loads, with the champion's signature), and register it through the same
 // import as an operator's, the field rows as its reference set. A failure registers nothing.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import type { FieldDataset } from './field-dataset.ts';
 import { runOutsideTrainer, type TrainerJob } from './outside-trainer.ts';
 import { RetrainingError } from './retraining-error.ts';
 import type { OutsideTrainer } from './retraining-policy.ts';
+import type { TrainerFile, TrainerFileShelf } from './trainer-files.ts';
 
 /** Rows per sample up to which the training rows are also written as CSV (wider rows, images, stay .npy only). */
 const CSV_MAX_FEATURES = 256;
@@ -32,6 +34,8 @@ export interface OutsideRetrainInput {
   hyper: Record<string, unknown>;
   /** Where the champion came from (its import record or run), passed on as lineage. */
   championLineage: unknown;
+  /** Serves the job's files by URL while the trainer runs; without it the manifest has no `urls`. */
+  downloads?: TrainerFileShelf;
 }
 
 const shapeText = (t: TensorSignature) => `${t.name}: ${t.dtype}[${t.shape.map((d) => d ?? 'N').join(', ')}]`;
@@ -67,18 +71,20 @@ export async function trainOutside(conversion: Pick<ConversionService, 'importOn
   const dir = mkdtempSync(join(tmpdir(), `flotilla-trainer-${o.jobId}-`));
   try {
     const shape = o.train.featureShape;
-    // Keys are the manifest's `files` keys; HTTP trainers get the same keys with the bytes inline.
-    const files: Record<string, { name: string; bytes: Uint8Array }> = {
-      trainX: { name: 'train-x.npy', bytes: encodeNpy(o.train.x, [o.train.n, ...shape]) },
-      trainY: { name: 'train-y.npy', bytes: encodeNpy(o.train.y, [o.train.n]) },
-      holdoutX: { name: 'holdout-x.npy', bytes: encodeNpy(o.field.holdout.x, [o.field.holdout.n, ...shape]) },
-      holdoutY: { name: 'holdout-y.npy', bytes: encodeNpy(o.field.holdout.y, [o.field.holdout.n]) },
-      champion: { name: 'champion.onnx', bytes: o.championOnnx },
+    // Keys are the manifest's `files` and `urls` keys; HTTP trainers get a small job's bytes inline under them too.
+    const npy = 'application/octet-stream';
+    const files: Record<string, TrainerFile> = {
+      trainX: { name: 'train-x.npy', bytes: encodeNpy(o.train.x, [o.train.n, ...shape]), contentType: npy },
+      trainY: { name: 'train-y.npy', bytes: encodeNpy(o.train.y, [o.train.n]), contentType: npy },
+      holdoutX: { name: 'holdout-x.npy', bytes: encodeNpy(o.field.holdout.x, [o.field.holdout.n, ...shape]), contentType: npy },
+      holdoutY: { name: 'holdout-y.npy', bytes: encodeNpy(o.field.holdout.y, [o.field.holdout.n]), contentType: npy },
+      champion: { name: 'champion.onnx', bytes: o.championOnnx, contentType: npy },
     };
-    if (shape.reduce((a, b) => a * b, 1) <= CSV_MAX_FEATURES) files.trainCsv = { name: 'train.csv', bytes: new TextEncoder().encode(csv(o.train)) };
+    if (shape.reduce((a, b) => a * b, 1) <= CSV_MAX_FEATURES) files.trainCsv = { name: 'train.csv', bytes: new TextEncoder().encode(csv(o.train)), contentType: 'text/csv; charset=utf-8' };
     for (const f of Object.values(files)) writeFileSync(join(dir, f.name), f.bytes);
     const v = o.field.version;
     const paths = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(dir, f.name)]));
+    const downloads = o.downloads?.offer(o.jobId, files, o.trainer.timeoutSec * 1000) ?? null;
     const manifest = {
       format: 'flotilla-trainer-job/1', job: o.jobId, model: o.champion.model, champion: `${o.champion.model}@${o.champion.version}`,
       signature: sig, labels: o.labels, featureShape: shape, hyper: o.hyper,
@@ -86,11 +92,16 @@ export async function trainOutside(conversion: Pick<ConversionService, 'importOn
       dataset: { digest: v.digest, name: v.name, parents: v.parents, source: v.source, rows: o.train.n, fieldRows: o.field.fieldRows, holdoutRows: o.field.holdout.n },
       lineage: { champion: o.championLineage },
       files: paths, output: join(dir, 'model.onnx'),
+      // The same files by URL, for trainers on other machines: GET with `Authorization: Bearer <download.token>`,
+      // which works only there and only until the trainer finishes or its timeoutSec passes.
+      ...(downloads ? { urls: downloads.urls, download: { token: downloads.token, expiresAt: downloads.expiresAt } } : {}),
     };
     const manifestPath = join(dir, 'manifest.json');
     writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
     const job: TrainerJob = { manifestPath, manifest, files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, f.bytes])) };
     const bytes = await runOutsideTrainer(o.trainer, job);
+    // The trainer is done: its download token dies now, not at its time limit.
+    o.downloads?.withdraw(o.jobId);
     let challengerSig: ModelSignature;
     try {
       challengerSig = (await inspectOnnx(bytes)).signature;
@@ -113,6 +124,7 @@ export async function trainOutside(conversion: Pick<ConversionService, 'importOn
       lineage: new TextEncoder().encode(JSON.stringify(lineage)),
     }, 'trainer');
   } finally {
+    o.downloads?.withdraw(o.jobId);
     rmSync(dir, { recursive: true, force: true });
   }
 }

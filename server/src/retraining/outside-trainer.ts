@@ -2,7 +2,8 @@
 // child process (argv, no shell) in its own process group, killed whole at the time limit; it reads the job
 // from the manifest named by FLOTILLA_TRAINER_MANIFEST and writes model.onnx where the manifest's `output`
 // says (or prints a path on its last stdout line). An HTTP trainer gets the same manifest as a JSON POST,
-// with the rows inline as base64 .npy, and answers with the ONNX bytes. Every failure is a RetrainingError
+// with the files inline as base64 when they are small (or when there are no download URLs), and answers
+// with the ONNX bytes. Every failure is a RetrainingError
 // whose code and message say what went wrong; nothing here registers anything.
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -15,6 +16,11 @@ import type { OutsideTrainer } from './retraining-policy.ts';
 export const MAX_TRAINER_OUTPUT = 256 * 1024 * 1024;
 /** Largest JSON body POSTed to an HTTP trainer (bytes). */
 export const MAX_HTTP_TRAINER_REQUEST = 256 * 1024 * 1024;
+/**
+ * Most bytes of files sent inline (before base64) to an HTTP trainer when the manifest has download URLs:
+ * larger jobs go by URL only, so the POST stays small and the trainer streams what it needs.
+ */
+export const MAX_INLINE_FILES = 8 * 1024 * 1024;
 /** Characters of a failing trainer's stderr kept in the job's error. */
 const TAIL = 2000;
 
@@ -84,9 +90,12 @@ export async function runCommandTrainer(t: Extract<OutsideTrainer, { kind: 'comm
 
 /** POSTs the job to an HTTP trainer; its answer's body is the ONNX file, counted while it streams in. */
 export async function runHttpTrainer(t: Extract<OutsideTrainer, { kind: 'http' }>, job: TrainerJob): Promise<Uint8Array> {
-  const data = Object.fromEntries(Object.entries(job.files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]));
   const { files: _paths, output: _out, ...rest } = job.manifest;
-  const body = JSON.stringify({ ...rest, data });
+  const total = Object.values(job.files).reduce((a, v) => a + v.byteLength, 0);
+  // With download URLs, only a small job's files also travel inline; without them (no HTTP here) all do.
+  const inline = !rest.urls || total <= MAX_INLINE_FILES;
+  const data = inline ? Object.fromEntries(Object.entries(job.files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')])) : undefined;
+  const body = JSON.stringify({ ...rest, ...(data ? { data } : {}) });
   if (body.length > MAX_HTTP_TRAINER_REQUEST) throw new RetrainingError('TRAINER_FAILED', `the job is ${body.length} bytes as JSON, over the ${MAX_HTTP_TRAINER_REQUEST} an HTTP trainer is sent; use a command trainer or fewer field samples`);
   const signal = AbortSignal.timeout(t.timeoutSec * 1000);
   let res: Response;

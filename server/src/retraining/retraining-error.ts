@@ -2,7 +2,8 @@
 import { DomainError } from '../errors/domain-error.ts';
 
 export type RetrainingErrorCode = 'NOT_FOUND' | 'INVALID_RETRAINING_POLICY' | 'INT8_MISSING' | 'NO_CHAMPION' | 'RETRAIN_RUN_FAILED' | 'CHALLENGER_NOT_REGISTERED'
-  | 'TRAINER_TIMEOUT' | 'TRAINER_FAILED' | 'TRAINER_NO_OUTPUT' | 'TRAINER_OUTPUT_INVALID' | 'TRAINER_SIGNATURE_MISMATCH';
+  | 'TRAINER_TIMEOUT' | 'TRAINER_FAILED' | 'TRAINER_NO_OUTPUT' | 'TRAINER_OUTPUT_INVALID' | 'TRAINER_SIGNATURE_MISMATCH'
+  | 'TRAINER_TOKEN_INVALID';
 
 const STATUSES: Record<RetrainingErrorCode, number> = {
   NOT_FOUND: 404,
@@ -17,6 +18,8 @@ const STATUSES: Record<RetrainingErrorCode, number> = {
   TRAINER_NO_OUTPUT: 409,
   TRAINER_OUTPUT_INVALID: 409,
   TRAINER_SIGNATURE_MISMATCH: 409,
+  // A trainer's download with a missing, wrong or expired job token (GET /retraining/jobs/{id}/files/{name}).
+  TRAINER_TOKEN_INVALID: 401,
 };
 
 export class RetrainingError extends DomainError<RetrainingErrorCode> {

@@ -16,6 +16,7 @@ import type { FieldSampleStore } from './field-sample-store.ts';
 import { buildFieldDataset, loadDataset, type FieldDataset } from './field-dataset.ts';
 import { trainOutside } from './outside-retrain.ts';
 import { RetrainingPolicy, type PolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
+import type { TrainerFile, TrainerFileShelf } from './trainer-files.ts';
 
 export type RetrainStatus = 'running' | 'blessed' | 'refused' | 'failed';
 
@@ -57,6 +58,8 @@ export interface RetrainingDeps {
   triggerLease?: () => Promise<boolean>;
   /** Publishes `retrain.started` and `retrain.<blessed|refused|failed>` (docs/events.md). */
   events?: EventPublisher;
+  /** Serves outside trainers their job's files by URL with a job token (GET /retraining/jobs/{id}/files/{name}). */
+  trainerFiles?: TrainerFileShelf;
 }
 
 const INT8 = 'model.int8.onnx';
@@ -133,6 +136,12 @@ export class RetrainingService {
     return [...this.jobs.values()].filter((j) => j.model === model).reverse();
   }
 
+  /** A file of a running outside trainer's job, for the holder of its download token (TRAINER_TOKEN_INVALID otherwise). */
+  trainerFile(jobId: string, name: string, token: string | undefined): TrainerFile {
+    if (!this.d.trainerFiles) throw new RetrainingError('TRAINER_TOKEN_INVALID', 'this server serves no trainer downloads');
+    return this.d.trainerFiles.open(jobId, name, token);
+  }
+
   /** A job of this process, else its audit record (jobs end in the audit log). */
   async get(id: string): Promise<RetrainJob> {
     const j = this.jobs.get(id);
@@ -159,7 +168,7 @@ export class RetrainingService {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
     if (!champion) throw new RetrainingError('NO_CHAMPION', `${job.model} has no champion to retrain from: point the 'champion' alias at a version`);
-    if (p.trainer) return this.executeOutside(job, p, champion);
+    if (p.trainer) return this.executeOutside(job, p, champion, driftSince);
     if (!champion.runId) throw new RetrainingError('NO_CHAMPION', `${job.model}@${champion.version} was imported, not trained here: give its retraining policy an outside trainer (trainer: { kind: 'command' | 'http', ... })`);
     job.champion = `${champion.model}@${champion.version}`;
     const championRun = await store.runs.get(champion.runId);
@@ -189,7 +198,7 @@ export class RetrainingService {
    * operator's (the field rows as reference set), quantized with its parity gate (unless the policy says
    * `quantize: 'none'`), and judged by the same challenger gate as a native retrain.
    */
-  private async executeOutside(job: RetrainJob, p: RetrainingPolicy, champion: ModelVersion): Promise<RetrainJob> {
+  private async executeOutside(job: RetrainJob, p: RetrainingPolicy, champion: ModelVersion, driftSince?: string): Promise<RetrainJob> {
     const trainer = p.trainer!;
     const { importOnnx, quantizeVersion, evidence } = this.d.conversion;
     if (!importOnnx || !quantizeVersion || !evidence) throw new RetrainingError('TRAINER_FAILED', 'this server was started without the conversion service outside trainers need');
@@ -199,13 +208,17 @@ export class RetrainingService {
     if (!championOnnx) throw new RetrainingError('NO_CHAMPION', `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, minDevicesPerLabel: p.data.minDevicesPerLabel,
+      // As for a native retrain: the challenger's cohorts are profiled on their rows since the drift began.
+      recentSince: driftSince,
     });
     job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
-    const { data } = await loadDataset(this.d, ds.version.digest);
+    // By name and digest: a field dataset with no field rows has its parent's content, so the digest alone is ambiguous.
+    const { data } = await loadDataset(this.d, `${ds.version.name}@${ds.version.digest}`);
     const ev = await conversion.evidence(champion);
     const challenger = await trainOutside(conversion, {
       jobId: job.id, actor: job.actor, trainer, champion, championOnnx, train: data, field: ds, labels: ev?.labels ?? ds.version.classes,
       hyper: p.train.hyper ?? {}, championLineage: champion.metrics?.import ?? (champion.runId ? { runId: champion.runId } : null),
+      downloads: this.d.trainerFiles,
     });
     job.challenger = `${challenger.model}@${challenger.version}`;
     if (trainer.quantize === 'none') {
