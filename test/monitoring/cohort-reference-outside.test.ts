@@ -9,32 +9,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { histogram } from '@flotilla/firmware-bundler';
 import { ConversionService } from '../../server/src/conversion/conversion-service.ts';
 import { encodeNpy } from '../../server/src/convert/npy-write.ts';
 import { encodeDataset } from '../../server/src/datasets/canonical-format.ts';
 import { bundleExtras } from '../../server/src/delivery/bundle-extras.ts';
 import { createLogger } from '../../server/src/log/logger.ts';
 import { COHORT_PROFILES_EXTENSION, referenceFromManifest, type ModelReference } from '../../server/src/monitoring/model-reference.ts';
-import { MonitoringService } from '../../server/src/monitoring/monitoring-service.ts';
-import { simulateWindow } from '../../server/src/monitoring/telemetry-sim.ts';
 import { seededRandom } from '../../server/src/random/seeded-random.ts';
 import type { FieldSample } from '../../server/src/retraining/field-sample-store.ts';
 import { JsonPolicyStore } from '../../server/src/retraining/retraining-policy.ts';
 import { RetrainingService, type RetrainJob } from '../../server/src/retraining/retraining-service.ts';
 import type { ModelVersion } from '../../server/src/store/entities.ts';
 import { classifier, openWorld, WEIGHTS } from '../support/retraining-test-kit.ts';
-import { openSqliteTelemetry } from '../support/telemetry-store.ts';
-
-const COHORTS = ['car', 'phone', 'sensor'];
-const T0 = Date.parse('2026-03-01T00:00:00Z');
-const MODEL = { name: 'cam', version: '2.0.0', sequence: 2 };
-
-/** One input row as each cohort's camera sends it: snow brightens and flattens the cars' images. */
-function draw(rng: () => number, snowy: boolean): number[] {
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  return snowy ? [1.6 + 0.5 * normal(), 0.4 + 0.3 * normal(), rng()] : [normal(), 1 + 0.5 * normal(), rng()];
-}
+import { cohortFleet, COHORTS, draw, MODEL, T0 } from './cohort-fleet.ts';
 
 let world: Awaited<ReturnType<typeof openWorld>>;
 let job: RetrainJob;
@@ -83,24 +70,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function fleet(name: string, reference: ModelReference, seed: number) {
-  const rng = seededRandom(seed);
-  const telemetry = openSqliteTelemetry(join(scratch, `${name}.db`));
-  const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 200 * 60_000 });
-  await service.setReference('cam@2.0.0', { features: reference.features }, undefined, reference.cohorts ? { cohorts: reference.cohorts } : {});
-  let seq = 0;
-  /** One round: 3 devices per cohort, each one window of 50-250 requests drawn from what its cohort really sends. */
-  const round = async (r: number) => {
-    const batch = COHORTS.flatMap((cohort) => Array.from({ length: 3 }, (_, d) => {
-      const n = 50 + Math.floor(rng() * 200);
-      const inputs = Array.from({ length: n }, () => draw(rng, cohort === 'car'));
-      const features = Object.fromEntries(reference.features.map((f, i) => [f.name, histogram({ edges: f.edges }, inputs.map((row) => row[i]!))]));
-      return { deviceId: `${cohort}-${d}`, cohorts: [cohort], window: { ...simulateWindow(rng, { features: [] }, { seq: seq++, start: new Date(T0 + r * 60_000), requests: n, model: MODEL }), features } };
-    }));
-    expect((await service.ingest(batch)).accepted).toBe(batch.length);
-  };
-  return { service, round, close: async () => { await service.close(); telemetry.close(); } };
-}
+const fleet = (name: string, reference: ModelReference, seed: number) => cohortFleet(scratch, name, reference, seed);
 
 describe('per-cohort reference of a challenger made by an outside trainer on the cars\' field data', () => {
   it('registers the trainer\'s model, trained on the cars\' rows only', () => {

@@ -7,31 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { histogram } from '@flotilla/firmware-bundler';
 import type { Dataset } from '../../server/src/datasets/dataset-types.ts';
 import { fieldReference, MIN_COHORT_ROWS } from '../../server/src/delivery/field-reference.ts';
 import { referenceProfile } from '../../server/src/monitoring/reference-from-rows.ts';
 import { COHORT_PROFILES_EXTENSION, referenceForCohort, referenceFromManifest, validateReference, type ModelReference } from '../../server/src/monitoring/model-reference.ts';
-import { MonitoringService } from '../../server/src/monitoring/monitoring-service.ts';
-import { simulateWindow } from '../../server/src/monitoring/telemetry-sim.ts';
 import type { FieldProvenance } from '../../server/src/retraining/field-dataset.ts';
 import { seededRandom } from '../../server/src/random/seeded-random.ts';
-import { openSqliteTelemetry } from '../support/telemetry-store.ts';
+import { cohortFleet, COHORTS, draw, MODEL } from './cohort-fleet.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-cohort-ref-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const NAMES = ['brightness', 'contrast', 'noise'];
-const COHORTS = ['car', 'phone', 'sensor'];
-const T0 = Date.parse('2026-03-01T00:00:00Z');
-const MODEL = { name: 'cam', version: '2.0.0', sequence: 2 };
-
-/** One input row as each cohort's camera sends it: snow brightens and flattens the cars' images. */
-function draw(rng: () => number, snowy: boolean): number[] {
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  return snowy ? [1.6 + 0.5 * normal(), 0.4 + 0.3 * normal(), rng()] : [normal(), 1 + 0.5 * normal(), rng()];
-}
-
 /** The retrain's dataset: 3000 clean parent rows, then 1000 snowy field rows from the cars. */
 function fieldDataset(rng: () => number): { data: Dataset; prov: FieldProvenance } {
   const rows = [...Array.from({ length: 3000 }, () => draw(rng, false)), ...Array.from({ length: 1000 }, () => draw(rng, true))];
@@ -39,25 +26,7 @@ function fieldDataset(rng: () => number): { data: Dataset; prov: FieldProvenance
   return { data, prov: { kind: 'field', parentRows: 3000, groups: [{ cohorts: ['car'], start: 3000, count: 1000 }] } };
 }
 
-async function fleet(name: string, reference: ModelReference, seed: number) {
-  const rng = seededRandom(seed);
-  const telemetry = openSqliteTelemetry(join(dir, `${name}.db`));
-  const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 200 * 60_000 });
-  await service.setReference('cam@2.0.0', { features: reference.features }, undefined, reference.cohorts ? { cohorts: reference.cohorts } : {});
-  let seq = 0;
-  /** One round: 3 devices per cohort, each one window of 50-250 requests drawn from what its cohort really sends. */
-  const round = async (r: number) => {
-    const batch = COHORTS.flatMap((cohort) => Array.from({ length: 3 }, (_, d) => {
-      const n = 50 + Math.floor(rng() * 200);
-      const inputs = Array.from({ length: n }, () => draw(rng, cohort === 'car'));
-      const features = Object.fromEntries(reference.features.map((f, i) => [f.name, histogram({ edges: f.edges }, inputs.map((row) => row[i]!))]));
-      return { deviceId: `${cohort}-${d}`, cohorts: [cohort], window: { ...simulateWindow(rng, { features: [] }, { seq: seq++, start: new Date(T0 + r * 60_000), requests: n, model: MODEL }), features } };
-    }));
-    const res = await service.ingest(batch);
-    expect(res.accepted).toBe(batch.length);
-  };
-  return { service, round, close: async () => { await service.close(); telemetry.close(); } };
-}
+const fleet = (name: string, reference: ModelReference, seed: number) => cohortFleet(dir, name, reference, seed);
 
 describe('per-cohort reference of a model retrained on the cars\' field data', () => {
   const rng = seededRandom(17);
