@@ -38,3 +38,12 @@ export async function cohortFleet(dir: string, name: string, reference: ModelRef
   };
   return { service, round, close: async () => { await service.close(); telemetry.close(); } };
 }
+
+/** 100 rounds of in-distribution windows raise no alert, and (not vacuous) every cohort's features were tested in each. */
+export async function expectNoAlertIn100Rounds(f: Awaited<ReturnType<typeof cohortFleet>>): Promise<void> {
+  for (let r = 0; r < 100; r++) await f.round(r);
+  expect(await f.service.alerts()).toEqual([]);
+  const features = f.service.drift().filter((s) => !s.stream.startsWith('@'));
+  expect(new Set(features.map((s) => s.cohort))).toEqual(new Set(COHORTS));
+  for (const s of features) expect(s.windowsTested).toBeGreaterThanOrEqual(100);
+}
