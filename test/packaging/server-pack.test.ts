@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../agent/harness/agent-process.ts';
 import { buildProgram } from '../../server/src/cli/main.ts';
 import { folderBytes, freshApp, npm, packWorkspaces } from './pack-kit.ts';
+import { startLine } from '../support/server-process.ts';
 
 const run = promisify(execFile);
 const MB = 1 << 20;
@@ -130,27 +131,10 @@ async function startServer(command: string, args: string[]): Promise<Started> {
     cwd: app, env: cleanEnv({ FLOTILLA_LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   servers.push(proc);
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const info = await new Promise<Started['info']>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`no start line in 90 s; stderr:\n${stderr}`)), 90_000);
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        res(JSON.parse(line));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`exited with ${code} before listening; stderr:\n${stderr}`));
-    });
-  });
+  const { info, stderr } = await startLine<Started['info']>(proc, 90_000, 'the packed server');
   expect(info).toMatchObject({ dataDir: data, store: 'sqlite', adminTokenFile: join(data, 'admin-token') });
   const get = (path: string, token?: string) => fetch(`${info.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return { proc, info, stderr: () => stderr, get };
+  return { proc, info, stderr, get };
 }
 
 /** Processes of process group `pgid` still alive (zombies, which only wait to be reaped, do not count). */

@@ -40,26 +40,9 @@ export async function startServerProcess(o: StartOptions = {}): Promise<ServerHa
     env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_LOG_LEVEL: 'info', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr += d));
-  const info = await new Promise<ServerHandle['info']>((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`server did not start in 60 s; stderr:\n${stderr}`)), 60_000);
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        res(JSON.parse(line));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited with ${code} before listening; stderr:\n${stderr}`));
-    });
-  });
+  const { info, stderr } = await startLine<ServerHandle['info']>(proc, 60_000, 'server');
   const handle: ServerHandle = {
-    url: info.url, info, token, dataDir, proc, logs: () => stderr,
+    url: info.url, info, token, dataDir, proc, logs: stderr,
     async api(method, path, body, tok = token) {
       const res = await fetch(`${info.url}${path}`, {
         method,
@@ -120,4 +103,30 @@ export function runCli(args: string[], env: Record<string, string> = {}, input?:
     p.stdin.end(input ?? '');
     p.on('exit', (code) => res({ code, stdout, stderr }));
   });
+}
+
+/**
+ * The first JSON line a `flotilla server` process prints on stdout (its addresses), and a live view of its
+ * stderr for later errors; rejects after `timeoutMs` or when the process exits first, with stderr attached.
+ */
+export async function startLine<T>(proc: ChildProcess, timeoutMs: number, what: string): Promise<{ info: T; stderr: () => string }> {
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  const info = await new Promise<T>((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`${what} printed no start line in ${timeoutMs / 1000} s; stderr:\n${stderr}`)), timeoutMs);
+    proc.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        res(JSON.parse(line));
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`${what} exited with ${code} before listening; stderr:\n${stderr}`));
+    });
+  });
+  return { info, stderr: () => stderr };
 }
