@@ -31,13 +31,13 @@ export async function createBrowserAgent(o: BrowserAgentOptions): Promise<Agent>
 
 export { Agent } from './core/agent.ts';
 export type { AgentEvents, StateChange } from './core/agent-options.ts';
-export type { ModelInfo } from './core/active-model.ts';
+export type { ModelInfo } from './model/active-model.ts';
 export type { ReadyOptions } from './core/ready.ts';
-export type { Prediction, BatchPrediction, NamedPrediction } from './core/predictions.ts';
-export type { NamedInputs } from './core/named-predict.ts';
+export type { Prediction, BatchPrediction, NamedPrediction } from './model/predictions.ts';
+export type { NamedInputs } from './model/named-predict.ts';
 export { TENSOR_TYPES, floatToHalf, halfToFloat, type Tensor, type TensorData, type TensorInput, type TensorJson, type TensorType } from './runtime/tensors.ts';
 export { AgentError, isAgentError } from './errors.ts';
 export { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 export { OnnxWebRuntime } from './runtime/onnx-web-runtime.ts';
 export { OnnxWebGpuRuntime } from './runtime/onnx-webgpu-runtime.ts';
-export type { AcceleratorOptions, ProviderChoice } from './core/accelerator.ts';
+export type { AcceleratorOptions, ProviderChoice } from './model/accelerator.ts';

@@ -41,11 +41,11 @@ export async function createAgent(o: CreateAgentOptions): Promise<Agent> {
 export { Agent } from './core/agent.ts';
 export type { AgentEvents, StateChange } from './core/agent-options.ts';
 export type { CommonAgentOptions } from './core/compose.ts';
-export type { ModelInfo } from './core/active-model.ts';
-export type { AcceleratorOptions, ProviderChoice } from './core/accelerator.ts';
+export type { ModelInfo } from './model/active-model.ts';
+export type { AcceleratorOptions, ProviderChoice } from './model/accelerator.ts';
 export type { ReadyOptions } from './core/ready.ts';
-export type { Prediction, BatchPrediction, NamedPrediction } from './core/predictions.ts';
-export type { NamedInputs } from './core/named-predict.ts';
+export type { Prediction, BatchPrediction, NamedPrediction } from './model/predictions.ts';
+export type { NamedInputs } from './model/named-predict.ts';
 export { TENSOR_TYPES, floatToHalf, halfToFloat, type Tensor, type TensorData, type TensorInput, type TensorJson, type TensorType } from './runtime/tensors.ts';
 export type { InstallResult } from './core/sideload.ts';
 export { AgentError, AGENT_ERROR_CODES, isAgentError, type AgentErrorCode } from './errors.ts';

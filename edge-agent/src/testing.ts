@@ -2,5 +2,5 @@
 // runtime contract's probe, the storage contract suite. Not in the published exports (package.json publishConfig).
 export { loadRecord } from './update/update-record.ts';
 export { readPointer } from './update/slots.ts';
-export { probeModel } from './update/self-test.ts';
+export { probeModel } from './model/self-test.ts';
 export { storageContract } from './storage/storage-contract.ts';

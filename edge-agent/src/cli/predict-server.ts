@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Agent } from '../core/agent.ts';
 import { AgentError, errorCode, isAgentError } from '../errors.ts';
-import type { NamedPrediction, Prediction } from '../core/predictions.ts';
-import { isNamedInputs, type NamedInputs } from '../core/named-predict.ts';
+import type { NamedPrediction, Prediction } from '../model/predictions.ts';
+import { isNamedInputs, type NamedInputs } from '../model/named-predict.ts';
 import { tensorToJson, type TensorJson } from '../runtime/tensors.ts';
 import { allowedHosts, checkCaller, checkToken, LocalRefusal } from './local-guard.ts';
 

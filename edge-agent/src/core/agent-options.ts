@@ -7,8 +7,8 @@ import type { BlobSource } from '../transport/blob-source.ts';
 import type { ServerLink } from '../transport/server-link.ts';
 import type { TelemetryOptions } from '../telemetry/telemetry-service.ts';
 import type { StepPhase } from '../update/state-machine.ts';
-import type { ModelInfo } from './active-model.ts';
-import type { AcceleratorOptions } from './accelerator.ts';
+import type { ModelInfo } from '../model/active-model.ts';
+import type { AcceleratorOptions } from '../model/accelerator.ts';
 import type { FailedBundle } from '../update/update-record.ts';
 import type { RetryOptions } from '../update/retry-policy.ts';
 

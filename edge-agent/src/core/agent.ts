@@ -1,41 +1,55 @@
-// The agent core: composes storage, runtime, update flow, telemetry and the server link; serves predictions.
-import { sha256Hex, type Sha256Hex } from '@flotilla/firmware-bundler';
-import { Ack, decodeMessage, DesiredState, type DeployState, type ReportedState } from '@flotilla/firmware-bundler/wire';
-import { AgentError, describeError, errorCode, isAgentError } from '../errors.ts';
-import { readJson, writeJson } from '../storage/agent-storage.ts';
-import { TelemetryService } from '../telemetry/telemetry-service.ts';
-import { ChunkStore } from '../update/chunk-store.ts';
-import { otherSlot, readPointer, servingSlot, tryReadSlot, writePointer } from '../update/slots.ts';
-import { StateMachine, type Transition } from '../update/state-machine.ts';
-import { createSteps } from '../update/steps.ts';
-import { UpdateEngine } from '../update/update-engine.ts';
-import { loadRecord, type UpdateRecord } from '../update/update-record.ts';
-import { AGENT_VERSION } from '../version.ts';
-import { finishUse, type ActiveModel, type ModelInfo } from './active-model.ts';
+// The agent the app holds: serves predict, feedback, install and the update controls with collaborators
+// core/compose.ts built and wired, and closes them. It builds nothing itself.
+import type { Sha256Hex } from '@flotilla/firmware-bundler';
+import type { DeployState } from '@flotilla/firmware-bundler/wire';
+import { AgentError, isAgentError } from '../errors.ts';
+import type { AgentStorage } from '../storage/agent-storage.ts';
+import type { TelemetryService } from '../telemetry/telemetry-service.ts';
+import type { ChunkStore } from '../update/chunk-store.ts';
+import type { UpdateEngine } from '../update/update-engine.ts';
+import type { UpdateRecord } from '../update/update-record.ts';
+import { finishUse, type ActiveModel, type ModelInfo } from '../model/active-model.ts';
 import { runTensors, type TensorValue } from '../runtime/inference-runtime.ts';
-import type { AgentCoreOptions, AgentEvents } from './agent-options.ts';
-import { Emitter } from './events.ts';
-import { ModelHost } from './model-host.ts';
-import type { ProviderChoice } from './accelerator.ts';
-import { argmax, confidenceOf, type BatchPrediction, type NamedPrediction, type Prediction } from './predictions.ts';
-import { classifyNamed, describeInputs, isNamedInputs, namedFeeds, type NamedInputs } from './named-predict.ts';
-import { Reporter } from './reporter.ts';
+import type { ServerLink } from '../transport/server-link.ts';
+import type { AgentEvents } from './agent-options.ts';
+import type { Emitter } from './events.ts';
+import type { ModelHost } from '../model/model-host.ts';
+import type { ProviderChoice } from '../model/accelerator.ts';
+import { argmax, confidenceOf, type BatchPrediction, type NamedPrediction, type Prediction } from '../model/predictions.ts';
+import { classifyNamed, describeInputs, isNamedInputs, namedFeeds, type NamedInputs } from '../model/named-predict.ts';
+import type { Reporter } from './reporter.ts';
 import { prepareSideload, type InstallResult } from './sideload.ts';
 import { waitForModel, type ReadyOptions } from './ready.ts';
-import { loadShadow } from '../shadow/shadow-loader.ts';
-import { UpdateGate, type DeviceConditions, type UpdateLock } from '../update/update-gate.ts';
-import { failureJudge } from '../update/retry-policy.ts';
-import { UpdateReport } from './update-report.ts';
-import { ShadowRunner } from '../shadow/shadow-runner.ts';
+import type { DeviceConditions, UpdateGate, UpdateLock } from '../update/update-gate.ts';
+import type { ShadowRunner } from '../shadow/shadow-runner.ts';
 
-const DESIRED_KEY = 'state/desired.json';
-const SESSION_KEY = 'state/session.json';
 /** Predictions remembered for feedback (oldest forgotten first). */
 const FEEDBACK_MEMORY = 10_000;
 
+/** What an {@link Agent} serves with: built and wired to each other by `composeAgent` (core/compose.ts). */
+export interface AgentParts {
+  storage: AgentStorage;
+  /** The server connection, or null (serves and takes sideloaded bundles only). */
+  link: ServerLink | null;
+  hash: Sha256Hex;
+  now: () => number;
+  events: Emitter<AgentEvents>;
+  /** Aborted by close(): pending `ready()` waits reject, and the wiring stops reacting. */
+  closing: AbortController;
+  host: ModelHost;
+  chunks: ChunkStore;
+  telemetry: TelemetryService;
+  reporter: Reporter;
+  gate: UpdateGate;
+  engine: UpdateEngine;
+  shadow: ShadowRunner;
+  /** Resolves once the link and the update engine have started (the turn after composition), or were not because the agent closed. */
+  begun: Promise<void>;
+}
+
 /** A running agent. Create it with `createAgent` (Node) or `createBrowserAgent`. */
 export class Agent {
-  private readonly events = new Emitter<AgentEvents>();
+  private readonly events: Emitter<AgentEvents>;
   // Feedback memory: the top-1 of the last FEEDBACK_MEMORY predictions, by prediction number (a ring, not
   // a Map: this runs on every predict and must cost next to nothing).
   private readonly recentTop1 = new Int32Array(FEEDBACK_MEMORY).fill(-1);
@@ -43,30 +57,27 @@ export class Agent {
   private counter = 0;
   private closed = false;
   /** Aborted by close(): pending `ready()` waits reject instead of hanging. */
-  private readonly closing = new AbortController();
-  private lastDesired = '';
-  private begun: Promise<void> = Promise.resolve();
-  private host!: ModelHost;
-  private engine!: UpdateEngine;
-  private telemetry!: TelemetryService;
-  private reporter!: Reporter;
-  private chunks!: ChunkStore;
-  private shadow!: ShadowRunner;
-  private gate!: UpdateGate;
-  private updateReport!: UpdateReport;
+  private readonly closing: AbortController;
+  private readonly begun: Promise<void>;
+  private readonly host: ModelHost;
+  private readonly engine: UpdateEngine;
+  private readonly telemetry: TelemetryService;
+  private readonly reporter: Reporter;
+  private readonly chunks: ChunkStore;
+  private readonly shadow: ShadowRunner;
+  private readonly gate: UpdateGate;
+  private readonly storage: AgentStorage;
+  private readonly link: ServerLink | null;
   private readonly hash: Sha256Hex;
   private readonly now: () => number;
 
-  private constructor(private readonly o: AgentCoreOptions) {
-    this.hash = o.hash ?? sha256Hex;
-    this.now = o.now ?? Date.now;
-  }
-
-  /** Opens the agent: serves the verified model on disk at once, resumes an interrupted update, connects. */
-  static async start(o: AgentCoreOptions): Promise<Agent> {
-    const a = new Agent(o);
-    await a.open();
-    return a;
+  /** Create agents with `createAgent` (Node) or `createBrowserAgent`; this takes parts already wired. */
+  constructor(parts: AgentParts) {
+    ({
+      events: this.events, closing: this.closing, begun: this.begun, host: this.host, engine: this.engine, telemetry: this.telemetry,
+      reporter: this.reporter, chunks: this.chunks, shadow: this.shadow, gate: this.gate, storage: this.storage, link: this.link,
+      hash: this.hash, now: this.now,
+    } = parts);
   }
 
   /** The serving model, or null before the first install. */
@@ -91,7 +102,7 @@ export class Agent {
 
   /** Whether the server link is up. */
   get online(): boolean {
-    return this.o.link?.online ?? false;
+    return this.link?.online ?? false;
   }
 
   /** Telemetry windows on disk waiting for the server's ack. */
@@ -300,10 +311,10 @@ export class Agent {
     this.shadow.close();
     await this.telemetry.close();
     await this.reporter.settled();
-    await this.o.link?.close();
+    await this.link?.close();
     // Released without a `model` event: closing is not a model change ("now serving null").
     this.host.release();
-    await this.o.storage.close();
+    await this.storage.close();
   }
 
   private acquire(): ActiveModel {
@@ -330,141 +341,6 @@ export class Agent {
     // After every bit of the answer is measured and recorded: the shadow never adds to its latency.
     if (this.shadow.info) this.shadow.offer(raw, { top1, width: primary.length, value: primary[0] ?? NaN });
     return p;
-  }
-
-  private async open(): Promise<void> {
-    const { storage, link } = this.o;
-    this.chunks = new ChunkStore(storage, this.hash);
-    this.host = new ModelHost(this.o.runtime, (model, previous) => {
-      this.events.emit('model', { model, previous });
-      // Not while closing: close() closed the last window already, and the storage is going away.
-      if (this.telemetry && !this.closed) void this.telemetry.closeWindow().catch(() => undefined);
-    }, this.o.accelerator);
-    let record = await loadRecord(storage);
-    await this.serveInstalled(record);
-    const served = this.host.current?.info.sequence ?? 0;
-    if (served > record.highSequence) record = { ...record, highSequence: served };
-    this.telemetry = await TelemetryService.open(storage, link, () => this.host.current, this.o.telemetry ?? {}, this.now, (w) => this.events.emit('telemetry', w));
-    this.reporter = await Reporter.open(link, storage, () => this.reported());
-    this.gate = new UpdateGate(this.now, () => storage.freeBytes(), this.o.updateCheckMs);
-    this.updateReport = new UpdateReport(() => void this.reporter.flush());
-    const machine = new StateMachine(storage, createSteps({
-      storage, chunks: this.chunks, source: this.o.blobSource, host: this.host, trusted: this.o.trustedKeys, hash: this.hash,
-      agentVersion: AGENT_VERSION, runtime: this.o.runtime, now: this.now, probeBudgetMs: this.o.probeBudgetMs ?? 10_000,
-      onChunkRejected: (digest, reason) => this.events.emit('rejected', { digest, reason }),
-      gate: this.gate, onProgress: (id, p) => this.updateReport.onProgress(id, p),
-    }), { maxResumes: this.o.maxResumes, onStep: this.o.onStep, onTransition: (t) => this.onTransition(t), judgeFailure: failureJudge(this.now, this.o.updateRetry) });
-    this.engine = new UpdateEngine({
-      machine, host: this.host, record, now: this.now,
-      onSettled: (r) => {
-        this.events.emit('settled', { model: this.model, state: r.state, lastFailed: r.lastFailed });
-        void this.reporter.flush();
-      },
-      onError: (err) => this.events.emit('error', { code: errorCode(err), message: describeError(err) }),
-    });
-    this.shadow = new ShadowRunner({
-      load: (ref, signal) => loadShadow(ref, {
-        source: this.o.blobSource, runtime: this.o.runtime, trusted: this.o.trustedKeys, hash: this.hash, agentVersion: AGENT_VERSION, now: this.now,
-        record: () => this.engine.record, serving: async () => tryReadSlot(storage, servingSlot(await readPointer(storage)), this.o.trustedKeys, this.hash),
-        probeBudgetMs: this.o.probeBudgetMs ?? 10_000, onChunkRejected: (digest, reason) => this.events.emit('rejected', { digest, reason }),
-      }, signal),
-      record: (model, outcome, ms) => this.telemetry.window.shadow.record(model, outcome, ms),
-      onChange: (model, error) => {
-        this.events.emit('shadow', { model, ...(error ? { error } : {}) });
-        if (error) this.events.emit('error', error);
-      },
-    });
-    const saved = await readJson<unknown>(storage, DESIRED_KEY);
-    const desired = saved ? DesiredState.safeParse(saved) : null;
-    if (desired?.success) this.applyDesired(desired.data, false);
-    if (link) {
-      link.on('desired', (p) => {
-        const d = decodeMessage(DesiredState, p);
-        if (d) this.applyDesired(d, true);
-      });
-      link.on('ack', (p) => {
-        const ack = decodeMessage(Ack, p);
-        if (ack) void this.telemetry.onAck(ack).catch(() => undefined);
-      });
-      link.onConnection((online) => {
-        this.events.emit('connection', { online });
-        this.telemetry.onConnection(online);
-      });
-    }
-    // Started on the next turn, so listeners attached right after `await createAgent()` see every
-    // state change of a resumed update and the first `settled`.
-    this.begun = new Promise<void>((resolve) =>
-      setTimeout(() => {
-        if (this.closed) return resolve();
-        link?.start();
-        this.engine
-          .start()
-          .catch((err) => this.events.emit('error', { code: errorCode(err), message: describeError(err) }))
-          .finally(resolve);
-      }, 0),
-    );
-  }
-
-  /** Serves the slot the pointer names, falling back to the other verified slot if it was damaged. */
-  private async serveInstalled(record: UpdateRecord): Promise<void> {
-    const { storage } = this.o;
-    const pointer = await readPointer(storage);
-    const want = servingSlot(pointer);
-    let installed = await tryReadSlot(storage, want, this.o.trustedKeys, this.hash);
-    if (!installed && want && record.state === 'idle') {
-      // The serving slot did not verify (disk damage): serve the other one if it does, and say so.
-      installed = await tryReadSlot(storage, otherSlot(want), this.o.trustedKeys, this.hash);
-      if (installed) await writePointer(storage, { current: installed.slot, fallback: null, trial: false });
-      this.events.emit('error', { code: 'AGENT_SLOT_INVALID', message: `slot ${want} did not verify; ${installed ? `serving slot ${installed.slot}` : 'no model to serve'}` });
-    }
-    if (!installed) return;
-    try {
-      this.host.swap(await this.host.load(installed));
-    } catch (err) {
-      this.events.emit('error', { code: errorCode(err), message: describeError(err) });
-    }
-  }
-
-  private applyDesired(d: DesiredState, fresh: boolean): void {
-    const text = JSON.stringify(d);
-    if (text === this.lastDesired) return;
-    this.lastDesired = text;
-    if (fresh) void writeJson(this.o.storage, DESIRED_KEY, d).catch(() => undefined);
-    this.telemetry.setPolicy(d.telemetry);
-    this.gate.setPolicy(d.update);
-    this.engine.setDesired(d.bundle, d.retry ?? 0);
-    this.shadow.set(d.shadow, d.shadowRate ?? 1);
-  }
-
-  private onTransition(t: Transition): void {
-    const bundleId = t.target?.id ?? null;
-    this.events.emit('state', { from: t.from, to: t.to, event: t.event, reason: t.reason, bundleId });
-    this.reporter.status({ v: 1, seq: t.seq, bundleId, from: t.from, to: t.to, event: t.event, reason: t.reason, at: new Date(this.now()).toISOString(), ...this.updateReport.statusFields(t) });
-  }
-
-  private async reported(): Promise<ReportedState> {
-    const m = this.host.current;
-    const r = this.engine.live;
-    return {
-      v: 1,
-      agentVersion: AGENT_VERSION,
-      runtime: this.o.runtime.name.slice(0, 64),
-      ...(m?.provider && { executionProvider: m.provider.provider.slice(0, 32) }),
-      state: r.state,
-      model: m?.info ?? null,
-      bundleId: m ? (r.history.find((h) => h.manifestDigest === m.envelopeDigest)?.id ?? null) : null,
-      freeStorageBytes: await this.o.storage.freeBytes().catch(() => null),
-      lastError: r.lastError,
-      at: new Date(this.now()).toISOString(),
-      update: this.updateReport.reported(r),
-    };
-  }
-
-  /** A new presence session number, persisted so it grows across restarts [WIRE-2.6]. */
-  static async nextSession(storage: AgentCoreOptions['storage']): Promise<number> {
-    const cur = (await readJson<{ session: number }>(storage, SESSION_KEY))?.session ?? 0;
-    await writeJson(storage, SESSION_KEY, { session: cur + 1 });
-    return cur + 1;
   }
 }
 

@@ -1,8 +1,11 @@
-// Shared option handling of the Node and browser entries: validation, trusted keys, link and blob source.
-import { decodePublicKeyFile, trustedKeys as indexKeys, type TrustedKeys } from '@flotilla/firmware-bundler';
-import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire';
-import { AgentError } from '../errors.ts';
-import type { AgentStorage } from '../storage/agent-storage.ts';
+// The agent's composition, the one place its parts are built and wired: the Node and browser entries'
+// shared option handling (validation, trusted keys, link and blob source), then storage, model host,
+// telemetry, reporter, update gate, state machine, update engine and shadow runner, wired to each other
+// and to the server link, handed to the Agent that serves with them.
+import { decodePublicKeyFile, sha256Hex, trustedKeys as indexKeys, type Sha256Hex, type TrustedKeys } from '@flotilla/firmware-bundler';
+import { Ack, decodeMessage, DEFAULT_PREFIX, DesiredState, DEVICE_ID, type ReportedState } from '@flotilla/firmware-bundler/wire';
+import { AgentError, describeError, errorCode } from '../errors.ts';
+import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
 import type { BlobSource } from '../transport/blob-source.ts';
 import { fetchConnectionInfo } from '../transport/connection-info.ts';
@@ -13,8 +16,27 @@ import type { ServerLink } from '../transport/server-link.ts';
 import { effectiveToken, keepCredentials } from '../identity/credential-keeper.ts';
 import { enrollWithClaim } from '../identity/enroll.ts';
 import { keepTrust, loadTrust } from '../identity/trust-keeper.ts';
-import type { AgentCoreOptions } from './agent-options.ts';
+import { ModelHost } from '../model/model-host.ts';
+import { loadShadow } from '../shadow/shadow-loader.ts';
+import { ShadowRunner } from '../shadow/shadow-runner.ts';
+import { TelemetryService } from '../telemetry/telemetry-service.ts';
+import { ChunkStore } from '../update/chunk-store.ts';
+import { failureJudge } from '../update/retry-policy.ts';
+import { otherSlot, readPointer, servingSlot, tryReadSlot, writePointer } from '../update/slots.ts';
+import { StateMachine } from '../update/state-machine.ts';
+import { createSteps } from '../update/steps.ts';
+import { UpdateEngine } from '../update/update-engine.ts';
+import { UpdateGate } from '../update/update-gate.ts';
+import { loadRecord, type UpdateRecord } from '../update/update-record.ts';
+import { AGENT_VERSION } from '../version.ts';
+import type { AgentCoreOptions, AgentEvents } from './agent-options.ts';
 import { Agent } from './agent.ts';
+import { Emitter } from './events.ts';
+import { Reporter } from './reporter.ts';
+import { UpdateReport } from './update-report.ts';
+
+const DESIRED_KEY = 'state/desired.json';
+const SESSION_KEY = 'state/session.json';
 
 /** Options both entries share (each adds its storage and runtime choices). */
 export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' | 'accelerator' | 'probeBudgetMs' | 'maxResumes' | 'onStep' | 'now' | 'log' | 'updateCheckMs' | 'updateRetry'> {
@@ -67,7 +89,7 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
       if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
       return { url: u, prefix: info.prefix };
     });
-    const mqttLink = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(storage) });
+    const mqttLink = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => nextSession(storage) });
     link = mqttLink;
     keepCredentials({
       on: (fn) => mqttLink.on('credentials', fn), storage, configured, current: () => credential.token, log: o.log,
@@ -85,7 +107,7 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
       blobSource = new MqttBlobSource(link);
     }
   }
-  return Agent.start({ ...o, ...parts, deviceId: o.deviceId, trustedKeys: keys, link, blobSource });
+  return composeAgent({ ...o, ...parts, deviceId: o.deviceId, trustedKeys: keys, link, blobSource });
 }
 
 /** Indexes trusted keys by key id; throws AGENT_CONFIG_INVALID when there is none or one is not a key. */
@@ -96,4 +118,153 @@ export function parseTrustedKeys(list: readonly (Uint8Array | string)[]): Truste
   } catch (err) {
     throw new AgentError('AGENT_CONFIG_INVALID', `trusted key: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Builds the agent on `o`: serves the verified model on disk at once, resumes an interrupted update and
+ * follows the saved desired state; the link and the update engine start on the next turn.
+ */
+export async function composeAgent(o: AgentCoreOptions): Promise<Agent> {
+  const { storage, link } = o;
+  const hash = o.hash ?? sha256Hex;
+  const now = o.now ?? Date.now;
+  const events = new Emitter<AgentEvents>();
+  const closing = new AbortController();
+  const chunks = new ChunkStore(storage, hash);
+  // Telemetry opens once the serving model is known (it reads it): a model change before that closes no window.
+  let opened: TelemetryService | null = null;
+  const host = new ModelHost(o.runtime, (model, previous) => {
+    events.emit('model', { model, previous });
+    // Not while closing: close() closed the last window already, and the storage is going away.
+    if (opened && !closing.signal.aborted) void opened.closeWindow().catch(() => undefined);
+  }, o.accelerator);
+  let record = await loadRecord(storage);
+  await serveInstalled(o, host, events, hash, record);
+  const served = host.current?.info.sequence ?? 0;
+  if (served > record.highSequence) record = { ...record, highSequence: served };
+  const telemetry = await TelemetryService.open(storage, link, () => host.current, o.telemetry ?? {}, now, (w) => events.emit('telemetry', w));
+  opened = telemetry;
+  const reporter = await Reporter.open(link, storage, () => reportedState(o, host, engine, updateReport, now));
+  const gate = new UpdateGate(now, () => storage.freeBytes(), o.updateCheckMs);
+  const updateReport = new UpdateReport(() => void reporter.flush());
+  const machine = new StateMachine(storage, createSteps({
+    storage, chunks, source: o.blobSource, host, trusted: o.trustedKeys, hash,
+    agentVersion: AGENT_VERSION, runtime: o.runtime, now, probeBudgetMs: o.probeBudgetMs ?? 10_000,
+    onChunkRejected: (digest, reason) => events.emit('rejected', { digest, reason }),
+    gate, onProgress: (id, p) => updateReport.onProgress(id, p),
+  }), {
+    maxResumes: o.maxResumes, onStep: o.onStep, judgeFailure: failureJudge(now, o.updateRetry),
+    onTransition: (t) => {
+      const bundleId = t.target?.id ?? null;
+      events.emit('state', { from: t.from, to: t.to, event: t.event, reason: t.reason, bundleId });
+      reporter.status({ v: 1, seq: t.seq, bundleId, from: t.from, to: t.to, event: t.event, reason: t.reason, at: new Date(now()).toISOString(), ...updateReport.statusFields(t) });
+    },
+  });
+  const engine = new UpdateEngine({
+    machine, host, record, now,
+    onSettled: (r) => {
+      events.emit('settled', { model: host.current?.info ?? null, state: r.state, lastFailed: r.lastFailed });
+      void reporter.flush();
+    },
+    onError: (err) => events.emit('error', { code: errorCode(err), message: describeError(err) }),
+  });
+  const shadow = new ShadowRunner({
+    load: (ref, signal) => loadShadow(ref, {
+      source: o.blobSource, runtime: o.runtime, trusted: o.trustedKeys, hash, agentVersion: AGENT_VERSION, now,
+      record: () => engine.record, serving: async () => tryReadSlot(storage, servingSlot(await readPointer(storage)), o.trustedKeys, hash),
+      probeBudgetMs: o.probeBudgetMs ?? 10_000, onChunkRejected: (digest, reason) => events.emit('rejected', { digest, reason }),
+    }, signal),
+    record: (model, outcome, ms) => telemetry.window.shadow.record(model, outcome, ms),
+    onChange: (model, error) => {
+      events.emit('shadow', { model, ...(error ? { error } : {}) });
+      if (error) events.emit('error', error);
+    },
+  });
+  let lastDesired = '';
+  const applyDesired = (d: DesiredState, fresh: boolean): void => {
+    const text = JSON.stringify(d);
+    if (text === lastDesired) return;
+    lastDesired = text;
+    if (fresh) void writeJson(storage, DESIRED_KEY, d).catch(() => undefined);
+    telemetry.setPolicy(d.telemetry);
+    gate.setPolicy(d.update);
+    engine.setDesired(d.bundle, d.retry ?? 0);
+    shadow.set(d.shadow, d.shadowRate ?? 1);
+  };
+  const saved = await readJson<unknown>(storage, DESIRED_KEY);
+  const desired = saved ? DesiredState.safeParse(saved) : null;
+  if (desired?.success) applyDesired(desired.data, false);
+  if (link) {
+    link.on('desired', (p) => {
+      const d = decodeMessage(DesiredState, p);
+      if (d) applyDesired(d, true);
+    });
+    link.on('ack', (p) => {
+      const ack = decodeMessage(Ack, p);
+      if (ack) void telemetry.onAck(ack).catch(() => undefined);
+    });
+    link.onConnection((online) => {
+      events.emit('connection', { online });
+      telemetry.onConnection(online);
+    });
+  }
+  // Started on the next turn, so listeners attached right after `await createAgent()` see every
+  // state change of a resumed update and the first `settled`.
+  const begun = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      if (closing.signal.aborted) return resolve();
+      link?.start();
+      engine
+        .start()
+        .catch((err) => events.emit('error', { code: errorCode(err), message: describeError(err) }))
+        .finally(resolve);
+    }, 0),
+  );
+  return new Agent({ storage, link, hash, now, events, closing, host, chunks, telemetry, reporter, gate, engine, shadow, begun });
+}
+
+/** Serves the slot the pointer names, falling back to the other verified slot if it was damaged. */
+async function serveInstalled(o: AgentCoreOptions, host: ModelHost, events: Emitter<AgentEvents>, hash: Sha256Hex, record: UpdateRecord): Promise<void> {
+  const { storage } = o;
+  const pointer = await readPointer(storage);
+  const want = servingSlot(pointer);
+  let installed = await tryReadSlot(storage, want, o.trustedKeys, hash);
+  if (!installed && want && record.state === 'idle') {
+    // The serving slot did not verify (disk damage): serve the other one if it does, and say so.
+    installed = await tryReadSlot(storage, otherSlot(want), o.trustedKeys, hash);
+    if (installed) await writePointer(storage, { current: installed.slot, fallback: null, trial: false });
+    events.emit('error', { code: 'AGENT_SLOT_INVALID', message: `slot ${want} did not verify; ${installed ? `serving slot ${installed.slot}` : 'no model to serve'}` });
+  }
+  if (!installed) return;
+  try {
+    host.swap(await host.load(installed));
+  } catch (err) {
+    events.emit('error', { code: errorCode(err), message: describeError(err) });
+  }
+}
+
+/** The retained reported state [WIRE-2.3]: what serves, on which provider, and the update in flight. */
+async function reportedState(o: AgentCoreOptions, host: ModelHost, engine: UpdateEngine, updateReport: UpdateReport, now: () => number): Promise<ReportedState> {
+  const m = host.current;
+  const r = engine.live;
+  return {
+    v: 1,
+    agentVersion: AGENT_VERSION,
+    runtime: o.runtime.name.slice(0, 64),
+    ...(m?.provider && { executionProvider: m.provider.provider.slice(0, 32) }),
+    state: r.state,
+    model: m?.info ?? null,
+    bundleId: m ? (r.history.find((h) => h.manifestDigest === m.envelopeDigest)?.id ?? null) : null,
+    freeStorageBytes: await o.storage.freeBytes().catch(() => null),
+    lastError: r.lastError,
+    at: new Date(now()).toISOString(),
+    update: updateReport.reported(r),
+  };
+}
+
+/** A new presence session number, persisted so it grows across restarts [WIRE-2.6]. */
+async function nextSession(storage: AgentStorage): Promise<number> {
+  const cur = (await readJson<{ session: number }>(storage, SESSION_KEY))?.session ?? 0;
+  await writeJson(storage, SESSION_KEY, { session: cur + 1 });
+  return cur + 1;
 }

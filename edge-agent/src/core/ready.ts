@@ -1,6 +1,6 @@
 // The documented wait for a first model: `agent.ready()` resolves once a verified model serves.
 import { AgentError } from '../errors.ts';
-import type { ModelInfo } from './active-model.ts';
+import type { ModelInfo } from '../model/active-model.ts';
 import type { AgentEvents } from './agent-options.ts';
 import type { Emitter } from './events.ts';
 

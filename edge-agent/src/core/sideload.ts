@@ -3,7 +3,7 @@ import { parseBundle, parseManifest, verifyChunk, type Sha256Hex } from '@flotil
 import { encodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import type { ChunkStore } from '../update/chunk-store.ts';
 import type { UpdateTarget } from '../update/update-record.ts';
-import type { ModelInfo } from './active-model.ts';
+import type { ModelInfo } from '../model/active-model.ts';
 
 /** What `agent.install` did. */
 export interface InstallResult {

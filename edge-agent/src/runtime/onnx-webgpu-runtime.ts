@@ -1,5 +1,5 @@
 // InferenceRuntime on onnxruntime-web's WebGPU provider, for browsers with a GPU: offered to the agent as an
-// accelerator, so the provider probe decides per model whether it serves (see core/accelerator.ts).
+// accelerator, so the provider probe decides per model whether it serves (see model/accelerator.ts).
 import { foldInt8Weights } from '@flotilla/firmware-bundler/onnx';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime, ModelSession } from './inference-runtime.ts';

@@ -1,5 +1,5 @@
 // Whether a shadow's output agrees with the serving model's answer [WIRE-2.2.1].
-import { argmax } from '../core/predictions.ts';
+import { argmax } from '../model/predictions.ts';
 import type { ShadowOutcome } from './shadow-tally.ts';
 
 /** Single-output (regression) models agree when |shadow − serving| ≤ ABS + REL·|serving|. */

@@ -2,15 +2,16 @@
 import { assembleFileAsync, planFetch } from '@flotilla/firmware-bundler';
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import { decodeEnvelope } from '@flotilla/firmware-bundler/wire';
-import { retire, loadActiveModel, type ActiveModel } from '../core/active-model.ts';
+import { retire, loadActiveModel, type ActiveModel } from '../model/active-model.ts';
 import { AgentError } from '../errors.ts';
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
 import { MemoryStorage } from '../storage/memory-storage.ts';
 import type { BlobSource } from '../transport/blob-source.ts';
 import { ChunkStore } from '../update/chunk-store.ts';
 import { downloadChunks, fetchBlob } from '../update/downloader.ts';
-import { probeModel } from '../update/self-test.ts';
-import { heldChunks, type InstalledModel } from '../update/slots.ts';
+import { probeModel } from '../model/self-test.ts';
+import { heldChunks } from '../update/slots.ts';
+import type { InstalledModel } from '../model/installed-model.ts';
 import type { UpdateRecord } from '../update/update-record.ts';
 import { verifyTarget, type DevicePolicy } from '../update/verifier.ts';
 

@@ -1,6 +1,6 @@
 // The shadow model: loaded beside the serving one, run after each sampled answer, never answering the app.
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
-import { finishUse, retire, type ActiveModel, type ModelInfo } from '../core/active-model.ts';
+import { finishUse, retire, type ActiveModel, type ModelInfo } from '../model/active-model.ts';
 import { describeError, errorCode } from '../errors.ts';
 import { compareShadow, type ServingAnswer } from './shadow-compare.ts';
 import type { ShadowOutcome } from './shadow-tally.ts';

@@ -1,6 +1,6 @@
 // One telemetry window's shadow counts [WIRE-2.2.1]: runs, errors, agreements with the serving answer, latency.
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
-import type { ModelInfo } from '../core/active-model.ts';
+import type { ModelInfo } from '../model/active-model.ts';
 import { LatencyStats } from '../telemetry/latency-stats.ts';
 
 /** How one shadow run compared with the serving model's answer. */

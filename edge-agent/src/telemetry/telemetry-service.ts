@@ -1,6 +1,6 @@
 // Telemetry windows and samples: aggregate, close on a timer, queue on disk, publish, forget on ack [WIRE-2.5].
 import type { Ack, SampleBatch, TelemetryPolicy, TelemetryWindow } from '@flotilla/firmware-bundler/wire';
-import type { ActiveModel } from '../core/active-model.ts';
+import type { ActiveModel } from '../model/active-model.ts';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import type { ServerLink } from '../transport/server-link.ts';
 import { OutboxQueue } from './outbox-queue.ts';

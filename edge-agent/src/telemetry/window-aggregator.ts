@@ -1,7 +1,7 @@
 // One telemetry window's counts [WIRE-2.5]: requests, errors, latency, classes, confidence, features, feedback.
 import { binIndex, type FeatureProfile } from '@flotilla/firmware-bundler';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
-import type { ActiveModel, ModelInfo } from '../core/active-model.ts';
+import type { ActiveModel, ModelInfo } from '../model/active-model.ts';
 import { ShadowTally } from '../shadow/shadow-tally.ts';
 import { LATENCY_EDGES_MS, LatencyStats } from './latency-stats.ts';
 

@@ -4,7 +4,7 @@ import { decodeEnvelope } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 import { checkSignaturesOnce } from './signature-memo.ts';
 import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
-import type { SlotName } from './update-record.ts';
+import type { InstalledModel, SlotName } from '../model/installed-model.ts';
 
 /**
  * Which slot serves. `trial`: `current` was activated but not yet committed, so until the probe
@@ -14,15 +14,6 @@ export interface SlotPointer {
   current: SlotName | null;
   fallback: SlotName | null;
   trial: boolean;
-}
-
-/** A slot whose envelope signature and every file hash verified. */
-export interface InstalledModel {
-  slot: SlotName;
-  envelopeDigest: string;
-  manifestDigest: string;
-  manifest: BundleManifest;
-  files: ReadonlyMap<string, Uint8Array>;
 }
 
 export const POINTER_KEY = 'slots/pointer.json';

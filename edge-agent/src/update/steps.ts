@@ -2,12 +2,12 @@
 import { assembleFileAsync, planFetch, type Sha256Hex } from '@flotilla/firmware-bundler';
 import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import { AgentError, describeError } from '../errors.ts';
-import { retire } from '../core/active-model.ts';
-import type { ModelHost } from '../core/model-host.ts';
+import { retire } from '../model/active-model.ts';
+import type { ModelHost } from '../model/model-host.ts';
 import type { BlobSource } from '../transport/blob-source.ts';
 import type { ChunkStore } from './chunk-store.ts';
 import { downloadChunks, fetchBlob } from './downloader.ts';
-import { probeModel } from './self-test.ts';
+import { probeModel } from '../model/self-test.ts';
 import { clearSlot, heldChunks, otherSlot, readPointer, readSlot, sealSlot, servingSlot, tryReadSlot, writePointer, writeSlotFile } from './slots.ts';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import { HISTORY_LIMIT, targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';

@@ -1,7 +1,7 @@
 // The engine's wake-ups: a desired state that arrives while the loop is finishing is not lost.
 import { expect, it } from 'vitest';
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
-import type { ModelHost } from '../core/model-host.ts';
+import type { ModelHost } from '../model/model-host.ts';
 import type { StateMachine } from './state-machine.ts';
 import { UpdateEngine } from './update-engine.ts';
 import { initialRecord, type UpdateRecord } from './update-record.ts';

@@ -1,6 +1,6 @@
 // Decides when to update: compares the desired bundle with what serves, runs the state machine, cancels stale work.
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
-import type { ModelHost } from '../core/model-host.ts';
+import type { ModelHost } from '../model/model-host.ts';
 import { describeError } from '../errors.ts';
 import { backoffDelay, type BackoffOptions } from '../transport/backoff.ts';
 import { CANCELLABLE } from './transitions.ts';

@@ -2,9 +2,7 @@
 import type { BundleRef, DeployState } from '@flotilla/firmware-bundler/wire';
 import { DEPLOY_STATES } from '@flotilla/firmware-bundler/wire';
 import { readJson, writeJson, type AgentStorage } from '../storage/agent-storage.ts';
-
-/** One of the two model slots. */
-export type SlotName = 'a' | 'b';
+import type { SlotName } from '../model/installed-model.ts';
 
 /** The bundle an update installs: a desired-state reference, or one built for a local sideload. */
 export interface UpdateTarget extends BundleRef {

@@ -1,7 +1,7 @@
 // Choosing the execution provider a model serves on: the device's GPU only when the bundle allows it,
 // the self-tests pass on it within the bundle's tolerance, and it is measurably faster than the CPU.
 import type { BundleManifest } from '@flotilla/firmware-bundler';
-import { probeModel } from '../update/self-test.ts';
+import { probeModel } from './self-test.ts';
 import type { InferenceRuntime, ModelSession } from '../runtime/inference-runtime.ts';
 
 /** An accelerated runtime offered to the agent (e.g. `new OnnxNodeRuntime({ executionProvider: 'webgpu' })`). */

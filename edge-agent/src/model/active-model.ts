@@ -3,8 +3,7 @@ import { compileFeatures, TENSOR_DTYPES, type BundleManifest, type FeatureExtrac
 import { AgentError } from '../errors.ts';
 import { compilePipeline, type Pipeline } from '../preprocess/pipeline.ts';
 import type { InferenceRuntime, ModelSession, SessionInput } from '../runtime/inference-runtime.ts';
-import type { InstalledModel } from '../update/slots.ts';
-import type { SlotName } from '../update/update-record.ts';
+import type { InstalledModel, SlotName } from './installed-model.ts';
 import type { ProviderChoice } from './accelerator.ts';
 
 /** Which model answered: what `predict` results and events carry. */

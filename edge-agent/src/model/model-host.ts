@@ -1,7 +1,7 @@
 // Holds the serving model: one reference swapped in one assignment, the old session released when idle.
 import type { InferenceRuntime } from '../runtime/inference-runtime.ts';
 import { defaultProvider, ProbedRuntime, type AcceleratorOptions } from './accelerator.ts';
-import type { InstalledModel } from '../update/slots.ts';
+import type { InstalledModel } from './installed-model.ts';
 import { loadActiveModel, retire, type ActiveModel, type ModelInfo } from './active-model.ts';
 
 /** The model predictions use. Updates load a candidate beside it and swap only after it passed its probe. */
