@@ -3,7 +3,8 @@
 // console imports only the types of the server's API face, and the CLI reaches HTTP only through it;
 // production code never imports test helpers;
 // inside the server, domain folders (tests included) never import HTTP, composition, programs or a
-// store engine. Import circles are checked by test/architecture/import-graph.test.ts.
+// store engine; inside the agent, the model layer (edge-agent/src/model/) never imports the agent's top.
+// Import circles are checked by test/architecture/import-graph.test.ts.
 import tseslint from 'typescript-eslint';
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
@@ -15,6 +16,12 @@ const domainStaysDown = {
   message: 'A domain may not import api/, wiring/, main.ts, cli/, bench/ or a store engine: move the code down, or plug it in from wiring/ (docs/architecture.md).',
 };
 const noTestHelpers = { group: ['@flotilla/test', '@flotilla/test/*'], message: 'Only tests may import test helpers.' };
+const agentNoServer = { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], message: 'The edge agent never imports the server.' };
+// The agent's model layer holds and runs the serving model; below it only runtime/, preprocess/ and errors.ts.
+const modelStaysDown = [
+  { regex: '^\\.\\./(?!(runtime|preprocess)/|errors\\.ts$)', message: 'The agent\'s model/ may import only runtime/, preprocess/ and errors.ts: the top (core/, update/, transport/, telemetry/, shadow/ …) plugs into it, never the other way round (docs/architecture.md).' },
+  { group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*'], message: 'The agent\'s model/ may not import the agent\'s own public faces (they are the top).' },
+];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'test-output/**', '.flotilla/**', 'server/console/**'] },
@@ -36,10 +43,18 @@ export default tseslint.config(
   {
     files: ['edge-agent/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
-    rules: restrict([
-      { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], message: 'The edge agent never imports the server.' },
-      noTestHelpers,
-    ]),
+    rules: restrict([agentNoServer, noTestHelpers]),
+  },
+  {
+    // Tests included: a model-layer test builds its doubles from the seams below it.
+    files: ['edge-agent/src/model/**/*.ts'],
+    rules: restrict(modelStaysDown),
+  },
+  {
+    // Repeats the agent's rules: a later block's options replace an earlier block's for the same rule.
+    files: ['edge-agent/src/model/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: restrict([agentNoServer, noTestHelpers, ...modelStaysDown]),
   },
   {
     files: ['web-console/src/**/*.{ts,tsx}'],

@@ -1,10 +1,11 @@
 // The layering of docs/architecture.md, checked on the whole of server/src: no import circles between
-// modules or folders, and nothing from a domain up into HTTP, composition, programs or a store engine.
+// modules or folders, and nothing from a domain up into HTTP, composition, programs or a store engine;
+// and on edge-agent/src: no import circles between modules, and nothing from model/ up into the agent's top.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { folderGraph, importCycles, importGraph, importSpecifiers, layerOf, upwardImports } from './import-graph.ts';
+import { agentSrc, folderGraph, importCycles, importGraph, importSpecifiers, layerOf, modelLayerEscapes, upwardImports } from './import-graph.ts';
 
 describe('server/src import graph', () => {
   const graph = importGraph();
@@ -25,6 +26,23 @@ describe('server/src import graph', () => {
 
   it('has no import from a domain into api/, wiring/, main.ts, cli/, bench/ or a store engine, nor between engines', () => {
     expect(upwardImports(graph)).toEqual([]);
+  });
+});
+
+describe('edge-agent/src import graph', () => {
+  const graph = importGraph(agentSrc);
+
+  it('reads the real tree', () => {
+    expect(graph.size).toBeGreaterThan(60);
+    expect(graph.get('core/compose.ts')).toContain('model/model-host.ts');
+  });
+
+  it('has no import circles between modules', () => {
+    expect(importCycles(graph)).toEqual([]);
+  });
+
+  it('has no import from model/ into the agent\'s top (only model/, runtime/, preprocess/, errors.ts)', () => {
+    expect(modelLayerEscapes(graph)).toEqual([]);
   });
 });
 
@@ -61,6 +79,16 @@ describe('import graph reader', () => {
     });
     expect(importCycles(graph)).toEqual([['rollouts/engine.ts', 'rollouts/spec.ts']]);
     expect(upwardImports(graph)).toEqual(['rollouts/engine.ts -> api/errors.ts', 'store/sqlite/db.ts -> store/postgres/pg.ts']);
+  });
+
+  it('finds an import from the agent\'s model layer into its top', () => {
+    const graph = tree({
+      'model/model-host.ts': "import { Agent } from '../core/agent.ts';\nimport { toTensor } from '../runtime/tensors.ts';\nimport { AgentError } from '../errors.ts';",
+      'core/agent.ts': "import { ModelHost } from '../model/model-host.ts';",
+      'runtime/tensors.ts': 'export const toTensor = 1;',
+      'errors.ts': 'export class AgentError {}',
+    });
+    expect(modelLayerEscapes(graph)).toEqual(['model/model-host.ts -> core/agent.ts']);
   });
 
   it('sorts modules into layers', () => {

@@ -1,10 +1,11 @@
-// Reads the import graph of server/src from the source text, so the layering rule in
-// docs/architecture.md can be checked as a whole (eslint sees one file at a time and no cycles).
+// Reads the import graph of server/src (and of edge-agent/src) from the source text, so the layering rules
+// in docs/architecture.md can be checked as a whole (eslint sees one file at a time and no cycles).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const serverSrc = resolve(dirname(fileURLToPath(import.meta.url)), '../../server/src');
+export const agentSrc = resolve(dirname(fileURLToPath(import.meta.url)), '../../edge-agent/src');
 
 // Static imports and re-exports (`import ... from`, `export ... from`, bare `import '...'`),
 // `import type` included, and dynamic `import('...')` with a literal specifier.
@@ -28,7 +29,7 @@ export function importSpecifiers(text: string): string[] {
   return specifierPatterns.flatMap((pattern) => [...code.matchAll(pattern)].map((m) => m[1]!));
 }
 
-/** Edges between server/src modules; imports of packages and of files outside server/src are left out. */
+/** Edges between the modules under `root` (server/src by default); imports of packages and of files outside it are left out. */
 /** Keys are module paths relative to `root` with forward slashes, e.g. `rollouts/rollout-engine.ts`. */
 export function importGraph(root = serverSrc): Map<string, string[]> {
   const graph = new Map<string, string[]>();
@@ -130,4 +131,17 @@ export function folderGraph(graph: Map<string, string[]>): Map<string, string[]>
     folders.set(folderOf(from), edges);
   }
   return new Map([...folders].map(([folder, edges]) => [folder, [...edges]]));
+}
+
+/** What the agent's model layer may import besides itself: the runtime seam, preprocessing, the agent's errors. */
+const belowModel = /^(model|runtime|preprocess)\/|^errors\.ts$/;
+
+/** Imports from the agent's `model/` (a graph of edge-agent/src) into anything above it. */
+export function modelLayerEscapes(graph: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [from, targets] of graph) {
+    if (!from.startsWith('model/')) continue;
+    for (const to of targets) if (!belowModel.test(to)) found.push(`${from} -> ${to}`);
+  }
+  return found.sort();
 }
