@@ -54,6 +54,7 @@ export { FileStorage } from './storage/file-storage.ts';
 export { assertKey, type AgentStorage } from './storage/agent-storage.ts';
 export { OnnxNodeRuntime } from './runtime/onnx-node-runtime.ts';
 export type { InferenceRuntime, ModelSession, TensorValue } from './runtime/inference-runtime.ts';
+export { WrappedRuntime } from './runtime/wrapped-runtime.ts';
 export type { TelemetryOptions } from './telemetry/telemetry-service.ts';
 export type { DeviceConditions, UpdateLock } from './update/update-gate.ts';
 export type { RetryOptions } from './update/retry-policy.ts';

@@ -3,6 +3,7 @@
 import type { BundleManifest } from '@flotilla/firmware-bundler';
 import { probeModel } from './self-test.ts';
 import type { InferenceRuntime, ModelSession } from '../runtime/inference-runtime.ts';
+import { WrappedRuntime } from '../runtime/wrapped-runtime.ts';
 
 /** An accelerated runtime offered to the agent (e.g. `new OnnxNodeRuntime({ executionProvider: 'webgpu' })`). */
 export interface AcceleratorOptions {
@@ -39,26 +40,19 @@ export const defaultProvider = (runtime: InferenceRuntime): string => runtime.ex
  * "passes the self-tests" is "matches the CPU within the bundle's tolerance". Every reason to stay
  * on the CPU is recorded; none of them fails the load (the CPU session still has its own probe ahead).
  */
-export class ProbedRuntime implements InferenceRuntime {
+export class ProbedRuntime extends WrappedRuntime {
   /** Set by {@link load}. */
   choice: ProviderChoice | null = null;
   /** Whether this load went as far as the accelerator (only then is there a comparison time to report). */
   private triedAccelerator = false;
 
+  /** `cpu` is the runtime wrapped: it answers for name, providers and opset, and serves unless the accelerator earns it. */
   constructor(
-    private readonly cpu: InferenceRuntime,
+    cpu: InferenceRuntime,
     private readonly accel: AcceleratorOptions,
     private readonly manifest: BundleManifest,
-  ) {}
-
-  get name(): string {
-    return this.cpu.name;
-  }
-  get executionProviders(): readonly string[] {
-    return this.cpu.executionProviders;
-  }
-  get maxOpset(): number {
-    return this.cpu.maxOpset;
+  ) {
+    super(cpu);
   }
 
   async load(modelBytes: Uint8Array): Promise<ModelSession> {
@@ -70,11 +64,11 @@ export class ProbedRuntime implements InferenceRuntime {
   }
 
   private async choose(modelBytes: Uint8Array): Promise<ModelSession> {
-    const cpuName = defaultProvider(this.cpu);
+    const cpuName = defaultProvider(this.inner);
     const stay = (reason: string, timings: Partial<ProviderChoice> = {}) => {
       this.choice = { provider: cpuName, reason, ...timings };
     };
-    const cpuSession = await this.cpu.load(modelBytes);
+    const cpuSession = await this.inner.load(modelBytes);
     const name = this.accel.provider ?? defaultProvider(this.accel.runtime);
     const allowed = this.manifest.runtime?.executionProviders ?? [];
     if (!allowed.includes(name)) {

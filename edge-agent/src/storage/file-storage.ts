@@ -1,6 +1,7 @@
 // AgentStorage on a folder: write-temp, fsync, rename, fsync the folder, so a power cut never tears a file.
-import { mkdir, open, readdir, readFile, rename, rm, statfs } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, statfs } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { writeFileAtomic } from '@flotilla/firmware-bundler/node';
 import { AgentError } from '../errors.ts';
 import { assertKey, type AgentStorage } from './agent-storage.ts';
 
@@ -37,17 +38,8 @@ export class FileStorage implements AgentStorage {
     try {
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       // Owner only: the folder holds the device's private key and tokens (identity/).
-      const fh = await open(temp, 'w', 0o600);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(temp, target);
-      await syncDir(dirname(target));
+      await writeFileAtomic(target, bytes, { temp, mode: 0o600 });
     } catch (err) {
-      await rm(temp, { force: true }).catch(() => undefined);
       throw storageError('write', key, err);
     }
   }
@@ -103,20 +95,6 @@ async function walk(dir: string): Promise<string[]> {
     else if (e.isFile()) out.push(p);
   }
   return out;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // The rename is durable only once the folder entry is; some file systems refuse fsync on folders.
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* best effort: not supported here */
-  }
 }
 
 const isNotFound = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';

@@ -1,9 +1,10 @@
 // Writing payload files under a root folder so that nothing, symlinks included, lands outside it (SPEC §7.3).
-import { lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BundleError } from '../errors.ts';
 import { assertDistinctPaths, assertSafePath } from '../manifest/paths.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 /**
  * Writes each `[path, bytes]` under `root` (created if missing). Paths are re-checked against
@@ -29,20 +30,9 @@ export async function writeFilesUnder(root: string, files: ReadonlyArray<readonl
     if (!target.startsWith(rootReal + sep)) throw escape(path);
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !existing.isFile()) throw escape(path, 'target exists and is not a regular file');
+    // O_EXCL on a fresh name: a link planted at the temp name is refused, never followed.
     const temp = join(dir, `.${segments[segments.length - 1]}.${randomBytes(6).toString('hex')}.part`);
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, target);
-    } catch (err) {
-      await unlink(temp).catch(() => {});
-      throw err;
-    }
+    await writeFileAtomic(target, bytes, { temp, mode: 0o644, exclusive: true });
     written.push(target);
   }
   return written;

@@ -5,13 +5,13 @@
 // rename), so a crash leaves the old document or the new one, never a torn one. No trust.json is
 // version 0: the first key alone, threshold 1, which is what a provisioned device starts from.
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile, rename, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   checkTrustDocument, encodePublicKeyFile, fromHex, generateKeyPair, keyFingerprint, keyIdOf, normalizeFingerprint, signTrustUpdate,
   TRUST_LIMITS, type TrustUpdate,
 } from '@flotilla/firmware-bundler';
-import { loadSecretKey, writeKeyPair } from '@flotilla/firmware-bundler/node';
+import { loadSecretKey, writeFileAtomic, writeKeyPair } from '@flotilla/firmware-bundler/node';
 import { DeliveryError } from './delivery-error.ts';
 import { FIRST_KEY_NAME, loadOrCreateSigningKey, signingKeyOf, type SigningKey } from './signing-key.ts';
 
@@ -228,23 +228,12 @@ async function stampOf(file: string): Promise<string> {
   return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : '';
 }
 
-/** Writes `file` so that a crash leaves the old text or the new, never a torn one: temp file, fsync, rename. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Writes `file` so that a crash leaves the old text or the new, never a torn one. */
+function writeAtomically(file: string, text: string): Promise<void> {
   // Per process: two servers sharing the key folder never write into the same temp file. A temp file a
-  // crash left behind is never read (only trust.json is), and the next write by that pid truncates it.
-  const tmp = tempFileOf(file);
-  const h = await open(tmp, 'w', 0o600);
-  try {
-    await h.writeFile(text);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, file);
-  // The rename itself survives a power cut only once the folder is synced (best effort: not every platform can).
-  const d = await open(dirname(file), 'r').catch(() => null);
-  await d?.sync().catch(() => undefined);
-  await d?.close();
+  // crash left behind is never read (only trust.json is), and the next write by that pid truncates it
+  // (so not O_EXCL: a pid reused after a crash would otherwise be refused for good).
+  return writeFileAtomic(file, text, { temp: tempFileOf(file), mode: 0o600 });
 }
 
 /** trust.json's contents, checked; KEY_STATE_INVALID names the file and what is wrong. */

@@ -1,6 +1,6 @@
 // An InferenceRuntime wrapper that injects device faults: slow inference and a broken model stack.
 import { createHash } from 'node:crypto';
-import type { InferenceRuntime, ModelSession, TensorValue } from '@flotilla/edge-agent';
+import { WrappedRuntime, type InferenceRuntime, type ModelSession, type TensorValue } from '@flotilla/edge-agent';
 
 /** Faults one simulated device carries; the wrapper outlives agent restarts, so it stays the same device. */
 export interface RuntimeFaults {
@@ -15,25 +15,6 @@ export interface RuntimeFaults {
 
 const digest = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A runtime that wraps another and answers for it everywhere but `load`. */
-abstract class WrappedRuntime implements InferenceRuntime {
-  constructor(protected readonly inner: InferenceRuntime) {}
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get executionProviders(): readonly string[] {
-    return this.inner.executionProviders;
-  }
-
-  get maxOpset(): number {
-    return this.inner.maxOpset;
-  }
-
-  abstract load(modelBytes: Uint8Array): Promise<ModelSession>;
-}
 
 /** Wraps `inner` with `faults`; `firstModel` remembers the first model bytes ever loaded. */
 export class FaultyRuntime extends WrappedRuntime {
