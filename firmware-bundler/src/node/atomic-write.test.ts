@@ -1,18 +1,23 @@
 // writeFileAtomic: the new contents or the old, never a torn file, and no temp file of its own left behind.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.ts';
 
-let dir = '';
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'flotilla-atomic-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const root = mkdtempSync(join(tmpdir(), 'flotilla-atomic-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let made = 0;
+/** An empty folder of its own for each test. */
+function folder(): string {
+  const dir = join(root, String(made++));
+  mkdirSync(dir);
+  return dir;
+}
 
 describe('writeFileAtomic', () => {
   it('creates and replaces a file through the temp name, owner-only by default, and leaves no temp file', async () => {
+    const dir = folder();
     const target = join(dir, 'state.json');
     await writeFileAtomic(target, '{"v":1}', { temp: `${target}.tmp` });
     expect(readFileSync(target, 'utf8')).toBe('{"v":1}');
@@ -23,7 +28,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('truncates a temp file a crash left behind, unless told to be exclusive', async () => {
-    const target = join(dir, 'trust.json');
+    const target = join(folder(), 'trust.json');
     writeFileSync(`${target}.tmp`, 'half a docu');
     await writeFileAtomic(target, 'whole', { temp: `${target}.tmp` });
     expect(readFileSync(target, 'utf8')).toBe('whole');
@@ -31,6 +36,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('exclusive: refuses a link planted at the temp name without following it or removing it', async () => {
+    const dir = folder();
     const target = join(dir, 'model.onnx');
     const outside = join(dir, 'outside.txt');
     writeFileSync(outside, 'untouched');
@@ -42,6 +48,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('a failed rename keeps the old file and removes its temp file', async () => {
+    const dir = folder();
     const target = join(dir, 'taken');
     mkdirSync(target);
     writeFileSync(join(target, 'inside'), 'x');
