@@ -1,7 +1,7 @@
 // The agent's composition, the one place its parts are built and wired: the Node and browser entries'
-// shared option handling (validation, trusted keys, link and blob source), then storage, model host,
-// telemetry, reporter, update gate, state machine, update engine and shadow runner, wired to each other
-// and to the server link, handed to the Agent that serves with them.
+// shared option handling (validation, trusted keys, link and blob source), then, on the storage and
+// runtime the entry chose, the model host, telemetry, reporter, update gate, state machine, update engine
+// and shadow runner, wired to each other and to the server link and handed to the Agent that serves with them.
 import { decodePublicKeyFile, sha256Hex, trustedKeys as indexKeys, type Sha256Hex, type TrustedKeys } from '@flotilla/firmware-bundler';
 import { Ack, decodeMessage, DEFAULT_PREFIX, DesiredState, DEVICE_ID, type ReportedState } from '@flotilla/firmware-bundler/wire';
 import { AgentError, describeError, errorCode } from '../errors.ts';
