@@ -54,6 +54,8 @@ export interface MosquittoOptions {
   sysIntervalS?: number;
   /** Device clients written into dynamic-security.json before start (fast for large fleets). */
   devices?: readonly { deviceId: string; token: string; groups: readonly string[] }[];
+  /** Changes the seeded dynamic-security document before it is written (e.g. roles as an older server made them). */
+  editSeed?: (doc: Record<string, unknown>) => void;
 }
 
 export async function startMosquitto(o: MosquittoOptions = {}): Promise<MosquittoBroker> {
@@ -64,7 +66,9 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
   const adminPassword = `pw-${Math.random().toString(36).slice(2)}`;
   const dynsec = join(dir, 'dynamic-security.json');
   if (o.devices) {
-    writeFileSync(dynsec, JSON.stringify(dynsecSeed({ prefix: 'flotilla/v1', admin: { username: adminUser, password: adminPassword }, devices: o.devices })));
+    const doc = dynsecSeed({ prefix: 'flotilla/v1', admin: { username: adminUser, password: adminPassword }, devices: o.devices });
+    o.editSeed?.(doc);
+    writeFileSync(dynsec, JSON.stringify(doc));
   } else {
     const init = spawnSync(CTRL, ['dynsec', 'init', dynsec, adminUser, adminPassword], { encoding: 'utf8' });
     if (init.status !== 0) throw new Error(`mosquitto_ctrl dynsec init failed: ${init.stderr}`);
