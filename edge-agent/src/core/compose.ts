@@ -11,6 +11,7 @@ import { MqttBlobSource } from '../transport/mqtt-blob-source.ts';
 import { MqttLink } from '../transport/mqtt-link.ts';
 import type { ServerLink } from '../transport/server-link.ts';
 import { effectiveToken, keepCredentials } from '../identity/credential-keeper.ts';
+import { credentialRecovery } from '../identity/credential-recovery.ts';
 import { enrollWithClaim } from '../identity/enroll.ts';
 import { keepTrust, loadTrust } from '../identity/trust-keeper.ts';
 import type { AgentCoreOptions } from './agent-options.ts';
@@ -61,20 +62,30 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
     const configured = o.token ?? (await enrollWithClaim({ server: o.server!, claim: o.claim!, serial: o.deviceId, storage })).token;
     // The token rotates [WIRE-2.11]: everything that presents it reads `credential.token` at the time.
     const credential = { token: await effectiveToken(storage, configured) };
+    const useToken = (token: string) => {
+      credential.token = token;
+      mqttLink.useToken(token);
+    };
+    // A refused token (offline past its overlap window) is recovered with the device key [WIRE-3.5].
+    const recovery = credentialRecovery({ server: o.server, deviceId: o.deviceId, storage, configured, apply: useToken, log: o.log });
     const url = o.mqttUrl ?? (async () => {
-      const info = await fetchConnectionInfo(o.server!, o.deviceId, credential.token);
+      const ask = () => fetchConnectionInfo(o.server!, o.deviceId, credential.token);
+      const info = await ask().catch(async (err: AgentError) => {
+        if (err.code === 'AGENT_CREDENTIAL_REFUSED' && (await recovery.refused())) return ask();
+        throw err;
+      });
       const u = info[brokerField];
       if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
       return { url: u, prefix: info.prefix };
     });
-    const mqttLink = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(storage) });
+    const mqttLink = new MqttLink({
+      url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => Agent.nextSession(storage),
+      onCredentialRefused: () => void recovery.refused(),
+    });
     link = mqttLink;
     keepCredentials({
       on: (fn) => mqttLink.on('credentials', fn), storage, configured, current: () => credential.token, log: o.log,
-      apply: (token) => {
-        credential.token = token;
-        mqttLink.useToken(token);
-      },
+      apply: useToken,
     });
     // Registered before the core's own desired-state handler, so a new key is trusted before the bundle is checked.
     keepTrust({ on: (fn) => mqttLink.on('desired', fn), storage, keys, initial: trust, log: o.log });

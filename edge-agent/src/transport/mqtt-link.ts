@@ -25,6 +25,11 @@ export interface MqttLinkOptions {
   keepaliveSec?: number;
   /** Diagnostics. */
   log?: (message: string) => void;
+  /**
+   * Called when the broker refuses the credential (CONNACK 4 or 5): the agent may recover a fresh token
+   * [WIRE-3.5] and hand it to {@link MqttLink.useToken}. The link backs off as on any failure meanwhile.
+   */
+  onCredentialRefused?: () => void;
 }
 
 /**
@@ -87,9 +92,15 @@ export class MqttLink implements ServerLink {
    */
   useToken(token: string): void {
     this.o.token = token;
-    if (!this.client || this.closed) return;
+    if (this.closed) return;
     this.attempt = 0;
-    this.client.end(true);
+    if (this.client) return void this.client.end(true);
+    // Waiting out a backoff after a refusal: the new token is worth trying now.
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      void this.connectOnce();
+    }
   }
 
   onConnection(fn: (online: boolean) => void): () => void {
@@ -210,7 +221,11 @@ export class MqttLink implements ServerLink {
       }
     });
     client.on('close', () => onLost('connection closed'));
-    client.on('error', (err) => onLost(err.message));
+    client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      if (code === 4 || code === 5) this.o.onCredentialRefused?.();
+      onLost(err.message);
+    });
     client.on('offline', () => onLost('offline'));
   }
 

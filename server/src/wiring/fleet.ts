@@ -15,6 +15,7 @@ import { MosquittoDynsecLink } from '../broker/mosquitto-dynsec-link.ts';
 import { loadOrCreateCredentialKey } from '../devices/credential-key.ts';
 import { DeviceService } from '../devices/device-service.ts';
 import { EnrollmentService } from '../devices/enrollment-service.ts';
+import { RotationSchedule } from '../devices/rotation-schedule.ts';
 import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
@@ -41,6 +42,8 @@ export interface FleetConfig {
   brokerLimits?: Partial<BrokerLimits>;
   /** An external Mosquitto 2 with dynamic security instead of the embedded broker (docs/external-broker.md). */
   externalBroker?: { url: string; username: string; password: string; publicUrl?: string };
+  /** Scheduled credential rotation period (devices/rotation-schedule.ts); none when absent. */
+  rotateEveryMs?: number;
   /** Deployment status events from devices, for the rollout engine. */
   onStatus?: (deviceId: string, event: StatusEvent) => Promise<unknown> | void;
   /** Manifest fields computed from the registry for every new bundle (labels, profile, self-tests, ...). */
@@ -85,6 +88,13 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   });
   const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
+  // A tick a tenth of the period (at most a minute) keeps a short test period responsive and a month cheap.
+  const period = config.rotateEveryMs;
+  const schedule = period ? new RotationSchedule({
+    periodMs: period, tickMs: Math.min(60_000, Math.max(100, Math.floor(period / 10))), store: store.devices, log: log.child({ svc: 'rotation' }),
+    rotate: (ids, overlapMs) => devices.rotate({ ids }, 'schedule', overlapMs),
+  }) : null;
+  devices.setRotationSchedule(schedule ? (at) => schedule.nextRotationAt(at) : null);
 
   const services: FleetServices = { devices, enrollments, bundles, delivery, broker, keys, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
   let started = false;
@@ -97,11 +107,13 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
       await ingest.start();
       await chunks.start();
       const n = await delivery.republishAll();
+      schedule?.start();
       log.info('mqtt listening', { ...endpoints, desiredRepublished: n });
       return endpoints;
     },
     async close() {
       if (!started) return;
+      await schedule?.stop();
       await chunks.close();
       await ingest.close();
       await broker.close();

@@ -23,4 +23,8 @@ export const Enrolled = z.object({
   generation: z.number(), reenrolled: z.boolean(),
 });
 
+export const Recovered = z.object({
+  v: z.literal(1), deviceId: z.string(), token: z.string().openapi({ description: 'The device token [WIRE-1.6], a new generation' }), generation: z.number(),
+});
+
 export const RotationResult = z.object({ rotated: z.number(), notified: z.number(), oldValidUntil: z.string() });
