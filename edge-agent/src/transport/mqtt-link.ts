@@ -30,6 +30,11 @@ export interface MqttLinkOptions {
    * [WIRE-3.5] and hand it to {@link MqttLink.useToken}. The link backs off as on any failure meanwhile.
    */
   onCredentialRefused?: () => void;
+  /**
+   * mTLS (Node): the client key and certificate to present on each attempt, read then so a renewed
+   * certificate is used from the next connection; `ca` is pinned unless {@link MqttLinkOptions.ca} is set.
+   */
+  tlsIdentity?: () => { key: string; cert: string; ca: string } | null;
 }
 
 /**
@@ -183,6 +188,7 @@ export class MqttLink implements ServerLink {
       will: { topic: this.topic('presence'), payload: JSON.stringify({ v: 1, online: false, session }), qos: 1, retain: true },
       // TLS: verify the broker against the configured CA (never switched off).
       ...(this.o.ca ? tlsOptions(this.o.ca) : {}),
+      ...clientCertificate(this.o.tlsIdentity?.() ?? null, this.o.ca),
     };
     const client = mqtt.connect(url, opts);
     this.client = client;
@@ -247,6 +253,12 @@ export class MqttLink implements ServerLink {
 function tlsOptions(ca: string | Uint8Array): Pick<IClientOptions, 'ca' | 'rejectUnauthorized' | 'wsOptions'> {
   const pem = typeof ca === 'string' ? ca : Buffer.from(ca);
   return { ca: pem, rejectUnauthorized: true, wsOptions: { ca: pem } };
+}
+
+/** A client certificate and key for mTLS, pinning its CA when no other CA was configured. */
+function clientCertificate(id: { key: string; cert: string; ca: string } | null, configuredCa: MqttLinkOptions['ca']): Partial<IClientOptions> {
+  if (!id) return {};
+  return { key: id.key, cert: id.cert, ...(configuredCa ? {} : tlsOptions(id.ca)) };
 }
 
 function toBuffer(payload: Uint8Array | string): Buffer | string {

@@ -116,6 +116,12 @@ export class DeviceService implements DeviceAuthority {
     return null;
   }
 
+  /** mTLS: a device whose certificate the broker verified is let in while it is live (never when revoked). */
+  async authenticateCertificate(deviceId: string): Promise<DeviceIdentity | null> {
+    const cred = await this.deps.store.devices.credential(deviceId);
+    return cred && !cred.revoked ? { deviceId, groups: cred.groups } : null;
+  }
+
   /**
    * Gives each live device matching `target` a new token [WIRE-2.11]: the old one stays valid for
    * `overlapMs` (or until the device first connects with the new one). Connected devices are sent their

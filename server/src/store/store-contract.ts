@@ -101,7 +101,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(made.map((d) => [d.id, d.tags, d.online, d.desiredRev])).toEqual([['car-1', ['car', 'eu'], false, 0], ['car-2', ['car'], false, 0]]);
       await expect(s.devices.createMany([{ id: 'car-3', tokenHash: 'h3' }, { id: 'car-1', tokenHash: 'hx' }])).rejects.toMatchObject({ code: 'DEVICE_EXISTS' });
       expect(await s.devices.get('car-3')).toBeNull();
-      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'], generation: 0, previousHash: null, previousUntil: null, issuedAt: expect.any(String) });
+      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'], generation: 0, previousHash: null, previousUntil: null, issuedAt: expect.any(String), publicKey: null });
       expect(await s.devices.credential('nope')).toBeNull();
       expect(await s.devices.revoke('car-1')).toBe(true);
       expect(await s.devices.revoke('car-1')).toBe(false);
@@ -116,7 +116,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const until = new Date(Date.now() + 60_000).toISOString();
       const done = await s.devices.rotateCredentials(['r1', 'r2', 'r3', 'nope'], until, (id, g) => `${id}-g${g}`);
       expect(done).toEqual([{ id: 'r1', generation: 1 }, { id: 'r2', generation: 1 }]);
-      expect(await s.devices.credential('r1')).toEqual({ tokenHash: 'r1-g1', revoked: false, groups: [], generation: 1, previousHash: 'h1', previousUntil: until, issuedAt: expect.any(String) });
+      expect(await s.devices.credential('r1')).toEqual({ tokenHash: 'r1-g1', revoked: false, groups: [], generation: 1, previousHash: 'h1', previousUntil: until, issuedAt: expect.any(String), publicKey: null });
       await s.devices.rotateCredentials(['r1'], until, (id, g) => `${id}-g${g}`);
       expect(await s.devices.credential('r1')).toMatchObject({ tokenHash: 'r1-g2', generation: 2, previousHash: 'r1-g1' });
       await s.devices.endOverlap('r1');
@@ -181,7 +181,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await s.enrollments.get('enr-00000001'))?.used).toBe(3);
       const first = outs.find((o) => o.kind === 'created')!;
       const id = first.kind === 'created' ? first.device.id : '';
-      expect(await s.devices.credential(id)).toMatchObject({ tokenHash: `${id}#1`, generation: 1, groups: ['g'] });
+      expect(await s.devices.credential(id)).toMatchObject({ tokenHash: `${id}#1`, generation: 1, groups: ['g'], publicKey: `pk-${id}` });
       expect((await s.devices.get(id))?.attributes).toEqual({ cohort: 'cars' });
       // Same key, newer proof: re-enrolled (new generation, quota untouched); same proof again: replayed.
       expect(await s.enrollments.enroll(attempt(id, `pk-${id}`, 2000), hashOf)).toMatchObject({ kind: 'reenrolled', generation: 2 });

@@ -128,6 +128,8 @@ export interface DeviceCredential {
   previousUntil: string | null;
   /** When the current token was issued (ISO): the last rotation, enrollment or recovery, else the device's creation. */
   issuedAt: string;
+  /** The device's enrolled public key (base64 raw Ed25519), or null for a device provisioned by hand. */
+  publicKey: string | null;
 }
 
 /** One device's enrollment attempt, already checked for proof and shape by the service. */

@@ -73,10 +73,11 @@ export class PostgresDeviceStore implements DeviceStore {
 
   async credential(id: string): Promise<DeviceCredential | null> {
     const r = (await this.pool.query(`SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
-      COALESCE(credential_at, created_at) AS issued_at FROM devices WHERE id = $1`, [id])).rows[0];
+      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = $1`, [id])).rows[0];
     return r ? {
       tokenHash: r.token_hash, revoked: r.revoked_at != null, groups: r.groups, generation: r.credential_generation,
       previousHash: r.prev_token_hash ?? null, previousUntil: isoOrNull(r.prev_token_until), issuedAt: iso(r.issued_at),
+      publicKey: r.public_key ?? null,
     } : null;
   }
 

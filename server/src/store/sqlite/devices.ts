@@ -48,10 +48,11 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async credential(id: string): Promise<DeviceCredential | null> {
     const r = this.db.prepare(`SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
-      COALESCE(credential_at, created_at) AS issued_at FROM devices WHERE id = ?`).get(id) as Row | undefined;
+      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = ?`).get(id) as Row | undefined;
     return r ? {
       tokenHash: r.token_hash as string, revoked: r.revoked_at != null, groups: parse(r.groups), generation: r.credential_generation as number,
       previousHash: (r.prev_token_hash as string) ?? null, previousUntil: (r.prev_token_until as string) ?? null, issuedAt: r.issued_at as string,
+      publicKey: (r.public_key as string) ?? null,
     } : null;
   }
 
