@@ -1,8 +1,14 @@
 // Device roles made before the `credentials` topic joined the wire rules [WIRE-2.11] lack its ACL, so
 // those devices never receive a rotation. The start-up reconcile upgrades them on a real Mosquitto 2:
 // the missing ACL is added (the device's subscription is then granted), and a second reconcile changes
-// nothing.
+// nothing. Meanwhile an agent on an old role runs without rotations.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { generateKeyPair, toHex } from '@flotilla/firmware-bundler';
+import { createAgent, OnnxNodeRuntime } from '@flotilla/edge-agent';
+import { SimStorage } from '../../server/src/simulator/sim-storage.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceTopic } from '@flotilla/firmware-bundler/wire';
 import { DynsecClient } from '../../server/src/broker/dynsec-client.ts';
@@ -62,6 +68,20 @@ describe.skipIf(skip)('dynsec device roles are upgraded to the current wire rule
   it('adds the missing ACL once, and a second reconcile changes nothing', async () => {
     expect(await credentialsGrant(broker.url, 'OLD-1', devices[0]!.token)).toBe(128);
     expect(await credentialsGrant(broker.url, 'NEW-1', devices[2]!.token)).toBe(1);
+    // An agent whose role predates the topic still runs (without rotations) until the upgrade.
+    const logs: string[] = [];
+    const agent = await createAgent({
+      deviceId: 'OLD-2', token: devices[1]!.token, mqttUrl: broker.url, storage: await SimStorage.open(mkdtempSync(join(tmpdir(), 'old-role-'))),
+      runtime: new OnnxNodeRuntime(), trustedKeys: [toHex(generateKeyPair().publicKey)], backoff: { minMs: 100, maxMs: 500 }, log: (l) => logs.push(l),
+    });
+    try {
+      const t0 = Date.now();
+      while (!agent.online && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 25));
+      expect(agent.online).toBe(true);
+      expect(logs.join('\n')).toContain('the broker refuses the credentials topic');
+    } finally {
+      await agent.close();
+    }
 
     admin = await mqtt.connectAsync(broker.url, { username: broker.adminUser, password: broker.adminPassword, reconnectPeriod: 0 });
     const dynsec = new DynsecClient(admin);

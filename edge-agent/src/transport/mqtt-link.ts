@@ -205,9 +205,15 @@ export class MqttLink implements ServerLink {
       this.scheduleReconnect(why);
     };
     client.on('connect', () => {
-      client.subscribe(DEVICE_SUBSCRIBE.map((leaf) => this.topic(leaf)), { qos: 1 }, (err, granted) => {
-        // `credentials` [WIRE-2.11] is optional: a broker whose rules predate it refuses it, and the device still runs.
-        if (err || granted?.some((g) => g.qos === 128 && !g.topic.endsWith('/credentials'))) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'}`);
+      const topics = DEVICE_SUBSCRIBE.map((leaf) => this.topic(leaf));
+      client.subscribe(topics, { qos: 1 }, (err, _granted, suback) => {
+        // mqtt.js reports any refused filter as an error and echoes the requested QoS in `granted`: the SUBACK's
+        // own codes say which were refused. `credentials` [WIRE-2.11] is optional: a broker whose rules predate
+        // it refuses it, and the device still runs. No SUBACK at all (the connection failed): everything is lost.
+        const codes = suback?.granted as number[] | undefined;
+        const refused = codes ? topics.filter((_, i) => ((codes[i] ?? 0x80) & 0x80) !== 0) : err ? topics : [];
+        if (refused.some((t) => !t.endsWith('/credentials'))) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'} (${refused.join(', ')})`);
+        if (refused.length) this.o.log?.('mqtt: the broker refuses the credentials topic; rotations will not arrive until its rules are updated');
         this.attempt = 0;
         client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: true, session }), { qos: 1, retain: true });
         this.setConnected(true);
