@@ -35,6 +35,8 @@ export const AGENT_ERROR_CODES = [
   'AGENT_LOOP_GUARD',
   /** The server could not tell the agent where the broker is. */
   'AGENT_BOOTSTRAP_FAILED',
+  /** The server refused the device's token (HTTP 401): it may recover with its device key [WIRE-3.5]. */
+  'AGENT_CREDENTIAL_REFUSED',
   /** The server's bundle key does not match the fingerprint the agent was told to trust, or it could not be fetched. */
   'AGENT_KEY_UNTRUSTED',
 ] as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from './config.ts';
+import { durationMs, resolveConfig } from './config.ts';
 
 describe('external broker settings', () => {
   it('takes the admin credentials from the URL, or from flags and environment, which win', () => {
@@ -13,5 +13,21 @@ describe('external broker settings', () => {
     expect(() => resolveConfig({ mqttUrl: 'http://broker:1883' }, {})).toThrow(/must start with mqtt:\/\/ or mqtts:\/\//);
     expect(() => resolveConfig({ mqttUrl: 'broker:1883x' }, {})).toThrow(/mqtt|not a URL/);
     expect(() => resolveConfig({ mqttUrl: 'mqtt://broker:1883' }, {})).toThrow(/admin credentials/);
+  });
+});
+
+describe('identity settings', () => {
+  it('reads --rotate-every durations and refuses others, saying what to write', () => {
+    expect(durationMs('30d')).toBe(30 * 86_400_000);
+    expect(durationMs('90m')).toBe(90 * 60_000);
+    expect(resolveConfig({}, { FLOTILLA_ROTATE_EVERY: '12h' }).rotateEveryMs).toBe(12 * 3_600_000);
+    expect(resolveConfig({}, {}).rotateEveryMs).toBeUndefined();
+    for (const bad of ['monthly', '0d', '30', '1.5d', '-1h']) expect(() => durationMs(bad)).toThrow(/write N followed by s, m, h or d/);
+  });
+
+  it('takes mTLS and an operator CA from flags or environment; a CA certificate without its key is refused', () => {
+    expect(resolveConfig({}, { FLOTILLA_MTLS: '1', FLOTILLA_CA_CERT: 'ca.pem', FLOTILLA_CA_KEY: 'ca.key' })).toMatchObject({ mtls: true, caCert: 'ca.pem', caKey: 'ca.key' });
+    expect(resolveConfig({}, {}).mtls).toBe(false);
+    expect(() => resolveConfig({ caCert: 'ca.pem' }, {})).toThrow(/--ca-cert and --ca-key go together/);
   });
 });

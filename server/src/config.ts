@@ -38,12 +38,23 @@ export interface ServerConfig {
   sharedDir?: string;
   /** Blob store URI: `s3://BUCKET/PREFIX?endpoint=URL&region=R` (default: files under the data folder). */
   blobs?: string;
+  /** The operator's CA certificate and key (PEM) for mTLS instead of the one made under `<keys>/` (env FLOTILLA_CA_CERT, FLOTILLA_CA_KEY). */
+  caCert?: string;
+  caKey?: string;
+  /** mTLS on the embedded broker's MQTT-over-TLS listener (env FLOTILLA_MTLS=1); docs/identity.md. */
+  mtls?: boolean;
+  /**
+   * Rotate each device credential once it is older than this, in ms (`--rotate-every 30d`, env
+   * FLOTILLA_ROTATE_EVERY); spread over time, see devices/rotation-schedule.ts. Default: no schedule.
+   */
+  rotateEveryMs?: number;
   /** Training runs at once (default 1). */
   maxConcurrentRuns: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
 export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, env = process.env): ServerConfig {
+  if (!(flags.caCert ?? env.FLOTILLA_CA_CERT) !== !(flags.caKey ?? env.FLOTILLA_CA_KEY)) throw new Error('--ca-cert and --ca-key go together: give both (or neither, to use the CA made under <data>/keys)');
   const int = (v: unknown, d: number) => (v === undefined || v === '' ? d : Number(v));
   return {
     dataDir: resolve(flags.dataDir ?? flags.data ?? env.FLOTILLA_DATA ?? '.flotilla'),
@@ -58,9 +69,20 @@ export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, 
     store: flags.store ?? env.FLOTILLA_STORE,
     blobs: flags.blobs ?? (env.FLOTILLA_BLOBS || undefined),
     sharedDir: (flags.sharedDir ?? env.FLOTILLA_SHARED_DIR) ? resolve((flags.sharedDir ?? env.FLOTILLA_SHARED_DIR)!) : undefined,
+    caCert: flags.caCert ?? (env.FLOTILLA_CA_CERT || undefined),
+    caKey: flags.caKey ?? (env.FLOTILLA_CA_KEY || undefined),
+    mtls: flags.mtls ?? env.FLOTILLA_MTLS === '1',
+    rotateEveryMs: flags.rotateEveryMs ?? (env.FLOTILLA_ROTATE_EVERY ? durationMs(env.FLOTILLA_ROTATE_EVERY, 'FLOTILLA_ROTATE_EVERY') : undefined),
     maxConcurrentRuns: int(flags.maxConcurrentRuns ?? env.FLOTILLA_MAX_RUNS, 1),
     logLevel: (flags.logLevel ?? env.FLOTILLA_LOG_LEVEL ?? 'info') as ServerConfig['logLevel'],
   };
+}
+
+/** `30d`, `12h`, `90m`, `45s` → ms; anything else fails at start with what to write instead. */
+export function durationMs(text: string, what = '--rotate-every'): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0) throw new Error(`${what} '${text}' is not a duration: write N followed by s, m, h or d (e.g. 30d)`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's'];
 }
 
 type BrokerFields = Pick<ServerConfig, 'mqttUrl' | 'mqttAdminUser' | 'mqttAdminPassword' | 'mqttPublicUrl'>;

@@ -74,6 +74,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let brokerEndpoints: import('./broker/broker-link.ts').BrokerEndpoints | null = null;
   const fleet = await openFleet({
     dataDir: config.dataDir, sharedDir: config.sharedDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits,
+    rotateEveryMs: config.rotateEveryMs, mtls: config.mtls,
+    ca: config.caCert && config.caKey ? { certFile: config.caCert, keyFile: config.caKey } : undefined,
     externalBroker: config.mqttUrl ? { url: config.mqttUrl, username: config.mqttAdminUser!, password: config.mqttAdminPassword!, publicUrl: config.mqttPublicUrl } : undefined,
     onStatus: (id, e) => engine?.recordStatus(id, {
       bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at, seq: e.seq, waiting: e.waiting, permanent: e.permanent, retryAt: e.retryAt,

@@ -27,6 +27,8 @@ export const mosquittoDynsecMissing = () =>
 
 export interface MosquittoBroker {
   port: number;
+  /** The mTLS listener's port, when `tls` was given. */
+  tlsPort: number | null;
   /** `mqtt://127.0.0.1:port`, what devices use. */
   url: string;
   adminUser: string;
@@ -54,6 +56,13 @@ export interface MosquittoOptions {
   sysIntervalS?: number;
   /** Device clients written into dynamic-security.json before start (fast for large fleets). */
   devices?: readonly { deviceId: string; token: string; groups: readonly string[] }[];
+  /**
+   * A second listener on MQTT over TLS that requires client certificates from `cafile` and takes the
+   * certificate's CN as the username (mTLS with the Flotilla CA, docs/external-broker.md).
+   */
+  tls?: { cafile: string; certfile: string; keyfile: string };
+  /** Changes the seeded dynamic-security document before it is written (e.g. roles as an older server made them). */
+  editSeed?: (doc: Record<string, unknown>) => void;
 }
 
 export async function startMosquitto(o: MosquittoOptions = {}): Promise<MosquittoBroker> {
@@ -64,12 +73,15 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
   const adminPassword = `pw-${Math.random().toString(36).slice(2)}`;
   const dynsec = join(dir, 'dynamic-security.json');
   if (o.devices) {
-    writeFileSync(dynsec, JSON.stringify(dynsecSeed({ prefix: 'flotilla/v1', admin: { username: adminUser, password: adminPassword }, devices: o.devices })));
+    const doc = dynsecSeed({ prefix: 'flotilla/v1', admin: { username: adminUser, password: adminPassword }, devices: o.devices });
+    o.editSeed?.(doc);
+    writeFileSync(dynsec, JSON.stringify(doc));
   } else {
     const init = spawnSync(CTRL, ['dynsec', 'init', dynsec, adminUser, adminPassword], { encoding: 'utf8' });
     if (init.status !== 0) throw new Error(`mosquitto_ctrl dynsec init failed: ${init.stderr}`);
   }
   const port = await freePort();
+  const tlsPort = o.tls ? await freePort() : null;
   writeFileSync(join(dir, 'mosquitto.conf'), [
     'per_listener_settings false',
     `listener ${port} 127.0.0.1`,
@@ -80,6 +92,10 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
     'log_dest topic',
     'log_dest stderr',
     'log_type error', 'log_type warning', 'log_type notice', 'log_type information',
+    ...(o.tls ? [
+      `listener ${tlsPort} 127.0.0.1`, `cafile ${o.tls.cafile}`, `certfile ${o.tls.certfile}`, `keyfile ${o.tls.keyfile}`,
+      'require_certificate true', 'use_identity_as_username true',
+    ] : []),
     'persistence false',
     `sys_interval ${o.sysIntervalS ?? 1}`,
     'max_queued_messages 1000',
@@ -103,7 +119,7 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    port, url: `mqtt://127.0.0.1:${port}`, adminUser, adminPassword,
+    port, tlsPort, url: `mqtt://127.0.0.1:${port}`, adminUser, adminPassword,
     adminUrl: `mqtt://${adminUser}:${encodeURIComponent(adminPassword)}@127.0.0.1:${port}`, dir, proc, logs: () => log,
     async stop() {
       if (proc.exitCode === null) {

@@ -18,6 +18,7 @@ interface AgentFlags {
   data: string;
   mqttUrl?: string;
   ca?: string;
+  clientCert?: boolean;
   trustedKey: string[];
   trustFingerprint?: string;
   blobTransport: 'mqtt' | 'http';
@@ -43,6 +44,7 @@ export function registerAgentCommand(program: Command): Command {
     .option('--claim <claim>', 'factory claim (or FLOTILLA_CLAIM), used when there is no token: the first start makes a key and enrolls with --device-id as serial')
     .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
     .option('--ca <file>', 'PEM CA the broker\'s TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS')
+    .option('--client-cert', 'mTLS: get a client certificate from the server\'s Flotilla CA for this device\'s key and present it to the broker (mqtts://); the CA is pinned unless --ca is given')
     .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
     .addOption(new Option('--blob-transport <kind>', 'how chunks travel').choices(['mqtt', 'http']).default('mqtt'))
     .option('--serve <port>', 'serve predictions on this local port (0: any free port); feedback needs the token in <data>/serve-token (or FLOTILLA_SERVE_TOKEN)')
@@ -92,6 +94,7 @@ async function runAgent(f: AgentFlags): Promise<void> {
     server: f.server,
     mqttUrl: f.mqttUrl,
     ca: f.ca ? readFileSync(f.ca, 'utf8') : undefined,
+    clientCertificate: f.clientCert === true,
     dataDir: f.data,
     trustedKeys: keys,
     blobTransport: f.blobTransport,

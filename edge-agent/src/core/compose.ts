@@ -14,6 +14,8 @@ import { MqttBlobSource } from '../transport/mqtt-blob-source.ts';
 import { MqttLink } from '../transport/mqtt-link.ts';
 import type { ServerLink } from '../transport/server-link.ts';
 import { effectiveToken, keepCredentials } from '../identity/credential-keeper.ts';
+import { credentialRecovery } from '../identity/credential-recovery.ts';
+import { CertificateKeeper } from '../identity/certificate-keeper.ts';
 import { enrollWithClaim } from '../identity/enroll.ts';
 import { keepTrust, loadTrust } from '../identity/trust-keeper.ts';
 import { ModelHost } from '../model/model-host.ts';
@@ -65,6 +67,11 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
   backoff?: BackoffOptions;
   /** PEM CA the broker's TLS certificate must chain to (Node; HTTPS to the server uses NODE_EXTRA_CA_CERTS). */
   ca?: string | Uint8Array;
+  /**
+   * mTLS (Node): get a client certificate from the server's Flotilla CA for the device key and present it
+   * to the broker (an `mqtts://` URL); the CA is pinned unless `ca` is given. Renewed with each rotation.
+   */
+  clientCertificate?: boolean;
 }
 
 /** Validates the options, builds link and blob source, and starts the core on `storage` and `runtime`. */
@@ -83,20 +90,34 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
     const configured = o.token ?? (await enrollWithClaim({ server: o.server!, claim: o.claim!, serial: o.deviceId, storage })).token;
     // The token rotates [WIRE-2.11]: everything that presents it reads `credential.token` at the time.
     const credential = { token: await effectiveToken(storage, configured) };
+    const certificates = o.clientCertificate ? await startCertificates(o, storage, () => credential.token) : null;
+    const useToken = (token: string) => {
+      credential.token = token;
+      mqttLink.useToken(token);
+      // A rotation renews the certificate too; the old one serves until the new one is used at the next connect.
+      void certificates?.renew();
+    };
+    // A refused token (offline past its overlap window) is recovered with the device key [WIRE-3.5].
+    const recovery = credentialRecovery({ server: o.server, deviceId: o.deviceId, storage, configured, apply: useToken, log: o.log });
     const url = o.mqttUrl ?? (async () => {
-      const info = await fetchConnectionInfo(o.server!, o.deviceId, credential.token);
+      const ask = () => fetchConnectionInfo(o.server!, o.deviceId, credential.token);
+      const info = await ask().catch(async (err: AgentError) => {
+        if (err.code === 'AGENT_CREDENTIAL_REFUSED' && (await recovery.refused())) return ask();
+        throw err;
+      });
       const u = info[brokerField];
       if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
       return { url: u, prefix: info.prefix };
     });
-    const mqttLink = new MqttLink({ url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => nextSession(storage) });
+    const mqttLink = new MqttLink({
+      url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => nextSession(storage),
+      onCredentialRefused: () => void recovery.refused(),
+      tlsIdentity: certificates ? () => certificates.current() : undefined,
+    });
     link = mqttLink;
     keepCredentials({
       on: (fn) => mqttLink.on('credentials', fn), storage, configured, current: () => credential.token, log: o.log,
-      apply: (token) => {
-        credential.token = token;
-        mqttLink.useToken(token);
-      },
+      apply: useToken,
     });
     // Registered before the core's own desired-state handler, so a new key is trusted before the bundle is checked.
     keepTrust({ on: (fn) => mqttLink.on('desired', fn), storage, keys, initial: trust, log: o.log });
@@ -108,6 +129,14 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
     }
   }
   return composeAgent({ ...o, ...parts, deviceId: o.deviceId, trustedKeys: keys, link, blobSource });
+}
+
+/** The agent's client certificate (mTLS), obtained or loaded before the first connection. */
+async function startCertificates(o: CommonAgentOptions, storage: AgentStorage, token: () => string): Promise<CertificateKeeper> {
+  if (!o.server) throw new AgentError('AGENT_CONFIG_INVALID', 'a client certificate comes from the server: give its URL');
+  const keeper = new CertificateKeeper({ server: o.server, deviceId: o.deviceId, storage, token, log: o.log });
+  await keeper.ensure();
+  return keeper;
 }
 
 /** Indexes trusted keys by key id; throws AGENT_CONFIG_INVALID when there is none or one is not a key. */

@@ -49,6 +49,9 @@ export function keepCredentials(o: {
     // One at a time, in arrival order, so a slow write never lets an older token win.
     chain = chain.then(async () => {
       if (m.generation <= generation || m.token === o.current()) return;
+      // A newer token may have been stored by another path meanwhile (a recovery, credential-recovery.ts).
+      const stored = await readJson<StoredCredential>(o.storage, CREDENTIAL_KEY).catch(() => null);
+      if (stored && stored.origin === origin && stored.generation >= m.generation) return;
       try {
         await writeJson(o.storage, CREDENTIAL_KEY, { token: m.token, generation: m.generation, origin } satisfies StoredCredential);
       } catch (err) {

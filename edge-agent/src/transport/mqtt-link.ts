@@ -25,6 +25,16 @@ export interface MqttLinkOptions {
   keepaliveSec?: number;
   /** Diagnostics. */
   log?: (message: string) => void;
+  /**
+   * Called when the broker refuses the credential (CONNACK 4 or 5): the agent may recover a fresh token
+   * [WIRE-3.5] and hand it to {@link MqttLink.useToken}. The link backs off as on any failure meanwhile.
+   */
+  onCredentialRefused?: () => void;
+  /**
+   * mTLS (Node): the client key and certificate to present on each attempt, read then so a renewed
+   * certificate is used from the next connection; `ca` is pinned unless {@link MqttLinkOptions.ca} is set.
+   */
+  tlsIdentity?: () => { key: string; cert: string; ca: string } | null;
 }
 
 /**
@@ -87,9 +97,15 @@ export class MqttLink implements ServerLink {
    */
   useToken(token: string): void {
     this.o.token = token;
-    if (!this.client || this.closed) return;
+    if (this.closed) return;
     this.attempt = 0;
-    this.client.end(true);
+    if (this.client) return void this.client.end(true);
+    // Waiting out a backoff after a refusal: the new token is worth trying now.
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      void this.connectOnce();
+    }
   }
 
   onConnection(fn: (online: boolean) => void): () => void {
@@ -172,6 +188,7 @@ export class MqttLink implements ServerLink {
       will: { topic: this.topic('presence'), payload: JSON.stringify({ v: 1, online: false, session }), qos: 1, retain: true },
       // TLS: verify the broker against the configured CA (never switched off).
       ...(this.o.ca ? tlsOptions(this.o.ca) : {}),
+      ...clientCertificate(this.o.tlsIdentity?.() ?? null, this.o.ca),
     };
     const client = mqtt.connect(url, opts);
     this.client = client;
@@ -188,9 +205,15 @@ export class MqttLink implements ServerLink {
       this.scheduleReconnect(why);
     };
     client.on('connect', () => {
-      client.subscribe(DEVICE_SUBSCRIBE.map((leaf) => this.topic(leaf)), { qos: 1 }, (err, granted) => {
-        // `credentials` [WIRE-2.11] is optional: a broker whose rules predate it refuses it, and the device still runs.
-        if (err || granted?.some((g) => g.qos === 128 && !g.topic.endsWith('/credentials'))) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'}`);
+      const topics = DEVICE_SUBSCRIBE.map((leaf) => this.topic(leaf));
+      client.subscribe(topics, { qos: 1 }, (err, _granted, suback) => {
+        // mqtt.js reports any refused filter as an error and echoes the requested QoS in `granted`: the SUBACK's
+        // own codes say which were refused. `credentials` [WIRE-2.11] is optional: a broker whose rules predate
+        // it refuses it, and the device still runs. No SUBACK at all (the connection failed): everything is lost.
+        const codes = suback?.granted as number[] | undefined;
+        const refused = codes ? topics.filter((_, i) => ((codes[i] ?? 0x80) & 0x80) !== 0) : err ? topics : [];
+        if (refused.some((t) => !t.endsWith('/credentials'))) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'} (${refused.join(', ')})`);
+        if (refused.length) this.o.log?.('mqtt: the broker refuses the credentials topic; rotations will not arrive until its rules are updated');
         this.attempt = 0;
         client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: true, session }), { qos: 1, retain: true });
         this.setConnected(true);
@@ -210,7 +233,11 @@ export class MqttLink implements ServerLink {
       }
     });
     client.on('close', () => onLost('connection closed'));
-    client.on('error', (err) => onLost(err.message));
+    client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      if (code === 4 || code === 5) this.o.onCredentialRefused?.();
+      onLost(err.message);
+    });
     client.on('offline', () => onLost('offline'));
   }
 
@@ -232,6 +259,12 @@ export class MqttLink implements ServerLink {
 function tlsOptions(ca: string | Uint8Array): Pick<IClientOptions, 'ca' | 'rejectUnauthorized' | 'wsOptions'> {
   const pem = typeof ca === 'string' ? ca : Buffer.from(ca);
   return { ca: pem, rejectUnauthorized: true, wsOptions: { ca: pem } };
+}
+
+/** A client certificate and key for mTLS, pinning its CA when no other CA was configured. */
+function clientCertificate(id: { key: string; cert: string; ca: string } | null, configuredCa: MqttLinkOptions['ca']): Partial<IClientOptions> {
+  if (!id) return {};
+  return { key: id.key, cert: id.cert, ...(configuredCa ? {} : tlsOptions(id.ca)) };
 }
 
 function toBuffer(payload: Uint8Array | string): Buffer | string {

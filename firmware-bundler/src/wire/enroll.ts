@@ -37,3 +37,28 @@ export type EnrollResponse = z.infer<typeof EnrollResponse>;
 export function enrollProofMessage(enrollmentId: string, serial: string, publicKey: string, timestamp: number): Uint8Array {
   return new TextEncoder().encode(`flotilla-enroll/v1\n${enrollmentId}\n${serial}\n${publicKey}\n${timestamp}`);
 }
+
+/**
+ * `POST /api/v1/recover` body [WIRE-3.5]: an enrolled device whose token is refused (it missed its overlap
+ * window) proves possession of the key it enrolled with and gets a fresh token, without its claim.
+ */
+export const RecoverRequest = z.object({
+  v: z.literal(1),
+  deviceId: z.string().regex(DEVICE_ID, 'deviceId must match [A-Za-z0-9][A-Za-z0-9_-]{0,63}'),
+  /** Milliseconds since the epoch when the proof was made; must be newer than the device's last accepted proof. */
+  timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** Ed25519 signature of {@link recoverProofMessage} by the enrolled key, base64 (88 characters). */
+  proof: z.string().length(88).regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
+}).strict();
+export type RecoverRequest = z.infer<typeof RecoverRequest>;
+
+/** What the server answers a recovery: the device's fresh token [WIRE-1.6] and its generation. */
+export const RecoverResponse = z.object({
+  v: z.literal(1), deviceId: z.string().regex(DEVICE_ID), token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/), generation: z.number().int().positive(),
+});
+export type RecoverResponse = z.infer<typeof RecoverResponse>;
+
+/** The signed bytes of a recovery: its own context line (an enrollment proof never passes as one), the device id, the timestamp. */
+export function recoverProofMessage(deviceId: string, timestamp: number): Uint8Array {
+  return new TextEncoder().encode(`flotilla-recover/v1\n${deviceId}\n${timestamp}`);
+}

@@ -23,6 +23,7 @@ import { bundleRoutes } from './routes/bundles.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { keyAdminRoutes, keyRoutes } from './routes/keys.ts';
+import { caRoutes, deviceCertificateRoutes } from './routes/certificates.ts';
 import { meRoutes } from './routes/me.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { httpMetrics, metricsRoutes } from './routes/metrics.ts';
@@ -48,6 +49,8 @@ function buildApi(s: AppServices) {
     .route('/', bundleRoutes(s.fleet))
     .route('/', keyRoutes(s.fleet))
     .route('/', keyAdminRoutes(s.fleet))
+    .route('/', deviceCertificateRoutes(s.fleet))
+    .route('/', caRoutes(s.fleet))
     .route('/', meRoutes())
     .route('/', eventRoutes(s.events));
 }
@@ -81,6 +84,8 @@ export function createApp(s: AppServices) {
   // Public keys are public: a new agent fetches them before it has anything else, and trusts one only when its
   // fingerprint matches what the operator gave it out of band (flotilla agent --trust-fingerprint).
   app.route('/api/v1', keyRoutes(s.fleet));
+  // The CA certificate is public; a device asks for its own certificate with its own credential (mTLS).
+  app.route('/api/v1', deviceCertificateRoutes(s.fleet));
   // A device's first start, authenticated by its claim alone (which no other route accepts).
   app.route('/api/v1', enrollRoutes(s.fleet));
   // An outside trainer's downloads, authenticated by its job's token alone (which no other route accepts).

@@ -31,7 +31,7 @@ export type {
 } from '../store/entities.ts';
 export type { DeviceView, Provisioned, RotationResult } from '../devices/device-service.ts';
 export type { Enrollment, EnrollmentTemplate } from '../store/entities.ts';
-export type { Enrolled } from '../devices/enrollment-service.ts';
+export type { Enrolled, Recovered } from '../devices/enrollment-service.ts';
 export type { ComparisonRow } from '../runs/compare-runs.ts';
 export type { RunEvent } from '../runs/run-events.ts';
 export type { RankedTrial } from '../runs/sweep-service.ts';

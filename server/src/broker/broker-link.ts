@@ -42,6 +42,11 @@ export interface DeviceIdentity {
 export interface DeviceAuthority {
   /** The identity for a device id and its secret, or null when unknown, revoked or wrong. */
   authenticate(deviceId: string, secret: string): Promise<DeviceIdentity | null>;
+  /**
+   * The identity of a device that presented a client certificate the TLS layer already verified against
+   * the Flotilla CA (CN = device id): null when unknown or revoked (mTLS, docs/identity.md).
+   */
+  authenticateCertificate?(deviceId: string): Promise<DeviceIdentity | null>;
 }
 
 /** Connection lifecycle as the broker sees it. */

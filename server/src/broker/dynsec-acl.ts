@@ -60,6 +60,19 @@ export function createDeviceCommands(prefix: string, d: DeviceGrant, token: stri
   ];
 }
 
+/**
+ * `addRoleACL` commands for the ACLs of {@link deviceAcls} that a device's existing role lacks (a role
+ * created before an ACL joined the rules). `have` null: the role is not on the broker (nothing to upgrade;
+ * a missing client is reported by the reconcile). Acl types are compared case-insensitively because the
+ * plugin lists them in lower case.
+ */
+export function missingAclCommands(prefix: string, deviceId: string, have: readonly DynsecAcl[] | null): DynsecCommand[] {
+  if (!have) return [];
+  const key = (a: { acltype: string; topic: string }) => `${a.acltype.toLowerCase()}\n${a.topic}`;
+  const present = new Set(have.map(key));
+  return deviceAcls(prefix, deviceId).filter((a) => !present.has(key(a))).map((a) => ({ command: 'addRoleACL', rolename: deviceRole(deviceId), ...a }));
+}
+
 /** Commands that create a group's role and group; `Role/Group already exists` answers are expected. */
 export function createGroupCommands(prefix: string, group: string): DynsecCommand[] {
   return [

@@ -3,7 +3,8 @@
 import type { Logger } from '../log/logger.ts';
 import type { CredentialSync } from './broker-link.ts';
 import {
-  createDeviceCommands, createGroupCommands, deleteDeviceCommands, DEVICE_TEXTNAME, flotillaGroups, regroupCommands, serverAcls, SERVER_ROLE,
+  createDeviceCommands, createGroupCommands, deleteDeviceCommands, DEVICE_TEXTNAME, deviceRole, flotillaGroups, missingAclCommands, regroupCommands, serverAcls, SERVER_ROLE,
+  type DynsecAcl,
 } from './dynsec-acl.ts';
 import { MAX_BATCH, type DynsecClient, type DynsecCommand } from './dynsec-client.ts';
 
@@ -19,6 +20,8 @@ export interface ReconcileReport {
   removed: number;
   /** Devices whose group memberships were corrected. */
   regrouped: number;
+  /** Device roles that lacked an ACL of the current wire rules (e.g. `credentials`, added later) and got it. */
+  upgraded: number;
 }
 
 const EXISTS = ['already exists'];
@@ -94,7 +97,8 @@ export class DynsecSync implements CredentialSync {
    */
   async reconcile(registry: RegistryPages, pageSize = 1000): Promise<ReconcileReport> {
     const clients = await this.listDeviceClients(pageSize);
-    const report: ReconcileReport = { devices: 0, missing: [], removed: 0, regrouped: 0 };
+    const roles = await this.listDeviceRoles(pageSize);
+    const report: ReconcileReport = { devices: 0, missing: [], removed: 0, regrouped: 0, upgraded: 0 };
     let after: string | null = null;
     const fixes: DynsecCommand[] = [];
     do {
@@ -111,6 +115,11 @@ export class DynsecSync implements CredentialSync {
         const cmds = regroupCommands(d.id, have, d.groups);
         if (cmds.length) report.regrouped++;
         fixes.push(...cmds);
+        // A role made before an ACL joined the wire rules (the `credentials` topic) gets what it lacks;
+        // a role that has every ACL gets no command, so reconciling twice changes nothing.
+        const upgrade = missingAclCommands(this.prefix, d.id, roles.get(deviceRole(d.id)) ?? null);
+        if (upgrade.length) report.upgraded++;
+        fixes.push(...upgrade);
       }
       after = page.next;
     } while (after);
@@ -127,6 +136,18 @@ export class DynsecSync implements CredentialSync {
       const [r] = await this.dynsec.must([{ command: 'listClients', verbose: true, count: pageSize, offset }]);
       const listed = (r!.data?.clients ?? []) as DynsecListedClient[];
       for (const c of listed) if (c.textname === DEVICE_TEXTNAME) out.set(c.username, flotillaGroups(c.groups));
+      if (listed.length < pageSize) return out;
+    }
+  }
+
+  /** Every Flotilla device role on the broker with its ACLs, by role name. */
+  private async listDeviceRoles(pageSize: number): Promise<Map<string, DynsecAcl[]>> {
+    const out = new Map<string, DynsecAcl[]>();
+    const head = deviceRole('');
+    for (let offset = 0; ; offset += pageSize) {
+      const [r] = await this.dynsec.must([{ command: 'listRoles', verbose: true, count: pageSize, offset }]);
+      const listed = (r!.data?.roles ?? []) as { rolename: string; acls?: DynsecAcl[] }[];
+      for (const role of listed) if (role.rolename.startsWith(head)) out.set(role.rolename, role.acls ?? []);
       if (listed.length < pageSize) return out;
     }
   }

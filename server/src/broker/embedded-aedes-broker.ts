@@ -4,6 +4,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
@@ -31,8 +32,11 @@ export interface EmbeddedBrokerOptions {
   host?: string;
   /** MQTT TCP port; 0 picks a free one. Default 1883. */
   mqttPort?: number;
-  /** MQTT over TLS, when a certificate and key are given (port default 8883). */
-  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
+  /**
+   * MQTT over TLS, when a certificate and key are given (port default 8883). With `clientCa` (mTLS) that
+   * listener takes only clients with a certificate from that CA; its CN is the device id.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; port?: number; clientCa?: string };
   /** HTTP(S) server whose upgrades at `/mqtt` become MQTT-over-WebSocket connections. */
   httpServer?: HttpServer | HttpsServer;
   /** Public URL base of that HTTP server (`http://host:port`), to report the WebSocket endpoint. */
@@ -89,6 +93,8 @@ export class EmbeddedAedesBroker implements BrokerLink {
   private readonly pendingBySource: SourceLimit;
   /** Streams still holding a pending slot, with their source. */
   private readonly pending = new WeakMap<Duplex, string | undefined>();
+  /** Connections whose client certificate the TLS layer verified (mTLS), with its device id. */
+  private readonly certified = new WeakMap<Duplex, string>();
   private readonly s = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, connectRefused: 0, framesRefused: 0, drainTimeouts: 0 };
   private endpoints: BrokerEndpoints | null = null;
   private http: { server: HttpServer | HttpsServer; url?: string } | null;
@@ -239,6 +245,8 @@ export class EmbeddedAedesBroker implements BrokerLink {
   }
 
   private accept(stream: Duplex, transport: Transport, source: string | undefined): void {
+    // mTLS: the TLS layer verified the chain; the certificate's CN names the device the session may be.
+    const certified = transport === 'mqtts' && this.opts.tls?.clientCa ? certifiedDevice(stream as TLSSocket) : undefined;
     if (this.connections >= this.limits.maxConnections || this.aedes.closed || !this.pendingBySource.take(source)) {
       this.s.connectRefused++;
       stream.destroy();
@@ -260,6 +268,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
       },
     });
     this.pending.set(guarded, source);
+    if (certified) this.certified.set(guarded, certified);
     guarded.once('close', () => {
       this.connections--;
       this.authenticatedSource(guarded);
@@ -275,17 +284,36 @@ export class EmbeddedAedesBroker implements BrokerLink {
     this.pending.delete(stream);
   }
 
+  /**
+   * A client certificate stands for the password: the session is the certificate's device, which must be
+   * live now (a revoked device is refused whatever its certificate says); a username, if sent, must match.
+   */
+  private authenticateCertified(client: Client, deviceId: string, username: string | undefined, refuse: (code: number, why: string) => void, admit: (identity: DeviceIdentity) => void): void {
+    if (username && username !== deviceId) return refuse(4, 'the username must be the device id of the client certificate');
+    if (client.id !== deviceId) return refuse(2, 'the client id must equal the device id of the client certificate [WIRE-1.6]');
+    if (!client.clean) return refuse(2, 'persistent sessions are not kept: connect with clean session [WIRE-1.6]');
+    const check = this.opts.authority.authenticateCertificate;
+    if (!check) return refuse(4, 'this server does not take client certificates');
+    check.call(this.opts.authority, deviceId).then(
+      (identity) => (identity ? admit(identity) : refuse(4, 'unknown or revoked device')),
+      (err) => {
+        this.opts.log.error('device authentication failed', { err: String(err) });
+        refuse(3, 'server unavailable');
+      },
+    );
+  }
+
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthError | null, ok: boolean | null) => void): void {
     const refuse = (returnCode: number, message: string) => {
       this.s.connectRefused++;
       this.opts.log.info('mqtt connect refused', { username: loggableUsername(username), reason: message });
       done(Object.assign(new Error(message), { returnCode }), null);
     };
-    if (!username || !password) return refuse(4, 'username (device id) and password (device token) are required');
     const stream = client.conn as GuardedStream;
+    const certified = this.certified.get(stream);
     const admit = (identity: DeviceIdentity | null, service: boolean) => {
       const session: Session = {
-        id: username, identity, service, inflight: 0, stream, stallTimer: null, admitted: 0,
+        id: identity?.deviceId ?? username ?? '', identity, service, inflight: 0, stream, stallTimer: null, admitted: 0,
         bucket: new TokenBucket(this.limits.devicePublishRate, this.limits.devicePublishBurst),
         get closed() {
           return stream.destroyed;
@@ -301,6 +329,9 @@ export class EmbeddedAedesBroker implements BrokerLink {
       this.authenticatedSource(stream);
       done(null, true);
     };
+    // A verified client certificate stands for the password (mTLS).
+    if (certified) return this.authenticateCertified(client, certified, username, refuse, (identity) => admit(identity, false));
+    if (!username || !password) return refuse(4, 'username (device id) and password (device token) are required');
     const serviceHash = this.opts.serviceAccounts?.[username];
     if (serviceHash !== undefined) {
       if (!hashMatches(serviceHash, password)) return refuse(4, 'bad service credential');
@@ -411,4 +442,11 @@ export class EmbeddedAedesBroker implements BrokerLink {
       session.stallTimer = null;
     } else session.stallTimer.refresh();
   }
+}
+
+/** The device id (CN) of a TLS client whose certificate the handshake verified, or undefined. */
+function certifiedDevice(socket: TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
+  const cn = (socket.getPeerCertificate() as { subject?: { CN?: string | string[] } } | null)?.subject?.CN;
+  return typeof cn === 'string' && DEVICE_ID.test(cn) ? cn : undefined;
 }

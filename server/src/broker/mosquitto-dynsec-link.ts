@@ -100,7 +100,7 @@ export class MosquittoDynsecLink implements BrokerLink {
     await mqtt.subscribeAsync([LOG_TOPIC, ...Object.keys(SYS_STATS)], { qos: 0 });
     const report = await this.sync.reconcile(this.opts.registry);
     this.lastReconcile = report;
-    log.info('mosquitto clients reconciled', { devices: report.devices, missing: report.missing.length, removed: report.removed, regrouped: report.regrouped });
+    log.info('mosquitto clients reconciled', { devices: report.devices, missing: report.missing.length, removed: report.removed, regrouped: report.regrouped, upgraded: report.upgraded });
     if (report.missing.length) {
       log.warn('devices without a broker credential cannot connect until they get a new token (docs/external-broker.md)', { count: report.missing.length, first: report.missing.slice(0, 20) });
     }

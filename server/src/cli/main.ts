@@ -21,6 +21,7 @@ import { registerRetrainCommands } from './commands/retrain.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerWebhookCommands } from './commands/webhooks.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerCaCommands } from './commands/ca.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerWebhookCommands(program);
   registerKeyCommands(program);
+  registerCaCommands(program);
   return program;
 }
 

@@ -28,11 +28,26 @@ export interface Provisioned {
   device: Device;
 }
 
+/** A device's credential as `devices show` presents it (never the token or its hash). */
+export interface CredentialView {
+  /** Grows with every rotation, enrollment and recovery; 0 for the token printed at provisioning. */
+  generation: number;
+  /** When the current token was issued (ISO). */
+  issuedAt: string;
+  /** Its age in seconds. */
+  ageSec: number;
+  /** When a scheduled rotation (`flotilla server --rotate-every`) makes it due, or null without a schedule (or when revoked). */
+  nextRotationAt: string | null;
+  /** Until when the previous token is still accepted (an overlap window in progress), or null. */
+  previousValidUntil: string | null;
+}
+
 /** A device as `devices show` presents it: the entity plus live broker state and its timeline. */
 export interface DeviceView extends Device {
   connected: boolean;
   counters: CounterSet;
   events: DeviceEvent[];
+  credential: CredentialView | null;
 }
 
 /** What a rotation did: how many devices got a new token, and until when their old one is accepted. */
@@ -58,7 +73,19 @@ export class DeviceService implements DeviceAuthority {
   private readonly unconfirmed = new Map<string, string>();
   private resendTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: { store: Store; log: Logger; prefix: string; credentialKey?: CredentialKey }) {}
+  /** The scheduled rotation's due time of a credential, when the server runs one. */
+  private nextRotation: ((issuedAt: string) => string) | null = null;
+
+  constructor(private readonly deps: { store: Store; log: Logger; prefix: string; credentialKey?: CredentialKey; now?: () => number }) {}
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  /** Shown by `devices show` once a schedule runs (rotation-schedule.ts). */
+  setRotationSchedule(nextRotationAt: ((issuedAt: string) => string) | null): void {
+    this.nextRotation = nextRotationAt;
+  }
 
   /** The broker is created after this service (it needs it as its authority). */
   attachBroker(link: BrokerLink): void {
@@ -82,11 +109,17 @@ export class DeviceService implements DeviceAuthority {
       if (cred.previousHash) await this.deps.store.devices.endOverlap(deviceId);
       return { deviceId, groups: cred.groups };
     }
-    if (cred.previousHash && cred.previousUntil && Date.parse(cred.previousUntil) > Date.now() && hashMatches(cred.previousHash, secret)) {
+    if (cred.previousHash && cred.previousUntil && Date.parse(cred.previousUntil) > this.now() && hashMatches(cred.previousHash, secret)) {
       if (cred.generation > 0) this.behind.add(deviceId);
       return { deviceId, groups: cred.groups };
     }
     return null;
+  }
+
+  /** mTLS: a device whose certificate the broker verified is let in while it is live (never when revoked). */
+  async authenticateCertificate(deviceId: string): Promise<DeviceIdentity | null> {
+    const cred = await this.deps.store.devices.credential(deviceId);
+    return cred && !cred.revoked ? { deviceId, groups: cred.groups } : null;
   }
 
   /**
@@ -97,11 +130,12 @@ export class DeviceService implements DeviceAuthority {
    */
   async rotate(target: { ids?: string[]; filter?: DeviceFilter }, actor: string, overlapMs = DEFAULT_OVERLAP_MS, onProgress?: (done: number) => void): Promise<RotationResult> {
     const key = this.requireKey();
-    const oldValidUntil = new Date(Date.now() + overlapMs).toISOString();
+    const at = this.now();
+    const oldValidUntil = new Date(at + overlapMs).toISOString();
     let rotated = 0;
     let notified = 0;
     const rotateChunk = async (ids: string[]) => {
-      const changed = await this.deps.store.devices.rotateCredentials(ids, oldValidUntil, (id, g) => key.hash(id, g));
+      const changed = await this.deps.store.devices.rotateCredentials(ids, oldValidUntil, (id, g) => key.hash(id, g), new Date(at).toISOString());
       for (const c of changed) {
         this.behind.delete(c.id);
         this.unconfirmed.set(c.id, oldValidUntil);
@@ -255,11 +289,18 @@ export class DeviceService implements DeviceAuthority {
   async show(id: string, events = 20): Promise<DeviceView> {
     const d = await this.deps.store.devices.get(id);
     if (!d) throw notFound(id);
+    const cred = await this.deps.store.devices.credential(id);
+    const now = this.now();
     return {
       ...d,
       connected: this.link?.isConnected(id) ?? false,
       counters: this.link?.counters.of(id) ?? ({} as CounterSet),
       events: await this.deps.store.devices.events(id, events),
+      credential: cred ? {
+        generation: cred.generation, issuedAt: new Date(cred.issuedAt).toISOString(), ageSec: Math.max(0, Math.floor((now - Date.parse(cred.issuedAt)) / 1000)),
+        nextRotationAt: this.nextRotation && !cred.revoked ? this.nextRotation(cred.issuedAt) : null,
+        previousValidUntil: cred.previousUntil && Date.parse(cred.previousUntil) > now ? cred.previousUntil : null,
+      } : null,
     };
   }
 

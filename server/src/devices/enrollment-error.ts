@@ -4,7 +4,7 @@ import { DomainError } from '../errors/domain-error.ts';
 export type EnrollmentErrorCode =
   | 'ENROLLMENT_INPUT_INVALID' | 'ENROLLMENT_NOT_FOUND' | 'ENROLLMENT_CLAIM_INVALID' | 'ENROLLMENT_EXPIRED' | 'ENROLLMENT_REVOKED'
   | 'ENROLLMENT_QUOTA_EXHAUSTED' | 'ENROLLMENT_PROOF_INVALID' | 'ENROLLMENT_PROOF_STALE' | 'ENROLLMENT_REPLAYED' | 'ENROLLMENT_KEY_MISMATCH'
-  | 'ENROLLMENT_SERIAL_REFUSED' | 'ENROLLMENT_DEVICE_REVOKED' | 'ENROLLMENT_ID_TAKEN';
+  | 'ENROLLMENT_SERIAL_REFUSED' | 'ENROLLMENT_DEVICE_REVOKED' | 'ENROLLMENT_ID_TAKEN' | 'ENROLLMENT_NO_DEVICE_KEY';
 
 const STATUSES: Record<EnrollmentErrorCode, number> = {
   ENROLLMENT_INPUT_INVALID: 400,
@@ -21,6 +21,8 @@ const STATUSES: Record<EnrollmentErrorCode, number> = {
   ENROLLMENT_SERIAL_REFUSED: 403,
   ENROLLMENT_DEVICE_REVOKED: 403,
   ENROLLMENT_ID_TAKEN: 409,
+  // A device provisioned by hand (devices add) has no key on record: it cannot recover by itself.
+  ENROLLMENT_NO_DEVICE_KEY: 409,
 };
 
 export class EnrollmentError extends DomainError<EnrollmentErrorCode> {

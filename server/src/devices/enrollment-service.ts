@@ -2,11 +2,11 @@
 // with a key pair it made itself and a proof of possession, and gets its own identity and token. The
 // claim can do nothing else: only POST /enroll takes it.
 import { createHash, createPublicKey, randomBytes, timingSafeEqual, verify as verifySignature } from 'node:crypto';
-import { CLAIM, ENROLL_CLOCK_SKEW_MS, enrollProofMessage, type EnrollRequest } from '@flotilla/firmware-bundler/wire';
+import { CLAIM, ENROLL_CLOCK_SKEW_MS, enrollProofMessage, recoverProofMessage, type EnrollRequest, type RecoverRequest } from '@flotilla/firmware-bundler/wire';
 import type { CredentialSync } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Enrollment, EnrollmentTemplate } from '../store/entities.ts';
-import type { EnrollRefusal, Store } from '../store/store.ts';
+import type { EnrollRefusal, RecoverRefusal, Store } from '../store/store.ts';
 import type { CredentialKey } from './credential-key.ts';
 import { LABEL } from './device-credentials.ts';
 import { EnrollmentError } from './enrollment-error.ts';
@@ -46,6 +46,22 @@ const REFUSALS: Record<EnrollRefusal, () => EnrollmentError> = {
   replayed: () => new EnrollmentError('ENROLLMENT_REPLAYED', 'this proof is not newer than the last one accepted for this serial: sign a fresh timestamp'),
   'device-revoked': () => new EnrollmentError('ENROLLMENT_DEVICE_REVOKED', 'the device of this serial was revoked and cannot enroll again'),
   'id-taken': () => new EnrollmentError('ENROLLMENT_ID_TAKEN', 'a device provisioned by hand already has this id; enroll with another serial'),
+};
+
+/** What a recovering device receives: its fresh token and generation. */
+export interface Recovered {
+  deviceId: string;
+  token: string;
+  generation: number;
+}
+
+const RECOVER_REFUSALS: Record<RecoverRefusal, () => EnrollmentError> = {
+  // An unknown device and a wrong signature answer alike: the route does not tell which device ids exist.
+  unknown: () => new EnrollmentError('ENROLLMENT_PROOF_INVALID', 'the proof does not verify with the key on record for this device: sign the recovery message with the enrolled device key'),
+  'proof-invalid': () => new EnrollmentError('ENROLLMENT_PROOF_INVALID', 'the proof does not verify with the key on record for this device: sign the recovery message with the enrolled device key'),
+  'device-revoked': () => new EnrollmentError('ENROLLMENT_DEVICE_REVOKED', 'this device was revoked and cannot get a new credential'),
+  'no-key': () => new EnrollmentError('ENROLLMENT_NO_DEVICE_KEY', 'this device was provisioned by hand and has no key on record: the operator gives it a new token (devices rotate while it is connected, or re-provision it)'),
+  replayed: () => new EnrollmentError('ENROLLMENT_REPLAYED', 'this proof is not newer than the last one accepted for this device: sign a fresh timestamp'),
 };
 
 export class EnrollmentService {
@@ -135,6 +151,43 @@ export class EnrollmentService {
     }
     await this.deps.store.devices.addEvent({ deviceId: out.device.id, at, kind: out.kind === 'created' ? 'enrolled' : 'reenrolled', detail: { enrollment: enrollmentId, generation: out.generation } });
     return { deviceId: out.device.id, token, generation: out.generation, reenrolled: out.kind === 'reenrolled' };
+  }
+
+  /**
+   * [WIRE-3.5] An enrolled device whose token is refused (offline past its overlap window) proves it still
+   * holds the key it enrolled with and gets a fresh token: no claim, no operator. Only the key on record for
+   * that device verifies; a revoked device, a device without a key, a stale or replayed proof is refused.
+   */
+  async recover(body: RecoverRequest): Promise<Recovered> {
+    const now = this.now();
+    if (Math.abs(now - body.timestamp) > ENROLL_CLOCK_SKEW_MS) {
+      throw new EnrollmentError('ENROLLMENT_PROOF_STALE', `the proof's timestamp is more than ${ENROLL_CLOCK_SKEW_MS / 60_000} minutes from the server's clock: set the device's clock and sign again`);
+    }
+    const at = new Date(now).toISOString();
+    const out = await this.deps.store.enrollments.recover(
+      { deviceId: body.deviceId, at, proofAt: body.timestamp }, (publicKey) => recoverProofVerifies(publicKey, body), (id, g) => this.deps.key.hash(id, g),
+    );
+    if (out.kind === 'refused') throw RECOVER_REFUSALS[out.reason]();
+    const token = this.deps.key.token(out.device.id, out.generation);
+    try {
+      await this.deps.sync()?.rotated([{ deviceId: out.device.id, token }]);
+    } catch (err) {
+      this.deps.log.warn('broker did not take a recovered device credential; the device retries', { device: out.device.id, err: String((err as Error).message) });
+    }
+    await this.deps.store.devices.addEvent({ deviceId: out.device.id, at, kind: 'recovered', detail: { generation: out.generation } });
+    return { deviceId: out.device.id, token, generation: out.generation };
+  }
+}
+
+function recoverProofVerifies(publicKey: string, b: RecoverRequest): boolean {
+  const raw = Buffer.from(publicKey, 'base64');
+  const sig = Buffer.from(b.proof, 'base64');
+  if (raw.length !== 32 || sig.length !== 64) return false;
+  try {
+    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    return verifySignature(null, recoverProofMessage(b.deviceId, b.timestamp), key, sig);
+  } catch {
+    return false;
   }
 }
 

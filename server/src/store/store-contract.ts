@@ -101,7 +101,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(made.map((d) => [d.id, d.tags, d.online, d.desiredRev])).toEqual([['car-1', ['car', 'eu'], false, 0], ['car-2', ['car'], false, 0]]);
       await expect(s.devices.createMany([{ id: 'car-3', tokenHash: 'h3' }, { id: 'car-1', tokenHash: 'hx' }])).rejects.toMatchObject({ code: 'DEVICE_EXISTS' });
       expect(await s.devices.get('car-3')).toBeNull();
-      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'], generation: 0, previousHash: null, previousUntil: null });
+      expect(await s.devices.credential('car-1')).toEqual({ tokenHash: 'h1', revoked: false, groups: ['g1'], generation: 0, previousHash: null, previousUntil: null, issuedAt: expect.any(String), publicKey: null });
       expect(await s.devices.credential('nope')).toBeNull();
       expect(await s.devices.revoke('car-1')).toBe(true);
       expect(await s.devices.revoke('car-1')).toBe(false);
@@ -116,12 +116,50 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const until = new Date(Date.now() + 60_000).toISOString();
       const done = await s.devices.rotateCredentials(['r1', 'r2', 'r3', 'nope'], until, (id, g) => `${id}-g${g}`);
       expect(done).toEqual([{ id: 'r1', generation: 1 }, { id: 'r2', generation: 1 }]);
-      expect(await s.devices.credential('r1')).toEqual({ tokenHash: 'r1-g1', revoked: false, groups: [], generation: 1, previousHash: 'h1', previousUntil: until });
+      expect(await s.devices.credential('r1')).toEqual({ tokenHash: 'r1-g1', revoked: false, groups: [], generation: 1, previousHash: 'h1', previousUntil: until, issuedAt: expect.any(String), publicKey: null });
       await s.devices.rotateCredentials(['r1'], until, (id, g) => `${id}-g${g}`);
       expect(await s.devices.credential('r1')).toMatchObject({ tokenHash: 'r1-g2', generation: 2, previousHash: 'r1-g1' });
       await s.devices.endOverlap('r1');
       expect(await s.devices.credential('r1')).toMatchObject({ tokenHash: 'r1-g2', previousHash: null, previousUntil: null });
       expect((await s.devices.credential('r3'))?.tokenHash).toBe('h3');
+    }));
+
+    it('devices: credential age, and the devices a scheduled rotation takes next, oldest first', withStore(async (s) => {
+      await s.devices.createMany([{ id: 'a1', tokenHash: 'h' }, { id: 'a2', tokenHash: 'h' }, { id: 'a3', tokenHash: 'h' }, { id: 'a4', tokenHash: 'h' }]);
+      const created = (await s.devices.credential('a1'))!.issuedAt;
+      expect(Date.parse(created)).toBeGreaterThan(Date.now() - 60_000);
+      const later = new Date(Date.now() + 3600_000).toISOString();
+      await s.devices.rotateCredentials(['a2'], later, (id, g) => `${id}-g${g}`, '2000-01-01T00:00:00.000Z');
+      await s.devices.rotateCredentials(['a3'], later, (id, g) => `${id}-g${g}`, new Date(Date.now() + 60_000).toISOString());
+      await s.devices.revoke('a4');
+      expect(new Date((await s.devices.credential('a2'))!.issuedAt).toISOString()).toBe('2000-01-01T00:00:00.000Z');
+      // a2 was issued long ago, then a1 (creation); a3 is newer than the cutoff; a4 is revoked.
+      expect(await s.devices.credentialsDue(new Date(Date.now() + 30_000).toISOString(), 10)).toEqual(['a2', 'a1']);
+      expect(await s.devices.credentialsDue(new Date(Date.now() + 30_000).toISOString(), 1)).toEqual(['a2']);
+      expect(await s.devices.credentialsDue('1999-01-01T00:00:00.000Z', 10)).toEqual([]);
+    }));
+
+    it('enrollments: recovery with the key on record, refused when revoked, keyless, unverified or replayed', withStore(async (s) => {
+      const template = { tags: [], groups: [], attributes: {}, serialPattern: null, allowReenroll: false };
+      await s.enrollments.create({ id: 'enr-0000000a', name: 'rec', claimHash: 'c', quota: 2, expiresAt: new Date(Date.now() + 3600_000).toISOString(), template, createdBy: 'op' });
+      const at = new Date().toISOString();
+      const hashOf = (id: string, g: number) => `${id}#${g}`;
+      await s.enrollments.enroll({ enrollmentId: 'enr-0000000a', at, serial: 'k1', publicKey: 'pk1', proofAt: 1000, device: { id: 'k1' } }, hashOf);
+      const seen: string[] = [];
+      const verify = (pk: string) => (seen.push(pk), pk === 'pk1');
+      const out = await s.enrollments.recover({ deviceId: 'k1', at: '2030-01-01T00:00:00.000Z', proofAt: 2000 }, verify, hashOf);
+      expect(out).toMatchObject({ kind: 'recovered', generation: 2, device: { id: 'k1' } });
+      expect(seen).toEqual(['pk1']);
+      expect(await s.devices.credential('k1')).toMatchObject({ tokenHash: 'k1#2', generation: 2, previousHash: null });
+      expect(new Date((await s.devices.credential('k1'))!.issuedAt).toISOString()).toBe('2030-01-01T00:00:00.000Z');
+      expect(await s.enrollments.recover({ deviceId: 'k1', at, proofAt: 2000 }, verify, hashOf)).toEqual({ kind: 'refused', reason: 'replayed' });
+      expect(await s.enrollments.recover({ deviceId: 'k1', at, proofAt: 3000 }, () => false, hashOf)).toEqual({ kind: 'refused', reason: 'proof-invalid' });
+      expect(await s.enrollments.recover({ deviceId: 'nope', at, proofAt: 3000 }, verify, hashOf)).toEqual({ kind: 'refused', reason: 'unknown' });
+      await s.devices.createMany([{ id: 'by-hand', tokenHash: 'h' }]);
+      expect(await s.enrollments.recover({ deviceId: 'by-hand', at, proofAt: 3000 }, verify, hashOf)).toEqual({ kind: 'refused', reason: 'no-key' });
+      await s.devices.revoke('k1');
+      expect(await s.enrollments.recover({ deviceId: 'k1', at, proofAt: 4000 }, verify, hashOf)).toEqual({ kind: 'refused', reason: 'device-revoked' });
+      expect((await s.devices.credential('k1'))?.generation).toBe(2);
     }));
 
     it('enrollments: quota, expiry, revocation, re-enrollment and replay, atomically', withStore(async (s) => {
@@ -143,7 +181,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await s.enrollments.get('enr-00000001'))?.used).toBe(3);
       const first = outs.find((o) => o.kind === 'created')!;
       const id = first.kind === 'created' ? first.device.id : '';
-      expect(await s.devices.credential(id)).toMatchObject({ tokenHash: `${id}#1`, generation: 1, groups: ['g'] });
+      expect(await s.devices.credential(id)).toMatchObject({ tokenHash: `${id}#1`, generation: 1, groups: ['g'], publicKey: `pk-${id}` });
       expect((await s.devices.get(id))?.attributes).toEqual({ cohort: 'cars' });
       // Same key, newer proof: re-enrolled (new generation, quota untouched); same proof again: replayed.
       expect(await s.enrollments.enroll(attempt(id, `pk-${id}`, 2000), hashOf)).toMatchObject({ kind: 'reenrolled', generation: 2 });

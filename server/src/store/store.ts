@@ -78,7 +78,12 @@ export interface DeviceStore {
    * the previous one (accepted until `previousUntil`), and `hashOf(id, generation)` the current one.
    * Revoked and unknown ids are skipped. Returns the rotated devices with their new generation.
    */
-  rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string): Promise<{ id: string; generation: number }[]>;
+  rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string, at?: string): Promise<{ id: string; generation: number }[]>;
+  /**
+   * Live devices whose credential was issued before `before` (ISO), oldest first, at most `limit`: what a
+   * scheduled rotation takes next. A credential never rotated dates from the device's creation.
+   */
+  credentialsDue(before: string, limit: number): Promise<string[]>;
   /** Ends a device's overlap window: its previous token is refused from now on. */
   endOverlap(id: string): Promise<void>;
   /** Pages by id (`after` is the last id of the previous page); `limit` defaults to 100, at most 1000. */
@@ -121,6 +126,10 @@ export interface DeviceCredential {
   /** The token before the last rotation and when it stops being accepted (ISO), or null. */
   previousHash: string | null;
   previousUntil: string | null;
+  /** When the current token was issued (ISO): the last rotation, enrollment or recovery, else the device's creation. */
+  issuedAt: string;
+  /** The device's enrolled public key (base64 raw Ed25519), or null for a device provisioned by hand. */
+  publicKey: string | null;
 }
 
 /** One device's enrollment attempt, already checked for proof and shape by the service. */
@@ -138,6 +147,19 @@ export interface EnrollAttempt {
 }
 
 export type EnrollRefusal = 'unknown' | 'revoked' | 'expired' | 'quota' | 'key-mismatch' | 'replayed' | 'device-revoked' | 'id-taken';
+
+/** A device's proof of possession of its enrolled key, to get a fresh credential without its claim. */
+export interface RecoverAttempt {
+  deviceId: string;
+  /** Now (ISO). */
+  at: string;
+  /** The proof's timestamp (ms): must be newer than the last accepted one for this device. */
+  proofAt: number;
+}
+
+export type RecoverRefusal = 'unknown' | 'device-revoked' | 'no-key' | 'proof-invalid' | 'replayed';
+
+export type RecoverOutcome = { kind: 'recovered'; device: Device; generation: number } | { kind: 'refused'; reason: RecoverRefusal };
 
 export type EnrollOutcome =
   | { kind: 'created' | 'reenrolled'; device: Device; generation: number }
@@ -159,6 +181,12 @@ export interface EnrollmentStore {
    * can never exceed the quota. `hashOf(id, generation)` gives the token hash to store.
    */
   enroll(a: EnrollAttempt, hashOf: (id: string, generation: number) => string): Promise<EnrollOutcome>;
+  /**
+   * In one transaction: a live device with a public key on record whose `verify(publicKey)` holds and whose
+   * proof is newer than the last accepted one gets the next generation (no overlap: its old token is
+   * refused from now on, which it is anyway). `verify` is synchronous and runs inside the transaction.
+   */
+  recover(a: RecoverAttempt, verify: (publicKey: string) => boolean, hashOf: (id: string, generation: number) => string): Promise<RecoverOutcome>;
 }
 
 export interface BundleStore {

@@ -15,6 +15,10 @@ import { MosquittoDynsecLink } from '../broker/mosquitto-dynsec-link.ts';
 import { loadOrCreateCredentialKey } from '../devices/credential-key.ts';
 import { DeviceService } from '../devices/device-service.ts';
 import { EnrollmentService } from '../devices/enrollment-service.ts';
+import { RotationSchedule } from '../devices/rotation-schedule.ts';
+import { DeviceCertificates } from '../devices/device-certificates.ts';
+import { loadOrCreateCa } from '../devices/flotilla-ca.ts';
+import { generateKeyPairSync } from 'node:crypto';
 import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
@@ -41,6 +45,15 @@ export interface FleetConfig {
   brokerLimits?: Partial<BrokerLimits>;
   /** An external Mosquitto 2 with dynamic security instead of the embedded broker (docs/external-broker.md). */
   externalBroker?: { url: string; username: string; password: string; publicUrl?: string };
+  /** The operator's CA (PEM files) instead of the one made under `<keys>/`; see devices/flotilla-ca.ts. */
+  ca?: { certFile: string; keyFile: string };
+  /**
+   * mTLS on the embedded broker's MQTT-over-TLS listener: only clients with a certificate from the Flotilla
+   * CA (CN = device id). Without `tls`, the broker's own server certificate is issued by that CA.
+   */
+  mtls?: boolean;
+  /** Scheduled credential rotation period (devices/rotation-schedule.ts); none when absent. */
+  rotateEveryMs?: number;
   /** Deployment status events from devices, for the rollout engine. */
   onStatus?: (deviceId: string, event: StatusEvent) => Promise<unknown> | void;
   /** Manifest fields computed from the registry for every new bundle (labels, profile, self-tests, ...). */
@@ -65,10 +78,12 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   else if (keys.version > 0) log.info('bundle signing keys', { active: keys.active().keyId, trustVersion: keys.version, trusted: keys.list().length });
   const credentialKey = await loadOrCreateCredentialKey(join(keyHome, 'keys'));
   const devices = new DeviceService({ store, log, prefix, credentialKey });
+  const certificates = new DeviceCertificates({ ca: () => loadOrCreateCa(join(keyHome, 'keys'), config.ca), store });
   const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), port: config.mqttsPort } : undefined;
+  const mtls = config.mtls ? await brokerMtls(certificates, tls, config.host, config.mqttsPort) : undefined;
   const limits = resolveBrokerLimits(config.brokerLimits);
   const ext = config.externalBroker;
-  const embedded = ext ? null : new EmbeddedAedesBroker({ authority: devices, log: log.child({ svc: 'broker' }), prefix, limits, host: config.host, mqttPort: config.mqttPort, tls });
+  const embedded = ext ? null : new EmbeddedAedesBroker({ authority: devices, log: log.child({ svc: 'broker' }), prefix, limits, host: config.host, mqttPort: config.mqttPort, tls: mtls ?? tls });
   const broker: BrokerLink = embedded ?? new MosquittoDynsecLink({
     url: ext!.url, username: ext!.username, password: ext!.password, publicUrl: ext!.publicUrl, log: log.child({ svc: 'broker' }), prefix,
     registry: async (after, limit) => devices.list({ after: after ?? undefined, limit }),
@@ -85,8 +100,15 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   });
   const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
+  // A tick a tenth of the period (at most a minute) keeps a short test period responsive and a month cheap.
+  const period = config.rotateEveryMs;
+  const schedule = period ? new RotationSchedule({
+    periodMs: period, tickMs: Math.min(60_000, Math.max(100, Math.floor(period / 10))), store: store.devices, log: log.child({ svc: 'rotation' }),
+    rotate: (ids, overlapMs) => devices.rotate({ ids }, 'schedule', overlapMs),
+  }) : null;
+  devices.setRotationSchedule(schedule ? (at) => schedule.nextRotationAt(at) : null);
 
-  const services: FleetServices = { devices, enrollments, bundles, delivery, broker, keys, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
+  const services: FleetServices = { devices, enrollments, certificates, bundles, delivery, broker, keys, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
   let started = false;
   return {
     services,
@@ -97,16 +119,29 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
       await ingest.start();
       await chunks.start();
       const n = await delivery.republishAll();
+      schedule?.start();
       log.info('mqtt listening', { ...endpoints, desiredRepublished: n });
       return endpoints;
     },
     async close() {
       if (!started) return;
+      await schedule?.stop();
       await chunks.close();
       await ingest.close();
       await broker.close();
     },
   };
+}
+
+/** The mqtts listener's settings under mTLS: the given certificate, or one the Flotilla CA issues now. */
+async function brokerMtls(certs: DeviceCertificates, tls: { cert: Buffer; key: Buffer; port: number } | undefined, host: string, port: number) {
+  const ca = await certs.ca();
+  if (tls) return { ...tls, clientCa: ca.certificate };
+  // A fresh key each start: nothing to keep on disk, and devices pin the CA, not this certificate.
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const hosts = [...new Set([host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, '127.0.0.1', 'localhost'])];
+  const issued = await certs.issueServer(hosts, publicKey);
+  return { cert: issued.certificate, key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, port, clientCa: ca.certificate };
 }
 
 function registerBrokerMetrics(m: MetricsRegistry, broker: BrokerLink, chunks: ChunkService): void {

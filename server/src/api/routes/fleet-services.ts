@@ -5,6 +5,7 @@ import type { DeliveryService } from '../../delivery/delivery-service.ts';
 import type { KeyRing } from '../../delivery/key-ring.ts';
 import type { DeviceService } from '../../devices/device-service.ts';
 import type { EnrollmentService } from '../../devices/enrollment-service.ts';
+import type { DeviceCertificates } from '../../devices/device-certificates.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../api-error.ts';
@@ -12,6 +13,8 @@ import { ApiError } from '../api-error.ts';
 export interface FleetServices {
   devices: DeviceService;
   enrollments: EnrollmentService;
+  /** The Flotilla CA's certificates (mTLS); absent on a server without one. */
+  certificates?: DeviceCertificates;
   bundles: BundleService;
   delivery: DeliveryService;
   broker: BrokerLink;

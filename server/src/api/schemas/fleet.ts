@@ -17,6 +17,11 @@ export const DeviceView = Device.extend({
   connected: z.boolean(),
   counters: z.record(z.string(), z.number()).openapi({ description: 'Refusal counters of the broker, by name' }),
   events: z.array(DeviceEvent),
+  credential: z.object({
+    generation: z.number(), issuedAt: z.string(), ageSec: z.number(),
+    nextRotationAt: z.string().nullable().openapi({ description: 'When the scheduled rotation (server --rotate-every) makes it due; null without one' }),
+    previousValidUntil: z.string().nullable().openapi({ description: 'End of an overlap window in progress: the previous token is accepted until then' }),
+  }).nullable(),
 }).openapi('DeviceView');
 
 export const DevicePage = z.object({ devices: z.array(Device), next: z.string().nullable(), total: z.number() });

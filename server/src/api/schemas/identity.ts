@@ -23,4 +23,17 @@ export const Enrolled = z.object({
   generation: z.number(), reenrolled: z.boolean(),
 });
 
+export const Recovered = z.object({
+  v: z.literal(1), deviceId: z.string(), token: z.string().openapi({ description: 'The device token [WIRE-1.6], a new generation' }), generation: z.number(),
+});
+
+export const CaInfo = z.object({
+  certificate: z.string().openapi({ description: 'PEM' }), fingerprint: z.string().openapi({ description: 'SHA256:<base64> of the DER' }), notAfter: z.string(),
+}).openapi('CaInfo');
+
+export const IssuedCertificate = z.object({
+  v: z.literal(1), certificate: z.string().openapi({ description: 'PEM, CN = device id (or the broker host)' }), serial: z.string(), notAfter: z.string(),
+  ca: z.string().openapi({ description: 'The issuing CA certificate (PEM): pin it' }),
+}).openapi('IssuedCertificate');
+
 export const RotationResult = z.object({ rotated: z.number(), notified: z.number(), oldValidUntil: z.string() });

@@ -95,6 +95,7 @@ export function registerDeviceCommands(program: Command): void {
         `tags: ${d.tags.join(' ') || '-'}   groups: ${d.groups.join(' ') || '-'}`,
         `reported: ${d.modelVersion ?? 'no model'}, state ${d.deployState ?? '-'}${d.reported?.lastError ? `, last error: ${d.reported.lastError}` : ''}`,
         `desired (rev ${d.desiredRev}): ${bundle ? `${bundle.model}@${bundle.version} (${bundle.id.slice(0, 12)})` : 'none'}`,
+        `credential: ${d.credential ? `generation ${d.credential.generation}, issued ${d.credential.issuedAt} (${formatAge(d.credential.ageSec)} ago)${d.credential.nextRotationAt ? `, next rotation ${d.credential.nextRotationAt}` : ', no scheduled rotation'}${d.credential.previousValidUntil ? `, previous token accepted until ${d.credential.previousValidUntil}` : ''}` : '-'}`,
         `refused/shed: ${Object.entries(d.counters).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}`,
         '', 'events:', ...d.events.map((e) => `  ${e.at} ${e.kind}${e.detail ? ` ${JSON.stringify(e.detail)}` : ''}`),
       ].join('\n'));
@@ -129,4 +130,14 @@ export function registerDeviceCommands(program: Command): void {
       emit(o, r, () => `desired state published to ${r.updated.length} device(s)${r.skipped.length ? `; skipped (unknown or revoked): ${r.skipped.join(' ')}` : ''}`);
       if (r.updated.length === 0) process.exitCode = EXIT.FAILED;
     });
+}
+
+/** 93784 → `1d 2h`; 59 → `59s`: an age at a glance. */
+function formatAge(sec: number): string {
+  const d = Math.floor(sec / 86_400);
+  const h = Math.floor((sec % 86_400) / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  return m ? `${m}m` : `${sec}s`;
 }

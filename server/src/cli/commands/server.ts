@@ -1,6 +1,6 @@
 // `flotilla server`: the whole system on embedded defaults (SQLite, blob files, training workers).
 import type { Command } from 'commander';
-import { resolveConfig } from '../../config.ts';
+import { durationMs, resolveConfig } from '../../config.ts';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -21,6 +21,10 @@ export function registerServerCommand(program: Command): void {
     .option('--store <uri>', 'metadata store URI (default sqlite under the data folder)')
     .option('--shared-dir <dir>', 'folder all server processes share: signing key and retraining policies (env FLOTILLA_SHARED_DIR; default the data folder)')
     .option('--blobs <uri>', 's3://BUCKET/PREFIX?endpoint=URL&region=R keeps blobs in S3-compatible storage, cached under the data folder (env FLOTILLA_BLOBS; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)')
+    .option('--mtls', 'MQTT over TLS takes only devices with a client certificate from the Flotilla CA (CN = device id); without --tls-cert the CA also issues the broker\'s certificate (env FLOTILLA_MTLS=1)')
+    .option('--ca-cert <file>', 'your own CA certificate (PEM) instead of the one made under <data>/keys (env FLOTILLA_CA_CERT)')
+    .option('--ca-key <file>', 'its private key, P-256 or Ed25519 (env FLOTILLA_CA_KEY)')
+    .option('--rotate-every <duration>', 'rotate each device credential once it is older than this (e.g. 30d), spread over time (env FLOTILLA_ROTATE_EVERY)')
     .option('--log-level <level>', 'debug | info | warn | error | silent (default info)')
     .option('--json', 'print the listening addresses as one JSON line')
     .addHelpText('after', '\nA fresh data folder gets an admin token written to <data>/admin-token (mode 0600);\nset FLOTILLA_ADMIN_TOKEN to choose it instead.')
@@ -31,6 +35,8 @@ export function registerServerCommand(program: Command): void {
         mqttsPort: o.mqttsPort === undefined ? undefined : Number(o.mqttsPort), tlsCert: o.tlsCert, tlsKey: o.tlsKey,
         brokerLimits: o.brokerLimits === undefined ? undefined : JSON.parse(o.brokerLimits),
         mqttUrl: o.mqttUrl, mqttAdminUser: o.mqttAdminUser, mqttAdminPassword: o.mqttAdminPassword, mqttPublicUrl: o.mqttPublicUrl,
+        mtls: o.mtls, caCert: o.caCert, caKey: o.caKey,
+        rotateEveryMs: o.rotateEvery === undefined ? undefined : durationMs(o.rotateEvery),
       });
       // Imported here so that `flotilla --help` and the client commands start fast.
       const { startServer } = await import('../../main.ts');

@@ -72,25 +72,34 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async credential(id: string): Promise<DeviceCredential | null> {
-    const r = (await this.pool.query('SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until FROM devices WHERE id = $1', [id])).rows[0];
+    const r = (await this.pool.query(`SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
+      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = $1`, [id])).rows[0];
     return r ? {
       tokenHash: r.token_hash, revoked: r.revoked_at != null, groups: r.groups, generation: r.credential_generation,
-      previousHash: r.prev_token_hash ?? null, previousUntil: isoOrNull(r.prev_token_until),
+      previousHash: r.prev_token_hash ?? null, previousUntil: isoOrNull(r.prev_token_until), issuedAt: iso(r.issued_at),
+      publicKey: r.public_key ?? null,
     } : null;
   }
 
-  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string): Promise<{ id: string; generation: number }[]> {
+  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string, at = now()): Promise<{ id: string; generation: number }[]> {
     if (ids.length === 0) return [];
     return withTx(this.pool, async (c) => {
       const rows = await lockInOrder(c, [...new Set(ids)], 'AND revoked_at IS NULL');
       const changes = rows.map((r) => ({ id: r.id as string, generation: (r.credential_generation as number) + 1 }));
       await c.query(
-        `UPDATE devices d SET prev_token_hash = d.token_hash, prev_token_until = $2, token_hash = x.token_hash, credential_generation = x.generation
+        `UPDATE devices d SET prev_token_hash = d.token_hash, prev_token_until = $2, token_hash = x.token_hash, credential_generation = x.generation,
+           credential_at = $3
          FROM jsonb_to_recordset($1::jsonb) AS x(id text, token_hash text, generation int) WHERE d.id = x.id`,
-        [json(changes.map((ch) => ({ ...ch, token_hash: hashOf(ch.id, ch.generation) }))), previousUntil],
+        [json(changes.map((ch) => ({ ...ch, token_hash: hashOf(ch.id, ch.generation) }))), previousUntil, at],
       );
       return changes;
     });
+  }
+
+  async credentialsDue(before: string, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query(`SELECT id FROM devices WHERE revoked_at IS NULL AND COALESCE(credential_at, created_at) < $1
+      ORDER BY COALESCE(credential_at, created_at), id LIMIT $2`, [before, Math.max(0, Math.trunc(limit))]);
+    return rows.map((r) => r.id as string);
   }
 
   async endOverlap(id: string): Promise<void> {

@@ -2,7 +2,7 @@
 // attempt, so concurrent enrollments from several server processes can never exceed its quota.
 import type { Enrollment, NewEnrollment } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
-import type { EnrollAttempt, EnrollmentStore, EnrollOutcome } from '../store.ts';
+import type { EnrollAttempt, EnrollmentStore, EnrollOutcome, RecoverAttempt, RecoverOutcome } from '../store.ts';
 import { type Pool, withTx } from './pg-db.ts';
 import { iso, isoOrNull, json, now, num, type Row, uniqueViolation } from './pg-values.ts';
 import { toEntity, unique } from './devices.ts';
@@ -57,9 +57,9 @@ export class PostgresEnrollmentStore implements EnrollmentStore {
           if (known.proof_at != null && num(known.proof_at) >= a.proofAt) return { kind: 'refused', reason: 'replayed' };
           const generation = (known.credential_generation as number) + 1;
           const { rows } = await c.query(
-            `UPDATE devices SET token_hash = $2, credential_generation = $3, public_key = $4, proof_at = $5, prev_token_hash = NULL, prev_token_until = NULL
-             WHERE id = $1 RETURNING *`,
-            [known.id, hashOf(known.id, generation), generation, a.publicKey, a.proofAt],
+            `UPDATE devices SET token_hash = $2, credential_generation = $3, public_key = $4, proof_at = $5, prev_token_hash = NULL, prev_token_until = NULL,
+               credential_at = $6 WHERE id = $1 RETURNING *`,
+            [known.id, hashOf(known.id, generation), generation, a.publicKey, a.proofAt, a.at],
           );
           return { kind: 'reenrolled', device: toEntity(rows[0]!), generation };
         }
@@ -79,5 +79,23 @@ export class PostgresEnrollmentStore implements EnrollmentStore {
       if (uniqueViolation(err)) return { kind: 'refused', reason: 'replayed' };
       throw err;
     }
+  }
+
+  async recover(a: RecoverAttempt, verify: (publicKey: string) => boolean, hashOf: (id: string, generation: number) => string): Promise<RecoverOutcome> {
+    return withTx(this.pool, async (c): Promise<RecoverOutcome> => {
+      const d = (await c.query('SELECT * FROM devices WHERE id = $1 FOR UPDATE', [a.deviceId])).rows[0];
+      if (!d) return { kind: 'refused', reason: 'unknown' };
+      if (d.revoked_at != null) return { kind: 'refused', reason: 'device-revoked' };
+      if (typeof d.public_key !== 'string') return { kind: 'refused', reason: 'no-key' };
+      if (!verify(d.public_key)) return { kind: 'refused', reason: 'proof-invalid' };
+      if (d.proof_at != null && num(d.proof_at) >= a.proofAt) return { kind: 'refused', reason: 'replayed' };
+      const generation = (d.credential_generation as number) + 1;
+      const { rows } = await c.query(
+        `UPDATE devices SET token_hash = $2, credential_generation = $3, proof_at = $4, prev_token_hash = NULL, prev_token_until = NULL, credential_at = $5
+         WHERE id = $1 RETURNING *`,
+        [a.deviceId, hashOf(a.deviceId, generation), generation, a.proofAt, a.at],
+      );
+      return { kind: 'recovered', device: toEntity(rows[0]!), generation };
+    });
   }
 }

@@ -141,4 +141,10 @@ export const METADATA_PG_MIGRATIONS: PgMigration[] = [
       CREATE UNIQUE INDEX devices_serial ON devices (serial) WHERE serial IS NOT NULL;
     `,
   },
+  {
+    id: 7,
+    name: 'credential-age',
+    // See the SQLite migration of the same id.
+    sql: 'ALTER TABLE devices ADD COLUMN credential_at TIMESTAMPTZ;',
+  },
 ];

@@ -47,28 +47,36 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async credential(id: string): Promise<DeviceCredential | null> {
-    const r = this.db.prepare('SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until FROM devices WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare(`SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
+      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = ?`).get(id) as Row | undefined;
     return r ? {
       tokenHash: r.token_hash as string, revoked: r.revoked_at != null, groups: parse(r.groups), generation: r.credential_generation as number,
-      previousHash: (r.prev_token_hash as string) ?? null, previousUntil: (r.prev_token_until as string) ?? null,
+      previousHash: (r.prev_token_hash as string) ?? null, previousUntil: (r.prev_token_until as string) ?? null, issuedAt: r.issued_at as string,
+      publicKey: (r.public_key as string) ?? null,
     } : null;
   }
 
-  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string): Promise<{ id: string; generation: number }[]> {
+  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string, at = now()): Promise<{ id: string; generation: number }[]> {
     const get = this.db.prepare('SELECT credential_generation FROM devices WHERE id = ? AND revoked_at IS NULL');
-    const put = this.db.prepare(`UPDATE devices SET prev_token_hash = token_hash, prev_token_until = ?, token_hash = ?, credential_generation = ?
-      WHERE id = ?`);
+    const put = this.db.prepare(`UPDATE devices SET prev_token_hash = token_hash, prev_token_until = ?, token_hash = ?, credential_generation = ?,
+      credential_at = ? WHERE id = ?`);
     const out: { id: string; generation: number }[] = [];
     this.db.transaction(() => {
       for (const id of ids) {
         const r = get.get(id) as Row | undefined;
         if (!r) continue;
         const generation = (r.credential_generation as number) + 1;
-        put.run(previousUntil, hashOf(id, generation), generation, id);
+        put.run(previousUntil, hashOf(id, generation), generation, at, id);
         out.push({ id, generation });
       }
     })();
     return out;
+  }
+
+  async credentialsDue(before: string, limit: number): Promise<string[]> {
+    const rows = this.db.prepare(`SELECT id FROM devices WHERE revoked_at IS NULL AND COALESCE(credential_at, created_at) < ?
+      ORDER BY COALESCE(credential_at, created_at), id LIMIT ?`).all(before, Math.max(0, Math.trunc(limit))) as Row[];
+    return rows.map((r) => r.id as string);
   }
 
   async endOverlap(id: string): Promise<void> {

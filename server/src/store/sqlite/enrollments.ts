@@ -2,7 +2,7 @@
 // claim plus a device's proof into a device (or re-enrolls the device of a known serial).
 import type { Enrollment, NewEnrollment } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
-import type { EnrollAttempt, EnrollmentStore, EnrollOutcome } from '../store.ts';
+import type { EnrollAttempt, EnrollmentStore, EnrollOutcome, RecoverAttempt, RecoverOutcome } from '../store.ts';
 import { type Db, json, now, parse } from './db.ts';
 import { type SqliteDeviceStore, toEntity, unique } from './devices.ts';
 
@@ -51,7 +51,7 @@ export class SqliteEnrollmentStore implements EnrollmentStore {
         if ((known.proof_at as number | null) !== null && (known.proof_at as number) >= a.proofAt) return { kind: 'refused', reason: 'replayed' };
         const generation = (known.credential_generation as number) + 1;
         this.db.prepare(`UPDATE devices SET token_hash = ?, credential_generation = ?, public_key = ?, proof_at = ?, prev_token_hash = NULL,
-          prev_token_until = NULL WHERE id = ?`).run(hashOf(known.id as string, generation), generation, a.publicKey, a.proofAt, known.id);
+          prev_token_until = NULL, credential_at = ? WHERE id = ?`).run(hashOf(known.id as string, generation), generation, a.publicKey, a.proofAt, a.at, known.id);
         return { kind: 'reenrolled', device: toEntity(this.db.prepare('SELECT * FROM devices WHERE id = ?').get(known.id) as Row), generation };
       }
       if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(a.device.id)) return { kind: 'refused', reason: 'id-taken' };
@@ -65,6 +65,21 @@ export class SqliteEnrollmentStore implements EnrollmentStore {
       this.devices.writeLabels(d.id, tags, groups);
       this.db.prepare('UPDATE enrollments SET used = used + 1 WHERE id = ?').run(a.enrollmentId);
       return { kind: 'created', device: toEntity(this.db.prepare('SELECT * FROM devices WHERE id = ?').get(d.id) as Row), generation: 1 };
+    })();
+  }
+
+  async recover(a: RecoverAttempt, verify: (publicKey: string) => boolean, hashOf: (id: string, generation: number) => string): Promise<RecoverOutcome> {
+    return this.db.transaction((): RecoverOutcome => {
+      const d = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(a.deviceId) as Row | undefined;
+      if (!d) return { kind: 'refused', reason: 'unknown' };
+      if (d.revoked_at != null) return { kind: 'refused', reason: 'device-revoked' };
+      if (typeof d.public_key !== 'string') return { kind: 'refused', reason: 'no-key' };
+      if (!verify(d.public_key)) return { kind: 'refused', reason: 'proof-invalid' };
+      if (d.proof_at != null && (d.proof_at as number) >= a.proofAt) return { kind: 'refused', reason: 'replayed' };
+      const generation = (d.credential_generation as number) + 1;
+      this.db.prepare(`UPDATE devices SET token_hash = ?, credential_generation = ?, proof_at = ?, prev_token_hash = NULL, prev_token_until = NULL,
+        credential_at = ? WHERE id = ?`).run(hashOf(a.deviceId, generation), generation, a.proofAt, a.at, a.deviceId);
+      return { kind: 'recovered', device: toEntity(this.db.prepare('SELECT * FROM devices WHERE id = ?').get(a.deviceId) as Row), generation };
     })();
   }
 }

@@ -199,4 +199,11 @@ export const MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX devices_serial ON devices(serial) WHERE serial IS NOT NULL;
     `,
   },
+  {
+    id: 7,
+    name: 'credential-age',
+    // When each device's current token was issued (rotation, enrollment, recovery), for scheduled rotation
+    // (`flotilla server --rotate-every`) and `devices show`; null means the device's creation time.
+    sql: 'ALTER TABLE devices ADD COLUMN credential_at TEXT;',
+  },
 ];
