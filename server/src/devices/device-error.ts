@@ -1,17 +1,15 @@
 // Errors of the device registry, with stable codes and the HTTP status the API answers with.
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, statusTable } from '../errors/domain-error.ts';
 
-export type DeviceErrorCode = 'DEVICE_ID_INVALID' | 'DEVICE_LABEL_INVALID' | 'DEVICE_NOT_FOUND' | 'DEVICE_CSV_INVALID' | 'DEVICE_BATCH_TOO_LARGE' | 'DEVICE_BROKER_SYNC_FAILED';
-
-const STATUSES: Record<DeviceErrorCode, number> = {
-  DEVICE_ID_INVALID: 400,
-  DEVICE_LABEL_INVALID: 400,
-  DEVICE_NOT_FOUND: 404,
-  DEVICE_CSV_INVALID: 400,
-  DEVICE_BATCH_TOO_LARGE: 413,
+const STATUSES = statusTable({
+  400: ['DEVICE_ID_INVALID', 'DEVICE_LABEL_INVALID', 'DEVICE_CSV_INVALID'],
+  404: ['DEVICE_NOT_FOUND'],
+  413: ['DEVICE_BATCH_TOO_LARGE'],
   // The broker refused the credentials change: a gateway failure, not the request's.
-  DEVICE_BROKER_SYNC_FAILED: 502,
-};
+  502: ['DEVICE_BROKER_SYNC_FAILED'],
+});
+
+export type DeviceErrorCode = keyof typeof STATUSES;
 
 export class DeviceError extends DomainError<DeviceErrorCode> {
   static override readonly statuses = STATUSES;
