@@ -1,16 +1,14 @@
 // Errors of conversion requests, with stable codes and the HTTP status the API answers with.
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, statusTable } from '../errors/domain-error.ts';
 
-export type ConversionErrorCode = 'NOT_FOUND' | 'DATASET_MISSING' | 'ARTIFACT_MISSING' | 'CALIBRATION_REQUIRED' | 'INVALID_MODEL_NAME' | 'PAYLOAD_TOO_LARGE';
+const STATUSES = statusTable({
+  400: ['CALIBRATION_REQUIRED', 'INVALID_MODEL_NAME'],
+  404: ['NOT_FOUND'],
+  409: ['DATASET_MISSING', 'ARTIFACT_MISSING'],
+  413: ['PAYLOAD_TOO_LARGE'],
+});
 
-const STATUSES: Record<ConversionErrorCode, number> = {
-  NOT_FOUND: 404,
-  DATASET_MISSING: 409,
-  ARTIFACT_MISSING: 409,
-  CALIBRATION_REQUIRED: 400,
-  INVALID_MODEL_NAME: 400,
-  PAYLOAD_TOO_LARGE: 413,
-};
+export type ConversionErrorCode = keyof typeof STATUSES;
 
 export class ConversionError extends DomainError<string> {
   /**

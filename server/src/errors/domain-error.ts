@@ -27,3 +27,13 @@ export class DomainError<Code extends string = string> extends Error {
 
 /** The message every domain uses for a missing thing, e.g. "run 'abc' was not found". */
 export const notFoundMessage = (what: string, id: string) => `${what} '${id}' was not found`;
+
+/**
+ * A domain's code table written once, grouped by status: `statusTable({ 400: ['INVALID_X'], 404: ['NOT_FOUND'] })`
+ * gives `{ INVALID_X: 400, NOT_FOUND: 404 }`, and `keyof typeof` it is the domain's code type.
+ */
+export function statusTable<const C extends string>(byStatus: { readonly [status: number]: readonly C[] }): Readonly<Record<C, number>> {
+  const table: Partial<Record<C, number>> = {};
+  for (const [status, codes] of Object.entries<readonly C[]>(byStatus)) for (const code of codes) table[code] = Number(status);
+  return table as Record<C, number>;
+}

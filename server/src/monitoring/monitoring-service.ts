@@ -304,12 +304,18 @@ export class MonitoringService {
     return a;
   }
 
-  /** Records that `actor` has seen alert `id` (it stays open). */
-  acknowledge(id: string, actor: string): Promise<Alert> {
+  /** Runs `change` on open alert `id` (refused with ALERT_STATE when resolved) at the current time, one change at a time. */
+  private onOpenAlert(id: string, change: (a: Alert, at: string) => Promise<Alert>): Promise<Alert> {
     return this.serial(async () => {
       const a = await this.mustGet(id);
       if (a.state !== 'open') throw new MonitoringError('ALERT_STATE', `alert '${id}' is already resolved`);
-      const at = new Date(this.now()).toISOString();
+      return change(a, new Date(this.now()).toISOString());
+    });
+  }
+
+  /** Records that `actor` has seen alert `id` (it stays open). */
+  acknowledge(id: string, actor: string): Promise<Alert> {
+    return this.onOpenAlert(id, async (a, at) => {
       const acked: Alert = { ...a, acknowledgedAt: at, acknowledgedBy: actor, updatedAt: at };
       this.detector.acknowledge(id, actor, at);
       await this.publish({ type: 'acknowledged', alert: acked });
@@ -319,10 +325,7 @@ export class MonitoringService {
 
   /** Resolves alert `id` by hand; drift that persists raises a new alert after `raiseAfter` windows. */
   resolve(id: string, actor: string): Promise<Alert> {
-    return this.serial(async () => {
-      const a = await this.mustGet(id);
-      if (a.state !== 'open') throw new MonitoringError('ALERT_STATE', `alert '${id}' is already resolved`);
-      const at = new Date(this.now()).toISOString();
+    return this.onOpenAlert(id, async (a, at) => {
       const resolved = this.detector.resolve(id, actor) ?? { ...a, state: 'resolved' as const, resolvedAt: at, resolvedBy: actor, updatedAt: at };
       await this.publish({ type: 'resolved', alert: resolved });
       return resolved;

@@ -1,6 +1,7 @@
 // MQTT → monitoring: collects telemetry windows from devices, stores them in batches (500 windows or
 // 100 ms), and acknowledges every window it has stored — resends too — so agents free their queues [WIRE-2.5].
-import { Ack, deviceTopic, encodeMessage, TelemetryWindow } from '@flotilla/firmware-bundler/wire';
+import { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
+import { AckedBatches } from '../broker/acked-batches.ts';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';
@@ -35,9 +36,7 @@ interface DeviceFacts {
 
 export class TelemetryIngest {
   /** Windows waiting for the next flush; a refused one is only acknowledged, never stored. */
-  private pending: (IngestItem & { refused?: string })[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly batches: AckedBatches<IngestItem & { refused?: string }>;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly facts = new Map<string, DeviceFacts>();
   private readonly admission = new ModelAdmission();
@@ -46,7 +45,19 @@ export class TelemetryIngest {
   /** Windows refused because they name a model the device was not given [WIRE-2.10]. */
   refused = 0;
 
-  constructor(private readonly o: TelemetryIngestOptions) {}
+  constructor(private readonly o: TelemetryIngestOptions) {
+    this.batches = new AckedBatches({
+      link: o.link, prefix: o.prefix, kind: 'telemetry', batchSize: o.batchSize ?? 500, maxDelayMs: o.maxDelayMs,
+      // Rejected and refused windows are acknowledged too: resending one can never make it valid.
+      store: async (batch) => {
+        const r = await o.monitoring.ingest(batch.filter((it) => !it.refused));
+        if (r.rejected.length) o.log.warn('telemetry windows rejected', { count: r.rejected.length, first: r.rejected[0] });
+      },
+      ackOf: (it) => ({ deviceId: it.deviceId, seq: it.window.seq }),
+      // Not acknowledged: the agents keep the windows and send them again.
+      onFailure: (batch, err) => o.log.error('telemetry batch failed', { windows: batch.length, err }),
+    });
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'telemetry', TelemetryWindow,
@@ -59,7 +70,6 @@ export class TelemetryIngest {
 
   async close(): Promise<void> {
     await this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
     await this.flush();
   }
 
@@ -73,9 +83,7 @@ export class TelemetryIngest {
       this.refused++;
       this.o.log.warn('telemetry window refused', { device: deviceId, seq: window.seq, reason: refused });
     }
-    this.pending.push({ deviceId, cohorts: facts.tags, window, refused });
-    if (this.pending.length >= (this.o.batchSize ?? 500)) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.o.maxDelayMs ?? 100);
+    this.batches.add({ deviceId, cohorts: facts.tags, window, refused });
   }
 
   private async factsOf(deviceId: string, fresh = false): Promise<DeviceFacts> {
@@ -92,28 +100,6 @@ export class TelemetryIngest {
 
   /** Stores what is pending, then acknowledges it; one flush at a time, in arrival order. */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(async () => {
-      try {
-        const r = await this.o.monitoring.ingest(batch.filter((it) => !it.refused));
-        if (r.rejected.length) this.o.log.warn('telemetry windows rejected', { count: r.rejected.length, first: r.rejected[0] });
-        // Rejected and refused windows are acknowledged too: resending one can never make it valid.
-        const byDevice = new Map<string, number[]>();
-        for (const it of batch) byDevice.set(it.deviceId, [...(byDevice.get(it.deviceId) ?? []), it.window.seq]);
-        await Promise.all([...byDevice].map(([id, seqs]) => this.o.link.publish({
-          topic: deviceTopic(this.o.prefix, id, 'ack'), payload: encodeMessage({ v: 1, kind: 'telemetry', seqs } satisfies Ack), qos: 1,
-        })));
-      } catch (e) {
-        // Not acknowledged: the agents keep the windows and send them again.
-        this.o.log.error('telemetry batch failed', { windows: batch.length, err: String((e as Error)?.stack ?? e) });
-      }
-    });
-    return this.flushing;
+    return this.batches.flush();
   }
 }

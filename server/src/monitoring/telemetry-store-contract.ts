@@ -1,6 +1,7 @@
 // The TelemetryStore contract suite: every implementation runs these same cases (see store/sqlite/ and store/postgres/).
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { describe, expect, it } from 'vitest';
+import { freshEach } from '../contract-suites/fresh-each.ts';
 import type { Alert } from './alert.ts';
 import { HOUR_MS } from './rollup.ts';
 import type { TelemetryStore, WindowRecord } from './telemetry-store.ts';
@@ -30,14 +31,7 @@ const alert = (id: string, over: Partial<Alert> = {}): Alert => ({
 /** Runs the contract against a fresh store from `open` for every case. */
 export function telemetryStoreContract(name: string, open: () => Promise<{ store: TelemetryStore; close(): Promise<void> }>): void {
   describe(`TelemetryStore contract: ${name}`, () => {
-    const withStore = (fn: (s: TelemetryStore) => Promise<void>) => async () => {
-      const h = await open();
-      try {
-        await fn(h.store);
-      } finally {
-        await h.close();
-      }
-    };
+    const withStore = freshEach(open, (h) => h.store);
 
     it('stores each (device, seq) once, within a batch and across batches, and rolls up only new windows', withStore(async (s) => {
       expect(await s.insertWindows([rec('d1', ['north'], contractWindow(1, H0)), rec('d1', ['north'], contractWindow(1, H0)), rec('d2', ['north'], contractWindow(1, H0))])).toEqual([true, false, true]);

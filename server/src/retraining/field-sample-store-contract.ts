@@ -1,5 +1,6 @@
 // The FieldSampleStore contract: every implementation runs these cases (in store/sqlite/ and store/postgres/).
 import { describe, expect, it } from 'vitest';
+import { freshEach } from '../contract-suites/fresh-each.ts';
 import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
 
 /** Sample `i` of a device: 3 float32 inputs, predicted at second `i` of 2026. */
@@ -13,14 +14,7 @@ export function contractSample(deviceId: string, i: number, over: Partial<FieldS
 /** Runs the contract against a fresh store from `open` for every case; `close` releases it. */
 export function fieldSampleStoreContract(name: string, open: () => Promise<{ store: FieldSampleStore; close(): Promise<void> }>): void {
   describe(`FieldSampleStore contract: ${name}`, () => {
-    const withStore = (fn: (s: FieldSampleStore) => Promise<void>) => async () => {
-      const h = await open();
-      try {
-        await fn(h.store);
-      } finally {
-        await h.close();
-      }
-    };
+    const withStore = freshEach(open, (h) => h.store);
 
     it('stores samples as given and reads labelled ones back oldest first', withStore(async (s) => {
       const rows = [contractSample('cam-1', 2), contractSample('cam-1', 1, { cohorts: ['north', 'snowy'] }), contractSample('cam-1', 3, { label: null })];

@@ -1,6 +1,7 @@
 // MQTT → field samples: collects sampled inputs from devices, stores them in batches, then acknowledges each
 // batch it stored — resends too — so agents free their sample queues (same pattern as telemetry-ingest.ts).
-import { Ack, deviceTopic, encodeMessage, fromBase64, SampleBatch } from '@flotilla/firmware-bundler/wire';
+import { fromBase64, SampleBatch } from '@flotilla/firmware-bundler/wire';
+import { AckedBatches } from '../broker/acked-batches.ts';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import { subscribeDeviceMessages } from '../broker/device-messages.ts';
 import type { Logger } from '../log/logger.ts';
@@ -27,9 +28,7 @@ interface Pending {
 }
 
 export class SamplesIngest {
-  private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly batches: AckedBatches<Pending>;
   private unsubscribe: (() => Promise<void>) | null = null;
   /** Payloads dropped because they were not valid sample batches [WIRE-2.1]. */
   invalid = 0;
@@ -45,6 +44,15 @@ export class SamplesIngest {
 
   constructor(private readonly o: SamplesIngestOptions) {
     this.admission = new SampleAdmission(o.now);
+    this.batches = new AckedBatches({
+      link: o.link, prefix: o.prefix, kind: 'samples', maxDelayMs: o.maxDelayMs,
+      store: async (batch) => {
+        this.stored += await o.samples.insertMany(batch.flatMap((p) => p.rows));
+      },
+      ackOf: (p) => p,
+      // Not acknowledged: the agents keep the samples and send them again.
+      onFailure: (batch, err) => o.log.error('sample batch failed', { batches: batch.length, err }),
+    });
   }
 
   async start(): Promise<void> {
@@ -82,32 +90,11 @@ export class SamplesIngest {
       }
       rows.push({ deviceId, predictionId: it.predictionId, cohorts: d?.tags ?? [], model, input, shape: it.shape, prediction: it.prediction, confidence: it.confidence, label: it.label, at: it.at });
     }
-    this.pending.push({ deviceId, seq: batch.seq, rows });
-    this.timer ??= setTimeout(() => void this.flush(), this.o.maxDelayMs ?? 100);
+    this.batches.add({ deviceId, seq: batch.seq, rows });
   }
 
   /** Stores what is pending, then acknowledges it; one flush at a time, in arrival order. */
   flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(async () => {
-      try {
-        this.stored += await this.o.samples.insertMany(batch.flatMap((p) => p.rows));
-        const byDevice = new Map<string, number[]>();
-        for (const p of batch) byDevice.set(p.deviceId, [...(byDevice.get(p.deviceId) ?? []), p.seq]);
-        await Promise.all([...byDevice].map(([id, seqs]) => this.o.link.publish({
-          topic: deviceTopic(this.o.prefix, id, 'ack'), payload: encodeMessage({ v: 1, kind: 'samples', seqs } satisfies Ack), qos: 1,
-        })));
-      } catch (e) {
-        // Not acknowledged: the agents keep the samples and send them again.
-        this.o.log.error('sample batch failed', { batches: batch.length, err: String((e as Error)?.stack ?? e) });
-      }
-    });
-    return this.flushing;
+    return this.batches.flush();
   }
 }

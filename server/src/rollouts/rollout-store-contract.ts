@@ -1,5 +1,6 @@
 // The RolloutStore contract: every implementation runs these cases (see store/sqlite/ and store/postgres/).
 import { describe, expect, it } from 'vitest';
+import { freshEach } from '../contract-suites/fresh-each.ts';
 import type { RolloutStore } from './rollout-store.ts';
 import type { Rollout, RolloutDevice } from './rollout-types.ts';
 import { pendingStage } from './rollout-step.ts';
@@ -23,14 +24,7 @@ const device = (rolloutId: string, deviceId: string, stage: number | null, hash:
 /** Runs the contract against a fresh store from `open` for every case; `close` releases it. */
 export function rolloutStoreContract(name: string, open: () => Promise<{ store: RolloutStore; close(): Promise<void> }>): void {
   describe(`RolloutStore contract: ${name}`, () => {
-    const withStore = (fn: (s: RolloutStore) => Promise<void>) => async () => {
-      const h = await open();
-      try {
-        await fn(h.store);
-      } finally {
-        await h.close();
-      }
-    };
+    const withStore = freshEach(open, (h) => h.store);
 
     it('writes a rollout, its devices and events together, and reads them back as written', withStore(async (s) => {
       const r = sampleRollout('ro_1');

@@ -1,5 +1,6 @@
 // The LeaseStore contract: every implementation runs these cases (lease.test.ts, postgres/leases.test.ts).
 import { describe, expect, it } from 'vitest';
+import { freshEach } from '../contract-suites/fresh-each.ts';
 import type { LeaseStore } from './lease.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -7,14 +8,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** `open` gives two stores on one back end (two processes' views; the same object where there is one process). */
 export function leaseStoreContract(name: string, open: () => Promise<{ a: LeaseStore; b: LeaseStore; close(): Promise<void> }>): void {
   describe(`LeaseStore contract: ${name}`, () => {
-    const withStores = (fn: (a: LeaseStore, b: LeaseStore) => Promise<void>) => async () => {
-      const h = await open();
-      try {
-        await fn(h.a, h.b);
-      } finally {
-        await h.close();
-      }
-    };
+    const fresh = freshEach(open, (h) => h);
+    const withStores = (fn: (a: LeaseStore, b: LeaseStore) => Promise<void>) => fresh((h) => fn(h.a, h.b));
 
     it('refuses a second holder until the lease expires, then hands it over', withStores(async (a, b) => {
       expect(await a.tryAcquire('rollouts', 'p1', 600)).toBe(true);

@@ -1,5 +1,6 @@
 // The Store contract suite: every Store implementation runs these same cases (see sqlite-store.test.ts).
 import { describe, expect, it } from 'vitest';
+import { freshEach } from '../contract-suites/fresh-each.ts';
 import type { Run } from './entities.ts';
 import type { Store } from './store.ts';
 
@@ -12,14 +13,7 @@ const run = (id: string, over: Partial<Run> = {}): Run => ({
 /** Runs the contract against a fresh store from `open` for every case. */
 export function storeContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
-    const withStore = (fn: (s: Store) => Promise<void>) => async () => {
-      const s = await open();
-      try {
-        await fn(s);
-      } finally {
-        await s.close();
-      }
-    };
+    const withStore = freshEach(open, (s) => s);
 
     it('tokens: found by hash until revoked', withStore(async (s) => {
       await s.tokens.create({ id: 't1', name: 'ci', role: 'operator', hash: 'h1' });

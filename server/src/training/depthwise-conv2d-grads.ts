@@ -40,18 +40,22 @@ function forEachTap(
   }
 }
 
+type Shape4 = [number, number, number, number];
+
+/** What both gradients start from: the convolution's geometry, the zeroed gradient and the forward tensor's and dy's values. */
+function gradientSetup(wasm: BackendWasm, a: Attrs, xShape: Shape4, filterShape: Shape4, outShape: Shape4, operand: TensorInfo, dy: TensorInfo) {
+  const info = backend_util.computeConv2DInfo(xShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+  const out = wasm.makeOutput(outShape, 'float32');
+  const grad = wasm.typedArrayFromHeap(out) as Float32Array;
+  grad.fill(0);
+  const values = wasm.typedArrayFromHeap(operand) as Float32Array;
+  return { info, mult: info.outChannels / info.inChannels, out, grad, values, g: wasm.typedArrayFromHeap(dy) as Float32Array };
+}
+
 const backpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as BackendWasm;
   const x = inputs['x'] as TensorInfo;
-  const dy = inputs['dy'] as TensorInfo;
-  const a = attrs as unknown as Attrs & { filterShape: [number, number, number, number] };
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
-  const mult = info.outChannels / info.inChannels;
-  const out = wasm.makeOutput(a.filterShape, 'float32');
-  const dW = wasm.typedArrayFromHeap(out) as Float32Array;
-  const xv = wasm.typedArrayFromHeap(x) as Float32Array;
-  const g = wasm.typedArrayFromHeap(dy) as Float32Array;
-  dW.fill(0);
+  const a = attrs as unknown as Attrs & { filterShape: Shape4 };
+  const { info, mult, out, grad: dW, values: xv, g } = gradientSetup(backend as BackendWasm, a, x.shape as Shape4, a.filterShape, a.filterShape, x, inputs['dy'] as TensorInfo);
   // Output channel d*mult+q reads input channel d; filter layout [fh, fw, inC, mult] flattens the same way.
   forEachTap(info, (xo, go, wo) => {
     for (let d = 0; d < info.inChannels; d++) {
@@ -63,17 +67,9 @@ const backpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 const backpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = backend as BackendWasm;
-  const dy = inputs['dy'] as TensorInfo;
   const filter = inputs['filter'] as TensorInfo;
-  const a = attrs as unknown as Attrs & { inputShape: [number, number, number, number] };
-  const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
-  const mult = info.outChannels / info.inChannels;
-  const out = wasm.makeOutput(a.inputShape, 'float32');
-  const dx = wasm.typedArrayFromHeap(out) as Float32Array;
-  const wv = wasm.typedArrayFromHeap(filter) as Float32Array;
-  const g = wasm.typedArrayFromHeap(dy) as Float32Array;
-  dx.fill(0);
+  const a = attrs as unknown as Attrs & { inputShape: Shape4 };
+  const { info, mult, out, grad: dx, values: wv, g } = gradientSetup(backend as BackendWasm, a, a.inputShape, filter.shape as Shape4, a.inputShape, filter, inputs['dy'] as TensorInfo);
   forEachTap(info, (xo, go, wo) => {
     for (let d = 0; d < info.inChannels; d++) {
       let sum = 0;

@@ -8,24 +8,10 @@ import { validateHyperparams, type Hyperparams, type HyperparamsInput } from './
 import { findDropoutLayers, reseedDropout } from './layer-seeds.ts';
 import { deriveSeed, seededRandom, shuffleInPlace } from '../random/seeded-random.ts';
 import { DatasetFitError, HyperparamsError } from './training-errors.ts';
+import type { EpochRecord } from '../store/entities.ts';
 
-/** Figures for one finished epoch. Losses are mean sparse categorical cross-entropy (probabilities clipped to [1e-7, 1 - 1e-7]). */
-export interface EpochMetrics {
-  /** 1-based. */
-  epoch: number;
-  /** Mean training loss over the epoch's batches, weighted by batch size, measured with dropout active. */
-  loss: number;
-  /** Training accuracy over the epoch, 0..1, dropout active. */
-  accuracy: number;
-  /** Loss on the validation set after the epoch (NaN when it is empty). */
-  valLoss: number;
-  /** Accuracy on the validation set after the epoch, 0..1 (NaN when it is empty). */
-  valAccuracy: number;
-  /** Wall time of the whole epoch including validation, ms. */
-  durationMs: number;
-  /** Training throughput of the epoch, samples per second (validation excluded). */
-  samplesPerSec: number;
-}
+/** Figures for one finished epoch: the record a run keeps in its history. */
+export type EpochMetrics = EpochRecord;
 
 /** Progress after each batch, for progress bars. */
 export interface BatchProgress {

@@ -1,12 +1,11 @@
 // Signed bundles made from registered model versions: create, list, show.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import type { CreateBundleInput } from '../../delivery/bundle-service.ts';
 import { DeliveryError } from '../../delivery/delivery-error.ts';
-import type { AppEnv } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
 import { Bundle, BundleWithManifest } from '../schemas/fleet.ts';
-import { jsonBody as json } from '../schemas/respond.ts';
+import { respond } from '../schemas/respond.ts';
 
 const Extra = z.unknown().optional();
 const CreateBundle = z.object({
@@ -22,31 +21,20 @@ const CreateBundle = z.object({
 }).strict();
 
 export function bundleRoutes(f: FleetServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.post('/bundles', requireRole('operator'), limitBody(8 * 1024 * 1024));
+  const app = routeApp([{ role: 'operator', methods: ['POST'], paths: ['/bundles'] }]);
+  app.post('/bundles', limitBody(8 * 1024 * 1024));
   return app
     .openapi(
-      createRoute({
-        method: 'post', path: '/bundles', summary: 'Make a signed, chunked bundle from a model version\'s ONNX artifact',
-        request: { body: json(CreateBundle) },
-        responses: { 201: { description: 'created', ...json(Bundle) } },
-      }),
+      route('post', '/bundles', 'Make a signed, chunked bundle from a model version\'s ONNX artifact', { body: CreateBundle }, respond(201, 'created', Bundle)),
       async (c) => c.json(await f.bundles.create(c.req.valid('json') as CreateBundleInput, c.get('actor').id), 201),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/bundles', summary: 'Bundles, newest first',
-        request: { query: z.object({ model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        responses: { 200: { description: 'bundles', ...json(z.object({ bundles: z.array(Bundle) })) } },
-      }),
+      route('get', '/bundles', 'Bundles, newest first',
+        { query: z.object({ model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) }, respond(200, 'bundles', z.object({ bundles: z.array(Bundle) }))),
       async (c) => c.json({ bundles: await f.bundles.list(c.req.valid('query')) }, 200),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/bundles/{id}', summary: 'One bundle by id (or a unique prefix of 8+ hex characters)',
-        request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'bundle', ...json(Bundle) } },
-      }),
+      route('get', '/bundles/{id}', 'One bundle by id (or a unique prefix of 8+ hex characters)', { params: z.object({ id: z.string() }) }, respond(200, 'bundle', Bundle)),
       async (c) => {
         const { id } = c.req.valid('param');
         const b = await f.bundles.get(id);
@@ -55,12 +43,8 @@ export function bundleRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/bundles/{id}/manifest',
-        summary: 'A bundle and its signed manifest: input/output signature, labels, preprocessing, self-tests (what /v1/predict on a device takes)',
-        request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'bundle and manifest', ...json(BundleWithManifest) } },
-      }),
+      route('get', '/bundles/{id}/manifest', 'A bundle and its signed manifest: input/output signature, labels, preprocessing, self-tests (what /v1/predict on a device takes)',
+        { params: z.object({ id: z.string() }) }, respond(200, 'bundle and manifest', BundleWithManifest)),
       async (c) => {
         const { id } = c.req.valid('param');
         const b = await f.bundles.get(id);

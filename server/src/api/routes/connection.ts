@@ -1,19 +1,16 @@
 // [WIRE-3.3] Where a device finds the broker: asked with the device's own credential, before operator auth.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
+import { respond } from '../schemas/respond.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { BrokerEndpoints } from '../../broker/broker-link.ts';
 import { ApiError } from '../api-error.ts';
-import type { AppEnv } from '../app-env.ts';
 import type { FleetServices } from './fleet-services.ts';
 
 export function connectionRoutes(f: FleetServices, endpoints: () => BrokerEndpoints | null) {
-  return new OpenAPIHono<AppEnv>().openapi(
-    createRoute({
-      method: 'get', path: '/devices/{id}/connection',
-      summary: 'Broker URLs for a device [WIRE-3.3]. Authorization: Bearer <deviceId>:<deviceToken>.',
-      request: { params: z.object({ id: z.string() }) },
-      responses: { 200: { description: 'where to connect', content: { 'application/json': { schema: z.object({ v: z.literal(1), prefix: z.string(), mqtt: z.string().nullable(), ws: z.string().nullable() }) } } } },
-    }),
+  return routeApp([]).openapi(
+    route('get', '/devices/{id}/connection', 'Broker URLs for a device [WIRE-3.3]. Authorization: Bearer <deviceId>:<deviceToken>.',
+      { params: z.object({ id: z.string() }) }, respond(200, 'where to connect', z.object({ v: z.literal(1), prefix: z.string(), mqtt: z.string().nullable(), ws: z.string().nullable() }))),
     async (c) => {
       const { id } = c.req.valid('param');
       const header = c.req.header('authorization');

@@ -1,11 +1,10 @@
 // Conversion routes: export a trained version to ONNX (+ int8), quantize an ONNX version, import ONNX models.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import { ApiError, badRequest, notFound } from '../api-error.ts';
 import { MAX_ONNX_IMPORT, type ConversionService } from '../../conversion/conversion-service.ts';
 import type { ImportEvidenceInput } from '../../conversion/import-evidence.ts';
 import type { Store } from '../../store/store.ts';
-import type { AppEnv } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import { respond } from '../schemas/respond.ts';
 import { ConversionOutcome, ModelVersion } from '../schemas/registry.ts';
 
@@ -58,31 +57,23 @@ async function importParts(form: FormData): Promise<{ model: Uint8Array; evidenc
 }
 
 export function conversionRoutes(s: { store: Store; conversion: ConversionService }) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.post('/models/*', requireRole('operator'));
-  app.post('/runs/:id/export', requireRole('operator'));
+  const app = routeApp([{ role: 'operator', methods: ['POST'], paths: ['/models/*', '/runs/:id/export'] }]);
   const exportTo = (ref: string, body: z.infer<typeof ExportBody>, actor: string) => {
     const { overrideReason, ...rest } = body;
     return s.conversion.exportVersion(ref, { ...rest, overrideReason }, actor);
   };
   return app
     .openapi(
-      createRoute({
-        method: 'post', path: '/models/{name}/versions/{ref}/export', summary: 'Export a trained version to ONNX and quantize it to int8 (with parity report and gate)',
-        request: { params: z.object({ name: z.string(), ref: z.string() }), body: { content: { 'application/json': { schema: ExportBody } } } },
-        responses: respond(200, 'exported', ConversionOutcome),
-      }),
+      route('post', '/models/{name}/versions/{ref}/export', 'Export a trained version to ONNX and quantize it to int8 (with parity report and gate)',
+        { params: z.object({ name: z.string(), ref: z.string() }), body: ExportBody }, respond(200, 'exported', ConversionOutcome)),
       async (c) => {
         const p = c.req.valid('param');
         return c.json(await exportTo(`${p.name}@${p.ref}`, c.req.valid('json'), c.get('actor').id), 200);
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/runs/{id}/export', summary: 'Export the model version a run registered (same as the model route)',
-        request: { params: z.object({ id: z.string() }), body: { content: { 'application/json': { schema: ExportBody } } } },
-        responses: respond(200, 'exported', ConversionOutcome),
-      }),
+      route('post', '/runs/{id}/export', 'Export the model version a run registered (same as the model route)',
+        { params: z.object({ id: z.string() }), body: ExportBody }, respond(200, 'exported', ConversionOutcome)),
       async (c) => {
         const { id } = c.req.valid('param');
         const run = await s.store.runs.get(id);
@@ -93,11 +84,8 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/models/{name}/versions/{ref}/quantize', summary: 'Quantize an ONNX version to int8 with calibration samples (dataset or inline)',
-        request: { params: z.object({ name: z.string(), ref: z.string() }), body: { content: { 'application/json': { schema: QuantizeBody } } } },
-        responses: respond(200, 'quantized', ConversionOutcome),
-      }),
+      route('post', '/models/{name}/versions/{ref}/quantize', 'Quantize an ONNX version to int8 with calibration samples (dataset or inline)',
+        { params: z.object({ name: z.string(), ref: z.string() }), body: QuantizeBody }, respond(200, 'quantized', ConversionOutcome)),
       async (c) => {
         const { name, ref } = c.req.valid('param');
         const { calibration, evaluationDataset, evaluation, ...o } = c.req.valid('json');
@@ -108,12 +96,8 @@ export function conversionRoutes(s: { store: Store; conversion: ConversionServic
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/models/import',
-        summary: 'Register an ONNX model made elsewhere. Body: the .onnx bytes, or multipart/form-data with parts model (.onnx), reference (.npy), and optionally labels (JSON), eval and evalLabels (.npy), lineage (JSON)',
-        request: { query: z.object({ name: z.string(), description: z.string().max(1000).optional() }) },
-        responses: respond(201, 'registered', ModelVersion),
-      }),
+      route('post', '/models/import', 'Register an ONNX model made elsewhere. Body: the .onnx bytes, or multipart/form-data with parts model (.onnx), reference (.npy), and optionally labels (JSON), eval and evalLabels (.npy), lineage (JSON)',
+        { query: z.object({ name: z.string(), description: z.string().max(1000).optional() }) }, respond(201, 'registered', ModelVersion)),
       async (c) => {
         const { name, description } = c.req.valid('query');
         const declared = Number(c.req.header('content-length') ?? NaN);

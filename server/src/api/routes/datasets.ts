@@ -2,30 +2,24 @@
 import { Readable } from 'node:stream';
 // The DOM and node:stream/web declare ReadableStream apart; the request body is the same object either way.
 import type { ReadableStream as WebStream } from 'node:stream/web';
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
+import { respond } from '../schemas/respond.ts';
 import { ApiError, badRequest, notFound } from '../api-error.ts';
-import type { AppEnv } from '../app-env.ts';
 import type { AppServices } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import { Dataset } from '../schemas/registry.ts';
 
 /** Largest CSV upload accepted over HTTP (bytes). */
 export const MAX_CSV_UPLOAD = 1024 * 1024 * 1024;
 
 export function datasetRoutes(s: AppServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.post('/datasets', requireRole('operator'));
-  return app
+  return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/datasets'] }])
     .openapi(
-      createRoute({ method: 'get', path: '/datasets', summary: 'List dataset versions', responses: { 200: { description: 'versions', content: { 'application/json': { schema: z.object({ datasets: z.array(Dataset) }) } } } } }),
+      route('get', '/datasets', 'List dataset versions', {}, respond(200, 'versions', z.object({ datasets: z.array(Dataset) }))),
       async (c) => c.json({ datasets: await s.store.datasets.list() }, 200),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/datasets/{ref}', summary: 'One dataset version (name for the latest, name@digest, or digest prefix)',
-        request: { params: z.object({ ref: z.string() }) },
-        responses: { 200: { description: 'version', content: { 'application/json': { schema: Dataset } } } },
-      }),
+      route('get', '/datasets/{ref}', 'One dataset version (name for the latest, name@digest, or digest prefix)', { params: z.object({ ref: z.string() }) }, respond(200, 'version', Dataset)),
       async (c) => {
         const { ref } = c.req.valid('param');
         const d = await s.store.datasets.resolve(decodeURIComponent(ref));
@@ -34,11 +28,9 @@ export function datasetRoutes(s: AppServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/datasets', summary: 'Import a CSV (request body, text/csv, streamed): numeric features plus a label column',
-        request: { query: z.object({ name: z.string(), label: z.string(), maxBadRows: z.coerce.number().int().min(0).optional() }) },
-        responses: { 201: { description: 'imported', content: { 'application/json': { schema: z.object({ dataset: Dataset, report: z.unknown(), existed: z.boolean() }) } } } },
-      }),
+      route('post', '/datasets', 'Import a CSV (request body, text/csv, streamed): numeric features plus a label column',
+        { query: z.object({ name: z.string(), label: z.string(), maxBadRows: z.coerce.number().int().min(0).optional() }) },
+        respond(201, 'imported', z.object({ dataset: Dataset, report: z.unknown(), existed: z.boolean() }))),
       async (c) => {
         const { name, label, maxBadRows } = c.req.valid('query');
         const body = c.req.raw.body;

@@ -1,13 +1,12 @@
 // Device provisioning and inspection: add (one), import (CSV), list (paged, filtered), show,
 // relabel, revoke, and desired state (one device or many).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import { DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import { badRequest } from '../api-error.ts';
-import type { AppEnv } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
 import { DesiredState, Device, DevicePage, DeviceView, Provisioned, SetDesiredResult } from '../schemas/fleet.ts';
-import { jsonBody as json } from '../schemas/respond.ts';
+import { respond } from '../schemas/respond.ts';
 
 const Label = z.string().min(1).max(64);
 const DeviceId = z.string().regex(DEVICE_ID, 'device ids match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]');
@@ -23,30 +22,36 @@ const Desired = z.object({
   rollback: z.boolean().optional().openapi({ description: 'Operator-ordered return to an older bundle [WIRE-2.2]' }),
 }).strict();
 
+const DeviceQuery = z.object({
+  tag: z.string().optional(), group: z.string().optional(),
+  online: z.enum(['true', 'false']).optional(),
+  model: z.string().optional().openapi({ description: 'name@version as reported, or "none"' }),
+  state: z.string().optional().openapi({ description: 'reported deployment state [WIRE-4.1]' }),
+  revoked: z.enum(['true', 'false']).optional(),
+  after: z.string().optional().openapi({ description: 'cursor: the `next` of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+const Relabel = z.object({
+  name: z.string().max(200).optional(), addTags: z.array(Label).max(64).optional(), removeTags: z.array(Label).max(64).optional(),
+  addGroups: z.array(Label).max(64).optional(), removeGroups: z.array(Label).max(64).optional(),
+}).strict();
+
 export function deviceRoutes(f: FleetServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.on(['POST', 'PUT', 'PATCH'], ['/devices', '/devices/*'], requireRole('operator'));
+  const app = routeApp([{ role: 'operator', methods: ['POST', 'PUT', 'PATCH'], paths: ['/devices', '/devices/*'] }]);
   const importLimit = limitBody(32 * 1024 * 1024);
   const jsonLimit = limitBody(1024 * 1024);
   app.on(['POST', 'PUT', 'PATCH'], ['/devices', '/devices/*'], (c, next) => (c.req.path.endsWith('/devices/import') ? importLimit : jsonLimit)(c, next));
   return app
     .openapi(
-      createRoute({
-        method: 'post', path: '/devices', summary: 'Provision a device: returns its id and token (the token is shown once)',
-        request: { body: json(NewDevice) },
-        responses: { 201: { description: 'provisioned', ...json(Provisioned) } },
-      }),
+      route('post', '/devices', 'Provision a device: returns its id and token (the token is shown once)', { body: NewDevice }, respond(201, 'provisioned', Provisioned)),
       async (c) => {
         const [p] = await f.devices.provision([c.req.valid('json')], c.get('actor').id);
         return c.json(p!, 201);
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/devices/import',
-        summary: 'Provision many devices from a CSV body (text/csv): columns id, name, tags, groups (";"-separated), any other column is an attribute. All or none.',
-        responses: { 201: { description: 'provisioned', ...json(z.object({ count: z.number(), devices: z.array(z.object({ id: z.string(), token: z.string() })) })) } },
-      }),
+      route('post', '/devices/import', 'Provision many devices from a CSV body (text/csv): columns id, name, tags, groups (";"-separated), any other column is an attribute. All or none.',
+        {}, respond(201, 'provisioned', z.object({ count: z.number(), devices: z.array(z.object({ id: z.string(), token: z.string() })) }))),
       async (c) => {
         const text = await c.req.text();
         const made = await f.devices.importCsv(text, c.get('actor').id);
@@ -54,21 +59,8 @@ export function deviceRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/devices', summary: 'List devices, paged by id; filter by tag, group, online, reported model version and state',
-        request: {
-          query: z.object({
-            tag: z.string().optional(), group: z.string().optional(),
-            online: z.enum(['true', 'false']).optional(),
-            model: z.string().optional().openapi({ description: 'name@version as reported, or "none"' }),
-            state: z.string().optional().openapi({ description: 'reported deployment state [WIRE-4.1]' }),
-            revoked: z.enum(['true', 'false']).optional(),
-            after: z.string().optional().openapi({ description: 'cursor: the `next` of the previous page' }),
-            limit: z.coerce.number().int().min(1).max(1000).optional(),
-          }),
-        },
-        responses: { 200: { description: 'a page', ...json(DevicePage) } },
-      }),
+      route('get', '/devices', 'List devices, paged by id; filter by tag, group, online, reported model version and state',
+        { query: DeviceQuery }, respond(200, 'a page', DevicePage)),
       async (c) => {
         const q = c.req.valid('query');
         const filter = {
@@ -81,55 +73,34 @@ export function deviceRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/devices/desired', summary: 'Set the desired bundle of many devices at once',
-        request: { body: json(Desired.extend({ devices: z.array(DeviceId).min(1).max(10_000) }).strict()) },
-        responses: { 200: { description: 'updated', ...json(SetDesiredResult) } },
-      }),
+      route('post', '/devices/desired', 'Set the desired bundle of many devices at once',
+        { body: Desired.extend({ devices: z.array(DeviceId).min(1).max(10_000) }).strict() }, respond(200, 'updated', SetDesiredResult)),
       async (c) => {
         const b = c.req.valid('json');
         return c.json(await f.delivery.setDesired(b.devices, b.bundle, { rollback: b.rollback, actor: c.get('actor').id }), 200);
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/devices/{id}', summary: 'One device: labels, presence, reported and desired state, refusal counters, recent events',
-        request: { params: z.object({ id: z.string() }), query: z.object({ events: z.coerce.number().int().min(0).max(500).optional() }) },
-        responses: { 200: { description: 'device', ...json(DeviceView) } },
-      }),
+      route('get', '/devices/{id}', 'One device: labels, presence, reported and desired state, refusal counters, recent events',
+        { params: z.object({ id: z.string() }), query: z.object({ events: z.coerce.number().int().min(0).max(500).optional() }) }, respond(200, 'device', DeviceView)),
       async (c) => c.json(await f.devices.show(c.req.valid('param').id, c.req.valid('query').events), 200),
     )
     .openapi(
-      createRoute({
-        method: 'patch', path: '/devices/{id}', summary: 'Rename, add or remove tags and groups',
-        request: {
-          params: z.object({ id: z.string() }),
-          body: json(z.object({
-            name: z.string().max(200).optional(), addTags: z.array(Label).max(64).optional(), removeTags: z.array(Label).max(64).optional(),
-            addGroups: z.array(Label).max(64).optional(), removeGroups: z.array(Label).max(64).optional(),
-          }).strict()),
-        },
-        responses: { 200: { description: 'updated', ...json(Device) } },
-      }),
+      route('patch', '/devices/{id}', 'Rename, add or remove tags and groups',
+        { params: z.object({ id: z.string() }), body: Relabel }, respond(200, 'updated', Device)),
       async (c) => c.json(await f.devices.relabel(c.req.valid('param').id, c.req.valid('json'), c.get('actor').id), 200),
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/devices/{id}/revoke', summary: 'Revoke a device: disconnected at once, and it cannot reconnect',
-        request: { params: z.object({ id: z.string() }), body: { ...json(z.object({ reason: z.string().max(500).optional() }).strict()), required: false } },
-        responses: { 200: { description: 'revoked', ...json(Device) } },
-      }),
+      route('post', '/devices/{id}/revoke', 'Revoke a device: disconnected at once, and it cannot reconnect',
+        { params: z.object({ id: z.string() }), body: z.object({ reason: z.string().max(500).optional() }).strict(), optionalBody: true }, respond(200, 'revoked', Device)),
       async (c) => {
         const body = (c.req.valid('json') ?? {}) as { reason?: string };
         return c.json(await f.devices.revoke(c.req.valid('param').id, c.get('actor').id, body.reason), 200);
       },
     )
     .openapi(
-      createRoute({
-        method: 'put', path: '/devices/{id}/desired', summary: 'Set the bundle the device should run (published retained, QoS 1) [WIRE-2.2]',
-        request: { params: z.object({ id: z.string() }), body: json(Desired) },
-        responses: { 200: { description: 'the published desired state', ...json(DesiredState) } },
-      }),
+      route('put', '/devices/{id}/desired', 'Set the bundle the device should run (published retained, QoS 1) [WIRE-2.2]',
+        { params: z.object({ id: z.string() }), body: Desired }, respond(200, 'the published desired state', DesiredState)),
       async (c) => {
         const { id } = c.req.valid('param');
         const b = c.req.valid('json');

@@ -1,13 +1,12 @@
 // Identity routes for operators: enrollments (create, list, show, revoke) and credential rotation.
 // The device side, POST /enroll with a claim, is in enroll.ts (mounted before operator authentication).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import { DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import { badRequest } from '../api-error.ts';
-import type { AppEnv } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import type { FleetServices } from './fleet-services.ts';
 import { CreatedEnrollment, Enrollment, EnrollmentList, RotationResult } from '../schemas/identity.ts';
-import { jsonBody as json } from '../schemas/respond.ts';
+import { respond } from '../schemas/respond.ts';
 
 const Label = z.string().min(1).max(64);
 const NewEnrollment = z.object({
@@ -29,15 +28,10 @@ const Rotate = z.object({
 }).strict();
 
 export function enrollmentRoutes(f: FleetServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.on(['POST'], ['/enrollments', '/enrollments/*', '/devices/rotate'], requireRole('operator'));
-  return app
+  return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/enrollments', '/enrollments/*', '/devices/rotate'] }])
     .openapi(
-      createRoute({
-        method: 'post', path: '/enrollments', summary: 'Create an enrollment: a claim devices use once to get their own identity (the claim is shown once)',
-        request: { body: json(NewEnrollment) },
-        responses: { 201: { description: 'created', ...json(CreatedEnrollment) } },
-      }),
+      route('post', '/enrollments', 'Create an enrollment: a claim devices use once to get their own identity (the claim is shown once)',
+        { body: NewEnrollment }, respond(201, 'created', CreatedEnrollment)),
       async (c) => {
         const b = c.req.valid('json');
         const made = await f.enrollments.create({ ...b, expiresInMs: b.expiresInSec * 1000 }, c.get('actor').id);
@@ -45,30 +39,21 @@ export function enrollmentRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/enrollments', summary: 'List enrollments, newest first', responses: { 200: { description: 'enrollments', ...json(EnrollmentList) } } }),
+      route('get', '/enrollments', 'List enrollments, newest first', {}, respond(200, 'enrollments', EnrollmentList)),
       async (c) => c.json({ enrollments: await f.enrollments.list() }, 200),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/enrollments/{id}', summary: 'One enrollment, by id or name',
-        request: { params: z.object({ id: z.string().max(64) }) }, responses: { 200: { description: 'the enrollment', ...json(Enrollment) } },
-      }),
+      route('get', '/enrollments/{id}', 'One enrollment, by id or name', { params: z.object({ id: z.string().max(64) }) }, respond(200, 'the enrollment', Enrollment)),
       async (c) => c.json(await f.enrollments.show(c.req.valid('param').id), 200),
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/enrollments/{id}/revoke', summary: 'Stop a claim from enrolling anything more (enrolled devices keep working)',
-        request: { params: z.object({ id: z.string().max(64) }) }, responses: { 200: { description: 'revoked', ...json(Enrollment) } },
-      }),
+      route('post', '/enrollments/{id}/revoke', 'Stop a claim from enrolling anything more (enrolled devices keep working)',
+        { params: z.object({ id: z.string().max(64) }) }, respond(200, 'revoked', Enrollment)),
       async (c) => c.json(await f.enrollments.revoke(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/devices/rotate',
-        summary: 'Rotate device tokens [WIRE-2.11]: connected devices get their new token at once; the old one is accepted for the overlap window',
-        request: { body: json(Rotate) },
-        responses: { 200: { description: 'rotated', ...json(RotationResult) } },
-      }),
+      route('post', '/devices/rotate', 'Rotate device tokens [WIRE-2.11]: connected devices get their new token at once; the old one is accepted for the overlap window',
+        { body: Rotate }, respond(200, 'rotated', RotationResult)),
       async (c) => {
         const b = c.req.valid('json');
         const chosen = [b.ids !== undefined, b.all === true, b.tag !== undefined || b.group !== undefined].filter(Boolean).length;

@@ -1,9 +1,9 @@
 // Events API: the replayable SSE stream (`GET /events?after=SEQ`, or the `Last-Event-ID` header an
 // EventSource sends when it reconnects), pages of the log as JSON, and webhooks (admin only).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import { streamSSE } from 'hono/streaming';
-import type { AppEnv, AppServices } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
+import type { AppServices } from '../app-env.ts';
 import { matcher, parseFilters } from '../../events/event-filter.ts';
 import { EventsError } from '../../events/events-error.ts';
 import { respond } from '../schemas/respond.ts';
@@ -25,25 +25,21 @@ function cursor(raw: string | undefined, name: string): number | undefined {
 
 const typeFilter = (raw: string | undefined) => (raw ? matcher(parseFilters(raw.split(','))) : () => true);
 
+const PageQuery = z.object({
+  after: z.string().optional().openapi({ description: 'sequence number; default 0' }),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  types: z.string().optional().openapi({ description: 'comma-separated type filters, e.g. rollout.*,alert.opened' }),
+});
+const NewWebhook = z.object({
+  url: z.string().max(4096), events: z.array(z.string().max(200)).max(100), secret: z.string().max(4096).optional(), description: z.string().max(500).optional(),
+});
 const HookId = z.object({ id: z.string().min(1).max(100) });
 
 export function eventRoutes(d: EventRouteDeps) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.use('/webhooks', requireRole('admin'));
-  app.use('/webhooks/*', requireRole('admin'));
-  return app
+  return routeApp([{ role: 'admin', paths: ['/webhooks', '/webhooks/*'] }])
     .openapi(
-      createRoute({
-        method: 'get', path: '/events/page', summary: 'Events after a sequence number, oldest first, as JSON (viewer)',
-        request: {
-          query: z.object({
-            after: z.string().optional().openapi({ description: 'sequence number; default 0' }),
-            limit: z.coerce.number().int().min(1).max(1000).optional(),
-            types: z.string().optional().openapi({ description: 'comma-separated type filters, e.g. rollout.*,alert.opened' }),
-          }),
-        },
-        responses: respond(200, 'a page of events', EventPage),
-      }),
+      route('get', '/events/page', 'Events after a sequence number, oldest first, as JSON (viewer)',
+        { query: PageQuery }, respond(200, 'a page of events', EventPage)),
       async (c) => {
         const q = c.req.valid('query');
         const wants = typeFilter(q.types);
@@ -53,62 +49,37 @@ export function eventRoutes(d: EventRouteDeps) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/webhooks', summary: 'Webhooks with their last deliveries (admin)',
-        responses: respond(200, 'webhooks', z.object({ webhooks: z.array(Webhook) })),
-      }),
+      route('get', '/webhooks', 'Webhooks with their last deliveries (admin)', {}, respond(200, 'webhooks', z.object({ webhooks: z.array(Webhook) }))),
       async (c) => c.json({ webhooks: await d.webhooks.list() }, 200),
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/webhooks', summary: 'Add a webhook (admin); the answer is the only one that shows its secret',
-        request: {
-          body: {
-            content: {
-              'application/json': {
-                schema: z.object({
-                  url: z.string().max(4096), events: z.array(z.string().max(200)).max(100), secret: z.string().max(4096).optional(), description: z.string().max(500).optional(),
-                }),
-              },
-            },
-          },
-        },
-        responses: respond(201, 'created', CreatedWebhook),
-      }),
+      route('post', '/webhooks', 'Add a webhook (admin); the answer is the only one that shows its secret',
+        { body: NewWebhook }, respond(201, 'created', CreatedWebhook)),
       async (c) => c.json(await d.webhooks.add(c.req.valid('json'), c.get('actor').id), 201),
     )
     .openapi(
-      createRoute({ method: 'get', path: '/webhooks/{id}', summary: 'One webhook (admin)', request: { params: HookId }, responses: respond(200, 'webhook', Webhook) }),
+      route('get', '/webhooks/{id}', 'One webhook (admin)', { params: HookId }, respond(200, 'webhook', Webhook)),
       async (c) => c.json(await d.webhooks.get(c.req.valid('param').id), 200),
     )
     .openapi(
-      createRoute({ method: 'delete', path: '/webhooks/{id}', summary: 'Remove a webhook and its delivery log (admin)', request: { params: HookId }, responses: respond(200, 'removed', z.object({ removed: z.boolean() })) }),
+      route('delete', '/webhooks/{id}', 'Remove a webhook and its delivery log (admin)', { params: HookId }, respond(200, 'removed', z.object({ removed: z.boolean() }))),
       async (c) => {
         await d.webhooks.remove(c.req.valid('param').id);
         return c.json({ removed: true }, 200);
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/webhooks/{id}/enable', summary: 'Enable a webhook again (admin): delivery resumes in order at the event it stopped at',
-        request: { params: HookId }, responses: respond(200, 'enabled', Webhook),
-      }),
+      route('post', '/webhooks/{id}/enable', 'Enable a webhook again (admin): delivery resumes in order at the event it stopped at', { params: HookId }, respond(200, 'enabled', Webhook)),
       async (c) => c.json(await d.webhooks.enable(c.req.valid('param').id), 200),
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/webhooks/{id}/disable', summary: 'Disable a webhook (admin); events keep being recorded for it',
-        request: { params: HookId, body: { content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } }, required: false } },
-        responses: respond(200, 'disabled', Webhook),
-      }),
+      route('post', '/webhooks/{id}/disable', 'Disable a webhook (admin); events keep being recorded for it',
+        { params: HookId, body: z.object({ reason: z.string().max(500).optional() }), optionalBody: true }, respond(200, 'disabled', Webhook)),
       async (c) => c.json(await d.webhooks.disable(c.req.valid('param').id, c.req.valid('json')?.reason ?? ''), 200),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/webhooks/{id}/deliveries', summary: 'A webhook\'s delivery log, newest first (admin)',
-        request: { params: HookId, query: z.object({ limit: z.coerce.number().int().min(1).max(200).optional() }) },
-        responses: respond(200, 'deliveries', z.object({ deliveries: z.array(Delivery) })),
-      }),
+      route('get', '/webhooks/{id}/deliveries', 'A webhook\'s delivery log, newest first (admin)',
+        { params: HookId, query: z.object({ limit: z.coerce.number().int().min(1).max(200).optional() }) }, respond(200, 'deliveries', z.object({ deliveries: z.array(Delivery) }))),
       async (c) => c.json({ deliveries: await d.webhooks.deliveries(c.req.valid('param').id, c.req.valid('query').limit ?? 50) }, 200),
     )
     .get('/events', async (c) => {

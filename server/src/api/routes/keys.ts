@@ -1,13 +1,13 @@
 // The bundle-signing keys. GET /keys is public, mounted before operator authentication (see app.ts): agents
 // fetch the keys on first start and check the fingerprint themselves. Rotate and retire (admin) issue a
 // signed trust update (SPEC §6.6) and give it to every device in a new desired state revision.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv, Services } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
+import type { Services } from '../app-env.ts';
 import type { TrustChange as TrustChangeResult } from '../../delivery/key-ring.ts';
 import type { FleetServices } from './fleet-services.ts';
 import { KeyList, TrustChange } from '../schemas/keys.ts';
-import { jsonBody as json, respond } from '../schemas/respond.ts';
+import { respond } from '../schemas/respond.ts';
 
 const Threshold = z.object({
   threshold: z.number().int().min(1).max(16).optional()
@@ -19,11 +19,8 @@ const listed = (f: FleetServices) => f.keys.list().map((k) => ({ keyId: k.keyId,
 
 /** GET /keys: public. */
 export function keyRoutes(f: FleetServices) {
-  return new OpenAPIHono<AppEnv>().openapi(
-    createRoute({
-      method: 'get', path: '/keys', summary: 'Trusted bundle signing keys with fingerprints, the active signer and the trust version; no token needed',
-      responses: respond(200, 'keys', KeyList),
-    }),
+  return routeApp([]).openapi(
+    route('get', '/keys', 'Trusted bundle signing keys with fingerprints, the active signer and the trust version; no token needed', {}, respond(200, 'keys', KeyList)),
     async (c) => {
       await f.keys.refresh();
       return c.json({ version: f.keys.version, threshold: f.keys.threshold, active: f.keys.active().keyId, keys: listed(f), trust: f.keys.trust() }, 200);
@@ -33,8 +30,7 @@ export function keyRoutes(f: FleetServices) {
 
 /** Rotate and retire: admin, after authentication. */
 export function keyAdminRoutes(f: FleetServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.on(['POST'], '/keys/*', requireRole('admin'));
+  const app = routeApp([{ role: 'admin', methods: ['POST'], paths: ['/keys/*'] }]);
   const after = async (audit: Services['store']['audit'], actor: string, action: string, change: TrustChangeResult) => {
     await audit.record({ actor, action, subject: change.keyId, detail: { version: change.version, threshold: change.threshold, active: change.active } });
     // Every device's next desired state revision carries the update; agents check it before any bundle.
@@ -43,12 +39,8 @@ export function keyAdminRoutes(f: FleetServices) {
   };
   return app
     .openapi(
-      createRoute({
-        method: 'post', path: '/keys/rotate',
-        summary: 'Make a new signing key: trust version+1 = current keys + the new one, signed by the current keys; the new key signs bundles from now on',
-        request: { body: json(Threshold) },
-        responses: respond(200, 'rotated', TrustChange),
-      }),
+      route('post', '/keys/rotate', 'Make a new signing key: trust version+1 = current keys + the new one, signed by the current keys; the new key signs bundles from now on',
+        { body: Threshold }, respond(200, 'rotated', TrustChange)),
       async (c) => {
         const b = c.req.valid('json');
         await f.keys.refresh();
@@ -57,12 +49,8 @@ export function keyAdminRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/keys/{id}/retire',
-        summary: 'Stop trusting a key: trust version+1 without it, signed by the remaining keys (not the active signer, not the last key)',
-        request: { params: z.object({ id: z.string().max(80).openapi({ description: 'Key id (16 hex) or SHA256: fingerprint' }) }), body: json(Threshold) },
-        responses: respond(200, 'retired', TrustChange),
-      }),
+      route('post', '/keys/{id}/retire', 'Stop trusting a key: trust version+1 without it, signed by the remaining keys (not the active signer, not the last key)',
+        { params: z.object({ id: z.string().max(80).openapi({ description: 'Key id (16 hex) or SHA256: fingerprint' }) }), body: Threshold }, respond(200, 'retired', TrustChange)),
       async (c) => {
         const b = c.req.valid('json');
         await f.keys.refresh();

@@ -1,6 +1,7 @@
 // GET /me: who the caller's token says they are, so a client (the console) can offer only what the role allows.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../app-env.ts';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
+import { respond } from '../schemas/respond.ts';
 
 const Me = z.object({
   id: z.string().openapi({ description: 'Token id' }),
@@ -9,11 +10,8 @@ const Me = z.object({
 }).openapi('Me');
 
 export function meRoutes() {
-  return new OpenAPIHono<AppEnv>().openapi(
-    createRoute({
-      method: 'get', path: '/me', summary: 'The caller: token id, name and role (viewer, operator or admin)',
-      responses: { 200: { description: 'the caller', content: { 'application/json': { schema: Me } } } },
-    }),
+  return routeApp([]).openapi(
+    route('get', '/me', 'The caller: token id, name and role (viewer, operator or admin)', {}, respond(200, 'the caller', Me)),
     (c) => {
       const { id, name, role } = c.get('actor');
       return c.json({ id, name, role }, 200);

@@ -1,8 +1,7 @@
 // Monitoring API: metric series, live drift state, alerts (list, acknowledge, resolve) and a live SSE stream.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import { streamSSE } from 'hono/streaming';
-import type { AppEnv } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import type { AlertChange } from '../../monitoring/alert.ts';
 import { MonitoringError } from '../../monitoring/monitoring-error.ts';
 import type { WindowEvent } from '../../monitoring/monitoring-events.ts';
@@ -53,14 +52,9 @@ const SeriesQuery = z.object({
 
 export function monitoringRoutes(d: MonitoringRouteDeps) {
   const m = d.monitoring;
-  const app = new OpenAPIHono<AppEnv>();
-  app.post('/monitoring/alerts/*', requireRole('operator'));
-  return app
+  return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/monitoring/alerts/*'] }])
     .openapi(
-      createRoute({
-        method: 'get', path: '/monitoring/series', summary: 'Metric time series (hourly or daily) for the fleet, a cohort or one device, one series per model',
-        request: { query: SeriesQuery }, responses: json('series', SeriesAnswer),
-      }),
+      route('get', '/monitoring/series', 'Metric time series (hourly or daily) for the fleet, a cohort or one device, one series per model', { query: SeriesQuery }, json('series', SeriesAnswer)),
       async (c) => {
         const q = c.req.valid('query');
         const to = time(q.to, Date.now(), 'to');
@@ -72,33 +66,27 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/monitoring/drift', summary: 'Live drift state per cohort, model and feature, with the detector settings',
-        request: { query: z.object({ cohort: z.string().optional(), model: z.string().optional() }) }, responses: json('drift', DriftAnswer),
-      }),
+      route('get', '/monitoring/drift', 'Live drift state per cohort, model and feature, with the detector settings',
+        { query: z.object({ cohort: z.string().optional(), model: z.string().optional() }) }, json('drift', DriftAnswer)),
       async (c) => c.json({ config: m.driftConfig, streams: m.drift(c.req.valid('query')) }, 200),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/monitoring/alerts', summary: 'Drift alerts, newest first',
-        request: { query: z.object({ state: z.enum(['open', 'resolved']).optional(), cohort: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        responses: json('alerts', z.object({ alerts: z.array(Alert) })),
-      }),
+      route('get', '/monitoring/alerts', 'Drift alerts, newest first',
+        { query: z.object({ state: z.enum(['open', 'resolved']).optional(), cohort: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+        json('alerts', z.object({ alerts: z.array(Alert) }))),
       async (c) => c.json({ alerts: await m.alerts(c.req.valid('query')) }, 200),
     )
     .openapi(
-      createRoute({ method: 'get', path: '/monitoring/alerts/{id}', summary: 'One alert', request: { params: z.object({ id: z.string() }) }, responses: json('alert', Alert) }),
+      route('get', '/monitoring/alerts/{id}', 'One alert', { params: z.object({ id: z.string() }) }, json('alert', Alert)),
       async (c) => c.json(await m.alert(c.req.valid('param').id), 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/monitoring/alerts/{id}/ack', summary: 'Acknowledge an open alert (operator)', request: { params: z.object({ id: z.string() }) }, responses: json('acknowledged', Alert) }),
+      route('post', '/monitoring/alerts/{id}/ack', 'Acknowledge an open alert (operator)', { params: z.object({ id: z.string() }) }, json('acknowledged', Alert)),
       async (c) => c.json(await m.acknowledge(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/monitoring/alerts/{id}/resolve', summary: 'Resolve an open alert by hand (operator); drift that persists raises a new one',
-        request: { params: z.object({ id: z.string() }) }, responses: json('resolved', Alert),
-      }),
+      route('post', '/monitoring/alerts/{id}/resolve', 'Resolve an open alert by hand (operator); drift that persists raises a new one',
+        { params: z.object({ id: z.string() }) }, json('resolved', Alert)),
       async (c) => c.json(await m.resolve(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .get('/monitoring/stream', (c) => {

@@ -1,12 +1,11 @@
 // Training runs: start (validated before any worker starts), list, show, compare, cancel, and live progress over SSE.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import { streamSSE } from 'hono/streaming';
 import { notFound } from '../api-error.ts';
-import type { AppEnv } from '../app-env.ts';
 import type { AppServices } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import { compareRuns } from '../../runs/compare-runs.ts';
-import { jsonBody } from '../schemas/respond.ts';
+import { respond } from '../schemas/respond.ts';
 import { Comparison, Run, RunWithVersion } from '../schemas/registry.ts';
 
 export const StartRun = z.object({
@@ -20,35 +19,23 @@ export const StartRun = z.object({
 });
 
 export function runRoutes(s: AppServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.post('/runs', requireRole('operator'));
-  app.post('/runs/*', requireRole('operator'));
-  return app
+  return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/runs', '/runs/*'] }])
     .openapi(
-      createRoute({
-        method: 'post', path: '/runs', summary: 'Start a training run (202: queued; follow /runs/{id}/events)',
-        request: { body: { content: { 'application/json': { schema: StartRun } } } },
-        responses: { 202: { description: 'queued', ...jsonBody(Run) } },
-      }),
+      route('post', '/runs', 'Start a training run (202: queued; follow /runs/{id}/events)', { body: StartRun }, respond(202, 'queued', Run)),
       async (c) => c.json(await s.runs.start(c.req.valid('json'), c.get('actor').id), 202),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/runs', summary: 'List runs (newest first)',
-        request: { query: z.object({ sweep: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        responses: { 200: { description: 'runs', ...jsonBody(z.object({ runs: z.array(Run) })) } },
-      }),
+      route('get', '/runs', 'List runs (newest first)',
+        { query: z.object({ sweep: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+        respond(200, 'runs', z.object({ runs: z.array(Run) }))),
       async (c) => {
         const q = c.req.valid('query');
         return c.json({ runs: await s.store.runs.list({ sweepId: q.sweep, model: q.model, limit: q.limit }) }, 200);
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/runs/compare', summary: 'Two runs side by side: parameters, lineage and metrics, with differences marked',
-        request: { query: z.object({ a: z.string(), b: z.string() }) },
-        responses: { 200: { description: 'comparison', ...jsonBody(Comparison) } },
-      }),
+      route('get', '/runs/compare', 'Two runs side by side: parameters, lineage and metrics, with differences marked',
+        { query: z.object({ a: z.string(), b: z.string() }) }, respond(200, 'comparison', Comparison)),
       async (c) => {
         const { a, b } = c.req.valid('query');
         const [ra, rb] = await Promise.all([s.store.runs.get(a), s.store.runs.get(b)]);
@@ -58,11 +45,7 @@ export function runRoutes(s: AppServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/runs/{id}', summary: 'One run with its lineage, history and metrics',
-        request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'run', ...jsonBody(RunWithVersion) } },
-      }),
+      route('get', '/runs/{id}', 'One run with its lineage, history and metrics', { params: z.object({ id: z.string() }) }, respond(200, 'run', RunWithVersion)),
       async (c) => {
         const r = await s.store.runs.get(c.req.valid('param').id);
         if (!r) throw notFound('run', c.req.valid('param').id);
@@ -71,11 +54,7 @@ export function runRoutes(s: AppServices) {
       },
     )
     .openapi(
-      createRoute({
-        method: 'post', path: '/runs/{id}/cancel', summary: 'Cancel a queued or running run',
-        request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'cancelling', ...jsonBody(Run) } },
-      }),
+      route('post', '/runs/{id}/cancel', 'Cancel a queued or running run', { params: z.object({ id: z.string() }) }, respond(200, 'cancelling', Run)),
       async (c) => c.json(await s.runs.cancel(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .get('/runs/:id/events', async (c) => {

@@ -1,10 +1,9 @@
 // Sweeps: start a grid or random search, and read its trials ranked on the validation split.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AppEnv } from '../app-env.ts';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
 import type { AppServices } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 import { StartRun } from './runs.ts';
-import { jsonBody } from '../schemas/respond.ts';
+import { respond } from '../schemas/respond.ts';
 import { Sweep, SweepRanking } from '../schemas/registry.ts';
 
 const StartSweep = StartRun.extend({
@@ -16,23 +15,13 @@ const StartSweep = StartRun.extend({
 });
 
 export function sweepRoutes(s: AppServices) {
-  const app = new OpenAPIHono<AppEnv>();
-  app.post('/sweeps', requireRole('operator'));
-  return app
+  return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/sweeps'] }])
     .openapi(
-      createRoute({
-        method: 'post', path: '/sweeps', summary: 'Start a hyperparameter sweep (every trial validated before any trains)',
-        request: { body: { content: { 'application/json': { schema: StartSweep } } } },
-        responses: { 202: { description: 'started', ...jsonBody(Sweep) } },
-      }),
+      route('post', '/sweeps', 'Start a hyperparameter sweep (every trial validated before any trains)', { body: StartSweep }, respond(202, 'started', Sweep)),
       async (c) => c.json(await s.sweeps.start(c.req.valid('json'), c.get('actor').id), 202),
     )
     .openapi(
-      createRoute({
-        method: 'get', path: '/sweeps/{id}', summary: 'A sweep and its trials ranked by validation accuracy',
-        request: { params: z.object({ id: z.string() }) },
-        responses: { 200: { description: 'ranking', ...jsonBody(SweepRanking) } },
-      }),
+      route('get', '/sweeps/{id}', 'A sweep and its trials ranked by validation accuracy', { params: z.object({ id: z.string() }) }, respond(200, 'ranking', SweepRanking)),
       async (c) => c.json(await s.sweeps.ranking(c.req.valid('param').id), 200),
     );
 }

@@ -1,23 +1,17 @@
 // Operator tokens (admin only): issue with a role, list, revoke.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { route, routeApp } from '../route.ts';
+import { respond } from '../schemas/respond.ts';
 import { issueToken, ROLES } from '../../auth/tokens.ts';
 import { notFound } from '../api-error.ts';
-import type { AppEnv } from '../app-env.ts';
-import { requireRole } from '../auth-middleware.ts';
 
 const TokenInfo = z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES as ['viewer', 'operator', 'admin']), createdAt: z.string(), revokedAt: z.string().nullable() });
 
 export function tokenRoutes() {
-  const app = new OpenAPIHono<AppEnv>();
-  app.use('/tokens', requireRole('admin'));
-  app.use('/tokens/*', requireRole('admin'));
-  return app
+  return routeApp([{ role: 'admin', paths: ['/tokens', '/tokens/*'] }])
     .openapi(
-      createRoute({
-        method: 'post', path: '/tokens', summary: 'Issue an operator token (shown once)',
-        request: { body: { content: { 'application/json': { schema: z.object({ name: z.string().min(1).max(100), role: z.enum(['viewer', 'operator', 'admin']) }) } } } },
-        responses: { 201: { description: 'created', content: { 'application/json': { schema: z.object({ token: z.string(), info: TokenInfo }) } } } },
-      }),
+      route('post', '/tokens', 'Issue an operator token (shown once)',
+        { body: z.object({ name: z.string().min(1).max(100), role: z.enum(['viewer', 'operator', 'admin']) }) }, respond(201, 'created', z.object({ token: z.string(), info: TokenInfo }))),
       async (c) => {
         const b = c.req.valid('json');
         const { token, info } = await issueToken(c.get('services').store.tokens, b.name, b.role);
@@ -26,11 +20,11 @@ export function tokenRoutes() {
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/tokens', summary: 'List tokens', responses: { 200: { description: 'tokens', content: { 'application/json': { schema: z.object({ tokens: z.array(TokenInfo) }) } } } } }),
+      route('get', '/tokens', 'List tokens', {}, respond(200, 'tokens', z.object({ tokens: z.array(TokenInfo) }))),
       async (c) => c.json({ tokens: await c.get('services').store.tokens.list() }, 200),
     )
     .openapi(
-      createRoute({ method: 'delete', path: '/tokens/{id}', summary: 'Revoke a token', request: { params: z.object({ id: z.string() }) }, responses: { 200: { description: 'revoked', content: { 'application/json': { schema: z.object({ revoked: z.boolean() }) } } } } }),
+      route('delete', '/tokens/{id}', 'Revoke a token', { params: z.object({ id: z.string() }) }, respond(200, 'revoked', z.object({ revoked: z.boolean() }))),
       async (c) => {
         const { id } = c.req.valid('param');
         if (!(await c.get('services').store.tokens.revoke(id))) throw notFound('token', id);

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { envelope, type CloudEvent, type EventType, type NewEvent } from '../../events/cloud-event.ts';
 import { pageSize, type EventLog } from '../../events/event-log.ts';
-import { METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS } from './migrations.ts';
-import { migrate, withTx, type Pool } from './pg-db.ts';
+import { onMetadataSchema } from './metadata-schema.ts';
+import { withTx, type Pool } from './pg-db.ts';
 import { iso, jsonText } from './pg-values.ts';
 
 interface Row {
@@ -17,11 +17,7 @@ const fromRow = (r: Row): CloudEvent => envelope({ sequence: Number(r.seq), id: 
 export class PostgresEventLog implements EventLog {
   private constructor(private readonly pool: Pool) {}
 
-  /** Migrates the metadata schema (a no-op when the metadata store already did). */
-  static async open(pool: Pool): Promise<PostgresEventLog> {
-    await migrate(pool, METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS);
-    return new PostgresEventLog(pool);
-  }
+  static open = (pool: Pool): Promise<PostgresEventLog> => onMetadataSchema(pool, (p) => new PostgresEventLog(p));
 
   async append(e: NewEvent): Promise<CloudEvent> {
     const id = randomUUID();

@@ -1,7 +1,7 @@
 // WebhookStore on PostgreSQL (tables `webhooks`, `webhook_deliveries`, metadata migration 6).
 import { DELIVERIES_KEPT, type DeliveryRecord, type Webhook, type WebhookStore, type WebhookWithSecret } from '../../events/webhook-store.ts';
-import { METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS } from './migrations.ts';
-import { migrate, withTx, type Pool } from './pg-db.ts';
+import { onMetadataSchema } from './metadata-schema.ts';
+import { withTx, type Pool } from './pg-db.ts';
 import { iso, isoOrNull } from './pg-values.ts';
 
 interface HookRow {
@@ -26,11 +26,7 @@ const COLUMNS: Record<string, string> = { enabled: 'enabled', disabledReason: 'd
 export class PostgresWebhookStore implements WebhookStore {
   private constructor(private readonly pool: Pool) {}
 
-  /** Migrates the metadata schema (a no-op when the metadata store already did). */
-  static async open(pool: Pool): Promise<PostgresWebhookStore> {
-    await migrate(pool, METADATA_MIGRATIONS_TABLE, METADATA_PG_MIGRATIONS);
-    return new PostgresWebhookStore(pool);
-  }
+  static open = (pool: Pool): Promise<PostgresWebhookStore> => onMetadataSchema(pool, (p) => new PostgresWebhookStore(p));
 
   async create(h: WebhookWithSecret): Promise<Webhook> {
     await this.pool.query(`INSERT INTO webhooks (id, url, events, secret, description, enabled, disabled_reason, disabled_at, cursor, failures, created_at, created_by)

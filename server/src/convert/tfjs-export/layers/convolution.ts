@@ -30,34 +30,30 @@ export function kerasPads(
   return [...begin, ...end];
 }
 
-/** Keras kernel [...k, inC/groups, outC] → ONNX weight [outC, inC/groups, ...k]. */
-function kernelToOnnx(kernel: LayerWeight): { dims: number[]; values: Float32Array } {
-  const shape = kernel.shape;
-  const spatial = shape.slice(0, -2);
-  const inC = shape[shape.length - 2]!;
-  const outC = shape[shape.length - 1]!;
+/**
+ * Keras kernels are [...k, inC, last]; ONNX wants the spatial axes last. `head` gives the leading ONNX dims
+ * and `channel(i, o)` the ONNX channel that Keras's (input i, last-axis o) pair lands in.
+ */
+function spatialLast(
+  kernel: LayerWeight,
+  head: (inC: number, last: number) => number[],
+  channel: (i: number, o: number, inC: number, last: number) => number,
+): { dims: number[]; values: Float32Array } {
+  const spatial = kernel.shape.slice(0, -2);
+  const [inC, last] = kernel.shape.slice(-2) as [number, number];
   const spatialSize = spatial.reduce((a, b) => a * b, 1);
   const out = new Float32Array(kernel.values.length);
   for (let s = 0; s < spatialSize; s++)
     for (let i = 0; i < inC; i++)
-      for (let o = 0; o < outC; o++) out[(o * inC + i) * spatialSize + s] = kernel.values[(s * inC + i) * outC + o]!;
-  return { dims: [outC, inC, ...spatial], values: out };
+      for (let o = 0; o < last; o++) out[channel(i, o, inC, last) * spatialSize + s] = kernel.values[(s * inC + i) * last + o]!;
+  return { dims: [...head(inC, last), ...spatial], values: out };
 }
 
-/** Keras depthwise kernel [...k, inC, multiplier] → ONNX grouped weight [inC*multiplier, 1, ...k]. */
-function depthwiseToOnnx(kernel: LayerWeight): { dims: number[]; values: Float32Array } {
-  const shape = kernel.shape;
-  const spatial = shape.slice(0, -2);
-  const inC = shape[shape.length - 2]!;
-  const mult = shape[shape.length - 1]!;
-  const spatialSize = spatial.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(kernel.values.length);
-  // Keras output channel c*mult + m reads input channel c, as ONNX group c does.
-  for (let s = 0; s < spatialSize; s++)
-    for (let c = 0; c < inC; c++)
-      for (let m = 0; m < mult; m++) out[(c * mult + m) * spatialSize + s] = kernel.values[(s * inC + c) * mult + m]!;
-  return { dims: [inC * mult, 1, ...spatial], values: out };
-}
+/** Keras kernel [...k, inC/groups, outC] → ONNX weight [outC, inC/groups, ...k]. */
+const kernelToOnnx = (kernel: LayerWeight) => spatialLast(kernel, (inC, outC) => [outC, inC], (i, o, inC) => o * inC + i);
+
+/** Keras depthwise kernel [...k, inC, multiplier] → ONNX grouped weight [inC*multiplier, 1, ...k]: Keras output channel c*mult + m reads input channel c, as ONNX group c does. */
+const depthwiseToOnnx = (kernel: LayerWeight) => spatialLast(kernel, (inC, mult) => [inC * mult, 1], (c, m, _inC, mult) => c * mult + m);
 
 interface ConvGeometry {
   kernel: number[];
