@@ -1,12 +1,11 @@
 // The Flotilla CA over HTTP (mTLS, docs/identity.md): its certificate for anyone (GET /ca: pin it by its
 // fingerprint), a device's client certificate for the device itself (Bearer <deviceId>:<token>, before
 // operator authentication, like [WIRE-3.3]), and broker server certificates for operators (admin).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import { ApiError } from '../api-error.ts';
-import { requireRole } from '../auth-middleware.ts';
-import type { AppEnv } from '../app-env.ts';
 import { validationHook } from '../errors.ts';
-import { jsonBody as json } from '../schemas/respond.ts';
+import { route, routeApp } from '../route.ts';
+import { respond } from '../schemas/respond.ts';
 import { CaInfo, IssuedCertificate } from '../schemas/identity.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
 
@@ -14,24 +13,18 @@ const PublicKey = z.string().min(40).max(200).regex(/^[A-Za-z0-9+/]+=*$/).openap
 
 /** Routes a device (or anyone) calls before operator authentication. */
 export function deviceCertificateRoutes(f: FleetServices) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const app = routeApp([], { defaultHook: validationHook });
   app.use('/devices/:id/certificate', limitBody(4096));
   return app.openapi(
-    createRoute({
-      method: 'get', path: '/ca', summary: 'The Flotilla CA certificate (PEM) and its fingerprint: what brokers and devices trust for mTLS',
-      responses: { 200: { description: 'the CA', ...json(CaInfo) } },
-    }),
+    route('get', '/ca', 'The Flotilla CA certificate (PEM) and its fingerprint: what brokers and devices trust for mTLS', {}, respond(200, 'the CA', CaInfo)),
     async (c) => {
       const ca = await requireCa(f).ca();
       return c.json({ certificate: ca.certificate, fingerprint: ca.fingerprint, notAfter: ca.notAfter }, 200);
     },
   ).openapi(
-    createRoute({
-      method: 'post', path: '/devices/{id}/certificate',
-      summary: 'A client certificate (CN = device id) for the device\'s own public key. Authorization: Bearer <deviceId>:<deviceToken>.',
-      request: { params: z.object({ id: z.string() }), body: json(z.object({ v: z.literal(1), publicKey: PublicKey }).strict()) },
-      responses: { 201: { description: 'the certificate and the CA', ...json(IssuedCertificate) } },
-    }),
+    route('post', '/devices/{id}/certificate', 'A client certificate (CN = device id) for the device\'s own public key. Authorization: Bearer <deviceId>:<deviceToken>.',
+      { params: z.object({ id: z.string() }), body: z.object({ v: z.literal(1), publicKey: PublicKey }).strict() },
+      respond(201, 'the certificate and the CA', IssuedCertificate)),
     async (c) => {
       const { id } = c.req.valid('param');
       const header = c.req.header('authorization');
@@ -46,15 +39,11 @@ export function deviceCertificateRoutes(f: FleetServices) {
 
 /** Operator routes (after authentication): server certificates for brokers. */
 export function caRoutes(f: FleetServices) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.on(['POST'], '/ca/*', requireRole('admin'));
+  const app = routeApp([{ role: 'admin', methods: ['POST'], paths: ['/ca/*'] }], { defaultHook: validationHook });
   return app.openapi(
-    createRoute({
-      method: 'post', path: '/ca/server-certificates',
-      summary: 'A broker server certificate from the Flotilla CA for the broker\'s public key (e.g. Mosquitto certfile); admin',
-      request: { body: json(z.object({ hosts: z.array(z.string().min(1).max(253)).min(1).max(32), publicKey: PublicKey, validityDays: z.number().int().min(1).max(3650).optional() }).strict()) },
-      responses: { 201: { description: 'the certificate and the CA', ...json(IssuedCertificate.omit({ v: true })) } },
-    }),
+    route('post', '/ca/server-certificates', 'A broker server certificate from the Flotilla CA for the broker\'s public key (e.g. Mosquitto certfile); admin',
+      { body: z.object({ hosts: z.array(z.string().min(1).max(253)).min(1).max(32), publicKey: PublicKey, validityDays: z.number().int().min(1).max(3650).optional() }).strict() },
+      respond(201, 'the certificate and the CA', IssuedCertificate.omit({ v: true }))),
     async (c) => {
       const b = c.req.valid('json');
       return c.json(await requireCa(f).issueServer(b.hosts, b.publicKey, b.validityDays ? b.validityDays * 86_400_000 : undefined), 201);
