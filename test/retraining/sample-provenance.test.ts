@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { toBase64 } from '@flotilla/firmware-bundler/wire';
-import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
+import { runCli, startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { deviceClient, reportedState, topic, until } from '../delivery/fleet-kit.ts';
 import { deviceFor } from '../agent/server-kit.ts';
 import { classifierModel } from '../agent/harness/test-models.ts';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   expect(ds.status, JSON.stringify(ds.body)).toBe(201);
   // The champion: an imported ONNX classifier (its signature recorded), bundled by the server.
   const imported = await fetch(`${srv.url}/api/v1/models/import?name=prov`, {
-    method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' }, body: classifierModel({ inputs: 3, classes: 3 }),
+    method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' }, body: Buffer.from(classifierModel({ inputs: 3, classes: 3 })),
   });
   expect(imported.status, await imported.clone().text()).toBe(201);
   expect((await srv.api('PUT', '/api/v1/models/prov/aliases/champion', { version: 1, reason: 'test' })).status).toBe(200);
@@ -118,6 +118,9 @@ it('counts only the policy\'s feedback sources: hostile local-api labels never r
   const hostile = await srv.api('GET', '/api/v1/retraining/samples?source=local-api&device=hostile-2&limit=1');
   expect(hostile.body.samples).toEqual([expect.objectContaining({ deviceId: 'hostile-2', model: 'prov', label: 2, source: 'local-api', inputBytes: 12 })]);
   expect(acked.get('hostile-1')!.has(2)).toBe(false);
+  const cli = await runCli(['retrain', 'samples', '--model', 'prov', '--source', 'unknown', '--server', srv.url, '--json'], { FLOTILLA_TOKEN: srv.token });
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(JSON.parse(cli.stdout).map((x: { deviceId: string; source: string }) => `${x.deviceId}:${x.source}`)).toEqual(Array(4).fill('old-agent:unknown'));
 
   // The trainer fails on purpose (/bin/false): what matters is the field dataset the job built first.
   const job = await retrain();
@@ -148,6 +151,9 @@ it('a retrain running when the server dies reads interrupted, with the reason, a
   expect(jobs.map((j: { id: string; status: string }) => [j.id, j.status])).toEqual([[started.body.id, 'interrupted'], [history[1].id, 'failed'], [history[2].id, 'failed']]);
   expect(jobs[0].error).toMatch(/^interrupted: the server process running it stopped/);
   expect((await srv.api('GET', '/api/v1/retraining/jobs?status=interrupted')).body.jobs).toHaveLength(1);
+  const cli = await runCli(['retrain', 'jobs', '--status', 'interrupted', '--server', srv.url, '--json'], { FLOTILLA_TOKEN: srv.token });
+  expect(cli.code, cli.stderr).toBe(0);
+  expect(JSON.parse(cli.stdout)).toEqual([expect.objectContaining({ id: started.body.id, status: 'interrupted' })]);
   // The model may retrain again.
   expect((await srv.api('POST', '/api/v1/models/prov/retrain')).body.id).not.toBe(started.body.id);
 }, 90_000);
