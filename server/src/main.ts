@@ -23,7 +23,7 @@ import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from 
 import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { Store } from './store/store.ts';
-import { JsonPolicyStore } from './retraining/retraining-policy.ts';
+import { importPolicyFile } from './retraining/policy-file-import.ts';
 import { makeDataPrivate } from './wiring/private-data.ts';
 import { RetrainingService } from './retraining/retraining-service.ts';
 import { SamplesIngest } from './retraining/samples-ingest.ts';
@@ -110,8 +110,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // Outside trainers download their job's files from this process: FLOTILLA_PUBLIC_URL when they reach it by
   // another name (a load balancer, another host), else the URL it listens on (set once it listens).
   let apiBase: string | null = null;
+  // Policies of older servers were a JSON file in the data (or shared) folder: moved into the store once.
+  await importPolicyFile(config.sharedDir ?? config.dataDir, side.retraining, log);
   const retraining = new RetrainingService({
-    store, blobs, samples: fieldSamples, runs, conversion, policies: new JsonPolicyStore(config.sharedDir ?? config.dataDir), log,
+    store, blobs, samples: fieldSamples, runs, conversion, retrainingStore: side.retraining, holder, soleProcess: side.soleProcess, log,
     triggerLease: retrainingLease.check, events: events.bus, trainerFiles: new TrainerFileShelf(() => apiBase),
     startCanary: async (ref, actor) => {
       // A blessed challenger has no bundle yet: build one (version `<registry version>.0.0`) so the canary can start.
@@ -122,6 +124,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   const stopRetrainOnAlert = monitoring.onAlert((c) => retraining.onAlert(c));
   const stopAlertEvents = monitoring.onAlert((c) => events.onAlert(c));
+  // Jobs a stopped process left running read `interrupted` from here on (docs/bring-your-own-model.md).
+  await retraining.recover();
   retraining.startTriggers();
   const app = createApp({
     store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion,

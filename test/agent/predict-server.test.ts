@@ -17,12 +17,16 @@ let t: TestAgent;
 let base: URL;
 let token: string;
 let close: () => Promise<void>;
+let deviceId: string;
+let v1Ref: Awaited<ReturnType<typeof makeBundle>>['ref'];
 
 beforeAll(async () => {
   h = await HarnessServer.start();
   const v1 = await makeBundle({ version: '1.0.0', sequence: 1 });
   h.addBlobs(v1.blobs);
   const id = newDeviceId('local');
+  deviceId = id;
+  v1Ref = v1.ref;
   h.addDevice(id);
   await h.setDesired(id, v1.ref);
   t = await startTestAgent(h, id);
@@ -75,6 +79,20 @@ describe('local predict server', () => {
     expect(await call('POST', '/v1/feedback', { authorization: `Bearer ${'0'.repeat(64)}` }, label)).toMatchObject({ status: 401 });
     // None of those consumed it: the local app's labelled feedback is the one that counts.
     expect(await call('POST', '/v1/feedback', auth(), label)).toEqual({ status: 200, body: { matched: true } });
+  });
+
+  it('labels that come in over HTTP reach the server as source local-api [WIRE-2.12.1]', async () => {
+    await h.setDesired(deviceId, v1Ref, { windowSec: 3600, sampleRate: 1, sampleBudgetBytes: 1_000_000 });
+    const d = h.devices.get(deviceId)!;
+    const labelled = () => [...d.samples.values()].flatMap((b) => b.items).filter((i) => i.label !== null);
+    // Predict and label over HTTP until the agent has taken up the sampling policy and a labelled sample arrives.
+    const sent = await waitUntil(async () => {
+      const p = await call('POST', '/v1/predict', {}, { input: sampleRow(16, 7) });
+      expect(await call('POST', '/v1/feedback', auth(), { predictionId: p.body.predictionId, label: 1 })).toEqual({ status: 200, body: { matched: true } });
+      await t.agent.flushTelemetry();
+      return labelled()[0];
+    }, 'a labelled sample', 20_000, 200);
+    expect(sent).toMatchObject({ label: 1, source: 'local-api' });
   });
 
   it('refuses a foreign Host (DNS rebinding) on every endpoint, and answers the loopback names', async () => {

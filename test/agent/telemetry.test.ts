@@ -64,6 +64,9 @@ describe('telemetry windows [WIRE-2.5]', () => {
     expect(items).toHaveLength(6);
     const first = items.find((i) => i.predictionId === preds[0]!.predictionId)!;
     expect(first.label).toBe(preds[0]!.top1);
+    // [WIRE-2.12.1] agent.feedback is the embedding app's: its labels say so; unlabelled samples say nothing.
+    expect(first.source).toBe('app');
+    expect(items.filter((i) => i.label === null).every((i) => i.source === undefined)).toBe(true);
     expect(Array.from(new Float32Array(fromBase64(first.input)!.buffer))).toEqual(rows[0]);
     expect(first.shape).toEqual([16]);
     // A label that arrives after its window closed still reaches the server, on the sample sent again.

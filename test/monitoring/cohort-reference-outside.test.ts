@@ -17,7 +17,6 @@ import { createLogger } from '../../server/src/log/logger.ts';
 import { COHORT_PROFILES_EXTENSION, referenceFromManifest, type ModelReference } from '../../server/src/monitoring/model-reference.ts';
 import { seededRandom } from '../../server/src/random/seeded-random.ts';
 import type { FieldSample } from '../../server/src/retraining/field-sample-store.ts';
-import { JsonPolicyStore } from '../../server/src/retraining/retraining-policy.ts';
 import { RetrainingService, type RetrainJob } from '../../server/src/retraining/retraining-service.ts';
 import type { ModelVersion } from '../../server/src/store/entities.ts';
 import { classifier, openWorld, WEIGHTS } from '../support/retraining-test-kit.ts';
@@ -49,11 +48,11 @@ beforeAll(async () => {
   // Only the cars sent labelled samples, all snowy: 1250, of which the newest 250 are held out.
   const samples: FieldSample[] = Array.from({ length: 1250 }, (_, i) => ({
     deviceId: `car-${i % 5}`, predictionId: `p${i}`, cohorts: ['car'], model: 'cam', input: new Uint8Array(Float32Array.from(draw(rng, true)).buffer), shape: [3],
-    prediction: 0, confidence: 0.9, label: 1, at: new Date(T0 - 3_600_000 + i * 1000).toISOString(),
+    prediction: 0, confidence: 0.9, label: 1, source: 'app', at: new Date(T0 - 3_600_000 + i * 1000).toISOString(),
   }));
   await world.samples.insertMany(samples);
   const rt = new RetrainingService({
-    store: world.store, blobs: world.blobs, samples: world.samples, log: createLogger('silent'), policies: new JsonPolicyStore(scratch),
+    store: world.store, blobs: world.blobs, samples: world.samples, log: createLogger('silent'), retrainingStore: world.retraining,
     conversion: Object.assign(conversion, { exportVersion: async () => { throw new Error('an outside trainer never exports through tfjs'); } }),
     runs: { start: async () => { throw new Error('no native runs here'); }, wait: async () => { throw new Error('no native runs here'); } },
   });

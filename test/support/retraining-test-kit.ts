@@ -9,8 +9,9 @@ import { encodeDataset } from '../../server/src/datasets/canonical-format.ts';
 import type { Dataset } from '../../server/src/datasets/dataset-types.ts';
 import { openDb } from '../../server/src/store/sqlite/db.ts';
 import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
-import type { FieldSample } from '../../server/src/retraining/field-sample-store.ts';
+import type { FeedbackSource, FieldSample } from '../../server/src/retraining/field-sample-store.ts';
 import { SqliteFieldSampleStore } from '../../server/src/store/sqlite/sqlite-field-sample-store.ts';
+import { SqliteRetrainingStore } from '../../server/src/store/sqlite/sqlite-retraining-store.ts';
 
 /**
  * The toy world: 3 features, 2 classes. Clean rows are one-hot on feature 0 or 1 (the class); "snow" sets
@@ -37,17 +38,21 @@ export const cleanRows = (n: number) => toyData(Array.from({ length: n }, (_, i)
 /** `n` snowy rows, all class 1. */
 export const snowyRows = (n: number) => toyData(Array.from({ length: n }, () => [1, 0, 1]), Array.from({ length: n }, () => 1));
 
-export function sample(deviceId: string, i: number, o: { snowy?: boolean; cohorts?: string[]; label?: number | null } = {}): FieldSample {
+export function sample(deviceId: string, i: number, o: { snowy?: boolean; cohorts?: string[]; label?: number | null; source?: FeedbackSource } = {}): FieldSample {
   const x = o.snowy ? [1, 0, 1] : i % 2 ? [0, 1, 0] : [1, 0, 0];
+  const label = o.label === undefined ? (o.snowy ? 1 : i % 2) : o.label;
   return {
     deviceId, predictionId: `p${i}`, cohorts: o.cohorts ?? [], model: 'toy', input: new Uint8Array(Float32Array.from(x).buffer), shape: [3],
-    prediction: 0, confidence: 0.9, label: o.label === undefined ? (o.snowy ? 1 : i % 2) : o.label, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    prediction: 0, confidence: 0.9, label, source: label === null ? null : (o.source ?? 'app'), at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
   };
 }
 
 export async function openWorld() {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-retrain-'));
   const store = openSqliteStore(join(dir, 'flotilla.db'));
+  // Policies and jobs in the metadata file, as the server's side stores open them (a second connection).
+  const metadataDb = openDb(join(dir, 'flotilla.db'));
+  const retraining = new SqliteRetrainingStore(metadataDb);
   const blobs = new FileBlobStore(join(dir, 'blobs'));
   const db = openDb(join(dir, 'field-samples.db'));
   const samples = new SqliteFieldSampleStore(db);
@@ -59,9 +64,10 @@ export async function openWorld() {
     report: null, parents: [], source: 'test', createdAt: new Date().toISOString(),
   });
   return {
-    dir, store, blobs, samples, parent,
+    dir, store, blobs, samples, parent, retraining,
     async close() {
       db.close();
+      metadataDb.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -70,7 +70,8 @@ async function handle(agent: Agent, limits: Limits, req: IncomingMessage, res: S
     checkToken(req, limits.token);
     const body = await readBody(req, limits.maxBodyBytes);
     if (typeof body.predictionId !== 'string' || (typeof body.label !== 'number' && typeof body.label !== 'string')) throw invalid('feedback needs { predictionId, label }');
-    return send(res, 200, { matched: agent.feedback(body.predictionId, body.label) });
+    // Labels that came in over HTTP say so: the server's retraining policy may not count them [WIRE-2.12.1].
+    return send(res, 200, { matched: agent.feedback(body.predictionId, body.label, 'local-api') });
   }
   send(res, 404, { error: { code: 'NOT_FOUND', message: `${req.method} ${path} is not an agent endpoint` } });
 }

@@ -1,7 +1,7 @@
 // The agent the app holds: serves predict, feedback, install and the update controls with collaborators
 // core/compose.ts built and wired, and closes them. It builds nothing itself.
 import type { Sha256Hex } from '@flotilla/firmware-bundler';
-import type { DeployState } from '@flotilla/firmware-bundler/wire';
+import type { DeployState, DeviceFeedbackSource } from '@flotilla/firmware-bundler/wire';
 import { AgentError, isAgentError } from '../errors.ts';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import type { TelemetryService } from '../telemetry/telemetry-service.ts';
@@ -229,9 +229,11 @@ export class Agent {
   /**
    * The true label of an earlier prediction (a class index, or a label the manifest lists).
    * Counted in the window (`feedback.labelled/correct`) and attached to the sample, if sampled.
-   * Returns false when the prediction is unknown (too old, or from an earlier run).
+   * Returns false when the prediction is unknown (too old, or from an earlier run). `source` goes with the
+   * label to the server [WIRE-2.12.1], whose retraining policy may count only some sources: `app` (the
+   * default, for the embedding app) or `local-api` (the local predict server's POST /v1/feedback).
    */
-  feedback(predictionId: string, label: number | string): boolean {
+  feedback(predictionId: string, label: number | string, source: DeviceFeedbackSource = 'app'): boolean {
     const dash = predictionId.lastIndexOf('-');
     const n = dash > 0 && predictionId.slice(0, dash) === this.bootId ? parseInt(predictionId.slice(dash + 1), 36) : NaN;
     if (!(n >= 0 && n < this.counter && n >= this.counter - FEEDBACK_MEMORY)) return false;
@@ -241,7 +243,7 @@ export class Agent {
     if (!Number.isInteger(index) || index < 0) throw new AgentError('AGENT_INPUT_INVALID', `unknown label ${JSON.stringify(label)}`);
     this.recentTop1[n % FEEDBACK_MEMORY] = -1;
     this.telemetry.window.recordFeedback(index, index === top1);
-    this.telemetry.sampler.label(predictionId, index);
+    this.telemetry.sampler.label(predictionId, index, source);
     return true;
   }
 

@@ -1,5 +1,5 @@
 // Sampled inputs with their predictions, at the server's rate and byte budget, labelled when feedback arrives.
-import type { SampleBatch } from '@flotilla/firmware-bundler/wire';
+import type { DeviceFeedbackSource, SampleBatch } from '@flotilla/firmware-bundler/wire';
 import { toBase64 } from '@flotilla/firmware-bundler/wire';
 
 export type SampleItem = SampleBatch['items'][number];
@@ -31,17 +31,21 @@ export class Sampler {
     return true;
   }
 
-  /** Attaches a label; a sample already sent goes out again, labelled, in this window (budget allowing). */
-  label(predictionId: string, label: number): boolean {
+  /**
+   * Attaches a label and where it came from [WIRE-2.12.1]; a sample already sent goes out again, labelled,
+   * in this window (budget allowing).
+   */
+  label(predictionId: string, label: number, source: DeviceFeedbackSource = 'app'): boolean {
     const item = this.recent.get(predictionId);
     if (!item) return false;
     if (this.items.includes(item)) {
       item.label = label;
+      item.source = source;
       return true;
     }
     const size = item.input.length + 200;
     if (this.used + size > this.budgetBytes) return false;
-    const again = { ...item, label };
+    const again = { ...item, label, source };
     this.recent.set(predictionId, again);
     this.items.push(again);
     this.used += size;

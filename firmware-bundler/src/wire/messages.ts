@@ -141,12 +141,21 @@ export const TelemetryWindow = z.object({
 });
 export type TelemetryWindow = z.infer<typeof TelemetryWindow>;
 
-/** Sampled inputs with predictions (and labels, once known) for retraining. */
+/**
+ * Where a device's label came from [WIRE-2.12.1]: `app` (the embedding app called `agent.feedback`),
+ * `local-api` (the agent's local `POST /v1/feedback`). Labels set on the server are the server's own.
+ */
+export const DEVICE_FEEDBACK_SOURCES = ['app', 'local-api'] as const;
+export type DeviceFeedbackSource = (typeof DEVICE_FEEDBACK_SOURCES)[number];
+
+/** Sampled inputs with predictions (and labels, once known) for retraining [WIRE-2.12]. */
 export const SampleBatch = z.object({
   v, seq: count,
   items: z.array(z.object({
     predictionId: text(WIRE_LIMITS.idChars), input: text(1_000_000), shape: z.array(z.number().int()).max(8),
     prediction: z.number().int(), confidence: z.number(), label: z.number().int().nullable(), at: time,
+    /** With a label: where it came from. Optional and additive: older agents send none (the server stores `unknown`). */
+    source: z.enum(DEVICE_FEEDBACK_SOURCES).optional(),
   })).max(1000),
 });
 export type SampleBatch = z.infer<typeof SampleBatch>;

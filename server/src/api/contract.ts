@@ -7,7 +7,7 @@ import type { monitoringRoutes } from './routes/monitoring.ts';
 import type { rolloutRoutes } from './routes/rollouts.ts';
 import type { ModelSummary as ModelSummarySchema, SweepRanking as SweepRankingSchema } from './schemas/registry.ts';
 import type { TargetPreview, RolloutPreview as RolloutPreviewSchema, RolloutStatus as RolloutStatusSchema } from './schemas/rollouts.ts';
-import type { RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
+import type { FieldSampleInfo as FieldSampleSchema, RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
 import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema } from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
 import type { KeyList as KeyListSchema, TrustChange as TrustChangeSchema } from './schemas/keys.ts';
@@ -54,6 +54,8 @@ export type { CloudEvent, EventType } from '../events/cloud-event.ts';
 
 /** A retrain job as the API answers it: status, dataset lineage, challenger and the gate verdict. */
 export type RetrainJob = z.infer<typeof RetrainJobSchema>;
+/** A field sample as listed (GET /retraining/samples): device, prediction, label and the label's feedback source. */
+export type FieldSample = z.infer<typeof FieldSampleSchema>;
 /** A rollout's status view as the API answers it: stages with counts and verdicts, device counts, allowed actions. */
 export type RolloutStatusAnswer = z.infer<typeof RolloutStatusSchema>;
 /** A registered model as listed: its newest version and where each alias points. */

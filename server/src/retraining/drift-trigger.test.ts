@@ -3,7 +3,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../log/logger.ts';
 import type { Alert } from '../monitoring/alert.ts';
-import { JsonPolicyStore } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
 import { openWorld, sample } from '@flotilla/test/support/retraining-test-kit';
 
@@ -15,7 +14,7 @@ beforeEach(async () => {
   // No champion: a started job fails at once (NO_CHAMPION), which is enough to see what started it and when.
   rt = new RetrainingService({
     store: world.store, blobs: world.blobs, samples: world.samples, runs: {} as never, conversion: {} as never,
-    policies: new JsonPolicyStore(world.dir), log: createLogger('silent'),
+    retrainingStore: world.retraining, log: createLogger('silent'),
   });
 });
 afterEach(async () => {
@@ -23,9 +22,9 @@ afterEach(async () => {
   await world.close();
 });
 
-async function until<T>(get: () => T, ok: (v: T) => boolean, ms: number, what: string): Promise<T> {
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string): Promise<T> {
   for (const end = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 50))) {
-    const v = get();
+    const v = await get();
     if (ok(v)) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
   }
@@ -35,7 +34,7 @@ const alert = { id: 'a1', model: 'toy@1', cohort: 'snowy', since: new Date(Date.
 
 describe('drift trigger with samplesAfterAlert', () => {
   it('waits for that many labelled samples from the policy cohorts since the drift began, then starts one retrain', async () => {
-    rt.setPolicy('toy', { trigger: { onDriftAlert: true, samplesAfterAlert: 3 }, data: { parent: 'toy', cohorts: ['snowy'] } });
+    await rt.setPolicy('toy', { trigger: { onDriftAlert: true, samplesAfterAlert: 3 }, data: { parent: 'toy', cohorts: ['snowy'] } });
     // Before the drift, another cohort, and unlabelled: none of these count.
     await world.samples.insertMany([
       ...Array.from({ length: 5 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })),
@@ -46,22 +45,23 @@ describe('drift trigger with samplesAfterAlert', () => {
     rt.onAlert({ type: 'raised', alert });
     rt.onAlert({ type: 'raised', alert: { ...alert, id: 'a2' } });
     await new Promise((r) => setTimeout(r, 1500));
-    expect(rt.list('toy')).toEqual([]);
+    expect(await rt.list({ model: 'toy' })).toEqual([]);
     await world.samples.insertMany([sample('cam-1', 12, { snowy: true, cohorts: ['snowy'] })]);
-    const [job] = await until(() => rt.list('toy'), (jobs) => jobs.length > 0, 5000, 'the drift retrain');
+    const [job] = await until(() => rt.list({ model: 'toy' }), (jobs) => jobs.length > 0, 5000, 'the drift retrain');
     expect(job!.trigger).toBe('drift:a1');
     expect((await rt.wait(job!.id)).error).toContain('NO_CHAMPION');
     await new Promise((r) => setTimeout(r, 1200));
-    expect(rt.list('toy')).toHaveLength(1);
+    expect(await rt.list({ model: 'toy' })).toHaveLength(1);
   });
 
   it('counts the alert cohort when the policy names none, and 0 starts at once', async () => {
-    rt.setPolicy('toy', { trigger: { onDriftAlert: true, samplesAfterAlert: 1 }, data: { parent: 'toy' } });
+    await rt.setPolicy('toy', { trigger: { onDriftAlert: true, samplesAfterAlert: 1 }, data: { parent: 'toy' } });
     await world.samples.insertMany([sample('cam-1', 15, { snowy: true, cohorts: ['snowy'] })]);
     rt.onAlert({ type: 'raised', alert });
-    await until(() => rt.list('toy'), (jobs) => jobs.length === 1, 5000, 'the drift retrain');
-    rt.setPolicy('other', { trigger: { onDriftAlert: true }, data: { parent: 'toy' } });
+    await until(() => rt.list({ model: 'toy' }), (jobs) => jobs.length === 1, 5000, 'the drift retrain');
+    await rt.setPolicy('other', { trigger: { onDriftAlert: true }, data: { parent: 'toy' } });
     rt.onAlert({ type: 'raised', alert: { ...alert, id: 'a3', model: 'other@1' } });
-    expect(rt.list('other').map((j) => j.trigger)).toEqual(['drift:a3']);
+    const other = await until(() => rt.list({ model: 'other' }), (jobs) => jobs.length > 0, 5000, 'the retrain of other');
+    expect(other.map((j) => j.trigger)).toEqual(['drift:a3']);
   });
 });

@@ -7,7 +7,7 @@ import { splitIndices, takeRows } from '../datasets/splits.ts';
 import { RetrainingError } from './retraining-error.ts';
 import type { DatasetVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
-import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
+import type { FeedbackSource, FieldSample, FieldSampleStore } from './field-sample-store.ts';
 
 export interface FieldDatasetRequest {
   /** Parent dataset: name (latest version) or digest, e.g. `mnist`. */
@@ -29,6 +29,8 @@ export interface FieldDatasetRequest {
    * device, however many samples it sends, then cannot teach the model a label by itself.
    */
   minDevicesPerLabel?: number;
+  /** Only labels from these feedback sources (all when absent): a page posting labels through an agent's local API then teaches nothing. */
+  sources?: readonly FeedbackSource[];
   /**
    * When the inputs changed (a drift alert's `since`): each group records how many of its rows arrived at or
    * after it, so the new version can be profiled on what its cohorts send now rather than on the mix.
@@ -82,8 +84,8 @@ export async function loadDataset(deps: Pick<FieldDatasetDeps, 'store' | 'blobs'
 async function samplesFor(deps: FieldDatasetDeps, r: FieldDatasetRequest): Promise<FieldSample[]> {
   const limit = r.maxSamples ?? 50_000;
   const lists = r.cohorts?.length
-    ? await Promise.all(r.cohorts.map((cohort) => deps.samples.labelled({ cohort, model: r.model, limit })))
-    : [await deps.samples.labelled({ model: r.model, limit })];
+    ? await Promise.all(r.cohorts.map((cohort) => deps.samples.labelled({ cohort, model: r.model, sources: r.sources, limit })))
+    : [await deps.samples.labelled({ model: r.model, sources: r.sources, limit })];
   const seen = new Map<string, FieldSample>();
   for (const s of lists.flat()) seen.set(`${s.deviceId}\u0000${s.predictionId}`, s);
   // A total order on content keys makes the version's bytes (and so its digest) independent of query order.
@@ -151,7 +153,7 @@ export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetR
   });
   const meta = { featureNames: parent.featureNames, featureShape: parent.featureShape, classes: parent.classes, rows: merged.n, dtype: 'float32' as const };
   const blob = await deps.blobs.put(encodeDataset(meta, merged));
-  const scope = `${r.model ?? 'any model'}, cohorts ${r.cohorts?.length ? r.cohorts.join(',') : 'all'}`;
+  const scope = `${r.model ?? 'any model'}, cohorts ${r.cohorts?.length ? r.cohorts.join(',') : 'all'}${r.sources?.length ? `, labels from ${r.sources.join(',')}` : ''}`;
   const version = await deps.store.datasets.put({
     digest: blob.digest, name: r.name ?? `${parent.name}-field`, bytes: blob.bytes, rows: merged.n, featureShape: parent.featureShape,
     featureNames: parent.featureNames, classes: parent.classes, report: provenance, parents: [parent.digest],

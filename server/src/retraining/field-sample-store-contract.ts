@@ -7,7 +7,7 @@ import type { FieldSample, FieldSampleStore } from './field-sample-store.ts';
 export function contractSample(deviceId: string, i: number, over: Partial<FieldSample> = {}): FieldSample {
   return {
     deviceId, predictionId: `p${i}`, cohorts: ['north'], model: 'toy', input: new Uint8Array(Float32Array.from([i, 0, 1]).buffer), shape: [3],
-    prediction: i % 2, confidence: 0.75, label: i % 2, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ...over,
+    prediction: i % 2, confidence: 0.75, label: i % 2, source: 'app', at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), ...over,
   };
 }
 
@@ -63,6 +63,47 @@ export function fieldSampleStoreContract(name: string, open: () => Promise<{ sto
       expect((await s.labelled({ limit: 10 })).map((r) => `${r.deviceId}/${r.predictionId}`).sort()).toEqual(['cam-2/p4', 'cam-2/p5']);
       expect(await s.prune({ receivedBefore: Date.now() + 1, maxBytes: 1e12 })).toBe(2);
       expect(await s.countLabelled({})).toBe(0);
+    }));
+
+    it('keeps each label\'s source, takes a late label\'s source with it, and filters by source', withStore(async (s) => {
+      await s.insertMany([
+        contractSample('cam-1', 1), contractSample('cam-1', 2, { source: 'local-api' }), contractSample('cam-2', 3, { source: 'unknown' }),
+        contractSample('cam-2', 4, { label: null, source: null }),
+      ]);
+      // The resend labels p4 through the local API; a resend of p1 claiming another source changes nothing.
+      await s.insertMany([contractSample('cam-2', 4, { label: 1, source: 'local-api' }), contractSample('cam-1', 1, { label: 0, source: 'local-api' })]);
+      expect((await s.labelled({ limit: 10 })).map((r) => [r.predictionId, r.label, r.source])).toEqual([['p1', 1, 'app'], ['p2', 0, 'local-api'], ['p3', 1, 'unknown'], ['p4', 1, 'local-api']]);
+      expect((await s.labelled({ sources: ['app', 'unknown'], limit: 10 })).map((r) => r.predictionId)).toEqual(['p1', 'p3']);
+      expect(await s.countLabelled({ sources: ['local-api'] })).toBe(2);
+      expect(await s.countLabelled({ sources: ['operator'] })).toBe(0);
+      expect(await s.countLabelled({ model: 'toy', sources: ['app', 'local-api', 'operator', 'unknown'] })).toBe(4);
+    }));
+
+    it('lists samples newest first without inputs, filtered by model, device, source and labelled', withStore(async (s) => {
+      await s.insertMany([contractSample('cam-1', 1), contractSample('cam-2', 2, { source: 'local-api', model: 'other' }), contractSample('cam-2', 3, { label: null, source: null })]);
+      const all = await s.list({ limit: 10 });
+      expect(all).toEqual([
+        { ...contractSample('cam-2', 3, { label: null, source: null }), input: undefined, inputBytes: 12 },
+        { ...contractSample('cam-2', 2, { source: 'local-api', model: 'other' }), input: undefined, inputBytes: 12 },
+        { ...contractSample('cam-1', 1), input: undefined, inputBytes: 12 },
+      ].map(({ input: _, ...rest }) => rest));
+      expect((await s.list({ source: 'local-api', limit: 10 })).map((r) => r.predictionId)).toEqual(['p2']);
+      expect((await s.list({ deviceId: 'cam-2', labelled: false, limit: 10 })).map((r) => r.predictionId)).toEqual(['p3']);
+      expect((await s.list({ labelled: true, model: 'toy', limit: 10 })).map((r) => r.predictionId)).toEqual(['p1']);
+      expect((await s.list({ limit: 1 })).map((r) => r.predictionId)).toEqual(['p3']);
+    }));
+
+    it('an operator\'s label replaces a device\'s and says so; unknown samples are not created', withStore(async (s) => {
+      await s.insertMany([contractSample('cam-1', 1, { source: 'local-api' }), contractSample('cam-1', 2, { label: null, source: null })]);
+      const n = await s.relabel([
+        { deviceId: 'cam-1', predictionId: 'p1', label: 0 }, { deviceId: 'cam-1', predictionId: 'p2', label: 3 }, { deviceId: 'cam-9', predictionId: 'p1', label: 1 },
+      ]);
+      expect(n).toBe(2);
+      expect((await s.labelled({ limit: 10 })).map((r) => [r.predictionId, r.label, r.source])).toEqual([['p1', 0, 'operator'], ['p2', 3, 'operator']]);
+      // A device resending its own label later does not take the sample back.
+      await s.insertMany([contractSample('cam-1', 1, { label: 1, source: 'app' })]);
+      expect((await s.labelled({ sources: ['operator'], limit: 10 })).map((r) => r.predictionId)).toEqual(['p1', 'p2']);
+      expect(await s.relabel([])).toBe(0);
     }));
 
     it('orders samples predicted at the same time by device, then prediction id', withStore(async (s) => {

@@ -1,5 +1,13 @@
 // The FieldSampleStore seam: sampled device inputs with predictions and feedback labels, for retraining.
 
+/**
+ * Where a sample's label came from [WIRE-2.4]: `app` (the embedding app called agent.feedback), `local-api`
+ * (the agent's local POST /v1/feedback, token-guarded), both said by the agent; `operator` (set on the server
+ * by an operator, never by a device); `unknown` (an agent older than the field sent the label).
+ */
+export const FEEDBACK_SOURCES = ['app', 'local-api', 'operator', 'unknown'] as const;
+export type FeedbackSource = (typeof FEEDBACK_SOURCES)[number];
+
 /** One sampled inference from a device, as stored. */
 export interface FieldSample {
   deviceId: string;
@@ -15,6 +23,8 @@ export interface FieldSample {
   confidence: number;
   /** True class index from feedback, or null while unlabelled. */
   label: number | null;
+  /** Where the label came from; null while unlabelled. */
+  source: FeedbackSource | null;
   /** When the device made the prediction (ISO 8601). */
   at: string;
 }
@@ -24,12 +34,37 @@ export interface LabelledQuery {
   model?: string;
   /** ISO time; only samples predicted at or after it. */
   since?: string;
+  /** Only labels from these sources (all when absent). */
+  sources?: readonly FeedbackSource[];
   /** Most rows returned (newest first are kept; rows come back oldest first). */
   limit: number;
 }
 
+/** A sample as listed (GET /retraining/samples): everything but its input bytes. */
+export type FieldSampleInfo = Omit<FieldSample, 'input'> & { inputBytes: number };
+
+export interface SampleListQuery {
+  model?: string;
+  deviceId?: string;
+  source?: FeedbackSource;
+  /** Only labelled (true) or unlabelled (false) samples. */
+  labelled?: boolean;
+  /** Most rows returned, newest (by `at`) first. */
+  limit: number;
+}
+
+/** An operator's label for a stored sample. */
+export interface OperatorLabel {
+  deviceId: string;
+  predictionId: string;
+  label: number;
+}
+
 export interface FieldSampleStore {
-  /** Inserts samples; a (device, predictionId) already stored is kept as is, or gains its label. Returns rows newly inserted. */
+  /**
+   * Inserts samples; a (device, predictionId) already stored is kept as is, or gains its label (and that
+   * label's source). Returns rows newly inserted.
+   */
   insertMany(samples: readonly FieldSample[]): Promise<number>;
   /** Labelled samples, oldest first (by `at`, then device and prediction id for a stable order). */
   labelled(q: LabelledQuery): Promise<FieldSample[]>;
@@ -40,4 +75,8 @@ export interface FieldSampleStore {
    * Returns rows deleted.
    */
   prune(o: { receivedBefore: number; maxBytes: number }): Promise<number>;
+  /** Samples newest first (by `at`, then device and prediction id descending), without their inputs. */
+  list(q: SampleListQuery): Promise<FieldSampleInfo[]>;
+  /** Sets operator labels (source `operator`), replacing a device's; returns how many samples were found. */
+  relabel(labels: readonly OperatorLabel[]): Promise<number>;
 }

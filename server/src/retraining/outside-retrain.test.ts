@@ -14,7 +14,7 @@ import { modelOf } from '../convert/testing/onnx-fixtures.ts';
 import { encodeNpy } from '../convert/npy-write.ts';
 import { readNpy } from '../convert/npy.ts';
 import { createLogger } from '../log/logger.ts';
-import { JsonPolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
+import type { RetrainingPolicyInput } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
 import { encodeDataset } from '../datasets/canonical-format.ts';
 import { classifier, openWorld, sample, toyData, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
@@ -31,7 +31,7 @@ function service(canary = vi.fn(async () => ({}))) {
   return new RetrainingService({
     store: world.store, blobs: world.blobs, samples: world.samples, conversion: Object.assign(conversion, { exportVersion }),
     runs: { start: async () => { throw new Error('no native runs here'); }, wait: async () => { throw new Error('no native runs here'); } },
-    policies: new JsonPolicyStore(world.dir), log: createLogger('silent'), startCanary: canary,
+    retrainingStore: world.retraining, log: createLogger('silent'), startCanary: canary,
   });
 }
 
@@ -70,7 +70,7 @@ describe('retraining with an outside trainer', () => {
     const canary = vi.fn(async () => ({}));
     const rt = service(canary);
     // The trainer keeps a copy of its manifest and rows (the job's folder is removed afterwards), then answers with a good model.
-    rt.setPolicy('toy', policy(sh('cp "$FLOTILLA_TRAINER_MANIFEST" "$1/manifest.json" && cp "$(dirname "$FLOTILLA_TRAINER_MANIFEST")/train-y.npy" "$1/" && cp "$1/good.onnx" "$FLOTILLA_TRAINER_OUTPUT"', scratch)));
+    await rt.setPolicy('toy', policy(sh('cp "$FLOTILLA_TRAINER_MANIFEST" "$1/manifest.json" && cp "$(dirname "$FLOTILLA_TRAINER_MANIFEST")/train-y.npy" "$1/" && cp "$1/good.onnx" "$FLOTILLA_TRAINER_OUTPUT"', scratch)));
     const job = await rt.retrain('toy', 'op');
     expect(job.error).toBeNull();
     expect(job).toMatchObject({ status: 'blessed', champion: 'toy@1', challenger: 'toy@2', canary: 'toy@2', runId: null });
@@ -97,7 +97,7 @@ describe('retraining with an outside trainer', () => {
     const blob = await world.blobs.put(encodeDataset({ ...meta, rows: 2, dtype: 'float32' }, two));
     await world.store.datasets.put({ ...meta, digest: blob.digest, name: 'tiny', bytes: blob.bytes, rows: 2, report: null, parents: [], source: 'test', createdAt: new Date().toISOString() });
     const rt = service();
-    rt.setPolicy('toy', { ...policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'good.onnx'))), data: { parent: 'tiny', cohorts: ['nobody'] } });
+    await rt.setPolicy('toy', { ...policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'good.onnx'))), data: { parent: 'tiny', cohorts: ['nobody'] } });
     const job = await rt.retrain('toy', 'op');
     expect(job.dataset).toMatchObject({ digest: blob.digest, name: 'tiny-field', fieldRows: 0 });
     // The version loads (it used to be NOT_FOUND: two versions share the digest) and the trainer runs; its model
@@ -108,7 +108,7 @@ describe('retraining with an outside trainer', () => {
   it('kills a trainer that runs past its limit, with its whole process group', async () => {
     const rt = service();
     const pidFile = join(scratch, 'pid');
-    rt.setPolicy('toy', policy(sh('sleep 30 & echo $! > "$1"; wait', pidFile, 1)));
+    await rt.setPolicy('toy', policy(sh('sleep 30 & echo $! > "$1"; wait', pidFile, 1)));
     const t0 = Date.now();
     const job = await rt.retrain('toy', 'op');
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -120,7 +120,7 @@ describe('retraining with an outside trainer', () => {
 
   it('fails on a non-zero exit with the tail of stderr', async () => {
     const rt = service();
-    rt.setPolicy('toy', policy(sh('echo "loading rows"; echo "CUDA out of memory" >&2; exit 3')));
+    await rt.setPolicy('toy', policy(sh('echo "loading rows"; echo "CUDA out of memory" >&2; exit 3')));
     const job = await rt.retrain('toy', 'op');
     expect(job.error).toBe('TRAINER_FAILED: the trainer exited with 3; stderr: CUDA out of memory');
     await expectNothingRegistered(rt, job.id);
@@ -128,10 +128,10 @@ describe('retraining with an outside trainer', () => {
 
   it('fails when the trainer cannot start or writes no model', async () => {
     const rt = service();
-    rt.setPolicy('toy', policy({ kind: 'command', command: [join(scratch, 'no-such-trainer')], quantize: 'none' }));
+    await rt.setPolicy('toy', policy({ kind: 'command', command: [join(scratch, 'no-such-trainer')], quantize: 'none' }));
     const missing = await rt.retrain('toy', 'op');
     expect(missing.error).toMatch(/^TRAINER_FAILED: the trainer command '.*no-such-trainer' could not start/);
-    rt.setPolicy('toy', policy(sh('echo done')));
+    await rt.setPolicy('toy', policy(sh('echo done')));
     const none = await rt.retrain('toy', 'op');
     expect(none.error).toMatch(/^TRAINER_NO_OUTPUT: the trainer exited 0 but wrote no .*model\.onnx/);
     await expectNothingRegistered(rt, none.id);
@@ -139,13 +139,13 @@ describe('retraining with an outside trainer', () => {
 
   it('refuses garbage and a model whose signature differs from the champion', async () => {
     const rt = service();
-    rt.setPolicy('toy', policy(sh('head -c 4096 /dev/urandom > "$FLOTILLA_TRAINER_OUTPUT"')));
+    await rt.setPolicy('toy', policy(sh('head -c 4096 /dev/urandom > "$FLOTILLA_TRAINER_OUTPUT"')));
     const garbage = await rt.retrain('toy', 'op');
     expect(garbage.error).toMatch(/^TRAINER_OUTPUT_INVALID: the trainer's output is not a model onnxruntime can load/);
     await expectNothingRegistered(rt, garbage.id);
     // Four inputs instead of three, three classes instead of two.
     writeFileSync(join(scratch, 'wide.onnx'), modelOf(13, [makeNode('MatMul', ['x', 'W'], ['y'])], [floatTensor('W', [4, 3], new Float32Array(12))], [4], [3]));
-    rt.setPolicy('toy', policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'wide.onnx'))));
+    await rt.setPolicy('toy', policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'wide.onnx'))));
     const wide = await rt.retrain('toy', 'op');
     expect(wide.error).toBe("TRAINER_SIGNATURE_MISMATCH: the trainer's model does not fit the champion's signature (input 0: x: float32[N, 4] instead of x: float32[N, 3]; output 0: y: float32[N, 3] instead of y: float32[N, 2]); devices could not swap it in");
     await expectNothingRegistered(rt, wide.id);
@@ -173,7 +173,7 @@ describe('retraining with an outside trainer', () => {
         res.end(readFileSync(join(scratch, 'good.onnx')));
       };
       const rt = service();
-      rt.setPolicy('toy', policy({ kind: 'http', url, timeoutSec: 30, quantize: 'none' }));
+      await rt.setPolicy('toy', policy({ kind: 'http', url, timeoutSec: 30, quantize: 'none' }));
       const job = await rt.retrain('toy', 'op');
       expect(job).toMatchObject({ status: 'blessed', challenger: 'toy@2', error: null });
       expect(got).toMatchObject({ champion: 'toy@1', labels: ['clear', 'snowy'] });
@@ -184,7 +184,7 @@ describe('retraining with an outside trainer', () => {
 
     it('fails on an error status, an empty answer and a trainer that does not answer in time', async () => {
       const rt = service();
-      rt.setPolicy('toy', policy({ kind: 'http', url, timeoutSec: 30, quantize: 'none' }));
+      await rt.setPolicy('toy', policy({ kind: 'http', url, timeoutSec: 30, quantize: 'none' }));
       answer = (_b, res) => {
         res.statusCode = 500;
         res.end('trainer crashed: out of disk');
@@ -192,7 +192,7 @@ describe('retraining with an outside trainer', () => {
       expect((await rt.retrain('toy', 'op')).error).toBe('TRAINER_FAILED: the HTTP trainer answered 500: trainer crashed: out of disk');
       answer = (_b, res) => res.end();
       expect((await rt.retrain('toy', 'op')).error).toMatch(/^TRAINER_OUTPUT_INVALID: the HTTP trainer answered with an empty body/);
-      rt.setPolicy('toy', policy({ kind: 'http', url, timeoutSec: 1, quantize: 'none' }));
+      await rt.setPolicy('toy', policy({ kind: 'http', url, timeoutSec: 1, quantize: 'none' }));
       answer = () => undefined;
       const slow = await rt.retrain('toy', 'op');
       expect(slow.error).toMatch(/^TRAINER_TIMEOUT: the HTTP trainer .* did not answer within 1 s/);
@@ -203,7 +203,7 @@ describe('retraining with an outside trainer', () => {
 
   it('refuses to retrain an imported champion without a trainer, saying what to add', async () => {
     const rt = service();
-    rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy' } });
+    await rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy' } });
     const job = await rt.retrain('toy', 'op');
     expect(job.error).toMatch(/^NO_CHAMPION: toy@1 was imported, not trained here: give its retraining policy an outside trainer/);
     await expectNothingRegistered(rt, job.id);

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConversionService } from '../conversion/conversion-service.ts';
 import { createLogger } from '../log/logger.ts';
 import { RunService } from '../runs/run-service.ts';
-import { JsonPolicyStore } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
 import { openWorld, sample } from '@flotilla/test/support/retraining-test-kit';
 
@@ -28,8 +27,8 @@ describe('retrain with real training', () => {
     await conversion.exportVersion('toy@1', { quantize: 'int8', calibrationSamples: 64 }, 'test');
     await world.store.models.moveAlias({ model: 'toy', alias: 'champion', toVersion: 1, actor: 'test', reason: 'setup' });
     await world.samples.insertMany(Array.from({ length: 40 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })));
-    const rt = new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, policies: new JsonPolicyStore(world.dir), log: createLogger('silent') });
-    rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy', cohorts: ['snowy'] }, train: { hyper: { epochs: 30 } } });
+    const rt = new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, retrainingStore: world.retraining, log: createLogger('silent') });
+    await rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy', cohorts: ['snowy'] }, train: { hyper: { epochs: 30 } } });
     const job = await rt.retrain('toy', 'test');
     expect(job.error).toBeNull();
     expect(['blessed', 'refused']).toContain(job.status);

@@ -1,8 +1,7 @@
 // Per-model retraining policies: what triggers a retrain, which data, what to train, what follows a blessing.
-// Kept as one JSON file under the data dir: a handful of policies, edited rarely, read on every trigger.
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Kept in the RetrainingStore (retraining-store.ts); bounded in depth and size before anything stores them.
 import { z } from 'zod';
+import { FEEDBACK_SOURCES } from './field-sample-store.ts';
 
 /** Longest an outside trainer may run, seconds (a day). */
 export const MAX_TRAINER_SEC = 86_400;
@@ -54,6 +53,12 @@ export const RetrainingPolicy = z.object({
     holdoutFraction: z.number().min(0.05).max(0.9).default(0.2),
     /** Use a label's samples only when this many distinct devices sent them (default 1); 2 or more keeps one device from poisoning a retrain. */
     minDevicesPerLabel: z.number().int().min(1).max(10_000).default(1),
+    /**
+     * Only labels from these feedback sources count (all when absent): `app` (the embedding app's
+     * agent.feedback), `local-api` (the agent's local POST /v1/feedback), `operator` (labels set on the server),
+     * `unknown` (agents older than the source field).
+     */
+    sources: z.array(z.enum(FEEDBACK_SOURCES)).min(1).max(FEEDBACK_SOURCES.length).optional(),
   }).strict(),
   train: z.object({
     /** Hyperparameters layered over the champion's. */
@@ -72,55 +77,23 @@ export const RetrainingPolicy = z.object({
 export type RetrainingPolicy = z.infer<typeof RetrainingPolicy>;
 export type RetrainingPolicyInput = z.input<typeof RetrainingPolicy>;
 
-export interface PolicyStore {
-  get(model: string): RetrainingPolicy | null;
-  put(model: string, p: RetrainingPolicy): void;
-  list(): Record<string, RetrainingPolicy>;
-}
+/** Deepest nesting a stored policy may have (objects and arrays); the HTTP body limit is 32 too. */
+export const MAX_POLICY_DEPTH = 32;
+/** Largest a stored policy may be, as JSON. */
+export const MAX_POLICY_BYTES = 64 * 1024;
 
-/** Policies in `<dataDir>/retraining-policies.json`, rewritten atomically on every change. */
-export class JsonPolicyStore implements PolicyStore {
-  private readonly path: string;
-  // A Map: model names are operator input, and `__proto__` or `constructor` must be just names.
-  private policies = new Map<string, RetrainingPolicy>();
-  private loadedMtime = -1;
-
-  /** `dir` is the data folder, or the folder every server process shares (--shared-dir). */
-  constructor(dir: string) {
-    this.path = join(dir, 'retraining-policies.json');
-    this.reload();
+/**
+ * Why `value` may not be stored as a policy (too deep or too large), or null. Walks without recursion and
+ * before serialising, so a policy nested 200,000 deep is refused with a reason, not a stack overflow.
+ */
+export function policyBoundsProblem(value: unknown): string | null {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_POLICY_DEPTH) return `nested deeper than ${MAX_POLICY_DEPTH} levels`;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
   }
-
-  get(model: string): RetrainingPolicy | null {
-    this.reload();
-    return this.policies.get(model) ?? null;
-  }
-
-  put(model: string, p: RetrainingPolicy): void {
-    this.reload();
-    const next = new Map(this.policies).set(model, p);
-    // Unique temp name: another server process may write the shared file at the same moment.
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    // Serialized before anything changes: a policy that cannot be written is refused, not kept in memory
-    // where it would break every later write.
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(next), null, 2));
-    renameSync(tmp, this.path);
-    this.policies = next;
-    this.loadedMtime = statSync(this.path).mtimeMs;
-  }
-
-  list(): Record<string, RetrainingPolicy> {
-    this.reload();
-    return Object.fromEntries(this.policies);
-  }
-
-  /** Re-reads the file when another process changed it (policies change rarely; a stat is cheap). */
-  private reload(): void {
-    if (!existsSync(this.path)) return;
-    const mtime = statSync(this.path).mtimeMs;
-    if (mtime === this.loadedMtime) return;
-    // JSON.parse keeps a `__proto__` key as an own property; Object.entries hands it over as a name.
-    this.policies = new Map(Object.entries(JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, RetrainingPolicy>));
-    this.loadedMtime = mtime;
-  }
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  return bytes > MAX_POLICY_BYTES ? `${bytes} bytes of JSON, over the ${MAX_POLICY_BYTES}-byte limit` : null;
 }

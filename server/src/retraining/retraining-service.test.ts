@@ -3,7 +3,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../log/logger.ts';
 import type { Run } from '../store/entities.ts';
-import { JsonPolicyStore } from './retraining-policy.ts';
 import { RetrainingService } from './retraining-service.ts';
 import { classifier, openWorld, sample, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
 
@@ -40,7 +39,7 @@ function service(canary = vi.fn(async () => ({})), triggerLease?: () => Promise<
       return { model, version: Number(version), float: null, int8: { digest: blob.digest }, top1Agreement: 1, gate, report: null } as never;
     },
   };
-  return new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, policies: new JsonPolicyStore(world.dir), log: createLogger('silent'), startCanary: canary, triggerLease });
+  return new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, retrainingStore: world.retraining, log: createLogger('silent'), startCanary: canary, triggerLease });
 }
 
 beforeEach(async () => {
@@ -62,7 +61,7 @@ describe('RetrainingService.retrain', () => {
   it('blesses a challenger that learned the snow: alias, canary, audit', async () => {
     const canary = vi.fn(async () => ({}));
     const rt = service(canary);
-    rt.setPolicy('toy', { trigger: { onDriftAlert: true }, data: { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 }, train: { hyper: { epochs: 2 } }, after: 'canary' });
+    await rt.setPolicy('toy', { trigger: { onDriftAlert: true }, data: { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 }, train: { hyper: { epochs: 2 } }, after: 'canary' });
     next = { weights: WEIGHTS.good, parity: true };
     const job = await rt.retrain('toy', 'op');
     expect(job.error).toBeNull();
@@ -82,7 +81,7 @@ describe('RetrainingService.retrain', () => {
   it('refuses a deliberately worse challenger and one whose int8 failed parity; the alias stays put', async () => {
     const canary = vi.fn(async () => ({}));
     const rt = service(canary);
-    rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy', holdoutFraction: 0.25 }, after: 'canary' });
+    await rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy', holdoutFraction: 0.25 }, after: 'canary' });
     next = { weights: WEIGHTS.swapped, parity: true };
     const worse = await rt.retrain('toy', 'op');
     expect(worse.status).toBe('refused');
@@ -96,12 +95,13 @@ describe('RetrainingService.retrain', () => {
 
   it('starts on a raised drift alert and on enough new labelled samples', async () => {
     const rt = service();
-    rt.setPolicy('toy', { trigger: { onDriftAlert: true, minLabelledSamples: 5 }, data: { parent: 'toy' } });
+    await rt.setPolicy('toy', { trigger: { onDriftAlert: true, minLabelledSamples: 5 }, data: { parent: 'toy' } });
     next = { weights: WEIGHTS.good, parity: true };
     rt.onAlert({ type: 'updated', alert: { id: 'a0', model: 'toy@1' } as never });
     expect(started).toHaveLength(0);
     rt.onAlert({ type: 'raised', alert: { id: 'a1', model: 'toy@1' } as never });
-    const [job] = [...(rt as unknown as { jobs: Map<string, { id: string; trigger: string }> }).jobs.values()];
+    let job: { id: string; trigger: string } | undefined;
+    for (let i = 0; i < 100 && !job; i++, await new Promise((r) => setTimeout(r, 20))) [job] = await rt.list({ model: 'toy' });
     expect(job!.trigger).toBe('drift:a1');
     await rt.wait(job!.id);
     expect(await rt.checkTriggers()).toEqual([]);
@@ -112,7 +112,7 @@ describe('RetrainingService.retrain', () => {
   it('fires automatic triggers only while holding the retraining lease', async () => {
     let mine = false;
     const rt = service(undefined, async () => mine);
-    rt.setPolicy('toy', { trigger: { onDriftAlert: true, minLabelledSamples: 5 }, data: { parent: 'toy' } });
+    await rt.setPolicy('toy', { trigger: { onDriftAlert: true, minLabelledSamples: 5 }, data: { parent: 'toy' } });
     next = { weights: WEIGHTS.good, parity: true };
     await world.samples.insertMany(Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })));
     rt.onAlert({ type: 'raised', alert: { id: 'a1', model: 'toy@1' } as never });

@@ -1,5 +1,7 @@
 // Continuous training: per model, build a field dataset, retrain the champion's spec on it, export int8,
 // gate the challenger against the champion, and on a blessing move the `challenger` alias (and maybe canary).
+// Policies and jobs live in the RetrainingStore: a job's history outlives the process, and a job whose
+// process stopped (restart, crash) is marked `interrupted` instead of reading `running` forever.
 import type { EventPublisher } from '../events/event-publisher.ts';
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../blob/blob-store.ts';
@@ -11,33 +13,24 @@ import type { Alert, AlertChange } from '../monitoring/alert.ts';
 import type { RunService } from '../runs/run-service.ts';
 import type { ModelVersion } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
-import { evaluateChallenger, type GateVerdict } from './challenger-gate.ts';
-import type { FieldSampleStore } from './field-sample-store.ts';
+import { newHolderId } from '../store/lease.ts';
+import { evaluateChallenger } from './challenger-gate.ts';
+import type { FieldSampleInfo, FieldSampleStore, OperatorLabel, SampleListQuery } from './field-sample-store.ts';
 import { buildFieldDataset, loadDataset, type FieldDataset } from './field-dataset.ts';
 import { trainOutside } from './outside-retrain.ts';
-import { RetrainingPolicy, type PolicyStore, type RetrainingPolicyInput } from './retraining-policy.ts';
+import { policyBoundsProblem, RetrainingPolicy, type RetrainingPolicyInput } from './retraining-policy.ts';
+import type { RetrainJob, RetrainStatus } from './retrain-job.ts';
+import type { RetrainingStore, RetrainJobQuery } from './retraining-store.ts';
 import type { TrainerFile, TrainerFileShelf } from './trainer-files.ts';
 
-export type RetrainStatus = 'running' | 'blessed' | 'refused' | 'failed';
+export type { RetrainJob, RetrainStatus } from './retrain-job.ts';
 
-export interface RetrainJob {
-  id: string;
-  model: string;
-  status: RetrainStatus;
-  /** What started it: `manual`, `drift:<alertId>`, `samples`, `schedule`. */
-  trigger: string;
-  actor: string;
-  startedAt: string;
-  endedAt: string | null;
-  dataset: { digest: string; name: string; parents: string[]; fieldRows: number; holdoutRows: number } | null;
-  champion: string | null;
-  challenger: string | null;
-  runId: string | null;
-  verdict: GateVerdict | null;
-  /** Bundle ref handed to `startCanary`, when the policy says `canary`. */
-  canary: string | null;
-  error: string | null;
-}
+/** Why a job reads `interrupted`: said in its `error`. */
+export const INTERRUPTED_BY_STOP = 'interrupted: the server process running it stopped before it ended; start it again (POST /models/{name}/retrain)';
+export const INTERRUPTED_ABANDONED = 'interrupted: the server process running it stopped answering (its job lease ran out) before it ended; start it again (POST /models/{name}/retrain)';
+
+/** How long a running job's lease holds without renewal (renewed every third of it). */
+const DEFAULT_JOB_LEASE_MS = 60_000;
 
 export interface RetrainingDeps {
   store: Store;
@@ -46,8 +39,18 @@ export interface RetrainingDeps {
   runs: Pick<RunService, 'start' | 'wait'>;
   /** importOnnx and quantizeVersion are needed for outside trainers (policies with `trainer`). */
   conversion: Pick<ConversionService, 'exportVersion'> & Partial<Pick<ConversionService, 'importOnnx' | 'quantizeVersion' | 'evidence'>>;
-  policies: PolicyStore;
+  /** Policies and jobs (store/<engine>/*-retraining-store.ts). */
+  retrainingStore: RetrainingStore;
   log: Logger;
+  /** This process, as job leases name it (default: a fresh `newHolderId()`). */
+  holder?: string;
+  /**
+   * True when no other server process shares the store (SQLite): `recover()` then marks every running job
+   * interrupted at once. Otherwise only jobs whose lease ran out are, at start and every lease renewal.
+   */
+  soleProcess?: boolean;
+  /** A running job's lease, ms (default 60 s): a job whose process stopped renewing it reads `interrupted` after it. */
+  jobLeaseMs?: number;
   /** Starts a canary rollout of `model@version`; given by the composition root. */
   startCanary?: (modelRef: string, actor: string) => Promise<unknown>;
   /**
@@ -65,75 +68,136 @@ export interface RetrainingDeps {
 const INT8 = 'model.int8.onnx';
 
 export class RetrainingService {
+  /** Running jobs of this process (the store has every job; these are the live objects being filled in). */
   private readonly jobs = new Map<string, RetrainJob>();
   private readonly busy = new Map<string, Promise<RetrainJob>>();
   private readonly lastAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly holder: string;
+  private readonly leaseMs: number;
   /** model → the poll of a drift retrain waiting for labelled samples (one per model). */
   private readonly waiting = new Map<string, NodeJS.Timeout>();
   /** Triggers count from here on a fresh process: samples older than it were there before any policy ran. */
   private readonly bornAt = Date.now();
 
-  constructor(private readonly d: RetrainingDeps) {}
+  constructor(private readonly d: RetrainingDeps) {
+    this.holder = d.holder ?? newHolderId();
+    this.leaseMs = d.jobLeaseMs ?? DEFAULT_JOB_LEASE_MS;
+  }
 
-  setPolicy(model: string, input: RetrainingPolicyInput): RetrainingPolicy {
+  /**
+   * Marks the jobs a stopped process left `running` as `interrupted` (all of them when this is the only
+   * process, else those whose lease ran out), then keeps this process's job leases renewed and, with other
+   * processes, sweeps for their abandoned jobs at every renewal. Call once at start.
+   */
+  async recover(): Promise<RetrainJob[]> {
+    const found = await this.d.retrainingStore.interruptRunning({
+      leaseBefore: this.d.soleProcess ? Infinity : Date.now(), reason: this.d.soleProcess ? INTERRUPTED_BY_STOP : INTERRUPTED_ABANDONED, at: new Date().toISOString(),
+    });
+    if (found.length) this.d.log.warn('retrain jobs left running by a stopped server process were marked interrupted', { jobs: found.map((j) => j.id) });
+    this.leaseTimer ??= setInterval(() => void this.renewLeases().catch((e: unknown) => this.d.log.error('retrain job lease renewal failed', { err: String(e) })), Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer.unref();
+    return found;
+  }
+
+  /** Renews this process's running jobs (saving their progress) and, with other processes, interrupts the abandoned ones. */
+  private async renewLeases(): Promise<void> {
+    const until = Date.now() + this.leaseMs;
+    for (const j of this.jobs.values()) if (j.status === 'running') await this.d.retrainingStore.saveJob(j, until);
+    if (this.d.soleProcess) return;
+    const found = await this.d.retrainingStore.interruptRunning({ leaseBefore: Date.now(), reason: INTERRUPTED_ABANDONED, at: new Date().toISOString() });
+    if (found.length) this.d.log.warn('retrain jobs of a server process that stopped were marked interrupted', { jobs: found.map((j) => j.id) });
+  }
+
+  async setPolicy(model: string, input: RetrainingPolicyInput): Promise<RetrainingPolicy> {
+    // Bounded before parsing: a policy nested 200,000 deep or megabytes wide is refused with a reason.
+    const bounds = policyBoundsProblem(input);
+    if (bounds) throw new RetrainingError('INVALID_RETRAINING_POLICY', `retraining policy is ${bounds}: send a smaller policy`);
     const r = RetrainingPolicy.safeParse(input);
     if (!r.success) throw new RetrainingError('INVALID_RETRAINING_POLICY', `retraining policy is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    this.d.policies.put(model, r.data);
+    await this.d.retrainingStore.putPolicy(model, r.data);
     return r.data;
   }
 
-  policy(model: string): RetrainingPolicy {
-    const p = this.d.policies.get(model);
+  async policy(model: string): Promise<RetrainingPolicy> {
+    const p = await this.d.retrainingStore.getPolicy(model);
     if (!p) throw RetrainingError.notFound('retraining policy', model);
     return p;
   }
 
-  /** Starts a retrain in the background; a model already retraining returns that job. */
-  /** `driftSince`: when the drift that triggered it began; the new version's cohorts are profiled on their rows since then. */
-  start(model: string, actor: string, trigger = 'manual', override?: Partial<RetrainingPolicy>, driftSince?: string): RetrainJob {
-    const running = [...this.jobs.values()].find((j) => j.model === model && j.status === 'running');
-    if (running) return running;
-    const policy = { ...this.policy(model), ...override };
-    const job: RetrainJob = {
-      id: `rt_${randomBytes(6).toString('hex')}`, model, status: 'running', trigger, actor, startedAt: new Date().toISOString(), endedAt: null,
+  /**
+   * Starts a retrain in the background; a model already retraining (in any process sharing the store)
+   * returns that job. `driftSince`: when the drift that triggered it began; the new version's cohorts are
+   * profiled on their rows since then.
+   */
+  async start(model: string, actor: string, trigger = 'manual', override?: Partial<RetrainingPolicy>, driftSince?: string): Promise<RetrainJob> {
+    const policy = { ...(await this.policy(model)), ...override };
+    const now = Date.now();
+    const fresh: RetrainJob = {
+      id: `rt_${randomBytes(6).toString('hex')}`, model, status: 'running', trigger, actor, startedAt: new Date(now).toISOString(), endedAt: null,
       dataset: null, champion: null, challenger: null, runId: null, verdict: null, canary: null, error: null,
     };
+    const got = await this.d.retrainingStore.startJob(fresh, { holder: this.holder, leaseUntil: now + this.leaseMs, now, expiredReason: INTERRUPTED_ABANDONED });
+    if (!got.started) return this.jobs.get(got.job.id) ?? got.job;
+    const job = fresh;
     this.jobs.set(job.id, job);
-    this.lastAt.set(model, Date.now());
+    this.lastAt.set(model, now);
     const done = this.execute(job, policy, driftSince).catch((e: unknown) => {
       job.status = 'failed';
       job.error = e instanceof DomainError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
       return job;
     }).then(async (j) => {
+      // Stopped meanwhile: close() recorded it as interrupted, and the store may be gone.
+      if (this.closed) return j;
       j.endedAt = new Date().toISOString();
-      this.busy.delete(j.id);
-      await this.d.events?.publish(`retrain.${j.status as Exclude<RetrainStatus, 'running'>}`, j.id, { ...j });
+      try {
+        await this.d.retrainingStore.saveJob(j);
+      } finally {
+        this.jobs.delete(j.id);
+      }
+      await this.d.events?.publish(`retrain.${j.status as Exclude<RetrainStatus, 'running' | 'interrupted'>}`, j.id, { ...j });
       await this.d.store.audit.record({ actor, action: 'model.retrain', subject: j.id, detail: j });
       this.d.log.info('retrain finished', { id: j.id, model, status: j.status, failures: j.verdict?.failures ?? null, error: j.error });
       return j;
     }).catch((e: unknown) => {
-      // Only the audit write can fail here (e.g. the store closed during shutdown); the job itself is kept.
-      this.d.log.error('retrain audit failed', { id: job.id, err: String(e) });
+      // Only the store writes can fail here (e.g. the database went away); the job itself is kept in memory.
+      this.d.log.error('retrain record failed', { id: job.id, err: String(e) });
       return job;
-    });
+    }).finally(() => this.busy.delete(job.id));
     this.busy.set(job.id, done);
     void this.d.events?.publish('retrain.started', job.id, { ...job });
     return job;
   }
 
   /** Runs the whole retrain and resolves with the finished job. */
-  retrain(model: string, actor: string, override?: Partial<RetrainingPolicy>): Promise<RetrainJob> {
-    return this.wait(this.start(model, actor, 'manual', override).id);
+  async retrain(model: string, actor: string, override?: Partial<RetrainingPolicy>): Promise<RetrainJob> {
+    return this.wait((await this.start(model, actor, 'manual', override)).id);
   }
 
   async wait(id: string): Promise<RetrainJob> {
     return (await this.busy.get(id)) ?? this.get(id);
   }
 
-  /** Jobs of this process for `model`, newest first (older ones are in the audit log). */
-  list(model: string): RetrainJob[] {
-    return [...this.jobs.values()].filter((j) => j.model === model).reverse();
+  /** Jobs of every process sharing the store, newest first; this process's running ones as they are now. */
+  async list(q: RetrainJobQuery = {}): Promise<RetrainJob[]> {
+    return (await this.d.retrainingStore.listJobs(q)).map((j) => this.jobs.get(j.id) ?? j);
+  }
+
+  /** Field samples, newest first, with where each label came from (GET /retraining/samples). */
+  samples(q: SampleListQuery): Promise<FieldSampleInfo[]> {
+    return this.d.samples.list(q);
+  }
+
+  /**
+   * An operator's labels for stored samples (source `operator`, replacing what a device said), audited.
+   * Returns how many samples were found.
+   */
+  async labelSamples(labels: readonly OperatorLabel[], actor: string): Promise<number> {
+    const matched = await this.d.samples.relabel(labels);
+    await this.d.store.audit.record({ actor, action: 'samples.label', subject: 'field-samples', detail: { given: labels.length, matched } });
+    return matched;
   }
 
   /** A file of a running outside trainer's job, for the holder of its download token (TRAINER_TOKEN_INVALID otherwise). */
@@ -142,9 +206,9 @@ export class RetrainingService {
     return this.d.trainerFiles.open(jobId, name, token);
   }
 
-  /** A job of this process, else its audit record (jobs end in the audit log). */
+  /** A job from the store (this process's running ones as they are now), else the audit record of one older than the store. */
   async get(id: string): Promise<RetrainJob> {
-    const j = this.jobs.get(id);
+    const j = this.jobs.get(id) ?? (await this.d.retrainingStore.getJob(id));
     if (j) return j;
     const [a] = await this.d.store.audit.list({ subject: id, limit: 1 });
     if (!a || a.action !== 'model.retrain') throw RetrainingError.notFound('retrain', id);
@@ -176,7 +240,7 @@ export class RetrainingService {
     const championInt8 = await this.int8(champion, job.actor);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, splitSeed: championRun.splitSeed,
-      minDevicesPerLabel: p.data.minDevicesPerLabel, recentSince: driftSince,
+      minDevicesPerLabel: p.data.minDevicesPerLabel, sources: p.data.sources, recentSince: driftSince,
     });
     job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
     const run = await runs.start({
@@ -208,6 +272,7 @@ export class RetrainingService {
     if (!championOnnx) throw new RetrainingError('NO_CHAMPION', `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`);
     const ds = await buildFieldDataset(this.d, {
       parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, minDevicesPerLabel: p.data.minDevicesPerLabel,
+      sources: p.data.sources,
       // As for a native retrain: the challenger's cohorts are profiled on their rows since the drift began.
       recentSince: driftSince,
     });
@@ -265,22 +330,23 @@ export class RetrainingService {
   onAlert(change: AlertChange): void {
     if (change.type !== 'raised') return;
     const model = change.alert.model.split('@')[0]!;
-    if (!this.d.policies.get(model)?.trigger.onDriftAlert) return;
-    const fire = () => this.startAfterSamples(model, change.alert);
-    const lease = this.d.triggerLease;
-    if (!lease) fire();
-    else void lease().then((mine) => { if (mine) fire(); }, (e: unknown) => this.d.log.error('retraining lease check failed', { err: String(e) }));
+    void (async () => {
+      const p = await this.d.retrainingStore.getPolicy(model);
+      if (!p?.trigger.onDriftAlert) return;
+      if (this.d.triggerLease && !(await this.d.triggerLease())) return;
+      this.startAfterSamples(model, change.alert, p);
+    })().catch((e: unknown) => this.d.log.error('retraining drift trigger failed', { model, err: String(e) }));
   }
 
   /** A drift retrain, started once the policy's `samplesAfterAlert` labelled samples arrived since the drift began (polled every second). */
-  private startAfterSamples(model: string, alert: Alert): void {
-    const p = this.d.policies.get(model);
-    const need = p?.trigger.samplesAfterAlert ?? 0;
-    const fire = () => this.start(model, 'system:retraining', `drift:${alert.id}`, undefined, alert.since);
-    if (!p || need <= 0) return void fire();
+  private startAfterSamples(model: string, alert: Alert, p: RetrainingPolicy): void {
+    const need = p.trigger.samplesAfterAlert;
+    const fire = () => void this.start(model, 'system:retraining', `drift:${alert.id}`, undefined, alert.since)
+      .catch((e: unknown) => this.d.log.error('drift retrain did not start', { model, err: String(e) }));
+    if (need <= 0) return fire();
     if (this.waiting.has(model)) return;
     const cohorts = p.data.cohorts?.length ? p.data.cohorts : [alert.cohort];
-    const count = async () => (await Promise.all(cohorts.map((cohort) => this.d.samples.countLabelled({ model, cohort, since: alert.since })))).reduce((a, b) => a + b, 0);
+    const count = async () => (await Promise.all(cohorts.map((cohort) => this.d.samples.countLabelled({ model, cohort, since: alert.since, sources: p.data.sources })))).reduce((a, b) => a + b, 0);
     const poll: NodeJS.Timeout = setInterval(() => void count().then((n) => {
       if (n < need || this.waiting.get(model) !== poll) return;
       clearInterval(poll);
@@ -301,22 +367,34 @@ export class RetrainingService {
   async checkTriggers(now = Date.now()): Promise<string[]> {
     const started: string[] = [];
     if (this.d.triggerLease && !(await this.d.triggerLease())) return started;
-    for (const [model, p] of Object.entries(this.d.policies.list())) {
+    for (const [model, p] of await this.d.retrainingStore.listPolicies()) {
       const last = this.lastAt.get(model) ?? this.bornAt;
       const since = new Date(last).toISOString();
-      const fresh = p.trigger.minLabelledSamples > 0 ? await this.d.samples.countLabelled({ model, since }) : 0;
+      const fresh = p.trigger.minLabelledSamples > 0 ? await this.d.samples.countLabelled({ model, since, sources: p.data.sources }) : 0;
       const why = p.trigger.minLabelledSamples > 0 && fresh >= p.trigger.minLabelledSamples ? 'samples'
         : p.trigger.scheduleSec && now - last >= p.trigger.scheduleSec * 1000 ? 'schedule' : null;
-      if (why) started.push(this.start(model, 'system:retraining', why).id);
+      if (why) started.push((await this.start(model, 'system:retraining', why)).id);
     }
     return started;
   }
 
-  /** Stops the triggers. Running jobs are not awaited: their training runs end with the run service. */
+  /**
+   * Stops the triggers and records this process's running jobs as `interrupted` (nothing carries on with
+   * them). They are not awaited: their training runs end with the run service.
+   */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     for (const poll of this.waiting.values()) clearInterval(poll);
     this.waiting.clear();
     this.timer = null;
+    this.leaseTimer = null;
+    this.closed = true;
+    const at = new Date().toISOString();
+    for (const j of this.jobs.values()) {
+      const stopped: RetrainJob = { ...j, status: 'interrupted', endedAt: at, error: INTERRUPTED_BY_STOP };
+      await this.d.retrainingStore.saveJob(stopped).catch((e: unknown) => this.d.log.error('retrain job not recorded as interrupted', { id: j.id, err: String(e) }));
+    }
+    this.jobs.clear();
   }
 }

@@ -88,7 +88,11 @@ export class SamplesIngest {
         }
         continue;
       }
-      rows.push({ deviceId, predictionId: it.predictionId, cohorts: d?.tags ?? [], model, input, shape: it.shape, prediction: it.prediction, confidence: it.confidence, label: it.label, at: it.at });
+      rows.push({
+        deviceId, predictionId: it.predictionId, cohorts: d?.tags ?? [], model, input, shape: it.shape, prediction: it.prediction, confidence: it.confidence,
+        // [WIRE-2.12.1] The agent says where a label came from; one that says nothing is older than the field.
+        label: it.label, source: it.label === null ? null : (it.source ?? 'unknown'), at: it.at,
+      });
     }
     this.batches.add({ deviceId, seq: batch.seq, rows });
   }

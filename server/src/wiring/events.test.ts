@@ -10,7 +10,8 @@ import { createLogger } from '../log/logger.ts';
 import { LocalLeaseStore } from '../store/lease.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
-import { JsonPolicyStore } from '../retraining/retraining-policy.ts';
+import { openDb } from '../store/sqlite/db.ts';
+import { SqliteRetrainingStore } from '../store/sqlite/sqlite-retraining-store.ts';
 import { RetrainingService } from '../retraining/retraining-service.ts';
 import { openEvents, type EventsWiring } from './events.ts';
 import { openEventStores } from './event-stores.ts';
@@ -72,10 +73,12 @@ describe('event wiring', () => {
   });
 
   it('retraining publishes started and its outcome', async () => {
+    const db = openDb(join(dir, 'flotilla.db'));
     const rt = new RetrainingService({
-      store, blobs: null as never, samples: null as never, runs: null as never, conversion: null as never, policies: new JsonPolicyStore(dir), log: createLogger('silent'), events: events.bus,
+      store, blobs: null as never, samples: null as never, runs: null as never, conversion: null as never, retrainingStore: new SqliteRetrainingStore(db),
+      log: createLogger('silent'), events: events.bus,
     });
-    rt.setPolicy('fraud', { trigger: {}, data: { parent: 'fraud' } });
+    await rt.setPolicy('fraud', { trigger: {}, data: { parent: 'fraud' } });
     // No champion alias: the job fails at once, which is a transition like any other.
     const job = await rt.retrain('fraud', 'tok_1');
     expect(job.status).toBe('failed');
@@ -83,6 +86,7 @@ describe('event wiring', () => {
     const [started, failed] = await events.bus.log.after(0);
     expect(started!.data).toMatchObject({ status: 'running', model: 'fraud', trigger: 'manual' });
     expect(failed!.data).toMatchObject({ status: 'failed', error: job.error });
+    db.close();
   });
 
   it('a store that cannot append logs the failure and the change still stands', async () => {

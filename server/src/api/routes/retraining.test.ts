@@ -34,4 +34,20 @@ describe('retraining routes', () => {
     const cli = await runCli(['retrain', 'status', job.id, '--json', '--server', srv.url, '--token', srv.token]);
     expect(JSON.parse(cli.stdout)).toMatchObject({ id: job.id, status: 'failed' });
   });
+
+  it('lists jobs and samples; operator labels need an operator and a well-formed body', async () => {
+    const jobs = await srv.api('GET', '/api/v1/retraining/jobs?model=mnist-classifier&limit=5');
+    expect(jobs.status).toBe(200);
+    expect(jobs.body.jobs[0]).toMatchObject({ model: 'mnist-classifier', status: 'failed' });
+    expect((await srv.api('GET', '/api/v1/retraining/jobs?status=sideways')).status).toBe(400);
+    expect((await srv.api('GET', '/api/v1/retraining/samples?source=server')).status).toBe(400);
+    expect(await srv.api('GET', '/api/v1/retraining/samples?model=mnist-classifier')).toEqual({ status: 200, body: { samples: [] } });
+    const viewer = (await srv.api('POST', '/api/v1/tokens', { name: 'viewer', role: 'viewer' })).body.token as string;
+    const labels = { labels: [{ deviceId: 'cam-1', predictionId: 'p1', label: 1 }] };
+    expect((await srv.api('POST', '/api/v1/retraining/samples/labels', labels, viewer)).status).toBe(403);
+    expect((await srv.api('GET', '/api/v1/retraining/samples', undefined, viewer)).status).toBe(200);
+    expect((await srv.api('POST', '/api/v1/retraining/samples/labels', { labels: [{ deviceId: 'cam-1', predictionId: 'p1', label: -1 }] })).status).toBe(400);
+    expect((await srv.api('POST', '/api/v1/retraining/samples/labels', { labels: [] })).status).toBe(400);
+    expect(await srv.api('POST', '/api/v1/retraining/samples/labels', labels)).toEqual({ status: 200, body: { matched: 0 } });
+  });
 });

@@ -1,6 +1,8 @@
 // Response schemas of monitoring (series, drift, alerts) and retraining (policies, jobs).
 import { z } from '@hono/zod-openapi';
 import { RetrainingPolicy } from '../../retraining/retraining-policy.ts';
+import { FEEDBACK_SOURCES } from '../../retraining/field-sample-store.ts';
+import { RETRAIN_STATUSES } from '../../retraining/retrain-job.ts';
 
 const Estimate = z.object({ estimate: z.number(), low: z.number(), high: z.number(), n: z.number() });
 const Histogram = z.object({ edges: z.array(z.number()), counts: z.array(z.number()) });
@@ -51,7 +53,9 @@ export { RetrainingPolicy };
 const Accuracies = z.object({ field: z.number().nullable(), test: z.number().nullable() });
 
 export const RetrainJob = z.object({
-  id: z.string(), model: z.string(), status: z.enum(['running', 'blessed', 'refused', 'failed']), trigger: z.string(), actor: z.string(),
+  id: z.string(), model: z.string(),
+  status: z.enum(RETRAIN_STATUSES).openapi({ description: 'interrupted: the server process running it stopped first (error says so)' }),
+  trigger: z.string(), actor: z.string(),
   startedAt: z.string(), endedAt: z.string().nullable(),
   dataset: z.object({ digest: z.string(), name: z.string(), parents: z.array(z.string()), fieldRows: z.number(), holdoutRows: z.number() }).nullable(),
   champion: z.string().nullable(), challenger: z.string().nullable(), runId: z.string().nullable(),
@@ -62,3 +66,10 @@ export const RetrainJob = z.object({
   }).nullable(),
   canary: z.string().nullable(), error: z.string().nullable(),
 }).openapi('RetrainJob');
+
+export const FieldSampleInfo = z.object({
+  deviceId: z.string(), predictionId: z.string(), cohorts: z.array(z.string()), model: z.string(), shape: z.array(z.number()),
+  prediction: z.number(), confidence: z.number(), label: z.number().nullable(),
+  source: z.enum(FEEDBACK_SOURCES).nullable().openapi({ description: "where the label came from: app (agent.feedback), local-api (the agent's POST /v1/feedback), operator (set on the server), unknown (an older agent); null while unlabelled" }),
+  at: z.string(), inputBytes: z.number(),
+}).openapi('FieldSample');

@@ -34,7 +34,28 @@ export function registerRetrainCommands(program: Command): void {
         job = await answer(api.retraining[':id'].$get({ param: { id: encodeURIComponent(job.id) } }));
       }
       emit(o, job, () => renderJob(job));
-      if (job.status === 'failed' || job.status === 'refused') process.exitCode = EXIT.FAILED;
+      if (job.status === 'failed' || job.status === 'refused' || job.status === 'interrupted') process.exitCode = EXIT.FAILED;
+    });
+
+  serverOptions(rt.command('jobs').description('Retrain jobs, newest first, across restarts (interrupted: the server stopped while one ran)')
+    .option('--model <name>', 'only this model')
+    .option('--status <status>', 'running | blessed | refused | failed | interrupted')
+    .option('--limit <n>', 'most jobs shown', '20'))
+    .action(async (o) => {
+      const { jobs } = await answer(typedApi(o).retraining.jobs.$get({ query: { model: o.model, status: o.status, limit: o.limit } }));
+      emit(o, jobs, () => (jobs.length ? jobs.map((j) => `${j.id}  ${j.model}  ${j.status}  ${j.trigger}  ${j.startedAt}${j.error ? `  ${j.error}` : ''}`).join('\n') : 'no retrain jobs'));
+    });
+
+  serverOptions(rt.command('samples').description("Field samples, newest first, with each label's device and source (app, local-api, operator, unknown)")
+    .option('--model <name>', 'only this model')
+    .option('--device <id>', 'only this device')
+    .option('--source <source>', 'only labels from app | local-api | operator | unknown')
+    .option('--limit <n>', 'most samples shown', '50'))
+    .action(async (o) => {
+      const { samples } = await answer(typedApi(o).retraining.samples.$get({ query: { model: o.model, device: o.device, source: o.source, limit: o.limit } }));
+      emit(o, samples, () => (samples.length
+        ? samples.map((x) => `${x.at}  ${x.deviceId}  ${x.model}  ${x.predictionId}  predicted ${x.prediction}  label ${x.label ?? '-'}  ${x.source ?? ''}`).join('\n')
+        : 'no field samples'));
     });
 
   serverOptions(rt.command('status').description('A retrain job: status, dataset lineage and the gate verdict').argument('<id>'))

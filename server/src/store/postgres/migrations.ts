@@ -147,4 +147,20 @@ export const METADATA_PG_MIGRATIONS: PgMigration[] = [
     // See the SQLite migration of the same id.
     sql: 'ALTER TABLE devices ADD COLUMN credential_at TIMESTAMPTZ;',
   },
+  {
+    id: 9,
+    name: 'retraining_store',
+    // Retraining policies and retrain jobs: see the SQLite migration of the same id. JSON as TEXT (a job's
+    // error may hold `\u0000`, which JSONB refuses); the partial unique index keeps one running job per model
+    // whichever process starts it. (Field samples migrate on their own: postgres-field-sample-store.ts.)
+    sql: `
+      CREATE TABLE retraining_policies (model TEXT COLLATE "C" PRIMARY KEY, policy TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+      CREATE TABLE retrain_jobs (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id TEXT COLLATE "C" NOT NULL UNIQUE, model TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL, holder TEXT NOT NULL, lease_until BIGINT NOT NULL, job TEXT NOT NULL
+      );
+      CREATE INDEX retrain_jobs_model ON retrain_jobs (model, seq);
+      CREATE UNIQUE INDEX retrain_jobs_one_running ON retrain_jobs (model) WHERE status = 'running';
+    `,
+  },
 ];

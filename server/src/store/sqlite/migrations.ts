@@ -206,4 +206,21 @@ export const MIGRATIONS: Migration[] = [
     // (`flotilla server --rotate-every`) and `devices show`; null means the device's creation time.
     sql: 'ALTER TABLE devices ADD COLUMN credential_at TEXT;',
   },
+  {
+    id: 9,
+    name: 'retraining_store',
+    // Retraining policies and retrain jobs (server/src/retraining/retraining-store.ts), until now a JSON file
+    // and process memory. A job is its JSON plus the columns it is found and locked by; the partial unique
+    // index allows one running job per model. Field samples gain the feedback source of their label.
+    sql: `
+      CREATE TABLE retraining_policies (model TEXT PRIMARY KEY, policy TEXT NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE retrain_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, status TEXT NOT NULL,
+        holder TEXT NOT NULL, lease_until INTEGER NOT NULL, job TEXT NOT NULL
+      );
+      CREATE INDEX retrain_jobs_model ON retrain_jobs(model, seq);
+      CREATE UNIQUE INDEX retrain_jobs_one_running ON retrain_jobs(model) WHERE status = 'running';
+      ALTER TABLE field_samples ADD COLUMN source TEXT;
+    `,
+  },
 ];

@@ -1,27 +1,38 @@
-// FieldSampleStore on SQLite (table `field_samples`, migration 5).
+// FieldSampleStore on SQLite (table `field_samples`, migration 5; the label's feedback source, migration 9).
 import type { Db } from './db.ts';
-import type { FieldSample, FieldSampleStore, LabelledQuery } from '../../retraining/field-sample-store.ts';
+import type {
+  FeedbackSource, FieldSample, FieldSampleInfo, FieldSampleStore, LabelledQuery, OperatorLabel, SampleListQuery,
+} from '../../retraining/field-sample-store.ts';
 
 interface Row {
   device_id: string; prediction_id: string; cohorts: string; model: string; input: Buffer; shape: string;
-  prediction: number; confidence: number; label: number | null; at: string;
+  prediction: number; confidence: number; label: number | null; source: FeedbackSource | null; at: string;
 }
+
+const info = (r: Omit<Row, 'input'> & { input_bytes: number }): FieldSampleInfo => ({
+  deviceId: r.device_id, predictionId: r.prediction_id, cohorts: JSON.parse(r.cohorts) as string[], model: r.model,
+  shape: JSON.parse(r.shape) as number[], prediction: r.prediction, confidence: r.confidence, label: r.label, source: r.source, at: r.at,
+  inputBytes: r.input_bytes,
+});
 
 export class SqliteFieldSampleStore implements FieldSampleStore {
   private readonly insertTx;
 
   constructor(private readonly db: Db) {
-    // A resend may carry a label the first copy lacked (feedback arrives late): keep the row, take the label.
-    const insert = db.prepare(`INSERT INTO field_samples (device_id, prediction_id, cohorts, model, input, shape, prediction, confidence, label, at, received_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (device_id, prediction_id) DO UPDATE SET label = COALESCE(field_samples.label, excluded.label)`);
+    // A resend may carry a label the first copy lacked (feedback arrives late): keep the row, take the label and its source.
+    const insert = db.prepare(`INSERT INTO field_samples (device_id, prediction_id, cohorts, model, input, shape, prediction, confidence, label, source, at, received_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (device_id, prediction_id) DO UPDATE SET
+        source = CASE WHEN field_samples.label IS NULL THEN excluded.source ELSE field_samples.source END,
+        label = COALESCE(field_samples.label, excluded.label)`);
     const exists = db.prepare('SELECT 1 FROM field_samples WHERE device_id = ? AND prediction_id = ?');
     this.insertTx = db.transaction((rows: readonly FieldSample[]) => {
       let added = 0;
       const now = Date.now();
       for (const s of rows) {
         const before = exists.get(s.deviceId, s.predictionId);
-        insert.run(s.deviceId, s.predictionId, JSON.stringify(s.cohorts), s.model, Buffer.from(s.input), JSON.stringify(s.shape), s.prediction, s.confidence, s.label, s.at, now);
+        insert.run(s.deviceId, s.predictionId, JSON.stringify(s.cohorts), s.model, Buffer.from(s.input), JSON.stringify(s.shape), s.prediction, s.confidence,
+          s.label, s.label === null ? null : s.source, s.at, now);
         if (!before) added++;
       }
       return added;
@@ -38,6 +49,7 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
     if (q.model) { parts.push('model = ?'); args.push(q.model); }
     if (q.since) { parts.push('at >= ?'); args.push(q.since); }
     if (q.cohort) { parts.push('EXISTS (SELECT 1 FROM json_each(cohorts) WHERE value = ?)'); args.push(q.cohort); }
+    if (q.sources) { parts.push('source IN (SELECT value FROM json_each(?))'); args.push(JSON.stringify(q.sources)); }
     return { sql: parts.join(' AND '), args };
   }
 
@@ -48,7 +60,7 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
     return rows.map((r) => ({
       deviceId: r.device_id, predictionId: r.prediction_id, cohorts: JSON.parse(r.cohorts) as string[], model: r.model,
       input: new Uint8Array(r.input), shape: JSON.parse(r.shape) as number[], prediction: r.prediction, confidence: r.confidence,
-      label: r.label, at: r.at,
+      label: r.label, source: r.source, at: r.at,
     }));
   }
 
@@ -67,5 +79,19 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
         ) WHERE kept > ?)`).run(o.maxBytes).changes;
       return old + over;
     })();
+  }
+
+  async list(q: SampleListQuery): Promise<FieldSampleInfo[]> {
+    const rows = this.db.prepare(`SELECT device_id, prediction_id, cohorts, model, shape, prediction, confidence, label, source, at, length(input) AS input_bytes
+      FROM field_samples WHERE (@model IS NULL OR model = @model) AND (@device IS NULL OR device_id = @device) AND (@source IS NULL OR source = @source)
+        AND (@labelled IS NULL OR (label IS NOT NULL) = @labelled)
+      ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT @limit`)
+      .all({ model: q.model ?? null, device: q.deviceId ?? null, source: q.source ?? null, labelled: q.labelled === undefined ? null : Number(q.labelled), limit: q.limit }) as (Omit<Row, 'input'> & { input_bytes: number })[];
+    return rows.map(info);
+  }
+
+  async relabel(labels: readonly OperatorLabel[]): Promise<number> {
+    const set = this.db.prepare("UPDATE field_samples SET label = ?, source = 'operator' WHERE device_id = ? AND prediction_id = ?");
+    return this.db.transaction(() => labels.reduce((n, l) => n + set.run(l.label, l.deviceId, l.predictionId).changes, 0))();
   }
 }
