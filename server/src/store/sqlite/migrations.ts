@@ -199,4 +199,14 @@ export const MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX devices_serial ON devices(serial) WHERE serial IS NOT NULL;
     `,
   },
+  {
+    id: 10,
+    name: 'label-device-index',
+    // Deleting a device (an import's undo) or rewriting its labels looked its label rows up by device id with
+    // no index: the foreign-key check scanned every label row, once per device (1,000 undone devices: 40 s).
+    sql: `
+      CREATE INDEX device_tags_device ON device_tags(device_id);
+      CREATE INDEX device_groups_device ON device_groups(device_id);
+    `,
+  },
 ];
