@@ -16,26 +16,26 @@ export async function streamImport<T extends object>(c: Context<AppEnv>, run: (o
     w?.();
   };
   const next = () => new Promise<void>((r) => (wake = r));
-  let outcome: { ok: true; value: T } | { ok: false; error: Error } | null = null;
+  const state: { outcome: { ok: true; value: T } | { ok: false; error: Error } | null } = { outcome: null };
   void run((p) => {
     lines.push(`${JSON.stringify({ type: 'progress', ...p })}\n`);
     poke();
-  }).then((value) => (outcome = { ok: true, value }), (error: Error) => (outcome = { ok: false, error })).finally(poke);
+  }).then((value) => (state.outcome = { ok: true, value }), (error: Error) => (state.outcome = { ok: false, error })).finally(poke);
 
   // Until something is committed the answer can still be an ordinary error with its status.
-  while (lines.length === 0 && !outcome) await next();
-  const early = outcome as typeof outcome;
+  while (lines.length === 0 && !state.outcome) await next();
+  const early = state.outcome;
   if (lines.length === 0 && early && !early.ok) throw early.error;
 
   const encoder = new TextEncoder();
   let ended = false;
   const body = new ReadableStream<Uint8Array>({
     async pull(ctl) {
-      while (lines.length === 0 && !outcome) await next();
+      while (lines.length === 0 && !state.outcome) await next();
       if (lines.length) return ctl.enqueue(encoder.encode(lines.splice(0).join('')));
       if (ended) return ctl.close();
       ended = true;
-      const o = outcome!;
+      const o = state.outcome!;
       if (o.ok) return ctl.enqueue(encoder.encode(`${JSON.stringify({ type: 'done', ...o.value })}\n`));
       const answer = handleError(o.error, c);
       ctl.enqueue(encoder.encode(`${JSON.stringify({ type: 'error', status: answer.status, ...((await answer.json()) as object) })}\n`));

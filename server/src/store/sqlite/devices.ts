@@ -2,6 +2,7 @@
 import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
 import type { DeviceCredential, DevicePage, DeviceStore } from '../store.ts';
+import type { Statement } from 'better-sqlite3';
 import { type Db, json, now, parse } from './db.ts';
 
 type Row = Record<string, unknown>;
@@ -24,7 +25,7 @@ function modelVersionOf(reported: Record<string, unknown>): string | null {
 }
 
 export class SqliteDeviceStore implements DeviceStore {
-  private insertEvent: ReturnType<Db['prepare']> | null = null;
+  private insertEvent: Statement | null = null;
 
   constructor(private readonly db: Db) {}
 
