@@ -40,4 +40,9 @@ export interface FieldSampleStore {
    * Returns rows deleted.
    */
   prune(o: { receivedBefore: number; maxBytes: number }): Promise<number>;
+  /**
+   * Input bytes stored for one device and model that the server received at or after `sinceMs` (its clock):
+   * what that device already spent of its sample budget, read after a restart emptied the admission's memory.
+   */
+  bytesReceived(deviceId: string, model: string, sinceMs: number): Promise<number>;
 }
