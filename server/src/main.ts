@@ -91,6 +91,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store: store.rollouts, audit: store.audit, devices: deviceDirectory(store), desired: desiredStatePort(fleet.services.delivery),
     health: healthPort(monitoring), bundles: bundleResolver(store), mutex: side.rolloutMutex, actor: `engine@${holder}`,
     events: events.bus,
+    // FLOTILLA_ROLLOUT_STALL_REPORT_SEC: how long a device's storage may fail before `rollout.device_stalled` (default 600).
+    stallReportSec: Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC) >= 0 && process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC ? Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC) : undefined,
   });
   // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
   const tickMs = Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : 5000;

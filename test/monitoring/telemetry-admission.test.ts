@@ -1,10 +1,11 @@
 // [WIRE-2.10] A hostile device against the real server's telemetry ingest: windows for models it was never
 // given make no streams, and inflated counts are clipped to what its window length allows. Every window is
-// still acknowledged, so an honest agent's queue never clogs.
+// still acknowledged, so an honest agent's queue never clogs. What a device was admitted for is read back
+// from its stored telemetry after a restart.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
-import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
+import { restartServerProcess, startServerProcess, type ServerHandle } from '../support/server-process.ts';
 import { deviceClient, topic } from '../delivery/fleet-kit.ts';
 import { deviceFor, serverBundle } from '../agent/server-kit.ts';
 
@@ -22,12 +23,16 @@ beforeAll(async () => {
   const b = await serverBundle(srv, 'kws');
   given = { name: 'kws', version: b.version };
   device = await deviceFor(srv, b.id);
+  await connect();
+}, 60_000);
+
+async function connect(): Promise<void> {
   c = await deviceClient(srv.info.mqttUrl, device);
   c.on('message', (t, p) => {
     if (t === topic(device.id, 'ack')) for (const s of JSON.parse(String(p)).seqs as number[]) acked.add(s);
   });
   await c.subscribeAsync(topic(device.id, 'ack'), { qos: 1 });
-}, 60_000);
+}
 afterAll(async () => {
   await c?.endAsync();
   await srv?.dispose();
@@ -93,3 +98,15 @@ it('also accepts the bundle the device reports running, as the server knows that
   await send(telemetryWindow(201, { name: 'kws', version: other.version }, 4));
   expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000, [`kws@${other.version}`]: 4 });
 });
+
+it('remembers across a server restart which models a device was admitted for: its queued windows still count, invented ones still do not', async () => {
+  // The device is moved on to a third bundle: the first model is neither desired nor reported any more,
+  // but windows it queued under it (offline, say) are still its own.
+  const third = await serverBundle(srv, 'kws');
+  expect((await srv.api('PUT', `/api/v1/devices/${device.id}/desired`, { bundle: third.id })).status).toBe(200);
+  await c.endAsync();
+  srv = await restartServerProcess(srv);
+  await connect();
+  await send(telemetryWindow(300, given, 5), telemetryWindow(301, { name: 'fake-after-restart', version: '1.0.0' }, 5));
+  expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000 + 5, [`kws@${other.version}`]: 4 });
+}, 60_000);

@@ -8,7 +8,7 @@ import type { rolloutRoutes } from './routes/rollouts.ts';
 import type { ModelSummary as ModelSummarySchema, SweepRanking as SweepRankingSchema } from './schemas/registry.ts';
 import type { TargetPreview, RolloutPreview as RolloutPreviewSchema, RolloutStatus as RolloutStatusSchema } from './schemas/rollouts.ts';
 import type { FieldSampleInfo as FieldSampleSchema, RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
-import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema } from './schemas/fleet.ts';
+import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema, ImportLine as ImportLineSchema } from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
 import type { KeyList as KeyListSchema, TrustChange as TrustChangeSchema } from './schemas/keys.ts';
 import type { eventRoutes } from './routes/events.ts';
@@ -84,3 +84,5 @@ export type CreatedWebhook = z.infer<typeof CreatedWebhookSchema>;
 export type WebhookDelivery = z.infer<typeof DeliverySchema>;
 /** A page of the event log. */
 export type EventPage = z.infer<typeof EventPageSchema>;
+/** One NDJSON line of `POST /devices/import` with `Accept: application/x-ndjson`: progress, then done or error. */
+export type DeviceImportLine = z.infer<typeof ImportLineSchema>;

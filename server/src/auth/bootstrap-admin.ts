@@ -11,12 +11,20 @@ export interface AdminBootstrap {
   created: boolean;
 }
 
+/** Name of the token registered from FLOTILLA_ADMIN_TOKEN: at most one of them is live. */
+const ENV_ADMIN = 'admin (FLOTILLA_ADMIN_TOKEN)';
+
 export async function bootstrapAdmin(tokens: TokenStore, dataDir: string, envToken = process.env.FLOTILLA_ADMIN_TOKEN): Promise<AdminBootstrap> {
   const tokenFile = join(dataDir, 'admin-token');
   if (envToken) {
-    if (!(await tokens.findByHash(hashToken(envToken)))) {
+    const current = await tokens.findByHash(hashToken(envToken));
+    // Changing FLOTILLA_ADMIN_TOKEN is how an operator replaces it: the one it replaced stops working.
+    for (const t of await tokens.list()) {
+      if (t.name === ENV_ADMIN && !t.revokedAt && t.id !== current?.id) await tokens.revoke(t.id);
+    }
+    if (!current) {
       try {
-        await issueToken(tokens, 'admin (FLOTILLA_ADMIN_TOKEN)', 'admin', envToken);
+        await issueToken(tokens, ENV_ADMIN, 'admin', envToken);
       } catch (e) {
         // Another server process on the same store registered it first (the hash is unique).
         if (!(await tokens.findByHash(hashToken(envToken)))) throw e;

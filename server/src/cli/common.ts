@@ -14,7 +14,7 @@ export interface ServerOpts {
 export function serverOptions(cmd: Command): Command {
   return cmd
     .option('--server <url>', 'Flotilla server URL (env FLOTILLA_SERVER)', undefined)
-    .option('--token <token>', 'operator token (env FLOTILLA_TOKEN); see "Operator token" below for where else the CLI looks')
+    .option('--token <token>', 'operator token (env FLOTILLA_TOKEN); other users can read it in `ps`: prefer --token-file or the environment. See "Operator token" below')
     .option('--token-file <file>', 'read the operator token from this file, e.g. DATA/admin-token')
     .option('--json', 'print one JSON object instead of text')
     .addHelpText('after', `\nOperator token, first found wins:\n${TOKEN_SEARCH_HELP.map((t, i) => `  ${i + 1}. ${t}`).join('\n')}\n`

@@ -5,7 +5,8 @@ import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/brok
 import { hashMatches } from '../broker/secret-hash.ts';
 import type { CounterSet } from '../broker/device-counters.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Device, DeviceEvent, DeviceFilter } from '../store/entities.ts';
+import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../store/entities.ts';
+import { StoreError } from '../store/store-error.ts';
 import type { DevicePage, Store } from '../store/store.ts';
 import type { CredentialKey } from './credential-key.ts';
 import { hashDeviceToken, isDeviceId, LABEL, newDeviceId, newDeviceToken } from './device-credentials.ts';
@@ -56,6 +57,12 @@ export interface RotationResult {
   oldValidUntil: string;
   /** Of the rotated devices, how many were connected and were sent their new token at once. */
   notified: number;
+}
+
+/** How far a bulk import has got: devices created (committed) of the total. */
+export interface ImportProgress {
+  done: number;
+  total: number;
 }
 
 /** Default overlap window: a device has this long to reconnect with its new token. */
@@ -218,8 +225,12 @@ export class DeviceService implements DeviceAuthority {
     return this.deps.credentialKey;
   }
 
-  /** Creates all the devices or none; each gets a fresh token. */
-  async provision(inputs: ProvisionInput[], actor: string): Promise<Provisioned[]> {
+  /**
+   * Creates all the devices or none; each gets a fresh token. Written {@link IMPORT_BATCH} devices per
+   * store transaction, yielding to other requests between them (`onProgress` after each); when a batch
+   * fails, the batches already written are deleted again before the error is thrown.
+   */
+  async provision(inputs: ProvisionInput[], actor: string, onProgress?: (p: ImportProgress) => void): Promise<Provisioned[]> {
     if (inputs.length === 0) throw new DeviceError('DEVICE_CSV_INVALID', 'nothing to provision');
     if (inputs.length > MAX_IMPORT_ROWS) throw new DeviceError('DEVICE_BATCH_TOO_LARGE', `at most ${MAX_IMPORT_ROWS} devices at once`);
     const seen = new Set<string>();
@@ -236,15 +247,41 @@ export class DeviceService implements DeviceAuthority {
     const rows = await mapYielding(prepared, (p) => ({
       id: p.id, tokenHash: hashDeviceToken(p.token), name: p.input.name, tags: p.input.tags, groups: p.input.groups, attributes: p.input.attributes,
     }));
-    const created = await this.deps.store.devices.createMany(rows);
+    const created = await this.createInBatches(rows, onProgress);
     await this.syncProvisioned(created.map((d, i) => ({ deviceId: d.id, token: prepared[i]!.token, groups: d.groups })), actor);
     const at = new Date().toISOString();
     for (let i = 0; i < created.length; i++) {
       await this.deps.store.devices.addEvent({ deviceId: created[i]!.id, at, kind: 'provisioned', detail: { actor } });
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+      // Each event is its own store write: yield more often than for in-memory work.
+      if (i % EVENTS_PER_YIELD === EVENTS_PER_YIELD - 1) await yieldToEventLoop();
     }
     await this.deps.store.audit.record({ actor, action: 'device.provision', subject: created.length === 1 ? created[0]!.id : `${created.length} devices`, detail: { ids: created.slice(0, 100).map((d) => d.id) } });
     return created.map((device, i) => ({ id: device.id, token: prepared[i]!.token, device }));
+  }
+
+  /** `createMany` a batch at a time; all or none (see {@link provision}). */
+  private async createInBatches(rows: NewDevice[], onProgress?: (p: ImportProgress) => void): Promise<Device[]> {
+    const created: Device[] = [];
+    try {
+      for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
+        created.push(...(await this.deps.store.devices.createMany(rows.slice(i, i + IMPORT_BATCH))));
+        onProgress?.({ done: created.length, total: rows.length });
+        if (i + IMPORT_BATCH < rows.length) await yieldToEventLoop();
+      }
+      return created;
+    } catch (e) {
+      const undone = await this.deps.store.devices.discardNew(created.map((d) => d.id)).catch((err: Error) => {
+        this.deps.log.error('could not undo a failed import', { created: created.length, err: err.message });
+        return -1;
+      });
+      if (e instanceof StoreError && e.code === 'DEVICE_EXISTS' && rows.length > 1) {
+        // Name the row (provision's callers turn "device N" into their own terms, a CSV line for an import).
+        const id = /device '(.*)' already exists/.exec(e.message)?.[1];
+        const at = rows.findIndex((r) => r.id === id);
+        if (at >= 0) throw new StoreError('DEVICE_EXISTS', `device '${id}' (device ${at + 1}) already exists; ${undone < 0 ? 'the import could not be undone' : 'nothing was imported'}`);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -263,16 +300,17 @@ export class DeviceService implements DeviceAuthority {
     }
   }
 
-  /** Provisions every row of a CSV (see device-csv.ts), all or none. */
-  async importCsv(text: string, actor: string): Promise<Provisioned[]> {
-    const rows = parseDeviceCsv(text);
+  /** Provisions every row of a CSV (see device-csv.ts), all or none, reporting progress as batches commit. */
+  async importCsv(text: string, actor: string, onProgress?: (p: ImportProgress) => void): Promise<Provisioned[]> {
+    const rows = await parseDeviceCsv(text);
     try {
-      return await this.provision(rows.map((r) => ({ id: r.id ?? undefined, name: r.name, tags: r.tags, groups: r.groups, attributes: r.attributes })), actor);
+      return await this.provision(rows.map((r) => ({ id: r.id ?? undefined, name: r.name, tags: r.tags, groups: r.groups, attributes: r.attributes })), actor, onProgress);
     } catch (e) {
       // Point at the CSV line rather than the batch position.
-      if (e instanceof DeviceError) {
-        const m = /\(device (\d+)\)/.exec(e.message);
-        if (m) throw new DeviceError(e.code, e.message.replace(m[0], `(line ${rows[Number(m[1]) - 1]!.line})`));
+      const m = e instanceof DeviceError || e instanceof StoreError ? /\(device (\d+)\)/.exec(e.message) : null;
+      if (m) {
+        const message = (e as Error).message.replace(m[0], `(line ${rows[Number(m[1]) - 1]!.line})`);
+        throw e instanceof DeviceError ? new DeviceError(e.code, message) : new StoreError((e as StoreError).code, message);
       }
       throw e;
     }
@@ -349,6 +387,10 @@ const notFound = (id: string) => new DeviceError('DEVICE_NOT_FOUND', `device '${
 
 /** Rows handled between yields to the event loop in a bulk import: a 50k-row import froze the API for 30 s. */
 const YIELD_EVERY = 500;
+/** Timeline events written between yields in a bulk import. */
+const EVENTS_PER_YIELD = 100;
+/** Devices written per store transaction in a bulk import (one 50k-row transaction held the loop 2 s). */
+const IMPORT_BATCH = 500;
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** `items.map(f)`, letting other requests run every {@link YIELD_EVERY} items. */

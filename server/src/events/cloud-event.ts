@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   'rollout.finished',
   'rollout.rolled_back',
   'rollout.devices_superseded',
+  'rollout.device_stalled',
   'alert.opened',
   'alert.escalated',
   'alert.acknowledged',

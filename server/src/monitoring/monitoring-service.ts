@@ -10,7 +10,7 @@ import { DriftDetector, type StreamStatus } from './drift-detector.ts';
 import { modelKey, referenceForCohort, type ModelReference } from './model-reference.ts';
 import { MonitoringError } from './monitoring-error.ts';
 import { MonitoringEvents } from './monitoring-events.ts';
-import { addCounts, countsOfWindow, HOUR_MS, hourOf, MINUTE_RETENTION_MS, minuteOf, type Rollup, type Scope } from './rollup.ts';
+import { addCounts, countsOfWindow, HOUR_MS, hourOf, MINUTE_RETENTION_MS, minuteOf, NO_MODEL, type Rollup, type Scope } from './rollup.ts';
 import { buildSeries, MAX_MINUTE_RANGE_MS, type Bucket, type Metric, type Series } from './series.ts';
 import type { AlertFilter, PruneResult, TelemetryStore, WindowRecord } from './telemetry-store.ts';
 import { WebhookNotifier, type WebhookTarget } from './webhook-notifier.ts';
@@ -268,6 +268,18 @@ export class MonitoringService {
       else byKey.set(key, { scope: 'device', id: deviceId, model: s.model, hour: minute, ...countsOfWindow(s.window) });
     }
     return [...byKey.values()];
+  }
+
+  /**
+   * The models (`name@version`) `deviceId` has stored windows for within the raw-window retention, the most
+   * recently seen last, at most `limit`: what the telemetry admission remembered of it before a restart.
+   */
+  async recentModelsOf(deviceId: string, limit: number): Promise<string[]> {
+    const now = this.now();
+    const rollups = await this.o.store.deviceRollups({ deviceIds: [deviceId], from: hourOf(now - this.retention.windowDays * DAY_MS), to: now + HOUR_MS });
+    const last = new Map<string, number>();
+    for (const r of rollups) if (r.model !== NO_MODEL) last.set(r.model, Math.max(last.get(r.model) ?? 0, r.hour));
+    return [...last].sort((a, b) => a[1] - b[1]).map(([m]) => m).slice(-limit);
   }
 
   /**

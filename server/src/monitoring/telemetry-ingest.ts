@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestItem, MonitoringService } from './monitoring-service.ts';
 import { modelKey } from './model-reference.ts';
-import { desiredModels, ModelAdmission } from './window-admission.ts';
+import { desiredModels, MAX_MODELS_PER_DEVICE, ModelAdmission } from './window-admission.ts';
 import { clipWindow } from './window-clip.ts';
 
 export interface TelemetryIngestOptions {
@@ -78,6 +78,8 @@ export class TelemetryIngest {
     const window = clipWindow(received, this.o.maxPredictionsPerSec);
     // A model missing from cached facts may be one given since: look again before refusing.
     if (window.model && !facts.given.includes(modelKey(window.model))) facts = await this.factsOf(deviceId, true);
+    // First sight since start: what it was admitted for before, from its stored windows (once per device).
+    if (window.model && this.admission.needsSeed(deviceId)) this.admission.seed(deviceId, await this.o.monitoring.recentModelsOf(deviceId, MAX_MODELS_PER_DEVICE));
     const refused = this.admission.check(deviceId, window, facts.given) ?? undefined;
     if (refused) {
       this.refused++;

@@ -24,6 +24,20 @@ export function desiredModels(device: Pick<Device, 'desired'> | null): string[] 
 export class ModelAdmission {
   private readonly admitted = new Map<string, string[]>();
 
+  /** Whether {@link seed} still has to be called for this device (once per process). */
+  needsSeed(deviceId: string): boolean {
+    return !this.admitted.has(deviceId);
+  }
+
+  /**
+   * What was admitted for the device before this process started, read back from stored telemetry (only
+   * admitted windows are stored), oldest first: an honest device's queued windows for its previous model
+   * still count after a restart. Ignored once the device has an entry.
+   */
+  seed(deviceId: string, models: readonly string[]): void {
+    if (!this.admitted.has(deviceId)) this.admitted.set(deviceId, models.slice(-MAX_MODELS_PER_DEVICE));
+  }
+
   /** Null when `window` may be stored; otherwise why not. `given` are the device's models now. */
   check(deviceId: string, window: TelemetryWindow, given: readonly string[]): string | null {
     if (!window.model) return null;

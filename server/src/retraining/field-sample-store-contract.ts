@@ -106,6 +106,19 @@ export function fieldSampleStoreContract(name: string, open: () => Promise<{ sto
       expect(await s.relabel([])).toBe(0);
     }));
 
+    it('sums the input bytes one device stored for one model since a time it was received', withStore(async (s) => {
+      await s.insertMany([contractSample('cam-1', 1), contractSample('cam-1', 2, { label: null }), contractSample('cam-1', 3, { model: 'other' }), contractSample('cam-2', 4)]);
+      await new Promise((r) => setTimeout(r, 5));
+      const between = Date.now();
+      await new Promise((r) => setTimeout(r, 5));
+      await s.insertMany([contractSample('cam-1', 5)]);
+      // 12 bytes each; labelled or not, every stored input counts.
+      expect(await s.bytesReceived('cam-1', 'toy', 0)).toBe(36);
+      expect(await s.bytesReceived('cam-1', 'toy', between)).toBe(12);
+      expect(await s.bytesReceived('cam-1', 'other', 0)).toBe(12);
+      expect(await s.bytesReceived('cam-3', 'toy', 0)).toBe(0);
+    }));
+
     it('orders samples predicted at the same time by device, then prediction id', withStore(async (s) => {
       const at = '2026-01-01T00:00:00.000Z';
       await s.insertMany([contractSample('b', 1, { at }), contractSample('a', 2, { at }), contractSample('a', 1, { at })]);

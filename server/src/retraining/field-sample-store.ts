@@ -79,4 +79,9 @@ export interface FieldSampleStore {
   list(q: SampleListQuery): Promise<FieldSampleInfo[]>;
   /** Sets operator labels (source `operator`), replacing a device's; returns how many samples were found. */
   relabel(labels: readonly OperatorLabel[]): Promise<number>;
+  /**
+   * Input bytes stored for one device and model that the server received at or after `sinceMs` (its clock):
+   * what that device already spent of its sample budget, read after a restart emptied the admission's memory.
+   */
+  bytesReceived(deviceId: string, model: string, sinceMs: number): Promise<number>;
 }

@@ -1,7 +1,8 @@
 // Which field samples the server stores [WIRE-2.2 telemetry policy]: only what the device's desired state
 // asks for. A device whose policy allows none (rate or budget 0, or no desired state) gets nothing stored,
 // and each device may store at most its byte budget per window and model, counted here rather than trusted
-// to the agent's own sampler: one device once wrote 245 MB in 15 s.
+// to the agent's own sampler: one device once wrote 245 MB in 15 s. What a device spent before a restart is
+// read back from the store on first sight (see `seed`), so restarting the server does not refill a budget.
 
 /** The part of a desired state that governs sampling. */
 interface SamplingPolicy {
@@ -29,7 +30,31 @@ export class SampleAdmission {
   /** `device\0model` → bytes stored in the window that started at `start` (ms). */
   private readonly used = new Map<string, { start: number; bytes: number }>();
 
+  /** Keys whose spending before this process started was read from the store (once each). */
+  private readonly seeded = new Set<string>();
+
   constructor(private readonly now: () => number = Date.now) {}
+
+  /** Whether {@link seed} still has to be called for this device and model (once per process). */
+  needsSeed(deviceId: string, model: string): boolean {
+    const key = `${deviceId}\0${model}`;
+    return !this.seeded.has(key) && !this.used.has(key);
+  }
+
+  /**
+   * What the device stored for `model` in the last window before this process knew of it (read from the
+   * store), counted as spent in a window that starts now: a restart must not hand a device its budget again.
+   * Stricter than the device's own window by at most one window, and an honest device spends at most one
+   * budget per window of the twice-the-budget allowance, so it is not refused.
+   */
+  seed(deviceId: string, model: string, bytes: number): void {
+    const key = `${deviceId}\0${model}`;
+    if (this.seeded.size >= MAX_TRACKED) this.seeded.clear();
+    this.seeded.add(key);
+    if (this.used.has(key)) return;
+    if (this.used.size >= MAX_TRACKED) this.used.delete(this.used.keys().next().value!);
+    this.used.set(key, { start: this.now(), bytes });
+  }
 
   /**
    * Null when a sample of `bytes` from `deviceId` about `model` may be stored (and counts it against the

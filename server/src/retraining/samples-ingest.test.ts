@@ -114,4 +114,37 @@ describe('SamplesIngest', () => {
     await settle();
     expect(await world.samples.countLabelled({})).toBe(6);
   });
+
+  it('remembers what a device spent across a restart: a new ingest on the same store refuses it, an honest device is unaffected', async () => {
+    await askForSamples(['cam-1', 'cam-2'], 24); // 12-byte items: 4 fit in twice the budget per window
+    link.send('cam-1', { v: 1, seq: 1, items: Array.from({ length: 50 }, (_, i) => item(i)) });
+    await settle();
+    const stored = async (id: string) => (await world.samples.labelled({ limit: 1000 })).filter((r) => r.deviceId === id).length;
+    expect(await stored('cam-1')).toBe(4);
+
+    // The server restarts: a fresh ingest (empty memory) on the same store.
+    await ingest.close();
+    link = new FakeLink();
+    ingest = new SamplesIngest({ link, store: world.store, samples: world.samples, log: createLogger('silent'), prefix: 'flotilla', maxDelayMs: 5, now: () => clock });
+    await ingest.start();
+    link.send('cam-1', { v: 1, seq: 2, items: [item(200), item(201)] });
+    link.send('cam-2', { v: 1, seq: 1, items: [item(300), item(301)] });
+    await settle();
+    expect(await stored('cam-1')).toBe(4);
+    expect(ingest.refused).toBe(2);
+    // cam-2 spent nothing before the restart: its whole allowance is there.
+    expect(await stored('cam-2')).toBe(2);
+    // Refused items are still acknowledged, so the agent frees them.
+    const acks = link.published.map((m) => ({ topic: m.topic, ack: decodeMessage(Ack, m.payload as Uint8Array) }));
+    expect(acks).toEqual(expect.arrayContaining([
+      { topic: 'flotilla/devices/cam-1/ack', ack: { v: 1, kind: 'samples', seqs: [2] } },
+      { topic: 'flotilla/devices/cam-2/ack', ack: { v: 1, kind: 'samples', seqs: [1] } },
+    ]));
+
+    // The next window gives cam-1 its budget again.
+    clock += 61_000;
+    link.send('cam-1', { v: 1, seq: 3, items: [item(202)] });
+    await settle();
+    expect(await stored('cam-1')).toBe(5);
+  });
 });

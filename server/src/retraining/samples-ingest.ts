@@ -70,6 +70,10 @@ export class SamplesIngest {
     const reported = d?.reported as { model?: { name?: string } | null } | null | undefined;
     const model = reported?.model?.name ?? d?.modelVersion?.split('@')[0] ?? 'unknown';
     const policy = samplingPolicy(d?.desired);
+    if (policy && policy.sampleBudgetBytes > 0 && this.admission.needsSeed(deviceId, model)) {
+      // First sight since start: count what it stored in its last window (received times are the store's wall clock).
+      this.admission.seed(deviceId, model, await this.o.samples.bytesReceived(deviceId, model, Date.now() - policy.windowSec * 1000));
+    }
     const rows: FieldSample[] = [];
     for (const it of batch.items) {
       const input = fromBase64(it.input);

@@ -2,7 +2,7 @@
 // events. All state lives in the RolloutStore, so a new engine on the same store resumes exactly.
 import { randomBytes } from 'node:crypto';
 import { cohortHash, cumulativeQuotas, planCohorts } from './cohorts.ts';
-import { isMember, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
+import { currentStall, isMember, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
 import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
 import { systemClock } from './ports.ts';
@@ -43,7 +43,16 @@ export interface RolloutEngineDeps {
   mutex?: { run<T>(fn: () => Promise<T>): Promise<T> };
   /** Publishes each transition (`rollout.created`, `rollout.stage_passed`, ...) after its write committed. */
   events?: EventPublisher;
+  /**
+   * How long a device may be `stalled` (its storage failing) before the rollout records and publishes a
+   * `rollout.device_stalled` event, seconds (default {@link DEFAULT_STALL_REPORT_SEC}). Judged when the
+   * device reports the stall again (its agent retries without limit, backing off to 5 minutes).
+   */
+  stallReportSec?: number;
 }
+
+/** Default of {@link RolloutEngineDeps.stallReportSec}: ten minutes. */
+export const DEFAULT_STALL_REPORT_SEC = 600;
 
 export type OperatorAction = 'start' | 'pause' | 'resume' | 'advance' | 'abort' | 'rollback';
 export const OPERATOR_ACTIONS: readonly OperatorAction[] = ['start', 'pause', 'resume', 'advance', 'abort', 'rollback'];
@@ -234,19 +243,32 @@ export class RolloutEngine {
         ? x.previousBundleId === ev.bundleId
         : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId));
       if (!m) return null;
+      const state = nextDeviceState(m.state, ev);
+      const timeline = ev.seq !== undefined || state === 'stalled' ? (await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? [] : [];
       if (ev.seq !== undefined) {
-        const timeline = (await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? [];
         const newest = Math.max(-1, ...timeline.map((e) => (e.kind === 'status' ? Number((e.detail as { seq?: number } | undefined)?.seq ?? -1) : -1)));
         if (ev.seq <= newest) return { rolloutId: m.rolloutId, state: m.state };
       }
-      const state = nextDeviceState(m.state, ev);
-      const at = new Date(this.clock.now()).toISOString();
-      await this.deps.store.write({
-        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail: {
-          from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null, seq: ev.seq ?? null,
-          ...(ev.waiting ? { waiting: ev.waiting } : {}), ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}), ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
-        } } }],
-      });
+      const now = this.clock.now();
+      const at = new Date(now).toISOString();
+      // A stall that has lasted past the threshold becomes a rollout event, once per stall (marked on its entry).
+      const stall = state === 'stalled' ? currentStall(timeline) : null;
+      const report = stall && !stall.reported && now - Date.parse(stall.since) >= (this.deps.stallReportSec ?? DEFAULT_STALL_REPORT_SEC) * 1000;
+      const detail = {
+        from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null, seq: ev.seq ?? null,
+        ...(ev.waiting ? { waiting: ev.waiting } : {}), ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}), ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
+        ...(report ? { stallReported: true } : {}),
+      };
+      const events: Omit<RolloutEventRecord, 'id'>[] = report ? [{
+        rolloutId: m.rolloutId, at, actor: this.deps.actor ?? 'engine', kind: 'device_stalled', from: null, to: null, stage: m.stage,
+        reason: `device ${deviceId} has been stalled since ${stall!.since}: ${ev.reason ?? ''}`.slice(0, 1000),
+        detail: { deviceId, stage: m.stage, since: stall!.since, reason: ev.reason ?? '' },
+      }] : [];
+      await this.deps.store.write({ changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail } }], events });
+      if (events.length) {
+        const r = await this.deps.store.get(m.rolloutId);
+        if (r) await publishRolloutEvents(this.deps.events, r, events);
+      }
       return { rolloutId: m.rolloutId, state };
     });
   }

@@ -19,6 +19,7 @@ const TYPES: Record<string, EventType> = {
   finish: 'rollout.finished',
   rollback: 'rollout.rolled_back',
   devices_superseded: 'rollout.devices_superseded',
+  device_stalled: 'rollout.device_stalled',
 };
 
 /** Publishes `records` (one step's, in order); kinds without a public type are skipped. */

@@ -103,6 +103,20 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await s.devices.list()).devices.map((d) => d.id)).toEqual(['car-2']);
       expect((await s.devices.list({ revoked: true })).devices.map((d) => d.id)).toEqual(['car-1']);
     }));
+    it('devices: discardNew undoes an import (labels and events too) but keeps a device that has connected', withStore(async (s) => {
+      await s.devices.createMany([{ id: 'new-1', tokenHash: 'h1', tags: ['t'], groups: ['g'] }, { id: 'new-2', tokenHash: 'h2' }, { id: 'seen', tokenHash: 'h3', tags: ['t'] }]);
+      await s.devices.addEvent({ deviceId: 'new-1', at: new Date().toISOString(), kind: 'provisioned', detail: null });
+      await s.devices.setPresence('seen', { online: true, session: 1, at: new Date().toISOString() });
+      await s.devices.touch(new Map([['seen', new Date().toISOString()]]));
+      expect(await s.devices.discardNew(['new-1', 'new-2', 'seen', 'unknown'])).toBe(2);
+      expect(await s.devices.get('new-1')).toBeNull();
+      expect(await s.devices.events('new-1')).toEqual([]);
+      expect((await s.devices.list({ tag: 't' })).devices.map((d) => d.id)).toEqual(['seen']);
+      expect(await s.devices.count({ group: 'g' })).toBe(0);
+      // The id is free again: the import can be run once more.
+      await s.devices.createMany([{ id: 'new-1', tokenHash: 'h4' }]);
+      expect(await s.devices.discardNew([])).toBe(0);
+    }));
 
     it('devices: rotation keeps the previous hash until the overlap ends, skips revoked devices', withStore(async (s) => {
       await s.devices.createMany([{ id: 'r1', tokenHash: 'h1' }, { id: 'r2', tokenHash: 'h2' }, { id: 'r3', tokenHash: 'h3' }]);

@@ -70,6 +70,12 @@ export interface DevicePage {
 export interface DeviceStore {
   /** Creates every device or none (a duplicate id fails the whole batch with DEVICE_EXISTS). */
   createMany(devices: NewDevice[]): Promise<Device[]>;
+  /**
+   * Deletes devices a bulk import created moments ago, with their labels and events: the import's undo when a
+   * later batch fails, so an import stays all or none. A device that has ever connected or reported is kept.
+   * Returns how many were deleted.
+   */
+  discardNew(ids: string[]): Promise<number>;
   get(id: string): Promise<Device | null>;
   /** Token hashes and revocation of a device, for authenticating it; null when unknown. */
   credential(id: string): Promise<DeviceCredential | null>;

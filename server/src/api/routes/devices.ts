@@ -5,8 +5,9 @@ import { route, routeApp } from '../route.ts';
 import { DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import { badRequest } from '../api-error.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
-import { DesiredState, Device, DevicePage, DeviceView, Provisioned, SetDesiredResult } from '../schemas/fleet.ts';
+import { DesiredState, Device, DevicePage, DeviceView, ImportLine, ImportResult, Provisioned, SetDesiredResult } from '../schemas/fleet.ts';
 import { respond } from '../schemas/respond.ts';
+import { streamImport } from './import-stream.ts';
 
 const Label = z.string().min(1).max(64);
 const DeviceId = z.string().regex(DEVICE_ID, 'device ids match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]');
@@ -50,12 +51,21 @@ export function deviceRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      route('post', '/devices/import', 'Provision many devices from a CSV body (text/csv): columns id, name, tags, groups (";"-separated), any other column is an attribute. All or none.',
-        {}, respond(201, 'provisioned', z.object({ count: z.number(), devices: z.array(z.object({ id: z.string(), token: z.string() })) }))),
+      route('post', '/devices/import',
+        'Provision many devices from a CSV body (text/csv): columns id, name, tags, groups (";"-separated), any other column is an attribute. '
+          + 'All or none: written 500 per transaction, and a failed batch deletes the ones before it. With Accept: application/x-ndjson, '
+          + 'progress lines follow as batches commit (200), then the result or the error.',
+        {}, {
+          ...respond(201, 'provisioned', ImportResult),
+          200: { description: 'NDJSON: progress lines, then a done or an error line', content: { 'application/x-ndjson': { schema: ImportLine } } },
+        }),
       async (c) => {
         const text = await c.req.text();
-        const made = await f.devices.importCsv(text, c.get('actor').id);
-        return c.json({ count: made.length, devices: made.map((p) => ({ id: p.id, token: p.token })) }, 201);
+        const actor = c.get('actor').id;
+        const result = (made: { id: string; token: string }[]) => ({ count: made.length, devices: made.map((p) => ({ id: p.id, token: p.token })) });
+        if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) return c.json(result(await f.devices.importCsv(text, actor)), 201);
+        // The NDJSON answer is a plain Response (its lines are typed by ImportLine, which the typed client cannot follow).
+        return (await streamImport(c, (onProgress) => f.devices.importCsv(text, actor, onProgress).then(result))) as never;
       },
     )
     .openapi(

@@ -28,6 +28,21 @@ export const DevicePage = z.object({ devices: z.array(Device), next: z.string().
 
 export const Provisioned = z.object({ id: z.string(), token: z.string().openapi({ description: 'Shown once: the server keeps only its hash' }), device: Device });
 
+export const ImportResult = z.object({
+  count: z.number(),
+  devices: z.array(z.object({ id: z.string(), token: z.string().openapi({ description: 'Shown once: the server keeps only its hash' }) })),
+}).openapi('DeviceImportResult');
+
+/**
+ * One line of an import streamed as NDJSON (`Accept: application/x-ndjson`): `progress` after each batch of
+ * devices is committed, then one `done` (the result) or one `error` (nothing was imported).
+ */
+export const ImportLine = z.union([
+  z.object({ type: z.literal('progress'), done: z.number(), total: z.number() }),
+  ImportResult.extend({ type: z.literal('done') }),
+  z.object({ type: z.literal('error'), status: z.number(), error: z.object({ code: z.string(), message: z.string() }) }),
+]).openapi('DeviceImportLine');
+
 export const DesiredState = z.object({ desired: Json.nullable(), desiredRev: z.number() });
 
 export const SetDesiredResult = z.object({

@@ -66,6 +66,16 @@ export class PostgresDeviceStore implements DeviceStore {
     return devices.map((d) => made.get(d.id)!);
   }
 
+  async discardNew(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return withTx(this.pool, async (c) => {
+      const { rows } = await c.query('DELETE FROM devices WHERE id = ANY($1::text[]) AND last_seen_at IS NULL AND reported IS NULL RETURNING id', [ids]);
+      const gone = rows.map((r) => r.id as string);
+      if (gone.length) await c.query('DELETE FROM device_events WHERE device_id = ANY($1::text[])', [gone]);
+      return gone.length;
+    });
+  }
+
   async get(id: string): Promise<Device | null> {
     const { rows } = await this.pool.query('SELECT * FROM devices WHERE id = $1', [id]);
     return rows[0] ? toEntity(rows[0]) : null;

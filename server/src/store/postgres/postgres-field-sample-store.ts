@@ -100,6 +100,12 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
     return Number(rows[0]!.n);
   }
 
+  async bytesReceived(deviceId: string, model: string, sinceMs: number): Promise<number> {
+    // The primary key's device_id prefix bounds the scan to this device's rows.
+    const { rows } = await this.pool.query('SELECT COALESCE(SUM(octet_length(input)), 0)::bigint AS n FROM field_samples WHERE device_id = $1 AND model = $2 AND received_ms >= $3', [deviceId, model, sinceMs]);
+    return Number(rows[0].n);
+  }
+
   async prune(o: { receivedBefore: number; maxBytes: number }): Promise<number> {
     return withTx(this.pool, async (c) => {
       const old = await c.query('DELETE FROM field_samples WHERE received_ms < $1', [o.receivedBefore]);

@@ -69,6 +69,12 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM field_samples WHERE ${w.sql}`).get(...w.args) as { n: number }).n;
   }
 
+  async bytesReceived(deviceId: string, model: string, sinceMs: number): Promise<number> {
+    // The primary key's device_id prefix bounds the scan to this device's rows.
+    return (this.db.prepare('SELECT COALESCE(SUM(length(input)), 0) AS n FROM field_samples WHERE device_id = ? AND model = ? AND received_ms >= ?')
+      .get(deviceId, model, sinceMs) as { n: number }).n;
+  }
+
   async prune(o: { receivedBefore: number; maxBytes: number }): Promise<number> {
     return this.db.transaction(() => {
       const old = this.db.prepare('DELETE FROM field_samples WHERE received_ms < ?').run(o.receivedBefore).changes;
