@@ -221,6 +221,7 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX retrain_jobs_model ON retrain_jobs(model, seq);
       CREATE UNIQUE INDEX retrain_jobs_one_running ON retrain_jobs(model) WHERE status = 'running';
       ALTER TABLE field_samples ADD COLUMN source TEXT;
+    `,
   },
   {
     id: 10,
