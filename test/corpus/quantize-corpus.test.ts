@@ -1,28 +1,54 @@
 // The quantizer on real exported models: every corpus model is quantized with the product's defaults (calibration
 // auto, parity on 48 held-out rows) or refused with its reason, and every int8 model the gate passes is checked
 // again here, by an independent onnxruntime run on the held-out rows and the official ONNX checker: none may pass
-// while computing something else.
-import { readFileSync } from 'node:fs';
+// while computing something else. The quantizing runs in two worker processes (quantize-corpus-worker.ts).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '@flotilla/server/convert/npy';
-import { quantizeWithReport } from '@flotilla/server/convert/quantize-with-report';
 import { onnxCheck } from '@flotilla/server/convert/testing/onnx-checker';
 import { onnxCheckerMissing, torchMissing } from '../support/tools.ts';
 import { ensureCorpus, type CorpusManifest, type CorpusModel } from './corpus-cache.ts';
+import type { WorkerOutcome } from './quantize-corpus-worker.ts';
+
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'quantize-corpus-worker.ts');
+/** Worker processes: the quantizer's own work is mostly single-threaded JavaScript, so two share two cores well. */
+const WORKERS = 2;
 
 /** Gate defaults: top-1 agreement for classifier outputs, relative L2 for the rest. */
 const MIN_TOP1 = 0.99;
 const MAX_REL_L2 = 0.05;
 
-interface Outcome {
-  file: string;
-  passed: boolean;
-  refused?: string;
-  failures?: string[];
-  sizeRatio?: number;
+interface Outcome extends WorkerOutcome {
   int8?: Uint8Array;
+}
+
+/** Runs one worker over `files`, its log lines passed through; resolves when it exits, rejects unless it exits 0. */
+function quantizeIn(dir: string, out: string, files: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', WORKER, dir, out, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stdout.on('data', (b: Buffer) => process.stdout.write(b));
+    proc.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+    proc.on('error', reject);
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`corpus worker exited ${code}: ${err}`))));
+  });
+}
+
+/** Splits the models into `n` lists of similar cost: largest float file first, each to the lightest list so far. */
+function balance(dir: string, models: CorpusModel[], n: number): string[][] {
+  const lists = Array.from({ length: n }, () => ({ files: [] as string[], bytes: 0 }));
+  const sized = models.map((m) => ({ file: m.file, bytes: statSync(path.join(dir, m.file)).size })).sort((a, b) => b.bytes - a.bytes);
+  for (const m of sized) {
+    const lightest = lists.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.files.push(m.file);
+    lightest.bytes += m.bytes;
+  }
+  return lists.map((l) => l.files);
 }
 
 const npy = (dir: string, file: string) => {
@@ -80,26 +106,15 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   const FLOOR = 0.73;
 
   it('quantizes the corpus through the parity gate (floor 73%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
-    for (const m of manifest.models) {
-      const floatBytes = new Uint8Array(readFileSync(path.join(dir, m.file)));
-      try {
-        const { int8Bytes, report } = await quantizeWithReport({
-          floatBytes,
-          calibration: npy(dir, m.calib),
-          evaluation: { inputs: npy(dir, m.heldout) },
-          mode: 'static',
-          calibrationSettings: { method: 'auto' },
-        });
-        outcomes.push({ file: m.file, passed: report.gate.passed, failures: report.gate.failures, sizeRatio: report.parity.sizeRatio, int8: int8Bytes });
-        const o = report.parity.outputs[0]!;
-        console.log(
-          `[corpus] ${m.file}: ${report.gate.passed ? 'passed' : 'failed'}, ${o.kind === 'classifier' ? `top-1 ${(o.top1Agreement! * 100).toFixed(1)}%` : `relative L2 ${o.relativeL2.toFixed(4)}`}, ` +
-            `size ${report.parity.sizeRatio.toFixed(3)}, ${report.calibration?.method}, ${report.keptFloat?.length ?? 0} activation(s) float, int8 ×${report.speed?.batch1Speedup} at batch 1`,
-        );
-      } catch (err) {
-        const e = err as { code?: string; message: string };
-        outcomes.push({ file: m.file, passed: false, refused: `${e.code}: ${e.message}` });
+    const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
+    try {
+      await Promise.all(balance(dir, manifest.models, WORKERS).map((files) => quantizeIn(dir, out, files)));
+      for (const m of manifest.models) {
+        const o = JSON.parse(readFileSync(path.join(out, `${m.file}.json`), 'utf8')) as WorkerOutcome;
+        outcomes.push({ ...o, ...(o.refused ? {} : { int8: new Uint8Array(readFileSync(path.join(out, `${m.file}.int8.onnx`))) }) });
       }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
     const passed = outcomes.filter((o) => o.passed);
     console.log(`[corpus] int8 through the gate: ${passed.length}/${outcomes.length}`);
