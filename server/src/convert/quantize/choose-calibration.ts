@@ -36,11 +36,11 @@ export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'ent
 export const WEIGHT_TYPES: readonly WeightType[] = ['int8', 'uint8'];
 
 /**
- * Tries the weight types and, for each, the methods in order (calibrations are measured once per method and reused)
- * and keeps the first whose int8 model meets `gate` on the calibration samples
+ * Tries the weight types and, for each, the methods in order (calibrations are measured once per method and reused),
+ * then mixed precision, and keeps the first int8 model that meets `gate` on the calibration samples
  * (the accuracy threshold aside: calibration samples carry no labels); when none does, the best of all:
- * highest top-1 agreement where the model has a classifier output, then lowest relative L2, as the base of mixed
- * precision. `weightQmax` (benchmarks only) pins the weights to int8.
+ * highest top-1 agreement where the model has a classifier output, then lowest relative L2 (mixed precision starts
+ * from the closest of each weight type too). `weightQmax` (benchmarks only) pins the weights to int8.
  */
 export async function chooseCalibration(
   floatBytes: Uint8Array,
@@ -68,18 +68,24 @@ export async function chooseCalibration(
     candidates.push(c);
     return c;
   };
+  // Per weight type: the methods, then mixed precision from the closest of them. uint8 weights come in only when int8
+  // weights alone (mixed precision's far end) miss the gate: the model is then limited by its weights, and more float
+  // activations cannot help; where activations limit it (EfficientNet), the search costs what it did with int8 only.
   const calibrated = new Map<CalibrationMethod, CalibratedRanges>();
   for (const weightType of weightQmax === undefined ? WEIGHT_TYPES : (['int8'] as const)) {
+    let closest: { model: QuantizedModel; c: CalibrationCandidate } | null = null;
     for (const method of CALIBRATION_METHODS) {
       const model = await quantizeStatic(floatBytes, calibration, { calibration: { ...settings, method }, weightQmax, weightType, calibrated: calibrated.get(method) });
       if (model.calibrated) calibrated.set(method, model.calibrated);
       const c = await judge(model, method);
+      if (!closest || better(c, closest.c)) closest = { model, c };
       if (!best || better(c, best.c)) best = { model, c };
       if (c.meetsGate) return { model, candidates };
     }
+    const mixed = await mixedPrecision(floatBytes, calibration, settings, closest!.model, judge, weightQmax);
+    if (mixed) return { model: mixed, candidates };
   }
-  const mixed = await mixedPrecision(floatBytes, calibration, settings, best!.model, judge, weightQmax);
-  return { model: mixed ?? best!.model, candidates };
+  return { model: best!.model, candidates };
 }
 
 /**
