@@ -166,8 +166,11 @@ describe('int8 weights stay inside the range every CPU multiplies exactly', () =
     const fused = await run(q.bytes, x, 'all');
     const reference = await run(q.bytes, x, 'disabled');
     // 7-bit weights make the integer sums exact, so the two agree to float rounding (2.6e-7 of the output range
-    // measured on an AVX2-only EPYC). The same model with full-range weights is 1.7e-2 off there: saturation.
-    expect(maxDiff(fused, reference)).toBeLessThan(1e-3 * range(reference));
+    // measured on an AVX2-only EPYC without bias correction). The fused kernel requantizes in a different float order
+    // than the reference, so an activation at a rounding tie can land one step apart: with bias correction, one image
+    // of 200 measured 1.1e-3 of the range off that way. The same model with full-range weights is 1.7e-2 off there:
+    // saturation, which this bound still tells apart.
+    expect(maxDiff(fused, reference)).toBeLessThan(5e-3 * range(reference));
   });
 
   it('the parity gate refuses a full-range int8 model on every CPU, naming the tensor and the reason', async () => {
