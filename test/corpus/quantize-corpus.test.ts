@@ -99,11 +99,15 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // The issue's goal is 90% through the gate; measured here 43 of 63 (68%) before mixed precision: MobileNetV2,
   // ShuffleNetV2, RegNet and EfficientNet-B0 missed 99% top-1 agreement (EfficientNet by far: about 35%, the sum of
   // ~240 per-tensor uint8 activations each costing ~4% relative L2, not one broken op). Mixed precision now leaves the
-  // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%);
-  // MobileNetV2 and ShuffleNetV2 miss the gate even with int8 weights alone (7-bit weight rounding, ~8% and ~13%)
-  // and stay refused by the gate. Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%),
-  // every EfficientNet-B0 through; the floor leaves two models of margin for other CPUs' kernels.
-  const FLOOR = 0.73;
+  // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%).
+  // Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%), every EfficientNet-B0 through.
+  // MobileNetV2, ShuffleNetV2 and RegNetY are limited by their weights (7-bit weights alone: relative L2 ~8%, ~14%,
+  // ~5%); full 8-bit uint8 weights and bias correction halve that (~4%, ~7%, ~2.4%), yet none of the 15 models that
+  // missed the gate passes now (measured again: MobileNetV2 91.7–93.8%, RegNetY 95.8%, ShuffleNetV2 81–85% top-1 on 48
+  // held-out rows, the tiny ViT twice at 97.9%, one miss): these briefly trained models have small logit margins, and
+  // 32 calibration rows cannot tell a candidate at 97% from one at 100%. The full suite was not run again with them
+  // (machine load ~18 on 2 cores); the floor stays where it last measured, minus two models.
+    const FLOOR = 0.73;
 
   it('quantizes the corpus through the parity gate (floor 73%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
@@ -124,7 +128,8 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     // Every model that did not pass says why: a refusal with a code, or the gate's failures.
     for (const o of outcomes.filter((x) => !x.passed)) expect(o.refused ?? o.failures!.join('; '), o.file).toMatch(/\w{3,}/);
     expect(passed.length / outcomes.length).toBeGreaterThanOrEqual(FLOOR);
-    // Mixed precision tries up to ~10 candidates for a model that needs it: ~12 minutes on an idle 2-core machine.
+    // A model limited by its weights tries 8 candidates (int8 and uint8 weights, 3 methods and weights alone each),
+    // one that needs mixed precision ~10; two worker processes share the work.
   }, 3_600_000);
 
   it('no int8 model passes the gate while computing something else: an independent run on the held-out rows agrees', async () => {
