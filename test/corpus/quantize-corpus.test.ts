@@ -1,28 +1,54 @@
 // The quantizer on real exported models: every corpus model is quantized with the product's defaults (calibration
 // auto, parity on 48 held-out rows) or refused with its reason, and every int8 model the gate passes is checked
 // again here, by an independent onnxruntime run on the held-out rows and the official ONNX checker: none may pass
-// while computing something else.
-import { readFileSync } from 'node:fs';
+// while computing something else. The quantizing runs in two worker processes (quantize-corpus-worker.ts).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '@flotilla/server/convert/npy';
-import { quantizeWithReport } from '@flotilla/server/convert/quantize-with-report';
 import { onnxCheck } from '@flotilla/server/convert/testing/onnx-checker';
 import { onnxCheckerMissing, torchMissing } from '../support/tools.ts';
 import { ensureCorpus, type CorpusManifest, type CorpusModel } from './corpus-cache.ts';
+import type { WorkerOutcome } from './quantize-corpus-worker.ts';
+
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'quantize-corpus-worker.ts');
+/** Worker processes: the quantizer's own work is mostly single-threaded JavaScript, so two share two cores well. */
+const WORKERS = 2;
 
 /** Gate defaults: top-1 agreement for classifier outputs, relative L2 for the rest. */
 const MIN_TOP1 = 0.99;
 const MAX_REL_L2 = 0.05;
 
-interface Outcome {
-  file: string;
-  passed: boolean;
-  refused?: string;
-  failures?: string[];
-  sizeRatio?: number;
+interface Outcome extends WorkerOutcome {
   int8?: Uint8Array;
+}
+
+/** Runs one worker over `files`, its log lines passed through; resolves when it exits, rejects unless it exits 0. */
+function quantizeIn(dir: string, out: string, files: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', WORKER, dir, out, ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stdout.on('data', (b: Buffer) => process.stdout.write(b));
+    proc.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+    proc.on('error', reject);
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`corpus worker exited ${code}: ${err}`))));
+  });
+}
+
+/** Splits the models into `n` lists of similar cost: largest float file first, each to the lightest list so far. */
+function balance(dir: string, models: CorpusModel[], n: number): string[][] {
+  const lists = Array.from({ length: n }, () => ({ files: [] as string[], bytes: 0 }));
+  const sized = models.map((m) => ({ file: m.file, bytes: statSync(path.join(dir, m.file)).size })).sort((a, b) => b.bytes - a.bytes);
+  for (const m of sized) {
+    const lightest = lists.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.files.push(m.file);
+    lightest.bytes += m.bytes;
+  }
+  return lists.map((l) => l.files);
 }
 
 const npy = (dir: string, file: string) => {
@@ -73,33 +99,26 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // The issue's goal is 90% through the gate; measured here 43 of 63 (68%) before mixed precision: MobileNetV2,
   // ShuffleNetV2, RegNet and EfficientNet-B0 missed 99% top-1 agreement (EfficientNet by far: about 35%, the sum of
   // ~240 per-tensor uint8 activations each costing ~4% relative L2, not one broken op). Mixed precision now leaves the
-  // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%);
-  // MobileNetV2 and ShuffleNetV2 miss the gate even with int8 weights alone (7-bit weight rounding, ~8% and ~13%)
-  // and stay refused by the gate. Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%),
-  // every EfficientNet-B0 through; the floor leaves two models of margin for other CPUs' kernels.
-  const FLOOR = 0.73;
+  // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%).
+  // Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%), every EfficientNet-B0 through.
+  // MobileNetV2, ShuffleNetV2 and RegNetY are limited by their weights (7-bit weights alone: relative L2 ~8%, ~14%,
+  // ~5%); full 8-bit uint8 weights and bias correction halve that (~4%, ~7%, ~2.4%), yet none of the 15 models that
+  // missed the gate passes now (measured again: MobileNetV2 91.7–93.8%, RegNetY 95.8%, ShuffleNetV2 81–85% top-1 on 48
+  // held-out rows, the tiny ViT twice at 97.9%, one miss): these briefly trained models have small logit margins, and
+  // 32 calibration rows cannot tell a candidate at 97% from one at 100%. The full suite was not run again with them
+  // (machine load ~18 on 2 cores); the floor stays where it last measured, minus two models.
+    const FLOOR = 0.73;
 
   it('quantizes the corpus through the parity gate (floor 73%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
-    for (const m of manifest.models) {
-      const floatBytes = new Uint8Array(readFileSync(path.join(dir, m.file)));
-      try {
-        const { int8Bytes, report } = await quantizeWithReport({
-          floatBytes,
-          calibration: npy(dir, m.calib),
-          evaluation: { inputs: npy(dir, m.heldout) },
-          mode: 'static',
-          calibrationSettings: { method: 'auto' },
-        });
-        outcomes.push({ file: m.file, passed: report.gate.passed, failures: report.gate.failures, sizeRatio: report.parity.sizeRatio, int8: int8Bytes });
-        const o = report.parity.outputs[0]!;
-        console.log(
-          `[corpus] ${m.file}: ${report.gate.passed ? 'passed' : 'failed'}, ${o.kind === 'classifier' ? `top-1 ${(o.top1Agreement! * 100).toFixed(1)}%` : `relative L2 ${o.relativeL2.toFixed(4)}`}, ` +
-            `size ${report.parity.sizeRatio.toFixed(3)}, ${report.calibration?.method}, ${report.keptFloat?.length ?? 0} activation(s) float, int8 ×${report.speed?.batch1Speedup} at batch 1`,
-        );
-      } catch (err) {
-        const e = err as { code?: string; message: string };
-        outcomes.push({ file: m.file, passed: false, refused: `${e.code}: ${e.message}` });
+    const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
+    try {
+      await Promise.all(balance(dir, manifest.models, WORKERS).map((files) => quantizeIn(dir, out, files)));
+      for (const m of manifest.models) {
+        const o = JSON.parse(readFileSync(path.join(out, `${m.file}.json`), 'utf8')) as WorkerOutcome;
+        outcomes.push({ ...o, ...(o.refused ? {} : { int8: new Uint8Array(readFileSync(path.join(out, `${m.file}.int8.onnx`))) }) });
       }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
     const passed = outcomes.filter((o) => o.passed);
     console.log(`[corpus] int8 through the gate: ${passed.length}/${outcomes.length}`);
@@ -109,7 +128,8 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     // Every model that did not pass says why: a refusal with a code, or the gate's failures.
     for (const o of outcomes.filter((x) => !x.passed)) expect(o.refused ?? o.failures!.join('; '), o.file).toMatch(/\w{3,}/);
     expect(passed.length / outcomes.length).toBeGreaterThanOrEqual(FLOOR);
-    // Mixed precision tries up to ~10 candidates for a model that needs it: ~12 minutes on an idle 2-core machine.
+    // A model limited by its weights tries 8 candidates (int8 and uint8 weights, 3 methods and weights alone each),
+    // one that needs mixed precision ~10; two worker processes share the work.
   }, 3_600_000);
 
   it('no int8 model passes the gate while computing something else: an independent run on the held-out rows agrees', async () => {

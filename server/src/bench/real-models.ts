@@ -13,11 +13,12 @@ import { int8KernelPath, machineSummary } from './machine.ts';
 
 /**
  * A representative subset, one model per architecture at opset 13 (every architecture exports there): plain and
- * depthwise CNNs, squeeze-and-excitation with SiLU, a 1-D audio CNN and a small vision transformer. All 63 corpus
+ * depthwise CNNs (MobileNetV2's inverted residuals, ShuffleNetV2's channel shuffles, RegNet's grouped convolutions),
+ * squeeze-and-excitation with SiLU, a 1-D audio CNN and a small vision transformer. All 63 corpus
  * models take over an hour on 2 cores; test/corpus/quantize-corpus.test.ts covers them all.
  */
 const OPSET = 13;
-const ARCHS = ['resnet18', 'squeezenet1_1', 'mobilenet_v3_small', 'regnet_y_400mf', 'efficientnet_b0', 'audio_conv1d', 'tiny_vit'];
+const ARCHS = ['resnet18', 'squeezenet1_1', 'mobilenet_v2', 'mobilenet_v3_small', 'shufflenet_v2_x0_5', 'regnet_y_400mf', 'efficientnet_b0', 'audio_conv1d', 'tiny_vit'];
 const QUICK = ['resnet18', 'squeezenet1_1', 'audio_conv1d'];
 
 interface Row {
@@ -34,6 +35,8 @@ interface Row {
   /** What the quantize report said about speed before any bundle was made. */
   reportSaid: string;
   floatActivations: number;
+  /** Weight storage the quantizer chose: `int8` (7-bit) or `uint8` (8-bit). */
+  weights: string;
 }
 
 const npy = (dir: string, file: string) => {
@@ -57,6 +60,7 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
   let verdict = '';
   let reportSaid = '';
   let floatActivations = 0;
+  let weights = '–';
   try {
     const { int8Bytes, report } = await quantizeWithReport({
       floatBytes,
@@ -69,6 +73,7 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
     verdict = report.gate.passed ? 'passed' : `failed: ${report.gate.failures[0]}`;
     reportSaid = report.speed ? (report.speed.slower ? 'int8 slower (said)' : `int8 ×${report.speed.batch1Speedup}`) : 'not measured';
     floatActivations = report.keptFloat?.length ?? 0;
+    weights = report.scheme.weightType === 'uint8' ? 'uint8 8-bit' : 'int8 7-bit';
   } catch (err) {
     const e = err as { code?: string; message: string };
     verdict = `refused ${e.code ?? ''}: ${e.message.slice(0, 80)}`;
@@ -91,6 +96,7 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
     verdict,
     reportSaid,
     floatActivations,
+    weights,
   };
   log(`${m.file}: float ${row.floatUs} µs, int8 ${row.int8Us ?? '–'} µs (×${row.speedup ?? '–'}), size ${row.sizeRatio ?? '–'}, ${verdict}`);
   return row;
@@ -125,17 +131,18 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     'run, interleaved, one intra-op thread each. "Report said" is the quantize report\'s own speed verdict, made before any bundle',
     '(default thread pool, so it can differ from the single-thread figure here).',
     '',
-    '| Model | float KB | int8 KB (ratio) | float µs | int8 µs | int8 speed-up | activations left float | gate | report said |',
-    '|---|---:|---:|---:|---:|---:|---:|---|---|',
+    '| Model | float KB | int8 KB (ratio) | float µs | int8 µs | int8 speed-up | weights | activations left float | gate | report said |',
+    '|---|---:|---:|---:|---:|---:|---|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.file.replace('.onnx', '')} | ${r.floatKb} | ${r.int8Kb ?? '–'}${r.sizeRatio !== null ? ` (${r.sizeRatio})` : ''} | ${r.floatUs} | ${r.int8Us ?? '–'} | ${r.speedup !== null ? `×${r.speedup}` : '–'} | ${r.floatActivations} | ${r.verdict} | ${r.reportSaid || '–'} |`,
+        `| ${r.file.replace('.onnx', '')} | ${r.floatKb} | ${r.int8Kb ?? '–'}${r.sizeRatio !== null ? ` (${r.sizeRatio})` : ''} | ${r.floatUs} | ${r.int8Us ?? '–'} | ${r.speedup !== null ? `×${r.speedup}` : '–'} | ${r.weights} | ${r.floatActivations} | ${r.verdict} | ${r.reportSaid || '–'} |`,
     ),
     '',
     `Machine: ${machineSummary()}; int8 kernels: ${int8KernelPath()}; ${loadNote}. A load above the core count makes every`,
     'figure noisy and penalises the model with more (smaller) kernels, usually int8: rerun on a quiet machine before trusting a ratio.',
-    'Weights are 7-bit so that every CPU computes the same sums;',
-    'without VNNI onnxruntime\'s u8s8 path is slower than on VNNI CPUs, so speed-ups measured here are a floor for VNNI devices.',
+    'Weights are 7-bit int8 (onnxruntime\'s fast u8s8 kernels) or, where 7-bit misses the gate, full 8-bit stored as uint8 (u8u8',
+    'kernels, slower on x86): both compute the same sums on every CPU. Without VNNI onnxruntime\'s u8s8 path is slower than on',
+    'VNNI CPUs, so int8 speed-ups measured here are a floor for VNNI devices.',
   ].join('\n');
   return { name: 'real-models', figures, markdown };
 }

@@ -22,7 +22,9 @@ export interface KernelSafety {
 
 /**
  * Every int8 initializer counts, not only those feeding a Conv or MatMul: being conservative can only turn
- * a correct model into a refused one, never let a saturating one through.
+ * a correct model into a refused one, never let a saturating one through. uint8 weights (the quantizer's full
+ * 8-bit scheme, zero point 128) are not examined: onnxruntime multiplies uint8 by uint8 without saturation on every
+ * kernel path (widened to int16 and `vpmaddwd` on x86, unsigned dot products on ARM), whatever their values.
  */
 export function kernelSafety(model: ModelProto): KernelSafety {
   let min = 0;

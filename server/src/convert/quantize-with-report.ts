@@ -11,6 +11,7 @@ import type { AppliedCalibration, CalibrationSettings } from './quantize/calibra
 import { chooseCalibration, type CalibrationCandidate } from './quantize/choose-calibration.ts';
 import { isDenseOnly, quantizeDynamic } from './quantize/quantize-dynamic.ts';
 import { quantizeStatic, type QuantizedModel } from './quantize/quantize-static.ts';
+import type { WeightType } from './quantize/quant-math.ts';
 
 export interface QuantizeRequest {
   floatBytes: Uint8Array;
@@ -39,7 +40,8 @@ export interface QuantizationReport {
   calibration: AppliedCalibration | null;
   /** With calibration method `auto`: how each method compared with float on the calibration samples. */
   calibrationCandidates?: CalibrationCandidate[];
-  scheme: { weights: string; activations: string; bias: string };
+  /** `weightType`: how the weights are stored (see quantize/quant-math.ts `WeightType`); the rest in words. */
+  scheme: { weightType: WeightType; weights: string; activations: string; bias: string };
   /** Op types left in float. */
   floatOps: string[];
   /** Static mode: activations left float on purpose (mixed precision), each with the reason. */
@@ -131,9 +133,13 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
     calibration: chosen.calibration ?? null,
     ...(calibrationCandidates && chosen.mode === 'static' ? { calibrationCandidates } : {}),
     scheme: {
-      weights: 'int8 symmetric per output channel, 7-bit range [-63, 63] (exact on every x86 and ARM kernel, VNNI or not)',
+      weightType: chosen.weightType ?? 'int8',
+      weights:
+        chosen.weightType === 'uint8'
+          ? 'uint8 symmetric per output channel, full 8-bit range (zero point 128, values 1..255): onnxruntime runs uint8 × uint8 products without saturation on every x86 and ARM kernel, VNNI or not'
+          : 'int8 symmetric per output channel, 7-bit range [-63, 63] (exact on every x86 and ARM kernel, VNNI or not)',
       activations: chosen.mode === 'static' ? 'uint8 asymmetric per tensor, calibrated' : 'uint8 per tensor, computed at run time',
-      bias: chosen.mode === 'static' ? 'int32 (input scale × weight scale)' : 'float',
+      bias: chosen.mode === 'static' ? 'int32 (input scale × weight scale), corrected for the mean shift of the weight rounding' : 'float',
     },
     floatOps: chosen.floatOps,
     ...(chosen.keptFloat?.length ? { keptFloat: chosen.keptFloat } : {}),

@@ -29,7 +29,7 @@ function weightRangeMetrics(parity: Record<string, any>): Record<string, number>
 
 /** Manifest extras for a registry version; refuses an int8 artifact whose parity gate failed without override. */
 export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVersion, artifact: string): Promise<ManifestExtras & { lineage?: Record<string, string> }> {
-  const q = mv.quantization as { gate?: { allowed?: boolean; failures?: string[] }; parity?: Record<string, any>; calibration?: { samples?: number }; mode?: string; opset?: number } | null;
+  const q = mv.quantization as { gate?: { allowed?: boolean; failures?: string[] }; parity?: Record<string, any>; calibration?: { samples?: number }; mode?: string; opset?: number; scheme?: { weightType?: string } } | null;
   if (artifact === 'model.int8.onnx' && q?.gate && q.gate.allowed === false) {
     throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`);
   }
@@ -40,7 +40,7 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   if (onnxSig) extras.signature = onnxSig;
   if (q?.parity && artifact === 'model.int8.onnx') {
     extras.quantization = {
-      scheme: q.mode === 'dynamic' ? 'int8-dynamic' : 'int8-qdq', weightType: 'int8', activationType: 'uint8', perChannel: true,
+      scheme: q.mode === 'dynamic' ? 'int8-dynamic' : 'int8-qdq', weightType: q.scheme?.weightType === 'uint8' ? 'uint8' : 'int8', activationType: 'uint8', perChannel: true,
       ...(q.calibration?.samples ? { calibrationSamples: q.calibration.samples } : {}),
       floatParentDigest: q.parity.float?.digest,
       metrics: Object.fromEntries(Object.entries({ top1Agreement: q.parity.top1Agreement, accuracyDropPoints: q.parity.accuracyDropPoints, sizeRatio: q.parity.sizeRatio, ...weightRangeMetrics(q.parity) }).filter(([, v]) => typeof v === 'number')) as Record<string, number>,

@@ -101,7 +101,32 @@ export function noiseRatio(r: Range, meanSquare: number): number {
 export interface CalibratedRanges {
   ranges: Map<string, Range>;
   noise: Map<string, number>;
+  /** Per-channel means of the tensors asked for in `channelMeansOf`, for bias correction (insert-qdq.ts). */
+  channelMeans?: Map<string, Float32Array>;
   applied: AppliedCalibration;
+}
+
+/** Running per-channel sums of a tensor along one axis (1: NCHW channels; -1: the last axis, a MatMul's K). */
+class ChannelMeans {
+  private sums: Float64Array | null = null;
+  private count = 0;
+
+  constructor(private readonly axis: 1 | -1) {}
+
+  add(values: Float32Array, dims: readonly number[]): void {
+    const a = this.axis === -1 ? dims.length - 1 : 1;
+    if (a < 0 || a >= dims.length) return;
+    const channels = dims[a]!;
+    const inner = dims.slice(a + 1).reduce((x, y) => x * y, 1);
+    if (!this.sums) this.sums = new Float64Array(channels);
+    if (this.sums.length !== channels) return;
+    for (let i = 0; i < values.length; i++) this.sums[Math.floor(i / inner) % channels]! += values[i]!;
+    this.count += values.length / channels;
+  }
+
+  means(): Float32Array | undefined {
+    return this.sums && this.count > 0 ? Float32Array.from(this.sums, (v) => v / this.count) : undefined;
+  }
 }
 
 /**
@@ -115,6 +140,7 @@ export async function calibrateRanges(
   tensors: string[],
   allSamples: Samples,
   settings: CalibrationSettings = {},
+  channelMeansOf: ReadonlyMap<string, 1 | -1> = new Map(),
 ): Promise<CalibratedRanges> {
   const method = settings.method ?? 'minmax';
   const p = settings.percentile ?? 99.999;
@@ -122,17 +148,22 @@ export async function calibrateRanges(
   const copy = decodeModel(encodeModel(model));
   const graph = copy.graph!;
   const outputs = new Set((graph.output ?? []).map((o) => o.name));
-  const fetch = tensors.filter((t) => t !== inputName);
+  const fetch = [...new Set([...tensors, ...channelMeansOf.keys()])].filter((t) => t !== inputName);
   for (const t of fetch) if (!outputs.has(t)) (graph.output ??= []).push(makeValueInfo(t, DataType.FLOAT));
   const perSample = samples.sampleShape.reduce((a, b) => a * b, 1);
   const collectors = new Map(tensors.map((t) => [t, new RangeCollector(1)]));
+  const means = new Map([...channelMeansOf].map(([t, axis]) => [t, new ChannelMeans(axis)]));
   const session = await openSession(encodeModel(copy), { optimization: 'disabled' });
   const batch = batchSizeFor(inputShape, settings.batchSize ?? 64);
   const keep = method !== 'minmax';
   if (collectors.has(inputName)) collectors.get(inputName)!.add(samples.data.subarray(0, samples.count * perSample), keep);
+  means.get(inputName)?.add(samples.data.subarray(0, samples.count * perSample), [samples.count, ...samples.sampleShape]);
   if (fetch.length) {
     await runInBatches(session, inputName, samples, batch, typeof inputShape[0] === 'number', (out) => {
-      for (const t of fetch) collectors.get(t)!.add(out[t]!.data as Float32Array, keep);
+      for (const t of fetch) {
+        collectors.get(t)?.add(out[t]!.data as Float32Array, keep);
+        means.get(t)?.add(out[t]!.data as Float32Array, out[t]!.dims);
+      }
     }, fetch);
   }
   await session.release();
@@ -143,5 +174,6 @@ export async function calibrateRanges(
     ranges.set(t, r);
     noise.set(t, noiseRatio(r, c.count ? c.sumSq / c.count : 0));
   }
-  return { ranges, noise, applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count } };
+  const channelMeans = new Map([...means].flatMap(([t, m]) => (m.means() ? [[t, m.means()!] as const] : [])));
+  return { ranges, noise, channelMeans, applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count } };
 }

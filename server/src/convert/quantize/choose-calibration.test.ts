@@ -1,4 +1,5 @@
-// Calibration chosen per model: methods are tried in order until one meets the gate, then mixed precision; the report
+// Calibration chosen per model: methods are tried in order, with 7-bit int8 then 8-bit uint8 weights, until one meets the
+// gate, then mixed precision; the report
 // shows how each candidate fared, which activations stayed float and why, and whether int8 is slower than float.
 import { describe, expect, it } from 'vitest';
 import { quantizeWithReport } from '../quantize-with-report.ts';
@@ -27,18 +28,19 @@ describe('calibration method auto', () => {
     expect(report.calibration!.method).toBe('minmax');
   });
 
-  it('tries min-max, entropy and percentile, then int8 weights alone; when nothing meets the gate, keeps the closest fully int8 model', async () => {
+  it('tries min-max, entropy and percentile, then weights alone, with int8 and then uint8 weights; when nothing meets the gate, keeps the closest', async () => {
     // Agreement above 100% cannot be met, so every method is tried and compared.
     const { report } = await quantizeWithReport(request({ minTop1Agreement: 1.01 }));
     const c = report.calibrationCandidates!;
-    expect(c.map((x) => x.method).slice(0, 3)).toEqual(['minmax', 'entropy', 'percentile']);
+    const name = (x: (typeof c)[number]) => `${x.weightType} ${x.floatActivations === undefined ? x.method : 'weights alone'}`;
     // Mixed precision starts from its far end (every activation float); when that fails too, there is no bisection.
-    expect(c.slice(3)).toEqual([expect.objectContaining({ floatActivations: expect.any(Number), meetsGate: false })]);
+    expect(c.map(name)).toEqual(['int8 minmax', 'int8 entropy', 'int8 percentile', 'int8 weights alone', 'uint8 minmax', 'uint8 entropy', 'uint8 percentile', 'uint8 weights alone']);
     expect(c.every((x) => !x.meetsGate && x.relativeL2 > 0)).toBe(true);
-    const methods = c.slice(0, 3);
+    const methods = c.filter((x) => x.floatActivations === undefined);
     const bestAgreement = Math.max(...methods.map((x) => x.top1Agreement!));
     const best = methods.filter((x) => x.top1Agreement === bestAgreement).sort((a, b) => a.relativeL2 - b.relativeL2)[0]!;
     expect(report.calibration!.method).toBe(best.method);
+    expect(report.scheme.weightType).toBe(best.weightType);
     expect(report.keptFloat).toBeUndefined();
   });
 
@@ -47,8 +49,10 @@ describe('calibration method auto', () => {
     // a 2.5% limit therefore needs mixed precision.
     const { report } = await quantizeWithReport(request({ minTop1Agreement: 0.98, maxRelativeL2: 0.025 }));
     const c = report.calibrationCandidates!;
-    expect(c.slice(0, 3).every((x) => !x.meetsGate)).toBe(true);
-    const mixed = c.slice(3);
+    expect(c.filter((x) => x.floatActivations === undefined).every((x) => !x.meetsGate)).toBe(true);
+    // Measured: int8 weights alone meet it, so uint8 weights are never tried.
+    expect(c.every((x) => x.weightType === 'int8')).toBe(true);
+    const mixed = c.filter((x) => x.floatActivations !== undefined);
     const meeting = mixed.filter((x) => x.meetsGate).map((x) => x.floatActivations!);
     const failing = mixed.filter((x) => !x.meetsGate).map((x) => x.floatActivations!);
     expect(meeting.length).toBeGreaterThan(0);

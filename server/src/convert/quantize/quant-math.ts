@@ -73,6 +73,29 @@ export function quantizeWeightPerChannel(values: Float32Array, dims: number[], a
   return { values: q, scales };
 }
 
+/**
+ * How weights are stored. `int8`: 7-bit symmetric in [-63, 63] ({@link WEIGHT_QMAX}); onnxruntime runs it on its
+ * fastest u8s8 kernels. `uint8`: full 8-bit symmetric, stored with zero point 128
+ * ({@link quantizeWeightPerChannelU8}); half the rounding noise, on the u8u8 kernels, which are slower on some
+ * x86 CPUs. Both compute exactly the same integer sums on every CPU.
+ */
+export type WeightType = 'int8' | 'uint8';
+
+/**
+ * Full 8-bit weights stored as uint8 with zero point 128 (values 1..255 for [-127, 127]): onnxruntime runs
+ * uint8 × uint8 products ("U8U8") on x86 by widening both sides to int16 and multiplying with `vpmaddwd`,
+ * which sums into int32 without saturation, and on ARM with exact unsigned dot products; no CPU path
+ * saturates, so the full 8-bit resolution is safe where the int8 ("U8S8") path needs 7-bit weights. onnxruntime
+ * itself converts u8s8 products to u8u8 on x86 CPUs without VNNI for this reason (session option
+ * `session.x64quantprecision`). Measured on an AMD EPYC without VNNI: a Conv with every activation at 255 and
+ * every weight at +127 computes exactly what the float simulation of its QDQ graph does as uint8 weights, and
+ * is off by half its output as int8 weights (server/src/convert/kernel-safety.test.ts checks the same).
+ */
+export function quantizeWeightPerChannelU8(values: Float32Array, dims: number[], axis: number): { values: Uint8Array; scales: Float32Array } {
+  const q = quantizeWeightPerChannel(values, dims, axis, 127);
+  return { values: Uint8Array.from(q.values, (v) => v + 128), scales: q.scales };
+}
+
 /** int32 bias with scale inputScale × weightScale[c] and zero point 0, as QLinearConv and QGemm expect. */
 export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { values: Int32Array; scales: Float32Array } {
   const scales = new Float32Array(bias.length);

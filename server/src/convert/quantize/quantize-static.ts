@@ -10,6 +10,7 @@ import { calibrateRanges, type AppliedCalibration, type CalibratedRanges, type C
 import { insertQdq } from './insert-qdq.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { planQdq, withoutActivations } from './qdq-plan.ts';
+import type { WeightType } from './quant-math.ts';
 
 /** A quantized model and how it was made. */
 export interface QuantizedModel {
@@ -18,8 +19,10 @@ export interface QuantizedModel {
   mode: 'static' | 'dynamic';
   /** Calibration as applied (static mode only). */
   calibration?: AppliedCalibration;
-  /** Weights stored as int8. */
+  /** Weights quantized. */
   quantizedWeights: number;
+  /** How the weights are stored (static mode; dynamic mode stores `int8`). */
+  weightType?: WeightType;
   /** Activation tensors with a QuantizeLinear/DequantizeLinear pair (static mode). */
   quantizedActivations: number;
   /** Op types left computing in float (softmax, final ops, recurrent cells, ...). */
@@ -47,6 +50,8 @@ export interface StaticQuantizeOptions {
    * the default costs: such a model saturates on x86 CPUs without VNNI, and the parity gate refuses it.
    */
   weightQmax?: number;
+  /** Weight storage (default `int8`, 7-bit): see {@link WeightType}. */
+  weightType?: WeightType;
   /** Activations (as in {@link QuantizedModel.sensitivity}) to leave float, each with the reason for the report. */
   keepFloat?: ReadonlyMap<string, string>;
   /** Ranges from an earlier call on the same model and samples with the same settings: skips calibration. */
@@ -69,13 +74,15 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     throw new QuantizeError('QUANT_NOTHING_TO_QUANTIZE', 'the model has no Conv, Gemm or MatMul with constant float weights to quantize');
   }
   const owners = [...new Set(plan.tensors.values())];
-  const calibrated = opts.calibrated ?? (await calibrateRanges(model, input.name, input.shape, owners, samples, opts.calibration));
+  // Bias correction needs each weighted op's mean input per channel: NCHW channels for Conv, the last axis for Gemm/MatMul.
+  const meansOf = new Map(plan.weighted.map((w) => [w.node.input?.[0] ?? '', w.node.opType === 'Conv' ? (1 as const) : (-1 as const)]));
+  const calibrated = opts.calibrated ?? (await calibrateRanges(model, input.name, input.shape, owners, samples, opts.calibration, meansOf));
   const { ranges, noise, applied } = calibrated;
   const keep = opts.keepFloat ?? new Map<string, string>();
   const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType ?? ''] as const)));
   const keptFloat = [...keep].filter(([t]) => owners.includes(t)).map(([tensor, reason]) => ({ tensor, op: producers.get(tensor) ?? 'graph input', reason }));
   const mixed = withoutActivations(graph, plan, new Set(keep.keys()));
-  const quantizedWeights = insertQdq(graph, mixed, ranges, opts.weightQmax);
+  const quantizedWeights = insertQdq(graph, mixed, ranges, { weightQmax: opts.weightQmax, weightType: opts.weightType, channelMeans: calibrated.channelMeans });
   pruneUnused(graph);
   const out = encodeModel(model);
   const session = await openSession(out);
@@ -85,6 +92,7 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     mode: 'static',
     calibration: applied,
     quantizedWeights,
+    weightType: opts.weightType ?? 'int8',
     quantizedActivations: mixed.tensors.size,
     floatOps: mixed.floatOps,
     notes,
