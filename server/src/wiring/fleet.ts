@@ -17,6 +17,7 @@ import { DeviceService } from '../devices/device-service.ts';
 import { EnrollmentService } from '../devices/enrollment-service.ts';
 import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
+import { registerProcessMetrics } from '../metrics/process-metrics.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import type { Store } from '../store/store.ts';
 import { BundleService } from '../delivery/bundle-service.ts';
@@ -78,6 +79,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const delivery = new DeliveryService({ store, link: broker, log, prefix, trust: () => keys.trust() });
   const bundles = new BundleService({ store, blobs, keys, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
+  const stopProcessMetrics = registerProcessMetrics(metrics);
   const served = metrics.counter('flotilla_chunk_bytes_served_total', 'Blob bytes served to devices, by transport');
   const chunks = new ChunkService({
     link: broker, blobs, delivery, log, prefix, maxConcurrentTransfers: limits.maxConcurrentTransfers, window: limits.chunkWindow,
@@ -101,6 +103,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
       return endpoints;
     },
     async close() {
+      stopProcessMetrics();
       if (!started) return;
       await chunks.close();
       await ingest.close();
