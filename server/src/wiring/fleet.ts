@@ -124,6 +124,8 @@ function registerBrokerMetrics(m: MetricsRegistry, broker: BrokerLink, chunks: C
   m.gauge('flotilla_mqtt_bytes_out_total', 'Bytes sent on MQTT connections', stat('bytesOut'), 'counter');
   m.gauge('flotilla_mqtt_connect_refused_total', 'Connections refused (credentials, limits)', stat('connectRefused'), 'counter');
   m.gauge('flotilla_mqtt_frames_refused_total', 'Connections dropped for oversized or trickled packets', stat('framesRefused'), 'counter');
+  m.gauge('flotilla_mqtt_admission_peak', 'Most inbound publishes ever being routed at once (the gate holds the rest: BrokerLimits.maxInflightPublishes)', stat('admissionPeak'));
+  m.gauge('flotilla_mqtt_admission_waits_total', 'Inbound publishes that waited at the admission gate', stat('admissionWaits'), 'counter');
   m.gauge('flotilla_mqtt_drain_timeouts_total', 'Subscribers disconnected for not reading', stat('drainTimeouts'), 'counter');
   for (const name of DEVICE_COUNTERS) {
     const metric = `flotilla_mqtt_device_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;

@@ -100,19 +100,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       attackers.push(hostileDevice(srv.mqttUrl, hostile), hostilePage(srv.url), socketFlood(srv.mqttUrl, o.floodSockets ?? 500));
       log(`attack on for ${o.minutes} min: ${attackers.map((a) => a.name).join(', ')}`);
     } else log(`no attack: honest load alone for ${o.minutes} min`);
-    const progress = setInterval(() => {
-      const h = health.summary();
-      log(`progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB, /healthz p99 ${h.p99Ms} ms max ${h.maxMs} ms (${h.failures} failed), windows queued on devices ${fleet.backlog()}, load ${loadavg()[0]!.toFixed(1)}`);
-    }, PROGRESS_MS);
+    const progress = setInterval(() => void progressLine(srv, health, fleet).then(log), PROGRESS_MS);
     const deadline = Date.now() + o.minutes * 60_000;
-    const rollouts = await rolloutsUntil(srv, bundles, deadline, log, call, problems).finally(() => clearInterval(progress));
+    const rollouts = await rolloutsUntil(srv, bundles, deadline, log, call, problems).catch((e) => (clearInterval(progress), Promise.reject(e)));
     for (const a of attackers) await a.stop();
     await health.stop();
     const rssEnd = rssBytes(srv.pid) ?? 0;
     const dbEnd = databaseBytes(srv.dataDir);
     log(`${attack ? 'attack over' : 'load over'}; honest agents stop their traffic and deliver what they queued`);
     await sim.quiesce();
-    const honest = await honestAccount(srv, sim, (o.drainSec ?? 90) * 1000, call, problems, log);
+    const honest = await honestAccount(srv, sim, (o.drainSec ?? 90) * 1000, call, problems, log).finally(() => clearInterval(progress));
     const eventLoopDelay = await call('GET /metrics', (signal) => loopDelay(srv, signal)).catch((e) => (problems.push(`GET /metrics: ${describeError(e)}`), null));
     const h = health.summary();
     const exit = srv.exited();
@@ -221,6 +218,16 @@ async function storedRequests(srv: BenchServer, signal: AbortSignal): Promise<nu
   const to = new Date(Date.now() + 3600_000).toISOString();
   const r = (await srv.api('GET', `/api/v1/monitoring/series?scope=cohort&id=${HONEST_TAG}&metrics=requests&from=${from}&to=${to}`, undefined, signal)) as { series: { points: { requests?: number }[] }[] };
   return r.series.reduce((n, s) => n + s.points.reduce((m, p) => m + (p.requests ?? 0), 0), 0);
+}
+
+/** One line of how the run goes: the server's memory and loop, the probe, the devices' queues, the admission gate. */
+async function progressLine(srv: BenchServer, health: HealthSampler, fleet: FleetSimulator): Promise<string> {
+  const h = health.summary();
+  const text = await srv.metrics(AbortSignal.timeout(5000)).catch(() => '');
+  const metric = (name: string) => new RegExp(`^${name.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? '?';
+  return `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB, event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, `
+    + `/healthz p99 ${h.p99Ms} ms max ${h.maxMs} ms (${h.failures} failed), windows queued on devices ${fleet.backlog()}, `
+    + `admission peak ${metric('flotilla_mqtt_admission_peak')} waits ${metric('flotilla_mqtt_admission_waits_total')}, load ${loadavg()[0]!.toFixed(1)}`;
 }
 
 /** The server's own event-loop delay figures from /metrics, ms. */
