@@ -49,7 +49,7 @@ export interface SoakReport {
     eventLoopDelay: { p99Ms: number; maxMs: number } | null;
   };
   healthz: { samples: number; failures: number; p50Ms: number; p99Ms: number; maxMs: number };
-  /** Predictions the honest agents made, and the requests the server stored for them (counted by their windows). */
+  /** Predictions the honest agents made, the requests the server stored for them (counted by their windows), windows still queued. */
   honest: { predictions: number; storedRequests: number | null; backlogLeft: number; drainSec: number };
   rollouts: { started: number; completed: number };
   attacks: Record<string, AttackTally>;
@@ -115,7 +115,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const exit = srv.exited();
     if (exit) problems.push(`the server process ended during the soak (code ${exit.code}, signal ${exit.signal})`);
     const goals = {
-      honestLostNothing: honest.backlogLeft === 0 && honest.storedRequests === honest.predictions,
+      // Every prediction counted by the server. Queued windows left over are reported, not judged: a quiet agent
+      // still closes an empty window every period, so the queue need not be empty when nothing is missing.
+      honestLostNothing: honest.storedRequests === honest.predictions,
       healthzP99Under500ms: h.failures === 0 && h.p99Ms < 500,
       rolloutsCompleted: rollouts.completed > 0,
       serverMemoryFlat: !exit && rssEnd - rssStart <= RSS_SLACK_BYTES,
@@ -201,7 +203,7 @@ async function honestAccount(srv: BenchServer, sim: FleetSimulator, drainMs: num
     } catch (e) {
       lastError = e;
     }
-    if ((sim.backlog() === 0 && stored === predictions()) || Date.now() - t0 > drainMs || srv.exited()) break;
+    if (stored === predictions() || Date.now() - t0 > drainMs || srv.exited()) break;
     if (Date.now() - lastLog >= 10_000) {
       lastLog = Date.now();
       log(`draining: ${sim.backlog()} windows queued on devices, ${stored ?? '?'} of ${predictions()} predictions stored`);

@@ -25,7 +25,8 @@ export function registerSoakCommand(program: Command): void {
     .option('--server-profile <dir>', 'run the server under `node --cpu-prof` and write its CPU profile into <dir> (open it in Chrome DevTools)')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', `
-Goals (exit 1 when one is missed): honest devices lose no telemetry (every prediction counted by the server),
+Goals (exit 1 when one is missed): honest devices lose no telemetry (every prediction counted by the server;
+windows still queued are reported: quiet agents keep closing empty windows),
 /healthz p99 under 500 ms with no failure, at least one rollout completed, server memory flat (within 256 MiB).
 The simulated fleet runs on the same cores as the server: the report prints the load average at start and end,
 and latency figures compare only between runs at similar load (run --no-attack back to back for the baseline).
