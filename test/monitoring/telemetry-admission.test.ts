@@ -110,3 +110,24 @@ it('remembers across a server restart which models a device was admitted for: it
   await send(telemetryWindow(300, given, 5), telemetryWindow(301, { name: 'fake-after-restart', version: '1.0.0' }, 5));
   expect(await seriesByModel()).toEqual({ [`kws@${given.version}`]: 7 + 60_000 + 5, [`kws@${other.version}`]: 4 });
 }, 60_000);
+
+it('accepts windows for a model a rollout gave the device after a newer rollout moved its desired state on', async () => {
+  // Windows reach the server after the model they were made with is replaced: the soak's churning fleet
+  // lost predictions this way until a refusal also looked at the rollouts that notified the device.
+  const third = await serverBundle(srv, 'kws');
+  const rollTo = async (bundle: string) => {
+    const r = await srv.api('POST', '/api/v1/rollouts', { bundle, target: { deviceIds: [device.id] }, supersede: true, stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0 } }] });
+    expect(r.status).toBe(201);
+    for (let i = 0; i < 500; i++) {
+      const d = (await srv.api('GET', `/api/v1/devices/${device.id}`)).body;
+      if (d.desiredBundleId === bundle || d.desired?.bundle?.id === bundle) return;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error(`desired state never named ${bundle}`);
+  };
+  await rollTo(third.id);
+  const back = await serverBundle(srv, 'kws');
+  await rollTo(back.id);
+  await send(telemetryWindow(300, { name: 'kws', version: third.version }, 5));
+  expect((await seriesByModel())[`kws@${third.version}`]).toBe(5);
+});

@@ -8,7 +8,9 @@ describe('soak', () => {
   it('honest agents lose nothing and rollouts complete while three attackers run, and each attacker really attacked', async () => {
     const r = await runSoak({ minutes: 40 / 60, devices: 20, processes: 1, rate: 1, windowSec: 5, floodSockets: 200 });
     expect(r.honest.predictions).toBeGreaterThan(100);
-    expect(r.honest).toMatchObject({ storedRequests: r.honest.predictions, backlogLeft: 0 });
+    expect(r.honest.storedRequests).toBe(r.honest.predictions);
+    expect(r.problems).toEqual([]);
+    expect(r.server.alive).toBe(true);
     expect(r.goals.honestLostNothing).toBe(true);
     expect(r.rollouts.completed).toBeGreaterThan(0);
     expect(r.healthz.samples).toBeGreaterThan(50);

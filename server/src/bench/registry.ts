@@ -11,5 +11,6 @@ export const BENCHMARKS: Record<string, { description: string; load: () => Promi
   'int8-range': { description: 'int8 with 7-bit weights (exact on every CPU) vs full 8-bit: accuracy and latency, MNIST MLP and CNN', load: () => import('./int8-range.ts') },
   'real-models': { description: 'the quantizer on real exported models (one per architecture): int8 vs float latency at batch 1, sizes, gate', load: () => import('./real-models.ts') },
   enrollment: { description: 'enrollment by claim of 10,000 devices against a real server (throughput), then rotating every credential (time)', load: () => import('./enrollment.ts') },
+  'rollout-status': { description: 'device status messages recorded per second by the rollout bookkeeping (SQLite), devices with 100 past rollouts', load: () => import('./rollout-status.ts') },
   agent: { description: 'agent.predict overhead vs a bare onnxruntime session; agent resident memory', load: () => import('./agent.ts') },
 };

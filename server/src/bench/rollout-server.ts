@@ -16,25 +16,45 @@ export interface BenchServer {
   dataDir: string;
   /** The server's process id (for its CPU time). */
   pid: number;
-  api<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Calls the API as admin; `signal` bounds the call (a soak's accounting must not hang on a stalled server). */
+  api<T = any>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
+  /** The text of `/metrics`. */
+  metrics(signal?: AbortSignal): Promise<string>;
   /** `flotilla_chunk_bytes_served_total`, all transports together. */
   bytesServed(): Promise<number>;
   /** `flotilla_chunk_requests_total` by outcome (ok, BUSY, …), and `shed`: messages the broker dropped toward devices that were not reading. */
   chunkAnswers(): Promise<Record<string, number>>;
   /** Adds a model version with one ONNX artifact straight into the store (WAL lets it run beside the server). */
   registerOnnx(name: string, onnx: Uint8Array): Promise<number>;
+  /** How the server process ended (null while it runs): a report says so when it died under load. */
+  exited(): { code: number | null; signal: string | null } | null;
+  /** The last 20 kB the server wrote to stderr (its warnings and errors). */
+  stderrTail(): string;
+  /** The last 50 error lines (level error, or not a JSON log line: a crash's stack) the server wrote to stderr. */
+  stderrErrors(): string[];
   close(): Promise<void>;
 }
 
-/** Starts the server on free ports in a temporary data folder; `env` adds to its environment. */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+/** Starts the server on free ports in a temporary data folder; `env` adds to its environment, `nodeArgs` to its node (`--cpu-prof`). */
+export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-rollout-'));
   const token = `flt_bench_${Math.random().toString(36).slice(2)}`;
-  const proc: ChildProcess = spawn(process.execPath, [join(REPO, 'server/bin/flotilla.mjs'), 'server', '--data', dataDir, '--port', '0', '--mqtt-port', '0', '--json'], {
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, join(REPO, 'server/bin/flotilla.mjs'), 'server', '--data', dataDir, '--port', '0', '--mqtt-port', '0', '--json'], {
     cwd: REPO, env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  proc.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
+  // Error lines are also kept apart: a flood of warnings (a hostile device's refused messages) must not push them out.
+  const errorLines: string[] = [];
+  let partial = '';
+  proc.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-20_000);
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!.slice(-10_000);
+    for (const l of lines) if (l && (!l.startsWith('{') || l.includes('"level":"error"'))) errorLines.push(l.slice(0, 2000));
+    errorLines.splice(0, Math.max(0, errorLines.length - 50));
+  });
+  let ended: { code: number | null; signal: string | null } | null = null;
+  proc.once('exit', (code, signal) => (ended = { code, signal }));
   const info = await new Promise<{ url: string; mqttUrl: string }>((res, rej) => {
     let out = '';
     proc.stdout!.on('data', (d) => {
@@ -44,14 +64,19 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     });
     proc.once('exit', (code) => rej(new Error(`server exited with ${code}: ${stderr}`)));
   });
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${info.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  const api = async (method: string, path: string, body?: unknown, signal?: AbortSignal) => {
+    const res = await fetch(`${info.url}${path}`, { method, signal, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
     return text ? JSON.parse(text) : null;
   };
   return {
     url: info.url, mqttUrl: info.mqttUrl, token, dataDir, pid: proc.pid!, api,
+    async metrics(signal) {
+      const res = await fetch(`${info.url}/metrics`, { signal, headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+      return res.text();
+    },
     async bytesServed() {
       const text = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
       return text.split('\n').filter((l) => l.startsWith('flotilla_chunk_bytes_served_total')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
@@ -76,8 +101,11 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         await store.close();
       }
     },
+    exited: () => ended,
+    stderrTail: () => stderr,
+    stderrErrors: () => [...errorLines],
     async close() {
-      if (proc.exitCode === null) await new Promise((r) => (proc.once('exit', r), proc.kill('SIGTERM')));
+      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => (proc.once('exit', r), proc.kill('SIGTERM')));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -95,9 +95,22 @@ export class TelemetryIngest {
     // The bundle it reports running counts only as the server knows it (a bundle id it made), never by the model name the device claims.
     const reported = typeof d?.reported?.bundleId === 'string' ? await this.o.store.bundles.get(d.reported.bundleId) : null;
     const given = [...desiredModels(d), ...(reported && reported.id === d?.reported?.bundleId ? [modelKey({ name: reported.model, version: reported.version })] : [])];
+    // Looking again before a refusal: also every bundle a rollout notified this device of. Its desired state may
+    // have moved on (a newer rollout) before the windows it made with the earlier model reached the server.
+    if (fresh) given.push(...(await this.rolledOutTo(deviceId)));
     const facts = { tags: d?.tags ?? [], given, until: Date.now() + (this.o.tagTtlMs ?? 60_000) };
     this.facts.set(deviceId, facts);
     return facts;
+  }
+
+  /** `name@version` of the newest bundles rollouts notified `deviceId` of (at most MAX_MODELS_PER_DEVICE). */
+  private async rolledOutTo(deviceId: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const m of (await this.o.store.rollouts.memberships(deviceId)).filter((x) => x.notifiedAt !== null).slice(0, MAX_MODELS_PER_DEVICE)) {
+      const b = await this.o.store.bundles.get(m.bundleId);
+      if (b) out.push(modelKey({ name: b.model, version: b.version }));
+    }
+    return out;
   }
 
   /** Stores what is pending, then acknowledges it; one flush at a time, in arrival order. */

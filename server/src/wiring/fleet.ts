@@ -21,6 +21,7 @@ import { loadOrCreateCa } from '../devices/flotilla-ca.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { DeviceStateIngest } from '../devices/device-state-ingest.ts';
 import type { Logger } from '../log/logger.ts';
+import { registerProcessMetrics } from '../metrics/process-metrics.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import type { Store } from '../store/store.ts';
 import { BundleService } from '../delivery/bundle-service.ts';
@@ -93,6 +94,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const delivery = new DeliveryService({ store, link: broker, log, prefix, trust: () => keys.trust() });
   const bundles = new BundleService({ store, blobs, keys, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
+  const stopProcessMetrics = registerProcessMetrics(metrics);
   const served = metrics.counter('flotilla_chunk_bytes_served_total', 'Blob bytes served to devices, by transport');
   const chunks = new ChunkService({
     link: broker, blobs, delivery, log, prefix, maxConcurrentTransfers: limits.maxConcurrentTransfers, window: limits.chunkWindow,
@@ -124,6 +126,7 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
       return endpoints;
     },
     async close() {
+      stopProcessMetrics();
       if (!started) return;
       await schedule?.stop();
       await chunks.close();
@@ -156,6 +159,8 @@ function registerBrokerMetrics(m: MetricsRegistry, broker: BrokerLink, chunks: C
   m.gauge('flotilla_mqtt_bytes_out_total', 'Bytes sent on MQTT connections', stat('bytesOut'), 'counter');
   m.gauge('flotilla_mqtt_connect_refused_total', 'Connections refused (credentials, limits)', stat('connectRefused'), 'counter');
   m.gauge('flotilla_mqtt_frames_refused_total', 'Connections dropped for oversized or trickled packets', stat('framesRefused'), 'counter');
+  m.gauge('flotilla_mqtt_admission_peak', 'Most inbound publishes ever being routed at once (the gate holds the rest: BrokerLimits.maxInflightPublishes)', stat('admissionPeak'));
+  m.gauge('flotilla_mqtt_admission_waits_total', 'Inbound publishes that waited at the admission gate', stat('admissionWaits'), 'counter');
   m.gauge('flotilla_mqtt_drain_timeouts_total', 'Subscribers disconnected for not reading', stat('drainTimeouts'), 'counter');
   for (const name of DEVICE_COUNTERS) {
     const metric = `flotilla_mqtt_device_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;

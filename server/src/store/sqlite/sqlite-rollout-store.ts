@@ -78,7 +78,9 @@ export class SqliteRolloutStore implements RolloutStore {
   }
 
   async memberships(deviceId: string): Promise<Membership[]> {
-    const rows = this.db.prepare(`SELECT d.*, r.state AS rollout_state, r.model, r.bundle_id FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
+    // Not d.*: the timeline (up to 200 JSON entries) of every rollout the device was ever in is not needed here.
+    const rows = this.db.prepare(`SELECT d.rollout_id, d.device_id, d.stage, d.hash, d.state, d.previous_bundle_id, d.notified_at, d.updated_at,
+        r.state AS rollout_state, r.model, r.bundle_id FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
         WHERE d.device_id = ? ORDER BY r.created_at DESC, r.rowid DESC`).all(deviceId) as Row[];
     return rows.map((r) => ({ ...toDevice(r), rolloutState: r.rollout_state as RolloutState, model: r.model as string, bundleId: r.bundle_id as string }));
   }
