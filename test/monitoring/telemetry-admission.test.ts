@@ -128,6 +128,6 @@ it('accepts windows for a model a rollout gave the device after a newer rollout 
   await rollTo(third.id);
   const back = await serverBundle(srv, 'kws');
   await rollTo(back.id);
-  await send(telemetryWindow(300, { name: 'kws', version: third.version }, 5));
+  await send(telemetryWindow(310, { name: 'kws', version: third.version }, 5));
   expect((await seriesByModel())[`kws@${third.version}`]).toBe(5);
 });
