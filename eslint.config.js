@@ -10,17 +10,30 @@ import tseslint from 'typescript-eslint';
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 // Server folders above the domains: HTTP, composition, programs and the storage engines.
 const storeEngines = ['sqlite', 'postgres'];
-const serverOuterLayers = ['api', 'wiring', 'cli', 'bench', ...storeEngines.map((e) => `store/${e}`)].map((dir) => `server/src/${dir}/**`).concat('server/src/main.ts');
+const serverOuterLayers = ['api', 'wiring', 'cli', 'bench', ...storeEngines.map((e) => `store/${e}`)]
+  .map((dir) => `server/src/${dir}/**`)
+  .concat('server/src/main.ts');
 const domainStaysDown = {
   group: ['**/api/**', '**/wiring/**', '**/main.ts', '**/cli/**', '**/bench/**', ...storeEngines.map((e) => `**/${e}/**`)],
-  message: 'A domain may not import api/, wiring/, main.ts, cli/, bench/ or a store engine: move the code down, or plug it in from wiring/ (docs/architecture.md).',
+  message:
+    'A domain may not import api/, wiring/, main.ts, cli/, bench/ or a store engine: move the code down, or plug it in from wiring/ (docs/architecture.md).',
 };
 const noTestHelpers = { group: ['@flotilla/test', '@flotilla/test/*'], message: 'Only tests may import test helpers.' };
-const agentNoServer = { group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'], message: 'The edge agent never imports the server.' };
+const agentNoServer = {
+  group: ['@flotilla/server', '@flotilla/server/*', '**/server/src/**'],
+  message: 'The edge agent never imports the server.',
+};
 // The agent's model layer holds and runs the serving model; below it only runtime/, preprocess/ and errors.ts.
 const modelStaysDown = [
-  { regex: '^\\.\\./(?!(runtime|preprocess)/|errors\\.ts$)', message: 'The agent\'s model/ may import only runtime/, preprocess/ and errors.ts: the top (core/, update/, transport/, telemetry/, shadow/ …) plugs into it, never the other way round (docs/architecture.md).' },
-  { group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*'], message: 'The agent\'s model/ may not import the agent\'s own public faces (they are the top).' },
+  {
+    regex: '^\\.\\./(?!(runtime|preprocess)/|errors\\.ts$)',
+    message:
+      "The agent's model/ may import only runtime/, preprocess/ and errors.ts: the top (core/, update/, transport/, telemetry/, shadow/ …) plugs into it, never the other way round (docs/architecture.md).",
+  },
+  {
+    group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*'],
+    message: "The agent's model/ may not import the agent's own public faces (they are the top).",
+  },
 ];
 
 export default tseslint.config(
@@ -36,7 +49,17 @@ export default tseslint.config(
     files: ['firmware-bundler/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: restrict([
-      { group: ['@flotilla/server', '@flotilla/server/*', '@flotilla/edge-agent', '@flotilla/edge-agent/*', '**/server/src/**', '**/edge-agent/src/**'], message: 'firmware-bundler is the shared contract: it imports no other Flotilla package.' },
+      {
+        group: [
+          '@flotilla/server',
+          '@flotilla/server/*',
+          '@flotilla/edge-agent',
+          '@flotilla/edge-agent/*',
+          '**/server/src/**',
+          '**/edge-agent/src/**',
+        ],
+        message: 'firmware-bundler is the shared contract: it imports no other Flotilla package.',
+      },
       noTestHelpers,
     ]),
   },
@@ -59,13 +82,26 @@ export default tseslint.config(
   {
     files: ['web-console/src/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*', '@flotilla/firmware-bundler', '@flotilla/firmware-bundler/*'], message: 'The console talks to the server API only.' },
-          { regex: '^(@flotilla/server(?!/api$)(/.*)?|.*/server/src/.*)$', message: 'The console sees the server through its API face only: import type { ... } from \'@flotilla/server/api\'.' },
-          { group: ['@flotilla/server/api'], allowTypeImports: true, message: 'The console imports only the API\'s types (import type ...).' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@flotilla/edge-agent', '@flotilla/edge-agent/*', '@flotilla/firmware-bundler', '@flotilla/firmware-bundler/*'],
+              message: 'The console talks to the server API only.',
+            },
+            {
+              regex: '^(@flotilla/server(?!/api$)(/.*)?|.*/server/src/.*)$',
+              message: "The console sees the server through its API face only: import type { ... } from '@flotilla/server/api'.",
+            },
+            {
+              group: ['@flotilla/server/api'],
+              allowTypeImports: true,
+              message: "The console imports only the API's types (import type ...).",
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -91,7 +127,10 @@ export default tseslint.config(
     files: ['server/src/cli/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: restrict([
-      { group: ['**/api/*', '!**/api/contract.ts'], message: 'The CLI sees the API through api/contract.ts (types) and the typed client (cli/typed-api.ts) only.' },
+      {
+        group: ['**/api/*', '!**/api/contract.ts'],
+        message: 'The CLI sees the API through api/contract.ts (types) and the typed client (cli/typed-api.ts) only.',
+      },
       noTestHelpers,
     ]),
   },

@@ -20,7 +20,8 @@ for (const c of cases) {
 }
 // Files that failed to load show up as suite-level errors without test cases.
 const suiteErrors = (xml.match(/<testsuite\b[^>]*\berrors="(\d+)"/g) ?? [])
-  .map((s) => Number(/errors="(\d+)"/.exec(s)[1])).reduce((a, b) => a + b, 0);
+  .map((s) => Number(/errors="(\d+)"/.exec(s)[1]))
+  .reduce((a, b) => a + b, 0);
 const caseErrors = cases.filter((c) => /<error\b/.test(c)).length;
 failed += Math.max(0, suiteErrors - caseErrors);
 if (lintFailed === '1') failed += 1;

@@ -14,11 +14,15 @@ const OUT = 'console';
 
 function prepack(dir) {
   const web = resolve(dir, '../web-console');
-  if (!existsSync(join(web, 'vite.config.ts'))) throw new Error(`pack-server: the console sources are missing (${web}); pack the server from the repository`);
+  if (!existsSync(join(web, 'vite.config.ts')))
+    throw new Error(`pack-server: the console sources are missing (${web}); pack the server from the repository`);
   const viteManifest = createRequire(join(web, 'package.json')).resolve('vite/package.json');
   const vite = join(dirname(viteManifest), JSON.parse(readFileSync(viteManifest, 'utf8')).bin.vite);
   // --outDir outside web-console: the repository's own dist (which a running server may be serving) is left alone.
-  execFileSync(process.execPath, [vite, 'build', '--outDir', join(dir, OUT), '--emptyOutDir', '--logLevel', 'warn'], { cwd: web, stdio: 'inherit' });
+  execFileSync(process.execPath, [vite, 'build', '--outDir', join(dir, OUT), '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: web,
+    stdio: 'inherit',
+  });
   if (!existsSync(join(dir, OUT, 'index.html'))) throw new Error('pack-server: vite build wrote no console/index.html');
 }
 

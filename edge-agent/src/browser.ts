@@ -35,7 +35,16 @@ export type { ModelInfo } from './model/active-model.ts';
 export type { ReadyOptions } from './core/ready.ts';
 export type { Prediction, BatchPrediction, NamedPrediction } from './model/predictions.ts';
 export type { NamedInputs } from './model/named-predict.ts';
-export { TENSOR_TYPES, floatToHalf, halfToFloat, type Tensor, type TensorData, type TensorInput, type TensorJson, type TensorType } from './runtime/tensors.ts';
+export {
+  TENSOR_TYPES,
+  floatToHalf,
+  halfToFloat,
+  type Tensor,
+  type TensorData,
+  type TensorInput,
+  type TensorJson,
+  type TensorType,
+} from './runtime/tensors.ts';
 export { AgentError, isAgentError } from './errors.ts';
 export { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 export { OnnxWebRuntime } from './runtime/onnx-web-runtime.ts';

@@ -46,7 +46,16 @@ export type { AcceleratorOptions, ProviderChoice } from './model/accelerator.ts'
 export type { ReadyOptions } from './core/ready.ts';
 export type { Prediction, BatchPrediction, NamedPrediction } from './model/predictions.ts';
 export type { NamedInputs } from './model/named-predict.ts';
-export { TENSOR_TYPES, floatToHalf, halfToFloat, type Tensor, type TensorData, type TensorInput, type TensorJson, type TensorType } from './runtime/tensors.ts';
+export {
+  TENSOR_TYPES,
+  floatToHalf,
+  halfToFloat,
+  type Tensor,
+  type TensorData,
+  type TensorInput,
+  type TensorJson,
+  type TensorType,
+} from './runtime/tensors.ts';
 export type { InstallResult } from './core/sideload.ts';
 export { AgentError, AGENT_ERROR_CODES, isAgentError, type AgentErrorCode } from './errors.ts';
 export { AGENT_VERSION } from './version.ts';

@@ -1,5 +1,14 @@
 // The golden fixtures, built deterministically: a test-only key, a tiny real ONNX model, two bundle versions.
-import { createEd25519Signer, encodePublicKeyFile, encodeSecretKeyFile, generateKeyPair, packBundle, sha256Hex, utf8, type PackInput } from '../src/index.ts';
+import {
+  createEd25519Signer,
+  encodePublicKeyFile,
+  encodeSecretKeyFile,
+  generateKeyPair,
+  packBundle,
+  sha256Hex,
+  utf8,
+  type PackInput,
+} from '../src/index.ts';
 import { tinyOnnxLogits, tinyOnnxModel, TINY_BIAS } from './tiny-onnx.ts';
 
 /** Seed of the committed TEST-ONLY signing key. Anyone can derive it: never trust it in production. */
@@ -79,5 +88,9 @@ export async function buildGoldenFixtures(): Promise<Record<string, Uint8Array>>
 }
 
 function sha256Bytes(text: string): Uint8Array {
-  return Uint8Array.from(sha256Hex(utf8(text)).match(/../g)!.map((h) => parseInt(h, 16)));
+  return Uint8Array.from(
+    sha256Hex(utf8(text))
+      .match(/../g)!
+      .map((h) => parseInt(h, 16)),
+  );
 }

@@ -33,7 +33,10 @@ function tensor(field: number, name: string, dims: number[], values: number[]): 
 
 function valueInfo(field: number, name: string, dims: number[]): number[] {
   // ValueInfoProto{name=1, type=2: TypeProto{tensor_type=1: {elem_type=1, shape=2: {dim=1: {dim_value=1}}}}}
-  const shape = msg(2, dims.map((d) => msg(1, [int(1, d)])));
+  const shape = msg(
+    2,
+    dims.map((d) => msg(1, [int(1, d)])),
+  );
   return msg(field, [str(1, name), msg(2, [msg(1, [int(1, 1), shape])])]);
 }
 

@@ -25,7 +25,8 @@ export function verifyChunk(ref: Pick<ChunkRef, 'digest' | 'length'>, bytes: Uin
   if (bytes.length !== ref.length) {
     throw new BundleError('BUNDLE_CHUNK_CORRUPT', `chunk ${ref.digest} is ${bytes.length} bytes, manifest says ${ref.length}`, 'SPEC §4.9');
   }
-  if (hash(bytes) !== ref.digest) throw new BundleError('BUNDLE_CHUNK_CORRUPT', `chunk ${ref.digest} does not match its digest`, 'SPEC §4.9');
+  if (hash(bytes) !== ref.digest)
+    throw new BundleError('BUNDLE_CHUNK_CORRUPT', `chunk ${ref.digest} does not match its digest`, 'SPEC §4.9');
 }
 
 /**
@@ -41,7 +42,11 @@ export function assembleFile(file: ManifestFile, getChunk: ChunkSource, options:
 }
 
 /** {@link assembleFile} with an asynchronous chunk source; chunks are requested one at a time, in order. */
-export async function assembleFileAsync(file: ManifestFile, getChunk: AsyncChunkSource, options: AssembleOptions = {}): Promise<Uint8Array> {
+export async function assembleFileAsync(
+  file: ManifestFile,
+  getChunk: AsyncChunkSource,
+  options: AssembleOptions = {},
+): Promise<Uint8Array> {
   const { out, place, finish } = assembler(file, options);
   for (const ref of file.chunks) place(ref, await getChunk(ref.digest));
   finish();

@@ -72,7 +72,9 @@ function write(value: unknown, seen: Set<object>): string {
   } else {
     const rec = obj as Record<string, unknown>;
     // Default sort compares UTF-16 code units, which is exactly the RFC 8785 key order.
-    const keys = Object.keys(rec).filter((k) => rec[k] !== undefined).sort();
+    const keys = Object.keys(rec)
+      .filter((k) => rec[k] !== undefined)
+      .sort();
     out = `{${keys.map((k) => `${write(k, seen)}:${write(rec[k], seen)}`).join(',')}}`;
   }
   seen.delete(obj);

@@ -28,12 +28,15 @@ describe('golden fixtures [SPEC §1.3]', () => {
     expect(opened.manifest.model).toEqual({ name: 'golden-sensor', version: '1.0.0', sequence: 1, file: 'model.onnx' });
   });
 
-  it('golden-v2 (sequence 2, head retrained) verifies and shares the unchanged file\'s chunks', () => {
+  it("golden-v2 (sequence 2, head retrained) verifies and shares the unchanged file's chunks", () => {
     const v1 = openBundle(read('golden.fbundle'), trusted, { now });
     const v2 = openBundle(read('golden-v2.fbundle'), trusted, { now, installedSequence: 1 });
     expect(v2.manifestDigest).toBe(GOLDEN_V2_MANIFEST_DIGEST);
     const d = diffManifests(v1.manifest, v2.manifest);
-    expect(d.files.map((f) => [f.path, f.status])).toEqual([['model.onnx', 'changed'], ['labels.txt', 'unchanged']]);
+    expect(d.files.map((f) => [f.path, f.status])).toEqual([
+      ['model.onnx', 'changed'],
+      ['labels.txt', 'unchanged'],
+    ]);
   });
 
   it('self-test vectors hold the float32 outputs of the tiny model', () => {
@@ -43,7 +46,10 @@ describe('golden fixtures [SPEC §1.3]', () => {
 
   it('make-golden reproduces every committed fixture byte for byte', async () => {
     for (const [name, bytes] of Object.entries(await buildGoldenFixtures())) {
-      expect(bytesEqual(read(name), bytes), `${name} differs from the generator: run scripts/make-golden.ts only for a new format version`).toBe(true);
+      expect(
+        bytesEqual(read(name), bytes),
+        `${name} differs from the generator: run scripts/make-golden.ts only for a new format version`,
+      ).toBe(true);
     }
   });
 });

@@ -32,10 +32,25 @@ export {
 } from './keys/ed25519.ts';
 export type { Signer } from './keys/signer.ts';
 export {
-  TRUST_CONTEXT, TRUST_LIMITS, checkTrustDocument, initialTrust, signTrustUpdate, trustMessage, verifyTrustUpdate,
-  type TrustDocument, type TrustState, type TrustUpdate,
+  TRUST_CONTEXT,
+  TRUST_LIMITS,
+  checkTrustDocument,
+  initialTrust,
+  signTrustUpdate,
+  trustMessage,
+  verifyTrustUpdate,
+  type TrustDocument,
+  type TrustState,
+  type TrustUpdate,
 } from './keys/trust-update.ts';
-export { PUBLIC_KEY_KIND, SECRET_KEY_KIND, decodePublicKeyFile, decodeSecretKeyFile, encodePublicKeyFile, encodeSecretKeyFile } from './keys/key-file.ts';
+export {
+  PUBLIC_KEY_KIND,
+  SECRET_KEY_KIND,
+  decodePublicKeyFile,
+  decodeSecretKeyFile,
+  encodePublicKeyFile,
+  encodeSecretKeyFile,
+} from './keys/key-file.ts';
 export {
   SIGNATURE_CONTEXT,
   checkManifestSignatures,
@@ -51,12 +66,35 @@ export { MAX_PATH_DEPTH, MAX_PATH_LENGTH, assertDistinctPaths, assertSafePath, i
 export { uniqueChunks, type UniqueChunk } from './manifest/chunk-index.ts';
 export { BUNDLE_EXTENSION, CONTAINER_FORMAT_VERSION, HEADER_BYTES, MAGIC } from './container/layout.ts';
 export { encodeBundle, type BundleParts, type ContainerChunk } from './container/encode-bundle.ts';
-export { parseBundle, readBundleHeader, readBundleManifest, type BundleHead, type BundleHeader, type ParsedBundle } from './container/decode-bundle.ts';
+export {
+  parseBundle,
+  readBundleHeader,
+  readBundleManifest,
+  type BundleHead,
+  type BundleHeader,
+  type ParsedBundle,
+} from './container/decode-bundle.ts';
 export { checkPolicy, type PolicyOptions } from './verify/policy.ts';
 export { verifyManifest, type VerifiedManifest, type VerifyOptions } from './verify/verify-manifest.ts';
-export { checkBundlePayload, openBundle, openBundleWithoutSignature, type BundlePayload, type OpenOptions, type OpenedBundle } from './verify/open-bundle.ts';
+export {
+  checkBundlePayload,
+  openBundle,
+  openBundleWithoutSignature,
+  type BundlePayload,
+  type OpenOptions,
+  type OpenedBundle,
+} from './verify/open-bundle.ts';
 export { assembleFile, assembleFileAsync, verifyChunk, type AssembleOptions, type AsyncChunkSource, type ChunkSource } from './assemble.ts';
-export { DEFAULT_EXPIRES_IN_SECONDS, buildManifest, packBundle, type BuiltManifest, type PackFile, type PackInput, type PackOptions, type PackedBundle } from './pack.ts';
+export {
+  DEFAULT_EXPIRES_IN_SECONDS,
+  buildManifest,
+  packBundle,
+  type BuiltManifest,
+  type PackFile,
+  type PackInput,
+  type PackOptions,
+  type PackedBundle,
+} from './pack.ts';
 export { diffManifests, planFetch, type BundleDiff, type FileDiff } from './diff.ts';
 export { inspectBundle, type BundleInspection, type InspectOptions } from './inspect.ts';
 export { binIndex, histogram } from './profile.ts';

@@ -9,7 +9,13 @@ import type { BundleErrorCode } from './errors.ts';
 
 describe('packBundle [SPEC §11]', () => {
   it('round-trips: opening the bundle gives back byte-identical files', async () => {
-    const input = testPackInput({ files: [{ path: 'model.onnx', bytes: pseudoRandomBytes(200_000, 8) }, { path: 'one-byte', bytes: Uint8Array.of(7) }], avgChunkSize: 1024 });
+    const input = testPackInput({
+      files: [
+        { path: 'model.onnx', bytes: pseudoRandomBytes(200_000, 8) },
+        { path: 'one-byte', bytes: Uint8Array.of(7) },
+      ],
+      avgChunkSize: 1024,
+    });
     const packed = await packBundle(input, testSigner('primary'));
     const opened = openBundle(packed.bytes, [testKeyPair('primary').publicKey], { now: TEST_NOW });
     for (const f of input.files) expect(bytesEqual(opened.files.get(f.path)!, f.bytes)).toBe(true);
@@ -47,7 +53,11 @@ describe('packBundle [SPEC §11]', () => {
     ['expiry before creation', { expiresAt: '2000-01-01T00:00:00.000Z' }, 'BUNDLE_INPUT_INVALID'],
     ['unknown model file', { modelFile: 'nope.onnx' }, 'BUNDLE_INPUT_INVALID'],
     ['bad chunk size', { avgChunkSize: 1000 }, 'BUNDLE_INPUT_INVALID'],
-    ['NaN in a self-test', { selfTests: [{ name: 't', inputs: { x: [NaN] }, expected: {}, tolerance: { abs: 0 } }] }, 'BUNDLE_INPUT_INVALID'],
+    [
+      'NaN in a self-test',
+      { selfTests: [{ name: 't', inputs: { x: [NaN] }, expected: {}, tolerance: { abs: 0 } }] },
+      'BUNDLE_INPUT_INVALID',
+    ],
     ['traversal path', { files: [{ path: '../model.onnx', bytes: Uint8Array.of(1) }] }, 'BUNDLE_PATH_INVALID'],
   ])('refuses %s with %s', async (_name, overrides, code) => {
     await expect(packBundle(testPackInput(overrides), testSigner('primary'))).rejects.toMatchObject({ code });

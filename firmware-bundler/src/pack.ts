@@ -23,8 +23,12 @@ export interface PackFile {
 export const DEFAULT_EXPIRES_IN_SECONDS = 365 * 24 * 3600;
 
 /** Everything a bundle says about its model; the optional manifest fields pass through as given. */
-export interface PackInput
-  extends Partial<Pick<BundleManifest, 'lineage' | 'signature' | 'preprocessing' | 'labels' | 'quantization' | 'referenceProfile' | 'selfTests' | 'runtime' | 'extensions'>> {
+export interface PackInput extends Partial<
+  Pick<
+    BundleManifest,
+    'lineage' | 'signature' | 'preprocessing' | 'labels' | 'quantization' | 'referenceProfile' | 'selfTests' | 'runtime' | 'extensions'
+  >
+> {
   readonly name: string;
   /** Semantic version. */
   readonly version: string;
@@ -74,17 +78,20 @@ export interface PackedBundle extends BuiltManifest {
 export function buildManifest(input: PackInput, options: PackOptions = {}): BuiltManifest {
   const hash = options.sha256 ?? sha256Hex;
   if (!isSemver(input.version)) throw inputInvalid(`version ${JSON.stringify(input.version)} is not a semantic version`);
-  if (!Number.isSafeInteger(input.sequence) || input.sequence < 1) throw inputInvalid(`sequence must be a positive integer, got ${input.sequence}`);
+  if (!Number.isSafeInteger(input.sequence) || input.sequence < 1)
+    throw inputInvalid(`sequence must be a positive integer, got ${input.sequence}`);
   if (input.files.length === 0) throw inputInvalid('a bundle needs at least one file');
   const chunking = chunkingParams({ avgSize: input.avgChunkSize });
   const createdAt = toTimestamp(input.createdAt ?? new Date(), 'createdAt');
-  const expiresAt = input.expiresAt !== undefined
-    ? toTimestamp(input.expiresAt, 'expiresAt')
-    : toTimestamp(new Date(Date.parse(createdAt) + 1000 * (input.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS)), 'expiresAt');
+  const expiresAt =
+    input.expiresAt !== undefined
+      ? toTimestamp(input.expiresAt, 'expiresAt')
+      : toTimestamp(new Date(Date.parse(createdAt) + 1000 * (input.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS)), 'expiresAt');
   const chunks = new Map<string, ContainerChunk>();
   const files: ManifestFile[] = input.files.map((f) => {
     const refs = chunkFile(f.bytes, { avgSize: chunking.avgSize, sha256: hash });
-    for (const r of refs) if (!chunks.has(r.digest)) chunks.set(r.digest, { digest: r.digest, bytes: f.bytes.subarray(r.offset, r.offset + r.length) });
+    for (const r of refs)
+      if (!chunks.has(r.digest)) chunks.set(r.digest, { digest: r.digest, bytes: f.bytes.subarray(r.offset, r.offset + r.length) });
     return { path: f.path, size: f.bytes.length, sha256: hash(f.bytes), mediaType: f.mediaType, chunks: refs };
   });
   const manifest: BundleManifest = {

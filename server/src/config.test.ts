@@ -3,9 +3,23 @@ import { durationMs, resolveConfig } from './config.ts';
 
 describe('external broker settings', () => {
   it('takes the admin credentials from the URL, or from flags and environment, which win', () => {
-    expect(resolveConfig({ mqttUrl: 'mqtt://admin:p%40ss@broker:1883' }, {})).toMatchObject({ mqttUrl: 'mqtt://admin:p%40ss@broker:1883', mqttAdminUser: 'admin', mqttAdminPassword: 'p@ss' });
-    const env = { FLOTILLA_MQTT_URL: 'mqtts://broker:8883', FLOTILLA_MQTT_ADMIN_USER: 'ops', FLOTILLA_MQTT_ADMIN_PASSWORD: 'pw', FLOTILLA_MQTT_PUBLIC_URL: 'mqtts://mqtt.example.com:8883' };
-    expect(resolveConfig({}, env)).toMatchObject({ mqttUrl: 'mqtts://broker:8883', mqttAdminUser: 'ops', mqttAdminPassword: 'pw', mqttPublicUrl: 'mqtts://mqtt.example.com:8883' });
+    expect(resolveConfig({ mqttUrl: 'mqtt://admin:p%40ss@broker:1883' }, {})).toMatchObject({
+      mqttUrl: 'mqtt://admin:p%40ss@broker:1883',
+      mqttAdminUser: 'admin',
+      mqttAdminPassword: 'p@ss',
+    });
+    const env = {
+      FLOTILLA_MQTT_URL: 'mqtts://broker:8883',
+      FLOTILLA_MQTT_ADMIN_USER: 'ops',
+      FLOTILLA_MQTT_ADMIN_PASSWORD: 'pw',
+      FLOTILLA_MQTT_PUBLIC_URL: 'mqtts://mqtt.example.com:8883',
+    };
+    expect(resolveConfig({}, env)).toMatchObject({
+      mqttUrl: 'mqtts://broker:8883',
+      mqttAdminUser: 'ops',
+      mqttAdminPassword: 'pw',
+      mqttPublicUrl: 'mqtts://mqtt.example.com:8883',
+    });
     expect(resolveConfig({}, {}).mqttUrl).toBeUndefined();
   });
 
@@ -26,7 +40,11 @@ describe('identity settings', () => {
   });
 
   it('takes mTLS and an operator CA from flags or environment; a CA certificate without its key is refused', () => {
-    expect(resolveConfig({}, { FLOTILLA_MTLS: '1', FLOTILLA_CA_CERT: 'ca.pem', FLOTILLA_CA_KEY: 'ca.key' })).toMatchObject({ mtls: true, caCert: 'ca.pem', caKey: 'ca.key' });
+    expect(resolveConfig({}, { FLOTILLA_MTLS: '1', FLOTILLA_CA_CERT: 'ca.pem', FLOTILLA_CA_KEY: 'ca.key' })).toMatchObject({
+      mtls: true,
+      caCert: 'ca.pem',
+      caKey: 'ca.key',
+    });
     expect(resolveConfig({}, {}).mtls).toBe(false);
     expect(() => resolveConfig({ caCert: 'ca.pem' }, {})).toThrow(/--ca-cert and --ca-key go together/);
   });

@@ -54,7 +54,8 @@ export interface ServerConfig {
 }
 
 export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, env = process.env): ServerConfig {
-  if (!(flags.caCert ?? env.FLOTILLA_CA_CERT) !== !(flags.caKey ?? env.FLOTILLA_CA_KEY)) throw new Error('--ca-cert and --ca-key go together: give both (or neither, to use the CA made under <data>/keys)');
+  if (!(flags.caCert ?? env.FLOTILLA_CA_CERT) !== !(flags.caKey ?? env.FLOTILLA_CA_KEY))
+    throw new Error('--ca-cert and --ca-key go together: give both (or neither, to use the CA made under <data>/keys)');
   const int = (v: unknown, d: number) => (v === undefined || v === '' ? d : Number(v));
   return {
     dataDir: resolve(flags.dataDir ?? flags.data ?? env.FLOTILLA_DATA ?? '.flotilla'),
@@ -64,7 +65,8 @@ export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, 
     mqttsPort: int(flags.mqttsPort ?? env.FLOTILLA_MQTTS_PORT, 8883),
     tlsCert: flags.tlsCert ?? (env.FLOTILLA_TLS_CERT || undefined),
     tlsKey: flags.tlsKey ?? (env.FLOTILLA_TLS_KEY || undefined),
-    brokerLimits: flags.brokerLimits ?? (env.FLOTILLA_BROKER_LIMITS ? (JSON.parse(env.FLOTILLA_BROKER_LIMITS) as Partial<BrokerLimits>) : undefined),
+    brokerLimits:
+      flags.brokerLimits ?? (env.FLOTILLA_BROKER_LIMITS ? (JSON.parse(env.FLOTILLA_BROKER_LIMITS) as Partial<BrokerLimits>) : undefined),
     ...externalBroker(flags, env),
     store: flags.store ?? env.FLOTILLA_STORE,
     blobs: flags.blobs ?? (env.FLOTILLA_BLOBS || undefined),
@@ -72,7 +74,8 @@ export function resolveConfig(flags: Partial<ServerConfig> & { data?: string }, 
     caCert: flags.caCert ?? (env.FLOTILLA_CA_CERT || undefined),
     caKey: flags.caKey ?? (env.FLOTILLA_CA_KEY || undefined),
     mtls: flags.mtls ?? env.FLOTILLA_MTLS === '1',
-    rotateEveryMs: flags.rotateEveryMs ?? (env.FLOTILLA_ROTATE_EVERY ? durationMs(env.FLOTILLA_ROTATE_EVERY, 'FLOTILLA_ROTATE_EVERY') : undefined),
+    rotateEveryMs:
+      flags.rotateEveryMs ?? (env.FLOTILLA_ROTATE_EVERY ? durationMs(env.FLOTILLA_ROTATE_EVERY, 'FLOTILLA_ROTATE_EVERY') : undefined),
     maxConcurrentRuns: int(flags.maxConcurrentRuns ?? env.FLOTILLA_MAX_RUNS, 1),
     logLevel: (flags.logLevel ?? env.FLOTILLA_LOG_LEVEL ?? 'info') as ServerConfig['logLevel'],
   };
@@ -97,11 +100,16 @@ function externalBroker(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv): B
   } catch {
     throw new Error(`--mqtt-url '${mqttUrl}' is not a URL (expected mqtt://[user:password@]host:port)`);
   }
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new Error(`--mqtt-url must start with mqtt:// or mqtts://, not ${url.protocol}//`);
-  const mqttAdminUser = flags.mqttAdminUser ?? (env.FLOTILLA_MQTT_ADMIN_USER || undefined) ?? (decodeURIComponent(url.username) || undefined);
-  const mqttAdminPassword = flags.mqttAdminPassword ?? (env.FLOTILLA_MQTT_ADMIN_PASSWORD || undefined) ?? (decodeURIComponent(url.password) || undefined);
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:')
+    throw new Error(`--mqtt-url must start with mqtt:// or mqtts://, not ${url.protocol}//`);
+  const mqttAdminUser =
+    flags.mqttAdminUser ?? (env.FLOTILLA_MQTT_ADMIN_USER || undefined) ?? (decodeURIComponent(url.username) || undefined);
+  const mqttAdminPassword =
+    flags.mqttAdminPassword ?? (env.FLOTILLA_MQTT_ADMIN_PASSWORD || undefined) ?? (decodeURIComponent(url.password) || undefined);
   if (!mqttAdminUser || !mqttAdminPassword) {
-    throw new Error('an external broker needs its dynamic-security admin credentials: in --mqtt-url (mqtt://user:password@host:port) or --mqtt-admin-user/--mqtt-admin-password');
+    throw new Error(
+      'an external broker needs its dynamic-security admin credentials: in --mqtt-url (mqtt://user:password@host:port) or --mqtt-admin-user/--mqtt-admin-password',
+    );
   }
   return { mqttUrl, mqttAdminUser, mqttAdminPassword, mqttPublicUrl: flags.mqttPublicUrl ?? (env.FLOTILLA_MQTT_PUBLIC_URL || undefined) };
 }

@@ -72,27 +72,65 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   monitoring.startRetention();
   let engine: Engine | null = null;
   let brokerEndpoints: import('./broker/broker-link.ts').BrokerEndpoints | null = null;
-  const fleet = await openFleet({
-    dataDir: config.dataDir, sharedDir: config.sharedDir, host: config.host, mqttPort: config.mqttPort, mqttsPort: config.mqttsPort, tls, brokerLimits: config.brokerLimits,
-    rotateEveryMs: config.rotateEveryMs, mtls: config.mtls,
-    ca: config.caCert && config.caKey ? { certFile: config.caCert, keyFile: config.caKey } : undefined,
-    externalBroker: config.mqttUrl ? { url: config.mqttUrl, username: config.mqttAdminUser!, password: config.mqttAdminPassword!, publicUrl: config.mqttPublicUrl } : undefined,
-    onStatus: (id, e) => engine?.recordStatus(id, {
-      bundleId: e.bundleId, from: e.from, to: e.to, event: e.event, reason: e.reason, at: e.at, seq: e.seq, waiting: e.waiting, permanent: e.permanent, retryAt: e.retryAt,
-    }),
-    bundleExtras: (mv, artifact) => bundleExtras(store, blobs, mv, artifact),
-    onBundle: (_b, m) => {
-      // The manifest's profile, with the cohort profiles a retrain on some cohorts' field data added.
-      const { key, reference } = referenceFromManifest(m);
-      return monitoring.setReference(key, { features: reference.features }, reference.labels, reference.cohorts ? { cohorts: reference.cohorts } : {});
+  const fleet = await openFleet(
+    {
+      dataDir: config.dataDir,
+      sharedDir: config.sharedDir,
+      host: config.host,
+      mqttPort: config.mqttPort,
+      mqttsPort: config.mqttsPort,
+      tls,
+      brokerLimits: config.brokerLimits,
+      rotateEveryMs: config.rotateEveryMs,
+      mtls: config.mtls,
+      ca: config.caCert && config.caKey ? { certFile: config.caCert, keyFile: config.caKey } : undefined,
+      externalBroker: config.mqttUrl
+        ? { url: config.mqttUrl, username: config.mqttAdminUser!, password: config.mqttAdminPassword!, publicUrl: config.mqttPublicUrl }
+        : undefined,
+      onStatus: (id, e) =>
+        engine?.recordStatus(id, {
+          bundleId: e.bundleId,
+          from: e.from,
+          to: e.to,
+          event: e.event,
+          reason: e.reason,
+          at: e.at,
+          seq: e.seq,
+          waiting: e.waiting,
+          permanent: e.permanent,
+          retryAt: e.retryAt,
+        }),
+      bundleExtras: (mv, artifact) => bundleExtras(store, blobs, mv, artifact),
+      onBundle: (_b, m) => {
+        // The manifest's profile, with the cohort profiles a retrain on some cohorts' field data added.
+        const { key, reference } = referenceFromManifest(m);
+        return monitoring.setReference(
+          key,
+          { features: reference.features },
+          reference.labels,
+          reference.cohorts ? { cohorts: reference.cohorts } : {},
+        );
+      },
     },
-  }, store, blobs, log);
+    store,
+    blobs,
+    log,
+  );
   engine = new RolloutEngine({
-    store: store.rollouts, audit: store.audit, devices: deviceDirectory(store), desired: desiredStatePort(fleet.services.delivery),
-    health: healthPort(monitoring), bundles: bundleResolver(store), mutex: side.rolloutMutex, actor: `engine@${holder}`,
+    store: store.rollouts,
+    audit: store.audit,
+    devices: deviceDirectory(store),
+    desired: desiredStatePort(fleet.services.delivery),
+    health: healthPort(monitoring),
+    bundles: bundleResolver(store),
+    mutex: side.rolloutMutex,
+    actor: `engine@${holder}`,
     events: events.bus,
     // FLOTILLA_ROLLOUT_STALL_REPORT_SEC: how long a device's storage may fail before `rollout.device_stalled` (default 600).
-    stallReportSec: Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC) >= 0 && process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC ? Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC) : undefined,
+    stallReportSec:
+      Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC) >= 0 && process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC
+        ? Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC)
+        : undefined,
   });
   // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
   const tickMs = Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : 5000;
@@ -101,8 +139,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const rolloutLease = leaseGate(side.leases, 'rollouts', holder, 3 * tickMs, leaseError);
   const retrainingLease = leaseGate(side.leases, 'retraining', holder, 3 * 30_000, leaseError);
   const ticker = startRolloutTicker(engine, {
-    intervalMs: tickMs, lease: rolloutLease.check,
-    onReport: (r) => { if (r.errors.length) log.warn('rollout tick', { errors: r.errors }); },
+    intervalMs: tickMs,
+    lease: rolloutLease.check,
+    onReport: (r) => {
+      if (r.errors.length) log.warn('rollout tick', { errors: r.errors });
+    },
     onError: (e) => log.error('rollout tick failed', { err: String((e as Error)?.stack ?? e) }),
   });
   const telemetry = new TelemetryIngest({ link: fleet.services.broker, store, monitoring, log, prefix: DEFAULT_PREFIX });
@@ -115,13 +156,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // Policies of older servers were a JSON file in the data (or shared) folder: moved into the store once.
   await importPolicyFile(config.sharedDir ?? config.dataDir, side.retraining, log);
   const retraining = new RetrainingService({
-    store, blobs, samples: fieldSamples, runs, conversion, retrainingStore: side.retraining, holder, soleProcess: side.soleProcess, log,
-    triggerLease: retrainingLease.check, events: events.bus, trainerFiles: new TrainerFileShelf(() => apiBase),
+    store,
+    blobs,
+    samples: fieldSamples,
+    runs,
+    conversion,
+    retrainingStore: side.retraining,
+    holder,
+    soleProcess: side.soleProcess,
+    log,
+    triggerLease: retrainingLease.check,
+    events: events.bus,
+    trainerFiles: new TrainerFileShelf(() => apiBase),
     startCanary: async (ref, actor) => {
       // A blessed challenger has no bundle yet: build one (version `<registry version>.0.0`) so the canary can start.
       const mv = await store.models.resolve(ref);
-      if (mv && !(await store.bundles.list({ model: mv.model, limit: 500 })).some((b) => b.modelVersion === mv.version)) await fleet.services.bundles.create({ model: ref }, actor);
-      return engine!.create({ model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' }, actor);
+      if (mv && !(await store.bundles.list({ model: mv.model, limit: 500 })).some((b) => b.modelVersion === mv.version))
+        await fleet.services.bundles.create({ model: ref }, actor);
+      return engine!.create(
+        { model: ref, target: { all: true }, stages: [{ percent: 10 }, { percent: 100 }], reason: 'blessed retrain challenger' },
+        actor,
+      );
     },
   });
   const stopRetrainOnAlert = monitoring.onAlert((c) => retraining.onAlert(c));
@@ -130,13 +185,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await retraining.recover();
   retraining.startTriggers();
   const app = createApp({
-    store, blobs, runs, log, dataDir: config.dataDir, datasets, sweeps, fleet: fleet.services, conversion,
-    monitoring, rollouts: engine, retraining, brokerEndpoints: () => brokerEndpoints,
+    store,
+    blobs,
+    runs,
+    log,
+    dataDir: config.dataDir,
+    datasets,
+    sweeps,
+    fleet: fleet.services,
+    conversion,
+    monitoring,
+    rollouts: engine,
+    retraining,
+    brokerEndpoints: () => brokerEndpoints,
     events: { log: events.bus.log, bus: events.bus, webhooks: events.webhooks },
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const https = tls ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {};
+    const https = tls
+      ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } }
+      : {};
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, ...https }, () => resolve(s));
     s.once('error', reject);
   });
@@ -153,7 +221,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   let closing: Promise<void> | null = null;
   return {
-    url, port, ...mqtt, config, admin, store, log, signingKey: { keyId: fleet.services.keys.active().keyId, fingerprint: fleet.services.keys.active().fingerprint },
+    url,
+    port,
+    ...mqtt,
+    config,
+    admin,
+    store,
+    log,
+    signingKey: { keyId: fleet.services.keys.active().keyId, fingerprint: fleet.services.keys.active().fingerprint },
     close() {
       closing ??= (async () => {
         const httpClosed = new Promise<void>((r) => server.close(() => r()));

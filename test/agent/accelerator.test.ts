@@ -22,11 +22,22 @@ afterEach(async () => {
   agent = undefined;
 });
 
-const gpuAgent = () => createAgent({ deviceId: 'gpu-1', offline: true, dataDir: mkdtempSync(join(tmpdir(), 'agent-gpu-')), trustedKeys: [TRUSTED_HEX], gpu: 'webgpu' });
+const gpuAgent = () =>
+  createAgent({
+    deviceId: 'gpu-1',
+    offline: true,
+    dataDir: mkdtempSync(join(tmpdir(), 'agent-gpu-')),
+    trustedKeys: [TRUSTED_HEX],
+    gpu: 'webgpu',
+  });
 
 describe.skipIf(noLavapipe)('agent on WebGPU (lavapipe)', () => {
   it('probes a bundle that allows webgpu on it: both providers ran the self-tests, the choice and its timings are reported, outputs equal the CPU', async () => {
-    const bundle = await makeBundle({ version: '1.0.0', sequence: 1, extra: { runtime: { minAgentVersion: '0.1.0', opset: 13, executionProviders: ['cpu', 'webgpu'] } } });
+    const bundle = await makeBundle({
+      version: '1.0.0',
+      sequence: 1,
+      extra: { runtime: { minAgentVersion: '0.1.0', opset: 13, executionProviders: ['cpu', 'webgpu'] } },
+    });
     agent = await gpuAgent();
     await agent.install(bundle.bytes);
     const choice = agent.executionProvider!;
@@ -50,7 +61,12 @@ describe.skipIf(noLavapipe)('agent on WebGPU (lavapipe)', () => {
 
 it('an agent without an accelerator reports the CPU as its provider', async () => {
   const bundle = await makeBundle({ version: '1.0.0', sequence: 1 });
-  agent = await createAgent({ deviceId: 'cpu-1', offline: true, dataDir: mkdtempSync(join(tmpdir(), 'agent-cpu-')), trustedKeys: [TRUSTED_HEX] });
+  agent = await createAgent({
+    deviceId: 'cpu-1',
+    offline: true,
+    dataDir: mkdtempSync(join(tmpdir(), 'agent-cpu-')),
+    trustedKeys: [TRUSTED_HEX],
+  });
   expect(agent.executionProvider).toBeNull();
   await agent.install(bundle.bytes);
   expect(agent.executionProvider).toEqual({ provider: 'cpu', reason: 'no accelerator configured' });

@@ -48,16 +48,50 @@ describe('flotilla agent (CLI)', () => {
     const keyFile = join(mkdtempSync(join(tmpdir(), 'cli-key-')), 'fleet.pub.json');
     writeFileSync(keyFile, encodePublicKeyFile(TRUSTED.publicKey));
     const data = mkdtempSync(join(tmpdir(), 'cli-data-'));
-    const a = run(['agent', '--server', h.httpUrl, '--device-id', 'cli-1', '--token', d.token, '--data', data, '--trusted-key', keyFile, '--serve', '0', '--window-sec', '1', '--json']);
+    const a = run([
+      'agent',
+      '--server',
+      h.httpUrl,
+      '--device-id',
+      'cli-1',
+      '--token',
+      d.token,
+      '--data',
+      data,
+      '--trusted-key',
+      keyFile,
+      '--serve',
+      '0',
+      '--window-sec',
+      '1',
+      '--json',
+    ]);
     const ready = await waitUntil(() => a.lines.find((l) => l.type === 'ready'), `ready\n${a.err()}`, 60_000);
     expect(ready.serve).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await waitUntil(() => a.lines.some((l) => l.type === 'settled' && l.model?.version === '1.0.0'), 'installed', 30_000);
-    expect(a.lines.filter((l) => l.type === 'state').map((l) => l.to)).toEqual(['downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'idle']);
+    expect(a.lines.filter((l) => l.type === 'state').map((l) => l.to)).toEqual([
+      'downloading',
+      'verifying',
+      'staging',
+      'activating',
+      'probing',
+      'committing',
+      'idle',
+    ]);
 
-    const post = (path: string, body: unknown) => fetch(`${ready.serve}${path}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const post = (path: string, body: unknown) =>
+      fetch(`${ready.serve}${path}`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
     const one = await post('/v1/predict', { input: sampleRow(16) });
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ model: { version: '1.0.0' }, top1: expect.any(Number), confidence: expect.any(Number), predictionId: expect.any(String) });
+    expect(one.body).toMatchObject({
+      model: { version: '1.0.0' },
+      top1: expect.any(Number),
+      confidence: expect.any(Number),
+      predictionId: expect.any(String),
+    });
     expect(one.body.outputs.y).toHaveLength(3);
     const batch = await post('/v1/predict', { inputs: [sampleRow(16, 1), sampleRow(16, 2)] });
     expect(batch.body.predictions).toHaveLength(2);
@@ -65,9 +99,16 @@ describe('flotilla agent (CLI)', () => {
     expect(ready.serveTokenFile).toBe(join(data, 'serve-token'));
     expect((await post('/v1/feedback', { predictionId: one.body.predictionId, label: 'dog' })).status).toBe(401);
     const token = readFileSync(ready.serveTokenFile, 'utf8').trim();
-    const feedback = await fetch(`${ready.serve}/v1/feedback`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ predictionId: one.body.predictionId, label: 'dog' }) });
+    const feedback = await fetch(`${ready.serve}/v1/feedback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ predictionId: one.body.predictionId, label: 'dog' }),
+    });
     expect(await feedback.json()).toEqual({ matched: true });
-    expect(await post('/v1/predict', { input: [1, 2, 3] })).toMatchObject({ status: 400, body: { error: { code: 'AGENT_INPUT_INVALID' } } });
+    expect(await post('/v1/predict', { input: [1, 2, 3] })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'AGENT_INPUT_INVALID' } },
+    });
     expect(await post('/v1/predict', 'not json')).toMatchObject({ status: 400 });
     expect((await fetch(`${ready.serve}/nope`)).status).toBe(404);
     const status = (await (await fetch(`${ready.serve}/v1/status`)).json()) as any;
@@ -84,7 +125,8 @@ describe('flotilla agent (CLI)', () => {
   it('explains its flags and refuses bad ones', async () => {
     const help = run(['agent', '--help']);
     expect(await help.exited).toBe(0);
-    for (const flag of ['--server', '--device-id', '--token', '--data', '--mqtt-url', '--trusted-key', '--serve', '--blob-transport']) expect(help.out()).toContain(flag);
+    for (const flag of ['--server', '--device-id', '--token', '--data', '--mqtt-url', '--trusted-key', '--serve', '--blob-transport'])
+      expect(help.out()).toContain(flag);
     const missing = run(['agent', '--device-id', 'x']);
     expect(await missing.exited).not.toBe(0);
     const noKey = run(['agent', '--device-id', 'x', '--data', mkdtempSync(join(tmpdir(), 'cli-')), '--offline']);

@@ -16,7 +16,10 @@ import { serveStatic, type StaticSite } from './static-site.ts';
 /** Bytes the server has sent as chunks (MQTT and HTTP), from its /metrics. */
 async function bytesServed(srv: ServerHandle): Promise<number> {
   const text = await (await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${srv.token}` } })).text();
-  return text.split('\n').filter((l) => l.startsWith('flotilla_chunk_bytes_served_total')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('flotilla_chunk_bytes_served_total'))
+    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
 }
 
 describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against the real server', () => {
@@ -36,7 +39,10 @@ describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against 
     v1 = await serverBundle(srv, 'browser-classifier', { seed: 3, headSeed: 4 });
     device = await deviceFor(srv, v1.id, 'browser-1');
     key = await serverKey(srv);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     page = await browser.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
   }, 180_000);
@@ -62,9 +68,20 @@ describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against 
     // Acknowledged means stored: the monitoring API counts the prediction.
     expect(await deviceRequests(srv, device.id)).toBe(1);
     const events = (await deviceEvents(srv, device.id)).reverse();
-    expect(events.filter((e) => e.kind === 'status').map((e) => e.detail.to)).toEqual(['downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'idle']);
+    expect(events.filter((e) => e.kind === 'status').map((e) => e.detail.to)).toEqual([
+      'downloading',
+      'verifying',
+      'staging',
+      'activating',
+      'probing',
+      'committing',
+      'idle',
+    ]);
     const shown = (await srv.api('GET', `/api/v1/devices/${device.id}`)).body;
-    expect(shown).toMatchObject({ online: true, reported: { runtime: expect.stringMatching(/^onnxruntime-web/), state: 'idle', model: { version: v1.version }, bundleId: v1.id } });
+    expect(shown).toMatchObject({
+      online: true,
+      reported: { runtime: expect.stringMatching(/^onnxruntime-web/), state: 'idle', model: { version: v1.version }, bundleId: v1.id },
+    });
     expect(errors).toEqual([]);
   }, 120_000);
 
@@ -86,13 +103,23 @@ describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against 
   it('offered the GPU (WebGPU on SwiftShader), probes a bundle that allows webgpu on it: both providers measured, the serving one reported to the server, outputs equal the reference', async () => {
     const gpuBrowser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-background-networking', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-vulkan=swiftshader',
+        '--use-webgpu-adapter=swiftshader',
+      ],
     });
     try {
       const row = sampleRow(16, 8);
       const spec = { seed: 5, headSeed: 6 };
       const onnx = classifierModel(spec);
-      const selfTests = [{ name: 'row-8', inputs: { x: row }, expected: { y: await referenceOutputs(onnx, row) }, tolerance: { abs: 1e-4 } }];
+      const selfTests = [
+        { name: 'row-8', inputs: { x: row }, expected: { y: await referenceOutputs(onnx, row) }, tolerance: { abs: 1e-4 } },
+      ];
       const gpuBundle = await serverBundle(srv, 'browser-gpu', spec, { selfTests, executionProviders: ['cpu', 'webgpu'] });
       const gpuDevice = await deviceFor(srv, gpuBundle.id, 'browser-gpu-1');
       const gpuPage = await gpuBrowser.newPage();
@@ -100,7 +127,12 @@ describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against 
       gpuPage.on('pageerror', (e) => pageErrors.push(e.message));
       await gpuPage.goto(`${site.url}/index.html`);
       expect(await gpuPage.evaluate(() => Boolean((navigator as { gpu?: unknown }).gpu))).toBe(true);
-      const started = await gpuPage.evaluate((c) => window.flotillaDemo.start(c), { ...config(), deviceId: gpuDevice.id, token: gpuDevice.token, gpu: 'webgpu' as const });
+      const started = await gpuPage.evaluate((c) => window.flotillaDemo.start(c), {
+        ...config(),
+        deviceId: gpuDevice.id,
+        token: gpuDevice.token,
+        gpu: 'webgpu' as const,
+      });
       expect(started.model).toBe(gpuBundle.version);
       const choice = (await gpuPage.evaluate(() => window.flotillaDemo.provider()))!;
       // Both sides were measured; whichever won, the reason names the comparison, not a load failure or a mismatch.
@@ -109,7 +141,10 @@ describe.skipIf(chromiumMissing())('browser agent in headless Chromium, against 
       expect(choice.reason).toMatch(choice.provider === 'webgpu' ? /^webgpu matches wasm and is faster/ : /^webgpu is not faster/);
       const p = await gpuPage.evaluate((r) => window.flotillaDemo.predict(r), row);
       expect(p.outputs.y!.map((v) => Number(v.toFixed(4)))).toEqual(selfTests[0]!.expected.y.map((v) => Number(v.toFixed(4))));
-      await waitUntil(async () => (await srv.api('GET', `/api/v1/devices/${gpuDevice.id}`)).body.reported?.executionProvider === choice.provider, 'serving provider reported');
+      await waitUntil(
+        async () => (await srv.api('GET', `/api/v1/devices/${gpuDevice.id}`)).body.reported?.executionProvider === choice.provider,
+        'serving provider reported',
+      );
       await gpuPage.evaluate(() => window.flotillaDemo.stop());
       expect(pageErrors).toEqual([]);
     } finally {

@@ -86,7 +86,10 @@ async function runTrial(trial: Trial, index: number): Promise<Outcome> {
     const second = spawnAgent([...args, '--serve', '0']);
     const ready = await second.waitFor((l) => l.type === 'ready', 'restart ready');
     const done = (l: AgentLine) =>
-      l.type === 'settled' && (trial.target === 'good' ? l.model?.version === '2.0.0' : l.lastFailed?.manifestDigest === bad.ref.manifestDigest && l.model?.version === '1.0.0');
+      l.type === 'settled' &&
+      (trial.target === 'good'
+        ? l.model?.version === '2.0.0'
+        : l.lastFailed?.manifestDigest === bad.ref.manifestDigest && l.model?.version === '1.0.0');
     await second.waitFor(done, `${trial.name}: update settled`, 45_000);
     const res = await fetch(`${ready.serve}/v1/predict`, { method: 'POST', body: JSON.stringify({ input: sampleRow(16) }) });
     const prediction = (await res.json()) as { model: { version: string } };
@@ -132,8 +135,12 @@ function check(o: Outcome): void {
 describe('SIGKILL during updates', () => {
   it('recovers from a kill at every step boundary of a good and of a failing update', async () => {
     const trials: Trial[] = [
-      ...GOOD_STATES.flatMap((s) => (['before', 'after'] as const).map((p) => ({ name: `good ${s}:${p}`, target: 'good' as const, crashAt: `${s}:${p}` }))),
-      ...BAD_STATES.flatMap((s) => (['before', 'after'] as const).map((p) => ({ name: `bad ${s}:${p}`, target: 'bad' as const, crashAt: `${s}:${p}` }))),
+      ...GOOD_STATES.flatMap((s) =>
+        (['before', 'after'] as const).map((p) => ({ name: `good ${s}:${p}`, target: 'good' as const, crashAt: `${s}:${p}` })),
+      ),
+      ...BAD_STATES.flatMap((s) =>
+        (['before', 'after'] as const).map((p) => ({ name: `bad ${s}:${p}`, target: 'bad' as const, crashAt: `${s}:${p}` })),
+      ),
     ];
     const results = await runAll(trials, 0);
     for (const o of results) check(o);

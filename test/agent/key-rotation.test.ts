@@ -45,8 +45,13 @@ it('rotates the bundle key fleet-wide through a signed trust update, then retire
 
   const logs: string[] = [];
   agent = await createAgent({
-    deviceId: device.id, token: device.token, server: srv.url, dataDir: agentDir, trustedKeys: [first],
-    backoff: { minMs: 200, maxMs: 1000 }, log: (l) => logs.push(l),
+    deviceId: device.id,
+    token: device.token,
+    server: srv.url,
+    dataDir: agentDir,
+    trustedKeys: [first],
+    backoff: { minMs: 200, maxMs: 1000 },
+    log: (l) => logs.push(l),
   });
   await waitUntil(() => agent!.model?.version === v1.version && agent!.state === 'idle', 'v1 installed', 30_000);
 
@@ -56,12 +61,19 @@ it('rotates the bundle key fleet-wide through a signed trust update, then retire
   const newId: string = rotated.body.keyId;
   expect(rotated.body).toMatchObject({ version: 1, threshold: 1, active: newId, devices: 2 });
   expect(new Set(rotated.body.signedBy)).toEqual(new Set([firstId, newId]));
-  await waitUntil(() => logs.some((l) => /trust: now version 1, 2 key\(s\), threshold 1/.test(l)), 'the agent accepted trust version 1', 15_000);
+  await waitUntil(
+    () => logs.some((l) => /trust: now version 1, 2 key\(s\), threshold 1/.test(l)),
+    'the agent accepted trust version 1',
+    15_000,
+  );
 
   // The public list says which key signs now, with fingerprints, and the version.
   const listed = (await srv.api('GET', '/api/v1/keys', undefined, '')).body;
   expect(listed).toMatchObject({ version: 1, active: newId, trust: { version: 1 } });
-  expect(listed.keys.map((k: { keyId: string; active: boolean }) => [k.keyId, k.active])).toEqual([[firstId, false], [newId, true]]);
+  expect(listed.keys.map((k: { keyId: string; active: boolean }) => [k.keyId, k.active])).toEqual([
+    [firstId, false],
+    [newId, true],
+  ]);
   expect(listed.keys[1].fingerprint).toMatch(/^SHA256:[0-9a-f]{64}$/);
 
   // A bundle made now is signed by the new key only, and the agent (which took the update) installs it.
@@ -99,7 +111,13 @@ it('rotates the bundle key fleet-wide through a signed trust update, then retire
   const lateLogs: string[] = [];
   const lateDir = mkdtempSync(join(tmpdir(), 'agent-keys-late-'));
   const lateAgent = await createAgent({
-    deviceId: late.id, token: late.token, server: srv.url, dataDir: lateDir, trustedKeys: [first], backoff: { minMs: 200, maxMs: 1000 }, log: (l) => lateLogs.push(l),
+    deviceId: late.id,
+    token: late.token,
+    server: srv.url,
+    dataDir: lateDir,
+    trustedKeys: [first],
+    backoff: { minMs: 200, maxMs: 1000 },
+    log: (l) => lateLogs.push(l),
   });
   try {
     await waitUntil(() => lateAgent.model?.version === v2.version && lateAgent.state === 'idle', 'the late device installed v2', 30_000);
@@ -120,7 +138,11 @@ it('rotates the bundle key fleet-wide through a signed trust update, then retire
   expect(refused.reason).toMatch(/^BUNDLE_KEY_UNTRUSTED/);
   expect(agent.model?.version).toBe(v2.version);
   const newFile = readdirSync(keysDir).find((f) => f === `signing-${newId}.key`)!;
-  const byNew = await makeBundle({ version: '9.0.1', sequence: 1001, signer: createEd25519Signer((await loadSecretKey(join(keysDir, newFile))).secretKey) });
+  const byNew = await makeBundle({
+    version: '9.0.1',
+    sequence: 1001,
+    signer: createEd25519Signer((await loadSecretKey(join(keysDir, newFile))).secretKey),
+  });
   expect(await agent.install(byNew.bytes)).toMatchObject({ ok: true });
   await agent.close();
   agent = undefined;

@@ -20,9 +20,17 @@ let agent: Agent;
 const dir = mkdtempSync(join(tmpdir(), 'agent-named-'));
 
 async function bundle(sequence: number, extra: Partial<PackInput> = {}, bytes = model): Promise<Uint8Array> {
-  const packed = await packBundle({
-    name: 'typed', version: `${sequence}.0.0`, sequence, files: [{ path: 'model.onnx', bytes }], signature: TYPED_SIGNATURE, ...extra,
-  }, trustedSigner);
+  const packed = await packBundle(
+    {
+      name: 'typed',
+      version: `${sequence}.0.0`,
+      sequence,
+      files: [{ path: 'model.onnx', bytes }],
+      signature: TYPED_SIGNATURE,
+      ...extra,
+    },
+    trustedSigner,
+  );
   return packed.bytes;
 }
 
@@ -53,8 +61,16 @@ describe('named tensors', () => {
   it('takes int64, bool and float16 in every accepted form and answers typed outputs equal to onnxruntime', async () => {
     const h0 = Uint16Array.from([0x3c00, 0, 0xbc00, 0x3800]); // 1, 0, -1, 0.5 as half bits
     const want = await truth([1n, 2n, 3n], [1, 1, 0], h0, 1);
-    const asArrays = await agent.predict({ ids: { type: 'int64', dims: [1, 3], data: [1, 2, 3] }, mask: { type: 'bool', dims: [1, 3], data: [true, true, false] }, h0: { dims: [1, STATE], data: [1, 0, -1, 0.5] } });
-    const asTyped = await agent.predict({ ids: { dims: [1, 3], data: BigInt64Array.from([1n, 2n, 3n]) }, mask: { dims: [1, 3], data: Uint8Array.from([1, 1, 0]) }, h0: { type: 'float16', dims: [1, STATE], data: h0 } });
+    const asArrays = await agent.predict({
+      ids: { type: 'int64', dims: [1, 3], data: [1, 2, 3] },
+      mask: { type: 'bool', dims: [1, 3], data: [true, true, false] },
+      h0: { dims: [1, STATE], data: [1, 0, -1, 0.5] },
+    });
+    const asTyped = await agent.predict({
+      ids: { dims: [1, 3], data: BigInt64Array.from([1n, 2n, 3n]) },
+      mask: { dims: [1, 3], data: Uint8Array.from([1, 1, 0]) },
+      h0: { type: 'float16', dims: [1, STATE], data: h0 },
+    });
     const nested = await agent.predict({ ids: { data: [[1, 2, 3]] }, mask: { data: [[1, 1, 0]] }, h0: { data: [[1, 0, -1, 0.5]] } });
     for (const p of [asArrays, asTyped, nested]) {
       expect(p.outputs.hn).toEqual({ type: 'float16', dims: [1, STATE], data: want.hn });
@@ -66,11 +82,19 @@ describe('named tensors', () => {
   });
 
   it('runs the dynamic batch and sequence at any size, and carries state from one call to the next', async () => {
-    for (const [n, s] of [[1, 2], [1, 9], [3, 5]] as const) {
+    for (const [n, s] of [
+      [1, 2],
+      [1, 9],
+      [3, 5],
+    ] as const) {
       const ids = Array.from({ length: n * s }, (_, i) => BigInt((i * 7) % 10));
       const mask = Array.from({ length: n * s }, (_, i) => (i % 4 === 3 ? 0 : 1));
       const h0 = new Uint16Array(n * STATE);
-      const p = await agent.predict({ ids: { type: 'int64', dims: [n, s], data: ids }, mask: { type: 'bool', dims: [n, s], data: mask }, h0: { type: 'float16', dims: [n, STATE], data: h0 } });
+      const p = await agent.predict({
+        ids: { type: 'int64', dims: [n, s], data: ids },
+        mask: { type: 'bool', dims: [n, s], data: mask },
+        h0: { type: 'float16', dims: [n, STATE], data: h0 },
+      });
       const want = await truth(ids, mask, h0, n);
       expect(p.outputs.hn!.dims).toEqual([n, STATE]);
       expect(p.outputs.hn!.data).toEqual(want.hn);
@@ -81,7 +105,11 @@ describe('named tensors', () => {
     let refState: Uint16Array = new Uint16Array(STATE);
     for (const step of [[1n, 2n], [3n], [4n, 5n, 6n]]) {
       const mask = step.map(() => 1);
-      const p = await agent.predict({ ids: { dims: [1, step.length], data: step }, mask: { dims: [1, step.length], data: mask }, h0: { dims: [1, STATE], data: state } });
+      const p = await agent.predict({
+        ids: { dims: [1, step.length], data: step },
+        mask: { dims: [1, step.length], data: mask },
+        h0: { dims: [1, STATE], data: state },
+      });
       state = p.outputs.hn!.data as Uint16Array;
       refState = (await truth(step, mask, refState, 1)).hn;
       expect(state).toEqual(refState);
@@ -89,13 +117,23 @@ describe('named tensors', () => {
   });
 
   it('refuses what does not fit the signature, saying what the model takes', async () => {
-    const ok = { ids: { type: 'int64' as const, dims: [1, 2], data: [1, 2] }, mask: { type: 'bool' as const, dims: [1, 2], data: [1, 1] }, h0: { dims: [1, STATE], data: [0, 0, 0, 0] } };
+    const ok = {
+      ids: { type: 'int64' as const, dims: [1, 2], data: [1, 2] },
+      mask: { type: 'bool' as const, dims: [1, 2], data: [1, 1] },
+      h0: { dims: [1, STATE], data: [0, 0, 0, 0] },
+    };
     const refused = async (inputs: Record<string, unknown>, message: RegExp) => {
-      const err = await agent.predict(inputs as never).then(() => null, (e) => e);
+      const err = await agent.predict(inputs as never).then(
+        () => null,
+        (e) => e,
+      );
       expect(err, JSON.stringify(inputs)).toMatchObject({ code: 'AGENT_INPUT_INVALID' });
       expect(err.message).toMatch(message);
     };
-    await refused({ ...ok, extra: ok.h0 }, /no input "extra"; its inputs are ids int64 \[\?, \?\], mask bool \[\?, \?\], h0 float16 \[\?, 4\]/);
+    await refused(
+      { ...ok, extra: ok.h0 },
+      /no input "extra"; its inputs are ids int64 \[\?, \?\], mask bool \[\?, \?\], h0 float16 \[\?, 4\]/,
+    );
     await refused({ ids: ok.ids, h0: ok.h0 }, /input mask \(bool \[\?, \?\]\) is missing/);
     await refused({ ...ok, ids: { ...ok.ids, type: 'int32' } }, /input ids is int64, got type "int32"/);
     await refused({ ...ok, ids: { dims: [2], data: [1, 2] } }, /input ids has rank 2 \[\?, \?\], got dims \[2\]/);
@@ -103,7 +141,10 @@ describe('named tensors', () => {
     await refused({ ...ok, ids: { dims: [1, 3], data: [1, 2] } }, /dims \[1, 3\] need 3 values, got 2/);
     // ids and mask share the graph's symbol S (and N with h0): the model says they must agree.
     await refused({ ...ok, ids: { dims: [1, 3], data: [1, 2, 3] } }, /dimension S must be the same in every input: ids has 3, mask has 2/);
-    await refused({ ...ok, h0: { dims: [2, STATE], data: new Array(2 * STATE).fill(0) } }, /dimension N must be the same in every input: ids has 1, h0 has 2/);
+    await refused(
+      { ...ok, h0: { dims: [2, STATE], data: new Array(2 * STATE).fill(0) } },
+      /dimension N must be the same in every input: ids has 1, h0 has 2/,
+    );
     await refused({ ...ok, ids: { dims: [1, 2], data: [1, 2.5] } }, /ids\[1\] = 2.5: int64 needs integers/);
     await refused({ ...ok, ids: { dims: [1, 2], data: [1, 2 ** 60] } }, /int64 needs integers within ±2\^53/);
     await refused({ ...ok, mask: { dims: [1, 2], data: [1, 2] } }, /mask\[1\] = 2: bool needs/);
@@ -112,10 +153,15 @@ describe('named tensors', () => {
     await refused({ ...ok, ids: { data: [1, 2] } }, /input ids has dynamic dimensions \[\?, \?\]: give its dims/);
     await refused({ ...ok, ids: [1, 2] }, /input ids must be \{ type, dims, data \}/);
     // The array form names the named form instead of guessing.
-    await expect(agent.predict([1, 2, 3])).rejects.toMatchObject({ code: 'AGENT_INPUT_INVALID', message: expect.stringMatching(/takes named tensors.*ids int64/) });
+    await expect(agent.predict([1, 2, 3])).rejects.toMatchObject({
+      code: 'AGENT_INPUT_INVALID',
+      message: expect.stringMatching(/takes named tensors.*ids int64/),
+    });
     await expect(agent.predictBatch([[1, 2, 3]])).rejects.toMatchObject({ code: 'AGENT_INPUT_INVALID' });
     // Dims that claim more than the caller's element cap are refused before anything is allocated.
-    await expect(agent.predictNamed({ ...ok, ids: { dims: [1, 1e9], data: [] } }, { maxElements: 1000 })).rejects.toMatchObject({ message: expect.stringMatching(/ids: dims \[1, 1000000000\] hold 1000000000 elements, more than the 1000 allowed/) });
+    await expect(agent.predictNamed({ ...ok, ids: { dims: [1, 1e9], data: [] } }, { maxElements: 1000 })).rejects.toMatchObject({
+      message: expect.stringMatching(/ids: dims \[1, 1000000000\] hold 1000000000 elements, more than the 1000 allowed/),
+    });
     // Still serving after all of that.
     expect((await agent.predict(ok)).outputs.count!.data).toEqual(BigInt64Array.from([2n]));
   });
@@ -125,8 +171,14 @@ describe('named tensors', () => {
     const off = agent.on('telemetry', (w) => windows.push(w));
     await agent.flushTelemetry();
     windows.length = 0;
-    await agent.predict({ ids: { dims: [1, 1], data: [3] }, mask: { dims: [1, 1], data: [1] }, h0: { dims: [1, STATE], data: [0, 0, 0, 0] } });
-    await agent.predict({ ids: { dims: [1, 1], data: [3] }, mask: { dims: [1, 1], data: [1] }, h0: { dims: [1, 5], data: [0, 0, 0, 0, 0] } }).catch(() => undefined);
+    await agent.predict({
+      ids: { dims: [1, 1], data: [3] },
+      mask: { dims: [1, 1], data: [1] },
+      h0: { dims: [1, STATE], data: [0, 0, 0, 0] },
+    });
+    await agent
+      .predict({ ids: { dims: [1, 1], data: [3] }, mask: { dims: [1, 1], data: [1] }, h0: { dims: [1, 5], data: [0, 0, 0, 0, 0] } })
+      .catch(() => undefined);
     await agent.flushTelemetry();
     off();
     expect(windows).toHaveLength(1);
@@ -143,7 +195,12 @@ describe('named tensors', () => {
   it('checks self-test vectors with integer, bool and float16 inputs in their own types', async () => {
     const want = await truth([4n, 5n], [1, 0], Uint16Array.from([0x3c00, 0x3c00, 0x3c00, 0x3c00]), 1);
     const hn = Array.from(want.hn, (h) => new DataView(new Uint16Array([h]).buffer).getUint16(0, true)).map(halfValue);
-    const vector = { name: 'tokens', inputs: { ids: [4, 5], mask: [1, 0], h0: [1, 1, 1, 1] }, expected: { hn, count: [1] }, tolerance: { abs: 1e-3 } };
+    const vector = {
+      name: 'tokens',
+      inputs: { ids: [4, 5], mask: [1, 0], h0: [1, 1, 1, 1] },
+      expected: { hn, count: [1] },
+      tolerance: { abs: 1e-3 },
+    };
     expect(await agent.install(await bundle(2, { selfTests: [vector] }))).toMatchObject({ ok: true, model: { sequence: 2 } });
     const wrong = { ...vector, expected: { hn, count: [2] } };
     const r = await agent.install(await bundle(3, { selfTests: [wrong] }));
@@ -160,10 +217,20 @@ describe('named tensors on a classifier and on the local predict server', () => 
 
   beforeAll(async () => {
     classifier = await createAgent({ deviceId: 'named-2', offline: true, dataDir: cdir, trustedKeys: [TRUSTED_HEX] });
-    const packed = await packBundle({
-      name: 'classifier', version: '1.0.0', sequence: 1, files: [{ path: 'model.onnx', bytes: classifierModel() }], labels: ['cat', 'dog', 'bird'],
-      signature: { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 16] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 3] }] },
-    }, trustedSigner);
+    const packed = await packBundle(
+      {
+        name: 'classifier',
+        version: '1.0.0',
+        sequence: 1,
+        files: [{ path: 'model.onnx', bytes: classifierModel() }],
+        labels: ['cat', 'dog', 'bird'],
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: [null, 16] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [null, 3] }],
+        },
+      },
+      trustedSigner,
+    );
     expect((await classifier.install(packed.bytes)).ok).toBe(true);
     const s = await startPredictServer(classifier, { port: 0, token: 'a'.repeat(64), maxRows: 4, maxBodyBytes: 16 * 1024 });
     url = s.url;
@@ -176,8 +243,12 @@ describe('named tensors on a classifier and on the local predict server', () => 
   });
 
   const post = async (body: unknown) => {
-    const r = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() as any };
+    const r = await fetch(`${url}/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json()) as any };
   };
 
   it('keeps the array form and adds the named form with the same top-1, label and confidence', async () => {
@@ -203,11 +274,23 @@ describe('named tensors on a classifier and on the local predict server', () => 
     // The old forms still answer.
     expect((await post({ input: row })).body.top1).toBe(a.top1);
     expect((await post({ inputs: [row, row] })).body.predictions).toHaveLength(2);
-    expect(await post({ inputs: { x: { type: 'int64', dims: [1, 16], data: row } } })).toMatchObject({ status: 400, body: { error: { code: 'AGENT_INPUT_INVALID', message: expect.stringContaining('x is float32') } } });
-    expect(await post({ inputs: { x: { dims: [1, 16], data: row.slice(1) } } })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('need 16 values, got 15') } } });
+    expect(await post({ inputs: { x: { type: 'int64', dims: [1, 16], data: row } } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'AGENT_INPUT_INVALID', message: expect.stringContaining('x is float32') } },
+    });
+    expect(await post({ inputs: { x: { dims: [1, 16], data: row.slice(1) } } })).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('need 16 values, got 15') } },
+    });
     // A batch beyond the row cap, and dims that claim far more than the body could carry.
-    expect(await post({ inputs: { x: { dims: [5, 16], data: [] } } })).toMatchObject({ status: 413, body: { error: { code: 'TOO_MANY_ROWS' } } });
-    expect(await post({ inputs: { x: { dims: [1, 1e9], data: [] } } })).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/dimension 1 is fixed at 16, got 1000000000/) } } });
+    expect(await post({ inputs: { x: { dims: [5, 16], data: [] } } })).toMatchObject({
+      status: 413,
+      body: { error: { code: 'TOO_MANY_ROWS' } },
+    });
+    expect(await post({ inputs: { x: { dims: [1, 1e9], data: [] } } })).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringMatching(/dimension 1 is fixed at 16, got 1000000000/) } },
+    });
     expect(await post({ inputs: { x: 'pixels' } })).toMatchObject({ status: 400, body: { error: { code: 'AGENT_INPUT_INVALID' } } });
   });
 });

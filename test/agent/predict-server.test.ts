@@ -46,11 +46,20 @@ afterAll(async () => {
 function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<{ status: number; body: any }> {
   const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, method, path, headers: { ...(data ? { 'content-length': String(data.length) } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-    });
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        headers: { ...(data ? { 'content-length': String(data.length) } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -72,10 +81,16 @@ describe('local predict server', () => {
     expect(p.status).toBe(200);
     const label = { predictionId: p.body.predictionId, label: 'dog' };
     // A page on evil.example posting text/plain (no preflight) with the token it cannot know, and with it.
-    expect(await call('POST', '/v1/feedback', { origin: 'http://evil.example', 'content-type': 'text/plain' }, label)).toMatchObject({ status: 403, body: { error: { code: 'ORIGIN_NOT_ALLOWED' } } });
+    expect(await call('POST', '/v1/feedback', { origin: 'http://evil.example', 'content-type': 'text/plain' }, label)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'ORIGIN_NOT_ALLOWED' } },
+    });
     expect(await call('POST', '/v1/feedback', { origin: 'http://evil.example', ...auth() }, label)).toMatchObject({ status: 403 });
     expect(await call('POST', '/v1/feedback', { 'sec-fetch-site': 'cross-site', ...auth() }, label)).toMatchObject({ status: 403 });
-    expect(await call('POST', '/v1/feedback', {}, label)).toMatchObject({ status: 401, body: { error: { code: 'TOKEN_REQUIRED', message: expect.stringContaining('serve-token') } } });
+    expect(await call('POST', '/v1/feedback', {}, label)).toMatchObject({
+      status: 401,
+      body: { error: { code: 'TOKEN_REQUIRED', message: expect.stringContaining('serve-token') } },
+    });
     expect(await call('POST', '/v1/feedback', { authorization: `Bearer ${'0'.repeat(64)}` }, label)).toMatchObject({ status: 401 });
     // None of those consumed it: the local app's labelled feedback is the one that counts.
     expect(await call('POST', '/v1/feedback', auth(), label)).toEqual({ status: 200, body: { matched: true } });
@@ -86,12 +101,20 @@ describe('local predict server', () => {
     const d = h.devices.get(deviceId)!;
     const labelled = () => [...d.samples.values()].flatMap((b) => b.items).filter((i) => i.label !== null);
     // Predict and label over HTTP until the agent has taken up the sampling policy and a labelled sample arrives.
-    const sent = await waitUntil(async () => {
-      const p = await call('POST', '/v1/predict', {}, { input: sampleRow(16, 7) });
-      expect(await call('POST', '/v1/feedback', auth(), { predictionId: p.body.predictionId, label: 1 })).toEqual({ status: 200, body: { matched: true } });
-      await t.agent.flushTelemetry();
-      return labelled()[0];
-    }, 'a labelled sample', 20_000, 200);
+    const sent = await waitUntil(
+      async () => {
+        const p = await call('POST', '/v1/predict', {}, { input: sampleRow(16, 7) });
+        expect(await call('POST', '/v1/feedback', auth(), { predictionId: p.body.predictionId, label: 1 })).toEqual({
+          status: 200,
+          body: { matched: true },
+        });
+        await t.agent.flushTelemetry();
+        return labelled()[0];
+      },
+      'a labelled sample',
+      20_000,
+      200,
+    );
     expect(sent).toMatchObject({ label: 1, source: 'local-api' });
   });
 
@@ -101,15 +124,24 @@ describe('local predict server', () => {
     expect(await call('POST', '/v1/predict', rebound, { input: sampleRow(16) })).toMatchObject({ status: 403 });
     expect(await call('GET', '/v1/status', { host: '127.0.0.1' })).toMatchObject({ status: 403 });
     for (const host of [`127.0.0.1:${base.port}`, `localhost:${base.port}`]) {
-      expect(await call('GET', '/v1/status', { host })).toMatchObject({ status: 200, body: { model: { version: '1.0.0' }, state: 'idle' } });
+      expect(await call('GET', '/v1/status', { host })).toMatchObject({
+        status: 200,
+        body: { model: { version: '1.0.0' }, state: 'idle' },
+      });
     }
   });
 
   it('caps rows per batch and the body size with clear errors, and keeps serving', async () => {
     const rows = Array.from({ length: 101 }, () => [0]);
-    expect(await call('POST', '/v1/predict', {}, { inputs: rows })).toMatchObject({ status: 413, body: { error: { code: 'TOO_MANY_ROWS', message: 'a batch holds at most 100 rows, got 101' } } });
+    expect(await call('POST', '/v1/predict', {}, { inputs: rows })).toMatchObject({
+      status: 413,
+      body: { error: { code: 'TOO_MANY_ROWS', message: 'a batch holds at most 100 rows, got 101' } },
+    });
     const big = { inputs: Array.from({ length: 50 }, () => Array.from({ length: 200 }, () => 0.123456789)) };
-    expect(await call('POST', '/v1/predict', {}, big)).toMatchObject({ status: 413, body: { error: { code: 'BODY_TOO_LARGE', message: 'request body exceeds 65536 bytes' } } });
+    expect(await call('POST', '/v1/predict', {}, big)).toMatchObject({
+      status: 413,
+      body: { error: { code: 'BODY_TOO_LARGE', message: 'request body exceeds 65536 bytes' } },
+    });
     const ok = await call('POST', '/v1/predict', {}, { inputs: Array.from({ length: 100 }, (_, i) => sampleRow(16, i)) });
     expect(ok.status).toBe(200);
     expect(ok.body.predictions).toHaveLength(100);

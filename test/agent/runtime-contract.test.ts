@@ -14,13 +14,15 @@ import { lavapipeIcd, lavapipeMissing } from '../support/tools.ts';
 /** x[N,4] · dequantize(int8 W[4,2]) : what an int8-QDQ bundle looks like, for the wasm fold path. */
 function int8Model(): Uint8Array {
   const w = Int8Array.from([10, -20, 30, -40, 50, -60, 70, -80]);
-  return encodeModel(makeModel({
-    name: 'q',
-    node: [makeNode('DequantizeLinear', ['Wq', 's', 'z'], ['W']), makeNode('MatMul', ['x', 'W'], ['y'])],
-    initializer: [makeTensor('Wq', [4, 2], w), floatTensor('s', [], [0.05]), makeTensor('z', [], Int8Array.from([0]))],
-    input: [makeValueInfo('x', DataType.FLOAT, ['N', 4])],
-    output: [makeValueInfo('y', DataType.FLOAT, ['N', 2])],
-  }));
+  return encodeModel(
+    makeModel({
+      name: 'q',
+      node: [makeNode('DequantizeLinear', ['Wq', 's', 'z'], ['W']), makeNode('MatMul', ['x', 'W'], ['y'])],
+      initializer: [makeTensor('Wq', [4, 2], w), floatTensor('s', [], [0.05]), makeTensor('z', [], Int8Array.from([0]))],
+      input: [makeValueInfo('x', DataType.FLOAT, ['N', 4])],
+      output: [makeValueInfo('y', DataType.FLOAT, ['N', 2])],
+    }),
+  );
 }
 
 const noLavapipe = lavapipeMissing();
@@ -30,7 +32,14 @@ if (!noLavapipe) process.env.VK_DRIVER_FILES = lavapipeIcd();
 const runtimes: [string, () => InferenceRuntime][] = [
   ['OnnxNodeRuntime', () => new OnnxNodeRuntime()],
   ['OnnxWebRuntime (wasm)', () => new OnnxWebRuntime()],
-  ...(noLavapipe ? [] : [['OnnxNodeRuntime (webgpu on lavapipe)', () => new OnnxNodeRuntime({ executionProvider: 'webgpu' })] as [string, () => InferenceRuntime]]),
+  ...(noLavapipe
+    ? []
+    : [
+        ['OnnxNodeRuntime (webgpu on lavapipe)', () => new OnnxNodeRuntime({ executionProvider: 'webgpu' })] as [
+          string,
+          () => InferenceRuntime,
+        ],
+      ]),
 ];
 
 it('a webgpu OnnxNodeRuntime offers webgpu then cpu, so bundles built for cpu still pass the policy', () => {
@@ -82,7 +91,9 @@ describe.each(runtimes)('InferenceRuntime contract: %s', (_name, make) => {
   });
 
   it('refuses bytes that are not a model with AGENT_MODEL_LOAD_FAILED', async () => {
-    const err = await make().load(new TextEncoder().encode('not onnx at all')).catch((e) => e);
+    const err = await make()
+      .load(new TextEncoder().encode('not onnx at all'))
+      .catch((e) => e);
     expect(isAgentError(err, 'AGENT_MODEL_LOAD_FAILED')).toBe(true);
   });
 });
@@ -90,17 +101,41 @@ describe.each(runtimes)('InferenceRuntime contract: %s', (_name, make) => {
 describe('probing a candidate model', () => {
   const model = classifierModel();
   const manifestWith = async (selfTests: BundleManifest['selfTests']) =>
-    buildManifest({ name: 'm', version: '1.0.0', sequence: 1, files: [{ path: 'model.onnx', bytes: model }], signature: { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 16] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 3] }] }, selfTests }).manifest;
+    buildManifest({
+      name: 'm',
+      version: '1.0.0',
+      sequence: 1,
+      files: [{ path: 'model.onnx', bytes: model }],
+      signature: {
+        inputs: [{ name: 'x', dtype: 'float32', shape: [null, 16] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [null, 3] }],
+      },
+      selfTests,
+    }).manifest;
 
   it('passes within tolerance, fails outside it, and gives up past its time budget', async () => {
     const s = await new OnnxNodeRuntime().load(model);
     const row = sampleRow(16);
     const y = await referenceOutputs(model, row);
-    const pass = await probeModel(s, await manifestWith([{ name: 't', inputs: { x: row }, expected: { y }, tolerance: { abs: 1e-5 } }]), 10_000);
+    const pass = await probeModel(
+      s,
+      await manifestWith([{ name: 't', inputs: { x: row }, expected: { y }, tolerance: { abs: 1e-5 } }]),
+      10_000,
+    );
     expect(pass.vectors).toBe(1);
     const off = y.map((v, i) => (i === 1 ? v + 0.01 : v));
-    await expect(probeModel(s, await manifestWith([{ name: 't', inputs: { x: row }, expected: { y: off }, tolerance: { abs: 1e-3 } }]), 10_000)).rejects.toMatchObject({ code: 'AGENT_SELF_TEST_FAILED' });
-    expect((await probeModel(s, await manifestWith([{ name: 't', inputs: { x: row }, expected: { y: off }, tolerance: { abs: 0, rel: 0.1 } }]), 10_000)).vectors).toBe(1);
+    await expect(
+      probeModel(s, await manifestWith([{ name: 't', inputs: { x: row }, expected: { y: off }, tolerance: { abs: 1e-3 } }]), 10_000),
+    ).rejects.toMatchObject({ code: 'AGENT_SELF_TEST_FAILED' });
+    expect(
+      (
+        await probeModel(
+          s,
+          await manifestWith([{ name: 't', inputs: { x: row }, expected: { y: off }, tolerance: { abs: 0, rel: 0.1 } }]),
+          10_000,
+        )
+      ).vectors,
+    ).toBe(1);
     const many = Array.from({ length: 200 }, (_, i) => ({ name: `t${i}`, inputs: { x: row }, expected: { y }, tolerance: { abs: 1e-5 } }));
     await expect(probeModel(s, await manifestWith(many), 1)).rejects.toMatchObject({ code: 'AGENT_SELF_TEST_TIMEOUT' });
     // Without vectors: a smoke run on zeros must give finite outputs.

@@ -20,10 +20,19 @@ export interface ServerBundle {
  * server bundle it: signed with the server's key, content-defined chunks, labels. `extra` goes into the
  * POST /bundles body (selfTests, version, ...).
  */
-export async function serverBundle(srv: ServerHandle, name: string, spec: ClassifierSpec = {}, extra: Record<string, unknown> = {}): Promise<ServerBundle> {
+export async function serverBundle(
+  srv: ServerHandle,
+  name: string,
+  spec: ClassifierSpec = {},
+  extra: Record<string, unknown> = {},
+): Promise<ServerBundle> {
   const onnx = classifierModel(spec);
   const { version } = await registerOnnxModel(srv, name, onnx);
-  const r = await srv.api('POST', '/api/v1/bundles', { model: `${name}@${version}`, labels: ['cat', 'dog', 'bird'].slice(0, spec.classes ?? 3), ...extra });
+  const r = await srv.api('POST', '/api/v1/bundles', {
+    model: `${name}@${version}`,
+    labels: ['cat', 'dog', 'bird'].slice(0, spec.classes ?? 3),
+    ...extra,
+  });
   if (r.status !== 201) throw new Error(`bundle refused: ${r.status} ${JSON.stringify(r.body)}`);
   return { id: r.body.id, version: r.body.version, onnx };
 }

@@ -22,14 +22,19 @@ class BreakingRuntime implements InferenceRuntime {
   readonly name = this.inner.name;
   readonly executionProviders = this.inner.executionProviders;
   readonly maxOpset = this.inner.maxOpset;
-  constructor(private readonly broken: string, private readonly delayMs: number) {}
+  constructor(
+    private readonly broken: string,
+    private readonly delayMs: number,
+  ) {}
   async load(bytes: Uint8Array): Promise<ModelSession> {
     const s = await this.inner.load(bytes);
     if (digest(bytes) !== this.broken) return s;
     let runs = 0;
     const delayMs = this.delayMs;
     return {
-      inputs: s.inputs, outputNames: s.outputNames, release: () => s.release(),
+      inputs: s.inputs,
+      outputNames: s.outputNames,
+      release: () => s.release(),
       async run(feeds) {
         if (runs++ === 0) return s.run(feeds);
         await sleep(delayMs);
@@ -66,13 +71,24 @@ async function deviceWithShadow(shadow: TestBundle | null, o: { rate?: number; r
 
 /** Flushes windows until their shadow requests add up to `n`; returns the summed shadow figures. */
 async function shadowTotals(agent: { flushTelemetry(): Promise<void> }, d: { windows: Map<number, TelemetryWindow> }, n: number) {
-  const total = () => [...d.windows.values()].reduce((acc, w) => ({
-    requests: acc.requests + (w.shadow?.requests ?? 0), errors: acc.errors + (w.shadow?.errors ?? 0), agreements: acc.agreements + (w.shadow?.agreements ?? 0),
-  }), { requests: 0, errors: 0, agreements: 0 });
-  await waitUntil(async () => {
-    await agent.flushTelemetry();
-    return total().requests >= n;
-  }, `${n} shadow requests reported`, 10_000, 100);
+  const total = () =>
+    [...d.windows.values()].reduce(
+      (acc, w) => ({
+        requests: acc.requests + (w.shadow?.requests ?? 0),
+        errors: acc.errors + (w.shadow?.errors ?? 0),
+        agreements: acc.agreements + (w.shadow?.agreements ?? 0),
+      }),
+      { requests: 0, errors: 0, agreements: 0 },
+    );
+  await waitUntil(
+    async () => {
+      await agent.flushTelemetry();
+      return total().requests >= n;
+    },
+    `${n} shadow requests reported`,
+    10_000,
+    100,
+  );
   return total();
 }
 

@@ -16,11 +16,21 @@ class FillableDisk implements AgentStorage {
   only = '';
   failedWrites = 0;
   constructor(private readonly disk: FileStorage) {}
-  read(key: string) { return this.disk.read(key); }
-  delete(key: string) { return this.disk.delete(key); }
-  list(prefix: string) { return this.disk.list(prefix); }
-  freeBytes() { return this.full ? Promise.resolve(0) : this.disk.freeBytes(); }
-  close() { return this.disk.close(); }
+  read(key: string) {
+    return this.disk.read(key);
+  }
+  delete(key: string) {
+    return this.disk.delete(key);
+  }
+  list(prefix: string) {
+    return this.disk.list(prefix);
+  }
+  freeBytes() {
+    return this.full ? Promise.resolve(0) : this.disk.freeBytes();
+  }
+  close() {
+    return this.disk.close();
+  }
   write(key: string, bytes: Uint8Array) {
     if (!this.full || !key.startsWith(this.only)) return this.disk.write(key, bytes);
     this.failedWrites++;
@@ -46,13 +56,23 @@ it('reports a full disk at the start of an update as a stalled status event, ret
   expect(first).toMatchObject({ bundleId: env.v2.ref.id, from: 'idle', to: 'idle' });
   expect(first.reason).toMatch(/^AGENT_STORAGE_FAILED: storage write of state\/update\.json failed: ENOSPC.*; retry 1 in \d+ ms$/);
   // Still trying: a second attempt stalls too, and says so.
-  const second = await waitUntil(() => d.statuses.find((s) => s.event === 'stalled' && s.reason.includes('retry 2 in')), 'a second stalled attempt');
+  const second = await waitUntil(
+    () => d.statuses.find((s) => s.event === 'stalled' && s.reason.includes('retry 2 in')),
+    'a second stalled attempt',
+  );
   expect(second.seq).toBeGreaterThan(first.seq);
   expect(t.agent.model?.version).toBe('1.0.0');
 
   disk.full = false;
-  await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
-  await waitUntil(() => d.statuses.some((s) => s.bundleId === env.v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
+  await waitUntil(
+    () => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle',
+    'v2 installed after the disk has room again',
+    30_000,
+  );
+  await waitUntil(
+    () => d.statuses.some((s) => s.bundleId === env.v2.ref.id && s.from === 'committing' && s.to === 'idle'),
+    'the commit reported',
+  );
   // Every event has its own number, so the server's duplicate check drops none of the retry's [WIRE-2.4].
   const seqs = d.statuses.map((s) => s.seq);
   expect(new Set(seqs).size).toBe(seqs.length);
@@ -78,7 +98,14 @@ it('retries an update that failed because chunks could not be stored, and instal
   expect(t.agent.model?.version).toBe('1.0.0');
 
   disk.full = false;
-  await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed after the disk has room again', 30_000);
-  await waitUntil(() => d.statuses.some((s) => s.bundleId === env.v2.ref.id && s.from === 'committing' && s.to === 'idle'), 'the commit reported');
+  await waitUntil(
+    () => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle',
+    'v2 installed after the disk has room again',
+    30_000,
+  );
+  await waitUntil(
+    () => d.statuses.some((s) => s.bundleId === env.v2.ref.id && s.from === 'committing' && s.to === 'idle'),
+    'the commit reported',
+  );
   await t.agent.close();
 });

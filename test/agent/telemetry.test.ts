@@ -72,7 +72,10 @@ describe('telemetry windows [WIRE-2.5]', () => {
     // A label that arrives after its window closed still reaches the server, on the sample sent again.
     expect(agent.feedback(preds[2]!.predictionId, 0)).toBe(true);
     await agent.flushTelemetry();
-    await waitUntil(() => [...d.samples.values()].flatMap((s) => s.items).some((i) => i.predictionId === preds[2]!.predictionId && i.label === 0), 'late label');
+    await waitUntil(
+      () => [...d.samples.values()].flatMap((s) => s.items).some((i) => i.predictionId === preds[2]!.predictionId && i.label === 0),
+      'late label',
+    );
     await agent.close();
   });
 

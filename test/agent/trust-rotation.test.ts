@@ -3,7 +3,14 @@
 // them; a later update signed by the key that update removed (revoked) is refused, and the accepted
 // trust survives a restart even though the agent is still configured with the old key.
 import { describe, expect, it } from 'vitest';
-import { createEd25519Signer, generateKeyPair, signTrustUpdate, toHex, verifyTrustUpdate, type TrustUpdate } from '@flotilla/firmware-bundler';
+import {
+  createEd25519Signer,
+  generateKeyPair,
+  signTrustUpdate,
+  toHex,
+  verifyTrustUpdate,
+  type TrustUpdate,
+} from '@flotilla/firmware-bundler';
 import { makeBundle } from './harness/test-bundles.ts';
 import { startTestAgent, type TestAgent } from './harness/agents.ts';
 import { TRUSTED, trustedSigner } from './harness/test-keys.ts';
@@ -15,8 +22,15 @@ const SPARE = generateKeyPair(new Uint8Array(32).fill(22));
 const newSigner = createEd25519Signer(NEW.secretKey);
 const s = twoVersionsSuite();
 
-const doc = (version: number, keys: Uint8Array[], threshold = 1) => ({ v: 1 as const, version, keys: keys.map((k) => toHex(k)), threshold, issuedAt: new Date().toISOString() });
-const finished = (t: TestAgent, n: number) => waitUntil(() => t.states.filter((x) => x.to === 'idle').length >= n, `${n} finished update(s)`);
+const doc = (version: number, keys: Uint8Array[], threshold = 1) => ({
+  v: 1 as const,
+  version,
+  keys: keys.map((k) => toHex(k)),
+  threshold,
+  issuedAt: new Date().toISOString(),
+});
+const finished = (t: TestAgent, n: number) =>
+  waitUntil(() => t.states.filter((x) => x.to === 'idle').length >= n, `${n} finished update(s)`);
 
 describe('trust rotation on a device', () => {
   it('refuses new-key bundles before the update, takes them after, and refuses an update signed by a revoked key', async () => {
@@ -39,7 +53,10 @@ describe('trust rotation on a device', () => {
     // same desired state installs (the key is trusted before the bundle is checked).
     const v1Trust = await signTrustUpdate(doc(1, [NEW.publicKey, SPARE.publicKey]), [trustedSigner]);
     await h.setTrust(t.id, v1Trust, newAfter.ref);
-    await waitUntil(() => t.agent.model?.version === '3.1.0' && t.states.at(-1)?.to === 'idle', 'the new-key bundle installed after the trust update');
+    await waitUntil(
+      () => t.agent.model?.version === '3.1.0' && t.states.at(-1)?.to === 'idle',
+      'the new-key bundle installed after the trust update',
+    );
     expect(logs.some((l) => /trust: now version 1, 2 key\(s\)/.test(l))).toBe(true);
 
     // The old key was removed: a bundle it signs is refused now.
@@ -53,7 +70,10 @@ describe('trust rotation on a device', () => {
     // An update signed by the revoked key (putting itself back) is refused; so is a replay of version 1.
     const comeback = await signTrustUpdate(doc(2, [TRUSTED.publicKey]), [trustedSigner]);
     await h.setTrust(t.id, comeback, oldOnly.ref);
-    await waitUntil(() => logs.some((l) => /trust: update to version 2 refused: .*0 signature\(s\) by currently trusted keys, 1 required/.test(l)), 'the revoked-key update refused');
+    await waitUntil(
+      () => logs.some((l) => /trust: update to version 2 refused: .*0 signature\(s\) by currently trusted keys, 1 required/.test(l)),
+      'the revoked-key update refused',
+    );
     expect(t.agent.model?.version).toBe('3.1.0');
 
     // Restarted with the same (old) configured key: the stored trust still applies.

@@ -14,7 +14,12 @@ it('waits for an unmetered link before downloading, says so, and downloads once 
   t.agent.setConditions({ metered: true, charging: true });
   await env.h.setDesired(t.id, env.v2.ref, {}, { bundle: null }, { update: { conditions: { unmetered: true } } });
   const wait = await waitUntil(() => d.statuses.find((s) => s.to === 'waiting_download'), 'a waiting_download status event');
-  expect(wait).toMatchObject({ from: 'downloading', event: 'wait', reason: 'waiting for an unmetered link', waiting: { kind: 'condition', reason: 'waiting for an unmetered link' } });
+  expect(wait).toMatchObject({
+    from: 'downloading',
+    event: 'wait',
+    reason: 'waiting for an unmetered link',
+    waiting: { kind: 'condition', reason: 'waiting for an unmetered link' },
+  });
   await waitUntil(() => d.reported?.update?.waiting?.kind === 'condition', 'the reported state says what it waits on');
   // Nothing was fetched while waiting.
   expect([...d.served.keys()].filter((k) => env.v2.blobs.has(k) && !env.v1.blobs.has(k))).toEqual([]);
@@ -22,7 +27,12 @@ it('waits for an unmetered link before downloading, says so, and downloads once 
 
   t.agent.setConditions({ metered: false });
   await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed once unmetered');
-  expect(d.statuses.filter((s) => s.bundleId === env.v2.ref.id).map((s) => s.to).slice(0, 3)).toEqual(['downloading', 'waiting_download', 'downloading']);
+  expect(
+    d.statuses
+      .filter((s) => s.bundleId === env.v2.ref.id)
+      .map((s) => s.to)
+      .slice(0, 3),
+  ).toEqual(['downloading', 'waiting_download', 'downloading']);
   await t.agent.close();
 });
 
@@ -38,7 +48,10 @@ it('retries a transient download failure with backoff, reporting permanent: fals
     const failures = () => d.statuses.filter((s) => s.bundleId === env.v2.ref.id && s.to === 'failed');
     await waitUntil(() => failures().length >= 2, 'two failed attempts', 20_000);
     const [first, second] = failures();
-    expect(first).toMatchObject({ permanent: false, reason: expect.stringMatching(/^AGENT_DOWNLOAD_FAILED: server refused blob [0-9a-f]{64}: NOT_FOUND/) });
+    expect(first).toMatchObject({
+      permanent: false,
+      reason: expect.stringMatching(/^AGENT_DOWNLOAD_FAILED: server refused blob [0-9a-f]{64}: NOT_FOUND/),
+    });
     expect(Date.parse(first!.retryAt!)).toBeGreaterThanOrEqual(Date.parse(first!.at) + 150);
     expect(second!.seq).toBeGreaterThan(first!.seq);
     expect(t.agent.model?.version).toBe('1.0.0');
@@ -47,7 +60,11 @@ it('retries a transient download failure with backoff, reporting permanent: fals
   }
   await waitUntil(() => t.agent.model?.version === '2.0.0' && t.agent.state === 'idle', 'v2 installed once the blob is back', 20_000);
   // The reported state that follows the install says no update is in flight any more (it may trail the install).
-  await waitUntil(() => (d.reported?.update ?? null) === null && d.reported?.model?.version === '2.0.0', 'reported state without an update in flight', 20_000);
+  await waitUntil(
+    () => (d.reported?.update ?? null) === null && d.reported?.model?.version === '2.0.0',
+    'reported state without an update in flight',
+    20_000,
+  );
   await t.agent.close();
 });
 

@@ -21,7 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const chunkDigests = (b: TestBundle) => uniqueChunks(parseManifest(decodeEnvelope(b.blobs.get(b.ref.manifestDigest)!)!.manifestBytes)).map((c) => c.digest);
+const chunkDigests = (b: TestBundle) =>
+  uniqueChunks(parseManifest(decodeEnvelope(b.blobs.get(b.ref.manifestDigest)!)!.manifestBytes)).map((c) => c.digest);
 
 /** A device that runs v1, installed over MQTT. */
 const onV1 = (label: string, o = {}) => deviceOnV1(h, v1, label, o);
@@ -37,7 +38,12 @@ describe('installing and updating', () => {
     const d = h.device(t.id);
     await waitUntil(() => d.statuses.length === 7 && d.reported?.state === 'idle', 'status events and reported state at the server');
     expect(d.statuses.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(d.reported).toMatchObject({ state: 'idle', model: { name: 'classifier', version: '1.0.0', sequence: 1 }, bundleId: v1.ref.id, lastError: null });
+    expect(d.reported).toMatchObject({
+      state: 'idle',
+      model: { name: 'classifier', version: '1.0.0', sequence: 1 },
+      bundleId: v1.ref.id,
+      lastError: null,
+    });
     const p = await t.agent.predict(ROW);
     expect(p).toMatchObject({ model: { name: 'classifier', version: '1.0.0' }, top1: expect.any(Number) });
     expect(p.outputs.y).toHaveLength(3);
@@ -82,7 +88,9 @@ describe('installing and updating', () => {
     expect(failures).toBe(0);
     expect(regressions).toBe(0);
     expect(seen).toEqual(new Set(['1.0.0', '2.0.0']));
-    expect(modelEvents).toEqual([{ model: { name: 'classifier', version: '2.0.0', sequence: 2 }, previous: { name: 'classifier', version: '1.0.0', sequence: 1 } }]);
+    expect(modelEvents).toEqual([
+      { model: { name: 'classifier', version: '2.0.0', sequence: 2 }, previous: { name: 'classifier', version: '1.0.0', sequence: 1 } },
+    ]);
     const shared = chunkDigests(v2).filter((c) => chunkDigests(v1).includes(c));
     expect(shared.length).toBeGreaterThan(chunkDigests(v2).length / 2);
     for (const c of shared) expect(d.served.has(c), `shared chunk ${c.slice(0, 8)} fetched again`).toBe(false);
@@ -111,10 +119,28 @@ describe('installing and updating', () => {
 describe('refusing bad bundles (v1 keeps serving, the refusal is reported)', () => {
   const cases: [string, () => Promise<TestBundle>, RegExp][] = [
     ['signed by an unknown key', () => makeBundle({ version: '3.0.0', sequence: 3, signer: rogueSigner }), /^BUNDLE_KEY_UNTRUSTED/],
-    ['expired', () => makeBundle({ version: '3.0.0', sequence: 3, createdAt: new Date(Date.now() - 7200_000), expiresAt: new Date(Date.now() - 3600_000) }), /^BUNDLE_EXPIRED/],
+    [
+      'expired',
+      () =>
+        makeBundle({
+          version: '3.0.0',
+          sequence: 3,
+          createdAt: new Date(Date.now() - 7200_000),
+          expiresAt: new Date(Date.now() - 3600_000),
+        }),
+      /^BUNDLE_EXPIRED/,
+    ],
     ['older than the active one', () => makeBundle({ version: '0.9.0', sequence: 1, model: { headSeed: 9 } }), /^BUNDLE_ROLLBACK/],
-    ['needing a newer agent', () => makeBundle({ version: '3.0.0', sequence: 3, extra: { runtime: { minAgentVersion: '9.0.0' } } }), /^BUNDLE_RUNTIME_INCOMPATIBLE/],
-    ['with a preprocessing op this agent lacks', () => makeBundle({ version: '3.0.0', sequence: 3, extra: { preprocessing: { steps: [{ op: 'fft' }] } } }), /^BUNDLE_RUNTIME_INCOMPATIBLE/],
+    [
+      'needing a newer agent',
+      () => makeBundle({ version: '3.0.0', sequence: 3, extra: { runtime: { minAgentVersion: '9.0.0' } } }),
+      /^BUNDLE_RUNTIME_INCOMPATIBLE/,
+    ],
+    [
+      'with a preprocessing op this agent lacks',
+      () => makeBundle({ version: '3.0.0', sequence: 3, extra: { preprocessing: { steps: [{ op: 'fft' }] } } }),
+      /^BUNDLE_RUNTIME_INCOMPATIBLE/,
+    ],
   ];
   it.each(cases)('refuses a bundle %s before downloading its chunks', async (_name, make, code) => {
     const bad = await make();
@@ -128,7 +154,10 @@ describe('refusing bad bundles (v1 keeps serving, the refusal is reported)', () 
     expect(t.states[8]!.reason).toMatch(code);
     expect([...d.served.keys()]).toEqual([bad.ref.manifestDigest]);
     expect(t.agent.model?.version).toBe('1.0.0');
-    await waitUntil(() => d.reported?.lastError && code.test(d.reported.lastError) && d.statuses.some((s) => s.to === 'failed' && code.test(s.reason)), 'refusal reported');
+    await waitUntil(
+      () => d.reported?.lastError && code.test(d.reported.lastError) && d.statuses.some((s) => s.to === 'failed' && code.test(s.reason)),
+      'refusal reported',
+    );
     expect((await t.agent.predict(ROW)).model.version).toBe('1.0.0');
     await t.agent.close();
   });
@@ -160,7 +189,9 @@ describe('refusing bad bundles (v1 keeps serving, the refusal is reported)', () 
     const t = await onV1('selftest');
     await h.setDesired(t.id, bad.ref);
     await finished(t, 2);
-    expect(path(t.states.slice(7))).toBe('idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→rolling_back rolling_back→failed failed→idle');
+    expect(path(t.states.slice(7))).toBe(
+      'idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→rolling_back rolling_back→failed failed→idle',
+    );
     expect(t.states.findLast((s) => s.from === 'probing')!.reason).toMatch(/^AGENT_SELF_TEST_FAILED/);
     expect(t.agent.model?.version).toBe('1.0.0');
     // The same desired state again (a new rev) does not start the same failing update again.
@@ -195,10 +226,19 @@ describe('operator rollback, sideload, transports and hostile messages', () => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const agent = await createAgent({ deviceId: 'offline-1', offline: true, dataDir: mkdtempSync(join(tmpdir(), 'agent-off-')), trustedKeys: [TRUSTED_HEX] });
+    const agent = await createAgent({
+      deviceId: 'offline-1',
+      offline: true,
+      dataDir: mkdtempSync(join(tmpdir(), 'agent-off-')),
+      trustedKeys: [TRUSTED_HEX],
+    });
     await expect(agent.predict(ROW)).rejects.toMatchObject({ code: 'AGENT_NO_MODEL' });
     const rogue = await makeBundle({ version: '1.0.0', sequence: 1, signer: rogueSigner });
-    expect(await agent.install(rogue.bytes)).toMatchObject({ ok: false, model: null, reason: expect.stringMatching(/^BUNDLE_KEY_UNTRUSTED/) });
+    expect(await agent.install(rogue.bytes)).toMatchObject({
+      ok: false,
+      model: null,
+      reason: expect.stringMatching(/^BUNDLE_KEY_UNTRUSTED/),
+    });
     expect(await agent.install(v1.bytes)).toMatchObject({ ok: true, model: { version: '1.0.0' } });
     expect(await agent.install(v2.bytes)).toMatchObject({ ok: true, model: { version: '2.0.0' } });
     const corrupt = v2.bytes.slice();
@@ -231,13 +271,29 @@ describe('operator rollback, sideload, transports and hostile messages', () => {
     const d = h.device(t.id);
     // Another device may not publish into this device's subtree (the broker refuses) …
     const other = h.addDevice(newDeviceId('intruder'));
-    const intruder = connect(h.mqttUrl, { clientId: [...h.devices.entries()].find(([, v]) => v === other)![0], username: [...h.devices.entries()].find(([, v]) => v === other)![0], password: other.token, reconnectPeriod: 0 });
+    const intruder = connect(h.mqttUrl, {
+      clientId: [...h.devices.entries()].find(([, v]) => v === other)![0],
+      username: [...h.devices.entries()].find(([, v]) => v === other)![0],
+      password: other.token,
+      reconnectPeriod: 0,
+    });
     await new Promise((r) => intruder.once('connect', r));
-    intruder.publish(`flotilla/v1/devices/${t.id}/desired`, JSON.stringify({ v: 1, rev: 99, bundle: null, telemetry: { windowSec: 1, sampleRate: 0, sampleBudgetBytes: 0 }, shadow: null, issuedAt: 'x' }));
+    intruder.publish(
+      `flotilla/v1/devices/${t.id}/desired`,
+      JSON.stringify({
+        v: 1,
+        rev: 99,
+        bundle: null,
+        telemetry: { windowSec: 1, sampleRate: 0, sampleBudgetBytes: 0 },
+        shadow: null,
+        issuedAt: 'x',
+      }),
+    );
     intruder.end();
     // … and what the broker does deliver is validated: garbage in every subscribed topic.
     const { deviceTopic } = await import('@flotilla/firmware-bundler/wire');
-    const aedesPublish = (leaf: 'desired' | 'ack' | 'chunks/res', payload: Buffer) => (h as unknown as { publish(t: string, p: Buffer): Promise<void> }).publish(deviceTopic(h.prefix, t.id, leaf), payload);
+    const aedesPublish = (leaf: 'desired' | 'ack' | 'chunks/res', payload: Buffer) =>
+      (h as unknown as { publish(t: string, p: Buffer): Promise<void> }).publish(deviceTopic(h.prefix, t.id, leaf), payload);
     await aedesPublish('desired', Buffer.from('{"v":2}'));
     await aedesPublish('desired', Buffer.from([0xff, 0xfe]));
     await aedesPublish('ack', Buffer.from('{"v":1,"kind":"telemetry","seqs":"all"}'));

@@ -19,7 +19,12 @@ describe('flotilla CLI on the typed API client', () => {
     const ds = await cli('dataset', 'show', 'mnist');
     expect(ds.code).toBe(0);
     expect(ds.json).toMatchObject({ name: 'mnist', rows: 10000, featureShape: [28, 28, 1] });
-    for (const [cmd, key] of [['models', 'models'], ['runs', 'runs'], ['bundles', 'bundles'], ['tokens', 'tokens']] as const) {
+    for (const [cmd, key] of [
+      ['models', 'models'],
+      ['runs', 'runs'],
+      ['bundles', 'bundles'],
+      ['tokens', 'tokens'],
+    ] as const) {
       const r = await cli(cmd, 'list');
       expect(r.code, `${cmd} list: ${r.stderr}`).toBe(0);
       expect(Array.isArray(r.json[key])).toBe(true);

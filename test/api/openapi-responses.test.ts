@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerHandle } from '../support/server-process.ts';
 
-type Schema = { $ref?: string; type?: string; properties?: Record<string, unknown>; items?: Schema; allOf?: Schema[]; anyOf?: Schema[]; oneOf?: Schema[]; format?: string; nullable?: boolean };
+type Schema = {
+  $ref?: string;
+  type?: string;
+  properties?: Record<string, unknown>;
+  items?: Schema;
+  allOf?: Schema[];
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  format?: string;
+  nullable?: boolean;
+};
 interface Doc {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema?: Schema }> }> }>>;
   components?: { schemas?: Record<string, Schema> };
@@ -38,7 +48,10 @@ describe('GET /api/openapi.json', () => {
       for (const [method, op] of Object.entries(item)) {
         operations++;
         const ok = Object.entries(op.responses).filter(([code]) => /^2\d\d$/.test(code));
-        if (ok.length === 0) { missing.push(`${method} ${path}: no 2xx response`); continue; }
+        if (ok.length === 0) {
+          missing.push(`${method} ${path}: no 2xx response`);
+          continue;
+        }
         for (const [code, r] of ok) {
           const binary = r.content?.['application/octet-stream']?.schema?.format === 'binary';
           if (binary && (path === '/api/v1/blobs/{sha256}' || path === '/api/v1/retraining/jobs/{id}/files/{name}')) continue;

@@ -5,7 +5,16 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentSrc, folderGraph, importCycles, importGraph, importSpecifiers, layerOf, modelLayerEscapes, upwardImports } from './import-graph.ts';
+import {
+  agentSrc,
+  folderGraph,
+  importCycles,
+  importGraph,
+  importSpecifiers,
+  layerOf,
+  modelLayerEscapes,
+  upwardImports,
+} from './import-graph.ts';
 
 describe('server/src import graph', () => {
   const graph = importGraph();
@@ -41,7 +50,7 @@ describe('edge-agent/src import graph', () => {
     expect(importCycles(graph)).toEqual([]);
   });
 
-  it('has no import from model/ into the agent\'s top (only model/, runtime/, preprocess/, errors.ts)', () => {
+  it("has no import from model/ into the agent's top (only model/, runtime/, preprocess/, errors.ts)", () => {
     expect(modelLayerEscapes(graph)).toEqual([]);
   });
 });
@@ -58,32 +67,37 @@ describe('import graph reader', () => {
   };
 
   it('reads static, type-only, re-exported and dynamic imports, not comments', () => {
-    expect(importSpecifiers([
-      "import { a } from './a.ts';",
-      "import type { B } from '../b.ts';",
-      "export { c } from './c.ts';",
-      "import './d.ts';",
-      "const e = await import('./e.ts');",
-      "// import { f } from './f.ts';",
-      "import {\n  g,\n  h,\n} from './gh.ts';",
-    ].join('\n'))).toEqual(['./a.ts', '../b.ts', './c.ts', './gh.ts', './d.ts', './e.ts']);
+    expect(
+      importSpecifiers(
+        [
+          "import { a } from './a.ts';",
+          "import type { B } from '../b.ts';",
+          "export { c } from './c.ts';",
+          "import './d.ts';",
+          "const e = await import('./e.ts');",
+          "// import { f } from './f.ts';",
+          "import {\n  g,\n  h,\n} from './gh.ts';",
+        ].join('\n'),
+      ),
+    ).toEqual(['./a.ts', '../b.ts', './c.ts', './gh.ts', './d.ts', './e.ts']);
   });
 
   it('finds a circle and an upward import', () => {
     const graph = tree({
       'rollouts/engine.ts': "import { x } from './spec.ts';\nimport { errorBody } from '../api/errors.ts';",
       'rollouts/spec.ts': "import type { Engine } from './engine.ts';",
-      'api/errors.ts': "export const errorBody = 1;",
+      'api/errors.ts': 'export const errorBody = 1;',
       'store/sqlite/db.ts': "import { y } from '../postgres/pg.ts';",
-      'store/postgres/pg.ts': "export const y = 1;",
+      'store/postgres/pg.ts': 'export const y = 1;',
     });
     expect(importCycles(graph)).toEqual([['rollouts/engine.ts', 'rollouts/spec.ts']]);
     expect(upwardImports(graph)).toEqual(['rollouts/engine.ts -> api/errors.ts', 'store/sqlite/db.ts -> store/postgres/pg.ts']);
   });
 
-  it('finds an import from the agent\'s model layer into its top', () => {
+  it("finds an import from the agent's model layer into its top", () => {
     const graph = tree({
-      'model/model-host.ts': "import { Agent } from '../core/agent.ts';\nimport { toTensor } from '../runtime/tensors.ts';\nimport { AgentError } from '../errors.ts';",
+      'model/model-host.ts':
+        "import { Agent } from '../core/agent.ts';\nimport { toTensor } from '../runtime/tensors.ts';\nimport { AgentError } from '../errors.ts';",
       'core/agent.ts': "import { ModelHost } from '../model/model-host.ts';",
       'runtime/tensors.ts': 'export const toTensor = 1;',
       'errors.ts': 'export class AgentError {}',
@@ -92,7 +106,18 @@ describe('import graph reader', () => {
   });
 
   it('sorts modules into layers', () => {
-    expect(['api/app.ts', 'wiring/fleet.ts', 'main.ts', 'cli/demo/demo.ts', 'bench/rollout.ts', 'store/sqlite/db.ts', 'store/store.ts', 'rollouts/target.ts', 'config.ts'].map(layerOf))
-      .toEqual(['api', 'composition', 'composition', 'program', 'program', 'engine', 'domain', 'domain', 'domain']);
+    expect(
+      [
+        'api/app.ts',
+        'wiring/fleet.ts',
+        'main.ts',
+        'cli/demo/demo.ts',
+        'bench/rollout.ts',
+        'store/sqlite/db.ts',
+        'store/store.ts',
+        'rollouts/target.ts',
+        'config.ts',
+      ].map(layerOf),
+    ).toEqual(['api', 'composition', 'composition', 'program', 'program', 'engine', 'domain', 'domain', 'domain']);
   });
 });

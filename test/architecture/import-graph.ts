@@ -114,7 +114,6 @@ export function upwardImports(graph: Map<string, string[]>): string[] {
   return found.sort();
 }
 
-
 /** Folder of a module (a store engine counts as its own folder): `store/sqlite`, `rollouts`, `(root)`. */
 export function folderOf(module: string): string {
   const parts = module.split('/');

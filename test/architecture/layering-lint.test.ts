@@ -35,8 +35,12 @@ describe('layering lint rule', () => {
   });
 
   it('still keeps test helpers out of production domain code', async () => {
-    expect(await importErrors('server/src/rollouts/rollout-engine.ts', "import { startPostgres } from '@flotilla/test/support/postgres';\nexport {};\n"))
-      .toEqual([expect.stringMatching(/Only tests may import test helpers/)]);
+    expect(
+      await importErrors(
+        'server/src/rollouts/rollout-engine.ts',
+        "import { startPostgres } from '@flotilla/test/support/postgres';\nexport {};\n",
+      ),
+    ).toEqual([expect.stringMatching(/Only tests may import test helpers/)]);
   });
 });
 
@@ -48,12 +52,15 @@ describe('agent model-layer lint rule', () => {
     ['edge-agent/src/model/predictions.ts', "import { TelemetryService } from '../telemetry/telemetry-service.ts';"],
     ['edge-agent/src/model/accelerator.test.ts', "import { ShadowRunner } from '../shadow/shadow-runner.ts';"],
   ])('refuses %s importing the top', async (path, text) => {
-    expect(await importErrors(path, `${text}\nexport {};\n`)).toEqual([expect.stringMatching(/^.* The agent's model\/ may import only runtime\//)]);
+    expect(await importErrors(path, `${text}\nexport {};\n`)).toEqual([
+      expect.stringMatching(/^.* The agent's model\/ may import only runtime\//),
+    ]);
   });
 
-  it('refuses the agent\'s own public face in model/', async () => {
-    expect(await importErrors('edge-agent/src/model/model-host.ts', "import { AgentError } from '@flotilla/edge-agent';\nexport {};\n"))
-      .toEqual([expect.stringMatching(/may not import the agent's own public faces/)]);
+  it("refuses the agent's own public face in model/", async () => {
+    expect(
+      await importErrors('edge-agent/src/model/model-host.ts', "import { AgentError } from '@flotilla/edge-agent';\nexport {};\n"),
+    ).toEqual([expect.stringMatching(/may not import the agent's own public faces/)]);
   });
 
   it.each([
@@ -68,7 +75,11 @@ describe('agent model-layer lint rule', () => {
   });
 
   it('still keeps the server and test helpers out of the model layer', async () => {
-    expect(await importErrors('edge-agent/src/model/model-host.ts', "import { x } from '@flotilla/server';\nimport { y } from '@flotilla/test/support/tools';\nexport {};\n"))
-      .toEqual([expect.stringMatching(/never imports the server/), expect.stringMatching(/Only tests may import test helpers/)]);
+    expect(
+      await importErrors(
+        'edge-agent/src/model/model-host.ts',
+        "import { x } from '@flotilla/server';\nimport { y } from '@flotilla/test/support/tools';\nexport {};\n",
+      ),
+    ).toEqual([expect.stringMatching(/never imports the server/), expect.stringMatching(/Only tests may import test helpers/)]);
   });
 });

@@ -26,7 +26,9 @@ blobStoreContract('s3 with a local cache', async () => open(`contract${n}/`));
 
 /** Every file s3rver holds under the bucket (its on-disk layout is its own; we only search it). */
 function objectFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 describe('S3BlobStore', () => {
@@ -35,7 +37,16 @@ describe('S3BlobStore', () => {
     const b = open('shared/');
     const data = new Uint8Array(300_000).map((_, i) => i % 253);
     const { digest } = await a.put(data);
-    expect(b.localPath(digest) && (() => { try { return statSync(b.localPath(digest)!).size; } catch { return null; } })()).toBeNull();
+    expect(
+      b.localPath(digest) &&
+        (() => {
+          try {
+            return statSync(b.localPath(digest)!).size;
+          } catch {
+            return null;
+          }
+        })(),
+    ).toBeNull();
     expect(await b.stat(digest)).toEqual({ digest, bytes: data.length });
     // Now cached: the synchronous file path the training workers and quantizer read exists.
     expect(statSync(b.localPath(digest)!).size).toBe(data.length);

@@ -17,7 +17,10 @@ afterAll(async () => {
   rmSync(meta, { recursive: true, force: true });
 });
 
-const objects = () => readdirSync(s3.directory, { recursive: true }).map(String).filter((f) => f.endsWith('._S3rver_object'));
+const objects = () =>
+  readdirSync(s3.directory, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('._S3rver_object'));
 
 it('keeps blobs in S3: a second server with an empty data folder serves what the first stored', async () => {
   const args = ['--store', `sqlite:${join(meta, 'flotilla.db')}`, '--blobs', s3.url('fleet/')];
@@ -33,7 +36,11 @@ it('keeps blobs in S3: a second server with an empty data folder serves what the
 
   const b = await startServerProcess({ args, env: s3.env, token });
   try {
-    expect(readdirSync(join(b.dataDir, 'blob-cache'), { recursive: true }).map(String).some((f) => f.includes(digest))).toBe(false);
+    expect(
+      readdirSync(join(b.dataDir, 'blob-cache'), { recursive: true })
+        .map(String)
+        .some((f) => f.includes(digest)),
+    ).toBe(false);
     const res = await fetch(`${b.url}/api/v1/blobs/${digest}`, { headers: { authorization: `Bearer ${token}`, range: 'bytes=0-3' } });
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toMatch(/^bytes 0-3\/\d+$/);
@@ -47,7 +54,10 @@ it('keeps blobs in S3: a second server with an empty data folder serves what the
 
 it('refuses to start with an s3:// blob store and no credentials, saying which variables to set', async () => {
   const data = mkdtempSync(join(tmpdir(), 'flotilla-s3-nocreds-'));
-  const r = await runCli(['server', '--data', data, '--port', '0', '--mqtt-port', '0', '--blobs', s3.url('x/')], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+  const r = await runCli(['server', '--data', data, '--port', '0', '--mqtt-port', '0', '--blobs', s3.url('x/')], {
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+  });
   rmSync(data, { recursive: true, force: true });
   expect(r.code).toBe(1);
   expect(r.stderr + r.stdout).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);

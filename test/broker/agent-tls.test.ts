@@ -27,16 +27,42 @@ afterAll(async () => {
 
 it('connects over mqtts:// when given the CA, and refuses the server without it', async () => {
   const keys = (await https('GET', '/api/v1/keys')).body;
-  const trusted = (keys.keys ?? keys).map((k: { publicKey?: string; publicKeyHex?: string }) => k.publicKey ?? k.publicKeyHex).filter(Boolean);
+  const trusted = (keys.keys ?? keys)
+    .map((k: { publicKey?: string; publicKeyHex?: string }) => k.publicKey ?? k.publicKeyHex)
+    .filter(Boolean);
   const mk = async (id: string) => (await https('POST', '/api/v1/devices', { id })).body as { id: string; token: string };
   const good = await mk('tls-agent-1');
   const bad = await mk('tls-agent-2');
   const logs: string[] = [];
-  const a = await createAgent({ deviceId: good.id, token: good.token, mqttUrl: srv.info.mqttsUrl!, ca, dataDir: join(dir, 'a1'), trustedKeys: trusted });
-  const b = await createAgent({ deviceId: bad.id, token: bad.token, mqttUrl: srv.info.mqttsUrl!, dataDir: join(dir, 'a2'), trustedKeys: trusted, log: (l) => logs.push(l) });
+  const a = await createAgent({
+    deviceId: good.id,
+    token: good.token,
+    mqttUrl: srv.info.mqttsUrl!,
+    ca,
+    dataDir: join(dir, 'a1'),
+    trustedKeys: trusted,
+  });
+  const b = await createAgent({
+    deviceId: bad.id,
+    token: bad.token,
+    mqttUrl: srv.info.mqttsUrl!,
+    dataDir: join(dir, 'a2'),
+    trustedKeys: trusted,
+    log: (l) => logs.push(l),
+  });
   try {
-    await until(() => https('GET', `/api/v1/devices/${good.id}`), (r) => r.body.online === true, 20_000, 'the agent with the CA online');
-    await until(async () => logs.join('\n'), (l) => /certificate|self[- ]signed/i.test(l), 20_000, 'the agent without the CA refusing the server');
+    await until(
+      () => https('GET', `/api/v1/devices/${good.id}`),
+      (r) => r.body.online === true,
+      20_000,
+      'the agent with the CA online',
+    );
+    await until(
+      async () => logs.join('\n'),
+      (l) => /certificate|self[- ]signed/i.test(l),
+      20_000,
+      'the agent without the CA refusing the server',
+    );
     expect((await https('GET', `/api/v1/devices/${bad.id}`)).body.online).toBe(false);
   } finally {
     await Promise.all([a.close(), b.close()]);

@@ -19,10 +19,11 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.dispose());
 
-const open = () => new Promise<Socket>((resolve, reject) => {
-  const s = connect({ port: mqttPort(srv), host: '127.0.0.1', noDelay: true }, () => resolve(s));
-  s.on('error', reject);
-});
+const open = () =>
+  new Promise<Socket>((resolve, reject) => {
+    const s = connect({ port: mqttPort(srv), host: '127.0.0.1', noDelay: true }, () => resolve(s));
+    s.on('error', reject);
+  });
 const closed = (s: Socket) => new Promise<number>((r) => (s.destroyed ? r(Date.now()) : s.once('close', () => r(Date.now()))));
 const pid = () => srv.proc.pid!;
 
@@ -86,7 +87,13 @@ describe('a subscriber that stops reading', () => {
     const stalled = await provision(srv);
     const healthy = await provision(srv);
     await srv.api('POST', '/api/v1/devices/desired', { devices: [stalled.id], bundle: bundle.id });
-    const s = await RawMqttClient.connect({ port: mqttPort(srv), clientId: stalled.id, username: stalled.id, password: stalled.token, autoAck: false });
+    const s = await RawMqttClient.connect({
+      port: mqttPort(srv),
+      clientId: stalled.id,
+      username: stalled.id,
+      password: stalled.token,
+      autoAck: false,
+    });
     await s.subscribe([topic(stalled.id, 'chunks/res')], 1);
     // From here it never reads again, but keeps asking for 64 KiB chunks.
     s.socket.pause();
@@ -142,4 +149,3 @@ describe('raw packets', () => {
     expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
   });
 });
-

@@ -89,7 +89,7 @@ describe.each(BACKENDS)('authorization on the $name broker, seen by mosquitto cl
     expect(r.out).not.toMatch(/"rev"/);
   });
 
-  it('refuses A a publish into B\'s subtree: dropped (and counted where the broker can tell); B\'s own publish is stored', async () => {
+  it("refuses A a publish into B's subtree: dropped (and counted where the broker can tell); B's own publish is stored", async () => {
     const before = (await srv.api('GET', `/api/v1/devices/${a.id}`)).body.counters.publishRefused ?? 0;
     const forged = JSON.stringify(reportedState({ name: 'evil', version: '6.6.6', sequence: 666 }));
     const listening = sub(as(b), topic(b.id, 'desired'));
@@ -98,15 +98,29 @@ describe.each(BACKENDS)('authorization on the $name broker, seen by mosquitto cl
     const seenByB = await listening;
     expect(seenByB.out).not.toContain('"rev":99');
     if (!backend.gaps.refusalsUncounted) {
-      await until(() => srv.api('GET', `/api/v1/devices/${a.id}`), (r) => r.body.counters.publishRefused >= before + 2);
+      await until(
+        () => srv.api('GET', `/api/v1/devices/${a.id}`),
+        (r) => r.body.counters.publishRefused >= before + 2,
+      );
       const metrics = await (await fetch(`${srv.url}/metrics`)).text();
       expect(metrics).toMatch(/flotilla_mqtt_device_publish_refused_total\{device="dev-a"\} [1-9]/);
       expect(metrics).toMatch(/flotilla_mqtt_refused_total\{kind="subscribe"\} [1-9]/);
     } else await new Promise((r) => setTimeout(r, 1000));
     expect((await srv.api('GET', `/api/v1/devices/${b.id}`)).body.reported).toBeNull();
     // Positive control: B publishing its own state is accepted and stored.
-    await run('mosquitto_pub', [...as(b), '-t', topic(b.id, 'reported'), '-m', JSON.stringify(reportedState({ name: 'acl', version: '1.0.0', sequence: 1 })), '-q', '1']);
-    const shown = await until(() => srv.api('GET', `/api/v1/devices/${b.id}`), (r) => r.body.reported !== null);
+    await run('mosquitto_pub', [
+      ...as(b),
+      '-t',
+      topic(b.id, 'reported'),
+      '-m',
+      JSON.stringify(reportedState({ name: 'acl', version: '1.0.0', sequence: 1 })),
+      '-q',
+      '1',
+    ]);
+    const shown = await until(
+      () => srv.api('GET', `/api/v1/devices/${b.id}`),
+      (r) => r.body.reported !== null,
+    );
     expect(shown.body.modelVersion).toBe('acl@1.0.0');
   });
 });

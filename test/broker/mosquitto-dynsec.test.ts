@@ -33,9 +33,19 @@ describe.skipIf(skip)('server on an external Mosquitto with dynamic security', (
     expect(srv.info.mqttUrl).toBe(srv.broker!.url);
     const d = await provision(srv, { id: 'dev-live' });
     const c = await deviceClient(srv.info.mqttUrl, d);
-    await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.connected === true && r.body.online === true, 10_000, 'connected');
+    await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.connected === true && r.body.online === true,
+      10_000,
+      'connected',
+    );
     await c.endAsync();
-    await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.connected === false && r.body.online === false, 10_000, 'disconnected');
+    await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.connected === false && r.body.online === false,
+      10_000,
+      'disconnected',
+    );
 
     await srv.stop();
     const again = await startServerProcess({ dataDir: srv.dataDir, token: srv.token, args: ['--mqtt-url', srv.broker!.adminUrl] });
@@ -63,11 +73,18 @@ describe.skipIf(skip)('server on an external Mosquitto with dynamic security', (
     const desired = DesiredState.parse(JSON.parse(String(await desiredMsg)));
     expect(desired.bundle?.id).toBe(bundle.id);
     const res = nextMessage(c, topic(d.id, 'chunks/res'));
-    await c.publishAsync(topic(d.id, 'chunks/req'), JSON.stringify({ v: 1, cid: 'c1', digest: desired.bundle!.manifestDigest }), { qos: 1 });
+    await c.publishAsync(topic(d.id, 'chunks/req'), JSON.stringify({ v: 1, cid: 'c1', digest: desired.bundle!.manifestDigest }), {
+      qos: 1,
+    });
     const answer = decodeChunkResponse(await res)!;
     expect(answer.header).toMatchObject({ cid: 'c1', ok: true });
-    await c.publishAsync(topic(d.id, 'reported'), JSON.stringify(reportedState({ name: 'ext', version: '1.0.0', sequence: 1 })), { qos: 1 });
-    const shown = await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.reported !== null);
+    await c.publishAsync(topic(d.id, 'reported'), JSON.stringify(reportedState({ name: 'ext', version: '1.0.0', sequence: 1 })), {
+      qos: 1,
+    });
+    const shown = await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.reported !== null,
+    );
     expect(shown.body.modelVersion).toBe('ext@1.0.0');
     await c.endAsync();
   });
@@ -100,7 +117,11 @@ describe.skipIf(skip)('server on an external Mosquitto with dynamic security', (
 });
 
 describe.skipIf(skip)('reconciling 10,000 devices on start', () => {
-  const all = Array.from({ length: 10_000 }, (_, i) => ({ deviceId: `d-${String(i).padStart(5, '0')}`, token: `fdt_${i}`, groups: [`g${i % 10}`] }));
+  const all = Array.from({ length: 10_000 }, (_, i) => ({
+    deviceId: `d-${String(i).padStart(5, '0')}`,
+    token: `fdt_${i}`,
+    groups: [`g${i % 10}`],
+  }));
   let broker: MosquittoBroker;
   beforeAll(async () => {
     broker = await startMosquitto({ devices: all });
@@ -109,11 +130,16 @@ describe.skipIf(skip)('reconciling 10,000 devices on start', () => {
 
   it('removes clients of gone devices, fixes groups, reports devices without a credential, in seconds', async () => {
     // The registry: 9,990 of the broker's devices (10 were deleted), 3 the broker never saw, 5 moved to another group.
-    const registry = [...all.slice(0, 9_990).map((d, i) => ({ id: d.deviceId, groups: i < 5 ? ['moved'] : d.groups })),
-      ...['x-1', 'x-2', 'x-3'].map((id) => ({ id, groups: [] }))];
+    const registry = [
+      ...all.slice(0, 9_990).map((d, i) => ({ id: d.deviceId, groups: i < 5 ? ['moved'] : d.groups })),
+      ...['x-1', 'x-2', 'x-3'].map((id) => ({ id, groups: [] })),
+    ];
     const pages: number[] = [];
     const link = new MosquittoDynsecLink({
-      url: broker.url, username: broker.adminUser, password: broker.adminPassword, log: createLogger('silent'),
+      url: broker.url,
+      username: broker.adminUser,
+      password: broker.adminPassword,
+      log: createLogger('silent'),
       registry: async (after, limit) => {
         const from = after === null ? 0 : registry.findIndex((d) => d.id === after) + 1;
         pages.push(from);

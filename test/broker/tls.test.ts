@@ -37,10 +37,21 @@ describe('TLS', () => {
 
   it('accepts a device over MQTT/TLS and WSS when it verifies the server against the CA, and a client without the CA refuses the server', async () => {
     const d = (await https('POST', `${srv.url}/api/v1/devices`, { id: 'tls-dev' })).body as { id: string; token: string };
-    const opts = { clientId: d.id, username: d.id, password: d.token, protocolVersion: 4 as const, reconnectPeriod: 0, ca, rejectUnauthorized: true };
+    const opts = {
+      clientId: d.id,
+      username: d.id,
+      password: d.token,
+      protocolVersion: 4 as const,
+      reconnectPeriod: 0,
+      ca,
+      rejectUnauthorized: true,
+    };
     const c = await mqtt.connectAsync(srv.info.mqttsUrl!, opts);
     await c.publishAsync(topic(d.id, 'reported'), JSON.stringify(reportedState({ name: 'm', version: '1.0.0', sequence: 1 })), { qos: 1 });
-    await until(() => https('GET', `${srv.url}/api/v1/devices/${d.id}`), (r) => r.body.modelVersion === 'm@1.0.0');
+    await until(
+      () => https('GET', `${srv.url}/api/v1/devices/${d.id}`),
+      (r) => r.body.modelVersion === 'm@1.0.0',
+    );
     await c.endAsync();
     const w = await mqtt.connectAsync(srv.info.wsUrl!, { ...opts, wsOptions: { ca } } as mqtt.IClientOptions);
     expect(w.connected).toBe(true);
@@ -52,7 +63,26 @@ describe('TLS', () => {
     const d = (await https('POST', `${srv.url}/api/v1/devices`, { id: 'tls-mosq' })).body as { id: string; token: string };
     const port = new URL(srv.info.mqttsUrl!).port;
     const out = await new Promise<string>((resolve) => {
-      const p = spawn('/usr/bin/mosquitto_sub', ['-h', '127.0.0.1', '-p', port, '--cafile', join(dir, 'cert.pem'), '-i', d.id, '-u', d.id, '-P', d.token, '-t', topic(d.id, 'desired'), '-C', '1', '-W', '3']);
+      const p = spawn('/usr/bin/mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        port,
+        '--cafile',
+        join(dir, 'cert.pem'),
+        '-i',
+        d.id,
+        '-u',
+        d.id,
+        '-P',
+        d.token,
+        '-t',
+        topic(d.id, 'desired'),
+        '-C',
+        '1',
+        '-W',
+        '3',
+      ]);
       let text = '';
       p.stdout.on('data', (x) => (text += x));
       p.stderr.on('data', (x) => (text += x));

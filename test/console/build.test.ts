@@ -31,7 +31,9 @@ describe('console production build', () => {
     const raw = js.reduce((n, f) => n + statSync(f).size, 0);
     const gz = js.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
     const css = all.filter((f) => f.endsWith('.css')).reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
-    console.log(`[console build] JavaScript ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB); CSS ${(css / 1024).toFixed(1)} KB gzipped; ${js.length} JS file(s)`);
+    console.log(
+      `[console build] JavaScript ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB); CSS ${(css / 1024).toFixed(1)} KB gzipped; ${js.length} JS file(s)`,
+    );
     expect(gz).toBeLessThanOrEqual(BUDGET);
   }, 120_000);
 });

@@ -13,7 +13,10 @@ const base = mkdtempSync(join(tmpdir(), 'console-route-'));
 const dist = join(base, 'dist');
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 mkdirSync(join(dist, 'assets'), { recursive: true });
-writeFileSync(join(dist, 'index.html'), '<!doctype html><title>console</title><script type="module" src="/assets/index-AbCd1234.js"></script>');
+writeFileSync(
+  join(dist, 'index.html'),
+  '<!doctype html><title>console</title><script type="module" src="/assets/index-AbCd1234.js"></script>',
+);
 const js = `console.log(${JSON.stringify('x'.repeat(4000))});`;
 writeFileSync(join(dist, 'assets/index-AbCd1234.js'), js);
 writeFileSync(join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
@@ -49,7 +52,11 @@ describe('console route', () => {
     expect(gz.headers.get('content-encoding')).toBe('gzip');
     expect(gunzipSync(Buffer.from(await gz.arrayBuffer())).toString()).toBe(js);
     const icon = await app().request('/favicon.svg');
-    expect([icon.status, icon.headers.get('content-type'), icon.headers.get('cache-control')]).toEqual([200, 'image/svg+xml', 'public, max-age=300']);
+    expect([icon.status, icon.headers.get('content-type'), icon.headers.get('cache-control')]).toEqual([
+      200,
+      'image/svg+xml',
+      'public, max-age=300',
+    ]);
   });
 
   it('answers a missing asset with 404 (not HTML the browser would refuse to run)', async () => {

@@ -91,7 +91,12 @@ describe.skipIf(skip)('web console (Chromium, real server)', () => {
     await expect.poll(() => page.locator('[data-alias="champion"]').textContent()).toMatch(/champion→ v2/);
     const model = await s.srv.api('GET', '/api/v1/models/toy-classifier');
     expect(model.body.versions.find((v: any) => v.version === 2).aliases).toContain('champion');
-    expect(model.body.aliasHistory.at(-1)).toMatchObject({ alias: 'champion', fromVersion: 1, toVersion: 2, reason: 'v2 is better on the test split' });
+    expect(model.body.aliasHistory.at(-1)).toMatchObject({
+      alias: 'champion',
+      fromVersion: 1,
+      toVersion: 2,
+      reason: 'v2 is better on the test split',
+    });
     await page.getByRole('heading', { name: 'Alias history' }).waitFor();
   });
 
@@ -182,12 +187,18 @@ describe.skipIf(skip)('web console (Chromium, real server)', () => {
     // Forcing it from the page with the viewer's own token: the server says no.
     const forced = await v.evaluate(async () => {
       const headers = { authorization: `Bearer ${sessionStorage.getItem('flotilla.token')}`, 'content-type': 'application/json' };
-      const alias = await fetch('/api/v1/models/toy-classifier/aliases/champion', { method: 'PUT', headers, body: JSON.stringify({ version: 1, reason: 'forced' }) });
+      const alias = await fetch('/api/v1/models/toy-classifier/aliases/champion', {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ version: 1, reason: 'forced' }),
+      });
       const run = await fetch('/api/v1/runs', { method: 'POST', headers, body: JSON.stringify({ dataset: 'toy' }) });
       return { alias: alias.status, run: run.status, body: await alias.json() };
     });
     expect(forced).toMatchObject({ alias: 403, run: 403, body: { error: { code: 'FORBIDDEN' } } });
-    expect((await s.srv.api('GET', '/api/v1/models/toy-classifier')).body.versions.find((x: any) => x.version === 2).aliases).toContain('champion');
+    expect((await s.srv.api('GET', '/api/v1/models/toy-classifier')).body.versions.find((x: any) => x.version === 2).aliases).toContain(
+      'champion',
+    );
     expect(viewer.errors).toEqual([]);
     await v.context().close();
   });
@@ -201,12 +212,16 @@ describe.skipIf(skip)('web console (Chromium, real server)', () => {
       const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${hash} scrolls sideways`).toBeLessThanOrEqual(0);
       // Every button, link, input and select has a name a screen reader can announce.
-      const unnamed = await p.evaluate(() => [...document.querySelectorAll('button, a[href], input, select, textarea')].filter((el) => {
-        const e = el as HTMLElement;
-        if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.title) return false;
-        if ((e as HTMLInputElement).labels?.length) return false;
-        return !(e.textContent ?? '').trim() && !e.querySelector('img[alt]:not([alt=""])');
-      }).map((e) => e.outerHTML.slice(0, 80)));
+      const unnamed = await p.evaluate(() =>
+        [...document.querySelectorAll('button, a[href], input, select, textarea')]
+          .filter((el) => {
+            const e = el as HTMLElement;
+            if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.title) return false;
+            if ((e as HTMLInputElement).labels?.length) return false;
+            return !(e.textContent ?? '').trim() && !e.querySelector('img[alt]:not([alt=""])');
+          })
+          .map((e) => e.outerHTML.slice(0, 80)),
+      );
       expect(unnamed, `${hash} has unnamed controls`).toEqual([]);
     }
     await go(p, '#/overview', 'Overview');

@@ -22,12 +22,17 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
     [s, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
     // 24 cars in two regions and 6 trucks; 14 of the cars are online and run v1.0.0.
     const specs = [
-      ...Array.from({ length: 24 }, (_, i) => ({ id: `car-${String(i).padStart(3, '0')}`, tags: ['car', i % 2 ? 'north' : 'south'], attributes: { hw: i % 3 ? 'rev2' : 'rev1' } })),
+      ...Array.from({ length: 24 }, (_, i) => ({
+        id: `car-${String(i).padStart(3, '0')}`,
+        tags: ['car', i % 2 ? 'north' : 'south'],
+        attributes: { hw: i % 3 ? 'rev2' : 'rev1' },
+      })),
       ...Array.from({ length: 6 }, (_, i) => ({ id: `truck-${i}`, tags: ['truck', 'north'], groups: ['canary'] })),
     ];
     const made = [];
     for (const d of specs) made.push((await s.srv.api('POST', '/api/v1/devices', d)).body as { id: string; token: string });
-    for (const d of made.filter((x) => x.id.startsWith('car-')).slice(0, 14)) sims.push(await SimDevice.connect(s.wsUrl, d.id, d.token, { model: RUNS }));
+    for (const d of made.filter((x) => x.id.startsWith('car-')).slice(0, 14))
+      sims.push(await SimDevice.connect(s.wsUrl, d.id, d.token, { model: RUNS }));
     ({ page, errors } = await openConsole(browser, s.url, s.tokens.operator));
   }, 180_000);
 
@@ -64,7 +69,11 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
   it('stays fast with 10,000 more devices: the server pages and counts, the browser holds one page', async () => {
     let csv = 'id,tags\n';
     for (let i = 0; i < 10_000; i++) csv += `fleet-${String(i).padStart(5, '0')},sensor${i % 10 ? '' : ';hot'}\n`;
-    const imported = await fetch(`${s.url}/api/v1/devices/import`, { method: 'POST', headers: { authorization: `Bearer ${s.tokens.admin}`, 'content-type': 'text/csv' }, body: csv });
+    const imported = await fetch(`${s.url}/api/v1/devices/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.tokens.admin}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
     expect(imported.status).toBe(201);
     const timed = async (what: string, step: () => Promise<unknown>) => {
       const t0 = performance.now();
@@ -152,7 +161,9 @@ describe.skipIf(skip)('web console and the fleet (Chromium, real server, simulat
     // Predictions from a model with no reference: the first windows teach the baseline, then the mix shifts.
     const t0 = Date.now() - 40 * 60_000;
     const win = (k: number, shifted: boolean) => ({
-      start: new Date(t0 + k * 60_000).toISOString(), end: new Date(t0 + (k + 1) * 60_000).toISOString(), requests: 300,
+      start: new Date(t0 + k * 60_000).toISOString(),
+      end: new Date(t0 + (k + 1) * 60_000).toISOString(),
+      requests: 300,
       predictions: shifted ? [280, 10, 10] : [100, 100, 100],
       confidence: { edges: [0, 0.5, 0.8, 0.9, 1], counts: shifted ? [200, 80, 20, 0] : [0, 30, 120, 150] },
     });

@@ -19,20 +19,39 @@ describe.skipIf(chromiumMissing())('web console: webhooks (Chromium, real server
   beforeAll(async () => {
     ensureConsoleBuilt();
     [srv, browser] = await Promise.all([
-      startServerProcess({ env: { FLOTILLA_WEBHOOK_BACKOFF_MS: '20', FLOTILLA_WEBHOOK_BACKOFF_MAX_MS: '50', FLOTILLA_WEBHOOK_MAX_FAILURES: '2' } }),
+      startServerProcess({
+        env: { FLOTILLA_WEBHOOK_BACKOFF_MS: '20', FLOTILLA_WEBHOOK_BACKOFF_MAX_MS: '50', FLOTILLA_WEBHOOK_MAX_FAILURES: '2' },
+      }),
       launchBrowser(),
     ]);
     receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(req.url === '/ok' ? 200 : 500).end()));
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
     const port = (receiver.address() as AddressInfo).port;
-    for (const [name, path] of [['good', 'ok'], ['bad', 'broken']] as const) {
-      const r = await srv.api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${port}/${path}`, events: ['model.*'], description: name });
+    for (const [name, path] of [
+      ['good', 'ok'],
+      ['bad', 'broken'],
+    ] as const) {
+      const r = await srv.api('POST', '/api/v1/webhooks', {
+        url: `http://127.0.0.1:${port}/${path}`,
+        events: ['model.*'],
+        description: name,
+      });
       ids[name] = r.body.id;
     }
     await registerOnnxModel(srv, 'lin', linearOnnx(2, 2));
     await srv.api('PUT', '/api/v1/models/lin/aliases/champion', { version: 1, reason: 'console test' });
-    await until(() => srv.api('GET', `/api/v1/webhooks/${ids.bad}`), (x) => x.body.enabled === false, 15_000, 'bad hook disabled');
-    await until(() => srv.api('GET', `/api/v1/webhooks/${ids.good}`), (x) => x.body.cursor === 1, 15_000, 'good hook delivered');
+    await until(
+      () => srv.api('GET', `/api/v1/webhooks/${ids.bad}`),
+      (x) => x.body.enabled === false,
+      15_000,
+      'bad hook disabled',
+    );
+    await until(
+      () => srv.api('GET', `/api/v1/webhooks/${ids.good}`),
+      (x) => x.body.cursor === 1,
+      15_000,
+      'good hook delivered',
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -48,12 +67,16 @@ describe.skipIf(chromiumMissing())('web console: webhooks (Chromium, real server
     const good = page.getByRole('row', { name: new RegExp(ids.good!) });
     const bad = page.getByRole('row', { name: new RegExp(ids.bad!) });
     await expect.poll(() => good.textContent()).toMatch(/enabled.*200.*#1 model\.alias_moved/);
-    await expect.poll(() => bad.textContent()).toMatch(/disabled after 2 consecutive failed deliveries; last: HTTP 500 \(event 1 flotilla\.model\.alias_moved\)/);
+    await expect
+      .poll(() => bad.textContent())
+      .toMatch(/disabled after 2 consecutive failed deliveries; last: HTTP 500 \(event 1 flotilla\.model\.alias_moved\)/);
     const tried = (await srv.api('GET', `/api/v1/webhooks/${ids.bad}/deliveries`)).body.deliveries.length;
     expect(tried).toBe(2);
     await bad.getByRole('button', { name: 'Enable' }).click();
     // Enabled again, the hook retries the same event (and, still failing, is disabled once more).
-    await expect.poll(async () => (await srv.api('GET', `/api/v1/webhooks/${ids.bad}/deliveries`)).body.deliveries.length, { timeout: 15_000 }).toBeGreaterThan(2);
+    await expect
+      .poll(async () => (await srv.api('GET', `/api/v1/webhooks/${ids.bad}/deliveries`)).body.deliveries.length, { timeout: 15_000 })
+      .toBeGreaterThan(2);
     expect(errors).toEqual([]);
   }, 60_000);
 

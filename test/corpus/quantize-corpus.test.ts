@@ -64,7 +64,14 @@ async function run(bytes: Uint8Array, m: CorpusModel, x: { data: Float32Array; s
   for (let r = 0; r < x.shape[0]!; r++) {
     const v = x.data.subarray(r * per, (r + 1) * per);
     const dims = [1, ...x.shape.slice(1)];
-    const t = m.inputs[0]!.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v, (n) => BigInt(n)), dims) : new ort.Tensor('float32', v.slice(), dims);
+    const t =
+      m.inputs[0]!.dtype === 'int64'
+        ? new ort.Tensor(
+            'int64',
+            BigInt64Array.from(v, (n) => BigInt(n)),
+            dims,
+          )
+        : new ort.Tensor('float32', v.slice(), dims);
     const out = await s.run({ [s.inputNames[0]!]: t });
     rows.push((out[s.outputNames[0]!]!.data as Float32Array).slice());
   }
@@ -107,7 +114,7 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // held-out rows, the tiny ViT twice at 97.9%, one miss): these briefly trained models have small logit margins, and
   // 32 calibration rows cannot tell a candidate at 97% from one at 100%. The full suite was not run again with them
   // (machine load ~18 on 2 cores); the floor stays where it last measured, minus two models.
-    const FLOOR = 0.73;
+  const FLOOR = 0.73;
 
   it('quantizes the corpus through the parity gate (floor 73%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
@@ -137,7 +144,11 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     for (const o of outcomes.filter((x) => x.passed)) {
       const m = manifest.models.find((x) => x.file === o.file)!;
       const heldout = npy(dir, m.heldout);
-      const verdict = independentlyAgrees(m, await run(new Uint8Array(readFileSync(path.join(dir, m.file))), m, heldout), await run(o.int8!, m, heldout));
+      const verdict = independentlyAgrees(
+        m,
+        await run(new Uint8Array(readFileSync(path.join(dir, m.file))), m, heldout),
+        await run(o.int8!, m, heldout),
+      );
       if (!verdict.ok) wrong.push(`${o.file}: ${verdict.figure}`);
     }
     expect(outcomes.filter((x) => x.passed).length).toBeGreaterThan(0);

@@ -26,7 +26,13 @@ function feedsOf(dir: string, m: CorpusModel): Record<string, ort.Tensor>[] {
   const input = m.inputs[0]!;
   const npy = readNpy(new Uint8Array(readFileSync(path.join(dir, m.eval))));
   const tensor = (data: Float32Array, dims: number[]) =>
-    input.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), dims) : new ort.Tensor('float32', data, dims);
+    input.dtype === 'int64'
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from(data, (v) => BigInt(v)),
+          dims,
+        )
+      : new ort.Tensor('float32', data, dims);
   const feeds = [{ [input.name]: tensor(npy.data, npy.shape) }];
   if (m.dynamicBatch && npy.shape[0]! > 2) {
     const per = npy.data.length / npy.shape[0]!;
@@ -53,7 +59,10 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('upgrade corpus: exporte
     expect(ms.some((m) => m.constantFolding) && ms.some((m) => !m.constantFolding)).toBe(true);
     expect(ms.some((m) => m.dynamicBatch) && ms.some((m) => !m.dynamicBatch)).toBe(true);
     expect(ms.filter((m) => m.constantNodes).length).toBeGreaterThanOrEqual(10);
-    console.log(`[corpus] ${ms.length} models (torch ${manifest.torch}, onnx ${manifest.onnx}); exporter refused ${manifest.skipped.length}:`, manifest.skipped.map((s) => `${s.arch}@${s.opset}`));
+    console.log(
+      `[corpus] ${ms.length} models (torch ${manifest.torch}, onnx ${manifest.onnx}); exporter refused ${manifest.skipped.length}:`,
+      manifest.skipped.map((s) => `${s.arch}@${s.opset}`),
+    );
   });
 
   it('normalises every model to opset ≥ 13 and onnxruntime agrees with the original (rel. L2 ≤ 1e-5)', async () => {
@@ -78,7 +87,10 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('upgrade corpus: exporte
     const rewrites = new Map<string, number>();
     for (const o of outcomes) for (const op of o.rewritten) rewrites.set(op, (rewrites.get(op) ?? 0) + 1);
     const worst = Math.max(...outcomes.map((o) => o.maxRelL2 ?? 0));
-    console.log(`[corpus] normalised ${outcomes.length - failed.length}/${outcomes.length}; worst rel. L2 ${worst.toExponential(2)}; rewritten ops (models):`, Object.fromEntries([...rewrites].sort()));
+    console.log(
+      `[corpus] normalised ${outcomes.length - failed.length}/${outcomes.length}; worst rel. L2 ${worst.toExponential(2)}; rewritten ops (models):`,
+      Object.fromEntries([...rewrites].sort()),
+    );
     expect(failed).toEqual([]);
   }, 240_000);
 

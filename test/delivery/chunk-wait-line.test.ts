@@ -21,15 +21,17 @@ afterAll(async () => {
   await srv?.dispose();
 });
 
-it('serves every request of three devices\' full windows through one transfer slot, in turn', async () => {
-  const devices = await Promise.all([0, 1, 2].map(async () => {
-    const d = await provision(srv);
-    await srv.api('PUT', `/api/v1/devices/${d.id}/desired`, { bundle: (await srv.api('GET', '/api/v1/bundles')).body.bundles[0].id });
-    const c = await deviceClient(srv.info.mqttUrl, d);
-    clients.push(c);
-    await c.subscribeAsync(topic(d.id, 'chunks/res'), { qos: 1 });
-    return { d, get: chunkFetcher(c, d.id) };
-  }));
+it("serves every request of three devices' full windows through one transfer slot, in turn", async () => {
+  const devices = await Promise.all(
+    [0, 1, 2].map(async () => {
+      const d = await provision(srv);
+      await srv.api('PUT', `/api/v1/devices/${d.id}/desired`, { bundle: (await srv.api('GET', '/api/v1/bundles')).body.bundles[0].id });
+      const c = await deviceClient(srv.info.mqttUrl, d);
+      clients.push(c);
+      await c.subscribeAsync(topic(d.id, 'chunks/res'), { qos: 1 });
+      return { d, get: chunkFetcher(c, d.id) };
+    }),
+  );
   const answers = await Promise.all(devices.flatMap(({ get }) => Array.from({ length: 8 }, (_, i) => get(chunks[i % chunks.length]!))));
   expect(answers.map((a) => (a.header.ok ? 'ok' : a.header.code))).toEqual(Array(24).fill('ok'));
   // A ninth request beyond a device's window is still refused at once.

@@ -45,7 +45,11 @@ describe('chunked download over MQTT [WIRE-2.7, 2.8]', () => {
     const keys = (await srv.api('GET', '/api/v1/keys')).body.keys;
     const trusted = [decodePublicKeyFile(keys[0].file)];
     const manifestBytes = Buffer.from(envelope.manifest, 'base64');
-    const verified = verifyManifest(manifestBytes, envelope.signatures.map((s) => ({ keyId: s.keyId, signature: Buffer.from(s.signature, 'base64') })), trusted);
+    const verified = verifyManifest(
+      manifestBytes,
+      envelope.signatures.map((s) => ({ keyId: s.keyId, signature: Buffer.from(s.signature, 'base64') })),
+      trusted,
+    );
     const manifest: BundleManifest = verified.manifest;
     expect(manifest.labels).toHaveLength(200);
     const file = manifest.files[0]!;
@@ -53,14 +57,16 @@ describe('chunked download over MQTT [WIRE-2.7, 2.8]', () => {
     // Window of 8 outstanding requests.
     const parts = new Map<string, Uint8Array>();
     const queue = [...new Set(file.chunks.map((ch) => ch.digest))];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) {
-        const r = await get(d);
-        expect(r.header.ok).toBe(true);
-        expect(sha(r.bytes)).toBe(d);
-        parts.set(d, r.bytes);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let d = queue.shift(); d; d = queue.shift()) {
+          const r = await get(d);
+          expect(r.header.ok).toBe(true);
+          expect(sha(r.bytes)).toBe(d);
+          parts.set(d, r.bytes);
+        }
+      }),
+    );
     const assembled = Buffer.concat(file.chunks.map((ch) => parts.get(ch.digest)!));
     expect(sha(assembled)).toBe(file.sha256);
     expect(Buffer.compare(assembled, Buffer.from(onnx))).toBe(0);

@@ -11,7 +11,8 @@ afterAll(async () => srv?.dispose());
 it('answers the broker URLs to the device itself and to nobody else', async () => {
   const dev = (await srv.api('POST', '/api/v1/devices', { tags: ['car'] })).body;
   const other = (await srv.api('POST', '/api/v1/devices', { tags: ['car'] })).body;
-  const ask = (id: string, auth: string) => fetch(`${srv.url}/api/v1/devices/${id}/connection`, { headers: { authorization: `Bearer ${auth}` } });
+  const ask = (id: string, auth: string) =>
+    fetch(`${srv.url}/api/v1/devices/${id}/connection`, { headers: { authorization: `Bearer ${auth}` } });
   const ok = await ask(dev.id, `${dev.id}:${dev.token}`);
   expect(ok.status).toBe(200);
   const info = await ok.json();

@@ -15,7 +15,9 @@ describe('the default bundle artifact', () => {
     await registerOnnxModel(srv, 'tiny', linearOnnx(4, 3));
     const rows = Float32Array.from({ length: 64 * 4 }, (_, i) => Math.sin(i));
     const q = await srv.api('POST', '/api/v1/models/tiny/versions/1/quantize', {
-      calibration: { data: Buffer.from(rows.buffer).toString('base64'), shape: [64, 4] }, calibrationSamples: 64, overrideReason: 'test: parity is not the point here',
+      calibration: { data: Buffer.from(rows.buffer).toString('base64'), shape: [64, 4] },
+      calibrationSamples: 64,
+      overrideReason: 'test: parity is not the point here',
     });
     expect(q.status, JSON.stringify(q.body)).toBe(200);
     expect(q.body.int8.bytes).toBeGreaterThan(q.body.float.bytes);

@@ -70,23 +70,42 @@ describe('reported state and presence', () => {
   it('[WIRE-2.3] stores the reported state; `devices show` gives its model version', async () => {
     const d = await provision(srv);
     const c = await deviceClient(srv.info.mqttUrl, d);
-    await c.publishAsync(topic(d.id, 'reported'), JSON.stringify(reportedState({ name: 'digits', version: '1.0.0', sequence: 1 })), { qos: 1, retain: true });
-    const shown = await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.reported !== null);
+    await c.publishAsync(topic(d.id, 'reported'), JSON.stringify(reportedState({ name: 'digits', version: '1.0.0', sequence: 1 })), {
+      qos: 1,
+      retain: true,
+    });
+    const shown = await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.reported !== null,
+    );
     expect(shown.body).toMatchObject({ modelVersion: 'digits@1.0.0', deployState: 'idle', online: true, connected: true });
     expect(shown.body.reported.agentVersion).toBe('0.1.0');
     const listed = await srv.api('GET', '/api/v1/devices?model=digits@1.0.0');
     expect(listed.body.devices.map((x: { id: string }) => x.id)).toContain(d.id);
     // An invalid report is dropped and counted; the stored one stays.
     await c.publishAsync(topic(d.id, 'reported'), '{"v":1,"state":"exploded"}', { qos: 1 });
-    const after = await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.counters.invalidMessages === 1);
+    const after = await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.counters.invalidMessages === 1,
+    );
     expect(after.body.modelVersion).toBe('digits@1.0.0');
     await c.endAsync();
-    await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.online === false, 5000, 'offline after disconnect');
+    await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.online === false,
+      5000,
+      'offline after disconnect',
+    );
   });
 
   it('[WIRE-2.6] a stale will from an old connection never marks a reconnected device offline', async () => {
     const d = await provision(srv);
-    const will = (session: number) => ({ topic: topic(d.id, 'presence'), payload: Buffer.from(JSON.stringify({ v: 1, online: false, session })), qos: 1 as const, retain: true });
+    const will = (session: number) => ({
+      topic: topic(d.id, 'presence'),
+      payload: Buffer.from(JSON.stringify({ v: 1, online: false, session })),
+      qos: 1 as const,
+      retain: true,
+    });
     const old = await deviceClient(srv.info.mqttUrl, d, { will: will(1) });
     await old.publishAsync(topic(d.id, 'presence'), JSON.stringify({ v: 1, online: true, session: 1 }), { qos: 1, retain: true });
     // The same device connects again (a new session) while the old connection is still open: the
@@ -99,7 +118,12 @@ describe('reported state and presence', () => {
     const shown = (await srv.api('GET', `/api/v1/devices/${d.id}`)).body;
     expect(shown).toMatchObject({ online: true, session: 2, connected: true });
     fresh.stream.destroy();
-    await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.online === false && r.body.session === 2, 5000, 'offline by the session-2 will');
+    await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.online === false && r.body.session === 2,
+      5000,
+      'offline by the session-2 will',
+    );
     old.end(true);
   });
 });
@@ -121,7 +145,12 @@ describe('restart', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     // Same data folder, same MQTT port so the device's configured URL still works.
     srv = await startServerProcess({ dataDir: srv.dataDir, token: srv.token, args: ['--mqtt-port', mqttPort] });
-    await until(() => messages, (n) => n >= 1, 20_000, 're-published desired state after reconnect');
+    await until(
+      () => messages,
+      (n) => n >= 1,
+      20_000,
+      're-published desired state after reconnect',
+    );
     const shown = (await srv.api('GET', `/api/v1/devices/${d.id}`)).body;
     expect(shown).toMatchObject({ tags: ['restart'], desiredRev: 1, connected: true });
     expect(shown.desired.bundle.id).toBe(bundleId);

@@ -16,11 +16,14 @@ export const topic = (id: string, leaf: string) => `${PREFIX}/devices/${id}/${le
 /** A valid ONNX model `y = x · W + b` with W of `inputs × outputs` floats (4 bytes each). */
 export function linearOnnx(inputs: number, outputs: number, seed = 1): Uint8Array {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
   const graph = {
     name: 'linear',
     node: [makeNode('MatMul', ['x', 'W'], ['xw']), makeNode('Add', ['xw', 'b'], ['y'])],
-    initializer: [floatTensor('W', [inputs, outputs], Array.from({ length: inputs * outputs }, rand)), floatTensor('b', [outputs], Array.from({ length: outputs }, rand))],
+    initializer: [
+      floatTensor('W', [inputs, outputs], Array.from({ length: inputs * outputs }, rand)),
+      floatTensor('b', [outputs], Array.from({ length: outputs }, rand)),
+    ],
     input: [makeValueInfo('x', DataType.FLOAT, ['N', inputs])],
     output: [makeValueInfo('y', DataType.FLOAT, ['N', outputs])],
   };
@@ -36,7 +39,15 @@ export async function registerOnnxModel(srv: ServerHandle, name: string, onnx: U
   const store = openSqliteStore(join(srv.dataDir, 'flotilla.db'));
   try {
     const v = await store.models.addVersion({
-      model: name, runId: null, format: 'onnx', artifacts: { 'model.onnx': blob.digest }, signature: null, metrics: null, quantization: null, tags: [], description: 'test model',
+      model: name,
+      runId: null,
+      format: 'onnx',
+      artifacts: { 'model.onnx': blob.digest },
+      signature: null,
+      metrics: null,
+      quantization: null,
+      tags: [],
+      description: 'test model',
     });
     return { version: v.version, digest: blob.digest };
   } finally {
@@ -53,7 +64,15 @@ export async function provision(srv: ServerHandle, body: Record<string, unknown>
 
 /** An mqtt.js device client (MQTT 3.1.1) that does not reconnect unless asked to. */
 export function deviceClient(url: string, d: { id: string; token: string }, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { clientId: d.id, username: d.id, password: d.token, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, ...opts });
+  return mqtt.connectAsync(url, {
+    clientId: d.id,
+    username: d.id,
+    password: d.token,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...opts,
+  });
 }
 
 /** Resolves with the first message on `t` that satisfies `pred`. */
@@ -91,7 +110,15 @@ export function rssMiB(pid: number): number {
 
 /** A reported state [WIRE-2.3] for a device running `model@version`. */
 export const reportedState = (model: { name: string; version: string; sequence: number } | null, state = 'idle') => ({
-  v: 1, agentVersion: '0.1.0', runtime: 'onnxruntime-node', state, model, bundleId: null, freeStorageBytes: 1_000_000, lastError: null, at: new Date().toISOString(),
+  v: 1,
+  agentVersion: '0.1.0',
+  runtime: 'onnxruntime-node',
+  state,
+  model,
+  bundleId: null,
+  freeStorageBytes: 1_000_000,
+  lastError: null,
+  at: new Date().toISOString(),
 });
 
 export const mqttPort = (srv: ServerHandle) => Number(new URL(srv.info.mqttUrl).port);
@@ -104,14 +131,15 @@ export function chunkFetcher(client: MqttClient, id: string) {
     const r = decodeChunkResponse(payload);
     if (r) waiting.get(r.header.cid)?.(r);
   });
-  return (digest: string, extra: { offset?: number; length?: number } = {}) => new Promise<{ header: ChunkResponseHeader; bytes: Uint8Array }>((resolve, reject) => {
-    const cid = randomUUID().slice(0, 12);
-    const timer = setTimeout(() => reject(new Error(`no response for ${digest}`)), 10_000);
-    waiting.set(cid, (r) => {
-      clearTimeout(timer);
-      waiting.delete(cid);
-      resolve(r);
+  return (digest: string, extra: { offset?: number; length?: number } = {}) =>
+    new Promise<{ header: ChunkResponseHeader; bytes: Uint8Array }>((resolve, reject) => {
+      const cid = randomUUID().slice(0, 12);
+      const timer = setTimeout(() => reject(new Error(`no response for ${digest}`)), 10_000);
+      waiting.set(cid, (r) => {
+        clearTimeout(timer);
+        waiting.delete(cid);
+        resolve(r);
+      });
+      void client.publishAsync(topic(id, 'chunks/req'), JSON.stringify({ v: 1, cid, digest, ...extra }), { qos: 1 });
     });
-    void client.publishAsync(topic(id, 'chunks/req'), JSON.stringify({ v: 1, cid, digest, ...extra }), { qos: 1 });
-  });
 }

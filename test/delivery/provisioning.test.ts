@@ -23,7 +23,21 @@ afterAll(async () => srv?.dispose());
 
 describe('flotilla devices (CLI)', () => {
   it('adds a device with tags and prints its id and token once', async () => {
-    const r = await cli('devices', 'add', '--id', 'car-0001', '--tag', 'car', '--tag', 'eu', '--group', 'canary', '--attr', 'vin=WVW123', '--json');
+    const r = await cli(
+      'devices',
+      'add',
+      '--id',
+      'car-0001',
+      '--tag',
+      'car',
+      '--tag',
+      'eu',
+      '--group',
+      'canary',
+      '--attr',
+      'vin=WVW123',
+      '--json',
+    );
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ id: 'car-0001', device: { tags: ['car', 'eu'], groups: ['canary'], attributes: { vin: 'WVW123' } } });
     expect(r.json.token).toMatch(/^fdt_[A-Za-z0-9_-]{32}$/);
@@ -60,7 +74,9 @@ describe('flotilla devices (CLI)', () => {
   });
 
   it('pages and filters on the server', async () => {
-    const ids = await Promise.all(Array.from({ length: 12 }, (_, i) => provision(srv, { id: `page-${String(i).padStart(2, '0')}`, tags: ['paged'] })));
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => provision(srv, { id: `page-${String(i).padStart(2, '0')}`, tags: ['paged'] })),
+    );
     const first = await srv.api('GET', '/api/v1/devices?tag=paged&limit=5');
     expect(first.body.devices).toHaveLength(5);
     expect(first.body.total).toBe(12);
@@ -89,7 +105,10 @@ describe('revocation', () => {
   it('disconnects a live device at once; it cannot reconnect; the CLI reports it', async () => {
     const d = await provision(srv);
     const c = await deviceClient(srv.info.mqttUrl, d);
-    await until(() => srv.api('GET', `/api/v1/devices/${d.id}`), (r) => r.body.connected === true);
+    await until(
+      () => srv.api('GET', `/api/v1/devices/${d.id}`),
+      (r) => r.body.connected === true,
+    );
     const closed = new Promise<number>((r) => c.once('close', () => r(Date.now())));
     const t0 = Date.now();
     const r = await cli('devices', 'revoke', d.id, '--reason', 'stolen', '--json');
@@ -111,17 +130,26 @@ describe('revocation', () => {
 describe('API surface', () => {
   it('documents the fleet routes, renders them at /api/docs without any external resource, and exposes /metrics', async () => {
     const doc = await (await fetch(`${srv.url}/api/openapi.json`)).json();
-    for (const path of ['/api/v1/devices', '/api/v1/devices/{id}/desired', '/api/v1/bundles', '/api/v1/blobs/{sha256}', '/api/v1/keys']) expect(doc.paths).toHaveProperty([path]);
+    for (const path of ['/api/v1/devices', '/api/v1/devices/{id}/desired', '/api/v1/bundles', '/api/v1/blobs/{sha256}', '/api/v1/keys'])
+      expect(doc.paths).toHaveProperty([path]);
     const page = await fetch(`${srv.url}/api/docs`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const html = await page.text();
     expect(html).toContain('/api/openapi.json');
     expect(html).not.toMatch(/(src|href)=["']https?:/);
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-    for (const name of ['flotilla_mqtt_connected_devices', 'flotilla_mqtt_messages_in_total', 'flotilla_mqtt_messages_out_total', 'flotilla_mqtt_refused_total', 'flotilla_chunk_bytes_served_total', 'flotilla_http_request_duration_seconds_bucket']) {
+    for (const name of [
+      'flotilla_mqtt_connected_devices',
+      'flotilla_mqtt_messages_in_total',
+      'flotilla_mqtt_messages_out_total',
+      'flotilla_mqtt_refused_total',
+      'flotilla_chunk_bytes_served_total',
+      'flotilla_http_request_duration_seconds_bucket',
+    ]) {
       expect(metrics).toContain(name);
     }
-    expect(metrics).toMatch(/flotilla_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/devices\/:id",status="200"\} \d+/);
+    expect(metrics).toMatch(
+      /flotilla_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/devices\/:id",status="200"\} \d+/,
+    );
   });
 });
-

@@ -21,7 +21,14 @@ let ring: KeyRing;
 const published: OutboundMessage[] = [];
 const link = { publish: async (m: OutboundMessage) => void published.push(m) } as unknown as BrokerLink;
 
-const ref = (n: number) => ({ id: String(n).repeat(64), model: 'm', version: `${n}.0.0`, sequence: n, manifestDigest: 'e'.repeat(64), bytes: 100 });
+const ref = (n: number) => ({
+  id: String(n).repeat(64),
+  model: 'm',
+  version: `${n}.0.0`,
+  sequence: n,
+  manifestDigest: 'e'.repeat(64),
+  bytes: 100,
+});
 const N = 1201;
 const ids = Array.from({ length: N }, (_, i) => `d${String(i).padStart(4, '0')}`);
 const bundleOf = (i: number) => (i % 3 === 2 ? null : ref(1 + (i % 3)));
@@ -32,9 +39,17 @@ beforeAll(async () => {
   await store.devices.createMany([...ids, 'revoked'].map((id) => ({ id, tokenHash: 'h' })));
   for (let i = 0; i < N; i++) {
     const b = bundleOf(i);
-    await store.devices.setDesired([ids[i]!], (rev) => ({ v: 1, rev, bundle: b, telemetry: DEFAULT_TELEMETRY, shadow: null, retry: 2, issuedAt: new Date().toISOString() }), b?.id ?? null);
+    await store.devices.setDesired(
+      [ids[i]!],
+      (rev) => ({ v: 1, rev, bundle: b, telemetry: DEFAULT_TELEMETRY, shadow: null, retry: 2, issuedAt: new Date().toISOString() }),
+      b?.id ?? null,
+    );
   }
-  await store.devices.setDesired(['revoked'], (rev) => ({ v: 1, rev, bundle: null, telemetry: DEFAULT_TELEMETRY, shadow: null, issuedAt: new Date().toISOString() }), null);
+  await store.devices.setDesired(
+    ['revoked'],
+    (rev) => ({ v: 1, rev, bundle: null, telemetry: DEFAULT_TELEMETRY, shadow: null, issuedAt: new Date().toISOString() }),
+    null,
+  );
   await store.devices.revoke('revoked');
 });
 afterAll(async () => {
@@ -71,14 +86,23 @@ it('keeps a bundle an operator set while the update was being written', async ()
   const moved = ids[0]!;
   const real = store.devices.listDesired.bind(store.devices);
   // Between reading the first page and writing it, the device is pointed at bundle 3.
-  const racing = { ...store, devices: Object.assign(Object.create(store.devices) as Store['devices'], {
-    listDesired: async (after: string | null, limit: number) => {
-      const page = await real(after, limit);
-      if (after === null) await store.devices.setDesired([moved], (rev, d) => ({ ...d.desired, rev, bundle: ref(3) }), ref(3).id);
-      return page;
-    },
-  }) } as Store;
-  const delivery = new DeliveryService({ store: racing, link, log: createLogger('silent'), prefix: 'flotilla/v1', trust: () => ring.trust() });
+  const racing = {
+    ...store,
+    devices: Object.assign(Object.create(store.devices) as Store['devices'], {
+      listDesired: async (after: string | null, limit: number) => {
+        const page = await real(after, limit);
+        if (after === null) await store.devices.setDesired([moved], (rev, d) => ({ ...d.desired, rev, bundle: ref(3) }), ref(3).id);
+        return page;
+      },
+    }),
+  } as Store;
+  const delivery = new DeliveryService({
+    store: racing,
+    link,
+    log: createLogger('silent'),
+    prefix: 'flotilla/v1',
+    trust: () => ring.trust(),
+  });
   await ring.rotate();
   expect(await delivery.publishTrust()).toBe(N);
   const dev = (await store.devices.get(moved))!;

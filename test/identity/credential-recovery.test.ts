@@ -36,7 +36,8 @@ afterAll(async () => {
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
-const readToken = async (storage: SimStorage, key: string) => (JSON.parse(new TextDecoder().decode((await storage.read(key))!)) as { token: string }).token;
+const readToken = async (storage: SimStorage, key: string) =>
+  (JSON.parse(new TextDecoder().decode((await storage.read(key))!)) as { token: string }).token;
 
 describe('an agent offline past its overlap window', () => {
   it('recovers with its device key within seconds; a revoked one does not', async () => {
@@ -46,8 +47,15 @@ describe('an agent offline past its overlap window', () => {
     const trusted = toHex(generateKeyPair().publicKey);
     const start = async (id: string, storage: SimStorage, logs: string[]) => {
       const agent = await createAgent({
-        deviceId: id, claim: made.body.claim, server: srv.url, mqttUrl: srv.info.mqttUrl, storage, runtime, trustedKeys: [trusted],
-        backoff: { minMs: 100, maxMs: 500 }, log: (l) => logs.push(l),
+        deviceId: id,
+        claim: made.body.claim,
+        server: srv.url,
+        mqttUrl: srv.info.mqttUrl,
+        storage,
+        runtime,
+        trustedKeys: [trusted],
+        backoff: { minMs: 100, maxMs: 500 },
+        log: (l) => logs.push(l),
       });
       open.push(agent);
       return agent;
@@ -89,11 +97,19 @@ describe('an agent offline past its overlap window', () => {
 
 describe('POST /recover refusals', () => {
   const post = async (body: unknown) => {
-    const res = await fetch(`${srv.url}/api/v1/recover`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${srv.url}/api/v1/recover`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
-  const proof = (id: string, timestamp: number, key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
-    ({ v: 1, deviceId: id, timestamp, proof: sign(null, recoverProofMessage(id, timestamp), key).toString('base64') });
+  const proof = (id: string, timestamp: number, key: ReturnType<typeof generateKeyPairSync>['privateKey']) => ({
+    v: 1,
+    deviceId: id,
+    timestamp,
+    proof: sign(null, recoverProofMessage(id, timestamp), key).toString('base64'),
+  });
 
   it('accepts only a fresh proof by the key on record, once', async () => {
     const made = await srv.api('POST', '/api/v1/enrollments', { name: 'recovery-api', quota: 1, expiresInSec: 600 });
@@ -102,8 +118,15 @@ describe('POST /recover refusals', () => {
     const enrollmentId = /^fec_(enr-[0-9a-f]{8})\./.exec(made.body.claim)![1]!;
     const t = Date.now() - 1000;
     const enrolled = await fetch(`${srv.url}/api/v1/enroll`, {
-      method: 'POST', headers: { authorization: `Claim ${made.body.claim}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ v: 1, serial: 'RA-1', publicKey: raw, timestamp: t, proof: sign(null, enrollProofMessage(enrollmentId, 'RA-1', raw, t), privateKey).toString('base64') }),
+      method: 'POST',
+      headers: { authorization: `Claim ${made.body.claim}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        v: 1,
+        serial: 'RA-1',
+        publicKey: raw,
+        timestamp: t,
+        proof: sign(null, enrollProofMessage(enrollmentId, 'RA-1', raw, t), privateKey).toString('base64'),
+      }),
     });
     expect(enrolled.status).toBe(201);
 
@@ -117,8 +140,14 @@ describe('POST /recover refusals', () => {
     expect((await post(proof('RA-1', ok.timestamp - 1, privateKey))).status).toBe(409);
     // Another key, an unknown device (same answer: ids are not disclosed), a stale timestamp.
     const other = generateKeyPairSync('ed25519').privateKey;
-    expect((await post(proof('RA-1', Date.now(), other)))).toMatchObject({ status: 401, body: { error: { code: 'ENROLLMENT_PROOF_INVALID' } } });
-    expect((await post(proof('NOPE-1', Date.now(), privateKey)))).toMatchObject({ status: 401, body: { error: { code: 'ENROLLMENT_PROOF_INVALID' } } });
+    expect(await post(proof('RA-1', Date.now(), other))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'ENROLLMENT_PROOF_INVALID' } },
+    });
+    expect(await post(proof('NOPE-1', Date.now(), privateKey))).toMatchObject({
+      status: 401,
+      body: { error: { code: 'ENROLLMENT_PROOF_INVALID' } },
+    });
     expect((await post(proof('RA-1', Date.now() - 10 * 60_000, privateKey))).body.error.code).toBe('ENROLLMENT_PROOF_STALE');
     // A device provisioned by hand has no key to prove.
     expect((await srv.api('POST', '/api/v1/devices', { id: 'HAND-1' })).status).toBe(201);

@@ -26,12 +26,22 @@ function device() {
 }
 
 async function enroll(claim: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${srv.url}/api/v1/enroll`, { method: 'POST', headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${srv.url}/api/v1/enroll`, {
+    method: 'POST',
+    headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
 async function newClaim(over: Record<string, unknown> = {}): Promise<string> {
-  const r = await srv.api('POST', '/api/v1/enrollments', { name: `e-${Math.random().toString(36).slice(2, 8)}`, quota: 5, expiresInSec: 3600, serialPattern: 'SN-*', ...over });
+  const r = await srv.api('POST', '/api/v1/enrollments', {
+    name: `e-${Math.random().toString(36).slice(2, 8)}`,
+    quota: 5,
+    expiresInSec: 3600,
+    serialPattern: 'SN-*',
+    ...over,
+  });
   expect(r.status).toBe(201);
   return r.body.claim;
 }
@@ -44,12 +54,16 @@ describe('POST /enroll', () => {
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ v: 1, deviceId: 'SN-1', generation: 1, reenrolled: false, token: expect.stringMatching(/^fdt_/) });
     // The token works where device tokens work.
-    const conn = await fetch(`${srv.url}/api/v1/devices/SN-1/connection`, { headers: { authorization: `Bearer SN-1:${first.body.token}` } });
+    const conn = await fetch(`${srv.url}/api/v1/devices/SN-1/connection`, {
+      headers: { authorization: `Bearer SN-1:${first.body.token}` },
+    });
     expect(conn.status).toBe(200);
     const again = await enroll(claim, d.body(claim, 'SN-1', Date.now() + 1));
     expect(again.body).toMatchObject({ deviceId: 'SN-1', generation: 2, reenrolled: true });
     // The first token was replaced, not kept.
-    expect((await fetch(`${srv.url}/api/v1/devices/SN-1/connection`, { headers: { authorization: `Bearer SN-1:${first.body.token}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${srv.url}/api/v1/devices/SN-1/connection`, { headers: { authorization: `Bearer SN-1:${first.body.token}` } })).status,
+    ).toBe(401);
     const other = device();
     expect((await enroll(claim, other.body(claim, 'SN-1'))).body.error.code).toBe('ENROLLMENT_KEY_MISMATCH');
     const lenient = await newClaim({ allowReenroll: true });
@@ -60,11 +74,21 @@ describe('POST /enroll', () => {
   it('refuses bad claims, and the claim on any other route', async () => {
     const claim = await newClaim();
     const d = device();
-    expect((await enroll('fec_enr-00000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', d.body(claim, 'SN-2'))).body.error.code).toBe('ENROLLMENT_CLAIM_INVALID');
+    expect((await enroll('fec_enr-00000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', d.body(claim, 'SN-2'))).body.error.code).toBe(
+      'ENROLLMENT_CLAIM_INVALID',
+    );
     expect((await enroll(`${claim.slice(0, -1)}A`, d.body(claim, 'SN-2'))).status).toBe(401);
-    const none = await fetch(`${srv.url}/api/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d.body(claim, 'SN-2')) });
+    const none = await fetch(`${srv.url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(d.body(claim, 'SN-2')),
+    });
     expect(none.status).toBe(401);
-    for (const [method, path] of [['GET', '/api/v1/devices'], ['GET', '/api/v1/enrollments'], ['POST', '/api/v1/devices/rotate']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/v1/devices'],
+      ['GET', '/api/v1/enrollments'],
+      ['POST', '/api/v1/devices/rotate'],
+    ] as const) {
       expect((await srv.api(method, path, method === 'POST' ? { all: true } : undefined, claim)).status, `${method} ${path}`).toBe(401);
     }
     const asClaim = await fetch(`${srv.url}/api/v1/devices/SN-2/connection`, { headers: { authorization: `Bearer SN-2:${claim}` } });
@@ -111,13 +135,32 @@ describe('POST /enroll', () => {
 describe('flotilla enrollments and devices rotate', () => {
   it('creates, lists, shows and revokes enrollments, and rotates device tokens, with --json and exit codes', async () => {
     const env = { FLOTILLA_SERVER: srv.url, FLOTILLA_TOKEN: srv.token };
-    const made = await runCli(['enrollments', 'create', '--name', 'factory-cli', '--quota', '10', '--expires', '30d', '--tag', 'cars', '--serial-pattern', 'CLI-*', '--json'], env);
+    const made = await runCli(
+      [
+        'enrollments',
+        'create',
+        '--name',
+        'factory-cli',
+        '--quota',
+        '10',
+        '--expires',
+        '30d',
+        '--tag',
+        'cars',
+        '--serial-pattern',
+        'CLI-*',
+        '--json',
+      ],
+      env,
+    );
     expect(made.code, made.stderr).toBe(0);
     const { claim, enrollment } = JSON.parse(made.stdout);
     expect(enrollment).toMatchObject({ name: 'factory-cli', quota: 10, template: { tags: ['cars'], serialPattern: 'CLI-*' } });
     expect((await enroll(claim, device().body(claim, 'CLI-1'))).status).toBe(201);
     const list = await runCli(['enrollments', 'list', '--json'], env);
-    expect(JSON.parse(list.stdout).enrollments.some((e: { name: string; used: number }) => e.name === 'factory-cli' && e.used === 1)).toBe(true);
+    expect(JSON.parse(list.stdout).enrollments.some((e: { name: string; used: number }) => e.name === 'factory-cli' && e.used === 1)).toBe(
+      true,
+    );
     expect(JSON.parse((await runCli(['enrollments', 'show', 'factory-cli', '--json'], env)).stdout)).toMatchObject({ used: 1 });
     const rotated = await runCli(['devices', 'rotate', '--device', 'CLI-1', '--overlap', '1h', '--json'], env);
     expect(rotated.code, rotated.stderr).toBe(0);

@@ -33,12 +33,14 @@ const trusted = toHex(generateKeyPair().publicKey);
 /** Runs `f` over `items`, `width` at a time. */
 async function pool<T>(items: readonly T[], width: number, f: (x: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await f(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await f(items[i]!, i);
+      }
+    }),
+  );
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 180_000): Promise<number> {
@@ -46,7 +48,9 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
   while (!(await check())) {
     if (Date.now() - t0 > timeoutMs) {
       const rotated = devices.filter((d) => d.logs.some((l) => l.includes('rotated to generation 2'))).length;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (online ${devices.filter((d) => d.agent.online).length}, rotated ${rotated} of ${devices.length})`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (online ${devices.filter((d) => d.agent.online).length}, rotated ${rotated} of ${devices.length})`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -62,13 +66,18 @@ async function tryConnect(url: string, id: string, token: string): Promise<'acce
   }
 }
 
-
 let claim: string;
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'fleet-identity-'));
   srv = await startServerProcess();
   const made = await srv.api('POST', '/api/v1/enrollments', {
-    name: 'factory-a', quota: N, expiresInSec: 3600, tags: ['cars'], groups: ['fleet-a'], attributes: { cohort: 'cars' }, serialPattern: 'CAR-*',
+    name: 'factory-a',
+    quota: N,
+    expiresInSec: 3600,
+    tags: ['cars'],
+    groups: ['fleet-a'],
+    attributes: { cohort: 'cars' },
+    serialPattern: 'CAR-*',
   });
   expect(made.status).toBe(201);
   claim = made.body.claim;
@@ -84,20 +93,32 @@ afterAll(async () => {
 describe(`identity for ${N} devices`, () => {
   it('enrolls every device from one claim, with the template applied, up to the quota', async () => {
     const t0 = Date.now();
-    await pool(Array.from({ length: N }, (_, i) => i), 40, async (i) => {
-      const storage = await SimStorage.open(join(base, serial(i)));
-      const d: Device = { id: serial(i), storage, logs: [], dropped: 0, windows: 0, agent: null as unknown as Agent };
-      d.agent = await createAgent({
-        deviceId: serial(i), claim, server: srv.url, mqttUrl: srv.info.mqttUrl, storage, runtime, trustedKeys: [trusted],
-        telemetry: { windowSec: 10 }, backoff: { minMs: 100, maxMs: 1000 }, log: (l) => d.logs.push(l),
-      });
-      d.agent.on('telemetry', (w) => {
-        d.windows++;
-        d.dropped += w.dropped;
-      });
-      devices.push(d);
-      if (devices.length % 100 === 0) console.log(`${devices.length} agents enrolled and started, ${Date.now() - t0} ms`);
-    });
+    await pool(
+      Array.from({ length: N }, (_, i) => i),
+      40,
+      async (i) => {
+        const storage = await SimStorage.open(join(base, serial(i)));
+        const d: Device = { id: serial(i), storage, logs: [], dropped: 0, windows: 0, agent: null as unknown as Agent };
+        d.agent = await createAgent({
+          deviceId: serial(i),
+          claim,
+          server: srv.url,
+          mqttUrl: srv.info.mqttUrl,
+          storage,
+          runtime,
+          trustedKeys: [trusted],
+          telemetry: { windowSec: 10 },
+          backoff: { minMs: 100, maxMs: 1000 },
+          log: (l) => d.logs.push(l),
+        });
+        d.agent.on('telemetry', (w) => {
+          d.windows++;
+          d.dropped += w.dropped;
+        });
+        devices.push(d);
+        if (devices.length % 100 === 0) console.log(`${devices.length} agents enrolled and started, ${Date.now() - t0} ms`);
+      },
+    );
     const enrollMs = Date.now() - t0;
     const e = await srv.api('GET', '/api/v1/enrollments/factory-a');
     expect(e.body).toMatchObject({ quota: N, used: N, revokedAt: null });
@@ -106,8 +127,17 @@ describe(`identity for ${N} devices`, () => {
     expect(tagged.body.devices[0]).toMatchObject({ id: serial(0), attributes: { cohort: 'cars' } });
     // The quota is spent: one more serial is refused, whatever its proof.
     const extra = await SimStorage.open(join(base, 'extra'));
-    await expect(createAgent({ deviceId: 'CAR-99999', claim, server: srv.url, mqttUrl: srv.info.mqttUrl, storage: extra, runtime, trustedKeys: [trusted] }))
-      .rejects.toThrow(/ENROLLMENT_QUOTA_EXHAUSTED/);
+    await expect(
+      createAgent({
+        deviceId: 'CAR-99999',
+        claim,
+        server: srv.url,
+        mqttUrl: srv.info.mqttUrl,
+        storage: extra,
+        runtime,
+        trustedKeys: [trusted],
+      }),
+    ).rejects.toThrow(/ENROLLMENT_QUOTA_EXHAUSTED/);
     await until(() => devices.every((d) => d.agent.online), 'every device online');
     console.log(`enrolled and started ${N} agents in ${enrollMs} ms`);
   }, 600_000);
@@ -116,7 +146,10 @@ describe(`identity for ${N} devices`, () => {
     await until(() => devices.every((d) => d.windows >= 1), 'a first telemetry window from every device');
     const oldTokens = new Map<string, string>();
     for (const d of devices) {
-      const identity = JSON.parse(new TextDecoder().decode((await d.storage.read('identity/device.json'))!)) as { token: string; generation: number };
+      const identity = JSON.parse(new TextDecoder().decode((await d.storage.read('identity/device.json'))!)) as {
+        token: string;
+        generation: number;
+      };
       expect(identity.generation).toBe(1);
       oldTokens.set(d.id, identity.token);
     }

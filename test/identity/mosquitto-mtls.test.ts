@@ -39,8 +39,12 @@ describe.skipIf(skip)('mTLS with the Flotilla CA on Mosquitto', () => {
     const brokerKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     writeFileSync(join(dir, 'broker.key'), pkcs8(brokerKey.privateKey), { mode: 0o600 });
     writeFileSync(join(dir, 'broker.crt'), ca.issueServer(['127.0.0.1', 'localhost'], brokerKey.publicKey, 86_400_000).certificate);
-    broker = await startMosquitto({ tls: { cafile: join(dir, 'keys', 'ca.pem'), certfile: join(dir, 'broker.crt'), keyfile: join(dir, 'broker.key') } });
-    srv = await startServerProcess({ args: ['--mqtt-url', broker.adminUrl, '--ca-cert', join(dir, 'keys', 'ca.pem'), '--ca-key', join(dir, 'keys', 'ca.key')] });
+    broker = await startMosquitto({
+      tls: { cafile: join(dir, 'keys', 'ca.pem'), certfile: join(dir, 'broker.crt'), keyfile: join(dir, 'broker.key') },
+    });
+    srv = await startServerProcess({
+      args: ['--mqtt-url', broker.adminUrl, '--ca-cert', join(dir, 'keys', 'ca.pem'), '--ca-key', join(dir, 'keys', 'ca.key')],
+    });
   }, 120_000);
   afterAll(async () => {
     await srv?.dispose();
@@ -59,24 +63,46 @@ describe.skipIf(skip)('mTLS with the Flotilla CA on Mosquitto', () => {
     const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
     const enrollmentId = /^fec_(enr-[0-9a-f]{8})\./.exec(made.body.claim)![1]!;
     const t = Date.now();
-    const enrolled = await fetch(`${srv.url}/api/v1/enroll`, {
-      method: 'POST', headers: { authorization: `Claim ${made.body.claim}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ v: 1, serial: 'MQ-1', publicKey: raw, timestamp: t, proof: sign(null, enrollProofMessage(enrollmentId, 'MQ-1', raw, t), privateKey).toString('base64') }),
-    }).then((r) => r.json()) as { token: string };
-    const issued = await fetch(`${srv.url}/api/v1/devices/MQ-1/certificate`, {
-      method: 'POST', headers: { authorization: `Bearer MQ-1:${enrolled.token}`, 'content-type': 'application/json' },
+    const enrolled = (await fetch(`${srv.url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { authorization: `Claim ${made.body.claim}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        v: 1,
+        serial: 'MQ-1',
+        publicKey: raw,
+        timestamp: t,
+        proof: sign(null, enrollProofMessage(enrollmentId, 'MQ-1', raw, t), privateKey).toString('base64'),
+      }),
+    }).then((r) => r.json())) as { token: string };
+    const issued = (await fetch(`${srv.url}/api/v1/devices/MQ-1/certificate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer MQ-1:${enrolled.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ v: 1, publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64') }),
-    }).then((r) => r.json()) as { certificate: string };
+    }).then((r) => r.json())) as { certificate: string };
     expect(new X509Certificate(issued.certificate).subject).toBe('CN=MQ-1');
 
     const tls = { ca: ca.certificate, key: pkcs8(privateKey), cert: issued.certificate, rejectUnauthorized: true };
-    const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, { clientId: 'MQ-1', clean: true, reconnectPeriod: 0, protocolVersion: 4, ...tls });
+    const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, {
+      clientId: 'MQ-1',
+      clean: true,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      ...tls,
+    });
     expect(await grant(c, deviceTopic('flotilla/v1', 'MQ-1', 'desired'))).toBe(1);
     expect(await grant(c, deviceTopic('flotilla/v1', 'MQ-1', 'credentials'))).toBe(1);
     expect(await grant(c, deviceTopic('flotilla/v1', 'OTHER', 'desired'))).toBe(128);
     // Without a certificate the listener refuses the handshake.
-    await expect(mqtt.connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, { clientId: 'MQ-1', username: 'MQ-1', password: enrolled.token, reconnectPeriod: 0, ca: ca.certificate, connectTimeout: 5000 }))
-      .rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, {
+        clientId: 'MQ-1',
+        username: 'MQ-1',
+        password: enrolled.token,
+        reconnectPeriod: 0,
+        ca: ca.certificate,
+        connectTimeout: 5000,
+      }),
+    ).rejects.toThrow();
 
     // Revoked: the broker forgets the client and drops the connection within a second; a new session gets nothing.
     const t0 = Date.now();
@@ -84,7 +110,15 @@ describe.skipIf(skip)('mTLS with the Flotilla CA on Mosquitto', () => {
     expect((await srv.api('POST', '/api/v1/devices/MQ-1/revoke', { reason: 'stolen' })).status).toBe(200);
     expect(await dropped).toBeLessThan(1000);
     c.end(true);
-    const again = await mqtt.connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, { clientId: 'MQ-1', clean: true, reconnectPeriod: 0, protocolVersion: 4, ...tls }).catch(() => null);
+    const again = await mqtt
+      .connectAsync(`mqtts://127.0.0.1:${broker.tlsPort}`, {
+        clientId: 'MQ-1',
+        clean: true,
+        reconnectPeriod: 0,
+        protocolVersion: 4,
+        ...tls,
+      })
+      .catch(() => null);
     if (again) {
       expect(await grant(again, deviceTopic('flotilla/v1', 'MQ-1', 'desired'))).toBe(128);
       await again.endAsync(true);

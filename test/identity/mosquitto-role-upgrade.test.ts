@@ -71,8 +71,14 @@ describe.skipIf(skip)('dynsec device roles are upgraded to the current wire rule
     // An agent whose role predates the topic still runs (without rotations) until the upgrade.
     const logs: string[] = [];
     const agent = await createAgent({
-      deviceId: 'OLD-2', token: devices[1]!.token, mqttUrl: broker.url, storage: await SimStorage.open(mkdtempSync(join(tmpdir(), 'old-role-'))),
-      runtime: new OnnxNodeRuntime(), trustedKeys: [toHex(generateKeyPair().publicKey)], backoff: { minMs: 100, maxMs: 500 }, log: (l) => logs.push(l),
+      deviceId: 'OLD-2',
+      token: devices[1]!.token,
+      mqttUrl: broker.url,
+      storage: await SimStorage.open(mkdtempSync(join(tmpdir(), 'old-role-'))),
+      runtime: new OnnxNodeRuntime(),
+      trustedKeys: [toHex(generateKeyPair().publicKey)],
+      backoff: { minMs: 100, maxMs: 500 },
+      log: (l) => logs.push(l),
     });
     try {
       const t0 = Date.now();
@@ -94,7 +100,12 @@ describe.skipIf(skip)('dynsec device roles are upgraded to the current wire rule
     expect(await credentialsGrant(broker.url, 'OLD-1', devices[0]!.token)).toBe(1);
     expect(await credentialsGrant(broker.url, 'OLD-2', devices[1]!.token)).toBe(1);
     // Nothing else was widened: another device's topic stays refused.
-    const c = await mqtt.connectAsync(broker.url, { clientId: 'OLD-1', username: 'OLD-1', password: devices[0]!.token, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(broker.url, {
+      clientId: 'OLD-1',
+      username: 'OLD-1',
+      password: devices[0]!.token,
+      reconnectPeriod: 0,
+    });
     expect(await grant(c, deviceTopic(PREFIX, 'OLD-2', 'credentials'))).toBe(128);
     await c.endAsync(true);
 
@@ -102,8 +113,7 @@ describe.skipIf(skip)('dynsec device roles are upgraded to the current wire rule
     expect(second.upgraded).toBe(0);
     // The role holds the ACL exactly once (an idempotent upgrade, not a duplicate per start).
     const [role] = await dynsec.must([{ command: 'getRole', rolename: 'flotilla-device:OLD-1' }]);
-    const acls = ((role!.data?.role as { acls: { topic: string }[] }).acls).filter((a) => a.topic.endsWith('/credentials'));
+    const acls = (role!.data?.role as { acls: { topic: string }[] }).acls.filter((a) => a.topic.endsWith('/credentials'));
     expect(acls).toHaveLength(1);
   }, 60_000);
 });
-

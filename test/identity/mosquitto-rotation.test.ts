@@ -25,7 +25,6 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
   return Date.now() - t0;
 }
 
-
 describe.skipIf(skip)('rotation and revocation on Mosquitto + dynamic security', () => {
   let srv: ServerHandle & { broker: MosquittoBroker | null };
   let base: string;
@@ -50,17 +49,32 @@ describe.skipIf(skip)('rotation and revocation on Mosquitto + dynamic security',
       const storage = await SimStorage.open(join(base, id));
       const logs: string[] = [];
       const agent = await createAgent({
-        deviceId: id, claim: made.body.claim, server: srv.url, mqttUrl: srv.info.mqttUrl, storage, runtime, trustedKeys: [trusted],
-        telemetry: { windowSec: 2 }, backoff: { minMs: 100, maxMs: 1000 }, log: (l) => logs.push(l),
+        deviceId: id,
+        claim: made.body.claim,
+        server: srv.url,
+        mqttUrl: srv.info.mqttUrl,
+        storage,
+        runtime,
+        trustedKeys: [trusted],
+        telemetry: { windowSec: 2 },
+        backoff: { minMs: 100, maxMs: 1000 },
+        log: (l) => logs.push(l),
       });
       agents.push({ id, agent, storage, logs });
     }
     await until(() => agents.every((a) => a.agent.online), 'every agent connected to Mosquitto');
-    const oldTokens = await Promise.all(agents.map(async (a) => (JSON.parse(new TextDecoder().decode((await a.storage.read('identity/device.json'))!)) as { token: string }).token));
+    const oldTokens = await Promise.all(
+      agents.map(
+        async (a) => (JSON.parse(new TextDecoder().decode((await a.storage.read('identity/device.json'))!)) as { token: string }).token,
+      ),
+    );
 
     const r = await srv.api('POST', '/api/v1/devices/rotate', { all: true, overlapSec: 600 });
     expect(r.body.rotated).toBe(5);
-    await until(() => agents.every((a) => a.logs.some((l) => l.includes('rotated to generation 2')) && a.agent.online), 'every agent back with its new token');
+    await until(
+      () => agents.every((a) => a.logs.some((l) => l.includes('rotated to generation 2')) && a.agent.online),
+      'every agent back with its new token',
+    );
     // Mosquitto holds one password per client: every old token is refused (return code 5, not authorised).
     for (const [i, a] of agents.entries()) expect(await tryConnect(srv.info.mqttUrl, a.id, oldTokens[i]!)).toBe(5);
     await until(() => agents.every((a) => a.agent.online), 'the fleet online after the refused attempts');
@@ -68,7 +82,8 @@ describe.skipIf(skip)('rotation and revocation on Mosquitto + dynamic security',
     await until(() => agents.every((a) => a.agent.telemetryBacklog === 0), 'telemetry acknowledged through Mosquitto');
 
     const victim = agents[2]!;
-    const current = (JSON.parse(new TextDecoder().decode((await victim.storage.read('identity/credential.json'))!)) as { token: string }).token;
+    const current = (JSON.parse(new TextDecoder().decode((await victim.storage.read('identity/credential.json'))!)) as { token: string })
+      .token;
     expect((await srv.api('POST', `/api/v1/devices/${victim.id}/revoke`, { reason: 'stolen' })).status).toBe(200);
     expect(await until(() => !victim.agent.online, 'the revoked agent dropped', 5000)).toBeLessThan(1000);
     expect(await tryConnect(srv.info.mqttUrl, victim.id, current)).toBe(5);

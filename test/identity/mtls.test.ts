@@ -30,8 +30,15 @@ async function enrolled(claim: string, serial: string) {
   const enrollmentId = /^fec_(enr-[0-9a-f]{8})\./.exec(claim)![1]!;
   const t = Date.now();
   const res = await fetch(`${srv.url}/api/v1/enroll`, {
-    method: 'POST', headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ v: 1, serial, publicKey: raw, timestamp: t, proof: sign(null, enrollProofMessage(enrollmentId, serial, raw, t), privateKey).toString('base64') }),
+    method: 'POST',
+    headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      v: 1,
+      serial,
+      publicKey: raw,
+      timestamp: t,
+      proof: sign(null, enrollProofMessage(enrollmentId, serial, raw, t), privateKey).toString('base64'),
+    }),
   });
   expect(res.status).toBe(201);
   return { token: ((await res.json()) as { token: string }).token, publicKey, privateKey };
@@ -39,17 +46,33 @@ async function enrolled(claim: string, serial: string) {
 
 async function certify(id: string, token: string, publicKey: KeyObject): Promise<{ status: number; body: any }> {
   const res = await fetch(`${srv.url}/api/v1/devices/${id}/certificate`, {
-    method: 'POST', headers: { authorization: `Bearer ${id}:${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ v: 1, publicKey: spki(publicKey) }),
+    method: 'POST',
+    headers: { authorization: `Bearer ${id}:${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ v: 1, publicKey: spki(publicKey) }),
   });
   return { status: res.status, body: await res.json() };
 }
 
 /** One mqtts CONNECT with a client certificate and no password: the client, or the refusal. */
-function connectWithCert(o: { id: string; key?: KeyObject; cert?: string; ca: string; username?: string }): Promise<{ client?: mqtt.MqttClient; error?: string; code?: number }> {
+function connectWithCert(o: {
+  id: string;
+  key?: KeyObject;
+  cert?: string;
+  ca: string;
+  username?: string;
+}): Promise<{ client?: mqtt.MqttClient; error?: string; code?: number }> {
   return new Promise((resolve) => {
     const c = mqtt.connect(srv.info.mqttsUrl!, {
-      clientId: o.id, username: o.username ?? o.id, clean: true, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4,
-      ca: o.ca, rejectUnauthorized: true, servername: 'localhost', ...(o.key && o.cert ? { key: pkcs8(o.key), cert: o.cert } : {}),
+      clientId: o.id,
+      username: o.username ?? o.id,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      protocolVersion: 4,
+      ca: o.ca,
+      rejectUnauthorized: true,
+      servername: 'localhost',
+      ...(o.key && o.cert ? { key: pkcs8(o.key), cert: o.cert } : {}),
     });
     c.once('connect', () => resolve({ client: c }));
     c.once('error', (err) => {
@@ -63,7 +86,7 @@ function connectWithCert(o: { id: string; key?: KeyObject; cert?: string; ca: st
 describe('mTLS with the Flotilla CA on the embedded broker', () => {
   it('certifies a device key, connects with it, and refuses what it must', async () => {
     expect(srv.info.mqttsUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
-    const ca = await fetch(`${srv.url}/api/v1/ca`).then((r) => r.json()) as { certificate: string; fingerprint: string };
+    const ca = (await fetch(`${srv.url}/api/v1/ca`).then((r) => r.json())) as { certificate: string; fingerprint: string };
     expect(new X509Certificate(ca.certificate).ca).toBe(true);
     expect(ca.fingerprint).toMatch(/^SHA256:/);
     const made = await srv.api('POST', '/api/v1/enrollments', { name: 'mtls', quota: 3, expiresInSec: 600 });
@@ -86,7 +109,13 @@ describe('mTLS with the Flotilla CA on the embedded broker', () => {
 
     // No certificate: the handshake fails. Another device's name with T-1's certificate: refused.
     expect((await connectWithCert({ id: 'T-1', ca: ca.certificate })).client).toBeUndefined();
-    const borrowed = await connectWithCert({ id: 'T-2', username: 'T-2', key: a.privateKey, cert: issued.body.certificate, ca: ca.certificate });
+    const borrowed = await connectWithCert({
+      id: 'T-2',
+      username: 'T-2',
+      key: a.privateKey,
+      cert: issued.body.certificate,
+      ca: ca.certificate,
+    });
     expect(borrowed.client).toBeUndefined();
 
     // Revoked: the live session is dropped at once and the certificate no longer gets in.
@@ -104,12 +133,19 @@ describe('mTLS with the Flotilla CA on the embedded broker', () => {
 
   it('issues a broker server certificate to an admin only', async () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const r = await srv.api('POST', '/api/v1/ca/server-certificates', { hosts: ['mqtt.example', '127.0.0.1'], publicKey: spki(key.publicKey) });
+    const r = await srv.api('POST', '/api/v1/ca/server-certificates', {
+      hosts: ['mqtt.example', '127.0.0.1'],
+      publicKey: spki(key.publicKey),
+    });
     expect(r.status).toBe(201);
     expect(new X509Certificate(r.body.certificate).subjectAltName).toBe('DNS:mqtt.example, IP Address:127.0.0.1');
-    expect((await srv.api('POST', '/api/v1/ca/server-certificates', { hosts: ['bad host'], publicKey: spki(key.publicKey) })).status).toBe(400);
+    expect((await srv.api('POST', '/api/v1/ca/server-certificates', { hosts: ['bad host'], publicKey: spki(key.publicKey) })).status).toBe(
+      400,
+    );
     const op = await srv.api('POST', '/api/v1/tokens', { name: 'op', role: 'operator' });
-    expect((await srv.api('POST', '/api/v1/ca/server-certificates', { hosts: ['x'], publicKey: spki(key.publicKey) }, op.body.token)).status).toBe(403);
+    expect(
+      (await srv.api('POST', '/api/v1/ca/server-certificates', { hosts: ['x'], publicKey: spki(key.publicKey) }, op.body.token)).status,
+    ).toBe(403);
   }, 30_000);
 
   it('an agent connects with its own certificate, renews it with a rotation, and is dropped when revoked', async () => {
@@ -118,8 +154,16 @@ describe('mTLS with the Flotilla CA on the embedded broker', () => {
     const storage = await SimStorage.open(join(base, 'A-1'));
     const logs: string[] = [];
     const agent = await createAgent({
-      deviceId: 'A-1', claim: made.body.claim, server: srv.url, mqttUrl: srv.info.mqttsUrl!, clientCertificate: true, storage, runtime: new OnnxNodeRuntime(),
-      trustedKeys: [toHex(generateKeyPair().publicKey)], backoff: { minMs: 100, maxMs: 500 }, log: (l) => logs.push(l),
+      deviceId: 'A-1',
+      claim: made.body.claim,
+      server: srv.url,
+      mqttUrl: srv.info.mqttsUrl!,
+      clientCertificate: true,
+      storage,
+      runtime: new OnnxNodeRuntime(),
+      trustedKeys: [toHex(generateKeyPair().publicKey)],
+      backoff: { minMs: 100, maxMs: 500 },
+      log: (l) => logs.push(l),
     });
     try {
       const t0 = Date.now();
@@ -128,7 +172,8 @@ describe('mTLS with the Flotilla CA on the embedded broker', () => {
       const first = JSON.parse(new TextDecoder().decode((await storage.read('identity/certificate.json'))!)) as { certificate: string };
       expect(new X509Certificate(first.certificate).subject).toBe('CN=A-1');
       // The certificate is for the key the agent enrolled with: no private key left the device.
-      const secret = (JSON.parse(new TextDecoder().decode((await storage.read('identity/device-key.json'))!)) as { secretKey: string }).secretKey;
+      const secret = (JSON.parse(new TextDecoder().decode((await storage.read('identity/device-key.json'))!)) as { secretKey: string })
+        .secretKey;
       const raw = new X509Certificate(first.certificate).publicKey.export({ type: 'spki', format: 'der' }).subarray(12);
       expect(toHex(raw)).toBe(toHex(keyPairFromSecret(fromHex(secret)).publicKey));
 

@@ -23,10 +23,20 @@ describe('scheduled credential rotation', () => {
     const store = openSqliteStore(join(dir, 'a.db'));
     let clock = Date.now();
     const log = createLogger('silent');
-    const devices = new DeviceService({ store, log, prefix: 'flotilla/v1', credentialKey: new CredentialKey(Buffer.alloc(32, 7)), now: () => clock });
+    const devices = new DeviceService({
+      store,
+      log,
+      prefix: 'flotilla/v1',
+      credentialKey: new CredentialKey(Buffer.alloc(32, 7)),
+      now: () => clock,
+    });
     const calls: { ids: string[]; overlapMs: number }[] = [];
     const schedule = new RotationSchedule({
-      periodMs: 30 * DAY, tickMs: MINUTE, store: store.devices, log, now: () => clock,
+      periodMs: 30 * DAY,
+      tickMs: MINUTE,
+      store: store.devices,
+      log,
+      now: () => clock,
       rotate: (ids, overlapMs) => {
         calls.push({ ids, overlapMs });
         return devices.rotate({ ids }, 'schedule', overlapMs);
@@ -35,7 +45,10 @@ describe('scheduled credential rotation', () => {
     devices.setRotationSchedule((at) => schedule.nextRotationAt(at));
     // 2,000 devices made at once (the worst case for a schedule), one of them revoked.
     const ids = Array.from({ length: 2000 }, (_, i) => `d-${String(i).padStart(5, '0')}`);
-    await devices.provision(ids.map((id) => ({ id })), 'op');
+    await devices.provision(
+      ids.map((id) => ({ id })),
+      'op',
+    );
     await devices.revoke('d-00042', 'op');
 
     expect(await schedule.tick()).toBe(0);
@@ -77,18 +90,31 @@ describe('scheduled credential rotation', () => {
     const store = openSqliteStore(join(dir, 'b.db'));
     let clock = Date.now();
     const log = createLogger('silent');
-    const devices = new DeviceService({ store, log, prefix: 'flotilla/v1', credentialKey: new CredentialKey(Buffer.alloc(32, 9)), now: () => clock });
+    const devices = new DeviceService({
+      store,
+      log,
+      prefix: 'flotilla/v1',
+      credentialKey: new CredentialKey(Buffer.alloc(32, 9)),
+      now: () => clock,
+    });
     const perTick: number[] = [];
     // 400 devices, period 100 minutes, a tick a minute: the fleet fits 25 minutes, 16 per tick.
     const schedule = new RotationSchedule({
-      periodMs: 100 * MINUTE, tickMs: MINUTE, store: store.devices, log, now: () => clock,
+      periodMs: 100 * MINUTE,
+      tickMs: MINUTE,
+      store: store.devices,
+      log,
+      now: () => clock,
       rotate: async (ids, overlapMs) => {
         perTick.push(ids.length);
         return devices.rotate({ ids }, 'schedule', overlapMs);
       },
     });
     expect(schedule.overlapMs).toBe(25 * MINUTE);
-    await devices.provision(Array.from({ length: 400 }, (_, i) => ({ id: `e-${String(i).padStart(3, '0')}` })), 'op');
+    await devices.provision(
+      Array.from({ length: 400 }, (_, i) => ({ id: `e-${String(i).padStart(3, '0')}` })),
+      'op',
+    );
     clock += 100 * MINUTE + 1;
     const total = async (ticks: number) => {
       let n = 0;
@@ -109,6 +135,8 @@ describe('scheduled credential rotation', () => {
   }, 60_000);
 
   it('refuses a period shorter than a second', () => {
-    expect(() => new RotationSchedule({ periodMs: 10, store: null as never, rotate: null as never, log: createLogger('silent') })).toThrow(/at least 1000 ms/);
+    expect(() => new RotationSchedule({ periodMs: 10, store: null as never, rotate: null as never, log: createLogger('silent') })).toThrow(
+      /at least 1000 ms/,
+    );
   });
 });

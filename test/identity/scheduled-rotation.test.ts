@@ -42,8 +42,15 @@ describe('flotilla server --rotate-every', () => {
       const logs: string[] = [];
       const storage = await SimStorage.open(join(base, id));
       const agent = await createAgent({
-        deviceId: id, claim: made.body.claim, server: srv.url, mqttUrl: srv.info.mqttUrl, storage, runtime, trustedKeys: [trusted],
-        backoff: { minMs: 100, maxMs: 500 }, log: (l) => logs.push(l),
+        deviceId: id,
+        claim: made.body.claim,
+        server: srv.url,
+        mqttUrl: srv.info.mqttUrl,
+        storage,
+        runtime,
+        trustedKeys: [trusted],
+        backoff: { minMs: 100, maxMs: 500 },
+        log: (l) => logs.push(l),
       });
       agents.push({ id, agent, logs });
     }
@@ -56,14 +63,19 @@ describe('flotilla server --rotate-every', () => {
     expect(human.stdout).toMatch(/credential: generation \d+, issued .* \(\d+s ago\), next rotation /);
 
     // No operator action: within a period and a few ticks every agent is on generation 2.
-    await until(() => agents.every((a) => a.logs.some((l) => l.includes('rotated to generation 2')) && a.agent.online), 'every agent rotated by the schedule', 25_000);
+    await until(
+      () => agents.every((a) => a.logs.some((l) => l.includes('rotated to generation 2')) && a.agent.online),
+      'every agent rotated by the schedule',
+      25_000,
+    );
     const shown = await runCli(['devices', 'show', 'S-1', '--json'], env);
     expect(shown.code).toBe(0);
     const after = JSON.parse(shown.stdout);
     expect(after.credential.generation).toBeGreaterThanOrEqual(2);
     expect(after.events.map((e: { kind: string }) => e.kind)).toContain('enrolled');
     // The first token is refused now (the agent connected with its new one, which ends the overlap).
-    const first = JSON.parse(new TextDecoder().decode((await (await SimStorage.open(join(base, 'S-2'))).read('identity/device.json'))!)).token as string;
+    const first = JSON.parse(new TextDecoder().decode((await (await SimStorage.open(join(base, 'S-2'))).read('identity/device.json'))!))
+      .token as string;
     expect(await connectOnce(srv.info.mqttUrl, 'S-2', first)).toBe(4);
   }, 60_000);
 

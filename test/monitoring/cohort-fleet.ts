@@ -24,19 +24,48 @@ export async function cohortFleet(dir: string, name: string, reference: ModelRef
   const rng = seededRandom(seed);
   const telemetry = openSqliteTelemetry(join(dir, `${name}.db`));
   const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 200 * 60_000 });
-  await service.setReference('cam@2.0.0', { features: reference.features }, undefined, reference.cohorts ? { cohorts: reference.cohorts } : {});
+  await service.setReference(
+    'cam@2.0.0',
+    { features: reference.features },
+    undefined,
+    reference.cohorts ? { cohorts: reference.cohorts } : {},
+  );
   let seq = 0;
   /** One round: 3 devices per cohort, each one window of 50-250 requests drawn from what its cohort really sends. */
   const round = async (r: number) => {
-    const batch = COHORTS.flatMap((cohort) => Array.from({ length: 3 }, (_, d) => {
-      const n = 50 + Math.floor(rng() * 200);
-      const inputs = Array.from({ length: n }, () => draw(rng, cohort === 'car'));
-      const features = Object.fromEntries(reference.features.map((f, i) => [f.name, histogram({ edges: f.edges }, inputs.map((row) => row[i]!))]));
-      return { deviceId: `${cohort}-${d}`, cohorts: [cohort], window: { ...simulateWindow(rng, { features: [] }, { seq: seq++, start: new Date(T0 + r * 60_000), requests: n, model: MODEL }), features } };
-    }));
+    const batch = COHORTS.flatMap((cohort) =>
+      Array.from({ length: 3 }, (_, d) => {
+        const n = 50 + Math.floor(rng() * 200);
+        const inputs = Array.from({ length: n }, () => draw(rng, cohort === 'car'));
+        const features = Object.fromEntries(
+          reference.features.map((f, i) => [
+            f.name,
+            histogram(
+              { edges: f.edges },
+              inputs.map((row) => row[i]!),
+            ),
+          ]),
+        );
+        return {
+          deviceId: `${cohort}-${d}`,
+          cohorts: [cohort],
+          window: {
+            ...simulateWindow(rng, { features: [] }, { seq: seq++, start: new Date(T0 + r * 60_000), requests: n, model: MODEL }),
+            features,
+          },
+        };
+      }),
+    );
     expect((await service.ingest(batch)).accepted).toBe(batch.length);
   };
-  return { service, round, close: async () => { await service.close(); telemetry.close(); } };
+  return {
+    service,
+    round,
+    close: async () => {
+      await service.close();
+      telemetry.close();
+    },
+  };
 }
 
 /** 100 rounds of in-distribution windows raise no alert, and (not vacuous) every cohort's features were tested in each. */

@@ -10,7 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../server/src/datasets/dataset-types.ts';
 import { fieldReference, MIN_COHORT_ROWS } from '../../server/src/delivery/field-reference.ts';
 import { referenceProfile } from '../../server/src/monitoring/reference-from-rows.ts';
-import { COHORT_PROFILES_EXTENSION, referenceForCohort, referenceFromManifest, validateReference, type ModelReference } from '../../server/src/monitoring/model-reference.ts';
+import {
+  COHORT_PROFILES_EXTENSION,
+  referenceForCohort,
+  referenceFromManifest,
+  validateReference,
+  type ModelReference,
+} from '../../server/src/monitoring/model-reference.ts';
 import type { FieldProvenance } from '../../server/src/retraining/field-dataset.ts';
 import { seededRandom } from '../../server/src/random/seeded-random.ts';
 import { cohortFleet, COHORTS, draw, expectNoAlertIn100Rounds, MODEL } from './cohort-fleet.ts';
@@ -22,13 +28,19 @@ const NAMES = ['brightness', 'contrast', 'noise'];
 /** The retrain's dataset: 3000 clean parent rows, then 1000 snowy field rows from the cars. */
 function fieldDataset(rng: () => number): { data: Dataset; prov: FieldProvenance } {
   const rows = [...Array.from({ length: 3000 }, () => draw(rng, false)), ...Array.from({ length: 1000 }, () => draw(rng, true))];
-  const data: Dataset = { x: Float32Array.from(rows.flat()), y: new Int32Array(rows.length), n: rows.length, featureShape: [3], numClasses: 2 };
+  const data: Dataset = {
+    x: Float32Array.from(rows.flat()),
+    y: new Int32Array(rows.length),
+    n: rows.length,
+    featureShape: [3],
+    numClasses: 2,
+  };
   return { data, prov: { kind: 'field', parentRows: 3000, groups: [{ cohorts: ['car'], start: 3000, count: 1000 }] } };
 }
 
 const fleet = (name: string, reference: ModelReference, seed: number) => cohortFleet(dir, name, reference, seed);
 
-describe('per-cohort reference of a model retrained on the cars\' field data', () => {
+describe("per-cohort reference of a model retrained on the cars' field data", () => {
   const rng = seededRandom(17);
   const { data, prov } = fieldDataset(rng);
   const train = Int32Array.from({ length: data.n }, (_, i) => i);
@@ -44,7 +56,11 @@ describe('per-cohort reference of a model retrained on the cars\' field data', (
     expect(b.count).toBe(3000);
     expect(ref.cohorts.car!.features[0]!.count).toBe(1000);
     // Through the manifest and back: what the server registers for the bundle.
-    const { reference } = referenceFromManifest({ model: { ...MODEL, file: 'model.onnx' }, referenceProfile: { features: ref.features }, extensions: { [COHORT_PROFILES_EXTENSION]: ref.cohorts as never } });
+    const { reference } = referenceFromManifest({
+      model: { ...MODEL, file: 'model.onnx' },
+      referenceProfile: { features: ref.features },
+      extensions: { [COHORT_PROFILES_EXTENSION]: ref.cohorts as never },
+    });
     expect(referenceForCohort(reference, 'car').features[0]!.frequencies).toEqual(ref.cohorts.car!.features[0]!.frequencies);
     expect(referenceForCohort(reference, 'phone').features[0]!.frequencies).toEqual(b.frequencies);
   });
@@ -55,7 +71,11 @@ describe('per-cohort reference of a model retrained on the cars\' field data', (
     const cleanRng = seededRandom(5);
     for (let r = 3000; r < 3600; r++) mixed.x.set(draw(cleanRng, false), r * 3);
     const upper = (f: number[]) => f.slice(Math.floor(f.length / 2)).reduce((a, x) => a + x, 0);
-    const carUpper = (recent?: number) => upper(fieldReference(mixed, NAMES, train, { ...prov, groups: [{ ...prov.groups[0]!, ...(recent === undefined ? {} : { recent }) }] }).cohorts.car!.features[0]!.frequencies);
+    const carUpper = (recent?: number) =>
+      upper(
+        fieldReference(mixed, NAMES, train, { ...prov, groups: [{ ...prov.groups[0]!, ...(recent === undefined ? {} : { recent }) }] })
+          .cohorts.car!.features[0]!.frequencies,
+      );
     expect(carUpper(400)).toBeGreaterThan(0.9);
     expect(carUpper()).toBeLessThan(0.7);
     // The drift's start pooled the last clean rows too (480 "recent" rows, 80 of them clean): the newer half is clear of them.
@@ -66,7 +86,13 @@ describe('per-cohort reference of a model retrained on the cars\' field data', (
   });
 
   it(`gives no cohort of fewer than ${MIN_COHORT_ROWS} field rows a profile of its own`, () => {
-    const few: FieldProvenance = { ...prov, groups: [{ cohorts: ['car'], start: 3000, count: MIN_COHORT_ROWS - 1 }, { cohorts: ['bus'], start: 3000 + MIN_COHORT_ROWS, count: MIN_COHORT_ROWS }] };
+    const few: FieldProvenance = {
+      ...prov,
+      groups: [
+        { cohorts: ['car'], start: 3000, count: MIN_COHORT_ROWS - 1 },
+        { cohorts: ['bus'], start: 3000 + MIN_COHORT_ROWS, count: MIN_COHORT_ROWS },
+      ],
+    };
     expect(Object.keys(fieldReference(data, NAMES, train, few).cohorts)).toEqual(['bus']);
   });
 

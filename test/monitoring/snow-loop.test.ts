@@ -23,7 +23,9 @@ describe('the snow loop: flotilla demo --ci, shortened', () => {
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
     const s = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     // One line of figures in the test log: how close the loop came, and how long it took.
-    console.info(`snow loop: ${JSON.stringify({ accuracy: s.accuracy, labelled: s.labelled.car, carRecoveryPoints: s.carRecoveryPoints, alerts: s.alerts.map((a: { cohort: string; model: string }) => `${a.cohort}@${a.model}`), totalMs: s.totalMs })}`);
+    console.info(
+      `snow loop: ${JSON.stringify({ accuracy: s.accuracy, labelled: s.labelled.car, carRecoveryPoints: s.carRecoveryPoints, alerts: s.alerts.map((a: { cohort: string; model: string }) => `${a.cohort}@${a.model}`), totalMs: s.totalMs })}`,
+    );
     expect(s.ok, s.error).toBe(true);
     expect(s.rollouts.map((x: { state: string }) => x.state)).toEqual(['completed', 'completed']);
     // Bytes are measured by the server: every device fetched at least one bundle's worth, and not ten times over.

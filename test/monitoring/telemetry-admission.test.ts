@@ -41,10 +41,20 @@ afterAll(async () => {
 function telemetryWindow(seq: number, model: { name: string; version: string }, requests: number, sec = 60): TelemetryWindow {
   const end = Date.now() - 1000;
   return {
-    v: 1, seq, start: new Date(end - sec * 1000).toISOString(), end: new Date(end).toISOString(), model: { ...model, sequence: 1 },
-    requests, errors: 0, latencyMs: { p50: 1, p95: 2, p99: 3, hist: { edges: [0, 10], counts: [requests] } },
-    predictions: [requests, 0, 0], confidence: { edges: [0, 1], counts: [requests] }, features: {},
-    feedback: { labelled: 0, correct: 0 }, shadow: null, dropped: 0,
+    v: 1,
+    seq,
+    start: new Date(end - sec * 1000).toISOString(),
+    end: new Date(end).toISOString(),
+    model: { ...model, sequence: 1 },
+    requests,
+    errors: 0,
+    latencyMs: { p50: 1, p95: 2, p99: 3, hist: { edges: [0, 10], counts: [requests] } },
+    predictions: [requests, 0, 0],
+    confidence: { edges: [0, 1], counts: [requests] },
+    features: {},
+    feedback: { labelled: 0, correct: 0 },
+    shadow: null,
+    dropped: 0,
   };
 }
 
@@ -78,9 +88,22 @@ it('clips a window claiming more predictions than its length allows at the top r
 });
 
 it('also accepts the bundle the device reports running, as the server knows that bundle, never as the device names it', async () => {
-  const reported = (bundleId: string | null, model: { name: string; version: string }) => c.publishAsync(topic(device.id, 'reported'), JSON.stringify({
-    v: 1, agentVersion: '1', runtime: 'ort', state: 'idle', model: { ...model, sequence: 1 }, bundleId, freeStorageBytes: null, lastError: null, at: new Date().toISOString(),
-  }), { qos: 1, retain: true });
+  const reported = (bundleId: string | null, model: { name: string; version: string }) =>
+    c.publishAsync(
+      topic(device.id, 'reported'),
+      JSON.stringify({
+        v: 1,
+        agentVersion: '1',
+        runtime: 'ort',
+        state: 'idle',
+        model: { ...model, sequence: 1 },
+        bundleId,
+        freeStorageBytes: null,
+        lastError: null,
+        at: new Date().toISOString(),
+      }),
+      { qos: 1, retain: true },
+    );
   const reportedNow = async (bundleId: string | null) => {
     for (let i = 0; i < 500; i++) {
       if ((await srv.api('GET', `/api/v1/devices/${device.id}`)).body.reported?.bundleId === bundleId) return;
@@ -116,7 +139,12 @@ it('accepts windows for a model a rollout gave the device after a newer rollout 
   // lost predictions this way until a refusal also looked at the rollouts that notified the device.
   const third = await serverBundle(srv, 'kws');
   const rollTo = async (bundle: string) => {
-    const r = await srv.api('POST', '/api/v1/rollouts', { bundle, target: { deviceIds: [device.id] }, supersede: true, stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0 } }] });
+    const r = await srv.api('POST', '/api/v1/rollouts', {
+      bundle,
+      target: { deviceIds: [device.id] },
+      supersede: true,
+      stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0 } }],
+    });
     expect(r.status).toBe(201);
     for (let i = 0; i < 500; i++) {
       const d = (await srv.api('GET', `/api/v1/devices/${device.id}`)).body;

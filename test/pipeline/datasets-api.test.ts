@@ -63,7 +63,8 @@ describe('dataset import over HTTP', () => {
   it('streams a large file (about 7 MB) through the HTTP import', async () => {
     const rows = 150_000;
     const parts = ['f1,f2,f3,f4,f5,f6,f7,f8,label'];
-    for (let i = 0; i < rows; i++) parts.push(`${i},${(i * 7) % 1000},${(i * 13) % 997}.5,${i % 3},${(i * 31) % 101},${i / 7},${(i * 3) % 17},${i % 1000},${i % 5}`);
+    for (let i = 0; i < rows; i++)
+      parts.push(`${i},${(i * 7) % 1000},${(i * 13) % 997}.5,${i % 3},${(i * 31) % 101},${i / 7},${(i * 3) % 17},${i % 1000},${i % 5}`);
     const csv = `${parts.join('\n')}\n`;
     expect(csv.length).toBeGreaterThan(6_000_000);
     const r = await upload(csv, 'large', 'label');

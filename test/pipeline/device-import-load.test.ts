@@ -15,13 +15,20 @@ beforeAll(async () => {
 afterAll(async () => srv?.dispose());
 
 const importCsv = (csv: string, accept = 'application/json') =>
-  fetch(`${srv.url}/api/v1/devices/import`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'text/csv', accept }, body: csv });
+  fetch(`${srv.url}/api/v1/devices/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'text/csv', accept },
+    body: csv,
+  });
 const rows = (prefix: string, n: number, tag = 'bulk') => Array.from({ length: n }, (_, i) => `${prefix}-${i},${tag}`);
 const devicesTagged = async (tag: string) => (await srv.api('GET', `/api/v1/devices?tag=${tag}&limit=1`)).body.total as number;
 
 /** Every line of an NDJSON answer, parsed. */
 async function ndjson(res: Response): Promise<{ type: string; [k: string]: any }[]> {
-  return (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return (await res.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 it('imports 50,000 devices with progress while /healthz keeps answering (no gap of 500 ms)', async () => {
@@ -49,7 +56,10 @@ it('imports 50,000 devices with progress while /healthz keeps answering (no gap 
   importing = false;
   await probe;
   // Parsed after the probe stopped: parsing the 4 MB result line here must not count as a server stall.
-  const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; [k: string]: any });
+  const lines = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; [k: string]: any });
   const progress = lines.filter((l) => l.type === 'progress');
   // One line per committed batch of 500, counting up to the total.
   expect(progress.length).toBe(100);
@@ -122,7 +132,10 @@ it('refuses a header that names a column twice, and a file with more rows than a
   const long = await importCsv(`id\n${Array.from({ length: 100_001 }, (_, i) => `long-${i}`).join('\n')}\n`);
   expect(long.status).toBe(413);
   const err = ((await long.json()) as { error: { code: string; message: string } }).error;
-  expect(err).toEqual({ code: 'DEVICE_BATCH_TOO_LARGE', message: 'the CSV has more than 100000 device rows; split it into several imports' });
+  expect(err).toEqual({
+    code: 'DEVICE_BATCH_TOO_LARGE',
+    message: 'the CSV has more than 100000 device rows; split it into several imports',
+  });
   expect((await srv.api('GET', '/api/v1/devices/long-0')).status).toBe(404);
 }, 60_000);
 
@@ -141,7 +154,10 @@ it('the CLI shows progress on stderr, prints one JSON object with --json, and ex
   writeFileSync(file, `id,tags\ncli-new,cli\n${rows('cli', 2, 'cli').join('\n')}\n`);
   const again = await runCli(['devices', 'import', file, '--json'], env);
   expect(again.code).toBe(6);
-  expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, error: { code: 'DEVICE_EXISTS', message: "device 'cli-0' (line 3) already exists; nothing was imported" } });
+  expect(JSON.parse(again.stdout)).toMatchObject({
+    ok: false,
+    error: { code: 'DEVICE_EXISTS', message: "device 'cli-0' (line 3) already exists; nothing was imported" },
+  });
   expect((await srv.api('GET', '/api/v1/devices/cli-new')).status).toBe(404);
 
   writeFileSync(file, 'id,tags\ncli-json-1,cli\ncli-json-2,cli\n');

@@ -31,7 +31,7 @@ describe('tokens in URLs', () => {
   });
 });
 
-describe('malformed input is the client\'s error', () => {
+describe("malformed input is the client's error", () => {
   it('answers /datasets/%25 with 400, not 500', async () => {
     const r = await srv.api('GET', '/api/v1/datasets/%25');
     expect([r.status, r.body.error.code]).toEqual([400, 'INVALID_PATH']);
@@ -76,14 +76,17 @@ describe('data at rest', () => {
 it('does not log a token sent as the MQTT username', async () => {
   const secret = 'fdt_ThisIsADeviceTokenPutInTheWrongField01';
   const port = Number(new URL(srv.info.mqttUrl).port);
-  const err = await RawMqttClient.connect({ port, clientId: 'cam-1', username: secret, password: 'x' }).then(() => null, (e: unknown) => e);
+  const err = await RawMqttClient.connect({ port, clientId: 'cam-1', username: secret, password: 'x' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConnectRefused);
   for (let i = 0; i < 100 && !srv.logs().includes('mqtt connect refused'); i++) await new Promise((r) => setTimeout(r, 20));
   expect(srv.logs()).toContain('mqtt connect refused');
   expect(srv.logs()).not.toContain(secret);
 });
 
-it('shows a device\'s escape sequences as text in `devices show`, not as terminal commands', async () => {
+it("shows a device's escape sequences as text in `devices show`, not as terminal commands", async () => {
   const name = 'cam\x1b]0;owned\x07\x1b[2J';
   expect((await srv.api('POST', '/api/v1/devices', { id: 'cam-esc', name })).status).toBe(201);
   const r = await runCli(['devices', 'show', 'cam-esc', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });

@@ -45,7 +45,9 @@ describe('numeric features on different scales', () => {
     const r = await srv.api('POST', '/api/v1/datasets?name=customers&label=segment', data.csv);
     expect(r.status).toBe(201);
     expect(r.body.report.scaleWarnings).toHaveLength(1);
-    expect(r.body.report.scaleWarnings[0]).toMatch(/^feature scales differ \d+(\.\d+)?×: income spans .*, visits spans .*standardises features by default/);
+    expect(r.body.report.scaleWarnings[0]).toMatch(
+      /^feature scales differ \d+(\.\d+)?×: income spans .*, visits spans .*standardises features by default/,
+    );
   });
 
   it('trains standardised by default (the statistics recorded), far better than the same run unscaled, and the ONNX takes raw rows', async () => {

@@ -43,7 +43,10 @@ describe('training runs', () => {
     const run = await waitRun(start.body.id);
     expect(run.status).toBe('failed');
     // No Vulkan driver here, or only lavapipe when VK_DRIVER_FILES points at it (refused without FLOTILLA_WEBGPU_ALLOW_SOFTWARE).
-    expect(run.error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/webgpu is unavailable: (Dawn saw no Vulkan device|only the software adapter)/) });
+    expect(run.error).toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      message: expect.stringMatching(/webgpu is unavailable: (Dawn saw no Vulkan device|only the software adapter)/),
+    });
     expect(run.modelVersion ?? null).toBeNull();
   });
 
@@ -127,7 +130,10 @@ describe('training runs', () => {
     const move2 = await srv.api('PUT', '/api/v1/models/repro/aliases/champion', { version: 2, reason: 'same metrics, newer' });
     expect(move2.body.fromVersion).toBe(1);
     const m = (await srv.api('GET', '/api/v1/models/repro')).body;
-    expect(m.aliasHistory.map((h: any) => [h.fromVersion, h.toVersion, h.reason])).toEqual([[null, 1, 'first good model'], [1, 2, 'same metrics, newer']]);
+    expect(m.aliasHistory.map((h: any) => [h.fromVersion, h.toVersion, h.reason])).toEqual([
+      [null, 1, 'first good model'],
+      [1, 2, 'same metrics, newer'],
+    ]);
     expect(m.versions.find((v: any) => v.version === 2).aliases).toEqual(['champion']);
     expect((await srv.api('PUT', '/api/v1/models/repro/aliases/champion', { version: 99, reason: 'x' })).status).toBe(404);
     expect((await srv.api('PUT', '/api/v1/models/repro/aliases/champion', { version: 1 })).body.error.code).toBe('VALIDATION_FAILED');
@@ -138,7 +144,25 @@ describe('training runs', () => {
   });
 
   it('runs a small sweep and ranks trials on the validation split', async () => {
-    const r = await runCli(['sweep', '--dataset', 'mnist', '--model', 'swept', '--param', 'learningRate=0.0005,0.002', '--epochs', '1', '--concurrency', '1', '--server', srv.url, '--json'], { FLOTILLA_TOKEN: srv.token });
+    const r = await runCli(
+      [
+        'sweep',
+        '--dataset',
+        'mnist',
+        '--model',
+        'swept',
+        '--param',
+        'learningRate=0.0005,0.002',
+        '--epochs',
+        '1',
+        '--concurrency',
+        '1',
+        '--server',
+        srv.url,
+        '--json',
+      ],
+      { FLOTILLA_TOKEN: srv.token },
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.trials).toHaveLength(2);
@@ -149,7 +173,9 @@ describe('training runs', () => {
   });
 
   it('flotilla train --dataset mnist --json with the defaults reaches 95% test accuracy', async () => {
-    const r = await runCli(['train', '--dataset', 'mnist', '--model', 'default-dense', '--server', srv.url, '--json'], { FLOTILLA_TOKEN: srv.token });
+    const r = await runCli(['train', '--dataset', 'mnist', '--model', 'default-dense', '--server', srv.url, '--json'], {
+      FLOTILLA_TOKEN: srv.token,
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ status: 'succeeded', model: 'default-dense', modelVersion: 1 });

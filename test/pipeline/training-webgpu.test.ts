@@ -16,7 +16,12 @@ describe.skipIf(missing)('training on webgpu (lavapipe)', () => {
   it('trains in the worker thread and records the adapter and package versions in lineage', async () => {
     // A small dense model: lavapipe is slow, and the point is the path, not the model.
     const spec = { layers: [{ type: 'dense', units: 32, activation: 'relu' }] };
-    const start = await srv.api('POST', '/api/v1/runs', { dataset: 'mnist', spec, hyper: { epochs: 1, batchSize: 256, seed: 3 }, backend: 'webgpu' });
+    const start = await srv.api('POST', '/api/v1/runs', {
+      dataset: 'mnist',
+      spec,
+      hyper: { epochs: 1, batchSize: 256, seed: 3 },
+      backend: 'webgpu',
+    });
     expect(start.status).toBe(202);
     let run: any;
     for (const t0 = Date.now(); Date.now() - t0 < 240_000; await new Promise((r) => setTimeout(r, 500))) {
@@ -26,9 +31,18 @@ describe.skipIf(missing)('training on webgpu (lavapipe)', () => {
     expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
     expect(run.environment.backend).toMatchObject({
       name: 'webgpu',
-      adapter: { vendor: 'mesa', architecture: 'software', software: true, device: expect.stringMatching(/llvmpipe/), driver: expect.stringMatching(/Mesa 25\./) },
+      adapter: {
+        vendor: 'mesa',
+        architecture: 'software',
+        software: true,
+        device: expect.stringMatching(/llvmpipe/),
+        driver: expect.stringMatching(/Mesa 25\./),
+      },
     });
-    expect(run.environment.packages).toMatchObject({ '@tensorflow/tfjs-backend-webgpu': '4.22.0', webgpu: expect.stringMatching(/^0\.\d+\.\d+$/) });
+    expect(run.environment.packages).toMatchObject({
+      '@tensorflow/tfjs-backend-webgpu': '4.22.0',
+      webgpu: expect.stringMatching(/^0\.\d+\.\d+$/),
+    });
     // One epoch of a 32-unit dense layer on 8,000 digits: well above chance on the test split.
     expect(run.metrics.accuracy).toBeGreaterThan(0.7);
   }, 300_000);

@@ -32,11 +32,21 @@ function window(seq: number, at: number, ok: number, errors = 0, client = 0): Te
     return c;
   };
   return {
-    v: 1, seq, start: new Date(at - 10_000).toISOString(), end: new Date(at).toISOString(), model: MODEL,
-    requests: ok + errors, errors, clientErrors: client,
+    v: 1,
+    seq,
+    start: new Date(at - 10_000).toISOString(),
+    end: new Date(at).toISOString(),
+    model: MODEL,
+    requests: ok + errors,
+    errors,
+    clientErrors: client,
     latencyMs: { p50: 2, p95: 4, p99: 5, hist: { edges: [0, 5, 10], counts: [ok + errors, 0] } },
-    predictions: split(ok, [0.5, 0.5]), confidence: { edges: CONF.edges, counts: split(ok, CONF.frequencies) },
-    features: { light: split(ok, LIGHT.frequencies) }, feedback: { labelled: 0, correct: 0 }, shadow: null, dropped: 0,
+    predictions: split(ok, [0.5, 0.5]),
+    confidence: { edges: CONF.edges, counts: split(ok, CONF.frequencies) },
+    features: { light: split(ok, LIGHT.frequencies) },
+    feedback: { labelled: 0, correct: 0 },
+    shadow: null,
+    dropped: 0,
   };
 }
 
@@ -47,10 +57,14 @@ async function setup(name: string) {
   await monitoring.setReference('digits@1.0.2', { features: [LIGHT] }, undefined, { confidence: CONF });
   const r = rig(tmp.open(name), { clock }, { health: healthPort(monitoring) });
   const [device] = r.fleet.add(1);
-  const { id } = await r.engine.create({ model: 'digits@2', target: { tags: ['car'] }, stages: [{ percent: 100, bakeSec: 60, timeoutSec: 600 }] }, 'tok_op');
+  const { id } = await r.engine.create(
+    { model: 'digits@2', target: { tags: ['car'] }, stages: [{ percent: 100, bakeSec: 60, timeoutSec: 600 }] },
+    'tok_op',
+  );
   let seq = 0;
   return {
-    ...r, id,
+    ...r,
+    id,
     /** Ingests one window sent at `sec` and ticks the engine there. */
     send: async (sec: number, ok: number, errors = 0, client = 0) => {
       clock.t = T0 + sec * 1000;
@@ -87,7 +101,10 @@ describe('gates judge on evidence', () => {
     ]);
     // 60 calls: error rate and confidence have their evidence, drift (63 rows) does not yet.
     const partly = await s.send(120, 60);
-    expect([partly.state, partly.stages[0]!.verdict!.waiting]).toEqual(['running', [{ gate: 'maxDriftScore', have: 63, need: 200, unit: 'drift samples' }]]);
+    expect([partly.state, partly.stages[0]!.verdict!.waiting]).toEqual([
+      'running',
+      [{ gate: 'maxDriftScore', have: 63, need: 200, unit: 'drift samples' }],
+    ]);
     const done = await s.send(180, 200);
     expect(done.state).toBe('completed');
     expect(done.stages[0]!.verdict).toMatchObject({ state: 'pass', stats: { requests: 263, errors: 0, clientErrors: 1, errorRate: 0 } });

@@ -16,13 +16,27 @@ let model: string;
 let good: string;
 
 const { env, status, rolloutDevices, waitState, bundle, create } = rolloutKit(() => srv, { tags: [TAG] });
-const allOn = (version: string, ms = 30_000) => until(() => sim.versions(), (v) => v[version] === DEVICES, ms, `every device on ${version}`);
+const allOn = (version: string, ms = 30_000) =>
+  until(
+    () => sim.versions(),
+    (v) => v[version] === DEVICES,
+    ms,
+    `every device on ${version}`,
+  );
 
 beforeAll(async () => {
   srv = await startServerProcess({ env: ENV });
   model = await trainDigits(srv);
   good = await bundle({ model, version: '1.0.0' });
-  sim = await FleetSimulator.start({ server: srv.url, token: srv.token, devices: DEVICES, tags: [TAG], rate: 3, telemetryWindowSec: 2, transforms: { phone: 'snow' } });
+  sim = await FleetSimulator.start({
+    server: srv.url,
+    token: srv.token,
+    devices: DEVICES,
+    tags: [TAG],
+    rate: 3,
+    telemetryWindowSec: 2,
+    transforms: { phone: 'snow' },
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -50,8 +64,16 @@ describe('rollouts on a simulated fleet', () => {
     const input = sig?.inputs?.[0]?.name ?? 'input';
     const output = sig?.outputs?.[0]?.name ?? 'probabilities';
     const broken = await bundle({
-      model, version: '1.0.1',
-      selfTests: [{ name: 'impossible', inputs: { [input]: Array(784).fill(0.5) }, expected: { [output]: Array(10).fill(7) }, tolerance: { abs: 0.001, rel: 0.001 } }],
+      model,
+      version: '1.0.1',
+      selfTests: [
+        {
+          name: 'impossible',
+          inputs: { [input]: Array(784).fill(0.5) },
+          expected: { [output]: Array(10).fill(7) },
+          tolerance: { abs: 0.001, rel: 0.001 },
+        },
+      ],
     });
     const id = await create({ bundle: broken, stages: stages([10, 50, 100], 30), policy: { onGateFail: 'abort' } });
     const s = await waitState(id, ['aborted', 'rolled_back', 'completed']);
@@ -63,9 +85,17 @@ describe('rollouts on a simulated fleet', () => {
     const rest = rows.filter((r) => r.stage !== 0);
     expect(canary.length).toBeGreaterThan(0);
     expect(rest.length).toBe(DEVICES - canary.length);
-    expect(rest.every((r) => r.notifiedAt === null && ['planned', 'excluded'].includes(r.state)), JSON.stringify(rest)).toBe(true);
+    expect(
+      rest.every((r) => r.notifiedAt === null && ['planned', 'excluded'].includes(r.state)),
+      JSON.stringify(rest),
+    ).toBe(true);
     for (const r of rest) expect((await srv.api('GET', `/api/v1/devices/${r.deviceId}`)).body.desired?.bundle?.id).toBe(good);
-    await until(() => sim.state().filter((d) => canary.some((c) => c.deviceId === d.id)), (ds) => ds.every((d) => d.version === '1.0.0' && d.state === 'idle'), 20_000, 'canary back on 1.0.0');
+    await until(
+      () => sim.state().filter((d) => canary.some((c) => c.deviceId === d.id)),
+      (ds) => ds.every((d) => d.version === '1.0.0' && d.state === 'idle'),
+      20_000,
+      'canary back on 1.0.0',
+    );
     expect(sim.versions()).toEqual({ '1.0.0': DEVICES });
   }, 90_000);
 
@@ -89,7 +119,12 @@ describe('rollouts on a simulated fleet', () => {
   it('resumes a rollout after the server restarts mid-way', async () => {
     const next = await bundle({ model, version: '1.0.3' });
     const id = await create({ bundle: next, stages: stages([10, 50, 100], 3) });
-    const mid = await until(() => status(id), (s) => s.stages[0].state === 'passed' || s.state !== 'running', 30_000, 'canary passed');
+    const mid = await until(
+      () => status(id),
+      (s) => s.stages[0].state === 'passed' || s.state !== 'running',
+      30_000,
+      'canary passed',
+    );
     expect(mid.state).toBe('running');
     const { dataDir, token } = srv;
     const ports = ['--port', String(new URL(srv.url).port), '--mqtt-port', String(new URL(srv.info.mqttUrl).port)];
@@ -100,29 +135,79 @@ describe('rollouts on a simulated fleet', () => {
     expect(s.state).toBe('completed');
     await allOn('1.0.3');
     // Status events queued while the broker was away are sent on reconnect, so every row ends `updated`.
-    await until(() => status(id), (x) => x.counts.updated === DEVICES, 20_000, 'every device row updated');
+    await until(
+      () => status(id),
+      (x) => x.counts.updated === DEVICES,
+      20_000,
+      'every device row updated',
+    );
   }, 120_000);
 
   it('a fleet with crashes, flaky links and slow devices converges; devices whose stack breaks new models stay on the old one', async () => {
     const faulty = await FleetSimulator.start({
-      server: srv.url, token: srv.token, devices: 8, cohorts: ['sensor'], tags: ['faulty'], idPrefix: 'faulty', rate: 2, telemetryWindowSec: 2, seed: 3,
-      crashRate: 0.5, crashEverySec: 2, restartDelayMs: 300, flakyRate: 0.5, slowRate: 0.5, slowDelayMs: 50, selfTestFailRate: 0.5,
+      server: srv.url,
+      token: srv.token,
+      devices: 8,
+      cohorts: ['sensor'],
+      tags: ['faulty'],
+      idPrefix: 'faulty',
+      rate: 2,
+      telemetryWindowSec: 2,
+      seed: 3,
+      crashRate: 0.5,
+      crashEverySec: 2,
+      restartDelayMs: 300,
+      flakyRate: 0.5,
+      slowRate: 0.5,
+      slowDelayMs: 50,
+      selfTestFailRate: 0.5,
     });
     try {
       const kinds = faulty.state().map((d) => d.faults);
-      for (const f of ['crash', 'flaky', 'slow', 'selfTestFail']) expect(kinds.some((k) => k.includes(f)), f).toBe(true);
-      const oneStage = (bundleId: string) => ({ bundle: bundleId, target: { tags: ['faulty'] }, stages: [{ percent: 100, bakeSec: 0, gates: { ...GATES, minReporting: 0, maxFailureRate: 1 } }] });
+      for (const f of ['crash', 'flaky', 'slow', 'selfTestFail'])
+        expect(
+          kinds.some((k) => k.includes(f)),
+          f,
+        ).toBe(true);
+      const oneStage = (bundleId: string) => ({
+        bundle: bundleId,
+        target: { tags: ['faulty'] },
+        stages: [{ percent: 100, bakeSec: 0, gates: { ...GATES, minReporting: 0, maxFailureRate: 1 } }],
+      });
       await srv.api('POST', '/api/v1/rollouts', oneStage(good));
-      await until(() => faulty.versions(), (v) => v['1.0.0'] === 8, 60_000, 'faulty fleet on 1.0.0');
+      await until(
+        () => faulty.versions(),
+        (v) => v['1.0.0'] === 8,
+        60_000,
+        'faulty fleet on 1.0.0',
+      );
       // The float artifact: other model bytes than 1.0.0's int8 ones, so the broken stacks see a new model.
       const next = await bundle({ model, version: '1.0.4', artifact: 'model.onnx' });
       await srv.api('POST', '/api/v1/rollouts', oneStage(next));
-      const breaks = faulty.state().filter((d) => d.faults.includes('selfTestFail')).map((d) => d.id);
-      await until(() => faulty.state(), (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')), 60_000, 'healthy devices on 1.0.4, broken ones back on 1.0.0');
+      const breaks = faulty
+        .state()
+        .filter((d) => d.faults.includes('selfTestFail'))
+        .map((d) => d.id);
+      await until(
+        () => faulty.state(),
+        (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')),
+        60_000,
+        'healthy devices on 1.0.4, broken ones back on 1.0.0',
+      );
       expect(faulty.state().reduce((n, d) => n + d.crashes, 0)).toBeGreaterThan(0);
       // Links live 3–10 s; a fleet that converged sooner still has to ride out its first drops.
-      await until(() => faulty.linkDrops, (n) => n > 0, 20_000, 'a flaky link dropped');
-      await until(() => faulty.state(), (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')), 30_000, 'the fleet still converged after the drops');
+      await until(
+        () => faulty.linkDrops,
+        (n) => n > 0,
+        20_000,
+        'a flaky link dropped',
+      );
+      await until(
+        () => faulty.state(),
+        (ds) => ds.every((d) => d.version === (breaks.includes(d.id) ? '1.0.0' : '1.0.4')),
+        30_000,
+        'the fleet still converged after the drops',
+      );
       expect(faulty.cohorts().sensor!.predictions).toBeGreaterThan(0);
     } finally {
       await faulty.close();
@@ -130,7 +215,10 @@ describe('rollouts on a simulated fleet', () => {
   }, 150_000);
 
   it('`flotilla simulate` runs a fleet for --duration and reports it as JSON', async () => {
-    const r = await runCli(['simulate', '--devices', '3', '--tags', 'cli', '--rate', '2', '--crash-rate', '1', '--duration', '4', '--server', srv.url, '--json'], env());
+    const r = await runCli(
+      ['simulate', '--devices', '3', '--tags', 'cli', '--rate', '2', '--crash-rate', '1', '--duration', '4', '--server', srv.url, '--json'],
+      env(),
+    );
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(out).toMatchObject({ devices: 3, versions: { none: 3 }, cohorts: { cli: { devices: 3 } } });

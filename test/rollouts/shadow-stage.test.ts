@@ -30,18 +30,34 @@ beforeAll(async () => {
   srv = await startServerProcess({ env: E2E_ENV });
   const model = await trainDigits(srv);
   // A model that disagrees: trained with a learning rate too small to move it off its random start.
-  const wildModel = await trainDigits(srv, { trainArgs: ['--learning-rate', '0.0000001', '--seed', '9', '--batch-size', '512'], quantize: 'none' });
+  const wildModel = await trainDigits(srv, {
+    trainArgs: ['--learning-rate', '0.0000001', '--seed', '9', '--batch-size', '512'],
+    quantize: 'none',
+  });
   good = await kit.bundle({ model, version: '1.0.0' });
   wild = await kit.bundle({ model: wildModel, version: '2.0.0', artifact: 'model.onnx' });
   // An agreeing candidate: the same weights re-released (what a rebuilt or re-signed bundle looks like).
   same = await kit.bundle({ model, version: '1.1.0' });
-  sim = await FleetSimulator.start({ server: srv.url, token: srv.token, devices: 2 * PER_COHORT, cohorts: ['a', 'b'], tags: ['shadow-e2e'], rate: 4, telemetryWindowSec: 2 });
+  sim = await FleetSimulator.start({
+    server: srv.url,
+    token: srv.token,
+    devices: 2 * PER_COHORT,
+    cohorts: ['a', 'b'],
+    tags: ['shadow-e2e'],
+    rate: 4,
+    telemetryWindowSec: 2,
+  });
   for (const d of sim.devices) {
     d.agent!.on('model', (e) => note(served, d.c.id, e.model?.version));
     d.agent!.on('shadow', (e) => note(shadowed, d.c.id, e.model?.version));
   }
   await kit.create({ bundle: good, stages: [{ percent: 100, bakeSec: 0, gates: { ...E2E_GATES, minReporting: 0 } }] });
-  await until(() => sim.versions(), (v) => v['1.0.0'] === 2 * PER_COHORT, 60_000, 'every device on 1.0.0');
+  await until(
+    () => sim.versions(),
+    (v) => v['1.0.0'] === 2 * PER_COHORT,
+    60_000,
+    'every device on 1.0.0',
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -53,8 +69,13 @@ afterAll(async () => {
 describe('shadow stages on a simulated fleet', () => {
   it('a shadow that disagrees too often blocks promotion: aborted at the shadow stage, shadow cleared, nobody served it', async () => {
     const id = await kit.create({
-      bundle: wild, target: { tags: ['a'] }, policy: { onGateFail: 'abort' },
-      stages: [{ percent: 40, bakeSec: 4, shadow: true, gates: SHADOW_GATES }, { percent: 100, bakeSec: 2, gates: E2E_GATES }],
+      bundle: wild,
+      target: { tags: ['a'] },
+      policy: { onGateFail: 'abort' },
+      stages: [
+        { percent: 40, bakeSec: 4, shadow: true, gates: SHADOW_GATES },
+        { percent: 100, bakeSec: 2, gates: E2E_GATES },
+      ],
     });
     const s = await kit.waitState(id, ['aborted', 'completed', 'paused'], 90_000);
     expect(s.state, JSON.stringify(s.stages[0].verdict)).toBe('aborted');
@@ -71,13 +92,39 @@ describe('shadow stages on a simulated fleet', () => {
     expect(rows.filter((r) => r.stage !== 0).every((r) => r.notifiedAt === null)).toBe(true);
     // Abort cleared the shadow from the desired state, and the agents unloaded it.
     for (const deviceId of inShadow) expect((await desiredOf(deviceId)).shadow).toBeNull();
-    await until(() => cohort('a').map((d) => d.agent?.shadowModel ?? null), (m) => m.every((x) => x === null), 20_000, 'shadow unloaded');
+    await until(
+      () => cohort('a').map((d) => d.agent?.shadowModel ?? null),
+      (m) => m.every((x) => x === null),
+      20_000,
+      'shadow unloaded',
+    );
     expect(sim.versions()).toEqual({ '1.0.0': 2 * PER_COHORT });
   }, 120_000);
 
   it('a shadow that agrees passes its gate (`--stages shadow:40,100` from the CLI): its devices are promoted, then everyone', async () => {
-    const r = await runCli(['rollout', 'create', '--bundle', same, '--target', 'tag=b', '--stages', 'shadow:40,100', '--bake', '4',
-      '--gate', 'minReporting=0.5', 'maxConfidenceDrop=null', 'maxDriftScore=null', 'maxDisagreement=0.1', '--server', srv.url, '--json'], kit.env());
+    const r = await runCli(
+      [
+        'rollout',
+        'create',
+        '--bundle',
+        same,
+        '--target',
+        'tag=b',
+        '--stages',
+        'shadow:40,100',
+        '--bake',
+        '4',
+        '--gate',
+        'minReporting=0.5',
+        'maxConfidenceDrop=null',
+        'maxDriftScore=null',
+        'maxDisagreement=0.1',
+        '--server',
+        srv.url,
+        '--json',
+      ],
+      kit.env(),
+    );
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const id = JSON.parse(r.stdout).id as string;
     const s = await kit.waitState(id, ['completed', 'aborted', 'paused'], 90_000);
@@ -87,8 +134,21 @@ describe('shadow stages on a simulated fleet', () => {
     const inShadow = (await kit.rolloutDevices(id)).filter((r) => r.stage === 0).map((r) => r.deviceId);
     for (const deviceId of inShadow) expect(shadowed.get(deviceId)?.has('1.1.0')).toBe(true);
     const rows = await kit.rolloutDevices(id);
-    await until(() => cohort('b').map((d) => d.agent?.model?.version), (v) => v.every((x) => x === '1.1.0'), 30_000, 'cohort b on 1.1.0').catch(async (e) => {
-      const why = await Promise.all(cohort('b').map(async (d) => ({ id: d.c.id, v: d.agent?.model?.version, rec: d.agent?.updateRecord, desired: await desiredOf(d.c.id), row: rows.find((x) => x.deviceId === d.c.id) })));
+    await until(
+      () => cohort('b').map((d) => d.agent?.model?.version),
+      (v) => v.every((x) => x === '1.1.0'),
+      30_000,
+      'cohort b on 1.1.0',
+    ).catch(async (e) => {
+      const why = await Promise.all(
+        cohort('b').map(async (d) => ({
+          id: d.c.id,
+          v: d.agent?.model?.version,
+          rec: d.agent?.updateRecord,
+          desired: await desiredOf(d.c.id),
+          row: rows.find((x) => x.deviceId === d.c.id),
+        })),
+      );
       throw new Error(`${(e as Error).message}\n${JSON.stringify(why, null, 1)}\n${JSON.stringify(await kit.events(id))}`);
     });
     for (const d of cohort('b')) expect((await desiredOf(d.c.id)).shadow).toBeNull();

@@ -61,7 +61,16 @@ describe('FleetSimulator with worker processes', () => {
   it('runs the fleet in two workers, mirrors their states, and ends them on close', async () => {
     const version = await srv.registerOnnx('sim-proc', classifierModel());
     const bundle = await srv.api('POST', '/api/v1/bundles', { model: `sim-proc@${version}`, version: '2.0.0' });
-    const sim = await FleetSimulator.start({ server: srv.url, token: srv.token, mqttUrl: srv.mqttUrl, devices: 6, tags: ['proc'], rate: 2, processes: 2, telemetryWindowSec: 2 });
+    const sim = await FleetSimulator.start({
+      server: srv.url,
+      token: srv.token,
+      mqttUrl: srv.mqttUrl,
+      devices: 6,
+      tags: ['proc'],
+      rate: 2,
+      processes: 2,
+      telemetryWindowSec: 2,
+    });
     const pids = sim.workerPids;
     try {
       expect(pids).toHaveLength(2);
@@ -70,11 +79,36 @@ describe('FleetSimulator with worker processes', () => {
       expect(() => sim.setTransform('car', (row) => row)).toThrow(/by name/);
       expect(() => sim.setTransform('car', 'no-such-weather')).toThrow(/unknown input transform/);
       sim.setTransform('phone', 'snow');
-      await until(() => sim.state(), (s) => s.every((d) => d.online), 20_000, 'every device online');
-      await srv.api('POST', '/api/v1/rollouts', { bundle: bundle.id, target: { tags: ['proc'] }, stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 } }] });
-      await until(() => sim.versions(), (v) => v['2.0.0'] === 6, 60_000, 'every device on 2.0.0');
+      await until(
+        () => sim.state(),
+        (s) => s.every((d) => d.online),
+        20_000,
+        'every device online',
+      );
+      await srv.api('POST', '/api/v1/rollouts', {
+        bundle: bundle.id,
+        target: { tags: ['proc'] },
+        stages: [
+          {
+            percent: 100,
+            bakeSec: 0,
+            gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 },
+          },
+        ],
+      });
+      await until(
+        () => sim.versions(),
+        (v) => v['2.0.0'] === 6,
+        60_000,
+        'every device on 2.0.0',
+      );
       // MNIST rows (784 values) do not fit this 16-input model: every call fails, and is counted as it should be.
-      await until(() => sim.cohorts(), (c) => Object.values(c).every((x) => x.errors > 0), 20_000, 'traffic counted in every cohort');
+      await until(
+        () => sim.cohorts(),
+        (c) => Object.values(c).every((x) => x.errors > 0),
+        20_000,
+        'traffic counted in every cohort',
+      );
       expect(Object.values(sim.cohorts()).reduce((s, c) => s + c.devices, 0)).toBe(6);
       expect(new Set(sim.state().map((d) => d.id)).size).toBe(6);
     } finally {

@@ -34,15 +34,21 @@ describe.skipIf(skip)('two server processes on one PostgreSQL, one Mosquitto and
   let model: string;
   const token = 'flt_test_admin_two_servers';
 
-  const start = () => startServerProcess({
-    token,
-    args: ['--store', dbUrl, '--mqtt-url', mq.adminUrl, '--blobs', s3.url('fleet/'), '--shared-dir', shared],
-    env: { ...E2E_ENV, ...s3.env },
-  });
+  const start = () =>
+    startServerProcess({
+      token,
+      args: ['--store', dbUrl, '--mqtt-url', mq.adminUrl, '--blobs', s3.url('fleet/'), '--shared-dir', shared],
+      env: { ...E2E_ENV, ...s3.env },
+    });
   const onVersion = (version: string) => (simA.versions()[version] ?? 0) + (simB.versions()[version] ?? 0);
   /** Windows per device: how many rows, and the seq range they span (equal counts mean no gaps, the key means no duplicates). */
-  const windows = async (since = 0) => (await sql.query<{ device_id: string; n: string; lo: string; hi: string }>(
-    'SELECT device_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM telemetry_windows WHERE received_ms >= $1 GROUP BY device_id', [since])).rows;
+  const windows = async (since = 0) =>
+    (
+      await sql.query<{ device_id: string; n: string; lo: string; hi: string }>(
+        'SELECT device_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM telemetry_windows WHERE received_ms >= $1 GROUP BY device_id',
+        [since],
+      )
+    ).rows;
 
   beforeAll(async () => {
     db = await startPostgres();
@@ -85,7 +91,12 @@ describe.skipIf(skip)('two server processes on one PostgreSQL, one Mosquitto and
     const id = await kit.create({ bundle, stages: stages([50, 100]) });
     const done = await rolloutKit(() => b, { tags: [TAG] }).waitState(id, ['completed', 'paused', 'aborted'], 120_000);
     expect(done.state, JSON.stringify(done.stages)).toBe('completed');
-    await until(async () => onVersion('1.0.0'), (n) => n === 2 * PER_SERVER, 60_000, 'every device on 1.0.0');
+    await until(
+      async () => onVersion('1.0.0'),
+      (n) => n === 2 * PER_SERVER,
+      60_000,
+      'every device on 1.0.0',
+    );
 
     const events: { kind: string; actor: string; detail?: { stage?: number } }[] = (await kit.events(id)).events;
     const decisions = events.filter((e) => e.kind === 'stage_passed' || e.kind === 'finish');
@@ -93,7 +104,12 @@ describe.skipIf(skip)('two server processes on one PostgreSQL, one Mosquitto and
     expect(decisions.map((e) => e.kind)).toEqual(['stage_passed', 'finish']);
     expect(decisions.every((e) => e.actor.startsWith('engine@'))).toBe(true);
     // Status events reach whichever process the broker hands them to; the last may land after the verdict.
-    const states = await until(async () => (await kit.rolloutDevices(id)).map((d) => `${d.deviceId}:${d.state}`), (ds) => ds.every((d) => d.endsWith(':updated')), 30_000, 'every device updated');
+    const states = await until(
+      async () => (await kit.rolloutDevices(id)).map((d) => `${d.deviceId}:${d.state}`),
+      (ds) => ds.every((d) => d.endsWith(':updated')),
+      30_000,
+      'every device updated',
+    );
     expect(states).toHaveLength(2 * PER_SERVER);
 
     // Every device reported through the one broker; each window is stored once and none is missing.
@@ -104,19 +120,39 @@ describe.skipIf(skip)('two server processes on one PostgreSQL, one Mosquitto and
   it('loses nothing when one process is killed: the other finishes the rollout and keeps storing telemetry', async () => {
     const bundle = await rolloutKit(() => b, { tags: [TAG] }).bundle({ model, version: '1.0.1' });
     const id = await rolloutKit(() => a, { tags: [TAG] }).create({ bundle, stages: stages([50, 100], 4) });
-    await until(async () => onVersion('1.0.1'), (n) => n > 0, 60_000, 'the first stage installing');
+    await until(
+      async () => onVersion('1.0.1'),
+      (n) => n > 0,
+      60_000,
+      'the first stage installing',
+    );
     const killedAt = Date.now();
     await a.stop('SIGKILL');
     const kit = rolloutKit(() => b, { tags: [TAG] });
     const done = await kit.waitState(id, ['completed', 'paused', 'aborted'], 120_000);
     expect(done.state, JSON.stringify(done.stages)).toBe('completed');
-    await until(async () => onVersion('1.0.1'), (n) => n === 2 * PER_SERVER, 60_000, 'every device on 1.0.1');
+    await until(
+      async () => onVersion('1.0.1'),
+      (n) => n === 2 * PER_SERVER,
+      60_000,
+      'every device on 1.0.1',
+    );
     const decisions = (await kit.events(id)).events.filter((e: { kind: string }) => e.kind === 'stage_passed' || e.kind === 'finish');
     expect(decisions.map((e: { kind: string }) => e.kind)).toEqual(['stage_passed', 'finish']);
 
     // Windows keep arriving from every device (those A provisioned included), still without gaps: a
     // window A took but never stored is resent by its agent and stored by B.
-    await until(() => windows(killedAt + 5_000), (rows) => rows.length === 2 * PER_SERVER, 60_000, 'windows from every device after the kill');
-    await until(windows, (rows) => rows.every((r) => Number(r.n) === Number(r.hi) - Number(r.lo) + 1), 60_000, 'no gaps in any device\'s windows');
+    await until(
+      () => windows(killedAt + 5_000),
+      (rows) => rows.length === 2 * PER_SERVER,
+      60_000,
+      'windows from every device after the kill',
+    );
+    await until(
+      windows,
+      (rows) => rows.every((r) => Number(r.n) === Number(r.hi) - Number(r.lo) + 1),
+      60_000,
+      "no gaps in any device's windows",
+    );
   }, 300_000);
 });

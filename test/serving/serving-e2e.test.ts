@@ -68,14 +68,28 @@ async function ship(name: string, file: string): Promise<Served> {
   expect(b.status, JSON.stringify(b.body)).toBe(201);
   const d = await srv.api('POST', '/api/v1/devices', {});
   expect(d.status).toBe(201);
-  const r = await srv.api('POST', '/api/v1/rollouts', { bundle: b.body.id, target: { deviceIds: [d.body.id] }, stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0 } }] });
+  const r = await srv.api('POST', '/api/v1/rollouts', {
+    bundle: b.body.id,
+    target: { deviceIds: [d.body.id] },
+    stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0 } }],
+  });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   const agentDir = mkdtempSync(join(tmpdir(), `serving-${name}-`));
-  const agent = await createAgent({ deviceId: d.body.id, token: d.body.token, server: srv.url, dataDir: agentDir, trustedKeys: [await serverKey(srv)], backoff: { minMs: 200, maxMs: 1000 } });
+  const agent = await createAgent({
+    deviceId: d.body.id,
+    token: d.body.token,
+    server: srv.url,
+    dataDir: agentDir,
+    trustedKeys: [await serverKey(srv)],
+    backoff: { minMs: 200, maxMs: 1000 },
+  });
   await waitUntil(() => agent.model?.name === name && agent.state === 'idle', `${name} served by its agent`, 60_000);
   const local = await startPredictServer(agent, { port: 0, token: 'b'.repeat(64) });
   return {
-    agent, ref: await ort.InferenceSession.create(join(dir, file)), url: local.url, bundleId: b.body.id,
+    agent,
+    ref: await ort.InferenceSession.create(join(dir, file)),
+    url: local.url,
+    bundleId: b.body.id,
     stop: async () => {
       await new Promise<void>((res) => local.server.close(() => res()));
       await agent.close();
@@ -85,9 +99,20 @@ async function ship(name: string, file: string): Promise<Served> {
 }
 
 /** POST /v1/predict with named inputs (plain arrays), answered as JSON. */
-async function postNamed(s: Served, inputs: Record<string, { type: string; dims: number[]; data: ArrayLike<number | bigint> }>): Promise<any> {
-  const body = { inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { ...v, data: Array.from(v.data as ArrayLike<number>, Number) }])) };
-  const r = await fetch(`${s.url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function postNamed(
+  s: Served,
+  inputs: Record<string, { type: string; dims: number[]; data: ArrayLike<number | bigint> }>,
+): Promise<any> {
+  const body = {
+    inputs: Object.fromEntries(
+      Object.entries(inputs).map(([k, v]) => [k, { ...v, data: Array.from(v.data as ArrayLike<number>, Number) }]),
+    ),
+  };
+  const r = await fetch(`${s.url}/v1/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = await r.json();
   expect(r.status, JSON.stringify(json).slice(0, 400)).toBe(200);
   return json;
@@ -142,25 +167,49 @@ describe.skipIf(noTorch)('imported models: import → bundle → rollout → age
 
   it('a transformer encoder with int64 input_ids and attention_mask: two sequence lengths, padding, both outputs', async () => {
     const s = served.encoder!;
-    for (const [n, t] of [[2, 5], [1, 11]] as const) {
+    for (const [n, t] of [
+      [2, 5],
+      [1, 11],
+    ] as const) {
       const ids = BigInt64Array.from({ length: n * t }, (_, i) => BigInt((i * 37 + t) % 100));
       // The second row of the first call is padded after 3 tokens.
       const mask = BigInt64Array.from({ length: n * t }, (_, i) => (Math.floor(i / t) === 1 && i % t >= 3 ? 0n : 1n));
-      const p = await s.agent.predict({ input_ids: { type: 'int64', dims: [n, t], data: ids }, attention_mask: { type: 'int64', dims: [n, t], data: Array.from(mask, Number) } });
-      const want = await s.ref.run({ input_ids: new ort.Tensor('int64', ids, [n, t]), attention_mask: new ort.Tensor('int64', mask, [n, t]) });
-      const d = Math.max(expectSame(p.outputs.logits, want.logits!, `encoder logits [${n}, ${t}]`), expectSame(p.outputs.hidden, want.hidden!, `encoder hidden [${n}, ${t}]`));
+      const p = await s.agent.predict({
+        input_ids: { type: 'int64', dims: [n, t], data: ids },
+        attention_mask: { type: 'int64', dims: [n, t], data: Array.from(mask, Number) },
+      });
+      const want = await s.ref.run({
+        input_ids: new ort.Tensor('int64', ids, [n, t]),
+        attention_mask: new ort.Tensor('int64', mask, [n, t]),
+      });
+      const d = Math.max(
+        expectSame(p.outputs.logits, want.logits!, `encoder logits [${n}, ${t}]`),
+        expectSame(p.outputs.hidden, want.hidden!, `encoder hidden [${n}, ${t}]`),
+      );
       console.log(`encoder [${n}, ${t}]: max |agent − onnxruntime| = ${d}`);
       // Two outputs: no single one to call the classification, so no top-1 is claimed.
       expect(p.top1).toBeUndefined();
     }
     const ids = [5, 17, 42, 99, 0, 3, 8];
-    const want = await s.ref.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, 7]), attention_mask: new ort.Tensor('int64', new BigInt64Array(7).fill(1n), [1, 7]) });
-    const local = await postNamed(s, { input_ids: { type: 'int64', dims: [1, 7], data: ids }, attention_mask: { type: 'int64', dims: [1, 7], data: Array(7).fill(1) } });
+    const want = await s.ref.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, 7]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(7).fill(1n), [1, 7]),
+    });
+    const local = await postNamed(s, {
+      input_ids: { type: 'int64', dims: [1, 7], data: ids },
+      attention_mask: { type: 'int64', dims: [1, 7], data: Array(7).fill(1) },
+    });
     expectSameJson(local.outputs.logits, want.logits!, 'encoder logits over /v1/predict');
     expectSameJson(local.outputs.hidden, want.hidden!, 'encoder hidden over /v1/predict');
     // The array form cannot say which tensor is which: refused with the named form spelled out.
-    await expect(s.agent.predict([1, 2, 3])).rejects.toMatchObject({ code: 'AGENT_INPUT_INVALID', message: expect.stringContaining('input_ids int64 [?, ?], attention_mask int64 [?, ?]') });
-    const bad = await fetch(`${s.url}/v1/predict`, { method: 'POST', body: JSON.stringify({ inputs: { input_ids: { type: 'int64', dims: [1, 2], data: [1, 2] } } }) });
+    await expect(s.agent.predict([1, 2, 3])).rejects.toMatchObject({
+      code: 'AGENT_INPUT_INVALID',
+      message: expect.stringContaining('input_ids int64 [?, ?], attention_mask int64 [?, ?]'),
+    });
+    const bad = await fetch(`${s.url}/v1/predict`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: { input_ids: { type: 'int64', dims: [1, 2], data: [1, 2] } } }),
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toMatch(/input attention_mask \(int64 \[\?, \?\]\) is missing/);
   });
@@ -180,20 +229,33 @@ describe.skipIf(noTorch)('imported models: import → bundle → rollout → age
     }
     const x = rand(4 * 8, 77);
     const want = await s.ref.run({ x: new ort.Tensor('float32', x, [1, 4, 8]), h0: new ort.Tensor('float32', h, [1, 1, 16]) });
-    const local = await postNamed(s, { x: { type: 'float32', dims: [1, 4, 8], data: x }, h0: { type: 'float32', dims: [1, 1, 16], data: h } });
+    const local = await postNamed(s, {
+      x: { type: 'float32', dims: [1, 4, 8], data: x },
+      h0: { type: 'float32', dims: [1, 1, 16], data: h },
+    });
     expectSameJson(local.outputs.y, want.y!, 'gru y over /v1/predict');
     expectSameJson(local.outputs.hn, want.hn!, 'gru hn over /v1/predict');
   });
 
   it('the bundles carry every input and output with its type and shape, and `bundle inspect` and `models import` print them', async () => {
-    const bytes = new Uint8Array(await (await fetch(`${srv.url}/api/v1/blobs/${served.encoder!.bundleId}`, { headers: { authorization: `Bearer ${srv.token}` } })).arrayBuffer());
+    const bytes = new Uint8Array(
+      await (
+        await fetch(`${srv.url}/api/v1/blobs/${served.encoder!.bundleId}`, { headers: { authorization: `Bearer ${srv.token}` } })
+      ).arrayBuffer(),
+    );
     const file = join(dir, 'encoder.fbundle');
     writeFileSync(file, bytes);
     const json = await runCli(['bundle', 'inspect', file, '--json']);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout).manifest.signature).toEqual({
-      inputs: [{ name: 'input_ids', dtype: 'int64', shape: [null, null] }, { name: 'attention_mask', dtype: 'int64', shape: [null, null] }],
-      outputs: [{ name: 'logits', dtype: 'float32', shape: [null, 3] }, { name: 'hidden', dtype: 'float32', shape: [null, null, 32] }],
+      inputs: [
+        { name: 'input_ids', dtype: 'int64', shape: [null, null] },
+        { name: 'attention_mask', dtype: 'int64', shape: [null, null] },
+      ],
+      outputs: [
+        { name: 'logits', dtype: 'float32', shape: [null, 3] },
+        { name: 'hidden', dtype: 'float32', shape: [null, null, 32] },
+      ],
     });
     const human = await runCli(['bundle', 'inspect', file]);
     expect(human.stdout).toContain('input     input_ids int64 [?, ?]');
@@ -201,7 +263,9 @@ describe.skipIf(noTorch)('imported models: import → bundle → rollout → age
     expect(human.stdout).toContain('output    hidden float32 [?, ?, 32]');
     expect(readFileSync(file).length).toBe(bytes.length);
     // `models import` prints each input and output the same way.
-    const again = await runCli(['models', 'import', join(dir, 'gru.onnx'), '--name', 'gru-again', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
+    const again = await runCli(['models', 'import', join(dir, 'gru.onnx'), '--name', 'gru-again', '--server', srv.url], {
+      FLOTILLA_TOKEN: srv.token,
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('input   x float32 [?, ?, 8]');
     expect(again.stdout).toContain('input   h0 float32 [1, ?, 16]');

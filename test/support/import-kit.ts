@@ -7,7 +7,13 @@ import { modelOf } from '../../server/src/convert/testing/onnx-fixtures.ts';
 import { openWorld } from './retraining-test-kit.ts';
 
 /** [N, 3] → softmax over 2 classes: class 1 when feature 1 beats feature 0. */
-export const TWO_CLASS_MODEL = modelOf(13, [makeNode('MatMul', ['x', 'W'], ['z']), makeNode('Softmax', ['z'], ['y'], { axis: -1 })], [floatTensor('W', [3, 2], Float32Array.from([4, 0, 0, 4, 0, 0]))], [3], [2]);
+export const TWO_CLASS_MODEL = modelOf(
+  13,
+  [makeNode('MatMul', ['x', 'W'], ['z']), makeNode('Softmax', ['z'], ['y'], { axis: -1 })],
+  [floatTensor('W', [3, 2], Float32Array.from([4, 0, 0, 4, 0, 0]))],
+  [3],
+  [2],
+);
 
 /** Opens a fresh world before each test and closes it after; read the current one through the getters. */
 export function useConversionWorld(): { world: () => Awaited<ReturnType<typeof openWorld>>; conversion: () => ConversionService } {

@@ -14,7 +14,14 @@ const CTRL = '/usr/bin/mosquitto_ctrl';
 
 /** The plugin's path (Debian puts it under the multiarch lib folder), or null. */
 export function dynsecPlugin(): string | null {
-  for (const dir of ['/usr/lib', ...(existsSync('/usr/lib') ? readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}`) : [])]) {
+  for (const dir of [
+    '/usr/lib',
+    ...(existsSync('/usr/lib')
+      ? readdirSync('/usr/lib')
+          .filter((d) => d.endsWith('-linux-gnu'))
+          .map((d) => `/usr/lib/${d}`)
+      : []),
+  ]) {
     const p = join(dir, 'mosquitto_dynamic_security.so');
     if (existsSync(p)) return p;
   }
@@ -23,7 +30,11 @@ export function dynsecPlugin(): string | null {
 
 /** A skip reason when Mosquitto 2 with dynamic security is not installed (a failure under FLOTILLA_REQUIRE_TOOLS=1). */
 export const mosquittoDynsecMissing = () =>
-  missingTool('mosquitto 2 with dynamic security', existsSync(MOSQUITTO) && existsSync(CTRL) && dynsecPlugin() !== null, 'apt-get install mosquitto mosquitto-clients');
+  missingTool(
+    'mosquitto 2 with dynamic security',
+    existsSync(MOSQUITTO) && existsSync(CTRL) && dynsecPlugin() !== null,
+    'apt-get install mosquitto mosquitto-clients',
+  );
 
 export interface MosquittoBroker {
   port: number;
@@ -42,14 +53,15 @@ export interface MosquittoBroker {
   stop(): Promise<void>;
 }
 
-const accepts = (port: number) => new Promise<boolean>((resolve) => {
-  const c = connect(port, '127.0.0.1');
-  c.once('connect', () => {
-    c.destroy();
-    resolve(true);
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
   });
-  c.once('error', () => resolve(false));
-});
 
 export interface MosquittoOptions {
   /** $SYS statistics interval, s. Default 1. */
@@ -82,27 +94,39 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
   }
   const port = await freePort();
   const tlsPort = o.tls ? await freePort() : null;
-  writeFileSync(join(dir, 'mosquitto.conf'), [
-    'per_listener_settings false',
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous false',
-    `plugin ${plugin}`,
-    `plugin_opt_config_file ${dynsec}`,
-    // Connection events for the server (docs/external-broker.md), and the log for post-mortems.
-    'log_dest topic',
-    'log_dest stderr',
-    'log_type error', 'log_type warning', 'log_type notice', 'log_type information',
-    ...(o.tls ? [
-      `listener ${tlsPort} 127.0.0.1`, `cafile ${o.tls.cafile}`, `certfile ${o.tls.certfile}`, `keyfile ${o.tls.keyfile}`,
-      'require_certificate true', 'use_identity_as_username true',
-    ] : []),
-    'persistence false',
-    `sys_interval ${o.sysIntervalS ?? 1}`,
-    'max_queued_messages 1000',
-    // Run as root (CI containers), Mosquitto would switch to the `mosquitto` user, who cannot write the plugin's file here.
-    ...(process.getuid?.() === 0 ? ['user root'] : []),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    [
+      'per_listener_settings false',
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `plugin ${plugin}`,
+      `plugin_opt_config_file ${dynsec}`,
+      // Connection events for the server (docs/external-broker.md), and the log for post-mortems.
+      'log_dest topic',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      ...(o.tls
+        ? [
+            `listener ${tlsPort} 127.0.0.1`,
+            `cafile ${o.tls.cafile}`,
+            `certfile ${o.tls.certfile}`,
+            `keyfile ${o.tls.keyfile}`,
+            'require_certificate true',
+            'use_identity_as_username true',
+          ]
+        : []),
+      'persistence false',
+      `sys_interval ${o.sysIntervalS ?? 1}`,
+      'max_queued_messages 1000',
+      // Run as root (CI containers), Mosquitto would switch to the `mosquitto` user, who cannot write the plugin's file here.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      '',
+    ].join('\n'),
+  );
   const proc = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   // A test process that ends without stop() (a crash, a timeout) must not leave brokers behind.
   const kill = () => proc.kill('SIGKILL');
@@ -119,8 +143,15 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    port, tlsPort, url: `mqtt://127.0.0.1:${port}`, adminUser, adminPassword,
-    adminUrl: `mqtt://${adminUser}:${encodeURIComponent(adminPassword)}@127.0.0.1:${port}`, dir, proc, logs: () => log,
+    port,
+    tlsPort,
+    url: `mqtt://127.0.0.1:${port}`,
+    adminUser,
+    adminPassword,
+    adminUrl: `mqtt://${adminUser}:${encodeURIComponent(adminPassword)}@127.0.0.1:${port}`,
+    dir,
+    proc,
+    logs: () => log,
     async stop() {
       if (proc.exitCode === null) {
         await new Promise<void>((r) => {

@@ -34,16 +34,37 @@ export function toyData(rows: number[][], labels: number[]): Dataset {
 }
 
 /** `n` clean rows alternating classes 0 and 1. */
-export const cleanRows = (n: number) => toyData(Array.from({ length: n }, (_, i) => (i % 2 ? [0, 1, 0] : [1, 0, 0])), Array.from({ length: n }, (_, i) => i % 2));
+export const cleanRows = (n: number) =>
+  toyData(
+    Array.from({ length: n }, (_, i) => (i % 2 ? [0, 1, 0] : [1, 0, 0])),
+    Array.from({ length: n }, (_, i) => i % 2),
+  );
 /** `n` snowy rows, all class 1. */
-export const snowyRows = (n: number) => toyData(Array.from({ length: n }, () => [1, 0, 1]), Array.from({ length: n }, () => 1));
+export const snowyRows = (n: number) =>
+  toyData(
+    Array.from({ length: n }, () => [1, 0, 1]),
+    Array.from({ length: n }, () => 1),
+  );
 
-export function sample(deviceId: string, i: number, o: { snowy?: boolean; cohorts?: string[]; label?: number | null; source?: FeedbackSource } = {}): FieldSample {
+export function sample(
+  deviceId: string,
+  i: number,
+  o: { snowy?: boolean; cohorts?: string[]; label?: number | null; source?: FeedbackSource } = {},
+): FieldSample {
   const x = o.snowy ? [1, 0, 1] : i % 2 ? [0, 1, 0] : [1, 0, 0];
   const label = o.label === undefined ? (o.snowy ? 1 : i % 2) : o.label;
   return {
-    deviceId, predictionId: `p${i}`, cohorts: o.cohorts ?? [], model: 'toy', input: new Uint8Array(Float32Array.from(x).buffer), shape: [3],
-    prediction: 0, confidence: 0.9, label, source: label === null ? null : (o.source ?? 'app'), at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    deviceId,
+    predictionId: `p${i}`,
+    cohorts: o.cohorts ?? [],
+    model: 'toy',
+    input: new Uint8Array(Float32Array.from(x).buffer),
+    shape: [3],
+    prediction: 0,
+    confidence: 0.9,
+    label,
+    source: label === null ? null : (o.source ?? 'app'),
+    at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
   };
 }
 
@@ -57,14 +78,31 @@ export async function openWorld() {
   const db = openDb(join(dir, 'field-samples.db'));
   const samples = new SqliteFieldSampleStore(db);
   const parentData = cleanRows(100);
-  const bytes = encodeDataset({ featureNames: ['a', 'b', 'snow'], featureShape: [3], classes: ['0', '1'], rows: parentData.n, dtype: 'float32' }, parentData);
+  const bytes = encodeDataset(
+    { featureNames: ['a', 'b', 'snow'], featureShape: [3], classes: ['0', '1'], rows: parentData.n, dtype: 'float32' },
+    parentData,
+  );
   const blob = await blobs.put(bytes);
   const parent = await store.datasets.put({
-    digest: blob.digest, name: 'toy', bytes: blob.bytes, rows: parentData.n, featureShape: [3], featureNames: ['a', 'b', 'snow'], classes: ['0', '1'],
-    report: null, parents: [], source: 'test', createdAt: new Date().toISOString(),
+    digest: blob.digest,
+    name: 'toy',
+    bytes: blob.bytes,
+    rows: parentData.n,
+    featureShape: [3],
+    featureNames: ['a', 'b', 'snow'],
+    classes: ['0', '1'],
+    report: null,
+    parents: [],
+    source: 'test',
+    createdAt: new Date().toISOString(),
   });
   return {
-    dir, store, blobs, samples, parent, retraining,
+    dir,
+    store,
+    blobs,
+    samples,
+    parent,
+    retraining,
     async close() {
       db.close();
       metadataDb.close();

@@ -5,15 +5,28 @@ import { join } from 'node:path';
 import type { BundleRef } from '@flotilla/firmware-bundler/wire';
 import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../server/src/store/store.ts';
-import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort, StageHealth, StageQuery, TargetDevice } from '../../server/src/rollouts/ports.ts';
+import type {
+  BundleResolver,
+  Clock,
+  DesiredStatePort,
+  DeviceDirectory,
+  HealthPort,
+  StageHealth,
+  StageQuery,
+  TargetDevice,
+} from '../../server/src/rollouts/ports.ts';
 import { RolloutEngine, type RolloutEngineDeps } from '../../server/src/rollouts/rollout-engine.ts';
 import { matchesTarget, type Target } from '../../server/src/rollouts/target.ts';
 
 export const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 
 export const bundleRef = (model = 'digits', sequence = 2): BundleRef => ({
-  id: (model.length.toString(16) + sequence.toString(16)).padEnd(64, 'a'), model, version: `1.0.${sequence}`, sequence,
-  manifestDigest: 'b'.repeat(64), bytes: 1000,
+  id: (model.length.toString(16) + sequence.toString(16)).padEnd(64, 'a'),
+  model,
+  version: `1.0.${sequence}`,
+  sequence,
+  manifestDigest: 'b'.repeat(64),
+  bytes: 1000,
 });
 export const OLD_BUNDLE = 'c'.repeat(64);
 
@@ -69,7 +82,16 @@ export class RecordingDelivery implements DesiredStatePort {
 }
 
 export const HEALTHY: StageHealth = {
-  reporting: 0, requests: 10_000, errors: 10, clientErrors: 0, driftSamples: 10_000, errorRate: 0.001, p95LatencyMs: 12, confidenceDrop: 0, driftScore: 0.01, disagreement: 0.02,
+  reporting: 0,
+  requests: 10_000,
+  errors: 10,
+  clientErrors: 0,
+  driftSamples: 10_000,
+  errorRate: 0.001,
+  p95LatencyMs: 12,
+  confidenceDrop: 0,
+  driftScore: 0.01,
+  disagreement: 0.02,
 };
 
 /** Every notified device reports, healthy, unless `override` says otherwise for a stage. */
@@ -122,8 +144,15 @@ export function rig(store: Store, shared: Partial<Omit<Rig, 'store' | 'engine'>>
   const clock = shared.clock ?? new FakeClock();
   let n = 0;
   const engine = new RolloutEngine({
-    store: store.rollouts, devices: fleet, desired: delivery, health, bundles: new FakeBundles(), clock, audit: store.audit,
-    newId: () => `ro_test${String(n++).padStart(4, '0')}`, ...over,
+    store: store.rollouts,
+    devices: fleet,
+    desired: delivery,
+    health,
+    bundles: new FakeBundles(),
+    clock,
+    audit: store.audit,
+    newId: () => `ro_test${String(n++).padStart(4, '0')}`,
+    ...over,
   });
   return { store, engine, fleet, delivery, health, clock };
 }

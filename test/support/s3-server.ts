@@ -23,7 +23,9 @@ export async function startS3(bucket = 'flotilla-test'): Promise<TestS3> {
   const addr = (await server.run()) as { address: string; port: number };
   const endpoint = `http://127.0.0.1:${addr.port}`;
   return {
-    endpoint, bucket, directory,
+    endpoint,
+    bucket,
+    directory,
     env: { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
     url: (prefix = '') => `s3://${bucket}/${prefix}?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1`,
     async stop() {

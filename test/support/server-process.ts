@@ -35,18 +35,30 @@ export interface StartOptions {
 export async function startServerProcess(o: StartOptions = {}): Promise<ServerHandle> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'flotilla-it-'));
   const token = o.token ?? `flt_test_admin_${Math.random().toString(36).slice(2)}`;
-  const proc = spawn(process.execPath, [FLOTILLA_BIN, 'server', '--data', dataDir, '--port', '0', '--mqtt-port', '0', '--json', ...(o.args ?? [])], {
-    cwd: REPO,
-    env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_LOG_LEVEL: 'info', ...o.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [FLOTILLA_BIN, 'server', '--data', dataDir, '--port', '0', '--mqtt-port', '0', '--json', ...(o.args ?? [])],
+    {
+      cwd: REPO,
+      env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_LOG_LEVEL: 'info', ...o.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const { info, stderr } = await startLine<ServerHandle['info']>(proc, 60_000, 'server');
   const handle: ServerHandle = {
-    url: info.url, info, token, dataDir, proc, logs: stderr,
+    url: info.url,
+    info,
+    token,
+    dataDir,
+    proc,
+    logs: stderr,
     async api(method, path, body, tok = token) {
       const res = await fetch(`${info.url}${path}`, {
         method,
-        headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(tok ? { authorization: `Bearer ${tok}` } : {}),
+          ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
       const text = await res.text();
@@ -84,7 +96,10 @@ export function samePorts(srv: ServerHandle): string[] {
  * runs while nothing listens (an outage). `o.removeOnDispose` defaults to true: the caller disposes
  * the new handle instead of the old one.
  */
-export async function restartServerProcess(srv: ServerHandle, o: Omit<StartOptions, 'dataDir' | 'token'> & { whileDown?: () => Promise<void> } = {}): Promise<ServerHandle> {
+export async function restartServerProcess(
+  srv: ServerHandle,
+  o: Omit<StartOptions, 'dataDir' | 'token'> & { whileDown?: () => Promise<void> } = {},
+): Promise<ServerHandle> {
   const code = await srv.stop();
   if (code !== 0) throw new Error(`server exited with ${code} on SIGTERM; stderr:\n${srv.logs().slice(-4000)}`);
   const { whileDown, args = [], ...rest } = o;
@@ -93,9 +108,17 @@ export async function restartServerProcess(srv: ServerHandle, o: Omit<StartOptio
 }
 
 /** Runs the real CLI as a child process and collects its output and exit code. */
-export function runCli(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const p = spawn(process.execPath, [FLOTILLA_BIN, ...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [FLOTILLA_BIN, ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

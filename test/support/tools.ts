@@ -30,13 +30,25 @@ export const onnxCheckerMissing = () =>
   missingTool('python3-onnx', toolWorks('/usr/bin/python3', ['-c', 'import onnx']), 'apt-get install python3-onnx');
 export const gccMissing = () => missingTool('gcc', toolWorks('gcc'), 'apt-get install gcc');
 export const mosquittoMissing = () =>
-  missingTool('mosquitto', toolWorks('/usr/sbin/mosquitto', ['-h']) || existsSync('/usr/sbin/mosquitto'), 'apt-get install mosquitto mosquitto-clients');
+  missingTool(
+    'mosquitto',
+    toolWorks('/usr/sbin/mosquitto', ['-h']) || existsSync('/usr/sbin/mosquitto'),
+    'apt-get install mosquitto mosquitto-clients',
+  );
 export const chromiumMissing = () => missingTool('chromium', existsSync('/usr/bin/chromium'), 'apt-get install chromium');
 /** python3 with torch, torchvision and onnx (Debian python3-torch python3-torchvision python3-onnx), for the model corpus. */
 export const torchMissing = () =>
-  missingTool('python3-torch', toolWorks('/usr/bin/python3', ['-c', 'import torch, torchvision, onnx']), 'apt-get install python3-torch python3-torchvision python3-onnx');
+  missingTool(
+    'python3-torch',
+    toolWorks('/usr/bin/python3', ['-c', 'import torch, torchvision, onnx']),
+    'apt-get install python3-torch python3-torchvision python3-onnx',
+  );
 /** Where scripts/install-lavapipe.sh puts Mesa lavapipe 25's ICD file (override: FLOTILLA_LAVAPIPE_ICD). */
 export const lavapipeIcd = () => process.env.FLOTILLA_LAVAPIPE_ICD ?? '/opt/flotilla-lavapipe/lvp_icd.json';
 /** lavapipe 25 and the Vulkan loader, for the webgpu backend's software-adapter tests. */
 export const lavapipeMissing = () =>
-  missingTool('lavapipe 25', existsSync(lavapipeIcd()) && existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1'), 'scripts/install-lavapipe.sh');
+  missingTool(
+    'lavapipe 25',
+    existsSync(lavapipeIcd()) && existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1'),
+    'scripts/install-lavapipe.sh',
+  );

@@ -25,7 +25,9 @@ async function freePort(): Promise<number> {
 
 /** This environment without anything a user's shell would not have on a first try (tokens, data folders, servers). */
 function cleanEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('FLOTILLA_') && !k.startsWith('npm_'))) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('FLOTILLA_') && !k.startsWith('npm_')),
+  ) as Record<string, string>;
 }
 
 describe('docs/walkthrough.md', () => {
@@ -33,19 +35,36 @@ describe('docs/walkthrough.md', () => {
 
   it('has the steps a new operator needs, as runnable blocks', () => {
     const all = walkthroughBlocks(page).join('\n');
-    for (const step of ['flotilla server', 'flotilla train', 'flotilla devices add', 'flotilla agent', 'flotilla rollout create --model', '--target id=', 'flotilla bundle show', '/v1/predict', 'kill $(jobs -p)']) {
+    for (const step of [
+      'flotilla server',
+      'flotilla train',
+      'flotilla devices add',
+      'flotilla agent',
+      'flotilla rollout create --model',
+      '--target id=',
+      'flotilla bundle show',
+      '/v1/predict',
+      'kill $(jobs -p)',
+    ]) {
       expect(all).toContain(step);
     }
   });
 
   it('takes a fresh data folder to a model serving predictions on a real agent, with only the documented commands', async () => {
     const ports = { 8080: await freePort(), 1883: await freePort(), 8081: await freePort() };
-    const script = walkthroughBlocks(page).join('\n').replace(/\b(8080|1883|8081)\b/g, (p) => String(ports[Number(p) as keyof typeof ports]));
+    const script = walkthroughBlocks(page)
+      .join('\n')
+      .replace(/\b(8080|1883|8081)\b/g, (p) => String(ports[Number(p) as keyof typeof ports]));
     const dir = mkdtempSync(join(tmpdir(), 'flotilla-walkthrough-'));
     writeFileSync(join(dir, 'package.json'), '{ "name": "walkthrough", "private": true }\n');
     symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
     // A process group of its own, so whatever the page leaves running is stopped even when a step fails.
-    const sh = spawn('bash', ['-c', `set -euo pipefail\n${script}`], { cwd: dir, env: cleanEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sh = spawn('bash', ['-c', `set -euo pipefail\n${script}`], {
+      cwd: dir,
+      env: cleanEnv(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     sh.stdout.on('data', (d) => (out += d));
@@ -58,19 +77,28 @@ describe('docs/walkthrough.md', () => {
     } catch {
       /* the page's own `kill` stopped everything */
     }
-    const logs = () => ['server.log', 'agent.log'].map((f) => `--- ${f}\n${existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').slice(-3000) : '(none)'}`).join('\n');
+    const logs = () =>
+      ['server.log', 'agent.log']
+        .map((f) => `--- ${f}\n${existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').slice(-3000) : '(none)'}`)
+        .join('\n');
     expect(code, `the walkthrough failed\nstdout:\n${out.slice(-4000)}\nstderr:\n${err.slice(-4000)}\n${logs()}`).toBe(0);
 
     // The server printed its key's fingerprint, and the agent trusted that key after fetching it.
     const fingerprint = /bundle key: (SHA256:[0-9a-f]{64})/.exec(readFileSync(join(dir, 'server.log'), 'utf8'))?.[1];
     expect(fingerprint).toBeDefined();
-    expect(readFileSync(join(dir, 'agent.log'), 'utf8')).toContain(`[agent] trust {"keyFile":"${join('cam-1', 'trusted-key.pub.json')}","fingerprint":"${fingerprint}","fetched":true}`);
+    expect(readFileSync(join(dir, 'agent.log'), 'utf8')).toContain(
+      `[agent] trust {"keyFile":"${join('cam-1', 'trusted-key.pub.json')}","fingerprint":"${fingerprint}","fetched":true}`,
+    );
     // rollout create made the missing bundle; bundle show described the input.
     expect(err).toMatch(/digits@1 has no bundle yet: bundling it/);
     expect(out).toMatch(/input {3}\S+: float32 \[N, 28, 28, 1\], one row = 784 numbers/);
     // The last line is the device's answer to the example body.
     const answer = JSON.parse(out.trim().split('\n').pop()!);
-    expect(answer).toMatchObject({ model: { name: 'digits', version: '1.0.0' }, predictionId: expect.any(String), confidence: expect.any(Number) });
+    expect(answer).toMatchObject({
+      model: { name: 'digits', version: '1.0.0' },
+      predictionId: expect.any(String),
+      confidence: expect.any(Number),
+    });
     expect(String(answer.top1)).toMatch(/^[0-9]$/);
     rmSync(dir, { recursive: true, force: true });
   }, 420_000);
@@ -86,10 +114,15 @@ describe('first-hour refusals, on a real server', () => {
   it('an agent refuses a server key that does not match the fingerprint it was given, and keeps nothing', async () => {
     const data = mkdtempSync(join(tmpdir(), 'agent-wrong-fp-'));
     const wrong = `SHA256:${'ab'.repeat(32)}`;
-    const r = await runCli(['agent', '--device-id', 'cam-x', '--token', 'unused', '--data', data], { FLOTILLA_SERVER: srv.url, FLOTILLA_TRUST_FINGERPRINT: wrong });
+    const r = await runCli(['agent', '--device-id', 'cam-x', '--token', 'unused', '--data', data], {
+      FLOTILLA_SERVER: srv.url,
+      FLOTILLA_TRUST_FINGERPRINT: wrong,
+    });
     expect(r.code).toBe(1);
     const { keys } = (await srv.api('GET', '/api/v1/keys', undefined, '')).body;
-    expect(r.stderr).toContain(`error [AGENT_KEY_UNTRUSTED]: the server at ${srv.url} offers ${keys[0].fingerprint}, not ${wrong}: refusing to trust it`);
+    expect(r.stderr).toContain(
+      `error [AGENT_KEY_UNTRUSTED]: the server at ${srv.url} offers ${keys[0].fingerprint}, not ${wrong}: refusing to trust it`,
+    );
     expect(existsSync(join(data, 'trusted-key.pub.json'))).toBe(false);
   }, 60_000);
 

@@ -30,7 +30,12 @@ const MODELS: { key: 'cnn' | 'wideCnn'; spec: LayerListSpec; samples: number }[]
 ];
 const HYPER = { epochs: 2, batchSize: 64, seed: 7 };
 
-async function trainOn(backend: 'webgpu' | 'wasm', spec: LayerListSpec, train: Dataset, test: Dataset): Promise<{ info: BackendInfo; epochs: EpochMetrics[]; testAccuracy: number }> {
+async function trainOn(
+  backend: 'webgpu' | 'wasm',
+  spec: LayerListSpec,
+  train: Dataset,
+  test: Dataset,
+): Promise<{ info: BackendInfo; epochs: EpochMetrics[]; testAccuracy: number }> {
   const info = await selectBackend({ prefer: backend, strict: true, allowSoftwareGpu: dryRun });
   const model = await buildModel(spec, { inputShape: train.featureShape, numClasses: train.numClasses, seed: HYPER.seed });
   try {
@@ -69,8 +74,17 @@ async function main(): Promise<void> {
         const r = await trainOn(backend, m.spec, part, test);
         if (backend === 'webgpu') adapter = r.info.adapter ?? null;
         const last = r.epochs.at(-1)!;
-        runs.push({ model: m.key, backend, epoch1Loss: r.epochs[0]!.loss, testAccuracy: r.testAccuracy, samplesPerSec: last.samplesPerSec, seconds: r.epochs.reduce((a, e) => a + e.durationMs, 0) / 1000 });
-        log(`${m.key} on ${backend}: loss ${r.epochs[0]!.loss.toFixed(4)}, test accuracy ${r.testAccuracy.toFixed(4)}, ${last.samplesPerSec.toFixed(1)} samples/s`);
+        runs.push({
+          model: m.key,
+          backend,
+          epoch1Loss: r.epochs[0]!.loss,
+          testAccuracy: r.testAccuracy,
+          samplesPerSec: last.samplesPerSec,
+          seconds: r.epochs.reduce((a, e) => a + e.durationMs, 0) / 1000,
+        });
+        log(
+          `${m.key} on ${backend}: loss ${r.epochs[0]!.loss.toFixed(4)}, test accuracy ${r.testAccuracy.toFixed(4)}, ${last.samplesPerSec.toFixed(1)} samples/s`,
+        );
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         if (backend === 'webgpu') webgpuError = msg;
@@ -79,12 +93,28 @@ async function main(): Promise<void> {
       } finally {
         if (watch) {
           const seen = await watch.stop();
-          gpuUse = gpuUse ? { ...seen, idleMemoryMiB: gpuUse.idleMemoryMiB, peakMemoryMiB: Math.max(gpuUse.peakMemoryMiB ?? 0, seen.peakMemoryMiB ?? 0), processListed: gpuUse.processListed || seen.processListed, samples: gpuUse.samples + seen.samples } : seen;
+          gpuUse = gpuUse
+            ? {
+                ...seen,
+                idleMemoryMiB: gpuUse.idleMemoryMiB,
+                peakMemoryMiB: Math.max(gpuUse.peakMemoryMiB ?? 0, seen.peakMemoryMiB ?? 0),
+                processListed: gpuUse.processListed || seen.processListed,
+                samples: gpuUse.samples + seen.samples,
+              }
+            : seen;
         }
       }
     }
   }
-  const verdict = judge({ dryRun, adapter, runs, gpuUse, seconds: (performance.now() - started) / 1000, tfjs: tf.version_core, diag: process.env.GPU_CHECK_DIAG ?? null });
+  const verdict = judge({
+    dryRun,
+    adapter,
+    runs,
+    gpuUse,
+    seconds: (performance.now() - started) / 1000,
+    tfjs: tf.version_core,
+    diag: process.env.GPU_CHECK_DIAG ?? null,
+  });
   process.stdout.write(`${JSON.stringify(verdict)}\n`);
   // Dawn's instance keeps the event loop alive after training; the verdict is out, so leave.
   process.exit(verdict.pass ? 0 : 1);

@@ -36,9 +36,14 @@ async function gpuStatus(): Promise<{ name: string; driver: string; memory: numb
 export async function watchGpu(periodMs = 500): Promise<{ stop: () => Promise<GpuUse> }> {
   const idle = await gpuStatus();
   const use: GpuUse = {
-    available: idle !== null, gpuName: idle?.name ?? null, driverVersion: idle?.driver ?? null,
-    idleMemoryMiB: idle?.memory ?? null, peakMemoryMiB: idle?.memory ?? null, peakUtilisation: idle?.util ?? null,
-    processListed: false, samples: 0,
+    available: idle !== null,
+    gpuName: idle?.name ?? null,
+    driverVersion: idle?.driver ?? null,
+    idleMemoryMiB: idle?.memory ?? null,
+    peakMemoryMiB: idle?.memory ?? null,
+    peakUtilisation: idle?.util ?? null,
+    processListed: false,
+    samples: 0,
   };
   let running = idle !== null;
   const loop = (async () => {

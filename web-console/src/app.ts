@@ -20,23 +20,42 @@ import { WebhooksPage } from './pages/webhooks.ts';
 import { href, useRoute, type Route } from './router.ts';
 
 const NAV: [section: string, label: string][] = [
-  ['overview', 'Overview'], ['devices', 'Devices'], ['models', 'Models'], ['training', 'Training'], ['rollouts', 'Rollouts'], ['monitoring', 'Monitoring'], ['webhooks', 'Webhooks'],
+  ['overview', 'Overview'],
+  ['devices', 'Devices'],
+  ['models', 'Models'],
+  ['training', 'Training'],
+  ['rollouts', 'Rollouts'],
+  ['monitoring', 'Monitoring'],
+  ['webhooks', 'Webhooks'],
 ];
 
 function page(r: Route) {
   const [section = 'overview', id, sub] = r.parts;
   switch (section) {
-    case 'overview': return h(OverviewPage, null);
-    case 'devices': return id ? h(DevicePage, { id }) : h(DevicesPage, { query: r.query });
-    case 'models': return id ? h(ModelPage, { name: id, query: r.query }) : h(ModelsPage, null);
-    case 'runs': return id === 'compare' ? h(RunsComparePage, { query: r.query }) : h(TrainingPage, { query: r.query });
-    case 'training': return h(TrainingPage, { query: r.query });
+    case 'overview':
+      return h(OverviewPage, null);
+    case 'devices':
+      return id ? h(DevicePage, { id }) : h(DevicesPage, { query: r.query });
+    case 'models':
+      return id ? h(ModelPage, { name: id, query: r.query }) : h(ModelsPage, null);
+    case 'runs':
+      return id === 'compare' ? h(RunsComparePage, { query: r.query }) : h(TrainingPage, { query: r.query });
+    case 'training':
+      return h(TrainingPage, { query: r.query });
     case 'rollouts':
       if (id === 'new') return h(RolloutWizardPage, { query: r.query });
       return id ? h(RolloutViewPage, { id, device: sub ?? r.query.get('device') }) : h(RolloutsPage, null);
-    case 'monitoring': return h(MonitoringPage, { query: r.query });
-    case 'webhooks': return h(WebhooksPage, null);
-    default: return h('div', { class: 'notice' }, h('h1', null, 'No such page'), h('p', null, h('a', { href: href('overview') }, 'Go to the overview')));
+    case 'monitoring':
+      return h(MonitoringPage, { query: r.query });
+    case 'webhooks':
+      return h(WebhooksPage, null);
+    default:
+      return h(
+        'div',
+        { class: 'notice' },
+        h('h1', null, 'No such page'),
+        h('p', null, h('a', { href: href('overview') }, 'Go to the overview')),
+      );
   }
 }
 
@@ -56,15 +75,49 @@ export function App() {
   if (session.checking) return h('div', { class: 'center' }, h(Loading, { what: 'Checking your session' }));
   if (!session.me) return h(SignInPage, { notice: session.notice });
   const me = session.me;
-  return h('div', { class: 'shell' },
-    h('a', { class: 'skip-link', href: '#main', onClick: (e: Event) => { e.preventDefault(); main.current?.focus(); } }, 'Skip to content'),
-    h('header', { class: 'topbar' },
-      h('a', { class: 'brand', href: href('overview'), 'aria-label': 'Flotilla overview' },
-        h('img', { src: '/favicon.svg', alt: '', width: 22, height: 22 }), h('span', null, 'Flotilla')),
-      h('nav', { class: 'nav', 'aria-label': 'Main' },
-        NAV.map(([s, label]) => h('a', { key: s, href: href(s), class: section === s ? 'active' : undefined, 'aria-current': section === s ? 'page' : undefined }, label))),
-      h('div', { class: 'whoami' },
-        h('span', { class: 'who', title: `token ${me.id}` }, me.name), h(StatusBadge, { state: me.role === 'viewer' ? 'pending' : 'active', label: me.role }),
-        h('button', { type: 'button', class: 'btn btn-quiet', onClick: () => signOut() }, 'Sign out'))),
-    h('main', { id: 'main', ref: main, tabIndex: -1, class: 'main' }, page(route)));
+  return h(
+    'div',
+    { class: 'shell' },
+    h(
+      'a',
+      {
+        class: 'skip-link',
+        href: '#main',
+        onClick: (e: Event) => {
+          e.preventDefault();
+          main.current?.focus();
+        },
+      },
+      'Skip to content',
+    ),
+    h(
+      'header',
+      { class: 'topbar' },
+      h(
+        'a',
+        { class: 'brand', href: href('overview'), 'aria-label': 'Flotilla overview' },
+        h('img', { src: '/favicon.svg', alt: '', width: 22, height: 22 }),
+        h('span', null, 'Flotilla'),
+      ),
+      h(
+        'nav',
+        { class: 'nav', 'aria-label': 'Main' },
+        NAV.map(([s, label]) =>
+          h(
+            'a',
+            { key: s, href: href(s), class: section === s ? 'active' : undefined, 'aria-current': section === s ? 'page' : undefined },
+            label,
+          ),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'whoami' },
+        h('span', { class: 'who', title: `token ${me.id}` }, me.name),
+        h(StatusBadge, { state: me.role === 'viewer' ? 'pending' : 'active', label: me.role }),
+        h('button', { type: 'button', class: 'btn btn-quiet', onClick: () => signOut() }, 'Sign out'),
+      ),
+    ),
+    h('main', { id: 'main', ref: main, tabIndex: -1, class: 'main' }, page(route)),
+  );
 }

@@ -37,12 +37,22 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   if (!Number.isFinite(t)) return '–';
   const d = now - t;
   const a = Math.abs(d);
-  const text = a < 5000 ? 'just now' : a < 60_000 ? `${Math.round(a / 1000)} s` : a < 3_600_000 ? `${Math.round(a / 60_000)} min` : a < 86_400_000 ? `${Math.round(a / 3_600_000)} h` : `${Math.round(a / 86_400_000)} d`;
+  const text =
+    a < 5000
+      ? 'just now'
+      : a < 60_000
+        ? `${Math.round(a / 1000)} s`
+        : a < 3_600_000
+          ? `${Math.round(a / 60_000)} min`
+          : a < 86_400_000
+            ? `${Math.round(a / 3_600_000)} h`
+            : `${Math.round(a / 86_400_000)} d`;
   if (text === 'just now') return text;
   return d >= 0 ? `${text} ago` : `in ${text}`;
 }
 
 /** Local date and time to the second, for titles and tables. */
-export const stamp = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'medium' }) : '–');
+export const stamp = (iso: string | null | undefined): string =>
+  iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'medium' }) : '–';
 
 export const shortId = (id: string | null | undefined, n = 12): string => (id ? (id.length > n ? id.slice(0, n) : id) : '–');

@@ -13,7 +13,10 @@ export function parseHash(hash: string): Route {
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   return {
-    parts: path.split('/').filter(Boolean).map((p) => decodeURIComponent(p)),
+    parts: path
+      .split('/')
+      .filter(Boolean)
+      .map((p) => decodeURIComponent(p)),
     query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
   };
 }

@@ -35,32 +35,65 @@ interface AgentFlags {
 export function registerAgentCommand(program: Command): Command {
   return program
     .command('agent')
-    .description('Run the edge agent: follow the server\'s desired model, verify and install it atomically, serve predictions, send telemetry.')
-    .addOption(new Option('--device-id <id>', 'device id [A-Za-z0-9_-], up to 64 characters').env('FLOTILLA_DEVICE_ID').makeOptionMandatory())
+    .description(
+      "Run the edge agent: follow the server's desired model, verify and install it atomically, serve predictions, send telemetry.",
+    )
+    .addOption(
+      new Option('--device-id <id>', 'device id [A-Za-z0-9_-], up to 64 characters').env('FLOTILLA_DEVICE_ID').makeOptionMandatory(),
+    )
     .requiredOption('--data <dir>', 'data folder (state, model slots, telemetry queue, the trusted key)')
-    .addOption(new Option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given').env('FLOTILLA_SERVER'))
+    .addOption(
+      new Option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given').env('FLOTILLA_SERVER'),
+    )
     .option('--token <token>', 'device token (or FLOTILLA_DEVICE_TOKEN)')
-    .addOption(new Option('--trust-fingerprint <SHA256:hex>', `on first start, fetch the server's bundle key and trust it only if it has this fingerprint (printed by \`flotilla server\` and \`flotilla keys show\`); kept in <data>/${TRUSTED_KEY_FILE}`).env('FLOTILLA_TRUST_FINGERPRINT'))
-    .option('--claim <claim>', 'factory claim (or FLOTILLA_CLAIM), used when there is no token: the first start makes a key and enrolls with --device-id as serial')
+    .addOption(
+      new Option(
+        '--trust-fingerprint <SHA256:hex>',
+        `on first start, fetch the server's bundle key and trust it only if it has this fingerprint (printed by \`flotilla server\` and \`flotilla keys show\`); kept in <data>/${TRUSTED_KEY_FILE}`,
+      ).env('FLOTILLA_TRUST_FINGERPRINT'),
+    )
+    .option(
+      '--claim <claim>',
+      'factory claim (or FLOTILLA_CLAIM), used when there is no token: the first start makes a key and enrolls with --device-id as serial',
+    )
     .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
-    .option('--ca <file>', 'PEM CA the broker\'s TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS')
-    .option('--client-cert', 'mTLS: get a client certificate from the server\'s Flotilla CA for this device\'s key and present it to the broker (mqtts://); the CA is pinned unless --ca is given')
-    .option('--trusted-key <file|hex>', 'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)', collect, [])
+    .option('--ca <file>', "PEM CA the broker's TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS")
+    .option(
+      '--client-cert',
+      "mTLS: get a client certificate from the server's Flotilla CA for this device's key and present it to the broker (mqtts://); the CA is pinned unless --ca is given",
+    )
+    .option(
+      '--trusted-key <file|hex>',
+      'public key file or 64-hex key trusted for bundles (repeatable; or FLOTILLA_TRUSTED_KEYS, comma-separated)',
+      collect,
+      [],
+    )
     .addOption(new Option('--blob-transport <kind>', 'how chunks travel').choices(['mqtt', 'http']).default('mqtt'))
-    .option('--serve <port>', 'serve predictions on this local port (0: any free port); feedback needs the token in <data>/serve-token (or FLOTILLA_SERVE_TOKEN)')
+    .option(
+      '--serve <port>',
+      'serve predictions on this local port (0: any free port); feedback needs the token in <data>/serve-token (or FLOTILLA_SERVE_TOKEN)',
+    )
     .option('--serve-host <host>', 'address for --serve', '127.0.0.1')
     .option('--window-sec <s>', 'telemetry window until the server sets one (default 60)')
     .option('--probe-budget-ms <ms>', 'time budget for loading and self-testing a new model (default 10000)')
-    .addOption(new Option('--gpu <provider>', 'offer the GPU: each model is probed there and served there only if its bundle allows it, its self-tests pass and it is faster (or FLOTILLA_AGENT_GPU)').choices(['webgpu', 'none']))
+    .addOption(
+      new Option(
+        '--gpu <provider>',
+        'offer the GPU: each model is probed there and served there only if its bundle allows it, its self-tests pass and it is faster (or FLOTILLA_AGENT_GPU)',
+      ).choices(['webgpu', 'none']),
+    )
     .option('--offline', 'no server: serve the installed model only')
     .option('--json', 'one JSON line per event on stdout')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Trusted keys: bundles install only when signed by a trusted key. Give the key itself (--trusted-key), or its
 fingerprint (--trust-fingerprint): the agent then fetches the key from --server on first start, refuses it
 unless the fingerprint matches, and keeps it in <data>/${TRUSTED_KEY_FILE} for every later start.
 
 Example: FLOTILLA_SERVER=http://127.0.0.1:8080 FLOTILLA_DEVICE_TOKEN=... flotilla agent --device-id cam-1 \\
-  --data ./cam-1 --trust-fingerprint SHA256:... --serve 8081`)
+  --data ./cam-1 --trust-fingerprint SHA256:... --serve 8081`,
+    )
     .action((flags: AgentFlags) => runAgent(flags));
 }
 
@@ -73,10 +106,16 @@ async function runAgent(f: AgentFlags): Promise<void> {
     if (f.json) process.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
     else process.stderr.write(`[agent] ${type} ${JSON.stringify(data)}\n`);
   };
-  const keys = [...f.trustedKey, ...(process.env.FLOTILLA_TRUSTED_KEYS?.split(',').filter(Boolean) ?? [])].map((k) => (existsSync(k) ? readFileSync(k, 'utf8') : k));
+  const keys = [...f.trustedKey, ...(process.env.FLOTILLA_TRUSTED_KEYS?.split(',').filter(Boolean) ?? [])].map((k) =>
+    existsSync(k) ? readFileSync(k, 'utf8') : k,
+  );
   const kept = join(f.data, TRUSTED_KEY_FILE);
   if (f.trustFingerprint) {
-    if (!f.server && !existsSync(kept)) throw new AgentError('AGENT_CONFIG_INVALID', '--trust-fingerprint needs --server (or FLOTILLA_SERVER) on first start, to fetch the key from');
+    if (!f.server && !existsSync(kept))
+      throw new AgentError(
+        'AGENT_CONFIG_INVALID',
+        '--trust-fingerprint needs --server (or FLOTILLA_SERVER) on first start, to fetch the key from',
+      );
     const trust = await trustedKeyFromServer({ server: f.server ?? '', fingerprint: f.trustFingerprint, dataDir: f.data });
     out('trust', { ...trust });
     keys.push(readFileSync(trust.keyFile, 'utf8'));
@@ -85,7 +124,10 @@ async function runAgent(f: AgentFlags): Promise<void> {
     keys.push(readFileSync(kept, 'utf8'));
   }
   if (keys.length === 0) {
-    throw new AgentError('AGENT_CONFIG_INVALID', 'no trusted bundle key: pass --trust-fingerprint SHA256:... (printed by `flotilla server`, or `flotilla keys show`) or --trusted-key FILE|HEX');
+    throw new AgentError(
+      'AGENT_CONFIG_INVALID',
+      'no trusted bundle key: pass --trust-fingerprint SHA256:... (printed by `flotilla server`, or `flotilla keys show`) or --trusted-key FILE|HEX',
+    );
   }
   const agent = await createAgent({
     deviceId: f.deviceId,
@@ -112,11 +154,18 @@ async function runAgent(f: AgentFlags): Promise<void> {
   agent.on('telemetry', (w) => out('telemetry', { seq: w.seq, requests: w.requests, dropped: w.dropped }));
   agent.on('rejected', (r) => out('rejected', { ...r }));
   agent.on('error', (e) => out('error', { ...e }));
-  const token = f.serve !== undefined ? (process.env.FLOTILLA_SERVE_TOKEN || (await loadOrCreateServeToken(f.data))) : null;
+  const token = f.serve !== undefined ? process.env.FLOTILLA_SERVE_TOKEN || (await loadOrCreateServeToken(f.data)) : null;
   const serve = token !== null ? await startPredictServer(agent, { port: Number(f.serve), host: f.serveHost, token }) : null;
   // The token file's place, never the token: event lines end up in logs.
   const tokenFile = serve && !process.env.FLOTILLA_SERVE_TOKEN ? join(f.data, SERVE_TOKEN_FILE) : null;
-  out('ready', { model: agent.model, executionProvider: agent.executionProvider, state: agent.state, serve: serve?.url ?? null, serveTokenFile: tokenFile, pid: process.pid });
+  out('ready', {
+    model: agent.model,
+    executionProvider: agent.executionProvider,
+    state: agent.state,
+    serve: serve?.url ?? null,
+    serveTokenFile: tokenFile,
+    pid: process.pid,
+  });
   // A pending promise does not keep Node alive; an offline agent has no socket that would.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {

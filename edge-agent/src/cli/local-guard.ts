@@ -29,10 +29,17 @@ export function allowedHosts(boundHost: string, port: number): Set<string> {
  */
 export function checkCaller(req: IncomingMessage, hosts: ReadonlySet<string>): void {
   const host = (req.headers.host ?? '').toLowerCase();
-  if (!hosts.has(host)) throw new LocalRefusal(403, 'HOST_NOT_ALLOWED', `Host ${JSON.stringify(req.headers.host ?? '')} is not this agent's local address`);
-  if (req.headers.origin !== undefined) throw new LocalRefusal(403, 'ORIGIN_NOT_ALLOWED', `requests from web pages (Origin ${JSON.stringify(req.headers.origin)}) are not allowed`);
+  if (!hosts.has(host))
+    throw new LocalRefusal(403, 'HOST_NOT_ALLOWED', `Host ${JSON.stringify(req.headers.host ?? '')} is not this agent's local address`);
+  if (req.headers.origin !== undefined)
+    throw new LocalRefusal(
+      403,
+      'ORIGIN_NOT_ALLOWED',
+      `requests from web pages (Origin ${JSON.stringify(req.headers.origin)}) are not allowed`,
+    );
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'none') throw new LocalRefusal(403, 'ORIGIN_NOT_ALLOWED', `requests from web pages (Sec-Fetch-Site ${site}) are not allowed`);
+  if (site !== undefined && site !== 'none')
+    throw new LocalRefusal(403, 'ORIGIN_NOT_ALLOWED', `requests from web pages (Sec-Fetch-Site ${site}) are not allowed`);
 }
 
 /** Refuses a request without `Authorization: Bearer <token>` (compared in constant time). */
@@ -40,6 +47,10 @@ export function checkToken(req: IncomingMessage, token: string): void {
   const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
   const want = Buffer.from(token);
   if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    throw new LocalRefusal(401, 'TOKEN_REQUIRED', 'feedback needs Authorization: Bearer <token> (the token is in serve-token in the agent\'s data folder)');
+    throw new LocalRefusal(
+      401,
+      'TOKEN_REQUIRED',
+      "feedback needs Authorization: Bearer <token> (the token is in serve-token in the agent's data folder)",
+    );
   }
 }

@@ -12,7 +12,10 @@ export const SERVE_TOKEN_FILE = 'serve-token';
  */
 export async function loadOrCreateServeToken(dataDir: string): Promise<string> {
   const file = join(dataDir, SERVE_TOKEN_FILE);
-  const saved = await readFile(file, 'utf8').then((t) => t.trim(), () => '');
+  const saved = await readFile(file, 'utf8').then(
+    (t) => t.trim(),
+    () => '',
+  );
   if (saved.length >= 16) return saved;
   const token = randomBytes(32).toString('hex');
   await writeFile(file, `${token}\n`, { mode: 0o600 });

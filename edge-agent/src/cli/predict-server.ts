@@ -54,13 +54,22 @@ async function handle(agent: Agent, limits: Limits, req: IncomingMessage, res: S
   checkCaller(req, limits.hosts);
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/v1/status') {
-    return send(res, 200, { model: agent.model, executionProvider: agent.executionProvider, state: agent.state, online: agent.online, telemetryBacklog: agent.telemetryBacklog, lastFailed: agent.updateRecord.lastFailed });
+    return send(res, 200, {
+      model: agent.model,
+      executionProvider: agent.executionProvider,
+      state: agent.state,
+      online: agent.online,
+      telemetryBacklog: agent.telemetryBacklog,
+      lastFailed: agent.updateRecord.lastFailed,
+    });
   }
   if (req.method === 'POST' && path === '/v1/predict') {
     const body = await readBody(req, limits.maxBodyBytes);
-    if (isNamedInputs(body.inputs)) return send(res, 200, plainNamed(await agent.predictNamed(namedBody(body.inputs, limits), { maxElements: maxElements(limits) })));
+    if (isNamedInputs(body.inputs))
+      return send(res, 200, plainNamed(await agent.predictNamed(namedBody(body.inputs, limits), { maxElements: maxElements(limits) })));
     if (Array.isArray(body.inputs)) {
-      if (body.inputs.length > limits.maxRows) throw new LocalRefusal(413, 'TOO_MANY_ROWS', `a batch holds at most ${limits.maxRows} rows, got ${body.inputs.length}`);
+      if (body.inputs.length > limits.maxRows)
+        throw new LocalRefusal(413, 'TOO_MANY_ROWS', `a batch holds at most ${limits.maxRows} rows, got ${body.inputs.length}`);
       const batch = await agent.predictBatch(body.inputs.map(asRow));
       return send(res, 200, { predictions: batch.predictions.map(plain), model: batch.model, latencyMs: batch.latencyMs });
     }
@@ -69,7 +78,8 @@ async function handle(agent: Agent, limits: Limits, req: IncomingMessage, res: S
   if (req.method === 'POST' && path === '/v1/feedback') {
     checkToken(req, limits.token);
     const body = await readBody(req, limits.maxBodyBytes);
-    if (typeof body.predictionId !== 'string' || (typeof body.label !== 'number' && typeof body.label !== 'string')) throw invalid('feedback needs { predictionId, label }');
+    if (typeof body.predictionId !== 'string' || (typeof body.label !== 'number' && typeof body.label !== 'string'))
+      throw invalid('feedback needs { predictionId, label }');
     // Labels that came in over HTTP say so: the server's retraining policy may not count them [WIRE-2.12.1].
     return send(res, 200, { matched: agent.feedback(body.predictionId, body.label, 'local-api') });
   }
@@ -99,7 +109,11 @@ function namedBody(inputs: NamedInputs, limits: Limits): NamedInputs {
     if (typeof t !== 'object' || t === null || Array.isArray(t)) throw invalid(`inputs.${name} must be { "type", "dims", "data" }`);
     const dims = (t as { dims?: unknown }).dims;
     if (Array.isArray(dims) && typeof dims[0] === 'number' && dims[0] > limits.maxRows) {
-      throw new LocalRefusal(413, 'TOO_MANY_ROWS', `inputs.${name}: a batch holds at most ${limits.maxRows} rows, got dims[0] = ${dims[0]}`);
+      throw new LocalRefusal(
+        413,
+        'TOO_MANY_ROWS',
+        `inputs.${name}: a batch holds at most ${limits.maxRows} rows, got dims[0] = ${dims[0]}`,
+      );
     }
   }
   return inputs;

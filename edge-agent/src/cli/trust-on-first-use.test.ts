@@ -26,8 +26,14 @@ async function keyServer(body: unknown): Promise<string> {
 
 const serverKey = generateKeyPair();
 const fp = keyFingerprint(serverKey.publicKey);
-const offer = (pub: Uint8Array, extra: object = {}) => ({ keys: [{ keyId: 'x', publicKey: toHex(pub), file: '', fingerprint: keyFingerprint(pub), ...extra }] });
-const codeOf = async (p: Promise<unknown>) => p.then(() => null, (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+const offer = (pub: Uint8Array, extra: object = {}) => ({
+  keys: [{ keyId: 'x', publicKey: toHex(pub), file: '', fingerprint: keyFingerprint(pub), ...extra }],
+});
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+  );
 
 describe('trustedKeyFromServer', () => {
   it('fetches the key whose fingerprint matches, keeps it, and uses the kept key from then on', async () => {
@@ -63,14 +69,20 @@ describe('trustedKeyFromServer', () => {
     const server = await keyServer(offer(serverKey.publicKey));
     await trustedKeyFromServer({ server, fingerprint: fp, dataDir });
     const other = keyFingerprint(generateKeyPair().publicKey);
-    expect(await codeOf(trustedKeyFromServer({ server, fingerprint: other, dataDir }))).toMatch(/^AGENT_KEY_UNTRUSTED: .*trusted-key\.pub\.json holds the key trusted on first start .*delete that file/);
+    expect(await codeOf(trustedKeyFromServer({ server, fingerprint: other, dataDir }))).toMatch(
+      /^AGENT_KEY_UNTRUSTED: .*trusted-key\.pub\.json holds the key trusted on first start .*delete that file/,
+    );
     expect(decodePublicKeyFile(readFileSync(join(dataDir, TRUSTED_KEY_FILE), 'utf8'))).toEqual(serverKey.publicKey);
   });
 
   it('refuses a malformed fingerprint, an unreachable server and a malformed answer with clear errors', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tofu-'));
-    expect(await codeOf(trustedKeyFromServer({ server: 'http://127.0.0.1:1', fingerprint: serverKey.keyId, dataDir }))).toMatch(/^AGENT_CONFIG_INVALID: .*not SHA256: and 64 hex/);
-    expect(await codeOf(trustedKeyFromServer({ server: 'http://127.0.0.1:1', fingerprint: fp, dataDir }))).toMatch(/^AGENT_KEY_UNTRUSTED: cannot fetch the server's bundle key from http:\/\/127\.0\.0\.1:1\/api\/v1\/keys/);
+    expect(await codeOf(trustedKeyFromServer({ server: 'http://127.0.0.1:1', fingerprint: serverKey.keyId, dataDir }))).toMatch(
+      /^AGENT_CONFIG_INVALID: .*not SHA256: and 64 hex/,
+    );
+    expect(await codeOf(trustedKeyFromServer({ server: 'http://127.0.0.1:1', fingerprint: fp, dataDir }))).toMatch(
+      /^AGENT_KEY_UNTRUSTED: cannot fetch the server's bundle key from http:\/\/127\.0\.0\.1:1\/api\/v1\/keys/,
+    );
     const junk = await keyServer({ keys: [{ publicKey: 'zz' }, { publicKey: 42 }] });
     expect(await codeOf(trustedKeyFromServer({ server: junk, fingerprint: fp, dataDir }))).toMatch(/^AGENT_KEY_UNTRUSTED: .*offers no key/);
     expect(existsSync(join(dataDir, TRUSTED_KEY_FILE))).toBe(false);

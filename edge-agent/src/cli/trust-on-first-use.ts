@@ -24,12 +24,19 @@ export interface TrustOptions {
  */
 export async function trustedKeyFromServer(o: TrustOptions): Promise<{ keyFile: string; fingerprint: string; fetched: boolean }> {
   const wanted = normalizeFingerprint(o.fingerprint);
-  if (!wanted) throw new AgentError('AGENT_CONFIG_INVALID', `--trust-fingerprint '${o.fingerprint}' is not SHA256: and 64 hex characters (the server prints it at start; flotilla keys show)`);
+  if (!wanted)
+    throw new AgentError(
+      'AGENT_CONFIG_INVALID',
+      `--trust-fingerprint '${o.fingerprint}' is not SHA256: and 64 hex characters (the server prints it at start; flotilla keys show)`,
+    );
   const file = join(o.dataDir, TRUSTED_KEY_FILE);
   if (existsSync(file)) {
     const kept = keyFingerprint(decodePublicKeyFile(await readFile(file, 'utf8')));
     if (kept !== wanted) {
-      throw new AgentError('AGENT_KEY_UNTRUSTED', `${file} holds the key trusted on first start (${kept}), not ${wanted}; to trust another key, delete that file and start again`);
+      throw new AgentError(
+        'AGENT_KEY_UNTRUSTED',
+        `${file} holds the key trusted on first start (${kept}), not ${wanted}; to trust another key, delete that file and start again`,
+      );
     }
     return { keyFile: file, fingerprint: kept, fetched: false };
   }
@@ -40,14 +47,23 @@ export async function trustedKeyFromServer(o: TrustOptions): Promise<{ keyFile: 
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     offered = ((await res.json()) as { keys?: { publicKey?: unknown }[] }).keys ?? [];
   } catch (e) {
-    throw new AgentError('AGENT_KEY_UNTRUSTED', `cannot fetch the server's bundle key from ${url} (${(e as Error).message}); start the server, or give the key itself with --trusted-key`, { cause: e });
+    throw new AgentError(
+      'AGENT_KEY_UNTRUSTED',
+      `cannot fetch the server's bundle key from ${url} (${(e as Error).message}); start the server, or give the key itself with --trusted-key`,
+      { cause: e },
+    );
   }
   // The fingerprint is computed here from the key bytes, never taken from what the server says it is.
-  const keys = offered.flatMap((k) => (typeof k.publicKey === 'string' && /^[0-9a-f]{64}$/i.test(k.publicKey) ? [fromHex(k.publicKey.toLowerCase())] : []));
+  const keys = offered.flatMap((k) =>
+    typeof k.publicKey === 'string' && /^[0-9a-f]{64}$/i.test(k.publicKey) ? [fromHex(k.publicKey.toLowerCase())] : [],
+  );
   const match = keys.find((k) => keyFingerprint(k) === wanted);
   if (!match) {
     const seen = keys.map(keyFingerprint).join(', ') || 'no key';
-    throw new AgentError('AGENT_KEY_UNTRUSTED', `the server at ${o.server} offers ${seen}, not ${wanted}: refusing to trust it. Check the fingerprint with the server's operator (flotilla keys show), or that --server names the right server`);
+    throw new AgentError(
+      'AGENT_KEY_UNTRUSTED',
+      `the server at ${o.server} offers ${seen}, not ${wanted}: refusing to trust it. Check the fingerprint with the server's operator (flotilla keys show), or that --server names the right server`,
+    );
   }
   await mkdir(o.dataDir, { recursive: true });
   await writeFile(`${file}.tmp`, encodePublicKeyFile(match));

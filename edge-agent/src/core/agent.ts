@@ -74,9 +74,20 @@ export class Agent {
   /** Create agents with `createAgent` (Node) or `createBrowserAgent`; this takes parts already wired. */
   constructor(parts: AgentParts) {
     ({
-      events: this.events, closing: this.closing, begun: this.begun, host: this.host, engine: this.engine, telemetry: this.telemetry,
-      reporter: this.reporter, chunks: this.chunks, shadow: this.shadow, gate: this.gate, storage: this.storage, link: this.link,
-      hash: this.hash, now: this.now,
+      events: this.events,
+      closing: this.closing,
+      begun: this.begun,
+      host: this.host,
+      engine: this.engine,
+      telemetry: this.telemetry,
+      reporter: this.reporter,
+      chunks: this.chunks,
+      shadow: this.shadow,
+      gate: this.gate,
+      storage: this.storage,
+      link: this.link,
+      hash: this.hash,
+      now: this.now,
     } = parts);
   }
 
@@ -256,7 +267,11 @@ export class Agent {
     const record = await this.engine.sideload(prepared);
     const serving = this.host.current;
     const ok = serving?.envelopeDigest === prepared.manifestDigest;
-    return { ok, model: serving?.info ?? null, reason: ok ? 'installed' : (record.lastFailed?.reason ?? record.lastError ?? 'not installed') };
+    return {
+      ok,
+      model: serving?.info ?? null,
+      reason: ok ? 'installed' : (record.lastFailed?.reason ?? record.lastError ?? 'not installed'),
+    };
   }
 
   /**
@@ -328,7 +343,14 @@ export class Agent {
   }
 
   /** Post-processing and bookkeeping of one answered row; latency is measured up to here, from `t0`. */
-  private answer(m: ActiveModel, outputs: Record<string, Float32Array>, input: Float32Array, offset: number, raw: ArrayLike<number>, t0: number): Prediction {
+  private answer(
+    m: ActiveModel,
+    outputs: Record<string, Float32Array>,
+    input: Float32Array,
+    offset: number,
+    raw: ArrayLike<number>,
+    t0: number,
+  ): Prediction {
     const primary = outputs[m.primaryOutput] ?? new Float32Array(1);
     const top1 = argmax(primary);
     const confidence = confidenceOf(primary, top1);
@@ -353,11 +375,15 @@ function asInferenceError(err: unknown): Error {
 
 /** The array form's refusal for a model that only takes named tensors, saying how to call it. */
 function namedOnly(m: ActiveModel): AgentError {
-  return new AgentError('AGENT_INPUT_INVALID', `${m.info.name} takes named tensors, not a row of numbers: call predict({ name: { type, dims, data } }) with ${describeInputs(m)}`);
+  return new AgentError(
+    'AGENT_INPUT_INVALID',
+    `${m.info.name} takes named tensors, not a row of numbers: call predict({ name: { type, dims, data } }) with ${describeInputs(m)}`,
+  );
 }
 
 function splitRows(data: Float32Array, rowSize: number): Float32Array[] {
-  if (data.length === 0 || data.length % rowSize !== 0) throw new AgentError('AGENT_INPUT_INVALID', `a batch needs a multiple of ${rowSize} values, got ${data.length}`);
+  if (data.length === 0 || data.length % rowSize !== 0)
+    throw new AgentError('AGENT_INPUT_INVALID', `a batch needs a multiple of ${rowSize} values, got ${data.length}`);
   const rows: Float32Array[] = [];
   for (let i = 0; i < data.length; i += rowSize) rows.push(data.subarray(i, i + rowSize));
   return rows;
@@ -377,7 +403,9 @@ async function runBatch(m: ActiveModel, input: Float32Array, n: number): Promise
 async function runRows(m: ActiveModel, input: Float32Array, n: number): Promise<Record<string, Float32Array>[]> {
   const rows: Record<string, Float32Array>[] = [];
   for (let i = 0; i < n; i++) {
-    const out = await m.session.run({ [m.inputName]: { data: input.subarray(i * m.rowSize, (i + 1) * m.rowSize), dims: [1, ...m.rowDims] } });
+    const out = await m.session.run({
+      [m.inputName]: { data: input.subarray(i * m.rowSize, (i + 1) * m.rowSize), dims: [1, ...m.rowDims] },
+    });
     const row: Record<string, Float32Array> = {};
     for (const name in out) row[name] = out[name]!.data;
     rows.push(row);

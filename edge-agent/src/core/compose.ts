@@ -41,7 +41,10 @@ const DESIRED_KEY = 'state/desired.json';
 const SESSION_KEY = 'state/session.json';
 
 /** Options both entries share (each adds its storage and runtime choices). */
-export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' | 'accelerator' | 'probeBudgetMs' | 'maxResumes' | 'onStep' | 'now' | 'log' | 'updateCheckMs' | 'updateRetry'> {
+export interface CommonAgentOptions extends Pick<
+  AgentCoreOptions,
+  'telemetry' | 'accelerator' | 'probeBudgetMs' | 'maxResumes' | 'onStep' | 'now' | 'log' | 'updateCheckMs' | 'updateRetry'
+> {
   /** Device id [WIRE-1.2]. */
   deviceId: string;
   /** Device token: MQTT password [WIRE-1.6] and HTTP bearer [WIRE-3.1]. */
@@ -75,8 +78,13 @@ export interface CommonAgentOptions extends Pick<AgentCoreOptions, 'telemetry' |
 }
 
 /** Validates the options, builds link and blob source, and starts the core on `storage` and `runtime`. */
-export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOptions, 'storage' | 'runtime' | 'hash'>, brokerField: 'mqtt' | 'ws'): Promise<Agent> {
-  if (!DEVICE_ID.test(o.deviceId)) throw new AgentError('AGENT_CONFIG_INVALID', `device id ${JSON.stringify(o.deviceId)} must match ${DEVICE_ID} [WIRE-1.2]`);
+export async function startWith(
+  o: CommonAgentOptions,
+  parts: Pick<AgentCoreOptions, 'storage' | 'runtime' | 'hash'>,
+  brokerField: 'mqtt' | 'ws',
+): Promise<Agent> {
+  if (!DEVICE_ID.test(o.deviceId))
+    throw new AgentError('AGENT_CONFIG_INVALID', `device id ${JSON.stringify(o.deviceId)} must match ${DEVICE_ID} [WIRE-1.2]`);
   const keys = parseTrustedKeys(o.trustedKeys) as Map<string, Uint8Array>;
   const storage = parts.storage as AgentStorage;
   // A trust update accepted earlier (SPEC §6.6) replaces the provisioned keys before anything is verified.
@@ -99,24 +107,38 @@ export async function startWith(o: CommonAgentOptions, parts: Pick<AgentCoreOpti
     };
     // A refused token (offline past its overlap window) is recovered with the device key [WIRE-3.5].
     const recovery = credentialRecovery({ server: o.server, deviceId: o.deviceId, storage, configured, apply: useToken, log: o.log });
-    const url = o.mqttUrl ?? (async () => {
-      const ask = () => fetchConnectionInfo(o.server!, o.deviceId, credential.token);
-      const info = await ask().catch(async (err: AgentError) => {
-        if (err.code === 'AGENT_CREDENTIAL_REFUSED' && (await recovery.refused())) return ask();
-        throw err;
+    const url =
+      o.mqttUrl ??
+      (async () => {
+        const ask = () => fetchConnectionInfo(o.server!, o.deviceId, credential.token);
+        const info = await ask().catch(async (err: AgentError) => {
+          if (err.code === 'AGENT_CREDENTIAL_REFUSED' && (await recovery.refused())) return ask();
+          throw err;
+        });
+        const u = info[brokerField];
+        if (!u)
+          throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
+        return { url: u, prefix: info.prefix };
       });
-      const u = info[brokerField];
-      if (!u) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `the server offers no ${brokerField === 'ws' ? 'WebSocket' : 'TCP'} broker URL`);
-      return { url: u, prefix: info.prefix };
-    });
     const mqttLink = new MqttLink({
-      url, ca: o.ca, deviceId: o.deviceId, token: credential.token, prefix: o.prefix ?? DEFAULT_PREFIX, backoff: o.backoff, log: o.log, nextSession: () => nextSession(storage),
+      url,
+      ca: o.ca,
+      deviceId: o.deviceId,
+      token: credential.token,
+      prefix: o.prefix ?? DEFAULT_PREFIX,
+      backoff: o.backoff,
+      log: o.log,
+      nextSession: () => nextSession(storage),
       onCredentialRefused: () => void recovery.refused(),
       tlsIdentity: certificates ? () => certificates.current() : undefined,
     });
     link = mqttLink;
     keepCredentials({
-      on: (fn) => mqttLink.on('credentials', fn), storage, configured, current: () => credential.token, log: o.log,
+      on: (fn) => mqttLink.on('credentials', fn),
+      storage,
+      configured,
+      current: () => credential.token,
+      log: o.log,
       apply: useToken,
     });
     // Registered before the core's own desired-state handler, so a new key is trusted before the bundle is checked.
@@ -162,35 +184,74 @@ export async function composeAgent(o: AgentCoreOptions): Promise<Agent> {
   const chunks = new ChunkStore(storage, hash);
   // Telemetry opens once the serving model is known (it reads it): a model change before that closes no window.
   let opened: TelemetryService | null = null;
-  const host = new ModelHost(o.runtime, (model, previous) => {
-    events.emit('model', { model, previous });
-    // Not while closing: close() closed the last window already, and the storage is going away.
-    if (opened && !closing.signal.aborted) void opened.closeWindow().catch(() => undefined);
-  }, o.accelerator);
+  const host = new ModelHost(
+    o.runtime,
+    (model, previous) => {
+      events.emit('model', { model, previous });
+      // Not while closing: close() closed the last window already, and the storage is going away.
+      if (opened && !closing.signal.aborted) void opened.closeWindow().catch(() => undefined);
+    },
+    o.accelerator,
+  );
   let record = await loadRecord(storage);
   await serveInstalled(o, host, events, hash, record);
   const served = host.current?.info.sequence ?? 0;
   if (served > record.highSequence) record = { ...record, highSequence: served };
-  const telemetry = await TelemetryService.open(storage, link, () => host.current, o.telemetry ?? {}, now, (w) => events.emit('telemetry', w));
+  const telemetry = await TelemetryService.open(
+    storage,
+    link,
+    () => host.current,
+    o.telemetry ?? {},
+    now,
+    (w) => events.emit('telemetry', w),
+  );
   opened = telemetry;
   const reporter = await Reporter.open(link, storage, () => reportedState(o, host, engine, updateReport, now));
   const gate = new UpdateGate(now, () => storage.freeBytes(), o.updateCheckMs);
   const updateReport = new UpdateReport(() => void reporter.flush());
-  const machine = new StateMachine(storage, createSteps({
-    storage, chunks, source: o.blobSource, host, trusted: o.trustedKeys, hash,
-    agentVersion: AGENT_VERSION, runtime: o.runtime, now, probeBudgetMs: o.probeBudgetMs ?? 10_000,
-    onChunkRejected: (digest, reason) => events.emit('rejected', { digest, reason }),
-    gate, onProgress: (id, p) => updateReport.onProgress(id, p),
-  }), {
-    maxResumes: o.maxResumes, onStep: o.onStep, judgeFailure: failureJudge(now, o.updateRetry),
-    onTransition: (t) => {
-      const bundleId = t.target?.id ?? null;
-      events.emit('state', { from: t.from, to: t.to, event: t.event, reason: t.reason, bundleId });
-      reporter.status({ v: 1, seq: t.seq, bundleId, from: t.from, to: t.to, event: t.event, reason: t.reason, at: new Date(now()).toISOString(), ...updateReport.statusFields(t) });
+  const machine = new StateMachine(
+    storage,
+    createSteps({
+      storage,
+      chunks,
+      source: o.blobSource,
+      host,
+      trusted: o.trustedKeys,
+      hash,
+      agentVersion: AGENT_VERSION,
+      runtime: o.runtime,
+      now,
+      probeBudgetMs: o.probeBudgetMs ?? 10_000,
+      onChunkRejected: (digest, reason) => events.emit('rejected', { digest, reason }),
+      gate,
+      onProgress: (id, p) => updateReport.onProgress(id, p),
+    }),
+    {
+      maxResumes: o.maxResumes,
+      onStep: o.onStep,
+      judgeFailure: failureJudge(now, o.updateRetry),
+      onTransition: (t) => {
+        const bundleId = t.target?.id ?? null;
+        events.emit('state', { from: t.from, to: t.to, event: t.event, reason: t.reason, bundleId });
+        reporter.status({
+          v: 1,
+          seq: t.seq,
+          bundleId,
+          from: t.from,
+          to: t.to,
+          event: t.event,
+          reason: t.reason,
+          at: new Date(now()).toISOString(),
+          ...updateReport.statusFields(t),
+        });
+      },
     },
-  });
+  );
   const engine = new UpdateEngine({
-    machine, host, record, now,
+    machine,
+    host,
+    record,
+    now,
     onSettled: (r) => {
       events.emit('settled', { model: host.current?.info ?? null, state: r.state, lastFailed: r.lastFailed });
       void reporter.flush();
@@ -198,11 +259,23 @@ export async function composeAgent(o: AgentCoreOptions): Promise<Agent> {
     onError: (err) => events.emit('error', { code: errorCode(err), message: describeError(err) }),
   });
   const shadow = new ShadowRunner({
-    load: (ref, signal) => loadShadow(ref, {
-      source: o.blobSource, runtime: o.runtime, trusted: o.trustedKeys, hash, agentVersion: AGENT_VERSION, now,
-      record: () => engine.record, serving: async () => tryReadSlot(storage, servingSlot(await readPointer(storage)), o.trustedKeys, hash),
-      probeBudgetMs: o.probeBudgetMs ?? 10_000, onChunkRejected: (digest, reason) => events.emit('rejected', { digest, reason }),
-    }, signal),
+    load: (ref, signal) =>
+      loadShadow(
+        ref,
+        {
+          source: o.blobSource,
+          runtime: o.runtime,
+          trusted: o.trustedKeys,
+          hash,
+          agentVersion: AGENT_VERSION,
+          now,
+          record: () => engine.record,
+          serving: async () => tryReadSlot(storage, servingSlot(await readPointer(storage)), o.trustedKeys, hash),
+          probeBudgetMs: o.probeBudgetMs ?? 10_000,
+          onChunkRejected: (digest, reason) => events.emit('rejected', { digest, reason }),
+        },
+        signal,
+      ),
     record: (model, outcome, ms) => telemetry.window.shadow.record(model, outcome, ms),
     onChange: (model, error) => {
       events.emit('shadow', { model, ...(error ? { error } : {}) });
@@ -253,7 +326,13 @@ export async function composeAgent(o: AgentCoreOptions): Promise<Agent> {
 }
 
 /** Serves the slot the pointer names, falling back to the other verified slot if it was damaged. */
-async function serveInstalled(o: AgentCoreOptions, host: ModelHost, events: Emitter<AgentEvents>, hash: Sha256Hex, record: UpdateRecord): Promise<void> {
+async function serveInstalled(
+  o: AgentCoreOptions,
+  host: ModelHost,
+  events: Emitter<AgentEvents>,
+  hash: Sha256Hex,
+  record: UpdateRecord,
+): Promise<void> {
   const { storage } = o;
   const pointer = await readPointer(storage);
   const want = servingSlot(pointer);
@@ -262,7 +341,10 @@ async function serveInstalled(o: AgentCoreOptions, host: ModelHost, events: Emit
     // The serving slot did not verify (disk damage): serve the other one if it does, and say so.
     installed = await tryReadSlot(storage, otherSlot(want), o.trustedKeys, hash);
     if (installed) await writePointer(storage, { current: installed.slot, fallback: null, trial: false });
-    events.emit('error', { code: 'AGENT_SLOT_INVALID', message: `slot ${want} did not verify; ${installed ? `serving slot ${installed.slot}` : 'no model to serve'}` });
+    events.emit('error', {
+      code: 'AGENT_SLOT_INVALID',
+      message: `slot ${want} did not verify; ${installed ? `serving slot ${installed.slot}` : 'no model to serve'}`,
+    });
   }
   if (!installed) return;
   try {
@@ -273,7 +355,13 @@ async function serveInstalled(o: AgentCoreOptions, host: ModelHost, events: Emit
 }
 
 /** The retained reported state [WIRE-2.3]: what serves, on which provider, and the update in flight. */
-async function reportedState(o: AgentCoreOptions, host: ModelHost, engine: UpdateEngine, updateReport: UpdateReport, now: () => number): Promise<ReportedState> {
+async function reportedState(
+  o: AgentCoreOptions,
+  host: ModelHost,
+  engine: UpdateEngine,
+  updateReport: UpdateReport,
+  now: () => number,
+): Promise<ReportedState> {
   const m = host.current;
   const r = engine.live;
   return {

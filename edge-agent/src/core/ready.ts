@@ -14,7 +14,12 @@ export interface ReadyOptions {
  * Resolves with `current` at once, else with the first non-null `model` event. Rejects with AGENT_CLOSED
  * when `closing` aborts first (a pending wait must not hang past close()), or AGENT_READY_TIMEOUT.
  */
-export function waitForModel(current: ModelInfo | null, events: Emitter<AgentEvents>, closing: AbortSignal, o: ReadyOptions = {}): Promise<ModelInfo> {
+export function waitForModel(
+  current: ModelInfo | null,
+  events: Emitter<AgentEvents>,
+  closing: AbortSignal,
+  o: ReadyOptions = {},
+): Promise<ModelInfo> {
   if (closing.aborted) return Promise.reject(new AgentError('AGENT_CLOSED', 'the agent is closed'));
   if (current) return Promise.resolve(current);
   return new Promise((resolve, reject) => {

@@ -10,7 +10,9 @@ const PROGRESS_EVERY_MS = 1000;
 /** The wire form of what an update waits on. */
 export function waitingOnWire(w: StoredWaiting): Waiting {
   return {
-    kind: w.kind, reason: w.reason.slice(0, 2000), since: new Date(w.since).toISOString(),
+    kind: w.kind,
+    reason: w.reason.slice(0, 2000),
+    since: new Date(w.since).toISOString(),
     ...(w.until !== null ? { until: new Date(w.until).toISOString() } : {}),
   };
 }
@@ -38,7 +40,10 @@ export class UpdateReport {
     const r = t.record;
     if (t.event === 'wait' && r.waiting) return { waiting: waitingOnWire(r.waiting) };
     if (t.to === 'failed' && r.failureRetry) {
-      return { permanent: r.failureRetry.permanent === true, ...(r.failureRetry.retryAt != null ? { retryAt: new Date(r.failureRetry.retryAt).toISOString() } : {}) };
+      return {
+        permanent: r.failureRetry.permanent === true,
+        ...(r.failureRetry.retryAt != null ? { retryAt: new Date(r.failureRetry.retryAt).toISOString() } : {}),
+      };
     }
     return {};
   }

@@ -58,7 +58,10 @@ export class CertificateKeeper {
       const renewed = await this.renew();
       // A stored certificate still inside its life serves while the server is unreachable.
       if (!renewed && !(this.stored && Date.parse(this.stored.notAfter) > this.now())) {
-        throw new AgentError('AGENT_BOOTSTRAP_FAILED', 'no client certificate: the server did not issue one (see the log) and none is stored');
+        throw new AgentError(
+          'AGENT_BOOTSTRAP_FAILED',
+          'no client certificate: the server did not issue one (see the log) and none is stored',
+        );
       }
     }
     // Looked at again now and then; a renewal takes effect on the next connection.
@@ -98,7 +101,8 @@ export class CertificateKeeper {
     const url = `${this.o.server.replace(/\/+$/, '')}/api/v1/devices/${encodeURIComponent(this.o.deviceId)}/certificate`;
     try {
       const res = await (this.o.fetch ?? fetch)(url, {
-        method: 'POST', headers: { authorization: `Bearer ${this.o.deviceId}:${this.o.token()}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.o.deviceId}:${this.o.token()}`, 'content-type': 'application/json' },
         body: JSON.stringify({ v: 1, publicKey: toBase64(concat(SPKI_PREFIX, pair.publicKey)) }),
       });
       const text = await res.text();
@@ -107,7 +111,12 @@ export class CertificateKeeper {
         this.o.log?.(`certificate: refused (HTTP ${res.status}): ${text.slice(0, 300)}`);
         return false;
       }
-      const next: StoredCertificate = { certificate: body.certificate, ca: body.ca, notAfter: body.notAfter, issuedAt: new Date(this.now()).toISOString() };
+      const next: StoredCertificate = {
+        certificate: body.certificate,
+        ca: body.ca,
+        notAfter: body.notAfter,
+        issuedAt: new Date(this.now()).toISOString(),
+      };
       await writeJson(this.o.storage, CERTIFICATE_KEY, next);
       this.stored = next;
       this.o.log?.(`certificate: issued until ${next.notAfter}`);
@@ -136,4 +145,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-const pem = (label: string, der: Uint8Array): string => `-----BEGIN ${label}-----\n${toBase64(der).match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+const pem = (label: string, der: Uint8Array): string =>
+  `-----BEGIN ${label}-----\n${toBase64(der)
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END ${label}-----\n`;

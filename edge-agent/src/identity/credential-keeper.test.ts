@@ -13,7 +13,16 @@ import { CREDENTIAL_KEY, effectiveToken, keepCredentials } from './credential-ke
 const dir = mkdtempSync(join(tmpdir(), 'credential-keeper-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const msg = (token: string, generation: number) => utf8(JSON.stringify({ v: 1, token, generation, oldValidUntil: new Date(Date.now() + 60_000).toISOString(), issuedAt: new Date().toISOString() }));
+const msg = (token: string, generation: number) =>
+  utf8(
+    JSON.stringify({
+      v: 1,
+      token,
+      generation,
+      oldValidUntil: new Date(Date.now() + 60_000).toISOString(),
+      issuedAt: new Date().toISOString(),
+    }),
+  );
 const tok = (c: string) => `fdt_${c.repeat(32)}`;
 const settle = () => new Promise((r) => setTimeout(r, 50));
 
@@ -24,7 +33,13 @@ describe('keepCredentials', () => {
     let current = configured;
     const applied: string[] = [];
     let deliver: (p: Uint8Array) => void = () => undefined;
-    keepCredentials({ on: (fn) => ((deliver = fn), () => undefined), storage, configured, current: () => current, apply: (t) => (applied.push(t), (current = t)) });
+    keepCredentials({
+      on: (fn) => ((deliver = fn), () => undefined),
+      storage,
+      configured,
+      current: () => current,
+      apply: (t) => (applied.push(t), (current = t)),
+    });
     await settle();
     deliver(utf8('{"v":1,"token":"nope"}'));
     deliver(msg(tok('b'), 2));

@@ -44,7 +44,11 @@ export function credentialRecovery(o: RecoveryOptions): CredentialRecovery {
     const url = `${o.server.replace(/\/+$/, '')}/api/v1/recover`;
     let res: Response;
     try {
-      res = await (o.fetch ?? fetch)(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ v: 1, deviceId: o.deviceId, timestamp, proof }) });
+      res = await (o.fetch ?? fetch)(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ v: 1, deviceId: o.deviceId, timestamp, proof }),
+      });
     } catch (err) {
       o.log?.(`credentials: cannot reach ${url} to recover: ${(err as Error)?.message ?? err}`);
       return false;
@@ -56,7 +60,11 @@ export function credentialRecovery(o: RecoveryOptions): CredentialRecovery {
       return false;
     }
     // Stored before use, with the origin of the configured token, exactly as a rotation is (credential-keeper.ts).
-    await writeJson(o.storage, CREDENTIAL_KEY, { token: answer.token, generation: answer.generation, origin: sha256Hex(utf8(o.configured)) });
+    await writeJson(o.storage, CREDENTIAL_KEY, {
+      token: answer.token,
+      generation: answer.generation,
+      origin: sha256Hex(utf8(o.configured)),
+    });
     o.log?.(`credentials: recovered with the device key; generation ${answer.generation}`);
     o.apply(answer.token);
     return true;
@@ -66,10 +74,12 @@ export function credentialRecovery(o: RecoveryOptions): CredentialRecovery {
       if (inFlight) return inFlight;
       if (now() - last < (o.minIntervalMs ?? 30_000)) return Promise.resolve(false);
       last = now();
-      inFlight = attempt().catch((err: unknown) => {
-        o.log?.(`credentials: recovery failed: ${(err as Error)?.message ?? err}`);
-        return false;
-      }).finally(() => (inFlight = null));
+      inFlight = attempt()
+        .catch((err: unknown) => {
+          o.log?.(`credentials: recovery failed: ${(err as Error)?.message ?? err}`);
+          return false;
+        })
+        .finally(() => (inFlight = null));
       return inFlight;
     },
   };

@@ -35,7 +35,11 @@ export async function enrollWithClaim(o: EnrollOptions): Promise<EnrolledIdentit
   const stored = await readJson<EnrolledIdentity>(o.storage, IDENTITY_KEY);
   if (stored && stored.serial === o.serial && typeof stored.token === 'string') return { ...stored, enrolled: false };
   const m = CLAIM.exec(o.claim);
-  if (!m) throw new AgentError('AGENT_CONFIG_INVALID', 'the claim must look like fec_enr-xxxxxxxx.<32 characters> (as printed by flotilla enrollments create)');
+  if (!m)
+    throw new AgentError(
+      'AGENT_CONFIG_INVALID',
+      'the claim must look like fec_enr-xxxxxxxx.<32 characters> (as printed by flotilla enrollments create)',
+    );
   const enrollmentId = m[1]!;
   // The key is stored before it is ever used: a device that crashes mid-enrollment retries with the same key.
   let keyFile = await readJson<{ secretKey: string }>(o.storage, DEVICE_KEY);
@@ -54,11 +58,16 @@ export async function enrollWithClaim(o: EnrollOptions): Promise<EnrolledIdentit
   // A busy or restarting server (connection reset, 5xx) is tried again; a refusal (4xx) is final.
   for (let attempt = 0; ; attempt++) {
     try {
-      res = await (o.fetch ?? fetch)(url, { method: 'POST', headers: { authorization: `Claim ${o.claim}`, 'content-type': 'application/json' }, body });
+      res = await (o.fetch ?? fetch)(url, {
+        method: 'POST',
+        headers: { authorization: `Claim ${o.claim}`, 'content-type': 'application/json' },
+        body,
+      });
       text = await res.text();
       if (res.status < 500 || attempt >= RETRIES) break;
     } catch (err) {
-      if (attempt >= RETRIES) throw new AgentError('AGENT_BOOTSTRAP_FAILED', `cannot reach ${url}: ${(err as Error)?.message ?? err}`, { cause: err });
+      if (attempt >= RETRIES)
+        throw new AgentError('AGENT_BOOTSTRAP_FAILED', `cannot reach ${url}: ${(err as Error)?.message ?? err}`, { cause: err });
     }
     await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
   }

@@ -53,7 +53,9 @@ export function keepTrust(o: {
     const accepted = state;
     o.log?.(`trust: now version ${accepted.version}, ${accepted.keys.length} key(s), threshold ${accepted.threshold}`);
     o.onUpdate?.({ accepted: true, version: accepted.version });
-    chain = chain.then(() => writeJson(o.storage, TRUST_KEY, accepted)).catch((err: Error) => o.log?.(`trust: could not store version ${accepted.version}: ${err.message}`));
+    chain = chain
+      .then(() => writeJson(o.storage, TRUST_KEY, accepted))
+      .catch((err: Error) => o.log?.(`trust: could not store version ${accepted.version}: ${err.message}`));
   });
 }
 

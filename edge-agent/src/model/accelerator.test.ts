@@ -19,7 +19,10 @@ class FakeRuntime implements InferenceRuntime {
   readonly maxOpset = 24;
   released = 0;
   loads = 0;
-  constructor(readonly executionProviders: readonly string[], private readonly b: Behaviour = {}) {}
+  constructor(
+    readonly executionProviders: readonly string[],
+    private readonly b: Behaviour = {},
+  ) {}
   async load(): Promise<ModelSession> {
     this.loads++;
     if (this.b.failLoad) throw new Error('no adapter\nsecond line');
@@ -39,12 +42,16 @@ class FakeRuntime implements InferenceRuntime {
   }
 }
 
-const manifest = (providers: string[], selfTests = true) => ({
-  model: { name: 'm', version: '1.0.0', sequence: 1, file: 'model.onnx' },
-  signature: { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 2] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 2] }] },
-  runtime: { executionProviders: providers },
-  ...(selfTests && { selfTests: [{ name: 't', inputs: { x: [1, 2] }, expected: { y: [2, 4] }, tolerance: { abs: 1e-4 } }] }),
-}) as unknown as BundleManifest;
+const manifest = (providers: string[], selfTests = true) =>
+  ({
+    model: { name: 'm', version: '1.0.0', sequence: 1, file: 'model.onnx' },
+    signature: {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [null, 2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [null, 2] }],
+    },
+    runtime: { executionProviders: providers },
+    ...(selfTests && { selfTests: [{ name: 't', inputs: { x: [1, 2] }, expected: { y: [2, 4] }, tolerance: { abs: 1e-4 } }] }),
+  }) as unknown as BundleManifest;
 
 async function choose(m: BundleManifest, cpu: FakeRuntime, gpu: FakeRuntime) {
   const probed = new ProbedRuntime(cpu, { runtime: gpu, rounds: 2 }, m);
@@ -71,7 +78,10 @@ describe('ProbedRuntime: the GPU serves only when the bundle allows it, it match
     const cpu = new FakeRuntime(['cpu']);
     const gpu = new FakeRuntime(['webgpu'], { spinMs: 4 });
     const { choice } = await choose(manifest(['cpu', 'webgpu']), cpu, gpu);
-    expect(choice).toMatchObject({ provider: 'cpu', reason: expect.stringMatching(/webgpu is not faster \(\d+(\.\d+)? ms against \d+(\.\d+)? ms on cpu\)/) });
+    expect(choice).toMatchObject({
+      provider: 'cpu',
+      reason: expect.stringMatching(/webgpu is not faster \(\d+(\.\d+)? ms against \d+(\.\d+)? ms on cpu\)/),
+    });
     expect([cpu.released, gpu.released]).toEqual([0, 1]);
   });
 
@@ -96,13 +106,24 @@ describe('ProbedRuntime: the GPU serves only when the bundle allows it, it match
 
   it('stays on the CPU when the accelerator\'s first run does not finish within its budget, saying so rather than "does not match"', async () => {
     const cpu = new FakeRuntime(['cpu']);
-    const probed = new ProbedRuntime(cpu, { runtime: new FakeRuntime(['webgpu'], { spinMs: 60 }), budgetMs: 30 }, manifest(['cpu', 'webgpu']));
+    const probed = new ProbedRuntime(
+      cpu,
+      { runtime: new FakeRuntime(['webgpu'], { spinMs: 60 }), budgetMs: 30 },
+      manifest(['cpu', 'webgpu']),
+    );
     await probed.load(new Uint8Array());
-    expect(probed.choice).toMatchObject({ provider: 'cpu', reason: "webgpu did not finish its first self-test run within the accelerator's 30 ms budget" });
+    expect(probed.choice).toMatchObject({
+      provider: 'cpu',
+      reason: "webgpu did not finish its first self-test run within the accelerator's 30 ms budget",
+    });
   });
 
   it('stays on the CPU with the first line of the reason when the accelerator cannot load the model', async () => {
-    const { choice, y } = await choose(manifest(['cpu', 'webgpu']), new FakeRuntime(['cpu']), new FakeRuntime(['webgpu'], { failLoad: true }));
+    const { choice, y } = await choose(
+      manifest(['cpu', 'webgpu']),
+      new FakeRuntime(['cpu']),
+      new FakeRuntime(['webgpu'], { failLoad: true }),
+    );
     expect(choice).toMatchObject({ provider: 'cpu', reason: 'webgpu could not load the model: no adapter' });
     expect(choice.probeMs).toBeGreaterThanOrEqual(0);
     expect(y).toEqual([6, 8]);

@@ -97,9 +97,11 @@ export class ProbedRuntime extends WrappedRuntime {
         await probeModel(accelSession, this.manifest, left());
       } catch (err) {
         const code = (err as { code?: string })?.code;
-        stay(code === 'AGENT_SELF_TEST_TIMEOUT'
-          ? `${name} did not finish its first self-test run within the accelerator's ${budgetMs} ms budget`
-          : `${name} does not match the CPU within the bundle's tolerance: ${oneLine(err)}`);
+        stay(
+          code === 'AGENT_SELF_TEST_TIMEOUT'
+            ? `${name} did not finish its first self-test run within the accelerator's ${budgetMs} ms budget`
+            : `${name} does not match the CPU within the bundle's tolerance: ${oneLine(err)}`,
+        );
         await accelSession.release().catch(() => undefined);
         return cpuSession;
       }
@@ -115,7 +117,11 @@ export class ProbedRuntime extends WrappedRuntime {
         await accelSession.release().catch(() => undefined);
         return cpuSession;
       }
-      this.choice = { provider: name, reason: `${name} matches ${cpuName} and is faster (${timings.acceleratedMs} ms against ${timings.cpuMs} ms)`, ...timings };
+      this.choice = {
+        provider: name,
+        reason: `${name} matches ${cpuName} and is faster (${timings.acceleratedMs} ms against ${timings.cpuMs} ms)`,
+        ...timings,
+      };
       await cpuSession.release().catch(() => undefined);
       return accelSession;
     } catch (err) {
@@ -128,4 +134,7 @@ export class ProbedRuntime extends WrappedRuntime {
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
-const oneLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
+const oneLine = (err: unknown) =>
+  String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .slice(0, 200);

@@ -1,5 +1,12 @@
 // A loaded, verified model ready to serve: session, compiled preprocessing and features, and an in-flight count.
-import { compileFeatures, TENSOR_DTYPES, type BundleManifest, type FeatureExtractor, type IoSignature, type TensorSpec } from '@flotilla/firmware-bundler';
+import {
+  compileFeatures,
+  TENSOR_DTYPES,
+  type BundleManifest,
+  type FeatureExtractor,
+  type IoSignature,
+  type TensorSpec,
+} from '@flotilla/firmware-bundler';
 import { AgentError } from '../errors.ts';
 import { compilePipeline, type Pipeline } from '../preprocess/pipeline.ts';
 import type { InferenceRuntime, ModelSession, SessionInput } from '../runtime/inference-runtime.ts';
@@ -63,7 +70,11 @@ export async function loadActiveModel(installed: InstalledModel, runtime: Infere
   try {
     const signature = signatureOf(manifest, session);
     const missing = signature.inputs.find((s) => !session.inputs.some((i) => i.name === s.name));
-    if (missing) throw new AgentError('AGENT_MODEL_LOAD_FAILED', `the manifest names input ${missing.name}, the model has ${session.inputs.map((i) => i.name).join(', ')}`);
+    if (missing)
+      throw new AgentError(
+        'AGENT_MODEL_LOAD_FAILED',
+        `the manifest names input ${missing.name}, the model has ${session.inputs.map((i) => i.name).join(', ')}`,
+      );
     const spec = signature.inputs[0];
     if (!spec) throw new AgentError('AGENT_MODEL_LOAD_FAILED', 'the model has no inputs');
     const primaryOutput = signature.outputs[0]?.name;
@@ -71,10 +82,13 @@ export async function loadActiveModel(installed: InstalledModel, runtime: Infere
     const [batch, ...rest] = spec.shape;
     // The array form (`predict(row)`) needs one float32 input whose dims past the batch are fixed; any other
     // model (several inputs, integer ids, a dynamic sequence length) is served through named tensors only.
-    const rowInput = signature.inputs.length === 1 && spec.dtype === 'float32' && rest.every((d): d is number => typeof d === 'number' && d > 0);
+    const rowInput =
+      signature.inputs.length === 1 && spec.dtype === 'float32' && rest.every((d): d is number => typeof d === 'number' && d > 0);
     const rowDims = rowInput ? (rest as number[]) : [];
     const pipeline = compilePipeline(rowInput ? manifest.preprocessing : undefined, rowDims);
-    const features = rowInput ? (manifest.referenceProfile?.features ?? []).filter((f) => f.input === undefined || f.input === spec.name) : [];
+    const features = rowInput
+      ? (manifest.referenceProfile?.features ?? []).filter((f) => f.input === undefined || f.input === spec.name)
+      : [];
     return {
       info: { name: manifest.model.name, version: manifest.model.version, sequence: manifest.model.sequence },
       slot: installed.slot,
@@ -111,7 +125,10 @@ function signatureOf(manifest: BundleManifest, session: ModelSession): IoSignatu
     dtype: (TENSOR_DTYPES as readonly string[]).includes(t.type ?? '') ? (t.type as TensorSpec['dtype']) : 'float32',
     shape: (t.shape ?? [null]).map((d) => (typeof d === 'number' ? d : null)),
   });
-  return { inputs: session.inputs.map(spec), outputs: (session.outputs ?? session.outputNames.map((name) => ({ name, shape: null }))).map(spec) };
+  return {
+    inputs: session.inputs.map(spec),
+    outputs: (session.outputs ?? session.outputNames.map((name) => ({ name, shape: null }))).map(spec),
+  };
 }
 
 /** Releases the session once no prediction uses it any more. */

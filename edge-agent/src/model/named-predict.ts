@@ -13,7 +13,13 @@ export type NamedInputs = Record<string, TensorInput>;
  * typed array, which has a numeric `length`).
  */
 export function isNamedInputs(x: unknown): x is NamedInputs {
-  return typeof x === 'object' && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) && typeof (x as { length?: unknown }).length !== 'number';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    !ArrayBuffer.isView(x) &&
+    !Array.isArray(x) &&
+    typeof (x as { length?: unknown }).length !== 'number'
+  );
 }
 
 /** How the model's inputs read in an error message: `ids int64 [?, ?], mask int64 [?, ?]`. */
@@ -29,11 +35,16 @@ export function describeInputs(m: ActiveModel): string {
 export function namedFeeds(m: ActiveModel, inputs: NamedInputs, maxElements?: number): Record<string, Tensor> {
   const specs = m.signature.inputs;
   for (const name of Object.keys(inputs)) {
-    if (!specs.some((s) => s.name === name)) throw new AgentError('AGENT_INPUT_INVALID', `the model has no input ${JSON.stringify(name)}; its inputs are ${describeInputs(m)}`);
+    if (!specs.some((s) => s.name === name))
+      throw new AgentError('AGENT_INPUT_INVALID', `the model has no input ${JSON.stringify(name)}; its inputs are ${describeInputs(m)}`);
   }
   const feeds: Record<string, Tensor> = {};
   for (const spec of specs) {
-    if (!Object.hasOwn(inputs, spec.name)) throw new AgentError('AGENT_INPUT_INVALID', `input ${spec.name} (${spec.dtype} ${shapeText(spec.shape)}) is missing; the model takes ${describeInputs(m)}`);
+    if (!Object.hasOwn(inputs, spec.name))
+      throw new AgentError(
+        'AGENT_INPUT_INVALID',
+        `input ${spec.name} (${spec.dtype} ${shapeText(spec.shape)}) is missing; the model takes ${describeInputs(m)}`,
+      );
     feeds[spec.name] = toTensor(spec, inputs[spec.name], maxElements);
   }
   checkSymbols(m, feeds);
@@ -56,7 +67,10 @@ function checkSymbols(m: ActiveModel, feeds: Record<string, Tensor>): void {
       const first = seen.get(symbol);
       if (!first) seen.set(symbol, { input: input.name, size });
       else if (first.size !== size) {
-        throw new AgentError('AGENT_INPUT_INVALID', `dimension ${symbol} must be the same in every input: ${first.input} has ${first.size}, ${input.name} has ${size}`);
+        throw new AgentError(
+          'AGENT_INPUT_INVALID',
+          `dimension ${symbol} must be the same in every input: ${first.input} has ${first.size}, ${input.name} has ${size}`,
+        );
       }
     });
   }

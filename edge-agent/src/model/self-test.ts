@@ -18,7 +18,12 @@ export interface ProbeReport {
  * A manifest without vectors gets a smoke run on zeros of every input (dynamic dims at 1) whose
  * outputs must be finite, so a model that cannot run at all is still caught.
  */
-export async function probeModel(session: ModelSession, manifest: BundleManifest, budgetMs: number, now: () => number = () => performance.now()): Promise<ProbeReport> {
+export async function probeModel(
+  session: ModelSession,
+  manifest: BundleManifest,
+  budgetMs: number,
+  now: () => number = () => performance.now(),
+): Promise<ProbeReport> {
   const t0 = now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -33,23 +38,30 @@ export async function probeModel(session: ModelSession, manifest: BundleManifest
 }
 
 async function runVectors(session: ModelSession, manifest: BundleManifest, overBudget: () => boolean, budgetMs: number): Promise<number> {
-  const inputs: TensorSpec[] = manifest.signature?.inputs ?? session.inputs.map((i) => ({
-    name: i.name,
-    dtype: isTensorType(i.type) ? i.type : 'float32',
-    shape: (i.shape ?? [1]).map((d) => (typeof d === 'number' ? d : null)),
-  }));
+  const inputs: TensorSpec[] =
+    manifest.signature?.inputs ??
+    session.inputs.map((i) => ({
+      name: i.name,
+      dtype: isTensorType(i.type) ? i.type : 'float32',
+      shape: (i.shape ?? [1]).map((d) => (typeof d === 'number' ? d : null)),
+    }));
   const tests = manifest.selfTests ?? [];
   if (tests.length === 0) {
     // A representative input from the signature alone: zeros of each input's type, dynamic dims at 1. It
     // proves the model loads and runs with every input it declares (ids, masks, state tensors included).
     const feeds: Record<string, Tensor> = {};
     for (const spec of inputs) {
-      if (!isTensorType(spec.dtype)) throw new AgentError('AGENT_SELF_TEST_FAILED', `input ${spec.name} is ${spec.dtype}, which the agent cannot feed`);
-      feeds[spec.name] = zeroTensor(spec.dtype, spec.shape.map((d) => d ?? 1));
+      if (!isTensorType(spec.dtype))
+        throw new AgentError('AGENT_SELF_TEST_FAILED', `input ${spec.name} is ${spec.dtype}, which the agent cannot feed`);
+      feeds[spec.name] = zeroTensor(
+        spec.dtype,
+        spec.shape.map((d) => d ?? 1),
+      );
     }
     const out = await runTensors(session, feeds);
     for (const [name, t] of Object.entries(out)) {
-      if (!tensorNumbers(t).every((v) => Number.isFinite(v))) throw new AgentError('AGENT_SELF_TEST_FAILED', `smoke run on zeros: output ${name} is not finite`);
+      if (!tensorNumbers(t).every((v) => Number.isFinite(v)))
+        throw new AgentError('AGENT_SELF_TEST_FAILED', `smoke run on zeros: output ${name} is not finite`);
     }
     return 0;
   }
@@ -62,7 +74,8 @@ async function runVectors(session: ModelSession, manifest: BundleManifest, overB
       try {
         feeds[spec.name] = toTensor(spec, { dims: resolveDims(spec, values.length), data: values });
       } catch (err) {
-        if (isAgentError(err, 'AGENT_INPUT_INVALID')) throw new AgentError('AGENT_SELF_TEST_FAILED', `self-test ${test.name}: ${err.message}`);
+        if (isAgentError(err, 'AGENT_INPUT_INVALID'))
+          throw new AgentError('AGENT_SELF_TEST_FAILED', `self-test ${test.name}: ${err.message}`);
         throw err;
       }
     }
@@ -71,13 +84,20 @@ async function runVectors(session: ModelSession, manifest: BundleManifest, overB
       const t = out[name];
       if (!t) throw new AgentError('AGENT_SELF_TEST_FAILED', `self-test ${test.name}: the model has no output ${name}`);
       const got = tensorNumbers(t);
-      if (got.length !== expected.length) throw new AgentError('AGENT_SELF_TEST_FAILED', `self-test ${test.name}: output ${name} has ${got.length} values, expected ${expected.length}`);
+      if (got.length !== expected.length)
+        throw new AgentError(
+          'AGENT_SELF_TEST_FAILED',
+          `self-test ${test.name}: output ${name} has ${got.length} values, expected ${expected.length}`,
+        );
       const { abs, rel = 0 } = test.tolerance;
       for (let i = 0; i < expected.length; i++) {
         const e = expected[i]!;
         const err = Math.abs(got[i]! - e);
         if (!(err <= abs + rel * Math.abs(e))) {
-          throw new AgentError('AGENT_SELF_TEST_FAILED', `self-test ${test.name}: ${name}[${i}] = ${got[i]}, expected ${e} ± ${abs + rel * Math.abs(e)}`);
+          throw new AgentError(
+            'AGENT_SELF_TEST_FAILED',
+            `self-test ${test.name}: ${name}[${i}] = ${got[i]}, expected ${e} ± ${abs + rel * Math.abs(e)}`,
+          );
         }
         if (err > worst) worst = err;
       }
@@ -95,6 +115,10 @@ export function resolveDims(spec: Pick<TensorSpec, 'name' | 'shape'>, count: num
   const known = spec.shape.reduce<number>((a, d) => a * (d ?? 1), 1);
   const last = spec.shape.lastIndexOf(null);
   if (last < 0) return spec.shape as number[];
-  if (known === 0 || count % known !== 0) throw new AgentError('AGENT_SELF_TEST_FAILED', `input ${spec.name}: ${count} values do not fill shape [${spec.shape.map((d) => d ?? '?').join(', ')}]`);
+  if (known === 0 || count % known !== 0)
+    throw new AgentError(
+      'AGENT_SELF_TEST_FAILED',
+      `input ${spec.name}: ${count} values do not fill shape [${spec.shape.map((d) => d ?? '?').join(', ')}]`,
+    );
   return spec.shape.map((d, i) => d ?? (i === last ? count / known : 1));
 }

@@ -43,7 +43,8 @@ export const PREPROCESSING_OPS: Record<string, (params: Params, dims: readonly n
     if (std.some((s) => s === 0)) throw incompatible('normalize.std must not be 0');
     const layout = p.layout === 'chw' ? 'chw' : 'hwc';
     const channels = Math.max(mean.length, std.length);
-    if (mean.length !== std.length && mean.length !== 1 && std.length !== 1) throw incompatible('normalize.mean and std must have the same length');
+    if (mean.length !== std.length && mean.length !== 1 && std.length !== 1)
+      throw incompatible('normalize.mean and std must have the same length');
     const inv = Array.from({ length: channels }, (_, c) => 1 / (std[c] ?? std[0]!));
     const mu = Array.from({ length: channels }, (_, c) => mean[c] ?? mean[0]!);
     return {
@@ -76,7 +77,8 @@ export const PREPROCESSING_OPS: Record<string, (params: Params, dims: readonly n
   },
   reshape(p, dims) {
     const shape = p.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) > 0)) throw incompatible('reshape.shape must be positive integers');
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) > 0))
+      throw incompatible('reshape.shape must be positive integers');
     const want = (shape as number[]).reduce((a, b) => a * b, 1);
     const have = dims.reduce((a, b) => a * b, 1);
     if (want !== have) throw incompatible(`reshape to [${shape.join(', ')}] needs ${want} values, the row has ${have}`);

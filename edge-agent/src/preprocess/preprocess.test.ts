@@ -14,13 +14,29 @@ const run = (steps: { op: string; params?: Record<string, unknown> }[], dims: nu
 describe('preprocessing', () => {
   it('scales, normalizes per channel (hwc and chw) and clips, in order', () => {
     expect(run([{ op: 'scale', params: { factor: 1 / 255 } }], [2], [255, 51]).out).toEqual([1, expect.closeTo(0.2, 6)]);
-    expect(run([{ op: 'scale', params: { factor: 2, offset: -1 } }, { op: 'clip', params: { min: 0, max: 2 } }], [3], [0, 1, 5]).out).toEqual([0, 1, 2]);
+    expect(
+      run(
+        [
+          { op: 'scale', params: { factor: 2, offset: -1 } },
+          { op: 'clip', params: { min: 0, max: 2 } },
+        ],
+        [3],
+        [0, 1, 5],
+      ).out,
+    ).toEqual([0, 1, 2]);
     expect(run([{ op: 'normalize', params: { mean: [1, 2], std: [1, 2] } }], [2, 2], [1, 2, 3, 4]).out).toEqual([0, 0, 2, 1]);
-    expect(run([{ op: 'normalize', params: { mean: [1, 2], std: [1, 2], layout: 'chw' } }], [2, 2], [1, 2, 3, 4]).out).toEqual([0, 1, 0.5, 1]);
+    expect(run([{ op: 'normalize', params: { mean: [1, 2], std: [1, 2], layout: 'chw' } }], [2, 2], [1, 2, 3, 4]).out).toEqual([
+      0, 1, 0.5, 1,
+    ]);
   });
 
   it('folds leading affine steps into one pass with the same result as applying them in turn', () => {
-    const steps = [{ op: 'scale', params: { factor: 1 / 255 } }, { op: 'normalize', params: { mean: 0.5, std: 0.25 } }, { op: 'clip', params: { min: -1.5 } }, { op: 'scale', params: { factor: 2 } }];
+    const steps = [
+      { op: 'scale', params: { factor: 1 / 255 } },
+      { op: 'normalize', params: { mean: 0.5, std: 0.25 } },
+      { op: 'clip', params: { min: -1.5 } },
+      { op: 'scale', params: { factor: 2 } },
+    ];
     const out = run(steps, [3], [0, 127.5, 255]).out;
     expect(out).toEqual([-3, expect.closeTo(0, 5), expect.closeTo(4, 5)]);
   });
@@ -31,7 +47,12 @@ describe('preprocessing', () => {
   });
 
   it('refuses an unknown op or bad parameter as BUNDLE_RUNTIME_INCOMPATIBLE (so verification fails before staging)', () => {
-    for (const steps of [[{ op: 'resize' }], [{ op: 'normalize', params: { mean: 0, std: 0 } }], [{ op: 'scale', params: { factor: 'x' } }], [{ op: 'constructor' }]]) {
+    for (const steps of [
+      [{ op: 'resize' }],
+      [{ op: 'normalize', params: { mean: 0, std: 0 } }],
+      [{ op: 'scale', params: { factor: 'x' } }],
+      [{ op: 'constructor' }],
+    ]) {
       let err: unknown;
       try {
         compilePipeline({ steps: steps as never }, [4]);

@@ -51,7 +51,8 @@ export function runTensors(session: ModelSession, feeds: Record<string, Tensor>)
   const floats: Record<string, TensorValue> = {};
   for (const name in feeds) {
     const f = feeds[name]!;
-    if (f.type !== 'float32') return Promise.reject(new Error(`this runtime runs float32 inputs only (no runTensors); input ${name} is ${f.type}`));
+    if (f.type !== 'float32')
+      return Promise.reject(new Error(`this runtime runs float32 inputs only (no runTensors); input ${name} is ${f.type}`));
     floats[name] = { data: f.data as Float32Array, dims: f.dims };
   }
   return session.run(floats).then((out) => {

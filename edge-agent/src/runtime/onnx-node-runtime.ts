@@ -40,7 +40,9 @@ export class OnnxNodeRuntime implements InferenceRuntime {
       });
       return new OrtSession(session, ort.Tensor as unknown as OrtTensorCtor);
     } catch (err) {
-      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-node could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
+      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-node could not load the model: ${(err as Error)?.message ?? err}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -36,7 +36,9 @@ export class OnnxWebRuntime implements InferenceRuntime {
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
       return new OrtSession(session, ort.Tensor as unknown as OrtTensorCtor);
     } catch (err) {
-      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-web could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
+      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-web could not load the model: ${(err as Error)?.message ?? err}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -24,7 +24,10 @@ export class OnnxWebGpuRuntime implements InferenceRuntime {
 
   async load(modelBytes: Uint8Array): Promise<ModelSession> {
     if (typeof navigator === 'undefined' || !(navigator as { gpu?: unknown }).gpu) {
-      throw new AgentError('AGENT_MODEL_LOAD_FAILED', 'this browser offers no WebGPU (navigator.gpu is missing: an insecure origin, or WebGPU is disabled)');
+      throw new AgentError(
+        'AGENT_MODEL_LOAD_FAILED',
+        'this browser offers no WebGPU (navigator.gpu is missing: an insecure origin, or WebGPU is disabled)',
+      );
     }
     try {
       const ort = await (ortModule ??= import('onnxruntime-web/webgpu').then((m) => {
@@ -38,7 +41,11 @@ export class OnnxWebGpuRuntime implements InferenceRuntime {
       const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
       return new OrtSession(session, ort.Tensor as unknown as OrtTensorCtor);
     } catch (err) {
-      throw new AgentError('AGENT_MODEL_LOAD_FAILED', `onnxruntime-web (webgpu) could not load the model: ${(err as Error)?.message ?? err}`, { cause: err });
+      throw new AgentError(
+        'AGENT_MODEL_LOAD_FAILED',
+        `onnxruntime-web (webgpu) could not load the model: ${(err as Error)?.message ?? err}`,
+        { cause: err },
+      );
     }
   }
 }

@@ -36,7 +36,14 @@ describe('toTensor', () => {
     expect(toTensor(spec('int64', [null, 2]), { dims: [1, 2], data: [1, -2] }).data).toEqual(BigInt64Array.from([1n, -2n]));
     expect(toTensor(spec('float16', [2]), { data: [1, -2] }).data).toEqual(Uint16Array.from([0x3c00, 0xc000]));
     expect(toTensor(spec('bool', [null]), { data: [true, false, 1], dims: [3] }).data).toEqual(Uint8Array.from([1, 0, 1]));
-    expect(toTensor(spec('uint8', [2, 2]), { data: [[1, 2], [3, 255]] })).toEqual({ type: 'uint8', dims: [2, 2], data: Uint8Array.from([1, 2, 3, 255]) });
+    expect(
+      toTensor(spec('uint8', [2, 2]), {
+        data: [
+          [1, 2],
+          [3, 255],
+        ],
+      }),
+    ).toEqual({ type: 'uint8', dims: [2, 2], data: Uint8Array.from([1, 2, 3, 255]) });
   });
 
   it('refuses values outside the type and data that does not fill its dims', () => {
@@ -53,7 +60,10 @@ describe('toTensor', () => {
 
   it('writes JSON with int64 as numbers, or as strings when one is beyond 2^53, and float16 decoded', () => {
     expect(tensorToJson({ type: 'int64', dims: [2], data: BigInt64Array.from([1n, -5n]) }).data).toEqual([1, -5]);
-    expect(tensorToJson({ type: 'int64', dims: [2], data: BigInt64Array.from([1n, 2n ** 60n]) }).data).toEqual(['1', '1152921504606846976']);
+    expect(tensorToJson({ type: 'int64', dims: [2], data: BigInt64Array.from([1n, 2n ** 60n]) }).data).toEqual([
+      '1',
+      '1152921504606846976',
+    ]);
     expect(tensorToJson({ type: 'float16', dims: [1], data: Uint16Array.from([0x3800]) }).data).toEqual([0.5]);
     expect(zeroTensor('bool', [2, 3])).toEqual({ type: 'bool', dims: [2, 3], data: new Uint8Array(6) });
   });

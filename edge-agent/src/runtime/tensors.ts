@@ -3,14 +3,37 @@
 import { AgentError } from '../errors.ts';
 
 /** Element types a model input or output may have (ONNX names, lower case; strings are not served). */
-export const TENSOR_TYPES = ['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool'] as const;
+export const TENSOR_TYPES = [
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+] as const;
 export type TensorType = (typeof TENSOR_TYPES)[number];
 
 /**
  * The storage of each type, as onnxruntime takes and gives it: float16 as its raw IEEE 754 half bits
  * (Uint16Array), bool as 0/1 bytes (Uint8Array), int64/uint64 as BigInt64Array/BigUint64Array.
  */
-export type TensorData = Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /** A dense, row-major tensor: what named predictions take and give. */
 export interface Tensor {
@@ -51,12 +74,27 @@ export interface TensorSpecLike {
 }
 
 const INT_RANGE: Partial<Record<TensorType, [number, number]>> = {
-  int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], int32: [-2147483648, 2147483647], uint32: [0, 4294967295],
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
 };
 
 const CTORS: Record<TensorType, new (n: number) => TensorData> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array, bool: Uint8Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
 };
 
 /** Whether `t` names a type the agent can serve. */
@@ -93,9 +131,11 @@ export function toTensor(spec: TensorSpecLike, value: unknown, maxElements = Num
   const { flat, inferred } = flatten(name, v.data, maxElements);
   let dims: number[];
   if (v.dims !== undefined) {
-    if (!Array.isArray(v.dims) || !v.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw invalid(`input ${name}: dims must be an array of non-negative integers`);
+    if (!Array.isArray(v.dims) || !v.dims.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw invalid(`input ${name}: dims must be an array of non-negative integers`);
     dims = v.dims as number[];
-    if (inferred && (inferred.length !== dims.length || inferred.some((d, i) => d !== dims[i]))) throw invalid(`input ${name}: dims ${shapeText(dims)} do not match the nested data's ${shapeText(inferred)}`);
+    if (inferred && (inferred.length !== dims.length || inferred.some((d, i) => d !== dims[i])))
+      throw invalid(`input ${name}: dims ${shapeText(dims)} do not match the nested data's ${shapeText(inferred)}`);
   } else if (inferred) {
     dims = inferred;
   } else if (spec.shape.every((d) => typeof d === 'number')) {
@@ -103,12 +143,15 @@ export function toTensor(spec: TensorSpecLike, value: unknown, maxElements = Num
   } else {
     throw invalid(`input ${name} has dynamic dimensions ${shapeText(spec.shape)}: give its dims, or the data as nested arrays`);
   }
-  if (dims.length !== spec.shape.length) throw invalid(`input ${name} has rank ${spec.shape.length} ${shapeText(spec.shape)}, got dims ${shapeText(dims)}`);
+  if (dims.length !== spec.shape.length)
+    throw invalid(`input ${name} has rank ${spec.shape.length} ${shapeText(spec.shape)}, got dims ${shapeText(dims)}`);
   spec.shape.forEach((d, i) => {
-    if (typeof d === 'number' && d !== dims[i]) throw invalid(`input ${name}: dimension ${i} is fixed at ${d}, got ${dims[i]} (shape ${shapeText(spec.shape)})`);
+    if (typeof d === 'number' && d !== dims[i])
+      throw invalid(`input ${name}: dimension ${i} is fixed at ${d}, got ${dims[i]} (shape ${shapeText(spec.shape)})`);
   });
   const count = elementCount(dims);
-  if (count > maxElements) throw invalid(`input ${name}: dims ${shapeText(dims)} hold ${count} elements, more than the ${maxElements} allowed`);
+  if (count > maxElements)
+    throw invalid(`input ${name}: dims ${shapeText(dims)} hold ${count} elements, more than the ${maxElements} allowed`);
   if (flat.length !== count) throw invalid(`input ${name}: dims ${shapeText(dims)} need ${count} values, got ${flat.length}`);
   return { type, dims, data: convert(name, type, flat) };
 }
@@ -132,7 +175,8 @@ function flatten(name: string, data: unknown, maxElements: number): { flat: Arra
       flat.push(node);
       return;
     }
-    if (!Array.isArray(node) || node.length !== dims[depth]) throw invalid(`input ${name}: nested arrays are ragged (level ${depth} should hold ${dims[depth]} entries)`);
+    if (!Array.isArray(node) || node.length !== dims[depth])
+      throw invalid(`input ${name}: nested arrays are ragged (level ${depth} should hold ${dims[depth]} entries)`);
     for (const child of node) walk(child, depth + 1);
   };
   walk(data, 0);
@@ -167,7 +211,8 @@ function convert(name: string, type: TensorType, flat: ArrayLike<unknown>): Tens
         if (typeof x === 'bigint') b = x;
         else if (typeof x === 'number' && Number.isSafeInteger(x)) b = BigInt(x);
         else throw bad(i, `${type} needs integers within ±2^53 (or bigint)`);
-        if (type === 'uint64' ? b < 0n || b > 0xffffffffffffffffn : b < -(2n ** 63n) || b >= 2n ** 63n) throw bad(i, `out of ${type} range`);
+        if (type === 'uint64' ? b < 0n || b > 0xffffffffffffffffn : b < -(2n ** 63n) || b >= 2n ** 63n)
+          throw bad(i, `out of ${type} range`);
         (out as BigInt64Array)[i] = b;
         break;
       }
@@ -202,7 +247,8 @@ export function tensorToJson(t: Tensor): TensorJson {
   if (t.data instanceof BigInt64Array || t.data instanceof BigUint64Array) {
     const big = t.data as ArrayLike<bigint>;
     let safe = true;
-    for (let i = 0; i < big.length && safe; i++) safe = big[i]! <= BigInt(Number.MAX_SAFE_INTEGER) && big[i]! >= -BigInt(Number.MAX_SAFE_INTEGER);
+    for (let i = 0; i < big.length && safe; i++)
+      safe = big[i]! <= BigInt(Number.MAX_SAFE_INTEGER) && big[i]! >= -BigInt(Number.MAX_SAFE_INTEGER);
     return { type: t.type, dims, data: safe ? Array.from(big, Number) : Array.from(big, String) };
   }
   return { type: t.type, dims, data: Array.from(tensorNumbers(t)) };
@@ -228,12 +274,12 @@ export function floatToHalf(x: number): number {
     const half = m >>> shift;
     const rest = m & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
   }
   const half = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // Rounding may carry into the exponent, which is exactly right (up to infinity).
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /** The number IEEE 754 half bits `h` stand for. */

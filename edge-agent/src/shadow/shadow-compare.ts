@@ -22,7 +22,9 @@ export function compareShadow(serving: ServingAnswer, shadow: Float32Array | und
   if (!shadow || shadow.length === 0) return 'error';
   for (let i = 0; i < shadow.length; i++) if (!Number.isFinite(shadow[i]!)) return 'error';
   if (serving.width === 1 && shadow.length === 1) {
-    return Math.abs(shadow[0]! - serving.value) <= REGRESSION_TOLERANCE.abs + REGRESSION_TOLERANCE.rel * Math.abs(serving.value) ? 'agree' : 'disagree';
+    return Math.abs(shadow[0]! - serving.value) <= REGRESSION_TOLERANCE.abs + REGRESSION_TOLERANCE.rel * Math.abs(serving.value)
+      ? 'agree'
+      : 'disagree';
   }
   if (shadow.length !== serving.width) return 'disagree';
   return argmax(shadow) === serving.top1 ? 'agree' : 'disagree';

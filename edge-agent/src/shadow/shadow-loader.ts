@@ -49,7 +49,13 @@ export async function loadShadow(ref: BundleRef, d: ShadowLoaderDeps, signal: Ab
   signal.throwIfAborted();
   const manifestBytes = decodeEnvelope(envelope)!.manifestBytes;
   // `slot` is nominal: the shadow lives in memory only and no slot pointer ever names it.
-  const installed: InstalledModel = { slot: 'a', envelopeDigest: ref.manifestDigest, manifestDigest: d.hash(manifestBytes), manifest, files };
+  const installed: InstalledModel = {
+    slot: 'a',
+    envelopeDigest: ref.manifestDigest,
+    manifestDigest: d.hash(manifestBytes),
+    manifest,
+    files,
+  };
   const model = await loadActiveModel(installed, d.runtime);
   try {
     await probeModel(model.session, manifest, d.probeBudgetMs);

@@ -31,6 +31,12 @@ export class ShadowTally {
   /** The window's `shadow` field: null when no shadow ran. */
   summary(): TelemetryWindow['shadow'] {
     if (!this.model || this.requests === 0) return null;
-    return { model: this.model, requests: this.requests, errors: this.errors, agreements: this.agreements, latencyP95Ms: this.latency.percentiles().p95 };
+    return {
+      model: this.model,
+      requests: this.requests,
+      errors: this.errors,
+      agreements: this.agreements,
+      latencyP95Ms: this.latency.percentiles().p95,
+    };
   }
 }

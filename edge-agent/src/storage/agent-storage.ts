@@ -25,7 +25,8 @@ const KEY_RE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** Throws unless `key` is a safe storage key (no `..`, no absolute paths, no empty segments). */
 export function assertKey(key: string): void {
-  if (!KEY_RE.test(key) || key.split('/').some((s) => s === '.' || s === '..')) throw new TypeError(`invalid storage key ${JSON.stringify(key)}`);
+  if (!KEY_RE.test(key) || key.split('/').some((s) => s === '.' || s === '..'))
+    throw new TypeError(`invalid storage key ${JSON.stringify(key)}`);
 }
 
 const encoder = new TextEncoder();

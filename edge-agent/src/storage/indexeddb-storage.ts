@@ -22,7 +22,9 @@ export class IndexedDbStorage implements AgentStorage {
 
   read(key: string): Promise<Uint8Array | null> {
     assertKey(key);
-    return this.run('readonly', 'read', key, (s) => s.get(key)).then((v) => (v instanceof Uint8Array ? v : v instanceof ArrayBuffer ? new Uint8Array(v) : null));
+    return this.run('readonly', 'read', key, (s) => s.get(key)).then((v) =>
+      v instanceof Uint8Array ? v : v instanceof ArrayBuffer ? new Uint8Array(v) : null,
+    );
   }
 
   async write(key: string, bytes: Uint8Array): Promise<void> {
@@ -40,7 +42,10 @@ export class IndexedDbStorage implements AgentStorage {
     // Keys sort as strings; '\uffff' closes the range just past every key that starts with prefix.
     const range = prefix ? IDBKeyRange.bound(prefix, `${prefix}\uffff`) : undefined;
     const keys = await this.run('readonly', 'list', prefix, (s) => s.getAllKeys(range));
-    return (keys as IDBValidKey[]).map(String).filter((k) => k.startsWith(prefix)).sort();
+    return (keys as IDBValidKey[])
+      .map(String)
+      .filter((k) => k.startsWith(prefix))
+      .sort();
   }
 
   async freeBytes(): Promise<number | null> {

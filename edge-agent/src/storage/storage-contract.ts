@@ -36,7 +36,8 @@ export function storageContract(name: string, open: () => Promise<AgentStorage>)
 
     it('refuses keys that could escape its root', async () => {
       const s = await open();
-      for (const k of ['../x', '/abs', 'a//b', 'a/../b', '', 'a\\b', 'a/./b']) await expect(s.write(k, bytes(1)), k).rejects.toThrow(/invalid storage key/);
+      for (const k of ['../x', '/abs', 'a//b', 'a/../b', '', 'a\\b', 'a/./b'])
+        await expect(s.write(k, bytes(1)), k).rejects.toThrow(/invalid storage key/);
     });
   });
 }

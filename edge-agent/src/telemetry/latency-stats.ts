@@ -1,7 +1,9 @@
 // Latency of one window: a fixed histogram for the server, a bounded reservoir for exact-enough percentiles.
 
 /** Histogram edges in ms: log-spaced from 10 µs to 10 s, the range edge inference lives in. */
-export const LATENCY_EDGES_MS: readonly number[] = [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
+export const LATENCY_EDGES_MS: readonly number[] = [
+  0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000,
+];
 
 /** Values kept for percentiles; beyond this the reservoir samples uniformly (Algorithm R). */
 export const RESERVOIR_SIZE = 2048;

@@ -30,10 +30,17 @@ export class OutboxQueue<T extends { seq: number; dropped?: number }> {
   ) {}
 
   /** Opens the queue `kind`, reading what a previous run left. */
-  static async open<T extends { seq: number; dropped?: number }>(storage: AgentStorage, kind: string, o: OutboxOptions = {}): Promise<OutboxQueue<T>> {
+  static async open<T extends { seq: number; dropped?: number }>(
+    storage: AgentStorage,
+    kind: string,
+    o: OutboxOptions = {},
+  ): Promise<OutboxQueue<T>> {
     const q = new OutboxQueue<T>(storage, `telemetry/${kind}`, o);
     const meta = await readJson<Meta>(storage, `${q.dir}/meta.json`);
-    const seqs = (await storage.list(`${q.dir}/m-`)).map((k) => Number(k.slice(q.dir.length + 3, -5))).filter(Number.isSafeInteger).sort((a, b) => a - b);
+    const seqs = (await storage.list(`${q.dir}/m-`))
+      .map((k) => Number(k.slice(q.dir.length + 3, -5)))
+      .filter(Number.isSafeInteger)
+      .sort((a, b) => a - b);
     const top = seqs.length ? seqs[seqs.length - 1]! + 1 : 0;
     q.meta = { nextSeq: Math.max(meta?.nextSeq ?? 0, top), carried: meta?.carried ?? 0 };
     q.seqs = seqs;

@@ -18,12 +18,27 @@ export class Sampler {
   constructor(private readonly random: () => number = Math.random) {}
 
   /** Offers one answered row (raw input, before preprocessing); true when it was sampled. */
-  offer(predictionId: string, input: ArrayLike<number>, shape: readonly number[], prediction: number, confidence: number, at: number): boolean {
+  offer(
+    predictionId: string,
+    input: ArrayLike<number>,
+    shape: readonly number[],
+    prediction: number,
+    confidence: number,
+    at: number,
+  ): boolean {
     if (this.rate <= 0 || this.random() >= this.rate) return false;
     const size = Math.ceil((input.length * 4) / 3) * 4 + 200;
     if (this.used + size > this.budgetBytes) return false;
     const f = Float32Array.from(input);
-    const item: SampleItem = { predictionId, input: toBase64(new Uint8Array(f.buffer)), shape: [...shape], prediction, confidence, label: null, at: new Date(at).toISOString() };
+    const item: SampleItem = {
+      predictionId,
+      input: toBase64(new Uint8Array(f.buffer)),
+      shape: [...shape],
+      prediction,
+      confidence,
+      label: null,
+      at: new Date(at).toISOString(),
+    };
     this.items.push(item);
     this.used += size;
     this.recent.set(predictionId, item);

@@ -54,7 +54,14 @@ export class TelemetryService {
     this.agg = new WindowAggregator(now(), model());
   }
 
-  static async open(storage: AgentStorage, link: ServerLink | null, model: () => ActiveModel | null, o: TelemetryOptions, now: () => number, onWindow: (w: TelemetryWindow) => void): Promise<TelemetryService> {
+  static async open(
+    storage: AgentStorage,
+    link: ServerLink | null,
+    model: () => ActiveModel | null,
+    o: TelemetryOptions,
+    now: () => number,
+    onWindow: (w: TelemetryWindow) => void,
+  ): Promise<TelemetryService> {
     const telemetry = await OutboxQueue.open<TelemetryWindow>(storage, 'windows', { maxItems: o.maxQueuedWindows ?? 1000 });
     const samples = await OutboxQueue.open<SampleBatch & { dropped?: number }>(storage, 'samples', { maxItems: o.maxQueuedSamples ?? 100 });
     const s = new TelemetryService({ telemetry, samples }, link, model, o, now, onWindow);

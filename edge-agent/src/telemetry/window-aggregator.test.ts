@@ -16,7 +16,15 @@ describe('telemetry window', () => {
     w.recordFeedback(0, false);
     const m = w.close(7, Date.parse('2030-01-01T00:01:00Z'), 3);
     expect(TelemetryWindow.safeParse(m).success).toBe(true);
-    expect(m).toMatchObject({ seq: 7, requests: 5, errors: 2, predictions: [1, 0, 2], feedback: { labelled: 2, correct: 1, byClass: { labelled: [1, 0, 1], correct: [0, 0, 1] } }, dropped: 3, end: '2030-01-01T00:01:00.000Z' });
+    expect(m).toMatchObject({
+      seq: 7,
+      requests: 5,
+      errors: 2,
+      predictions: [1, 0, 2],
+      feedback: { labelled: 2, correct: 1, byClass: { labelled: [1, 0, 1], correct: [0, 0, 1] } },
+      dropped: 3,
+      end: '2030-01-01T00:01:00.000Z',
+    });
     expect(m.confidence.counts[3]).toBe(1);
     expect(m.confidence.counts[9]).toBe(2);
     expect(m.latencyMs.hist.counts.reduce((a, b) => a + b, 0)).toBe(5);

@@ -16,5 +16,8 @@ export interface BlobSource {
 
 /** The refusal of a blob larger than the caller allows. */
 export function oversizeError(digest: string, bytes: number, maxBytes: number): AgentError {
-  return new AgentError('AGENT_DOWNLOAD_FAILED', `blob ${digest} is larger than the ${maxBytes} bytes expected (server sent or claimed ${bytes})`);
+  return new AgentError(
+    'AGENT_DOWNLOAD_FAILED',
+    `blob ${digest} is larger than the ${maxBytes} bytes expected (server sent or claimed ${bytes})`,
+  );
 }

@@ -3,7 +3,12 @@ import { ConnectionInfo, decodeMessage } from '@flotilla/firmware-bundler/wire';
 import { AgentError } from '../errors.ts';
 
 /** GET `{server}/api/v1/devices/{id}/connection`; throws AGENT_CREDENTIAL_REFUSED on 401, else AGENT_BOOTSTRAP_FAILED. */
-export async function fetchConnectionInfo(server: string, deviceId: string, token: string, fetchImpl: typeof fetch = fetch): Promise<ConnectionInfo> {
+export async function fetchConnectionInfo(
+  server: string,
+  deviceId: string,
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<ConnectionInfo> {
   const url = `${server.replace(/\/+$/, '')}/api/v1/devices/${encodeURIComponent(deviceId)}/connection`;
   let res: Response;
   try {

@@ -31,7 +31,10 @@ export class HttpBlobSource implements BlobSource {
       let res: Response;
       try {
         res = await (this.o.fetch ?? fetch)(url, {
-          headers: { authorization: `Bearer ${this.o.deviceId}:${typeof this.o.token === 'function' ? this.o.token() : this.o.token}`, ...(got > 0 ? { range: `bytes=${got}-` } : {}) },
+          headers: {
+            authorization: `Bearer ${this.o.deviceId}:${typeof this.o.token === 'function' ? this.o.token() : this.o.token}`,
+            ...(got > 0 ? { range: `bytes=${got}-` } : {}),
+          },
           signal,
         });
       } catch (err) {

@@ -123,10 +123,15 @@ export class MqttLink implements ServerLink {
       // A clean disconnect suppresses the will, so say offline explicitly first [WIRE-2.6].
       await new Promise<void>((r) => {
         const timer = setTimeout(r, 2000);
-        client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: false, session: this.session }), { qos: 1, retain: true }, () => {
-          clearTimeout(timer);
-          r();
-        });
+        client.publish(
+          this.topic('presence'),
+          JSON.stringify({ v: 1, online: false, session: this.session }),
+          { qos: 1, retain: true },
+          () => {
+            clearTimeout(timer);
+            r();
+          },
+        );
       });
     }
     const wasConnected = this.connected;
@@ -212,8 +217,10 @@ export class MqttLink implements ServerLink {
         // it refuses it, and the device still runs. No SUBACK at all (the connection failed): everything is lost.
         const codes = suback?.granted as number[] | undefined;
         const refused = codes ? topics.filter((_, i) => ((codes[i] ?? 0x80) & 0x80) !== 0) : err ? topics : [];
-        if (refused.some((t) => !t.endsWith('/credentials'))) return onLost(`subscribe refused: ${err?.message ?? 'not authorized'} (${refused.join(', ')})`);
-        if (refused.length) this.o.log?.('mqtt: the broker refuses the credentials topic; rotations will not arrive until its rules are updated');
+        if (refused.some((t) => !t.endsWith('/credentials')))
+          return onLost(`subscribe refused: ${err?.message ?? 'not authorized'} (${refused.join(', ')})`);
+        if (refused.length)
+          this.o.log?.('mqtt: the broker refuses the credentials topic; rotations will not arrive until its rules are updated');
         this.attempt = 0;
         client.publish(this.topic('presence'), JSON.stringify({ v: 1, online: true, session }), { qos: 1, retain: true });
         this.setConnected(true);
@@ -262,7 +269,10 @@ function tlsOptions(ca: string | Uint8Array): Pick<IClientOptions, 'ca' | 'rejec
 }
 
 /** A client certificate and key for mTLS, pinning its CA when no other CA was configured. */
-function clientCertificate(id: { key: string; cert: string; ca: string } | null, configuredCa: MqttLinkOptions['ca']): Partial<IClientOptions> {
+function clientCertificate(
+  id: { key: string; cert: string; ca: string } | null,
+  configuredCa: MqttLinkOptions['ca'],
+): Partial<IClientOptions> {
   if (!id) return {};
   return { key: id.key, cert: id.cert, ...(configuredCa ? {} : tlsOptions(id.ca)) };
 }

@@ -30,7 +30,13 @@ export interface DownloadReport {
  * length and SHA-256 before it is stored; a chunk that fails is counted, reported through
  * `onRejected` and fetched again, up to `maxCorrupt` times (then BUNDLE_CHUNK_CORRUPT).
  */
-export async function downloadChunks(plan: readonly UniqueChunk[], source: BlobSource, store: ChunkStore, hash: Sha256Hex, o: DownloadOptions = {}): Promise<DownloadReport> {
+export async function downloadChunks(
+  plan: readonly UniqueChunk[],
+  source: BlobSource,
+  store: ChunkStore,
+  hash: Sha256Hex,
+  o: DownloadOptions = {},
+): Promise<DownloadReport> {
   const report: DownloadReport = { fetched: 0, bytes: 0, rejected: 0 };
   let next = 0;
   const worker = async () => {
@@ -55,7 +61,14 @@ export function fetchBlob(digest: string, source: BlobSource, hash: Sha256Hex, o
   return fetchVerified(digest, MAX_ENVELOPE_BYTES, check, source, o, { fetched: 0, bytes: 0, rejected: 0 });
 }
 
-async function fetchVerified(digest: string, maxBytes: number, check: (b: Uint8Array) => void, source: BlobSource, o: DownloadOptions, report: DownloadReport): Promise<Uint8Array> {
+async function fetchVerified(
+  digest: string,
+  maxBytes: number,
+  check: (b: Uint8Array) => void,
+  source: BlobSource,
+  o: DownloadOptions,
+  report: DownloadReport,
+): Promise<Uint8Array> {
   for (let tries = 1; ; tries++) {
     const bytes = await source.fetch(digest, maxBytes, o.signal);
     try {

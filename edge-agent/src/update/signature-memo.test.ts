@@ -22,6 +22,8 @@ describe('checkSignaturesOnce', () => {
     expect(() => checkSignaturesOnce(manifest, bad, keys, sha256Hex)).toThrow(/does not verify/);
     checkSignaturesOnce(manifest, sigs, keys, sha256Hex);
     // A device that no longer trusts the key is not answered from the memo of the set that did.
-    expect(() => checkSignaturesOnce(manifest, sigs, trustedKeys([testKeyPair('other').publicKey]), sha256Hex)).toThrow(/trusted signature/);
+    expect(() => checkSignaturesOnce(manifest, sigs, trustedKeys([testKeyPair('other').publicKey]), sha256Hex)).toThrow(
+      /trusted signature/,
+    );
   });
 });

@@ -14,7 +14,12 @@ const memos = new WeakMap<TrustedKeys, Map<string, readonly string[]>>();
  * turns the ~8 verifications of one update (download, verify, stage, probe, commit each re-read the
  * envelope from storage) into one.
  */
-export function checkSignaturesOnce(manifestBytes: Uint8Array, signatures: readonly BundleSignature[], trusted: TrustedKeys, hash: Sha256Hex): string[] {
+export function checkSignaturesOnce(
+  manifestBytes: Uint8Array,
+  signatures: readonly BundleSignature[],
+  trusted: TrustedKeys,
+  hash: Sha256Hex,
+): string[] {
   let memo = memos.get(trusted);
   if (!memo) memos.set(trusted, (memo = new Map()));
   const key = `${hash(manifestBytes)}|${signatures.map((s) => `${s.keyId}:${toHex(s.signature)}`).join(',')}`;

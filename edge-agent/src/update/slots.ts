@@ -76,14 +76,20 @@ export async function readSlot(storage: AgentStorage, slot: SlotName, trusted: T
   const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
     const bytes = await storage.read(fileKey(slot, f.path));
-    if (!bytes || bytes.length !== f.size || hash(bytes) !== f.sha256) throw invalid(slot, `file ${f.path} is missing or does not match its sha256`);
+    if (!bytes || bytes.length !== f.size || hash(bytes) !== f.sha256)
+      throw invalid(slot, `file ${f.path} is missing or does not match its sha256`);
     files.set(f.path, bytes);
   }
   return { slot, envelopeDigest: hash(envelope), manifestDigest: hash(env.manifestBytes), manifest, files };
 }
 
 /** {@link readSlot}, or null when the slot is empty or does not verify. */
-export async function tryReadSlot(storage: AgentStorage, slot: SlotName | null, trusted: TrustedKeys, hash: Sha256Hex): Promise<InstalledModel | null> {
+export async function tryReadSlot(
+  storage: AgentStorage,
+  slot: SlotName | null,
+  trusted: TrustedKeys,
+  hash: Sha256Hex,
+): Promise<InstalledModel | null> {
   if (!slot) return null;
   try {
     return await readSlot(storage, slot, trusted, hash);

@@ -11,7 +11,15 @@ import type { StepHandler } from './steps.ts';
 import { initialRecord, loadRecord, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 
 type Step = Exclude<DeployState, 'idle'>;
-const TARGET: UpdateTarget = { id: 'a'.repeat(64), model: 'm', version: '2.0.0', sequence: 2, manifestDigest: 'b'.repeat(64), bytes: 1, source: 'server' };
+const TARGET: UpdateTarget = {
+  id: 'a'.repeat(64),
+  model: 'm',
+  version: '2.0.0',
+  sequence: 2,
+  manifestDigest: 'b'.repeat(64),
+  bytes: 1,
+  source: 'server',
+};
 
 let dir: string;
 let storage: FileStorage;
@@ -23,13 +31,20 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Scripted steps: each succeeds unless named in `fail`; every call is logged with the state the disk held. */
 function scripted(fail: Set<Step>, log: string[]): Record<Step, StepHandler> {
-  const make = (s: Step): StepHandler => async () => {
-    const saved = await loadRecord(storage);
-    log.push(`${s}${saved.state === s ? '' : ` (disk says ${saved.state})`}`);
-    if (fail.has(s)) throw new Error(`${s} broke`);
-    return { event: 'success', reason: `${s} ok`, patch: s === 'staging' ? { slot: 'b', previous: 'a' } : {} };
-  };
-  return Object.fromEntries((['downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back', 'failed'] as Step[]).map((s) => [s, make(s)])) as Record<Step, StepHandler>;
+  const make =
+    (s: Step): StepHandler =>
+    async () => {
+      const saved = await loadRecord(storage);
+      log.push(`${s}${saved.state === s ? '' : ` (disk says ${saved.state})`}`);
+      if (fail.has(s)) throw new Error(`${s} broke`);
+      return { event: 'success', reason: `${s} ok`, patch: s === 'staging' ? { slot: 'b', previous: 'a' } : {} };
+    };
+  return Object.fromEntries(
+    (['downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back', 'failed'] as Step[]).map((s) => [
+      s,
+      make(s),
+    ]),
+  ) as Record<Step, StepHandler>;
 }
 
 async function runWith(fail: Step[], record: UpdateRecord = initialRecord()) {

@@ -141,11 +141,22 @@ export class StateMachine {
     return next;
   }
 
-  private async move(r: UpdateRecord, outcome: { event: UpdateEvent; reason: string }, patch: Partial<UpdateRecord>): Promise<UpdateRecord> {
+  private async move(
+    r: UpdateRecord,
+    outcome: { event: UpdateEvent; reason: string },
+    patch: Partial<UpdateRecord>,
+  ): Promise<UpdateRecord> {
     const to = nextState(r.state, outcome.event);
     const seq = Math.max(r.statusSeq, this.nextSeq);
     // What the update waits on lives only as long as the waiting state: every other step clears it.
-    let next: UpdateRecord = { ...r, ...patch, waiting: outcome.event === 'wait' ? (patch.waiting ?? null) : null, state: to, statusSeq: seq + 1, cleanStop: false };
+    let next: UpdateRecord = {
+      ...r,
+      ...patch,
+      waiting: outcome.event === 'wait' ? (patch.waiting ?? null) : null,
+      state: to,
+      statusSeq: seq + 1,
+      cleanStop: false,
+    };
     if (to === 'failed' && r.state !== 'rolling_back') next = { ...next, failureRetry: this.judge(r, outcome.reason) };
     else if (to === 'failed' && !next.failureRetry) next = { ...next, failureRetry: { permanent: true, attempts: 0, retryAt: null } };
     if (to === 'idle') next = { ...next, target: null, slot: null, previous: null, resumes: 0, failure: null, failureRetry: null };
@@ -153,7 +164,15 @@ export class StateMachine {
     this.latest = next;
     this.nextSeq = seq + 1;
     try {
-      this.o.onTransition?.({ seq, from: r.state, to, event: outcome.event, reason: outcome.reason, target: r.target ?? next.target, record: next });
+      this.o.onTransition?.({
+        seq,
+        from: r.state,
+        to,
+        event: outcome.event,
+        reason: outcome.reason,
+        target: r.target ?? next.target,
+        record: next,
+      });
     } catch {
       /* reporting never changes the flow */
     }

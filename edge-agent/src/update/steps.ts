@@ -8,7 +8,18 @@ import type { BlobSource } from '../transport/blob-source.ts';
 import type { ChunkStore } from './chunk-store.ts';
 import { downloadChunks, fetchBlob } from './downloader.ts';
 import { probeModel } from '../model/self-test.ts';
-import { clearSlot, heldChunks, otherSlot, readPointer, readSlot, sealSlot, servingSlot, tryReadSlot, writePointer, writeSlotFile } from './slots.ts';
+import {
+  clearSlot,
+  heldChunks,
+  otherSlot,
+  readPointer,
+  readSlot,
+  sealSlot,
+  servingSlot,
+  tryReadSlot,
+  writePointer,
+  writeSlotFile,
+} from './slots.ts';
 import type { AgentStorage } from '../storage/agent-storage.ts';
 import { HISTORY_LIMIT, targetKey, type UpdateRecord, type UpdateTarget } from './update-record.ts';
 import { verifyTarget, type DevicePolicy } from './verifier.ts';
@@ -67,7 +78,11 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       const w = await d.gate.check(phase, r.waiting);
       if (!w) {
         const overdue = r.waiting?.kind === 'lock' && d.gate.lockReasons.length > 0;
-        return ok(overdue ? 'the update lock was held past the maximum hold the policy allows: going on anyway' : `the ${r.waiting?.kind ?? 'wait'} no longer holds the update back`);
+        return ok(
+          overdue
+            ? 'the update lock was held past the maximum hold the policy allows: going on anyway'
+            : `the ${r.waiting?.kind ?? 'wait'} no longer holds the update back`,
+        );
       }
       if (w.kind !== r.waiting?.kind || w.reason !== r.waiting.reason) return { event: 'wait', reason: w.reason, patch: { waiting: w } };
       await d.gate.changed(signal);
@@ -93,12 +108,19 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       const held = heldChunks(await serving());
       const stored = await d.chunks.digests();
       const plan = planFetch(manifest, (c) => stored.has(c) || held.has(c));
-      if (plan.chunksToFetch > 0 && !d.source) throw new AgentError('AGENT_DOWNLOAD_FAILED', `${plan.chunksToFetch} chunks missing and no server to fetch them from`);
+      if (plan.chunksToFetch > 0 && !d.source)
+        throw new AgentError('AGENT_DOWNLOAD_FAILED', `${plan.chunksToFetch} chunks missing and no server to fetch them from`);
       const totalBytes = plan.toFetch.reduce((n, c) => n + c.length, 0);
-      const progress = (done: { fetched: number; bytes: number }) => d.onProgress?.(t.id, { bytes: done.bytes, totalBytes, chunks: done.fetched, totalChunks: plan.toFetch.length });
+      const progress = (done: { fetched: number; bytes: number }) =>
+        d.onProgress?.(t.id, { bytes: done.bytes, totalBytes, chunks: done.fetched, totalChunks: plan.toFetch.length });
       progress({ fetched: 0, bytes: 0 });
-      const got = plan.chunksToFetch > 0 ? await downloadChunks(plan.toFetch, d.source!, d.chunks, hash, { signal, onRejected: d.onChunkRejected, onProgress: progress }) : { fetched: 0, bytes: 0, rejected: 0 };
-      return ok(`fetched ${got.fetched} of ${plan.chunksTotal} chunks (${got.bytes} bytes), reused ${plan.chunksReused}, rejected and refetched ${got.rejected}`);
+      const got =
+        plan.chunksToFetch > 0
+          ? await downloadChunks(plan.toFetch, d.source!, d.chunks, hash, { signal, onRejected: d.onChunkRejected, onProgress: progress })
+          : { fetched: 0, bytes: 0, rejected: 0 };
+      return ok(
+        `fetched ${got.fetched} of ${plan.chunksTotal} chunks (${got.bytes} bytes), reused ${plan.chunksReused}, rejected and refetched ${got.rejected}`,
+      );
     },
 
     // Everything again, from what is on this device now: signature, expiry (time has passed), every chunk and file hash.
@@ -111,7 +133,9 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       for (const file of manifest.files) {
         await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), { sha256: hash, chunksVerified: true });
       }
-      return ok(`${manifest.model.name} ${manifest.model.version} #${manifest.model.sequence} signed by ${keyIds.join(', ')}; ${manifest.files.length} file(s) verified`);
+      return ok(
+        `${manifest.model.name} ${manifest.model.version} #${manifest.model.sequence} signed by ${keyIds.join(', ')}; ${manifest.files.length} file(s) verified`,
+      );
     },
 
     // Into the slot that does not serve; files first, envelope last, then read back and verified as a loader would.
@@ -126,7 +150,10 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       await clearSlot(d.storage, slot);
       if (pointer.fallback === slot) await writePointer(d.storage, { ...pointer, fallback: null });
       for (const file of manifest.files) {
-        const bytes = await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), { sha256: hash, chunksVerified: true });
+        const bytes = await assembleFileAsync(file, async (c) => (await d.chunks.get(c)) ?? held.get(c), {
+          sha256: hash,
+          chunksVerified: true,
+        });
         await writeSlotFile(d.storage, slot, file.path, bytes);
       }
       await sealSlot(d.storage, slot, envelope);
@@ -154,7 +181,9 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
         const left = Math.max(1, d.probeBudgetMs - (performance.now() - t0 - (candidate.provider?.probeMs ?? 0)));
         const report = await probeModel(candidate.session, installed.manifest, left);
         d.host.swap(candidate);
-        return ok(`${report.vectors} self-test vector(s) passed (max |error| ${report.maxAbsError.toExponential(2)}) in ${Math.round(performance.now() - t0)} ms`);
+        return ok(
+          `${report.vectors} self-test vector(s) passed (max |error| ${report.maxAbsError.toExponential(2)}) in ${Math.round(performance.now() - t0)} ms`,
+        );
       } catch (err) {
         retire(candidate);
         throw err;
@@ -166,15 +195,25 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       await d.host.ensure(await readSlot(d.storage, r.slot!, d.trusted, hash));
       await writePointer(d.storage, { current: r.slot, fallback: r.previous, trial: false });
       await d.chunks.prune();
-      const history = [...r.history.filter((h) => h.manifestDigest !== t.manifestDigest), { manifestDigest: t.manifestDigest, id: t.id }].slice(-HISTORY_LIMIT);
-      return ok(`committed ${t.model} ${t.version} in slot ${r.slot}`, { highSequence: Math.max(r.highSequence, t.sequence), history, lastFailed: null, lastError: null });
+      const history = [
+        ...r.history.filter((h) => h.manifestDigest !== t.manifestDigest),
+        { manifestDigest: t.manifestDigest, id: t.id },
+      ].slice(-HISTORY_LIMIT);
+      return ok(`committed ${t.model} ${t.version} in slot ${r.slot}`, {
+        highSequence: Math.max(r.highSequence, t.sequence),
+        history,
+        lastFailed: null,
+        lastError: null,
+      });
     },
 
     // Back to the model that served before, in storage and in memory.
     async rolling_back(r) {
       await writePointer(d.storage, { current: r.previous, fallback: null, trial: false });
       await d.host.ensure(await tryReadSlot(d.storage, r.previous, d.trusted, hash));
-      return ok(`slot pointer → ${r.previous ?? 'none'}; ${d.host.current ? `${d.host.current.info.name} ${d.host.current.info.version}` : 'no model'} serves`);
+      return ok(
+        `slot pointer → ${r.previous ?? 'none'}; ${d.host.current ? `${d.host.current.info.name} ${d.host.current.info.version}` : 'no model'} serves`,
+      );
     },
 
     // Cleanup, idempotent: never leave a trial pointer, never keep a half-staged slot or stray chunks.
@@ -192,7 +231,10 @@ export function createSteps(d: StepDeps): Record<Exclude<DeployState, 'idle'>, S
       await d.chunks.prune();
       const reason = r.failure ?? 'unknown failure';
       const judged = r.failureRetry ?? { permanent: true, attempts: 0, retryAt: null };
-      return ok(`update ended: ${reason}`, { lastFailed: r.target ? { key: targetKey(r.target), manifestDigest: r.target.manifestDigest, reason, ...judged } : null, lastError: reason });
+      return ok(`update ended: ${reason}`, {
+        lastFailed: r.target ? { key: targetKey(r.target), manifestDigest: r.target.manifestDigest, reason, ...judged } : null,
+        lastError: reason,
+      });
     },
   };
 }

@@ -22,7 +22,13 @@ describe('transition table [WIRE-4.1]', () => {
   });
 
   it('allows cancelling only before anything was activated', () => {
-    expect(DEPLOY_STATES.filter((s) => allows(s, 'cancel'))).toEqual(['waiting_download', 'downloading', 'verifying', 'staging', 'waiting_activation']);
+    expect(DEPLOY_STATES.filter((s) => allows(s, 'cancel'))).toEqual([
+      'waiting_download',
+      'downloading',
+      'verifying',
+      'staging',
+      'waiting_activation',
+    ]);
   });
 
   it('waits before the download and before the activation only, and returns from a wait to the step it held back [WIRE-4.2]', () => {
@@ -39,7 +45,7 @@ describe('transition table [WIRE-4.1]', () => {
   it('reaches every state from idle and returns to idle from every state', () => {
     const reach = (from: string, edges: [string, string][]) => {
       const seen = new Set([from]);
-      for (let changed = true; changed; ) {
+      for (let changed = true; changed;) {
         changed = false;
         for (const [a, b] of edges) {
           if (seen.has(a) && !seen.has(b)) {

@@ -76,7 +76,13 @@ export function allows(state: DeployState, event: UpdateEvent): boolean {
 }
 
 /** States in which a changed desired bundle may cancel the update (nothing activated yet). */
-export const CANCELLABLE: ReadonlySet<DeployState> = new Set(['waiting_download', 'downloading', 'verifying', 'staging', 'waiting_activation']);
+export const CANCELLABLE: ReadonlySet<DeployState> = new Set([
+  'waiting_download',
+  'downloading',
+  'verifying',
+  'staging',
+  'waiting_activation',
+]);
 
 /** States that wait on the device or the app rather than work: a restart in one is not a crash for the loop guard. */
 export const WAITING: ReadonlySet<DeployState> = new Set(['waiting_download', 'waiting_activation']);

@@ -6,7 +6,14 @@ import type { StateMachine } from './state-machine.ts';
 import { UpdateEngine } from './update-engine.ts';
 import { initialRecord, type UpdateRecord } from './update-record.ts';
 
-const ref = (n: number): BundleRef => ({ id: `${n}`.repeat(64), model: 'm', version: `1.0.${n}`, sequence: n, manifestDigest: `${n}`.repeat(64).replace(/^./, 'd'), bytes: 10 });
+const ref = (n: number): BundleRef => ({
+  id: `${n}`.repeat(64),
+  model: 'm',
+  version: `1.0.${n}`,
+  sequence: n,
+  manifestDigest: `${n}`.repeat(64).replace(/^./, 'd'),
+  bytes: 10,
+});
 
 it('installs a second desired bundle that arrives in the same turn as the first (one socket read, two messages)', async () => {
   const served = { envelopeDigest: ref(1).manifestDigest };
@@ -23,7 +30,15 @@ it('installs a second desired bundle that arrives in the same turn as the first 
     resume: async (r: UpdateRecord) => r,
   } as unknown as StateMachine;
   let settled = 0;
-  const engine = new UpdateEngine({ machine, host: { current: served } as unknown as ModelHost, record: initialRecord(), onSettled: () => settled++, onError: (e) => { throw e; } });
+  const engine = new UpdateEngine({
+    machine,
+    host: { current: served } as unknown as ModelHost,
+    record: initialRecord(),
+    onSettled: () => settled++,
+    onError: (e) => {
+      throw e;
+    },
+  });
   // What serves now (the loop finds nothing to do and is on its way out), then the new bundle, same turn.
   engine.setDesired(ref(1));
   engine.setDesired(ref(2));

@@ -61,7 +61,8 @@ export class UpdateEngine {
     this.desired = bundle;
     this.desiredRetry = retry;
     const cur = this.current;
-    if (cur && cur.source === 'server' && cur.manifestDigest !== bundle?.manifestDigest && CANCELLABLE.has(this.record.state)) this.controller.abort();
+    if (cur && cur.source === 'server' && cur.manifestDigest !== bundle?.manifestDigest && CANCELLABLE.has(this.record.state))
+      this.controller.abort();
     this.kick();
   }
 
@@ -142,7 +143,11 @@ export class UpdateEngine {
         return;
       }
       this.current = next;
-      this.record = await this.o.machine.begin(this.record, next, next.source === 'sideload' ? 'sideloaded bundle' : 'desired state names a new bundle');
+      this.record = await this.o.machine.begin(
+        this.record,
+        next,
+        next.source === 'sideload' ? 'sideloaded bundle' : 'desired state names a new bundle',
+      );
     }
   }
 

@@ -9,7 +9,14 @@ const nightly = { windows: [{ days: ['mon' as const], start: '02:00', end: '04:0
 
 function gate(free: number | null = 1e9) {
   const clock = { ms: MON_0230 };
-  return { g: new UpdateGate(() => clock.ms, async () => free, 50), clock };
+  return {
+    g: new UpdateGate(
+      () => clock.ms,
+      async () => free,
+      50,
+    ),
+    clock,
+  };
 }
 
 describe('UpdateGate', () => {
@@ -89,10 +96,14 @@ describe('retry policy', () => {
     expect(isTransient('AGENT_STORAGE_FAILED: ENOSPC')).toBe(true);
     expect(isTransient('AGENT_DOWNLOAD_FAILED: server refused blob x: NOT_FOUND')).toBe(true);
     expect(isTransient('AGENT_DOWNLOAD_FAILED: blob x is larger than the 10 bytes expected')).toBe(false);
-    for (const r of ['AGENT_SELF_TEST_FAILED: y', 'BUNDLE_SIGNATURE_INVALID: z', 'AGENT_BUNDLE_MISMATCH: q', 'AGENT_LOOP_GUARD: l']) expect(isTransient(r)).toBe(false);
+    for (const r of ['AGENT_SELF_TEST_FAILED: y', 'BUNDLE_SIGNATURE_INVALID: z', 'AGENT_BUNDLE_MISMATCH: q', 'AGENT_LOOP_GUARD: l'])
+      expect(isTransient(r)).toBe(false);
     const judge = failureJudge(() => 1000, { minMs: 100, maxMs: 400, maxAttempts: 4, random: () => 1 });
     expect([0, 1, 2, 3].map((n) => judge('AGENT_STORAGE_FAILED: x', n))).toEqual([
-      { permanent: false, retryAt: 1100 }, { permanent: false, retryAt: 1200 }, { permanent: false, retryAt: 1400 }, { permanent: false, retryAt: null },
+      { permanent: false, retryAt: 1100 },
+      { permanent: false, retryAt: 1200 },
+      { permanent: false, retryAt: 1400 },
+      { permanent: false, retryAt: null },
     ]);
     expect(judge('AGENT_SELF_TEST_FAILED: x', 0)).toEqual({ permanent: true, retryAt: null });
   });

@@ -62,8 +62,14 @@ export class UpdateGate {
   /** Merges what the app reports (a field set to undefined becomes unknown again). */
   setConditions(c: DeviceConditions): void {
     for (const [k, v] of Object.entries(c)) {
-      if (!['metered', 'charging', 'batteryPct', 'idle', 'freeBytes'].includes(k)) throw new AgentError('AGENT_INPUT_INVALID', `unknown condition '${k}' (metered, charging, batteryPct, idle, freeBytes)`);
-      if (v !== undefined && (k === 'batteryPct' || k === 'freeBytes' ? !(typeof v === 'number' && v >= 0 && (k !== 'batteryPct' || v <= 100)) : typeof v !== 'boolean')) {
+      if (!['metered', 'charging', 'batteryPct', 'idle', 'freeBytes'].includes(k))
+        throw new AgentError('AGENT_INPUT_INVALID', `unknown condition '${k}' (metered, charging, batteryPct, idle, freeBytes)`);
+      if (
+        v !== undefined &&
+        (k === 'batteryPct' || k === 'freeBytes'
+          ? !(typeof v === 'number' && v >= 0 && (k !== 'batteryPct' || v <= 100))
+          : typeof v !== 'boolean')
+      ) {
         throw new AgentError('AGENT_INPUT_INVALID', `condition ${k} has an invalid value ${JSON.stringify(v)}`);
       }
     }
@@ -73,8 +79,10 @@ export class UpdateGate {
 
   /** Takes an update lock for `reason` (a car in motion, a call in progress). */
   hold(reason: string): UpdateLock {
-    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 200) throw new AgentError('AGENT_INPUT_INVALID', 'a lock reason is 1 to 200 characters');
-    if (this.locks.size >= MAX_LOCKS) throw new AgentError('AGENT_INPUT_INVALID', `at most ${MAX_LOCKS} update locks at once: release the ones you no longer need`);
+    if (typeof reason !== 'string' || reason.length === 0 || reason.length > 200)
+      throw new AgentError('AGENT_INPUT_INVALID', 'a lock reason is 1 to 200 characters');
+    if (this.locks.size >= MAX_LOCKS)
+      throw new AgentError('AGENT_INPUT_INVALID', `at most ${MAX_LOCKS} update locks at once: release the ones you no longer need`);
     const entry = { reason };
     this.locks.add(entry);
     this.wake();
@@ -99,7 +107,12 @@ export class UpdateGate {
     if (!p?.urgent && !windowsOpen(p, now)) {
       const next = nextWindowOpen(p, now);
       const zone = p?.timeZone ?? 'UTC';
-      return { kind: 'window', reason: `outside the maintenance window (${zone})${next ? `; it opens at ${new Date(next).toISOString()}` : ''}`, since: since('window'), until: next };
+      return {
+        kind: 'window',
+        reason: `outside the maintenance window (${zone})${next ? `; it opens at ${new Date(next).toISOString()}` : ''}`,
+        since: since('window'),
+        until: next,
+      };
     }
     if (cond) return { kind: 'condition', reason: cond, since: since('condition'), until: null };
     if (this.locks.size > 0) {
@@ -107,7 +120,12 @@ export class UpdateGate {
       const until = start + (p?.maxLockHoldSec ?? DEFAULT_MAX_LOCK_HOLD_SEC) * 1000;
       // Past the operator's maximum hold the update goes ahead even though the app still holds its lock.
       if (now >= until) return null;
-      return { kind: 'lock', reason: `update lock held by the app (${this.lockReasons.join(', ').slice(0, 500)}); activating at the latest at ${new Date(until).toISOString()}`, since: start, until };
+      return {
+        kind: 'lock',
+        reason: `update lock held by the app (${this.lockReasons.join(', ').slice(0, 500)}); activating at the latest at ${new Date(until).toISOString()}`,
+        since: start,
+        until,
+      };
     }
     return null;
   }

@@ -34,7 +34,9 @@ export interface StoredWaiting {
 }
 
 /** Identity of a desired bundle reference: any field changing (a rollback order included) makes it a new request. */
-export function targetKey(t: Pick<UpdateTarget, 'id' | 'manifestDigest' | 'model' | 'version' | 'sequence' | 'rollback' | 'retry'>): string {
+export function targetKey(
+  t: Pick<UpdateTarget, 'id' | 'manifestDigest' | 'model' | 'version' | 'sequence' | 'rollback' | 'retry'>,
+): string {
   const key = [t.id, t.manifestDigest, t.model, t.version, t.sequence, t.rollback === true ? 'rollback' : ''].join('|');
   return t.retry ? `${key}|retry ${t.retry}` : key;
 }
@@ -75,7 +77,23 @@ export const HISTORY_LIMIT = 32;
 
 /** The record of a device that never installed anything. */
 export function initialRecord(): UpdateRecord {
-  return { v: 1, state: 'idle', target: null, slot: null, previous: null, resumes: 0, cleanStop: false, failure: null, highSequence: 0, history: [], lastFailed: null, lastError: null, statusSeq: 0, waiting: null, failureRetry: null };
+  return {
+    v: 1,
+    state: 'idle',
+    target: null,
+    slot: null,
+    previous: null,
+    resumes: 0,
+    cleanStop: false,
+    failure: null,
+    highSequence: 0,
+    history: [],
+    lastFailed: null,
+    lastError: null,
+    statusSeq: 0,
+    waiting: null,
+    failureRetry: null,
+  };
 }
 
 /** Loads the record; a missing or unreadable one starts fresh (the slot pointer still says what serves). */

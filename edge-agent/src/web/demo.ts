@@ -76,7 +76,14 @@ window.flotillaDemo = { start, predict, backlog, stop, provider };
 
 const q = new URLSearchParams(location.search);
 if (q.get('device') && q.get('token') && q.get('key')) {
-  start({ deviceId: q.get('device')!, token: q.get('token')!, mqttUrl: q.get('mqtt') ?? undefined, server: q.get('server') ?? undefined, trustedKey: q.get('key')!, ortPath: q.get('ort') ?? undefined })
+  start({
+    deviceId: q.get('device')!,
+    token: q.get('token')!,
+    mqttUrl: q.get('mqtt') ?? undefined,
+    server: q.get('server') ?? undefined,
+    trustedKey: q.get('key')!,
+    ortPath: q.get('ort') ?? undefined,
+  })
     .then(() => predict(new Array(16).fill(0.5)))
     .catch((err) => log(`error: ${err?.message ?? err}`));
 }

@@ -78,13 +78,22 @@ describe('chunkFile [SPEC §5.4]', () => {
     const base = pseudoRandomBytes(64 * 1024, 11);
     const p = chunkingParams({ avgSize: 256 });
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: base.length }), fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 64 }), (at, removed, inserted) => {
-        const edited = concatBytes([base.subarray(0, at), pseudoRandomBytes(inserted, at + 1), base.subarray(Math.min(base.length, at + removed))]);
-        const old = new Set(chunkFile(base, { avgSize: 256 }).map((c) => c.digest));
-        const fresh = chunkFile(edited, { avgSize: 256 }).filter((c) => !old.has(c.digest));
-        const freshBytes = fresh.reduce((n, c) => n + c.length, 0);
-        expect(freshBytes).toBeLessThanOrEqual(inserted + 4 * p.maxSize);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: base.length }),
+        fc.integer({ min: 0, max: 64 }),
+        fc.integer({ min: 0, max: 64 }),
+        (at, removed, inserted) => {
+          const edited = concatBytes([
+            base.subarray(0, at),
+            pseudoRandomBytes(inserted, at + 1),
+            base.subarray(Math.min(base.length, at + removed)),
+          ]);
+          const old = new Set(chunkFile(base, { avgSize: 256 }).map((c) => c.digest));
+          const fresh = chunkFile(edited, { avgSize: 256 }).filter((c) => !old.has(c.digest));
+          const freshBytes = fresh.reduce((n, c) => n + c.length, 0);
+          expect(freshBytes).toBeLessThanOrEqual(inserted + 4 * p.maxSize);
+        },
+      ),
       { numRuns: 60 },
     );
   });

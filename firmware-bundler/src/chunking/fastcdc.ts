@@ -44,7 +44,11 @@ export function chunkingParams(options: ChunkingOptions = {}): ChunkingParams {
   const avgSize = options.avgSize ?? DEFAULT_AVG_CHUNK_SIZE;
   const ok = Number.isInteger(avgSize) && avgSize >= MIN_AVG_CHUNK_SIZE && avgSize <= MAX_AVG_CHUNK_SIZE && (avgSize & (avgSize - 1)) === 0;
   if (!ok) {
-    throw new BundleError('BUNDLE_INPUT_INVALID', `average chunk size must be a power of two in [${MIN_AVG_CHUNK_SIZE}, ${MAX_AVG_CHUNK_SIZE}], got ${avgSize}`, 'SPEC §5.1');
+    throw new BundleError(
+      'BUNDLE_INPUT_INVALID',
+      `average chunk size must be a power of two in [${MIN_AVG_CHUNK_SIZE}, ${MAX_AVG_CHUNK_SIZE}], got ${avgSize}`,
+      'SPEC §5.1',
+    );
   }
   return { algorithm: CHUNKING_ALGORITHM, minSize: avgSize / 4, avgSize, maxSize: avgSize * 4 };
 }

@@ -44,22 +44,54 @@ describe('flotilla bundle CLI [SPEC §15]', () => {
     writeFileSync(at('v1.bin'), syntheticModel([1, 2, 3, 4]));
     writeFileSync(at('v2.bin'), syntheticModel([1, 2, 3, 40]));
     writeFileSync(at('labels.txt'), 'a\nb\n');
-    writeFileSync(at('extra.json'), JSON.stringify({
-      labels: ['a', 'b'],
-      signature: { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 4] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 2] }] },
-      quantization: { scheme: 'int8-qdq', perChannel: true, metrics: { top1Agreement: 0.99 } },
-      referenceProfile: { features: [{ name: 'x0', input: 'x', index: 0, edges: [0, 1, 2], frequencies: [0.5, 0.5] }] },
-      expiresIn: '30d',
-    }));
+    writeFileSync(
+      at('extra.json'),
+      JSON.stringify({
+        labels: ['a', 'b'],
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: [null, 4] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [null, 2] }],
+        },
+        quantization: { scheme: 'int8-qdq', perChannel: true, metrics: { top1Agreement: 0.99 } },
+        referenceProfile: { features: [{ name: 'x0', input: 'x', index: 0, edges: [0, 1, 2], frequencies: [0.5, 0.5] }] },
+        expiresIn: '30d',
+      }),
+    );
     const key = at('keys/signing.key');
-    const common = ['--name', 'synthetic', '--key', key, '--file', `labels.txt=${at('labels.txt')}`, '--manifest-json', at('extra.json'), '--min-agent-version', '1.0.0', '--json'];
+    const common = [
+      '--name',
+      'synthetic',
+      '--key',
+      key,
+      '--file',
+      `labels.txt=${at('labels.txt')}`,
+      '--manifest-json',
+      at('extra.json'),
+      '--min-agent-version',
+      '1.0.0',
+      '--json',
+    ];
     const p1 = await cli('pack', '--onnx', at('v1.bin'), '--version', '1.0.0', '--sequence', '1', '--out', at('v1.fbundle'), ...common);
     expect(p1.code, p1.stderr).toBe(0);
-    expect(p1.json).toMatchObject({ ok: true, model: { name: 'synthetic', version: '1.0.0', sequence: 1 }, files: [{ path: 'model.onnx' }, { path: 'labels.txt' }] });
+    expect(p1.json).toMatchObject({
+      ok: true,
+      model: { name: 'synthetic', version: '1.0.0', sequence: 1 },
+      files: [{ path: 'model.onnx' }, { path: 'labels.txt' }],
+    });
     const p2 = await cli('pack', '--onnx', at('v2.bin'), '--version', '1.1.0', '--sequence', '2', '--out', at('v2.fbundle'), ...common);
     expect(p2.code).toBe(0);
 
-    const ok = await cli('verify', at('v2.fbundle'), '--trust', at('keys/signing.pub'), '--installed-sequence', '1', '--agent-version', '1.2.0', '--json');
+    const ok = await cli(
+      'verify',
+      at('v2.fbundle'),
+      '--trust',
+      at('keys/signing.pub'),
+      '--installed-sequence',
+      '1',
+      '--agent-version',
+      '1.2.0',
+      '--json',
+    );
     expect(ok.code).toBe(0);
     expect(ok.json).toMatchObject({ ok: true, valid: true, manifestDigest: p2.json.manifestDigest });
     const human = await cli('verify', at('v2.fbundle'), '--trust', at('keys/signing.pub'));
@@ -67,7 +99,11 @@ describe('flotilla bundle CLI [SPEC §15]', () => {
     expect(human.stdout).toMatch(/^valid: synthetic 1\.1\.0/);
 
     const info = await cli('inspect', at('v1.fbundle'), '--json');
-    expect(info.json).toMatchObject({ ok: true, signatureVerified: false, manifest: { labels: ['a', 'b'], quantization: { scheme: 'int8-qdq' } } });
+    expect(info.json).toMatchObject({
+      ok: true,
+      signatureVerified: false,
+      manifest: { labels: ['a', 'b'], quantization: { scheme: 'int8-qdq' } },
+    });
     expect(Date.parse(info.json.manifest.expiresAt) - Date.parse(info.json.manifest.createdAt)).toBe(30 * 86400 * 1000);
 
     const unpacked = await cli('unpack', at('v1.fbundle'), '--out', at('out'), '--trust', at('keys/signing.pub'), '--json');
@@ -77,11 +113,27 @@ describe('flotilla bundle CLI [SPEC §15]', () => {
 
     const diff = await cli('diff', at('v1.fbundle'), at('v2.fbundle'), '--json');
     expect(diff.code).toBe(0);
-    expect(diff.json).toMatchObject({ ok: true, totalBytes: expect.any(Number), bytesToFetch: expect.any(Number), chunksReused: expect.any(Number), chunksToFetch: expect.any(Number) });
+    expect(diff.json).toMatchObject({
+      ok: true,
+      totalBytes: expect.any(Number),
+      bytesToFetch: expect.any(Number),
+      chunksReused: expect.any(Number),
+      chunksToFetch: expect.any(Number),
+    });
     expect(diff.json.shareToFetch).toBeLessThanOrEqual(0.35);
     expect(diff.json.shareOfBundle).toBeLessThanOrEqual(0.35);
 
-    const exported = await cli('export-c', at('v1.fbundle'), '--out', at('c'), '--symbol', 'synth', '--trust', at('keys/signing.pub'), '--json');
+    const exported = await cli(
+      'export-c',
+      at('v1.fbundle'),
+      '--out',
+      at('c'),
+      '--symbol',
+      'synth',
+      '--trust',
+      at('keys/signing.pub'),
+      '--json',
+    );
     expect(exported.code).toBe(0);
     expect(readFileSync(at('c/synth.h'), 'utf8')).toContain(`#define SYNTH_LEN ${readFileSync(at('v1.bin')).length}u`);
   });
@@ -102,9 +154,39 @@ describe('flotilla bundle CLI [SPEC §15]', () => {
     const missing = await cli('verify', at('v1.fbundle'), '--json');
     expect(missing.code).toBe(2);
     expect(missing.json).toMatchObject({ ok: false, error: { code: 'BUNDLE_USAGE' } });
-    const badSeq = await cli('pack', '--onnx', at('v1.bin'), '--name', 'x', '--version', '1.0.0', '--sequence', 'abc', '--key', at('keys/signing.key'), '--out', at('x.fbundle'), '--json');
+    const badSeq = await cli(
+      'pack',
+      '--onnx',
+      at('v1.bin'),
+      '--name',
+      'x',
+      '--version',
+      '1.0.0',
+      '--sequence',
+      'abc',
+      '--key',
+      at('keys/signing.key'),
+      '--out',
+      at('x.fbundle'),
+      '--json',
+    );
     expect(badSeq.code).toBe(2);
-    const badSemver = await cli('pack', '--onnx', at('v1.bin'), '--name', 'x', '--version', 'one', '--sequence', '1', '--key', at('keys/signing.key'), '--out', at('x.fbundle'), '--json');
+    const badSemver = await cli(
+      'pack',
+      '--onnx',
+      at('v1.bin'),
+      '--name',
+      'x',
+      '--version',
+      'one',
+      '--sequence',
+      '1',
+      '--key',
+      at('keys/signing.key'),
+      '--out',
+      at('x.fbundle'),
+      '--json',
+    );
     expect(badSemver.code).toBe(2);
     expect(badSemver.json.error.code).toBe('BUNDLE_INPUT_INVALID');
     expect((await cli('bundle', 'no-such-command')).code).toBe(2);

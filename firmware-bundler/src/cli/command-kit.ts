@@ -19,10 +19,7 @@ const USAGE_CODES: ReadonlySet<BundleErrorCode> = new Set(['BUNDLE_USAGE', 'BUND
  * Adds `--json`, usage-error handling (exit 2, and one JSON error object under `--json`) and an
  * action that runs `handler`, prints its result and sets `process.exitCode` (0 / 1 / 2).
  */
-export function defineAction<O extends object>(
-  cmd: Command,
-  handler: (args: string[], opts: O) => Promise<CommandResult>,
-): Command {
+export function defineAction<O extends object>(cmd: Command, handler: (args: string[], opts: O) => Promise<CommandResult>): Command {
   cmd.option('--json', 'print exactly one JSON object on stdout');
   cmd.exitOverride((err) => {
     if (err.exitCode === 0) return; // --help: commander exits 0 itself

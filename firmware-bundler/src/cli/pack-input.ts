@@ -7,8 +7,19 @@ import { parseDuration, readInput } from './command-kit.ts';
 
 /** Fields `--manifest-json` may hold: the richer manifest fields plus timing and chunking. */
 export const MANIFEST_JSON_FIELDS = [
-  'signature', 'preprocessing', 'labels', 'referenceProfile', 'selfTests', 'quantization', 'lineage', 'runtime', 'extensions',
-  'createdAt', 'expiresAt', 'expiresIn', 'avgChunkSize',
+  'signature',
+  'preprocessing',
+  'labels',
+  'referenceProfile',
+  'selfTests',
+  'quantization',
+  'lineage',
+  'runtime',
+  'extensions',
+  'createdAt',
+  'expiresAt',
+  'expiresIn',
+  'avgChunkSize',
 ] as const;
 
 /** Options of the `pack` subcommand as commander hands them over. */
@@ -54,7 +65,8 @@ export async function packInputFromFlags(flags: PackFlags): Promise<PackInput> {
     ...(flags.datasetDigest !== undefined && { datasetDigest: flags.datasetDigest }),
     ...(flags.codeVersion !== undefined && { codeVersion: flags.codeVersion }),
   };
-  const expiresIn = extra.expiresIn === undefined ? undefined : typeof extra.expiresIn === 'string' ? durationField(extra.expiresIn) : extra.expiresIn;
+  const expiresIn =
+    extra.expiresIn === undefined ? undefined : typeof extra.expiresIn === 'string' ? durationField(extra.expiresIn) : extra.expiresIn;
   return {
     ...(extra as Partial<PackInput>),
     name: flags.name,
@@ -83,10 +95,17 @@ async function readManifestJson(file: string): Promise<Record<string, unknown>> 
   if (!isObject(value)) throw new BundleError('BUNDLE_INPUT_INVALID', `${file} must hold a JSON object`);
   const unknown = Object.keys(value).filter((k) => !(MANIFEST_JSON_FIELDS as readonly string[]).includes(k));
   if (unknown.length > 0) {
-    throw new BundleError('BUNDLE_INPUT_INVALID', `${file} has unknown field(s) ${unknown.join(', ')}; allowed: ${MANIFEST_JSON_FIELDS.join(', ')}`);
+    throw new BundleError(
+      'BUNDLE_INPUT_INVALID',
+      `${file} has unknown field(s) ${unknown.join(', ')}; allowed: ${MANIFEST_JSON_FIELDS.join(', ')}`,
+    );
   }
   const { expiresIn } = value;
-  if (expiresIn !== undefined && typeof expiresIn !== 'string' && !(typeof expiresIn === 'number' && Number.isSafeInteger(expiresIn) && expiresIn > 0)) {
+  if (
+    expiresIn !== undefined &&
+    typeof expiresIn !== 'string' &&
+    !(typeof expiresIn === 'number' && Number.isSafeInteger(expiresIn) && expiresIn > 0)
+  ) {
     throw new BundleError('BUNDLE_INPUT_INVALID', `${file}: expiresIn must be seconds or a duration such as 90d`);
   }
   return value;
@@ -101,5 +120,8 @@ function durationField(text: string): number {
 }
 
 function splitList(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }

@@ -76,7 +76,11 @@ describe('framing faults [SPEC §2.1-§2.5]', () => {
     ['9 signatures declared', () => withField(OFFSET.signatureCount, (v) => v.setUint16(0, 9, true)), 'BUNDLE_TOO_LARGE'],
     ['4 GiB manifest declared', () => withField(OFFSET.manifestLength, (v) => v.setUint32(0, 0xffffffff, true)), 'BUNDLE_TOO_LARGE'],
     ['2^32-1 chunks declared', () => withField(OFFSET.chunkCount, (v) => v.setUint32(0, 0xffffffff, true)), 'BUNDLE_TOO_LARGE'],
-    ['2^64-1 payload bytes declared', () => withField(OFFSET.payloadLength, (v) => v.setBigUint64(0, 2n ** 64n - 1n, true)), 'BUNDLE_TOO_LARGE'],
+    [
+      '2^64-1 payload bytes declared',
+      () => withField(OFFSET.payloadLength, (v) => v.setBigUint64(0, 2n ** 64n - 1n, true)),
+      'BUNDLE_TOO_LARGE',
+    ],
   ])('%s → %s', (_name, make, code) => {
     expect(codeOf(() => parseBundle(make()))).toBe(code);
   });
@@ -94,13 +98,23 @@ describe('framing faults [SPEC §2.1-§2.5]', () => {
   });
 
   it('refuses two signatures by one key id', () => {
-    const twice = encodeBundle({ manifestBytes: packed.manifestBytes, signatures: [packed.signatures[0]!, packed.signatures[0]!], chunks: packed.chunks });
+    const twice = encodeBundle({
+      manifestBytes: packed.manifestBytes,
+      signatures: [packed.signatures[0]!, packed.signatures[0]!],
+      chunks: packed.chunks,
+    });
     expect(codeOf(() => parseBundle(twice))).toBe('BUNDLE_MALFORMED');
   });
 
   it('refuses to encode malformed signature entries and digests', () => {
-    expect(codeOf(() => encodeBundle({ manifestBytes: utf8('{}'), signatures: [{ keyId: 'xyz', signature: new Uint8Array(64) }], chunks: [] }))).toBe('BUNDLE_INPUT_INVALID');
-    expect(codeOf(() => encodeBundle({ manifestBytes: utf8('{}'), signatures: packed.signatures, chunks: [{ digest: 'ab', bytes: new Uint8Array(1) }] }))).toBe('BUNDLE_INPUT_INVALID');
+    expect(
+      codeOf(() => encodeBundle({ manifestBytes: utf8('{}'), signatures: [{ keyId: 'xyz', signature: new Uint8Array(64) }], chunks: [] })),
+    ).toBe('BUNDLE_INPUT_INVALID');
+    expect(
+      codeOf(() =>
+        encodeBundle({ manifestBytes: utf8('{}'), signatures: packed.signatures, chunks: [{ digest: 'ab', bytes: new Uint8Array(1) }] }),
+      ),
+    ).toBe('BUNDLE_INPUT_INVALID');
   });
 
   it('uses the default limits unless told otherwise', () => {

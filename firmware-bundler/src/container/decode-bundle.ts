@@ -46,7 +46,11 @@ export function readBundleHeader(bytes: Uint8Array, limits: BundleLimits = DEFAU
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const formatVersion = view.getUint16(OFFSET.version, true);
   if (formatVersion !== CONTAINER_FORMAT_VERSION) {
-    throw new BundleError('BUNDLE_VERSION_UNSUPPORTED', `container format version ${formatVersion} is not supported (this reader: ${CONTAINER_FORMAT_VERSION})`, 'SPEC §2.1');
+    throw new BundleError(
+      'BUNDLE_VERSION_UNSUPPORTED',
+      `container format version ${formatVersion} is not supported (this reader: ${CONTAINER_FORMAT_VERSION})`,
+      'SPEC §2.1',
+    );
   }
   if (view.getUint32(OFFSET.flags, true) !== 0) throw malformed('reserved header flags are not zero', '2.1');
   const signatureCount = view.getUint16(OFFSET.signatureCount, true);

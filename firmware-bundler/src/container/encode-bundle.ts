@@ -25,7 +25,8 @@ export interface BundleParts {
 export function encodeBundle(parts: BundleParts): Uint8Array {
   const { manifestBytes, signatures, chunks } = parts;
   const payload = chunks.reduce((n, c) => n + c.bytes.length, 0);
-  const total = HEADER_BYTES + manifestBytes.length + signatures.length * SIGNATURE_ENTRY_BYTES + chunks.length * CHUNK_ENTRY_BYTES + payload;
+  const total =
+    HEADER_BYTES + manifestBytes.length + signatures.length * SIGNATURE_ENTRY_BYTES + chunks.length * CHUNK_ENTRY_BYTES + payload;
   if (signatures.length > 0xffff || manifestBytes.length > 0xffffffff || chunks.length > 0xffffffff) {
     throw new BundleError('BUNDLE_TOO_LARGE', 'bundle parts exceed the container field widths', 'SPEC §2.1');
   }
@@ -50,7 +51,8 @@ export function encodeBundle(parts: BundleParts): Uint8Array {
     at += SIGNATURE_ENTRY_BYTES;
   }
   for (const c of chunks) {
-    if (!isDigestHex(c.digest)) throw new BundleError('BUNDLE_INPUT_INVALID', `chunk digest ${c.digest} is not 64 hex characters`, 'SPEC §2.4');
+    if (!isDigestHex(c.digest))
+      throw new BundleError('BUNDLE_INPUT_INVALID', `chunk digest ${c.digest} is not 64 hex characters`, 'SPEC §2.4');
     out.set(fromHex(c.digest), at);
     view.setUint32(at + 32, c.bytes.length, true);
     at += CHUNK_ENTRY_BYTES;

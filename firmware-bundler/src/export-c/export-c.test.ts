@@ -12,7 +12,13 @@ import { sha256Hex } from '../bytes.ts';
 
 const packed = await makeTestBundle();
 const model = pseudoRandomBytes(100_003, 77); // odd length: the last initializer line is partial
-const input = { model, manifestBytes: packed.manifestBytes, manifest: packed.manifest, signatures: packed.signatures, symbol: 'demo_model' };
+const input = {
+  model,
+  manifestBytes: packed.manifestBytes,
+  manifest: packed.manifest,
+  signatures: packed.signatures,
+  symbol: 'demo_model',
+};
 
 const PROGRAM = `#include <stdint.h>
 #include <stdio.h>
@@ -59,13 +65,23 @@ describe.skipIf(gccMissing())('export-c compiled with gcc [SPEC §14]', () => {
     await writeExportC(input, dir);
     writeFileSync(join(dir, 'main.c'), PROGRAM);
     const exe = join(dir, 'dump');
-    const cc = spawnSync('gcc', [`-std=${std}`, '-Wall', '-Wextra', '-Werror', '-pedantic', '-O1', '-o', exe, 'main.c', 'demo_model.c'], { cwd: dir, encoding: 'utf8' });
+    const cc = spawnSync('gcc', [`-std=${std}`, '-Wall', '-Wextra', '-Werror', '-pedantic', '-O1', '-o', exe, 'main.c', 'demo_model.c'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(cc.stderr).toBe('');
     expect(cc.status).toBe(0);
     const run = spawnSync(exe, [join(dir, 'model.out'), join(dir, 'manifest.out')], { encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(Buffer.compare(readFileSync(join(dir, 'model.out')), Buffer.from(model))).toBe(0);
     expect(Buffer.compare(readFileSync(join(dir, 'manifest.out')), Buffer.from(packed.manifestBytes))).toBe(0);
-    expect(run.stdout.split('\n')).toEqual([sha256Hex(model), String(model.length), sha256Hex(packed.manifestBytes), '5', packed.signatures[0]!.keyId, '']);
+    expect(run.stdout.split('\n')).toEqual([
+      sha256Hex(model),
+      String(model.length),
+      sha256Hex(packed.manifestBytes),
+      '5',
+      packed.signatures[0]!.keyId,
+      '',
+    ]);
   });
 });

@@ -19,7 +19,13 @@ describe('image summary features', () => {
     expect(meanBrightness(split)).toBe(0.5);
     expect(contrast(split)).toBe(0.5);
     expect(edgeDensity(split, 4, 4)).toBeCloseTo(4 / 24);
-    expect(edgeDensity(split.map((v) => v * 255), 4, 4)).toBeCloseTo(4 / 24);
+    expect(
+      edgeDensity(
+        split.map((v) => v * 255),
+        4,
+        4,
+      ),
+    ).toBeCloseTo(4 / 24);
   });
 
   it('extracts index features and summaries per row, NaN for what it does not know', () => {
@@ -34,7 +40,10 @@ describe('image summary features', () => {
     );
     const values = new Float64Array(4);
     const rows = new Float32Array(32);
-    rows.set(Float32Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 0 : 1)), 16);
+    rows.set(
+      Float32Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 0 : 1)),
+      16,
+    );
     extract(rows, 16, values);
     expect(values[0]).toBe(0);
     expect(values[1]).toBe(0.5);

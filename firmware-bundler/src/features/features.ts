@@ -21,7 +21,9 @@ export type FeatureExtractor = (row: Float32Array, offset: number, values: Float
 export function compileFeatures(features: readonly FeatureProfile[], dims: readonly number[]): FeatureExtractor {
   const layout = imageLayout(dims);
   const size = dims.reduce((a, b) => a * b, 1);
-  const kind = features.map((f) => (f.index !== undefined ? 'index' : layout && (SUMMARY_FEATURES as readonly string[]).includes(f.name) ? f.name : 'unknown'));
+  const kind = features.map((f) =>
+    f.index !== undefined ? 'index' : layout && (SUMMARY_FEATURES as readonly string[]).includes(f.name) ? f.name : 'unknown',
+  );
   const wantStats = kind.some((k) => k === 'mean_brightness' || k === 'contrast' || k === 'edge_density');
   const wantEdges = kind.includes('edge_density');
   const lum = layout && layout.channels > 1 && wantStats ? new Float32Array(layout.height * layout.width) : null;
@@ -49,16 +51,23 @@ export function compileFeatures(features: readonly FeatureProfile[], dims: reado
       }
       mean = sum / n;
       std = Math.sqrt(Math.max(0, sq / n - mean * mean));
-      if (wantEdges && hi > lo) edges = countEdges(px, base, width, height, 0.1 * (hi - lo)) / ((width - 1) * height + width * (height - 1));
+      if (wantEdges && hi > lo)
+        edges = countEdges(px, base, width, height, 0.1 * (hi - lo)) / ((width - 1) * height + width * (height - 1));
     }
     for (let i = 0; i < kind.length; i++) {
       const k = kind[i];
       values[i] =
-        k === 'index' ? (features[i]!.index! < size ? row[offset + features[i]!.index!]! : NaN)
-        : k === 'mean_brightness' ? mean
-        : k === 'contrast' ? std
-        : k === 'edge_density' ? edges
-        : NaN;
+        k === 'index'
+          ? features[i]!.index! < size
+            ? row[offset + features[i]!.index!]!
+            : NaN
+          : k === 'mean_brightness'
+            ? mean
+            : k === 'contrast'
+              ? std
+              : k === 'edge_density'
+                ? edges
+                : NaN;
     }
   };
 }

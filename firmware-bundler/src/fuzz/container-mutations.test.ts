@@ -18,7 +18,7 @@ const sigEnd = manifestEnd + 72 * base.signatures.length;
 const tableEnd = sigEnd + 36 * base.chunks.length;
 
 const u16 = (b: Uint8Array, at: number) => b[at]! | (b[at + 1]! << 8);
-const u32 = (b: Uint8Array, at: number) => (u16(b, at) + u16(b, at + 2) * 65536);
+const u32 = (b: Uint8Array, at: number) => u16(b, at) + u16(b, at + 2) * 65536;
 const u64 = (b: Uint8Array, at: number) => u32(b, at) + u32(b, at + 4) * 2 ** 32;
 const sizeCode = (value: number, limit: number): BundleErrorCode => (value > limit ? 'BUNDLE_TOO_LARGE' : 'BUNDLE_MALFORMED');
 
@@ -72,7 +72,9 @@ describe('byte-level mutations of a bundle [SPEC §2, §10.3]', () => {
 
   it('every truncation is BUNDLE_MALFORMED', () => {
     fc.assert(
-      fc.property(fc.nat(bytes.length - 1), (length) => expectRejected(bytes.subarray(0, length), 'BUNDLE_MALFORMED', `(truncated to ${length})`)),
+      fc.property(fc.nat(bytes.length - 1), (length) =>
+        expectRejected(bytes.subarray(0, length), 'BUNDLE_MALFORMED', `(truncated to ${length})`),
+      ),
       { numRuns: 1500 },
     );
   });
@@ -142,7 +144,10 @@ describe('byte-level mutations of a bundle [SPEC §2, §10.3]', () => {
   });
 
   it('random bytes are BUNDLE_MALFORMED', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (junk) => expectRejected(junk, 'BUNDLE_MALFORMED')), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (junk) => expectRejected(junk, 'BUNDLE_MALFORMED')),
+      { numRuns: 1000 },
+    );
   });
 
   afterAll(() => {

@@ -32,13 +32,17 @@ describe('signed hostile manifests [SPEC §4.10, §10.2]', () => {
 
   it('wrong keys: untrusted signers are BUNDLE_KEY_UNTRUSTED, a trusted id on a foreign signature BUNDLE_SIGNATURE_INVALID', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s !== 'primary'), fc.boolean(), async (label, forge) => {
-        const signer = testSigner(label);
-        const [sig] = await signManifest(base.manifestBytes, [signer]);
-        const signatures = forge ? [{ keyId: primary.keyId, signature: sig!.signature }] : [sig!];
-        const bytes = encodeBundle({ manifestBytes: base.manifestBytes, signatures, chunks: base.chunks });
-        expectRejected(bytes, forge ? 'BUNDLE_SIGNATURE_INVALID' : 'BUNDLE_KEY_UNTRUSTED', `(${label})`);
-      }),
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s !== 'primary'),
+        fc.boolean(),
+        async (label, forge) => {
+          const signer = testSigner(label);
+          const [sig] = await signManifest(base.manifestBytes, [signer]);
+          const signatures = forge ? [{ keyId: primary.keyId, signature: sig!.signature }] : [sig!];
+          const bytes = encodeBundle({ manifestBytes: base.manifestBytes, signatures, chunks: base.chunks });
+          expectRejected(bytes, forge ? 'BUNDLE_SIGNATURE_INVALID' : 'BUNDLE_KEY_UNTRUSTED', `(${label})`);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -66,7 +70,7 @@ describe('signed hostile manifests [SPEC §4.10, §10.2]', () => {
     );
   });
 
-  it('a minimum agent version above the device\'s is BUNDLE_RUNTIME_INCOMPATIBLE', async () => {
+  it("a minimum agent version above the device's is BUNDLE_RUNTIME_INCOMPATIBLE", async () => {
     const newer = fc.tuple(fc.nat(50), fc.nat(50), fc.nat(50)).filter(([a, b, c]) => a > 1 || (a === 1 && b + c > 0));
     await fc.assert(
       fc.asyncProperty(newer, async ([a, b, c]) => {
@@ -81,13 +85,17 @@ describe('signed hostile manifests [SPEC §4.10, §10.2]', () => {
   it('oversized declared sizes and counts are BUNDLE_TOO_LARGE', async () => {
     const L = DEFAULT_LIMITS;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('fileSize', 'chunkLength', 'fileCount'), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), async (what, extra) => {
-        const m = clone();
-        if (what === 'fileSize') m.files[0].size = Math.min(Number.MAX_SAFE_INTEGER, L.maxFileBytes + extra);
-        else if (what === 'chunkLength') m.files[1].chunks[0].length = Math.min(Number.MAX_SAFE_INTEGER, L.maxChunkBytes + extra);
-        else m.files = Array.from({ length: L.maxFiles + 1 + (extra % 8) }, (_, i) => ({ ...m.files[0], path: `f${i}` }));
-        await check(m, 'BUNDLE_TOO_LARGE', what);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('fileSize', 'chunkLength', 'fileCount'),
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        async (what, extra) => {
+          const m = clone();
+          if (what === 'fileSize') m.files[0].size = Math.min(Number.MAX_SAFE_INTEGER, L.maxFileBytes + extra);
+          else if (what === 'chunkLength') m.files[1].chunks[0].length = Math.min(Number.MAX_SAFE_INTEGER, L.maxChunkBytes + extra);
+          else m.files = Array.from({ length: L.maxFiles + 1 + (extra % 8) }, (_, i) => ({ ...m.files[0], path: `f${i}` }));
+          await check(m, 'BUNDLE_TOO_LARGE', what);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -113,22 +121,59 @@ describe('signed hostile manifests [SPEC §4.10, §10.2]', () => {
       fc.record({ kind: fc.constant('unknown'), key: fc.string({ minLength: 1, maxLength: 10 }), value: fc.jsonValue({ maxDepth: 2 }) }),
       fc.record({ kind: fc.constant('version'), value: fc.integer({ min: -5, max: 1000 }) }),
       fc.record({ kind: fc.constant('semver'), value: fc.string({ maxLength: 12 }) }),
-      fc.record({ kind: fc.constant('sequence'), value: fc.oneof(fc.integer({ max: 0 }), fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d))) }),
+      fc.record({
+        kind: fc.constant('sequence'),
+        value: fc.oneof(
+          fc.integer({ max: 0 }),
+          fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)),
+        ),
+      }),
       fc.record({ kind: fc.constant('offset'), value: fc.integer({ min: 1, max: 1000 }) }),
     );
-    const known = new Set(Object.keys(base.manifest).concat('formatVersion', 'lineage', 'signature', 'preprocessing', 'labels', 'quantization', 'referenceProfile', 'selfTests', 'runtime', 'extensions'));
+    const known = new Set(
+      Object.keys(base.manifest).concat(
+        'formatVersion',
+        'lineage',
+        'signature',
+        'preprocessing',
+        'labels',
+        'quantization',
+        'referenceProfile',
+        'selfTests',
+        'runtime',
+        'extensions',
+      ),
+    );
     await fc.assert(
       fc.asyncProperty(mutation, async (mu: any) => {
         const m = clone();
         let code: BundleErrorCode = 'BUNDLE_MALFORMED';
         switch (mu.kind) {
-          case 'delete': delete m[mu.key]; break;
-          case 'retype': m[mu.key] = mu.value; break;
-          case 'unknown': fc.pre(!known.has(mu.key)); Object.defineProperty(m, mu.key, { value: mu.value, enumerable: true, configurable: true, writable: true }); break;
-          case 'version': fc.pre(mu.value !== 1); m.formatVersion = mu.value; code = 'BUNDLE_VERSION_UNSUPPORTED'; break;
-          case 'semver': fc.pre(!isSemver(mu.value)); m.model.version = mu.value; break;
-          case 'sequence': m.model.sequence = mu.value; break;
-          case 'offset': m.files[0].chunks[1].offset += mu.value; break;
+          case 'delete':
+            delete m[mu.key];
+            break;
+          case 'retype':
+            m[mu.key] = mu.value;
+            break;
+          case 'unknown':
+            fc.pre(!known.has(mu.key));
+            Object.defineProperty(m, mu.key, { value: mu.value, enumerable: true, configurable: true, writable: true });
+            break;
+          case 'version':
+            fc.pre(mu.value !== 1);
+            m.formatVersion = mu.value;
+            code = 'BUNDLE_VERSION_UNSUPPORTED';
+            break;
+          case 'semver':
+            fc.pre(!isSemver(mu.value));
+            m.model.version = mu.value;
+            break;
+          case 'sequence':
+            m.model.sequence = mu.value;
+            break;
+          case 'offset':
+            m.files[0].chunks[1].offset += mu.value;
+            break;
         }
         await check(m, code, JSON.stringify(mu));
       }),
@@ -149,7 +194,9 @@ describe('path tricks never write outside the target [SPEC §7]', () => {
 
   const trick = fc.oneof(
     fc.constantFrom(...PATH_TRICKS),
-    fc.tuple(fc.constantFrom('../', '../../', '/', '\\', '..\\', 'C:\\', 'a/../../', './', 'a//'), fc.stringMatching(/^[a-z]{1,8}$/)).map(([p, s]) => p + s),
+    fc
+      .tuple(fc.constantFrom('../', '../../', '/', '\\', '..\\', 'C:\\', 'a/../../', './', 'a//'), fc.stringMatching(/^[a-z]{1,8}$/))
+      .map(([p, s]) => p + s),
   );
 
   async function unpackMustNotEscape(m: any, expected: BundleErrorCode | undefined): Promise<void> {
@@ -165,9 +212,14 @@ describe('path tricks never write outside the target [SPEC §7]', () => {
     if (expected) expect((thrown as BundleError | undefined)?.code, JSON.stringify(m.files[1].path)).toBe(expected);
     // Nothing may appear in the sandbox but the folders leading to the target, and a refused bundle
     // writes nothing at all, not even the target folder.
-    const entries = readdirSync(sandbox, { recursive: true }).map(String).map((e) => e.split(sep).join('/'));
+    const entries = readdirSync(sandbox, { recursive: true })
+      .map(String)
+      .map((e) => e.split(sep).join('/'));
     const allowed = (e: string) => ['a', 'a/b'].includes(e) || (!thrown && (e === 'a/b/target' || e.startsWith('a/b/target/')));
-    expect(entries.filter((e) => !allowed(e)), JSON.stringify(m.files[1].path)).toEqual([]);
+    expect(
+      entries.filter((e) => !allowed(e)),
+      JSON.stringify(m.files[1].path),
+    ).toEqual([]);
     rmSync(target, { recursive: true, force: true });
   }
 

@@ -40,7 +40,10 @@ export function keyFingerprint(publicKey: Uint8Array): string {
  * {@link keyFingerprint} form; null when it is not one.
  */
 export function normalizeFingerprint(text: string): string | null {
-  const hex = text.trim().replace(/^sha256:/i, '').toLowerCase();
+  const hex = text
+    .trim()
+    .replace(/^sha256:/i, '')
+    .toLowerCase();
   return /^[0-9a-f]{64}$/.test(hex) ? `SHA256:${hex}` : null;
 }
 

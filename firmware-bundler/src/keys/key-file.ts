@@ -55,7 +55,8 @@ function parseKeyJson(text: string, kind: string): Record<string, unknown> {
 
 function hexField(obj: Record<string, unknown>, field: string): Uint8Array {
   const v = obj[field];
-  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) throw invalid(`${field} must be ${PUBLIC_KEY_BYTES * 2} lower-case hex characters`);
+  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v))
+    throw invalid(`${field} must be ${PUBLIC_KEY_BYTES * 2} lower-case hex characters`);
   return fromHex(v);
 }
 

@@ -1,6 +1,14 @@
 // Keys, key ids, key files and manifest signatures, including rotation and thresholds (SPEC §6).
 import { describe, expect, it } from 'vitest';
-import { createEd25519Signer, ed25519Verify, generateKeyPair, keyFingerprint, keyIdOf, keyPairFromSecret, normalizeFingerprint } from './ed25519.ts';
+import {
+  createEd25519Signer,
+  ed25519Verify,
+  generateKeyPair,
+  keyFingerprint,
+  keyIdOf,
+  keyPairFromSecret,
+  normalizeFingerprint,
+} from './ed25519.ts';
 import { decodePublicKeyFile, decodeSecretKeyFile, encodePublicKeyFile, encodeSecretKeyFile } from './key-file.ts';
 import { checkManifestSignatures, signManifest, signedMessage, SIGNATURE_CONTEXT } from './manifest-signature.ts';
 import { sha256Hex, toHex, utf8 } from '../bytes.ts';
@@ -22,7 +30,9 @@ describe('Ed25519 keys [SPEC §6.1, §6.2]', () => {
     const pair = keyPairFromSecret(secret);
     expect(toHex(pair.publicKey)).toBe('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
     const sig = createEd25519Signer(secret).sign(new Uint8Array(0)) as Uint8Array;
-    expect(toHex(sig)).toBe('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b');
+    expect(toHex(sig)).toBe(
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    );
   });
 
   it('derives the key id as the first 16 hex of sha256(public key)', () => {
@@ -75,7 +85,9 @@ describe('key files [SPEC §6.4]', () => {
     expect(codeOf(() => decodeSecretKeyFile('[]'))).toBe('BUNDLE_KEY_INVALID');
     expect(codeOf(() => decodePublicKeyFile(publicText.replace(pair.keyId, other.keyId)))).toBe('BUNDLE_KEY_INVALID');
     expect(codeOf(() => decodeSecretKeyFile(secretText.replace(toHex(pair.publicKey), toHex(other.publicKey))))).toBe('BUNDLE_KEY_INVALID');
-    expect(codeOf(() => decodePublicKeyFile(publicText.replace(/"publicKey": "[0-9a-f]+"/, '"publicKey": "abcd"')))).toBe('BUNDLE_KEY_INVALID');
+    expect(codeOf(() => decodePublicKeyFile(publicText.replace(/"publicKey": "[0-9a-f]+"/, '"publicKey": "abcd"')))).toBe(
+      'BUNDLE_KEY_INVALID',
+    );
   });
 });
 

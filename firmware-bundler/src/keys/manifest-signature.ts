@@ -30,7 +30,8 @@ export async function signManifest(manifestBytes: Uint8Array, signers: readonly 
   const out: BundleSignature[] = [];
   for (const signer of signers) {
     const signature = await signer.sign(message);
-    if (signature.length !== SIGNATURE_BYTES) throw new BundleError('BUNDLE_KEY_INVALID', `signer ${signer.keyId} returned ${signature.length} bytes`, 'SPEC §6.3');
+    if (signature.length !== SIGNATURE_BYTES)
+      throw new BundleError('BUNDLE_KEY_INVALID', `signer ${signer.keyId} returned ${signature.length} bytes`, 'SPEC §6.3');
     out.push({ keyId: signer.keyId, signature });
   }
   return out;
@@ -72,7 +73,11 @@ export function checkManifestSignatures(
   }
   if (verified.length < Math.max(1, threshold)) {
     const seen = signatures.map((s) => s.keyId).join(', ') || 'none';
-    throw new BundleError('BUNDLE_KEY_UNTRUSTED', `${verified.length} trusted signature(s), ${Math.max(1, threshold)} required (signed by: ${seen})`, 'SPEC §6.3');
+    throw new BundleError(
+      'BUNDLE_KEY_UNTRUSTED',
+      `${verified.length} trusted signature(s), ${Math.max(1, threshold)} required (signed by: ${seen})`,
+      'SPEC §6.3',
+    );
   }
   return verified;
 }

@@ -49,13 +49,17 @@ export function trustMessage(doc: TrustDocument): Uint8Array {
 export function checkTrustDocument(doc: TrustDocument): void {
   if (doc.v !== 1) throw invalid(`trust document version ${String(doc.v)} is not supported`);
   if (!Number.isSafeInteger(doc.version) || doc.version < 1) throw invalid('version must be a positive integer');
-  if (!Array.isArray(doc.keys) || doc.keys.length === 0 || doc.keys.length > TRUST_LIMITS.keys) throw invalid(`between 1 and ${TRUST_LIMITS.keys} keys are required`);
+  if (!Array.isArray(doc.keys) || doc.keys.length === 0 || doc.keys.length > TRUST_LIMITS.keys)
+    throw invalid(`between 1 and ${TRUST_LIMITS.keys} keys are required`);
   for (const k of doc.keys) {
-    if (typeof k !== 'string' || !/^[0-9a-f]{64}$/.test(k)) throw invalid('each key must be 64 lower-case hex characters (a raw Ed25519 public key)');
+    if (typeof k !== 'string' || !/^[0-9a-f]{64}$/.test(k))
+      throw invalid('each key must be 64 lower-case hex characters (a raw Ed25519 public key)');
   }
   if (new Set(doc.keys).size !== doc.keys.length) throw invalid('keys must be distinct');
-  if (!Number.isSafeInteger(doc.threshold) || doc.threshold < 1 || doc.threshold > doc.keys.length) throw invalid(`threshold must be between 1 and the number of keys (${doc.keys.length})`);
-  if (typeof doc.issuedAt !== 'string' || doc.issuedAt.length > 40 || Number.isNaN(Date.parse(doc.issuedAt))) throw invalid('issuedAt must be an ISO 8601 time');
+  if (!Number.isSafeInteger(doc.threshold) || doc.threshold < 1 || doc.threshold > doc.keys.length)
+    throw invalid(`threshold must be between 1 and the number of keys (${doc.keys.length})`);
+  if (typeof doc.issuedAt !== 'string' || doc.issuedAt.length > 40 || Number.isNaN(Date.parse(doc.issuedAt)))
+    throw invalid('issuedAt must be an ISO 8601 time');
 }
 
 /** Signs `doc` with each signer (distinct keys); the result is what devices receive. */
@@ -78,16 +82,22 @@ export async function signTrustUpdate(doc: TrustDocument, signers: readonly Sign
  */
 export function verifyTrustUpdate(update: TrustUpdate, current: TrustState): TrustState {
   checkTrustDocument(update);
-  if (update.version <= current.version) throw invalid(`trust version ${update.version} is not newer than the trusted version ${current.version}`);
-  if (!Array.isArray(update.signatures) || update.signatures.length > TRUST_LIMITS.signatures) throw invalid(`at most ${TRUST_LIMITS.signatures} signatures`);
+  if (update.version <= current.version)
+    throw invalid(`trust version ${update.version} is not newer than the trusted version ${current.version}`);
+  if (!Array.isArray(update.signatures) || update.signatures.length > TRUST_LIMITS.signatures)
+    throw invalid(`at most ${TRUST_LIMITS.signatures} signatures`);
   const byId = new Map(current.keys.map((hex) => [keyIdOf(fromHex(hex)), fromHex(hex)]));
   const message = trustMessage(update);
   const valid = new Set<string>();
   for (const { keyId, signature } of update.signatures) {
     const key = byId.get(keyId);
     if (!key) continue;
-    const sig = typeof signature === 'string' && /^[0-9a-f]+$/.test(signature) && signature.length === SIGNATURE_BYTES * 2 ? fromHex(signature) : null;
-    if (!sig || key.length !== PUBLIC_KEY_BYTES || !ed25519Verify(sig, message, key)) throw invalid(`the signature by currently trusted key ${keyId} does not verify`);
+    const sig =
+      typeof signature === 'string' && /^[0-9a-f]+$/.test(signature) && signature.length === SIGNATURE_BYTES * 2
+        ? fromHex(signature)
+        : null;
+    if (!sig || key.length !== PUBLIC_KEY_BYTES || !ed25519Verify(sig, message, key))
+      throw invalid(`the signature by currently trusted key ${keyId} does not verify`);
     valid.add(keyId);
   }
   if (valid.size < current.threshold) {

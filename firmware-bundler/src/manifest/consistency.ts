@@ -8,7 +8,8 @@ export const FREQUENCY_SUM_TOLERANCE = 1e-6;
 /** Throws `BUNDLE_MALFORMED` unless the manifest's fields agree with each other. */
 export function checkManifestConsistency(m: BundleManifest): void {
   checkChunkTiling(m);
-  if (!m.files.some((f) => f.path === m.model.file)) bad(`model.file ${JSON.stringify(m.model.file)} is not one of the payload files`, '4.2');
+  if (!m.files.some((f) => f.path === m.model.file))
+    bad(`model.file ${JSON.stringify(m.model.file)} is not one of the payload files`, '4.2');
   if (Date.parse(m.expiresAt) <= Date.parse(m.createdAt)) bad('expiresAt must be later than createdAt', '4.3');
   const { minSize, avgSize, maxSize } = m.chunking;
   if (!(minSize <= avgSize && avgSize <= maxSize)) bad('chunking sizes must satisfy minSize ≤ avgSize ≤ maxSize', '5.1');

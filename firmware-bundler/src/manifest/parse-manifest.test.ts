@@ -9,12 +9,20 @@ import { utf8 } from '../bytes.ts';
 import type { BundleErrorCode } from '../errors.ts';
 import type { BundleManifest } from './types.ts';
 
-const base = (): BundleManifest => structuredClone(buildManifest(testPackInput({
-  signature: { inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 2] }] },
-  selfTests: [{ name: 't', inputs: { x: [1, 2] }, expected: { y: [0.5, 0.5] }, tolerance: { abs: 0.01 } }],
-  referenceProfile: { features: [{ name: 'f', input: 'x', index: 0, edges: [0, 1, 2], frequencies: [0.25, 0.75] }] },
-  labels: ['a', 'b'],
-})).manifest);
+const base = (): BundleManifest =>
+  structuredClone(
+    buildManifest(
+      testPackInput({
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [null, 2] }],
+        },
+        selfTests: [{ name: 't', inputs: { x: [1, 2] }, expected: { y: [0.5, 0.5] }, tolerance: { abs: 0.01 } }],
+        referenceProfile: { features: [{ name: 'f', input: 'x', index: 0, edges: [0, 1, 2], frequencies: [0.25, 0.75] }] },
+        labels: ['a', 'b'],
+      }),
+    ).manifest,
+  );
 
 function codeFor(mutate: (m: any) => void, limits = withLimits()): BundleErrorCode | 'ok' {
   const m = base();
@@ -109,7 +117,9 @@ describe('parseManifest [SPEC §4.10]', () => {
 
   it('refuses a __proto__ key as an unknown field (no prototype games)', () => {
     const text = new TextDecoder().decode(canonicalJsonBytes(base()));
-    expect(() => parseManifest(utf8(`{"__proto__":{"formatVersion":1},${text.slice(1)}`))).toThrow(expect.objectContaining({ code: 'BUNDLE_MALFORMED' }));
+    expect(() => parseManifest(utf8(`{"__proto__":{"formatVersion":1},${text.slice(1)}`))).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_MALFORMED' }),
+    );
   });
 
   it('allows dynamic dimensions of any length and extension fields', () => {

@@ -21,7 +21,12 @@ export function parseManifest(manifestBytes: Uint8Array, limits: BundleLimits = 
   if (!isObject(value)) throw new BundleError('BUNDLE_MALFORMED', 'manifest is not a JSON object', 'SPEC §4.1');
   const version = value.formatVersion;
   if (version !== MANIFEST_FORMAT_VERSION) {
-    if (typeof version === 'number') throw new BundleError('BUNDLE_VERSION_UNSUPPORTED', `manifest format version ${version} is not supported (this reader: ${MANIFEST_FORMAT_VERSION})`, 'SPEC §4.1');
+    if (typeof version === 'number')
+      throw new BundleError(
+        'BUNDLE_VERSION_UNSUPPORTED',
+        `manifest format version ${version} is not supported (this reader: ${MANIFEST_FORMAT_VERSION})`,
+        'SPEC §4.1',
+      );
     throw new BundleError('BUNDLE_MALFORMED', 'manifest has no numeric formatVersion', 'SPEC §4.1');
   }
   manifestSchema(value, '');

@@ -4,7 +4,6 @@ import { assertDistinctPaths, assertSafePath, isSafePath } from './paths.ts';
 import type { BundleError } from '../errors.ts';
 import { PATH_TRICKS } from '../testing/hostile-inputs.ts';
 
-
 describe('assertSafePath [SPEC §7.1]', () => {
   it.each(PATH_TRICKS.map((p) => [JSON.stringify(p), p]))('refuses %s with BUNDLE_PATH_INVALID', (_label, path) => {
     expect(isSafePath(path)).toBe(false);
@@ -29,14 +28,12 @@ describe('assertSafePath [SPEC §7.1]', () => {
 });
 
 describe('assertDistinctPaths [SPEC §7.2]', () => {
-  it.each([
-    [['a.bin', 'a.bin']],
-    [['Model.onnx', 'model.ONNX']],
-    [['a', 'a/b']],
-    [['x/y/z', 'X/y']],
-  ])('refuses the colliding set %j', (paths) => {
-    expect(() => assertDistinctPaths(paths)).toThrow(expect.objectContaining({ code: 'BUNDLE_PATH_INVALID' }));
-  });
+  it.each([[['a.bin', 'a.bin']], [['Model.onnx', 'model.ONNX']], [['a', 'a/b']], [['x/y/z', 'X/y']]])(
+    'refuses the colliding set %j',
+    (paths) => {
+      expect(() => assertDistinctPaths(paths)).toThrow(expect.objectContaining({ code: 'BUNDLE_PATH_INVALID' }));
+    },
+  );
 
   it('accepts siblings and shared folders', () => {
     expect(() => assertDistinctPaths(['a/b', 'a/c', 'ab', 'a.b'])).not.toThrow();

@@ -42,7 +42,11 @@ export const manifestSchema: Check = obj(
     createdAt: timestamp,
     expiresAt: timestamp,
     chunking: obj({ algorithm: str(64, NAME_RE), minSize: int(1), avgSize: int(1), maxSize: int(1) }),
-    files: arr(obj({ path: anyString, size: int(1), sha256: digest, chunks: arr(chunkRef, Number.MAX_SAFE_INTEGER, 1) }, { mediaType: str(128) }), Number.MAX_SAFE_INTEGER, 1),
+    files: arr(
+      obj({ path: anyString, size: int(1), sha256: digest, chunks: arr(chunkRef, Number.MAX_SAFE_INTEGER, 1) }, { mediaType: str(128) }),
+      Number.MAX_SAFE_INTEGER,
+      1,
+    ),
   },
   {
     lineage: obj({}, { datasetDigest: str(256), runId: str(256), codeVersion: str(256), parentModel: str(256) }),
@@ -61,9 +65,18 @@ export const manifestSchema: Check = obj(
       },
     ),
     referenceProfile: obj({
-      features: arr(obj({ name: str(128), edges: arr(num(), 4097, 2), frequencies: arr(num(0), 4096, 1) }, { input: str(128), index: int(0), count: int(0) }), 4096),
+      features: arr(
+        obj(
+          { name: str(128), edges: arr(num(), 4097, 2), frequencies: arr(num(0), 4096, 1) },
+          { input: str(128), index: int(0), count: int(0) },
+        ),
+        4096,
+      ),
     }),
-    selfTests: arr(obj({ name: str(128), inputs: record(numbers, 64), expected: record(numbers, 64), tolerance: obj({ abs: num(0) }, { rel: num(0) }) }), 256),
+    selfTests: arr(
+      obj({ name: str(128), inputs: record(numbers, 64), expected: record(numbers, 64), tolerance: obj({ abs: num(0) }, { rel: num(0) }) }),
+      256,
+    ),
     runtime: obj({}, { minAgentVersion: semver, opset: int(1, 1000), executionProviders: arr(str(64), 16, 1) }),
     extensions: record(anyJson, 256),
   },

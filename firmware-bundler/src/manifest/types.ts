@@ -6,7 +6,21 @@ import type { ChunkingParams, ChunkRef } from '../chunking/fastcdc.ts';
 export const MANIFEST_FORMAT_VERSION = 1;
 
 /** Element types a tensor may declare (ONNX names, lower case). */
-export const TENSOR_DTYPES = ['float32', 'float16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string'] as const;
+export const TENSOR_DTYPES = [
+  'float32',
+  'float16',
+  'float64',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+  'string',
+] as const;
 export type TensorDtype = (typeof TENSOR_DTYPES)[number];
 
 /** One named input or output tensor. `shape` entries are dimension sizes, `null` for a dynamic one. */

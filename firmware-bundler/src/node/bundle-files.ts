@@ -7,7 +7,13 @@ import { CHUNK_ENTRY_BYTES, HEADER_BYTES, SIGNATURE_ENTRY_BYTES } from '../conta
 
 /** The largest container `limits` allow, in bytes: the cap on what {@link readBundleFile} reads. */
 export function maxBundleBytes(limits: BundleLimits = DEFAULT_LIMITS): number {
-  return HEADER_BYTES + limits.maxManifestBytes + limits.maxSignatures * SIGNATURE_ENTRY_BYTES + limits.maxChunks * CHUNK_ENTRY_BYTES + limits.maxTotalBytes;
+  return (
+    HEADER_BYTES +
+    limits.maxManifestBytes +
+    limits.maxSignatures * SIGNATURE_ENTRY_BYTES +
+    limits.maxChunks * CHUNK_ENTRY_BYTES +
+    limits.maxTotalBytes
+  );
 }
 
 /** Reads a bundle file, refusing (`BUNDLE_TOO_LARGE`) one larger than any valid bundle before reading it. */

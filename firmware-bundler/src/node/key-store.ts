@@ -19,7 +19,11 @@ export interface KeyPairFiles {
 export async function writeKeyPair(dir: string, options: { name?: string; pair?: KeyPair } = {}): Promise<KeyPairFiles> {
   const name = options.name ?? 'signing';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name.startsWith('.')) {
-    throw new BundleError('BUNDLE_INPUT_INVALID', `key name ${JSON.stringify(name)} must be 1-64 characters of [A-Za-z0-9._-]`, 'SPEC §6.4');
+    throw new BundleError(
+      'BUNDLE_INPUT_INVALID',
+      `key name ${JSON.stringify(name)} must be 1-64 characters of [A-Za-z0-9._-]`,
+      'SPEC §6.4',
+    );
   }
   const pair = options.pair ?? generateKeyPair();
   await mkdir(dir, { recursive: true });
@@ -44,7 +48,8 @@ async function writeNew(file: string, text: string, mode: number): Promise<void>
   try {
     await writeFile(file, text, { flag: 'wx', mode });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new BundleError('BUNDLE_OUTPUT_EXISTS', `${file} already exists; refusing to overwrite a key`, 'SPEC §6.4');
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new BundleError('BUNDLE_OUTPUT_EXISTS', `${file} already exists; refusing to overwrite a key`, 'SPEC §6.4');
     throw err;
   }
 }

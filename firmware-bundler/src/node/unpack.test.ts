@@ -26,7 +26,9 @@ describe('unpackBundle [SPEC §7.3]', () => {
 
   it('writes nothing at all for a bundle that fails verification', async () => {
     const out = join(dir, 'out');
-    await expect(unpackBundle(packed.bytes, out, { trusted, now: Date.parse('2040-01-01T00:00:00Z') })).rejects.toMatchObject({ code: 'BUNDLE_EXPIRED' });
+    await expect(unpackBundle(packed.bytes, out, { trusted, now: Date.parse('2040-01-01T00:00:00Z') })).rejects.toMatchObject({
+      code: 'BUNDLE_EXPIRED',
+    });
     expect(existsSync(out)).toBe(false);
   });
 

@@ -133,9 +133,20 @@ export function evaluateNode(n: NodeProto, inputs: (ConstValue | undefined)[]): 
     case 'Slice':
       return one(slice(x!, inputs));
     case 'Transpose':
-      return one(transpose(x!, intsAttr(n, 'perm', x!.dims.map((_, i) => x!.dims.length - 1 - i))));
+      return one(
+        transpose(
+          x!,
+          intsAttr(
+            n,
+            'perm',
+            x!.dims.map((_, i) => x!.dims.length - 1 - i),
+          ),
+        ),
+      );
     case 'Expand':
-      return one(elementwise([x!, { dataType: x!.dataType, dims: y!.data, data: Array(elementCount(y!.data)).fill(0) }], x!.dataType, (a) => a));
+      return one(
+        elementwise([x!, { dataType: x!.dataType, dims: y!.data, data: Array(elementCount(y!.data)).fill(0) }], x!.dataType, (a) => a),
+      );
     case 'ConstantOfShape': {
       const value = findAttribute(n, 'value')?.t;
       const v = value ? constFromTensor(value) : { dataType: DataType.FLOAT, dims: [1], data: [0] };
@@ -147,7 +158,9 @@ export function evaluateNode(n: NodeProto, inputs: (ConstValue | undefined)[]): 
       const [start, limit, delta] = inputs.map((v) => v!.data[0]!);
       const count = Math.max(Math.ceil((limit! - start!) / delta!), 0);
       if (count > MAX_FOLDED_ELEMENTS) return undefined;
-      return [{ dataType: x!.dataType, dims: [count], data: Array.from({ length: count }, (_, i) => coerce(x!.dataType, start! + i * delta!)) }];
+      return [
+        { dataType: x!.dataType, dims: [count], data: Array.from({ length: count }, (_, i) => coerce(x!.dataType, start! + i * delta!)) },
+      ];
     }
     case 'ReduceProd':
     case 'ReduceSum': {

@@ -13,7 +13,17 @@ const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
 /** Element types the folder computes with; others (strings, float16) are left alone. */
-const FOLDABLE = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.INT64, DataType.INT32, DataType.INT8, DataType.UINT8, DataType.BOOL, DataType.INT16, DataType.UINT16]);
+const FOLDABLE = new Set<number>([
+  DataType.FLOAT,
+  DataType.DOUBLE,
+  DataType.INT64,
+  DataType.INT32,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.BOOL,
+  DataType.INT16,
+  DataType.UINT16,
+]);
 
 /** Whether values of this element type are integers (integer division truncates, casts round toward zero). */
 export const isIntegerType = (dt: number) => dt !== DataType.FLOAT && dt !== DataType.DOUBLE && dt !== DataType.FLOAT16;
@@ -36,7 +46,11 @@ export function constToTensor(name: string, v: ConstValue): TensorProto {
     case DataType.DOUBLE:
       return makeTensor(name, v.dims, Float64Array.from(v.data));
     case DataType.INT64:
-      return makeTensor(name, v.dims, BigInt64Array.from(v.data, (x) => clampInt64(x)));
+      return makeTensor(
+        name,
+        v.dims,
+        BigInt64Array.from(v.data, (x) => clampInt64(x)),
+      );
     case DataType.INT32:
       return makeTensor(name, v.dims, Int32Array.from(v.data));
     case DataType.INT16:

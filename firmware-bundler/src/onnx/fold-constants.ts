@@ -88,7 +88,8 @@ function foldOnce(graph: GraphProto): number {
   const shapeValues = new Map<string, (number | string)[] | undefined>();
   for (const n of graph.node ?? []) {
     // An Identity of a constant (PyTorch's shared weights) becomes a renamed copy, without decoding the data.
-    const alias = n.opType === 'Identity' && isDefaultDomain(n) && !outputs.has(n.output?.[0] ?? '') ? tensors.get(n.input?.[0] ?? '') : undefined;
+    const alias =
+      n.opType === 'Identity' && isDefaultDomain(n) && !outputs.has(n.output?.[0] ?? '') ? tensors.get(n.input?.[0] ?? '') : undefined;
     if (alias) {
       const t = { ...alias, name: n.output?.[0] ?? '' };
       tensors.set(t.name, t);
@@ -98,7 +99,11 @@ function foldOnce(graph: GraphProto): number {
     }
     const partial = isDefaultDomain(n) ? foldShapeGather(n, shapeValues, valueOf) : undefined;
     if (n.opType === 'Shape' && isDefaultDomain(n)) shapeValues.set(n.output?.[0] ?? '', shapes.info.get(n.input?.[0] ?? '')?.dims);
-    const outs = partial ?? (isDefaultDomain(n) && !(n.output ?? []).some((o) => outputs.has(o)) ? foldNode(n, valueOf, (name) => shapes.info.get(name)?.dims) : undefined);
+    const outs =
+      partial ??
+      (isDefaultDomain(n) && !(n.output ?? []).some((o) => outputs.has(o))
+        ? foldNode(n, valueOf, (name) => shapes.info.get(name)?.dims)
+        : undefined);
     if (!outs) {
       keep.push(n);
       continue;
@@ -115,12 +120,18 @@ function foldOnce(graph: GraphProto): number {
   return folded;
 }
 
-function foldNode(n: NodeProto, valueOf: (name: string) => ConstValue | undefined, dimsOf: (name: string) => (number | string)[] | undefined): ConstValue[] | undefined {
+function foldNode(
+  n: NodeProto,
+  valueOf: (name: string) => ConstValue | undefined,
+  dimsOf: (name: string) => (number | string)[] | undefined,
+): ConstValue[] | undefined {
   const op = n.opType ?? '';
   if (op === 'Shape' || op === 'Size') {
     const dims = dimsOf(n.input?.[0] ?? '');
     if (!isStatic(dims) || findAttribute(n, 'start') || findAttribute(n, 'end')) return undefined;
-    return op === 'Shape' ? [{ dataType: DataType.INT64, dims: [dims.length], data: dims }] : [{ dataType: DataType.INT64, dims: [], data: [elementCount(dims)] }];
+    return op === 'Shape'
+      ? [{ dataType: DataType.INT64, dims: [dims.length], data: dims }]
+      : [{ dataType: DataType.INT64, dims: [], data: [elementCount(dims)] }];
   }
   if (!(n.input ?? []).length || (n.output?.length ?? 0) !== 1) return undefined;
   const ins = (n.input ?? []).map((i) => (i ? valueOf(i) : undefined));
@@ -140,7 +151,11 @@ function removeDeadNodes(graph: GraphProto): void {
 }
 
 /** Gather of static entries from the Shape of a partly dynamic tensor (x.shape[1] with a dynamic batch). */
-function foldShapeGather(n: NodeProto, shapeValues: Map<string, (number | string)[] | undefined>, valueOf: (name: string) => ConstValue | undefined): ConstValue[] | undefined {
+function foldShapeGather(
+  n: NodeProto,
+  shapeValues: Map<string, (number | string)[] | undefined>,
+  valueOf: (name: string) => ConstValue | undefined,
+): ConstValue[] | undefined {
   if (n.opType !== 'Gather' || intAttr(n, 'axis', 0) !== 0) return undefined;
   const dims = shapeValues.get(n.input?.[0] ?? '');
   const idx = valueOf(n.input?.[1] ?? '');

@@ -25,7 +25,13 @@ function qdqModel(): Uint8Array {
     makeNode('MatMul', ['xd', 'w'], ['m']),
     makeNode('Add', ['m', 'b'], ['y']),
   ];
-  const graph = { name: 'g', node: nodes, initializer: inits, input: [makeValueInfo('x', DataType.FLOAT, ['N', 2])], output: [makeValueInfo('y', DataType.FLOAT, ['N', 3])] };
+  const graph = {
+    name: 'g',
+    node: nodes,
+    initializer: inits,
+    input: [makeValueInfo('x', DataType.FLOAT, ['N', 2])],
+    output: [makeValueInfo('y', DataType.FLOAT, ['N', 3])],
+  };
   return encodeModel(makeModel(graph));
 }
 
@@ -50,7 +56,14 @@ describe('foldInt8Weights', () => {
   });
 
   it('leaves a model without quantized constants equivalent', () => {
-    const plain = encodeModel(makeModel({ name: 'g', node: [makeNode('Relu', ['x'], ['y'])], input: [makeValueInfo('x', DataType.FLOAT, [1])], output: [makeValueInfo('y', DataType.FLOAT, [1])] }));
+    const plain = encodeModel(
+      makeModel({
+        name: 'g',
+        node: [makeNode('Relu', ['x'], ['y'])],
+        input: [makeValueInfo('x', DataType.FLOAT, [1])],
+        output: [makeValueInfo('y', DataType.FLOAT, [1])],
+      }),
+    );
     expect(foldInt8Weights(plain)).toEqual(plain);
   });
 });

@@ -30,7 +30,8 @@ export function makeAttribute(name: string, value: AttrValue): AttributeProto {
   if (typeof value === 'number') return { name, type: AttributeType.INT, i: Math.trunc(value) };
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: te.encode(value) };
   if (Array.isArray(value)) {
-    if (value.length > 0 && value.every((v) => typeof v === 'string')) return { name, type: AttributeType.STRINGS, strings: (value as string[]).map((s) => te.encode(s)) };
+    if (value.length > 0 && value.every((v) => typeof v === 'string'))
+      return { name, type: AttributeType.STRINGS, strings: (value as string[]).map((s) => te.encode(s)) };
     return { name, type: AttributeType.INTS, ints: (value as number[]).map((v) => Math.trunc(v)) };
   }
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };

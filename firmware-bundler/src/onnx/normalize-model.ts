@@ -25,7 +25,9 @@ export function normalizeModel(model: ModelProto): NormalizeReport {
   const typed = typeOutputs(graph);
   const notes: string[] = [];
   if (upgrade.to !== upgrade.from) {
-    notes.push(`upgraded opset ${upgrade.from} → ${upgrade.to}${upgrade.rewritten.length ? ` (rewrote ${upgrade.rewritten.join(', ')})` : ''}`);
+    notes.push(
+      `upgraded opset ${upgrade.from} → ${upgrade.to}${upgrade.rewritten.length ? ` (rewrote ${upgrade.rewritten.join(', ')})` : ''}`,
+    );
   }
   if (fold.constantNodes) notes.push(`moved ${fold.constantNodes} Constant node(s) into initializers`);
   if (fold.folded) notes.push(`folded ${fold.folded} constant node(s)`);
@@ -46,7 +48,9 @@ function typeOutputs(graph: GraphProto): number {
   for (const o of missing) {
     const t = info.get(o.name ?? '');
     if (!t?.elemType || !t.dims) continue;
-    const dim: TensorShapeDimension[] = t.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : d.startsWith('?') ? {} : { dimParam: d }));
+    const dim: TensorShapeDimension[] = t.dims.map((d) =>
+      typeof d === 'number' ? { dimValue: d } : d.startsWith('?') ? {} : { dimParam: d },
+    );
     o.type = { ...o.type, tensorType: { ...o.type?.tensorType, elemType: t.elemType, shape: { dim } } };
     typed++;
   }

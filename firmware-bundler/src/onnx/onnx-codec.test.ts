@@ -16,7 +16,10 @@ describe('decodeModel / encodeModel', () => {
     const m = decodeModel(fixture);
     expect(encodeModel(m)).toEqual(fixture);
     expect(m.producerName).toBe('py');
-    expect(m.opsetImport).toEqual([{ domain: '', version: 13 }, { domain: 'x.y', version: 1 }]);
+    expect(m.opsetImport).toEqual([
+      { domain: '', version: 13 },
+      { domain: 'x.y', version: 1 },
+    ]);
     expect(m.metadataProps).toEqual([{ key: 'k', value: 'v' }]);
     expect(m.graph?.docString).toBe('graph doc');
     expect(m.graph?.node?.[0]).toMatchObject({ name: 'mm', opType: 'MatMul', docString: 'a documented node' });
@@ -55,7 +58,12 @@ describe('decodeModel / encodeModel', () => {
   });
 
   it('rejects truncated and malformed bytes with ONNX_MALFORMED', () => {
-    const cases = [fixture.subarray(0, fixture.length - 3), Uint8Array.of(0x3a, 0x10, 0x01), Uint8Array.of(0x0b), Uint8Array.of(0x22, 0x02, 0xff, 0xfe)];
+    const cases = [
+      fixture.subarray(0, fixture.length - 3),
+      Uint8Array.of(0x3a, 0x10, 0x01),
+      Uint8Array.of(0x0b),
+      Uint8Array.of(0x22, 0x02, 0xff, 0xfe),
+    ];
     for (const bytes of cases) {
       expect(() => decodeModel(bytes)).toThrow(OnnxError);
       expect(() => decodeModel(bytes)).toThrow(expect.objectContaining({ code: 'ONNX_MALFORMED' }));

@@ -2,16 +2,7 @@
 import { ONNX_SCHEMA, type FieldSpec } from './onnx-schema.ts';
 import type { ModelProto } from './onnx-types.ts';
 import { OnnxError } from './onnx-error.ts';
-import {
-  ProtoReader,
-  ProtoWriter,
-  varintSize,
-  WIRE_FIXED32,
-  WIRE_FIXED64,
-  WIRE_LDELIM,
-  WIRE_VARINT,
-  type Int64,
-} from './protobuf-wire.ts';
+import { ProtoReader, ProtoWriter, varintSize, WIRE_FIXED32, WIRE_FIXED64, WIRE_LDELIM, WIRE_VARINT, type Int64 } from './protobuf-wire.ts';
 
 type Obj = Record<string, unknown> & { $unknown?: Uint8Array[] };
 
@@ -20,7 +11,10 @@ const byNumber = new Map<string, Map<number, FieldSpec>>();
 const sortedFields = new Map<string, FieldSpec[]>();
 for (const [type, fields] of Object.entries(ONNX_SCHEMA)) {
   byNumber.set(type, new Map(fields.map((f) => [f.no, f])));
-  sortedFields.set(type, [...fields].sort((a, b) => a.no - b.no));
+  sortedFields.set(
+    type,
+    [...fields].sort((a, b) => a.no - b.no),
+  );
 }
 
 function wireTypeOf(kind: string): number {

@@ -55,7 +55,8 @@ function legacyBroadcast(n: NodeProto, ctx: RuleContext): void {
   const [a, b] = [n.input?.[0] ?? '', n.input?.[1] ?? ''];
   const ra = rankOf(ctx, a);
   const rb = rankOf(ctx, b);
-  if (ra === undefined || rb === undefined) ctx.refuse('legacy broadcast with an axis needs the ranks of both inputs, which shape inference could not determine');
+  if (ra === undefined || rb === undefined)
+    ctx.refuse('legacy broadcast with an axis needs the ranks of both inputs, which shape inference could not determine');
   const axis = Number(axisAttr.i ?? 0) < 0 ? Number(axisAttr.i) + ra : Number(axisAttr.i ?? 0);
   const trailing = ra - axis - rb;
   if (trailing < 0) ctx.refuse(`legacy broadcast axis ${axis} does not fit ranks ${ra} and ${rb}`);
@@ -93,7 +94,8 @@ function legacySoftmax(n: NodeProto, ctx: RuleContext): void {
 function legacyBatchNorm(n: NodeProto, ctx: RuleContext): void {
   if ((n.output ?? []).slice(1).some((o) => o && ctx.used(o))) ctx.refuse('its training outputs (running mean/variance) are used');
   const rank = rankOf(ctx, n.input?.[0] ?? '');
-  if (intAttr(n, 'spatial', 1) === 0 && rank !== 2) ctx.refuse('spatial=0 (per-activation statistics) has no opset-13 equivalent for rank ≠ 2');
+  if (intAttr(n, 'spatial', 1) === 0 && rank !== 2)
+    ctx.refuse('spatial=0 (per-activation statistics) has no opset-13 equivalent for rank ≠ 2');
   n.output = [n.output?.[0] ?? ''];
   dropAttributes(n, 'spatial', 'is_test', 'consumed_inputs');
 }
@@ -116,7 +118,10 @@ function legacyPad(n: NodeProto, ctx: RuleContext): void {
   attrToInput(n, ctx, 'pads', 1);
   if (mode === 'constant') {
     const value = floatAttr(n, 'value', 0);
-    n.input = [...(n.input ?? []), ctx.edit.addConstant(`${n.output?.[0]}_value`, { dataType: elemOf(ctx, n.input?.[0] ?? ''), dims: [], data: [value] })];
+    n.input = [
+      ...(n.input ?? []),
+      ctx.edit.addConstant(`${n.output?.[0]}_value`, { dataType: elemOf(ctx, n.input?.[0] ?? ''), dims: [], data: [value] }),
+    ];
   }
   dropAttributes(n, 'value');
 }
@@ -127,7 +132,12 @@ function toResize13(n: NodeProto, ctx: RuleContext): void {
   if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') ctx.refuse(`mode '${mode}' has no Resize equivalent`);
   let scales = n.input?.[1] ?? '';
   const attr = findAttribute(n, 'scales');
-  if (attr) scales = ctx.edit.addConstant(`${n.output?.[0]}_scales`, { dataType: DataType.FLOAT, dims: [attr.floats?.length ?? 0], data: attr.floats ?? [] });
+  if (attr)
+    scales = ctx.edit.addConstant(`${n.output?.[0]}_scales`, {
+      dataType: DataType.FLOAT,
+      dims: [attr.floats?.length ?? 0],
+      data: attr.floats ?? [],
+    });
   n.opType = 'Resize';
   n.input = [n.input?.[0] ?? '', '', scales];
   n.attribute = [
@@ -162,49 +172,163 @@ const same = (since: number): UpgradeRule => ({ same: since });
 export const UPGRADE_RULES: Record<string, UpgradeRule> = {
   // Unchanged for float tensors apart from the legacy consumed_inputs hint (removed in opset 6; the driver drops it).
   ...Object.fromEntries(
-    ['Abs', 'Ceil', 'Exp', 'Floor', 'Log', 'Neg', 'Reciprocal', 'Relu', 'Sigmoid', 'Sqrt', 'Tanh', 'Elu', 'LeakyRelu', 'Selu', 'HardSigmoid',
-      'Softplus', 'Softsign', 'Conv', 'Flatten', 'Gather', 'Transpose', 'GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool', 'Identity', 'MatMul',
-      'Shape', 'Size', 'InstanceNormalization', 'LRN', 'Constant', 'Not', 'DepthToSpace', 'SpaceToDepth', 'ArgMax', 'ArgMin', 'ReduceMax', 'ReduceMin',
-      'ReduceMean', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare', 'MaxPool', 'AveragePool', 'LpPool',
-      'LpNormalization', 'ConvTranspose', 'Tile'].map((op) => [op, same(1)]),
+    [
+      'Abs',
+      'Ceil',
+      'Exp',
+      'Floor',
+      'Log',
+      'Neg',
+      'Reciprocal',
+      'Relu',
+      'Sigmoid',
+      'Sqrt',
+      'Tanh',
+      'Elu',
+      'LeakyRelu',
+      'Selu',
+      'HardSigmoid',
+      'Softplus',
+      'Softsign',
+      'Conv',
+      'Flatten',
+      'Gather',
+      'Transpose',
+      'GlobalAveragePool',
+      'GlobalMaxPool',
+      'GlobalLpPool',
+      'Identity',
+      'MatMul',
+      'Shape',
+      'Size',
+      'InstanceNormalization',
+      'LRN',
+      'Constant',
+      'Not',
+      'DepthToSpace',
+      'SpaceToDepth',
+      'ArgMax',
+      'ArgMin',
+      'ReduceMax',
+      'ReduceMin',
+      'ReduceMean',
+      'ReduceProd',
+      'ReduceL1',
+      'ReduceL2',
+      'ReduceLogSum',
+      'ReduceLogSumExp',
+      'ReduceSumSquare',
+      'MaxPool',
+      'AveragePool',
+      'LpPool',
+      'LpNormalization',
+      'ConvTranspose',
+      'Tile',
+    ].map((op) => [op, same(1)]),
   ),
   // Opset-1 Cast took a string type name and Concat's axis defaulted to 1; both rare enough to refuse.
   Cast: { same: 6 },
   Concat: { same: 4 },
   // Before opset 8 these required equal shapes, which numpy broadcasting also accepts.
-  Max: same(6), Min: same(6), Sum: same(6), Mean: same(6),
+  Max: same(6),
+  Min: same(6),
+  Sum: same(6),
+  Mean: same(6),
   Reshape: { same: 5, rewrite: (n, ctx) => attrToInput(n, ctx, 'shape', 1) },
-  Erf: same(9), Expand: same(8), ConstantOfShape: same(9), Where: same(9), NonZero: same(9), Sign: same(9), Sin: same(7), Cos: same(7),
-  MeanVarianceNormalization: same(9), IsNaN: same(9), IsInf: same(10), Mod: same(10), Round: same(11), Range: same(11), CumSum: same(11),
-  ScatterND: same(11), ScatterElements: same(11), GatherElements: same(11), GatherND: same(11), Einsum: same(12), ThresholdedRelu: same(10),
-  NonMaxSuppression: same(10), Compress: same(9), Shrink: same(9), EyeLike: same(9), Celu: same(12), GreaterOrEqual: same(12), LessOrEqual: same(12),
-  Tan: same(7), Asin: same(7), Acos: same(7), Atan: same(7), Sinh: same(9), Cosh: same(9), Asinh: same(9), Acosh: same(9), Atanh: same(9),
-  ReverseSequence: same(10), RoiAlign: same(10), Det: same(11), Unique: same(11), BitShift: same(11),
+  Erf: same(9),
+  Expand: same(8),
+  ConstantOfShape: same(9),
+  Where: same(9),
+  NonZero: same(9),
+  Sign: same(9),
+  Sin: same(7),
+  Cos: same(7),
+  MeanVarianceNormalization: same(9),
+  IsNaN: same(9),
+  IsInf: same(10),
+  Mod: same(10),
+  Round: same(11),
+  Range: same(11),
+  CumSum: same(11),
+  ScatterND: same(11),
+  ScatterElements: same(11),
+  GatherElements: same(11),
+  GatherND: same(11),
+  Einsum: same(12),
+  ThresholdedRelu: same(10),
+  NonMaxSuppression: same(10),
+  Compress: same(9),
+  Shrink: same(9),
+  EyeLike: same(9),
+  Celu: same(12),
+  GreaterOrEqual: same(12),
+  LessOrEqual: same(12),
+  Tan: same(7),
+  Asin: same(7),
+  Acos: same(7),
+  Atan: same(7),
+  Sinh: same(9),
+  Cosh: same(9),
+  Asinh: same(9),
+  Acosh: same(9),
+  Atanh: same(9),
+  ReverseSequence: same(10),
+  RoiAlign: same(10),
+  Det: same(11),
+  Unique: same(11),
+  BitShift: same(11),
   // OneHot before 11 treats negative indices as out of range (all off_value); 11 counts them from the end.
   OneHot: same(11),
-  QuantizeLinear: same(10), DequantizeLinear: same(10), QLinearConv: same(10), QLinearMatMul: same(10), MatMulInteger: same(10), ConvInteger: same(10),
-  DynamicQuantizeLinear: same(11), Resize: { same: 11, rewrite: toResize13 }, Upsample: { same: 99, rewrite: toResize13 },
+  QuantizeLinear: same(10),
+  DequantizeLinear: same(10),
+  QLinearConv: same(10),
+  QLinearMatMul: same(10),
+  MatMulInteger: same(10),
+  ConvInteger: same(10),
+  DynamicQuantizeLinear: same(11),
+  Resize: { same: 11, rewrite: toResize13 },
+  Upsample: { same: 99, rewrite: toResize13 },
   Scatter: { same: 99, rewrite: (n) => void (n.opType = 'ScatterElements') },
-  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'And', 'Or', 'Xor'].map((op) => [op, { same: 7, rewrite: legacyBroadcast }])),
+  ...Object.fromEntries(
+    ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'And', 'Or', 'Xor'].map((op) => [
+      op,
+      { same: 7, rewrite: legacyBroadcast },
+    ]),
+  ),
   PRelu: {
     same: 7,
     rewrite: (n, ctx) => {
       const slope = ctx.shapes.info.get(n.input?.[1] ?? '')?.dims;
-      if (!slope || slope.some((d) => d !== 1)) ctx.refuse('opset-6 PRelu slope broadcasting differs from numpy broadcasting unless the slope has one element');
+      if (!slope || slope.some((d) => d !== 1))
+        ctx.refuse('opset-6 PRelu slope broadcasting differs from numpy broadcasting unless the slope has one element');
     },
   },
   Gemm: { same: 7, rewrite: (n) => dropAttributes(n, 'broadcast') },
   BatchNormalization: { same: 9, rewrite: legacyBatchNorm },
   Dropout: { same: 12, rewrite: legacyDropout },
-  LSTM: { same: 7, rewrite: legacyRecurrent }, GRU: { same: 7, rewrite: legacyRecurrent }, RNN: { same: 7, rewrite: legacyRecurrent },
+  LSTM: { same: 7, rewrite: legacyRecurrent },
+  GRU: { same: 7, rewrite: legacyRecurrent },
+  RNN: { same: 7, rewrite: legacyRecurrent },
   Clip: { same: 11, rewrite: legacyClip },
   Pad: { same: 11, rewrite: legacyPad },
   Slice: {
     same: 10,
     rewrite: (n, ctx) => {
       const starts = intsAttr(n, 'starts', []);
-      if (!findAttribute(n, 'axes')) n.attribute = [...(n.attribute ?? []), makeAttribute('axes', starts.map((_, i) => i))];
-      for (const [attr, i] of [['starts', 1], ['ends', 2], ['axes', 3]] as const) attrToInput(n, ctx, attr, i);
+      if (!findAttribute(n, 'axes'))
+        n.attribute = [
+          ...(n.attribute ?? []),
+          makeAttribute(
+            'axes',
+            starts.map((_, i) => i),
+          ),
+        ];
+      for (const [attr, i] of [
+        ['starts', 1],
+        ['ends', 2],
+        ['axes', 3],
+      ] as const)
+        attrToInput(n, ctx, attr, i);
     },
   },
   TopK: { same: 10, rewrite: (n, ctx) => attrToInput(n, ctx, 'k', 1) },
@@ -220,8 +344,20 @@ export const UPGRADE_RULES: Record<string, UpgradeRule> = {
   },
   // Experimental ops of opsets 1 to 9, dropped in opset 10 without a defined replacement.
   ATen: never('an arbitrary PyTorch kernel named by attribute; ONNX has no definition of what it computes'),
-  ...Object.fromEntries(['Affine', 'ConstantFill', 'Crop', 'DynamicSlice', 'GRUUnit', 'GivenTensorFill', 'ImageScaler', 'ParametricSoftplus', 'Scale', 'ScaledTanh']
-    .map((op) => [op, never('an experimental op removed in opset 10; opset 13 does not define it')])),
+  ...Object.fromEntries(
+    [
+      'Affine',
+      'ConstantFill',
+      'Crop',
+      'DynamicSlice',
+      'GRUUnit',
+      'GivenTensorFill',
+      'ImageScaler',
+      'ParametricSoftplus',
+      'Scale',
+      'ScaledTanh',
+    ].map((op) => [op, never('an experimental op removed in opset 10; opset 13 does not define it')]),
+  ),
   Softmax: { same: 13, rewrite: legacySoftmax },
   LogSoftmax: { same: 13, rewrite: legacySoftmax },
   Hardmax: { same: 13, rewrite: legacySoftmax },

@@ -6,7 +6,12 @@ import { inferShapes } from './shape-inference.ts';
 import { floatTensor, int64Tensor } from './tensor-data.ts';
 
 function graphOf(nodes: NodeProto[], inits: TensorProto[], inputs: Record<string, (number | string)[]>): GraphProto {
-  return { node: nodes, initializer: inits, input: Object.entries(inputs).map(([n, d]) => makeValueInfo(n, DataType.FLOAT, d)), output: [] };
+  return {
+    node: nodes,
+    initializer: inits,
+    input: Object.entries(inputs).map(([n, d]) => makeValueInfo(n, DataType.FLOAT, d)),
+    output: [],
+  };
 }
 
 describe('inferShapes', () => {
@@ -21,7 +26,11 @@ describe('inferShapes', () => {
         makeNode('Gemm', ['f', 'fc'], ['logits'], { transB: 1 }),
         makeNode('Softmax', ['logits'], ['y'], { axis: 1 }),
       ],
-      [floatTensor('w', [8, 3, 3, 3], new Float32Array(216)), floatTensor('w2', [4, 8, 3, 3], new Float32Array(288)), floatTensor('fc', [10, 4], new Float32Array(40))],
+      [
+        floatTensor('w', [8, 3, 3, 3], new Float32Array(216)),
+        floatTensor('w2', [4, 8, 3, 3], new Float32Array(288)),
+        floatTensor('fc', [10, 4], new Float32Array(40)),
+      ],
       { x: ['batch', 3, 33, 33] },
     );
     const { info } = inferShapes(g);
@@ -48,7 +57,15 @@ describe('inferShapes', () => {
         makeNode('Pad', ['x'], ['pd'], { pads: [0, 0, 1, 0, 0, 2], value: float(0) }),
         makeNode('ReduceMean', ['x'], ['rm'], { axes: [-1], keepdims: 0 }),
       ],
-      [int64Tensor('zero', [], [0]), int64Tensor('axes0', [1], [0]), int64Tensor('minus', [1], [-1]), int64Tensor('target', [2], [0, -1]), int64Tensor('st', [1], [1]), int64Tensor('en', [1], [9007199254740991]), int64Tensor('ax', [1], [2])],
+      [
+        int64Tensor('zero', [], [0]),
+        int64Tensor('axes0', [1], [0]),
+        int64Tensor('minus', [1], [-1]),
+        int64Tensor('target', [2], [0, -1]),
+        int64Tensor('st', [1], [1]),
+        int64Tensor('en', [1], [9007199254740991]),
+        int64Tensor('ax', [1], [2]),
+      ],
       { x: ['N', 3, 4] },
     );
     const { info } = inferShapes(g);
@@ -60,13 +77,18 @@ describe('inferShapes', () => {
     expect(info.get('eq')?.elemType).toBe(DataType.BOOL);
     expect(info.get('xi')).toEqual({ elemType: DataType.INT32, dims: ['N', 3, 4] });
     expect(info.get('sl')?.dims).toEqual(['N', 3, 3]);
-    expect([info.get('a')?.dims, info.get('b')?.dims]).toEqual([['N', 3, 1], ['N', 3, 3]]);
+    expect([info.get('a')?.dims, info.get('b')?.dims]).toEqual([
+      ['N', 3, 1],
+      ['N', 3, 3],
+    ]);
     expect(info.get('pd')?.dims).toEqual(['N', 3, 7]);
     expect(info.get('rm')?.dims).toEqual(['N', 3]);
   });
 
   it('leaves the outputs of ops it does not know unknown instead of guessing', () => {
-    const g = graphOf([makeNode('Frobnicate', ['x'], ['y'], {}, undefined, 'com.example'), makeNode('Relu', ['y'], ['z'])], [], { x: [2, 3] });
+    const g = graphOf([makeNode('Frobnicate', ['x'], ['y'], {}, undefined, 'com.example'), makeNode('Relu', ['y'], ['z'])], [], {
+      x: [2, 3],
+    });
     const { info } = inferShapes(g);
     expect(info.get('y')).toEqual({});
     expect(info.get('z')).toEqual({});

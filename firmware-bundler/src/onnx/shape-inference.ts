@@ -39,7 +39,13 @@ export function inferShapes(graph: GraphProto): ShapeInfo {
     if (c) consts.set(t.name, c);
   }
   for (const n of graph.node ?? []) {
-    const outs = isDefaultDomain(n) ? inferNode(n, (name) => info.get(name) ?? {}, (name) => consts.get(name)) : [];
+    const outs = isDefaultDomain(n)
+      ? inferNode(
+          n,
+          (name) => info.get(name) ?? {},
+          (name) => consts.get(name),
+        )
+      : [];
     (n.output ?? []).forEach((o, i) => {
       if (o) info.set(o, outs[i] ?? {});
     });
@@ -80,14 +86,65 @@ type Get = (name: string) => TensorInfo;
 type GetConst = (name: string) => ConstValue | undefined;
 
 const UNARY = new Set([
-  'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Reciprocal', 'Floor', 'Ceil', 'LeakyRelu', 'Elu', 'Selu',
-  'HardSigmoid', 'HardSwish', 'Softplus', 'Softsign', 'Erf', 'Clip', 'Identity', 'Dropout', 'BatchNormalization',
-  'InstanceNormalization', 'LRN', 'Softmax', 'LogSoftmax', 'Hardmax', 'PRelu', 'Sign', 'Round', 'Sin', 'Cos', 'Not',
-  'LayerNormalization', 'CumSum', 'Mish', 'Celu', 'ThresholdedRelu', 'Gelu', 'MeanVarianceNormalization', 'LpNormalization',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Neg',
+  'Abs',
+  'Reciprocal',
+  'Floor',
+  'Ceil',
+  'LeakyRelu',
+  'Elu',
+  'Selu',
+  'HardSigmoid',
+  'HardSwish',
+  'Softplus',
+  'Softsign',
+  'Erf',
+  'Clip',
+  'Identity',
+  'Dropout',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'LRN',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'PRelu',
+  'Sign',
+  'Round',
+  'Sin',
+  'Cos',
+  'Not',
+  'LayerNormalization',
+  'CumSum',
+  'Mish',
+  'Celu',
+  'ThresholdedRelu',
+  'Gelu',
+  'MeanVarianceNormalization',
+  'LpNormalization',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
-const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare', 'ArgMax', 'ArgMin']);
+const REDUCE = new Set([
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+  'ArgMax',
+  'ArgMin',
+]);
 
 /** Axes given either as the `axes` attribute (older opsets) or as a constant input (opset 13 onwards). */
 function axesOf(n: NodeProto, c: GetConst, inputIndex: number): number[] | undefined {
@@ -105,7 +162,8 @@ function inferNode(n: NodeProto, get: Get, c: GetConst): TensorInfo[] {
   if (op === 'Dropout') return [x, { elemType: DataType.BOOL, dims: d }];
   if (op === 'BatchNormalization') return [x];
   if (UNARY.has(op)) return [x];
-  if (BROADCAST.has(op)) return [{ elemType: t ?? get(n.input?.[1] ?? '').elemType, dims: broadcastDims((n.input ?? []).map((i) => get(i).dims)) }];
+  if (BROADCAST.has(op))
+    return [{ elemType: t ?? get(n.input?.[1] ?? '').elemType, dims: broadcastDims((n.input ?? []).map((i) => get(i).dims)) }];
   if (COMPARE.has(op)) return [{ elemType: DataType.BOOL, dims: broadcastDims((n.input ?? []).map((i) => get(i).dims)) }];
   switch (op) {
     case 'Cast':
@@ -132,7 +190,10 @@ function inferNode(n: NodeProto, get: Get, c: GetConst): TensorInfo[] {
     case 'Conv':
     case 'MaxPool':
     case 'AveragePool':
-      return [{ elemType: t, dims: convDims(n, d, get(n.input?.[1] ?? '').dims) }, { elemType: DataType.INT64, dims: undefined }];
+      return [
+        { elemType: t, dims: convDims(n, d, get(n.input?.[1] ?? '').dims) },
+        { elemType: DataType.INT64, dims: undefined },
+      ];
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
       return [{ elemType: t, dims: d ? [...d.slice(0, 2), ...d.slice(2).map(() => 1)] : undefined }];
@@ -152,7 +213,11 @@ function inferNode(n: NodeProto, get: Get, c: GetConst): TensorInfo[] {
       return [{ elemType: t, dims: reshapeDims(d, c(n.input?.[1] ?? '')?.data, intAttr(n, 'allowzero', 0) === 1) }];
     case 'Transpose': {
       if (!d) return [{ elemType: t }];
-      const perm = intsAttr(n, 'perm', d.map((_, i) => d.length - 1 - i));
+      const perm = intsAttr(
+        n,
+        'perm',
+        d.map((_, i) => d.length - 1 - i),
+      );
       return [{ elemType: t, dims: perm.map((p) => d[p]!) }];
     }
     case 'Concat': {
@@ -211,7 +276,10 @@ function inferNode(n: NodeProto, get: Get, c: GetConst): TensorInfo[] {
       const k = c(n.input?.[1] ?? '')?.data[0] ?? (findAttribute(n, 'k') ? intAttr(n, 'k', 0) : undefined);
       const dims = d ? [...d] : undefined;
       if (dims) dims[norm(intAttr(n, 'axis', -1), dims.length)] = k ?? fresh();
-      return [{ elemType: t, dims }, { elemType: DataType.INT64, dims }];
+      return [
+        { elemType: t, dims },
+        { elemType: DataType.INT64, dims },
+      ];
     }
     case 'NonZero':
       return [{ elemType: DataType.INT64, dims: d ? [d.length, fresh()] : undefined }];
@@ -237,7 +305,11 @@ function product(dims: Dim[]): Dim {
 function convDims(n: NodeProto, d: Dim[] | undefined, w: Dim[] | undefined): Dim[] | undefined {
   if (!d) return undefined;
   const spatial = d.length - 2;
-  const kernel = intsAttr(n, 'kernel_shape', (w?.slice(2) ?? []).map((v) => (typeof v === 'number' ? v : NaN)));
+  const kernel = intsAttr(
+    n,
+    'kernel_shape',
+    (w?.slice(2) ?? []).map((v) => (typeof v === 'number' ? v : NaN)),
+  );
   const strides = intsAttr(n, 'strides', Array(spatial).fill(1));
   const dil = intsAttr(n, 'dilations', Array(spatial).fill(1));
   const pads = intsAttr(n, 'pads', Array(spatial * 2).fill(0));
@@ -281,7 +353,11 @@ function reshapeDims(d: Dim[] | undefined, shape: number[] | undefined, allowZer
   if (!shape) return undefined;
   const out: Dim[] = shape.map((s, i) => (s === 0 && !allowZero ? (d?.[i] ?? fresh()) : s));
   const minus = out.indexOf(-1);
-  if (minus >= 0) out[minus] = inferredDim(d, out.filter((_, i) => i !== minus));
+  if (minus >= 0)
+    out[minus] = inferredDim(
+      d,
+      out.filter((_, i) => i !== minus),
+    );
   return out;
 }
 
@@ -302,7 +378,15 @@ function sliceDims(n: NodeProto, d: Dim[] | undefined, c: GetConst): Dim[] | und
   const starts = attrs ? intsAttr(n, 'starts', []) : c(n.input?.[1] ?? '')?.data;
   const ends = attrs ? intsAttr(n, 'ends', []) : c(n.input?.[2] ?? '')?.data;
   if (!starts || !ends) return d.map(() => fresh());
-  const axes = attrs ? intsAttr(n, 'axes', starts.map((_, i) => i)) : n.input?.[3] ? c(n.input[3])?.data : starts.map((_, i) => i);
+  const axes = attrs
+    ? intsAttr(
+        n,
+        'axes',
+        starts.map((_, i) => i),
+      )
+    : n.input?.[3]
+      ? c(n.input[3])?.data
+      : starts.map((_, i) => i);
   const steps = !attrs && n.input?.[4] ? c(n.input[4])?.data : starts.map(() => 1);
   if (!axes || !steps) return d.map(() => fresh());
   const out = [...d];
@@ -360,5 +444,9 @@ function recurrentDims(n: NodeProto, d: Dim[] | undefined, t: number | undefined
   const [seq, batch] = batchFirst ? [d[1]!, d[0]!] : [d[0]!, d[1]!];
   const y: Dim[] = batchFirst ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden];
   const h: Dim[] = batchFirst ? [batch, dirs, hidden] : [dirs, batch, hidden];
-  return [{ elemType: t, dims: y }, { elemType: t, dims: h }, { elemType: t, dims: h }];
+  return [
+    { elemType: t, dims: y },
+    { elemType: t, dims: h },
+    { elemType: t, dims: h },
+  ];
 }

@@ -49,10 +49,13 @@ export function readTensor(t: TensorProto): TensorValues {
     return out;
   }
   const source: ArrayLike<number | bigint> =
-    t.dataType === DataType.FLOAT ? (t.floatData ?? [])
-    : t.dataType === DataType.DOUBLE ? (t.doubleData ?? [])
-    : t.dataType === DataType.INT64 ? (t.int64Data ?? [])
-    : (t.int32Data ?? []);
+    t.dataType === DataType.FLOAT
+      ? (t.floatData ?? [])
+      : t.dataType === DataType.DOUBLE
+        ? (t.doubleData ?? [])
+        : t.dataType === DataType.INT64
+          ? (t.int64Data ?? [])
+          : (t.int32Data ?? []);
   if (source.length !== n) {
     throw new OnnxError('ONNX_MALFORMED', `tensor '${t.name}' holds ${source.length} values, dims need ${n}`);
   }

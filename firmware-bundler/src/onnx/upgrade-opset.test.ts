@@ -8,7 +8,10 @@ import { readTensor, floatTensor, int64Tensor } from './tensor-data.ts';
 import { upgradeOpset } from './upgrade-opset.ts';
 
 function modelOf(opset: number, nodes: NodeProto[], inits: TensorProto[] = [], dims: (number | string)[] = ['N', 3, 4]): ModelProto {
-  return makeModel({ node: nodes, initializer: inits, input: [makeValueInfo('x', DataType.FLOAT, dims)], output: [makeValueInfo('y', DataType.FLOAT)] }, { opset, irVersion: 4 });
+  return makeModel(
+    { node: nodes, initializer: inits, input: [makeValueInfo('x', DataType.FLOAT, dims)], output: [makeValueInfo('y', DataType.FLOAT)] },
+    { opset, irVersion: 4 },
+  );
 }
 const ops = (m: ModelProto) => m.graph?.node?.map((n) => n.opType);
 
@@ -48,13 +51,30 @@ describe('upgradeOpset', () => {
       }
       return undefined;
     };
-    expect(refusal(modelOf(9, [makeNode('MaxUnpool', ['x', 'i'], ['y'])]))).toMatchObject({ code: 'ONNX_UPGRADE_REFUSED', op: 'MaxUnpool', reason: 'no upgrade rule for this op' });
-    expect(refusal(modelOf(9, [makeNode('OneHot', ['x', 'd', 'v'], ['y'])]))).toMatchObject({ op: 'OneHot', reason: expect.stringMatching(/changed after opset 9/) });
-    expect(refusal(modelOf(9, [makeNode('ImageScaler', ['x'], ['y'], { scale: float(2) })]))).toMatchObject({ op: 'ImageScaler', reason: expect.stringMatching(/experimental/) });
+    expect(refusal(modelOf(9, [makeNode('MaxUnpool', ['x', 'i'], ['y'])]))).toMatchObject({
+      code: 'ONNX_UPGRADE_REFUSED',
+      op: 'MaxUnpool',
+      reason: 'no upgrade rule for this op',
+    });
+    expect(refusal(modelOf(9, [makeNode('OneHot', ['x', 'd', 'v'], ['y'])]))).toMatchObject({
+      op: 'OneHot',
+      reason: expect.stringMatching(/changed after opset 9/),
+    });
+    expect(refusal(modelOf(9, [makeNode('ImageScaler', ['x'], ['y'], { scale: float(2) })]))).toMatchObject({
+      op: 'ImageScaler',
+      reason: expect.stringMatching(/experimental/),
+    });
     const branch = { name: 'b', node: [makeNode('Identity', ['x'], ['o'])], output: [{ name: 'o' }] };
-    expect(refusal(modelOf(11, [makeNode('If', ['c'], ['y'], { then_branch: branch, else_branch: branch })]))).toMatchObject({ op: 'If', reason: expect.stringMatching(/subgraph/) });
+    expect(refusal(modelOf(11, [makeNode('If', ['c'], ['y'], { then_branch: branch, else_branch: branch })]))).toMatchObject({
+      op: 'If',
+      reason: expect.stringMatching(/subgraph/),
+    });
     const bn = makeNode('BatchNormalization', ['x', 's', 'b', 'm', 'v'], ['n', 'mean'], { is_test: 0 });
-    expect(refusal(modelOf(6, [bn, makeNode('Add', ['n', 'mean'], ['y'])]))).toMatchObject({ op: 'BatchNormalization', fromOpset: 6, message: expect.stringMatching(/training outputs/) });
+    expect(refusal(modelOf(6, [bn, makeNode('Add', ['n', 'mean'], ['y'])]))).toMatchObject({
+      op: 'BatchNormalization',
+      fromOpset: 6,
+      message: expect.stringMatching(/training outputs/),
+    });
   });
 });
 

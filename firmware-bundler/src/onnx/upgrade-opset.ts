@@ -56,7 +56,9 @@ export function upgradeOpset(model: ModelProto): OpsetUpgrade {
     rewritten.add(op);
   }
   edit.apply();
-  model.opsetImport = (model.opsetImport ?? []).map((o) => (!o.domain || o.domain === 'ai.onnx' ? { ...o, version: UPGRADE_TARGET_OPSET } : o));
+  model.opsetImport = (model.opsetImport ?? []).map((o) =>
+    !o.domain || o.domain === 'ai.onnx' ? { ...o, version: UPGRADE_TARGET_OPSET } : o,
+  );
   // IR version 7 is the oldest that may declare opset 13.
   model.irVersion = Math.max(model.irVersion ?? 0, 7);
   return { from, to: UPGRADE_TARGET_OPSET, rewritten: [...rewritten].sort(), carried: [...carried].sort() };

@@ -58,7 +58,10 @@ export function testPackInput(overrides: Partial<PackInput> = {}): PackInput {
 }
 
 /** Packs {@link testPackInput} with the `primary` test key (or the given signers). */
-export async function makeTestBundle(overrides: Partial<PackInput> = {}, signers: Signer | Signer[] = testSigner('primary')): Promise<PackedBundle> {
+export async function makeTestBundle(
+  overrides: Partial<PackInput> = {},
+  signers: Signer | Signer[] = testSigner('primary'),
+): Promise<PackedBundle> {
   return packBundle(testPackInput(overrides), signers);
 }
 
@@ -66,7 +69,11 @@ export async function makeTestBundle(overrides: Partial<PackInput> = {}, signers
  * Signs and frames an arbitrary manifest object with no checks at all, to build hostile bundles
  * whose signature is nevertheless valid.
  */
-export async function frameRawManifest(manifest: unknown, chunks: readonly ContainerChunk[], signers: readonly Signer[]): Promise<Uint8Array> {
+export async function frameRawManifest(
+  manifest: unknown,
+  chunks: readonly ContainerChunk[],
+  signers: readonly Signer[],
+): Promise<Uint8Array> {
   const manifestBytes = canonicalJsonBytes(manifest);
   return encodeBundle({ manifestBytes, signatures: await signManifest(manifestBytes, signers), chunks });
 }

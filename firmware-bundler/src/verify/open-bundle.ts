@@ -47,7 +47,11 @@ export function openBundle(bytes: Uint8Array, trusted: Iterable<Uint8Array> | Tr
 export function checkBundlePayload(parsed: ParsedBundle, manifest: BundleManifest, hash: Sha256Hex = sha256Hex): BundlePayload {
   const expected = uniqueChunks(manifest);
   if (expected.length !== parsed.chunks.length) {
-    throw new BundleError('BUNDLE_MALFORMED', `chunk table holds ${parsed.chunks.length} chunks, manifest names ${expected.length}`, 'SPEC §2.4');
+    throw new BundleError(
+      'BUNDLE_MALFORMED',
+      `chunk table holds ${parsed.chunks.length} chunks, manifest names ${expected.length}`,
+      'SPEC §2.4',
+    );
   }
   expected.forEach((want, i) => {
     const got = parsed.chunks[i]!;
@@ -62,7 +66,11 @@ export function checkBundlePayload(parsed: ParsedBundle, manifest: BundleManifes
   }
   const files = new Map<string, Uint8Array>();
   // Every chunk was hashed just above; only the whole-file hashes remain to be checked.
-  for (const file of manifest.files) files.set(file.path, assembleFile(file, (d) => chunks.get(d), { sha256: hash, chunksVerified: true }));
+  for (const file of manifest.files)
+    files.set(
+      file.path,
+      assembleFile(file, (d) => chunks.get(d), { sha256: hash, chunksVerified: true }),
+    );
   return { files, chunks };
 }
 
@@ -70,9 +78,17 @@ export function checkBundlePayload(parsed: ParsedBundle, manifest: BundleManifes
  * Integrity-only open for local tooling (`unpack`, `export-c`, `diff` without `--trust`): framing,
  * manifest, chunk and file hashes, but NO signature and no policy. Never use it on a device.
  */
-export function openBundleWithoutSignature(bytes: Uint8Array, options: Pick<OpenOptions, 'limits' | 'sha256'> = {}): Omit<OpenedBundle, 'keyIds'> {
+export function openBundleWithoutSignature(
+  bytes: Uint8Array,
+  options: Pick<OpenOptions, 'limits' | 'sha256'> = {},
+): Omit<OpenedBundle, 'keyIds'> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const parsed = parseBundle(bytes, limits);
   const manifest = parseManifest(parsed.manifestBytes, limits);
-  return { manifest, manifestDigest: manifestDigest(parsed.manifestBytes), ...checkBundlePayload(parsed, manifest, options.sha256), parsed };
+  return {
+    manifest,
+    manifestDigest: manifestDigest(parsed.manifestBytes),
+    ...checkBundlePayload(parsed, manifest, options.sha256),
+    parsed,
+  };
 }

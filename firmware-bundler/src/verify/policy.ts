@@ -33,7 +33,11 @@ export function checkPolicy(manifest: BundleManifest, options: PolicyOptions = {
     throw new BundleError('BUNDLE_ROLLBACK', `sequence ${seq} is below the minimum ${options.minSequence}`, 'SPEC §10.2 R2');
   }
   if (options.installedSequence !== undefined && seq <= options.installedSequence) {
-    throw new BundleError('BUNDLE_ROLLBACK', `sequence ${seq} is not newer than the installed ${options.installedSequence}`, 'SPEC §10.2 R2');
+    throw new BundleError(
+      'BUNDLE_ROLLBACK',
+      `sequence ${seq} is not newer than the installed ${options.installedSequence}`,
+      'SPEC §10.2 R2',
+    );
   }
   checkRuntime(manifest, options);
 }
@@ -43,7 +47,8 @@ function checkRuntime(manifest: BundleManifest, options: PolicyOptions): void {
   if (!req) return;
   const incompatible = (message: string) => new BundleError('BUNDLE_RUNTIME_INCOMPATIBLE', message, 'SPEC §10.2 R3');
   if (req.minAgentVersion !== undefined && options.agentVersion !== undefined) {
-    if (!isSemver(options.agentVersion)) throw new BundleError('BUNDLE_INPUT_INVALID', `agent version ${options.agentVersion} is not semver`, 'SPEC §10.2 R3');
+    if (!isSemver(options.agentVersion))
+      throw new BundleError('BUNDLE_INPUT_INVALID', `agent version ${options.agentVersion} is not semver`, 'SPEC §10.2 R3');
     if (compareSemver(options.agentVersion, req.minAgentVersion) < 0) {
       throw incompatible(`agent ${options.agentVersion} is older than the required ${req.minAgentVersion}`);
     }

@@ -33,9 +33,17 @@ describe('openBundle [SPEC §10.3]', () => {
 
   it('checks the signature before parsing: unsigned garbage is untrusted or invalid, never malformed', async () => {
     const garbage = utf8('this is not JSON at all');
-    const bySomeoneElse = encodeBundle({ manifestBytes: garbage, signatures: await signManifest(garbage, [testSigner('mallory')]), chunks: [] });
+    const bySomeoneElse = encodeBundle({
+      manifestBytes: garbage,
+      signatures: await signManifest(garbage, [testSigner('mallory')]),
+      chunks: [],
+    });
     expect(await codeOf(() => openBundle(bySomeoneElse, trusted, opts))).toBe('BUNDLE_KEY_UNTRUSTED');
-    const claimedTrusted = encodeBundle({ manifestBytes: garbage, signatures: [{ keyId: testKeyPair('primary').keyId, signature: new Uint8Array(64) }], chunks: [] });
+    const claimedTrusted = encodeBundle({
+      manifestBytes: garbage,
+      signatures: [{ keyId: testKeyPair('primary').keyId, signature: new Uint8Array(64) }],
+      chunks: [],
+    });
     expect(await codeOf(() => openBundle(claimedTrusted, trusted, opts))).toBe('BUNDLE_SIGNATURE_INVALID');
   });
 
@@ -86,7 +94,9 @@ describe('device policy [SPEC §10.2]', () => {
   });
 
   it('R3: agent version, opset and execution providers give BUNDLE_RUNTIME_INCOMPATIBLE', async () => {
-    expect(await codeOf(() => checkPolicy(m, { now: TEST_NOW, agentVersion: '1.0.0', maxOpset: 13, executionProviders: ['cuda', 'cpu'] }))).toBe('ok');
+    expect(
+      await codeOf(() => checkPolicy(m, { now: TEST_NOW, agentVersion: '1.0.0', maxOpset: 13, executionProviders: ['cuda', 'cpu'] })),
+    ).toBe('ok');
     expect(await codeOf(() => checkPolicy(m, { now: TEST_NOW, agentVersion: '0.9.9' }))).toBe('BUNDLE_RUNTIME_INCOMPATIBLE');
     expect(await codeOf(() => checkPolicy(m, { now: TEST_NOW, agentVersion: '1.0.0-rc.1' }))).toBe('BUNDLE_RUNTIME_INCOMPATIBLE');
     expect(await codeOf(() => checkPolicy(m, { now: TEST_NOW, maxOpset: 12 }))).toBe('BUNDLE_RUNTIME_INCOMPATIBLE');

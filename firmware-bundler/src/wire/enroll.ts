@@ -10,22 +10,33 @@ export const CLAIM = /^fec_(enr-[0-9a-f]{8})\.([A-Za-z0-9_-]{32})$/;
 export const ENROLL_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** `POST /api/v1/enroll` body; every field bounded. */
-export const EnrollRequest = z.object({
-  v: z.literal(1),
-  /** The device's serial, also its device id [WIRE-1.2]. */
-  serial: z.string().regex(DEVICE_ID, 'serial must match [A-Za-z0-9][A-Za-z0-9_-]{0,63} (it becomes the device id)'),
-  /** Raw 32-byte Ed25519 public key, base64 (44 characters). */
-  publicKey: z.string().length(44).regex(/^[A-Za-z0-9+/]{43}=$/, 'publicKey must be a base64 raw Ed25519 key (44 characters)'),
-  /** Milliseconds since the epoch when the proof was made. */
-  timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  /** Ed25519 signature of {@link enrollProofMessage}, base64 (88 characters). */
-  proof: z.string().length(88).regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
-}).strict();
+export const EnrollRequest = z
+  .object({
+    v: z.literal(1),
+    /** The device's serial, also its device id [WIRE-1.2]. */
+    serial: z.string().regex(DEVICE_ID, 'serial must match [A-Za-z0-9][A-Za-z0-9_-]{0,63} (it becomes the device id)'),
+    /** Raw 32-byte Ed25519 public key, base64 (44 characters). */
+    publicKey: z
+      .string()
+      .length(44)
+      .regex(/^[A-Za-z0-9+/]{43}=$/, 'publicKey must be a base64 raw Ed25519 key (44 characters)'),
+    /** Milliseconds since the epoch when the proof was made. */
+    timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** Ed25519 signature of {@link enrollProofMessage}, base64 (88 characters). */
+    proof: z
+      .string()
+      .length(88)
+      .regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
+  })
+  .strict();
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
 /** What the server answers: the device's identity and its first MQTT/HTTP token [WIRE-1.6]. */
 export const EnrollResponse = z.object({
-  v: z.literal(1), deviceId: z.string().regex(DEVICE_ID), token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/), generation: z.number().int().positive(),
+  v: z.literal(1),
+  deviceId: z.string().regex(DEVICE_ID),
+  token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/),
+  generation: z.number().int().positive(),
   reenrolled: z.boolean(),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
@@ -42,19 +53,27 @@ export function enrollProofMessage(enrollmentId: string, serial: string, publicK
  * `POST /api/v1/recover` body [WIRE-3.5]: an enrolled device whose token is refused (it missed its overlap
  * window) proves possession of the key it enrolled with and gets a fresh token, without its claim.
  */
-export const RecoverRequest = z.object({
-  v: z.literal(1),
-  deviceId: z.string().regex(DEVICE_ID, 'deviceId must match [A-Za-z0-9][A-Za-z0-9_-]{0,63}'),
-  /** Milliseconds since the epoch when the proof was made; must be newer than the device's last accepted proof. */
-  timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  /** Ed25519 signature of {@link recoverProofMessage} by the enrolled key, base64 (88 characters). */
-  proof: z.string().length(88).regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
-}).strict();
+export const RecoverRequest = z
+  .object({
+    v: z.literal(1),
+    deviceId: z.string().regex(DEVICE_ID, 'deviceId must match [A-Za-z0-9][A-Za-z0-9_-]{0,63}'),
+    /** Milliseconds since the epoch when the proof was made; must be newer than the device's last accepted proof. */
+    timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** Ed25519 signature of {@link recoverProofMessage} by the enrolled key, base64 (88 characters). */
+    proof: z
+      .string()
+      .length(88)
+      .regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
+  })
+  .strict();
 export type RecoverRequest = z.infer<typeof RecoverRequest>;
 
 /** What the server answers a recovery: the device's fresh token [WIRE-1.6] and its generation. */
 export const RecoverResponse = z.object({
-  v: z.literal(1), deviceId: z.string().regex(DEVICE_ID), token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/), generation: z.number().int().positive(),
+  v: z.literal(1),
+  deviceId: z.string().regex(DEVICE_ID),
+  token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/),
+  generation: z.number().int().positive(),
 });
 export type RecoverResponse = z.infer<typeof RecoverResponse>;
 

@@ -56,9 +56,18 @@ export type TelemetryPolicy = z.infer<typeof TelemetryPolicy>;
 
 /** [WIRE-2.2.3] a signed trust update (SPEC §6.6); the agent verifies the signatures itself. */
 export const TrustUpdateMessage = z.object({
-  v, version: z.number().int().positive(), keys: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(16),
-  threshold: z.number().int().positive().max(16), issuedAt: time,
-  signatures: z.array(z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), signature: z.string().regex(/^[0-9a-f]{128}$/) })).min(1).max(16),
+  v,
+  version: z.number().int().positive(),
+  keys: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/))
+    .min(1)
+    .max(16),
+  threshold: z.number().int().positive().max(16),
+  issuedAt: time,
+  signatures: z
+    .array(z.object({ keyId: z.string().regex(/^[0-9a-f]{16}$/), signature: z.string().regex(/^[0-9a-f]{128}$/) }))
+    .min(1)
+    .max(16),
 });
 
 /**
@@ -67,20 +76,41 @@ export const TrustUpdateMessage = z.object({
  * and `trust` (a signed trust update [WIRE-2.2.3]).
  */
 export const DesiredState = z.object({
-  v, rev: count, bundle: BundleRef.nullable(), telemetry: TelemetryPolicy, shadow: BundleRef.nullable(),
-  shadowRate: z.number().min(0).max(1).optional(), update: UpdatePolicy.optional(), retry: count.optional(), trust: TrustUpdateMessage.optional(), issuedAt: time,
+  v,
+  rev: count,
+  bundle: BundleRef.nullable(),
+  telemetry: TelemetryPolicy,
+  shadow: BundleRef.nullable(),
+  shadowRate: z.number().min(0).max(1).optional(),
+  update: UpdatePolicy.optional(),
+  retry: count.optional(),
+  trust: TrustUpdateMessage.optional(),
+  issuedAt: time,
 });
 export type DesiredState = z.infer<typeof DesiredState>;
 
 /** `waiting_download` and `waiting_activation` [WIRE-4.2]: the update waits on a condition, a window or a lock. */
 export const DEPLOY_STATES = [
-  'idle', 'waiting_download', 'downloading', 'verifying', 'staging', 'waiting_activation', 'activating', 'probing', 'committing', 'rolling_back', 'failed',
+  'idle',
+  'waiting_download',
+  'downloading',
+  'verifying',
+  'staging',
+  'waiting_activation',
+  'activating',
+  'probing',
+  'committing',
+  'rolling_back',
+  'failed',
 ] as const;
 export type DeployState = (typeof DEPLOY_STATES)[number];
 
 /** What a device waits on [WIRE-2.4.2]: the kind, why in words, since when, and until when if it knows. */
 export const Waiting = z.object({
-  kind: z.enum(WAIT_KINDS), reason: text(WIRE_LIMITS.reasonChars), since: time, until: time.optional(),
+  kind: z.enum(WAIT_KINDS),
+  reason: text(WIRE_LIMITS.reasonChars),
+  since: time,
+  until: time.optional(),
 });
 export type Waiting = z.infer<typeof Waiting>;
 
@@ -90,20 +120,37 @@ export type UpdateProgress = z.infer<typeof UpdateProgress>;
 
 /** [WIRE-2.3]; `update` [WIRE-2.3.1] is optional and additive. */
 export const ReportedState = z.object({
-  v, agentVersion: text(64), runtime: text(64), state: z.enum(DEPLOY_STATES),
+  v,
+  agentVersion: text(64),
+  runtime: text(64),
+  state: z.enum(DEPLOY_STATES),
   model: ModelRef.nullable(),
   /** [WIRE-2.3] additive: the execution provider serving `model` (`cpu`, `webgpu`, `wasm`). */
   executionProvider: text(32).optional(),
-  bundleId: digest.nullable(), freeStorageBytes: count.nullable(), lastError: text(WIRE_LIMITS.reasonChars).nullable(), at: time,
-  update: z.object({ bundleId: digest, waiting: Waiting.nullable(), progress: UpdateProgress.nullable(), attempt: count }).nullable().optional(),
+  bundleId: digest.nullable(),
+  freeStorageBytes: count.nullable(),
+  lastError: text(WIRE_LIMITS.reasonChars).nullable(),
+  at: time,
+  update: z
+    .object({ bundleId: digest, waiting: Waiting.nullable(), progress: UpdateProgress.nullable(), attempt: count })
+    .nullable()
+    .optional(),
 });
 export type ReportedState = z.infer<typeof ReportedState>;
 
 /** [WIRE-2.4]; `waiting` [WIRE-2.4.2], `permanent` and `retryAt` [WIRE-2.4.3] are optional and additive. */
 export const StatusEvent = z.object({
-  v, seq: count, bundleId: digest.nullable(), from: z.enum(DEPLOY_STATES), to: z.enum(DEPLOY_STATES),
-  event: text(WIRE_LIMITS.idChars), reason: text(WIRE_LIMITS.reasonChars), at: time,
-  waiting: Waiting.optional(), permanent: z.boolean().optional(), retryAt: time.optional(),
+  v,
+  seq: count,
+  bundleId: digest.nullable(),
+  from: z.enum(DEPLOY_STATES),
+  to: z.enum(DEPLOY_STATES),
+  event: text(WIRE_LIMITS.idChars),
+  reason: text(WIRE_LIMITS.reasonChars),
+  at: time,
+  waiting: Waiting.optional(),
+  permanent: z.boolean().optional(),
+  retryAt: time.optional(),
 });
 export type StatusEvent = z.infer<typeof StatusEvent>;
 
@@ -112,9 +159,13 @@ const perClass = z.array(count).max(WIRE_LIMITS.classes, `at most ${WIRE_LIMITS.
 
 /** [WIRE-2.5] one telemetry window. Counts only: bandwidth stays bounded whatever the traffic. */
 export const TelemetryWindow = z.object({
-  v, seq: count, start: time, end: time,
+  v,
+  seq: count,
+  start: time,
+  end: time,
   model: ModelRef.nullable(),
-  requests: count, errors: count,
+  requests: count,
+  errors: count,
   /**
    * Optional [WIRE-2.5.2]: requests refused as bad input (wrong row size, not numbers) before the model
    * ran; counted in neither `requests` nor `errors`. Absent from older agents, which counted them as both.
@@ -124,18 +175,28 @@ export const TelemetryWindow = z.object({
   predictions: perClass,
   confidence: Histogram,
   /** Feature name → counts on the manifest's reference bins. */
-  features: z.record(z.string(), z.array(count).max(WIRE_LIMITS.bins))
+  features: z
+    .record(z.string(), z.array(count).max(WIRE_LIMITS.bins))
     .refine((f) => Object.keys(f).length <= WIRE_LIMITS.features, `at most ${WIRE_LIMITS.features} features`)
-    .refine((f) => Object.keys(f).every((k) => k.length >= 1 && k.length <= WIRE_LIMITS.nameChars), `feature names have 1 to ${WIRE_LIMITS.nameChars} characters`),
+    .refine(
+      (f) => Object.keys(f).every((k) => k.length >= 1 && k.length <= WIRE_LIMITS.nameChars),
+      `feature names have 1 to ${WIRE_LIMITS.nameChars} characters`,
+    ),
   feedback: z.object({
-    labelled: count, correct: count,
+    labelled: count,
+    correct: count,
     /** Optional [WIRE-2.5.1]: the same counts split by true class (index = label index), for field accuracy per class. */
     byClass: z.object({ labelled: perClass, correct: perClass }).optional(),
   }),
-  shadow: z.object({
-    model: ModelRef,
-    requests: count, errors: count, agreements: count, latencyP95Ms: z.number(),
-  }).nullable(),
+  shadow: z
+    .object({
+      model: ModelRef,
+      requests: count,
+      errors: count,
+      agreements: count,
+      latencyP95Ms: z.number(),
+    })
+    .nullable(),
   /** Windows this agent dropped because its offline queue was full, since the last report. */
   dropped: count,
 });
@@ -150,13 +211,23 @@ export type DeviceFeedbackSource = (typeof DEVICE_FEEDBACK_SOURCES)[number];
 
 /** Sampled inputs with predictions (and labels, once known) for retraining [WIRE-2.12]. */
 export const SampleBatch = z.object({
-  v, seq: count,
-  items: z.array(z.object({
-    predictionId: text(WIRE_LIMITS.idChars), input: text(1_000_000), shape: z.array(z.number().int()).max(8),
-    prediction: z.number().int(), confidence: z.number(), label: z.number().int().nullable(), at: time,
-    /** With a label: where it came from. Optional and additive: older agents send none (the server stores `unknown`). */
-    source: z.enum(DEVICE_FEEDBACK_SOURCES).optional(),
-  })).max(1000),
+  v,
+  seq: count,
+  items: z
+    .array(
+      z.object({
+        predictionId: text(WIRE_LIMITS.idChars),
+        input: text(1_000_000),
+        shape: z.array(z.number().int()).max(8),
+        prediction: z.number().int(),
+        confidence: z.number(),
+        label: z.number().int().nullable(),
+        at: time,
+        /** With a label: where it came from. Optional and additive: older agents send none (the server stores `unknown`). */
+        source: z.enum(DEVICE_FEEDBACK_SOURCES).optional(),
+      }),
+    )
+    .max(1000),
 });
 export type SampleBatch = z.infer<typeof SampleBatch>;
 
@@ -170,12 +241,22 @@ export type Ack = z.infer<typeof Ack>;
 
 /** [WIRE-2.7] */
 export const ChunkRequest = z.object({
-  v, cid: text(WIRE_LIMITS.idChars, 1), digest, offset: count.optional(), length: z.number().int().positive().optional(),
+  v,
+  cid: text(WIRE_LIMITS.idChars, 1),
+  digest,
+  offset: count.optional(),
+  length: z.number().int().positive().optional(),
 });
 export type ChunkRequest = z.infer<typeof ChunkRequest>;
 
 export const ChunkResponseHeader = z.object({
-  v, cid: text(WIRE_LIMITS.idChars), digest, ok: z.boolean(), code: text(WIRE_LIMITS.idChars).optional(), total: count.optional(), offset: count.optional(),
+  v,
+  cid: text(WIRE_LIMITS.idChars),
+  digest,
+  ok: z.boolean(),
+  code: text(WIRE_LIMITS.idChars).optional(),
+  total: count.optional(),
+  offset: count.optional(),
 });
 export type ChunkResponseHeader = z.infer<typeof ChunkResponseHeader>;
 
@@ -183,7 +264,12 @@ const MAX_ENVELOPE_MANIFEST_CHARS = 4_000_000;
 
 /** [WIRE-2.7] the signed envelope a device fetches by `manifestDigest`. */
 export const Envelope = z.object({
-  v, manifest: z.string().max(MAX_ENVELOPE_MANIFEST_CHARS), signatures: z.array(z.object({ keyId: z.string().max(64), signature: z.string().max(200) })).min(1).max(8),
+  v,
+  manifest: z.string().max(MAX_ENVELOPE_MANIFEST_CHARS),
+  signatures: z
+    .array(z.object({ keyId: z.string().max(64), signature: z.string().max(200) }))
+    .min(1)
+    .max(8),
 });
 
 /**
@@ -195,7 +281,18 @@ export type Envelope = z.infer<typeof Envelope>;
 
 /** [WIRE-3.3] where a device finds the broker. */
 export const ConnectionInfo = z.object({
-  v, prefix: z.string().min(1).max(128), mqtt: z.string().regex(/^mqtts?:\/\//).max(2000).nullable(), ws: z.string().regex(/^wss?:\/\//).max(2000).nullable(),
+  v,
+  prefix: z.string().min(1).max(128),
+  mqtt: z
+    .string()
+    .regex(/^mqtts?:\/\//)
+    .max(2000)
+    .nullable(),
+  ws: z
+    .string()
+    .regex(/^wss?:\/\//)
+    .max(2000)
+    .nullable(),
 });
 export type ConnectionInfo = z.infer<typeof ConnectionInfo>;
 
@@ -204,7 +301,11 @@ export type ConnectionInfo = z.infer<typeof ConnectionInfo>;
  * device stores it, reconnects with it, and the server refuses the old one after `oldValidUntil`.
  */
 export const CredentialRotation = z.object({
-  v, token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/), generation: z.number().int().positive(), oldValidUntil: time, issuedAt: time,
+  v,
+  token: z.string().regex(/^fdt_[A-Za-z0-9_-]{32}$/),
+  generation: z.number().int().positive(),
+  oldValidUntil: time,
+  issuedAt: time,
 });
 export type CredentialRotation = z.infer<typeof CredentialRotation>;
 
@@ -223,7 +324,13 @@ export function parseMessage<T>(schema: z.ZodType<T>, payload: Uint8Array | stri
   if (r.success) return { ok: true, value: r.data };
   // Paths are cut short: a key is the sender's text, and an error must stay small enough to log.
   const where = (path: PropertyKey[]) => path.map((p) => String(p).slice(0, 40)).join('.') || '(message)';
-  return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${where(i.path)}: ${i.message}`).join('; ') };
+  return {
+    ok: false,
+    error: r.error.issues
+      .slice(0, 3)
+      .map((i) => `${where(i.path)}: ${i.message}`)
+      .join('; '),
+  };
 }
 
 /** Parses JSON bytes against a schema; returns null (never throws) on anything invalid [WIRE-2.1]. */

@@ -69,9 +69,14 @@ describe('maintenance windows', () => {
 });
 
 describe('policy bounds', () => {
-  const issues = (p: unknown) => { const r = UpdatePolicy.safeParse(p); return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`); };
+  const issues = (p: unknown) => {
+    const r = UpdatePolicy.safeParse(p);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
   it('refuses bad windows, unknown zones, unknown fields and oversized lists', () => {
-    expect(issues({ windows: [{ days: ['mon'], start: '25:00', end: '04:00' }] })).toEqual(['windows.0.start: a time is HH:MM, 00:00 to 23:59']);
+    expect(issues({ windows: [{ days: ['mon'], start: '25:00', end: '04:00' }] })).toEqual([
+      'windows.0.start: a time is HH:MM, 00:00 to 23:59',
+    ]);
     expect(issues({ windows: [{ days: ['mon'], start: '4:00', end: '05:00' }] })[0]).toMatch(/HH:MM/);
     expect(issues({ windows: [{ days: ['funday'], start: '04:00', end: '05:00' }] })[0]).toMatch(/^windows\.0\.days\.0/);
     expect(issues({ windows: [{ days: [], start: '04:00', end: '05:00' }] })[0]).toMatch(/at least one day/);
@@ -81,6 +86,14 @@ describe('policy bounds', () => {
     expect(issues({ windows: Array(33).fill({ days: ['mon'], start: '01:00', end: '02:00' }) })[0]).toMatch(/windows/);
     expect(issues({ maxLockHoldSec: 8 * 86_400 })[0]).toMatch(/maxLockHoldSec/);
     expect(issues({ conditions: { minBatteryPct: 120 } })[0]).toMatch(/minBatteryPct/);
-    expect(issues({ windows: [{ days: ['sat', 'sun'], start: '22:00', end: '04:00' }], timeZone: 'UTC', urgent: false, maxLockHoldSec: 60, conditions: { unmetered: true } })).toEqual([]);
+    expect(
+      issues({
+        windows: [{ days: ['sat', 'sun'], start: '22:00', end: '04:00' }],
+        timeZone: 'UTC',
+        urgent: false,
+        maxLockHoldSec: 60,
+        conditions: { unmetered: true },
+      }),
+    ).toEqual([]);
   });
 });

@@ -28,11 +28,13 @@ export function isTimeZone(zone: string): boolean {
  * crosses midnight (`22:00`–`04:00` on `mon` is Monday night into Tuesday morning); `start` equal to
  * `end` is refused as ambiguous (use all seven days with `00:00`–`23:59` for "always").
  */
-export const MaintenanceWindow = z.object({
-  days: z.array(z.enum(WEEKDAYS)).min(1, 'name at least one day').max(7),
-  start: hhmm,
-  end: hhmm,
-}).refine((w) => w.start !== w.end, { message: 'start and end are equal: a window needs a length', path: ['end'] });
+export const MaintenanceWindow = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS)).min(1, 'name at least one day').max(7),
+    start: hhmm,
+    end: hhmm,
+  })
+  .refine((w) => w.start !== w.end, { message: 'start and end are equal: a window needs a length', path: ['end'] });
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
 
 /**
@@ -40,13 +42,15 @@ export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
  * `minFreeBytes` gate the download; `charging`, `minBatteryPct` and `idle` gate the download and the
  * activation (swapping a model costs a load and a probe).
  */
-export const UpdateConditions = z.object({
-  unmetered: z.boolean().optional(),
-  charging: z.boolean().optional(),
-  minBatteryPct: z.number().min(0).max(100).optional(),
-  idle: z.boolean().optional(),
-  minFreeBytes: z.number().int().nonnegative().optional(),
-}).strict();
+export const UpdateConditions = z
+  .object({
+    unmetered: z.boolean().optional(),
+    charging: z.boolean().optional(),
+    minBatteryPct: z.number().min(0).max(100).optional(),
+    idle: z.boolean().optional(),
+    minFreeBytes: z.number().int().nonnegative().optional(),
+  })
+  .strict();
 export type UpdateConditions = z.infer<typeof UpdateConditions>;
 
 /**
@@ -54,13 +58,15 @@ export type UpdateConditions = z.infer<typeof UpdateConditions>;
  * attribute. No `windows`: activate at once. `urgent` activates outside the windows (never past a held
  * lock before `maxLockHoldSec`, and never past unmet conditions).
  */
-export const UpdatePolicy = z.object({
-  windows: z.array(MaintenanceWindow).max(UPDATE_POLICY_LIMITS.windows).optional(),
-  timeZone: z.string().refine(isTimeZone, 'not an IANA time zone this runtime knows (example: Europe/Berlin)').optional(),
-  urgent: z.boolean().optional(),
-  maxLockHoldSec: z.number().int().min(0).max(UPDATE_POLICY_LIMITS.maxLockHoldSec).optional(),
-  conditions: UpdateConditions.optional(),
-}).strict();
+export const UpdatePolicy = z
+  .object({
+    windows: z.array(MaintenanceWindow).max(UPDATE_POLICY_LIMITS.windows).optional(),
+    timeZone: z.string().refine(isTimeZone, 'not an IANA time zone this runtime knows (example: Europe/Berlin)').optional(),
+    urgent: z.boolean().optional(),
+    maxLockHoldSec: z.number().int().min(0).max(UPDATE_POLICY_LIMITS.maxLockHoldSec).optional(),
+    conditions: UpdateConditions.optional(),
+  })
+  .strict();
 export type UpdatePolicy = z.infer<typeof UpdatePolicy>;
 
 /** Lock hold allowed when the policy names none: an hour, so a stuck app cannot pin a model forever. */
@@ -74,7 +80,17 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     if (formatters.size > 256) formatters.clear();
     formatters.set(zone, f);
   }
@@ -97,9 +113,12 @@ export function localTime(ms: number, zone = 'UTC'): LocalTime {
   const parts: Record<string, string> = {};
   for (const p of formatter(zone).formatToParts(new Date(ms))) parts[p.type] = p.value;
   return {
-    year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
     weekday: parts.weekday!.toLowerCase().slice(0, 3) as Weekday,
-    minute: Number(parts.hour) * 60 + Number(parts.minute), second: Number(parts.second),
+    minute: Number(parts.hour) * 60 + Number(parts.minute),
+    second: Number(parts.second),
   };
 }
 

@@ -75,12 +75,20 @@ export function createApp(s: AppServices) {
   app.route('/', docsRoutes());
   // Browser agents run on their app's origin, not the server's: the two device-credential routes answer
   // cross-origin requests. Any origin is safe here: the credential is a bearer header, never a cookie.
-  const deviceCors = cors({ origin: '*', allowHeaders: ['authorization', 'range', 'if-none-match', 'if-range'], exposeHeaders: ['etag', 'content-range', 'accept-ranges'], maxAge: 600 });
+  const deviceCors = cors({
+    origin: '*',
+    allowHeaders: ['authorization', 'range', 'if-none-match', 'if-range'],
+    exposeHeaders: ['etag', 'content-range', 'accept-ranges'],
+    maxAge: 600,
+  });
   app.use('/api/v1/blobs/*', deviceCors);
   app.use('/api/v1/devices/:id/connection', deviceCors);
   // Devices read blobs with their own credential [WIRE-3.1]: mounted before operator authentication.
   app.route('/api/v1', blobRoutes(s.fleet, s));
-  app.route('/api/v1', connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null));
+  app.route(
+    '/api/v1',
+    connectionRoutes(s.fleet, () => s.brokerEndpoints?.() ?? null),
+  );
   // Public keys are public: a new agent fetches them before it has anything else, and trusts one only when its
   // fingerprint matches what the operator gave it out of band (flotilla agent --trust-fingerprint).
   app.route('/api/v1', keyRoutes(s.fleet));

@@ -26,7 +26,12 @@ const LIMITS: Limit[] = [
   { method: 'POST', path: /^\/api\/v1\/datasets$/, max: null, what: 'CSV uploads' },
   { method: 'POST', path: /^\/api\/v1\/models\/import$/, max: MAX_ONNX_IMPORT, what: 'ONNX imports' },
   // Calibration and evaluation samples may come inline, base64-encoded.
-  { method: 'POST', path: /^\/api\/v1\/models\/[^/]+\/versions\/[^/]+\/quantize$/, max: 64 * MiB, what: 'quantize requests (inline samples included)' },
+  {
+    method: 'POST',
+    path: /^\/api\/v1\/models\/[^/]+\/versions\/[^/]+\/quantize$/,
+    max: 64 * MiB,
+    what: 'quantize requests (inline samples included)',
+  },
   { method: 'POST', path: /^\/api\/v1\/devices\/import$/, max: 32 * MiB, what: 'device imports' },
   // A target may name up to 100,000 device ids of up to 128 characters.
   { method: 'POST', path: /^\/api\/v1\/rollouts$/, max: 16 * MiB, what: 'rollout requests' },
@@ -47,7 +52,12 @@ export function limitBodies(): MiddlewareHandler<AppEnv> {
     const key = `${max} ${what}`;
     let m = limiters.get(key);
     if (!m) {
-      m = bodyLimit({ maxSize: max, onError: () => { throw tooLarge(max, what); } });
+      m = bodyLimit({
+        maxSize: max,
+        onError: () => {
+          throw tooLarge(max, what);
+        },
+      });
       limiters.set(key, m);
     }
     return m;

@@ -8,12 +8,21 @@ import type { rolloutRoutes } from './routes/rollouts.ts';
 import type { ModelSummary as ModelSummarySchema, SweepRanking as SweepRankingSchema } from './schemas/registry.ts';
 import type { TargetPreview, RolloutPreview as RolloutPreviewSchema, RolloutStatus as RolloutStatusSchema } from './schemas/rollouts.ts';
 import type { FieldSampleInfo as FieldSampleSchema, RetrainJob as RetrainJobSchema } from './schemas/monitoring.ts';
-import type { SetDesiredResult as SetDesiredResultSchema, DevicePage as DevicePageSchema, ImportLine as ImportLineSchema } from './schemas/fleet.ts';
+import type {
+  SetDesiredResult as SetDesiredResultSchema,
+  DevicePage as DevicePageSchema,
+  ImportLine as ImportLineSchema,
+} from './schemas/fleet.ts';
 import type { errorBody } from './errors.ts';
 import type { KeyList as KeyListSchema, TrustChange as TrustChangeSchema } from './schemas/keys.ts';
 import type { eventRoutes } from './routes/events.ts';
 import type { trainerFileRoutes } from './routes/trainer-files.ts';
-import type { CreatedWebhook as CreatedWebhookSchema, Delivery as DeliverySchema, EventPage as EventPageSchema, Webhook as WebhookSchema } from './schemas/events.ts';
+import type {
+  CreatedWebhook as CreatedWebhookSchema,
+  Delivery as DeliverySchema,
+  EventPage as EventPageSchema,
+  Webhook as WebhookSchema,
+} from './schemas/events.ts';
 
 /** Datasets, runs, sweeps, conversion, models, tokens, enrollments, devices, bundles, keys, /me, rollouts, monitoring, retraining. */
 export type { ApiApp } from './app.ts';
@@ -27,7 +36,18 @@ export type MonitoringApi = ReturnType<typeof monitoringRoutes>;
 export type TrainerFilesApi = ReturnType<typeof trainerFileRoutes>;
 
 export type {
-  AliasMove, ApiToken, BundleRecord, DatasetVersion, Device, DeviceEvent, EpochRecord, ModelVersion, Role, Run, RunStatus, Sweep,
+  AliasMove,
+  ApiToken,
+  BundleRecord,
+  DatasetVersion,
+  Device,
+  DeviceEvent,
+  EpochRecord,
+  ModelVersion,
+  Role,
+  Run,
+  RunStatus,
+  Sweep,
 } from '../store/entities.ts';
 export type { DeviceView, Provisioned, RotationResult } from '../devices/device-service.ts';
 export type { Enrollment, EnrollmentTemplate } from '../store/entities.ts';
@@ -36,8 +56,18 @@ export type { ComparisonRow } from '../runs/compare-runs.ts';
 export type { RunEvent } from '../runs/run-events.ts';
 export type { RankedTrial } from '../runs/sweep-service.ts';
 export type {
-  GateVerdict, Rollout, RolloutDevice, RolloutDeviceDetail, RolloutDeviceState, RolloutEventRecord, RolloutRequestInput, RolloutState,
-  RolloutStatus, StageStats, StageStatus, TimelineEntry,
+  GateVerdict,
+  Rollout,
+  RolloutDevice,
+  RolloutDeviceDetail,
+  RolloutDeviceState,
+  RolloutEventRecord,
+  RolloutRequestInput,
+  RolloutState,
+  RolloutStatus,
+  StageStats,
+  StageStatus,
+  TimelineEntry,
 } from '../rollouts/index.ts';
 export type { Alert, AlertChange, AlertFeature } from '../monitoring/alert.ts';
 export type { Metric, Series, SeriesPoint } from '../monitoring/series.ts';

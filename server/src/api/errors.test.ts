@@ -27,7 +27,11 @@ function appThrowing(err: Error) {
 async function answer(err: Error) {
   const { app, lines } = appThrowing(err);
   const res = await app.request('/boom', { method: 'POST' });
-  return { status: res.status, body: (await res.json()) as { error: { code: string; message: string; details?: { requestId?: string } } }, lines };
+  return {
+    status: res.status,
+    body: (await res.json()) as { error: { code: string; message: string; details?: { requestId?: string } } },
+    lines,
+  };
 }
 
 describe('handleError', () => {
@@ -39,21 +43,31 @@ describe('handleError', () => {
     const requestId = body.error.details?.requestId;
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.error.message).toContain(requestId);
-    expect(lines).toEqual([expect.objectContaining({ level: 'error', requestId, method: 'POST', path: '/boom', err: expect.stringContaining('disk full') })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', requestId, method: 'POST', path: '/boom', err: expect.stringContaining('disk full') }),
+    ]);
   });
 
   it('does not trust a `status` on an unknown error either', async () => {
-    const { status, body } = await answer(Object.assign(new Error('UNIQUE constraint failed: devices.id'), { code: 'SQLITE_CONSTRAINT', status: 409 }));
+    const { status, body } = await answer(
+      Object.assign(new Error('UNIQUE constraint failed: devices.id'), { code: 'SQLITE_CONSTRAINT', status: 409 }),
+    );
     expect([status, body.error.code]).toEqual([500, 'INTERNAL']);
     expect(body.error.message).not.toContain('UNIQUE');
   });
 
   it('maps a domain error to its code table status, message and details, without logging it', async () => {
     const notFound = await answer(new RolloutError('ROLLOUT_NOT_FOUND', "rollout 'r1' was not found"));
-    expect([notFound.status, notFound.body]).toEqual([404, { error: { code: 'ROLLOUT_NOT_FOUND', message: "rollout 'r1' was not found" } }]);
+    expect([notFound.status, notFound.body]).toEqual([
+      404,
+      { error: { code: 'ROLLOUT_NOT_FOUND', message: "rollout 'r1' was not found" } },
+    ]);
     expect(notFound.lines).toEqual([]);
     const invalid = await answer(new RolloutError('INVALID_ROLLOUT', 'stages must grow', { stage: 2 }));
-    expect([invalid.status, invalid.body]).toEqual([400, { error: { code: 'INVALID_ROLLOUT', message: 'stages must grow', details: { stage: 2 } } }]);
+    expect([invalid.status, invalid.body]).toEqual([
+      400,
+      { error: { code: 'INVALID_ROLLOUT', message: 'stages must grow', details: { stage: 2 } } },
+    ]);
     const taken = await answer(new StoreError('DEVICE_EXISTS', "device 'd1' exists"));
     expect([taken.status, taken.body.error.code]).toEqual([409, 'DEVICE_EXISTS']);
   });

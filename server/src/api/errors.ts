@@ -29,7 +29,8 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   }
   if (err instanceof SyntaxError) return c.json(errorBody('INVALID_JSON', `request body is not valid JSON: ${err.message}`), 400);
   // decodeURIComponent on a path or query part with a stray `%` (e.g. /datasets/%25, decoded twice): the client's mistake.
-  if (err instanceof URIError) return c.json(errorBody('INVALID_PATH', `the request has a malformed percent-encoding (${err.message}): encode % as %25`), 400);
+  if (err instanceof URIError)
+    return c.json(errorBody('INVALID_PATH', `the request has a malformed percent-encoding (${err.message}): encode % as %25`), 400);
   const requestId = logFailure(c, err);
   return c.json(errorBody('INTERNAL', `internal error; see the server log for request ${requestId}`, { requestId }), 500);
 }
@@ -46,5 +47,12 @@ export function validationHook(result: { success: boolean; error?: { issues: { p
   if (result.success) return;
   const issues = result.error?.issues ?? [];
   const message = issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
-  return c.json(errorBody('VALIDATION_FAILED', message || 'invalid request', issues.map((i) => ({ path: i.path.map(String), message: i.message }))), 400);
+  return c.json(
+    errorBody(
+      'VALIDATION_FAILED',
+      message || 'invalid request',
+      issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    ),
+    400,
+  );
 }

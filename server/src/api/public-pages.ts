@@ -36,17 +36,29 @@ export function guardMetrics(access: MetricsAccess = metricsAccess()): Middlewar
     const header = c.req.header('authorization');
     const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
     const token = secret ? await c.get('services').store.tokens.findByHash(hashToken(secret)) : null;
-    if (!token) throw new ApiError(401, 'UNAUTHENTICATED', '/metrics needs an operator token (Authorization: Bearer <token>) here; see FLOTILLA_METRICS_ACCESS');
+    if (!token)
+      throw new ApiError(
+        401,
+        'UNAUTHENTICATED',
+        '/metrics needs an operator token (Authorization: Bearer <token>) here; see FLOTILLA_METRICS_ACCESS',
+      );
     await next();
   };
 }
 
 /** Headers for the API reference page and the document it renders: no framing, no sniffing, nothing from elsewhere. */
-export const docsHeaders = () => secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'none'"], scriptSrc: ["'unsafe-inline'"], styleSrc: ["'unsafe-inline'"], connectSrc: ["'self'"],
-    imgSrc: ["'self'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"],
-  },
-  xFrameOptions: 'DENY',
-  referrerPolicy: 'no-referrer',
-});
+export const docsHeaders = () =>
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'unsafe-inline'"],
+      styleSrc: ["'unsafe-inline'"],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'no-referrer',
+  });

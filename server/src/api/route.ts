@@ -17,14 +17,24 @@ export interface Takes {
 }
 
 type JsonRequest<B extends z.ZodType> = { content: { 'application/json': { schema: B } }; required?: boolean };
-type RequestOf<T extends Takes> = { [K in Exclude<keyof T, 'optionalBody'>]: K extends 'body' ? JsonRequest<Extract<T[K], z.ZodType>> : T[K] };
+type RequestOf<T extends Takes> = {
+  [K in Exclude<keyof T, 'optionalBody'>]: K extends 'body' ? JsonRequest<Extract<T[K], z.ZodType>> : T[K];
+};
 type Responses = Record<number, { description: string; content?: Record<string, { schema: z.ZodType }> }>;
-type Config<M extends Method, P extends string, T extends Takes, R extends Responses> =
-  { method: M; path: P; summary: string; responses: R } & (keyof RequestOf<T> extends never ? unknown : { request: RequestOf<T> });
+type Config<M extends Method, P extends string, T extends Takes, R extends Responses> = {
+  method: M;
+  path: P;
+  summary: string;
+  responses: R;
+} & (keyof RequestOf<T> extends never ? unknown : { request: RequestOf<T> });
 
 /** `route('get', '/runs/{id}', 'One run', { params: Id }, respond(200, 'run', Run))`, for `app.openapi(…, handler)`. */
 export function route<const M extends Method, const P extends string, const T extends Takes, const R extends Responses>(
-  method: M, path: P, summary: string, takes: T, responses: R,
+  method: M,
+  path: P,
+  summary: string,
+  takes: T,
+  responses: R,
 ) {
   const { body, optionalBody, ...rest } = takes;
   const request: Record<string, unknown> = { ...rest };

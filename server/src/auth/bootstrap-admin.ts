@@ -14,7 +14,11 @@ export interface AdminBootstrap {
 /** Name of the token registered from FLOTILLA_ADMIN_TOKEN: at most one of them is live. */
 const ENV_ADMIN = 'admin (FLOTILLA_ADMIN_TOKEN)';
 
-export async function bootstrapAdmin(tokens: TokenStore, dataDir: string, envToken = process.env.FLOTILLA_ADMIN_TOKEN): Promise<AdminBootstrap> {
+export async function bootstrapAdmin(
+  tokens: TokenStore,
+  dataDir: string,
+  envToken = process.env.FLOTILLA_ADMIN_TOKEN,
+): Promise<AdminBootstrap> {
   const tokenFile = join(dataDir, 'admin-token');
   if (envToken) {
     const current = await tokens.findByHash(hashToken(envToken));

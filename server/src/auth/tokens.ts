@@ -16,7 +16,12 @@ export function newTokenSecret(): string {
 }
 
 /** Creates a token; the secret is returned once and never stored. */
-export async function issueToken(tokens: TokenStore, name: string, role: Role, secret = newTokenSecret()): Promise<{ token: string; info: ApiToken }> {
+export async function issueToken(
+  tokens: TokenStore,
+  name: string,
+  role: Role,
+  secret = newTokenSecret(),
+): Promise<{ token: string; info: ApiToken }> {
   const info = await tokens.create({ id: `tok_${randomBytes(6).toString('hex')}`, name, role, hash: hashToken(secret) });
   return { token: secret, info };
 }

@@ -30,33 +30,35 @@ function weights(n: number, seed: number, scale: number): number[] {
  * softmax) with fixed pseudo-random weights: the same work per call as the trained model.
  */
 function mnistModel(): Uint8Array {
-  return encodeModel(makeModel({
-    name: 'mnist-cnn',
-    node: [
-      makeNode('Transpose', ['x'], ['xt'], { perm: [0, 3, 1, 2] }),
-      makeNode('Conv', ['xt', 'W1', 'B1'], ['c1'], { kernel_shape: [3, 3] }),
-      makeNode('Relu', ['c1'], ['r1']),
-      makeNode('MaxPool', ['r1'], ['p1'], { kernel_shape: [2, 2], strides: [2, 2] }),
-      makeNode('Conv', ['p1', 'W2', 'B2'], ['c2'], { kernel_shape: [3, 3] }),
-      makeNode('Relu', ['c2'], ['r2']),
-      makeNode('MaxPool', ['r2'], ['p2'], { kernel_shape: [2, 2], strides: [2, 2] }),
-      makeNode('Reshape', ['p2', 'shape'], ['f']),
-      makeNode('MatMul', ['f', 'W3'], ['m']),
-      makeNode('Add', ['m', 'B3'], ['z']),
-      makeNode('Softmax', ['z'], ['y'], { axis: -1 }),
-    ],
-    initializer: [
-      floatTensor('W1', [8, 1, 3, 3], weights(72, 1, 0.5)),
-      floatTensor('B1', [8], weights(8, 2, 0.1)),
-      floatTensor('W2', [16, 8, 3, 3], weights(1152, 3, 0.2)),
-      floatTensor('B2', [16], weights(16, 4, 0.1)),
-      int64Tensor('shape', [2], [-1, 400]),
-      floatTensor('W3', [400, 10], weights(4000, 5, 0.1)),
-      floatTensor('B3', [10], weights(10, 6, 0.1)),
-    ],
-    input: [makeValueInfo('x', DataType.FLOAT, ['N', 28, 28, 1])],
-    output: [makeValueInfo('y', DataType.FLOAT, ['N', 10])],
-  }));
+  return encodeModel(
+    makeModel({
+      name: 'mnist-cnn',
+      node: [
+        makeNode('Transpose', ['x'], ['xt'], { perm: [0, 3, 1, 2] }),
+        makeNode('Conv', ['xt', 'W1', 'B1'], ['c1'], { kernel_shape: [3, 3] }),
+        makeNode('Relu', ['c1'], ['r1']),
+        makeNode('MaxPool', ['r1'], ['p1'], { kernel_shape: [2, 2], strides: [2, 2] }),
+        makeNode('Conv', ['p1', 'W2', 'B2'], ['c2'], { kernel_shape: [3, 3] }),
+        makeNode('Relu', ['c2'], ['r2']),
+        makeNode('MaxPool', ['r2'], ['p2'], { kernel_shape: [2, 2], strides: [2, 2] }),
+        makeNode('Reshape', ['p2', 'shape'], ['f']),
+        makeNode('MatMul', ['f', 'W3'], ['m']),
+        makeNode('Add', ['m', 'B3'], ['z']),
+        makeNode('Softmax', ['z'], ['y'], { axis: -1 }),
+      ],
+      initializer: [
+        floatTensor('W1', [8, 1, 3, 3], weights(72, 1, 0.5)),
+        floatTensor('B1', [8], weights(8, 2, 0.1)),
+        floatTensor('W2', [16, 8, 3, 3], weights(1152, 3, 0.2)),
+        floatTensor('B2', [16], weights(16, 4, 0.1)),
+        int64Tensor('shape', [2], [-1, 400]),
+        floatTensor('W3', [400, 10], weights(4000, 5, 0.1)),
+        floatTensor('B3', [10], weights(10, 6, 0.1)),
+      ],
+      input: [makeValueInfo('x', DataType.FLOAT, ['N', 28, 28, 1])],
+      output: [makeValueInfo('y', DataType.FLOAT, ['N', 10])],
+    }),
+  );
 }
 
 /** A 28×28 "digit": a bright ring on a dark background, 0-255 like the dataset's pixels. */
@@ -77,27 +79,46 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const keys = generateKeyPair(new Uint8Array(32).fill(3));
   const raw = digit(1);
   const scaled = Float32Array.from(raw, (v) => v / 255);
-  const bare = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const bare = await ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   const expected = Array.from((await bare.run({ x: new ort.Tensor('float32', scaled, [1, 28, 28, 1]) })).y!.data as Float32Array);
-  const bundle = await packBundle({
-    name: 'mnist', version: '1.0.0', sequence: 1,
-    files: [{ path: 'model.onnx', bytes: model }],
-    signature: { inputs: [{ name: 'x', dtype: 'float32', shape: [null, 28, 28, 1] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, 10] }] },
-    preprocessing: { steps: [{ op: 'scale', params: { factor: 1 / 255 } }] },
-    labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    referenceProfile: {
-      features: [
-        { name: 'mean_brightness', edges: [0, 0.1, 0.2, 0.3, 1], frequencies: [0.25, 0.25, 0.25, 0.25] },
-        { name: 'contrast', edges: [0, 0.2, 0.4, 1], frequencies: [0.3, 0.4, 0.3] },
-        { name: 'edge_density', edges: [0, 0.1, 0.2, 1], frequencies: [0.3, 0.4, 0.3] },
-        { name: 'center', index: 406, edges: [0, 0.5, 1], frequencies: [0.5, 0.5] },
-      ],
+  const bundle = await packBundle(
+    {
+      name: 'mnist',
+      version: '1.0.0',
+      sequence: 1,
+      files: [{ path: 'model.onnx', bytes: model }],
+      signature: {
+        inputs: [{ name: 'x', dtype: 'float32', shape: [null, 28, 28, 1] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [null, 10] }],
+      },
+      preprocessing: { steps: [{ op: 'scale', params: { factor: 1 / 255 } }] },
+      labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      referenceProfile: {
+        features: [
+          { name: 'mean_brightness', edges: [0, 0.1, 0.2, 0.3, 1], frequencies: [0.25, 0.25, 0.25, 0.25] },
+          { name: 'contrast', edges: [0, 0.2, 0.4, 1], frequencies: [0.3, 0.4, 0.3] },
+          { name: 'edge_density', edges: [0, 0.1, 0.2, 1], frequencies: [0.3, 0.4, 0.3] },
+          { name: 'center', index: 406, edges: [0, 0.5, 1], frequencies: [0.5, 0.5] },
+        ],
+      },
+      selfTests: [{ name: 'ring', inputs: { x: Array.from(scaled) }, expected: { y: expected }, tolerance: { abs: 1e-4 } }],
     },
-    selfTests: [{ name: 'ring', inputs: { x: Array.from(scaled) }, expected: { y: expected }, tolerance: { abs: 1e-4 } }],
-  }, createEd25519Signer(keys.secretKey));
+    createEd25519Signer(keys.secretKey),
+  );
 
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
-  const agent = await createAgent({ deviceId: 'bench', offline: true, dataDir, trustedKeys: [keys.publicKey], telemetry: { windowSec: 3600 } });
+  const agent = await createAgent({
+    deviceId: 'bench',
+    offline: true,
+    dataDir,
+    trustedKeys: [keys.publicKey],
+    telemetry: { windowSec: 3600 },
+  });
   try {
     const installed = await agent.install(bundle.bytes);
     if (!installed.ok) throw new Error(`bench model did not install: ${installed.reason}`);
@@ -115,7 +136,10 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
       const a: number[] = [];
       // Alternating blocks, so both see the same machine load (the host is shared and noisy).
       for (let r = 0; r < rounds; r++) {
-        for (const [fn, into] of [[bareCall, b], [agentCall, a]] as const) {
+        for (const [fn, into] of [
+          [bareCall, b],
+          [agentCall, a],
+        ] as const) {
           for (let i = 0; i < calls; i++) {
             const t0 = performance.now();
             await fn(n);
@@ -179,21 +203,27 @@ const round = (v: number) => Math.round(v * 10) / 10;
 
 /** RSS (bytes) of a fresh Node process that loads the model as an agent, or as a bare session, and predicts. */
 function childRss(kind: 'agent' | 'bare', dataDir: string, keyHex: string): Promise<number> {
-  const script = kind === 'agent'
-    ? `import { createAgent } from '@flotilla/edge-agent';
+  const script =
+    kind === 'agent'
+      ? `import { createAgent } from '@flotilla/edge-agent';
        const a = await createAgent({ deviceId: 'rss', offline: true, dataDir: ${JSON.stringify(dataDir)}, trustedKeys: [${JSON.stringify(keyHex)}] });
        for (let i = 0; i < 200; i++) await a.predict(new Array(784).fill(i % 255));
        globalThis.gc?.(); console.log(process.memoryUsage().rss); await a.close(); process.exit(0);`
-    : `import * as ort from 'onnxruntime-node'; import { readFileSync } from 'node:fs';
+      : `import * as ort from 'onnxruntime-node'; import { readFileSync } from 'node:fs';
        const s = await ort.InferenceSession.create(readFileSync(${JSON.stringify(join(dataDir, 'slots'))} + '/' + JSON.parse(readFileSync(${JSON.stringify(join(dataDir, 'slots', 'pointer.json'))}, 'utf8')).current + '/files/model.onnx'), { intraOpNumThreads: 1 });
        for (let i = 0; i < 200; i++) await s.run({ x: new ort.Tensor('float32', new Float32Array(784).fill(0.5), [1, 28, 28, 1]) });
        globalThis.gc?.(); console.log(process.memoryUsage().rss); process.exit(0);`;
   return new Promise((resolveRss, reject) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => (code === 0 ? resolveRss(Number(out.trim().split('\n').at(-1))) : reject(new Error(`${kind} memory probe failed: ${err}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolveRss(Number(out.trim().split('\n').at(-1))) : reject(new Error(`${kind} memory probe failed: ${err}`)),
+    );
   });
 }

@@ -29,4 +29,6 @@ process.on('SIGTERM', () => {
   void broker.close().then(() => process.exit(0));
 });
 // On SIGUSR2, print the broker's own counters (for checking a run by hand).
-process.on('SIGUSR2', () => process.stderr.write(`${JSON.stringify({ stats: broker.stats(), counters: broker.counters.total(), memory: process.memoryUsage() })}\n`));
+process.on('SIGUSR2', () =>
+  process.stderr.write(`${JSON.stringify({ stats: broker.stats(), counters: broker.counters.total(), memory: process.memoryUsage() })}\n`),
+);

@@ -13,7 +13,11 @@ export type LoadgenCommand =
   | { type: 'step'; rate: number; rampFrom: number; startAt: number; durationMs: number }
   | { type: 'teardown' };
 
-export interface IdleResult { connected: number; failed: number; seconds: number }
+export interface IdleResult {
+  connected: number;
+  failed: number;
+  seconds: number;
+}
 
 /** The publishing side of a step. */
 export interface PubResult {
@@ -95,7 +99,12 @@ async function setup(c: Extract<LoadgenCommand, { type: 'setup' }>): Promise<nul
   if (c.role === 'sub') {
     // Sequence numbers restart with every setup, so must the record of what arrived.
     seen = new Seen();
-    sub = await RawMqttClient.connect({ port: c.port, clientId: `${BENCH_SERVICE.username}-sub`, username: BENCH_SERVICE.username, password: BENCH_SERVICE.password });
+    sub = await RawMqttClient.connect({
+      port: c.port,
+      clientId: `${BENCH_SERVICE.username}-sub`,
+      username: BENCH_SERVICE.username,
+      password: BENCH_SERVICE.password,
+    });
     const granted = await sub.subscribe(['flotilla/v1/devices/+/telemetry'], 1);
     if (granted[0] !== 1) throw new Error(`subscriber was refused: ${granted}`);
     sub.on('message', (p: { payload: Buffer }) => {
@@ -117,7 +126,9 @@ const PUBLISHER_WINDOW = 20;
 async function pubStep(c: Extract<LoadgenCommand, { type: 'step' }>): Promise<PubResult> {
   const end = c.startAt + c.durationMs;
   const inWindow = (t: number) => t >= c.startAt && t < end;
-  let offered = 0, sent = 0, accepted = 0;
+  let offered = 0,
+    sent = 0,
+    accepted = 0;
   let outstanding = 0;
   const perPub = new Uint16Array(pubs.length);
   const send = (i: number, t: number) => {

@@ -69,7 +69,8 @@ const nowAbs = () => performance.timeOrigin + performance.now();
 export async function run(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => undefined);
   const p = plan(opts.quick ?? false);
-  const spawnGen = () => fork(join(HERE, 'broker-loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const spawnGen = () =>
+    fork(join(HERE, 'broker-loadgen.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pubgen = spawnGen();
   const subgen = spawnGen();
   const results: Partial<Record<Target['name'], TargetFigures>> = {};
@@ -78,7 +79,9 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     const only = process.env.FLOTILLA_BENCH_BROKER_ONLY;
     for (const name of (['flotilla', 'external', 'mosquitto'] as const).filter((n) => !only || n === only)) {
       if (name !== 'flotilla' && (!haveMosquitto || (name === 'external' && !DYNSEC))) {
-        log(`mosquitto${name === 'external' ? ' with its dynamic-security plugin' : ''} is not installed (apt-get install mosquitto): skipping ${name}`);
+        log(
+          `mosquitto${name === 'external' ? ' with its dynamic-security plugin' : ''} is not installed (apt-get install mosquitto): skipping ${name}`,
+        );
         continue;
       }
       const target = name === 'flotilla' ? await startFlotilla(p.idleDevices) : await startMosquitto(p.idleDevices, name === 'external');
@@ -97,14 +100,17 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         await step(p.rampStart, p.stepMs); // warm-up, not counted
         // Capacity: raise the offered rate until a step is not delivered whole and on time.
         const ramp: StepResult[] = [];
-        for (let rate = p.rampStart, retried = false; ramp.length < 24; ) {
+        for (let rate = p.rampStart, retried = false; ramp.length < 24;) {
           const r = await step(rate, p.stepMs);
           ramp.push(r);
-          log(`${name}: offered ${rate} msg/s: delivered ${Math.round(r.deliveredPerSec)}/s, lost ${r.lost}, p99 ${Number(r.p99Ms ?? NaN).toFixed(1)} ms, broker CPU ${r.brokerCpuPct}%`);
+          log(
+            `${name}: offered ${rate} msg/s: delivered ${Math.round(r.deliveredPerSec)}/s, lost ${r.lost}, p99 ${Number(r.p99Ms ?? NaN).toFixed(1)} ms, broker CPU ${r.brokerCpuPct}%`,
+          );
           if (sustained(r)) {
             rate = Math.round(rate * p.rampFactor);
             retried = false;
-          } else if (!retried) retried = true; // one more try at the same rate: the machine is shared and noisy
+          } else if (!retried)
+            retried = true; // one more try at the same rate: the machine is shared and noisy
           else break;
         }
         const passed = ramp.filter(sustained);
@@ -114,10 +120,21 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         const latency = await step(Math.round(cap / 2), p.durationMs);
         log(`${name}: offering twice that (${Math.round(cap * 2)} msg/s)`);
         const overload = await step(Math.round(cap * 2), p.durationMs);
-        log(`${name}: at 2x: sent ${Math.round(overload.sent / overload.seconds)}/s (the rest pushed back), accepted ${Math.round(overload.acceptedPerSec)}/s, delivered ${Math.round(overload.deliveredPerSec)}/s, lost ${overload.lost}, broker CPU ${overload.brokerCpuPct}%, RSS ${overload.brokerRssMB} MB`);
+        log(
+          `${name}: at 2x: sent ${Math.round(overload.sent / overload.seconds)}/s (the rest pushed back), accepted ${Math.round(overload.acceptedPerSec)}/s, delivered ${Math.round(overload.deliveredPerSec)}/s, lost ${overload.lost}, broker CPU ${overload.brokerCpuPct}%, RSS ${overload.brokerRssMB} MB`,
+        );
         await request(pubgen, { type: 'teardown' });
         await request(subgen, { type: 'teardown' });
-        results[name] = { idle, rssBeforeMB, rssIdleMB, kbPerDevice: ((rssIdleMB - rssBeforeMB) * 1024) / Math.max(1, idle.connected), capacity, ramp, latency, overload };
+        results[name] = {
+          idle,
+          rssBeforeMB,
+          rssIdleMB,
+          kbPerDevice: ((rssIdleMB - rssBeforeMB) * 1024) / Math.max(1, idle.connected),
+          capacity,
+          ramp,
+          latency,
+          overload,
+        };
       } finally {
         await target.stop();
       }
@@ -138,18 +155,29 @@ async function measure(pid: number, pubgen: ChildProcess, subgen: ChildProcess, 
   let cpu1 = 0;
   let rss = 0;
   const t0 = setTimeout(() => (cpu0 = cpuSeconds(pid)), startAt - nowAbs());
-  const t1 = setTimeout(() => {
-    cpu1 = cpuSeconds(pid);
-    rss = rssMB(pid);
-  }, startAt + durationMs - nowAbs());
+  const t1 = setTimeout(
+    () => {
+      cpu1 = cpuSeconds(pid);
+      rss = rssMB(pid);
+    },
+    startAt + durationMs - nowAbs(),
+  );
   const [pub, sub] = await Promise.all([request<PubResult>(pubgen, cmd), request<SubResult>(subgen, cmd)]);
   clearTimeout(t0);
   clearTimeout(t1);
   const seconds = durationMs / 1000;
   return {
-    ...pub, ...sub, p50Ms: sub.p50Ms ?? NaN, p99Ms: sub.p99Ms ?? NaN, rate, seconds, lost: Math.max(0, pub.accepted - sub.delivered),
-    acceptedPerSec: pub.accepted / seconds, deliveredPerSec: sub.arrivedInWindow / seconds,
-    brokerCpuPct: Math.round(((cpu1 - cpu0) / seconds) * 100), brokerRssMB: round(rss),
+    ...pub,
+    ...sub,
+    p50Ms: sub.p50Ms ?? NaN,
+    p99Ms: sub.p99Ms ?? NaN,
+    rate,
+    seconds,
+    lost: Math.max(0, pub.accepted - sub.delivered),
+    acceptedPerSec: pub.accepted / seconds,
+    deliveredPerSec: sub.arrivedInWindow / seconds,
+    brokerCpuPct: Math.round(((cpu1 - cpu0) / seconds) * 100),
+    brokerRssMB: round(rss),
   };
 }
 
@@ -183,8 +211,14 @@ function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType
       [`${name}OverloadDuplicates`]: f.overload.duplicates,
     });
     rows.push([
-      name, `${f.idle.connected}`, `${round(f.rssBeforeMB)} MB`, `${round(f.rssIdleMB)} MB`, `${round(f.kbPerDevice)} KB`, `${Math.round(f.capacity.deliveredPerSec)}`,
-      `${round(f.latency.p50Ms)} / ${round(f.latency.p99Ms)} ms`, `${Math.round(f.overload.deliveredPerSec)} (${Math.round(ratio * 100)}%)`,
+      name,
+      `${f.idle.connected}`,
+      `${round(f.rssBeforeMB)} MB`,
+      `${round(f.rssIdleMB)} MB`,
+      `${round(f.kbPerDevice)} KB`,
+      `${Math.round(f.capacity.deliveredPerSec)}`,
+      `${round(f.latency.p50Ms)} / ${round(f.latency.p99Ms)} ms`,
+      `${Math.round(f.overload.deliveredPerSec)} (${Math.round(ratio * 100)}%)`,
       `${f.capacity.lost + f.latency.lost + f.overload.lost} / ${f.capacity.duplicates + f.latency.duplicates + f.overload.duplicates}`,
     ]);
   }
@@ -212,7 +246,8 @@ function report(r: Partial<Record<Target['name'], TargetFigures>>, p: ReturnType
 
 async function startFlotilla(devices: number): Promise<Target> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'broker-host.ts')], {
-    env: { ...process.env, BENCH_DEVICES: String(devices) }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_DEVICES: String(devices) },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await firstLine(child);
   const port = (JSON.parse(line) as { port: number }).port;
@@ -223,18 +258,29 @@ async function startMosquitto(devices: number, dynsec: boolean): Promise<Target>
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-mosq-'));
   const port = await freePort();
   const auth = dynsec ? dynsecFiles(dir, devices) : passwordFiles(dir, devices);
-  writeFileSync(join(dir, 'mosquitto.conf'), [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous false', ...auth,
-    'persistence false', 'set_tcp_nodelay true', 'max_connections -1',
-    // Defaults are 20 in flight and 1,000 queued per client, which drop QoS 1 messages to a subscriber
-    // that lags for half a second; raised so the comparison measures throughput, not queue policy.
-    'max_inflight_messages 100', 'max_queued_messages 100000',
-    ...(process.getuid?.() === 0 ? ['user root'] : []), '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      ...auth,
+      'persistence false',
+      'set_tcp_nodelay true',
+      'max_connections -1',
+      // Defaults are 20 in flight and 1,000 queued per client, which drop QoS 1 messages to a subscriber
+      // that lags for half a second; raised so the comparison measures throughput, not queue policy.
+      'max_inflight_messages 100',
+      'max_queued_messages 100000',
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      '',
+    ].join('\n'),
+  );
   const child = spawn(MOSQUITTO, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port);
   return {
-    name: dynsec ? 'external' : 'mosquitto', pid: child.pid!, port,
+    name: dynsec ? 'external' : 'mosquitto',
+    pid: child.pid!,
+    port,
     stop: async () => {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
@@ -242,14 +288,30 @@ async function startMosquitto(devices: number, dynsec: boolean): Promise<Target>
   };
 }
 
-const DYNSEC = ['/usr/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu'].map((d) => join(d, 'mosquitto_dynamic_security.so')).find((f) => existsSync(f));
+const DYNSEC = ['/usr/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu']
+  .map((d) => join(d, 'mosquitto_dynamic_security.so'))
+  .find((f) => existsSync(f));
 
 /** The external back end: the server's dynsec clients and roles (written as a file: see dynsec-seed.ts), the service account as the server's user. */
 function dynsecFiles(dir: string, devices: number): string[] {
-  const fleet = Array.from({ length: devices }, (_, i) => ({ deviceId: benchDeviceId(i), token: benchToken(benchDeviceId(i)), groups: [] }));
-  writeFileSync(join(dir, 'dynamic-security.json'), JSON.stringify(dynsecSeed({ prefix: BENCH_PREFIX, admin: BENCH_SERVICE, devices: fleet })));
+  const fleet = Array.from({ length: devices }, (_, i) => ({
+    deviceId: benchDeviceId(i),
+    token: benchToken(benchDeviceId(i)),
+    groups: [],
+  }));
+  writeFileSync(
+    join(dir, 'dynamic-security.json'),
+    JSON.stringify(dynsecSeed({ prefix: BENCH_PREFIX, admin: BENCH_SERVICE, devices: fleet })),
+  );
   // Notice-level log on $SYS is what the server reads connections from.
-  return [`plugin ${DYNSEC}`, `plugin_opt_config_file ${join(dir, 'dynamic-security.json')}`, 'log_dest topic', 'log_type error', 'log_type warning', 'log_type notice'];
+  return [
+    `plugin ${DYNSEC}`,
+    `plugin_opt_config_file ${join(dir, 'dynamic-security.json')}`,
+    'log_dest topic',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+  ];
 }
 
 function passwordFiles(dir: string, devices: number): string[] {
@@ -259,13 +321,16 @@ function passwordFiles(dir: string, devices: number): string[] {
   const hashed = spawnSync('/usr/bin/mosquitto_passwd', ['-U', join(dir, 'passwd')]);
   if (hashed.status !== 0) throw new Error(`mosquitto_passwd failed: ${hashed.stderr}`);
   // The same rules as the embedded broker: a device writes its own subtree, reads its own desired state.
-  writeFileSync(join(dir, 'acl'), [
-    `pattern write ${BENCH_PREFIX}/devices/%u/telemetry`,
-    `pattern read ${BENCH_PREFIX}/devices/%u/desired`,
-    `user ${BENCH_SERVICE.username}`,
-    `topic read ${BENCH_PREFIX}/#`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'acl'),
+    [
+      `pattern write ${BENCH_PREFIX}/devices/%u/telemetry`,
+      `pattern read ${BENCH_PREFIX}/devices/%u/desired`,
+      `user ${BENCH_SERVICE.username}`,
+      `topic read ${BENCH_PREFIX}/#`,
+      '',
+    ].join('\n'),
+  );
   return [`password_file ${join(dir, 'passwd')}`, `acl_file ${join(dir, 'acl')}`, 'log_dest none'];
 }
 

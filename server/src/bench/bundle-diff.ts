@@ -17,7 +17,8 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
 
   // v2: same model, final layer alone retrained for one epoch on the same data.
   const v2 = tf.sequential({ layers: [] });
-  for (const layer of v1.layers) v2.add(tf.layers.dense({ ...(layer.getConfig() as object), trainable: layer === v1.layers.at(-1) } as never));
+  for (const layer of v1.layers)
+    v2.add(tf.layers.dense({ ...(layer.getConfig() as object), trainable: layer === v1.layers.at(-1) } as never));
   v1.layers.forEach((l, i) => v2.layers[i]!.setWeights(l.getWeights()));
   v2.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
   const n = opts.quick ? 1000 : split.train.count;
@@ -37,7 +38,17 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
       return kind === 'float' ? f : (await quantizeStatic(f, calibration)).bytes;
     };
     const pack = async (bytes: Uint8Array, version: string, sequence: number) =>
-      packBundle({ name: 'mnist', version, sequence, files: [{ path: 'model.onnx', bytes }], createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 864e5).toISOString() }, signer);
+      packBundle(
+        {
+          name: 'mnist',
+          version,
+          sequence,
+          files: [{ path: 'model.onnx', bytes }],
+          createdAt: new Date().toISOString(),
+          expiresAt: new Date(Date.now() + 864e5).toISOString(),
+        },
+        signer,
+      );
     const a = await pack(await onnx(v1), '1.0.0', 1);
     const b = await pack(await onnx(v2), '1.1.0', 2);
     const d = diffManifests(a.manifest, b.manifest);
@@ -50,7 +61,13 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     name: 'bundle',
     figures: {
       lastLayerWeightShare: +lastShare.toFixed(4),
-      ...Object.fromEntries(rows.flatMap((r) => [[`${r.kind}BundleBytes`, r.total], [`${r.kind}FetchBytes`, r.fetch], [`${r.kind}ShareToFetch`, +r.share.toFixed(4)]])),
+      ...Object.fromEntries(
+        rows.flatMap((r) => [
+          [`${r.kind}BundleBytes`, r.total],
+          [`${r.kind}FetchBytes`, r.fetch],
+          [`${r.kind}ShareToFetch`, +r.share.toFixed(4)],
+        ]),
+      ),
     },
     markdown: [
       `MNIST MLP 784-256-128-10; the final layer holds ${pct(lastShare)} of the weights and alone was retrained.`,

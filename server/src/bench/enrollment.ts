@@ -16,32 +16,46 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const n = opts.quick ? 1000 : 10_000;
   const srv = await startBenchServer();
   try {
-    const { claim } = await srv.api('POST', '/api/v1/enrollments', { name: 'bench', quota: n, expiresInSec: 3600, tags: ['bench'], serialPattern: 'B-*' });
+    const { claim } = await srv.api('POST', '/api/v1/enrollments', {
+      name: 'bench',
+      quota: n,
+      expiresInSec: 3600,
+      tags: ['bench'],
+      serialPattern: 'B-*',
+    });
     const enrollmentId = /^fec_(enr-[0-9a-f]{8})\./.exec(claim)![1]!;
     log(`making ${n} device keys`);
     const keys = Array.from({ length: n }, (_, i) => {
       const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-      return { serial: `B-${String(i).padStart(6, '0')}`, raw: publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64'), privateKey, token: '' };
+      return {
+        serial: `B-${String(i).padStart(6, '0')}`,
+        raw: publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64'),
+        privateKey,
+        token: '',
+      };
     });
     log(`enrolling ${n} devices, ${CONCURRENCY} at a time`);
     let next = 0;
     let failed = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < n) {
-        const k = keys[next++]!;
-        const timestamp = Date.now();
-        const proof = sign(null, enrollProofMessage(enrollmentId, k.serial, k.raw, timestamp), k.privateKey).toString('base64');
-        const res = await fetch(`${srv.url}/api/v1/enroll`, {
-          method: 'POST', headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ v: 1, serial: k.serial, publicKey: k.raw, timestamp, proof }),
-        });
-        const body = (await res.json()) as { token?: string };
-        if (res.status !== 201) failed++;
-        else k.token = body.token!;
-        if (next % 1000 === 0) log(`  ${next} enrolled`);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < n) {
+          const k = keys[next++]!;
+          const timestamp = Date.now();
+          const proof = sign(null, enrollProofMessage(enrollmentId, k.serial, k.raw, timestamp), k.privateKey).toString('base64');
+          const res = await fetch(`${srv.url}/api/v1/enroll`, {
+            method: 'POST',
+            headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ v: 1, serial: k.serial, publicKey: k.raw, timestamp, proof }),
+          });
+          const body = (await res.json()) as { token?: string };
+          if (res.status !== 201) failed++;
+          else k.token = body.token!;
+          if (next % 1000 === 0) log(`  ${next} enrolled`);
+        }
+      }),
+    );
     const enrollSec = (performance.now() - t0) / 1000;
     // The machine may be shared: its load says how much of it this run had.
     const load = loadavg()[0]!;
@@ -56,24 +70,40 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     let certNext = 0;
     let certFailed = 0;
     const t2 = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (certNext < n) {
-        const k = keys[certNext++]!;
-        if (!k.token) continue;
-        const res = await fetch(`${srv.url}/api/v1/devices/${k.serial}/certificate`, {
-          method: 'POST', headers: { authorization: `Bearer ${k.serial}:${k.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ v: 1, publicKey: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(k.raw, 'base64')]).toString('base64') }),
-        });
-        await res.arrayBuffer();
-        if (res.status !== 201) certFailed++;
-        if (certNext % 1000 === 0) log(`  ${certNext} certified`);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (certNext < n) {
+          const k = keys[certNext++]!;
+          if (!k.token) continue;
+          const res = await fetch(`${srv.url}/api/v1/devices/${k.serial}/certificate`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${k.serial}:${k.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              v: 1,
+              publicKey: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(k.raw, 'base64')]).toString('base64'),
+            }),
+          });
+          await res.arrayBuffer();
+          if (res.status !== 201) certFailed++;
+          if (certNext % 1000 === 0) log(`  ${certNext} certified`);
+        }
+      }),
+    );
     const certSec = (performance.now() - t2) / 1000;
     const figures = {
-      devices: n, enrolled, failed, enrollSec: round(enrollSec), enrollPerSec: Math.round(enrolled / enrollSec),
-      rotated: rotated.rotated as number, rotateSec: round(rotateSec), concurrency: CONCURRENCY, loadAverage: round(load),
-      certified: enrolled - certFailed, certFailed, certSec: round(certSec), certPerSec: Math.round((enrolled - certFailed) / certSec),
+      devices: n,
+      enrolled,
+      failed,
+      enrollSec: round(enrollSec),
+      enrollPerSec: Math.round(enrolled / enrollSec),
+      rotated: rotated.rotated as number,
+      rotateSec: round(rotateSec),
+      concurrency: CONCURRENCY,
+      loadAverage: round(load),
+      certified: enrolled - certFailed,
+      certFailed,
+      certSec: round(certSec),
+      certPerSec: Math.round((enrolled - certFailed) / certSec),
     };
     const markdown = [
       `| devices | enrolled | refused | enrollment time | enrollments/s | credentials rotated | rotation time |`,

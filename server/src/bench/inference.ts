@@ -35,7 +35,13 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const int8 = await quantizeStatic(floatBytes, calibration);
   const dynamic = await quantizeDynamic(floatBytes);
   const adapted = foldInt8Weights(int8.bytes);
-  const parity = await evaluateParity({ floatBytes, int8Bytes: int8.bytes, inputs: { data: split.test.x, shape: [split.test.count, 784] }, labels: split.test.y, latency: false });
+  const parity = await evaluateParity({
+    floatBytes,
+    int8Bytes: int8.bytes,
+    inputs: { data: split.test.x, shape: [split.test.count, 784] },
+    labels: split.test.y,
+    latency: false,
+  });
 
   const inputs = new Map(BATCHES.map((b) => [b, split.test.x.slice(0, b * 784)]));
   const nodeSession = (bytes: Uint8Array) => ortNode.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });

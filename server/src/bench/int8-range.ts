@@ -21,7 +21,14 @@ interface Row {
   q8Reference: { accuracy: number; agreement: number };
 }
 
-async function accuracyOf(bytes: Uint8Array, x: Float32Array, shape: number[], labels: ArrayLike<number>, reference: Int32Array | null, optimization: 'all' | 'disabled') {
+async function accuracyOf(
+  bytes: Uint8Array,
+  x: Float32Array,
+  shape: number[],
+  labels: ArrayLike<number>,
+  reference: Int32Array | null,
+  optimization: 'all' | 'disabled',
+) {
   const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: optimization });
   const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', x, shape) });
   await s.release();
@@ -35,8 +42,18 @@ async function accuracyOf(bytes: Uint8Array, x: Float32Array, shape: number[], l
   return { accuracy: correct / pred.length, agreement: reference ? agree / pred.length : 1, pred };
 }
 
-async function compare(name: string, floatBytes: Uint8Array, split: MnistSplit, calibrationStart: number, featureShape: number[], quick: boolean): Promise<Row> {
-  const calibration = { data: split.train.x.subarray(calibrationStart * 784, (calibrationStart + 256) * 784), shape: [256, ...featureShape] };
+async function compare(
+  name: string,
+  floatBytes: Uint8Array,
+  split: MnistSplit,
+  calibrationStart: number,
+  featureShape: number[],
+  quick: boolean,
+): Promise<Row> {
+  const calibration = {
+    data: split.train.x.subarray(calibrationStart * 784, (calibrationStart + 256) * 784),
+    shape: [256, ...featureShape],
+  };
   const q7 = await quantizeStatic(floatBytes, calibration);
   const q8 = await quantizeStatic(floatBytes, calibration, { weightQmax: 127 });
   const n = split.test.count;
@@ -46,12 +63,19 @@ async function compare(name: string, floatBytes: Uint8Array, split: MnistSplit, 
   const a8 = await accuracyOf(q8.bytes, split.test.x, shape, split.test.y, f.pred, 'all');
   const r8 = await accuracyOf(q8.bytes, split.test.x, shape, split.test.y, f.pred, 'disabled');
   const sessions = await Promise.all([q7.bytes, q8.bytes].map((b) => ort.InferenceSession.create(b, { graphOptimizationLevel: 'all' })));
-  const feed = (s: ort.InferenceSession, b: number) => ({ [s.inputNames[0]!]: new ort.Tensor('float32', split.test.x.slice(0, b * 784), [b, ...featureShape]) });
+  const feed = (s: ort.InferenceSession, b: number) => ({
+    [s.inputNames[0]!]: new ort.Tensor('float32', split.test.x.slice(0, b * 784), [b, ...featureShape]),
+  });
   const cases = sessions.flatMap((s, i) => [1, 64].map((b) => ({ name: `${i}:${b}`, run: () => s.run(feed(s, b)) })));
   const med = await medianLatencies(cases, { budgetMs: quick ? 2000 : 8000 });
   for (const s of sessions) await s.release();
   // The gate's own verdict on each, so the record shows the full-range model refused for the right reason.
-  const gate8 = await evaluateParity({ floatBytes, int8Bytes: q8.bytes, inputs: { data: split.test.x.subarray(0, 100 * 784), shape: [100, ...featureShape] }, latency: false });
+  const gate8 = await evaluateParity({
+    floatBytes,
+    int8Bytes: q8.bytes,
+    inputs: { data: split.test.x.subarray(0, 100 * 784), shape: [100, ...featureShape] },
+    latency: false,
+  });
   if (gate8.kernelSafety.outside.length === 0) throw new Error(`${name}: the full-range model was not flagged by the kernel-safety check`);
   return {
     model: name,

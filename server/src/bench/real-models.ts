@@ -18,7 +18,17 @@ import { int8KernelPath, machineSummary } from './machine.ts';
  * models take over an hour on 2 cores; test/corpus/quantize-corpus.test.ts covers them all.
  */
 const OPSET = 13;
-const ARCHS = ['resnet18', 'squeezenet1_1', 'mobilenet_v2', 'mobilenet_v3_small', 'shufflenet_v2_x0_5', 'regnet_y_400mf', 'efficientnet_b0', 'audio_conv1d', 'tiny_vit'];
+const ARCHS = [
+  'resnet18',
+  'squeezenet1_1',
+  'mobilenet_v2',
+  'mobilenet_v3_small',
+  'shufflenet_v2_x0_5',
+  'regnet_y_400mf',
+  'efficientnet_b0',
+  'audio_conv1d',
+  'tiny_vit',
+];
 const QUICK = ['resnet18', 'squeezenet1_1', 'audio_conv1d'];
 
 interface Row {
@@ -49,7 +59,13 @@ function firstRow(m: CorpusModel, x: { data: Float32Array; shape: number[] }): o
   const per = x.data.length / x.shape[0]!;
   const v = x.data.subarray(0, per);
   const dims = [1, ...x.shape.slice(1)];
-  return m.inputs[0]!.dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(v, (n) => BigInt(n)), dims) : new ort.Tensor('float32', v.slice(), dims);
+  return m.inputs[0]!.dtype === 'int64'
+    ? new ort.Tensor(
+        'int64',
+        BigInt64Array.from(v, (n) => BigInt(n)),
+        dims,
+      )
+    : new ort.Tensor('float32', v.slice(), dims);
 }
 
 async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: string) => void): Promise<Row> {
@@ -80,7 +96,9 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
   }
   // One intra-op thread: what a small edge CPU gives a model, and immune to the stalls a spinning thread pool suffers
   // when the machine is shared (2 threads on a loaded 2-core machine measured int8 50× slower in one run, float in another).
-  const sessions = await Promise.all([floatBytes, ...(int8 ? [int8] : [])].map((b) => ort.InferenceSession.create(b, { intraOpNumThreads: 1, interOpNumThreads: 1 })));
+  const sessions = await Promise.all(
+    [floatBytes, ...(int8 ? [int8] : [])].map((b) => ort.InferenceSession.create(b, { intraOpNumThreads: 1, interOpNumThreads: 1 })),
+  );
   const feed = firstRow(m, heldout);
   const cases = sessions.map((s, i) => ({ name: i === 0 ? 'float' : 'int8', run: () => s.run({ [s.inputNames[0]!]: feed }) }));
   const med = await medianLatencies(cases, { budgetMs: quick ? 1500 : 4000 });
@@ -98,7 +116,9 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
     floatActivations,
     weights,
   };
-  log(`${m.file}: float ${row.floatUs} µs, int8 ${row.int8Us ?? '–'} µs (×${row.speedup ?? '–'}), size ${row.sizeRatio ?? '–'}, ${verdict}`);
+  log(
+    `${m.file}: float ${row.floatUs} µs, int8 ${row.int8Us ?? '–'} µs (×${row.speedup ?? '–'}), size ${row.sizeRatio ?? '–'}, ${verdict}`,
+  );
   return row;
 }
 
@@ -119,7 +139,9 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   for (const r of rows) {
     Object.assign(figures, {
       [`${r.arch}FloatBatch1Us`]: r.floatUs,
-      ...(r.int8Us !== null ? { [`${r.arch}Int8Batch1Us`]: r.int8Us, [`${r.arch}Int8Speedup`]: r.speedup!, [`${r.arch}SizeRatio`]: r.sizeRatio! } : {}),
+      ...(r.int8Us !== null
+        ? { [`${r.arch}Int8Batch1Us`]: r.int8Us, [`${r.arch}Int8Speedup`]: r.speedup!, [`${r.arch}SizeRatio`]: r.sizeRatio! }
+        : {}),
       [`${r.arch}GatePassed`]: r.verdict === 'passed',
     });
   }
@@ -140,8 +162,8 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     '',
     `Machine: ${machineSummary()}; int8 kernels: ${int8KernelPath()}; ${loadNote}. A load above the core count makes every`,
     'figure noisy and penalises the model with more (smaller) kernels, usually int8: rerun on a quiet machine before trusting a ratio.',
-    'Weights are 7-bit int8 (onnxruntime\'s fast u8s8 kernels) or, where 7-bit misses the gate, full 8-bit stored as uint8 (u8u8',
-    'kernels, slower on x86): both compute the same sums on every CPU. Without VNNI onnxruntime\'s u8s8 path is slower than on',
+    "Weights are 7-bit int8 (onnxruntime's fast u8s8 kernels) or, where 7-bit misses the gate, full 8-bit stored as uint8 (u8u8",
+    "kernels, slower on x86): both compute the same sums on every CPU. Without VNNI onnxruntime's u8s8 path is slower than on",
     'VNNI CPUs, so int8 speed-ups measured here are a floor for VNNI devices.',
   ].join('\n');
   return { name: 'real-models', figures, markdown };

@@ -39,9 +39,15 @@ export interface BenchServer {
 export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-rollout-'));
   const token = `flt_bench_${Math.random().toString(36).slice(2)}`;
-  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, join(REPO, 'server/bin/flotilla.mjs'), 'server', '--data', dataDir, '--port', '0', '--mqtt-port', '0', '--json'], {
-    cwd: REPO, env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, join(REPO, 'server/bin/flotilla.mjs'), 'server', '--data', dataDir, '--port', '0', '--mqtt-port', '0', '--json'],
+    {
+      cwd: REPO,
+      env: { ...process.env, FLOTILLA_ADMIN_TOKEN: token, FLOTILLA_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   // Error lines are also kept apart: a flood of warnings (a hostile device's refused messages) must not push them out.
   const errorLines: string[] = [];
@@ -65,13 +71,23 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
     proc.once('exit', (code) => rej(new Error(`server exited with ${code}: ${stderr}`)));
   });
   const api = async (method: string, path: string, body?: unknown, signal?: AbortSignal) => {
-    const res = await fetch(`${info.url}${path}`, { method, signal, body: body === undefined ? undefined : JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    const res = await fetch(`${info.url}${path}`, {
+      method,
+      signal,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
     return text ? JSON.parse(text) : null;
   };
   return {
-    url: info.url, mqttUrl: info.mqttUrl, token, dataDir, pid: proc.pid!, api,
+    url: info.url,
+    mqttUrl: info.mqttUrl,
+    token,
+    dataDir,
+    pid: proc.pid!,
+    api,
     async metrics(signal) {
       const res = await fetch(`${info.url}/metrics`, { signal, headers: { authorization: `Bearer ${token}` } });
       if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
@@ -79,7 +95,10 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
     },
     async bytesServed() {
       const text = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
-      return text.split('\n').filter((l) => l.startsWith('flotilla_chunk_bytes_served_total')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith('flotilla_chunk_bytes_served_total'))
+        .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     },
     async chunkAnswers() {
       const text = await (await fetch(`${info.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
@@ -95,7 +114,17 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
       const blob = await new FileBlobStore(join(dataDir, 'blobs')).put(onnx);
       const store = openSqliteStore(join(dataDir, 'flotilla.db'));
       try {
-        const v = await store.models.addVersion({ model: name, runId: null, format: 'onnx', artifacts: { 'model.onnx': blob.digest }, signature: null, metrics: null, quantization: null, tags: [], description: 'rollout benchmark' });
+        const v = await store.models.addVersion({
+          model: name,
+          runId: null,
+          format: 'onnx',
+          artifacts: { 'model.onnx': blob.digest },
+          signature: null,
+          metrics: null,
+          quantization: null,
+          tags: [],
+          description: 'rollout benchmark',
+        });
         return v.version;
       } finally {
         await store.close();

@@ -16,9 +16,26 @@ const AT = '2026-03-01T00:00:00.000Z';
 function rollout(id: string, i: number): Rollout {
   const spec = parseRolloutRequest({ model: 'm@1', target: { tags: ['soak'] }, stages: [{ percent: 100 }] });
   return {
-    id, state: 'completed', model: 'digits', target: spec.target, stages: spec.stages, policy: spec.policy,
-    bundle: { id: String(i % 2).repeat(64), model: 'digits', version: `${(i % 2) + 1}.0.0`, sequence: i + 1, manifestDigest: 'b'.repeat(64), bytes: 10 },
-    current: 0, runtime: spec.stages.map(pendingStage), reason: 'bench', createdBy: 'bench', createdAt: new Date(Date.parse(AT) + i * 1000).toISOString(), updatedAt: AT,
+    id,
+    state: 'completed',
+    model: 'digits',
+    target: spec.target,
+    stages: spec.stages,
+    policy: spec.policy,
+    bundle: {
+      id: String(i % 2).repeat(64),
+      model: 'digits',
+      version: `${(i % 2) + 1}.0.0`,
+      sequence: i + 1,
+      manifestDigest: 'b'.repeat(64),
+      bytes: 10,
+    },
+    current: 0,
+    runtime: spec.stages.map(pendingStage),
+    reason: 'bench',
+    createdBy: 'bench',
+    createdAt: new Date(Date.parse(AT) + i * 1000).toISOString(),
+    updatedAt: AT,
   };
 }
 
@@ -30,14 +47,34 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const store = openSqliteStore(join(dir, 'flotilla.db'));
   try {
     // History: every device in every rollout, each row with the dozen timeline entries an update leaves.
-    const timeline = (ro: string, d: string) => Array.from({ length: 12 }, (_, k) => ({ rolloutId: ro, deviceId: d, state: 'downloading' as const, entry: { at: AT, kind: 'status', state: 'downloading' as const, detail: { from: 'idle', to: 'downloading', seq: k, reason: 'progress 10%' } } }));
+    const timeline = (ro: string, d: string) =>
+      Array.from({ length: 12 }, (_, k) => ({
+        rolloutId: ro,
+        deviceId: d,
+        state: 'downloading' as const,
+        entry: {
+          at: AT,
+          kind: 'status',
+          state: 'downloading' as const,
+          detail: { from: 'idle', to: 'downloading', seq: k, reason: 'progress 10%' },
+        },
+      }));
     for (let r = 0; r < rollouts; r++) {
       const id = `ro_${r}`;
       const last = r === rollouts - 1;
       await store.rollouts.write({
         rollout: { ...rollout(id, r), state: last ? 'running' : 'completed' },
         addDevices: Array.from({ length: devices }, (_, d) => ({
-          device: { rolloutId: id, deviceId: `dev-${d}`, stage: 0, hash: d / devices, state: last ? 'notified' : 'updated', previousBundleId: null, notifiedAt: AT, updatedAt: AT },
+          device: {
+            rolloutId: id,
+            deviceId: `dev-${d}`,
+            stage: 0,
+            hash: d / devices,
+            state: last ? 'notified' : 'updated',
+            previousBundleId: null,
+            notifiedAt: AT,
+            updatedAt: AT,
+          },
           entry: { at: AT, kind: 'planned', state: 'planned' },
         })),
         changes: last ? [] : Array.from({ length: devices }, (_, d) => timeline(id, `dev-${d}`)).flat(),
@@ -53,7 +90,16 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
       const m = (await store.rollouts.memberships(deviceId)).find((x) => x.bundleId === bundleId && x.rolloutState === 'running');
       if (!m) throw new Error(`bench: ${deviceId} is not in ${current}`);
       await store.rollouts.device(m.rolloutId, deviceId);
-      await store.rollouts.write({ changes: [{ rolloutId: m.rolloutId, deviceId, state: 'downloading', entry: { at: AT, kind: 'status', state: 'downloading', detail: { seq: i } } }] });
+      await store.rollouts.write({
+        changes: [
+          {
+            rolloutId: m.rolloutId,
+            deviceId,
+            state: 'downloading',
+            entry: { at: AT, kind: 'status', state: 'downloading', detail: { seq: i } },
+          },
+        ],
+      });
     }
     const perSec = Math.round(statuses / ((performance.now() - t0) / 1000));
     return {
@@ -68,8 +114,8 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         '|---:|---:|---:|---:|',
         `| ${devices} | ${rollouts} | ${statuses} | ${perSec} |`,
         '',
-        'One status message = the device\'s memberships, the member row\'s timeline, one change written: what every',
-        'status message of a fleet costs the server\'s event loop (better-sqlite3 is synchronous).',
+        "One status message = the device's memberships, the member row's timeline, one change written: what every",
+        "status message of a fleet costs the server's event loop (better-sqlite3 is synchronous).",
       ].join('\n'),
     };
   } finally {

@@ -13,13 +13,20 @@ import { cpuSeconds, peakRssBytes, totalCpuSeconds } from './rollout-usage.ts';
 
 /** One 100% stage, no bake, no health gates: this measures delivery, not judgement. */
 const DELIVERY_ONLY = {
-  stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 } }],
+  stages: [
+    {
+      percent: 100,
+      bakeSec: 0,
+      gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 },
+    },
+  ],
   policy: { rate: { devicesPerMinute: 1_000_000 } },
 };
 
 async function lastLayerRetrained(v1: tf.LayersModel, split: ReturnType<typeof loadMnistSplit>, n: number): Promise<tf.LayersModel> {
   const v2 = tf.sequential({ layers: [] });
-  for (const layer of v1.layers) v2.add(tf.layers.dense({ ...(layer.getConfig() as object), trainable: layer === v1.layers.at(-1) } as never));
+  for (const layer of v1.layers)
+    v2.add(tf.layers.dense({ ...(layer.getConfig() as object), trainable: layer === v1.layers.at(-1) } as never));
   v1.layers.forEach((l, i) => v2.layers[i]!.setWeights(l.getWeights()));
   v2.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
   const xs = tf.tensor2d(split.train.x.subarray(0, n * 784), [n, 784]);
@@ -39,12 +46,12 @@ const NOTES = [
   '- Worker processes (one per core; `FleetSimulator.start({ processes })`, `flotilla simulate --processes`): one event loop cannot run 1,000 agents.',
   '- One onnxruntime session per distinct model in each simulator process (`SharedSessionRuntime`), reference-counted: each device still loads, probes and',
   '  releases its own handle. With it the simulator processes (the bench process with TensorFlow.js included) stay at 2–3 GB instead of ~4.9 GB.',
-  '- Device storage (`SimStorage`) keeps FileStorage\'s files and write-temp-then-rename, without fsync and with synchronous page-cache I/O, in RAM folders',
-  '  (/dev/shm): on one ext4 disk 1,000 devices\' creates and renames queued on one journal behind every fsync on the machine (a real fleet has a flash chip',
-  '  each), which alone doubled a worker\'s time. Real agents keep FileStorage.',
+  "- Device storage (`SimStorage`) keeps FileStorage's files and write-temp-then-rename, without fsync and with synchronous page-cache I/O, in RAM folders",
+  "  (/dev/shm): on one ext4 disk 1,000 devices' creates and renames queued on one journal behind every fsync on the machine (a real fleet has a flash chip",
+  "  each), which alone doubled a worker's time. Real agents keep FileStorage.",
   '',
   'Agent changes that help real devices too: a passing manifest signature check is remembered per trusted-key set (one update re-read its envelope ~8 times,',
-  'each an Ed25519 verification of ~2.4 ms in pure JS), and assembling from already-verified chunks no longer hashes every chunk twice (each file\'s',
+  "each an Ed25519 verification of ~2.4 ms in pure JS), and assembling from already-verified chunks no longer hashes every chunk twice (each file's",
   'SHA-256 is still checked).',
   '',
   'Server change: chunk requests over the cap of 256 concurrent transfers now wait in a bounded line (32 × the cap) instead of drawing BUSY. Before it,',
@@ -52,12 +59,19 @@ const NOTES = [
   'rollout cost 120–135 CPU seconds; after it, 0 BUSY answers and ~80 CPU seconds (simulator plus server).',
   '',
   'What limits it: CPU (~80–90 CPU seconds for v1 on 2 cores, shared with the simulated fleet itself). On a quiet machine v1 took 50 s (recorded',
-  'above); a run while another job shared the cores took 74.9 s and showed a ~15 s stall at 63% done, the agents\' chunk request timeout: some',
-  'requests or responses were lost under load and retried; where they are lost (broker socket buffers or the simulator\'s event loops) is not yet pinned down.',
+  "above); a run while another job shared the cores took 74.9 s and showed a ~15 s stall at 63% done, the agents' chunk request timeout: some",
+  "requests or responses were lost under load and retried; where they are lost (broker socket buffers or the simulator's event loops) is not yet pinned down.",
 ];
 
 /** Rolls `bundle` out to the fleet and waits until every agent serves `version`; seconds, bytes served, CPU seconds used. */
-async function rollTo(srv: BenchServer, sim: FleetSimulator, bundle: string, version: string, timeoutSec: number, log: (l: string) => void) {
+async function rollTo(
+  srv: BenchServer,
+  sim: FleetSimulator,
+  bundle: string,
+  version: string,
+  timeoutSec: number,
+  log: (l: string) => void,
+) {
   const before = await srv.bytesServed();
   const answers0 = await srv.chunkAnswers();
   const cpu = () => ({ sim: totalCpuSeconds(sim.workerPids), server: cpuSeconds(srv.pid) ?? 0 });
@@ -71,7 +85,16 @@ async function rollTo(srv: BenchServer, sim: FleetSimulator, bundle: string, ver
     const answers = await srv.chunkAnswers();
     const busy = (answers.BUSY ?? 0) - (answers0.BUSY ?? 0);
     const shed = (answers.shed ?? 0) - (answers0.shed ?? 0);
-    return { seconds, bytes: (await srv.bytesServed()) - before, complete, on, busy, shed, simCpuSec: cpu1.sim - cpu0.sim, serverCpuSec: cpu1.server - cpu0.server };
+    return {
+      seconds,
+      bytes: (await srv.bytesServed()) - before,
+      complete,
+      on,
+      busy,
+      shed,
+      simCpuSec: cpu1.sim - cpu0.sim,
+      serverCpuSec: cpu1.server - cpu0.server,
+    };
   };
   for (;;) {
     const on = sim.versions()[version] ?? 0;
@@ -122,7 +145,19 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     const b2 = await srv.api('POST', '/api/v1/bundles', { model: `bench-mlp@${m2}`, version: '1.1.0' });
     log(`starting ${devices} agents in ${processes} simulator process(es)`);
     const tStart = performance.now();
-    sim = await FleetSimulator.start({ server: srv.url, token: srv.token, mqttUrl: srv.mqttUrl, devices, tags: ['bench'], rate: 0, telemetryWindowSec: 60, startConcurrency: 50, processes, baseDir, log });
+    sim = await FleetSimulator.start({
+      server: srv.url,
+      token: srv.token,
+      mqttUrl: srv.mqttUrl,
+      devices,
+      tags: ['bench'],
+      rate: 0,
+      telemetryWindowSec: 60,
+      startConcurrency: 50,
+      processes,
+      baseDir,
+      log,
+    });
     const startSec = (performance.now() - tStart) / 1000;
     log(`rolling out ${b1.bytes} bytes to ${devices} devices`);
     const full = await rollTo(srv, sim, b1.id, '1.0.0', opts.quick ? 120 : 300, log);
@@ -139,11 +174,29 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     return {
       name: 'rollout',
       figures: {
-        devices, simulatorProcesses: processes, secondsToFull: r1(full.seconds), fullComplete: full.complete, bundleBytes: b1.bytes, bytesServed: full.bytes,
-        bytesPerDeviceFull: Math.round(perFull), secondsToFullV2: r1(delta.seconds), v2Complete: delta.complete, v2BundleBytes: b2.bytes,
-        bytesServedV2: delta.bytes, bytesPerDeviceV2: Math.round(perDelta), v2ShareOfFull: +(perDelta / perFull).toFixed(4),
-        busyAnswersV1: full.busy, busyAnswersV2: delta.busy, shedMessagesV1: full.shed, shedMessagesV2: delta.shed, simulatorCpuSecV1: r1(full.simCpuSec), serverCpuSecV1: r1(full.serverCpuSec), simulatorCpuSecV2: r1(delta.simCpuSec), serverCpuSecV2: r1(delta.serverCpuSec),
-        agentStartSec: r1(startSec), simulatorRssMiB: rssMiB,
+        devices,
+        simulatorProcesses: processes,
+        secondsToFull: r1(full.seconds),
+        fullComplete: full.complete,
+        bundleBytes: b1.bytes,
+        bytesServed: full.bytes,
+        bytesPerDeviceFull: Math.round(perFull),
+        secondsToFullV2: r1(delta.seconds),
+        v2Complete: delta.complete,
+        v2BundleBytes: b2.bytes,
+        bytesServedV2: delta.bytes,
+        bytesPerDeviceV2: Math.round(perDelta),
+        v2ShareOfFull: +(perDelta / perFull).toFixed(4),
+        busyAnswersV1: full.busy,
+        busyAnswersV2: delta.busy,
+        shedMessagesV1: full.shed,
+        shedMessagesV2: delta.shed,
+        simulatorCpuSecV1: r1(full.simCpuSec),
+        serverCpuSecV1: r1(full.serverCpuSec),
+        simulatorCpuSecV2: r1(delta.simCpuSec),
+        serverCpuSecV2: r1(delta.serverCpuSec),
+        agentStartSec: r1(startSec),
+        simulatorRssMiB: rssMiB,
       },
       markdown: [
         `${devices} real agents (one MQTT connection, data folder and update state machine each) in ${processes} simulator process(es) against one \`flotilla server\` child process, all on the same ${cores}-core machine.`,
@@ -152,11 +205,11 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         '| rollout | bundle (bytes) | seconds to full | bytes served | bytes per device | simulator CPU s | server CPU s |',
         '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
         row('v1 (fresh devices)', b1.bytes, full, String(Math.round(perFull))),
-        row('v2 (final layer retrained)', b2.bytes, delta, `${Math.round(perDelta)} (${(100 * perDelta / perFull).toFixed(1)}% of full)`),
+        row('v2 (final layer retrained)', b2.bytes, delta, `${Math.round(perDelta)} (${((100 * perDelta) / perFull).toFixed(1)}% of full)`),
         '',
-        `Starting the agents took ${r1(startSec)} s; the simulator processes together peaked at about ${rssMiB} MiB resident. `
-          + `The server answered ${full.busy} chunk requests BUSY during v1 and ${delta.busy} during v2; its broker shed ${full.shed} and ${delta.shed} messages `
-          + 'toward devices whose sockets were backed up (each shed chunk response costs that device a 15 s timeout and a retry).',
+        `Starting the agents took ${r1(startSec)} s; the simulator processes together peaked at about ${rssMiB} MiB resident. ` +
+          `The server answered ${full.busy} chunk requests BUSY during v1 and ${delta.busy} during v2; its broker shed ${full.shed} and ${delta.shed} messages ` +
+          'toward devices whose sockets were backed up (each shed chunk response costs that device a 15 s timeout and a retry).',
         '',
         full.complete && delta.complete && full.seconds < 60 && delta.seconds < 60
           ? '**Goal met** for both rollouts on this run.'

@@ -75,7 +75,9 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const figures: Record<string, string | number | boolean> = { backend: 'sqlite', postgresMeasured: postgres !== null };
   for (const [k, v] of Object.entries(sqlite.figures)) if (v !== null) figures[k] = v;
   for (const [k, v] of Object.entries(postgres?.figures ?? {})) if (v !== null) figures[`postgres${k[0]!.toUpperCase()}${k.slice(1)}`] = v;
-  const pgPart = postgres ? `\n\n### PostgreSQL, same workload, same run\n\n${postgres.markdown}` : '\n\nPostgreSQL was not installed, so only SQLite was measured.';
+  const pgPart = postgres
+    ? `\n\n### PostgreSQL, same workload, same run\n\n${postgres.markdown}`
+    : '\n\nPostgreSQL was not installed, so only SQLite was measured.';
   const markdown = `${sqlite.markdown}${pgPart}
 
 Each window is schema-checked, stored once per (device, seq) in one transaction per batch, added to its
@@ -88,7 +90,11 @@ round trips and durable commits, and takes the database's CPU off the ingesting 
   return { name: 'telemetry', figures, markdown };
 }
 
-async function measure(opts: BenchOptions, label: string, backend: Backend): Promise<{ figures: Record<string, number | boolean | null>; markdown: string }> {
+async function measure(
+  opts: BenchOptions,
+  label: string,
+  backend: Backend,
+): Promise<{ figures: Record<string, number | boolean | null>; markdown: string }> {
   const log = opts.log ?? (() => {});
   const devices = opts.quick ? 2000 : 10_000;
   const rounds = opts.quick ? 1 : 3;
@@ -97,15 +103,25 @@ async function measure(opts: BenchOptions, label: string, backend: Backend): Pro
     const rng = seededRandom(42);
     const sim = simulatedReference(rng, FEATURES);
     const service = await MonitoringService.open({ store: backend.store });
-    await service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, { predictions: sim.predictions, confidence: sim.confidence });
+    await service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, {
+      predictions: sim.predictions,
+      confidence: sim.confidence,
+    });
     const now = Date.now();
     const templates: TelemetryWindow[] = Array.from({ length: TEMPLATES }, (_, i) =>
-      simulateWindow(rng, sim, { seq: 0, start: new Date(now), requests: 200 + Math.floor(rng() * 200), feedback: { labelledShare: 0.05, accuracy: 0.9 + (i % 2) * 0.01 } }));
+      simulateWindow(rng, sim, {
+        seq: 0,
+        start: new Date(now),
+        requests: 200 + Math.floor(rng() * 200),
+        feedback: { labelledShare: 0.05, accuracy: 0.9 + (i % 2) * 0.01 },
+      }),
+    );
     // Every device is in two cohorts (a region and a hardware tag), so each window feeds two drift detectors.
     const item = (device: number, seq: number, start: number): IngestItem => {
       const t = templates[(device * 7 + seq) % TEMPLATES]!;
       return {
-        deviceId: `dev-${device}`, cohorts: [`region-${device % REGIONS}`, `hw-${device % HARDWARE}`],
+        deviceId: `dev-${device}`,
+        cohorts: [`region-${device % REGIONS}`, `hw-${device % HARDWARE}`],
         window: { ...t, seq, start: new Date(start).toISOString(), end: new Date(start + 60_000).toISOString() },
       };
     };
@@ -123,14 +139,17 @@ async function measure(opts: BenchOptions, label: string, backend: Backend): Pro
       const res = await service.ingest(items.slice(i, i + BATCH));
       batchMs.push(performance.now() - b0);
       alerts += res.alertsRaised.length;
-      if (res.accepted !== Math.min(BATCH, items.length - i)) throw new Error(`bench: ${res.rejected.length} windows refused: ${res.rejected[0]?.reason}`);
+      if (res.accepted !== Math.min(BATCH, items.length - i))
+        throw new Error(`bench: ${res.rejected.length} windows refused: ${res.rejected[0]?.reason}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const windowsPerSecond = items.length / seconds;
     // Windows per second of this process's CPU time: what one core does, whatever else the machine runs.
     const windowsPerCpuSecond = items.length / ((cpu.user + cpu.system) / 1e6);
-    log(`telemetry (${label}): ${Math.round(windowsPerSecond)} windows/s wall, ${Math.round(windowsPerCpuSecond)} per CPU-second of this process`);
+    log(
+      `telemetry (${label}): ${Math.round(windowsPerSecond)} windows/s wall, ${Math.round(windowsPerCpuSecond)} per CPU-second of this process`,
+    );
 
     // Lag: windows created at a steady rate (half the measured throughput, capped at the goal), batched by
     // up to 500 windows or 100 ms as an MQTT handler would, ingested; lag = verdict time − creation time.

@@ -42,8 +42,24 @@ async function measure(spec: LayerListSpec, data: Dataset, n: number): Promise<n
   const model = await buildModel(spec, ctx);
   const empty = takeRows(data, []);
   try {
-    await trainModel({ model, train: takeRows(data, Array.from({ length: BATCH }, (_, i) => i)), validation: empty, hyper: { epochs: 1, batchSize: BATCH } });
-    const { history } = await trainModel({ model, train: takeRows(data, Array.from({ length: n }, (_, i) => i % data.n)), validation: empty, hyper: { epochs: 1, batchSize: BATCH } });
+    await trainModel({
+      model,
+      train: takeRows(
+        data,
+        Array.from({ length: BATCH }, (_, i) => i),
+      ),
+      validation: empty,
+      hyper: { epochs: 1, batchSize: BATCH },
+    });
+    const { history } = await trainModel({
+      model,
+      train: takeRows(
+        data,
+        Array.from({ length: n }, (_, i) => i % data.n),
+      ),
+      validation: empty,
+      hyper: { epochs: 1, batchSize: BATCH },
+    });
     return history[0]!.samplesPerSec;
   } finally {
     model.dispose();
@@ -88,9 +104,14 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     }
   }
   useWasmKernelReplacements(true);
-  const ratio = (a: string, b: string) => (typeof figures[a] === 'number' && typeof figures[b] === 'number' ? Math.round((figures[a] / figures[b]) * 100) / 100 : undefined);
+  const ratio = (a: string, b: string) =>
+    typeof figures[a] === 'number' && typeof figures[b] === 'number' ? Math.round((figures[a] / figures[b]) * 100) / 100 : undefined;
   for (const name of Object.keys(MODELS)) {
-    for (const [key, a, b] of [['WebgpuOverWasm', 'Webgpu', 'Wasm'], ['WasmOverCpu', 'Wasm', 'Cpu'], ['WasmOverWasmStock', 'Wasm', 'WasmStock']] as const) {
+    for (const [key, a, b] of [
+      ['WebgpuOverWasm', 'Webgpu', 'Wasm'],
+      ['WasmOverCpu', 'Wasm', 'Cpu'],
+      ['WasmOverWasmStock', 'Wasm', 'WasmStock'],
+    ] as const) {
       const r = ratio(`${name}${a}SamplesPerSec`, `${name}${b}SamplesPerSec`);
       if (r !== undefined) figures[`${name}${key}`] = r;
     }
@@ -99,7 +120,8 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   figures['wasmSimd'] = wasmInfo.simd ?? false;
   figures['wasmThreads'] = wasmInfo.threads ?? 1;
   const gpu = infos.get('webgpu')!;
-  figures['webgpuAdapter'] = typeof gpu === 'string' ? `unavailable: ${gpu}` : `${gpu.adapter!.vendor} ${gpu.adapter!.device} (${gpu.adapter!.driver})`;
+  figures['webgpuAdapter'] =
+    typeof gpu === 'string' ? `unavailable: ${gpu}` : `${gpu.adapter!.vendor} ${gpu.adapter!.device} (${gpu.adapter!.driver})`;
   return { name: 'training', figures, markdown: markdown(figures, quick) };
 }
 
@@ -121,7 +143,7 @@ function markdown(figures: BenchReport['figures'], quick: boolean): string {
     ...(Object.keys(MODELS) as ModelName[]).map(row),
     '',
     'The stock wasm backend cannot train the CNN at all without Flotilla\'s Conv2DBackpropFilter; the "stock"',
-    'column keeps that kernel and reverts BatchMatMul, Conv2DBackpropInput and MaxPoolGrad to tfjs-backend-wasm\'s own.',
+    "column keeps that kernel and reverts BatchMatMul, Conv2DBackpropInput and MaxPoolGrad to tfjs-backend-wasm's own.",
     `The cpu CNN figure comes from ${batchCount('cnn', 'slow', quick)} batches only, as does webgpu's on a software adapter${quick ? ' (quick run: all sizes quartered)' : ''};`,
     'the wide CNN is measured on webgpu and wasm only. A software adapter (lavapipe) shows that webgpu works, not how fast a GPU is:',
     'see docs/gpu.md and tools/gpu-check for the GPU figures.',

@@ -40,12 +40,15 @@ export class S3BlobStore implements BlobStore {
   stream(digest: string, range?: { start: number; end: number }): Readable | null {
     if (!DIGEST.test(digest)) return null;
     const out = new PassThrough();
-    this.fill(digest).then((info) => {
-      if (!info) return out.destroy(Object.assign(new Error(`blob ${digest} is not in the blob store`), { code: 'ENOENT' }));
-      const src = this.cache.stream(digest, range)!;
-      src.on('error', (e) => out.destroy(e));
-      src.pipe(out);
-    }, (e) => out.destroy(e as Error));
+    this.fill(digest).then(
+      (info) => {
+        if (!info) return out.destroy(Object.assign(new Error(`blob ${digest} is not in the blob store`), { code: 'ENOENT' }));
+        const src = this.cache.stream(digest, range)!;
+        src.on('error', (e) => out.destroy(e));
+        src.pipe(out);
+      },
+      (e) => out.destroy(e as Error),
+    );
     return out;
   }
 
@@ -93,4 +96,3 @@ export class S3BlobStore implements BlobStore {
     return p;
   }
 }
-

@@ -22,17 +22,23 @@ export function parseS3Url(url: string, env: NodeJS.ProcessEnv = process.env): S
   const region = u.searchParams.get('region') ?? env.AWS_REGION ?? 'us-east-1';
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) throw new Error('an s3:// blob store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment');
+  if (!accessKeyId || !secretAccessKey)
+    throw new Error('an s3:// blob store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment');
   const prefix = decodeURIComponent(u.pathname.replace(/^\/+/, ''));
   return {
     endpoint: (u.searchParams.get('endpoint') ?? `https://s3.${region}.amazonaws.com`).replace(/\/+$/, ''),
-    region, bucket: u.hostname, prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+    region,
+    bucket: u.hostname,
+    prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
     credentials: { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN },
   };
 }
 
 export class S3Error extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -66,17 +72,32 @@ export class S3Client {
     const base = new URL(this.loc.endpoint);
     // Path-style addressing (`/bucket/key`): every S3-compatible server supports it, virtual hosts need DNS.
     const path = `${base.pathname.replace(/\/+$/, '')}/${this.loc.bucket}/${(this.loc.prefix + key).split('/').map(encodeURIComponent).join('/')}`;
-    const opts = aws4.sign({
-      host: base.host, path, method, service: 's3', region: this.loc.region, body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined,
-      headers: { ...headers, ...(body ? { 'content-length': String(body.byteLength) } : {}) },
-    }, this.loc.credentials);
-    return fetch(`${base.protocol}//${base.host}${path}`, { method, headers: opts.headers as Record<string, string>, body: body as BodyInit | undefined });
+    const opts = aws4.sign(
+      {
+        host: base.host,
+        path,
+        method,
+        service: 's3',
+        region: this.loc.region,
+        body: body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength) : undefined,
+        headers: { ...headers, ...(body ? { 'content-length': String(body.byteLength) } : {}) },
+      },
+      this.loc.credentials,
+    );
+    return fetch(`${base.protocol}//${base.host}${path}`, {
+      method,
+      headers: opts.headers as Record<string, string>,
+      body: body as BodyInit | undefined,
+    });
   }
 
   private async check(res: Response, method: string, key: string): Promise<void> {
     if (res.ok) return;
     const text = method === 'HEAD' ? '' : await res.text().catch(() => '');
     const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
-    throw new S3Error(res.status, `S3 ${method} ${this.loc.bucket}/${this.loc.prefix}${key} failed: ${res.status}${code ? ` ${code}` : ''}`);
+    throw new S3Error(
+      res.status,
+      `S3 ${method} ${this.loc.bucket}/${this.loc.prefix}${key} failed: ${res.status}${code ? ` ${code}` : ''}`,
+    );
   }
 }

@@ -48,9 +48,15 @@ export class AckedBatches<T> {
         await this.o.store(batch);
         const byDevice = new Map<string, number[]>();
         for (const { deviceId, seq } of batch.map(this.o.ackOf)) byDevice.set(deviceId, [...(byDevice.get(deviceId) ?? []), seq]);
-        await Promise.all([...byDevice].map(([id, seqs]) => this.o.link.publish({
-          topic: deviceTopic(this.o.prefix, id, 'ack'), payload: encodeMessage({ v: 1, kind: this.o.kind, seqs } satisfies Ack), qos: 1,
-        })));
+        await Promise.all(
+          [...byDevice].map(([id, seqs]) =>
+            this.o.link.publish({
+              topic: deviceTopic(this.o.prefix, id, 'ack'),
+              payload: encodeMessage({ v: 1, kind: this.o.kind, seqs } satisfies Ack),
+              qos: 1,
+            }),
+          ),
+        );
       } catch (e) {
         this.o.onFailure(batch, String((e as Error)?.stack ?? e));
       }

@@ -18,7 +18,7 @@ describe('AdmissionGate', () => {
     expect(gate.waited).toBe(3);
   });
 
-  it('gives a closed connection\'s slots back, and refuses its queued publishes', () => {
+  it("gives a closed connection's slots back, and refuses its queued publishes", () => {
     const gate = new AdmissionGate(1);
     const dying = { admitted: 0, closed: false };
     const other = { admitted: 0, closed: false };

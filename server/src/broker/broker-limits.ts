@@ -62,11 +62,13 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
 /** Fills unset fields from the defaults and refuses nonsense (non-positive or non-numeric values). */
 export function resolveBrokerLimits(partial: Partial<BrokerLimits> = {}): BrokerLimits {
   for (const key of Object.keys(partial)) {
-    if (!(key in DEFAULT_BROKER_LIMITS)) throw new Error(`unknown broker limit '${key}' (known: ${Object.keys(DEFAULT_BROKER_LIMITS).join(', ')})`);
+    if (!(key in DEFAULT_BROKER_LIMITS))
+      throw new Error(`unknown broker limit '${key}' (known: ${Object.keys(DEFAULT_BROKER_LIMITS).join(', ')})`);
   }
   const out = { ...DEFAULT_BROKER_LIMITS, ...partial };
   for (const [key, v] of Object.entries(out)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`broker limit ${key} must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new Error(`broker limit ${key} must be a positive number, got ${JSON.stringify(v)}`);
   }
   return out;
 }

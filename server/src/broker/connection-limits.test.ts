@@ -16,7 +16,12 @@ let port: number;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  broker = new EmbeddedAedesBroker({ authority, log: createLogger('silent'), mqttPort: 0, limits: { maxPendingPerSource: PENDING, connectTimeoutMs: 20_000 } });
+  broker = new EmbeddedAedesBroker({
+    authority,
+    log: createLogger('silent'),
+    mqttPort: 0,
+    limits: { maxPendingPerSource: PENDING, connectTimeoutMs: 20_000 },
+  });
   port = Number(new URL((await broker.start()).mqttUrl).port);
 });
 afterAll(async () => {
@@ -25,18 +30,23 @@ afterAll(async () => {
 });
 
 /** A TCP socket that never sends CONNECT; resolves once connected. */
-const idle = () => new Promise<Socket>((resolve, reject) => {
-  const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
-  s.on('error', () => undefined);
-  s.once('error', reject);
-  sockets.push(s);
-});
+const idle = () =>
+  new Promise<Socket>((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1' }, () => resolve(s));
+    s.on('error', () => undefined);
+    s.once('error', reject);
+    sockets.push(s);
+  });
 /** Resolves true when `s` is closed by the server within `ms`, false when it is still open then. */
-const closedWithin = (s: Socket, ms: number) => new Promise<boolean>((r) => {
-  if (s.destroyed || s.readableEnded) return r(true);
-  const t = setTimeout(() => r(false), ms);
-  s.once('close', () => { clearTimeout(t); r(true); });
-});
+const closedWithin = (s: Socket, ms: number) =>
+  new Promise<boolean>((r) => {
+    if (s.destroyed || s.readableEnded) return r(true);
+    const t = setTimeout(() => r(false), ms);
+    s.once('close', () => {
+      clearTimeout(t);
+      r(true);
+    });
+  });
 
 /** Connects and authenticates a device, retrying briefly while the server notices a freed slot. */
 async function connectDevice(id: string): Promise<RawMqttClient> {
@@ -68,7 +78,8 @@ describe('pending connections per source', () => {
 
 describe('connection ceiling from the open-file limit', () => {
   it('reads the soft limit and keeps descriptors for the HTTP side', () => {
-    const text = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 1048576              files\n';
+    const text =
+      'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 1048576              files\n';
     expect(softOpenFileLimit(text)).toBe(1024);
     expect(softOpenFileLimit('Max open files unlimited unlimited files')).toBeNull();
     expect(connectionCeiling(50_000, 1024)).toBe(768);

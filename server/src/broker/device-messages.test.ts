@@ -17,15 +17,33 @@ const invalid: { device: string; error: string }[] = [];
 beforeAll(async () => {
   broker = new EmbeddedAedesBroker({ authority, log: createLogger('silent'), mqttPort: 0 });
   url = (await broker.start()).mqttUrl;
-  await subscribeDeviceMessages(broker, P, 'telemetry', TelemetryWindow, (id, w) => valid.push(`${id}:${w.seq}`), (device, error) => invalid.push({ device, error }));
+  await subscribeDeviceMessages(
+    broker,
+    P,
+    'telemetry',
+    TelemetryWindow,
+    (id, w) => valid.push(`${id}:${w.seq}`),
+    (device, error) => invalid.push({ device, error }),
+  );
 });
 afterAll(async () => broker?.close());
 
 const at = new Date().toISOString();
 const telemetryWindow = (seq: number, name: string) => ({
-  v: 1, seq, start: at, end: at, model: { name, version: '1.0.0', sequence: 1 }, requests: 1, errors: 0,
-  latencyMs: { p50: 1, p95: 1, p99: 1, hist: { edges: [0, 1], counts: [1] } }, predictions: [1], confidence: { edges: [0, 1], counts: [1] },
-  features: {}, feedback: { labelled: 0, correct: 0 }, shadow: null, dropped: 0,
+  v: 1,
+  seq,
+  start: at,
+  end: at,
+  model: { name, version: '1.0.0', sequence: 1 },
+  requests: 1,
+  errors: 0,
+  latencyMs: { p50: 1, p95: 1, p99: 1, hist: { edges: [0, 1], counts: [1] } },
+  predictions: [1],
+  confidence: { edges: [0, 1], counts: [1] },
+  features: {},
+  feedback: { labelled: 0, correct: 0 },
+  shadow: null,
+  dropped: 0,
 });
 
 it('hands on valid windows and reports why an oversized one was dropped', async () => {

@@ -6,8 +6,12 @@ import type { BrokerLink } from './broker-link.ts';
 
 /** Resolves to the unsubscribe function. `onInvalid` gets payloads that fail `schema`, with which field broke which bound [WIRE-2.9]. */
 export function subscribeDeviceMessages<T>(
-  link: Pick<BrokerLink, 'subscribe'>, prefix: string, leaf: string, schema: ZodType<T>,
-  onValid: (deviceId: string, message: T) => void, onInvalid: (deviceId: string, error: string) => void,
+  link: Pick<BrokerLink, 'subscribe'>,
+  prefix: string,
+  leaf: string,
+  schema: ZodType<T>,
+  onValid: (deviceId: string, message: T) => void,
+  onInvalid: (deviceId: string, error: string) => void,
 ): Promise<() => Promise<void>> {
   return link.subscribe(`${prefix}/devices/+/${leaf}`, (m) => {
     const t = parseDeviceTopic(prefix, m.topic);

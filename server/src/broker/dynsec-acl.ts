@@ -31,7 +31,9 @@ export function deviceAcls(prefix: string, deviceId: string): DynsecAcl[] {
 }
 
 /** [WIRE-1.4] members of a group may subscribe to its broadcast topic, exactly. */
-export const groupAcls = (prefix: string, group: string): DynsecAcl[] => [{ acltype: 'subscribeLiteral', topic: groupTopic(prefix, group), allow: true }];
+export const groupAcls = (prefix: string, group: string): DynsecAcl[] => [
+  { acltype: 'subscribeLiteral', topic: groupTopic(prefix, group), allow: true },
+];
 
 /** The server publishes and subscribes anywhere under the prefix (it bypasses device rules, as with the embedded broker). */
 export const serverAcls = (prefix: string): DynsecAcl[] => [
@@ -54,8 +56,13 @@ export function createDeviceCommands(prefix: string, d: DeviceGrant, token: stri
   return [
     { command: 'createRole', rolename: deviceRole(d.deviceId), acls: deviceAcls(prefix, d.deviceId) },
     {
-      command: 'createClient', username: d.deviceId, clientid: d.deviceId, password: token, textname: DEVICE_TEXTNAME,
-      roles: [{ rolename: deviceRole(d.deviceId) }], groups: d.groups.map((g) => ({ groupname: groupName(g) })),
+      command: 'createClient',
+      username: d.deviceId,
+      clientid: d.deviceId,
+      password: token,
+      textname: DEVICE_TEXTNAME,
+      roles: [{ rolename: deviceRole(d.deviceId) }],
+      groups: d.groups.map((g) => ({ groupname: groupName(g) })),
     },
   ];
 }
@@ -70,7 +77,9 @@ export function missingAclCommands(prefix: string, deviceId: string, have: reado
   if (!have) return [];
   const key = (a: { acltype: string; topic: string }) => `${a.acltype.toLowerCase()}\n${a.topic}`;
   const present = new Set(have.map(key));
-  return deviceAcls(prefix, deviceId).filter((a) => !present.has(key(a))).map((a) => ({ command: 'addRoleACL', rolename: deviceRole(deviceId), ...a }));
+  return deviceAcls(prefix, deviceId)
+    .filter((a) => !present.has(key(a)))
+    .map((a) => ({ command: 'addRoleACL', rolename: deviceRole(deviceId), ...a }));
 }
 
 /** Commands that create a group's role and group; `Role/Group already exists` answers are expected. */
@@ -98,5 +107,8 @@ export function regroupCommands(deviceId: string, have: readonly string[], want:
 /** The Flotilla group names among a dynsec client's groups. */
 export function flotillaGroups(groups: readonly { groupname: string }[] | undefined): string[] {
   const head = groupName('');
-  return (groups ?? []).map((g) => g.groupname).filter((n) => n.startsWith(head)).map((n) => n.slice(head.length));
+  return (groups ?? [])
+    .map((g) => g.groupname)
+    .filter((n) => n.startsWith(head))
+    .map((n) => n.slice(head.length));
 }

@@ -21,7 +21,10 @@ export interface DynsecResponse {
 /** A failed command; `text` is the plugin's own message (tests and callers match on it). */
 export class DynsecError extends Error {
   readonly code = 'DYNSEC_COMMAND_FAILED';
-  constructor(readonly command: string, readonly text: string) {
+  constructor(
+    readonly command: string,
+    readonly text: string,
+  ) {
     super(`mosquitto dynamic-security ${command} failed: ${text}`);
   }
 }
@@ -34,9 +37,15 @@ export const MAX_BATCH = 20;
 
 export class DynsecClient {
   private seq = 0;
-  private readonly waiting = new Map<string, { resolve: (r: DynsecResponse[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Map<
+    string,
+    { resolve: (r: DynsecResponse[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
 
-  constructor(private readonly mqtt: MqttClient, private readonly timeoutMs = 30_000) {
+  constructor(
+    private readonly mqtt: MqttClient,
+    private readonly timeoutMs = 30_000,
+  ) {
     mqtt.on('message', (topic, payload) => {
       if (topic === RESPONSE_TOPIC) this.onResponse(payload);
     });
@@ -60,7 +69,11 @@ export class DynsecClient {
     const done = new Promise<DynsecResponse[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new Error(`mosquitto dynamic-security did not answer ${commands[0]!.command} in ${this.timeoutMs} ms (is the plugin loaded, and may this user publish to ${DYNSEC_TOPIC}?)`));
+        reject(
+          new Error(
+            `mosquitto dynamic-security did not answer ${commands[0]!.command} in ${this.timeoutMs} ms (is the plugin loaded, and may this user publish to ${DYNSEC_TOPIC}?)`,
+          ),
+        );
       }, this.timeoutMs);
       this.waiting.set(id, { resolve, reject, timer });
     });

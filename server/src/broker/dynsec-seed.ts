@@ -10,7 +10,11 @@ const ITERATIONS = 101;
 
 function hashed(password: string): { password: string; salt: string; iterations: number } {
   const salt = randomBytes(12);
-  return { password: pbkdf2Sync(password, salt, ITERATIONS, 64, 'sha512').toString('base64'), salt: salt.toString('base64'), iterations: ITERATIONS };
+  return {
+    password: pbkdf2Sync(password, salt, ITERATIONS, 64, 'sha512').toString('base64'),
+    salt: salt.toString('base64'),
+    iterations: ITERATIONS,
+  };
 }
 
 /** The ACLs `mosquitto_ctrl dynsec init` gives its admin role (control API, $SYS, read everything). */
@@ -38,15 +42,24 @@ export function dynsecSeed(o: SeedOptions): Record<string, unknown> {
   return {
     defaultACLAccess: { publishClientSend: false, publishClientReceive: true, subscribe: false, unsubscribe: true },
     clients: [
-      { username: o.admin.username, textname: 'Flotilla server', ...hashed(o.admin.password), roles: [{ rolename: 'admin' }, { rolename: SERVER_ROLE }] },
+      {
+        username: o.admin.username,
+        textname: 'Flotilla server',
+        ...hashed(o.admin.password),
+        roles: [{ rolename: 'admin' }, { rolename: SERVER_ROLE }],
+      },
       ...o.devices.map((d) => ({
-        username: d.deviceId, clientid: d.deviceId, textname: DEVICE_TEXTNAME, ...hashed(d.token),
+        username: d.deviceId,
+        clientid: d.deviceId,
+        textname: DEVICE_TEXTNAME,
+        ...hashed(d.token),
         roles: [{ rolename: deviceRole(d.deviceId) }],
       })),
     ],
     // Memberships are read from the groups' side when the plugin loads its file.
     groups: groups.map((g) => ({
-      groupname: groupName(g), roles: [{ rolename: groupName(g) }],
+      groupname: groupName(g),
+      roles: [{ rolename: groupName(g) }],
       clients: o.devices.filter((d) => d.groups.includes(g)).map((d) => ({ username: d.deviceId })),
     })),
     roles: [

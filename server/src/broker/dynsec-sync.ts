@@ -3,13 +3,25 @@
 import type { Logger } from '../log/logger.ts';
 import type { CredentialSync } from './broker-link.ts';
 import {
-  createDeviceCommands, createGroupCommands, deleteDeviceCommands, DEVICE_TEXTNAME, deviceRole, flotillaGroups, missingAclCommands, regroupCommands, serverAcls, SERVER_ROLE,
+  createDeviceCommands,
+  createGroupCommands,
+  deleteDeviceCommands,
+  DEVICE_TEXTNAME,
+  deviceRole,
+  flotillaGroups,
+  missingAclCommands,
+  regroupCommands,
+  serverAcls,
+  SERVER_ROLE,
   type DynsecAcl,
 } from './dynsec-acl.ts';
 import { MAX_BATCH, type DynsecClient, type DynsecCommand } from './dynsec-client.ts';
 
 /** One page of live (not revoked) devices, by id. */
-export type RegistryPages = (after: string | null, limit: number) => Promise<{ devices: { id: string; groups: string[] }[]; next: string | null }>;
+export type RegistryPages = (
+  after: string | null,
+  limit: number,
+) => Promise<{ devices: { id: string; groups: string[] }[]; next: string | null }>;
 
 export interface ReconcileReport {
   /** Live devices in the registry. */
@@ -37,7 +49,11 @@ export class DynsecSync implements CredentialSync {
   /** Groups known to exist on the broker (created once per process). */
   private readonly groups = new Set<string>();
 
-  constructor(private readonly dynsec: DynsecClient, private readonly prefix: string, private readonly log: Logger) {}
+  constructor(
+    private readonly dynsec: DynsecClient,
+    private readonly prefix: string,
+    private readonly log: Logger,
+  ) {}
 
   /** Creates the server's role (idempotent); returns whether `username` already holds it. */
   async ensureServerRole(username: string): Promise<boolean> {
@@ -154,7 +170,10 @@ export class DynsecSync implements CredentialSync {
 
   private async ensureGroups(groups: readonly string[]): Promise<void> {
     const fresh = [...new Set(groups)].filter((g) => !this.groups.has(g));
-    await this.runBatched(fresh.flatMap((g) => createGroupCommands(this.prefix, g)), EXISTS);
+    await this.runBatched(
+      fresh.flatMap((g) => createGroupCommands(this.prefix, g)),
+      EXISTS,
+    );
     for (const g of fresh) this.groups.add(g);
   }
 

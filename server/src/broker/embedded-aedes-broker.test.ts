@@ -25,7 +25,9 @@ const inbox: InboundMessage[] = [];
 
 beforeAll(async () => {
   broker = new EmbeddedAedesBroker({
-    authority, log: createLogger('silent'), mqttPort: 0,
+    authority,
+    log: createLogger('silent'),
+    mqttPort: 0,
     limits: { devicePublishRate: 20, devicePublishBurst: 10, maxInflightPerClient: 4, partialPacketTimeoutMs: 500, connectTimeoutMs: 2000 },
   });
   const ep = await broker.start();
@@ -69,15 +71,23 @@ describe('EmbeddedAedesBroker', () => {
     await until(() => !broker.isConnected('dev-a'));
   });
 
-  it('refuses subscriptions beyond the device\'s own topics and counts them', async () => {
+  it("refuses subscriptions beyond the device's own topics and counts them", async () => {
     const a = await dev('dev-a');
     const before = broker.counters.of('dev-a').subscribeRefused;
-    expect(await a.subscribe([`${P}/devices/dev-b/desired`, `${P}/devices/+/desired`, '#', `${P}/groups/eu/broadcast`, `${P}/groups/us/broadcast`])).toEqual([128, 128, 128, 1, 128]);
+    expect(
+      await a.subscribe([
+        `${P}/devices/dev-b/desired`,
+        `${P}/devices/+/desired`,
+        '#',
+        `${P}/groups/eu/broadcast`,
+        `${P}/groups/us/broadcast`,
+      ]),
+    ).toEqual([128, 128, 128, 1, 128]);
     expect(broker.counters.of('dev-a').subscribeRefused - before).toBe(4);
     a.end();
   });
 
-  it('closes a device that publishes into another device\'s subtree, and counts it', async () => {
+  it("closes a device that publishes into another device's subtree, and counts it", async () => {
     const a = await dev('dev-a');
     void a.publish(`${P}/devices/dev-b/telemetry`, '{}');
     await closed(a);
@@ -131,7 +141,13 @@ describe('EmbeddedAedesBroker', () => {
   });
 
   it('works for an mqtt.js client over the same port (MQTT 3.1.1)', async () => {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'dev-b', username: 'dev-b', password: 'secret-b', protocolVersion: 4, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: 'dev-b',
+      username: 'dev-b',
+      password: 'secret-b',
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     await c.publishAsync(`${P}/devices/dev-b/telemetry`, 'x', { qos: 1 });
     await until(() => inbox.some((m) => m.clientId === 'dev-b'));
     await c.endAsync();
@@ -145,7 +161,13 @@ describe('EmbeddedAedesBroker', () => {
     ws.attachHttp(http, url);
     const ep = await ws.start();
     expect(ep.wsUrl).toBe(`${url.replace('http', 'ws')}/mqtt`);
-    const c = await mqtt.connectAsync(ep.wsUrl!, { clientId: 'dev-a', username: 'dev-a', password: 'secret-a', protocolVersion: 4, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(ep.wsUrl!, {
+      clientId: 'dev-a',
+      username: 'dev-a',
+      password: 'secret-a',
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     expect(await c.subscribeAsync(`${P}/devices/dev-a/desired`)).toEqual([expect.objectContaining({ qos: 0 })]);
     await c.endAsync();
     const status = await new Promise<number>((resolve) => {
@@ -154,7 +176,9 @@ describe('EmbeddedAedesBroker', () => {
       other.on('error', () => resolve(-1));
     });
     expect(status).toBe(404);
-    await expect(mqtt.connectAsync(ep.wsUrl!, { clientId: 'dev-a', username: 'dev-a', password: 'nope', reconnectPeriod: 0 })).rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(ep.wsUrl!, { clientId: 'dev-a', username: 'dev-a', password: 'nope', reconnectPeriod: 0 }),
+    ).rejects.toThrow();
     await ws.close();
     http.close();
   });

@@ -11,7 +11,14 @@ import type { Logger } from '../log/logger.ts';
 import { canPublish, canSubscribe, mayRetain } from './acl.ts';
 import { AdmissionGate } from './admission-gate.ts';
 import type {
-  BrokerEndpoints, BrokerLink, BrokerStats, ConnectionListener, DeviceAuthority, DeviceIdentity, InboundMessage, OutboundMessage,
+  BrokerEndpoints,
+  BrokerLink,
+  BrokerStats,
+  ConnectionListener,
+  DeviceAuthority,
+  DeviceIdentity,
+  InboundMessage,
+  OutboundMessage,
 } from './broker-link.ts';
 import { resolveBrokerLimits, type BrokerLimits } from './broker-limits.ts';
 import { connectionCeiling } from './connection-ceiling.ts';
@@ -104,7 +111,10 @@ export class EmbeddedAedesBroker implements BrokerLink {
     const limits = resolveBrokerLimits(opts.limits);
     this.limits = { ...limits, maxConnections: connectionCeiling(limits.maxConnections) };
     if (this.limits.maxConnections < limits.maxConnections) {
-      opts.log.info('mqtt connections capped by the open-file limit', { configured: limits.maxConnections, ceiling: this.limits.maxConnections });
+      opts.log.info('mqtt connections capped by the open-file limit', {
+        configured: limits.maxConnections,
+        ceiling: this.limits.maxConnections,
+      });
     }
     this.pendingBySource = new SourceLimit(this.limits.maxPendingPerSource);
     this.http = opts.httpServer ? { server: opts.httpServer, url: opts.httpUrl } : null;
@@ -190,7 +200,12 @@ export class EmbeddedAedesBroker implements BrokerLink {
 
   publish(msg: OutboundMessage): Promise<void> {
     const packet = {
-      cmd: 'publish', topic: msg.topic, payload: Buffer.from(msg.payload as Uint8Array), qos: msg.qos ?? 1, retain: msg.retain ?? false, dup: false,
+      cmd: 'publish',
+      topic: msg.topic,
+      payload: Buffer.from(msg.payload as Uint8Array),
+      qos: msg.qos ?? 1,
+      retain: msg.retain ?? false,
+      dup: false,
     } as PublishPacket;
     return new Promise((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
   }
@@ -200,8 +215,11 @@ export class EmbeddedAedesBroker implements BrokerLink {
     const deliver = (packet: AedesPublishPacket, cb: () => void) => {
       try {
         handler({
-          topic: packet.topic, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload as string),
-          qos: packet.qos, retain: packet.retain, clientId: (packet as { clientId?: string }).clientId ?? null,
+          topic: packet.topic,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload as string),
+          qos: packet.qos,
+          retain: packet.retain,
+          clientId: (packet as { clientId?: string }).clientId ?? null,
         });
       } catch (err) {
         log.error('mqtt handler failed', { filter, err: String((err as Error).stack ?? err) });
@@ -231,8 +249,11 @@ export class EmbeddedAedesBroker implements BrokerLink {
 
   stats(): BrokerStats {
     return {
-      connectedDevices: this.live.size, pendingConnections: Math.max(0, this.connections - this.aedes.connectedClients), ...this.s,
-      admissionPeak: this.gate.peak, admissionWaits: this.gate.waited,
+      connectedDevices: this.live.size,
+      pendingConnections: Math.max(0, this.connections - this.aedes.connectedClients),
+      ...this.s,
+      admissionPeak: this.gate.peak,
+      admissionWaits: this.gate.waited,
     };
   }
 
@@ -288,7 +309,13 @@ export class EmbeddedAedesBroker implements BrokerLink {
    * A client certificate stands for the password: the session is the certificate's device, which must be
    * live now (a revoked device is refused whatever its certificate says); a username, if sent, must match.
    */
-  private authenticateCertified(client: Client, deviceId: string, username: string | undefined, refuse: (code: number, why: string) => void, admit: (identity: DeviceIdentity) => void): void {
+  private authenticateCertified(
+    client: Client,
+    deviceId: string,
+    username: string | undefined,
+    refuse: (code: number, why: string) => void,
+    admit: (identity: DeviceIdentity) => void,
+  ): void {
     if (username && username !== deviceId) return refuse(4, 'the username must be the device id of the client certificate');
     if (client.id !== deviceId) return refuse(2, 'the client id must equal the device id of the client certificate [WIRE-1.6]');
     if (!client.clean) return refuse(2, 'persistent sessions are not kept: connect with clean session [WIRE-1.6]');
@@ -303,7 +330,12 @@ export class EmbeddedAedesBroker implements BrokerLink {
     );
   }
 
-  private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthError | null, ok: boolean | null) => void): void {
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (err: AuthError | null, ok: boolean | null) => void,
+  ): void {
     const refuse = (returnCode: number, message: string) => {
       this.s.connectRefused++;
       this.opts.log.info('mqtt connect refused', { username: loggableUsername(username), reason: message });
@@ -313,7 +345,13 @@ export class EmbeddedAedesBroker implements BrokerLink {
     const certified = this.certified.get(stream);
     const admit = (identity: DeviceIdentity | null, service: boolean) => {
       const session: Session = {
-        id: identity?.deviceId ?? username ?? '', identity, service, inflight: 0, stream, stallTimer: null, admitted: 0,
+        id: identity?.deviceId ?? username ?? '',
+        identity,
+        service,
+        inflight: 0,
+        stream,
+        stallTimer: null,
+        admitted: 0,
         bucket: new TokenBucket(this.limits.devicePublishRate, this.limits.devicePublishBurst),
         get closed() {
           return stream.destroyed;

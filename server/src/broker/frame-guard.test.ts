@@ -4,11 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { FrameGuard } from './frame-guard.ts';
 
 const enc = (p: object) => new Uint8Array(mqtt.generate(p as never));
-const publish = (bytes: number) => enc({ cmd: 'publish', topic: 't/x', payload: Buffer.alloc(bytes, 1), qos: 1, messageId: 7, retain: false, dup: false });
+const publish = (bytes: number) =>
+  enc({ cmd: 'publish', topic: 't/x', payload: Buffer.alloc(bytes, 1), qos: 1, messageId: 7, retain: false, dup: false });
 
 describe('FrameGuard', () => {
   it('passes a stream of valid packets fed one byte at a time and ends on a boundary', () => {
-    const stream = Buffer.concat([enc({ cmd: 'connect', clientId: 'a', protocolVersion: 4, keepalive: 10, clean: true }), publish(10), publish(300), publish(20_000), enc({ cmd: 'pingreq' })]);
+    const stream = Buffer.concat([
+      enc({ cmd: 'connect', clientId: 'a', protocolVersion: 4, keepalive: 10, clean: true }),
+      publish(10),
+      publish(300),
+      publish(20_000),
+      enc({ cmd: 'pingreq' }),
+    ]);
     const g = new FrameGuard(64 * 1024);
     for (const b of stream) expect(g.feed(Uint8Array.of(b))).toBeNull();
     expect(g.midPacket).toBe(false);

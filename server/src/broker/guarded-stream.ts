@@ -35,7 +35,10 @@ export class GuardedStream extends Duplex {
   private wantsData = false;
   private ended = false;
 
-  constructor(private readonly inner: Duplex, private readonly opts: GuardOptions) {
+  constructor(
+    private readonly inner: Duplex,
+    private readonly opts: GuardOptions,
+  ) {
     super({ allowHalfOpen: false, writableHighWaterMark: opts.writeHighWaterMark, readableHighWaterMark: SLICE });
     this.guard = new FrameGuard(opts.preAuthMaxPacketBytes);
     inner.on('data', (chunk: Buffer) => this.onData(chunk));

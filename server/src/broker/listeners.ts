@@ -27,12 +27,21 @@ export async function listenTcp(host: string, port: number, accept: Accept): Pro
  * MQTT over TLS; the handshake must finish within `handshakeTimeoutMs`. With `clientCa` (mTLS) every
  * client must present a valid certificate issued by that CA, or the handshake fails.
  */
-export async function listenTls(host: string, port: number, tls: { cert: string | Buffer; key: string | Buffer; clientCa?: string }, handshakeTimeoutMs: number, accept: Accept): Promise<Server> {
+export async function listenTls(
+  host: string,
+  port: number,
+  tls: { cert: string | Buffer; key: string | Buffer; clientCa?: string },
+  handshakeTimeoutMs: number,
+  accept: Accept,
+): Promise<Server> {
   const mtls = tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {};
-  const server = createTlsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: handshakeTimeoutMs, minVersion: 'TLSv1.2', ...mtls }, (socket: TLSSocket) => {
-    socket.setNoDelay(true);
-    accept(socket, 'mqtts', socket.remoteAddress);
-  });
+  const server = createTlsServer(
+    { cert: tls.cert, key: tls.key, handshakeTimeout: handshakeTimeoutMs, minVersion: 'TLSv1.2', ...mtls },
+    (socket: TLSSocket) => {
+      socket.setNoDelay(true);
+      accept(socket, 'mqtts', socket.remoteAddress);
+    },
+  );
   // A failed handshake is the client's problem; it must not reach the process as an 'error'.
   server.on('tlsClientError', () => undefined);
   await listen(server, host, port);

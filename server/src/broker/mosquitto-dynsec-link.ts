@@ -6,7 +6,13 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { DEFAULT_PREFIX, DEVICE_PUBLISH, parseDeviceTopic } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
 import type {
-  BrokerEndpoints, BrokerLink, BrokerStats, ConnectionListener, CredentialSync, InboundMessage, OutboundMessage,
+  BrokerEndpoints,
+  BrokerLink,
+  BrokerStats,
+  ConnectionListener,
+  CredentialSync,
+  InboundMessage,
+  OutboundMessage,
 } from './broker-link.ts';
 import { DeviceCounters } from './device-counters.ts';
 import { SERVER_ROLE } from './dynsec-acl.ts';
@@ -77,14 +83,22 @@ export class MosquittoDynsecLink implements BrokerLink {
     const { log } = this.opts;
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     const options: IClientOptions = {
-      username: this.opts.username, password: this.opts.password, clientId: `flotilla-server-${randomBytes(4).toString('hex')}`,
+      username: this.opts.username,
+      password: this.opts.password,
+      clientId: `flotilla-server-${randomBytes(4).toString('hex')}`,
       // MQTT 5 for no-local subscriptions: the server does not get its own chunk responses back.
-      protocolVersion: 5, clean: true, reconnectPeriod: 2000, connectTimeout: timeoutMs, keepalive: 30,
+      protocolVersion: 5,
+      clean: true,
+      reconnectPeriod: 2000,
+      connectTimeout: timeoutMs,
+      keepalive: 30,
     };
     try {
       this.mqtt = await connectAsync(this.opts.url, options, false);
     } catch (err) {
-      throw new Error(`cannot connect to the MQTT broker at ${redact(this.opts.url)} as '${this.opts.username}': ${(err as Error).message}`);
+      throw new Error(
+        `cannot connect to the MQTT broker at ${redact(this.opts.url)} as '${this.opts.username}': ${(err as Error).message}`,
+      );
     }
     const mqtt = this.mqtt;
     mqtt.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.qos, packet.retain));
@@ -100,9 +114,18 @@ export class MosquittoDynsecLink implements BrokerLink {
     await mqtt.subscribeAsync([LOG_TOPIC, ...Object.keys(SYS_STATS)], { qos: 0 });
     const report = await this.sync.reconcile(this.opts.registry);
     this.lastReconcile = report;
-    log.info('mosquitto clients reconciled', { devices: report.devices, missing: report.missing.length, removed: report.removed, regrouped: report.regrouped, upgraded: report.upgraded });
+    log.info('mosquitto clients reconciled', {
+      devices: report.devices,
+      missing: report.missing.length,
+      removed: report.removed,
+      regrouped: report.regrouped,
+      upgraded: report.upgraded,
+    });
     if (report.missing.length) {
-      log.warn('devices without a broker credential cannot connect until they get a new token (docs/external-broker.md)', { count: report.missing.length, first: report.missing.slice(0, 20) });
+      log.warn('devices without a broker credential cannot connect until they get a new token (docs/external-broker.md)', {
+        count: report.missing.length,
+        first: report.missing.slice(0, 20),
+      });
     }
     const publicUrl = this.opts.publicUrl ?? redact(this.opts.url);
     // WebSocket listeners, if any, are the broker's own configuration: not known here.
@@ -127,8 +150,12 @@ export class MosquittoDynsecLink implements BrokerLink {
   disconnect(deviceId: string, reason: string): void {
     if (!this.dynsec) return;
     this.opts.log.info('disconnecting device', { device: deviceId, reason });
-    this.dynsec.send([{ command: 'disableClient', username: deviceId }, { command: 'enableClient', username: deviceId }]).catch((err: Error) =>
-      this.opts.log.warn('could not disconnect device', { device: deviceId, err: err.message }));
+    this.dynsec
+      .send([
+        { command: 'disableClient', username: deviceId },
+        { command: 'enableClient', username: deviceId },
+      ])
+      .catch((err: Error) => this.opts.log.warn('could not disconnect device', { device: deviceId, err: err.message }));
   }
 
   isConnected(deviceId: string): boolean {
@@ -140,7 +167,15 @@ export class MosquittoDynsecLink implements BrokerLink {
   }
 
   stats(): BrokerStats {
-    return { ...this.s, connectedDevices: this.live.size, pendingConnections: 0, framesRefused: 0, drainTimeouts: 0, admissionPeak: 0, admissionWaits: 0 };
+    return {
+      ...this.s,
+      connectedDevices: this.live.size,
+      pendingConnections: 0,
+      framesRefused: 0,
+      drainTimeouts: 0,
+      admissionPeak: 0,
+      admissionWaits: 0,
+    };
   }
 
   async close(): Promise<void> {
@@ -167,7 +202,8 @@ export class MosquittoDynsecLink implements BrokerLink {
     // The plugin drops the connection before it answers: the answer is never awaited, the reconnection is.
     void this.dynsec!.send([{ command: 'addClientRole', username: this.opts.username, rolename: SERVER_ROLE }]).catch(() => undefined);
     await Promise.race([back, new Promise((r) => setTimeout(r, 10_000))]);
-    if (!(await this.sync!.ensureServerRole(this.opts.username))) throw new Error(`could not give broker user '${this.opts.username}' the flotilla-server role`);
+    if (!(await this.sync!.ensureServerRole(this.opts.username)))
+      throw new Error(`could not give broker user '${this.opts.username}' the flotilla-server role`);
   }
 
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): void {

@@ -15,7 +15,8 @@ const CONNECTED = /^New client connected from \S+ as (\S+) \(.*?(?:u'([^']*)')?\
 const REFUSED = /^Client (\S+) disconnected, not authori[sz]ed\.?$/;
 // "Client dev-a disconnected.", "Client dev-a closed its connection.", "Client dev-a has exceeded
 // timeout, disconnecting.", "Socket error on client dev-a, disconnecting.", "Client dev-a disconnected due to ..."
-const DISCONNECTED = /^(?:Client (\S+?),? (?:disconnected|closed its connection|has exceeded timeout)|Socket error on client (\S+?), disconnecting)/;
+const DISCONNECTED =
+  /^(?:Client (\S+?),? (?:disconnected|closed its connection|has exceeded timeout)|Socket error on client (\S+?), disconnecting)/;
 
 /** Parses one log message (with or without its `1700000000: ` timestamp); null for every other line. */
 export function parseLogLine(raw: string): LogEvent | null {

@@ -34,7 +34,10 @@ export class RawMqttClient extends EventEmitter {
   private readonly pendingAcks = new Map<number, () => void>();
   closed = false;
 
-  private constructor(readonly socket: Socket, private readonly autoAck: boolean) {
+  private constructor(
+    readonly socket: Socket,
+    private readonly autoAck: boolean,
+  ) {
     super();
   }
 
@@ -73,18 +76,28 @@ export class RawMqttClient extends EventEmitter {
         if (!connected) fail(new Error('connection closed before CONNACK'));
         client.emit('close');
       });
-      socket.write(mqtt.generate({
-        cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: o.clientId, clean: o.clean ?? true, keepalive: o.keepalive ?? 0,
-        ...(o.username !== undefined ? { username: o.username } : {}), ...(o.password !== undefined ? { password: Buffer.from(o.password) } : {}),
-        ...(o.will ? { will: { ...o.will } } : {}),
-      } as never));
+      socket.write(
+        mqtt.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: o.clientId,
+          clean: o.clean ?? true,
+          keepalive: o.keepalive ?? 0,
+          ...(o.username !== undefined ? { username: o.username } : {}),
+          ...(o.password !== undefined ? { password: Buffer.from(o.password) } : {}),
+          ...(o.will ? { will: { ...o.will } } : {}),
+        } as never),
+      );
     });
   }
 
   /** Publishes; with QoS 1 the promise resolves on PUBACK. */
   publish(topic: string, payload: Buffer | string, qos: 0 | 1 = 1, retain = false): Promise<void> {
     const messageId = qos > 0 ? this.allocateId() : undefined;
-    const ok = this.socket.write(mqtt.generate({ cmd: 'publish', topic, payload, qos, retain, dup: false, ...(messageId ? { messageId } : {}) } as IPublishPacket));
+    const ok = this.socket.write(
+      mqtt.generate({ cmd: 'publish', topic, payload, qos, retain, dup: false, ...(messageId ? { messageId } : {}) } as IPublishPacket),
+    );
     if (!messageId) return ok ? Promise.resolve() : new Promise((r) => this.socket.once('drain', () => r()));
     return new Promise((r) => this.pendingAcks.set(messageId, r));
   }
@@ -92,7 +105,17 @@ export class RawMqttClient extends EventEmitter {
   /** Sends a PUBLISH without waiting for anything; returns whether the socket accepted it without buffering. */
   publishNoWait(topic: string, payload: Buffer, qos: 0 | 1 = 1): boolean {
     const messageId = qos > 0 ? this.allocateId() : undefined;
-    return this.socket.write(mqtt.generate({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(messageId ? { messageId } : {}) } as IPublishPacket));
+    return this.socket.write(
+      mqtt.generate({
+        cmd: 'publish',
+        topic,
+        payload,
+        qos,
+        retain: false,
+        dup: false,
+        ...(messageId ? { messageId } : {}),
+      } as IPublishPacket),
+    );
   }
 
   /** Subscribes; resolves to the granted QoS per filter (128 = refused). */

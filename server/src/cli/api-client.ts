@@ -16,7 +16,7 @@ export interface ClientOptions {
 export const TOKEN_SEARCH_HELP = [
   '--token TOKEN, or --token-file FILE',
   'env FLOTILLA_TOKEN (or FLOTILLA_ADMIN_TOKEN)',
-  'the admin-token file in the server\'s data folder: $FLOTILLA_DATA/admin-token, else ./.flotilla/admin-token',
+  "the admin-token file in the server's data folder: $FLOTILLA_DATA/admin-token, else ./.flotilla/admin-token",
 ];
 
 /** The token to send and where it came from (null when none of TOKEN_SEARCH_HELP's places has one). */
@@ -44,9 +44,11 @@ export function findToken(o: ClientOptions, env: NodeJS.ProcessEnv = process.env
 function tokenHint(found: { from: string } | null): string {
   if (found) return ` (the token came from ${found.from}; pass another with --token, --token-file or FLOTILLA_TOKEN)`;
   const dir = resolve(process.env.FLOTILLA_DATA ?? '.flotilla');
-  return ` (no operator token found: looked at ${TOKEN_SEARCH_HELP.join('; ')} (${join(dir, 'admin-token')} does not exist). `
-    + 'If the server was started with --data DIR, set FLOTILLA_DATA=DIR or pass --token-file DIR/admin-token; '
-    + 'make more tokens with flotilla tokens create)';
+  return (
+    ` (no operator token found: looked at ${TOKEN_SEARCH_HELP.join('; ')} (${join(dir, 'admin-token')} does not exist). ` +
+    'If the server was started with --data DIR, set FLOTILLA_DATA=DIR or pass --token-file DIR/admin-token; ' +
+    'make more tokens with flotilla tokens create)'
+  );
 }
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -61,7 +63,6 @@ export class ApiClient {
     this.found = findToken(o);
     this.token = this.found?.token;
   }
-
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
     return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
@@ -81,7 +82,12 @@ export class ApiClient {
   }
 
   raw(method: string, path: string, init: RequestInit = {}): Promise<Response> {
-    return this.fetch(`${this.base}${path}`, { method, ...init, headers: { ...this.headers(), ...(init.headers as Record<string, string>) }, ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+    return this.fetch(`${this.base}${path}`, {
+      method,
+      ...init,
+      headers: { ...this.headers(), ...(init.headers as Record<string, string>) },
+      ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit);
   }
 
   /**
@@ -93,7 +99,11 @@ export class ApiClient {
     try {
       res = await fetch(input, init);
     } catch (e) {
-      throw new CliError('SERVER_UNREACHABLE', `cannot reach the Flotilla server at ${this.base} (${(e as Error).cause ?? (e as Error).message}); start it with 'flotilla server' or pass --server URL`, EXIT.UNREACHABLE);
+      throw new CliError(
+        'SERVER_UNREACHABLE',
+        `cannot reach the Flotilla server at ${this.base} (${(e as Error).cause ?? (e as Error).message}); start it with 'flotilla server' or pass --server URL`,
+        EXIT.UNREACHABLE,
+      );
     }
     if (res.status !== 401) return res;
     const text = await res.text();

@@ -14,11 +14,17 @@ export interface ServerOpts {
 export function serverOptions(cmd: Command): Command {
   return cmd
     .option('--server <url>', 'Flotilla server URL (env FLOTILLA_SERVER)', undefined)
-    .option('--token <token>', 'operator token (env FLOTILLA_TOKEN); other users can read it in `ps`: prefer --token-file or the environment. See "Operator token" below')
+    .option(
+      '--token <token>',
+      'operator token (env FLOTILLA_TOKEN); other users can read it in `ps`: prefer --token-file or the environment. See "Operator token" below',
+    )
     .option('--token-file <file>', 'read the operator token from this file, e.g. DATA/admin-token')
     .option('--json', 'print one JSON object instead of text')
-    .addHelpText('after', `\nOperator token, first found wins:\n${TOKEN_SEARCH_HELP.map((t, i) => `  ${i + 1}. ${t}`).join('\n')}\n`
-      + 'A server started with --data DIR keeps its admin token in DIR/admin-token: set FLOTILLA_DATA=DIR, or pass --token-file DIR/admin-token.');
+    .addHelpText(
+      'after',
+      `\nOperator token, first found wins:\n${TOKEN_SEARCH_HELP.map((t, i) => `  ${i + 1}. ${t}`).join('\n')}\n` +
+        'A server started with --data DIR keeps its admin token in DIR/admin-token: set FLOTILLA_DATA=DIR, or pass --token-file DIR/admin-token.',
+    );
 }
 
 export const client = (o: ServerOpts) => new ApiClient(o);

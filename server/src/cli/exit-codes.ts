@@ -23,7 +23,11 @@ export const EXIT_HELP = `Exit codes: 0 ok, 1 operation failed, 2 usage error, 3
 
 /** An error the CLI reports as `{ ok: false, error: { code, message } }` and exits with `exit`. */
 export class CliError extends Error {
-  constructor(readonly code: string, message: string, readonly exit: number = EXIT.FAILED) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exit: number = EXIT.FAILED,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -2,15 +2,27 @@
 import { describe, expect, it } from 'vitest';
 import { predictExample, renderPredictExample } from './predict-example.ts';
 
-const signature = { inputs: [{ name: 'x', dtype: 'float32' as const, shape: [null, 2, 2] }], outputs: [{ name: 'y', dtype: 'float32' as const, shape: [null, 3] }] };
+const signature = {
+  inputs: [{ name: 'x', dtype: 'float32' as const, shape: [null, 2, 2] }],
+  outputs: [{ name: 'y', dtype: 'float32' as const, shape: [null, 3] }],
+};
 
 describe('predictExample', () => {
   it('uses the first self-test row that fits the input, and says so', () => {
-    const e = predictExample({ signature, labels: ['a', 'b', 'c'], selfTests: [
-      { name: 'short', inputs: { x: [1, 2] }, expected: {}, tolerance: { abs: 0 } },
-      { name: 'row', inputs: { x: [1, 2, 3, 4] }, expected: {}, tolerance: { abs: 0 } },
-    ] });
-    expect(e).toMatchObject({ inputs: [{ name: 'x', rowSize: 4 }], outputs: [{ name: 'y', rowSize: 3 }], labels: ['a', 'b', 'c'], body: { input: [1, 2, 3, 4] } });
+    const e = predictExample({
+      signature,
+      labels: ['a', 'b', 'c'],
+      selfTests: [
+        { name: 'short', inputs: { x: [1, 2] }, expected: {}, tolerance: { abs: 0 } },
+        { name: 'row', inputs: { x: [1, 2, 3, 4] }, expected: {}, tolerance: { abs: 0 } },
+      ],
+    });
+    expect(e).toMatchObject({
+      inputs: [{ name: 'x', rowSize: 4 }],
+      outputs: [{ name: 'y', rowSize: 3 }],
+      labels: ['a', 'b', 'c'],
+      body: { input: [1, 2, 3, 4] },
+    });
     expect(e.source).toBe("self-test vector 'row' of the bundle");
     const text = renderPredictExample(e, 'm@1', 9000);
     expect(text).toContain('input   x: float32 [N, 2, 2], one row = 4 numbers');

@@ -35,7 +35,10 @@ export function predictExample(m: Partial<BundleManifest>): PredictExample {
   const test = first ? m.selfTests?.find((v) => v.inputs[first.name]?.length === first.rowSize) : undefined;
   const row = test ? test.inputs[first!.name]! : first?.rowSize ? new Array<number>(first.rowSize).fill(0) : null;
   return {
-    inputs, outputs, labels: m.labels ?? null, preprocessing: m.preprocessing?.steps ?? [],
+    inputs,
+    outputs,
+    labels: m.labels ?? null,
+    preprocessing: m.preprocessing?.steps ?? [],
     body: row ? { input: row } : null,
     source: test ? `self-test vector '${test.name}' of the bundle` : row ? 'zeros' : null,
   };
@@ -46,16 +49,21 @@ const dims = (t: InputDescription) => `[${t.shape.map((d) => d ?? 'N').join(', '
 /** The human rendering: signature, labels, preprocessing and a curl line for a local agent on `port`. */
 export function renderPredictExample(e: PredictExample, ref: string, port = 8081): string {
   const lines = [
-    ...e.inputs.map((t) => `input   ${t.name}: ${t.dtype} ${dims(t)}${t.rowSize ? `, one row = ${t.rowSize} numbers (row-major, batch dimension left out)` : ''}`),
+    ...e.inputs.map(
+      (t) =>
+        `input   ${t.name}: ${t.dtype} ${dims(t)}${t.rowSize ? `, one row = ${t.rowSize} numbers (row-major, batch dimension left out)` : ''}`,
+    ),
     ...e.outputs.map((t) => `output  ${t.name}: ${t.dtype} ${dims(t)}`),
     `labels  ${e.labels?.length ? e.labels.join(' ') : '(none: top1 is the output index)'}`,
     `preprocessing  ${e.preprocessing.length ? e.preprocessing.map((s) => JSON.stringify(s)).join(' -> ') : 'none (send what the model takes)'}`,
   ];
   if (e.inputs.length > 1) lines.push(`this model takes ${e.inputs.length} inputs; the example fills '${e.inputs[0]!.name}'`);
   if (e.body) {
-    const shown = e.body.input.length > 8 ? `[${e.body.input.slice(0, 4).join(',')},... ${e.body.input.length} numbers]` : JSON.stringify(e.body.input);
+    const shown =
+      e.body.input.length > 8 ? `[${e.body.input.slice(0, 4).join(',')},... ${e.body.input.length} numbers]` : JSON.stringify(e.body.input);
     lines.push(
-      '', `predict on a device running \`flotilla agent --serve ${port}\`: POST /v1/predict {"input": ${shown}}`,
+      '',
+      `predict on a device running \`flotilla agent --serve ${port}\`: POST /v1/predict {"input": ${shown}}`,
       `  (a batch: {"inputs": [row, row, ...]}; the answer has top1, confidence, outputs, predictionId)`,
       `  flotilla bundle show ${ref} --example-out predict.json    # ${e.source}`,
       `  curl -s http://127.0.0.1:${port}/v1/predict -H 'content-type: application/json' -d @predict.json`,

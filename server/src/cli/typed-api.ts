@@ -10,7 +10,9 @@ export function typedApi(api: ApiClient) {
 }
 
 /** The body of a successful answer, typed by its route; a refusal becomes a CliError with its exit code. */
-export async function answer<T>(pending: Promise<{ ok: boolean; status: number; text(): Promise<string>; json(): Promise<T> }>): Promise<T> {
+export async function answer<T>(
+  pending: Promise<{ ok: boolean; status: number; text(): Promise<string>; json(): Promise<T> }>,
+): Promise<T> {
   const res = await pending;
   const text = await res.text();
   const parsed = parseBody(text);

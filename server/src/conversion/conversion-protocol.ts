@@ -23,5 +23,13 @@ export type ConversionJob =
   | { type: 'quantize'; onnx: Uint8Array; calibration: SampleSource; evaluation: SampleSource | null; settings: QuantizeSettings };
 
 export type ConversionResult =
-  | { ok: true; floatOnnx: Uint8Array; int8Onnx: Uint8Array | null; report: QuantizationReport | null; floatAccuracy: number | null; signature: unknown; opset: number }
+  | {
+      ok: true;
+      floatOnnx: Uint8Array;
+      int8Onnx: Uint8Array | null;
+      report: QuantizationReport | null;
+      floatAccuracy: number | null;
+      signature: unknown;
+      opset: number;
+    }
   | { ok: false; code: string; message: string };

@@ -51,20 +51,31 @@ function describeEvaluation(source: string | { shape: number[] } | undefined, ca
 const ENTRY = new URL('./conversion-worker.ts', import.meta.url);
 
 export class ConversionService {
-  constructor(private readonly store: Store, private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+  ) {}
 
   private settings(o: QuantizeOptions, actor: string): QuantizeSettings | null {
     if (o.quantize === 'none') return null;
     return {
-      mode: o.mode ?? 'auto', method: o.method ?? 'auto', calibrationSamples: o.calibrationSamples ?? 512,
-      gate: { maxAccuracyDrop: o.maxAccuracyDrop, minTop1Agreement: o.minTop1Agreement, maxRelativeL2: o.maxRelativeL2, minCosine: o.minCosine },
+      mode: o.mode ?? 'auto',
+      method: o.method ?? 'auto',
+      calibrationSamples: o.calibrationSamples ?? 512,
+      gate: {
+        maxAccuracyDrop: o.maxAccuracyDrop,
+        minTop1Agreement: o.minTop1Agreement,
+        maxRelativeL2: o.maxRelativeL2,
+        minCosine: o.minCosine,
+      },
       override: o.overrideReason ? { by: actor, reason: o.overrideReason } : undefined,
     };
   }
 
   private async datasetSource(digest: string, splitSeed: number): Promise<SampleSource> {
     const path = this.blobs.localPath(digest);
-    if (!path || !(await this.blobs.has(digest))) throw new ConversionError('DATASET_MISSING', `dataset blob ${digest} is missing from the blob store`);
+    if (!path || !(await this.blobs.has(digest)))
+      throw new ConversionError('DATASET_MISSING', `dataset blob ${digest} is missing from the blob store`);
     return { kind: 'dataset', path, splitSeed };
   }
 
@@ -77,7 +88,11 @@ export class ConversionService {
   /** Exports a trained (tfjs) version to ONNX, quantizes it, and stores both with the report. */
   async exportVersion(ref: string, o: QuantizeOptions, actor: string): Promise<ConversionOutcome> {
     const v = await this.resolve(ref);
-    if (v.format !== 'tfjs' || !v.runId) throw new ConversionError('NOT_A_TFJS_MODEL', `${v.model}@${v.version} is an imported ${v.format} model: use quantize instead of export`);
+    if (v.format !== 'tfjs' || !v.runId)
+      throw new ConversionError(
+        'NOT_A_TFJS_MODEL',
+        `${v.model}@${v.version} is an imported ${v.format} model: use quantize instead of export`,
+      );
     const run = await this.store.runs.get(v.runId);
     if (!run) throw ConversionError.notFound('run', v.runId);
     const job: ConversionJob = {
@@ -113,11 +128,19 @@ export class ConversionService {
     // Held-out inputs of their own (a dataset's test split or inline samples); inline calibration without them
     // is evaluated on itself, which the report's `evaluation` field says.
     const evaluation: SampleSource | null =
-      typeof evaluationSource === 'string' ? await fromDataset(evaluationSource)
-        : evaluationSource ? { kind: 'inline', data: evaluationSource.data, shape: evaluationSource.shape }
-          : cal.kind === 'dataset' ? cal : null;
+      typeof evaluationSource === 'string'
+        ? await fromDataset(evaluationSource)
+        : evaluationSource
+          ? { kind: 'inline', data: evaluationSource.data, shape: evaluationSource.shape }
+          : cal.kind === 'dataset'
+            ? cal
+            : null;
     const job: ConversionJob = { type: 'quantize', onnx, calibration: cal, evaluation, settings };
-    return this.finish(v, await runWorkerJob<ConversionResult>(ENTRY, job), actor, { source: 'quantize', calibration: calibration.dataset ?? 'inline samples', evaluation: describeEvaluation(evaluationSource, cal) });
+    return this.finish(v, await runWorkerJob<ConversionResult>(ENTRY, job), actor, {
+      source: 'quantize',
+      calibration: calibration.dataset ?? 'inline samples',
+      evaluation: describeEvaluation(evaluationSource, cal),
+    });
   }
 
   /**
@@ -125,9 +148,18 @@ export class ConversionService {
    * (a reference set, labels, held-out rows, lineage) the evidence is validated and computed first, so a bad
    * reference set registers nothing; the version then carries `evidence.json` and `metrics.import`.
    */
-  async importOnnx(bytes: Uint8Array, name: string, description: string, actor: string, evidence?: ImportEvidenceInput, source: ImportRecord['source'] = 'import'): Promise<ModelVersion> {
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name)) throw new ConversionError('INVALID_MODEL_NAME', `model name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
-    if (bytes.byteLength > MAX_ONNX_IMPORT) throw new ConversionError('PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
+  async importOnnx(
+    bytes: Uint8Array,
+    name: string,
+    description: string,
+    actor: string,
+    evidence?: ImportEvidenceInput,
+    source: ImportRecord['source'] = 'import',
+  ): Promise<ModelVersion> {
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name))
+      throw new ConversionError('INVALID_MODEL_NAME', `model name '${name}' must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (bytes.byteLength > MAX_ONNX_IMPORT)
+      throw new ConversionError('PAYLOAD_TOO_LARGE', `ONNX imports are limited to ${MAX_ONNX_IMPORT} bytes`);
     const info = await inspectOnnx(bytes);
     const record: ImportRecord = { source, digest: info.digest, importedBy: actor, importedAt: new Date().toISOString(), lineage: null };
     const ev = evidence ? await computeEvidence(bytes, info.signature, evidence, record) : null;
@@ -141,17 +173,31 @@ export class ConversionService {
     }
     const evBlob = ev ? await this.blobs.put(new TextEncoder().encode(JSON.stringify(ev))) : null;
     const v = await this.store.models.addVersion({
-      model: name, runId: null, format: 'onnx', artifacts: { 'model.onnx': blob.digest, ...(evBlob ? { [EVIDENCE]: evBlob.digest } : {}) },
+      model: name,
+      runId: null,
+      format: 'onnx',
+      artifacts: { 'model.onnx': blob.digest, ...(evBlob ? { [EVIDENCE]: evBlob.digest } : {}) },
       signature: info.signature,
       metrics: {
-        opset: info.opset, irVersion: info.irVersion, producer: info.producer, ops: info.ops, quantized: info.quantized,
+        opset: info.opset,
+        irVersion: info.irVersion,
+        producer: info.producer,
+        ops: info.ops,
+        quantized: info.quantized,
         import: ev?.record ?? record,
         ...(ev?.reference.evalAccuracy !== undefined ? { accuracy: ev.reference.evalAccuracy } : {}),
         ...(ev ? { referenceRows: ev.reference.rows, labels: ev.labels } : {}),
       },
-      quantization: null, tags: [source === 'trainer' ? 'trained-outside' : 'imported'], description,
+      quantization: null,
+      tags: [source === 'trainer' ? 'trained-outside' : 'imported'],
+      description,
     });
-    await this.store.audit.record({ actor, action: 'model.import', subject: `${name}@${v.version}`, detail: { digest: blob.digest, bytes: blob.bytes, source, evidence: evBlob?.digest ?? null } });
+    await this.store.audit.record({
+      actor,
+      action: 'model.import',
+      subject: `${name}@${v.version}`,
+      detail: { digest: blob.digest, bytes: blob.bytes, source, evidence: evBlob?.digest ?? null },
+    });
     return v;
   }
 
@@ -175,13 +221,35 @@ export class ConversionService {
     const report = r.report as (Record<string, any> & { parity: any; gate: any }) | null;
     const artifacts: Record<string, string> = { 'model.onnx': float.digest, ...(int8 ? { 'model.int8.onnx': int8.digest } : {}) };
     const evaluatedOn = typeof detail.evaluation === 'string' ? { evaluatedOn: detail.evaluation } : {};
-    const quantization = { ...(report ?? {}), ...evaluatedOn, opset: r.opset, signature: r.signature, floatDigest: float.digest, int8Digest: int8?.digest ?? null, createdAt: new Date().toISOString(), createdBy: actor };
+    const quantization = {
+      ...(report ?? {}),
+      ...evaluatedOn,
+      opset: r.opset,
+      signature: r.signature,
+      floatDigest: float.digest,
+      int8Digest: int8?.digest ?? null,
+      createdAt: new Date().toISOString(),
+      createdBy: actor,
+    };
     await this.store.models.setQuantization(v.model, v.version, quantization, artifacts);
-    await this.store.audit.record({ actor, action: int8 ? 'model.quantize' : 'model.export', subject: `${v.model}@${v.version}`, detail: { ...detail, gate: report?.gate ?? null } });
+    await this.store.audit.record({
+      actor,
+      action: int8 ? 'model.quantize' : 'model.export',
+      subject: `${v.model}@${v.version}`,
+      detail: { ...detail, gate: report?.gate ?? null },
+    });
     return {
-      model: v.model, version: v.version,
+      model: v.model,
+      version: v.version,
       float: { digest: float.digest, path: this.blobs.localPath(float.digest), bytes: float.bytes, accuracy: r.floatAccuracy },
-      int8: int8 ? { digest: int8.digest, path: this.blobs.localPath(int8.digest), bytes: int8.bytes, accuracy: report?.parity?.int8?.accuracy ?? null } : null,
+      int8: int8
+        ? {
+            digest: int8.digest,
+            path: this.blobs.localPath(int8.digest),
+            bytes: int8.bytes,
+            accuracy: report?.parity?.int8?.accuracy ?? null,
+          }
+        : null,
       top1Agreement: report?.parity?.top1Agreement ?? null,
       gate: report?.gate ?? null,
       ...evaluatedOn,

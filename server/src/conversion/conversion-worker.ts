@@ -7,7 +7,10 @@ import { decodeDataset } from '../datasets/canonical-format.ts';
 import { splitIndices, takeRows } from '../datasets/splits.ts';
 import type { ConversionJob, ConversionResult, SampleSource } from './conversion-protocol.ts';
 
-interface Samples { set: SampleSet; labels?: Int32Array }
+interface Samples {
+  set: SampleSet;
+  labels?: Int32Array;
+}
 
 /** Calibration from the training split, evaluation on the test split (or the inline samples for both). */
 function samplesFrom(src: SampleSource, part: 'train' | 'test', limit: number): Samples {
@@ -25,11 +28,13 @@ function samplesFrom(src: SampleSource, part: 'train' | 'test', limit: number): 
 
 async function loadLayersModel(modelJson: string, weights: Uint8Array): Promise<tf.LayersModel> {
   const json = JSON.parse(modelJson);
-  return tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
-  }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer,
+    }),
+  );
 }
 
 async function run(job: ConversionJob): Promise<ConversionResult> {
@@ -52,21 +57,51 @@ async function run(job: ConversionJob): Promise<ConversionResult> {
   const inspection = await inspectOnnx(floatOnnx);
   const evalSet = evaluation ?? calibration;
   if (!settings) {
-    const parity = await evaluateParity({ floatBytes: floatOnnx, int8Bytes: floatOnnx, inputs: evalSet.set, labels: evalSet.labels, latency: false });
-    return { ok: true, floatOnnx, int8Onnx: null, report: null, floatAccuracy: parity.float.accuracy, signature: inspection.signature, opset: inspection.opset };
+    const parity = await evaluateParity({
+      floatBytes: floatOnnx,
+      int8Bytes: floatOnnx,
+      inputs: evalSet.set,
+      labels: evalSet.labels,
+      latency: false,
+    });
+    return {
+      ok: true,
+      floatOnnx,
+      int8Onnx: null,
+      report: null,
+      floatAccuracy: parity.float.accuracy,
+      signature: inspection.signature,
+      opset: inspection.opset,
+    };
   }
   settings = { ...settings };
   const q = await quantizeWithReport({
-    floatBytes: floatOnnx, calibration: calibration.set, evaluation: { inputs: evalSet.set, labels: evalSet.labels },
-    mode: settings.mode, calibrationSettings: { method: settings.method, maxSamples: settings.calibrationSamples },
-    gate: settings.gate, override: settings.override,
+    floatBytes: floatOnnx,
+    calibration: calibration.set,
+    evaluation: { inputs: evalSet.set, labels: evalSet.labels },
+    mode: settings.mode,
+    calibrationSettings: { method: settings.method, maxSamples: settings.calibrationSamples },
+    gate: settings.gate,
+    override: settings.override,
   });
-  return { ok: true, floatOnnx, int8Onnx: q.int8Bytes, report: q.report, floatAccuracy: q.report.parity.float.accuracy, signature: inspection.signature, opset: inspection.opset };
+  return {
+    ok: true,
+    floatOnnx,
+    int8Onnx: q.int8Bytes,
+    report: q.report,
+    floatAccuracy: q.report.parity.float.accuracy,
+    signature: inspection.signature,
+    opset: inspection.opset,
+  };
 }
 
 const job = (workerData as { job: ConversionJob }).job;
 run(job)
   .then((r) => parentPort!.postMessage(r))
-  .catch((e: Error & { code?: string }) => parentPort!.postMessage({
-    ok: false, code: typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'CONVERSION_FAILED', message: String(e.message ?? e),
-  } satisfies ConversionResult));
+  .catch((e: Error & { code?: string }) =>
+    parentPort!.postMessage({
+      ok: false,
+      code: typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'CONVERSION_FAILED',
+      message: String(e.message ?? e),
+    } satisfies ConversionResult),
+  );

@@ -74,15 +74,26 @@ const describeShape = (s: (number | null)[]) => `[${s.map((d) => d ?? 'N').join(
 export function rowsFor(arr: NpyArray, sig: ModelSignature, what: string, code: string): Rows {
   const input = sig.inputs[0];
   if (!input) return bad(code, 'the model has no inputs to compare the reference set with');
-  if (!/^float(32|64)?$/.test(input.dtype)) return bad(code, `the model's input '${input.name}' takes ${input.dtype}; reference sets are supported for float inputs only`);
-  if (!/^[<>=|]f[48]$/.test(arr.dtype)) return bad(code, `${what} has dtype ${arr.dtype}; the model's input '${input.name}' takes ${input.dtype}: save it with .astype('float32')`);
+  if (!/^float(32|64)?$/.test(input.dtype))
+    return bad(code, `the model's input '${input.name}' takes ${input.dtype}; reference sets are supported for float inputs only`);
+  if (!/^[<>=|]f[48]$/.test(arr.dtype))
+    return bad(
+      code,
+      `${what} has dtype ${arr.dtype}; the model's input '${input.name}' takes ${input.dtype}: save it with .astype('float32')`,
+    );
   if (arr.shape.length !== input.shape.length) {
-    return bad(code, `${what} has shape ${describeShape(arr.shape)}; the model's input '${input.name}' expects ${describeShape(input.shape)} (samples first)`);
+    return bad(
+      code,
+      `${what} has shape ${describeShape(arr.shape)}; the model's input '${input.name}' expects ${describeShape(input.shape)} (samples first)`,
+    );
   }
   for (let i = 1; i < arr.shape.length; i++) {
     const want = input.shape[i];
     if (typeof want === 'number' && want > 0 && want !== arr.shape[i]) {
-      return bad(code, `${what} has shape ${describeShape(arr.shape)}; the model's input '${input.name}' expects ${describeShape(input.shape)} (dimension ${i} differs)`);
+      return bad(
+        code,
+        `${what} has shape ${describeShape(arr.shape)}; the model's input '${input.name}' expects ${describeShape(input.shape)} (dimension ${i} differs)`,
+      );
     }
   }
   if (arr.data.some((v) => !Number.isFinite(v))) return bad(code, `${what} holds NaN or infinite values`);
@@ -104,29 +115,47 @@ const outputWidth = (sig: ModelSignature): number | null => {
 };
 
 /** Validates the uploads and computes the evidence by running `onnx`; throws a ConversionError naming the first problem. */
-export async function computeEvidence(onnx: Uint8Array, sig: ModelSignature, input: ImportEvidenceInput, record: ImportRecord): Promise<ImportEvidence> {
+export async function computeEvidence(
+  onnx: Uint8Array,
+  sig: ModelSignature,
+  input: ImportEvidenceInput,
+  record: ImportRecord,
+): Promise<ImportEvidence> {
   const rows = rowsFor(npy(input.reference, 'reference set', 'REFERENCE_INVALID'), sig, 'the reference set', 'REFERENCE_INVALID');
-  if (rows.n < MIN_REFERENCE_ROWS) bad('REFERENCE_INVALID', `the reference set has ${rows.n} rows; at least ${MIN_REFERENCE_ROWS} are needed for a profile (a few hundred representative rows is better)`);
+  if (rows.n < MIN_REFERENCE_ROWS)
+    bad(
+      'REFERENCE_INVALID',
+      `the reference set has ${rows.n} rows; at least ${MIN_REFERENCE_ROWS} are needed for a profile (a few hundred representative rows is better)`,
+    );
   let labels: string[] | null = null;
   if (input.labels) {
     const l = parseJson(input.labels, 'labels', 'LABELS_INVALID');
-    if (!Array.isArray(l) || l.length === 0 || l.length > MAX_LABELS || l.some((x) => typeof x !== 'string' || !x)) bad('LABELS_INVALID', 'labels must be a JSON array of non-empty class names in output order, e.g. ["cat", "dog"]');
+    if (!Array.isArray(l) || l.length === 0 || l.length > MAX_LABELS || l.some((x) => typeof x !== 'string' || !x))
+      bad('LABELS_INVALID', 'labels must be a JSON array of non-empty class names in output order, e.g. ["cat", "dog"]');
     labels = l as string[];
   }
   let lineage: Record<string, unknown> | null = null;
   if (input.lineage) {
-    if (input.lineage.byteLength > MAX_LINEAGE_BYTES) bad('LINEAGE_INVALID', `lineage is ${input.lineage.byteLength} bytes; at most ${MAX_LINEAGE_BYTES} are kept`);
+    if (input.lineage.byteLength > MAX_LINEAGE_BYTES)
+      bad('LINEAGE_INVALID', `lineage is ${input.lineage.byteLength} bytes; at most ${MAX_LINEAGE_BYTES} are kept`);
     const l = parseJson(input.lineage, 'lineage', 'LINEAGE_INVALID');
-    if (typeof l !== 'object' || l === null || Array.isArray(l)) bad('LINEAGE_INVALID', 'lineage must be a JSON object, e.g. {"exporter": "torch.onnx", "repo": "...", "commit": "..."}');
+    if (typeof l !== 'object' || l === null || Array.isArray(l))
+      bad('LINEAGE_INVALID', 'lineage must be a JSON object, e.g. {"exporter": "torch.onnx", "repo": "...", "commit": "..."}');
     lineage = l as Record<string, unknown>;
   }
   let evaluation: (Rows & { y: Int32Array }) | undefined;
   if (input.evaluation || input.evaluationLabels) {
-    if (!input.evaluation || !input.evaluationLabels) bad('EVALUATION_INVALID', 'give both held-out inputs (--eval) and their labels (--eval-labels), or neither');
+    if (!input.evaluation || !input.evaluationLabels)
+      bad('EVALUATION_INVALID', 'give both held-out inputs (--eval) and their labels (--eval-labels), or neither');
     const ev = rowsFor(npy(input.evaluation!, 'held-out inputs', 'EVALUATION_INVALID'), sig, 'the held-out inputs', 'EVALUATION_INVALID');
     const y = npy(input.evaluationLabels!, 'held-out labels', 'EVALUATION_INVALID');
-    if (y.shape.length !== 1 || y.shape[0] !== ev.n) bad('EVALUATION_INVALID', `held-out labels have shape ${describeShape(y.shape)}; expected [${ev.n}] (one integer class per held-out row)`);
-    if (y.data.some((v) => !Number.isInteger(v) || v < 0)) bad('EVALUATION_INVALID', 'held-out labels must be non-negative integer class indices');
+    if (y.shape.length !== 1 || y.shape[0] !== ev.n)
+      bad(
+        'EVALUATION_INVALID',
+        `held-out labels have shape ${describeShape(y.shape)}; expected [${ev.n}] (one integer class per held-out row)`,
+      );
+    if (y.data.some((v) => !Number.isInteger(v) || v < 0))
+      bad('EVALUATION_INVALID', 'held-out labels must be non-negative integer class indices');
     evaluation = { ...ev, y: Int32Array.from(y.data) };
   }
   const names = { input: sig.inputs[0]!.name, output: sig.outputs[0]?.name ?? bad('REFERENCE_INVALID', 'the model has no outputs') };
@@ -137,9 +166,20 @@ export async function computeEvidence(onnx: Uint8Array, sig: ModelSignature, inp
     return bad('REFERENCE_INVALID', `the model could not run on the reference set: ${(e as Error).message}`);
   }
   const width = outputWidth(sig) ?? reference.outputWidth;
-  if (labels && labels.length !== width) bad('LABELS_INVALID', `${labels.length} labels for an output of width ${width}: give one class name per output column`);
-  if (evaluation && evaluation.y.some((v) => v >= width)) bad('EVALUATION_INVALID', `held-out labels must be below the output width ${width}`);
+  if (labels && labels.length !== width)
+    bad('LABELS_INVALID', `${labels.length} labels for an output of width ${width}: give one class name per output column`);
+  if (evaluation && evaluation.y.some((v) => v >= width))
+    bad('EVALUATION_INVALID', `held-out labels must be below the output width ${width}`);
   const per = rows.featureShape.reduce((a, b) => a * b, 1);
-  const selfTestInputs = Array.from({ length: Math.min(SELF_TESTS, rows.n) }, (_, i) => Array.from(rows.x.subarray(i * per, (i + 1) * per)));
-  return { format: 'flotilla-evidence/1', record: { ...record, lineage }, labels, featureShape: rows.featureShape, reference, selfTestInputs };
+  const selfTestInputs = Array.from({ length: Math.min(SELF_TESTS, rows.n) }, (_, i) =>
+    Array.from(rows.x.subarray(i * per, (i + 1) * per)),
+  );
+  return {
+    format: 'flotilla-evidence/1',
+    record: { ...record, lineage },
+    labels,
+    featureShape: rows.featureShape,
+    reference,
+    selfTestInputs,
+  };
 }

@@ -52,7 +52,14 @@ describe('sample files', () => {
   });
 
   it('refuses ragged arrays, wrong counts, bad labels and unreadable files', async () => {
-    for (const text of ['[[1,2],[3]]', '{"data":[1,2,3],"shape":[2,2]}', '{"inputs":[[1,2]],"labels":[0.5]}', '{"x":1}', '[1,2,3]', 'nope']) {
+    for (const text of [
+      '[[1,2],[3]]',
+      '{"data":[1,2,3],"shape":[2,2]}',
+      '{"inputs":[[1,2]],"labels":[0.5]}',
+      '{"x":1}',
+      '[1,2,3]',
+      'nope',
+    ]) {
       expect(() => parseSampleJson(text), text).toThrow(expect.objectContaining({ code: 'CALIBRATION_FILE_INVALID' }));
     }
     await expect(readSampleFile(path.join(dir, 'absent.npy'))).rejects.toMatchObject({ code: 'CALIBRATION_FILE_INVALID' });

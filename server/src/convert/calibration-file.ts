@@ -46,12 +46,19 @@ export function parseSampleJson(text: string): SampleFile {
     shape = (obj.shape as unknown[]).map(Number);
     data = Float32Array.from(obj.data as number[]);
     if (data.length !== shape.reduce((a, b) => a * b, 1) || data.some(Number.isNaN)) {
-      throw new ConvertError('CALIBRATION_FILE_INVALID', `calibration data holds ${data.length} numbers, shape ${JSON.stringify(shape)} needs another count`);
+      throw new ConvertError(
+        'CALIBRATION_FILE_INVALID',
+        `calibration data holds ${data.length} numbers, shape ${JSON.stringify(shape)} needs another count`,
+      );
     }
   } else {
-    throw new ConvertError('CALIBRATION_FILE_INVALID', 'calibration JSON must be an array, { inputs, labels? } or { data, shape, labels? }');
+    throw new ConvertError(
+      'CALIBRATION_FILE_INVALID',
+      'calibration JSON must be an array, { inputs, labels? } or { data, shape, labels? }',
+    );
   }
-  if (shape.length < 2) throw new ConvertError('CALIBRATION_FILE_INVALID', 'calibration samples need a sample dimension and at least one feature dimension');
+  if (shape.length < 2)
+    throw new ConvertError('CALIBRATION_FILE_INVALID', 'calibration samples need a sample dimension and at least one feature dimension');
   const labels = Array.isArray(obj.labels) ? (obj.labels as unknown[]).map(Number) : undefined;
   if (labels && (labels.length !== shape[0] || labels.some((l) => !Number.isInteger(l)))) {
     throw new ConvertError('CALIBRATION_FILE_INVALID', `labels must be ${shape[0]} integers`);
@@ -70,7 +77,8 @@ export async function readSampleFile(path: string): Promise<SampleFile> {
   if (path.endsWith('.json')) return parseSampleJson(new TextDecoder().decode(bytes));
   if (path.endsWith('.npy') || bytes[0] === 0x93) {
     const arr = readNpy(bytes);
-    if (arr.shape.length < 2) throw new ConvertError('CALIBRATION_FILE_INVALID', 'the .npy array needs a sample dimension and at least one feature dimension');
+    if (arr.shape.length < 2)
+      throw new ConvertError('CALIBRATION_FILE_INVALID', 'the .npy array needs a sample dimension and at least one feature dimension');
     return { data: arr.data, shape: arr.shape };
   }
   return parseSampleJson(new TextDecoder().decode(bytes));

@@ -2,7 +2,16 @@
 // independent onnxruntime run, and a wrong regression head refused even while the class scores still agree.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DataType, decodeModel, encodeModel, floatTensor, makeModel, makeNode, makeValueInfo, readTensor } from '@flotilla/firmware-bundler/onnx';
+import {
+  DataType,
+  decodeModel,
+  encodeModel,
+  floatTensor,
+  makeModel,
+  makeNode,
+  makeValueInfo,
+  readTensor,
+} from '@flotilla/firmware-bundler/onnx';
 import { evaluateParity } from './evaluate-parity.ts';
 import { parityGate } from './parity-gate.ts';
 import { quantizeStatic } from './quantize/quantize-static.ts';

@@ -68,7 +68,12 @@ export interface ParityInput {
 
 export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function latencyOf(sessions: ort.InferenceSession[], inputName: string, samples: Samples, batchSize: number): Promise<{ batch1: number; batchN: number }[]> {
+async function latencyOf(
+  sessions: ort.InferenceSession[],
+  inputName: string,
+  samples: Samples,
+  batchSize: number,
+): Promise<{ batch1: number; batchN: number }[]> {
   const feeds = (n: number) => {
     const { data, dims } = sliceBatch(samples, 0, n);
     return { [inputName]: inputTensor(samples.dtype, data.slice(), dims) };
@@ -100,10 +105,18 @@ export async function evaluateParity(input: ParityInput): Promise<ParityReport> 
   const outs: Record<string, Float32Array>[][] = [[], []];
   const rowsPerBatch: number[] = [];
   for (const [k, s] of [fs, qs].entries()) {
-    await runInBatches(s, inputName, samples, batch, fixed, (o, _start, count) => {
-      outs[k]!.push(Object.fromEntries(outputNames.map((name) => [name, o[name]!.data as Float32Array])));
-      if (k === 0) rowsPerBatch.push(count);
-    }, outputNames);
+    await runInBatches(
+      s,
+      inputName,
+      samples,
+      batch,
+      fixed,
+      (o, _start, count) => {
+        outs[k]!.push(Object.fromEntries(outputNames.map((name) => [name, o[name]!.data as Float32Array])));
+        if (k === 0) rowsPerBatch.push(count);
+      },
+      outputNames,
+    );
   }
   const perOutput = sig.outputs.map((o) => new OutputComparison(o.name, outputKind(o.dtype, o.shape)));
   outs[0]!.forEach((batchOut, b) => {

@@ -12,7 +12,13 @@ describe('inspectOnnx', () => {
       inputs: [{ name: 'input.1', dtype: 'float32', shape: [null, 12] }],
       outputs: [{ name: 'logits', dtype: 'float32', shape: [null, 4] }],
     });
-    expect(info).toMatchObject({ opset: 17, irVersion: 8, producer: { name: 'pytorch', version: '2.1.0' }, quantized: false, bytes: bytes.length });
+    expect(info).toMatchObject({
+      opset: 17,
+      irVersion: 8,
+      producer: { name: 'pytorch', version: '2.1.0' },
+      quantized: false,
+      bytes: bytes.length,
+    });
     expect(info.ops).toEqual(['Add', 'Gemm', 'MatMul', 'Relu']);
     expect(info.digest).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -31,7 +37,14 @@ describe('inspectOnnx', () => {
 
   it('refuses bytes that are not a model, and models onnxruntime cannot load, with ONNX_INVALID', async () => {
     await expect(inspectOnnx(new TextEncoder().encode('not a model'))).rejects.toMatchObject({ code: 'ONNX_INVALID' });
-    const dangling = encodeModel(makeModel({ name: 'g', node: [makeNode('Relu', ['missing'], ['y'])], input: [makeValueInfo('x', DataType.FLOAT, [1])], output: [makeValueInfo('y', DataType.FLOAT, [1])] }));
+    const dangling = encodeModel(
+      makeModel({
+        name: 'g',
+        node: [makeNode('Relu', ['missing'], ['y'])],
+        input: [makeValueInfo('x', DataType.FLOAT, [1])],
+        output: [makeValueInfo('y', DataType.FLOAT, [1])],
+      }),
+    );
     await expect(inspectOnnx(dangling)).rejects.toMatchObject({ code: 'ONNX_INVALID', message: expect.stringMatching(/onnxruntime/) });
   });
 });

@@ -24,7 +24,8 @@ export interface OnnxInspection {
   digest: string;
 }
 
-const QUANTIZED = /^(QuantizeLinear|DequantizeLinear|DynamicQuantizeLinear|QLinear.*|MatMulInteger|ConvInteger|QGemm|DynamicQuantizeMatMul|MatMulIntegerToFloat)$/;
+const QUANTIZED =
+  /^(QuantizeLinear|DequantizeLinear|DynamicQuantizeLinear|QLinear.*|MatMulInteger|ConvInteger|QGemm|DynamicQuantizeMatMul|MatMulIntegerToFloat)$/;
 
 /** Describes a decoded model without validating it. */
 export function describeOnnx(model: ModelProto, bytes: Uint8Array): OnnxInspection {

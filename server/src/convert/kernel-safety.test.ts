@@ -2,7 +2,18 @@
 // kernels that agree with the QDQ reference, and a parity gate that refuses a full-range int8 model whatever CPU runs the gate.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DataType, decodeModel, encodeModel, floatTensor, makeModel, makeNode, makeTensor, makeValueInfo, readTensor, type TensorProto } from '@flotilla/firmware-bundler/onnx';
+import {
+  DataType,
+  decodeModel,
+  encodeModel,
+  floatTensor,
+  makeModel,
+  makeNode,
+  makeTensor,
+  makeValueInfo,
+  readTensor,
+  type TensorProto,
+} from '@flotilla/firmware-bundler/onnx';
 import { evaluateParity } from './evaluate-parity.ts';
 import { kernelSafety } from './kernel-safety.ts';
 import { parityGate } from './parity-gate.ts';
@@ -143,13 +154,19 @@ describe('int8 weights stay inside the range every CPU multiplies exactly', () =
   it('full 8-bit weights are stored as uint8 (zero point 128), which no kernel saturates: the worst-case Conv is exact', async () => {
     const q = await quantizeStatic(smallCnn(), images(64, 1), { weightType: 'uint8' });
     const model = decodeModel(q.bytes);
-    const u8 = (model.graph?.initializer ?? []).filter((t) => t.dataType === DataType.UINT8 && (t.dims ?? []).length > 1).map((t) => readTensor(t) as Uint8Array);
+    const u8 = (model.graph?.initializer ?? [])
+      .filter((t) => t.dataType === DataType.UINT8 && (t.dims ?? []).length > 1)
+      .map((t) => readTensor(t) as Uint8Array);
     expect(u8.length).toBe(3);
     const all = u8.flatMap((v) => [...v]);
     // Symmetric over [-127, 127] around 128, every channel's largest weight at an end of the range.
     expect(Math.min(...all)).toBeGreaterThanOrEqual(1);
     expect(Math.max(...all.map((v) => Math.abs(v - 128)))).toBe(127);
-    expect(int8Values(q.bytes).flatMap((v) => [...v]).every((v) => v === 0)).toBe(true);
+    expect(
+      int8Values(q.bytes)
+        .flatMap((v) => [...v])
+        .every((v) => v === 0),
+    ).toBe(true);
     expect(kernelSafety(model).outside).toEqual([]);
     const x = { data: new Float32Array(64 * 64).fill(1), shape: [1, 64, 8, 8] };
     const exact = worstCaseConv('uint8');
@@ -185,7 +202,9 @@ describe('int8 weights stay inside the range every CPU multiplies exactly', () =
     const gate = parityGate(report, { minTop1Agreement: 0 });
     expect(gate.passed).toBe(false);
     expect(gate.failures).toEqual([expect.stringMatching(/3 int8 tensor\(s\) hold values outside \[-64, 63\].*without VNNI/)]);
-    const ok = parityGate(await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: images(100, 3), latency: false }), { minTop1Agreement: 0 });
+    const ok = parityGate(await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: images(100, 3), latency: false }), {
+      minTop1Agreement: 0,
+    });
     expect(ok.failures).toEqual([]);
   });
 });

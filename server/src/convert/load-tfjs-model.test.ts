@@ -19,7 +19,11 @@ beforeAll(async () => {
       const half = Math.floor(data.length / 8) * 4;
       writeFileSync(path.join(dir, 'group1-shard1of2.bin'), data.subarray(0, half));
       writeFileSync(path.join(dir, 'group1-shard2of2.bin'), data.subarray(half));
-      const json = { modelTopology: a.modelTopology, format: 'layers-model', weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: a.weightSpecs }] };
+      const json = {
+        modelTopology: a.modelTopology,
+        format: 'layers-model',
+        weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: a.weightSpecs }],
+      };
       writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
@@ -42,10 +46,14 @@ describe('loadTfjsModelFromFiles', () => {
       writeFileSync(path.join(dir, name), JSON.stringify(v));
       return path.join(dir, name);
     };
-    await expect(loadTfjsModelFromFiles(write('graph.json', { ...json, format: 'graph-model' }))).rejects.toMatchObject({ message: expect.stringMatching(/graph model/) });
+    await expect(loadTfjsModelFromFiles(write('graph.json', { ...json, format: 'graph-model' }))).rejects.toMatchObject({
+      message: expect.stringMatching(/graph model/),
+    });
     await expect(loadTfjsModelFromFiles(write('other.json', { hello: 1 }))).rejects.toMatchObject({ code: 'EXPORT_INVALID_MODEL' });
     const escape = { ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../../etc/passwd'] }] };
-    await expect(loadTfjsModelFromFiles(write('escape.json', escape))).rejects.toMatchObject({ message: expect.stringMatching(/leaves the model folder/) });
+    await expect(loadTfjsModelFromFiles(write('escape.json', escape))).rejects.toMatchObject({
+      message: expect.stringMatching(/leaves the model folder/),
+    });
     const missing = { ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['group1-shard1of2.bin'] }] };
     await expect(loadTfjsModelFromFiles(write('short.json', missing))).rejects.toMatchObject({ code: 'EXPORT_INVALID_MODEL' });
   });

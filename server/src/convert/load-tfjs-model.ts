@@ -25,7 +25,10 @@ export async function loadTfjsModelFromFiles(modelJsonPath: string): Promise<tf.
     throw new ExportError('EXPORT_INVALID_MODEL', `cannot read ${modelJsonPath}: ${(err as Error).message}`);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new ExportError('EXPORT_INVALID_MODEL', `${modelJsonPath} is not a TensorFlow.js model.json (modelTopology and weightsManifest are required)`);
+    throw new ExportError(
+      'EXPORT_INVALID_MODEL',
+      `${modelJsonPath} is not a TensorFlow.js model.json (modelTopology and weightsManifest are required)`,
+    );
   }
   if (json.format === 'graph-model') {
     throw new ExportError('EXPORT_INVALID_MODEL', `${modelJsonPath} is a graph model; only layers models can be exported`);
@@ -36,7 +39,8 @@ export async function loadTfjsModelFromFiles(modelJsonPath: string): Promise<tf.
   for (const group of json.weightsManifest) {
     for (const p of group.paths) {
       const file = path.resolve(dir, p);
-      if (path.relative(dir, file).startsWith('..')) throw new ExportError('EXPORT_INVALID_MODEL', `weight path '${p}' leaves the model folder`);
+      if (path.relative(dir, file).startsWith('..'))
+        throw new ExportError('EXPORT_INVALID_MODEL', `weight path '${p}' leaves the model folder`);
       try {
         shards.push(new Uint8Array(await readFile(file)));
       } catch (err) {

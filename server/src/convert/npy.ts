@@ -42,7 +42,11 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) bad(`unreadable header ${JSON.stringify(header)}`);
   if (fortran === 'True') bad('Fortran order is not supported; save with np.ascontiguousarray');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) bad(`bad shape (${shapeText})`);
   const order = descr[0];
   const reader = READERS[descr.slice(1)];

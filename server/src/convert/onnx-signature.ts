@@ -28,11 +28,17 @@ export type SampleDtype = 'float32' | 'int64' | 'int32';
 /** The single input of a model (float32, or int64/int32 ids), or a refusal. */
 export function singleModelInput(signature: ModelSignature): { name: string; shape: (number | null)[]; dtype: SampleDtype } {
   if (signature.inputs.length !== 1) {
-    throw new QuantizeError('QUANT_BAD_CALIBRATION', `the model has ${signature.inputs.length} inputs; calibration supports single-input models`);
+    throw new QuantizeError(
+      'QUANT_BAD_CALIBRATION',
+      `the model has ${signature.inputs.length} inputs; calibration supports single-input models`,
+    );
   }
   const input = signature.inputs[0]!;
   if (input.dtype !== 'float32' && input.dtype !== 'int64' && input.dtype !== 'int32') {
-    throw new QuantizeError('QUANT_BAD_CALIBRATION', `input '${input.name}' is ${input.dtype}; calibration feeds float32 inputs or int64/int32 ids`);
+    throw new QuantizeError(
+      'QUANT_BAD_CALIBRATION',
+      `input '${input.name}' is ${input.dtype}; calibration feeds float32 inputs or int64/int32 ids`,
+    );
   }
   return { name: input.name, shape: input.shape, dtype: input.dtype };
 }

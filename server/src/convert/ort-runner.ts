@@ -34,9 +34,16 @@ export async function openSession(bytes: Uint8Array, settings: SessionSettings =
 export function inputTensor(dtype: SampleDtype | undefined, data: Float32Array, dims: number[]): ort.Tensor {
   if (!dtype || dtype === 'float32') return new ort.Tensor('float32', data, dims);
   for (const v of data) {
-    if (!Number.isInteger(v)) throw new ConvertError('QUANT_BAD_CALIBRATION', `the model's input is ${dtype}; sample value ${v} is not a whole number`);
+    if (!Number.isInteger(v))
+      throw new ConvertError('QUANT_BAD_CALIBRATION', `the model's input is ${dtype}; sample value ${v} is not a whole number`);
   }
-  return dtype === 'int64' ? new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), dims) : new ort.Tensor('int32', Int32Array.from(data), dims);
+  return dtype === 'int64'
+    ? new ort.Tensor(
+        'int64',
+        BigInt64Array.from(data, (v) => BigInt(v)),
+        dims,
+      )
+    : new ort.Tensor('int32', Int32Array.from(data), dims);
 }
 
 /** The batch size a model accepts: its fixed leading dim, else `preferred`. */

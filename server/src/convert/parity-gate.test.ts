@@ -14,14 +14,21 @@ const report = (drop: number | null, agreement: number): ParityReport => ({
   maxAbsDiff: 0.1,
   meanAbsDiff: 0.01,
   outputName: 'output',
-  outputs: [{ name: 'output', kind: 'classifier', top1Agreement: agreement, relativeL2: 0.01, cosine: 0.999, maxAbsDiff: 0.1, meanAbsDiff: 0.01 }],
+  outputs: [
+    { name: 'output', kind: 'classifier', top1Agreement: agreement, relativeL2: 0.01, cosine: 0.999, maxAbsDiff: 0.1, meanAbsDiff: 0.01 },
+  ],
   runtime: 'onnxruntime-node 1.30.0',
   kernelSafety: { int8Tensors: 4, min: -63, max: 63, outside: [] },
 });
 
 describe('parityGate', () => {
   it('passes at the defaults (0.5 points, 99% agreement) and fails just beyond them', () => {
-    expect(parityGate(report(0.5, 0.99))).toMatchObject({ passed: true, allowed: true, failures: [], thresholds: { maxAccuracyDrop: 0.5, minTop1Agreement: 0.99, maxRelativeL2: 0.05, minCosine: 0.99 } });
+    expect(parityGate(report(0.5, 0.99))).toMatchObject({
+      passed: true,
+      allowed: true,
+      failures: [],
+      thresholds: { maxAccuracyDrop: 0.5, minTop1Agreement: 0.99, maxRelativeL2: 0.05, minCosine: 0.99 },
+    });
     const failed = parityGate(report(0.51, 0.989));
     expect(failed.passed).toBe(false);
     expect(failed.allowed).toBe(false);
@@ -37,7 +44,11 @@ describe('parityGate', () => {
 
   it('records who overrode a failed gate, why and when', () => {
     const d = parityGate(report(2, 0.9), {}, { by: 'ops@example.com', reason: 'pilot', at: '2026-01-02T03:04:05Z' });
-    expect(d).toMatchObject({ passed: false, allowed: true, override: { by: 'ops@example.com', reason: 'pilot', at: '2026-01-02T03:04:05Z' } });
+    expect(d).toMatchObject({
+      passed: false,
+      allowed: true,
+      override: { by: 'ops@example.com', reason: 'pilot', at: '2026-01-02T03:04:05Z' },
+    });
     expect(parityGate(report(2, 0.9), {}, { by: 'x', reason: 'y' }).override?.at).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
@@ -48,7 +59,10 @@ describe('parityGate', () => {
       { name: 'boxes', kind: 'tensor', relativeL2: 0.08, cosine: 0.985, maxAbsDiff: 3, meanAbsDiff: 0.5 },
     ];
     const d = parityGate(r);
-    expect(d.failures).toEqual([expect.stringMatching(/relative L2 error 0\.0800 on output 'boxes' is above 0\.05/), expect.stringMatching(/cosine similarity 0\.9850 on output 'boxes' is below 0\.99/)]);
+    expect(d.failures).toEqual([
+      expect.stringMatching(/relative L2 error 0\.0800 on output 'boxes' is above 0\.05/),
+      expect.stringMatching(/cosine similarity 0\.9850 on output 'boxes' is below 0\.99/),
+    ]);
     expect(parityGate(r, { maxRelativeL2: 0.1, minCosine: 0.98 }).passed).toBe(true);
     // A regression output whose int8 values are wrong cannot pass through a meaningless 100% "top-1" agreement.
     const regression = report(null, 1);

@@ -51,16 +51,28 @@ export function parityGate(report: ParityReport, thresholds: GateThresholds = {}
     failures.push(`accuracy drops ${report.accuracyDropPoints.toFixed(2)} points (limit ${t.maxAccuracyDrop})`);
   }
   // Reports stored before per-output figures existed are judged on their first output's top-1 agreement.
-  const outputs = report.outputs ?? [{ name: report.outputName, kind: 'classifier' as const, top1Agreement: report.top1Agreement, relativeL2: 0, cosine: 1, maxAbsDiff: report.maxAbsDiff, meanAbsDiff: report.meanAbsDiff }];
+  const outputs = report.outputs ?? [
+    {
+      name: report.outputName,
+      kind: 'classifier' as const,
+      top1Agreement: report.top1Agreement,
+      relativeL2: 0,
+      cosine: 1,
+      maxAbsDiff: report.maxAbsDiff,
+      meanAbsDiff: report.meanAbsDiff,
+    },
+  ];
   const named = outputs.length > 1;
   for (const o of outputs) {
     const where = named ? ` on output '${o.name}'` : '';
     if (o.kind === 'classifier') {
-      if (o.top1Agreement! < t.minTop1Agreement) failures.push(`top-1 agreement ${(o.top1Agreement! * 100).toFixed(2)}%${where} is below ${(t.minTop1Agreement * 100).toFixed(2)}%`);
+      if (o.top1Agreement! < t.minTop1Agreement)
+        failures.push(`top-1 agreement ${(o.top1Agreement! * 100).toFixed(2)}%${where} is below ${(t.minTop1Agreement * 100).toFixed(2)}%`);
       continue;
     }
     // A lone [N, 1] score or a feature map has no classes to agree on: its values must match instead.
-    if (!(o.relativeL2 <= t.maxRelativeL2)) failures.push(`relative L2 error ${o.relativeL2.toFixed(4)}${where} is above ${t.maxRelativeL2}`);
+    if (!(o.relativeL2 <= t.maxRelativeL2))
+      failures.push(`relative L2 error ${o.relativeL2.toFixed(4)}${where} is above ${t.maxRelativeL2}`);
     if (!(o.cosine >= t.minCosine)) failures.push(`cosine similarity ${o.cosine.toFixed(4)}${where} is below ${t.minCosine}`);
   }
   // Older stored reports predate the check; they are judged on what they measured.

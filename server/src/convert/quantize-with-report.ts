@@ -57,7 +57,11 @@ export interface QuantizationReport {
   gate: GateDecision;
 }
 
-async function candidateLatency(models: QuantizedModel[], inputs: SampleSet, batchSize: number): Promise<Record<string, { batch1: number; batchN: number }>> {
+async function candidateLatency(
+  models: QuantizedModel[],
+  inputs: SampleSet,
+  batchSize: number,
+): Promise<Record<string, { batch1: number; batchN: number }>> {
   const sig = signatureOf(decodeModel(models[0]!.bytes));
   const input = singleModelInput(sig);
   const samples = toSamples(inputs, input.shape, input.dtype);
@@ -125,7 +129,13 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
     const d = candidates.dynamic!;
     modeReason = `${chosen.mode}: faster on onnxruntime-node (static ${s.batch1}/${s.batchN} µs, dynamic ${d.batch1}/${d.batchN} µs at batch 1/${batchSize})`;
   }
-  const parity = await evaluateParity({ floatBytes: req.floatBytes, int8Bytes: chosen.bytes, inputs: req.evaluation.inputs, labels: req.evaluation.labels, batchSize });
+  const parity = await evaluateParity({
+    floatBytes: req.floatBytes,
+    int8Bytes: chosen.bytes,
+    inputs: req.evaluation.inputs,
+    labels: req.evaluation.labels,
+    batchSize,
+  });
   const report: QuantizationReport = {
     mode: chosen.mode,
     modeReason,

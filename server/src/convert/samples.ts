@@ -36,11 +36,17 @@ function toFloatSamples(set: SampleSet, inputShape: (number | null)[]): Samples 
     const size = set[0]!.length;
     if (set.some((s) => s.length !== size)) throw new QuantizeError('QUANT_BAD_CALIBRATION', 'samples differ in length');
     if (modelSample.some((d) => d === null)) {
-      throw new QuantizeError('QUANT_BAD_CALIBRATION', `the model input has dynamic dims ${JSON.stringify(inputShape)}; pass { data, shape } instead of flat samples`);
+      throw new QuantizeError(
+        'QUANT_BAD_CALIBRATION',
+        `the model input has dynamic dims ${JSON.stringify(inputShape)}; pass { data, shape } instead of flat samples`,
+      );
     }
     const sampleShape = modelSample as number[];
     if (product(sampleShape) !== size) {
-      throw new QuantizeError('QUANT_BAD_CALIBRATION', `samples hold ${size} values; the model input needs ${product(sampleShape)} (${JSON.stringify(sampleShape)})`);
+      throw new QuantizeError(
+        'QUANT_BAD_CALIBRATION',
+        `samples hold ${size} values; the model input needs ${product(sampleShape)} (${JSON.stringify(sampleShape)})`,
+      );
     }
     const data = new Float32Array(size * set.length);
     set.forEach((s, i) => data.set(s, i * size));
@@ -49,13 +55,20 @@ function toFloatSamples(set: SampleSet, inputShape: (number | null)[]): Samples 
   const { data, shape } = set;
   if (!(data instanceof Float32Array)) throw new QuantizeError('QUANT_BAD_CALIBRATION', 'sample data must be a Float32Array');
   if (shape.length !== inputShape.length) {
-    throw new QuantizeError('QUANT_BAD_CALIBRATION', `samples have shape ${JSON.stringify(shape)}; the model input is ${JSON.stringify(inputShape)}`);
+    throw new QuantizeError(
+      'QUANT_BAD_CALIBRATION',
+      `samples have shape ${JSON.stringify(shape)}; the model input is ${JSON.stringify(inputShape)}`,
+    );
   }
-  if (product(shape) !== data.length) throw new QuantizeError('QUANT_BAD_CALIBRATION', `shape ${JSON.stringify(shape)} does not match ${data.length} values`);
+  if (product(shape) !== data.length)
+    throw new QuantizeError('QUANT_BAD_CALIBRATION', `shape ${JSON.stringify(shape)} does not match ${data.length} values`);
   const sampleShape = shape.slice(1);
   modelSample.forEach((d, i) => {
     if (d !== null && d !== sampleShape[i]) {
-      throw new QuantizeError('QUANT_BAD_CALIBRATION', `samples have shape ${JSON.stringify(shape)}; the model input is ${JSON.stringify(inputShape)}`);
+      throw new QuantizeError(
+        'QUANT_BAD_CALIBRATION',
+        `samples have shape ${JSON.stringify(shape)}; the model input is ${JSON.stringify(inputShape)}`,
+      );
     }
   });
   if (shape[0] === 0) throw new QuantizeError('QUANT_BAD_CALIBRATION', 'no samples given');

@@ -61,7 +61,13 @@ export class DatasetFileWriter {
     try {
       await this.features.close();
       await this.labels.close();
-      const meta: DatasetMeta = { featureNames: this.opts.featureNames, featureShape: this.opts.featureShape, classes, rows: this.rows, dtype: 'float32' };
+      const meta: DatasetMeta = {
+        featureNames: this.opts.featureNames,
+        featureShape: this.opts.featureShape,
+        classes,
+        rows: this.rows,
+        dtype: 'float32',
+      };
       const finalPath = (this.finalPath = this.opts.blobs.tempPath('fds'));
       const out = new BufferedFile(finalPath);
       try {

@@ -6,7 +6,13 @@ import { DatasetError } from './dataset-error.ts';
 import type { Dataset, DatasetMeta } from './dataset-types.ts';
 
 const meta: DatasetMeta = { featureNames: ['a', 'b', 'c'], featureShape: [3], classes: ['cat', 'dog'], rows: 2, dtype: 'float32' };
-const data: Dataset = { x: new Float32Array([1, -2.5, 0, 3e10, 0.1, -0]), y: new Int32Array([1, 0]), n: 2, featureShape: [3], numClasses: 2 };
+const data: Dataset = {
+  x: new Float32Array([1, -2.5, 0, 3e10, 0.1, -0]),
+  y: new Int32Array([1, 0]),
+  n: 2,
+  featureShape: [3],
+  numClasses: 2,
+};
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -41,7 +47,13 @@ describe('encodeDataset / decodeDataset', () => {
   });
 
   it('encodes an MNIST-shaped dataset with unnamed features and decodes from an unaligned buffer', () => {
-    const m: DatasetMeta = { featureNames: [], featureShape: [28, 28, 1], classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], rows: 3, dtype: 'float32' };
+    const m: DatasetMeta = {
+      featureNames: [],
+      featureShape: [28, 28, 1],
+      classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      rows: 3,
+      dtype: 'float32',
+    };
     const x = Float32Array.from({ length: 3 * 784 }, (_, i) => (i % 255) / 255);
     const bytes = encodeDataset(m, { x, y: new Int32Array([9, 0, 4]), n: 3, featureShape: [28, 28, 1], numClasses: 10 });
     const shifted = new Uint8Array(bytes.byteLength + 1).subarray(1);
@@ -112,7 +124,11 @@ describe('decodeDataset on bad bytes [FDS1-8]', () => {
     const canonical = '{"classes":["cat","dog"],"dtype":"float32","featureNames":["a","b","c"],"featureShape":[3],"rows":2}';
     expect(decodeDataset(withHeader(canonical)).meta).toEqual(meta);
     expect(code(() => decodeDataset(withHeader(canonical.replace(',"dtype', ', "dtype'))))).toBe('DATASET_MALFORMED');
-    expect(code(() => decodeDataset(withHeader('{"dtype":"float32","classes":["cat","dog"],"featureNames":["a","b","c"],"featureShape":[3],"rows":2}')))).toBe('DATASET_MALFORMED');
+    expect(
+      code(() =>
+        decodeDataset(withHeader('{"dtype":"float32","classes":["cat","dog"],"featureNames":["a","b","c"],"featureShape":[3],"rows":2}')),
+      ),
+    ).toBe('DATASET_MALFORMED');
     expect(code(() => decodeDataset(withHeader(canonical.replace('"cat","dog"', '"dog","cat"'))))).toBe('DATASET_MALFORMED');
     expect(code(() => decodeDataset(withHeader(canonical.replace('float32', 'float64'))))).toBe('DATASET_MALFORMED');
     expect(code(() => decodeDataset(withHeader(canonical.replace('"rows":2', '"rows":2.0'))))).toBe('DATASET_MALFORMED');
@@ -138,19 +154,22 @@ describe('decodeDataset on bad bytes [FDS1-8]', () => {
 
   it('either refuses a corrupted encoding or decodes it to data whose encoding is exactly those bytes', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.byteLength - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (flips) => {
-        const b = good.slice();
-        for (const [at, v] of flips) b[at] = v;
-        let decoded: ReturnType<typeof decodeDataset>;
-        try {
-          decoded = decodeDataset(b);
-        } catch (e) {
-          expect(e).toBeInstanceOf(DatasetError);
-          expect((e as DatasetError).code).toBe('DATASET_MALFORMED');
-          return;
-        }
-        expect(encodeDataset(decoded.meta, decoded.data)).toEqual(b);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.byteLength - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        (flips) => {
+          const b = good.slice();
+          for (const [at, v] of flips) b[at] = v;
+          let decoded: ReturnType<typeof decodeDataset>;
+          try {
+            decoded = decodeDataset(b);
+          } catch (e) {
+            expect(e).toBeInstanceOf(DatasetError);
+            expect((e as DatasetError).code).toBe('DATASET_MALFORMED');
+            return;
+          }
+          expect(encodeDataset(decoded.meta, decoded.data)).toEqual(b);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -185,7 +185,8 @@ function dataProblem(meta: DatasetMeta, x: Float32Array, y: Int32Array): string 
 function shapeProblem(meta: DatasetMeta, data: Dataset): string | null {
   if (data.n !== meta.rows) return `n is ${data.n} but rows is ${meta.rows}`;
   if (data.numClasses !== meta.classes.length) return `numClasses is ${data.numClasses} but there are ${meta.classes.length} classes`;
-  if (data.featureShape.join(',') !== meta.featureShape.join(',')) return `featureShape [${data.featureShape}] differs from [${meta.featureShape}]`;
+  if (data.featureShape.join(',') !== meta.featureShape.join(','))
+    return `featureShape [${data.featureShape}] differs from [${meta.featureShape}]`;
   return null;
 }
 

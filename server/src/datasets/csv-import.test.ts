@@ -43,10 +43,25 @@ describe('importCsv: happy path', () => {
   it('stores a canonical version named by its sha256, and reports what it read', async () => {
     const r = await run(IRIS);
     expect(r.digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(r.meta).toEqual({ featureNames: ['sepal', 'petal'], featureShape: [2], classes: ['setosa', 'versicolor', 'virginica'], rows: 4, dtype: 'float32' });
+    expect(r.meta).toEqual({
+      featureNames: ['sepal', 'petal'],
+      featureShape: [2],
+      classes: ['setosa', 'versicolor', 'virginica'],
+      rows: 4,
+      dtype: 'float32',
+    });
     expect(r.report).toEqual({
-      rowsRead: 4, rowsKept: 4, duplicatesDropped: 0, rowsWithMissing: 0, missingValues: {}, constantColumns: [],
-      labelBalance: { setosa: 2, versicolor: 1, virginica: 1 }, badRows: [], badRowCount: 0, blankLines: 0, scaleWarnings: [],
+      rowsRead: 4,
+      rowsKept: 4,
+      duplicatesDropped: 0,
+      rowsWithMissing: 0,
+      missingValues: {},
+      constantColumns: [],
+      labelBalance: { setosa: 2, versicolor: 1, virginica: 1 },
+      badRows: [],
+      badRowCount: 0,
+      blankLines: 0,
+      scaleWarnings: [],
     });
     expect(filesUnder(kit.dir)).toEqual([`${r.digest.slice(0, 2)}/${r.digest}`]);
     expect(r.bytes).toBe((await kit.blobs.stat(r.digest))!.bytes);
@@ -155,7 +170,11 @@ describe('importCsv: refusals leave nothing behind', () => {
 
   it('counts labels and columns named __proto__ or constructor like any other', async () => {
     const r = await run('__proto__,b,y\n1,2,__proto__\n3,4,constructor\n5,6,__proto__\n7,8,toString\n,9,toString\n');
-    expect(Object.entries(r.report.labelBalance).sort()).toEqual([['__proto__', 2], ['constructor', 1], ['toString', 1]]);
+    expect(Object.entries(r.report.labelBalance).sort()).toEqual([
+      ['__proto__', 2],
+      ['constructor', 1],
+      ['toString', 1],
+    ]);
     expect(Object.entries(r.report.missingValues)).toEqual([['__proto__', 1]]);
   });
 

@@ -117,11 +117,18 @@ class ImportRun {
       tally.bad({ line: record.line, code: r.code, reason: r.reason });
       const limit = this.opts.maxBadRows ?? DEFAULT_MAX_BAD_ROWS;
       if (tally.badRowCount > limit) {
-        const lines = tally.badRows.slice(0, 10).map((b) => b.line).join(', ');
-        throw new DatasetError('CSV_TOO_MANY_BAD_ROWS', `more than ${limit} bad rows (first on lines ${lines}); the first is: ${tally.badRows[0]!.reason}`, {
-          maxBadRows: limit,
-          badRows: [...tally.badRows],
-        });
+        const lines = tally.badRows
+          .slice(0, 10)
+          .map((b) => b.line)
+          .join(', ');
+        throw new DatasetError(
+          'CSV_TOO_MANY_BAD_ROWS',
+          `more than ${limit} bad rows (first on lines ${lines}); the first is: ${tally.badRows[0]!.reason}`,
+          {
+            maxBadRows: limit,
+            badRows: [...tally.badRows],
+          },
+        );
       }
       return;
     }
@@ -142,7 +149,8 @@ class ImportRun {
 
   async finish(blankLines: number): Promise<ImportResult> {
     if (this.tally.rowsKept === 0) {
-      const why = this.tally.rowsRead === 0 ? 'the file has a header but no data rows' : `none of the ${this.tally.rowsRead} rows survived cleaning`;
+      const why =
+        this.tally.rowsRead === 0 ? 'the file has a header but no data rows' : `none of the ${this.tally.rowsRead} rows survived cleaning`;
       throw new DatasetError('CSV_NO_ROWS', why, { report: this.tally.report({}, blankLines) });
     }
     const names = [...this.labelIds.keys()];
@@ -161,7 +169,11 @@ class ImportRun {
     if (id === undefined) {
       const max = this.opts.maxClasses ?? DEFAULT_MAX_CLASSES;
       if (this.labelIds.size >= max) {
-        throw new DatasetError('CSV_TOO_MANY_CLASSES', `column "${this.opts.label}" has more than ${max} distinct labels; is it the label column?`, { maxClasses: max });
+        throw new DatasetError(
+          'CSV_TOO_MANY_CLASSES',
+          `column "${this.opts.label}" has more than ${max} distinct labels; is it the label column?`,
+          { maxClasses: max },
+        );
       }
       id = this.labelIds.size;
       this.labelIds.set(label, id);
@@ -175,12 +187,17 @@ class ImportRun {
 export const MAX_CSV_COLUMNS = 10_000;
 
 /** The first column names, for messages and details that must stay small however wide the header is. */
-const someColumns = (columns: readonly string[]) => (columns.length > 20 ? [...columns.slice(0, 20), `… ${columns.length - 20} more`] : [...columns]);
+const someColumns = (columns: readonly string[]) =>
+  columns.length > 20 ? [...columns.slice(0, 20), `… ${columns.length - 20} more`] : [...columns];
 
 function readHeader(header: CsvRecord, label: string): CsvLayout {
   if (header.malformed) throw new DatasetError('CSV_BAD_HEADER', `the header row is malformed: ${header.malformed}`);
   if (header.fields.length > MAX_CSV_COLUMNS) {
-    throw new DatasetError('CSV_TOO_MANY_COLUMNS', `the header has ${header.fields.length} columns; at most ${MAX_CSV_COLUMNS} are allowed`, { columns: header.fields.length, max: MAX_CSV_COLUMNS });
+    throw new DatasetError(
+      'CSV_TOO_MANY_COLUMNS',
+      `the header has ${header.fields.length} columns; at most ${MAX_CSV_COLUMNS} are allowed`,
+      { columns: header.fields.length, max: MAX_CSV_COLUMNS },
+    );
   }
   const columns = header.fields.map((f) => f.trim());
   const blank = columns.findIndex((c) => c === '');
@@ -190,7 +207,11 @@ function readHeader(header: CsvRecord, label: string): CsvLayout {
   const dup = columns.find((c) => seen.size === seen.add(c).size);
   if (dup !== undefined) throw new DatasetError('CSV_BAD_HEADER', `header names column "${dup}" twice`, { columns: someColumns(columns) });
   const labelIndex = columns.indexOf(label.trim());
-  if (labelIndex < 0) throw new DatasetError('CSV_LABEL_MISSING', `label column "${label}" is not in the header (${someColumns(columns).join(', ')})`, { label, columns: someColumns(columns) });
+  if (labelIndex < 0)
+    throw new DatasetError('CSV_LABEL_MISSING', `label column "${label}" is not in the header (${someColumns(columns).join(', ')})`, {
+      label,
+      columns: someColumns(columns),
+    });
   if (columns.length < 2) throw new DatasetError('CSV_NO_FEATURES', 'the file has a label column but no feature columns', { columns });
   return { columns, labelIndex };
 }

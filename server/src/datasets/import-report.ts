@@ -95,7 +95,19 @@ export class ReportTally {
     const constantColumns = this.rowsKept ? this.featureNames.filter((_, i) => this.min[i] === this.max[i]) : [];
     const { rowsRead, rowsKept, duplicatesDropped, rowsWithMissing, badRows, badRowCount } = this;
     const scaleWarnings = this.rowsKept ? scaleWarningsOf(this.featureNames, this.min, this.max) : [];
-    return { rowsRead, rowsKept, duplicatesDropped, rowsWithMissing, missingValues, constantColumns, labelBalance, badRows: [...badRows], badRowCount, blankLines, scaleWarnings };
+    return {
+      rowsRead,
+      rowsKept,
+      duplicatesDropped,
+      rowsWithMissing,
+      missingValues,
+      constantColumns,
+      labelBalance,
+      badRows: [...badRows],
+      badRowCount,
+      blankLines,
+      scaleWarnings,
+    };
   }
 }
 
@@ -116,7 +128,9 @@ export function scaleWarningsOf(names: readonly string[], min: Float32Array, max
   const ratio = spanOf(wide) / spanOf(narrow);
   if (!(ratio > SCALE_WARNING_RATIO)) return [];
   const span = (i: number) => `${names[i]} spans ${fmt(min[i]!)}..${fmt(max[i]!)}`;
-  return [`feature scales differ ${fmt(ratio)}×: ${span(wide)}, ${span(narrow)}. Training standardises features by default (hyperparameter standardize: false turns it off); scale them yourself for models trained elsewhere.`];
+  return [
+    `feature scales differ ${fmt(ratio)}×: ${span(wide)}, ${span(narrow)}. Training standardises features by default (hyperparameter standardize: false turns it off); scale them yourself for models trained elsewhere.`,
+  ];
 }
 
 const fmt = (v: number) => Number(v.toPrecision(3)).toString();

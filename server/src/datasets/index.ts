@@ -2,7 +2,16 @@
 export { DatasetError } from './dataset-error.ts';
 export type { DatasetErrorCode } from './dataset-error.ts';
 export type { Dataset, DatasetMeta } from './dataset-types.ts';
-export { decodeDataset, decodeDatasetHeader, encodeDataset, encodeDatasetHeader, encodedSize, featuresPerRow, FDS_MAGIC, FDS_VERSION } from './canonical-format.ts';
+export {
+  decodeDataset,
+  decodeDatasetHeader,
+  encodeDataset,
+  encodeDatasetHeader,
+  encodedSize,
+  featuresPerRow,
+  FDS_MAGIC,
+  FDS_VERSION,
+} from './canonical-format.ts';
 export { DatasetFileWriter } from './canonical-file-writer.ts';
 export type { DatasetFileWriterOptions } from './canonical-file-writer.ts';
 export { sortClasses } from './class-order.ts';

@@ -20,7 +20,8 @@ export async function loadMnist(): Promise<Dataset> {
   for (let digit = 0; digit < 10; digit++) {
     const file = path.join(dir, `${digit}.json`);
     const parsed = JSON.parse(await readFile(file, 'utf8')) as { data?: unknown };
-    if (!Array.isArray(parsed.data) || parsed.data.length % PIXELS !== 0) throw new DatasetError('DATASET_MALFORMED', `${file} does not hold 28x28 digit images`);
+    if (!Array.isArray(parsed.data) || parsed.data.length % PIXELS !== 0)
+      throw new DatasetError('DATASET_MALFORMED', `${file} does not hold 28x28 digit images`);
     perClass.push(parsed.data as number[]);
   }
   const n = perClass.reduce((a, d) => a + d.length / PIXELS, 0);

@@ -28,7 +28,12 @@ describe('parseNumber', () => {
   });
 
   it('rounds exactly like Number() on random decimals, fast path or not', () => {
-    const decimal = fc.tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: -40, max: 40 }));
+    const decimal = fc.tuple(
+      fc.boolean(),
+      fc.bigInt({ min: 0n, max: 10n ** 20n }),
+      fc.integer({ min: 0, max: 20 }),
+      fc.integer({ min: -40, max: 40 }),
+    );
     fc.assert(
       fc.property(decimal, ([neg, m, point, exp]) => {
         const digits = m.toString();

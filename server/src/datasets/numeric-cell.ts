@@ -27,7 +27,8 @@ export function parseNumber(cell: string): number | null {
   }
   let digits = i - intStart;
   let fraction = 0;
-  if (i < n && c === 46) { // '.'
+  if (i < n && c === 46) {
+    // '.'
     const start = ++i;
     while (i < n && (c = cell.charCodeAt(i)) >= 48 && c <= 57) {
       mantissa = mantissa * 10 + (c - 48);
@@ -38,7 +39,8 @@ export function parseNumber(cell: string): number | null {
   }
   if (digits === 0) return null;
   let exponent = 0;
-  if (i < n && (c === 101 || c === 69)) { // 'e' | 'E'
+  if (i < n && (c === 101 || c === 69)) {
+    // 'e' | 'E'
     c = cell.charCodeAt(++i);
     const expNegative = c === 45;
     if (expNegative || c === 43) i++;

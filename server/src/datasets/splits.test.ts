@@ -37,14 +37,19 @@ describe('splitIndices', () => {
 
   it('returns disjoint ascending parts that cover every row, sized by largest remainder', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 500 }), fc.nat(2 ** 32 - 1), fc.constantFrom([0.8, 0.1, 0.1], [0.7, 0.15, 0.15], [1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]), (n, seed, [train, validation, test]) => {
-        const s = splitIndices(n, { seed, train, validation, test });
-        const all = [...s.train, ...s.validation, ...s.test].sort((x, y) => x - y);
-        expect(all).toEqual(Array.from({ length: n }, (_, i) => i));
-        for (const part of [s.train, s.validation, s.test]) expect(Array.from(part)).toEqual([...part].sort((x, y) => x - y));
-        const sizes = [s.train.length, s.validation.length, s.test.length];
-        [train!, validation!, test!].forEach((share, i) => expect(Math.abs(sizes[i]! - n * share)).toBeLessThan(1));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 500 }),
+        fc.nat(2 ** 32 - 1),
+        fc.constantFrom([0.8, 0.1, 0.1], [0.7, 0.15, 0.15], [1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]),
+        (n, seed, [train, validation, test]) => {
+          const s = splitIndices(n, { seed, train, validation, test });
+          const all = [...s.train, ...s.validation, ...s.test].sort((x, y) => x - y);
+          expect(all).toEqual(Array.from({ length: n }, (_, i) => i));
+          for (const part of [s.train, s.validation, s.test]) expect(Array.from(part)).toEqual([...part].sort((x, y) => x - y));
+          const sizes = [s.train.length, s.validation.length, s.test.length];
+          [train!, validation!, test!].forEach((share, i) => expect(Math.abs(sizes[i]! - n * share)).toBeLessThan(1));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -76,7 +81,13 @@ describe('splitIndices', () => {
 });
 
 describe('takeRows', () => {
-  const data: Dataset = { x: Float32Array.from({ length: 8 }, (_, i) => i), y: new Int32Array([0, 1, 2, 1]), n: 4, featureShape: [2, 1], numClasses: 3 };
+  const data: Dataset = {
+    x: Float32Array.from({ length: 8 }, (_, i) => i),
+    y: new Int32Array([0, 1, 2, 1]),
+    n: 4,
+    featureShape: [2, 1],
+    numClasses: 3,
+  };
 
   it('gathers whole rows in the given order', () => {
     const t = takeRows(data, new Int32Array([3, 0]));

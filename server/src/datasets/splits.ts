@@ -36,7 +36,8 @@ export interface SplitIndices {
 export function splitIndices(n: number, opts: SplitFractions): SplitIndices {
   const shares = [opts.train ?? 0.8, opts.validation ?? 0.1, opts.test ?? 0.1];
   if (!Number.isSafeInteger(n) || n < 0 || n > 0x7fffffff) invalid(`n must be a non-negative int32, got ${n}`);
-  if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 0xffffffff) invalid(`seed must be an integer in [0, 2^32), got ${opts.seed}`);
+  if (!Number.isInteger(opts.seed) || opts.seed < 0 || opts.seed > 0xffffffff)
+    invalid(`seed must be an integer in [0, 2^32), got ${opts.seed}`);
   if (!shares.every((s) => Number.isFinite(s) && s >= 0)) invalid(`shares must be non-negative numbers, got ${shares.join(', ')}`);
   if (Math.abs(shares[0]! + shares[1]! + shares[2]! - 1) > 1e-9) invalid(`shares must sum to 1, got ${shares.join(' + ')}`);
   if (opts.stratify && opts.stratify.length !== n) invalid(`stratify has ${opts.stratify.length} labels for ${n} rows`);

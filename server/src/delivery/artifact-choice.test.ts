@@ -28,11 +28,18 @@ describe('defaultArtifact', () => {
   it('falls back on the file sizes when the report has no ratio, and ships int8 when nothing is known', () => {
     expect(int8Drawback({ float: { bytes: 1000 }, int8: { bytes: 1200 } })).toMatch(/120%/);
     expect(defaultArtifact({ artifacts: both, quantization: null }).artifact).toBe('model.int8.onnx');
-    expect(defaultArtifact({ artifacts: both, quantization: { parity: { sizeRatio: 0.3, float: { latencyUs: null }, int8: { latencyUs: null } } } }).artifact).toBe('model.int8.onnx');
+    expect(
+      defaultArtifact({
+        artifacts: both,
+        quantization: { parity: { sizeRatio: 0.3, float: { latencyUs: null }, int8: { latencyUs: null } } },
+      }).artifact,
+    ).toBe('model.int8.onnx');
   });
 
   it('ships what exists: float alone, or int8 alone even when larger', () => {
     expect(defaultArtifact({ artifacts: { 'model.onnx': 'f' }, quantization: null }).artifact).toBe('model.onnx');
-    expect(defaultArtifact({ artifacts: { 'model.int8.onnx': 'q' }, quantization: { parity: { sizeRatio: 2 } } }).artifact).toBe('model.int8.onnx');
+    expect(defaultArtifact({ artifacts: { 'model.int8.onnx': 'q' }, quantization: { parity: { sizeRatio: 2 } } }).artifact).toBe(
+      'model.int8.onnx',
+    );
   });
 });

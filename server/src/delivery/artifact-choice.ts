@@ -34,7 +34,8 @@ export function int8Drawback(p: ParityFigures | null | undefined): string | null
   if (ratio !== undefined && ratio >= 1) return `the int8 model is ${(100 * ratio).toFixed(0)}% of the float model's size`;
   const f = speed(p.float?.latencyUs);
   const q = speed(p.int8?.latencyUs);
-  if (f !== null && q !== null && q > f * SLOWER_MARGIN) return `the int8 model is ${(q / f).toFixed(2)}x slower than the float model (${q.toFixed(0)} vs ${f.toFixed(0)} µs)`;
+  if (f !== null && q !== null && q > f * SLOWER_MARGIN)
+    return `the int8 model is ${(q / f).toFixed(2)}x slower than the float model (${q.toFixed(0)} vs ${f.toFixed(0)} µs)`;
   return null;
 }
 
@@ -42,6 +43,10 @@ export function int8Drawback(p: ParityFigures | null | undefined): string | null
 export function defaultArtifact(mv: Pick<ModelVersion, 'artifacts' | 'quantization'>): { artifact: string; reason: string | null } {
   if (!(INT8_ARTIFACT in mv.artifacts)) return { artifact: FLOAT_ARTIFACT, reason: null };
   const drawback = int8Drawback((mv.quantization as { parity?: ParityFigures } | null)?.parity);
-  if (drawback && FLOAT_ARTIFACT in mv.artifacts) return { artifact: FLOAT_ARTIFACT, reason: `${drawback}; bundling the float model (ask for --artifact ${INT8_ARTIFACT} to ship it anyway)` };
+  if (drawback && FLOAT_ARTIFACT in mv.artifacts)
+    return {
+      artifact: FLOAT_ARTIFACT,
+      reason: `${drawback}; bundling the float model (ask for --artifact ${INT8_ARTIFACT} to ship it anyway)`,
+    };
   return { artifact: INT8_ARTIFACT, reason: null };
 }

@@ -28,10 +28,25 @@ function weightRangeMetrics(parity: Record<string, any>): Record<string, number>
 }
 
 /** Manifest extras for a registry version; refuses an int8 artifact whose parity gate failed without override. */
-export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVersion, artifact: string): Promise<ManifestExtras & { lineage?: Record<string, string> }> {
-  const q = mv.quantization as { gate?: { allowed?: boolean; failures?: string[] }; parity?: Record<string, any>; calibration?: { samples?: number }; mode?: string; opset?: number; scheme?: { weightType?: string } } | null;
+export async function bundleExtras(
+  store: Store,
+  blobs: BlobStore,
+  mv: ModelVersion,
+  artifact: string,
+): Promise<ManifestExtras & { lineage?: Record<string, string> }> {
+  const q = mv.quantization as {
+    gate?: { allowed?: boolean; failures?: string[] };
+    parity?: Record<string, any>;
+    calibration?: { samples?: number };
+    mode?: string;
+    opset?: number;
+    scheme?: { weightType?: string };
+  } | null;
   if (artifact === 'model.int8.onnx' && q?.gate && q.gate.allowed === false) {
-    throw new DeliveryError('PARITY_GATE_FAILED', `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`);
+    throw new DeliveryError(
+      'PARITY_GATE_FAILED',
+      `${mv.model}@${mv.version}'s int8 model failed its parity gate (${(q.gate.failures ?? []).join('; ')}); export again with an override reason to bundle it anyway`,
+    );
   }
   const extras: ManifestExtras & { lineage?: Record<string, string> } = {
     runtime: { minAgentVersion: AGENT_VERSION, executionProviders: ['cpu'], ...(q?.opset ? { opset: q.opset } : {}) },
@@ -40,22 +55,39 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   if (onnxSig) extras.signature = onnxSig;
   if (q?.parity && artifact === 'model.int8.onnx') {
     extras.quantization = {
-      scheme: q.mode === 'dynamic' ? 'int8-dynamic' : 'int8-qdq', weightType: q.scheme?.weightType === 'uint8' ? 'uint8' : 'int8', activationType: 'uint8', perChannel: true,
+      scheme: q.mode === 'dynamic' ? 'int8-dynamic' : 'int8-qdq',
+      weightType: q.scheme?.weightType === 'uint8' ? 'uint8' : 'int8',
+      activationType: 'uint8',
+      perChannel: true,
       ...(q.calibration?.samples ? { calibrationSamples: q.calibration.samples } : {}),
       floatParentDigest: q.parity.float?.digest,
-      metrics: Object.fromEntries(Object.entries({ top1Agreement: q.parity.top1Agreement, accuracyDropPoints: q.parity.accuracyDropPoints, sizeRatio: q.parity.sizeRatio, ...weightRangeMetrics(q.parity) }).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
+      metrics: Object.fromEntries(
+        Object.entries({
+          top1Agreement: q.parity.top1Agreement,
+          accuracyDropPoints: q.parity.accuracyDropPoints,
+          sizeRatio: q.parity.sizeRatio,
+          ...weightRangeMetrics(q.parity),
+        }).filter(([, v]) => typeof v === 'number'),
+      ) as Record<string, number>,
     };
   }
   const onnx = await blobs.get(mv.artifacts[artifact]!);
   const sig = mv.signature as { inputs?: { name: string }[]; outputs?: { name: string }[] } | null;
-  const names = { input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input', output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities' };
+  const names = {
+    input: (q as any)?.signature?.inputs?.[0]?.name ?? sig?.inputs?.[0]?.name ?? 'input',
+    output: (q as any)?.signature?.outputs?.[0]?.name ?? sig?.outputs?.[0]?.name ?? 'probabilities',
+  };
   if (!mv.runId) return { ...extras, ...(onnx ? await importedExtras(store, blobs, mv, onnx, names) : {}) };
   const run = await store.runs.get(mv.runId);
   const ds = run ? await store.datasets.get(run.datasetDigest) : null;
   const path = ds ? blobs.localPath(ds.digest) : null;
   if (!run || !ds || !path) return extras;
   const code = run.environment.code as { commit?: string | null; dirty?: boolean | null } | undefined;
-  extras.lineage = { datasetDigest: ds.digest, runId: run.id, ...(code?.commit ? { codeVersion: `${code.commit}${code.dirty ? '-dirty' : ''}` } : {}) };
+  extras.lineage = {
+    datasetDigest: ds.digest,
+    runId: run.id,
+    ...(code?.commit ? { codeVersion: `${code.commit}${code.dirty ? '-dirty' : ''}` } : {}),
+  };
   extras.labels = ds.classes;
   const { data } = decodeDataset(new Uint8Array(readFileSync(path)));
   const split = splitIndices(data.n, { seed: run.splitSeed, train: 0.8, validation: 0.1, test: 0.1 });
@@ -67,7 +99,9 @@ export async function bundleExtras(store: Store, blobs: BlobStore, mv: ModelVers
   } else {
     // Split indices come back sorted, and datasets are often ordered by class (MNIST is): every k-th row, not the first
     // PROFILE_ROWS, or the profile describes a few classes and every cohort looks drifted against it.
-    extras.referenceProfile = { features: referenceProfile(takeRows(data, spreadIndices([...split.train], PROFILE_ROWS)), ds.featureNames) };
+    extras.referenceProfile = {
+      features: referenceProfile(takeRows(data, spreadIndices([...split.train], PROFILE_ROWS)), ds.featureNames),
+    };
   }
   if (onnx) extras.selfTests = await selfTestVectors(onnx, takeRows(data, split.test.subarray(0, SELF_TESTS)), names);
   return extras;

@@ -12,7 +12,9 @@ import { encodeEnvelope } from './envelope.ts';
 import type { SigningKey } from './signing-key.ts';
 
 /** Manifest fields a caller may add to what the registry knows. */
-export type ManifestExtras = Partial<Pick<PackInput, 'labels' | 'preprocessing' | 'selfTests' | 'referenceProfile' | 'runtime' | 'quantization' | 'signature' | 'extensions'>>;
+export type ManifestExtras = Partial<
+  Pick<PackInput, 'labels' | 'preprocessing' | 'selfTests' | 'referenceProfile' | 'runtime' | 'quantization' | 'signature' | 'extensions'>
+>;
 
 /** Computes manifest fields from the registry for a version and the artifact being shipped. */
 export type BundleExtrasFn = (mv: ModelVersion, artifact: string) => Promise<ManifestExtras & { lineage?: PackInput['lineage'] }>;
@@ -39,7 +41,15 @@ export class BundleService {
   /** One bundle at a time per model, so sequence numbers are handed out without gaps or clashes. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: { store: Store; blobs: BlobStore; keys: { active(): SigningKey; refresh?(): Promise<void> }; extras?: BundleExtrasFn; onCreated?: (b: BundleRecord, manifest: BundleManifest) => Promise<void> }) {}
+  constructor(
+    private readonly deps: {
+      store: Store;
+      blobs: BlobStore;
+      keys: { active(): SigningKey; refresh?(): Promise<void> };
+      extras?: BundleExtrasFn;
+      onCreated?: (b: BundleRecord, manifest: BundleManifest) => Promise<void>;
+    },
+  ) {}
 
   async create(input: CreateBundleInput, actor: string): Promise<BundleRecord> {
     const mv = await this.deps.store.models.resolve(input.model);
@@ -71,41 +81,57 @@ export class BundleService {
     const artifact = input.artifact ?? defaultArtifact(mv).artifact;
     const digest = mv.artifacts[artifact];
     if (!digest) {
-      throw new DeliveryError('BUNDLE_ARTIFACT_MISSING', `${mv.model}@${mv.version} has no '${artifact}' artifact (it has: ${Object.keys(mv.artifacts).join(', ') || 'none'}); export it to ONNX first`);
+      throw new DeliveryError(
+        'BUNDLE_ARTIFACT_MISSING',
+        `${mv.model}@${mv.version} has no '${artifact}' artifact (it has: ${Object.keys(mv.artifacts).join(', ') || 'none'}); export it to ONNX first`,
+      );
     }
     const bytes = await blobs.get(digest);
-    if (!bytes) throw new DeliveryError('BLOB_MISSING', `artifact blob ${digest} of ${mv.model}@${mv.version} is missing from the blob store`);
+    if (!bytes)
+      throw new DeliveryError('BLOB_MISSING', `artifact blob ${digest} of ${mv.model}@${mv.version} is missing from the blob store`);
     const computed = (await this.deps.extras?.(mv, artifact)) ?? {};
     const sequence = await store.bundles.nextSequence(mv.model);
-    const packed = await packBundle({
-      name: mv.model,
-      version: input.version ?? `${mv.version}.0.0`,
-      sequence,
-      files: [{ path: artifact, bytes, mediaType: 'application/onnx' }],
-      modelFile: artifact,
-      lineage: computed.lineage ?? (mv.runId ? { runId: mv.runId } : undefined),
-      signature: input.signature ?? computed.signature ?? ioSignatureOf(mv.signature),
-      labels: input.labels ?? computed.labels,
-      preprocessing: input.preprocessing ?? computed.preprocessing,
-      selfTests: input.selfTests ?? computed.selfTests,
-      referenceProfile: input.referenceProfile ?? computed.referenceProfile,
-      runtime: withProviders(input.runtime ?? computed.runtime, input.executionProviders),
-      quantization: input.quantization ?? computed.quantization,
-      expiresInSeconds: input.expiresInSeconds,
-      avgChunkSize: input.avgChunkSize,
-      // Computed extensions (the cohort profiles of a model retrained on field data) beside the registry's.
-      extensions: { ...computed.extensions, registry: { model: mv.model, version: mv.version } },
-    }, key.signer);
+    const packed = await packBundle(
+      {
+        name: mv.model,
+        version: input.version ?? `${mv.version}.0.0`,
+        sequence,
+        files: [{ path: artifact, bytes, mediaType: 'application/onnx' }],
+        modelFile: artifact,
+        lineage: computed.lineage ?? (mv.runId ? { runId: mv.runId } : undefined),
+        signature: input.signature ?? computed.signature ?? ioSignatureOf(mv.signature),
+        labels: input.labels ?? computed.labels,
+        preprocessing: input.preprocessing ?? computed.preprocessing,
+        selfTests: input.selfTests ?? computed.selfTests,
+        referenceProfile: input.referenceProfile ?? computed.referenceProfile,
+        runtime: withProviders(input.runtime ?? computed.runtime, input.executionProviders),
+        quantization: input.quantization ?? computed.quantization,
+        expiresInSeconds: input.expiresInSeconds,
+        avgChunkSize: input.avgChunkSize,
+        // Computed extensions (the cohort profiles of a model retrained on field data) beside the registry's.
+        extensions: { ...computed.extensions, registry: { model: mv.model, version: mv.version } },
+      },
+      key.signer,
+    );
     // Chunks and envelope first, the bundle file last: a bundle id never names missing pieces.
     for (const c of packed.chunks) await blobs.put(c.bytes);
     const envelope = await blobs.put(encodeEnvelope(packed.manifestBytes, packed.signatures));
     const file = await blobs.put(packed.bytes);
     const record: BundleRecord = {
-      id: file.digest, model: mv.model, modelVersion: mv.version, version: packed.manifest.model.version, sequence,
-      manifestDigest: packed.manifestDigest, envelopeDigest: envelope.digest, keyId: key.keyId,
-      chunkDigests: packed.chunks.map((c) => c.digest), bytes: file.bytes,
-      payloadBytes: packed.manifest.files.reduce((n, f) => n + f.size, 0), artifact,
-      createdAt: new Date().toISOString(), createdBy: actor,
+      id: file.digest,
+      model: mv.model,
+      modelVersion: mv.version,
+      version: packed.manifest.model.version,
+      sequence,
+      manifestDigest: packed.manifestDigest,
+      envelopeDigest: envelope.digest,
+      keyId: key.keyId,
+      chunkDigests: packed.chunks.map((c) => c.digest),
+      bytes: file.bytes,
+      payloadBytes: packed.manifest.files.reduce((n, f) => n + f.size, 0),
+      artifact,
+      createdAt: new Date().toISOString(),
+      createdBy: actor,
     };
     try {
       await store.bundles.create(record);
@@ -115,7 +141,12 @@ export class BundleService {
       throw e;
     }
     await this.deps.onCreated?.(record, packed.manifest);
-    await store.audit.record({ actor, action: 'bundle.create', subject: record.id, detail: { model: mv.model, version: mv.version, sequence } });
+    await store.audit.record({
+      actor,
+      action: 'bundle.create',
+      subject: record.id,
+      detail: { model: mv.model, version: mv.version, sequence },
+    });
     return record;
   }
 
@@ -135,8 +166,12 @@ export class BundleService {
 function ioSignatureOf(sig: unknown): IoSignature | undefined {
   const ok = (t: unknown) => {
     const x = t as { name?: unknown; dtype?: unknown; shape?: unknown };
-    return typeof x?.name === 'string' && (TENSOR_DTYPES as readonly unknown[]).includes(x.dtype)
-      && Array.isArray(x.shape) && x.shape.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0));
+    return (
+      typeof x?.name === 'string' &&
+      (TENSOR_DTYPES as readonly unknown[]).includes(x.dtype) &&
+      Array.isArray(x.shape) &&
+      x.shape.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0))
+    );
   };
   const s = sig as { inputs?: unknown; outputs?: unknown } | null;
   if (!s || !Array.isArray(s.inputs) || !Array.isArray(s.outputs) || !s.inputs.every(ok) || !s.outputs.every(ok)) return undefined;

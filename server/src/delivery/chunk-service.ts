@@ -1,7 +1,14 @@
 // Serves blobs to devices over MQTT [WIRE-2.7, 2.8]: request/response with correlation ids, a
 // window of outstanding requests per device, a cap on concurrent transfers with a bounded wait line
 // behind it, BUSY beyond both.
-import { ChunkRequest, decodeMessage, deviceTopic, encodeChunkResponse, parseDeviceTopic, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire';
+import {
+  ChunkRequest,
+  decodeMessage,
+  deviceTopic,
+  encodeChunkResponse,
+  parseDeviceTopic,
+  type ChunkResponseHeader,
+} from '@flotilla/firmware-bundler/wire';
 import type { BlobStore } from '../blob/blob-store.ts';
 import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';

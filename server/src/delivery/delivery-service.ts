@@ -3,7 +3,14 @@
 // Every desired state carries the current signed trust update [WIRE-2.2.3] once keys were rotated.
 // Also answers which blobs a device may fetch [WIRE-2.7].
 import type { TrustUpdate } from '@flotilla/firmware-bundler';
-import { BundleRef, deviceTopic, encodeMessage, type DesiredState, type TelemetryPolicy, type UpdatePolicy } from '@flotilla/firmware-bundler/wire';
+import {
+  BundleRef,
+  deviceTopic,
+  encodeMessage,
+  type DesiredState,
+  type TelemetryPolicy,
+  type UpdatePolicy,
+} from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BundleRecord } from '../store/entities.ts';
@@ -89,14 +96,23 @@ export class DeliveryService {
       const moved = new Map<string | null, string[]>();
       const issuedAt = new Date().toISOString();
       for (const [bundleId, ids] of groups) {
-        const stored = await this.deps.store.devices.setDesired(ids, (rev, device) => {
-          // The bundle the stored state names now (what the serving-bundle column must say).
-          const now = (device.desired as Partial<DesiredState> | null)?.bundle?.id ?? null;
-          if (now !== bundleId) moved.set(now, [...(moved.get(now) ?? []), device.id]);
-          return { ...(device.desired ?? {}), v: 1, rev, trust, issuedAt };
-        }, bundleId);
+        const stored = await this.deps.store.devices.setDesired(
+          ids,
+          (rev, device) => {
+            // The bundle the stored state names now (what the serving-bundle column must say).
+            const now = (device.desired as Partial<DesiredState> | null)?.bundle?.id ?? null;
+            if (now !== bundleId) moved.set(now, [...(moved.get(now) ?? []), device.id]);
+            return { ...(device.desired ?? {}), v: 1, rev, trust, issuedAt };
+          },
+          bundleId,
+        );
         for (const [id, desired] of stored) {
-          await this.deps.store.devices.addEvent({ deviceId: id, at: issuedAt, kind: 'desired', detail: { rev: desired.rev, trust: trust.version, actor } });
+          await this.deps.store.devices.addEvent({
+            deviceId: id,
+            at: issuedAt,
+            kind: 'desired',
+            detail: { rev: desired.rev, trust: trust.version, actor },
+          });
         }
         await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
         for (const id of stored.keys()) done.add(id);
@@ -125,24 +141,49 @@ export class DeliveryService {
    * gives each device its update policy [WIRE-2.2.2] from its attributes (none: the device activates at
    * once); `retry` bumps the device's retry nonce so its agent tries a bundle that failed there again.
    */
-  async setDesired(deviceIds: string[], bundleRef: string | null, opts: { rollback?: boolean; actor?: string; update?: (attributes: Record<string, string>) => UpdatePolicy | undefined; retry?: boolean } = {}): Promise<SetDesiredResult> {
+  async setDesired(
+    deviceIds: string[],
+    bundleRef: string | null,
+    opts: {
+      rollback?: boolean;
+      actor?: string;
+      update?: (attributes: Record<string, string>) => UpdatePolicy | undefined;
+      retry?: boolean;
+    } = {},
+  ): Promise<SetDesiredResult> {
     const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
     if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`);
     const bundle = record ? toBundleRef(record, opts.rollback) : null;
     const issuedAt = new Date().toISOString();
-    const stored = await this.deps.store.devices.setDesired([...new Set(deviceIds)], (rev, device) => {
-      const prev = device.desired as Partial<DesiredState> | null;
-      const update = opts.update?.(device.attributes ?? {});
-      // The nonce stays while the bundle does: dropping it would look like a new request to the agent.
-      const retry = opts.retry ? (prev?.retry ?? 0) + 1 : prev?.bundle?.id === bundle?.id ? prev?.retry : undefined;
-      const desired: DesiredState = {
-        ...keepShadow(prev), v: 1, rev, bundle, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY,
-        ...(update ? { update } : {}), ...(retry ? { retry } : {}), ...this.trustField(prev), issuedAt,
-      };
-      return desired as unknown as Record<string, unknown>;
-    }, record?.id ?? null);
+    const stored = await this.deps.store.devices.setDesired(
+      [...new Set(deviceIds)],
+      (rev, device) => {
+        const prev = device.desired as Partial<DesiredState> | null;
+        const update = opts.update?.(device.attributes ?? {});
+        // The nonce stays while the bundle does: dropping it would look like a new request to the agent.
+        const retry = opts.retry ? (prev?.retry ?? 0) + 1 : prev?.bundle?.id === bundle?.id ? prev?.retry : undefined;
+        const desired: DesiredState = {
+          ...keepShadow(prev),
+          v: 1,
+          rev,
+          bundle,
+          telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY,
+          ...(update ? { update } : {}),
+          ...(retry ? { retry } : {}),
+          ...this.trustField(prev),
+          issuedAt,
+        };
+        return desired as unknown as Record<string, unknown>;
+      },
+      record?.id ?? null,
+    );
     for (const [id, desired] of stored) {
-      await this.deps.store.devices.addEvent({ deviceId: id, at: issuedAt, kind: 'desired', detail: { rev: desired.rev, bundle: record?.id ?? null, actor: opts.actor ?? null } });
+      await this.deps.store.devices.addEvent({
+        deviceId: id,
+        at: issuedAt,
+        kind: 'desired',
+        detail: { rev: desired.rev, bundle: record?.id ?? null, actor: opts.actor ?? null },
+      });
     }
     await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
     return { updated: [...stored.keys()], skipped: deviceIds.filter((id) => !stored.has(id)), bundle };
@@ -157,7 +198,8 @@ export class DeliveryService {
   async setShadow(deviceIds: string[], bundleRef: string | null, opts: { rate?: number; actor?: string } = {}): Promise<SetDesiredResult> {
     const record = bundleRef === null ? null : await this.deps.store.bundles.get(bundleRef);
     if (bundleRef !== null && !record) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${bundleRef}' was not found`);
-    if (opts.rate !== undefined && !(opts.rate >= 0 && opts.rate <= 1)) throw new DeliveryError('SHADOW_RATE_INVALID', `shadow rate ${opts.rate} is not within 0..1`);
+    if (opts.rate !== undefined && !(opts.rate >= 0 && opts.rate <= 1))
+      throw new DeliveryError('SHADOW_RATE_INVALID', `shadow rate ${opts.rate} is not within 0..1`);
     const shadow = record ? toBundleRef(record) : null;
     const issuedAt = new Date().toISOString();
     // The store writes one serving-bundle column per call: group the devices by the bundle they keep.
@@ -173,17 +215,33 @@ export class DeliveryService {
     }
     const updated: string[] = [];
     for (const [bundleId, ids] of groups) {
-      const stored = await this.deps.store.devices.setDesired(ids, (rev, device) => {
-        const prev = device.desired as Partial<DesiredState> | null;
-        const desired: DesiredState = {
-          v: 1, rev, bundle: prev?.bundle ?? null, telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY, shadow,
-          ...(prev?.update ? { update: prev.update } : {}), ...(prev?.retry ? { retry: prev.retry } : {}),
-          ...(shadow && opts.rate !== undefined ? { shadowRate: opts.rate } : {}), ...this.trustField(prev), issuedAt,
-        };
-        return desired as unknown as Record<string, unknown>;
-      }, bundleId);
+      const stored = await this.deps.store.devices.setDesired(
+        ids,
+        (rev, device) => {
+          const prev = device.desired as Partial<DesiredState> | null;
+          const desired: DesiredState = {
+            v: 1,
+            rev,
+            bundle: prev?.bundle ?? null,
+            telemetry: prev?.telemetry ?? DEFAULT_TELEMETRY,
+            shadow,
+            ...(prev?.update ? { update: prev.update } : {}),
+            ...(prev?.retry ? { retry: prev.retry } : {}),
+            ...(shadow && opts.rate !== undefined ? { shadowRate: opts.rate } : {}),
+            ...this.trustField(prev),
+            issuedAt,
+          };
+          return desired as unknown as Record<string, unknown>;
+        },
+        bundleId,
+      );
       for (const [id, desired] of stored) {
-        await this.deps.store.devices.addEvent({ deviceId: id, at: issuedAt, kind: 'shadow', detail: { rev: desired.rev, shadow: record?.id ?? null, actor: opts.actor ?? null } });
+        await this.deps.store.devices.addEvent({
+          deviceId: id,
+          at: issuedAt,
+          kind: 'shadow',
+          detail: { rev: desired.rev, shadow: record?.id ?? null, actor: opts.actor ?? null },
+        });
         updated.push(id);
       }
       await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
@@ -237,7 +295,12 @@ export class DeliveryService {
     const trust = this.deps.trust?.() ?? null;
     const stale = trust && ((desired as Partial<DesiredState>).trust?.version ?? 0) < trust.version;
     const payload = stale ? { ...desired, trust } : desired;
-    return this.deps.link.publish({ topic: deviceTopic(this.deps.prefix, deviceId, 'desired'), payload: encodeMessage(payload), qos: 1, retain: true });
+    return this.deps.link.publish({
+      topic: deviceTopic(this.deps.prefix, deviceId, 'desired'),
+      payload: encodeMessage(payload),
+      qos: 1,
+      retain: true,
+    });
   }
 }
 
@@ -254,7 +317,12 @@ function keepShadow(prev: Partial<DesiredState> | null): Pick<DesiredState, 'sha
 /** The reference a desired state carries [WIRE-2.2]; `manifestDigest` names the signed envelope. */
 export function toBundleRef(b: BundleRecord, rollback?: boolean): BundleRef {
   return BundleRef.parse({
-    id: b.id, model: b.model, version: b.version, sequence: b.sequence, manifestDigest: b.envelopeDigest, bytes: b.bytes,
+    id: b.id,
+    model: b.model,
+    version: b.version,
+    sequence: b.sequence,
+    manifestDigest: b.envelopeDigest,
+    bytes: b.bytes,
     ...(rollback ? { rollback: true } : {}),
   });
 }

@@ -27,9 +27,18 @@ export const spreadIndices = (idx: readonly number[], max: number): Int32Array =
  * expected to send what it always did. `cleanRows`, when given, stand for the parent's rows in that default
  * (an imported champion's reference set: what its fleet sent before any field data, issue 17).
  */
-export function fieldReference(data: Dataset, featureNames: string[], trainRows: Int32Array, prov: FieldProvenance, cleanRows?: Rows): { features: FeatureProfile[]; cohorts: Record<string, CohortProfile> } {
+export function fieldReference(
+  data: Dataset,
+  featureNames: string[],
+  trainRows: Int32Array,
+  prov: FieldProvenance,
+  cleanRows?: Rows,
+): { features: FeatureProfile[]; cohorts: Record<string, CohortProfile> } {
   const features = referenceProfile(takeRows(data, spreadIndices([...trainRows], PROFILE_ROWS)), featureNames);
-  const clean = spreadIndices(Array.from({ length: Math.min(prov.parentRows, data.n) }, (_, i) => i), PROFILE_ROWS);
+  const clean = spreadIndices(
+    Array.from({ length: Math.min(prov.parentRows, data.n) }, (_, i) => i),
+    PROFILE_ROWS,
+  );
   const profileOfRows = (rows: Rows) => {
     const { values } = featureValues(rows, featureNames);
     return features.map((f, i) => ({ name: f.name, frequencies: frequenciesOn(f.edges, values[i]!), count: rows.n }));

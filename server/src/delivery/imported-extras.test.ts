@@ -12,7 +12,9 @@ const rows = Float32Array.from(Array.from({ length: 64 }, (_, i) => (i % 2 ? [0,
 
 describe('bundle extras of imported models', () => {
   it('carry labels, the reference profile and self-tests computed with the bundled artifact', async () => {
-    const v = await kit.conversion().importOnnx(model, 'toy', '', 'op', { reference: encodeNpy(rows, [64, 3]), labels: new TextEncoder().encode('["left","right"]') });
+    const v = await kit
+      .conversion()
+      .importOnnx(model, 'toy', '', 'op', { reference: encodeNpy(rows, [64, 3]), labels: new TextEncoder().encode('["left","right"]') });
     const extras = await bundleExtras(kit.world().store, kit.world().blobs, v, 'model.onnx');
     expect(extras.labels).toEqual(['left', 'right']);
     expect(extras.referenceProfile!.features).toEqual((await kit.conversion().evidence(v))!.reference.features);

@@ -39,7 +39,12 @@ const readEvidence = async (blobs: BlobStore, mv: ModelVersion): Promise<ImportE
  * kept them and they fit `featureShape`: what its fleet sent before any field data. Null otherwise (a native
  * or trainer-made champion: the field dataset's parent rows are the clean rows then).
  */
-async function importedReferenceRows(store: Pick<Store, 'models'>, blobs: BlobStore, champion: string | null, featureShape: number[]): Promise<Rows | null> {
+async function importedReferenceRows(
+  store: Pick<Store, 'models'>,
+  blobs: BlobStore,
+  champion: string | null,
+  featureShape: number[],
+): Promise<Rows | null> {
   const v = champion ? await store.models.resolve(champion) : null;
   const ev = v ? await readEvidence(blobs, v) : null;
   if (!ev || ev.record.source !== 'import' || !ev.referenceRows) return null;
@@ -55,7 +60,12 @@ async function importedReferenceRows(store: Pick<Store, 'models'>, blobs: BlobSt
  * (all of its rows: a trainer gets them all), on the evidence's feature names; null when the version, its
  * rows or its provenance are gone or do not fit the evidence (then the evidence's single profile stands).
  */
-async function cohortReference(store: Pick<Store, 'datasets' | 'models'>, blobs: BlobStore, mv: ModelVersion, ev: ImportEvidence): Promise<Pick<ManifestExtras, 'referenceProfile' | 'extensions'> | null> {
+async function cohortReference(
+  store: Pick<Store, 'datasets' | 'models'>,
+  blobs: BlobStore,
+  mv: ModelVersion,
+  ev: ImportEvidence,
+): Promise<Pick<ManifestExtras, 'referenceProfile' | 'extensions'> | null> {
   const from = trainedFrom(mv);
   const ds = from ? await store.datasets.get(from.dataset) : null;
   if (!from || !ds || !isFieldProvenance(ds.report)) return null;
@@ -64,7 +74,13 @@ async function cohortReference(store: Pick<Store, 'datasets' | 'models'>, blobs:
   const { data } = decodeDataset(bytes);
   if (data.featureShape.join(',') !== ev.featureShape.join(',')) return null;
   const clean = await importedReferenceRows(store, blobs, from.champion, data.featureShape);
-  const ref = fieldReference(data, ev.reference.features.map((f) => f.name), Int32Array.from({ length: data.n }, (_, i) => i), ds.report, clean ?? undefined);
+  const ref = fieldReference(
+    data,
+    ev.reference.features.map((f) => f.name),
+    Int32Array.from({ length: data.n }, (_, i) => i),
+    ds.report,
+    clean ?? undefined,
+  );
   return {
     referenceProfile: { features: ref.features },
     ...(Object.keys(ref.cohorts).length ? { extensions: { [COHORT_PROFILES_EXTENSION]: ref.cohorts as unknown as JsonValue } } : {}),
@@ -72,7 +88,13 @@ async function cohortReference(store: Pick<Store, 'datasets' | 'models'>, blobs:
 }
 
 /** Extras from the version's `evidence.json`; nothing when it was imported without a reference set. */
-export async function importedExtras(store: Pick<Store, 'datasets' | 'models'>, blobs: BlobStore, mv: ModelVersion, onnx: Uint8Array, names: IoNames): Promise<ManifestExtras> {
+export async function importedExtras(
+  store: Pick<Store, 'datasets' | 'models'>,
+  blobs: BlobStore,
+  mv: ModelVersion,
+  onnx: Uint8Array,
+  names: IoNames,
+): Promise<ManifestExtras> {
   const ev = await readEvidence(blobs, mv);
   if (!ev) return {};
   const inputs = ev.selfTestInputs.map((r) => Float32Array.from(r));

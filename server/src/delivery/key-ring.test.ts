@@ -28,7 +28,9 @@ describe('key ring and trust document', () => {
     expect(ring.version).toBe(0);
     expect(ring.trust()).toBeNull();
     const first = ring.active();
-    expect(ring.list()).toEqual([expect.objectContaining({ keyId: first.keyId, active: true, held: true, fingerprint: first.fingerprint })]);
+    expect(ring.list()).toEqual([
+      expect.objectContaining({ keyId: first.keyId, active: true, held: true, fingerprint: first.fingerprint }),
+    ]);
     const v0 = stateOf(ring);
 
     const r1 = await ring.rotate();
@@ -72,18 +74,31 @@ describe('key ring and trust document', () => {
   it('refuses unknown keys, the active key, impossible thresholds and too few signers, changing nothing', async () => {
     const ring = await KeyRing.open(fresh());
     const first = ring.active().keyId;
-    await expect(ring.retire(first)).rejects.toMatchObject({ code: 'KEY_ACTIVE', status: 409, message: expect.stringMatching(/rotate first/) });
+    await expect(ring.retire(first)).rejects.toMatchObject({
+      code: 'KEY_ACTIVE',
+      status: 409,
+      message: expect.stringMatching(/rotate first/),
+    });
     await expect(ring.retire('0123456789abcdef')).rejects.toMatchObject({ code: 'KEY_NOT_FOUND', status: 404 });
     await expect(ring.rotate({ threshold: 3 })).rejects.toMatchObject({ code: 'KEY_THRESHOLD_INVALID', status: 400 });
     expect(ring.version).toBe(0);
     const { keyId: second } = await ring.rotate({ threshold: 2 });
     // Two keys, threshold 2: retiring one leaves one signer for an update that needs two.
-    await expect(ring.retire(first)).rejects.toMatchObject({ code: 'KEY_SIGNERS_MISSING', status: 409, message: expect.stringMatching(/rotate a new key in first/) });
+    await expect(ring.retire(first)).rejects.toMatchObject({
+      code: 'KEY_SIGNERS_MISSING',
+      status: 409,
+      message: expect.stringMatching(/rotate a new key in first/),
+    });
     // By fingerprint works as well as by key id; the active (second) key is still refused.
     await expect(ring.retire(ring.list().find((k) => k.keyId === second)!.fingerprint)).rejects.toMatchObject({ code: 'KEY_ACTIVE' });
     expect(ring.version).toBe(1);
     const third = await ring.rotate();
-    const retired = await ring.retire(ring.list().find((k) => k.keyId === first)!.fingerprint.toLowerCase());
+    const retired = await ring.retire(
+      ring
+        .list()
+        .find((k) => k.keyId === first)!
+        .fingerprint.toLowerCase(),
+    );
     expect(retired).toMatchObject({ version: 3, keyId: first, threshold: 2 });
     expect(ring.list().map((k) => k.keyId)).toEqual([second, third.keyId]);
   });
@@ -112,7 +127,10 @@ describe('key ring and trust document', () => {
 
     // A damaged document is refused at start rather than read as version 0 (devices are already past it).
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 100));
-    await expect(KeyRing.open(data)).rejects.toMatchObject({ code: 'KEY_STATE_INVALID', message: expect.stringMatching(/restore it from backup/) });
+    await expect(KeyRing.open(data)).rejects.toMatchObject({
+      code: 'KEY_STATE_INVALID',
+      message: expect.stringMatching(/restore it from backup/),
+    });
   });
 
   it('picks up a rotation made by another server process sharing the key folder', async () => {

@@ -8,8 +8,16 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  checkTrustDocument, encodePublicKeyFile, fromHex, generateKeyPair, keyFingerprint, keyIdOf, normalizeFingerprint, signTrustUpdate,
-  TRUST_LIMITS, type TrustUpdate,
+  checkTrustDocument,
+  encodePublicKeyFile,
+  fromHex,
+  generateKeyPair,
+  keyFingerprint,
+  keyIdOf,
+  normalizeFingerprint,
+  signTrustUpdate,
+  TRUST_LIMITS,
+  type TrustUpdate,
 } from '@flotilla/firmware-bundler';
 import { loadSecretKey, writeFileAtomic, writeKeyPair } from '@flotilla/firmware-bundler/node';
 import { DeliveryError } from './delivery-error.ts';
@@ -80,14 +88,29 @@ export class KeyRing {
     }
     const file = join(dir, TRUST_FILE);
     if (!existsSync(file)) {
-      return new KeyRing(dataDir, dir, held, { keys: [first.publicKeyHex], threshold: 1, version: 0, active: first.keyId, update: null }, first.created);
+      return new KeyRing(
+        dataDir,
+        dir,
+        held,
+        { keys: [first.publicKeyHex], threshold: 1, version: 0, active: first.keyId, update: null },
+        first.created,
+      );
     }
     const t = parseTrustFile(await readFile(file, 'utf8'), file);
     const ids = t.update.keys.map((hex) => keyIdOf(fromHex(hex)));
     if (!ids.includes(t.active) || !held.has(t.active)) {
-      throw new DeliveryError('KEY_STATE_INVALID', `${file} names active key ${t.active}, which is not a trusted key with its secret file in ${dir}; restore that key file from backup`);
+      throw new DeliveryError(
+        'KEY_STATE_INVALID',
+        `${file} names active key ${t.active}, which is not a trusted key with its secret file in ${dir}; restore that key file from backup`,
+      );
     }
-    const ring = new KeyRing(dataDir, dir, held, { keys: [...t.update.keys], threshold: t.update.threshold, version: t.update.version, active: t.active, update: t.update }, false);
+    const ring = new KeyRing(
+      dataDir,
+      dir,
+      held,
+      { keys: [...t.update.keys], threshold: t.update.threshold, version: t.update.version, active: t.active, update: t.update },
+      false,
+    );
     ring.stamp = await stampOf(file);
     return ring;
   }
@@ -129,7 +152,14 @@ export class KeyRing {
     return this.state.keys.map((hex) => {
       const key = fromHex(hex);
       const keyId = keyIdOf(key);
-      return { keyId, publicKey: hex, file: encodePublicKeyFile(key), fingerprint: keyFingerprint(key), active: keyId === this.state.active, held: this.held.has(keyId) };
+      return {
+        keyId,
+        publicKey: hex,
+        file: encodePublicKeyFile(key),
+        fingerprint: keyFingerprint(key),
+        active: keyId === this.state.active,
+        held: this.held.has(keyId),
+      };
     });
   }
 
@@ -142,7 +172,11 @@ export class KeyRing {
   rotate(opts: { threshold?: number } = {}): Promise<TrustChange> {
     return this.serial(async () => {
       const s = this.state;
-      if (s.keys.length >= TRUST_LIMITS.keys) throw new DeliveryError('KEY_RING_FULL', `devices trust at most ${TRUST_LIMITS.keys} keys and ${s.keys.length} are trusted; retire one first (flotilla keys retire KEYID)`);
+      if (s.keys.length >= TRUST_LIMITS.keys)
+        throw new DeliveryError(
+          'KEY_RING_FULL',
+          `devices trust at most ${TRUST_LIMITS.keys} keys and ${s.keys.length} are trusted; retire one first (flotilla keys retire KEYID)`,
+        );
       const threshold = checkThreshold(opts.threshold ?? Math.min(s.threshold, s.keys.length + 1), s.keys.length + 1);
       const signers = this.currentSigners(s.keys);
       const pair = generateKeyPair();
@@ -164,10 +198,17 @@ export class KeyRing {
     return this.serial(async () => {
       const s = this.state;
       const fp = normalizeFingerprint(ref);
-      const hex = s.keys.find((h) => keyIdOf(fromHex(h)) === ref.trim().toLowerCase() || (fp !== null && keyFingerprint(fromHex(h)) === fp));
-      if (!hex) throw new DeliveryError('KEY_NOT_FOUND', `key '${ref}' is not a trusted key (trusted: ${s.keys.map((h) => keyIdOf(fromHex(h))).join(', ')}); see flotilla keys show`);
+      const hex = s.keys.find(
+        (h) => keyIdOf(fromHex(h)) === ref.trim().toLowerCase() || (fp !== null && keyFingerprint(fromHex(h)) === fp),
+      );
+      if (!hex)
+        throw new DeliveryError(
+          'KEY_NOT_FOUND',
+          `key '${ref}' is not a trusted key (trusted: ${s.keys.map((h) => keyIdOf(fromHex(h))).join(', ')}); see flotilla keys show`,
+        );
       const keyId = keyIdOf(fromHex(hex));
-      if (keyId === s.active) throw new DeliveryError('KEY_ACTIVE', `key ${keyId} signs new bundles; run flotilla keys rotate first, then retire it`);
+      if (keyId === s.active)
+        throw new DeliveryError('KEY_ACTIVE', `key ${keyId} signs new bundles; run flotilla keys rotate first, then retire it`);
       if (s.keys.length === 1) throw new DeliveryError('KEY_LAST', `key ${keyId} is the only trusted key; rotate a new one in first`);
       const rest = s.keys.filter((h) => h !== hex);
       const threshold = checkThreshold(opts.threshold ?? Math.min(s.threshold, rest.length), rest.length);
@@ -182,7 +223,10 @@ export class KeyRing {
       return k ? [k] : [];
     });
     if (signers.length < this.state.threshold) {
-      throw new DeliveryError('KEY_SIGNERS_MISSING', `the trust update needs ${this.state.threshold} signature(s) by currently trusted keys, and the server can sign with ${signers.length} of the keys that would remain (${signers.map((k) => k.keyId).join(', ') || 'none'}); rotate a new key in first, or restore missing key files`);
+      throw new DeliveryError(
+        'KEY_SIGNERS_MISSING',
+        `the trust update needs ${this.state.threshold} signature(s) by currently trusted keys, and the server can sign with ${signers.length} of the keys that would remain (${signers.map((k) => k.keyId).join(', ') || 'none'}); rotate a new key in first, or restore missing key files`,
+      );
     }
     return signers;
   }
@@ -200,7 +244,10 @@ export class KeyRing {
     checkTrustDocument(doc);
     const catchUp = [...this.held.values()].filter((k) => !required.some((r) => r.keyId === k.keyId));
     const signers = [...required, ...catchUp].slice(0, TRUST_LIMITS.signatures);
-    const update = await signTrustUpdate(doc, signers.map((k) => k.signer));
+    const update = await signTrustUpdate(
+      doc,
+      signers.map((k) => k.signer),
+    );
     const file = join(this.dir, TRUST_FILE);
     await writeAtomically(file, `${JSON.stringify({ v: 1, active, update } satisfies TrustFile, null, 2)}\n`);
     this.state = { keys, threshold, version: doc.version, active, update };
@@ -216,7 +263,11 @@ export class KeyRing {
 }
 
 function checkThreshold(n: number, keys: number): number {
-  if (!Number.isSafeInteger(n) || n < 1 || n > keys) throw new DeliveryError('KEY_THRESHOLD_INVALID', `threshold must be an integer from 1 to the number of trusted keys (${keys}), got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > keys)
+    throw new DeliveryError(
+      'KEY_THRESHOLD_INVALID',
+      `threshold must be an integer from 1 to the number of trusted keys (${keys}), got ${n}`,
+    );
   return n;
 }
 
@@ -238,14 +289,19 @@ function writeAtomically(file: string, text: string): Promise<void> {
 
 /** trust.json's contents, checked; KEY_STATE_INVALID names the file and what is wrong. */
 function parseTrustFile(text: string, file: string): TrustFile {
-  const bad = (why: string) => new DeliveryError('KEY_STATE_INVALID', `${file} ${why}; restore it from backup (the server refuses to start rather than issue a trust version devices already passed)`);
+  const bad = (why: string) =>
+    new DeliveryError(
+      'KEY_STATE_INVALID',
+      `${file} ${why}; restore it from backup (the server refuses to start rather than issue a trust version devices already passed)`,
+    );
   let t: Partial<TrustFile>;
   try {
     t = JSON.parse(text) as Partial<TrustFile>;
   } catch (e) {
     throw bad(`is not JSON (${(e as Error).message})`);
   }
-  if (t?.v !== 1 || typeof t.active !== 'string' || !t.update || typeof t.update !== 'object' || !Array.isArray(t.update.signatures)) throw bad('is not a trust file (v, active, update)');
+  if (t?.v !== 1 || typeof t.active !== 'string' || !t.update || typeof t.update !== 'object' || !Array.isArray(t.update.signatures))
+    throw bad('is not a trust file (v, active, update)');
   try {
     checkTrustDocument(t.update);
   } catch (e) {

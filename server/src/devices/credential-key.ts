@@ -35,6 +35,9 @@ export async function loadOrCreateCredentialKey(keysDir: string): Promise<Creden
     });
   }
   const hex = (await readFile(file, 'utf8')).trim();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${file} is not a credential key (64 hex characters); restore it from a backup, or remove it and re-enroll every device`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new Error(
+      `${file} is not a credential key (64 hex characters); restore it from a backup, or remove it and re-enroll every device`,
+    );
   return new CredentialKey(Buffer.from(hex, 'hex'));
 }

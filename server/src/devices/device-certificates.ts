@@ -34,14 +34,25 @@ export class DeviceCertificates {
     if (!cred || cred.revoked) throw new DeviceError('DEVICE_NOT_FOUND', `device '${deviceId}' was not found or is revoked`);
     if (cred.publicKey) {
       const raw = key.asymmetricKeyType === 'ed25519' ? key.export({ type: 'spki', format: 'der' }).subarray(12).toString('base64') : null;
-      if (raw !== cred.publicKey) throw new DeviceError('DEVICE_KEY_MISMATCH', 'this device enrolled with another key: request the certificate for the enrolled device key');
+      if (raw !== cred.publicKey)
+        throw new DeviceError(
+          'DEVICE_KEY_MISMATCH',
+          'this device enrolled with another key: request the certificate for the enrolled device key',
+        );
     }
     const ca = await this.ca();
-    return { ...ca.issueClient(deviceId, key, this.deps.validityMs ?? DEVICE_CERT_VALIDITY_MS, this.deps.now?.() ?? Date.now()), ca: ca.certificate };
+    return {
+      ...ca.issueClient(deviceId, key, this.deps.validityMs ?? DEVICE_CERT_VALIDITY_MS, this.deps.now?.() ?? Date.now()),
+      ca: ca.certificate,
+    };
   }
 
   /** A broker's server certificate (Mosquitto `certfile`, or the embedded broker's own) for its public key. */
-  async issueServer(hosts: string[], publicKeySpki: string | KeyObject, validityMs = SERVER_CERT_VALIDITY_MS): Promise<IssuedCertificate & { ca: string }> {
+  async issueServer(
+    hosts: string[],
+    publicKeySpki: string | KeyObject,
+    validityMs = SERVER_CERT_VALIDITY_MS,
+  ): Promise<IssuedCertificate & { ca: string }> {
     const key = typeof publicKeySpki === 'string' ? parseKey(publicKeySpki) : publicKeySpki;
     const ca = await this.ca();
     try {

@@ -32,7 +32,10 @@ export async function parseDeviceCsv(text: string): Promise<DeviceRow[]> {
   }
   const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
   if (header.length > MAX_IMPORT_COLUMNS) {
-    throw new DeviceError('DEVICE_CSV_INVALID', `the CSV header has ${header.length} columns; at most ${MAX_IMPORT_COLUMNS} are allowed (id, name, tags, groups and attributes)`);
+    throw new DeviceError(
+      'DEVICE_CSV_INVALID',
+      `the CSV header has ${header.length} columns; at most ${MAX_IMPORT_COLUMNS} are allowed (id, name, tags, groups and attributes)`,
+    );
   }
   // One Set, not a search per column: linear (a quadratic check once froze the server 15.7 s on 50k columns).
   const names = new Set<string>();
@@ -40,7 +43,11 @@ export async function parseDeviceCsv(text: string): Promise<DeviceRow[]> {
     if (names.has(h)) throw new DeviceError('DEVICE_CSV_INVALID', `the CSV header names column '${h.slice(0, 80)}' twice`);
     names.add(h);
   }
-  if (!header.includes('id')) throw new DeviceError('DEVICE_CSV_INVALID', "the CSV needs a header line with an 'id' column (and optionally name, tags, groups, attributes)");
+  if (!header.includes('id'))
+    throw new DeviceError(
+      'DEVICE_CSV_INVALID',
+      "the CSV needs a header line with an 'id' column (and optionally name, tags, groups, attributes)",
+    );
   const rows: DeviceRow[] = [];
   const problems: string[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -63,7 +70,8 @@ export async function parseDeviceCsv(text: string): Promise<DeviceRow[]> {
     });
     rows.push(row);
   }
-  if (problems.length) throw new DeviceError('DEVICE_CSV_INVALID', `${problems.length} malformed line(s): ${problems.slice(0, 10).join('; ')}`, problems);
+  if (problems.length)
+    throw new DeviceError('DEVICE_CSV_INVALID', `${problems.length} malformed line(s): ${problems.slice(0, 10).join('; ')}`, problems);
   if (rows.length === 0) throw new DeviceError('DEVICE_CSV_INVALID', 'the CSV has a header but no devices');
   return rows;
 }

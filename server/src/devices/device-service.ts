@@ -135,14 +135,24 @@ export class DeviceService implements DeviceAuthority {
    * new token at once; the others get it when they next connect with the old one inside the overlap. An
    * external broker gets the new tokens (it keeps one per device, so there the old one ends at once).
    */
-  async rotate(target: { ids?: string[]; filter?: DeviceFilter }, actor: string, overlapMs = DEFAULT_OVERLAP_MS, onProgress?: (done: number) => void): Promise<RotationResult> {
+  async rotate(
+    target: { ids?: string[]; filter?: DeviceFilter },
+    actor: string,
+    overlapMs = DEFAULT_OVERLAP_MS,
+    onProgress?: (done: number) => void,
+  ): Promise<RotationResult> {
     const key = this.requireKey();
     const at = this.now();
     const oldValidUntil = new Date(at + overlapMs).toISOString();
     let rotated = 0;
     let notified = 0;
     const rotateChunk = async (ids: string[]) => {
-      const changed = await this.deps.store.devices.rotateCredentials(ids, oldValidUntil, (id, g) => key.hash(id, g), new Date(at).toISOString());
+      const changed = await this.deps.store.devices.rotateCredentials(
+        ids,
+        oldValidUntil,
+        (id, g) => key.hash(id, g),
+        new Date(at).toISOString(),
+      );
       for (const c of changed) {
         this.behind.delete(c.id);
         this.unconfirmed.set(c.id, oldValidUntil);
@@ -153,7 +163,8 @@ export class DeviceService implements DeviceAuthority {
       }
       // After the messages: an external broker may drop a client whose password changes, and a device
       // must already hold its new token when it reconnects (one refused attempt at most, then backoff).
-      if (this.link?.credentials && changed.length) await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
+      if (this.link?.credentials && changed.length)
+        await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
       rotated += changed.length;
       onProgress?.(rotated);
       await yieldToEventLoop();
@@ -169,7 +180,12 @@ export class DeviceService implements DeviceAuthority {
       } while (after);
     }
     this.scheduleResend();
-    await this.deps.store.audit.record({ actor, action: 'device.rotate', subject: target.ids?.length === 1 ? target.ids[0]! : `${rotated} devices`, detail: { rotated, oldValidUntil, filter: target.filter ?? null } });
+    await this.deps.store.audit.record({
+      actor,
+      action: 'device.rotate',
+      subject: target.ids?.length === 1 ? target.ids[0]! : `${rotated} devices`,
+      detail: { rotated, oldValidUntil, filter: target.filter ?? null },
+    });
     return { rotated, oldValidUntil, notified };
   }
 
@@ -214,14 +230,22 @@ export class DeviceService implements DeviceAuthority {
   }
 
   private async sendToken(id: string, generation: number, oldValidUntil: string): Promise<void> {
-    const msg: CredentialRotation = { v: 1, token: this.requireKey().token(id, generation), generation, oldValidUntil, issuedAt: new Date().toISOString() };
+    const msg: CredentialRotation = {
+      v: 1,
+      token: this.requireKey().token(id, generation),
+      generation,
+      oldValidUntil,
+      issuedAt: new Date().toISOString(),
+    };
     // QoS 1, never retained: a token must not outlive the message on the broker.
-    await this.link?.publish({ topic: deviceTopic(this.deps.prefix, id, 'credentials'), payload: encodeMessage(msg), qos: 1, retain: false })
+    await this.link
+      ?.publish({ topic: deviceTopic(this.deps.prefix, id, 'credentials'), payload: encodeMessage(msg), qos: 1, retain: false })
       .catch((err: Error) => this.deps.log.warn('could not send a rotated credential', { device: id, err: err.message }));
   }
 
   private requireKey(): CredentialKey {
-    if (!this.deps.credentialKey) throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', 'this server has no credential key: rotation is not available');
+    if (!this.deps.credentialKey)
+      throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', 'this server has no credential key: rotation is not available');
     return this.deps.credentialKey;
   }
 
@@ -237,7 +261,11 @@ export class DeviceService implements DeviceAuthority {
     const prepared = await mapYielding(inputs, (d, i) => {
       const id = d.id ?? newDeviceId();
       const where = inputs.length > 1 ? ` (device ${i + 1})` : '';
-      if (!isDeviceId(id)) throw new DeviceError('DEVICE_ID_INVALID', `device id '${id.slice(0, 80)}'${where} must match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]`);
+      if (!isDeviceId(id))
+        throw new DeviceError(
+          'DEVICE_ID_INVALID',
+          `device id '${id.slice(0, 80)}'${where} must match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]`,
+        );
       if (seen.has(id)) throw new DeviceError('DEVICE_ID_INVALID', `device id '${id}' appears twice in this batch`);
       seen.add(id);
       checkLabels(d.tags, 'tag', where);
@@ -245,17 +273,30 @@ export class DeviceService implements DeviceAuthority {
       return { input: d, id, token: newDeviceToken() };
     });
     const rows = await mapYielding(prepared, (p) => ({
-      id: p.id, tokenHash: hashDeviceToken(p.token), name: p.input.name, tags: p.input.tags, groups: p.input.groups, attributes: p.input.attributes,
+      id: p.id,
+      tokenHash: hashDeviceToken(p.token),
+      name: p.input.name,
+      tags: p.input.tags,
+      groups: p.input.groups,
+      attributes: p.input.attributes,
     }));
     const created = await this.createInBatches(rows, onProgress);
-    await this.syncProvisioned(created.map((d, i) => ({ deviceId: d.id, token: prepared[i]!.token, groups: d.groups })), actor);
+    await this.syncProvisioned(
+      created.map((d, i) => ({ deviceId: d.id, token: prepared[i]!.token, groups: d.groups })),
+      actor,
+    );
     const at = new Date().toISOString();
     for (let i = 0; i < created.length; i++) {
       await this.deps.store.devices.addEvent({ deviceId: created[i]!.id, at, kind: 'provisioned', detail: { actor } });
       // Each event is its own store write: yield more often than for in-memory work.
       if (i % EVENTS_PER_YIELD === EVENTS_PER_YIELD - 1) await yieldToEventLoop();
     }
-    await this.deps.store.audit.record({ actor, action: 'device.provision', subject: created.length === 1 ? created[0]!.id : `${created.length} devices`, detail: { ids: created.slice(0, 100).map((d) => d.id) } });
+    await this.deps.store.audit.record({
+      actor,
+      action: 'device.provision',
+      subject: created.length === 1 ? created[0]!.id : `${created.length} devices`,
+      detail: { ids: created.slice(0, 100).map((d) => d.id) },
+    });
     return created.map((device, i) => ({ id: device.id, token: prepared[i]!.token, device }));
   }
 
@@ -278,7 +319,11 @@ export class DeviceService implements DeviceAuthority {
         // Name the row (provision's callers turn "device N" into their own terms, a CSV line for an import).
         const id = /device '(.*)' already exists/.exec(e.message)?.[1];
         const at = rows.findIndex((r) => r.id === id);
-        if (at >= 0) throw new StoreError('DEVICE_EXISTS', `device '${id}' (device ${at + 1}) already exists; ${undone < 0 ? 'the import could not be undone' : 'nothing was imported'}`);
+        if (at >= 0)
+          throw new StoreError(
+            'DEVICE_EXISTS',
+            `device '${id}' (device ${at + 1}) already exists; ${undone < 0 ? 'the import could not be undone' : 'nothing was imported'}`,
+          );
       }
       throw e;
     }
@@ -295,8 +340,16 @@ export class DeviceService implements DeviceAuthority {
       await sync.provisioned(devices);
     } catch (err) {
       for (const d of devices) await this.deps.store.devices.revoke(d.deviceId);
-      await this.deps.store.audit.record({ actor, action: 'device.provision', subject: `${devices.length} devices`, detail: { failed: String((err as Error).message), revoked: true } });
-      throw new DeviceError('DEVICE_BROKER_SYNC_FAILED', `the MQTT broker did not take the new credentials (the devices were revoked; provision them again): ${(err as Error).message}`);
+      await this.deps.store.audit.record({
+        actor,
+        action: 'device.provision',
+        subject: `${devices.length} devices`,
+        detail: { failed: String((err as Error).message), revoked: true },
+      });
+      throw new DeviceError(
+        'DEVICE_BROKER_SYNC_FAILED',
+        `the MQTT broker did not take the new credentials (the devices were revoked; provision them again): ${(err as Error).message}`,
+      );
     }
   }
 
@@ -304,7 +357,11 @@ export class DeviceService implements DeviceAuthority {
   async importCsv(text: string, actor: string, onProgress?: (p: ImportProgress) => void): Promise<Provisioned[]> {
     const rows = await parseDeviceCsv(text);
     try {
-      return await this.provision(rows.map((r) => ({ id: r.id ?? undefined, name: r.name, tags: r.tags, groups: r.groups, attributes: r.attributes })), actor, onProgress);
+      return await this.provision(
+        rows.map((r) => ({ id: r.id ?? undefined, name: r.name, tags: r.tags, groups: r.groups, attributes: r.attributes })),
+        actor,
+        onProgress,
+      );
     } catch (e) {
       // Point at the CSV line rather than the batch position.
       const m = e instanceof DeviceError || e instanceof StoreError ? /\(device (\d+)\)/.exec(e.message) : null;
@@ -334,11 +391,15 @@ export class DeviceService implements DeviceAuthority {
       connected: this.link?.isConnected(id) ?? false,
       counters: this.link?.counters.of(id) ?? ({} as CounterSet),
       events: await this.deps.store.devices.events(id, events),
-      credential: cred ? {
-        generation: cred.generation, issuedAt: new Date(cred.issuedAt).toISOString(), ageSec: Math.max(0, Math.floor((now - Date.parse(cred.issuedAt)) / 1000)),
-        nextRotationAt: this.nextRotation && !cred.revoked ? this.nextRotation(cred.issuedAt) : null,
-        previousValidUntil: cred.previousUntil && Date.parse(cred.previousUntil) > now ? cred.previousUntil : null,
-      } : null,
+      credential: cred
+        ? {
+            generation: cred.generation,
+            issuedAt: new Date(cred.issuedAt).toISOString(),
+            ageSec: Math.max(0, Math.floor((now - Date.parse(cred.issuedAt)) / 1000)),
+            nextRotationAt: this.nextRotation && !cred.revoked ? this.nextRotation(cred.issuedAt) : null,
+            previousValidUntil: cred.previousUntil && Date.parse(cred.previousUntil) > now ? cred.previousUntil : null,
+          }
+        : null,
     };
   }
 
@@ -360,7 +421,11 @@ export class DeviceService implements DeviceAuthority {
   }
 
   /** Adds and removes tags and groups. A device that lost a group is reconnected so its broadcast subscription ends. */
-  async relabel(id: string, change: { addTags?: string[]; removeTags?: string[]; addGroups?: string[]; removeGroups?: string[]; name?: string }, actor: string): Promise<Device> {
+  async relabel(
+    id: string,
+    change: { addTags?: string[]; removeTags?: string[]; addGroups?: string[]; removeGroups?: string[]; name?: string },
+    actor: string,
+  ): Promise<Device> {
     const d = await this.deps.store.devices.get(id);
     if (!d) throw notFound(id);
     checkLabels(change.addTags, 'tag', '');
@@ -368,7 +433,12 @@ export class DeviceService implements DeviceAuthority {
     const tags = [...d.tags, ...(change.addTags ?? [])].filter((t) => !(change.removeTags ?? []).includes(t));
     const groups = [...d.groups, ...(change.addGroups ?? [])].filter((g) => !(change.removeGroups ?? []).includes(g));
     const updated = (await this.deps.store.devices.update(id, { tags, groups, name: change.name }))!;
-    await this.deps.store.devices.addEvent({ deviceId: id, at: new Date().toISOString(), kind: 'relabelled', detail: { actor, tags: updated.tags, groups: updated.groups } });
+    await this.deps.store.devices.addEvent({
+      deviceId: id,
+      at: new Date().toISOString(),
+      kind: 'relabelled',
+      detail: { actor, tags: updated.tags, groups: updated.groups },
+    });
     // An external broker applies the new groups to its own ACLs (and reconnects a device that lost one).
     if (this.link?.credentials) {
       if (updated.groups.join('\n') !== d.groups.join('\n')) await this.link.credentials.regrouped(id, updated.groups);
@@ -379,7 +449,11 @@ export class DeviceService implements DeviceAuthority {
 
 function checkLabels(labels: string[] | undefined, what: string, where: string): void {
   for (const l of labels ?? []) {
-    if (!LABEL.test(l)) throw new DeviceError('DEVICE_LABEL_INVALID', `${what} '${l.slice(0, 80)}'${where} must be 1-64 characters of letters, digits, '_', '.', '-'`);
+    if (!LABEL.test(l))
+      throw new DeviceError(
+        'DEVICE_LABEL_INVALID',
+        `${what} '${l.slice(0, 80)}'${where} must be 1-64 characters of letters, digits, '_', '.', '-'`,
+      );
   }
 }
 

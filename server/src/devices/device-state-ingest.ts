@@ -75,7 +75,12 @@ export class DeviceStateIngest {
     const prev = before?.reported as { state?: string; bundleId?: string | null } | null;
     // The timeline records changes, not every report.
     if (!prev || prev.state !== r.state || prev.bundleId !== r.bundleId) {
-      await this.o.store.devices.addEvent({ deviceId: id, at, kind: 'reported', detail: { state: r.state, bundleId: r.bundleId, model: r.model, lastError: r.lastError } });
+      await this.o.store.devices.addEvent({
+        deviceId: id,
+        at,
+        kind: 'reported',
+        detail: { state: r.state, bundleId: r.bundleId, model: r.model, lastError: r.lastError },
+      });
     }
   }
 

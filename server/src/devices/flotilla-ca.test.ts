@@ -18,9 +18,18 @@ const pem = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }) as stri
 /** One TLS handshake: the server requires a client certificate from `ca`; answers the client CN it saw, or the error. */
 async function handshake(ca: FlotillaCa, client: { key: KeyObject; cert: string }): Promise<string> {
   const serverKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const server = createServer({ key: pem(serverKey.privateKey), cert: ca.issueServer(['127.0.0.1', 'localhost'], serverKey.publicKey, HOUR).certificate, ca: ca.certificate, requestCert: true, rejectUnauthorized: true }, (s: TLSSocket) => {
-    s.end(`CN=${(s.getPeerCertificate() as { subject?: { CN?: string } }).subject?.CN}`);
-  });
+  const server = createServer(
+    {
+      key: pem(serverKey.privateKey),
+      cert: ca.issueServer(['127.0.0.1', 'localhost'], serverKey.publicKey, HOUR).certificate,
+      ca: ca.certificate,
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (s: TLSSocket) => {
+      s.end(`CN=${(s.getPeerCertificate() as { subject?: { CN?: string } }).subject?.CN}`);
+    },
+  );
   server.on('tlsClientError', () => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
@@ -75,9 +84,13 @@ describe('Flotilla CA', () => {
   it('passes a real TLS handshake with an Ed25519 device key; another CA and an expired certificate are refused', async () => {
     const ca = await loadOrCreateCa(join(dir, 'keys'));
     const device = generateKeyPairSync('ed25519');
-    expect(await handshake(ca, { key: device.privateKey, cert: ca.issueClient('CAR-1', device.publicKey, HOUR).certificate })).toBe('CN=CAR-1');
+    expect(await handshake(ca, { key: device.privateKey, cert: ca.issueClient('CAR-1', device.publicKey, HOUR).certificate })).toBe(
+      'CN=CAR-1',
+    );
     const stranger = await loadOrCreateCa(join(dir, 'other-keys'));
-    expect(await handshake(ca, { key: device.privateKey, cert: stranger.issueClient('CAR-1', device.publicKey, HOUR).certificate })).not.toBe('CN=CAR-1');
+    expect(
+      await handshake(ca, { key: device.privateKey, cert: stranger.issueClient('CAR-1', device.publicKey, HOUR).certificate }),
+    ).not.toBe('CN=CAR-1');
     const expired = ca.issueClient('CAR-1', device.publicKey, HOUR, Date.now() - 3 * HOUR).certificate;
     expect(await handshake(ca, { key: device.privateKey, cert: expired })).not.toBe('CN=CAR-1');
   });
@@ -86,6 +99,8 @@ describe('Flotilla CA', () => {
     const own = await loadOrCreateCa(join(dir, 'op'));
     const ca = await loadOrCreateCa('/nonexistent', { certFile: join(dir, 'op', 'ca.pem'), keyFile: join(dir, 'op', 'ca.key') });
     expect(ca.fingerprint).toBe(own.fingerprint);
-    await expect(loadOrCreateCa('/nonexistent', { certFile: join(dir, 'op', 'ca.pem'), keyFile: join(dir, 'keys', 'ca.key') })).rejects.toThrow(/does not belong/);
+    await expect(
+      loadOrCreateCa('/nonexistent', { certFile: join(dir, 'op', 'ca.pem'), keyFile: join(dir, 'keys', 'ca.key') }),
+    ).rejects.toThrow(/does not belong/);
   });
 });

@@ -26,7 +26,10 @@ export class FlotillaCa {
   private readonly x509: X509Certificate;
   private readonly publicKey: KeyObject;
 
-  constructor(certPem: string, private readonly key: KeyObject) {
+  constructor(
+    certPem: string,
+    private readonly key: KeyObject,
+  ) {
     this.x509 = new X509Certificate(certPem);
     this.certificate = this.x509.toString();
     this.publicKey = createPublicKey(key);
@@ -59,10 +62,19 @@ export class FlotillaCa {
     return this.issue({ commonName: hosts[0]!, publicKey, kind: 'server', altNames: hosts }, validityMs, now);
   }
 
-  private issue(s: { commonName: string; publicKey: KeyObject; kind: 'client' | 'server'; altNames?: string[] }, validityMs: number, now: number): IssuedCertificate {
+  private issue(
+    s: { commonName: string; publicKey: KeyObject; kind: 'client' | 'server'; altNames?: string[] },
+    validityMs: number,
+    now: number,
+  ): IssuedCertificate {
     // Never beyond the CA itself: a chain is only as valid as its shortest link.
     const notAfter = new Date(Math.min(now + validityMs, Date.parse(this.notAfter)));
-    const certificate = issueCertificate({ ...s, notBefore: new Date(now - BACKDATE_MS), notAfter, issuer: { commonName: this.commonName, key: this.key, publicKey: this.publicKey } });
+    const certificate = issueCertificate({
+      ...s,
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter,
+      issuer: { commonName: this.commonName, key: this.key, publicKey: this.publicKey },
+    });
     const x = new X509Certificate(certificate);
     return { certificate, serial: x.serialNumber, notAfter: new Date(x.validTo).toISOString() };
   }
@@ -73,7 +85,8 @@ export class FlotillaCa {
  * starting at once never overwrite each other's key ('wx'); the loser reads the winner's.
  */
 export async function loadOrCreateCa(keysDir: string, supplied?: { certFile: string; keyFile: string }): Promise<FlotillaCa> {
-  if (supplied) return new FlotillaCa(await readFile(supplied.certFile, 'utf8'), createPrivateKey(await readFile(supplied.keyFile, 'utf8')));
+  if (supplied)
+    return new FlotillaCa(await readFile(supplied.certFile, 'utf8'), createPrivateKey(await readFile(supplied.keyFile, 'utf8')));
   const keyFile = join(keysDir, 'ca.key');
   const certFile = join(keysDir, 'ca.pem');
   if (!existsSync(keyFile)) {
@@ -81,14 +94,21 @@ export async function loadOrCreateCa(keysDir: string, supplied?: { certFile: str
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const now = Date.now();
     const cert = issueCertificate({
-      commonName: 'Flotilla CA', publicKey, kind: 'ca', notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + CA_YEARS * 365 * 86_400_000),
+      commonName: 'Flotilla CA',
+      publicKey,
+      kind: 'ca',
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + CA_YEARS * 365 * 86_400_000),
       issuer: { commonName: 'Flotilla CA', key: privateKey, publicKey },
     });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    const won = await writeFile(keyFile, pem, { mode: 0o600, flag: 'wx' }).then(() => true, (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-      return false;
-    });
+    const won = await writeFile(keyFile, pem, { mode: 0o600, flag: 'wx' }).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+        return false;
+      },
+    );
     if (won) await writeFile(certFile, cert, { mode: 0o644 });
   }
   // The loser of a race may look before the winner wrote the certificate.
@@ -96,6 +116,8 @@ export async function loadOrCreateCa(keysDir: string, supplied?: { certFile: str
   try {
     return new FlotillaCa(await readFile(certFile, 'utf8'), createPrivateKey(await readFile(keyFile, 'utf8')));
   } catch (err) {
-    throw new Error(`${keysDir}/ca.key and ca.pem do not make a CA (${(err as Error).message}): restore them from a backup, or remove both to make a new CA (every device then needs a new certificate)`);
+    throw new Error(
+      `${keysDir}/ca.key and ca.pem do not make a CA (${(err as Error).message}): restore them from a backup, or remove both to make a new CA (every device then needs a new certificate)`,
+    );
   }
 }

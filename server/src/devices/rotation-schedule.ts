@@ -62,10 +62,12 @@ export class RotationSchedule {
   /** One pass: rotates up to this tick's share of the due devices; returns how many were rotated. */
   tick(): Promise<number> {
     // A slow pass (a large external broker) is never overlapped by the next one.
-    this.running ??= this.pass().catch((err: Error) => {
-      this.o.log.warn('scheduled rotation failed; retried at the next tick', { err: err.message });
-      return 0;
-    }).finally(() => (this.running = null));
+    this.running ??= this.pass()
+      .catch((err: Error) => {
+        this.o.log.warn('scheduled rotation failed; retried at the next tick', { err: err.message });
+        return 0;
+      })
+      .finally(() => (this.running = null));
     return this.running;
   }
 
@@ -75,7 +77,10 @@ export class RotationSchedule {
     if (live === 0) return 0;
     const tickMs = this.o.tickMs ?? 60_000;
     const share = Math.ceil((live * tickMs) / (this.o.periodMs * (this.o.spread ?? 0.25)));
-    const ids = await this.o.store.credentialsDue(new Date(now - this.o.periodMs).toISOString(), Math.min(MAX_PER_TICK, Math.max(1, share)));
+    const ids = await this.o.store.credentialsDue(
+      new Date(now - this.o.periodMs).toISOString(),
+      Math.min(MAX_PER_TICK, Math.max(1, share)),
+    );
     if (ids.length === 0) return 0;
     const r = await this.o.rotate(ids, this.overlapMs);
     this.o.log.info('scheduled credential rotation', { rotated: r.rotated, notified: r.notified, oldValidUntil: r.oldValidUntil });

@@ -32,7 +32,9 @@ export function issueCertificate(spec: CertificateSpec): string {
     extension('2.5.29.19', true, seq(spec.kind === 'ca' ? [tlv(0x01, Buffer.from([0xff]))] : [])),
     // keyCertSign + cRLSign for the CA; digitalSignature for leaves (TLS 1.3 signs with the key).
     extension('2.5.29.15', true, spec.kind === 'ca' ? Buffer.from([0x03, 0x02, 0x01, 0x06]) : Buffer.from([0x03, 0x02, 0x07, 0x80])),
-    ...(spec.kind === 'ca' ? [] : [extension('2.5.29.37', false, seq([oid(spec.kind === 'client' ? '1.3.6.1.5.5.7.3.2' : '1.3.6.1.5.5.7.3.1')]))]),
+    ...(spec.kind === 'ca'
+      ? []
+      : [extension('2.5.29.37', false, seq([oid(spec.kind === 'client' ? '1.3.6.1.5.5.7.3.2' : '1.3.6.1.5.5.7.3.1')]))]),
     ...(spec.altNames?.length ? [extension('2.5.29.17', false, seq(spec.altNames.map(altName)))] : []),
     extension('2.5.29.14', false, tlv(0x04, keyId(spki))),
     extension('2.5.29.35', false, seq([tlv(0x80, keyId(issuerSpki))])),
@@ -52,11 +54,16 @@ export function issueCertificate(spec: CertificateSpec): string {
   return toPem(der);
 }
 
-export const toPem = (der: Buffer): string => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+export const toPem = (der: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END CERTIFICATE-----\n`;
 
 function algorithm(key: KeyObject): { id: Buffer; hash: string | null } {
   if (key.asymmetricKeyType === 'ed25519') return { id: seq([oid('1.3.101.112')]), hash: null };
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { id: seq([oid('1.2.840.10045.4.3.2')]), hash: 'sha256' };
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return { id: seq([oid('1.2.840.10045.4.3.2')]), hash: 'sha256' };
   throw new Error('a Flotilla CA key is P-256 (EC prime256v1) or Ed25519');
 }
 
@@ -99,6 +106,13 @@ const seq = (items: Buffer[]): Buffer => tlv(0x30, Buffer.concat(items));
 
 function tlv(tag: number, content: Buffer): Buffer {
   const n = content.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : n < 0x10000 ? Buffer.from([0x82, n >> 8, n & 0xff]) : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
+  const len =
+    n < 0x80
+      ? Buffer.from([n])
+      : n < 0x100
+        ? Buffer.from([0x81, n])
+        : n < 0x10000
+          ? Buffer.from([0x82, n >> 8, n & 0xff])
+          : Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, content]);
 }

@@ -13,7 +13,12 @@ export class DomainError<Code extends string = string> extends Error {
    * `details`: structured context for the API and CLI, never needed to match. `status` overrides
    * the table, for codes a domain does not know in advance.
    */
-  constructor(readonly code: Code, message: string, readonly details?: unknown, status?: number) {
+  constructor(
+    readonly code: Code,
+    message: string,
+    readonly details?: unknown,
+    status?: number,
+  ) {
     super(message);
     this.name = new.target.name;
     this.status = status ?? (new.target as typeof DomainError).statuses[code] ?? 500;

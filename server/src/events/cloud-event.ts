@@ -66,7 +66,14 @@ export const sourceOf = (type: EventType): string => `/flotilla/${type.slice(0, 
 /** The envelope of a stored event. */
 export function envelope(e: NewEvent & { id: string; time: string; sequence: number }): CloudEvent {
   return {
-    specversion: '1.0', id: e.id, source: sourceOf(e.type), type: `${TYPE_PREFIX}${e.type}`, subject: e.subject, time: e.time,
-    datacontenttype: 'application/json', sequence: e.sequence, data: e.data ?? null,
+    specversion: '1.0',
+    id: e.id,
+    source: sourceOf(e.type),
+    type: `${TYPE_PREFIX}${e.type}`,
+    subject: e.subject,
+    time: e.time,
+    datacontenttype: 'application/json',
+    sequence: e.sequence,
+    data: e.data ?? null,
   };
 }

@@ -9,7 +9,10 @@ const PATTERN = /^[a-z0-9_.*]{1,100}$/;
 const strip = (p: string) => (p.startsWith(TYPE_PREFIX) ? p.slice(TYPE_PREFIX.length) : p);
 
 function toRegExp(pattern: string): RegExp {
-  const body = strip(pattern).split('*').map((s) => s.replace(/[.]/g, '\\.')).join('[a-z0-9_.]*');
+  const body = strip(pattern)
+    .split('*')
+    .map((s) => s.replace(/[.]/g, '\\.'))
+    .join('[a-z0-9_.]*');
   return new RegExp(`^${body}$`);
 }
 
@@ -20,7 +23,8 @@ export function parseFilters(filters: readonly string[]): string[] {
   const out: string[] = [];
   for (const raw of filters) {
     const f = raw.trim();
-    if (!PATTERN.test(f)) throw new EventsError('INVALID_EVENT_FILTER', `event filter '${f.slice(0, 100)}' may hold only a-z, 0-9, '_', '.' and '*'`);
+    if (!PATTERN.test(f))
+      throw new EventsError('INVALID_EVENT_FILTER', `event filter '${f.slice(0, 100)}' may hold only a-z, 0-9, '_', '.' and '*'`);
     const re = toRegExp(f);
     if (!EVENT_TYPES.some((t) => re.test(t))) {
       throw new EventsError('INVALID_EVENT_FILTER', `event filter '${f}' matches no event type; known types: ${EVENT_TYPES.join(', ')}`);

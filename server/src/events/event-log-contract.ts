@@ -10,11 +10,26 @@ export interface EventStores {
 }
 
 const hook = (id: string, over: Partial<WebhookWithSecret> = {}): WebhookWithSecret => ({
-  id, url: `http://127.0.0.1:9/${id}`, events: ['rollout.*'], secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', description: 'd', enabled: true,
-  disabledReason: null, disabledAt: null, cursor: 0, failures: 0, createdAt: '2026-01-01T00:00:00.000Z', createdBy: 'tok_admin', ...over,
+  id,
+  url: `http://127.0.0.1:9/${id}`,
+  events: ['rollout.*'],
+  secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
+  description: 'd',
+  enabled: true,
+  disabledReason: null,
+  disabledAt: null,
+  cursor: 0,
+  failures: 0,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  createdBy: 'tok_admin',
+  ...over,
 });
 
-export function eventStoresContract(name: string, open: () => Promise<EventStores>, reopen?: (first: EventStores) => Promise<EventStores>): void {
+export function eventStoresContract(
+  name: string,
+  open: () => Promise<EventStores>,
+  reopen?: (first: EventStores) => Promise<EventStores>,
+): void {
   describe(`event stores contract (${name})`, () => {
     it('numbers events 1, 2, 3… and returns them as CloudEvents, byte-exact data included', async () => {
       const s = await open();
@@ -25,7 +40,14 @@ export function eventStoresContract(name: string, open: () => Promise<EventStore
         const a = await s.log.append({ type: 'model.version_registered', subject: 'fraud@3', data });
         const b = await s.log.append({ type: 'rollout.created', subject: 'ro_1', data: null });
         expect([a.sequence, b.sequence]).toEqual([1, 2]);
-        expect(a).toMatchObject({ specversion: '1.0', type: 'flotilla.model.version_registered', source: '/flotilla/models', subject: 'fraud@3', datacontenttype: 'application/json', data });
+        expect(a).toMatchObject({
+          specversion: '1.0',
+          type: 'flotilla.model.version_registered',
+          source: '/flotilla/models',
+          subject: 'fraud@3',
+          datacontenttype: 'application/json',
+          data,
+        });
         expect(a.id).not.toBe(b.id);
         expect(Date.parse(a.time)).toBeGreaterThan(0);
         expect(await s.log.after(0)).toEqual([a, b]);
@@ -39,7 +61,9 @@ export function eventStoresContract(name: string, open: () => Promise<EventStore
     it('concurrent appends get gap-free, unique numbers, and pages resume exactly after N', async () => {
       const s = await open();
       try {
-        const made = await Promise.all(Array.from({ length: 60 }, (_, i) => s.log.append({ type: 'alert.opened', subject: `al_${i}`, data: { i } })));
+        const made = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => s.log.append({ type: 'alert.opened', subject: `al_${i}`, data: { i } })),
+        );
         expect(made.map((e) => e.sequence).sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
         const read: number[] = [];
         for (let after = 0; ;) {
@@ -81,8 +105,23 @@ export function eventStoresContract(name: string, open: () => Promise<EventStore
         expect(listed.map((h) => h.id)).toEqual(['wh_a', 'wh_b']);
         for (const h of listed) expect(h).not.toHaveProperty('secret');
         expect((await s.hooks.get('wh_a'))?.secret).toBe(hook('wh_a').secret);
-        expect(await s.hooks.update('wh_a', { cursor: 41, failures: 3, enabled: false, disabledReason: 'HTTP 500', disabledAt: '2026-01-03T00:00:00.000Z' })).toBe(true);
-        expect(await s.hooks.get('wh_a')).toMatchObject({ cursor: 41, failures: 3, enabled: false, disabledReason: 'HTTP 500', disabledAt: '2026-01-03T00:00:00.000Z', events: ['rollout.*'] });
+        expect(
+          await s.hooks.update('wh_a', {
+            cursor: 41,
+            failures: 3,
+            enabled: false,
+            disabledReason: 'HTTP 500',
+            disabledAt: '2026-01-03T00:00:00.000Z',
+          }),
+        ).toBe(true);
+        expect(await s.hooks.get('wh_a')).toMatchObject({
+          cursor: 41,
+          failures: 3,
+          enabled: false,
+          disabledReason: 'HTTP 500',
+          disabledAt: '2026-01-03T00:00:00.000Z',
+          events: ['rollout.*'],
+        });
         expect(await s.hooks.update('wh_a', { enabled: true, disabledReason: null, disabledAt: null })).toBe(true);
         expect(await s.hooks.get('wh_a')).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null, cursor: 41 });
         expect(await s.hooks.update('wh_missing', { cursor: 1 })).toBe(false);
@@ -101,14 +140,29 @@ export function eventStoresContract(name: string, open: () => Promise<EventStore
         await s.hooks.create(hook('wh_a'));
         await s.hooks.create(hook('wh_b'));
         const d = (hookId: string, i: number) => ({
-          hookId, eventId: `e${i}`, sequence: i, type: 'flotilla.rollout.created', attempt: 1, ok: i % 2 === 0, status: i % 2 === 0 ? 204 : 500,
-          error: i % 2 === 0 ? null : 'HTTP 500', latencyMs: 3, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+          hookId,
+          eventId: `e${i}`,
+          sequence: i,
+          type: 'flotilla.rollout.created',
+          attempt: 1,
+          ok: i % 2 === 0,
+          status: i % 2 === 0 ? 204 : 500,
+          error: i % 2 === 0 ? null : 'HTTP 500',
+          latencyMs: 3,
+          at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
         });
         await s.hooks.addDelivery(d('wh_b', 0));
         for (let i = 1; i <= DELIVERIES_KEPT + 5; i++) await s.hooks.addDelivery(d('wh_a', i));
         const a = await s.hooks.deliveries('wh_a', 1000);
         expect(a.length).toBe(DELIVERIES_KEPT);
-        expect(a[0]).toMatchObject({ sequence: DELIVERIES_KEPT + 5, ok: false, status: 500, error: 'HTTP 500', hookId: 'wh_a', eventId: `e${DELIVERIES_KEPT + 5}` });
+        expect(a[0]).toMatchObject({
+          sequence: DELIVERIES_KEPT + 5,
+          ok: false,
+          status: 500,
+          error: 'HTTP 500',
+          hookId: 'wh_a',
+          eventId: `e${DELIVERIES_KEPT + 5}`,
+        });
         expect(a.at(-1)!.sequence).toBe(6);
         expect((await s.hooks.deliveries('wh_a', 2)).map((x) => x.sequence)).toEqual([DELIVERIES_KEPT + 5, DELIVERIES_KEPT + 4]);
         expect(await s.hooks.deliveries('wh_b')).toEqual([expect.objectContaining({ sequence: 0, ok: true, status: 204, error: null })]);

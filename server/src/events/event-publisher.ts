@@ -21,7 +21,10 @@ export class EventBus implements EventPublisher {
   /** Appends run one after another, so this process's events are numbered in the order they were published. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly log: EventLog, private readonly logger?: Logger) {}
+  constructor(
+    readonly log: EventLog,
+    private readonly logger?: Logger,
+  ) {}
 
   publish(type: EventType, subject: string, data: unknown): Promise<CloudEvent | null> {
     const run = this.tail.then(async () => {

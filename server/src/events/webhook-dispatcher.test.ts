@@ -31,9 +31,21 @@ async function serve(handler: (req: IncomingMessage, body: string, res: ServerRe
 }
 
 const SECRET = 'whsec_' + Buffer.alloc(24, 7).toString('base64');
-const hook = (id: string, url: string, events = ['*']) => hooks.create({
-  id, url, events, secret: SECRET, description: '', enabled: true, disabledReason: null, disabledAt: null, cursor: 0, failures: 0, createdAt: new Date().toISOString(), createdBy: 't',
-});
+const hook = (id: string, url: string, events = ['*']) =>
+  hooks.create({
+    id,
+    url,
+    events,
+    secret: SECRET,
+    description: '',
+    enabled: true,
+    disabledReason: null,
+    disabledAt: null,
+    cursor: 0,
+    failures: 0,
+    createdAt: new Date().toISOString(),
+    createdBy: 't',
+  });
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-dispatch-'));
@@ -65,17 +77,32 @@ describe('WebhookDispatcher', () => {
   it('delivers only matching events, in order, signed, and moves the cursor past skipped ones', async () => {
     const got: { type: string; ok: boolean }[] = [];
     const url = await serve((req, body, res) => {
-      const ok = verify(SECRET, { id: String(req.headers['webhook-id']), timestamp: String(req.headers['webhook-timestamp']), signature: String(req.headers['webhook-signature']) }, body);
+      const ok = verify(
+        SECRET,
+        {
+          id: String(req.headers['webhook-id']),
+          timestamp: String(req.headers['webhook-timestamp']),
+          signature: String(req.headers['webhook-signature']),
+        },
+        body,
+      );
       got.push({ type: JSON.parse(body).type, ok });
       res.writeHead(200).end('fine');
     });
     await hook('wh_1', url, ['alert.*']);
-    for (const t of ['rollout.created', 'alert.opened', 'bundle.created', 'alert.resolved', 'rollout.finished'] as const) await log.append({ type: t, subject: 's', data: null });
+    for (const t of ['rollout.created', 'alert.opened', 'bundle.created', 'alert.resolved', 'rollout.finished'] as const)
+      await log.append({ type: t, subject: 's', data: null });
     const d = new WebhookDispatcher({ hooks, log });
     await d.round();
-    expect(got).toEqual([{ type: 'flotilla.alert.opened', ok: true }, { type: 'flotilla.alert.resolved', ok: true }]);
+    expect(got).toEqual([
+      { type: 'flotilla.alert.opened', ok: true },
+      { type: 'flotilla.alert.resolved', ok: true },
+    ]);
     expect(await hooks.get('wh_1')).toMatchObject({ cursor: 5, failures: 0 });
-    expect((await hooks.deliveries('wh_1')).map((x) => [x.sequence, x.ok, x.status, x.attempt])).toEqual([[4, true, 200, 1], [2, true, 200, 1]]);
+    expect((await hooks.deliveries('wh_1')).map((x) => [x.sequence, x.ok, x.status, x.attempt])).toEqual([
+      [4, true, 200, 1],
+      [2, true, 200, 1],
+    ]);
   });
 
   it('counts a redirect, a 4xx and a timeout as failures, and disables the hook with the last reason', async () => {
@@ -95,9 +122,13 @@ describe('WebhookDispatcher', () => {
     }
     const h = await hooks.get('wh_1');
     expect(h).toMatchObject({ enabled: false, cursor: 0, failures: 3 });
-    expect(h!.disabledReason).toBe('disabled after 3 consecutive failed deliveries; last: no answer within 200 ms (event 1 flotilla.rollout.created)');
+    expect(h!.disabledReason).toBe(
+      'disabled after 3 consecutive failed deliveries; last: no answer within 200 ms (event 1 flotilla.rollout.created)',
+    );
     expect((await hooks.deliveries('wh_1')).map((x) => [x.attempt, x.status, x.error])).toEqual([
-      [3, null, 'no answer within 200 ms'], [2, 410, 'HTTP 410'], [1, 302, 'HTTP 302 (redirects are not followed)'],
+      [3, null, 'no answer within 200 ms'],
+      [2, 410, 'HTTP 410'],
+      [1, 302, 'HTTP 302 (redirects are not followed)'],
     ]);
     // Disabled: further rounds do not call it.
     await d.round();
@@ -125,7 +156,9 @@ describe('WebhookDispatcher', () => {
 
   it('delivers nothing without the lease, and a shutdown mid-delivery is not a failure', async () => {
     let held = false;
-    const url = await serve(() => { /* hangs until the dispatcher stops */ });
+    const url = await serve(() => {
+      /* hangs until the dispatcher stops */
+    });
     await hook('wh_1', url);
     await log.append({ type: 'rollout.created', subject: 's', data: null });
     const d = new WebhookDispatcher({ hooks, log, lease: async () => held, timings: { pollMs: 20 } });

@@ -23,7 +23,13 @@ export interface DispatchTimings {
   pollMs: number;
 }
 
-export const DEFAULT_TIMINGS: DispatchTimings = { timeoutMs: 10_000, backoffMs: 1000, backoffMaxMs: 600_000, maxFailures: 15, pollMs: 1000 };
+export const DEFAULT_TIMINGS: DispatchTimings = {
+  timeoutMs: 10_000,
+  backoffMs: 1000,
+  backoffMaxMs: 600_000,
+  maxFailures: 15,
+  pollMs: 1000,
+};
 
 export interface DispatcherDeps {
   hooks: WebhookStore;
@@ -78,12 +84,14 @@ export class WebhookDispatcher {
   async round(): Promise<void> {
     if (this.d.lease && !(await this.d.lease())) return;
     const hooks = (await this.d.hooks.list()).filter((h) => h.enabled);
-    await Promise.all(hooks.map(async (h) => {
-      // A hook with no failures on record was just enabled again by an operator: no backoff to wait out.
-      if (h.failures > 0 && (this.retryAt.get(h.id) ?? 0) > Date.now()) return;
-      const full = await this.d.hooks.get(h.id);
-      if (full?.enabled) await this.drain(full);
-    }));
+    await Promise.all(
+      hooks.map(async (h) => {
+        // A hook with no failures on record was just enabled again by an operator: no backoff to wait out.
+        if (h.failures > 0 && (this.retryAt.get(h.id) ?? 0) > Date.now()) return;
+        const full = await this.d.hooks.get(h.id);
+        if (full?.enabled) await this.drain(full);
+      }),
+    );
   }
 
   private async run(): Promise<void> {
@@ -156,26 +164,44 @@ export class WebhookDispatcher {
     const body = JSON.stringify(e);
     const ts = Math.floor(Date.now() / 1000);
     const headers = {
-      'content-type': 'application/cloudevents+json; charset=utf-8', 'user-agent': this.d.userAgent ?? 'flotilla-webhooks',
-      'webhook-id': e.id, 'webhook-timestamp': String(ts), 'webhook-signature': sign(h.secret, e.id, ts, body),
+      'content-type': 'application/cloudevents+json; charset=utf-8',
+      'user-agent': this.d.userAgent ?? 'flotilla-webhooks',
+      'webhook-id': e.id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign(h.secret, e.id, ts, body),
     };
     const t0 = performance.now();
     let status: number | null = null;
     let error: string | null = null;
     try {
       // No redirects: a hook posts where the admin said, never where an answer points.
-      const res = await fetch(h.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.any([AbortSignal.timeout(this.t.timeoutMs), this.abort.signal]) });
+      const res = await fetch(h.url, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([AbortSignal.timeout(this.t.timeoutMs), this.abort.signal]),
+      });
       status = res.status;
       await res.body?.cancel().catch(() => undefined);
       if (status < 200 || status > 299) error = `HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`;
     } catch (err) {
       const x = err as Error & { cause?: { code?: string; message?: string } };
-      error = x.name === 'TimeoutError' ? `no answer within ${this.t.timeoutMs} ms` : x.cause?.code ?? x.cause?.message ?? x.message;
+      error = x.name === 'TimeoutError' ? `no answer within ${this.t.timeoutMs} ms` : (x.cause?.code ?? x.cause?.message ?? x.message);
     }
     const latencyMs = Math.round(performance.now() - t0);
     if (this.abort.signal.aborted && status === null) return { delivered: false, error: 'server stopping' };
     await this.d.hooks.addDelivery({
-      hookId: h.id, eventId: e.id, sequence: e.sequence, type: e.type, attempt, ok: error === null, status, error, latencyMs, at: new Date().toISOString(),
+      hookId: h.id,
+      eventId: e.id,
+      sequence: e.sequence,
+      type: e.type,
+      attempt,
+      ok: error === null,
+      status,
+      error,
+      latencyMs,
+      at: new Date().toISOString(),
     });
     return { delivered: error === null, error: error ?? '' };
   }

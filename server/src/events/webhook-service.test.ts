@@ -24,13 +24,27 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const code = (p: Promise<unknown>) => p.then(() => null, (e: { code: string }) => e.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: { code: string }) => e.code,
+  );
 
 describe('WebhookService', () => {
   it('creates hooks that start after the newest event and shows the secret once', async () => {
     await stores.log.append({ type: 'alert.opened', subject: 'a', data: null });
-    const h = await svc.add({ url: 'https://hooks.example.com/x?y=1', events: ['flotilla.rollout.*', 'alert.opened'], description: 'ops' }, 'tok_admin');
-    expect(h).toMatchObject({ url: 'https://hooks.example.com/x?y=1', events: ['rollout.*', 'alert.opened'], cursor: 1, enabled: true, createdBy: 'tok_admin', description: 'ops' });
+    const h = await svc.add(
+      { url: 'https://hooks.example.com/x?y=1', events: ['flotilla.rollout.*', 'alert.opened'], description: 'ops' },
+      'tok_admin',
+    );
+    expect(h).toMatchObject({
+      url: 'https://hooks.example.com/x?y=1',
+      events: ['rollout.*', 'alert.opened'],
+      cursor: 1,
+      enabled: true,
+      createdBy: 'tok_admin',
+      description: 'ops',
+    });
     expect(h.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(await svc.get(h.id)).not.toHaveProperty('secret');
     expect(JSON.stringify(await svc.list())).not.toContain(h.secret);
@@ -52,7 +66,8 @@ describe('WebhookService', () => {
     expect(await svc.enable(h.id)).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null, failures: 0, cursor: 7 });
     expect(await svc.deliveries(h.id)).toEqual([]);
     await svc.remove(h.id);
-    for (const p of [svc.get(h.id), svc.enable(h.id), svc.disable(h.id, ''), svc.remove(h.id), svc.deliveries(h.id)]) expect(await code(p)).toBe('NOT_FOUND');
+    for (const p of [svc.get(h.id), svc.enable(h.id), svc.disable(h.id, ''), svc.remove(h.id), svc.deliveries(h.id)])
+      expect(await code(p)).toBe('NOT_FOUND');
   });
 
   it(`keeps at most ${MAX_WEBHOOKS} hooks`, async () => {

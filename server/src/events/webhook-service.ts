@@ -33,19 +33,27 @@ export function checkUrl(raw: string): string {
     throw new EventsError('INVALID_WEBHOOK', `'${raw.slice(0, 100)}' is not a URL: give http(s)://host[:port]/path`);
   }
   if (raw.length > MAX_URL) throw new EventsError('INVALID_WEBHOOK', `the URL is ${raw.length} characters; at most ${MAX_URL}`);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new EventsError('INVALID_WEBHOOK', `only http and https webhooks are allowed, not '${u.protocol}'`);
-  if (u.username || u.password) throw new EventsError('INVALID_WEBHOOK', 'put no credentials in the URL: receivers verify the webhook-signature header instead');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new EventsError('INVALID_WEBHOOK', `only http and https webhooks are allowed, not '${u.protocol}'`);
+  if (u.username || u.password)
+    throw new EventsError('INVALID_WEBHOOK', 'put no credentials in the URL: receivers verify the webhook-signature header instead');
   return u.toString();
 }
 
 function checkSecret(s: string): string {
-  if (s.length > MAX_SECRET_CHARS) throw new EventsError('INVALID_WEBHOOK', `the secret is ${s.length} characters; at most ${MAX_SECRET_CHARS}`);
-  if (secretKey(s).length < MIN_SECRET_BYTES) throw new EventsError('INVALID_WEBHOOK', `the secret must hold at least ${MIN_SECRET_BYTES} bytes; omit it to have one generated`);
+  if (s.length > MAX_SECRET_CHARS)
+    throw new EventsError('INVALID_WEBHOOK', `the secret is ${s.length} characters; at most ${MAX_SECRET_CHARS}`);
+  if (secretKey(s).length < MIN_SECRET_BYTES)
+    throw new EventsError('INVALID_WEBHOOK', `the secret must hold at least ${MIN_SECRET_BYTES} bytes; omit it to have one generated`);
   return s;
 }
 
 export class WebhookService {
-  constructor(private readonly hooks: WebhookStore, private readonly log: EventLog, private readonly onChange: () => void = () => {}) {}
+  constructor(
+    private readonly hooks: WebhookStore,
+    private readonly log: EventLog,
+    private readonly onChange: () => void = () => {},
+  ) {}
 
   /** Creates a hook that receives events recorded from now on; the answer is the only one that carries the secret. */
   async add(input: NewWebhookInput, actor: string): Promise<Webhook & { secret: string }> {
@@ -54,11 +62,25 @@ export class WebhookService {
     const secret = input.secret === undefined ? newSecret() : checkSecret(input.secret);
     const description = (input.description ?? '').slice(0, 500);
     const count = (await this.hooks.list()).length;
-    if (count >= MAX_WEBHOOKS) throw new EventsError('TOO_MANY_WEBHOOKS', `there are already ${count} webhooks (at most ${MAX_WEBHOOKS}): remove one first (flotilla webhooks remove ID)`);
+    if (count >= MAX_WEBHOOKS)
+      throw new EventsError(
+        'TOO_MANY_WEBHOOKS',
+        `there are already ${count} webhooks (at most ${MAX_WEBHOOKS}): remove one first (flotilla webhooks remove ID)`,
+      );
     const id = `wh_${randomBytes(8).toString('hex')}`;
     const hook = await this.hooks.create({
-      id, url, events, secret, description, enabled: true, disabledReason: null, disabledAt: null, cursor: await this.log.head(), failures: 0,
-      createdAt: new Date().toISOString(), createdBy: actor,
+      id,
+      url,
+      events,
+      secret,
+      description,
+      enabled: true,
+      disabledReason: null,
+      disabledAt: null,
+      cursor: await this.log.head(),
+      failures: 0,
+      createdAt: new Date().toISOString(),
+      createdBy: actor,
     });
     this.onChange();
     return { ...hook, secret };
@@ -66,7 +88,9 @@ export class WebhookService {
 
   async list(lastDeliveries = 5): Promise<WebhookView[]> {
     const hooks = await this.hooks.list();
-    return Promise.all(hooks.map(async (h) => ({ ...h, lastDeliveries: lastDeliveries > 0 ? await this.hooks.deliveries(h.id, lastDeliveries) : [] })));
+    return Promise.all(
+      hooks.map(async (h) => ({ ...h, lastDeliveries: lastDeliveries > 0 ? await this.hooks.deliveries(h.id, lastDeliveries) : [] })),
+    );
   }
 
   async get(id: string): Promise<WebhookView> {
@@ -83,13 +107,20 @@ export class WebhookService {
 
   /** Enables a hook again; delivery resumes in order from the event it stopped at. */
   async enable(id: string): Promise<WebhookView> {
-    if (!(await this.hooks.update(id, { enabled: true, disabledReason: null, disabledAt: null, failures: 0 }))) throw EventsError.notFound('webhook', id);
+    if (!(await this.hooks.update(id, { enabled: true, disabledReason: null, disabledAt: null, failures: 0 })))
+      throw EventsError.notFound('webhook', id);
     this.onChange();
     return this.get(id);
   }
 
   async disable(id: string, reason: string): Promise<WebhookView> {
-    if (!(await this.hooks.update(id, { enabled: false, disabledReason: reason.slice(0, 500) || 'disabled by an operator', disabledAt: new Date().toISOString() }))) {
+    if (
+      !(await this.hooks.update(id, {
+        enabled: false,
+        disabledReason: reason.slice(0, 500) || 'disabled by an operator',
+        disabledAt: new Date().toISOString(),
+      }))
+    ) {
       throw EventsError.notFound('webhook', id);
     }
     this.onChange();

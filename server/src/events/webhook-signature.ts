@@ -24,7 +24,13 @@ export function sign(secret: string, id: string, timestamp: number, body: string
  * What a receiver does: true when one of the space-separated `v1,` signatures matches and the timestamp is
  * within `toleranceSec` of now (replay protection).
  */
-export function verify(secret: string, headers: { id: string; timestamp: string; signature: string }, body: string, nowSec = Date.now() / 1000, toleranceSec = 300): boolean {
+export function verify(
+  secret: string,
+  headers: { id: string; timestamp: string; signature: string },
+  body: string,
+  nowSec = Date.now() / 1000,
+  toleranceSec = 300,
+): boolean {
   const ts = Number(headers.timestamp);
   if (!Number.isInteger(ts) || Math.abs(nowSec - ts) > toleranceSec) return false;
   const expected = Buffer.from(sign(secret, headers.id, ts, body));

@@ -21,7 +21,11 @@ export function checkStorage(dir: string, minFree = minFreeBytes()): StorageChec
     return { ok: false, code: 'STORAGE_UNWRITABLE', message: `cannot inspect the data folder: ${(e as Error).message}` };
   }
   if (freeBytes < minFree) {
-    return { ok: false, code: 'STORAGE_FULL', message: `the data folder has ${freeBytes} bytes free, below the ${minFree} needed (FLOTILLA_READY_MIN_FREE_BYTES): free space` };
+    return {
+      ok: false,
+      code: 'STORAGE_FULL',
+      message: `the data folder has ${freeBytes} bytes free, below the ${minFree} needed (FLOTILLA_READY_MIN_FREE_BYTES): free space`,
+    };
   }
   const probe = join(dir, `.ready-probe-${process.pid}`);
   try {

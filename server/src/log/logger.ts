@@ -17,7 +17,7 @@ export function createLogger(
   base: Record<string, unknown> = {},
   write: (line: string) => void = (l) => process.stderr.write(l),
 ): Logger {
-  const min = level === 'silent' ? Infinity : ORDER[level] ?? ORDER.info;
+  const min = level === 'silent' ? Infinity : (ORDER[level] ?? ORDER.info);
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
     write(`${JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...base, ...fields })}\n`);

@@ -15,11 +15,15 @@ export function registerProcessMetrics(m: MetricsRegistry): () => void {
   h.enable();
   // The histogram counts the sampler's own interval in every sample: subtract it so an idle loop reads ~0.
   const seconds = (ns: number) => Math.max(0, ns / 1e9 - RESOLUTION_MS / 1000);
-  m.gauge('flotilla_event_loop_delay_seconds', 'Event-loop delay since the server started, by quantile (max: the longest stall)', () => (h.count === 0 ? [] : [
-    [{ quantile: '0.5' }, seconds(h.percentile(50))],
-    [{ quantile: '0.99' }, seconds(h.percentile(99))],
-    [{ quantile: 'max' }, seconds(h.max)],
-  ]));
+  m.gauge('flotilla_event_loop_delay_seconds', 'Event-loop delay since the server started, by quantile (max: the longest stall)', () =>
+    h.count === 0
+      ? []
+      : [
+          [{ quantile: '0.5' }, seconds(h.percentile(50))],
+          [{ quantile: '0.99' }, seconds(h.percentile(99))],
+          [{ quantile: 'max' }, seconds(h.max)],
+        ],
+  );
   m.gauge('flotilla_process_resident_bytes', 'Resident memory of the server process', () => process.memoryUsage.rss());
   return () => h.disable();
 }

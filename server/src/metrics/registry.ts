@@ -11,7 +11,9 @@ interface Series<T> {
 const key = (l: Labels) => JSON.stringify(Object.entries(l).sort());
 const fmtLabels = (l: Labels) => {
   const e = Object.entries(l);
-  return e.length ? `{${e.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}` : '';
+  return e.length
+    ? `{${e.map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`
+    : '';
 };
 
 export class Counter {
@@ -60,7 +62,9 @@ export class MetricsRegistry {
   /** A value read when scraped: a number, or labelled numbers. Use type 'counter' for monotonic values kept elsewhere. */
   gauge(name: string, help: string, collect: Collect, type: 'gauge' | 'counter' = 'gauge'): void {
     this.entries.push({
-      name, help, type,
+      name,
+      help,
+      type,
       render: () => {
         const v = collect();
         return typeof v === 'number' ? [`${name} ${v}`] : v.map(([l, n]) => `${name}${fmtLabels(l)} ${n}`);
@@ -72,13 +76,18 @@ export class MetricsRegistry {
   histogram(name: string, help: string, buckets: number[]): Histogram {
     const h = new Histogram(buckets);
     this.entries.push({
-      name, help, type: 'histogram',
-      render: () => h.samples().flatMap((s) => [
-        ...h.buckets.map((b, i) => `${name}_bucket${fmtLabels({ ...s.labels, le: String(b) })} ${s.value.counts[i]}`),
-        `${name}_bucket${fmtLabels({ ...s.labels, le: '+Inf' })} ${s.value.count}`,
-        `${name}_sum${fmtLabels(s.labels)} ${s.value.sum}`,
-        `${name}_count${fmtLabels(s.labels)} ${s.value.count}`,
-      ]),
+      name,
+      help,
+      type: 'histogram',
+      render: () =>
+        h
+          .samples()
+          .flatMap((s) => [
+            ...h.buckets.map((b, i) => `${name}_bucket${fmtLabels({ ...s.labels, le: String(b) })} ${s.value.counts[i]}`),
+            `${name}_bucket${fmtLabels({ ...s.labels, le: '+Inf' })} ${s.value.count}`,
+            `${name}_sum${fmtLabels(s.labels)} ${s.value.sum}`,
+            `${name}_count${fmtLabels(s.labels)} ${s.value.count}`,
+          ]),
     });
     return h;
   }

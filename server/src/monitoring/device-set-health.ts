@@ -33,7 +33,10 @@ export interface DeviceSetHealth {
  * compare with (e.g. the reference's, or the previous model's on the same devices); without it,
  * confidenceDrop is null.
  */
-export function deviceSetHealth(rollups: readonly Rollup[], o: { reference?: ModelReference; baselineConfidence?: number | null; shadow: boolean; epsilon?: number }): DeviceSetHealth {
+export function deviceSetHealth(
+  rollups: readonly Rollup[],
+  o: { reference?: ModelReference; baselineConfidence?: number | null; shadow: boolean; epsilon?: number },
+): DeviceSetHealth {
   const reporting = new Set<string>();
   const total = emptyCounts();
   for (const r of rollups) {
@@ -43,11 +46,19 @@ export function deviceSetHealth(rollups: readonly Rollup[], o: { reference?: Mod
   if (o.shadow) {
     const n = total.shadow.requests;
     return {
-      reporting: reporting.size, requests: n, errors: total.shadow.errors, clientErrors: total.clientErrors ?? 0, driftSamples: 0, errorRate: n > 0 ? total.shadow.errors / n : null, p95LatencyMs: n > 0 ? total.shadow.latencyP95MsWeighted / n : null,
-      confidenceDrop: null, driftScore: null, disagreement: n > 0 ? 1 - total.shadow.agreements / n : null,
+      reporting: reporting.size,
+      requests: n,
+      errors: total.shadow.errors,
+      clientErrors: total.clientErrors ?? 0,
+      driftSamples: 0,
+      errorRate: n > 0 ? total.shadow.errors / n : null,
+      p95LatencyMs: n > 0 ? total.shadow.latencyP95MsWeighted / n : null,
+      confidenceDrop: null,
+      driftScore: null,
+      disagreement: n > 0 ? 1 - total.shadow.agreements / n : null,
     };
   }
-  const mean = total.confidence ? histogramMean(total.confidence)?.mean ?? null : null;
+  const mean = total.confidence ? (histogramMean(total.confidence)?.mean ?? null) : null;
   let drift: number | null = null;
   let driftSamples = 0;
   for (const f of o.reference?.features ?? []) {

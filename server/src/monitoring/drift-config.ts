@@ -56,7 +56,9 @@ export function resolveDriftConfig(over: Partial<DriftConfig> = {}): DriftConfig
   if (!(c.minSamples >= 1)) throw bad('minSamples must be at least 1');
   if (!(c.psiWarn > 0 && c.psiAlert >= c.psiWarn)) throw bad('need 0 < psiWarn <= psiAlert');
   if (!(c.fdr > 0 && c.fdr < 1)) throw bad('fdr must lie in (0, 1)');
-  if (!(Number.isInteger(c.raiseAfter) && c.raiseAfter >= 1 && Number.isInteger(c.clearAfter) && c.clearAfter >= 1)) throw bad('raiseAfter and clearAfter must be positive integers');
-  if (!(c.psiEpsilon >= 0) || !(c.minExpected >= 0) || !(c.baselineSamples >= 1)) throw bad('psiEpsilon and minExpected must be >= 0, baselineSamples >= 1');
+  if (!(Number.isInteger(c.raiseAfter) && c.raiseAfter >= 1 && Number.isInteger(c.clearAfter) && c.clearAfter >= 1))
+    throw bad('raiseAfter and clearAfter must be positive integers');
+  if (!(c.psiEpsilon >= 0) || !(c.minExpected >= 0) || !(c.baselineSamples >= 1))
+    throw bad('psiEpsilon and minExpected must be >= 0, baselineSamples >= 1');
   return c;
 }

@@ -7,20 +7,32 @@ import { seededRandom } from '../random/seeded-random.ts';
 import { multinomial, snowShift } from './telemetry-sim.ts';
 
 const FREQ = [0.1, 0.2, 0.3, 0.2, 0.1, 0.1];
-const ref: ModelReference = { features: [{ name: 'light', edges: [0, 1, 2, 3, 4, 5, 6], frequencies: FREQ }, { name: 'motion', edges: [0, 1, 2, 3, 4, 5, 6], frequencies: FREQ }] };
+const ref: ModelReference = {
+  features: [
+    { name: 'light', edges: [0, 1, 2, 3, 4, 5, 6], frequencies: FREQ },
+    { name: 'motion', edges: [0, 1, 2, 3, 4, 5, 6], frequencies: FREQ },
+  ],
+};
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const MODEL = 'cam@1.0.0';
 
 function detector(over = {}) {
   let n = 0;
-  const d = new DriftDetector(over, () => `a${++n}`, () => new Date(T0));
+  const d = new DriftDetector(
+    over,
+    () => `a${++n}`,
+    () => new Date(T0),
+  );
   d.setReference(MODEL, ref);
   return d;
 }
 
 function win(rng: () => number, i: number, n: number, lightShift = 0, cohort = 'north'): DetectorWindow {
   return {
-    cohort, model: MODEL, start: T0 + i * 60_000, end: T0 + (i + 1) * 60_000,
+    cohort,
+    model: MODEL,
+    start: T0 + i * 60_000,
+    end: T0 + (i + 1) * 60_000,
     features: { light: multinomial(rng, n, snowShift(FREQ, lightShift)), motion: multinomial(rng, n, FREQ) },
   };
 }
@@ -36,7 +48,15 @@ describe('DriftDetector', () => {
     d.observe(win(rng, 2, 500, 0.5));
     const [raised] = d.evaluate();
     expect(raised?.type).toBe('raised');
-    expect(raised?.alert).toMatchObject({ id: 'a1', cohort: 'north', model: MODEL, severity: 'critical', state: 'open', since: new Date(T0 + 60_000).toISOString(), windows: 2 });
+    expect(raised?.alert).toMatchObject({
+      id: 'a1',
+      cohort: 'north',
+      model: MODEL,
+      severity: 'critical',
+      state: 'open',
+      since: new Date(T0 + 60_000).toISOString(),
+      windows: 2,
+    });
     expect(raised?.alert.features.map((f) => f.name)).toEqual(['light']);
     expect(raised?.alert.features[0]!.psi).toBeGreaterThan(0.25);
     const types: string[] = [];
@@ -75,8 +95,13 @@ describe('DriftDetector', () => {
   it('counts mismatched and unknown features as issues instead of failing', () => {
     const d = detector();
     const issues = d.observe({ cohort: 'c', model: MODEL, start: T0, end: T0, features: { light: [1, 2, 3], speed: [1] } });
-    expect(issues).toEqual([{ stream: 'light', reason: 'bin_count_mismatch' }, { stream: 'speed', reason: 'unknown_feature' }]);
-    expect(d.observe({ cohort: 'c', model: 'other@1', start: T0, end: T0, features: { light: [1] } })).toEqual([{ stream: 'light', reason: 'no_reference' }]);
+    expect(issues).toEqual([
+      { stream: 'light', reason: 'bin_count_mismatch' },
+      { stream: 'speed', reason: 'unknown_feature' },
+    ]);
+    expect(d.observe({ cohort: 'c', model: 'other@1', start: T0, end: T0, features: { light: [1] } })).toEqual([
+      { stream: 'light', reason: 'no_reference' },
+    ]);
     expect(() => d.setReference('bad@1', { features: [{ name: 'x', edges: [0, 1], frequencies: [0.5, 0.5] }] })).toThrow(MonitoringError);
   });
 
@@ -85,8 +110,13 @@ describe('DriftDetector', () => {
     const rng = seededRandom(4);
     const edges = [0, 0.25, 0.5, 0.75, 1];
     const out = (i: number, classes: number[]): DetectorWindow => ({
-      cohort: 'c', model: MODEL, start: T0 + i * 60_000, end: T0 + (i + 1) * 60_000, features: {},
-      predictions: multinomial(rng, 500, classes), confidence: { edges, counts: multinomial(rng, 500, [0.05, 0.1, 0.25, 0.6]) },
+      cohort: 'c',
+      model: MODEL,
+      start: T0 + i * 60_000,
+      end: T0 + (i + 1) * 60_000,
+      features: {},
+      predictions: multinomial(rng, 500, classes),
+      confidence: { edges, counts: multinomial(rng, 500, [0.05, 0.1, 0.25, 0.6]) },
     });
     d.observe(out(0, [0.5, 0.3, 0.2]));
     expect(d.status().map((s) => s.against)).toEqual(['learning', 'learning']);

@@ -84,7 +84,11 @@ export class DriftDetector {
    * @param newId alert id factory (default random UUIDs)
    * @param now clock for alert bookkeeping times
    */
-  constructor(config: Partial<DriftConfig> = {}, private readonly newId: () => string = randomUUID, private readonly now: () => Date = () => new Date()) {
+  constructor(
+    config: Partial<DriftConfig> = {},
+    private readonly newId: () => string = randomUUID,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.config = resolveDriftConfig(config);
   }
 
@@ -106,8 +110,11 @@ export class DriftDetector {
   private frequenciesFor(ref: ModelReference, stream: string, cohort: string): number[] | null {
     if (stream === PREDICTION_STREAM) return ref.predictions ?? null;
     if (stream === CONFIDENCE_STREAM) return ref.confidence?.frequencies ?? null;
-    return ref.cohorts?.[cohort]?.features.find((f) => f.name === stream)?.frequencies
-      ?? ref.features.find((f) => f.name === stream)?.frequencies ?? null;
+    return (
+      ref.cohorts?.[cohort]?.features.find((f) => f.name === stream)?.frequencies ??
+      ref.features.find((f) => f.name === stream)?.frequencies ??
+      null
+    );
   }
 
   private group(cohort: string, model: string): Group {
@@ -175,7 +182,11 @@ export class DriftDetector {
     if (verdicts.length === 0) return [];
     const c = this.config;
     const family = this.familySize();
-    const significant = benjaminiHochberg(verdicts.map((x) => x.v.scores.pValue), c.fdr, family);
+    const significant = benjaminiHochberg(
+      verdicts.map((x) => x.v.scores.pValue),
+      c.fdr,
+      family,
+    );
     const touched = new Set<Group>();
     verdicts.forEach(({ v, g }, i) => {
       const psi = v.scores.psi;
@@ -218,8 +229,14 @@ export class DriftDetector {
   private feature(s: DriftStream): AlertFeature {
     const last = s.last!;
     return {
-      name: s.name, psi: last.scores.psi, js: last.scores.js, pValue: last.scores.pValue, level: last.level,
-      peakPsi: s.peakPsi, since: iso(s.runSince ?? last.start), active: s.alerting,
+      name: s.name,
+      psi: last.scores.psi,
+      js: last.scores.js,
+      pValue: last.scores.pValue,
+      level: last.level,
+      peakPsi: s.peakPsi,
+      since: iso(s.runSince ?? last.start),
+      active: s.alerting,
     };
   }
 
@@ -233,9 +250,20 @@ export class DriftDetector {
       if (alerting.length === 0) return null;
       const features = alerting.filter((s) => s.last).map((s) => this.feature(s));
       g.alert = {
-        id: this.newId(), cohort: g.cohort, model: g.model, features, severity: critical ? 'critical' : 'warning',
-        since: features.map((f) => f.since).sort()[0]!, windows, state: 'open', openedAt: at, updatedAt: at,
-        resolvedAt: null, resolvedBy: null, acknowledgedAt: null, acknowledgedBy: null,
+        id: this.newId(),
+        cohort: g.cohort,
+        model: g.model,
+        features,
+        severity: critical ? 'critical' : 'warning',
+        since: features.map((f) => f.since).sort()[0]!,
+        windows,
+        state: 'open',
+        openedAt: at,
+        updatedAt: at,
+        resolvedAt: null,
+        resolvedBy: null,
+        acknowledgedAt: null,
+        acknowledgedBy: null,
       };
       return { type: 'raised', alert: structuredClone(g.alert) };
     }
@@ -244,15 +272,27 @@ export class DriftDetector {
       const i = a.features.findIndex((f) => f.name === s.name);
       if (s.alerting && s.last) {
         const f = this.feature(s);
-        if (i >= 0) a.features[i] = { ...f, peakPsi: Math.max(f.peakPsi, a.features[i]!.peakPsi), since: a.features[i]!.active ? a.features[i]!.since : f.since };
+        if (i >= 0)
+          a.features[i] = {
+            ...f,
+            peakPsi: Math.max(f.peakPsi, a.features[i]!.peakPsi),
+            since: a.features[i]!.active ? a.features[i]!.since : f.since,
+          };
         else a.features.push(f);
       } else if (i >= 0 && a.features[i]!.active) {
-        a.features[i] = { ...a.features[i]!, active: false, ...(s.last ? { psi: s.last.scores.psi, js: s.last.scores.js, pValue: s.last.scores.pValue, level: s.last.level } : {}) };
+        a.features[i] = {
+          ...a.features[i]!,
+          active: false,
+          ...(s.last ? { psi: s.last.scores.psi, js: s.last.scores.js, pValue: s.last.scores.pValue, level: s.last.level } : {}),
+        };
       }
     }
     a.updatedAt = at;
     a.windows = Math.max(a.windows, windows);
-    a.since = a.features.map((f) => f.since).concat(a.since).sort()[0]!;
+    a.since = a.features
+      .map((f) => f.since)
+      .concat(a.since)
+      .sort()[0]!;
     if (alerting.length === 0) {
       a.state = 'resolved';
       a.resolvedAt = at;
@@ -288,7 +328,14 @@ export class DriftDetector {
       if (g.alert?.id !== id) continue;
       for (const s of g.streams) s.reset();
       const at = this.now().toISOString();
-      const a: Alert = { ...g.alert, state: 'resolved', resolvedAt: at, resolvedBy: by, updatedAt: at, features: g.alert.features.map((f) => ({ ...f, active: false })) };
+      const a: Alert = {
+        ...g.alert,
+        state: 'resolved',
+        resolvedAt: at,
+        resolvedBy: by,
+        updatedAt: at,
+        features: g.alert.features.map((f) => ({ ...f, active: false })),
+      };
       g.alert = null;
       return a;
     }
@@ -315,11 +362,19 @@ export class DriftDetector {
     for (const s of [...this.groups.values()].flatMap((g) => g.streams)) {
       if ((filter.cohort && s.cohort !== filter.cohort) || (filter.model && s.model !== filter.model)) continue;
       out.push({
-        cohort: s.cohort, model: s.model, stream: s.name,
+        cohort: s.cohort,
+        model: s.model,
+        stream: s.name,
         against: s.hasReference ? 'reference' : s.baselineCount >= this.config.baselineSamples ? 'baseline' : 'learning',
-        psi: s.last?.scores.psi ?? null, js: s.last?.scores.js ?? null, pValue: s.last?.scores.pValue ?? null, level: s.last?.level ?? null,
-        alerting: s.alerting, windowsTested: s.windowsTested, pending: s.pendingCount,
-        since: s.runSince === null ? null : iso(s.runSince), lastWindowEnd: s.last ? iso(s.last.end) : null,
+        psi: s.last?.scores.psi ?? null,
+        js: s.last?.scores.js ?? null,
+        pValue: s.last?.scores.pValue ?? null,
+        level: s.last?.level ?? null,
+        alerting: s.alerting,
+        windowsTested: s.windowsTested,
+        pending: s.pendingCount,
+        since: s.runSince === null ? null : iso(s.runSince),
+        lastWindowEnd: s.last ? iso(s.last.end) : null,
       });
     }
     return out;

@@ -1,7 +1,16 @@
 // PSI, Jensen-Shannon and chi-square on count vectors, checked against values worked out by hand.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chiSquareGoodnessOfFit, chiSquareHomogeneity, jensenShannon, prepareReference, psi, scoreAgainstReference, scorePrepared, shares } from './drift-metrics.ts';
+import {
+  chiSquareGoodnessOfFit,
+  chiSquareHomogeneity,
+  jensenShannon,
+  prepareReference,
+  psi,
+  scoreAgainstReference,
+  scorePrepared,
+  shares,
+} from './drift-metrics.ts';
 import { MonitoringError } from './monitoring-error.ts';
 
 describe('psi', () => {
@@ -90,17 +99,25 @@ describe('chi-square', () => {
 describe('scorePrepared', () => {
   it('equals scoreAgainstReference on random and edge-case inputs', () => {
     const vec = fc.array(fc.nat(400), { minLength: 1, maxLength: 12 });
-    fc.assert(fc.property(vec, fc.array(fc.nat(50), { minLength: 12, maxLength: 12 }), fc.constantFrom(0, 5), (counts: number[], w: number[], minExpected: number) => {
-      const raw: number[] = w.slice(0, counts.length);
-      if (!raw.some((x) => x > 0)) raw[0] = 1;
-      const total = raw.reduce((a, b) => a + b, 0);
-      const freq = raw.map((x) => x / total);
-      const a = scoreAgainstReference(counts, freq, 1e-4, minExpected);
-      const b = scorePrepared(counts, prepareReference(freq, 1e-4), minExpected);
-      for (const k of ['psi', 'js', 'n', 'dof'] as const) expect(b[k]).toBeCloseTo(a[k], 9);
-      if (Number.isFinite(a.statistic)) expect(b.statistic).toBeCloseTo(a.statistic, 6);
-      else expect(b.statistic).toBe(Infinity);
-      expect(b.pValue).toBeCloseTo(a.pValue, 9);
-    }), { numRuns: 500, seed: 7 });
+    fc.assert(
+      fc.property(
+        vec,
+        fc.array(fc.nat(50), { minLength: 12, maxLength: 12 }),
+        fc.constantFrom(0, 5),
+        (counts: number[], w: number[], minExpected: number) => {
+          const raw: number[] = w.slice(0, counts.length);
+          if (!raw.some((x) => x > 0)) raw[0] = 1;
+          const total = raw.reduce((a, b) => a + b, 0);
+          const freq = raw.map((x) => x / total);
+          const a = scoreAgainstReference(counts, freq, 1e-4, minExpected);
+          const b = scorePrepared(counts, prepareReference(freq, 1e-4), minExpected);
+          for (const k of ['psi', 'js', 'n', 'dof'] as const) expect(b[k]).toBeCloseTo(a[k], 9);
+          if (Number.isFinite(a.statistic)) expect(b.statistic).toBeCloseTo(a.statistic, 6);
+          else expect(b.statistic).toBe(Infinity);
+          expect(b.pValue).toBeCloseTo(a.pValue, 9);
+        },
+      ),
+      { numRuns: 500, seed: 7 },
+    );
   });
 });

@@ -39,10 +39,12 @@ export const sum = (xs: readonly number[]): number => {
 };
 
 function checkCounts(counts: readonly number[], expected: readonly number[], what: string): void {
-  if (counts.length !== expected.length) throw new MonitoringError('INVALID_COUNTS', `${what}: ${counts.length} counts against ${expected.length} expected bins`);
+  if (counts.length !== expected.length)
+    throw new MonitoringError('INVALID_COUNTS', `${what}: ${counts.length} counts against ${expected.length} expected bins`);
   if (counts.length === 0) throw new MonitoringError('INVALID_COUNTS', `${what}: no bins`);
   for (let i = 0; i < counts.length; i++) {
-    if (!(counts[i]! >= 0) || !(expected[i]! >= 0)) throw new MonitoringError('INVALID_COUNTS', `${what}: bin ${i} is negative or not a number`);
+    if (!(counts[i]! >= 0) || !(expected[i]! >= 0))
+      throw new MonitoringError('INVALID_COUNTS', `${what}: bin ${i} is negative or not a number`);
   }
 }
 
@@ -117,7 +119,11 @@ function pooled(v: readonly number[], groupOf: readonly number[], groups: number
  * Pearson goodness-of-fit of `counts` against `expected` frequencies. Adjacent bins are pooled until each
  * cell expects at least `minExpected` observations (default 5), which also absorbs zero-frequency bins.
  */
-export function chiSquareGoodnessOfFit(counts: readonly number[], expected: readonly number[], minExpected = DEFAULT_MIN_EXPECTED): ChiSquareResult {
+export function chiSquareGoodnessOfFit(
+  counts: readonly number[],
+  expected: readonly number[],
+  minExpected = DEFAULT_MIN_EXPECTED,
+): ChiSquareResult {
   checkCounts(counts, expected, 'chiSquareGoodnessOfFit');
   const n = sum(counts);
   if (n === 0) return { statistic: 0, dof: 0, pValue: 1 };
@@ -164,13 +170,33 @@ export function chiSquareHomogeneity(a: readonly number[], b: readonly number[],
 }
 
 /** PSI, JS and a goodness-of-fit p-value of `counts` against reference `frequencies`. */
-export function scoreAgainstReference(counts: readonly number[], frequencies: readonly number[], epsilon = DEFAULT_PSI_EPSILON, minExpected = DEFAULT_MIN_EXPECTED): DriftScores {
-  return { psi: psi(counts, frequencies, epsilon), js: jensenShannon(counts, frequencies), n: sum(counts), ...chiSquareGoodnessOfFit(counts, frequencies, minExpected) };
+export function scoreAgainstReference(
+  counts: readonly number[],
+  frequencies: readonly number[],
+  epsilon = DEFAULT_PSI_EPSILON,
+  minExpected = DEFAULT_MIN_EXPECTED,
+): DriftScores {
+  return {
+    psi: psi(counts, frequencies, epsilon),
+    js: jensenShannon(counts, frequencies),
+    n: sum(counts),
+    ...chiSquareGoodnessOfFit(counts, frequencies, minExpected),
+  };
 }
 
 /** PSI, JS and a homogeneity p-value of `counts` against a baseline learned as counts. */
-export function scoreAgainstBaseline(counts: readonly number[], baseline: readonly number[], epsilon = DEFAULT_PSI_EPSILON, minExpected = DEFAULT_MIN_EXPECTED): DriftScores {
-  return { psi: psi(counts, baseline, epsilon), js: jensenShannon(counts, baseline), n: sum(counts), ...chiSquareHomogeneity(counts, baseline, minExpected) };
+export function scoreAgainstBaseline(
+  counts: readonly number[],
+  baseline: readonly number[],
+  epsilon = DEFAULT_PSI_EPSILON,
+  minExpected = DEFAULT_MIN_EXPECTED,
+): DriftScores {
+  return {
+    psi: psi(counts, baseline, epsilon),
+    js: jensenShannon(counts, baseline),
+    n: sum(counts),
+    ...chiSquareHomogeneity(counts, baseline, minExpected),
+  };
 }
 
 function cellTerm(o: number, e: number): number {
@@ -252,5 +278,12 @@ export function scorePrepared(counts: readonly number[], ref: PreparedReference,
   const dof = cells - 1;
   const statistic = infinite || x2 === Infinity ? Infinity : Math.max(0, x2);
   const pValue = statistic === Infinity ? 0 : chiSquareSurvival(statistic, dof);
-  return { psi: psiSum, js: Math.sqrt(Math.min(1, Math.max(0, jsd))), n, statistic: dof === 0 ? 0 : statistic, dof, pValue: dof === 0 ? 1 : pValue };
+  return {
+    psi: psiSum,
+    js: Math.sqrt(Math.min(1, Math.max(0, jsd))),
+    n,
+    statistic: dof === 0 ? 0 : statistic,
+    dof,
+    pValue: dof === 0 ? 1 : pValue,
+  };
 }

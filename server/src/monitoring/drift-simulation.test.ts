@@ -25,20 +25,38 @@ async function fleet(seed: number, outputsInReference: boolean) {
   const sim = simulatedReference(rng);
   const telemetry = openSqliteTelemetry(join(dir, `sim-${seed}-${outputsInReference}.db`));
   const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 200 * 60_000 });
-  const extra: Pick<ModelReference, 'predictions' | 'confidence'> = outputsInReference ? { predictions: sim.predictions, confidence: sim.confidence } : {};
+  const extra: Pick<ModelReference, 'predictions' | 'confidence'> = outputsInReference
+    ? { predictions: sim.predictions, confidence: sim.confidence }
+    : {};
   await service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, extra);
   const raised: { round: number; alert: Alert }[] = [];
   let seq = 0;
   const round = async (r: number, shiftCohort?: string) => {
-    const batch = COHORTS.flatMap((cohort) => Array.from({ length: DEVICES_PER_COHORT }, (_, d) => ({
-      deviceId: `${cohort}-${d}`, cohorts: [cohort],
-      window: simulateWindow(rng, sim, { seq: seq++, start: new Date(T0 + r * 60_000), requests: 50 + Math.floor(rng() * 200), shift: cohort === shiftCohort ? SNOW : undefined }),
-    })));
+    const batch = COHORTS.flatMap((cohort) =>
+      Array.from({ length: DEVICES_PER_COHORT }, (_, d) => ({
+        deviceId: `${cohort}-${d}`,
+        cohorts: [cohort],
+        window: simulateWindow(rng, sim, {
+          seq: seq++,
+          start: new Date(T0 + r * 60_000),
+          requests: 50 + Math.floor(rng() * 200),
+          shift: cohort === shiftCohort ? SNOW : undefined,
+        }),
+      })),
+    );
     const res = await service.ingest(batch);
     expect(res.accepted).toBe(batch.length);
     for (const alert of res.alertsRaised) raised.push({ round: r, alert });
   };
-  return { service, raised, round, close: async () => { await service.close(); telemetry.close(); } };
+  return {
+    service,
+    raised,
+    round,
+    close: async () => {
+      await service.close();
+      telemetry.close();
+    },
+  };
 }
 
 describe('drift must-show', () => {
@@ -71,7 +89,12 @@ describe('drift must-show', () => {
     expect(Date.parse(alert.since)).toBeGreaterThanOrEqual(T0 + 29 * 60_000);
     expect(Date.parse(alert.since)).toBeLessThanOrEqual(T0 + 30 * 60_000);
     const open = (await f.service.alerts({ state: 'open' }))[0]!;
-    expect(open.features.filter((x) => x.active).map((x) => x.name).sort()).toEqual(SNOW.features);
+    expect(
+      open.features
+        .filter((x) => x.active)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(SNOW.features);
     for (const x of open.features) expect(x.psi).toBeGreaterThan(0.25);
 
     // The snow melts: the alert resolves after the clean windows that hysteresis asks for.

@@ -21,13 +21,23 @@ describe('benjaminiHochberg against the textbook procedure', () => {
     const naive = (ps: number[], q: number, m: number) => {
       const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
       let cut = -1;
-      order.forEach(([p], r) => { if (p <= ((r + 1) * q) / m) cut = r; });
+      order.forEach(([p], r) => {
+        if (p <= ((r + 1) * q) / m) cut = r;
+      });
       const out = ps.map(() => false);
       for (let r = 0; r <= cut; r++) out[order[r]![1]] = true;
       return out;
     };
-    fc.assert(fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 60 }), fc.double({ min: 0.001, max: 0.3, noNaN: true }), fc.nat(100), (ps, q, extra) => {
-      expect(benjaminiHochberg(ps, q, ps.length + extra)).toEqual(naive(ps, q, ps.length + extra));
-    }), { numRuns: 300, seed: 3 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 60 }),
+        fc.double({ min: 0.001, max: 0.3, noNaN: true }),
+        fc.nat(100),
+        (ps, q, extra) => {
+          expect(benjaminiHochberg(ps, q, ps.length + extra)).toEqual(naive(ps, q, ps.length + extra));
+        },
+      ),
+      { numRuns: 300, seed: 3 },
+    );
   });
 });

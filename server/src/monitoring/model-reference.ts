@@ -37,13 +37,15 @@ export const modelKey = (m: { name: string; version: string }): string => `${m.n
 const SUM_TOLERANCE = 1e-6;
 
 function checkFrequencies(what: string, f: readonly number[]): void {
-  if (f.length === 0 || f.some((x) => !(x >= 0) || !Number.isFinite(x))) throw new MonitoringError('INVALID_REFERENCE', `${what}: frequencies must be finite and >= 0`);
+  if (f.length === 0 || f.some((x) => !(x >= 0) || !Number.isFinite(x)))
+    throw new MonitoringError('INVALID_REFERENCE', `${what}: frequencies must be finite and >= 0`);
   const s = f.reduce((a, b) => a + b, 0);
   if (Math.abs(s - 1) > SUM_TOLERANCE) throw new MonitoringError('INVALID_REFERENCE', `${what}: frequencies sum to ${s}, not 1`);
 }
 
 function checkEdges(what: string, edges: readonly number[], bins: number): void {
-  if (edges.length !== bins + 1) throw new MonitoringError('INVALID_REFERENCE', `${what}: ${edges.length} edges for ${bins} bins (need ${bins + 1})`);
+  if (edges.length !== bins + 1)
+    throw new MonitoringError('INVALID_REFERENCE', `${what}: ${edges.length} edges for ${bins} bins (need ${bins + 1})`);
   for (let i = 1; i < edges.length; i++) {
     if (!(edges[i]! > edges[i - 1]!)) throw new MonitoringError('INVALID_REFERENCE', `${what}: edges must increase strictly`);
   }
@@ -54,27 +56,35 @@ export function validateReference(ref: ModelReference): ModelReference {
   const names = new Set<string>();
   for (const f of ref.features) {
     if (!f.name || names.has(f.name)) throw new MonitoringError('INVALID_REFERENCE', `feature name '${f.name}' is empty or repeated`);
-    if (f.name.startsWith('@')) throw new MonitoringError('INVALID_REFERENCE', `feature name '${f.name}': names starting with '@' are reserved`);
+    if (f.name.startsWith('@'))
+      throw new MonitoringError('INVALID_REFERENCE', `feature name '${f.name}': names starting with '@' are reserved`);
     names.add(f.name);
     checkEdges(`feature '${f.name}'`, f.edges, f.frequencies.length);
     checkFrequencies(`feature '${f.name}'`, f.frequencies);
   }
   if (ref.predictions) {
     checkFrequencies('predictions', ref.predictions);
-    if (ref.labels && ref.labels.length !== ref.predictions.length) throw new MonitoringError('INVALID_REFERENCE', `predictions: ${ref.predictions.length} shares for ${ref.labels.length} labels`);
+    if (ref.labels && ref.labels.length !== ref.predictions.length)
+      throw new MonitoringError('INVALID_REFERENCE', `predictions: ${ref.predictions.length} shares for ${ref.labels.length} labels`);
   }
   if (ref.confidence) {
     checkEdges('confidence', ref.confidence.edges, ref.confidence.frequencies.length);
     checkFrequencies('confidence', ref.confidence.frequencies);
   }
   const cohorts = Object.entries(ref.cohorts ?? {});
-  if (cohorts.length > MAX_COHORT_PROFILES) throw new MonitoringError('INVALID_REFERENCE', `${cohorts.length} cohort profiles; at most ${MAX_COHORT_PROFILES}`);
+  if (cohorts.length > MAX_COHORT_PROFILES)
+    throw new MonitoringError('INVALID_REFERENCE', `${cohorts.length} cohort profiles; at most ${MAX_COHORT_PROFILES}`);
   for (const [cohort, p] of cohorts) {
-    if (!cohort || cohort.length > 128) throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort.slice(0, 40)}': names have 1 to 128 characters`);
+    if (!cohort || cohort.length > 128)
+      throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort.slice(0, 40)}': names have 1 to 128 characters`);
     for (const f of p.features) {
       const base = ref.features.find((x) => x.name === f.name);
       if (!base) throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort}': feature '${f.name}' is not in the reference`);
-      if (f.frequencies.length !== base.frequencies.length) throw new MonitoringError('INVALID_REFERENCE', `cohort '${cohort}', feature '${f.name}': ${f.frequencies.length} frequencies for ${base.frequencies.length} bins`);
+      if (f.frequencies.length !== base.frequencies.length)
+        throw new MonitoringError(
+          'INVALID_REFERENCE',
+          `cohort '${cohort}', feature '${f.name}': ${f.frequencies.length} frequencies for ${base.frequencies.length} bins`,
+        );
       checkFrequencies(`cohort '${cohort}', feature '${f.name}'`, f.frequencies);
     }
   }
@@ -86,7 +96,12 @@ export function referenceForCohort(ref: ModelReference, cohort: string | undefin
   const own = cohort === undefined ? undefined : ref.cohorts?.[cohort];
   if (!own) return ref;
   const by = new Map(own.features.map((f) => [f.name, f]));
-  return { ...ref, features: ref.features.map((f) => (by.has(f.name) ? { ...f, frequencies: by.get(f.name)!.frequencies, count: by.get(f.name)!.count ?? f.count } : f)) };
+  return {
+    ...ref,
+    features: ref.features.map((f) =>
+      by.has(f.name) ? { ...f, frequencies: by.get(f.name)!.frequencies, count: by.get(f.name)!.count ?? f.count } : f,
+    ),
+  };
 }
 
 /** Cohort profiles a manifest carries in its `flotilla.referenceCohorts` extension (SPEC §4.12), if any. */
@@ -96,8 +111,14 @@ function cohortsOfManifest(extensions: Record<string, unknown> | undefined): Rec
 }
 
 /** Builds a reference from a bundle manifest (its `referenceProfile`, `labels` and cohort profiles). */
-export function referenceFromManifest(m: Pick<BundleManifest, 'model' | 'labels' | 'referenceProfile' | 'extensions'>, extra: Pick<ModelReference, 'predictions' | 'confidence'> = {}): { key: string; reference: ModelReference } {
+export function referenceFromManifest(
+  m: Pick<BundleManifest, 'model' | 'labels' | 'referenceProfile' | 'extensions'>,
+  extra: Pick<ModelReference, 'predictions' | 'confidence'> = {},
+): { key: string; reference: ModelReference } {
   const profile: ReferenceProfile = m.referenceProfile ?? { features: [] };
   const cohorts = cohortsOfManifest(m.extensions);
-  return { key: modelKey(m.model), reference: validateReference({ features: profile.features, labels: m.labels, ...extra, ...(cohorts ? { cohorts } : {}) }) };
+  return {
+    key: modelKey(m.model),
+    reference: validateReference({ features: profile.features, labels: m.labels, ...extra, ...(cohorts ? { cohorts } : {}) }),
+  };
 }

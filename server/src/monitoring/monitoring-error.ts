@@ -1,12 +1,7 @@
 // Errors from the monitoring library, each with a stable `code` that the API and tests match on.
 import { DomainError } from '../errors/domain-error.ts';
 
-export type MonitoringErrorCode =
-  | 'INVALID_REFERENCE'
-  | 'INVALID_COUNTS'
-  | 'INVALID_QUERY'
-  | 'ALERT_NOT_FOUND'
-  | 'ALERT_STATE';
+export type MonitoringErrorCode = 'INVALID_REFERENCE' | 'INVALID_COUNTS' | 'INVALID_QUERY' | 'ALERT_NOT_FOUND' | 'ALERT_STATE';
 
 const STATUSES: Record<MonitoringErrorCode, number> = {
   INVALID_REFERENCE: 400,

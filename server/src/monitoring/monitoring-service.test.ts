@@ -24,17 +24,37 @@ const LIGHT = { name: 'light', edges: [0, 1, 2, 3], frequencies: [0.2, 0.3, 0.5]
 async function open(over: Partial<MonitoringOptions> = {}, path = join(dir, `m${files++}.db`)) {
   const telemetry = openSqliteTelemetry(path);
   let ids = 0;
-  const service = await MonitoringService.open({ store: telemetry.store, now: () => T0 + 3_600_000, newId: () => `alert-${++ids}`, ...over });
-  return { service, path, close: async () => { await service.close(); telemetry.close(); } };
+  const service = await MonitoringService.open({
+    store: telemetry.store,
+    now: () => T0 + 3_600_000,
+    newId: () => `alert-${++ids}`,
+    ...over,
+  });
+  return {
+    service,
+    path,
+    close: async () => {
+      await service.close();
+      telemetry.close();
+    },
+  };
 }
 
-const item = (deviceId: string, seq: number, over: Parameters<typeof contractWindow>[2] = {}, cohorts = ['north']): IngestItem => ({ deviceId, cohorts, window: contractWindow(seq, T0 + seq * 60_000, over) });
+const item = (deviceId: string, seq: number, over: Parameters<typeof contractWindow>[2] = {}, cohorts = ['north']): IngestItem => ({
+  deviceId,
+  cohorts,
+  window: contractWindow(seq, T0 + seq * 60_000, over),
+});
 
 describe('MonitoringService ingest', () => {
   it('stores each (device, seq) once and reports duplicates for acknowledgement', async () => {
     const m = await open();
     await m.service.setReference('cam@1.0.0', { features: [LIGHT] });
-    expect(await m.service.ingest([item('d1', 1), item('d1', 1), item('d2', 1)])).toMatchObject({ accepted: 2, duplicates: 1, rejected: [] });
+    expect(await m.service.ingest([item('d1', 1), item('d1', 1), item('d2', 1)])).toMatchObject({
+      accepted: 2,
+      duplicates: 1,
+      rejected: [],
+    });
     expect(await m.service.ingest([item('d1', 1), item('d1', 2)])).toMatchObject({ accepted: 1, duplicates: 1 });
     const [s] = await m.service.series({ scope: 'fleet', from: T0, to: T0 + 3_600_000, bucket: 'hour', metrics: ['requests'] });
     expect(s?.points).toEqual([{ t: new Date(T0).toISOString(), windows: 3, requests: 30 }]);
@@ -59,7 +79,13 @@ describe('MonitoringService ingest', () => {
     expect(res.accepted).toBe(2);
     expect(res.ignored).toEqual({ bin_count_mismatch: 1, unknown_feature: 1, no_reference: 1 });
     expect(res.rejected.map((r) => [r.seq, r.reason])).toEqual([
-      [3, 'inconsistent_counts'], [4, 'invalid_time'], [5, 'invalid_histogram'], [6, 'invalid_device'], [7, 'invalid_cohort'], [8, 'expired'], [9, 'invalid_schema'],
+      [3, 'inconsistent_counts'],
+      [4, 'invalid_time'],
+      [5, 'invalid_histogram'],
+      [6, 'invalid_device'],
+      [7, 'invalid_cohort'],
+      [8, 'expired'],
+      [9, 'invalid_schema'],
     ]);
     // Without the schema check (a caller that decoded already), garbage is still refused, not thrown.
     const lax = await open({ validateSchema: false });
@@ -72,8 +98,17 @@ describe('MonitoringService ingest', () => {
   it('answers series for the fleet, a cohort and a device, by hour or day, with drift and accuracy', async () => {
     const m = await open();
     await m.service.setReference('cam@1.0.0', { features: [LIGHT] }, ['cat', 'dog'], { predictions: [0.6, 0.4] });
-    await m.service.ingest([item('d1', 1, { features: { light: [2, 3, 5] } }, ['north']), item('d2', 2, { features: { light: [10, 0, 0] } }, ['south']), item('d1', 70, {}, ['north'])]);
-    const q = { from: T0, to: T0 + 2 * 3_600_000, bucket: 'hour' as const, metrics: ['requests', 'errors', 'latency', 'predictions', 'drift', 'estimatedAccuracy', 'fieldAccuracy'] as const };
+    await m.service.ingest([
+      item('d1', 1, { features: { light: [2, 3, 5] } }, ['north']),
+      item('d2', 2, { features: { light: [10, 0, 0] } }, ['south']),
+      item('d1', 70, {}, ['north']),
+    ]);
+    const q = {
+      from: T0,
+      to: T0 + 2 * 3_600_000,
+      bucket: 'hour' as const,
+      metrics: ['requests', 'errors', 'latency', 'predictions', 'drift', 'estimatedAccuracy', 'fieldAccuracy'] as const,
+    };
     const [north] = await m.service.series({ ...q, scope: 'cohort', id: 'north' });
     expect(north?.points.map((p) => p.windows)).toEqual([1, 1]);
     const p0 = north!.points[0]!;
@@ -101,17 +136,38 @@ describe('MonitoringService ingest', () => {
     const m = await open();
     await m.service.setReference('cam@1.0.0', { features: [LIGHT] });
     // Windows in minutes 1, 2, 2 and 5 (item() starts window `seq` at T0 + seq minutes; seq 3 is moved into minute 2).
-    await m.service.ingest([item('d1', 1), item('d1', 2), item('d2', 3, { start: new Date(T0 + 2 * 60_000 + 30_000).toISOString(), end: new Date(T0 + 2 * 60_000 + 40_000).toISOString() }), item('d1', 5)]);
-    const minutes = (xs: { points: { t: string; windows: number }[] }[]) => xs[0]!.points.map((p) => [(Date.parse(p.t) - T0) / 60_000, p.windows]);
+    await m.service.ingest([
+      item('d1', 1),
+      item('d1', 2),
+      item('d2', 3, { start: new Date(T0 + 2 * 60_000 + 30_000).toISOString(), end: new Date(T0 + 2 * 60_000 + 40_000).toISOString() }),
+      item('d1', 5),
+    ]);
+    const minutes = (xs: { points: { t: string; windows: number }[] }[]) =>
+      xs[0]!.points.map((p) => [(Date.parse(p.t) - T0) / 60_000, p.windows]);
     const q = { from: T0, to: T0 + 15 * 60_000, bucket: 'minute' as const, metrics: ['requests', 'drift'] as const };
-    expect(minutes(await m.service.series({ scope: 'fleet', ...q }))).toEqual([[1, 1], [2, 2], [5, 1]]);
-    expect(minutes(await m.service.series({ scope: 'cohort', id: 'north', ...q }))).toEqual([[1, 1], [2, 2], [5, 1]]);
+    expect(minutes(await m.service.series({ scope: 'fleet', ...q }))).toEqual([
+      [1, 1],
+      [2, 2],
+      [5, 1],
+    ]);
+    expect(minutes(await m.service.series({ scope: 'cohort', id: 'north', ...q }))).toEqual([
+      [1, 1],
+      [2, 2],
+      [5, 1],
+    ]);
     const device = await m.service.series({ scope: 'device', id: 'd1', ...q });
-    expect(minutes(device)).toEqual([[1, 1], [2, 1], [5, 1]]);
+    expect(minutes(device)).toEqual([
+      [1, 1],
+      [2, 1],
+      [5, 1],
+    ]);
     expect(device[0]!.points[0]!.drift!.light!.psi).toBeCloseTo(psi([1, 2, 7], LIGHT.frequencies), 12);
     // The same traffic by hour is one point: why charts of the last hours use minutes.
     expect(minutes(await m.service.series({ scope: 'fleet', ...q, bucket: 'hour' }))).toEqual([[0, 4]]);
-    await expect(m.service.series({ scope: 'fleet', ...q, to: T0 + 7 * 3_600_000 })).rejects.toMatchObject({ code: 'INVALID_QUERY', message: expect.stringMatching(/at most 6 h; ask for bucket=hour/) });
+    await expect(m.service.series({ scope: 'fleet', ...q, to: T0 + 7 * 3_600_000 })).rejects.toMatchObject({
+      code: 'INVALID_QUERY',
+      message: expect.stringMatching(/at most 6 h; ask for bucket=hour/),
+    });
     await m.close();
   });
 
@@ -119,8 +175,17 @@ describe('MonitoringService ingest', () => {
     const m = await open();
     await m.service.setReference('cam@1.0.0', { features: [LIGHT] });
     const shadow = { model: { name: 'cam', version: '2.0.0', sequence: 2 }, requests: 10, errors: 1, agreements: 8, latencyP95Ms: 4 };
-    await m.service.ingest([item('d1', 1, { shadow }), item('d2', 2), item('d3', 3, { model: { name: 'other', version: '1', sequence: 1 } })]);
-    const h = await m.service.deviceSetHealth({ deviceIds: ['d1', 'd2', 'd3', 'd4'], model: 'cam@1.0.0', since: T0, baselineConfidence: 0.8 });
+    await m.service.ingest([
+      item('d1', 1, { shadow }),
+      item('d2', 2),
+      item('d3', 3, { model: { name: 'other', version: '1', sequence: 1 } }),
+    ]);
+    const h = await m.service.deviceSetHealth({
+      deviceIds: ['d1', 'd2', 'd3', 'd4'],
+      model: 'cam@1.0.0',
+      since: T0,
+      baselineConfidence: 0.8,
+    });
     expect(h.reporting).toBe(2);
     expect(h.errorRate).toBe(0.1);
     // The evidence behind the rates, for the gates' minimums; bad input is counted apart.
@@ -131,7 +196,18 @@ describe('MonitoringService ingest', () => {
     expect(h.driftScore).toBeCloseTo(psi([2, 4, 14], LIGHT.frequencies), 12);
     expect(h.disagreement).toBeNull();
     const s = await m.service.deviceSetHealth({ deviceIds: ['d1', 'd2'], model: 'cam@2.0.0', since: T0, shadow: true });
-    expect(s).toEqual({ reporting: 1, requests: 10, errors: 1, clientErrors: 0, driftSamples: 0, errorRate: 0.1, p95LatencyMs: 4, confidenceDrop: null, driftScore: null, disagreement: expect.closeTo(0.2, 12) });
+    expect(s).toEqual({
+      reporting: 1,
+      requests: 10,
+      errors: 1,
+      clientErrors: 0,
+      driftSamples: 0,
+      errorRate: 0.1,
+      p95LatencyMs: 4,
+      confidenceDrop: null,
+      driftScore: null,
+      disagreement: expect.closeTo(0.2, 12),
+    });
     expect((await m.service.deviceSetHealth({ deviceIds: ['d1'], model: 'cam@1.0.0', since: T0 })).confidenceDrop).toBeNull();
     await m.close();
   });
@@ -156,23 +232,35 @@ describe('MonitoringService alerts', () => {
   const rng = seededRandom(11);
   const sim = simulatedReference(rng, 3);
   let seq = 0;
-  const round = (r: number, shift: boolean): IngestItem[] => ['a', 'b'].map((d) => ({
-    deviceId: `dev-${d}`, cohorts: ['north'],
-    window: simulateWindow(rng, sim, { seq: seq++, start: new Date(T0 + r * 60_000), requests: 300, shift: shift ? { features: ['f0'], fraction: 0.5 } : undefined }),
-  }));
+  const round = (r: number, shift: boolean): IngestItem[] =>
+    ['a', 'b'].map((d) => ({
+      deviceId: `dev-${d}`,
+      cohorts: ['north'],
+      window: simulateWindow(rng, sim, {
+        seq: seq++,
+        start: new Date(T0 + r * 60_000),
+        requests: 300,
+        shift: shift ? { features: ['f0'], fraction: 0.5 } : undefined,
+      }),
+    }));
 
   it('emits window and alert events, calls the webhook, and survives a throwing listener', async () => {
     const hits: string[] = [];
     const server: Server = createServer((req, res) => {
       let b = '';
-      req.on('data', (c) => (b += c)).on('end', () => {
-        hits.push(JSON.parse(b).type);
-        res.end();
-      });
+      req
+        .on('data', (c) => (b += c))
+        .on('end', () => {
+          hits.push(JSON.parse(b).type);
+          res.end();
+        });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const m = await open({ webhooks: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }] });
-    await m.service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, { predictions: sim.predictions, confidence: sim.confidence });
+    await m.service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, {
+      predictions: sim.predictions,
+      confidence: sim.confidence,
+    });
     const windows: string[] = [];
     const changes: AlertChange['type'][] = [];
     m.service.onWindow((w) => windows.push(`${w.deviceId}:${w.seq}`));
@@ -203,7 +291,10 @@ describe('MonitoringService alerts', () => {
   it('resumes an open alert after a restart and resolves it once the drift ends', async () => {
     const path = join(dir, 'restart.db');
     const first = await open({}, path);
-    await first.service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, { predictions: sim.predictions, confidence: sim.confidence });
+    await first.service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, {
+      predictions: sim.predictions,
+      confidence: sim.confidence,
+    });
     for (let r = 10; r < 13; r++) await first.service.ingest(round(r, true));
     const [open1] = await first.service.alerts({ state: 'open' });
     expect(open1).toBeDefined();
@@ -211,7 +302,12 @@ describe('MonitoringService alerts', () => {
 
     const second = await open({}, path);
     expect(second.service.reference('cam@1.0.0')?.features).toHaveLength(3);
-    expect(second.service.drift().filter((s) => s.alerting).map((s) => s.stream)).toEqual(['f0']);
+    expect(
+      second.service
+        .drift()
+        .filter((s) => s.alerting)
+        .map((s) => s.stream),
+    ).toEqual(['f0']);
     for (let r = 13; r < 17; r++) await second.service.ingest(round(r, false));
     expect(await second.service.alerts({ state: 'open' })).toEqual([]);
     expect((await second.service.alerts())[0]).toMatchObject({ id: open1!.id, state: 'resolved', resolvedBy: 'detector' });

@@ -133,7 +133,12 @@ export class MonitoringService {
    * Native bundles bring their cohort profiles in the manifest (see `referenceFromManifest`); an
    * imported model's reference may pass them here the same way.
    */
-  async setReference(key: string, profile: ReferenceProfile, labels?: string[], extra: Pick<ModelReference, 'predictions' | 'confidence' | 'cohorts'> = {}): Promise<void> {
+  async setReference(
+    key: string,
+    profile: ReferenceProfile,
+    labels?: string[],
+    extra: Pick<ModelReference, 'predictions' | 'confidence' | 'cohorts'> = {},
+  ): Promise<void> {
     const ref: ModelReference = { features: profile.features, ...(labels ? { labels } : {}), ...extra };
     this.detector.setReference(key, ref);
     await this.o.store.putReference(key, ref);
@@ -167,7 +172,9 @@ export class MonitoringService {
     const records: WindowRecord[] = [];
     const times: { start: number; end: number }[] = [];
     const ctx = {
-      notBefore: now - this.retention.windowDays * DAY_MS, notAfter: now + (this.o.maxClockSkewMs ?? DAY_MS), validateSchema: this.o.validateSchema ?? true,
+      notBefore: now - this.retention.windowDays * DAY_MS,
+      notAfter: now + (this.o.maxClockSkewMs ?? DAY_MS),
+      validateSchema: this.o.validateSchema ?? true,
     };
     for (const item of batch) {
       const cohorts = item.cohorts?.length ? [...new Set(item.cohorts)] : [DEFAULT_COHORT];
@@ -200,14 +207,29 @@ export class MonitoringService {
       if (w.model) {
         const model = modelKey(w.model);
         for (const cohort of rec.cohorts) {
-          const issues = this.detector.observe({ cohort, model, start: times[i]!.start, end: times[i]!.end, features: w.features, predictions: w.predictions, confidence: w.confidence });
+          const issues = this.detector.observe({
+            cohort,
+            model,
+            start: times[i]!.start,
+            end: times[i]!.end,
+            features: w.features,
+            predictions: w.predictions,
+            confidence: w.confidence,
+          });
           for (const x of issues) bump(r.ignored, x.reason);
         }
       }
       if (this.events.wantsWindows) {
         this.events.emitWindow({
-          deviceId: rec.deviceId, cohorts: rec.cohorts, model: w.model ? modelKey(w.model) : '(none)', seq: w.seq, start: w.start, end: w.end,
-          requests: w.requests, errors: w.errors, latencyP95Ms: w.latencyMs.p95,
+          deviceId: rec.deviceId,
+          cohorts: rec.cohorts,
+          model: w.model ? modelKey(w.model) : '(none)',
+          seq: w.seq,
+          start: w.start,
+          end: w.end,
+          requests: w.requests,
+          errors: w.errors,
+          latencyP95Ms: w.latencyMs.p95,
         });
       }
     });
@@ -228,22 +250,40 @@ export class MonitoringService {
     this.webhooks.notify(change);
     if (change.type === 'raised' || change.type === 'escalated' || change.type === 'resolved') {
       const a = change.alert;
-      this.o.log?.info(`drift alert ${change.type}`, { id: a.id, cohort: a.cohort, model: a.model, severity: a.severity, features: a.features.filter((f) => f.active).map((f) => f.name) });
+      this.o.log?.info(`drift alert ${change.type}`, {
+        id: a.id,
+        cohort: a.cohort,
+        model: a.model,
+        severity: a.severity,
+        features: a.features.filter((f) => f.active).map((f) => f.name),
+      });
     }
   }
 
   /** Metric time series for the fleet, a cohort or a device, one per model. */
   async series(q: SeriesQuery): Promise<Series[]> {
-    if (!(q.to > q.from) || q.to - q.from > MAX_RANGE_MS) throw new MonitoringError('INVALID_QUERY', `need from < to, at most ${MAX_RANGE_MS / DAY_MS} days apart`);
+    if (!(q.to > q.from) || q.to - q.from > MAX_RANGE_MS)
+      throw new MonitoringError('INVALID_QUERY', `need from < to, at most ${MAX_RANGE_MS / DAY_MS} days apart`);
     if (q.scope !== 'fleet' && !q.id) throw new MonitoringError('INVALID_QUERY', `scope '${q.scope}' needs an id`);
     if (q.bucket === 'minute' && q.to - q.from > MAX_MINUTE_RANGE_MS) {
-      throw new MonitoringError('INVALID_QUERY', `minute buckets cover at most ${MAX_MINUTE_RANGE_MS / HOUR_MS} h; ask for bucket=hour for longer ranges`);
+      throw new MonitoringError(
+        'INVALID_QUERY',
+        `minute buckets cover at most ${MAX_MINUTE_RANGE_MS / HOUR_MS} h; ask for bucket=hour for longer ranges`,
+      );
     }
-    const rollups = q.bucket !== 'minute'
-      ? await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: hourOf(q.from), to: q.to })
-      : q.scope === 'device'
-        ? await this.deviceMinutes(q.id!, q.model, q.from, q.to)
-        : await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: minuteOf(q.from), to: q.to, resolution: 'minute' });
+    const rollups =
+      q.bucket !== 'minute'
+        ? await this.o.store.rollups({ scope: q.scope, id: q.id ?? '*', model: q.model, from: hourOf(q.from), to: q.to })
+        : q.scope === 'device'
+          ? await this.deviceMinutes(q.id!, q.model, q.from, q.to)
+          : await this.o.store.rollups({
+              scope: q.scope,
+              id: q.id ?? '*',
+              model: q.model,
+              from: minuteOf(q.from),
+              to: q.to,
+              resolution: 'minute',
+            });
     // A cohort's drift is drawn against what that cohort is expected to send.
     const reference = (m: string) => {
       const ref = this.detector.reference(m);
@@ -276,10 +316,17 @@ export class MonitoringService {
    */
   async recentModelsOf(deviceId: string, limit: number): Promise<string[]> {
     const now = this.now();
-    const rollups = await this.o.store.deviceRollups({ deviceIds: [deviceId], from: hourOf(now - this.retention.windowDays * DAY_MS), to: now + HOUR_MS });
+    const rollups = await this.o.store.deviceRollups({
+      deviceIds: [deviceId],
+      from: hourOf(now - this.retention.windowDays * DAY_MS),
+      to: now + HOUR_MS,
+    });
     const last = new Map<string, number>();
     for (const r of rollups) if (r.model !== NO_MODEL) last.set(r.model, Math.max(last.get(r.model) ?? 0, r.hour));
-    return [...last].sort((a, b) => a[1] - b[1]).map(([m]) => m).slice(-limit);
+    return [...last]
+      .sort((a, b) => a[1] - b[1])
+      .map(([m]) => m)
+      .slice(-limit);
   }
 
   /**
@@ -288,11 +335,23 @@ export class MonitoringService {
    * rollout). `shadow`: the shadow model's figures from the devices' windows on any serving model.
    * Confidence drop is against `baselineConfidence`, else the reference's confidence histogram mean.
    */
-  async deviceSetHealth(q: { deviceIds: readonly string[]; model: string; since: number; shadow?: boolean; baselineConfidence?: number }): Promise<DeviceSetHealth> {
-    const rollups = await this.o.store.deviceRollups({ deviceIds: q.deviceIds, model: q.shadow ? undefined : q.model, from: hourOf(q.since), to: this.now() + HOUR_MS });
+  async deviceSetHealth(q: {
+    deviceIds: readonly string[];
+    model: string;
+    since: number;
+    shadow?: boolean;
+    baselineConfidence?: number;
+  }): Promise<DeviceSetHealth> {
+    const rollups = await this.o.store.deviceRollups({
+      deviceIds: q.deviceIds,
+      model: q.shadow ? undefined : q.model,
+      from: hourOf(q.since),
+      to: this.now() + HOUR_MS,
+    });
     const reference = this.detector.reference(q.model);
     const refConf = reference?.confidence;
-    const baselineConfidence = q.baselineConfidence ?? (refConf ? histogramMean({ edges: refConf.edges, counts: refConf.frequencies })?.mean ?? null : null);
+    const baselineConfidence =
+      q.baselineConfidence ?? (refConf ? (histogramMean({ edges: refConf.edges, counts: refConf.frequencies })?.mean ?? null) : null);
     return deviceSetHealth(rollups, { reference, baselineConfidence, shadow: q.shadow ?? false, epsilon: this.detector.config.psiEpsilon });
   }
 
@@ -338,7 +397,13 @@ export class MonitoringService {
   /** Resolves alert `id` by hand; drift that persists raises a new alert after `raiseAfter` windows. */
   resolve(id: string, actor: string): Promise<Alert> {
     return this.onOpenAlert(id, async (a, at) => {
-      const resolved = this.detector.resolve(id, actor) ?? { ...a, state: 'resolved' as const, resolvedAt: at, resolvedBy: actor, updatedAt: at };
+      const resolved = this.detector.resolve(id, actor) ?? {
+        ...a,
+        state: 'resolved' as const,
+        resolvedAt: at,
+        resolvedBy: actor,
+        updatedAt: at,
+      };
       await this.publish({ type: 'resolved', alert: resolved });
       return resolved;
     });
@@ -354,7 +419,9 @@ export class MonitoringService {
   applyRetention(now = this.now()): Promise<PruneResult> {
     const t = this.retention;
     return this.o.store.prune({
-      windowsBefore: now - t.windowDays * DAY_MS, rollupsBefore: hourOf(now - t.rollupDays * DAY_MS), minuteRollupsBefore: minuteOf(now - MINUTE_RETENTION_MS),
+      windowsBefore: now - t.windowDays * DAY_MS,
+      rollupsBefore: hourOf(now - t.rollupDays * DAY_MS),
+      minuteRollupsBefore: minuteOf(now - MINUTE_RETENTION_MS),
       alertsBefore: now - t.resolvedAlertDays * DAY_MS,
     });
   }

@@ -15,7 +15,13 @@ describe('estimatedAccuracy', () => {
 
   it('uses a calibration map when given one of the right length, and is null without data', () => {
     const h = { edges: [0, 0.5, 1], counts: [20, 80] };
-    expect(estimatedAccuracy(h, [0.3, 0.8])).toEqual({ estimate: (20 * 0.3 + 80 * 0.8) / 100, low: 0.7, high: 0.7, n: 100, method: 'calibrated' });
+    expect(estimatedAccuracy(h, [0.3, 0.8])).toEqual({
+      estimate: (20 * 0.3 + 80 * 0.8) / 100,
+      low: 0.7,
+      high: 0.7,
+      n: 100,
+      method: 'calibrated',
+    });
     expect(estimatedAccuracy(h, [0.3])?.method).toBe('average-confidence');
     expect(estimatedAccuracy({ edges: [0, 1], counts: [0] })).toBeNull();
   });

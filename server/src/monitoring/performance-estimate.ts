@@ -17,7 +17,10 @@ export interface Estimate {
  * With `calibration` (accuracy observed per confidence bin on held-out data, same bins), each bin counts
  * at its calibrated accuracy, which corrects an over- or under-confident model. Null without data.
  */
-export function estimatedAccuracy(confidence: Histogram, calibration?: readonly number[]): (Estimate & { method: 'average-confidence' | 'calibrated' }) | null {
+export function estimatedAccuracy(
+  confidence: Histogram,
+  calibration?: readonly number[],
+): (Estimate & { method: 'average-confidence' | 'calibrated' }) | null {
   const n = histogramTotal(confidence);
   if (n === 0) return null;
   if (calibration && calibration.length === confidence.counts.length) {
@@ -45,7 +48,12 @@ export function wilsonInterval(correct: number, n: number, z = 1.96): Estimate |
 }
 
 /** Field accuracy from feedback counts, overall and (when agents send `byClass`) per true class. */
-export function fieldAccuracy(feedback: { labelled: number; correct: number; byClass?: { labelled: number[]; correct: number[] } }, z = 1.96): { overall: Estimate | null; byClass: (Estimate | null)[] | null } {
-  const byClass = feedback.byClass ? feedback.byClass.labelled.map((n, i) => wilsonInterval(feedback.byClass!.correct[i] ?? 0, n, z)) : null;
+export function fieldAccuracy(
+  feedback: { labelled: number; correct: number; byClass?: { labelled: number[]; correct: number[] } },
+  z = 1.96,
+): { overall: Estimate | null; byClass: (Estimate | null)[] | null } {
+  const byClass = feedback.byClass
+    ? feedback.byClass.labelled.map((n, i) => wilsonInterval(feedback.byClass!.correct[i] ?? 0, n, z))
+    : null;
   return { overall: wilsonInterval(feedback.correct, feedback.labelled, z), byClass };
 }

@@ -30,7 +30,15 @@ export function featureValues(rows: Rows, featureNames: string[] = []): { wanted
   const image = dims.length === 3 && dims[0]! >= 8 && dims[1]! >= 8;
   const wanted: FeatureProfile[] = image
     ? ['mean_brightness', 'contrast', 'edge_density'].map((name) => ({ name, edges: [], frequencies: [] }))
-    : Array.from({ length: Math.min(MAX_TABULAR_FEATURES, dims.reduce((a, b) => a * b, 1)) }, (_, i) => ({ name: featureNames[i] ?? `f${i}`, index: i, edges: [], frequencies: [] }));
+    : Array.from(
+        {
+          length: Math.min(
+            MAX_TABULAR_FEATURES,
+            dims.reduce((a, b) => a * b, 1),
+          ),
+        },
+        (_, i) => ({ name: featureNames[i] ?? `f${i}`, index: i, edges: [], frequencies: [] }),
+      );
   const extract = compileFeatures(wanted, dims);
   const per = dims.reduce((a, b) => a * b, 1);
   const values = wanted.map(() => new Float64Array(rows.n));
@@ -96,7 +104,9 @@ export async function runModel(onnx: Uint8Array, rows: Rows, names: IoNames, bat
     let width = 0;
     for (let start = 0; start < rows.n; start += batch) {
       const count = Math.min(batch, rows.n - start);
-      const res = await session.run({ [names.input]: new ort.Tensor('float32', rows.x.slice(start * per, (start + count) * per), [count, ...rows.featureShape]) });
+      const res = await session.run({
+        [names.input]: new ort.Tensor('float32', rows.x.slice(start * per, (start + count) * per), [count, ...rows.featureShape]),
+      });
       const y = Float32Array.from(res[names.output]!.data as Float32Array);
       width = y.length / count;
       parts.push(y);
@@ -116,7 +126,11 @@ export async function runModel(onnx: Uint8Array, rows: Rows, names: IoNames, bat
 /** Self-test vectors: the first rows with what `onnx` answers on them (what a device must reproduce after install). */
 export async function selfTestVectors(onnx: Uint8Array, rows: Rows, names: IoNames): Promise<SelfTestVector[]> {
   const per = rows.featureShape.reduce((a, b) => a * b, 1);
-  const take: Rows = { x: rows.x.subarray(0, Math.min(SELF_TESTS, rows.n) * per), n: Math.min(SELF_TESTS, rows.n), featureShape: rows.featureShape };
+  const take: Rows = {
+    x: rows.x.subarray(0, Math.min(SELF_TESTS, rows.n) * per),
+    n: Math.min(SELF_TESTS, rows.n),
+    featureShape: rows.featureShape,
+  };
   const { y, width } = await runModel(onnx, take, names, 1);
   return Array.from({ length: take.n }, (_, i) => ({
     name: `test-row-${i}`,
@@ -166,7 +180,11 @@ export function outputReference(y: Float32Array, width: number): OutputReference
  * Calibration map on the agents' confidence bins: the accuracy observed per bin on labelled held-out rows
  * (null for an empty bin), what `estimatedAccuracy` corrects an over- or under-confident model with.
  */
-export function calibrationMap(y: Float32Array, width: number, labels: Int32Array): { edges: number[]; accuracy: (number | null)[]; counts: number[] } {
+export function calibrationMap(
+  y: Float32Array,
+  width: number,
+  labels: Int32Array,
+): { edges: number[]; accuracy: (number | null)[]; counts: number[] } {
   const { cls, conf } = topClasses(y, width);
   const bins = CONFIDENCE_EDGES.length - 1;
   const counts = new Array<number>(bins).fill(0);
@@ -192,7 +210,12 @@ export interface RowsReference extends Partial<OutputReference> {
 }
 
 /** Computes the reference evidence of `onnx` on `rows` (and, with labelled `evaluation` rows, its calibration). */
-export async function referenceFromRows(onnx: Uint8Array, rows: Rows, names: IoNames, o: { featureNames?: string[]; evaluation?: Rows & { y: Int32Array } } = {}): Promise<RowsReference> {
+export async function referenceFromRows(
+  onnx: Uint8Array,
+  rows: Rows,
+  names: IoNames,
+  o: { featureNames?: string[]; evaluation?: Rows & { y: Int32Array } } = {},
+): Promise<RowsReference> {
   const spread = spreadRows(rows);
   const features = referenceProfile(spread, o.featureNames);
   const out = await runModel(onnx, spread, names);

@@ -20,7 +20,8 @@ export type Resolution = 'hour' | 'minute';
 /** Stored rollup rows of minute resolution carry this suffix on their scope (`fleet:minute`, `cohort:minute`). */
 const MINUTE_SUFFIX = ':minute';
 /** The scope value a store keeps rollups of `scope` at `resolution` under. */
-export const storedScope = (scope: Scope, resolution: Resolution = 'hour'): string => (resolution === 'minute' ? scope + MINUTE_SUFFIX : scope);
+export const storedScope = (scope: Scope, resolution: Resolution = 'hour'): string =>
+  resolution === 'minute' ? scope + MINUTE_SUFFIX : scope;
 /** Whether a stored scope value is of minute resolution. */
 export const isMinuteScope = (stored: string): boolean => stored.endsWith(MINUTE_SUFFIX);
 
@@ -62,8 +63,17 @@ export const windowModel = (w: TelemetryWindow): string => (w.model ? modelKey(w
 
 export function emptyCounts(): RollupCounts {
   return {
-    windows: 0, requests: 0, errors: 0, clientErrors: 0, dropped: 0, latency: null, predictions: [], confidence: null, features: {},
-    feedback: { labelled: 0, correct: 0 }, shadow: { requests: 0, errors: 0, agreements: 0, latencyP95MsWeighted: 0 },
+    windows: 0,
+    requests: 0,
+    errors: 0,
+    clientErrors: 0,
+    dropped: 0,
+    latency: null,
+    predictions: [],
+    confidence: null,
+    features: {},
+    feedback: { labelled: 0, correct: 0 },
+    shadow: { requests: 0, errors: 0, agreements: 0, latencyP95MsWeighted: 0 },
   };
 }
 
@@ -117,7 +127,13 @@ export function countsOfWindow(w: TelemetryWindow): RollupCounts {
   for (const [name, counts] of Object.entries(w.features)) c.features[name] = [...counts];
   c.feedback = { labelled: w.feedback.labelled, correct: w.feedback.correct };
   if (w.feedback.byClass) c.feedback.byClass = { labelled: [...w.feedback.byClass.labelled], correct: [...w.feedback.byClass.correct] };
-  if (w.shadow) c.shadow = { requests: w.shadow.requests, errors: w.shadow.errors, agreements: w.shadow.agreements, latencyP95MsWeighted: w.shadow.latencyP95Ms * w.shadow.requests };
+  if (w.shadow)
+    c.shadow = {
+      requests: w.shadow.requests,
+      errors: w.shadow.errors,
+      agreements: w.shadow.agreements,
+      latencyP95MsWeighted: w.shadow.latencyP95Ms * w.shadow.requests,
+    };
   return c;
 }
 
@@ -131,7 +147,11 @@ export function rollupKeys(deviceId: string, cohorts: readonly string[]): { scop
  * the device, and its minute for the fleet and each cohort. `scope` is the stored value (`storedScope`),
  * `bucket` the bucket's start.
  */
-export function rollupBuckets(deviceId: string, cohorts: readonly string[], startMs: number): { scope: string; id: string; bucket: number }[] {
+export function rollupBuckets(
+  deviceId: string,
+  cohorts: readonly string[],
+  startMs: number,
+): { scope: string; id: string; bucket: number }[] {
   const hour = hourOf(startMs);
   const minute = minuteOf(startMs);
   return [

@@ -6,7 +6,17 @@ import type { ModelReference } from './model-reference.ts';
 import { estimatedAccuracy, fieldAccuracy, type Estimate } from './performance-estimate.ts';
 import { addCounts, emptyCounts, HOUR_MS, MINUTE_MS, type Rollup, type RollupCounts } from './rollup.ts';
 
-export const METRICS = ['requests', 'errors', 'latency', 'predictions', 'confidence', 'drift', 'estimatedAccuracy', 'fieldAccuracy', 'shadow'] as const;
+export const METRICS = [
+  'requests',
+  'errors',
+  'latency',
+  'predictions',
+  'confidence',
+  'drift',
+  'estimatedAccuracy',
+  'fieldAccuracy',
+  'shadow',
+] as const;
 export type Metric = (typeof METRICS)[number];
 export const BUCKETS = ['minute', 'hour', 'day'] as const;
 export type Bucket = (typeof BUCKETS)[number];
@@ -55,7 +65,8 @@ function driftOf(c: RollupCounts, ref: ModelReference, epsilon: number): Record<
     if (counts) add(f.name, counts, f.frequencies);
   }
   if (ref.predictions) add('@prediction', c.predictions, ref.predictions);
-  if (ref.confidence && c.confidence && c.confidence.edges.join() === ref.confidence.edges.join()) add('@confidence', c.confidence.counts, ref.confidence.frequencies);
+  if (ref.confidence && c.confidence && c.confidence.edges.join() === ref.confidence.edges.join())
+    add('@confidence', c.confidence.counts, ref.confidence.frequencies);
   return out;
 }
 
@@ -65,19 +76,27 @@ function point(t: number, c: RollupCounts, metrics: ReadonlySet<Metric>, ref: Mo
   if (metrics.has('errors')) p.errors = { count: c.errors, rate: c.requests > 0 ? c.errors / c.requests : null };
   if (metrics.has('latency')) {
     const h = c.latency;
-    p.latency = h ? { p50: histogramQuantile(h, 0.5), p95: histogramQuantile(h, 0.95), p99: histogramQuantile(h, 0.99) } : { p50: null, p95: null, p99: null };
+    p.latency = h
+      ? { p50: histogramQuantile(h, 0.5), p95: histogramQuantile(h, 0.95), p99: histogramQuantile(h, 0.99) }
+      : { p50: null, p95: null, p99: null };
   }
   if (metrics.has('predictions')) {
     const total = sum(c.predictions);
     p.predictions = { counts: c.predictions, shares: c.predictions.map((x) => (total > 0 ? x / total : 0)), labels: ref?.labels ?? null };
   }
-  if (metrics.has('confidence')) p.confidence = { mean: c.confidence ? histogramMean(c.confidence)?.mean ?? null : null, histogram: c.confidence };
+  if (metrics.has('confidence'))
+    p.confidence = { mean: c.confidence ? (histogramMean(c.confidence)?.mean ?? null) : null, histogram: c.confidence };
   if (metrics.has('drift')) p.drift = ref ? driftOf(c, ref, epsilon) : {};
   if (metrics.has('estimatedAccuracy')) p.estimatedAccuracy = c.confidence ? estimatedAccuracy(c.confidence) : null;
   if (metrics.has('fieldAccuracy')) p.fieldAccuracy = fieldAccuracy(c.feedback);
   if (metrics.has('shadow')) {
     const n = c.shadow.requests;
-    p.shadow = { requests: n, errors: c.shadow.errors, agreementRate: n > 0 ? c.shadow.agreements / n : null, latencyP95Ms: n > 0 ? c.shadow.latencyP95MsWeighted / n : null };
+    p.shadow = {
+      requests: n,
+      errors: c.shadow.errors,
+      agreementRate: n > 0 ? c.shadow.agreements / n : null,
+      latencyP95Ms: n > 0 ? c.shadow.latencyP95MsWeighted / n : null,
+    };
   }
   return p;
 }
@@ -86,7 +105,10 @@ function point(t: number, c: RollupCounts, metrics: ReadonlySet<Metric>, ref: Mo
  * Turns rollups into one series per model, summed into `bucket`s (UTC minutes, hours or days), with the
  * requested metrics. Drift compares each bucket's counts with the model's reference (PSI smoothing `epsilon`).
  */
-export function buildSeries(rollups: readonly Rollup[], o: { bucket: Bucket; metrics: readonly Metric[]; reference: (model: string) => ModelReference | undefined; epsilon?: number }): Series[] {
+export function buildSeries(
+  rollups: readonly Rollup[],
+  o: { bucket: Bucket; metrics: readonly Metric[]; reference: (model: string) => ModelReference | undefined; epsilon?: number },
+): Series[] {
   const size = BUCKET_MS[o.bucket];
   const byModel = new Map<string, Map<number, RollupCounts>>();
   for (const r of rollups) {
@@ -98,8 +120,10 @@ export function buildSeries(rollups: readonly Rollup[], o: { bucket: Bucket; met
     addCounts(acc, r);
   }
   const metrics = new Set(o.metrics);
-  return [...byModel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([model, buckets]) => ({
-    model,
-    points: [...buckets.entries()].sort(([a], [b]) => a - b).map(([t, c]) => point(t, c, metrics, o.reference(model), o.epsilon ?? 1e-4)),
-  }));
+  return [...byModel.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([model, buckets]) => ({
+      model,
+      points: [...buckets.entries()].sort(([a], [b]) => a - b).map(([t, c]) => point(t, c, metrics, o.reference(model), o.epsilon ?? 1e-4)),
+    }));
 }

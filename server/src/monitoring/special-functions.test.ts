@@ -13,7 +13,13 @@ describe('special functions', () => {
 
   it('P(1, x) = 1 − e^(−x), and P + Q = 1 on both sides of the series/fraction switch', () => {
     for (const x of [0.1, 1, 1.9, 2.1, 10]) expect(gammaP(1, x)).toBeCloseTo(1 - Math.exp(-x), 13);
-    for (const [a, x] of [[3, 1], [3, 5], [0.5, 0.2], [20, 30]] as const) expect(gammaP(a, x) + gammaQ(a, x)).toBeCloseTo(1, 13);
+    for (const [a, x] of [
+      [3, 1],
+      [3, 5],
+      [0.5, 0.2],
+      [20, 30],
+    ] as const)
+      expect(gammaP(a, x) + gammaQ(a, x)).toBeCloseTo(1, 13);
     expect(gammaP(2, 0)).toBe(0);
     expect(gammaQ(2, 0)).toBe(1);
     expect(() => gammaQ(-1, 1)).toThrow(RangeError);

@@ -47,7 +47,11 @@ export class TelemetryIngest {
 
   constructor(private readonly o: TelemetryIngestOptions) {
     this.batches = new AckedBatches({
-      link: o.link, prefix: o.prefix, kind: 'telemetry', batchSize: o.batchSize ?? 500, maxDelayMs: o.maxDelayMs,
+      link: o.link,
+      prefix: o.prefix,
+      kind: 'telemetry',
+      batchSize: o.batchSize ?? 500,
+      maxDelayMs: o.maxDelayMs,
       // Rejected and refused windows are acknowledged too: resending one can never make it valid.
       store: async (batch) => {
         const r = await o.monitoring.ingest(batch.filter((it) => !it.refused));
@@ -60,12 +64,18 @@ export class TelemetryIngest {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'telemetry', TelemetryWindow,
-      (id, window) => void this.enqueue(id, window), (id, error) => {
+    this.unsubscribe = await subscribeDeviceMessages(
+      this.o.link,
+      this.o.prefix,
+      'telemetry',
+      TelemetryWindow,
+      (id, window) => void this.enqueue(id, window),
+      (id, error) => {
         this.invalid++;
         // Debug only: a device sending garbage on purpose must not be able to flood the log.
         this.o.log.debug('invalid telemetry window dropped', { device: id, error });
-      });
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -79,7 +89,8 @@ export class TelemetryIngest {
     // A model missing from cached facts may be one given since: look again before refusing.
     if (window.model && !facts.given.includes(modelKey(window.model))) facts = await this.factsOf(deviceId, true);
     // First sight since start: what it was admitted for before, from its stored windows (once per device).
-    if (window.model && this.admission.needsSeed(deviceId)) this.admission.seed(deviceId, await this.o.monitoring.recentModelsOf(deviceId, MAX_MODELS_PER_DEVICE));
+    if (window.model && this.admission.needsSeed(deviceId))
+      this.admission.seed(deviceId, await this.o.monitoring.recentModelsOf(deviceId, MAX_MODELS_PER_DEVICE));
     const refused = this.admission.check(deviceId, window, facts.given) ?? undefined;
     if (refused) {
       this.refused++;
@@ -94,7 +105,10 @@ export class TelemetryIngest {
     const d = await this.o.store.devices.get(deviceId);
     // The bundle it reports running counts only as the server knows it (a bundle id it made), never by the model name the device claims.
     const reported = typeof d?.reported?.bundleId === 'string' ? await this.o.store.bundles.get(d.reported.bundleId) : null;
-    const given = [...desiredModels(d), ...(reported && reported.id === d?.reported?.bundleId ? [modelKey({ name: reported.model, version: reported.version })] : [])];
+    const given = [
+      ...desiredModels(d),
+      ...(reported && reported.id === d?.reported?.bundleId ? [modelKey({ name: reported.model, version: reported.version })] : []),
+    ];
     // Looking again before a refusal: also every bundle a rollout notified this device of. Its desired state may
     // have moved on (a newer rollout) before the windows it made with the earlier model reached the server.
     if (fresh) given.push(...(await this.rolledOutTo(deviceId)));
@@ -106,7 +120,9 @@ export class TelemetryIngest {
   /** `name@version` of the newest bundles rollouts notified `deviceId` of (at most MAX_MODELS_PER_DEVICE). */
   private async rolledOutTo(deviceId: string): Promise<string[]> {
     const out: string[] = [];
-    for (const m of (await this.o.store.rollouts.memberships(deviceId)).filter((x) => x.notifiedAt !== null).slice(0, MAX_MODELS_PER_DEVICE)) {
+    for (const m of (await this.o.store.rollouts.memberships(deviceId))
+      .filter((x) => x.notifiedAt !== null)
+      .slice(0, MAX_MODELS_PER_DEVICE)) {
       const b = await this.o.store.bundles.get(m.bundleId);
       if (b) out.push(modelKey({ name: b.model, version: b.version }));
     }

@@ -93,15 +93,24 @@ export function simulateWindow(rng: () => number, ref: ModelReference, o: SimWin
   const correct = multinomial(rng, labelled, [fb.accuracy, 1 - fb.accuracy])[0]!;
   const windowSec = o.windowSec ?? 60;
   return {
-    v: 1, seq: o.seq, start: o.start.toISOString(), end: new Date(o.start.getTime() + windowSec * 1000).toISOString(),
+    v: 1,
+    seq: o.seq,
+    start: o.start.toISOString(),
+    end: new Date(o.start.getTime() + windowSec * 1000).toISOString(),
     model: o.model ?? { name: 'cam', version: '1.0.0', sequence: 1 },
-    requests: n, errors: multinomial(rng, n, [0.001, 0.999])[0]!,
+    requests: n,
+    errors: multinomial(rng, n, [0.001, 0.999])[0]!,
     latencyMs: {
-      p50: percentile(LATENCY_EDGES, latency, 0.5), p95: percentile(LATENCY_EDGES, latency, 0.95), p99: percentile(LATENCY_EDGES, latency, 0.99),
+      p50: percentile(LATENCY_EDGES, latency, 0.5),
+      p95: percentile(LATENCY_EDGES, latency, 0.95),
+      p99: percentile(LATENCY_EDGES, latency, 0.99),
       hist: { edges: LATENCY_EDGES, counts: latency },
     },
     predictions: multinomial(rng, n, ref.predictions ?? [1]),
-    confidence: { edges: ref.confidence?.edges ?? CONFIDENCE_EDGES, counts: multinomial(rng, n, ref.confidence?.frequencies ?? [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]) },
+    confidence: {
+      edges: ref.confidence?.edges ?? CONFIDENCE_EDGES,
+      counts: multinomial(rng, n, ref.confidence?.frequencies ?? [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+    },
     features,
     feedback: { labelled, correct },
     shadow: null,

@@ -37,8 +37,20 @@ async function serve(statuses: (number | 'hang')[]): Promise<{ url: string; hits
 const change = (type: AlertChange['type']): AlertChange => ({
   type,
   alert: {
-    id: 'a1', cohort: 'north', model: 'cam@1.0.0', features: [], severity: 'critical', since: '2026-03-01T00:00:00.000Z', windows: 2, state: 'open',
-    openedAt: '2026-03-01T00:02:00.000Z', updatedAt: '2026-03-01T00:02:00.000Z', resolvedAt: null, resolvedBy: null, acknowledgedAt: null, acknowledgedBy: null,
+    id: 'a1',
+    cohort: 'north',
+    model: 'cam@1.0.0',
+    features: [],
+    severity: 'critical',
+    since: '2026-03-01T00:00:00.000Z',
+    windows: 2,
+    state: 'open',
+    openedAt: '2026-03-01T00:02:00.000Z',
+    updatedAt: '2026-03-01T00:02:00.000Z',
+    resolvedAt: null,
+    resolvedBy: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
   },
 });
 

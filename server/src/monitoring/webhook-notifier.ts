@@ -41,7 +41,11 @@ export class WebhookNotifier {
   readonly stats: WebhookStats = { delivered: 0, failed: 0, dropped: 0 };
 
   /** @param maxInFlight deliveries running at once before new ones are dropped (default 1000) */
-  constructor(private readonly targets: readonly WebhookTarget[], private readonly log?: Logger, private readonly maxInFlight = 1000) {}
+  constructor(
+    private readonly targets: readonly WebhookTarget[],
+    private readonly log?: Logger,
+    private readonly maxInFlight = 1000,
+  ) {}
 
   /** Starts delivering `change` to every target that wants it; returns at once. */
   notify(change: AlertChange): void {
@@ -62,9 +66,18 @@ export class WebhookNotifier {
   }
 
   private async deliver(t: WebhookTarget, change: AlertChange): Promise<void> {
-    const payload: WebhookPayload = { type: `alert.${change.type}`, delivery: randomUUID(), sentAt: new Date().toISOString(), alert: change.alert };
+    const payload: WebhookPayload = {
+      type: `alert.${change.type}`,
+      delivery: randomUUID(),
+      sentAt: new Date().toISOString(),
+      alert: change.alert,
+    };
     const body = JSON.stringify(payload);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-flotilla-event': payload.type, 'x-flotilla-delivery': payload.delivery };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-flotilla-event': payload.type,
+      'x-flotilla-delivery': payload.delivery,
+    };
     if (t.secret) headers['x-flotilla-signature'] = `sha256=${createHmac('sha256', t.secret).update(body).digest('hex')}`;
     const retries = t.retries ?? 3;
     let last = '';

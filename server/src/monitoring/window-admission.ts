@@ -9,7 +9,8 @@ export const MAX_MODELS_PER_DEVICE = 8;
 
 /** `name@version` of the bundles named in a device's desired state (serving and shadow). */
 export function desiredModels(device: Pick<Device, 'desired'> | null): string[] {
-  const d = device?.desired as { bundle?: { model?: unknown; version?: unknown } | null; shadow?: { model?: unknown; version?: unknown } | null } | null | undefined;
+  const d = device?.desired as
+    { bundle?: { model?: unknown; version?: unknown } | null; shadow?: { model?: unknown; version?: unknown } | null } | null | undefined;
   const out: string[] = [];
   for (const b of [d?.bundle, d?.shadow]) {
     if (b && typeof b.model === 'string' && typeof b.version === 'string') out.push(modelKey({ name: b.model, version: b.version }));

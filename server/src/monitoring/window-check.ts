@@ -4,7 +4,8 @@ import { isValidHistogram } from './histogram.ts';
 import type { ModelReference } from './model-reference.ts';
 
 /** Why a whole window was refused (it is still acknowledged: resending would not make it valid). */
-export type WindowRejectReason = 'invalid_schema' | 'invalid_device' | 'invalid_cohort' | 'invalid_time' | 'expired' | 'invalid_histogram' | 'inconsistent_counts';
+export type WindowRejectReason =
+  'invalid_schema' | 'invalid_device' | 'invalid_cohort' | 'invalid_time' | 'expired' | 'invalid_histogram' | 'inconsistent_counts';
 
 /** Why one feature of an accepted window was left out of rollups and drift. */
 export type FeatureIssueReason = 'no_reference' | 'unknown_feature' | 'bin_count_mismatch';
@@ -43,13 +44,17 @@ export function checkWindow(deviceId: string, cohorts: readonly string[], input:
   for (const c of cohorts) if (!isValidCohort(c)) return fail('invalid_cohort', `cohort '${c}' is not a valid tag`);
   const start = Date.parse(w.start);
   const end = Date.parse(w.end);
-  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return fail('invalid_time', `start '${w.start}' and end '${w.end}' are not an interval`);
+  if (!Number.isFinite(start) || !Number.isFinite(end) || end < start)
+    return fail('invalid_time', `start '${w.start}' and end '${w.end}' are not an interval`);
   if (start > ctx.notAfter) return fail('invalid_time', `start ${w.start} is too far in the future (device clock?)`);
   if (start < ctx.notBefore) return fail('expired', `start ${w.start} is older than the retention period`);
-  if (!isValidHistogram(w.latencyMs.hist) || !isValidHistogram(w.confidence)) return fail('invalid_histogram', 'latency or confidence histogram: need k+1 increasing edges for k counts');
-  if (w.errors > w.requests || w.feedback.correct > w.feedback.labelled) return fail('inconsistent_counts', 'errors exceed requests, or correct exceeds labelled');
+  if (!isValidHistogram(w.latencyMs.hist) || !isValidHistogram(w.confidence))
+    return fail('invalid_histogram', 'latency or confidence histogram: need k+1 increasing edges for k counts');
+  if (w.errors > w.requests || w.feedback.correct > w.feedback.labelled)
+    return fail('inconsistent_counts', 'errors exceed requests, or correct exceeds labelled');
   const bc = w.feedback.byClass;
-  if (bc && (bc.labelled.length !== bc.correct.length || bc.correct.some((c, i) => c > bc.labelled[i]!))) return fail('inconsistent_counts', 'feedback.byClass: arrays differ in length or correct exceeds labelled');
+  if (bc && (bc.labelled.length !== bc.correct.length || bc.correct.some((c, i) => c > bc.labelled[i]!)))
+    return fail('inconsistent_counts', 'feedback.byClass: arrays differ in length or correct exceeds labelled');
 
   const issues: { feature: string; reason: FeatureIssueReason }[] = [];
   const features: Record<string, number[]> = {};

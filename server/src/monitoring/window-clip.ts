@@ -25,10 +25,19 @@ export function clipWindow(w: TelemetryWindow, ratePerSec = MAX_PREDICTIONS_PER_
   const bc = w.feedback.byClass;
   return {
     ...w,
-    requests: n(w.requests), errors: n(w.errors), predictions: all(w.predictions),
-    latencyMs: { ...w.latencyMs, hist: hist(w.latencyMs.hist) }, confidence: hist(w.confidence),
+    requests: n(w.requests),
+    errors: n(w.errors),
+    predictions: all(w.predictions),
+    latencyMs: { ...w.latencyMs, hist: hist(w.latencyMs.hist) },
+    confidence: hist(w.confidence),
     features: Object.fromEntries(Object.entries(w.features).map(([k, v]) => [k, all(v)])),
-    feedback: { labelled: n(w.feedback.labelled), correct: n(w.feedback.correct), ...(bc ? { byClass: { labelled: all(bc.labelled), correct: all(bc.correct) } } : {}) },
-    shadow: w.shadow ? { ...w.shadow, requests: n(w.shadow.requests), errors: n(w.shadow.errors), agreements: n(w.shadow.agreements) } : null,
+    feedback: {
+      labelled: n(w.feedback.labelled),
+      correct: n(w.feedback.correct),
+      ...(bc ? { byClass: { labelled: all(bc.labelled), correct: all(bc.correct) } } : {}),
+    },
+    shadow: w.shadow
+      ? { ...w.shadow, requests: n(w.shadow.requests), errors: n(w.shadow.errors), agreements: n(w.shadow.agreements) }
+      : null,
   };
 }

@@ -49,7 +49,13 @@ describe('evaluateChallenger on onnxruntime', () => {
     ['one no better than the champion', WEIGHTS.champion, true, false],
     ['a good one whose int8 bundle failed parity', WEIGHTS.good, false, false],
   ])('%s', async (_name, w, parityPassed, blessed) => {
-    const v = await evaluateChallenger({ championInt8: classifier(WEIGHTS.champion), challengerInt8: classifier(w), holdout, test, parityPassed });
+    const v = await evaluateChallenger({
+      championInt8: classifier(WEIGHTS.champion),
+      challengerInt8: classifier(w),
+      holdout,
+      test,
+      parityPassed,
+    });
     expect(v.blessed).toBe(blessed);
   });
 });

@@ -40,7 +40,8 @@ export function judgeChallenger(input: GateInput, t: GateThresholds = {}): GateV
   const testDelta = points(input.challenger.test, input.champion.test);
   const failures: string[] = [];
   if (fieldDelta === null) failures.push('no field holdout to compare on');
-  else if (fieldDelta < margin) failures.push(`field accuracy ${fieldDelta >= 0 ? '+' : ''}${fieldDelta} points vs champion; needs at least +${margin}`);
+  else if (fieldDelta < margin)
+    failures.push(`field accuracy ${fieldDelta >= 0 ? '+' : ''}${fieldDelta} points vs champion; needs at least +${margin}`);
   if (testDelta === null) failures.push('no test split to compare on');
   else if (testDelta < -tolerance) failures.push(`test accuracy ${testDelta} points vs champion; may fall at most ${tolerance}`);
   if (!input.parityPassed) failures.push('int8 bundle failed the parity gate');
@@ -49,11 +50,21 @@ export function judgeChallenger(input: GateInput, t: GateThresholds = {}): GateV
 
 /** Evaluates both int8 models on the field holdout and the parent test split, then judges. */
 export async function evaluateChallenger(o: {
-  championInt8: Uint8Array; challengerInt8: Uint8Array; holdout: Dataset; test: Dataset; parityPassed: boolean; thresholds?: GateThresholds;
+  championInt8: Uint8Array;
+  challengerInt8: Uint8Array;
+  holdout: Dataset;
+  test: Dataset;
+  parityPassed: boolean;
+  thresholds?: GateThresholds;
 }): Promise<GateVerdict> {
   const [cf, ct, xf, xt] = [
-    await onnxAccuracy(o.championInt8, o.holdout), await onnxAccuracy(o.championInt8, o.test),
-    await onnxAccuracy(o.challengerInt8, o.holdout), await onnxAccuracy(o.challengerInt8, o.test),
+    await onnxAccuracy(o.championInt8, o.holdout),
+    await onnxAccuracy(o.championInt8, o.test),
+    await onnxAccuracy(o.challengerInt8, o.holdout),
+    await onnxAccuracy(o.challengerInt8, o.test),
   ];
-  return judgeChallenger({ champion: { field: cf, test: ct }, challenger: { field: xf, test: xt }, parityPassed: o.parityPassed }, o.thresholds);
+  return judgeChallenger(
+    { champion: { field: cf, test: ct }, challenger: { field: xf, test: xt }, parityPassed: o.parityPassed },
+    o.thresholds,
+  );
 }

@@ -13,8 +13,13 @@ beforeEach(async () => {
   world = await openWorld();
   // No champion: a started job fails at once (NO_CHAMPION), which is enough to see what started it and when.
   rt = new RetrainingService({
-    store: world.store, blobs: world.blobs, samples: world.samples, runs: {} as never, conversion: {} as never,
-    retrainingStore: world.retraining, log: createLogger('silent'),
+    store: world.store,
+    blobs: world.blobs,
+    samples: world.samples,
+    runs: {} as never,
+    conversion: {} as never,
+    retrainingStore: world.retraining,
+    log: createLogger('silent'),
   });
 });
 afterEach(async () => {
@@ -40,14 +45,20 @@ describe('drift trigger with samplesAfterAlert', () => {
       ...Array.from({ length: 5 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })),
       ...Array.from({ length: 5 }, (_, i) => sample('cam-2', 20 + i, { cohorts: ['clear'] })),
       sample('cam-1', 30, { snowy: true, cohorts: ['snowy'], label: null }),
-      sample('cam-1', 10, { snowy: true, cohorts: ['snowy'] }), sample('cam-1', 11, { snowy: true, cohorts: ['snowy'] }),
+      sample('cam-1', 10, { snowy: true, cohorts: ['snowy'] }),
+      sample('cam-1', 11, { snowy: true, cohorts: ['snowy'] }),
     ]);
     rt.onAlert({ type: 'raised', alert });
     rt.onAlert({ type: 'raised', alert: { ...alert, id: 'a2' } });
     await new Promise((r) => setTimeout(r, 1500));
     expect(await rt.list({ model: 'toy' })).toEqual([]);
     await world.samples.insertMany([sample('cam-1', 12, { snowy: true, cohorts: ['snowy'] })]);
-    const [job] = await until(() => rt.list({ model: 'toy' }), (jobs) => jobs.length > 0, 5000, 'the drift retrain');
+    const [job] = await until(
+      () => rt.list({ model: 'toy' }),
+      (jobs) => jobs.length > 0,
+      5000,
+      'the drift retrain',
+    );
     expect(job!.trigger).toBe('drift:a1');
     expect((await rt.wait(job!.id)).error).toContain('NO_CHAMPION');
     await new Promise((r) => setTimeout(r, 1200));
@@ -58,10 +69,20 @@ describe('drift trigger with samplesAfterAlert', () => {
     await rt.setPolicy('toy', { trigger: { onDriftAlert: true, samplesAfterAlert: 1 }, data: { parent: 'toy' } });
     await world.samples.insertMany([sample('cam-1', 15, { snowy: true, cohorts: ['snowy'] })]);
     rt.onAlert({ type: 'raised', alert });
-    await until(() => rt.list({ model: 'toy' }), (jobs) => jobs.length === 1, 5000, 'the drift retrain');
+    await until(
+      () => rt.list({ model: 'toy' }),
+      (jobs) => jobs.length === 1,
+      5000,
+      'the drift retrain',
+    );
     await rt.setPolicy('other', { trigger: { onDriftAlert: true }, data: { parent: 'toy' } });
     rt.onAlert({ type: 'raised', alert: { ...alert, id: 'a3', model: 'other@1' } });
-    const other = await until(() => rt.list({ model: 'other' }), (jobs) => jobs.length > 0, 5000, 'the retrain of other');
+    const other = await until(
+      () => rt.list({ model: 'other' }),
+      (jobs) => jobs.length > 0,
+      5000,
+      'the retrain of other',
+    );
     expect(other.map((j) => j.trigger)).toEqual(['drift:a3']);
   });
 });

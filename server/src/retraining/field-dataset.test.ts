@@ -57,27 +57,47 @@ describe('buildFieldDataset', () => {
     expect((await buildFieldDataset(world, { parent: 'toy' })).version.digest).toBe(a.version.digest);
   });
 
-  it('groups field rows by their devices\' cohorts after the parent rows, and records where each group lies', async () => {
+  it("groups field rows by their devices' cohorts after the parent rows, and records where each group lies", async () => {
     // Interleaved in time: snowy cars and sunny phones; a device in two cohorts forms its own group.
     await world.samples.insertMany([
-      ...Array.from({ length: 6 }, (_, i) => sample(i % 2 ? 'car-1' : 'phone-1', i, { snowy: i % 2 === 1, cohorts: i % 2 ? ['car'] : ['phone'] })),
+      ...Array.from({ length: 6 }, (_, i) =>
+        sample(i % 2 ? 'car-1' : 'phone-1', i, { snowy: i % 2 === 1, cohorts: i % 2 ? ['car'] : ['phone'] }),
+      ),
       ...Array.from({ length: 2 }, (_, i) => sample('both-1', 20 + i, { cohorts: ['phone', 'car'] })),
     ]);
     const r = await buildFieldDataset(world, { parent: 'toy', holdoutFraction: 0 });
     expect(r.version.report).toEqual({
-      kind: 'field', parentRows: 90,
-      groups: [{ cohorts: ['car'], start: 90, count: 3 }, { cohorts: ['car', 'phone'], start: 93, count: 2 }, { cohorts: ['phone'], start: 95, count: 3 }],
+      kind: 'field',
+      parentRows: 90,
+      groups: [
+        { cohorts: ['car'], start: 90, count: 3 },
+        { cohorts: ['car', 'phone'], start: 93, count: 2 },
+        { cohorts: ['phone'], start: 95, count: 3 },
+      ],
     });
     expect(isFieldProvenance(r.version.report)).toBe(true);
     // Built after a drift that began at second 3 (the newest sample held out, so this is another version):
     // each group counts its rows since then, its last ones.
-    const drift = await buildFieldDataset(world, { parent: 'toy', holdoutFraction: 0.1, recentSince: new Date(Date.UTC(2026, 0, 1, 0, 0, 3)).toISOString() });
-    expect((drift.version.report as { groups: { count: number; recent?: number }[] }).groups.map((g) => [g.count, g.recent])).toEqual([[3, 2], [1, 1], [3, 1]]);
+    const drift = await buildFieldDataset(world, {
+      parent: 'toy',
+      holdoutFraction: 0.1,
+      recentSince: new Date(Date.UTC(2026, 0, 1, 0, 0, 3)).toISOString(),
+    });
+    expect((drift.version.report as { groups: { count: number; recent?: number }[] }).groups.map((g) => [g.count, g.recent])).toEqual([
+      [3, 2],
+      [1, 1],
+      [3, 1],
+    ]);
     // The car group holds exactly the car device's (snowy) inputs.
     const stored = decodeDataset((await world.blobs.get(r.version.digest))!).data;
     const per = stored.x.length / stored.n;
-    const cars = (await world.samples.labelled({ cohort: 'car', limit: 100 })).filter((x) => x.deviceId === 'car-1').sort((a, b) => a.at.localeCompare(b.at));
-    for (let i = 0; i < 3; i++) expect(Array.from(stored.x.subarray((90 + i) * per, (91 + i) * per))).toEqual(Array.from(new Float32Array(cars[i]!.input.slice().buffer)));
+    const cars = (await world.samples.labelled({ cohort: 'car', limit: 100 }))
+      .filter((x) => x.deviceId === 'car-1')
+      .sort((a, b) => a.at.localeCompare(b.at));
+    for (let i = 0; i < 3; i++)
+      expect(Array.from(stored.x.subarray((90 + i) * per, (91 + i) * per))).toEqual(
+        Array.from(new Float32Array(cars[i]!.input.slice().buffer)),
+      );
   });
 
   it('takes only the named cohorts and only labelled samples', async () => {

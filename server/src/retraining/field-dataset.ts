@@ -54,7 +54,11 @@ export interface FieldProvenance {
 }
 
 export const isFieldProvenance = (r: unknown): r is FieldProvenance =>
-  !!r && typeof r === 'object' && (r as FieldProvenance).kind === 'field' && Number.isInteger((r as FieldProvenance).parentRows) && Array.isArray((r as FieldProvenance).groups);
+  !!r &&
+  typeof r === 'object' &&
+  (r as FieldProvenance).kind === 'field' &&
+  Number.isInteger((r as FieldProvenance).parentRows) &&
+  Array.isArray((r as FieldProvenance).groups);
 
 const cohortKey = (s: FieldSample) => [...s.cohorts].sort().join('\u0000');
 
@@ -74,7 +78,10 @@ export interface FieldDatasetDeps {
 }
 
 /** Loads and decodes a dataset version by name or digest; NOT_FOUND when it or its blob is missing. */
-export async function loadDataset(deps: Pick<FieldDatasetDeps, 'store' | 'blobs'>, ref: string): Promise<{ version: DatasetVersion; data: Dataset }> {
+export async function loadDataset(
+  deps: Pick<FieldDatasetDeps, 'store' | 'blobs'>,
+  ref: string,
+): Promise<{ version: DatasetVersion; data: Dataset }> {
   const version = await deps.store.datasets.resolve(ref);
   const bytes = version ? await deps.blobs.get(version.digest) : null;
   if (!version || !bytes) throw RetrainingError.notFound('dataset', ref);
@@ -89,7 +96,9 @@ async function samplesFor(deps: FieldDatasetDeps, r: FieldDatasetRequest): Promi
   const seen = new Map<string, FieldSample>();
   for (const s of lists.flat()) seen.set(`${s.deviceId}\u0000${s.predictionId}`, s);
   // A total order on content keys makes the version's bytes (and so its digest) independent of query order.
-  return [...seen.values()].sort((a, b) => a.at.localeCompare(b.at) || a.deviceId.localeCompare(b.deviceId) || a.predictionId.localeCompare(b.predictionId));
+  return [...seen.values()].sort(
+    (a, b) => a.at.localeCompare(b.at) || a.deviceId.localeCompare(b.deviceId) || a.predictionId.localeCompare(b.predictionId),
+  );
 }
 
 function toDataset(rows: readonly FieldSample[], featureShape: number[], numClasses: number): Dataset {
@@ -123,7 +132,10 @@ function withEnoughDevices(samples: readonly FieldSample[], min: number): { kept
     if (!d) devices.set(s.label!, (d = new Set()));
     d.add(s.deviceId);
   }
-  const dropped = [...devices].filter(([, d]) => d.size < min).map(([label]) => label).sort((a, b) => a - b);
+  const dropped = [...devices]
+    .filter(([, d]) => d.size < min)
+    .map(([label]) => label)
+    .sort((a, b) => a - b);
   return { kept: samples.filter((s) => !dropped.includes(s.label!)), dropped };
 }
 
@@ -131,12 +143,17 @@ export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetR
   const { version: parent, data } = await loadDataset(deps, r.parent);
   const size = featuresPerRow(parent.featureShape);
   // Samples whose size or label do not fit the parent cannot join it; they are skipped, not fatal.
-  const fitting = (await samplesFor(deps, r)).filter((s) => s.input.byteLength === size * 4 && s.label !== null && s.label >= 0 && s.label < parent.classes.length);
+  const fitting = (await samplesFor(deps, r)).filter(
+    (s) => s.input.byteLength === size * 4 && s.label !== null && s.label >= 0 && s.label < parent.classes.length,
+  );
   const { kept: usable, dropped } = withEnoughDevices(fitting, r.minDevicesPerLabel ?? 1);
   const holdoutCount = Math.ceil(usable.length * Math.min(Math.max(r.holdoutFraction ?? 0.2, 0), 0.9));
   // Field rows grouped by their devices' cohorts (time order within a group): each cohort's rows are one run.
-  const train = usable.slice(0, usable.length - holdoutCount).map((x, i) => ({ x, i, k: cohortKey(x) }))
-    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i)).map((e) => e.x);
+  const train = usable
+    .slice(0, usable.length - holdoutCount)
+    .map((x, i) => ({ x, i, k: cohortKey(x) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i))
+    .map((e) => e.x);
   const split = splitIndices(data.n, { seed: r.splitSeed ?? 42, train: 0.8, validation: 0.1, test: 0.1 });
   const kept = Int32Array.from([...split.train, ...split.validation].sort((a, b) => a - b));
   const merged = concat(takeRows(data, kept), toDataset(train, parent.featureShape, parent.classes.length));
@@ -149,20 +166,43 @@ export async function buildFieldDataset(deps: FieldDatasetDeps, r: FieldDatasetR
     if (last && last.cohorts.join('\u0000') === cohortKey(x)) {
       last.count++;
       if (recent !== undefined) last.recent = (last.recent ?? 0) + recent;
-    } else provenance.groups.push({ cohorts: [...x.cohorts].sort(), start: kept.length + i, count: 1, ...(recent === undefined ? {} : { recent }) });
+    } else
+      provenance.groups.push({
+        cohorts: [...x.cohorts].sort(),
+        start: kept.length + i,
+        count: 1,
+        ...(recent === undefined ? {} : { recent }),
+      });
   });
-  const meta = { featureNames: parent.featureNames, featureShape: parent.featureShape, classes: parent.classes, rows: merged.n, dtype: 'float32' as const };
+  const meta = {
+    featureNames: parent.featureNames,
+    featureShape: parent.featureShape,
+    classes: parent.classes,
+    rows: merged.n,
+    dtype: 'float32' as const,
+  };
   const blob = await deps.blobs.put(encodeDataset(meta, merged));
   const scope = `${r.model ?? 'any model'}, cohorts ${r.cohorts?.length ? r.cohorts.join(',') : 'all'}${r.sources?.length ? `, labels from ${r.sources.join(',')}` : ''}`;
   const version = await deps.store.datasets.put({
-    digest: blob.digest, name: r.name ?? `${parent.name}-field`, bytes: blob.bytes, rows: merged.n, featureShape: parent.featureShape,
-    featureNames: parent.featureNames, classes: parent.classes, report: provenance, parents: [parent.digest],
-    source: `field samples: ${train.length} labelled (${scope}) + ${parent.name} train/validation rows (seed ${r.splitSeed ?? 42}); ${holdoutCount} newest held out`
-      + (dropped.length ? `; labels ${dropped.map((l) => parent.classes[l]).join(', ')} left out (fewer than ${r.minDevicesPerLabel} devices)` : ''),
+    digest: blob.digest,
+    name: r.name ?? `${parent.name}-field`,
+    bytes: blob.bytes,
+    rows: merged.n,
+    featureShape: parent.featureShape,
+    featureNames: parent.featureNames,
+    classes: parent.classes,
+    report: provenance,
+    parents: [parent.digest],
+    source:
+      `field samples: ${train.length} labelled (${scope}) + ${parent.name} train/validation rows (seed ${r.splitSeed ?? 42}); ${holdoutCount} newest held out` +
+      (dropped.length
+        ? `; labels ${dropped.map((l) => parent.classes[l]).join(', ')} left out (fewer than ${r.minDevicesPerLabel} devices)`
+        : ''),
     createdAt: new Date().toISOString(),
   });
   return {
-    version, fieldRows: train.length,
+    version,
+    fieldRows: train.length,
     holdout: toDataset(usable.slice(usable.length - holdoutCount), parent.featureShape, parent.classes.length),
     parentTest: takeRows(data, split.test),
   };

@@ -15,7 +15,9 @@ export async function onnxAccuracy(model: Uint8Array, data: Dataset, batchSize =
     let correct = 0;
     for (let start = 0; start < data.n; start += batchSize) {
       const count = Math.min(batchSize, data.n - start);
-      const feeds = { [input]: new ort.Tensor('float32', data.x.subarray(start * size, (start + count) * size), [count, ...data.featureShape]) };
+      const feeds = {
+        [input]: new ort.Tensor('float32', data.x.subarray(start * size, (start + count) * size), [count, ...data.featureShape]),
+      };
       const out = (await session.run(feeds, [output]))[output]!;
       const scores = out.data as Float32Array;
       const classes = scores.length / count;

@@ -29,17 +29,37 @@ const exportVersion = async () => {
 
 function service(canary = vi.fn(async () => ({}))) {
   return new RetrainingService({
-    store: world.store, blobs: world.blobs, samples: world.samples, conversion: Object.assign(conversion, { exportVersion }),
-    runs: { start: async () => { throw new Error('no native runs here'); }, wait: async () => { throw new Error('no native runs here'); } },
-    retrainingStore: world.retraining, log: createLogger('silent'), startCanary: canary,
+    store: world.store,
+    blobs: world.blobs,
+    samples: world.samples,
+    conversion: Object.assign(conversion, { exportVersion }),
+    runs: {
+      start: async () => {
+        throw new Error('no native runs here');
+      },
+      wait: async () => {
+        throw new Error('no native runs here');
+      },
+    },
+    retrainingStore: world.retraining,
+    log: createLogger('silent'),
+    startCanary: canary,
   });
 }
 
 const policy = (trainer: NonNullable<RetrainingPolicyInput['trainer']>): RetrainingPolicyInput => ({
-  trigger: {}, data: { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 }, trainer, after: 'canary',
+  trigger: {},
+  data: { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 },
+  trainer,
+  after: 'canary',
 });
 /** A command trainer as a shell one-liner; $1 is a file of this test's scratch folder. */
-const sh = (script: string, arg = '', timeoutSec = 60) => ({ kind: 'command' as const, command: ['/bin/sh', '-c', script, 'trainer', ...(arg ? [arg] : [])], timeoutSec, quantize: 'none' as const });
+const sh = (script: string, arg = '', timeoutSec = 60) => ({
+  kind: 'command' as const,
+  command: ['/bin/sh', '-c', script, 'trainer', ...(arg ? [arg] : [])],
+  timeoutSec,
+  quantize: 'none' as const,
+});
 
 beforeEach(async () => {
   world = await openWorld();
@@ -47,7 +67,10 @@ beforeEach(async () => {
   conversion = new ConversionService(world.store, world.blobs);
   // The champion was imported with a reference set of clean rows.
   const ref = Float32Array.from(Array.from({ length: 40 }, (_, i) => (i % 2 ? [0, 1, 0] : [1, 0, 0])).flat());
-  await conversion.importOnnx(classifier(WEIGHTS.champion), 'toy', 'champion', 'op', { reference: encodeNpy(ref, [40, 3]), labels: new TextEncoder().encode('["clear","snowy"]') });
+  await conversion.importOnnx(classifier(WEIGHTS.champion), 'toy', 'champion', 'op', {
+    reference: encodeNpy(ref, [40, 3]),
+    labels: new TextEncoder().encode('["clear","snowy"]'),
+  });
   await world.store.models.moveAlias({ model: 'toy', alias: 'champion', toVersion: 1, actor: 'test', reason: 'setup' });
   await world.samples.insertMany(Array.from({ length: 20 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })));
   writeFileSync(join(scratch, 'good.onnx'), classifier(WEIGHTS.good));
@@ -70,34 +93,69 @@ describe('retraining with an outside trainer', () => {
     const canary = vi.fn(async () => ({}));
     const rt = service(canary);
     // The trainer keeps a copy of its manifest and rows (the job's folder is removed afterwards), then answers with a good model.
-    await rt.setPolicy('toy', policy(sh('cp "$FLOTILLA_TRAINER_MANIFEST" "$1/manifest.json" && cp "$(dirname "$FLOTILLA_TRAINER_MANIFEST")/train-y.npy" "$1/" && cp "$1/good.onnx" "$FLOTILLA_TRAINER_OUTPUT"', scratch)));
+    await rt.setPolicy(
+      'toy',
+      policy(
+        sh(
+          'cp "$FLOTILLA_TRAINER_MANIFEST" "$1/manifest.json" && cp "$(dirname "$FLOTILLA_TRAINER_MANIFEST")/train-y.npy" "$1/" && cp "$1/good.onnx" "$FLOTILLA_TRAINER_OUTPUT"',
+          scratch,
+        ),
+      ),
+    );
     const job = await rt.retrain('toy', 'op');
     expect(job.error).toBeNull();
     expect(job).toMatchObject({ status: 'blessed', champion: 'toy@1', challenger: 'toy@2', canary: 'toy@2', runId: null });
     expect(job.verdict).toMatchObject({ blessed: true, fieldDelta: 100, testDelta: 0 });
     expect(canary).toHaveBeenCalledWith('toy@2', 'op');
     const manifest = JSON.parse(readFileSync(join(scratch, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ champion: 'toy@1', labels: ['clear', 'snowy'], featureShape: [3], dataset: { digest: job.dataset!.digest, fieldRows: 15, holdoutRows: 5 } });
+    expect(manifest).toMatchObject({
+      champion: 'toy@1',
+      labels: ['clear', 'snowy'],
+      featureShape: [3],
+      dataset: { digest: job.dataset!.digest, fieldRows: 15, holdoutRows: 5 },
+    });
     expect(manifest.signature.inputs[0]).toMatchObject({ name: 'x', dtype: 'float32' });
     expect(Object.keys(manifest.files).sort()).toEqual(['champion', 'holdoutX', 'holdoutY', 'trainCsv', 'trainX', 'trainY']);
     // The parent's train/validation rows (90 of 100) plus the 15 field rows, labels as int64.
     expect(readNpy(readFileSync(join(scratch, 'train-y.npy'))).shape).toEqual([105]);
     const v2 = (await world.store.models.resolve('toy@2'))!;
     expect(v2.tags).toEqual(['trained-outside']);
-    expect(v2.metrics).toMatchObject({ import: { source: 'trainer', importedBy: 'op', lineage: { retrainJob: job.id, champion: 'toy@1', trainer: { kind: 'command' } } }, labels: ['clear', 'snowy'] });
+    expect(v2.metrics).toMatchObject({
+      import: { source: 'trainer', importedBy: 'op', lineage: { retrainJob: job.id, champion: 'toy@1', trainer: { kind: 'command' } } },
+      labels: ['clear', 'snowy'],
+    });
     const ev = await conversion.evidence(v2);
     expect(ev!.reference.features.map((f) => f.name)).toEqual(['f0', 'f1', 'f2']);
     expect(ev!.reference.rows).toBe(105);
   });
 
-  it('loads a field dataset with no field rows, whose content (and digest) is its parent\'s', async () => {
+  it("loads a field dataset with no field rows, whose content (and digest) is its parent's", async () => {
     // Two rows: the split keeps both for training, so the field version holds exactly the parent's bytes.
-    const two = toyData([[1, 0, 0], [0, 1, 0]], [0, 1]);
+    const two = toyData(
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      [0, 1],
+    );
     const meta = { featureNames: ['a', 'b', 'snow'], featureShape: [3], classes: ['0', '1'] };
     const blob = await world.blobs.put(encodeDataset({ ...meta, rows: 2, dtype: 'float32' }, two));
-    await world.store.datasets.put({ ...meta, digest: blob.digest, name: 'tiny', bytes: blob.bytes, rows: 2, report: null, parents: [], source: 'test', createdAt: new Date().toISOString() });
+    await world.store.datasets.put({
+      ...meta,
+      digest: blob.digest,
+      name: 'tiny',
+      bytes: blob.bytes,
+      rows: 2,
+      report: null,
+      parents: [],
+      source: 'test',
+      createdAt: new Date().toISOString(),
+    });
     const rt = service();
-    await rt.setPolicy('toy', { ...policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'good.onnx'))), data: { parent: 'tiny', cohorts: ['nobody'] } });
+    await rt.setPolicy('toy', {
+      ...policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'good.onnx'))),
+      data: { parent: 'tiny', cohorts: ['nobody'] },
+    });
     const job = await rt.retrain('toy', 'op');
     expect(job.dataset).toMatchObject({ digest: blob.digest, name: 'tiny-field', fieldRows: 0 });
     // The version loads (it used to be NOT_FOUND: two versions share the digest) and the trainer runs; its model
@@ -144,10 +202,15 @@ describe('retraining with an outside trainer', () => {
     expect(garbage.error).toMatch(/^TRAINER_OUTPUT_INVALID: the trainer's output is not a model onnxruntime can load/);
     await expectNothingRegistered(rt, garbage.id);
     // Four inputs instead of three, three classes instead of two.
-    writeFileSync(join(scratch, 'wide.onnx'), modelOf(13, [makeNode('MatMul', ['x', 'W'], ['y'])], [floatTensor('W', [4, 3], new Float32Array(12))], [4], [3]));
+    writeFileSync(
+      join(scratch, 'wide.onnx'),
+      modelOf(13, [makeNode('MatMul', ['x', 'W'], ['y'])], [floatTensor('W', [4, 3], new Float32Array(12))], [4], [3]),
+    );
     await rt.setPolicy('toy', policy(sh('cp "$1" "$FLOTILLA_TRAINER_OUTPUT"', join(scratch, 'wide.onnx'))));
     const wide = await rt.retrain('toy', 'op');
-    expect(wide.error).toBe("TRAINER_SIGNATURE_MISMATCH: the trainer's model does not fit the champion's signature (input 0: x: float32[N, 4] instead of x: float32[N, 3]; output 0: y: float32[N, 3] instead of y: float32[N, 2]); devices could not swap it in");
+    expect(wide.error).toBe(
+      "TRAINER_SIGNATURE_MISMATCH: the trainer's model does not fit the champion's signature (input 0: x: float32[N, 4] instead of x: float32[N, 3]; output 0: y: float32[N, 3] instead of y: float32[N, 2]); devices could not swap it in",
+    );
     await expectNothingRegistered(rt, wide.id);
   });
 

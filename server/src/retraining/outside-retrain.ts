@@ -50,8 +50,11 @@ export function signatureDifferences(champion: ModelSignature, challenger: Model
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
       const x = a[i]!;
       const y = b[i]!;
-      const dimsDiffer = x.shape.length !== y.shape.length || x.shape.some((d, j) => typeof d === 'number' && typeof y.shape[j] === 'number' && d !== y.shape[j]);
-      if (x.name !== y.name || x.dtype !== y.dtype || dimsDiffer) diffs.push(`${side.slice(0, -1)} ${i}: ${shapeText(y)} instead of ${shapeText(x)}`);
+      const dimsDiffer =
+        x.shape.length !== y.shape.length ||
+        x.shape.some((d, j) => typeof d === 'number' && typeof y.shape[j] === 'number' && d !== y.shape[j]);
+      if (x.name !== y.name || x.dtype !== y.dtype || dimsDiffer)
+        diffs.push(`${side.slice(0, -1)} ${i}: ${shapeText(y)} instead of ${shapeText(x)}`);
     }
   }
   return diffs;
@@ -67,7 +70,11 @@ function csv(data: Dataset): string {
 /** Runs the trainer on the field dataset and registers its model as a new version of the champion's model. */
 export async function trainOutside(conversion: Pick<ConversionService, 'importOnnx'>, o: OutsideRetrainInput): Promise<ModelVersion> {
   const sig = o.champion.signature as ModelSignature | null;
-  if (!sig?.inputs?.length || !sig.outputs?.length) throw new RetrainingError('NO_CHAMPION', `${o.champion.model}@${o.champion.version} records no input/output signature to hold the trainer's model to`);
+  if (!sig?.inputs?.length || !sig.outputs?.length)
+    throw new RetrainingError(
+      'NO_CHAMPION',
+      `${o.champion.model}@${o.champion.version} records no input/output signature to hold the trainer's model to`,
+    );
   const dir = mkdtempSync(join(tmpdir(), `flotilla-trainer-${o.jobId}-`));
   try {
     const shape = o.train.featureShape;
@@ -80,18 +87,34 @@ export async function trainOutside(conversion: Pick<ConversionService, 'importOn
       holdoutY: { name: 'holdout-y.npy', bytes: encodeNpy(o.field.holdout.y, [o.field.holdout.n]), contentType: npy },
       champion: { name: 'champion.onnx', bytes: o.championOnnx, contentType: npy },
     };
-    if (shape.reduce((a, b) => a * b, 1) <= CSV_MAX_FEATURES) files.trainCsv = { name: 'train.csv', bytes: new TextEncoder().encode(csv(o.train)), contentType: 'text/csv; charset=utf-8' };
+    if (shape.reduce((a, b) => a * b, 1) <= CSV_MAX_FEATURES)
+      files.trainCsv = { name: 'train.csv', bytes: new TextEncoder().encode(csv(o.train)), contentType: 'text/csv; charset=utf-8' };
     for (const f of Object.values(files)) writeFileSync(join(dir, f.name), f.bytes);
     const v = o.field.version;
     const paths = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, join(dir, f.name)]));
     const downloads = o.downloads?.offer(o.jobId, files, o.trainer.timeoutSec * 1000) ?? null;
     const manifest = {
-      format: 'flotilla-trainer-job/1', job: o.jobId, model: o.champion.model, champion: `${o.champion.model}@${o.champion.version}`,
-      signature: sig, labels: o.labels, featureShape: shape, hyper: o.hyper,
+      format: 'flotilla-trainer-job/1',
+      job: o.jobId,
+      model: o.champion.model,
+      champion: `${o.champion.model}@${o.champion.version}`,
+      signature: sig,
+      labels: o.labels,
+      featureShape: shape,
+      hyper: o.hyper,
       // The field samples are the last `fieldRows` training rows (after the parent's), which a trainer may weight up.
-      dataset: { digest: v.digest, name: v.name, parents: v.parents, source: v.source, rows: o.train.n, fieldRows: o.field.fieldRows, holdoutRows: o.field.holdout.n },
+      dataset: {
+        digest: v.digest,
+        name: v.name,
+        parents: v.parents,
+        source: v.source,
+        rows: o.train.n,
+        fieldRows: o.field.fieldRows,
+        holdoutRows: o.field.holdout.n,
+      },
       lineage: { champion: o.championLineage },
-      files: paths, output: join(dir, 'model.onnx'),
+      files: paths,
+      output: join(dir, 'model.onnx'),
       // The same files by URL, for trainers on other machines: GET with `Authorization: Bearer <download.token>`,
       // which works only there and only until the trainer finishes or its timeoutSec passes.
       ...(downloads ? { urls: downloads.urls, download: { token: downloads.token, expiresAt: downloads.expiresAt } } : {}),
@@ -106,23 +129,37 @@ export async function trainOutside(conversion: Pick<ConversionService, 'importOn
     try {
       challengerSig = (await inspectOnnx(bytes)).signature;
     } catch (e) {
-      if (e instanceof ConvertError) throw new RetrainingError('TRAINER_OUTPUT_INVALID', `the trainer's output is not a model onnxruntime can load: ${e.message}`);
+      if (e instanceof ConvertError)
+        throw new RetrainingError('TRAINER_OUTPUT_INVALID', `the trainer's output is not a model onnxruntime can load: ${e.message}`);
       throw e;
     }
     const diffs = signatureDifferences(sig, challengerSig);
-    if (diffs.length) throw new RetrainingError('TRAINER_SIGNATURE_MISMATCH', `the trainer's model does not fit the champion's signature (${diffs.join('; ')}); devices could not swap it in`);
+    if (diffs.length)
+      throw new RetrainingError(
+        'TRAINER_SIGNATURE_MISMATCH',
+        `the trainer's model does not fit the champion's signature (${diffs.join('; ')}); devices could not swap it in`,
+      );
     // The same import an operator runs: the field rows are its reference set, so drift after a rollout is
     // measured against the data the challenger was trained on.
     const ref = spreadRows(o.train);
     const lineage = {
       trainer: o.trainer.kind === 'command' ? { kind: 'command', command: o.trainer.command } : { kind: 'http', url: o.trainer.url },
-      retrainJob: o.jobId, dataset: manifest.dataset, champion: manifest.champion,
+      retrainJob: o.jobId,
+      dataset: manifest.dataset,
+      champion: manifest.champion,
     };
-    return await conversion.importOnnx(bytes, o.champion.model, `retrain ${o.jobId} of ${manifest.champion} by an outside trainer on ${v.name}@${v.digest.slice(0, 12)}`, o.actor, {
-      reference: encodeNpy(ref.x, [ref.n, ...shape]),
-      labels: new TextEncoder().encode(JSON.stringify(o.labels)),
-      lineage: new TextEncoder().encode(JSON.stringify(lineage)),
-    }, 'trainer');
+    return await conversion.importOnnx(
+      bytes,
+      o.champion.model,
+      `retrain ${o.jobId} of ${manifest.champion} by an outside trainer on ${v.name}@${v.digest.slice(0, 12)}`,
+      o.actor,
+      {
+        reference: encodeNpy(ref.x, [ref.n, ...shape]),
+        labels: new TextEncoder().encode(JSON.stringify(o.labels)),
+        lineage: new TextEncoder().encode(JSON.stringify(lineage)),
+      },
+      'trainer',
+    );
   } finally {
     o.downloads?.withdraw(o.jobId);
     rmSync(dir, { recursive: true, force: true });

@@ -46,7 +46,8 @@ function trainerEnv(job: TrainerJob): NodeJS.ProcessEnv {
 async function readOutput(path: string, what: string): Promise<Uint8Array> {
   const size = statSync(path).size;
   if (size === 0) throw new RetrainingError('TRAINER_OUTPUT_INVALID', `${what} is empty`);
-  if (size > MAX_TRAINER_OUTPUT) throw new RetrainingError('TRAINER_OUTPUT_INVALID', `${what} is ${size} bytes; at most ${MAX_TRAINER_OUTPUT} are accepted`);
+  if (size > MAX_TRAINER_OUTPUT)
+    throw new RetrainingError('TRAINER_OUTPUT_INVALID', `${what} is ${size} bytes; at most ${MAX_TRAINER_OUTPUT} are accepted`);
   return new Uint8Array(await readFile(path));
 }
 
@@ -77,15 +78,25 @@ export async function runCommandTrainer(t: Extract<OutsideTrainer, { kind: 'comm
   }).finally(() => clearTimeout(timer));
   if (ended.error) throw new RetrainingError('TRAINER_FAILED', `the trainer command '${program}' could not start: ${ended.error.message}`);
   killGroup();
-  if (timedOut) throw new RetrainingError('TRAINER_TIMEOUT', `the trainer ran past its limit of ${t.timeoutSec} s and was killed; raise trainer.timeoutSec or train less. stderr: ${tail(stderr) || '(empty)'}`);
+  if (timedOut)
+    throw new RetrainingError(
+      'TRAINER_TIMEOUT',
+      `the trainer ran past its limit of ${t.timeoutSec} s and was killed; raise trainer.timeoutSec or train less. stderr: ${tail(stderr) || '(empty)'}`,
+    );
   if (ended.code !== 0) {
-    throw new RetrainingError('TRAINER_FAILED', `the trainer exited with ${ended.code ?? `signal ${ended.signal}`}; stderr: ${tail(stderr) || '(empty)'}`);
+    throw new RetrainingError(
+      'TRAINER_FAILED',
+      `the trainer exited with ${ended.code ?? `signal ${ended.signal}`}; stderr: ${tail(stderr) || '(empty)'}`,
+    );
   }
   if (existsSync(job.manifest.output)) return readOutput(job.manifest.output, `the trainer's ${job.manifest.output}`);
   const printed = stdout.trim().split('\n').at(-1)?.trim();
   const path = printed ? (isAbsolute(printed) ? printed : resolve(t.cwd ?? process.cwd(), printed)) : null;
   if (path && existsSync(path) && statSync(path).isFile()) return readOutput(path, `the trainer's output ${path}`);
-  throw new RetrainingError('TRAINER_NO_OUTPUT', `the trainer exited 0 but wrote no ${job.manifest.output} (and its last stdout line names no file); stderr: ${tail(stderr) || '(empty)'}`);
+  throw new RetrainingError(
+    'TRAINER_NO_OUTPUT',
+    `the trainer exited 0 but wrote no ${job.manifest.output} (and its last stdout line names no file); stderr: ${tail(stderr) || '(empty)'}`,
+  );
 }
 
 /** POSTs the job to an HTTP trainer; its answer's body is the ONNX file, counted while it streams in. */
@@ -94,13 +105,26 @@ export async function runHttpTrainer(t: Extract<OutsideTrainer, { kind: 'http' }
   const total = Object.values(job.files).reduce((a, v) => a + v.byteLength, 0);
   // With download URLs, only a small job's files also travel inline; without them (no HTTP here) all do.
   const inline = !rest.urls || total <= MAX_INLINE_FILES;
-  const data = inline ? Object.fromEntries(Object.entries(job.files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')])) : undefined;
+  const data = inline
+    ? Object.fromEntries(
+        Object.entries(job.files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]),
+      )
+    : undefined;
   const body = JSON.stringify({ ...rest, ...(data ? { data } : {}) });
-  if (body.length > MAX_HTTP_TRAINER_REQUEST) throw new RetrainingError('TRAINER_FAILED', `the job is ${body.length} bytes as JSON, over the ${MAX_HTTP_TRAINER_REQUEST} an HTTP trainer is sent; use a command trainer or fewer field samples`);
+  if (body.length > MAX_HTTP_TRAINER_REQUEST)
+    throw new RetrainingError(
+      'TRAINER_FAILED',
+      `the job is ${body.length} bytes as JSON, over the ${MAX_HTTP_TRAINER_REQUEST} an HTTP trainer is sent; use a command trainer or fewer field samples`,
+    );
   const signal = AbortSignal.timeout(t.timeoutSec * 1000);
   let res: Response;
   try {
-    res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/octet-stream' }, body, signal });
+    res = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/octet-stream' },
+      body,
+      signal,
+    });
   } catch (e) {
     if (signal.aborted) throw new RetrainingError('TRAINER_TIMEOUT', `the HTTP trainer ${t.url} did not answer within ${t.timeoutSec} s`);
     throw new RetrainingError('TRAINER_FAILED', `the HTTP trainer ${t.url} is unreachable: ${(e as Error).cause ?? (e as Error).message}`);
@@ -119,10 +143,15 @@ export async function runHttpTrainer(t: Extract<OutsideTrainer, { kind: 'http' }
       }
       chunks.push(c);
     }
-    if (n === 0) throw new RetrainingError('TRAINER_OUTPUT_INVALID', 'the HTTP trainer answered with an empty body; it must answer with the ONNX file');
+    if (n === 0)
+      throw new RetrainingError(
+        'TRAINER_OUTPUT_INVALID',
+        'the HTTP trainer answered with an empty body; it must answer with the ONNX file',
+      );
     return Buffer.concat(chunks);
   } catch (e) {
-    if (signal.aborted && !(e instanceof RetrainingError)) throw new RetrainingError('TRAINER_TIMEOUT', `the HTTP trainer ${t.url} did not finish its answer within ${t.timeoutSec} s`);
+    if (signal.aborted && !(e instanceof RetrainingError))
+      throw new RetrainingError('TRAINER_TIMEOUT', `the HTTP trainer ${t.url} did not finish its answer within ${t.timeoutSec} s`);
     throw e;
   }
 }

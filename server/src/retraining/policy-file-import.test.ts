@@ -35,8 +35,14 @@ it('imports every valid policy, names the invalid ones, keeps what the store has
   }`;
   writeFileSync(join(dir, POLICY_FILE), text);
   const out = await importPolicyFile(dir, world.retraining, log);
-  expect(out).toEqual({ imported: ['digits', '__proto__', 'constructor'], kept: ['kept'], refused: [{ model: 'broken', reason: expect.stringContaining('data.parent') }] });
-  expect(await world.retraining.getPolicy('digits')).toEqual(RetrainingPolicy.parse({ trigger: { onDriftAlert: true }, data: { parent: 'mnist' }, after: 'canary' }));
+  expect(out).toEqual({
+    imported: ['digits', '__proto__', 'constructor'],
+    kept: ['kept'],
+    refused: [{ model: 'broken', reason: expect.stringContaining('data.parent') }],
+  });
+  expect(await world.retraining.getPolicy('digits')).toEqual(
+    RetrainingPolicy.parse({ trigger: { onDriftAlert: true }, data: { parent: 'mnist' }, after: 'canary' }),
+  );
   expect((await world.retraining.getPolicy('__proto__'))?.data.parent).toBe('p');
   expect((await world.retraining.getPolicy('constructor'))?.data.parent).toBe('c');
   expect((await world.retraining.getPolicy('kept'))?.data.parent).toBe('already-in-store');
@@ -48,7 +54,9 @@ it('imports every valid policy, names the invalid ones, keeps what the store has
 
 it('leaves a file that is not a JSON object where it is, and the server still starts', async () => {
   writeFileSync(join(dir, POLICY_FILE), '{ "digits": ');
-  expect((await importPolicyFile(dir, world.retraining, log))?.refused).toEqual([{ model: '*', reason: 'not a JSON object of model → policy' }]);
+  expect((await importPolicyFile(dir, world.retraining, log))?.refused).toEqual([
+    { model: '*', reason: 'not a JSON object of model → policy' },
+  ]);
   expect(existsSync(join(dir, POLICY_FILE))).toBe(true);
   expect(await world.retraining.listPolicies()).toEqual([]);
 });
@@ -57,6 +65,8 @@ it('refuses a policy in the file nested deeper than a stored policy may be', asy
   let deep = '1';
   for (let i = 0; i < 40; i++) deep = `[${deep}]`;
   writeFileSync(join(dir, POLICY_FILE), `{ "deep": { "trigger": {}, "data": { "parent": "p" }, "train": { "hyper": { "x": ${deep} } } } }`);
-  expect((await importPolicyFile(dir, world.retraining, log))?.refused).toEqual([{ model: 'deep', reason: 'nested deeper than 32 levels' }]);
+  expect((await importPolicyFile(dir, world.retraining, log))?.refused).toEqual([
+    { model: 'deep', reason: 'nested deeper than 32 levels' },
+  ]);
   expect(await world.retraining.getPolicy('deep')).toBeNull();
 });

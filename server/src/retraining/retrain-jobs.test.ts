@@ -14,8 +14,14 @@ const services: RetrainingService[] = [];
 function service(o: { soleProcess?: boolean } = {}) {
   const stuck = { ...world.store, models: { resolve: () => new Promise(() => undefined) } } as never;
   const rt = new RetrainingService({
-    store: stuck, blobs: world.blobs, samples: world.samples, runs: {} as never, conversion: {} as never, retrainingStore: world.retraining,
-    log: createLogger('silent'), soleProcess: o.soleProcess ?? true,
+    store: stuck,
+    blobs: world.blobs,
+    samples: world.samples,
+    runs: {} as never,
+    conversion: {} as never,
+    retrainingStore: world.retraining,
+    log: createLogger('silent'),
+    soleProcess: o.soleProcess ?? true,
   });
   services.push(rt);
   return rt;
@@ -61,7 +67,10 @@ describe('retrain jobs in the store', () => {
     await a.close();
     const b = service();
     expect(await b.recover()).toEqual([]);
-    expect((await b.list()).map((j) => [j.id, j.status, j.trigger])).toEqual([[j2.id, 'interrupted', 'schedule'], [j1.id, 'interrupted', 'manual']]);
+    expect((await b.list()).map((j) => [j.id, j.status, j.trigger])).toEqual([
+      [j2.id, 'interrupted', 'schedule'],
+      [j1.id, 'interrupted', 'manual'],
+    ]);
     expect((await b.get(j1.id)).error).toBe(INTERRUPTED_BY_STOP);
   });
 
@@ -69,10 +78,12 @@ describe('retrain jobs in the store', () => {
     const rt = service();
     let hyper: unknown = 1;
     for (let i = 0; i < 200_000; i++) hyper = [hyper];
-    await expect(rt.setPolicy('deep', { trigger: {}, data: { parent: 'p' }, train: { hyper: { x: hyper } } } as never))
-      .rejects.toMatchObject({ code: 'INVALID_RETRAINING_POLICY', message: expect.stringContaining('nested deeper than 32 levels') });
-    await expect(rt.setPolicy('wide', { trigger: {}, data: { parent: 'p' }, train: { hyper: { x: 'x'.repeat(MAX_POLICY_BYTES) } } }))
-      .rejects.toMatchObject({ code: 'INVALID_RETRAINING_POLICY', message: expect.stringContaining('-byte limit') });
+    await expect(
+      rt.setPolicy('deep', { trigger: {}, data: { parent: 'p' }, train: { hyper: { x: hyper } } } as never),
+    ).rejects.toMatchObject({ code: 'INVALID_RETRAINING_POLICY', message: expect.stringContaining('nested deeper than 32 levels') });
+    await expect(
+      rt.setPolicy('wide', { trigger: {}, data: { parent: 'p' }, train: { hyper: { x: 'x'.repeat(MAX_POLICY_BYTES) } } }),
+    ).rejects.toMatchObject({ code: 'INVALID_RETRAINING_POLICY', message: expect.stringContaining('-byte limit') });
     await expect(rt.policy('deep')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await rt.setPolicy('fine', { trigger: {}, data: { parent: 'p' }, train: { hyper: { nested: { ok: [1, 2, 3] } } } });
     expect((await rt.policy('fine')).train.hyper).toEqual({ nested: { ok: [1, 2, 3] } });

@@ -20,14 +20,27 @@ afterAll(async () => {
 
 describe('retrain with real training', () => {
   it('trains the champion spec on the field dataset, exports int8 and reaches a verdict', async () => {
-    const spec = { layers: [{ type: 'dense', units: 8, activation: 'relu' }, { type: 'dense', units: 2, activation: 'softmax' }] };
+    const spec = {
+      layers: [
+        { type: 'dense', units: 8, activation: 'relu' },
+        { type: 'dense', units: 2, activation: 'softmax' },
+      ],
+    };
     const champRun = await runs.start({ dataset: 'toy', model: 'toy', spec, hyper: { epochs: 3, batchSize: 16 } }, 'test');
     expect((await runs.wait(champRun.id)).status).toBe('succeeded');
     const conversion = new ConversionService(world.store, world.blobs);
     await conversion.exportVersion('toy@1', { quantize: 'int8', calibrationSamples: 64 }, 'test');
     await world.store.models.moveAlias({ model: 'toy', alias: 'champion', toVersion: 1, actor: 'test', reason: 'setup' });
     await world.samples.insertMany(Array.from({ length: 40 }, (_, i) => sample('cam-1', i, { snowy: true, cohorts: ['snowy'] })));
-    const rt = new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, retrainingStore: world.retraining, log: createLogger('silent') });
+    const rt = new RetrainingService({
+      store: world.store,
+      blobs: world.blobs,
+      samples: world.samples,
+      runs,
+      conversion,
+      retrainingStore: world.retraining,
+      log: createLogger('silent'),
+    });
     await rt.setPolicy('toy', { trigger: {}, data: { parent: 'toy', cohorts: ['snowy'] }, train: { hyper: { epochs: 30 } } });
     const job = await rt.retrain('toy', 'test');
     expect(job.error).toBeNull();

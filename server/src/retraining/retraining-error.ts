@@ -1,8 +1,18 @@
 // Errors of retraining, with stable codes and the HTTP status the API answers with.
 import { DomainError } from '../errors/domain-error.ts';
 
-export type RetrainingErrorCode = 'NOT_FOUND' | 'INVALID_RETRAINING_POLICY' | 'INT8_MISSING' | 'NO_CHAMPION' | 'RETRAIN_RUN_FAILED' | 'CHALLENGER_NOT_REGISTERED'
-  | 'TRAINER_TIMEOUT' | 'TRAINER_FAILED' | 'TRAINER_NO_OUTPUT' | 'TRAINER_OUTPUT_INVALID' | 'TRAINER_SIGNATURE_MISMATCH'
+export type RetrainingErrorCode =
+  | 'NOT_FOUND'
+  | 'INVALID_RETRAINING_POLICY'
+  | 'INT8_MISSING'
+  | 'NO_CHAMPION'
+  | 'RETRAIN_RUN_FAILED'
+  | 'CHALLENGER_NOT_REGISTERED'
+  | 'TRAINER_TIMEOUT'
+  | 'TRAINER_FAILED'
+  | 'TRAINER_NO_OUTPUT'
+  | 'TRAINER_OUTPUT_INVALID'
+  | 'TRAINER_SIGNATURE_MISMATCH'
   | 'TRAINER_TOKEN_INVALID';
 
 const STATUSES: Record<RetrainingErrorCode, number> = {

@@ -12,8 +12,24 @@ const started: unknown[] = [];
 
 function run(id: string, datasetDigest: string, hyper: Record<string, unknown> = {}): Run {
   return {
-    id, status: 'queued', model: 'toy', sweepId: null, datasetDigest, datasetName: 'toy', splitSeed: 42, spec: [{ type: 'dense', units: 2 }], hyper,
-    environment: {}, history: [], metrics: null, artifacts: {}, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null, createdBy: 'test',
+    id,
+    status: 'queued',
+    model: 'toy',
+    sweepId: null,
+    datasetDigest,
+    datasetName: 'toy',
+    splitSeed: 42,
+    spec: [{ type: 'dense', units: 2 }],
+    hyper,
+    environment: {},
+    history: [],
+    metrics: null,
+    artifacts: {},
+    error: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    endedAt: null,
+    createdBy: 'test',
   };
 }
 
@@ -25,7 +41,17 @@ function service(canary = vi.fn(async () => ({})), triggerLease?: () => Promise<
       return world.store.runs.create(run(`run_c${++n}`, req.dataset, req.hyper));
     },
     async wait(id: string) {
-      await world.store.models.addVersion({ model: 'toy', runId: id, format: 'tfjs', artifacts: {}, signature: null, metrics: null, quantization: null, tags: [], description: '' });
+      await world.store.models.addVersion({
+        model: 'toy',
+        runId: id,
+        format: 'tfjs',
+        artifacts: {},
+        signature: null,
+        metrics: null,
+        quantization: null,
+        tags: [],
+        description: '',
+      });
       await world.store.runs.setStatus(id, 'succeeded');
       return (await world.store.runs.get(id))!;
     },
@@ -39,7 +65,17 @@ function service(canary = vi.fn(async () => ({})), triggerLease?: () => Promise<
       return { model, version: Number(version), float: null, int8: { digest: blob.digest }, top1Agreement: 1, gate, report: null } as never;
     },
   };
-  return new RetrainingService({ store: world.store, blobs: world.blobs, samples: world.samples, runs, conversion, retrainingStore: world.retraining, log: createLogger('silent'), startCanary: canary, triggerLease });
+  return new RetrainingService({
+    store: world.store,
+    blobs: world.blobs,
+    samples: world.samples,
+    runs,
+    conversion,
+    retrainingStore: world.retraining,
+    log: createLogger('silent'),
+    startCanary: canary,
+    triggerLease,
+  });
 }
 
 beforeEach(async () => {
@@ -48,8 +84,15 @@ beforeEach(async () => {
   const champion = await world.blobs.put(classifier(WEIGHTS.champion));
   await world.store.runs.create(run('run_champ', world.parent.digest, { epochs: 5 }));
   await world.store.models.addVersion({
-    model: 'toy', runId: 'run_champ', format: 'tfjs', artifacts: { 'model.int8.onnx': champion.digest }, signature: null, metrics: null,
-    quantization: { gate: { passed: true } }, tags: [], description: 'champion',
+    model: 'toy',
+    runId: 'run_champ',
+    format: 'tfjs',
+    artifacts: { 'model.int8.onnx': champion.digest },
+    signature: null,
+    metrics: null,
+    quantization: { gate: { passed: true } },
+    tags: [],
+    description: 'champion',
   });
   await world.store.models.moveAlias({ model: 'toy', alias: 'champion', toVersion: 1, actor: 'test', reason: 'setup' });
   // Snow on one cohort: 20 labelled snowy samples; the newest 25% are the gate's field slice.
@@ -61,7 +104,12 @@ describe('RetrainingService.retrain', () => {
   it('blesses a challenger that learned the snow: alias, canary, audit', async () => {
     const canary = vi.fn(async () => ({}));
     const rt = service(canary);
-    await rt.setPolicy('toy', { trigger: { onDriftAlert: true }, data: { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 }, train: { hyper: { epochs: 2 } }, after: 'canary' });
+    await rt.setPolicy('toy', {
+      trigger: { onDriftAlert: true },
+      data: { parent: 'toy', cohorts: ['snowy'], holdoutFraction: 0.25 },
+      train: { hyper: { epochs: 2 } },
+      after: 'canary',
+    });
     next = { weights: WEIGHTS.good, parity: true };
     const job = await rt.retrain('toy', 'op');
     expect(job.error).toBeNull();
@@ -69,7 +117,12 @@ describe('RetrainingService.retrain', () => {
     expect(job.champion).toBe('toy@1');
     expect(job.challenger).toBe('toy@2');
     expect(job.dataset).toMatchObject({ parents: [world.parent.digest], fieldRows: 15, holdoutRows: 5 });
-    expect(started[0]).toMatchObject({ dataset: job.dataset!.digest, spec: [{ type: 'dense', units: 2 }], hyper: { epochs: 2 }, splitSeed: 42 });
+    expect(started[0]).toMatchObject({
+      dataset: job.dataset!.digest,
+      spec: [{ type: 'dense', units: 2 }],
+      hyper: { epochs: 2 },
+      splitSeed: 42,
+    });
     expect(job.verdict).toMatchObject({ blessed: true, fieldDelta: 100, testDelta: 0 });
     expect((await world.store.models.resolve('toy@challenger'))?.version).toBe(2);
     expect(canary).toHaveBeenCalledWith('toy@2', 'op');
@@ -105,7 +158,9 @@ describe('RetrainingService.retrain', () => {
     expect(job!.trigger).toBe('drift:a1');
     await rt.wait(job!.id);
     expect(await rt.checkTriggers()).toEqual([]);
-    await world.samples.insertMany(Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })));
+    await world.samples.insertMany(
+      Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })),
+    );
     expect(await rt.checkTriggers()).toHaveLength(1);
   });
 
@@ -114,7 +169,9 @@ describe('RetrainingService.retrain', () => {
     const rt = service(undefined, async () => mine);
     await rt.setPolicy('toy', { trigger: { onDriftAlert: true, minLabelledSamples: 5 }, data: { parent: 'toy' } });
     next = { weights: WEIGHTS.good, parity: true };
-    await world.samples.insertMany(Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })));
+    await world.samples.insertMany(
+      Array.from({ length: 5 }, (_, i) => ({ ...sample('cam-2', i), at: new Date(Date.now() + 1000).toISOString() })),
+    );
     rt.onAlert({ type: 'raised', alert: { id: 'a1', model: 'toy@1' } as never });
     await new Promise((r) => setTimeout(r, 20));
     expect(await rt.checkTriggers()).toEqual([]);

@@ -26,8 +26,10 @@ import type { TrainerFile, TrainerFileShelf } from './trainer-files.ts';
 export type { RetrainJob, RetrainStatus } from './retrain-job.ts';
 
 /** Why a job reads `interrupted`: said in its `error`. */
-export const INTERRUPTED_BY_STOP = 'interrupted: the server process running it stopped before it ended; start it again (POST /models/{name}/retrain)';
-export const INTERRUPTED_ABANDONED = 'interrupted: the server process running it stopped answering (its job lease ran out) before it ended; start it again (POST /models/{name}/retrain)';
+export const INTERRUPTED_BY_STOP =
+  'interrupted: the server process running it stopped before it ended; start it again (POST /models/{name}/retrain)';
+export const INTERRUPTED_ABANDONED =
+  'interrupted: the server process running it stopped answering (its job lease ran out) before it ended; start it again (POST /models/{name}/retrain)';
 
 /** How long a running job's lease holds without renewal (renewed every third of it). */
 const DEFAULT_JOB_LEASE_MS = 60_000;
@@ -94,10 +96,16 @@ export class RetrainingService {
    */
   async recover(): Promise<RetrainJob[]> {
     const found = await this.d.retrainingStore.interruptRunning({
-      leaseBefore: this.d.soleProcess ? Infinity : Date.now(), reason: this.d.soleProcess ? INTERRUPTED_BY_STOP : INTERRUPTED_ABANDONED, at: new Date().toISOString(),
+      leaseBefore: this.d.soleProcess ? Infinity : Date.now(),
+      reason: this.d.soleProcess ? INTERRUPTED_BY_STOP : INTERRUPTED_ABANDONED,
+      at: new Date().toISOString(),
     });
-    if (found.length) this.d.log.warn('retrain jobs left running by a stopped server process were marked interrupted', { jobs: found.map((j) => j.id) });
-    this.leaseTimer ??= setInterval(() => void this.renewLeases().catch((e: unknown) => this.d.log.error('retrain job lease renewal failed', { err: String(e) })), Math.max(10, Math.floor(this.leaseMs / 3)));
+    if (found.length)
+      this.d.log.warn('retrain jobs left running by a stopped server process were marked interrupted', { jobs: found.map((j) => j.id) });
+    this.leaseTimer ??= setInterval(
+      () => void this.renewLeases().catch((e: unknown) => this.d.log.error('retrain job lease renewal failed', { err: String(e) })),
+      Math.max(10, Math.floor(this.leaseMs / 3)),
+    );
     this.leaseTimer.unref();
     return found;
   }
@@ -107,8 +115,13 @@ export class RetrainingService {
     const until = Date.now() + this.leaseMs;
     for (const j of this.jobs.values()) if (j.status === 'running') await this.d.retrainingStore.saveJob(j, until);
     if (this.d.soleProcess) return;
-    const found = await this.d.retrainingStore.interruptRunning({ leaseBefore: Date.now(), reason: INTERRUPTED_ABANDONED, at: new Date().toISOString() });
-    if (found.length) this.d.log.warn('retrain jobs of a server process that stopped were marked interrupted', { jobs: found.map((j) => j.id) });
+    const found = await this.d.retrainingStore.interruptRunning({
+      leaseBefore: Date.now(),
+      reason: INTERRUPTED_ABANDONED,
+      at: new Date().toISOString(),
+    });
+    if (found.length)
+      this.d.log.warn('retrain jobs of a server process that stopped were marked interrupted', { jobs: found.map((j) => j.id) });
   }
 
   async setPolicy(model: string, input: RetrainingPolicyInput): Promise<RetrainingPolicy> {
@@ -116,7 +129,11 @@ export class RetrainingService {
     const bounds = policyBoundsProblem(input);
     if (bounds) throw new RetrainingError('INVALID_RETRAINING_POLICY', `retraining policy is ${bounds}: send a smaller policy`);
     const r = RetrainingPolicy.safeParse(input);
-    if (!r.success) throw new RetrainingError('INVALID_RETRAINING_POLICY', `retraining policy is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!r.success)
+      throw new RetrainingError(
+        'INVALID_RETRAINING_POLICY',
+        `retraining policy is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     await this.d.retrainingStore.putPolicy(model, r.data);
     return r.data;
   }
@@ -132,40 +149,67 @@ export class RetrainingService {
    * returns that job. `driftSince`: when the drift that triggered it began; the new version's cohorts are
    * profiled on their rows since then.
    */
-  async start(model: string, actor: string, trigger = 'manual', override?: Partial<RetrainingPolicy>, driftSince?: string): Promise<RetrainJob> {
+  async start(
+    model: string,
+    actor: string,
+    trigger = 'manual',
+    override?: Partial<RetrainingPolicy>,
+    driftSince?: string,
+  ): Promise<RetrainJob> {
     const policy = { ...(await this.policy(model)), ...override };
     const now = Date.now();
     const fresh: RetrainJob = {
-      id: `rt_${randomBytes(6).toString('hex')}`, model, status: 'running', trigger, actor, startedAt: new Date(now).toISOString(), endedAt: null,
-      dataset: null, champion: null, challenger: null, runId: null, verdict: null, canary: null, error: null,
+      id: `rt_${randomBytes(6).toString('hex')}`,
+      model,
+      status: 'running',
+      trigger,
+      actor,
+      startedAt: new Date(now).toISOString(),
+      endedAt: null,
+      dataset: null,
+      champion: null,
+      challenger: null,
+      runId: null,
+      verdict: null,
+      canary: null,
+      error: null,
     };
-    const got = await this.d.retrainingStore.startJob(fresh, { holder: this.holder, leaseUntil: now + this.leaseMs, now, expiredReason: INTERRUPTED_ABANDONED });
+    const got = await this.d.retrainingStore.startJob(fresh, {
+      holder: this.holder,
+      leaseUntil: now + this.leaseMs,
+      now,
+      expiredReason: INTERRUPTED_ABANDONED,
+    });
     if (!got.started) return this.jobs.get(got.job.id) ?? got.job;
     const job = fresh;
     this.jobs.set(job.id, job);
     this.lastAt.set(model, now);
-    const done = this.execute(job, policy, driftSince).catch((e: unknown) => {
-      job.status = 'failed';
-      job.error = e instanceof DomainError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
-      return job;
-    }).then(async (j) => {
-      // Stopped meanwhile: close() recorded it as interrupted, and the store may be gone.
-      if (this.closed) return j;
-      j.endedAt = new Date().toISOString();
-      try {
-        await this.d.retrainingStore.saveJob(j);
-      } finally {
-        this.jobs.delete(j.id);
-      }
-      await this.d.events?.publish(`retrain.${j.status as Exclude<RetrainStatus, 'running' | 'interrupted'>}`, j.id, { ...j });
-      await this.d.store.audit.record({ actor, action: 'model.retrain', subject: j.id, detail: j });
-      this.d.log.info('retrain finished', { id: j.id, model, status: j.status, failures: j.verdict?.failures ?? null, error: j.error });
-      return j;
-    }).catch((e: unknown) => {
-      // Only the store writes can fail here (e.g. the database went away); the job itself is kept in memory.
-      this.d.log.error('retrain record failed', { id: job.id, err: String(e) });
-      return job;
-    }).finally(() => this.busy.delete(job.id));
+    const done = this.execute(job, policy, driftSince)
+      .catch((e: unknown) => {
+        job.status = 'failed';
+        job.error = e instanceof DomainError ? `${e.code}: ${e.message}` : String((e as Error)?.message ?? e);
+        return job;
+      })
+      .then(async (j) => {
+        // Stopped meanwhile: close() recorded it as interrupted, and the store may be gone.
+        if (this.closed) return j;
+        j.endedAt = new Date().toISOString();
+        try {
+          await this.d.retrainingStore.saveJob(j);
+        } finally {
+          this.jobs.delete(j.id);
+        }
+        await this.d.events?.publish(`retrain.${j.status as Exclude<RetrainStatus, 'running' | 'interrupted'>}`, j.id, { ...j });
+        await this.d.store.audit.record({ actor, action: 'model.retrain', subject: j.id, detail: j });
+        this.d.log.info('retrain finished', { id: j.id, model, status: j.status, failures: j.verdict?.failures ?? null, error: j.error });
+        return j;
+      })
+      .catch((e: unknown) => {
+        // Only the store writes can fail here (e.g. the database went away); the job itself is kept in memory.
+        this.d.log.error('retrain record failed', { id: job.id, err: String(e) });
+        return job;
+      })
+      .finally(() => this.busy.delete(job.id));
     this.busy.set(job.id, done);
     void this.d.events?.publish('retrain.started', job.id, { ...job });
     return job;
@@ -196,7 +240,12 @@ export class RetrainingService {
    */
   async labelSamples(labels: readonly OperatorLabel[], actor: string): Promise<number> {
     const matched = await this.d.samples.relabel(labels);
-    await this.d.store.audit.record({ actor, action: 'samples.label', subject: 'field-samples', detail: { given: labels.length, matched } });
+    await this.d.store.audit.record({
+      actor,
+      action: 'samples.label',
+      subject: 'field-samples',
+      detail: { given: labels.length, matched },
+    });
     return matched;
   }
 
@@ -231,25 +280,50 @@ export class RetrainingService {
   private async execute(job: RetrainJob, p: RetrainingPolicy, driftSince?: string): Promise<RetrainJob> {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
-    if (!champion) throw new RetrainingError('NO_CHAMPION', `${job.model} has no champion to retrain from: point the 'champion' alias at a version`);
+    if (!champion)
+      throw new RetrainingError('NO_CHAMPION', `${job.model} has no champion to retrain from: point the 'champion' alias at a version`);
     if (p.trainer) return this.executeOutside(job, p, champion, driftSince);
-    if (!champion.runId) throw new RetrainingError('NO_CHAMPION', `${job.model}@${champion.version} was imported, not trained here: give its retraining policy an outside trainer (trainer: { kind: 'command' | 'http', ... })`);
+    if (!champion.runId)
+      throw new RetrainingError(
+        'NO_CHAMPION',
+        `${job.model}@${champion.version} was imported, not trained here: give its retraining policy an outside trainer (trainer: { kind: 'command' | 'http', ... })`,
+      );
     job.champion = `${champion.model}@${champion.version}`;
     const championRun = await store.runs.get(champion.runId);
     if (!championRun) throw RetrainingError.notFound('run', champion.runId);
     const championInt8 = await this.int8(champion, job.actor);
     const ds = await buildFieldDataset(this.d, {
-      parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, splitSeed: championRun.splitSeed,
-      minDevicesPerLabel: p.data.minDevicesPerLabel, sources: p.data.sources, recentSince: driftSince,
+      parent: p.data.parent,
+      model: job.model,
+      cohorts: p.data.cohorts,
+      holdoutFraction: p.data.holdoutFraction,
+      splitSeed: championRun.splitSeed,
+      minDevicesPerLabel: p.data.minDevicesPerLabel,
+      sources: p.data.sources,
+      recentSince: driftSince,
     });
-    job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
-    const run = await runs.start({
-      dataset: ds.version.digest, model: job.model, spec: championRun.spec, hyper: { ...championRun.hyper, ...p.train.hyper },
-      splitSeed: championRun.splitSeed, description: `retrain ${job.id} of ${job.champion} on ${ds.version.name}@${ds.version.digest.slice(0, 12)}`,
-    }, job.actor);
+    job.dataset = {
+      digest: ds.version.digest,
+      name: ds.version.name,
+      parents: ds.version.parents,
+      fieldRows: ds.fieldRows,
+      holdoutRows: ds.holdout.n,
+    };
+    const run = await runs.start(
+      {
+        dataset: ds.version.digest,
+        model: job.model,
+        spec: championRun.spec,
+        hyper: { ...championRun.hyper, ...p.train.hyper },
+        splitSeed: championRun.splitSeed,
+        description: `retrain ${job.id} of ${job.champion} on ${ds.version.name}@${ds.version.digest.slice(0, 12)}`,
+      },
+      job.actor,
+    );
     job.runId = run.id;
     const finished = await runs.wait(run.id);
-    if (finished.status !== 'succeeded') throw new RetrainingError('RETRAIN_RUN_FAILED', `run ${run.id} ended ${finished.status}: ${JSON.stringify(finished.error)}`);
+    if (finished.status !== 'succeeded')
+      throw new RetrainingError('RETRAIN_RUN_FAILED', `run ${run.id} ended ${finished.status}: ${JSON.stringify(finished.error)}`);
     const challenger = (await store.models.listVersions(job.model)).find((v) => v.runId === run.id);
     if (!challenger) throw new RetrainingError('CHALLENGER_NOT_REGISTERED', `run ${run.id} registered no version`);
     job.challenger = `${challenger.model}@${challenger.version}`;
@@ -265,30 +339,60 @@ export class RetrainingService {
   private async executeOutside(job: RetrainJob, p: RetrainingPolicy, champion: ModelVersion, driftSince?: string): Promise<RetrainJob> {
     const trainer = p.trainer!;
     const { importOnnx, quantizeVersion, evidence } = this.d.conversion;
-    if (!importOnnx || !quantizeVersion || !evidence) throw new RetrainingError('TRAINER_FAILED', 'this server was started without the conversion service outside trainers need');
+    if (!importOnnx || !quantizeVersion || !evidence)
+      throw new RetrainingError('TRAINER_FAILED', 'this server was started without the conversion service outside trainers need');
     const conversion = this.d.conversion as Required<RetrainingDeps['conversion']>;
     job.champion = `${champion.model}@${champion.version}`;
     const championOnnx = champion.artifacts['model.onnx'] ? await this.d.blobs.get(champion.artifacts['model.onnx']) : null;
-    if (!championOnnx) throw new RetrainingError('NO_CHAMPION', `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`);
+    if (!championOnnx)
+      throw new RetrainingError(
+        'NO_CHAMPION',
+        `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`,
+      );
     const ds = await buildFieldDataset(this.d, {
-      parent: p.data.parent, model: job.model, cohorts: p.data.cohorts, holdoutFraction: p.data.holdoutFraction, minDevicesPerLabel: p.data.minDevicesPerLabel,
+      parent: p.data.parent,
+      model: job.model,
+      cohorts: p.data.cohorts,
+      holdoutFraction: p.data.holdoutFraction,
+      minDevicesPerLabel: p.data.minDevicesPerLabel,
       sources: p.data.sources,
       // As for a native retrain: the challenger's cohorts are profiled on their rows since the drift began.
       recentSince: driftSince,
     });
-    job.dataset = { digest: ds.version.digest, name: ds.version.name, parents: ds.version.parents, fieldRows: ds.fieldRows, holdoutRows: ds.holdout.n };
+    job.dataset = {
+      digest: ds.version.digest,
+      name: ds.version.name,
+      parents: ds.version.parents,
+      fieldRows: ds.fieldRows,
+      holdoutRows: ds.holdout.n,
+    };
     // By name and digest: a field dataset with no field rows has its parent's content, so the digest alone is ambiguous.
     const { data } = await loadDataset(this.d, `${ds.version.name}@${ds.version.digest}`);
     const ev = await conversion.evidence(champion);
     const challenger = await trainOutside(conversion, {
-      jobId: job.id, actor: job.actor, trainer, champion, championOnnx, train: data, field: ds, labels: ev?.labels ?? ds.version.classes,
-      hyper: p.train.hyper ?? {}, championLineage: champion.metrics?.import ?? (champion.runId ? { runId: champion.runId } : null),
+      jobId: job.id,
+      actor: job.actor,
+      trainer,
+      champion,
+      championOnnx,
+      train: data,
+      field: ds,
+      labels: ev?.labels ?? ds.version.classes,
+      hyper: p.train.hyper ?? {},
+      championLineage: champion.metrics?.import ?? (champion.runId ? { runId: champion.runId } : null),
       downloads: this.d.trainerFiles,
     });
     job.challenger = `${challenger.model}@${challenger.version}`;
     if (trainer.quantize === 'none') {
       const challengerOnnx = await this.d.blobs.get(challenger.artifacts['model.onnx']!);
-      return this.judge(job, p, challenger, ds, { bytes: championOnnx, parityPassed: true }, { bytes: challengerOnnx!, parityPassed: true });
+      return this.judge(
+        job,
+        p,
+        challenger,
+        ds,
+        { bytes: championOnnx, parityPassed: true },
+        { bytes: challengerOnnx!, parityPassed: true },
+      );
     }
     const int8Of = async (v: ModelVersion) => {
       if (v.artifacts[INT8]) return this.int8(v, job.actor);
@@ -303,16 +407,33 @@ export class RetrainingService {
   }
 
   /** The challenger gate, then (on a blessing) the `challenger` alias and, when the policy says so, a canary. */
-  private async judge(job: RetrainJob, p: RetrainingPolicy, challenger: ModelVersion, ds: FieldDataset, championInt8: { bytes: Uint8Array; parityPassed: boolean }, challengerInt8: { bytes: Uint8Array; parityPassed: boolean }): Promise<RetrainJob> {
+  private async judge(
+    job: RetrainJob,
+    p: RetrainingPolicy,
+    challenger: ModelVersion,
+    ds: FieldDataset,
+    championInt8: { bytes: Uint8Array; parityPassed: boolean },
+    challengerInt8: { bytes: Uint8Array; parityPassed: boolean },
+  ): Promise<RetrainJob> {
     job.verdict = await evaluateChallenger({
-      championInt8: championInt8.bytes, challengerInt8: challengerInt8.bytes, holdout: ds.holdout, test: ds.parentTest,
-      parityPassed: challengerInt8.parityPassed, thresholds: p.gate,
+      championInt8: championInt8.bytes,
+      challengerInt8: challengerInt8.bytes,
+      holdout: ds.holdout,
+      test: ds.parentTest,
+      parityPassed: challengerInt8.parityPassed,
+      thresholds: p.gate,
     });
     if (!job.verdict.blessed) {
       job.status = 'refused';
       return job;
     }
-    await this.d.store.models.moveAlias({ model: job.model, alias: 'challenger', toVersion: challenger.version, actor: job.actor, reason: `blessed by retrain ${job.id}` });
+    await this.d.store.models.moveAlias({
+      model: job.model,
+      alias: 'challenger',
+      toVersion: challenger.version,
+      actor: job.actor,
+      reason: `blessed by retrain ${job.id}`,
+    });
     if (p.after === 'canary' && this.d.startCanary) {
       // The blessing stands even if no canary can start (e.g. no bundle built yet): an operator can start one.
       try {
@@ -341,18 +462,32 @@ export class RetrainingService {
   /** A drift retrain, started once the policy's `samplesAfterAlert` labelled samples arrived since the drift began (polled every second). */
   private startAfterSamples(model: string, alert: Alert, p: RetrainingPolicy): void {
     const need = p.trigger.samplesAfterAlert;
-    const fire = () => void this.start(model, 'system:retraining', `drift:${alert.id}`, undefined, alert.since)
-      .catch((e: unknown) => this.d.log.error('drift retrain did not start', { model, err: String(e) }));
+    const fire = () =>
+      void this.start(model, 'system:retraining', `drift:${alert.id}`, undefined, alert.since).catch((e: unknown) =>
+        this.d.log.error('drift retrain did not start', { model, err: String(e) }),
+      );
     if (need <= 0) return fire();
     if (this.waiting.has(model)) return;
     const cohorts = p.data.cohorts?.length ? p.data.cohorts : [alert.cohort];
-    const count = async () => (await Promise.all(cohorts.map((cohort) => this.d.samples.countLabelled({ model, cohort, since: alert.since, sources: p.data.sources })))).reduce((a, b) => a + b, 0);
-    const poll: NodeJS.Timeout = setInterval(() => void count().then((n) => {
-      if (n < need || this.waiting.get(model) !== poll) return;
-      clearInterval(poll);
-      this.waiting.delete(model);
-      fire();
-    }, (e: unknown) => this.d.log.error('retraining sample count failed', { err: String(e) })), 1000);
+    const count = async () =>
+      (
+        await Promise.all(
+          cohorts.map((cohort) => this.d.samples.countLabelled({ model, cohort, since: alert.since, sources: p.data.sources })),
+        )
+      ).reduce((a, b) => a + b, 0);
+    const poll: NodeJS.Timeout = setInterval(
+      () =>
+        void count().then(
+          (n) => {
+            if (n < need || this.waiting.get(model) !== poll) return;
+            clearInterval(poll);
+            this.waiting.delete(model);
+            fire();
+          },
+          (e: unknown) => this.d.log.error('retraining sample count failed', { err: String(e) }),
+        ),
+      1000,
+    );
     poll.unref();
     this.waiting.set(model, poll);
     this.d.log.info('drift retrain waits for labelled samples', { model, alert: alert.id, cohorts, need });
@@ -360,7 +495,10 @@ export class RetrainingService {
 
   /** Sample-count and schedule triggers, checked every `intervalMs` (default 30 s). */
   startTriggers(intervalMs = 30_000): void {
-    this.timer ??= setInterval(() => void this.checkTriggers().catch((e: unknown) => this.d.log.error('retraining trigger failed', { err: String(e) })), intervalMs);
+    this.timer ??= setInterval(
+      () => void this.checkTriggers().catch((e: unknown) => this.d.log.error('retraining trigger failed', { err: String(e) })),
+      intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -371,8 +509,12 @@ export class RetrainingService {
       const last = this.lastAt.get(model) ?? this.bornAt;
       const since = new Date(last).toISOString();
       const fresh = p.trigger.minLabelledSamples > 0 ? await this.d.samples.countLabelled({ model, since, sources: p.data.sources }) : 0;
-      const why = p.trigger.minLabelledSamples > 0 && fresh >= p.trigger.minLabelledSamples ? 'samples'
-        : p.trigger.scheduleSec && now - last >= p.trigger.scheduleSec * 1000 ? 'schedule' : null;
+      const why =
+        p.trigger.minLabelledSamples > 0 && fresh >= p.trigger.minLabelledSamples
+          ? 'samples'
+          : p.trigger.scheduleSec && now - last >= p.trigger.scheduleSec * 1000
+            ? 'schedule'
+            : null;
       if (why) started.push((await this.start(model, 'system:retraining', why)).id);
     }
     return started;
@@ -393,7 +535,9 @@ export class RetrainingService {
     const at = new Date().toISOString();
     for (const j of this.jobs.values()) {
       const stopped: RetrainJob = { ...j, status: 'interrupted', endedAt: at, error: INTERRUPTED_BY_STOP };
-      await this.d.retrainingStore.saveJob(stopped).catch((e: unknown) => this.d.log.error('retrain job not recorded as interrupted', { id: j.id, err: String(e) }));
+      await this.d.retrainingStore
+        .saveJob(stopped)
+        .catch((e: unknown) => this.d.log.error('retrain job not recorded as interrupted', { id: j.id, err: String(e) }));
     }
     this.jobs.clear();
   }

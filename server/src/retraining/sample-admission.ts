@@ -72,7 +72,8 @@ export class SampleAdmission {
       this.used.set(key, w);
     }
     const allowed = policy.sampleBudgetBytes * WINDOW_SLACK;
-    if (w.bytes + bytes > allowed) return `device ${deviceId} is over its field-sample budget for ${model} (${allowed} bytes per ${policy.windowSec} s)`;
+    if (w.bytes + bytes > allowed)
+      return `device ${deviceId} is over its field-sample budget for ${model} (${allowed} bytes per ${policy.windowSec} s)`;
     w.bytes += bytes;
     return null;
   }

@@ -14,7 +14,12 @@ afterEach(async () => world.close());
 it('deletes what is older than the retention age, then the oldest beyond the byte budget', async () => {
   await world.samples.insertMany(Array.from({ length: 10 }, (_, i) => contractSample('cam-1', i)));
   let clock = Date.now();
-  const sweeper = new SampleRetention({ samples: world.samples, limits: { maxAgeMs: 60_000, maxBytes: 12 * 4 }, log: createLogger('silent'), now: () => clock });
+  const sweeper = new SampleRetention({
+    samples: world.samples,
+    limits: { maxAgeMs: 60_000, maxBytes: 12 * 4 },
+    log: createLogger('silent'),
+    now: () => clock,
+  });
   expect(await sweeper.sweep()).toBe(6); // 12-byte inputs: four fit the budget
   expect(await world.samples.countLabelled({})).toBe(4);
   clock += 61_000;
@@ -24,5 +29,8 @@ it('deletes what is older than the retention age, then the oldest beyond the byt
 
 it('reads its limits from the environment, with defaults', () => {
   expect(retentionFromEnv({})).toEqual({ maxAgeMs: 30 * 86_400_000, maxBytes: 2 * 1024 ** 3 });
-  expect(retentionFromEnv({ FLOTILLA_SAMPLE_RETENTION_DAYS: '2', FLOTILLA_SAMPLE_RETENTION_BYTES: '1000' })).toEqual({ maxAgeMs: 2 * 86_400_000, maxBytes: 1000 });
+  expect(retentionFromEnv({ FLOTILLA_SAMPLE_RETENTION_DAYS: '2', FLOTILLA_SAMPLE_RETENTION_BYTES: '1000' })).toEqual({
+    maxAgeMs: 2 * 86_400_000,
+    maxBytes: 1000,
+  });
 });

@@ -15,7 +15,9 @@ class FakeLink {
   async subscribe(filter: string, handler: (m: InboundMessage) => void) {
     this.filter = filter;
     this.handler = handler;
-    return async () => { this.handler = null; };
+    return async () => {
+      this.handler = null;
+    };
   }
   async publish(m: OutboundMessage) {
     this.published.push(m);
@@ -27,7 +29,12 @@ class FakeLink {
 }
 
 const item = (i: number, label: number | null = i % 10) => ({
-  predictionId: `p${i}`, input: toBase64(new Uint8Array(Float32Array.from([i, 0, 1]).buffer)), shape: [3], prediction: 0, confidence: 0.5, label,
+  predictionId: `p${i}`,
+  input: toBase64(new Uint8Array(Float32Array.from([i, 0, 1]).buffer)),
+  shape: [3],
+  prediction: 0,
+  confidence: 0.5,
+  label,
   at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
 });
 
@@ -38,14 +45,36 @@ let clock = Date.UTC(2026, 0, 1);
 
 /** Gives devices a desired state whose telemetry policy asks for samples (or, with rate 0, for none). */
 const askForSamples = (ids: string[], sampleBudgetBytes = 1 << 20, sampleRate = 1) =>
-  world.store.devices.setDesired(ids, (rev) => ({ v: 1, rev, bundle: null, shadow: null, issuedAt: new Date(clock).toISOString(), telemetry: { windowSec: 60, sampleRate, sampleBudgetBytes } }), null);
+  world.store.devices.setDesired(
+    ids,
+    (rev) => ({
+      v: 1,
+      rev,
+      bundle: null,
+      shadow: null,
+      issuedAt: new Date(clock).toISOString(),
+      telemetry: { windowSec: 60, sampleRate, sampleBudgetBytes },
+    }),
+    null,
+  );
 
 beforeEach(async () => {
   world = await openWorld();
-  await world.store.devices.createMany([{ id: 'cam-1', tokenHash: 'x', tags: ['snowy'] }, { id: 'cam-2', tokenHash: 'y', tags: [] }]);
+  await world.store.devices.createMany([
+    { id: 'cam-1', tokenHash: 'x', tags: ['snowy'] },
+    { id: 'cam-2', tokenHash: 'y', tags: [] },
+  ]);
   await askForSamples(['cam-1']);
   link = new FakeLink();
-  ingest = new SamplesIngest({ link, store: world.store, samples: world.samples, log: createLogger('silent'), prefix: 'flotilla', maxDelayMs: 5, now: () => clock });
+  ingest = new SamplesIngest({
+    link,
+    store: world.store,
+    samples: world.samples,
+    log: createLogger('silent'),
+    prefix: 'flotilla',
+    maxDelayMs: 5,
+    now: () => clock,
+  });
   await ingest.start();
 });
 afterEach(async () => {
@@ -125,7 +154,15 @@ describe('SamplesIngest', () => {
     // The server restarts: a fresh ingest (empty memory) on the same store.
     await ingest.close();
     link = new FakeLink();
-    ingest = new SamplesIngest({ link, store: world.store, samples: world.samples, log: createLogger('silent'), prefix: 'flotilla', maxDelayMs: 5, now: () => clock });
+    ingest = new SamplesIngest({
+      link,
+      store: world.store,
+      samples: world.samples,
+      log: createLogger('silent'),
+      prefix: 'flotilla',
+      maxDelayMs: 5,
+      now: () => clock,
+    });
     await ingest.start();
     link.send('cam-1', { v: 1, seq: 2, items: [item(200), item(201)] });
     link.send('cam-2', { v: 1, seq: 1, items: [item(300), item(301)] });
@@ -136,10 +173,12 @@ describe('SamplesIngest', () => {
     expect(await stored('cam-2')).toBe(2);
     // Refused items are still acknowledged, so the agent frees them.
     const acks = link.published.map((m) => ({ topic: m.topic, ack: decodeMessage(Ack, m.payload as Uint8Array) }));
-    expect(acks).toEqual(expect.arrayContaining([
-      { topic: 'flotilla/devices/cam-1/ack', ack: { v: 1, kind: 'samples', seqs: [2] } },
-      { topic: 'flotilla/devices/cam-2/ack', ack: { v: 1, kind: 'samples', seqs: [1] } },
-    ]));
+    expect(acks).toEqual(
+      expect.arrayContaining([
+        { topic: 'flotilla/devices/cam-1/ack', ack: { v: 1, kind: 'samples', seqs: [2] } },
+        { topic: 'flotilla/devices/cam-2/ack', ack: { v: 1, kind: 'samples', seqs: [1] } },
+      ]),
+    );
 
     // The next window gives cam-1 its budget again.
     clock += 61_000;

@@ -45,7 +45,10 @@ export class SamplesIngest {
   constructor(private readonly o: SamplesIngestOptions) {
     this.admission = new SampleAdmission(o.now);
     this.batches = new AckedBatches({
-      link: o.link, prefix: o.prefix, kind: 'samples', maxDelayMs: o.maxDelayMs,
+      link: o.link,
+      prefix: o.prefix,
+      kind: 'samples',
+      maxDelayMs: o.maxDelayMs,
       store: async (batch) => {
         this.stored += await o.samples.insertMany(batch.flatMap((p) => p.rows));
       },
@@ -56,8 +59,14 @@ export class SamplesIngest {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await subscribeDeviceMessages(this.o.link, this.o.prefix, 'samples', SampleBatch,
-      (id, batch) => void this.enqueue(id, batch), () => this.invalid++);
+    this.unsubscribe = await subscribeDeviceMessages(
+      this.o.link,
+      this.o.prefix,
+      'samples',
+      SampleBatch,
+      (id, batch) => void this.enqueue(id, batch),
+      () => this.invalid++,
+    );
   }
 
   async close(): Promise<void> {
@@ -93,9 +102,18 @@ export class SamplesIngest {
         continue;
       }
       rows.push({
-        deviceId, predictionId: it.predictionId, cohorts: d?.tags ?? [], model, input, shape: it.shape, prediction: it.prediction, confidence: it.confidence,
+        deviceId,
+        predictionId: it.predictionId,
+        cohorts: d?.tags ?? [],
+        model,
+        input,
+        shape: it.shape,
+        prediction: it.prediction,
+        confidence: it.confidence,
         // [WIRE-2.12.1] The agent says where a label came from; one that says nothing is older than the field.
-        label: it.label, source: it.label === null ? null : (it.source ?? 'unknown'), at: it.at,
+        label: it.label,
+        source: it.label === null ? null : (it.source ?? 'unknown'),
+        at: it.at,
       });
     }
     this.batches.add({ deviceId, seq: batch.seq, rows });

@@ -10,7 +10,7 @@ import { TrainerFileShelf } from './trainer-files.ts';
 const file = (name: string, n = 4) => ({ name, bytes: new Uint8Array(n).fill(7), contentType: 'application/octet-stream' });
 
 describe('trainer file shelf', () => {
-  it('opens a job\'s files with its token until the time limit, then refuses', () => {
+  it("opens a job's files with its token until the time limit, then refuses", () => {
     let now = 1_000_000;
     const shelf = new TrainerFileShelf('http://127.0.0.1:9/api/v1/', () => now);
     const a = shelf.offer('rt_a', { trainX: file('train-x.npy') }, 60_000)!;
@@ -19,7 +19,9 @@ describe('trainer file shelf', () => {
     expect(a.token).not.toBe(b.token);
     expect(a.expiresAt).toBe(new Date(1_060_000).toISOString());
     expect(shelf.open('rt_a', 'train-x.npy', a.token).bytes).toEqual(new Uint8Array(4).fill(7));
-    expect(() => shelf.open('rt_a', 'train-x.npy', b.token)).toThrow(expect.objectContaining({ code: 'TRAINER_TOKEN_INVALID', status: 401 }));
+    expect(() => shelf.open('rt_a', 'train-x.npy', b.token)).toThrow(
+      expect.objectContaining({ code: 'TRAINER_TOKEN_INVALID', status: 401 }),
+    );
     expect(() => shelf.open('rt_a', 'train-x.npy', undefined)).toThrow(/send Authorization: Bearer/);
     expect(() => shelf.open('rt_a', 'model.onnx', a.token)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     now += 60_000;

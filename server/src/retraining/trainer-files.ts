@@ -38,7 +38,10 @@ export class TrainerFileShelf {
    * `base`: the API's URL prefix (`http://host:port/api/v1`), or a function giving it once the server
    * listens; without one no URLs are made (a service without HTTP, as in unit tests).
    */
-  constructor(private readonly base: string | (() => string | null) | null, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly base: string | (() => string | null) | null,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The API prefix download URLs start with, or null when this process serves none. */
   baseUrl(): string | null {
@@ -53,7 +56,12 @@ export class TrainerFileShelf {
     const token = `${TRAINER_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const expiresAt = this.now() + ttlMs;
     this.jobs.set(jobId, { tokenHash: sha256(token), expiresAt, files: new Map(Object.values(files).map((f) => [f.name, f])) });
-    const urls = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, `${base}/retraining/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(f.name)}`]));
+    const urls = Object.fromEntries(
+      Object.entries(files).map(([k, f]) => [
+        k,
+        `${base}/retraining/jobs/${encodeURIComponent(jobId)}/files/${encodeURIComponent(f.name)}`,
+      ]),
+    );
     return { urls, token, expiresAt: new Date(expiresAt).toISOString() };
   }
 
@@ -69,7 +77,11 @@ export class TrainerFileShelf {
    */
   open(jobId: string, name: string, token: string | undefined): TrainerFile {
     const job = this.jobs.get(jobId);
-    const refuse = () => new RetrainingError('TRAINER_TOKEN_INVALID', `no running trainer of job '${jobId}' gave this token, or it expired (tokens last while the trainer runs, at most its timeoutSec): send Authorization: Bearer <download.token from the job's manifest>`);
+    const refuse = () =>
+      new RetrainingError(
+        'TRAINER_TOKEN_INVALID',
+        `no running trainer of job '${jobId}' gave this token, or it expired (tokens last while the trainer runs, at most its timeoutSec): send Authorization: Bearer <download.token from the job's manifest>`,
+      );
     if (!token || !job) throw refuse();
     const given = sha256(token);
     if (!timingSafeEqual(given, job.tokenHash)) throw refuse();

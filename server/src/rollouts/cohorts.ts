@@ -40,7 +40,7 @@ export function cumulativeQuotas(stages: readonly StageSize[], total: number): n
   return stages.map((s) => {
     if (s.count !== undefined) cum = Math.min(total, cum + s.count);
     // The epsilon keeps 10% of 30 at 3 devices, not 4 from 3.0000000000000004.
-    else cum = Math.max(cum, Math.min(total, Math.ceil((s.percent ?? 0) * total / 100 - 1e-9)));
+    else cum = Math.max(cum, Math.min(total, Math.ceil(((s.percent ?? 0) * total) / 100 - 1e-9)));
     return cum;
   });
 }

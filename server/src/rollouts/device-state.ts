@@ -2,10 +2,26 @@
 import type { DeployState, WaitKind } from '@flotilla/firmware-bundler/wire';
 
 export const ROLLOUT_DEVICE_STATES = [
-  'planned', 'excluded', 'notified',
-  'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back',
-  'waiting_window', 'waiting_lock', 'waiting_condition', 'waiting_network', 'stalled',
-  'updated', 'failed', 'rollback_pending', 'rolled_back', 'superseded',
+  'planned',
+  'excluded',
+  'notified',
+  'downloading',
+  'verifying',
+  'staging',
+  'activating',
+  'probing',
+  'committing',
+  'rolling_back',
+  'waiting_window',
+  'waiting_lock',
+  'waiting_condition',
+  'waiting_network',
+  'stalled',
+  'updated',
+  'failed',
+  'rollback_pending',
+  'rolled_back',
+  'superseded',
 ] as const;
 /**
  * `planned`: assigned to a stage, not yet told. `excluded`: beyond the last stage's share of the
@@ -22,12 +38,30 @@ export type RolloutDeviceState = (typeof ROLLOUT_DEVICE_STATES)[number];
 
 /** States in which the device has been told about the bundle (and may need rolling back). */
 export const NOTIFIED_STATES: readonly RolloutDeviceState[] = [
-  'notified', 'downloading', 'verifying', 'staging', 'activating', 'probing', 'committing', 'rolling_back', 'updated', 'failed',
-  'waiting_window', 'waiting_lock', 'waiting_condition', 'waiting_network', 'stalled',
+  'notified',
+  'downloading',
+  'verifying',
+  'staging',
+  'activating',
+  'probing',
+  'committing',
+  'rolling_back',
+  'updated',
+  'failed',
+  'waiting_window',
+  'waiting_lock',
+  'waiting_condition',
+  'waiting_network',
+  'stalled',
 ];
 
 /** The waiting states, by what the devices wait on (the rollout status counts them per stage). */
-export const WAITING_STATES = { window: 'waiting_window', lock: 'waiting_lock', condition: 'waiting_condition', network: 'waiting_network' } as const;
+export const WAITING_STATES = {
+  window: 'waiting_window',
+  lock: 'waiting_lock',
+  condition: 'waiting_condition',
+  network: 'waiting_network',
+} as const;
 
 /** States that still belong to the rollout (counted by gates and by the conflict rule). */
 export const isMember = (s: RolloutDeviceState): boolean => s !== 'excluded' && s !== 'superseded';
@@ -36,7 +70,10 @@ export const isMember = (s: RolloutDeviceState): boolean => s !== 'excluded' && 
  * The next state after the agent reports `from → to`. Events for devices the rollout has not told
  * anything, or has let go, change nothing (they still go on the timeline).
  */
-export function nextDeviceState(current: RolloutDeviceState, ev: { from: DeployState; to: DeployState; event?: string; reason?: string; waiting?: { kind: WaitKind }; retryAt?: string }): RolloutDeviceState {
+export function nextDeviceState(
+  current: RolloutDeviceState,
+  ev: { from: DeployState; to: DeployState; event?: string; reason?: string; waiting?: { kind: WaitKind }; retryAt?: string },
+): RolloutDeviceState {
   if (current === 'planned' || current === 'excluded' || current === 'superseded') return current;
   if (current === 'rollback_pending' || current === 'rolled_back') {
     if (ev.to === 'idle' && ev.event !== 'stalled') return 'rolled_back';
@@ -64,7 +101,9 @@ export const isStorageFailure = (reason: string | undefined): boolean => (reason
  * When the device's current stall began: the time of the first of the newest run of `stalled` entries of
  * its timeline, or null when its newest entry is not a stall. Also whether that stall was reported already.
  */
-export function currentStall(timeline: readonly { at: string; state: RolloutDeviceState; detail?: unknown }[]): { since: string; reported: boolean } | null {
+export function currentStall(
+  timeline: readonly { at: string; state: RolloutDeviceState; detail?: unknown }[],
+): { since: string; reported: boolean } | null {
   let since: string | null = null;
   let reported = false;
   for (let i = timeline.length - 1; i >= 0 && timeline[i]!.state === 'stalled'; i--) {

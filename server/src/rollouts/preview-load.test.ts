@@ -50,7 +50,12 @@ it('runs distinct previews two at a time and refuses those beyond the waiting ro
   const fleet = new HeldFleet();
   fleet.add(10);
   const { engine } = rig(tmp.open('distinct'), { fleet });
-  const settled = Array.from({ length: 30 }, (_, i) => engine.preview({ tags: ['car'], attributes: { n: String(i) } }).then(() => 'ok', (e: { code: string; status: number }) => `${e.code} ${e.status}`));
+  const settled = Array.from({ length: 30 }, (_, i) =>
+    engine.preview({ tags: ['car'], attributes: { n: String(i) } }).then(
+      () => 'ok',
+      (e: { code: string; status: number }) => `${e.code} ${e.status}`,
+    ),
+  );
   await until(() => fleet.running === 2);
   expect(fleet.peak).toBe(2);
   while (fleet.calls < 18) {

@@ -18,7 +18,11 @@ const at = async (r: Rig, sec: number) => {
   await r.engine.tick();
 };
 const stageIds = async (r: Rig, id: string, stage: number) => (await r.store.rollouts.devices(id, { stage })).map((d) => d.deviceId);
-const failure = async (p: Promise<unknown>) => p.then(() => null, (e: RolloutError) => ({ code: e.code, status: e.status }));
+const failure = async (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: RolloutError) => ({ code: e.code, status: e.status }),
+  );
 
 describe('RolloutEngine', () => {
   it('advances stage by stage on healthy stats, each stage only after its bake', async () => {
@@ -37,15 +41,30 @@ describe('RolloutEngine', () => {
     }
     // Each notification went to exactly one stage's devices, in stage order.
     const desired = r.delivery.calls.filter((c) => c.kind === 'desired');
-    expect(desired.map((c) => c.ids.sort())).toEqual([(await stageIds(r, r.id, 0)).sort(), (await stageIds(r, r.id, 1)).sort(), (await stageIds(r, r.id, 2)).sort()]);
+    expect(desired.map((c) => c.ids.sort())).toEqual([
+      (await stageIds(r, r.id, 0)).sort(),
+      (await stageIds(r, r.id, 1)).sort(),
+      (await stageIds(r, r.id, 2)).sort(),
+    ]);
     const st = await r.engine.statusOf(r.id);
-    expect(st.stages.map((s) => [s.state, s.devices])).toEqual([['passed', 2], ['passed', 8], ['passed', 10]]);
+    expect(st.stages.map((s) => [s.state, s.devices])).toEqual([
+      ['passed', 2],
+      ['passed', 8],
+      ['passed', 10],
+    ]);
     expect((await r.engine.events(r.id)).map((e) => e.kind)).toEqual(['created', 'start', 'stage_passed', 'stage_passed', 'finish']);
   });
 
   it.each([
     { onGateFail: 'pause', state: 'paused', event: 'gate_failed', rollbacks: 0, canaryState: 'notified', stageState: 'active' },
-    { onGateFail: 'abort', state: 'aborted', event: 'gate_failed_abort', rollbacks: 1, canaryState: 'rollback_pending', stageState: 'failed' },
+    {
+      onGateFail: 'abort',
+      state: 'aborted',
+      event: 'gate_failed_abort',
+      rollbacks: 1,
+      canaryState: 'rollback_pending',
+      stageState: 'failed',
+    },
   ] as const)('a failing gate at the canary with onGateFail=$onGateFail leaves it $state; nobody outside the canary is told', async (c) => {
     const r = await setup(20, request([10, 50, 100], { policy: { onGateFail: c.onGateFail } }));
     r.health.override = (q) => (q.stage === 0 ? { errorRate: 0.5 } : {});
@@ -69,7 +88,10 @@ describe('RolloutEngine', () => {
     { disagreement: 0.3, state: 'paused', promoted: false },
     { disagreement: 0.02, state: 'running', promoted: true },
   ])('a shadow stage with disagreement $disagreement: promoted=$promoted', async (c) => {
-    const stages = [{ percent: 10, bakeSec: 60, shadow: true }, { percent: 100, bakeSec: 60 }];
+    const stages = [
+      { percent: 10, bakeSec: 60, shadow: true },
+      { percent: 100, bakeSec: 60 },
+    ];
     const r = await setup(20, request([], { stages }));
     r.health.override = (q) => (q.shadow ? { disagreement: c.disagreement, confidenceDrop: null, driftScore: null } : {});
     await at(r, 60);
@@ -93,22 +115,29 @@ describe('RolloutEngine', () => {
     { why: 'the shadow gate fails with onGateFail=abort', gates: { maxDisagreement: 0.1 }, act: null },
     { why: 'an operator aborts mid-shadow', gates: { maxDisagreement: 0.9 }, act: 'abort' },
   ] as const)('a shadow stage ends cleared when $why: nothing to roll back, nobody served the bundle', async (c) => {
-    const stages = [{ percent: 10, bakeSec: 600, shadow: true, gates: c.gates }, { percent: 100, bakeSec: 60 }];
+    const stages = [
+      { percent: 10, bakeSec: 600, shadow: true, gates: c.gates },
+      { percent: 100, bakeSec: 60 },
+    ];
     const r = await setup(20, request([], { stages, policy: { onGateFail: 'abort' } }));
-    r.health.override = (q) => (q.shadow ? { disagreement: 0.5, errorRate: 0.01, p95LatencyMs: 3, confidenceDrop: null, driftScore: null } : {});
+    r.health.override = (q) =>
+      q.shadow ? { disagreement: 0.5, errorRate: 0.01, p95LatencyMs: 3, confidenceDrop: null, driftScore: null } : {};
     await at(r, 30);
     if (c.act) await r.engine.act(r.id, c.act, 'tok_lead', 'not this one');
     const st = await r.engine.statusOf(r.id);
     const canary = await stageIds(r, r.id, 0);
     expect(st.state).toBe('aborted');
-    expect(r.delivery.calls.map((x) => x.kind === 'shadow' ? x.what : `desired:${x.what}`)).toEqual([BUNDLE, 'clear']);
+    expect(r.delivery.calls.map((x) => (x.kind === 'shadow' ? x.what : `desired:${x.what}`))).toEqual([BUNDLE, 'clear']);
     expect(r.delivery.calls[1]!.ids.sort()).toEqual(canary.sort());
     expect(st.stages[0]!.counts).toEqual({ rolled_back: 2 });
     if (!c.act) expect(st.stages[0]!.verdict?.failures).toEqual([{ gate: 'maxDisagreement', value: 0.5, limit: 0.1 }]);
   });
 
   it('a promoted shadow device that fails its install fails the next stage, and goes back with it', async () => {
-    const stages = [{ percent: 10, bakeSec: 60, shadow: true }, { percent: 100, bakeSec: 60 }];
+    const stages = [
+      { percent: 10, bakeSec: 60, shadow: true },
+      { percent: 100, bakeSec: 60 },
+    ];
     // 10 devices: the failed one is 10% of stage 2's judged devices (5% allowed).
     const r = await setup(10, request([], { stages, policy: { onGateFail: 'abort' } }));
     r.health.override = (q) => (q.shadow ? { disagreement: 0.01, confidenceDrop: null, driftScore: null } : {});
@@ -125,9 +154,13 @@ describe('RolloutEngine', () => {
   });
 
   it('a shadow stage is judged on the shadow error rate and p95 too', async () => {
-    const stages = [{ percent: 10, bakeSec: 60, shadow: true, gates: { maxP95LatencyMs: 50 } }, { percent: 100, bakeSec: 60 }];
+    const stages = [
+      { percent: 10, bakeSec: 60, shadow: true, gates: { maxP95LatencyMs: 50 } },
+      { percent: 100, bakeSec: 60 },
+    ];
     const r = await setup(20, request([], { stages }));
-    r.health.override = (q) => (q.shadow ? { disagreement: 0.01, errorRate: 0.3, p95LatencyMs: 80, confidenceDrop: null, driftScore: null } : {});
+    r.health.override = (q) =>
+      q.shadow ? { disagreement: 0.01, errorRate: 0.3, p95LatencyMs: 80, confidenceDrop: null, driftScore: null } : {};
     await at(r, 60);
     const st = await r.engine.statusOf(r.id);
     expect(st.state).toBe('paused');
@@ -146,8 +179,16 @@ describe('RolloutEngine', () => {
 
   it.each([
     { why: 'too few devices report', health: { reporting: 2 }, short: '2 of 4 devices for minReporting' },
-    { why: 'a gated metric is not measured', health: { driftScore: null, driftSamples: 0 }, short: '0 of 200 drift samples for maxDriftScore' },
-    { why: 'too few requests', health: { requests: 4, errors: 1, errorRate: 0.25 }, short: '4 of 50 requests for maxErrorRate; 4 of 50 requests for maxConfidenceDrop' },
+    {
+      why: 'a gated metric is not measured',
+      health: { driftScore: null, driftSamples: 0 },
+      short: '0 of 200 drift samples for maxDriftScore',
+    },
+    {
+      why: 'too few requests',
+      health: { requests: 4, errors: 1, errorRate: 0.25 },
+      short: '4 of 50 requests for maxErrorRate; 4 of 50 requests for maxConfidenceDrop',
+    },
   ])('insufficient evidence ($why) waits, and only pauses (never fails) after the stage timeout', async (c) => {
     const r = await setup(10, request([], { stages: [{ percent: 50, bakeSec: 60, timeoutSec: 300 }, { percent: 100 }] }));
     r.health.override = () => c.health;
@@ -163,18 +204,32 @@ describe('RolloutEngine', () => {
     expect(st.stages[0]!.verdict?.state).toBe('waiting');
     const ev = (await r.engine.events(r.id)).at(-1)!;
     expect(ev.kind).toBe('insufficient_evidence');
-    expect(ev.reason).toBe(`insufficient evidence 300s after the bake: ${c.short}; resume to wait another 300s, or advance to pass the stage without it`);
+    expect(ev.reason).toBe(
+      `insufficient evidence 300s after the bake: ${c.short}; resume to wait another 300s, or advance to pass the stage without it`,
+    );
   });
 
   it('resume on a stage paused for too little evidence judges again at once and waits another timeout; it proceeds once the evidence is there', async () => {
-    const r = await setup(10, request([], { stages: [{ percent: 50, bakeSec: 60, timeoutSec: 300 }, { percent: 100, bakeSec: 60 }] }));
+    const r = await setup(
+      10,
+      request([], {
+        stages: [
+          { percent: 50, bakeSec: 60, timeoutSec: 300 },
+          { percent: 100, bakeSec: 60 },
+        ],
+      }),
+    );
     r.health.override = () => ({ requests: 3, errors: 0 });
     await at(r, 60);
     await at(r, 360);
     expect((await r.engine.statusOf(r.id)).state).toBe('paused');
     await at(r, 400);
     const resumed = await r.engine.act(r.id, 'resume', 'tok_op', 'more traffic coming');
-    expect([resumed.state, resumed.stages[0]!.verdict?.state, resumed.stages[0]!.verdict?.at]).toEqual(['running', 'waiting', new Date(r.clock.t).toISOString()]);
+    expect([resumed.state, resumed.stages[0]!.verdict?.state, resumed.stages[0]!.verdict?.at]).toEqual([
+      'running',
+      'waiting',
+      new Date(r.clock.t).toISOString(),
+    ]);
     await at(r, 699);
     expect((await r.engine.statusOf(r.id)).state).toBe('running');
     await at(r, 700);
@@ -185,22 +240,50 @@ describe('RolloutEngine', () => {
   });
 
   it('resume on a stage paused by a failing gate judges again: paused again with the fresh reason while it fails, on once it holds', async () => {
-    const r = await setup(10, request([], { stages: [{ percent: 50, bakeSec: 60 }, { percent: 100, bakeSec: 60 }] }));
+    const r = await setup(
+      10,
+      request([], {
+        stages: [
+          { percent: 50, bakeSec: 60 },
+          { percent: 100, bakeSec: 60 },
+        ],
+      }),
+    );
     r.health.override = () => ({ errorRate: 0.3 });
     await at(r, 60);
     expect((await r.engine.statusOf(r.id)).state).toBe('paused');
     r.health.override = () => ({ errorRate: 0.1 });
     const still = await r.engine.act(r.id, 'resume', 'tok_op', 'fixed?');
     expect([still.state, still.stages[0]!.verdict?.failures]).toEqual(['paused', [{ gate: 'maxErrorRate', value: 0.1, limit: 0.02 }]]);
-    expect((await r.engine.events(r.id)).slice(-2).map((e) => [e.kind, e.reason])).toEqual([['resume', 'fixed?'], ['gate_failed', 'maxErrorRate 0.1 > 0.02']]);
+    expect((await r.engine.events(r.id)).slice(-2).map((e) => [e.kind, e.reason])).toEqual([
+      ['resume', 'fixed?'],
+      ['gate_failed', 'maxErrorRate 0.1 > 0.02'],
+    ]);
     r.health.override = () => ({});
     const on = await r.engine.act(r.id, 'resume', 'tok_op', 'fixed now');
     expect([on.state, on.current, on.stages[0]!.state]).toEqual(['running', 1, 'passed']);
   });
 
   it.each([
-    { rate: { devicesPerMinute: 10 }, expected: [[0, 10], [59, 10], [60, 20], [120, 30], [180, 35]] },
-    { rate: { devicesPerMinute: 5, rampFactor: 2 }, expected: [[0, 5], [59, 5], [60, 15], [120, 35]] },
+    {
+      rate: { devicesPerMinute: 10 },
+      expected: [
+        [0, 10],
+        [59, 10],
+        [60, 20],
+        [120, 30],
+        [180, 35],
+      ],
+    },
+    {
+      rate: { devicesPerMinute: 5, rampFactor: 2 },
+      expected: [
+        [0, 5],
+        [59, 5],
+        [60, 15],
+        [120, 35],
+      ],
+    },
   ])('rate $rate paces notifications', async (c) => {
     const r = await setup(35, request([100], { policy: { rate: c.rate } }));
     for (const [sec, told] of c.expected) {
@@ -208,7 +291,9 @@ describe('RolloutEngine', () => {
       expect([sec, r.delivery.told(BUNDLE).size]).toEqual([sec, told]);
     }
     // The bake starts only once the last device was told.
-    expect((await r.engine.statusOf(r.id)).stages[0]!.bakeStartedAt).toBe(new Date(Date.parse('2026-03-01T00:00:00.000Z') + c.expected.at(-1)![0]! * 1000).toISOString());
+    expect((await r.engine.statusOf(r.id)).stages[0]!.bakeStartedAt).toBe(
+      new Date(Date.parse('2026-03-01T00:00:00.000Z') + c.expected.at(-1)![0]! * 1000).toISOString(),
+    );
   });
 
   it('a pause banks no burst: after resume the rate window starts again', async () => {
@@ -235,10 +320,19 @@ describe('RolloutEngine', () => {
     const r = await setup(20, request([10, 100]));
     const [a] = await stageIds(r, r.id, 0);
     await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start', seq: 4 });
-    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed', seq: 9 })).toEqual({ rolloutId: r.id, state: 'updated' });
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed', seq: 9 })).toEqual({
+      rolloutId: r.id,
+      state: 'updated',
+    });
     // A copy of seq 4 handled late by another process must not move the device back to downloading.
-    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start', seq: 4 })).toEqual({ rolloutId: r.id, state: 'updated' });
-    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed', seq: 9 })).toEqual({ rolloutId: r.id, state: 'updated' });
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start', seq: 4 })).toEqual({
+      rolloutId: r.id,
+      state: 'updated',
+    });
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed', seq: 9 })).toEqual({
+      rolloutId: r.id,
+      state: 'updated',
+    });
     const tl = await r.engine.timeline(r.id, a!);
     expect(tl.timeline.filter((e) => e.kind === 'status').map((e) => e.state)).toEqual(['downloading', 'updated']);
   });
@@ -246,14 +340,22 @@ describe('RolloutEngine', () => {
   it('status events build the timeline, and install failures count against maxFailureRate', async () => {
     const r = await setup(20, request([10, 100]));
     const [a, b] = await stageIds(r, r.id, 0);
-    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start' })).toEqual({ rolloutId: r.id, state: 'downloading' });
+    expect(await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'idle', to: 'downloading', event: 'start' })).toEqual({
+      rolloutId: r.id,
+      state: 'downloading',
+    });
     await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'committing', to: 'idle', event: 'committed' });
     await r.engine.recordStatus(b!, { bundleId: BUNDLE, from: 'probing', to: 'rolling_back', event: 'self_test_failed' });
     await r.engine.recordStatus(b!, { bundleId: BUNDLE, from: 'rolling_back', to: 'idle', event: 'rolled_back' });
     expect(await r.engine.recordStatus(a!, { bundleId: 'f'.repeat(64), from: 'idle', to: 'downloading' })).toBeNull();
     expect(await r.engine.recordStatus('stranger', { bundleId: BUNDLE, from: 'idle', to: 'downloading' })).toBeNull();
     const tl = await r.engine.timeline(r.id, a!);
-    expect(tl.timeline.map((e) => [e.kind, e.state])).toEqual([['planned', 'planned'], ['notified', 'notified'], ['status', 'downloading'], ['status', 'updated']]);
+    expect(tl.timeline.map((e) => [e.kind, e.state])).toEqual([
+      ['planned', 'planned'],
+      ['notified', 'notified'],
+      ['status', 'downloading'],
+      ['status', 'updated'],
+    ]);
     await at(r, 10);
     const st = await r.engine.statusOf(r.id);
     expect([st.state, st.stages[0]!.counts]).toEqual(['paused', { updated: 1, failed: 1 }]);
@@ -271,7 +373,10 @@ describe('RolloutEngine', () => {
     const back = r.delivery.calls.filter((c) => c.what === `rollback:${OLD_BUNDLE}`).flatMap((c) => c.ids);
     expect(back.sort()).toEqual([...r.delivery.told(BUNDLE)].sort());
     const d = back[0]!;
-    expect(await r.engine.recordStatus(d, { bundleId: OLD_BUNDLE, from: 'committing', to: 'idle' })).toEqual({ rolloutId: r.id, state: 'rolled_back' });
+    expect(await r.engine.recordStatus(d, { bundleId: OLD_BUNDLE, from: 'committing', to: 'idle' })).toEqual({
+      rolloutId: r.id,
+      state: 'rolled_back',
+    });
     await at(r, 600);
     expect(r.delivery.told(BUNDLE).size).toBe(10);
   });
@@ -279,8 +384,12 @@ describe('RolloutEngine', () => {
   it('every operator action is recorded with who, when and why, here and in the audit trail', async () => {
     const r = await setup(20, request([10, 50, 100], { policy: { advance: 'approval' }, draft: true, reason: 'v2 fixes snow' }));
     const actions = [
-      ['start', 'tok_a', 'go'], ['pause', 'tok_b', 'lunch'], ['resume', 'tok_a', 'back'], ['advance', 'tok_c', 'skip the bake'],
-      ['abort', 'tok_b', 'wrong bundle'], ['rollback', 'tok_a', 'undo the canary'],
+      ['start', 'tok_a', 'go'],
+      ['pause', 'tok_b', 'lunch'],
+      ['resume', 'tok_a', 'back'],
+      ['advance', 'tok_c', 'skip the bake'],
+      ['abort', 'tok_b', 'wrong bundle'],
+      ['rollback', 'tok_a', 'undo the canary'],
     ] as const;
     for (const [i, [action, actor, reason]] of actions.entries()) {
       r.clock.t += 1000;
@@ -290,14 +399,19 @@ describe('RolloutEngine', () => {
     }
     const audit = (await r.store.audit.list({ subject: r.id })).reverse();
     expect(audit.map((a) => [a.action, a.actor, (a.detail as { reason: string }).reason])).toEqual([
-      ['rollout.create', 'tok_op', 'v2 fixes snow'], ...actions.map(([a, actor, reason]) => [`rollout.${a}`, actor, reason]),
+      ['rollout.create', 'tok_op', 'v2 fixes snow'],
+      ...actions.map(([a, actor, reason]) => [`rollout.${a}`, actor, reason]),
     ]);
     expect((await r.engine.statusOf(r.id)).state).toBe('rolled_back');
   });
 
   it.each([
-    { state: 'running', action: 'resume' }, { state: 'running', action: 'start' }, { state: 'completed', action: 'advance' },
-    { state: 'completed', action: 'rollback' }, { state: 'rolled_back', action: 'rollback' }, { state: 'draft', action: 'advance' },
+    { state: 'running', action: 'resume' },
+    { state: 'running', action: 'start' },
+    { state: 'completed', action: 'advance' },
+    { state: 'completed', action: 'rollback' },
+    { state: 'rolled_back', action: 'rollback' },
+    { state: 'draft', action: 'advance' },
   ] as const)('refuses $action when $state (ILLEGAL_TRANSITION) and changes nothing', async (c) => {
     const r = await setup(5, request([100], { draft: c.state === 'draft' }));
     if (c.state === 'completed') await at(r, 60);
@@ -313,7 +427,11 @@ describe('RolloutEngine', () => {
     { why: 'no stages', run: (r: Rig) => r.engine.create(request([]), 'tok'), code: 'INVALID_ROLLOUT' },
     { why: 'bundle and model', run: (r: Rig) => r.engine.create(request([100], { bundle: 'abcdef0123' }), 'tok'), code: 'INVALID_ROLLOUT' },
     { why: 'unknown model', run: (r: Rig) => r.engine.create(request([100], { model: 'missing@1' }), 'tok'), code: 'BUNDLE_NOT_FOUND' },
-    { why: 'empty target', run: (r: Rig) => r.engine.create(request([100], { target: { tags: ['boat'] } }), 'tok'), code: 'NO_MATCHING_DEVICES' },
+    {
+      why: 'empty target',
+      run: (r: Rig) => r.engine.create(request([100], { target: { tags: ['boat'] } }), 'tok'),
+      code: 'NO_MATCHING_DEVICES',
+    },
   ])('refuses: $why ($code)', async (c) => {
     const r = rig(tmp.open('refuse'));
     r.fleet.add(3);
@@ -327,16 +445,24 @@ describe('conflict rule: one active rollout per model per device', () => {
     const r = await setup(20, request([10, 100]));
     const second = request([100], { target: { deviceIds: ['dev000', 'dev001', 'dev002'] } });
     const refused = await r.engine.create(second, 'tok_b').catch((e: RolloutError) => e);
-    expect([(refused as RolloutError).code, ((refused as RolloutError).details as { count: number }).count]).toEqual(['ROLLOUT_CONFLICT', 3]);
+    expect([(refused as RolloutError).code, ((refused as RolloutError).details as { count: number }).count]).toEqual([
+      'ROLLOUT_CONFLICT',
+      3,
+    ]);
     expect((await r.engine.create({ ...second, model: 'other@1' }, 'tok_b')).state).toBe('running');
 
     const taken = await r.engine.create({ ...second, supersede: true, reason: 'hotfix' }, 'tok_b');
     expect(taken.state).toBe('running');
     const old = await r.engine.statusOf(r.id);
     expect(old.counts.superseded).toBe(3);
-    expect((await r.engine.events(r.id)).at(-1)).toMatchObject({ kind: 'devices_superseded', actor: 'tok_b', reason: `superseded by ${taken.id}` });
+    expect((await r.engine.events(r.id)).at(-1)).toMatchObject({
+      kind: 'devices_superseded',
+      actor: 'tok_b',
+      reason: `superseded by ${taken.id}`,
+    });
     expect(await r.store.rollouts.holders('digits', ['dev000', 'dev001', 'dev002'])).toEqual(
-      ['dev000', 'dev001', 'dev002'].map((deviceId) => ({ deviceId, rolloutId: taken.id })));
+      ['dev000', 'dev001', 'dev002'].map((deviceId) => ({ deviceId, rolloutId: taken.id })),
+    );
     expect((await r.engine.timeline(r.id, 'dev000')).timeline.at(-1)).toMatchObject({ kind: 'superseded', detail: { by: taken.id } });
 
     // The old rollout neither judges nor rolls back devices it let go of.
@@ -384,9 +510,19 @@ describe('restart', () => {
       }
       shared.clock.advance(30);
       await r.engine.tick();
-      if (k === 3) await r.engine.recordStatus((await r.store.rollouts.devices(id, { stage: 0 }))[0]!.deviceId, { bundleId: BUNDLE, from: 'committing', to: 'idle' });
+      if (k === 3)
+        await r.engine.recordStatus((await r.store.rollouts.devices(id, { stage: 0 }))[0]!.deviceId, {
+          bundleId: BUNDLE,
+          from: 'committing',
+          to: 'idle',
+        });
     }
-    const out = { calls: delivery.calls, status: await r.engine.statusOf(id), events: await r.engine.events(id), devices: await r.store.rollouts.devices(id) };
+    const out = {
+      calls: delivery.calls,
+      status: await r.engine.statusOf(id),
+      events: await r.engine.events(id),
+      devices: await r.store.rollouts.devices(id),
+    };
     await store.close();
     return out;
   }

@@ -108,46 +108,94 @@ export class RolloutEngine {
     return this.serial(async () => {
       const spec = parseRolloutRequest(input);
       if (spec.policy.schedule?.endAt && Date.parse(spec.policy.schedule.endAt) <= this.clock.now()) {
-        throw new RolloutError('INVALID_ROLLOUT', `policy.schedule.endAt: ${spec.policy.schedule.endAt} has passed; give a later end or none`);
+        throw new RolloutError(
+          'INVALID_ROLLOUT',
+          `policy.schedule.endAt: ${spec.policy.schedule.endAt} has passed; give a later end or none`,
+        );
       }
       const ref = spec.bundle !== undefined ? { bundle: spec.bundle } : { model: spec.model! };
       const bundle = await this.deps.bundles.resolve(ref);
-      if (!bundle) throw new RolloutError('BUNDLE_NOT_FOUND', `no bundle for ${spec.bundle ?? spec.model}: build one first (flotilla bundle create)`);
+      if (!bundle)
+        throw new RolloutError('BUNDLE_NOT_FOUND', `no bundle for ${spec.bundle ?? spec.model}: build one first (flotilla bundle create)`);
       const targets = await this.deps.devices.list(spec.target);
-      if (targets.length === 0) throw new RolloutError('NO_MATCHING_DEVICES', 'no device matches the target; check it with GET /rollouts/preview');
+      if (targets.length === 0)
+        throw new RolloutError('NO_MATCHING_DEVICES', 'no device matches the target; check it with GET /rollouts/preview');
       const id = this.newId();
-      const plan = planCohorts(id, spec.stages, targets.map((t) => t.id));
+      const plan = planCohorts(
+        id,
+        spec.stages,
+        targets.map((t) => t.id),
+      );
       const members = [...plan].filter(([, s]) => s !== null).map(([d]) => d);
       const held = await this.deps.store.holders(bundle.model, members);
       if (held.length > 0 && !spec.supersede) {
         const rollouts = [...new Set(held.map((h) => h.rolloutId))];
-        throw new RolloutError('ROLLOUT_CONFLICT',
+        throw new RolloutError(
+          'ROLLOUT_CONFLICT',
           `${held.length} device(s) are already in active rollout(s) ${rollouts.join(', ')} of model ${bundle.model}; finish or abort those, or pass supersede: true`,
-          { rollouts, devices: held.slice(0, 20), count: held.length });
+          { rollouts, devices: held.slice(0, 20), count: held.length },
+        );
       }
       const at = new Date(this.clock.now()).toISOString();
       const r: Rollout = {
-        id, state: 'draft', model: bundle.model, bundle, target: spec.target, stages: spec.stages, policy: spec.policy,
-        current: 0, runtime: spec.stages.map(pendingStage), reason: spec.reason, createdBy: actor, createdAt: at, updatedAt: at,
+        id,
+        state: 'draft',
+        model: bundle.model,
+        bundle,
+        target: spec.target,
+        stages: spec.stages,
+        policy: spec.policy,
+        current: 0,
+        runtime: spec.stages.map(pendingStage),
+        reason: spec.reason,
+        createdBy: actor,
+        createdAt: at,
+        updatedAt: at,
       };
       const step = new RolloutStep(r, [], this.clock.now());
-      step.note('created', actor, spec.reason, { bundle: bundle.id, version: bundle.version, devices: members.length, matching: targets.length });
+      step.note('created', actor, spec.reason, {
+        bundle: bundle.id,
+        version: bundle.version,
+        devices: members.length,
+        matching: targets.length,
+      });
       for (const [deviceId, stage] of plan) {
-        step.addDevice({
-          rolloutId: id, deviceId, stage, hash: cohortHash(id, deviceId), state: stage === null ? 'excluded' : 'planned',
-          previousBundleId: null, notifiedAt: null, updatedAt: at,
-        }, 'planned', { stage });
+        step.addDevice(
+          {
+            rolloutId: id,
+            deviceId,
+            stage,
+            hash: cohortHash(id, deviceId),
+            state: stage === null ? 'excluded' : 'planned',
+            previousBundleId: null,
+            notifiedAt: null,
+            updatedAt: at,
+          },
+          'planned',
+          { stage },
+        );
       }
       for (const h of held) step.foreignDevice(h.rolloutId, h.deviceId, 'superseded', 'superseded', { by: id });
       for (const old of new Set(held.map((h) => h.rolloutId))) {
-        step.note('devices_superseded', actor, `superseded by ${id}`, { by: id, count: held.filter((h) => h.rolloutId === old).length }, old);
+        step.note(
+          'devices_superseded',
+          actor,
+          `superseded by ${id}`,
+          { by: id, count: held.filter((h) => h.rolloutId === old).length },
+          old,
+        );
       }
       if (!spec.draft) {
         step.fire('start', actor, spec.reason);
         step.stageEvent(0, 'activate');
       }
       await this.persist(step);
-      await this.audit(actor, 'rollout.create', id, { bundle: bundle.id, model: bundle.model, reason: spec.reason, superseded: held.length });
+      await this.audit(actor, 'rollout.create', id, {
+        bundle: bundle.id,
+        model: bundle.model,
+        reason: spec.reason,
+        superseded: held.length,
+      });
       if (r.state === 'running') await this.step(id);
       return this.statusOf(id);
     });
@@ -201,7 +249,10 @@ export class RolloutEngine {
       const step = await this.load(id);
       const { r } = step;
       if (!['running', 'paused', 'waiting_approval'].includes(r.state)) {
-        throw new RolloutError('ILLEGAL_TRANSITION', `cannot retry devices of a rollout that is ${r.state.replace(/_/g, ' ')}`, { from: r.state, event: 'retry' });
+        throw new RolloutError('ILLEGAL_TRANSITION', `cannot retry devices of a rollout that is ${r.state.replace(/_/g, ' ')}`, {
+          from: r.state,
+          event: 'retry',
+        });
       }
       if (!Number.isInteger(stage) || stage < 0 || stage >= r.stages.length) {
         throw new RolloutError('INVALID_ROLLOUT', `stage ${stage} does not exist: the rollout has stages 0 to ${r.stages.length - 1}`);
@@ -239,32 +290,59 @@ export class RolloutEngine {
   recordStatus(deviceId: string, ev: DeviceStatus): Promise<{ rolloutId: string; state: string } | null> {
     return this.serial(async () => {
       const rows = await this.deps.store.memberships(deviceId);
-      const m = rows.find((x) => (x.state === 'rollback_pending' || x.state === 'rolled_back'
-        ? x.previousBundleId === ev.bundleId
-        : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId));
+      const m = rows.find((x) =>
+        x.state === 'rollback_pending' || x.state === 'rolled_back'
+          ? x.previousBundleId === ev.bundleId
+          : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId,
+      );
       if (!m) return null;
       const state = nextDeviceState(m.state, ev);
-      const timeline = ev.seq !== undefined || state === 'stalled' ? (await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? [] : [];
+      const timeline =
+        ev.seq !== undefined || state === 'stalled' ? ((await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? []) : [];
       if (ev.seq !== undefined) {
-        const newest = Math.max(-1, ...timeline.map((e) => (e.kind === 'status' ? Number((e.detail as { seq?: number } | undefined)?.seq ?? -1) : -1)));
+        const newest = Math.max(
+          -1,
+          ...timeline.map((e) => (e.kind === 'status' ? Number((e.detail as { seq?: number } | undefined)?.seq ?? -1) : -1)),
+        );
         if (ev.seq <= newest) return { rolloutId: m.rolloutId, state: m.state };
       }
       const now = this.clock.now();
       const at = new Date(now).toISOString();
       // A stall that has lasted past the threshold becomes a rollout event, once per stall (marked on its entry).
       const stall = state === 'stalled' ? currentStall(timeline) : null;
-      const report = stall && !stall.reported && now - Date.parse(stall.since) >= (this.deps.stallReportSec ?? DEFAULT_STALL_REPORT_SEC) * 1000;
+      const report =
+        stall && !stall.reported && now - Date.parse(stall.since) >= (this.deps.stallReportSec ?? DEFAULT_STALL_REPORT_SEC) * 1000;
       const detail = {
-        from: ev.from, to: ev.to, event: ev.event ?? null, reason: ev.reason ?? '', deviceAt: ev.at ?? null, seq: ev.seq ?? null,
-        ...(ev.waiting ? { waiting: ev.waiting } : {}), ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}), ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
+        from: ev.from,
+        to: ev.to,
+        event: ev.event ?? null,
+        reason: ev.reason ?? '',
+        deviceAt: ev.at ?? null,
+        seq: ev.seq ?? null,
+        ...(ev.waiting ? { waiting: ev.waiting } : {}),
+        ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}),
+        ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
         ...(report ? { stallReported: true } : {}),
       };
-      const events: Omit<RolloutEventRecord, 'id'>[] = report ? [{
-        rolloutId: m.rolloutId, at, actor: this.deps.actor ?? 'engine', kind: 'device_stalled', from: null, to: null, stage: m.stage,
-        reason: `device ${deviceId} has been stalled since ${stall!.since}: ${ev.reason ?? ''}`.slice(0, 1000),
-        detail: { deviceId, stage: m.stage, since: stall!.since, reason: ev.reason ?? '' },
-      }] : [];
-      await this.deps.store.write({ changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail } }], events });
+      const events: Omit<RolloutEventRecord, 'id'>[] = report
+        ? [
+            {
+              rolloutId: m.rolloutId,
+              at,
+              actor: this.deps.actor ?? 'engine',
+              kind: 'device_stalled',
+              from: null,
+              to: null,
+              stage: m.stage,
+              reason: `device ${deviceId} has been stalled since ${stall!.since}: ${ev.reason ?? ''}`.slice(0, 1000),
+              detail: { deviceId, stage: m.stage, since: stall!.since, reason: ev.reason ?? '' },
+            },
+          ]
+        : [];
+      await this.deps.store.write({
+        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail } }],
+        events,
+      });
       if (events.length) {
         const r = await this.deps.store.get(m.rolloutId);
         if (r) await publishRolloutEvents(this.deps.events, r, events);
@@ -290,7 +368,12 @@ export class RolloutEngine {
     }
     const devices = await this.deps.devices.list(target);
     const cum = cumulativeQuotas(opts.stages ?? [{ percent: 100 }], devices.length);
-    const held = opts.model ? await this.deps.store.holders(opts.model, devices.map((d) => d.id)) : [];
+    const held = opts.model
+      ? await this.deps.store.holders(
+          opts.model,
+          devices.map((d) => d.id),
+        )
+      : [];
     return {
       matching: devices.length,
       online: devices.filter((d) => d.online).length,
@@ -309,8 +392,11 @@ export class RolloutEngine {
     const devices = await this.deps.devices.list(r.target);
     const known = new Set((await this.deps.store.devices(id)).map((d) => d.deviceId));
     return {
-      rolloutId: id, matching: devices.length, online: devices.filter((d) => d.online).length,
-      inRollout: devices.filter((d) => known.has(d.id)).length, notYetIncluded: devices.filter((d) => !known.has(d.id)).length,
+      rolloutId: id,
+      matching: devices.length,
+      online: devices.filter((d) => d.online).length,
+      inRollout: devices.filter((d) => known.has(d.id)).length,
+      notYetIncluded: devices.filter((d) => !known.has(d.id)).length,
       includeLateJoiners: r.policy.includeLateJoiners,
     };
   }
@@ -353,7 +439,8 @@ export class RolloutEngine {
   private async step(id: string): Promise<void> {
     const step = await this.load(id);
     if (step.r.state !== 'running') return;
-    if (step.r.policy.includeLateJoiners && schedulePhase(step.r.policy.schedule, step.nowMs) !== 'ended') await takeLateJoiners(this.driver, step);
+    if (step.r.policy.includeLateJoiners && schedulePhase(step.r.policy.schedule, step.nowMs) !== 'ended')
+      await takeLateJoiners(this.driver, step);
     for (let guard = 0; guard <= step.r.stages.length && step.r.state === 'running'; guard++) {
       await notifyDue(this.driver, step);
       if ((await judge(this.driver, step)) !== 'advanced') break;

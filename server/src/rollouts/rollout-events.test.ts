@@ -32,7 +32,12 @@ describe('rollout events', () => {
     await r.engine.act(id, 'advance', 'tok_op', 'skip the bake');
     await r.engine.act(id, 'abort', 'tok_admin', 'stop');
     expect(got.map((e) => e.type)).toEqual([
-      'rollout.created', 'rollout.started', 'rollout.paused', 'rollout.resumed', 'rollout.stage_passed', 'rollout.aborted',
+      'rollout.created',
+      'rollout.started',
+      'rollout.paused',
+      'rollout.resumed',
+      'rollout.stage_passed',
+      'rollout.aborted',
     ]);
     expect(got.every((e) => e.subject === id)).toBe(true);
     expect(got[0]!.data).toMatchObject({ rolloutId: id, model: 'digits', actor: 'tok_op', reason: 'ship it', stages: 2 });

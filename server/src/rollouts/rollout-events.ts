@@ -23,14 +23,28 @@ const TYPES: Record<string, EventType> = {
 };
 
 /** Publishes `records` (one step's, in order); kinds without a public type are skipped. */
-export async function publishRolloutEvents(events: EventPublisher | undefined, r: Rollout, records: readonly Omit<RolloutEventRecord, 'id'>[]): Promise<void> {
+export async function publishRolloutEvents(
+  events: EventPublisher | undefined,
+  r: Rollout,
+  records: readonly Omit<RolloutEventRecord, 'id'>[],
+): Promise<void> {
   if (!events) return;
   for (const e of records) {
     const type = TYPES[e.kind];
     if (!type) continue;
     await events.publish(type, e.rolloutId, {
-      rolloutId: e.rolloutId, model: r.model, bundleId: r.bundle.id, kind: e.kind, from: e.from, to: e.to, stage: e.stage, stages: r.stages.length,
-      actor: e.actor, reason: e.reason, detail: e.detail ?? null, at: e.at,
+      rolloutId: e.rolloutId,
+      model: r.model,
+      bundleId: r.bundle.id,
+      kind: e.kind,
+      from: e.from,
+      to: e.to,
+      stage: e.stage,
+      stages: r.stages.length,
+      actor: e.actor,
+      reason: e.reason,
+      detail: e.detail ?? null,
+      at: e.at,
     });
   }
 }

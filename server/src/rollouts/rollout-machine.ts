@@ -10,8 +10,18 @@ export type StageState = (typeof STAGE_STATES)[number];
 
 /** Operator actions are events too; `stage_passed`, `await_approval`, `finish`, `gate_failed*` come from ticks. */
 export type RolloutEvent =
-  | 'start' | 'pause' | 'resume' | 'advance' | 'abort' | 'rollback'
-  | 'stage_passed' | 'await_approval' | 'finish' | 'gate_failed' | 'gate_failed_abort' | 'insufficient_evidence';
+  | 'start'
+  | 'pause'
+  | 'resume'
+  | 'advance'
+  | 'abort'
+  | 'rollback'
+  | 'stage_passed'
+  | 'await_approval'
+  | 'finish'
+  | 'gate_failed'
+  | 'gate_failed_abort'
+  | 'insufficient_evidence';
 export type StageEvent = 'activate' | 'pass' | 'fail' | 'rollback';
 
 /**
@@ -21,37 +31,36 @@ export type StageEvent = 'activate' | 'pass' | 'fail' | 'rollback';
  */
 const TABLE = [
   // machine   from                event                to
-  ['rollout', 'draft',            'start',             'running'],
-  ['rollout', 'draft',            'abort',             'aborted'],
-  ['rollout', 'running',          'stage_passed',      'running'],
-  ['rollout', 'running',          'await_approval',    'waiting_approval'],
-  ['rollout', 'running',          'finish',            'completed'],
-  ['rollout', 'running',          'gate_failed',       'paused'],
-  ['rollout', 'running',          'gate_failed_abort', 'aborted'],
+  ['rollout', 'draft', 'start', 'running'],
+  ['rollout', 'draft', 'abort', 'aborted'],
+  ['rollout', 'running', 'stage_passed', 'running'],
+  ['rollout', 'running', 'await_approval', 'waiting_approval'],
+  ['rollout', 'running', 'finish', 'completed'],
+  ['rollout', 'running', 'gate_failed', 'paused'],
+  ['rollout', 'running', 'gate_failed_abort', 'aborted'],
   // The stage timed out without enough evidence to judge: always a pause (nothing is known to be wrong).
-  ['rollout', 'running',          'insufficient_evidence', 'paused'],
-  ['rollout', 'running',          'pause',             'paused'],
-  ['rollout', 'running',          'advance',           'running'],
-  ['rollout', 'running',          'abort',             'aborted'],
-  ['rollout', 'running',          'rollback',          'rolled_back'],
-  ['rollout', 'waiting_approval', 'advance',           'running'],
-  ['rollout', 'waiting_approval', 'pause',             'paused'],
-  ['rollout', 'waiting_approval', 'abort',             'aborted'],
-  ['rollout', 'waiting_approval', 'rollback',          'rolled_back'],
-  ['rollout', 'paused',           'resume',            'running'],
-  ['rollout', 'paused',           'advance',           'running'],
-  ['rollout', 'paused',           'abort',             'aborted'],
-  ['rollout', 'paused',           'rollback',          'rolled_back'],
-  ['rollout', 'aborted',          'rollback',          'rolled_back'],
-  ['stage',   'pending',          'activate',          'active'],
-  ['stage',   'active',           'pass',              'passed'],
-  ['stage',   'active',           'fail',              'failed'],
-  ['stage',   'active',           'rollback',          'rolled_back'],
-  ['stage',   'passed',           'rollback',          'rolled_back'],
-  ['stage',   'failed',           'rollback',          'rolled_back'],
+  ['rollout', 'running', 'insufficient_evidence', 'paused'],
+  ['rollout', 'running', 'pause', 'paused'],
+  ['rollout', 'running', 'advance', 'running'],
+  ['rollout', 'running', 'abort', 'aborted'],
+  ['rollout', 'running', 'rollback', 'rolled_back'],
+  ['rollout', 'waiting_approval', 'advance', 'running'],
+  ['rollout', 'waiting_approval', 'pause', 'paused'],
+  ['rollout', 'waiting_approval', 'abort', 'aborted'],
+  ['rollout', 'waiting_approval', 'rollback', 'rolled_back'],
+  ['rollout', 'paused', 'resume', 'running'],
+  ['rollout', 'paused', 'advance', 'running'],
+  ['rollout', 'paused', 'abort', 'aborted'],
+  ['rollout', 'paused', 'rollback', 'rolled_back'],
+  ['rollout', 'aborted', 'rollback', 'rolled_back'],
+  ['stage', 'pending', 'activate', 'active'],
+  ['stage', 'active', 'pass', 'passed'],
+  ['stage', 'active', 'fail', 'failed'],
+  ['stage', 'active', 'rollback', 'rolled_back'],
+  ['stage', 'passed', 'rollback', 'rolled_back'],
+  ['stage', 'failed', 'rollback', 'rolled_back'],
 ] as const satisfies readonly (
-  | readonly ['rollout', RolloutState, RolloutEvent, RolloutState]
-  | readonly ['stage', StageState, StageEvent, StageState]
+  readonly ['rollout', RolloutState, RolloutEvent, RolloutState] | readonly ['stage', StageState, StageEvent, StageState]
 )[];
 
 type Machine = { rollout: [RolloutState, RolloutEvent]; stage: [StageState, StageEvent] };
@@ -59,7 +68,12 @@ type Machine = { rollout: [RolloutState, RolloutEvent]; stage: [StageState, Stag
 /** The state after `event` in `from`; throws ILLEGAL_TRANSITION when the table has no such row. */
 export function transition<M extends keyof Machine>(machine: M, from: Machine[M][0], event: Machine[M][1]): Machine[M][0] {
   const row = TABLE.find((r) => r[0] === machine && r[1] === from && r[2] === event);
-  if (!row) throw new RolloutError('ILLEGAL_TRANSITION', `cannot ${event.replace(/_/g, ' ')} a ${machine} that is ${from.replace(/_/g, ' ')}`, { machine, from, event });
+  if (!row)
+    throw new RolloutError('ILLEGAL_TRANSITION', `cannot ${event.replace(/_/g, ' ')} a ${machine} that is ${from.replace(/_/g, ' ')}`, {
+      machine,
+      from,
+      event,
+    });
   return row[3] as Machine[M][0];
 }
 
@@ -140,7 +154,8 @@ const MIN_REQUESTS = 50;
 const MIN_DRIFT_SAMPLES = 200;
 
 /** "3 of 50 requests for maxErrorRate; 1 of 2 devices for minReporting". */
-export const describeShort = (w: readonly EvidenceShort[]): string => w.map((x) => `${x.have} of ${x.need} ${x.unit} for ${x.gate}`).join('; ');
+export const describeShort = (w: readonly EvidenceShort[]): string =>
+  w.map((x) => `${x.have} of ${x.need} ${x.unit} for ${x.gate}`).join('; ');
 
 /**
  * The stage's verdict. The install failure rate is always judged; the health gates only once at least
@@ -174,8 +189,10 @@ export function evaluateGates(stage: { shadow: boolean; gates: Gates }, stats: S
     type Check = [keyof Gates, number | null, number | null, number, number, EvidenceShort['unit']];
     const checks: Check[] = stage.shadow
       ? [['maxDisagreement', stats.disagreement, g.maxDisagreement, requests, minRequests, 'requests']]
-      : [['maxConfidenceDrop', stats.confidenceDrop, g.maxConfidenceDrop, requests, minRequests, 'requests'],
-        ['maxDriftScore', stats.driftScore, g.maxDriftScore, drift, minDrift, 'drift samples']];
+      : [
+          ['maxConfidenceDrop', stats.confidenceDrop, g.maxConfidenceDrop, requests, minRequests, 'requests'],
+          ['maxDriftScore', stats.driftScore, g.maxDriftScore, drift, minDrift, 'drift samples'],
+        ];
     const health: Check[] = [
       ['maxErrorRate', stats.errorRate, g.maxErrorRate, requests, minRequests, 'requests'],
       ['maxP95LatencyMs', stats.p95LatencyMs, g.maxP95LatencyMs, requests, minRequests, 'requests'],

@@ -13,7 +13,13 @@ export const toRollout = (r: Row): Rollout => {
   const spec = jsonColumn<Pick<Rollout, 'bundle' | 'target' | 'stages' | 'policy' | 'reason'>>(r.spec);
   const rt = jsonColumn<Pick<Rollout, 'current' | 'runtime'>>(r.runtime);
   return {
-    id: r.id as string, state: r.state as RolloutState, model: r.model as string, ...spec, ...rt,
-    createdBy: r.created_by as string, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+    id: r.id as string,
+    state: r.state as RolloutState,
+    model: r.model as string,
+    ...spec,
+    ...rt,
+    createdBy: r.created_by as string,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
   };
 };

@@ -49,14 +49,26 @@ export const DEFAULT_GATES: Gates = Gates.parse({});
  * devices to report before that counts as a gate failure. A `shadow` stage runs the new model beside
  * the serving one without answering the app; when it passes, its devices are promoted to serve it.
  */
-export const Stage = z.object({
-  percent: z.number().gt(0).max(100).optional(),
-  count: z.number().int().positive().max(10_000_000).optional(),
-  bakeSec: z.number().int().min(0).max(30 * DAY_SEC).default(600),
-  timeoutSec: z.number().int().min(0).max(30 * DAY_SEC).default(3600),
-  shadow: z.boolean().default(false),
-  gates: Gates.prefault({}),
-}).refine((s) => (s.percent === undefined) !== (s.count === undefined), { message: 'a stage has exactly one of percent or count' });
+export const Stage = z
+  .object({
+    percent: z.number().gt(0).max(100).optional(),
+    count: z.number().int().positive().max(10_000_000).optional(),
+    bakeSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * DAY_SEC)
+      .default(600),
+    timeoutSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * DAY_SEC)
+      .default(3600),
+    shadow: z.boolean().default(false),
+    gates: Gates.prefault({}),
+  })
+  .refine((s) => (s.percent === undefined) !== (s.count === undefined), { message: 'a stage has exactly one of percent or count' });
 export type Stage = z.infer<typeof Stage>;
 
 /**
@@ -70,10 +82,12 @@ export const Policy = z.object({
   advance: z.enum(['auto', 'approval']).default('auto'),
   onGateFail: z.enum(['pause', 'abort']).default('pause'),
   includeLateJoiners: z.boolean().default(true),
-  rate: z.object({
-    devicesPerMinute: z.number().positive().max(1_000_000).default(1000),
-    rampFactor: z.number().min(1).max(10).default(1),
-  }).prefault({}),
+  rate: z
+    .object({
+      devicesPerMinute: z.number().positive().max(1_000_000).default(1000),
+      rampFactor: z.number().min(1).max(10).default(1),
+    })
+    .prefault({}),
   schedule: RolloutSchedule.optional(),
   update: RolloutUpdatePolicy.optional(),
 });
@@ -84,24 +98,32 @@ export type Policy = z.infer<typeof Policy>;
  * that version's newest bundle). `supersede` takes devices already in another active rollout of the
  * same model away from it (otherwise such a request is refused). `draft` creates without starting.
  */
-export const RolloutRequest = z.object({
-  bundle: z.string().min(8).max(64).optional(),
-  model: z.string().min(1).max(200).optional(),
-  target: Target,
-  stages: z.array(Stage).min(1).max(20),
-  policy: Policy.prefault({}),
-  supersede: z.boolean().default(false),
-  draft: z.boolean().default(false),
-  reason: z.string().max(500).default(''),
-}).superRefine((r, ctx) => {
-  if ((r.bundle === undefined) === (r.model === undefined)) ctx.addIssue({ code: 'custom', message: 'name exactly one of bundle or model', path: ['bundle'] });
-  let last = 0;
-  r.stages.forEach((s, i) => {
-    if (s.percent === undefined) return;
-    if (s.percent <= last) ctx.addIssue({ code: 'custom', message: `stage percents are cumulative and must grow (${s.percent} after ${last})`, path: ['stages', i, 'percent'] });
-    last = s.percent;
+export const RolloutRequest = z
+  .object({
+    bundle: z.string().min(8).max(64).optional(),
+    model: z.string().min(1).max(200).optional(),
+    target: Target,
+    stages: z.array(Stage).min(1).max(20),
+    policy: Policy.prefault({}),
+    supersede: z.boolean().default(false),
+    draft: z.boolean().default(false),
+    reason: z.string().max(500).default(''),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.bundle === undefined) === (r.model === undefined))
+      ctx.addIssue({ code: 'custom', message: 'name exactly one of bundle or model', path: ['bundle'] });
+    let last = 0;
+    r.stages.forEach((s, i) => {
+      if (s.percent === undefined) return;
+      if (s.percent <= last)
+        ctx.addIssue({
+          code: 'custom',
+          message: `stage percents are cumulative and must grow (${s.percent} after ${last})`,
+          path: ['stages', i, 'percent'],
+        });
+      last = s.percent;
+    });
   });
-});
 export type RolloutRequestInput = z.input<typeof RolloutRequest>;
 export type RolloutSpec = z.output<typeof RolloutRequest>;
 
@@ -110,7 +132,11 @@ export function parseRolloutRequest(input: unknown): RolloutSpec {
   const r = RolloutRequest.safeParse(input);
   if (r.success) return r.data;
   const msg = r.error.issues.map((i) => `${i.path.map(String).join('.') || '(request)'}: ${i.message}`).join('; ');
-  throw new RolloutError('INVALID_ROLLOUT', msg, r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })));
+  throw new RolloutError(
+    'INVALID_ROLLOUT',
+    msg,
+    r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+  );
 }
 
 /**
@@ -119,7 +145,10 @@ export function parseRolloutRequest(input: unknown): RolloutSpec {
  * Every stage gets `bakeSec` and the default gates.
  */
 export function parseStagesShorthand(text: string, bakeSec = 600): z.input<typeof Stage>[] {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new RolloutError('INVALID_ROLLOUT', 'no stages given (example: --stages 10,50,100)');
   return parts.map((raw) => {
     const shadow = raw.startsWith('shadow:');

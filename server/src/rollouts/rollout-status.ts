@@ -50,12 +50,21 @@ export function buildStatus(r: Rollout, counts: { stage: number | null; state: R
       const rt = runtime[i]!;
       const mine = counts.filter((c) => c.stage === i);
       return {
-        timeoutSec: s.timeoutSec, gates: s.gates,
-        index: i, percent: s.percent ?? null, count: s.count ?? null, shadow: s.shadow, bakeSec: s.bakeSec, state: rt.state,
-        activatedAt: rt.activatedAt, bakeStartedAt: rt.bakeStartedAt,
+        timeoutSec: s.timeoutSec,
+        gates: s.gates,
+        index: i,
+        percent: s.percent ?? null,
+        count: s.count ?? null,
+        shadow: s.shadow,
+        bakeSec: s.bakeSec,
+        state: rt.state,
+        activatedAt: rt.activatedAt,
+        bakeStartedAt: rt.bakeStartedAt,
         bakeEndsAt: rt.bakeStartedAt ? new Date(Date.parse(rt.bakeStartedAt) + s.bakeSec * 1000).toISOString() : null,
-        endedAt: rt.endedAt, devices: mine.reduce((n, c) => n + c.count, 0),
-        counts: Object.fromEntries(mine.map((c) => [c.state, c.count])), verdict: rt.lastVerdict,
+        endedAt: rt.endedAt,
+        devices: mine.reduce((n, c) => n + c.count, 0),
+        counts: Object.fromEntries(mine.map((c) => [c.state, c.count])),
+        verdict: rt.lastVerdict,
         waiting: waitingOf(mine),
       };
     }),

@@ -7,7 +7,13 @@ import type { Rollout, RolloutDevice, RolloutEventRecord, StageRuntime, Timeline
 
 /** The runtime of a stage nobody has touched. */
 export const pendingStage = (): StageRuntime => ({
-  state: 'pending', activatedAt: null, bakeStartedAt: null, endedAt: null, rateWindowAt: null, notifiedInWindow: 0, lastVerdict: null,
+  state: 'pending',
+  activatedAt: null,
+  bakeStartedAt: null,
+  endedAt: null,
+  rateWindowAt: null,
+  notifiedInWindow: 0,
+  lastVerdict: null,
 });
 
 export class RolloutStep {
@@ -17,7 +23,11 @@ export class RolloutStep {
   private readonly events: Omit<RolloutEventRecord, 'id'>[] = [];
 
   /** `rows`: the rollout's device rows in notification order; kept current as the step changes them. */
-  constructor(readonly r: Rollout, readonly rows: RolloutDevice[], readonly nowMs: number) {
+  constructor(
+    readonly r: Rollout,
+    readonly rows: RolloutDevice[],
+    readonly nowMs: number,
+  ) {
     this.at = new Date(nowMs).toISOString();
   }
 
@@ -29,12 +39,32 @@ export class RolloutStep {
   fire(event: RolloutEvent, actor: string, reason: string, detail: unknown = null): void {
     const from = this.r.state;
     this.r.state = transition('rollout', from, event);
-    this.events.push({ rolloutId: this.r.id, at: this.at, actor, kind: event, from, to: this.r.state, stage: this.r.current, reason, detail });
+    this.events.push({
+      rolloutId: this.r.id,
+      at: this.at,
+      actor,
+      kind: event,
+      from,
+      to: this.r.state,
+      stage: this.r.current,
+      reason,
+      detail,
+    });
   }
 
   /** Records an event that changes no rollout state (creation, superseded devices). */
   note(kind: string, actor: string, reason: string, detail: unknown = null, rolloutId = this.r.id): void {
-    this.events.push({ rolloutId, at: this.at, actor, kind, from: null, to: null, stage: rolloutId === this.r.id ? this.r.current : null, reason, detail });
+    this.events.push({
+      rolloutId,
+      at: this.at,
+      actor,
+      kind,
+      from: null,
+      to: null,
+      stage: rolloutId === this.r.id ? this.r.current : null,
+      reason,
+      detail,
+    });
   }
 
   /** Moves stage `i` through the table and stamps its times. */
@@ -51,7 +81,13 @@ export class RolloutStep {
   }
 
   /** Changes a device row of this rollout (in memory and in the write). */
-  device(row: RolloutDevice, state: RolloutDeviceState, kind: string, detail?: unknown, extra: Pick<DeviceChange, 'previousBundleId' | 'notifiedAt'> = {}): void {
+  device(
+    row: RolloutDevice,
+    state: RolloutDeviceState,
+    kind: string,
+    detail?: unknown,
+    extra: Pick<DeviceChange, 'previousBundleId' | 'notifiedAt'> = {},
+  ): void {
     row.state = state;
     row.updatedAt = this.at;
     if (extra.previousBundleId !== undefined) row.previousBundleId = extra.previousBundleId;

@@ -11,14 +11,39 @@ const AT = '2026-03-01T00:00:00.000Z';
 export const sampleRollout = (id: string, over: Partial<Rollout> = {}): Rollout => {
   const spec = parseRolloutRequest({ model: 'm@1', target: { tags: ['car'] }, stages: [{ percent: 10 }, { percent: 100 }] });
   return {
-    id, state: 'running', model: 'digits', target: spec.target, stages: spec.stages, policy: spec.policy,
+    id,
+    state: 'running',
+    model: 'digits',
+    target: spec.target,
+    stages: spec.stages,
+    policy: spec.policy,
     bundle: { id: 'a'.repeat(64), model: 'digits', version: '1.0.0', sequence: 1, manifestDigest: 'b'.repeat(64), bytes: 10 },
-    current: 0, runtime: spec.stages.map(pendingStage), reason: 'why', createdBy: 'tok', createdAt: AT, updatedAt: AT, ...over,
+    current: 0,
+    runtime: spec.stages.map(pendingStage),
+    reason: 'why',
+    createdBy: 'tok',
+    createdAt: AT,
+    updatedAt: AT,
+    ...over,
   };
 };
 
-const device = (rolloutId: string, deviceId: string, stage: number | null, hash: number, over: Partial<RolloutDevice> = {}): RolloutDevice => ({
-  rolloutId, deviceId, stage, hash, state: stage === null ? 'excluded' : 'planned', previousBundleId: null, notifiedAt: null, updatedAt: AT, ...over,
+const device = (
+  rolloutId: string,
+  deviceId: string,
+  stage: number | null,
+  hash: number,
+  over: Partial<RolloutDevice> = {},
+): RolloutDevice => ({
+  rolloutId,
+  deviceId,
+  stage,
+  hash,
+  state: stage === null ? 'excluded' : 'planned',
+  previousBundleId: null,
+  notifiedAt: null,
+  updatedAt: AT,
+  ...over,
 });
 
 /** Runs the contract against a fresh store from `open` for every case; `close` releases it. */
@@ -26,76 +51,154 @@ export function rolloutStoreContract(name: string, open: () => Promise<{ store: 
   describe(`RolloutStore contract: ${name}`, () => {
     const withStore = freshEach(open, (h) => h.store);
 
-    it('writes a rollout, its devices and events together, and reads them back as written', withStore(async (s) => {
-      const r = sampleRollout('ro_1');
-      await s.write({
-        rollout: r,
-        addDevices: [device('ro_1', 'b', 1, 0.7), device('ro_1', 'a', 0, 0.2), device('ro_1', 'c', null, 0.9)]
-          .map((d) => ({ device: d, entry: { at: AT, kind: 'planned', state: d.state } })),
-        events: [{ rolloutId: 'ro_1', at: AT, actor: 'tok', kind: 'created', from: null, to: null, stage: 0, reason: 'why', detail: { n: 3 } }],
-      });
-      expect(await s.get('ro_1')).toEqual(r);
-      expect(await s.get('nope')).toBeNull();
-      expect((await s.devices('ro_1')).map((d) => d.deviceId)).toEqual(['a', 'b', 'c']);
-      expect((await s.devices('ro_1', { stage: 1 })).map((d) => d.deviceId)).toEqual(['b']);
-      expect((await s.devices('ro_1', { states: ['excluded'] })).map((d) => d.deviceId)).toEqual(['c']);
-      expect((await s.events('ro_1')).map((e) => [e.kind, e.actor, e.detail])).toEqual([['created', 'tok', { n: 3 }]]);
-    }));
+    it(
+      'writes a rollout, its devices and events together, and reads them back as written',
+      withStore(async (s) => {
+        const r = sampleRollout('ro_1');
+        await s.write({
+          rollout: r,
+          addDevices: [device('ro_1', 'b', 1, 0.7), device('ro_1', 'a', 0, 0.2), device('ro_1', 'c', null, 0.9)].map((d) => ({
+            device: d,
+            entry: { at: AT, kind: 'planned', state: d.state },
+          })),
+          events: [
+            { rolloutId: 'ro_1', at: AT, actor: 'tok', kind: 'created', from: null, to: null, stage: 0, reason: 'why', detail: { n: 3 } },
+          ],
+        });
+        expect(await s.get('ro_1')).toEqual(r);
+        expect(await s.get('nope')).toBeNull();
+        expect((await s.devices('ro_1')).map((d) => d.deviceId)).toEqual(['a', 'b', 'c']);
+        expect((await s.devices('ro_1', { stage: 1 })).map((d) => d.deviceId)).toEqual(['b']);
+        expect((await s.devices('ro_1', { states: ['excluded'] })).map((d) => d.deviceId)).toEqual(['c']);
+        expect((await s.events('ro_1')).map((e) => [e.kind, e.actor, e.detail])).toEqual([['created', 'tok', { n: 3 }]]);
+      }),
+    );
 
-    it('updates state and runtime in place; the spec never changes', withStore(async (s) => {
-      const r = sampleRollout('ro_1');
-      await s.write({ rollout: r });
-      r.runtime[0] = { ...r.runtime[0]!, state: 'active', activatedAt: AT, notifiedInWindow: 3 };
-      await s.write({ rollout: { ...r, state: 'paused', current: 0, updatedAt: '2026-03-02T00:00:00.000Z', reason: 'ignored' } });
-      const got = (await s.get('ro_1'))!;
-      expect([got.state, got.runtime[0]!.state, got.runtime[0]!.notifiedInWindow, got.updatedAt, got.reason]).toEqual(['paused', 'active', 3, '2026-03-02T00:00:00.000Z', 'why']);
-    }));
+    it(
+      'updates state and runtime in place; the spec never changes',
+      withStore(async (s) => {
+        const r = sampleRollout('ro_1');
+        await s.write({ rollout: r });
+        r.runtime[0] = { ...r.runtime[0]!, state: 'active', activatedAt: AT, notifiedInWindow: 3 };
+        await s.write({ rollout: { ...r, state: 'paused', current: 0, updatedAt: '2026-03-02T00:00:00.000Z', reason: 'ignored' } });
+        const got = (await s.get('ro_1'))!;
+        expect([got.state, got.runtime[0]!.state, got.runtime[0]!.notifiedInWindow, got.updatedAt, got.reason]).toEqual([
+          'paused',
+          'active',
+          3,
+          '2026-03-02T00:00:00.000Z',
+          'why',
+        ]);
+      }),
+    );
 
-    it('device changes append to a bounded timeline and keep unspecified fields', withStore(async (s) => {
-      await s.write({ rollout: sampleRollout('ro_1'), addDevices: [{ device: device('ro_1', 'a', 0, 0.1), entry: { at: AT, kind: 'planned', state: 'planned' } }] });
-      await s.write({ changes: [{ rolloutId: 'ro_1', deviceId: 'a', state: 'notified', previousBundleId: 'p'.repeat(64), notifiedAt: AT, entry: { at: AT, kind: 'notified', state: 'notified' } }] });
-      await s.write({ changes: [{ rolloutId: 'ro_1', deviceId: 'a', state: 'updated', entry: { at: AT, kind: 'status', state: 'updated', detail: { to: 'idle' } } }] });
-      const d = (await s.device('ro_1', 'a'))!;
-      expect([d.state, d.previousBundleId, d.notifiedAt]).toEqual(['updated', 'p'.repeat(64), AT]);
-      expect(d.timeline.map((e) => e.kind)).toEqual(['planned', 'notified', 'status']);
-      for (let i = 0; i < 250; i++) await s.write({ changes: [{ rolloutId: 'ro_1', deviceId: 'a', state: 'updated', entry: { at: AT, kind: `s${i}`, state: 'updated' } }] });
-      const long = (await s.device('ro_1', 'a'))!.timeline;
-      expect([long.length, long[0]!.kind, long.at(-1)!.kind]).toEqual([200, 's50', 's249']);
-      expect(await s.device('ro_1', 'zz')).toBeNull();
-    }));
+    it(
+      'device changes append to a bounded timeline and keep unspecified fields',
+      withStore(async (s) => {
+        await s.write({
+          rollout: sampleRollout('ro_1'),
+          addDevices: [{ device: device('ro_1', 'a', 0, 0.1), entry: { at: AT, kind: 'planned', state: 'planned' } }],
+        });
+        await s.write({
+          changes: [
+            {
+              rolloutId: 'ro_1',
+              deviceId: 'a',
+              state: 'notified',
+              previousBundleId: 'p'.repeat(64),
+              notifiedAt: AT,
+              entry: { at: AT, kind: 'notified', state: 'notified' },
+            },
+          ],
+        });
+        await s.write({
+          changes: [
+            {
+              rolloutId: 'ro_1',
+              deviceId: 'a',
+              state: 'updated',
+              entry: { at: AT, kind: 'status', state: 'updated', detail: { to: 'idle' } },
+            },
+          ],
+        });
+        const d = (await s.device('ro_1', 'a'))!;
+        expect([d.state, d.previousBundleId, d.notifiedAt]).toEqual(['updated', 'p'.repeat(64), AT]);
+        expect(d.timeline.map((e) => e.kind)).toEqual(['planned', 'notified', 'status']);
+        for (let i = 0; i < 250; i++)
+          await s.write({
+            changes: [{ rolloutId: 'ro_1', deviceId: 'a', state: 'updated', entry: { at: AT, kind: `s${i}`, state: 'updated' } }],
+          });
+        const long = (await s.device('ro_1', 'a'))!.timeline;
+        expect([long.length, long[0]!.kind, long.at(-1)!.kind]).toEqual([200, 's50', 's249']);
+        expect(await s.device('ro_1', 'zz')).toBeNull();
+      }),
+    );
 
-    it('a failing write changes nothing', withStore(async (s) => {
-      await s.write({ rollout: sampleRollout('ro_1') });
-      const dup = { device: device('ro_1', 'a', 0, 0.1), entry: { at: AT, kind: 'planned', state: 'planned' as const } };
-      await expect(s.write({ rollout: sampleRollout('ro_1', { state: 'paused' }), addDevices: [dup, dup] })).rejects.toThrow();
-      expect([(await s.get('ro_1'))!.state, (await s.devices('ro_1')).length]).toEqual(['running', 0]);
-    }));
+    it(
+      'a failing write changes nothing',
+      withStore(async (s) => {
+        await s.write({ rollout: sampleRollout('ro_1') });
+        const dup = { device: device('ro_1', 'a', 0, 0.1), entry: { at: AT, kind: 'planned', state: 'planned' as const } };
+        await expect(s.write({ rollout: sampleRollout('ro_1', { state: 'paused' }), addDevices: [dup, dup] })).rejects.toThrow();
+        expect([(await s.get('ro_1'))!.state, (await s.devices('ro_1')).length]).toEqual(['running', 0]);
+      }),
+    );
 
-    it('holders: members of active rollouts of the model only', withStore(async (s) => {
-      const add = (rid: string, ids: [string, number | null, RolloutDevice['state']?][]) =>
-        ids.map(([id, stage, state]) => ({ device: device(rid, id, stage, 0.5, state ? { state } : {}), entry: { at: AT, kind: 'planned', state: 'planned' as const } }));
-      await s.write({ rollout: sampleRollout('ro_run'), addDevices: add('ro_run', [['a', 0], ['b', null], ['c', 1, 'superseded']]) });
-      await s.write({ rollout: sampleRollout('ro_done', { state: 'completed' }), addDevices: add('ro_done', [['d', 0]]) });
-      await s.write({ rollout: sampleRollout('ro_other', { model: 'other' }), addDevices: add('ro_other', [['e', 0]]) });
-      await s.write({ rollout: sampleRollout('ro_draft', { state: 'draft' }), addDevices: add('ro_draft', [['f', 0]]) });
-      expect(await s.holders('digits', ['a', 'b', 'c', 'd', 'e', 'f', 'zz'])).toEqual([{ deviceId: 'a', rolloutId: 'ro_run' }, { deviceId: 'f', rolloutId: 'ro_draft' }]);
-      expect(await s.holders('digits', ['a'], 'ro_run')).toEqual([]);
-      expect(await s.holders('digits', [])).toEqual([]);
-      expect((await s.memberships('a')).map((m) => [m.rolloutId, m.rolloutState, m.model, m.bundleId])).toEqual([['ro_run', 'running', 'digits', 'a'.repeat(64)]]);
-    }));
+    it(
+      'holders: members of active rollouts of the model only',
+      withStore(async (s) => {
+        const add = (rid: string, ids: [string, number | null, RolloutDevice['state']?][]) =>
+          ids.map(([id, stage, state]) => ({
+            device: device(rid, id, stage, 0.5, state ? { state } : {}),
+            entry: { at: AT, kind: 'planned', state: 'planned' as const },
+          }));
+        await s.write({
+          rollout: sampleRollout('ro_run'),
+          addDevices: add('ro_run', [
+            ['a', 0],
+            ['b', null],
+            ['c', 1, 'superseded'],
+          ]),
+        });
+        await s.write({ rollout: sampleRollout('ro_done', { state: 'completed' }), addDevices: add('ro_done', [['d', 0]]) });
+        await s.write({ rollout: sampleRollout('ro_other', { model: 'other' }), addDevices: add('ro_other', [['e', 0]]) });
+        await s.write({ rollout: sampleRollout('ro_draft', { state: 'draft' }), addDevices: add('ro_draft', [['f', 0]]) });
+        expect(await s.holders('digits', ['a', 'b', 'c', 'd', 'e', 'f', 'zz'])).toEqual([
+          { deviceId: 'a', rolloutId: 'ro_run' },
+          { deviceId: 'f', rolloutId: 'ro_draft' },
+        ]);
+        expect(await s.holders('digits', ['a'], 'ro_run')).toEqual([]);
+        expect(await s.holders('digits', [])).toEqual([]);
+        expect((await s.memberships('a')).map((m) => [m.rolloutId, m.rolloutState, m.model, m.bundleId])).toEqual([
+          ['ro_run', 'running', 'digits', 'a'.repeat(64)],
+        ]);
+      }),
+    );
 
-    it('lists newest first, by state and model; counts by stage and state', withStore(async (s) => {
-      await s.write({ rollout: sampleRollout('ro_a', { createdAt: '2026-01-01T00:00:00.000Z' }) });
-      await s.write({ rollout: sampleRollout('ro_b', { createdAt: '2026-01-02T00:00:00.000Z', state: 'completed' }) });
-      await s.write({ rollout: sampleRollout('ro_c', { createdAt: '2026-01-03T00:00:00.000Z', model: 'other' }) });
-      expect((await s.list()).map((r) => r.id)).toEqual(['ro_c', 'ro_b', 'ro_a']);
-      expect((await s.list({ states: ['running'] })).map((r) => r.id)).toEqual(['ro_c', 'ro_a']);
-      expect((await s.list({ model: 'digits', limit: 1 })).map((r) => r.id)).toEqual(['ro_b']);
-      await s.write({ addDevices: [device('ro_a', 'a', 0, 0.1), device('ro_a', 'b', 0, 0.2, { state: 'failed' }), device('ro_a', 'c', 1, 0.3), device('ro_a', 'd', null, 0.9)]
-        .map((d) => ({ device: d, entry: { at: AT, kind: 'planned', state: d.state } })) });
-      expect(await s.counts('ro_a')).toEqual([
-        { stage: 0, state: 'failed', count: 1 }, { stage: 0, state: 'planned', count: 1 }, { stage: 1, state: 'planned', count: 1 }, { stage: null, state: 'excluded', count: 1 },
-      ]);
-    }));
+    it(
+      'lists newest first, by state and model; counts by stage and state',
+      withStore(async (s) => {
+        await s.write({ rollout: sampleRollout('ro_a', { createdAt: '2026-01-01T00:00:00.000Z' }) });
+        await s.write({ rollout: sampleRollout('ro_b', { createdAt: '2026-01-02T00:00:00.000Z', state: 'completed' }) });
+        await s.write({ rollout: sampleRollout('ro_c', { createdAt: '2026-01-03T00:00:00.000Z', model: 'other' }) });
+        expect((await s.list()).map((r) => r.id)).toEqual(['ro_c', 'ro_b', 'ro_a']);
+        expect((await s.list({ states: ['running'] })).map((r) => r.id)).toEqual(['ro_c', 'ro_a']);
+        expect((await s.list({ model: 'digits', limit: 1 })).map((r) => r.id)).toEqual(['ro_b']);
+        await s.write({
+          addDevices: [
+            device('ro_a', 'a', 0, 0.1),
+            device('ro_a', 'b', 0, 0.2, { state: 'failed' }),
+            device('ro_a', 'c', 1, 0.3),
+            device('ro_a', 'd', null, 0.9),
+          ].map((d) => ({ device: d, entry: { at: AT, kind: 'planned', state: d.state } })),
+        });
+        expect(await s.counts('ro_a')).toEqual([
+          { stage: 0, state: 'failed', count: 1 },
+          { stage: 0, state: 'planned', count: 1 },
+          { stage: 1, state: 'planned', count: 1 },
+          { stage: null, state: 'excluded', count: 1 },
+        ]);
+      }),
+    );
   });
 }

@@ -30,7 +30,12 @@ export function startRolloutTicker(engine: Pick<RolloutEngine, 'tick'>, opts: Ti
     if (inFlight) return;
     const ticked = lease ? lease().then((mine) => (mine ? engine.tick() : null)) : engine.tick();
     inFlight = ticked
-      .then((r) => { if (r) opts.onReport?.(r); }, (e) => opts.onError?.(e))
+      .then(
+        (r) => {
+          if (r) opts.onReport?.(r);
+        },
+        (e) => opts.onError?.(e),
+      )
       .finally(() => {
         inFlight = null;
       });

@@ -45,10 +45,20 @@ export async function takeLateJoiners(d: DriverDeps, step: RolloutStep): Promise
   const plan = planCohorts(step.r.id, step.r.stages, joining, existing);
   for (const id of hashOrder(step.r.id, joining)) {
     const stage = plan.get(id) ?? null;
-    step.addDevice({
-      rolloutId: step.r.id, deviceId: id, stage, hash: cohortHash(step.r.id, id), state: stage === null ? 'excluded' : 'planned',
-      previousBundleId: null, notifiedAt: null, updatedAt: step.at,
-    }, 'planned', { stage, lateJoiner: true });
+    step.addDevice(
+      {
+        rolloutId: step.r.id,
+        deviceId: id,
+        stage,
+        hash: cohortHash(step.r.id, id),
+        state: stage === null ? 'excluded' : 'planned',
+        previousBundleId: null,
+        notifiedAt: null,
+        updatedAt: step.at,
+      },
+      'planned',
+      { stage, lateJoiner: true },
+    );
   }
   step.rows.sort(byStageThenHash);
 }
@@ -84,8 +94,13 @@ export async function notifyDue(d: DriverDeps, step: RolloutStep): Promise<void>
       const shadow = shadowing(step, row.stage);
       // A device already running the bundle gets no status events: it is updated as it stands.
       const already = !shadow && dev.currentBundleId === r.bundle.id;
-      step.device(row, already ? 'updated' : 'notified', 'notified', { shadow, online: dev.online, ...(already ? { alreadyCurrent: true } : {}) },
-        { previousBundleId: dev.currentBundleId, notifiedAt: step.at });
+      step.device(
+        row,
+        already ? 'updated' : 'notified',
+        'notified',
+        { shadow, online: dev.online, ...(already ? { alreadyCurrent: true } : {}) },
+        { previousBundleId: dev.currentBundleId, notifiedAt: step.at },
+      );
     }
     rt.notifiedInWindow += live.length;
   }
@@ -111,7 +126,11 @@ function endSchedule(step: RolloutStep): void {
 export async function retryFailed(d: DriverDeps, step: RolloutStep, i: number, actor: string, reason: string): Promise<number> {
   const rows = step.rows.filter((x) => x.stage === i && x.state === 'failed');
   if (rows.length === 0) return 0;
-  await d.desired.setDesired(rows.map((x) => x.deviceId), step.r.bundle, { update: step.r.policy.update, retry: true });
+  await d.desired.setDesired(
+    rows.map((x) => x.deviceId),
+    step.r.bundle,
+    { update: step.r.policy.update, retry: true },
+  );
   for (const row of rows) step.device(row, 'notified', 'retried', { actor, reason });
   return rows.length;
 }
@@ -135,9 +154,28 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
   const judged = i > 0 && r.stages[i - 1]!.shadow ? [i - 1, i] : [i];
   const members = step.rows.filter((x) => x.stage !== null && judged.includes(x.stage) && isMember(x.state));
   const notified = members.filter((x) => NOTIFIED_STATES.includes(x.state));
-  const health = notified.length === 0
-    ? { reporting: 0, requests: 0, errors: 0, clientErrors: 0, driftSamples: 0, errorRate: null, p95LatencyMs: null, confidenceDrop: null, driftScore: null, disagreement: null }
-    : await d.health.stageStats({ rolloutId: r.id, stage: i, bundle: r.bundle, shadow: stage.shadow, deviceIds: notified.map((x) => x.deviceId), since: rt.activatedAt ?? step.at });
+  const health =
+    notified.length === 0
+      ? {
+          reporting: 0,
+          requests: 0,
+          errors: 0,
+          clientErrors: 0,
+          driftSamples: 0,
+          errorRate: null,
+          p95LatencyMs: null,
+          confidenceDrop: null,
+          driftScore: null,
+          disagreement: null,
+        }
+      : await d.health.stageStats({
+          rolloutId: r.id,
+          stage: i,
+          bundle: r.bundle,
+          shadow: stage.shadow,
+          deviceIds: notified.map((x) => x.deviceId),
+          since: rt.activatedAt ?? step.at,
+        });
   const stats: StageStats = { ...health, devices: members.length, failed: members.filter((x) => x.state === 'failed').length };
   const verdict = evaluateGates(stage, stats);
   rt.lastVerdict = { ...verdict, at: step.at, stats };
@@ -151,9 +189,12 @@ export async function judge(d: DriverDeps, step: RolloutStep): Promise<Outcome> 
   const waitFrom = Math.max(bakeEnd, rt.waitFrom ? Date.parse(rt.waitFrom) : 0);
   if (step.nowMs >= waitFrom + stage.timeoutSec * 1000) {
     const short = describeShort(verdict.waiting ?? []);
-    step.fire('insufficient_evidence', d.actor ?? 'engine',
+    step.fire(
+      'insufficient_evidence',
+      d.actor ?? 'engine',
       `insufficient evidence ${stage.timeoutSec}s after the ${rt.waitFrom ? 'resume' : 'bake'}: ${short || 'no verdict'}; resume to wait another ${stage.timeoutSec}s, or advance to pass the stage without it`,
-      { stage: i, waiting: verdict.waiting ?? [], verdict });
+      { stage: i, waiting: verdict.waiting ?? [], verdict },
+    );
   }
   return 'stopped';
 }
@@ -189,7 +230,13 @@ export async function passStage(d: DriverDeps, step: RolloutStep, actor: string,
 }
 
 /** Leaves a passed stage: a shadow stage's devices start serving; the next stage starts, or the rollout completes. */
-export async function leaveStage(d: DriverDeps, step: RolloutStep, actor: string, reason: string, event: 'advance' | 'stage_passed'): Promise<Outcome> {
+export async function leaveStage(
+  d: DriverDeps,
+  step: RolloutStep,
+  actor: string,
+  reason: string,
+  event: 'advance' | 'stage_passed',
+): Promise<Outcome> {
   const { r } = step;
   const i = r.current;
   if (r.stages[i]!.shadow) await promote(d, step, i);
@@ -224,14 +271,20 @@ export async function revertStages(d: DriverDeps, step: RolloutStep, stages: num
     const rows = step.rows.filter((x) => x.stage === s && NOTIFIED_STATES.includes(x.state));
     if (rows.length === 0) continue;
     if (shadowing(step, s)) {
-      await d.desired.setShadow(rows.map((x) => x.deviceId), null);
+      await d.desired.setShadow(
+        rows.map((x) => x.deviceId),
+        null,
+      );
       for (const row of rows) step.device(row, 'rolled_back', 'rollback', { why, shadowCleared: true });
       continue;
     }
     const byPrevious = new Map<string | null, RolloutDevice[]>();
     for (const row of rows) byPrevious.set(row.previousBundleId, [...(byPrevious.get(row.previousBundleId) ?? []), row]);
     for (const [prev, group] of byPrevious) {
-      await d.desired.setDesired(group.map((x) => x.deviceId), { rollbackTo: prev });
+      await d.desired.setDesired(
+        group.map((x) => x.deviceId),
+        { rollbackTo: prev },
+      );
       // A device that already ran the bundle goes "back" to it: nothing will change, so nothing to wait for.
       const state = prev === step.r.bundle.id ? 'rolled_back' : 'rollback_pending';
       for (const row of group) step.device(row, state, 'rollback', { why, rollbackTo: prev });

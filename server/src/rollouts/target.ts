@@ -8,15 +8,20 @@ import { RolloutError } from './rollout-error.ts';
  * the value given. `all: true` targets the whole fleet and must be said explicitly, so an empty
  * target never means "everything" by accident.
  */
-export const Target = z.object({
-  all: z.boolean().optional(),
-  tags: z.array(z.string().min(1).max(64)).max(32).optional(),
-  groups: z.array(z.string().min(1).max(64)).max(32).optional(),
-  deviceIds: z.array(z.string().min(1).max(128)).max(100_000).optional(),
-  attributes: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
-}).refine((t) => t.all === true || Boolean(t.tags?.length || t.groups?.length || t.deviceIds?.length || Object.keys(t.attributes ?? {}).length), {
-  message: 'a target needs at least one of tags, groups, deviceIds, attributes (or all: true)',
-});
+export const Target = z
+  .object({
+    all: z.boolean().optional(),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    groups: z.array(z.string().min(1).max(64)).max(32).optional(),
+    deviceIds: z.array(z.string().min(1).max(128)).max(100_000).optional(),
+    attributes: z.record(z.string().min(1).max(64), z.string().max(256)).optional(),
+  })
+  .refine(
+    (t) => t.all === true || Boolean(t.tags?.length || t.groups?.length || t.deviceIds?.length || Object.keys(t.attributes ?? {}).length),
+    {
+      message: 'a target needs at least one of tags, groups, deviceIds, attributes (or all: true)',
+    },
+  );
 export type Target = z.infer<typeof Target>;
 
 /** What the matching rule needs to know about a device. */
@@ -42,7 +47,10 @@ export function matchesTarget(d: TargetFacts, t: Target): boolean {
  */
 export function parseTargetShorthand(text: string): Target {
   const t: { all?: boolean; tags?: string[]; groups?: string[]; deviceIds?: string[]; attributes?: Record<string, string> } = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     if (part === 'all') {
       t.all = true;
       continue;
@@ -50,7 +58,11 @@ export function parseTargetShorthand(text: string): Target {
     const eq = part.indexOf('=');
     const key = eq > 0 ? part.slice(0, eq) : '';
     const value = part.slice(eq + 1);
-    if (!key || !value) throw new RolloutError('INVALID_ROLLOUT', `target '${part}' is not KEY=VALUE (keys: tag, group, device (or id), attr.NAME; or 'all')`);
+    if (!key || !value)
+      throw new RolloutError(
+        'INVALID_ROLLOUT',
+        `target '${part}' is not KEY=VALUE (keys: tag, group, device (or id), attr.NAME; or 'all')`,
+      );
     if (key === 'tag' || key === 'tags') (t.tags ??= []).push(value);
     else if (key === 'group' || key === 'groups') (t.groups ??= []).push(value);
     else if (key === 'device' || key === 'id' || key === 'devices') (t.deviceIds ??= []).push(value);

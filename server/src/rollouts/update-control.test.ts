@@ -14,7 +14,16 @@ const iso = (sec: number) => new Date(T0 + sec * 1000).toISOString();
 async function setup(devices: number, policy: Record<string, unknown>) {
   const r = rig(tmp.open('updctl'));
   r.fleet.add(devices);
-  const created = await r.engine.create(request([50, 100], { policy, stages: [{ percent: 50, bakeSec: 60 }, { percent: 100, bakeSec: 60 }] }), 'tok_op');
+  const created = await r.engine.create(
+    request([50, 100], {
+      policy,
+      stages: [
+        { percent: 50, bakeSec: 60 },
+        { percent: 100, bakeSec: 60 },
+      ],
+    }),
+    'tok_op',
+  );
   const at = async (sec: number) => {
     r.clock.t = T0 + sec * 1000;
     await r.engine.tick();
@@ -59,8 +68,24 @@ describe('waiting devices and retries', () => {
     const r = await setup(4, { update: { windows: [{ days: ['mon'], start: '01:00', end: '02:00' }] } });
     await r.at(0);
     const [a, b] = [...r.delivery.told(BUNDLE)];
-    await r.engine.recordStatus(a!, { bundleId: BUNDLE, from: 'staging', to: 'waiting_activation', event: 'wait', waiting: { kind: 'window' }, seq: 1 });
-    await r.engine.recordStatus(b!, { bundleId: BUNDLE, from: 'downloading', to: 'failed', event: 'failure', reason: 'AGENT_DOWNLOAD_FAILED: x', permanent: false, retryAt: iso(60), seq: 1 });
+    await r.engine.recordStatus(a!, {
+      bundleId: BUNDLE,
+      from: 'staging',
+      to: 'waiting_activation',
+      event: 'wait',
+      waiting: { kind: 'window' },
+      seq: 1,
+    });
+    await r.engine.recordStatus(b!, {
+      bundleId: BUNDLE,
+      from: 'downloading',
+      to: 'failed',
+      event: 'failure',
+      reason: 'AGENT_DOWNLOAD_FAILED: x',
+      permanent: false,
+      retryAt: iso(60),
+      seq: 1,
+    });
     const s = await r.engine.statusOf(r.id);
     expect(s.stages[0]!.waiting).toEqual({ window: 1, lock: 0, condition: 0, network: 1 });
     expect(s.stages[0]!.counts).toEqual({ waiting_window: 1, waiting_network: 1 });
@@ -89,7 +114,9 @@ describe('waiting devices and retries', () => {
 
   it('maps agent events to rollout device states', () => {
     expect(nextDeviceState('staging', { from: 'staging', to: 'waiting_activation', waiting: { kind: 'lock' } })).toBe('waiting_lock');
-    expect(nextDeviceState('notified', { from: 'downloading', to: 'waiting_download', waiting: { kind: 'condition' } })).toBe('waiting_condition');
+    expect(nextDeviceState('notified', { from: 'downloading', to: 'waiting_download', waiting: { kind: 'condition' } })).toBe(
+      'waiting_condition',
+    );
     expect(nextDeviceState('waiting_network', { from: 'failed', to: 'idle' })).toBe('waiting_network');
     expect(nextDeviceState('waiting_network', { from: 'idle', to: 'downloading' })).toBe('downloading');
     expect(nextDeviceState('downloading', { from: 'downloading', to: 'failed' })).toBe('failed');
@@ -98,7 +125,12 @@ describe('waiting devices and retries', () => {
 
 describe('per-device policy', () => {
   it('takes the zone from the device attribute, falling back to the rollout zone for a missing or unknown one', () => {
-    const spec = { windows: [{ days: ['mon' as const], start: '01:00', end: '02:00' }], timeZoneAttribute: 'tz', timeZone: 'Europe/Paris', urgent: true };
+    const spec = {
+      windows: [{ days: ['mon' as const], start: '01:00', end: '02:00' }],
+      timeZoneAttribute: 'tz',
+      timeZone: 'Europe/Paris',
+      urgent: true,
+    };
     expect(devicePolicy(spec, { tz: 'Asia/Tokyo' })).toEqual({ windows: spec.windows, urgent: true, timeZone: 'Asia/Tokyo' });
     expect(devicePolicy(spec, { tz: 'Nowhere/Special' })?.timeZone).toBe('Europe/Paris');
     expect(devicePolicy(spec, {})?.timeZone).toBe('Europe/Paris');
@@ -107,10 +139,18 @@ describe('per-device policy', () => {
   });
 
   it('parses the CLI shorthands and names what is wrong', () => {
-    expect(parseWindowShorthand('weekdays@22:00-04:00')).toEqual({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '04:00' });
+    expect(parseWindowShorthand('weekdays@22:00-04:00')).toEqual({
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      start: '22:00',
+      end: '04:00',
+    });
     expect(parseWindowShorthand('sat,sun@01:00-05:00').days).toEqual(['sat', 'sun']);
     expect(() => parseWindowShorthand('nightly')).toThrow(/DAYS@HH:MM-HH:MM/);
-    expect(parseConditionShorthand(['unmetered', 'battery>=40', 'free>=1000'])).toEqual({ unmetered: true, minBatteryPct: 40, minFreeBytes: 1000 });
+    expect(parseConditionShorthand(['unmetered', 'battery>=40', 'free>=1000'])).toEqual({
+      unmetered: true,
+      minBatteryPct: 40,
+      minFreeBytes: 1000,
+    });
     expect(() => parseConditionShorthand(['wifi'])).toThrow(/unmetered, charging, idle/);
   });
 });

@@ -3,21 +3,31 @@
 import { isTimeZone, MaintenanceWindow, UPDATE_POLICY_LIMITS, UpdateConditions, type UpdatePolicy } from '@flotilla/firmware-bundler/wire';
 import { z } from 'zod';
 
-const zone = z.string().max(UPDATE_POLICY_LIMITS.zoneChars).refine(isTimeZone, 'unknown time zone: use an IANA name such as Europe/Berlin or America/New_York');
+const zone = z
+  .string()
+  .max(UPDATE_POLICY_LIMITS.zoneChars)
+  .refine(isTimeZone, 'unknown time zone: use an IANA name such as Europe/Berlin or America/New_York');
 
 /**
  * The update policy an operator gives a rollout. `timeZoneAttribute` names the device attribute that
  * holds each device's IANA zone; a device without it (or with a zone this server does not know) uses
  * `timeZone` (default UTC). See docs/update-control.md.
  */
-export const RolloutUpdatePolicy = z.object({
-  windows: z.array(MaintenanceWindow).max(UPDATE_POLICY_LIMITS.windows, `at most ${UPDATE_POLICY_LIMITS.windows} windows`).optional(),
-  timeZone: zone.optional(),
-  timeZoneAttribute: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'an attribute name: letters, digits, _ . -').optional(),
-  urgent: z.boolean().optional(),
-  maxLockHoldSec: z.number().int().min(0).max(UPDATE_POLICY_LIMITS.maxLockHoldSec).optional(),
-  conditions: UpdateConditions.optional(),
-}).strict();
+export const RolloutUpdatePolicy = z
+  .object({
+    windows: z.array(MaintenanceWindow).max(UPDATE_POLICY_LIMITS.windows, `at most ${UPDATE_POLICY_LIMITS.windows} windows`).optional(),
+    timeZone: zone.optional(),
+    timeZoneAttribute: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'an attribute name: letters, digits, _ . -')
+      .optional(),
+    urgent: z.boolean().optional(),
+    maxLockHoldSec: z.number().int().min(0).max(UPDATE_POLICY_LIMITS.maxLockHoldSec).optional(),
+    conditions: UpdateConditions.optional(),
+  })
+  .strict();
 export type RolloutUpdatePolicy = z.infer<typeof RolloutUpdatePolicy>;
 
 const instant = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with a zone, e.g. 2026-12-24T22:00:00Z' });
@@ -26,12 +36,20 @@ const instant = z.iso.datetime({ offset: true, message: 'an ISO 8601 time with a
  * When the rollout may notify devices: nobody before `startAt`; after `endAt` nobody new (devices
  * already told finish their update and are judged as usual; devices not told by then leave the rollout).
  */
-export const RolloutSchedule = z.object({ startAt: instant.optional(), endAt: instant.optional() }).strict()
-  .refine((s) => !s.startAt || !s.endAt || Date.parse(s.endAt) > Date.parse(s.startAt), { message: 'endAt must be after startAt', path: ['endAt'] });
+export const RolloutSchedule = z
+  .object({ startAt: instant.optional(), endAt: instant.optional() })
+  .strict()
+  .refine((s) => !s.startAt || !s.endAt || Date.parse(s.endAt) > Date.parse(s.startAt), {
+    message: 'endAt must be after startAt',
+    path: ['endAt'],
+  });
 export type RolloutSchedule = z.infer<typeof RolloutSchedule>;
 
 /** The wire policy for one device: the spec with the device's own zone, or undefined when the spec says nothing. */
-export function devicePolicy(spec: RolloutUpdatePolicy | undefined, attributes: Readonly<Record<string, string>>): UpdatePolicy | undefined {
+export function devicePolicy(
+  spec: RolloutUpdatePolicy | undefined,
+  attributes: Readonly<Record<string, string>>,
+): UpdatePolicy | undefined {
   if (!spec) return undefined;
   const { timeZoneAttribute, timeZone, ...rest } = spec;
   const own = timeZoneAttribute ? attributes[timeZoneAttribute] : undefined;
@@ -47,7 +65,11 @@ export function schedulePhase(s: RolloutSchedule | undefined, nowMs: number): 'b
   return 'open';
 }
 
-const DAY_SETS: Record<string, readonly string[]> = { daily: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'], weekends: ['sat', 'sun'] };
+const DAY_SETS: Record<string, readonly string[]> = {
+  daily: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+  weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'],
+  weekends: ['sat', 'sun'],
+};
 
 /**
  * The CLI's `--window DAYS@HH:MM-HH:MM`: DAYS is `daily`, `weekdays`, `weekends` or days like

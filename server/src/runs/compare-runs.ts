@@ -22,9 +22,15 @@ const summarize = (r: Run) => {
   const m = (r.metrics ?? {}) as Record<string, unknown>;
   const last = r.history.at(-1);
   return {
-    status: r.status, model: r.model, dataset: `${r.datasetName}@${r.datasetDigest.slice(0, 12)}`, splitSeed: r.splitSeed,
-    hyper: r.hyper, spec: JSON.stringify(r.spec), backend: (r.environment.backend as { name?: string } | undefined)?.name,
-    code: r.environment.code, epochs: r.history.length,
+    status: r.status,
+    model: r.model,
+    dataset: `${r.datasetName}@${r.datasetDigest.slice(0, 12)}`,
+    splitSeed: r.splitSeed,
+    hyper: r.hyper,
+    spec: JSON.stringify(r.spec),
+    backend: (r.environment.backend as { name?: string } | undefined)?.name,
+    code: r.environment.code,
+    epochs: r.history.length,
     durationMs: r.startedAt && r.endedAt ? Date.parse(r.endedAt) - Date.parse(r.startedAt) : null,
     final: last ? { loss: last.loss, valAccuracy: last.valAccuracy } : null,
     metrics: { accuracy: m.accuracy, logLoss: m.logLoss, ece: m.ece },
@@ -36,7 +42,13 @@ export function compareRuns(a: Run, b: Run): { a: string; b: string; rows: Compa
   const fb = flatten(summarize(b));
   const fields = [...new Set([...Object.keys(fa), ...Object.keys(fb)])];
   return {
-    a: a.id, b: b.id,
-    rows: fields.map((field) => ({ field, a: fa[field] ?? null, b: fb[field] ?? null, differs: JSON.stringify(fa[field]) !== JSON.stringify(fb[field]) })),
+    a: a.id,
+    b: b.id,
+    rows: fields.map((field) => ({
+      field,
+      a: fa[field] ?? null,
+      b: fb[field] ?? null,
+      differs: JSON.stringify(fa[field]) !== JSON.stringify(fb[field]),
+    })),
   };
 }

@@ -79,13 +79,27 @@ export class RunService {
     const hyper = validateHyperparams(req.hyper ?? {});
     if (!hyper.ok) throw new RunError('INVALID_HYPERPARAMETERS', `hyperparameters are invalid: ${hyper.errors.join('; ')}`, hyper.errors);
     const model = req.model ?? `${ds.name}-classifier`;
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(model)) throw new RunError('INVALID_MODEL_NAME', `model name '${model}' must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(model))
+      throw new RunError('INVALID_MODEL_NAME', `model name '${model}' must be 1-64 letters, digits, '.', '_' or '-'`);
     const run: Run = {
-      id: `run_${randomBytes(6).toString('hex')}`, status: 'queued', model, sweepId: req.sweepId ?? null,
-      datasetDigest: ds.digest, datasetName: ds.name, splitSeed: req.splitSeed ?? 42, spec, hyper: hyper.hyper as unknown as Record<string, unknown>,
+      id: `run_${randomBytes(6).toString('hex')}`,
+      status: 'queued',
+      model,
+      sweepId: req.sweepId ?? null,
+      datasetDigest: ds.digest,
+      datasetName: ds.name,
+      splitSeed: req.splitSeed ?? 42,
+      spec,
+      hyper: hyper.hyper as unknown as Record<string, unknown>,
       environment: { code: codeVersion(), packages: packageVersions(), hardware: hardware(), requestedBackend: req.backend ?? null },
-      history: [], metrics: null, artifacts: {}, error: null, createdAt: new Date().toISOString(), startedAt: null,
-      endedAt: null, createdBy: actor,
+      history: [],
+      metrics: null,
+      artifacts: {},
+      error: null,
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      endedAt: null,
+      createdBy: actor,
     };
     await this.o.store.runs.create(run);
     let resolve!: (r: Run) => void;
@@ -155,7 +169,14 @@ export class RunService {
       await this.end(run.id, 'failed', { code: 'DATASET_MISSING', message: `dataset blob ${run.datasetDigest} is missing` });
       return;
     }
-    const job: RunJob = { runId: run.id, datasetPath: path, splitSeed: run.splitSeed, spec: run.spec, hyper: run.hyper, backend: req.backend };
+    const job: RunJob = {
+      runId: run.id,
+      datasetPath: path,
+      splitSeed: run.splitSeed,
+      spec: run.spec,
+      hyper: run.hyper,
+      backend: req.backend,
+    };
     const worker = new Worker(new URL('../workers/worker-bootstrap.mjs', import.meta.url), {
       workerData: { entry: new URL('./run-worker.ts', import.meta.url).href, job },
     });
@@ -179,17 +200,27 @@ export class RunService {
         void this.onMessage(run, req, m, finish).catch((e) => finish('failed', { code: 'RUN_RECORD_FAILED', message: String(e) }));
       });
       worker.on('error', (e) => void finish('failed', { code: 'WORKER_CRASHED', message: String(e?.message ?? e) }));
-      worker.on('exit', (code) => void finish(a.cancelRequested ? 'cancelled' : 'failed', { code: 'WORKER_EXITED', message: `training worker exited with code ${code}` }));
+      worker.on(
+        'exit',
+        (code) =>
+          void finish(a.cancelRequested ? 'cancelled' : 'failed', {
+            code: 'WORKER_EXITED',
+            message: `training worker exited with code ${code}`,
+          }),
+      );
     });
     // Dawn (the webgpu backend) delivers its last GPU callbacks on the worker's event loop a moment after
     // training ends; terminating the worker before they run aborts the whole server process (a fatal napi
     // error in a torn-down environment). Give them time to drain first.
-    if ((run.environment as { backend?: { name?: string } }).backend?.name === 'webgpu') await new Promise((r) => setTimeout(r, WEBGPU_DRAIN_MS));
+    if ((run.environment as { backend?: { name?: string } }).backend?.name === 'webgpu')
+      await new Promise((r) => setTimeout(r, WEBGPU_DRAIN_MS));
     await worker.terminate();
   }
 
   private async onMessage(
-    run: Run, req: StartRunRequest, m: FromWorker,
+    run: Run,
+    req: StartRunRequest,
+    m: FromWorker,
     finish: (s: 'succeeded' | 'failed' | 'cancelled', e: { code: string; message: string } | null) => Promise<void>,
   ): Promise<void> {
     switch (m.type) {
@@ -223,15 +254,38 @@ export class RunService {
   }
 
   /** Files a finished run in the registry as the next version of its model. */
-  async register(run: Run, artifacts: Record<string, string>, signature: unknown, metrics: Record<string, unknown>, description: string): Promise<ModelVersion> {
+  async register(
+    run: Run,
+    artifacts: Record<string, string>,
+    signature: unknown,
+    metrics: Record<string, unknown>,
+    description: string,
+  ): Promise<ModelVersion> {
     const v = await this.o.store.models.addVersion({
-      model: run.model, runId: run.id, format: 'tfjs', artifacts, signature, metrics, quantization: null, tags: [], description,
+      model: run.model,
+      runId: run.id,
+      format: 'tfjs',
+      artifacts,
+      signature,
+      metrics,
+      quantization: null,
+      tags: [],
+      description,
     });
-    await this.o.store.audit.record({ actor: run.createdBy, action: 'model.register', subject: `${v.model}@${v.version}`, detail: { runId: run.id } });
+    await this.o.store.audit.record({
+      actor: run.createdBy,
+      action: 'model.register',
+      subject: `${v.model}@${v.version}`,
+      detail: { runId: run.id },
+    });
     return v;
   }
 
-  private async end(runId: string, status: 'succeeded' | 'failed' | 'cancelled', error: { code: string; message: string } | null): Promise<void> {
+  private async end(
+    runId: string,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    error: { code: string; message: string } | null,
+  ): Promise<void> {
     await this.o.store.runs.setStatus(runId, status, { endedAt: new Date().toISOString(), error });
     this.events.emit({ type: 'status', runId, status, error });
     this.o.log.info('run ended', { runId, status, error: error?.code });

@@ -35,10 +35,15 @@ async function main(): Promise<void> {
   const hyper = validateHyperparams(job.hyper);
   if (!hyper.ok) throw Object.assign(new Error(hyper.errors.join('; ')), { code: 'INVALID_HYPERPARAMETERS' });
   const standardization = standardizationFor(hyper.hyper.standardize, data.featureShape, train);
-  const scaled = <T extends { x: Float32Array }>(rows: T): T => ('stats' in standardization ? standardizeRows(rows, standardization.stats) : rows);
+  const scaled = <T extends { x: Float32Array }>(rows: T): T =>
+    'stats' in standardization ? standardizeRows(rows, standardization.stats) : rows;
   const trained = await buildModel(job.spec, { inputShape: data.featureShape, numClasses: data.numClasses, seed: hyper.hyper.seed });
   const result = await trainModel({
-    model: trained, train: scaled(train), validation: scaled(validation), hyper: hyper.hyper, signal: abort.signal,
+    model: trained,
+    train: scaled(train),
+    validation: scaled(validation),
+    hyper: hyper.hyper,
+    signal: abort.signal,
     onEpoch: (record) => send({ type: 'epoch', record }),
     onBatch: (p) => send({ type: 'batch', epoch: p.epoch, batch: p.batch, batches: p.batchesPerEpoch, loss: p.loss }),
   });
@@ -51,7 +56,17 @@ async function main(): Promise<void> {
   const evaluation = await evaluateModel(model, test, { batchSize: 256 });
   const saved = await saveModel(model);
   const signature = classifierSignature(data.featureShape, data.numClasses);
-  send({ type: 'done', cancelled: false, metrics: { ...evaluation, testSamples: test.n, standardization: describeStandardization(standardization) }, modelJson: saved.modelJson, weights: saved.weights, signature }, [saved.weights.buffer as ArrayBuffer]);
+  send(
+    {
+      type: 'done',
+      cancelled: false,
+      metrics: { ...evaluation, testSamples: test.n, standardization: describeStandardization(standardization) },
+      modelJson: saved.modelJson,
+      weights: saved.weights,
+      signature,
+    },
+    [saved.weights.buffer as ArrayBuffer],
+  );
   model.dispose();
 }
 
@@ -66,18 +81,27 @@ function standardizationFor(wanted: boolean, featureShape: readonly number[], tr
 
 /** What the run's metrics record: the statistics the model's first layer applies, or why there is none. */
 function describeStandardization(s: Standardization): Record<string, unknown> {
-  return 'stats' in s ? { applied: true, layer: 'standardize', mean: s.stats.mean, std: s.stats.std } : { applied: false, reason: s.skipped };
+  return 'stats' in s
+    ? { applied: true, layer: 'standardize', mean: s.stats.mean, std: s.stats.std }
+    : { applied: false, reason: s.skipped };
 }
 
 /** Serialises a LayersModel to the standard model.json + one weights file (weights path 'weights.bin'). */
 async function saveModel(model: tf.LayersModel): Promise<{ modelJson: string; weights: Uint8Array }> {
   let out: { modelJson: string; weights: Uint8Array } | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const weights = new Uint8Array(a.weightData as ArrayBuffer);
-    const json = { modelTopology: a.modelTopology, format: 'layers-model', generatedBy: 'flotilla', weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] };
-    out = { modelJson: JSON.stringify(json), weights: weights.slice() };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const weights = new Uint8Array(a.weightData as ArrayBuffer);
+      const json = {
+        modelTopology: a.modelTopology,
+        format: 'layers-model',
+        generatedBy: 'flotilla',
+        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+      };
+      out = { modelJson: JSON.stringify(json), weights: weights.slice() };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return out!;
 }
 

@@ -41,34 +41,54 @@ export function gridPoints(space: Record<string, (number | string)[]>): Record<s
 export function randomPoints(space: Record<string, (number | string)[]>, n: number, seed: number): Record<string, number | string>[] {
   const rand = seededRandom(seed);
   return Array.from({ length: n }, () =>
-    Object.fromEntries(Object.entries(space).map(([k, vs]) => [k, vs[Math.floor(rand() * vs.length)]!])));
+    Object.fromEntries(Object.entries(space).map(([k, vs]) => [k, vs[Math.floor(rand() * vs.length)]!])),
+  );
 }
 
 const lastVal = (r: Run): number | null => r.history.at(-1)?.valAccuracy ?? null;
 
 export class SweepService {
-  constructor(private readonly store: Store, private readonly runs: RunService) {}
+  constructor(
+    private readonly store: Store,
+    private readonly runs: RunService,
+  ) {}
 
   async start(req: SweepRequest, actor: string): Promise<Sweep> {
     const keys = Object.keys(req.space ?? {});
     if (keys.length === 0) throw new RunError('INVALID_SWEEP', 'space must name at least one hyperparameter with candidate values');
-    for (const k of keys) if (!Array.isArray(req.space[k]) || req.space[k]!.length === 0) throw new RunError('INVALID_SWEEP', `space.${k} must be a non-empty list`);
-    if (req.method === 'random' && !(Number.isInteger(req.trials) && req.trials! > 0)) throw new RunError('INVALID_SWEEP', 'random search needs trials >= 1');
-    const points = req.method === 'grid' ? gridPoints(req.space).slice(0, req.trials ?? Infinity) : randomPoints(req.space, req.trials!, req.seed ?? 1);
+    for (const k of keys)
+      if (!Array.isArray(req.space[k]) || req.space[k]!.length === 0)
+        throw new RunError('INVALID_SWEEP', `space.${k} must be a non-empty list`);
+    if (req.method === 'random' && !(Number.isInteger(req.trials) && req.trials! > 0))
+      throw new RunError('INVALID_SWEEP', 'random search needs trials >= 1');
+    const points =
+      req.method === 'grid' ? gridPoints(req.space).slice(0, req.trials ?? Infinity) : randomPoints(req.space, req.trials!, req.seed ?? 1);
     if (points.length > 200) throw new RunError('INVALID_SWEEP', `${points.length} trials is more than the limit of 200`);
     const sweep: Sweep = {
-      id: `swp_${randomBytes(6).toString('hex')}`, status: 'running', model: req.model ?? `${req.dataset}-classifier`,
-      config: { ...req }, runIds: [], createdAt: new Date().toISOString(), endedAt: null,
+      id: `swp_${randomBytes(6).toString('hex')}`,
+      status: 'running',
+      model: req.model ?? `${req.dataset}-classifier`,
+      config: { ...req },
+      runIds: [],
+      createdAt: new Date().toISOString(),
+      endedAt: null,
     };
     await this.store.sweeps.create(sweep);
     // Validate every trial before any worker starts: a bad point fails the whole sweep up front.
     const runs: Run[] = [];
     for (const p of points) {
-      const run = await this.runs.start({ ...req, model: sweep.model, hyper: { ...req.hyper, ...p }, register: false, sweepId: sweep.id }, actor);
+      const run = await this.runs.start(
+        { ...req, model: sweep.model, hyper: { ...req.hyper, ...p }, register: false, sweepId: sweep.id },
+        actor,
+      );
       await this.store.sweeps.addRun(sweep.id, run.id);
       runs.push(run);
     }
-    void this.finish(sweep.id, runs.map((r) => r.id), actor);
+    void this.finish(
+      sweep.id,
+      runs.map((r) => r.id),
+      actor,
+    );
     return (await this.store.sweeps.get(sweep.id))!;
   }
 
@@ -81,7 +101,11 @@ export class SweepService {
       .map((r) => ({ r, v: lastVal(r) }))
       .sort((a, b) => (b.v ?? -1) - (a.v ?? -1))
       .map(({ r, v }, i) => ({
-        rank: i + 1, runId: r.id, status: r.status, hyper: r.hyper, valAccuracy: v,
+        rank: i + 1,
+        runId: r.id,
+        status: r.status,
+        hyper: r.hyper,
+        valAccuracy: v,
         testAccuracy: (r.metrics?.accuracy as number | undefined) ?? null,
       }));
     return { sweep, trials: ranked };

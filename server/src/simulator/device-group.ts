@@ -31,11 +31,18 @@ export class DeviceGroup implements Shard {
   ) {}
 
   /** Builds the devices (nothing starts yet); MNIST is loaded only when devices send traffic. */
-  static async create(specs: DeviceSpec[], transforms: Record<string, InputTransform | string>, random: () => number): Promise<DeviceGroup> {
+  static async create(
+    specs: DeviceSpec[],
+    transforms: Record<string, InputTransform | string>,
+    random: () => number,
+  ): Promise<DeviceGroup> {
     const byCohort = resolveTransforms(transforms);
     const input = specs.some((s) => s.rate > 0) ? await inputSource(byCohort, random) : null;
     const runtime = nativeRuntime();
-    return new DeviceGroup(specs.map((s) => new SimDevice({ ...s, runtime, nextInput: input, random })), byCohort);
+    return new DeviceGroup(
+      specs.map((s) => new SimDevice({ ...s, runtime, nextInput: input, random })),
+      byCohort,
+    );
   }
 
   /** Starts every agent, `concurrency` at a time; `progress` hears every hundredth. */
@@ -58,8 +65,16 @@ export class DeviceGroup implements Shard {
     const d = this.devices[i]!;
     return {
       state: {
-        id: d.c.id, cohort: d.c.cohort, version: d.agent?.model?.version ?? null, state: d.agent?.state ?? null, online: d.agent?.online ?? false,
-        faults: Object.entries(d.c.faults).filter(([, on]) => on).map(([k]) => k), predictions: d.stats.predictions, crashes: d.stats.crashes,
+        id: d.c.id,
+        cohort: d.c.cohort,
+        version: d.agent?.model?.version ?? null,
+        state: d.agent?.state ?? null,
+        online: d.agent?.online ?? false,
+        faults: Object.entries(d.c.faults)
+          .filter(([, on]) => on)
+          .map(([k]) => k),
+        predictions: d.stats.predictions,
+        crashes: d.stats.crashes,
         backlog: d.agent?.telemetryBacklog ?? 0,
       },
       stats: { ...d.stats },

@@ -14,7 +14,10 @@ export interface FlakyProxy {
  * Forwards to `target` (an `mqtt://host:port` URL) and destroys each connection after a random
  * lifetime of `minUpMs..maxUpMs` (defaults 3 s..10 s), like a cellular link that keeps dropping.
  */
-export async function startFlakyProxy(target: string, o: { minUpMs?: number; maxUpMs?: number; random?: () => number } = {}): Promise<FlakyProxy> {
+export async function startFlakyProxy(
+  target: string,
+  o: { minUpMs?: number; maxUpMs?: number; random?: () => number } = {},
+): Promise<FlakyProxy> {
   const u = new URL(target);
   const min = o.minUpMs ?? 3000;
   const max = o.maxUpMs ?? 10_000;
@@ -24,11 +27,14 @@ export async function startFlakyProxy(target: string, o: { minUpMs?: number; max
   const server: Server = createServer((client) => {
     const upstream = connect(Number(u.port), u.hostname);
     open.add(client);
-    const cut = setTimeout(() => {
-      drops++;
-      client.destroy();
-      upstream.destroy();
-    }, min + random() * (max - min));
+    const cut = setTimeout(
+      () => {
+        drops++;
+        client.destroy();
+        upstream.destroy();
+      },
+      min + random() * (max - min),
+    );
     const end = () => {
       clearTimeout(cut);
       open.delete(client);
@@ -46,9 +52,10 @@ export async function startFlakyProxy(target: string, o: { minUpMs?: number; max
     get drops() {
       return drops;
     },
-    close: () => new Promise<void>((r) => {
-      for (const s of open) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
   };
 }

@@ -82,7 +82,11 @@ export class FleetSimulator {
   static async start(o: SimulatorOptions): Promise<FleetSimulator> {
     const random = seeded(o.seed ?? 1);
     const api = async (method: string, path: string, body?: string, type = 'application/json') => {
-      const res = await fetch(`${o.server}${path}`, { method, body, headers: { authorization: `Bearer ${o.token}`, ...(body ? { 'content-type': type } : {}) } });
+      const res = await fetch(`${o.server}${path}`, {
+        method,
+        body,
+        headers: { authorization: `Bearer ${o.token}`, ...(body ? { 'content-type': type } : {}) },
+      });
       const json = (await res.json().catch(() => null)) as any;
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;
@@ -91,7 +95,10 @@ export class FleetSimulator {
     const prefix = o.idPrefix ?? `sim-${Math.random().toString(36).slice(2, 8)}`;
     let fleet = o.provisioned;
     if (!fleet) {
-      const rows = Array.from({ length: o.devices }, (_, i) => ({ id: `${prefix}-${cohorts[i % cohorts.length]}-${String(i).padStart(5, '0')}`, cohort: cohorts[i % cohorts.length]! }));
+      const rows = Array.from({ length: o.devices }, (_, i) => ({
+        id: `${prefix}-${cohorts[i % cohorts.length]}-${String(i).padStart(5, '0')}`,
+        cohort: cohorts[i % cohorts.length]!,
+      }));
       // One CSV import: all or none, and one request instead of N.
       const csv = ['id,tags', ...rows.map((r) => `${r.id},${[r.cohort, ...(o.tags ?? [])].join(';')}`)].join('\n');
       const made = (await api('POST', '/api/v1/devices/import', csv, 'text/csv')) as { devices: { id: string; token: string }[] };
@@ -113,11 +120,25 @@ export class FleetSimulator {
     const specs: DeviceSpec[] = fleet.map((d) => {
       const dataDir = join(baseDir, d.id);
       mkdirSync(dataDir, { recursive: true });
-      const faults = { crash: random() < (o.crashRate ?? 0), flaky: random() < flakyRate, slow: random() < (o.slowRate ?? 0), selfTestFail: random() < (o.selfTestFailRate ?? 0) };
+      const faults = {
+        crash: random() < (o.crashRate ?? 0),
+        flaky: random() < flakyRate,
+        slow: random() < (o.slowRate ?? 0),
+        selfTestFail: random() < (o.selfTestFailRate ?? 0),
+      };
       return {
-        ...d, dataDir, trustedKeys, server: o.server, mqttUrl: faults.flaky && proxy ? proxy.url : mqttUrl!, faults,
-        slowDelayMs: o.slowDelayMs ?? 250, crashEverySec: o.crashEverySec ?? 20, restartDelayMs: o.restartDelayMs ?? 1000,
-        telemetryWindowSec: o.telemetryWindowSec ?? 5, rate: o.rate ?? 1, feedbackRate: o.feedbackRate ?? 1,
+        ...d,
+        dataDir,
+        trustedKeys,
+        server: o.server,
+        mqttUrl: faults.flaky && proxy ? proxy.url : mqttUrl!,
+        faults,
+        slowDelayMs: o.slowDelayMs ?? 250,
+        crashEverySec: o.crashEverySec ?? 20,
+        restartDelayMs: o.restartDelayMs ?? 1000,
+        telemetryWindowSec: o.telemetryWindowSec ?? 5,
+        rate: o.rate ?? 1,
+        feedbackRate: o.feedbackRate ?? 1,
       };
     });
     const processes = Math.max(1, Math.min(Math.floor(o.processes ?? 1), specs.length));
@@ -131,21 +152,29 @@ export class FleetSimulator {
     }
     const named: Record<string, string> = {};
     for (const [cohort, t] of Object.entries(o.transforms ?? {})) {
-      if (typeof t !== 'string') throw new Error(`with processes > 1 the transform of '${cohort}' must be a name (see TRANSFORMS), not a function`);
+      if (typeof t !== 'string')
+        throw new Error(`with processes > 1 the transform of '${cohort}' must be a name (see TRANSFORMS), not a function`);
       named[cohort] = t;
     }
     resolveTransforms(named); // an unknown name throws here, before any worker starts
     // Contiguous slices, so each worker's share of every cohort matches the fleet's; started together.
     const per = Math.ceil(specs.length / processes);
     const started = new Array<number>(processes).fill(0);
-    const settled = await Promise.allSettled(Array.from({ length: processes }, (_, i) => ProcessShard.start({
-      devices: specs.slice(i * per, (i + 1) * per), transforms: named, seed: (o.seed ?? 1) + 7919 * (i + 1),
-      startConcurrency: Math.max(1, Math.ceil(concurrency / processes)), reportMs: 100,
-      onStarted: (n) => {
-        started[i] = n;
-        progress?.(started.reduce((a, b) => a + b, 0));
-      },
-    })));
+    const settled = await Promise.allSettled(
+      Array.from({ length: processes }, (_, i) =>
+        ProcessShard.start({
+          devices: specs.slice(i * per, (i + 1) * per),
+          transforms: named,
+          seed: (o.seed ?? 1) + 7919 * (i + 1),
+          startConcurrency: Math.max(1, Math.ceil(concurrency / processes)),
+          reportMs: 100,
+          onStarted: (n) => {
+            started[i] = n;
+            progress?.(started.reduce((a, b) => a + b, 0));
+          },
+        }),
+      ),
+    );
     const shards = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) {

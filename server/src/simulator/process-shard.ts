@@ -26,9 +26,24 @@ export class ProcessShard implements Shard {
   private nextId = 1;
   private exited = false;
 
-  private constructor(private readonly child: ChildProcess, devices: DeviceSpec[]) {
+  private constructor(
+    private readonly child: ChildProcess,
+    devices: DeviceSpec[],
+  ) {
     this.latest = devices.map((d) => ({
-      state: { id: d.id, cohort: d.cohort, version: null, state: null, online: false, faults: Object.entries(d.faults).filter(([, on]) => on).map(([k]) => k), predictions: 0, crashes: 0, backlog: 0 },
+      state: {
+        id: d.id,
+        cohort: d.cohort,
+        version: null,
+        state: null,
+        online: false,
+        faults: Object.entries(d.faults)
+          .filter(([, on]) => on)
+          .map(([k]) => k),
+        predictions: 0,
+        crashes: 0,
+        backlog: 0,
+      },
       stats: { predictions: 0, errors: 0, labelled: 0, correct: 0, crashes: 0 },
     }));
   }
@@ -54,7 +69,14 @@ export class ProcessShard implements Shard {
         shard.waiting.clear();
         reject(err);
       });
-      shard.send({ t: 'start', devices: o.devices, transforms: o.transforms, seed: o.seed, startConcurrency: o.startConcurrency, reportMs: o.reportMs });
+      shard.send({
+        t: 'start',
+        devices: o.devices,
+        transforms: o.transforms,
+        seed: o.seed,
+        startConcurrency: o.startConcurrency,
+        reportMs: o.reportMs,
+      });
     });
   }
 
@@ -72,7 +94,8 @@ export class ProcessShard implements Shard {
   }
 
   setTransform(cohort: string, t: InputTransform | string | null): void {
-    if (typeof t === 'function') throw new Error('devices in worker processes take input transforms by name (see TRANSFORMS), not as functions');
+    if (typeof t === 'function')
+      throw new Error('devices in worker processes take input transforms by name (see TRANSFORMS), not as functions');
     if (t !== null) resolveTransforms({ [cohort]: t }); // an unknown name throws here, not in the worker
     // Fire and forget, like the in-process setter: the name was checked, so the worker cannot refuse it.
     this.command({ t: 'transform', id: this.nextId++, cohort, name: t }).catch(() => undefined);

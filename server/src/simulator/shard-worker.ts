@@ -36,8 +36,7 @@ async function handle(m: ToShard): Promise<void> {
   else if (m.t === 'quiesce') {
     await group.quiesce();
     report();
-  }
-  else if (m.t === 'close') {
+  } else if (m.t === 'close') {
     if (reporter) clearInterval(reporter);
     await group.close();
     report();

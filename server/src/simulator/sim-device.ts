@@ -52,7 +52,10 @@ export class SimDevice {
 
   constructor(readonly c: SimDeviceConfig) {
     const f = c.faults;
-    this.runtime = f.slow || f.selfTestFail ? new FaultyRuntime(c.runtime, { delayMs: f.slow ? c.slowDelayMs : 0, breakNewModels: f.selfTestFail }) : c.runtime;
+    this.runtime =
+      f.slow || f.selfTestFail
+        ? new FaultyRuntime(c.runtime, { delayMs: f.slow ? c.slowDelayMs : 0, breakNewModels: f.selfTestFail })
+        : c.runtime;
   }
 
   /** Starts the agent (serving what its data folder holds) and the traffic and crash timers. */
@@ -60,8 +63,14 @@ export class SimDevice {
     this.starting ??= (async () => {
       try {
         this.agent = await createAgent({
-          deviceId: this.c.id, token: this.c.token, server: this.c.server, mqttUrl: this.c.mqttUrl, storage: await SimStorage.open(this.c.dataDir),
-          trustedKeys: this.c.trustedKeys, runtime: this.runtime, telemetry: { windowSec: this.c.telemetryWindowSec },
+          deviceId: this.c.id,
+          token: this.c.token,
+          server: this.c.server,
+          mqttUrl: this.c.mqttUrl,
+          storage: await SimStorage.open(this.c.dataDir),
+          trustedKeys: this.c.trustedKeys,
+          runtime: this.runtime,
+          telemetry: { windowSec: this.c.telemetryWindowSec },
           // Short backoff: a simulated fleet should find a restarted server within seconds.
           backoff: { minMs: 200, maxMs: 2000 },
         });
@@ -142,7 +151,7 @@ export class SimDevice {
 
   private scheduleCrash(): void {
     if (!this.c.faults.crash || this.closed) return;
-    const after = (-Math.log(1 - this.c.random()) * this.c.crashEverySec) * 1000;
+    const after = -Math.log(1 - this.c.random()) * this.c.crashEverySec * 1000;
     this.crashTimer = setTimeout(() => void this.crash(), after);
   }
 

@@ -20,7 +20,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class FaultyRuntime extends WrappedRuntime {
   private firstModel: string | null = null;
 
-  constructor(inner: InferenceRuntime, private readonly faults: RuntimeFaults) {
+  constructor(
+    inner: InferenceRuntime,
+    private readonly faults: RuntimeFaults,
+  ) {
     super(inner);
   }
 

@@ -17,7 +17,13 @@ describe('leaseGate', () => {
     await one.release();
     expect(await two.check()).toBe(true);
     const errors: unknown[] = [];
-    const broken = leaseGate({ tryAcquire: () => Promise.reject(new Error('db down')), release: async () => undefined }, 'x', 'h', 1000, (e) => errors.push(e));
+    const broken = leaseGate(
+      { tryAcquire: () => Promise.reject(new Error('db down')), release: async () => undefined },
+      'x',
+      'h',
+      1000,
+      (e) => errors.push(e),
+    );
     expect(await broken.check()).toBe(false);
     expect(errors).toHaveLength(1);
   });

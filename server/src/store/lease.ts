@@ -44,10 +44,11 @@ export class LocalLeaseStore implements LeaseStore {
  */
 export function leaseGate(store: LeaseStore, name: string, holder: string, ttlMs: number, onError?: (e: unknown) => void) {
   return {
-    check: () => store.tryAcquire(name, holder, ttlMs).catch((e: unknown) => {
-      onError?.(e);
-      return false;
-    }),
+    check: () =>
+      store.tryAcquire(name, holder, ttlMs).catch((e: unknown) => {
+        onError?.(e);
+        return false;
+      }),
     release: () => store.release(name, holder).catch(() => undefined),
   };
 }

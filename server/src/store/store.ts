@@ -1,8 +1,23 @@
 // The Store seam: metadata split by domain. SQLite by default; each domain is its own interface
 // so a PostgreSQL store can implement them one at a time. All methods are async for that reason.
 import type {
-  AliasMove, ApiToken, AuditRecord, BundleRecord, DatasetVersion, Device, DeviceEvent, DeviceFilter, Enrollment, EpochRecord, ModelVersion,
-  NewDevice, NewEnrollment, Role, Run, RunStatus, Sweep,
+  AliasMove,
+  ApiToken,
+  AuditRecord,
+  BundleRecord,
+  DatasetVersion,
+  Device,
+  DeviceEvent,
+  DeviceFilter,
+  Enrollment,
+  EpochRecord,
+  ModelVersion,
+  NewDevice,
+  NewEnrollment,
+  Role,
+  Run,
+  RunStatus,
+  Sweep,
 } from './entities.ts';
 import type { RolloutStore } from '../rollouts/rollout-store.ts';
 
@@ -84,7 +99,12 @@ export interface DeviceStore {
    * the previous one (accepted until `previousUntil`), and `hashOf(id, generation)` the current one.
    * Revoked and unknown ids are skipped. Returns the rotated devices with their new generation.
    */
-  rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string, at?: string): Promise<{ id: string; generation: number }[]>;
+  rotateCredentials(
+    ids: string[],
+    previousUntil: string,
+    hashOf: (id: string, generation: number) => string,
+    at?: string,
+  ): Promise<{ id: string; generation: number }[]>;
   /**
    * Live devices whose credential was issued before `before` (ISO), oldest first, at most `limit`: what a
    * scheduled rotation takes next. A credential never rotated dates from the device's creation.
@@ -96,7 +116,10 @@ export interface DeviceStore {
   list(filter?: DeviceFilter & { after?: string; limit?: number }): Promise<DevicePage>;
   count(filter?: DeviceFilter): Promise<number>;
   /** Replaces the given fields; null when the device is unknown. */
-  update(id: string, patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> }): Promise<Device | null>;
+  update(
+    id: string,
+    patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> },
+  ): Promise<Device | null>;
   /** Marks a device revoked; false when unknown or already revoked. */
   revoke(id: string): Promise<boolean>;
   /**
@@ -112,7 +135,11 @@ export interface DeviceStore {
    * Atomically bumps the desired revision and stores what `make(rev)` returns, for each device that
    * exists and is not revoked; returns the stored states by device id.
    */
-  setDesired(ids: string[], make: (rev: number, device: Device) => Record<string, unknown>, bundleId: string | null): Promise<Map<string, Record<string, unknown>>>;
+  setDesired(
+    ids: string[],
+    make: (rev: number, device: Device) => Record<string, unknown>,
+    bundleId: string | null,
+  ): Promise<Map<string, Record<string, unknown>>>;
   /** Live devices that have a desired state, paged by id (for re-publishing on start). */
   listDesired(after: string | null, limit: number): Promise<{ id: string; desired: Record<string, unknown> }[]>;
   /** Marks every device offline (on start: no connection survives a restart). */
@@ -168,8 +195,7 @@ export type RecoverRefusal = 'unknown' | 'device-revoked' | 'no-key' | 'proof-in
 export type RecoverOutcome = { kind: 'recovered'; device: Device; generation: number } | { kind: 'refused'; reason: RecoverRefusal };
 
 export type EnrollOutcome =
-  | { kind: 'created' | 'reenrolled'; device: Device; generation: number }
-  | { kind: 'refused'; reason: EnrollRefusal };
+  { kind: 'created' | 'reenrolled'; device: Device; generation: number } | { kind: 'refused'; reason: EnrollRefusal };
 
 export interface EnrollmentStore {
   /** Creates an enrollment; a taken name fails with ENROLLMENT_EXISTS. */
@@ -192,7 +218,11 @@ export interface EnrollmentStore {
    * proof is newer than the last accepted one gets the next generation (no overlap: its old token is
    * refused from now on, which it is anyway). `verify` is synchronous and runs inside the transaction.
    */
-  recover(a: RecoverAttempt, verify: (publicKey: string) => boolean, hashOf: (id: string, generation: number) => string): Promise<RecoverOutcome>;
+  recover(
+    a: RecoverAttempt,
+    verify: (publicKey: string) => boolean,
+    hashOf: (id: string, generation: number) => string,
+  ): Promise<RecoverOutcome>;
 }
 
 export interface BundleStore {

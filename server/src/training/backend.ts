@@ -40,7 +40,13 @@ export interface SelectBackendOptions {
 const require = createRequire(import.meta.url);
 
 /** tfjs backend names registered by each package. */
-const TF_NAME: Record<BackendName, string> = { 'tfjs-node-gpu': 'tensorflow', webgpu: 'webgpu', 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+const TF_NAME: Record<BackendName, string> = {
+  'tfjs-node-gpu': 'tensorflow',
+  webgpu: 'webgpu',
+  'tfjs-node': 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
 
 type Attempt = { ok: true; version: string; threads?: number; simd?: boolean; adapter?: GpuAdapter } | { ok: false; reason: string };
 // One attempt per backend per process: a failed native import is not retried, and wasm starts once.
@@ -117,10 +123,12 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
     const reason = !result.ok ? result.reason : refusal(result, allowSoftware);
     if (!reason) {
       // A cached success may belong to a backend that is no longer active; switching back is cheap.
-      if (tf.getBackend() === TF_NAME[name] || (await tf.setBackend(TF_NAME[name]))) return describe(name, result as Extract<Attempt, { ok: true }>, skipped);
+      if (tf.getBackend() === TF_NAME[name] || (await tf.setBackend(TF_NAME[name])))
+        return describe(name, result as Extract<Attempt, { ok: true }>, skipped);
     }
     skipped.push({ name, reason: reason ?? `backend "${TF_NAME[name]}" failed to initialise` });
-    if (opts.strict && name === opts.prefer) throw new BackendUnavailableError(`backend ${name} is unavailable: ${skipped.at(-1)!.reason}`, skipped);
+    if (opts.strict && name === opts.prefer)
+      throw new BackendUnavailableError(`backend ${name} is unavailable: ${skipped.at(-1)!.reason}`, skipped);
   }
   throw new BackendUnavailableError('no TensorFlow.js backend could be started', skipped);
 }

@@ -17,7 +17,12 @@ function makeKernel(stock: KernelFunc): KernelFunc {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     const single = (t: TensorInfo) => t.dtype === 'float32' && t.shape.slice(0, -2).every((d) => d === 1);
     if ((!transposeA && !transposeB) || !single(a) || !single(b)) return stock(args);
-    const swapLast = (t: TensorInfo) => wasmTranspose(wasm, t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)));
+    const swapLast = (t: TensorInfo) =>
+      wasmTranspose(
+        wasm,
+        t,
+        [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)),
+      );
     const a2 = transposeA ? swapLast(a) : a;
     const b2 = transposeB ? swapLast(b) : b;
     const out = stock({ ...args, inputs: { a: a2, b: b2 }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });

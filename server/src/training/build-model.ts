@@ -14,8 +14,17 @@ export interface BuildOptions extends ModelContext {
 
 /** Initializer classes that draw random numbers and accept a `seed`. */
 const RANDOM_INITIALIZERS = new Set([
-  'RandomNormal', 'RandomUniform', 'TruncatedNormal', 'VarianceScaling', 'GlorotUniform', 'GlorotNormal',
-  'HeUniform', 'HeNormal', 'LeCunUniform', 'LeCunNormal', 'Orthogonal',
+  'RandomNormal',
+  'RandomUniform',
+  'TruncatedNormal',
+  'VarianceScaling',
+  'GlorotUniform',
+  'GlorotNormal',
+  'HeUniform',
+  'HeNormal',
+  'LeCunUniform',
+  'LeCunNormal',
+  'Orthogonal',
 ]);
 
 /**
@@ -45,9 +54,25 @@ function makeLayer(planned: PlannedLayer, k: number, opts: BuildOptions, inputSh
   const kernelInitializer = tf.initializers.glorotUniform({ seed: deriveSeed(opts.seed, k, 0) });
   switch (s.type) {
     case 'dense':
-      return tf.layers.dense({ ...base, units: s.units, activation: s.activation ?? 'linear', useBias: s.useBias ?? true, kernelInitializer, biasInitializer: 'zeros' });
+      return tf.layers.dense({
+        ...base,
+        units: s.units,
+        activation: s.activation ?? 'linear',
+        useBias: s.useBias ?? true,
+        kernelInitializer,
+        biasInitializer: 'zeros',
+      });
     case 'conv2d':
-      return tf.layers.conv2d({ ...base, filters: s.filters, kernelSize: s.kernelSize, strides: s.strides ?? 1, padding: s.padding ?? 'valid', activation: s.activation ?? 'linear', kernelInitializer, biasInitializer: 'zeros' });
+      return tf.layers.conv2d({
+        ...base,
+        filters: s.filters,
+        kernelSize: s.kernelSize,
+        strides: s.strides ?? 1,
+        padding: s.padding ?? 'valid',
+        activation: s.activation ?? 'linear',
+        kernelInitializer,
+        biasInitializer: 'zeros',
+      });
     case 'maxPooling2d':
       return tf.layers.maxPooling2d({ ...base, poolSize: s.poolSize, strides: s.strides ?? s.poolSize, padding: s.padding ?? 'valid' });
     case 'averagePooling2d':
@@ -103,7 +128,8 @@ async function buildTopology(spec: Extract<ModelSpec, { topology: unknown }>, op
     if (inShape.some((d) => d === null) || (inShape as number[]).reduce((a, b) => a * b, 1) !== sample) {
       errors.push(`topology input shape [${inShape.join(',')}] does not take one sample of shape [${opts.inputShape.join(',')}]`);
     }
-    if (outShape.length !== 2 || outShape[1] !== opts.numClasses) errors.push(`topology output shape [${outShape.join(',')}] must be [null,${opts.numClasses}]`);
+    if (outShape.length !== 2 || outShape[1] !== opts.numClasses)
+      errors.push(`topology output shape [${outShape.join(',')}] must be [null,${opts.numClasses}]`);
   }
   if (errors.length) {
     model.dispose();

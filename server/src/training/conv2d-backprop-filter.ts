@@ -25,7 +25,14 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const format = backend_util.convertConv2DDataFormat(dataFormat);
   if (format !== 'channelsLast') throw new Error(`wasm Conv2DBackpropFilter supports NHWC only, got ${dataFormat}`);
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, format,
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    format,
   );
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight, outWidth } = info;
   const { top, left } = info.padInfo;
@@ -36,12 +43,22 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
 
   const xT = wasmTranspose(wasm, x, [3, 1, 2, 0]);
   const dyT = wasmTranspose(wasm, dy, [1, 2, 0, 3]);
-  const conv = callWasmKernel('Conv2D', wasm, { x: xT, filter: dyT }, {
-    strides: [1, 1],
-    dilations: [sh, sw],
-    pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    dataFormat: 'NHWC',
-  });
+  const conv = callWasmKernel(
+    'Conv2D',
+    wasm,
+    { x: xT, filter: dyT },
+    {
+      strides: [1, 1],
+      dilations: [sh, sw],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
   disposeAll(wasm, xT, dyT);
   let grad = conv;
   // Forward convolutions that drop trailing input rows leave a few extra output rows here.

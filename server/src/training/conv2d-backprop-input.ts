@@ -63,12 +63,22 @@ function makeKernel(fallback: KernelFunc): KernelFunc {
         }
       }
     }
-    const dx = callWasmKernel('Conv2D', wasm, { x: input, filter: flipped }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
-      dataFormat: 'NHWC',
-    });
+    const dx = callWasmKernel(
+      'Conv2D',
+      wasm,
+      { x: input, filter: flipped },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: [
+          [0, 0],
+          [padTop, padBottom],
+          [padLeft, padRight],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    );
     disposeAll(wasm, flipped);
     if (input !== dy) disposeAll(wasm, input);
     return dx;

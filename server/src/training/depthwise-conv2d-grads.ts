@@ -15,10 +15,7 @@ type Attrs = {
  * a small fraction of a regular convolution's work, so there is little for XNNPACK to win here.
  * Both kernels visit every (output position, tap) pair once and skip taps that land in padding.
  */
-function forEachTap(
-  info: backend_util.Conv2DInfo,
-  visit: (xOffset: number, dyOffset: number, wOffset: number) => void,
-): void {
+function forEachTap(info: backend_util.Conv2DInfo, visit: (xOffset: number, dyOffset: number, wOffset: number) => void): void {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, outChannels: oc } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
@@ -43,7 +40,15 @@ function forEachTap(
 type Shape4 = [number, number, number, number];
 
 /** What both gradients start from: the convolution's geometry, the zeroed gradient and the forward tensor's and dy's values. */
-function gradientSetup(wasm: BackendWasm, a: Attrs, xShape: Shape4, filterShape: Shape4, outShape: Shape4, operand: TensorInfo, dy: TensorInfo) {
+function gradientSetup(
+  wasm: BackendWasm,
+  a: Attrs,
+  xShape: Shape4,
+  filterShape: Shape4,
+  outShape: Shape4,
+  operand: TensorInfo,
+  dy: TensorInfo,
+) {
   const info = backend_util.computeConv2DInfo(xShape, filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
   const out = wasm.makeOutput(outShape, 'float32');
   const grad = wasm.typedArrayFromHeap(out) as Float32Array;
@@ -55,7 +60,14 @@ function gradientSetup(wasm: BackendWasm, a: Attrs, xShape: Shape4, filterShape:
 const backpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = inputs['x'] as TensorInfo;
   const a = attrs as unknown as Attrs & { filterShape: Shape4 };
-  const { info, mult, out, grad: dW, values: xv, g } = gradientSetup(backend as BackendWasm, a, x.shape as Shape4, a.filterShape, a.filterShape, x, inputs['dy'] as TensorInfo);
+  const {
+    info,
+    mult,
+    out,
+    grad: dW,
+    values: xv,
+    g,
+  } = gradientSetup(backend as BackendWasm, a, x.shape as Shape4, a.filterShape, a.filterShape, x, inputs['dy'] as TensorInfo);
   // Output channel d*mult+q reads input channel d; filter layout [fh, fw, inC, mult] flattens the same way.
   forEachTap(info, (xo, go, wo) => {
     for (let d = 0; d < info.inChannels; d++) {
@@ -69,7 +81,14 @@ const backpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
 const backpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const filter = inputs['filter'] as TensorInfo;
   const a = attrs as unknown as Attrs & { inputShape: Shape4 };
-  const { info, mult, out, grad: dx, values: wv, g } = gradientSetup(backend as BackendWasm, a, a.inputShape, filter.shape as Shape4, a.inputShape, filter, inputs['dy'] as TensorInfo);
+  const {
+    info,
+    mult,
+    out,
+    grad: dx,
+    values: wv,
+    g,
+  } = gradientSetup(backend as BackendWasm, a, a.inputShape, filter.shape as Shape4, a.inputShape, filter, inputs['dy'] as TensorInfo);
   forEachTap(info, (xo, go, wo) => {
     for (let d = 0; d < info.inChannels; d++) {
       let sum = 0;

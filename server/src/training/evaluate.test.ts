@@ -19,7 +19,10 @@ describe('evaluateModel', () => {
   });
 
   it('reports the metrics of its predictions, and latency', async () => {
-    const model = await buildModel({ layers: [{ type: 'dense', units: 32, activation: 'relu' }] }, { inputShape: [28, 28, 1], numClasses: 10, seed: 2 });
+    const model = await buildModel(
+      { layers: [{ type: 'dense', units: 32, activation: 'relu' }] },
+      { inputShape: [28, 28, 1], numClasses: 10, seed: 2 },
+    );
     await trainModel({ model, train: data.train, validation: data.test, hyper: { epochs: 4, batchSize: 32 } });
     const ev = await evaluateModel(model, data.test, { batchSize: 64, latencyRuns: 20 });
     const direct = metricsFromProbabilities(await predictProbabilities(model, data.test, 100), 10, data.test.y);

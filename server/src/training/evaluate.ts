@@ -58,13 +58,22 @@ export async function evaluateModel(model: tf.LayersModel, test: Dataset, opts: 
   const metrics = metricsFromProbabilities(probs, test.numClasses, test.y);
 
   const one = gatherInputs(test, [0], inputShape);
-  const many = gatherInputs(test, Array.from({ length: 64 }, (_, i) => i % test.n), inputShape);
+  const many = gatherInputs(
+    test,
+    Array.from({ length: 64 }, (_, i) => i % test.n),
+    inputShape,
+  );
   try {
     const single = await timeRuns(model, one, runs);
     const batched = await timeRuns(model, many, Math.max(5, Math.ceil(runs / 5)));
     return {
       ...metrics,
-      latency: { batch1P50Ms: percentile(single, 0.5), batch1P95Ms: percentile(single, 0.95), batch64P50Ms: percentile(batched, 0.5), samplesPerSec },
+      latency: {
+        batch1P50Ms: percentile(single, 0.5),
+        batch1P95Ms: percentile(single, 0.95),
+        batch64P50Ms: percentile(batched, 0.5),
+        samplesPerSec,
+      },
     };
   } finally {
     one.dispose();

@@ -13,9 +13,7 @@ export interface PlannedLayer {
   parameters: number;
 }
 
-export type LayerPlan =
-  | { ok: true; layers: PlannedLayer[]; parameters: number; notes: string[] }
-  | { ok: false; errors: string[] };
+export type LayerPlan = { ok: true; layers: PlannedLayer[]; parameters: number; notes: string[] } | { ok: false; errors: string[] };
 
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
 const show = (shape: number[]) => `[${shape.join(',')}]`;
@@ -38,7 +36,8 @@ function extent(size: number, window: number, stride: number, padding: 'same' | 
  */
 export function planLayers(layers: LayerSpec[], ctx: ModelContext): LayerPlan {
   const errors: string[] = [];
-  if (!ctx.inputShape.length || ctx.inputShape.some((d) => !Number.isInteger(d) || d < 1)) errors.push(`input shape ${show(ctx.inputShape)} must be a list of positive integers`);
+  if (!ctx.inputShape.length || ctx.inputShape.some((d) => !Number.isInteger(d) || d < 1))
+    errors.push(`input shape ${show(ctx.inputShape)} must be a list of positive integers`);
   if (!Number.isInteger(ctx.numClasses) || ctx.numClasses < 2) errors.push(`numClasses must be an integer >= 2, got ${ctx.numClasses}`);
   if (errors.length) return { ok: false, errors };
 
@@ -53,7 +52,8 @@ export function planLayers(layers: LayerSpec[], ctx: ModelContext): LayerPlan {
 
   const lastIndex = layers.length - 1;
   const last = layers[lastIndex];
-  const lastIsOutput = last?.type === 'dense' && last.units === ctx.numClasses && (last.activation === undefined || last.activation === 'softmax');
+  const lastIsOutput =
+    last?.type === 'dense' && last.units === ctx.numClasses && (last.activation === undefined || last.activation === 'softmax');
 
   for (const [i, layer] of layers.entries()) {
     const where = `layers[${i}] ${layer.type}`;
@@ -66,7 +66,9 @@ export function planLayers(layers: LayerSpec[], ctx: ModelContext): LayerPlan {
         if (shape.length === 1) {
           const side = Math.round(Math.sqrt(size()));
           if (side * side !== size() || !isInput) {
-            errors.push(`${where} needs a [height, width, channels] input but gets ${show(shape)}; add {"type":"reshape","targetShape":[h,w,c]} before it`);
+            errors.push(
+              `${where} needs a [height, width, channels] input but gets ${show(shape)}; add {"type":"reshape","targetShape":[h,w,c]} before it`,
+            );
             return { ok: false, errors };
           }
           notes.push(`reshape to [${side},${side},1] inserted before layers[${i}] (flat input of ${size()} values read as a square image)`);
@@ -85,7 +87,9 @@ export function planLayers(layers: LayerSpec[], ctx: ModelContext): LayerPlan {
         const oh = extent(h, kh, sh, pad);
         const ow = extent(w, kw, sw, pad);
         if (oh < 1 || ow < 1) {
-          errors.push(`${where} window ${kh}x${kw} is larger than its ${h}x${w} input (padding 'valid'); use padding 'same' or a smaller window`);
+          errors.push(
+            `${where} window ${kh}x${kw} is larger than its ${h}x${w} input (padding 'valid'); use padding 'same' or a smaller window`,
+          );
           return { ok: false, errors };
         }
         if (layer.type === 'conv2d') push(layer, i, [oh, ow, layer.filters], kh * kw * c * layer.filters + layer.filters);
@@ -108,7 +112,9 @@ export function planLayers(layers: LayerSpec[], ctx: ModelContext): LayerPlan {
       case 'reshape': {
         const target = layer.targetShape.reduce((a, b) => a * b, 1);
         if (target !== size()) {
-          errors.push(`layers[${i}].targetShape ${show(layer.targetShape)} holds ${target} values but its input ${show(shape)} holds ${size()}`);
+          errors.push(
+            `layers[${i}].targetShape ${show(layer.targetShape)} holds ${target} values but its input ${show(shape)} holds ${size()}`,
+          );
           return { ok: false, errors };
         }
         push(layer, i, [...layer.targetShape]);
@@ -127,7 +133,12 @@ export function planLayers(layers: LayerSpec[], ctx: ModelContext): LayerPlan {
   if (!lastIsOutput) {
     if (shape.length > 1) push({ type: 'flatten' }, 'auto-flatten', [size()]);
     notes.push(`output layer dense(${ctx.numClasses}, softmax) appended`);
-    push({ type: 'dense', units: ctx.numClasses, activation: 'softmax' }, 'output', [ctx.numClasses], shape[0]! * ctx.numClasses + ctx.numClasses);
+    push(
+      { type: 'dense', units: ctx.numClasses, activation: 'softmax' },
+      'output',
+      [ctx.numClasses],
+      shape[0]! * ctx.numClasses + ctx.numClasses,
+    );
   }
   return { ok: true, layers: out, parameters: out.reduce((a, l) => a + l.parameters, 0), notes };
 }

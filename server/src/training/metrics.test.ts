@@ -4,12 +4,7 @@ import { metricsFromProbabilities } from './metrics.ts';
 
 describe('metricsFromProbabilities', () => {
   // 4 samples, 3 classes. Predictions: 0 (right), 1 (right), 1 (wrong, label 2), 0 (wrong, label 1).
-  const probs = Float32Array.of(
-    0.7, 0.2, 0.1,
-    0.1, 0.8, 0.1,
-    0.2, 0.5, 0.3,
-    0.4, 0.35, 0.25,
-  );
+  const probs = Float32Array.of(0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.2, 0.5, 0.3, 0.4, 0.35, 0.25);
   const labels = Int32Array.of(0, 1, 2, 1);
   const m = metricsFromProbabilities(probs, 3, labels);
 

@@ -6,7 +6,8 @@ import { deriveSeed, seededRandom, shuffleInPlace } from '../random/seeded-rando
 import { findDropoutLayers, reseedDropout } from './layer-seeds.ts';
 
 /** Byte-wise equality; vitest's deep equality is far too slow for millions of floats. */
-const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const counts = (y: Int32Array) => Array.from({ length: 10 }, (_, c) => y.filter((v) => v === c).length);
 
 describe('loadMnist', () => {
@@ -15,7 +16,7 @@ describe('loadMnist', () => {
     expect(ds).toMatchObject({ n: 10_000, featureShape: [28, 28, 1], numClasses: 10 });
     expect(ds.x).toHaveLength(10_000 * 784);
     expect(counts(ds.y)).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
-        expect(ds.x.every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(ds.x.every((v) => v >= 0 && v <= 1)).toBe(true);
     const again = await loadMnist();
     expect(sameBytes(again.x, ds.x)).toBe(true);
     expect(sameBytes(again.y, ds.y)).toBe(true);
@@ -35,7 +36,11 @@ describe('splitDataset', () => {
     expect(sameBytes(b.test.x, a.test.x) && sameBytes(b.train.y, a.train.y)).toBe(true);
     expect(sameBytes(split(8).test.x, a.test.x)).toBe(false);
     // Disjoint and complete: every image lands in exactly one split (pixel sums as fingerprints).
-    const key = (x: Float32Array, i: number) => x.subarray(i * 784, (i + 1) * 784).reduce((s, v, j) => s + v * (j + 1), 0).toFixed(3);
+    const key = (x: Float32Array, i: number) =>
+      x
+        .subarray(i * 784, (i + 1) * 784)
+        .reduce((s, v, j) => s + v * (j + 1), 0)
+        .toFixed(3);
     const all = [a.train, a.validation, a.test].flatMap((d) => Array.from({ length: d.n }, (_, i) => key(d.x, i)));
     const orig = Array.from({ length: ds.n }, (_, i) => key(ds.x, i));
     expect(all.sort()).toEqual(orig.sort());

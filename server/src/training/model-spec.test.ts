@@ -14,43 +14,85 @@ describe('validateModelSpec: layer lists', () => {
   it('accepts the defaults and says what the builder adds', () => {
     const dense = validateModelSpec(DEFAULT_DENSE_SPEC, mnist);
     expect(dense.ok).toBe(true);
-    if (dense.ok) expect(dense.notes).toEqual(['flatten inserted before layers[1] (dense on a [28,28,1] input)', 'output layer dense(10, softmax) appended']);
+    if (dense.ok)
+      expect(dense.notes).toEqual([
+        'flatten inserted before layers[1] (dense on a [28,28,1] input)',
+        'output layer dense(10, softmax) appended',
+      ]);
     const cnn = validateModelSpec(DEFAULT_CNN_SPEC, mnist);
     expect(cnn.ok && cnn.notes).toEqual(['output layer dense(10, softmax) appended']);
   });
 
   it('names each bad field with its index', () => {
-    expect(errorsOf({ layers: [{ type: 'dense', units: 64 }, { type: 'dropout', rate: 1.5 }, { type: 'dense', units: 0 }] })).toEqual([
-      'layers[1].rate must be a number in [0, 0.95]',
-      'layers[2].units must be an integer from 1 to 65536',
-    ]);
+    expect(
+      errorsOf({
+        layers: [
+          { type: 'dense', units: 64 },
+          { type: 'dropout', rate: 1.5 },
+          { type: 'dense', units: 0 },
+        ],
+      }),
+    ).toEqual(['layers[1].rate must be a number in [0, 0.95]', 'layers[2].units must be an integer from 1 to 65536']);
     expect(errorsOf({ layers: [{ type: 'conv2d', filters: 8 }] })).toEqual(['layers[0].kernelSize is required']);
-    expect(errorsOf({ layers: [{ type: 'dense', units: 8, activation: 'relux' }] })[0]).toMatch(/^layers\[0\]\.activation must be one of relu, /);
+    expect(errorsOf({ layers: [{ type: 'dense', units: 8, activation: 'relux' }] })[0]).toMatch(
+      /^layers\[0\]\.activation must be one of relu, /,
+    );
   });
 
   it('refuses unknown layer types and misspelt keys', () => {
-    expect(errorsOf({ layers: [{ type: 'conv3d', filters: 2 }] })[0]).toMatch(/^layers\[0\]\.type type must be one of dense, conv2d, maxPooling2d/);
+    expect(errorsOf({ layers: [{ type: 'conv3d', filters: 2 }] })[0]).toMatch(
+      /^layers\[0\]\.type type must be one of dense, conv2d, maxPooling2d/,
+    );
     expect(errorsOf({ layers: [{ type: 'dense', unit: 8, units: 8 }] })).toEqual(["layers[0] has unknown key 'unit'"]);
-    expect(errorsOf({ layer: [] })).toEqual(['spec must have either "layers" (a layer list) or "topology" (a TensorFlow.js model topology)']);
+    expect(errorsOf({ layer: [] })).toEqual([
+      'spec must have either "layers" (a layer list) or "topology" (a TensorFlow.js model topology)',
+    ]);
     expect(errorsOf([1, 2])).toEqual(['spec must be an object with either "layers" or "topology"']);
   });
 
   it('checks shapes through the list', () => {
-    expect(errorsOf({ layers: [{ type: 'conv2d', filters: 4, kernelSize: 5, strides: 2 }, { type: 'conv2d', filters: 4, kernelSize: [3, 13] }] })).toEqual([
-      "layers[1] conv2d window 3x13 is larger than its 12x12 input (padding 'valid'); use padding 'same' or a smaller window",
+    expect(
+      errorsOf({
+        layers: [
+          { type: 'conv2d', filters: 4, kernelSize: 5, strides: 2 },
+          { type: 'conv2d', filters: 4, kernelSize: [3, 13] },
+        ],
+      }),
+    ).toEqual(["layers[1] conv2d window 3x13 is larger than its 12x12 input (padding 'valid'); use padding 'same' or a smaller window"]);
+    expect(errorsOf({ layers: [{ type: 'reshape', targetShape: [28, 27] }] })).toEqual([
+      'layers[0].targetShape [28,27] holds 756 values but its input [28,28,1] holds 784',
     ]);
-    expect(errorsOf({ layers: [{ type: 'reshape', targetShape: [28, 27] }] })).toEqual(['layers[0].targetShape [28,27] holds 756 values but its input [28,28,1] holds 784']);
-    expect(errorsOf({ layers: [{ type: 'dense', units: 64 }, { type: 'conv2d', filters: 2, kernelSize: 3 }] }, { inputShape: [784], numClasses: 3 })).toEqual([
+    expect(
+      errorsOf(
+        {
+          layers: [
+            { type: 'dense', units: 64 },
+            { type: 'conv2d', filters: 2, kernelSize: 3 },
+          ],
+        },
+        { inputShape: [784], numClasses: 3 },
+      ),
+    ).toEqual([
       'layers[1] conv2d needs a [height, width, channels] input but gets [64]; add {"type":"reshape","targetShape":[h,w,c]} before it',
     ]);
     expect(errorsOf({ layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 }] }, { inputShape: [780], numClasses: 3 })).toEqual([
       'layers[0] conv2d needs a [height, width, channels] input but gets [780]; add {"type":"reshape","targetShape":[h,w,c]} before it',
     ]);
-    expect(errorsOf({ layers: [{ type: 'dense', units: 60000 }, { type: 'dense', units: 1000 }] })).toEqual(['model has 107,111,010 parameters; the limit is 20,000,000']);
+    expect(
+      errorsOf({
+        layers: [
+          { type: 'dense', units: 60000 },
+          { type: 'dense', units: 1000 },
+        ],
+      }),
+    ).toEqual(['model has 107,111,010 parameters; the limit is 20,000,000']);
   });
 
   it('reshapes flat square inputs for convolutions and uses a final dense of numClasses as the output', () => {
-    const r = validateModelSpec({ layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'flatten' }, { type: 'dense', units: 10 }] }, { inputShape: [784], numClasses: 10 });
+    const r = validateModelSpec(
+      { layers: [{ type: 'conv2d', filters: 2, kernelSize: 3 }, { type: 'flatten' }, { type: 'dense', units: 10 }] },
+      { inputShape: [784], numClasses: 10 },
+    );
     expect(r.ok && r.notes).toEqual(['reshape to [28,28,1] inserted before layers[0] (flat input of 784 values read as a square image)']);
   });
 });

@@ -3,7 +3,21 @@ import { z } from 'zod';
 import { intIn, must, numberIn } from './spec-issues.ts';
 
 /** Activation names accepted by layers (all implemented by tfjs-layers). */
-export const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'softmax', 'linear', 'softplus', 'softsign', 'swish', 'mish', 'gelu'] as const;
+export const ACTIVATIONS = [
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'sigmoid',
+  'tanh',
+  'softmax',
+  'linear',
+  'softplus',
+  'softsign',
+  'swish',
+  'mish',
+  'gelu',
+] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 const activation = z.enum(ACTIVATIONS, must(`must be one of ${ACTIVATIONS.join(', ')}`));
@@ -49,12 +63,22 @@ export const BatchNormLayerSchema = z.strictObject({
 export const ActivationLayerSchema = z.strictObject({ type: z.literal('activation'), activation });
 export const ReshapeLayerSchema = z.strictObject({
   type: z.literal('reshape'),
-  targetShape: z.array(intIn(1, 1 << 24), must('must be a list of positive integers')).min(1, must('must have 1 to 3 dimensions')).max(3, must('must have 1 to 3 dimensions')),
+  targetShape: z
+    .array(intIn(1, 1 << 24), must('must be a list of positive integers'))
+    .min(1, must('must have 1 to 3 dimensions'))
+    .max(3, must('must have 1 to 3 dimensions')),
 });
 
 const LAYER_SCHEMAS = [
-  DenseLayerSchema, Conv2dLayerSchema, MaxPoolLayerSchema, AvgPoolLayerSchema, FlattenLayerSchema,
-  DropoutLayerSchema, BatchNormLayerSchema, ActivationLayerSchema, ReshapeLayerSchema,
+  DenseLayerSchema,
+  Conv2dLayerSchema,
+  MaxPoolLayerSchema,
+  AvgPoolLayerSchema,
+  FlattenLayerSchema,
+  DropoutLayerSchema,
+  BatchNormLayerSchema,
+  ActivationLayerSchema,
+  ReshapeLayerSchema,
 ] as const;
 /** Layer types a layer list may use. */
 export const LAYER_TYPES = LAYER_SCHEMAS.map((s) => s.shape.type.value);
@@ -66,7 +90,10 @@ export const LayerListSpecSchema = z.strictObject({
 });
 export const TopologySpecSchema = z.strictObject({
   /** A LayersModel topology (`model.toJSON()`, as an object or its JSON string), or a model.json holding one. */
-  topology: z.union([z.string(), z.record(z.string(), z.unknown())], must('must be a TensorFlow.js model topology (object or JSON string)')),
+  topology: z.union(
+    [z.string(), z.record(z.string(), z.unknown())],
+    must('must be a TensorFlow.js model topology (object or JSON string)'),
+  ),
 });
 export type LayerListSpec = z.output<typeof LayerListSpecSchema>;
 export type TopologySpec = z.output<typeof TopologySpecSchema>;

@@ -47,7 +47,11 @@ export function withStandardizeLayer(model: tf.LayersModel, stats: FeatureStats)
   const f = stats.mean.length;
   const gamma = Float32Array.from(stats.std, (s) => Math.sqrt(s * s + EPSILON) / s);
   const layer = tf.layers.batchNormalization({
-    name: 'standardize', inputShape: [f], axis: -1, epsilon: EPSILON, trainable: false,
+    name: 'standardize',
+    inputShape: [f],
+    axis: -1,
+    epsilon: EPSILON,
+    trainable: false,
     weights: [tf.tensor1d(gamma), tf.zeros([f]), tf.tensor1d(stats.mean), tf.tensor1d(stats.std.map((s) => s * s))],
   });
   const out = tf.sequential({ name: model.name });

@@ -41,17 +41,20 @@ export function checkTopology(input: unknown, ctx: ModelContext): { errors: stri
   const { topology, error } = unwrapTopology(input);
   if (!topology) return { errors: [error!], notes };
   const className = topology['class_name'] ?? topology['className'];
-  if (className !== 'Sequential' && className !== 'Model') errors.push(`topology.class_name must be 'Sequential' or 'Model', got ${JSON.stringify(className)}`);
+  if (className !== 'Sequential' && className !== 'Model')
+    errors.push(`topology.class_name must be 'Sequential' or 'Model', got ${JSON.stringify(className)}`);
   const config = topology['config'];
   const layers = isObject(config) ? config['layers'] : undefined;
-  if (!Array.isArray(layers) || layers.length === 0) return { errors: [...errors, 'topology.config.layers must be a non-empty list'], notes };
+  if (!Array.isArray(layers) || layers.length === 0)
+    return { errors: [...errors, 'topology.config.layers must be a non-empty list'], notes };
   if (layers.length > MAX_TOPOLOGY_LAYERS) errors.push(`topology has ${layers.length} layers; the limit is ${MAX_TOPOLOGY_LAYERS}`);
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const [i, layer] of layers.entries()) {
-    const cls = isObject(layer) ? layer['class_name'] ?? layer['className'] : undefined;
+    const cls = isObject(layer) ? (layer['class_name'] ?? layer['className']) : undefined;
     if (typeof cls !== 'string') errors.push(`topology.config.layers[${i}].class_name is required`);
     else if (!(cls in known)) errors.push(`topology.config.layers[${i}] has unknown layer class '${cls}'`);
-    else if (UNSEEDABLE.has(cls)) notes.push(`topology.config.layers[${i}] (${cls}) draws unseeded noise: runs with it are not reproducible`);
+    else if (UNSEEDABLE.has(cls))
+      notes.push(`topology.config.layers[${i}] (${cls}) draws unseeded noise: runs with it are not reproducible`);
   }
   if (className === 'Sequential' && errors.length === 0) {
     const shape = inputShapeOf(layers[0] as Json);
@@ -61,7 +64,10 @@ export function checkTopology(input: unknown, ctx: ModelContext): { errors: stri
       const dims = shape.slice(1);
       const ok = dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0);
       const values = ok ? (dims as number[]).reduce((a, b) => a * b, 1) : NaN;
-      if (values !== sample) errors.push(`topology input shape ${JSON.stringify(dims)} does not take one sample of shape [${ctx.inputShape.join(',')}] (${sample} values)`);
+      if (values !== sample)
+        errors.push(
+          `topology input shape ${JSON.stringify(dims)} does not take one sample of shape [${ctx.inputShape.join(',')}] (${sample} values)`,
+        );
     }
     checkSequentialOutput(layers as Json[], ctx.numClasses, errors);
   }
@@ -82,6 +88,7 @@ function checkSequentialOutput(layers: Json[], numClasses: number, errors: strin
     errors.push(`topology must end in a Dense layer of ${numClasses} units with softmax (the loss expects probabilities)`);
     return;
   }
-  if (cfg(dense)['units'] !== numClasses) errors.push(`topology output Dense has ${String(cfg(dense)['units'])} units; the dataset has ${numClasses} classes`);
+  if (cfg(dense)['units'] !== numClasses)
+    errors.push(`topology output Dense has ${String(cfg(dense)['units'])} units; the dataset has ${numClasses} classes`);
   if (!softmax) errors.push('topology output must apply softmax (the loss expects probabilities)');
 }

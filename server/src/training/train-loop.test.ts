@@ -9,7 +9,12 @@ import type { LayerListSpec } from './model-spec.ts';
 import { trainModel, type EpochMetrics } from './train-loop.ts';
 import { mnistSplit, sampleRows } from './training-test-kit.ts';
 
-const TINY_MLP: LayerListSpec = { layers: [{ type: 'dense', units: 32, activation: 'relu' }, { type: 'dropout', rate: 0.2 }] };
+const TINY_MLP: LayerListSpec = {
+  layers: [
+    { type: 'dense', units: 32, activation: 'relu' },
+    { type: 'dropout', rate: 0.2 },
+  ],
+};
 const TINY_CNN: LayerListSpec = {
   layers: [
     { type: 'conv2d', filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' },
@@ -44,8 +49,12 @@ describe('trainModel', () => {
     const batches: number[] = [];
     const epochs: EpochMetrics[] = [];
     const { history, cancelled } = await trainModel({
-      model, train, validation, hyper: { epochs: 4, batchSize: 32 },
-      onBatch: (p) => batches.push(p.batch), onEpoch: (m) => void epochs.push(m),
+      model,
+      train,
+      validation,
+      hyper: { epochs: 4, batchSize: 32 },
+      onBatch: (p) => batches.push(p.batch),
+      onEpoch: (m) => void epochs.push(m),
     });
     model.dispose();
     expect(cancelled).toBe(false);
@@ -63,7 +72,10 @@ describe('trainModel', () => {
   });
 
   it('repeats a run bit for bit with the same seed (conv, pooling, batch norm, dropout on wasm)', async () => {
-    const small = takeRows(train, Array.from({ length: 160 }, (_, i) => i));
+    const small = takeRows(
+      train,
+      Array.from({ length: 160 }, (_, i) => i),
+    );
     const a = await run(TINY_CNN, 11, small);
     const b = await run(TINY_CNN, 11, small);
     const c = await run(TINY_CNN, 12, small);
@@ -77,7 +89,11 @@ describe('trainModel', () => {
     const controller = new AbortController();
     let seen = 0;
     const result = await trainModel({
-      model, train, validation, hyper: { epochs: 3, batchSize: 32 }, signal: controller.signal,
+      model,
+      train,
+      validation,
+      hyper: { epochs: 3, batchSize: 32 },
+      signal: controller.signal,
       onBatch: (p) => {
         seen++;
         if (p.batch === 2) controller.abort();
@@ -93,7 +109,14 @@ describe('trainModel', () => {
     const controller = new AbortController();
     let batches = 0;
     setTimeout(() => controller.abort(), 50);
-    const result = await trainModel({ model, train, validation, hyper: { epochs: 1000, batchSize: 32 }, signal: controller.signal, onBatch: () => batches++ });
+    const result = await trainModel({
+      model,
+      train,
+      validation,
+      hyper: { epochs: 1000, batchSize: 32 },
+      signal: controller.signal,
+      onBatch: () => batches++,
+    });
     model.dispose();
     expect(result.cancelled).toBe(true);
     expect(batches).toBeLessThan(1000 * 19);
@@ -110,9 +133,15 @@ describe('trainModel', () => {
 
   it('refuses bad hyperparameters and data that does not fit the model', async () => {
     const model = await buildModel(TINY_MLP, { ...ctx, seed: 1 });
-    await expect(trainModel({ model, train, validation, hyper: { batchSize: 0 } })).rejects.toMatchObject({ code: 'INVALID_HYPERPARAMETERS', errors: ['batchSize must be an integer from 1 to 65536'] });
+    await expect(trainModel({ model, train, validation, hyper: { batchSize: 0 } })).rejects.toMatchObject({
+      code: 'INVALID_HYPERPARAMETERS',
+      errors: ['batchSize must be an integer from 1 to 65536'],
+    });
     const badLabel = { ...takeRows(train, [0, 1]), y: Int32Array.of(3, 10) };
-    await expect(trainModel({ model, train: badLabel, validation, hyper: {} })).rejects.toMatchObject({ code: 'INVALID_DATASET', message: 'train: y[1] = 10 is outside 0..9' });
+    await expect(trainModel({ model, train: badLabel, validation, hyper: {} })).rejects.toMatchObject({
+      code: 'INVALID_DATASET',
+      message: 'train: y[1] = 10 is outside 0..9',
+    });
     const wrongShape: Dataset = { x: new Float32Array(2 * 100), y: Int32Array.of(0, 1), n: 2, featureShape: [100], numClasses: 10 };
     await expect(trainModel({ model, train: wrongShape, validation, hyper: {} })).rejects.toMatchObject({ code: 'INVALID_DATASET' });
     model.dispose();

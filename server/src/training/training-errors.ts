@@ -25,7 +25,10 @@ export class DatasetFitError extends DomainError<'INVALID_DATASET'> {
 
 /** No TensorFlow.js backend could be started (or the one demanded with `strict` could not). */
 export class BackendUnavailableError extends DomainError<'BACKEND_UNAVAILABLE'> {
-  constructor(message: string, readonly skipped: { name: string; reason: string }[]) {
+  constructor(
+    message: string,
+    readonly skipped: { name: string; reason: string }[],
+  ) {
     super('BACKEND_UNAVAILABLE', message, undefined, 400);
   }
 }

@@ -6,7 +6,10 @@ import { loadMnist } from '../datasets/mnist-data.ts';
 
 /** `n` rows of `data` drawn without replacement in a seeded order, so every class shows up early. */
 export function sampleRows(data: Dataset, n: number, seed: number): Dataset {
-  const order = shuffleInPlace(Array.from({ length: data.n }, (_, i) => i), seededRandom(seed));
+  const order = shuffleInPlace(
+    Array.from({ length: data.n }, (_, i) => i),
+    seededRandom(seed),
+  );
   return takeRows(data, order.slice(0, n));
 }
 

@@ -5,9 +5,7 @@ import { LayerListSpecSchema, TopologySpecSchema, type ModelContext, type ModelS
 import { formatIssues } from './spec-issues.ts';
 import { checkTopology } from './topology-check.ts';
 
-export type ValidationResult =
-  | { ok: true; spec: ModelSpec; notes: string[] }
-  | { ok: false; errors: string[] };
+export type ValidationResult = { ok: true; spec: ModelSpec; notes: string[] } | { ok: false; errors: string[] };
 
 /** Model-spec validation limits. */
 export const MAX_PARAMETERS = 20_000_000;
@@ -20,20 +18,25 @@ export const MAX_PARAMETERS = 20_000_000;
  * builder will add (auto flatten/reshape, the output layer) and anything that breaks determinism.
  */
 export function validateModelSpec(spec: unknown, ctx: ModelContext): ValidationResult {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return { ok: false, errors: ['spec must be an object with either "layers" or "topology"'] };
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    return { ok: false, errors: ['spec must be an object with either "layers" or "topology"'] };
   if ('topology' in spec) {
     const parsed = TopologySpecSchema.safeParse(spec);
     if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues, 'spec') };
     const checked = checkTopology(parsed.data.topology, ctx);
     return checked.errors.length ? { ok: false, errors: checked.errors } : { ok: true, spec: parsed.data, notes: checked.notes };
   }
-  if (!('layers' in spec)) return { ok: false, errors: ['spec must have either "layers" (a layer list) or "topology" (a TensorFlow.js model topology)'] };
+  if (!('layers' in spec))
+    return { ok: false, errors: ['spec must have either "layers" (a layer list) or "topology" (a TensorFlow.js model topology)'] };
   const parsed = LayerListSpecSchema.safeParse(spec);
   if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues, 'spec') };
   const plan = planLayers(parsed.data.layers, ctx);
   if (!plan.ok) return { ok: false, errors: plan.errors };
   if (plan.parameters > MAX_PARAMETERS) {
-    return { ok: false, errors: [`model has ${plan.parameters.toLocaleString('en-US')} parameters; the limit is ${MAX_PARAMETERS.toLocaleString('en-US')}`] };
+    return {
+      ok: false,
+      errors: [`model has ${plan.parameters.toLocaleString('en-US')} parameters; the limit is ${MAX_PARAMETERS.toLocaleString('en-US')}`],
+    };
   }
   return { ok: true, spec: parsed.data, notes: plan.notes };
 }

@@ -51,7 +51,11 @@ describe('useWasmKernelReplacements', () => {
   // Pins tfjs-backend-wasm 4.22: if the stock kernel stops being wrong after an upgrade, the
   // MaxPoolGrad replacement may no longer be needed.
   it('switches to the stock kernels (stock MaxPoolGrad loses all-negative windows) and back', async () => {
-    const c: Case = { name: 'negative windows', build: () => [normal([1, 4, 4, 1], 3, -3)], loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')) };
+    const c: Case = {
+      name: 'negative windows',
+      build: () => [normal([1, 4, 4, 1], 3, -3)],
+      loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')),
+    };
     const want = await gradsOn('cpu', c);
     useWasmKernelReplacements(false);
     const stock = await gradsOn('wasm', c);
@@ -95,14 +99,26 @@ describe('pooling gradients', () => {
   ];
   for (const [xs, ps, s, p, mean] of cases) {
     it(`maxPool ${xs} window ${ps} strides ${s} ${p} mean ${mean}`, async () => {
-      await expectSameGrads({ name: 'maxPool', build: () => [normal(xs, 3, mean)], loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, ps, s, p)) });
+      await expectSameGrads({
+        name: 'maxPool',
+        build: () => [normal(xs, 3, mean)],
+        loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, ps, s, p)),
+      });
     });
     it(`avgPool ${xs} window ${ps} strides ${s} ${p}`, async () => {
-      await expectSameGrads({ name: 'avgPool', build: () => [normal(xs, 4, mean)], loss: (x) => weighted(tf.avgPool(x as tf.Tensor4D, ps, s, p)) });
+      await expectSameGrads({
+        name: 'avgPool',
+        build: () => [normal(xs, 4, mean)],
+        loss: (x) => weighted(tf.avgPool(x as tf.Tensor4D, ps, s, p)),
+      });
     });
   }
   it('gives ties to the first maximum, like the cpu backend', async () => {
-    await expectSameGrads({ name: 'ties', build: () => [tf.zeros([1, 4, 4, 2])], loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')) });
+    await expectSameGrads({
+      name: 'ties',
+      build: () => [tf.zeros([1, 4, 4, 2])],
+      loss: (x) => weighted(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')),
+    });
   });
 });
 
@@ -124,7 +140,12 @@ describe('depthwise conv2d gradients', () => {
 });
 
 describe('matMul with transposed operands', () => {
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     it(`transposeA ${ta} transposeB ${tb}`, async () => {
       await expectSameGrads({
         name: 'matMul',
@@ -134,7 +155,11 @@ describe('matMul with transposed operands', () => {
     });
   }
   it('batched products (left to the stock kernel)', async () => {
-    await expectSameGrads({ name: 'batched', build: () => [normal([3, 4, 5], 9), normal([3, 6, 5], 10)], loss: (a, b) => weighted(tf.matMul(a, b, false, true)) });
+    await expectSameGrads({
+      name: 'batched',
+      build: () => [normal([3, 4, 5], 9), normal([3, 6, 5], 10)],
+      loss: (a, b) => weighted(tf.matMul(a, b, false, true)),
+    });
   });
 });
 
@@ -142,13 +167,20 @@ describe('memory', () => {
   it('frees every intermediate buffer the kernels create', async () => {
     await selectBackend({ prefer: 'wasm', strict: true });
     const run = () =>
-      tf.tidy(() => {
-        const x = normal([2, 9, 7, 3], 1);
-        const f = normal([3, 3, 3, 4], 2);
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 1, 'same')))([x, f]);
-        const m = tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, true)))([normal([4, 3], 3), normal([5, 4], 4)]);
-        return [...g, ...m].map((t) => t.sum());
-      }).forEach((t) => t.dispose());
+      tf
+        .tidy(() => {
+          const x = normal([2, 9, 7, 3], 1);
+          const f = normal([3, 3, 3, 4], 2);
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            weighted(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 1, 'same')),
+          )([x, f]);
+          const m = tf.grads((a: tf.Tensor, b: tf.Tensor) => weighted(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, true)))([
+            normal([4, 3], 3),
+            normal([5, 4], 4),
+          ]);
+          return [...g, ...m].map((t) => t.sum());
+        })
+        .forEach((t) => t.dispose());
     run();
     const before = tf.memory();
     run();

@@ -54,10 +54,18 @@ async function startDawn(dawn: typeof import('webgpu'), tfWebgpu: typeof import(
   const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: GPU };
   if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   const raw = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) as DawnAdapter | null;
-  if (!raw) return { ok: false, reason: 'Dawn saw no Vulkan device (is libvulkan1 installed, and a Vulkan driver such as the NVIDIA ICD or Mesa lavapipe 25?)' };
+  if (!raw)
+    return {
+      ok: false,
+      reason: 'Dawn saw no Vulkan device (is libvulkan1 installed, and a Vulkan driver such as the NVIDIA ICD or Mesa lavapipe 25?)',
+    };
   const info = raw.info;
   const adapter: GpuAdapter = {
-    vendor: info.vendor, architecture: info.architecture, device: info.device, driver: info.description, software: false,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    driver: info.description,
+    software: false,
   };
   adapter.software = isSoftwareAdapter({ ...adapter, fallback: info.isFallbackAdapter });
   // Same limits tfjs asks for in a browser: the adapter's maxima, so large convolutions fit.

@@ -18,7 +18,9 @@ export async function openEventStores(storeUri: string | undefined, dataDir: str
   if (isPostgresUri(storeUri)) {
     // Loaded on demand: a SQLite server never loads the PostgreSQL driver.
     const [{ openPool }, { parseStoreUrl }, { PostgresEventLog }, { PostgresWebhookStore }] = await Promise.all([
-      import('../store/postgres/pg-db.ts'), import('../store/postgres/postgres-store.ts'), import('../store/postgres/postgres-event-log.ts'),
+      import('../store/postgres/pg-db.ts'),
+      import('../store/postgres/postgres-store.ts'),
+      import('../store/postgres/postgres-event-log.ts'),
       import('../store/postgres/postgres-webhook-store.ts'),
     ]);
     const pool = openPool(parseStoreUrl(storeUri).url, { max: 4 });

@@ -22,7 +22,8 @@ let dir: string;
 let store: Store;
 let events: EventsWiring;
 
-const open = () => openEvents({ storeUri: undefined, dataDir: dir, store, leases: new LocalLeaseStore(), holder: 'test', log: createLogger('silent') });
+const open = () =>
+  openEvents({ storeUri: undefined, dataDir: dir, store, leases: new LocalLeaseStore(), holder: 'test', log: createLogger('silent') });
 const types = async () => (await events.bus.log.after(0, 1000)).map((e) => [e.type, e.subject]);
 
 beforeEach(async () => {
@@ -38,24 +39,71 @@ afterEach(async () => {
 });
 
 const alert = (over: Partial<Alert> = {}): Alert => ({
-  id: 'al_1', cohort: 'north', model: 'fraud@1', features: [], severity: 'warning', since: '2026-01-01T00:00:00.000Z', windows: 3, state: 'open',
-  openedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', resolvedAt: null, resolvedBy: null, acknowledgedAt: null, acknowledgedBy: null, ...over,
+  id: 'al_1',
+  cohort: 'north',
+  model: 'fraud@1',
+  features: [],
+  severity: 'warning',
+  since: '2026-01-01T00:00:00.000Z',
+  windows: 3,
+  state: 'open',
+  openedAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  resolvedAt: null,
+  resolvedBy: null,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  ...over,
 });
 
 describe('event wiring', () => {
   it('registry and bundle writes publish after they commit; a refused write publishes nothing', async () => {
-    const v = await store.models.addVersion({ model: 'fraud', runId: null, format: 'onnx', artifacts: { 'model.onnx': 'ab'.repeat(32) }, signature: null, metrics: null, quantization: null, tags: [], description: '' });
+    const v = await store.models.addVersion({
+      model: 'fraud',
+      runId: null,
+      format: 'onnx',
+      artifacts: { 'model.onnx': 'ab'.repeat(32) },
+      signature: null,
+      metrics: null,
+      quantization: null,
+      tags: [],
+      description: '',
+    });
     await store.models.moveAlias({ model: 'fraud', alias: 'champion', toVersion: v.version, actor: 'tok_1', reason: 'first' });
-    const b = { id: 'cd'.repeat(32), model: 'fraud', modelVersion: 1, version: '1.0.0', sequence: 1, manifestDigest: 'm', envelopeDigest: 'e', keyId: 'k', chunkDigests: [], bytes: 10, payloadBytes: 8, artifact: 'model.onnx', createdAt: new Date().toISOString(), createdBy: 'tok_1' };
+    const b = {
+      id: 'cd'.repeat(32),
+      model: 'fraud',
+      modelVersion: 1,
+      version: '1.0.0',
+      sequence: 1,
+      manifestDigest: 'm',
+      envelopeDigest: 'e',
+      keyId: 'k',
+      chunkDigests: [],
+      bytes: 10,
+      payloadBytes: 8,
+      artifact: 'model.onnx',
+      createdAt: new Date().toISOString(),
+      createdBy: 'tok_1',
+    };
     await store.bundles.create(b);
     await expect(store.bundles.create({ ...b, id: 'ef'.repeat(32) })).rejects.toThrow();
     // Reads pass through the wrapper untouched.
     expect((await store.models.resolve('fraud@champion'))?.version).toBe(1);
     expect(await types()).toEqual([
-      ['flotilla.model.version_registered', 'fraud@1'], ['flotilla.model.alias_moved', 'fraud@champion'], ['flotilla.bundle.created', b.id],
+      ['flotilla.model.version_registered', 'fraud@1'],
+      ['flotilla.model.alias_moved', 'fraud@champion'],
+      ['flotilla.bundle.created', b.id],
     ]);
     const [, moved, bundle] = await events.bus.log.after(0);
-    expect(moved!.data).toMatchObject({ model: 'fraud', alias: 'champion', fromVersion: null, toVersion: 1, actor: 'tok_1', reason: 'first' });
+    expect(moved!.data).toMatchObject({
+      model: 'fraud',
+      alias: 'champion',
+      fromVersion: null,
+      toVersion: 1,
+      actor: 'tok_1',
+      reason: 'first',
+    });
     expect(bundle!.data).toMatchObject({ id: b.id, model: 'fraud', modelVersion: 1, version: '1.0.0', sequence: 1 });
   });
 
@@ -67,7 +115,10 @@ describe('event wiring', () => {
     events.onAlert({ type: 'resolved', alert: alert({ state: 'resolved', resolvedBy: 'detector' }) });
     await events.bus.publish('bundle.created', 'flush', null); // publishes run in order: this one lands after the alerts
     expect((await types()).slice(0, 4)).toEqual([
-      ['flotilla.alert.opened', 'al_1'], ['flotilla.alert.escalated', 'al_1'], ['flotilla.alert.acknowledged', 'al_1'], ['flotilla.alert.resolved', 'al_1'],
+      ['flotilla.alert.opened', 'al_1'],
+      ['flotilla.alert.escalated', 'al_1'],
+      ['flotilla.alert.acknowledged', 'al_1'],
+      ['flotilla.alert.resolved', 'al_1'],
     ]);
     expect((await events.bus.log.after(3, 1))[0]!.data).toMatchObject({ state: 'resolved', resolvedBy: 'detector' });
   });
@@ -75,14 +126,23 @@ describe('event wiring', () => {
   it('retraining publishes started and its outcome', async () => {
     const db = openDb(join(dir, 'flotilla.db'));
     const rt = new RetrainingService({
-      store, blobs: null as never, samples: null as never, runs: null as never, conversion: null as never, retrainingStore: new SqliteRetrainingStore(db),
-      log: createLogger('silent'), events: events.bus,
+      store,
+      blobs: null as never,
+      samples: null as never,
+      runs: null as never,
+      conversion: null as never,
+      retrainingStore: new SqliteRetrainingStore(db),
+      log: createLogger('silent'),
+      events: events.bus,
     });
     await rt.setPolicy('fraud', { trigger: {}, data: { parent: 'fraud' } });
     // No champion alias: the job fails at once, which is a transition like any other.
     const job = await rt.retrain('fraud', 'tok_1');
     expect(job.status).toBe('failed');
-    expect(await types()).toEqual([['flotilla.retrain.started', job.id], ['flotilla.retrain.failed', job.id]]);
+    expect(await types()).toEqual([
+      ['flotilla.retrain.started', job.id],
+      ['flotilla.retrain.failed', job.id],
+    ]);
     const [started, failed] = await events.bus.log.after(0);
     expect(started!.data).toMatchObject({ status: 'running', model: 'fraud', trigger: 'manual' });
     expect(failed!.data).toMatchObject({ status: 'failed', error: job.error });
@@ -92,7 +152,17 @@ describe('event wiring', () => {
   it('a store that cannot append logs the failure and the change still stands', async () => {
     await events.close();
     // The wrapped store now publishes into a closed log: the version is registered anyway.
-    const v = await store.models.addVersion({ model: 'm', runId: null, format: 'onnx', artifacts: {}, signature: null, metrics: null, quantization: null, tags: [], description: '' });
+    const v = await store.models.addVersion({
+      model: 'm',
+      runId: null,
+      format: 'onnx',
+      artifacts: {},
+      signature: null,
+      metrics: null,
+      quantization: null,
+      tags: [],
+      description: '',
+    });
     expect((await store.models.getVersion('m', v.version))?.version).toBe(1);
     events = await open();
     expect(await events.bus.log.head()).toBe(0);
@@ -108,7 +178,10 @@ describe.skipIf(postgresMissing())('event stores on PostgreSQL', () => {
     try {
       await a.log.append({ type: 'rollout.created', subject: 'ro_1', data: { n: 1 } });
       await b.log.append({ type: 'rollout.started', subject: 'ro_1', data: { n: 2 } });
-      expect((await a.log.after(0)).map((e) => [e.sequence, e.type])).toEqual([[1, 'flotilla.rollout.created'], [2, 'flotilla.rollout.started']]);
+      expect((await a.log.after(0)).map((e) => [e.sequence, e.type])).toEqual([
+        [1, 'flotilla.rollout.created'],
+        [2, 'flotilla.rollout.started'],
+      ]);
       expect(await b.hooks.list()).toEqual([]);
     } finally {
       await Promise.all([a.close(), b.close()]);

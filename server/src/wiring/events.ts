@@ -30,14 +30,19 @@ export interface EventsWiring {
 export function timingsFromEnv(env: NodeJS.ProcessEnv = process.env): DispatchTimings {
   const n = (name: string, fallback: number) => (Number(env[name]) > 0 ? Number(env[name]) : fallback);
   return {
-    timeoutMs: n('FLOTILLA_WEBHOOK_TIMEOUT_MS', DEFAULT_TIMINGS.timeoutMs), backoffMs: n('FLOTILLA_WEBHOOK_BACKOFF_MS', DEFAULT_TIMINGS.backoffMs),
-    backoffMaxMs: n('FLOTILLA_WEBHOOK_BACKOFF_MAX_MS', DEFAULT_TIMINGS.backoffMaxMs), maxFailures: n('FLOTILLA_WEBHOOK_MAX_FAILURES', DEFAULT_TIMINGS.maxFailures),
+    timeoutMs: n('FLOTILLA_WEBHOOK_TIMEOUT_MS', DEFAULT_TIMINGS.timeoutMs),
+    backoffMs: n('FLOTILLA_WEBHOOK_BACKOFF_MS', DEFAULT_TIMINGS.backoffMs),
+    backoffMaxMs: n('FLOTILLA_WEBHOOK_BACKOFF_MAX_MS', DEFAULT_TIMINGS.backoffMaxMs),
+    maxFailures: n('FLOTILLA_WEBHOOK_MAX_FAILURES', DEFAULT_TIMINGS.maxFailures),
     pollMs: n('FLOTILLA_WEBHOOK_POLL_MS', DEFAULT_TIMINGS.pollMs),
   };
 }
 
 const ALERT_TYPES: Partial<Record<AlertChangeType, EventType>> = {
-  raised: 'alert.opened', escalated: 'alert.escalated', acknowledged: 'alert.acknowledged', resolved: 'alert.resolved',
+  raised: 'alert.opened',
+  escalated: 'alert.escalated',
+  acknowledged: 'alert.acknowledged',
+  resolved: 'alert.resolved',
 };
 
 /** The store's registry and bundle writers, emitting after each change (a Proxy, so methods added later pass through). */
@@ -57,33 +62,65 @@ export function publishingStore(store: Store, events: EventPublisher): void {
       },
     });
   store.models = wrap<ModelStore>(store.models, {
-    addVersion: (v: Awaited<ReturnType<ModelStore['addVersion']>>) => events.publish('model.version_registered', `${v.model}@${v.version}`, {
-      model: v.model, version: v.version, format: v.format, runId: v.runId, artifacts: v.artifacts, tags: v.tags, description: v.description, createdAt: v.createdAt,
-    }),
+    addVersion: (v: Awaited<ReturnType<ModelStore['addVersion']>>) =>
+      events.publish('model.version_registered', `${v.model}@${v.version}`, {
+        model: v.model,
+        version: v.version,
+        format: v.format,
+        runId: v.runId,
+        artifacts: v.artifacts,
+        tags: v.tags,
+        description: v.description,
+        createdAt: v.createdAt,
+      }),
     moveAlias: (m: Awaited<ReturnType<ModelStore['moveAlias']>>) => events.publish('model.alias_moved', `${m.model}@${m.alias}`, { ...m }),
   });
   store.bundles = wrap<BundleStore>(store.bundles, {
-    create: (b: Awaited<ReturnType<BundleStore['create']>>) => events.publish('bundle.created', b.id, {
-      id: b.id, model: b.model, modelVersion: b.modelVersion, version: b.version, sequence: b.sequence, bytes: b.bytes, keyId: b.keyId,
-      createdAt: b.createdAt, createdBy: b.createdBy,
-    }),
+    create: (b: Awaited<ReturnType<BundleStore['create']>>) =>
+      events.publish('bundle.created', b.id, {
+        id: b.id,
+        model: b.model,
+        modelVersion: b.modelVersion,
+        version: b.version,
+        sequence: b.sequence,
+        bytes: b.bytes,
+        keyId: b.keyId,
+        createdAt: b.createdAt,
+        createdBy: b.createdBy,
+      }),
   });
 }
 
 export async function openEvents(o: {
-  storeUri: string | undefined; dataDir: string; store: Store; leases: LeaseStore; holder: string; log: Logger; timings?: Partial<DispatchTimings>;
+  storeUri: string | undefined;
+  dataDir: string;
+  store: Store;
+  leases: LeaseStore;
+  holder: string;
+  log: Logger;
+  timings?: Partial<DispatchTimings>;
 }): Promise<EventsWiring> {
   const stores = await openEventStores(o.storeUri, o.dataDir);
   const bus = new EventBus(stores.log, o.log.child({ svc: 'events' }));
   publishingStore(o.store, bus);
   const timings = { ...timingsFromEnv(), ...o.timings };
-  const lease = leaseGate(o.leases, 'webhooks', o.holder, Math.max(60_000, 3 * timings.timeoutMs), (e) => o.log.warn('lease check failed', { err: String(e) }));
-  const dispatcher = new WebhookDispatcher({ hooks: stores.hooks, log: stores.log, logger: o.log.child({ svc: 'webhooks' }), timings, lease: lease.check });
+  const lease = leaseGate(o.leases, 'webhooks', o.holder, Math.max(60_000, 3 * timings.timeoutMs), (e) =>
+    o.log.warn('lease check failed', { err: String(e) }),
+  );
+  const dispatcher = new WebhookDispatcher({
+    hooks: stores.hooks,
+    log: stores.log,
+    logger: o.log.child({ svc: 'webhooks' }),
+    timings,
+    lease: lease.check,
+  });
   const webhooks = new WebhookService(stores.hooks, stores.log, () => dispatcher.wake());
   const stopWake = bus.onEvent(() => dispatcher.wake());
   dispatcher.start();
   return {
-    bus, webhooks, dispatcher,
+    bus,
+    webhooks,
+    dispatcher,
     onAlert(change) {
       const type = ALERT_TYPES[change.type];
       if (type) void bus.publish(type, change.alert.id, { ...change.alert });

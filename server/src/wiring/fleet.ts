@@ -76,41 +76,88 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
   const keyHome = config.sharedDir ?? config.dataDir;
   const keys = await KeyRing.open(keyHome);
   if (keys.created) log.info('created the bundle signing key', { keyId: keys.active().keyId, dir: `${keyHome}/keys` });
-  else if (keys.version > 0) log.info('bundle signing keys', { active: keys.active().keyId, trustVersion: keys.version, trusted: keys.list().length });
+  else if (keys.version > 0)
+    log.info('bundle signing keys', { active: keys.active().keyId, trustVersion: keys.version, trusted: keys.list().length });
   const credentialKey = await loadOrCreateCredentialKey(join(keyHome, 'keys'));
   const devices = new DeviceService({ store, log, prefix, credentialKey });
   const certificates = new DeviceCertificates({ ca: () => loadOrCreateCa(join(keyHome, 'keys'), config.ca), store });
-  const tls = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), port: config.mqttsPort } : undefined;
+  const tls = config.tls
+    ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), port: config.mqttsPort }
+    : undefined;
   const mtls = config.mtls ? await brokerMtls(certificates, tls, config.host, config.mqttsPort) : undefined;
   const limits = resolveBrokerLimits(config.brokerLimits);
   const ext = config.externalBroker;
-  const embedded = ext ? null : new EmbeddedAedesBroker({ authority: devices, log: log.child({ svc: 'broker' }), prefix, limits, host: config.host, mqttPort: config.mqttPort, tls: mtls ?? tls });
-  const broker: BrokerLink = embedded ?? new MosquittoDynsecLink({
-    url: ext!.url, username: ext!.username, password: ext!.password, publicUrl: ext!.publicUrl, log: log.child({ svc: 'broker' }), prefix,
-    registry: async (after, limit) => devices.list({ after: after ?? undefined, limit }),
-  });
+  const embedded = ext
+    ? null
+    : new EmbeddedAedesBroker({
+        authority: devices,
+        log: log.child({ svc: 'broker' }),
+        prefix,
+        limits,
+        host: config.host,
+        mqttPort: config.mqttPort,
+        tls: mtls ?? tls,
+      });
+  const broker: BrokerLink =
+    embedded ??
+    new MosquittoDynsecLink({
+      url: ext!.url,
+      username: ext!.username,
+      password: ext!.password,
+      publicUrl: ext!.publicUrl,
+      log: log.child({ svc: 'broker' }),
+      prefix,
+      registry: async (after, limit) => devices.list({ after: after ?? undefined, limit }),
+    });
   devices.attachBroker(broker);
-  const enrollments = new EnrollmentService({ store, log: log.child({ svc: 'enroll' }), key: credentialKey, sync: () => broker.credentials });
+  const enrollments = new EnrollmentService({
+    store,
+    log: log.child({ svc: 'enroll' }),
+    key: credentialKey,
+    sync: () => broker.credentials,
+  });
   const delivery = new DeliveryService({ store, link: broker, log, prefix, trust: () => keys.trust() });
   const bundles = new BundleService({ store, blobs, keys, extras: config.bundleExtras, onCreated: config.onBundle });
   const metrics = new MetricsRegistry();
   const stopProcessMetrics = registerProcessMetrics(metrics);
   const served = metrics.counter('flotilla_chunk_bytes_served_total', 'Blob bytes served to devices, by transport');
   const chunks = new ChunkService({
-    link: broker, blobs, delivery, log, prefix, maxConcurrentTransfers: limits.maxConcurrentTransfers, window: limits.chunkWindow,
-    maxResponseBytes: limits.maxChunkResponseBytes, onServed: (n) => served.inc({ transport: 'mqtt' }, n),
+    link: broker,
+    blobs,
+    delivery,
+    log,
+    prefix,
+    maxConcurrentTransfers: limits.maxConcurrentTransfers,
+    window: limits.chunkWindow,
+    maxResponseBytes: limits.maxChunkResponseBytes,
+    onServed: (n) => served.inc({ transport: 'mqtt' }, n),
   });
   const ingest = new DeviceStateIngest({ store, link: broker, log, prefix, onStatus: (id, e) => config.onStatus?.(id, e) });
   registerBrokerMetrics(metrics, broker, chunks);
   // A tick a tenth of the period (at most a minute) keeps a short test period responsive and a month cheap.
   const period = config.rotateEveryMs;
-  const schedule = period ? new RotationSchedule({
-    periodMs: period, tickMs: Math.min(60_000, Math.max(100, Math.floor(period / 10))), store: store.devices, log: log.child({ svc: 'rotation' }),
-    rotate: (ids, overlapMs) => devices.rotate({ ids }, 'schedule', overlapMs),
-  }) : null;
+  const schedule = period
+    ? new RotationSchedule({
+        periodMs: period,
+        tickMs: Math.min(60_000, Math.max(100, Math.floor(period / 10))),
+        store: store.devices,
+        log: log.child({ svc: 'rotation' }),
+        rotate: (ids, overlapMs) => devices.rotate({ ids }, 'schedule', overlapMs),
+      })
+    : null;
   devices.setRotationSchedule(schedule ? (at) => schedule.nextRotationAt(at) : null);
 
-  const services: FleetServices = { devices, enrollments, certificates, bundles, delivery, broker, keys, metrics, onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n) };
+  const services: FleetServices = {
+    devices,
+    enrollments,
+    certificates,
+    bundles,
+    delivery,
+    broker,
+    keys,
+    metrics,
+    onHttpBlobBytes: (n) => served.inc({ transport: 'http' }, n),
+  };
   let started = false;
   return {
     services,
@@ -137,7 +184,12 @@ export async function openFleet(config: FleetConfig, store: Store, blobs: BlobSt
 }
 
 /** The mqtts listener's settings under mTLS: the given certificate, or one the Flotilla CA issues now. */
-async function brokerMtls(certs: DeviceCertificates, tls: { cert: Buffer; key: Buffer; port: number } | undefined, host: string, port: number) {
+async function brokerMtls(
+  certs: DeviceCertificates,
+  tls: { cert: Buffer; key: Buffer; port: number } | undefined,
+  host: string,
+  port: number,
+) {
   const ca = await certs.ca();
   if (tls) return { ...tls, clientCa: ca.certificate };
   // A fresh key each start: nothing to keep on disk, and devices pin the CA, not this certificate.
@@ -159,20 +211,42 @@ function registerBrokerMetrics(m: MetricsRegistry, broker: BrokerLink, chunks: C
   m.gauge('flotilla_mqtt_bytes_out_total', 'Bytes sent on MQTT connections', stat('bytesOut'), 'counter');
   m.gauge('flotilla_mqtt_connect_refused_total', 'Connections refused (credentials, limits)', stat('connectRefused'), 'counter');
   m.gauge('flotilla_mqtt_frames_refused_total', 'Connections dropped for oversized or trickled packets', stat('framesRefused'), 'counter');
-  m.gauge('flotilla_mqtt_admission_peak', 'Most inbound publishes ever being routed at once (the gate holds the rest: BrokerLimits.maxInflightPublishes)', stat('admissionPeak'));
+  m.gauge(
+    'flotilla_mqtt_admission_peak',
+    'Most inbound publishes ever being routed at once (the gate holds the rest: BrokerLimits.maxInflightPublishes)',
+    stat('admissionPeak'),
+  );
   m.gauge('flotilla_mqtt_admission_waits_total', 'Inbound publishes that waited at the admission gate', stat('admissionWaits'), 'counter');
   m.gauge('flotilla_mqtt_drain_timeouts_total', 'Subscribers disconnected for not reading', stat('drainTimeouts'), 'counter');
   for (const name of DEVICE_COUNTERS) {
     const metric = `flotilla_mqtt_device_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
-    m.gauge(metric, `Per device: ${name}`, () => {
-      const rows: [Record<string, string>, number][] = [];
-      for (const [device, c] of broker.counters.entries()) if (c[name] > 0) rows.push([{ device }, c[name]]);
-      return rows;
-    }, 'counter');
+    m.gauge(
+      metric,
+      `Per device: ${name}`,
+      () => {
+        const rows: [Record<string, string>, number][] = [];
+        for (const [device, c] of broker.counters.entries()) if (c[name] > 0) rows.push([{ device }, c[name]]);
+        return rows;
+      },
+      'counter',
+    );
   }
-  m.gauge('flotilla_mqtt_refused_total', 'Refused publishes and subscribes, all devices', () => {
-    const t = broker.counters.total();
-    return [[{ kind: 'publish' }, t.publishRefused], [{ kind: 'subscribe' }, t.subscribeRefused]];
-  }, 'counter');
-  m.gauge('flotilla_chunk_requests_total', 'Chunk requests answered, by outcome', () => Object.entries(chunks.answered).map(([outcome, n]) => [{ outcome }, n]), 'counter');
+  m.gauge(
+    'flotilla_mqtt_refused_total',
+    'Refused publishes and subscribes, all devices',
+    () => {
+      const t = broker.counters.total();
+      return [
+        [{ kind: 'publish' }, t.publishRefused],
+        [{ kind: 'subscribe' }, t.subscribeRefused],
+      ];
+    },
+    'counter',
+  );
+  m.gauge(
+    'flotilla_chunk_requests_total',
+    'Chunk requests answered, by outcome',
+    () => Object.entries(chunks.answered).map(([outcome, n]) => [{ outcome }, n]),
+    'counter',
+  );
 }

@@ -27,5 +27,4 @@ describe.skipIf(postgresMissing())('openStore on PostgreSQL', () => {
     });
     await check.end();
   });
-
 });

@@ -9,14 +9,21 @@ import type { Device } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 
 const toTarget = (d: Device): TargetDevice => ({
-  id: d.id, tags: d.tags, groups: d.groups, attributes: d.attributes, online: d.online,
-  currentBundleId: ((d.reported as { bundleId?: string | null } | null)?.bundleId ?? null) || ((d.desired as { bundle?: { id?: string } | null } | null)?.bundle?.id ?? null),
+  id: d.id,
+  tags: d.tags,
+  groups: d.groups,
+  attributes: d.attributes,
+  online: d.online,
+  currentBundleId:
+    ((d.reported as { bundleId?: string | null } | null)?.bundleId ?? null) ||
+    ((d.desired as { bundle?: { id?: string } | null } | null)?.bundle?.id ?? null),
   update: (d.reported as { update?: DeviceUpdateReport | null } | null)?.update ?? null,
 });
 
 /** The registry filter that selects exactly what `matchesTarget` would, or null when none does. */
 function exactFilter(t: Target): { tag?: string; group?: string } | null {
-  if (t.deviceIds?.length || Object.keys(t.attributes ?? {}).length || (t.tags?.length ?? 0) > 1 || (t.groups?.length ?? 0) > 1) return null;
+  if (t.deviceIds?.length || Object.keys(t.attributes ?? {}).length || (t.tags?.length ?? 0) > 1 || (t.groups?.length ?? 0) > 1)
+    return null;
   return { ...(t.tags?.length ? { tag: t.tags[0] } : {}), ...(t.groups?.length ? { group: t.groups[0] } : {}) };
 }
 
@@ -52,7 +59,12 @@ export function desiredStatePort(delivery: DeliveryService): DesiredStatePort {
     async setDesired(deviceIds, what, opts = {}) {
       // A rollback carries no update policy: it is the operator's emergency exit and activates at once.
       if ('rollbackTo' in what) await delivery.setDesired([...deviceIds], what.rollbackTo, { rollback: true, actor: 'rollout-engine' });
-      else await delivery.setDesired([...deviceIds], what.id, { actor: 'rollout-engine', retry: opts.retry, ...(opts.update ? { update: (attrs) => devicePolicy(opts.update, attrs) } : {}) });
+      else
+        await delivery.setDesired([...deviceIds], what.id, {
+          actor: 'rollout-engine',
+          retry: opts.retry,
+          ...(opts.update ? { update: (attrs) => devicePolicy(opts.update, attrs) } : {}),
+        });
     },
     async setShadow(deviceIds, bundle) {
       await delivery.setShadow([...deviceIds], bundle?.id ?? null, { actor: 'rollout-engine' });
@@ -62,7 +74,13 @@ export function desiredStatePort(delivery: DeliveryService): DesiredStatePort {
 
 export function healthPort(monitoring: MonitoringService): HealthPort {
   return {
-    stageStats: (q) => monitoring.deviceSetHealth({ deviceIds: q.deviceIds, model: `${q.bundle.model}@${q.bundle.version}`, since: Date.parse(q.since), shadow: q.shadow }),
+    stageStats: (q) =>
+      monitoring.deviceSetHealth({
+        deviceIds: q.deviceIds,
+        model: `${q.bundle.model}@${q.bundle.version}`,
+        since: Date.parse(q.since),
+        shadow: q.shadow,
+      }),
   };
 }
 

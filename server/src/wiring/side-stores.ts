@@ -30,15 +30,31 @@ export const isPostgresUri = (uri: string | undefined): uri is string => !!uri &
 export async function openSideStores(storeUri: string | undefined, dataDir: string): Promise<SideStores> {
   if (isPostgresUri(storeUri)) {
     // Loaded on demand: a SQLite server never loads the PostgreSQL driver.
-    const [{ openPool }, { PostgresTelemetryStore }, { PostgresFieldSampleStore }, { PostgresLeaseStore }, { advisoryMutex }, { PostgresRetrainingStore }] = await Promise.all([
-      import('../store/postgres/pg-db.ts'), import('../store/postgres/postgres-telemetry-store.ts'), import('../store/postgres/postgres-field-sample-store.ts'),
-      import('../store/postgres/leases.ts'), import('../store/postgres/advisory-mutex.ts'), import('../store/postgres/postgres-retraining-store.ts'),
+    const [
+      { openPool },
+      { PostgresTelemetryStore },
+      { PostgresFieldSampleStore },
+      { PostgresLeaseStore },
+      { advisoryMutex },
+      { PostgresRetrainingStore },
+    ] = await Promise.all([
+      import('../store/postgres/pg-db.ts'),
+      import('../store/postgres/postgres-telemetry-store.ts'),
+      import('../store/postgres/postgres-field-sample-store.ts'),
+      import('../store/postgres/leases.ts'),
+      import('../store/postgres/advisory-mutex.ts'),
+      import('../store/postgres/postgres-retraining-store.ts'),
     ]);
     const pool = openPool(storeUri);
     try {
       return {
-        telemetry: await PostgresTelemetryStore.open(pool), samples: await PostgresFieldSampleStore.open(pool), leases: await PostgresLeaseStore.open(pool),
-        retraining: await PostgresRetrainingStore.open(pool), soleProcess: false, rolloutMutex: advisoryMutex(pool, 'rollouts'), close: () => pool.end(),
+        telemetry: await PostgresTelemetryStore.open(pool),
+        samples: await PostgresFieldSampleStore.open(pool),
+        leases: await PostgresLeaseStore.open(pool),
+        retraining: await PostgresRetrainingStore.open(pool),
+        soleProcess: false,
+        rolloutMutex: advisoryMutex(pool, 'rollouts'),
+        close: () => pool.end(),
       };
     } catch (e) {
       await pool.end().catch(() => undefined);
@@ -53,8 +69,11 @@ export async function openSideStores(storeUri: string | undefined, dataDir: stri
   // let this second connection share it with the Store's).
   const metadataDb = openDb(sqliteStorePath(storeUri, dataDir) ?? join(dataDir, 'flotilla.db'));
   return {
-    telemetry: new SqliteTelemetryStore(telemetryDb), samples: new SqliteFieldSampleStore(samplesDb), leases: new LocalLeaseStore(),
-    retraining: new SqliteRetrainingStore(metadataDb), soleProcess: true,
+    telemetry: new SqliteTelemetryStore(telemetryDb),
+    samples: new SqliteFieldSampleStore(samplesDb),
+    leases: new LocalLeaseStore(),
+    retraining: new SqliteRetrainingStore(metadataDb),
+    soleProcess: true,
     async close() {
       telemetryDb.close();
       samplesDb.close();

@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 export function runWorkerJob<R>(entry: URL, job: unknown, transfer: ArrayBuffer[] = []): Promise<R> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
-      workerData: { entry: entry.href, job }, transferList: transfer,
+      workerData: { entry: entry.href, job },
+      transferList: transfer,
     });
     let answered = false;
     worker.once('message', (m: R) => {

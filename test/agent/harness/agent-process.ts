@@ -44,7 +44,11 @@ export interface AgentProcess {
 
 /** Starts `flotilla agent <args> --json` from the bundle. */
 export function spawnAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const proc = spawn(process.execPath, [AGENT_BUNDLE, 'agent', ...args, '--json'], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [AGENT_BUNDLE, 'agent', ...args, '--json'], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: AgentLine[] = [];
   const waiters = new Set<() => void>();
   let out = '';
@@ -64,10 +68,12 @@ export function spawnAgent(args: string[], env: Record<string, string> = {}): Ag
     }
   });
   proc.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => {
-    for (const w of waiters) w();
-    r({ code, signal });
-  }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    proc.once('exit', (code, signal) => {
+      for (const w of waiters) w();
+      r({ code, signal });
+    }),
+  );
   return {
     proc,
     lines,
@@ -78,9 +84,24 @@ export function spawnAgent(args: string[], env: Record<string, string> = {}): Ag
         const check = () => {
           const hit = lines.find(match);
           if (hit) return done(() => resolve(hit));
-          if (proc.exitCode !== null || proc.signalCode !== null) done(() => reject(new Error(`agent exited (${proc.exitCode ?? proc.signalCode}) before ${what}; stderr:\n${err}\nlines:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)));
+          if (proc.exitCode !== null || proc.signalCode !== null)
+            done(() =>
+              reject(
+                new Error(
+                  `agent exited (${proc.exitCode ?? proc.signalCode}) before ${what}; stderr:\n${err}\nlines:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`,
+                ),
+              ),
+            );
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${what}; lines:\n${lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${err}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(`timed out waiting for ${what}; lines:\n${lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${err}`),
+              ),
+            ),
+          timeoutMs,
+        );
         const done = (fn: () => void) => {
           clearTimeout(timer);
           waiters.delete(check);

@@ -22,7 +22,15 @@ export const newDeviceId = (label: string) => `${label}-${process.pid}-${next++}
 export async function startTestAgent(h: HarnessServer, deviceId: string, o: Partial<CreateAgentOptions> = {}): Promise<TestAgent> {
   const d = h.devices.get(deviceId) ?? h.addDevice(deviceId);
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'agent-it-'));
-  const agent = await createAgent({ deviceId, token: d.token, mqttUrl: h.mqttUrl, dataDir, trustedKeys: [TRUSTED_HEX], backoff: { minMs: 100, maxMs: 1000 }, ...o });
+  const agent = await createAgent({
+    deviceId,
+    token: d.token,
+    mqttUrl: h.mqttUrl,
+    dataDir,
+    trustedKeys: [TRUSTED_HEX],
+    backoff: { minMs: 100, maxMs: 1000 },
+    ...o,
+  });
   const states: StateChange[] = [];
   agent.on('state', (s) => states.push(s));
   return { agent, dataDir, states };

@@ -8,9 +8,20 @@ import { extname, join, normalize } from 'node:path';
 import { Aedes, type Client } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import {
-  ChunkRequest, DEFAULT_PREFIX, Presence, ReportedState, SampleBatch, StatusEvent, TelemetryWindow,
-  decodeMessage, deviceTopic, encodeChunkResponse, parseDeviceTopic,
-  type BundleRef, type TelemetryPolicy, type UpdatePolicy,
+  ChunkRequest,
+  DEFAULT_PREFIX,
+  Presence,
+  ReportedState,
+  SampleBatch,
+  StatusEvent,
+  TelemetryWindow,
+  decodeMessage,
+  deviceTopic,
+  encodeChunkResponse,
+  parseDeviceTopic,
+  type BundleRef,
+  type TelemetryPolicy,
+  type UpdatePolicy,
 } from '@flotilla/firmware-bundler/wire';
 
 /** What the harness knows about one device. */
@@ -25,7 +36,15 @@ export interface DeviceRecord {
   reported: ReportedState | null;
   presence: { online: boolean; session: number }[];
   rev: number;
-  desired: { bundle: BundleRef | null; telemetry: TelemetryPolicy; shadow?: BundleRef | null; shadowRate?: number; update?: UpdatePolicy; retry?: number; trust?: unknown } | null;
+  desired: {
+    bundle: BundleRef | null;
+    telemetry: TelemetryPolicy;
+    shadow?: BundleRef | null;
+    shadowRate?: number;
+    update?: UpdatePolicy;
+    retry?: number;
+    trust?: unknown;
+  } | null;
   /** Chunk requests served, by digest. */
   served: Map<string, number>;
 }
@@ -98,7 +117,18 @@ export class HarnessServer {
 
   /** Registers a device with its token. */
   addDevice(deviceId: string, token = `tok-${deviceId}`): DeviceRecord {
-    const d: DeviceRecord = { token, windows: new Map(), receipts: [], samples: new Map(), statuses: [], reported: null, presence: [], rev: 0, desired: null, served: new Map() };
+    const d: DeviceRecord = {
+      token,
+      windows: new Map(),
+      receipts: [],
+      samples: new Map(),
+      statuses: [],
+      reported: null,
+      presence: [],
+      rev: 0,
+      desired: null,
+      served: new Map(),
+    };
     this.devices.set(deviceId, d);
     return d;
   }
@@ -115,10 +145,23 @@ export class HarnessServer {
   }
 
   /** Publishes a retained desired state for the device [WIRE-2.2]. */
-  async setDesired(deviceId: string, bundle: BundleRef | null, telemetry: Partial<TelemetryPolicy> = {}, shadow: { bundle: BundleRef | null; rate?: number } = { bundle: null }, control: { update?: UpdatePolicy; retry?: number } = {}): Promise<void> {
+  async setDesired(
+    deviceId: string,
+    bundle: BundleRef | null,
+    telemetry: Partial<TelemetryPolicy> = {},
+    shadow: { bundle: BundleRef | null; rate?: number } = { bundle: null },
+    control: { update?: UpdatePolicy; retry?: number } = {},
+  ): Promise<void> {
     const d = this.device(deviceId);
     d.rev++;
-    d.desired = { bundle, telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry }, shadow: shadow.bundle, shadowRate: shadow.rate, ...control, trust: d.desired?.trust };
+    d.desired = {
+      bundle,
+      telemetry: { ...DEFAULT_TELEMETRY, ...d.desired?.telemetry, ...telemetry },
+      shadow: shadow.bundle,
+      shadowRate: shadow.rate,
+      ...control,
+      trust: d.desired?.trust,
+    };
     await this.publishDesired(deviceId);
   }
 
@@ -126,7 +169,15 @@ export class HarnessServer {
   async setTrust(deviceId: string, trust: unknown, bundle?: BundleRef | null): Promise<void> {
     const d = this.device(deviceId);
     d.rev++;
-    d.desired = { bundle: bundle === undefined ? (d.desired?.bundle ?? null) : bundle, telemetry: d.desired?.telemetry ?? DEFAULT_TELEMETRY, shadow: d.desired?.shadow, shadowRate: d.desired?.shadowRate, update: d.desired?.update, retry: d.desired?.retry, trust };
+    d.desired = {
+      bundle: bundle === undefined ? (d.desired?.bundle ?? null) : bundle,
+      telemetry: d.desired?.telemetry ?? DEFAULT_TELEMETRY,
+      shadow: d.desired?.shadow,
+      shadowRate: d.desired?.shadowRate,
+      update: d.desired?.update,
+      retry: d.desired?.retry,
+      trust,
+    };
     await this.publishDesired(deviceId);
   }
 
@@ -149,7 +200,8 @@ export class HarnessServer {
         const ok = !!d && username === client.id && password?.toString() === d.token;
         done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 as const }), ok);
       },
-      authorizePublish: (client, packet, done) => done(client && this.ownTopic(client, packet.topic, 'publish') ? null : new Error('not your topic')),
+      authorizePublish: (client, packet, done) =>
+        done(client && this.ownTopic(client, packet.topic, 'publish') ? null : new Error('not your topic')),
       authorizeSubscribe: (client, sub, done) => done(null, this.ownTopic(client, sub.topic, 'subscribe') ? sub : null),
     });
     aedes.on('publish', (packet, client) => {
@@ -179,13 +231,28 @@ export class HarnessServer {
   private ownTopic(client: Client, topic: string, kind: 'publish' | 'subscribe'): boolean {
     const t = parseDeviceTopic(this.prefix, topic);
     if (!t || t.deviceId !== client.id) return false;
-    return kind === 'publish' ? ['reported', 'status', 'telemetry', 'samples', 'chunks/req', 'presence'].includes(t.leaf) : ['desired', 'chunks/res', 'ack', 'credentials'].includes(t.leaf);
+    return kind === 'publish'
+      ? ['reported', 'status', 'telemetry', 'samples', 'chunks/req', 'presence'].includes(t.leaf)
+      : ['desired', 'chunks/res', 'ack', 'credentials'].includes(t.leaf);
   }
 
   private async publishDesired(deviceId: string): Promise<void> {
     const d = this.device(deviceId);
     if (!d.desired || !this.aedes) return;
-    const payload = Buffer.from(JSON.stringify({ v: 1, rev: d.rev, bundle: d.desired.bundle, telemetry: d.desired.telemetry, shadow: d.desired.shadow ?? null, shadowRate: d.desired.shadowRate, update: d.desired.update, retry: d.desired.retry, trust: d.desired.trust, issuedAt: new Date().toISOString() }));
+    const payload = Buffer.from(
+      JSON.stringify({
+        v: 1,
+        rev: d.rev,
+        bundle: d.desired.bundle,
+        telemetry: d.desired.telemetry,
+        shadow: d.desired.shadow ?? null,
+        shadowRate: d.desired.shadowRate,
+        update: d.desired.update,
+        retry: d.desired.retry,
+        trust: d.desired.trust,
+        issuedAt: new Date().toISOString(),
+      }),
+    );
     await this.publish(deviceTopic(this.prefix, deviceId, 'desired'), payload, true);
   }
 
@@ -200,7 +267,8 @@ export class HarnessServer {
     const d = t && this.devices.get(t.deviceId);
     if (!t || !d) return;
     const ack = (kind: 'telemetry' | 'samples', seq: number) => {
-      if (this.o.ack !== false) void this.publish(deviceTopic(this.prefix, t.deviceId, 'ack'), Buffer.from(JSON.stringify({ v: 1, kind, seqs: [seq] })));
+      if (this.o.ack !== false)
+        void this.publish(deviceTopic(this.prefix, t.deviceId, 'ack'), Buffer.from(JSON.stringify({ v: 1, kind, seqs: [seq] })));
     };
     switch (t.leaf) {
       case 'telemetry': {
@@ -298,7 +366,12 @@ export class HarnessServer {
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     const body = blob.subarray(start);
-    const headers = { 'accept-ranges': 'bytes', etag: `"${digest}"`, 'content-type': 'application/octet-stream', ...(this.httpNoLength ? {} : { 'content-length': String(body.length) }) };
+    const headers = {
+      'accept-ranges': 'bytes',
+      etag: `"${digest}"`,
+      'content-type': 'application/octet-stream',
+      ...(this.httpNoLength ? {} : { 'content-length': String(body.length) }),
+    };
     if (m) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${blob.length - 1}/${blob.length}` });
     else res.writeHead(200, headers);
     if (this.httpCutAfter !== null && !m && body.length > this.httpCutAfter) {
@@ -312,7 +385,13 @@ export class HarnessServer {
   }
 }
 
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+const MIME: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 /** `blob` followed by zeros up to `size` bytes (the blob itself when it is that long already). */
 function padded(blob: Uint8Array, size: number): Uint8Array {

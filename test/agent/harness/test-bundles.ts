@@ -49,9 +49,15 @@ export async function makeBundle(o: MakeBundleOptions): Promise<TestBundle> {
       version: o.version,
       sequence: o.sequence,
       files: [{ path: 'model.onnx', bytes: model, mediaType: 'application/onnx' }],
-      signature: { inputs: [{ name: inputName, dtype: 'float32', shape: [null, spec.inputs] }], outputs: [{ name: 'y', dtype: 'float32', shape: [null, spec.classes ?? 3] }] },
+      signature: {
+        inputs: [{ name: inputName, dtype: 'float32', shape: [null, spec.inputs] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [null, spec.classes ?? 3] }],
+      },
       labels: ['cat', 'dog', 'bird'].slice(0, spec.classes ?? 3),
-      selfTests: o.selfTest === 'none' ? undefined : [{ name: 'row-42', inputs: { [inputName]: row }, expected: { y: expected }, tolerance: { abs: 1e-4 } }],
+      selfTests:
+        o.selfTest === 'none'
+          ? undefined
+          : [{ name: 'row-42', inputs: { [inputName]: row }, expected: { y: expected }, tolerance: { abs: 1e-4 } }],
       runtime: { minAgentVersion: '0.1.0', opset: 13, executionProviders: ['cpu', 'wasm'] },
       createdAt: o.createdAt,
       expiresAt: o.expiresAt,
@@ -66,7 +72,14 @@ export async function makeBundle(o: MakeBundleOptions): Promise<TestBundle> {
   return {
     bytes: packed.bytes,
     blobs,
-    ref: { id: sha256Hex(packed.bytes), model: 'classifier', version: o.version, sequence: o.sequence, manifestDigest: sha256Hex(envelope), bytes: packed.bytes.length },
+    ref: {
+      id: sha256Hex(packed.bytes),
+      model: 'classifier',
+      version: o.version,
+      sequence: o.sequence,
+      manifestDigest: sha256Hex(envelope),
+      bytes: packed.bytes.length,
+    },
     model,
     version: o.version,
     sequence: o.sequence,

@@ -7,7 +7,8 @@ import { newDeviceId, startTestAgent, type TestAgent } from './agents.ts';
 import { waitUntil } from './wait.ts';
 
 /** Every state change of an update that goes through, as `path` writes it. */
-export const HAPPY = 'idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→committing committing→idle';
+export const HAPPY =
+  'idle→downloading downloading→verifying verifying→staging staging→activating activating→probing probing→committing committing→idle';
 
 /** A harness serving v1 and v2; v2 has the same first layer and a new head, so most chunks are shared. */
 export async function harnessWithTwoVersions(): Promise<{ h: HarnessServer; v1: TestBundle; v2: TestBundle }> {
@@ -30,7 +31,12 @@ export function twoVersionsSuite(): { h: HarnessServer; v1: TestBundle; v2: Test
 }
 
 /** A new device (id from `label`) whose agent has installed `v1` over MQTT and is idle. */
-export async function deviceOnV1(h: HarnessServer, v1: TestBundle, label: string, o: Partial<CreateAgentOptions> = {}): Promise<TestAgent & { id: string }> {
+export async function deviceOnV1(
+  h: HarnessServer,
+  v1: TestBundle,
+  label: string,
+  o: Partial<CreateAgentOptions> = {},
+): Promise<TestAgent & { id: string }> {
   const id = newDeviceId(label);
   h.addDevice(id);
   await h.setDesired(id, v1.ref);

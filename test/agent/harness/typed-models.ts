@@ -29,7 +29,11 @@ export function typedModel(): Uint8Array {
       makeNode('ReduceSum', ['maski', 'axis1'], ['count'], { keepdims: 0 }),
     ],
     initializer: [floatTensor('E', [VOCAB, STATE], emb), int64Tensor('axis1', [1], [1]), int64Tensor('axis2', [1], [2])],
-    input: [makeValueInfo('ids', DataType.INT64, ['N', 'S']), makeValueInfo('mask', DataType.BOOL, ['N', 'S']), makeValueInfo('h0', DataType.FLOAT16, ['N', STATE])],
+    input: [
+      makeValueInfo('ids', DataType.INT64, ['N', 'S']),
+      makeValueInfo('mask', DataType.BOOL, ['N', 'S']),
+      makeValueInfo('h0', DataType.FLOAT16, ['N', STATE]),
+    ],
     output: [makeValueInfo('hn', DataType.FLOAT16, ['N', STATE]), makeValueInfo('count', DataType.INT64, ['N'])],
   };
   return encodeModel(makeModel(graph));
@@ -37,6 +41,13 @@ export function typedModel(): Uint8Array {
 
 /** The manifest signature of {@link typedModel}. */
 export const TYPED_SIGNATURE: IoSignature = {
-  inputs: [{ name: 'ids', dtype: 'int64', shape: [null, null] }, { name: 'mask', dtype: 'bool', shape: [null, null] }, { name: 'h0', dtype: 'float16', shape: [null, STATE] }],
-  outputs: [{ name: 'hn', dtype: 'float16', shape: [null, STATE] }, { name: 'count', dtype: 'int64', shape: [null] }],
+  inputs: [
+    { name: 'ids', dtype: 'int64', shape: [null, null] },
+    { name: 'mask', dtype: 'bool', shape: [null, null] },
+    { name: 'h0', dtype: 'float16', shape: [null, STATE] },
+  ],
+  outputs: [
+    { name: 'hn', dtype: 'float16', shape: [null, STATE] },
+    { name: 'count', dtype: 'int64', shape: [null] },
+  ],
 };

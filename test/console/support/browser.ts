@@ -11,7 +11,10 @@ const SHOTS = join(REPO, 'test-output/screenshots');
 const DOCS = process.env.FLOTILLA_DOCS_SCREENSHOTS === '1' ? join(REPO, 'docs/screenshots') : null;
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
 }
 
 export interface ConsolePage {
@@ -21,8 +24,17 @@ export interface ConsolePage {
 }
 
 /** A fresh tab (its own sessionStorage) on the console, signed in with `token` when given. */
-export async function openConsole(browser: Browser, url: string, token?: string, o: { width?: number; height?: number } = {}): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport: { width: o.width ?? 1280, height: o.height ?? 800 }, colorScheme: 'light', reducedMotion: 'reduce' });
+export async function openConsole(
+  browser: Browser,
+  url: string,
+  token?: string,
+  o: { width?: number; height?: number } = {},
+): Promise<ConsolePage> {
+  const context = await browser.newContext({
+    viewport: { width: o.width ?? 1280, height: o.height ?? 800 },
+    colorScheme: 'light',
+    reducedMotion: 'reduce',
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   const errors: string[] = [];
@@ -44,7 +56,9 @@ export async function signIn(page: Page, token: string): Promise<void> {
 
 /** Goes to a console route (`#/models/x`) and waits for the page's heading. */
 export async function go(page: Page, hash: string, heading?: string | RegExp): Promise<void> {
-  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
   if (heading) await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
 

@@ -21,7 +21,11 @@ function newest(dir: string): number {
 
 /** Runs `vite build` into `outDir` (default: a fresh temporary folder) and returns it. */
 export function viteBuild(outDir = mkdtempSync(join(tmpdir(), 'flotilla-console-'))): string {
-  execFileSync(process.execPath, [VITE, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: CONSOLE, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(process.execPath, [VITE, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: CONSOLE,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
   return outDir;
 }
 

@@ -20,14 +20,17 @@ export async function issueToken(srv: ServerHandle, name: string, role: 'viewer'
 export async function startConsoleServer(): Promise<ConsoleServer> {
   ensureConsoleBuilt();
   const srv = await startServerProcess();
-  const [operator, viewer] = await Promise.all([issueToken(srv, 'olivia (operator)', 'operator'), issueToken(srv, 'victor (viewer)', 'viewer')]);
+  const [operator, viewer] = await Promise.all([
+    issueToken(srv, 'olivia (operator)', 'operator'),
+    issueToken(srv, 'victor (viewer)', 'viewer'),
+  ]);
   return { srv, url: srv.url, wsUrl: `${srv.url.replace(/^http/, 'ws')}/mqtt`, tokens: { admin: srv.token, operator, viewer } };
 }
 
 /** A seeded three-class table of four features: trains to a few epochs in seconds on a busy CPU. */
 export function toyCsv(rows = 300, seed = 7): string {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() || 1e-9)) * Math.cos(2 * Math.PI * rnd());
   const lines = ['a,b,c,d,label'];
   for (let i = 0; i < rows; i++) {
@@ -38,7 +41,11 @@ export function toyCsv(rows = 300, seed = 7): string {
 }
 
 export async function importToyDataset(srv: ServerHandle, name = 'toy'): Promise<void> {
-  const r = await fetch(`${srv.url}/api/v1/datasets?name=${name}&label=label`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'text/csv' }, body: toyCsv() });
+  const r = await fetch(`${srv.url}/api/v1/datasets?name=${name}&label=label`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'text/csv' },
+    body: toyCsv(),
+  });
   if (r.status !== 201) throw new Error(`dataset import failed: ${r.status} ${await r.text()}`);
 }
 
@@ -46,7 +53,12 @@ export const TINY_SPEC = { layers: [{ type: 'dense', units: 8, activation: 'relu
 
 /** Trains on the toy dataset through the API and waits for the end; returns the finished run. */
 export async function trainToy(srv: ServerHandle, hyper: Record<string, unknown> = {}, model = 'toy-classifier'): Promise<any> {
-  const start = await srv.api('POST', '/api/v1/runs', { dataset: 'toy', model, spec: TINY_SPEC, hyper: { epochs: 3, batchSize: 32, ...hyper } });
+  const start = await srv.api('POST', '/api/v1/runs', {
+    dataset: 'toy',
+    model,
+    spec: TINY_SPEC,
+    hyper: { epochs: 3, batchSize: 32, ...hyper },
+  });
   if (start.status !== 202) throw new Error(`run refused: ${JSON.stringify(start.body)}`);
   const t0 = Date.now();
   for (;;) {

@@ -21,11 +21,27 @@ export class SimDevice {
   private telemetrySeq = 0;
   private installing: string | null = null;
 
-  private constructor(readonly id: string, private readonly client: MqttClient, private readonly stepMs: number) {}
+  private constructor(
+    readonly id: string,
+    private readonly client: MqttClient,
+    private readonly stepMs: number,
+  ) {}
 
   /** Connects as `id` with its device token and reports idle (with `model`, when it already runs one). */
-  static async connect(wsUrl: string, id: string, token: string, o: { model?: Model | null; bundleId?: string | null; stepMs?: number } = {}): Promise<SimDevice> {
-    const client = mqtt.connect(wsUrl, { clientId: id, username: id, password: token, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
+  static async connect(
+    wsUrl: string,
+    id: string,
+    token: string,
+    o: { model?: Model | null; bundleId?: string | null; stepMs?: number } = {},
+  ): Promise<SimDevice> {
+    const client = mqtt.connect(wsUrl, {
+      clientId: id,
+      username: id,
+      password: token,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+    });
     await new Promise<void>((res, rej) => {
       client.once('connect', () => res());
       client.once('error', rej);
@@ -42,13 +58,23 @@ export class SimDevice {
   }
 
   private publish(leaf: 'reported' | 'status' | 'telemetry', body: unknown) {
-    return this.client.publishAsync(deviceTopic(DEFAULT_PREFIX, this.id, leaf), JSON.stringify(body), { qos: 1, retain: leaf === 'reported' });
+    return this.client.publishAsync(deviceTopic(DEFAULT_PREFIX, this.id, leaf), JSON.stringify(body), {
+      qos: 1,
+      retain: leaf === 'reported',
+    });
   }
 
   report() {
     return this.publish('reported', {
-      v: 1, agentVersion: 'sim-1.0', runtime: 'simulated', state: this.state, model: this.model, bundleId: this.bundleId,
-      freeStorageBytes: 512 * 1024 * 1024, lastError: this.lastError, at: new Date().toISOString(),
+      v: 1,
+      agentVersion: 'sim-1.0',
+      runtime: 'simulated',
+      state: this.state,
+      model: this.model,
+      bundleId: this.bundleId,
+      freeStorageBytes: 512 * 1024 * 1024,
+      lastError: this.lastError,
+      at: new Date().toISOString(),
     });
   }
 
@@ -65,7 +91,12 @@ export class SimDevice {
     this.installing = b.id;
     for (const to of STEPS) {
       await new Promise((r) => setTimeout(r, this.stepMs));
-      await this.step(to, to === 'idle' ? 'committed' : `${to}`, to === 'idle' ? 'self-test passed; committed' : `${to} ${b.version}`, b.id);
+      await this.step(
+        to,
+        to === 'idle' ? 'committed' : `${to}`,
+        to === 'idle' ? 'self-test passed; committed' : `${to} ${b.version}`,
+        b.id,
+      );
     }
     this.model = { name: b.model, version: b.version, sequence: b.sequence };
     this.bundleId = b.id;
@@ -78,9 +109,24 @@ export class SimDevice {
     const end = w.end ?? new Date().toISOString();
     const start = w.start ?? new Date(Date.parse(end) - 60_000).toISOString();
     return this.publish('telemetry', {
-      v: 1, seq: this.telemetrySeq++, start, end, model: this.model, errors: 0,
-      latencyMs: { p50: 3, p95: 7, p99: 11, hist: { edges: [0, 2, 4, 8, 16, 32], counts: [w.requests / 4, w.requests / 2, w.requests / 8, w.requests / 8, 0].map(Math.floor) } },
-      predictions: [], confidence: { edges: [0, 0.5, 0.8, 0.9, 1], counts: [0, 0, 0, 0] }, features: {}, feedback: { labelled: 0, correct: 0 }, shadow: null, dropped: 0,
+      v: 1,
+      seq: this.telemetrySeq++,
+      start,
+      end,
+      model: this.model,
+      errors: 0,
+      latencyMs: {
+        p50: 3,
+        p95: 7,
+        p99: 11,
+        hist: { edges: [0, 2, 4, 8, 16, 32], counts: [w.requests / 4, w.requests / 2, w.requests / 8, w.requests / 8, 0].map(Math.floor) },
+      },
+      predictions: [],
+      confidence: { edges: [0, 0.5, 0.8, 0.9, 1], counts: [0, 0, 0, 0] },
+      features: {},
+      feedback: { labelled: 0, correct: 0 },
+      shadow: null,
+      dropped: 0,
       ...w,
     });
   }

@@ -15,4 +15,6 @@ const fed = agent.feedback(p.predictionId, p.top1);
 const events = [];
 agent.on('model', (e) => events.push(e));
 await agent.close();
-console.log(JSON.stringify({ modelAtStart, installed: installed.ok, model, top1: p.top1, y: Array.from(p.outputs.y), fed, eventsOnClose: events }));
+console.log(
+  JSON.stringify({ modelAtStart, installed: installed.ok, model, top1: p.top1, y: Array.from(p.outputs.y), fed, eventsOnClose: events }),
+);

@@ -57,18 +57,24 @@ export async function unwrap<T>(pending: Promise<ResponseLike> | ResponseLike): 
   } catch {
     /* not JSON: keep the status */
   }
-  const err = new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? `the server answered ${res.status}`);
+  const err = new ApiError(
+    res.status,
+    body?.error?.code ?? `HTTP_${res.status}`,
+    body?.error?.message ?? `the server answered ${res.status}`,
+  );
   if (res.status === 401) for (const fn of unauthorized) fn(err);
   throw err;
 }
 
 /** Plain fetch with the token, for calls without a typed client. */
 export function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return unwrap<T>(fetch(`${API_BASE}${path}`, {
-    method,
-    headers: { ...authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  }));
+  return unwrap<T>(
+    fetch(`${API_BASE}${path}`, {
+      method,
+      headers: { ...authHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
 }
 
 /** The server has no such route at all (an older server, or a feature not built in): not the same as a missing entity. */

@@ -15,7 +15,10 @@ export interface SeriesQuery {
 }
 
 export const getSeries = (q: SeriesQuery) =>
-  request<{ scope: string; id: string; bucket: string; from: string; to: string; series: Series[] }>('GET', `/monitoring/series${query({ ...q, metrics: q.metrics?.join(',') })}`);
+  request<{ scope: string; id: string; bucket: string; from: string; to: string; series: Series[] }>(
+    'GET',
+    `/monitoring/series${query({ ...q, metrics: q.metrics?.join(',') })}`,
+  );
 export const getDrift = (q: { cohort?: string; model?: string } = {}) =>
   unwrap<{ config: DriftConfig; streams: StreamStatus[] }>(c.monitoring.drift.$get({ query: q }));
 export const listAlerts = (q: { state?: 'open' | 'resolved'; cohort?: string; model?: string; limit?: number } = {}) =>

@@ -28,9 +28,10 @@ export async function signIn(token: string): Promise<void> {
     set({ me: await whoAmI(), checking: false, notice: null });
   } catch (e) {
     setToken(null);
-    const notice = e instanceof ApiError && e.status === 401
-      ? 'The server refused this token: it is unknown or revoked. Check it, or ask an admin for a new one.'
-      : `Could not sign in: ${e instanceof Error ? e.message : String(e)}`;
+    const notice =
+      e instanceof ApiError && e.status === 401
+        ? 'The server refused this token: it is unknown or revoked. Check it, or ask an admin for a new one.'
+        : `Could not sign in: ${e instanceof Error ? e.message : String(e)}`;
     set({ me: null, checking: false, notice });
     throw e;
   }

@@ -8,5 +8,7 @@ const client = hc<EventsApi>(API_BASE, { headers: authHeaders });
 
 export const listWebhooks = () => unwrap<{ webhooks: WebhookAnswer[] }>(client.webhooks.$get()).then((r) => r.webhooks);
 export const webhookDeliveries = (id: string, limit = 20) =>
-  unwrap<{ deliveries: WebhookDelivery[] }>(client.webhooks[':id'].deliveries.$get({ param: { id }, query: { limit: String(limit) } })).then((r) => r.deliveries);
+  unwrap<{ deliveries: WebhookDelivery[] }>(
+    client.webhooks[':id'].deliveries.$get({ param: { id }, query: { limit: String(limit) } }),
+  ).then((r) => r.deliveries);
 export const enableWebhook = (id: string) => unwrap<WebhookAnswer>(client.webhooks[':id'].enable.$post({ param: { id } }));

@@ -40,17 +40,27 @@ export function ActionButton(p: ActionButtonProps) {
       setBusy(false);
     }
   };
-  return h('span', { class: 'action' },
+  return h(
+    'span',
+    { class: 'action' },
     h('button', { type: 'button', class: cls, disabled: p.disabled || busy, onClick: click, 'data-action': p.label }, p.label),
     error ? h('span', { class: 'inline-error', role: 'alert' }, error) : null,
     open && p.confirm
-      ? h(ConfirmDialog, {
-        title: p.confirm.title, confirmLabel: p.confirm.confirmLabel ?? p.label, danger: p.confirm.danger ?? p.danger, reason: p.confirm.reason,
-        onConfirm: async (reason: string) => {
-          await p.run(reason);
-          p.onDone?.();
-        },
-        onClose: () => setOpen(false),
-      }, p.confirm.body)
-      : null);
+      ? h(
+          ConfirmDialog,
+          {
+            title: p.confirm.title,
+            confirmLabel: p.confirm.confirmLabel ?? p.label,
+            danger: p.confirm.danger ?? p.danger,
+            reason: p.confirm.reason,
+            onConfirm: async (reason: string) => {
+              await p.run(reason);
+              p.onDone?.();
+            },
+            onClose: () => setOpen(false),
+          },
+          p.confirm.body,
+        )
+      : null,
+  );
 }

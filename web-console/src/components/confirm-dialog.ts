@@ -44,16 +44,49 @@ export function ConfirmDialog(p: ConfirmProps) {
     }
   };
 
-  return h('dialog', { ref, class: 'dialog', 'aria-labelledby': 'dlg-title', onCancel: (e: Event) => { e.preventDefault(); if (!busy) p.onClose(); } },
-    h('form', { onSubmit: submit, method: 'dialog' },
+  return h(
+    'dialog',
+    {
+      ref,
+      class: 'dialog',
+      'aria-labelledby': 'dlg-title',
+      onCancel: (e: Event) => {
+        e.preventDefault();
+        if (!busy) p.onClose();
+      },
+    },
+    h(
+      'form',
+      { onSubmit: submit, method: 'dialog' },
       h('h2', { id: 'dlg-title' }, p.title),
       h('div', { class: 'dialog-body' }, p.children),
       needReason
-        ? h('label', { class: 'field' }, h('span', null, 'Reason'),
-          h('textarea', { name: 'reason', rows: 2, 'aria-required': 'true', maxLength: 500, value: reason, placeholder: 'Why? Kept in the audit record.', onInput: (e: Event) => setReason((e.currentTarget as HTMLTextAreaElement).value) }))
+        ? h(
+            'label',
+            { class: 'field' },
+            h('span', null, 'Reason'),
+            h('textarea', {
+              name: 'reason',
+              rows: 2,
+              'aria-required': 'true',
+              maxLength: 500,
+              value: reason,
+              placeholder: 'Why? Kept in the audit record.',
+              onInput: (e: Event) => setReason((e.currentTarget as HTMLTextAreaElement).value),
+            }),
+          )
         : null,
       error ? h('p', { class: 'notice error', role: 'alert' }, error) : null,
-      h('div', { class: 'dialog-actions' },
+      h(
+        'div',
+        { class: 'dialog-actions' },
         h('button', { type: 'button', class: 'btn', onClick: p.onClose, disabled: busy }, 'Cancel'),
-        h('button', { type: 'submit', class: `btn ${p.danger ? 'btn-danger' : 'btn-primary'}`, disabled: busy }, busy ? 'Working…' : p.confirmLabel))));
+        h(
+          'button',
+          { type: 'submit', class: `btn ${p.danger ? 'btn-danger' : 'btn-primary'}`, disabled: busy },
+          busy ? 'Working…' : p.confirmLabel,
+        ),
+      ),
+    ),
+  );
 }

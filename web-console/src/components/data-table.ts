@@ -22,14 +22,37 @@ export interface TableProps<T> {
 }
 
 export function DataTable<T>(p: TableProps<T>) {
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: 'table' },
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'table' },
       h('caption', { class: 'sr-only' }, p.caption),
-      h('thead', null, h('tr', null, p.columns.map((c) => h('th', { scope: 'col', class: c.class, key: c.label }, c.label)))),
-      h('tbody', null,
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          p.columns.map((c) => h('th', { scope: 'col', class: c.class, key: c.label }, c.label)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
         p.rows.length === 0
           ? h('tr', null, h('td', { colSpan: p.columns.length, class: 'empty' }, p.empty ?? 'Nothing here yet.'))
-          : p.rows.map((r) => h('tr', { key: p.rowKey(r), class: p.rowClass?.(r) }, p.columns.map((c) => h('td', { class: c.class, key: c.label }, c.cell(r))))))));
+          : p.rows.map((r) =>
+              h(
+                'tr',
+                { key: p.rowKey(r), class: p.rowClass?.(r) },
+                p.columns.map((c) => h('td', { class: c.class, key: c.label }, c.cell(r))),
+              ),
+            ),
+      ),
+    ),
+  );
 }
 
 /** Cursor paging state: the server hands out `next`; going back re-uses the cursors already seen. */
@@ -46,11 +69,27 @@ export function useCursorPages(resetKey: string) {
   };
 }
 
-export function Pager(p: { page: number; pageSize: number; shown: number; total: number | null; next: string | null; onNext(c: string): void; onPrev(): void; label: string }) {
+export function Pager(p: {
+  page: number;
+  pageSize: number;
+  shown: number;
+  total: number | null;
+  next: string | null;
+  onNext(c: string): void;
+  onPrev(): void;
+  label: string;
+}) {
   const from = p.page * p.pageSize + (p.shown ? 1 : 0);
   const to = p.page * p.pageSize + p.shown;
-  return h('nav', { class: 'pager', 'aria-label': `${p.label} pages` },
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': `${p.label} pages` },
     h('span', { class: 'muted', 'aria-live': 'polite' }, `${num(from)}–${num(to)}${p.total === null ? '' : ` of ${num(p.total)}`}`),
     h('button', { type: 'button', class: 'btn', disabled: p.page === 0, onClick: p.onPrev, 'aria-label': 'Previous page' }, '← Prev'),
-    h('button', { type: 'button', class: 'btn', disabled: !p.next, onClick: () => p.next && p.onNext(p.next), 'aria-label': 'Next page' }, 'Next →'));
+    h(
+      'button',
+      { type: 'button', class: 'btn', disabled: !p.next, onClick: () => p.next && p.onNext(p.next), 'aria-label': 'Next page' },
+      'Next →',
+    ),
+  );
 }

@@ -20,7 +20,14 @@ export interface LineageEdge {
 }
 
 const COLUMNS: LineageKind[] = ['dataset', 'run', 'model', 'quantized', 'bundle', 'rollout'];
-const TITLES: Record<LineageKind, string> = { dataset: 'Dataset', run: 'Training run', model: 'Model', quantized: 'Quantized (int8)', bundle: 'Bundle', rollout: 'Rollout' };
+const TITLES: Record<LineageKind, string> = {
+  dataset: 'Dataset',
+  run: 'Training run',
+  model: 'Model',
+  quantized: 'Quantized (int8)',
+  bundle: 'Bundle',
+  rollout: 'Rollout',
+};
 const W = 166;
 const NH = 46;
 const GAP_X = 34;
@@ -38,9 +45,21 @@ export function LineageGraph({ nodes, edges, label }: { nodes: LineageNode[]; ed
   });
   const width = cols.length * (W + GAP_X) - GAP_X + 2;
   const height = TOP + rows * (NH + GAP_Y);
-  const summary = `${label}: ${cols.map((k) => `${TITLES[k]} ${nodes.filter((n) => n.kind === k).map((n) => n.label).join(', ')}`).join('; then ')}`;
-  return h('div', { class: 'lineage' },
-    h('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': summary },
+  const summary = `${label}: ${cols
+    .map(
+      (k) =>
+        `${TITLES[k]} ${nodes
+          .filter((n) => n.kind === k)
+          .map((n) => n.label)
+          .join(', ')}`,
+    )
+    .join('; then ')}`;
+  return h(
+    'div',
+    { class: 'lineage' },
+    h(
+      'svg',
+      { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': summary },
       cols.map((k, ci) => h('text', { key: k, class: 'lineage-col', x: ci * (W + GAP_X), y: 12 }, TITLES[k])),
       edges.map((e) => {
         const a = pos.get(e.from);
@@ -51,17 +70,35 @@ export function LineageGraph({ nodes, edges, label }: { nodes: LineageNode[]; ed
         const x2 = b.x;
         const y2 = b.y + NH / 2;
         const mx = (x1 + x2) / 2;
-        return h('path', { key: `${e.from}>${e.to}`, class: 'lineage-edge', d: `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2 - 4},${y2}`, 'marker-end': 'url(#arrow)' });
+        return h('path', {
+          key: `${e.from}>${e.to}`,
+          class: 'lineage-edge',
+          d: `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2 - 4},${y2}`,
+          'marker-end': 'url(#arrow)',
+        });
       }),
-      h('defs', null, h('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 4, refY: 4, markerWidth: 6, markerHeight: 6, orient: 'auto' }, h('path', { d: 'M0,0L8,4L0,8z', class: 'lineage-arrow' }))),
+      h(
+        'defs',
+        null,
+        h(
+          'marker',
+          { id: 'arrow', viewBox: '0 0 8 8', refX: 4, refY: 4, markerWidth: 6, markerHeight: 6, orient: 'auto' },
+          h('path', { d: 'M0,0L8,4L0,8z', class: 'lineage-arrow' }),
+        ),
+      ),
       nodes.map((n) => {
         const p = pos.get(n.id);
         if (!p) return null;
-        const body = h('g', { key: n.id, class: `lineage-node k-${n.kind}${n.absent ? ' absent' : ''}`, transform: `translate(${p.x},${p.y})` },
+        const body = h(
+          'g',
+          { key: n.id, class: `lineage-node k-${n.kind}${n.absent ? ' absent' : ''}`, transform: `translate(${p.x},${p.y})` },
           h('title', null, `${TITLES[n.kind]}: ${n.label}${n.sub ? ` (${n.sub})` : ''}`),
           h('rect', { width: W, height: NH, rx: 6 }),
           h('text', { class: 'lineage-label', x: 10, y: 19 }, n.label.length > 20 ? `${n.label.slice(0, 19)}…` : n.label),
-          n.sub ? h('text', { class: 'lineage-sub', x: 10, y: 36 }, n.sub.length > 24 ? `${n.sub.slice(0, 23)}…` : n.sub) : null);
+          n.sub ? h('text', { class: 'lineage-sub', x: 10, y: 36 }, n.sub.length > 24 ? `${n.sub.slice(0, 23)}…` : n.sub) : null,
+        );
         return n.href ? h('a', { key: n.id, href: n.href, 'aria-label': `${TITLES[n.kind]} ${n.label}` }, body) : body;
-      })));
+      }),
+    ),
+  );
 }

@@ -12,7 +12,12 @@ export function ErrorNote({ error }: { error: Error }) {
 
 /** The server answered 404 for the route itself: it was built without this feature (or is older than the console). */
 export const Unavailable = ({ what }: { what: string }) =>
-  h('div', { class: 'notice unavailable', role: 'status' }, h('strong', null, `${what} not available on this server`), h('p', null, 'This server has no API for it yet. Everything else works; upgrade the server to use this page.'));
+  h(
+    'div',
+    { class: 'notice unavailable', role: 'status' },
+    h('strong', null, `${what} not available on this server`),
+    h('p', null, 'This server has no API for it yet. Everything else works; upgrade the server to use this page.'),
+  );
 
 export const Empty = ({ children }: { children?: ComponentChildren }) => h('p', { class: 'notice muted' }, children);
 

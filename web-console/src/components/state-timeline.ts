@@ -43,20 +43,44 @@ export function StateTimeline({ events, label }: { events: DeviceEvent[]; label:
   const t0 = now - Math.max(60_000, (now - first) * 1.05);
   const LW = 84;
   const sx = linear(t0, now, LW, width - 8);
-  const lane = (segs: Segment[], y: number, name: string) => h('g', { key: name },
-    h('text', { class: 'axis', x: 0, y: y + 9, dy: '0.32em' }, name),
-    h('rect', { class: 'lane-bg', x: LW, y, width: width - 8 - LW, height: 18, rx: 3 }),
-    segs.map((s, i) => {
-      const w = Math.max(2, sx(s.to) - sx(s.from));
-      return h('g', { key: `${name}${i}` },
-        h('rect', { class: `seg tone-${toneOf(s.state)}`, x: sx(s.from), y, width: w, height: 18 },
-          h('title', null, `${s.state}: ${new Date(s.from).toLocaleString('en-GB')} → ${s.to === now ? 'now' : new Date(s.to).toLocaleString('en-GB')}`)),
-        w > s.state.length * 7 + 8 ? h('text', { class: 'seg-label', x: sx(s.from) + 5, y: y + 9, dy: '0.32em' }, s.state.replace(/_/g, ' ')) : null);
-    }));
+  const lane = (segs: Segment[], y: number, name: string) =>
+    h(
+      'g',
+      { key: name },
+      h('text', { class: 'axis', x: 0, y: y + 9, dy: '0.32em' }, name),
+      h('rect', { class: 'lane-bg', x: LW, y, width: width - 8 - LW, height: 18, rx: 3 }),
+      segs.map((s, i) => {
+        const w = Math.max(2, sx(s.to) - sx(s.from));
+        return h(
+          'g',
+          { key: `${name}${i}` },
+          h(
+            'rect',
+            { class: `seg tone-${toneOf(s.state)}`, x: sx(s.from), y, width: w, height: 18 },
+            h(
+              'title',
+              null,
+              `${s.state}: ${new Date(s.from).toLocaleString('en-GB')} → ${s.to === now ? 'now' : new Date(s.to).toLocaleString('en-GB')}`,
+            ),
+          ),
+          w > s.state.length * 7 + 8
+            ? h('text', { class: 'seg-label', x: sx(s.from) + 5, y: y + 9, dy: '0.32em' }, s.state.replace(/_/g, ' '))
+            : null,
+        );
+      }),
+    );
   const summary = `${label}: ${deploy.map((s) => s.state).join(' → ') || 'no deployment events'}; ${presence.at(-1)?.state ?? 'presence unknown'} now`;
-  return h('figure', { class: 'chart timeline', ref },
-    h('svg', { width, height: 74, role: 'img', 'aria-label': summary },
+  return h(
+    'figure',
+    { class: 'chart timeline', ref },
+    h(
+      'svg',
+      { width, height: 74, role: 'img', 'aria-label': summary },
       lane(presence, 4, 'presence'),
       lane(deploy, 30, 'deployment'),
-      timeTicks(t0, now, Math.max(2, Math.floor(width / 120))).map((t) => h('text', { key: t, class: 'axis', x: sx(t), y: 66, 'text-anchor': 'middle' }, timeLabel(t, now - t0)))));
+      timeTicks(t0, now, Math.max(2, Math.floor(width / 120))).map((t) =>
+        h('text', { key: t, class: 'axis', x: sx(t), y: 66, 'text-anchor': 'middle' }, timeLabel(t, now - t0)),
+      ),
+    ),
+  );
 }

@@ -18,7 +18,10 @@ async function candidates(): Promise<string[]> {
   const [bundles, models, sample] = await Promise.all([
     listBundles({ limit: 200 }).catch(() => []),
     listModels().catch(() => []),
-    listDevices({ limit: 200 }).then((p) => p.devices, () => []),
+    listDevices({ limit: 200 }).then(
+      (p) => p.devices,
+      () => [],
+    ),
   ]);
   const out = new Set<string>();
   for (const b of bundles) out.add(`${b.model}@${b.version}`);

@@ -19,22 +19,47 @@ export async function loadLineage(v: ModelVersion): Promise<{ nodes: LineageNode
   const modelId = `model:${v.version}`;
   if (run) {
     nodes.push({ id: 'dataset', kind: 'dataset', label: run.datasetName, sub: `@${run.datasetDigest.slice(0, 12)}` });
-    nodes.push({ id: 'run', kind: 'run', label: run.id, sub: `${run.history.length} epochs · ${run.status}`, href: href('training', { run: run.id }) });
+    nodes.push({
+      id: 'run',
+      kind: 'run',
+      label: run.id,
+      sub: `${run.history.length} epochs · ${run.status}`,
+      href: href('training', { run: run.id }),
+    });
     edges.push({ from: 'dataset', to: 'run' }, { from: 'run', to: modelId });
   } else {
     nodes.push({ id: 'dataset', kind: 'dataset', label: v.format === 'onnx' ? 'imported ONNX' : 'unknown', absent: true });
     edges.push({ from: 'dataset', to: modelId });
   }
   const acc = typeof v.metrics?.accuracy === 'number' ? `accuracy ${pct(v.metrics.accuracy)}` : v.format;
-  nodes.push({ id: modelId, kind: 'model', label: `${v.model} v${v.version}`, sub: acc, href: href(['models', v.model], { v: v.version }) });
+  nodes.push({
+    id: modelId,
+    kind: 'model',
+    label: `${v.model} v${v.version}`,
+    sub: acc,
+    href: href(['models', v.model], { v: v.version }),
+  });
   const q = v.quantization as { parity?: { top1Agreement?: number; int8?: { bytes?: number } } } | null;
-  nodes.push(q
-    ? { id: 'int8', kind: 'quantized', label: 'int8', sub: q.parity?.top1Agreement !== undefined ? `agreement ${pct(q.parity.top1Agreement)}` : bytes(q.parity?.int8?.bytes) }
-    : { id: 'int8', kind: 'quantized', label: 'not quantized', absent: true });
+  nodes.push(
+    q
+      ? {
+          id: 'int8',
+          kind: 'quantized',
+          label: 'int8',
+          sub: q.parity?.top1Agreement !== undefined ? `agreement ${pct(q.parity.top1Agreement)}` : bytes(q.parity?.int8?.bytes),
+        }
+      : { id: 'int8', kind: 'quantized', label: 'not quantized', absent: true },
+  );
   edges.push({ from: modelId, to: 'int8' });
   const mine = bundles.filter((b) => b.modelVersion === v.version);
   for (const b of mine) {
-    nodes.push({ id: `b:${b.id}`, kind: 'bundle', label: `${b.model}@${b.version}`, sub: `${shortId(b.id, 8)} · ${bytes(b.bytes)}`, href: href(['rollouts', 'new'], { bundle: b.id }) });
+    nodes.push({
+      id: `b:${b.id}`,
+      kind: 'bundle',
+      label: `${b.model}@${b.version}`,
+      sub: `${shortId(b.id, 8)} · ${bytes(b.bytes)}`,
+      href: href(['rollouts', 'new'], { bundle: b.id }),
+    });
     edges.push({ from: b.artifact.includes('int8') || q ? 'int8' : modelId, to: `b:${b.id}` });
   }
   for (const r of rollouts) {

@@ -28,20 +28,32 @@ export function targetShorthand(t: Target): string {
   ].join(',');
 }
 
-export type GateName = 'minReporting' | 'maxFailureRate' | 'maxErrorRate' | 'maxP95LatencyMs' | 'maxConfidenceDrop' | 'maxDriftScore' | 'maxDisagreement';
+export type GateName =
+  'minReporting' | 'maxFailureRate' | 'maxErrorRate' | 'maxP95LatencyMs' | 'maxConfidenceDrop' | 'maxDriftScore' | 'maxDisagreement';
 
 /** The server's default gates (server/src/rollouts/rollout-spec.ts), shown in the wizard; null: gate off. */
 export const DEFAULT_GATES: Record<GateName, number | null> = {
-  minReporting: 0.8, maxFailureRate: 0.05, maxErrorRate: 0.02, maxP95LatencyMs: null, maxConfidenceDrop: 0.05, maxDriftScore: 0.2, maxDisagreement: 0.1,
+  minReporting: 0.8,
+  maxFailureRate: 0.05,
+  maxErrorRate: 0.02,
+  maxP95LatencyMs: null,
+  maxConfidenceDrop: 0.05,
+  maxDriftScore: 0.2,
+  maxDisagreement: 0.1,
 };
 
 export const GATES: { name: GateName; label: string; unit: 'share' | 'ms' | 'psi'; help: string }[] = [
-  { name: 'minReporting', label: 'Min. reporting', unit: 'share', help: 'share of the stage\'s devices that must send telemetry before health is judged' },
+  {
+    name: 'minReporting',
+    label: 'Min. reporting',
+    unit: 'share',
+    help: "share of the stage's devices that must send telemetry before health is judged",
+  },
   { name: 'maxFailureRate', label: 'Max. install failures', unit: 'share', help: 'devices whose install failed or rolled itself back' },
   { name: 'maxErrorRate', label: 'Max. inference errors', unit: 'share', help: 'errors per request on the new model' },
   { name: 'maxP95LatencyMs', label: 'Max. p95 latency', unit: 'ms', help: 'milliseconds, 95th percentile' },
   { name: 'maxConfidenceDrop', label: 'Max. confidence drop', unit: 'share', help: 'mean top-1 confidence against the reference' },
-  { name: 'maxDriftScore', label: 'Max. input drift', unit: 'psi', help: 'PSI against the bundle\'s reference bins' },
+  { name: 'maxDriftScore', label: 'Max. input drift', unit: 'psi', help: "PSI against the bundle's reference bins" },
   { name: 'maxDisagreement', label: 'Max. disagreement', unit: 'share', help: 'shadow stages: answers that differ from the serving model' },
 ];
 

@@ -44,41 +44,120 @@ export function RunLive({ id }: { id: string }) {
   const epochs = Number((r?.hyper as { epochs?: number } | undefined)?.epochs ?? 0);
   const now = status ?? r?.status ?? 'queued';
   const done = history.length;
-  const progress = epochs ? Math.min(1, (done + (batch && batch.epoch >= done ? batch.batch / Math.max(1, batch.batches) : 0)) / epochs) : 0;
+  const progress = epochs
+    ? Math.min(1, (done + (batch && batch.epoch >= done ? batch.batch / Math.max(1, batch.batches) : 0)) / epochs)
+    : 0;
   const last = history.at(-1);
-  return h(Section, {
-    title: h('span', null, 'Run ', h('span', { class: 'mono' }, id)), id: 'run-live',
-    actions: [
-      h(StatusBadge, { state: now, key: 's' }),
-      !finished && r && !DONE.includes(r.status) ? h('span', { class: 'muted small', key: 'l' }, stream === 'live' ? 'live' : stream) : null,
-      !DONE.includes(now) ? h(ActionButton, { key: 'c', label: 'Cancel run', danger: true, confirm: { title: `Cancel run ${id}?`, body: 'Training stops after the current batch. Nothing is registered.', reason: false }, run: () => cancelRun(id) }) : null,
-    ],
-  },
-  guard(run, 'Run', (rd) => h('div', null,
-    h('div', { class: 'progress', role: 'progressbar', 'aria-label': 'Training progress', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(progress * 100) },
-      h('span', { style: { width: `${(now === 'succeeded' ? 1 : progress) * 100}%` } })),
-    h('p', { class: 'small', 'aria-live': 'polite', 'data-run-progress': `${done}/${epochs}` },
-      `${rd.model} on ${rd.datasetName} · epoch ${done} of ${epochs || '?'}`,
-      last ? ` · val accuracy ${pct(last.valAccuracy)} · loss ${num(last.loss, 4)} · ${num(last.samplesPerSec)} samples/s` : '',
-      batch && !DONE.includes(now) ? ` · batch ${batch.batch}/${batch.batches}` : '',
-      rd.startedAt && rd.endedAt ? ` · took ${duration(Date.parse(rd.endedAt) - Date.parse(rd.startedAt))}` : ''),
-    error || rd.error ? h('p', { class: 'notice error', role: 'alert' }, error ?? rd.error?.message) : null,
-    h('div', { class: 'grid-2' },
-      h('div', null, h('h3', null, 'Accuracy'), h(LineChart, { label: 'Accuracy by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, y: (v) => pct(v, 0), height: 160, series: [
-        { name: 'train accuracy', points: history.map((e) => ({ x: e.epoch, y: e.accuracy })) },
-        { name: 'val accuracy', points: history.map((e) => ({ x: e.epoch, y: e.valAccuracy })), color: 0, dashed: true },
-      ] })),
-      h('div', null, h('h3', null, 'Loss'), h(LineChart, { label: 'Loss by epoch', x: 'number', xLabel: (x) => `epoch ${x}`, height: 160, series: [
-        { name: 'train loss', points: history.map((e) => ({ x: e.epoch, y: e.loss })) },
-        { name: 'val loss', points: history.map((e) => ({ x: e.epoch, y: e.valLoss })), dashed: true, color: 0 },
-      ] }))),
-    rd.status === 'succeeded' && rd.modelVersion !== null ? h('div', { class: 'row gap wrap result' },
-      h('span', null, 'Registered as ', h('a', { href: href(['models', rd.model], { v: rd.modelVersion }) }, h('strong', null, `${rd.model} v${rd.modelVersion}`)),
-        ` · test accuracy ${pct(rd.metrics?.accuracy as number | undefined)}`),
-      h(ActionButton, {
-        label: `Promote v${rd.modelVersion} to champion`, primary: true,
-        confirm: { title: `Promote ${rd.model} v${rd.modelVersion}?`, body: 'The “champion” alias will point at this version. Rollouts by alias pick it up from here on.', confirmLabel: 'Promote' },
-        run: (reason) => moveAlias(rd.model, 'champion', rd.modelVersion!, reason),
-        onDone: run.reload,
-      })) : null)));
+  return h(
+    Section,
+    {
+      title: h('span', null, 'Run ', h('span', { class: 'mono' }, id)),
+      id: 'run-live',
+      actions: [
+        h(StatusBadge, { state: now, key: 's' }),
+        !finished && r && !DONE.includes(r.status)
+          ? h('span', { class: 'muted small', key: 'l' }, stream === 'live' ? 'live' : stream)
+          : null,
+        !DONE.includes(now)
+          ? h(ActionButton, {
+              key: 'c',
+              label: 'Cancel run',
+              danger: true,
+              confirm: {
+                title: `Cancel run ${id}?`,
+                body: 'Training stops after the current batch. Nothing is registered.',
+                reason: false,
+              },
+              run: () => cancelRun(id),
+            })
+          : null,
+      ],
+    },
+    guard(run, 'Run', (rd) =>
+      h(
+        'div',
+        null,
+        h(
+          'div',
+          {
+            class: 'progress',
+            role: 'progressbar',
+            'aria-label': 'Training progress',
+            'aria-valuemin': 0,
+            'aria-valuemax': 100,
+            'aria-valuenow': Math.round(progress * 100),
+          },
+          h('span', { style: { width: `${(now === 'succeeded' ? 1 : progress) * 100}%` } }),
+        ),
+        h(
+          'p',
+          { class: 'small', 'aria-live': 'polite', 'data-run-progress': `${done}/${epochs}` },
+          `${rd.model} on ${rd.datasetName} · epoch ${done} of ${epochs || '?'}`,
+          last ? ` · val accuracy ${pct(last.valAccuracy)} · loss ${num(last.loss, 4)} · ${num(last.samplesPerSec)} samples/s` : '',
+          batch && !DONE.includes(now) ? ` · batch ${batch.batch}/${batch.batches}` : '',
+          rd.startedAt && rd.endedAt ? ` · took ${duration(Date.parse(rd.endedAt) - Date.parse(rd.startedAt))}` : '',
+        ),
+        error || rd.error ? h('p', { class: 'notice error', role: 'alert' }, error ?? rd.error?.message) : null,
+        h(
+          'div',
+          { class: 'grid-2' },
+          h(
+            'div',
+            null,
+            h('h3', null, 'Accuracy'),
+            h(LineChart, {
+              label: 'Accuracy by epoch',
+              x: 'number',
+              xLabel: (x) => `epoch ${x}`,
+              y: (v) => pct(v, 0),
+              height: 160,
+              series: [
+                { name: 'train accuracy', points: history.map((e) => ({ x: e.epoch, y: e.accuracy })) },
+                { name: 'val accuracy', points: history.map((e) => ({ x: e.epoch, y: e.valAccuracy })), color: 0, dashed: true },
+              ],
+            }),
+          ),
+          h(
+            'div',
+            null,
+            h('h3', null, 'Loss'),
+            h(LineChart, {
+              label: 'Loss by epoch',
+              x: 'number',
+              xLabel: (x) => `epoch ${x}`,
+              height: 160,
+              series: [
+                { name: 'train loss', points: history.map((e) => ({ x: e.epoch, y: e.loss })) },
+                { name: 'val loss', points: history.map((e) => ({ x: e.epoch, y: e.valLoss })), dashed: true, color: 0 },
+              ],
+            }),
+          ),
+        ),
+        rd.status === 'succeeded' && rd.modelVersion !== null
+          ? h(
+              'div',
+              { class: 'row gap wrap result' },
+              h(
+                'span',
+                null,
+                'Registered as ',
+                h('a', { href: href(['models', rd.model], { v: rd.modelVersion }) }, h('strong', null, `${rd.model} v${rd.modelVersion}`)),
+                ` · test accuracy ${pct(rd.metrics?.accuracy as number | undefined)}`,
+              ),
+              h(ActionButton, {
+                label: `Promote v${rd.modelVersion} to champion`,
+                primary: true,
+                confirm: {
+                  title: `Promote ${rd.model} v${rd.modelVersion}?`,
+                  body: 'The “champion” alias will point at this version. Rollouts by alias pick it up from here on.',
+                  confirmLabel: 'Promote',
+                },
+                run: (reason) => moveAlias(rd.model, 'champion', rd.modelVersion!, reason),
+                onDone: run.reload,
+              }),
+            )
+          : null,
+      ),
+    ),
+  );
 }

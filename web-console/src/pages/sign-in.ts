@@ -16,16 +16,39 @@ export function SignInPage({ notice }: { notice: string | null }) {
       setBusy(false); // the session's notice says why
     }
   };
-  return h('main', { class: 'signin' },
-    h('form', { class: 'card signin-card', onSubmit: submit, 'aria-describedby': notice ? 'signin-notice' : undefined },
+  return h(
+    'main',
+    { class: 'signin' },
+    h(
+      'form',
+      { class: 'card signin-card', onSubmit: submit, 'aria-describedby': notice ? 'signin-notice' : undefined },
       h('div', { class: 'brand big' }, h('img', { src: '/favicon.svg', alt: '', width: 32, height: 32 }), h('span', null, 'Flotilla')),
       h('h1', null, 'Sign in to the console'),
-      h('p', { class: 'muted' }, 'Paste an operator token. Viewers can look; operators can also act; admins manage tokens. Make one with ',
-        h('code', null, 'flotilla tokens create --name NAME --role operator'), '.'),
-      h('label', { class: 'field' }, h('span', null, 'Token'),
-        h('input', { type: 'password', name: 'token', autoComplete: 'off', autoFocus: true, required: true, value: token, spellcheck: false,
-          onInput: (e: Event) => setToken((e.currentTarget as HTMLInputElement).value) })),
+      h(
+        'p',
+        { class: 'muted' },
+        'Paste an operator token. Viewers can look; operators can also act; admins manage tokens. Make one with ',
+        h('code', null, 'flotilla tokens create --name NAME --role operator'),
+        '.',
+      ),
+      h(
+        'label',
+        { class: 'field' },
+        h('span', null, 'Token'),
+        h('input', {
+          type: 'password',
+          name: 'token',
+          autoComplete: 'off',
+          autoFocus: true,
+          required: true,
+          value: token,
+          spellcheck: false,
+          onInput: (e: Event) => setToken((e.currentTarget as HTMLInputElement).value),
+        }),
+      ),
       notice ? h('p', { id: 'signin-notice', class: 'notice error', role: 'alert' }, notice) : null,
       h('button', { type: 'submit', class: 'btn btn-primary wide', disabled: busy }, busy ? 'Checking…' : 'Sign in'),
-      h('p', { class: 'fine muted' }, 'The token is kept in this tab only (sessionStorage) and sent to this server alone.')));
+      h('p', { class: 'fine muted' }, 'The token is kept in this tab only (sessionStorage) and sent to this server alone.'),
+    ),
+  );
 }

@@ -40,20 +40,39 @@ export const PRESETS: { label: string; stages: number[] }[] = [
 ];
 
 export const initialDraft = (bundle: string | null): WizardDraft => ({
-  bundle, target: { kind: 'tags', words: '', attributes: '' }, stages: PRESETS[0]!.stages.map((p) => stage(p)),
-  advance: 'auto', onGateFail: 'pause', devicesPerMinute: 1000, supersede: false, reason: '',
+  bundle,
+  target: { kind: 'tags', words: '', attributes: '' },
+  stages: PRESETS[0]!.stages.map((p) => stage(p)),
+  advance: 'auto',
+  onGateFail: 'pause',
+  devicesPerMinute: 1000,
+  supersede: false,
+  reason: '',
 });
 
-const words = (s: string) => s.split(/[\s,]+/).map((w) => w.trim()).filter(Boolean);
+const words = (s: string) =>
+  s
+    .split(/[\s,]+/)
+    .map((w) => w.trim())
+    .filter(Boolean);
 
 export function targetOf(t: TargetDraft): RolloutRequestInput['target'] {
-  const attributes = Object.fromEntries(t.attributes.split(/[\n,]+/).map((l) => l.split('=').map((x) => x.trim())).filter((kv) => kv.length === 2 && kv[0] && kv[1]) as [string, string][]);
+  const attributes = Object.fromEntries(
+    t.attributes
+      .split(/[\n,]+/)
+      .map((l) => l.split('=').map((x) => x.trim()))
+      .filter((kv) => kv.length === 2 && kv[0] && kv[1]) as [string, string][],
+  );
   const extra = Object.keys(attributes).length ? { attributes } : {};
   switch (t.kind) {
-    case 'all': return { all: true };
-    case 'tags': return { tags: words(t.words), ...extra };
-    case 'groups': return { groups: words(t.words), ...extra };
-    case 'devices': return { deviceIds: words(t.words), ...extra };
+    case 'all':
+      return { all: true };
+    case 'tags':
+      return { tags: words(t.words), ...extra };
+    case 'groups':
+      return { groups: words(t.words), ...extra };
+    case 'devices':
+      return { deviceIds: words(t.words), ...extra };
   }
 }
 
@@ -66,7 +85,8 @@ export function stageProblems(stages: StageDraft[]): string[] {
   if (stages.length === 0) out.push('Add at least one stage.');
   let last = 0;
   stages.forEach((s, i) => {
-    if (!(s.percent > last && s.percent <= 100)) out.push(`Stage ${i + 1}: the share is cumulative, so it must be above ${last}% and at most 100%.`);
+    if (!(s.percent > last && s.percent <= 100))
+      out.push(`Stage ${i + 1}: the share is cumulative, so it must be above ${last}% and at most 100%.`);
     if (!(s.bakeMin >= 0)) out.push(`Stage ${i + 1}: the bake time cannot be negative.`);
     last = Math.max(last, s.percent);
   });
@@ -77,7 +97,9 @@ export function stageProblems(stages: StageDraft[]): string[] {
 const ALWAYS_ON: readonly GateName[] = ['minReporting', 'maxFailureRate'];
 
 function gatesOf(g: Record<GateName, number | null>) {
-  return Object.fromEntries(Object.entries(g).filter(([k, v]) => v !== null || !ALWAYS_ON.includes(k as GateName))) as NonNullable<RolloutRequestInput['stages'][number]['gates']>;
+  return Object.fromEntries(Object.entries(g).filter(([k, v]) => v !== null || !ALWAYS_ON.includes(k as GateName))) as NonNullable<
+    RolloutRequestInput['stages'][number]['gates']
+  >;
 }
 
 export function requestOf(d: WizardDraft): RolloutRequestInput {
@@ -85,7 +107,9 @@ export function requestOf(d: WizardDraft): RolloutRequestInput {
     bundle: d.bundle ?? undefined,
     target: targetOf(d.target),
     stages: d.stages.map((s) => ({
-      percent: s.percent, bakeSec: Math.round(s.bakeMin * 60), shadow: s.shadow,
+      percent: s.percent,
+      bakeSec: Math.round(s.bakeMin * 60),
+      shadow: s.shadow,
       ...(s.gates ? { gates: gatesOf(s.gates) } : {}),
     })),
     policy: { advance: d.advance, onGateFail: d.onGateFail, rate: { devicesPerMinute: d.devicesPerMinute } },

@@ -10,7 +10,9 @@ import { defineAction, loadInput } from '../command-kit.ts';
 export function registerDiff(bundle: Command): void {
   const cmd = bundle
     .command('diff')
-    .description('Report what a device holding OLD must fetch to install NEW: payload bytes and chunks to fetch and reuse, and that share of the whole NEW bundle counting its signed manifest head.')
+    .description(
+      'Report what a device holding OLD must fetch to install NEW: payload bytes and chunks to fetch and reuse, and that share of the whole NEW bundle counting its signed manifest head.',
+    )
     .argument('<old>', 'bundle the device holds')
     .argument('<new>', 'bundle to install')
     .option('--chunks', 'also list the digests to fetch');

@@ -12,11 +12,13 @@ import { loadTrust } from '../trust.ts';
 export function registerExportC(bundle: Command): void {
   const cmd = bundle
     .command('export-c')
-    .description('Write SYMBOL.h and SYMBOL.c embedding the model as a 16-byte-aligned const unsigned char array with its length, sha256 and the signed manifest, for firmware images (as TensorFlow Lite Micro embeds models).')
+    .description(
+      'Write SYMBOL.h and SYMBOL.c embedding the model as a 16-byte-aligned const unsigned char array with its length, sha256 and the signed manifest, for firmware images (as TensorFlow Lite Micro embeds models).',
+    )
     .argument('<file>', 'bundle file')
     .requiredOption('--out <dir>', 'folder for the .h/.c pair (created if missing)')
     .option('--symbol <name>', 'C identifier prefix, [a-z_][a-z0-9_]*', 'flotilla_model')
-    .option('--file <path>', 'payload file to embed (default: the manifest\'s model file)')
+    .option('--file <path>', "payload file to embed (default: the manifest's model file)")
     .option('--trust <pubkey>', 'trusted public key file (repeatable); verifies the signature first', collect);
   defineAction<{ out: string; symbol: string; file?: string; trust?: string[] }>(cmd, async ([file], opts) => {
     const bytes = await loadInput(file!, readBundleFile);
@@ -27,12 +29,26 @@ export function registerExportC(bundle: Command): void {
     const model = opened.files.get(path);
     if (!model) throw new BundleError('BUNDLE_INPUT_INVALID', `bundle has no file ${JSON.stringify(path)}`);
     const written = await writeExportC(
-      { model, manifestBytes: opened.parsed.manifestBytes, manifest: opened.manifest, signatures: opened.parsed.signatures, symbol: opts.symbol },
+      {
+        model,
+        manifestBytes: opened.parsed.manifestBytes,
+        manifest: opened.manifest,
+        signatures: opened.parsed.signatures,
+        symbol: opts.symbol,
+      },
       opts.out,
     );
     const meta = opened.manifest.files.find((f) => f.path === path)!;
     return {
-      data: { file, ...written, symbol: opts.symbol, embedded: path, modelBytes: meta.size, sha256: meta.sha256, signatureVerified: Boolean(opts.trust) },
+      data: {
+        file,
+        ...written,
+        symbol: opts.symbol,
+        embedded: path,
+        modelBytes: meta.size,
+        sha256: meta.sha256,
+        signatureVerified: Boolean(opts.trust),
+      },
       human: [`wrote ${written.headerFile} and ${written.sourceFile} (${path}, ${meta.size} bytes)`],
     };
   });

@@ -14,7 +14,9 @@ const tensorLine = (t: TensorSpec) => `${t.name} ${t.dtype} [${t.shape.map((d) =
 export function registerInspect(bundle: Command): void {
   const cmd = bundle
     .command('inspect')
-    .description('Show a bundle\'s manifest, sizes and signers after checking its structure and every hash. Expiry and sequence are reported, not enforced; the signature is checked only with --trust.')
+    .description(
+      "Show a bundle's manifest, sizes and signers after checking its structure and every hash. Expiry and sequence are reported, not enforced; the signature is checked only with --trust.",
+    )
     .argument('<file>', 'bundle file')
     .option('--trust <pubkey>', 'trusted public key file (repeatable)', collect);
   defineAction<{ trust?: string[] }>(cmd, async ([file], opts) => {

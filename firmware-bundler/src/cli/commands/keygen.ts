@@ -7,7 +7,9 @@ import { defineAction } from '../command-kit.ts';
 export function registerKeygen(bundle: Command): void {
   const cmd = bundle
     .command('keygen')
-    .description('Generate an Ed25519 signing key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (give this to devices). Never overwrites.')
+    .description(
+      'Generate an Ed25519 signing key pair: DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub (give this to devices). Never overwrites.',
+    )
     .requiredOption('--out <dir>', 'folder to write the key files into (created if missing)')
     .option('--name <name>', 'base name of the two files', 'signing');
   defineAction<{ out: string; name: string }>(cmd, async (_args, opts) => {

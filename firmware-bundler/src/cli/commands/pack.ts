@@ -12,7 +12,9 @@ import { packInputFromFlags, type PackFlags } from '../pack-input.ts';
 export function registerPack(bundle: Command): void {
   const cmd = bundle
     .command('pack')
-    .description('Pack a model (and optional extra files) into a signed, chunked bundle. Richer manifest fields come from --manifest-json FILE or the flags below; flags win.')
+    .description(
+      'Pack a model (and optional extra files) into a signed, chunked bundle. Richer manifest fields come from --manifest-json FILE or the flags below; flags win.',
+    )
     .requiredOption('--onnx <file>', 'the model file (stored as model.onnx unless --model-path)')
     .requiredOption('--name <name>', 'model name, [A-Za-z0-9._-]')
     .requiredOption('--version <semver>', 'model version (semantic versioning)')
@@ -21,7 +23,10 @@ export function registerPack(bundle: Command): void {
     .requiredOption('--out <file>', 'bundle file to write (conventionally .fbundle)')
     .option('--model-path <path>', 'path of the model inside the bundle', 'model.onnx')
     .option('--file <path=local>', 'extra payload file, e.g. labels.txt=./labels.txt (repeatable)', collect)
-    .option('--manifest-json <file>', 'JSON object with signature, preprocessing, labels, referenceProfile, selfTests, quantization, lineage, runtime, extensions, createdAt, expiresAt, expiresIn, avgChunkSize')
+    .option(
+      '--manifest-json <file>',
+      'JSON object with signature, preprocessing, labels, referenceProfile, selfTests, quantization, lineage, runtime, extensions, createdAt, expiresAt, expiresIn, avgChunkSize',
+    )
     .option('--created-at <time>', 'creation time (ISO 8601); default now', timeOption)
     .option('--expires-at <time>', 'expiry time (ISO 8601)', timeOption)
     .option('--expires-in <duration>', 'lifetime from creation: seconds or 12h, 90d, 8w; default 365d', parseDuration)

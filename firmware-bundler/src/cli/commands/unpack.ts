@@ -9,7 +9,9 @@ import { loadTrust } from '../trust.ts';
 export function registerUnpack(bundle: Command): void {
   const cmd = bundle
     .command('unpack')
-    .description('Check a bundle completely in memory, then write its payload files under DIR (never outside it, never through symlinks). The signature is checked only with --trust.')
+    .description(
+      'Check a bundle completely in memory, then write its payload files under DIR (never outside it, never through symlinks). The signature is checked only with --trust.',
+    )
     .argument('<file>', 'bundle file')
     .requiredOption('--out <dir>', 'target folder (created if missing)')
     .option('--trust <pubkey>', 'trusted public key file (repeatable); verifies signature, expiry and runtime too', collect);
@@ -18,7 +20,13 @@ export function registerUnpack(bundle: Command): void {
     const trusted = opts.trust ? await loadTrust(opts.trust) : undefined;
     const result = await unpackBundle(bytes, opts.out, { trusted, allowUnsigned: !trusted });
     return {
-      data: { file, outDir: opts.out, manifestDigest: result.manifestDigest, signatureVerified: result.signatureVerified, files: result.files },
+      data: {
+        file,
+        outDir: opts.out,
+        manifestDigest: result.manifestDigest,
+        signatureVerified: result.signatureVerified,
+        files: result.files,
+      },
       human: [
         ...result.files.map((f) => `wrote ${f.writtenTo} (${f.size} bytes)`),
         ...(result.signatureVerified ? [] : ['note: signature not checked (no --trust); hashes were checked']),

@@ -19,7 +19,9 @@ interface VerifyFlags {
 export function registerVerify(bundle: Command): void {
   const cmd = bundle
     .command('verify')
-    .description('Verify a bundle as a device would: container, signature by a trusted key, manifest, expiry, sequence, runtime fit, every chunk and file hash. Exit 0 only when valid; otherwise exit 1 and name the error code.')
+    .description(
+      'Verify a bundle as a device would: container, signature by a trusted key, manifest, expiry, sequence, runtime fit, every chunk and file hash. Exit 0 only when valid; otherwise exit 1 and name the error code.',
+    )
     .argument('<file>', 'bundle file')
     .requiredOption('--trust <pubkey>', 'trusted public key file (repeatable)', collect)
     .option('--now <time>', 'clock to check expiry against (ISO 8601); default now', timeOption)
@@ -40,7 +42,9 @@ export function registerVerify(bundle: Command): void {
         model: { name: model.name, version: model.version, sequence: model.sequence },
         expiresAt,
       },
-      human: [`valid: ${model.name} ${model.version} (sequence ${model.sequence}), signed by ${opened.keyIds.join(', ')}, manifest ${opened.manifestDigest}`],
+      human: [
+        `valid: ${model.name} ${model.version} (sequence ${model.sequence}), signed by ${opened.keyIds.join(', ')}, manifest ${opened.manifestDigest}`,
+      ],
     };
   });
 }

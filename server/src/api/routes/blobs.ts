@@ -14,12 +14,20 @@ const DIGEST = /^[0-9a-f]{64}$/;
 export function blobRoutes(f: FleetServices, s: Services) {
   return new OpenAPIHono<AppEnv>().openapi(
     createRoute({
-      method: 'get', path: '/blobs/{sha256}',
-      summary: 'A blob by sha256 (bundle file, envelope, chunk), with Range and ETag [WIRE-3.1]. Authorization: Bearer <deviceId>:<deviceToken>, or an operator token.',
+      method: 'get',
+      path: '/blobs/{sha256}',
+      summary:
+        'A blob by sha256 (bundle file, envelope, chunk), with Range and ETag [WIRE-3.1]. Authorization: Bearer <deviceId>:<deviceToken>, or an operator token.',
       request: { params: z.object({ sha256: z.string() }) },
       responses: {
-        200: { description: 'the whole blob', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
-        206: { description: 'the requested range', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+        200: {
+          description: 'the whole blob',
+          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+        },
+        206: {
+          description: 'the requested range',
+          content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
+        },
         304: { description: 'not modified (If-None-Match)' },
         416: { description: 'range not satisfiable' },
       },
@@ -31,7 +39,12 @@ export function blobRoutes(f: FleetServices, s: Services) {
       const stat = await s.blobs.stat(digest);
       if (!stat) throw new ApiError(404, 'NOT_FOUND', `blob ${digest} was not found`);
       const etag = `"${digest}"`;
-      const headers: Record<string, string> = { etag, 'accept-ranges': 'bytes', 'cache-control': 'private, max-age=31536000, immutable', 'content-type': 'application/octet-stream' };
+      const headers: Record<string, string> = {
+        etag,
+        'accept-ranges': 'bytes',
+        'cache-control': 'private, max-age=31536000, immutable',
+        'content-type': 'application/octet-stream',
+      };
       if (matchesEtag(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
       const ifRange = c.req.header('if-range');
       const range = ifRange && ifRange !== etag ? null : parseRange(c.req.header('range'), stat.bytes);
@@ -60,7 +73,7 @@ async function authorize(c: Context<AppEnv>, f: FleetServices, s: Services, dige
     const identity = await f.devices.authenticate(secret.slice(0, colon), secret.slice(colon + 1));
     if (!identity) throw new ApiError(401, 'UNAUTHENTICATED', 'unknown device, wrong token, or revoked');
     if (!(await f.delivery.fetchableBy(identity.deviceId)).has(digest)) {
-      throw new ApiError(403, 'FORBIDDEN', 'this blob is not part of the bundles in the device\'s desired state [WIRE-2.7]');
+      throw new ApiError(403, 'FORBIDDEN', "this blob is not part of the bundles in the device's desired state [WIRE-2.7]");
     }
     return;
   }

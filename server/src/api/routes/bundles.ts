@@ -8,48 +8,101 @@ import { Bundle, BundleWithManifest } from '../schemas/fleet.ts';
 import { respond } from '../schemas/respond.ts';
 
 const Extra = z.unknown().optional();
-const CreateBundle = z.object({
-  model: z.string().min(1).max(200).openapi({ description: 'name@version, name@alias, or name (latest)', example: 'digits@3' }),
-  version: z.string().max(64).optional().openapi({ description: 'semantic version for the manifest; default <registry version>.0.0' }),
-  artifact: z.string().max(200).optional().openapi({ description: 'default model.int8.onnx when present and smaller and not slower than model.onnx, else model.onnx' }),
-  expiresInSeconds: z.number().int().positive().max(10 * 365 * 24 * 3600).optional(),
-  avgChunkSize: z.number().int().min(256).max(262_144).optional(),
-  labels: z.array(z.string().max(200)).max(10_000).optional(),
-  executionProviders: z.array(z.enum(['cpu', 'webgpu', 'wasm'])).min(1).max(8).optional()
-    .openapi({ description: 'providers the bundle allows, in preference order; list webgpu to let agents offered a GPU probe it', example: ['cpu', 'webgpu'] }),
-  preprocessing: Extra, selfTests: Extra, referenceProfile: Extra, runtime: Extra, quantization: Extra, signature: Extra,
-}).strict();
+const CreateBundle = z
+  .object({
+    model: z.string().min(1).max(200).openapi({ description: 'name@version, name@alias, or name (latest)', example: 'digits@3' }),
+    version: z.string().max(64).optional().openapi({ description: 'semantic version for the manifest; default <registry version>.0.0' }),
+    artifact: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: 'default model.int8.onnx when present and smaller and not slower than model.onnx, else model.onnx' }),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 365 * 24 * 3600)
+      .optional(),
+    avgChunkSize: z.number().int().min(256).max(262_144).optional(),
+    labels: z.array(z.string().max(200)).max(10_000).optional(),
+    executionProviders: z
+      .array(z.enum(['cpu', 'webgpu', 'wasm']))
+      .min(1)
+      .max(8)
+      .optional()
+      .openapi({
+        description: 'providers the bundle allows, in preference order; list webgpu to let agents offered a GPU probe it',
+        example: ['cpu', 'webgpu'],
+      }),
+    preprocessing: Extra,
+    selfTests: Extra,
+    referenceProfile: Extra,
+    runtime: Extra,
+    quantization: Extra,
+    signature: Extra,
+  })
+  .strict();
 
 export function bundleRoutes(f: FleetServices) {
   const app = routeApp([{ role: 'operator', methods: ['POST'], paths: ['/bundles'] }]);
   app.post('/bundles', limitBody(8 * 1024 * 1024));
   return app
     .openapi(
-      route('post', '/bundles', 'Make a signed, chunked bundle from a model version\'s ONNX artifact', { body: CreateBundle }, respond(201, 'created', Bundle)),
+      route(
+        'post',
+        '/bundles',
+        "Make a signed, chunked bundle from a model version's ONNX artifact",
+        { body: CreateBundle },
+        respond(201, 'created', Bundle),
+      ),
       async (c) => c.json(await f.bundles.create(c.req.valid('json') as CreateBundleInput, c.get('actor').id), 201),
     )
     .openapi(
-      route('get', '/bundles', 'Bundles, newest first',
-        { query: z.object({ model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) }, respond(200, 'bundles', z.object({ bundles: z.array(Bundle) }))),
+      route(
+        'get',
+        '/bundles',
+        'Bundles, newest first',
+        { query: z.object({ model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+        respond(200, 'bundles', z.object({ bundles: z.array(Bundle) })),
+      ),
       async (c) => c.json({ bundles: await f.bundles.list(c.req.valid('query')) }, 200),
     )
     .openapi(
-      route('get', '/bundles/{id}', 'One bundle by id (or a unique prefix of 8+ hex characters)', { params: z.object({ id: z.string() }) }, respond(200, 'bundle', Bundle)),
+      route(
+        'get',
+        '/bundles/{id}',
+        'One bundle by id (or a unique prefix of 8+ hex characters)',
+        { params: z.object({ id: z.string() }) },
+        respond(200, 'bundle', Bundle),
+      ),
       async (c) => {
         const { id } = c.req.valid('param');
         const b = await f.bundles.get(id);
-        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
+        if (!b)
+          throw new DeliveryError(
+            'BUNDLE_NOT_FOUND',
+            `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`,
+          );
         return c.json(b, 200);
       },
     )
     .openapi(
-      route('get', '/bundles/{id}/manifest', 'A bundle and its signed manifest: input/output signature, labels, preprocessing, self-tests (what /v1/predict on a device takes)',
-        { params: z.object({ id: z.string() }) }, respond(200, 'bundle and manifest', BundleWithManifest)),
+      route(
+        'get',
+        '/bundles/{id}/manifest',
+        'A bundle and its signed manifest: input/output signature, labels, preprocessing, self-tests (what /v1/predict on a device takes)',
+        { params: z.object({ id: z.string() }) },
+        respond(200, 'bundle and manifest', BundleWithManifest),
+      ),
       async (c) => {
         const { id } = c.req.valid('param');
         const b = await f.bundles.get(id);
-        if (!b) throw new DeliveryError('BUNDLE_NOT_FOUND', `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`);
-        return c.json({ bundle: b, manifest: await f.bundles.manifest(b) as unknown as Record<string, unknown> }, 200);
+        if (!b)
+          throw new DeliveryError(
+            'BUNDLE_NOT_FOUND',
+            `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`,
+          );
+        return c.json({ bundle: b, manifest: (await f.bundles.manifest(b)) as unknown as Record<string, unknown> }, 200);
       },
     );
 }

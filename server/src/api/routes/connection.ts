@@ -9,15 +9,26 @@ import type { FleetServices } from './fleet-services.ts';
 
 export function connectionRoutes(f: FleetServices, endpoints: () => BrokerEndpoints | null) {
   return routeApp([]).openapi(
-    route('get', '/devices/{id}/connection', 'Broker URLs for a device [WIRE-3.3]. Authorization: Bearer <deviceId>:<deviceToken>.',
-      { params: z.object({ id: z.string() }) }, respond(200, 'where to connect', z.object({ v: z.literal(1), prefix: z.string(), mqtt: z.string().nullable(), ws: z.string().nullable() }))),
+    route(
+      'get',
+      '/devices/{id}/connection',
+      'Broker URLs for a device [WIRE-3.3]. Authorization: Bearer <deviceId>:<deviceToken>.',
+      { params: z.object({ id: z.string() }) },
+      respond(
+        200,
+        'where to connect',
+        z.object({ v: z.literal(1), prefix: z.string(), mqtt: z.string().nullable(), ws: z.string().nullable() }),
+      ),
+    ),
     async (c) => {
       const { id } = c.req.valid('param');
       const header = c.req.header('authorization');
       const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
       const colon = secret.indexOf(':');
-      if (colon <= 0 || secret.slice(0, colon) !== id) throw new ApiError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <deviceId>:<deviceToken> for this device');
-      if (!(await f.devices.authenticate(id, secret.slice(colon + 1)))) throw new ApiError(401, 'UNAUTHENTICATED', 'unknown device, wrong token, or revoked');
+      if (colon <= 0 || secret.slice(0, colon) !== id)
+        throw new ApiError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <deviceId>:<deviceToken> for this device');
+      if (!(await f.devices.authenticate(id, secret.slice(colon + 1))))
+        throw new ApiError(401, 'UNAUTHENTICATED', 'unknown device, wrong token, or revoked');
       const e = endpoints();
       if (!e) throw new ApiError(503, 'BROKER_NOT_READY', 'the broker is still starting; try again in a moment');
       return c.json({ v: 1 as const, prefix: DEFAULT_PREFIX, mqtt: e.mqttsUrl ?? e.mqttUrl, ws: e.wsUrl }, 200);

@@ -16,18 +16,29 @@ const SERVER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
  * (<repo>/web-console/dist); in an installed package, the copy `npm pack` built into the package's
  * console/ (scripts/pack-server.mjs), since the web-console workspace is never published.
  */
-export const CONSOLE_DIST = existsSync(join(SERVER_ROOT, '../web-console/package.json')) ? resolve(SERVER_ROOT, '../web-console/dist') : join(SERVER_ROOT, 'console');
+export const CONSOLE_DIST = existsSync(join(SERVER_ROOT, '../web-console/package.json'))
+  ? resolve(SERVER_ROOT, '../web-console/dist')
+  : join(SERVER_ROOT, 'console');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8', '.woff2': 'font/woff2', '.webmanifest': 'application/manifest+json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.webmanifest': 'application/manifest+json',
 };
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.map', '.txt', '.webmanifest']);
 /** Vite names built assets `name-<8+ char hash>.ext`: such a file never changes, so browsers may keep it a year. */
 const HASHED = /^\/assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 /** The console calls only its own origin (no CDN, no fonts from elsewhere); styles come from its CSS file. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 /** Paths that belong to the server, never to the console (their 404 stays the API's JSON). */
 const SERVER_PATHS = /^\/(api|healthz|readyz|metrics|mqtt)(\/|$)/;
 
@@ -97,7 +108,8 @@ export function consoleRoutes(dist = CONSOLE_DIST) {
       const entry = load(file);
       if (entry) return send(c, file, entry, HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
       // A missing script or stylesheet must fail as a 404, not as HTML the browser then refuses to run.
-      if (path.startsWith('/assets/') || extname(path) !== '') return c.json(errorBody('NOT_FOUND', `no file ${path} in the console build`), 404);
+      if (path.startsWith('/assets/') || extname(path) !== '')
+        return c.json(errorBody('NOT_FOUND', `no file ${path} in the console build`), 404);
     }
     const entry = load(index);
     if (!entry) return c.html(MISSING, 503);

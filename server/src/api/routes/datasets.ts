@@ -19,7 +19,13 @@ export function datasetRoutes(s: AppServices) {
       async (c) => c.json({ datasets: await s.store.datasets.list() }, 200),
     )
     .openapi(
-      route('get', '/datasets/{ref}', 'One dataset version (name for the latest, name@digest, or digest prefix)', { params: z.object({ ref: z.string() }) }, respond(200, 'version', Dataset)),
+      route(
+        'get',
+        '/datasets/{ref}',
+        'One dataset version (name for the latest, name@digest, or digest prefix)',
+        { params: z.object({ ref: z.string() }) },
+        respond(200, 'version', Dataset),
+      ),
       async (c) => {
         const { ref } = c.req.valid('param');
         const d = await s.store.datasets.resolve(decodeURIComponent(ref));
@@ -28,17 +34,31 @@ export function datasetRoutes(s: AppServices) {
       },
     )
     .openapi(
-      route('post', '/datasets', 'Import a CSV (request body, text/csv, streamed): numeric features plus a label column',
+      route(
+        'post',
+        '/datasets',
+        'Import a CSV (request body, text/csv, streamed): numeric features plus a label column',
         { query: z.object({ name: z.string(), label: z.string(), maxBadRows: z.coerce.number().int().min(0).optional() }) },
-        respond(201, 'imported', z.object({ dataset: Dataset, report: z.unknown(), existed: z.boolean() }))),
+        respond(201, 'imported', z.object({ dataset: Dataset, report: z.unknown(), existed: z.boolean() })),
+      ),
       async (c) => {
         const { name, label, maxBadRows } = c.req.valid('query');
         const body = c.req.raw.body;
         if (!body) throw badRequest('CSV_EMPTY', 'the request body is empty: send the CSV file as the body');
         const declared = Number(c.req.header('content-length') ?? NaN);
         if (declared > MAX_CSV_UPLOAD) throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `CSV uploads are limited to ${MAX_CSV_UPLOAD} bytes`);
-        const r = await s.datasets.importCsv(limitBytes(Readable.fromWeb(body as WebStream), MAX_CSV_UPLOAD), { name, label, maxBadRows, source: 'csv upload' });
-        await s.store.audit.record({ actor: c.get('actor').id, action: 'dataset.import', subject: `${name}@${r.dataset.digest}`, detail: { rows: r.dataset.rows } });
+        const r = await s.datasets.importCsv(limitBytes(Readable.fromWeb(body as WebStream), MAX_CSV_UPLOAD), {
+          name,
+          label,
+          maxBadRows,
+          source: 'csv upload',
+        });
+        await s.store.audit.record({
+          actor: c.get('actor').id,
+          action: 'dataset.import',
+          subject: `${name}@${r.dataset.digest}`,
+          detail: { rows: r.dataset.rows },
+        });
         return c.json(r, 201);
       },
     );

@@ -26,9 +26,10 @@ export interface FleetServices {
 }
 
 /** Refuses request bodies over `max` bytes with 413 before they are read whole. */
-export const limitBody = (max: number) => bodyLimit({
-  maxSize: max,
-  onError: () => {
-    throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `request bodies here are limited to ${max} bytes`);
-  },
-});
+export const limitBody = (max: number) =>
+  bodyLimit({
+    maxSize: max,
+    onError: () => {
+      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `request bodies here are limited to ${max} bytes`);
+    },
+  });

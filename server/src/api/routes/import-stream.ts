@@ -7,7 +7,10 @@ import { handleError } from '../errors.ts';
 
 type Progress = { done: number; total: number };
 
-export async function streamImport<T extends object>(c: Context<AppEnv>, run: (onProgress: (p: Progress) => void) => Promise<T>): Promise<Response> {
+export async function streamImport<T extends object>(
+  c: Context<AppEnv>,
+  run: (onProgress: (p: Progress) => void) => Promise<T>,
+): Promise<Response> {
   const lines: string[] = [];
   let wake: (() => void) | null = null;
   const poke = () => {
@@ -20,7 +23,12 @@ export async function streamImport<T extends object>(c: Context<AppEnv>, run: (o
   void run((p) => {
     lines.push(`${JSON.stringify({ type: 'progress', ...p })}\n`);
     poke();
-  }).then((value) => (state.outcome = { ok: true, value }), (error: Error) => (state.outcome = { ok: false, error })).finally(poke);
+  })
+    .then(
+      (value) => (state.outcome = { ok: true, value }),
+      (error: Error) => (state.outcome = { ok: false, error }),
+    )
+    .finally(poke);
 
   // Until something is committed the answer can still be an ordinary error with its status.
   while (lines.length === 0 && !state.outcome) await next();

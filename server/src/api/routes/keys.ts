@@ -9,21 +9,35 @@ import type { FleetServices } from './fleet-services.ts';
 import { KeyList, TrustChange } from '../schemas/keys.ts';
 import { respond } from '../schemas/respond.ts';
 
-const Threshold = z.object({
-  threshold: z.number().int().min(1).max(16).optional()
-    .openapi({ description: 'Signatures by the new key set the NEXT trust update needs (default: the current threshold). Keep 2 or more once two keys exist, so one leaked key cannot rewrite trust' }),
-}).strict();
+const Threshold = z
+  .object({
+    threshold: z.number().int().min(1).max(16).optional().openapi({
+      description:
+        'Signatures by the new key set the NEXT trust update needs (default: the current threshold). Keep 2 or more once two keys exist, so one leaked key cannot rewrite trust',
+    }),
+  })
+  .strict();
 
 /** The trusted keys as the API lists them (whether the server holds a secret is not for the public). */
-const listed = (f: FleetServices) => f.keys.list().map((k) => ({ keyId: k.keyId, publicKey: k.publicKey, file: k.file, fingerprint: k.fingerprint, active: k.active }));
+const listed = (f: FleetServices) =>
+  f.keys.list().map((k) => ({ keyId: k.keyId, publicKey: k.publicKey, file: k.file, fingerprint: k.fingerprint, active: k.active }));
 
 /** GET /keys: public. */
 export function keyRoutes(f: FleetServices) {
   return routeApp([]).openapi(
-    route('get', '/keys', 'Trusted bundle signing keys with fingerprints, the active signer and the trust version; no token needed', {}, respond(200, 'keys', KeyList)),
+    route(
+      'get',
+      '/keys',
+      'Trusted bundle signing keys with fingerprints, the active signer and the trust version; no token needed',
+      {},
+      respond(200, 'keys', KeyList),
+    ),
     async (c) => {
       await f.keys.refresh();
-      return c.json({ version: f.keys.version, threshold: f.keys.threshold, active: f.keys.active().keyId, keys: listed(f), trust: f.keys.trust() }, 200);
+      return c.json(
+        { version: f.keys.version, threshold: f.keys.threshold, active: f.keys.active().keyId, keys: listed(f), trust: f.keys.trust() },
+        200,
+      );
     },
   );
 }
@@ -32,15 +46,25 @@ export function keyRoutes(f: FleetServices) {
 export function keyAdminRoutes(f: FleetServices) {
   const app = routeApp([{ role: 'admin', methods: ['POST'], paths: ['/keys/*'] }]);
   const after = async (audit: Services['store']['audit'], actor: string, action: string, change: TrustChangeResult) => {
-    await audit.record({ actor, action, subject: change.keyId, detail: { version: change.version, threshold: change.threshold, active: change.active } });
+    await audit.record({
+      actor,
+      action,
+      subject: change.keyId,
+      detail: { version: change.version, threshold: change.threshold, active: change.active },
+    });
     // Every device's next desired state revision carries the update; agents check it before any bundle.
     const devices = await f.delivery.publishTrust({ actor });
     return { ...change, devices, keys: listed(f) };
   };
   return app
     .openapi(
-      route('post', '/keys/rotate', 'Make a new signing key: trust version+1 = current keys + the new one, signed by the current keys; the new key signs bundles from now on',
-        { body: Threshold }, respond(200, 'rotated', TrustChange)),
+      route(
+        'post',
+        '/keys/rotate',
+        'Make a new signing key: trust version+1 = current keys + the new one, signed by the current keys; the new key signs bundles from now on',
+        { body: Threshold },
+        respond(200, 'rotated', TrustChange),
+      ),
       async (c) => {
         const b = c.req.valid('json');
         await f.keys.refresh();
@@ -49,8 +73,16 @@ export function keyAdminRoutes(f: FleetServices) {
       },
     )
     .openapi(
-      route('post', '/keys/{id}/retire', 'Stop trusting a key: trust version+1 without it, signed by the remaining keys (not the active signer, not the last key)',
-        { params: z.object({ id: z.string().max(80).openapi({ description: 'Key id (16 hex) or SHA256: fingerprint' }) }), body: Threshold }, respond(200, 'retired', TrustChange)),
+      route(
+        'post',
+        '/keys/{id}/retire',
+        'Stop trusting a key: trust version+1 without it, signed by the remaining keys (not the active signer, not the last key)',
+        {
+          params: z.object({ id: z.string().max(80).openapi({ description: 'Key id (16 hex) or SHA256: fingerprint' }) }),
+          body: Threshold,
+        },
+        respond(200, 'retired', TrustChange),
+      ),
       async (c) => {
         const b = c.req.valid('json');
         await f.keys.refresh();

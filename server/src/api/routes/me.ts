@@ -3,11 +3,13 @@ import { z } from '@hono/zod-openapi';
 import { route, routeApp } from '../route.ts';
 import { respond } from '../schemas/respond.ts';
 
-const Me = z.object({
-  id: z.string().openapi({ description: 'Token id' }),
-  name: z.string(),
-  role: z.enum(['viewer', 'operator', 'admin']),
-}).openapi('Me');
+const Me = z
+  .object({
+    id: z.string().openapi({ description: 'Token id' }),
+    name: z.string(),
+    role: z.enum(['viewer', 'operator', 'admin']),
+  })
+  .openapi('Me');
 
 export function meRoutes() {
   return routeApp([]).openapi(

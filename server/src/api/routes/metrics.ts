@@ -27,5 +27,7 @@ export function httpMetrics(registry: MetricsRegistry): MiddlewareHandler<AppEnv
 }
 
 export function metricsRoutes(registry: MetricsRegistry) {
-  return new Hono<AppEnv>().get('/metrics', (c) => c.body(registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  return new Hono<AppEnv>().get('/metrics', (c) =>
+    c.body(registry.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  );
 }

@@ -13,10 +13,16 @@ beforeAll(async () => {
 afterAll(async () => srv?.dispose());
 
 const post = (form: FormData | string, name = 'toy', headers: Record<string, string> = {}) =>
-  fetch(`${srv.url}/api/v1/models/import?name=${name}`, { method: 'POST', body: form, headers: { authorization: `Bearer ${srv.token}`, ...headers } })
-    .then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+  fetch(`${srv.url}/api/v1/models/import?name=${name}`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${srv.token}`, ...headers },
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 const blob = (b: Uint8Array | string) => new Blob([typeof b === 'string' ? b : new Uint8Array(b)]);
-const reference = encodeNpy(Float32Array.from({ length: 40 * 3 }, (_, i) => (i * 7) % 5), [40, 3]);
+const reference = encodeNpy(
+  Float32Array.from({ length: 40 * 3 }, (_, i) => (i * 7) % 5),
+  [40, 3],
+);
 
 describe('POST /api/v1/models/import (multipart)', () => {
   it('registers the model with its evidence and lineage record', async () => {
@@ -27,10 +33,16 @@ describe('POST /api/v1/models/import (multipart)', () => {
     form.append('lineage', blob('{"exporter": "torch.onnx", "commit": "abc123"}'));
     const r = await post(form);
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(r.body).toMatchObject({ model: 'toy', version: 1, metrics: { referenceRows: 40, labels: ['clear', 'snowy'], import: { source: 'import', lineage: { commit: 'abc123' } } } });
+    expect(r.body).toMatchObject({
+      model: 'toy',
+      version: 1,
+      metrics: { referenceRows: 40, labels: ['clear', 'snowy'], import: { source: 'import', lineage: { commit: 'abc123' } } },
+    });
     expect(Object.keys(r.body.artifacts).sort()).toEqual(['evidence.json', 'model.onnx']);
     const show = await runCli(['models', 'show', 'toy', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
-    expect(show.stdout).toMatch(/lineage:\n {2}v1: imported by \S+ at \S+, sha256 [0-9a-f]{16}…, lineage \{"exporter":"torch\.onnx","commit":"abc123"\}/);
+    expect(show.stdout).toMatch(
+      /lineage:\n {2}v1: imported by \S+ at \S+, sha256 [0-9a-f]{16}…, lineage \{"exporter":"torch\.onnx","commit":"abc123"\}/,
+    );
   });
 
   it('refuses evidence without a reference set, a malformed body and a bad reference set; nothing is registered', async () => {
@@ -45,7 +57,7 @@ describe('POST /api/v1/models/import (multipart)', () => {
     wrong.append('reference', blob(encodeNpy(new Float32Array(40 * 4), [40, 4])));
     const bad = await post(wrong, 'other');
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'REFERENCE_INVALID' } } });
-    expect(bad.body.error.message).toContain("expects [N, 3]");
+    expect(bad.body.error.message).toContain('expects [N, 3]');
     expect((await srv.api('GET', '/api/v1/models/other')).status).toBe(404);
   });
 });

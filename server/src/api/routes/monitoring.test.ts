@@ -24,12 +24,24 @@ async function setup() {
   const monitoring = await MonitoringService.open({ store: new SqliteTelemetryStore(db), now: () => T0 + 3_600_000 });
   const rng = seededRandom(21);
   const sim = simulatedReference(rng, 2);
-  await monitoring.setReference('cam@1.0.0', { features: sim.features }, sim.labels, { predictions: sim.predictions, confidence: sim.confidence });
+  await monitoring.setReference('cam@1.0.0', { features: sim.features }, sim.labels, {
+    predictions: sim.predictions,
+    confidence: sim.confidence,
+  });
   let seq = 0;
-  const ingestRound = (r: number, shift: boolean) => monitoring.ingest(['a', 'b'].map((d) => ({
-    deviceId: `dev-${d}`, cohorts: ['north'],
-    window: simulateWindow(rng, sim, { seq: seq++, start: new Date(T0 + r * 60_000), requests: 300, shift: shift ? { features: ['f0'], fraction: 0.5 } : undefined }),
-  })));
+  const ingestRound = (r: number, shift: boolean) =>
+    monitoring.ingest(
+      ['a', 'b'].map((d) => ({
+        deviceId: `dev-${d}`,
+        cohorts: ['north'],
+        window: simulateWindow(rng, sim, {
+          seq: seq++,
+          start: new Date(T0 + r * 60_000),
+          requests: 300,
+          shift: shift ? { features: ['f0'], fraction: 0.5 } : undefined,
+        }),
+      })),
+    );
   // The real app authenticates first; here a header picks the caller's role.
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
@@ -38,7 +50,15 @@ async function setup() {
     await next();
   });
   app.route('/api/v1', monitoringRoutes({ monitoring }));
-  return { app, monitoring, ingestRound, close: async () => { await monitoring.close(); db.close(); } };
+  return {
+    app,
+    monitoring,
+    ingestRound,
+    close: async () => {
+      await monitoring.close();
+      db.close();
+    },
+  };
 }
 
 describe('monitoring routes', () => {
@@ -46,7 +66,9 @@ describe('monitoring routes', () => {
     const s = await setup();
     await s.ingestRound(0, false);
     const from = new Date(T0).toISOString();
-    const series = await (await s.app.request(`/api/v1/monitoring/series?scope=cohort&id=north&metrics=requests,drift&from=${from}&to=${T0 + 3_600_000}`)).json();
+    const series = await (
+      await s.app.request(`/api/v1/monitoring/series?scope=cohort&id=north&metrics=requests,drift&from=${from}&to=${T0 + 3_600_000}`)
+    ).json();
     expect(series).toMatchObject({ scope: 'cohort', id: 'north', bucket: 'hour' });
     expect(series.series[0].points[0]).toMatchObject({ windows: 2, requests: 600 });
     expect(Object.keys(series.series[0].points[0].drift).sort()).toEqual(['@confidence', '@prediction', 'f0', 'f1']);

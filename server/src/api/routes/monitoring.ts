@@ -28,22 +28,37 @@ function time(v: string | undefined, fallback: number, name: string): number {
   if (v === undefined || v === '') return fallback;
   const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
   // 8.64e15 ms is the last instant a Date can hold: beyond it every later toISOString throws.
-  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new MonitoringError('INVALID_QUERY', `${name} '${v.slice(0, 40)}' is neither ISO 8601 nor ms since the epoch (within years ±275,000)`);
+  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15)
+    throw new MonitoringError(
+      'INVALID_QUERY',
+      `${name} '${v.slice(0, 40)}' is neither ISO 8601 nor ms since the epoch (within years ±275,000)`,
+    );
   return t;
 }
 
 function metricList(v: string | undefined): Metric[] {
   if (!v || v === 'all') return [...METRICS];
-  const list = v.split(',').map((m) => m.trim()).filter(Boolean);
-  for (const m of list) if (!(METRICS as readonly string[]).includes(m)) throw new MonitoringError('INVALID_QUERY', `unknown metric '${m}'; choose from ${METRICS.join(', ')}`);
+  const list = v
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  for (const m of list)
+    if (!(METRICS as readonly string[]).includes(m))
+      throw new MonitoringError('INVALID_QUERY', `unknown metric '${m}'; choose from ${METRICS.join(', ')}`);
   return list as Metric[];
 }
 
 const SeriesQuery = z.object({
-  scope: z.enum(SCOPES as [string, ...string[]]).default('fleet').openapi({ description: 'fleet, cohort or device' }),
+  scope: z
+    .enum(SCOPES as [string, ...string[]])
+    .default('fleet')
+    .openapi({ description: 'fleet, cohort or device' }),
   id: z.string().optional().openapi({ description: 'cohort tag or device id (not for the fleet)' }),
   model: z.string().optional().openapi({ description: 'name@version; all models when absent' }),
-  metrics: z.string().optional().openapi({ description: `comma-separated, default all: ${METRICS.join(', ')}` }),
+  metrics: z
+    .string()
+    .optional()
+    .openapi({ description: `comma-separated, default all: ${METRICS.join(', ')}` }),
   metric: z.string().optional().openapi({ description: 'one metric (same as metrics=)' }),
   from: z.string().optional().openapi({ description: 'ISO 8601 or ms; default 24 h before `to`' }),
   to: z.string().optional().openapi({ description: 'ISO 8601 or ms, exclusive; default now' }),
@@ -54,7 +69,13 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
   const m = d.monitoring;
   return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/monitoring/alerts/*'] }])
     .openapi(
-      route('get', '/monitoring/series', 'Metric time series (hourly or daily) for the fleet, a cohort or one device, one series per model', { query: SeriesQuery }, json('series', SeriesAnswer)),
+      route(
+        'get',
+        '/monitoring/series',
+        'Metric time series (hourly or daily) for the fleet, a cohort or one device, one series per model',
+        { query: SeriesQuery },
+        json('series', SeriesAnswer),
+      ),
       async (c) => {
         const q = c.req.valid('query');
         const to = time(q.to, Date.now(), 'to');
@@ -62,18 +83,44 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
         const metrics = metricList(q.metrics ?? q.metric);
         const scope = q.scope as (typeof SCOPES)[number];
         const series = await m.series({ scope, id: q.id, model: q.model, from, to, bucket: q.bucket, metrics });
-        return c.json({ scope, id: scope === 'fleet' ? '*' : q.id, bucket: q.bucket, from: new Date(from).toISOString(), to: new Date(to).toISOString(), series }, 200);
+        return c.json(
+          {
+            scope,
+            id: scope === 'fleet' ? '*' : q.id,
+            bucket: q.bucket,
+            from: new Date(from).toISOString(),
+            to: new Date(to).toISOString(),
+            series,
+          },
+          200,
+        );
       },
     )
     .openapi(
-      route('get', '/monitoring/drift', 'Live drift state per cohort, model and feature, with the detector settings',
-        { query: z.object({ cohort: z.string().optional(), model: z.string().optional() }) }, json('drift', DriftAnswer)),
+      route(
+        'get',
+        '/monitoring/drift',
+        'Live drift state per cohort, model and feature, with the detector settings',
+        { query: z.object({ cohort: z.string().optional(), model: z.string().optional() }) },
+        json('drift', DriftAnswer),
+      ),
       async (c) => c.json({ config: m.driftConfig, streams: m.drift(c.req.valid('query')) }, 200),
     )
     .openapi(
-      route('get', '/monitoring/alerts', 'Drift alerts, newest first',
-        { query: z.object({ state: z.enum(['open', 'resolved']).optional(), cohort: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        json('alerts', z.object({ alerts: z.array(Alert) }))),
+      route(
+        'get',
+        '/monitoring/alerts',
+        'Drift alerts, newest first',
+        {
+          query: z.object({
+            state: z.enum(['open', 'resolved']).optional(),
+            cohort: z.string().optional(),
+            model: z.string().optional(),
+            limit: z.coerce.number().int().min(1).max(1000).optional(),
+          }),
+        },
+        json('alerts', z.object({ alerts: z.array(Alert) })),
+      ),
       async (c) => c.json({ alerts: await m.alerts(c.req.valid('query')) }, 200),
     )
     .openapi(
@@ -81,12 +128,23 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
       async (c) => c.json(await m.alert(c.req.valid('param').id), 200),
     )
     .openapi(
-      route('post', '/monitoring/alerts/{id}/ack', 'Acknowledge an open alert (operator)', { params: z.object({ id: z.string() }) }, json('acknowledged', Alert)),
+      route(
+        'post',
+        '/monitoring/alerts/{id}/ack',
+        'Acknowledge an open alert (operator)',
+        { params: z.object({ id: z.string() }) },
+        json('acknowledged', Alert),
+      ),
       async (c) => c.json(await m.acknowledge(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .openapi(
-      route('post', '/monitoring/alerts/{id}/resolve', 'Resolve an open alert by hand (operator); drift that persists raises a new one',
-        { params: z.object({ id: z.string() }) }, json('resolved', Alert)),
+      route(
+        'post',
+        '/monitoring/alerts/{id}/resolve',
+        'Resolve an open alert by hand (operator); drift that persists raises a new one',
+        { params: z.object({ id: z.string() }) },
+        json('resolved', Alert),
+      ),
       async (c) => c.json(await m.resolve(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .get('/monitoring/stream', (c) => {
@@ -94,7 +152,8 @@ export function monitoringRoutes(d: MonitoringRouteDeps) {
       const scope = c.req.query('scope') ?? 'fleet';
       const id = c.req.query('id');
       const model = c.req.query('model');
-      if (!(SCOPES as readonly string[]).includes(scope) || (scope !== 'fleet' && !id)) throw new MonitoringError('INVALID_QUERY', 'scope must be fleet, or cohort/device with an id');
+      if (!(SCOPES as readonly string[]).includes(scope) || (scope !== 'fleet' && !id))
+        throw new MonitoringError('INVALID_QUERY', 'scope must be fleet, or cohort/device with an id');
       const wanted = (w: WindowEvent) =>
         (!model || w.model === model) && (scope === 'fleet' || (scope === 'cohort' ? w.cohorts.includes(id!) : w.deviceId === id));
       return streamSSE(c, async (stream) => {

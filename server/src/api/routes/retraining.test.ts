@@ -11,11 +11,22 @@ afterAll(async () => srv?.dispose());
 
 describe('retraining routes', () => {
   it('stores a policy with defaults and refuses an invalid one', async () => {
-    const put = await srv.api('PUT', '/api/v1/models/mnist-classifier/retraining-policy', { trigger: { onDriftAlert: true }, data: { parent: 'mnist', cohorts: ['snowy'] }, after: 'canary' });
+    const put = await srv.api('PUT', '/api/v1/models/mnist-classifier/retraining-policy', {
+      trigger: { onDriftAlert: true },
+      data: { parent: 'mnist', cohorts: ['snowy'] },
+      after: 'canary',
+    });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ trigger: { onDriftAlert: true, minLabelledSamples: 0 }, data: { holdoutFraction: 0.2 }, train: { spec: 'champion' }, after: 'canary' });
+    expect(put.body).toMatchObject({
+      trigger: { onDriftAlert: true, minLabelledSamples: 0 },
+      data: { holdoutFraction: 0.2 },
+      train: { spec: 'champion' },
+      after: 'canary',
+    });
     expect((await srv.api('GET', '/api/v1/models/mnist-classifier/retraining-policy')).body).toEqual(put.body);
-    const bad = await srv.api('PUT', '/api/v1/models/mnist-classifier/retraining-policy', { data: { parent: 'mnist', holdoutFraction: 2 } });
+    const bad = await srv.api('PUT', '/api/v1/models/mnist-classifier/retraining-policy', {
+      data: { parent: 'mnist', holdoutFraction: 2 },
+    });
     expect(bad.status).toBe(400);
     expect((await srv.api('GET', '/api/v1/models/nothing/retraining-policy')).status).toBe(404);
   });
@@ -46,7 +57,10 @@ describe('retraining routes', () => {
     const labels = { labels: [{ deviceId: 'cam-1', predictionId: 'p1', label: 1 }] };
     expect((await srv.api('POST', '/api/v1/retraining/samples/labels', labels, viewer)).status).toBe(403);
     expect((await srv.api('GET', '/api/v1/retraining/samples', undefined, viewer)).status).toBe(200);
-    expect((await srv.api('POST', '/api/v1/retraining/samples/labels', { labels: [{ deviceId: 'cam-1', predictionId: 'p1', label: -1 }] })).status).toBe(400);
+    expect(
+      (await srv.api('POST', '/api/v1/retraining/samples/labels', { labels: [{ deviceId: 'cam-1', predictionId: 'p1', label: -1 }] }))
+        .status,
+    ).toBe(400);
     expect((await srv.api('POST', '/api/v1/retraining/samples/labels', { labels: [] })).status).toBe(400);
     expect(await srv.api('POST', '/api/v1/retraining/samples/labels', labels)).toEqual({ status: 200, body: { matched: 0 } });
   });

@@ -28,9 +28,11 @@ beforeEach(() => {
 
 const call = async (method: string, path: string, body?: unknown, role: Role = 'operator') => {
   const res = await app.request(`/api/v1${path}`, {
-    method, headers: { 'x-role': role, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    method,
+    headers: { 'x-role': role, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, body: await res.json() as any };
+  return { status: res.status, body: (await res.json()) as any };
 };
 
 describe('rollout routes', () => {
@@ -41,7 +43,11 @@ describe('rollout routes', () => {
     expect(id).toMatch(/^ro_/);
     const st = await call('GET', `/rollouts/${id}`, undefined, 'viewer');
     expect([st.status, st.body.state, st.body.counts]).toEqual([200, 'running', { notified: 3, planned: 22 }]);
-    expect(st.body.stages.map((s: any) => [s.percent, s.state, s.devices])).toEqual([[10, 'active', 3], [50, 'pending', 10], [100, 'pending', 12]]);
+    expect(st.body.stages.map((s: any) => [s.percent, s.state, s.devices])).toEqual([
+      [10, 'active', 3],
+      [50, 'pending', 10],
+      [100, 'pending', 12],
+    ]);
     expect(st.body.actions).toEqual(['pause', 'advance', 'abort', 'rollback']);
     const list = await call('GET', '/rollouts?state=running', undefined, 'viewer');
     expect(list.body.rollouts.map((x: any) => x.id)).toEqual([id]);
@@ -50,11 +56,16 @@ describe('rollout routes', () => {
     expect(canary.length).toBe(3);
     const tl = await call('GET', `/rollouts/${id}/devices/${canary[0].deviceId}`, undefined, 'viewer');
     expect(tl.body.timeline.map((e: any) => e.kind)).toEqual(['planned', 'notified']);
-    expect((await call('GET', `/rollouts/${id}/events`, undefined, 'viewer')).body.events.map((e: any) => e.kind)).toEqual(['created', 'start']);
+    expect((await call('GET', `/rollouts/${id}/events`, undefined, 'viewer')).body.events.map((e: any) => e.kind)).toEqual([
+      'created',
+      'start',
+    ]);
   });
 
   it('operator actions need a reason and the operator role, and are attributed to the caller', async () => {
-    const { body: { id } } = await call('POST', '/rollouts', request([10, 100]));
+    const {
+      body: { id },
+    } = await call('POST', '/rollouts', request([10, 100]));
     expect((await call('POST', `/rollouts/${id}/pause`, { reason: 'x' }, 'viewer')).status).toBe(403);
     expect((await call('POST', '/rollouts', request([100]), 'viewer')).body.error.code).toBe('FORBIDDEN');
     expect((await call('POST', `/rollouts/${id}/pause`, {})).body.error.code).toBe('VALIDATION_FAILED');
@@ -68,7 +79,9 @@ describe('rollout routes', () => {
   });
 
   it('answers errors with stable codes', async () => {
-    const { body: { id } } = await call('POST', '/rollouts', request([100]));
+    const {
+      body: { id },
+    } = await call('POST', '/rollouts', request([100]));
     expect((await call('GET', '/rollouts/ro_missing')).body.error.code).toBe('ROLLOUT_NOT_FOUND');
     expect((await call('GET', `/rollouts/${id}/devices/nobody`)).body.error.code).toBe('DEVICE_NOT_IN_ROLLOUT');
     expect((await call('POST', '/rollouts', { ...request([100]), stages: [{ percent: 500 }] })).body.error.code).toBe('VALIDATION_FAILED');
@@ -79,20 +92,38 @@ describe('rollout routes', () => {
   });
 
   it('previews a target for the wizard, and an existing rollout against the fleet now', async () => {
-    const p = await call('GET', `/rollouts/preview?target=${encodeURIComponent('tag=car')}&stages=10,50,100&model=digits`, undefined, 'viewer');
+    const p = await call(
+      'GET',
+      `/rollouts/preview?target=${encodeURIComponent('tag=car')}&stages=10,50,100&model=digits`,
+      undefined,
+      'viewer',
+    );
     expect(p.body).toEqual({ matching: 25, online: 20, stageSizes: [3, 10, 12], held: 0 });
     expect((await call('GET', '/rollouts/preview?target=colour%3Dred', undefined, 'viewer')).body.error.code).toBe('INVALID_ROLLOUT');
-    const { body: { id } } = await call('POST', '/rollouts', request([100], { policy: { includeLateJoiners: false } }));
+    const {
+      body: { id },
+    } = await call('POST', '/rollouts', request([100], { policy: { includeLateJoiners: false } }));
     r.fleet.add(2);
-    expect((await call('GET', `/rollouts/${id}/preview`, undefined, 'viewer')).body).toMatchObject({ matching: 27, inRollout: 25, notYetIncluded: 2 });
+    expect((await call('GET', `/rollouts/${id}/preview`, undefined, 'viewer')).body).toMatchObject({
+      matching: 27,
+      inRollout: 25,
+      notYetIncluded: 2,
+    });
     expect((await call('GET', '/rollouts/preview?target=tag%3Dcar&model=digits')).body.held).toBe(25);
   });
 
   it('describes every route in the OpenAPI document', () => {
     const doc = app.getOpenAPIDocument({ openapi: '3.0.3', info: { title: 't', version: '1' } });
     expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
-      '/api/v1/rollouts', '/api/v1/rollouts/preview', '/api/v1/rollouts/{id}', '/api/v1/rollouts/{id}/devices',
-      '/api/v1/rollouts/{id}/devices/{deviceId}', '/api/v1/rollouts/{id}/events', '/api/v1/rollouts/{id}/preview', '/api/v1/rollouts/{id}/retry', '/api/v1/rollouts/{id}/{action}',
+      '/api/v1/rollouts',
+      '/api/v1/rollouts/preview',
+      '/api/v1/rollouts/{id}',
+      '/api/v1/rollouts/{id}/devices',
+      '/api/v1/rollouts/{id}/devices/{deviceId}',
+      '/api/v1/rollouts/{id}/events',
+      '/api/v1/rollouts/{id}/preview',
+      '/api/v1/rollouts/{id}/retry',
+      '/api/v1/rollouts/{id}/{action}',
     ]);
   });
 });

@@ -21,21 +21,42 @@ export const StartRun = z.object({
 export function runRoutes(s: AppServices) {
   return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/runs', '/runs/*'] }])
     .openapi(
-      route('post', '/runs', 'Start a training run (202: queued; follow /runs/{id}/events)', { body: StartRun }, respond(202, 'queued', Run)),
+      route(
+        'post',
+        '/runs',
+        'Start a training run (202: queued; follow /runs/{id}/events)',
+        { body: StartRun },
+        respond(202, 'queued', Run),
+      ),
       async (c) => c.json(await s.runs.start(c.req.valid('json'), c.get('actor').id), 202),
     )
     .openapi(
-      route('get', '/runs', 'List runs (newest first)',
-        { query: z.object({ sweep: z.string().optional(), model: z.string().optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }) },
-        respond(200, 'runs', z.object({ runs: z.array(Run) }))),
+      route(
+        'get',
+        '/runs',
+        'List runs (newest first)',
+        {
+          query: z.object({
+            sweep: z.string().optional(),
+            model: z.string().optional(),
+            limit: z.coerce.number().int().min(1).max(1000).optional(),
+          }),
+        },
+        respond(200, 'runs', z.object({ runs: z.array(Run) })),
+      ),
       async (c) => {
         const q = c.req.valid('query');
         return c.json({ runs: await s.store.runs.list({ sweepId: q.sweep, model: q.model, limit: q.limit }) }, 200);
       },
     )
     .openapi(
-      route('get', '/runs/compare', 'Two runs side by side: parameters, lineage and metrics, with differences marked',
-        { query: z.object({ a: z.string(), b: z.string() }) }, respond(200, 'comparison', Comparison)),
+      route(
+        'get',
+        '/runs/compare',
+        'Two runs side by side: parameters, lineage and metrics, with differences marked',
+        { query: z.object({ a: z.string(), b: z.string() }) },
+        respond(200, 'comparison', Comparison),
+      ),
       async (c) => {
         const { a, b } = c.req.valid('query');
         const [ra, rb] = await Promise.all([s.store.runs.get(a), s.store.runs.get(b)]);
@@ -45,7 +66,13 @@ export function runRoutes(s: AppServices) {
       },
     )
     .openapi(
-      route('get', '/runs/{id}', 'One run with its lineage, history and metrics', { params: z.object({ id: z.string() }) }, respond(200, 'run', RunWithVersion)),
+      route(
+        'get',
+        '/runs/{id}',
+        'One run with its lineage, history and metrics',
+        { params: z.object({ id: z.string() }) },
+        respond(200, 'run', RunWithVersion),
+      ),
       async (c) => {
         const r = await s.store.runs.get(c.req.valid('param').id);
         if (!r) throw notFound('run', c.req.valid('param').id);
@@ -54,7 +81,13 @@ export function runRoutes(s: AppServices) {
       },
     )
     .openapi(
-      route('post', '/runs/{id}/cancel', 'Cancel a queued or running run', { params: z.object({ id: z.string() }) }, respond(200, 'cancelling', Run)),
+      route(
+        'post',
+        '/runs/{id}/cancel',
+        'Cancel a queued or running run',
+        { params: z.object({ id: z.string() }) },
+        respond(200, 'cancelling', Run),
+      ),
       async (c) => c.json(await s.runs.cancel(c.req.valid('param').id, c.get('actor').id), 200),
     )
     .get('/runs/:id/events', async (c) => {
@@ -74,13 +107,24 @@ export function runRoutes(s: AppServices) {
           wake?.();
         });
         // Replay what already happened so a late subscriber sees the whole history.
-        for (const record of run.history) await stream.writeSSE({ event: 'epoch', data: JSON.stringify({ type: 'epoch', runId: id, record }) });
-        await stream.writeSSE({ event: 'status', data: JSON.stringify({ type: 'status', runId: id, status: run.status, error: run.error }) });
+        for (const record of run.history)
+          await stream.writeSSE({ event: 'epoch', data: JSON.stringify({ type: 'epoch', runId: id, record }) });
+        await stream.writeSSE({
+          event: 'status',
+          data: JSON.stringify({ type: 'status', runId: id, status: run.status, error: run.error }),
+        });
         let ended = ['succeeded', 'failed', 'cancelled'].includes(run.status);
         while (!closed && !ended) {
-          if (queue.length === 0) await new Promise<void>((r) => { wake = r; setTimeout(r, 15_000); });
+          if (queue.length === 0)
+            await new Promise<void>((r) => {
+              wake = r;
+              setTimeout(r, 15_000);
+            });
           wake = null;
-          if (queue.length === 0) { await stream.writeSSE({ event: 'ping', data: '{}' }); continue; }
+          if (queue.length === 0) {
+            await stream.writeSSE({ event: 'ping', data: '{}' });
+            continue;
+          }
           const msg = queue.shift()!;
           const e = JSON.parse(msg) as { type: string; status?: string };
           await stream.writeSSE({ event: e.type, data: msg });

@@ -17,11 +17,23 @@ const StartSweep = StartRun.extend({
 export function sweepRoutes(s: AppServices) {
   return routeApp([{ role: 'operator', methods: ['POST'], paths: ['/sweeps'] }])
     .openapi(
-      route('post', '/sweeps', 'Start a hyperparameter sweep (every trial validated before any trains)', { body: StartSweep }, respond(202, 'started', Sweep)),
+      route(
+        'post',
+        '/sweeps',
+        'Start a hyperparameter sweep (every trial validated before any trains)',
+        { body: StartSweep },
+        respond(202, 'started', Sweep),
+      ),
       async (c) => c.json(await s.sweeps.start(c.req.valid('json'), c.get('actor').id), 202),
     )
     .openapi(
-      route('get', '/sweeps/{id}', 'A sweep and its trials ranked by validation accuracy', { params: z.object({ id: z.string() }) }, respond(200, 'ranking', SweepRanking)),
+      route(
+        'get',
+        '/sweeps/{id}',
+        'A sweep and its trials ranked by validation accuracy',
+        { params: z.object({ id: z.string() }) },
+        respond(200, 'ranking', SweepRanking),
+      ),
       async (c) => c.json(await s.sweeps.ranking(c.req.valid('param').id), 200),
     );
 }

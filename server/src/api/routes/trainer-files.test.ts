@@ -14,7 +14,13 @@ let srv: ServerHandle;
 let trainer: Server;
 let trainerUrl: string;
 /** What the trainer saw: the manifest it was POSTed and the statuses of its downloads. */
-const seen: { manifest?: Record<string, any>; statuses: Record<string, number>; errors: Record<string, string>; shape?: number[]; csvLines?: string[] } = { statuses: {}, errors: {} };
+const seen: {
+  manifest?: Record<string, any>;
+  statuses: Record<string, number>;
+  errors: Record<string, string>;
+  shape?: number[];
+  csvLines?: string[];
+} = { statuses: {}, errors: {} };
 
 const get = (url: string, token?: string) => fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 async function status(key: string, url: string, token?: string) {
@@ -29,38 +35,46 @@ beforeAll(async () => {
   // The parent dataset (100 rows of three features) and an imported champion.
   const csv = ['a,b,snow,label', ...Array.from({ length: 100 }, (_, i) => (i % 2 ? `0,1,${i / 100},1` : `1,0,${i / 100},0`))].join('\n');
   expect((await srv.api('POST', '/api/v1/datasets?name=toy&label=label', `${csv}\n`)).status).toBe(201);
-  const imported = await fetch(`${srv.url}/api/v1/models/import?name=toy`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' }, body: classifier(WEIGHTS.champion) as Uint8Array<ArrayBuffer> });
+  const imported = await fetch(`${srv.url}/api/v1/models/import?name=toy`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${srv.token}`, 'content-type': 'application/octet-stream' },
+    body: classifier(WEIGHTS.champion) as Uint8Array<ArrayBuffer>,
+  });
   expect(imported.status).toBe(201);
   expect((await srv.api('PUT', '/api/v1/models/toy/aliases/champion', { version: 1, reason: 'imported' })).status).toBe(200);
   // The trainer: reads what it needs by URL, probes the token's limits, and answers with the champion it downloaded.
   trainer = createServer((req, res) => {
     let text = '';
     req.on('data', (d) => (text += d));
-    req.on('end', () => void (async () => {
-      const m = JSON.parse(text) as Record<string, any>;
-      seen.manifest = m;
-      const token = m.download.token as string;
-      const x = await get(m.urls.trainX, token);
-      seen.statuses.trainX = x.status;
-      seen.shape = readNpy(new Uint8Array(await x.arrayBuffer())).shape as number[];
-      const c = await get(m.urls.trainCsv, token);
-      seen.statuses.trainCsv = c.status;
-      seen.csvLines = (await c.text()).trim().split('\n');
-      await status('noToken', m.urls.trainX);
-      await status('wrongToken', m.urls.trainX, `${token.slice(0, -2)}xx`);
-      await status('operatorToken', m.urls.trainX, srv.token);
-      await status('otherJob', m.urls.trainX.replace(`/jobs/${m.job}/`, '/jobs/rt_000000000000/'), token);
-      await status('unknownFile', m.urls.trainX.replace('train-x.npy', 'secrets.txt'), token);
-      await status('modelsRoute', `${srv.url}/api/v1/models`, token);
-      await status('jobRoute', `${srv.url}/api/v1/retraining/${m.job}`, token);
-      await status('blobRoute', `${srv.url}/api/v1/blobs/${'0'.repeat(64)}`, token);
-      const champion = await get(m.urls.champion, token);
-      seen.statuses.champion = champion.status;
-      res.end(new Uint8Array(await champion.arrayBuffer()));
-    })().catch((e: unknown) => {
-      res.statusCode = 500;
-      res.end(String(e));
-    }));
+    req.on(
+      'end',
+      () =>
+        void (async () => {
+          const m = JSON.parse(text) as Record<string, any>;
+          seen.manifest = m;
+          const token = m.download.token as string;
+          const x = await get(m.urls.trainX, token);
+          seen.statuses.trainX = x.status;
+          seen.shape = readNpy(new Uint8Array(await x.arrayBuffer())).shape as number[];
+          const c = await get(m.urls.trainCsv, token);
+          seen.statuses.trainCsv = c.status;
+          seen.csvLines = (await c.text()).trim().split('\n');
+          await status('noToken', m.urls.trainX);
+          await status('wrongToken', m.urls.trainX, `${token.slice(0, -2)}xx`);
+          await status('operatorToken', m.urls.trainX, srv.token);
+          await status('otherJob', m.urls.trainX.replace(`/jobs/${m.job}/`, '/jobs/rt_000000000000/'), token);
+          await status('unknownFile', m.urls.trainX.replace('train-x.npy', 'secrets.txt'), token);
+          await status('modelsRoute', `${srv.url}/api/v1/models`, token);
+          await status('jobRoute', `${srv.url}/api/v1/retraining/${m.job}`, token);
+          await status('blobRoute', `${srv.url}/api/v1/blobs/${'0'.repeat(64)}`, token);
+          const champion = await get(m.urls.champion, token);
+          seen.statuses.champion = champion.status;
+          res.end(new Uint8Array(await champion.arrayBuffer()));
+        })().catch((e: unknown) => {
+          res.statusCode = 500;
+          res.end(String(e));
+        }),
+    );
   });
   await new Promise<void>((r) => trainer.listen(0, '127.0.0.1', r));
   trainerUrl = `http://127.0.0.1:${(trainer.address() as AddressInfo).port}/train`;
@@ -72,7 +86,11 @@ afterAll(async () => {
 
 describe('trainer downloads by URL with a job token', () => {
   it('lets the HTTP trainer fetch its rows and champion, refuses every other use of the token, and the job goes on', async () => {
-    const put = await srv.api('PUT', '/api/v1/models/toy/retraining-policy', { trigger: {}, data: { parent: 'toy' }, trainer: { kind: 'http', url: trainerUrl, timeoutSec: 60, quantize: 'none' } });
+    const put = await srv.api('PUT', '/api/v1/models/toy/retraining-policy', {
+      trigger: {},
+      data: { parent: 'toy' },
+      trainer: { kind: 'http', url: trainerUrl, timeoutSec: 60, quantize: 'none' },
+    });
     expect(put.status).toBe(200);
     let job = (await srv.api('POST', '/api/v1/models/toy/retrain')).body;
     for (let i = 0; i < 300 && job.status === 'running'; i++) {
@@ -98,10 +116,26 @@ describe('trainer downloads by URL with a job token', () => {
     expect(seen.csvLines!.slice(1).every((l) => /^(1,0,[\d.e-]+,0|0,1,[\d.e-]+,1)$/.test(l))).toBe(true);
     expect(seen.csvLines).toHaveLength(91);
     expect(seen.statuses).toEqual({
-      trainX: 200, trainCsv: 200, champion: 200, unknownFile: 404,
-      noToken: 401, wrongToken: 401, operatorToken: 401, otherJob: 401, modelsRoute: 401, jobRoute: 401, blobRoute: 401,
+      trainX: 200,
+      trainCsv: 200,
+      champion: 200,
+      unknownFile: 404,
+      noToken: 401,
+      wrongToken: 401,
+      operatorToken: 401,
+      otherJob: 401,
+      modelsRoute: 401,
+      jobRoute: 401,
+      blobRoute: 401,
     });
-    expect(seen.errors).toMatchObject({ noToken: 'TRAINER_TOKEN_INVALID', wrongToken: 'TRAINER_TOKEN_INVALID', operatorToken: 'TRAINER_TOKEN_INVALID', otherJob: 'TRAINER_TOKEN_INVALID', modelsRoute: 'UNAUTHENTICATED', jobRoute: 'UNAUTHENTICATED' });
+    expect(seen.errors).toMatchObject({
+      noToken: 'TRAINER_TOKEN_INVALID',
+      wrongToken: 'TRAINER_TOKEN_INVALID',
+      operatorToken: 'TRAINER_TOKEN_INVALID',
+      otherJob: 'TRAINER_TOKEN_INVALID',
+      modelsRoute: 'UNAUTHENTICATED',
+      jobRoute: 'UNAUTHENTICATED',
+    });
     // The trainer answered with the champion's own bytes: the same model, registered again as v2.
     const v2 = (await srv.api('GET', '/api/v1/models/toy/versions/2')).body;
     const v1 = (await srv.api('GET', '/api/v1/models/toy/versions/1')).body;

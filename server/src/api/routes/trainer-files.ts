@@ -12,8 +12,10 @@ const binary = { schema: z.string().openapi({ format: 'binary' }) };
 export function trainerFileRoutes(r: Pick<RetrainingService, 'trainerFile'>) {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
     createRoute({
-      method: 'get', path: '/retraining/jobs/{id}/files/{name}',
-      summary: "A running outside trainer's job file (train-x.npy, train-y.npy, train.csv, holdout-x.npy, holdout-y.npy, champion.onnx). Authorization: Bearer <the manifest's download.token>",
+      method: 'get',
+      path: '/retraining/jobs/{id}/files/{name}',
+      summary:
+        "A running outside trainer's job file (train-x.npy, train-y.npy, train.csv, holdout-x.npy, holdout-y.npy, champion.onnx). Authorization: Bearer <the manifest's download.token>",
       request: { params: z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(64) }) },
       responses: {
         200: { description: 'the file', content: { 'application/octet-stream': binary, 'text/csv': binary } },
@@ -26,7 +28,9 @@ export function trainerFileRoutes(r: Pick<RetrainingService, 'trainerFile'>) {
       const header = c.req.header('authorization');
       const f = r.trainerFile(id, name, header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined);
       return c.body(f.bytes as Uint8Array<ArrayBuffer>, 200, {
-        'content-type': f.contentType, 'content-length': String(f.bytes.byteLength), 'cache-control': 'no-store',
+        'content-type': f.contentType,
+        'content-length': String(f.bytes.byteLength),
+        'cache-control': 'no-store',
         'content-disposition': `attachment; filename="${f.name}"`,
       });
     },

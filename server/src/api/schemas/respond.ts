@@ -6,4 +6,6 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({ content: { 'appli
 
 /** `{ [status]: { description, content } }` for a JSON response. */
 export const respond = <S extends number, T extends z.ZodType>(status: S, description: string, schema: T) =>
-  ({ [status]: { description, ...jsonBody(schema) } }) as { [K in S]: { description: string; content: { 'application/json': { schema: T } } } };
+  ({ [status]: { description, ...jsonBody(schema) } }) as {
+    [K in S]: { description: string; content: { 'application/json': { schema: T } } };
+  };

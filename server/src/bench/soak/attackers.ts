@@ -29,7 +29,13 @@ const randomName = () => `m-${Math.random().toString(36).slice(2)}-${'x'.repeat(
  */
 export function hostileDevice(mqttUrl: string, device: { id: string; token: string }, perSecond = 50): Attacker {
   const tally: AttackTally = { sent: 0, outcomes: {} };
-  const client = mqtt.connect(mqttUrl, { clientId: device.id, username: device.id, password: device.token, reconnectPeriod: 500, connectTimeout: 5000 });
+  const client = mqtt.connect(mqttUrl, {
+    clientId: device.id,
+    username: device.id,
+    password: device.token,
+    reconnectPeriod: 500,
+    connectTimeout: 5000,
+  });
   client.on('connect', () => count(tally, 'connected'));
   client.on('close', () => count(tally, 'closed'));
   client.on('error', () => count(tally, 'error'));
@@ -37,10 +43,51 @@ export function hostileDevice(mqttUrl: string, device: { id: string; token: stri
   const now = () => new Date().toISOString();
   let seq = 0;
   const payloads: (() => [string, string | Buffer])[] = [
-    () => [topic('telemetry'), JSON.stringify({ v: 1, seq: seq++, start: now(), end: now(), model: { name: randomName(), version: '1.0.0', sequence: 1 }, requests: 1_000_000, errors: 0, latencyMs: { p50: 1, p95: 1, p99: 1, hist: { edges: [0, 1], counts: [1] } }, predictions: [1_000_000] })],
-    () => [topic('samples'), JSON.stringify({ v: 1, seq: seq++, items: Array.from({ length: 200 }, (_, i) => ({ predictionId: `p${seq}-${i}`, input: 'A'.repeat(4000), shape: [1, 784], prediction: 0, confidence: 1, label: 7, at: now() })) })],
+    () => [
+      topic('telemetry'),
+      JSON.stringify({
+        v: 1,
+        seq: seq++,
+        start: now(),
+        end: now(),
+        model: { name: randomName(), version: '1.0.0', sequence: 1 },
+        requests: 1_000_000,
+        errors: 0,
+        latencyMs: { p50: 1, p95: 1, p99: 1, hist: { edges: [0, 1], counts: [1] } },
+        predictions: [1_000_000],
+      }),
+    ],
+    () => [
+      topic('samples'),
+      JSON.stringify({
+        v: 1,
+        seq: seq++,
+        items: Array.from({ length: 200 }, (_, i) => ({
+          predictionId: `p${seq}-${i}`,
+          input: 'A'.repeat(4000),
+          shape: [1, 784],
+          prediction: 0,
+          confidence: 1,
+          label: 7,
+          at: now(),
+        })),
+      }),
+    ],
     () => [topic('status'), '{"v":1,"seq":'],
-    () => [topic('reported'), JSON.stringify({ v: 1, agentVersion: 'a'.repeat(1 << 20), runtime: 'r', state: 'idle', model: null, bundleId: null, freeStorageBytes: null, lastError: null, at: now() })],
+    () => [
+      topic('reported'),
+      JSON.stringify({
+        v: 1,
+        agentVersion: 'a'.repeat(1 << 20),
+        runtime: 'r',
+        state: 'idle',
+        model: null,
+        bundleId: null,
+        freeStorageBytes: null,
+        lastError: null,
+        at: now(),
+      }),
+    ],
     () => [topic('telemetry'), Buffer.alloc(300_000, 0x7b)],
   ];
   const timer = setInterval(() => {
@@ -50,7 +97,8 @@ export function hostileDevice(mqttUrl: string, device: { id: string; token: stri
     client.publish(t, body, { qos: 0 });
   }, 1000 / perSecond);
   return {
-    name: 'hostile device', tally,
+    name: 'hostile device',
+    tally,
     async stop() {
       clearInterval(timer);
       await client.endAsync(true).catch(() => undefined);
@@ -90,7 +138,8 @@ export function hostilePage(server: string, perSecond = 20): Attacker {
     inflight.add(p);
   }, 1000 / perSecond);
   return {
-    name: 'hostile page', tally,
+    name: 'hostile page',
+    tally,
     async stop() {
       stopped = true;
       clearInterval(timer);
@@ -121,7 +170,8 @@ export function socketFlood(mqttUrl: string, sockets = 500, perSecond = 200): At
     }
   }, 100);
   return {
-    name: 'socket flood', tally,
+    name: 'socket flood',
+    tally,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -17,7 +17,10 @@ export class HealthSampler {
   private stopped = false;
   private readonly loop: Promise<void>;
 
-  constructor(private readonly server: string, private readonly everyMs = 250) {
+  constructor(
+    private readonly server: string,
+    private readonly everyMs = 250,
+  ) {
     this.loop = this.run();
   }
 

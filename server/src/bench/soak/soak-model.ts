@@ -5,11 +5,16 @@ import { DataType, encodeModel, floatTensor, makeModel, makeNode, makeValueInfo 
 export function mnistLinearOnnx(seed: number): Uint8Array {
   let s = seed;
   const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.1;
-  return encodeModel(makeModel({
-    name: 'soak-linear',
-    node: [makeNode('MatMul', ['x', 'W'], ['xw']), makeNode('Add', ['xw', 'b'], ['y'])],
-    initializer: [floatTensor('W', [784, 10], Array.from({ length: 7840 }, rand)), floatTensor('b', [10], Array.from({ length: 10 }, rand))],
-    input: [makeValueInfo('x', DataType.FLOAT, ['N', 784])],
-    output: [makeValueInfo('y', DataType.FLOAT, ['N', 10])],
-  }));
+  return encodeModel(
+    makeModel({
+      name: 'soak-linear',
+      node: [makeNode('MatMul', ['x', 'W'], ['xw']), makeNode('Add', ['xw', 'b'], ['y'])],
+      initializer: [
+        floatTensor('W', [784, 10], Array.from({ length: 7840 }, rand)),
+        floatTensor('b', [10], Array.from({ length: 10 }, rand)),
+      ],
+      input: [makeValueInfo('x', DataType.FLOAT, ['N', 784])],
+      output: [makeValueInfo('y', DataType.FLOAT, ['N', 10])],
+    }),
+  );
 }

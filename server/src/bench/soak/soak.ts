@@ -42,9 +42,13 @@ export interface SoakReport {
   devices: number;
   attacked: boolean;
   server: {
-    rssStartMiB: number; rssEndMiB: number; dbStartMiB: number; dbEndMiB: number;
+    rssStartMiB: number;
+    rssEndMiB: number;
+    dbStartMiB: number;
+    dbEndMiB: number;
     /** Whether the server process still ran at the end, and how it ended if not. */
-    alive: boolean; exit: { code: number | null; signal: string | null } | null;
+    alive: boolean;
+    exit: { code: number | null; signal: string | null } | null;
     /** Event-loop delay over the whole run as the server measured it (`flotilla_event_loop_delay_seconds`); null when unreadable. */
     eventLoopDelay: { p99Ms: number; maxMs: number } | null;
   };
@@ -66,7 +70,13 @@ const HONEST_TAG = 'soak';
 const MiB = 2 ** 20;
 /** One 100% stage without gates: the soak measures delivery under attack, not judgement. */
 const DELIVERY_ONLY = {
-  stages: [{ percent: 100, bakeSec: 0, gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 } }],
+  stages: [
+    {
+      percent: 100,
+      bakeSec: 0,
+      gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 },
+    },
+  ],
   policy: { rate: { devicesPerMinute: 1_000_000 } },
 };
 /** Resident memory the server may gain over the run (caches warming, SQLite pages) and still count as flat. */
@@ -87,22 +97,35 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const bundles = await twoBundles(srv);
     log(`server ${srv.url}, MQTT ${srv.mqttUrl}; starting ${o.devices} honest agents (load average ${loadStart.toFixed(1)})`);
     sim = await FleetSimulator.start({
-      server: srv.url, token: srv.token, mqttUrl: srv.mqttUrl, devices: o.devices, tags: [HONEST_TAG], rate: o.rate ?? 0.2,
-      feedbackRate: 0.2, telemetryWindowSec: o.windowSec ?? 10, startConcurrency: 50,
-      processes: o.processes ?? Math.min(4, availableParallelism()), log,
+      server: srv.url,
+      token: srv.token,
+      mqttUrl: srv.mqttUrl,
+      devices: o.devices,
+      tags: [HONEST_TAG],
+      rate: o.rate ?? 0.2,
+      feedbackRate: 0.2,
+      telemetryWindowSec: o.windowSec ?? 10,
+      startConcurrency: 50,
+      processes: o.processes ?? Math.min(4, availableParallelism()),
+      log,
     });
     const fleet = sim;
     const rssStart = rssBytes(srv.pid) ?? 0;
     const dbStart = databaseBytes(srv.dataDir);
     const health = new HealthSampler(srv.url);
     if (attack) {
-      const hostile = (await srv.api('POST', '/api/v1/devices', { id: 'soak-hostile', tags: ['hostile'] })) as { id: string; token: string };
+      const hostile = (await srv.api('POST', '/api/v1/devices', { id: 'soak-hostile', tags: ['hostile'] })) as {
+        id: string;
+        token: string;
+      };
       attackers.push(hostileDevice(srv.mqttUrl, hostile), hostilePage(srv.url), socketFlood(srv.mqttUrl, o.floodSockets ?? 500));
       log(`attack on for ${o.minutes} min: ${attackers.map((a) => a.name).join(', ')}`);
     } else log(`no attack: honest load alone for ${o.minutes} min`);
     const progress = setInterval(() => void progressLine(srv, health, fleet).then(log), PROGRESS_MS);
     const deadline = Date.now() + o.minutes * 60_000;
-    const rollouts = await rolloutsUntil(srv, bundles, deadline, log, call, problems).catch((e) => (clearInterval(progress), Promise.reject(e)));
+    const rollouts = await rolloutsUntil(srv, bundles, deadline, log, call, problems).catch(
+      (e) => (clearInterval(progress), Promise.reject(e)),
+    );
     for (const a of attackers) await a.stop();
     await health.stop();
     const rssEnd = rssBytes(srv.pid) ?? 0;
@@ -110,7 +133,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     log(`${attack ? 'attack over' : 'load over'}; honest agents stop their traffic and deliver what they queued`);
     await sim.quiesce();
     const honest = await honestAccount(srv, sim, (o.drainSec ?? 90) * 1000, call, problems, log).finally(() => clearInterval(progress));
-    const eventLoopDelay = await call('GET /metrics', (signal) => loopDelay(srv, signal)).catch((e) => (problems.push(`GET /metrics: ${describeError(e)}`), null));
+    const eventLoopDelay = await call('GET /metrics', (signal) => loopDelay(srv, signal)).catch(
+      (e) => (problems.push(`GET /metrics: ${describeError(e)}`), null),
+    );
     const h = health.summary();
     const exit = srv.exited();
     if (exit) problems.push(`the server process ended during the soak (code ${exit.code}, signal ${exit.signal})`);
@@ -124,11 +149,27 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     };
     const misbehaved = exit !== null || problems.length > 0 || !Object.values(goals).every(Boolean);
     return {
-      machine: machineSummary(), loadAverage: { start: loadStart, end: loadavg()[0]! }, minutes: o.minutes, devices: o.devices, attacked: attack,
-      server: { rssStartMiB: mib(rssStart), rssEndMiB: mib(rssEnd), dbStartMiB: mib(dbStart), dbEndMiB: mib(dbEnd), alive: exit === null, exit, eventLoopDelay },
-      healthz: h, honest, rollouts,
+      machine: machineSummary(),
+      loadAverage: { start: loadStart, end: loadavg()[0]! },
+      minutes: o.minutes,
+      devices: o.devices,
+      attacked: attack,
+      server: {
+        rssStartMiB: mib(rssStart),
+        rssEndMiB: mib(rssEnd),
+        dbStartMiB: mib(dbStart),
+        dbEndMiB: mib(dbEnd),
+        alive: exit === null,
+        exit,
+        eventLoopDelay,
+      },
+      healthz: h,
+      honest,
+      rollouts,
       attacks: Object.fromEntries(attackers.map((a) => [a.name, a.tally])),
-      goals, problems, ...(misbehaved ? { serverLogTail: logTail(srv) } : {}),
+      goals,
+      problems,
+      ...(misbehaved ? { serverLogTail: logTail(srv) } : {}),
       passed: Object.values(goals).every(Boolean) && problems.length === 0,
     };
   } finally {
@@ -154,14 +195,30 @@ type Call = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>) => Promis
  * Rolls the honest fleet to one bundle and back until `deadline`; counts rollouts started and completed.
  * A call that still fails after its retries is noted in `problems` and the loop goes on to the deadline.
  */
-async function rolloutsUntil(srv: BenchServer, bundles: string[], deadline: number, log: (l: string) => void, call: Call, problems: string[]) {
+async function rolloutsUntil(
+  srv: BenchServer,
+  bundles: string[],
+  deadline: number,
+  log: (l: string) => void,
+  call: Call,
+  problems: string[],
+) {
   let started = 0;
   let completed = 0;
   const pause = (ms: number) => new Promise((res) => setTimeout(res, ms));
   while (Date.now() < deadline) {
     let id: string;
     try {
-      id = (await call('POST /api/v1/rollouts', (signal) => srv.api('POST', '/api/v1/rollouts', { bundle: bundles[started % 2], target: { tags: [HONEST_TAG] }, supersede: true, ...DELIVERY_ONLY }, signal)) as { id: string }).id;
+      id = (
+        (await call('POST /api/v1/rollouts', (signal) =>
+          srv.api(
+            'POST',
+            '/api/v1/rollouts',
+            { bundle: bundles[started % 2], target: { tags: [HONEST_TAG] }, supersede: true, ...DELIVERY_ONLY },
+            signal,
+          ),
+        )) as { id: string }
+      ).id;
     } catch (e) {
       problems.push(`POST /api/v1/rollouts: ${describeError(e)}`);
       if (srv.exited()) break;
@@ -173,7 +230,11 @@ async function rolloutsUntil(srv: BenchServer, bundles: string[], deadline: numb
       await pause(1000);
       let state: string;
       try {
-        state = ((await call(`GET /api/v1/rollouts/${id}`, (signal) => srv.api('GET', `/api/v1/rollouts/${id}`, undefined, signal))) as { state: string }).state;
+        state = (
+          (await call(`GET /api/v1/rollouts/${id}`, (signal) => srv.api('GET', `/api/v1/rollouts/${id}`, undefined, signal))) as {
+            state: string;
+          }
+        ).state;
       } catch (e) {
         problems.push(`GET /api/v1/rollouts/${id}: ${describeError(e)}`);
         break;
@@ -190,7 +251,14 @@ async function rolloutsUntil(srv: BenchServer, bundles: string[], deadline: numb
 }
 
 /** Waits (up to `drainMs`) for the agents' queues to empty and the server to count every honest request. */
-async function honestAccount(srv: BenchServer, sim: FleetSimulator, drainMs: number, call: Call, problems: string[], log: (l: string) => void) {
+async function honestAccount(
+  srv: BenchServer,
+  sim: FleetSimulator,
+  drainMs: number,
+  call: Call,
+  problems: string[],
+  log: (l: string) => void,
+) {
   const predictions = () => Object.values(sim.cohorts()).reduce((n, c) => n + c.predictions, 0);
   const t0 = Date.now();
   let stored: number | null = null;
@@ -211,14 +279,24 @@ async function honestAccount(srv: BenchServer, sim: FleetSimulator, drainMs: num
     await new Promise((res) => setTimeout(res, 1000));
   }
   if (lastError) problems.push(`GET /api/v1/monitoring/series (counting stored requests): ${describeError(lastError)}`);
-  return { predictions: predictions(), storedRequests: stored, backlogLeft: sim.backlog(), drainSec: Math.round((Date.now() - t0) / 100) / 10 };
+  return {
+    predictions: predictions(),
+    storedRequests: stored,
+    backlogLeft: sim.backlog(),
+    drainSec: Math.round((Date.now() - t0) / 100) / 10,
+  };
 }
 
 /** Requests in the honest cohort's rollups (every window of a device tagged `soak`). */
 async function storedRequests(srv: BenchServer, signal: AbortSignal): Promise<number> {
   const from = new Date(Date.now() - 48 * 3600_000).toISOString();
   const to = new Date(Date.now() + 3600_000).toISOString();
-  const r = (await srv.api('GET', `/api/v1/monitoring/series?scope=cohort&id=${HONEST_TAG}&metrics=requests&from=${from}&to=${to}`, undefined, signal)) as { series: { points: { requests?: number }[] }[] };
+  const r = (await srv.api(
+    'GET',
+    `/api/v1/monitoring/series?scope=cohort&id=${HONEST_TAG}&metrics=requests&from=${from}&to=${to}`,
+    undefined,
+    signal,
+  )) as { series: { points: { requests?: number }[] }[] };
   return r.series.reduce((n, s) => n + s.points.reduce((m, p) => m + (p.requests ?? 0), 0), 0);
 }
 
@@ -227,9 +305,11 @@ async function progressLine(srv: BenchServer, health: HealthSampler, fleet: Flee
   const h = health.summary();
   const text = await srv.metrics(AbortSignal.timeout(5000)).catch(() => '');
   const metric = (name: string) => new RegExp(`^${name.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? '?';
-  return `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB, event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, `
-    + `/healthz p99 ${h.p99Ms} ms max ${h.maxMs} ms (${h.failures} failed), windows queued on devices ${fleet.backlog()}, `
-    + `admission peak ${metric('flotilla_mqtt_admission_peak')} waits ${metric('flotilla_mqtt_admission_waits_total')}, load ${loadavg()[0]!.toFixed(1)}`;
+  return (
+    `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB, event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, ` +
+    `/healthz p99 ${h.p99Ms} ms max ${h.maxMs} ms (${h.failures} failed), windows queued on devices ${fleet.backlog()}, ` +
+    `admission peak ${metric('flotilla_mqtt_admission_peak')} waits ${metric('flotilla_mqtt_admission_waits_total')}, load ${loadavg()[0]!.toFixed(1)}`
+  );
 }
 
 /** The server's own event-loop delay figures from /metrics, ms. */
@@ -251,12 +331,17 @@ async function loopDelay(srv: BenchServer, signal: AbortSignal): Promise<{ p99Ms
 function logTail(srv: BenchServer): string {
   const errors = srv.stderrErrors();
   const lines = errors.length ? errors : srv.stderrTail().split('\n').filter(Boolean);
-  return lines.slice(-20).map((l) => l.slice(0, 600)).join('\n');
+  return lines
+    .slice(-20)
+    .map((l) => l.slice(0, 600))
+    .join('\n');
 }
 
 /** Bytes of the server's SQLite files (databases with their WAL and shared-memory files). */
 function databaseBytes(dataDir: string): number {
-  return readdirSync(dataDir).filter((f) => /\.db(-wal|-shm)?$/.test(f)).reduce((n, f) => n + statSync(join(dataDir, f)).size, 0);
+  return readdirSync(dataDir)
+    .filter((f) => /\.db(-wal|-shm)?$/.test(f))
+    .reduce((n, f) => n + statSync(join(dataDir, f)).size, 0);
 }
 
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;

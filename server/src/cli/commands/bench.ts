@@ -15,10 +15,17 @@ export function registerBenchCommand(program: Command): void {
     .option('--quick', 'smaller workloads, for a fast look (not for the record)')
     .option('--no-write', 'do not update BENCHMARKS.md')
     .option('--out <file>', 'benchmarks file', 'BENCHMARKS.md')
-    .addHelpText('after', `\n${Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(10)} ${b.description}`).join('\n')}`)
+    .addHelpText(
+      'after',
+      `\n${Object.entries(BENCHMARKS)
+        .map(([n, b]) => `  ${n.padEnd(10)} ${b.description}`)
+        .join('\n')}`,
+    )
     .action(async (names: string[], o) => {
       const chosen = names.length ? names : Object.keys(BENCHMARKS);
-      for (const n of chosen) if (!BENCHMARKS[n]) throw new CliError('USAGE', `unknown benchmark '${n}'; choose from ${Object.keys(BENCHMARKS).join(', ')}`, EXIT.USAGE);
+      for (const n of chosen)
+        if (!BENCHMARKS[n])
+          throw new CliError('USAGE', `unknown benchmark '${n}'; choose from ${Object.keys(BENCHMARKS).join(', ')}`, EXIT.USAGE);
       const reports: BenchReport[] = [];
       const log = (line: string) => process.stderr.write(`${line}\n`);
       for (const n of chosen) {
@@ -31,7 +38,10 @@ export function registerBenchCommand(program: Command): void {
       const machine = machineSummary();
       if (o.write && !o.quick) writeBenchmarks(resolve(o.out), reports, machine);
       if (o.json) {
-        const out = chosen.length === 1 ? { machine, ...reports[0]!.figures } : { machine, ...Object.fromEntries(reports.map((r) => [r.name, r.figures])) };
+        const out =
+          chosen.length === 1
+            ? { machine, ...reports[0]!.figures }
+            : { machine, ...Object.fromEntries(reports.map((r) => [r.name, r.figures])) };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       }
     });

@@ -5,8 +5,11 @@ import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.ts';
 
 export function registerDemoCommand(program: Command): void {
-  program.command('demo')
-    .description('Train, bundle and roll out a model to 50 simulated devices; snow on the cars, drift, a policy-started retrain, the gate, recovery')
+  program
+    .command('demo')
+    .description(
+      'Train, bundle and roll out a model to 50 simulated devices; snow on the cars, drift, a policy-started retrain, the gate, recovery',
+    )
     .option('--ci', 'print a JSON summary and exit (non-zero if a step failed) instead of keeping the server running')
     .option('--devices <n>', 'simulated devices', '50')
     .option('--epochs <n>', 'training epochs of v1', '3')
@@ -27,8 +30,13 @@ export function registerDemoCommand(program: Command): void {
         return x;
       };
       const opts = {
-        devices: num('devices', o.devices, 3), epochs: num('epochs', o.epochs, 1), phaseSec: num('phase-sec', o.phaseSec, 1), fieldSamples: num('field-samples', o.fieldSamples, 1),
-        retrainEpochs: num('retrain-epochs', o.retrainEpochs, 1), rate: num('rate', o.rate, 1), port: num('port', o.port, 0),
+        devices: num('devices', o.devices, 3),
+        epochs: num('epochs', o.epochs, 1),
+        phaseSec: num('phase-sec', o.phaseSec, 1),
+        fieldSamples: num('field-samples', o.fieldSamples, 1),
+        retrainEpochs: num('retrain-epochs', o.retrainEpochs, 1),
+        rate: num('rate', o.rate, 1),
+        port: num('port', o.port, 0),
         mqttPort: num('mqtt-port', o.mqttPort, 0),
       };
       // Set before the server modules load: they read these once. Short windows and ticks make verdicts take seconds,
@@ -43,9 +51,14 @@ export function registerDemoCommand(program: Command): void {
       const { Narrator } = await import('../demo/narrator.ts');
       // The story goes to stdout; with --ci stdout holds only the JSON summary, so the story goes to stderr.
       const out = o.ci ? process.stderr : process.stdout;
-      const { summary, server, sim, dataDir, madeDataDir } = await runDemo({
-        ...opts, dataDir: o.data, progress: !o.ci || Boolean(process.stderr.isTTY),
-      }, new Narrator(out));
+      const { summary, server, sim, dataDir, madeDataDir } = await runDemo(
+        {
+          ...opts,
+          dataDir: o.data,
+          progress: !o.ci || Boolean(process.stderr.isTTY),
+        },
+        new Narrator(out),
+      );
       out.write(`\n${renderSummary(summary)}\n`);
       if (o.ci) {
         process.stdout.write(`${JSON.stringify(summary)}\n`);

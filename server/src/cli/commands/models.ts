@@ -9,9 +9,12 @@ import { emit, pct, table } from '../output.ts';
 function lineageLines(versions: { version: number; metrics: Record<string, unknown> | null }[]): string[] {
   const lines: string[] = [];
   for (const v of versions) {
-    const r = v.metrics?.import as { source?: string; digest?: string; importedBy?: string; importedAt?: string; lineage?: unknown } | undefined;
+    const r = v.metrics?.import as
+      { source?: string; digest?: string; importedBy?: string; importedAt?: string; lineage?: unknown } | undefined;
     if (!r) continue;
-    lines.push(`  v${v.version}: ${r.source === 'trainer' ? 'from an outside trainer' : 'imported'} by ${r.importedBy} at ${r.importedAt}, sha256 ${r.digest?.slice(0, 16)}…${r.lineage ? `, lineage ${JSON.stringify(r.lineage)}` : ''}`);
+    lines.push(
+      `  v${v.version}: ${r.source === 'trainer' ? 'from an outside trainer' : 'imported'} by ${r.importedBy} at ${r.importedAt}, sha256 ${r.digest?.slice(0, 16)}…${r.lineage ? `, lineage ${JSON.stringify(r.lineage)}` : ''}`,
+    );
   }
   return lines.length ? ['', 'lineage:', ...lines] : [];
 }
@@ -21,30 +24,52 @@ export function registerModelCommands(program: Command): void {
 
   serverOptions(models.command('list').description('Registered models')).action(async (o) => {
     const { models: list } = await answer(api(o).models.$get());
-    emit(o, { models: list }, () => table(['MODEL', 'LATEST', 'ALIASES'],
-      list.map((m) => [m.name, m.latestVersion, Object.entries(m.aliases).map(([a, v]) => `${a}=v${v}`).join(' ')])));
+    emit(o, { models: list }, () =>
+      table(
+        ['MODEL', 'LATEST', 'ALIASES'],
+        list.map((m) => [
+          m.name,
+          m.latestVersion,
+          Object.entries(m.aliases)
+            .map(([a, v]) => `${a}=v${v}`)
+            .join(' '),
+        ]),
+      ),
+    );
   });
 
-  serverOptions(models.command('show <name>').description('Versions of a model (newest first) and its alias history')).action(async (name: string, o) => {
-    const m = await answer(api(o).models[':name'].$get({ param: { name: encodeURIComponent(name) } }));
-    emit(o, m, () => [
-      table(['VERSION', 'FORMAT', 'RUN', 'ACCURACY', 'ALIASES', 'CREATED'],
-        m.versions.map((v) => [v.version, v.format, v.runId, pct(v.metrics?.accuracy), v.aliases.join(' '), v.createdAt])),
-      ...lineageLines(m.versions),
-      '', 'alias history:',
-      ...m.aliasHistory.map((h) => `  ${h.at} ${h.alias}: v${h.fromVersion ?? '-'} -> v${h.toVersion} by ${h.actor} (${h.reason})`),
-    ].join('\n'));
-  });
+  serverOptions(models.command('show <name>').description('Versions of a model (newest first) and its alias history')).action(
+    async (name: string, o) => {
+      const m = await answer(api(o).models[':name'].$get({ param: { name: encodeURIComponent(name) } }));
+      emit(o, m, () =>
+        [
+          table(
+            ['VERSION', 'FORMAT', 'RUN', 'ACCURACY', 'ALIASES', 'CREATED'],
+            m.versions.map((v) => [v.version, v.format, v.runId, pct(v.metrics?.accuracy), v.aliases.join(' '), v.createdAt]),
+          ),
+          ...lineageLines(m.versions),
+          '',
+          'alias history:',
+          ...m.aliasHistory.map((h) => `  ${h.at} ${h.alias}: v${h.fromVersion ?? '-'} -> v${h.toVersion} by ${h.actor} (${h.reason})`),
+        ].join('\n'),
+      );
+    },
+  );
 
-  serverOptions(models.command('alias <ref> <alias>')
-    .description('Point an alias (champion, challenger, any name) at a version: flotilla models alias NAME@VERSION ALIAS --reason "..."')
-    .requiredOption('--reason <text>', 'why (kept in the audit record)'))
-    .action(async (ref: string, alias: string, o) => {
-      const [name, version] = ref.split('@');
-      if (!name || !version || !/^\d+$/.test(version)) throw new CliError('USAGE', `expected NAME@VERSION, got '${ref}'`, EXIT.USAGE);
-      const move = await answer(api(o).models[':name'].aliases[':alias'].$put({
-        param: { name: encodeURIComponent(name), alias: encodeURIComponent(alias) }, json: { version: Number(version), reason: o.reason },
-      }));
-      emit(o, move, () => `${name}@${alias}: v${move.fromVersion ?? '-'} -> v${move.toVersion}`);
-    });
+  serverOptions(
+    models
+      .command('alias <ref> <alias>')
+      .description('Point an alias (champion, challenger, any name) at a version: flotilla models alias NAME@VERSION ALIAS --reason "..."')
+      .requiredOption('--reason <text>', 'why (kept in the audit record)'),
+  ).action(async (ref: string, alias: string, o) => {
+    const [name, version] = ref.split('@');
+    if (!name || !version || !/^\d+$/.test(version)) throw new CliError('USAGE', `expected NAME@VERSION, got '${ref}'`, EXIT.USAGE);
+    const move = await answer(
+      api(o).models[':name'].aliases[':alias'].$put({
+        param: { name: encodeURIComponent(name), alias: encodeURIComponent(alias) },
+        json: { version: Number(version), reason: o.reason },
+      }),
+    );
+    emit(o, move, () => `${name}@${alias}: v${move.fromVersion ?? '-'} -> v${move.toVersion}`);
+  });
 }

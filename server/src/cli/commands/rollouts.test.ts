@@ -57,10 +57,27 @@ async function flotilla(...args: string[]): Promise<{ out: string; error?: { cod
 
 describe('flotilla rollout', () => {
   it('create --json prints the id; status --json its state and per-state counts; actions are audited', async () => {
-    const created = await flotilla('create', '--model', 'digits@2', '--target', 'tag=car', '--stages', '10,50,100', '--bake', '1m', '--gate', 'maxErrorRate=0.01', '--json');
+    const created = await flotilla(
+      'create',
+      '--model',
+      'digits@2',
+      '--target',
+      'tag=car',
+      '--stages',
+      '10,50,100',
+      '--bake',
+      '1m',
+      '--gate',
+      'maxErrorRate=0.01',
+      '--json',
+    );
     const { id, stages } = JSON.parse(created.out);
     expect(id).toMatch(/^ro_/);
-    expect(stages.map((s: any) => [s.percent, s.bakeSec, s.gates.maxErrorRate])).toEqual([[10, 60, 0.01], [50, 60, 0.01], [100, 60, 0.01]]);
+    expect(stages.map((s: any) => [s.percent, s.bakeSec, s.gates.maxErrorRate])).toEqual([
+      [10, 60, 0.01],
+      [50, 60, 0.01],
+      [100, 60, 0.01],
+    ]);
     const status = JSON.parse((await flotilla('status', id, '--json')).out);
     expect([status.state, status.counts]).toEqual(['running', { notified: 2, planned: 18 }]);
     expect(JSON.parse((await flotilla('pause', id, '--reason', 'look at drift', '--json')).out).state).toBe('paused');
@@ -75,20 +92,30 @@ describe('flotilla rollout', () => {
 
   it('maps bad flags to usage errors and server refusals to their codes', async () => {
     expect((await flotilla('create', '--model', 'digits@2', '--target', 'colour=red')).error).toEqual({ code: 'USAGE', exit: 2 });
-    expect((await flotilla('create', '--model', 'digits@2', '--target', 'tag=car', '--stages', 'half')).error).toEqual({ code: 'USAGE', exit: 2 });
+    expect((await flotilla('create', '--model', 'digits@2', '--target', 'tag=car', '--stages', 'half')).error).toEqual({
+      code: 'USAGE',
+      exit: 2,
+    });
     expect((await flotilla('create', '--target', 'tag=car')).error).toEqual({ code: 'USAGE', exit: 2 });
-    expect((await flotilla('create', '--model', 'digits@2', '--target', 'tag=boat')).error).toEqual({ code: 'NO_MATCHING_DEVICES', exit: 6 });
+    expect((await flotilla('create', '--model', 'digits@2', '--target', 'tag=boat')).error).toEqual({
+      code: 'NO_MATCHING_DEVICES',
+      exit: 6,
+    });
     expect((await flotilla('status', 'ro_nope')).error).toEqual({ code: 'ROLLOUT_NOT_FOUND', exit: 5 });
     expect((await flotilla('pause', 'ro_nope')).error?.code).toBe('commander.missingMandatoryOptionValue');
   });
 
   it('resume judges the gates again and says what they found; status says what a waiting gate still needs', async () => {
     r.health.override = () => ({ errorRate: 0.3 });
-    const { id } = JSON.parse((await flotilla('create', '--model', 'digits@3', '--target', 'tag=car', '--stages', '100', '--bake', '0', '--json')).out);
+    const { id } = JSON.parse(
+      (await flotilla('create', '--model', 'digits@3', '--target', 'tag=car', '--stages', '100', '--bake', '0', '--json')).out,
+    );
     expect(JSON.parse((await flotilla('status', id, '--json')).out).state).toBe('paused');
-    expect((await flotilla('resume', id, '--reason', 'try again')).out).toContain(`resume: ${id} is paused again: the gates still say FAIL maxErrorRate=0.3`);
+    expect((await flotilla('resume', id, '--reason', 'try again')).out).toContain(
+      `resume: ${id} is paused again: the gates still say FAIL maxErrorRate=0.3`,
+    );
     r.health.override = () => ({ requests: 3, errors: 0 });
-    const waiting = (await flotilla('resume', id, '--reason', 'the bad input was the client\'s')).out;
+    const waiting = (await flotilla('resume', id, '--reason', "the bad input was the client's")).out;
     expect(waiting).toContain(`resume: ${id} is running\n`);
     expect(waiting).toContain('waiting: 3 of 50 requests');
     r.health.override = () => ({});

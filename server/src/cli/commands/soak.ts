@@ -14,7 +14,9 @@ const positive = (flag: string) => (v: string) => {
 export function registerSoakCommand(program: Command): void {
   program
     .command('soak')
-    .description('Run a fresh server with a simulated fleet of honest agents (rollouts going round) while a hostile device, a hostile web page and a flood of idle sockets attack it; report what the honest side lost and how the server held')
+    .description(
+      'Run a fresh server with a simulated fleet of honest agents (rollouts going round) while a hostile device, a hostile web page and a flood of idle sockets attack it; report what the honest side lost and how the server held',
+    )
     .option('--minutes <m>', 'how long the attack lasts', positive('--minutes'), 10)
     .option('--devices <n>', 'honest simulated agents', positive('--devices'), 1000)
     .option('--processes <n>', 'simulator worker processes (default: one per core, at most 4)', positive('--processes'))
@@ -22,21 +24,33 @@ export function registerSoakCommand(program: Command): void {
     .option('--sockets <n>', 'idle sockets the flood keeps open', positive('--sockets'), 500)
     .option('--no-attack', 'run the honest load alone, no attacker: the baseline an attacked run is compared with')
     .option('--drain <s>', 'seconds the agents get to deliver their queued windows after the run', positive('--drain'), 90)
-    .option('--server-profile <dir>', 'run the server under `node --cpu-prof` and write its CPU profile into <dir> (open it in Chrome DevTools)')
+    .option(
+      '--server-profile <dir>',
+      'run the server under `node --cpu-prof` and write its CPU profile into <dir> (open it in Chrome DevTools)',
+    )
     .option('--json', 'print the report as JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Goals (exit 1 when one is missed): honest devices lose no telemetry (every prediction counted by the server;
 windows still queued are reported: quiet agents keep closing empty windows),
 /healthz p99 under 500 ms with no failure, at least one rollout completed, server memory flat (within 256 MiB).
 The simulated fleet runs on the same cores as the server: the report prints the load average at start and end,
 and latency figures compare only between runs at similar load (run --no-attack back to back for the baseline).
 A failed API call or a dead server does not stop the report: it is printed with the cause and the server's log tail.
-Everything binds 127.0.0.1; the server and the fleet's folders are temporary and removed at the end.`)
+Everything binds 127.0.0.1; the server and the fleet's folders are temporary and removed at the end.`,
+    )
     .action(async (o) => {
       const report = await runSoak({
-        minutes: o.minutes, devices: Math.round(o.devices), processes: o.processes && Math.round(o.processes), rate: o.rate,
-        floodSockets: Math.round(o.sockets), attack: o.attack, drainSec: o.drain,
-        serverNodeArgs: o.serverProfile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(o.serverProfile)}`] : [], log: (line) => process.stderr.write(`[soak] ${line}\n`),
+        minutes: o.minutes,
+        devices: Math.round(o.devices),
+        processes: o.processes && Math.round(o.processes),
+        rate: o.rate,
+        floodSockets: Math.round(o.sockets),
+        attack: o.attack,
+        drainSec: o.drain,
+        serverNodeArgs: o.serverProfile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(o.serverProfile)}`] : [],
+        log: (line) => process.stderr.write(`[soak] ${line}\n`),
       });
       emit(o, report, () => describe(report));
       if (!report.passed) process.exitCode = EXIT.FAILED;
@@ -53,7 +67,12 @@ function describe(r: SoakReport): string {
     `/healthz: ${r.healthz.samples} probes, p50 ${r.healthz.p50Ms} ms, p99 ${r.healthz.p99Ms} ms, max ${r.healthz.maxMs} ms, ${r.healthz.failures} failed`,
     `honest: ${r.honest.predictions} predictions made, ${r.honest.storedRequests ?? 'unknown'} stored, ${r.honest.backlogLeft} windows still queued after ${r.honest.drainSec} s of draining`,
     `rollouts: ${r.rollouts.completed} of ${r.rollouts.started} completed`,
-    ...Object.entries(r.attacks).map(([name, t]) => `${name}: ${t.sent} sent; ${Object.entries(t.outcomes).map(([k, n]) => `${k} ×${n}`).join(', ')}`),
+    ...Object.entries(r.attacks).map(
+      ([name, t]) =>
+        `${name}: ${t.sent} sent; ${Object.entries(t.outcomes)
+          .map(([k, n]) => `${k} ×${n}`)
+          .join(', ')}`,
+    ),
     ...r.problems.map((p) => `problem: ${p}`),
     ...(r.serverLogTail ? ['server log tail:', r.serverLogTail] : []),
     `goals: lost nothing ${ok(r.goals.honestLostNothing)}, healthz p99 < 500 ms ${ok(r.goals.healthzP99Under500ms)}, rollouts ${ok(r.goals.rolloutsCompleted)}, memory flat ${ok(r.goals.serverMemoryFlat)}`,

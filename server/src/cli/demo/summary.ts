@@ -79,23 +79,37 @@ export function between(from: CohortSnapshot, to: CohortSnapshot): Record<string
 
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 const signed = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}`);
-const retrainLine = (r: RetrainSummary | null) => (r
-  ? `${r.status} ${r.challenger ?? ''} (${r.trigger}; field ${signed(r.fieldDelta)} points, test ${signed(r.testDelta)} points vs champion)${r.failures.length ? `: ${r.failures.join('; ')}` : ''}`
-  : 'not run');
+const retrainLine = (r: RetrainSummary | null) =>
+  r
+    ? `${r.status} ${r.challenger ?? ''} (${r.trigger}; field ${signed(r.fieldDelta)} points, test ${signed(r.testDelta)} points vs champion)${r.failures.length ? `: ${r.failures.join('; ')}` : ''}`
+    : 'not run';
 
 /** The human table printed at the end of a demo. */
 export function renderSummary(s: DemoSummary): string {
   const lines = [`versions: ${s.versions.join(', ')}`, '', 'COHORT    BEFORE SNOW  DURING SNOW  AFTER RETRAIN  (labelled predictions)'];
   for (const [c, a] of Object.entries(s.accuracy)) {
     const n = s.labelled[c];
-    lines.push(`${c.padEnd(10)}${pct(a.before).padEnd(13)}${pct(a.during).padEnd(13)}${pct(a.after).padEnd(15)}(${n ? `${n.before} / ${n.during} / ${n.after}` : '-'})`);
+    lines.push(
+      `${c.padEnd(10)}${pct(a.before).padEnd(13)}${pct(a.during).padEnd(13)}${pct(a.after).padEnd(15)}(${n ? `${n.before} / ${n.during} / ${n.after}` : '-'})`,
+    );
   }
   lines.push('', 'ROLLOUT   STATE      DURATION  DEVICES  BUNDLE BYTES  BYTES SENT (measured)');
   for (const r of s.rollouts) {
-    lines.push(`${r.version.padEnd(10)}${r.state.padEnd(11)}${`${(r.durationMs / 1000).toFixed(1)} s`.padEnd(10)}${String(r.devices).padEnd(9)}${String(r.bundleBytes).padEnd(14)}${r.bytesSent}`);
+    lines.push(
+      `${r.version.padEnd(10)}${r.state.padEnd(11)}${`${(r.durationMs / 1000).toFixed(1)} s`.padEnd(10)}${String(r.devices).padEnd(9)}${String(r.bundleBytes).padEnd(14)}${r.bytesSent}`,
+    );
   }
   lines.push('', `drift alerts when the retrain started: ${s.driftCohorts.length ? s.driftCohorts.join(', ') : 'none'}`);
-  lines.push(`all drift alerts: ${s.alerts.length ? [...s.alerts].reverse().map((a) => `${a.cohort} on ${a.model} (${a.severity}, ${a.state})`).join('; ') : 'none'}`);
+  lines.push(
+    `all drift alerts: ${
+      s.alerts.length
+        ? [...s.alerts]
+            .reverse()
+            .map((a) => `${a.cohort} on ${a.model} (${a.severity}, ${a.state})`)
+            .join('; ')
+        : 'none'
+    }`,
+  );
   lines.push(`retrain: ${retrainLine(s.retrain)}`);
   lines.push(`worse challenger: ${retrainLine(s.gate.worse)}`);
   lines.push(`cars after retraining vs before the snow: ${s.carRecoveryPoints === null ? '-' : `${signed(s.carRecoveryPoints)} points`}`);

@@ -32,7 +32,10 @@ describe('bias correction', () => {
     // 4-level weights make the rounding error large enough to measure on a small model.
     const corrected = await quantizeStatic(floatBytes, shifted(256, 1), { weightQmax: 3 });
     expect(corrected.calibrated!.channelMeans!.size).toBe(3);
-    const plain = await quantizeStatic(floatBytes, shifted(256, 1), { weightQmax: 3, calibrated: { ...corrected.calibrated!, channelMeans: undefined } });
+    const plain = await quantizeStatic(floatBytes, shifted(256, 1), {
+      weightQmax: 3,
+      calibrated: { ...corrected.calibrated!, channelMeans: undefined },
+    });
     const x = shifted(512, 2);
     const f = await outputs(floatBytes, x);
     const before = meanShift(f, await outputs(plain.bytes, x), 4);

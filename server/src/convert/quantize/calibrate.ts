@@ -159,12 +159,20 @@ export async function calibrateRanges(
   if (collectors.has(inputName)) collectors.get(inputName)!.add(samples.data.subarray(0, samples.count * perSample), keep);
   means.get(inputName)?.add(samples.data.subarray(0, samples.count * perSample), [samples.count, ...samples.sampleShape]);
   if (fetch.length) {
-    await runInBatches(session, inputName, samples, batch, typeof inputShape[0] === 'number', (out) => {
-      for (const t of fetch) {
-        collectors.get(t)?.add(out[t]!.data as Float32Array, keep);
-        means.get(t)?.add(out[t]!.data as Float32Array, out[t]!.dims);
-      }
-    }, fetch);
+    await runInBatches(
+      session,
+      inputName,
+      samples,
+      batch,
+      typeof inputShape[0] === 'number',
+      (out) => {
+        for (const t of fetch) {
+          collectors.get(t)?.add(out[t]!.data as Float32Array, keep);
+          means.get(t)?.add(out[t]!.data as Float32Array, out[t]!.dims);
+        }
+      },
+      fetch,
+    );
   }
   await session.release();
   const ranges = new Map<string, Range>();
@@ -175,5 +183,10 @@ export async function calibrateRanges(
     noise.set(t, noiseRatio(r, c.count ? c.sumSq / c.count : 0));
   }
   const channelMeans = new Map([...means].flatMap(([t, m]) => (m.means() ? [[t, m.means()!] as const] : [])));
-  return { ranges, noise, channelMeans, applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count } };
+  return {
+    ranges,
+    noise,
+    channelMeans,
+    applied: { method, ...(method === 'percentile' ? { percentile: p } : {}), samples: samples.count },
+  };
 }

@@ -34,7 +34,16 @@ describe('calibration method auto', () => {
     const c = report.calibrationCandidates!;
     const name = (x: (typeof c)[number]) => `${x.weightType} ${x.floatActivations === undefined ? x.method : 'weights alone'}`;
     // Mixed precision starts from its far end (every activation float); when that fails too, there is no bisection.
-    expect(c.map(name)).toEqual(['int8 minmax', 'int8 entropy', 'int8 percentile', 'int8 weights alone', 'uint8 minmax', 'uint8 entropy', 'uint8 percentile', 'uint8 weights alone']);
+    expect(c.map(name)).toEqual([
+      'int8 minmax',
+      'int8 entropy',
+      'int8 percentile',
+      'int8 weights alone',
+      'uint8 minmax',
+      'uint8 entropy',
+      'uint8 percentile',
+      'uint8 weights alone',
+    ]);
     expect(c.every((x) => !x.meetsGate && x.relativeL2 > 0)).toBe(true);
     const methods = c.filter((x) => x.floatActivations === undefined);
     const bestAgreement = Math.max(...methods.map((x) => x.top1Agreement!));

@@ -75,7 +75,12 @@ export async function chooseCalibration(
   for (const weightType of weightQmax === undefined ? WEIGHT_TYPES : (['int8'] as const)) {
     let closest: { model: QuantizedModel; c: CalibrationCandidate } | null = null;
     for (const method of CALIBRATION_METHODS) {
-      const model = await quantizeStatic(floatBytes, calibration, { calibration: { ...settings, method }, weightQmax, weightType, calibrated: calibrated.get(method) });
+      const model = await quantizeStatic(floatBytes, calibration, {
+        calibration: { ...settings, method },
+        weightQmax,
+        weightType,
+        calibrated: calibrated.get(method),
+      });
       if (model.calibrated) calibrated.set(method, model.calibrated);
       const c = await judge(model, method);
       if (!closest || better(c, closest.c)) closest = { model, c };
@@ -106,8 +111,21 @@ async function mixedPrecision(
   const weightType = base.weightType;
   const order = base.sensitivity ?? [];
   const build = (k: number) => {
-    const keepFloat = new Map(order.slice(0, k).map((s, i) => [s.tensor, `mixed precision: among the ${k} of ${order.length} activations with the most int8 rounding noise (rank ${i + 1}, noise/signal ${s.noiseRatio.toExponential(1)}); quantized, the model missed the parity gate on the calibration samples`]));
-    return quantizeStatic(floatBytes, calibration, { calibration: { ...settings, method }, weightQmax, weightType, keepFloat, calibrated: base.calibrated });
+    const keepFloat = new Map(
+      order
+        .slice(0, k)
+        .map((s, i) => [
+          s.tensor,
+          `mixed precision: among the ${k} of ${order.length} activations with the most int8 rounding noise (rank ${i + 1}, noise/signal ${s.noiseRatio.toExponential(1)}); quantized, the model missed the parity gate on the calibration samples`,
+        ]),
+    );
+    return quantizeStatic(floatBytes, calibration, {
+      calibration: { ...settings, method },
+      weightQmax,
+      weightType,
+      keepFloat,
+      calibrated: base.calibrated,
+    });
   };
   if (order.length === 0) return null;
   let hi = order.length;

@@ -1,11 +1,43 @@
 // Rewrites MatMul + Add(bias) on matrices as one Gemm, the form onnxruntime quantizes into a single QGemm.
-import { GraphIndex, isDefaultDomain, makeNode, readTensorAsFloat32, valueInfoDims, type GraphProto } from '@flotilla/firmware-bundler/onnx';
+import {
+  GraphIndex,
+  isDefaultDomain,
+  makeNode,
+  readTensorAsFloat32,
+  valueInfoDims,
+  type GraphProto,
+} from '@flotilla/firmware-bundler/onnx';
 
 /** Ops whose output has the rank of their first input. */
 const RANK_PRESERVING = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'Elu', 'Selu', 'HardSigmoid', 'Softmax', 'LogSoftmax', 'Softplus',
-  'Softsign', 'Identity', 'Dropout', 'BatchNormalization', 'Add', 'Sub', 'Mul', 'Div', 'Erf', 'Abs', 'Neg', 'Sqrt', 'Exp',
-  'QuantizeLinear', 'DequantizeLinear', 'PRelu', 'ThresholdedRelu',
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Clip',
+  'Elu',
+  'Selu',
+  'HardSigmoid',
+  'Softmax',
+  'LogSoftmax',
+  'Softplus',
+  'Softsign',
+  'Identity',
+  'Dropout',
+  'BatchNormalization',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Erf',
+  'Abs',
+  'Neg',
+  'Sqrt',
+  'Exp',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'PRelu',
+  'ThresholdedRelu',
 ]);
 
 /** Ranks of the tensors we can tell without running the model (declared shapes, then propagation). */

@@ -9,7 +9,15 @@ import {
   type NodeProto,
   type TensorProto,
 } from '@flotilla/firmware-bundler/onnx';
-import { activationParams, quantizeBias, quantizeWeightPerChannel, quantizeWeightPerChannelU8, WEIGHT_QMAX, type ActivationParams, type WeightType } from './quant-math.ts';
+import {
+  activationParams,
+  quantizeBias,
+  quantizeWeightPerChannel,
+  quantizeWeightPerChannelU8,
+  WEIGHT_QMAX,
+  type ActivationParams,
+  type WeightType,
+} from './quant-math.ts';
 import type { QdqPlan } from './qdq-plan.ts';
 import type { Range } from './calibrate.ts';
 
@@ -65,7 +73,8 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
   const weightCache = new Map<string, { out: string; scales: Float32Array; error: Float32Array; dims: number[] }>();
   for (const w of plan.weighted) {
     const [x = '', wName = ''] = w.node.input ?? [];
-    const original = x.endsWith('_dequantized') && plan.tensors.has(x.slice(0, -'_dequantized'.length)) ? x.slice(0, -'_dequantized'.length) : x;
+    const original =
+      x.endsWith('_dequantized') && plan.tensors.has(x.slice(0, -'_dequantized'.length)) ? x.slice(0, -'_dequantized'.length) : x;
     const key = `${wName}|${w.weightAxis}`;
     let qw = weightCache.get(key);
     if (!qw) {
@@ -73,7 +82,9 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
       const dims = t.dims ?? [];
       const u8 = weightType === 'uint8';
       const float = readTensorAsFloat32(t);
-      const { values, scales } = u8 ? quantizeWeightPerChannelU8(float, dims, w.weightAxis) : quantizeWeightPerChannel(float, dims, w.weightAxis, weightQmax);
+      const { values, scales } = u8
+        ? quantizeWeightPerChannelU8(float, dims, w.weightAxis)
+        : quantizeWeightPerChannel(float, dims, w.weightAxis, weightQmax);
       // A weight shared by ops that need different channel axes gets one quantized copy per axis.
       const base = [...weightCache.keys()].some((k) => k.startsWith(`${wName}|`)) ? `${wName}_axis${w.weightAxis}` : wName;
       inits.push(
@@ -81,7 +92,15 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
         makeTensor(`${base}_scale`, [scales.length], scales),
         makeTensor(`${base}_zero_point`, [scales.length], u8 ? new Uint8Array(scales.length).fill(128) : new Int8Array(scales.length)),
       );
-      head.push(makeNode('DequantizeLinear', [`${base}_quantized`, `${base}_scale`, `${base}_zero_point`], [`${base}_dequantized`], { axis: w.weightAxis }, `${base}_DequantizeLinear`));
+      head.push(
+        makeNode(
+          'DequantizeLinear',
+          [`${base}_quantized`, `${base}_scale`, `${base}_zero_point`],
+          [`${base}_dequantized`],
+          { axis: w.weightAxis },
+          `${base}_DequantizeLinear`,
+        ),
+      );
       const error = Float32Array.from(values, (v, i) => (v - (u8 ? 128 : 0)) * scales[channelOf(i, dims, w.weightAxis)]! - float[i]!);
       qw = { out: `${base}_dequantized`, scales, error, dims };
       weightCache.set(key, qw);
@@ -95,7 +114,13 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
       // absorbs it (measured on the calibration samples), so the int8 op keeps the float op's mean output.
       const bias = w.bias ? readTensorAsFloat32(index.initializers.get(w.bias)!) : new Float32Array(shift.length);
       const name = `${w.bias ?? `${wName}_bias`}_${w.node.name || w.node.output?.[0]}_corrected`;
-      inits.push(makeTensor(name, [shift.length], Float32Array.from(bias, (b, c) => b - shift[c]!)));
+      inits.push(
+        makeTensor(
+          name,
+          [shift.length],
+          Float32Array.from(bias, (b, c) => b - shift[c]!),
+        ),
+      );
       index.initializers.set(name, inits.at(-1)!);
       w.node.input![2] = name;
       w.bias = name;
@@ -104,7 +129,15 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
       const b = quantizeBias(readTensorAsFloat32(index.initializers.get(w.bias)!), inputParams.scale, qw.scales);
       const base = `${w.bias}_${w.node.name || w.node.output?.[0]}`;
       inits.push(makeTensor(`${base}_quantized`, [b.values.length], b.values), makeTensor(`${base}_scale`, [b.scales.length], b.scales));
-      head.push(makeNode('DequantizeLinear', [`${base}_quantized`, `${base}_scale`], [`${base}_dequantized`], { axis: 0 }, `${base}_DequantizeLinear`));
+      head.push(
+        makeNode(
+          'DequantizeLinear',
+          [`${base}_quantized`, `${base}_scale`],
+          [`${base}_dequantized`],
+          { axis: 0 },
+          `${base}_DequantizeLinear`,
+        ),
+      );
       w.node.input![2] = `${base}_dequantized`;
     }
   }
@@ -130,7 +163,13 @@ function channelOf(i: number, dims: readonly number[], axis: number): number {
  * the input's per-channel means. Conv: weights [O, I/group, k...], input channel from the group; Gemm/MatMul: the
  * weight's other axis is the input's last. Undefined when the shapes do not line up (nothing is corrected then).
  */
-function outputShift(node: NodeProto, error: Float32Array, dims: readonly number[], axis: number, means: Float32Array): Float32Array | undefined {
+function outputShift(
+  node: NodeProto,
+  error: Float32Array,
+  dims: readonly number[],
+  axis: number,
+  means: Float32Array,
+): Float32Array | undefined {
   const out = dims[axis]!;
   const shift = new Float32Array(out);
   if (node.opType === 'Conv') {

@@ -22,8 +22,18 @@ import { fuseMatMulAdd } from './fuse-matmul-add.ts';
 
 /** Ops that mean the model is already quantized. */
 const QUANTIZED_OPS = new Set([
-  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'MatMulInteger',
-  'ConvInteger', 'QGemm', 'QLinearAdd', 'QLinearMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'MatMulInteger',
+  'ConvInteger',
+  'QGemm',
+  'QLinearAdd',
+  'QLinearMul',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
 ]);
 /** Domains whose ops onnxruntime's CPU provider implements. */
 const KNOWN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
@@ -71,7 +81,11 @@ function normalize(model: ModelProto): { notes: string[]; normalised?: PreparedM
     return { notes: r.notes, normalised: { bytes: encodeModel(model), ops } };
   } catch (err) {
     if (!(err instanceof UpgradeError)) throw err;
-    throw new QuantizeError('QUANT_OPSET_TOO_OLD', `${err.message}; convert the model to opset 13 first`, { opset: err.fromOpset, op: err.op, reason: err.reason });
+    throw new QuantizeError('QUANT_OPSET_TOO_OLD', `${err.message}; convert the model to opset 13 first`, {
+      opset: err.fromOpset,
+      op: err.op,
+      reason: err.reason,
+    });
   }
 }
 
@@ -79,17 +93,26 @@ function refuseUnsupported(graph: GraphProto): void {
   for (const n of graph.node ?? []) {
     const op = n.opType ?? '';
     if (!KNOWN_DOMAINS.has(n.domain ?? '')) {
-      throw new QuantizeError('QUANT_UNSUPPORTED_OP', `op ${n.domain}.${op} is a custom op; the quantizer only handles ONNX and onnxruntime ops`, { op, domain: n.domain });
+      throw new QuantizeError(
+        'QUANT_UNSUPPORTED_OP',
+        `op ${n.domain}.${op} is a custom op; the quantizer only handles ONNX and onnxruntime ops`,
+        { op, domain: n.domain },
+      );
     }
-    if (QUANTIZED_OPS.has(op)) throw new QuantizeError('QUANT_UNSUPPORTED_OP', `the model is already quantized (it contains ${op})`, { op });
+    if (QUANTIZED_OPS.has(op))
+      throw new QuantizeError('QUANT_UNSUPPORTED_OP', `the model is already quantized (it contains ${op})`, { op });
     if ((n.attribute ?? []).some((a) => a.g || a.graphs?.length)) {
-      throw new QuantizeError('QUANT_UNSUPPORTED_OP', `op ${op} has a subgraph (control flow); the quantizer does not rewrite subgraphs`, { op });
+      throw new QuantizeError('QUANT_UNSUPPORTED_OP', `op ${op} has a subgraph (control flow); the quantizer does not rewrite subgraphs`, {
+        op,
+      });
     }
   }
   for (const vi of [...(graph.input ?? []), ...(graph.output ?? [])]) {
     const t = vi.type?.tensorType?.elemType;
     if (t === DataType.FLOAT16 || t === DataType.BFLOAT16 || t === DataType.DOUBLE) {
-      throw new QuantizeError('QUANT_UNSUPPORTED_OP', `input/output '${vi.name}' is not float32; quantize the float32 model`, { tensor: vi.name });
+      throw new QuantizeError('QUANT_UNSUPPORTED_OP', `input/output '${vi.name}' is not float32; quantize the float32 model`, {
+        tensor: vi.name,
+      });
     }
   }
 }
@@ -126,7 +149,14 @@ function foldInto(graph: GraphProto, index: GraphIndex, node: NodeProto, s: Floa
   const c = s.length;
   let axis: number;
   if (node.opType === 'Conv' && isDefaultDomain(node) && dims[0] === c) axis = 0;
-  else if (node.opType === 'Gemm' && isDefaultDomain(node) && dims.length === 2 && intAttr(node, 'transA', 0) === 0 && floatAttr(node, 'alpha', 1) === 1 && floatAttr(node, 'beta', 1) === 1) {
+  else if (
+    node.opType === 'Gemm' &&
+    isDefaultDomain(node) &&
+    dims.length === 2 &&
+    intAttr(node, 'transA', 0) === 0 &&
+    floatAttr(node, 'alpha', 1) === 1 &&
+    floatAttr(node, 'beta', 1) === 1
+  ) {
     axis = intAttr(node, 'transB', 0) ? 0 : 1;
     if (dims[axis] !== c) return false;
   } else return false;

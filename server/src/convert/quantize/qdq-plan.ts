@@ -87,7 +87,9 @@ export function planQdq(graph: GraphProto): QdqPlan {
   // head). A Conv/Gemm/MatMul that produces an output still takes int8 inputs; only its output is float.
   const floatKept = (t: string) =>
     index.graphOutputs.has(t) ||
-    index.consumersOf(t).some((c) => SENSITIVE.has(c.opType ?? '') || (feedsOutput(c) && !PASS_THROUGH.has(c.opType ?? '') && !weighted.has(c)));
+    index
+      .consumersOf(t)
+      .some((c) => SENSITIVE.has(c.opType ?? '') || (feedsOutput(c) && !PASS_THROUGH.has(c.opType ?? '') && !weighted.has(c)));
   const quantConsumer = (c: NodeProto, t: string): boolean => {
     if (!isDefaultDomain(c)) return false;
     const op = c.opType ?? '';
@@ -95,7 +97,8 @@ export function planQdq(graph: GraphProto): QdqPlan {
     if (UNARY.has(op)) return true;
     return MULTI_INPUT.has(op) && (c.input ?? []).every((i) => !isConst(i));
   };
-  const wantsOutput = (t: string) => !floatKept(t) && index.consumersOf(t).length > 0 && index.consumersOf(t).every((c) => quantConsumer(c, t));
+  const wantsOutput = (t: string) =>
+    !floatKept(t) && index.consumersOf(t).length > 0 && index.consumersOf(t).every((c) => quantConsumer(c, t));
   const absorbable = (c: NodeProto) => {
     if (!isDefaultDomain(c)) return false;
     if (c.opType === 'Relu') return true;
@@ -143,7 +146,13 @@ function floatOpsOf(graph: GraphProto, weighted: Map<NodeProto, WeightedOp>, ten
   const absorbed = new Set<NodeProto>();
   for (const w of weighted.values()) {
     const users = index.consumersOf(w.node.output?.[0] ?? '');
-    if (users.length === 1 && users[0]!.opType !== undefined && ['Relu', 'Clip'].includes(users[0]!.opType) && tensors.has(users[0]!.output?.[0] ?? '')) absorbed.add(users[0]!);
+    if (
+      users.length === 1 &&
+      users[0]!.opType !== undefined &&
+      ['Relu', 'Clip'].includes(users[0]!.opType) &&
+      tensors.has(users[0]!.output?.[0] ?? '')
+    )
+      absorbed.add(users[0]!);
   }
   const floatOps = new Set<string>();
   for (const n of graph.node ?? []) {

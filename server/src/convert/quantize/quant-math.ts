@@ -91,13 +91,21 @@ export type WeightType = 'int8' | 'uint8';
  * every weight at +127 computes exactly what the float simulation of its QDQ graph does as uint8 weights, and
  * is off by half its output as int8 weights (server/src/convert/kernel-safety.test.ts checks the same).
  */
-export function quantizeWeightPerChannelU8(values: Float32Array, dims: number[], axis: number): { values: Uint8Array; scales: Float32Array } {
+export function quantizeWeightPerChannelU8(
+  values: Float32Array,
+  dims: number[],
+  axis: number,
+): { values: Uint8Array; scales: Float32Array } {
   const q = quantizeWeightPerChannel(values, dims, axis, 127);
   return { values: Uint8Array.from(q.values, (v) => v + 128), scales: q.scales };
 }
 
 /** int32 bias with scale inputScale × weightScale[c] and zero point 0, as QLinearConv and QGemm expect. */
-export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { values: Int32Array; scales: Float32Array } {
+export function quantizeBias(
+  bias: Float32Array,
+  inputScale: number,
+  weightScales: Float32Array,
+): { values: Int32Array; scales: Float32Array } {
   const scales = new Float32Array(bias.length);
   const values = new Int32Array(bias.length);
   for (let c = 0; c < bias.length; c++) {

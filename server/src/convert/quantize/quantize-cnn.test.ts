@@ -35,7 +35,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('static int8 quantization of a small CNN', () => {
   it('agrees with the float model on held-out digits', async () => {
-    const r = await evaluateParity({ floatBytes, int8Bytes: int8.bytes, inputs: testSet(), labels: split.test.y.subarray(0, TEST), latency: false });
+    const r = await evaluateParity({
+      floatBytes,
+      int8Bytes: int8.bytes,
+      inputs: testSet(),
+      labels: split.test.y.subarray(0, TEST),
+      latency: false,
+    });
     // Random frozen filters reach about 84% here; enough for agreement to mean something.
     expect(r.float.accuracy!).toBeGreaterThan(0.8);
     expect(r.top1Agreement).toBeGreaterThanOrEqual(0.98);
@@ -72,6 +78,10 @@ describe('static int8 quantization of a small CNN', () => {
   });
 
   it.skipIf(onnxCheckerMissing())('passes the ONNX checker (full_check), float and int8', () => {
-    expect(onnxCheck({ float: floatBytes, int8: int8.bytes, folded: foldInt8Weights(int8.bytes) })).toEqual({ float: null, int8: null, folded: null });
+    expect(onnxCheck({ float: floatBytes, int8: int8.bytes, folded: foldInt8Weights(int8.bytes) })).toEqual({
+      float: null,
+      int8: null,
+      folded: null,
+    });
   });
 });

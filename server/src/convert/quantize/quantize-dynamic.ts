@@ -35,19 +35,29 @@ export function isDenseOnly(ops: Iterable<string>): boolean {
  * Refuses models with convolutions (`QUANT_DYNAMIC_UNSUPPORTED`). `weightQmax` as in
  * {@link StaticQuantizeOptions}.
  */
-export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuantizeOptions, 'weightQmax'> & { samples?: SampleSet } = {}): Promise<QuantizedModel> {
+export async function quantizeDynamic(
+  bytes: Uint8Array,
+  opts: Pick<StaticQuantizeOptions, 'weightQmax'> & { samples?: SampleSet } = {},
+): Promise<QuantizedModel> {
   const { model, notes, normalised } = prepareForQuantization(bytes);
   if (normalised && normalised.ops.length > 0) {
     // Dynamic mode needs no calibration, but a rewritten graph (upgraded ops, folded constants) is trusted only
     // after it is checked on inputs; dropping Identity nodes or typing outputs changes nothing it computes.
-    if (!opts.samples) throw new QuantizeError('QUANT_BAD_CALIBRATION', `normalising the model rewrote ${normalised.ops.join(', ')}; give sample inputs so the rewrite can be checked against the original`);
+    if (!opts.samples)
+      throw new QuantizeError(
+        'QUANT_BAD_CALIBRATION',
+        `normalising the model rewrote ${normalised.ops.join(', ')}; give sample inputs so the rewrite can be checked against the original`,
+      );
     const input = singleModelInput(signatureOf(model));
     await checkNormalised(bytes, normalised, input, toSamples(opts.samples, input.shape, input.dtype));
   }
   const graph = model.graph!;
   const ops = (graph.node ?? []).map((n) => n.opType ?? '');
   if (!isDenseOnly(ops)) {
-    throw new QuantizeError('QUANT_DYNAMIC_UNSUPPORTED', 'dynamic quantization is for dense-only models (Gemm/MatMul, no Conv); use static quantization');
+    throw new QuantizeError(
+      'QUANT_DYNAMIC_UNSUPPORTED',
+      'dynamic quantization is for dense-only models (Gemm/MatMul, no Conv); use static quantization',
+    );
   }
   const weighted = findWeightedOps(graph);
   if (weighted.size === 0) throw new QuantizeError('QUANT_NOTHING_TO_QUANTIZE', 'no Gemm or MatMul with constant float weights');
@@ -83,7 +93,13 @@ export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuanti
     const hasBias = n.opType === 'Gemm' && !!cName;
     const scaledOut = hasBias ? `${prefix}_scaled` : y;
     nodes.push(
-      makeNode('MatMulInteger', [q[0], `${prefix}_W_quantized`, q[2], `${prefix}_W_zero_point`], [`${prefix}_int32`], {}, `${prefix}_MatMulInteger`),
+      makeNode(
+        'MatMulInteger',
+        [q[0], `${prefix}_W_quantized`, q[2], `${prefix}_W_zero_point`],
+        [`${prefix}_int32`],
+        {},
+        `${prefix}_MatMulInteger`,
+      ),
       makeNode('Cast', [`${prefix}_int32`], [`${prefix}_float`], { to: DataType.FLOAT }, `${prefix}_Cast`),
       makeNode('Mul', [q[1], `${prefix}_W_scale`], [`${prefix}_output_scale`], {}, `${prefix}_ScaleMul`),
       makeNode('Mul', [`${prefix}_float`, `${prefix}_output_scale`], [scaledOut], {}, `${prefix}_Mul`),
@@ -95,7 +111,13 @@ export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuanti
       if (beta !== 1) {
         if (!c) throw new QuantizeError('QUANT_UNSUPPORTED_OP', `Gemm '${prefix}' has beta=${beta} with a non-constant C`);
         biasName = `${prefix}_C_scaled`;
-        inits.push(makeTensor(biasName, c.dims ?? [], readTensorAsFloat32(c).map((v) => v * beta)));
+        inits.push(
+          makeTensor(
+            biasName,
+            c.dims ?? [],
+            readTensorAsFloat32(c).map((v) => v * beta),
+          ),
+        );
       }
       nodes.push(makeNode('Add', [scaledOut, biasName], [y], {}, `${prefix}_BiasAdd`));
     }
@@ -106,6 +128,12 @@ export async function quantizeDynamic(bytes: Uint8Array, opts: Pick<StaticQuanti
   pruneUnused(graph);
   const out = encodeModel(model);
   await (await openSession(out)).release();
-  const floatOps = [...new Set(graph.node.map((n) => n.opType ?? '').filter((op) => !['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Identity'].includes(op)))].sort();
+  const floatOps = [
+    ...new Set(
+      graph.node
+        .map((n) => n.opType ?? '')
+        .filter((op) => !['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Identity'].includes(op)),
+    ),
+  ].sort();
   return { bytes: out, mode: 'dynamic', quantizedWeights: weighted.size, quantizedActivations: 0, floatOps, notes };
 }

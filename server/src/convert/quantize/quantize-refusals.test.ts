@@ -41,7 +41,12 @@ function opset10Model(): Uint8Array {
       makeNode('Gemm', ['s', 'w2', 'b2'], ['logits']),
       makeNode('Softmax', ['logits'], ['y'], { axis: 1 }),
     ],
-    [floatTensor('w1', [16, 10], randomNormal(160, 11, 0.5)), floatTensor('b1', [16], randomNormal(16, 12, 0.2)), floatTensor('w2', [16, 5], randomNormal(80, 13, 0.5)), floatTensor('b2', [5], randomNormal(5, 14, 0.2))],
+    [
+      floatTensor('w1', [16, 10], randomNormal(160, 11, 0.5)),
+      floatTensor('b1', [16], randomNormal(16, 12, 0.2)),
+      floatTensor('w2', [16, 5], randomNormal(80, 13, 0.5)),
+      floatTensor('b2', [5], randomNormal(5, 14, 0.2)),
+    ],
     [10],
     [5],
   );
@@ -79,7 +84,10 @@ describe('models made elsewhere', () => {
 
   it('quantizes an upgraded model dynamically only after checking the rewrite on sample inputs', async () => {
     const floatBytes = opset10Model();
-    await expect(quantizeDynamic(floatBytes)).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION', message: expect.stringMatching(/rewrote Clip, Softmax, Squeeze, Unsqueeze; give sample inputs/) });
+    await expect(quantizeDynamic(floatBytes)).rejects.toMatchObject({
+      code: 'QUANT_BAD_CALIBRATION',
+      message: expect.stringMatching(/rewrote Clip, Softmax, Squeeze, Unsqueeze; give sample inputs/),
+    });
     const d = await quantizeDynamic(floatBytes, { samples: samples(64, 10, 33) });
     const r = await evaluateParity({ floatBytes, int8Bytes: d.bytes, inputs: samples(1000, 10, 32), latency: false });
     expect(r.top1Agreement).toBeGreaterThanOrEqual(0.97);
@@ -91,7 +99,12 @@ describe('sensitive ops', () => {
     await tf.setBackend('cpu');
     const model = tf.sequential({
       layers: [
-        tf.layers.lstm({ inputShape: [6, 3], units: 8, returnSequences: true, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.lstm({
+          inputShape: [6, 3],
+          units: 8,
+          returnSequences: true,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
         tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
         tf.layers.gru({ units: 6, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
         tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
@@ -101,7 +114,12 @@ describe('sensitive ops', () => {
     const q = await quantizeStatic(floatBytes, { data: randomNormal(128 * 18, 51), shape: [128, 6, 3] });
     expect(q.floatOps).toEqual(expect.arrayContaining(['LSTM', 'GRU', 'Sigmoid']));
     expect(q.quantizedWeights).toBe(2);
-    const r = await evaluateParity({ floatBytes, int8Bytes: q.bytes, inputs: { data: randomNormal(200 * 18, 52), shape: [200, 6, 3] }, latency: false });
+    const r = await evaluateParity({
+      floatBytes,
+      int8Bytes: q.bytes,
+      inputs: { data: randomNormal(200 * 18, 52), shape: [200, 6, 3] },
+      latency: false,
+    });
     expect(r.maxAbsDiff).toBeLessThan(0.05);
     checked.recurrent = q.bytes;
   });
@@ -129,7 +147,14 @@ describe('refusals', () => {
   });
 
   it('carries an opset-9 Upsample over as Resize (asymmetric, floor), checked against the original', async () => {
-    const bytes = modelOf(9, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Upsample', ['m', 's'], ['y'])], [w, floatTensor('s', [2], [1, 2])], [4], undefined, 4);
+    const bytes = modelOf(
+      9,
+      [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Upsample', ['m', 's'], ['y'])],
+      [w, floatTensor('s', [2], [1, 2])],
+      [4],
+      undefined,
+      4,
+    );
     await expectUpgraded(bytes, samples(16, 4, 41), /rewrote .*Upsample/, 'upsample');
   });
 
@@ -148,22 +173,48 @@ describe('refusals', () => {
 
   it('refuses an old op that opset 13 has no definition for (ATen, an arbitrary PyTorch kernel), naming it', async () => {
     const bytes = modelOf(9, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('ATen', ['m'], ['y'], { operator: 'roll' })], [w], [4], [3]);
-    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({ code: 'QUANT_OPSET_TOO_OLD', message: expect.stringMatching(/ATen.*PyTorch kernel/) });
+    await expect(quantizeStatic(bytes, calib)).rejects.toMatchObject({
+      code: 'QUANT_OPSET_TOO_OLD',
+      message: expect.stringMatching(/ATen.*PyTorch kernel/),
+    });
   });
 
   it('refuses custom ops, control flow and already-quantized models', async () => {
-    const custom = modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Frobnicate', ['m'], ['y'], {}, undefined, 'com.example')], [w], [4], [3]);
-    await expect(quantizeStatic(custom, calib)).rejects.toMatchObject({ code: 'QUANT_UNSUPPORTED_OP', message: expect.stringMatching(/Frobnicate/) });
+    const custom = modelOf(
+      13,
+      [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Frobnicate', ['m'], ['y'], {}, undefined, 'com.example')],
+      [w],
+      [4],
+      [3],
+    );
+    await expect(quantizeStatic(custom, calib)).rejects.toMatchObject({
+      code: 'QUANT_UNSUPPORTED_OP',
+      message: expect.stringMatching(/Frobnicate/),
+    });
     const branch = { name: 'b', node: [makeNode('Identity', ['m'], ['o'])], output: [{ name: 'o' }] };
-    const ctrl = modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('If', ['c'], ['y'], { then_branch: branch, else_branch: branch })], [w, floatTensor('c', [], [1])], [4], [3]);
+    const ctrl = modelOf(
+      13,
+      [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('If', ['c'], ['y'], { then_branch: branch, else_branch: branch })],
+      [w, floatTensor('c', [], [1])],
+      [4],
+      [3],
+    );
     await expect(quantizeStatic(ctrl, calib)).rejects.toMatchObject({ code: 'QUANT_UNSUPPORTED_OP', message: expect.stringMatching(/If/) });
-    const once = await quantizeStatic(modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Relu', ['m'], ['y'])], [w], [4], [3]), calib);
-    await expect(quantizeStatic(once.bytes, calib)).rejects.toMatchObject({ code: 'QUANT_UNSUPPORTED_OP', message: expect.stringMatching(/already quantized/) });
+    const once = await quantizeStatic(
+      modelOf(13, [makeNode('MatMul', ['x', 'w'], ['m']), makeNode('Relu', ['m'], ['y'])], [w], [4], [3]),
+      calib,
+    );
+    await expect(quantizeStatic(once.bytes, calib)).rejects.toMatchObject({
+      code: 'QUANT_UNSUPPORTED_OP',
+      message: expect.stringMatching(/already quantized/),
+    });
   });
 
   it('refuses calibration data that does not fit, and graphs with nothing to quantize', async () => {
     const bytes = modelOf(13, [makeNode('MatMul', ['x', 'w'], ['y'])], [w], [4], [3]);
-    await expect(quantizeStatic(bytes, { data: new Float32Array(15), shape: [3, 5] })).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION' });
+    await expect(quantizeStatic(bytes, { data: new Float32Array(15), shape: [3, 5] })).rejects.toMatchObject({
+      code: 'QUANT_BAD_CALIBRATION',
+    });
     await expect(quantizeStatic(bytes, [])).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION' });
     await expect(quantizeStatic(bytes, [new Float32Array(5)])).rejects.toMatchObject({ code: 'QUANT_BAD_CALIBRATION' });
     const relu = modelOf(13, [makeNode('Relu', ['x'], ['y'])], [], [4], [4]);
@@ -175,6 +226,14 @@ describe('refusals', () => {
 describe.skipIf(onnxCheckerMissing())('quantized imported models pass the ONNX checker (full_check)', () => {
   it('PyTorch-style static and dynamic, upgraded opsets 6, 9 (Upsample), 10 and 11 (Softmax), recurrent', () => {
     expect(Object.keys(checked).sort()).toEqual(['opset10', 'opset6', 'pytorch', 'pytorchDynamic', 'recurrent', 'softmax', 'upsample']);
-    expect(onnxCheck(checked)).toEqual({ pytorch: null, pytorchDynamic: null, opset10: null, recurrent: null, opset6: null, upsample: null, softmax: null });
+    expect(onnxCheck(checked)).toEqual({
+      pytorch: null,
+      pytorchDynamic: null,
+      opset10: null,
+      recurrent: null,
+      opset6: null,
+      upsample: null,
+      softmax: null,
+    });
   });
 });

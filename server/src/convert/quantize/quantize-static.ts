@@ -80,9 +80,15 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
   const { ranges, noise, applied } = calibrated;
   const keep = opts.keepFloat ?? new Map<string, string>();
   const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType ?? ''] as const)));
-  const keptFloat = [...keep].filter(([t]) => owners.includes(t)).map(([tensor, reason]) => ({ tensor, op: producers.get(tensor) ?? 'graph input', reason }));
+  const keptFloat = [...keep]
+    .filter(([t]) => owners.includes(t))
+    .map(([tensor, reason]) => ({ tensor, op: producers.get(tensor) ?? 'graph input', reason }));
   const mixed = withoutActivations(graph, plan, new Set(keep.keys()));
-  const quantizedWeights = insertQdq(graph, mixed, ranges, { weightQmax: opts.weightQmax, weightType: opts.weightType, channelMeans: calibrated.channelMeans });
+  const quantizedWeights = insertQdq(graph, mixed, ranges, {
+    weightQmax: opts.weightQmax,
+    weightType: opts.weightType,
+    channelMeans: calibrated.channelMeans,
+  });
   pruneUnused(graph);
   const out = encodeModel(model);
   const session = await openSession(out);
@@ -103,7 +109,12 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
 }
 
 /** The normaliser's rewrites are trusted only once the float model computes what the original does on calibration data. */
-export async function checkNormalised(original: Uint8Array, normalised: { bytes: Uint8Array; ops: string[] }, input: { name: string; shape: (number | null)[] }, samples: Samples): Promise<void> {
+export async function checkNormalised(
+  original: Uint8Array,
+  normalised: { bytes: Uint8Array; ops: string[] },
+  input: { name: string; shape: (number | null)[] },
+  samples: Samples,
+): Promise<void> {
   const batch = batchSizeFor(input.shape, 8);
   const feeds: Record<string, ort.Tensor>[] = [];
   for (let start = 0; start < Math.min(samples.count, 32); start += batch) {

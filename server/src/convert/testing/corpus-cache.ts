@@ -60,7 +60,8 @@ function buildOnce(dir: string): void {
     // A lock older than the build's own time limit belongs to a process that died mid-build.
     if (Date.now() - statSync(lock).mtimeMs > BUILD_TIMEOUT_MS) rmSync(lock, { force: true });
     const t0 = Date.now();
-    while (!existsSync(path.join(dir, 'manifest.json')) && existsSync(lock) && Date.now() - t0 < BUILD_TIMEOUT_MS) Atomics.wait(PAUSE, 0, 0, 500);
+    while (!existsSync(path.join(dir, 'manifest.json')) && existsSync(lock) && Date.now() - t0 < BUILD_TIMEOUT_MS)
+      Atomics.wait(PAUSE, 0, 0, 500);
     if (existsSync(path.join(dir, 'manifest.json'))) return;
     return buildOnce(dir);
   }
@@ -85,6 +86,7 @@ function build(dir: string): void {
   renameSync(partial, dir);
   // Corpora of older script versions (about 500 MB each) are of no further use.
   for (const old of readdirSync(tmpdir())) {
-    if (/^flotilla-corpus-[0-9a-f]{16}$/.test(old) && path.join(tmpdir(), old) !== dir) rmSync(path.join(tmpdir(), old), { recursive: true, force: true });
+    if (/^flotilla-corpus-[0-9a-f]{16}$/.test(old) && path.join(tmpdir(), old) !== dir)
+      rmSync(path.join(tmpdir(), old), { recursive: true, force: true });
   }
 }

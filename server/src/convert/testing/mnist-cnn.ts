@@ -20,7 +20,15 @@ export async function trainFrozenMnistCnn(split: MnistSplit): Promise<tf.Sequent
       L.batchNormalization({ ...frozen }),
       L.reLU({}),
       L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 12, kernelSize: [3, 2], strides: [2, 1], activation: 'relu', biasInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: 3 }), ...seeded(2), ...frozen }),
+      L.conv2d({
+        filters: 12,
+        kernelSize: [3, 2],
+        strides: [2, 1],
+        activation: 'relu',
+        biasInitializer: tf.initializers.randomNormal({ stddev: 0.05, seed: 3 }),
+        ...seeded(2),
+        ...frozen,
+      }),
       L.maxPooling2d({ poolSize: 2, padding: 'same' }),
       L.flatten(),
       L.dense({ units: 10, activation: 'softmax', ...seeded(4) }),
@@ -28,7 +36,12 @@ export async function trainFrozenMnistCnn(split: MnistSplit): Promise<tf.Sequent
   });
   const bn = model.layers[1]!;
   const c = 8;
-  bn.setWeights([tf.randomUniform([c], 0.5, 1.5, 'float32', 5), tf.randomNormal([c], 0, 0.1, 'float32', 6), tf.randomNormal([c], 0, 0.1, 'float32', 7), tf.randomUniform([c], 0.05, 0.2, 'float32', 8)]);
+  bn.setWeights([
+    tf.randomUniform([c], 0.5, 1.5, 'float32', 5),
+    tf.randomNormal([c], 0, 0.1, 'float32', 6),
+    tf.randomNormal([c], 0, 0.1, 'float32', 7),
+    tf.randomUniform([c], 0.05, 0.2, 'float32', 8),
+  ]);
   model.compile({ optimizer: tf.train.adam(3e-3), loss: 'sparseCategoricalCrossentropy' });
   const n = FROZEN_CNN_TRAIN_ROWS;
   const xs = tf.tensor4d(split.train.x.subarray(0, n * 784), [n, 28, 28, 1]);

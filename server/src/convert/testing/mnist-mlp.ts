@@ -104,7 +104,10 @@ export async function cachedMnistMlp(split: MnistSplit, dir = path.join(tmpdir()
       mkdirSync(dir, { recursive: true });
       const tmp = `${binPath}.${process.pid}`;
       writeFileSync(tmp, new Uint8Array(artifacts.weightData as ArrayBuffer));
-      writeFileSync(`${jsonPath}.${process.pid}`, JSON.stringify({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs }));
+      writeFileSync(
+        `${jsonPath}.${process.pid}`,
+        JSON.stringify({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs }),
+      );
       // Rename last so a concurrent reader never sees half-written files.
       const { renameSync } = await import('node:fs');
       renameSync(tmp, binPath);

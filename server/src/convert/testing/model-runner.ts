@@ -3,7 +3,12 @@ import * as ort from 'onnxruntime-node';
 import { openWebSession } from '../ort-web-node.ts';
 
 /** Output of the single-input, single-output model `bytes` for `data` of `dims`, on the chosen runtime. */
-export async function runOnnx(bytes: Uint8Array, data: Float32Array, dims: number[], runtime: 'node' | 'web' = 'node'): Promise<{ data: Float32Array; dims: number[] }> {
+export async function runOnnx(
+  bytes: Uint8Array,
+  data: Float32Array,
+  dims: number[],
+  runtime: 'node' | 'web' = 'node',
+): Promise<{ data: Float32Array; dims: number[] }> {
   if (runtime === 'node') {
     const s = await ort.InferenceSession.create(bytes);
     const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', data, dims) });

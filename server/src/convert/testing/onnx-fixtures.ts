@@ -37,12 +37,24 @@ export function pytorchLikeMlp(): Uint8Array {
     floatTensor('fc3.bias', [4], randomNormal(4, 6, 0.1)),
   ];
   const nodes: NodeProto[] = [
-    makeNode('Gemm', ['input.1', 'fc1.weight', 'fc1.bias'], ['/fc1/Gemm_output_0'], { alpha: float(1), beta: float(1), transB: 1 }, '/fc1/Gemm'),
+    makeNode(
+      'Gemm',
+      ['input.1', 'fc1.weight', 'fc1.bias'],
+      ['/fc1/Gemm_output_0'],
+      { alpha: float(1), beta: float(1), transB: 1 },
+      '/fc1/Gemm',
+    ),
     makeNode('Relu', ['/fc1/Gemm_output_0'], ['/act/Relu_output_0'], {}, '/act/Relu'),
     makeNode('MatMul', ['/act/Relu_output_0', 'onnx::MatMul_20'], ['/fc2/MatMul_output_0'], {}, '/fc2/MatMul'),
     makeNode('Add', ['fc2.bias', '/fc2/MatMul_output_0'], ['/fc2/Add_output_0'], {}, '/fc2/Add'),
     makeNode('Relu', ['/fc2/Add_output_0'], ['/act_1/Relu_output_0'], {}, '/act_1/Relu'),
-    makeNode('Gemm', ['/act_1/Relu_output_0', 'fc3.weight', 'fc3.bias'], ['logits'], { alpha: float(1), beta: float(1), transB: 1 }, '/fc3/Gemm'),
+    makeNode(
+      'Gemm',
+      ['/act_1/Relu_output_0', 'fc3.weight', 'fc3.bias'],
+      ['logits'],
+      { alpha: float(1), beta: float(1), transB: 1 },
+      '/fc3/Gemm',
+    ),
   ];
   const graph = {
     name: 'main_graph',
@@ -55,7 +67,14 @@ export function pytorchLikeMlp(): Uint8Array {
 }
 
 /** Wraps nodes over input `x` [N, ...inputDims] and output `y` into a model of the given opset. */
-export function modelOf(opset: number, nodes: NodeProto[], initializer: TensorProto[], inputDims: number[], outputDims: number[] | undefined, irVersion = 6): Uint8Array {
+export function modelOf(
+  opset: number,
+  nodes: NodeProto[],
+  initializer: TensorProto[],
+  inputDims: number[],
+  outputDims: number[] | undefined,
+  irVersion = 6,
+): Uint8Array {
   const graph = {
     name: 'g',
     node: nodes,

@@ -1,12 +1,5 @@
 // Graph under construction while exporting a TensorFlow.js model: nodes, weights, unique names, tensor layouts.
-import {
-  floatTensor,
-  int64Tensor,
-  makeNode,
-  type AttrValue,
-  type NodeProto,
-  type TensorProto,
-} from '@flotilla/firmware-bundler/onnx';
+import { floatTensor, int64Tensor, makeNode, type AttrValue, type NodeProto, type TensorProto } from '@flotilla/firmware-bundler/onnx';
 
 /**
  * A tensor of the ONNX graph being built. `shape` is always the Keras shape (batch first, null when

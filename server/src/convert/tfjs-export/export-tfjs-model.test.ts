@@ -22,49 +22,79 @@ interface Case {
 const seq = (layers: tf.layers.Layer[]) => tf.sequential({ layers });
 
 const CASES: Case[] = [
-  { name: 'Dense relu + linear', input: [5], build: () => seq([L.dense({ inputShape: [5], units: 7, activation: 'relu' }), L.dense({ units: 3 })]), ops: ['Gemm', 'Relu'] },
+  {
+    name: 'Dense relu + linear',
+    input: [5],
+    build: () => seq([L.dense({ inputShape: [5], units: 7, activation: 'relu' }), L.dense({ units: 3 })]),
+    ops: ['Gemm', 'Relu'],
+  },
   {
     name: 'Conv2D same, 3x2 kernel, stride 2x1, relu6 → Flatten → Dense',
     input: [9, 7, 3],
-    build: () => seq([L.conv2d({ inputShape: [9, 7, 3], filters: 5, kernelSize: [3, 2], strides: [2, 1], padding: 'same', activation: 'relu6' }), L.flatten(), L.dense({ units: 4, activation: 'softmax' })]),
+    build: () =>
+      seq([
+        L.conv2d({ inputShape: [9, 7, 3], filters: 5, kernelSize: [3, 2], strides: [2, 1], padding: 'same', activation: 'relu6' }),
+        L.flatten(),
+        L.dense({ units: 4, activation: 'softmax' }),
+      ]),
     ops: ['Conv', 'Clip', 'Transpose', 'Flatten', 'Softmax'],
   },
   {
     name: 'Conv2D valid, 2x3 kernel, stride 1x2, elu; dilated 3x2 conv',
     input: [8, 11, 2],
-    build: () => seq([
-      L.conv2d({ inputShape: [8, 11, 2], filters: 4, kernelSize: [2, 3], strides: [1, 2], padding: 'valid', activation: 'elu' }),
-      L.conv2d({ filters: 3, kernelSize: [3, 2], dilationRate: [2, 1], padding: 'same', useBias: false }),
-    ]),
+    build: () =>
+      seq([
+        L.conv2d({ inputShape: [8, 11, 2], filters: 4, kernelSize: [2, 3], strides: [1, 2], padding: 'valid', activation: 'elu' }),
+        L.conv2d({ filters: 3, kernelSize: [3, 2], dilationRate: [2, 1], padding: 'same', useBias: false }),
+      ]),
     ops: ['Conv', 'Elu'],
   },
   {
     name: 'DepthwiseConv2D same, 3x2 kernel, stride 2, multiplier 2, tanh',
     input: [8, 9, 3],
-    build: () => seq([L.depthwiseConv2d({ inputShape: [8, 9, 3], kernelSize: [3, 2], strides: 2, depthMultiplier: 2, padding: 'same', activation: 'tanh' })]),
+    build: () =>
+      seq([
+        L.depthwiseConv2d({
+          inputShape: [8, 9, 3],
+          kernelSize: [3, 2],
+          strides: 2,
+          depthMultiplier: 2,
+          padding: 'same',
+          activation: 'tanh',
+        }),
+      ]),
     ops: ['Conv', 'Tanh'],
   },
   {
     name: 'SeparableConv2D valid',
     input: [7, 6, 3],
-    build: () => seq([L.separableConv2d({ inputShape: [7, 6, 3], filters: 4, kernelSize: [3, 2], depthMultiplier: 2, activation: 'sigmoid' })]),
+    build: () =>
+      seq([L.separableConv2d({ inputShape: [7, 6, 3], filters: 4, kernelSize: [3, 2], depthMultiplier: 2, activation: 'sigmoid' })]),
     ops: ['Conv', 'Sigmoid'],
   },
   {
     name: 'BatchNormalization after Conv2D (channels-first) and after Dense',
     input: [6, 5, 2],
-    build: () => seq([L.conv2d({ inputShape: [6, 5, 2], filters: 3, kernelSize: 2 }), L.batchNormalization({}), L.flatten(), L.dense({ units: 4 }), L.batchNormalization({ scale: false })]),
+    build: () =>
+      seq([
+        L.conv2d({ inputShape: [6, 5, 2], filters: 3, kernelSize: 2 }),
+        L.batchNormalization({}),
+        L.flatten(),
+        L.dense({ units: 4 }),
+        L.batchNormalization({ scale: false }),
+      ]),
     ops: ['BatchNormalization'],
   },
   {
     name: 'MaxPooling2D same 3x2 stride 2; AveragePooling2D same 3x3 stride 2 (padding excluded) and valid',
     input: [7, 9, 2],
-    build: () => seq([
-      L.conv2d({ inputShape: [7, 9, 2], filters: 4, kernelSize: 1 }),
-      L.maxPooling2d({ poolSize: [3, 2], strides: 2, padding: 'same' }),
-      L.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
-      L.averagePooling2d({ poolSize: [1, 2], padding: 'valid' }),
-    ]),
+    build: () =>
+      seq([
+        L.conv2d({ inputShape: [7, 9, 2], filters: 4, kernelSize: 1 }),
+        L.maxPooling2d({ poolSize: [3, 2], strides: 2, padding: 'same' }),
+        L.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
+        L.averagePooling2d({ poolSize: [1, 2], padding: 'valid' }),
+      ]),
     ops: ['MaxPool', 'AveragePool'],
   },
   {
@@ -82,7 +112,14 @@ const CASES: Case[] = [
   {
     name: 'Reshape to an image, Conv2D, Flatten; Dropout removed',
     input: [6],
-    build: () => seq([L.dense({ inputShape: [6], units: 24 }), L.dropout({ rate: 0.5 }), L.reshape({ targetShape: [2, 3, 4] }), L.conv2d({ filters: 2, kernelSize: [2, 2], padding: 'same' }), L.reshape({ targetShape: [-1] })]),
+    build: () =>
+      seq([
+        L.dense({ inputShape: [6], units: 24 }),
+        L.dropout({ rate: 0.5 }),
+        L.reshape({ targetShape: [2, 3, 4] }),
+        L.conv2d({ filters: 2, kernelSize: [2, 2], padding: 'same' }),
+        L.reshape({ targetShape: [-1] }),
+      ]),
     ops: ['Reshape', 'Conv'],
   },
   {
@@ -100,23 +137,25 @@ const CASES: Case[] = [
   {
     name: 'LSTM with sigmoid, SimpleRNN relu, GRU returning sequences + time-distributed Dense',
     input: [4, 2],
-    build: () => seq([
-      L.lstm({ inputShape: [4, 2], units: 3, recurrentActivation: 'sigmoid', returnSequences: true }),
-      L.gru({ units: 3, returnSequences: true }),
-      L.dense({ units: 2 }),
-      L.simpleRNN({ units: 2, activation: 'relu' }),
-    ]),
+    build: () =>
+      seq([
+        L.lstm({ inputShape: [4, 2], units: 3, recurrentActivation: 'sigmoid', returnSequences: true }),
+        L.gru({ units: 3, returnSequences: true }),
+        L.dense({ units: 2 }),
+        L.simpleRNN({ units: 2, activation: 'relu' }),
+      ]),
     ops: ['LSTM', 'GRU', 'RNN'],
   },
   {
     name: 'Conv1D dilated same + MaxPooling1D; AveragePooling1D same; GlobalAveragePooling1D',
     input: [9, 2],
-    build: () => seq([
-      L.conv1d({ inputShape: [9, 2], filters: 3, kernelSize: 3, padding: 'same', dilationRate: 2 }),
-      L.maxPooling1d({ poolSize: 2 }),
-      L.averagePooling1d({ poolSize: 3, strides: 1, padding: 'same' }),
-      L.globalAveragePooling1d({}),
-    ]),
+    build: () =>
+      seq([
+        L.conv1d({ inputShape: [9, 2], filters: 3, kernelSize: 3, padding: 'same', dilationRate: 2 }),
+        L.maxPooling1d({ poolSize: 2 }),
+        L.averagePooling1d({ poolSize: 3, strides: 1, padding: 'same' }),
+        L.globalAveragePooling1d({}),
+      ]),
     ops: ['Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool'],
   },
   {
@@ -133,14 +172,44 @@ const CASES: Case[] = [
   },
 ];
 
-const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'tanh', 'softmax', 'logSoftmax', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new'];
+const ACTIVATIONS = [
+  'linear',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'hardSigmoid',
+  'tanh',
+  'softmax',
+  'logSoftmax',
+  'elu',
+  'selu',
+  'softplus',
+  'softsign',
+  'swish',
+  'mish',
+  'gelu',
+  'gelu_new',
+];
 for (const a of ACTIVATIONS) {
-  CASES.push({ name: `activation ${a}`, input: [3, 6], build: () => seq([L.activation({ inputShape: [3, 6], activation: a as never })]), ops: [] });
+  CASES.push({
+    name: `activation ${a}`,
+    input: [3, 6],
+    build: () => seq([L.activation({ inputShape: [3, 6], activation: a as never })]),
+    ops: [],
+  });
 }
 CASES.push({
   name: 'activation layers LeakyReLU, ReLU(maxValue), ELU, PReLU, ThresholdedReLU, Softmax',
   input: [4, 5],
-  build: () => seq([L.leakyReLU({ inputShape: [4, 5], alpha: 0.17 }), L.reLU({ maxValue: 1.5 }), L.elu({}), L.prelu({}), L.thresholdedReLU({ theta: 0.2 }), L.softmax({ axis: -1 })]),
+  build: () =>
+    seq([
+      L.leakyReLU({ inputShape: [4, 5], alpha: 0.17 }),
+      L.reLU({ maxValue: 1.5 }),
+      L.elu({}),
+      L.prelu({}),
+      L.thresholdedReLU({ theta: 0.2 }),
+      L.softmax({ axis: -1 }),
+    ]),
   ops: ['LeakyRelu', 'Clip', 'Elu', 'PRelu', 'ThresholdedRelu', 'Softmax'],
 });
 CASES.push({
@@ -157,7 +226,9 @@ function randomizeWeights(model: tf.LayersModel, seed: number): void {
     const values = layer.getWeights().map((w, i) => {
       const name = layer.weights[i]!.name;
       s += 1;
-      return name.includes('moving_variance') ? tf.randomUniform(w.shape, 0.5, 1.5, 'float32', s) : tf.randomNormal(w.shape, 0, 0.4, 'float32', s);
+      return name.includes('moving_variance')
+        ? tf.randomUniform(w.shape, 0.5, 1.5, 'float32', s)
+        : tf.randomNormal(w.shape, 0, 0.4, 'float32', s);
     });
     if (values.length) layer.setWeights(values);
   }
@@ -197,7 +268,10 @@ describe('exportTfjsModel matches model.predict', () => {
     expect(opsetVersion(m)).toBe(13);
     expect(m.irVersion).toBe(7);
     expect(m.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.map((d) => d.dimParam ?? d.dimValue)).toEqual(['N', 9, 7, 3]);
-    expect(ex.signature).toEqual({ inputs: [{ name: 'input', dtype: 'float32', shape: [null, 9, 7, 3] }], outputs: [{ name: 'output', dtype: 'float32', shape: [null, 4] }] });
+    expect(ex.signature).toEqual({
+      inputs: [{ name: 'input', dtype: 'float32', shape: [null, 9, 7, 3] }],
+      outputs: [{ name: 'output', dtype: 'float32', shape: [null, 4] }],
+    });
     // One transpose at the input and one before Flatten, no more.
     expect(m.graph?.node?.filter((n) => n.opType === 'Transpose')).toHaveLength(2);
   });
@@ -231,7 +305,9 @@ describe('exportTfjsModel matches model.predict', () => {
     expect(() => exportTfjsModel(stateful)).toThrow(expect.objectContaining({ code: 'EXPORT_UNSUPPORTED_CONFIG' }));
     const backwards = seq([L.gru({ inputShape: [3, 2], units: 2, goBackwards: true })]);
     expect(() => exportTfjsModel(backwards)).toThrow(/goBackwards/);
-    expect(() => exportTfjsModel(seq([L.dense({ inputShape: [2], units: 1 })]), { opset: 11 })).toThrow(expect.objectContaining({ code: 'EXPORT_UNSUPPORTED_CONFIG' }));
+    expect(() => exportTfjsModel(seq([L.dense({ inputShape: [2], units: 1 })]), { opset: 11 })).toThrow(
+      expect.objectContaining({ code: 'EXPORT_UNSUPPORTED_CONFIG' }),
+    );
   });
 });
 

@@ -68,9 +68,14 @@ export function exportTfjsModel(model: tf.LayersModel, opts: ExportOptions = {})
   const inputNames = namesFor(model.inputs.length, opts.inputName, 'input');
   const graphInputs = model.inputs.map((t, i) => {
     const name = ctx.unique(inputNames[i]!);
-    if (t.dtype !== 'float32') throw new ExportError('EXPORT_UNSUPPORTED_CONFIG', `input '${t.name}' has dtype ${t.dtype}; only float32 inputs are supported`);
+    if (t.dtype !== 'float32')
+      throw new ExportError('EXPORT_UNSUPPORTED_CONFIG', `input '${t.name}' has dtype ${t.dtype}; only float32 inputs are supported`);
     values.set(t.id, { name, shape: [...t.shape], channelsFirst: false });
-    return makeValueInfo(name, DataType.FLOAT, t.shape.map((d, j) => (j === 0 || d === null ? (j === 0 ? batch : `${name}_d${j}`) : d)));
+    return makeValueInfo(
+      name,
+      DataType.FLOAT,
+      t.shape.map((d, j) => (j === 0 || d === null ? (j === 0 ? batch : `${name}_d${j}`) : d)),
+    );
   });
 
   for (const layer of model.layers) {
@@ -89,7 +94,10 @@ export function exportTfjsModel(model: tf.LayersModel, opts: ExportOptions = {})
         );
       }
       if (node.outputTensors.length !== 1) {
-        throw new ExportError('EXPORT_UNSUPPORTED_CONFIG', `layer '${layer.name}' (${className}) has ${node.outputTensors.length} outputs; only single-output layers are supported`);
+        throw new ExportError(
+          'EXPORT_UNSUPPORTED_CONFIG',
+          `layer '${layer.name}' (${className}) has ${node.outputTensors.length} outputs; only single-output layers are supported`,
+        );
       }
       const out = node.outputTensors[0]!;
       ctx.scope = layer.name;
@@ -105,7 +113,11 @@ export function exportTfjsModel(model: tf.LayersModel, opts: ExportOptions = {})
     const name = ctx.unique(outputNames[i]!);
     ctx.scope = 'graph';
     ctx.nodes.push({ opType: 'Identity', input: [k.name], output: [name], name: ctx.unique(`${name}_identity`) });
-    return makeValueInfo(name, DataType.FLOAT, t.shape.map((d, j) => (j === 0 ? batch : d === null ? `${name}_d${j}` : d)));
+    return makeValueInfo(
+      name,
+      DataType.FLOAT,
+      t.shape.map((d, j) => (j === 0 ? batch : d === null ? `${name}_d${j}` : d)),
+    );
   });
 
   const graph = { name: model.name, node: ctx.nodes, initializer: ctx.initializers, input: graphInputs, output: graphOutputs };
@@ -120,8 +132,14 @@ export function exportTfjsModel(model: tf.LayersModel, opts: ExportOptions = {})
   const sig = (vi: typeof graphInputs, shapes: (number | null)[][]) =>
     vi.map((v, i) => ({ name: v.name!, dtype: 'float32', shape: shapes[i]!.map((d, j) => (j === 0 ? null : d)) }));
   const signature: ModelSignature = {
-    inputs: sig(graphInputs, model.inputs.map((t) => [...t.shape])),
-    outputs: sig(graphOutputs, model.outputs.map((t) => [...t.shape])),
+    inputs: sig(
+      graphInputs,
+      model.inputs.map((t) => [...t.shape]),
+    ),
+    outputs: sig(
+      graphOutputs,
+      model.outputs.map((t) => [...t.shape]),
+    ),
   };
   return {
     bytes: encodeModel(onnx),

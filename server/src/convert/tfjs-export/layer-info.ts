@@ -49,10 +49,14 @@ export function tuple(v: unknown, n: number): number[] {
 
 /** Refuses a config value the exporter cannot reproduce. */
 export function unsupportedConfig(layer: LayerInfo, what: string): never {
-  throw new ExportError('EXPORT_UNSUPPORTED_CONFIG', `layer '${layer.name}' (${layer.className}): ${what} is not supported by the ONNX exporter`, {
-    layer: layer.name,
-    className: layer.className,
-  });
+  throw new ExportError(
+    'EXPORT_UNSUPPORTED_CONFIG',
+    `layer '${layer.name}' (${layer.className}): ${what} is not supported by the ONNX exporter`,
+    {
+      layer: layer.name,
+      className: layer.className,
+    },
+  );
 }
 
 /** Transposes a row-major matrix [rows, cols] to [cols, rows]. */

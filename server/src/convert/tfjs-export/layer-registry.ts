@@ -1,6 +1,14 @@
 // Which converter handles each TensorFlow.js layer class.
 import type { LayerConverter } from './layer-info.ts';
-import { activationLayer, eluLayer, leakyReluLayer, preluLayer, reluLayer, softmaxLayer, thresholdedReluLayer } from './layers/activations.ts';
+import {
+  activationLayer,
+  eluLayer,
+  leakyReluLayer,
+  preluLayer,
+  reluLayer,
+  softmaxLayer,
+  thresholdedReluLayer,
+} from './layers/activations.ts';
 import { convLayer, depthwiseConvLayer, separableConvLayer } from './layers/convolution.ts';
 import { denseLayer } from './layers/dense.ts';
 import { addLayer, averageLayer, concatenateLayer, maximumLayer, minimumLayer, multiplyLayer } from './layers/merge.ts';

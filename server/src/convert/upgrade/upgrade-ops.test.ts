@@ -55,7 +55,19 @@ async function carriedOver(name: string, c: Case): Promise<void> {
   expect(report.upgrade.rewritten).toEqual(expect.arrayContaining(c.rewrote));
   const out = encodeModel(model);
   const feeds = [0, 1].map((k) =>
-    Object.fromEntries(Object.entries(c.inputs).map(([n, dims], i) => [n, new ort.Tensor('float32', randomNormal(dims.reduce((a, b) => a * b, 1), 100 + 10 * k + i), dims)])),
+    Object.fromEntries(
+      Object.entries(c.inputs).map(([n, dims], i) => [
+        n,
+        new ort.Tensor(
+          'float32',
+          randomNormal(
+            dims.reduce((a, b) => a * b, 1),
+            100 + 10 * k + i,
+          ),
+          dims,
+        ),
+      ]),
+    ),
   );
   const check = await verifyUpgrade(bytes, out, feeds, report.upgrade.rewritten);
   expect(check.maxRelL2).toBeLessThanOrEqual(1e-5);
@@ -95,7 +107,10 @@ const CASES: Record<string, Case> = {
   },
   'Pad-9 constant and reflect': {
     opset: 9,
-    nodes: [makeNode('Pad', ['x'], ['a'], { pads: [0, 1, 2, 0, 0, 2, 1, 0], value: float(1.5) }), makeNode('Pad', ['x'], ['b'], { mode: 'reflect', pads: [0, 0, 1, 2, 0, 0, 2, 1] })],
+    nodes: [
+      makeNode('Pad', ['x'], ['a'], { pads: [0, 1, 2, 0, 0, 2, 1, 0], value: float(1.5) }),
+      makeNode('Pad', ['x'], ['b'], { mode: 'reflect', pads: [0, 0, 1, 2, 0, 0, 2, 1] }),
+    ],
     inputs: { x: [1, 2, 4, 5] },
     outputs: ['a', 'b'],
     rewrote: ['Pad'],
@@ -131,7 +146,11 @@ const CASES: Record<string, Case> = {
   },
   'Softmax-9 axis 1 of rank 4, LogSoftmax-11 axis -2 of rank 3, Hardmax-9 last axis': {
     opset: 11,
-    nodes: [makeNode('Softmax', ['x'], ['a'], { axis: 1 }), makeNode('LogSoftmax', ['z'], ['b'], { axis: -2 }), makeNode('Hardmax', ['z'], ['c'], { axis: 2 })],
+    nodes: [
+      makeNode('Softmax', ['x'], ['a'], { axis: 1 }),
+      makeNode('LogSoftmax', ['z'], ['b'], { axis: -2 }),
+      makeNode('Hardmax', ['z'], ['c'], { axis: 2 }),
+    ],
     inputs: { x: [2, 3, 2, 4], z: [2, 3, 5] },
     outputs: ['a', 'b', 'c'],
     rewrote: ['Hardmax', 'LogSoftmax', 'Softmax'],
@@ -151,7 +170,14 @@ const CASES: Record<string, Case> = {
       makeNode('Flatten', ['d'], ['f'], { axis: 1 }),
       makeNode('Gemm', ['f', 'w', 'c'], ['y'], { transB: 1, alpha: float(0.5) }),
     ],
-    inits: [floatTensor('g', [3], [1, 2, 0.5]), floatTensor('b', [3], [0.1, -0.2, 0]), floatTensor('mu', [3], [0.3, 0, -1]), floatTensor('var', [3], [1, 0.5, 2]), floatTensor('w', [5, 12], randomNormal(60, 5)), floatTensor('c', [5], randomNormal(5, 6))],
+    inits: [
+      floatTensor('g', [3], [1, 2, 0.5]),
+      floatTensor('b', [3], [0.1, -0.2, 0]),
+      floatTensor('mu', [3], [0.3, 0, -1]),
+      floatTensor('var', [3], [1, 0.5, 2]),
+      floatTensor('w', [5, 12], randomNormal(60, 5)),
+      floatTensor('c', [5], randomNormal(5, 6)),
+    ],
     inputs: { x: [2, 3, 2, 2] },
     outputs: ['y'],
     rewrote: ['BatchNormalization', 'Dropout'],
@@ -160,7 +186,13 @@ const CASES: Record<string, Case> = {
     opset: 10,
     nodes: [
       makeNode('MaxPool', ['x'], ['mp'], { kernel_shape: [2, 2], strides: [2, 2], dilations: [2, 1], ceil_mode: 1 }),
-      makeNode('AveragePool', ['x'], ['ap'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 }),
+      makeNode('AveragePool', ['x'], ['ap'], {
+        kernel_shape: [3, 3],
+        strides: [2, 2],
+        pads: [1, 1, 1, 1],
+        ceil_mode: 1,
+        count_include_pad: 1,
+      }),
       makeNode('Cast', ['x'], ['i'], { to: DataType.INT32 }),
       makeNode('Cast', ['i'], ['fi'], { to: DataType.FLOAT }),
       makeNode('Transpose', ['fi'], ['t'], { perm: [0, 2, 3, 1] }),
@@ -186,8 +218,11 @@ const CASES: Record<string, Case> = {
       makeNode('GRU', ['ls', 'gw', 'gr'], ['gy', 'gh'], { hidden_size: 3, direction: 'bidirectional', linear_before_reset: 1 }),
     ],
     inits: [
-      floatTensor('lw', [1, 16, 3], randomNormal(48, 7, 0.5)), floatTensor('lr', [1, 16, 4], randomNormal(64, 8, 0.5)), floatTensor('lb', [1, 32], randomNormal(32, 9, 0.1)),
-      floatTensor('gw', [2, 9, 4], randomNormal(72, 10, 0.5)), floatTensor('gr', [2, 9, 3], randomNormal(54, 11, 0.5)),
+      floatTensor('lw', [1, 16, 3], randomNormal(48, 7, 0.5)),
+      floatTensor('lr', [1, 16, 4], randomNormal(64, 8, 0.5)),
+      floatTensor('lb', [1, 32], randomNormal(32, 9, 0.1)),
+      floatTensor('gw', [2, 9, 4], randomNormal(72, 10, 0.5)),
+      floatTensor('gr', [2, 9, 3], randomNormal(54, 11, 0.5)),
     ],
     inputs: { x: [5, 2, 3] },
     outputs: ['gy', 'gh'],
@@ -230,7 +265,12 @@ describe('ops carried over to opset 13, checked in onnxruntime against the origi
     };
     const model = decodeModel(modelBytes(legacy));
     expect(normalizeModel(model).upgrade.rewritten).toEqual(['Add', 'Mul']);
-    const reference = modelBytes({ ...legacy, opset: 13, nodes: [makeNode('Add', ['x', 'b'], ['a']), makeNode('Mul', ['a', 'b'], ['y'])], inits: [floatTensor('b', [3, 1], [1, -2, 3])] });
+    const reference = modelBytes({
+      ...legacy,
+      opset: 13,
+      nodes: [makeNode('Add', ['x', 'b'], ['a']), makeNode('Mul', ['a', 'b'], ['y'])],
+      inits: [floatTensor('b', [3, 1], [1, -2, 3])],
+    });
     const feed = { x: new ort.Tensor('float32', randomNormal(24, 4), [2, 3, 4]) };
     expect((await verifyUpgrade(reference, encodeModel(model), [feed], ['Add', 'Mul'])).maxRelL2).toBeLessThanOrEqual(1e-5);
     normalised['legacy-broadcast'] = encodeModel(model);
@@ -247,14 +287,19 @@ describe('ops carried over to opset 13, checked in onnxruntime against the origi
         rewrote: [],
       }),
     );
-    expect(() => normalizeModel(model)).toThrow(expect.objectContaining({ code: 'ONNX_UPGRADE_REFUSED', op: 'BatchNormalization', reason: expect.stringMatching(/spatial=0/) }));
+    expect(() => normalizeModel(model)).toThrow(
+      expect.objectContaining({ code: 'ONNX_UPGRADE_REFUSED', op: 'BatchNormalization', reason: expect.stringMatching(/spatial=0/) }),
+    );
   });
 
   it('refuses a rewrite that does not compute the same, naming the ops', async () => {
     const c = CASES['Clip-9 (min/max attributes, one missing)']!;
     const wrong = modelBytes({ ...c, opset: 13, nodes: [makeNode('Relu', ['x'], ['a']), makeNode('Relu', ['x'], ['b'])] });
     const feed = { x: new ort.Tensor('float32', randomNormal(12, 3), [3, 4]) };
-    await expect(verifyUpgrade(modelBytes(c), wrong, [feed], ['Clip'])).rejects.toMatchObject({ code: 'UPGRADE_MISMATCH', message: expect.stringMatching(/ops carried over: Clip/) });
+    await expect(verifyUpgrade(modelBytes(c), wrong, [feed], ['Clip'])).rejects.toMatchObject({
+      code: 'UPGRADE_MISMATCH',
+      message: expect.stringMatching(/ops carried over: Clip/),
+    });
   });
 });
 

@@ -65,11 +65,15 @@ export async function verifyUpgrade(
   const maxRelL2 = Math.max(...Object.values(perOutput));
   if (!(maxRelL2 <= tolerance)) {
     const ops = carriedOps.length ? carriedOps.join(', ') : 'none rewritten';
-    throw new ConvertError('UPGRADE_MISMATCH', `the normalised model differs from the original (relative L2 ${maxRelL2.toExponential(2)} > ${tolerance}); ops carried over: ${ops}`, {
-      maxRelL2,
-      perOutput,
-      ops: carriedOps,
-    });
+    throw new ConvertError(
+      'UPGRADE_MISMATCH',
+      `the normalised model differs from the original (relative L2 ${maxRelL2.toExponential(2)} > ${tolerance}); ops carried over: ${ops}`,
+      {
+        maxRelL2,
+        perOutput,
+        ops: carriedOps,
+      },
+    );
   }
   return { maxRelL2, perOutput };
 }

@@ -26,7 +26,12 @@ export function advisoryMutex(pool: Pool, name: string): Mutex {
         return await fn();
       } finally {
         // A connection that cannot unlock is discarded: closing it frees the lock.
-        c.release(await c.query('SELECT pg_advisory_unlock($1)', [key]).then(() => undefined, (e: Error) => e));
+        c.release(
+          await c.query('SELECT pg_advisory_unlock($1)', [key]).then(
+            () => undefined,
+            (e: Error) => e,
+          ),
+        );
       }
     },
   };

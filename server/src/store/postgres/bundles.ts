@@ -6,10 +6,20 @@ import type { Pool } from './pg-db.ts';
 import { iso, num, type Row, uniqueViolation } from './pg-values.ts';
 
 const toEntity = (r: Row): BundleRecord => ({
-  id: r.id as string, model: r.model as string, modelVersion: r.model_version as number, version: r.version as string,
-  sequence: r.sequence as number, manifestDigest: r.manifest_digest as string, envelopeDigest: r.envelope_digest as string,
-  keyId: r.key_id as string, chunkDigests: r.chunk_digests as string[], bytes: num(r.bytes), payloadBytes: num(r.payload_bytes),
-  artifact: r.artifact as string, createdAt: iso(r.created_at), createdBy: r.created_by as string,
+  id: r.id as string,
+  model: r.model as string,
+  modelVersion: r.model_version as number,
+  version: r.version as string,
+  sequence: r.sequence as number,
+  manifestDigest: r.manifest_digest as string,
+  envelopeDigest: r.envelope_digest as string,
+  keyId: r.key_id as string,
+  chunkDigests: r.chunk_digests as string[],
+  bytes: num(r.bytes),
+  payloadBytes: num(r.payload_bytes),
+  artifact: r.artifact as string,
+  createdAt: iso(r.created_at),
+  createdBy: r.created_by as string,
 });
 
 export class PostgresBundleStore implements BundleStore {
@@ -17,14 +27,31 @@ export class PostgresBundleStore implements BundleStore {
 
   async create(b: BundleRecord): Promise<BundleRecord> {
     try {
-      await this.pool.query(`INSERT INTO bundles (id, model, model_version, version, sequence, manifest_digest, envelope_digest, key_id,
+      await this.pool.query(
+        `INSERT INTO bundles (id, model, model_version, version, sequence, manifest_digest, envelope_digest, key_id,
           chunk_digests, bytes, payload_bytes, artifact, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text[], $10, $11, $12, $13, $14)`,
-      [b.id, b.model, b.modelVersion, b.version, b.sequence, b.manifestDigest, b.envelopeDigest, b.keyId,
-        b.chunkDigests, b.bytes, b.payloadBytes, b.artifact, b.createdAt, b.createdBy]);
+        [
+          b.id,
+          b.model,
+          b.modelVersion,
+          b.version,
+          b.sequence,
+          b.manifestDigest,
+          b.envelopeDigest,
+          b.keyId,
+          b.chunkDigests,
+          b.bytes,
+          b.payloadBytes,
+          b.artifact,
+          b.createdAt,
+          b.createdBy,
+        ],
+      );
     } catch (e) {
       // The unique constraints are the arbiter, so two processes racing for one sequence get one winner.
       const dup = uniqueViolation(e);
-      if (dup?.constraint === 'bundles_model_sequence') throw new StoreError('BUNDLE_SEQUENCE_TAKEN', `model '${b.model}' already has a bundle with sequence ${b.sequence}`);
+      if (dup?.constraint === 'bundles_model_sequence')
+        throw new StoreError('BUNDLE_SEQUENCE_TAKEN', `model '${b.model}' already has a bundle with sequence ${b.sequence}`);
       if (dup?.constraint === 'bundles_pkey') throw new StoreError('BUNDLE_EXISTS', `bundle ${b.id} already exists`);
       throw e;
     }
@@ -41,7 +68,10 @@ export class PostgresBundleStore implements BundleStore {
   async list(filter: { model?: string; limit?: number } = {}): Promise<BundleRecord[]> {
     const limit = Math.min(filter.limit ?? 100, 1000);
     const { rows } = filter.model
-      ? await this.pool.query('SELECT * FROM bundles WHERE model = $1 ORDER BY created_at DESC, sequence DESC LIMIT $2', [filter.model, limit])
+      ? await this.pool.query('SELECT * FROM bundles WHERE model = $1 ORDER BY created_at DESC, sequence DESC LIMIT $2', [
+          filter.model,
+          limit,
+        ])
       : await this.pool.query('SELECT * FROM bundles ORDER BY created_at DESC, sequence DESC LIMIT $1', [limit]);
     return rows.map(toEntity);
   }

@@ -7,9 +7,17 @@ import { iso, json, likePrefix, num, type Row } from './pg-values.ts';
 function toEntity(r: Row): DatasetVersion {
   const meta = r.meta as { featureShape: number[]; featureNames: string[]; classes: string[] };
   return {
-    digest: r.digest as string, name: r.name as string, bytes: num(r.bytes), rows: num(r.rows), featureShape: meta.featureShape,
-    featureNames: meta.featureNames, classes: meta.classes, report: r.report ?? null,
-    parents: r.parents as string[], source: r.source as string, createdAt: iso(r.created_at),
+    digest: r.digest as string,
+    name: r.name as string,
+    bytes: num(r.bytes),
+    rows: num(r.rows),
+    featureShape: meta.featureShape,
+    featureNames: meta.featureNames,
+    classes: meta.classes,
+    report: r.report ?? null,
+    parents: r.parents as string[],
+    source: r.source as string,
+    createdAt: iso(r.created_at),
   };
 }
 
@@ -37,7 +45,10 @@ export class PostgresDatasetStore implements DatasetStore {
   async resolve(nameOrDigest: string): Promise<DatasetVersion | null> {
     const [name, digest] = nameOrDigest.split('@') as [string, string | undefined];
     if (digest !== undefined) {
-      const { rows } = await this.pool.query('SELECT * FROM datasets WHERE name = $1 AND digest LIKE $2 ORDER BY created_at DESC, seq DESC LIMIT 1', [name, likePrefix(digest)]);
+      const { rows } = await this.pool.query(
+        'SELECT * FROM datasets WHERE name = $1 AND digest LIKE $2 ORDER BY created_at DESC, seq DESC LIMIT 1',
+        [name, likePrefix(digest)],
+      );
       return rows[0] ? toEntity(rows[0]) : null;
     }
     const byName = await this.pool.query('SELECT * FROM datasets WHERE name = $1 ORDER BY created_at DESC, seq DESC LIMIT 1', [name]);

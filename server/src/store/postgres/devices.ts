@@ -13,12 +13,23 @@ const EVENTS_KEPT = 500;
 const INSERT_CHUNK = 1000;
 
 export const toEntity = (r: Row): Device => ({
-  id: r.id as string, name: r.name as string, tags: r.tags as string[], groups: r.groups as string[],
-  attributes: r.attributes as Record<string, string>, createdAt: iso(r.created_at), revokedAt: isoOrNull(r.revoked_at),
-  lastSeenAt: isoOrNull(r.last_seen_at), online: r.online as boolean, session: num(r.session),
-  reported: (r.reported as Device['reported']) ?? null, reportedAt: isoOrNull(r.reported_at),
-  modelVersion: (r.model_version as string) ?? null, deployState: (r.deploy_state as string) ?? null,
-  desired: (r.desired as Device['desired']) ?? null, desiredRev: r.desired_rev as number, desiredBundleId: (r.desired_bundle as string) ?? null,
+  id: r.id as string,
+  name: r.name as string,
+  tags: r.tags as string[],
+  groups: r.groups as string[],
+  attributes: r.attributes as Record<string, string>,
+  createdAt: iso(r.created_at),
+  revokedAt: isoOrNull(r.revoked_at),
+  lastSeenAt: isoOrNull(r.last_seen_at),
+  online: r.online as boolean,
+  session: num(r.session),
+  reported: (r.reported as Device['reported']) ?? null,
+  reportedAt: isoOrNull(r.reported_at),
+  modelVersion: (r.model_version as string) ?? null,
+  deployState: (r.deploy_state as string) ?? null,
+  desired: (r.desired as Device['desired']) ?? null,
+  desiredRev: r.desired_rev as number,
+  desiredBundleId: (r.desired_bundle as string) ?? null,
 });
 
 /** `name@version` of a reported model, or null; used as an indexed filter column. */
@@ -39,7 +50,13 @@ export class PostgresDeviceStore implements DeviceStore {
     if (devices.length === 0) return [];
     const at = now();
     const rows = devices.map((d) => ({
-      id: d.id, token_hash: d.tokenHash, name: d.name ?? d.id, tags: unique(d.tags), groups: unique(d.groups), attributes: d.attributes ?? {}, created_at: at,
+      id: d.id,
+      token_hash: d.tokenHash,
+      name: d.name ?? d.id,
+      tags: unique(d.tags),
+      groups: unique(d.groups),
+      attributes: d.attributes ?? {},
+      created_at: at,
     }));
     const made = new Map<string, Device>();
     try {
@@ -69,7 +86,10 @@ export class PostgresDeviceStore implements DeviceStore {
   async discardNew(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return withTx(this.pool, async (c) => {
-      const { rows } = await c.query('DELETE FROM devices WHERE id = ANY($1::text[]) AND last_seen_at IS NULL AND reported IS NULL RETURNING id', [ids]);
+      const { rows } = await c.query(
+        'DELETE FROM devices WHERE id = ANY($1::text[]) AND last_seen_at IS NULL AND reported IS NULL RETURNING id',
+        [ids],
+      );
       const gone = rows.map((r) => r.id as string);
       if (gone.length) await c.query('DELETE FROM device_events WHERE device_id = ANY($1::text[])', [gone]);
       return gone.length;
@@ -82,16 +102,33 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async credential(id: string): Promise<DeviceCredential | null> {
-    const r = (await this.pool.query(`SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
-      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = $1`, [id])).rows[0];
-    return r ? {
-      tokenHash: r.token_hash, revoked: r.revoked_at != null, groups: r.groups, generation: r.credential_generation,
-      previousHash: r.prev_token_hash ?? null, previousUntil: isoOrNull(r.prev_token_until), issuedAt: iso(r.issued_at),
-      publicKey: r.public_key ?? null,
-    } : null;
+    const r = (
+      await this.pool.query(
+        `SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
+      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = $1`,
+        [id],
+      )
+    ).rows[0];
+    return r
+      ? {
+          tokenHash: r.token_hash,
+          revoked: r.revoked_at != null,
+          groups: r.groups,
+          generation: r.credential_generation,
+          previousHash: r.prev_token_hash ?? null,
+          previousUntil: isoOrNull(r.prev_token_until),
+          issuedAt: iso(r.issued_at),
+          publicKey: r.public_key ?? null,
+        }
+      : null;
   }
 
-  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string, at = now()): Promise<{ id: string; generation: number }[]> {
+  async rotateCredentials(
+    ids: string[],
+    previousUntil: string,
+    hashOf: (id: string, generation: number) => string,
+    at = now(),
+  ): Promise<{ id: string; generation: number }[]> {
     if (ids.length === 0) return [];
     return withTx(this.pool, async (c) => {
       const rows = await lockInOrder(c, [...new Set(ids)], 'AND revoked_at IS NULL');
@@ -107,13 +144,19 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async credentialsDue(before: string, limit: number): Promise<string[]> {
-    const { rows } = await this.pool.query(`SELECT id FROM devices WHERE revoked_at IS NULL AND COALESCE(credential_at, created_at) < $1
-      ORDER BY COALESCE(credential_at, created_at), id LIMIT $2`, [before, Math.max(0, Math.trunc(limit))]);
+    const { rows } = await this.pool.query(
+      `SELECT id FROM devices WHERE revoked_at IS NULL AND COALESCE(credential_at, created_at) < $1
+      ORDER BY COALESCE(credential_at, created_at), id LIMIT $2`,
+      [before, Math.max(0, Math.trunc(limit))],
+    );
     return rows.map((r) => r.id as string);
   }
 
   async endOverlap(id: string): Promise<void> {
-    await this.pool.query('UPDATE devices SET prev_token_hash = NULL, prev_token_until = NULL WHERE id = $1 AND prev_token_hash IS NOT NULL', [id]);
+    await this.pool.query(
+      'UPDATE devices SET prev_token_hash = NULL, prev_token_until = NULL WHERE id = $1 AND prev_token_hash IS NOT NULL',
+      [id],
+    );
   }
 
   async list(filter: DeviceFilter & { after?: string; limit?: number } = {}): Promise<DevicePage> {
@@ -132,28 +175,48 @@ export class PostgresDeviceStore implements DeviceStore {
     return num((await this.pool.query(`SELECT COUNT(*) AS n FROM devices WHERE ${where.join(' AND ')}`, args)).rows[0].n);
   }
 
-  async update(id: string, patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> }): Promise<Device | null> {
+  async update(
+    id: string,
+    patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> },
+  ): Promise<Device | null> {
     return withTx(this.pool, async (c) => {
       const cur = (await lockInOrder(c, [id]))[0];
       if (!cur) return null;
       const d = toEntity(cur);
-      const { rows } = await c.query('UPDATE devices SET name = $2, tags = $3::text[], groups = $4::text[], attributes = $5::jsonb WHERE id = $1 RETURNING *',
-        [id, patch.name ?? d.name, patch.tags ? unique(patch.tags) : d.tags, patch.groups ? unique(patch.groups) : d.groups, json(patch.attributes ?? d.attributes)]);
+      const { rows } = await c.query(
+        'UPDATE devices SET name = $2, tags = $3::text[], groups = $4::text[], attributes = $5::jsonb WHERE id = $1 RETURNING *',
+        [
+          id,
+          patch.name ?? d.name,
+          patch.tags ? unique(patch.tags) : d.tags,
+          patch.groups ? unique(patch.groups) : d.groups,
+          json(patch.attributes ?? d.attributes),
+        ],
+      );
       return toEntity(rows[0]);
     });
   }
 
   async revoke(id: string): Promise<boolean> {
-    const r = await this.pool.query('UPDATE devices SET revoked_at = $2, online = false, prev_token_hash = NULL, prev_token_until = NULL WHERE id = $1 AND revoked_at IS NULL', [id, now()]);
+    const r = await this.pool.query(
+      'UPDATE devices SET revoked_at = $2, online = false, prev_token_hash = NULL, prev_token_until = NULL WHERE id = $1 AND revoked_at IS NULL',
+      [id, now()],
+    );
     return (r.rowCount ?? 0) > 0;
   }
 
   async setPresence(id: string, p: { online: boolean; session?: number; at: string }): Promise<boolean> {
     // One statement: PostgreSQL re-checks `session <= $4` on the newest row version, so a stale will loses
     // even when another process updates the same device at the same moment.
-    const r = p.session === undefined
-      ? await this.pool.query('UPDATE devices SET online = $2, last_seen_at = $3 WHERE id = $1', [id, p.online, p.at])
-      : await this.pool.query('UPDATE devices SET online = $2, last_seen_at = $3, session = $4 WHERE id = $1 AND session <= $4', [id, p.online, p.at, p.session]);
+    const r =
+      p.session === undefined
+        ? await this.pool.query('UPDATE devices SET online = $2, last_seen_at = $3 WHERE id = $1', [id, p.online, p.at])
+        : await this.pool.query('UPDATE devices SET online = $2, last_seen_at = $3, session = $4 WHERE id = $1 AND session <= $4', [
+            id,
+            p.online,
+            p.at,
+            p.session,
+          ]);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -162,24 +225,35 @@ export class PostgresDeviceStore implements DeviceStore {
     const entries = [...seen].map(([id, at]) => ({ id, at }));
     await withTx(this.pool, async (c) => {
       await c.query('SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [entries.map((e) => e.id)]);
-      await c.query(`UPDATE devices d SET last_seen_at = x.at FROM jsonb_to_recordset($1::jsonb) AS x(id text, at timestamptz)
-        WHERE d.id = x.id AND (d.last_seen_at IS NULL OR d.last_seen_at < x.at)`, [json(entries)]);
+      await c.query(
+        `UPDATE devices d SET last_seen_at = x.at FROM jsonb_to_recordset($1::jsonb) AS x(id text, at timestamptz)
+        WHERE d.id = x.id AND (d.last_seen_at IS NULL OR d.last_seen_at < x.at)`,
+        [json(entries)],
+      );
     });
   }
 
   async setReported(id: string, reported: Record<string, unknown>, at: string): Promise<void> {
     const state = typeof reported.state === 'string' ? reported.state : null;
-    await this.pool.query('UPDATE devices SET reported = $2::json, reported_at = $3, model_version = $4, deploy_state = $5, last_seen_at = $3 WHERE id = $1',
-      [id, jsonText(reported), at, modelVersionOf(reported), state]);
+    await this.pool.query(
+      'UPDATE devices SET reported = $2::json, reported_at = $3, model_version = $4, deploy_state = $5, last_seen_at = $3 WHERE id = $1',
+      [id, jsonText(reported), at, modelVersionOf(reported), state],
+    );
   }
 
-  async setDesired(ids: string[], make: (rev: number, device: Device) => Record<string, unknown>, bundleId: string | null): Promise<Map<string, Record<string, unknown>>> {
+  async setDesired(
+    ids: string[],
+    make: (rev: number, device: Device) => Record<string, unknown>,
+    bundleId: string | null,
+  ): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
     if (ids.length === 0) return out;
     await withTx(this.pool, async (c) => {
       // Row locks taken before reading the revision: a second process's setDesired on the same device waits
       // here and then reads the revision this one wrote, so revisions are unique and strictly increasing.
-      const current = new Map((await lockInOrder(c, [...new Set(ids)], 'AND revoked_at IS NULL')).map((r) => [r.id as string, toEntity(r)]));
+      const current = new Map(
+        (await lockInOrder(c, [...new Set(ids)], 'AND revoked_at IS NULL')).map((r) => [r.id as string, toEntity(r)]),
+      );
       for (const id of ids) {
         const d = current.get(id);
         if (!d) continue;
@@ -189,15 +263,20 @@ export class PostgresDeviceStore implements DeviceStore {
       }
       if (out.size === 0) return;
       const updates = [...out.keys()].map((id) => ({ id, rev: current.get(id)!.desiredRev, desired: out.get(id) }));
-      await c.query(`UPDATE devices d SET desired = x.desired, desired_rev = x.rev, desired_bundle = $2
-        FROM json_to_recordset($1::json) AS x(id text, rev integer, desired json) WHERE d.id = x.id`, [jsonText(updates), bundleId]);
+      await c.query(
+        `UPDATE devices d SET desired = x.desired, desired_rev = x.rev, desired_bundle = $2
+        FROM json_to_recordset($1::json) AS x(id text, rev integer, desired json) WHERE d.id = x.id`,
+        [jsonText(updates), bundleId],
+      );
     });
     return out;
   }
 
   async listDesired(after: string | null, limit: number): Promise<{ id: string; desired: Record<string, unknown> }[]> {
-    const { rows } = await this.pool.query('SELECT id, desired FROM devices WHERE desired IS NOT NULL AND revoked_at IS NULL AND id > $1 ORDER BY id LIMIT $2',
-      [after ?? '', limit]);
+    const { rows } = await this.pool.query(
+      'SELECT id, desired FROM devices WHERE desired IS NOT NULL AND revoked_at IS NULL AND id > $1 ORDER BY id LIMIT $2',
+      [after ?? '', limit],
+    );
     return rows.map((r) => ({ id: r.id, desired: r.desired }));
   }
 
@@ -206,17 +285,25 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async addEvent(e: Omit<DeviceEvent, 'id'>): Promise<void> {
-    const { rows } = await this.pool.query('INSERT INTO device_events (device_id, at, kind, detail) VALUES ($1, $2, $3, $4::json) RETURNING id',
-      [e.deviceId, e.at, e.kind, jsonText(e.detail)]);
+    const { rows } = await this.pool.query(
+      'INSERT INTO device_events (device_id, at, kind, detail) VALUES ($1, $2, $3, $4::json) RETURNING id',
+      [e.deviceId, e.at, e.kind, jsonText(e.detail)],
+    );
     // Prune rarely: only when this insert could have pushed the device past the bound.
     if (num(rows[0].id) % 50 === 0) {
-      await this.pool.query(`DELETE FROM device_events WHERE device_id = $1 AND id <= (
-        SELECT id FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, [e.deviceId, EVENTS_KEPT]);
+      await this.pool.query(
+        `DELETE FROM device_events WHERE device_id = $1 AND id <= (
+        SELECT id FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+        [e.deviceId, EVENTS_KEPT],
+      );
     }
   }
 
   async events(id: string, limit = 50): Promise<DeviceEvent[]> {
-    const { rows } = await this.pool.query('SELECT * FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [id, Math.min(limit, EVENTS_KEPT)]);
+    const { rows } = await this.pool.query('SELECT * FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT $2', [
+      id,
+      Math.min(limit, EVENTS_KEPT),
+    ]);
     return rows.map((r) => ({ id: num(r.id), deviceId: r.device_id, at: iso(r.at), kind: r.kind, detail: r.detail ?? null }));
   }
 }
@@ -227,7 +314,8 @@ function whereOf(f: DeviceFilter, p: (v: unknown) => string): string[] {
   if (f.tag !== undefined) where.push(`tags @> ARRAY[${p(f.tag)}::text]`);
   if (f.group !== undefined) where.push(`groups @> ARRAY[${p(f.group)}::text]`);
   if (f.online !== undefined) where.push(`online = ${p(f.online)}`);
-  if (f.modelVersion !== undefined) where.push(f.modelVersion === 'none' ? 'model_version IS NULL' : `model_version = ${p(f.modelVersion)}`);
+  if (f.modelVersion !== undefined)
+    where.push(f.modelVersion === 'none' ? 'model_version IS NULL' : `model_version = ${p(f.modelVersion)}`);
   if (f.deployState !== undefined) where.push(`deploy_state = ${p(f.deployState)}`);
   return where;
 }

@@ -8,8 +8,15 @@ import { iso, isoOrNull, json, now, num, type Row, uniqueViolation } from './pg-
 import { toEntity, unique } from './devices.ts';
 
 const toEnrollment = (r: Row): Enrollment => ({
-  id: r.id as string, name: r.name as string, quota: r.quota as number, used: r.used as number, expiresAt: iso(r.expires_at),
-  template: r.template as Enrollment['template'], createdAt: iso(r.created_at), createdBy: r.created_by as string, revokedAt: isoOrNull(r.revoked_at),
+  id: r.id as string,
+  name: r.name as string,
+  quota: r.quota as number,
+  used: r.used as number,
+  expiresAt: iso(r.expires_at),
+  template: r.template as Enrollment['template'],
+  createdAt: iso(r.created_at),
+  createdBy: r.created_by as string,
+  revokedAt: isoOrNull(r.revoked_at),
 });
 
 export class PostgresEnrollmentStore implements EnrollmentStore {
@@ -63,13 +70,26 @@ export class PostgresEnrollmentStore implements EnrollmentStore {
           );
           return { kind: 'reenrolled', device: toEntity(rows[0]!), generation };
         }
-        if ((await c.query('SELECT 1 FROM devices WHERE id = $1', [a.device.id])).rows.length) return { kind: 'refused', reason: 'id-taken' };
+        if ((await c.query('SELECT 1 FROM devices WHERE id = $1', [a.device.id])).rows.length)
+          return { kind: 'refused', reason: 'id-taken' };
         if ((e.used as number) >= (e.quota as number)) return { kind: 'refused', reason: 'quota' };
         const d = a.device;
         const { rows } = await c.query(
           `INSERT INTO devices (id, token_hash, name, tags, groups, attributes, created_at, credential_generation, serial, public_key, enrollment_id, proof_at)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 1, $8, $9, $10, $11) RETURNING *`,
-          [d.id, hashOf(d.id, 1), d.name ?? d.id, unique(d.tags), unique(d.groups), json(d.attributes ?? {}), a.at, a.serial, a.publicKey, a.enrollmentId, a.proofAt],
+          [
+            d.id,
+            hashOf(d.id, 1),
+            d.name ?? d.id,
+            unique(d.tags),
+            unique(d.groups),
+            json(d.attributes ?? {}),
+            a.at,
+            a.serial,
+            a.publicKey,
+            a.enrollmentId,
+            a.proofAt,
+          ],
         );
         await c.query('UPDATE enrollments SET used = used + 1 WHERE id = $1', [a.enrollmentId]);
         return { kind: 'created', device: toEntity(rows[0]!), generation: 1 };
@@ -81,7 +101,11 @@ export class PostgresEnrollmentStore implements EnrollmentStore {
     }
   }
 
-  async recover(a: RecoverAttempt, verify: (publicKey: string) => boolean, hashOf: (id: string, generation: number) => string): Promise<RecoverOutcome> {
+  async recover(
+    a: RecoverAttempt,
+    verify: (publicKey: string) => boolean,
+    hashOf: (id: string, generation: number) => string,
+  ): Promise<RecoverOutcome> {
     return withTx(this.pool, async (c): Promise<RecoverOutcome> => {
       const d = (await c.query('SELECT * FROM devices WHERE id = $1 FOR UPDATE', [a.deviceId])).rows[0];
       if (!d) return { kind: 'refused', reason: 'unknown' };

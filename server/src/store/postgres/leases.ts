@@ -25,12 +25,15 @@ export class PostgresLeaseStore implements LeaseStore {
    * expired or is this holder's, and RETURNING says whether it did. `acquired_at` moves only on a handover.
    */
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`INSERT INTO leases (name, holder, expires_at, acquired_at)
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO leases (name, holder, expires_at, acquired_at)
         VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp())
         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
           acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END
         WHERE leases.expires_at <= clock_timestamp() OR leases.holder = excluded.holder
-        RETURNING holder`, [name, holder, ttlMs]);
+        RETURNING holder`,
+      [name, holder, ttlMs],
+    );
     return rowCount === 1;
   }
 

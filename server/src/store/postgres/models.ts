@@ -11,10 +11,18 @@ const SELECT_VERSION = `SELECT mv.*, ARRAY(SELECT a.alias FROM model_aliases a W
   FROM model_versions mv`;
 
 const toEntity = (r: Row): ModelVersion => ({
-  model: r.model as string, version: r.version as number, runId: (r.run_id as string) ?? null, format: r.format as ModelVersion['format'],
-  artifacts: r.artifacts as ModelVersion['artifacts'], signature: r.signature ?? null, metrics: (r.metrics as ModelVersion['metrics']) ?? null,
-  quantization: (r.quantization as ModelVersion['quantization']) ?? null, tags: r.tags as string[], aliases: r.aliases as string[],
-  createdAt: iso(r.created_at), description: r.description as string,
+  model: r.model as string,
+  version: r.version as number,
+  runId: (r.run_id as string) ?? null,
+  format: r.format as ModelVersion['format'],
+  artifacts: r.artifacts as ModelVersion['artifacts'],
+  signature: r.signature ?? null,
+  metrics: (r.metrics as ModelVersion['metrics']) ?? null,
+  quantization: (r.quantization as ModelVersion['quantization']) ?? null,
+  tags: r.tags as string[],
+  aliases: r.aliases as string[],
+  createdAt: iso(r.created_at),
+  description: r.description as string,
 });
 
 export class PostgresModelStore implements ModelStore {
@@ -27,7 +35,18 @@ export class PostgresModelStore implements ModelStore {
         `INSERT INTO model_versions (model, version, run_id, format, artifacts, signature, metrics, quantization, tags, description, created_at)
          SELECT $1::text, COALESCE(MAX(version), 0) + 1, $2::text, $3::text, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8::text[], $9::text, $10::timestamptz
          FROM model_versions WHERE model = $1 RETURNING version`,
-        [v.model, v.runId, v.format, json(v.artifacts), json(v.signature), json(v.metrics), json(v.quantization), v.tags, v.description, now()],
+        [
+          v.model,
+          v.runId,
+          v.format,
+          json(v.artifacts),
+          json(v.signature),
+          json(v.metrics),
+          json(v.quantization),
+          v.tags,
+          v.description,
+          now(),
+        ],
       );
       return rows[0].version as number;
     });
@@ -44,10 +63,14 @@ export class PostgresModelStore implements ModelStore {
     const model = at < 0 ? ref : ref.slice(0, at);
     const which = at < 0 ? 'latest' : ref.slice(at + 1);
     if (/^\d+$/.test(which)) return Number(which) <= 0x7fffffff ? this.getVersion(model, Number(which)) : null;
-    const { rows } = which === 'latest'
-      ? await this.pool.query(`${SELECT_VERSION} WHERE mv.model = $1 ORDER BY mv.version DESC LIMIT 1`, [model])
-      : await this.pool.query(`${SELECT_VERSION} JOIN model_aliases al ON al.model = mv.model AND al.version = mv.version
-          WHERE al.model = $1 AND al.alias = $2`, [model, which]);
+    const { rows } =
+      which === 'latest'
+        ? await this.pool.query(`${SELECT_VERSION} WHERE mv.model = $1 ORDER BY mv.version DESC LIMIT 1`, [model])
+        : await this.pool.query(
+            `${SELECT_VERSION} JOIN model_aliases al ON al.model = mv.model AND al.version = mv.version
+          WHERE al.model = $1 AND al.alias = $2`,
+            [model, which],
+          );
     return rows[0] ? toEntity(rows[0]) : null;
   }
 
@@ -64,8 +87,10 @@ export class PostgresModelStore implements ModelStore {
 
   async setQuantization(model: string, version: number, q: Record<string, unknown>, artifacts: Record<string, string>): Promise<void> {
     // `||` merges the new artifacts over the old in the same statement, so no other writer's change is lost.
-    await this.pool.query('UPDATE model_versions SET quantization = $3::jsonb, artifacts = artifacts || $4::jsonb WHERE model = $1 AND version = $2',
-      [model, version, json(q), json(artifacts)]);
+    await this.pool.query(
+      'UPDATE model_versions SET quantization = $3::jsonb, artifacts = artifacts || $4::jsonb WHERE model = $1 AND version = $2',
+      [model, version, json(q), json(artifacts)],
+    );
   }
 
   async moveAlias(m: Omit<AliasMove, 'fromVersion' | 'at'>): Promise<AliasMove> {
@@ -75,10 +100,14 @@ export class PostgresModelStore implements ModelStore {
       const cur = await c.query('SELECT version FROM model_aliases WHERE model = $1 AND alias = $2', [m.model, m.alias]);
       const fromVersion = (cur.rows[0]?.version as number | undefined) ?? null;
       const at = now();
-      await c.query('INSERT INTO model_aliases (model, alias, version) VALUES ($1, $2, $3) ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version',
-        [m.model, m.alias, m.toVersion]);
-      await c.query('INSERT INTO alias_moves (model, alias, from_version, to_version, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [m.model, m.alias, fromVersion, m.toVersion, m.actor, m.reason, at]);
+      await c.query(
+        'INSERT INTO model_aliases (model, alias, version) VALUES ($1, $2, $3) ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version',
+        [m.model, m.alias, m.toVersion],
+      );
+      await c.query(
+        'INSERT INTO alias_moves (model, alias, from_version, to_version, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [m.model, m.alias, fromVersion, m.toVersion, m.actor, m.reason, at],
+      );
       return { ...m, fromVersion, at };
     });
   }
@@ -86,8 +115,13 @@ export class PostgresModelStore implements ModelStore {
   async aliasHistory(model: string): Promise<AliasMove[]> {
     const { rows } = await this.pool.query('SELECT * FROM alias_moves WHERE model = $1 ORDER BY id', [model]);
     return rows.map((r) => ({
-      model: r.model as string, alias: r.alias as string, fromVersion: (r.from_version as number) ?? null,
-      toVersion: r.to_version as number, actor: r.actor as string, reason: r.reason as string, at: iso(r.at),
+      model: r.model as string,
+      alias: r.alias as string,
+      fromVersion: (r.from_version as number) ?? null,
+      toVersion: r.to_version as number,
+      actor: r.actor as string,
+      reason: r.reason as string,
+      at: iso(r.at),
     }));
   }
 }

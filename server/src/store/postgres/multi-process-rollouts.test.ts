@@ -36,15 +36,30 @@ async function proc(url: string, w: ReturnType<typeof world>, o: { mutex: boolea
   const delivery = o.delivery ?? new RecordingDelivery();
   let ticks = 0;
   const engine = new RolloutEngine({
-    store, devices: w.fleet, desired: delivery, health: w.health, bundles: new FakeBundles(), clock: w.clock,
+    store,
+    devices: w.fleet,
+    desired: delivery,
+    health: w.health,
+    bundles: new FakeBundles(),
+    clock: w.clock,
     ...(o.mutex ? { mutex: advisoryMutex(pool, 'rollouts') } : {}),
   });
-  const counted = { tick: () => { ticks++; return engine.tick(); } };
+  const counted = {
+    tick: () => {
+      ticks++;
+      return engine.tick();
+    },
+  };
   return { pool, store, engine, delivery, leases, counted, ticks: () => ticks };
 }
 
 /** Stage 0 (25%) bakes 60 s, stage 1 (100%) bakes an hour, so after one advance the rollout stays put. */
-const stages = request([], { stages: [{ percent: 25, bakeSec: 60 }, { percent: 100, bakeSec: 3600 }] });
+const stages = request([], {
+  stages: [
+    { percent: 25, bakeSec: 60 },
+    { percent: 100, bakeSec: 3600 },
+  ],
+});
 
 describe.skipIf(postgresMissing())('several server processes on one PostgreSQL database', () => {
   it('only the lease holder ticks; the stage advances once; when it stops, the other takes over', async () => {
@@ -97,7 +112,9 @@ describe.skipIf(postgresMissing())('several server processes on one PostgreSQL d
     // Both processes' notifications wait for each other, so both ticks are sure to decide on the same read.
     let arrived = 0;
     let bothThere: () => void = () => undefined;
-    const met = new Promise<void>((r) => { bothThere = r; });
+    const met = new Promise<void>((r) => {
+      bothThere = r;
+    });
     class Meeting extends RecordingDelivery {
       armed = false;
       override async setDesired(...args: Parameters<RecordingDelivery['setDesired']>): Promise<void> {

@@ -50,7 +50,9 @@ export async function withTx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): 
 export async function migrate(pool: Pool, table: string, migrations: readonly PgMigration[]): Promise<void> {
   await withTx(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [lockKey(`migrate:${table}`)]);
-    await c.query(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    );
     const applied = new Set((await c.query<{ id: number }>(`SELECT id FROM ${table}`)).rows.map((r) => r.id));
     for (const m of migrations) {
       if (applied.has(m.id)) continue;

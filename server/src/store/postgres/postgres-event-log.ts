@@ -9,10 +9,16 @@ import { withTx, type Pool } from './pg-db.ts';
 import { iso, jsonText } from './pg-values.ts';
 
 interface Row {
-  seq: string; id: string; type: EventType; subject: string; time: unknown; data: string;
+  seq: string;
+  id: string;
+  type: EventType;
+  subject: string;
+  time: unknown;
+  data: string;
 }
 
-const fromRow = (r: Row): CloudEvent => envelope({ sequence: Number(r.seq), id: r.id, type: r.type, subject: r.subject, time: iso(r.time), data: JSON.parse(r.data) });
+const fromRow = (r: Row): CloudEvent =>
+  envelope({ sequence: Number(r.seq), id: r.id, type: r.type, subject: r.subject, time: iso(r.time), data: JSON.parse(r.data) });
 
 export class PostgresEventLog implements EventLog {
   private constructor(private readonly pool: Pool) {}
@@ -26,14 +32,24 @@ export class PostgresEventLog implements EventLog {
     const data = jsonText(e.data);
     const seq = await withTx(this.pool, async (c) => {
       const { rows } = await c.query<{ seq: string }>('UPDATE event_head SET seq = seq + 1 RETURNING seq');
-      await c.query('INSERT INTO events (seq, id, type, subject, time, data) VALUES ($1, $2, $3, $4, $5, $6)', [rows[0]!.seq, id, e.type, e.subject, time, data]);
+      await c.query('INSERT INTO events (seq, id, type, subject, time, data) VALUES ($1, $2, $3, $4, $5, $6)', [
+        rows[0]!.seq,
+        id,
+        e.type,
+        e.subject,
+        time,
+        data,
+      ]);
       return Number(rows[0]!.seq);
     });
     return envelope({ sequence: seq, id, type: e.type, subject: e.subject, time, data: JSON.parse(data) });
   }
 
   async after(after: number, limit?: number): Promise<CloudEvent[]> {
-    const { rows } = await this.pool.query<Row>('SELECT seq, id, type, subject, time, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, pageSize(limit)]);
+    const { rows } = await this.pool.query<Row>(
+      'SELECT seq, id, type, subject, time, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [after, pageSize(limit)],
+    );
     return rows.map(fromRow);
   }
 

@@ -23,10 +23,14 @@ async function openAt(url: string): Promise<EventStores> {
 }
 
 describe.skipIf(postgresMissing())('PostgreSQL event stores', () => {
-  eventStoresContract('postgres', async () => openAt(await pg.db('events')), async (first) => {
-    await first.close();
-    return openAt(urls.get(first)!);
-  });
+  eventStoresContract(
+    'postgres',
+    async () => openAt(await pg.db('events')),
+    async (first) => {
+      await first.close();
+      return openAt(urls.get(first)!);
+    },
+  );
 
   it('two processes appending at once share one gap-free sequence, each visible in order', async () => {
     const url = await pg.db('events');
@@ -41,7 +45,9 @@ describe.skipIf(postgresMissing())('PostgreSQL event stores', () => {
         if (!reading && page.length === 0) break;
       }
     })();
-    await Promise.all(Array.from({ length: 80 }, (_, i) => (i % 2 ? a : b).append({ type: 'rollout.paused', subject: `ro_${i}`, data: { i } })));
+    await Promise.all(
+      Array.from({ length: 80 }, (_, i) => (i % 2 ? a : b).append({ type: 'rollout.paused', subject: `ro_${i}`, data: { i } })),
+    );
     reading = false;
     await reader;
     expect(seen).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
@@ -61,16 +67,31 @@ describe.skipIf(postgresMissing())('PostgreSQL event stores', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
     const port = (receiver.address() as AddressInfo).port;
-    const processes = await Promise.all(['a', 'b'].map(async (name) => {
-      const pool = pg.pool(url, 3);
-      const [stores, leases] = await Promise.all([openAt(url), PostgresLeaseStore.open(pool)]);
-      const lease = leaseGate(leases, 'webhooks', name, 60_000);
-      return { stores, dispatcher: new WebhookDispatcher({ hooks: stores.hooks, log: stores.log, lease: lease.check, timings: { pollMs: 20 } }) };
-    }));
+    const processes = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const pool = pg.pool(url, 3);
+        const [stores, leases] = await Promise.all([openAt(url), PostgresLeaseStore.open(pool)]);
+        const lease = leaseGate(leases, 'webhooks', name, 60_000);
+        return {
+          stores,
+          dispatcher: new WebhookDispatcher({ hooks: stores.hooks, log: stores.log, lease: lease.check, timings: { pollMs: 20 } }),
+        };
+      }),
+    );
     const [a, b] = processes;
     await a!.stores.hooks.create({
-      id: 'wh_1', url: `http://127.0.0.1:${port}/`, events: ['*'], secret: 'a secret of sixteen+ bytes', description: '', enabled: true, disabledReason: null,
-      disabledAt: null, cursor: 0, failures: 0, createdAt: new Date().toISOString(), createdBy: 't',
+      id: 'wh_1',
+      url: `http://127.0.0.1:${port}/`,
+      events: ['*'],
+      secret: 'a secret of sixteen+ bytes',
+      description: '',
+      enabled: true,
+      disabledReason: null,
+      disabledAt: null,
+      cursor: 0,
+      failures: 0,
+      createdAt: new Date().toISOString(),
+      createdBy: 't',
     });
     for (const p of processes) p.dispatcher.start();
     for (let i = 0; i < 30; i++) await (i % 2 ? a : b)!.stores.log.append({ type: 'alert.opened', subject: `al_${i}`, data: null });

@@ -17,8 +17,12 @@ describe.skipIf(postgresMissing())('PostgresFieldSampleStore', () => {
     const url = await pg.db('samples');
     const [a, b] = await Promise.all([PostgresFieldSampleStore.open(pg.pool(url)), PostgresFieldSampleStore.open(pg.pool(url))]);
     const rows = Array.from({ length: 200 }, (_, i) => contractSample(`cam-${i % 7}`, i));
-    const batches = (xs: typeof rows, size: number) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
-    const counts = await Promise.all([...batches(rows, 30).map((x) => a.insertMany(x)), ...batches([...rows].reverse(), 45).map((x) => b.insertMany(x))]);
+    const batches = (xs: typeof rows, size: number) =>
+      Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
+    const counts = await Promise.all([
+      ...batches(rows, 30).map((x) => a.insertMany(x)),
+      ...batches([...rows].reverse(), 45).map((x) => b.insertMany(x)),
+    ]);
     expect(counts.reduce((x, y) => x + y, 0)).toBe(200);
     expect(await b.countLabelled({})).toBe(200);
   });

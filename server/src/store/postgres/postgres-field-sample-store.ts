@@ -1,7 +1,13 @@
 // Usage: `const samples = await PostgresFieldSampleStore.open(pool)` (runs FIELD_SAMPLE_PG_MIGRATIONS under 'field_sample_migrations').
 // PostgreSQL FieldSampleStore: the field_samples table of ../sqlite/sqlite-field-sample-store.ts, safe with several ingesting processes.
 import type {
-  FeedbackSource, FieldSample, FieldSampleInfo, FieldSampleStore, LabelledQuery, OperatorLabel, SampleListQuery,
+  FeedbackSource,
+  FieldSample,
+  FieldSampleInfo,
+  FieldSampleStore,
+  LabelledQuery,
+  OperatorLabel,
+  SampleListQuery,
 } from '../../retraining/field-sample-store.ts';
 import { migrate, withTx, type PgMigration, type Pool } from './pg-db.ts';
 
@@ -29,8 +35,17 @@ export const FIELD_SAMPLE_PG_MIGRATIONS: readonly PgMigration[] = [
 ];
 
 interface Row {
-  device_id: string; prediction_id: string; cohorts: string[]; model: string; input: Buffer; shape: number[];
-  prediction: number; confidence: number; label: number | null; source: FeedbackSource | null; at: string;
+  device_id: string;
+  prediction_id: string;
+  cohorts: string[];
+  model: string;
+  input: Buffer;
+  shape: number[];
+  prediction: number;
+  confidence: number;
+  label: number | null;
+  source: FeedbackSource | null;
+  at: string;
 }
 
 const key = (s: FieldSample) => `${s.deviceId}\u0000${s.predictionId}`;
@@ -57,20 +72,35 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
     if (rows.length === 0) return 0;
     const now = Date.now();
     return withTx(this.pool, async (c) => {
-      const ins = await c.query(`INSERT INTO field_samples (device_id, prediction_id, cohorts, model, input, shape, prediction, confidence, label, source, at, received_ms)
+      const ins = await c.query(
+        `INSERT INTO field_samples (device_id, prediction_id, cohorts, model, input, shape, prediction, confidence, label, source, at, received_ms)
           SELECT d, p, ARRAY(SELECT jsonb_array_elements_text(co::jsonb)), m, i, ARRAY(SELECT jsonb_array_elements_text(sh::jsonb)::int), pr, cf, l, so, a, $12
           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::int[], $8::float8[], $9::int[], $10::text[], $11::text[])
             WITH ORDINALITY AS x(d, p, co, m, i, sh, pr, cf, l, so, a, o) ORDER BY o
           ON CONFLICT (device_id, prediction_id) DO NOTHING`,
-      [rows.map((s) => s.deviceId), rows.map((s) => s.predictionId), rows.map((s) => JSON.stringify(s.cohorts)), rows.map((s) => s.model),
-        rows.map((s) => Buffer.from(s.input)), rows.map((s) => JSON.stringify(s.shape)), rows.map((s) => s.prediction), rows.map((s) => s.confidence),
-        rows.map((s) => s.label), rows.map((s) => (s.label === null ? null : s.source)), rows.map((s) => s.at), now]);
+        [
+          rows.map((s) => s.deviceId),
+          rows.map((s) => s.predictionId),
+          rows.map((s) => JSON.stringify(s.cohorts)),
+          rows.map((s) => s.model),
+          rows.map((s) => Buffer.from(s.input)),
+          rows.map((s) => JSON.stringify(s.shape)),
+          rows.map((s) => s.prediction),
+          rows.map((s) => s.confidence),
+          rows.map((s) => s.label),
+          rows.map((s) => (s.label === null ? null : s.source)),
+          rows.map((s) => s.at),
+          now,
+        ],
+      );
       // A resend may carry a label the first copy lacked (feedback arrives late): keep the row, take the label and its source.
       const late = rows.filter((s) => s.label !== null);
       if (late.length) {
-        await c.query(`UPDATE field_samples f SET label = x.l, source = x.so FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS x(d, p, l, so)
+        await c.query(
+          `UPDATE field_samples f SET label = x.l, source = x.so FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS x(d, p, l, so)
             WHERE f.device_id = x.d AND f.prediction_id = x.p AND f.label IS NULL`,
-        [late.map((s) => s.deviceId), late.map((s) => s.predictionId), late.map((s) => s.label), late.map((s) => s.source)]);
+          [late.map((s) => s.deviceId), late.map((s) => s.predictionId), late.map((s) => s.label), late.map((s) => s.source)],
+        );
       }
       return ins.rowCount ?? 0;
     });
@@ -86,11 +116,23 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
 
   async labelled(q: LabelledQuery): Promise<FieldSample[]> {
     const w = this.where(q);
-    const { rows } = await this.pool.query<Row>(`SELECT * FROM (SELECT * FROM field_samples WHERE ${w.sql} ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $5) f
-        ORDER BY at, device_id, prediction_id`, [...w.args, q.limit]);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM (SELECT * FROM field_samples WHERE ${w.sql} ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $5) f
+        ORDER BY at, device_id, prediction_id`,
+      [...w.args, q.limit],
+    );
     return rows.map((r) => ({
-      deviceId: r.device_id, predictionId: r.prediction_id, cohorts: r.cohorts, model: r.model, input: new Uint8Array(r.input), shape: r.shape,
-      prediction: r.prediction, confidence: r.confidence, label: r.label, source: r.source, at: r.at,
+      deviceId: r.device_id,
+      predictionId: r.prediction_id,
+      cohorts: r.cohorts,
+      model: r.model,
+      input: new Uint8Array(r.input),
+      shape: r.shape,
+      prediction: r.prediction,
+      confidence: r.confidence,
+      label: r.label,
+      source: r.source,
+      at: r.at,
     }));
   }
 
@@ -102,7 +144,10 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
 
   async bytesReceived(deviceId: string, model: string, sinceMs: number): Promise<number> {
     // The primary key's device_id prefix bounds the scan to this device's rows.
-    const { rows } = await this.pool.query('SELECT COALESCE(SUM(octet_length(input)), 0)::bigint AS n FROM field_samples WHERE device_id = $1 AND model = $2 AND received_ms >= $3', [deviceId, model, sinceMs]);
+    const { rows } = await this.pool.query(
+      'SELECT COALESCE(SUM(octet_length(input)), 0)::bigint AS n FROM field_samples WHERE device_id = $1 AND model = $2 AND received_ms >= $3',
+      [deviceId, model, sinceMs],
+    );
     return Number(rows[0].n);
   }
 
@@ -110,22 +155,37 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
     return withTx(this.pool, async (c) => {
       const old = await c.query('DELETE FROM field_samples WHERE received_ms < $1', [o.receivedBefore]);
       // Running total of input bytes from the newest received backwards: rows past the budget go.
-      const over = await c.query(`DELETE FROM field_samples f USING (
+      const over = await c.query(
+        `DELETE FROM field_samples f USING (
           SELECT device_id, prediction_id, SUM(octet_length(input)) OVER (ORDER BY received_ms DESC, device_id DESC, prediction_id DESC) AS kept FROM field_samples
-        ) k WHERE k.kept > $1 AND f.device_id = k.device_id AND f.prediction_id = k.prediction_id`, [o.maxBytes]);
+        ) k WHERE k.kept > $1 AND f.device_id = k.device_id AND f.prediction_id = k.prediction_id`,
+        [o.maxBytes],
+      );
       return (old.rowCount ?? 0) + (over.rowCount ?? 0);
     });
   }
 
   async list(q: SampleListQuery): Promise<FieldSampleInfo[]> {
-    const { rows } = await this.pool.query<Omit<Row, 'input'> & { input_bytes: number }>(`SELECT device_id, prediction_id, cohorts, model, shape, prediction, confidence,
+    const { rows } = await this.pool.query<Omit<Row, 'input'> & { input_bytes: number }>(
+      `SELECT device_id, prediction_id, cohorts, model, shape, prediction, confidence,
         label, source, at, octet_length(input) AS input_bytes
       FROM field_samples WHERE ($1::text IS NULL OR model = $1) AND ($2::text IS NULL OR device_id = $2) AND ($3::text IS NULL OR source = $3)
         AND ($4::boolean IS NULL OR (label IS NOT NULL) = $4)
-      ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $5`, [q.model ?? null, q.deviceId ?? null, q.source ?? null, q.labelled ?? null, q.limit]);
+      ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $5`,
+      [q.model ?? null, q.deviceId ?? null, q.source ?? null, q.labelled ?? null, q.limit],
+    );
     return rows.map((r) => ({
-      deviceId: r.device_id, predictionId: r.prediction_id, cohorts: r.cohorts, model: r.model, shape: r.shape, prediction: r.prediction,
-      confidence: r.confidence, label: r.label, source: r.source, at: r.at, inputBytes: Number(r.input_bytes),
+      deviceId: r.device_id,
+      predictionId: r.prediction_id,
+      cohorts: r.cohorts,
+      model: r.model,
+      shape: r.shape,
+      prediction: r.prediction,
+      confidence: r.confidence,
+      label: r.label,
+      source: r.source,
+      at: r.at,
+      inputBytes: Number(r.input_bytes),
     }));
   }
 
@@ -133,9 +193,11 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
     // The last label given for a sample wins, as SQLite's row-by-row updates would have it.
     const labels = [...new Map(given.map((l) => [`${l.deviceId}\u0000${l.predictionId}`, l])).values()];
     if (labels.length === 0) return 0;
-    const r = await this.pool.query(`UPDATE field_samples f SET label = x.l, source = 'operator' FROM unnest($1::text[], $2::text[], $3::int[]) AS x(d, p, l)
+    const r = await this.pool.query(
+      `UPDATE field_samples f SET label = x.l, source = 'operator' FROM unnest($1::text[], $2::text[], $3::int[]) AS x(d, p, l)
         WHERE f.device_id = x.d AND f.prediction_id = x.p`,
-    [labels.map((l) => l.deviceId), labels.map((l) => l.predictionId), labels.map((l) => l.label)]);
+      [labels.map((l) => l.deviceId), labels.map((l) => l.predictionId), labels.map((l) => l.label)],
+    );
     return r.rowCount ?? 0;
   }
 }

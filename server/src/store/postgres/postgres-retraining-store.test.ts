@@ -18,14 +18,16 @@ describe.skipIf(postgresMissing())('PostgresRetrainingStore', () => {
     return { store: await PostgresRetrainingStore.open(pool), close: () => pool.end() };
   });
 
-  it('two processes racing to start the same model\'s retrain start exactly one, and see each other\'s policies', async () => {
+  it("two processes racing to start the same model's retrain start exactly one, and see each other's policies", async () => {
     const url = await pg.db('retraining');
     const [a, b] = await Promise.all([PostgresRetrainingStore.open(pg.pool(url)), PostgresRetrainingStore.open(pg.pool(url))]);
     await a.putPolicy('digits', RetrainingPolicy.parse({ trigger: {}, data: { parent: 'mnist' } }));
     expect((await b.getPolicy('digits'))?.data.parent).toBe('mnist');
     for (let round = 0; round < 10; round++) {
       const model = `m${round}`;
-      const got = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).startJob(contractJob(`rt_${round}_${i}`, model), contractLease(`h${i % 2}`))));
+      const got = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).startJob(contractJob(`rt_${round}_${i}`, model), contractLease(`h${i % 2}`))),
+      );
       expect(got.filter((g) => g.started)).toHaveLength(1);
       const winner = got.find((g) => g.started)!.job.id;
       expect(new Set(got.map((g) => g.job.id))).toEqual(new Set([winner]));
@@ -33,13 +35,20 @@ describe.skipIf(postgresMissing())('PostgresRetrainingStore', () => {
     }
   });
 
-  it('two server processes on one database: one running retrain per model, and a dead process\'s job reads interrupted once its lease runs out', async () => {
+  it("two server processes on one database: one running retrain per model, and a dead process's job reads interrupted once its lease runs out", async () => {
     const url = await pg.db('retraining');
     /** A server process's retraining: its own pool; its retrains never get past the champion lookup, so they stay running. */
     const processOn = async (pool: Pool) => {
       const rt = new RetrainingService({
-        store: { models: { resolve: () => new Promise(() => undefined) } } as never, blobs: null as never, samples: null as never, runs: null as never,
-        conversion: null as never, retrainingStore: await PostgresRetrainingStore.open(pool), log: createLogger('silent'), soleProcess: false, jobLeaseMs: 300,
+        store: { models: { resolve: () => new Promise(() => undefined) } } as never,
+        blobs: null as never,
+        samples: null as never,
+        runs: null as never,
+        conversion: null as never,
+        retrainingStore: await PostgresRetrainingStore.open(pool),
+        log: createLogger('silent'),
+        soleProcess: false,
+        jobLeaseMs: 300,
       });
       await rt.recover();
       return rt;
@@ -62,7 +71,10 @@ describe.skipIf(postgresMissing())('PostgresRetrainingStore', () => {
       expect(seen).toMatchObject({ status: 'interrupted', error: INTERRUPTED_ABANDONED });
       const next = await b.start('digits', 'op');
       expect(next.id).not.toBe(job.id);
-      expect((await b.list({ model: 'digits' })).map((j) => [j.id, j.status])).toEqual([[next.id, 'running'], [job.id, 'interrupted']]);
+      expect((await b.list({ model: 'digits' })).map((j) => [j.id, j.status])).toEqual([
+        [next.id, 'running'],
+        [job.id, 'interrupted'],
+      ]);
     } finally {
       await a.close();
       await b.close();

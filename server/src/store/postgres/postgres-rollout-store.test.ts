@@ -23,8 +23,34 @@ describe.skipIf(postgresMissing())('PostgresRolloutStore', () => {
   it('keeps a status reason with a NUL character', async () => {
     const s = await PostgresRolloutStore.open(pg.pool(await pg.db('rollouts')));
     const at = '2026-03-01T00:00:00.000Z';
-    await s.write({ rollout: sampleRollout('ro_1'), addDevices: [{ device: { rolloutId: 'ro_1', deviceId: 'a', stage: 0, hash: 0.1, state: 'planned', previousBundleId: null, notifiedAt: null, updatedAt: at }, entry: { at, kind: 'planned', state: 'planned' } }] });
-    await s.write({ changes: [{ rolloutId: 'ro_1', deviceId: 'a', state: 'failed', entry: { at, kind: 'status', state: 'failed', detail: { reason: 'bad\u0000byte' } } }] });
+    await s.write({
+      rollout: sampleRollout('ro_1'),
+      addDevices: [
+        {
+          device: {
+            rolloutId: 'ro_1',
+            deviceId: 'a',
+            stage: 0,
+            hash: 0.1,
+            state: 'planned',
+            previousBundleId: null,
+            notifiedAt: null,
+            updatedAt: at,
+          },
+          entry: { at, kind: 'planned', state: 'planned' },
+        },
+      ],
+    });
+    await s.write({
+      changes: [
+        {
+          rolloutId: 'ro_1',
+          deviceId: 'a',
+          state: 'failed',
+          entry: { at, kind: 'status', state: 'failed', detail: { reason: 'bad\u0000byte' } },
+        },
+      ],
+    });
     expect((await s.device('ro_1', 'a'))!.timeline.at(-1)!.detail).toEqual({ reason: 'bad\u0000byte' });
   });
 });

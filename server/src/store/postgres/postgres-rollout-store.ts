@@ -50,9 +50,14 @@ const parse = <T>(s: unknown): T => (s == null ? (null as T) : (JSON.parse(Strin
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
 
 const toDevice = (r: Row): RolloutDevice => ({
-  rolloutId: r.rollout_id as string, deviceId: r.device_id as string, stage: num(r.stage), hash: Number(r.hash),
-  state: r.state as RolloutDeviceState, previousBundleId: (r.previous_bundle_id as string | null) ?? null,
-  notifiedAt: (r.notified_at as string | null) ?? null, updatedAt: r.updated_at as string,
+  rolloutId: r.rollout_id as string,
+  deviceId: r.device_id as string,
+  stage: num(r.stage),
+  hash: Number(r.hash),
+  state: r.state as RolloutDeviceState,
+  previousBundleId: (r.previous_bundle_id as string | null) ?? null,
+  notifiedAt: (r.notified_at as string | null) ?? null,
+  updatedAt: r.updated_at as string,
 });
 
 const DEVICE_COLS = 'rollout_id, device_id, stage, hash, state, previous_bundle_id, notified_at, updated_at';
@@ -75,22 +80,44 @@ export class PostgresRolloutStore implements RolloutStore {
       const add = w.addDevices ?? [];
       if (add.length) {
         const d = add.map((a) => a.device);
-        await c.query(`INSERT INTO rollout_devices (${DEVICE_COLS}, timeline)
+        await c.query(
+          `INSERT INTO rollout_devices (${DEVICE_COLS}, timeline)
             SELECT r, dv, s, h, st, p, n, u, ARRAY[t] FROM unnest($1::text[], $2::text[], $3::int[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
               AS x(r, dv, s, h, st, p, n, u, t)`,
-        [d.map((x) => x.rolloutId), d.map((x) => x.deviceId), d.map((x) => x.stage), d.map((x) => x.hash), d.map((x) => x.state),
-          d.map((x) => x.previousBundleId), d.map((x) => x.notifiedAt), d.map((x) => x.updatedAt), add.map((a) => json(a.entry))]);
+          [
+            d.map((x) => x.rolloutId),
+            d.map((x) => x.deviceId),
+            d.map((x) => x.stage),
+            d.map((x) => x.hash),
+            d.map((x) => x.state),
+            d.map((x) => x.previousBundleId),
+            d.map((x) => x.notifiedAt),
+            d.map((x) => x.updatedAt),
+            add.map((a) => json(a.entry)),
+          ],
+        );
       }
       await applyChanges(c, w.changes ?? []);
       const ev = w.events ?? [];
       if (ev.length) {
         // Ids follow the order of the write (ORDER BY the ordinality), as events are read back by id.
-        await c.query(`INSERT INTO rollout_events (rollout_id, at, actor, kind, from_state, to_state, stage, reason, detail)
+        await c.query(
+          `INSERT INTO rollout_events (rollout_id, at, actor, kind, from_state, to_state, stage, reason, detail)
             SELECT a, b, c, d, e, f, g, h, i
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[]) WITH ORDINALITY AS x(a, b, c, d, e, f, g, h, i, o)
             ORDER BY o`,
-        [ev.map((e) => e.rolloutId), ev.map((e) => e.at), ev.map((e) => e.actor), ev.map((e) => e.kind), ev.map((e) => e.from), ev.map((e) => e.to),
-          ev.map((e) => e.stage), ev.map((e) => e.reason), ev.map((e) => json(e.detail))]);
+          [
+            ev.map((e) => e.rolloutId),
+            ev.map((e) => e.at),
+            ev.map((e) => e.actor),
+            ev.map((e) => e.kind),
+            ev.map((e) => e.from),
+            ev.map((e) => e.to),
+            ev.map((e) => e.stage),
+            ev.map((e) => e.reason),
+            ev.map((e) => json(e.detail)),
+          ],
+        );
       }
     });
   }
@@ -101,15 +128,21 @@ export class PostgresRolloutStore implements RolloutStore {
   }
 
   async list(filter: { states?: readonly RolloutState[]; model?: string; limit?: number } = {}): Promise<Rollout[]> {
-    const { rows } = await this.pool.query(`SELECT * FROM rollouts WHERE ($1::text[] IS NULL OR state = ANY($1)) AND ($2::text IS NULL OR model = $2)
-        ORDER BY created_at DESC, seq DESC LIMIT $3`, [filter.states ?? null, filter.model ?? null, filter.limit ?? 100]);
+    const { rows } = await this.pool.query(
+      `SELECT * FROM rollouts WHERE ($1::text[] IS NULL OR state = ANY($1)) AND ($2::text IS NULL OR model = $2)
+        ORDER BY created_at DESC, seq DESC LIMIT $3`,
+      [filter.states ?? null, filter.model ?? null, filter.limit ?? 100],
+    );
     return rows.map(toRollout);
   }
 
   async devices(rolloutId: string, filter: { stage?: number; states?: readonly RolloutDeviceState[] } = {}): Promise<RolloutDevice[]> {
-    const { rows } = await this.pool.query(`SELECT ${DEVICE_COLS} FROM rollout_devices
+    const { rows } = await this.pool.query(
+      `SELECT ${DEVICE_COLS} FROM rollout_devices
         WHERE rollout_id = $1 AND ($2::int IS NULL OR stage = $2) AND ($3::text[] IS NULL OR state = ANY($3))
-        ORDER BY stage IS NULL, stage, hash, device_id`, [rolloutId, filter.stage ?? null, filter.states ?? null]);
+        ORDER BY stage IS NULL, stage, hash, device_id`,
+      [rolloutId, filter.stage ?? null, filter.states ?? null],
+    );
     return rows.map(toDevice);
   }
 
@@ -120,32 +153,56 @@ export class PostgresRolloutStore implements RolloutStore {
   }
 
   async memberships(deviceId: string): Promise<Membership[]> {
-    const { rows } = await this.pool.query(`SELECT d.${DEVICE_COLS.split(', ').join(', d.')}, r.state AS rollout_state, r.model, r.bundle_id
-        FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id WHERE d.device_id = $1 ORDER BY r.created_at DESC, r.seq DESC`, [deviceId]);
-    return (rows as Row[]).map((r) => ({ ...toDevice(r), rolloutState: r.rollout_state as RolloutState, model: r.model as string, bundleId: r.bundle_id as string }));
+    const { rows } = await this.pool.query(
+      `SELECT d.${DEVICE_COLS.split(', ').join(', d.')}, r.state AS rollout_state, r.model, r.bundle_id
+        FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id WHERE d.device_id = $1 ORDER BY r.created_at DESC, r.seq DESC`,
+      [deviceId],
+    );
+    return (rows as Row[]).map((r) => ({
+      ...toDevice(r),
+      rolloutState: r.rollout_state as RolloutState,
+      model: r.model as string,
+      bundleId: r.bundle_id as string,
+    }));
   }
 
   async holders(model: string, deviceIds: readonly string[], exceptRolloutId?: string): Promise<{ deviceId: string; rolloutId: string }[]> {
     if (deviceIds.length === 0) return [];
-    const { rows } = await this.pool.query(`SELECT d.device_id, d.rollout_id FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
+    const { rows } = await this.pool.query(
+      `SELECT d.device_id, d.rollout_id FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
         WHERE r.model = $1 AND r.state = ANY($2) AND r.id IS DISTINCT FROM $3
           AND d.state NOT IN ('excluded', 'superseded') AND d.device_id = ANY($4)
-        ORDER BY d.device_id`, [model, ACTIVE_STATES, exceptRolloutId ?? null, deviceIds]);
+        ORDER BY d.device_id`,
+      [model, ACTIVE_STATES, exceptRolloutId ?? null, deviceIds],
+    );
     return (rows as Row[]).map((r) => ({ deviceId: r.device_id as string, rolloutId: r.rollout_id as string }));
   }
 
   async counts(rolloutId: string): Promise<{ stage: number | null; state: RolloutDeviceState; count: number }[]> {
-    const { rows } = await this.pool.query(`SELECT stage, state, COUNT(*) AS n FROM rollout_devices WHERE rollout_id = $1
-        GROUP BY stage, state ORDER BY stage IS NULL, stage, state`, [rolloutId]);
+    const { rows } = await this.pool.query(
+      `SELECT stage, state, COUNT(*) AS n FROM rollout_devices WHERE rollout_id = $1
+        GROUP BY stage, state ORDER BY stage IS NULL, stage, state`,
+      [rolloutId],
+    );
     return (rows as Row[]).map((r) => ({ stage: num(r.stage), state: r.state as RolloutDeviceState, count: Number(r.n) }));
   }
 
   async events(rolloutId: string, limit = 500): Promise<RolloutEventRecord[]> {
-    const { rows } = await this.pool.query('SELECT * FROM (SELECT * FROM rollout_events WHERE rollout_id = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id', [rolloutId, limit]);
+    const { rows } = await this.pool.query(
+      'SELECT * FROM (SELECT * FROM rollout_events WHERE rollout_id = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id',
+      [rolloutId, limit],
+    );
     return (rows as Row[]).map((r) => ({
-      id: Number(r.id), rolloutId: r.rollout_id as string, at: r.at as string, actor: r.actor as string, kind: r.kind as string,
-      from: (r.from_state as RolloutState | null) ?? null, to: (r.to_state as RolloutState | null) ?? null,
-      stage: num(r.stage), reason: r.reason as string, detail: parse(r.detail),
+      id: Number(r.id),
+      rolloutId: r.rollout_id as string,
+      at: r.at as string,
+      actor: r.actor as string,
+      kind: r.kind as string,
+      from: (r.from_state as RolloutState | null) ?? null,
+      to: (r.to_state as RolloutState | null) ?? null,
+      stage: num(r.stage),
+      reason: r.reason as string,
+      detail: parse(r.detail),
     }));
   }
 }
@@ -153,10 +210,12 @@ export class PostgresRolloutStore implements RolloutStore {
 async function putRollout(c: PoolClient, r: Rollout): Promise<void> {
   const spec = json({ bundle: r.bundle, target: r.target, stages: r.stages, policy: r.policy, reason: r.reason });
   const runtime = json({ current: r.current, runtime: r.runtime });
-  await c.query(`INSERT INTO rollouts (id, model, bundle_id, state, spec, runtime, created_by, created_at, updated_at)
+  await c.query(
+    `INSERT INTO rollouts (id, model, bundle_id, state, spec, runtime, created_by, created_at, updated_at)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
       ON CONFLICT (id) DO UPDATE SET state = excluded.state, runtime = excluded.runtime, updated_at = excluded.updated_at`,
-  [r.id, r.model, r.bundle.id, r.state, spec, runtime, r.createdBy, r.createdAt, r.updatedAt]);
+    [r.id, r.model, r.bundle.id, r.state, spec, runtime, r.createdBy, r.createdAt, r.updatedAt],
+  );
 }
 
 /**
@@ -168,12 +227,22 @@ async function applyChanges(c: PoolClient, changes: readonly DeviceChange[]): Pr
   const keys = new Set(changes.map((x) => `${x.rolloutId}\u0000${x.deviceId}`));
   const batches = keys.size === changes.length ? [changes] : changes.map((x) => [x]);
   for (const b of batches) {
-    await c.query(`UPDATE rollout_devices d SET state = c.state, updated_at = c.at,
+    await c.query(
+      `UPDATE rollout_devices d SET state = c.state, updated_at = c.at,
         previous_bundle_id = CASE WHEN c.set_prev THEN c.prev ELSE d.previous_bundle_id END, notified_at = COALESCE(c.notified, d.notified_at),
         timeline = ${APPEND}
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::text[]) AS c(rollout_id, device_id, state, at, set_prev, prev, notified, entry)
       WHERE d.rollout_id = c.rollout_id AND d.device_id = c.device_id`,
-    [b.map((x) => x.rolloutId), b.map((x) => x.deviceId), b.map((x) => x.state), b.map((x) => x.entry.at), b.map((x) => x.previousBundleId !== undefined),
-      b.map((x) => x.previousBundleId ?? null), b.map((x) => x.notifiedAt ?? null), b.map((x) => json(x.entry))]);
+      [
+        b.map((x) => x.rolloutId),
+        b.map((x) => x.deviceId),
+        b.map((x) => x.state),
+        b.map((x) => x.entry.at),
+        b.map((x) => x.previousBundleId !== undefined),
+        b.map((x) => x.previousBundleId ?? null),
+        b.map((x) => x.notifiedAt ?? null),
+        b.map((x) => json(x.entry)),
+      ],
+    );
   }
 }

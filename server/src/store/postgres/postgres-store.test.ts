@@ -42,10 +42,14 @@ describe.skipIf(postgresMissing())('PostgresStore', () => {
       // Opposite id orders in the two processes: the store locks in id order, so this cannot deadlock.
       const writer = async (s: Store, order: string[], tag: string) => {
         for (let r = 0; r < rounds; r++) {
-          const out = await s.devices.setDesired(order, (rev, d) => {
-            seen.get(d.id)!.push(rev);
-            return { rev, by: tag };
-          }, null);
+          const out = await s.devices.setDesired(
+            order,
+            (rev, d) => {
+              seen.get(d.id)!.push(rev);
+              return { rev, by: tag };
+            },
+            null,
+          );
           expect(out.size).toBe(ids.length);
         }
       };
@@ -66,8 +70,22 @@ describe.skipIf(postgresMissing())('PostgresStore', () => {
     const url = await pg.db('models');
     const [a, b] = await Promise.all([openPostgresStore(url), openPostgresStore(url)]);
     await withStores([a, b], async () => {
-      const v = { model: 'm', runId: null, format: 'onnx' as const, artifacts: {}, signature: null, metrics: null, quantization: null, tags: ['t'], description: '' };
-      const add = async (s: Store) => { const out: number[] = []; for (let i = 0; i < 10; i++) out.push((await s.models.addVersion(v)).version); return out; };
+      const v = {
+        model: 'm',
+        runId: null,
+        format: 'onnx' as const,
+        artifacts: {},
+        signature: null,
+        metrics: null,
+        quantization: null,
+        tags: ['t'],
+        description: '',
+      };
+      const add = async (s: Store) => {
+        const out: number[] = [];
+        for (let i = 0; i < 10; i++) out.push((await s.models.addVersion(v)).version);
+        return out;
+      };
       const versions = (await Promise.all([add(a), add(b)])).flat().sort((x, y) => x - y);
       expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       const move = async (s: Store, actor: string) => {
@@ -84,7 +102,9 @@ describe.skipIf(postgresMissing())('PostgresStore', () => {
   it('orders ids by byte order in a database whose default collation is ICU en-US', async () => {
     // en-US sorts '_x' first and 'B' after 'b'; the contract expects SQLite's byte order.
     const maintenance = openPool((await pg.db('maint')).replace(/\/[^/]+$/, '/postgres'));
-    await maintenance.query(`CREATE DATABASE icu_${process.pid} LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0`);
+    await maintenance.query(
+      `CREATE DATABASE icu_${process.pid} LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0`,
+    );
     await maintenance.end();
     const url = (await pg.db('maint')).replace(/\/[^/]+$/, `/icu_${process.pid}`);
     const s = await openPostgresStore(url);
@@ -96,7 +116,18 @@ describe.skipIf(postgresMissing())('PostgresStore', () => {
       expect((await s.devices.list({ after: '_x' })).devices.map((d) => d.id)).toEqual(byteOrder.slice(3));
       await s.devices.setDesired(ids, (rev) => ({ rev }), null);
       expect((await s.devices.listDesired('Z9', 100)).map((d) => d.id)).toEqual(byteOrder.slice(2));
-      for (const model of ['b', 'B', '_m']) await s.models.addVersion({ model, runId: null, format: 'onnx', artifacts: {}, signature: null, metrics: null, quantization: null, tags: [], description: '' });
+      for (const model of ['b', 'B', '_m'])
+        await s.models.addVersion({
+          model,
+          runId: null,
+          format: 'onnx',
+          artifacts: {},
+          signature: null,
+          metrics: null,
+          quantization: null,
+          tags: [],
+          description: '',
+        });
       expect((await s.models.listModels()).map((m) => m.name)).toEqual(['B', '_m', 'b']);
     });
   });

@@ -16,7 +16,12 @@ function fleetWindows(devices: number, perDevice: number): WindowRecord[] {
   for (let k = 0; k < devices; k++) {
     for (let s = 1; s <= perDevice; s++) {
       const t = H0 + (s - 1) * 60_000;
-      out.push({ deviceId: `d${k}`, cohorts: [k % 2 ? 'north' : 'south', 'all'], window: contractWindow(s, t, { requests: k + s, errors: s % 3, predictions: [k, s] }), receivedAt: t + 61_000 });
+      out.push({
+        deviceId: `d${k}`,
+        cohorts: [k % 2 ? 'north' : 'south', 'all'],
+        window: contractWindow(s, t, { requests: k + s, errors: s % 3, predictions: [k, s] }),
+        receivedAt: t + 61_000,
+      });
     }
   }
   return out;
@@ -42,7 +47,12 @@ describe.skipIf(postgresMissing())('PostgresTelemetryStore', () => {
   it('a batch is one transaction: a row PostgreSQL refuses leaves nothing of the batch behind', async () => {
     const s = await PostgresTelemetryStore.open(pg.pool(await pg.db('telemetry')));
     const bad = { ...contractWindow(2, H0), start: 'not a time' };
-    await expect(s.insertWindows([{ deviceId: 'd1', cohorts: ['c'], window: contractWindow(1, H0), receivedAt: H0 }, { deviceId: 'd1', cohorts: ['c'], window: bad, receivedAt: H0 }])).rejects.toThrow();
+    await expect(
+      s.insertWindows([
+        { deviceId: 'd1', cohorts: ['c'], window: contractWindow(1, H0), receivedAt: H0 },
+        { deviceId: 'd1', cohorts: ['c'], window: bad, receivedAt: H0 },
+      ]),
+    ).rejects.toThrow();
     expect(await s.windows({ deviceId: 'd1' })).toEqual([]);
     expect(await s.rollups({ scope: 'fleet', id: '*', from: 0, to: H0 + HOUR_MS })).toEqual([]);
   });
@@ -67,10 +77,17 @@ describe.skipIf(postgresMissing())('PostgresTelemetryStore', () => {
     expect(na + nb).toBe(all.length);
 
     const range = { from: H0, to: H0 + 2 * HOUR_MS };
-    for (const q of [{ scope: 'fleet' as const, id: '*' }, { scope: 'cohort' as const, id: 'north' }, { scope: 'cohort' as const, id: 'all' }, { scope: 'device' as const, id: 'd7' }]) {
+    for (const q of [
+      { scope: 'fleet' as const, id: '*' },
+      { scope: 'cohort' as const, id: 'north' },
+      { scope: 'cohort' as const, id: 'all' },
+      { scope: 'device' as const, id: 'd7' },
+    ]) {
       expect(await a.rollups({ ...q, ...range })).toEqual(await sequential.rollups({ ...q, ...range }));
     }
     expect((await a.rollups({ scope: 'fleet', id: '*', ...range }))[0]!.windows).toBe(all.length);
-    expect((await b.windows({ deviceId: 'd3', limit: 1000 })).map((w) => w.window.seq)).toEqual(Array.from({ length: 30 }, (_, i) => 30 - i));
+    expect((await b.windows({ deviceId: 'd3', limit: 1000 })).map((w) => w.window.seq)).toEqual(
+      Array.from({ length: 30 }, (_, i) => 30 - i),
+    );
   });
 });

@@ -1,27 +1,68 @@
 // WebhookStore on PostgreSQL (tables `webhooks`, `webhook_deliveries`, metadata migration 6).
-import { DELIVERIES_KEPT, type DeliveryRecord, type Webhook, type WebhookStore, type WebhookWithSecret } from '../../events/webhook-store.ts';
+import {
+  DELIVERIES_KEPT,
+  type DeliveryRecord,
+  type Webhook,
+  type WebhookStore,
+  type WebhookWithSecret,
+} from '../../events/webhook-store.ts';
 import { onMetadataSchema } from './metadata-schema.ts';
 import { withTx, type Pool } from './pg-db.ts';
 import { iso, isoOrNull } from './pg-values.ts';
 
 interface HookRow {
-  id: string; url: string; events: string[]; secret: string; description: string; enabled: boolean; disabled_reason: string | null;
-  disabled_at: unknown; cursor: string; failures: number; created_at: unknown; created_by: string;
+  id: string;
+  url: string;
+  events: string[];
+  secret: string;
+  description: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  disabled_at: unknown;
+  cursor: string;
+  failures: number;
+  created_at: unknown;
+  created_by: string;
 }
 
 interface DeliveryRow {
-  id: string; hook_id: string; event_id: string; seq: string; type: string; attempt: number; ok: boolean; status: number | null;
-  error: string | null; latency_ms: number; at: unknown;
+  id: string;
+  hook_id: string;
+  event_id: string;
+  seq: string;
+  type: string;
+  attempt: number;
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  latency_ms: number;
+  at: unknown;
 }
 
 const hook = (r: HookRow): WebhookWithSecret => ({
-  id: r.id, url: r.url, events: r.events, secret: r.secret, description: r.description, enabled: r.enabled, disabledReason: r.disabled_reason,
-  disabledAt: isoOrNull(r.disabled_at), cursor: Number(r.cursor), failures: r.failures, createdAt: iso(r.created_at), createdBy: r.created_by,
+  id: r.id,
+  url: r.url,
+  events: r.events,
+  secret: r.secret,
+  description: r.description,
+  enabled: r.enabled,
+  disabledReason: r.disabled_reason,
+  disabledAt: isoOrNull(r.disabled_at),
+  cursor: Number(r.cursor),
+  failures: r.failures,
+  createdAt: iso(r.created_at),
+  createdBy: r.created_by,
 });
 
 const withoutSecret = ({ secret: _secret, ...h }: WebhookWithSecret): Webhook => h;
 
-const COLUMNS: Record<string, string> = { enabled: 'enabled', disabledReason: 'disabled_reason', disabledAt: 'disabled_at', cursor: 'cursor', failures: 'failures' };
+const COLUMNS: Record<string, string> = {
+  enabled: 'enabled',
+  disabledReason: 'disabled_reason',
+  disabledAt: 'disabled_at',
+  cursor: 'cursor',
+  failures: 'failures',
+};
 
 export class PostgresWebhookStore implements WebhookStore {
   private constructor(private readonly pool: Pool) {}
@@ -29,9 +70,24 @@ export class PostgresWebhookStore implements WebhookStore {
   static open = (pool: Pool): Promise<PostgresWebhookStore> => onMetadataSchema(pool, (p) => new PostgresWebhookStore(p));
 
   async create(h: WebhookWithSecret): Promise<Webhook> {
-    await this.pool.query(`INSERT INTO webhooks (id, url, events, secret, description, enabled, disabled_reason, disabled_at, cursor, failures, created_at, created_by)
+    await this.pool.query(
+      `INSERT INTO webhooks (id, url, events, secret, description, enabled, disabled_reason, disabled_at, cursor, failures, created_at, created_by)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [h.id, h.url, JSON.stringify(h.events), h.secret, h.description, h.enabled, h.disabledReason, h.disabledAt, h.cursor, h.failures, h.createdAt, h.createdBy]);
+      [
+        h.id,
+        h.url,
+        JSON.stringify(h.events),
+        h.secret,
+        h.description,
+        h.enabled,
+        h.disabledReason,
+        h.disabledAt,
+        h.cursor,
+        h.failures,
+        h.createdAt,
+        h.createdBy,
+      ],
+    );
     return withoutSecret(h);
   }
 
@@ -52,7 +108,10 @@ export class PostgresWebhookStore implements WebhookStore {
     });
   }
 
-  async update(id: string, patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>): Promise<boolean> {
+  async update(
+    id: string,
+    patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>,
+  ): Promise<boolean> {
     const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
     if (keys.length === 0) return !!(await this.get(id));
     const values = keys.map((k) => patch[k] ?? null);
@@ -62,18 +121,36 @@ export class PostgresWebhookStore implements WebhookStore {
 
   async addDelivery(d: Omit<DeliveryRecord, 'id'>): Promise<void> {
     await withTx(this.pool, async (c) => {
-      await c.query(`INSERT INTO webhook_deliveries (hook_id, event_id, seq, type, attempt, ok, status, error, latency_ms, at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [d.hookId, d.eventId, d.sequence, d.type, d.attempt, d.ok, d.status, d.error, d.latencyMs, d.at]);
-      await c.query(`DELETE FROM webhook_deliveries WHERE hook_id = $1 AND id < (
-        SELECT id FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`, [d.hookId, DELIVERIES_KEPT - 1]);
+      await c.query(
+        `INSERT INTO webhook_deliveries (hook_id, event_id, seq, type, attempt, ok, status, error, latency_ms, at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [d.hookId, d.eventId, d.sequence, d.type, d.attempt, d.ok, d.status, d.error, d.latencyMs, d.at],
+      );
+      await c.query(
+        `DELETE FROM webhook_deliveries WHERE hook_id = $1 AND id < (
+        SELECT id FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+        [d.hookId, DELIVERIES_KEPT - 1],
+      );
     });
   }
 
   async deliveries(hookId: string, limit = 50): Promise<DeliveryRecord[]> {
-    const { rows } = await this.pool.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT $2', [hookId, limit]);
+    const { rows } = await this.pool.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT $2', [
+      hookId,
+      limit,
+    ]);
     return rows.map((r) => ({
-      id: Number(r.id), hookId: r.hook_id, eventId: r.event_id, sequence: Number(r.seq), type: r.type, attempt: r.attempt, ok: r.ok, status: r.status,
-      error: r.error, latencyMs: r.latency_ms, at: iso(r.at),
+      id: Number(r.id),
+      hookId: r.hook_id,
+      eventId: r.event_id,
+      sequence: Number(r.seq),
+      type: r.type,
+      attempt: r.attempt,
+      ok: r.ok,
+      status: r.status,
+      error: r.error,
+      latencyMs: r.latency_ms,
+      at: iso(r.at),
     }));
   }
 }

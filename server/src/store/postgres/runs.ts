@@ -6,11 +6,24 @@ import { iso, isoOrNull, json, num, params, type Row } from './pg-values.ts';
 
 function toEntity(r: Row): Run {
   return {
-    id: r.id as string, status: r.status as RunStatus, model: r.model as string, sweepId: (r.sweep_id as string) ?? null,
-    datasetDigest: r.dataset_digest as string, datasetName: r.dataset_name as string, splitSeed: num(r.split_seed),
-    spec: r.spec, hyper: r.hyper as Run['hyper'], environment: r.environment as Run['environment'], history: r.history as EpochRecord[],
-    metrics: (r.metrics as Run['metrics']) ?? null, artifacts: r.artifacts as Run['artifacts'], error: (r.error as Run['error']) ?? null,
-    createdAt: iso(r.created_at), startedAt: isoOrNull(r.started_at), endedAt: isoOrNull(r.ended_at), createdBy: r.created_by as string,
+    id: r.id as string,
+    status: r.status as RunStatus,
+    model: r.model as string,
+    sweepId: (r.sweep_id as string) ?? null,
+    datasetDigest: r.dataset_digest as string,
+    datasetName: r.dataset_name as string,
+    splitSeed: num(r.split_seed),
+    spec: r.spec,
+    hyper: r.hyper as Run['hyper'],
+    environment: r.environment as Run['environment'],
+    history: r.history as EpochRecord[],
+    metrics: (r.metrics as Run['metrics']) ?? null,
+    artifacts: r.artifacts as Run['artifacts'],
+    error: (r.error as Run['error']) ?? null,
+    createdAt: iso(r.created_at),
+    startedAt: isoOrNull(r.started_at),
+    endedAt: isoOrNull(r.ended_at),
+    createdBy: r.created_by as string,
   };
 }
 
@@ -22,9 +35,26 @@ export class PostgresRunStore implements RunStore {
       `INSERT INTO runs (id, status, model, sweep_id, dataset_digest, dataset_name, split_seed, spec, hyper, environment,
        history, metrics, artifacts, error, created_at, started_at, ended_at, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb, $15, $16, $17, $18)`,
-      [r.id, r.status, r.model, r.sweepId, r.datasetDigest, r.datasetName, r.splitSeed, json(r.spec), json(r.hyper),
-        json(r.environment), json(r.history), json(r.metrics), json(r.artifacts), json(r.error), r.createdAt, r.startedAt,
-        r.endedAt, r.createdBy],
+      [
+        r.id,
+        r.status,
+        r.model,
+        r.sweepId,
+        r.datasetDigest,
+        r.datasetName,
+        r.splitSeed,
+        json(r.spec),
+        json(r.hyper),
+        json(r.environment),
+        json(r.history),
+        json(r.metrics),
+        json(r.artifacts),
+        json(r.error),
+        r.createdAt,
+        r.startedAt,
+        r.endedAt,
+        r.createdBy,
+      ],
     );
     return r;
   }
@@ -43,12 +73,23 @@ export class PostgresRunStore implements RunStore {
     return (await this.pool.query(sql, args)).rows.map(toEntity);
   }
 
-  async setStatus(id: string, status: RunStatus, patch: Partial<Pick<Run, 'startedAt' | 'endedAt' | 'error' | 'environment'>> = {}): Promise<void> {
+  async setStatus(
+    id: string,
+    status: RunStatus,
+    patch: Partial<Pick<Run, 'startedAt' | 'endedAt' | 'error' | 'environment'>> = {},
+  ): Promise<void> {
     // One statement, keeping each field the patch leaves out (or sets to null), as the SQLite store does.
     await this.pool.query(
       `UPDATE runs SET status = $2, started_at = COALESCE($3, started_at), ended_at = COALESCE($4, ended_at),
        error = COALESCE($5::jsonb, error), environment = COALESCE($6::jsonb, environment) WHERE id = $1`,
-      [id, status, patch.startedAt ?? null, patch.endedAt ?? null, patch.error ? json(patch.error) : null, patch.environment ? json(patch.environment) : null],
+      [
+        id,
+        status,
+        patch.startedAt ?? null,
+        patch.endedAt ?? null,
+        patch.error ? json(patch.error) : null,
+        patch.environment ? json(patch.environment) : null,
+      ],
     );
   }
 
@@ -57,7 +98,11 @@ export class PostgresRunStore implements RunStore {
   }
 
   async finish(id: string, patch: { metrics: Record<string, unknown>; artifacts: Record<string, string> }): Promise<void> {
-    await this.pool.query('UPDATE runs SET metrics = $2::jsonb, artifacts = $3::jsonb WHERE id = $1', [id, json(patch.metrics), json(patch.artifacts)]);
+    await this.pool.query('UPDATE runs SET metrics = $2::jsonb, artifacts = $3::jsonb WHERE id = $1', [
+      id,
+      json(patch.metrics),
+      json(patch.artifacts),
+    ]);
   }
 
   async listUnfinished(): Promise<Run[]> {

@@ -12,7 +12,9 @@ import { freePort } from '../../net/free-port.ts';
 export function postgresBinDir(): string | null {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
-  const majors = readdirSync(root).filter((d) => existsSync(join(root, d, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const majors = readdirSync(root)
+    .filter((d) => existsSync(join(root, d, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return majors.length ? join(root, majors[0]!, 'bin') : null;
 }
 
@@ -40,7 +42,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const user = asRoot ? Number(execFileSync('id', ['-u', 'postgres']).toString().trim()) : null;
   if (user !== null) chownSync(dir, user, Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
   const run = (cmd: string, args: string[]) => {
-    const full = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] as const : [join(bin, cmd), args] as const;
+    const full = asRoot ? (['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] as const) : ([join(bin, cmd), args] as const);
     const r = spawnSync(full[0], full[1] as string[], { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr || r.stdout}`);
   };
@@ -54,13 +56,18 @@ export async function startPostgres(): Promise<TestPostgres> {
   const stopSync = () => {
     if (stopped) return;
     stopped = true;
-    try { run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already gone */ }
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      /* already gone */
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stopSync);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
-    url, port,
+    url,
+    port,
     async createDatabase(prefix = 'flotilla') {
       const name = `${prefix}_${process.pid}_${dbCounter++}`.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
       const c = new pg.Client({ connectionString: url });

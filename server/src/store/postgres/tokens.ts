@@ -5,7 +5,11 @@ import type { Pool } from './pg-db.ts';
 import { iso, isoOrNull, now, type Row } from './pg-values.ts';
 
 const toEntity = (r: Row): ApiToken => ({
-  id: r.id as string, name: r.name as string, role: r.role as Role, createdAt: iso(r.created_at), revokedAt: isoOrNull(r.revoked_at),
+  id: r.id as string,
+  name: r.name as string,
+  role: r.role as Role,
+  createdAt: iso(r.created_at),
+  revokedAt: isoOrNull(r.revoked_at),
 });
 
 export class PostgresTokenStore implements TokenStore {
@@ -13,7 +17,13 @@ export class PostgresTokenStore implements TokenStore {
 
   async create(t: { id: string; name: string; role: Role; hash: string }): Promise<ApiToken> {
     const at = now();
-    await this.pool.query('INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)', [t.id, t.name, t.role, t.hash, at]);
+    await this.pool.query('INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      t.id,
+      t.name,
+      t.role,
+      t.hash,
+      at,
+    ]);
     return { id: t.id, name: t.name, role: t.role, createdAt: at, revokedAt: null };
   }
 
@@ -27,7 +37,9 @@ export class PostgresTokenStore implements TokenStore {
   }
 
   async revoke(id: string): Promise<boolean> {
-    return ((await this.pool.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now(), id])).rowCount ?? 0) > 0;
+    return (
+      ((await this.pool.query('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now(), id])).rowCount ?? 0) > 0
+    );
   }
 
   async count(): Promise<number> {

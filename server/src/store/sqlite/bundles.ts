@@ -7,10 +7,20 @@ import { type Db, json, parse } from './db.ts';
 type Row = Record<string, unknown>;
 
 const toEntity = (r: Row): BundleRecord => ({
-  id: r.id as string, model: r.model as string, modelVersion: r.model_version as number, version: r.version as string,
-  sequence: r.sequence as number, manifestDigest: r.manifest_digest as string, envelopeDigest: r.envelope_digest as string,
-  keyId: r.key_id as string, chunkDigests: parse(r.chunk_digests), bytes: r.bytes as number, payloadBytes: r.payload_bytes as number,
-  artifact: r.artifact as string, createdAt: r.created_at as string, createdBy: r.created_by as string,
+  id: r.id as string,
+  model: r.model as string,
+  modelVersion: r.model_version as number,
+  version: r.version as string,
+  sequence: r.sequence as number,
+  manifestDigest: r.manifest_digest as string,
+  envelopeDigest: r.envelope_digest as string,
+  keyId: r.key_id as string,
+  chunkDigests: parse(r.chunk_digests),
+  bytes: r.bytes as number,
+  payloadBytes: r.payload_bytes as number,
+  artifact: r.artifact as string,
+  createdAt: r.created_at as string,
+  createdBy: r.created_by as string,
 });
 
 export class SqliteBundleStore implements BundleStore {
@@ -18,13 +28,31 @@ export class SqliteBundleStore implements BundleStore {
 
   async create(b: BundleRecord): Promise<BundleRecord> {
     try {
-      this.db.prepare(`INSERT INTO bundles (id, model, model_version, version, sequence, manifest_digest, envelope_digest, key_id,
-          chunk_digests, bytes, payload_bytes, artifact, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(b.id, b.model, b.modelVersion, b.version, b.sequence, b.manifestDigest, b.envelopeDigest, b.keyId,
-          json(b.chunkDigests), b.bytes, b.payloadBytes, b.artifact, b.createdAt, b.createdBy);
+      this.db
+        .prepare(
+          `INSERT INTO bundles (id, model, model_version, version, sequence, manifest_digest, envelope_digest, key_id,
+          chunk_digests, bytes, payload_bytes, artifact, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          b.id,
+          b.model,
+          b.modelVersion,
+          b.version,
+          b.sequence,
+          b.manifestDigest,
+          b.envelopeDigest,
+          b.keyId,
+          json(b.chunkDigests),
+          b.bytes,
+          b.payloadBytes,
+          b.artifact,
+          b.createdAt,
+          b.createdBy,
+        );
     } catch (e) {
       const msg = String((e as Error).message);
-      if (msg.includes('bundles.model, bundles.sequence')) throw new StoreError('BUNDLE_SEQUENCE_TAKEN', `model '${b.model}' already has a bundle with sequence ${b.sequence}`);
+      if (msg.includes('bundles.model, bundles.sequence'))
+        throw new StoreError('BUNDLE_SEQUENCE_TAKEN', `model '${b.model}' already has a bundle with sequence ${b.sequence}`);
       if (msg.includes('bundles.id')) throw new StoreError('BUNDLE_EXISTS', `bundle ${b.id} already exists`);
       throw e;
     }

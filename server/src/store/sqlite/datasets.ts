@@ -4,16 +4,31 @@ import type { DatasetStore } from '../store.ts';
 import { type Db, json, parse } from './db.ts';
 
 type Row = {
-  digest: string; name: string; bytes: number; rows: number; meta: string; report: string | null;
-  parents: string; source: string; created_at: string;
+  digest: string;
+  name: string;
+  bytes: number;
+  rows: number;
+  meta: string;
+  report: string | null;
+  parents: string;
+  source: string;
+  created_at: string;
 };
 
 function toEntity(r: Row): DatasetVersion {
   const meta = parse<{ featureShape: number[]; featureNames: string[]; classes: string[] }>(r.meta);
   return {
-    digest: r.digest, name: r.name, bytes: r.bytes, rows: r.rows, featureShape: meta.featureShape,
-    featureNames: meta.featureNames, classes: meta.classes, report: parse(r.report),
-    parents: parse<string[]>(r.parents), source: r.source, createdAt: r.created_at,
+    digest: r.digest,
+    name: r.name,
+    bytes: r.bytes,
+    rows: r.rows,
+    featureShape: meta.featureShape,
+    featureNames: meta.featureNames,
+    classes: meta.classes,
+    report: parse(r.report),
+    parents: parse<string[]>(r.parents),
+    source: r.source,
+    createdAt: r.created_at,
   };
 }
 
@@ -25,7 +40,9 @@ export class SqliteDatasetStore implements DatasetStore {
     if (existing) return toEntity(existing);
     const meta = { featureShape: d.featureShape, featureNames: d.featureNames, classes: d.classes };
     this.db
-      .prepare('INSERT INTO datasets (digest, name, bytes, rows, meta, report, parents, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO datasets (digest, name, bytes, rows, meta, report, parents, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(d.digest, d.name, d.bytes, d.rows, json(meta), json(d.report), json(d.parents), d.source, d.createdAt);
     return d;
   }
@@ -38,10 +55,13 @@ export class SqliteDatasetStore implements DatasetStore {
   async resolve(nameOrDigest: string): Promise<DatasetVersion | null> {
     const [name, digest] = nameOrDigest.split('@') as [string, string | undefined];
     if (digest !== undefined) {
-      const r = this.db.prepare('SELECT * FROM datasets WHERE name = ? AND digest LIKE ? ORDER BY created_at DESC LIMIT 1').get(name, `${digest}%`) as Row | undefined;
+      const r = this.db
+        .prepare('SELECT * FROM datasets WHERE name = ? AND digest LIKE ? ORDER BY created_at DESC LIMIT 1')
+        .get(name, `${digest}%`) as Row | undefined;
       return r ? toEntity(r) : null;
     }
-    const byName = this.db.prepare('SELECT * FROM datasets WHERE name = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(name) as Row | undefined;
+    const byName = this.db.prepare('SELECT * FROM datasets WHERE name = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(name) as
+      Row | undefined;
     if (byName) return toEntity(byName);
     if (/^[0-9a-f]{8,64}$/.test(name)) {
       const byDigest = this.db.prepare('SELECT * FROM datasets WHERE digest LIKE ? LIMIT 2').all(`${name}%`) as Row[];

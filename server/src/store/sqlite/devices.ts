@@ -11,11 +11,23 @@ type Row = Record<string, unknown>;
 const EVENTS_KEPT = 500;
 
 export const toEntity = (r: Row): Device => ({
-  id: r.id as string, name: r.name as string, tags: parse(r.tags), groups: parse(r.groups), attributes: parse(r.attributes),
-  createdAt: r.created_at as string, revokedAt: (r.revoked_at as string) ?? null, lastSeenAt: (r.last_seen_at as string) ?? null,
-  online: r.online === 1, session: r.session as number, reported: parse(r.reported), reportedAt: (r.reported_at as string) ?? null,
-  modelVersion: (r.model_version as string) ?? null, deployState: (r.deploy_state as string) ?? null,
-  desired: parse(r.desired), desiredRev: r.desired_rev as number, desiredBundleId: (r.desired_bundle as string) ?? null,
+  id: r.id as string,
+  name: r.name as string,
+  tags: parse(r.tags),
+  groups: parse(r.groups),
+  attributes: parse(r.attributes),
+  createdAt: r.created_at as string,
+  revokedAt: (r.revoked_at as string) ?? null,
+  lastSeenAt: (r.last_seen_at as string) ?? null,
+  online: r.online === 1,
+  session: r.session as number,
+  reported: parse(r.reported),
+  reportedAt: (r.reported_at as string) ?? null,
+  modelVersion: (r.model_version as string) ?? null,
+  deployState: (r.deploy_state as string) ?? null,
+  desired: parse(r.desired),
+  desiredRev: r.desired_rev as number,
+  desiredBundleId: (r.desired_bundle as string) ?? null,
 });
 
 /** `name@version` of a reported model, or null; used as an indexed filter column. */
@@ -51,11 +63,13 @@ export class SqliteDeviceStore implements DeviceStore {
     const del = this.db.prepare('DELETE FROM devices WHERE id = ? AND last_seen_at IS NULL AND reported IS NULL');
     const events = this.db.prepare('DELETE FROM device_events WHERE device_id = ?');
     // Labels go with the row (ON DELETE CASCADE); events have no foreign key.
-    return this.db.transaction(() => ids.reduce((n, id) => {
-      const gone = del.run(id).changes;
-      if (gone) events.run(id);
-      return n + gone;
-    }, 0))();
+    return this.db.transaction(() =>
+      ids.reduce((n, id) => {
+        const gone = del.run(id).changes;
+        if (gone) events.run(id);
+        return n + gone;
+      }, 0),
+    )();
   }
 
   async get(id: string): Promise<Device | null> {
@@ -64,18 +78,35 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async credential(id: string): Promise<DeviceCredential | null> {
-    const r = this.db.prepare(`SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
-      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = ?`).get(id) as Row | undefined;
-    return r ? {
-      tokenHash: r.token_hash as string, revoked: r.revoked_at != null, groups: parse(r.groups), generation: r.credential_generation as number,
-      previousHash: (r.prev_token_hash as string) ?? null, previousUntil: (r.prev_token_until as string) ?? null, issuedAt: r.issued_at as string,
-      publicKey: (r.public_key as string) ?? null,
-    } : null;
+    const r = this.db
+      .prepare(
+        `SELECT token_hash, revoked_at, groups, credential_generation, prev_token_hash, prev_token_until,
+      COALESCE(credential_at, created_at) AS issued_at, public_key FROM devices WHERE id = ?`,
+      )
+      .get(id) as Row | undefined;
+    return r
+      ? {
+          tokenHash: r.token_hash as string,
+          revoked: r.revoked_at != null,
+          groups: parse(r.groups),
+          generation: r.credential_generation as number,
+          previousHash: (r.prev_token_hash as string) ?? null,
+          previousUntil: (r.prev_token_until as string) ?? null,
+          issuedAt: r.issued_at as string,
+          publicKey: (r.public_key as string) ?? null,
+        }
+      : null;
   }
 
-  async rotateCredentials(ids: string[], previousUntil: string, hashOf: (id: string, generation: number) => string, at = now()): Promise<{ id: string; generation: number }[]> {
+  async rotateCredentials(
+    ids: string[],
+    previousUntil: string,
+    hashOf: (id: string, generation: number) => string,
+    at = now(),
+  ): Promise<{ id: string; generation: number }[]> {
     const get = this.db.prepare('SELECT credential_generation FROM devices WHERE id = ? AND revoked_at IS NULL');
-    const put = this.db.prepare(`UPDATE devices SET prev_token_hash = token_hash, prev_token_until = ?, token_hash = ?, credential_generation = ?,
+    const put = this.db
+      .prepare(`UPDATE devices SET prev_token_hash = token_hash, prev_token_until = ?, token_hash = ?, credential_generation = ?,
       credential_at = ? WHERE id = ?`);
     const out: { id: string; generation: number }[] = [];
     this.db.transaction(() => {
@@ -91,13 +122,19 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async credentialsDue(before: string, limit: number): Promise<string[]> {
-    const rows = this.db.prepare(`SELECT id FROM devices WHERE revoked_at IS NULL AND COALESCE(credential_at, created_at) < ?
-      ORDER BY COALESCE(credential_at, created_at), id LIMIT ?`).all(before, Math.max(0, Math.trunc(limit))) as Row[];
+    const rows = this.db
+      .prepare(
+        `SELECT id FROM devices WHERE revoked_at IS NULL AND COALESCE(credential_at, created_at) < ?
+      ORDER BY COALESCE(credential_at, created_at), id LIMIT ?`,
+      )
+      .all(before, Math.max(0, Math.trunc(limit))) as Row[];
     return rows.map((r) => r.id as string);
   }
 
   async endOverlap(id: string): Promise<void> {
-    this.db.prepare('UPDATE devices SET prev_token_hash = NULL, prev_token_until = NULL WHERE id = ? AND prev_token_hash IS NOT NULL').run(id);
+    this.db
+      .prepare('UPDATE devices SET prev_token_hash = NULL, prev_token_until = NULL WHERE id = ? AND prev_token_hash IS NOT NULL')
+      .run(id);
   }
 
   async list(filter: DeviceFilter & { after?: string; limit?: number } = {}): Promise<DevicePage> {
@@ -107,7 +144,9 @@ export class SqliteDeviceStore implements DeviceStore {
       where.push('d.id > ?');
       args.push(filter.after);
     }
-    const rows = this.db.prepare(`SELECT d.* FROM devices d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`).all(...args, limit + 1) as Row[];
+    const rows = this.db
+      .prepare(`SELECT d.* FROM devices d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`)
+      .all(...args, limit + 1) as Row[];
     const devices = rows.slice(0, limit).map(toEntity);
     return { devices, next: rows.length > limit ? devices[devices.length - 1]!.id : null };
   }
@@ -117,14 +156,18 @@ export class SqliteDeviceStore implements DeviceStore {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM devices d WHERE ${where.join(' AND ')}`).get(...args) as { n: number }).n;
   }
 
-  async update(id: string, patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> }): Promise<Device | null> {
+  async update(
+    id: string,
+    patch: { name?: string; tags?: string[]; groups?: string[]; attributes?: Record<string, string> },
+  ): Promise<Device | null> {
     return this.db.transaction(() => {
       const cur = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
       if (!cur) return null;
       const d = toEntity(cur);
       const tags = patch.tags ? unique(patch.tags) : d.tags;
       const groups = patch.groups ? unique(patch.groups) : d.groups;
-      this.db.prepare('UPDATE devices SET name = ?, tags = ?, groups = ?, attributes = ? WHERE id = ?')
+      this.db
+        .prepare('UPDATE devices SET name = ?, tags = ?, groups = ?, attributes = ? WHERE id = ?')
         .run(patch.name ?? d.name, json(tags), json(groups), json(patch.attributes ?? d.attributes), id);
       this.db.prepare('DELETE FROM device_tags WHERE device_id = ?').run(id);
       this.db.prepare('DELETE FROM device_groups WHERE device_id = ?').run(id);
@@ -134,14 +177,22 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async revoke(id: string): Promise<boolean> {
-    return this.db.prepare('UPDATE devices SET revoked_at = ?, online = 0, prev_token_hash = NULL, prev_token_until = NULL WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes > 0;
+    return (
+      this.db
+        .prepare(
+          'UPDATE devices SET revoked_at = ?, online = 0, prev_token_hash = NULL, prev_token_until = NULL WHERE id = ? AND revoked_at IS NULL',
+        )
+        .run(now(), id).changes > 0
+    );
   }
 
   async setPresence(id: string, p: { online: boolean; session?: number; at: string }): Promise<boolean> {
-    const r = p.session === undefined
-      ? this.db.prepare('UPDATE devices SET online = ?, last_seen_at = ? WHERE id = ?').run(p.online ? 1 : 0, p.at, id)
-      : this.db.prepare('UPDATE devices SET online = ?, session = ?, last_seen_at = ? WHERE id = ? AND session <= ?')
-        .run(p.online ? 1 : 0, p.session, p.at, id, p.session);
+    const r =
+      p.session === undefined
+        ? this.db.prepare('UPDATE devices SET online = ?, last_seen_at = ? WHERE id = ?').run(p.online ? 1 : 0, p.at, id)
+        : this.db
+            .prepare('UPDATE devices SET online = ?, session = ?, last_seen_at = ? WHERE id = ? AND session <= ?')
+            .run(p.online ? 1 : 0, p.session, p.at, id, p.session);
     return r.changes > 0;
   }
 
@@ -154,11 +205,16 @@ export class SqliteDeviceStore implements DeviceStore {
 
   async setReported(id: string, reported: Record<string, unknown>, at: string): Promise<void> {
     const state = typeof reported.state === 'string' ? reported.state : null;
-    this.db.prepare('UPDATE devices SET reported = ?, reported_at = ?, model_version = ?, deploy_state = ?, last_seen_at = ? WHERE id = ?')
+    this.db
+      .prepare('UPDATE devices SET reported = ?, reported_at = ?, model_version = ?, deploy_state = ?, last_seen_at = ? WHERE id = ?')
       .run(json(reported), at, modelVersionOf(reported), state, at, id);
   }
 
-  async setDesired(ids: string[], make: (rev: number, device: Device) => Record<string, unknown>, bundleId: string | null): Promise<Map<string, Record<string, unknown>>> {
+  async setDesired(
+    ids: string[],
+    make: (rev: number, device: Device) => Record<string, unknown>,
+    bundleId: string | null,
+  ): Promise<Map<string, Record<string, unknown>>> {
     const out = new Map<string, Record<string, unknown>>();
     const get = this.db.prepare('SELECT * FROM devices WHERE id = ? AND revoked_at IS NULL');
     const put = this.db.prepare('UPDATE devices SET desired = ?, desired_rev = ?, desired_bundle = ? WHERE id = ?');
@@ -176,7 +232,8 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async listDesired(after: string | null, limit: number): Promise<{ id: string; desired: Record<string, unknown> }[]> {
-    const rows = this.db.prepare('SELECT id, desired FROM devices WHERE desired IS NOT NULL AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?')
+    const rows = this.db
+      .prepare('SELECT id, desired FROM devices WHERE desired IS NOT NULL AND revoked_at IS NULL AND id > ? ORDER BY id LIMIT ?')
       .all(after ?? '', limit) as Row[];
     return rows.map((r) => ({ id: r.id as string, desired: parse(r.desired) }));
   }
@@ -191,19 +248,34 @@ export class SqliteDeviceStore implements DeviceStore {
     const r = this.insertEvent.run(e.deviceId, e.at, e.kind, json(e.detail));
     // Prune rarely: only when this insert could have pushed the device past the bound.
     if (Number(r.lastInsertRowid) % 50 === 0) {
-      this.db.prepare(`DELETE FROM device_events WHERE device_id = ? AND id <= (
-        SELECT id FROM device_events WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`).run(e.deviceId, e.deviceId, EVENTS_KEPT);
+      this.db
+        .prepare(
+          `DELETE FROM device_events WHERE device_id = ? AND id <= (
+        SELECT id FROM device_events WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+        )
+        .run(e.deviceId, e.deviceId, EVENTS_KEPT);
     }
   }
 
   async events(id: string, limit = 50): Promise<DeviceEvent[]> {
-    const rows = this.db.prepare('SELECT * FROM device_events WHERE device_id = ? ORDER BY id DESC LIMIT ?').all(id, Math.min(limit, EVENTS_KEPT)) as Row[];
-    return rows.map((r) => ({ id: r.id as number, deviceId: r.device_id as string, at: r.at as string, kind: r.kind as string, detail: parse(r.detail) }));
+    const rows = this.db
+      .prepare('SELECT * FROM device_events WHERE device_id = ? ORDER BY id DESC LIMIT ?')
+      .all(id, Math.min(limit, EVENTS_KEPT)) as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      deviceId: r.device_id as string,
+      at: r.at as string,
+      kind: r.kind as string,
+      detail: parse(r.detail),
+    }));
   }
 
   /** Writes the label index rows of one device (inside the caller's transaction). */
   private labelStatements() {
-    return { t: this.db.prepare('INSERT INTO device_tags (tag, device_id) VALUES (?, ?)'), g: this.db.prepare('INSERT INTO device_groups (grp, device_id) VALUES (?, ?)') };
+    return {
+      t: this.db.prepare('INSERT INTO device_tags (tag, device_id) VALUES (?, ?)'),
+      g: this.db.prepare('INSERT INTO device_groups (grp, device_id) VALUES (?, ?)'),
+    };
   }
 
   writeLabels(id: string, tags: string[], groups: string[], { t, g } = this.labelStatements()): void {

@@ -7,11 +7,23 @@ type Row = Record<string, unknown>;
 
 function toEntity(r: Row): Run {
   return {
-    id: r.id as string, status: r.status as RunStatus, model: r.model as string, sweepId: (r.sweep_id as string) ?? null,
-    datasetDigest: r.dataset_digest as string, datasetName: r.dataset_name as string, splitSeed: r.split_seed as number,
-    spec: parse(r.spec), hyper: parse(r.hyper), environment: parse(r.environment), history: parse(r.history),
-    metrics: parse(r.metrics), artifacts: parse(r.artifacts), error: parse(r.error),
-    createdAt: r.created_at as string, startedAt: (r.started_at as string) ?? null, endedAt: (r.ended_at as string) ?? null,
+    id: r.id as string,
+    status: r.status as RunStatus,
+    model: r.model as string,
+    sweepId: (r.sweep_id as string) ?? null,
+    datasetDigest: r.dataset_digest as string,
+    datasetName: r.dataset_name as string,
+    splitSeed: r.split_seed as number,
+    spec: parse(r.spec),
+    hyper: parse(r.hyper),
+    environment: parse(r.environment),
+    history: parse(r.history),
+    metrics: parse(r.metrics),
+    artifacts: parse(r.artifacts),
+    error: parse(r.error),
+    createdAt: r.created_at as string,
+    startedAt: (r.started_at as string) ?? null,
+    endedAt: (r.ended_at as string) ?? null,
     createdBy: r.created_by as string,
   };
 }
@@ -26,9 +38,26 @@ export class SqliteRunStore implements RunStore {
          history, metrics, artifacts, error, created_at, started_at, ended_at, created_by)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(r.id, r.status, r.model, r.sweepId, r.datasetDigest, r.datasetName, r.splitSeed, json(r.spec), json(r.hyper),
-        json(r.environment), json(r.history), json(r.metrics), json(r.artifacts), json(r.error), r.createdAt, r.startedAt,
-        r.endedAt, r.createdBy);
+      .run(
+        r.id,
+        r.status,
+        r.model,
+        r.sweepId,
+        r.datasetDigest,
+        r.datasetName,
+        r.splitSeed,
+        json(r.spec),
+        json(r.hyper),
+        json(r.environment),
+        json(r.history),
+        json(r.metrics),
+        json(r.artifacts),
+        json(r.error),
+        r.createdAt,
+        r.startedAt,
+        r.endedAt,
+        r.createdBy,
+      );
     return r;
   }
 
@@ -40,19 +69,35 @@ export class SqliteRunStore implements RunStore {
   async list(filter: { sweepId?: string; model?: string; limit?: number } = {}): Promise<Run[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.sweepId) { where.push('sweep_id = ?'); args.push(filter.sweepId); }
-    if (filter.model) { where.push('model = ?'); args.push(filter.model); }
+    if (filter.sweepId) {
+      where.push('sweep_id = ?');
+      args.push(filter.sweepId);
+    }
+    if (filter.model) {
+      where.push('model = ?');
+      args.push(filter.model);
+    }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 200) as Row[]).map(toEntity);
   }
 
-  async setStatus(id: string, status: RunStatus, patch: Partial<Pick<Run, 'startedAt' | 'endedAt' | 'error' | 'environment'>> = {}): Promise<void> {
+  async setStatus(
+    id: string,
+    status: RunStatus,
+    patch: Partial<Pick<Run, 'startedAt' | 'endedAt' | 'error' | 'environment'>> = {},
+  ): Promise<void> {
     const cur = await this.get(id);
     if (!cur) return;
     this.db
       .prepare('UPDATE runs SET status = ?, started_at = ?, ended_at = ?, error = ?, environment = ? WHERE id = ?')
-      .run(status, patch.startedAt ?? cur.startedAt, patch.endedAt ?? cur.endedAt, json(patch.error ?? cur.error),
-        json(patch.environment ?? cur.environment), id);
+      .run(
+        status,
+        patch.startedAt ?? cur.startedAt,
+        patch.endedAt ?? cur.endedAt,
+        json(patch.error ?? cur.error),
+        json(patch.environment ?? cur.environment),
+        id,
+      );
   }
 
   async appendEpoch(id: string, e: EpochRecord): Promise<void> {

@@ -6,10 +6,16 @@ import { pageSize, type EventLog } from '../../events/event-log.ts';
 import type { Db } from './db.ts';
 
 interface Row {
-  seq: number; id: string; type: EventType; subject: string; time: string; data: string;
+  seq: number;
+  id: string;
+  type: EventType;
+  subject: string;
+  time: string;
+  data: string;
 }
 
-const fromRow = (r: Row): CloudEvent => envelope({ sequence: r.seq, id: r.id, type: r.type, subject: r.subject, time: r.time, data: JSON.parse(r.data) });
+const fromRow = (r: Row): CloudEvent =>
+  envelope({ sequence: r.seq, id: r.id, type: r.type, subject: r.subject, time: r.time, data: JSON.parse(r.data) });
 
 export class SqliteEventLog implements EventLog {
   private readonly appendTx;
@@ -18,7 +24,14 @@ export class SqliteEventLog implements EventLog {
     const next = db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM events');
     const insert = db.prepare('INSERT INTO events (seq, id, type, subject, time, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.appendTx = db.transaction((e: NewEvent): Row => {
-      const row: Row = { seq: (next.get() as { seq: number }).seq, id: randomUUID(), type: e.type, subject: e.subject, time: new Date().toISOString(), data: JSON.stringify(e.data ?? null) };
+      const row: Row = {
+        seq: (next.get() as { seq: number }).seq,
+        id: randomUUID(),
+        type: e.type,
+        subject: e.subject,
+        time: new Date().toISOString(),
+        data: JSON.stringify(e.data ?? null),
+      };
       insert.run(row.seq, row.id, row.type, row.subject, row.time, row.data);
       return row;
     });
@@ -29,7 +42,9 @@ export class SqliteEventLog implements EventLog {
   }
 
   async after(after: number, limit?: number): Promise<CloudEvent[]> {
-    const rows = this.db.prepare('SELECT seq, id, type, subject, time, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(after, pageSize(limit)) as Row[];
+    const rows = this.db
+      .prepare('SELECT seq, id, type, subject, time, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(after, pageSize(limit)) as Row[];
     return rows.map(fromRow);
   }
 

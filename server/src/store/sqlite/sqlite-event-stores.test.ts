@@ -21,7 +21,11 @@ function openAt(path: string): EventStores {
   return s;
 }
 
-eventStoresContract('sqlite file', async () => openAt(join(dir, `e${n++}.db`)), async (first) => {
-  await first.close();
-  return openAt(paths.get(first)!);
-});
+eventStoresContract(
+  'sqlite file',
+  async () => openAt(join(dir, `e${n++}.db`)),
+  async (first) => {
+    await first.close();
+    return openAt(paths.get(first)!);
+  },
+);

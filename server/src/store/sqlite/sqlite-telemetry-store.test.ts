@@ -21,7 +21,9 @@ describe('SqliteTelemetryStore', () => {
     const path = join(dir, 'reopen.db');
     const t = Date.parse('2026-03-01T10:00:00Z');
     const a = openDb(path);
-    expect(await new SqliteTelemetryStore(a).insertWindows([{ deviceId: 'd1', cohorts: ['c'], window: contractWindow(7, t), receivedAt: t }])).toEqual([true]);
+    expect(
+      await new SqliteTelemetryStore(a).insertWindows([{ deviceId: 'd1', cohorts: ['c'], window: contractWindow(7, t), receivedAt: t }]),
+    ).toEqual([true]);
     a.close();
     const b = openDb(path);
     const s = new SqliteTelemetryStore(b);
@@ -35,7 +37,12 @@ describe('SqliteTelemetryStore', () => {
     const s = new SqliteTelemetryStore(db);
     const t = Date.parse('2026-03-01T10:00:00Z');
     const bad = { ...contractWindow(2, t), start: 'not a time' };
-    await expect(s.insertWindows([{ deviceId: 'd1', cohorts: ['c'], window: contractWindow(1, t), receivedAt: t }, { deviceId: 'd1', cohorts: ['c'], window: bad, receivedAt: t }])).rejects.toThrow();
+    await expect(
+      s.insertWindows([
+        { deviceId: 'd1', cohorts: ['c'], window: contractWindow(1, t), receivedAt: t },
+        { deviceId: 'd1', cohorts: ['c'], window: bad, receivedAt: t },
+      ]),
+    ).rejects.toThrow();
     expect(await s.windows({ deviceId: 'd1' })).toEqual([]);
     expect(await s.rollups({ scope: 'fleet', id: '*', from: 0, to: t + 3_600_000 })).toEqual([]);
     db.close();

@@ -2,8 +2,27 @@
 import type { Db } from './db.ts';
 import type { Alert } from '../../monitoring/alert.ts';
 import type { ModelReference } from '../../monitoring/model-reference.ts';
-import { addCounts, countsOfWindow, emptyCounts, rollupBuckets, storedScope, windowModel, type PendingRollup, type Rollup, type RollupCounts, type Scope } from '../../monitoring/rollup.ts';
-import type { AlertFilter, PruneCut, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from '../../monitoring/telemetry-store.ts';
+import {
+  addCounts,
+  countsOfWindow,
+  emptyCounts,
+  rollupBuckets,
+  storedScope,
+  windowModel,
+  type PendingRollup,
+  type Rollup,
+  type RollupCounts,
+  type Scope,
+} from '../../monitoring/rollup.ts';
+import type {
+  AlertFilter,
+  PruneCut,
+  PruneResult,
+  RollupQuery,
+  StoredWindow,
+  TelemetryStore,
+  WindowRecord,
+} from '../../monitoring/telemetry-store.ts';
 
 interface RollupRow {
   scope: Scope;
@@ -20,7 +39,6 @@ interface WindowRow {
   received_ms: number;
   body: string;
 }
-
 
 /** Rollup rows kept parsed in memory (most recently written); about 2 KB each. */
 const ROLLUP_CACHE_ROWS = 20_000;
@@ -58,7 +76,16 @@ export class SqliteTelemetryStore implements TelemetryStore {
       const w = r.window;
       const start = Date.parse(w.start);
       const model = windowModel(w);
-      const info = this.insertWindow.run(r.deviceId, w.seq, start, Date.parse(w.end), model, JSON.stringify(r.cohorts), r.receivedAt, JSON.stringify(w));
+      const info = this.insertWindow.run(
+        r.deviceId,
+        w.seq,
+        start,
+        Date.parse(w.end),
+        model,
+        JSON.stringify(r.cohorts),
+        r.receivedAt,
+        JSON.stringify(w),
+      );
       if (info.changes !== 1) return false;
       const counts = countsOfWindow(w);
       // The first bucket this window opens takes `counts` itself as its sum (no copy); later ones copy it.
@@ -108,9 +135,19 @@ export class SqliteTelemetryStore implements TelemetryStore {
   async rollups(q: RollupQuery): Promise<Rollup[]> {
     const id = q.scope === 'fleet' ? '*' : q.id;
     const scope = storedScope(q.scope, q.resolution);
-    const rows = (q.model
-      ? this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? AND model = ? ORDER BY hour_ms, model').all(scope, id, q.from, q.to, q.model)
-      : this.db.prepare('SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, model').all(scope, id, q.from, q.to)) as RollupRow[];
+    const rows = (
+      q.model
+        ? this.db
+            .prepare(
+              'SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? AND model = ? ORDER BY hour_ms, model',
+            )
+            .all(scope, id, q.from, q.to, q.model)
+        : this.db
+            .prepare(
+              'SELECT * FROM telemetry_rollups WHERE scope = ? AND scope_id = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, model',
+            )
+            .all(scope, id, q.from, q.to)
+    ) as RollupRow[];
     return rows.map((r) => ({ scope: q.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) }));
   }
 
@@ -121,7 +158,8 @@ export class SqliteTelemetryStore implements TelemetryStore {
       const ids = q.deviceIds.slice(i, i + 500);
       const sql = `SELECT * FROM telemetry_rollups WHERE scope = 'device' AND scope_id IN (${ids.map(() => '?').join(',')}) AND hour_ms >= ? AND hour_ms < ?${q.model ? ' AND model = ?' : ''}`;
       const rows = this.db.prepare(sql).all(...ids, q.from, q.to, ...(q.model ? [q.model] : [])) as RollupRow[];
-      for (const r of rows) out.push({ scope: r.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) });
+      for (const r of rows)
+        out.push({ scope: r.scope, id: r.scope_id, model: r.model, hour: r.hour_ms, ...(JSON.parse(r.body) as RollupCounts) });
     }
     return out.sort((a, b) => a.id.localeCompare(b.id) || a.hour - b.hour || a.model.localeCompare(b.model));
   }
@@ -129,9 +167,17 @@ export class SqliteTelemetryStore implements TelemetryStore {
   async windows(q: { deviceId: string; from?: number; to?: number; limit?: number }): Promise<StoredWindow[]> {
     const rows = this.db
       // The (device_id, seq) key serves this: a device's seqs grow with time, so seq order is time order.
-      .prepare('SELECT device_id, model, cohorts, received_ms, body FROM telemetry_windows WHERE device_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY seq DESC LIMIT ?')
+      .prepare(
+        'SELECT device_id, model, cohorts, received_ms, body FROM telemetry_windows WHERE device_id = ? AND start_ms >= ? AND start_ms < ? ORDER BY seq DESC LIMIT ?',
+      )
       .all(q.deviceId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit ?? 100) as WindowRow[];
-    return rows.map((r) => ({ deviceId: r.device_id, model: r.model, cohorts: JSON.parse(r.cohorts) as string[], receivedAt: r.received_ms, window: JSON.parse(r.body) }));
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      model: r.model,
+      cohorts: JSON.parse(r.cohorts) as string[],
+      receivedAt: r.received_ms,
+      window: JSON.parse(r.body),
+    }));
   }
 
   async prune(cut: PruneCut): Promise<PruneResult> {
@@ -139,9 +185,15 @@ export class SqliteTelemetryStore implements TelemetryStore {
     const minutes = [storedScope('fleet', 'minute'), storedScope('cohort', 'minute')];
     return this.db.transaction(() => ({
       windows: this.db.prepare('DELETE FROM telemetry_windows WHERE start_ms < ?').run(cut.windowsBefore).changes,
-      rollups: this.db.prepare('DELETE FROM telemetry_rollups WHERE hour_ms < ?').run(cut.rollupsBefore).changes
-        + (cut.minuteRollupsBefore === undefined ? 0 : this.db.prepare('DELETE FROM telemetry_rollups WHERE scope IN (?, ?) AND hour_ms < ?').run(...minutes, cut.minuteRollupsBefore).changes),
-      alerts: this.db.prepare("DELETE FROM telemetry_alerts WHERE state = 'resolved' AND updated_at < ?").run(new Date(cut.alertsBefore).toISOString()).changes,
+      rollups:
+        this.db.prepare('DELETE FROM telemetry_rollups WHERE hour_ms < ?').run(cut.rollupsBefore).changes +
+        (cut.minuteRollupsBefore === undefined
+          ? 0
+          : this.db.prepare('DELETE FROM telemetry_rollups WHERE scope IN (?, ?) AND hour_ms < ?').run(...minutes, cut.minuteRollupsBefore)
+              .changes),
+      alerts: this.db
+        .prepare("DELETE FROM telemetry_alerts WHERE state = 'resolved' AND updated_at < ?")
+        .run(new Date(cut.alertsBefore).toISOString()).changes,
     }))();
   }
 
@@ -169,13 +221,18 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   async putReference(model: string, ref: ModelReference): Promise<void> {
     this.db
-      .prepare('INSERT INTO telemetry_references (model, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO telemetry_references (model, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (model) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
+      )
       .run(model, JSON.stringify(ref), new Date().toISOString());
   }
 
   async listReferences(): Promise<{ model: string; reference: ModelReference }[]> {
-    return (this.db.prepare('SELECT model, body FROM telemetry_references ORDER BY model').all() as { model: string; body: string }[]).map((r) => ({
-      model: r.model, reference: JSON.parse(r.body) as ModelReference,
-    }));
+    return (this.db.prepare('SELECT model, body FROM telemetry_references ORDER BY model').all() as { model: string; body: string }[]).map(
+      (r) => ({
+        model: r.model,
+        reference: JSON.parse(r.body) as ModelReference,
+      }),
+    );
   }
 }

@@ -1,33 +1,90 @@
 // WebhookStore on SQLite (tables `webhooks`, `webhook_deliveries`, migration 6).
 import type { Db } from './db.ts';
-import { DELIVERIES_KEPT, type DeliveryRecord, type Webhook, type WebhookStore, type WebhookWithSecret } from '../../events/webhook-store.ts';
+import {
+  DELIVERIES_KEPT,
+  type DeliveryRecord,
+  type Webhook,
+  type WebhookStore,
+  type WebhookWithSecret,
+} from '../../events/webhook-store.ts';
 
 interface HookRow {
-  id: string; url: string; events: string; secret: string; description: string; enabled: number; disabled_reason: string | null;
-  disabled_at: string | null; cursor: number; failures: number; created_at: string; created_by: string;
+  id: string;
+  url: string;
+  events: string;
+  secret: string;
+  description: string;
+  enabled: number;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  cursor: number;
+  failures: number;
+  created_at: string;
+  created_by: string;
 }
 
 interface DeliveryRow {
-  id: number; hook_id: string; event_id: string; seq: number; type: string; attempt: number; ok: number; status: number | null;
-  error: string | null; latency_ms: number; at: string;
+  id: number;
+  hook_id: string;
+  event_id: string;
+  seq: number;
+  type: string;
+  attempt: number;
+  ok: number;
+  status: number | null;
+  error: string | null;
+  latency_ms: number;
+  at: string;
 }
 
 const hook = (r: HookRow): WebhookWithSecret => ({
-  id: r.id, url: r.url, events: JSON.parse(r.events) as string[], secret: r.secret, description: r.description, enabled: r.enabled === 1,
-  disabledReason: r.disabled_reason, disabledAt: r.disabled_at, cursor: r.cursor, failures: r.failures, createdAt: r.created_at, createdBy: r.created_by,
+  id: r.id,
+  url: r.url,
+  events: JSON.parse(r.events) as string[],
+  secret: r.secret,
+  description: r.description,
+  enabled: r.enabled === 1,
+  disabledReason: r.disabled_reason,
+  disabledAt: r.disabled_at,
+  cursor: r.cursor,
+  failures: r.failures,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
 });
 
 const withoutSecret = ({ secret: _secret, ...h }: WebhookWithSecret): Webhook => h;
 
-const COLUMNS: Record<string, string> = { enabled: 'enabled', disabledReason: 'disabled_reason', disabledAt: 'disabled_at', cursor: 'cursor', failures: 'failures' };
+const COLUMNS: Record<string, string> = {
+  enabled: 'enabled',
+  disabledReason: 'disabled_reason',
+  disabledAt: 'disabled_at',
+  cursor: 'cursor',
+  failures: 'failures',
+};
 
 export class SqliteWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
 
   async create(h: WebhookWithSecret): Promise<Webhook> {
-    this.db.prepare(`INSERT INTO webhooks (id, url, events, secret, description, enabled, disabled_reason, disabled_at, cursor, failures, created_at, created_by)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(h.id, h.url, JSON.stringify(h.events), h.secret, h.description, h.enabled ? 1 : 0, h.disabledReason, h.disabledAt, h.cursor, h.failures, h.createdAt, h.createdBy);
+    this.db
+      .prepare(
+        `INSERT INTO webhooks (id, url, events, secret, description, enabled, disabled_reason, disabled_at, cursor, failures, created_at, created_by)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        h.id,
+        h.url,
+        JSON.stringify(h.events),
+        h.secret,
+        h.description,
+        h.enabled ? 1 : 0,
+        h.disabledReason,
+        h.disabledAt,
+        h.cursor,
+        h.failures,
+        h.createdAt,
+        h.createdBy,
+      );
     return withoutSecret(h);
   }
 
@@ -47,28 +104,52 @@ export class SqliteWebhookStore implements WebhookStore {
     })();
   }
 
-  async update(id: string, patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>): Promise<boolean> {
+  async update(
+    id: string,
+    patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>,
+  ): Promise<boolean> {
     const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
     if (keys.length === 0) return !!(await this.get(id));
-    const values = keys.map((k) => (k === 'enabled' ? (patch.enabled ? 1 : 0) : patch[k] ?? null));
-    return this.db.prepare(`UPDATE webhooks SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`).run(...values, id).changes > 0;
+    const values = keys.map((k) => (k === 'enabled' ? (patch.enabled ? 1 : 0) : (patch[k] ?? null)));
+    return (
+      this.db.prepare(`UPDATE webhooks SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`).run(...values, id).changes > 0
+    );
   }
 
   async addDelivery(d: Omit<DeliveryRecord, 'id'>): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO webhook_deliveries (hook_id, event_id, seq, type, attempt, ok, status, error, latency_ms, at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(d.hookId, d.eventId, d.sequence, d.type, d.attempt, d.ok ? 1 : 0, d.status, d.error, d.latencyMs, d.at);
+      this.db
+        .prepare(
+          `INSERT INTO webhook_deliveries (hook_id, event_id, seq, type, attempt, ok, status, error, latency_ms, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(d.hookId, d.eventId, d.sequence, d.type, d.attempt, d.ok ? 1 : 0, d.status, d.error, d.latencyMs, d.at);
       // Ids are shared by every hook: prune below this hook's KEPT-th newest row, not by arithmetic on ids.
-      this.db.prepare(`DELETE FROM webhook_deliveries WHERE hook_id = @hook AND id < (
-        SELECT id FROM webhook_deliveries WHERE hook_id = @hook ORDER BY id DESC LIMIT 1 OFFSET @offset)`).run({ hook: d.hookId, offset: DELIVERIES_KEPT - 1 });
+      this.db
+        .prepare(
+          `DELETE FROM webhook_deliveries WHERE hook_id = @hook AND id < (
+        SELECT id FROM webhook_deliveries WHERE hook_id = @hook ORDER BY id DESC LIMIT 1 OFFSET @offset)`,
+        )
+        .run({ hook: d.hookId, offset: DELIVERIES_KEPT - 1 });
     })();
   }
 
   async deliveries(hookId: string, limit = 50): Promise<DeliveryRecord[]> {
-    const rows = this.db.prepare('SELECT * FROM webhook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ?').all(hookId, limit) as DeliveryRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM webhook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ?')
+      .all(hookId, limit) as DeliveryRow[];
     return rows.map((r) => ({
-      id: r.id, hookId: r.hook_id, eventId: r.event_id, sequence: r.seq, type: r.type, attempt: r.attempt, ok: r.ok === 1, status: r.status,
-      error: r.error, latencyMs: r.latency_ms, at: r.at,
+      id: r.id,
+      hookId: r.hook_id,
+      eventId: r.event_id,
+      sequence: r.seq,
+      type: r.type,
+      attempt: r.attempt,
+      ok: r.ok === 1,
+      status: r.status,
+      error: r.error,
+      latencyMs: r.latency_ms,
+      at: r.at,
     }));
   }
 }

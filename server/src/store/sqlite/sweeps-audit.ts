@@ -9,7 +9,8 @@ export class SqliteSweepStore implements SweepStore {
   constructor(private readonly db: Db) {}
 
   async create(s: Sweep): Promise<Sweep> {
-    this.db.prepare('INSERT INTO sweeps (id, status, model, config, run_ids, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO sweeps (id, status, model, config, run_ids, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(s.id, s.status, s.model, json(s.config), json(s.runIds), s.createdAt, s.endedAt);
     return s;
   }
@@ -18,8 +19,13 @@ export class SqliteSweepStore implements SweepStore {
     const r = this.db.prepare('SELECT * FROM sweeps WHERE id = ?').get(id) as Row | undefined;
     if (!r) return null;
     return {
-      id: r.id as string, status: r.status as Sweep['status'], model: r.model as string, config: parse(r.config),
-      runIds: parse(r.run_ids), createdAt: r.created_at as string, endedAt: (r.ended_at as string) ?? null,
+      id: r.id as string,
+      status: r.status as Sweep['status'],
+      model: r.model as string,
+      config: parse(r.config),
+      runIds: parse(r.run_ids),
+      createdAt: r.created_at as string,
+      endedAt: (r.ended_at as string) ?? null,
     };
   }
 
@@ -36,16 +42,24 @@ export class SqliteAuditStore implements AuditStore {
   constructor(private readonly db: Db) {}
 
   async record(a: Omit<AuditRecord, 'id' | 'at'>): Promise<void> {
-    this.db.prepare('INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(now(), a.actor, a.action, a.subject, json(a.detail));
+    this.db
+      .prepare('INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)')
+      .run(now(), a.actor, a.action, a.subject, json(a.detail));
   }
 
   async list(filter: { subject?: string; limit?: number } = {}): Promise<AuditRecord[]> {
-    const rows = (filter.subject
-      ? this.db.prepare('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?').all(filter.subject, filter.limit ?? 200)
-      : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(filter.limit ?? 200)) as Row[];
+    const rows = (
+      filter.subject
+        ? this.db.prepare('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?').all(filter.subject, filter.limit ?? 200)
+        : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(filter.limit ?? 200)
+    ) as Row[];
     return rows.map((r) => ({
-      id: r.id as number, at: r.at as string, actor: r.actor as string, action: r.action as string,
-      subject: r.subject as string, detail: parse(r.detail),
+      id: r.id as number,
+      at: r.at as string,
+      actor: r.actor as string,
+      action: r.action as string,
+      subject: r.subject as string,
+      detail: parse(r.detail),
     }));
   }
 }

@@ -52,7 +52,9 @@ export function LineChart(p: LineChartProps) {
   const sx = linear(x0, x1 === x0 ? x0 + 1 : x1, M.left, width - M.right);
   const sy = linear(lo, hi, height - M.bottom, M.top);
   const isTime = (p.x ?? 'time') === 'time';
-  const xTicks = isTime ? timeTicks(x0, x1, Math.max(2, Math.floor(width / 110))) : niceTicks(x0, x1, Math.max(2, Math.floor(width / 80))).filter((t) => Number.isInteger(t) || x1 - x0 > 5);
+  const xTicks = isTime
+    ? timeTicks(x0, x1, Math.max(2, Math.floor(width / 110)))
+    : niceTicks(x0, x1, Math.max(2, Math.floor(width / 80))).filter((t) => Number.isInteger(t) || x1 - x0 > 5);
   const xText = p.xLabel ?? (isTime ? (t: number) => timeLabel(t, x1 - x0) : compact);
 
   const path = (pts: LinePoint[]) => {
@@ -77,31 +79,79 @@ export function LineChart(p: LineChartProps) {
     setHover(best);
   };
   const hx = hover === null ? null : xs[hover];
-  const summary = `${p.label}: ${p.series.map((s) => {
-    const last = [...s.points].reverse().find((q) => q.y !== null);
-    return `${s.name} ${last ? fmtY(last.y!) : 'no data'}`;
-  }).join(', ')}`;
+  const summary = `${p.label}: ${p.series
+    .map((s) => {
+      const last = [...s.points].reverse().find((q) => q.y !== null);
+      return `${s.name} ${last ? fmtY(last.y!) : 'no data'}`;
+    })
+    .join(', ')}`;
 
-  return h('figure', { class: 'chart', ref },
-    h('svg', { width, height, role: 'img', 'aria-label': summary, onMouseMove: onMove, onMouseLeave: () => setHover(null) },
-      niceTicks(lo, hi, 4).map((t) => h('g', { key: `y${t}`, class: 'grid' },
-        h('line', { x1: M.left, x2: width - M.right, y1: sy(t), y2: sy(t) }),
-        h('text', { x: M.left - 6, y: sy(t), dy: '0.32em', 'text-anchor': 'end' }, fmtY(t)))),
-      hasData ? xTicks.map((t) => h('text', { key: `x${t}`, class: 'axis', x: sx(t), y: height - 6, 'text-anchor': sx(t) > width - M.right - 30 ? 'end' : sx(t) < M.left + 30 ? 'start' : 'middle' }, xText(t))) : null,
-      (p.thresholds ?? []).map((t) => h('g', { key: `t${t.label}`, class: `threshold tone-${t.tone ?? 'warn'}` },
-        h('line', { x1: M.left, x2: width - M.right, y1: sy(t.y), y2: sy(t.y) }),
-        h('text', { x: width - M.right - 2, y: sy(t.y) - 3, 'text-anchor': 'end' }, t.label))),
-      p.series.map((s, i) => h('path', { key: s.name, class: `line s${(s.color ?? i) % 8}${s.dashed ? ' dashed' : ''}`, d: path(s.points) })),
-      p.series.map((s, i) => s.points.filter((q) => q.y !== null).length === 1
-        ? s.points.filter((q) => q.y !== null).map((q) => h('circle', { key: `${s.name}-dot`, class: `dot s${(s.color ?? i) % 8}`, cx: sx(q.x), cy: sy(q.y!), r: 3 }))
-        : null),
+  return h(
+    'figure',
+    { class: 'chart', ref },
+    h(
+      'svg',
+      { width, height, role: 'img', 'aria-label': summary, onMouseMove: onMove, onMouseLeave: () => setHover(null) },
+      niceTicks(lo, hi, 4).map((t) =>
+        h(
+          'g',
+          { key: `y${t}`, class: 'grid' },
+          h('line', { x1: M.left, x2: width - M.right, y1: sy(t), y2: sy(t) }),
+          h('text', { x: M.left - 6, y: sy(t), dy: '0.32em', 'text-anchor': 'end' }, fmtY(t)),
+        ),
+      ),
+      hasData
+        ? xTicks.map((t) =>
+            h(
+              'text',
+              {
+                key: `x${t}`,
+                class: 'axis',
+                x: sx(t),
+                y: height - 6,
+                'text-anchor': sx(t) > width - M.right - 30 ? 'end' : sx(t) < M.left + 30 ? 'start' : 'middle',
+              },
+              xText(t),
+            ),
+          )
+        : null,
+      (p.thresholds ?? []).map((t) =>
+        h(
+          'g',
+          { key: `t${t.label}`, class: `threshold tone-${t.tone ?? 'warn'}` },
+          h('line', { x1: M.left, x2: width - M.right, y1: sy(t.y), y2: sy(t.y) }),
+          h('text', { x: width - M.right - 2, y: sy(t.y) - 3, 'text-anchor': 'end' }, t.label),
+        ),
+      ),
+      p.series.map((s, i) =>
+        h('path', { key: s.name, class: `line s${(s.color ?? i) % 8}${s.dashed ? ' dashed' : ''}`, d: path(s.points) }),
+      ),
+      p.series.map((s, i) =>
+        s.points.filter((q) => q.y !== null).length === 1
+          ? s.points
+              .filter((q) => q.y !== null)
+              .map((q) => h('circle', { key: `${s.name}-dot`, class: `dot s${(s.color ?? i) % 8}`, cx: sx(q.x), cy: sy(q.y!), r: 3 }))
+          : null,
+      ),
       hx !== null && hx !== undefined ? h('line', { class: 'cursor', x1: sx(hx), x2: sx(hx), y1: M.top, y2: height - M.bottom }) : null,
-      !hasData ? h('text', { class: 'axis', x: width / 2, y: height / 2, 'text-anchor': 'middle' }, 'No data in this range') : null),
-    h('figcaption', { class: 'legend' },
+      !hasData ? h('text', { class: 'axis', x: width / 2, y: height / 2, 'text-anchor': 'middle' }, 'No data in this range') : null,
+    ),
+    h(
+      'figcaption',
+      { class: 'legend' },
       p.series.map((s, i) => {
         const at = hx === null || hx === undefined ? null : s.points.find((q) => q.x === hx);
-        return h('span', { key: s.name, class: 'legend-item' }, h('i', { class: `swatch s${(s.color ?? i) % 8}${s.dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }), s.name,
-          at && at.y !== null ? h('b', null, ` ${fmtY(at.y)}`) : null);
+        return h(
+          'span',
+          { key: s.name, class: 'legend-item' },
+          h('i', { class: `swatch s${(s.color ?? i) % 8}${s.dashed ? ' dashed' : ''}`, 'aria-hidden': 'true' }),
+          s.name,
+          at && at.y !== null ? h('b', null, ` ${fmtY(at.y)}`) : null,
+        );
       }),
-      hx !== null && hx !== undefined ? h('span', { class: 'legend-at muted' }, isTime ? new Date(hx).toLocaleString('en-GB') : `${xText(hx)}`) : null));
+      hx !== null && hx !== undefined
+        ? h('span', { class: 'legend-at muted' }, isTime ? new Date(hx).toLocaleString('en-GB') : `${xText(hx)}`)
+        : null,
+    ),
+  );
 }

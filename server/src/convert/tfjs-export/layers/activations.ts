@@ -6,8 +6,22 @@ import { ExportError } from '../../convert-error.ts';
 
 /** Activation identifiers `applyActivation` understands (TensorFlow.js serialized names). */
 export const SUPPORTED_ACTIVATIONS = [
-  'linear', 'relu', 'relu6', 'sigmoid', 'hardSigmoid', 'tanh', 'softmax', 'logSoftmax',
-  'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new',
+  'linear',
+  'relu',
+  'relu6',
+  'sigmoid',
+  'hardSigmoid',
+  'tanh',
+  'softmax',
+  'logSoftmax',
+  'elu',
+  'selu',
+  'softplus',
+  'softsign',
+  'swish',
+  'mish',
+  'gelu',
+  'gelu_new',
 ] as const;
 
 const same = (v: Value, name: string): Value => ({ ...v, name });
@@ -53,12 +67,18 @@ export function applyActivation(ctx: ExportContext, v: Value, activation: string
     }
     case 'gelu_new': {
       const cube = ctx.node('Mul', [ctx.node('Mul', [x, x]), x]);
-      const inner = ctx.node('Mul', [ctx.node('Add', [x, ctx.node('Mul', [cube, ctx.scalar(0.044715)])]), ctx.scalar(Math.sqrt(2 / Math.PI))]);
+      const inner = ctx.node('Mul', [
+        ctx.node('Add', [x, ctx.node('Mul', [cube, ctx.scalar(0.044715)])]),
+        ctx.scalar(Math.sqrt(2 / Math.PI)),
+      ]);
       const t = ctx.node('Add', [ctx.node('Tanh', [inner]), ctx.scalar(1)]);
       return same(v, ctx.node('Mul', [ctx.node('Mul', [x, t]), ctx.scalar(0.5)], {}, 'GeluNew'));
     }
     default:
-      throw new ExportError('EXPORT_UNSUPPORTED_CONFIG', `activation '${activation}' is not supported; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
+      throw new ExportError(
+        'EXPORT_UNSUPPORTED_CONFIG',
+        `activation '${activation}' is not supported; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`,
+      );
   }
 }
 

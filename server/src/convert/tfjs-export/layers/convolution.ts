@@ -50,10 +50,20 @@ function spatialLast(
 }
 
 /** Keras kernel [...k, inC/groups, outC] → ONNX weight [outC, inC/groups, ...k]. */
-const kernelToOnnx = (kernel: LayerWeight) => spatialLast(kernel, (inC, outC) => [outC, inC], (i, o, inC) => o * inC + i);
+const kernelToOnnx = (kernel: LayerWeight) =>
+  spatialLast(
+    kernel,
+    (inC, outC) => [outC, inC],
+    (i, o, inC) => o * inC + i,
+  );
 
 /** Keras depthwise kernel [...k, inC, multiplier] → ONNX grouped weight [inC*multiplier, 1, ...k]: Keras output channel c*mult + m reads input channel c, as ONNX group c does. */
-const depthwiseToOnnx = (kernel: LayerWeight) => spatialLast(kernel, (inC, mult) => [inC * mult, 1], (c, m, _inC, mult) => c * mult + m);
+const depthwiseToOnnx = (kernel: LayerWeight) =>
+  spatialLast(
+    kernel,
+    (inC, mult) => [inC * mult, 1],
+    (c, m, _inC, mult) => c * mult + m,
+  );
 
 interface ConvGeometry {
   kernel: number[];
@@ -88,7 +98,14 @@ export function convAttrs(layer: LayerInfo, x: Value, withDilations = true): Rec
   };
 }
 
-function conv(ctx: ExportContext, layer: LayerInfo, input: Value, w: { dims: number[]; values: Float32Array }, group: number, useBias: boolean): Value {
+function conv(
+  ctx: ExportContext,
+  layer: LayerInfo,
+  input: Value,
+  w: { dims: number[]; values: Float32Array },
+  group: number,
+  useBias: boolean,
+): Value {
   const x = ctx.channelsFirst(input);
   const weight = ctx.weight('kernel', w.dims, w.values);
   const bias = useBias ? layer.weights.get('bias') : undefined;

@@ -13,7 +13,11 @@ function elementwise(op: 'Sum' | 'Mul' | 'Mean' | 'Max' | 'Min'): LayerConverter
     const xs = aligned(ctx, inputs);
     let name: string;
     if (op === 'Mul') name = xs.slice(1).reduce((acc, v) => ctx.node('Mul', [acc, v.name]), xs[0]!.name);
-    else name = ctx.node(op, xs.map((v) => v.name));
+    else
+      name = ctx.node(
+        op,
+        xs.map((v) => v.name),
+      );
     return { name, shape: layer.outputShape, channelsFirst: xs[0]!.channelsFirst };
   };
 }
@@ -27,5 +31,13 @@ export const minimumLayer = elementwise('Min');
 export const concatenateLayer: LayerConverter = (ctx, layer, inputs) => {
   const xs = aligned(ctx, inputs);
   const axis = ctx.axis(xs[0]!, layer.config.axis ?? -1);
-  return { name: ctx.node('Concat', xs.map((v) => v.name), { axis }), shape: layer.outputShape, channelsFirst: xs[0]!.channelsFirst };
+  return {
+    name: ctx.node(
+      'Concat',
+      xs.map((v) => v.name),
+      { axis },
+    ),
+    shape: layer.outputShape,
+    channelsFirst: xs[0]!.channelsFirst,
+  };
 };

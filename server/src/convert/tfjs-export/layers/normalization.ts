@@ -6,7 +6,8 @@ export const batchNormLayer: LayerConverter = (ctx, layer, [input]) => {
   const rank = input!.shape.length;
   const axisCfg = layer.config.axis ?? -1;
   const axis = Array.isArray(axisCfg) ? axisCfg : [axisCfg];
-  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank - 1)) unsupportedConfig(layer, `axis=${JSON.stringify(axisCfg)} (only the channel axis)`);
+  if (axis.length !== 1 || (axis[0] !== -1 && axis[0] !== rank - 1))
+    unsupportedConfig(layer, `axis=${JSON.stringify(axisCfg)} (only the channel axis)`);
   // ONNX normalizes axis 1, which is the Keras channel axis once the tensor is channels-first.
   const x = ctx.channelsFirst(input!);
   const mean = requireWeight(layer, 'moving_mean');

@@ -52,7 +52,12 @@ function checkSupported(layer: LayerInfo): void {
   if (layer.config.returnState) unsupportedConfig(layer, 'returnState=true');
 }
 
-function recurrent(op: 'LSTM' | 'GRU' | 'RNN', order: number[], gates: number, activationNames: (layer: LayerInfo) => (string | undefined)[]): LayerConverter {
+function recurrent(
+  op: 'LSTM' | 'GRU' | 'RNN',
+  order: number[],
+  gates: number,
+  activationNames: (layer: LayerInfo) => (string | undefined)[],
+): LayerConverter {
   return (ctx: ExportContext, layer, [input]): Value => {
     checkSupported(layer);
     const x = ctx.keras(input!);
@@ -76,7 +81,11 @@ function recurrent(op: 'LSTM' | 'GRU' | 'RNN', order: number[], gates: number, a
     if (layer.config.returnSequences) {
       const [y] = ctx.multiNode(op, inputs, ['Y'], attrs);
       const squeezed = ctx.node('Squeeze', [y!, ctx.int64([1])]);
-      return { name: ctx.node('Transpose', [squeezed], { perm: [1, 0, 2] }, 'batch_major'), shape: layer.outputShape, channelsFirst: false };
+      return {
+        name: ctx.node('Transpose', [squeezed], { perm: [1, 0, 2] }, 'batch_major'),
+        shape: layer.outputShape,
+        channelsFirst: false,
+      };
     }
     const [, yh] = ctx.multiNode(op, inputs, [null, 'Y_h'], attrs);
     return { name: ctx.node('Squeeze', [yh!, ctx.int64([0])]), shape: layer.outputShape, channelsFirst: false };
@@ -84,7 +93,14 @@ function recurrent(op: 'LSTM' | 'GRU' | 'RNN', order: number[], gates: number, a
 }
 
 /** Keras LSTM gates are i, f, c, o; ONNX wants i, o, f, c. */
-export const lstmLayer = recurrent('LSTM', [0, 3, 1, 2], 4, (l) => [l.config.recurrentActivation ?? 'hardSigmoid', l.config.activation ?? 'tanh', l.config.activation ?? 'tanh']);
+export const lstmLayer = recurrent('LSTM', [0, 3, 1, 2], 4, (l) => [
+  l.config.recurrentActivation ?? 'hardSigmoid',
+  l.config.activation ?? 'tanh',
+  l.config.activation ?? 'tanh',
+]);
 /** Keras GRU gates are z, r, h, as in ONNX. */
-export const gruLayer = recurrent('GRU', [0, 1, 2], 3, (l) => [l.config.recurrentActivation ?? 'hardSigmoid', l.config.activation ?? 'tanh']);
+export const gruLayer = recurrent('GRU', [0, 1, 2], 3, (l) => [
+  l.config.recurrentActivation ?? 'hardSigmoid',
+  l.config.activation ?? 'tanh',
+]);
 export const simpleRnnLayer = recurrent('RNN', [0], 1, (l) => [l.config.activation ?? 'tanh']);
