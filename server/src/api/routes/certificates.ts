@@ -7,7 +7,7 @@ import { validationHook } from '../errors.ts';
 import { route, routeApp } from '../route.ts';
 import { respond } from '../schemas/respond.ts';
 import { CaInfo, IssuedCertificate } from '../schemas/identity.ts';
-import { limitBody, type FleetServices } from './fleet-services.ts';
+import { limitBody, requireDevice, type FleetServices } from './fleet-services.ts';
 
 const PublicKey = z
   .string()
@@ -44,13 +44,7 @@ export function deviceCertificateRoutes(f: FleetServices) {
       ),
       async (c) => {
         const { id } = c.req.valid('param');
-        const header = c.req.header('authorization');
-        const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
-        const colon = secret.indexOf(':');
-        if (colon <= 0 || secret.slice(0, colon) !== id)
-          throw new ApiError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <deviceId>:<deviceToken> for this device');
-        if (!(await f.devices.authenticate(id, secret.slice(colon + 1))))
-          throw new ApiError(401, 'UNAUTHENTICATED', 'unknown device, wrong token, or revoked');
+        await requireDevice(f, c.req.header('authorization'), id);
         return c.json({ v: 1 as const, ...(await requireCa(f).issue(id, c.req.valid('json').publicKey)) }, 201);
       },
     );

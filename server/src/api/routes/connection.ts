@@ -5,7 +5,7 @@ import { respond } from '../schemas/respond.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { BrokerEndpoints } from '../../broker/broker-link.ts';
 import { ApiError } from '../api-error.ts';
-import type { FleetServices } from './fleet-services.ts';
+import { requireDevice, type FleetServices } from './fleet-services.ts';
 
 export function connectionRoutes(f: FleetServices, endpoints: () => BrokerEndpoints | null) {
   return routeApp([]).openapi(
@@ -22,13 +22,7 @@ export function connectionRoutes(f: FleetServices, endpoints: () => BrokerEndpoi
     ),
     async (c) => {
       const { id } = c.req.valid('param');
-      const header = c.req.header('authorization');
-      const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
-      const colon = secret.indexOf(':');
-      if (colon <= 0 || secret.slice(0, colon) !== id)
-        throw new ApiError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <deviceId>:<deviceToken> for this device');
-      if (!(await f.devices.authenticate(id, secret.slice(colon + 1))))
-        throw new ApiError(401, 'UNAUTHENTICATED', 'unknown device, wrong token, or revoked');
+      await requireDevice(f, c.req.header('authorization'), id);
       const e = endpoints();
       if (!e) throw new ApiError(503, 'BROKER_NOT_READY', 'the broker is still starting; try again in a moment');
       return c.json({ v: 1 as const, prefix: DEFAULT_PREFIX, mqtt: e.mqttsUrl ?? e.mqttUrl, ws: e.wsUrl }, 200);

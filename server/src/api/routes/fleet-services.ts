@@ -33,3 +33,16 @@ export const limitBody = (max: number) =>
       throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `request bodies here are limited to ${max} bytes`);
     },
   });
+
+/**
+ * A device's own request [WIRE-3.3]: `Authorization: Bearer <deviceId>:<deviceToken>` naming device `id`, with a
+ * token the registry accepts; 401 otherwise. Used by routes a device calls before operator authentication.
+ */
+export async function requireDevice(f: Pick<FleetServices, 'devices'>, header: string | undefined, id: string): Promise<void> {
+  const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  const colon = secret.indexOf(':');
+  if (colon <= 0 || secret.slice(0, colon) !== id)
+    throw new ApiError(401, 'UNAUTHENTICATED', 'send Authorization: Bearer <deviceId>:<deviceToken> for this device');
+  if (!(await f.devices.authenticate(id, secret.slice(colon + 1))))
+    throw new ApiError(401, 'UNAUTHENTICATED', 'unknown device, wrong token, or revoked');
+}
