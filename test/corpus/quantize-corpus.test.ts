@@ -109,14 +109,14 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%).
   // Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%), every EfficientNet-B0 through.
   // MobileNetV2, ShuffleNetV2 and RegNetY are limited by their weights (7-bit weights alone: relative L2 ~8%, ~14%,
-  // ~5%); full 8-bit uint8 weights and bias correction halve that (~4%, ~7%, ~2.4%), yet none of the 15 models that
-  // missed the gate passes now (measured again: MobileNetV2 91.7–93.8%, RegNetY 95.8%, ShuffleNetV2 81–85% top-1 on 48
-  // held-out rows, the tiny ViT twice at 97.9%, one miss): these briefly trained models have small logit margins, and
-  // 32 calibration rows cannot tell a candidate at 97% from one at 100%. The full suite was not run again with them
-  // (machine load ~18 on 2 cores); the floor stays where it last measured, minus two models.
-  const FLOOR = 0.73;
+  // ~5%); full 8-bit uint8 weights, tried when 7-bit misses, halve that (~4%, ~7%, ~2.4%). Measured with them (full
+  // suite, AMD EPYC without VNNI, 2026-12-06): 51 of 63 (81%), three RegNetY through on uint8 weights; still failing:
+  // MobileNetV2 ×5 (95.8% top-1 on 48 held-out rows), ShuffleNetV2 ×3 (85.4%), RegNetY ×2 and the tiny ViT ×2 (97.9%,
+  // one miss): these briefly trained models have small logit margins, and 32 calibration rows cannot tell a candidate
+  // at 97% from one at 100%. The floor is that figure minus two models.
+  const FLOOR = 0.77;
 
-  it('quantizes the corpus through the parity gate (floor 73%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
+  it('quantizes the corpus through the parity gate (floor 77%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
     try {
       await Promise.all(balance(dir, manifest.models, WORKERS).map((files) => quantizeIn(dir, out, files)));
