@@ -9,6 +9,14 @@ export const CLAIM = /^fec_(enr-[0-9a-f]{8})\.([A-Za-z0-9_-]{32})$/;
 /** How far a proof's timestamp may be from the server's clock, ms. */
 export const ENROLL_CLOCK_SKEW_MS = 5 * 60_000;
 
+/** When a proof was made, ms since the epoch. */
+const Timestamp = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** An Ed25519 signature, base64 (88 characters). */
+const Ed25519Proof = z
+  .string()
+  .length(88)
+  .regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)');
+
 /** `POST /api/v1/enroll` body; every field bounded. */
 export const EnrollRequest = z
   .object({
@@ -21,12 +29,9 @@ export const EnrollRequest = z
       .length(44)
       .regex(/^[A-Za-z0-9+/]{43}=$/, 'publicKey must be a base64 raw Ed25519 key (44 characters)'),
     /** Milliseconds since the epoch when the proof was made. */
-    timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    timestamp: Timestamp,
     /** Ed25519 signature of {@link enrollProofMessage}, base64 (88 characters). */
-    proof: z
-      .string()
-      .length(88)
-      .regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
+    proof: Ed25519Proof,
   })
   .strict();
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
@@ -58,12 +63,9 @@ export const RecoverRequest = z
     v: z.literal(1),
     deviceId: z.string().regex(DEVICE_ID, 'deviceId must match [A-Za-z0-9][A-Za-z0-9_-]{0,63}'),
     /** Milliseconds since the epoch when the proof was made; must be newer than the device's last accepted proof. */
-    timestamp: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    timestamp: Timestamp,
     /** Ed25519 signature of {@link recoverProofMessage} by the enrolled key, base64 (88 characters). */
-    proof: z
-      .string()
-      .length(88)
-      .regex(/^[A-Za-z0-9+/]{86}==$/, 'proof must be a base64 Ed25519 signature (88 characters)'),
+    proof: Ed25519Proof,
   })
   .strict();
 export type RecoverRequest = z.infer<typeof RecoverRequest>;

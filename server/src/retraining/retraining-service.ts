@@ -277,6 +277,31 @@ export class RetrainingService {
     return { bytes, parityPassed: gate?.passed === true };
   }
 
+  /**
+   * The retrain's field dataset as the policy asks (its cohorts and label sources; each cohort also profiled on its
+   * rows since the drift began), recorded on the job. A native retrain keeps the champion's split seed.
+   */
+  private async fieldDataset(job: RetrainJob, p: RetrainingPolicy, driftSince?: string, splitSeed?: number) {
+    const ds = await buildFieldDataset(this.d, {
+      parent: p.data.parent,
+      model: job.model,
+      cohorts: p.data.cohorts,
+      holdoutFraction: p.data.holdoutFraction,
+      ...(splitSeed !== undefined ? { splitSeed } : {}),
+      minDevicesPerLabel: p.data.minDevicesPerLabel,
+      sources: p.data.sources,
+      recentSince: driftSince,
+    });
+    job.dataset = {
+      digest: ds.version.digest,
+      name: ds.version.name,
+      parents: ds.version.parents,
+      fieldRows: ds.fieldRows,
+      holdoutRows: ds.holdout.n,
+    };
+    return ds;
+  }
+
   private async execute(job: RetrainJob, p: RetrainingPolicy, driftSince?: string): Promise<RetrainJob> {
     const { store, runs } = this.d;
     const champion = await store.models.resolve(`${job.model}@champion`);
@@ -292,23 +317,7 @@ export class RetrainingService {
     const championRun = await store.runs.get(champion.runId);
     if (!championRun) throw RetrainingError.notFound('run', champion.runId);
     const championInt8 = await this.int8(champion, job.actor);
-    const ds = await buildFieldDataset(this.d, {
-      parent: p.data.parent,
-      model: job.model,
-      cohorts: p.data.cohorts,
-      holdoutFraction: p.data.holdoutFraction,
-      splitSeed: championRun.splitSeed,
-      minDevicesPerLabel: p.data.minDevicesPerLabel,
-      sources: p.data.sources,
-      recentSince: driftSince,
-    });
-    job.dataset = {
-      digest: ds.version.digest,
-      name: ds.version.name,
-      parents: ds.version.parents,
-      fieldRows: ds.fieldRows,
-      holdoutRows: ds.holdout.n,
-    };
+    const ds = await this.fieldDataset(job, p, driftSince, championRun.splitSeed);
     const run = await runs.start(
       {
         dataset: ds.version.digest,
@@ -349,23 +358,7 @@ export class RetrainingService {
         'NO_CHAMPION',
         `${job.champion} has no ONNX model (export it first) for the trainer to start from and the gate to compare with`,
       );
-    const ds = await buildFieldDataset(this.d, {
-      parent: p.data.parent,
-      model: job.model,
-      cohorts: p.data.cohorts,
-      holdoutFraction: p.data.holdoutFraction,
-      minDevicesPerLabel: p.data.minDevicesPerLabel,
-      sources: p.data.sources,
-      // As for a native retrain: the challenger's cohorts are profiled on their rows since the drift began.
-      recentSince: driftSince,
-    });
-    job.dataset = {
-      digest: ds.version.digest,
-      name: ds.version.name,
-      parents: ds.version.parents,
-      fieldRows: ds.fieldRows,
-      holdoutRows: ds.holdout.n,
-    };
+    const ds = await this.fieldDataset(job, p, driftSince);
     // By name and digest: a field dataset with no field rows has its parent's content, so the digest alone is ambiguous.
     const { data } = await loadDataset(this.d, `${ds.version.name}@${ds.version.digest}`);
     const ev = await conversion.evidence(champion);
