@@ -86,8 +86,11 @@ export class TelemetryIngest {
   private async enqueue(deviceId: string, received: TelemetryWindow): Promise<void> {
     let facts = await this.factsOf(deviceId);
     const window = clipWindow(received, this.o.maxPredictionsPerSec);
-    // A model missing from cached facts may be one given since: look again before refusing.
-    if (window.model && !facts.given.includes(modelKey(window.model))) facts = await this.factsOf(deviceId, true);
+    // A model missing from cached facts may be one given since: look again before refusing (its desired state,
+    // then, only if still missing, the rollouts that notified it: the desired state answers most after a rollout).
+    const key = window.model ? modelKey(window.model) : null;
+    if (key && !facts.given.includes(key)) facts = await this.factsOf(deviceId, true);
+    if (key && !facts.given.includes(key)) facts.given.push(...(await this.rolledOutTo(deviceId)));
     // First sight since start: what it was admitted for before, from its stored windows (once per device).
     if (window.model && this.admission.needsSeed(deviceId))
       this.admission.seed(deviceId, await this.o.monitoring.recentModelsOf(deviceId, MAX_MODELS_PER_DEVICE));
@@ -109,15 +112,15 @@ export class TelemetryIngest {
       ...desiredModels(d),
       ...(reported && reported.id === d?.reported?.bundleId ? [modelKey({ name: reported.model, version: reported.version })] : []),
     ];
-    // Looking again before a refusal: also every bundle a rollout notified this device of. Its desired state may
-    // have moved on (a newer rollout) before the windows it made with the earlier model reached the server.
-    if (fresh) given.push(...(await this.rolledOutTo(deviceId)));
     const facts = { tags: d?.tags ?? [], given, until: Date.now() + (this.o.tagTtlMs ?? 60_000) };
     this.facts.set(deviceId, facts);
     return facts;
   }
 
-  /** `name@version` of the newest bundles rollouts notified `deviceId` of (at most MAX_MODELS_PER_DEVICE). */
+  /**
+   * `name@version` of the newest bundles rollouts notified `deviceId` of (at most MAX_MODELS_PER_DEVICE): its desired
+   * state may have moved on (a newer rollout) before the windows it made with the earlier model reached the server.
+   */
   private async rolledOutTo(deviceId: string): Promise<string[]> {
     const out: string[] = [];
     for (const m of (await this.o.store.rollouts.memberships(deviceId))
