@@ -7,7 +7,7 @@ import { badRequest } from '../api-error.ts';
 import { limitBody, type FleetServices } from './fleet-services.ts';
 import { DesiredState, Device, DevicePage, DeviceView, ImportLine, ImportResult, Provisioned, SetDesiredResult } from '../schemas/fleet.ts';
 import { respond } from '../schemas/respond.ts';
-import { streamImport } from './import-stream.ts';
+import { NDJSON, streamImport } from './import-stream.ts';
 
 const Label = z.string().min(1).max(64);
 const DeviceId = z.string().regex(DEVICE_ID, 'device ids match [A-Za-z0-9][A-Za-z0-9_-]{0,63} [WIRE-1.2]');
@@ -93,7 +93,9 @@ export function deviceRoutes(f: FleetServices) {
           ...respond(201, 'provisioned', ImportResult),
           200: {
             description: 'NDJSON: progress lines, then a done or an error line',
-            content: { 'application/x-ndjson': { schema: ImportLine } },
+            // A media type typed as plain `string` makes the handler's type a plain Response for this status: the typed
+            // client cannot follow NDJSON lines, while the document still names the type and the line schema.
+            content: { [NDJSON as string]: { schema: ImportLine } },
           },
         },
       ),
@@ -104,10 +106,8 @@ export function deviceRoutes(f: FleetServices) {
           count: made.length,
           devices: made.map((p) => ({ id: p.id, token: p.token })),
         });
-        if (!(c.req.header('accept') ?? '').includes('application/x-ndjson'))
-          return c.json(result(await f.devices.importCsv(text, actor)), 201);
-        // The NDJSON answer is a plain Response (its lines are typed by ImportLine, which the typed client cannot follow).
-        return (await streamImport(c, (onProgress) => f.devices.importCsv(text, actor, onProgress).then(result))) as never;
+        if (!(c.req.header('accept') ?? '').includes(NDJSON)) return c.json(result(await f.devices.importCsv(text, actor)), 201);
+        return await streamImport(c, (onProgress) => f.devices.importCsv(text, actor, onProgress).then(result));
       },
     )
     .openapi(

@@ -7,6 +7,9 @@ import { handleError } from '../errors.ts';
 
 type Progress = { done: number; total: number };
 
+/** The media type of the streamed answer. */
+export const NDJSON = 'application/x-ndjson';
+
 export async function streamImport<T extends object>(
   c: Context<AppEnv>,
   run: (onProgress: (p: Progress) => void) => Promise<T>,
@@ -49,5 +52,5 @@ export async function streamImport<T extends object>(
       ctl.enqueue(encoder.encode(`${JSON.stringify({ type: 'error', status: answer.status, ...((await answer.json()) as object) })}\n`));
     },
   });
-  return c.body(body, 200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  return c.body(body, 200, { 'content-type': NDJSON, 'cache-control': 'no-store' });
 }
