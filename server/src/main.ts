@@ -147,6 +147,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onError: (e) => log.error('rollout tick failed', { err: String((e as Error)?.stack ?? e) }),
   });
   const telemetry = new TelemetryIngest({ link: fleet.services.broker, store, monitoring, log, prefix: DEFAULT_PREFIX });
+  fleet.services.metrics.gauge(
+    'flotilla_telemetry_windows_refused_total',
+    'Telemetry windows acknowledged but not stored, by reason (invalid; model_not_given; overlapping: their interval was credited before)',
+    () => [
+      [{ reason: 'invalid' }, telemetry.invalid],
+      [{ reason: 'model_not_given' }, telemetry.refused],
+      [{ reason: 'overlapping' }, telemetry.overlapping],
+    ],
+    'counter',
+  );
+  fleet.services.metrics.gauge(
+    'flotilla_telemetry_windows_trimmed_total',
+    'Telemetry windows credited only for the part of their interval not credited before',
+    () => telemetry.trimmed,
+    'counter',
+  );
   const conversion = new ConversionService(store, blobs);
   const fieldSamples = side.samples;
   const samplesIngest = new SamplesIngest({ link: fleet.services.broker, store, samples: fieldSamples, log, prefix: DEFAULT_PREFIX });
