@@ -12,7 +12,10 @@ import { modelKey } from './model-reference.ts';
 import { NO_MODEL } from './rollup.ts';
 import { desiredModels, MAX_MODELS_PER_DEVICE, ModelAdmission } from './window-admission.ts';
 import { clipWindow } from './window-clip.ts';
-import { MAX_SPANS, WindowCoverage } from './window-coverage.ts';
+import { WindowCoverage } from './window-coverage.ts';
+
+/** A device's newest stored windows read back on its first window since start (older ones count as covered). */
+const SEED_WINDOWS = 16;
 
 export interface TelemetryIngestOptions {
   link: BrokerLink;
@@ -109,7 +112,10 @@ export class TelemetryIngest {
     if (window.model && this.admission.needsSeed(deviceId))
       this.admission.seed(deviceId, await this.o.monitoring.recentModelsOf(deviceId, MAX_MODELS_PER_DEVICE));
     // First sight since start: the time its stored windows were credited for.
-    if (this.coverage.needsSeed(deviceId)) this.coverage.seed(deviceId, await this.o.monitoring.recentSpansOf(deviceId, 4 * MAX_SPANS));
+    if (this.coverage.needsSeed(deviceId)) {
+      const spans = await this.o.monitoring.recentSpansOf(deviceId, SEED_WINDOWS);
+      this.coverage.seed(deviceId, spans, spans.length >= SEED_WINDOWS);
+    }
     const refused = this.admission.check(deviceId, window, facts.given) ?? undefined;
     if (refused) {
       this.refused++;

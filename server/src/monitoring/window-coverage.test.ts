@@ -57,5 +57,9 @@ describe('WindowCoverage', () => {
     ]);
     expect(cov.needsSeed('d')).toBe(false);
     expect(cov.batch().uncovered('d', 'm', 0, 180 * S).ms).toBe(60 * S);
+    // Only the newest windows were read: the time before the oldest of them counts as covered too.
+    cov.seed('e', [{ model: 'm', start: 600 * S, end: 660 * S }], true);
+    expect(cov.batch().uncovered('e', 'm', 0, 600 * S).ms).toBe(0);
+    expect(cov.batch().uncovered('e', 'm', 660 * S, 720 * S).ms).toBe(60 * S);
   });
 });

@@ -61,12 +61,21 @@ export class WindowCoverage {
     return !this.seeded.has(deviceId);
   }
 
-  /** Adds the spans of windows stored before this process started (read back from the store), so a restart forgets nothing. */
-  seed(deviceId: string, spans: readonly { model: string; start: number; end: number }[]): void {
+  /**
+   * Adds the spans of the device's newest windows stored before this process started (read back from the store),
+   * so a restart forgets nothing. `truncated`: older stored windows were left unread; then everything before the
+   * oldest one read counts as covered too, for each model read (a device sends its windows oldest first).
+   */
+  seed(deviceId: string, spans: readonly { model: string; start: number; end: number }[], truncated = false): void {
     this.seeded.add(deviceId);
+    const oldest = Math.min(...spans.map((x) => x.start));
     for (const x of spans) {
       const k = keyOf(deviceId, x.model);
       const c = this.covered.get(k) ?? clone(undefined);
+      if (truncated && oldest > c.floor) {
+        c.floor = oldest;
+        c.spans = c.spans.filter(([, b]) => b > oldest).map(([a, b]) => [Math.max(a, oldest), b]);
+      }
       addTo(c, x.start, x.end);
       this.covered.set(k, c);
     }
