@@ -28,6 +28,7 @@ describe('refuseSecretFlags', () => {
     [['webhooks', 'add', 'https://h.example', '--events', '*', '--secret', 'whsec_x'], '--secret-file FILE'],
     [['agent', '--device-id', 'x', '--claim', 'c'], '--claim-file FILE, or the environment: FLOTILLA_CLAIM'],
     [['anything', '--password', 'pw'], 'environment variable'],
+    [['server', '--store', 'postgres://flotilla:pw@db/flotilla'], 'set PGPASSWORD, or put the whole URL in FLOTILLA_STORE'],
   ])('refuses %j', (args, instead) => {
     const r = refusal(args);
     expect(r).toMatchObject({ code: 'SECRET_ON_COMMAND_LINE', exit: EXIT.USAGE });
@@ -38,6 +39,7 @@ describe('refuseSecretFlags', () => {
   it.each([
     [['models', 'list', '--token-file', 'f']],
     [['server', '--mqtt-url', 'mqtt://admin@127.0.0.1:1883', '--mqtt-admin-password-file', 'pw.txt']],
+    [['server', '--store', 'postgres://postgres@127.0.0.1:5432/flotilla']],
     [['webhooks', 'add', 'u', '--secret-file', 's']],
     [['agent', '--device-id', 'x', '--token-file', 't', '--claim-file', 'c']],
     // After `--` arguments are data, not flags.

@@ -14,6 +14,13 @@ export const SECRET_FLAGS: Readonly<Record<string, string>> = {
   '--password': 'a file or the environment variable the command names in --help',
 };
 
+/** Flags that take a URL, and where a password in it goes instead. */
+const URL_FLAGS: Readonly<Record<string, string>> = {
+  '--mqtt-url':
+    'give the URL without it and the password with --mqtt-admin-password-file FILE (or FLOTILLA_MQTT_ADMIN_PASSWORD), or put the whole URL in FLOTILLA_MQTT_URL',
+  '--store': 'give the URL without it and set PGPASSWORD, or put the whole URL in FLOTILLA_STORE',
+};
+
 /** One line for --help texts. */
 export const SECRETS_HELP =
   'Secrets (tokens, claims, passwords) are never taken on the command line, where other users can read them (ps):\n' +
@@ -21,7 +28,7 @@ export const SECRETS_HELP =
 
 /**
  * Throws a usage error (exit 2) when `args` (the arguments after the program) hold a secret-bearing flag, or a
- * `--mqtt-url` with a password in it; nothing is read or sent before. Arguments after `--` are left alone.
+ * URL flag (`--mqtt-url`, `--store`) with a password in it; nothing is read or sent before. Arguments after `--` are left alone.
  */
 export function refuseSecretFlags(args: readonly string[]): void {
   for (let i = 0; i < args.length; i++) {
@@ -37,15 +44,14 @@ export function refuseSecretFlags(args: readonly string[]): void {
         EXIT.USAGE,
       );
     }
-    if (flag === '--mqtt-url') {
-      const value = inline ?? args[i + 1];
-      if (value && hasPassword(value)) {
-        throw new CliError(
-          'SECRET_ON_COMMAND_LINE',
-          '--mqtt-url holds a password, which can be read by every user of this machine (ps, /proc): give the URL without it and the password with --mqtt-admin-password-file FILE (or FLOTILLA_MQTT_ADMIN_PASSWORD), or put the whole URL in FLOTILLA_MQTT_URL.',
-          EXIT.USAGE,
-        );
-      }
+    const urlInstead = Object.hasOwn(URL_FLAGS, flag) ? URL_FLAGS[flag] : undefined;
+    const value = inline ?? args[i + 1];
+    if (urlInstead && value && hasPassword(value)) {
+      throw new CliError(
+        'SECRET_ON_COMMAND_LINE',
+        `${flag} holds a password, which can be read by every user of this machine (ps, /proc): ${urlInstead}.`,
+        EXIT.USAGE,
+      );
     }
   }
 }
