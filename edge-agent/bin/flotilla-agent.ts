@@ -5,7 +5,8 @@ import { registerAgentCommand } from '../src/cli/agent-command.ts';
 
 const program = new Command('flotilla').description('Flotilla edge agent');
 registerAgentCommand(program);
-program.parseAsync(process.argv).catch((err: Error & { code?: string }) => {
+program.parseAsync(process.argv).catch((err: Error & { code?: string; exit?: number }) => {
   process.stderr.write(`error [${err.code ?? 'FAILED'}]: ${err.message}\n`);
-  process.exit(1);
+  // 2: a usage error (a secret on the command line); 1: anything else.
+  process.exit(err.exit ?? 1);
 });

@@ -98,7 +98,7 @@ function externalBroker(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv): B
   try {
     url = new URL(mqttUrl);
   } catch {
-    throw new Error(`--mqtt-url '${mqttUrl}' is not a URL (expected mqtt://[user:password@]host:port)`);
+    throw new Error(`--mqtt-url is not a URL (expected mqtt://[user:password@]host:port)`);
   }
   if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:')
     throw new Error(`--mqtt-url must start with mqtt:// or mqtts://, not ${url.protocol}//`);
@@ -108,7 +108,7 @@ function externalBroker(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv): B
     flags.mqttAdminPassword ?? (env.FLOTILLA_MQTT_ADMIN_PASSWORD || undefined) ?? (decodeURIComponent(url.password) || undefined);
   if (!mqttAdminUser || !mqttAdminPassword) {
     throw new Error(
-      'an external broker needs its dynamic-security admin credentials: in --mqtt-url (mqtt://user:password@host:port) or --mqtt-admin-user/--mqtt-admin-password',
+      'an external broker needs its dynamic-security admin credentials: in FLOTILLA_MQTT_URL (mqtt://user:password@host:port), or --mqtt-admin-user with --mqtt-admin-password-file FILE (or FLOTILLA_MQTT_ADMIN_USER, FLOTILLA_MQTT_ADMIN_PASSWORD)',
     );
   }
   return { mqttUrl, mqttAdminUser, mqttAdminPassword, mqttPublicUrl: flags.mqttPublicUrl ?? (env.FLOTILLA_MQTT_PUBLIC_URL || undefined) };

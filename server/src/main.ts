@@ -19,7 +19,7 @@ import { MonitoringService } from './monitoring/monitoring-service.ts';
 import { TelemetryIngest } from './monitoring/telemetry-ingest.ts';
 import { referenceFromManifest } from './monitoring/model-reference.ts';
 import { TrainerFileShelf } from './retraining/trainer-files.ts';
-import { RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
+import { DEFAULT_SILENT_SEC, RolloutEngine, startRolloutTicker, type RolloutEngine as Engine } from './rollouts/index.ts';
 import { bundleResolver, desiredStatePort, deviceDirectory, healthPort } from './wiring/rollout-adapters.ts';
 import { DEFAULT_PREFIX } from '@flotilla/firmware-bundler/wire';
 import type { Store } from './store/store.ts';
@@ -131,6 +131,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC) >= 0 && process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC
         ? Number(process.env.FLOTILLA_ROLLOUT_STALL_REPORT_SEC)
         : undefined,
+    // FLOTILLA_ROLLOUT_SILENT_SEC: how long a notified device may stay silent before the rollout marks it stalled (default 900).
+    silentSec: Number(process.env.FLOTILLA_ROLLOUT_SILENT_SEC) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_SILENT_SEC) : DEFAULT_SILENT_SEC,
   });
   // FLOTILLA_ROLLOUT_TICK_MS: simulated fleets and tests bake for seconds, so the default 5 s tick dominates.
   const tickMs = Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) > 0 ? Number(process.env.FLOTILLA_ROLLOUT_TICK_MS) : 5000;
@@ -147,6 +149,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     onError: (e) => log.error('rollout tick failed', { err: String((e as Error)?.stack ?? e) }),
   });
   const telemetry = new TelemetryIngest({ link: fleet.services.broker, store, monitoring, log, prefix: DEFAULT_PREFIX });
+  fleet.services.metrics.gauge(
+    'flotilla_telemetry_windows_refused_total',
+    'Telemetry windows acknowledged but not stored, by reason (invalid; model_not_given; overlapping: their interval was credited before)',
+    () => [
+      [{ reason: 'invalid' }, telemetry.invalid],
+      [{ reason: 'model_not_given' }, telemetry.refused],
+      [{ reason: 'overlapping' }, telemetry.overlapping],
+    ],
+    'counter',
+  );
+  fleet.services.metrics.gauge(
+    'flotilla_telemetry_windows_trimmed_total',
+    'Telemetry windows credited only for the part of their interval not credited before',
+    () => telemetry.trimmed,
+    'counter',
+  );
   const conversion = new ConversionService(store, blobs);
   const fieldSamples = side.samples;
   const samplesIngest = new SamplesIngest({ link: fleet.services.broker, store, samples: fieldSamples, log, prefix: DEFAULT_PREFIX });

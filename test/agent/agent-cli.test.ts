@@ -1,7 +1,7 @@
 // `flotilla agent` as a daemon (run with tsx from edge-agent/bin): learns the broker from the server,
 // installs the model, serves predictions and feedback on a local port, shuts down cleanly on SIGTERM.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,14 +48,16 @@ describe('flotilla agent (CLI)', () => {
     const keyFile = join(mkdtempSync(join(tmpdir(), 'cli-key-')), 'fleet.pub.json');
     writeFileSync(keyFile, encodePublicKeyFile(TRUSTED.publicKey));
     const data = mkdtempSync(join(tmpdir(), 'cli-data-'));
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'cli-token-')), 'device-token');
+    writeFileSync(tokenFile, `${d.token}\n`, { mode: 0o600 });
     const a = run([
       'agent',
       '--server',
       h.httpUrl,
       '--device-id',
       'cli-1',
-      '--token',
-      d.token,
+      '--token-file',
+      tokenFile,
       '--data',
       data,
       '--trusted-key',
@@ -125,8 +127,31 @@ describe('flotilla agent (CLI)', () => {
   it('explains its flags and refuses bad ones', async () => {
     const help = run(['agent', '--help']);
     expect(await help.exited).toBe(0);
-    for (const flag of ['--server', '--device-id', '--token', '--data', '--mqtt-url', '--trusted-key', '--serve', '--blob-transport'])
+    for (const flag of [
+      '--server',
+      '--device-id',
+      '--token-file',
+      '--claim-file',
+      '--data',
+      '--mqtt-url',
+      '--trusted-key',
+      '--serve',
+      '--blob-transport',
+    ])
       expect(help.out()).toContain(flag);
+    expect(help.out()).toContain('Secrets never go on the command line');
+    // A secret on the command line is a usage error that says where it goes instead; nothing starts.
+    for (const [flag, instead] of [
+      ['--token', '--token-file FILE, or the environment: FLOTILLA_DEVICE_TOKEN'],
+      ['--claim', '--claim-file FILE, or the environment: FLOTILLA_CLAIM'],
+    ]) {
+      const data = mkdtempSync(join(tmpdir(), 'cli-secret-'));
+      const refused = run(['agent', '--device-id', 'x', '--data', data, flag!, 'sekret', '--trusted-key', 'ab'.repeat(32)]);
+      expect(await refused.exited).toBe(2);
+      expect(refused.err()).toContain(`error [SECRET_ON_COMMAND_LINE]: ${flag} is not accepted`);
+      expect(refused.err()).toContain(`Use ${instead}.`);
+      expect(readdirSync(data)).toEqual([]);
+    }
     const missing = run(['agent', '--device-id', 'x']);
     expect(await missing.exited).not.toBe(0);
     const noKey = run(['agent', '--device-id', 'x', '--data', mkdtempSync(join(tmpdir(), 'cli-')), '--offline']);

@@ -1,6 +1,6 @@
 // Power cuts during updates: the agent is a child process killed with SIGKILL at every step boundary and at
 // random moments; after a restart a verified model always serves and the update completes or is rolled back.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,7 +69,9 @@ async function runTrial(trial: Trial, index: number): Promise<Outcome> {
   await h.setDesired(id, target.ref, { windowSec: 3600 });
   const dataDir = mkdtempSync(join(tmpdir(), `crash-${index}-`));
   cpSync(template, dataDir, { recursive: true });
-  const args = ['--device-id', id, '--token', dev.token, '--mqtt-url', h.mqttUrl, '--data', dataDir, '--trusted-key', TRUSTED_HEX];
+  const tokenFile = `${dataDir}.token`;
+  writeFileSync(tokenFile, dev.token, { mode: 0o600 });
+  const args = ['--device-id', id, '--token-file', tokenFile, '--mqtt-url', h.mqttUrl, '--data', dataDir, '--trusted-key', TRUSTED_HEX];
   try {
     // Run 1: dies by SIGKILL, either at the hook or at a random moment.
     const first = spawnAgent(args, trial.crashAt ? { FLOTILLA_AGENT_CRASH_AT: trial.crashAt } : {});

@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 const cli = async (...args: string[]) => {
-  const r = await runCli(['keys', ...args, '--server', srv.url, '--token', srv.token, '--json']);
+  const r = await runCli(['keys', ...args, '--server', srv.url, '--json'], { FLOTILLA_TOKEN: srv.token });
   return { ...r, body: r.stdout.trim() ? JSON.parse(r.stdout) : null };
 };
 

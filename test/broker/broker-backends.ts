@@ -37,7 +37,8 @@ export const mosquitto: BrokerBackend = {
   async start(o = {}) {
     const broker = await startMosquitto();
     try {
-      const srv = await startServerProcess({ ...o, args: [...(o.args ?? []), '--mqtt-url', broker.adminUrl] });
+      // The admin URL holds a password: the environment, never the command line (`ps` shows it).
+      const srv = await startServerProcess({ ...o, env: { ...o.env, FLOTILLA_MQTT_URL: broker.adminUrl } });
       const dispose = srv.dispose.bind(srv);
       return Object.assign(srv, {
         broker,

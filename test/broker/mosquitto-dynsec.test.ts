@@ -48,7 +48,7 @@ describe.skipIf(skip)('server on an external Mosquitto with dynamic security', (
     );
 
     await srv.stop();
-    const again = await startServerProcess({ dataDir: srv.dataDir, token: srv.token, args: ['--mqtt-url', srv.broker!.adminUrl] });
+    const again = await startServerProcess({ dataDir: srv.dataDir, token: srv.token, env: { FLOTILLA_MQTT_URL: srv.broker!.adminUrl } });
     try {
       expect(again.logs()).toMatch(/mosquitto clients reconciled.*"missing":0/);
       const c2 = await deviceClient(again.info.mqttUrl, d);

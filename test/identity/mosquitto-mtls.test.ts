@@ -43,7 +43,9 @@ describe.skipIf(skip)('mTLS with the Flotilla CA on Mosquitto', () => {
       tls: { cafile: join(dir, 'keys', 'ca.pem'), certfile: join(dir, 'broker.crt'), keyfile: join(dir, 'broker.key') },
     });
     srv = await startServerProcess({
-      args: ['--mqtt-url', broker.adminUrl, '--ca-cert', join(dir, 'keys', 'ca.pem'), '--ca-key', join(dir, 'keys', 'ca.key')],
+      // The admin password goes in the environment: on the command line `ps` would show it.
+      env: { FLOTILLA_MQTT_URL: broker.adminUrl },
+      args: ['--ca-cert', join(dir, 'keys', 'ca.pem'), '--ca-key', join(dir, 'keys', 'ca.key')],
     });
   }, 120_000);
   afterAll(async () => {

@@ -1,7 +1,7 @@
 // [WIRE-2.10] A hostile device against the real server's telemetry ingest: windows for models it was never
-// given make no streams, and inflated counts are clipped to what its window length allows. Every window is
-// still acknowledged, so an honest agent's queue never clogs. What a device was admitted for is read back
-// from its stored telemetry after a restart.
+// given make no streams, inflated counts are clipped to what its window length allows, and windows over time
+// it was credited for already add nothing. Every window is still acknowledged, so an honest agent's queue
+// never clogs. What a device was admitted and credited for is read back from its stored telemetry after a restart.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
@@ -38,12 +38,22 @@ afterAll(async () => {
   await srv?.dispose();
 });
 
-function telemetryWindow(seq: number, model: { name: string; version: string }, requests: number, sec = 60): TelemetryWindow {
-  const end = Date.now() - 1000;
+/** Where the next window starts: each test's windows get their own time, back to back, unless a test says otherwise. */
+let cursor = Date.now() - 2 * 3600_000;
+
+function telemetryWindow(
+  seq: number,
+  model: { name: string; version: string },
+  requests: number,
+  sec = 60,
+  start = cursor,
+): TelemetryWindow {
+  const end = start + sec * 1000;
+  cursor = Math.max(cursor, end);
   return {
     v: 1,
     seq,
-    start: new Date(end - sec * 1000).toISOString(),
+    start: new Date(start).toISOString(),
     end: new Date(end).toISOString(),
     model: { ...model, sequence: 1 },
     requests,
@@ -159,3 +169,47 @@ it('accepts windows for a model a rollout gave the device after a newer rollout 
   await send(telemetryWindow(310, { name: 'kws', version: third.version }, 5));
   expect((await seriesByModel())[`kws@${third.version}`]).toBe(5);
 });
+
+it('credits one device for its time only once: overlapping windows add nothing, honest back-to-back windows and resends lose and double nothing', async () => {
+  const model = { name: 'kws', version: given.version };
+  const key = `kws@${given.version}`;
+  const before = (await seriesByModel())[key]!;
+  // Honest: three windows back to back, then the second resent after a lost ack (same seq): stored once.
+  const honest = [telemetryWindow(400, model, 50), telemetryWindow(401, model, 60), telemetryWindow(402, model, 70)];
+  await send(...honest);
+  acked.delete(401);
+  await send(honest[1]!);
+  expect((await seriesByModel())[key]).toBe(before + 180);
+  // Hostile: 40 windows over the same minute, each new seq and each within the rate its own length allows.
+  const t = cursor;
+  const flood = Array.from({ length: 40 }, (_, i) => telemetryWindow(500 + i, model, 60_000, 60, t));
+  await send(...flood);
+  // The minute is credited once: at most 60 s × 1,000 predictions per second, however many windows claim it.
+  expect((await seriesByModel())[key]).toBe(before + 180 + 60_000);
+  // A window half over credited time is credited for its other half: 30 s of the 60,000 it claims.
+  await send(telemetryWindow(600, model, 60_000, 60, t + 30_000));
+  expect((await seriesByModel())[key]).toBe(before + 180 + 60_000 + 30_000);
+  // The refusals are counted, by reason, on /metrics.
+  const metrics = (await srv.api('GET', '/metrics')).body as string;
+  expect(metrics).toMatch(/flotilla_telemetry_windows_refused_total\{reason="overlapping"\} (\d+)/);
+  expect(Number(/flotilla_telemetry_windows_refused_total\{reason="overlapping"\} (\d+)/.exec(metrics)![1])).toBeGreaterThanOrEqual(40);
+  expect(metrics).toMatch(/flotilla_telemetry_windows_trimmed_total 1\b/);
+});
+
+it('remembers across a server restart what time a device was credited for', async () => {
+  const model = { name: 'kws', version: given.version };
+  const key = `kws@${given.version}`;
+  const t = cursor;
+  await send(telemetryWindow(700, model, 1000, 60, t));
+  const before = (await seriesByModel())[key]!;
+  await c.endAsync();
+  srv = await restartServerProcess(srv);
+  await connect();
+  // The same minute again under new seqs, whole or in part: refused; the minute after it: counted.
+  await send(
+    telemetryWindow(701, model, 1000, 60, t),
+    telemetryWindow(702, model, 1000, 30, t + 10_000),
+    telemetryWindow(703, model, 9, 60, t + 60_000),
+  );
+  expect((await seriesByModel())[key]).toBe(before + 9);
+}, 60_000);

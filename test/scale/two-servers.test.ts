@@ -37,8 +37,9 @@ describe.skipIf(skip)('two server processes on one PostgreSQL, one Mosquitto and
   const start = () =>
     startServerProcess({
       token,
-      args: ['--store', dbUrl, '--mqtt-url', mq.adminUrl, '--blobs', s3.url('fleet/'), '--shared-dir', shared],
-      env: { ...E2E_ENV, ...s3.env },
+      args: ['--store', dbUrl, '--blobs', s3.url('fleet/'), '--shared-dir', shared],
+      // The broker URL holds the admin password: the environment, never the command line.
+      env: { ...E2E_ENV, ...s3.env, FLOTILLA_MQTT_URL: mq.adminUrl },
     });
   const onVersion = (version: string) => (simA.versions()[version] ?? 0) + (simB.versions()[version] ?? 0);
   /** Windows per device: how many rows, and the seq range they span (equal counts mean no gaps, the key means no duplicates). */

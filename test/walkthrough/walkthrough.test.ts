@@ -114,7 +114,8 @@ describe('first-hour refusals, on a real server', () => {
   it('an agent refuses a server key that does not match the fingerprint it was given, and keeps nothing', async () => {
     const data = mkdtempSync(join(tmpdir(), 'agent-wrong-fp-'));
     const wrong = `SHA256:${'ab'.repeat(32)}`;
-    const r = await runCli(['agent', '--device-id', 'cam-x', '--token', 'unused', '--data', data], {
+    const r = await runCli(['agent', '--device-id', 'cam-x', '--data', data], {
+      FLOTILLA_DEVICE_TOKEN: 'unused',
       FLOTILLA_SERVER: srv.url,
       FLOTILLA_TRUST_FINGERPRINT: wrong,
     });
@@ -131,7 +132,9 @@ describe('first-hour refusals, on a real server', () => {
     const env = { FLOTILLA_SERVER: srv.url, FLOTILLA_DATA: join(home, 'nowhere'), FLOTILLA_TOKEN: '', FLOTILLA_ADMIN_TOKEN: '' };
     const r = await runCli(['models', 'list'], env);
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('no operator token found: looked at --token TOKEN, or --token-file FILE; env FLOTILLA_TOKEN');
+    expect(r.stderr).toContain(
+      'no operator token found: looked at --token-file FILE (never --token: other users could read it in `ps`); env FLOTILLA_TOKEN',
+    );
     expect(r.stderr).toContain(`${join(home, 'nowhere', 'admin-token')} does not exist`);
     expect(r.stderr).toContain('set FLOTILLA_DATA=DIR or pass --token-file DIR/admin-token');
     // A --token-file that cannot be read is a usage error that names it; one that can is used.

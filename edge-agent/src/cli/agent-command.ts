@@ -13,6 +13,9 @@ import { startPredictServer } from './predict-server.ts';
 interface AgentFlags {
   server?: string;
   deviceId: string;
+  tokenFile?: string;
+  claimFile?: string;
+  /** Refused (see refuseSecretFlags): kept as hidden options so that passing them says what to do instead. */
   token?: string;
   claim?: string;
   data: string;
@@ -45,7 +48,10 @@ export function registerAgentCommand(program: Command): Command {
     .addOption(
       new Option('--server <url>', 'server base URL; asked for the broker address unless --mqtt-url is given').env('FLOTILLA_SERVER'),
     )
-    .option('--token <token>', 'device token (or FLOTILLA_DEVICE_TOKEN)')
+    .option(
+      '--token-file <file>',
+      'read the device token from this file (or FLOTILLA_DEVICE_TOKEN); never --token: other users could read it in `ps`',
+    )
     .addOption(
       new Option(
         '--trust-fingerprint <SHA256:hex>',
@@ -53,8 +59,8 @@ export function registerAgentCommand(program: Command): Command {
       ).env('FLOTILLA_TRUST_FINGERPRINT'),
     )
     .option(
-      '--claim <claim>',
-      'factory claim (or FLOTILLA_CLAIM), used when there is no token: the first start makes a key and enrolls with --device-id as serial',
+      '--claim-file <file>',
+      'read the factory claim from this file (or FLOTILLA_CLAIM), used when there is no token: the first start makes a key and enrolls with --device-id as serial',
     )
     .option('--mqtt-url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883 (skips asking the server)')
     .option('--ca <file>', "PEM CA the broker's TLS certificate must chain to (mqtts://, wss://); for HTTPS set NODE_EXTRA_CA_CERTS")
@@ -83,6 +89,8 @@ export function registerAgentCommand(program: Command): Command {
       ).choices(['webgpu', 'none']),
     )
     .option('--offline', 'no server: serve the installed model only')
+    .addOption(new Option('--token <token>').hideHelp())
+    .addOption(new Option('--claim <claim>').hideHelp())
     .option('--json', 'one JSON line per event on stdout')
     .addHelpText(
       'after',
@@ -91,17 +99,56 @@ Trusted keys: bundles install only when signed by a trusted key. Give the key it
 fingerprint (--trust-fingerprint): the agent then fetches the key from --server on first start, refuses it
 unless the fingerprint matches, and keeps it in <data>/${TRUSTED_KEY_FILE} for every later start.
 
-Example: FLOTILLA_SERVER=http://127.0.0.1:8080 FLOTILLA_DEVICE_TOKEN=... flotilla agent --device-id cam-1 \\
+Secrets never go on the command line, where other users can read them (ps): the device token comes from
+--token-file FILE or FLOTILLA_DEVICE_TOKEN, a factory claim from --claim-file FILE or FLOTILLA_CLAIM.
+
+Example: FLOTILLA_SERVER=http://127.0.0.1:8080 flotilla agent --device-id cam-1 --token-file ./cam-1.token \\
   --data ./cam-1 --trust-fingerprint SHA256:... --serve 8081`,
     )
     .action((flags: AgentFlags) => runAgent(flags));
+}
+
+/** The first line of a secret file, trimmed: an error that names the flag when it cannot be read or is empty. */
+function secretFile(file: string, flag: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AgentError('AGENT_CONFIG_INVALID', `cannot read ${flag} ${file}: ${(e as Error).message}`);
+  }
+  const secret = text.split('\n')[0]!.trim();
+  if (!secret) throw new AgentError('AGENT_CONFIG_INVALID', `${flag} ${file} is empty`);
+  return secret;
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Where each refused secret flag's secret goes instead. */
+const SECRET_FLAGS = {
+  token: ['--token', '--token-file FILE, or the environment: FLOTILLA_DEVICE_TOKEN'],
+  claim: ['--claim', '--claim-file FILE, or the environment: FLOTILLA_CLAIM'],
+} as const;
+
+/**
+ * Refuses a secret given on the command line (every user of the machine can read a process's arguments with
+ * `ps`), before anything runs: a usage error (exit 2) that says where the secret goes instead.
+ */
+function refuseSecretFlags(f: AgentFlags): void {
+  for (const [key, [flag, instead]] of Object.entries(SECRET_FLAGS)) {
+    if (f[key as keyof typeof SECRET_FLAGS] === undefined) continue;
+    throw Object.assign(
+      new Error(
+        `${flag} is not accepted: a secret on the command line can be read by every user of this machine (ps, /proc) and stays in shell history. Use ${instead}.`,
+      ),
+      { code: 'SECRET_ON_COMMAND_LINE', exit: 2 },
+    );
+  }
+}
+
 async function runAgent(f: AgentFlags): Promise<void> {
+  refuseSecretFlags(f);
   const out = (type: string, data: Record<string, unknown>) => {
     if (f.json) process.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
     else process.stderr.write(`[agent] ${type} ${JSON.stringify(data)}\n`);
@@ -131,8 +178,8 @@ async function runAgent(f: AgentFlags): Promise<void> {
   }
   const agent = await createAgent({
     deviceId: f.deviceId,
-    token: f.token ?? process.env.FLOTILLA_DEVICE_TOKEN,
-    claim: f.claim ?? process.env.FLOTILLA_CLAIM,
+    token: f.tokenFile ? secretFile(f.tokenFile, '--token-file') : process.env.FLOTILLA_DEVICE_TOKEN,
+    claim: f.claimFile ? secretFile(f.claimFile, '--claim-file') : process.env.FLOTILLA_CLAIM,
     server: f.server,
     mqttUrl: f.mqttUrl,
     ca: f.ca ? readFileSync(f.ca, 'utf8') : undefined,

@@ -1,12 +1,13 @@
 // The CLI's HTTP client: adds the operator token, turns API errors into CliErrors with exit codes.
 import { CliError, EXIT } from './exit-codes.ts';
 import { readAdminTokenFile } from '../auth/bootstrap-admin.ts';
-import { readFileSync } from 'node:fs';
+import { readSecretFile } from './secret-flags.ts';
 import { join, resolve } from 'node:path';
 import type { ApiErrorBody } from '../api/contract.ts';
 
 export interface ClientOptions {
   server?: string;
+  /** A token given in code (the demo, the simulator); never a command-line flag (secret-flags.ts). */
   token?: string;
   /** A file holding the operator token (first line). */
   tokenFile?: string;
@@ -14,24 +15,20 @@ export interface ClientOptions {
 
 /** Where the CLI looks for an operator token, in order: for --help and for the error when none works. */
 export const TOKEN_SEARCH_HELP = [
-  '--token TOKEN, or --token-file FILE',
+  '--token-file FILE (never --token: other users could read it in `ps`)',
   'env FLOTILLA_TOKEN (or FLOTILLA_ADMIN_TOKEN)',
   "the admin-token file in the server's data folder: $FLOTILLA_DATA/admin-token, else ./.flotilla/admin-token",
 ];
 
 /** The token to send and where it came from (null when none of TOKEN_SEARCH_HELP's places has one). */
 export function findToken(o: ClientOptions, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } | null {
-  if (o.token) return { token: o.token, from: '--token' };
+  if (o.token) return { token: o.token, from: 'the caller' };
   if (o.tokenFile) {
-    let text: string;
     try {
-      text = readFileSync(o.tokenFile, 'utf8');
+      return { token: readSecretFile(o.tokenFile, '--token-file'), from: `--token-file ${o.tokenFile}` };
     } catch (e) {
-      throw new CliError('TOKEN_FILE_UNREADABLE', `cannot read --token-file ${o.tokenFile}: ${(e as Error).message}`, EXIT.USAGE);
+      throw new CliError('TOKEN_FILE_UNREADABLE', (e as Error).message, EXIT.USAGE);
     }
-    const token = text.split('\n')[0]!.trim();
-    if (!token) throw new CliError('TOKEN_FILE_UNREADABLE', `--token-file ${o.tokenFile} is empty`, EXIT.USAGE);
-    return { token, from: `--token-file ${o.tokenFile}` };
   }
   if (env.FLOTILLA_TOKEN) return { token: env.FLOTILLA_TOKEN, from: 'FLOTILLA_TOKEN' };
   if (env.FLOTILLA_ADMIN_TOKEN) return { token: env.FLOTILLA_ADMIN_TOKEN, from: 'FLOTILLA_ADMIN_TOKEN' };
@@ -42,7 +39,7 @@ export function findToken(o: ClientOptions, env: NodeJS.ProcessEnv = process.env
 
 /** What to do when the server refuses the token, or there was none: where the CLI looked and how to point it. */
 function tokenHint(found: { from: string } | null): string {
-  if (found) return ` (the token came from ${found.from}; pass another with --token, --token-file or FLOTILLA_TOKEN)`;
+  if (found) return ` (the token came from ${found.from}; pass another with --token-file or FLOTILLA_TOKEN)`;
   const dir = resolve(process.env.FLOTILLA_DATA ?? '.flotilla');
   return (
     ` (no operator token found: looked at ${TOKEN_SEARCH_HELP.join('; ')} (${join(dir, 'admin-token')} does not exist). ` +

@@ -5,20 +5,18 @@ import { typedApi } from './typed-api.ts';
 
 export interface ServerOpts {
   server?: string;
-  token?: string;
   tokenFile?: string;
   json?: boolean;
 }
 
-/** Adds --server, --token and --json to a command that acts on the server. */
+/** Adds --server, --token-file and --json to a command that acts on the server. */
 export function serverOptions(cmd: Command): Command {
   return cmd
     .option('--server <url>', 'Flotilla server URL (env FLOTILLA_SERVER)', undefined)
     .option(
-      '--token <token>',
-      'operator token (env FLOTILLA_TOKEN); other users can read it in `ps`: prefer --token-file or the environment. See "Operator token" below',
+      '--token-file <file>',
+      'read the operator token from this file, e.g. DATA/admin-token (or env FLOTILLA_TOKEN; never --token: other users could read it in `ps`). See "Operator token" below',
     )
-    .option('--token-file <file>', 'read the operator token from this file, e.g. DATA/admin-token')
     .option('--json', 'print one JSON object instead of text')
     .addHelpText(
       'after',
@@ -29,5 +27,5 @@ export function serverOptions(cmd: Command): Command {
 
 export const client = (o: ServerOpts) => new ApiClient(o);
 
-/** The typed API client (see typed-api.ts) for a command's --server and --token. */
+/** The typed API client (see typed-api.ts) for a command's --server and --token-file. */
 export const api = (o: ServerOpts) => typedApi(client(o));

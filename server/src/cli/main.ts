@@ -22,11 +22,12 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerWebhookCommands } from './commands/webhooks.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerCaCommands } from './commands/ca.ts';
+import { refuseSecretFlags, SECRETS_HELP } from './secret-flags.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
     .description('Flotilla: train, convert, bundle, deliver and monitor ML models on fleets of edge devices.')
-    .addHelpText('after', `\n${EXIT_HELP}\n\nStart here: flotilla server, then flotilla train --dataset mnist.`)
+    .addHelpText('after', `\n${EXIT_HELP}\n\n${SECRETS_HELP}\n\nStart here: flotilla server, then flotilla train --dataset mnist.`)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServerCommand(program);
@@ -58,6 +59,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   const json = argv.includes('--json');
   try {
+    refuseSecretFlags(argv.slice(2));
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (e) {

@@ -1,6 +1,7 @@
 // Validates ONNX bytes made anywhere (e.g. exported from PyTorch) by loading them, and describes them for the registry.
 import { decodeModel, opsetVersion, type ModelProto } from '@flotilla/firmware-bundler/onnx';
 import { ConvertError } from './convert-error.ts';
+import { firstExternalTensor } from './external-data.ts';
 import { sha256Hex } from './evaluate-parity.ts';
 import { signatureOf } from './onnx-signature.ts';
 import { openSession } from './ort-runner.ts';
@@ -59,6 +60,15 @@ export async function inspectOnnx(bytes: Uint8Array): Promise<OnnxInspection> {
     throw new ConvertError('ONNX_INVALID', `not an ONNX model: ${(err as Error).message}`);
   }
   if (!model.graph) throw new ConvertError('ONNX_INVALID', 'not an ONNX model: no graph');
+  // Before onnxruntime sees it: it would read the named file from the server's working directory.
+  const external = firstExternalTensor(model);
+  if (external) {
+    throw new ConvertError(
+      'ONNX_INVALID',
+      `tensor '${external.tensor.slice(0, 200)}' keeps its data in an external file ('${external.location.slice(0, 200)}'); ` +
+        'import one self-contained file: in Python, onnx.save_model(onnx.load(path), out, save_as_external_data=False) (models up to 2 GB)',
+    );
+  }
   const session = await openSession(bytes, { optimization: 'basic' });
   const info = describeOnnx(model, bytes);
   const names = new Set(session.inputNames);

@@ -330,6 +330,21 @@ export class MonitoringService {
   }
 
   /**
+   * Model key and interval (ms) of `deviceId`'s newest stored windows within the raw-window retention, at most
+   * `limit`: the time the telemetry ingest had credited it for before a restart (window-coverage.ts).
+   */
+  async recentSpansOf(deviceId: string, limit: number): Promise<{ model: string; start: number; end: number }[]> {
+    const now = this.now();
+    const stored = await this.o.store.windows({
+      deviceId,
+      from: now - this.retention.windowDays * DAY_MS,
+      to: now + (this.o.maxClockSkewMs ?? DAY_MS),
+      limit,
+    });
+    return stored.map((s) => ({ model: s.model, start: Date.parse(s.window.start), end: Date.parse(s.window.end) }));
+  }
+
+  /**
    * Health of `deviceIds` on `model` since `since` (ms), for rollout gates. Hour rollups are used, so
    * telemetry from the hour `since` falls in counts too (a new model version has none before its
    * rollout). `shadow`: the shadow model's figures from the devices' windows on any serving model.

@@ -1,5 +1,6 @@
 // MQTT → monitoring: collects telemetry windows from devices, stores them in batches (500 windows or
 // 100 ms), and acknowledges every window it has stored — resends too — so agents free their queues [WIRE-2.5].
+// Each window is credited only for time its device was not credited for before (window-coverage.ts).
 import { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import { AckedBatches } from '../broker/acked-batches.ts';
 import type { BrokerLink } from '../broker/broker-link.ts';
@@ -8,8 +9,13 @@ import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestItem, MonitoringService } from './monitoring-service.ts';
 import { modelKey } from './model-reference.ts';
+import { NO_MODEL } from './rollup.ts';
 import { desiredModels, MAX_MODELS_PER_DEVICE, ModelAdmission } from './window-admission.ts';
 import { clipWindow } from './window-clip.ts';
+import { WindowCoverage } from './window-coverage.ts';
+
+/** A device's newest stored windows read back on its first window since start (older ones count as covered). */
+const SEED_WINDOWS = 16;
 
 export interface TelemetryIngestOptions {
   link: BrokerLink;
@@ -44,6 +50,11 @@ export class TelemetryIngest {
   invalid = 0;
   /** Windows refused because they name a model the device was not given [WIRE-2.10]. */
   refused = 0;
+  private readonly coverage = new WindowCoverage();
+  /** Windows refused because their whole interval was credited before (resends, or a device repeating itself) [WIRE-2.10]. */
+  overlapping = 0;
+  /** Windows credited only for the part of their interval not credited before, their counts scaled to it. */
+  trimmed = 0;
 
   constructor(private readonly o: TelemetryIngestOptions) {
     this.batches = new AckedBatches({
@@ -54,8 +65,14 @@ export class TelemetryIngest {
       maxDelayMs: o.maxDelayMs,
       // Rejected and refused windows are acknowledged too: resending one can never make it valid.
       store: async (batch) => {
-        const r = await o.monitoring.ingest(batch.filter((it) => !it.refused));
+        const credited = this.credit(batch.filter((it) => !it.refused));
+        const r = await o.monitoring.ingest(credited);
         if (r.rejected.length) o.log.warn('telemetry windows rejected', { count: r.rejected.length, first: r.rejected[0] });
+        // Only now, and only for what was not rejected: a batch that failed is resent and must find its time free.
+        const rejected = new Set(r.rejected.map((x) => `${x.deviceId}#${x.seq}`));
+        const kept = this.coverage.batch();
+        for (const it of credited) if (!rejected.has(`${it.deviceId}#${it.window.seq}`)) kept.take(...spanOf(it));
+        kept.commit();
       },
       ackOf: (it) => ({ deviceId: it.deviceId, seq: it.window.seq }),
       // Not acknowledged: the agents keep the windows and send them again.
@@ -85,7 +102,7 @@ export class TelemetryIngest {
 
   private async enqueue(deviceId: string, received: TelemetryWindow): Promise<void> {
     let facts = await this.factsOf(deviceId);
-    const window = clipWindow(received, this.o.maxPredictionsPerSec);
+    const window = received;
     // A model missing from cached facts may be one given since: look again before refusing (its desired state,
     // then, only if still missing, the rollouts that notified it: the desired state answers most after a rollout).
     const key = window.model ? modelKey(window.model) : null;
@@ -94,12 +111,50 @@ export class TelemetryIngest {
     // First sight since start: what it was admitted for before, from its stored windows (once per device).
     if (window.model && this.admission.needsSeed(deviceId))
       this.admission.seed(deviceId, await this.o.monitoring.recentModelsOf(deviceId, MAX_MODELS_PER_DEVICE));
+    // First sight since start: the time its stored windows were credited for.
+    if (this.coverage.needsSeed(deviceId)) {
+      const spans = await this.o.monitoring.recentSpansOf(deviceId, SEED_WINDOWS);
+      this.coverage.seed(deviceId, spans, spans.length >= SEED_WINDOWS);
+    }
     const refused = this.admission.check(deviceId, window, facts.given) ?? undefined;
     if (refused) {
       this.refused++;
       this.o.log.warn('telemetry window refused', { device: deviceId, seq: window.seq, reason: refused });
     }
     this.batches.add({ deviceId, cohorts: facts.tags, window, refused });
+  }
+
+  /**
+   * The windows of a batch as credited: one whose interval (per device and model) was wholly credited before is
+   * left out (it is still acknowledged), one partly credited keeps counts for the rest of its interval only, so one
+   * device adds at most its time × the top rate to fleet sums however many windows it sends for that time.
+   */
+  private credit(batch: readonly (IngestItem & { refused?: string })[]): IngestItem[] {
+    const cover = this.coverage.batch();
+    const out: IngestItem[] = [];
+    for (const it of batch) {
+      const span = spanOf(it);
+      // Not an interval: the monitoring service rejects it with its reason.
+      if (!Number.isFinite(span[2]) || !Number.isFinite(span[3]) || span[3] < span[2]) {
+        out.push(it);
+        continue;
+      }
+      const free = cover.uncovered(...span);
+      if (free.ms === 0) {
+        this.overlapping++;
+        // Debug only: a device repeating itself on purpose must not be able to flood the log.
+        this.o.log.debug('telemetry window refused', {
+          device: it.deviceId,
+          seq: it.window.seq,
+          reason: 'its interval was credited before',
+        });
+        continue;
+      }
+      if (free.ms < free.of) this.trimmed++;
+      cover.take(...span);
+      out.push({ ...it, window: clipWindow(it.window, this.o.maxPredictionsPerSec, free.ms) });
+    }
+    return out;
   }
 
   private async factsOf(deviceId: string, fresh = false): Promise<DeviceFacts> {
@@ -136,4 +191,10 @@ export class TelemetryIngest {
   flush(): Promise<void> {
     return this.batches.flush();
   }
+}
+
+/** Device, model key, start and end (ms) of an item's window: what its coverage is kept by. */
+function spanOf(it: IngestItem): [string, string, number, number] {
+  const w = it.window;
+  return [it.deviceId, w.model ? modelKey(w.model) : NO_MODEL, Date.parse(w.start), Date.parse(w.end)];
 }

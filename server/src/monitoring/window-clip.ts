@@ -10,11 +10,15 @@ const MAX_WINDOW_SEC = 86_400;
 /**
  * `w` with every count scaled down, in proportion, when it claims more requests than `ratePerSec` over
  * its own length (at most a day, at least a second) permits; the window itself when it does not.
+ * `creditedMs`: the part of its length not credited before (window-coverage.ts), judged exactly (no
+ * one-second floor: many short windows must not add up to more than their time allows).
  * Scaling keeps errors ≤ requests, correct ≤ labelled and the shape of every histogram.
  */
-export function clipWindow(w: TelemetryWindow, ratePerSec = MAX_PREDICTIONS_PER_SEC): TelemetryWindow {
-  const sec = Math.min(MAX_WINDOW_SEC, Math.max(1, (Date.parse(w.end) - Date.parse(w.start)) / 1000 || 0));
-  const cap = Math.ceil(sec * ratePerSec);
+export function clipWindow(w: TelemetryWindow, ratePerSec = MAX_PREDICTIONS_PER_SEC, creditedMs?: number): TelemetryWindow {
+  const cap =
+    creditedMs === undefined
+      ? Math.ceil(Math.min(MAX_WINDOW_SEC, Math.max(1, (Date.parse(w.end) - Date.parse(w.start)) / 1000 || 0)) * ratePerSec)
+      : Math.floor((Math.min(MAX_WINDOW_SEC * 1000, Math.max(0, creditedMs)) * ratePerSec) / 1000 + 1e-9);
   const most = Math.max(w.requests, w.feedback.labelled, w.shadow?.requests ?? 0);
   if (most <= cap) return w;
   const f = cap / most;

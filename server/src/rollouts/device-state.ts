@@ -32,7 +32,9 @@ export const ROLLOUT_DEVICE_STATES = [
  * agent waits on a maintenance window, the app's update lock, a device condition, or (`waiting_network`)
  * it failed transiently and will try again at the time it gave. `stalled`: the device's own storage failed
  * (a full disk: a `stalled` status event [WIRE-2.4.1], or a failure with `AGENT_STORAGE_FAILED`); the agent
- * retries with backoff, but nothing moves until its disk has room, so the rollout shows it apart.
+ * retries with backoff, but nothing moves until its disk has room, so the rollout shows it apart. The
+ * server also marks `stalled` a `notified` device that sent no status event within its deadline
+ * (silent-members.ts): whatever it reports next moves it on.
  */
 export type RolloutDeviceState = (typeof ROLLOUT_DEVICE_STATES)[number];
 

@@ -53,3 +53,4 @@ export type { RolloutStore, RolloutWrite, Membership } from './rollout-store.ts'
 export type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord, TimelineEntry } from './rollout-types.ts';
 export type { RolloutStatus, StageStatus } from './rollout-status.ts';
 export { startRolloutTicker, type RolloutTicker } from './rollout-ticker.ts';
+export { DEFAULT_SILENT_SEC } from './silent-members.ts';

@@ -15,6 +15,7 @@ import type { RolloutStore } from './rollout-store.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceView, RolloutEventRecord } from './rollout-types.ts';
 import { leaveStage, notifyDue, passStage, judge, retryFailed, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
 import { schedulePhase } from './update-control.ts';
+import { markSilentMembers } from './silent-members.ts';
 import type { WaitKind } from '@flotilla/firmware-bundler/wire';
 import { buildStatus, type RolloutStatus } from './rollout-status.ts';
 import type { EventPublisher } from '../events/event-publisher.ts';
@@ -49,6 +50,12 @@ export interface RolloutEngineDeps {
    * device reports the stall again (its agent retries without limit, backing off to 5 minutes).
    */
   stallReportSec?: number;
+  /**
+   * How long a notified device may send no status event before the rollout marks it `stalled`, seconds
+   * (silent-members.ts); judged on every tick of a running rollout. Off when absent (the server passes
+   * FLOTILLA_ROLLOUT_SILENT_SEC, default DEFAULT_SILENT_SEC of silent-members.ts).
+   */
+  silentSec?: number;
 }
 
 /** Default of {@link RolloutEngineDeps.stallReportSec}: ten minutes. */
@@ -439,6 +446,7 @@ export class RolloutEngine {
   private async step(id: string): Promise<void> {
     const step = await this.load(id);
     if (step.r.state !== 'running') return;
+    if (this.deps.silentSec !== undefined) markSilentMembers(step, this.deps.silentSec, this.deps.actor ?? 'engine');
     if (step.r.policy.includeLateJoiners && schedulePhase(step.r.policy.schedule, step.nowMs) !== 'ended')
       await takeLateJoiners(this.driver, step);
     for (let guard = 0; guard <= step.r.stages.length && step.r.state === 'running'; guard++) {

@@ -184,7 +184,7 @@ function AgentTrust({ fingerprint }: { fingerprint: string }) {
     h(
       'pre',
       { class: 'mono agent-command' },
-      `flotilla agent --server ${location.origin} --device-id ID --token TOKEN --data DIR \\\n  --trust-fingerprint ${fingerprint}`,
+      `flotilla agent --server ${location.origin} --device-id ID --token-file TOKEN_FILE --data DIR \\\n  --trust-fingerprint ${fingerprint}`,
     ),
   );
 }

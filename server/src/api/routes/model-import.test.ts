@@ -1,7 +1,8 @@
 // The multipart import route on a real server process: a model with its reference set, labels and lineage is
 // registered with evidence; evidence without a reference set, a malformed multipart body, and a bad reference
-// set are 400s that register nothing.
+// set are 400s that register nothing, and so is a model whose weights name an external file (issue 16, Low).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeModel, encodeModel } from '@flotilla/firmware-bundler/onnx';
 import { encodeNpy } from '../../convert/npy-write.ts';
 import { classifier, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
 import { runCli, startServerProcess, type ServerHandle } from '@flotilla/test/support/server-process';
@@ -59,5 +60,21 @@ describe('POST /api/v1/models/import (multipart)', () => {
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'REFERENCE_INVALID' } } });
     expect(bad.body.error.message).toContain('expects [N, 3]');
     expect((await srv.api('GET', '/api/v1/models/other')).status).toBe(404);
+  });
+
+  it("refuses a model whose weights name an external file, before onnxruntime could read it from the server's folder", async () => {
+    // The server runs in the repository: package.json is a file onnxruntime would resolve there.
+    for (const location of ['package.json', '../../../../etc/hostname']) {
+      const m = decodeModel(classifier(WEIGHTS.champion));
+      const w = m.graph!.initializer![0]!;
+      Object.assign(w, { rawData: undefined, floatData: undefined, dataLocation: 1, externalData: [{ key: 'location', value: location }] });
+      const form = new FormData();
+      form.append('model', blob(encodeModel(m)));
+      const r = await post(form, 'external');
+      expect(r).toMatchObject({ status: 400, body: { error: { code: 'ONNX_INVALID' } } });
+      expect(r.body.error.message).toContain(`tensor '${w.name}' keeps its data in an external file ('${location}')`);
+      expect(r.body.error.message).toContain('save_as_external_data=False');
+    }
+    expect((await srv.api('GET', '/api/v1/models/external')).status).toBe(404);
   });
 });

@@ -42,7 +42,7 @@ describe('retraining routes', () => {
     }
     expect(job).toMatchObject({ status: 'failed', model: 'mnist-classifier' });
     expect(job.error).toContain('NO_CHAMPION');
-    const cli = await runCli(['retrain', 'status', job.id, '--json', '--server', srv.url, '--token', srv.token]);
+    const cli = await runCli(['retrain', 'status', job.id, '--json', '--server', srv.url], { FLOTILLA_TOKEN: srv.token });
     expect(JSON.parse(cli.stdout)).toMatchObject({ id: job.id, status: 'failed' });
   });
 

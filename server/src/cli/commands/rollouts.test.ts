@@ -1,4 +1,5 @@
 // `flotilla rollout ...` against a real HTTP server running the rollout routes.
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -29,6 +30,7 @@ beforeAll(async () => {
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => res());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  writeFileSync(tmp.path('token'), 'flt_test\n', { mode: 0o600 });
 });
 afterAll(async () => {
   await new Promise<void>((res) => server.close(() => res()));
@@ -46,7 +48,9 @@ async function flotilla(...args: string[]): Promise<{ out: string; error?: { cod
     return true;
   });
   try {
-    await program.parseAsync(['node', 'flotilla', 'rollout', ...args, '--server', url, '--token', 'flt_test'], { from: 'node' });
+    await program.parseAsync(['node', 'flotilla', 'rollout', ...args, '--server', url, '--token-file', tmp.path('token')], {
+      from: 'node',
+    });
     return { out };
   } catch (e) {
     return { out, error: { code: (e as { code: string }).code, exit: (e as { exit: number }).exit } };

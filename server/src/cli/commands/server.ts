@@ -1,6 +1,7 @@
 // `flotilla server`: the whole system on embedded defaults (SQLite, blob files, training workers).
 import type { Command } from 'commander';
 import { durationMs, resolveConfig } from '../../config.ts';
+import { readSecretFile, SECRETS_HELP } from '../secret-flags.ts';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -16,10 +17,10 @@ export function registerServerCommand(program: Command): void {
     .option('--broker-limits <json>', 'broker bounds to override, e.g. \'{"drainTimeoutMs":5000}\' (env FLOTILLA_BROKER_LIMITS)')
     .option(
       '--mqtt-url <url>',
-      'external broker (Mosquitto 2 + dynamic security) instead of the embedded one: mqtt://[user:password@]host:port (env FLOTILLA_MQTT_URL)',
+      'external broker (Mosquitto 2 + dynamic security) instead of the embedded one: mqtt://[user@]host:port; a URL with a password only in env FLOTILLA_MQTT_URL',
     )
     .option('--mqtt-admin-user <name>', 'dynamic-security admin user for --mqtt-url (env FLOTILLA_MQTT_ADMIN_USER)')
-    .option('--mqtt-admin-password <pw>', 'its password (env FLOTILLA_MQTT_ADMIN_PASSWORD)')
+    .option('--mqtt-admin-password-file <file>', 'read its password from this file (or env FLOTILLA_MQTT_ADMIN_PASSWORD)')
     .option('--mqtt-public-url <url>', 'broker URL told to devices when not --mqtt-url (env FLOTILLA_MQTT_PUBLIC_URL)')
     .option('--store <uri>', 'metadata store URI (default sqlite under the data folder)')
     .option(
@@ -44,7 +45,7 @@ export function registerServerCommand(program: Command): void {
     .option('--json', 'print the listening addresses as one JSON line')
     .addHelpText(
       'after',
-      '\nA fresh data folder gets an admin token written to <data>/admin-token (mode 0600);\nset FLOTILLA_ADMIN_TOKEN to choose it instead.',
+      `\nA fresh data folder gets an admin token written to <data>/admin-token (mode 0600);\nset FLOTILLA_ADMIN_TOKEN to choose it instead.\n${SECRETS_HELP}`,
     )
     .action(async (o) => {
       const config = resolveConfig({
@@ -62,7 +63,8 @@ export function registerServerCommand(program: Command): void {
         brokerLimits: o.brokerLimits === undefined ? undefined : JSON.parse(o.brokerLimits),
         mqttUrl: o.mqttUrl,
         mqttAdminUser: o.mqttAdminUser,
-        mqttAdminPassword: o.mqttAdminPassword,
+        mqttAdminPassword:
+          o.mqttAdminPasswordFile === undefined ? undefined : readSecretFile(o.mqttAdminPasswordFile, '--mqtt-admin-password-file'),
         mqttPublicUrl: o.mqttPublicUrl,
         mtls: o.mtls,
         caCert: o.caCert,

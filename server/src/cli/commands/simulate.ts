@@ -61,7 +61,8 @@ export function registerSimulateCommand(program: Command): void {
   ).action(async (o) => {
     const api = new ApiClient(o);
     const token = api.headers().authorization?.replace(/^Bearer /, '');
-    if (!token) throw new CliError('USAGE', 'an operator token is needed to provision devices (--token or FLOTILLA_TOKEN)', EXIT.USAGE);
+    if (!token)
+      throw new CliError('USAGE', 'an operator token is needed to provision devices (--token-file FILE or FLOTILLA_TOKEN)', EXIT.USAGE);
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const opts: SimulatorOptions = {
       server: api.base,

@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../exit-codes.ts';
 import { answer } from '../typed-api.ts';
 import { emit, printable, table } from '../output.ts';
 import { readSse } from '../sse.ts';
+import { readSecretFile } from '../secret-flags.ts';
 import { apiFailure, parseBody } from '../api-client.ts';
 import type { WebhookAnswer, WebhookDelivery } from '../../api/contract.ts';
 
@@ -45,14 +46,15 @@ export function registerWebhookCommands(program: Command): void {
       .command('add <url>')
       .description('Add a webhook; prints its signing secret once')
       .requiredOption('--events <filters>', "comma-separated event types or globs, e.g. 'rollout.*,alert.opened' or '*'")
-      .option('--secret <secret>', 'signing secret (at least 16 bytes); generated when omitted')
+      .option('--secret-file <file>', 'read the signing secret (at least 16 bytes) from this file; generated when omitted')
       .option('--description <text>', 'what it is for'),
   ).action(async (url: string, o) => {
     const events = String(o.events)
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const r = await answer(api(o).webhooks.$post({ json: { url, events, secret: o.secret, description: o.description } }));
+    const secret = o.secretFile === undefined ? undefined : readSecretFile(o.secretFile, '--secret-file');
+    const r = await answer(api(o).webhooks.$post({ json: { url, events, secret, description: o.description } }));
     emit(o, r, () => `${r.id} → ${r.url} (${r.events.join(', ')})\nsecret: ${r.secret}\nStore the secret now: it is not shown again.`);
   });
 
