@@ -3,7 +3,7 @@
 import type { RolloutDeviceState } from './device-state.ts';
 import type { RolloutState } from './rollout-machine.ts';
 import type { Membership } from './rollout-store.ts';
-import type { Rollout, RolloutDevice } from './rollout-types.ts';
+import type { Rollout, RolloutDevice, RolloutEventRecord } from './rollout-types.ts';
 
 type Row = Record<string, unknown>;
 
@@ -44,4 +44,18 @@ export const toMembership = (r: Row): Membership => ({
   rolloutState: r.rollout_state as RolloutState,
   model: r.model as string,
   bundleId: r.bundle_id as string,
+});
+
+/** A `rollout_events` row (JSON text column `detail`) as a RolloutEventRecord. */
+export const toRolloutEvent = (r: Row): RolloutEventRecord => ({
+  id: Number(r.id),
+  rolloutId: r.rollout_id as string,
+  at: r.at as string,
+  actor: r.actor as string,
+  kind: r.kind as string,
+  from: (r.from_state as RolloutState | null) ?? null,
+  to: (r.to_state as RolloutState | null) ?? null,
+  stage: r.stage == null ? null : Number(r.stage),
+  reason: r.reason as string,
+  detail: jsonColumn(r.detail),
 });

@@ -2,7 +2,7 @@
 import type { RolloutDeviceState } from '../../rollouts/device-state.ts';
 import type { RolloutState } from '../../rollouts/rollout-machine.ts';
 import type { Membership, RolloutStore, RolloutWrite } from '../../rollouts/rollout-store.ts';
-import { toMembership, toRollout, toRolloutDevice as toDevice } from '../../rollouts/rollout-row.ts';
+import { toMembership, toRollout, toRolloutDevice as toDevice, toRolloutEvent } from '../../rollouts/rollout-row.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from '../../rollouts/rollout-types.ts';
 import { ACTIVE_STATES } from '../../rollouts/rollout-machine.ts';
 import { type Db, json, parse } from './db.ts';
@@ -123,17 +123,6 @@ export class SqliteRolloutStore implements RolloutStore {
     const rows = this.db
       .prepare('SELECT * FROM (SELECT * FROM rollout_events WHERE rollout_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id')
       .all(rolloutId, limit) as Row[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      rolloutId: r.rollout_id as string,
-      at: r.at as string,
-      actor: r.actor as string,
-      kind: r.kind as string,
-      from: (r.from_state as RolloutState | null) ?? null,
-      to: (r.to_state as RolloutState | null) ?? null,
-      stage: (r.stage as number | null) ?? null,
-      reason: r.reason as string,
-      detail: parse(r.detail),
-    }));
+    return rows.map(toRolloutEvent);
   }
 }
