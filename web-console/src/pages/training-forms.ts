@@ -1,8 +1,9 @@
 // The forms that start work: one training run, or a sweep over a grid or random sample of settings.
-import { h, type ComponentChildren } from 'preact';
+import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { startRun, startSweep, type StartRunBody } from '../api/registry.ts';
 import type { DatasetVersion } from '../api/types.ts';
+import { Field, Select } from '../components/field.ts';
 import { href, navigate } from '../router.ts';
 
 /** Architectures offered by name; the server appends the softmax output layer. */
@@ -33,10 +34,6 @@ const numbers = (text: string) =>
     .filter(Boolean)
     .map(Number)
     .filter((n) => Number.isFinite(n));
-
-function Field({ label, children, hint }: { label: string; children?: ComponentChildren; hint?: string }) {
-  return h('label', { class: 'field' }, h('span', null, label), children, hint ? h('small', { class: 'muted' }, hint) : null);
-}
 
 export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
   const names = [...new Set(datasets.map((d) => d.name))];
@@ -192,12 +189,15 @@ export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
             h(
               Field,
               { label: 'Search', key: 'm' },
-              h(
-                'select',
-                { name: 'method', value: method, onChange: (e: Event) => setMethod(val(e) as 'grid' | 'random') },
-                h('option', { value: 'grid' }, 'grid: every combination'),
-                h('option', { value: 'random' }, 'random sample'),
-              ),
+              h(Select<'grid' | 'random'>, {
+                name: 'method',
+                value: method,
+                options: [
+                  ['grid', 'grid: every combination'],
+                  ['random', 'random sample'],
+                ],
+                onPick: setMethod,
+              }),
             ),
             method === 'random'
               ? h(
