@@ -2,6 +2,7 @@
 // same columns and differ only in how a few column types arrive: JSON as text (SQLite) or parsed jsonb and
 // arrays (PostgreSQL), times as ISO text or TIMESTAMPTZ, booleans as 0/1 or boolean, 64-bit integers as
 // numbers or text. Each engine states that once as a ColumnCodec; the mapping itself is written here once.
+// The mappers look alike (a column per field) but each reads its own table; a scan for repeated code will pair them.
 import type { AliasMove, BundleRecord, Device, Enrollment, ModelVersion, Run, RunStatus } from './entities.ts';
 
 export type Row = Record<string, unknown>;
