@@ -1,8 +1,15 @@
 // A labelled form field: the caption, the control, and an optional hint under it, in the one layout every form uses.
 import { h, type ComponentChildren } from 'preact';
 
-export function Field({ label, children, hint }: { label: ComponentChildren; children?: ComponentChildren; hint?: string }) {
-  return h('label', { class: 'field' }, h('span', null, label), children, hint ? h('small', { class: 'muted' }, hint) : null);
+/** `inline`: caption and control on one line (filters and the stage rows), as the `field inline` style lays them out. */
+export function Field(p: { label: ComponentChildren; children?: ComponentChildren; hint?: string; inline?: boolean }) {
+  return h(
+    'label',
+    { class: p.inline ? 'field inline' : 'field' },
+    h('span', null, p.label),
+    p.children,
+    p.hint ? h('small', { class: 'muted' }, p.hint) : null,
+  );
 }
 
 /** A drop-down of `options` (value and the words shown for it) that hands the chosen value to `onPick`. */

@@ -84,9 +84,8 @@ export function StagesEditor({ d, set, sizes }: { d: WizardDraft; set(p: Partial
             { class: 'row gap wrap' },
             h('strong', null, `Stage ${i + 1}`),
             h(
-              'label',
-              { class: 'field inline' },
-              h('span', null, 'Cumulative share (%)'),
+              Field,
+              { label: 'Cumulative share (%)', inline: true },
               h('input', {
                 name: `stage-${i}-percent`,
                 type: 'number',
@@ -99,9 +98,8 @@ export function StagesEditor({ d, set, sizes }: { d: WizardDraft; set(p: Partial
               }),
             ),
             h(
-              'label',
-              { class: 'field inline' },
-              h('span', null, 'Bake (minutes)'),
+              Field,
+              { label: 'Bake (minutes)', inline: true },
               h('input', {
                 name: `stage-${i}-bake`,
                 type: 'number',

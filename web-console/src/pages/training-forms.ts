@@ -52,6 +52,14 @@ export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
+  /** A sweep dimension: its candidate values, typed as a comma-separated list (`key` matches the run form's field it replaces). */
+  const spaceField = (name: keyof typeof space, label: string, key: string) =>
+    h(
+      Field,
+      { label, key, hint: 'comma-separated' },
+      h('input', { name: `space.${name}`, value: space[name], onInput: (e: Event) => setSpace({ ...space, [name]: val(e) }) }),
+    );
+
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -168,24 +176,8 @@ export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
             ),
           ]
         : [
-            h(
-              Field,
-              { label: 'Learning rates', key: 'l', hint: 'comma-separated' },
-              h('input', {
-                name: 'space.learningRate',
-                value: space.learningRate,
-                onInput: (e: Event) => setSpace({ ...space, learningRate: val(e) }),
-              }),
-            ),
-            h(
-              Field,
-              { label: 'Batch sizes', key: 'b', hint: 'comma-separated' },
-              h('input', {
-                name: 'space.batchSize',
-                value: space.batchSize,
-                onInput: (e: Event) => setSpace({ ...space, batchSize: val(e) }),
-              }),
-            ),
+            spaceField('learningRate', 'Learning rates', 'l'),
+            spaceField('batchSize', 'Batch sizes', 'b'),
             h(
               Field,
               { label: 'Search', key: 'm' },
