@@ -1,24 +1,9 @@
 // How the metadata store's rows read back as entities. Both engines (store/sqlite, store/postgres) keep the
-// same columns and differ only in how a few column types arrive: JSON as text (SQLite) or parsed jsonb and
-// arrays (PostgreSQL), times as ISO text or TIMESTAMPTZ, booleans as 0/1 or boolean, 64-bit integers as
-// numbers or text. Each engine states that once as a ColumnCodec; the mapping itself is written here once.
+// same columns and differ only in how a few column types arrive, which each states once as a ColumnCodec
+// (../rows/column-codec.ts); the mapping itself is written here once.
 // The mappers look alike (a column per field) but each reads its own table; a scan for repeated code will pair them.
+import type { ColumnCodec, Row } from '../rows/column-codec.ts';
 import type { AliasMove, BundleRecord, Device, Enrollment, ModelVersion, Run, RunStatus } from './entities.ts';
-
-export type Row = Record<string, unknown>;
-
-/** How one engine's driver hands over the column types that differ between engines. */
-export interface ColumnCodec {
-  /** A JSON (or array) column; SQL NULL reads as null. */
-  json<T>(v: unknown): T;
-  /** A time column, as ISO-8601 UTC text. */
-  time(v: unknown): string;
-  /** A nullable time column. */
-  timeOrNull(v: unknown): string | null;
-  /** An integer column that may be 64-bit. */
-  int(v: unknown): number;
-  bool(v: unknown): boolean;
-}
 
 export const toRun = (r: Row, c: ColumnCodec): Run => ({
   id: r.id as string,
