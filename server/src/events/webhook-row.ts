@@ -1,6 +1,7 @@
 // How stored webhook and delivery rows read back. Both store engines (store/sqlite, store/postgres) keep the
 // same columns, so the mapping belongs to the events domain; each engine's ColumnCodec says how its driver
-// hands over the list of event types, booleans, 64-bit integers and times.
+// hands over the list of event types, booleans, 64-bit integers and times. The two mappers look alike (a column per
+// field) but read different tables; a scan for repeated code will pair them.
 import type { ColumnCodec, Row } from '../rows/column-codec.ts';
 import type { DeliveryRecord, Webhook, WebhookWithSecret } from './webhook-store.ts';
 
@@ -19,6 +20,15 @@ export const toWebhookWithSecret = (r: Row, c: ColumnCodec): WebhookWithSecret =
   createdAt: c.time(r.created_at),
   createdBy: r.created_by as string,
 });
+
+/** The webhook fields `WebhookStore.update` may set, by column (both engines build their UPDATE from it). */
+export const WEBHOOK_STATE_COLUMNS: Readonly<Record<string, string>> = {
+  enabled: 'enabled',
+  disabledReason: 'disabled_reason',
+  disabledAt: 'disabled_at',
+  cursor: 'cursor',
+  failures: 'failures',
+};
 
 /** What every reader but the dispatcher sees of a webhook. */
 export const withoutSecret = ({ secret: _secret, ...h }: WebhookWithSecret): Webhook => h;

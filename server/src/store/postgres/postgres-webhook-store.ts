@@ -6,20 +6,12 @@ import {
   type WebhookStore,
   type WebhookWithSecret,
 } from '../../events/webhook-store.ts';
-import { toDelivery, toWebhookWithSecret, withoutSecret } from '../../events/webhook-row.ts';
+import { toDelivery, toWebhookWithSecret, WEBHOOK_STATE_COLUMNS, withoutSecret } from '../../events/webhook-row.ts';
 import { onMetadataSchema } from './metadata-schema.ts';
 import { withTx, type Pool } from './pg-db.ts';
 import { PG_COLUMNS, type Row } from './pg-values.ts';
 
 const hook = (r: Row): WebhookWithSecret => toWebhookWithSecret(r, PG_COLUMNS);
-
-const COLUMNS: Record<string, string> = {
-  enabled: 'enabled',
-  disabledReason: 'disabled_reason',
-  disabledAt: 'disabled_at',
-  cursor: 'cursor',
-  failures: 'failures',
-};
 
 export class PostgresWebhookStore implements WebhookStore {
   private constructor(private readonly pool: Pool) {}
@@ -69,10 +61,10 @@ export class PostgresWebhookStore implements WebhookStore {
     id: string,
     patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>,
   ): Promise<boolean> {
-    const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
+    const keys = Object.keys(patch).filter((k) => k in WEBHOOK_STATE_COLUMNS) as (keyof typeof patch)[];
     if (keys.length === 0) return !!(await this.get(id));
     const values = keys.map((k) => patch[k] ?? null);
-    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ');
+    const sets = keys.map((k, i) => `${WEBHOOK_STATE_COLUMNS[k]} = $${i + 2}`).join(', ');
     return ((await this.pool.query(`UPDATE webhooks SET ${sets} WHERE id = $1`, [id, ...values])).rowCount ?? 0) > 0;
   }
 

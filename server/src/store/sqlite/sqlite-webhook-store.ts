@@ -8,17 +8,9 @@ import {
   type WebhookStore,
   type WebhookWithSecret,
 } from '../../events/webhook-store.ts';
-import { toDelivery, toWebhookWithSecret, withoutSecret } from '../../events/webhook-row.ts';
+import { toDelivery, toWebhookWithSecret, WEBHOOK_STATE_COLUMNS, withoutSecret } from '../../events/webhook-row.ts';
 
 const hook = (r: Row): WebhookWithSecret => toWebhookWithSecret(r, SQLITE_COLUMNS);
-
-const COLUMNS: Record<string, string> = {
-  enabled: 'enabled',
-  disabledReason: 'disabled_reason',
-  disabledAt: 'disabled_at',
-  cursor: 'cursor',
-  failures: 'failures',
-};
 
 export class SqliteWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
@@ -66,11 +58,13 @@ export class SqliteWebhookStore implements WebhookStore {
     id: string,
     patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>,
   ): Promise<boolean> {
-    const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
+    const keys = Object.keys(patch).filter((k) => k in WEBHOOK_STATE_COLUMNS) as (keyof typeof patch)[];
     if (keys.length === 0) return !!(await this.get(id));
     const values = keys.map((k) => (k === 'enabled' ? (patch.enabled ? 1 : 0) : (patch[k] ?? null)));
     return (
-      this.db.prepare(`UPDATE webhooks SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`).run(...values, id).changes > 0
+      this.db
+        .prepare(`UPDATE webhooks SET ${keys.map((k) => `${WEBHOOK_STATE_COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`)
+        .run(...values, id).changes > 0
     );
   }
 
