@@ -29,24 +29,7 @@ export async function createBrowserAgent(o: BrowserAgentOptions): Promise<Agent>
   return startWith({ ...o, accelerator }, { storage, runtime: new OnnxWebRuntime(o.ort) }, 'ws');
 }
 
-export { Agent } from './core/agent.ts';
-export type { AgentEvents, StateChange } from './core/agent-options.ts';
-export type { ModelInfo } from './model/active-model.ts';
-export type { ReadyOptions } from './core/ready.ts';
-export type { Prediction, BatchPrediction, NamedPrediction } from './model/predictions.ts';
-export type { NamedInputs } from './model/named-predict.ts';
-export {
-  TENSOR_TYPES,
-  floatToHalf,
-  halfToFloat,
-  type Tensor,
-  type TensorData,
-  type TensorInput,
-  type TensorJson,
-  type TensorType,
-} from './runtime/tensors.ts';
-export { AgentError, isAgentError } from './errors.ts';
+export * from './entry-exports.ts';
 export { IndexedDbStorage } from './storage/indexeddb-storage.ts';
 export { OnnxWebRuntime } from './runtime/onnx-web-runtime.ts';
 export { OnnxWebGpuRuntime } from './runtime/onnx-webgpu-runtime.ts';
-export type { AcceleratorOptions, ProviderChoice } from './model/accelerator.ts';

@@ -38,26 +38,10 @@ export async function createAgent(o: CreateAgentOptions): Promise<Agent> {
   return startWith({ ...o, accelerator }, { storage, runtime: o.runtime ?? new OnnxNodeRuntime(), hash: nodeSha256Hex }, 'mqtt');
 }
 
-export { Agent } from './core/agent.ts';
-export type { AgentEvents, StateChange } from './core/agent-options.ts';
+export * from './entry-exports.ts';
 export type { CommonAgentOptions } from './core/compose.ts';
-export type { ModelInfo } from './model/active-model.ts';
-export type { AcceleratorOptions, ProviderChoice } from './model/accelerator.ts';
-export type { ReadyOptions } from './core/ready.ts';
-export type { Prediction, BatchPrediction, NamedPrediction } from './model/predictions.ts';
-export type { NamedInputs } from './model/named-predict.ts';
-export {
-  TENSOR_TYPES,
-  floatToHalf,
-  halfToFloat,
-  type Tensor,
-  type TensorData,
-  type TensorInput,
-  type TensorJson,
-  type TensorType,
-} from './runtime/tensors.ts';
 export type { InstallResult } from './core/sideload.ts';
-export { AgentError, AGENT_ERROR_CODES, isAgentError, type AgentErrorCode } from './errors.ts';
+export { AGENT_ERROR_CODES, type AgentErrorCode } from './errors.ts';
 export { AGENT_VERSION } from './version.ts';
 export { FileStorage } from './storage/file-storage.ts';
 export { assertKey, type AgentStorage } from './storage/agent-storage.ts';

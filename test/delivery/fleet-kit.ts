@@ -2,12 +2,10 @@
 // store, provisioned devices, device-side MQTT clients, and small waiting utilities.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeChunkResponse, type ChunkResponseHeader } from '@flotilla/firmware-bundler/wire';
 import { encodeModel, floatTensor, makeModel, makeNode, makeValueInfo, DataType } from '@flotilla/firmware-bundler/onnx';
-import { FileBlobStore } from '../../server/src/blob/file-blob-store.ts';
-import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
+import { registerOnnxInDataDir } from '../../server/src/bench/register-onnx.ts';
 import type { ServerHandle } from '../support/server-process.ts';
 
 export const PREFIX = 'flotilla/v1';
@@ -30,30 +28,9 @@ export function linearOnnx(inputs: number, outputs: number, seed = 1): Uint8Arra
   return encodeModel(makeModel(graph as never));
 }
 
-/**
- * Registers a model version with an ONNX artifact straight in the server's SQLite file and blob
- * folder (there is no ONNX upload route yet); WAL lets this run beside the server process.
- */
-export async function registerOnnxModel(srv: ServerHandle, name: string, onnx: Uint8Array): Promise<{ version: number; digest: string }> {
-  const blob = await new FileBlobStore(join(srv.dataDir, 'blobs')).put(onnx);
-  const store = openSqliteStore(join(srv.dataDir, 'flotilla.db'));
-  try {
-    const v = await store.models.addVersion({
-      model: name,
-      runId: null,
-      format: 'onnx',
-      artifacts: { 'model.onnx': blob.digest },
-      signature: null,
-      metrics: null,
-      quantization: null,
-      tags: [],
-      description: 'test model',
-    });
-    return { version: v.version, digest: blob.digest };
-  } finally {
-    await store.close();
-  }
-}
+/** Registers a model version with an ONNX artifact straight in the server's SQLite file and blob folder. */
+export const registerOnnxModel = (srv: ServerHandle, name: string, onnx: Uint8Array): Promise<{ version: number; digest: string }> =>
+  registerOnnxInDataDir(srv.dataDir, name, onnx, 'test model');
 
 /** Provisions a device over the API; returns its id and token. */
 export async function provision(srv: ServerHandle, body: Record<string, unknown> = {}): Promise<{ id: string; token: string }> {

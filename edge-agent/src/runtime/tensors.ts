@@ -1,23 +1,11 @@
 // Typed tensors of any ONNX element type the agent serves: their types, checked conversion of app values
 // (typed arrays, flat or nested number arrays, bigint, booleans) into them, float16 bits, and plain JSON.
+import { TENSOR_DTYPES, type TensorDtype } from '@flotilla/firmware-bundler';
 import { AgentError } from '../errors.ts';
 
-/** Element types a model input or output may have (ONNX names, lower case; strings are not served). */
-export const TENSOR_TYPES = [
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'uint8',
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'bool',
-] as const;
-export type TensorType = (typeof TENSOR_TYPES)[number];
+/** Element types a model input or output may have: the manifest's (ONNX names, lower case) but strings, which are not served. */
+export type TensorType = Exclude<TensorDtype, 'string'>;
+export const TENSOR_TYPES: readonly TensorType[] = TENSOR_DTYPES.filter((t): t is TensorType => t !== 'string');
 
 /**
  * The storage of each type, as onnxruntime takes and gives it: float16 as its raw IEEE 754 half bits

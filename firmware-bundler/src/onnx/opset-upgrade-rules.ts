@@ -4,7 +4,7 @@ import { DataType, type NodeProto } from './onnx-types.ts';
 import { findAttribute, floatAttr, intAttr, intsAttr, stringAttr } from './graph-query.ts';
 import { makeNode, makeAttribute } from './graph-builder.ts';
 import { dropAttributes, type GraphEdit } from './graph-edit.ts';
-import type { ShapeInfo } from './shape-inference.ts';
+import { REDUCE_OPS_WITH_AXES_ATTRIBUTE, type ShapeInfo } from './shape-inference.ts';
 
 /** What a rewrite may look at and change. */
 export interface RuleContext {
@@ -209,15 +209,7 @@ export const UPGRADE_RULES: Record<string, UpgradeRule> = {
       'SpaceToDepth',
       'ArgMax',
       'ArgMin',
-      'ReduceMax',
-      'ReduceMin',
-      'ReduceMean',
-      'ReduceProd',
-      'ReduceL1',
-      'ReduceL2',
-      'ReduceLogSum',
-      'ReduceLogSumExp',
-      'ReduceSumSquare',
+      ...REDUCE_OPS_WITH_AXES_ATTRIBUTE,
       'MaxPool',
       'AveragePool',
       'LpPool',

@@ -131,9 +131,9 @@ const UNARY = new Set([
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu']);
 const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
-const REDUCE = new Set([
+/** ONNX's reduce operators but ReduceSum: their `axes` stays an attribute through opset 17 (ReduceSum's became an input at 13). */
+export const REDUCE_OPS_WITH_AXES_ATTRIBUTE = [
   'ReduceMean',
-  'ReduceSum',
   'ReduceMax',
   'ReduceMin',
   'ReduceProd',
@@ -142,9 +142,8 @@ const REDUCE = new Set([
   'ReduceLogSum',
   'ReduceLogSumExp',
   'ReduceSumSquare',
-  'ArgMax',
-  'ArgMin',
-]);
+] as const;
+const REDUCE = new Set<string>([...REDUCE_OPS_WITH_AXES_ATTRIBUTE, 'ReduceSum', 'ArgMax', 'ArgMin']);
 
 /** Axes given either as the `axes` attribute (older opsets) or as a constant input (opset 13 onwards). */
 function axesOf(n: NodeProto, c: GetConst, inputIndex: number): number[] | undefined {

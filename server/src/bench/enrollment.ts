@@ -34,29 +34,37 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
         token: '',
       };
     });
+    /** Runs `step` on every key, CONCURRENCY at a time, logging each thousand; counts the keys it refused (false) and times it all. */
+    const eachKey = async (done: string, step: (k: (typeof keys)[number]) => Promise<boolean | 'skipped'>) => {
+      let next = 0;
+      let failed = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < n) {
+            const ok = await step(keys[next++]!);
+            if (ok === 'skipped') continue;
+            if (!ok) failed++;
+            if (next % 1000 === 0) log(`  ${next} ${done}`);
+          }
+        }),
+      );
+      return { failed, sec: (performance.now() - t0) / 1000 };
+    };
     log(`enrolling ${n} devices, ${CONCURRENCY} at a time`);
-    let next = 0;
-    let failed = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < n) {
-          const k = keys[next++]!;
-          const timestamp = Date.now();
-          const proof = sign(null, enrollProofMessage(enrollmentId, k.serial, k.raw, timestamp), k.privateKey).toString('base64');
-          const res = await fetch(`${srv.url}/api/v1/enroll`, {
-            method: 'POST',
-            headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ v: 1, serial: k.serial, publicKey: k.raw, timestamp, proof }),
-          });
-          const body = (await res.json()) as { token?: string };
-          if (res.status !== 201) failed++;
-          else k.token = body.token!;
-          if (next % 1000 === 0) log(`  ${next} enrolled`);
-        }
-      }),
-    );
-    const enrollSec = (performance.now() - t0) / 1000;
+    const { failed, sec: enrollSec } = await eachKey('enrolled', async (k) => {
+      const timestamp = Date.now();
+      const proof = sign(null, enrollProofMessage(enrollmentId, k.serial, k.raw, timestamp), k.privateKey).toString('base64');
+      const res = await fetch(`${srv.url}/api/v1/enroll`, {
+        method: 'POST',
+        headers: { authorization: `Claim ${claim}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ v: 1, serial: k.serial, publicKey: k.raw, timestamp, proof }),
+      });
+      const body = (await res.json()) as { token?: string };
+      if (res.status !== 201) return false;
+      k.token = body.token!;
+      return true;
+    });
     // The machine may be shared: its load says how much of it this run had.
     const load = loadavg()[0]!;
     const enrolled = (await srv.api('GET', '/api/v1/enrollments/bench')).used as number;
@@ -67,29 +75,19 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
     // mTLS: each device asks for a certificate for its own key with its token (the previous one is still
     // inside its overlap window here), CONCURRENCY at a time; the first request also makes the CA.
     log(`issuing ${enrolled} client certificates`);
-    let certNext = 0;
-    let certFailed = 0;
-    const t2 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (certNext < n) {
-          const k = keys[certNext++]!;
-          if (!k.token) continue;
-          const res = await fetch(`${srv.url}/api/v1/devices/${k.serial}/certificate`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${k.serial}:${k.token}`, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              v: 1,
-              publicKey: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(k.raw, 'base64')]).toString('base64'),
-            }),
-          });
-          await res.arrayBuffer();
-          if (res.status !== 201) certFailed++;
-          if (certNext % 1000 === 0) log(`  ${certNext} certified`);
-        }
-      }),
-    );
-    const certSec = (performance.now() - t2) / 1000;
+    const { failed: certFailed, sec: certSec } = await eachKey('certified', async (k) => {
+      if (!k.token) return 'skipped';
+      const res = await fetch(`${srv.url}/api/v1/devices/${k.serial}/certificate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k.serial}:${k.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          v: 1,
+          publicKey: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(k.raw, 'base64')]).toString('base64'),
+        }),
+      });
+      await res.arrayBuffer();
+      return res.status === 201;
+    });
     const figures = {
       devices: n,
       enrolled,

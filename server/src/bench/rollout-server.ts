@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FileBlobStore } from '../blob/file-blob-store.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { registerOnnxInDataDir } from './register-onnx.ts';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
@@ -34,6 +33,18 @@ export interface BenchServer {
   stderrErrors(): string[];
   close(): Promise<void>;
 }
+
+/** Rollout spec fields for one 100% stage, no bake, no health gates: the benches measure delivery, not judgement. */
+export const DELIVERY_ONLY = {
+  stages: [
+    {
+      percent: 100,
+      bakeSec: 0,
+      gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 },
+    },
+  ],
+  policy: { rate: { devicesPerMinute: 1_000_000 } },
+};
 
 /** Starts the server on free ports in a temporary data folder; `env` adds to its environment, `nodeArgs` to its node (`--cpu-prof`). */
 export async function startBenchServer(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchServer> {
@@ -110,26 +121,7 @@ export async function startBenchServer(env: Record<string, string> = {}, nodeArg
       }
       return out;
     },
-    async registerOnnx(name, onnx) {
-      const blob = await new FileBlobStore(join(dataDir, 'blobs')).put(onnx);
-      const store = openSqliteStore(join(dataDir, 'flotilla.db'));
-      try {
-        const v = await store.models.addVersion({
-          model: name,
-          runId: null,
-          format: 'onnx',
-          artifacts: { 'model.onnx': blob.digest },
-          signature: null,
-          metrics: null,
-          quantization: null,
-          tags: [],
-          description: 'rollout benchmark',
-        });
-        return v.version;
-      } finally {
-        await store.close();
-      }
-    },
+    registerOnnx: async (name, onnx) => (await registerOnnxInDataDir(dataDir, name, onnx, 'rollout benchmark')).version,
     exited: () => ended,
     stderrTail: () => stderr,
     stderrErrors: () => [...errorLines],

@@ -8,20 +8,8 @@ import { exportTfjsModel } from '../convert/index.ts';
 import { cachedMnistMlp, loadMnistSplit } from '../convert/testing/mnist-mlp.ts';
 import { FleetSimulator } from '../simulator/index.ts';
 import type { BenchOptions, BenchReport } from './bench-types.ts';
-import { startBenchServer, type BenchServer } from './rollout-server.ts';
+import { DELIVERY_ONLY, startBenchServer, type BenchServer } from './rollout-server.ts';
 import { cpuSeconds, peakRssBytes, totalCpuSeconds } from './rollout-usage.ts';
-
-/** One 100% stage, no bake, no health gates: this measures delivery, not judgement. */
-const DELIVERY_ONLY = {
-  stages: [
-    {
-      percent: 100,
-      bakeSec: 0,
-      gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 },
-    },
-  ],
-  policy: { rate: { devicesPerMinute: 1_000_000 } },
-};
 
 async function lastLayerRetrained(v1: tf.LayersModel, split: ReturnType<typeof loadMnistSplit>, n: number): Promise<tf.LayersModel> {
   const v2 = tf.sequential({ layers: [] });

@@ -1,15 +1,13 @@
 // Errors of events and webhooks, with stable codes and the HTTP status the API answers with.
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, statusTable } from '../errors/domain-error.ts';
 
-export type EventsErrorCode = 'NOT_FOUND' | 'INVALID_WEBHOOK' | 'INVALID_EVENT_FILTER' | 'INVALID_CURSOR' | 'TOO_MANY_WEBHOOKS';
+const STATUSES = statusTable({
+  400: ['INVALID_WEBHOOK', 'INVALID_EVENT_FILTER', 'INVALID_CURSOR'],
+  404: ['NOT_FOUND'],
+  409: ['TOO_MANY_WEBHOOKS'],
+});
 
-const STATUSES: Record<EventsErrorCode, number> = {
-  NOT_FOUND: 404,
-  INVALID_WEBHOOK: 400,
-  INVALID_EVENT_FILTER: 400,
-  INVALID_CURSOR: 400,
-  TOO_MANY_WEBHOOKS: 409,
-};
+export type EventsErrorCode = keyof typeof STATUSES;
 
 export class EventsError extends DomainError<EventsErrorCode> {
   static override readonly statuses = STATUSES;

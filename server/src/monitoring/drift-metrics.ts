@@ -176,12 +176,7 @@ export function scoreAgainstReference(
   epsilon = DEFAULT_PSI_EPSILON,
   minExpected = DEFAULT_MIN_EXPECTED,
 ): DriftScores {
-  return {
-    psi: psi(counts, frequencies, epsilon),
-    js: jensenShannon(counts, frequencies),
-    n: sum(counts),
-    ...chiSquareGoodnessOfFit(counts, frequencies, minExpected),
-  };
+  return scoresWith(counts, frequencies, epsilon, () => chiSquareGoodnessOfFit(counts, frequencies, minExpected));
 }
 
 /** PSI, JS and a homogeneity p-value of `counts` against a baseline learned as counts. */
@@ -191,12 +186,12 @@ export function scoreAgainstBaseline(
   epsilon = DEFAULT_PSI_EPSILON,
   minExpected = DEFAULT_MIN_EXPECTED,
 ): DriftScores {
-  return {
-    psi: psi(counts, baseline, epsilon),
-    js: jensenShannon(counts, baseline),
-    n: sum(counts),
-    ...chiSquareHomogeneity(counts, baseline, minExpected),
-  };
+  return scoresWith(counts, baseline, epsilon, () => chiSquareHomogeneity(counts, baseline, minExpected));
+}
+
+/** PSI and JS of `counts` against `expected` (shares or counts: both normalise), then the chi-square test that fits how `expected` was learned. */
+function scoresWith(counts: readonly number[], expected: readonly number[], epsilon: number, test: () => ChiSquareResult): DriftScores {
+  return { psi: psi(counts, expected, epsilon), js: jensenShannon(counts, expected), n: sum(counts), ...test() };
 }
 
 function cellTerm(o: number, e: number): number {

@@ -23,3 +23,21 @@ export interface RetrainJob {
   canary: string | null;
   error: string | null;
 }
+
+/** A job that has just started: what it will find (dataset, models, run, verdict, canary, error) is still null. */
+export const startedJob = (j: Pick<RetrainJob, 'id' | 'model' | 'trigger' | 'actor' | 'startedAt'>): RetrainJob => ({
+  id: j.id,
+  model: j.model,
+  status: 'running',
+  trigger: j.trigger,
+  actor: j.actor,
+  startedAt: j.startedAt,
+  endedAt: null,
+  dataset: null,
+  champion: null,
+  challenger: null,
+  runId: null,
+  verdict: null,
+  canary: null,
+  error: null,
+});

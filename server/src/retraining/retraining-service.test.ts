@@ -2,7 +2,7 @@
 // register a chosen model: a challenger that learned the snow is blessed (alias + canary + audit), a worse one is refused.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../log/logger.ts';
-import type { Run } from '../store/entities.ts';
+import { queuedRun, type Run } from '../store/entities.ts';
 import { RetrainingService } from './retraining-service.ts';
 import { classifier, openWorld, sample, WEIGHTS } from '@flotilla/test/support/retraining-test-kit';
 
@@ -11,9 +11,8 @@ let next: { weights: number[]; parity: boolean };
 const started: unknown[] = [];
 
 function run(id: string, datasetDigest: string, hyper: Record<string, unknown> = {}): Run {
-  return {
+  return queuedRun({
     id,
-    status: 'queued',
     model: 'toy',
     sweepId: null,
     datasetDigest,
@@ -22,15 +21,8 @@ function run(id: string, datasetDigest: string, hyper: Record<string, unknown> =
     spec: [{ type: 'dense', units: 2 }],
     hyper,
     environment: {},
-    history: [],
-    metrics: null,
-    artifacts: {},
-    error: null,
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    endedAt: null,
     createdBy: 'test',
-  };
+  });
 }
 
 function service(canary = vi.fn(async () => ({})), triggerLease?: () => Promise<boolean>) {

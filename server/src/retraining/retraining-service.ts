@@ -19,7 +19,7 @@ import type { FieldSampleInfo, FieldSampleStore, OperatorLabel, SampleListQuery 
 import { buildFieldDataset, loadDataset, type FieldDataset } from './field-dataset.ts';
 import { trainOutside } from './outside-retrain.ts';
 import { policyBoundsProblem, RetrainingPolicy, type RetrainingPolicyInput } from './retraining-policy.ts';
-import type { RetrainJob, RetrainStatus } from './retrain-job.ts';
+import { startedJob, type RetrainJob, type RetrainStatus } from './retrain-job.ts';
 import type { RetrainingStore, RetrainJobQuery } from './retraining-store.ts';
 import type { TrainerFile, TrainerFileShelf } from './trainer-files.ts';
 
@@ -158,22 +158,7 @@ export class RetrainingService {
   ): Promise<RetrainJob> {
     const policy = { ...(await this.policy(model)), ...override };
     const now = Date.now();
-    const fresh: RetrainJob = {
-      id: `rt_${randomBytes(6).toString('hex')}`,
-      model,
-      status: 'running',
-      trigger,
-      actor,
-      startedAt: new Date(now).toISOString(),
-      endedAt: null,
-      dataset: null,
-      champion: null,
-      challenger: null,
-      runId: null,
-      verdict: null,
-      canary: null,
-      error: null,
-    };
+    const fresh = startedJob({ id: `rt_${randomBytes(6).toString('hex')}`, model, trigger, actor, startedAt: new Date(now).toISOString() });
     const got = await this.d.retrainingStore.startJob(fresh, {
       holder: this.holder,
       leaseUntil: now + this.leaseMs,

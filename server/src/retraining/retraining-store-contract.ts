@@ -1,26 +1,13 @@
 // The RetrainingStore contract: every engine runs these cases (store/sqlite/ and store/postgres/).
 import { describe, expect, it } from 'vitest';
-import type { RetrainJob } from './retrain-job.ts';
+import { startedJob, type RetrainJob } from './retrain-job.ts';
 import { RetrainingPolicy } from './retraining-policy.ts';
 import type { JobLease, RetrainingStore } from './retraining-store.ts';
 
 /** A running job of `model` started at second `i` of 2026. */
 export function contractJob(id: string, model: string, i = 0, over: Partial<RetrainJob> = {}): RetrainJob {
   return {
-    id,
-    model,
-    status: 'running',
-    trigger: 'manual',
-    actor: 'tok_1',
-    startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-    endedAt: null,
-    dataset: null,
-    champion: null,
-    challenger: null,
-    runId: null,
-    verdict: null,
-    canary: null,
-    error: null,
+    ...startedJob({ id, model, trigger: 'manual', actor: 'tok_1', startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }),
     ...over,
   };
 }

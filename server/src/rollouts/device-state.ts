@@ -1,9 +1,8 @@
 // A device's state within one rollout, and how a deployment status event [WIRE-2.4] moves it.
 import type { DeployState, WaitKind } from '@flotilla/firmware-bundler/wire';
 
-export const ROLLOUT_DEVICE_STATES = [
-  'planned',
-  'excluded',
+/** From `notified` to the agent's own install states [WIRE-2.4]: the device has the bundle in hand or is being told. */
+const INSTALLING_STATES = [
   'notified',
   'downloading',
   'verifying',
@@ -12,6 +11,12 @@ export const ROLLOUT_DEVICE_STATES = [
   'probing',
   'committing',
   'rolling_back',
+] as const;
+
+export const ROLLOUT_DEVICE_STATES = [
+  'planned',
+  'excluded',
+  ...INSTALLING_STATES,
   'waiting_window',
   'waiting_lock',
   'waiting_condition',
@@ -40,14 +45,7 @@ export type RolloutDeviceState = (typeof ROLLOUT_DEVICE_STATES)[number];
 
 /** States in which the device has been told about the bundle (and may need rolling back). */
 export const NOTIFIED_STATES: readonly RolloutDeviceState[] = [
-  'notified',
-  'downloading',
-  'verifying',
-  'staging',
-  'activating',
-  'probing',
-  'committing',
-  'rolling_back',
+  ...INSTALLING_STATES,
   'updated',
   'failed',
   'waiting_window',

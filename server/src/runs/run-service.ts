@@ -6,7 +6,7 @@ import type { BlobStore } from '../blob/blob-store.ts';
 import { RunError } from './run-error.ts';
 import { codeVersion, hardware, packageVersions } from '../lineage/environment.ts';
 import type { Logger } from '../log/logger.ts';
-import type { ModelVersion, Run } from '../store/entities.ts';
+import { queuedRun, type ModelVersion, type Run } from '../store/entities.ts';
 import type { Store } from '../store/store.ts';
 import { validateHyperparams } from '../training/hyperparams.ts';
 import { DEFAULT_DENSE_SPEC } from '../training/model-spec.ts';
@@ -81,9 +81,8 @@ export class RunService {
     const model = req.model ?? `${ds.name}-classifier`;
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(model))
       throw new RunError('INVALID_MODEL_NAME', `model name '${model}' must be 1-64 letters, digits, '.', '_' or '-'`);
-    const run: Run = {
+    const run = queuedRun({
       id: `run_${randomBytes(6).toString('hex')}`,
-      status: 'queued',
       model,
       sweepId: req.sweepId ?? null,
       datasetDigest: ds.digest,
@@ -92,15 +91,8 @@ export class RunService {
       spec,
       hyper: hyper.hyper as unknown as Record<string, unknown>,
       environment: { code: codeVersion(), packages: packageVersions(), hardware: hardware(), requestedBackend: req.backend ?? null },
-      history: [],
-      metrics: null,
-      artifacts: {},
-      error: null,
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      endedAt: null,
       createdBy: actor,
-    };
+    });
     await this.o.store.runs.create(run);
     let resolve!: (r: Run) => void;
     const done = new Promise<Run>((r) => (resolve = r));

@@ -72,6 +72,34 @@ export interface Run {
   createdBy: string;
 }
 
+/** What a run is given before it is queued; the rest it earns by running. */
+export type RunRequest = Pick<
+  Run,
+  'id' | 'model' | 'sweepId' | 'datasetDigest' | 'datasetName' | 'splitSeed' | 'spec' | 'hyper' | 'environment' | 'createdBy'
+>;
+
+/** A run just queued, created now: no history, metrics, artifacts or error yet. */
+export const queuedRun = (r: RunRequest): Run => ({
+  id: r.id,
+  status: 'queued',
+  model: r.model,
+  sweepId: r.sweepId,
+  datasetDigest: r.datasetDigest,
+  datasetName: r.datasetName,
+  splitSeed: r.splitSeed,
+  spec: r.spec,
+  hyper: r.hyper,
+  environment: r.environment,
+  history: [],
+  metrics: null,
+  artifacts: {},
+  error: null,
+  createdAt: new Date().toISOString(),
+  startedAt: null,
+  endedAt: null,
+  createdBy: r.createdBy,
+});
+
 export interface ModelVersion {
   model: string;
   version: number;

@@ -1,28 +1,22 @@
 // The Store contract suite: every Store implementation runs these same cases (see sqlite-store.test.ts).
 import { describe, expect, it } from 'vitest';
 import { freshEach } from '../contract-suites/fresh-each.ts';
-import type { Run } from './entities.ts';
+import { queuedRun, type Run } from './entities.ts';
 import type { Store } from './store.ts';
 
 const run = (id: string, over: Partial<Run> = {}): Run => ({
-  id,
-  status: 'queued',
-  model: 'm',
-  sweepId: null,
-  datasetDigest: 'd'.repeat(64),
-  datasetName: 'ds',
-  splitSeed: 1,
-  spec: { layers: [] },
-  hyper: { epochs: 1 },
-  environment: { code: { commit: 'abc', dirty: false } },
-  history: [],
-  metrics: null,
-  artifacts: {},
-  error: null,
-  createdAt: new Date().toISOString(),
-  startedAt: null,
-  endedAt: null,
-  createdBy: 'tester',
+  ...queuedRun({
+    id,
+    model: 'm',
+    sweepId: null,
+    datasetDigest: 'd'.repeat(64),
+    datasetName: 'ds',
+    splitSeed: 1,
+    spec: { layers: [] },
+    hyper: { epochs: 1 },
+    environment: { code: { commit: 'abc', dirty: false } },
+    createdBy: 'tester',
+  }),
   ...over,
 });
 

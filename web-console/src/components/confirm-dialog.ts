@@ -2,6 +2,7 @@
 // action, and stays open with the server's refusal if it fails.
 import { h, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Field } from './field.ts';
 
 export interface ConfirmProps {
   title: string;
@@ -62,9 +63,8 @@ export function ConfirmDialog(p: ConfirmProps) {
       h('div', { class: 'dialog-body' }, p.children),
       needReason
         ? h(
-            'label',
-            { class: 'field' },
-            h('span', null, 'Reason'),
+            Field,
+            { label: 'Reason' },
             h('textarea', {
               name: 'reason',
               rows: 2,

@@ -6,6 +6,7 @@ import { moveAlias } from '../api/registry.ts';
 import { useCan } from '../api/session.ts';
 import type { ModelVersion } from '../api/types.ts';
 import { ConfirmDialog } from '../components/confirm-dialog.ts';
+import { Field } from '../components/field.ts';
 import { pct } from '../format.ts';
 
 const ALIAS = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -43,9 +44,8 @@ export function AliasDialog({
     alias
       ? null
       : h(
-          'label',
-          { class: 'field' },
-          h('span', null, 'Alias'),
+          Field,
+          { label: 'Alias' },
           h('input', {
             name: 'alias',
             value: name,
@@ -55,9 +55,8 @@ export function AliasDialog({
           }),
         ),
     h(
-      'label',
-      { class: 'field' },
-      h('span', null, 'Version'),
+      Field,
+      { label: 'Version' },
       h(
         'select',
         {

@@ -6,6 +6,7 @@ import { listBundles, listDevices, listSigningKeys, type DeviceQuery } from '../
 import { useResource } from '../api/use-resource.ts';
 import type { Device } from '../api/types.ts';
 import { DataTable, Pager, useCursorPages, type Column } from '../components/data-table.ts';
+import { Field } from '../components/field.ts';
 import { guard } from '../components/notices.ts';
 import { PageHeader } from '../components/page-header.ts';
 import { Presence, StatusBadge } from '../components/status-badge.ts';
@@ -56,9 +57,8 @@ function TextFilter({
     return () => clearTimeout(t);
   }, [text]);
   return h(
-    'label',
-    { class: 'field inline' },
-    h('span', null, label),
+    Field,
+    { label: label, inline: true },
     h('input', {
       type: 'search',
       name,
@@ -91,9 +91,8 @@ export function DevicesPage({ query }: { query: URLSearchParams }) {
   const versions = [...new Set((bundles.data ?? []).map((b) => `${b.model}@${b.version}`))];
   const select = (name: string, label: string, options: [string, string][]) =>
     h(
-      'label',
-      { class: 'field inline' },
-      h('span', null, label),
+      Field,
+      { label: label, inline: true },
       h(
         'select',
         { name, value: query.get(name) ?? '', onChange: (e: Event) => apply(name, (e.currentTarget as HTMLSelectElement).value) },

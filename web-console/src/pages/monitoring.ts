@@ -9,6 +9,7 @@ import type { Alert, StreamStatus } from '../api/types.ts';
 import { resolveAlert } from '../api/monitoring.ts';
 import { ActionButton } from '../components/action-button.ts';
 import { DataTable } from '../components/data-table.ts';
+import { Field } from '../components/field.ts';
 import { guard, Unavailable } from '../components/notices.ts';
 import { PageHeader, Section } from '../components/page-header.ts';
 import { StatusBadge } from '../components/status-badge.ts';
@@ -183,9 +184,8 @@ export function MonitoringPage({ query }: { query: URLSearchParams }) {
       'form',
       { class: 'filters card', 'aria-label': 'What to monitor', onSubmit: (e: Event) => e.preventDefault() },
       h(
-        'label',
-        { class: 'field inline' },
-        h('span', null, 'Scope'),
+        Field,
+        { label: 'Scope', inline: true },
         h(
           'select',
           { name: 'scope', value: scope, onChange: (e: Event) => set({ scope: (e.currentTarget as HTMLSelectElement).value, id: '' }) },
@@ -196,9 +196,8 @@ export function MonitoringPage({ query }: { query: URLSearchParams }) {
       ),
       scope !== 'fleet'
         ? h(
-            'label',
-            { class: 'field inline' },
-            h('span', null, scope === 'cohort' ? 'Cohort' : 'Device id'),
+            Field,
+            { label: scope === 'cohort' ? 'Cohort' : 'Device id', inline: true },
             h('input', {
               name: 'id',
               value: id,
@@ -213,9 +212,8 @@ export function MonitoringPage({ query }: { query: URLSearchParams }) {
           )
         : null,
       h(
-        'label',
-        { class: 'field inline' },
-        h('span', null, 'Model'),
+        Field,
+        { label: 'Model', inline: true },
         h(
           'select',
           { name: 'model', value: model, onChange: (e: Event) => set({ model: (e.currentTarget as HTMLSelectElement).value }) },
@@ -224,9 +222,8 @@ export function MonitoringPage({ query }: { query: URLSearchParams }) {
         ),
       ),
       h(
-        'label',
-        { class: 'field inline' },
-        h('span', null, 'Range'),
+        Field,
+        { label: 'Range', inline: true },
         h(
           'select',
           { name: 'range', value: range, onChange: (e: Event) => set({ range: (e.currentTarget as HTMLSelectElement).value }) },

@@ -16,6 +16,7 @@ import type { RolloutDevice, RolloutEventRecord, RolloutStatus, StageStatus } fr
 import { ActionButton } from '../components/action-button.ts';
 import { StateBar } from '../components/charts/state-bar.ts';
 import { DataTable } from '../components/data-table.ts';
+import { Field } from '../components/field.ts';
 import { guard } from '../components/notices.ts';
 import { PageHeader, Section } from '../components/page-header.ts';
 import { StatusBadge } from '../components/status-badge.ts';
@@ -213,9 +214,8 @@ function Devices({ id, device, stages }: { id: string; device: string | null; st
       title: 'Devices',
       id: 'rollout-devices',
       actions: h(
-        'label',
-        { class: 'field inline' },
-        h('span', null, 'Stage'),
+        Field,
+        { label: 'Stage', inline: true },
         h(
           'select',
           { value: stage, onChange: (e: Event) => setStage((e.currentTarget as HTMLSelectElement).value) },

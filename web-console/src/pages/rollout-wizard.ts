@@ -8,6 +8,7 @@ import { useCan } from '../api/session.ts';
 import { useResource } from '../api/use-resource.ts';
 import { isMissingRoute } from '../api/http.ts';
 import type { BundleRecord, RolloutPreview } from '../api/types.ts';
+import { Field } from '../components/field.ts';
 import { guard, Unavailable } from '../components/notices.ts';
 import { PageHeader } from '../components/page-header.ts';
 import { ago, bytes, num, shortId } from '../format.ts';
@@ -106,13 +107,8 @@ function TargetStep({ d, set, live }: { d: WizardDraft; set(p: Partial<WizardDra
     ),
     t.kind !== 'all'
       ? h(
-          'label',
-          { class: 'field' },
-          h(
-            'span',
-            null,
-            t.kind === 'tags' ? 'Tags (a device needs all of them)' : t.kind === 'groups' ? 'Groups (any of them)' : 'Device ids',
-          ),
+          Field,
+          { label: t.kind === 'tags' ? 'Tags (a device needs all of them)' : t.kind === 'groups' ? 'Groups (any of them)' : 'Device ids' },
           h('input', {
             name: 'target-words',
             value: t.words,
@@ -123,9 +119,8 @@ function TargetStep({ d, set, live }: { d: WizardDraft; set(p: Partial<WizardDra
       : null,
     t.kind !== 'all'
       ? h(
-          'label',
-          { class: 'field' },
-          h('span', null, 'And attributes (optional)'),
+          Field,
+          { label: 'And attributes (optional)' },
           h('input', {
             name: 'target-attributes',
             value: t.attributes,
@@ -215,9 +210,8 @@ function Review({
         )
       : null,
     h(
-      'label',
-      { class: 'field' },
-      h('span', null, 'Reason (kept in the audit record)'),
+      Field,
+      { label: 'Reason (kept in the audit record)' },
       h('input', {
         name: 'reason',
         value: d.reason,

@@ -16,6 +16,34 @@ import { href } from '../router.ts';
 
 const DONE = ['succeeded', 'failed', 'cancelled'];
 
+/** One metric by epoch: the training split's line, and the validation split's dashed in the same colour. */
+function EpochChart(p: {
+  metric: 'Accuracy' | 'Loss';
+  train: 'accuracy' | 'loss';
+  val: 'valAccuracy' | 'valLoss';
+  history: EpochRecord[];
+  y?: (v: number) => string;
+}) {
+  const line = (key: 'accuracy' | 'loss' | 'valAccuracy' | 'valLoss') => p.history.map((e) => ({ x: e.epoch, y: e[key] }));
+  const word = p.metric.toLowerCase();
+  return h(
+    'div',
+    null,
+    h('h3', null, p.metric),
+    h(LineChart, {
+      label: `${p.metric} by epoch`,
+      x: 'number',
+      xLabel: (x) => `epoch ${x}`,
+      y: p.y,
+      height: 160,
+      series: [
+        { name: `train ${word}`, points: line(p.train) },
+        { name: `val ${word}`, points: line(p.val), color: 0, dashed: true },
+      ],
+    }),
+  );
+}
+
 export function RunLive({ id }: { id: string }) {
   const run = useResource(() => getRun(id), [id]);
   const [history, setHistory] = useState<EpochRecord[]>([]);
@@ -101,37 +129,8 @@ export function RunLive({ id }: { id: string }) {
         h(
           'div',
           { class: 'grid-2' },
-          h(
-            'div',
-            null,
-            h('h3', null, 'Accuracy'),
-            h(LineChart, {
-              label: 'Accuracy by epoch',
-              x: 'number',
-              xLabel: (x) => `epoch ${x}`,
-              y: (v) => pct(v, 0),
-              height: 160,
-              series: [
-                { name: 'train accuracy', points: history.map((e) => ({ x: e.epoch, y: e.accuracy })) },
-                { name: 'val accuracy', points: history.map((e) => ({ x: e.epoch, y: e.valAccuracy })), color: 0, dashed: true },
-              ],
-            }),
-          ),
-          h(
-            'div',
-            null,
-            h('h3', null, 'Loss'),
-            h(LineChart, {
-              label: 'Loss by epoch',
-              x: 'number',
-              xLabel: (x) => `epoch ${x}`,
-              height: 160,
-              series: [
-                { name: 'train loss', points: history.map((e) => ({ x: e.epoch, y: e.loss })) },
-                { name: 'val loss', points: history.map((e) => ({ x: e.epoch, y: e.valLoss })), dashed: true, color: 0 },
-              ],
-            }),
-          ),
+          h(EpochChart, { metric: 'Accuracy', train: 'accuracy', val: 'valAccuracy', history, y: (v) => pct(v, 0) }),
+          h(EpochChart, { metric: 'Loss', train: 'loss', val: 'valLoss', history }),
         ),
         rd.status === 'succeeded' && rd.modelVersion !== null
           ? h(

@@ -7,6 +7,7 @@ import { useResource } from '../api/use-resource.ts';
 import type { ComparisonRow, Run } from '../api/types.ts';
 import { LineChart } from '../components/charts/line-chart.ts';
 import { DataTable } from '../components/data-table.ts';
+import { Field } from '../components/field.ts';
 import { guard } from '../components/notices.ts';
 import { PageHeader, Section } from '../components/page-header.ts';
 import { num, pct } from '../format.ts';
@@ -25,9 +26,8 @@ function Pickers({ a, b }: { a: string; b: string }) {
   const options = (runs.data ?? []).filter((r) => r.status === 'succeeded');
   const sel = (which: 'a' | 'b', value: string) =>
     h(
-      'label',
-      { class: 'field inline' },
-      h('span', null, `Run ${which.toUpperCase()}`),
+      Field,
+      { label: `Run ${which.toUpperCase()}`, inline: true },
       h(
         'select',
         { name: which, value, onChange: (e: Event) => pick(which, (e.currentTarget as HTMLSelectElement).value) },

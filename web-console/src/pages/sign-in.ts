@@ -2,6 +2,7 @@
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { signIn } from '../api/session.ts';
+import { Field } from '../components/field.ts';
 
 export function SignInPage({ notice }: { notice: string | null }) {
   const [token, setToken] = useState('');
@@ -32,9 +33,8 @@ export function SignInPage({ notice }: { notice: string | null }) {
         '.',
       ),
       h(
-        'label',
-        { class: 'field' },
-        h('span', null, 'Token'),
+        Field,
+        { label: 'Token' },
         h('input', {
           type: 'password',
           name: 'token',

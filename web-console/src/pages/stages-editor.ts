@@ -1,6 +1,7 @@
 // The wizard's stages step: cumulative shares, bake times, shadow stages, each stage's health gates,
 // and the policy for advancing and for a failed gate.
 import { h } from 'preact';
+import { Field, Select } from '../components/field.ts';
 import { num } from '../format.ts';
 import { DEFAULT_GATES, GATES, type GateName } from './rollout-text.ts';
 import { PRESETS, stage, type StageDraft, type WizardDraft } from './wizard-state.ts';
@@ -83,9 +84,8 @@ export function StagesEditor({ d, set, sizes }: { d: WizardDraft; set(p: Partial
             { class: 'row gap wrap' },
             h('strong', null, `Stage ${i + 1}`),
             h(
-              'label',
-              { class: 'field inline' },
-              h('span', null, 'Cumulative share (%)'),
+              Field,
+              { label: 'Cumulative share (%)', inline: true },
               h('input', {
                 name: `stage-${i}-percent`,
                 type: 'number',
@@ -98,9 +98,8 @@ export function StagesEditor({ d, set, sizes }: { d: WizardDraft; set(p: Partial
               }),
             ),
             h(
-              'label',
-              { class: 'field inline' },
-              h('span', null, 'Bake (minutes)'),
+              Field,
+              { label: 'Bake (minutes)', inline: true },
               h('input', {
                 name: `stage-${i}-bake`,
                 type: 'number',
@@ -150,31 +149,34 @@ export function StagesEditor({ d, set, sizes }: { d: WizardDraft; set(p: Partial
       'div',
       { class: 'form-grid' },
       h(
-        'label',
-        { class: 'field' },
-        h('span', null, 'Advance'),
-        h(
-          'select',
-          { name: 'advance', value: d.advance, onChange: (e: Event) => set({ advance: val(e) as WizardDraft['advance'] }) },
-          h('option', { value: 'auto' }, 'automatically when the gates hold'),
-          h('option', { value: 'approval' }, 'only when an operator approves'),
-        ),
+        Field,
+        { label: 'Advance' },
+        h(Select<WizardDraft['advance']>, {
+          name: 'advance',
+          value: d.advance,
+          options: [
+            ['auto', 'automatically when the gates hold'],
+            ['approval', 'only when an operator approves'],
+          ],
+          onPick: (advance) => set({ advance }),
+        }),
       ),
       h(
-        'label',
-        { class: 'field' },
-        h('span', null, 'When a gate fails'),
-        h(
-          'select',
-          { name: 'onGateFail', value: d.onGateFail, onChange: (e: Event) => set({ onGateFail: val(e) as WizardDraft['onGateFail'] }) },
-          h('option', { value: 'pause' }, 'pause for a person'),
-          h('option', { value: 'abort' }, 'abort'),
-        ),
+        Field,
+        { label: 'When a gate fails' },
+        h(Select<WizardDraft['onGateFail']>, {
+          name: 'onGateFail',
+          value: d.onGateFail,
+          options: [
+            ['pause', 'pause for a person'],
+            ['abort', 'abort'],
+          ],
+          onPick: (onGateFail) => set({ onGateFail }),
+        }),
       ),
       h(
-        'label',
-        { class: 'field' },
-        h('span', null, 'Devices per minute (at most)'),
+        Field,
+        { label: 'Devices per minute (at most)' },
         h('input', {
           name: 'devicesPerMinute',
           type: 'number',

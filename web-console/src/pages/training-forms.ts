@@ -1,8 +1,9 @@
 // The forms that start work: one training run, or a sweep over a grid or random sample of settings.
-import { h, type ComponentChildren } from 'preact';
+import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { startRun, startSweep, type StartRunBody } from '../api/registry.ts';
 import type { DatasetVersion } from '../api/types.ts';
+import { Field, Select } from '../components/field.ts';
 import { href, navigate } from '../router.ts';
 
 /** Architectures offered by name; the server appends the softmax output layer. */
@@ -34,10 +35,6 @@ const numbers = (text: string) =>
     .map(Number)
     .filter((n) => Number.isFinite(n));
 
-function Field({ label, children, hint }: { label: string; children?: ComponentChildren; hint?: string }) {
-  return h('label', { class: 'field' }, h('span', null, label), children, hint ? h('small', { class: 'muted' }, hint) : null);
-}
-
 export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
   const names = [...new Set(datasets.map((d) => d.name))];
   const [mode, setMode] = useState<'run' | 'sweep'>('run');
@@ -54,6 +51,14 @@ export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
   const [trials, setTrials] = useState('4');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+
+  /** A sweep dimension: its candidate values, typed as a comma-separated list (`key` matches the run form's field it replaces). */
+  const spaceField = (name: keyof typeof space, label: string, key: string) =>
+    h(
+      Field,
+      { label, key, hint: 'comma-separated' },
+      h('input', { name: `space.${name}`, value: space[name], onInput: (e: Event) => setSpace({ ...space, [name]: val(e) }) }),
+    );
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -171,33 +176,20 @@ export function TrainingForms({ datasets }: { datasets: DatasetVersion[] }) {
             ),
           ]
         : [
-            h(
-              Field,
-              { label: 'Learning rates', key: 'l', hint: 'comma-separated' },
-              h('input', {
-                name: 'space.learningRate',
-                value: space.learningRate,
-                onInput: (e: Event) => setSpace({ ...space, learningRate: val(e) }),
-              }),
-            ),
-            h(
-              Field,
-              { label: 'Batch sizes', key: 'b', hint: 'comma-separated' },
-              h('input', {
-                name: 'space.batchSize',
-                value: space.batchSize,
-                onInput: (e: Event) => setSpace({ ...space, batchSize: val(e) }),
-              }),
-            ),
+            spaceField('learningRate', 'Learning rates', 'l'),
+            spaceField('batchSize', 'Batch sizes', 'b'),
             h(
               Field,
               { label: 'Search', key: 'm' },
-              h(
-                'select',
-                { name: 'method', value: method, onChange: (e: Event) => setMethod(val(e) as 'grid' | 'random') },
-                h('option', { value: 'grid' }, 'grid: every combination'),
-                h('option', { value: 'random' }, 'random sample'),
-              ),
+              h(Select<'grid' | 'random'>, {
+                name: 'method',
+                value: method,
+                options: [
+                  ['grid', 'grid: every combination'],
+                  ['random', 'random sample'],
+                ],
+                onPick: setMethod,
+              }),
             ),
             method === 'random'
               ? h(

@@ -46,6 +46,16 @@ const CreateBundle = z
 export function bundleRoutes(f: FleetServices) {
   const app = routeApp([{ role: 'operator', methods: ['POST'], paths: ['/bundles'] }]);
   app.post('/bundles', limitBody(8 * 1024 * 1024));
+  /** The bundle `id` names, or the 404 that says how ids are written. */
+  const bundleOr404 = async (id: string) => {
+    const b = await f.bundles.get(id);
+    if (!b)
+      throw new DeliveryError(
+        'BUNDLE_NOT_FOUND',
+        `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`,
+      );
+    return b;
+  };
   return app
     .openapi(
       route(
@@ -75,16 +85,7 @@ export function bundleRoutes(f: FleetServices) {
         { params: z.object({ id: z.string() }) },
         respond(200, 'bundle', Bundle),
       ),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        const b = await f.bundles.get(id);
-        if (!b)
-          throw new DeliveryError(
-            'BUNDLE_NOT_FOUND',
-            `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`,
-          );
-        return c.json(b, 200);
-      },
+      async (c) => c.json(await bundleOr404(c.req.valid('param').id), 200),
     )
     .openapi(
       route(
@@ -95,13 +96,7 @@ export function bundleRoutes(f: FleetServices) {
         respond(200, 'bundle and manifest', BundleWithManifest),
       ),
       async (c) => {
-        const { id } = c.req.valid('param');
-        const b = await f.bundles.get(id);
-        if (!b)
-          throw new DeliveryError(
-            'BUNDLE_NOT_FOUND',
-            `bundle '${id}' was not found (ids are hex; prefixes need 8+ characters and must be unique)`,
-          );
+        const b = await bundleOr404(c.req.valid('param').id);
         return c.json({ bundle: b, manifest: (await f.bundles.manifest(b)) as unknown as Record<string, unknown> }, 200);
       },
     );

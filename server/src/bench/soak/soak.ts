@@ -7,7 +7,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { FleetSimulator } from '../../simulator/index.ts';
 import { machineSummary } from '../machine.ts';
-import { startBenchServer, type BenchServer } from '../rollout-server.ts';
+import { DELIVERY_ONLY, startBenchServer, type BenchServer } from '../rollout-server.ts';
 import { rssBytes } from '../rollout-usage.ts';
 import { hostileDevice, hostilePage, socketFlood, type Attacker, type AttackTally } from './attackers.ts';
 import { HealthSampler } from './health-sampler.ts';
@@ -68,17 +68,6 @@ export interface SoakReport {
 
 const HONEST_TAG = 'soak';
 const MiB = 2 ** 20;
-/** One 100% stage without gates: the soak measures delivery under attack, not judgement. */
-const DELIVERY_ONLY = {
-  stages: [
-    {
-      percent: 100,
-      bakeSec: 0,
-      gates: { minReporting: 0, maxErrorRate: null, maxConfidenceDrop: null, maxDriftScore: null, maxFailureRate: 1 },
-    },
-  ],
-  policy: { rate: { devicesPerMinute: 1_000_000 } },
-};
 /** Resident memory the server may gain over the run (caches warming, SQLite pages) and still count as flat. */
 const RSS_SLACK_BYTES = 256 * MiB;
 /** How often a progress line is logged during the attack, ms. */

@@ -18,6 +18,13 @@ function readSpec(path?: string): unknown {
   }
 }
 
+/** What a run and a sweep both train: the dataset, the registered model name and the spec (a sweep's body extends a run's). */
+const trainingTarget = (o: { dataset: string; model?: string; spec?: string }) => ({
+  dataset: o.dataset,
+  model: o.model,
+  spec: readSpec(o.spec),
+});
+
 function hyperFrom(o: Record<string, string | undefined>): Record<string, unknown> {
   const h: Record<string, unknown> = {};
   for (const k of ['epochs', 'batchSize', 'learningRate', 'seed'] as const) if (o[k] !== undefined) h[k] = Number(o[k]);
@@ -73,9 +80,7 @@ export function registerTrainCommands(program: Command): void {
     const run = await answer(
       runs.$post({
         json: {
-          dataset: o.dataset,
-          model: o.model,
-          spec: readSpec(o.spec),
+          ...trainingTarget(o),
           hyper: hyperFrom(o),
           splitSeed: o.splitSeed === undefined ? undefined : Number(o.splitSeed),
           backend: o.backend,
@@ -135,9 +140,7 @@ export function registerTrainCommands(program: Command): void {
     const sweep = await answer(
       sweeps.$post({
         json: {
-          dataset: o.dataset,
-          model: o.model,
-          spec: readSpec(o.spec),
+          ...trainingTarget(o),
           method: o.method,
           space,
           trials: o.trials ? Number(o.trials) : undefined,

@@ -3,24 +3,10 @@ import type { BundleRecord } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
 import type { BundleStore } from '../store.ts';
 import type { Pool } from './pg-db.ts';
-import { iso, num, type Row, uniqueViolation } from './pg-values.ts';
+import { PG_COLUMNS, type Row, uniqueViolation } from './pg-values.ts';
+import { toBundle } from '../entity-rows.ts';
 
-const toEntity = (r: Row): BundleRecord => ({
-  id: r.id as string,
-  model: r.model as string,
-  modelVersion: r.model_version as number,
-  version: r.version as string,
-  sequence: r.sequence as number,
-  manifestDigest: r.manifest_digest as string,
-  envelopeDigest: r.envelope_digest as string,
-  keyId: r.key_id as string,
-  chunkDigests: r.chunk_digests as string[],
-  bytes: num(r.bytes),
-  payloadBytes: num(r.payload_bytes),
-  artifact: r.artifact as string,
-  createdAt: iso(r.created_at),
-  createdBy: r.created_by as string,
-});
+const toEntity = (r: Row): BundleRecord => toBundle(r, PG_COLUMNS);
 
 export class PostgresBundleStore implements BundleStore {
   constructor(private readonly pool: Pool) {}

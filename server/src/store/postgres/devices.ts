@@ -5,32 +5,15 @@ import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../entities.t
 import { StoreError } from '../store-error.ts';
 import type { DeviceCredential, DevicePage, DeviceStore } from '../store.ts';
 import { type Pool, withTx } from './pg-db.ts';
-import { iso, isoOrNull, json, jsonText, now, num, params, type Queryable, type Row, uniqueViolation } from './pg-values.ts';
+import { toDevice } from '../entity-rows.ts';
+import { iso, isoOrNull, json, jsonText, now, num, params, PG_COLUMNS, type Queryable, type Row, uniqueViolation } from './pg-values.ts';
 
 /** Events kept per device; older ones are pruned as new ones arrive. */
 const EVENTS_KEPT = 500;
 /** Devices inserted per statement by createMany (one JSON parameter each). */
 const INSERT_CHUNK = 1000;
 
-export const toEntity = (r: Row): Device => ({
-  id: r.id as string,
-  name: r.name as string,
-  tags: r.tags as string[],
-  groups: r.groups as string[],
-  attributes: r.attributes as Record<string, string>,
-  createdAt: iso(r.created_at),
-  revokedAt: isoOrNull(r.revoked_at),
-  lastSeenAt: isoOrNull(r.last_seen_at),
-  online: r.online as boolean,
-  session: num(r.session),
-  reported: (r.reported as Device['reported']) ?? null,
-  reportedAt: isoOrNull(r.reported_at),
-  modelVersion: (r.model_version as string) ?? null,
-  deployState: (r.deploy_state as string) ?? null,
-  desired: (r.desired as Device['desired']) ?? null,
-  desiredRev: r.desired_rev as number,
-  desiredBundleId: (r.desired_bundle as string) ?? null,
-});
+export const toEntity = (r: Row): Device => toDevice(r, PG_COLUMNS);
 
 /** `name@version` of a reported model, or null; used as an indexed filter column. */
 function modelVersionOf(reported: Record<string, unknown>): string | null {

@@ -4,20 +4,11 @@ import type { Enrollment, NewEnrollment } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
 import type { EnrollAttempt, EnrollmentStore, EnrollOutcome, RecoverAttempt, RecoverOutcome } from '../store.ts';
 import { type Pool, withTx } from './pg-db.ts';
-import { iso, isoOrNull, json, now, num, type Row, uniqueViolation } from './pg-values.ts';
+import { iso, json, now, num, PG_COLUMNS, type Row, uniqueViolation } from './pg-values.ts';
+import { toEnrollment as toEnrollmentOf } from '../entity-rows.ts';
 import { toEntity, unique } from './devices.ts';
 
-const toEnrollment = (r: Row): Enrollment => ({
-  id: r.id as string,
-  name: r.name as string,
-  quota: r.quota as number,
-  used: r.used as number,
-  expiresAt: iso(r.expires_at),
-  template: r.template as Enrollment['template'],
-  createdAt: iso(r.created_at),
-  createdBy: r.created_by as string,
-  revokedAt: isoOrNull(r.revoked_at),
-});
+const toEnrollment = (r: Row): Enrollment => toEnrollmentOf(r, PG_COLUMNS);
 
 export class PostgresEnrollmentStore implements EnrollmentStore {
   constructor(private readonly pool: Pool) {}

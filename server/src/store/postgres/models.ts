@@ -4,26 +4,14 @@
 import type { AliasMove, ModelVersion } from '../entities.ts';
 import type { ModelStore } from '../store.ts';
 import { lockKey, type Pool, withTx } from './pg-db.ts';
-import { iso, json, now, type Row } from './pg-values.ts';
+import { toAliasMove, toModelVersion } from '../entity-rows.ts';
+import { json, now, PG_COLUMNS, type Row } from './pg-values.ts';
 
 /** Every version column plus its aliases, in one round trip. */
 const SELECT_VERSION = `SELECT mv.*, ARRAY(SELECT a.alias FROM model_aliases a WHERE a.model = mv.model AND a.version = mv.version ORDER BY a.alias) AS aliases
   FROM model_versions mv`;
 
-const toEntity = (r: Row): ModelVersion => ({
-  model: r.model as string,
-  version: r.version as number,
-  runId: (r.run_id as string) ?? null,
-  format: r.format as ModelVersion['format'],
-  artifacts: r.artifacts as ModelVersion['artifacts'],
-  signature: r.signature ?? null,
-  metrics: (r.metrics as ModelVersion['metrics']) ?? null,
-  quantization: (r.quantization as ModelVersion['quantization']) ?? null,
-  tags: r.tags as string[],
-  aliases: r.aliases as string[],
-  createdAt: iso(r.created_at),
-  description: r.description as string,
-});
+const toEntity = (r: Row): ModelVersion => toModelVersion(r, PG_COLUMNS, r.aliases as string[]);
 
 export class PostgresModelStore implements ModelStore {
   constructor(private readonly pool: Pool) {}
@@ -114,14 +102,6 @@ export class PostgresModelStore implements ModelStore {
 
   async aliasHistory(model: string): Promise<AliasMove[]> {
     const { rows } = await this.pool.query('SELECT * FROM alias_moves WHERE model = $1 ORDER BY id', [model]);
-    return rows.map((r) => ({
-      model: r.model as string,
-      alias: r.alias as string,
-      fromVersion: (r.from_version as number) ?? null,
-      toVersion: r.to_version as number,
-      actor: r.actor as string,
-      reason: r.reason as string,
-      at: iso(r.at),
-    }));
+    return rows.map((r) => toAliasMove(r, PG_COLUMNS));
   }
 }

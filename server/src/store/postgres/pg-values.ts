@@ -1,5 +1,6 @@
 // Conversions between PostgreSQL values and entity fields, and the small query helpers every
 // metadata domain of the PostgreSQL store shares.
+import type { ColumnCodec } from '../../rows/column-codec.ts';
 import type { Pool, PoolClient } from './pg-db.ts';
 
 /** A pool or a client inside a transaction. */
@@ -44,3 +45,12 @@ export function params(): { args: unknown[]; p: (v: unknown) => string } {
 
 /** `LIKE` pattern matching strings that start with `prefix` taken literally. */
 export const likePrefix = (prefix: string): string => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** PostgreSQL's column types (parsed jsonb and arrays, TIMESTAMPTZ, booleans, BIGINT as text) for the domains' shared row mappers (../../rows/column-codec.ts). */
+export const PG_COLUMNS: ColumnCodec = {
+  json: <T>(v: unknown) => (v ?? null) as T,
+  time: iso,
+  timeOrNull: isoOrNull,
+  int: num,
+  bool: (v) => v as boolean,
+};

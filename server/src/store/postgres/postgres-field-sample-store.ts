@@ -1,7 +1,6 @@
 // Usage: `const samples = await PostgresFieldSampleStore.open(pool)` (runs FIELD_SAMPLE_PG_MIGRATIONS under 'field_sample_migrations').
 // PostgreSQL FieldSampleStore: the field_samples table of ../sqlite/sqlite-field-sample-store.ts, safe with several ingesting processes.
 import type {
-  FeedbackSource,
   FieldSample,
   FieldSampleInfo,
   FieldSampleStore,
@@ -9,6 +8,7 @@ import type {
   OperatorLabel,
   SampleListQuery,
 } from '../../retraining/field-sample-store.ts';
+import { toFieldSample, toFieldSampleInfo, type FieldSampleInfoRow, type FieldSampleRow } from '../../retraining/field-sample-row.ts';
 import { migrate, withTx, type PgMigration, type Pool } from './pg-db.ts';
 
 /** Keys and times sort with COLLATE "C", as SQLite compares them (ISO times order correctly byte by byte). */
@@ -33,20 +33,6 @@ export const FIELD_SAMPLE_PG_MIGRATIONS: readonly PgMigration[] = [
     sql: 'ALTER TABLE field_samples ADD COLUMN source TEXT',
   },
 ];
-
-interface Row {
-  device_id: string;
-  prediction_id: string;
-  cohorts: string[];
-  model: string;
-  input: Buffer;
-  shape: number[];
-  prediction: number;
-  confidence: number;
-  label: number | null;
-  source: FeedbackSource | null;
-  at: string;
-}
 
 const key = (s: FieldSample) => `${s.deviceId}\u0000${s.predictionId}`;
 
@@ -116,24 +102,12 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
 
   async labelled(q: LabelledQuery): Promise<FieldSample[]> {
     const w = this.where(q);
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<FieldSampleRow>(
       `SELECT * FROM (SELECT * FROM field_samples WHERE ${w.sql} ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $5) f
         ORDER BY at, device_id, prediction_id`,
       [...w.args, q.limit],
     );
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      predictionId: r.prediction_id,
-      cohorts: r.cohorts,
-      model: r.model,
-      input: new Uint8Array(r.input),
-      shape: r.shape,
-      prediction: r.prediction,
-      confidence: r.confidence,
-      label: r.label,
-      source: r.source,
-      at: r.at,
-    }));
+    return rows.map(toFieldSample);
   }
 
   async countLabelled(q: Omit<LabelledQuery, 'limit'>): Promise<number> {
@@ -166,7 +140,7 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
   }
 
   async list(q: SampleListQuery): Promise<FieldSampleInfo[]> {
-    const { rows } = await this.pool.query<Omit<Row, 'input'> & { input_bytes: number }>(
+    const { rows } = await this.pool.query<FieldSampleInfoRow>(
       `SELECT device_id, prediction_id, cohorts, model, shape, prediction, confidence,
         label, source, at, octet_length(input) AS input_bytes
       FROM field_samples WHERE ($1::text IS NULL OR model = $1) AND ($2::text IS NULL OR device_id = $2) AND ($3::text IS NULL OR source = $3)
@@ -174,19 +148,7 @@ export class PostgresFieldSampleStore implements FieldSampleStore {
       ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT $5`,
       [q.model ?? null, q.deviceId ?? null, q.source ?? null, q.labelled ?? null, q.limit],
     );
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      predictionId: r.prediction_id,
-      cohorts: r.cohorts,
-      model: r.model,
-      shape: r.shape,
-      prediction: r.prediction,
-      confidence: r.confidence,
-      label: r.label,
-      source: r.source,
-      at: r.at,
-      inputBytes: Number(r.input_bytes),
-    }));
+    return rows.map(toFieldSampleInfo);
   }
 
   async relabel(given: readonly OperatorLabel[]): Promise<number> {

@@ -4,7 +4,7 @@ import type { RolloutDeviceState } from '../../rollouts/device-state.ts';
 import { ACTIVE_STATES, type RolloutState } from '../../rollouts/rollout-machine.ts';
 import type { DeviceChange, Membership, RolloutStore, RolloutWrite } from '../../rollouts/rollout-store.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from '../../rollouts/rollout-types.ts';
-import { toRollout } from '../../rollouts/rollout-row.ts';
+import { toMembership, toRollout, toRolloutDevice as toDevice, toRolloutEvent } from '../../rollouts/rollout-row.ts';
 import { migrate, withTx, type PgMigration, type Pool, type PoolClient } from './pg-db.ts';
 
 type Row = Record<string, unknown>;
@@ -46,19 +46,7 @@ export const ROLLOUT_PG_MIGRATIONS: readonly PgMigration[] = [
 ];
 
 const json = (v: unknown): string => JSON.stringify(v ?? null);
-const parse = <T>(s: unknown): T => (s == null ? (null as T) : (JSON.parse(String(s)) as T));
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
-
-const toDevice = (r: Row): RolloutDevice => ({
-  rolloutId: r.rollout_id as string,
-  deviceId: r.device_id as string,
-  stage: num(r.stage),
-  hash: Number(r.hash),
-  state: r.state as RolloutDeviceState,
-  previousBundleId: (r.previous_bundle_id as string | null) ?? null,
-  notifiedAt: (r.notified_at as string | null) ?? null,
-  updatedAt: r.updated_at as string,
-});
 
 const DEVICE_COLS = 'rollout_id, device_id, stage, hash, state, previous_bundle_id, notified_at, updated_at';
 
@@ -158,12 +146,7 @@ export class PostgresRolloutStore implements RolloutStore {
         FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id WHERE d.device_id = $1 ORDER BY r.created_at DESC, r.seq DESC`,
       [deviceId],
     );
-    return (rows as Row[]).map((r) => ({
-      ...toDevice(r),
-      rolloutState: r.rollout_state as RolloutState,
-      model: r.model as string,
-      bundleId: r.bundle_id as string,
-    }));
+    return (rows as Row[]).map(toMembership);
   }
 
   async holders(model: string, deviceIds: readonly string[], exceptRolloutId?: string): Promise<{ deviceId: string; rolloutId: string }[]> {
@@ -192,18 +175,7 @@ export class PostgresRolloutStore implements RolloutStore {
       'SELECT * FROM (SELECT * FROM rollout_events WHERE rollout_id = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id',
       [rolloutId, limit],
     );
-    return (rows as Row[]).map((r) => ({
-      id: Number(r.id),
-      rolloutId: r.rollout_id as string,
-      at: r.at as string,
-      actor: r.actor as string,
-      kind: r.kind as string,
-      from: (r.from_state as RolloutState | null) ?? null,
-      to: (r.to_state as RolloutState | null) ?? null,
-      stage: num(r.stage),
-      reason: r.reason as string,
-      detail: parse(r.detail),
-    }));
+    return (rows as Row[]).map(toRolloutEvent);
   }
 }
 

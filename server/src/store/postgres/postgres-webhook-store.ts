@@ -6,63 +6,12 @@ import {
   type WebhookStore,
   type WebhookWithSecret,
 } from '../../events/webhook-store.ts';
+import { toDelivery, toWebhookWithSecret, WEBHOOK_STATE_COLUMNS, withoutSecret } from '../../events/webhook-row.ts';
 import { onMetadataSchema } from './metadata-schema.ts';
 import { withTx, type Pool } from './pg-db.ts';
-import { iso, isoOrNull } from './pg-values.ts';
+import { PG_COLUMNS, type Row } from './pg-values.ts';
 
-interface HookRow {
-  id: string;
-  url: string;
-  events: string[];
-  secret: string;
-  description: string;
-  enabled: boolean;
-  disabled_reason: string | null;
-  disabled_at: unknown;
-  cursor: string;
-  failures: number;
-  created_at: unknown;
-  created_by: string;
-}
-
-interface DeliveryRow {
-  id: string;
-  hook_id: string;
-  event_id: string;
-  seq: string;
-  type: string;
-  attempt: number;
-  ok: boolean;
-  status: number | null;
-  error: string | null;
-  latency_ms: number;
-  at: unknown;
-}
-
-const hook = (r: HookRow): WebhookWithSecret => ({
-  id: r.id,
-  url: r.url,
-  events: r.events,
-  secret: r.secret,
-  description: r.description,
-  enabled: r.enabled,
-  disabledReason: r.disabled_reason,
-  disabledAt: isoOrNull(r.disabled_at),
-  cursor: Number(r.cursor),
-  failures: r.failures,
-  createdAt: iso(r.created_at),
-  createdBy: r.created_by,
-});
-
-const withoutSecret = ({ secret: _secret, ...h }: WebhookWithSecret): Webhook => h;
-
-const COLUMNS: Record<string, string> = {
-  enabled: 'enabled',
-  disabledReason: 'disabled_reason',
-  disabledAt: 'disabled_at',
-  cursor: 'cursor',
-  failures: 'failures',
-};
+const hook = (r: Row): WebhookWithSecret => toWebhookWithSecret(r, PG_COLUMNS);
 
 export class PostgresWebhookStore implements WebhookStore {
   private constructor(private readonly pool: Pool) {}
@@ -92,12 +41,12 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async get(id: string): Promise<WebhookWithSecret | null> {
-    const { rows } = await this.pool.query<HookRow>('SELECT * FROM webhooks WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<Row>('SELECT * FROM webhooks WHERE id = $1', [id]);
     return rows[0] ? hook(rows[0]) : null;
   }
 
   async list(): Promise<Webhook[]> {
-    const { rows } = await this.pool.query<HookRow>('SELECT * FROM webhooks ORDER BY created_at, id');
+    const { rows } = await this.pool.query<Row>('SELECT * FROM webhooks ORDER BY created_at, id');
     return rows.map((r) => withoutSecret(hook(r)));
   }
 
@@ -112,10 +61,10 @@ export class PostgresWebhookStore implements WebhookStore {
     id: string,
     patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>,
   ): Promise<boolean> {
-    const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
+    const keys = Object.keys(patch).filter((k) => k in WEBHOOK_STATE_COLUMNS) as (keyof typeof patch)[];
     if (keys.length === 0) return !!(await this.get(id));
     const values = keys.map((k) => patch[k] ?? null);
-    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ');
+    const sets = keys.map((k, i) => `${WEBHOOK_STATE_COLUMNS[k]} = $${i + 2}`).join(', ');
     return ((await this.pool.query(`UPDATE webhooks SET ${sets} WHERE id = $1`, [id, ...values])).rowCount ?? 0) > 0;
   }
 
@@ -135,22 +84,10 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async deliveries(hookId: string, limit = 50): Promise<DeliveryRecord[]> {
-    const { rows } = await this.pool.query<DeliveryRow>('SELECT * FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT $2', [
+    const { rows } = await this.pool.query<Row>('SELECT * FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT $2', [
       hookId,
       limit,
     ]);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      hookId: r.hook_id,
-      eventId: r.event_id,
-      sequence: Number(r.seq),
-      type: r.type,
-      attempt: r.attempt,
-      ok: r.ok,
-      status: r.status,
-      error: r.error,
-      latencyMs: r.latency_ms,
-      at: iso(r.at),
-    }));
+    return rows.map((r) => toDelivery(r, PG_COLUMNS));
   }
 }

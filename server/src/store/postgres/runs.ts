@@ -1,31 +1,11 @@
 // PostgreSQL RunStore: training runs with their full lineage and per-epoch history.
 import type { EpochRecord, Run, RunStatus } from '../entities.ts';
+import { toRun } from '../entity-rows.ts';
 import type { RunStore } from '../store.ts';
 import type { Pool } from './pg-db.ts';
-import { iso, isoOrNull, json, num, params, type Row } from './pg-values.ts';
+import { json, params, PG_COLUMNS, type Row } from './pg-values.ts';
 
-function toEntity(r: Row): Run {
-  return {
-    id: r.id as string,
-    status: r.status as RunStatus,
-    model: r.model as string,
-    sweepId: (r.sweep_id as string) ?? null,
-    datasetDigest: r.dataset_digest as string,
-    datasetName: r.dataset_name as string,
-    splitSeed: num(r.split_seed),
-    spec: r.spec,
-    hyper: r.hyper as Run['hyper'],
-    environment: r.environment as Run['environment'],
-    history: r.history as EpochRecord[],
-    metrics: (r.metrics as Run['metrics']) ?? null,
-    artifacts: r.artifacts as Run['artifacts'],
-    error: (r.error as Run['error']) ?? null,
-    createdAt: iso(r.created_at),
-    startedAt: isoOrNull(r.started_at),
-    endedAt: isoOrNull(r.ended_at),
-    createdBy: r.created_by as string,
-  };
-}
+const toEntity = (r: Row): Run => toRun(r, PG_COLUMNS);
 
 export class PostgresRunStore implements RunStore {
   constructor(private readonly pool: Pool) {}

@@ -2,26 +2,12 @@
 import type { BundleRecord } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
 import type { BundleStore } from '../store.ts';
-import { type Db, json, parse } from './db.ts';
+import { toBundle } from '../entity-rows.ts';
+import { type Db, json, SQLITE_COLUMNS } from './db.ts';
 
 type Row = Record<string, unknown>;
 
-const toEntity = (r: Row): BundleRecord => ({
-  id: r.id as string,
-  model: r.model as string,
-  modelVersion: r.model_version as number,
-  version: r.version as string,
-  sequence: r.sequence as number,
-  manifestDigest: r.manifest_digest as string,
-  envelopeDigest: r.envelope_digest as string,
-  keyId: r.key_id as string,
-  chunkDigests: parse(r.chunk_digests),
-  bytes: r.bytes as number,
-  payloadBytes: r.payload_bytes as number,
-  artifact: r.artifact as string,
-  createdAt: r.created_at as string,
-  createdBy: r.created_by as string,
-});
+const toEntity = (r: Row): BundleRecord => toBundle(r, SQLITE_COLUMNS);
 
 export class SqliteBundleStore implements BundleStore {
   constructor(private readonly db: Db) {}

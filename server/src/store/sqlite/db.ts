@@ -1,6 +1,7 @@
 // Opens a SQLite file with the pragmas a single-writer server wants, and applies migrations.
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import type { ColumnCodec } from '../../rows/column-codec.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export type { Db };
@@ -57,3 +58,12 @@ function migrate(db: Db): void {
 export const json = (v: unknown): string => JSON.stringify(v ?? null);
 export const parse = <T>(s: unknown): T => (s == null ? (null as T) : (JSON.parse(String(s)) as T));
 export const now = (): string => new Date().toISOString();
+
+/** SQLite's column types (JSON as text, times as ISO text, booleans as 0/1) for the domains' shared row mappers (../../rows/column-codec.ts). */
+export const SQLITE_COLUMNS: ColumnCodec = {
+  json: parse,
+  time: (v) => v as string,
+  timeOrNull: (v) => (v as string) ?? null,
+  int: (v) => v as number,
+  bool: (v) => v === 1,
+};

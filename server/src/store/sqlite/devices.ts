@@ -3,32 +3,15 @@ import type { Device, DeviceEvent, DeviceFilter, NewDevice } from '../entities.t
 import { StoreError } from '../store-error.ts';
 import type { DeviceCredential, DevicePage, DeviceStore } from '../store.ts';
 import type { Statement } from 'better-sqlite3';
-import { type Db, json, now, parse } from './db.ts';
+import { toDevice } from '../entity-rows.ts';
+import { type Db, json, now, parse, SQLITE_COLUMNS } from './db.ts';
 
 type Row = Record<string, unknown>;
 
 /** Events kept per device; older ones are pruned as new ones arrive. */
 const EVENTS_KEPT = 500;
 
-export const toEntity = (r: Row): Device => ({
-  id: r.id as string,
-  name: r.name as string,
-  tags: parse(r.tags),
-  groups: parse(r.groups),
-  attributes: parse(r.attributes),
-  createdAt: r.created_at as string,
-  revokedAt: (r.revoked_at as string) ?? null,
-  lastSeenAt: (r.last_seen_at as string) ?? null,
-  online: r.online === 1,
-  session: r.session as number,
-  reported: parse(r.reported),
-  reportedAt: (r.reported_at as string) ?? null,
-  modelVersion: (r.model_version as string) ?? null,
-  deployState: (r.deploy_state as string) ?? null,
-  desired: parse(r.desired),
-  desiredRev: r.desired_rev as number,
-  desiredBundleId: (r.desired_bundle as string) ?? null,
-});
+export const toEntity = (r: Row): Device => toDevice(r, SQLITE_COLUMNS);
 
 /** `name@version` of a reported model, or null; used as an indexed filter column. */
 function modelVersionOf(reported: Record<string, unknown>): string | null {

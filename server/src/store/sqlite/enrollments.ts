@@ -3,22 +3,13 @@
 import type { Enrollment, NewEnrollment } from '../entities.ts';
 import { StoreError } from '../store-error.ts';
 import type { EnrollAttempt, EnrollmentStore, EnrollOutcome, RecoverAttempt, RecoverOutcome } from '../store.ts';
-import { type Db, json, now, parse } from './db.ts';
+import { toEnrollment as toEnrollmentOf } from '../entity-rows.ts';
+import { type Db, json, now, parse, SQLITE_COLUMNS } from './db.ts';
 import { type SqliteDeviceStore, toEntity, unique } from './devices.ts';
 
 type Row = Record<string, unknown>;
 
-const toEnrollment = (r: Row): Enrollment => ({
-  id: r.id as string,
-  name: r.name as string,
-  quota: r.quota as number,
-  used: r.used as number,
-  expiresAt: r.expires_at as string,
-  template: parse(r.template),
-  createdAt: r.created_at as string,
-  createdBy: r.created_by as string,
-  revokedAt: (r.revoked_at as string) ?? null,
-});
+const toEnrollment = (r: Row): Enrollment => toEnrollmentOf(r, SQLITE_COLUMNS);
 
 export class SqliteEnrollmentStore implements EnrollmentStore {
   constructor(

@@ -1,7 +1,8 @@
 // SQLite ModelStore: the registry of named models, versions, aliases and alias history.
 import type { AliasMove, ModelVersion } from '../entities.ts';
 import type { ModelStore } from '../store.ts';
-import { type Db, json, now, parse } from './db.ts';
+import { toAliasMove, toModelVersion } from '../entity-rows.ts';
+import { type Db, json, now, SQLITE_COLUMNS } from './db.ts';
 
 type Row = Record<string, unknown>;
 
@@ -17,22 +18,7 @@ export class SqliteModelStore implements ModelStore {
   }
 
   private toEntity(r: Row): ModelVersion {
-    const model = r.model as string;
-    const version = r.version as number;
-    return {
-      model,
-      version,
-      runId: (r.run_id as string) ?? null,
-      format: r.format as ModelVersion['format'],
-      artifacts: parse(r.artifacts),
-      signature: parse(r.signature),
-      metrics: parse(r.metrics),
-      quantization: parse(r.quantization),
-      tags: parse(r.tags),
-      aliases: this.aliasesOf(model, version),
-      createdAt: r.created_at as string,
-      description: r.description as string,
-    };
+    return toModelVersion(r, SQLITE_COLUMNS, this.aliasesOf(r.model as string, r.version as number));
   }
 
   async addVersion(v: Omit<ModelVersion, 'version' | 'aliases' | 'createdAt'>): Promise<ModelVersion> {
@@ -130,14 +116,6 @@ export class SqliteModelStore implements ModelStore {
 
   async aliasHistory(model: string): Promise<AliasMove[]> {
     const rows = this.db.prepare('SELECT * FROM alias_moves WHERE model = ? ORDER BY id').all(model) as Row[];
-    return rows.map((r) => ({
-      model: r.model as string,
-      alias: r.alias as string,
-      fromVersion: (r.from_version as number) ?? null,
-      toVersion: r.to_version as number,
-      actor: r.actor as string,
-      reason: r.reason as string,
-      at: r.at as string,
-    }));
+    return rows.map((r) => toAliasMove(r, SQLITE_COLUMNS));
   }
 }

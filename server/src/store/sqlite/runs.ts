@@ -1,32 +1,12 @@
 // SQLite RunStore: training runs with their full lineage and per-epoch history.
 import type { EpochRecord, Run, RunStatus } from '../entities.ts';
+import { toRun } from '../entity-rows.ts';
 import type { RunStore } from '../store.ts';
-import { type Db, json, parse } from './db.ts';
+import { type Db, json, SQLITE_COLUMNS } from './db.ts';
 
 type Row = Record<string, unknown>;
 
-function toEntity(r: Row): Run {
-  return {
-    id: r.id as string,
-    status: r.status as RunStatus,
-    model: r.model as string,
-    sweepId: (r.sweep_id as string) ?? null,
-    datasetDigest: r.dataset_digest as string,
-    datasetName: r.dataset_name as string,
-    splitSeed: r.split_seed as number,
-    spec: parse(r.spec),
-    hyper: parse(r.hyper),
-    environment: parse(r.environment),
-    history: parse(r.history),
-    metrics: parse(r.metrics),
-    artifacts: parse(r.artifacts),
-    error: parse(r.error),
-    createdAt: r.created_at as string,
-    startedAt: (r.started_at as string) ?? null,
-    endedAt: (r.ended_at as string) ?? null,
-    createdBy: r.created_by as string,
-  };
-}
+const toEntity = (r: Row): Run => toRun(r, SQLITE_COLUMNS);
 
 export class SqliteRunStore implements RunStore {
   constructor(private readonly db: Db) {}

@@ -1,7 +1,6 @@
 // FieldSampleStore on SQLite (table `field_samples`, migration 5; the label's feedback source, migration 9).
 import type { Db } from './db.ts';
 import type {
-  FeedbackSource,
   FieldSample,
   FieldSampleInfo,
   FieldSampleStore,
@@ -9,34 +8,7 @@ import type {
   OperatorLabel,
   SampleListQuery,
 } from '../../retraining/field-sample-store.ts';
-
-interface Row {
-  device_id: string;
-  prediction_id: string;
-  cohorts: string;
-  model: string;
-  input: Buffer;
-  shape: string;
-  prediction: number;
-  confidence: number;
-  label: number | null;
-  source: FeedbackSource | null;
-  at: string;
-}
-
-const info = (r: Omit<Row, 'input'> & { input_bytes: number }): FieldSampleInfo => ({
-  deviceId: r.device_id,
-  predictionId: r.prediction_id,
-  cohorts: JSON.parse(r.cohorts) as string[],
-  model: r.model,
-  shape: JSON.parse(r.shape) as number[],
-  prediction: r.prediction,
-  confidence: r.confidence,
-  label: r.label,
-  source: r.source,
-  at: r.at,
-  inputBytes: r.input_bytes,
-});
+import { toFieldSample, toFieldSampleInfo, type FieldSampleInfoRow, type FieldSampleRow } from '../../retraining/field-sample-row.ts';
 
 export class SqliteFieldSampleStore implements FieldSampleStore {
   private readonly insertTx;
@@ -108,20 +80,8 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
         `SELECT * FROM (SELECT * FROM field_samples WHERE ${w.sql} ORDER BY at DESC, device_id DESC, prediction_id DESC LIMIT ?)
       ORDER BY at, device_id, prediction_id`,
       )
-      .all(...w.args, q.limit) as Row[];
-    return rows.map((r) => ({
-      deviceId: r.device_id,
-      predictionId: r.prediction_id,
-      cohorts: JSON.parse(r.cohorts) as string[],
-      model: r.model,
-      input: new Uint8Array(r.input),
-      shape: JSON.parse(r.shape) as number[],
-      prediction: r.prediction,
-      confidence: r.confidence,
-      label: r.label,
-      source: r.source,
-      at: r.at,
-    }));
+      .all(...w.args, q.limit) as FieldSampleRow[];
+    return rows.map(toFieldSample);
   }
 
   async countLabelled(q: Omit<LabelledQuery, 'limit'>): Promise<number> {
@@ -168,8 +128,8 @@ export class SqliteFieldSampleStore implements FieldSampleStore {
         source: q.source ?? null,
         labelled: q.labelled === undefined ? null : Number(q.labelled),
         limit: q.limit,
-      }) as (Omit<Row, 'input'> & { input_bytes: number })[];
-    return rows.map(info);
+      }) as FieldSampleInfoRow[];
+    return rows.map(toFieldSampleInfo);
   }
 
   async relabel(labels: readonly OperatorLabel[]): Promise<number> {

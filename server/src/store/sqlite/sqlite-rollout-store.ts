@@ -2,7 +2,7 @@
 import type { RolloutDeviceState } from '../../rollouts/device-state.ts';
 import type { RolloutState } from '../../rollouts/rollout-machine.ts';
 import type { Membership, RolloutStore, RolloutWrite } from '../../rollouts/rollout-store.ts';
-import { toRollout } from '../../rollouts/rollout-row.ts';
+import { toMembership, toRollout, toRolloutDevice as toDevice, toRolloutEvent } from '../../rollouts/rollout-row.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord } from '../../rollouts/rollout-types.ts';
 import { ACTIVE_STATES } from '../../rollouts/rollout-machine.ts';
 import { type Db, json, parse } from './db.ts';
@@ -11,17 +11,6 @@ type Row = Record<string, unknown>;
 
 /** Timeline entries kept per (rollout, device): enough for a story, bounded against a chatty agent. */
 const TIMELINE_KEEP = 200;
-
-const toDevice = (r: Row): RolloutDevice => ({
-  rolloutId: r.rollout_id as string,
-  deviceId: r.device_id as string,
-  stage: (r.stage as number | null) ?? null,
-  hash: r.hash as number,
-  state: r.state as RolloutDeviceState,
-  previousBundleId: (r.previous_bundle_id as string | null) ?? null,
-  notifiedAt: (r.notified_at as string | null) ?? null,
-  updatedAt: r.updated_at as string,
-});
 
 export class SqliteRolloutStore implements RolloutStore {
   constructor(private readonly db: Db) {}
@@ -104,12 +93,7 @@ export class SqliteRolloutStore implements RolloutStore {
         WHERE d.device_id = ? ORDER BY r.created_at DESC, r.rowid DESC`,
       )
       .all(deviceId) as Row[];
-    return rows.map((r) => ({
-      ...toDevice(r),
-      rolloutState: r.rollout_state as RolloutState,
-      model: r.model as string,
-      bundleId: r.bundle_id as string,
-    }));
+    return rows.map(toMembership);
   }
 
   async holders(model: string, deviceIds: readonly string[], exceptRolloutId?: string): Promise<{ deviceId: string; rolloutId: string }[]> {
@@ -139,17 +123,6 @@ export class SqliteRolloutStore implements RolloutStore {
     const rows = this.db
       .prepare('SELECT * FROM (SELECT * FROM rollout_events WHERE rollout_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id')
       .all(rolloutId, limit) as Row[];
-    return rows.map((r) => ({
-      id: r.id as number,
-      rolloutId: r.rollout_id as string,
-      at: r.at as string,
-      actor: r.actor as string,
-      kind: r.kind as string,
-      from: (r.from_state as RolloutState | null) ?? null,
-      to: (r.to_state as RolloutState | null) ?? null,
-      stage: (r.stage as number | null) ?? null,
-      reason: r.reason as string,
-      detail: parse(r.detail),
-    }));
+    return rows.map(toRolloutEvent);
   }
 }

@@ -1,5 +1,6 @@
 // WebhookStore on SQLite (tables `webhooks`, `webhook_deliveries`, migration 6).
-import type { Db } from './db.ts';
+import { SQLITE_COLUMNS, type Db } from './db.ts';
+import type { Row } from '../../rows/column-codec.ts';
 import {
   DELIVERIES_KEPT,
   type DeliveryRecord,
@@ -7,60 +8,9 @@ import {
   type WebhookStore,
   type WebhookWithSecret,
 } from '../../events/webhook-store.ts';
+import { toDelivery, toWebhookWithSecret, WEBHOOK_STATE_COLUMNS, withoutSecret } from '../../events/webhook-row.ts';
 
-interface HookRow {
-  id: string;
-  url: string;
-  events: string;
-  secret: string;
-  description: string;
-  enabled: number;
-  disabled_reason: string | null;
-  disabled_at: string | null;
-  cursor: number;
-  failures: number;
-  created_at: string;
-  created_by: string;
-}
-
-interface DeliveryRow {
-  id: number;
-  hook_id: string;
-  event_id: string;
-  seq: number;
-  type: string;
-  attempt: number;
-  ok: number;
-  status: number | null;
-  error: string | null;
-  latency_ms: number;
-  at: string;
-}
-
-const hook = (r: HookRow): WebhookWithSecret => ({
-  id: r.id,
-  url: r.url,
-  events: JSON.parse(r.events) as string[],
-  secret: r.secret,
-  description: r.description,
-  enabled: r.enabled === 1,
-  disabledReason: r.disabled_reason,
-  disabledAt: r.disabled_at,
-  cursor: r.cursor,
-  failures: r.failures,
-  createdAt: r.created_at,
-  createdBy: r.created_by,
-});
-
-const withoutSecret = ({ secret: _secret, ...h }: WebhookWithSecret): Webhook => h;
-
-const COLUMNS: Record<string, string> = {
-  enabled: 'enabled',
-  disabledReason: 'disabled_reason',
-  disabledAt: 'disabled_at',
-  cursor: 'cursor',
-  failures: 'failures',
-};
+const hook = (r: Row): WebhookWithSecret => toWebhookWithSecret(r, SQLITE_COLUMNS);
 
 export class SqliteWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
@@ -89,12 +39,12 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async get(id: string): Promise<WebhookWithSecret | null> {
-    const r = this.db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as HookRow | undefined;
+    const r = this.db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as Row | undefined;
     return r ? hook(r) : null;
   }
 
   async list(): Promise<Webhook[]> {
-    return (this.db.prepare('SELECT * FROM webhooks ORDER BY created_at, id').all() as HookRow[]).map((r) => withoutSecret(hook(r)));
+    return (this.db.prepare('SELECT * FROM webhooks ORDER BY created_at, id').all() as Row[]).map((r) => withoutSecret(hook(r)));
   }
 
   async remove(id: string): Promise<boolean> {
@@ -108,11 +58,13 @@ export class SqliteWebhookStore implements WebhookStore {
     id: string,
     patch: Partial<Pick<Webhook, 'enabled' | 'disabledReason' | 'disabledAt' | 'cursor' | 'failures'>>,
   ): Promise<boolean> {
-    const keys = Object.keys(patch).filter((k) => k in COLUMNS) as (keyof typeof patch)[];
+    const keys = Object.keys(patch).filter((k) => k in WEBHOOK_STATE_COLUMNS) as (keyof typeof patch)[];
     if (keys.length === 0) return !!(await this.get(id));
     const values = keys.map((k) => (k === 'enabled' ? (patch.enabled ? 1 : 0) : (patch[k] ?? null)));
     return (
-      this.db.prepare(`UPDATE webhooks SET ${keys.map((k) => `${COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`).run(...values, id).changes > 0
+      this.db
+        .prepare(`UPDATE webhooks SET ${keys.map((k) => `${WEBHOOK_STATE_COLUMNS[k]} = ?`).join(', ')} WHERE id = ?`)
+        .run(...values, id).changes > 0
     );
   }
 
@@ -135,21 +87,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async deliveries(hookId: string, limit = 50): Promise<DeliveryRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM webhook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ?')
-      .all(hookId, limit) as DeliveryRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      hookId: r.hook_id,
-      eventId: r.event_id,
-      sequence: r.seq,
-      type: r.type,
-      attempt: r.attempt,
-      ok: r.ok === 1,
-      status: r.status,
-      error: r.error,
-      latencyMs: r.latency_ms,
-      at: r.at,
-    }));
+    const rows = this.db.prepare('SELECT * FROM webhook_deliveries WHERE hook_id = ? ORDER BY id DESC LIMIT ?').all(hookId, limit) as Row[];
+    return rows.map((r) => toDelivery(r, SQLITE_COLUMNS));
   }
 }
