@@ -37,5 +37,4 @@ export {
 export { estimatedAccuracy, fieldAccuracy, wilsonInterval, type Estimate } from './performance-estimate.ts';
 export { BUCKETS, METRICS, type Bucket, type Metric, type Series, type SeriesPoint } from './series.ts';
 export type { AlertFilter, PruneResult, RollupQuery, StoredWindow, TelemetryStore, WindowRecord } from './telemetry-store.ts';
-export type { WebhookPayload, WebhookTarget } from './webhook-notifier.ts';
 export type { FeatureIssueReason, WindowRejectReason } from './window-check.ts';

@@ -1,7 +1,5 @@
-// The monitoring service on real SQLite files: dedup, bad input, series, retention, events, alert lifecycle, webhooks.
+// The monitoring service on real SQLite files: dedup, bad input, series, retention, events, alert lifecycle.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -244,19 +242,8 @@ describe('MonitoringService alerts', () => {
       }),
     }));
 
-  it('emits window and alert events, calls the webhook, and survives a throwing listener', async () => {
-    const hits: string[] = [];
-    const server: Server = createServer((req, res) => {
-      let b = '';
-      req
-        .on('data', (c) => (b += c))
-        .on('end', () => {
-          hits.push(JSON.parse(b).type);
-          res.end();
-        });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const m = await open({ webhooks: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }] });
+  it('emits window and alert events and survives a throwing listener', async () => {
+    const m = await open({});
     await m.service.setReference('cam@1.0.0', { features: sim.features }, sim.labels, {
       predictions: sim.predictions,
       confidence: sim.confidence,
@@ -284,8 +271,6 @@ describe('MonitoringService alerts', () => {
     await m.close();
     expect(changes[0]).toBe('raised');
     expect(changes.slice(-2)).toEqual(['acknowledged', 'resolved']);
-    expect(hits.sort()).toEqual(['alert.raised', 'alert.resolved']);
-    server.close();
   });
 
   it('resumes an open alert after a restart and resolves it once the drift ends', async () => {

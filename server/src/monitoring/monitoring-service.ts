@@ -1,5 +1,5 @@
 // The monitoring service: ingests telemetry batches, keeps rollups and drift detectors current, raises and
-// publishes alerts (events for SSE, webhooks), answers series queries, and applies retention.
+// publishes alerts (as events: SSE and the events domain's webhooks), answers series queries, and applies retention.
 import type { ReferenceProfile } from '@flotilla/firmware-bundler';
 import type { TelemetryWindow } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
@@ -13,7 +13,6 @@ import { MonitoringEvents } from './monitoring-events.ts';
 import { addCounts, countsOfWindow, HOUR_MS, hourOf, MINUTE_RETENTION_MS, minuteOf, NO_MODEL, type Rollup, type Scope } from './rollup.ts';
 import { buildSeries, MAX_MINUTE_RANGE_MS, type Bucket, type Metric, type Series } from './series.ts';
 import type { AlertFilter, PruneResult, TelemetryStore, WindowRecord } from './telemetry-store.ts';
-import { WebhookNotifier, type WebhookTarget } from './webhook-notifier.ts';
 import { histogramMean } from './histogram.ts';
 import { checkWindow, type FeatureIssueReason, type WindowRejectReason } from './window-check.ts';
 
@@ -37,7 +36,6 @@ export interface MonitoringOptions {
   store: TelemetryStore;
   drift?: Partial<DriftConfig>;
   retention?: Partial<RetentionConfig>;
-  webhooks?: WebhookTarget[];
   log?: Logger;
   /** Check each window against the wire schema (default true; a caller that decoded with it may pass false). */
   validateSchema?: boolean;
@@ -88,7 +86,6 @@ export interface MonitoringStats {
   rejected: Partial<Record<WindowRejectReason, number>>;
   ignored: Partial<Record<FeatureIssueReason | 'edges_mismatch', number>>;
   alertsRaised: number;
-  webhooks: WebhookNotifier['stats'];
 }
 
 const bump = <K extends string>(m: Partial<Record<K, number>>, k: K, n = 1) => void (m[k] = (m[k] ?? 0) + n);
@@ -98,7 +95,6 @@ const MAX_RANGE_MS = 400 * DAY_MS;
 export class MonitoringService {
   readonly events: MonitoringEvents;
   private readonly detector: DriftDetector;
-  private readonly webhooks: WebhookNotifier;
   private readonly retention: RetentionConfig;
   private readonly now: () => number;
   private queue: Promise<unknown> = Promise.resolve();
@@ -108,10 +104,9 @@ export class MonitoringService {
   private constructor(private readonly o: MonitoringOptions) {
     this.now = o.now ?? Date.now;
     this.detector = new DriftDetector(o.drift, o.newId, () => new Date(this.now()));
-    this.webhooks = new WebhookNotifier(o.webhooks ?? [], o.log);
     this.retention = { ...DEFAULT_RETENTION, ...o.retention };
     this.events = new MonitoringEvents((e) => o.log?.warn('monitoring listener failed', { err: String(e) }));
-    this.totals = { accepted: 0, duplicates: 0, rejected: {}, ignored: {}, alertsRaised: 0, webhooks: this.webhooks.stats };
+    this.totals = { accepted: 0, duplicates: 0, rejected: {}, ignored: {}, alertsRaised: 0 };
   }
 
   /** Opens the service on `store`: stored references are registered and open alerts resumed. */
@@ -247,7 +242,6 @@ export class MonitoringService {
   private async publish(change: AlertChange): Promise<void> {
     await this.o.store.putAlert(change.alert);
     this.events.emitAlert(change);
-    this.webhooks.notify(change);
     if (change.type === 'raised' || change.type === 'escalated' || change.type === 'resolved') {
       const a = change.alert;
       this.o.log?.info(`drift alert ${change.type}`, {
@@ -454,11 +448,10 @@ export class MonitoringService {
     return structuredClone(this.totals);
   }
 
-  /** Stops the retention timer and waits for webhook deliveries in flight. */
+  /** Stops the retention timer and waits for the ingest queue. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.queue;
-    await this.webhooks.flush();
   }
 }
