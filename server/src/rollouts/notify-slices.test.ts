@@ -80,11 +80,12 @@ describe('stage notification in slices', () => {
       expect(r.delivery.told(bundleRef().id).size).toBe(1000);
       expect(Math.max(...r.delivery.calls.map((c) => c.ids.length))).toBeLessThanOrEqual(NOTIFY_SLICE);
       expect(created.counts.notified).toBe(1000);
-      // The port alone held the CPU for a second; /healthz was answered all along, never waiting for more than
-      // a few slices (one slice is 100 ms of port work; generous slack for a loaded machine).
+      // The port alone held the CPU for a second; /healthz was answered all along. One slice is a tenth of the
+      // work, so the longest wait stays far below the whole (half of it: slack for a loaded machine, where
+      // everything, the probe included, runs slower); in one go the one answer would wait for all of it.
       expect(took).toBeGreaterThan(1000);
       expect(latencies.length).toBeGreaterThan(5);
-      expect(Math.max(...latencies)).toBeLessThan(500);
+      expect(Math.max(...latencies)).toBeLessThan(took / 2);
     } finally {
       await new Promise((r) => server.close(r));
     }

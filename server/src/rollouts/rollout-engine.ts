@@ -2,7 +2,7 @@
 // events. All state lives in the RolloutStore, so a new engine on the same store resumes exactly.
 import { randomBytes } from 'node:crypto';
 import { cohortHash, cumulativeQuotas, planCohorts } from './cohorts.ts';
-import { currentStall, isMember, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
+import { currentStall, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
 import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
 import { systemClock } from './ports.ts';
@@ -11,7 +11,7 @@ import { RolloutError } from './rollout-error.ts';
 import { transition, type RolloutState } from './rollout-machine.ts';
 import { parseRolloutRequest, type Stage } from './rollout-spec.ts';
 import { pendingStage, RolloutStep } from './rollout-step.ts';
-import type { DeviceChange, RolloutStore } from './rollout-store.ts';
+import { claims, type DeviceChange, type RolloutStore } from './rollout-store.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceView, RolloutEventRecord, TimelineEntry } from './rollout-types.ts';
 import { leaveStage, notifyDue, passStage, judge, retryFailed, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
 import { schedulePhase } from './update-control.ts';
@@ -89,8 +89,11 @@ interface QueuedStatus {
   reject: (e: unknown) => void;
 }
 
-/** Per `rolloutId\ndeviceId`: the state and timeline entries a batch decided but has not written yet. */
-type StatusOverlay = Map<string, { state: RolloutDeviceState; entries: TimelineEntry[] }>;
+/**
+ * Per `rolloutId\ndeviceId`: the state and timeline entries a batch decided but has not written yet; per
+ * plain `deviceId`: null, marking a device with such changes.
+ */
+type StatusOverlay = Map<string, { state: RolloutDeviceState; entries: TimelineEntry[] } | null>;
 
 export interface TickReport {
   stepped: string[];
@@ -359,15 +362,16 @@ export class RolloutEngine {
     ev: DeviceStatus,
     overlay: StatusOverlay,
   ): Promise<{ result: { rolloutId: string; state: string } | null; change?: DeviceChange; events: Omit<RolloutEventRecord, 'id'>[] }> {
-    const rows = (await this.deps.store.memberships(deviceId)).map((x) => {
-      const o = overlay.get(`${x.rolloutId}\n${deviceId}`);
-      return o ? { ...x, state: o.state } : x;
-    });
-    const m = rows.find((x) =>
-      x.state === 'rollback_pending' || x.state === 'rolled_back'
-        ? x.previousBundleId === ev.bundleId
-        : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId,
-    );
+    // The store finds the row, unless this batch already changed one of the device's rows: then its rows
+    // are read with those changes over them, and the rule is applied here.
+    const m = overlay.has(deviceId)
+      ? (await this.deps.store.memberships(deviceId))
+          .map((x) => {
+            const o = overlay.get(`${x.rolloutId}\n${deviceId}`);
+            return o ? { ...x, state: o.state } : x;
+          })
+          .find((x) => claims(x, ev.bundleId))
+      : await this.deps.store.claimant(deviceId, ev.bundleId);
     if (!m) return { result: null, events: [] };
     const key = `${m.rolloutId}\n${deviceId}`;
     const state = nextDeviceState(m.state, ev);
@@ -420,6 +424,7 @@ export class RolloutEngine {
     o.state = state;
     o.entries.push(entry);
     overlay.set(key, o);
+    overlay.set(deviceId, null);
     return { result: { rolloutId: m.rolloutId, state }, change: { rolloutId: m.rolloutId, deviceId, state, entry }, events };
   }
 
