@@ -327,7 +327,7 @@ async function progressLine(srv: BenchServer, health: HealthSampler, fleet: Flee
   const text = await srv.metrics(AbortSignal.timeout(5000)).catch(() => '');
   const metric = (name: string) => new RegExp(`^${name.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? '?';
   return (
-    `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB, event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, ` +
+    `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB (heap ${mib(Number(metric('flotilla_process_memory_bytes{kind="heap_used"}')))} MiB), event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, ` +
     `/healthz p99 ${h.p99Ms} ms max ${h.maxMs} ms (${h.failures} failed), windows queued on devices ${fleet.backlog()}, ` +
     `admission peak ${metric('flotilla_mqtt_admission_peak')} waits ${metric('flotilla_mqtt_admission_waits_total')}, load ${loadavg()[0]!.toFixed(1)}`
   );
