@@ -28,6 +28,7 @@ import { makeDataPrivate } from './wiring/private-data.ts';
 import { RetrainingService } from './retraining/retraining-service.ts';
 import { SamplesIngest } from './retraining/samples-ingest.ts';
 import { retentionFromEnv, SampleRetention } from './retraining/sample-retention.ts';
+import { DeviceEventRetention, deviceEventDaysFromEnv } from './devices/device-event-retention.ts';
 import { leaseGate, newHolderId } from './store/lease.ts';
 import { openSideStores } from './wiring/side-stores.ts';
 import { openEvents } from './wiring/events.ts';
@@ -236,6 +237,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await samplesIngest.start();
   const sampleRetention = new SampleRetention({ samples: fieldSamples, limits: retentionFromEnv(), log });
   sampleRetention.start();
+  // Device timelines: the newest 500 per device as events arrive, and nothing older than the retention age.
+  const eventRetention = new DeviceEventRetention({ store: store.devices, maxAgeMs: deviceEventDaysFromEnv() * 86_400_000, log });
+  eventRetention.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -256,6 +260,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         stopRetrainOnAlert();
         stopAlertEvents();
         sampleRetention.stop();
+        await eventRetention.stop();
         await samplesIngest.close();
         await retraining.close();
         await retrainingLease.release();

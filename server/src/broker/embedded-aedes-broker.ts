@@ -5,6 +5,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { exactRetained, type RetainedPersistence } from './exact-retained.ts';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { DEFAULT_PREFIX, DEVICE_ID } from '@flotilla/firmware-bundler/wire';
 import type { Logger } from '../log/logger.ts';
@@ -177,6 +178,8 @@ export class EmbeddedAedesBroker implements BrokerLink {
 
   async start(): Promise<BrokerEndpoints> {
     await this.aedes.listen();
+    // aedes creates its persistence in listen(): from here a device's SUBSCRIBE finds its retained states by topic.
+    exactRetained((this.aedes as unknown as { persistence: RetainedPersistence }).persistence);
     const host = this.opts.host ?? '127.0.0.1';
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const accept = (stream: Duplex, transport: Transport, source: string | undefined) => this.accept(stream, transport, source);

@@ -106,14 +106,14 @@ export class DeliveryService {
           },
           bundleId,
         );
-        for (const [id, desired] of stored) {
-          await this.deps.store.devices.addEvent({
+        await this.deps.store.devices.addEvents(
+          [...stored].map(([id, desired]) => ({
             deviceId: id,
             at: issuedAt,
             kind: 'desired',
             detail: { rev: desired.rev, trust: trust.version, actor },
-          });
-        }
+          })),
+        );
         await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
         for (const id of stored.keys()) done.add(id);
       }
@@ -177,14 +177,15 @@ export class DeliveryService {
       },
       record?.id ?? null,
     );
-    for (const [id, desired] of stored) {
-      await this.deps.store.devices.addEvent({
+    // One transaction for the devices' timeline entries, not one per device.
+    await this.deps.store.devices.addEvents(
+      [...stored].map(([id, desired]) => ({
         deviceId: id,
         at: issuedAt,
         kind: 'desired',
         detail: { rev: desired.rev, bundle: record?.id ?? null, actor: opts.actor ?? null },
-      });
-    }
+      })),
+    );
     await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
     return { updated: [...stored.keys()], skipped: deviceIds.filter((id) => !stored.has(id)), bundle };
   }
@@ -235,15 +236,15 @@ export class DeliveryService {
         },
         bundleId,
       );
-      for (const [id, desired] of stored) {
-        await this.deps.store.devices.addEvent({
+      await this.deps.store.devices.addEvents(
+        [...stored].map(([id, desired]) => ({
           deviceId: id,
           at: issuedAt,
           kind: 'shadow',
           detail: { rev: desired.rev, shadow: record?.id ?? null, actor: opts.actor ?? null },
-        });
-        updated.push(id);
-      }
+        })),
+      );
+      updated.push(...stored.keys());
       await Promise.all([...stored].map(([id, desired]) => this.publish(id, desired)));
     }
     return { updated, skipped: deviceIds.filter((id) => !known.has(id)), bundle: shadow };

@@ -5,6 +5,7 @@ import { decodeMessage, parseDeviceTopic, Presence, ReportedState, StatusEvent }
 import type { BrokerLink, InboundMessage } from '../broker/broker-link.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
+import { DeviceEventQueue } from './device-event-queue.ts';
 
 export interface IngestOptions {
   store: Store;
@@ -26,8 +27,15 @@ export class DeviceStateIngest {
   /** Presence messages ignored as stale [WIRE-2.6]. */
   stalePresence = 0;
   private closed = false;
+  /** Timeline events go through a write-behind queue: one transaction per few ms, not one per message. */
+  private readonly events: DeviceEventQueue;
 
-  constructor(private readonly o: IngestOptions) {}
+  constructor(private readonly o: IngestOptions) {
+    this.events = new DeviceEventQueue({
+      store: o.store.devices,
+      onError: (err) => o.log.error('device events write failed; kept for the next try', { err: String((err as Error)?.stack ?? err) }),
+    });
+  }
 
   async start(): Promise<void> {
     const { store, link, prefix } = this.o;
@@ -53,6 +61,7 @@ export class DeviceStateIngest {
     await this.unsubscribe?.();
     await Promise.allSettled([...this.pending]);
     await this.flush();
+    await this.events.close();
   }
 
   private onMessage(m: InboundMessage): void {
@@ -75,7 +84,7 @@ export class DeviceStateIngest {
     const prev = before?.reported as { state?: string; bundleId?: string | null } | null;
     // The timeline records changes, not every report.
     if (!prev || prev.state !== r.state || prev.bundleId !== r.bundleId) {
-      await this.o.store.devices.addEvent({
+      this.events.add({
         deviceId: id,
         at,
         kind: 'reported',
@@ -97,20 +106,20 @@ export class DeviceStateIngest {
       this.stalePresence++;
       return;
     }
-    await this.o.store.devices.addEvent({ deviceId: id, at, kind: p.online ? 'online' : 'offline', detail: { session: p.session } });
+    this.events.add({ deviceId: id, at, kind: p.online ? 'online' : 'offline', detail: { session: p.session } });
   }
 
   private async status(id: string, payload: Buffer, at: string): Promise<void> {
     const s = decodeMessage(StatusEvent, payload);
     if (!s) return this.invalid(id, 'status');
-    await this.o.store.devices.addEvent({ deviceId: id, at, kind: 'status', detail: s });
+    this.events.add({ deviceId: id, at, kind: 'status', detail: s });
     await this.o.onStatus?.(id, s);
   }
 
   private async presence(id: string, online: boolean, kind: string): Promise<void> {
     const at = new Date().toISOString();
     await this.o.store.devices.setPresence(id, { online, at });
-    await this.o.store.devices.addEvent({ deviceId: id, at, kind, detail: null });
+    this.events.add({ deviceId: id, at, kind, detail: null });
   }
 
   private invalid(id: string, leaf: string): void {

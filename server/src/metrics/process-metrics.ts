@@ -8,7 +8,7 @@ const RESOLUTION_MS = 20;
 
 /**
  * Registers `flotilla_event_loop_delay_seconds{quantile}` (since start, and `max`) and
- * `flotilla_process_resident_bytes`; returns a stop for the sampler (it never keeps the process alive).
+ * `flotilla_process_resident_bytes` with `flotilla_process_memory_bytes{kind}`; returns a stop for the sampler (it never keeps the process alive).
  */
 export function registerProcessMetrics(m: MetricsRegistry): () => void {
   const h: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
@@ -25,5 +25,17 @@ export function registerProcessMetrics(m: MetricsRegistry): () => void {
         ],
   );
   m.gauge('flotilla_process_resident_bytes', 'Resident memory of the server process', () => process.memoryUsage.rss());
+  // Where resident memory goes: the JavaScript heap in use, or outside it (buffers, SQLite's and the broker's native memory).
+  m.gauge(
+    'flotilla_process_memory_bytes',
+    'Memory of the server process by kind: heap_used (JavaScript objects), external (buffers)',
+    () => {
+      const u = process.memoryUsage();
+      return [
+        [{ kind: 'heap_used' }, u.heapUsed],
+        [{ kind: 'external' }, u.external],
+      ];
+    },
+  );
   return () => h.disable();
 }

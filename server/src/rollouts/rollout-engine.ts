@@ -2,7 +2,7 @@
 // events. All state lives in the RolloutStore, so a new engine on the same store resumes exactly.
 import { randomBytes } from 'node:crypto';
 import { cohortHash, cumulativeQuotas, planCohorts } from './cohorts.ts';
-import { currentStall, isMember, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
+import { currentStall, nextDeviceState, type RolloutDeviceState } from './device-state.ts';
 import type { DeployState } from '@flotilla/firmware-bundler/wire';
 import type { BundleResolver, Clock, DesiredStatePort, DeviceDirectory, HealthPort } from './ports.ts';
 import { systemClock } from './ports.ts';
@@ -11,8 +11,8 @@ import { RolloutError } from './rollout-error.ts';
 import { transition, type RolloutState } from './rollout-machine.ts';
 import { parseRolloutRequest, type Stage } from './rollout-spec.ts';
 import { pendingStage, RolloutStep } from './rollout-step.ts';
-import type { RolloutStore } from './rollout-store.ts';
-import type { Rollout, RolloutDevice, RolloutDeviceView, RolloutEventRecord } from './rollout-types.ts';
+import { claims, type DeviceChange, type RolloutStore } from './rollout-store.ts';
+import type { Rollout, RolloutDevice, RolloutDeviceView, RolloutEventRecord, TimelineEntry } from './rollout-types.ts';
 import { leaveStage, notifyDue, passStage, judge, retryFailed, revertStages, takeLateJoiners, type DriverDeps } from './stage-driver.ts';
 import { schedulePhase } from './update-control.ts';
 import { markSilentMembers } from './silent-members.ts';
@@ -86,6 +86,22 @@ export interface DeviceStatus {
   seq?: number;
 }
 
+/** Status events decided and written together at most; bounds one turn's work while events pour in. */
+const STATUS_BATCH = 200;
+
+interface QueuedStatus {
+  deviceId: string;
+  ev: DeviceStatus;
+  resolve: (r: { rolloutId: string; state: string } | null) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Per `rolloutId\ndeviceId`: the state and timeline entries a batch decided but has not written yet; per
+ * plain `deviceId`: null, marking a device with such changes.
+ */
+type StatusOverlay = Map<string, { state: RolloutDeviceState; entries: TimelineEntry[] } | null>;
+
 export interface TickReport {
   stepped: string[];
   errors: { rolloutId: string; code: string; message: string }[];
@@ -97,6 +113,8 @@ export class RolloutEngine {
   private readonly driver: DriverDeps;
   private readonly heavy = new HeavyReads();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Status events waiting for the engine's next turn (see recordStatus). */
+  private readonly statusQueue: QueuedStatus[] = [];
 
   constructor(private readonly deps: RolloutEngineDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -293,69 +311,128 @@ export class RolloutEngine {
    * Records a device's status event in the rollout it belongs to: the newest rollout whose bundle the
    * event names (or, for a device being rolled back, whose previous bundle it names). Returns where it
    * went, or null when no rollout claims it.
+   *
+   * Group commit: events that arrive while the engine is busy (a step notifying a stage, an earlier
+   * batch) wait in a queue, and the next turn decides them all and writes them in one transaction.
+   * Each promise settles once its event is written (or failed), so nothing is reported recorded before it is.
    */
   recordStatus(deviceId: string, ev: DeviceStatus): Promise<{ rolloutId: string; state: string } | null> {
-    return this.serial(async () => {
-      const rows = await this.deps.store.memberships(deviceId);
-      const m = rows.find((x) =>
-        x.state === 'rollback_pending' || x.state === 'rolled_back'
-          ? x.previousBundleId === ev.bundleId
-          : isMember(x.state) && x.state !== 'planned' && x.bundleId === ev.bundleId,
-      );
-      if (!m) return null;
-      const state = nextDeviceState(m.state, ev);
-      const timeline =
-        ev.seq !== undefined || state === 'stalled' ? ((await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? []) : [];
-      if (ev.seq !== undefined) {
-        const newest = Math.max(
-          -1,
-          ...timeline.map((e) => (e.kind === 'status' ? Number((e.detail as { seq?: number } | undefined)?.seq ?? -1) : -1)),
-        );
-        if (ev.seq <= newest) return { rolloutId: m.rolloutId, state: m.state };
-      }
-      const now = this.clock.now();
-      const at = new Date(now).toISOString();
-      // A stall that has lasted past the threshold becomes a rollout event, once per stall (marked on its entry).
-      const stall = state === 'stalled' ? currentStall(timeline) : null;
-      const report =
-        stall && !stall.reported && now - Date.parse(stall.since) >= (this.deps.stallReportSec ?? DEFAULT_STALL_REPORT_SEC) * 1000;
-      const detail = {
-        from: ev.from,
-        to: ev.to,
-        event: ev.event ?? null,
-        reason: ev.reason ?? '',
-        deviceAt: ev.at ?? null,
-        seq: ev.seq ?? null,
-        ...(ev.waiting ? { waiting: ev.waiting } : {}),
-        ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}),
-        ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
-        ...(report ? { stallReported: true } : {}),
-      };
-      const events: Omit<RolloutEventRecord, 'id'>[] = report
-        ? [
-            {
-              rolloutId: m.rolloutId,
-              at,
-              actor: this.deps.actor ?? 'engine',
-              kind: 'device_stalled',
-              from: null,
-              to: null,
-              stage: m.stage,
-              reason: `device ${deviceId} has been stalled since ${stall!.since}: ${ev.reason ?? ''}`.slice(0, 1000),
-              detail: { deviceId, stage: m.stage, since: stall!.since, reason: ev.reason ?? '' },
-            },
-          ]
-        : [];
-      await this.deps.store.write({
-        changes: [{ rolloutId: m.rolloutId, deviceId, state, entry: { at, kind: 'status', state, detail } }],
-        events,
-      });
-      if (events.length) {
-        const r = await this.deps.store.get(m.rolloutId);
-        if (r) await publishRolloutEvents(this.deps.events, r, events);
-      }
-      return { rolloutId: m.rolloutId, state };
+    return new Promise((resolve, reject) => {
+      this.statusQueue.push({ deviceId, ev, resolve, reject });
+      // A non-empty queue always has one drain scheduled: the first event in schedules it.
+      if (this.statusQueue.length === 1) void this.serial(() => this.drainStatuses());
     });
+  }
+
+  /** Takes up to {@link STATUS_BATCH} queued status events, decides each, and writes them in one transaction. */
+  private async drainStatuses(): Promise<void> {
+    const batch = this.statusQueue.splice(0, STATUS_BATCH);
+    if (this.statusQueue.length > 0) void this.serial(() => this.drainStatuses());
+    const overlay: StatusOverlay = new Map();
+    const changes: DeviceChange[] = [];
+    const events: Omit<RolloutEventRecord, 'id'>[] = [];
+    const decided: { item: QueuedStatus; result: { rolloutId: string; state: string } | null }[] = [];
+    for (const item of batch) {
+      try {
+        const d = await this.decideStatus(item.deviceId, item.ev, overlay);
+        if (d.change) changes.push(d.change);
+        events.push(...d.events);
+        decided.push({ item, result: d.result });
+      } catch (e) {
+        item.reject(e);
+      }
+    }
+    try {
+      if (changes.length || events.length) await this.deps.store.write({ changes, events });
+    } catch (e) {
+      for (const { item } of decided) item.reject(e);
+      return;
+    }
+    for (const { item, result } of decided) item.resolve(result);
+    for (const rolloutId of new Set(events.map((e) => e.rolloutId))) {
+      const r = await this.deps.store.get(rolloutId);
+      if (r)
+        await publishRolloutEvents(
+          this.deps.events,
+          r,
+          events.filter((e) => e.rolloutId === rolloutId),
+        ).catch(() => undefined);
+    }
+  }
+
+  /**
+   * What one status event changes. `overlay` carries the changes decided earlier in the same batch (not
+   * written yet, so the store cannot show them): a device's second event in a batch sees its first.
+   */
+  private async decideStatus(
+    deviceId: string,
+    ev: DeviceStatus,
+    overlay: StatusOverlay,
+  ): Promise<{ result: { rolloutId: string; state: string } | null; change?: DeviceChange; events: Omit<RolloutEventRecord, 'id'>[] }> {
+    // The store finds the row, unless this batch already changed one of the device's rows: then its rows
+    // are read with those changes over them, and the rule is applied here.
+    const m = overlay.has(deviceId)
+      ? (await this.deps.store.memberships(deviceId))
+          .map((x) => {
+            const o = overlay.get(`${x.rolloutId}\n${deviceId}`);
+            return o ? { ...x, state: o.state } : x;
+          })
+          .find((x) => claims(x, ev.bundleId))
+      : await this.deps.store.claimant(deviceId, ev.bundleId);
+    if (!m) return { result: null, events: [] };
+    const key = `${m.rolloutId}\n${deviceId}`;
+    const state = nextDeviceState(m.state, ev);
+    const timeline =
+      ev.seq !== undefined || state === 'stalled'
+        ? [...((await this.deps.store.device(m.rolloutId, deviceId))?.timeline ?? []), ...(overlay.get(key)?.entries ?? [])]
+        : [];
+    if (ev.seq !== undefined) {
+      const newest = Math.max(
+        -1,
+        ...timeline.map((e) => (e.kind === 'status' ? Number((e.detail as { seq?: number } | undefined)?.seq ?? -1) : -1)),
+      );
+      if (ev.seq <= newest) return { result: { rolloutId: m.rolloutId, state: m.state }, events: [] };
+    }
+    const now = this.clock.now();
+    const at = new Date(now).toISOString();
+    // A stall that has lasted past the threshold becomes a rollout event, once per stall (marked on its entry).
+    const stall = state === 'stalled' ? currentStall(timeline) : null;
+    const report =
+      stall && !stall.reported && now - Date.parse(stall.since) >= (this.deps.stallReportSec ?? DEFAULT_STALL_REPORT_SEC) * 1000;
+    const detail = {
+      from: ev.from,
+      to: ev.to,
+      event: ev.event ?? null,
+      reason: ev.reason ?? '',
+      deviceAt: ev.at ?? null,
+      seq: ev.seq ?? null,
+      ...(ev.waiting ? { waiting: ev.waiting } : {}),
+      ...(ev.permanent !== undefined ? { permanent: ev.permanent } : {}),
+      ...(ev.retryAt ? { retryAt: ev.retryAt } : {}),
+      ...(report ? { stallReported: true } : {}),
+    };
+    const events: Omit<RolloutEventRecord, 'id'>[] = report
+      ? [
+          {
+            rolloutId: m.rolloutId,
+            at,
+            actor: this.deps.actor ?? 'engine',
+            kind: 'device_stalled',
+            from: null,
+            to: null,
+            stage: m.stage,
+            reason: `device ${deviceId} has been stalled since ${stall!.since}: ${ev.reason ?? ''}`.slice(0, 1000),
+            detail: { deviceId, stage: m.stage, since: stall!.since, reason: ev.reason ?? '' },
+          },
+        ]
+      : [];
+    const entry: TimelineEntry = { at, kind: 'status', state, detail };
+    const o = overlay.get(key) ?? { state, entries: [] };
+    o.state = state;
+    o.entries.push(entry);
+    overlay.set(key, o);
+    overlay.set(deviceId, null);
+    return { result: { rolloutId: m.rolloutId, state }, change: { rolloutId: m.rolloutId, deviceId, state, entry }, events };
   }
 
   /**

@@ -1,7 +1,7 @@
 // The RolloutStore contract: every implementation runs these cases (see store/sqlite/ and store/postgres/).
 import { describe, expect, it } from 'vitest';
 import { freshEach } from '../contract-suites/fresh-each.ts';
-import type { RolloutStore } from './rollout-store.ts';
+import { claims, type RolloutStore } from './rollout-store.ts';
 import type { Rollout, RolloutDevice } from './rollout-types.ts';
 import { pendingStage } from './rollout-step.ts';
 import { parseRolloutRequest } from './rollout-spec.ts';
@@ -172,6 +172,61 @@ export function rolloutStoreContract(name: string, open: () => Promise<{ store: 
         expect((await s.memberships('a')).map((m) => [m.rolloutId, m.rolloutState, m.model, m.bundleId])).toEqual([
           ['ro_run', 'running', 'digits', 'a'.repeat(64)],
         ]);
+      }),
+    );
+
+    it(
+      'claimant: the newest row that takes a status naming the bundle, as memberships() with claims() would find it',
+      withStore(async (s) => {
+        const A = 'a'.repeat(64);
+        const B = 'b'.repeat(64);
+        const rows: [string, string, RolloutDevice['state'], string | null][] = [
+          // rollout, its bundle, the device's state there, the device's previous bundle
+          ['ro_1', A, 'updated', null],
+          ['ro_2', B, 'rollback_pending', A],
+          ['ro_3', A, 'superseded', B],
+          ['ro_4', B, 'notified', A],
+          ['ro_5', A, 'planned', B],
+          ['ro_6', B, 'excluded', null],
+        ];
+        for (const [i, [rid, bundle, state, prev]] of rows.entries()) {
+          await s.write({
+            rollout: sampleRollout(rid, {
+              bundle: { ...sampleRollout(rid).bundle, id: bundle },
+              createdAt: `2026-01-0${i + 1}T00:00:00.000Z`,
+            }),
+            addDevices: [
+              { device: device(rid, 'x', 0, 0.5, { state, previousBundleId: prev }), entry: { at: AT, kind: 'planned', state } },
+            ],
+          });
+        }
+        const viaRule = async (bundle: string | null) => (await s.memberships('x')).find((m) => claims(m, bundle)) ?? null;
+        for (const bundle of [A, B, null, 'c'.repeat(64)]) {
+          expect(await s.claimant('x', bundle)).toEqual(await viaRule(bundle));
+        }
+        // A: ro_4 is on B and ro_3 let the device go, so the rollback to A in ro_2; B: the told device in ro_4.
+        expect((await s.claimant('x', A))?.rolloutId).toBe('ro_2');
+        expect((await s.claimant('x', B))?.rolloutId).toBe('ro_4');
+        expect(await s.claimant('x', 'c'.repeat(64))).toBeNull();
+        expect(await s.claimant('nobody', A)).toBeNull();
+        // Rolled back to no model at all: the status names no bundle.
+        await s.write({
+          changes: [
+            { rolloutId: 'ro_4', deviceId: 'x', state: 'rollback_pending', entry: { at: AT, kind: 'rollback', state: 'rollback_pending' } },
+          ],
+        });
+        await s.write({
+          rollout: sampleRollout('ro_7', { createdAt: '2026-01-09T00:00:00.000Z' }),
+          addDevices: [
+            {
+              device: device('ro_7', 'x', 0, 0.5, { state: 'rolled_back', previousBundleId: null }),
+              entry: { at: AT, kind: 'planned', state: 'rolled_back' },
+            },
+          ],
+        });
+        expect((await s.claimant('x', null))?.rolloutId).toBe('ro_7');
+        expect((await s.claimant('x', A))?.rolloutId).toBe('ro_4');
+        expect(await s.claimant('x', B)).toEqual(await viaRule(B));
       }),
     );
 

@@ -1,5 +1,5 @@
 // The RolloutStore seam: rollouts, their devices (stage, state, timeline) and their event history.
-import type { RolloutDeviceState } from './device-state.ts';
+import { isMember, type RolloutDeviceState } from './device-state.ts';
 import type { RolloutState } from './rollout-machine.ts';
 import type { Rollout, RolloutDevice, RolloutDeviceDetail, RolloutEventRecord, TimelineEntry } from './rollout-types.ts';
 
@@ -23,6 +23,15 @@ export interface RolloutWrite {
   events?: Omit<RolloutEventRecord, 'id'>[];
 }
 
+/**
+ * Whether a device's row takes a status event naming `bundleId`: a device being rolled back reports on
+ * the bundle it goes back to; any other member that was told reports on the rollout's bundle.
+ */
+export const claims = (m: Membership, bundleId: string | null): boolean =>
+  m.state === 'rollback_pending' || m.state === 'rolled_back'
+    ? m.previousBundleId === bundleId
+    : isMember(m.state) && m.state !== 'planned' && m.bundleId === bundleId;
+
 /** A device's row in some rollout, with what the conflict rule and status routing need of the rollout. */
 export interface Membership extends RolloutDevice {
   rolloutState: RolloutState;
@@ -41,6 +50,12 @@ export interface RolloutStore {
   device(rolloutId: string, deviceId: string): Promise<RolloutDeviceDetail | null>;
   /** This device's rows across rollouts, newest rollout first. */
   memberships(deviceId: string): Promise<Membership[]>;
+  /**
+   * The row a status event naming `bundleId` belongs to: the first of `memberships(deviceId)` that
+   * {@link claims} the bundle, found in the database (a device in a hundred past rollouts sends a status
+   * message per install step; reading all its rows each time grew with every rollout). Null when none does.
+   */
+  claimant(deviceId: string, bundleId: string | null): Promise<Membership | null>;
   /**
    * Which of `deviceIds` belong (state neither excluded nor superseded) to an active rollout
    * (draft, running, paused, waiting_approval) of `model`, other than `exceptRolloutId`.

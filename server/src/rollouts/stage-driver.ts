@@ -9,6 +9,7 @@ import { describeShort, evaluateGates, type GateFailure, type GateVerdict, type 
 import type { RolloutStep } from './rollout-step.ts';
 import type { RolloutStore } from './rollout-store.ts';
 import type { RolloutDevice } from './rollout-types.ts';
+import { inSlices } from './slices.ts';
 import { schedulePhase } from './update-control.ts';
 
 export interface DriverDeps {
@@ -78,14 +79,17 @@ export async function notifyDue(d: DriverDeps, step: RolloutStep): Promise<void>
   const due = step.rows.filter((x) => x.state === 'planned' && x.stage !== null && x.stage <= r.current);
   const allowed = notifyAllowance(r.policy.rate, (step.nowMs - Date.parse(rt.rateWindowAt ?? step.at)) / 1000) - rt.notifiedInWindow;
   const batch = due.slice(0, Math.max(0, allowed));
-  if (batch.length > 0) {
-    const info = new Map((await d.devices.get(batch.map((x) => x.deviceId))).map((x) => [x.id, x]));
-    const live = batch.filter((x) => info.has(x.deviceId));
+  // In slices that yield between them: the port calls (registry reads, desired-state writes, publishes) of a
+  // 1,000-device stage done at once kept the event loop for a second. The rows change after each slice's
+  // calls, and the step is written once at the end, so a crash in between repeats calls (idempotent), never skips one.
+  await inSlices(batch, async (slice) => {
+    const info = new Map((await d.devices.get(slice.map((x) => x.deviceId))).map((x) => [x.id, x]));
+    const live = slice.filter((x) => info.has(x.deviceId));
     const shadowIds = live.filter((x) => shadowing(step, x.stage)).map((x) => x.deviceId);
     const serveIds = live.filter((x) => !shadowing(step, x.stage)).map((x) => x.deviceId);
     if (serveIds.length) await d.desired.setDesired(serveIds, r.bundle, { update: r.policy.update });
     if (shadowIds.length) await d.desired.setShadow(shadowIds, r.bundle);
-    for (const row of batch) {
+    for (const row of slice) {
       const dev = info.get(row.deviceId);
       if (!dev) {
         step.device(row, 'excluded', 'gone', { reason: 'the device is unknown or revoked' });
@@ -103,7 +107,7 @@ export async function notifyDue(d: DriverDeps, step: RolloutStep): Promise<void>
       );
     }
     rt.notifiedInWindow += live.length;
-  }
+  });
   if (rt.state === 'active' && rt.bakeStartedAt === null && !step.rows.some((x) => x.stage === r.current && x.state === 'planned')) {
     rt.bakeStartedAt = step.at;
   }
@@ -126,12 +130,14 @@ function endSchedule(step: RolloutStep): void {
 export async function retryFailed(d: DriverDeps, step: RolloutStep, i: number, actor: string, reason: string): Promise<number> {
   const rows = step.rows.filter((x) => x.stage === i && x.state === 'failed');
   if (rows.length === 0) return 0;
-  await d.desired.setDesired(
-    rows.map((x) => x.deviceId),
-    step.r.bundle,
-    { update: step.r.policy.update, retry: true },
-  );
-  for (const row of rows) step.device(row, 'notified', 'retried', { actor, reason });
+  await inSlices(rows, async (slice) => {
+    await d.desired.setDesired(
+      slice.map((x) => x.deviceId),
+      step.r.bundle,
+      { update: step.r.policy.update, retry: true },
+    );
+    for (const row of slice) step.device(row, 'notified', 'retried', { actor, reason });
+  });
   return rows.length;
 }
 
@@ -255,10 +261,12 @@ export async function leaveStage(
 async function promote(d: DriverDeps, step: RolloutStep, i: number): Promise<void> {
   const rows = step.rows.filter((x) => x.stage === i && NOTIFIED_STATES.includes(x.state) && x.state !== 'failed');
   if (rows.length === 0) return;
-  const ids = rows.map((x) => x.deviceId);
-  await d.desired.setShadow(ids, null);
-  await d.desired.setDesired(ids, step.r.bundle, { update: step.r.policy.update });
-  for (const row of rows) step.device(row, 'notified', 'promoted');
+  await inSlices(rows, async (slice) => {
+    const ids = slice.map((x) => x.deviceId);
+    await d.desired.setShadow(ids, null);
+    await d.desired.setDesired(ids, step.r.bundle, { update: step.r.policy.update });
+    for (const row of slice) step.device(row, 'notified', 'promoted');
+  });
 }
 
 /**
@@ -271,23 +279,31 @@ export async function revertStages(d: DriverDeps, step: RolloutStep, stages: num
     const rows = step.rows.filter((x) => x.stage === s && NOTIFIED_STATES.includes(x.state));
     if (rows.length === 0) continue;
     if (shadowing(step, s)) {
-      await d.desired.setShadow(
-        rows.map((x) => x.deviceId),
-        null,
-      );
-      for (const row of rows) step.device(row, 'rolled_back', 'rollback', { why, shadowCleared: true });
+      await inSlices(rows, async (slice) => {
+        await d.desired.setShadow(
+          slice.map((x) => x.deviceId),
+          null,
+        );
+        for (const row of slice) step.device(row, 'rolled_back', 'rollback', { why, shadowCleared: true });
+      });
       continue;
     }
     const byPrevious = new Map<string | null, RolloutDevice[]>();
-    for (const row of rows) byPrevious.set(row.previousBundleId, [...(byPrevious.get(row.previousBundleId) ?? []), row]);
+    for (const row of rows) {
+      const group = byPrevious.get(row.previousBundleId);
+      if (group) group.push(row);
+      else byPrevious.set(row.previousBundleId, [row]);
+    }
     for (const [prev, group] of byPrevious) {
-      await d.desired.setDesired(
-        group.map((x) => x.deviceId),
-        { rollbackTo: prev },
-      );
       // A device that already ran the bundle goes "back" to it: nothing will change, so nothing to wait for.
       const state = prev === step.r.bundle.id ? 'rolled_back' : 'rollback_pending';
-      for (const row of group) step.device(row, state, 'rollback', { why, rollbackTo: prev });
+      await inSlices(group, async (slice) => {
+        await d.desired.setDesired(
+          slice.map((x) => x.deviceId),
+          { rollbackTo: prev },
+        );
+        for (const row of slice) step.device(row, state, 'rollback', { why, rollbackTo: prev });
+      });
     }
   }
 }

@@ -529,6 +529,44 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     );
 
     it(
+      'devices: a batch of events is written in order, each device still keeps its newest 500; retention deletes by age in slices',
+      withStore(async (s) => {
+        await s.devices.createMany([
+          { id: 'p', tokenHash: 'h' },
+          { id: 'q', tokenHash: 'h' },
+        ]);
+        const at = (min: number) => new Date(Date.UTC(2026, 0, 1, 0, min)).toISOString();
+        const batch = Array.from({ length: 620 }, (_, i) => ({ deviceId: i % 2 ? 'q' : 'p', at: at(i % 60), kind: 'k', detail: { i } }));
+        await s.devices.addEvents(batch);
+        await s.devices.addEvents([]);
+        const p = await s.devices.events('p', 1000);
+        expect(p.map((e) => (e.detail as { i: number }).i)).toEqual(
+          batch
+            .filter((e) => e.deviceId === 'p')
+            .map((e) => e.detail.i)
+            .reverse(),
+        );
+        // 700 more for q, one batch: the bound holds across a batch, not only across single inserts.
+        await s.devices.addEvents(Array.from({ length: 700 }, (_, i) => ({ deviceId: 'q', at: at(59), kind: 'k', detail: { j: i } })));
+        const q = await s.devices.events('q', 1000);
+        expect(q.length).toBeLessThanOrEqual(550);
+        expect(q[0]!.detail).toEqual({ j: 699 });
+        // Age: the events before minute 10 go, at most `limit` a call, oldest first; the rest stay.
+        const old = [...p, ...q].filter((e) => e.at < at(10)).length;
+        expect(old).toBeGreaterThan(20);
+        const first = await s.devices.pruneEvents(at(10), 20);
+        expect(first).toBe(20);
+        let rest = 0;
+        for (let n = first; n > 0; rest += n) n = await s.devices.pruneEvents(at(10), 20);
+        expect(first + rest).toBe(old);
+        const left = [...(await s.devices.events('p', 1000)), ...(await s.devices.events('q', 1000))];
+        expect(left.length).toBe(p.length + q.length - old);
+        expect(left.every((e) => e.at >= at(10))).toBe(true);
+        expect(await s.devices.pruneEvents(at(10), 20)).toBe(0);
+      }),
+    );
+
+    it(
       'bundles: sequences grow per model, found by id prefix, one sequence per model',
       withStore(async (s) => {
         const b = (id: string, sequence: number, model = 'm') => ({

@@ -145,6 +145,13 @@ export interface DeviceStore {
   /** Marks every device offline (on start: no connection survives a restart). */
   resetPresence(): Promise<void>;
   addEvent(e: Omit<DeviceEvent, 'id'>): Promise<void>;
+  /** Adds events in one transaction, in order (a write-behind queue's flush, a stage's desired states). */
+  addEvents(events: readonly Omit<DeviceEvent, 'id'>[]): Promise<void>;
+  /**
+   * Retention by age (the newest 500 per device are kept as events arrive): deletes up to `limit` of the
+   * oldest events older than `before` (ISO) and returns how many went; a sweep calls again while it gets `limit`.
+   */
+  pruneEvents(before: string, limit: number): Promise<number>;
   /** Newest first; at most `limit` (default 50). The store keeps the newest 500 per device. */
   events(id: string, limit?: number): Promise<DeviceEvent[]>;
 }

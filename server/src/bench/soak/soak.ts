@@ -27,6 +27,11 @@ export interface SoakOptions {
   floodSockets?: number;
   /** False: no attacker runs, the honest load alone (the baseline an attacked run is compared with). Default true. */
   attack?: boolean;
+  /**
+   * Seconds from one rollout's start to the next; 0 starts the next as soon as one completes (the stress
+   * mode: back to back, about one whole-fleet rollout every few seconds). Default {@link DEFAULT_ROLLOUT_EVERY_SEC}.
+   */
+  rolloutEverySec?: number;
   /** Extra node flags for the server process (`--cpu-prof`, `--cpu-prof-dir=…`). */
   serverNodeArgs?: string[];
   /** How long the honest agents get to deliver what they queued once the attack is over, s. Default 90. */
@@ -55,7 +60,8 @@ export interface SoakReport {
   healthz: { samples: number; failures: number; p50Ms: number; p99Ms: number; maxMs: number };
   /** Predictions the honest agents made, the requests the server stored for them (counted by their windows), windows still queued. */
   honest: { predictions: number; storedRequests: number | null; backlogLeft: number; drainSec: number };
-  rollouts: { started: number; completed: number };
+  /** Rollouts started and completed; `everySec`: the cadence (0: back to back). */
+  rollouts: { started: number; completed: number; everySec: number };
   attacks: Record<string, AttackTally>;
   /** Each goal of the soak, and whether it was met. */
   goals: { honestLostNothing: boolean; healthzP99Under500ms: boolean; rolloutsCompleted: boolean; serverMemoryFlat: boolean };
@@ -68,6 +74,12 @@ export interface SoakReport {
 
 const HONEST_TAG = 'soak';
 const MiB = 2 ** 20;
+/**
+ * A new whole-fleet rollout a minute: already far more than an operator starts (a few a day), and enough
+ * for ten in a 10-minute soak. Back to back (0) is the stress mode: it measures how fast the server takes
+ * rollout churn, not what a fleet sees.
+ */
+export const DEFAULT_ROLLOUT_EVERY_SEC = 60;
 /** Resident memory the server may gain over the run (caches warming, SQLite pages) and still count as flat. */
 const RSS_SLACK_BYTES = 256 * MiB;
 /** How often a progress line is logged during the attack, ms. */
@@ -112,7 +124,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     } else log(`no attack: honest load alone for ${o.minutes} min`);
     const progress = setInterval(() => void progressLine(srv, health, fleet).then(log), PROGRESS_MS);
     const deadline = Date.now() + o.minutes * 60_000;
-    const rollouts = await rolloutsUntil(srv, bundles, deadline, log, call, problems).catch(
+    const everySec = o.rolloutEverySec ?? DEFAULT_ROLLOUT_EVERY_SEC;
+    const rollouts = await rolloutsUntil(srv, bundles, deadline, everySec, log, call, problems).catch(
       (e) => (clearInterval(progress), Promise.reject(e)),
     );
     for (const a of attackers) await a.stop();
@@ -154,7 +167,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       },
       healthz: h,
       honest,
-      rollouts,
+      rollouts: { ...rollouts, everySec },
       attacks: Object.fromEntries(attackers.map((a) => [a.name, a.tally])),
       goals,
       problems,
@@ -181,13 +194,15 @@ async function twoBundles(srv: BenchServer): Promise<string[]> {
 type Call = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
 /**
- * Rolls the honest fleet to one bundle and back until `deadline`; counts rollouts started and completed.
+ * Rolls the honest fleet to one bundle and back until `deadline`, a rollout every `everySec` (0: each as soon
+ * as the last completed); counts rollouts started and completed.
  * A call that still fails after its retries is noted in `problems` and the loop goes on to the deadline.
  */
 async function rolloutsUntil(
   srv: BenchServer,
   bundles: string[],
   deadline: number,
+  everySec: number,
   log: (l: string) => void,
   call: Call,
   problems: string[],
@@ -195,7 +210,13 @@ async function rolloutsUntil(
   let started = 0;
   let completed = 0;
   const pause = (ms: number) => new Promise((res) => setTimeout(res, ms));
+  let nextAt = Date.now();
   while (Date.now() < deadline) {
+    if (Date.now() < nextAt) {
+      await pause(Math.min(nextAt, deadline) - Date.now());
+      continue;
+    }
+    nextAt = Date.now() + everySec * 1000;
     let id: string;
     try {
       id = (
@@ -295,7 +316,7 @@ async function progressLine(srv: BenchServer, health: HealthSampler, fleet: Flee
   const text = await srv.metrics(AbortSignal.timeout(5000)).catch(() => '');
   const metric = (name: string) => new RegExp(`^${name.replace(/[{}".]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? '?';
   return (
-    `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB, event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, ` +
+    `progress: server RSS ${mib(rssBytes(srv.pid) ?? 0)} MiB (heap ${mib(Number(metric('flotilla_process_memory_bytes{kind="heap_used"}')))} MiB), event loop max ${metric('flotilla_event_loop_delay_seconds{quantile="max"}')} s, ` +
     `/healthz p99 ${h.p99Ms} ms max ${h.maxMs} ms (${h.failures} failed), windows queued on devices ${fleet.backlog()}, ` +
     `admission peak ${metric('flotilla_mqtt_admission_peak')} waits ${metric('flotilla_mqtt_admission_waits_total')}, load ${loadavg()[0]!.toFixed(1)}`
   );

@@ -268,18 +268,35 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async addEvent(e: Omit<DeviceEvent, 'id'>): Promise<void> {
+    await this.addEvents([e]);
+  }
+
+  async addEvents(events: readonly Omit<DeviceEvent, 'id'>[]): Promise<void> {
+    if (events.length === 0) return;
+    // One statement for the whole batch (unnest keeps the order of the arrays, so ids follow it).
     const { rows } = await this.pool.query(
-      'INSERT INTO device_events (device_id, at, kind, detail) VALUES ($1, $2, $3, $4::json) RETURNING id',
-      [e.deviceId, e.at, e.kind, jsonText(e.detail)],
+      `INSERT INTO device_events (device_id, at, kind, detail)
+      SELECT d, a, k, x::json FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[]) WITH ORDINALITY AS t(d, a, k, x, n)
+      ORDER BY n RETURNING id, device_id`,
+      [events.map((e) => e.deviceId), events.map((e) => e.at), events.map((e) => e.kind), events.map((e) => jsonText(e.detail))],
     );
-    // Prune rarely: only when this insert could have pushed the device past the bound.
-    if (num(rows[0].id) % 50 === 0) {
+    // Prune rarely: only for a device whose insert could have pushed it past the bound.
+    const due = new Set<string>(rows.filter((r) => num(r.id) % 50 === 0).map((r) => r.device_id as string));
+    for (const deviceId of due) {
       await this.pool.query(
         `DELETE FROM device_events WHERE device_id = $1 AND id <= (
         SELECT id FROM device_events WHERE device_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-        [e.deviceId, EVENTS_KEPT],
+        [deviceId, EVENTS_KEPT],
       );
     }
+  }
+
+  async pruneEvents(before: string, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM device_events WHERE id IN (SELECT id FROM device_events WHERE at < $1 ORDER BY at LIMIT $2)',
+      [before, Math.max(0, Math.floor(limit))],
+    );
+    return rowCount ?? 0;
   }
 
   async events(id: string, limit = 50): Promise<DeviceEvent[]> {

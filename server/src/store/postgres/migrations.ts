@@ -163,4 +163,11 @@ export const METADATA_PG_MIGRATIONS: PgMigration[] = [
       CREATE UNIQUE INDEX retrain_jobs_one_running ON retrain_jobs (model) WHERE status = 'running';
     `,
   },
+  {
+    id: 10,
+    name: 'device-events-age',
+    // See the SQLite migration 11: the device-event retention sweep deletes by age, a bounded slice at a time.
+    // (The rollout tables migrate on their own, in postgres-rollout-store.ts: their index is not added here.)
+    sql: 'CREATE INDEX device_events_at ON device_events (at);',
+  },
 ];

@@ -149,6 +149,20 @@ export class PostgresRolloutStore implements RolloutStore {
     return (rows as Row[]).map(toMembership);
   }
 
+  async claimant(deviceId: string, bundleId: string | null): Promise<Membership | null> {
+    // claims() in SQL: rows of rollouts the device was let go of, or only planned in, never match.
+    const { rows } = await this.pool.query(
+      `SELECT d.${DEVICE_COLS.split(', ').join(', d.')}, r.state AS rollout_state, r.model, r.bundle_id
+        FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
+        WHERE d.device_id = $1 AND (
+          (d.state IN ('rollback_pending', 'rolled_back') AND d.previous_bundle_id IS NOT DISTINCT FROM $2)
+          OR (d.state NOT IN ('rollback_pending', 'rolled_back', 'planned', 'excluded', 'superseded') AND r.bundle_id IS NOT DISTINCT FROM $2))
+        ORDER BY r.created_at DESC, r.seq DESC LIMIT 1`,
+      [deviceId, bundleId],
+    );
+    return rows.length ? toMembership(rows[0] as Row) : null;
+  }
+
   async holders(model: string, deviceIds: readonly string[], exceptRolloutId?: string): Promise<{ deviceId: string; rolloutId: string }[]> {
     if (deviceIds.length === 0) return [];
     const { rows } = await this.pool.query(

@@ -226,17 +226,33 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   async addEvent(e: Omit<DeviceEvent, 'id'>): Promise<void> {
+    this.insertEvents([e]);
+  }
+
+  async addEvents(events: readonly Omit<DeviceEvent, 'id'>[]): Promise<void> {
+    if (events.length) this.db.transaction(() => this.insertEvents(events))();
+  }
+
+  async pruneEvents(before: string, limit: number): Promise<number> {
+    return this.db
+      .prepare('DELETE FROM device_events WHERE id IN (SELECT id FROM device_events WHERE at < ? ORDER BY at LIMIT ?)')
+      .run(before, Math.max(0, Math.floor(limit))).changes;
+  }
+
+  private insertEvents(events: readonly Omit<DeviceEvent, 'id'>[]): void {
     // Prepared once: an import adds one event per device, and preparing cost more than inserting.
     this.insertEvent ??= this.db.prepare('INSERT INTO device_events (device_id, at, kind, detail) VALUES (?, ?, ?, ?)');
-    const r = this.insertEvent.run(e.deviceId, e.at, e.kind, json(e.detail));
-    // Prune rarely: only when this insert could have pushed the device past the bound.
-    if (Number(r.lastInsertRowid) % 50 === 0) {
-      this.db
-        .prepare(
-          `DELETE FROM device_events WHERE device_id = ? AND id <= (
-        SELECT id FROM device_events WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-        )
-        .run(e.deviceId, e.deviceId, EVENTS_KEPT);
+    for (const e of events) {
+      const r = this.insertEvent.run(e.deviceId, e.at, e.kind, json(e.detail));
+      // Prune rarely: only when this insert could have pushed the device past the bound.
+      if (Number(r.lastInsertRowid) % 50 === 0) {
+        this.db
+          .prepare(
+            `DELETE FROM device_events WHERE device_id = ? AND id <= (
+          SELECT id FROM device_events WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+          )
+          .run(e.deviceId, e.deviceId, EVENTS_KEPT);
+      }
     }
   }
 

@@ -96,6 +96,21 @@ export class SqliteRolloutStore implements RolloutStore {
     return rows.map(toMembership);
   }
 
+  async claimant(deviceId: string, bundleId: string | null): Promise<Membership | null> {
+    // claims() in SQL: rows of rollouts the device was let go of, or only planned in, never match.
+    const r = this.db
+      .prepare(
+        `SELECT d.rollout_id, d.device_id, d.stage, d.hash, d.state, d.previous_bundle_id, d.notified_at, d.updated_at,
+        r.state AS rollout_state, r.model, r.bundle_id FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
+        WHERE d.device_id = ? AND (
+          (d.state IN ('rollback_pending', 'rolled_back') AND d.previous_bundle_id IS ?)
+          OR (d.state NOT IN ('rollback_pending', 'rolled_back', 'planned', 'excluded', 'superseded') AND r.bundle_id IS ?))
+        ORDER BY r.created_at DESC, r.rowid DESC LIMIT 1`,
+      )
+      .get(deviceId, bundleId, bundleId) as Row | undefined;
+    return r ? toMembership(r) : null;
+  }
+
   async holders(model: string, deviceIds: readonly string[], exceptRolloutId?: string): Promise<{ deviceId: string; rolloutId: string }[]> {
     if (deviceIds.length === 0) return [];
     const rows = this.db
