@@ -150,8 +150,14 @@ export function hostilePage(server: string, perSecond = 20): Attacker {
 
 /**
  * `sockets` TCP connections to the MQTT port that never send CONNECT; each one the server closes is
- * opened again (at most `perSecond` a second), so the pressure lasts the whole run.
+ * opened again (at most `perSecond` a second), so the pressure lasts the whole run. They come from
+ * `FLOOD_SOURCE`, another loopback address, as a flood from the internet comes from elsewhere than the fleet: from
+ * the devices' own address it filled that address's pending-connection allowance and no device could (re)connect,
+ * the hostile one included, so the soak measured the limit instead of the hostile device.
  */
+/** Linux answers all of 127.0.0.0/8 on the loopback interface. */
+export const FLOOD_SOURCE = '127.0.0.2';
+
 export function socketFlood(mqttUrl: string, sockets = 500, perSecond = 200): Attacker {
   const tally: AttackTally = { sent: 0, outcomes: {} };
   const { hostname, port } = new URL(mqttUrl);
@@ -159,7 +165,7 @@ export function socketFlood(mqttUrl: string, sockets = 500, perSecond = 200): At
   let stopped = false;
   const timer = setInterval(() => {
     for (let i = 0; i < perSecond / 10 && open.size < sockets && !stopped; i++) {
-      const s = tcpConnect(Number(port), hostname);
+      const s = tcpConnect({ port: Number(port), host: hostname, localAddress: FLOOD_SOURCE });
       tally.sent++;
       open.add(s);
       s.on('error', () => count(tally, 'error'));
