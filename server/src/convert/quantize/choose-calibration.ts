@@ -9,6 +9,7 @@ import type { CalibratedRanges, CalibrationMethod, CalibrationSettings } from '.
 import type { WeightType } from './quant-math.ts';
 import { signatureOf, singleModelInput } from '../onnx-signature.ts';
 import { toSamples, type SampleSet } from '../samples.ts';
+import { expectedAgreement, outputRows } from './margin-agreement.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { quantizeStatic, type QuantizedModel } from './quantize-static.ts';
 import { weightSensitivity } from './weight-sensitivity.ts';
@@ -22,7 +23,12 @@ export interface CalibrationCandidate {
   top1Agreement: number | null;
   /** Mean over outputs of the relative L2 error against float on the calibration samples. */
   relativeL2: number;
-  /** Whether the gate's agreement thresholds hold on the calibration samples. */
+  /**
+   * Top-1 agreement expected on unseen rows from each calibration row's decision margin and the candidate's error on
+   * it (margin-agreement.ts); absent without a classifier output.
+   */
+  expectedTop1?: number;
+  /** Whether the gate's agreement thresholds hold on the calibration samples, the expected agreement included. */
   meetsGate: boolean;
   /** Mixed-precision candidates: how many calibrated activations were left float (the noisiest first). */
   floatActivations?: number;
@@ -56,18 +62,30 @@ export async function chooseCalibration(
 ): Promise<{ model: QuantizedModel; candidates: CalibrationCandidate[] }> {
   let best: { model: QuantizedModel; c: CalibrationCandidate } | null = null;
   const candidates: CalibrationCandidate[] = [];
+  let floatRows: { data: Float32Array; rows: number } | undefined;
   const judge: Judge = async (model, method, floatActivations, floatNodes) => {
     const weightType = model.weightType ?? 'int8';
     const parity = await evaluateParity({ floatBytes, int8Bytes: model.bytes, inputs: calibration, latency: false });
     const classifier = parity.outputs.find((o) => o.kind === 'classifier');
+    let expectedTop1: number | undefined;
+    if (classifier) {
+      floatRows ??= await outputRows(floatBytes, calibration, classifier.name);
+      const q = await outputRows(model.bytes, calibration, classifier.name);
+      expectedTop1 = expectedAgreement(floatRows.data, q.data, floatRows.data.length / Math.max(1, floatRows.rows));
+    }
     const c: CalibrationCandidate = {
       method,
       weightType,
       top1Agreement: classifier?.top1Agreement ?? null,
       relativeL2: parity.outputs.reduce((sum, o) => sum + o.relativeL2, 0) / Math.max(1, parity.outputs.length),
       // A few dozen calibration rows all agreeing says little about the next rows: classifier logits must also stay
-      // within the gate's relative L2 limit, the margin that lets the held-out report agree too.
-      meetsGate: parityGate(parity, gate).passed && parity.outputs.every((o) => o.relativeL2 <= (gate.maxRelativeL2 ?? 0.05)),
+      // within the gate's relative L2 limit, and the agreement expected from each row's margin against the
+      // candidate's error on it (margin-agreement.ts) must reach the gate's, so that the held-out report agrees too.
+      meetsGate:
+        parityGate(parity, gate).passed &&
+        parity.outputs.every((o) => o.relativeL2 <= (gate.maxRelativeL2 ?? 0.05)) &&
+        (expectedTop1 ?? 1) >= (gate.minTop1Agreement ?? 0.99),
+      ...(expectedTop1 !== undefined ? { expectedTop1 } : {}),
       ...(floatActivations !== undefined ? { floatActivations } : {}),
       ...(floatNodes ? { floatNodes } : {}),
     };
@@ -110,16 +128,20 @@ type Judge = (
   floatNodes?: number,
 ) => Promise<CalibrationCandidate>;
 
-/** Weight-level mixed precision leaves at most this fraction of the weighted ops float: int8 must still pay in size. */
-export const MAX_FLOAT_NODES_FRACTION = 0.25;
+/**
+ * Weight-level mixed precision leaves at most this fraction of the weight values float: each costs four bytes
+ * instead of one, so 5% adds about 4% of the float file to the int8 one, which must still be worth shipping.
+ */
+export const MAX_FLOAT_WEIGHT_FRACTION = 0.05;
 
 /**
  * Weight-level mixed precision, for models limited by their weights (even 8-bit weights with every activation float
  * miss the gate): the weighted ops are ranked by the output error their weights alone cause when rounded
  * (weight-sensitivity.ts), and the fewest most sensitive ones are left float whole — weights, bias and input
  * activation, as onnxruntime's `nodes_to_exclude` does — found by bisection with every activation float; then
- * activation mixed precision runs again with those ops float. At most {@link MAX_FLOAT_NODES_FRACTION} of the ops;
- * null when even that misses the gate.
+ * activation mixed precision runs again with those ops float. Ops are taken in rank order while their weights fit in
+ * {@link MAX_FLOAT_WEIGHT_FRACTION} of the model's (a large op that does not fit is passed over); null when even all
+ * of those miss the gate.
  */
 async function weightFallback(
   floatBytes: Uint8Array,
@@ -131,8 +153,11 @@ async function weightFallback(
   const weightType = base.weightType ?? 'uint8';
   const { model } = prepareForQuantization(floatBytes);
   const input = singleModelInput(signatureOf(model));
-  const ranked = await weightSensitivity(model, toSamples(calibration, input.shape, input.dtype), weightType);
-  const most = Math.min(ranked.length, Math.ceil(ranked.length * MAX_FLOAT_NODES_FRACTION));
+  const all = await weightSensitivity(model, toSamples(calibration, input.shape, input.dtype), weightType);
+  const budget = all.reduce((sum, s) => sum + s.params, 0) * MAX_FLOAT_WEIGHT_FRACTION;
+  let spent = 0;
+  const ranked = all.filter((s) => (spent + s.params <= budget ? ((spent += s.params), true) : false));
+  const most = ranked.length;
   if (most === 0) return null;
   const floatNodes = (k: number) =>
     new Map(
@@ -140,7 +165,7 @@ async function weightFallback(
         .slice(0, k)
         .map((s, i) => [
           s.node,
-          `weight-level mixed precision: among the ${k} of ${ranked.length} weighted ops whose ${weightType} weights alone move the output most (rank ${i + 1}, relative L2 ${s.relativeL2.toExponential(1)} with only this op's weights rounded); with ${k - 1} the model missed the parity gate on the calibration samples even with every activation float`,
+          `weight-level mixed precision: among the ${k} of ${all.length} weighted ops whose ${weightType} weights alone move the output most (rank ${i + 1}, relative L2 ${s.relativeL2.toExponential(1)} with only this op's weights rounded, ${s.params} weights); with ${k - 1} the model missed the parity gate on the calibration samples even with every activation float`,
         ]),
     );
   const method = base.calibration!.method;
