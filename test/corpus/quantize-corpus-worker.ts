@@ -46,7 +46,7 @@ for (const file of files) {
     const o = report.parity.outputs[0]!;
     const line =
       `${file}: ${report.gate.passed ? 'passed' : 'failed'}, ${o.kind === 'classifier' ? `top-1 ${(o.top1Agreement! * 100).toFixed(1)}%` : `relative L2 ${o.relativeL2.toFixed(4)}`}, ` +
-      `size ${report.parity.sizeRatio.toFixed(3)}, ${report.calibration?.method}, ${report.scheme.weights.split(' ')[0]} weights, ${report.keptFloat?.length ?? 0} activation(s) float, ` +
+      `size ${report.parity.sizeRatio.toFixed(3)}, ${report.calibration?.method}, ${report.scheme.weights.split(' ')[0]} weights, ${report.keptFloat?.filter((k) => !k.node).length ?? 0} activation(s) and ${report.keptFloat?.filter((k) => k.node).length ?? 0} op(s) float, ` +
       `int8 ×${report.speed?.batch1Speedup} at batch 1, ${report.calibrationCandidates?.length ?? 1} candidate(s), ${((Date.now() - t0) / 1000).toFixed(0)} s`;
     outcome = { file, passed: report.gate.passed, failures: report.gate.failures, sizeRatio: report.parity.sizeRatio, line };
   } catch (err) {

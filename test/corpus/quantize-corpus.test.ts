@@ -113,7 +113,15 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // suite, AMD EPYC without VNNI, 2026-12-06): 51 of 63 (81%), three RegNetY through on uint8 weights; still failing:
   // MobileNetV2 ×5 (95.8% top-1 on 48 held-out rows), ShuffleNetV2 ×3 (85.4%), RegNetY ×2 and the tiny ViT ×2 (97.9%,
   // one miss): these briefly trained models have small logit margins, and 32 calibration rows cannot tell a candidate
-  // at 97% from one at 100%. The floor is that figure minus two models.
+  // at 97% from one at 100%. Weight-level mixed precision (the most weight-sensitive ops left float whole, at most 5%
+  // of the weights) and compact int8 graphs (short names, shared constants), measured in the full corpus test (AMD
+  // EPYC without VNNI, loaded machine, 954 s, 2026-12-06): 51 of 63 (81%) again; three RegNetY pass only through the
+  // fallback (2 ops and 30 activations float); still failing: MobileNetV2 ×5 (95.8%), ShuffleNetV2 ×3 (85.4%),
+  // RegNetY op11 ×2 and tiny ViT op11/op13 (97.9%, one miss; the calibration rows all agreed, so nothing more was
+  // tried). MobileNetV2 needs about half its ops float before 200 held-out rows agree at 99% (measured: weights
+  // alone, 27 of 53 ops float, relative L2 0.75%), which the 5% budget refuses. Sizes of the passed models: median
+  // 0.28 (was 0.28), audio CNN 0.290–0.303 (was 0.40–0.42), tiny ViT 0.318–0.328 (was 0.41–0.44), ShuffleNetV2 (not
+  // passed) 0.28 (was 0.40). The floor is the figure minus two models.
   const FLOOR = 0.77;
 
   it('quantizes the corpus through the parity gate (floor 77%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
@@ -135,8 +143,8 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     // Every model that did not pass says why: a refusal with a code, or the gate's failures.
     for (const o of outcomes.filter((x) => !x.passed)) expect(o.refused ?? o.failures!.join('; '), o.file).toMatch(/\w{3,}/);
     expect(passed.length / outcomes.length).toBeGreaterThanOrEqual(FLOOR);
-    // A model limited by its weights tries 8 candidates (int8 and uint8 weights, 3 methods and weights alone each),
-    // one that needs mixed precision ~10; two worker processes share the work.
+    // A model limited by its weights tries 9 candidates (int8 and uint8 weights, 3 methods and weights alone each,
+    // then the most sensitive ops float), 20 when the weight-level fallback bisects; two worker processes share it.
   }, 3_600_000);
 
   it('no int8 model passes the gate while computing something else: an independent run on the held-out rows agrees', async () => {

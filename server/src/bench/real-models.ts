@@ -88,7 +88,7 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
     int8 = int8Bytes;
     verdict = report.gate.passed ? 'passed' : `failed: ${report.gate.failures[0]}`;
     reportSaid = report.speed ? (report.speed.slower ? 'int8 slower (said)' : `int8 ×${report.speed.batch1Speedup}`) : 'not measured';
-    floatActivations = report.keptFloat?.length ?? 0;
+    floatActivations = report.keptFloat?.filter((k) => !k.node).length ?? 0;
     weights = report.scheme.weightType === 'uint8' ? 'uint8 8-bit' : 'int8 7-bit';
   } catch (err) {
     const e = err as { code?: string; message: string };

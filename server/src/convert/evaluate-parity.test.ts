@@ -85,7 +85,11 @@ describe('parity on every output of a model without labels', () => {
     const q = await quantizeStatic(floatBytes, inputs(256, 10));
     // Negate the value head's int8 weights: the classifier head is untouched, the regression output is garbage.
     const broken = decodeModel(q.bytes);
-    const wv = broken.graph!.initializer!.find((t) => t.name === 'wv_quantized')!;
+    // The int8 file's internal names are short ids: the value head's weight is what its Gemm's DequantizeLinear reads.
+    const g = broken.graph!;
+    const head = g.node!.find((n) => n.output?.[0] === 'value')!;
+    const dq = g.node!.find((n) => n.output?.[0] === head.input![1])!;
+    const wv = g.initializer!.find((t) => t.name === dq.input![0])!;
     const negated = Int8Array.from(readTensor(wv) as Int8Array, (v) => -v);
     Object.assign(wv, { int32Data: undefined, rawData: new Uint8Array(negated.buffer) });
     const r = await evaluateParity({ floatBytes, int8Bytes: encodeModel(broken), inputs: inputs(500, 11), latency: false });

@@ -10,7 +10,7 @@ import { sliceBatch, toSamples, type SampleSet } from './samples.ts';
 import type { AppliedCalibration, CalibrationSettings } from './quantize/calibrate.ts';
 import { chooseCalibration, type CalibrationCandidate } from './quantize/choose-calibration.ts';
 import { isDenseOnly, quantizeDynamic } from './quantize/quantize-dynamic.ts';
-import { quantizeStatic, type QuantizedModel } from './quantize/quantize-static.ts';
+import { quantizeStatic, type KeptFloat, type QuantizedModel } from './quantize/quantize-static.ts';
 import type { WeightType } from './quantize/quant-math.ts';
 
 export interface QuantizeRequest {
@@ -44,8 +44,12 @@ export interface QuantizationReport {
   scheme: { weightType: WeightType; weights: string; activations: string; bias: string };
   /** Op types left in float. */
   floatOps: string[];
-  /** Static mode: activations left float on purpose (mixed precision), each with the reason. */
-  keptFloat?: { tensor: string; op: string; reason: string }[];
+  /**
+   * Static mode: what was left float on purpose (mixed precision), each with the reason: activations, and whole
+   * weighted ops (`node` set: its first output; `tensor` is then its weight) whose weights the gate could not afford
+   * to round.
+   */
+  keptFloat?: KeptFloat[];
   /**
    * int8 against float latency on this server's CPU (onnxruntime-node, from the parity run), said before any
    * bundle is made: where int8 is slower, `slower` is true and `note` says so. Null when latency was not measured.
@@ -149,7 +153,10 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
           ? 'uint8 symmetric per output channel, full 8-bit range (zero point 128, values 1..255): onnxruntime runs uint8 × uint8 products without saturation on every x86 and ARM kernel, VNNI or not'
           : 'int8 symmetric per output channel, 7-bit range [-63, 63] (exact on every x86 and ARM kernel, VNNI or not)',
       activations: chosen.mode === 'static' ? 'uint8 asymmetric per tensor, calibrated' : 'uint8 per tensor, computed at run time',
-      bias: chosen.mode === 'static' ? 'int32 (input scale × weight scale), corrected for the mean shift of the weight rounding' : 'float',
+      bias:
+        chosen.mode === 'static'
+          ? 'int32 (input scale × weight scale) where onnxruntime fuses the op into an int8 kernel; float on a Conv whose output stays float'
+          : 'float',
     },
     floatOps: chosen.floatOps,
     ...(chosen.keptFloat?.length ? { keptFloat: chosen.keptFloat } : {}),

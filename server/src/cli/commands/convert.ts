@@ -64,7 +64,9 @@ function report(o: ServerOpts, r: ConversionOutcome): void {
       ...(r.evaluatedOn ? [`  compared on ${r.evaluatedOn}`] : []),
       ...(q?.speed ? [`  speed: ${q.speed.note}`] : []),
       ...(q?.keptFloat?.length
-        ? [`  mixed precision: ${q.keptFloat.length} activation(s) left float (see the report's keptFloat for which and why)`]
+        ? [
+            `  mixed precision: ${q.keptFloat.filter((k) => !k.node).length} activation(s) and ${q.keptFloat.filter((k) => k.node).length} weighted op(s) left float (see the report's keptFloat for which and why)`,
+          ]
         : []),
       ...((q?.parity.outputs.length ?? 0) > 1
         ? q!.parity.outputs.map(

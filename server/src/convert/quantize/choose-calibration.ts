@@ -5,10 +5,13 @@
 // stays held out.
 import { evaluateParity } from '../evaluate-parity.ts';
 import { parityGate, type GateThresholds } from '../parity-gate.ts';
-import type { SampleSet } from '../samples.ts';
 import type { CalibratedRanges, CalibrationMethod, CalibrationSettings } from './calibrate.ts';
 import type { WeightType } from './quant-math.ts';
+import { signatureOf, singleModelInput } from '../onnx-signature.ts';
+import { toSamples, type SampleSet } from '../samples.ts';
+import { prepareForQuantization } from './prepare-graph.ts';
 import { quantizeStatic, type QuantizedModel } from './quantize-static.ts';
+import { weightSensitivity } from './weight-sensitivity.ts';
 
 /** How one calibration method fared, for the report. */
 export interface CalibrationCandidate {
@@ -23,6 +26,8 @@ export interface CalibrationCandidate {
   meetsGate: boolean;
   /** Mixed-precision candidates: how many calibrated activations were left float (the noisiest first). */
   floatActivations?: number;
+  /** Weight-level mixed precision: how many weighted ops were left float whole (the most sensitive first). */
+  floatNodes?: number;
 }
 
 /** In the order tried: the simplest first, since most models need nothing more. */
@@ -51,7 +56,7 @@ export async function chooseCalibration(
 ): Promise<{ model: QuantizedModel; candidates: CalibrationCandidate[] }> {
   let best: { model: QuantizedModel; c: CalibrationCandidate } | null = null;
   const candidates: CalibrationCandidate[] = [];
-  const judge = async (model: QuantizedModel, method: CalibrationMethod, floatActivations?: number): Promise<CalibrationCandidate> => {
+  const judge: Judge = async (model, method, floatActivations, floatNodes) => {
     const weightType = model.weightType ?? 'int8';
     const parity = await evaluateParity({ floatBytes, int8Bytes: model.bytes, inputs: calibration, latency: false });
     const classifier = parity.outputs.find((o) => o.kind === 'classifier');
@@ -64,6 +69,7 @@ export async function chooseCalibration(
       // within the gate's relative L2 limit, the margin that lets the held-out report agree too.
       meetsGate: parityGate(parity, gate).passed && parity.outputs.every((o) => o.relativeL2 <= (gate.maxRelativeL2 ?? 0.05)),
       ...(floatActivations !== undefined ? { floatActivations } : {}),
+      ...(floatNodes ? { floatNodes } : {}),
     };
     candidates.push(c);
     return c;
@@ -89,8 +95,86 @@ export async function chooseCalibration(
     }
     const mixed = await mixedPrecision(floatBytes, calibration, settings, closest!.model, judge, weightQmax);
     if (mixed) return { model: mixed, candidates };
+    if (weightType === 'uint8') {
+      const fallback = await weightFallback(floatBytes, calibration, settings, closest!.model, judge);
+      if (fallback) return { model: fallback, candidates };
+    }
   }
   return { model: best!.model, candidates };
+}
+
+type Judge = (
+  model: QuantizedModel,
+  method: CalibrationMethod,
+  floatActivations?: number,
+  floatNodes?: number,
+) => Promise<CalibrationCandidate>;
+
+/**
+ * Weight-level mixed precision leaves at most this fraction of the weight values float: each costs four bytes
+ * instead of one, so 5% adds about 4% of the float file to the int8 one, which must still be worth shipping.
+ */
+export const MAX_FLOAT_WEIGHT_FRACTION = 0.05;
+
+/**
+ * Weight-level mixed precision, for models limited by their weights (even 8-bit weights with every activation float
+ * miss the gate): the weighted ops are ranked by the output error their weights alone cause when rounded
+ * (weight-sensitivity.ts), and the fewest most sensitive ones are left float whole — weights, bias and input
+ * activation, as onnxruntime's `nodes_to_exclude` does — found by bisection with every activation float; then
+ * activation mixed precision runs again with those ops float. Ops are taken in rank order while their weights fit in
+ * {@link MAX_FLOAT_WEIGHT_FRACTION} of the model's (a large op that does not fit is passed over); null when even all
+ * of those miss the gate.
+ */
+async function weightFallback(
+  floatBytes: Uint8Array,
+  calibration: SampleSet,
+  settings: Omit<CalibrationSettings, 'method'>,
+  base: QuantizedModel,
+  judge: Judge,
+): Promise<QuantizedModel | null> {
+  const weightType = base.weightType ?? 'uint8';
+  const { model } = prepareForQuantization(floatBytes);
+  const input = singleModelInput(signatureOf(model));
+  const all = await weightSensitivity(model, toSamples(calibration, input.shape, input.dtype), weightType);
+  const budget = all.reduce((sum, s) => sum + s.params, 0) * MAX_FLOAT_WEIGHT_FRACTION;
+  let spent = 0;
+  const ranked = all.filter((s) => (spent + s.params <= budget ? ((spent += s.params), true) : false));
+  const most = ranked.length;
+  if (most === 0) return null;
+  const floatNodes = (k: number) =>
+    new Map(
+      ranked
+        .slice(0, k)
+        .map((s, i) => [
+          s.node,
+          `weight-level mixed precision: among the ${k} of ${all.length} weighted ops whose ${weightType} weights alone move the output most (rank ${i + 1}, relative L2 ${s.relativeL2.toExponential(1)} with only this op's weights rounded, ${s.params} weights); with ${k - 1} the model missed the parity gate on the calibration samples even with every activation float`,
+        ]),
+    );
+  const method = base.calibration!.method;
+  const activations = base.sensitivity ?? [];
+  const allActivations = new Map(activations.map((s) => [s.tensor, 'weight-level mixed precision: every activation float']));
+  const build = (k: number) =>
+    quantizeStatic(floatBytes, calibration, {
+      calibration: { ...settings, method },
+      weightType,
+      floatNodes: floatNodes(k),
+      keepFloat: allActivations,
+      calibrated: base.calibrated,
+    });
+  // k = 0 (weights alone) already missed the gate in activation mixed precision.
+  let lo = 0;
+  let hi = most;
+  let hiModel = await build(most);
+  if (!(await judge(hiModel, method, activations.length, most)).meetsGate) return null;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const model = await build(mid);
+    if ((await judge(model, method, activations.length, mid)).meetsGate) {
+      hi = mid;
+      hiModel = model;
+    } else lo = mid;
+  }
+  return mixedPrecision(floatBytes, calibration, settings, base, judge, undefined, { nodes: floatNodes(hi), farEnd: hiModel });
 }
 
 /**
@@ -104,9 +188,11 @@ async function mixedPrecision(
   calibration: SampleSet,
   settings: Omit<CalibrationSettings, 'method'>,
   base: QuantizedModel,
-  judge: (model: QuantizedModel, method: CalibrationMethod, floatActivations: number) => Promise<CalibrationCandidate>,
+  judge: Judge,
   weightQmax?: number,
+  floatOps?: { nodes: ReadonlyMap<string, string>; farEnd: QuantizedModel },
 ): Promise<QuantizedModel | null> {
+  const floatNodes = floatOps?.nodes;
   const method = base.calibration!.method;
   const weightType = base.weightType;
   const order = base.sensitivity ?? [];
@@ -124,18 +210,20 @@ async function mixedPrecision(
       weightQmax,
       weightType,
       keepFloat,
+      floatNodes,
       calibrated: base.calibrated,
     });
   };
   if (order.length === 0) return null;
   let hi = order.length;
-  let hiModel = await build(hi);
-  if (!(await judge(hiModel, method, hi)).meetsGate) return null;
+  // The far end (every activation float) is known to meet the gate when weight-level mixed precision found it.
+  let hiModel = floatOps?.farEnd ?? (await build(hi));
+  if (!floatOps && !(await judge(hiModel, method, hi)).meetsGate) return null;
   let lo = 0;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     const model = await build(mid);
-    if ((await judge(model, method, mid)).meetsGate) {
+    if ((await judge(model, method, mid, floatNodes?.size)).meetsGate) {
       hi = mid;
       hiModel = model;
     } else lo = mid;

@@ -125,7 +125,9 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
       w.node.input![2] = name;
       w.bias = name;
     }
-    if (w.bias && inputParams) {
+    // A Conv fuses into QLinearConv only with a quantized output (after its Relu/Clip, if any); otherwise onnxruntime
+    // runs it in float on dequantized weights, and an int32 bias would only add a scale per channel and a rounding.
+    if (w.bias && inputParams && (w.node.opType !== 'Conv' || outputQuantized(w.node, index, plan))) {
       const b = quantizeBias(readTensorAsFloat32(index.initializers.get(w.bias)!), inputParams.scale, qw.scales);
       const base = `${w.bias}_${w.node.name || w.node.output?.[0]}`;
       inits.push(makeTensor(`${base}_quantized`, [b.values.length], b.values), makeTensor(`${base}_scale`, [b.scales.length], b.scales));
@@ -150,6 +152,14 @@ export function insertQdq(graph: GraphProto, plan: QdqPlan, ranges: Map<string, 
   graph.node = nodes;
   graph.initializer = [...(graph.initializer ?? []), ...inits];
   return weightCache.size;
+}
+
+/** Whether a weighted op's output, or that of the single Relu/Clip after it, gets a QuantizeLinear under `plan`. */
+function outputQuantized(node: NodeProto, index: GraphIndex, plan: QdqPlan): boolean {
+  const y = node.output?.[0] ?? '';
+  if (plan.tensors.has(y)) return true;
+  const users = index.consumersOf(y);
+  return users.length === 1 && ['Relu', 'Clip'].includes(users[0]!.opType ?? '') && plan.tensors.has(users[0]!.output?.[0] ?? '');
 }
 
 /** The output channel of flat index `i` of a weight with `dims` whose output channels run along `axis`. */

@@ -66,21 +66,28 @@ function weightedOp(node: NodeProto, index: GraphIndex): WeightedOp | undefined 
   return undefined;
 }
 
-/** Every Conv, Gemm and MatMul of the graph whose weights the quantizer can make int8. */
-export function findWeightedOps(graph: GraphProto): Map<NodeProto, WeightedOp> {
+/** The key a weighted op is named by in `floatNodes` and the report: its first output (node names are optional). */
+export const nodeKey = (node: NodeProto): string => node.output?.[0] ?? '';
+
+/**
+ * Every Conv, Gemm and MatMul of the graph whose weights the quantizer can make int8, except those in `floatNodes`
+ * (by {@link nodeKey}), which stay float: weights, bias and, unless another quantized op reads it, input activation.
+ */
+export function findWeightedOps(graph: GraphProto, floatNodes: ReadonlySet<string> = new Set()): Map<NodeProto, WeightedOp> {
   const index = new GraphIndex(graph);
   const weighted = new Map<NodeProto, WeightedOp>();
   for (const n of graph.node ?? []) {
+    if (floatNodes.has(nodeKey(n))) continue;
     const w = weightedOp(n, index);
     if (w) weighted.set(n, w);
   }
   return weighted;
 }
 
-/** Plans QDQ placement over a prepared (opset ≥ 13, BatchNorm-folded) graph. */
-export function planQdq(graph: GraphProto): QdqPlan {
+/** Plans QDQ placement over a prepared (opset ≥ 13, BatchNorm-folded) graph; `floatNodes` as in {@link findWeightedOps}. */
+export function planQdq(graph: GraphProto, floatNodes: ReadonlySet<string> = new Set()): QdqPlan {
   const index = new GraphIndex(graph);
-  const weighted = findWeightedOps(graph);
+  const weighted = findWeightedOps(graph, floatNodes);
   const isConst = (t: string) => index.constant(t) !== undefined;
   const feedsOutput = (n: NodeProto) => (n.output ?? []).some((o) => index.graphOutputs.has(o));
   // Final logits stay float: graph outputs, softmax inputs, and the input of a final activation (a sigmoid

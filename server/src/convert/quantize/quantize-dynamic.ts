@@ -16,6 +16,7 @@ import { QuantizeError } from '../convert-error.ts';
 import { openSession } from '../ort-runner.ts';
 import { transpose2d } from '../tfjs-export/layer-info.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
+import { compactGraph, compactNote } from './compact-graph.ts';
 import { findWeightedOps } from './qdq-plan.ts';
 import { quantizeWeightPerChannel } from './quant-math.ts';
 import { signatureOf, singleModelInput } from '../onnx-signature.ts';
@@ -126,6 +127,7 @@ export async function quantizeDynamic(
   graph.node = (graph.node ?? []).flatMap((n) => replacement.get(n) ?? [n]);
   graph.initializer = [...(graph.initializer ?? []), ...inits];
   pruneUnused(graph);
+  notes.push(compactNote(compactGraph(graph)));
   const out = encodeModel(model);
   await (await openSession(out)).release();
   const floatOps = [

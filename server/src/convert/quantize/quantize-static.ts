@@ -7,10 +7,22 @@ import { batchSizeFor, inputTensor, openSession } from '../ort-runner.ts';
 import { sliceBatch, toSamples, type SampleSet, type Samples } from '../samples.ts';
 import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
 import { calibrateRanges, type AppliedCalibration, type CalibratedRanges, type CalibrationSettings } from './calibrate.ts';
+import { compactGraph, compactNote } from './compact-graph.ts';
 import { insertQdq } from './insert-qdq.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
-import { planQdq, withoutActivations } from './qdq-plan.ts';
+import { nodeKey, planQdq, withoutActivations } from './qdq-plan.ts';
 import type { WeightType } from './quant-math.ts';
+
+/**
+ * Something left float on purpose: an activation (`tensor`, produced by `op`), or a whole weighted op (`node`, its
+ * first output; `tensor` is then its weight and `op` its type) whose weights, bias and input activation stay float.
+ */
+export interface KeptFloat {
+  tensor: string;
+  op: string;
+  node?: string;
+  reason: string;
+}
 
 /** A quantized model and how it was made. */
 export interface QuantizedModel {
@@ -33,7 +45,7 @@ export interface QuantizedModel {
    * Activations left float on purpose (mixed precision, static mode): the tensor, the op that produces it and
    * why. Empty when every activation the plan could quantize is quantized.
    */
-  keptFloat?: { tensor: string; op: string; reason: string }[];
+  keptFloat?: KeptFloat[];
   /**
    * Static mode: every calibrated activation, noisiest first (its uint8 rounding noise relative to its mean
    * square), the order in which mixed precision leaves them float; and the calibration to reuse for that.
@@ -54,6 +66,11 @@ export interface StaticQuantizeOptions {
   weightType?: WeightType;
   /** Activations (as in {@link QuantizedModel.sensitivity}) to leave float, each with the reason for the report. */
   keepFloat?: ReadonlyMap<string, string>;
+  /**
+   * Weighted ops (by their first output, qdq-plan.ts `nodeKey`) to leave float with their weights, bias and input
+   * activation (unless another quantized op reads it), each with the reason for the report.
+   */
+  floatNodes?: ReadonlyMap<string, string>;
   /** Ranges from an earlier call on the same model and samples with the same settings: skips calibration. */
   calibrated?: CalibratedRanges;
   /**
@@ -77,11 +94,15 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
   const samples = toSamples(calibration, input.shape, input.dtype);
   if (normalised) await checkNormalised(bytes, normalised, input, samples);
   const graph = model.graph!;
-  const plan = planQdq(graph);
-  if (plan.weighted.length === 0) {
+  // Calibration covers every tensor the full plan quantizes, so ranges (and the noise ranking) are the same whichever
+  // ops are left float, and one calibration serves every mixed-precision candidate.
+  const full = planQdq(graph);
+  const floatNodes = opts.floatNodes ?? new Map<string, string>();
+  const plan = floatNodes.size ? planQdq(graph, new Set(floatNodes.keys())) : full;
+  if (full.weighted.length === 0) {
     throw new QuantizeError('QUANT_NOTHING_TO_QUANTIZE', 'the model has no Conv, Gemm or MatMul with constant float weights to quantize');
   }
-  const owners = [...new Set(plan.tensors.values())];
+  const owners = [...new Set(full.tensors.values())];
   // Bias correction needs each weighted op's mean input per channel: NCHW channels for Conv, the last axis for Gemm/MatMul.
   const meansOf = opts.biasCorrection
     ? new Map(plan.weighted.map((w) => [w.node.input?.[0] ?? '', w.node.opType === 'Conv' ? (1 as const) : (-1 as const)]))
@@ -90,9 +111,15 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
   const { ranges, noise, applied } = calibrated;
   const keep = opts.keepFloat ?? new Map<string, string>();
   const producers = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType ?? ''] as const)));
-  const keptFloat = [...keep]
-    .filter(([t]) => owners.includes(t))
-    .map(([tensor, reason]) => ({ tensor, op: producers.get(tensor) ?? 'graph input', reason }));
+  const planned = new Set(plan.tensors.values());
+  const keptFloat: KeptFloat[] = [
+    ...[...keep]
+      .filter(([t]) => planned.has(t))
+      .map(([tensor, reason]) => ({ tensor, op: producers.get(tensor) ?? 'graph input', reason })),
+    ...(graph.node ?? [])
+      .filter((n) => floatNodes.has(nodeKey(n)))
+      .map((n) => ({ tensor: n.input?.[1] ?? '', op: n.opType ?? '', node: nodeKey(n), reason: floatNodes.get(nodeKey(n))! })),
+  ];
   const mixed = withoutActivations(graph, plan, new Set(keep.keys()));
   const quantizedWeights = insertQdq(graph, mixed, ranges, {
     weightQmax: opts.weightQmax,
@@ -100,6 +127,7 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     channelMeans: opts.biasCorrection ? calibrated.channelMeans : undefined,
   });
   pruneUnused(graph);
+  const compacted = compactGraph(graph);
   const out = encodeModel(model);
   const session = await openSession(out);
   await session.release();
@@ -111,7 +139,7 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     weightType: opts.weightType ?? 'int8',
     quantizedActivations: mixed.tensors.size,
     floatOps: mixed.floatOps,
-    notes,
+    notes: [...notes, compactNote(compacted)],
     keptFloat,
     sensitivity: owners.map((tensor) => ({ tensor, noiseRatio: noise.get(tensor) ?? 0 })).sort((a, b) => b.noiseRatio - a.noiseRatio),
     calibrated,
