@@ -21,6 +21,11 @@ describe('soak', () => {
     // The device got in with its credential, and the server dropped it for what it sent.
     expect(r.attacks['hostile device']!.outcomes.connected).toBeGreaterThan(1);
     expect(r.attacks['hostile device']!.outcomes.closed).toBeGreaterThan(1);
+    // What it left in the databases: its tag (read back, so the count works) and its own connection events; none of
+    // the telemetry for models it was never given, none of its samples.
+    expect(r.server.hostileRows.device_tags).toBe(1);
+    expect(r.server.hostileRows.telemetry_windows ?? 0).toBe(0);
+    expect(r.server.hostileRows.field_samples ?? 0).toBe(0);
     // Idle sockets were opened, and closed by the server rather than held.
     expect(r.attacks['socket flood']!.outcomes['closed by server']).toBeGreaterThan(100);
   }, 240_000);

@@ -9,6 +9,7 @@ import { FleetSimulator } from '../../simulator/index.ts';
 import { machineSummary } from '../machine.ts';
 import { DELIVERY_ONLY, startBenchServer, type BenchServer } from '../rollout-server.ts';
 import { rssBytes } from '../rollout-usage.ts';
+import { rowsOfDevice } from './stored-rows.ts';
 import { hostileDevice, hostilePage, socketFlood, type Attacker, type AttackTally } from './attackers.ts';
 import { HealthSampler } from './health-sampler.ts';
 import { mnistLinearOnnx } from './soak-model.ts';
@@ -51,6 +52,8 @@ export interface SoakReport {
     rssEndMiB: number;
     dbStartMiB: number;
     dbEndMiB: number;
+    /** The hostile device's rows in the databases at the end, per table (see stored-rows.ts); empty without an attack. */
+    hostileRows: Record<string, number>;
     /** Whether the server process still ran at the end, and how it ended if not. */
     alive: boolean;
     exit: { code: number | null; signal: string | null } | null;
@@ -92,6 +95,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const srv = await startBenchServer({}, o.serverNodeArgs ?? []);
   let sim: FleetSimulator | null = null;
   const attackers: Attacker[] = [];
+  let hostileId: string | null = null;
   const problems: string[] = [];
   const call = <T>(what: string, fn: (signal: AbortSignal) => Promise<T>) => patiently(what, fn, { attempts: 3, timeoutMs: 15_000 });
   try {
@@ -119,6 +123,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         id: string;
         token: string;
       };
+      hostileId = hostile.id;
       attackers.push(hostileDevice(srv.mqttUrl, hostile), hostilePage(srv.url), socketFlood(srv.mqttUrl, o.floodSockets ?? 500));
       log(`attack on for ${o.minutes} min: ${attackers.map((a) => a.name).join(', ')}`);
     } else log(`no attack: honest load alone for ${o.minutes} min`);
@@ -132,6 +137,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await health.stop();
     const rssEnd = rssBytes(srv.pid) ?? 0;
     const dbEnd = databaseBytes(srv.dataDir);
+    const hostileRows = hostileId ? rowsOfDevice(srv.dataDir, hostileId) : {};
     log(`${attack ? 'attack over' : 'load over'}; honest agents stop their traffic and deliver what they queued`);
     await sim.quiesce();
     const honest = await honestAccount(srv, sim, (o.drainSec ?? 90) * 1000, call, problems, log).finally(() => clearInterval(progress));
@@ -161,6 +167,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         rssEndMiB: mib(rssEnd),
         dbStartMiB: mib(dbStart),
         dbEndMiB: mib(dbEnd),
+        hostileRows,
         alive: exit === null,
         exit,
         eventLoopDelay,

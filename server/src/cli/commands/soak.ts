@@ -79,6 +79,15 @@ function describe(r: SoakReport): string {
     `soak: ${r.devices} honest agents, ${r.minutes} min ${r.attacked ? 'under attack' : 'without attack (baseline)'} (${r.machine})`,
     `load average ${r.loadAverage.start.toFixed(1)} at start, ${r.loadAverage.end.toFixed(1)} at end`,
     `server RSS ${r.server.rssStartMiB} → ${r.server.rssEndMiB} MiB; databases ${r.server.dbStartMiB} → ${r.server.dbEndMiB} MiB; ${r.server.alive ? 'alive at the end' : `DIED (code ${r.server.exit?.code}, signal ${r.server.exit?.signal})`}`,
+    ...(r.attacked
+      ? [
+          `hostile device's rows stored: ${
+            Object.entries(r.server.hostileRows)
+              .map(([t, n]) => `${t} ×${n}`)
+              .join(', ') || 'none'
+          }`,
+        ]
+      : []),
     `server event-loop delay: ${r.server.eventLoopDelay ? `p99 ${r.server.eventLoopDelay.p99Ms} ms, max ${r.server.eventLoopDelay.maxMs} ms` : 'unknown'}`,
     `/healthz: ${r.healthz.samples} probes, p50 ${r.healthz.p50Ms} ms, p99 ${r.healthz.p99Ms} ms, max ${r.healthz.maxMs} ms, ${r.healthz.failures} failed`,
     `honest: ${r.honest.predictions} predictions made, ${r.honest.storedRequests ?? 'unknown'} stored, ${r.honest.backlogLeft} windows still queued after ${r.honest.drainSec} s of draining`,

@@ -38,12 +38,16 @@ describe.skipIf(postgresMissing())('PostgreSQL event stores', () => {
     // A reader polls while both write: every page it sees must continue its last number without a hole.
     let reading = true;
     const seen: number[] = [];
+    const poll = async () => {
+      const page = await b.after(seen.at(-1) ?? 0, 1000);
+      seen.push(...page.map((e) => e.sequence));
+      return page.length;
+    };
+    // Once the writers are done, read on until a page that started after the last commit comes back empty (a page
+    // already in flight when they finished may have missed the last events).
     const reader = (async () => {
-      while (reading || seen.length < 80) {
-        const page = await b.after(seen.at(-1) ?? 0, 1000);
-        seen.push(...page.map((e) => e.sequence));
-        if (!reading && page.length === 0) break;
-      }
+      while (reading) await poll();
+      while ((await poll()) > 0);
     })();
     await Promise.all(
       Array.from({ length: 80 }, (_, i) => (i % 2 ? a : b).append({ type: 'rollout.paused', subject: `ro_${i}`, data: { i } })),
