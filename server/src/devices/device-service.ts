@@ -1,5 +1,6 @@
 // The device registry: provisioning (one, many, CSV), credentials, labels, revocation, and the
 // authority the broker asks on every connect.
+import { inSlices } from '../pace/in-slices.ts';
 import { deviceTopic, encodeMessage, type CredentialRotation } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/broker-link.ts';
 import { hashMatches } from '../broker/secret-hash.ts';
@@ -304,11 +305,10 @@ export class DeviceService implements DeviceAuthority {
   private async createInBatches(rows: NewDevice[], onProgress?: (p: ImportProgress) => void): Promise<Device[]> {
     const created: Device[] = [];
     try {
-      for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
-        created.push(...(await this.deps.store.devices.createMany(rows.slice(i, i + IMPORT_BATCH))));
+      await inSlices(rows, IMPORT_BATCH, async (batch) => {
+        created.push(...(await this.deps.store.devices.createMany(batch)));
         onProgress?.({ done: created.length, total: rows.length });
-        if (i + IMPORT_BATCH < rows.length) await yieldToEventLoop();
-      }
+      });
       return created;
     } catch (e) {
       const undone = await this.deps.store.devices.discardNew(created.map((d) => d.id)).catch((err: Error) => {
