@@ -1,5 +1,5 @@
 // The quantizer on real exported models: every corpus model is quantized with the product's defaults (calibration
-// auto, parity on 48 held-out rows) or refused with its reason, and every int8 model the gate passes is checked
+// auto, parity on 200 held-out rows) or refused with its reason, and every int8 model the gate passes is checked
 // again here, by an independent onnxruntime run on the held-out rows and the official ONNX checker: none may pass
 // while computing something else. The quantizing runs in two worker processes (quantize-corpus-worker.ts).
 import { spawn } from 'node:child_process';
@@ -103,28 +103,28 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
     ({ dir, manifest } = ensureCorpus());
   }, 900_000);
 
-  // The issue's goal is 90% through the gate; measured here 43 of 63 (68%) before mixed precision: MobileNetV2,
-  // ShuffleNetV2, RegNet and EfficientNet-B0 missed 99% top-1 agreement (EfficientNet by far: about 35%, the sum of
-  // ~240 per-tensor uint8 activations each costing ~4% relative L2, not one broken op). Mixed precision now leaves the
-  // noisiest activations float where the gate needs it (EfficientNet: int8 weights alone reach relative L2 ~1.4%).
-  // Measured with mixed precision (full suite, AMD EPYC without VNNI): 48 of 63 (76%), every EfficientNet-B0 through.
-  // MobileNetV2, ShuffleNetV2 and RegNetY are limited by their weights (7-bit weights alone: relative L2 ~8%, ~14%,
-  // ~5%); full 8-bit uint8 weights, tried when 7-bit misses, halve that (~4%, ~7%, ~2.4%). Measured with them (full
-  // suite, AMD EPYC without VNNI, 2026-12-06): 51 of 63 (81%), three RegNetY through on uint8 weights; still failing:
-  // MobileNetV2 ×5 (95.8% top-1 on 48 held-out rows), ShuffleNetV2 ×3 (85.4%), RegNetY ×2 and the tiny ViT ×2 (97.9%,
-  // one miss): these briefly trained models have small logit margins, and 32 calibration rows cannot tell a candidate
-  // at 97% from one at 100%. Weight-level mixed precision (the most weight-sensitive ops left float whole, at most 5%
-  // of the weights) and compact int8 graphs (short names, shared constants), measured in the full corpus test (AMD
-  // EPYC without VNNI, loaded machine, 954 s, 2026-12-06): 51 of 63 (81%) again; three RegNetY pass only through the
-  // fallback (2 ops and 30 activations float); still failing: MobileNetV2 ×5 (95.8%), ShuffleNetV2 ×3 (85.4%),
-  // RegNetY op11 ×2 and tiny ViT op11/op13 (97.9%, one miss; the calibration rows all agreed, so nothing more was
-  // tried). MobileNetV2 needs about half its ops float before 200 held-out rows agree at 99% (measured: weights
-  // alone, 27 of 53 ops float, relative L2 0.75%), which the 5% budget refuses. Sizes of the passed models: median
-  // 0.28 (was 0.28), audio CNN 0.290–0.303 (was 0.40–0.42), tiny ViT 0.318–0.328 (was 0.41–0.44), ShuffleNetV2 (not
-  // passed) 0.28 (was 0.40). The floor is the figure minus two models.
-  const FLOOR = 0.77;
+  // The issue's goal is 90% through the gate. History of this figure, all on AMD EPYC without VNNI:
+  // - Earlier sessions reported 43, 48 and then 51 of 63. Those figures were inflated: 15 of the 63 models
+  //   (MobileNetV3-Small, MNASNet, SqueezeNet, 5 each) computed a constant. MNASNet and MobileNetV3 had stale
+  //   BatchNorm statistics (their slow momentum), and SqueezeNet's last ReLU had died. Any int8 model agrees with a
+  //   constant. The corpus now recomputes BatchNorm statistics after training and refuses a classifier that predicts
+  //   fewer than 3 classes; the second test below also checks every pass for this.
+  // - Held-out rows were 48, so 99% meant 48 of 48. They are now 200, which allow the 2 flips that 99% means.
+  // - On that honest corpus, with the old judging (32 calibration rows agree, logits within 5% relative L2): 22 of 63.
+  //   Not one image CNN passed; most reached 97-98.5% top-1.
+  // - Judging candidates also by the agreement expected on unseen rows (margin-agreement.ts): 37 of 63 (59%), in
+  //   1,208 s (2026-12-06). The extra candidates this brings through are MobileNetV2 and MobileNetV3 ×5 each (weight-level fallback, 16-20 ops
+  //   float) and EfficientNet-B0 ×5.
+  // - Still failing: ResNet-18 ×5 at 98.5%. Its first candidate is kept because the 32 calibration rows say 99.8%.
+  //   Minmax ranges from 32 rows clip held-out rows, and the error tail is heavy: the largest margin error is 0.40,
+  //   against 0.15 when calibrated on the held-out rows themselves. Also failing: SqueezeNet ×5 (97%), RegNetY ×5
+  //   (97-98%), tiny ViT ×3 (98.5%), MNASNet ×5 and ShuffleNetV2 ×3. These architectures amplify a 1% input
+  //   perturbation into a 5-30% logit change (ResNet-18: 0.1%). Measured in torch: with 8-bit weights alone,
+  //   MNASNet agrees 90.5% and ShuffleNetV2 93.5%.
+  // The floor is the figure minus two models.
+  const FLOOR = 0.55;
 
-  it('quantizes the corpus through the parity gate (floor 77%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
+  it('quantizes the corpus through the parity gate (floor 55%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
     try {
       await Promise.all(balance(dir, manifest.models, WORKERS).map((files) => quantizeIn(dir, out, files)));
@@ -149,18 +149,21 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
 
   it('no int8 model passes the gate while computing something else: an independent run on the held-out rows agrees', async () => {
     const wrong: string[] = [];
+    const vacuous: string[] = [];
     for (const o of outcomes.filter((x) => x.passed)) {
       const m = manifest.models.find((x) => x.file === o.file)!;
       const heldout = npy(dir, m.heldout);
-      const verdict = independentlyAgrees(
-        m,
-        await run(new Uint8Array(readFileSync(path.join(dir, m.file))), m, heldout),
-        await run(o.int8!, m, heldout),
-      );
+      const float = await run(new Uint8Array(readFileSync(path.join(dir, m.file))), m, heldout);
+      const verdict = independentlyAgrees(m, float, await run(o.int8!, m, heldout));
       if (!verdict.ok) wrong.push(`${o.file}: ${verdict.figure}`);
+      // A classifier whose float model gives the same class for every row agrees with any int8 model: such a pass
+      // would mean nothing (the corpus once had 15 of them, constant after 120 training steps).
+      const classes = new Set(float.map(argmax)).size;
+      if (m.kind === 'classifier' && classes < 3) vacuous.push(`${o.file}: float predicts ${classes} class(es) over ${float.length} rows`);
     }
     expect(outcomes.filter((x) => x.passed).length).toBeGreaterThan(0);
     expect(wrong).toEqual([]);
+    expect(vacuous).toEqual([]);
   }, 600_000);
 
   it('every int8 model that passed the gate passes the ONNX checker (full_check)', () => {

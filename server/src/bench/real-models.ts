@@ -14,7 +14,7 @@ import { int8KernelPath, machineSummary } from './machine.ts';
 /**
  * A representative subset, one model per architecture at opset 13 (every architecture exports there): plain and
  * depthwise CNNs (MobileNetV2's inverted residuals, ShuffleNetV2's channel shuffles, RegNet's grouped convolutions),
- * squeeze-and-excitation with SiLU, a 1-D audio CNN and a small vision transformer. All 63 corpus
+ * MNASNet's searched blocks, squeeze-and-excitation with SiLU, a 1-D audio CNN and a small vision transformer. All 63 corpus
  * models take over an hour on 2 cores; test/corpus/quantize-corpus.test.ts covers them all.
  */
 const OPSET = 13;
@@ -23,6 +23,7 @@ const ARCHS = [
   'squeezenet1_1',
   'mobilenet_v2',
   'mobilenet_v3_small',
+  'mnasnet0_5',
   'shufflenet_v2_x0_5',
   'regnet_y_400mf',
   'efficientnet_b0',

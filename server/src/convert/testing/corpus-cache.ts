@@ -21,7 +21,7 @@ export interface CorpusModel {
   calib: string;
   /** The export's trace sample (4 rows, or 1 for a fixed batch): the upgrade check feeds it whole. */
   eval: string;
-  /** 48 held-out rows for int8 parity, apart from calibration. */
+  /** 200 held-out rows for int8 parity, apart from calibration (make-corpus.py `HELDOUT_ROWS`). */
   heldout: string;
 }
 
