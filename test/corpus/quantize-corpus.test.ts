@@ -112,7 +112,7 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   // - Held-out rows were 48, so 99% meant 48 of 48. They are now 200, which allow the 2 flips that 99% means.
   // - On that honest corpus, with the old judging (32 calibration rows agree, logits within 5% relative L2): 22 of 63.
   //   Not one image CNN passed; most reached 97-98.5% top-1.
-  // - Judging candidates also by the agreement expected on unseen rows (margin-agreement.ts): 37 of 63 (59%), in
+  // - Judging candidates also by the agreement expected on unseen rows (expected-agreement.ts): 37 of 63 (59%), in
   //   1,208 s (2026-12-06). The extra candidates this brings through are MobileNetV2 and MobileNetV3 ×5 each (weight-level fallback, 16-20 ops
   //   float) and EfficientNet-B0 ×5.
   // - Still failing: ResNet-18 ×5 at 98.5%. Its first candidate is kept because the 32 calibration rows say 99.8%.

@@ -1,5 +1,6 @@
 // Per-output agreement between a float model and its int8 version: top-1 for classifier outputs, relative L2 and
 // cosine for every output, so a detector's boxes or an embedding are judged as carefully as a class score.
+import { FlipRisk } from './expected-agreement.ts';
 
 /** How one output of the int8 model compares with the float model's. */
 export interface OutputParity {
@@ -11,6 +12,11 @@ export interface OutputParity {
   kind: 'classifier' | 'tensor';
   /** Fraction of samples with the same arg-max (classifier outputs only). */
   top1Agreement?: number;
+  /**
+   * Top-1 agreement expected on rows not compared, from each row's decision margin against the int8 error on it
+   * (expected-agreement.ts; classifier outputs only): what the quantizer's candidate search judges by.
+   */
+  expectedTop1?: number;
   /** ‖float − int8‖₂ / ‖float‖₂ over all values of the output; 0 when both are all zero. */
   relativeL2: number;
   /** Cosine similarity of the float and int8 values, flattened; 1 when both are all zero. */
@@ -30,6 +36,7 @@ export class OutputComparison {
   private values = 0;
   private rows = 0;
   private agree = 0;
+  private readonly flipRisk = new FlipRisk();
 
   constructor(
     readonly name: string,
@@ -54,6 +61,7 @@ export class OutputComparison {
     if (this.kind === 'classifier') {
       const cols = f.length / rows;
       for (let r = 0; r < rows; r++) if (argmax(f, r * cols, cols) === argmax(q, r * cols, cols)) this.agree++;
+      this.flipRisk.add(f, q, rows);
     }
     this.rows += rows;
   }
@@ -63,7 +71,9 @@ export class OutputComparison {
     return {
       name: this.name,
       kind: this.kind,
-      ...(this.kind === 'classifier' ? { top1Agreement: this.rows ? this.agree / this.rows : 0 } : {}),
+      ...(this.kind === 'classifier'
+        ? { top1Agreement: this.rows ? this.agree / this.rows : 0, expectedTop1: this.flipRisk.expectedAgreement() }
+        : {}),
       relativeL2: bothZero ? 0 : this.ff === 0 ? Infinity : Math.sqrt(this.dd / this.ff),
       cosine: bothZero ? 1 : this.ff === 0 || this.qq === 0 ? 0 : this.fq / Math.sqrt(this.ff * this.qq),
       maxAbsDiff: this.maxAbs,

@@ -9,7 +9,6 @@ import type { CalibratedRanges, CalibrationMethod, CalibrationSettings } from '.
 import type { WeightType } from './quant-math.ts';
 import { signatureOf, singleModelInput } from '../onnx-signature.ts';
 import { toSamples, type SampleSet } from '../samples.ts';
-import { expectedAgreement, outputRows } from './margin-agreement.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { quantizeStatic, type QuantizedModel } from './quantize-static.ts';
 import { weightSensitivity } from './weight-sensitivity.ts';
@@ -25,7 +24,7 @@ export interface CalibrationCandidate {
   relativeL2: number;
   /**
    * Top-1 agreement expected on unseen rows from each calibration row's decision margin and the candidate's error on
-   * it (margin-agreement.ts); absent without a classifier output.
+   * it (expected-agreement.ts); absent without a classifier output.
    */
   expectedTop1?: number;
   /** Whether the gate's agreement thresholds hold on the calibration samples, the expected agreement included. */
@@ -62,17 +61,11 @@ export async function chooseCalibration(
 ): Promise<{ model: QuantizedModel; candidates: CalibrationCandidate[] }> {
   let best: { model: QuantizedModel; c: CalibrationCandidate } | null = null;
   const candidates: CalibrationCandidate[] = [];
-  let floatRows: { data: Float32Array; rows: number } | undefined;
   const judge: Judge = async (model, method, floatActivations, floatNodes) => {
     const weightType = model.weightType ?? 'int8';
     const parity = await evaluateParity({ floatBytes, int8Bytes: model.bytes, inputs: calibration, latency: false });
     const classifier = parity.outputs.find((o) => o.kind === 'classifier');
-    let expectedTop1: number | undefined;
-    if (classifier) {
-      floatRows ??= await outputRows(floatBytes, calibration, classifier.name);
-      const q = await outputRows(model.bytes, calibration, classifier.name);
-      expectedTop1 = expectedAgreement(floatRows.data, q.data, floatRows.data.length / Math.max(1, floatRows.rows));
-    }
+    const expectedTop1 = classifier?.expectedTop1;
     const c: CalibrationCandidate = {
       method,
       weightType,
@@ -80,7 +73,7 @@ export async function chooseCalibration(
       relativeL2: parity.outputs.reduce((sum, o) => sum + o.relativeL2, 0) / Math.max(1, parity.outputs.length),
       // A few dozen calibration rows all agreeing says little about the next rows: classifier logits must also stay
       // within the gate's relative L2 limit, and the agreement expected from each row's margin against the
-      // candidate's error on it (margin-agreement.ts) must reach the gate's, so that the held-out report agrees too.
+      // candidate's error on it (expected-agreement.ts) must reach the gate's, so that the held-out report agrees too.
       meetsGate:
         parityGate(parity, gate).passed &&
         parity.outputs.every((o) => o.relativeL2 <= (gate.maxRelativeL2 ?? 0.05)) &&

@@ -1,6 +1,6 @@
 // The agreement a candidate is expected to reach on unseen rows, from the calibration rows' margins and its errors.
 import { describe, expect, it } from 'vitest';
-import { expectedAgreement } from './margin-agreement.ts';
+import { expectedAgreement } from './expected-agreement.ts';
 
 describe('expected top-1 agreement from margins', () => {
   it('is 1 when the candidate computes exactly what float does', () => {

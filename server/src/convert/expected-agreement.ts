@@ -1,40 +1,6 @@
-// Estimates the top-1 agreement an int8 candidate will reach on rows it has not seen, from each calibration row's
+// Estimates the top-1 agreement an int8 model will reach on rows it has not seen, from each calibration row's
 // decision margin and the candidate's error on that row: a few dozen rows that all agree say little, the margins say
 // how close each was to flipping.
-import * as ort from 'onnxruntime-node';
-import { decodeModel } from '@flotilla/firmware-bundler/onnx';
-import { signatureOf, singleModelInput } from '../onnx-signature.ts';
-import { batchSizeFor, openSession, runInBatches } from '../ort-runner.ts';
-import { toSamples, type SampleSet } from '../samples.ts';
-
-/** One output's rows as the model computed them, row-major [rows, classes]. */
-export async function outputRows(bytes: Uint8Array, samples: SampleSet, output: string): Promise<{ data: Float32Array; rows: number }> {
-  const input = singleModelInput(signatureOf(decodeModel(bytes)));
-  const s = toSamples(samples, input.shape, input.dtype);
-  const session = await openSession(bytes);
-  const parts: Float32Array[] = [];
-  let rows = 0;
-  await runInBatches(
-    session,
-    input.name,
-    s,
-    batchSizeFor(input.shape, 64),
-    typeof input.shape[0] === 'number',
-    (o, _start, count) => {
-      parts.push((o[output] as ort.Tensor).data as Float32Array);
-      rows += count;
-    },
-    [output],
-  );
-  await session.release();
-  const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return { data: all, rows };
-}
 
 /**
  * Expected top-1 agreement on unseen rows like these: one minus the larger of two estimates of the flip rate.
@@ -50,29 +16,46 @@ export async function outputRows(bytes: Uint8Array, samples: SampleSet, output: 
  * largest margin error 0.40 against an rms of 0.058). The held-out gate still refuses it; the estimate only picks.
  */
 export function expectedAgreement(floatRows: Float32Array, int8Rows: Float32Array, classes: number): number {
-  const rows = Math.floor(floatRows.length / classes);
-  if (rows === 0 || classes < 2) return 1;
-  let risk = 0;
-  let pooled = 0;
-  const margins = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const f = floatRows.subarray(r * classes, (r + 1) * classes);
-    const q = int8Rows.subarray(r * classes, (r + 1) * classes);
-    let top = 0;
-    for (let c = 1; c < classes; c++) if (f[c]! > f[top]!) top = c;
-    let second = -Infinity;
-    let err = 0;
-    for (let c = 0; c < classes; c++) {
-      if (c !== top && f[c]! > second) second = f[c]!;
-      err += (q[c]! - f[c]!) ** 2;
+  const risk = new FlipRisk();
+  risk.add(floatRows, int8Rows, Math.floor(floatRows.length / classes));
+  return risk.expectedAgreement();
+}
+
+/** {@link expectedAgreement} accumulated batch by batch, as the parity comparison sees the rows (output-agreement.ts). */
+export class FlipRisk {
+  private risk = 0;
+  private pooled = 0;
+  private readonly margins: number[] = [];
+
+  /** Adds one batch of `rows` rows of a [rows, classes] output, float and int8. */
+  add(floatRows: Float32Array, int8Rows: Float32Array, rows: number): void {
+    const classes = rows > 0 ? floatRows.length / rows : 0;
+    if (classes < 2) return;
+    for (let r = 0; r < rows; r++) {
+      const f = floatRows.subarray(r * classes, (r + 1) * classes);
+      const q = int8Rows.subarray(r * classes, (r + 1) * classes);
+      let top = 0;
+      for (let c = 1; c < classes; c++) if (f[c]! > f[top]!) top = c;
+      let second = -Infinity;
+      let err = 0;
+      for (let c = 0; c < classes; c++) {
+        if (c !== top && f[c]! > second) second = f[c]!;
+        err += (q[c]! - f[c]!) ** 2;
+      }
+      const sigma = Math.sqrt((2 * err) / classes);
+      const margin = f[top]! - second;
+      this.margins.push(margin);
+      this.pooled += sigma * sigma;
+      this.risk += sigma > 0 ? normalCdf(-margin / sigma) : margin > 0 ? 0 : 0.5;
     }
-    const sigma = Math.sqrt((2 * err) / classes);
-    const margin = f[top]! - second;
-    margins[r] = margin;
-    pooled += sigma * sigma;
-    risk += sigma > 0 ? normalCdf(-margin / sigma) : margin > 0 ? 0 : 0.5;
   }
-  return 1 - Math.max(risk / rows, pooledFlipRate(margins.sort(), Math.sqrt(pooled / rows)));
+
+  expectedAgreement(): number {
+    const rows = this.margins.length;
+    if (rows === 0) return 1;
+    const sorted = Float64Array.from(this.margins).sort();
+    return 1 - Math.max(this.risk / rows, pooledFlipRate(sorted, Math.sqrt(this.pooled / rows)));
+  }
 }
 
 /** p(0) · σ/√(2π) from sorted margins: the density near zero from the smallest quarter (at least 2 rows). */
