@@ -139,7 +139,10 @@ export async function startWith(
       configured,
       current: () => credential.token,
       log: o.log,
-      apply: useToken,
+      apply: (token) => {
+        recovery.rotated();
+        useToken(token);
+      },
     });
     // Registered before the core's own desired-state handler, so a new key is trusted before the bundle is checked.
     keepTrust({ on: (fn) => mqttLink.on('desired', fn), storage, keys, initial: trust, log: o.log });

@@ -19,6 +19,12 @@ export interface RecoveryOptions {
   apply: (token: string) => void;
   /** Least time between two attempts, ms (a refused proof must not turn into a request storm). Default 30000. */
   minIntervalMs?: number;
+  /**
+   * After a rotation, how long a refusal is taken for the broker not having the new token yet, ms: an
+   * external broker (Mosquitto) gets it a moment after the device, which reconnects at once and is
+   * refused meanwhile. The link retries with backoff; only a refusal after this window recovers. Default 10000.
+   */
+  rotationGraceMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
   log?: (line: string) => void;
@@ -28,11 +34,14 @@ export interface RecoveryOptions {
 export interface CredentialRecovery {
   /** Tries to recover (at most one attempt at a time, and not more often than `minIntervalMs`); true when a fresh token was applied. */
   refused(): Promise<boolean>;
+  /** A rotated token was just applied: refusals within `rotationGraceMs` do not recover. */
+  rotated(): void;
 }
 
 export function credentialRecovery(o: RecoveryOptions): CredentialRecovery {
   let inFlight: Promise<boolean> | null = null;
   let last = -Infinity;
+  let rotatedAt = -Infinity;
   const now = () => o.now?.() ?? Date.now();
   const attempt = async (): Promise<boolean> => {
     const keyFile = await readJson<{ secretKey: string }>(o.storage, DEVICE_KEY);
@@ -70,8 +79,13 @@ export function credentialRecovery(o: RecoveryOptions): CredentialRecovery {
     return true;
   };
   return {
+    rotated() {
+      rotatedAt = now();
+    },
     refused() {
       if (inFlight) return inFlight;
+      // Recovering here would mint yet another token, and a broker write for each: the new one is on its way.
+      if (now() - rotatedAt < (o.rotationGraceMs ?? 10_000)) return Promise.resolve(false);
       if (now() - last < (o.minIntervalMs ?? 30_000)) return Promise.resolve(false);
       last = now();
       inFlight = attempt()

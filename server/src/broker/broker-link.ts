@@ -82,8 +82,11 @@ export interface BrokerStats {
 export interface CredentialSync {
   /** New devices with their plaintext tokens: the only moment the server has them. */
   provisioned(devices: readonly { deviceId: string; token: string; groups: readonly string[] }[]): Promise<void>;
-  /** The devices' tokens changed [WIRE-2.11]: the broker accepts only the new ones from now on. */
-  rotated(devices: readonly { deviceId: string; token: string }[]): Promise<void>;
+  /**
+   * The devices' tokens changed [WIRE-2.11]: the broker accepts only the new ones from now on. A token of
+   * an older generation than one already given for the device is ignored (writes can overtake each other).
+   */
+  rotated(devices: readonly { deviceId: string; token: string; generation: number }[]): Promise<void>;
   /** The device may never connect again; it is disconnected. */
   revoked(deviceId: string): Promise<void>;
   /** The device's groups are now `groups` (a device that lost one is reconnected). */

@@ -16,6 +16,7 @@ import {
   type DynsecAcl,
 } from './dynsec-acl.ts';
 import { MAX_BATCH, type DynsecClient, type DynsecCommand } from './dynsec-client.ts';
+import { NewestGenerations } from './newest-generations.ts';
 
 /** One page of live (not revoked) devices, by id. */
 export type RegistryPages = (
@@ -48,6 +49,7 @@ interface DynsecListedClient {
 export class DynsecSync implements CredentialSync {
   /** Groups known to exist on the broker (created once per process). */
   private readonly groups = new Set<string>();
+  private readonly written = new NewestGenerations();
 
   constructor(
     private readonly dynsec: DynsecClient,
@@ -82,11 +84,13 @@ export class DynsecSync implements CredentialSync {
 
   /**
    * One password per client: Mosquitto keeps no previous one, so a rotated device must reconnect with its
-   * new token (a connected one stays connected until then). Clients missing on the broker are created.
+   * new token (a connected one stays connected until then). A write older than one already sent for the
+   * same device is dropped (newest-generations.ts): the broker ends on the device's newest token.
    */
-  async rotated(devices: readonly { deviceId: string; token: string }[]): Promise<void> {
+  async rotated(devices: readonly { deviceId: string; token: string; generation: number }[]): Promise<void> {
     for (let i = 0; i < devices.length; i += MAX_BATCH) {
-      const batch = devices.slice(i, i + MAX_BATCH);
+      // Claimed right before the send, with no await between: claims are in the order the broker gets them.
+      const batch = devices.slice(i, i + MAX_BATCH).filter((d) => this.written.claim(d.deviceId, d.generation));
       const answers = await this.dynsec.send(batch.map((d) => ({ command: 'setClientPassword', username: d.deviceId, password: d.token })));
       for (const [j, d] of batch.entries()) {
         const error = answers[j]!.error;

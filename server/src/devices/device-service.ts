@@ -165,7 +165,9 @@ export class DeviceService implements DeviceAuthority {
       // After the messages: an external broker may drop a client whose password changes, and a device
       // must already hold its new token when it reconnects (one refused attempt at most, then backoff).
       if (this.link?.credentials && changed.length)
-        await this.link.credentials.rotated(changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation) })));
+        await this.link.credentials.rotated(
+          changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation), generation: c.generation })),
+        );
       rotated += changed.length;
       onProgress?.(rotated);
       await yieldToEventLoop();

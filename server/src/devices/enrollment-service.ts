@@ -213,7 +213,7 @@ export class EnrollmentService {
       // An external broker needs the token itself; a broker that refuses it leaves the device unusable, so say so.
       try {
         if (out.kind === 'created') await sync.provisioned([{ deviceId: out.device.id, token, groups: out.device.groups }]);
-        else await sync.rotated([{ deviceId: out.device.id, token }]);
+        else await sync.rotated([{ deviceId: out.device.id, token, generation: out.generation }]);
       } catch (err) {
         this.deps.log.warn('broker did not take an enrolled device credential; the device retries enrollment', {
           device: out.device.id,
@@ -252,7 +252,7 @@ export class EnrollmentService {
     if (out.kind === 'refused') throw RECOVER_REFUSALS[out.reason]();
     const token = this.deps.key.token(out.device.id, out.generation);
     try {
-      await this.deps.sync()?.rotated([{ deviceId: out.device.id, token }]);
+      await this.deps.sync()?.rotated([{ deviceId: out.device.id, token, generation: out.generation }]);
     } catch (err) {
       this.deps.log.warn('broker did not take a recovered device credential; the device retries', {
         device: out.device.id,
