@@ -70,6 +70,8 @@ export interface ImportProgress {
 export const DEFAULT_OVERLAP_MS = 24 * 3600_000;
 /** Devices rotated per store transaction (and per yield to other requests). */
 const ROTATE_CHUNK = 1000;
+/** Devices whose messages go out before their passwords are written to an external broker (its batch size, dynsec-client.ts). */
+const BROKER_BATCH = 20;
 /** How often a rotated device that has not reconnected with its new token is sent it again. */
 const RESEND_MS = 10_000;
 
@@ -154,20 +156,26 @@ export class DeviceService implements DeviceAuthority {
         (id, g) => key.hash(id, g),
         new Date(at).toISOString(),
       );
-      for (const c of changed) {
-        this.behind.delete(c.id);
-        this.unconfirmed.set(c.id, oldValidUntil);
-        if (this.link?.isConnected(c.id)) {
-          notified++;
-          await this.sendToken(c.id, c.generation, oldValidUntil);
+      // An external broker takes the new passwords a few at a time, each batch right after its devices' messages:
+      // a device reconnects as soon as its message arrives and is refused until its password is written (it
+      // retries for a while before recovering, credential-recovery.ts), so that wait must stay short.
+      for (let i = 0; i < changed.length; i += BROKER_BATCH) {
+        const part = changed.slice(i, i + BROKER_BATCH);
+        for (const c of part) {
+          this.behind.delete(c.id);
+          this.unconfirmed.set(c.id, oldValidUntil);
+          if (this.link?.isConnected(c.id)) {
+            notified++;
+            await this.sendToken(c.id, c.generation, oldValidUntil);
+          }
         }
+        // After the messages: an external broker may drop a client whose password changes, and a device
+        // must already hold its new token when it reconnects.
+        if (this.link?.credentials && part.length)
+          await this.link.credentials.rotated(
+            part.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation), generation: c.generation })),
+          );
       }
-      // After the messages: an external broker may drop a client whose password changes, and a device
-      // must already hold its new token when it reconnects (one refused attempt at most, then backoff).
-      if (this.link?.credentials && changed.length)
-        await this.link.credentials.rotated(
-          changed.map((c) => ({ deviceId: c.id, token: key.token(c.id, c.generation), generation: c.generation })),
-        );
       rotated += changed.length;
       onProgress?.(rotated);
       await yieldToEventLoop();
