@@ -83,8 +83,8 @@ export class DynsecSync implements CredentialSync {
   }
 
   /**
-   * One password per client: Mosquitto keeps no previous one, so a rotated device must reconnect with its
-   * new token (a connected one stays connected until then). A write older than one already sent for the
+   * One password per client: Mosquitto keeps no previous one, and it disconnects a client whose password
+   * changes, so the device reconnects with the new token it was sent first. A write older than one already sent for the
    * same device is dropped (newest-generations.ts): the broker ends on the device's newest token.
    */
   async rotated(devices: readonly { deviceId: string; token: string; generation: number }[]): Promise<void> {
