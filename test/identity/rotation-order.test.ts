@@ -1,15 +1,15 @@
-// The order a rotation talks to an external broker in (seam test with a recording link; the real flow on Mosquitto is
-// test/identity/mosquitto-rotation.test.ts): each device's message goes out before its password is written, and at most
-// one broker batch of devices waits between its message and its write.
+// The order a rotation talks to an external broker in (DeviceService on a real SQLite store, with a recording
+// link; the real flow on Mosquitto is test/identity/mosquitto-rotation.test.ts): each device's message goes out
+// before its password is written, and at most one broker batch of devices waits between its message and its write.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BrokerLink } from '../broker/broker-link.ts';
-import { createLogger } from '../log/logger.ts';
-import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { loadOrCreateCredentialKey } from './credential-key.ts';
-import { DeviceService } from './device-service.ts';
+import type { BrokerLink } from '../../server/src/broker/broker-link.ts';
+import { createLogger } from '../../server/src/log/logger.ts';
+import { openSqliteStore } from '../../server/src/store/sqlite/sqlite-store.ts';
+import { loadOrCreateCredentialKey } from '../../server/src/devices/credential-key.ts';
+import { DeviceService } from '../../server/src/devices/device-service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rotation-order-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
