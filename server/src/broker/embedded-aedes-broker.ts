@@ -45,6 +45,8 @@ export interface EmbeddedBrokerOptions {
    * listener takes only clients with a certificate from that CA; its CN is the device id.
    */
   tls?: { cert: string | Buffer; key: string | Buffer; port?: number; clientCa?: string };
+  /** Milliseconds for the publish-rate buckets (default `performance.now`): a test holds it still, so its counts do not depend on load. */
+  clock?: () => number;
   /** HTTP(S) server whose upgrades at `/mqtt` become MQTT-over-WebSocket connections. */
   httpServer?: HttpServer | HttpsServer;
   /** Public URL base of that HTTP server (`http://host:port`), to report the WebSocket endpoint. */
@@ -355,7 +357,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
         stream,
         stallTimer: null,
         admitted: 0,
-        bucket: new TokenBucket(this.limits.devicePublishRate, this.limits.devicePublishBurst),
+        bucket: new TokenBucket(this.limits.devicePublishRate, this.limits.devicePublishBurst, this.now()),
         get closed() {
           return stream.destroyed;
         },
@@ -402,7 +404,7 @@ export class EmbeddedAedesBroker implements BrokerLink {
       return cb(new Error(`not authorized to publish to ${packet.topic}`));
     }
     if (packet.retain && !mayRetain(this.prefix, packet.topic)) packet.retain = false;
-    const verdict = session.bucket.take();
+    const verdict = session.bucket.take(this.now());
     if (verdict.kind === 'ok') return this.admit(session, cb);
     if (verdict.kind === 'delay') {
       // Push back: this client's next packets are read only after this one is let through.
@@ -421,6 +423,10 @@ export class EmbeddedAedesBroker implements BrokerLink {
    * after routing. Holding the acknowledgement at the gate is what turns overload into TCP
    * push-back on publishers instead of an ever longer routing queue.
    */
+  private now(): number {
+    return this.opts.clock?.() ?? performance.now();
+  }
+
   private admit(session: Session, cb: (err?: Error | null) => void): void {
     this.gate.admit(session, cb);
   }
