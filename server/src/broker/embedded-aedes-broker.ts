@@ -418,15 +418,15 @@ export class EmbeddedAedesBroker implements BrokerLink {
     this.admit(session, cb);
   }
 
+  private now(): number {
+    return this.opts.clock?.() ?? performance.now();
+  }
+
   /**
    * aedes acknowledges a QoS 1 PUBLISH before routing it, and reads a client's next packets only
    * after routing. Holding the acknowledgement at the gate is what turns overload into TCP
    * push-back on publishers instead of an ever longer routing queue.
    */
-  private now(): number {
-    return this.opts.clock?.() ?? performance.now();
-  }
-
   private admit(session: Session, cb: (err?: Error | null) => void): void {
     this.gate.admit(session, cb);
   }

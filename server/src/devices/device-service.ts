@@ -3,6 +3,7 @@
 import { inSlices } from '../pace/in-slices.ts';
 import { deviceTopic, encodeMessage, type CredentialRotation } from '@flotilla/firmware-bundler/wire';
 import type { BrokerLink, DeviceAuthority, DeviceIdentity } from '../broker/broker-link.ts';
+import { MAX_BATCH } from '../broker/dynsec-client.ts';
 import { hashMatches } from '../broker/secret-hash.ts';
 import type { CounterSet } from '../broker/device-counters.ts';
 import type { Logger } from '../log/logger.ts';
@@ -70,8 +71,6 @@ export interface ImportProgress {
 export const DEFAULT_OVERLAP_MS = 24 * 3600_000;
 /** Devices rotated per store transaction (and per yield to other requests). */
 const ROTATE_CHUNK = 1000;
-/** Devices whose messages go out before their passwords are written to an external broker (its batch size, dynsec-client.ts). */
-const BROKER_BATCH = 20;
 /** How often a rotated device that has not reconnected with its new token is sent it again. */
 const RESEND_MS = 10_000;
 
@@ -159,8 +158,8 @@ export class DeviceService implements DeviceAuthority {
       // An external broker takes the new passwords a few at a time, each batch right after its devices' messages:
       // a device reconnects as soon as its message arrives and is refused until its password is written (it
       // retries for a while before recovering, credential-recovery.ts), so that wait must stay short.
-      for (let i = 0; i < changed.length; i += BROKER_BATCH) {
-        const part = changed.slice(i, i + BROKER_BATCH);
+      for (let i = 0; i < changed.length; i += MAX_BATCH) {
+        const part = changed.slice(i, i + MAX_BATCH);
         for (const c of part) {
           this.behind.delete(c.id);
           this.unconfirmed.set(c.id, oldValidUntil);
