@@ -101,7 +101,7 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
 
   beforeAll(() => {
     ({ dir, manifest } = ensureCorpus());
-  }, 900_000);
+  }, 1_200_000);
 
   // The issue's goal is 90% through the gate. History of this figure, all on AMD EPYC without VNNI:
   // - Earlier sessions reported 43, 48 and then 51 of 63. Those figures were inflated: 15 of the 63 models
@@ -121,10 +121,19 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   //   (97-98%), tiny ViT ×3 (98.5%), MNASNet ×5 and ShuffleNetV2 ×3. These architectures amplify a 1% input
   //   perturbation into a 5-30% logit change (ResNet-18: 0.1%). Measured in torch: with 8-bit weights alone,
   //   MNASNet agrees 90.5% and ShuffleNetV2 93.5%.
+  // - Those image classifiers had not learnt their task: labels from a random rule over pixel positions, which a
+  //   global-pooling CNN cannot read, left them near chance (SqueezeNet 29%, RegNetY 41% of 10 classes, measured), with
+  //   top-two margins no shipped model has. They now
+  //   learn images whose class is in the picture (make-corpus.py `class_images`) and reach 94-100% on held-out images
+  //   (manifest `floatAccuracy`; the build refuses one below 80%). Same quantizer: 61 of 63 (97%), in 592 s
+  //   (2026-12-07). ResNet-18, RegNetY, MobileNetV2/V3 and the tiny ViT pass on their first candidate; MNASNet needs
+  //   uint8 weights, 59 activations and 3 ops float. Still failing: ShuffleNetV2 ×2 at 96.5%. The same 61 after the
+  //   segmenter and the audio CNN were widened (their int8 files were mostly graph) and token embedding tables became
+  //   8-bit rows.
   // The floor is the figure minus two models.
-  const FLOOR = 0.55;
+  const FLOOR = 0.93;
 
-  it('quantizes the corpus through the parity gate (floor 55%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
+  it('quantizes the corpus through the parity gate (floor 93%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
     try {
       await Promise.all(balance(dir, manifest.models, WORKERS).map((files) => quantizeIn(dir, out, files)));

@@ -49,7 +49,7 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('upgrade corpus: exporte
 
   beforeAll(() => {
     ({ dir, manifest } = ensureCorpus());
-  }, 900_000);
+  }, 1_200_000);
 
   it('holds at least 30 models across the architectures, opsets 9/11/13/17, folding on and off, and Constant-node weights', () => {
     const ms = manifest.models;

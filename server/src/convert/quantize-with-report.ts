@@ -41,7 +41,7 @@ export interface QuantizationReport {
   /** With calibration method `auto`: how each method compared with float on the calibration samples. */
   calibrationCandidates?: CalibrationCandidate[];
   /** `weightType`: how the weights are stored (see quantize/quant-math.ts `WeightType`); the rest in words. */
-  scheme: { weightType: WeightType; weights: string; activations: string; bias: string };
+  scheme: { weightType: WeightType; weights: string; activations: string; bias: string; embeddings?: string };
   /** Op types left in float. */
   floatOps: string[];
   /**
@@ -157,6 +157,11 @@ export async function quantizeWithReport(req: QuantizeRequest): Promise<{ int8By
         chosen.mode === 'static'
           ? 'int32 (input scale × weight scale) where onnxruntime fuses the op into an int8 kernel; float on a Conv whose output stays float'
           : 'float',
+      ...(chosen.quantizedEmbeddings
+        ? {
+            embeddings: `${chosen.quantizedEmbeddings} table(s) read by Gather stored as uint8 rows (zero point 128, one scale per row), dequantized after the lookup`,
+          }
+        : {}),
     },
     floatOps: chosen.floatOps,
     ...(chosen.keptFloat?.length ? { keptFloat: chosen.keptFloat } : {}),

@@ -8,6 +8,7 @@ import { sliceBatch, toSamples, type SampleSet, type Samples } from '../samples.
 import { verifyUpgrade } from '../upgrade/verify-upgrade.ts';
 import { calibrateRanges, type AppliedCalibration, type CalibratedRanges, type CalibrationSettings } from './calibrate.ts';
 import { compactGraph, compactNote } from './compact-graph.ts';
+import { findEmbeddingTables, quantizeEmbeddingTables } from './embedding-tables.ts';
 import { insertQdq } from './insert-qdq.ts';
 import { prepareForQuantization } from './prepare-graph.ts';
 import { nodeKey, planQdq, withoutActivations } from './qdq-plan.ts';
@@ -33,6 +34,8 @@ export interface QuantizedModel {
   calibration?: AppliedCalibration;
   /** Weights quantized. */
   quantizedWeights: number;
+  /** Embedding tables stored as 8-bit rows (embedding-tables.ts; static mode). */
+  quantizedEmbeddings?: number;
   /** How the weights are stored (static mode; dynamic mode stores `int8`). */
   weightType?: WeightType;
   /** Activation tensors with a QuantizeLinear/DequantizeLinear pair (static mode). */
@@ -121,11 +124,14 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
       .map((n) => ({ tensor: n.input?.[1] ?? '', op: n.opType ?? '', node: nodeKey(n), reason: floatNodes.get(nodeKey(n))! })),
   ];
   const mixed = withoutActivations(graph, plan, new Set(keep.keys()));
+  // Found before insertQdq, while a table tied to a MatMul weight is still read by that MatMul (and so stays float).
+  const tables = findEmbeddingTables(graph);
   const quantizedWeights = insertQdq(graph, mixed, ranges, {
     weightQmax: opts.weightQmax,
     weightType: opts.weightType,
     channelMeans: opts.biasCorrection ? calibrated.channelMeans : undefined,
   });
+  const quantizedEmbeddings = quantizeEmbeddingTables(graph, tables);
   pruneUnused(graph);
   const compacted = compactGraph(graph);
   const out = encodeModel(model);
@@ -136,6 +142,7 @@ export async function quantizeStatic(bytes: Uint8Array, calibration: SampleSet, 
     mode: 'static',
     calibration: applied,
     quantizedWeights,
+    quantizedEmbeddings,
     weightType: opts.weightType ?? 'int8',
     quantizedActivations: mixed.tensors.size,
     floatOps: mixed.floatOps,
