@@ -123,6 +123,14 @@ async function measure(dir: string, m: CorpusModel, quick: boolean, log: (l: str
   return row;
 }
 
+/** How well the picked image classifiers learnt their task, from the manifest (held-out accuracy of the float model). */
+function trainedTo(models: CorpusModel[]): string {
+  const acc = models.map((m) => m.floatAccuracy).filter((a): a is number => a !== null);
+  if (acc.length === 0) return 'briefly trained';
+  const pct = (a: number) => `${Math.round(a * 1000) / 10}%`;
+  return `image classifiers trained to ${pct(Math.min(...acc))}-${pct(Math.max(...acc))} held-out accuracy on their task`;
+}
+
 export async function run(opts: BenchOptions): Promise<BenchReport> {
   const log = opts.log ?? (() => {});
   const quick = opts.quick ?? false;
@@ -149,7 +157,7 @@ export async function run(opts: BenchOptions): Promise<BenchReport> {
   const markdown = [
     '## The quantizer on real exported models: int8 against float on onnxruntime-node, batch 1',
     '',
-    `One corpus model for each of ${rows.length} architectures (opset ${OPSET}; test/corpus/make-corpus.py, torch-exported, image classifiers trained to 94-100% on their task), quantized with the`,
+    `One corpus model for each of ${rows.length} architectures (opset ${OPSET}; test/corpus/make-corpus.py, torch-exported, ${trainedTo(picked)}), quantized with the`,
     'product defaults (static, calibration `auto`, mixed precision where the gate needs it) and timed against its float parent in the same',
     'run, interleaved, one intra-op thread each. "Report said" is the quantize report\'s own speed verdict, made before any bundle',
     '(default thread pool, so it can differ from the single-thread figure here).',
