@@ -130,10 +130,11 @@ describe.skipIf(torchMissing() ?? onnxCheckerMissing())('quantize corpus: real e
   //   uint8 weights, 59 activations and 3 ops float. Still failing: ShuffleNetV2 ×2 at 96.5%. The same 61 after the
   //   segmenter and the audio CNN were widened (their int8 files were mostly graph) and token embedding tables became
   //   8-bit rows.
-  // The floor is the figure minus two models.
-  const FLOOR = 0.93;
+  // The floor is the issue's goal, 90% (57 of 63); today 61 pass. If all five exports of one architecture fell below
+  // the gate (SqueezeNet passes at 99.0%, the audio CNN at 99.5%), the goal would be missed, and this test says so.
+  const FLOOR = 0.9;
 
-  it('quantizes the corpus through the parity gate (floor 93%, goal 90%); the rest fails the gate or is refused with a reason', async () => {
+  it('quantizes the corpus through the parity gate (floor = goal = 90%); the rest fails the gate or is refused with a reason', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'flotilla-corpus-int8-'));
     try {
       await Promise.all(balance(dir, manifest.models, WORKERS).map((files) => quantizeIn(dir, out, files)));
