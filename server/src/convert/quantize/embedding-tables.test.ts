@@ -24,8 +24,11 @@ const VOCAB = 50;
 const WIDTH = 16;
 const TOKENS = 6;
 
-/** ids [N, 6] → Gather(table [50, 16]) → MatMul [16, 8]; with `tied`, a second MatMul also reads the table. */
-function tokenModel(tied = false): Uint8Array {
+/**
+ * ids [N, 6] → Gather(table [50, 16]) → MatMul [16, 8]; with `tied`, a second MatMul also reads the table; with
+ * `rowsOut`, the looked-up rows are a second output.
+ */
+function tokenModel(tied = false, rowsOut = false): Uint8Array {
   const init: TensorProto[] = [
     floatTensor('emb.weight', [VOCAB, WIDTH], randomNormal(VOCAB * WIDTH, 11, 0.5)),
     floatTensor('proj.weight', [WIDTH, tied ? VOCAB : 8], randomNormal(WIDTH * (tied ? VOCAB : 8), 12, 0.3)),
@@ -41,7 +44,10 @@ function tokenModel(tied = false): Uint8Array {
     node: nodes,
     initializer: init,
     input: [makeValueInfo('ids', DataType.INT64, ['N', TOKENS])],
-    output: [makeValueInfo('y', DataType.FLOAT, ['N', TOKENS, tied ? WIDTH : 8])],
+    output: [
+      makeValueInfo('y', DataType.FLOAT, ['N', TOKENS, tied ? WIDTH : 8]),
+      ...(rowsOut ? [makeValueInfo('h', DataType.FLOAT, ['N', TOKENS, WIDTH])] : []),
+    ],
   };
   return encodeModel(makeModel(graph, { opset: 13, irVersion: 7 }));
 }
@@ -55,7 +61,7 @@ function ids(rows: number, seed: number): Float32Array {
   return out;
 }
 
-async function run(bytes: Uint8Array, x: Float32Array, rows: number): Promise<Float32Array> {
+async function run(bytes: Uint8Array, x: Float32Array, rows: number, output = 'y'): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(bytes);
   const feeds = {
     ids: new ort.Tensor(
@@ -64,7 +70,7 @@ async function run(bytes: Uint8Array, x: Float32Array, rows: number): Promise<Fl
       [rows, TOKENS],
     ),
   };
-  const out = (await s.run(feeds)).y!.data as Float32Array;
+  const out = (await s.run(feeds))[output]!.data as Float32Array;
   await s.release();
   return out.slice();
 }
@@ -78,7 +84,7 @@ const relL2 = (a: Float32Array, b: Float32Array) => {
 
 describe('embedding tables stored as 8-bit rows', () => {
   it('stores a Gather-only table as uint8 rows with one scale per row, and onnxruntime reads back those rows', async () => {
-    const float = tokenModel();
+    const float = tokenModel(false, true);
     const q = await quantizeStatic(float, { data: ids(16, 1), shape: [16, TOKENS] });
     expect(q.quantizedEmbeddings).toBe(1);
     const model = decodeModel(q.bytes);
@@ -98,7 +104,12 @@ describe('embedding tables stored as 8-bit rows', () => {
         expect(Math.abs(deq - original[r * WIDTH + c]!)).toBeLessThanOrEqual(rowScale[r]! / 2 + 1e-7);
       }
     }
+    // onnxruntime's lookups through the rewritten graph are exactly those rows, (q − 128) × scale in float32.
     const x = ids(32, 2);
+    const looked = await run(q.bytes, x, 32, 'h');
+    x.forEach((id, t) => {
+      for (let c = 0; c < WIDTH; c++) expect(looked[t * WIDTH + c]).toBe(Math.fround((values[id * WIDTH + c]! - 128) * rowScale[id]!));
+    });
     const [f, i8] = [await run(float, x, 32), await run(q.bytes, x, 32)];
     expect(relL2(f, i8)).toBeLessThan(0.02);
   });
