@@ -257,12 +257,11 @@ MIN_IMAGE_ACCURACY = 0.8
 
 
 def rule_features(kind, x):
-    """Coarse features a fixed random rule labels by: pooled pixels, band means, frames, or a bag of token ids."""
+    """Coarse features a fixed random rule labels by (kinds without classes of their own): band means, frames, or a bag
+    of token ids."""
     n = x.shape[0]
     if kind == "tokens":
         return np.stack([np.bincount(row, minlength=VOCAB) for row in x]).astype(np.float32)
-    if kind == "image":
-        return x.reshape(n, 3, 8, IMG // 8, 8, IMG // 8).mean(axis=(3, 5)).reshape(n, -1)
     if kind == "audio":
         return x.mean(axis=2)
     return x.reshape(n, -1)

@@ -16,6 +16,7 @@ import {
 } from '@flotilla/firmware-bundler/onnx';
 import { onnxCheckerMissing } from '@flotilla/test/support/tools';
 import { onnxCheck } from '../testing/onnx-checker.ts';
+import { relativeL2 } from '../upgrade/verify-upgrade.ts';
 import { randomNormal } from '../testing/onnx-fixtures.ts';
 import { findEmbeddingTables } from './embedding-tables.ts';
 import { quantizeStatic } from './quantize-static.ts';
@@ -75,13 +76,6 @@ async function run(bytes: Uint8Array, x: Float32Array, rows: number, output = 'y
   return out.slice();
 }
 
-const relL2 = (a: Float32Array, b: Float32Array) => {
-  let d = 0;
-  let n = 0;
-  a.forEach((v, i) => ((d += (v - b[i]!) ** 2), (n += v * v)));
-  return Math.sqrt(d / n);
-};
-
 describe('embedding tables stored as 8-bit rows', () => {
   it('stores a Gather-only table as uint8 rows with one scale per row, and onnxruntime reads back those rows', async () => {
     const float = tokenModel(false, true);
@@ -111,7 +105,7 @@ describe('embedding tables stored as 8-bit rows', () => {
       for (let c = 0; c < WIDTH; c++) expect(looked[t * WIDTH + c]).toBe(Math.fround((values[id * WIDTH + c]! - 128) * rowScale[id]!));
     });
     const [f, i8] = [await run(float, x, 32), await run(q.bytes, x, 32)];
-    expect(relL2(f, i8)).toBeLessThan(0.02);
+    expect(relativeL2(f, i8)).toBeLessThan(0.02);
   });
 
   it.skipIf(onnxCheckerMissing())('passes the ONNX checker (full_check)', async () => {
@@ -125,7 +119,7 @@ describe('embedding tables stored as 8-bit rows', () => {
     const q = await quantizeStatic(float, { data: ids(16, 1), shape: [16, TOKENS] });
     expect(q.quantizedEmbeddings).toBe(0);
     const x = ids(32, 3);
-    expect(relL2(await run(float, x, 32), await run(q.bytes, x, 32))).toBeLessThan(0.05);
+    expect(relativeL2(await run(float, x, 32), await run(q.bytes, x, 32))).toBeLessThan(0.05);
   });
 
   it('leaves a table float when its indices are constant or it is small', () => {

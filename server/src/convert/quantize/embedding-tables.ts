@@ -21,7 +21,7 @@ export const MIN_TABLE_VALUES = 256;
 
 /** A constant float table that only Gathers read, row by row. */
 export interface EmbeddingTable {
-  table: string;
+  table: TensorProto;
   gathers: NodeProto[];
 }
 
@@ -48,7 +48,7 @@ export function findEmbeddingTables(graph: GraphProto): EmbeddingTable[] {
         intAttr(n, 'axis', 0) === 0 &&
         !index.constant(n.input?.[1] ?? ''),
     );
-    if (readers.length > 0 && lookups) tables.push({ table: name, gathers: readers });
+    if (readers.length > 0 && lookups) tables.push({ table: t, gathers: readers });
   }
   return tables;
 }
@@ -61,11 +61,10 @@ export function findEmbeddingTables(graph: GraphProto): EmbeddingTable[] {
  * computes, row by row. The float table is left for `pruneUnused`. Returns the number of tables rewritten.
  */
 export function quantizeEmbeddingTables(graph: GraphProto, tables: EmbeddingTable[]): number {
-  const index = new GraphIndex(graph);
   const replaced = new Map<NodeProto, NodeProto[]>();
   const inits: TensorProto[] = [];
-  for (const { table, gathers } of tables) {
-    const t = index.initializers.get(table)!;
+  for (const { table: t, gathers } of tables) {
+    const table = t.name ?? '';
     const dims = t.dims ?? [];
     const { values, scales } = quantizeWeightPerChannelU8(readTensorAsFloat32(t), dims, 0);
     const [q, scale, zero] = [`${table}_rows_uint8`, `${table}_row_scale`, `${table}_row_zero_point`];
